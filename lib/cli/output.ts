@@ -226,6 +226,12 @@ export const CLOSED_PIPE_EXIT_CODE = 141;
 
 interface ErrorEmitter {
   on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** A write error that means the reader is gone: a closed pipe, or a terminal that was closed (hung up). */
+function readerGone(stream: ErrorEmitter, error: NodeJS.ErrnoException): boolean {
+  return error.code === 'EPIPE' || (error.code === 'EIO' && stream.isTTY === true);
 }
 
 /** What {@link watchClosedPipes} saw: whether a reader went away, and the moment it did. */
@@ -237,7 +243,8 @@ export interface ClosedPipes {
 
 /**
  * Treats a closed pipe on stdout/stderr (`hookline failed list events | head -1`) the unix way: no stack trace,
- * nothing more written, exit status 141. Other stream errors still surface.
+ * nothing more written, exit status 141; and so a closed terminal, whose writes fail with EIO. Other stream errors
+ * (EIO on a file or pipe: a failing disk) still surface.
  */
 export function watchClosedPipes(streams: readonly ErrorEmitter[]): ClosedPipes {
   let resolveClosed = () => {};
@@ -250,7 +257,7 @@ export function watchClosedPipes(streams: readonly ErrorEmitter[]): ClosedPipes 
   for (const stream of streams) {
     stream.on('error', (error) => {
       // After the first EPIPE, later writes fail too (EPIPE or ERR_STREAM_DESTROYED): all one closed pipe.
-      if (error.code !== 'EPIPE' && !state.closed) throw error;
+      if (!readerGone(stream, error) && !state.closed) throw error;
       state.closed = true;
       resolveClosed();
     });

@@ -6,11 +6,20 @@
  * The state directory gets the same kind of lock, `local.json.lock`, so the CLI reaches the one local mode there;
  * its name and content are the state file's contract with its readers (`lambda/shared/local-state.ts`).
  */
-import { linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { type LockContent, readLockFile, stateDirLockPath } from '../../lambda/shared/local-state';
-import { LocalStartProblem } from './start-problem';
-import { isProcessAlive } from './state-file';
+import { LocalStartProblem, unusableDirectory } from './start-problem';
+import { isProcessAlive, JOURNAL_FILE_NAME } from './state-file';
 
 const LOCK_FILE = 'local-mode.lock';
 
@@ -26,15 +35,39 @@ export function dataDirLockPath(dataDir: string): string {
  */
 export function lockDataDir(dataDir: string, onTakeOver?: (left: LockContent) => void): () => void {
   const path = dataDirLockPath(dataDir);
-  takeLock(path, {
-    inUse: (holder) =>
-      `data directory ${dataDir} is in use by another local mode (pid ${holder.pid}, started ${holder.startedAt}): ` +
-      'stop that one first, or give this one another HOOKLINE_DATA_DIR. ' +
-      `If no local mode is running, delete ${path}`,
-    racing: `another local mode is starting on data directory ${dataDir}: try again`,
-    ...(onTakeOver ? { onTakeOver } : {}),
-  });
+  try {
+    createWritableDir(dataDir);
+    takeLock(path, {
+      inUse: (holder) =>
+        `data directory ${dataDir} is in use by another local mode (pid ${holder.pid}, started ${holder.startedAt}): ` +
+        'stop that one first, or give this one another HOOKLINE_DATA_DIR. ' +
+        `If no local mode is running, delete ${path}`,
+      racing: `another local mode is starting on data directory ${dataDir}: try again`,
+      ...(onTakeOver ? { onTakeOver } : {}),
+    });
+  } catch (error) {
+    throw unusableDirectory('data directory', dataDir, 'HOOKLINE_DATA_DIR', error) ?? error;
+  }
   return () => releaseDataDirLock(dataDir);
+}
+
+/**
+ * Creates `dir` and checks that this user may write it and what local mode writes there while it runs (`files`, else
+ * everything two levels deep: a data directory is the emulators' alone), so a directory that cannot be used stops
+ * the start rather than an emulator's or the journal's first write mid-run.
+ */
+function createWritableDir(dir: string, files?: readonly string[]): void {
+  mkdirSync(dir, { recursive: true });
+  accessSync(dir, constants.W_OK);
+  const paths = files?.map((name) => join(dir, name)).filter((path) => existsSync(path)) ?? twoLevels(dir);
+  for (const path of paths) accessSync(path, constants.W_OK);
+}
+
+function twoLevels(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? [path, ...readdirSync(path).map((name) => join(path, name))] : [path];
+  });
 }
 
 /**
@@ -46,12 +79,16 @@ export function lockDataDir(dataDir: string, onTakeOver?: (left: LockContent) =>
  */
 export function lockStateDir(stateFile: string): () => void {
   const path = stateDirLockPath(stateFile);
-  mkdirSync(dirname(path), { recursive: true });
-  takeLock(path, {
-    inUse: (holder) => stateDirInUse(stateFile, holder.pid),
-    racing: `another local mode is starting with state file ${stateFile}: try again`,
-    ownProcess: true,
-  });
+  try {
+    createWritableDir(dirname(path), [basename(stateFile), JOURNAL_FILE_NAME]);
+    takeLock(path, {
+      inUse: (holder) => stateDirInUse(stateFile, holder.pid),
+      racing: `another local mode is starting with state file ${stateFile}: try again`,
+      ownProcess: true,
+    });
+  } catch (error) {
+    throw unusableDirectory('state directory', dirname(path), 'HOOKLINE_STATE_DIR', error) ?? error;
+  }
   return () => releaseLock(path);
 }
 

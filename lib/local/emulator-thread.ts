@@ -49,10 +49,25 @@ export async function startEmulatorsInThread(options: EmulatorThreadOptions): Pr
     throw new Error(first.type === 'error' ? first.message : 'the emulator thread failed to start');
   }
   let stopped: Promise<void> | undefined;
+  let failure: string | undefined;
+  const failed = new Promise<string>((resolveFailure) => {
+    const fail = (why: string) => {
+      if (stopped || failure) return;
+      failure = why;
+      resolveFailure(why);
+    };
+    // An error the thread did not catch (a damaged store read mid-run) ends it; so may a bug in an emulator.
+    worker.on('error', (error) => fail(`${error.name}: ${error.message}`));
+    void exited.then((code) => fail(`their thread exited with status ${code}`));
+  });
   return {
     region: first.region,
     endpoints: first.endpoints,
     ...(first.notStopped ? { notStopped: first.notStopped } : {}),
+    get failure() {
+      return failure;
+    },
+    failed,
     stop() {
       stopped ??= (async () => {
         const done = new Promise<void>((r) => {

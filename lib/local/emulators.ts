@@ -24,6 +24,7 @@ import {
   fixSendValidation,
   fixUndeliveredHandBack,
 } from './fauxqs-fixes';
+import { LocalStartProblem, unusableDirectory } from './start-problem';
 
 /** Where the emulators listen and how to stop them. */
 export interface Emulators {
@@ -36,6 +37,13 @@ export interface Emulators {
    * taken over. Absent after a clean stop, and in memory.
    */
   readonly notStopped?: LockContent;
+  /**
+   * Why the emulators ended without being stopped (their thread crashed), once they did; undefined while they run.
+   * Only emulators in their own thread can end alone: in-process ones end with the process.
+   */
+  readonly failure?: string | undefined;
+  /** Settles with {@link failure} when the emulators end without being stopped; never otherwise. */
+  readonly failed?: Promise<string>;
   /** Stops both servers, cutting pending long polls, and closes the persistence files. */
   stop(): Promise<void>;
 }
@@ -145,10 +153,15 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
       './persistence.js',
     );
     mkdirSync(dataDir, { recursive: true });
-    persistence = new PersistenceManager(join(dataDir, 'fauxqs'));
+    const dir = join(dataDir, 'fauxqs');
+    try {
+      persistence = new PersistenceManager(dir);
+      // Same order as startFauxqs: load first, then attach, so loading does not write back.
+      persistence.load(sqsStore, snsStore, s3Store);
+    } catch (error) {
+      throw unreadableStore(dataDir, join(dir, 'fauxqs.db'), 'queues, messages and objects', error);
+    }
     fixReleasePersistence(persistence);
-    // Same order as startFauxqs: load first, then attach, so loading does not write back.
-    persistence.load(sqsStore, snsStore, s3Store);
     sqsStore.persistence = persistence;
     snsStore.persistence = persistence;
     s3Store.persistence = persistence;
@@ -235,7 +248,10 @@ async function startDynaliteOnLoopback(port: number, dataDir: string | undefined
   const require = createRequire(import.meta.url);
   const dynalite = require('dynalite') as DynaliteFactory;
   const path = dataDir ? join(dataDir, 'dynalite') : undefined;
-  if (path) mkdirSync(path, { recursive: true });
+  if (dataDir && path) {
+    mkdirSync(path, { recursive: true });
+    await assertLevelOpens(require, dataDir, path);
+  }
   // Tables are ACTIVE at once: local mode creates them at start and uses them immediately.
   const server = dynalite({
     ...(path ? { path } : {}),
@@ -275,6 +291,38 @@ async function startDynaliteOnLoopback(port: number, dataDir: string | undefined
 }
 
 /**
+ * Opens dynalite's LevelDB once before dynalite does: dynalite opens it on the first request, and a store it cannot
+ * open (a damaged `CURRENT` or manifest, after a full disk or a kill mid-write) then ends the emulators' thread
+ * with an iterator error, which the start showed as a connection refused.
+ */
+async function assertLevelOpens(require: NodeJS.Require, dataDir: string, path: string): Promise<void> {
+  const { Level } = createRequire(require.resolve('dynalite'))('level') as {
+    Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+  };
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (error) {
+    throw unreadableStore(dataDir, path, 'dedupe and idempotency tables', error);
+  }
+  await db.close();
+}
+
+/** Why a store in the data directory cannot be opened, naming it, what it holds and the fix. */
+function unreadableStore(dataDir: string, store: string, holds: string, error: unknown): Error {
+  const cause = error as Error & { cause?: Error };
+  const detail = [cause.message, cause.cause?.message].filter(Boolean).join(': ');
+  return (
+    unusableDirectory('data directory', dataDir, 'HOOKLINE_DATA_DIR', error) ??
+    new LocalStartProblem(
+      `data directory ${dataDir}: ${store} cannot be read (${detail}), so local mode cannot start on its ${holds}; ` +
+        `it is damaged (a full disk or a kill while it was written): move it aside (mv ${store} ${store}.damaged) ` +
+        'to start with it empty, or restore it from a copy; or set HOOKLINE_DATA_DIR to another directory',
+    )
+  );
+}
+
+/**
  * Local mode freezes a function's sandbox between invocations, as Lambda does, so its SDK clients do not see an
  * emulator close an idle keep-alive connection (Node's 5 seconds for dynalite, Fastify's 72 for fauxqs): the next
  * invocation writes to the closed socket, gets "socket hang up" on both of the ingest's attempts, and a webhook
@@ -305,7 +353,6 @@ async function listenOrExplain(listen: () => Promise<unknown>, what: string, por
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   assertNodeVersion();
   const region = options.region ?? 'us-east-1';
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // Before either emulator opens the directory: a second local mode on it stops here, naming the first.
   let notStopped: LockContent | undefined;
   const unlock = options.dataDir

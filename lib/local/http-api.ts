@@ -15,6 +15,7 @@ import {
 } from '../../lambda/shared/request-limits';
 import { callerHeadersOf, foreignCallerReason } from '../loopback-gate';
 import type { InvokeResult } from './function-runtime';
+import { portHolder } from './port-holder';
 import { createTokenBucket, type ThrottleSettings } from './throttle';
 
 /** API Gateway HTTP API's payload limit. */
@@ -278,11 +279,14 @@ export class PortInUseError extends Error {
   constructor(
     readonly port: number,
     readonly freePort?: number,
+    /** The process listening on it, when the system says (`portHolder`). */
+    readonly holder?: string,
   ) {
+    const inUse = `port ${port} is in use${holder ? ` by ${holder}` : ''}`;
     super(
       freePort === undefined
-        ? `port ${port} is in use, and so are the next ${FREE_PORT_PROBES}: set PORT to a free port (PORT=N npm start)`
-        : `port ${port} is in use: set PORT=${freePort} npm start (free when this was checked)`,
+        ? `${inUse}, and so are the next ${FREE_PORT_PROBES}: set PORT to a free port (PORT=N npm start)`
+        : `${inUse}: set PORT=${freePort} npm start (free when this was checked)`,
     );
     this.name = 'PortInUseError';
   }
@@ -391,7 +395,10 @@ export function listenOrPortInUse(server: NetServer, port: number, host: string)
   return new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EADDRINUSE') return reject(error);
-      freePortAfter(port, host).then((free) => reject(new PortInUseError(port, free)), reject);
+      freePortAfter(port, host).then(
+        (free) => reject(new PortInUseError(port, free, portHolder(port))),
+        reject,
+      );
     });
     server.listen(port, host, () => resolve());
   });

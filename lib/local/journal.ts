@@ -4,7 +4,17 @@
  * reads it, so a timeline survives the terminal it was printed on. Without a data directory the emulators
  * start empty, so the journal starts empty too; with one it keeps growing across restarts, like the queues.
  */
-import { createWriteStream, mkdirSync, type WriteStream, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  createWriteStream,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  type WriteStream,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { JournalPosition } from './event-journal';
 import type { LocalEvent } from './reporter';
@@ -27,6 +37,7 @@ export class Journal {
     // Emptied first, then always opened to append: the CLI appends to the same file (`replayed`), and a stream
     // opened with 'w' writes at its own offset, over the lines another process appended meanwhile.
     if (options.truncate) writeFileSync(path, '');
+    else endTornLine(path);
     this.stream = createWriteStream(path, { flags: 'a' });
     // A journal that cannot be written must not stop the pipeline; trace then shows less.
     this.stream.on('error', () => {});
@@ -39,6 +50,28 @@ export class Journal {
   /** Writes what is pending and closes the file. */
   close(): Promise<void> {
     return new Promise((resolve) => this.stream.end(() => resolve()));
+  }
+}
+
+/**
+ * Ends a last line a killed writer left torn (`kill -9`, a full disk) before more is appended: the first line
+ * written after it would otherwise run on from it, and both would be skipped as one torn line.
+ */
+function endTornLine(path: string): void {
+  let torn = false;
+  try {
+    const file = openSync(path, 'r');
+    try {
+      const { size } = fstatSync(file);
+      const last = Buffer.alloc(1);
+      torn = size > 0 && readSync(file, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+    } finally {
+      closeSync(file);
+    }
+    // Appended, never written at an offset: a line another writer appends meanwhile stays whole (an empty line at worst).
+    if (torn) appendFileSync(path, '\n');
+  } catch {
+    // No file yet, or one that cannot be written: the journal's own writes then fail as quietly.
   }
 }
 

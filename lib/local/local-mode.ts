@@ -36,7 +36,7 @@ import { sharedFileHasher } from './bundle-cache';
 import { LocalCircuitBreaker } from './circuit-breaker';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { localModeHints } from './command-hints';
-import { lockStateDir, stateDirInUse } from './data-dir-lock';
+import { lockStateDir, releaseDataDirLock, stateDirInUse } from './data-dir-lock';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
@@ -350,7 +350,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const { config, reporter } = settings;
   const phases = new StartupPhases();
   adoptEmulators(settings.options, cleanups);
-  const leaveStateDir = settings.stateFile && claimStateDir(settings.stateFile, cleanups);
+  const leaveStateDir = claimLocalFiles(settings, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
@@ -360,7 +360,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   bundling.catch(() => undefined);
   const emulators = await phases.time('emulators', () => startLocalEmulators(settings));
   cleanups.push(() => emulators.stop());
-  const topology = await phases.time('topology', () => createTopology(config, emulators));
+  const started = watchEmulators(settings, emulators);
+  const topology = await phases.time('topology', () => createLocalTopology(settings, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
   reportUnconfiguredQueues(settings, sqs, topology, cleanups);
@@ -407,6 +408,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const alarmWatch = watchAlarms(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
+  started.done = true;
   return runningLocalMode({
     startup: phases.list(),
     api,
@@ -754,7 +756,7 @@ function createConsumer(
         idempotent: consumer.idempotency !== undefined,
         visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds(),
       }),
-    onPollError: (error) => reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
+    onPollError: pollErrorReporter(reporter, emulators, queue.name),
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
@@ -1057,6 +1059,76 @@ function reportRequest(reporter: Reporter, r: WebhookRequestReport): void {
     latencyMs: Math.round(r.latencyMs * 10) / 10,
     ...(r.error ? { reason: r.error } : {}),
   });
+}
+
+/** Reports a consumer's failed poll; once the emulators have ended, every poll fails alike and their notice says it all. */
+function pollErrorReporter(
+  reporter: Reporter,
+  emulators: Emulators,
+  queue: string,
+): (error: unknown) => void {
+  return (error) => {
+    if (!emulators.failure) reporter.problem(`consumer ${queue}: ${(error as Error).message ?? error}`);
+  };
+}
+
+/** The queues, tables and bucket; the emulators ending meanwhile stop the start with why, not a refused connection. */
+function createLocalTopology(settings: LocalSettings, emulators: Emulators): Promise<LocalTopology> {
+  return createTopology(settings.config, emulators).catch((error: unknown) =>
+    emulatorsEndedAtStart(emulators, settings.dataDir, error),
+  );
+}
+
+/** Takes the state directory, if any, and has the locks and the state file released however the process exits. */
+function claimLocalFiles(settings: LocalSettings, cleanups: Cleanups): (() => void) | undefined {
+  const leaveStateDir = settings.stateFile ? claimStateDir(settings.stateFile, cleanups) : undefined;
+  releaseOnExit(settings, leaveStateDir, cleanups);
+  return leaveStateDir;
+}
+
+/** Says once why the emulators ended, if they end once the start is done (set `done`); the start says it before. */
+function watchEmulators(settings: LocalSettings, emulators: Emulators): { done: boolean } {
+  const started = { done: false };
+  void emulators.failed?.then(
+    (why) => started.done && settings.reporter.problem(emulatorsFailedNotice(why, settings.dataDir)),
+  );
+  return started;
+}
+
+/**
+ * The start's first calls to the emulators failing because their thread ended (a store it could not read): the
+ * start stops with why, rather than with the refused connection. The thread's error can trail the refusal a little.
+ */
+async function emulatorsEndedAtStart(
+  emulators: Emulators,
+  dataDir: string | undefined,
+  error: unknown,
+): Promise<never> {
+  const why = await Promise.race([
+    emulators.failed ?? Promise.resolve(undefined),
+    new Promise<undefined>((resolve) => setTimeout(resolve, 1_000)),
+  ]);
+  if (why === undefined) throw error;
+  const fix = dataDir
+    ? `a damaged store in the data directory ends them so: move ${join(dataDir, 'dynalite')} or ${join(dataDir, 'fauxqs')} aside (the one the error names) to start with it empty`
+    : 'start local mode again';
+  throw new LocalStartProblem(
+    `the emulators (SQS, S3 and DynamoDB) stopped while local mode started: ${why}. Fix: ${fix}`,
+  );
+}
+
+/**
+ * What the emulators ending on their own means until a restart, and the fix: the ingest can neither claim nor
+ * enqueue (503, which senders retry), and no consumer can read its queue.
+ */
+export function emulatorsFailedNotice(why: string, dataDir: string | undefined): string {
+  const kept = dataDir
+    ? `the data directory ${dataDir} keeps what they had stored`
+    : 'what the queues held in memory is lost';
+  return (
+    `the emulators (SQS, S3 and DynamoDB) stopped: ${why}. Until local mode starts again, webhooks and jobs are ` +
+    `answered 503 (senders retry them) and no consumer can read its queue: stop it (Ctrl-C) and start it again (${kept})`
+  );
 }
 
 /**
@@ -1469,6 +1541,24 @@ function claimStateDir(stateFile: string, cleanups: Cleanups): () => void {
     rmSync(stateFile, { force: true });
     release();
   };
+}
+
+/**
+ * A forced quit (a second Ctrl-C: `process.exit` without the stop) ends the emulators and the ports with the process,
+ * but not its files: the locks and the state file are removed as it exits, so the next start finds no crashed run
+ * and the CLI no local mode that is gone.
+ */
+function releaseOnExit(
+  settings: LocalSettings,
+  leaveStateDir: (() => void) | undefined,
+  cleanups: Cleanups,
+): void {
+  const release = () => {
+    leaveStateDir?.();
+    if (settings.dataDir) releaseDataDirLock(settings.dataDir);
+  };
+  process.once('exit', release);
+  cleanups.push(() => void process.off('exit', release));
 }
 
 /** The state file a local mode started before the lock existed has: a running one names its process. */

@@ -866,6 +866,27 @@ describe('output', () => {
     expect(() => fail('ERR_STREAM_DESTROYED')).not.toThrow();
   });
 
+  it('a closed terminal (EIO on a TTY) ends quietly as a closed pipe does; EIO on a file still surfaces', () => {
+    const watched = (isTTY: boolean) => {
+      const listeners: ((error: NodeJS.ErrnoException) => void)[] = [];
+      const stream = {
+        isTTY,
+        on: (_event: string, listener: (error: NodeJS.ErrnoException) => void) => listeners.push(listener),
+      };
+      const pipes = watchClosedPipes([stream]);
+      const fail = () => {
+        for (const listener of listeners) listener(Object.assign(new Error('EIO'), { code: 'EIO' }));
+      };
+      return { pipes, fail };
+    };
+    const terminal = watched(true);
+    expect(() => terminal.fail()).not.toThrow();
+    expect(terminal.pipes.closed).toBe(true);
+    const file = watched(false);
+    expect(() => file.fail()).toThrow('EIO');
+    expect(file.pipes.closed).toBe(false);
+  });
+
   it('--json: the result alone on stdout, notes on stderr; without it, lines and no JSON', () => {
     const run = (json: boolean) => {
       const out: string[] = [];

@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,12 +235,14 @@ describe('npm start (bin/local.ts)', () => {
     try {
       const run = start({ PORT: String(port) });
       expect(await run.exited).toBe(1);
+      // The blocker is this test's process, named where the system says who listens (Linux's /proc).
+      const holder = existsSync('/proc/net/tcp') ? ` by pid ${process.pid} \\(.+\\)` : '';
       expect(
         run.lines
           .map(json)
           .some((l) =>
             new RegExp(
-              `^port ${port} is in use: set PORT=\\d+ npm start \\(free when this was checked\\)$`,
+              `^port ${port} is in use${holder}: set PORT=\\d+ npm start \\(free when this was checked\\)$`,
             ).test(String(l?.message)),
           ),
       ).toBe(true);
@@ -566,4 +577,62 @@ describe('npm start (bin/local.ts)', () => {
       rmSync(config, { force: true });
     }
   }, 60_000);
+  it('leaves no lock or state file behind when a second Ctrl-C quits at once while a batch runs', async () => {
+    const slow = join(process.cwd(), '.hookline', `slow-consumer-${process.pid}.ts`);
+    const config = join(process.cwd(), '.hookline', `slow-config-${process.pid}.ts`);
+    writeFileSync(
+      slow,
+      "export const handler = async () => {\n  console.log('batch started');\n  await new Promise((resolve) => setTimeout(resolve, 60_000));\n};\n",
+    );
+    writeFileSync(
+      config,
+      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(slow)} } } } });\n`,
+    );
+    const stateDir = mkdtempSync(join(tmpdir(), 'hookline-forced-quit-state-'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-forced-quit-data-'));
+    const run = start({
+      HOOKLINE_CONFIG: config,
+      PORT: '0',
+      HOOKLINE_STATE_DIR: stateDir,
+      HOOKLINE_DATA_DIR: dataDir,
+    });
+    try {
+      const stateFile = join(stateDir, 'local.json');
+      const state = await waitFor(
+        () =>
+          existsSync(stateFile)
+            ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { webhookBaseUrl: string })
+            : undefined,
+        60_000,
+        'the state file',
+      );
+      const body = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
+      const headers = signWebhook(
+        { type: 'github', secretId: 'env:HOOKLINE_SECRET_GITHUB' },
+        'dev-secret-github',
+        body,
+        { id: `forced-${Date.now()}` },
+      );
+      const response = await fetch(`${state.webhookBaseUrl}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers },
+        body,
+      });
+      expect(response.status).toBe(202);
+      await waitFor(() => run.lines.find((l) => l.includes('batch started')), 30_000, 'the batch to start');
+      run.child.kill('SIGINT');
+      await waitFor(
+        () => run.lines.find((l) => l.includes('stopping: waiting for 1 batch in flight')),
+        10_000,
+        'the stop to wait for the batch',
+      );
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(130);
+      expect(readdirSync(stateDir).sort()).toEqual(['journal.jsonl']);
+      expect(readdirSync(dataDir).sort()).toEqual(['dynalite', 'fauxqs']);
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const path of [slow, config, stateDir, dataDir]) rmSync(path, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

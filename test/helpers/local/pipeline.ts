@@ -16,6 +16,7 @@ import {
   resolveConfig,
 } from '../../../lib/config';
 import { localSqsClient } from '../../../lib/local/clients';
+import type { Emulators } from '../../../lib/local/emulators';
 import { type LocalMode, startLocalMode } from '../../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../../lib/local/reporter';
 import { localSecrets } from '../../../lib/local/secrets';
@@ -120,6 +121,8 @@ export async function startTestPipeline(
     env?: Readonly<Record<string, string>>;
     /** The configuration as named at start, which the commands its notices name carry as `--config`. */
     configFile?: string;
+    /** Emulators already started (`startLocalMode`'s option), instead of its own. */
+    emulators?: Promise<Emulators>;
   } = {},
 ): Promise<TestPipeline> {
   const dir = options.recordDir ?? mkdtempSync(join(tmpdir(), 'hookline-local-test-'));
@@ -165,6 +168,7 @@ export async function startTestPipeline(
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.configFile ? { configFile: options.configFile } : {}),
+    ...(options.emulators ? { emulators: options.emulators } : {}),
   });
   const secrets = localSecrets(config.sources, env);
   return {

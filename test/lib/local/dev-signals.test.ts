@@ -17,13 +17,15 @@ const { Reporter } = await import('../../../lib/local/reporter');
 const { localModeHints } = await import('../../../lib/local/command-hints');
 
 const signals = ['SIGINT', 'SIGTERM'] as const;
-const before = Object.fromEntries(signals.map((s) => [s, process.listeners(s)]));
+/** Every signal that stops local mode: the operator's, and the terminal's when it is closed. */
+const stopSignals = [...signals, 'SIGHUP'] as const;
+const before = Object.fromEntries(stopSignals.map((s) => [s, process.listeners(s)]));
 
 afterEach(() => {
   vi.restoreAllMocks();
   stop.mockClear();
   startLocalMode.mockClear();
-  for (const signal of signals)
+  for (const signal of stopSignals)
     for (const listener of process.listeners(signal))
       if (!before[signal]?.includes(listener)) process.removeListener(signal, listener);
 });
@@ -42,7 +44,7 @@ async function runUntilReady(): Promise<{ exitCode: Promise<number>; lines: stri
 }
 
 describe('npm start and Ctrl-C', () => {
-  it.each(signals)(
+  it.each(stopSignals)(
     'handles %s from the moment it says it is running, so a stop sent on that line drains and exits 0',
     async (signal) => {
       const { exitCode, handlers, lines } = await runUntilReady();
@@ -77,6 +79,21 @@ describe('npm start and Ctrl-C', () => {
     },
     30_000,
   );
+
+  it('drains on, rather than quitting at once or dying, when a closing terminal sends SIGHUP again', async () => {
+    let drained = () => {};
+    stop.mockImplementationOnce(() => new Promise<undefined>((r) => (drained = () => r(undefined))));
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const { exitCode } = await runUntilReady();
+    process.emit('SIGHUP');
+    await vi.waitFor(() => expect(stop).toHaveBeenCalledOnce());
+    // Without a listener, Node's default for the second one would end the process with the lock held.
+    expect(process.listenerCount('SIGHUP')).toBeGreaterThan(before.SIGHUP?.length ?? 0);
+    process.emit('SIGHUP');
+    expect(exit).not.toHaveBeenCalled();
+    drained();
+    expect(await exitCode).toBe(0);
+  }, 30_000);
 
   it('stops cleanly once its start ends on a Ctrl-C during start-up, instead of dying with the lock held', async () => {
     let started = () => {};

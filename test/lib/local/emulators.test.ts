@@ -13,11 +13,16 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { localDynamoClient, localSqsClient } from '../../../lib/local/clients';
-import { dataDirLockPath, lockDataDir, releaseDataDirLock } from '../../../lib/local/data-dir-lock';
+import { LOCAL_MODE_BUDGET, localDynamoClient, localSqsClient } from '../../../lib/local/clients';
+import {
+  dataDirLockPath,
+  lockDataDir,
+  lockStateDir,
+  releaseDataDirLock,
+} from '../../../lib/local/data-dir-lock';
 import { startEmulatorsInThread } from '../../../lib/local/emulator-thread';
 import { assertNodeVersion, oldestMessageAges, startEmulators } from '../../../lib/local/emulators';
-import { LocalStartProblem } from '../../../lib/local/start-problem';
+import { LocalStartProblem, unusableDirectory } from '../../../lib/local/start-problem';
 
 /** The id of a process that has exited. */
 function deadPid(): number {
@@ -167,6 +172,55 @@ describe('startEmulators', () => {
     }
   });
 
+  it('refuses a data directory path that is a file, naming it and the fix, without touching the file', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    const dataDir = join(root, 'data');
+    try {
+      writeFileSync(dataDir, 'notes');
+      const start = startEmulators({ dataDir });
+      await expect(start).rejects.toBeInstanceOf(LocalStartProblem);
+      await expect(start).rejects.toThrow(
+        `data directory ${dataDir} is a file, not a directory: move the file aside, or set HOOKLINE_DATA_DIR to another directory`,
+      );
+      expect(readFileSync(dataDir, 'utf8')).toBe('notes');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['a truncated fauxqs database', join('fauxqs', 'fauxqs.db'), 'queues, messages and objects'],
+    ['a damaged dynalite store', 'dynalite', 'dedupe and idempotency tables'],
+  ])('refuses to start on %s, naming it and the fix, and leaves it as it was', async (_, store, holds) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const sqs = localSqsClient(first);
+      await sqs.send(new CreateQueueCommand({ QueueName: 'durable' }));
+      sqs.destroy();
+      await first.stop();
+      // As a full disk or a kill -9 mid-write leaves them.
+      const database = join(dataDir, 'fauxqs', 'fauxqs.db');
+      const current = join(dataDir, 'dynalite', 'CURRENT');
+      if (store === 'dynalite') writeFileSync(current, 'MANIFEST-0000\n');
+      else writeFileSync(database, readFileSync(database).subarray(0, 3_000));
+      const damaged = [readFileSync(database), readFileSync(current)];
+
+      const start = startEmulators({ dataDir });
+      await expect(start).rejects.toBeInstanceOf(LocalStartProblem);
+      const path = join(dataDir, store);
+      await expect(start).rejects.toThrow(`data directory ${dataDir}: ${path} cannot be read (`);
+      await expect(start).rejects.toThrow(
+        `so local mode cannot start on its ${holds}; it is damaged (a full disk or a kill while it was written): move it aside (mv ${path} ${path}.damaged) to start with it empty`,
+      );
+      expect([readFileSync(database), readFileSync(current)]).toEqual(damaged);
+      // Released: the next start, once the store is repaired, is not told of a crash.
+      expect(existsSync(dataDirLockPath(dataDir))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('serves nothing on either port once stopped, so no emulator outlives local mode', async () => {
     const emulators = await startEmulators();
     await emulators.stop();
@@ -301,6 +355,44 @@ describe('startEmulatorsInThread', () => {
     await expect(fetch(emulators.endpoints.sqs, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
   });
 
+  it('says why once its thread ends without being stopped (a damaged table read mid-run), and still stops', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const dynamo = localDynamoClient(first);
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: 'kept',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      dynamo.destroy();
+      await first.stop();
+      // Opened again, LevelDB moves its log into a table file; cut short, it opens but cannot be read.
+      await (await startEmulators({ dataDir })).stop();
+      const store = join(dataDir, 'dynalite');
+      const tables = readdirSync(store).filter((name) => name.endsWith('.ldb'));
+      expect(tables.length).toBeGreaterThan(0);
+      for (const name of tables)
+        writeFileSync(join(store, name), readFileSync(join(store, name)).subarray(0, 100));
+
+      const emulators = await startEmulatorsInThread({ buildDir, dataDir });
+      expect(emulators.failure).toBeUndefined();
+      const reader = localDynamoClient(emulators, { ...LOCAL_MODE_BUDGET, maxAttempts: 1 });
+      await expect(reader.send(new ListTablesCommand({}))).rejects.toThrow();
+      reader.destroy();
+      const why = await emulators.failed;
+      expect(why).toMatch(/^\w*Error: ./);
+      expect(emulators.failure).toBe(why);
+      await emulators.stop();
+      expect(existsSync(dataDirLockPath(dataDir))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('reports a start failure from the thread', async () => {
     const taken = await startEmulators();
     try {
@@ -390,6 +482,33 @@ describe('lockDataDir: one local mode per data directory', () => {
       releaseDataDirLock(dataDir);
       expect(readFileSync(dataDirLockPath(dataDir), 'utf8')).toBe(theirs);
     }));
+});
+
+describe('a state or data directory local mode cannot write', () => {
+  it('stops the start on a state directory path that is a file, naming it and the fix', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hookline-state-'));
+    const stateDir = join(root, 'state');
+    try {
+      writeFileSync(stateDir, 'notes');
+      const claim = () => lockStateDir(join(stateDir, 'local.json'));
+      expect(claim).toThrow(LocalStartProblem);
+      expect(claim).toThrow(
+        `state directory ${stateDir} is a file, not a directory: move the file aside, or set HOOKLINE_STATE_DIR to another directory`,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('names the file this user may not write, and how to fix it', () => {
+    const denied = Object.assign(new Error('EACCES'), { code: 'EACCES', path: '/data/fauxqs/fauxqs.db' });
+    expect(unusableDirectory('data directory', '/data', 'HOOKLINE_DATA_DIR', denied)?.message).toBe(
+      'data directory /data (/data/fauxqs/fauxqs.db) is not writable by this user: give this user write access to it (chown or chmod), or set HOOKLINE_DATA_DIR to another directory',
+    );
+    expect(unusableDirectory('data directory', '/data', 'HOOKLINE_DATA_DIR', new Error('other'))).toBe(
+      undefined,
+    );
+  });
 });
 
 describe('assertNodeVersion', () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -698,8 +699,12 @@ describe('startHttpApi', () => {
       );
       expect(refused).toBeInstanceOf(PortInUseError);
       expect(refused.freePort).toBeGreaterThan(api.port + 1);
-      expect(refused.message).toBe(
-        `port ${api.port} is in use: set PORT=${refused.freePort} npm start (free when this was checked)`,
+      // The port's holder is this process, which the system names where it can (Linux's /proc).
+      const holder = existsSync('/proc/net/tcp') ? ` by pid ${process.pid} \\(.+\\)` : '';
+      expect(refused.message).toMatch(
+        new RegExp(
+          `^port ${api.port} is in use${holder}: set PORT=${refused.freePort} npm start \\(free when this was checked\\)$`,
+        ),
       );
       const suggested = await startHttpApi({ port: refused.freePort, invokeIngest: async () => ok(null) });
       await suggested.close();

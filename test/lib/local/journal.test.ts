@@ -43,6 +43,19 @@ describe('local mode journal file', () => {
     ]);
     expect(lines).toHaveLength(4);
   });
+
+  it('ends a torn last line before appending, so the first line after a kill -9 is kept', async () => {
+    const path = journalPath();
+    const whole = JSON.stringify({ event: 'queued', id: 'e0', at: '2026-11-30T00:00:00.000Z' });
+    writeFileSync(path, `${whole}\n{"event":"processed","id":"e0","at":"2026-11`);
+    const journal = new Journal(path, { truncate: false });
+    journal.append({ event: 'queued', id: 'e1' });
+    await journal.close();
+    expect(parseJournal(readFileSync(path, 'utf8')).map((e) => [e.event, e.id])).toEqual([
+      ['queued', 'e0'],
+      ['queued', 'e1'],
+    ]);
+  });
 });
 
 describe('parseJournal', () => {
