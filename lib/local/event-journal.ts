@@ -72,12 +72,30 @@ export class EventJournal {
   after(after: number, limit = 1_000, follower = ''): JournalPage {
     const first = this.entries.findIndex((e) => e.seq > after);
     const events = first === -1 ? [] : this.entries.slice(first, first + Math.max(1, limit));
+    const readAt = this.now().getTime();
+    this.forgetQuietFollowers(readAt);
     this.followers.set(follower, {
-      readAt: this.now().getTime(),
+      readAt,
       has: events.at(-1)?.seq ?? after,
       afterEnd: this.ended,
     });
     return { events, latest: this.seq, run: this.run, ...(this.ended ? { ended: true as const } : {}) };
+  }
+
+  /** Followers remembered: those that read within {@link FOLLOWER_ACTIVE_MS} of the latest read. */
+  get followersTracked(): number {
+    return this.followers.size;
+  }
+
+  /**
+   * Drops the followers quiet for longer than {@link FOLLOWER_ACTIVE_MS}, which a stop waits for no more: each
+   * console names itself afresh, so a long run would otherwise keep one entry per console ever started (or per
+   * name any loopback caller made up).
+   */
+  private forgetQuietFollowers(now: number): void {
+    for (const [name, read] of this.followers) {
+      if (read.readAt < now - FOLLOWER_ACTIVE_MS) this.followers.delete(name);
+    }
   }
 
   /** Nothing more is journaled for followers in this run: their reads say so from now on. */

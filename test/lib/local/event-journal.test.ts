@@ -95,6 +95,20 @@ describe('the journal as local mode stops', () => {
     expect(await journal.followersCaughtUp(150)).toBe(1);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
+  it('forgets a follower once it has been quiet longer than a stop waits for, however many names have read', () => {
+    let now = Date.parse('2026-11-30T10:00:00Z');
+    const journal = new EventJournal(10, () => new Date(now));
+    journal.record({ event: 'queued', id: 'a' });
+    for (let console = 0; console < 1_000; console++) {
+      journal.after(0, 1_000, `console-${console}`);
+      now += 100;
+    }
+    // The last FOLLOWER_ACTIVE_MS of reads, at one every 100 ms, and the one just made.
+    expect(journal.followersTracked).toBe(FOLLOWER_ACTIVE_MS / 100 + 1);
+    now += FOLLOWER_ACTIVE_MS + 1;
+    journal.after(0, 1_000, 'latest');
+    expect(journal.followersTracked).toBe(1);
+  });
 });
 
 describe('the journal of lines read out of the order they were written', () => {
