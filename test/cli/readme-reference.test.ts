@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { cliHarness } from './helpers';
 const root = join(__dirname, '..', '..');
 const cliReadme = readFileSync(join(root, 'lib', 'cli', 'README.md'), 'utf8');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const localReadme = readFileSync(join(root, 'lib', 'local', 'README.md'), 'utf8');
 
 /** The README's "Operations" section: from its heading to the next second-level heading. */
 function operationsSection(): string {
@@ -97,5 +98,126 @@ describe("the README's first commands run as written", () => {
     expect(named).toEqual(['test', 'start', 'deploy']);
     expect(named.filter((script) => !Object.keys(project.scripts).includes(script))).toEqual([]);
     expect(lines.filter((line) => line.includes('hookline ')).flatMap(unknownFlags)).toEqual([]);
+  });
+});
+
+/** The operator's documents: the command reference, local mode's README and the guides under `docs/`. */
+const operatorDocs: { file: string; text: string }[] = [
+  { file: 'lib/cli/README.md', text: cliReadme },
+  { file: 'lib/local/README.md', text: localReadme },
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => ({ file: `docs/${name}`, text: readFileSync(join(root, 'docs', name), 'utf8') })),
+];
+
+/** Every line of code the text shows: its code spans and the lines of its fenced blocks. */
+function codeLines(text: string): string[] {
+  const spans = [...text.matchAll(/`([^`\n]+)`/g)].map((match) => match[1] ?? '');
+  const blocks = [...text.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].flatMap((block) =>
+    (block[1] ?? '').split('\n'),
+  );
+  return [...spans, ...blocks];
+}
+
+/**
+ * The flags a line gives a command it runs (`hookline <command> ...`, up to the next command, a comment, a
+ * pipe or a bracket) that the command does not have; `--help` every command has. A `hookline` followed by no
+ * command (a word of prose, `hookline help`) is not a command line.
+ */
+function flagsNotOfTheirCommand(line: string): string[] {
+  const runs = line.matchAll(/\bhookline ([a-z]+(?: [a-z]+)?)((?:(?!\bhookline )[^;()|#])*)/g);
+  return [...runs].flatMap((run) => {
+    const [first = '', second = ''] = (run[1] ?? '').split(' ');
+    const command =
+      commands.find(({ name }) => name === `${first} ${second}`) ??
+      commands.find(({ name }) => name === first);
+    if (!command) return [];
+    const words = (run[2] ?? '').replace(/'[^']*'|"[^"]*"/g, '').split(/\s+/);
+    return words
+      .filter((word) => /^--[a-z-]+$/.test(word) && word !== '--help')
+      .filter(
+        (flag) => !command.flags.includes(flag) && !command.flags.includes(flag.replace(/^--no-/, '--')),
+      )
+      .map((flag) => `${command.name} ${flag}: ${run[0]?.trim()}`);
+  });
+}
+
+describe("the operator documents' command lines", () => {
+  it('give each command only flags it has', () => {
+    const unknown = operatorDocs.flatMap(({ file, text }) =>
+      codeLines(text)
+        .flatMap(flagsNotOfTheirCommand)
+        .map((problem) => `${file}: ${problem}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('finds the command lines it checks', () => {
+    expect(
+      flagsNotOfTheirCommand('hookline failed show events <id> --local --nope; hookline status --yes'),
+    ).toEqual([
+      'failed show --nope: hookline failed show events <id> --local --nope',
+      'status --yes: hookline status --yes',
+    ]);
+    expect(
+      flagsNotOfTheirCommand("npx hookline redrive events --type 'invoice.*' --rate 50 --no-wait"),
+    ).toEqual(["redrive --no-wait: hookline redrive events --type 'invoice.*' --rate 50 --no-wait"]);
+  });
+});
+
+/** The TypeScript files under `dir` (relative to the repository root), with their comments removed. */
+function codeUnder(dir: string): { file: string; code: string }[] {
+  return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => ({
+      file: `${dir}/${name}`,
+      code: readFileSync(join(root, dir, name), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, ''),
+    }));
+}
+
+/** The variables of local mode's "Environment variables" table, `HOOKLINE_SECRET_<SOURCE>` as its prefix. */
+function localModeVariables(): string[] {
+  const start = localReadme.indexOf('\n## Environment variables\n');
+  const end = localReadme.indexOf('\n\n', localReadme.indexOf('\n|', start) + 1);
+  return [...localReadme.slice(start, end).matchAll(/^\| `(HOOKLINE_[A-Z_]+)/gm)].map((row) => row[1] ?? '');
+}
+
+describe("local mode's environment variables", () => {
+  const code = [...codeUnder('lib'), ...codeUnder('bin'), ...codeUnder('lambda')];
+
+  it('reads every HOOKLINE_ variable its README lists', () => {
+    const documented = localModeVariables();
+    expect(documented).toContain('HOOKLINE_DATA_DIR');
+    expect(documented.filter((name) => !code.some((file) => file.code.includes(name)))).toEqual([]);
+  });
+
+  it('lists every HOOKLINE_ variable the CLI and local mode read from the environment', () => {
+    const documented = localModeVariables();
+    // Under `lambda/`, the functions' own variables are written by the stack (or local mode) for them to read;
+    // only the state directory, which the CLI and a producer find local mode by, is the operator's.
+    const operatorCode = code.filter(
+      ({ file }) => !file.startsWith('lambda/') || file.endsWith('local-state.ts'),
+    );
+    const read = operatorCode.flatMap(({ code }) =>
+      [...code.matchAll(/\benv\??\.(HOOKLINE_[A-Z_]+)/g)].map((match) => match[1] ?? ''),
+    );
+    expect(read).toContain('HOOKLINE_STATE_DIR');
+    expect([...new Set(read)].filter((name) => !documented.includes(name))).toEqual([]);
+  });
+});
+
+describe("the command reference's --json fields", () => {
+  it('names fields the results of the CLI have', () => {
+    // The CLI's results, and the shared records some of them carry as they are (a breaker's circuit, a job).
+    const code = [...codeUnder('lib/cli'), ...codeUnder('lambda/shared')].map((file) => file.code).join('\n');
+    const named = [...cliReadme.matchAll(/`([a-zA-Z]+)`(?:, also)? in `--json`/g)].map(
+      (match) => match[1] ?? '',
+    );
+    expect(named.length).toBeGreaterThan(20);
+    const isField = (name: string) =>
+      new RegExp(`(?:readonly |[{,]\\s*)${name}\\??:|[{,]\\s*${name}\\s*[,}]`).test(code);
+    expect([...new Set(named)].filter((name) => !isField(name))).toEqual([]);
   });
 });
