@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { projectFiles } from '../../lib/cli/init-templates';
 import { buildProgram } from '../../lib/cli/program';
+import { LOCAL_EVENT_NAMES } from '../../lib/local/reporter';
 import { cliHarness } from './helpers';
 
 const root = join(__dirname, '..', '..');
@@ -205,6 +206,12 @@ describe("local mode's environment variables", () => {
     );
     expect(read).toContain('HOOKLINE_STATE_DIR');
     expect([...new Set(read)].filter((name) => !documented.includes(name))).toEqual([]);
+  });
+});
+
+describe("local mode's events", () => {
+  it('are each named in its README, as HOOKLINE_LOG=json and the journal carry them', () => {
+    expect(LOCAL_EVENT_NAMES.filter((name) => !localReadme.includes(`\`${name}\``))).toEqual([]);
   });
 });
 
