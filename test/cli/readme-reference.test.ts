@@ -102,8 +102,9 @@ describe("the README's first commands run as written", () => {
   });
 });
 
-/** The operator's documents: the command reference, local mode's README and the guides under `docs/`. */
+/** The operator's documents: the README, the command reference, local mode's README and the guides under `docs/`. */
 const operatorDocs: { file: string; text: string }[] = [
+  { file: 'README.md', text: readme },
   { file: 'lib/cli/README.md', text: cliReadme },
   { file: 'lib/local/README.md', text: localReadme },
   ...readdirSync(join(root, 'docs'))
