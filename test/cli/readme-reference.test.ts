@@ -210,6 +210,26 @@ describe("local mode's environment variables", () => {
   });
 });
 
+describe("the command reference's common options", () => {
+  it('are on the commands it says, and --json on all but init and dev', () => {
+    const header = /\| Option \(every command but `(\w+)`, `(\w+)` and `(\w+)`\)/.exec(cliReadme);
+    const without = header?.slice(1) ?? [];
+    expect(without).toEqual(['init', 'dev', 'cost']);
+    const common = ['--local', '--stack', '--region', '--config', '--json'];
+    const lacking = commands
+      .filter(({ name }) => !without.includes(name))
+      .flatMap(({ name, flags }) =>
+        common.filter((flag) => !flags.includes(flag)).map((flag) => `${name} ${flag}`),
+      );
+    expect(lacking).toEqual([]);
+    expect(cliReadme).toContain('all but `init` and `dev` have `--json`');
+    expect(commands.filter(({ flags }) => !flags.includes('--json')).map(({ name }) => name)).toEqual([
+      'init',
+      'dev',
+    ]);
+  });
+});
+
 describe("local mode's events", () => {
   it('are each named in its README, as HOOKLINE_LOG=json and the journal carry them', () => {
     expect(LOCAL_EVENT_NAMES.filter((name) => !localReadme.includes(`\`${name}\``))).toEqual([]);
