@@ -1106,7 +1106,7 @@ async function emulatorsEndedAtStart(
 ): Promise<never> {
   const why = await Promise.race([
     emulators.failed ?? Promise.resolve(undefined),
-    new Promise<undefined>((resolve) => setTimeout(resolve, 1_000)),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1_000)),
   ]);
   if (why === undefined) throw error;
   const fix = dataDir
