@@ -23,6 +23,7 @@ import {
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../../lambda/shared/contracts';
 import type { Backend } from './backend';
 import type { QueueTarget, StackTarget } from './target';
+import { ActionDeniedError, needing } from './unreadable';
 
 /** The longest an alarm's Lambda action takes to disable the mapping, retries included: later is someone else. */
 export const BREAKER_ACTION_WITHIN_MS = 5 * 60_000;
@@ -36,18 +37,34 @@ export function pausedByBreaker(lastModifiedMs: number, alarmAtMs: number): bool
   );
 }
 
-/** The breaker's tag on a mapping: its circuit and the scaling to restore; undefined when absent or unreadable. */
+/** Told each action a read of the breaker's record was denied: what the read answers is then incomplete. */
+export type DeniedActions = (action: string) => void;
+
+/** Tells `denied` the action `error` was denied, if it is a denial. */
+function tellDenial(error: unknown, denied: DeniedActions | undefined): void {
+  if (error instanceof ActionDeniedError) denied?.(error.action);
+}
+
+/**
+ * The breaker's tag on a mapping: its circuit and the scaling to restore; undefined when absent or unreadable (a
+ * denial told to `denied`).
+ */
 export async function readBreakerTag(
   backend: Backend,
   mappingArn: string | undefined,
+  denied?: DeniedActions,
 ): Promise<{ circuit: BreakerCircuit; restore?: MappingScaling } | undefined> {
   if (!mappingArn) return undefined;
   try {
     const { ListTagsCommand } = await import('@aws-sdk/client-lambda');
-    const answer = await backend.lambda.send(new ListTagsCommand({ Resource: mappingArn }));
+    const answer = await needing(
+      'lambda:ListTags',
+      backend.lambda.send(new ListTagsCommand({ Resource: mappingArn })),
+    );
     return parseCircuitTag(answer?.Tags?.[BREAKER_TAG]);
-  } catch {
+  } catch (error) {
     // Without lambda:ListTags the pause is inferred as before; the mapping's own state is still shown, and true.
+    tellDenial(error, denied);
     return undefined;
   }
 }
@@ -57,25 +74,30 @@ const STOPPED = new Set(['Disabled', 'Disabling']);
 /**
  * What tripped the breaker that paused a deployed queue's consumer, and (with a probe) its circuit, also while a
  * probe runs it; undefined when it is running normally, has no breaker, was paused by an operator, or CloudWatch
- * cannot be read (the consumer still shows `Disabled`, which is true).
+ * cannot be read (the consumer still shows `Disabled`, which is true). Each action it was denied is told to
+ * `denied`: then an undefined answer, or a trip without counts, is what it could read, not all there is.
  */
 export async function deployedBreakerTrip(
   backend: Backend,
   target: StackTarget,
   queue: QueueTarget,
+  denied?: DeniedActions,
 ): Promise<BreakerTrip | undefined> {
   if (!queue.eventSourceMappingId) return undefined;
   try {
     const { GetEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
-    const mapping = await backend.lambda.send(
-      new GetEventSourceMappingCommand({ UUID: queue.eventSourceMappingId }),
+    const mapping = await needing(
+      'lambda:GetEventSourceMapping',
+      backend.lambda.send(new GetEventSourceMappingCommand({ UUID: queue.eventSourceMappingId })),
     );
     const stopped = STOPPED.has(mapping?.State ?? '');
     const tag = await readBreakerTag(
       backend,
       mapping?.EventSourceMappingArn ?? eventSourceMappingArnNear(queue.arn, queue.eventSourceMappingId),
+      // A breaker without a probe writes no tag: not reading it leaves nothing unknown.
+      queue.breakerProbes ? denied : undefined,
     );
-    if (tag) return await recordedTrip(backend, target, queue.name, tag.circuit, stopped);
+    if (tag) return await recordedTrip(backend, target, queue.name, tag.circuit, stopped, denied);
     if (!stopped) return undefined;
     const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue.name));
     const lastModified = mapping.LastModified?.getTime();
@@ -86,7 +108,8 @@ export async function deployedBreakerTrip(
       ...counts,
       windowMinutes: alarm.periodSeconds / 60,
     };
-  } catch {
+  } catch (error) {
+    tellDenial(error, denied);
     return undefined;
   }
 }
@@ -102,12 +125,17 @@ async function recordedTrip(
   queue: string,
   circuit: BreakerCircuit,
   stopped: boolean,
+  denied: DeniedActions | undefined,
 ): Promise<BreakerTrip | undefined> {
   if (stopped !== (circuit.state === 'open')) return undefined;
   // Without CloudWatch's answers the tag still says exactly where the circuit stands; the counts are left out,
   // never shown as zeros.
-  const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue)).catch(() => undefined);
-  const counts = alarm ? await countsBefore(backend, target, queue, alarm).catch(() => undefined) : undefined;
+  const unread = (error: unknown) => {
+    tellDenial(error, denied);
+    return undefined;
+  };
+  const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue)).catch(unread);
+  const counts = alarm ? await countsBefore(backend, target, queue, alarm).catch(unread) : undefined;
   return {
     trippedAt: alarm ? new Date(alarm.atMs).toISOString() : circuit.since,
     ...(counts && alarm ? { ...counts, windowMinutes: alarm.periodSeconds / 60 } : {}),
@@ -121,17 +149,23 @@ async function lastAlarm(
   alarmName: string,
 ): Promise<{ atMs: number; periodSeconds: number } | undefined> {
   const { DescribeAlarmsCommand, DescribeAlarmHistoryCommand } = await import('@aws-sdk/client-cloudwatch');
-  const described = await backend.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
+  const described = await needing(
+    'cloudwatch:DescribeAlarms',
+    backend.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] })),
+  );
   const alarm = described?.MetricAlarms?.[0];
   const periodSeconds = alarm?.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period;
   if (!alarm || periodSeconds === undefined) return undefined;
-  const history = await backend.cloudwatch.send(
-    new DescribeAlarmHistoryCommand({
-      AlarmName: alarmName,
-      HistoryItemType: 'StateUpdate',
-      ScanBy: 'TimestampDescending',
-      MaxRecords: 20,
-    }),
+  const history = await needing(
+    'cloudwatch:DescribeAlarmHistory',
+    backend.cloudwatch.send(
+      new DescribeAlarmHistoryCommand({
+        AlarmName: alarmName,
+        HistoryItemType: 'StateUpdate',
+        ScanBy: 'TimestampDescending',
+        MaxRecords: 20,
+      }),
+    ),
   );
   const fired = (history?.AlarmHistoryItems ?? []).find((item) => {
     try {
@@ -168,12 +202,15 @@ async function countsBefore(
       Stat: 'Sum',
     },
   });
-  const answer = await backend.cloudwatch.send(
-    new GetMetricDataCommand({
-      StartTime: new Date(alarm.atMs - alarm.periodSeconds * 1000),
-      EndTime: new Date(alarm.atMs),
-      MetricDataQueries: [query('ended', BREAKER_METRICS.ended), query('failed', BREAKER_METRICS.failed)],
-    }),
+  const answer = await needing(
+    'cloudwatch:GetMetricData',
+    backend.cloudwatch.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(alarm.atMs - alarm.periodSeconds * 1000),
+        EndTime: new Date(alarm.atMs),
+        MetricDataQueries: [query('ended', BREAKER_METRICS.ended), query('failed', BREAKER_METRICS.failed)],
+      }),
+    ),
   );
   const sum = (id: string) =>
     (answer?.MetricDataResults?.find((r) => r.Id === id)?.Values ?? []).reduce((a, b) => a + b, 0);

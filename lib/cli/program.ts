@@ -528,6 +528,8 @@ async function statusCommand(ctx: CommandContext, queue: string | undefined, o: 
     import('./render'),
   ]);
   present(output, result, renderStatus);
+  // What it shows is true, and incomplete: a script must not take it for the whole pipeline.
+  if (result.unreadable?.length) ctx.setExitCode(1);
 }
 
 async function failedListCommand(ctx: CommandContext, queue: string, o: FailedListFlags) {

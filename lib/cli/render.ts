@@ -25,6 +25,7 @@ import type { SendResult } from './send';
 import type { QueueStatus, StatusResult } from './status';
 import { JOB_SCHEDULES, MAPPING_MISSING, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
+import { missingPermissionsLine, unreadableLines } from './unreadable';
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
 const truncate = (text: string, max: number) => {
@@ -44,6 +45,9 @@ export function pastOldestMessageAlarm(q: QueueStatus): number | undefined {
     : undefined;
 }
 
+/** A count as a cell: `unknown` where it could not be read (a line under the table says why). */
+const countCell = (count: number | null) => (count === null ? 'unknown' : String(count));
+
 export function renderStatus(output: Output, result: StatusResult): void {
   const c = output.colors;
   output.line(`${c.bold('hookline status')}: ${result.target}`);
@@ -55,18 +59,21 @@ export function renderStatus(output: Output, result: StatusResult): void {
     ['QUEUE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ', 'OLDEST', 'CONSUMER'],
     ...result.queues.map((q) => [
       `${q.queue}${q.fifo ? ' (fifo)' : ''}`,
-      String(q.visible),
-      String(q.inFlight),
-      String(q.delayed),
-      String(q.deadLettered),
+      countCell(q.visible),
+      countCell(q.inFlight),
+      countCell(q.delayed),
+      countCell(q.deadLettered),
       humanAge(q.oldestMessageAgeSeconds),
-      q.consumer ?? '-',
+      q.consumer === undefined ? 'unknown' : (q.consumer ?? '-'),
     ]),
   ];
   output.line(table(rows, c));
   for (const line of oldestAgeNotes(result.queues)) output.line(c.dim(line));
   for (const q of result.queues) renderQueueNotes(output, q);
+  for (const line of unreadableLines(result.unreadable ?? [])) output.line(c.yellow(line));
   for (const d of result.otherDeadLetterQueues ?? []) {
+    // An unknown count is said with the parts that could not be read.
+    if (d.deadLettered === null) continue;
     const line = `${d.name} (${d.holds}): ${d.deadLettered} dead-lettered`;
     output.line(
       d.deadLettered > 0
@@ -93,6 +100,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
       ),
     );
   }
+  const missing = missingPermissionsLine(result.unreadable ?? []);
+  if (missing) output.line(c.red(missing));
 }
 
 /** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */
@@ -104,7 +113,7 @@ function renderQueueNotes(output: Output, q: QueueStatus): void {
       `${q.queue}: quiet tenants ${visible ?? '-'} visible, oldest ${humanAge(oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)`,
     );
   }
-  if (q.deadLettered > 0) {
+  if (q.deadLettered !== null && q.deadLettered > 0) {
     output.line(
       c.red(
         `${q.queue}: ${q.deadLettered} dead-lettered; inspect with: ${next(output, `failed list ${q.queue}`)}`,

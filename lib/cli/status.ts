@@ -19,27 +19,41 @@ import {
   queueOf,
   type Target,
 } from './target';
+import {
+  ActionDeniedError,
+  deniedValue,
+  needing,
+  type Read,
+  STATUS_PARTS,
+  type UnreadablePart,
+  unlessDenied,
+} from './unreadable';
 
 export interface QueueStatus {
   readonly queue: string;
   readonly fifo: boolean;
-  readonly visible: number;
-  readonly inFlight: number;
-  readonly delayed: number;
-  /** Visible messages in the dead-letter queue. */
-  readonly deadLettered: number;
+  /** Null, as are `inFlight` and `delayed`, when the queue could not be read (`unreadable` in the result says why). */
+  readonly visible: number | null;
+  readonly inFlight: number | null;
+  readonly delayed: number | null;
+  /** Messages in the dead-letter queue, visible or held by a reader; null when it could not be read. */
+  readonly deadLettered: number | null;
   /** Age of the oldest message in seconds (CloudWatch `ApproximateAgeOfOldestMessage`), null when unknown. */
   readonly oldestMessageAgeSeconds: number | null;
   /** Why the age is unknown, when it is. */
   readonly oldestMessageAgeNote?: string;
   /** The queue's oldest-message alarm threshold (seconds), where the configuration is known. */
   readonly oldestMessageAgeAlarmSeconds?: number;
-  /** `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer. */
-  readonly consumer: string | null;
+  /**
+   * `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer; absent when its
+   * state could not be read (`unreadable` in the result says why).
+   */
+  readonly consumer?: string | null;
   /**
    * Present when the consumer's circuit breaker paused it (and it was not resumed since): when, and how many of
    * the records that ended in its window failed; with `halfOpenAfter`, also `circuit` (open with its next probe,
-   * or half-open while a probe runs the consumer). A paused consumer without it was paused by an operator.
+   * or half-open while a probe runs the consumer). A paused consumer without it was paused by an operator, unless
+   * `unreadable` in the result names its `circuit breaker`: then who paused it is not known.
    */
   readonly circuitBreaker?: BreakerTrip;
   /**
@@ -59,8 +73,17 @@ export interface DeadLetterQueueStatus {
   readonly name: string;
   /** What it holds. */
   readonly holds: string;
-  /** Messages in it, visible or held by a reader. */
+  /** Messages in it, visible or held by a reader; null when it could not be read. */
+  readonly deadLettered: number | null;
+}
+
+/** A queue's status as local mode reads it: its own emulators refuse it nothing, so every part is known. */
+export interface LocalQueueStatus extends QueueStatus {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
   readonly deadLettered: number;
+  readonly consumer: string | null;
 }
 
 export interface StatusResult {
@@ -77,6 +100,11 @@ export interface StatusResult {
    * the messages nothing processes there (shown with every queue, not with `--queue`).
    */
   readonly unconfiguredQueues?: UnconfiguredQueues;
+  /**
+   * The parts the caller's AWS identity may not read, each with the IAM action it needs (absent when there are
+   * none): their values are null or absent, never guessed, and the command exits 1.
+   */
+  readonly unreadable?: readonly UnreadablePart[];
 }
 
 /** The CloudWatch gauges `status` reads per queue (a fair queue's quiet-tenant ones too), by query id prefix. */
@@ -85,6 +113,9 @@ const QUEUE_GAUGES = {
   quiet: FAIR_QUEUE_METRICS.quietBacklog,
   quietAge: FAIR_QUEUE_METRICS.quietOldestAge,
 } as const;
+
+/** The action `status` reads the oldest ages (and a fair queue's quiet tenants) with. */
+const GET_METRIC_DATA = 'cloudwatch:GetMetricData';
 
 /**
  * The last 15 minutes of `ApproximateAgeOfOldestMessage` (published every minute), and of a fair queue's
@@ -113,25 +144,28 @@ async function oldestAges(backend: Backend, queues: readonly QueueTarget[]): Pro
         ]),
     );
   try {
-    const answer = await backend.cloudwatch.send(
-      new GetMetricDataCommand({
-        StartTime: start,
-        EndTime: end,
-        ScanBy: 'TimestampDescending',
-        MetricDataQueries: wanted.map(({ q, i, gauge }) => ({
-          Id: `${gauge.toLowerCase()}${i}`,
-          ReturnData: true,
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/SQS',
-              MetricName: QUEUE_GAUGES[gauge],
-              Dimensions: [{ Name: 'QueueName', Value: q.url.split('/').pop() ?? q.name }],
+    const answer = await needing(
+      GET_METRIC_DATA,
+      backend.cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: start,
+          EndTime: end,
+          ScanBy: 'TimestampDescending',
+          MetricDataQueries: wanted.map(({ q, i, gauge }) => ({
+            Id: `${gauge.toLowerCase()}${i}`,
+            ReturnData: true,
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/SQS',
+                MetricName: QUEUE_GAUGES[gauge],
+                Dimensions: [{ Name: 'QueueName', Value: q.url.split('/').pop() ?? q.name }],
+              },
+              Period: 60,
+              Stat: 'Maximum',
             },
-            Period: 60,
-            Stat: 'Maximum',
-          },
-        })),
-      }),
+          })),
+        }),
+      ),
     );
     const byId = new Map(wanted.map((w) => [`${w.gauge.toLowerCase()}${w.i}`, w]));
     for (const result of answer.MetricDataResults ?? []) {
@@ -141,6 +175,13 @@ async function oldestAges(backend: Backend, queues: readonly QueueTarget[]): Pro
     }
     return { ages: found.age, quiet: quietOf() };
   } catch (error) {
+    if (error instanceof ActionDeniedError)
+      return {
+        ages: found.age,
+        quiet: quietOf(),
+        note: deniedValue(error.action),
+        deniedAction: error.action,
+      };
     const name = error instanceof Error ? error.name : 'error';
     return { ages: found.age, quiet: quietOf(), note: `CloudWatch unavailable (${name})` };
   }
@@ -156,9 +197,14 @@ export interface StatusSources {
   oldestAges(queues: readonly QueueTarget[]): Promise<OldestAges>;
   /**
    * The circuit breaker's record of the queue's consumer: what tripped it, and (with `halfOpenAfter`) where its
-   * circuit stands, also while a probe runs it (`running`); undefined when the breaker did not pause it.
+   * circuit stands, also while a probe runs it (`running`); undefined when the breaker did not pause it. Each action
+   * it was denied is told to `denied`: what it answers is then incomplete.
    */
-  breakerTrip?(queue: QueueTarget, running: boolean): Promise<BreakerTrip | undefined>;
+  breakerTrip?(
+    queue: QueueTarget,
+    running: boolean,
+    denied: (action: string) => void,
+  ): Promise<BreakerTrip | undefined>;
 }
 
 export interface OldestAges {
@@ -169,6 +215,8 @@ export interface OldestAges {
   readonly note?: string;
   /** Why a queue that holds messages has no age, when that differs from `note`. */
   readonly noteWhenHolding?: string;
+  /** The action the ages could not be read without, when the caller may not make it. */
+  readonly deniedAction?: string;
 }
 
 /**
@@ -180,53 +228,75 @@ export const LOCAL_AGES: OldestAges = {
   note: 'not known: local mode did not answer its queue rows (restart npm start with this version)',
 };
 
-/** A consumer's state and the circuit breaker's record of it (what tripped it, its circuit), if it has one. */
+/**
+ * A consumer's state and the circuit breaker's record of it (what tripped it, its circuit), if it has one, with the
+ * parts the caller may not read: its state, or some of what tells whether the breaker paused it.
+ */
 async function consumerAndTrip(
   sources: StatusSources,
   queue: QueueTarget,
-): Promise<[string | null, BreakerTrip | undefined]> {
-  const consumer = await sources.consumer(queue);
-  if (consumer === null || consumer === MAPPING_MISSING) return [consumer, undefined];
-  return [consumer, await sources.breakerTrip?.(queue, consumer === 'Enabled')];
+): Promise<{ consumer: Read<string | null>; trip?: BreakerTrip; denied: UnreadablePart[] }> {
+  const consumer = await unlessDenied(sources.consumer(queue), queue.name, STATUS_PARTS.consumer);
+  if (consumer.denied) return { consumer, denied: [consumer.denied] };
+  const state = consumer.value;
+  if (state === null || state === MAPPING_MISSING) return { consumer, denied: [] };
+  const actions = new Set<string>();
+  const trip = await sources.breakerTrip?.(queue, state === 'Enabled', (action) => actions.add(action));
+  return {
+    consumer,
+    ...(trip ? { trip } : {}),
+    denied: [...actions].map((action) => ({ queue: queue.name, part: STATUS_PARTS.circuitBreaker, action })),
+  };
 }
 
 /** Why a queue shows no age: its source's reason, the one for a queue holding messages when it has one. */
-function missingAgeNote(ages: OldestAges, depth: QueueDepth): string {
-  const holding = depth.visible + depth.inFlight > 0;
+function missingAgeNote(ages: OldestAges, depth: QueueDepth | undefined): string {
+  const holding = depth !== undefined && depth.visible + depth.inFlight > 0;
   if (holding && ages.noteWhenHolding !== undefined) return ages.noteWhenHolding;
   return ages.note ?? 'no data in the last 15 minutes (queue idle)';
 }
 
-/** The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. */
+/** A dead-letter queue's messages, visible or held by a reader, or null when it could not be read. */
+const deadLettersOf = (dead: Read<QueueDepth>): number | null =>
+  // A dead letter that a reader holds (failed list, the console's event page, a redrive) is still there.
+  dead.value ? dead.value.visible + dead.value.inFlight : null;
+
+/**
+ * The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. A part whose read
+ * was denied is left unknown in its row and named in `unreadable`, in the order of the rows.
+ */
 export async function queueStatuses(
   sources: StatusSources,
   queues: readonly QueueTarget[],
-): Promise<QueueStatus[]> {
+): Promise<{ rows: QueueStatus[]; unreadable: UnreadablePart[] }> {
   const ages = queues.length > 0 ? await sources.oldestAges(queues) : LOCAL_AGES;
-  return Promise.all(
-    queues.map(async (queue): Promise<QueueStatus> => {
-      const [depth, dead, [consumer, trip]] = await Promise.all([
-        sources.depth(queue.url),
-        sources.depth(queue.deadLetterUrl),
+  const read = await Promise.all(
+    queues.map(async (queue): Promise<{ row: QueueStatus; unreadable: UnreadablePart[] }> => {
+      const [depth, dead, consumer] = await Promise.all([
+        unlessDenied(sources.depth(queue.url), queue.name, STATUS_PARTS.messages),
+        unlessDenied(sources.depth(queue.deadLetterUrl), queue.name, STATUS_PARTS.deadLetters),
         consumerAndTrip(sources, queue),
       ]);
       const age = ages.ages.get(queue.name);
       const quiet = ages.quiet?.get(queue.name);
-      return {
+      const ageDenied =
+        age === undefined && ages.deniedAction !== undefined
+          ? { queue: queue.name, part: STATUS_PARTS.oldestAge, action: ages.deniedAction }
+          : undefined;
+      const row: QueueStatus = {
         queue: queue.name,
         fifo: queue.fifo,
-        visible: depth.visible,
-        inFlight: depth.inFlight,
-        delayed: depth.delayed,
-        // A dead letter that a reader holds (failed list, the console's event page, a redrive) is still there.
-        deadLettered: dead.visible + dead.inFlight,
+        visible: depth.value?.visible ?? null,
+        inFlight: depth.value?.inFlight ?? null,
+        delayed: depth.value?.delayed ?? null,
+        deadLettered: deadLettersOf(dead),
         oldestMessageAgeSeconds: age ?? null,
-        ...(age === undefined ? { oldestMessageAgeNote: missingAgeNote(ages, depth) } : {}),
+        ...(age === undefined ? { oldestMessageAgeNote: missingAgeNote(ages, depth.value) } : {}),
         ...(queue.oldestMessageAgeAlarmSeconds !== undefined
           ? { oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarmSeconds }
           : {}),
-        consumer,
-        ...(trip ? { circuitBreaker: trip } : {}),
+        ...(consumer.consumer.denied ? {} : { consumer: consumer.consumer.value }),
+        ...(consumer.trip ? { circuitBreaker: consumer.trip } : {}),
         ...(quiet
           ? {
               quietTenants: {
@@ -236,8 +306,13 @@ export async function queueStatuses(
             }
           : {}),
       };
+      const unreadable = [depth.denied, dead.denied, ageDenied, ...consumer.denied].filter(
+        (part): part is UnreadablePart => part !== undefined,
+      );
+      return { row, unreadable };
     }),
   );
+  return { rows: read.map((r) => r.row), unreadable: read.flatMap((r) => r.unreadable) };
 }
 
 /** The queues a status covers: all of them, or the one asked for (an unknown name is an error). */
@@ -314,43 +389,58 @@ export async function status(
   const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   const sources: StatusSources = {
     depth: (url) =>
-      queueDepth(backend.sqs, url).catch((error: unknown) => {
+      needing('sqs:GetQueueAttributes', queueDepth(backend.sqs, url)).catch((error: unknown) => {
+        // A denial leaves that queue's counts unknown; anything else fails the status as a whole.
+        if (error instanceof ActionDeniedError) throw error;
         // Say which of the queues read at once is missing: the stack's outputs may name one deleted since.
         throw explainError(error, contextOf(target, queueNamed(url, queues, others)));
       }),
-    consumer: (queue) => consumerState(backend, target, queue),
+    consumer: (queue) => needing('lambda:GetEventSourceMapping', consumerState(backend, target, queue)),
     ...(target.kind === 'stack'
       ? {
           // A running consumer too when its breaker probes: it may be half-open, which the mapping's tag records.
           // Any other running consumer costs no call.
-          breakerTrip: async (queue: QueueTarget, running: boolean) =>
+          breakerTrip: async (queue: QueueTarget, running: boolean, denied: (action: string) => void) =>
             running && !queue.breakerProbes
               ? undefined
-              : (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
+              : (await breakerStatus()).deployedBreakerTrip(
+                  backend,
+                  target,
+                  queue,
+                  // Without a configured breaker, who paused the consumer is known: an operator.
+                  queue.breakerConfigured ? denied : undefined,
+                ),
         }
       : {}),
     oldestAges: (selected) =>
       target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
   };
   try {
-    const [{ rows, unconfiguredQueues }, otherRows] = await Promise.all([
+    const [{ rows, unreadable: rowsUnreadable, unconfiguredQueues }, otherReads] = await Promise.all([
       target.kind === 'local'
-        ? localModeRows(backend, target, queues).then(async (local) => ({
-            ...local,
-            rows: local.rows ?? (await queueStatuses(sources, queues)),
-          }))
-        : queueStatuses(sources, queues).then((rows) => ({ rows, unconfiguredQueues: undefined })),
+        ? localModeRows(backend, target, queues).then(async (local) =>
+            local.rows
+              ? { ...local, rows: local.rows, unreadable: [] }
+              : { ...local, ...(await queueStatuses(sources, queues)) },
+          )
+        : queueStatuses(sources, queues).then((read) => ({ ...read, unconfiguredQueues: undefined })),
       Promise.all(
-        others.map(async (d): Promise<DeadLetterQueueStatus> => {
-          const depth = await sources.depth(d.deadLetterUrl);
-          return {
+        others.map(async (d) => {
+          const dead = await unlessDenied(sources.depth(d.deadLetterUrl), d.name, STATUS_PARTS.deadLetters);
+          const row: DeadLetterQueueStatus = {
             name: d.name,
             holds: d.holds ?? 'dead letters',
-            deadLettered: depth.visible + depth.inFlight,
+            deadLettered: deadLettersOf(dead),
           };
+          return { row, denied: dead.denied };
         }),
       ),
     ]);
+    const otherRows = otherReads.map((read) => read.row);
+    const unreadable = [
+      ...rowsUnreadable,
+      ...otherReads.flatMap((read) => (read.denied ? [read.denied] : [])),
+    ];
     return {
       target: target.description,
       queues: rows,
@@ -362,6 +452,7 @@ export async function status(
         ? { schedulesMissingOutputs: target.schedulesMissingOutputs }
         : {}),
       ...(options.queue === undefined && unconfiguredQueues ? { unconfiguredQueues } : {}),
+      ...(unreadable.length > 0 ? { unreadable } : {}),
     };
   } catch (error) {
     throw explainError(error, contextOf(target));

@@ -60,6 +60,11 @@ export interface QueueTarget extends LocalQueue {
   readonly eventSourceMappingId?: string;
   readonly consumerFunctionName?: string;
   /**
+   * The consumer has a circuit breaker configured: only then is not knowing whether it paused the consumer a part of
+   * the status left unknown.
+   */
+  readonly breakerConfigured?: boolean;
+  /**
    * The consumer's circuit breaker may probe it (`halfOpenAfter` configured): only then can a running consumer be
    * half-open, so only then does deployed `status` read a running consumer's mapping tag.
    */
@@ -203,6 +208,7 @@ export async function describeStackTarget(
       fifo: queue.fifo,
       oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarm.toSeconds(),
       ...(queue.tenants !== undefined ? { fair: true } : {}),
+      ...(queue.consumer?.circuitBreaker ? { breakerConfigured: true } : {}),
       ...(queue.consumer?.circuitBreaker?.halfOpenAfter ? { breakerProbes: true } : {}),
       ...(mappingId ? { eventSourceMappingId: mappingId } : {}),
       ...(functionName ? { consumerFunctionName: functionName } : {}),

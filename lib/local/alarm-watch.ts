@@ -10,7 +10,7 @@
  */
 import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
-import type { QueueStatus } from '../cli/status';
+import type { LocalQueueStatus } from '../cli/status';
 import { humanAge } from '../console/ui/human-age';
 import { localModeHints } from './command-hints';
 
@@ -49,7 +49,7 @@ export const RECHECK_WHILE_HELD_MS = 10_000;
 export const AFTER_EVENT_MS = 2_000;
 
 /** The states a read shows. Pure. */
-export function alarmStatesOf(rows: readonly QueueStatus[]): AlarmStates {
+export function alarmStatesOf(rows: readonly LocalQueueStatus[]): AlarmStates {
   return new Map(
     rows.map((q) => [
       q.queue,
@@ -64,7 +64,7 @@ export function alarmStatesOf(rows: readonly QueueStatus[]): AlarmStates {
  */
 export function alarmChanges(
   previous: AlarmStates,
-  rows: readonly QueueStatus[],
+  rows: readonly LocalQueueStatus[],
   hints: CommandHints = localModeHints(),
 ): AlarmChange[] {
   const now = alarmStatesOf(rows);
@@ -80,7 +80,7 @@ export function alarmChanges(
   });
 }
 
-function deadLettersChange(q: QueueStatus, alarm: boolean, hints: CommandHints): AlarmChange {
+function deadLettersChange(q: LocalQueueStatus, alarm: boolean, hints: CommandHints): AlarmChange {
   return {
     queue: q.queue,
     alarm: 'dead-letters',
@@ -91,7 +91,7 @@ function deadLettersChange(q: QueueStatus, alarm: boolean, hints: CommandHints):
   };
 }
 
-function oldestMessageChange(q: QueueStatus, alarm: boolean, hints: CommandHints): AlarmChange {
+function oldestMessageChange(q: LocalQueueStatus, alarm: boolean, hints: CommandHints): AlarmChange {
   const threshold = humanAge(q.oldestMessageAgeAlarmSeconds ?? null);
   return {
     queue: q.queue,
@@ -108,7 +108,7 @@ function oldestMessageChange(q: QueueStatus, alarm: boolean, hints: CommandHints
  * messages or is in alarm, sooner when a waiting message will pass its alarm age before then; undefined when every
  * queue is empty and none is in alarm (nothing can cross without an event). Pure.
  */
-export function nextReadMs(rows: readonly QueueStatus[]): number | undefined {
+export function nextReadMs(rows: readonly LocalQueueStatus[]): number | undefined {
   let next: number | undefined;
   for (const q of rows) {
     const held = q.visible + q.inFlight + q.delayed + q.deadLettered > 0;
@@ -127,9 +127,9 @@ export function nextReadMs(rows: readonly QueueStatus[]): number | undefined {
 /** Options of {@link AlarmWatch}. */
 export interface AlarmWatchOptions {
   /** What `hookline status --local` shows. */
-  read(): Promise<QueueStatus[]>;
+  read(): Promise<LocalQueueStatus[]>;
   /** The first read, which the later ones are compared with (start names what it holds). */
-  onFirst(rows: readonly QueueStatus[]): void;
+  onFirst(rows: readonly LocalQueueStatus[]): void;
   onChange(change: AlarmChange): void;
   /** A read failed (said once until a read succeeds again). */
   onError(error: unknown): void;
@@ -193,7 +193,7 @@ export class AlarmWatch {
   }
 
   private async read(): Promise<void> {
-    let rows: QueueStatus[];
+    let rows: LocalQueueStatus[];
     try {
       rows = await this.options.read();
     } catch (error) {

@@ -250,7 +250,18 @@ describe('status', () => {
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDenied'));
     const result = await status(testBackend(), stackTarget(), { queue: 'events' });
-    expect(result.queues[0]?.oldestMessageAgeNote).toBe('CloudWatch unavailable (AccessDenied)');
+    expect(result.queues[0]?.oldestMessageAgeNote).toBe(
+      'unknown: access denied (needs cloudwatch:GetMetricData)',
+    );
+  });
+
+  it('keeps going while CloudWatch fails otherwise, naming the failure, with nothing unreadable', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).rejects(awsError('ThrottlingException'));
+    const result = await status(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.queues[0]?.oldestMessageAgeNote).toBe('CloudWatch unavailable (ThrottlingException)');
+    expect(result.unreadable).toBeUndefined();
   });
 
   it('turns throttling and a deleted queue into one line', async () => {
@@ -354,7 +365,7 @@ describe('status', () => {
       'q/events': { visible: 0, inFlight: 3, delayed: 0 },
       'q/orders': { visible: 0, inFlight: 0, delayed: 2 },
     };
-    const rows = await queueStatuses(
+    const { rows } = await queueStatuses(
       {
         depth: async (url) => depths[url] ?? { visible: 0, inFlight: 0, delayed: 0 },
         consumer: async () => 'Enabled',

@@ -31,6 +31,11 @@ describe("the console overview's consumer cell", () => {
     expect(consumerText(overviewQueueRow({ ...row, consumer: null }, null))).toBe('none');
   });
 
+  it('shows a consumer whose state may not be read as unknown, not as none or paused', () => {
+    const { consumer: _unread, ...unreadable } = row;
+    expect(consumerText(overviewQueueRow(unreadable, null))).toBe('unknown');
+  });
+
   it('says when the breaker probes next, and that a running consumer is half-open while a probe runs it', () => {
     const open = {
       ...trip,

@@ -17,7 +17,8 @@ export interface QueueRow {
   deadLettered: number;
   oldestMessageAgeSeconds: number | null;
   oldestMessageAgeNote?: string;
-  consumer: string | null;
+  /** Null when the queue has no consumer; absent where its state may not be read. */
+  consumer?: string | null;
   /**
    * Why the consumer is paused when its circuit breaker paused it ("paused by circuit breaker at ..."), or that
    * its breaker is probing it ("half-open since ...").

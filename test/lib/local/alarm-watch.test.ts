@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { QueueStatus } from '../../../lib/cli/status';
+import type { LocalQueueStatus } from '../../../lib/cli/status';
 import {
   AFTER_EVENT_MS,
   AlarmWatch,
@@ -15,7 +15,7 @@ const row = (
   deadLettered: number,
   oldest: number | null,
   visible = oldest === null ? 0 : 1,
-): QueueStatus => ({
+): LocalQueueStatus => ({
   queue: 'events',
   fifo: false,
   visible,
@@ -27,7 +27,7 @@ const row = (
   consumer: 'Enabled',
 });
 
-const changesBetween = (before: QueueStatus, after: QueueStatus) =>
+const changesBetween = (before: LocalQueueStatus, after: LocalQueueStatus) =>
   alarmChanges(alarmStatesOf([before]), [after]).map(({ alarm, state }) => `${alarm} ${state}`);
 
 describe('the crossings npm start reports while it runs', () => {
@@ -100,7 +100,7 @@ describe('when the queues are read again without an event', () => {
 describe('AlarmWatch', () => {
   afterEach(() => vi.useRealTimers());
 
-  function watching(reads: QueueStatus[][]) {
+  function watching(reads: LocalQueueStatus[][]) {
     vi.useFakeTimers();
     const seen: string[] = [];
     let count = 0;

@@ -1,0 +1,97 @@
+/**
+ * Results an operator's AWS identity may read only part of. A call the identity may not make leaves its part of the
+ * result unknown, named with the IAM action it needs, and the command shows everything else; it never fills the
+ * part with a value it did not read. Any other failure (throttling, the network, a deleted resource) is not a part
+ * the operator may not see, and still fails the command.
+ */
+
+import { errorName } from './errors';
+
+/** A part of a result that could not be read because the caller may not make the call that reads it. */
+export interface UnreadablePart {
+  /** The queue (or dead-letter queue, as `failed list` names it) the part belongs to. */
+  readonly queue: string;
+  /** What of it is unknown: `messages`, `dead letters`, `oldest message age`, `consumer`, `circuit breaker`. */
+  readonly part: string;
+  /** The IAM action the caller needs to read it, as a policy names it (`lambda:GetEventSourceMapping`). */
+  readonly action: string;
+}
+
+/**
+ * The error names AWS services answer a call the caller may not make with, over each of their protocols: those
+ * `explainError` explains as an access denial (a KMS refusal of a key is not a part of a status, which reads none).
+ */
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
+
+/**
+ * A call's access denial with the IAM action the call needs. It keeps the denial's name and message, so that where
+ * it is not a part left unknown it is explained as any access denial is (`explainError`).
+ */
+export class ActionDeniedError extends Error {
+  constructor(
+    readonly action: string,
+    denial: unknown,
+  ) {
+    super(denial instanceof Error ? denial.message : String(denial), { cause: denial });
+    this.name = errorName(denial);
+  }
+}
+
+/** `call`'s answer; its access denial as an {@link ActionDeniedError} naming `action`. */
+export async function needing<T>(action: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw ACCESS_DENIED.has(errorName(error)) ? new ActionDeniedError(action, error) : error;
+  }
+}
+
+/** A read's value, or the part it left unknown because its call was denied. */
+export type Read<T> =
+  | { readonly value: T; readonly denied?: undefined }
+  | { readonly value?: undefined; readonly denied: UnreadablePart };
+
+/** `read`'s value, or the part of `queue` it leaves unknown when it was denied ({@link needing}); else it throws. */
+export async function unlessDenied<T>(read: Promise<T>, queue: string, part: string): Promise<Read<T>> {
+  try {
+    return { value: await read };
+  } catch (error) {
+    if (!(error instanceof ActionDeniedError)) throw error;
+    return { denied: { queue, part, action: error.action } };
+  }
+}
+
+/**
+ * The parts of a queue's status a denial can leave unknown. The oldest age (with a fair queue's quiet tenants, read
+ * by the same call) is said in place by the row's own note on why it has no age.
+ */
+export const STATUS_PARTS = {
+  messages: 'messages',
+  deadLetters: 'dead letters',
+  oldestAge: 'oldest message age',
+  consumer: 'consumer',
+  circuitBreaker: 'circuit breaker',
+} as const;
+
+/** What is shown in place of a value the caller may not read. */
+export const deniedValue = (action: string): string => `unknown: access denied (needs ${action})`;
+
+/**
+ * One line per unknown part, in the result's order (`orders consumer: unknown: access denied (needs ...)`), but for
+ * the oldest age, which its row's note says.
+ */
+export function unreadableLines(parts: readonly UnreadablePart[]): string[] {
+  return parts
+    .filter((p) => p.part !== STATUS_PARTS.oldestAge)
+    .map((p) => `${p.queue} ${p.part}: ${deniedValue(p.action)}`);
+}
+
+/**
+ * The line that ends a result with unknown parts: every IAM action missing, once each; undefined when nothing was
+ * denied.
+ */
+export function missingPermissionsLine(parts: readonly UnreadablePart[]): string | undefined {
+  const actions = [...new Set(parts.map((p) => p.action))];
+  if (actions.length === 0) return undefined;
+  return `incomplete: your AWS identity may not call ${actions.join(', ')}: what ${actions.length === 1 ? 'it reads is' : 'they read is'} shown as unknown; allow ${actions.length === 1 ? 'it' : 'them'} to see the whole pipeline`;
+}
