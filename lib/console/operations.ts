@@ -30,6 +30,7 @@ import {
   queueOf,
   type Target,
 } from '../cli/target';
+import { missingPermissionsLine, unreadableLines } from '../cli/unreadable';
 import type { ResolvedConfig } from '../config';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
@@ -344,6 +345,10 @@ export class ConsoleOperations {
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
       schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
       unconfiguredQueuesNote: unconfiguredQueuesNote(result, this.hints),
+      // Parts the console's AWS identity may not read: unknown in their rows, said as `hookline status` says them.
+      unreadable: result.unreadable ?? [],
+      unreadableNotes: unreadableLines(result.unreadable ?? []),
+      missingPermissions: missingPermissionsLine(result.unreadable ?? []) ?? null,
       ratesNote: stack?.note ?? null,
       sources: config.sources.map((s) => ({
         name: s.name,

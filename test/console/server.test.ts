@@ -4,8 +4,9 @@
  */
 import { connect } from 'node:net';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -507,6 +508,48 @@ describe('console API', () => {
     expect(answer.headers.get('set-cookie')).toBe(
       `hookline_console_${server.port}=${token}; HttpOnly; SameSite=Strict; Path=/`,
     );
+  });
+
+  it('shows the overview an identity may read only part of, with the parts it may not read unknown, not a 503', async () => {
+    const denied = (action: string) =>
+      Object.assign(
+        new Error(`User: arn:aws:iam::123456789012:user/ops is not authorized to perform: ${action}`),
+        {
+          name: 'AccessDeniedException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 403 },
+        },
+      );
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
+    clients.sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl })
+      .rejects(denied('sqs:GetQueueAttributes'));
+    clients.lambda.on(GetEventSourceMappingCommand).rejects(denied('lambda:GetEventSourceMapping'));
+    clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+
+    const answer = (await call('GET', '/api/overview')) as {
+      status: number;
+      body: {
+        queues: Record<string, unknown>[];
+        unreadableNotes: string[];
+        missingPermissions: string | null;
+        unreadable: unknown[];
+      };
+    };
+
+    expect(answer.status).toBe(200);
+    const [events, orders] = answer.body.queues;
+    expect([events?.visible, events?.deadLettered, orders?.deadLettered]).toEqual([4, null, 4]);
+    expect(events && 'consumer' in events).toBe(false);
+    expect(answer.body.unreadableNotes).toEqual([
+      'events dead letters: unknown: access denied (needs sqs:GetQueueAttributes)',
+      'events consumer: unknown: access denied (needs lambda:GetEventSourceMapping)',
+      'orders consumer: unknown: access denied (needs lambda:GetEventSourceMapping)',
+    ]);
+    expect(answer.body.missingPermissions).toBe(
+      'incomplete: your AWS identity may not call sqs:GetQueueAttributes, lambda:GetEventSourceMapping: what they read is shown as unknown; allow them to see the whole pipeline',
+    );
+    expect(answer.body.unreadable).toHaveLength(3);
   });
 
   it('pauses a consumer with pause and resumes it with resume, its own mapping only', async () => {

@@ -15,7 +15,7 @@ function Consumers({ overview, refresh }: { overview: Overview; refresh: () => v
     <table class="grid" id="consumers">
     <thead><tr><th>Queue</th><th>Consumer</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${overview.queues.map(
       (q) => html`<tr data-queue=${q.queue}>
-      <td><b>${q.queue}</b></td><td data-col="consumer">${q.consumer ?? 'no consumer'}</td>
+      <td><b>${q.queue}</b></td><td data-col="consumer">${q.consumer === undefined ? 'unknown' : (q.consumer ?? 'no consumer')}</td>
       <td>${
         q.consumer &&
         html`<button onClick=${() => act(q.queue, 'pause')} disabled=${q.consumer !== 'Enabled'}>Pause</button>

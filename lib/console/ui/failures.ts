@@ -232,19 +232,20 @@ export function FailuresPage({
     ...(overview?.queues ?? []).map((q) => ({ queue: q.queue, deadLettered: q.deadLettered })),
     ...(overview?.deadLetterQueues ?? []).map((d) => ({ queue: d.name, deadLettered: d.deadLettered })),
   ];
-  const current = queue || tabs.find((q) => q.deadLettered > 0)?.queue || tabs[0]?.queue;
+  const current = queue || tabs.find((q) => (q.deadLettered ?? 0) > 0)?.queue || tabs[0]?.queue;
   // While this page reads a DLQ its messages are briefly in flight, so the overview's count (visible only) dips:
   // the current tab shows what the read found.
   const [read, setRead] = useState<{ queue: string; depth: number } | null>(null);
-  const countOf = (q: { queue: string; deadLettered: number }) =>
-    read?.queue === q.queue ? Math.max(read.depth, q.deadLettered) : q.deadLettered;
+  // A count the overview may not read is `?` until this page reads that DLQ itself.
+  const countOf = (q: { queue: string; deadLettered: number | null }): number | null =>
+    read?.queue === q.queue ? Math.max(read.depth, q.deadLettered ?? 0) : q.deadLettered;
   return html`<section>
     <h2>Failures</h2>
     <nav class="tabs">${tabs.map(
       (
         q,
       ) => html`<a href=${`#/failures/${encodeURIComponent(q.queue)}`} data-tab=${q.queue} class=${q.queue === current ? 'active' : ''} aria-current=${q.queue === current ? 'page' : undefined}>
-      ${q.queue} <span class=${countOf(q) > 0 ? 'count bad' : 'count'}>${countOf(q)}</span></a>`,
+      ${q.queue} <span class=${(countOf(q) ?? 0) > 0 ? 'count bad' : 'count'}>${countOf(q) ?? '?'}</span></a>`,
     )}</nav>
     ${current && html`<${QueueFailures} key=${current} queue=${current} onDepth=${(depth: number) => setRead({ queue: current, depth })} onChanged=${refresh} />`}
   </section>`;

@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { ActionsPage } from './actions';
 import { usePoll, useRoute } from './api';
+import { deadLetterBadge } from './dead-letter-badge';
 import { EventPage } from './event-page';
 import { EventsPage } from './events';
 import { FailuresPage } from './failures';
@@ -37,9 +38,7 @@ function pageName(page: string, arg: string | undefined): string {
 function App() {
   const [page = 'overview', arg] = useRoute();
   const { data: overview, error, updatedAt, reload } = usePoll<Overview>('/api/overview', 2000);
-  const dlq =
-    (overview?.queues.reduce((sum, q) => sum + q.deadLettered, 0) ?? 0) +
-    (overview?.deadLetterQueues.reduce((sum, d) => sum + d.deadLettered, 0) ?? 0);
+  const dlq = deadLetterBadge(overview);
   const current = page === '' ? 'overview' : page;
   // An event's or a job's page belongs to the Events or Jobs page.
   const isCurrent = (key: string) => current === key || `${current}s` === key;
@@ -54,7 +53,7 @@ function App() {
           key,
           label,
         ]) => html`<a href=${`#/${key}`} class=${isCurrent(key) ? 'active' : ''} aria-current=${isCurrent(key) ? 'page' : undefined}>
-        ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
+        ${label}${key === 'failures' && dlq ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
       )}</nav>
     </header>
     <main class=${error && overview ? 'stale' : ''}>

@@ -14,16 +14,20 @@ function RateCells({ rates }: { rates: Rates }) {
     <td><${Sparkline} values=${rates.failed} kind="failed" /></td>`;
 }
 
+/** A count, or `unknown` where it may not be read (a note under the table says why). */
+const count = (n: number | null) => (n === null ? 'unknown' : n);
+
 function QueueLine({ q }: { q: QueueRow }) {
-  const paused = q.consumer !== null && q.consumer !== 'Enabled';
+  const unknown = q.consumer === undefined;
+  const paused = !unknown && q.consumer !== null && q.consumer !== 'Enabled';
   return html`<tr data-queue=${q.queue}>
     <td><b>${q.queue}</b>${q.fifo ? html` <span class="tag">fifo</span>` : ''}</td>
-    <td class="num" data-col="visible">${q.visible}</td>
-    <td class="num" data-col="inFlight">${q.inFlight}</td>
-    <td class="num" data-col="delayed">${q.delayed}</td>
+    <td class="num" data-col="visible">${count(q.visible)}</td>
+    <td class="num" data-col="inFlight">${count(q.inFlight)}</td>
+    <td class="num" data-col="delayed">${count(q.delayed)}</td>
     <td class="num" title=${q.oldestMessageAgeNote ?? ''}>${humanAge(q.oldestMessageAgeSeconds)}</td>
-    <td class="num" data-col="dlq"><a href="#/failures/${q.queue}" class=${q.deadLettered > 0 ? 'bad' : ''}>${q.deadLettered}</a></td>
-    <td data-col="consumer" class=${paused ? 'warn' : 'ok'}>${consumerText(q)}</td>
+    <td class="num" data-col="dlq"><a href="#/failures/${q.queue}" class=${(q.deadLettered ?? 0) > 0 ? 'bad' : ''}>${count(q.deadLettered)}</a></td>
+    <td data-col="consumer" class=${unknown || paused ? 'warn' : 'ok'}>${consumerText(q)}</td>
     <${RateCells} rates=${q.rates} />
   </tr>`;
 }
@@ -36,7 +40,7 @@ function SchedulerDeadLetterQueues({ rows, missing }: { rows: DeadLetterQueueRow
       <thead><tr><th>Dead-letter queue</th><th>Holds</th><th>DLQ</th></tr></thead>
       <tbody>${rows.map(
         (d) => html`<tr data-dlq=${d.name}><td><b>${d.name}</b></td><td>${d.holds}</td>
-        <td class="num" data-col="dlq"><a href=${`#/failures/${encodeURIComponent(d.name)}`} class=${d.deadLettered > 0 ? 'bad' : ''}>${d.deadLettered}</a></td></tr>`,
+        <td class="num" data-col="dlq"><a href=${`#/failures/${encodeURIComponent(d.name)}`} class=${(d.deadLettered ?? 0) > 0 ? 'bad' : ''}>${count(d.deadLettered)}</a></td></tr>`,
       )}</tbody>
     </table>
     ${missing.map(
@@ -63,6 +67,8 @@ export function OverviewPage({ data }: { data: Overview }) {
     )}
     <${SchedulerDeadLetterQueues} rows=${data.deadLetterQueues} missing=${data.schedulesMissingOutputs} />
     ${data.unconfiguredQueuesNote && html`<p class="error" data-unconfigured-queues>${data.unconfiguredQueuesNote}</p>`}
+    ${data.unreadableNotes.map((note) => html`<p class="note" data-unreadable>${note}</p>`)}
+    ${data.missingPermissions && html`<p class="error" data-missing-permissions>${data.missingPermissions}</p>`}
     ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}
     ${data.feed.missed > 0 && html`<p class="error" data-feed-missed>event feed: ${data.feed.missed} event(s) left local mode's journal before the console read them, and its journal file does not have them either; the rates undercount</p>`}

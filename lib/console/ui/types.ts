@@ -11,10 +11,11 @@ export interface Rates {
 export interface QueueRow {
   queue: string;
   fifo: boolean;
-  visible: number;
-  inFlight: number;
-  delayed: number;
-  deadLettered: number;
+  /** Null, as are the other counts, where the console's AWS identity may not read it (`unreadableNotes` say why). */
+  visible: number | null;
+  inFlight: number | null;
+  delayed: number | null;
+  deadLettered: number | null;
   oldestMessageAgeSeconds: number | null;
   oldestMessageAgeNote?: string;
   /** Null when the queue has no consumer; absent where its state may not be read. */
@@ -43,7 +44,8 @@ export interface DeadLetterQueueRow {
   name: string;
   /** What it holds. */
   holds: string;
-  deadLettered: number;
+  /** Null where it may not be read. */
+  deadLettered: number | null;
 }
 
 export interface Overview {
@@ -55,6 +57,10 @@ export interface Overview {
   schedulesMissingOutputs: string[];
   /** `hookline status`'s line on queues the data directory holds that the configuration does not have. */
   unconfiguredQueuesNote: string | null;
+  /** `hookline status`'s lines on the parts the console's AWS identity may not read, one each. */
+  unreadableNotes: string[];
+  /** `hookline status`'s last line when a part could not be read: the permissions missing, once each. */
+  missingPermissions: string | null;
   sources: { name: string; type: string; rates: Rates }[];
   feed: FeedState;
   /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */
