@@ -103,10 +103,15 @@ const THROTTLING = new Set([
   'AWS.SimpleQueueService.RequestThrottled',
 ]);
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
-const ACCESS_DENIED = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'AuthorizationError',
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
+/**
+ * KMS refusing the key of a queue, a bucket or a table, as the service that called KMS on the caller's behalf names
+ * it: SQS (`KmsAccessDenied`, `KMS.AccessDeniedException` over its JSON protocol), DynamoDB, Lambda.
+ */
+const KMS_ACCESS_DENIED = new Set([
+  'KmsAccessDenied',
+  'KmsAccessDeniedException',
+  'KMSAccessDeniedException',
   'KMS.AccessDeniedException',
 ]);
 const BAD_CREDENTIALS = new Set([
@@ -286,6 +291,29 @@ function deployedTimeout(timeout: {
   );
 }
 
+/**
+ * True when KMS refused the key of what the call reads or writes: named so by the service, or an access denial
+ * whose message names KMS (S3 says `AccessDenied`, naming kms:Decrypt, for an object whose key it may not use).
+ */
+function isKmsRefusal(name: string, message: string): boolean {
+  return KMS_ACCESS_DENIED.has(name) || (ACCESS_DENIED.has(name) && /\bkms\b/i.test(message));
+}
+
+/**
+ * An access denial in the operator's terms: KMS refusing a key (granted on the key, not on the queue or the
+ * bucket), or the action AWS named.
+ */
+function accessDenied(name: string, message: string, context: ErrorContext): BackendError {
+  if (isKmsRefusal(name, message)) {
+    return new BackendError(
+      `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy)`,
+    );
+  }
+  return new BackendError(
+    `access denied in ${context.target}: ${message} (grant that permission to your AWS identity)`,
+  );
+}
+
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
@@ -315,11 +343,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
-  if (ACCESS_DENIED.has(name)) {
-    return new BackendError(
-      `access denied in ${context.target}: ${message} (grant that permission to your AWS identity)`,
-    );
-  }
+  if (ACCESS_DENIED.has(name) || isKmsRefusal(name, message)) return accessDenied(name, message, context);
   if (RESOURCE_MISSING.has(name) && !context.local) {
     return new BackendError(
       `${context.target} has no such resource (${name}: ${firstLine(message)}): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy`,

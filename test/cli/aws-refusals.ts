@@ -1,0 +1,90 @@
+/**
+ * AWS's refusals as the SDK v3 throws them (the service's exception class where it models one, else its service
+ * exception with the wire's name, status and fault), with the line the CLI and the console answer each with.
+ */
+import { LambdaServiceException } from '@aws-sdk/client-lambda';
+import { KmsAccessDenied } from '@aws-sdk/client-sqs';
+
+export const TARGET = 'stack Hookline in us-east-1';
+/** What the SDK's answers carry besides the name: a request AWS answered, after the SDK's tries. */
+const answered = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'req-1', attempts: 3 });
+
+/** An error the service models no class for, as the SDK builds it from the answer's code and status. */
+function unmodeled(
+  Service: typeof LambdaServiceException,
+  name: string,
+  message: string,
+  httpStatusCode: number,
+): Error {
+  return new Service({
+    name,
+    message,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: answered(httpStatusCode),
+  });
+}
+
+/** What a command (or a console request) is, as far as the line it answers a refusal with depends on it. */
+export interface Caller {
+  readonly name: string;
+  /** It paces its calls with --rate, so its throttling line names that fix too. */
+  readonly paced?: boolean;
+}
+
+export interface Refusal {
+  readonly kind: string;
+  readonly error: () => Error;
+  /** The line, without the CLI's `error: `. */
+  readonly line: (caller: Caller) => string;
+  /** Only these commands make the call it comes from. @default every command */
+  readonly only?: readonly string[];
+}
+
+const kmsFix =
+  '(your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy)';
+
+const KMS_REFUSALS: readonly Refusal[] = [
+  {
+    kind: 'SQS KmsAccessDenied',
+    error: () =>
+      new KmsAccessDenied({
+        message:
+          'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.',
+        $metadata: answered(400),
+      }),
+    line: () =>
+      `access denied in ${TARGET} by KMS (KmsAccessDenied): The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access. ${kmsFix}`,
+  },
+  {
+    kind: 'SQS KMS.AccessDeniedException',
+    error: () =>
+      unmodeled(
+        LambdaServiceException,
+        'KMS.AccessDeniedException',
+        'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:123456789012:key/k-1 because no identity-based policy allows the kms:GenerateDataKey action',
+        400,
+      ),
+    line: () =>
+      `access denied in ${TARGET} by KMS (KMS.AccessDeniedException): User: arn:aws:iam::123456789012:user/ops is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:123456789012:key/k-1 because no identity-based policy allows the kms:GenerateDataKey action ${kmsFix}`,
+  },
+  {
+    kind: 'KmsAccessDeniedException',
+    error: () => unmodeled(LambdaServiceException, 'KmsAccessDeniedException', 'KMS key access denied', 400),
+    line: () =>
+      `access denied in ${TARGET} by KMS (KmsAccessDeniedException): KMS key access denied ${kmsFix}`,
+  },
+  {
+    kind: 'S3 AccessDenied naming kms:Decrypt',
+    error: () =>
+      unmodeled(
+        LambdaServiceException,
+        'AccessDenied',
+        'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because the resource does not exist in this Region, no resource-based policies allow access, or a resource-based policy explicitly denies access',
+        403,
+      ),
+    line: () =>
+      `access denied in ${TARGET} by KMS (AccessDenied): User: arn:aws:iam::123456789012:user/ops is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because the resource does not exist in this Region, no resource-based policies allow access, or a resource-based policy explicitly denies access ${kmsFix}`,
+  },
+];
+
+export const REFUSALS: readonly Refusal[] = [...KMS_REFUSALS];
