@@ -96,12 +96,21 @@ export interface ErrorContext {
 const THROTTLING = new Set([
   'ThrottlingException',
   'Throttling',
+  'ThrottledException',
   'TooManyRequestsException',
   'RequestThrottled',
   'RequestThrottledException',
   'RequestLimitExceeded',
   'AWS.SimpleQueueService.RequestThrottled',
+  // S3's, with HTTP 503: a pace to lower, not a fault of AWS's to wait out.
+  'SlowDown',
+  // DynamoDB's (the job records) for a table's or the account's throughput spent.
+  'ProvisionedThroughputExceededException',
+  // SQS's when KMS throttles the calls it makes for the queue's key.
+  'KmsThrottled',
 ]);
+/** HTTP's own status for throttling, whatever name the service gave it (none, when the answer had no body). */
+const TOO_MANY_REQUESTS = 429;
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
 /**
@@ -133,17 +142,21 @@ function firstLine(message: string): string {
   return message.split('\n', 1)[0] ?? '';
 }
 
+/** The HTTP status of AWS's answer, when there was one. */
+function httpStatus(error: unknown): number | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
 /**
  * An AWS answer that is the service's fault (HTTP 5xx), which the SDK already retried: its status and how many
  * tries the SDK made, else undefined.
  */
 function serverFault(error: unknown): { readonly status: number; readonly attempts: number } | undefined {
   if (!error || typeof error !== 'object') return undefined;
-  const { $fault, $metadata } = error as {
-    $fault?: unknown;
-    $metadata?: { httpStatusCode?: unknown; attempts?: unknown };
-  };
-  const status = typeof $metadata?.httpStatusCode === 'number' ? $metadata.httpStatusCode : undefined;
+  const { $fault, $metadata } = error as { $fault?: unknown; $metadata?: { attempts?: unknown } };
+  const status = httpStatus(error);
   if ($fault !== 'server' && !(status !== undefined && status >= 500)) return undefined;
   const attempts = typeof $metadata?.attempts === 'number' ? $metadata.attempts : 1;
   return { status: status ?? 500, attempts };
@@ -236,9 +249,9 @@ export function isUnsupportedAction(error: unknown): boolean {
   );
 }
 
-/** True for a throttling answer from any AWS service. */
+/** True for a throttling answer from any AWS service: a name one of them gives it, or HTTP 429. */
 export function isThrottling(error: unknown): boolean {
-  return THROTTLING.has(errorName(error));
+  return THROTTLING.has(errorName(error)) || httpStatus(error) === TOO_MANY_REQUESTS;
 }
 
 /**
@@ -332,7 +345,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   }
   if (isThrottling(error)) {
     return new BackendError(
-      `AWS throttled the request (${name}) after retries: wait a minute and run it again${context.paced ? ', or lower --rate' : ''}`,
+      `AWS throttled the request (${THROTTLING.has(name) ? name : `HTTP ${TOO_MANY_REQUESTS}`}) after retries: wait a minute and run it again${context.paced ? ', or lower --rate' : ''}`,
     );
   }
   if (QUEUE_MISSING.has(name)) {

@@ -2,8 +2,10 @@
  * AWS's refusals as the SDK v3 throws them (the service's exception class where it models one, else its service
  * exception with the wire's name, status and fault), with the line the CLI and the console answer each with.
  */
-import { LambdaServiceException } from '@aws-sdk/client-lambda';
-import { KmsAccessDenied } from '@aws-sdk/client-sqs';
+import { ProvisionedThroughputExceededException, RequestLimitExceeded } from '@aws-sdk/client-dynamodb';
+import { LambdaServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import { KmsAccessDenied, KmsThrottled, SQSServiceException } from '@aws-sdk/client-sqs';
 
 export const TARGET = 'stack Hookline in us-east-1';
 /** What the SDK's answers carry besides the name: a request AWS answered, after the SDK's tries. */
@@ -11,7 +13,7 @@ const answered = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'req-
 
 /** An error the service models no class for, as the SDK builds it from the answer's code and status. */
 function unmodeled(
-  Service: typeof LambdaServiceException,
+  Service: typeof LambdaServiceException | typeof S3ServiceException | typeof SQSServiceException,
   name: string,
   message: string,
   httpStatusCode: number,
@@ -87,4 +89,59 @@ const KMS_REFUSALS: readonly Refusal[] = [
   },
 ];
 
-export const REFUSALS: readonly Refusal[] = [...KMS_REFUSALS];
+/** The throttling line, naming --rate where the command has it. */
+const throttled = (name: string) => (caller: Caller) =>
+  `AWS throttled the request (${name}) after retries: wait a minute and run it again${caller.paced ? ', or lower --rate' : ''}`;
+
+const THROTTLING_REFUSALS: readonly Refusal[] = [
+  {
+    kind: 'S3 SlowDown (HTTP 503)',
+    error: () => unmodeled(S3ServiceException, 'SlowDown', 'Please reduce your request rate.', 503),
+    line: throttled('SlowDown'),
+  },
+  {
+    kind: 'HTTP 429 without a body',
+    error: () => unmodeled(SQSServiceException, 'Unknown', 'UnknownError', 429),
+    line: throttled('HTTP 429'),
+  },
+  {
+    kind: 'SQS KmsThrottled',
+    error: () => new KmsThrottled({ message: 'Rate exceeded for KMS', $metadata: answered(400) }),
+    line: throttled('KmsThrottled'),
+  },
+  {
+    kind: 'ThrottledException',
+    error: () => unmodeled(LambdaServiceException, 'ThrottledException', 'Rate exceeded', 429),
+    line: throttled('ThrottledException'),
+  },
+  {
+    kind: 'DynamoDB ProvisionedThroughputExceededException',
+    error: () =>
+      new ProvisionedThroughputExceededException({
+        message: 'The level of configured provisioned throughput for the table was exceeded.',
+        $metadata: answered(400),
+      }),
+    line: throttled('ProvisionedThroughputExceededException'),
+  },
+  {
+    kind: 'DynamoDB RequestLimitExceeded',
+    error: () =>
+      new RequestLimitExceeded({
+        message: 'Throughput exceeds the current throughput limit for your account.',
+        $metadata: answered(400),
+      }),
+    line: throttled('RequestLimitExceeded'),
+  },
+  {
+    kind: 'Lambda TooManyRequestsException',
+    error: () =>
+      new TooManyRequestsException({
+        message: 'Rate exceeded',
+        Reason: 'CallerRateLimitExceeded',
+        $metadata: answered(429),
+      }),
+    line: throttled('TooManyRequestsException'),
+  },
+];
+
+export const REFUSALS: readonly Refusal[] = [...KMS_REFUSALS, ...THROTTLING_REFUSALS];

@@ -140,7 +140,7 @@ const COMMANDS: readonly Command[] = [
   {
     name: 'replay (its archive read)',
     argv: REPLAY,
-    paced: true,
+    // --rate paces its sends, not its reads.
     arrange: (e) => s3.onAnyCommand().rejects(e),
   },
   {
