@@ -91,6 +91,11 @@ export interface ErrorContext {
   readonly region?: string;
   /** The command paces its calls with `--rate` (redrive, replay): a lower one is a fix for throttling. */
   readonly paced?: boolean;
+  /**
+   * The failing call starts or reads a Logs Insights query (trace): its `LimitExceededException` is then the
+   * account's bound on queries running at once, which waiting lifts, not a quota to raise.
+   */
+  readonly logsInsights?: boolean;
 }
 
 const THROTTLING = new Set([
@@ -346,6 +351,11 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   if (isThrottling(error)) {
     return new BackendError(
       `AWS throttled the request (${THROTTLING.has(name) ? name : `HTTP ${TOO_MANY_REQUESTS}`}) after retries: wait a minute and run it again${context.paced ? ', or lower --rate' : ''}`,
+    );
+  }
+  if (name === 'LimitExceededException' && context.logsInsights) {
+    return new BackendError(
+      `too many Logs Insights queries are running in the account (${name}: ${firstLine(message)}): CloudWatch Logs runs only so many at once, dashboards' included; wait a minute for some to finish, then run it again`,
     );
   }
   if (QUEUE_MISSING.has(name)) {

@@ -2,6 +2,8 @@
  * AWS's refusals as the SDK v3 throws them (the service's exception class where it models one, else its service
  * exception with the wire's name, status and fault), with the line the CLI and the console answer each with.
  */
+
+import { LimitExceededException } from '@aws-sdk/client-cloudwatch-logs';
 import { ProvisionedThroughputExceededException, RequestLimitExceeded } from '@aws-sdk/client-dynamodb';
 import { LambdaServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { S3ServiceException } from '@aws-sdk/client-s3';
@@ -144,4 +146,22 @@ const THROTTLING_REFUSALS: readonly Refusal[] = [
   },
 ];
 
-export const REFUSALS: readonly Refusal[] = [...KMS_REFUSALS, ...THROTTLING_REFUSALS];
+const LOGS_INSIGHTS_REFUSALS: readonly Refusal[] = [
+  {
+    kind: 'Logs Insights LimitExceededException (queries running at once)',
+    error: () =>
+      new LimitExceededException({
+        message: 'Account maximum query concurrency limit of [100] reached.',
+        $metadata: answered(400),
+      }),
+    line: () =>
+      "too many Logs Insights queries are running in the account (LimitExceededException: Account maximum query concurrency limit of [100] reached.): CloudWatch Logs runs only so many at once, dashboards' included; wait a minute for some to finish, then run it again",
+    only: ['trace'],
+  },
+];
+
+export const REFUSALS: readonly Refusal[] = [
+  ...KMS_REFUSALS,
+  ...THROTTLING_REFUSALS,
+  ...LOGS_INSIGHTS_REFUSALS,
+];
