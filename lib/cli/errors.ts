@@ -51,6 +51,17 @@ export class BackendError extends CliError {
 }
 
 /**
+ * A {@link BackendError} about the AWS credentials themselves (none found, rejected, expired): its fix comes before
+ * any other a command would suggest for the call that failed.
+ */
+export class CredentialsError extends BackendError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialsError';
+  }
+}
+
+/**
  * A {@link BackendError} saying the stack the CLI looked for is not deployed in the region, naming the stacks there
  * that were deployed from the same configuration (`Dev-Hookline`, `Prod-Hookline`), if any: the operator picks one
  * with `--stack`; the CLI never picks one itself.
@@ -131,11 +142,13 @@ const KMS_ACCESS_DENIED = new Set([
 const BAD_CREDENTIALS = new Set([
   'UnrecognizedClientException',
   'InvalidClientTokenId',
-  'ExpiredToken',
-  'ExpiredTokenException',
   'InvalidSignatureException',
   'SignatureDoesNotMatch',
 ]);
+/** AWS refusing temporary credentials past their end: an SSO sign-in's, an assumed role's. */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException']);
+/** What the SDK's credential and token providers throw, an SSO session that expired among others. */
+const PROVIDER_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
 /**
  * What a service answers for a resource its id names and it does not have (an event source mapping, a log group,
  * a secret): the stack's outputs name something deleted since. `QueueDoesNotExist` has its own message.
@@ -263,18 +276,43 @@ export function isThrottling(error: unknown): boolean {
  * The SDK found no credentials. With `AWS_PROFILE` set it says only "Could not load credentials from any
  * providers" whether the profile is missing or holds none, so the shared files are read to tell which.
  */
-export function noCredentials(env: Readonly<Record<string, string | undefined>> = process.env): BackendError {
+export function noCredentials(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CredentialsError {
   const profile = env.AWS_PROFILE;
-  if (!profile) return new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure');
+  if (!profile) return new CredentialsError('no AWS credentials: set AWS_PROFILE or run aws configure');
   const files = sharedAwsFiles(env);
   if (!sharedProfileNames(files).has(profile)) {
-    return new BackendError(
+    return new CredentialsError(
       `no AWS credentials: the profile AWS_PROFILE names, ${profile}, is not in ${files.config.shown} or ${files.credentials.shown}: list the profiles with aws configure list-profiles, or create it with aws configure --profile ${profile} (aws configure sso --profile ${profile} for IAM Identity Center)`,
     );
   }
-  return new BackendError(
+  return new CredentialsError(
     `no AWS credentials from the profile AWS_PROFILE names, ${profile}: give it keys with aws configure --profile ${profile}, or sign in with aws sso login --profile ${profile}`,
   );
+}
+
+/**
+ * The SSO session of the profile expired (or its cached sign-in is unreadable), or AWS refused temporary credentials
+ * as expired: each is fixed by signing in again, with the profile the CLI ran with when one was selected.
+ */
+export function expiredSignIn(
+  name: string,
+  message: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CredentialsError | undefined {
+  const login = `aws sso login${env.AWS_PROFILE ? ` --profile ${env.AWS_PROFILE}` : ''}`;
+  if (PROVIDER_ERRORS.has(name) && /\bsso\b/i.test(message) && /expired|invalid|sso login/i.test(message)) {
+    return new CredentialsError(
+      `the AWS SSO session expired (${name}): sign in again with ${login}, then run it again`,
+    );
+  }
+  if (EXPIRED_CREDENTIALS.has(name)) {
+    return new CredentialsError(
+      `AWS credentials expired (${name}): sign in again with ${login} (credentials you exported: get new ones), then run it again`,
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -337,11 +375,14 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
+  // Before "no credentials": the SDK throws an expired SSO session as a credentials provider's error too.
+  const expired = expiredSignIn(name, message);
+  if (expired) return expired;
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
     return noCredentials();
   }
   if (BAD_CREDENTIALS.has(name)) {
-    return new BackendError(
+    return new CredentialsError(
       `AWS rejected the credentials (${name}): refresh them (aws sso login, or aws configure)`,
     );
   }

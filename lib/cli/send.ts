@@ -15,7 +15,7 @@ import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { CliError, causeChain, codeOrMessage, explainError } from './errors';
+import { CliError, CredentialsError, causeChain, codeOrMessage, explainError } from './errors';
 import { type CommandHints, nextCommand } from './output';
 import { sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
@@ -95,7 +95,7 @@ async function deployedSecret(
   } catch (error) {
     if (error instanceof CliError) throw error;
     const explained = explainError(error, { target: target.description, local: false });
-    if (explained instanceof CliError && /credentials/.test(explained.message)) throw explained;
+    if (explained instanceof CredentialsError) throw explained;
     const name = error instanceof Error ? error.name : 'error';
     throw new CliError(`cannot read the signing secret of ${sourceName} (${name}): ${fix}`);
   }

@@ -2,12 +2,16 @@
  * AWS's refusals as the SDK v3 throws them (the service's exception class where it models one, else its service
  * exception with the wire's name, status and fault), with the line the CLI and the console answer each with.
  */
-
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LimitExceededException } from '@aws-sdk/client-cloudwatch-logs';
 import { ProvisionedThroughputExceededException, RequestLimitExceeded } from '@aws-sdk/client-dynamodb';
 import { LambdaServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { KmsAccessDenied, KmsThrottled, SQSServiceException } from '@aws-sdk/client-sqs';
+import { KmsAccessDenied, KmsThrottled, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { vi } from 'vitest';
 
 export const TARGET = 'stack Hookline in us-east-1';
 /** What the SDK's answers carry besides the name: a request AWS answered, after the SDK's tries. */
@@ -37,9 +41,12 @@ export interface Caller {
 
 export interface Refusal {
   readonly kind: string;
-  readonly error: () => Error;
+  /** The error; one the SDK itself throws may first set the environment it comes from (restore it after). */
+  readonly error: () => Error | Promise<Error>;
   /** The line, without the CLI's `error: `. */
   readonly line: (caller: Caller) => string;
+  /** It refuses the credentials themselves, which every command answers alike. */
+  readonly credentials?: boolean;
   /** Only these commands make the call it comes from. @default every command */
   readonly only?: readonly string[];
 }
@@ -160,8 +167,99 @@ const LOGS_INSIGHTS_REFUSALS: readonly Refusal[] = [
   },
 ];
 
+/**
+ * What the SDK's credential chain throws for the profile `profile` whose SSO session expired: the profile signed in
+ * with `aws sso login` once, its cached token past its end, in a home folder of the test's own.
+ */
+async function expiredSsoSession(profile: string): Promise<Error> {
+  const home = mkdtempSync(join(tmpdir(), 'hookline-sso-'));
+  const startUrl = 'https://example.awsapps.com/start';
+  const cache = join(home, '.aws', 'sso', 'cache');
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(
+    join(home, '.aws', 'config'),
+    `[profile ${profile}]\nsso_start_url = ${startUrl}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Operator\nregion = us-east-1\n`,
+  );
+  writeFileSync(
+    join(cache, `${createHash('sha1').update(startUrl).digest('hex')}.json`),
+    JSON.stringify({
+      startUrl,
+      region: 'us-east-1',
+      accessToken: 'token',
+      expiresAt: '2026-01-01T00:00:00Z',
+    }),
+  );
+  vi.stubEnv('HOME', home);
+  vi.stubEnv('AWS_CONFIG_FILE', join(home, '.aws', 'config'));
+  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(home, '.aws', 'credentials'));
+  vi.stubEnv('AWS_PROFILE', profile);
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
+    vi.stubEnv(name, '');
+  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+  const client = new SQSClient({ region: 'us-east-1' });
+  try {
+    await client.config.credentials();
+  } catch (error) {
+    return error as Error;
+  } finally {
+    client.destroy();
+  }
+  throw new Error('the SDK found credentials');
+}
+
+const EXPIRED_SIGN_IN_REFUSALS: readonly Refusal[] = [
+  {
+    kind: "the SDK's expired SSO session of AWS_PROFILE prod",
+    error: () => expiredSsoSession('prod'),
+    credentials: true,
+    line: () =>
+      'the AWS SSO session expired (CredentialsProviderError): sign in again with aws sso login --profile prod, then run it again',
+  },
+  {
+    kind: 'an expired SSO token (TokenProviderError), no profile selected',
+    error: () => {
+      vi.stubEnv('AWS_PROFILE', '');
+      return Object.assign(
+        new Error(
+          "Token is expired. To refresh this SSO session run 'aws sso login' with the corresponding profile.",
+        ),
+        { name: 'TokenProviderError', tryNextLink: false },
+      );
+    },
+    credentials: true,
+    line: () =>
+      'the AWS SSO session expired (TokenProviderError): sign in again with aws sso login, then run it again',
+  },
+  {
+    kind: 'ExpiredTokenException under AWS_PROFILE ops',
+    error: () => {
+      vi.stubEnv('AWS_PROFILE', 'ops');
+      return unmodeled(
+        LambdaServiceException,
+        'ExpiredTokenException',
+        'The security token included in the request is expired',
+        403,
+      );
+    },
+    credentials: true,
+    line: () =>
+      'AWS credentials expired (ExpiredTokenException): sign in again with aws sso login --profile ops (credentials you exported: get new ones), then run it again',
+  },
+  {
+    kind: 'ExpiredToken (SQS, S3), no profile selected',
+    error: () => {
+      vi.stubEnv('AWS_PROFILE', '');
+      return unmodeled(S3ServiceException, 'ExpiredToken', 'The provided token has expired.', 400);
+    },
+    credentials: true,
+    line: () =>
+      'AWS credentials expired (ExpiredToken): sign in again with aws sso login (credentials you exported: get new ones), then run it again',
+  },
+];
+
 export const REFUSALS: readonly Refusal[] = [
   ...KMS_REFUSALS,
   ...THROTTLING_REFUSALS,
   ...LOGS_INSIGHTS_REFUSALS,
+  ...EXPIRED_SIGN_IN_REFUSALS,
 ];

@@ -12,11 +12,11 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ArchiveRecord, archivePrefix } from '../../lambda/shared/archive';
 import { runCli } from '../../lib/cli/program';
 import type { StackTarget } from '../../lib/cli/target';
-import { REFUSALS } from './aws-refusals';
+import { REFUSALS, type Refusal } from './aws-refusals';
 import {
   cliHarness,
   deadLetterMessage,
@@ -32,6 +32,9 @@ const logs = mockClient(CloudWatchLogsClient);
 beforeEach(() => {
   s3.reset();
   logs.reset();
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -85,6 +88,8 @@ interface Command {
   arrange(error: Error): void;
   /** It paces its calls with --rate, so its throttling line names that fix too. */
   readonly paced?: boolean;
+  /** The refusals its calls can meet. @default every one */
+  readonly meets?: (refusal: Refusal) => boolean;
 }
 
 const REPLAY = [
@@ -153,6 +158,12 @@ const COMMANDS: readonly Command[] = [
     },
   },
   { name: 'trace', argv: ['trace', 'evt-1'], arrange: (e) => logs.on(StartQueryCommand).rejects(e) },
+  {
+    name: 'send (its read of the signing secret)',
+    argv: ['send', 'github'],
+    arrange: (e) => lambda.onAnyCommand().rejects(e),
+    meets: (refusal) => refusal.credentials === true,
+  },
 ];
 
 /** Runs `argv` against {@link target}: its exit code, its output and its error lines on stderr. */
@@ -177,10 +188,12 @@ async function run(argv: readonly string[]) {
 }
 
 describe.each(COMMANDS)('$name', (command) => {
-  it.each(REFUSALS.filter((r) => r.only === undefined || r.only.includes(command.name)))(
+  const meets = (r: Refusal) =>
+    (r.only === undefined || r.only.includes(command.name)) && (command.meets?.(r) ?? true);
+  it.each(REFUSALS.filter(meets))(
     'answers $kind with one line that says what to do, exit 1',
     async (refusal) => {
-      command.arrange(refusal.error());
+      command.arrange(await refusal.error());
 
       const { code, line, stderr } = await run(command.argv);
 

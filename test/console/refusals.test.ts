@@ -3,7 +3,7 @@
  * page can tell from its own fault (503, the state of what it talks to, as for any other access denial), never a
  * 500. Its requests go over real HTTP, its clients mocked to throw errors as the AWS SDK v3 builds them.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
@@ -31,6 +31,9 @@ beforeAll(async () => {
   });
 });
 afterAll(() => server.close());
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 async function call(method: 'GET' | 'POST', path: string, body: unknown = {}) {
   const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
@@ -76,7 +79,7 @@ describe.each(REQUESTS)('$method $path', (request) => {
   it.each(REFUSALS.filter((r) => r.only === undefined || r.only.includes(request.name)))(
     'answers $kind 503 with the line the CLI prints',
     async (refusal) => {
-      request.arrange(refusal.error());
+      request.arrange(await refusal.error());
 
       expect(await call(request.method, request.path)).toEqual({
         status: 503,
@@ -90,7 +93,7 @@ describe('a redrive job', () => {
   it.each(REFUSALS.filter((r) => r.only === undefined || r.only.includes('redrive')))(
     'ends a job refused with $kind with the line the CLI prints',
     async (refusal) => {
-      sqs.onAnyCommand().rejects(refusal.error());
+      sqs.onAnyCommand().rejects(await refusal.error());
 
       const started = await call('POST', '/api/queues/events/redrive');
       expect(started.status).toBe(200);
