@@ -356,10 +356,15 @@ function isKmsRefusal(name: string, message: string): boolean {
 }
 
 /**
- * An access denial in the operator's terms: KMS refusing a key (granted on the key, not on the queue or the
- * bucket), or the action AWS named.
+ * An access denial in the operator's terms: a policy's explicit deny (which no grant overrides, so only its owner
+ * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), or the action AWS named.
  */
 function accessDenied(name: string, message: string, context: ErrorContext): BackendError {
+  if (/with an explicit deny/i.test(message)) {
+    return new BackendError(
+      `access denied in ${context.target}: ${firstLine(message)} (a policy explicitly denies it, and a deny wins over any grant: ask the owner of that policy to lift the deny)`,
+    );
+  }
   if (isKmsRefusal(name, message)) {
     return new BackendError(
       `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy)`,

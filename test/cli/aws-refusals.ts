@@ -257,9 +257,55 @@ const EXPIRED_SIGN_IN_REFUSALS: readonly Refusal[] = [
   },
 ];
 
+const denied = (message: string) => () =>
+  `access denied in ${TARGET}: ${message} (a policy explicitly denies it, and a deny wins over any grant: ask the owner of that policy to lift the deny)`;
+
+const EXPLICIT_DENY_REFUSALS: readonly Refusal[] = [
+  {
+    kind: "SQS AccessDenied by a service control policy's explicit deny",
+    error: () =>
+      unmodeled(
+        SQSServiceException,
+        'AccessDenied',
+        'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:receivemessage on resource: arn:aws:sqs:us-east-1:123456789012:Hookline-events-dlq with an explicit deny in a service control policy',
+        403,
+      ),
+    line: denied(
+      'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:receivemessage on resource: arn:aws:sqs:us-east-1:123456789012:Hookline-events-dlq with an explicit deny in a service control policy',
+    ),
+  },
+  {
+    kind: "AccessDeniedException by an identity-based policy's explicit deny",
+    error: () =>
+      unmodeled(
+        LambdaServiceException,
+        'AccessDeniedException',
+        'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: lambda:UpdateEventSourceMapping on resource: arn:aws:lambda:us-east-1:123456789012:event-source-mapping:esm-events-uuid with an explicit deny in an identity-based policy',
+        403,
+      ),
+    line: denied(
+      'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: lambda:UpdateEventSourceMapping on resource: arn:aws:lambda:us-east-1:123456789012:event-source-mapping:esm-events-uuid with an explicit deny in an identity-based policy',
+    ),
+  },
+  {
+    kind: "KMS.AccessDeniedException by the key policy's explicit deny",
+    error: () =>
+      unmodeled(
+        SQSServiceException,
+        'KMS.AccessDeniedException',
+        'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:123456789012:key/k-1 with an explicit deny in a resource-based policy',
+        400,
+      ),
+    line: denied(
+      'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:123456789012:key/k-1 with an explicit deny in a resource-based policy',
+    ),
+  },
+];
+
 export const REFUSALS: readonly Refusal[] = [
   ...KMS_REFUSALS,
   ...THROTTLING_REFUSALS,
   ...LOGS_INSIGHTS_REFUSALS,
   ...EXPIRED_SIGN_IN_REFUSALS,
+  ...EXPLICIT_DENY_REFUSALS,
 ];

@@ -190,9 +190,8 @@ async function run(argv: readonly string[]) {
 describe.each(COMMANDS)('$name', (command) => {
   const meets = (r: Refusal) =>
     (r.only === undefined || r.only.includes(command.name)) && (command.meets?.(r) ?? true);
-  it.each(REFUSALS.filter(meets))(
-    'answers $kind with one line that says what to do, exit 1',
-    async (refusal) => {
+  for (const refusal of REFUSALS.filter(meets)) {
+    it(`answers ${refusal.kind} with one line that says what to do, exit 1`, async () => {
       command.arrange(await refusal.error());
 
       const { code, line, stderr } = await run(command.argv);
@@ -200,6 +199,6 @@ describe.each(COMMANDS)('$name', (command) => {
       expect(stderr).not.toMatch(/unexpected error/);
       expect(line).toBe(`error: ${refusal.line(command)}`);
       expect(code).toBe(1);
-    },
-  );
+    });
+  }
 });

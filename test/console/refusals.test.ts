@@ -76,23 +76,21 @@ const REQUESTS: readonly Request[] = [
 describe.each(REQUESTS)('$method $path', (request) => {
   beforeEach(() => operations.jobs.idle(5));
 
-  it.each(REFUSALS.filter((r) => r.only === undefined || r.only.includes(request.name)))(
-    'answers $kind 503 with the line the CLI prints',
-    async (refusal) => {
+  for (const refusal of REFUSALS.filter((r) => r.only === undefined || r.only.includes(request.name))) {
+    it(`answers ${refusal.kind} 503 with the line the CLI prints`, async () => {
       request.arrange(await refusal.error());
 
       expect(await call(request.method, request.path)).toEqual({
         status: 503,
         body: { error: refusal.line(request) },
       });
-    },
-  );
+    });
+  }
 });
 
 describe('a redrive job', () => {
-  it.each(REFUSALS.filter((r) => r.only === undefined || r.only.includes('redrive')))(
-    'ends a job refused with $kind with the line the CLI prints',
-    async (refusal) => {
+  for (const refusal of REFUSALS.filter((r) => r.only === undefined || r.only.includes('redrive'))) {
+    it(`ends a job refused with ${refusal.kind} with the line the CLI prints`, async () => {
       sqs.onAnyCommand().rejects(await refusal.error());
 
       const started = await call('POST', '/api/queues/events/redrive');
@@ -104,6 +102,6 @@ describe('a redrive job', () => {
         state: 'failed',
         error: refusal.line({ name: 'redrive', paced: true }),
       });
-    },
-  );
+    });
+  }
 });
