@@ -107,6 +107,11 @@ export interface ErrorContext {
    * account's bound on queries running at once, which waiting lifts, not a quota to raise.
    */
   readonly logsInsights?: boolean;
+  /**
+   * The IAM actions the failing call needs, for an access denial that names none (S3 answers `Access Denied`, or
+   * a HEAD a bare 403 with no body to say it in).
+   */
+  readonly permissions?: readonly string[];
 }
 
 const THROTTLING = new Set([
@@ -127,6 +132,8 @@ const THROTTLING = new Set([
 ]);
 /** HTTP's own status for throttling, whatever name the service gave it (none, when the answer had no body). */
 const TOO_MANY_REQUESTS = 429;
+/** HTTP's refusal of access: S3 answers a HEAD with it alone, no body to name the error in. */
+const FORBIDDEN = 403;
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
 /**
@@ -355,11 +362,21 @@ function isKmsRefusal(name: string, message: string): boolean {
   return KMS_ACCESS_DENIED.has(name) || (ACCESS_DENIED.has(name) && /\bkms\b/i.test(message));
 }
 
+/** What AWS's message says, unless it is the SDK's stand-in for an answer with no body. */
+function saidByAws(message: string): string | undefined {
+  const said = firstLine(message).trim();
+  return said === '' || said === 'UnknownError' ? undefined : said;
+}
+
 /**
  * An access denial in the operator's terms: a policy's explicit deny (which no grant overrides, so only its owner
- * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), or the action AWS named.
+ * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), a 403 that names nothing
+ * (the actions the call needs, when the caller named them), or the action AWS named.
  */
 function accessDenied(name: string, message: string, context: ErrorContext): BackendError {
+  const grant = context.permissions?.length
+    ? `grant your AWS identity ${context.permissions.join(' and ')}`
+    : undefined;
   if (/with an explicit deny/i.test(message)) {
     return new BackendError(
       `access denied in ${context.target}: ${firstLine(message)} (a policy explicitly denies it, and a deny wins over any grant: ask the owner of that policy to lift the deny)`,
@@ -370,9 +387,20 @@ function accessDenied(name: string, message: string, context: ErrorContext): Bac
       `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy)`,
     );
   }
+  if (!ACCESS_DENIED.has(name)) {
+    const said = saidByAws(message);
+    return new BackendError(
+      `access denied in ${context.target}: AWS answered HTTP 403 (${name}${said ? `: ${said}` : ''}) without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
+    );
+  }
   return new BackendError(
-    `access denied in ${context.target}: ${message} (grant that permission to your AWS identity)`,
+    `access denied in ${context.target}: ${message} (${grant ?? 'grant that permission to your AWS identity'})`,
   );
+}
+
+/** True when AWS refused the call's access: by name, KMS's refusal, or HTTP 403 (named or not) it knows no other way. */
+function isAccessDenied(name: string, message: string, error: unknown): boolean {
+  return ACCESS_DENIED.has(name) || isKmsRefusal(name, message) || httpStatus(error) === FORBIDDEN;
 }
 
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
@@ -412,7 +440,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
-  if (ACCESS_DENIED.has(name) || isKmsRefusal(name, message)) return accessDenied(name, message, context);
+  if (isAccessDenied(name, message, error)) return accessDenied(name, message, context);
   if (RESOURCE_MISSING.has(name) && !context.local) {
     return new BackendError(
       `${context.target} has no such resource (${name}: ${firstLine(message)}): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy`,

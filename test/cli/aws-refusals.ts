@@ -37,6 +37,8 @@ export interface Caller {
   readonly name: string;
   /** It paces its calls with --rate, so its throttling line names that fix too. */
   readonly paced?: boolean;
+  /** The IAM actions it names for a denial that names none (S3's). */
+  readonly permissions?: readonly string[];
 }
 
 export interface Refusal {
@@ -302,10 +304,38 @@ const EXPLICIT_DENY_REFUSALS: readonly Refusal[] = [
   },
 ];
 
+/** What the caller grants for a denial that names no action: the actions it named, else the CLI reference's. */
+const grant = (caller: Caller) =>
+  caller.permissions
+    ? `grant your AWS identity ${caller.permissions.join(' and ')}`
+    : 'grant your AWS identity the permissions the command needs (the CLI reference lists them)';
+
+const UNNAMED_DENIAL_REFUSALS: readonly Refusal[] = [
+  {
+    kind: 'a bare HTTP 403 (S3 HeadObject: no body, no code)',
+    error: () => unmodeled(S3ServiceException, 'Unknown', 'UnknownError', 403),
+    line: (caller) =>
+      `access denied in ${TARGET}: AWS answered HTTP 403 (Unknown) without naming the permission it lacks: ${grant(caller)}`,
+  },
+  {
+    kind: 'a bare HTTP 403 named Forbidden',
+    error: () => unmodeled(S3ServiceException, 'Forbidden', 'UnknownError', 403),
+    line: (caller) =>
+      `access denied in ${TARGET}: AWS answered HTTP 403 (Forbidden) without naming the permission it lacks: ${grant(caller)}`,
+  },
+  {
+    kind: "S3's AccessDenied that names no action",
+    error: () => unmodeled(S3ServiceException, 'AccessDenied', 'Access Denied', 403),
+    line: (caller) =>
+      `access denied in ${TARGET}: Access Denied (${caller.permissions ? grant(caller) : 'grant that permission to your AWS identity'})`,
+  },
+];
+
 export const REFUSALS: readonly Refusal[] = [
   ...KMS_REFUSALS,
   ...THROTTLING_REFUSALS,
   ...LOGS_INSIGHTS_REFUSALS,
   ...EXPIRED_SIGN_IN_REFUSALS,
   ...EXPLICIT_DENY_REFUSALS,
+  ...UNNAMED_DENIAL_REFUSALS,
 ];

@@ -5,7 +5,7 @@
  * what is checked.
  */
 import { CloudWatchLogsClient, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ArchiveRecord, archivePrefix } from '../../lambda/shared/archive';
 import { runCli } from '../../lib/cli/program';
 import type { StackTarget } from '../../lib/cli/target';
-import { REFUSALS, type Refusal } from './aws-refusals';
+import { type Caller, REFUSALS, type Refusal } from './aws-refusals';
 import {
   cliHarness,
   deadLetterMessage,
@@ -80,14 +80,12 @@ function archiveHoldsOne(options: { storedBody?: boolean } = {}) {
   });
 }
 
-interface Command {
-  /** How the test names it. */
-  readonly name: string;
+interface Command extends Caller {
   readonly argv: readonly string[];
   /** Makes the command's call fail with `error`. */
   arrange(error: Error): void;
-  /** It paces its calls with --rate, so its throttling line names that fix too. */
-  readonly paced?: boolean;
+  /** The error line it prints for a refusal's `line`, when it says more around it. @default the line itself */
+  readonly answer?: (line: string, refusal: Refusal) => string;
   /** The refusals its calls can meet. @default every one */
   readonly meets?: (refusal: Refusal) => boolean;
 }
@@ -146,7 +144,21 @@ const COMMANDS: readonly Command[] = [
     name: 'replay (its archive read)',
     argv: REPLAY,
     // --rate paces its sends, not its reads.
+    permissions: ['s3:ListBucket', 's3:GetObject'],
     arrange: (e) => s3.onAnyCommand().rejects(e),
+  },
+  {
+    name: 'replay (its check of a stored body)',
+    argv: REPLAY,
+    permissions: ['s3:GetObject', 's3:ListBucket'],
+    arrange: (e) => {
+      archiveHoldsOne({ storedBody: true });
+      s3.on(HeadObjectCommand).rejects(e);
+    },
+    answer: (line, refusal) =>
+      refusal.credentials
+        ? line
+        : `cannot check the stored body s3://payloads/payloads/github/push-1 of an archived event (${line}): nothing was replayed`,
   },
   {
     name: 'replay (its send)',
@@ -197,7 +209,8 @@ describe.each(COMMANDS)('$name', (command) => {
       const { code, line, stderr } = await run(command.argv);
 
       expect(stderr).not.toMatch(/unexpected error/);
-      expect(line).toBe(`error: ${refusal.line(command)}`);
+      const said = refusal.line(command);
+      expect(line).toBe(`error: ${command.answer?.(said, refusal) ?? said}`);
       expect(code).toBe(1);
     });
   }
