@@ -86,8 +86,6 @@ interface Command extends Caller {
   arrange(error: Error): void;
   /** The error line it prints for a refusal's `line`, when it says more around it. @default the line itself */
   readonly answer?: (line: string, refusal: Refusal) => string;
-  /** The refusals its calls can meet. @default every one */
-  readonly meets?: (refusal: Refusal) => boolean;
 }
 
 const REPLAY = [
@@ -174,7 +172,11 @@ const COMMANDS: readonly Command[] = [
     name: 'send (its read of the signing secret)',
     argv: ['send', 'github'],
     arrange: (e) => lambda.onAnyCommand().rejects(e),
-    meets: (refusal) => refusal.credentials === true,
+    permissions: ['lambda:GetFunctionConfiguration', 'secretsmanager:GetSecretValue'],
+    answer: (line, refusal) =>
+      refusal.credentials
+        ? line
+        : `cannot read the signing secret of github: ${line}; or pass --secret or set HOOKLINE_SECRET_GITHUB`,
   },
 ];
 
@@ -200,8 +202,7 @@ async function run(argv: readonly string[]) {
 }
 
 describe.each(COMMANDS)('$name', (command) => {
-  const meets = (r: Refusal) =>
-    (r.only === undefined || r.only.includes(command.name)) && (command.meets?.(r) ?? true);
+  const meets = (r: Refusal) => r.only === undefined || r.only.includes(command.name);
   for (const refusal of REFUSALS.filter(meets)) {
     it(`answers ${refusal.kind} with one line that says what to do, exit 1`, async () => {
       command.arrange(await refusal.error());

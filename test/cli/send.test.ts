@@ -423,7 +423,7 @@ describe('send', () => {
 
     secrets.on(GetSecretValueCommand).rejects(awsError('AccessDeniedException'));
     await expect(sendWebhook(backend, target, resolved, { source: 'github' }, {})).rejects.toThrow(
-      'cannot read the signing secret of github (AccessDeniedException): pass --secret or set HOOKLINE_SECRET_GITHUB',
+      'cannot read the signing secret of github: access denied in stack Hookline in us-east-1: AccessDeniedException (grant your AWS identity lambda:GetFunctionConfiguration and secretsmanager:GetSecretValue); or pass --secret or set HOOKLINE_SECRET_GITHUB',
     );
   });
 

@@ -9,7 +9,7 @@ import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
-import { type Caller, REFUSALS } from '../cli/aws-refusals';
+import { type Caller, REFUSALS, type Refusal } from '../cli/aws-refusals';
 import { mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 
 const { sqs, lambda } = mockCommandClients();
@@ -20,7 +20,7 @@ let operations: ConsoleOperations;
 beforeAll(async () => {
   operations = new ConsoleOperations({
     backend: testBackend(),
-    target: stackTarget(),
+    target: { ...stackTarget(), ingestFunctionName: 'Hookline-Ingest' },
     config: resolveConfig(exampleConfig),
     feed: unavailableFeed('no feed for a deployed stack'),
   });
@@ -49,6 +49,8 @@ interface Request extends Caller {
   readonly path: string;
   /** Makes the request's call fail with `error`. */
   arrange(error: Error): void;
+  /** The error it answers for a refusal's `line`, when it says more around it. @default the line itself */
+  readonly answer?: (line: string, refusal: Refusal) => string;
 }
 
 const REQUESTS: readonly Request[] = [
@@ -71,6 +73,17 @@ const REQUESTS: readonly Request[] = [
     path: '/api/queues/events/resume',
     arrange: (e) => lambda.onAnyCommand().rejects(e),
   },
+  {
+    name: 'send',
+    method: 'POST',
+    path: '/api/sources/github/send',
+    arrange: (e) => lambda.onAnyCommand().rejects(e),
+    permissions: ['lambda:GetFunctionConfiguration', 'secretsmanager:GetSecretValue'],
+    answer: (line, refusal) =>
+      refusal.credentials
+        ? line
+        : `cannot read the signing secret of github: ${line}; or pass --secret or set HOOKLINE_SECRET_GITHUB`,
+  },
 ];
 
 describe.each(REQUESTS)('$method $path', (request) => {
@@ -82,7 +95,7 @@ describe.each(REQUESTS)('$method $path', (request) => {
 
       expect(await call(request.method, request.path)).toEqual({
         status: 503,
-        body: { error: refusal.line(request) },
+        body: { error: request.answer?.(refusal.line(request), refusal) ?? refusal.line(request) },
       });
     });
   }
