@@ -5,6 +5,7 @@
  * what is checked.
  */
 import { CloudWatchLogsClient, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   GetQueueAttributesCommand,
@@ -12,7 +13,7 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ArchiveRecord, archivePrefix } from '../../lambda/shared/archive';
 import { runCli } from '../../lib/cli/program';
 import type { StackTarget } from '../../lib/cli/target';
@@ -23,15 +24,23 @@ import {
   fakeClock,
   mockCommandClients,
   stackTarget,
+  stackWithJobRecords,
   testBackend,
 } from './helpers';
 
 const { sqs, lambda } = mockCommandClients();
 const s3 = mockClient(S3Client);
 const logs = mockClient(CloudWatchLogsClient);
+const dynamodb = mockClient(DynamoDBClient);
+/** The stack's outputs name its dedupe table, where `jobs` reads the job records. */
+const cloudformation = stackWithJobRecords();
 beforeEach(() => {
   s3.reset();
   logs.reset();
+  dynamodb.reset();
+});
+afterAll(() => {
+  cloudformation.restore();
 });
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -168,6 +177,8 @@ const COMMANDS: readonly Command[] = [
     },
   },
   { name: 'trace', argv: ['trace', 'evt-1'], arrange: (e) => logs.on(StartQueryCommand).rejects(e) },
+  { name: 'jobs list', argv: ['jobs', 'list'], arrange: (e) => dynamodb.onAnyCommand().rejects(e) },
+  { name: 'jobs show', argv: ['jobs', 'show', 'job-1'], arrange: (e) => dynamodb.onAnyCommand().rejects(e) },
   {
     name: 'send (its read of the signing secret)',
     argv: ['send', 'github'],
