@@ -362,10 +362,14 @@ function isKmsRefusal(name: string, message: string): boolean {
   return KMS_ACCESS_DENIED.has(name) || (ACCESS_DENIED.has(name) && /\bkms\b/i.test(message));
 }
 
-/** What AWS's message says, unless it is the SDK's stand-in for an answer with no body. */
-function saidByAws(message: string): string | undefined {
-  const said = firstLine(message).trim();
-  return said === '' || said === 'UnknownError' ? undefined : said;
+/**
+ * What AWS's answer said (its error's name, its message), leaving out the SDK's stand-ins for an answer with no body:
+ * `Unknown`, `UnknownError` or the status for a name, `UnknownError` for a message.
+ */
+function saidByAws(name: string, message: string): string {
+  const stated = /^(Unknown|UnknownError|\d*)$/.test(name) ? undefined : name;
+  const said = /^(UnknownError)?$/.test(firstLine(message).trim()) ? undefined : firstLine(message);
+  return [stated, said].filter(Boolean).join(': ');
 }
 
 /**
@@ -388,9 +392,9 @@ function accessDenied(name: string, message: string, context: ErrorContext): Bac
     );
   }
   if (!ACCESS_DENIED.has(name)) {
-    const said = saidByAws(message);
+    const said = saidByAws(name, message);
     return new BackendError(
-      `access denied in ${context.target}: AWS answered HTTP 403 (${name}${said ? `: ${said}` : ''}) without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
+      `access denied in ${context.target}: AWS answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
     );
   }
   return new BackendError(
@@ -398,7 +402,10 @@ function accessDenied(name: string, message: string, context: ErrorContext): Bac
   );
 }
 
-/** True when AWS refused the call's access: by name, KMS's refusal, or HTTP 403 (named or not) it knows no other way. */
+/**
+ * True when AWS refused the call's access: by its name for it, by KMS's, or by any other HTTP 403 (the credentials'
+ * own 403s are told before this is asked).
+ */
 function isAccessDenied(name: string, message: string, error: unknown): boolean {
   return ACCESS_DENIED.has(name) || isKmsRefusal(name, message) || httpStatus(error) === FORBIDDEN;
 }

@@ -315,7 +315,13 @@ const UNNAMED_DENIAL_REFUSALS: readonly Refusal[] = [
     kind: 'a bare HTTP 403 (S3 HeadObject: no body, no code)',
     error: () => unmodeled(S3ServiceException, 'Unknown', 'UnknownError', 403),
     line: (caller) =>
-      `access denied in ${TARGET}: AWS answered HTTP 403 (Unknown) without naming the permission it lacks: ${grant(caller)}`,
+      `access denied in ${TARGET}: AWS answered HTTP 403 without naming the permission it lacks: ${grant(caller)}`,
+  },
+  {
+    kind: 'a bare HTTP 403 the SDK names by its status',
+    error: () => unmodeled(S3ServiceException, '403', 'UnknownError', 403),
+    line: (caller) =>
+      `access denied in ${TARGET}: AWS answered HTTP 403 without naming the permission it lacks: ${grant(caller)}`,
   },
   {
     kind: 'a bare HTTP 403 named Forbidden',
