@@ -51,6 +51,17 @@ export class BackendError extends CliError {
 }
 
 /**
+ * A {@link BackendError} about the AWS credentials themselves (none found, rejected, expired): its fix comes before
+ * any other a command would suggest for the call that failed.
+ */
+export class CredentialsError extends BackendError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialsError';
+  }
+}
+
+/**
  * A {@link BackendError} saying the stack the CLI looked for is not deployed in the region, naming the stacks there
  * that were deployed from the same configuration (`Dev-Hookline`, `Prod-Hookline`), if any: the operator picks one
  * with `--stack`; the CLI never picks one itself.
@@ -91,32 +102,60 @@ export interface ErrorContext {
   readonly region?: string;
   /** The command paces its calls with `--rate` (redrive, replay): a lower one is a fix for throttling. */
   readonly paced?: boolean;
+  /**
+   * The failing call starts or reads a Logs Insights query (trace): its `LimitExceededException` is then the
+   * account's bound on queries running at once, which waiting lifts, not a quota to raise.
+   */
+  readonly logsInsights?: boolean;
+  /**
+   * The IAM actions the failing call needs, for an access denial that names none (S3 answers `Access Denied`, or
+   * a HEAD a bare 403 with no body to say it in).
+   */
+  readonly permissions?: readonly string[];
 }
 
 const THROTTLING = new Set([
   'ThrottlingException',
   'Throttling',
+  'ThrottledException',
   'TooManyRequestsException',
   'RequestThrottled',
   'RequestThrottledException',
   'RequestLimitExceeded',
   'AWS.SimpleQueueService.RequestThrottled',
+  // S3's, with HTTP 503: a pace to lower, not a fault of AWS's to wait out.
+  'SlowDown',
+  // DynamoDB's (the job records) for a table's or the account's throughput spent.
+  'ProvisionedThroughputExceededException',
+  // SQS's when KMS throttles the calls it makes for the queue's key.
+  'KmsThrottled',
 ]);
+/** HTTP's own status for throttling, whatever name the service gave it (none, when the answer had no body). */
+const TOO_MANY_REQUESTS = 429;
+/** HTTP's refusal of access: S3 answers a HEAD with it alone, no body to name the error in. */
+const FORBIDDEN = 403;
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
-const ACCESS_DENIED = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'AuthorizationError',
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
+/**
+ * KMS refusing the key of a queue, a bucket or a table, as the service that called KMS on the caller's behalf names
+ * it: SQS (`KmsAccessDenied`, `KMS.AccessDeniedException` over its JSON protocol), DynamoDB, Lambda.
+ */
+const KMS_ACCESS_DENIED = new Set([
+  'KmsAccessDenied',
+  'KmsAccessDeniedException',
+  'KMSAccessDeniedException',
   'KMS.AccessDeniedException',
 ]);
 const BAD_CREDENTIALS = new Set([
   'UnrecognizedClientException',
   'InvalidClientTokenId',
-  'ExpiredToken',
-  'ExpiredTokenException',
   'InvalidSignatureException',
   'SignatureDoesNotMatch',
 ]);
+/** AWS refusing temporary credentials past their end: an SSO sign-in's, an assumed role's. */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException']);
+/** What the SDK's credential and token providers throw, an SSO session that expired among others. */
+const PROVIDER_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
 /**
  * What a service answers for a resource its id names and it does not have (an event source mapping, a log group,
  * a secret): the stack's outputs name something deleted since. `QueueDoesNotExist` has its own message.
@@ -128,17 +167,21 @@ function firstLine(message: string): string {
   return message.split('\n', 1)[0] ?? '';
 }
 
+/** The HTTP status of AWS's answer, when there was one. */
+function httpStatus(error: unknown): number | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
 /**
  * An AWS answer that is the service's fault (HTTP 5xx), which the SDK already retried: its status and how many
  * tries the SDK made, else undefined.
  */
 function serverFault(error: unknown): { readonly status: number; readonly attempts: number } | undefined {
   if (!error || typeof error !== 'object') return undefined;
-  const { $fault, $metadata } = error as {
-    $fault?: unknown;
-    $metadata?: { httpStatusCode?: unknown; attempts?: unknown };
-  };
-  const status = typeof $metadata?.httpStatusCode === 'number' ? $metadata.httpStatusCode : undefined;
+  const { $fault, $metadata } = error as { $fault?: unknown; $metadata?: { attempts?: unknown } };
+  const status = httpStatus(error);
   if ($fault !== 'server' && !(status !== undefined && status >= 500)) return undefined;
   const attempts = typeof $metadata?.attempts === 'number' ? $metadata.attempts : 1;
   return { status: status ?? 500, attempts };
@@ -231,27 +274,52 @@ export function isUnsupportedAction(error: unknown): boolean {
   );
 }
 
-/** True for a throttling answer from any AWS service. */
+/** True for a throttling answer from any AWS service: a name one of them gives it, or HTTP 429. */
 export function isThrottling(error: unknown): boolean {
-  return THROTTLING.has(errorName(error));
+  return THROTTLING.has(errorName(error)) || httpStatus(error) === TOO_MANY_REQUESTS;
 }
 
 /**
  * The SDK found no credentials. With `AWS_PROFILE` set it says only "Could not load credentials from any
  * providers" whether the profile is missing or holds none, so the shared files are read to tell which.
  */
-export function noCredentials(env: Readonly<Record<string, string | undefined>> = process.env): BackendError {
+export function noCredentials(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CredentialsError {
   const profile = env.AWS_PROFILE;
-  if (!profile) return new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure');
+  if (!profile) return new CredentialsError('no AWS credentials: set AWS_PROFILE or run aws configure');
   const files = sharedAwsFiles(env);
   if (!sharedProfileNames(files).has(profile)) {
-    return new BackendError(
+    return new CredentialsError(
       `no AWS credentials: the profile AWS_PROFILE names, ${profile}, is not in ${files.config.shown} or ${files.credentials.shown}: list the profiles with aws configure list-profiles, or create it with aws configure --profile ${profile} (aws configure sso --profile ${profile} for IAM Identity Center)`,
     );
   }
-  return new BackendError(
+  return new CredentialsError(
     `no AWS credentials from the profile AWS_PROFILE names, ${profile}: give it keys with aws configure --profile ${profile}, or sign in with aws sso login --profile ${profile}`,
   );
+}
+
+/**
+ * The SSO session of the profile expired (or its cached sign-in is unreadable), or AWS refused temporary credentials
+ * as expired: each is fixed by signing in again, with the profile the CLI ran with when one was selected.
+ */
+export function expiredSignIn(
+  name: string,
+  message: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CredentialsError | undefined {
+  const login = `aws sso login${env.AWS_PROFILE ? ` --profile ${env.AWS_PROFILE}` : ''}`;
+  if (PROVIDER_ERRORS.has(name) && /\bsso\b/i.test(message) && /expired|invalid|sso login/i.test(message)) {
+    return new CredentialsError(
+      `the AWS SSO session expired (${name}): sign in again with ${login}, then run it again`,
+    );
+  }
+  if (EXPIRED_CREDENTIALS.has(name)) {
+    return new CredentialsError(
+      `AWS credentials expired (${name}): sign in again with ${login} (credentials you exported: get new ones), then run it again`,
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -286,16 +354,75 @@ function deployedTimeout(timeout: {
   );
 }
 
+/**
+ * True when KMS refused the key of what the call reads or writes: named so by the service, or an access denial
+ * whose message names KMS (S3 says `AccessDenied`, naming kms:Decrypt, for an object whose key it may not use).
+ */
+function isKmsRefusal(name: string, message: string): boolean {
+  return KMS_ACCESS_DENIED.has(name) || (ACCESS_DENIED.has(name) && /\bkms\b/i.test(message));
+}
+
+/**
+ * What AWS's answer said (its error's name, its message), leaving out the SDK's stand-ins for an answer with no body:
+ * `Unknown`, `UnknownError` or the status for a name, `UnknownError` for a message.
+ */
+function saidByAws(name: string, message: string): string {
+  const stated = /^(Unknown|UnknownError|\d*)$/.test(name) ? undefined : name;
+  const said = /^(UnknownError)?$/.test(firstLine(message).trim()) ? undefined : firstLine(message);
+  return [stated, said].filter(Boolean).join(': ');
+}
+
+/**
+ * An access denial in the operator's terms: a policy's explicit deny (which no grant overrides, so only its owner
+ * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), a 403 that names nothing
+ * (the actions the call needs, when the caller named them), or the action AWS named.
+ */
+function accessDenied(name: string, message: string, context: ErrorContext): BackendError {
+  const grant = context.permissions?.length
+    ? `grant your AWS identity ${context.permissions.join(' and ')}`
+    : undefined;
+  if (/with an explicit deny/i.test(message)) {
+    return new BackendError(
+      `access denied in ${context.target}: ${firstLine(message)} (a policy explicitly denies it, and a deny wins over any grant: ask the owner of that policy to lift the deny)`,
+    );
+  }
+  if (isKmsRefusal(name, message)) {
+    return new BackendError(
+      `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy)`,
+    );
+  }
+  if (!ACCESS_DENIED.has(name)) {
+    const said = saidByAws(name, message);
+    return new BackendError(
+      `access denied in ${context.target}: AWS answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
+    );
+  }
+  return new BackendError(
+    `access denied in ${context.target}: ${message} (${grant ?? 'grant that permission to your AWS identity'})`,
+  );
+}
+
+/**
+ * True when AWS refused the call's access: by its name for it, by KMS's, or by any other HTTP 403 (the credentials'
+ * own 403s are told before this is asked).
+ */
+function isAccessDenied(name: string, message: string, error: unknown): boolean {
+  return ACCESS_DENIED.has(name) || isKmsRefusal(name, message) || httpStatus(error) === FORBIDDEN;
+}
+
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
+  // Before "no credentials": the SDK throws an expired SSO session as a credentials provider's error too.
+  const expired = expiredSignIn(name, message);
+  if (expired) return expired;
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
     return noCredentials();
   }
   if (BAD_CREDENTIALS.has(name)) {
-    return new BackendError(
+    return new CredentialsError(
       `AWS rejected the credentials (${name}): refresh them (aws sso login, or aws configure)`,
     );
   }
@@ -304,7 +431,12 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   }
   if (isThrottling(error)) {
     return new BackendError(
-      `AWS throttled the request (${name}) after retries: wait a minute and run it again${context.paced ? ', or lower --rate' : ''}`,
+      `AWS throttled the request (${THROTTLING.has(name) ? name : `HTTP ${TOO_MANY_REQUESTS}`}) after retries: wait a minute and run it again${context.paced ? ', or lower --rate' : ''}`,
+    );
+  }
+  if (name === 'LimitExceededException' && context.logsInsights) {
+    return new BackendError(
+      `too many Logs Insights queries are running in the account (${name}: ${firstLine(message)}): CloudWatch Logs runs only so many at once, dashboards' included; wait a minute for some to finish, then run it again`,
     );
   }
   if (QUEUE_MISSING.has(name)) {
@@ -315,11 +447,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
-  if (ACCESS_DENIED.has(name)) {
-    return new BackendError(
-      `access denied in ${context.target}: ${message} (grant that permission to your AWS identity)`,
-    );
-  }
+  if (isAccessDenied(name, message, error)) return accessDenied(name, message, context);
   if (RESOURCE_MISSING.has(name) && !context.local) {
     return new BackendError(
       `${context.target} has no such resource (${name}: ${firstLine(message)}): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy`,

@@ -24,7 +24,7 @@ import { isTokenProp } from '../config/tokens';
 import { queueTargetOf, routingOf } from '../runtime-wiring';
 import { archiveHoursOf, receivedTimeOf, retentionDays, scanArchive } from './archive';
 import { type Backend, contextOf } from './backend';
-import { CliError, explainError, isUnanswered } from './errors';
+import { BackendError, CliError, CredentialsError, explainError, isUnanswered } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { type QueueTarget, queueOf, type Target } from './target';
 
@@ -380,6 +380,7 @@ function checkPlannedQueues(target: Target, tally: Tally): void {
  */
 async function expiredBodies(
   backend: Backend,
+  target: Target,
   tally: Tally,
 ): Promise<{ expired: Set<string>; gone: { id: string; queue: string; reason: string }[] }> {
   const expired = new Set<string>();
@@ -389,11 +390,7 @@ async function expiredBodies(
       await backend.s3?.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if ((error as Error).name !== 'NotFound' && status !== 404) {
-        throw new CliError(
-          `cannot check the stored body s3://${at} of an archived event (${(error as Error).message}): nothing was replayed`,
-        );
-      }
+      if ((error as Error).name !== 'NotFound' && status !== 404) throw uncheckedBody(error, target, at);
       expired.add(at);
       const reason = `its body s3://${ref.bucket}/${ref.key} has expired (payloads.expiry): it cannot be replayed`;
       for (const message of messages) gone.push({ ...message, reason });
@@ -401,6 +398,21 @@ async function expiredBodies(
   }
   // Listed in the order they would have been sent.
   return { expired, gone: gone.sort(byPlace).map(({ id, queue, reason }) => ({ id, queue, reason })) };
+}
+
+/**
+ * Why a stored body could not be checked, nothing replayed. A HEAD is refused with a bare 403, naming no action:
+ * it needs s3:GetObject, and s3:ListBucket for S3 to answer 404 rather than 403 for a body that expired.
+ */
+function uncheckedBody(error: unknown, target: Target, at: string): CliError {
+  const explained = explainError(error, {
+    ...contextOf(target),
+    permissions: ['s3:GetObject', 's3:ListBucket'],
+  });
+  if (explained instanceof CredentialsError) return explained;
+  const why = explained instanceof CliError ? explained.message : (error as Error).message;
+  const line = `cannot check the stored body s3://${at} of an archived event (${why}): nothing was replayed`;
+  return explained instanceof BackendError ? new BackendError(line) : new CliError(line);
 }
 
 /** Local mode buffers archive records for a second: write them now so the range read is complete. */
@@ -472,7 +484,9 @@ async function selectEvents(
     // A dry run only counts: its events are never sent, so they are neither kept nor written to disk.
     return options.dryRun ? undefined : sorter.add(record);
   }).catch((error: unknown) => {
-    if (!(error instanceof SpillError)) throw error;
+    if (!(error instanceof SpillError)) {
+      throw explainError(error, { ...contextOf(target), permissions: ['s3:ListBucket', 's3:GetObject'] });
+    }
     throw new CliError(
       `the selection does not fit in memory and cannot be sorted on disk in the temporary folder ${error.folder} (${error.reason}): nothing was replayed; free space there or set TMPDIR to a folder with room for about the size of the selection`,
     );
@@ -678,7 +692,7 @@ async function replaySelection(
   const { run, tally } = read;
   const marker = { id: run.replayId, at: new Date(backend.clock.now()).toISOString() };
   checkPlannedQueues(target, tally);
-  const { expired, gone } = await expiredBodies(backend, tally);
+  const { expired, gone } = await expiredBodies(backend, target, tally);
   const sending = tally.planned - gone.length;
   const where = options.to
     ? `to ${options.to}`

@@ -15,7 +15,7 @@ import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { CliError, causeChain, codeOrMessage, explainError } from './errors';
+import { BackendError, CliError, CredentialsError, causeChain, codeOrMessage, explainError } from './errors';
 import { type CommandHints, nextCommand } from './output';
 import { sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
@@ -94,8 +94,18 @@ async function deployedSecret(
     return secret.SecretString;
   } catch (error) {
     if (error instanceof CliError) throw error;
-    const explained = explainError(error, { target: target.description, local: false });
-    if (explained instanceof CliError && /credentials/.test(explained.message)) throw explained;
+    const explained = explainError(error, {
+      target: target.description,
+      local: false,
+      permissions: ['lambda:GetFunctionConfiguration', 'secretsmanager:GetSecretValue'],
+    });
+    if (explained instanceof CredentialsError) throw explained;
+    // AWS's refusal in its own terms (a KMS key, an explicit deny, throttling), and --secret as the way around it.
+    if (explained instanceof BackendError) {
+      throw new BackendError(
+        `cannot read the signing secret of ${sourceName}: ${explained.message}; or ${fix}`,
+      );
+    }
     const name = error instanceof Error ? error.name : 'error';
     throw new CliError(`cannot read the signing secret of ${sourceName} (${name}): ${fix}`);
   }

@@ -623,6 +623,7 @@ async function runQuery<T>(call: () => Promise<T>, target: StackTarget): Promise
       local: false,
       stackName: target.stackName,
       region: target.region,
+      logsInsights: true,
     });
   }
 }

@@ -138,6 +138,21 @@ describe('AWS answers the CLI cannot act on, in one line', () => {
     );
   });
 
+  it("says a LimitExceededException is Logs Insights' bound on queries at once only for a Logs Insights call", () => {
+    const limit = sdkError(
+      'LimitExceededException',
+      'Account maximum query concurrency limit of [100] reached.',
+      'client',
+      400,
+      1,
+    );
+
+    expect((explainError(limit, { ...deployed, logsInsights: true }) as Error).message).toMatch(
+      /^too many Logs Insights queries are running in the account \(LimitExceededException: Account maximum query concurrency limit of \[100\] reached\.\): .*wait a minute for some to finish, then run it again$/,
+    );
+    expect(explainError(limit, deployed)).toBe(limit);
+  });
+
   it('leaves a client error it does not know as it is', () => {
     const error = sdkError('InvalidParameterValue', 'bad', 'client', 400, 1);
 

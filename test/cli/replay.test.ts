@@ -18,7 +18,7 @@ import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lamb
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { parseTime, readArchive, timeOption } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
-import { CliError } from '../../lib/cli/errors';
+import { BackendError, CliError } from '../../lib/cli/errors';
 import { renderReplay } from '../../lib/cli/render';
 import { replay } from '../../lib/cli/replay';
 import type { LocalTarget } from '../../lib/cli/target';
@@ -801,8 +801,8 @@ describe('replay refuses before reading the archive', () => {
       Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
     );
     await expect(replay(s3Backend(), archived(), config, { source: 'job', ...window })).rejects.toThrow(
-      new CliError(
-        'cannot check the stored body s3://p/k of an archived event (Access Denied): nothing was replayed',
+      new BackendError(
+        'cannot check the stored body s3://p/k of an archived event (access denied in stack Hookline in us-east-1: Access Denied (grant your AWS identity s3:GetObject and s3:ListBucket)): nothing was replayed',
       ),
     );
     expect(clients.sqs.calls()).toHaveLength(0);

@@ -10,7 +10,7 @@ import { describeEvent } from '../../lambda/ingest/normalize';
 import { verifyRequest } from '../../lambda/ingest/verify';
 import { twilioBodySha256 } from '../../lambda/shared/webhook-signing';
 import type { HttpFetch } from '../../lib/cli/backend';
-import { BackendError, CliError } from '../../lib/cli/errors';
+import { BackendError, CliError, CredentialsError } from '../../lib/cli/errors';
 import { SAMPLE_TYPES, sampleRequest } from '../../lib/cli/samples';
 import { sendFailureHint, sendWebhook } from '../../lib/cli/send';
 import type { LocalTarget } from '../../lib/cli/target';
@@ -423,7 +423,7 @@ describe('send', () => {
 
     secrets.on(GetSecretValueCommand).rejects(awsError('AccessDeniedException'));
     await expect(sendWebhook(backend, target, resolved, { source: 'github' }, {})).rejects.toThrow(
-      'cannot read the signing secret of github (AccessDeniedException): pass --secret or set HOOKLINE_SECRET_GITHUB',
+      'cannot read the signing secret of github: access denied in stack Hookline in us-east-1: AccessDeniedException (grant your AWS identity lambda:GetFunctionConfiguration and secretsmanager:GetSecretValue); or pass --secret or set HOOKLINE_SECRET_GITHUB',
     );
   });
 
@@ -482,7 +482,7 @@ describe('send', () => {
       .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
     await expect(
       sendWebhook(testBackend({ http: capture().http }), target, resolved, { source: 'github' }, {}),
-    ).rejects.toThrow(new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure'));
+    ).rejects.toThrow(new CredentialsError('no AWS credentials: set AWS_PROFILE or run aws configure'));
   });
 
   it('needs --secret for a stack that does not publish its ingest function, and reads nothing', async () => {

@@ -14,6 +14,7 @@ import { boundedFetch, connect } from '../../lib/cli/backend';
 import {
   BackendError,
   CliError,
+  CredentialsError,
   explainError,
   LOCAL_ANSWER_SECONDS,
   localModeNotAnswering,
@@ -733,7 +734,7 @@ describe('stack target', () => {
       .on(DescribeStacksCommand)
       .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
     await expect(connect({}, recordingOutput(), {}, async () => resolved)).rejects.toThrow(
-      new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure'),
+      new CredentialsError('no AWS credentials: set AWS_PROFILE or run aws configure'),
     );
   });
 
@@ -756,7 +757,7 @@ describe('explainError', () => {
       'queue events does not exist in stack Hookline in us-east-1: redeploy with npx cdk deploy',
     ],
     ['AccessDeniedException', /access denied in stack Hookline in us-east-1/],
-    ['ExpiredTokenException', /refresh them/],
+    ['ExpiredTokenException', /sign in again with aws sso login/],
     ['AWS.SimpleQueueService.PurgeQueueInProgress', /one per 60 seconds/],
   ])('%s', (name, expected) => {
     const error = explainError(awsError(name), context);

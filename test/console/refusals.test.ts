@@ -1,0 +1,120 @@
+/**
+ * What the console answers when AWS refuses what a page asked for: the CLI's line for the refusal, with a status a
+ * page can tell from its own fault (503, the state of what it talks to, as for any other access denial), never a
+ * 500. Its requests go over real HTTP, its clients mocked to throw errors as the AWS SDK v3 builds them.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { resolveConfig } from '../../lib/config';
+import { unavailableFeed } from '../../lib/console/feed';
+import { ConsoleOperations } from '../../lib/console/operations';
+import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { type Caller, REFUSALS, type Refusal } from '../cli/aws-refusals';
+import { mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+
+const { sqs, lambda } = mockCommandClients();
+const token = 'test-token';
+let server: ConsoleServer;
+let operations: ConsoleOperations;
+
+beforeAll(async () => {
+  operations = new ConsoleOperations({
+    backend: testBackend(),
+    target: { ...stackTarget(), ingestFunctionName: 'Hookline-Ingest' },
+    config: resolveConfig(exampleConfig),
+    feed: unavailableFeed('no feed for a deployed stack'),
+  });
+  server = await startConsoleServer({
+    operations,
+    assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
+    token,
+  });
+});
+afterAll(() => server.close());
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+async function call(method: 'GET' | 'POST', path: string, body: unknown = {}) {
+  const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method,
+    headers: { 'x-hookline-token': token, 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: answer.status, body: (await answer.json()) as { error?: string } };
+}
+
+interface Request extends Caller {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  /** Makes the request's call fail with `error`. */
+  arrange(error: Error): void;
+  /** The error it answers for a refusal's `line`, when it says more around it. @default the line itself */
+  readonly answer?: (line: string, refusal: Refusal) => string;
+}
+
+const REQUESTS: readonly Request[] = [
+  { name: 'overview', method: 'GET', path: '/api/overview', arrange: (e) => sqs.onAnyCommand().rejects(e) },
+  {
+    name: 'failures',
+    method: 'GET',
+    path: '/api/failures/events',
+    arrange: (e) => sqs.onAnyCommand().rejects(e),
+  },
+  {
+    name: 'pause',
+    method: 'POST',
+    path: '/api/queues/events/pause',
+    arrange: (e) => lambda.onAnyCommand().rejects(e),
+  },
+  {
+    name: 'resume',
+    method: 'POST',
+    path: '/api/queues/events/resume',
+    arrange: (e) => lambda.onAnyCommand().rejects(e),
+  },
+  {
+    name: 'send',
+    method: 'POST',
+    path: '/api/sources/github/send',
+    arrange: (e) => lambda.onAnyCommand().rejects(e),
+    permissions: ['lambda:GetFunctionConfiguration', 'secretsmanager:GetSecretValue'],
+    answer: (line, refusal) =>
+      refusal.credentials
+        ? line
+        : `cannot read the signing secret of github: ${line}; or pass --secret or set HOOKLINE_SECRET_GITHUB`,
+  },
+];
+
+describe.each(REQUESTS)('$method $path', (request) => {
+  beforeEach(() => operations.jobs.idle(5));
+
+  for (const refusal of REFUSALS.filter((r) => r.only === undefined || r.only.includes(request.name))) {
+    it(`answers ${refusal.kind} 503 with the line the CLI prints`, async () => {
+      request.arrange(await refusal.error());
+
+      expect(await call(request.method, request.path)).toEqual({
+        status: 503,
+        body: { error: request.answer?.(refusal.line(request), refusal) ?? refusal.line(request) },
+      });
+    });
+  }
+});
+
+describe('a redrive job', () => {
+  for (const refusal of REFUSALS.filter((r) => r.only === undefined || r.only.includes('redrive'))) {
+    it(`ends a job refused with ${refusal.kind} with the line the CLI prints`, async () => {
+      sqs.onAnyCommand().rejects(await refusal.error());
+
+      const started = await call('POST', '/api/queues/events/redrive');
+      expect(started.status).toBe(200);
+      await operations.jobs.idle(5);
+
+      expect(operations.jobs.list()[0]).toMatchObject({
+        kind: 'redrive',
+        state: 'failed',
+        error: refusal.line({ name: 'redrive', paced: true }),
+      });
+    });
+  }
+});
