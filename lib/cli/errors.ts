@@ -410,6 +410,14 @@ function isAccessDenied(name: string, message: string, error: unknown): boolean 
   return ACCESS_DENIED.has(name) || isKmsRefusal(name, message) || httpStatus(error) === FORBIDDEN;
 }
 
+/**
+ * True when AWS refused the caller access to what the call reads or writes, however the service said it: the one
+ * test of an access denial, for a command that reports what it may not read in place rather than failing.
+ */
+export function isAccessDenial(error: unknown): boolean {
+  return isAccessDenied(errorName(error), error instanceof Error ? error.message : String(error), error);
+}
+
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;

@@ -5,7 +5,7 @@
  * the operator may not see, and still fails the command.
  */
 
-import { errorName } from './errors';
+import { errorName, isAccessDenial } from './errors';
 
 /** A part of a result that could not be read because the caller may not make the call that reads it. */
 export interface UnreadablePart {
@@ -18,12 +18,6 @@ export interface UnreadablePart {
 }
 
 /**
- * The error names AWS services answer a call the caller may not make with, over each of their protocols: those
- * `explainError` explains as an access denial (a KMS refusal of a key is not a part of a status, which reads none).
- */
-const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
-
-/**
  * A call's access denial with the IAM action the call needs. It keeps the denial's name and message, so that where
  * it is not a part left unknown it is explained as any access denial is (`explainError`).
  */
@@ -34,7 +28,12 @@ export class ActionDeniedError extends Error {
   ) {
     super(denial instanceof Error ? denial.message : String(denial), { cause: denial });
     this.name = errorName(denial);
+    // Kept so that a denial AWS answered with a bare 403 and no name is still told as one where it is not a part.
+    this.$metadata = (denial as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
   }
+
+  /** The SDK's metadata of the denied call's answer (its HTTP status), when it had one. */
+  readonly $metadata: { httpStatusCode?: number } | undefined;
 }
 
 /** `call`'s answer; its access denial as an {@link ActionDeniedError} naming `action`. */
@@ -42,7 +41,7 @@ export async function needing<T>(action: string, call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    throw ACCESS_DENIED.has(errorName(error)) ? new ActionDeniedError(action, error) : error;
+    throw isAccessDenial(error) ? new ActionDeniedError(action, error) : error;
   }
 }
 

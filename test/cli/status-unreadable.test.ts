@@ -142,6 +142,32 @@ describe('status where the operator may read only part of the pipeline', () => {
     ]);
   });
 
+  it.each([
+    [
+      'an explicit deny',
+      accessDenied('lambda:GetEventSourceMapping with an explicit deny in an identity-based policy'),
+    ],
+    [
+      'a bare 403 with no name',
+      Object.assign(new Error('UnknownError'), {
+        name: 'Unknown',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, attempts: 1 },
+      }),
+    ],
+  ])('shows a consumer denied by %s as unknown, as for any other access denial', async (_kind, denial) => {
+    everythingReadable();
+    lambda.on(GetEventSourceMappingCommand).rejects(denial);
+
+    const human = await status();
+
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain(
+      'events consumer: unknown: access denied (needs lambda:GetEventSourceMapping)\n',
+    );
+    expect(human.stderr).toBe('');
+  });
+
   it('says the oldest ages are unknown for want of cloudwatch:GetMetricData, once, beside the counts it read', async () => {
     everythingReadable();
     cloudwatch.on(GetMetricDataCommand).rejects(accessDenied('cloudwatch:GetMetricData', 'AccessDenied'));
