@@ -415,7 +415,20 @@ function isAccessDenied(name: string, message: string, error: unknown): boolean 
  * test of an access denial, for a command that reports what it may not read in place rather than failing.
  */
 export function isAccessDenial(error: unknown): boolean {
-  return isAccessDenied(errorName(error), error instanceof Error ? error.message : String(error), error);
+  const name = errorName(error);
+  const message = error instanceof Error ? error.message : String(error);
+  // The credentials' own refusals come with a 403 too, and fail every call alike, so they are no part to leave out.
+  return !isCredentialsRefusal(name, message) && isAccessDenied(name, message, error);
+}
+
+/** True when AWS or the SDK refused the credentials themselves: none found, expired, not AWS's, or mis-signed. */
+function isCredentialsRefusal(name: string, message: string): boolean {
+  return (
+    expiredSignIn(name, message) !== undefined ||
+    PROVIDER_ERRORS.has(name) ||
+    /could not load credentials/i.test(message) ||
+    BAD_CREDENTIALS.has(name)
+  );
 }
 
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */

@@ -49,6 +49,11 @@ export interface Refusal {
   readonly line: (caller: Caller) => string;
   /** It refuses the credentials themselves, which every command answers alike. */
   readonly credentials?: boolean;
+  /**
+   * It refuses access to what the call reads, as a policy or a key's does: a command that shows what it may not read
+   * as unknown (status) shows it so.
+   */
+  readonly denial?: boolean;
   /** Only these commands make the call it comes from. @default every command */
   readonly only?: readonly string[];
 }
@@ -337,11 +342,13 @@ const UNNAMED_DENIAL_REFUSALS: readonly Refusal[] = [
   },
 ];
 
+const denials = (refusals: readonly Refusal[]) => refusals.map((r) => ({ ...r, denial: true }));
+
 export const REFUSALS: readonly Refusal[] = [
-  ...KMS_REFUSALS,
+  ...denials(KMS_REFUSALS),
   ...THROTTLING_REFUSALS,
   ...LOGS_INSIGHTS_REFUSALS,
   ...EXPIRED_SIGN_IN_REFUSALS,
-  ...EXPLICIT_DENY_REFUSALS,
-  ...UNNAMED_DENIAL_REFUSALS,
+  ...denials(EXPLICIT_DENY_REFUSALS),
+  ...denials(UNNAMED_DENIAL_REFUSALS),
 ];

@@ -6,6 +6,7 @@
  */
 import { CloudWatchLogsClient, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   GetQueueAttributesCommand,
@@ -95,6 +96,11 @@ interface Command extends Caller {
   arrange(error: Error): void;
   /** The error line it prints for a refusal's `line`, when it says more around it. @default the line itself */
   readonly answer?: (line: string, refusal: Refusal) => string;
+  /**
+   * The line it shows an access denial with in place, among what it could read, rather than failing with one line.
+   * @default it fails with the refusal's line
+   */
+  readonly inPlace?: string;
 }
 
 const REPLAY = [
@@ -108,7 +114,15 @@ const REPLAY = [
 ];
 
 const COMMANDS: readonly Command[] = [
-  { name: 'status', argv: ['status'], arrange: (e) => sqs.onAnyCommand().rejects(e) },
+  {
+    name: 'status',
+    argv: ['status'],
+    arrange: (e) => {
+      sqs.onAnyCommand().rejects(e);
+      lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    },
+    inPlace: 'events messages: unknown: access denied (needs sqs:GetQueueAttributes)',
+  },
   { name: 'failed list', argv: ['failed', 'list', 'events'], arrange: (e) => sqs.onAnyCommand().rejects(e) },
   {
     name: 'failed show',
@@ -215,6 +229,19 @@ async function run(argv: readonly string[]) {
 describe.each(COMMANDS)('$name', (command) => {
   const meets = (r: Refusal) => r.only === undefined || r.only.includes(command.name);
   for (const refusal of REFUSALS.filter(meets)) {
+    if (refusal.denial && command.inPlace) {
+      it(`shows what ${refusal.kind} denies as unknown in place, exit 1`, async () => {
+        command.arrange(await refusal.error());
+
+        const { code, line, stderr, stdout } = await run(command.argv);
+
+        expect(stderr).not.toMatch(/unexpected error/);
+        expect(line).toBe('');
+        expect(stdout).toContain(`${command.inPlace}\n`);
+        expect(code).toBe(1);
+      });
+      continue;
+    }
     it(`answers ${refusal.kind} with one line that says what to do, exit 1`, async () => {
       command.arrange(await refusal.error());
 

@@ -3,6 +3,7 @@
  * page can tell from its own fault (503, the state of what it talks to, as for any other access denial), never a
  * 500. Its requests go over real HTTP, its clients mocked to throw errors as the AWS SDK v3 builds them.
  */
+import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
@@ -51,10 +52,24 @@ interface Request extends Caller {
   arrange(error: Error): void;
   /** The error it answers for a refusal's `line`, when it says more around it. @default the line itself */
   readonly answer?: (line: string, refusal: Refusal) => string;
+  /**
+   * The note it shows an access denial with in place, among what it could read, rather than failing with a line.
+   * @default it answers 503 with the refusal's line
+   */
+  readonly inPlace?: string;
 }
 
 const REQUESTS: readonly Request[] = [
-  { name: 'overview', method: 'GET', path: '/api/overview', arrange: (e) => sqs.onAnyCommand().rejects(e) },
+  {
+    name: 'overview',
+    method: 'GET',
+    path: '/api/overview',
+    arrange: (e) => {
+      sqs.onAnyCommand().rejects(e);
+      lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    },
+    inPlace: 'events messages: unknown: access denied (needs sqs:GetQueueAttributes)',
+  },
   {
     name: 'failures',
     method: 'GET',
@@ -90,6 +105,17 @@ describe.each(REQUESTS)('$method $path', (request) => {
   beforeEach(() => operations.jobs.idle(5));
 
   for (const refusal of REFUSALS.filter((r) => r.only === undefined || r.only.includes(request.name))) {
+    if (refusal.denial && request.inPlace) {
+      it(`answers ${refusal.kind} 200 with what it denies unknown in place`, async () => {
+        request.arrange(await refusal.error());
+
+        const answer = await call(request.method, request.path);
+
+        expect(answer.status).toBe(200);
+        expect((answer.body as { unreadableNotes?: string[] }).unreadableNotes).toContain(request.inPlace);
+      });
+      continue;
+    }
     it(`answers ${refusal.kind} 503 with the line the CLI prints`, async () => {
       request.arrange(await refusal.error());
 
