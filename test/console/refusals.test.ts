@@ -4,46 +4,20 @@
  * 500. Its requests go over real HTTP, its clients mocked to throw errors as the AWS SDK v3 builds them.
  */
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import exampleConfig from '../../hookline.config';
-import { resolveConfig } from '../../lib/config';
-import { unavailableFeed } from '../../lib/console/feed';
-import { ConsoleOperations } from '../../lib/console/operations';
-import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Caller, REFUSALS, type Refusal } from '../cli/aws-refusals';
-import { mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { mockCommandClients, stackTarget } from '../cli/helpers';
+import { consoleApiFor } from './console-api';
 
 const { sqs, lambda } = mockCommandClients();
-const token = 'test-token';
-let server: ConsoleServer;
-let operations: ConsoleOperations;
-
-beforeAll(async () => {
-  operations = new ConsoleOperations({
-    backend: testBackend(),
-    target: { ...stackTarget(), ingestFunctionName: 'Hookline-Ingest' },
-    config: resolveConfig(exampleConfig),
-    feed: unavailableFeed('no feed for a deployed stack'),
-  });
-  server = await startConsoleServer({
-    operations,
-    assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
-    token,
-  });
-});
-afterAll(() => server.close());
+const api = consoleApiFor({ ...stackTarget(), ingestFunctionName: 'Hookline-Ingest' });
 afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-async function call(method: 'GET' | 'POST', path: string, body: unknown = {}) {
-  const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method,
-    headers: { 'x-hookline-token': token, 'content-type': 'application/json' },
-    ...(method === 'POST' ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: answer.status, body: (await answer.json()) as { error?: string } };
-}
+/** A request as a page makes it: a POST always with a JSON body. */
+const call = (method: 'GET' | 'POST', path: string) =>
+  api.call(method, path, method === 'POST' ? {} : undefined);
 
 interface Request extends Caller {
   readonly method: 'GET' | 'POST';
@@ -102,7 +76,7 @@ const REQUESTS: readonly Request[] = [
 ];
 
 describe.each(REQUESTS)('$method $path', (request) => {
-  beforeEach(() => operations.jobs.idle(5));
+  beforeEach(() => api.operations.jobs.idle(5));
 
   for (const refusal of REFUSALS.filter((r) => r.only === undefined || r.only.includes(request.name))) {
     if (refusal.denial && request.inPlace) {
@@ -134,9 +108,9 @@ describe('a redrive job', () => {
 
       const started = await call('POST', '/api/queues/events/redrive');
       expect(started.status).toBe(200);
-      await operations.jobs.idle(5);
+      await api.operations.jobs.idle(5);
 
-      expect(operations.jobs.list()[0]).toMatchObject({
+      expect(api.operations.jobs.list()[0]).toMatchObject({
         kind: 'redrive',
         state: 'failed',
         error: refusal.line({ name: 'redrive', paced: true }),

@@ -11,16 +11,12 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import exampleConfig from '../../hookline.config';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { failureKey } from '../../lib/cli/failure-groups';
 import { redrive } from '../../lib/cli/redrive';
-import { resolveConfig } from '../../lib/config';
-import { unavailableFeed } from '../../lib/console/feed';
-import { ConsoleOperations } from '../../lib/console/operations';
-import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
 import { installFakeQueue } from '../cli/fake-queue';
 import { EVENTS, mockCommandClients, testBackend } from '../cli/helpers';
+import { consoleApiFor } from './console-api';
 import {
   HEARTBEAT,
   HEARTBEAT_EVENT_ID,
@@ -30,28 +26,10 @@ import {
 } from './scheduler-dead-letter-fixtures';
 
 const clients = mockCommandClients();
-const token = 'test-token';
 const target = schedulerDeadLetterTarget();
 const undelivered = undeliveredHeartbeat();
 
-let server: ConsoleServer;
-let operations: ConsoleOperations;
-
-beforeAll(async () => {
-  operations = new ConsoleOperations({
-    backend: testBackend(),
-    target,
-    config: resolveConfig(exampleConfig),
-    feed: unavailableFeed('no feed for a deployed stack'),
-  });
-  server = await startConsoleServer({
-    operations,
-    assets: { js: Buffer.from(''), css: Buffer.from('') },
-    token,
-  });
-});
-
-afterAll(() => server.close());
+const api = consoleApiFor(target, { js: '', css: '' });
 
 beforeEach(() => {
   // Every other dead-letter queue is empty.
@@ -62,14 +40,7 @@ beforeEach(() => {
   clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
 });
 
-async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
-  const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method,
-    headers: { 'x-hookline-token': token, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
-}
+const call = api.call;
 
 describe('the console on the dead-letter queues Scheduler fills', () => {
   it('lists each on the overview with what it holds and how many, as hookline status does', async () => {
@@ -144,7 +115,7 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
       body: { error: cli },
     });
     expect(clients.sqs.calls()).toHaveLength(0);
-    expect(operations.jobs.list()).toEqual([]);
+    expect(api.operations.jobs.list()).toEqual([]);
   });
 
   it("redrives a schedule's dead letter to the schedule's queue as a job", async () => {
@@ -157,8 +128,8 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
       ids: ['heartbeat:2026-11-25T01:00:00Z'],
     });
     expect(job.status).toBe(200);
-    await operations.jobs.idle(5);
-    expect(operations.jobs.get(String(job.body.id))).toMatchObject({
+    await api.operations.jobs.idle(5);
+    expect(api.operations.jobs.get(String(job.body.id))).toMatchObject({
       state: 'done',
       result: expect.objectContaining({ queue: HEARTBEAT, moved: 1 }),
     });
@@ -173,8 +144,8 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
       yes: true,
     });
     expect(started).toMatchObject({ status: 200, body: { kind: 'delete' } });
-    await operations.jobs.idle(5);
-    expect(operations.jobs.get(String(started.body.id))).toMatchObject({
+    await api.operations.jobs.idle(5);
+    expect(api.operations.jobs.get(String(started.body.id))).toMatchObject({
       state: 'done',
       summary: [
         `deleted 1 event from the ${HEARTBEAT} dead-letter queue: ${HEARTBEAT_EVENT_ID}`,

@@ -9,46 +9,22 @@ import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { CliError } from '../../lib/cli/errors';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
-import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { startConsoleServer } from '../../lib/console/server';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { EVENTS, localTestTarget, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { CONSOLE_TOKEN, consoleApiFor } from './console-api';
 
 const clients = mockCommandClients();
-const token = 'test-token';
-let server: ConsoleServer;
-let operations: ConsoleOperations;
-
-beforeAll(async () => {
-  operations = new ConsoleOperations({
-    backend: testBackend(),
-    target: stackTarget(),
-    config: resolveConfig(exampleConfig),
-    feed: unavailableFeed('no feed for a deployed stack'),
-  });
-  server = await startConsoleServer({
-    operations,
-    assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
-    token,
-  });
-});
-
-afterAll(() => server.close());
-
-async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
-  const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method,
-    headers: { 'x-hookline-token': token, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: answer.status, body: (await answer.json()) as { error?: string } };
-}
+const api = consoleApiFor(stackTarget());
+const token = CONSOLE_TOKEN;
+const call = api.call;
 
 describe('console API', () => {
   it('refuses a redrive selector of the wrong shape instead of redriving everything', async () => {
@@ -67,7 +43,7 @@ describe('console API', () => {
         body: { error: message },
       });
     }
-    expect(operations.jobs.list()).toEqual([]);
+    expect(api.operations.jobs.list()).toEqual([]);
     expect(clients.sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
 
@@ -85,11 +61,11 @@ describe('console API', () => {
       status: 400,
       body: { error: 'no event selected: select at least one, or redrive all' },
     });
-    await operations.jobs.idle(5);
+    await api.operations.jobs.idle(5);
   });
 
   it('deletes the dead letters a confirmed request names, and refuses a selection of the wrong shape, an empty one or an unconfirmed one', async () => {
-    const jobsBefore = operations.jobs.list().length;
+    const jobsBefore = api.operations.jobs.list().length;
     for (const [body, message] of [
       [{ yes: true }, 'ids must be a list of event ids (strings, none blank): nothing was deleted'],
       [
@@ -123,7 +99,7 @@ describe('console API', () => {
       status: 404,
       body: { error: 'not found' },
     });
-    expect(operations.jobs.list()).toHaveLength(jobsBefore);
+    expect(api.operations.jobs.list()).toHaveLength(jobsBefore);
     expect(clients.sqs.calls()).toHaveLength(0);
     clients.sqs.onAnyCommand().resolves({});
     expect(
@@ -136,11 +112,11 @@ describe('console API', () => {
         state: 'running',
       },
     });
-    await operations.jobs.idle(5);
+    await api.operations.jobs.idle(5);
   });
 
   it("takes a failure's key on redrive and delete, refusing one that is not a key with the CLI's message, and a delete of ids and a failure at once", async () => {
-    const jobsBefore = operations.jobs.list().length;
+    const jobsBefore = api.operations.jobs.list().length;
     const notAKey =
       '--failure "TypeError" is not a failure key: give the KEY column of hookline failed summary events (8 hex digits, such as 0a78ca1c)';
     for (const [path, body, message] of [
@@ -170,31 +146,31 @@ describe('console API', () => {
       const url = path === 'redrive' ? '/api/queues/events/redrive' : '/api/failures/events/delete';
       expect(await call('POST', url, body)).toEqual({ status: 400, body: { error: message } });
     }
-    expect(operations.jobs.list()).toHaveLength(jobsBefore);
+    expect(api.operations.jobs.list()).toHaveLength(jobsBefore);
     expect(clients.sqs.calls()).toHaveLength(0);
     clients.sqs.onAnyCommand().resolves({});
     expect(await call('POST', '/api/queues/events/redrive', { failure: '0a78ca1c' })).toMatchObject({
       status: 200,
       body: { kind: 'redrive', label: 'redrive events: failure 0a78ca1c' },
     });
-    await operations.jobs.idle(5);
+    await api.operations.jobs.idle(5);
     expect(
       await call('POST', '/api/failures/events/delete', { failure: '0a78ca1c', yes: true }),
     ).toMatchObject({
       status: 200,
       body: { kind: 'delete', label: 'delete from the events dead-letter queue: failure 0a78ca1c' },
     });
-    await operations.jobs.idle(5);
+    await api.operations.jobs.idle(5);
   });
 
   it('refuses a delete, of ids or of a failure, without the token in its header or from another origin, whatever its cookie', async () => {
     const send = (headers: Record<string, string>, body: unknown) =>
-      fetch(`http://127.0.0.1:${server.port}/api/failures/events/delete`, {
+      fetch(`http://127.0.0.1:${api.server.port}/api/failures/events/delete`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
       }).then(async (a) => ({ status: a.status, body: await a.json() }));
-    const cookie = `hookline_console_${server.port}=${token}`;
+    const cookie = `hookline_console_${api.server.port}=${token}`;
     for (const body of [
       { ids: ['evt-1'], yes: true },
       { failure: '0a78ca1c', yes: true },
@@ -212,20 +188,20 @@ describe('console API', () => {
   });
 
   it('refuses a body that is JSON but not an object instead of reading it as "no selector: redrive everything"', async () => {
-    const jobsBefore = operations.jobs.list().length;
+    const jobsBefore = api.operations.jobs.list().length;
     for (const body of [['evt-1'], 'evt-1', null]) {
       expect(await call('POST', '/api/queues/events/redrive', body)).toEqual({
         status: 400,
         body: { error: 'the request body must be a JSON object: nothing was done' },
       });
     }
-    expect(operations.jobs.list()).toHaveLength(jobsBefore);
+    expect(api.operations.jobs.list()).toHaveLength(jobsBefore);
     expect(clients.sqs.calls()).toHaveLength(0);
   });
 
   it("serves the page with this run's token, and its script and styles with the types a nosniff browser runs", async () => {
     const get = (path: string) =>
-      fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { 'x-hookline-token': token } });
+      fetch(`http://127.0.0.1:${api.server.port}${path}`, { headers: { 'x-hookline-token': token } });
     const page = await get('/');
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const text = await page.text();
@@ -273,7 +249,7 @@ describe('console API', () => {
 
   it('filters the live list by the source, type, outcome and queue in the query', async () => {
     const at = new Date().toISOString();
-    operations.activity.add([
+    api.operations.activity.add([
       { seq: 1, at, event: 'queued', id: 'a', source: 'github', type: 'push', queue: 'events' },
       { seq: 2, at, event: 'retried', id: 'a', source: 'github', type: 'push', queue: 'events', attempt: 1 },
       { seq: 3, at, event: 'queued', id: 'b', source: 'stripe', type: 'invoice.paid', queue: 'orders' },
@@ -292,7 +268,7 @@ describe('console API', () => {
   });
 
   it('refuses an outcome the feed never carries, naming the ones it does, rather than answering an empty list', async () => {
-    operations.activity.add([
+    api.operations.activity.add([
       { seq: 1, at: new Date().toISOString(), event: 'queued', id: 'a', source: 'github' },
     ]);
     const answer = await call('GET', '/api/events?outcome=proccessed');
@@ -314,7 +290,7 @@ describe('console API', () => {
     clients.sqs.onAnyCommand().resolves({});
     const started = await call('POST', '/api/queues/events/redrive', {});
     const id = (started.body as { id?: string }).id ?? '';
-    await operations.jobs.idle(5);
+    await api.operations.jobs.idle(5);
     expect(await call('GET', `/api/jobs/${id}`)).toMatchObject({
       status: 200,
       body: { id, kind: 'redrive', label: 'redrive events: all' },
@@ -329,13 +305,13 @@ describe('console API', () => {
 
   it('passes the method and the origin headers of each request to the gate: a forged change is refused', async () => {
     const send = (method: string, headers: Record<string, string>) =>
-      fetch(`http://127.0.0.1:${server.port}/api/queues/events/pause`, { method, headers }).then(
+      fetch(`http://127.0.0.1:${api.server.port}/api/queues/events/pause`, { method, headers }).then(
         async (a) => ({
           status: a.status,
           body: await a.json(),
         }),
       );
-    const cookie = `hookline_console_${server.port}=${token}`;
+    const cookie = `hookline_console_${api.server.port}=${token}`;
     expect(await send('POST', { cookie })).toEqual({
       status: 403,
       body: { error: 'a change needs the console token in the x-hookline-token header' },
@@ -485,8 +461,10 @@ describe('console API', () => {
   });
 
   it('answers every request, let in or refused, uncached, unframeable, without a referrer and with a self-only content policy', async () => {
-    const page = await fetch(`http://127.0.0.1:${server.port}/`, { headers: { 'x-hookline-token': token } });
-    const refused = await fetch(`http://127.0.0.1:${server.port}/api/overview`);
+    const page = await fetch(`http://127.0.0.1:${api.server.port}/`, {
+      headers: { 'x-hookline-token': token },
+    });
+    const refused = await fetch(`http://127.0.0.1:${api.server.port}/api/overview`);
     expect([page.status, refused.status]).toEqual([200, 401]);
     for (const answer of [page, refused]) {
       // The page's first URL carries the token: a cache, a referrer or a framing page would leak or misuse it.
@@ -502,11 +480,11 @@ describe('console API', () => {
   });
 
   it('redeems the token of the URL once: a redirect to the bare page that keeps it in an HttpOnly SameSite cookie', async () => {
-    const answer = await fetch(`http://127.0.0.1:${server.port}/?token=${token}`, { redirect: 'manual' });
+    const answer = await fetch(`http://127.0.0.1:${api.server.port}/?token=${token}`, { redirect: 'manual' });
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/');
     expect(answer.headers.get('set-cookie')).toBe(
-      `hookline_console_${server.port}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+      `hookline_console_${api.server.port}=${token}; HttpOnly; SameSite=Strict; Path=/`,
     );
   });
 
@@ -590,12 +568,12 @@ describe('console API', () => {
       status: 200,
       body: { kind: 'purge', label: 'purge the events dead-letter queue' },
     });
-    await operations.jobs.idle(5);
+    await api.operations.jobs.idle(5);
     expect(await call('POST', '/api/queues/events/purge', { confirm: 'events' })).toMatchObject({
       status: 200,
       body: { label: 'purge the events queue' },
     });
-    await operations.jobs.idle(5);
+    await api.operations.jobs.idle(5);
     expect(clients.sqs.commandCalls(PurgeQueueCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
       EVENTS.deadLetterUrl,
       EVENTS.url,
@@ -604,7 +582,7 @@ describe('console API', () => {
 
   it('refuses a body that is not JSON or too large before anything runs', async () => {
     const post = (body: string) =>
-      fetch(`http://127.0.0.1:${server.port}/api/queues/events/purge`, {
+      fetch(`http://127.0.0.1:${api.server.port}/api/queues/events/purge`, {
         method: 'POST',
         headers: { 'x-hookline-token': token },
         body,
@@ -663,7 +641,7 @@ describe('console API', () => {
   it('listens on 127.0.0.1 only: another address of this machine, even on loopback, is refused', async () => {
     const reaches = (host: string) =>
       new Promise<boolean>((resolve) => {
-        const socket = connect({ host, port: server.port });
+        const socket = connect({ host, port: api.server.port });
         socket.once('connect', () => {
           socket.destroy();
           resolve(true);
@@ -680,20 +658,25 @@ describe('console API', () => {
 
   it('refuses a port another process holds with the fix, as the operator error it is, not as a bug', async () => {
     const start = (port: number) =>
-      startConsoleServer({ operations, assets: { js: Buffer.from(''), css: Buffer.from('') }, token, port });
-    const error = await start(server.port).then(
+      startConsoleServer({
+        operations: api.operations,
+        assets: { js: Buffer.from(''), css: Buffer.from('') },
+        token,
+        port,
+      });
+    const error = await start(api.server.port).then(
       () => null,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(CliError);
     expect((error as Error).message).toBe(
-      `port ${server.port} on 127.0.0.1 is in use by another process: choose another with --port N, or leave --port out for a free one`,
+      `port ${api.server.port} on 127.0.0.1 is in use by another process: choose another with --port N, or leave --port out for a free one`,
     );
   });
 
   it('listens on the port asked for, prints the URL with the token, and reads the feed again and again', async () => {
     const probe = await startConsoleServer({
-      operations,
+      operations: api.operations,
       assets: { js: Buffer.from(''), css: Buffer.from('') },
       token,
     });
