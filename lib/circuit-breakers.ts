@@ -31,12 +31,17 @@ import { HooklineFunction } from './hookline-function';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
-import { circuitBreakerViolations } from './validation';
+import { breakerQueueNameViolations, circuitBreakerViolations } from './validation';
 import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
 /** A consumer with a circuit breaker. */
 export interface BreakerConsumer {
-  /** The queue's name in the pipeline: the consumer's `service` dimension. */
+  /**
+   * The queue's name in the pipeline: the consumer's `service` dimension, and part of its alarm's name
+   * (`<stack>/<queue>/circuit-breaker`).
+   *
+   * A hookline queue name: lower-case letters, digits and dashes, starting with a letter, at most 40 characters.
+   */
   readonly name: string;
   /** Its event source mapping's UUID (`QueueConsumer.eventSourceMappingId`). */
   readonly eventSourceMappingId: string;
@@ -222,8 +227,9 @@ export class ConsumerCircuitBreakers extends Construct {
 }
 
 /**
- * What CloudWatch and the breaker function would refuse, or read wrongly, of one consumer's settings: each is
- * computed with at synth (the alarm's period, threshold and description, the probe's minutes), so none is a token.
+ * What CloudWatch and the breaker function would refuse, or read wrongly, of one consumer's settings: a name its
+ * alarm's name could not be unique with, and settings that are computed with at synth (the alarm's period, threshold
+ * and description, the probe's minutes), so none may be a token.
  */
 function breakerViolations(c: BreakerConsumer, index: number): Violation[] {
   const { failureRatio, minimumRecords, window, halfOpenAfter } = c;
@@ -232,6 +238,7 @@ function breakerViolations(c: BreakerConsumer, index: number): Violation[] {
     path: v.path.replace(/^circuitBreaker\./, ''),
   }));
   return prefixViolations(`consumers[${index}] (${c.name})`, [
+    ...breakerQueueNameViolations('name', c.name),
     ...propTokenViolations({ failureRatio, minimumRecords, window, halfOpenAfter }),
     ...own,
   ]);

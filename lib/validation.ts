@@ -16,6 +16,7 @@ import {
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
 import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
+import { NAME_PATTERN, NAME_RULE } from './config/common';
 import { DEFAULTS } from './config/defaults';
 import { type Violation, violation } from './violations';
 
@@ -283,6 +284,29 @@ export interface CircuitBreakerRuleInput {
   readonly minimumRecords: number;
   readonly window: Duration;
   readonly halfOpenAfter?: Duration;
+}
+
+/**
+ * Rule: a circuit breaker's queue is named as a hookline queue is. Its alarm is named by the stack's name and the
+ * queue's joined with `/` (`breakerAlarmName`): that name is one breaker's only while the queue's holds no `/`, and
+ * fits CloudWatch's 255 characters while it has at most 40 (CDK holds a stack name to 128). A configuration's
+ * queues are checked by the same pattern; this is for the construct used on its own.
+ */
+export function breakerQueueNameViolations(path: string, name: string): Violation[] {
+  if (Token.isUnresolved(name) || NAME_PATTERN.test(name)) return [];
+  const suggestion = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 40);
+  return [
+    violation(
+      path,
+      `names the breaker's alarm (<stack>/<queue>/circuit-breaker), so it is ${NAME_RULE}`,
+      name,
+      `use the queue's name in the pipeline, e.g. "${suggestion || 'events'}"`,
+    ),
+  ];
 }
 
 /** CloudWatch alarms evaluate whole minutes, at most a day's worth (period x evaluation periods). */

@@ -30,6 +30,7 @@ import {
   PROBE_CONCURRENCY,
   type parseCircuitTag,
   postponedCircuit,
+  previousBreakerAlarmName,
   probeDecision,
   probeScaling,
 } from '../shared/circuit-breaker';
@@ -110,14 +111,26 @@ export function handleBreakerEvent(
   return isScheduleEvent(event) ? handleBreakerSchedule(event, c) : handleBreakerAlarm(event, c);
 }
 
-/** The breaker alarm's target, or why the event is ignored. */
+/**
+ * The breaker an event names, with its alarm's current name (which later steps read and schedule), or why the event
+ * is ignored. The name the alarm had before its parts were joined with `/` ({@link previousBreakerAlarmName}) is
+ * recognised too. A probe or close schedule created before that rename carries it, and the consumer it should probe
+ * or close would otherwise stay paused for good. An alarm's own action may carry it as well: the deploy that renames
+ * the alarm updates this function first and deletes the old alarm (and its permission to invoke this function) only
+ * at the end of the update, and a trip in between must still pause. CloudWatch may invoke this function only from
+ * this stack's alarms, so the old name can only be this stack's own.
+ */
 function targetOf(
   alarmName: string,
   c: BreakerCollaborators,
   alarmArn?: string,
-): BreakerTarget | { ignored: string } {
-  const target = Object.hasOwn(c.config.alarms, alarmName) ? c.config.alarms[alarmName] : undefined;
-  if (target) return target;
+): { target: BreakerTarget; alarmName: string } | { ignored: string } {
+  const { alarms } = c.config;
+  const current = Object.hasOwn(alarms, alarmName)
+    ? alarmName
+    : Object.keys(alarms).find((name) => previousBreakerAlarmName(name) === alarmName);
+  const target = current === undefined ? undefined : alarms[current];
+  if (current !== undefined && target) return { target, alarmName: current };
   c.log('ignored an alarm this stack does not know', { alarmName, alarmArn });
   return { ignored: `alarm ${alarmName} trips no breaker of this stack` };
 }
@@ -129,11 +142,12 @@ export async function handleBreakerAlarm(
 ): Promise<BreakerAction> {
   // Anything but CloudWatch's payload (a test invoke with no event, a hand-written one) is ignored, never a crash
   // that Lambda would retry twice.
-  const alarmName = String(event?.alarmData?.alarmName ?? '');
+  const named = String(event?.alarmData?.alarmName ?? '');
   const state = event?.alarmData?.state?.value;
-  if (state !== 'ALARM') return { action: 'ignored', why: `alarm ${alarmName} is ${state ?? 'in no state'}` };
-  const target = targetOf(alarmName, c, event?.alarmArn);
-  if ('ignored' in target) return { action: 'ignored', why: target.ignored };
+  if (state !== 'ALARM') return { action: 'ignored', why: `alarm ${named} is ${state ?? 'in no state'}` };
+  const found = targetOf(named, c, event?.alarmArn);
+  if ('ignored' in found) return { action: 'ignored', why: found.ignored };
+  const { target, alarmName } = found;
   const { queue, mappingId } = target;
   const current = await c.mappingState(mappingId);
   const probes = target.probe ? c.probes : undefined;
@@ -202,31 +216,33 @@ async function handleBreakerSchedule(
   event: BreakerScheduleEvent,
   c: BreakerCollaborators,
 ): Promise<BreakerAction> {
-  const target = targetOf(event.alarmName, c);
-  if ('ignored' in target) return { action: 'ignored', why: target.ignored };
+  const found = targetOf(event.alarmName, c);
+  if ('ignored' in found) return { action: 'ignored', why: found.ignored };
+  const { target, alarmName } = found;
   const { probe } = target;
   if (!probe || !c.probes)
     return { action: 'ignored', why: `the breaker of ${target.queue} has no probe (halfOpenAfter) any more` };
-  const facts = await circuitFacts(event, target, c, c.probes);
+  const facts = await circuitFacts(event.hooklineCircuitBreaker, alarmName, target, c, c.probes);
   return event.hooklineCircuitBreaker === 'probe'
-    ? runProbe(event.alarmName, target, probe, facts, c, c.probes)
-    : runClose(event.alarmName, target, probe, facts, c, c.probes);
+    ? runProbe(alarmName, target, probe, facts, c, c.probes)
+    : runClose(alarmName, target, probe, facts, c, c.probes);
 }
 
 type Facts = Awaited<ReturnType<typeof circuitFacts>>;
 
 /** The tag, the mapping's state, and (only where it decides anything) the alarm's. */
 async function circuitFacts(
-  event: BreakerScheduleEvent,
+  step: BreakerScheduleEvent['hooklineCircuitBreaker'],
+  alarmName: string,
   target: BreakerTarget,
   c: BreakerCollaborators,
   p: ProbeCollaborators,
 ) {
   const [state, tag] = await Promise.all([c.mappingState(target.mappingId), p.readCircuit(target.mappingId)]);
   const paused = state !== undefined && STOPPED_STATES.has(state);
-  const wanted = event.hooklineCircuitBreaker === 'probe' ? 'open' : 'half-open';
+  const wanted = step === 'probe' ? 'open' : 'half-open';
   const undecided = tag?.circuit.state === wanted && paused === (wanted === 'open');
-  const alarmFiring = undecided ? await p.alarmFiring(event.alarmName) : false;
+  const alarmFiring = undecided ? await p.alarmFiring(alarmName) : false;
   return { circuit: tag?.circuit, paused, alarmFiring, state };
 }
 

@@ -256,9 +256,37 @@ export function parseCircuitTag(
   return { circuit, ...(restore ? { restore } : {}) };
 }
 
-/** The name of a queue's breaker alarm in a stack: fixed, so the breaker function can know it without a cycle. */
+/**
+ * What joins a breaker alarm name's parts. Neither a stack name (letters, digits and `-`, as CloudFormation and CDK
+ * enforce) nor a hookline queue name (lower-case letters, digits and `-`) can hold it, so each name is one pair's
+ * only; `-` made stack `a-b` with queue `c` and stack `a` with queue `b-c` the same alarm. A CloudWatch alarm name
+ * may hold any character but the ASCII control ones, and `/` reads as a path in the console.
+ */
+const ALARM_NAME_SEPARATOR = '/';
+
+/**
+ * The name of a queue's breaker alarm in a stack, `<stack>/<queue>/circuit-breaker`: fixed, so the breaker function
+ * can know it without a cycle, and unique in the account and Region. It must be: CloudWatch keeps one alarm per name
+ * there, and PutMetricAlarm creates or overwrites by name
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html), so a second
+ * pipeline's alarm of the same name can never stand beside the first: it takes the first one over, or fails its
+ * deploy. At most 185 characters (a stack name has at most 128, a queue name 40), within the 255 an alarm name may
+ * have.
+ */
 export function breakerAlarmName(stackName: string, queue: string): string {
-  return `${stackName}-${queue}-circuit-breaker`;
+  return [stackName, queue, 'circuit-breaker'].join(ALARM_NAME_SEPARATOR);
+}
+
+/**
+ * The name an earlier hookline gave the breaker alarm {@link breakerAlarmName} names now: its parts joined with `-`
+ * (`<stack>-<queue>-circuit-breaker`). A probe or close schedule created before the rename carries it, and must
+ * still find its consumer, or a tripped consumer would never be probed or closed and stay paused. Within one stack
+ * it still names one queue (the stack name is the same). Such a schedule fires within about a day (`halfOpenAfter`
+ * and the cool-down are at most a day) and the steps it schedules carry the current name: this can go once no
+ * deployment can still hold one.
+ */
+export function previousBreakerAlarmName(alarmName: string): string {
+  return alarmName.split(ALARM_NAME_SEPARATOR).join('-');
 }
 
 /** The breaker function's handler, bundled by the app's CDK (from the package) as the jobs endpoint's is. */

@@ -64,7 +64,7 @@ describe('the circuit breaker of a consumer, deployed', () => {
 
   it('has one alarm, for the queue that enables it, notifying the alarm topic of a trip and never of its return to OK, which comes while the consumer is still paused', () => {
     const breakerAlarms = ofType('AWS::CloudWatch::Alarm').filter(([, r]) =>
-      String(r.Properties.AlarmName ?? '').endsWith('-circuit-breaker'),
+      String(r.Properties.AlarmName ?? '').endsWith('/circuit-breaker'),
     );
     expect(breakerAlarms.map(([id]) => id)).toEqual([alarmId]);
     const deadLetters = ofType('AWS::CloudWatch::Alarm').find(([id]) => id.includes('DeadLettersevents'));
@@ -167,7 +167,7 @@ describe('the circuit breaker of a consumer, deployed', () => {
   it('adds no breaker alarm, function or permission when no queue enables it', () => {
     const plain = pipelineTemplate(resolveConfig(exampleConfig)).template.toJSON().Resources as Resources;
     const all = Object.values(plain);
-    expect(all.filter((r) => String(r.Properties?.AlarmName ?? '').endsWith('-circuit-breaker'))).toEqual([]);
+    expect(all.filter((r) => String(r.Properties?.AlarmName ?? '').endsWith('/circuit-breaker'))).toEqual([]);
     expect(
       all.filter(
         (r) =>
@@ -183,5 +183,60 @@ describe('the circuit breaker of a consumer, deployed', () => {
           r.Properties.Principal === 'lambda.alarms.cloudwatch.amazonaws.com',
       ),
     ).toEqual([]);
+  });
+});
+
+describe('the circuit breakers of two pipelines whose stack and queue names join alike', () => {
+  /** A pipeline in `stackName` whose one queue, `queue`, has a breaker. */
+  function breakerStack(stackName: string, queue: string) {
+    const config = resolveConfig({
+      stackName,
+      sources: { github: { type: 'github' } },
+      queues: {
+        [queue]: {
+          consumer: {
+            entry: 'lambda/consumers/events.ts',
+            circuitBreaker: { failureRatio: 0.5, minimumRecords: 10, window: Duration.minutes(5) },
+          },
+        },
+      },
+      defaultRoute: { queues: [queue] },
+    });
+    const { stack, template } = pipelineTemplate(config);
+    const all = template.toJSON().Resources as Resources;
+    const alarmNames = Object.values(all)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties.AlarmName)
+      .filter((name): name is string => typeof name === 'string');
+    const breakerFunction = Object.values(all).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        BREAKER_CONFIG_ENV in
+          ((r.Properties.Environment as { Variables?: object } | undefined)?.Variables ?? {}),
+    );
+    const variables =
+      (breakerFunction?.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables ?? {};
+    const mappings = Object.entries(all).filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    return {
+      stackName: stack.stackName,
+      alarmNames,
+      config: JSON.parse(renderIntrinsics(variables[BREAKER_CONFIG_ENV])),
+      mappingId: `resolved-${mappings[0]?.[0]}`,
+    };
+  }
+
+  it('gives stack a-b with queue c and stack a with queue b-c distinct alarms, each mapped by its own function to its own consumer', () => {
+    const first = breakerStack('a-b', 'c');
+    const second = breakerStack('a', 'b-c');
+    expect([first.stackName, second.stackName]).toEqual(['a-b', 'a']);
+    const [firstAlarm, secondAlarm] = [breakerAlarmName('a-b', 'c'), breakerAlarmName('a', 'b-c')];
+    expect(firstAlarm).not.toBe(secondAlarm);
+    expect(first.alarmNames).toContain(firstAlarm);
+    expect(second.alarmNames).toContain(secondAlarm);
+    expect(first.alarmNames.filter((name) => second.alarmNames.includes(name))).toEqual([]);
+    expect(first.config.alarms).toEqual({ [firstAlarm]: { queue: 'c', mappingId: first.mappingId } });
+    expect(second.config.alarms).toEqual({ [secondAlarm]: { queue: 'b-c', mappingId: second.mappingId } });
   });
 });

@@ -330,6 +330,12 @@ describe('ConsumerCircuitBreakers used on its own', () => {
     );
   });
 
+  it("refuses a name that is no hookline queue name, which its alarm's name joins to the stack's with /", () => {
+    expect(() => breakersIn(freshStack(), { name: 'Billing/Jobs' })).toThrow(
+      /- consumers\[0\] \(Billing\/Jobs\)\.name: names the breaker's alarm .*lower-case letters, digits and dashes.*\(got "Billing\/Jobs"\)\. Fix: .*"billing-jobs"/,
+    );
+  });
+
   it('refuses a threshold given as a CDK token, which its alarm and description compute with', () => {
     const stack = freshStack();
     const ratio = new CfnParameter(stack, 'Ratio', { type: 'Number' }).valueAsNumber;

@@ -110,7 +110,7 @@ describe('the maximal configuration, as AWS would deploy it', () => {
         (action) => !isBreakerFunction(getAttId(action)),
       );
       // A breaker's alarm returns to OK while its consumer is still paused, so it tells only of the trip.
-      const breaker = String(alarm.Properties.AlarmName ?? '').endsWith('-circuit-breaker');
+      const breaker = String(alarm.Properties.AlarmName ?? '').endsWith('/circuit-breaker');
       expect(list(alarm.Properties.OKActions), alarmId).toHaveLength(breaker ? 0 : 1);
       expect(list(alarm.Properties.AlarmActions).length, alarmId).toBeGreaterThan(0);
       for (const action of actions) {
@@ -140,7 +140,7 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     const alarms = Object.values(existing).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(25);
     for (const alarm of alarms) {
-      const breaker = String(alarm.Properties.AlarmName ?? '').endsWith('-circuit-breaker');
+      const breaker = String(alarm.Properties.AlarmName ?? '').endsWith('/circuit-breaker');
       expect(list(alarm.Properties.AlarmActions).filter((a) => typeof a === 'string')).toEqual([arn]);
       expect(alarm.Properties.AlarmActions).toHaveLength(breaker ? 2 : 1);
       expect(list(alarm.Properties.OKActions)).toEqual(breaker ? [] : [arn]);

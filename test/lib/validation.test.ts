@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib/core';
 import { describe, expect, it } from 'vitest';
 import {
   alarmTopicRegionViolations,
+  breakerQueueNameViolations,
   type ConsumerRuleInput,
   consumerViolations,
   defaultDeadlineMargin,
@@ -247,6 +248,18 @@ const edges: [string, () => Violation[], () => Violation[], string[]][] = [
     () => stackNameViolations('stackName', `A${'b'.repeat(127)}`),
     () => stackNameViolations('stackName', `A${'b'.repeat(128)}`),
     ['stackName'],
+  ],
+  [
+    "breaker queue name length (its alarm's name)",
+    () => breakerQueueNameViolations('name', `q${'x'.repeat(39)}`),
+    () => breakerQueueNameViolations('name', `q${'x'.repeat(40)}`),
+    ['name'],
+  ],
+  [
+    "breaker queue name holding the alarm name's separator",
+    () => breakerQueueNameViolations('name', 'billing-jobs'),
+    () => breakerQueueNameViolations('name', 'billing/jobs'),
+    ['name'],
   ],
 ];
 

@@ -11,11 +11,14 @@ import {
 } from '../../../lambda/breaker/core';
 import {
   type BreakerScheduleEvent,
+  breakerAlarmName,
   type MappingScaling,
   parseCircuitTag,
+  previousBreakerAlarmName,
 } from '../../../lambda/shared/circuit-breaker';
 
-const ALARM = 'Shop-events-circuit-breaker';
+const ALARM = breakerAlarmName('Shop', 'events');
+const ORDERS = breakerAlarmName('Shop', 'orders');
 const T0 = Date.parse('2026-12-02T14:00:00.000Z');
 const configured: MappingScaling = { mode: 'on-demand', maximumConcurrency: 40 };
 const config = {
@@ -25,7 +28,7 @@ const config = {
       mappingId: 'uuid-events',
       probe: { halfOpenAfterMinutes: 10, windowMinutes: 5, scaling: configured },
     },
-    'Shop-orders-circuit-breaker': { queue: 'orders', mappingId: 'uuid-orders' },
+    [ORDERS]: { queue: 'orders', mappingId: 'uuid-orders' },
   },
   scheduler: { groupName: 'probes', roleArn: 'arn:aws:iam::123456789012:role/probe' },
 };
@@ -38,6 +41,7 @@ function fakeAws() {
     scaling: configured as MappingScaling,
     tag: undefined as string | undefined,
     alarm: 'ALARM',
+    alarmsRead: [] as string[],
     schedules: [] as { name: string; at: string; event: BreakerScheduleEvent }[],
     calls: [] as string[],
   };
@@ -67,7 +71,10 @@ function fakeAws() {
         aws.calls.push('scale');
         aws.scaling = scaling;
       },
-      alarmFiring: async () => aws.alarm === 'ALARM',
+      alarmFiring: async (alarmName) => {
+        aws.alarmsRead.push(alarmName);
+        return aws.alarm === 'ALARM';
+      },
       schedule: async (name, at, event) => {
         aws.schedules.push({ name, at: at.toISOString(), event });
       },
@@ -204,7 +211,8 @@ describe('the deployed circuit breaker with a probe', () => {
     const { aws, collaborators: base } = fakeAws();
     // halfOpenAfter equal to the window: a new circuit's probe can start before an earlier probe's close time.
     const target = {
-      ...config.alarms[ALARM],
+      queue: 'events',
+      mappingId: 'uuid-events',
       probe: { halfOpenAfterMinutes: 5, windowMinutes: 5, scaling: configured },
     };
     const collaborators = { ...base, config: { ...config, alarms: { ...config.alarms, [ALARM]: target } } };
@@ -443,17 +451,64 @@ describe('the deployed circuit breaker: an operator wins over a probe', () => {
 
   it('leaves a breaker without halfOpenAfter exactly as before: no tag, no schedule', async () => {
     const { aws, collaborators } = fakeAws();
-    const result = await handleBreakerEvent(alarmEvent('Shop-orders-circuit-breaker'), collaborators);
+    const result = await handleBreakerEvent(alarmEvent(ORDERS), collaborators);
     expect(result).toEqual({ action: 'disabled', queue: 'orders', state: 'Disabling' });
     expect(aws.tag).toBeUndefined();
     expect(aws.schedules).toEqual([]);
-    const probe = { hooklineCircuitBreaker: 'probe' as const, alarmName: 'Shop-orders-circuit-breaker' };
+    const probe = { hooklineCircuitBreaker: 'probe' as const, alarmName: ORDERS };
     expect(await handleBreakerEvent(probe, collaborators)).toMatchObject({ action: 'ignored' });
   });
 
   it('ignores a schedule event naming an alarm this stack does not know', async () => {
     const { collaborators } = fakeAws();
+    const event = {
+      hooklineCircuitBreaker: 'probe' as const,
+      alarmName: breakerAlarmName('Other', 'events'),
+    };
+    expect(await handleBreakerEvent(event, collaborators)).toMatchObject({ action: 'ignored' });
+  });
+});
+
+describe('a probe schedule created before the breaker alarm was renamed', () => {
+  /** The name such a schedule carries: the stack's and the queue's joined with dashes. */
+  const legacy = (hooklineCircuitBreaker: 'probe' | 'close'): BreakerScheduleEvent => ({
+    hooklineCircuitBreaker,
+    alarmName: 'Shop-events-circuit-breaker',
+  });
+
+  it('still probes its mapping, reading the alarm and scheduling the close under the current name', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    expect(previousBreakerAlarmName(ALARM)).toBe(legacy('probe').alarmName);
+    const result = await handleBreakerEvent(legacy('probe'), collaborators);
+    expect(result).toMatchObject({ action: 'probing', queue: 'events', circuit: { state: 'half-open' } });
+    expect(aws.state).toBe('Enabled');
+    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
+    expect(aws.alarmsRead).toEqual([ALARM]);
+    expect(aws.schedules.at(-1)?.event).toEqual({ hooklineCircuitBreaker: 'close', alarmName: ALARM });
+  });
+
+  it('still closes its probe, restoring the configured scaling', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(legacy('probe'), collaborators);
+    aws.now = T0 + 17 * 60_000;
+    expect(await handleBreakerEvent(legacy('close'), collaborators)).toEqual({
+      action: 'closed',
+      queue: 'events',
+    });
+    expect(aws.scaling).toEqual(configured);
+    expect(aws.tag).toBeUndefined();
+  });
+
+  it("ignores the previous name of another stack's alarm", async () => {
+    const { aws, collaborators } = fakeAws();
     const event = { hooklineCircuitBreaker: 'probe' as const, alarmName: 'Other-events-circuit-breaker' };
     expect(await handleBreakerEvent(event, collaborators)).toMatchObject({ action: 'ignored' });
+    expect(aws.calls).toEqual([]);
   });
 });
