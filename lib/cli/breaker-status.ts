@@ -10,6 +10,7 @@
  * window before the trip.
  */
 
+import type { MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { eventSourceMappingArnNear } from '../../lambda/shared/aws-location';
 import {
   BREAKER_METRICS,
@@ -19,6 +20,7 @@ import {
   breakerAlarmName,
   type MappingScaling,
   parseCircuitTag,
+  previousBreakerAlarmName,
 } from '../../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../../lambda/shared/contracts';
 import type { Backend } from './backend';
@@ -148,19 +150,15 @@ async function lastAlarm(
   backend: Backend,
   alarmName: string,
 ): Promise<{ atMs: number; periodSeconds: number } | undefined> {
-  const { DescribeAlarmsCommand, DescribeAlarmHistoryCommand } = await import('@aws-sdk/client-cloudwatch');
-  const described = await needing(
-    'cloudwatch:DescribeAlarms',
-    backend.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] })),
-  );
-  const alarm = described?.MetricAlarms?.[0];
+  const { DescribeAlarmHistoryCommand } = await import('@aws-sdk/client-cloudwatch');
+  const alarm = await breakerAlarm(backend, alarmName);
   const periodSeconds = alarm?.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period;
-  if (!alarm || periodSeconds === undefined) return undefined;
+  if (!alarm?.AlarmName || periodSeconds === undefined) return undefined;
   const history = await needing(
     'cloudwatch:DescribeAlarmHistory',
     backend.cloudwatch.send(
       new DescribeAlarmHistoryCommand({
-        AlarmName: alarmName,
+        AlarmName: alarm.AlarmName,
         HistoryItemType: 'StateUpdate',
         ScanBy: 'TimestampDescending',
         MaxRecords: 20,
@@ -179,6 +177,23 @@ async function lastAlarm(
   });
   const atMs = fired?.Timestamp?.getTime();
   return atMs === undefined ? undefined : { atMs, periodSeconds };
+}
+
+/**
+ * The breaker alarm by its name, or by the name an earlier hookline gave it: a stack not deployed again since the
+ * rename still has that one, and its trips must not read as an operator's pause. The earlier name is asked for only
+ * when the current one is missing, and a refusal of that second read leaves the trip unknown, as a missing alarm
+ * does: the denial that matters is the first read's.
+ */
+async function breakerAlarm(backend: Backend, alarmName: string): Promise<MetricAlarm | undefined> {
+  const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+  const describe = (name: string) =>
+    backend.cloudwatch
+      .send(new DescribeAlarmsCommand({ AlarmNames: [name] }))
+      .then((d) => d.MetricAlarms?.[0]);
+  const current = await needing('cloudwatch:DescribeAlarms', describe(alarmName));
+  if (current) return current;
+  return describe(previousBreakerAlarmName(alarmName)).catch(() => undefined);
 }
 
 /** CloudWatch's sums of the breaker metrics over the window that ended when the alarm fired. */

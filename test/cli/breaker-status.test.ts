@@ -139,7 +139,40 @@ describe('deployed hookline status and the circuit breaker', () => {
     const result = await status(testBackend(), stackTarget());
     expect(result.queues.find((q) => q.queue === 'events')).not.toHaveProperty('circuitBreaker');
     const asked = cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames);
-    expect(asked).toEqual([[breakerAlarmName('Hookline', 'events')]]);
+    expect(asked).toEqual([[breakerAlarmName('Hookline', 'events')], ['Hookline-events-circuit-breaker']]);
+  });
+
+  it('finds the trip of a stack not deployed again since the alarm was renamed, under the name it had before', async () => {
+    deployed(FIRED + 20_000, { breaker: false });
+    cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: ['Hookline-events-circuit-breaker'] }).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'Hookline-events-circuit-breaker',
+          Metrics: [{ Id: 'ended', MetricStat: { Period: 300, Stat: 'Sum', Metric: {} } }],
+        },
+      ],
+    });
+    const result = await status(testBackend(), stackTarget());
+    expect(result.queues.find((q) => q.queue === 'events')).toMatchObject({
+      consumer: 'Disabled',
+      circuitBreaker: { trippedAt: '2026-11-25T02:40:00.000Z', failed: 37, ended: 40, windowMinutes: 5 },
+    });
+    const history = cloudwatch
+      .commandCalls(DescribeAlarmHistoryCommand)
+      .map((c) => c.args[0].input.AlarmName);
+    expect(history).toEqual(['Hookline-events-circuit-breaker']);
+  });
+
+  it('leaves a trip unknown, not the status failed, when the name the alarm had before may not be read', async () => {
+    deployed(FIRED + 20_000, { breaker: false });
+    cloudwatch
+      .on(DescribeAlarmsCommand, { AlarmNames: ['Hookline-events-circuit-breaker'] })
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const result = await status(testBackend(), stackTarget());
+    const events = result.queues.find((q) => q.queue === 'events');
+    expect(events).toMatchObject({ consumer: 'Disabled' });
+    expect(events).not.toHaveProperty('circuitBreaker');
+    expect(result.unreadable ?? []).toEqual([]);
   });
 
   it('resume says it ends the breaker pause it ends, deployed and locally; a resume of a running consumer says nothing more', async () => {
