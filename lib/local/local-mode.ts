@@ -82,7 +82,7 @@ import {
   parseLocalState,
   STATE_FILE_NAME,
 } from './state-file';
-import { createTopology, type LocalTopology, unconfiguredQueues } from './topology';
+import { createTopology, type LocalTopology, localQueueNameClashes, unconfiguredQueues } from './topology';
 import { type UnconfiguredQueues, unconfiguredQueuesNotice } from './unconfigured-queues';
 import { slowInit, warmUp } from './warm-up';
 
@@ -262,13 +262,14 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 }
 
 /**
- * Every environment variable local mode cannot use (`PORT`, signing secrets that could verify nothing), listed at
- * once before anything starts.
+ * Everything local mode cannot use (`PORT`, signing secrets that could verify nothing, queue names that would share
+ * one emulated queue), listed at once before anything starts.
  */
 function refuseUnusableEnvironment(settings: LocalSettings): void {
   const problems = [
     portProblem(settings),
     secretsProblem(settings),
+    ...localQueueNameClashes(settings.config.stackName, settings.config.queues),
     settings.config.jobsEndpoint ? localJobsTokenProblem(settings.env) : undefined,
   ].filter((p) => p !== undefined);
   if (problems.length > 0) throw new LocalStartProblem(problems.join('\n'));

@@ -102,6 +102,28 @@ export function localQueueNames(stackName: string, queue: Pick<ResolvedQueue, 'n
   };
 }
 
+/**
+ * Rule: no two local queues share a name. A queue named `<q>-dlq` takes the name local mode gives queue `<q>`'s
+ * dead-letter queue (when both are FIFO or both standard); the emulator would then be handed one queue for both, set
+ * the second's redrive policy on the first's DLQ, and its consumer would take the first queue's dead letters.
+ * Deployed, CloudFormation names each queue itself, so the configuration deploys as it is: this is local mode's rule.
+ * One line per clash: the path, the value and the fix.
+ */
+export function localQueueNameClashes(
+  stackName: string,
+  queues: readonly Pick<ResolvedQueue, 'name' | 'fifo'>[],
+): string[] {
+  const deadLetterOf = new Map(queues.map((q) => [localQueueNames(stackName, q).deadLetter, q.name]));
+  return queues.flatMap((queue) => {
+    const owner = deadLetterOf.get(localQueueNames(stackName, queue).queue);
+    return owner === undefined
+      ? []
+      : [
+          `queues.${queue.name}: local mode names this queue ${localQueueNames(stackName, queue).queue}, the name it gives queue "${owner}"'s dead-letter queue, so the two would be one queue. Fix: rename queue "${queue.name}" (e.g. "${owner}-dead" or "${owner}-failures")`,
+        ];
+  });
+}
+
 /** Table and bucket names of the local topology. */
 export function localResourceNames(stackName: string) {
   const bucketStem = stackName

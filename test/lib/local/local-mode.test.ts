@@ -144,6 +144,22 @@ describe('startLocalMode and PORT', () => {
     );
   });
 
+  it("refuses a queue named as another queue's dead-letter queue is locally, listed with the other problems", async () => {
+    const { projectDir, dataDir } = project();
+    const started = startLocalMode({
+      config: testConfig({ events: recordingQueue(), 'events-dlq': recordingQueue() }),
+      projectDir,
+      dataDir,
+      env: { PORT: 'x' },
+      cacheDir: false,
+      reporter: new Reporter({ write: () => {} }),
+    });
+    await expect(started).rejects.toBeInstanceOf(LocalStartProblem);
+    await expect(started).rejects.toThrow(
+      /is not a port.*\nqueues\.events-dlq: local mode names this queue \S+-events-dlq, the name it gives queue "events"'s dead-letter queue, so the two would be one queue\. Fix: rename queue "events-dlq"/s,
+    );
+  });
+
   it.each(['0', '65535'])('takes PORT=%s', async (value) => {
     const { projectDir, dataDir } = project();
     // Past the environment check: the start stops at the data directory's checkpoint (or finds 65535 taken).

@@ -13,6 +13,7 @@ import {
   createTopology,
   emulatorLocation,
   type LocalQueue,
+  localQueueNameClashes,
   localQueueNames,
   nameInUrl,
   withCurrentPort,
@@ -60,6 +61,36 @@ describe('emulatorLocation', () => {
 
   it('refuses a queue URL that names no queue', () => {
     expect(() => nameInUrl('http://127.0.0.1:4566/')).toThrow(/is not a queue URL/);
+  });
+});
+
+describe('localQueueNameClashes', () => {
+  it("names a queue that would share its local name with another queue's dead-letter queue, FIFO with FIFO", () => {
+    const clashes = localQueueNameClashes('Topo', [
+      { name: 'orders', fifo: true },
+      { name: 'orders-dlq', fifo: true },
+      { name: 'events', fifo: false },
+      { name: 'events-dlq', fifo: false },
+    ]);
+    expect(clashes).toHaveLength(2);
+    expect(clashes[0]).toMatch(
+      /^queues\.orders-dlq: local mode names this queue Topo-orders-dlq\.fifo, .*queue "orders"/,
+    );
+    expect(clashes[1]).toMatch(
+      /^queues\.events-dlq: local mode names this queue Topo-events-dlq, .*queue "events"/,
+    );
+  });
+
+  it('passes names that only look alike: a FIFO queue beside a standard one, or -dlq in the middle', () => {
+    expect(
+      localQueueNameClashes('Topo', [
+        { name: 'orders', fifo: true },
+        { name: 'orders-dlq', fifo: false },
+        { name: 'events', fifo: false },
+        { name: 'events-dlq-audit', fifo: false },
+        { name: 'dlq', fifo: false },
+      ]),
+    ).toEqual([]);
   });
 });
 
