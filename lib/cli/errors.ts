@@ -431,6 +431,84 @@ function isCredentialsRefusal(name: string, message: string): boolean {
   );
 }
 
+/** What an explanation of a failed move task names: the queue it redrives and how to redrive what is left. */
+export interface MoveTaskContext extends ErrorContext {
+  /** The queue the task moves its dead-letter queue's messages back to, by its CLI name (`events`). */
+  readonly queue: string;
+  /** The dead-letter queue's ARN, the task's source: `aws sqs list-message-move-tasks` shows the task by it. */
+  readonly deadLetterArn: string;
+  /** The command that redrives what the task left, with the run's target flags (`hookline redrive events`). */
+  readonly rerun: string;
+}
+
+const KEY_DISABLED = 'is disabled: enable it (aws kms enable-key)';
+const KEY_MISSING =
+  'does not exist: it was deleted, or the queue names a key of another region or account; messages encrypted under a deleted key cannot be read again';
+const KEY_STATE =
+  'is in a state that cannot be used (pending deletion, or without its imported key material): cancel its deletion with aws kms cancel-key-deletion and enable it, or import its key material again';
+const KEY_USAGE = 'is not a symmetric encryption key, the only kind SQS encrypts with';
+
+/**
+ * What is wrong with a KMS key of the queues, for the reasons SQS gives when the key itself, not a grant on it, stops
+ * a move task: as SQS's API names them, and in the `KMS.` form of its query protocol.
+ */
+const KMS_KEY_UNUSABLE: ReadonlyMap<string, string> = new Map([
+  ['KmsDisabled', KEY_DISABLED],
+  ['KMS.DisabledException', KEY_DISABLED],
+  ['KmsNotFound', KEY_MISSING],
+  ['KMS.NotFoundException', KEY_MISSING],
+  ['KmsInvalidState', KEY_STATE],
+  ['KMS.InvalidStateException', KEY_STATE],
+  ['KmsInvalidKeyUsage', KEY_USAGE],
+  ['KMS.InvalidKeyUsageException', KEY_USAGE],
+]);
+
+/**
+ * Why SQS failed a move task (a redrive of a whole dead-letter queue), from the `FailureReason` of its
+ * `ListMessageMoveTasks` entry, as one line that starts with SQS's reason verbatim and says what is wrong and what to
+ * grant or do. SQS moves the messages with the permissions of the AWS identity that started the task: it receives and
+ * deletes in the dead-letter queue and sends to the queue, decrypting and encrypting with their KMS keys. The reasons
+ * AWS documents for move tasks, and SQS's own KMS and throttling errors, are explained; any other is passed through
+ * with where to look.
+ *
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/troubleshooting-dlq-redrive.html
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
+ */
+export function explainMoveTaskFailure(reason: string, context: MoveTaskContext): string {
+  const said = reason.trim();
+  // The reason is a code (`AccessDenied`), which a message may follow.
+  const code = said.split(/[\s:]/, 1)[0] ?? '';
+  const { queue, rerun } = context;
+  const dlq = `the ${queue} dead-letter queue`;
+  const again = `then run ${rerun} again for what is left`;
+  if (/with an explicit deny/i.test(said)) {
+    return `${said}: a policy explicitly denies the AWS identity that started the task something it does (a deny wins over any grant): ask the owner of that policy to lift the deny, ${again}`;
+  }
+  if (KMS_ACCESS_DENIED.has(code) || (ACCESS_DENIED.has(code) && /\bkms\b/i.test(said))) {
+    return `${said}: KMS refused a key the task needs: the AWS identity that started it needs kms:Decrypt on the keys of ${dlq} and of the ${queue} queue (whose messages it holds), and kms:GenerateDataKey on the ${queue} queue's key: grant them in the key policies or its IAM policy, ${again}`;
+  }
+  if (ACCESS_DENIED.has(code)) {
+    return `${said}: the AWS identity that started the task may not do all it does: grant it sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on ${dlq} and sqs:SendMessage on the ${queue} queue (and, for a queue encrypted with a KMS key, kms:Decrypt on both queues' keys and kms:GenerateDataKey on the ${queue} queue's); a queue policy that admits only a VPC must also admit the calls SQS makes for the task (aws:CalledViaLast sqs.amazonaws.com); ${again}`;
+  }
+  const unusable = KMS_KEY_UNUSABLE.get(code);
+  if (unusable) {
+    return `${said}: the KMS key of ${dlq} or of the ${queue} queue ${unusable}; ${again}`;
+  }
+  if (THROTTLING.has(code) || /throttl/i.test(code)) {
+    return `${said}: SQS or KMS throttled the task: wait a minute, ${again}, with a lower --rate`;
+  }
+  if (QUEUE_MISSING.has(code) || code === 'NonExistentQueue') {
+    return `${said}: ${dlq} or the ${queue} queue does not exist any more: ${context.local ? 'restart local mode with npm start' : `it was deleted outside ${context.target}: redeploy with npx cdk deploy`}, ${again}`;
+  }
+  if (code === 'CouldNotDetermineMessageSource') {
+    return `${said}: the task was started without a destination (the AWS console's redrive to the source queues), and SQS cannot tell where messages it did not dead-letter itself came from, as the ${queue} consumer's own dead letters: ${rerun} names the ${queue} queue as the destination; run it again for what is left`;
+  }
+  if (/\bkms\b/i.test(said)) {
+    return `${said}: KMS failed the task: check the keys of ${dlq} and of the ${queue} queue in the KMS console (enabled, not pending deletion, and usable by the AWS identity that started the task), ${again}`;
+  }
+  return `${said}: a reason hookline does not explain: AWS's guide to dead-letter queue redrive issues lists the permissions a task needs, and aws sqs list-message-move-tasks --source-arn ${context.deadLetterArn} shows the task; ${again}`;
+}
+
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
