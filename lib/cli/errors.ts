@@ -431,6 +431,33 @@ function isCredentialsRefusal(name: string, message: string): boolean {
   );
 }
 
+/** One step of a command, for the line a failure of it is told with. */
+export interface StepContext extends ErrorContext {
+  /** What the step does, as the line says it could not: `read the signing secret of github`. */
+  readonly step: string;
+  /** The way around the step the command offers (`pass --secret or set HOOKLINE_SECRET_GITHUB`), if it has one. */
+  readonly otherwise?: string;
+}
+
+/**
+ * A failure of one step of a command: AWS's refusal as {@link explainError} tells it (a denial that names no action
+ * names the step's `permissions`), after the step and before the way around it, so the operator learns what could
+ * not be done as well as why. Refused credentials are told alone: their fix comes before any other. An error nothing
+ * explains is the step's (with its name) where the command offers a way around it, else it is returned unchanged,
+ * an unexpected one.
+ */
+export function explainStep(error: unknown, context: StepContext): unknown {
+  if (error instanceof CliError) return error;
+  const explained = explainError(error, context);
+  if (explained instanceof CredentialsError) return explained;
+  const otherwise = context.otherwise ? `; or ${context.otherwise}` : '';
+  if (explained instanceof BackendError) {
+    return new BackendError(`cannot ${context.step}: ${explained.message}${otherwise}`);
+  }
+  if (!context.otherwise) return explained;
+  return new CliError(`cannot ${context.step} (${errorName(error) || 'error'}): ${context.otherwise}`);
+}
+
 /** What an explanation of a failed move task names: the queue it redrives and how to redrive what is left. */
 export interface MoveTaskContext extends ErrorContext {
   /** The queue the task moves its dead-letter queue's messages back to, by its CLI name (`events`). */
