@@ -372,6 +372,24 @@ function saidByAws(name: string, message: string): string {
   return [stated, said].filter(Boolean).join(': ');
 }
 
+/** Who answers the calls of a command: local mode's emulators stand in for AWS there. */
+function answerer(context: ErrorContext): string {
+  return context.local ? "local mode's emulators" : 'AWS';
+}
+
+/**
+ * An answer of AWS (or of local mode's emulators) that {@link explainError} does not explain, as one line naming
+ * who answered, its HTTP status and what it said; undefined for an error no endpoint answered.
+ */
+export function unexplainedAnswer(error: unknown, context: ErrorContext): BackendError | undefined {
+  const status = httpStatus(error);
+  if (status === undefined) return undefined;
+  const said = saidByAws(errorName(error), error instanceof Error ? error.message : String(error));
+  return new BackendError(
+    `${answerer(context)} answered HTTP ${status}${said ? ` (${said})` : ''}, which hookline does not explain`,
+  );
+}
+
 /**
  * An access denial in the operator's terms: a policy's explicit deny (which no grant overrides, so only its owner
  * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), a 403 that names nothing
