@@ -395,7 +395,9 @@ export function unexplainedAnswer(error: unknown, context: ErrorContext): Backen
  * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), a 403 that names nothing
  * (the actions the call needs, when the caller named them), or the action AWS named.
  */
-function accessDenied(name: string, message: string, context: ErrorContext): BackendError {
+function accessDenied(name: string, message: string, context: ErrorContext, status?: number): BackendError {
+  // Local mode's emulators have no IAM to grant in: they refuse only callers that are not on this machine.
+  if (context.local) return localRefusal(name, message, context, status);
   const grant = context.permissions?.length
     ? `grant your AWS identity ${context.permissions.join(' and ')}`
     : undefined;
@@ -412,11 +414,28 @@ function accessDenied(name: string, message: string, context: ErrorContext): Bac
   if (!ACCESS_DENIED.has(name)) {
     const said = saidByAws(name, message);
     return new BackendError(
-      `access denied in ${context.target}: AWS answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
+      `access denied in ${context.target}: ${answerer(context)} answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
     );
   }
   return new BackendError(
     `access denied in ${context.target}: ${message} (${grant ?? 'grant that permission to your AWS identity'})`,
+  );
+}
+
+/**
+ * Local mode's emulators refusing a call: their loopback gate (`lib/loopback-gate.ts`) answers HTTP 403, saying why,
+ * to a caller it does not take for one on this machine (another host name, a proxy's or tunnel's headers, a web
+ * page's origin), and the fix is to call them as the CLI does from there, not a grant.
+ */
+function localRefusal(
+  name: string,
+  message: string,
+  context: ErrorContext,
+  status: number | undefined,
+): BackendError {
+  const said = saidByAws(name, message);
+  return new BackendError(
+    `access denied in ${context.target}: ${answerer(context)} answered${status === undefined ? '' : ` HTTP ${status}`}${said ? ` (${said})` : ''}: they answer only callers on this machine, directly, not through a proxy or tunnel, under another host name or from a web page: run the command on the machine where npm start runs, with no proxy in between`,
   );
 }
 
@@ -591,7 +610,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
-  if (isAccessDenied(name, message, error)) return accessDenied(name, message, context);
+  if (isAccessDenied(name, message, error)) return accessDenied(name, message, context, httpStatus(error));
   if (RESOURCE_MISSING.has(name) && !context.local) {
     return new BackendError(
       `${context.target} has no such resource (${name}: ${firstLine(message)}): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy`,
