@@ -30,7 +30,7 @@ import {
   queueOf,
   type Target,
 } from '../cli/target';
-import { missingPermissionsLine, unreadableLines } from '../cli/unreadable';
+import { deniedValue, missingPermissionsLine, STATUS_PARTS, unreadableLines } from '../cli/unreadable';
 import type { ResolvedConfig } from '../config';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
@@ -360,9 +360,16 @@ export class ConsoleOperations {
     return {
       target: target.description,
       local: target.kind === 'local',
-      queues: result.queues.map((q) =>
-        overviewQueueRow(q, stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now)),
-      ),
+      queues: result.queues.map((q) => {
+        const row = overviewQueueRow(
+          q,
+          stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now),
+        );
+        const denied = result.unreadable?.find(
+          (p) => p.queue === q.queue && p.part === STATUS_PARTS.consumer,
+        );
+        return denied ? { ...row, consumerNote: deniedValue(denied.action) } : row;
+      }),
       // Dead-letter queues that belong to no queue (Scheduler's), as `hookline status` lists them.
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
       schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
