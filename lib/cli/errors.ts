@@ -372,12 +372,32 @@ function saidByAws(name: string, message: string): string {
   return [stated, said].filter(Boolean).join(': ');
 }
 
+/** Who answers the calls of a command: local mode's emulators stand in for AWS there. */
+function answerer(context: ErrorContext): string {
+  return context.local ? "local mode's emulators" : 'AWS';
+}
+
+/**
+ * An answer of AWS (or of local mode's emulators) that {@link explainError} does not explain, as one line naming
+ * who answered, its HTTP status and what it said; undefined for an error no endpoint answered.
+ */
+export function unexplainedAnswer(error: unknown, context: ErrorContext): BackendError | undefined {
+  const status = httpStatus(error);
+  if (status === undefined) return undefined;
+  const said = saidByAws(errorName(error), error instanceof Error ? error.message : String(error));
+  return new BackendError(
+    `${answerer(context)} answered HTTP ${status}${said ? ` (${said})` : ''}, which hookline does not explain`,
+  );
+}
+
 /**
  * An access denial in the operator's terms: a policy's explicit deny (which no grant overrides, so only its owner
  * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), a 403 that names nothing
  * (the actions the call needs, when the caller named them), or the action AWS named.
  */
-function accessDenied(name: string, message: string, context: ErrorContext): BackendError {
+function accessDenied(name: string, message: string, context: ErrorContext, status?: number): BackendError {
+  // Local mode's emulators have no IAM to grant in: they refuse only callers that are not on this machine.
+  if (context.local) return localRefusal(name, message, context, status);
   const grant = context.permissions?.length
     ? `grant your AWS identity ${context.permissions.join(' and ')}`
     : undefined;
@@ -394,11 +414,28 @@ function accessDenied(name: string, message: string, context: ErrorContext): Bac
   if (!ACCESS_DENIED.has(name)) {
     const said = saidByAws(name, message);
     return new BackendError(
-      `access denied in ${context.target}: AWS answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
+      `access denied in ${context.target}: ${answerer(context)} answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
     );
   }
   return new BackendError(
     `access denied in ${context.target}: ${message} (${grant ?? 'grant that permission to your AWS identity'})`,
+  );
+}
+
+/**
+ * Local mode's emulators refusing a call: their loopback gate (`lib/loopback-gate.ts`) answers HTTP 403, saying why,
+ * to a caller it does not take for one on this machine (another host name, a proxy's or tunnel's headers, a web
+ * page's origin), and the fix is to call them as the CLI does from there, not a grant.
+ */
+function localRefusal(
+  name: string,
+  message: string,
+  context: ErrorContext,
+  status: number | undefined,
+): BackendError {
+  const said = saidByAws(name, message);
+  return new BackendError(
+    `access denied in ${context.target}: ${answerer(context)} answered${status === undefined ? '' : ` HTTP ${status}`}${said ? ` (${said})` : ''}: they answer only callers on this machine, directly, not through a proxy or tunnel, under another host name or from a web page: run the command on the machine where npm start runs, with no proxy in between`,
   );
 }
 
@@ -429,6 +466,111 @@ function isCredentialsRefusal(name: string, message: string): boolean {
     /could not load credentials/i.test(message) ||
     BAD_CREDENTIALS.has(name)
   );
+}
+
+/** One step of a command, for the line a failure of it is told with. */
+export interface StepContext extends ErrorContext {
+  /** What the step does, as the line says it could not: `read the signing secret of github`. */
+  readonly step: string;
+  /** The way around the step the command offers (`pass --secret or set HOOKLINE_SECRET_GITHUB`), if it has one. */
+  readonly otherwise?: string;
+}
+
+/**
+ * A failure of one step of a command: AWS's refusal as {@link explainError} tells it (a denial that names no action
+ * names the step's `permissions`), after the step and before the way around it, so the operator learns what could
+ * not be done as well as why. Refused credentials are told alone: their fix comes before any other. An error nothing
+ * explains is the step's (with its name) where the command offers a way around it, else it is returned unchanged,
+ * an unexpected one.
+ */
+export function explainStep(error: unknown, context: StepContext): unknown {
+  if (error instanceof CliError) return error;
+  const explained = explainError(error, context);
+  if (explained instanceof CredentialsError) return explained;
+  const otherwise = context.otherwise ? `; or ${context.otherwise}` : '';
+  if (explained instanceof BackendError) {
+    return new BackendError(`cannot ${context.step}: ${explained.message}${otherwise}`);
+  }
+  if (!context.otherwise) return explained;
+  return new CliError(`cannot ${context.step} (${errorName(error) || 'error'}): ${context.otherwise}`);
+}
+
+/** What an explanation of a failed move task names: the queue it redrives and how to redrive what is left. */
+export interface MoveTaskContext extends ErrorContext {
+  /** The queue the task moves its dead-letter queue's messages back to, by its CLI name (`events`). */
+  readonly queue: string;
+  /** The dead-letter queue's ARN, the task's source: `aws sqs list-message-move-tasks` shows the task by it. */
+  readonly deadLetterArn: string;
+  /** The command that redrives what the task left, with the run's target flags (`hookline redrive events`). */
+  readonly rerun: string;
+}
+
+const KEY_DISABLED = 'is disabled: enable it (aws kms enable-key)';
+const KEY_MISSING =
+  'does not exist: it was deleted, or the queue names a key of another region or account; messages encrypted under a deleted key cannot be read again';
+const KEY_STATE =
+  'is in a state that cannot be used (pending deletion, or without its imported key material): cancel its deletion with aws kms cancel-key-deletion and enable it, or import its key material again';
+const KEY_USAGE = 'is not a symmetric encryption key, the only kind SQS encrypts with';
+
+/**
+ * What is wrong with a KMS key of the queues, for the reasons SQS gives when the key itself, not a grant on it, stops
+ * a move task: as SQS's API names them, and in the `KMS.` form of its query protocol.
+ */
+const KMS_KEY_UNUSABLE: ReadonlyMap<string, string> = new Map([
+  ['KmsDisabled', KEY_DISABLED],
+  ['KMS.DisabledException', KEY_DISABLED],
+  ['KmsNotFound', KEY_MISSING],
+  ['KMS.NotFoundException', KEY_MISSING],
+  ['KmsInvalidState', KEY_STATE],
+  ['KMS.InvalidStateException', KEY_STATE],
+  ['KmsInvalidKeyUsage', KEY_USAGE],
+  ['KMS.InvalidKeyUsageException', KEY_USAGE],
+]);
+
+/**
+ * Why SQS failed a move task (a redrive of a whole dead-letter queue), from the `FailureReason` of its
+ * `ListMessageMoveTasks` entry, as one line that starts with SQS's reason verbatim and says what is wrong and what to
+ * grant or do. SQS moves the messages with the permissions of the AWS identity that started the task: it receives and
+ * deletes in the dead-letter queue and sends to the queue, decrypting and encrypting with their KMS keys. The reasons
+ * AWS documents for move tasks, and SQS's own KMS and throttling errors, are explained; any other is passed through
+ * with where to look.
+ *
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/troubleshooting-dlq-redrive.html
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
+ */
+export function explainMoveTaskFailure(reason: string, context: MoveTaskContext): string {
+  const said = reason.trim();
+  // The reason is a code (`AccessDenied`), which a message may follow.
+  const code = said.split(/[\s:]/, 1)[0] ?? '';
+  const { queue, rerun } = context;
+  const dlq = `the ${queue} dead-letter queue`;
+  const again = `then run ${rerun} again for what is left`;
+  if (/with an explicit deny/i.test(said)) {
+    return `${said}: a policy explicitly denies the AWS identity that started the task something it does (a deny wins over any grant): ask the owner of that policy to lift the deny, ${again}`;
+  }
+  if (KMS_ACCESS_DENIED.has(code) || (ACCESS_DENIED.has(code) && /\bkms\b/i.test(said))) {
+    return `${said}: KMS refused a key the task needs: the AWS identity that started it needs kms:Decrypt on the keys of ${dlq} and of the ${queue} queue (whose messages it holds), and kms:GenerateDataKey on the ${queue} queue's key: grant them in the key policies or its IAM policy, ${again}`;
+  }
+  if (ACCESS_DENIED.has(code)) {
+    return `${said}: the AWS identity that started the task may not do all it does: grant it sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on ${dlq} and sqs:SendMessage on the ${queue} queue (and, for a queue encrypted with a KMS key, kms:Decrypt on both queues' keys and kms:GenerateDataKey on the ${queue} queue's); a queue policy that admits only a VPC must also admit the calls SQS makes for the task (aws:CalledViaLast sqs.amazonaws.com); ${again}`;
+  }
+  const unusable = KMS_KEY_UNUSABLE.get(code);
+  if (unusable) {
+    return `${said}: the KMS key of ${dlq} or of the ${queue} queue ${unusable}; ${again}`;
+  }
+  if (THROTTLING.has(code) || /throttl/i.test(code)) {
+    return `${said}: SQS or KMS throttled the task: wait a minute, ${again}, with a lower --rate`;
+  }
+  if (QUEUE_MISSING.has(code) || code === 'NonExistentQueue') {
+    return `${said}: ${dlq} or the ${queue} queue does not exist any more: ${context.local ? 'restart local mode with npm start' : `it was deleted outside ${context.target}: redeploy with npx cdk deploy`}, ${again}`;
+  }
+  if (code === 'CouldNotDetermineMessageSource') {
+    return `${said}: the task was started without a destination (the AWS console's redrive to the source queues), and SQS cannot tell where messages it did not dead-letter itself came from, as the ${queue} consumer's own dead letters: ${rerun} names the ${queue} queue as the destination; run it again for what is left`;
+  }
+  if (/\bkms\b/i.test(said)) {
+    return `${said}: KMS failed the task: check the keys of ${dlq} and of the ${queue} queue in the KMS console (enabled, not pending deletion, and usable by the AWS identity that started the task), ${again}`;
+  }
+  return `${said}: a reason hookline does not explain: AWS's guide to dead-letter queue redrive issues lists the permissions a task needs, and aws sqs list-message-move-tasks --source-arn ${context.deadLetterArn} shows the task; ${again}`;
 }
 
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
@@ -468,7 +610,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
-  if (isAccessDenied(name, message, error)) return accessDenied(name, message, context);
+  if (isAccessDenied(name, message, error)) return accessDenied(name, message, context, httpStatus(error));
   if (RESOURCE_MISSING.has(name) && !context.local) {
     return new BackendError(
       `${context.target} has no such resource (${name}: ${firstLine(message)}): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy`,

@@ -864,6 +864,7 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
       env: ctx.deps.env,
       extensions,
       hints: output,
+      log: ctx.deps.writeErr,
     },
   );
   reportConsoleStarted(output, ctx.deps.writeOut, target, server);

@@ -41,7 +41,15 @@ import {
   SCHEDULER_TARGET_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
+import {
+  CliError,
+  type ErrorContext,
+  errorLine,
+  explainError,
+  explainMoveTaskFailure,
+  isUnanswered,
+  isUnsupportedAction,
+} from './errors';
 import { failureSelector } from './failure-groups';
 import { type RecordJobs, type RedrivenJob, redrivenJobsRecorder, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
@@ -235,6 +243,7 @@ export async function redrive(
       `--rate for a full redrive is a whole number from 1 to 500 (SQS move task limit), got ${options.rate}`,
     );
   }
+  const context = { ...contextOf(target, queue.name), paced: true };
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
@@ -244,7 +253,8 @@ export async function redrive(
     const selection = {
       wantedIds,
       heldByOthers: before.inFlight,
-      explain: (error: unknown) => explainError(error, { ...contextOf(target, queue.name), paced: true }),
+      context,
+      explain: (error: unknown) => explainError(error, context),
       ...(typePattern ? { typePattern } : {}),
       ...(failureTest ? { failureTest } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
@@ -277,7 +287,7 @@ export async function redrive(
       deadLetterDepthAfter: after === undefined ? null : dead(after),
     };
   } catch (error) {
-    throw explainError(error, { ...contextOf(target, queue.name), paced: true });
+    throw explainError(error, context);
   }
 }
 
@@ -303,7 +313,7 @@ async function moveDeadLetters(
   options: RedriveOptions,
   visible: number,
   selective: boolean,
-  selection: Selection,
+  selection: Selection & { readonly context: ErrorContext },
 ): Promise<MoveResult> {
   if (selective) return redriveOneByOne(backend, queue, options, visible, undefined, selection);
   if (selection.scheduledFor) {
@@ -311,7 +321,7 @@ async function moveDeadLetters(
     const reason = `SQS moves only the dead-letter queue of an SQS queue, and EventBridge Scheduler fills ${queue.name}'s`;
     return redriveOneByOne(backend, queue, options, visible, reason, selection);
   }
-  const viaTask = await redriveWithMoveTask(backend, queue, options, visible);
+  const viaTask = await redriveWithMoveTask(backend, queue, options, visible, selection.context);
   if (viaTask.kind === 'done') return viaTask.result;
   backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
   return redriveOneByOne(backend, queue, options, visible, viaTask.reason, { explain: selection.explain });
@@ -449,6 +459,7 @@ async function redriveWithMoveTask(
   queue: QueueTarget,
   options: RedriveOptions,
   depthBefore: number,
+  context: ErrorContext,
 ): Promise<TaskOutcome> {
   const { output, clock } = backend;
   const start = await startOrFollowTask(backend, queue, options);
@@ -473,6 +484,16 @@ async function redriveWithMoveTask(
   const toMove = task?.ApproximateNumberOfMessagesToMove ?? depthBefore;
   progress.done();
   const failed = status === 'COMPLETED' || interrupted ? 0 : Math.max(0, toMove - moved);
+  const failureReason = task?.FailureReason;
+  // SQS's reason alone (`AccessDenied`) says neither whose access nor to what: the explanation names both.
+  const explained =
+    failureReason &&
+    explainMoveTaskFailure(failureReason, {
+      ...context,
+      queue: queue.name,
+      deadLetterArn: queue.deadLetterArn,
+      rerun: nextCommand(output, `redrive ${queue.name}`),
+    });
   return {
     kind: 'done',
     result: {
@@ -487,13 +508,13 @@ async function redriveWithMoveTask(
       returned: 0,
       movedByAnotherRedrive: 0,
       bodyGone: [],
-      failures: task?.FailureReason ? [{ messageId: '', id: null, reason: task.FailureReason }] : [],
+      failures: explained ? [{ messageId: '', id: null, reason: explained }] : [],
       movedIds: [],
       task: {
         ...(handle ? { handle } : {}),
         ...(followed ? { followed } : {}),
         status,
-        ...(task?.FailureReason ? { failureReason: task.FailureReason } : {}),
+        ...(failureReason ? { failureReason } : {}),
       },
       notFound: [],
       ...(interrupted ? { stoppedBy: 'Interrupted: stopped following the move task by Ctrl-C' } : {}),

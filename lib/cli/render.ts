@@ -341,7 +341,9 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
       ),
     );
   }
-  for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
+  // A failed move task's reason is the task's, not a message's: it has neither id.
+  for (const f of result.failures.slice(0, 20))
+    output.line(c.red(`  ${f.id ?? (f.messageId || 'move task')}: ${f.reason}`));
   if (result.stoppedBy && result.method === 'move-task') {
     output.line(
       c.yellow(

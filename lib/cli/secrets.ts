@@ -3,14 +3,18 @@
  * publishes as `SigningSecretId<Source>`, in the format the ingest function reads (`{"secrets":[newest, ...]}`),
  * so rotation keeps the previous secret active until `--remove-old`. Never prints a secret value.
  */
-import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type PutSecretValueCommandOutput,
+} from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/ingest/secrets';
 import { signingSecretProblem } from '../../lambda/shared/senders';
 import type { ResolvedConfig, ResolvedSource } from '../config';
 import { secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { CliError, errorName, explainError } from './errors';
+import { CliError, errorName, explainStep } from './errors';
 import { nextCommand } from './output';
 import type { Target } from './target';
 
@@ -127,32 +131,51 @@ export async function setSigningSecret(
       `not stored: ${problem} (source ${source.name} is ${source.type}); nothing was changed`,
     );
   }
-  try {
-    const stored = options.mode === 'replace' ? [] : await storedSecrets(backend, secretId);
-    const secrets = nextSecrets(options.mode, stored, value);
-    if (secrets.length === 0) {
-      throw new CliError(
-        `source ${source.name} has no stored secret to keep: set one with ${nextCommand(backend.output, `secrets set ${source.name}`)}`,
-      );
-    }
-    const answer = await backend.secretsManager.send(
-      new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ secrets }) }),
-    );
-    return {
-      source: source.name,
-      secretId,
-      mode: options.mode,
-      activeSecrets: secrets.length,
-      ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
-    };
-  } catch (error) {
+  const failure = (error: unknown, step: string, permission: string) => {
     if (errorName(error) === 'ResourceNotFoundException') {
-      throw new CliError(
+      return new CliError(
         `secret ${secretId} not found in ${target.description}: redeploy with npx cdk deploy`,
       );
     }
-    throw explainError(error, { target: target.description, local: false });
+    return explainStep(error, { target: target.description, local: false, permissions: [permission], step });
+  };
+  let stored: string[] = [];
+  if (options.mode !== 'replace') {
+    try {
+      stored = await storedSecrets(backend, secretId);
+    } catch (error) {
+      throw failure(
+        error,
+        `read the signing secrets stored for ${source.name} in ${secretId}, which ${options.mode === 'add' ? '--add keeps' : '--remove-old keeps the newest of'}`,
+        'secretsmanager:GetSecretValue',
+      );
+    }
   }
+  const secrets = nextSecrets(options.mode, stored, value);
+  if (secrets.length === 0) {
+    throw new CliError(
+      `source ${source.name} has no stored secret to keep: set one with ${nextCommand(backend.output, `secrets set ${source.name}`)}`,
+    );
+  }
+  let answer: PutSecretValueCommandOutput;
+  try {
+    answer = await backend.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ secrets }) }),
+    );
+  } catch (error) {
+    throw failure(
+      error,
+      `store the signing secret of ${source.name} in ${secretId}`,
+      'secretsmanager:PutSecretValue',
+    );
+  }
+  return {
+    source: source.name,
+    secretId,
+    mode: options.mode,
+    activeSecrets: secrets.length,
+    ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
+  };
 }
 
 /** Input the secret is read from: piped stdin, or a terminal. */

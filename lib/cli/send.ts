@@ -15,7 +15,7 @@ import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { BackendError, CliError, CredentialsError, causeChain, codeOrMessage, explainError } from './errors';
+import { CliError, causeChain, codeOrMessage, explainError, explainStep } from './errors';
 import { type CommandHints, nextCommand } from './output';
 import { sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
@@ -93,21 +93,14 @@ async function deployedSecret(
       );
     return secret.SecretString;
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    const explained = explainError(error, {
+    // AWS's refusal in its own terms (a KMS key, an explicit deny, throttling), and --secret as the way around it.
+    throw explainStep(error, {
       target: target.description,
       local: false,
       permissions: ['lambda:GetFunctionConfiguration', 'secretsmanager:GetSecretValue'],
+      step: `read the signing secret of ${sourceName}`,
+      otherwise: fix,
     });
-    if (explained instanceof CredentialsError) throw explained;
-    // AWS's refusal in its own terms (a KMS key, an explicit deny, throttling), and --secret as the way around it.
-    if (explained instanceof BackendError) {
-      throw new BackendError(
-        `cannot read the signing secret of ${sourceName}: ${explained.message}; or ${fix}`,
-      );
-    }
-    const name = error instanceof Error ? error.name : 'error';
-    throw new CliError(`cannot read the signing secret of ${sourceName} (${name}): ${fix}`);
   }
 }
 

@@ -14,6 +14,7 @@ import type { ResolvedConfig } from '../config';
 import { loadConsoleAssets } from './assets';
 import { feedFor, journalFileLines } from './feed';
 import type { Job } from './jobs';
+import type { ConsoleLog } from './last-resort';
 import {
   type ConsoleExtensions,
   ConsoleOperations,
@@ -32,6 +33,8 @@ export interface ConsoleOptions {
   readonly env?: Record<string, string | undefined>;
   /** The target flags it was started with, for the commands it shows. @default - commands without flags */
   readonly hints?: CommandHints;
+  /** Where it writes a failure it cannot tell the page, with its stack. @default - the process's stderr */
+  readonly log?: ConsoleLog;
 }
 
 /** Starts the console for a connected target. */
@@ -65,6 +68,7 @@ export async function startConsole(
     ...(options.extensions ? { extensions: options.extensions } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.hints ? { hints: options.hints } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   const server = await startConsoleServer({
     operations,

@@ -94,8 +94,14 @@ function runningJob(id: string, kind: string, label: string, startedAt: string):
 export class Jobs {
   private readonly jobs = new Map<string, Job>();
 
-  /** `hints`: the console's target flags, for the commands its summaries and notes name. */
-  constructor(private readonly hints: CommandHints = {}) {}
+  /**
+   * `hints`: the console's target flags, for the commands its summaries and notes name; `tell`: a failed job's
+   * error as its one line (the console's last resort, which logs what it cannot explain).
+   */
+  constructor(
+    private readonly hints: CommandHints = {},
+    private readonly tell: (error: unknown, label: string) => string = errorLine,
+  ) {}
   /** Aborted when the console stops: every job's work stops at its next safe point. */
   private readonly stopping = new AbortController();
 
@@ -118,7 +124,7 @@ export class Jobs {
         if (render) job.summary = summaryLines(render, result, this.hints);
         this.finish(job, 'done', result, null);
       },
-      (error: unknown) => this.finish(job, 'failed', null, errorLine(error)),
+      (error: unknown) => this.finish(job, 'failed', null, this.tell(error, label)),
     );
     return job;
   }

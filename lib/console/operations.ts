@@ -11,7 +11,7 @@ import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { FIFO_GROUPS_HELD, failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
-import { CliError, errorLine } from '../cli/errors';
+import { CliError } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
@@ -30,7 +30,7 @@ import {
   queueOf,
   type Target,
 } from '../cli/target';
-import { missingPermissionsLine, unreadableLines } from '../cli/unreadable';
+import { deniedValue, missingPermissionsLine, STATUS_PARTS, unreadableLines } from '../cli/unreadable';
 import type { ResolvedConfig } from '../config';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
@@ -40,6 +40,7 @@ import type { EventFeed, FeedEvent } from './feed';
 import { FeedFollower, type FollowerGaps, type JournalRunLines } from './feed-follower';
 import { cancelJobRecord, jobRecordFilterOf, listJobRecords, showJobRecord } from './job-records';
 import { discardOutput, type Job, Jobs } from './jobs';
+import { type ConsoleLog, lastResort, stderrLog, UNEXPECTED_FAILURE } from './last-resort';
 import { type PageCursor, pageOf } from './paging';
 
 /**
@@ -181,6 +182,11 @@ export interface ConsoleContext extends ConsoleConnection {
    * @default - commands without flags
    */
   readonly hints?: CommandHints;
+  /**
+   * Where the console writes a failure it cannot tell the page, with its stack (the output of `hookline console`).
+   * @default - the process's stderr
+   */
+  readonly log?: ConsoleLog;
 }
 
 /**
@@ -284,12 +290,28 @@ export class ConsoleOperations {
 
   constructor(readonly context: ConsoleContext) {
     this.connection = { backend: context.backend, target: context.target, feed: context.feed };
-    this.jobs = new Jobs(context.hints);
+    // A job's failure is told as a request's is: it runs on after the request that started it has been answered.
+    this.jobs = new Jobs(
+      context.hints,
+      (error, label) =>
+        lastResort(error, this.connection.target, this.log, `in the job ${label}`)?.message ??
+        UNEXPECTED_FAILURE,
+    );
     this.follower = new FeedFollower((events) => this.activity.add(events), context.journalLines);
   }
 
   private get hints(): CommandHints {
     return this.context.hints ?? {};
+  }
+
+  /** Where the console writes what it cannot tell the page. */
+  get log(): ConsoleLog {
+    return this.context.log ?? stderrLog;
+  }
+
+  /** The pipeline the console talks to now (local mode's latest run, once it was restarted). */
+  get target(): Target {
+    return this.connection.target;
   }
 
   /**
@@ -338,9 +360,16 @@ export class ConsoleOperations {
     return {
       target: target.description,
       local: target.kind === 'local',
-      queues: result.queues.map((q) =>
-        overviewQueueRow(q, stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now)),
-      ),
+      queues: result.queues.map((q) => {
+        const row = overviewQueueRow(
+          q,
+          stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now),
+        );
+        const denied = result.unreadable?.find(
+          (p) => p.queue === q.queue && p.part === STATUS_PARTS.consumer,
+        );
+        return denied ? { ...row, consumerNote: deniedValue(denied.action) } : row;
+      }),
       // Dead-letter queues that belong to no queue (Scheduler's), as `hookline status` lists them.
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
       schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
@@ -479,7 +508,8 @@ export class ConsoleOperations {
         traceNote: null,
       };
     } catch (error) {
-      return { trace: null, traceNote: `no trace: ${errorLine(error)}` };
+      const told = lastResort(error, this.connection.target, this.log, `reading the trace of ${id}`);
+      return { trace: null, traceNote: `no trace: ${told?.message ?? UNEXPECTED_FAILURE}` };
     }
   }
 

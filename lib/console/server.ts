@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import {
   BackendError,
   CliError,
-  errorLine,
   LOCAL_PAGE_ANSWER_SECONDS,
   localModeNotAnswering,
   NotFoundError,
@@ -17,6 +16,7 @@ import { nextCommand } from '../cli/output';
 import { callerHeadersOf } from '../loopback-gate';
 import { EVENT_OUTCOMES, type EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
+import { lastResort, UNEXPECTED_FAILURE } from './last-resort';
 import type { ConsoleOperations, DeleteSelection, RedriveSelection, ReplayRequest } from './operations';
 import { pageCursorOf } from './paging';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
@@ -278,16 +278,35 @@ function handlerFor(options: ConsoleServerOptions, port: () => number) {
 }
 
 /**
- * What went wrong, as HTTP says it: the backend's state (local mode stopped, AWS throttled or denied) is a 503 the
- * page can retry, a thing the request names that does not exist is a 404, a request the operation refuses is a
- * 400, anything else is the console's own fault. A queue is a thing the request names when its path names it (`/api/
- * queues/nope/pause`); in a filter or a body it is a value the request got wrong.
+ * The request handler, with the last resort around it: an error outside the routes' own (in the gate, in writing an
+ * answer) would otherwise leave the request unanswered and end the console with an unhandled rejection.
  */
-function statusOf(error: unknown, params: readonly string[]): number {
+function guarded(options: ConsoleServerOptions, port: () => number) {
+  const handle = handlerFor(options, port);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((error: unknown) => {
+      const { operations } = options;
+      // The path only: a query may carry the token.
+      const path = (req.url ?? '/').split('?', 1)[0];
+      const told = lastResort(error, operations.target, operations.log, `answering ${req.method} ${path}`);
+      if (res.headersSent) res.destroy();
+      else json(res, told ? statusOf(told, []) : 500, { error: told?.message ?? UNEXPECTED_FAILURE });
+    });
+  };
+}
+
+/**
+ * What went wrong, as HTTP says it: the backend's state (local mode stopped, AWS throttled or denied, or answering
+ * with an error nothing explains) is a 503 the page can retry, a thing the request names that does not exist is a
+ * 404, a request the operation refuses is a 400. A queue is a thing the request names when its path names it (`/api/
+ * queues/nope/pause`); in a filter or a body it is a value the request got wrong. The console's own fault is a 500,
+ * which {@link lastResort} tells.
+ */
+function statusOf(error: CliError, params: readonly string[]): number {
   if (error instanceof BackendError) return 503;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof UnknownQueueError && params.includes(error.queue)) return 404;
-  return error instanceof CliError ? 400 : 500;
+  return 400;
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, url: URL, options: ConsoleServerOptions) {
@@ -315,7 +334,13 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
       const run = () => handle(operations, { params, query: url.searchParams, body });
       json(res, 200, await (method === 'GET' ? pageRead(options, url, run) : run()));
     } catch (error) {
-      json(res, statusOf(error, params), { error: errorLine(error) });
+      const told = lastResort(
+        error,
+        operations.target,
+        operations.log,
+        `answering ${method} ${url.pathname}`,
+      );
+      json(res, told ? statusOf(told, params) : 500, { error: told?.message ?? UNEXPECTED_FAILURE });
     }
     return;
   }
@@ -380,7 +405,7 @@ function listenError(error: Error, port: number): Error {
 /** Starts the console on 127.0.0.1 and follows the event feed until closed. */
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   let port = 0;
-  const server: Server = createServer(handlerFor(options, () => port));
+  const server: Server = createServer(guarded(options, () => port));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(listenError(error, options.port ?? 0)));
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

@@ -17,7 +17,8 @@ import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';
-import { attributesToKeep, redrive, redriveMarker } from '../../lib/cli/redrive';
+import { runCli } from '../../lib/cli/program';
+import { attributesToKeep, type RedriveResult, redrive, redriveMarker } from '../../lib/cli/redrive';
 import { renderRedrive } from '../../lib/cli/render';
 import {
   HEARTBEAT,
@@ -34,6 +35,7 @@ import {
 } from './fake-queue';
 import {
   awsError,
+  cliHarness,
   deadLetterMessage,
   EVENTS,
   fakeClock,
@@ -219,8 +221,89 @@ describe('redrive with the SQS move task', () => {
       failed: 8,
       task: { status: 'FAILED', failureReason: 'AccessDenied' },
     });
-    expect(result.failures).toEqual([{ messageId: '', id: null, reason: 'AccessDenied' }]);
+    expect(result.failures).toEqual([
+      { messageId: '', id: null, reason: expect.stringMatching(/^AccessDenied: the AWS identity/) },
+    ]);
     expect(backend.output.progressUpdates).toEqual([['moved to events', 4, 12]]);
+  });
+
+  describe('a move task SQS failed tells why, what to grant or do, and how to redrive what is left', () => {
+    const again = 'then run hookline redrive events again for what is left';
+    it.each([
+      [
+        'AccessDenied',
+        `AccessDenied: the AWS identity that started the task may not do all it does: grant it sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on the events dead-letter queue and sqs:SendMessage on the events queue (and, for a queue encrypted with a KMS key, kms:Decrypt on both queues' keys and kms:GenerateDataKey on the events queue's); a queue policy that admits only a VPC must also admit the calls SQS makes for the task (aws:CalledViaLast sqs.amazonaws.com); ${again}`,
+      ],
+      [
+        'KMS.AccessDeniedException',
+        `KMS.AccessDeniedException: KMS refused a key the task needs: the AWS identity that started it needs kms:Decrypt on the keys of the events dead-letter queue and of the events queue (whose messages it holds), and kms:GenerateDataKey on the events queue's key: grant them in the key policies or its IAM policy, ${again}`,
+      ],
+      [
+        'KmsDisabled',
+        `KmsDisabled: the KMS key of the events dead-letter queue or of the events queue is disabled: enable it (aws kms enable-key); ${again}`,
+      ],
+      [
+        'KMS.InvalidStateException',
+        `KMS.InvalidStateException: the KMS key of the events dead-letter queue or of the events queue is in a state that cannot be used (pending deletion, or without its imported key material): cancel its deletion with aws kms cancel-key-deletion and enable it, or import its key material again; ${again}`,
+      ],
+      [
+        'KmsThrottled',
+        `KmsThrottled: SQS or KMS throttled the task: wait a minute, ${again}, with a lower --rate`,
+      ],
+      [
+        'AWS.SimpleQueueService.NonExistentQueue',
+        `AWS.SimpleQueueService.NonExistentQueue: the events dead-letter queue or the events queue does not exist any more: it was deleted outside stack Hookline in us-east-1: redeploy with npx cdk deploy, ${again}`,
+      ],
+      [
+        'CouldNotDetermineMessageSource',
+        "CouldNotDetermineMessageSource: the task was started without a destination (the AWS console's redrive to the source queues), and SQS cannot tell where messages it did not dead-letter itself came from, as the events consumer's own dead letters: hookline redrive events names the events queue as the destination; run it again for what is left",
+      ],
+      [
+        'SomethingNew',
+        `SomethingNew: a reason hookline does not explain: AWS's guide to dead-letter queue redrive issues lists the permissions a task needs, and aws sqs list-message-move-tasks --source-arn ${EVENTS.deadLetterArn} shows the task; ${again}`,
+      ],
+    ])('%s', async (reason, line) => {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
+      sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+      sqs
+        .on(ListMessageMoveTasksCommand)
+        .resolvesOnce({ Results: [] })
+        .resolves({
+          Results: [
+            {
+              Status: 'FAILED',
+              ApproximateNumberOfMessagesMoved: 4,
+              ApproximateNumberOfMessagesToMove: 10,
+              FailureReason: reason,
+            },
+          ],
+        });
+      const h = cliHarness();
+
+      const code = await runCli(['redrive', 'events'], h.deps);
+
+      expect(h.stdout()).toContain(`\n  move task: ${line}\n`);
+      expect(h.stdout() + h.stderr()).not.toMatch(/unexpected error/);
+      expect(code).toBe(1);
+    });
+
+    it('keeps SQS reason verbatim in --json, beside the explanation', async () => {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+      sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+      sqs
+        .on(ListMessageMoveTasksCommand)
+        .resolvesOnce({ Results: [] })
+        .resolves({ Results: [{ Status: 'FAILED', FailureReason: 'KmsAccessDenied' }] });
+      const h = cliHarness();
+
+      await runCli(['redrive', 'events', '--json'], h.deps);
+
+      const result = JSON.parse(h.stdout()) as RedriveResult;
+      expect(result.task).toMatchObject({ status: 'FAILED', failureReason: 'KmsAccessDenied' });
+      expect(result.failures).toEqual([
+        { messageId: '', id: null, reason: expect.stringMatching(/^KmsAccessDenied: KMS refused a key/) },
+      ]);
+    });
   });
 
   it('falls back to one-by-one when the endpoint has no move tasks (fauxqs answers InvalidAction)', async () => {

@@ -9,6 +9,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -33,12 +38,14 @@ const { sqs, lambda } = mockCommandClients();
 const s3 = mockClient(S3Client);
 const logs = mockClient(CloudWatchLogsClient);
 const dynamodb = mockClient(DynamoDBClient);
+const secretsManager = mockClient(SecretsManagerClient);
 /** The stack's outputs name its dedupe table, where `jobs` reads the job records. */
 const cloudformation = stackWithJobRecords();
 beforeEach(() => {
   s3.reset();
   logs.reset();
   dynamodb.reset();
+  secretsManager.reset();
 });
 afterAll(() => {
   cloudformation.restore();
@@ -50,9 +57,12 @@ afterEach(() => {
 // ---------------------------------------------------------------------------------------------------------------
 // The commands, each arranged so that its first AWS call of one kind fails with the error given.
 
-/** The deployed stack, with an archive, log groups and an ingest function, so every command has what it reads. */
+const GITHUB_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:SecretGithub-AbCdEf';
+
+/** The deployed stack, with github's signing secret, an archive, log groups and an ingest function, so every command has what it reads. */
 const target: StackTarget = {
   ...stackTarget(),
+  signingSecretIds: { github: GITHUB_SECRET },
   archiveBucket: 'archive',
   ingestFunctionName: 'Hookline-Ingest',
   logGroups: { ingest: '/aws/lambda/ingest', consumers: { events: '/aws/lambda/events' } },
@@ -203,11 +213,30 @@ const COMMANDS: readonly Command[] = [
         ? line
         : `cannot read the signing secret of github: ${line}; or pass --secret or set HOOKLINE_SECRET_GITHUB`,
   },
+  {
+    name: 'secrets set --add (its read of the stored secrets)',
+    argv: ['secrets', 'set', 'github', '--add'],
+    arrange: (e) => secretsManager.on(GetSecretValueCommand).rejects(e),
+    permissions: ['secretsmanager:GetSecretValue'],
+    answer: (line, refusal) =>
+      refusal.credentials
+        ? line
+        : `cannot read the signing secrets stored for github in ${GITHUB_SECRET}, which --add keeps: ${line}`,
+  },
+  {
+    name: 'secrets set (its write)',
+    argv: ['secrets', 'set', 'github'],
+    arrange: (e) => secretsManager.on(PutSecretValueCommand).rejects(e),
+    permissions: ['secretsmanager:PutSecretValue'],
+    answer: (line, refusal) =>
+      refusal.credentials ? line : `cannot store the signing secret of github in ${GITHUB_SECRET}: ${line}`,
+  },
 ];
 
 /** Runs `argv` against {@link target}: its exit code, its output and its error lines on stderr. */
 async function run(argv: readonly string[]) {
   const h = cliHarness({
+    readSecret: async () => 'whsec-new-value',
     connect: async (_options, output) => ({
       target,
       backend: testBackend({

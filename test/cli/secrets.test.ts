@@ -266,14 +266,18 @@ describe('hookline secrets set', () => {
       .rejects(Object.assign(new Error('getaddrinfo ENOTFOUND secretsmanager'), { code: 'ENOTFOUND' }));
     const run = await cli(['github']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('error: cannot reach AWS (ENOTFOUND): check your network or --region\n');
+    expect(run.stderr).toBe(
+      `error: cannot store the signing secret of github in ${GITHUB_SECRET_ARN}: cannot reach AWS (ENOTFOUND): check your network or --region\n`,
+    );
   });
 
-  it('explains a denied write in one line', async () => {
+  it('explains a denied write in one line that names what it could not store and the action it needs', async () => {
     secretsManager.on(PutSecretValueCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
     const run = await cli(['github']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: access denied in stack Hooks in eu-west-1/);
+    expect(run.stderr).toBe(
+      `error: cannot store the signing secret of github in ${GITHUB_SECRET_ARN}: access denied in stack Hooks in eu-west-1: not allowed (grant your AWS identity secretsmanager:PutSecretValue)\n`,
+    );
   });
 });
 

@@ -23,6 +23,8 @@ export interface ApiAnswer {
 export interface ConsoleApi {
   readonly server: ConsoleServer;
   readonly operations: ConsoleOperations;
+  /** What the server wrote to its output (the console's stderr) so far. */
+  logged(): string;
   /** A request with the token, its body as JSON when there is one. */
   call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer>;
 }
@@ -31,12 +33,14 @@ export interface ConsoleApi {
 export function consoleApiFor(target: StackTarget, assets = { js: 'export {};', css: 'body{}' }): ConsoleApi {
   let server: ConsoleServer | undefined;
   let operations: ConsoleOperations | undefined;
+  const log: string[] = [];
   beforeAll(async () => {
     operations = new ConsoleOperations({
       backend: testBackend(),
       target,
       config: resolveConfig(exampleConfig),
       feed: unavailableFeed('no feed for a deployed stack'),
+      log: (text) => log.push(text),
     });
     server = await startConsoleServer({
       operations,
@@ -56,6 +60,7 @@ export function consoleApiFor(target: StackTarget, assets = { js: 'export {};', 
     get operations() {
       return started(operations);
     },
+    logged: () => log.join(''),
     async call(method, path, body) {
       const answer = await fetch(`http://127.0.0.1:${started(server).port}${path}`, {
         method,

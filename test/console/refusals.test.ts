@@ -4,9 +4,11 @@
  * 500. Its requests go over real HTTP, its clients mocked to throw errors as the AWS SDK v3 builds them.
  */
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { ListMessageMoveTasksCommand, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Caller, REFUSALS, type Refusal } from '../cli/aws-refusals';
-import { mockCommandClients, stackTarget } from '../cli/helpers';
+import { installFakeQueue } from '../cli/fake-queue';
+import { deadLetterMessage, EVENTS, mockCommandClients, stackTarget } from '../cli/helpers';
 import { consoleApiFor } from './console-api';
 
 const { sqs, lambda } = mockCommandClients();
@@ -117,4 +119,25 @@ describe('a redrive job', () => {
       });
     });
   }
+});
+
+describe('a redrive job whose move task SQS failed', () => {
+  it("shows SQS's reason in the job's summary with what to grant and how to redrive what is left", async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({ Results: [{ Status: 'FAILED', FailureReason: 'AccessDenied' }] });
+
+    const started = await call('POST', '/api/queues/events/redrive');
+    expect(started.status).toBe(200);
+    await api.operations.jobs.idle(5);
+    const job = await call('GET', `/api/jobs/${(started.body as { id: string }).id}`);
+
+    expect(job.body).toMatchObject({ state: 'done', result: { task: { failureReason: 'AccessDenied' } } });
+    expect(job.body.summary).toContain(
+      "  move task: AccessDenied: the AWS identity that started the task may not do all it does: grant it sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes on the events dead-letter queue and sqs:SendMessage on the events queue (and, for a queue encrypted with a KMS key, kms:Decrypt on both queues' keys and kms:GenerateDataKey on the events queue's); a queue policy that admits only a VPC must also admit the calls SQS makes for the task (aws:CalledViaLast sqs.amazonaws.com); then run hookline redrive events again for what is left",
+    );
+  });
 });

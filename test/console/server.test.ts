@@ -15,6 +15,7 @@ import { CliError } from '../../lib/cli/errors';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
+import { UNEXPECTED_FAILURE } from '../../lib/console/last-resort';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
 import { startConsoleServer } from '../../lib/console/server';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs';
@@ -334,12 +335,13 @@ describe('console API', () => {
     expect(fault.status).toBe(503);
     expect(fault.body.error).toMatch(/^AWS throttled the request \(ThrottlingException\)/);
 
-    // Neither AWS's nor the caller's: the console's own fault, named so it is recognisable.
+    // Neither AWS's nor the caller's: the console's own fault, logged where it runs, its internals kept from the page.
     clients.sqs.onAnyCommand().rejects(new TypeError('queue.url is undefined'));
     expect(await call('GET', '/api/failures/events')).toEqual({
       status: 500,
-      body: { error: 'TypeError: queue.url is undefined' },
+      body: { error: UNEXPECTED_FAILURE },
     });
+    expect(api.logged()).toContain('TypeError: queue.url is undefined');
 
     const unknownQueue = await call('GET', '/api/failures/no-such-queue');
     expect(unknownQueue.status).toBe(404);

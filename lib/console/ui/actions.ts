@@ -15,10 +15,12 @@ function Consumers({ overview, refresh }: { overview: Overview; refresh: () => v
     <table class="grid" id="consumers">
     <thead><tr><th>Queue</th><th>Consumer</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${overview.queues.map(
       (q) => html`<tr data-queue=${q.queue}>
-      <td><b>${q.queue}</b></td><td data-col="consumer">${q.consumer === undefined ? 'unknown' : (q.consumer ?? 'no consumer')}</td>
+      <td><b>${q.queue}</b></td><td data-col="consumer">${q.consumer === undefined ? (q.consumerNote ?? 'unknown') : (q.consumer ?? 'no consumer')}</td>
       <td>${
-        q.consumer &&
-        html`<button onClick=${() => act(q.queue, 'pause')} disabled=${q.consumer !== 'Enabled'}>Pause</button>
+        // A consumer whose state may not be read may still be paused or resumed (a separate permission): both are
+        // offered, and a refusal is shown with the action it needs.
+        q.consumer !== null &&
+        html`<button onClick=${() => act(q.queue, 'pause')} disabled=${q.consumer !== undefined && q.consumer !== 'Enabled'}>Pause</button>
         <button onClick=${() => act(q.queue, 'resume')} disabled=${q.consumer === 'Enabled'}>Resume</button>`
       }</td></tr>`,
     )}</tbody></table>

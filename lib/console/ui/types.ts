@@ -20,6 +20,8 @@ export interface QueueRow {
   oldestMessageAgeNote?: string;
   /** Null when the queue has no consumer; absent where its state may not be read. */
   consumer?: string | null;
+  /** Where the consumer's state may not be read, why, as `hookline status` says it (`unknown: access denied (needs ...)`). */
+  consumerNote?: string;
   /**
    * Why the consumer is paused when its circuit breaker paused it ("paused by circuit breaker at ..."), or that
    * its breaker is probing it ("half-open since ...").
