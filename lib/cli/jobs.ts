@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type ListMessageMoveTasksResultEntry } from '@aws-sdk/client-sqs';
 import { JOB_RECORD_KEY_PREFIX } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import {
@@ -484,14 +484,34 @@ async function withDeadLetterGone(
   const since = Date.parse(job.updatedAt ?? '');
   const redriven = task?.StartedTimestamp !== undefined && task.StartedTimestamp >= since;
   const held = (await queueDepth(backend.sqs, queue.deadLetterUrl)).inFlight;
-  const why = redriven
-    ? `a redrive of all of it (an SQS move task started at ${new Date(task.StartedTimestamp as number).toISOString()}, ${task.Status}) sent it back to its queue, where it waits to run again`
-    : `it was purged (${nextCommand(output, `purge ${queue.name} --dlq`)}) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
+  const gone = `it was purged (${nextCommand(output, `purge ${queue.name} --dlq`)}) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
+  const why = redriven ? movedByTask(task, gone) : gone;
   const unless =
     held > 0
       ? ` (unless it is one of the ${held} messages another reader, such as a redrive, holds there now)`
       : '';
   return { ...job, note: `not in the ${queue.name} dead-letter queue any more: ${why}${unless}` };
+}
+
+/**
+ * What a move task started since the job was dead-lettered did with it, by the task's status: one that completed or
+ * still runs sent it back (or is sending it); one that failed or was cancelled moved only what it moved before it
+ * stopped, so the job went back only if it moved any, and otherwise left the DLQ some other way (`gone`).
+ */
+function movedByTask(task: ListMessageMoveTasksResultEntry, gone: string): string {
+  const started = `an SQS move task started at ${new Date(task.StartedTimestamp as number).toISOString()}`;
+  if (task.Status === 'COMPLETED')
+    return `a redrive of all of it (${started}, COMPLETED) sent it back to its queue, where it waits to run again`;
+  if (task.Status === 'RUNNING')
+    return `a redrive of all of it (${started}, still RUNNING) is sending it back to its queue, where it waits to run again`;
+  const stopped =
+    task.Status === 'FAILED'
+      ? `failed${task.FailureReason ? ` (${task.FailureReason})` : ''}`
+      : `was ${(task.Status ?? 'stopped').toLowerCase()}`;
+  const moved = task.ApproximateNumberOfMessagesMoved ?? 0;
+  if (moved === 0)
+    return `${gone}; a redrive of all of it (${started}) ${stopped} before it moved any message`;
+  return `a redrive of all of it (${started}) moved ${moved} message${moved === 1 ? '' : 's'} back to its queue before it ${stopped}: most likely this job was one of them and waits to run again there; if it was not, ${gone}`;
 }
 
 /** `withDeadLetteredJob` for many jobs: each dead-letter queue is read once, and only when a job may be in it. */

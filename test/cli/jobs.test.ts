@@ -560,6 +560,36 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
     expect(lines.some((line) => line.includes('hookline redrive'))).toBe(false);
   });
 
+  it.each([
+    [
+      { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 3 },
+      'a redrive of all of it (an SQS move task started at 2026-11-25T02:30:00.000Z, still RUNNING) is sending it back to its queue, where it waits to run again',
+    ],
+    [
+      { Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 2 },
+      'a redrive of all of it (an SQS move task started at 2026-11-25T02:30:00.000Z) moved 2 messages back to its queue before it failed (AccessDenied): most likely this job was one of them and waits to run again there; if it was not, it was purged (hookline purge events --dlq) or expired',
+    ],
+    [
+      { Status: 'CANCELLED', ApproximateNumberOfMessagesMoved: 1 },
+      'moved 1 message back to its queue before it was cancelled: most likely this job was one of them',
+    ],
+    [
+      { Status: 'FAILED', FailureReason: 'KmsAccessDenied', ApproximateNumberOfMessagesMoved: 0 },
+      "it was purged (hookline purge events --dlq) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue; a redrive of all of it (an SQS move task started at 2026-11-25T02:30:00.000Z) failed (KmsAccessDenied) before it moved any message",
+    ],
+  ])(
+    'says what a move task since that is %j did with it, never that a task that moved nothing sent it back',
+    async (task, said) => {
+      installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+      sqs.on(ListMessageMoveTasksCommand).resolves({
+        Results: [{ ...task, StartedTimestamp: Date.parse('2026-11-25T02:30:00.000Z') }],
+      });
+      const { note } = await withDeadLetteredJob(testBackend(), target, dead, {});
+      expect(note).toContain(said);
+      if (task.Status !== 'COMPLETED') expect(note).not.toContain(', FAILED) sent it back');
+    },
+  );
+
   it('says it was purged or expired when no redrive since can have moved it', async () => {
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
     moveTaskStartedAt('2026-11-25T01:00:00.000Z');
