@@ -136,15 +136,20 @@ const TOO_MANY_REQUESTS = 429;
 const FORBIDDEN = 403;
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
+/** Secrets Manager's name for a secret it could not decrypt with its KMS key. */
+const SECRET_NOT_DECRYPTED = 'DecryptionFailure';
 /**
- * KMS refusing the key of a queue, a bucket or a table, as the service that called KMS on the caller's behalf names
- * it: SQS (`KmsAccessDenied`, `KMS.AccessDeniedException` over its JSON protocol), DynamoDB, Lambda.
+ * KMS refusing the key of a queue, a bucket, a table or a secret, as the service that called KMS on the caller's
+ * behalf names it: SQS (`KmsAccessDenied`, `KMS.AccessDeniedException` over its JSON protocol), DynamoDB, Lambda,
+ * and Secrets Manager (`DecryptionFailure`: it cannot decrypt the secret with its key, which the caller may not use
+ * or which is disabled).
  */
 const KMS_ACCESS_DENIED = new Set([
   'KmsAccessDenied',
   'KmsAccessDeniedException',
   'KMSAccessDeniedException',
   'KMS.AccessDeniedException',
+  SECRET_NOT_DECRYPTED,
 ]);
 const BAD_CREDENTIALS = new Set([
   'UnrecognizedClientException',
@@ -408,7 +413,7 @@ function accessDenied(name: string, message: string, context: ErrorContext, stat
   }
   if (isKmsRefusal(name, message)) {
     return new BackendError(
-      `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy)`,
+      `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy${name === SECRET_NOT_DECRYPTED ? '; and the key must be enabled' : ''})`,
     );
   }
   if (!ACCESS_DENIED.has(name)) {

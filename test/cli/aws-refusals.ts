@@ -10,6 +10,7 @@ import { LimitExceededException } from '@aws-sdk/client-cloudwatch-logs';
 import { ProvisionedThroughputExceededException, RequestLimitExceeded } from '@aws-sdk/client-dynamodb';
 import { LambdaServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import { DecryptionFailure } from '@aws-sdk/client-secrets-manager';
 import { KmsAccessDenied, KmsThrottled, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { vi } from 'vitest';
 
@@ -90,6 +91,18 @@ const KMS_REFUSALS: readonly Refusal[] = [
     error: () => unmodeled(LambdaServiceException, 'KmsAccessDeniedException', 'KMS key access denied', 400),
     line: () =>
       `access denied in ${TARGET} by KMS (KmsAccessDeniedException): KMS key access denied ${kmsFix}`,
+  },
+  {
+    kind: 'Secrets Manager DecryptionFailure',
+    error: () =>
+      new DecryptionFailure({
+        message:
+          'Access to KMS is not allowed. This version of secret is not encrypted with the current KMS key.',
+        $metadata: answered(400),
+      }),
+    line: () =>
+      `access denied in ${TARGET} by KMS (DecryptionFailure): Access to KMS is not allowed. This version of secret is not encrypted with the current KMS key. ${kmsFix.slice(0, -1)}; and the key must be enabled)`,
+    only: ['secrets set --add (its read of the stored secrets)'],
   },
   {
     kind: 'S3 AccessDenied naming kms:Decrypt',
