@@ -15,7 +15,7 @@ import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import type { Backend } from './backend';
-import { CliError, errorName, explainError } from './errors';
+import { CliError, errorName, explainStep } from './errors';
 import { nextCommand, type Output } from './output';
 import { nextSecrets, storedSecrets } from './secrets';
 import type { Target } from './target';
@@ -108,8 +108,13 @@ async function deployedSecret(
     if (answer.SecretString === undefined) throw new CliError(`secret ${id} holds no string value`);
     return { secret: shownSecret(answer.SecretString), from: id };
   } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw explainError(error, { target: target.description, local: false });
+    throw forwardSecretFailure(
+      error,
+      target,
+      id,
+      `read the forwarding secret of queue ${queue} in ${id}`,
+      'secretsmanager:GetSecretValue',
+    );
   }
 }
 
@@ -178,32 +183,57 @@ export async function rotateForwardSecret(
   forwardOf(config, queue);
   const secretId = deployedSecretId(target, queue);
   const base = { queue, mode, secretId, pickedUpWithin: config.ingest.secretCache.toHumanString() };
-  try {
-    const stored = await storedSecrets(
-      backend,
+  const stored = await storedSecrets(
+    backend,
+    secretId,
+    'store the plain whsec_ secret, or {"secrets": ["whsec_...", ...]}, then rotate',
+  ).catch((error: unknown) => {
+    throw forwardSecretFailure(
+      error,
+      target,
       secretId,
-      'store the plain whsec_ secret, or {"secrets": ["whsec_...", ...]}, then rotate',
+      `read the forwarding secrets of queue ${queue} in ${secretId}, which the rotation keeps`,
+      'secretsmanager:GetSecretValue',
     );
-    if (mode === 'remove-old' && stored.length <= 1)
-      return { ...base, activeSecrets: stored.length, changed: false };
-    const fresh = mode === 'rotate' ? newStandardWebhooksSecret() : undefined;
-    const secrets = nextSecrets(mode === 'rotate' ? 'add' : 'remove-old', stored, fresh);
-    const answer = await backend.secretsManager.send(
-      new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ secrets }) }),
-    );
-    return {
-      ...base,
-      ...(fresh ? { secret: fresh } : {}),
-      activeSecrets: secrets.length,
-      changed: true,
-      ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
-    };
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    if (errorName(error) === 'ResourceNotFoundException')
-      throw new CliError(`secret ${secretId} not found in ${target.description}: deploy with npx cdk deploy`);
-    throw explainError(error, { target: target.description, local: false });
-  }
+  });
+  if (mode === 'remove-old' && stored.length <= 1)
+    return { ...base, activeSecrets: stored.length, changed: false };
+  const fresh = mode === 'rotate' ? newStandardWebhooksSecret() : undefined;
+  const secrets = nextSecrets(mode === 'rotate' ? 'add' : 'remove-old', stored, fresh);
+  const answer = await backend.secretsManager
+    .send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ secrets }) }))
+    .catch((error: unknown) => {
+      throw forwardSecretFailure(
+        error,
+        target,
+        secretId,
+        `store the forwarding secrets of queue ${queue} in ${secretId}`,
+        'secretsmanager:PutSecretValue',
+      );
+    });
+  return {
+    ...base,
+    ...(fresh ? { secret: fresh } : {}),
+    activeSecrets: secrets.length,
+    changed: true,
+    ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
+  };
+}
+
+/**
+ * A failed read or write of a forwarding secret: a secret that is gone says to deploy; any other refusal is told as
+ * the step that failed with AWS's reason, naming `permission` where the denial names none.
+ */
+function forwardSecretFailure(
+  error: unknown,
+  target: Target,
+  secretId: string,
+  step: string,
+  permission: string,
+): unknown {
+  if (!(error instanceof CliError) && errorName(error) === 'ResourceNotFoundException')
+    return new CliError(`secret ${secretId} not found in ${target.description}: deploy with npx cdk deploy`);
+  return explainStep(error, { target: target.description, local: false, permissions: [permission], step });
 }
 
 export function renderForwardRotation(output: Output, result: ForwardRotationResult): void {

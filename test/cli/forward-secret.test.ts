@@ -256,6 +256,41 @@ describe('hookline forward secret --rotate / --remove-old', () => {
     );
   });
 
+  it('tells a refused read or write as the step that failed, naming the action a denial leaves unnamed', async () => {
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const id = 'arn:aws:secretsmanager:eu-west-1:1:secret:fwd-AbCdEf';
+    const refusing = (refuse: 'read' | 'write') => {
+      const { backend, target, store } = secretStore('whsec_old=');
+      const send = backend.secretsManager.send.bind(backend.secretsManager);
+      (backend.secretsManager as { send: unknown }).send = async (command: {
+        input: { SecretString?: string };
+      }) => {
+        if ((command.input.SecretString === undefined) === (refuse === 'read')) throw denied;
+        return send(command as never);
+      };
+      return { backend, target, store };
+    };
+    const read = refusing('read');
+    expect(await refusal(forwardSecret(read.backend, read.target, async () => config, 'app'))).toBe(
+      `cannot read the forwarding secret of queue app in ${id}: access denied in stack Hookline in eu-west-1: Access Denied (grant your AWS identity secretsmanager:GetSecretValue)`,
+    );
+    expect(
+      await refusal(rotateForwardSecret(read.backend, read.target, async () => config, 'app', 'rotate')),
+    ).toBe(
+      `cannot read the forwarding secrets of queue app in ${id}, which the rotation keeps: access denied in stack Hookline in eu-west-1: Access Denied (grant your AWS identity secretsmanager:GetSecretValue)`,
+    );
+    const write = refusing('write');
+    expect(
+      await refusal(rotateForwardSecret(write.backend, write.target, async () => config, 'app', 'rotate')),
+    ).toBe(
+      `cannot store the forwarding secrets of queue app in ${id}: access denied in stack Hookline in eu-west-1: Access Denied (grant your AWS identity secretsmanager:PutSecretValue)`,
+    );
+    expect(write.store.writes).toBe(0);
+  });
+
   it('refuses a stored value it cannot read, saying what to store, and writes nothing', async () => {
     const { backend, target, store } = secretStore('{"apiKey":"x"}');
     expect(await refusal(rotateForwardSecret(backend, target, async () => config, 'app', 'rotate'))).toMatch(
