@@ -99,10 +99,15 @@ export async function deployedBreakerTrip(
       // A breaker without a probe writes no tag: not reading it leaves nothing unknown.
       queue.breakerProbes ? denied : undefined,
     );
-    if (tag) return await recordedTrip(backend, target, queue.name, tag.circuit, stopped, denied);
+    if (tag) return await recordedTrip(backend, target, queue, tag.circuit, stopped, denied);
     if (!stopped) return undefined;
-    const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue.name));
     const lastModified = mapping.LastModified?.getTime();
+    const alarm = await lastAlarm(backend, {
+      stackName: target.stackName,
+      queue: queue.name,
+      breakerConfigured: queue.breakerConfigured === true,
+      ...(lastModified === undefined ? {} : { pausedAt: lastModified }),
+    });
     if (!alarm || lastModified === undefined || !pausedByBreaker(lastModified, alarm.atMs)) return undefined;
     const counts = await countsBefore(backend, target, queue.name, alarm);
     return {
@@ -124,7 +129,7 @@ export async function deployedBreakerTrip(
 async function recordedTrip(
   backend: Backend,
   target: StackTarget,
-  queue: string,
+  queue: QueueTarget,
   circuit: BreakerCircuit,
   stopped: boolean,
   denied: DeniedActions | undefined,
@@ -136,8 +141,14 @@ async function recordedTrip(
     tellDenial(error, denied);
     return undefined;
   };
-  const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue)).catch(unread);
-  const counts = alarm ? await countsBefore(backend, target, queue, alarm).catch(unread) : undefined;
+  const alarm = await lastAlarm(backend, {
+    stackName: target.stackName,
+    queue: queue.name,
+    // A tag is written only by a breaker: the queue has one, configured or not in what the CLI read.
+    breakerConfigured: true,
+    pausedAt: Date.parse(circuit.since),
+  }).catch(unread);
+  const counts = alarm ? await countsBefore(backend, target, queue.name, alarm).catch(unread) : undefined;
   return {
     trippedAt: alarm ? new Date(alarm.atMs).toISOString() : circuit.since,
     ...(counts && alarm ? { ...counts, windowMinutes: alarm.periodSeconds / 60 } : {}),
@@ -145,20 +156,72 @@ async function recordedTrip(
   };
 }
 
-/** The breaker alarm's period and its last transition to ALARM; undefined when it does not exist or never fired. */
+/** Which breaker alarm to read: a queue's in a stack, and when its consumer was paused, where that is known. */
+interface BreakerAlarmQuery {
+  readonly stackName: string;
+  readonly queue: string;
+  /** The queue's consumer has a breaker configured: only then may the alarm's earlier name be its. */
+  readonly breakerConfigured: boolean;
+  /** When the consumer was paused (ms), to tell a pause older than the alarm as it is now. */
+  readonly pausedAt?: number;
+}
+
+/**
+ * The breaker alarm's period and its last transition to ALARM; undefined when it does not exist or never fired.
+ *
+ * The alarm was renamed (`<stack>/<queue>/circuit-breaker`, earlier `<stack>-<queue>-circuit-breaker`): a stack not
+ * deployed again since still has the earlier one, and a stack deployed since has a new alarm whose history starts at
+ * the deploy, while a consumer its predecessor paused before stays paused. So where the alarm is missing, or was
+ * configured after the pause, the earlier name's history is read too (CloudWatch keeps an alarm's history after the
+ * alarm is deleted: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html),
+ * and only for a queue with a breaker configured: another stack's earlier alarm can have that name. Its reads are
+ * denied as the current name's are, as a part left unknown.
+ */
 async function lastAlarm(
   backend: Backend,
-  alarmName: string,
+  query: BreakerAlarmQuery,
 ): Promise<{ atMs: number; periodSeconds: number } | undefined> {
-  const { DescribeAlarmHistoryCommand } = await import('@aws-sdk/client-cloudwatch');
-  const alarm = await breakerAlarm(backend, alarmName);
+  const name = breakerAlarmName(query.stackName, query.queue);
+  const current = await describeAlarm(backend, name);
+  const firedNow = current ? await lastFired(backend, name) : undefined;
+  const configuredAt = current?.AlarmConfigurationUpdatedTimestamp?.getTime();
+  const olderPause =
+    current === undefined ||
+    (query.pausedAt !== undefined && configuredAt !== undefined && configuredAt > query.pausedAt);
+  // The current alarm's trip, when it is the one that paused the consumer: then the earlier name is not read.
+  const explained =
+    firedNow !== undefined && (query.pausedAt === undefined || pausedByBreaker(query.pausedAt, firedNow));
+  const previous = previousBreakerAlarmName(name);
+  const earlier =
+    !explained && olderPause && query.breakerConfigured
+      ? {
+          alarm: current ?? (await describeAlarm(backend, previous)),
+          atMs: await lastFired(backend, previous),
+        }
+      : undefined;
+  const alarm = earlier?.alarm ?? current;
+  const atMs = earlier?.atMs ?? firedNow;
   const periodSeconds = alarm?.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period;
-  if (!alarm?.AlarmName || periodSeconds === undefined) return undefined;
+  return atMs === undefined || periodSeconds === undefined ? undefined : { atMs, periodSeconds };
+}
+
+async function describeAlarm(backend: Backend, alarmName: string): Promise<MetricAlarm | undefined> {
+  const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+  const described = await needing(
+    'cloudwatch:DescribeAlarms',
+    backend.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] })),
+  );
+  return described?.MetricAlarms?.[0];
+}
+
+/** When the alarm named last went into ALARM, from its history (kept after the alarm is deleted). */
+async function lastFired(backend: Backend, alarmName: string): Promise<number | undefined> {
+  const { DescribeAlarmHistoryCommand } = await import('@aws-sdk/client-cloudwatch');
   const history = await needing(
     'cloudwatch:DescribeAlarmHistory',
     backend.cloudwatch.send(
       new DescribeAlarmHistoryCommand({
-        AlarmName: alarm.AlarmName,
+        AlarmName: alarmName,
         HistoryItemType: 'StateUpdate',
         ScanBy: 'TimestampDescending',
         MaxRecords: 20,
@@ -175,25 +238,7 @@ async function lastAlarm(
       return false;
     }
   });
-  const atMs = fired?.Timestamp?.getTime();
-  return atMs === undefined ? undefined : { atMs, periodSeconds };
-}
-
-/**
- * The breaker alarm by its name, or by the name an earlier hookline gave it: a stack not deployed again since the
- * rename still has that one, and its trips must not read as an operator's pause. The earlier name is asked for only
- * when the current one is missing, and a refusal of that second read leaves the trip unknown, as a missing alarm
- * does: the denial that matters is the first read's.
- */
-async function breakerAlarm(backend: Backend, alarmName: string): Promise<MetricAlarm | undefined> {
-  const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
-  const describe = (name: string) =>
-    backend.cloudwatch
-      .send(new DescribeAlarmsCommand({ AlarmNames: [name] }))
-      .then((d) => d.MetricAlarms?.[0]);
-  const current = await needing('cloudwatch:DescribeAlarms', describe(alarmName));
-  if (current) return current;
-  return describe(previousBreakerAlarmName(alarmName)).catch(() => undefined);
+  return fired?.Timestamp?.getTime();
 }
 
 /** CloudWatch's sums of the breaker metrics over the window that ended when the alarm fired. */

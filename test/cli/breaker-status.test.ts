@@ -139,40 +139,96 @@ describe('deployed hookline status and the circuit breaker', () => {
     const result = await status(testBackend(), stackTarget());
     expect(result.queues.find((q) => q.queue === 'events')).not.toHaveProperty('circuitBreaker');
     const asked = cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames);
-    expect(asked).toEqual([[breakerAlarmName('Hookline', 'events')], ['Hookline-events-circuit-breaker']]);
+    expect(asked).toEqual([[breakerAlarmName('Hookline', 'events')]]);
   });
 
-  it('finds the trip of a stack not deployed again since the alarm was renamed, under the name it had before', async () => {
-    deployed(FIRED + 20_000, { breaker: false });
-    cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: ['Hookline-events-circuit-breaker'] }).resolves({
+  describe("the alarm's earlier name (<stack>-<queue>-circuit-breaker)", () => {
+    const EARLIER = 'Hookline-events-circuit-breaker';
+    /** The stack target whose events consumer has a breaker configured. */
+    const withBreaker = (): StackTarget => {
+      const target = stackTarget();
+      return { ...target, queues: { ...target.queues, events: { ...EVENTS, breakerConfigured: true } } };
+    };
+    const alarmNamed = (name: string, configuredAt?: number) => ({
       MetricAlarms: [
         {
-          AlarmName: 'Hookline-events-circuit-breaker',
+          AlarmName: name,
           Metrics: [{ Id: 'ended', MetricStat: { Period: 300, Stat: 'Sum', Metric: {} } }],
+          ...(configuredAt === undefined
+            ? {}
+            : { AlarmConfigurationUpdatedTimestamp: new Date(configuredAt) }),
         },
       ],
     });
-    const result = await status(testBackend(), stackTarget());
-    expect(result.queues.find((q) => q.queue === 'events')).toMatchObject({
-      consumer: 'Disabled',
-      circuitBreaker: { trippedAt: '2026-11-25T02:40:00.000Z', failed: 37, ended: 40, windowMinutes: 5 },
-    });
-    const history = cloudwatch
-      .commandCalls(DescribeAlarmHistoryCommand)
-      .map((c) => c.args[0].input.AlarmName);
-    expect(history).toEqual(['Hookline-events-circuit-breaker']);
-  });
+    const fired = {
+      AlarmHistoryItems: [{ Timestamp: new Date(FIRED), HistoryData: '{"newState":{"stateValue":"ALARM"}}' }],
+    };
+    const historyAsked = () =>
+      cloudwatch.commandCalls(DescribeAlarmHistoryCommand).map((c) => c.args[0].input.AlarmName);
 
-  it('leaves a trip unknown, not the status failed, when the name the alarm had before may not be read', async () => {
-    deployed(FIRED + 20_000, { breaker: false });
-    cloudwatch
-      .on(DescribeAlarmsCommand, { AlarmNames: ['Hookline-events-circuit-breaker'] })
-      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
-    const result = await status(testBackend(), stackTarget());
-    const events = result.queues.find((q) => q.queue === 'events');
-    expect(events).toMatchObject({ consumer: 'Disabled' });
-    expect(events).not.toHaveProperty('circuitBreaker');
-    expect(result.unreadable ?? []).toEqual([]);
+    it('finds the trip of a stack not deployed again since the rename, under the name the alarm had', async () => {
+      deployed(FIRED + 20_000, { breaker: false });
+      cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: [EARLIER] }).resolves(alarmNamed(EARLIER));
+      const result = await status(testBackend(), withBreaker());
+      expect(result.queues.find((q) => q.queue === 'events')).toMatchObject({
+        consumer: 'Disabled',
+        circuitBreaker: { trippedAt: '2026-11-25T02:40:00.000Z', failed: 37, ended: 40, windowMinutes: 5 },
+      });
+      expect(historyAsked()).toEqual([EARLIER]);
+    });
+
+    it("finds a trip from before the deploy that renamed the alarm in the deleted alarm's history", async () => {
+      deployed(FIRED + 20_000);
+      // The renamed alarm, made by the deploy after the pause, has not fired; its predecessor had.
+      cloudwatch
+        .on(DescribeAlarmsCommand, { AlarmNames: [breakerAlarmName('Hookline', 'events')] })
+        .resolves(alarmNamed(breakerAlarmName('Hookline', 'events'), FIRED + 3_600_000));
+      cloudwatch.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+      cloudwatch.on(DescribeAlarmHistoryCommand, { AlarmName: EARLIER }).resolves(fired);
+      const result = await status(testBackend(), withBreaker());
+      expect(result.queues.find((q) => q.queue === 'events')).toMatchObject({
+        circuitBreaker: { trippedAt: '2026-11-25T02:40:00.000Z', failed: 37, ended: 40 },
+      });
+      expect(historyAsked()).toEqual([breakerAlarmName('Hookline', 'events'), EARLIER]);
+    });
+
+    it('is not read when the alarm as it is now explains the pause, or was there before it', async () => {
+      for (const configuredAt of [FIRED + 3_600_000, FIRED - 86_400_000]) {
+        deployed(FIRED + 20_000);
+        cloudwatch
+          .on(DescribeAlarmsCommand, { AlarmNames: [breakerAlarmName('Hookline', 'events')] })
+          .resolves(alarmNamed(breakerAlarmName('Hookline', 'events'), configuredAt));
+        const result = await status(testBackend(), withBreaker());
+        expect(result.queues.find((q) => q.queue === 'events')?.circuitBreaker?.trippedAt).toBe(
+          '2026-11-25T02:40:00.000Z',
+        );
+        expect(historyAsked()).toEqual([breakerAlarmName('Hookline', 'events')]);
+        cloudwatch.resetHistory();
+      }
+    });
+
+    it("is not read for a queue without a breaker configured: another stack's earlier alarm may have that name", async () => {
+      deployed(FIRED + 20_000, { breaker: false });
+      cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: [EARLIER] }).resolves(alarmNamed(EARLIER));
+      const result = await status(testBackend(), stackTarget());
+      expect(result.queues.find((q) => q.queue === 'events')).not.toHaveProperty('circuitBreaker');
+      expect(historyAsked()).toEqual([]);
+    });
+
+    it('leaves who paused the consumer unknown, naming the action, when its history may not be read', async () => {
+      deployed(FIRED + 20_000, { breaker: false });
+      cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: [EARLIER] }).resolves(alarmNamed(EARLIER));
+      cloudwatch
+        .on(DescribeAlarmHistoryCommand, { AlarmName: EARLIER })
+        .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+      const result = await status(testBackend(), withBreaker());
+      const events = result.queues.find((q) => q.queue === 'events');
+      expect(events).toMatchObject({ consumer: 'Disabled' });
+      expect(events).not.toHaveProperty('circuitBreaker');
+      expect(result.unreadable).toEqual([
+        { queue: 'events', part: 'circuit breaker', action: 'cloudwatch:DescribeAlarmHistory' },
+      ]);
+    });
   });
 
   it('resume says it ends the breaker pause it ends, deployed and locally; a resume of a running consumer says nothing more', async () => {
