@@ -136,20 +136,20 @@ const TOO_MANY_REQUESTS = 429;
 const FORBIDDEN = 403;
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'AuthorizationError']);
-/** Secrets Manager's name for a secret it could not decrypt with its KMS key. */
-const SECRET_NOT_DECRYPTED = 'DecryptionFailure';
+/** Secrets Manager's names for a secret it could not decrypt, or encrypt to store, with its KMS key. */
+const SECRET_KEY_REFUSED = new Set(['DecryptionFailure', 'EncryptionFailure']);
 /**
  * KMS refusing the key of a queue, a bucket, a table or a secret, as the service that called KMS on the caller's
  * behalf names it: SQS (`KmsAccessDenied`, `KMS.AccessDeniedException` over its JSON protocol), DynamoDB, Lambda,
- * and Secrets Manager (`DecryptionFailure`: it cannot decrypt the secret with its key, which the caller may not use
- * or which is disabled).
+ * and Secrets Manager (`DecryptionFailure`, `EncryptionFailure`: it cannot decrypt the secret, or encrypt a value to
+ * store, with the secret's key, which the caller may not use or which is disabled).
  */
 const KMS_ACCESS_DENIED = new Set([
   'KmsAccessDenied',
   'KmsAccessDeniedException',
   'KMSAccessDeniedException',
   'KMS.AccessDeniedException',
-  SECRET_NOT_DECRYPTED,
+  ...SECRET_KEY_REFUSED,
 ]);
 const BAD_CREDENTIALS = new Set([
   'UnrecognizedClientException',
@@ -173,7 +173,7 @@ function firstLine(message: string): string {
 }
 
 /** The HTTP status of AWS's answer, when there was one. */
-function httpStatus(error: unknown): number | undefined {
+export function httpStatus(error: unknown): number | undefined {
   if (!error || typeof error !== 'object') return undefined;
   const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
   return typeof status === 'number' ? status : undefined;
@@ -413,13 +413,13 @@ function accessDenied(name: string, message: string, context: ErrorContext, stat
   }
   if (isKmsRefusal(name, message)) {
     return new BackendError(
-      `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy${name === SECRET_NOT_DECRYPTED ? '; and the key must be enabled' : ''})`,
+      `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (${SECRET_KEY_REFUSED.has(name) ? "your AWS identity needs kms:Decrypt on the secret's key to read it, and kms:GenerateDataKey to store a value; grant them in the key policy or your IAM policy, and check that the key is enabled" : 'your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy'})`,
     );
   }
   if (!ACCESS_DENIED.has(name)) {
     const said = saidByAws(name, message);
     return new BackendError(
-      `access denied in ${context.target}: ${answerer(context)} answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
+      `access denied in ${context.target}: AWS answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
     );
   }
   return new BackendError(
@@ -553,7 +553,7 @@ export function explainMoveTaskFailure(reason: string, context: MoveTaskContext)
   if (/with an explicit deny/i.test(said)) {
     return `${said}: a policy explicitly denies the AWS identity that started the task something it does (a deny wins over any grant): ask the owner of that policy to lift the deny, ${again}`;
   }
-  if (KMS_ACCESS_DENIED.has(code) || (ACCESS_DENIED.has(code) && /\bkms\b/i.test(said))) {
+  if (isKmsRefusal(code, said)) {
     return `${said}: KMS refused a key the task needs: the AWS identity that started it needs kms:Decrypt on the keys of ${dlq} and of the ${queue} queue (whose messages it holds), and kms:GenerateDataKey on the ${queue} queue's key: grant them in the key policies or its IAM policy, ${again}`;
   }
   if (ACCESS_DENIED.has(code)) {

@@ -504,6 +504,9 @@ function movedByTask(task: ListMessageMoveTasksResultEntry, gone: string): strin
     return `a redrive of all of it (${started}, COMPLETED) sent it back to its queue, where it waits to run again`;
   if (task.Status === 'RUNNING')
     return `a redrive of all of it (${started}, still RUNNING) is sending it back to its queue, where it waits to run again`;
+  // Still moving until the cancel takes: it may yet send the job back, whatever it moved so far.
+  if (task.Status === 'CANCELLING')
+    return `a redrive of all of it (${started}, being CANCELLED) may still be sending it back to its queue; run this again once the task has ended to know`;
   const stopped =
     task.Status === 'FAILED'
       ? `failed${task.FailureReason ? ` (${task.FailureReason})` : ''}`

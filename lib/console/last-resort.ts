@@ -4,7 +4,7 @@
  * the console runs, while the page gets a line with nothing of the console's internals in it.
  */
 import { contextOf, explainFailure } from '../cli/backend';
-import { BackendError, CliError, unexplainedAnswer } from '../cli/errors';
+import { BackendError, CliError, httpStatus, unexplainedAnswer } from '../cli/errors';
 import type { Target } from '../cli/target';
 
 /** Where the console writes what it cannot tell the page: the output of `hookline console` (its stderr). */
@@ -38,7 +38,8 @@ export function lastResort(
     `unexpected error (please report it) ${doing}: ${explained instanceof Error ? (explained.stack ?? explained.message) : String(explained)}\n`,
   );
   const answer = unexplainedAnswer(explained, contextOf(target));
-  return (
-    answer && new BackendError(`${answer.message}: ${LOGGED}; run it again, and report it if it persists`)
-  );
+  // AWS's own fault may pass; a refusal of the request (4xx) would only be refused again.
+  const next =
+    (httpStatus(explained) ?? 500) >= 500 ? 'run it again, and report it if it persists' : 'please report it';
+  return answer && new BackendError(`${answer.message}: ${LOGGED}; ${next}`);
 }

@@ -29,6 +29,7 @@ import {
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import { queueDepth } from '../cli/dead-letters';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
+import { NAME_PATTERN } from '../config/common';
 import { type PipelineResources, sourceNeedsSecret, usesConsumerTable } from '../runtime-wiring';
 import { localDynamoClient, localS3Client, localSqsClient } from './clients';
 import type { Emulators } from './emulators';
@@ -114,13 +115,18 @@ export function localQueueNameClashes(
   queues: readonly Pick<ResolvedQueue, 'name' | 'fifo'>[],
 ): string[] {
   const deadLetterOf = new Map(queues.map((q) => [localQueueNames(stackName, q).deadLetter, q.name]));
+  const taken = new Set(queues.map((q) => q.name));
   return queues.flatMap((queue) => {
     const owner = deadLetterOf.get(localQueueNames(stackName, queue).queue);
-    return owner === undefined
-      ? []
-      : [
-          `queues.${queue.name}: local mode names this queue ${localQueueNames(stackName, queue).queue}, the name it gives queue "${owner}"'s dead-letter queue, so the two would be one queue. Fix: rename queue "${queue.name}" (e.g. "${owner}-dead" or "${owner}-failures")`,
-        ];
+    if (owner === undefined) return [];
+    // Names the rule takes (a long one leaves no room for a suffix) that no queue has yet.
+    const free = [`${owner}-dead`, `${owner}-failures`, `dead-${owner}`].filter(
+      (name) => NAME_PATTERN.test(name) && !taken.has(name),
+    );
+    const example = free.length > 0 ? ` (e.g. ${free.map((name) => `"${name}"`).join(' or ')})` : '';
+    return [
+      `queues.${queue.name}: local mode names this queue ${localQueueNames(stackName, queue).queue}, the name it gives queue "${owner}"'s dead-letter queue, so the two would be one queue. Fix: rename queue "${queue.name}"${example}`,
+    ];
   });
 }
 

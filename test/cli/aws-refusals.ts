@@ -10,7 +10,7 @@ import { LimitExceededException } from '@aws-sdk/client-cloudwatch-logs';
 import { ProvisionedThroughputExceededException, RequestLimitExceeded } from '@aws-sdk/client-dynamodb';
 import { LambdaServiceException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { DecryptionFailure } from '@aws-sdk/client-secrets-manager';
+import { DecryptionFailure, EncryptionFailure } from '@aws-sdk/client-secrets-manager';
 import { KmsAccessDenied, KmsThrottled, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
 import { vi } from 'vitest';
 
@@ -62,6 +62,9 @@ export interface Refusal {
 const kmsFix =
   '(your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy)';
 
+const secretKmsFix =
+  "(your AWS identity needs kms:Decrypt on the secret's key to read it, and kms:GenerateDataKey to store a value; grant them in the key policy or your IAM policy, and check that the key is enabled)";
+
 const KMS_REFUSALS: readonly Refusal[] = [
   {
     kind: 'SQS KmsAccessDenied',
@@ -101,8 +104,19 @@ const KMS_REFUSALS: readonly Refusal[] = [
         $metadata: answered(400),
       }),
     line: () =>
-      `access denied in ${TARGET} by KMS (DecryptionFailure): Access to KMS is not allowed. This version of secret is not encrypted with the current KMS key. ${kmsFix.slice(0, -1)}; and the key must be enabled)`,
+      `access denied in ${TARGET} by KMS (DecryptionFailure): Access to KMS is not allowed. This version of secret is not encrypted with the current KMS key. ${secretKmsFix}`,
     only: ['secrets set --add (its read of the stored secrets)'],
+  },
+  {
+    kind: 'Secrets Manager EncryptionFailure',
+    error: () =>
+      new EncryptionFailure({
+        message: 'Access to KMS is not allowed',
+        $metadata: answered(400),
+      }),
+    line: () =>
+      `access denied in ${TARGET} by KMS (EncryptionFailure): Access to KMS is not allowed ${secretKmsFix}`,
+    only: ['secrets set (its write)'],
   },
   {
     kind: 'S3 AccessDenied naming kms:Decrypt',

@@ -570,6 +570,10 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
       'a redrive of all of it (an SQS move task started at 2026-11-25T02:30:00.000Z) moved 2 messages back to its queue before it failed (AccessDenied): most likely this job was one of them and waits to run again there; if it was not, it was purged (hookline purge events --dlq) or expired',
     ],
     [
+      { Status: 'CANCELLING', ApproximateNumberOfMessagesMoved: 0 },
+      'a redrive of all of it (an SQS move task started at 2026-11-25T02:30:00.000Z, being CANCELLED) may still be sending it back to its queue; run this again once the task has ended to know',
+    ],
+    [
       { Status: 'CANCELLED', ApproximateNumberOfMessagesMoved: 1 },
       'moved 1 message back to its queue before it was cancelled: most likely this job was one of them',
     ],

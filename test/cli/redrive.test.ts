@@ -259,6 +259,22 @@ describe('redrive with the SQS move task', () => {
         "CouldNotDetermineMessageSource: the task was started without a destination (the AWS console's redrive to the source queues), and SQS cannot tell where messages it did not dead-letter itself came from, as the events consumer's own dead letters: hookline redrive events names the events queue as the destination; run it again for what is left",
       ],
       [
+        'AccessDenied: User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:SendMessage with an explicit deny in an identity-based policy',
+        `AccessDenied: User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:SendMessage with an explicit deny in an identity-based policy: a policy explicitly denies the AWS identity that started the task something it does (a deny wins over any grant): ask the owner of that policy to lift the deny, ${again}`,
+      ],
+      [
+        'AccessDenied: not authorized to perform kms:Decrypt',
+        `AccessDenied: not authorized to perform kms:Decrypt: KMS refused a key the task needs: the AWS identity that started it needs kms:Decrypt on the keys of the events dead-letter queue and of the events queue (whose messages it holds), and kms:GenerateDataKey on the events queue's key: grant them in the key policies or its IAM policy, ${again}`,
+      ],
+      [
+        'NonExistentQueue',
+        `NonExistentQueue: the events dead-letter queue or the events queue does not exist any more: it was deleted outside stack Hookline in us-east-1: redeploy with npx cdk deploy, ${again}`,
+      ],
+      [
+        'KMS.SomethingElse: the key could not be used',
+        `KMS.SomethingElse: the key could not be used: KMS failed the task: check the keys of the events dead-letter queue and of the events queue in the KMS console (enabled, not pending deletion, and usable by the AWS identity that started the task), ${again}`,
+      ],
+      [
         'SomethingNew',
         `SomethingNew: a reason hookline does not explain: AWS's guide to dead-letter queue redrive issues lists the permissions a task needs, and aws sqs list-message-move-tasks --source-arn ${EVENTS.deadLetterArn} shows the task; ${again}`,
       ],

@@ -32,7 +32,7 @@ describe('an error no route expects', () => {
     );
   });
 
-  it('answers an AWS error nothing explains 503, naming what AWS answered, and logs it with its stack', async () => {
+  it('answers an AWS refusal nothing explains 503, naming what AWS answered, without a retry that would be refused again, and logs it with its stack', async () => {
     sqs.on(GetQueueAttributesCommand).rejects(
       new SQSServiceException({
         name: 'OverLimit',
@@ -48,7 +48,7 @@ describe('an error no route expects', () => {
       status: 503,
       body: {
         error:
-          'AWS answered HTTP 400 (OverLimit: The specified action violates a limit.), which hookline does not explain: it is logged, with its stack, in the output of hookline console; run it again, and report it if it persists',
+          'AWS answered HTTP 400 (OverLimit: The specified action violates a limit.), which hookline does not explain: it is logged, with its stack, in the output of hookline console; please report it',
       },
     });
     expect(api.logged()).toContain(

@@ -81,6 +81,21 @@ describe('localQueueNameClashes', () => {
     );
   });
 
+  it('suggests only names the name rule takes and no queue has', () => {
+    const [taken] = localQueueNameClashes('Topo', [
+      { name: 'events', fifo: false },
+      { name: 'events-dlq', fifo: false },
+      { name: 'events-dead', fifo: false },
+    ]);
+    expect(taken).toMatch(/Fix: rename queue "events-dlq" \(e\.g\. "events-failures" or "dead-events"\)$/);
+    const long = 'a'.repeat(36);
+    const [tooLong] = localQueueNameClashes('Topo', [
+      { name: long, fifo: false },
+      { name: `${long}-dlq`, fifo: false },
+    ]);
+    expect(tooLong).toMatch(new RegExp(`Fix: rename queue "${long}-dlq"$`));
+  });
+
   it('passes names that only look alike: a FIFO queue beside a standard one, or -dlq in the middle', () => {
     expect(
       localQueueNameClashes('Topo', [
