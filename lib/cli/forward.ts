@@ -15,9 +15,9 @@ import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import type { Backend } from './backend';
-import { CliError, errorName, explainStep } from './errors';
+import { CliError } from './errors';
 import { nextCommand, type Output } from './output';
-import { nextSecrets, storedSecrets } from './secrets';
+import { nextSecrets, secretStepFailure, storedSecrets } from './secrets';
 import type { Target } from './target';
 
 /** What the destination needs: where the events come to, and the secret that signs them. */
@@ -108,7 +108,7 @@ async function deployedSecret(
     if (answer.SecretString === undefined) throw new CliError(`secret ${id} holds no string value`);
     return { secret: shownSecret(answer.SecretString), from: id };
   } catch (error) {
-    throw forwardSecretFailure(
+    throw secretStepFailure(
       error,
       target,
       id,
@@ -188,7 +188,7 @@ export async function rotateForwardSecret(
     secretId,
     'store the plain whsec_ secret, or {"secrets": ["whsec_...", ...]}, then rotate',
   ).catch((error: unknown) => {
-    throw forwardSecretFailure(
+    throw secretStepFailure(
       error,
       target,
       secretId,
@@ -203,7 +203,7 @@ export async function rotateForwardSecret(
   const answer = await backend.secretsManager
     .send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ secrets }) }))
     .catch((error: unknown) => {
-      throw forwardSecretFailure(
+      throw secretStepFailure(
         error,
         target,
         secretId,
@@ -218,22 +218,6 @@ export async function rotateForwardSecret(
     changed: true,
     ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
   };
-}
-
-/**
- * A failed read or write of a forwarding secret: a secret that is gone says to deploy; any other refusal is told as
- * the step that failed with AWS's reason, naming `permission` where the denial names none.
- */
-function forwardSecretFailure(
-  error: unknown,
-  target: Target,
-  secretId: string,
-  step: string,
-  permission: string,
-): unknown {
-  if (!(error instanceof CliError) && errorName(error) === 'ResourceNotFoundException')
-    return new CliError(`secret ${secretId} not found in ${target.description}: deploy with npx cdk deploy`);
-  return explainStep(error, { target: target.description, local: false, permissions: [permission], step });
 }
 
 export function renderForwardRotation(output: Output, result: ForwardRotationResult): void {

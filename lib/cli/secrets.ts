@@ -108,6 +108,24 @@ export async function storedSecrets(
   }
 }
 
+/**
+ * A failed read or write of a deployed secret: a secret that is gone says to redeploy; any other refusal is told as
+ * the step that failed with AWS's reason, naming `permission` where the denial names none.
+ */
+export function secretStepFailure(
+  error: unknown,
+  target: Target,
+  secretId: string,
+  step: string,
+  permission: string,
+): unknown {
+  if (!(error instanceof CliError) && errorName(error) === 'ResourceNotFoundException')
+    return new CliError(
+      `secret ${secretId} not found in ${target.description}: redeploy with npx cdk deploy`,
+    );
+  return explainStep(error, { target: target.description, local: false, permissions: [permission], step });
+}
+
 /** The secrets to store for a mode: the new one first, no duplicates. */
 export function nextSecrets(mode: SecretsSetMode, stored: readonly string[], value?: string): string[] {
   if (mode === 'remove-old') return stored.slice(0, 1);
@@ -131,14 +149,8 @@ export async function setSigningSecret(
       `not stored: ${problem} (source ${source.name} is ${source.type}); nothing was changed`,
     );
   }
-  const failure = (error: unknown, step: string, permission: string) => {
-    if (errorName(error) === 'ResourceNotFoundException') {
-      return new CliError(
-        `secret ${secretId} not found in ${target.description}: redeploy with npx cdk deploy`,
-      );
-    }
-    return explainStep(error, { target: target.description, local: false, permissions: [permission], step });
-  };
+  const failure = (error: unknown, step: string, permission: string) =>
+    secretStepFailure(error, target, secretId, step, permission);
   let stored: string[] = [];
   if (options.mode !== 'replace') {
     try {
