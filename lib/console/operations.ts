@@ -11,7 +11,7 @@ import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { FIFO_GROUPS_HELD, failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
-import { CliError } from '../cli/errors';
+import { CliError, isUnanswered } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
@@ -276,6 +276,14 @@ function addressOf(target: Target): string {
   return target.kind === 'local' ? JSON.stringify([target.controlUrl, target.endpoints]) : target.description;
 }
 
+/**
+ * A feed failure that is neither told in the operator's terms, nor a connection that did not answer, nor a failure
+ * the feed names itself (a plain `Error`): a `TypeError` and its kin, whose stack is where to look.
+ */
+function isOwnFault(error: Error): boolean {
+  return error.constructor !== Error && !(error instanceof CliError) && !isUnanswered(error);
+}
+
 /** The console's operations on one target. */
 export class ConsoleOperations {
   readonly activity = new Activity();
@@ -342,12 +350,26 @@ export class ConsoleOperations {
       await this.followRestart();
       if (this.connection.feed.unavailable) return;
       await this.follower.read(this.connection.feed);
+      if (this.feedError !== null) this.log('the event feed is read again\n');
       this.feedError = null;
     } catch (error) {
-      this.feedError = error instanceof Error ? error.message : String(error);
+      this.feedFailed(error);
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * The page shows why the feed cannot be read; the console's output gets it once per change of reason, as the
+   * feed is read every second. A fault of the console's own comes with its stack.
+   */
+  private feedFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (reason !== this.feedError) {
+      const stack = error instanceof Error && isOwnFault(error) ? `\n${error.stack ?? ''}` : '';
+      this.log(`the event feed cannot be read: ${reason}${stack}\n`);
+    }
+    this.feedError = reason;
   }
 
   /** Queues with their depths and consumer states, sources, and the rates of both. */

@@ -1134,6 +1134,41 @@ describe('console feed', () => {
     expect(received(ops)).toBe(1);
   });
 
+  it("writes why the feed cannot be read to the console's output once per reason, and when it is read again", async () => {
+    const journal = new EventJournal();
+    const logged: string[] = [];
+    let failure: Error | undefined = new Error('local mode answered HTTP 503 for its events');
+    const ops = new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config,
+      log: (text) => logged.push(text),
+      feed: {
+        unavailable: null,
+        after: async (seq) => {
+          if (failure) throw failure;
+          return journal.after(seq, 1_000);
+        },
+      },
+    });
+    await ops.pump();
+    await ops.pump();
+    await ops.pump();
+    expect(logged).toEqual(['the event feed cannot be read: local mode answered HTTP 503 for its events\n']);
+    failure = new TypeError("Cannot read properties of undefined (reading 'events')");
+    await ops.pump();
+    await ops.pump();
+    expect(logged).toHaveLength(2);
+    // A fault of the console's own: its stack is where to look.
+    expect(logged[1]).toMatch(
+      /^the event feed cannot be read: Cannot read properties of undefined \(reading 'events'\)\nTypeError: .*\n\s+at /,
+    );
+    failure = undefined;
+    await ops.pump();
+    await ops.pump();
+    expect(logged.slice(2)).toEqual(['the event feed is read again\n']);
+  });
+
   it('follows local mode to its new journal after a restart: new events shown, none hidden or counted twice', async () => {
     const before = new EventJournal();
     const after = new EventJournal();
