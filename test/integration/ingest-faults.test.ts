@@ -345,6 +345,33 @@ describe('SQS unreachable', () => {
   });
 });
 
+describe('a failure outside the core', () => {
+  it('an event the function cannot even read is answered 503 with Retry-After and logged, never thrown or 500', async () => {
+    const handler = await freshHandler({}, runtime, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
+    const signed = webhookEvent(runtime, 'github', '{"ref":"main"}', {
+      headers: { 'x-github-event': 'push' },
+    });
+    // Every read of its request context throws: the handler's own logging setup fails before the core runs.
+    const unreadable = new Proxy(signed, {
+      get(target, property, receiver) {
+        if (property === 'requestContext') throw new Error('unreadable request context');
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    let response: Awaited<ReturnType<typeof invoke>> | undefined;
+    const lines = await captureOutput(async () => {
+      response = await invoke(handler, unreadable);
+    });
+    expect(response?.statusCode).toBe(503);
+    expect(response?.headers['retry-after']).toBe('5');
+    expect(JSON.parse(response?.body ?? '')).toEqual({ message: 'service unavailable' });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', message: 'ingest handler failed' }),
+    );
+    expect(await drain(sqs, eventsUrl())).toEqual([]);
+  });
+});
+
 describe('S3 and DynamoDB unreachable', () => {
   it('an oversized body with S3 down -> 503, nothing enqueued', async () => {
     const handler = await freshHandler({ s3: closedPort });

@@ -293,6 +293,21 @@ describe('bytes, bodies, sizes, methods', () => {
     const [message] = await drain(sqs, queueUrl('events'));
     expect(parseEnvelope(message?.Body ?? '').bodyEncoding).toBe('base64');
   });
+
+  it('a correctly signed request by any method but POST is a 405 and reaches no queue', async () => {
+    const invoice = JSON.stringify({ id: uniqueId('evt'), type: 'invoice.paid' });
+    for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      for (const [source, headers] of [
+        ['stripe', {}],
+        ['github', { 'x-github-event': 'push' }],
+        ['shopify', { 'x-shopify-topic': 'orders/create' }],
+      ] as const) {
+        const response = await call(source, invoice, { method, headers });
+        expect({ method, source, status: response.statusCode }).toEqual({ method, source, status: 405 });
+      }
+    }
+    for (const queue of Object.keys(topology.queues)) expect(await drain(sqs, queueUrl(queue))).toEqual([]);
+  });
 });
 
 describe('enqueue failures and sender retries through the handler', () => {

@@ -851,6 +851,22 @@ describe('method, path, content type; never 410', () => {
     expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'method_not_allowed' });
     expect(h.metrics).toEqual([{ name: 'Rejected', reason: 'method_not_allowed' }]);
   });
+  it('a correctly signed request by any method but POST is a 405 and enqueues nothing, whatever its source', async () => {
+    const h = harness();
+    for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      for (const source of ['github', 'stripe', 'open']) {
+        const event = signedEvent(h.deps.config, source, '{"id":"evt_m","type":"invoice.paid"}', {
+          method,
+          headers: ghHeaders,
+        });
+        const response = await handleWebhook(event, h.deps);
+        expect({ method, source, status: response.statusCode }).toEqual({ method, source, status: 405 });
+        expect(response.headers.allow).toBe('POST');
+      }
+    }
+    expect(h.sent).toEqual([]);
+    expect(h.dedupe.records.size).toBe(0);
+  });
   it('unknown source (and prototype names) -> 404', async () => {
     const h = harness();
     for (const name of ['nope', '__proto__', 'constructor', 'toString']) {

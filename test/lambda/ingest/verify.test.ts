@@ -682,6 +682,23 @@ describe('a signature counts only in its exact spelling', () => {
       reason: 'malformed_signature',
     });
   });
+  it('Standard Webhooks: the right digest under another version spelling is no v1 signature', () => {
+    const v = STANDARD_WEBHOOKS_VECTOR;
+    const digest = v.signature.slice(3);
+    const headers = (signature: string) => ({
+      'webhook-signature': signature,
+      'webhook-timestamp': String(v.timestamp),
+      'webhook-id': v.id,
+    });
+    expect(verifyRequest(standard, req(headers(`v1,${digest}`), v.body), [v.secret], STANDARD_NOW)).toEqual({
+      ok: true,
+    });
+    for (const spelling of [`v1:${digest}`, `v1.${digest}`, `V1,${digest}`, `v1a${digest}`, `v10${digest}`])
+      expect(
+        verifyRequest(standard, req(headers(spelling), v.body), [v.secret], STANDARD_NOW).ok,
+        spelling,
+      ).toBe(false);
+  });
   it('hmac: the right digest under another prefix of the same length, or undecodable, is malformed', () => {
     const source: SourceRuntimeConfig = {
       type: 'hmac',
