@@ -15,7 +15,13 @@ import { INGEST_CONFIG_ENV, STACK_SECRET_PREFIX } from '../lambda/shared/runtime
 import { DEFAULTS } from './config';
 import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
-import { grantItemAccess, grantPayloadObjects } from './grants';
+import {
+  DEDUPE_CLAIM_ACTIONS,
+  grantItemAccess,
+  grantPayloadObjects,
+  grantSecretValue,
+  grantSendMessage,
+} from './grants';
 import { defaultLogRetention, HooklineFunction } from './hookline-function';
 import { buildIngestAsset, INGEST_ENTRY } from './ingest-asset';
 import { hooklinePackageRoot, prebuiltIngestDir } from './package-root';
@@ -248,10 +254,12 @@ export class WebhookIngest extends Construct {
 
   /** Exactly what the configuration built from the same props lets the function use. */
   private grantResources(props: WebhookIngestProps): void {
-    for (const { name } of routedQueues(props.settings))
-      props.queues[name]?.grantSendMessages(this.ingestFunction);
-    for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
-    if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
+    for (const { name } of routedQueues(props.settings)) {
+      const queue = props.queues[name];
+      if (queue) grantSendMessage(queue, this.ingestFunction);
+    }
+    for (const secret of Object.values(props.secrets)) grantSecretValue(secret, this.ingestFunction);
+    if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction, DEDUPE_CLAIM_ACTIONS);
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
     props.archive?.grantPutRecords(this.ingestFunction, 'firehose:PutRecord');
   }

@@ -99,7 +99,6 @@ describe('grantSend', () => {
     const statements = statementsOf(template, logicalId(fn.role as never));
     expect(actionsOf(statements)).toEqual(
       [
-        'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
@@ -125,7 +124,7 @@ describe('grantSend', () => {
     expect(actionsOf(statements)).toEqual(
       expect.arrayContaining(['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule']),
     );
-    expect(actionsOf(statements)).toHaveLength(9);
+    expect(actionsOf(statements)).toHaveLength(8);
     const schedule = statements.find((s) => JSON.stringify(s.Action).includes('scheduler:'));
     expect(JSON.stringify(schedule?.Resource)).toContain(
       `schedule/default/${jobScheduleNamePrefix(stack.stackName)}*`,

@@ -132,7 +132,7 @@ describe('QueueConsumer', () => {
     expect(rendered).toContain('idempotency');
   });
 
-  it('grants exactly: consume the queue, send to the DLQ, item access on the tables, GetObject on payloads, records to the archive, write its logs', () => {
+  it('grants exactly: consume the queue, send to the DLQ, idempotency records, reads and updates of job records, GetObject on payloads, records to the archive, write its logs', () => {
     const { template } = consumerTemplate({ consumer: { entry: 'lambda/consumers/events.ts' } });
     const policies = consumerPolicies(template);
     expect(policies).toHaveLength(1);
@@ -147,9 +147,7 @@ describe('QueueConsumer', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
         'dynamodb:GetItem',
-        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'firehose:PutRecordBatch',
         'logs:CreateLogStream',
@@ -160,8 +158,6 @@ describe('QueueConsumer', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
         'sqs:SendMessage',
       ].sort(),
     );
