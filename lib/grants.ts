@@ -28,33 +28,22 @@ export const DEDUPE_CLAIM_ACTIONS: readonly string[] = [
 export const JOB_RECORD_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 
 /**
- * Single-item `actions` on a table, and nothing else (no scans, queries or batch calls).
- */
-export function grantItemAccess(
-  table: dynamodb.ITable,
-  grantee: iam.IGrantable,
-  actions: readonly string[],
-): void {
-  table.grant(grantee, ...actions);
-}
-
-/**
- * {@link grantItemAccess} restricted to the items whose partition key matches `keyPattern` (an IAM `StringLike`
- * pattern, e.g. `events#*`), so one tenant of a shared table cannot read or overwrite another's items.
- * Only single-item `actions` may be given: every such request names its key, whereas a keyless one (a scan) would
- * satisfy `ForAllValues` vacuously.
+ * Single-item `actions` on a table (no scans, queries or batch calls), on the items whose partition key matches
+ * `keyPattern` or one of several (IAM `StringLike` patterns, e.g. `events#*`), so one tenant of a shared table
+ * cannot read or overwrite another's items. Only single-item actions may be given: every such request names its
+ * key, whereas a keyless one (a scan) would satisfy `ForAllValues` vacuously.
  */
 export function grantItemAccessByKey(
   table: dynamodb.ITable,
   grantee: iam.IGrantable,
-  keyPattern: string,
+  keyPattern: string | readonly string[],
   actions: readonly string[],
 ): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: [...actions],
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keyPattern] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keyPattern].flat() } },
     }),
   );
 }

@@ -10,14 +10,14 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_SERVICE } from '../lambda/shared/contracts';
+import { deliveryDedupeKeyPattern, INGEST_SERVICE } from '../lambda/shared/contracts';
 import { INGEST_CONFIG_ENV, STACK_SECRET_PREFIX } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
 import {
   DEDUPE_CLAIM_ACTIONS,
-  grantItemAccess,
+  grantItemAccessByKey,
   grantPayloadObjects,
   grantSecretValue,
   grantSendMessage,
@@ -259,7 +259,14 @@ export class WebhookIngest extends Construct {
       if (queue) grantSendMessage(queue, this.ingestFunction);
     }
     for (const secret of Object.values(props.secrets)) grantSecretValue(secret, this.ingestFunction);
-    if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction, DEDUPE_CLAIM_ACTIONS);
+    // Its sources' deliveries only: never a job record, which shares the table.
+    if (props.dedupeTable)
+      grantItemAccessByKey(
+        props.dedupeTable,
+        this.ingestFunction,
+        props.settings.sources.map((source) => deliveryDedupeKeyPattern(source.name)),
+        DEDUPE_CLAIM_ACTIONS,
+      );
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
     props.archive?.grantPutRecords(this.ingestFunction, 'firehose:PutRecord');
   }

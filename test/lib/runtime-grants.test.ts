@@ -9,10 +9,13 @@ import type { CfnResource } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { handleWebhook } from '../../lambda/ingest/core';
+import { jobRecordKey } from '../../lambda/shared/job-record';
 import { resolveConfig } from '../../lib/config';
 import { pipelineTemplate, renderIntrinsics } from '../helpers/cdk';
 import { maximalConfig } from '../helpers/maximal-config';
 import { sdkActionsOf, sdkActionsOfPackageEntry } from '../helpers/sdk-actions';
+import { harness, signedEvent } from '../lambda/ingest/fakes';
 
 type Json = ReturnType<Template['toJSON']>;
 type Statement = { Effect: string; Action: unknown; Resource: unknown; Condition?: Json };
@@ -75,6 +78,15 @@ const QUEUE_OPERATIONS = 'lambda/consumer/queue-operations.ts';
 const PRODUCER_CLIENTS = 'lambda/producer/aws.ts';
 const BREAKER_HANDLER = 'lambda/breaker/handler.ts';
 
+/** IAM's `StringLike`: `*` any characters, `?` one. */
+const arnLike = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+
 describe('what each function may do on each resource, against the calls its code sends there', () => {
   it('reads the calls from the code: the modules send what they are known to send', () => {
     // The reader itself: a batch send needs sqs:SendMessage, and a module with no SDK call needs nothing.
@@ -109,6 +121,34 @@ describe('what each function may do on each resource, against the calls its code
       expect(actionsOn(statements, id), name).toEqual(sdkActionsOf(SECRET_READER));
     }
     expect(actionsOn(statements, idOf(stack.dedupeTable))).toEqual(sdkActionsOf(DEDUPE_STORE));
+  });
+
+  it("lets the ingest function claim its sources' delivery ids only, the keys its core claims, and never a job record", async () => {
+    const statements = statementsOf(stack.ingest.ingestFunction);
+    const onTable = statements.filter((s) =>
+      JSON.stringify(s.Resource).includes(`"${idOf(stack.dedupeTable)}"`),
+    );
+    expect(onTable).toHaveLength(1);
+    const patterns = list(onTable[0]?.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).map(
+      String,
+    );
+    expect(patterns).toHaveLength(config.sources.length);
+    const allowed = (key: string) => patterns.some((p) => arnLike(p).test(key));
+
+    // The key the ingest core really claims for a GitHub delivery.
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'github', '{"ref":"refs/heads/main"}', {
+      id: 'delivery-1',
+      headers: { 'x-github-event': 'push' },
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    const claimed = [...h.dedupe.records.keys()];
+    expect(claimed).toHaveLength(1);
+    expect(allowed(claimed[0] as string)).toBe(true);
+    // Each configured source's keys are allowed alike; a job's record, in the same table, is not.
+    for (const source of config.sources)
+      expect(allowed((claimed[0] as string).replace(/^github#/, `${source.name}#`)), source.name).toBe(true);
+    expect(allowed(jobRecordKey('delivery-1'))).toBe(false);
   });
 
   it('lets each consumer dead-letter, keep its idempotency records and update job records with exactly those calls', () => {
@@ -168,15 +208,6 @@ describe('what each function may do on each resource, against the calls its code
       expect(ofService(granted, service).sort(), service).toEqual(ofService(sent, service));
   });
 });
-
-/** IAM's `StringLike` on an ARN: `*` any characters, `?` one. */
-const arnLike = (pattern: string) =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
 
 describe('who may invoke each function the API routes to', () => {
   it('lets API Gateway invoke the function of every route, from this API only and for that route only', () => {
