@@ -395,16 +395,25 @@ describe('grantSend', () => {
     expect(() => prod.grantSend(producerFunction(prod, 'ProdProducer'), 'events')).not.toThrow();
   }, 120_000);
 
-  it('lets consumers update job records only', () => {
-    const { template } = pipelineTemplate();
-    const consumerPolicies = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement as Statement[],
-    );
-    expect(
-      consumerPolicies.some((s) =>
+  it('lets consumers read and update job records only, never put or delete one', () => {
+    const { stack, template } = pipelineTemplate();
+    const names = Object.keys(stack.consumers);
+    expect(names.length).toBeGreaterThan(1);
+    for (const name of names) {
+      const role = stack.consumers[name]?.consumerFunction.role?.node.defaultChild as never;
+      const statements = Object.values(
+        template.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: stack.getLogicalId(role) }] },
+        }),
+      ).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+      const onJobRecords = statements.filter((s) =>
         JSON.stringify(s.Condition ?? {}).includes('"dynamodb:LeadingKeys":["job#*"]'),
-      ),
-    ).toBe(true);
+      );
+      expect(onJobRecords.flatMap((s) => [s.Action].flat()).sort(), name).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+      ]);
+    }
   });
 });
 
