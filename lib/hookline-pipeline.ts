@@ -13,7 +13,6 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -38,6 +37,7 @@ import {
   resolveConfig,
 } from './config';
 import { archiveFailedMetric, EventArchive } from './event-archive';
+import { grantSendMessage } from './grants';
 import { type GrantSendOptions, JobProducers } from './job-producers';
 import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
@@ -673,9 +673,8 @@ export class HooklinePipeline extends Construct {
     const sendTo = (consumerOf: string, queue: string) => {
       const target = this.queues[queue]?.queue;
       if (!target) return;
-      this.consumers[consumerOf]?.consumerFunction.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [target.queueArn] }),
-      );
+      const consumer = this.consumers[consumerOf]?.consumerFunction;
+      if (consumer) grantSendMessage(target, consumer);
     };
     for (const other of this.#flowQueues) {
       sendTo(other, queueName);

@@ -24,7 +24,7 @@ import {
 } from '../lambda/shared/producer-config';
 import { DEFAULTS } from './config';
 import { checkEnvironmentSize } from './function-environment';
-import { grantItemAccessByKey } from './grants';
+import { DEDUPE_CLAIM_ACTIONS, grantItemAccessByKey, grantSendMessage, JOB_RECORD_ACTIONS } from './grants';
 import { STACK_LOCATION } from './runtime-wiring';
 import { inlineLimitViolations } from './validation';
 import { throwIfViolations, violation } from './violations';
@@ -118,10 +118,12 @@ export class JobProducers extends Construct {
       ]);
     }
     const role = options.delays ? this.schedulerRoleFor(queueName, queue) : undefined;
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
-    );
-    if (this.props.dedupeTable) grantItemAccessByKey(this.props.dedupeTable, fn, `${JOB_RECORD_KEY_PREFIX}*`);
+    grantSendMessage(queue, fn);
+    // A producer claims a job's id (the dedupe store) and writes its record; it never deletes either.
+    if (this.props.dedupeTable)
+      grantItemAccessByKey(this.props.dedupeTable, fn, `${JOB_RECORD_KEY_PREFIX}*`, [
+        ...new Set([...DEDUPE_CLAIM_ACTIONS, ...JOB_RECORD_ACTIONS]),
+      ]);
     const payloadObjectArns = this.payloadObjectArns;
     if (payloadObjectArns) {
       fn.addToRolePolicy(

@@ -16,6 +16,7 @@ import {
   type JobsEndpointRuntimeConfig,
 } from '../lambda/shared/jobs-endpoint-config';
 import { DEFAULTS } from './config';
+import { grantSecretValue } from './grants';
 import { HooklineFunction } from './hookline-function';
 import type { GrantSendOptions } from './job-producers';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
@@ -67,7 +68,7 @@ export class JobsEndpoint extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.jobsFunction = this.createFunction(props);
-    this.tokenSecret.grantRead(this.jobsFunction);
+    grantSecretValue(this.tokenSecret, this.jobsFunction);
     for (const [queue, { fifo }] of Object.entries(props.queues)) {
       props.grantSend(this.jobsFunction, queue, { delays: (props.delays ?? true) && !fifo });
     }

@@ -14,7 +14,14 @@ import { DEFAULTS } from './config';
 import { forwardUrlViolations } from './config/resolve-forward';
 import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
-import { grantItemAccessByKey, grantPayloadObjects } from './grants';
+import {
+  grantItemAccessByKey,
+  grantPayloadObjects,
+  grantSecretValue,
+  grantSendMessage,
+  IDEMPOTENCY_ITEM_ACTIONS,
+  JOB_RECORD_ACTIONS,
+} from './grants';
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
 import {
@@ -367,9 +374,14 @@ export class QueueConsumer extends Construct {
 
   /** Exactly what the configuration built from the same props lets the function use (besides the queue). */
   private grantResources(props: QueueConsumerProps): void {
-    props.deadLetterQueue.grantSendMessages(this.consumerFunction);
+    grantSendMessage(props.deadLetterQueue, this.consumerFunction);
     if (props.idempotencyTable) {
-      grantItemAccessByKey(props.idempotencyTable, this.consumerFunction, idempotencyKeyPattern(props.name));
+      grantItemAccessByKey(
+        props.idempotencyTable,
+        this.consumerFunction,
+        idempotencyKeyPattern(props.name),
+        IDEMPOTENCY_ITEM_ACTIONS,
+      );
     }
     if (props.rateLimit && props.rateLimitTable) {
       // One conditional update per start is all the limiter does.
@@ -379,11 +391,17 @@ export class QueueConsumer extends Construct {
     }
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
     if (props.jobRecordTable) {
-      grantItemAccessByKey(props.jobRecordTable, this.consumerFunction, `${JOB_RECORD_KEY_PREFIX}*`);
+      // A consumer only reads and updates job records; the producer that sent the job claimed and created them.
+      grantItemAccessByKey(
+        props.jobRecordTable,
+        this.consumerFunction,
+        `${JOB_RECORD_KEY_PREFIX}*`,
+        JOB_RECORD_ACTIONS,
+      );
     }
     props.archive?.grantPutRecords(this.consumerFunction, 'firehose:PutRecordBatch');
     // Its one secret, to sign with: the value is read at run time, never put in the environment.
-    props.forward?.secret.grantRead(this.consumerFunction);
+    if (props.forward) grantSecretValue(props.forward.secret, this.consumerFunction);
   }
 }
 

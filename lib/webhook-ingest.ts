@@ -10,12 +10,18 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_SERVICE } from '../lambda/shared/contracts';
+import { deliveryDedupeKeyPattern, INGEST_SERVICE } from '../lambda/shared/contracts';
 import { INGEST_CONFIG_ENV, STACK_SECRET_PREFIX } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
-import { grantItemAccess, grantPayloadObjects } from './grants';
+import {
+  DEDUPE_CLAIM_ACTIONS,
+  grantItemAccessByKey,
+  grantPayloadObjects,
+  grantSecretValue,
+  grantSendMessage,
+} from './grants';
 import { defaultLogRetention, HooklineFunction } from './hookline-function';
 import { buildIngestAsset, INGEST_ENTRY } from './ingest-asset';
 import { hooklinePackageRoot, prebuiltIngestDir } from './package-root';
@@ -248,10 +254,19 @@ export class WebhookIngest extends Construct {
 
   /** Exactly what the configuration built from the same props lets the function use. */
   private grantResources(props: WebhookIngestProps): void {
-    for (const { name } of routedQueues(props.settings))
-      props.queues[name]?.grantSendMessages(this.ingestFunction);
-    for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
-    if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
+    for (const { name } of routedQueues(props.settings)) {
+      const queue = props.queues[name];
+      if (queue) grantSendMessage(queue, this.ingestFunction);
+    }
+    for (const secret of Object.values(props.secrets)) grantSecretValue(secret, this.ingestFunction);
+    // Its sources' deliveries only: never a job record, which shares the table.
+    if (props.dedupeTable)
+      grantItemAccessByKey(
+        props.dedupeTable,
+        this.ingestFunction,
+        props.settings.sources.map((source) => deliveryDedupeKeyPattern(source.name)),
+        DEDUPE_CLAIM_ACTIONS,
+      );
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
     props.archive?.grantPutRecords(this.ingestFunction, 'firehose:PutRecord');
   }

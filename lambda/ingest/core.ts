@@ -19,7 +19,7 @@ import {
   type PayloadObject,
   SQS_MAX_MESSAGE_BYTES,
 } from '../shared/claim-check';
-import { ARCHIVE_FAILED_METRIC, INGEST_OUTCOME_MESSAGE } from '../shared/contracts';
+import { ARCHIVE_FAILED_METRIC, deliveryDedupeKey, INGEST_OUTCOME_MESSAGE } from '../shared/contracts';
 import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import type {
@@ -559,7 +559,7 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
     return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
   const messages = outgoingMessages(event, fitted.serialized, attributes);
 
-  const claim = await claimDelivery(deps, `${name}#${id}`, context);
+  const claim = await claimDelivery(deps, deliveryDedupeKey(name, id), context);
   if (isResult(claim)) return claim;
   if (fitted.payload && !(await storePayload(deps, fitted.payload, context))) {
     await settleClaim(deps, claim, context, 'release');
@@ -710,7 +710,7 @@ function outgoingMessages(
       body: serialized,
       attributes: tenant === undefined ? attributes : { ...attributes, [MESSAGE_ATTRIBUTES.tenant]: tenant },
       ...(groupId !== undefined ? { groupId } : {}),
-      ...(target.fifo ? { deduplicationId: sha256Hex(`${name}#${id}`) } : {}),
+      ...(target.fifo ? { deduplicationId: sha256Hex(deliveryDedupeKey(name, id)) } : {}),
     };
   });
 }

@@ -144,6 +144,15 @@ export const IDEMPOTENCY_TABLE: TtlTableKeys = { partitionKey: 'id', ttlAttribut
 export const JOB_RECORD_KEY_PREFIX = 'job#';
 
 /**
+ * The dedupe key of a webhook delivery: its source's name, then its delivery id (an id is unique only within its
+ * source). The ingest function may touch these items, one source's at a time, and no job record.
+ */
+export const deliveryDedupeKey = (source: string, deliveryId: string): string => `${source}#${deliveryId}`;
+
+/** Every dedupe key of one source's deliveries, as an IAM `StringLike` pattern. */
+export const deliveryDedupeKeyPattern = (source: string): string => deliveryDedupeKey(source, '*');
+
+/**
  * A FIFO queue's name ends in `.fifo`, as SQS requires, and only a FIFO queue's does. Here, apart from the zod
  * schemas of `aws-location`, so the CLI's status and dead-letter notes can tell one without loading zod.
  */

@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -132,7 +134,7 @@ describe('QueueConsumer', () => {
     expect(rendered).toContain('idempotency');
   });
 
-  it('grants exactly: consume the queue, send to the DLQ, item access on the tables, GetObject on payloads, records to the archive, write its logs', () => {
+  it('grants exactly: consume the queue, send to the DLQ, idempotency records, reads and updates of job records, GetObject on payloads, records to the archive, write its logs', () => {
     const { template } = consumerTemplate({ consumer: { entry: 'lambda/consumers/events.ts' } });
     const policies = consumerPolicies(template);
     expect(policies).toHaveLength(1);
@@ -147,9 +149,7 @@ describe('QueueConsumer', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
         'dynamodb:GetItem',
-        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'firehose:PutRecordBatch',
         'logs:CreateLogStream',
@@ -160,8 +160,6 @@ describe('QueueConsumer', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
         'sqs:SendMessage',
       ].sort(),
     );
@@ -429,6 +427,67 @@ describe('QueueConsumer', () => {
     ).toThrow(
       /environment\.api-base: is not a name Lambda accepts.*environment\.AWS_REGION: is set by Lambda itself.*environment\.POWERTOOLS_METRICS_NAMESPACE: is set by hookline/s,
     );
+  });
+
+  it("used on its own, may use the customer managed keys of its dead-letter queue and its forwarding secret, through Secrets Manager for the secret's", () => {
+    const stack = testStack();
+    const queueKey = new kms.Key(stack, 'QueueKey');
+    const secretKey = new kms.Key(stack, 'SecretKey');
+    const deadLetterQueue = new sqs.Queue(stack, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: queueKey,
+    });
+    const queue = new sqs.Queue(stack, 'Jobs', {
+      visibilityTimeout: Duration.minutes(6),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: DEFAULTS.maxReceiveCount },
+    });
+    const secret = new secretsmanager.Secret(stack, 'ForwardSecret', { encryptionKey: secretKey });
+    new QueueConsumer(stack, 'Consumer', {
+      queue,
+      deadLetterQueue,
+      name: 'jobs',
+      entry: 'lambda/consumers/events.ts',
+      forward: {
+        url: 'https://app.example.com/webhooks',
+        timeout: Duration.seconds(10),
+        secret,
+        secretCache: Duration.minutes(5),
+      },
+    });
+    const template = Template.fromStack(stack);
+    const statements = consumerPolicies(template).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+    const onKey = (keyId: string) =>
+      statements
+        .filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [keyId, 'Arn'] }))
+        .flatMap((s) => list(s.Action))
+        .sort();
+    const id = (construct: kms.Key) => stack.getLogicalId(construct.node.defaultChild as kms.CfnKey);
+    // SQS needs a sender to make a data key under the queue's key, and to decrypt it when it reuses one.
+    expect(onKey(id(queueKey))).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    // The secret's key decrypts for this function only when Secrets Manager asks (the key's policy says so).
+    const keyPolicy = template.toJSON().Resources[id(secretKey)].Properties.KeyPolicy.Statement as Array<{
+      Action: unknown;
+      Principal?: { AWS?: unknown };
+      Condition?: unknown;
+    }>;
+    const viaSecretsManager = keyPolicy.filter((s) =>
+      JSON.stringify(s.Principal?.AWS).includes('ConsumerFunctionServiceRole'),
+    );
+    expect(viaSecretsManager.map((s) => [s.Action, s.Condition])).toEqual([
+      [
+        'kms:Decrypt',
+        {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+            },
+          },
+        },
+      ],
+    ]);
+    expect(onKey(id(secretKey))).toEqual([]);
   });
 
   it("used on its own, refuses a dead-letter queue other than its queue's redrive target", () => {
