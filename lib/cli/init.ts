@@ -62,7 +62,9 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
     mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     writeFileSync(path.join(target, file), text, { flag: 'wx' });
   }
-  const cd = path.relative(cwd, target);
+  // The folder as it was typed: an absolute path stays absolute rather than climbing out of the working directory.
+  const relative = path.relative(cwd, target);
+  const cd = relative && path.isAbsolute(dir) ? target : relative;
   return {
     ok: true,
     dir: target,

@@ -208,6 +208,13 @@ describe('hookline init', () => {
     expect(h.stdout()).toContain("next: cd 'My Hook'\\''s!' && npm install");
   });
 
+  it('names an absolute folder in the next steps as it was given, not relative to the working directory', async () => {
+    const dir = join(emptyDir(), 'hooks');
+    const h = cliHarness();
+    expect(await runCli(['init', dir], h.deps)).toBe(0);
+    expect(h.stdout()).toContain(`\nnext: cd ${dir} && npm install && npm test && npm start\n`);
+  });
+
   it('names the npm package and the stack after the folder: lowercase dashes for npm, PascalCase for CloudFormation', async () => {
     const dir = join(emptyDir(), "My Hook's!");
     expect(await runCli(['init', dir], cliHarness().deps)).toBe(0);
