@@ -20,6 +20,7 @@ import type { ResolvedConfig } from '../config';
 import { profileRegion } from './aws-profile';
 import {
   CliError,
+  CredentialsError,
   type ErrorContext,
   explainError,
   LOCAL_ANSWER_SECONDS,
@@ -264,9 +265,12 @@ export async function connect(
       stackName,
       region,
     });
-    if (!(explained instanceof StackNotFoundError)) throw explained;
+    if (!(explained instanceof StackNotFoundError)) throw withLocalModeHint(explained, env);
     // Dev and prod deployed from one configuration: name them, so the operator picks one with --stack.
-    throw new StackNotFoundError(stackName, region, await stacksOfConfiguration(cloudformation, config));
+    throw withLocalModeHint(
+      new StackNotFoundError(stackName, region, await stacksOfConfiguration(cloudformation, config)),
+      env,
+    );
   }
   const configs = {
     sqs: aws,
@@ -287,6 +291,21 @@ export async function connect(
  */
 export function defaultRegion(env: Readonly<Record<string, string | undefined>>): string {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || profileRegion(env) || 'us-east-1';
+}
+
+/**
+ * A command that found no AWS credentials or no stack, run where local mode is running, was most likely meant for
+ * local mode: its error also names `--local`. Any other error, or no local mode here, comes back unchanged.
+ */
+function withLocalModeHint(error: unknown, env: Record<string, string | undefined>): unknown {
+  if (!(error instanceof CredentialsError || error instanceof StackNotFoundError)) return error;
+  try {
+    readLocalTarget(localStatePath(env));
+  } catch {
+    return error;
+  }
+  error.message = `${error.message}; or, for the local mode running in this project, add --local`;
+  return error;
 }
 
 /** The running local mode, from its state file; no configuration is loaded. */

@@ -26,6 +26,8 @@ export interface InitOptions {
   readonly hooklineSpec?: string;
   /** The folder `dir` and a path in `hooklineSpec` are relative to. @default the working directory */
   readonly cwd?: string;
+  /** The folder of the hookline package whose versions the project gets. @default the running hookline's */
+  readonly packageRoot?: string;
 }
 
 interface Manifest {
@@ -44,15 +46,12 @@ function shellWord(text: string): string {
 export function initProject(dir: string, options: InitOptions = {}): InitResult {
   const cwd = options.cwd ?? process.cwd();
   const target = path.resolve(cwd, dir);
-  const manifest = JSON.parse(
-    readFileSync(path.join(hooklinePackageRoot(), 'package.json'), 'utf8'),
-  ) as Manifest;
+  const packageRoot = options.packageRoot ?? hooklinePackageRoot();
+  const manifest = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as Manifest;
+  const spec = options.hooklineSpec ?? installedTarball(packageRoot);
   const files = projectFiles({
     name: projectName(target),
-    hooklineSpec:
-      options.hooklineSpec === undefined
-        ? `^${manifest.version}`
-        : dependencyFromProject(options.hooklineSpec, cwd, target),
+    hooklineSpec: spec === undefined ? `^${manifest.version}` : dependencyFromProject(spec, cwd, target),
     versions: { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies },
   });
   const existing = pathsInTheWay(target, Object.keys(files));
@@ -62,7 +61,9 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
     mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     writeFileSync(path.join(target, file), text, { flag: 'wx' });
   }
-  const cd = path.relative(cwd, target);
+  // The folder as it was typed: an absolute path stays absolute rather than climbing out of the working directory.
+  const relative = path.relative(cwd, target);
+  const cd = relative && path.isAbsolute(dir) ? target : relative;
   return {
     ok: true,
     dir: target,
@@ -84,6 +85,27 @@ function createFolder(target: string): void {
       `cannot create ${target} (${code ?? message}); nothing was written (choose a folder you can write to)`,
     );
   }
+}
+
+/**
+ * The tarball the running hookline was installed from, when the package.json whose `node_modules` holds it names one
+ * (`npx --package ./hookline-0.1.0.tgz` and `npm install ./hookline-0.1.0.tgz` both write `file:<path>` there): a
+ * version packed but not published is not on the registry, so the project gets the tarball that is running.
+ */
+function installedTarball(packageRoot: string): string | undefined {
+  const modules = path.dirname(packageRoot);
+  if (path.basename(modules) !== 'node_modules') return undefined;
+  const owner = path.dirname(modules);
+  let manifest: { dependencies?: Record<string, unknown>; devDependencies?: Record<string, unknown> };
+  try {
+    manifest = JSON.parse(readFileSync(path.join(owner, 'package.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const spec = manifest.dependencies?.hookline ?? manifest.devDependencies?.hookline;
+  if (typeof spec !== 'string' || !spec.startsWith('file:')) return undefined;
+  const tarball = path.resolve(owner, localPathIn(spec) ?? '');
+  return /[.](?:tgz|tar\.gz|tar)$/i.test(tarball) && existsSync(tarball) ? tarball : undefined;
 }
 
 /**

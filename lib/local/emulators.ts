@@ -75,7 +75,8 @@ export function assertNodeVersion(
   throw new Error(
     `local mode needs node:sqlite for its SQS emulator, which Node ${version} does not offer: use Node 22.13 or later ` +
       '(23.4 on 23.x), start it with NODE_OPTIONS=--experimental-sqlite on Node 22.5 to 22.12, ' +
-      'or add the node@24 devDependency (npm install -D node@24) and run it through npm scripts (npm start), which put it first on PATH',
+      'or add the node@24 devDependency (npm install -D node@24) and start local mode through npm (npm start, or ' +
+      'npx hookline dev in an app without that script), which puts it first on PATH',
   );
 }
 

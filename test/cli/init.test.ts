@@ -156,6 +156,49 @@ describe('hookline init', () => {
     expect(manifest.devDependencies.hookline).toBe('file:../hookline-0.1.0.tgz');
   });
 
+  describe('without --hookline, run from a packed tarball, the project depends on that tarball, not on an unpublished version', () => {
+    /** hookline installed in `owner/node_modules/hookline` by `owner/package.json`, which names it as `spec`. */
+    function installedBy(spec: string, tarball?: string): { parent: string; packageRoot: string } {
+      const parent = emptyDir();
+      if (tarball) writeFileSync(join(parent, tarball), '');
+      const owner = join(parent, 'npx-cache');
+      const packageRoot = join(owner, 'node_modules', 'hookline');
+      mkdirSync(packageRoot, { recursive: true });
+      writeFileSync(join(owner, 'package.json'), JSON.stringify({ dependencies: { hookline: spec } }));
+      writeFileSync(
+        join(packageRoot, 'package.json'),
+        readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'),
+      );
+      return { parent, packageRoot };
+    }
+    const writtenSpec = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).devDependencies.hookline;
+
+    it('writes the tarball npx or npm installed the running hookline from, relative to the project', () => {
+      const { parent, packageRoot } = installedBy('file:../hookline-0.1.0.tgz', 'hookline-0.1.0.tgz');
+      expect(initProject('my-hooks', { cwd: parent, packageRoot }).ok).toBe(true);
+      expect(writtenSpec(join(parent, 'my-hooks'))).toBe('file:../hookline-0.1.0.tgz');
+    });
+
+    it('writes the version range when the running hookline came from the registry', () => {
+      const { parent, packageRoot } = installedBy('^0.1.0');
+      expect(initProject('my-hooks', { cwd: parent, packageRoot }).ok).toBe(true);
+      expect(writtenSpec(join(parent, 'my-hooks'))).toBe(`^${hooklineVersion()}`);
+    });
+
+    it('writes the version range when the tarball it came from is gone', () => {
+      const { parent, packageRoot } = installedBy('file:../hookline-0.1.0.tgz');
+      expect(initProject('my-hooks', { cwd: parent, packageRoot }).ok).toBe(true);
+      expect(writtenSpec(join(parent, 'my-hooks'))).toBe(`^${hooklineVersion()}`);
+    });
+
+    it('writes a --hookline given instead of the tarball it runs from', () => {
+      const { parent, packageRoot } = installedBy('file:../hookline-0.1.0.tgz', 'hookline-0.1.0.tgz');
+      expect(initProject('my-hooks', { cwd: parent, packageRoot, hooklineSpec: '^0.2.0' }).ok).toBe(true);
+      expect(writtenSpec(join(parent, 'my-hooks'))).toBe('^0.2.0');
+    });
+  });
+
   it('writes a version range, tag, alias or URL given as --hookline as it is, for npm to resolve', async () => {
     for (const spec of [
       '^0.2.0',
@@ -206,6 +249,13 @@ describe('hookline init', () => {
       process.chdir(cwd);
     }
     expect(h.stdout()).toContain("next: cd 'My Hook'\\''s!' && npm install");
+  });
+
+  it('names an absolute folder in the next steps as it was given, not relative to the working directory', async () => {
+    const dir = join(emptyDir(), 'hooks');
+    const h = cliHarness();
+    expect(await runCli(['init', dir], h.deps)).toBe(0);
+    expect(h.stdout()).toContain(`\nnext: cd ${dir} && npm install && npm test && npm start\n`);
   });
 
   it('names the npm package and the stack after the folder: lowercase dashes for npm, PascalCase for CloudFormation', async () => {

@@ -738,6 +738,61 @@ describe('stack target', () => {
     );
   });
 
+  describe('connect: where local mode is running, a command that reaches no stack was most likely meant for it', () => {
+    const hint = '; or, for the local mode running in this project, add --local';
+
+    it('names --local after the missing credentials', async () => {
+      vi.stubEnv('AWS_PROFILE', '');
+      onTestFinished(() => {
+        vi.unstubAllEnvs();
+      });
+      writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+      cfn
+        .on(DescribeStacksCommand)
+        .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+      await expect(
+        connect({}, recordingOutput(), { HOOKLINE_STATE_DIR: dir }, async () => resolved),
+      ).rejects.toThrow(
+        new CredentialsError(`no AWS credentials: set AWS_PROFILE or run aws configure${hint}`),
+      );
+    });
+
+    it('names --local after the missing stack', async () => {
+      writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+      cfn
+        .on(DescribeStacksCommand)
+        .rejects(awsError('ValidationError', 'Stack with id Hookline does not exist'));
+      await expect(
+        connect(
+          { region: 'eu-west-1' },
+          recordingOutput(),
+          { HOOKLINE_STATE_DIR: dir },
+          async () => resolved,
+        ),
+      ).rejects.toMatchObject({
+        name: 'StackNotFoundError',
+        message: `stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region${hint}`,
+      });
+    });
+
+    it('leaves the error as it is once that local mode has ended', async () => {
+      writeFileSync(join(dir, 'local.json'), JSON.stringify({ ...state, pid: 2 ** 22 + 1 }));
+      cfn
+        .on(DescribeStacksCommand)
+        .rejects(awsError('ValidationError', 'Stack with id Hookline does not exist'));
+      await expect(
+        connect(
+          { region: 'eu-west-1' },
+          recordingOutput(),
+          { HOOKLINE_STATE_DIR: dir },
+          async () => resolved,
+        ),
+      ).rejects.toThrow(
+        /^stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack\/--region$/,
+      );
+    });
+  });
+
   it('connect --local: builds clients for the emulator from the state file', async () => {
     writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
     const { target, backend } = await connect({ local: true }, recordingOutput(), {

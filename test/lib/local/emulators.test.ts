@@ -514,10 +514,10 @@ describe('a state or data directory local mode cannot write', () => {
 describe('assertNodeVersion', () => {
   // node:sqlite came with 22.5 behind --experimental-sqlite, unflagged in 22.13 and 23.4.
   it.each(['20.20.2', '22.11.0', '22.12.0', '23.3.0'])(
-    'refuses Node %s without node:sqlite, naming the versions that have it, the flag and the pinned Node',
+    'refuses Node %s without node:sqlite, naming the versions that have it, the flag and the pinned Node with the commands that run it, npx hookline dev for an app without npm start',
     (version) => {
       expect(() => assertNodeVersion(version, false)).toThrow(
-        `local mode needs node:sqlite for its SQS emulator, which Node ${version} does not offer: use Node 22.13 or later (23.4 on 23.x), start it with NODE_OPTIONS=--experimental-sqlite on Node 22.5 to 22.12, or add the node@24 devDependency`,
+        `local mode needs node:sqlite for its SQS emulator, which Node ${version} does not offer: use Node 22.13 or later (23.4 on 23.x), start it with NODE_OPTIONS=--experimental-sqlite on Node 22.5 to 22.12, or add the node@24 devDependency (npm install -D node@24) and start local mode through npm (npm start, or npx hookline dev in an app without that script), which puts it first on PATH`,
       );
     },
   );
