@@ -248,7 +248,12 @@ export async function jobsCancel(
   return { id, cancelled: true, ...cancelled };
 }
 
-export function renderJobCancel(output: Output, result: JobCancelResult): void {
+/**
+ * Says what `jobs cancel` did on `where` the job was cancelled: a delayed job's schedule is EventBridge Scheduler's
+ * deployed, which deletes it after its one send, and local mode's one-time scheduler locally, which removes it once
+ * it has sent it.
+ */
+export function renderJobCancel(output: Output, result: JobCancelResult, where: Target['kind']): void {
   output.line(
     result.was === 'waiting-children' || result.was === 'child-failed'
       ? `cancelled job ${result.id} (it was ${result.was}): its children still run, and their completion no longer sends it`
@@ -256,7 +261,11 @@ export function renderJobCancel(output: Output, result: JobCancelResult): void {
   );
   if (result.scheduleName) {
     output.line(
-      `its one-time schedule ${result.scheduleName} still sends it${result.dueAt ? ` at ${result.dueAt}` : ''}, and Scheduler deletes the schedule after that`,
+      `its one-time schedule ${result.scheduleName} still sends it${result.dueAt ? ` at ${result.dueAt}` : ''}, ${
+        where === 'local'
+          ? "and local mode's scheduler removes the schedule once it has sent it"
+          : 'and Scheduler deletes the schedule after that'
+      }`,
     );
   }
 }

@@ -471,7 +471,7 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     present(
       output,
       await jobsCancel(await jobsStore(target, backend, ctx.deps.env), id, output),
-      renderJobCancel,
+      (out, result) => renderJobCancel(out, result, target.kind),
     );
   });
   withTarget(

@@ -164,5 +164,10 @@ export async function cancelJobRecord(
   hints: CommandHints,
 ) {
   const result = await withJobsStore(connection, env, (store) => jobsCancel(store, id, hints));
-  return { ...result, summary: summaryLines(renderJobCancel, result, hints) };
+  const summary = summaryLines(
+    (output, cancelled: typeof result) => renderJobCancel(output, cancelled, connection.target.kind),
+    result,
+    hints,
+  );
+  return { ...result, summary };
 }

@@ -173,26 +173,37 @@ describe('jobs show and list of a job waiting to run again', () => {
 describe('jobs cancel', () => {
   it('says a cancelled flow parent is no longer sent when its children complete, which still run', () => {
     const output = recordingOutput();
-    renderJobCancel(output, { id: 'report-48', cancelled: true, was: 'waiting-children' });
+    renderJobCancel(output, { id: 'report-48', cancelled: true, was: 'waiting-children' }, 'stack');
     expect(output.lines).toEqual([
       'cancelled job report-48 (it was waiting-children): its children still run, and their completion no longer sends it',
     ]);
   });
 
-  it('says the consumer skips the job and, for a delayed one, that its schedule still sends it', () => {
+  const delayed = {
+    id: 'remind-u42',
+    cancelled: true,
+    was: 'scheduled',
+    dueAt: '2026-12-02T09:00:00.000Z',
+    scheduleName: 'Hookline-job-abc',
+  } as const;
+
+  it('says the consumer skips the job and, for a delayed one deployed, that Scheduler still sends it', () => {
     const output = recordingOutput();
-    renderJobCancel(output, {
-      id: 'remind-u42',
-      cancelled: true,
-      was: 'scheduled',
-      dueAt: '2026-12-02T09:00:00.000Z',
-      scheduleName: 'Hookline-job-abc',
-    });
-    renderJobCancel(output, { id: 'now-u1', cancelled: true, was: 'queued' });
+    renderJobCancel(output, delayed, 'stack');
+    renderJobCancel(output, { id: 'now-u1', cancelled: true, was: 'queued' }, 'stack');
     expect(output.lines).toEqual([
       'cancelled job remind-u42 (it was scheduled): the consumer skips it',
       'its one-time schedule Hookline-job-abc still sends it at 2026-12-02T09:00:00.000Z, and Scheduler deletes the schedule after that',
       'cancelled job now-u1 (it was queued): the consumer skips it',
+    ]);
+  });
+
+  it("says a delayed job cancelled in local mode is still sent by local mode's scheduler, not EventBridge Scheduler", () => {
+    const output = recordingOutput();
+    renderJobCancel(output, delayed, 'local');
+    expect(output.lines).toEqual([
+      'cancelled job remind-u42 (it was scheduled): the consumer skips it',
+      "its one-time schedule Hookline-job-abc still sends it at 2026-12-02T09:00:00.000Z, and local mode's scheduler removes the schedule once it has sent it",
     ]);
   });
 });

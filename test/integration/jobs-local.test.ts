@@ -496,6 +496,13 @@ describe('jobs on local mode', () => {
     const cancelled = JSON.parse((await cli(dir, 'jobs', 'cancel', 'cli-later', '--local', '--json')).stdout);
     expect(cancelled).toMatchObject({ id: 'cli-later', cancelled: true, was: 'scheduled' });
     expect((await producer.status('cli-later'))?.state).toBe('cancelled');
+    // Its text names local mode's scheduler, which removes the schedule once sent: there is no EventBridge Scheduler.
+    await producer.send(doubleJob, { n: 5 }, { id: 'cli-later-too', delay: TWENTY_MINUTES });
+    const said = (await cli(dir, 'jobs', 'cancel', 'cli-later-too', '--local')).stdout;
+    expect(said).toMatch(
+      /its one-time schedule \S+ still sends it at \S+, and local mode's scheduler removes the schedule once it has sent it/,
+    );
+    expect(said).not.toContain('Scheduler deletes');
     // Only a job that has not started: a second cancel, or one of a finished job, says what state it is in.
     await expect(cli(dir, 'jobs', 'cancel', 'cli-later', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining(

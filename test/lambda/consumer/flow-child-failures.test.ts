@@ -407,7 +407,7 @@ describe('what the operator reads of a flow whose child failed', () => {
     await world.producer.sendFlow(flowWithPart2('cli-cancel', { failParentOnFailure: true }));
     await world.deliver(QUEUES.jobs.url);
     const output = recordingOutput();
-    renderJobCancel(output, await jobsCancel(store(), 'cli-cancel-parent', {}));
+    renderJobCancel(output, await jobsCancel(store(), 'cli-cancel-parent', {}), 'local');
     expect(output.lines).toEqual([
       'cancelled job cli-cancel-parent (it was child-failed): its children still run, and their completion no longer sends it',
     ]);
