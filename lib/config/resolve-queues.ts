@@ -31,6 +31,8 @@ export interface QueueContext {
   readonly deployed: boolean;
   /** The alarm threshold of queues that set none. */
   readonly oldestMessageAge: Duration;
+  /** The folders of the configuration's consumer entries that exist (set by {@link resolveQueues}). */
+  readonly entryFolders?: readonly string[];
 }
 
 /** Rule: a queue name can become part of resource names. */
@@ -130,15 +132,57 @@ function scalingOf(
   return Object.fromEntries(keys.filter((k) => c[k] !== undefined).map((k) => [k, c[k]]));
 }
 
+/** The folder of an entry path, without a trailing slash (`.` for one at the project root). */
+const folderOf = (entry: string): string => {
+  const slash = entry.replaceAll('\\', '/').lastIndexOf('/');
+  return slash <= 0 ? (slash === 0 ? '/' : '.') : entry.slice(0, slash);
+};
+
+/** The folders of the configuration's consumer entries whose files exist, most used first. */
+function existingEntryFolders(context: QueueContext, config: ParsedConfig): string[] {
+  const { entryExists } = context;
+  if (!entryExists) return [];
+  const uses = new Map<string, number>();
+  for (const queue of Object.values(config.queues)) {
+    const entry = queue.consumer?.entry;
+    if (entry === undefined || !entryExists(entry)) continue;
+    const folder = folderOf(entry);
+    uses.set(folder, (uses.get(folder) ?? 0) + 1);
+  }
+  return [...uses].sort((a, b) => b[1] - a[1]).map(([folder]) => folder);
+}
+
+/** The folders `hookline init` writes consumers to, then this repository's layout. */
+const CONVENTIONAL_ENTRY_FOLDERS = ['consumers', 'lambda/consumers'];
+
+/**
+ * An example entry path for a queue's handler file, in the project's own layout: the folder of the configuration's
+ * existing consumer entries, else the given entry's folder, else `consumers/` (as `hookline init` makes) or
+ * `lambda/consumers/`, whichever the project has. Undefined when it has none of them, or when entry files are not
+ * checked: a folder the project does not have is never suggested.
+ */
+function entryExample(context: QueueContext, queue: string, entry?: string): string | undefined {
+  const { entryExists } = context;
+  if (!entryExists) return undefined;
+  const given = entry === undefined ? [] : [folderOf(entry)].filter((f) => f !== '.' && entryExists(f));
+  const folder =
+    context.entryFolders?.[0] ?? given[0] ?? CONVENTIONAL_ENTRY_FOLDERS.find((f) => entryExists(f));
+  if (folder === undefined) return undefined;
+  return folder === '.' ? `${queue}.ts` : `${folder.replace(/\/$/, '')}/${queue}.ts`;
+}
+
 /** Whether cdk synth can bundle the consumer's entry file: it exists, under the lockfile's folder, which exists. */
-function checkConsumerEntry(context: QueueContext, path: string, entry: string): void {
+function checkConsumerEntry(context: QueueContext, path: string, queue: string, entry: string): void {
   const { problems } = context;
   if (context.entryExists && !context.entryExists(entry)) {
+    const example = entryExample(context, queue, entry);
     problems.add(
       `${path}.entry`,
       'the consumer entry file does not exist',
       entry,
-      'create the file, or give its path relative to the project root, e.g. "lambda/consumers/events.ts"',
+      example === undefined || example === entry
+        ? 'create the file, or give the path of your handler file relative to the project root'
+        : `create the file, or give its path relative to the project root, e.g. "${example}"`,
     );
   }
   const bundleRoot = context.entryOutsideBundleRoot?.(entry);
@@ -162,7 +206,7 @@ function checkConsumerEntry(context: QueueContext, path: string, entry: string):
 }
 
 /** Rule: a consumer runs exactly one of a handler file of yours (`entry`) and the built-in forwarding (`forward`). */
-function checkHandlerKind(context: QueueContext, path: string, c: ParsedConsumer): void {
+function checkHandlerKind(context: QueueContext, path: string, queue: string, c: ParsedConsumer): void {
   if (c.entry !== undefined && c.forward !== undefined) {
     context.problems.add(
       path,
@@ -175,7 +219,7 @@ function checkHandlerKind(context: QueueContext, path: string, c: ParsedConsumer
       path,
       'needs exactly one of entry (your handler file) and forward (post each event to an HTTP endpoint)',
       c,
-      "add entry: 'lambda/consumers/<queue>.ts', or forward: { url: 'https://app.example.com/webhooks' }",
+      `add entry: '${entryExample(context, queue) ?? '<your handler file, relative to the project root>'}', or forward: { url: 'https://app.example.com/webhooks' }`,
     );
   }
   if (c.forward !== undefined && c.handler !== undefined) {
@@ -204,8 +248,8 @@ function resolveConsumer(
 ): ResolvedConsumer {
   const { problems } = context;
   const path = `queues.${name}.consumer`;
-  checkHandlerKind(context, path, c);
-  if (c.entry !== undefined) checkConsumerEntry(context, path, c.entry);
+  checkHandlerKind(context, path, name, c);
+  if (c.entry !== undefined) checkConsumerEntry(context, path, name, c.entry);
   const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
   const maxBatchingWindow = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
   const batchSize = c.batchSize ?? DEFAULTS.batchSize;
@@ -366,7 +410,8 @@ export function resolveQueues(context: QueueContext, config: ParsedConfig): Reso
     'queue',
     Object.keys(config.queues).map((name) => [`queues.${name}`, name]),
   );
-  return Object.entries(config.queues).map(([name, queue]) => resolveQueue(context, name, queue));
+  const withFolders = { ...context, entryFolders: existingEntryFolders(context, config) };
+  return Object.entries(config.queues).map(([name, queue]) => resolveQueue(withFolders, name, queue));
 }
 
 /** Rule: a queue's tenant rules name configured sources (a typo would silently make that source one tenant). */

@@ -1763,6 +1763,48 @@ describe('resolveConfig: every problem in one listing', () => {
     });
     expect(error.issues[0]?.fix).toMatch(/relative to the project root/);
   });
+
+  /** The fix for a missing entry of the queue `orders`, in a project whose files and folders are `existing`. */
+  const missingEntryFix = (existing: readonly string[], queues: HooklineConfig['queues']) =>
+    problemsOf(minimal({ queues }), { entryExists: (entry) => existing.includes(entry) }).issues.find(
+      (i) => i.path === 'queues.orders.consumer.entry',
+    )?.fix;
+
+  it("suggests a missing entry's path in the folder of the configuration's other consumer entries", () => {
+    const fix = missingEntryFix(['handlers', 'handlers/events.ts', 'consumers', 'lambda/consumers'], {
+      events: { consumer: { entry: 'handlers/events.ts' } },
+      orders: { consumer: { entry: 'lambda/consumers/orders.ts' } },
+    });
+    expect(fix).toBe(
+      'create the file, or give its path relative to the project root, e.g. "handlers/orders.ts"',
+    );
+  });
+
+  it('suggests the consumers/ folder hookline init makes, not one the project does not have', () => {
+    const fix = missingEntryFix(['consumers'], {
+      orders: { consumer: { entry: 'lambda/consumers/orders.ts' } },
+    });
+    expect(fix).toBe(
+      'create the file, or give its path relative to the project root, e.g. "consumers/orders.ts"',
+    );
+  });
+
+  it('suggests no folder for a missing entry when the project has none of the consumer folders', () => {
+    const fix = missingEntryFix([], { orders: { consumer: { entry: 'lambda/consumers/orders.ts' } } });
+    expect(fix).toBe('create the file, or give the path of your handler file relative to the project root');
+  });
+
+  it('suggests an entry in the folder of the other consumers for a queue whose consumer has neither entry nor forward', () => {
+    const error = problemsOf(
+      minimal({
+        queues: { events: { consumer: { entry: 'consumers/events.ts' } }, orders: { consumer: {} } },
+      }),
+      { entryExists: (entry) => ['consumers', 'consumers/events.ts'].includes(entry) },
+    );
+    expect(error.issues.find((i) => i.path === 'queues.orders.consumer')?.fix).toBe(
+      "add entry: 'consumers/orders.ts', or forward: { url: 'https://app.example.com/webhooks' }",
+    );
+  });
 });
 
 describe('resolveConfig: the consumer scaling choice', () => {

@@ -143,6 +143,8 @@ describe('readConfig failures', () => {
     const { error, message } = await failureOf(write('entry-missing.config.ts', config('consumers/nope.ts')));
     expect(error).toBeInstanceOf(HooklineConfigError);
     expect(message).toContain('queues.events.consumer.entry: the consumer entry file does not exist');
+    // The example path is in the project's own consumers/ folder (as hookline init makes it), read from the disk.
+    expect(message).toContain('e.g. "consumers/events.ts"');
   });
 
   it('refuses, with the configuration error, a consumer entry outside the lockfile folder its function is bundled from', async () => {
