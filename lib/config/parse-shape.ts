@@ -117,6 +117,19 @@ function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unk
     );
   }
   const meant = closestKey(key, knownKeysAt(configSchema, at, valueAt(input, at)));
+  const sameWord = meant !== undefined && meant.toLowerCase() === key.toLowerCase();
+  const elsewhere = sameWord ? undefined : neighbouringPlace(at, key, input);
+  if (elsewhere && (elsewhere.key === key || !meant)) {
+    const where = pathOf(elsewhere.at);
+    return shapeViolation(
+      path,
+      elsewhere.key === key
+        ? `is a setting of ${where}, not of ${pathOf(at)}`
+        : `is not a known setting here: did you mean ${elsewhere.key}, a setting of ${where}?`,
+      value,
+      `move it to ${where}.${elsewhere.key}`,
+    );
+  }
   return shapeViolation(
     path,
     meant ? `is not a known setting here: did you mean ${meant}?` : 'is not a known setting here',
@@ -125,6 +138,28 @@ function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unk
       ? `rename ${key} to ${meant}`
       : `remove or rename ${key}; see the configuration reference in README.md`,
   );
+}
+
+/**
+ * Where in the same queue or source a key unknown at `at` is a setting (itself, or the known key it is a close
+ * spelling of): the object one level up, else one of the objects one level down; the same key anywhere is preferred
+ * to a close spelling. Undefined outside a queue or source, or where no neighbouring level has it.
+ */
+function neighbouringPlace(
+  at: readonly PropertyKey[],
+  key: string,
+  input: unknown,
+): { readonly at: readonly PropertyKey[]; readonly key: string } | undefined {
+  if (at.length < 2 || (at[0] !== 'queues' && at[0] !== 'sources')) return undefined;
+  const levels = [
+    ...(at.length > 2 ? [at.slice(0, -1)] : []),
+    ...knownKeysAt(configSchema, at, valueAt(input, at)).map((child) => [...at, child]),
+  ];
+  const places = levels.flatMap((level) => {
+    const meant = closestKey(key, knownKeysAt(configSchema, level, valueAt(input, level)));
+    return meant === undefined ? [] : [{ at: level, key: meant }];
+  });
+  return places.find((place) => place.key === key) ?? places[0];
 }
 
 /** How a missing field's expected type reads in its message. */

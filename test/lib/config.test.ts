@@ -2230,4 +2230,45 @@ describe('resolveConfig: a consumer circuit breaker', () => {
       });
     });
   });
+
+  it("points a queue's setting written on its consumer, or misspelt there, to the queue", () => {
+    const onConsumer = (setting: Record<string, unknown>) =>
+      issueOf(minimal({ queues: { events: { consumer: { entry: 'x.ts', ...setting } } } } as never)).issue;
+    expect(onConsumer({ maxReceiveCount: 3 })).toEqual({
+      path: 'queues.events.consumer.maxReceiveCount',
+      message: 'is a setting of queues.events, not of queues.events.consumer',
+      value: '3',
+      fix: 'move it to queues.events.maxReceiveCount',
+    });
+    expect(onConsumer({ maxRecieveCount: 3 })).toEqual({
+      path: 'queues.events.consumer.maxRecieveCount',
+      message: 'is not a known setting here: did you mean maxReceiveCount, a setting of queues.events?',
+      value: '3',
+      fix: 'move it to queues.events.maxReceiveCount',
+    });
+  });
+
+  it("points a setting of a consumer's own object written on the consumer to that object", () => {
+    const issue = issueOf(
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', base: Duration.seconds(2) } } } } as never),
+    ).issue;
+    expect(issue).toMatchObject({
+      path: 'queues.events.consumer.base',
+      message: 'is a setting of queues.events.consumer.retry, not of queues.events.consumer',
+      fix: 'move it to queues.events.consumer.retry.base',
+    });
+  });
+
+  it('renames a misspelt key in place where its own level has it, and says nothing of other levels for an unknown one', () => {
+    expect(issueOf(minimal({ queues: { events: { maxRecieveCount: 3 } } } as never)).issue?.fix).toBe(
+      'rename maxRecieveCount to maxReceiveCount',
+    );
+    expect(
+      issueOf(minimal({ queues: { events: { consumer: { entry: 'x.ts', nothingLikeIt: 1 } } } } as never))
+        .issue,
+    ).toMatchObject({
+      message: 'is not a known setting here',
+      fix: 'remove or rename nothingLikeIt; see the configuration reference in README.md',
+    });
+  });
 });
