@@ -4,6 +4,7 @@
  * Every call gets a fresh delivery id, so repeated sends are not deduplicated away. Each sample lives with its
  * sender (`lambda/shared/senders/<type>.ts`).
  */
+import { describeEvent, sanitizeType } from '../../lambda/ingest/normalize';
 import { httpHeaderCarries } from '../../lambda/shared/contracts';
 import { SENDER_LIST, senderFor } from '../../lambda/shared/senders';
 import type { SampleOptions, SampleRequest } from '../../lambda/shared/senders/sender';
@@ -46,6 +47,19 @@ export function typeOverrideProblem(source: ResolvedSource, type: string, file: 
     header &&
     `--type ${JSON.stringify(type)} cannot be sent for source ${source.name}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a type without them`
   );
+}
+
+/**
+ * The event type the ingest derives from a body sent as-is with these (lower-case) headers, as the source's sender
+ * describes it there; null for a body the sender cannot read, which the ingest refuses.
+ */
+export function describedType(
+  source: ResolvedSource,
+  headers: Readonly<Record<string, string>>,
+  body: Buffer,
+): string | null {
+  const described = describeEvent(settingsOf(source), headers, body);
+  return described.ok ? sanitizeType(described.type) : null;
 }
 
 /** Headers that name the event type for a file body (`--file` with `--type`), where the sender uses headers. */

@@ -17,7 +17,7 @@ import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
 import { CliError, causeChain, codeOrMessage, explainError, explainStep } from './errors';
 import { type CommandHints, nextCommand } from './output';
-import { sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
+import { describedType, sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
 
 export interface SendOptions {
@@ -46,7 +46,10 @@ export interface SendResult {
   readonly ok: boolean;
   /** The event id the pipeline answered with (202 `{"id": ...}`), or null. */
   readonly id: string | null;
-  /** The type the sample carries (null for a file body). */
+  /**
+   * The event type the ingest derives: the sample's, or for a file the one its sender reads from the file and the
+   * type header (null for a file body the sender cannot read).
+   */
   readonly type: string | null;
   /** Where the signing secret came from. */
   readonly secretFrom: 'option' | 'environment' | 'development default' | 'secrets manager' | 'none';
@@ -293,11 +296,13 @@ async function requestContent(
       `cannot read ${options.file} (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the --file path`,
     );
   }
+  const contentType = options.contentType ?? 'application/json';
+  const eventHeaders = typeHeadersFor(source, options.type);
   return {
     body,
-    contentType: options.contentType ?? 'application/json',
-    eventHeaders: typeHeadersFor(source, options.type),
-    type: null,
+    contentType,
+    eventHeaders,
+    type: describedType(source, { 'content-type': contentType, ...eventHeaders }, body),
   };
 }
 

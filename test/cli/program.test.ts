@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -524,6 +525,23 @@ describe('hookline program', () => {
     }
     expect(h.stdout()).toMatch(/^401 github push -> https:\/\/example.com\/x/);
     expect(h.stderr()).toMatch(/error: HTTP 401: the signature was rejected/);
+  });
+
+  it('send --file prints the event type the ingest reads from the file and its type header, as a sample send does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-send-file-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'issue.json');
+    writeFileSync(file, '{"action":"opened","issue":{"number":1}}');
+    const h = cliHarness({ connect: async () => Promise.reject(new Error('must not connect')) });
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async () => new Response('{"id":"d-1"}', { status: 202 });
+    try {
+      const args = ['send', 'github', '--url', 'https://example.com/x', '--secret', 's'];
+      expect(await runCli([...args, '--file', file, '--type', 'issues'], h.deps)).toBe(0);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(h.stdout()).toBe('202 github issues.opened -> https://example.com/x id d-1\n');
   });
 
   it.each([
