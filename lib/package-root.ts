@@ -17,8 +17,19 @@ export function hooklinePackageRoot(from: string = import.meta.dirname): string 
   }
 }
 
-function readManifest(file: string): { name?: string; version?: string } {
-  return JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+interface Manifest {
+  readonly name?: string;
+  readonly version?: string;
+  readonly peerDependencies?: Readonly<Record<string, string>>;
+}
+
+function readManifest(file: string): Manifest {
+  return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+}
+
+/** The installed hookline's peer dependencies (package.json), by package name. */
+export function hooklinePeerDependencies(): Readonly<Record<string, string>> {
+  return readManifest(path.join(hooklinePackageRoot(), 'package.json')).peerDependencies ?? {};
 }
 
 /** The installed hookline version (package.json). */

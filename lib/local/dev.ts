@@ -5,6 +5,7 @@
 import { type CommandHints, nextCommand } from '../cli/output';
 import type { ResolvedConfig } from '../config';
 import { configFailureMessage, configPath, readConfig } from '../load-config';
+import { hooklinePeerDependencies } from '../package-root';
 import { localModeHints } from './command-hints';
 import { assertNodeVersion, type Emulators } from './emulators';
 import { PortInUseError } from './http-api';
@@ -19,6 +20,16 @@ import { untilStopSignal } from './stop-signal';
 /** Packages local mode runs on; optional for apps that only deploy, so they may be missing. */
 const LOCAL_PACKAGES = ['fauxqs', 'dynalite'] as const;
 
+/**
+ * The command that installs local mode's packages at the versions hookline's peer dependencies require (fauxqs is
+ * pinned to one version: the latest may not be it, and npm then refuses the install as a peer conflict).
+ */
+export function localPackagesInstallCommand(
+  peers: Readonly<Record<string, string>> = hooklinePeerDependencies(),
+): string {
+  return `npm install --save-dev ${LOCAL_PACKAGES.map((name) => (peers[name] ? `${name}@${peers[name]}` : name)).join(' ')}`;
+}
+
 /** Throws one line naming the install command when a package local mode needs is not installed. */
 export function assertLocalPackages(
   resolveModule: (name: string) => string = (name) => import.meta.resolve(name),
@@ -32,9 +43,7 @@ export function assertLocalPackages(
     }
   });
   if (missing.length > 0) {
-    throw new Error(
-      `local mode needs ${missing.join(' and ')}: run npm install --save-dev ${LOCAL_PACKAGES.join(' ')}`,
-    );
+    throw new Error(`local mode needs ${missing.join(' and ')}: run ${localPackagesInstallCommand()}`);
   }
 }
 

@@ -358,13 +358,16 @@ describe('hookline init where its folder cannot be created', () => {
 });
 
 describe('hookline dev prerequisites', () => {
-  it('names the install command when fauxqs or dynalite is missing', () => {
+  it("names the install command when fauxqs or dynalite is missing, at the versions of hookline's peer dependencies", () => {
     const missing = (name: string) => {
       if (name === 'dynalite') throw new Error('Cannot find package');
       return `file:///node_modules/${name}/index.js`;
     };
+    const { peerDependencies: peers } = JSON.parse(
+      readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'),
+    ) as { peerDependencies: Record<string, string> };
     expect(() => assertLocalPackages(missing)).toThrow(
-      'local mode needs dynalite: run npm install --save-dev fauxqs dynalite',
+      `local mode needs dynalite: run npm install --save-dev fauxqs@${peers.fauxqs} dynalite@${peers.dynalite}`,
     );
     expect(() => assertLocalPackages((name) => name)).not.toThrow();
   });

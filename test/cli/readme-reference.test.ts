@@ -249,3 +249,22 @@ describe("the command reference's --json fields", () => {
     expect([...new Set(named)].filter((name) => !isField(name))).toEqual([]);
   });
 });
+
+describe("the documents' install commands for local mode's packages", () => {
+  it("install fauxqs and dynalite at the versions hookline's package.json requires of them", () => {
+    const { peerDependencies: peers } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+    };
+    const packageOf = (word: string) => word.replace(/@.*$/, '');
+    const installed = operatorDocs.flatMap(({ file, text }) =>
+      codeLines(text)
+        .filter((line) => /\bnpm (?:install|i)\b/.test(line))
+        .flatMap((line) => line.split(/\s+/))
+        .filter((word) => ['fauxqs', 'dynalite'].includes(packageOf(word)))
+        .map((word) => ({ file, word })),
+    );
+    expect(new Set(installed.map(({ word }) => packageOf(word)))).toEqual(new Set(['fauxqs', 'dynalite']));
+    const unpinned = installed.filter(({ word }) => word !== `${packageOf(word)}@${peers[packageOf(word)]}`);
+    expect(unpinned).toEqual([]);
+  });
+});
