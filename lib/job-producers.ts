@@ -65,6 +65,13 @@ export interface GrantSendOptions {
    * @default false
    */
   readonly flows?: boolean;
+  /**
+   * Whether the function cancels delayed jobs (`producer.cancel` deletes a cancelled job's one-time schedule): with
+   * delays, false grants `scheduler:CreateSchedule` alone, for a function that only sends jobs. A cancel without it
+   * still cancels the job, whose schedule then delivers it to a consumer that skips it.
+   * @default true
+   */
+  readonly cancels?: boolean;
 }
 
 /**
@@ -130,7 +137,7 @@ export class JobProducers extends Construct {
         new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [payloadObjectArns] }),
       );
     }
-    if (role) this.grantScheduling(fn, role);
+    if (role) this.grantScheduling(fn, role, options.cancels ?? true);
     const granted = this.grantedQueuesOf(fn);
     granted.set(queueName, {
       queue: queue.queueName,
@@ -203,11 +210,14 @@ export class JobProducers extends Construct {
     return this.props.payloadBucket?.arnForObjects(`${PAYLOAD_KEY_PREFIX}${JOB_SOURCE}/*`);
   }
 
-  /** Create and delete the stack's job schedules, and hand Scheduler the queue's role, nothing else. */
-  private grantScheduling(fn: lambda.Function, role: iam.IRole): void {
+  /**
+   * Create (and, for a function that cancels jobs, delete) the stack's job schedules, and hand Scheduler the queue's
+   * role, nothing else.
+   */
+  private grantScheduling(fn: lambda.Function, role: iam.IRole, cancels: boolean): void {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+        actions: ['scheduler:CreateSchedule', ...(cancels ? ['scheduler:DeleteSchedule'] : [])],
         resources: [this.scheduleArns],
       }),
     );

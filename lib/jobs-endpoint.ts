@@ -1,7 +1,7 @@
 /**
  * The jobs endpoint: `POST /jobs/{queue}` on the pipeline's HTTP API, so any language can enqueue jobs. Its own
  * small function (the ingest's cold start stays as lean as it is) runs the one producer; the function may send to
- * the configured queues exactly as `grantSend` lets any producer, and read the token secret, nothing else.
+ * the configured queues as `grantSend` lets a producer that never cancels, and read the token secret, nothing else.
  */
 import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -70,7 +70,8 @@ export class JobsEndpoint extends Construct {
     this.jobsFunction = this.createFunction(props);
     grantSecretValue(this.tokenSecret, this.jobsFunction);
     for (const [queue, { fifo }] of Object.entries(props.queues)) {
-      props.grantSend(this.jobsFunction, queue, { delays: (props.delays ?? true) && !fifo });
+      // It only sends jobs (its code never cancels one): it may create schedules, never delete them.
+      props.grantSend(this.jobsFunction, queue, { delays: (props.delays ?? true) && !fifo, cancels: false });
     }
     props.api.addRoutes({
       path: JOBS_ROUTE_PATH,

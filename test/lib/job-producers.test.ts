@@ -27,7 +27,7 @@ import {
 } from '../../lambda/shared/producer-config';
 import { deadLetterQueueOf, JOB_SCHEDULES } from '../../lib/cli/target';
 import { DEFAULTS } from '../../lib/config';
-import { JobProducers } from '../../lib/job-producers';
+import { type GrantSendOptions, JobProducers } from '../../lib/job-producers';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import {
   exampleResolved,
@@ -69,10 +69,11 @@ function producerStack(
   delays: boolean,
   config = exampleResolved(),
   also: (stack: WebhookPipelineStack) => void = () => {},
+  options: Omit<GrantSendOptions, 'delays'> = {},
 ) {
   const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
   const fn = producerFunction(stack);
-  stack.grantSend(fn, 'events', { delays });
+  stack.grantSend(fn, 'events', { delays, ...options });
   also(stack);
   const template = Template.fromStack(stack);
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
@@ -116,6 +117,14 @@ describe('grantSend', () => {
     });
     const variables = template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
     expect(Object.keys(variables).sort()).toEqual([PRODUCER_CONFIG_ENV, PRODUCER_QUEUES_ENV].sort());
+  });
+
+  it('leaves out deleting schedules for a function granted delays that never cancels a job', () => {
+    const { fn, template, logicalId } = producerStack(true, undefined, undefined, { cancels: false });
+    const scheduling = actionsOf(statementsOf(template, logicalId(fn.role as never))).filter((a) =>
+      a.startsWith('scheduler:'),
+    );
+    expect(scheduling).toEqual(['scheduler:CreateSchedule']);
   });
 
   it('adds scheduler actions on the stack’s job schedules and passing the queue’s scheduler role with delays', () => {

@@ -5,11 +5,23 @@
  * function needs (a consumer, which runs the app's code, could otherwise delete any job record).
  */
 
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { CfnResource } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { IConstruct } from 'constructs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { z } from 'zod';
 import { handleWebhook } from '../../lambda/ingest/core';
+import { awsCollaborators, defaultClients } from '../../lambda/producer/aws';
+import { discoverProducer } from '../../lambda/producer/discover';
+import { Producer } from '../../lambda/producer/producer';
+import { INGEST_BUDGET } from '../../lambda/shared/aws-clients';
+import { defineJob } from '../../lambda/shared/job';
 import { jobRecordKey } from '../../lambda/shared/job-record';
 import { resolveConfig } from '../../lib/config';
 import { pipelineTemplate, renderIntrinsics } from '../helpers/cdk';
@@ -77,6 +89,7 @@ const JOB_RECORDS = 'lambda/shared/job-record.ts';
 const QUEUE_OPERATIONS = 'lambda/consumer/queue-operations.ts';
 const PRODUCER_CLIENTS = 'lambda/producer/aws.ts';
 const BREAKER_HANDLER = 'lambda/breaker/handler.ts';
+const JOBS_ENDPOINT_HANDLER = 'lambda/jobs-endpoint/handler.ts';
 
 /** IAM's `StringLike`: `*` any characters, `?` one. */
 const arnLike = (pattern: string) =>
@@ -194,10 +207,36 @@ describe('what each function may do on each resource, against the calls its code
       union(sdkActionsOf(DEDUPE_STORE), sdkActionsOf(JOB_RECORDS)),
     );
     expect(actionsOn(statements, idOf(endpoint?.tokenSecret))).toEqual(sdkActionsOf(SECRET_READER));
-    const scheduling = statements
-      .flatMap((s) => list(s.Action).map(String))
-      .filter((a) => a.startsWith('scheduler:'));
-    expect([...new Set(scheduling)].sort()).toEqual(ofService(sdkActionsOf(PRODUCER_CLIENTS), 'scheduler'));
+  });
+
+  it('lets the jobs endpoint create the schedules of the delayed jobs it sends and delete none, as its calls need', async () => {
+    // Its handler only sends through its producer (a cancel would delete a schedule).
+    const calls = [...readFileSync(JOBS_ENDPOINT_HANDLER, 'utf8').matchAll(/\bproducer\.(\w+)\(/g)];
+    expect([...new Set(calls.map((call) => call[1]))]).toEqual(['send']);
+    // What its send calls on Scheduler: the producer built as its handler builds it, from its environment, sending a
+    // job due in two days (a schedule); every SDK call answered, and recorded by the client it goes to.
+    const fn = stack.pipeline.jobsEndpoint?.jobsFunction;
+    const variables = resources[idOf(fn)]?.Properties.Environment.Variables as Record<string, unknown>;
+    const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, renderIntrinsics(v)]));
+    const scheduler = mockClient(SchedulerClient).onAnyCommand().resolves({});
+    const dynamodb = mockClient(DynamoDBClient).onAnyCommand().resolves({});
+    const sqs = mockClient(SQSClient).onAnyCommand().resolves({});
+    const s3 = mockClient(S3Client).onAnyCommand().resolves({});
+    onTestFinished(() => {
+      for (const client of [scheduler, dynamodb, sqs, s3]) client.restore();
+    });
+    const resolved = discoverProducer({ env, local: false });
+    const producer = new Producer(
+      awsCollaborators(resolved, defaultClients(resolved, INGEST_BUDGET), { attempts: 1, baseDelayMs: 1 }),
+    );
+    const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
+    await producer.send(job, { n: 1 }, { id: 'later', delay: { days: 2 } });
+    const sent = scheduler
+      .calls()
+      .map((call) => `scheduler:${call.args[0].constructor.name.replace(/Command$/, '')}`);
+    expect(sent).toEqual(['scheduler:CreateSchedule']);
+    const granted = statementsOf(fn).flatMap((s) => list(s.Action).map(String));
+    expect([...new Set(ofService(granted, 'scheduler'))].sort()).toEqual(sent);
   });
 
   it('lets the circuit breaker function make exactly the Lambda, CloudWatch and Scheduler calls it sends', () => {
