@@ -10,7 +10,13 @@ import { ViolationList } from '../violations';
 import { DEFAULTS } from './defaults';
 import { HooklineConfigError, parseShape } from './parse-shape';
 import { resolveJobsEndpoint } from './resolve-jobs';
-import { checkGroupingHeaders, checkTenantSources, resolveQueues } from './resolve-queues';
+import {
+  checkGroupingHeaders,
+  checkTenantSources,
+  entryExample,
+  existingEntryFolders,
+  resolveQueues,
+} from './resolve-queues';
 import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
 import { resolveSchedules } from './resolve-schedules';
 import {
@@ -160,7 +166,11 @@ function resolveSections(
 
 /** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
 export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {}): ResolvedConfig {
-  const shape = parseShape(input, options.forDeploy ?? false);
+  const { entryExists } = options;
+  const entryFolders = existingEntryFolders(entryExists, (input as { queues?: unknown } | undefined)?.queues);
+  const shape = parseShape(input, options.forDeploy ?? false, (queue) =>
+    entryExample({ ...(entryExists ? { entryExists } : {}), entryFolders }, queue),
+  );
   if (!shape.data) throw new HooklineConfigError(shape.issues);
   const problems = new ViolationList();
   problems.violations.push(...shape.issues);

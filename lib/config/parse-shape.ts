@@ -83,10 +83,13 @@ function shapeViolation(
   };
 }
 
+/** An example path of a queue's handler file, in the project's own layout, or undefined where none is known. */
+export type EntryExample = (queue: string) => string | undefined;
+
 /** One violation per shape problem; an unknown key is reported at its own path with its value. */
-function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
+function shapeViolations(issue: ZodIssue, input: unknown, entryExample: EntryExample): Violation[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => unknownKeyViolation(issue.path, key, input));
+    return issue.keys.map((key) => unknownKeyViolation(issue.path, key, input, entryExample));
   }
   const value = valueAt(input, issue.path);
   const said = missingField(issue, value) ?? fractionGiven(issue, value) ?? emptyGiven(issue, value);
@@ -94,8 +97,16 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
   return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
 }
 
-/** An unknown key; a consumer's setting written on its queue (a circuit breaker, a rate limit...) says where it goes. */
-function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unknown): Violation {
+/**
+ * An unknown key; a consumer's setting written on its queue (a circuit breaker, a rate limit...), or a setting of the
+ * level above or below in its queue or source, says where it goes.
+ */
+function unknownKeyViolation(
+  at: readonly PropertyKey[],
+  key: string,
+  input: unknown,
+  entryExample: EntryExample,
+): Violation {
   const path = [...at, key];
   const value = valueAt(input, path);
   const queue = at.length >= 2 && at[0] === 'queues' ? String(at[1]) : undefined;
@@ -113,7 +124,7 @@ function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unk
       path,
       "is a setting of the queue's consumer, not of the queue",
       value,
-      `move ${key} into queues.${queue}.consumer (a queue without a consumer needs one first: consumer: { entry: 'lambda/consumers/${queue}.ts' })`,
+      `move ${key} into queues.${queue}.consumer (a queue without a consumer needs one first: consumer: { entry: '${entryExample(queue) ?? '<your handler file, relative to the project root>'}' })`,
     );
   }
   const meant = closestKey(key, knownKeysAt(configSchema, at, valueAt(input, at)));
@@ -356,6 +367,7 @@ function fallbackOf(issue: ZodIssue): { path: PropertyKey[]; value: unknown } | 
 export function parseShape(
   input: HooklineConfig,
   forDeploy = false,
+  entryExample: EntryExample = () => undefined,
 ): { data?: ParsedConfig; issues: Violation[] } {
   const notObject = notAConfigurationObject(input);
   if (notObject) return { issues: [notObject] };
@@ -398,7 +410,7 @@ export function parseShape(
     }
     reported.push(...fresh.map((issue) => issue.path.map(String).join('.')));
     for (const issue of fresh) {
-      issues.push(...shapeViolations(issue, input));
+      issues.push(...shapeViolations(issue, input, entryExample));
       const badSource = sourceWithBadType(issue);
       if (badSource) current = withValueAt(current, badSource, SOURCE_STAND_IN);
       else for (const path of removalsOf(issue)) current = withValueAt(current, path, REMOVED);

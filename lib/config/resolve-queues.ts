@@ -138,14 +138,19 @@ const folderOf = (entry: string): string => {
   return slash <= 0 ? (slash === 0 ? '/' : '.') : entry.slice(0, slash);
 };
 
-/** The folders of the configuration's consumer entries whose files exist, most used first. */
-function existingEntryFolders(context: QueueContext, config: ParsedConfig): string[] {
-  const { entryExists } = context;
-  if (!entryExists) return [];
+/**
+ * The folders of the configuration's consumer entries whose files exist, most used first; `queues` as given (the
+ * shape check asks before the configuration is parsed), so an entry that is not a path is passed over.
+ */
+export function existingEntryFolders(
+  entryExists: ((entry: string) => boolean) | undefined,
+  queues: unknown,
+): string[] {
+  if (!entryExists || !queues || typeof queues !== 'object') return [];
   const uses = new Map<string, number>();
-  for (const queue of Object.values(config.queues)) {
-    const entry = queue.consumer?.entry;
-    if (entry === undefined || !entryExists(entry)) continue;
+  for (const queue of Object.values(queues)) {
+    const entry = (queue as { consumer?: { entry?: unknown } } | undefined)?.consumer?.entry;
+    if (typeof entry !== 'string' || entry === '' || !entryExists(entry)) continue;
     const folder = folderOf(entry);
     uses.set(folder, (uses.get(folder) ?? 0) + 1);
   }
@@ -161,7 +166,11 @@ const CONVENTIONAL_ENTRY_FOLDERS = ['consumers', 'lambda/consumers'];
  * `lambda/consumers/`, whichever the project has. Undefined when it has none of them, or when entry files are not
  * checked: a folder the project does not have is never suggested.
  */
-function entryExample(context: QueueContext, queue: string, entry?: string): string | undefined {
+export function entryExample(
+  context: Pick<QueueContext, 'entryExists' | 'entryFolders'>,
+  queue: string,
+  entry?: string,
+): string | undefined {
   const { entryExists } = context;
   if (!entryExists) return undefined;
   const given = entry === undefined ? [] : [folderOf(entry)].filter((f) => f !== '.' && entryExists(f));
@@ -410,7 +419,7 @@ export function resolveQueues(context: QueueContext, config: ParsedConfig): Reso
     'queue',
     Object.keys(config.queues).map((name) => [`queues.${name}`, name]),
   );
-  const withFolders = { ...context, entryFolders: existingEntryFolders(context, config) };
+  const withFolders = { ...context, entryFolders: existingEntryFolders(context.entryExists, config.queues) };
   return Object.entries(config.queues).map(([name, queue]) => resolveQueue(withFolders, name, queue));
 }
 

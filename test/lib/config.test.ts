@@ -2207,9 +2207,17 @@ describe('resolveConfig: a consumer circuit breaker', () => {
         path: 'queues.events.circuitBreaker',
         message: "is a setting of the queue's consumer, not of the queue",
         value: '{}',
-        fix: "move circuitBreaker into queues.events.consumer (a queue without a consumer needs one first: consumer: { entry: 'lambda/consumers/events.ts' })",
+        fix: "move circuitBreaker into queues.events.consumer (a queue without a consumer needs one first: consumer: { entry: '<your handler file, relative to the project root>' })",
       });
     }
+    // Where the project's files are checked, the entry it suggests is in the project's own consumers folder.
+    expect(() =>
+      resolveConfig(minimal({ queues: { events: { circuitBreaker: {} } } } as never), {
+        entryExists: (path) => path === 'consumers',
+      }),
+    ).toThrow(
+      "Fix: move circuitBreaker into queues.events.consumer (a queue without a consumer needs one first: consumer: { entry: 'consumers/events.ts' })",
+    );
     expect(issueOf(minimal({ queues: { events: { typo: 1 } } } as never)).issue?.message).toBe(
       'is not a known setting here',
     );
