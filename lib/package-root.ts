@@ -17,24 +17,32 @@ export function hooklinePackageRoot(from: string = import.meta.dirname): string 
   }
 }
 
-interface Manifest {
+/** What hookline's package.json says of itself and of the versions it is built with. */
+export interface HooklineManifest {
   readonly name?: string;
   readonly version?: string;
+  readonly dependencies?: Readonly<Record<string, string>>;
+  readonly devDependencies?: Readonly<Record<string, string>>;
   readonly peerDependencies?: Readonly<Record<string, string>>;
 }
 
-function readManifest(file: string): Manifest {
-  return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+function readManifest(file: string): HooklineManifest {
+  return JSON.parse(readFileSync(file, 'utf8')) as HooklineManifest;
+}
+
+/** The package.json of the hookline at `root` (the running one's by default). */
+export function hooklineManifest(root: string = hooklinePackageRoot()): HooklineManifest {
+  return readManifest(path.join(root, 'package.json'));
 }
 
 /** The installed hookline's peer dependencies (package.json), by package name. */
 export function hooklinePeerDependencies(): Readonly<Record<string, string>> {
-  return readManifest(path.join(hooklinePackageRoot(), 'package.json')).peerDependencies ?? {};
+  return hooklineManifest().peerDependencies ?? {};
 }
 
 /** The installed hookline version (package.json). */
 export function hooklineVersion(): string {
-  return readManifest(path.join(hooklinePackageRoot(), 'package.json')).version ?? '0.0.0';
+  return hooklineManifest().version ?? '0.0.0';
 }
 
 /** True when this code is the compiled package (dist/), false when it runs from the TypeScript sources. */

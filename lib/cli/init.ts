@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { hooklinePackageRoot } from '../package-root';
+import { hooklineManifest, hooklinePackageRoot } from '../package-root';
 import { CliError } from './errors';
 import { projectFiles } from './init-templates';
 
@@ -30,13 +30,6 @@ export interface InitOptions {
   readonly packageRoot?: string;
 }
 
-interface Manifest {
-  readonly version: string;
-  readonly dependencies: Record<string, string>;
-  readonly devDependencies: Record<string, string>;
-  readonly peerDependencies: Record<string, string>;
-}
-
 /** `text` as one shell word: as it is when plain, else single-quoted (`My Webhooks!` -> `'My Webhooks!'`). */
 function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
@@ -47,7 +40,7 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
   const cwd = options.cwd ?? process.cwd();
   const target = path.resolve(cwd, dir);
   const packageRoot = options.packageRoot ?? hooklinePackageRoot();
-  const manifest = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as Manifest;
+  const manifest = hooklineManifest(packageRoot);
   const spec = options.hooklineSpec ?? installedTarball(packageRoot);
   const files = projectFiles({
     name: projectName(target),

@@ -118,6 +118,7 @@ function resolveSections(
   problems: ViolationList,
   config: ParsedConfig,
   options: ResolveOptions,
+  entryFolders: readonly string[],
 ): ResolvedConfig {
   checkNotEmpty(problems, config);
   problems.addAll('stackName', stackNameViolations('', config.stackName));
@@ -126,6 +127,7 @@ function resolveSections(
     {
       problems,
       ...(options.entryExists ? { entryExists: options.entryExists } : {}),
+      entryFolders,
       ...(options.entryOutsideBundleRoot ? { entryOutsideBundleRoot: options.entryOutsideBundleRoot } : {}),
       ...(options.lockFileMissing ? { lockFileMissing: options.lockFileMissing } : {}),
       deployed: options.forDeploy ?? false,
@@ -167,6 +169,7 @@ function resolveSections(
 /** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
 export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {}): ResolvedConfig {
   const { entryExists } = options;
+  // Read once, from the configuration as given: the shape check's messages need them before it is parsed.
   const entryFolders = existingEntryFolders(entryExists, (input as { queues?: unknown } | undefined)?.queues);
   const shape = parseShape(input, options.forDeploy ?? false, (queue) =>
     entryExample({ ...(entryExists ? { entryExists } : {}), entryFolders }, queue),
@@ -174,7 +177,7 @@ export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {
   if (!shape.data) throw new HooklineConfigError(shape.issues);
   const problems = new ViolationList();
   problems.violations.push(...shape.issues);
-  const resolved = resolveSections(problems, shape.data, options);
+  const resolved = resolveSections(problems, shape.data, options, entryFolders);
   if (problems.violations.length > 0) throw new HooklineConfigError(problems.violations);
   return resolved;
 }

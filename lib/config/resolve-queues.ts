@@ -31,7 +31,7 @@ export interface QueueContext {
   readonly deployed: boolean;
   /** The alarm threshold of queues that set none. */
   readonly oldestMessageAge: Duration;
-  /** The folders of the configuration's consumer entries that exist (set by {@link resolveQueues}). */
+  /** The folders of the configuration's consumer entries that exist, most used first ({@link existingEntryFolders}). */
   readonly entryFolders?: readonly string[];
 }
 
@@ -419,8 +419,7 @@ export function resolveQueues(context: QueueContext, config: ParsedConfig): Reso
     'queue',
     Object.keys(config.queues).map((name) => [`queues.${name}`, name]),
   );
-  const withFolders = { ...context, entryFolders: existingEntryFolders(context.entryExists, config.queues) };
-  return Object.entries(config.queues).map(([name, queue]) => resolveQueue(withFolders, name, queue));
+  return Object.entries(config.queues).map(([name, queue]) => resolveQueue(context, name, queue));
 }
 
 /** Rule: a queue's tenant rules name configured sources (a typo would silently make that source one tenant). */

@@ -3,6 +3,7 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
+  type ListMessageMoveTasksResult,
   type Message,
   type MessageAttributeValue,
   ReceiveMessageCommand,
@@ -75,6 +76,12 @@ function acceptAllSends() {
       Failed: [],
     };
   });
+}
+
+/** A move task that starts (handle `t`), is not listed yet at the first look, and is listed as `listed` from then on. */
+function moveTaskListedAfterStart(listed: ListMessageMoveTasksResult): void {
+  sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+  sqs.on(ListMessageMoveTasksCommand).resolvesOnce({ Results: [] }).resolves(listed);
 }
 
 describe('redrive with the SQS move task', () => {
@@ -200,20 +207,16 @@ describe('redrive with the SQS move task', () => {
   it('reports a failed move task with its reason and the messages left behind', async () => {
     // 10 when the command looked, 12 by the time the task started: the task's own count is what it left.
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
-    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
-    sqs
-      .on(ListMessageMoveTasksCommand)
-      .resolvesOnce({ Results: [] })
-      .resolves({
-        Results: [
-          {
-            Status: 'FAILED',
-            ApproximateNumberOfMessagesMoved: 4,
-            ApproximateNumberOfMessagesToMove: 12,
-            FailureReason: 'AccessDenied',
-          },
-        ],
-      });
+    moveTaskListedAfterStart({
+      Results: [
+        {
+          Status: 'FAILED',
+          ApproximateNumberOfMessagesMoved: 4,
+          ApproximateNumberOfMessagesToMove: 12,
+          FailureReason: 'AccessDenied',
+        },
+      ],
+    });
     const backend = testBackend();
     const result = await redrive(backend, stackTarget(), { queue: 'events' });
     expect(result).toMatchObject({
@@ -280,20 +283,16 @@ describe('redrive with the SQS move task', () => {
       ],
     ])('%s', async (reason, line) => {
       installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
-      sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
-      sqs
-        .on(ListMessageMoveTasksCommand)
-        .resolvesOnce({ Results: [] })
-        .resolves({
-          Results: [
-            {
-              Status: 'FAILED',
-              ApproximateNumberOfMessagesMoved: 4,
-              ApproximateNumberOfMessagesToMove: 10,
-              FailureReason: reason,
-            },
-          ],
-        });
+      moveTaskListedAfterStart({
+        Results: [
+          {
+            Status: 'FAILED',
+            ApproximateNumberOfMessagesMoved: 4,
+            ApproximateNumberOfMessagesToMove: 10,
+            FailureReason: reason,
+          },
+        ],
+      });
       const h = cliHarness();
 
       const code = await runCli(['redrive', 'events'], h.deps);
@@ -305,11 +304,7 @@ describe('redrive with the SQS move task', () => {
 
     it('keeps SQS reason verbatim in --json, beside the explanation', async () => {
       installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
-      sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
-      sqs
-        .on(ListMessageMoveTasksCommand)
-        .resolvesOnce({ Results: [] })
-        .resolves({ Results: [{ Status: 'FAILED', FailureReason: 'KmsAccessDenied' }] });
+      moveTaskListedAfterStart({ Results: [{ Status: 'FAILED', FailureReason: 'KmsAccessDenied' }] });
       const h = cliHarness();
 
       await runCli(['redrive', 'events', '--json'], h.deps);
@@ -352,15 +347,11 @@ describe('redrive with the SQS move task', () => {
 
   it('counts nothing as failed when a task completes, though its approximate counts lag', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
-    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
-    sqs
-      .on(ListMessageMoveTasksCommand)
-      .resolvesOnce({ Results: [] })
-      .resolves({
-        Results: [
-          { Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3 },
-        ],
-      });
+    moveTaskListedAfterStart({
+      Results: [
+        { Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3 },
+      ],
+    });
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
     expect(result).toEqual({
       queue: 'events',
@@ -387,11 +378,7 @@ describe('redrive with the SQS move task', () => {
 
   it('takes a rate of exactly 500, the most a move task accepts', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(1));
-    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
-    sqs
-      .on(ListMessageMoveTasksCommand)
-      .resolvesOnce({ Results: [] })
-      .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1 }] });
+    moveTaskListedAfterStart({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1 }] });
     await redrive(testBackend(), stackTarget(), { queue: 'events', rate: 500 });
     expect(sqs).toReceiveCommandWith(StartMessageMoveTaskCommand, { MaxNumberOfMessagesPerSecond: 500 });
   });
@@ -454,15 +441,11 @@ describe('redrive with the SQS move task', () => {
 
   it('Ctrl-C while following a move task stops only the following: nothing is counted as failed', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
-    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
-    sqs
-      .on(ListMessageMoveTasksCommand)
-      .resolvesOnce({ Results: [] })
-      .resolves({
-        Results: [
-          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 10 },
-        ],
-      });
+    moveTaskListedAfterStart({
+      Results: [
+        { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 10 },
+      ],
+    });
     const interrupt = new AbortController();
     const clock = fakeClock();
     const backend = testBackend({
@@ -1695,11 +1678,7 @@ describe('redrive one by one: what the operator is told', () => {
         ApproximateNumberOfMessagesDelayed: '1',
       },
     });
-    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
-    sqs
-      .on(ListMessageMoveTasksCommand)
-      .resolvesOnce({ Results: [] })
-      .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
+    moveTaskListedAfterStart({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
     expect(result).toMatchObject({ method: 'move-task', moved: 2 });
   });

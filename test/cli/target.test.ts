@@ -757,37 +757,29 @@ describe('stack target', () => {
       );
     });
 
-    it('names --local after the missing stack', async () => {
-      writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+    /** A deployed command in eu-west-1, where no stack is, beside the local mode `localState` describes. */
+    const connectToMissingStack = (localState: object) => {
+      writeFileSync(join(dir, 'local.json'), JSON.stringify(localState));
       cfn
         .on(DescribeStacksCommand)
         .rejects(awsError('ValidationError', 'Stack with id Hookline does not exist'));
-      await expect(
-        connect(
-          { region: 'eu-west-1' },
-          recordingOutput(),
-          { HOOKLINE_STATE_DIR: dir },
-          async () => resolved,
-        ),
-      ).rejects.toMatchObject({
+      return connect(
+        { region: 'eu-west-1' },
+        recordingOutput(),
+        { HOOKLINE_STATE_DIR: dir },
+        async () => resolved,
+      );
+    };
+
+    it('names --local after the missing stack', async () => {
+      await expect(connectToMissingStack(state)).rejects.toMatchObject({
         name: 'StackNotFoundError',
         message: `stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region${hint}`,
       });
     });
 
     it('leaves the error as it is once that local mode has ended', async () => {
-      writeFileSync(join(dir, 'local.json'), JSON.stringify({ ...state, pid: 2 ** 22 + 1 }));
-      cfn
-        .on(DescribeStacksCommand)
-        .rejects(awsError('ValidationError', 'Stack with id Hookline does not exist'));
-      await expect(
-        connect(
-          { region: 'eu-west-1' },
-          recordingOutput(),
-          { HOOKLINE_STATE_DIR: dir },
-          async () => resolved,
-        ),
-      ).rejects.toThrow(
+      await expect(connectToMissingStack({ ...state, pid: 2 ** 22 + 1 })).rejects.toThrow(
         /^stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack\/--region$/,
       );
     });
