@@ -38,6 +38,8 @@ const list = (value: unknown): unknown[] =>
 const base = maximalConfig();
 const config = resolveConfig(
   maximalConfig({
+    // A source whose name begins a job record's key (`job#`): its delivery ids are its own, never a job's record.
+    sources: { ...base.sources, jo: { type: 'github' } },
     queues: {
       ...base.queues,
       forwarded: { consumer: { forward: { url: 'https://app.example.com/webhooks' } } },

@@ -97,6 +97,21 @@ describe('WebhookIngest', () => {
     expect(sendResources).not.toContain('DeadLetterQueue');
   });
 
+  it('may still put claim-check objects and archive records with dedupe off, and claims nothing', () => {
+    const { template: withoutDedupe } = pipelineTemplate(exampleResolved({ dedupe: { enabled: false } }));
+    const policies = withoutDedupe.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('IngestFunctionServiceRole') }] },
+    });
+    const actions = Object.values(policies).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) =>
+        Array.isArray(s.Action) ? s.Action : [s.Action],
+      ),
+    );
+    expect(actions).toContain('s3:PutObject');
+    expect(actions).toContain('firehose:PutRecord');
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
   it('may make every call its runtime makes on the dedupe table, payload bucket and archive stream its configuration names, on exactly those', () => {
     const json = template.toJSON();
     const ingestFunction = stack.ingest.ingestFunction;

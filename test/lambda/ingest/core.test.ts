@@ -1070,6 +1070,21 @@ describe('routing', () => {
     expect(first?.deduplicationId).toMatch(/^[0-9a-f]{64}$/);
     expect(first?.deduplicationId).not.toBe(second?.deduplicationId);
   });
+  it('FIFO target: the same delivery id from two sources gets two dedup ids, so SQS drops neither', async () => {
+    const h = harness(testConfig({ routes: [], defaultRoute: { queues: ['orders'], ignore: false } }));
+    for (const [source, headers] of [
+      ['github', ghHeaders],
+      ['shopify', { 'x-shopify-topic': 'orders/create' }],
+    ] as const) {
+      const response = await handleWebhook(
+        signedEvent(h.deps.config, source, '{"id":7}', { id: 'same-1', headers }),
+        h.deps,
+      );
+      expect(response.statusCode, source).toBe(202);
+    }
+    expect(h.sent.map((m) => m.queue)).toEqual(['orders', 'orders']);
+    expect(h.sent[0]?.deduplicationId).not.toBe(h.sent[1]?.deduplicationId);
+  });
   it('FIFO grouping by type and by source', async () => {
     for (const [grouping, expected] of [
       [{ by: 'type' as const }, 'orders/create'],
