@@ -158,13 +158,17 @@ describe('hookline init', () => {
 
   describe('without --hookline, run from a packed tarball, the project depends on that tarball, not on an unpublished version', () => {
     /** hookline installed in `owner/node_modules/hookline` by `owner/package.json`, which names it as `spec`. */
-    function installedBy(spec: string, tarball?: string): { parent: string; packageRoot: string } {
+    function installedBy(
+      spec: string,
+      tarball?: string,
+      { field = 'dependencies', modules = 'node_modules' } = {},
+    ): { parent: string; packageRoot: string } {
       const parent = emptyDir();
       if (tarball) writeFileSync(join(parent, tarball), '');
       const owner = join(parent, 'npx-cache');
-      const packageRoot = join(owner, 'node_modules', 'hookline');
+      const packageRoot = join(owner, modules, 'hookline');
       mkdirSync(packageRoot, { recursive: true });
-      writeFileSync(join(owner, 'package.json'), JSON.stringify({ dependencies: { hookline: spec } }));
+      writeFileSync(join(owner, 'package.json'), JSON.stringify({ [field]: { hookline: spec } }));
       writeFileSync(
         join(packageRoot, 'package.json'),
         readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'),
@@ -178,6 +182,22 @@ describe('hookline init', () => {
       const { parent, packageRoot } = installedBy('file:../hookline-0.1.0.tgz', 'hookline-0.1.0.tgz');
       expect(initProject('my-hooks', { cwd: parent, packageRoot }).ok).toBe(true);
       expect(writtenSpec(join(parent, 'my-hooks'))).toBe('file:../hookline-0.1.0.tgz');
+    });
+
+    it('writes the tarball a project installed the running hookline from as a devDependency', () => {
+      const { parent, packageRoot } = installedBy('file:../hookline-0.1.0.tgz', 'hookline-0.1.0.tgz', {
+        field: 'devDependencies',
+      });
+      expect(initProject('my-hooks', { cwd: parent, packageRoot }).ok).toBe(true);
+      expect(writtenSpec(join(parent, 'my-hooks'))).toBe('file:../hookline-0.1.0.tgz');
+    });
+
+    it('writes the version range when the running hookline is not installed in a node_modules folder, whatever the package.json two folders up names', () => {
+      const { parent, packageRoot } = installedBy('file:../hookline-0.1.0.tgz', 'hookline-0.1.0.tgz', {
+        modules: 'packages',
+      });
+      expect(initProject('my-hooks', { cwd: parent, packageRoot }).ok).toBe(true);
+      expect(writtenSpec(join(parent, 'my-hooks'))).toBe(`^${hooklineVersion()}`);
     });
 
     it('writes the version range when the running hookline came from the registry', () => {
@@ -256,6 +276,14 @@ describe('hookline init', () => {
     const h = cliHarness();
     expect(await runCli(['init', dir], h.deps)).toBe(0);
     expect(h.stdout()).toContain(`\nnext: cd ${dir} && npm install && npm test && npm start\n`);
+  });
+
+  it('names no folder to cd into when the folder given as an absolute path is the working directory', () => {
+    const dir = emptyDir();
+    expect(initProject(dir, { cwd: dir, hooklineSpec: '^0.1.0' })).toMatchObject({
+      ok: true,
+      nextSteps: ['npm install', 'npm test', 'npm start'],
+    });
   });
 
   it('names the npm package and the stack after the folder: lowercase dashes for npm, PascalCase for CloudFormation', async () => {

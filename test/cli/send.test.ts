@@ -224,6 +224,50 @@ describe('send', () => {
     },
   );
 
+  /** Sends `body` from a file as `source` with `options`, returning the result and the one request made. */
+  async function sendFile(
+    source: string,
+    body: string,
+    options: { type?: string; contentType?: string } = {},
+  ) {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-send-file-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'body');
+    writeFileSync(file, body);
+    const { http, requests } = capture();
+    const result = await sendWebhook(
+      { http, clock: fakeClock(Date.now()) },
+      localTarget,
+      resolved,
+      { source, file, ...options },
+      {},
+    );
+    const request = requests[0];
+    if (!request) throw new Error('no request');
+    const settings = resolved.sources.find((s) => s.name === source);
+    if (!settings) throw new Error('no source');
+    const described = describeEvent(sourceRuntimeConfig(settings, 'x'), request.headers, request.body);
+    return { result, described };
+  }
+
+  it('names the type the ingest derives from a form-encoded file, read as its --content-type says', async () => {
+    const payload = encodeURIComponent(JSON.stringify({ action: 'opened', issue: { number: 1 } }));
+    const { result, described } = await sendFile('github', `payload=${payload}`, {
+      type: 'issues',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(described.ok && described.type).toBe('issues.opened');
+    expect(result.type).toBe('issues.opened');
+  });
+
+  it('names the type of a file as the ingest stores it, its control characters replaced', async () => {
+    const { result } = await sendFile(
+      'stripe',
+      JSON.stringify({ id: 'evt_1', type: 'charge\u0001succeeded' }),
+    );
+    expect(result.type).toBe('charge_succeeded');
+  });
+
   it('refuses an empty --type instead of ignoring it', async () => {
     const { http, requests } = capture();
     await expect(

@@ -778,6 +778,20 @@ describe('stack target', () => {
       });
     });
 
+    it('leaves an error other than missing credentials or a missing stack as it is, local mode running or not', async () => {
+      writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+      cfn.on(DescribeStacksCommand).rejects(awsError('AccessDeniedException', 'not authorized'));
+      const error = await connect(
+        { region: 'eu-west-1' },
+        recordingOutput(),
+        { HOOKLINE_STATE_DIR: dir },
+        async () => resolved,
+      ).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(CliError);
+      expect((error as Error).message).toMatch(/^access denied in stack Hookline in eu-west-1/);
+      expect((error as Error).message).not.toContain('--local');
+    });
+
     it('leaves the error as it is once that local mode has ended', async () => {
       await expect(connectToMissingStack({ ...state, pid: 2 ** 22 + 1 })).rejects.toThrow(
         /^stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack\/--region$/,
