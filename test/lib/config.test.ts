@@ -1789,6 +1789,39 @@ describe('resolveConfig: every problem in one listing', () => {
     );
   });
 
+  it("suggests the folder most of the configuration's consumer entries are in", () => {
+    const fix = missingEntryFix(['other', 'other/c.ts', 'handlers', 'handlers/a.ts', 'handlers/b.ts'], {
+      c: { consumer: { entry: 'other/c.ts' } },
+      a: { consumer: { entry: 'handlers/a.ts' } },
+      b: { consumer: { entry: 'handlers/b.ts' } },
+      orders: { consumer: { entry: 'lambda/consumers/orders.ts' } },
+    });
+    expect(fix).toBe(
+      'create the file, or give its path relative to the project root, e.g. "handlers/orders.ts"',
+    );
+  });
+
+  it('suggests the consumers/ folder hookline init makes before lambda/consumers/ when the project has both', () => {
+    const fix = missingEntryFix(['lambda/consumers', 'consumers'], {
+      orders: { consumer: { entry: 'src/orders.ts' } },
+    });
+    expect(fix).toBe(
+      'create the file, or give its path relative to the project root, e.g. "consumers/orders.ts"',
+    );
+  });
+
+  it('suggests a consumers folder for a missing entry at the project root, not the root it was given in', () => {
+    const fix = missingEntryFix(['.', 'consumers'], { orders: { consumer: { entry: 'orders.ts' } } });
+    expect(fix).toBe(
+      'create the file, or give its path relative to the project root, e.g. "consumers/orders.ts"',
+    );
+  });
+
+  it('suggests no example that is the missing path itself', () => {
+    const fix = missingEntryFix(['consumers'], { orders: { consumer: { entry: 'consumers/orders.ts' } } });
+    expect(fix).toBe('create the file, or give the path of your handler file relative to the project root');
+  });
+
   it('suggests no folder for a missing entry when the project has none of the consumer folders', () => {
     const fix = missingEntryFix([], { orders: { consumer: { entry: 'lambda/consumers/orders.ts' } } });
     expect(fix).toBe('create the file, or give the path of your handler file relative to the project root');
@@ -2223,6 +2256,19 @@ describe('resolveConfig: a consumer circuit breaker', () => {
     );
   });
 
+  it("suggests the entry of a breaker's missing consumer in the folder of the configuration's other consumers", () => {
+    expect(() =>
+      resolveConfig(
+        minimal({
+          queues: { events: { consumer: { entry: 'handlers/events.ts' } }, orders: { circuitBreaker: {} } },
+        } as never),
+        { entryExists: (path) => ['handlers', 'handlers/events.ts', 'consumers'].includes(path) },
+      ),
+    ).toThrow(
+      "Fix: move circuitBreaker into queues.orders.consumer (a queue without a consumer needs one first: consumer: { entry: 'handlers/orders.ts' })",
+    );
+  });
+
   it('points halfOpenAfter written on the consumer or on its queue to the circuit breaker it belongs to', () => {
     const queues = [
       { consumer: { entry: 'x.ts', halfOpenAfter: Duration.minutes(15) } },
@@ -2265,6 +2311,13 @@ describe('resolveConfig: a consumer circuit breaker', () => {
       message: 'is a setting of queues.events.consumer.retry, not of queues.events.consumer',
       fix: 'move it to queues.events.consumer.retry.base',
     });
+  });
+
+  it("points a source's secret setting written on the source to its secret", () => {
+    expect(
+      issueOf(minimal({ sources: { github: { type: 'github', existingSecretName: 'app/github' } } } as never))
+        .issue?.message,
+    ).toBe('is a setting of sources.github.secret, not of sources.github');
   });
 
   it('renames a misspelt key in place where its own level has it, and says nothing of other levels for an unknown one', () => {
