@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -831,6 +831,53 @@ describe('console operations on a deployed stack', () => {
     }
   });
 
+  it("says a delayed job it cancels in local mode is still sent by local mode's scheduler, as jobs cancel says there", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-console-cancel-'));
+    const endpoints = { sqs: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' };
+    writeFileSync(
+      join(dir, 'local.json'),
+      JSON.stringify({
+        pid: process.pid,
+        webhookBaseUrl: 'http://127.0.0.1:3000',
+        controlUrl: 'http://127.0.0.1:3000/_hookline',
+        region: 'us-east-1',
+        endpoints,
+        queues: {},
+        consumers: {},
+        jobs: { dedupe: { tableName: 'local-dedupe', ttlSeconds: 259200 } },
+      }),
+    );
+    const record = {
+      pk: { S: 'job#remind-u42' },
+      state: { S: 'scheduled' },
+      type: { S: 'email.reminder' },
+      queue: { S: 'events' },
+      enqueuedAt: { S: '2026-12-01T09:00:00.000Z' },
+      dueAt: { S: '2999-12-02T09:00:00.000Z' },
+      scheduleName: { S: 'Hookline-job-abc' },
+    };
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(GetItemCommand).resolves({ Item: record });
+    dynamodb.on(UpdateItemCommand).resolves({ Attributes: record });
+    try {
+      const ops = new ConsoleOperations({
+        backend: testBackend(),
+        target: localTestTarget({ endpoints }),
+        config,
+        feed: unavailableFeed('not read here'),
+        env: { HOOKLINE_STATE_DIR: dir },
+      });
+      const cancelled = await ops.cancelJobRecord('remind-u42');
+      expect(cancelled.summary).toEqual([
+        'cancelled job remind-u42 (it was scheduled): the consumer skips it',
+        "its one-time schedule Hookline-job-abc still sends it at 2999-12-02T09:00:00.000Z, and local mode's scheduler removes the schedule once it has sent it",
+      ]);
+    } finally {
+      dynamodb.restore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops a delete when the console stops, before its next batch: nothing more deleted, the ids not reached named', async () => {
     const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
       deadLetterMessage(1),
@@ -1167,6 +1214,45 @@ describe('console feed', () => {
     await ops.pump();
     await ops.pump();
     expect(logged.slice(2)).toEqual(['the event feed is read again\n']);
+  });
+
+  /** Operations whose feed fails with what `failure()` gives (nothing: it answers), and the lines they log. */
+  function feedLogging(failure: () => Error | undefined) {
+    const journal = new EventJournal();
+    const logged: string[] = [];
+    const ops = new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config,
+      log: (text) => logged.push(text),
+      feed: {
+        unavailable: null,
+        after: async (seq) => {
+          const error = failure();
+          if (error) throw error;
+          return journal.after(seq, 1_000);
+        },
+      },
+    });
+    return { ops, logged };
+  }
+
+  it('writes nothing to its output while the feed is read', async () => {
+    const { ops, logged } = feedLogging(() => undefined);
+    await ops.pump();
+    await ops.pump();
+    expect(logged).toEqual([]);
+  });
+
+  it("writes a feed that does not answer or fails in the operator's terms without a stack: neither is a fault of its own", async () => {
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3000'), { code: 'ECONNREFUSED' }),
+    });
+    for (const failure of [refused, new BackendError('local mode answered HTTP 503 for its events')]) {
+      const { ops, logged } = feedLogging(() => failure);
+      await ops.pump();
+      expect(logged).toEqual([`the event feed cannot be read: ${failure.message}\n`]);
+    }
   });
 
   it('follows local mode to its new journal after a restart: new events shown, none hidden or counted twice', async () => {
