@@ -73,10 +73,13 @@ export const ARCHIVE_STREAM_ERROR_PREFIX = `${ARCHIVE_ERROR_PREFIX}!{firehose:er
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 
+/** The prefix holding every record of one source: `archive/source=<s>/`. */
+export const archiveSourcePrefix = (source: string): string => `${ARCHIVE_KEY_PREFIX}source=${source}/`;
+
 /** The prefix holding one source's records of one UTC hour: `archive/source=<s>/dt=<yyyy-MM-dd>/hour=<HH>/`. */
 export function archivePrefix(source: string, at: Date): string {
   const day = `${pad(at.getUTCFullYear(), 4)}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`;
-  return `${ARCHIVE_KEY_PREFIX}source=${source}/dt=${day}/hour=${pad(at.getUTCHours())}/`;
+  return `${archiveSourcePrefix(source)}dt=${day}/hour=${pad(at.getUTCHours())}/`;
 }
 
 /** Every hour prefix of one source from `since` to `until` (inclusive hours), in time order. */

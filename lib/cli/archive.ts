@@ -6,15 +6,22 @@
  * whose enqueue failed is archived again when the sender retries).
  */
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  type LifecycleRule,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   type ArchiveRecord,
   archiveOriginOf,
   archivePrefixesBetween,
+  archiveSourcePrefix,
   parseArchiveLines,
 } from '../../lambda/shared/archive';
 import { parseIsoTime } from '../../lambda/shared/iso-time';
-import { CliError } from './errors';
+import { CliError, CredentialsError, type ErrorContext, errorName, explainError } from './errors';
 
 /** Which archived events to read. */
 export interface ArchiveSelection {
@@ -31,8 +38,99 @@ export interface ArchiveSelection {
   readonly onProgress?: (done: number, total: number) => void;
   /** Stops reading at the next hour prefix (Ctrl-C): what was read so far is returned. */
   readonly signal?: AbortSignal;
-  /** The bucket's lifecycle expiry (`archive.retention`), in seconds: hours it expired are not listed. */
-  readonly retentionSeconds?: number;
+  /** How long the bucket keeps an object: hours it expired are not listed. None: nothing expires. */
+  readonly retention?: ArchiveRetention;
+}
+
+/** How long the archive bucket keeps an object, and where that was read. */
+export interface ArchiveRetention {
+  readonly seconds: number;
+  /** Where the value comes from, as the operator's messages name it. */
+  readonly from: string;
+}
+
+/** What a replay knows of the archive's retention before it lists: the retention to apply, and what to tell. */
+export interface RetentionReading {
+  /** None when the bucket expires no object of the source. */
+  readonly retention?: ArchiveRetention;
+  /** Set when the retention is not the bucket's own rule, or there is none. */
+  readonly note?: string;
+}
+
+/**
+ * The retention the archive bucket really applies to one source's objects: its lifecycle rules decide what S3
+ * deletes, and one changed outside a deploy differs from `archive.retention`. When the rules cannot be read, the
+ * configuration's value stands in, and the note says so.
+ */
+export async function readArchiveRetention(
+  s3: S3Client,
+  bucket: string,
+  source: string,
+  configuredSeconds: number | undefined,
+  context: ErrorContext,
+): Promise<RetentionReading> {
+  let rules: readonly LifecycleRule[];
+  try {
+    rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules ?? [];
+  } catch (error) {
+    if (errorName(error) !== 'NoSuchLifecycleConfiguration')
+      return configuredRetention(error, source, configuredSeconds, context);
+    rules = [];
+  }
+  const days = expiryDaysOf(rules, archiveSourcePrefix(source));
+  if (days === undefined) {
+    return {
+      note: `the archive bucket has no enabled lifecycle rule expiring every ${archiveSourcePrefix(source)} object: the whole window is read`,
+    };
+  }
+  return { retention: { seconds: days * 86_400, from: "the archive bucket's lifecycle rule" } };
+}
+
+/** The configuration's retention, standing in for lifecycle rules that could not be read, and why. */
+function configuredRetention(
+  error: unknown,
+  source: string,
+  configuredSeconds: number | undefined,
+  context: ErrorContext,
+): RetentionReading {
+  const explained = explainError(error, { ...context, permissions: ['s3:GetLifecycleConfiguration'] });
+  // Without credentials the listing fails too: that is the one thing to tell.
+  if (explained instanceof CredentialsError) throw explained;
+  const why = `cannot read the archive bucket's lifecycle rules (${errorName(error)}; reading them needs s3:GetLifecycleConfiguration)`;
+  if (configuredSeconds === undefined) {
+    return { note: `${why} and archive.retention has no value here: the whole window of ${source} is read` };
+  }
+  const days = retentionDays(configuredSeconds);
+  return {
+    retention: { seconds: configuredSeconds, from: 'archive.retention in the configuration' },
+    note: `${why}: the retention applied is archive.retention in the configuration (${days}), which a rule changed outside a deploy would not match`,
+  };
+}
+
+/**
+ * The fewest days after which an enabled rule expires every object under `prefix`; undefined when none does. A
+ * rule filtered by tags or object size expires only some objects, so it leaves hours that may hold events.
+ */
+export function expiryDaysOf(rules: readonly LifecycleRule[], prefix: string): number | undefined {
+  const days = rules
+    .filter((rule) => rule.Status === 'Enabled' && coversPrefix(rule, prefix))
+    .map((rule) => rule.Expiration?.Days)
+    .filter((d): d is number => d !== undefined && d > 0);
+  return days.length > 0 ? Math.min(...days) : undefined;
+}
+
+function coversPrefix(rule: LifecycleRule, prefix: string): boolean {
+  const filter = rule.Filter;
+  // A rule of the older shape names its prefix on itself, not in a filter.
+  if (filter === undefined) return prefix.startsWith(rule.Prefix ?? '');
+  const bySize = (f: { ObjectSizeGreaterThan?: number; ObjectSizeLessThan?: number }) =>
+    f.ObjectSizeGreaterThan !== undefined || f.ObjectSizeLessThan !== undefined;
+  if (filter.Tag !== undefined || bySize(filter)) return false;
+  if (filter.And !== undefined) {
+    if ((filter.And.Tags?.length ?? 0) > 0 || bySize(filter.And)) return false;
+    return prefix.startsWith(filter.And.Prefix ?? '');
+  }
+  return prefix.startsWith(filter.Prefix ?? '');
 }
 
 const HOUR_MS = 3_600_000;
@@ -62,17 +160,17 @@ export interface ArchiveHours {
  * before the retention is an error naming the retention and the first time it keeps.
  */
 export function archiveHoursOf(selection: ArchiveSelection): ArchiveHours {
-  const { source, since, until, retentionSeconds } = selection;
+  const { source, since, until, retention } = selection;
   const now = selection.now ?? new Date();
   const first = firstFiledHour(since);
-  const kept = retentionSeconds === undefined ? undefined : firstKeptHour(now, retentionSeconds);
+  const kept = retention === undefined ? undefined : firstKeptHour(now, retention.seconds);
   const expiredBefore = kept && kept.getTime() > first.getTime() ? kept : undefined;
   // A record is filed under the hour the oldest record of its object reached the stream: from the hour before
   // it was received to the hour after (its own arrival, a moment after it was received).
   const prefixes = archivePrefixesBetween(source, expiredBefore ?? first, lastFiledHour(source, until, now));
   if (expiredBefore && prefixes.length === 0) {
     throw new CliError(
-      `--since ${since.toISOString()} to --until ${until.toISOString()} lies wholly before the event archive's retention (${retentionDays(retentionSeconds)}, archive.retention): the archive expired every object of that window, so nothing was replayed; give a window after ${expiredBefore.toISOString()}`,
+      `--since ${since.toISOString()} to --until ${until.toISOString()} lies wholly before the event archive's retention (${retentionDays(retention?.seconds)}, ${retention?.from}): the archive expired every object of that window, so nothing was replayed; give a window after ${expiredBefore.toISOString()}`,
     );
   }
   return expiredBefore ? { prefixes, expiredBefore } : { prefixes };

@@ -5,7 +5,7 @@
  * (their idempotency key includes the run id) while a retry of that same replay is still run once.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
@@ -22,7 +22,14 @@ import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
 import { queueTargetOf, routingOf } from '../runtime-wiring';
-import { archiveHoursOf, receivedTimeOf, retentionDays, scanArchive } from './archive';
+import {
+  type ArchiveRetention,
+  archiveHoursOf,
+  readArchiveRetention,
+  receivedTimeOf,
+  retentionDays,
+  scanArchive,
+} from './archive';
 import { type Backend, contextOf } from './backend';
 import { BackendError, CliError, CredentialsError, explainError, isUnanswered } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
@@ -449,6 +456,14 @@ async function selectEvents(
       `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
     );
   }
+  const retention = await retentionOf(
+    backend,
+    backend.s3,
+    target,
+    target.archiveBucket,
+    config,
+    options.source,
+  );
   const typePattern = options.type;
   const routing = routingOf(config);
   const tally = emptyTally();
@@ -467,7 +482,7 @@ async function selectEvents(
       reading.update(done, total);
     },
     ...(options.signal ? { signal: options.signal } : {}),
-    ...retentionOf(config),
+    ...(retention ? { retention } : {}),
     // As routes read it: exactly `*` is every type, as a route without a type is.
     ...(typePattern !== undefined
       ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }
@@ -476,7 +491,7 @@ async function selectEvents(
   const { expiredBefore } = archiveHoursOf(selection);
   if (expiredBefore) {
     backend.output.note(
-      `the event archive keeps events ${retentionDays(selection.retentionSeconds)} (archive.retention): its objects before ${expiredBefore.toISOString()} have expired, so the window is read from then`,
+      `the event archive keeps events ${retentionDays(retention?.seconds)} (${retention?.from}): its objects before ${expiredBefore.toISOString()} have expired, so the window is read from then`,
     );
   }
   await scanArchive(backend.s3, selection, (record) => {
@@ -501,10 +516,25 @@ async function selectEvents(
   return { tally, hours, ...(expiredBefore ? { expiredBefore } : {}) };
 }
 
-/** The archive's retention in seconds, for the archive reader; none for a token, which has no value here. */
-function retentionOf(config: ResolvedConfig): { retentionSeconds?: number } {
-  const retention = config.archive?.retention;
-  return retention && !isTokenProp(retention) ? { retentionSeconds: retention.toSeconds() } : {};
+/**
+ * The retention that cut the archive's objects of `source`: deployed, the bucket's lifecycle rules (the
+ * configuration's `archive.retention` when they cannot be read, as a note says); none locally, where the local S3
+ * expires nothing (an emulated bucket keeps every object until the data directory is deleted).
+ */
+async function retentionOf(
+  backend: Backend,
+  s3: S3Client,
+  target: Target,
+  bucket: string,
+  config: ResolvedConfig,
+  source: string,
+): Promise<ArchiveRetention | undefined> {
+  if (target.kind === 'local') return undefined;
+  const configured = config.archive?.retention;
+  const configuredSeconds = configured && !isTokenProp(configured) ? configured.toSeconds() : undefined;
+  const reading = await readArchiveRetention(s3, bucket, source, configuredSeconds, contextOf(target));
+  if (reading.note) backend.output.note(reading.note);
+  return reading.retention;
 }
 
 /** Sends the planned messages batch by batch (one call per queue of a batch), at `rate` per second; counts per queue. */

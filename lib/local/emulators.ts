@@ -251,7 +251,7 @@ async function startDynaliteOnLoopback(port: number, dataDir: string | undefined
   const path = dataDir ? join(dataDir, 'dynalite') : undefined;
   if (dataDir && path) {
     mkdirSync(path, { recursive: true });
-    await assertLevelOpens(require, dataDir, path);
+    await assertLevelReads(require, dataDir, path);
   }
   // Tables are ACTIVE at once: local mode creates them at start and uses them immediately.
   const server = dynalite({
@@ -291,32 +291,78 @@ async function startDynaliteOnLoopback(port: number, dataDir: string | undefined
   };
 }
 
+/** The part of dynalite's LevelDB API the start's check reads with. */
+interface DynaliteLevel {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  keys(range: { gte: string; lt: string }): AsyncIterable<string>;
+}
+
+const DYNALITE_HOLDS = 'dedupe and idempotency tables';
+
 /**
- * Opens dynalite's LevelDB once before dynalite does: dynalite opens it on the first request, and a store it cannot
- * open (a damaged `CURRENT` or manifest, after a full disk or a kill mid-write) then ends the emulators' thread
- * with an iterator error, which the start showed as a connection refused.
+ * Opens dynalite's LevelDB once before dynalite does, and reads every key of its tables. dynalite opens it on the
+ * first request, and a store it cannot open (a damaged `CURRENT` or manifest, after a full disk or a kill mid-write)
+ * then ends the emulators' thread with an iterator error, which the start showed as a connection refused. A store
+ * that opens can still hold a block that cannot be read (a table file cut short or overwritten): dynalite reads it
+ * only when a request needs one of its items, the first webhook or job to touch them, long after the start said
+ * ready. Keys and values share their blocks, so reading every key reads every block of the tables.
  */
-async function assertLevelOpens(require: NodeJS.Require, dataDir: string, path: string): Promise<void> {
+async function assertLevelReads(require: NodeJS.Require, dataDir: string, path: string): Promise<void> {
   const { Level } = createRequire(require.resolve('dynalite'))('level') as {
-    Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+    Level: new (path: string) => DynaliteLevel;
   };
   const db = new Level(path);
   try {
     await db.open();
   } catch (error) {
-    throw unreadableStore(dataDir, path, 'dedupe and idempotency tables', error);
+    throw unreadableStore(dataDir, path, DYNALITE_HOLDS, error);
   }
-  await db.close();
+  try {
+    const damaged = await unreadableTable(db);
+    if (damaged) throw unreadableStore(dataDir, path, DYNALITE_HOLDS, damaged.error, damaged.part);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The first part of dynalite's store that cannot be read (its table list, or one table's items), with why. */
+async function unreadableTable(db: DynaliteLevel): Promise<{ part: string; error: unknown } | undefined> {
+  // dynalite keys a table's definition `table~<name>` and its items `item-<name>~<key>`; names never hold `~`.
+  const tables: string[] = [];
+  try {
+    for await (const key of db.keys({ gte: 'table~', lt: 'table\x7f' }))
+      tables.push(key.slice('table~'.length));
+  } catch (error) {
+    return { part: 'its list of tables', error };
+  }
+  for (const table of tables) {
+    try {
+      for await (const _key of db.keys({ gte: `item-${table}~`, lt: `item-${table}\x7f` })) {
+        // Reading the key is the check.
+      }
+    } catch (error) {
+      return { part: `the items of table ${table}`, error };
+    }
+  }
+  return undefined;
 }
 
 /** Why a store in the data directory cannot be opened, naming it, what it holds and the fix. */
-function unreadableStore(dataDir: string, store: string, holds: string, error: unknown): Error {
+function unreadableStore(
+  dataDir: string,
+  store: string,
+  holds: string,
+  error: unknown,
+  part?: string,
+): Error {
   const cause = error as Error & { cause?: Error };
   const detail = [cause.message, cause.cause?.message].filter(Boolean).join(': ');
+  const where = part ? `${part} in ${store}` : store;
   return (
     unusableDirectory('data directory', dataDir, 'HOOKLINE_DATA_DIR', error) ??
     new LocalStartProblem(
-      `data directory ${dataDir}: ${store} cannot be read (${detail}), so local mode cannot start on its ${holds}; ` +
+      `data directory ${dataDir}: ${where} cannot be read (${detail}), so local mode cannot start on its ${holds}; ` +
         `it is damaged (a full disk or a kill while it was written): move it aside (mv ${store} ${store}.damaged) ` +
         'to start with it empty, or restore it from a copy; or set HOOKLINE_DATA_DIR to another directory',
     )

@@ -7,7 +7,15 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  type LifecycleRule,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,7 +24,7 @@ import exampleConfig from '../../hookline.config';
 import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
-import { parseTime, readArchive, timeOption } from '../../lib/cli/archive';
+import { expiryDaysOf, parseTime, readArchive, timeOption } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { renderReplay } from '../../lib/cli/render';
@@ -815,27 +823,67 @@ describe("replay of a window reaching before the archive's retention", () => {
   // the midnight after its creation plus a day); filed two hours earlier at most, from 2026-11-28T22:00 on.
   const keptOneDay = resolveConfig({ ...exampleConfig, archive: { retention: Duration.days(1) } });
   const webhook = (id: string) => ({ ...job(id, 'events'), source: 'github', origin: 'webhook' as const });
+  const sinceNovember = { since: new Date('2026-11-01T00:00:00.000Z'), until: window.until };
+  const listed = () => s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
+  /** The bucket's rules as the stack creates them, expiring archived objects after `days`. */
+  const lifecycleExpires = (days: number) =>
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'archive' }).resolves({
+      Rules: [
+        {
+          ID: 'ArchiveRetention',
+          Status: 'Enabled',
+          Filter: { Prefix: 'archive/' },
+          Expiration: { Days: days },
+        },
+        {
+          ID: 'ArchiveErrorRetention',
+          Status: 'Enabled',
+          Filter: { Prefix: 'archive-errors/' },
+          Expiration: { Days: days },
+        },
+        {
+          ID: 'AbortIncompleteUploads',
+          Status: 'Enabled',
+          Filter: { Prefix: '' },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
 
-  it('lists only the hours the retention left, and says so in a note and in the result', async () => {
+  it("lists only the hours the bucket's lifecycle rule left, not archive.retention's, and says so in a note and in the result", async () => {
     archiveHolds('github', [webhook('push-1')]);
+    lifecycleExpires(1);
     const backend = s3Backend();
-    const result = await replay(backend, archived(), keptOneDay, {
+    // The configuration keeps 90 days (the default); the rule, changed outside a deploy, keeps one.
+    const result = await replay(backend, archived(), config, {
       source: 'github',
-      since: new Date('2026-11-01T00:00:00.000Z'),
-      until: window.until,
+      ...sinceNovember,
       dryRun: true,
     });
-    const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
-    expect(listed[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
-    expect(listed).toHaveLength(2 + 24 + 13);
+    expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
+    expect(listed()).toHaveLength(2 + 24 + 13);
     expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
-    expect(backend.output.notes).toContain(
-      'the event archive keeps events 1 day (archive.retention): its objects before 2026-11-28T22:00:00.000Z have expired, so the window is read from then',
-    );
+    expect(backend.output.notes.slice(0, 1)).toEqual([
+      "the event archive keeps events 1 day (the archive bucket's lifecycle rule): its objects before 2026-11-28T22:00:00.000Z have expired, so the window is read from then",
+    ]);
+  });
+
+  it('lists every hour of the window when the lifecycle rule keeps longer than archive.retention says', async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    lifecycleExpires(90);
+    const result = await replay(s3Backend(), archived(), keptOneDay, {
+      source: 'github',
+      ...sinceNovember,
+      dryRun: true,
+    });
+    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expect(result.matched).toBe(1);
+    expect(result).not.toHaveProperty('archiveExpiredBefore');
   });
 
   it('lists a window within the retention as it is, without the field', async () => {
     archiveHolds('github', [webhook('push-1')]);
+    lifecycleExpires(1);
     const result = await replay(s3Backend(), archived(), keptOneDay, {
       source: 'github',
       ...window,
@@ -845,18 +893,120 @@ describe("replay of a window reaching before the archive's retention", () => {
     expect(result).not.toHaveProperty('archiveExpiredBefore');
   });
 
-  it('refuses a window wholly before the retention, naming it, before listing anything', async () => {
-    const error = await replay(s3Backend(), archived(), keptOneDay, {
+  it('refuses a window wholly before the retention, naming it and where it was read, before listing anything', async () => {
+    lifecycleExpires(1);
+    const error = await replay(s3Backend(), archived(), config, {
       source: 'github',
       since: new Date('2026-11-20T00:00:00.000Z'),
       until: new Date('2026-11-21T00:00:00.000Z'),
     }).catch((e: unknown) => e);
     expect(error).toEqual(
       new CliError(
-        "--since 2026-11-20T00:00:00.000Z to --until 2026-11-21T00:00:00.000Z lies wholly before the event archive's retention (1 day, archive.retention): the archive expired every object of that window, so nothing was replayed; give a window after 2026-11-28T22:00:00.000Z",
+        "--since 2026-11-20T00:00:00.000Z to --until 2026-11-21T00:00:00.000Z lies wholly before the event archive's retention (1 day, the archive bucket's lifecycle rule): the archive expired every object of that window, so nothing was replayed; give a window after 2026-11-28T22:00:00.000Z",
       ),
     );
-    expect(s3.calls()).toHaveLength(0);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+  });
+
+  it('applies archive.retention when the lifecycle rules cannot be read, and says which one it shows', async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
+      new S3ServiceException({
+        name: 'AccessDenied',
+        message: 'Access Denied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), keptOneDay, {
+      source: 'github',
+      ...sinceNovember,
+      dryRun: true,
+    });
+    expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
+    expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
+    expect(backend.output.notes.slice(0, 2)).toEqual([
+      "cannot read the archive bucket's lifecycle rules (AccessDenied; reading them needs s3:GetLifecycleConfiguration): the retention applied is archive.retention in the configuration (1 day), which a rule changed outside a deploy would not match",
+      'the event archive keeps events 1 day (archive.retention in the configuration): its objects before 2026-11-28T22:00:00.000Z have expired, so the window is read from then',
+    ]);
+  });
+
+  it('says a bucket whose lifecycle expires nothing keeps every object, and reads the whole window', async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
+      new S3ServiceException({
+        name: 'NoSuchLifecycleConfiguration',
+        message: 'The lifecycle configuration does not exist',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), keptOneDay, {
+      source: 'github',
+      ...sinceNovember,
+      dryRun: true,
+    });
+    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(backend.output.notes.slice(0, 1)).toEqual([
+      'the archive bucket has no enabled lifecycle rule expiring every archive/source=github/ object: the whole window is read',
+    ]);
+  });
+
+  it('in local mode reads the whole window, as the local S3 expires nothing, without asking for lifecycle rules', async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    const http: HttpFetch = async () => Response.json({}, { status: 200 });
+    const target = localTestTarget({
+      queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
+      archiveBucket: 'archive',
+    });
+    const backend = s3Backend({ http });
+    const result = await replay(backend, target, keptOneDay, {
+      source: 'github',
+      ...sinceNovember,
+      dryRun: true,
+    });
+    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(s3.commandCalls(GetBucketLifecycleConfigurationCommand)).toHaveLength(0);
+  });
+});
+
+describe('the lifecycle rules that expire an archived source', () => {
+  const prefix = 'archive/source=github/';
+  const rule = (over: Partial<LifecycleRule>): LifecycleRule => ({
+    Status: 'Enabled',
+    Filter: { Prefix: 'archive/' },
+    Expiration: { Days: 30 },
+    ...over,
+  });
+  it.each<[string, LifecycleRule[], number | undefined]>([
+    ["the stack's rule", [rule({})], 30],
+    ['a rule for the whole bucket', [rule({ Filter: { Prefix: '' } })], 30],
+    [
+      'a rule without a filter, of the older shape with its own prefix',
+      [rule({ Filter: undefined, Prefix: 'archive/' })],
+      30,
+    ],
+    ['a rule for this source only', [rule({ Filter: { Prefix: prefix } })], 30],
+    ['a prefix and no tags', [rule({ Filter: { And: { Prefix: 'archive/' } } })], 30],
+    ['the fewer days of two rules', [rule({}), rule({ Expiration: { Days: 7 } })], 7],
+    ['a disabled rule', [rule({ Status: 'Disabled' })], undefined],
+    ["another source's rule", [rule({ Filter: { Prefix: 'archive/source=stripe/' } })], undefined],
+    ['a rule of some days only', [rule({ Filter: { Prefix: `${prefix}dt=2026-11` } })], undefined],
+    ['a rule by tag', [rule({ Filter: { Tag: { Key: 'k', Value: 'v' } } })], undefined],
+    ['a rule by size', [rule({ Filter: { ObjectSizeGreaterThan: 1024 } })], undefined],
+    [
+      'a prefix with tags',
+      [rule({ Filter: { And: { Prefix: 'archive/', Tags: [{ Key: 'k', Value: 'v' }] } } })],
+      undefined,
+    ],
+    ['a rule expiring at a date', [rule({ Expiration: { Date: new Date('2027-01-01') } })], undefined],
+    ['no rules', [], undefined],
+  ])('%s', (_, rules, days) => {
+    expect(expiryDaysOf(rules, prefix)).toBe(days);
   });
 });
 

@@ -152,6 +152,15 @@ describe('accepted deliveries are really in SQS', () => {
     expect(response).toMatchObject({ statusCode: 200, body: 'ch-1' });
     expect(await drain(sqs, queueUrl('events'))).toEqual([]);
   });
+
+  it('Slack url_verification without a string challenge is a 400, not enqueued', async () => {
+    for (const json of [{ type: 'url_verification' }, { type: 'url_verification', challenge: 7 }]) {
+      const response = await call('slack', JSON.stringify(json));
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({ message: 'bad request' });
+    }
+    expect(await drain(sqs, queueUrl('events'))).toEqual([]);
+  });
 });
 
 describe('forged or broken signatures through the handler', () => {

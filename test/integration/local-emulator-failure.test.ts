@@ -82,18 +82,21 @@ describe('local mode whose emulators end while it starts', () => {
   it('stops the start with why and the fix, not a refused connection', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulator-failure-'));
     try {
-      // A table file cut short (a full disk mid-write): LevelDB opens it, and the first read ends the thread.
+      // A table file cut short: LevelDB opens it, and the first read ends the thread.
       const config = testConfig({ events: recordingQueue() });
       await (await startTestPipeline(config, { dataDir })).stop();
       // Opened again, LevelDB moves its log into a table file.
       await (await startEmulators({ dataDir })).stop();
+      const emulators = await startEmulatorsInThread({ buildDir, dataDir });
+      // Cut short after the emulators' own start read it (a disk failing as local mode starts): dynalite opens the
+      // store at local mode's first request to it, and its read ends the thread.
       const store = join(dataDir, 'dynalite');
       const tables = readdirSync(store).filter((name) => name.endsWith('.ldb'));
       expect(tables.length).toBeGreaterThan(0);
       for (const name of tables)
         writeFileSync(join(store, name), readFileSync(join(store, name)).subarray(0, 100));
 
-      const start = startTestPipeline(config, { dataDir });
+      const start = startTestPipeline(config, { dataDir, emulators: Promise.resolve(emulators) });
       void start.then(
         (started) => started.stop(),
         () => undefined,

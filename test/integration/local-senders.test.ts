@@ -9,6 +9,7 @@ import { freePort } from '../helpers/free-port';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const TWILIO_TOKEN = 'local-twilio-token';
+const SLACK_SECRET = 'local-slack-signing-secret';
 const FORM = 'application/x-www-form-urlencoded';
 
 describe('local mode: sender verification over HTTP', () => {
@@ -21,6 +22,7 @@ describe('local mode: sender verification over HTTP', () => {
         {
           sources: {
             sms: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
+            chat: { type: 'slack' },
             open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true, typeHeader: 'x-event' },
           },
         },
@@ -28,6 +30,7 @@ describe('local mode: sender verification over HTTP', () => {
       {
         env: {
           HOOKLINE_SECRET_SMS: TWILIO_TOKEN,
+          HOOKLINE_SECRET_CHAT: SLACK_SECRET,
         },
       },
     );
@@ -68,6 +71,35 @@ describe('local mode: sender verification over HTTP', () => {
     expect(otherPort.status).toBe(401);
     expect(await otherPort.json()).toEqual({ message: 'unauthorized' });
     expect(await outcomeOf('sms', 2)).toMatchObject({ event: 'rejected', reason: 'bad_signature' });
+  });
+
+  it('Slack: a signed url_verification is answered with its challenge; one without a string challenge is a 400 that queues nothing', async () => {
+    const chat = pipeline.config.sources.find((s) => s.name === 'chat');
+    if (!chat) throw new Error('no chat source');
+    const runtime = sourceRuntimeConfig(chat, 'env:HOOKLINE_SECRET_CHAT');
+    const handshake = (json: unknown) => {
+      const body = JSON.stringify(json);
+      return post('chat', body, {
+        'content-type': 'application/json',
+        ...signWebhook(runtime, SLACK_SECRET, body),
+      });
+    };
+
+    const answered = await handshake({ type: 'url_verification', token: 't', challenge: 'ch-local' });
+    expect(answered.status).toBe(200);
+    expect(await answered.text()).toBe('ch-local');
+    expect(await outcomeOf('chat', 1)).toMatchObject({ event: 'ignored', type: 'url_verification' });
+
+    const withoutChallenge = await handshake({ type: 'url_verification', token: 't' });
+    expect(withoutChallenge.status).toBe(400);
+    expect(withoutChallenge.headers.get('x-slack-no-retry')).toBe('1');
+    expect(await withoutChallenge.json()).toEqual({ message: 'bad request' });
+    expect(await outcomeOf('chat', 2)).toMatchObject({ event: 'rejected', reason: 'malformed_body' });
+
+    const numberChallenge = await handshake({ type: 'url_verification', token: 't', challenge: 42 });
+    expect(numberChallenge.status).toBe(400);
+    expect(await outcomeOf('chat', 3)).toMatchObject({ event: 'rejected', reason: 'malformed_body' });
+    expect(pipeline.events.filter((e) => e.source === 'chat' && e.event === 'queued')).toEqual([]);
   });
 
   it('an unverified source is accepted and named as such in what local mode reports', async () => {

@@ -12,12 +12,16 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { discoverProducer } from '../../lambda/producer/discover';
 import { signWebhook } from '../../lambda/shared/webhook-signing';
 import { resolveConfig } from '../../lib/config';
+import { localDynamoClient } from '../../lib/local/clients';
+import { startEmulators } from '../../lib/local/emulators';
 import { defaultDevSecret, secretEnvName } from '../../lib/local/secrets';
+import { createTopology } from '../../lib/local/topology';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
 import { runHookline } from '../helpers/local/cli';
 import { waitFor } from '../helpers/wait-for';
@@ -444,6 +448,66 @@ describe('npm start (bin/local.ts)', () => {
     },
     60_000,
   );
+
+  it('refuses to start on a dedupe table whose stored items cannot be read, naming the data directory, the table and the fix, and exits 1', async () => {
+    const dataDir = join(dir, 'damaged-table');
+    const config = resolveConfig(exampleConfig);
+    // Local mode's own tables, holding a few hundred delivery ids, as weeks of local webhooks leave them.
+    const emulators = await startEmulators({ dataDir });
+    const topology = await createTopology(config, emulators);
+    const table = topology.dedupeTableName ?? '';
+    expect(table).not.toBe('');
+    const dynamo = localDynamoClient(emulators);
+    for (let i = 0; i < 400; i += 25) {
+      const items = Array.from({ length: 25 }, (_, j) => ({
+        PutRequest: {
+          Item: { pk: { S: `github#delivery-${i + j}` }, expiresAt: { N: String(2e9 + i + j) } },
+        },
+      }));
+      await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
+    }
+    dynamo.destroy();
+    await emulators.stop();
+    // Opened again, LevelDB moves its log into a table file, the items' blocks first (their keys sort first).
+    await (await startEmulators({ dataDir })).stop();
+    const store = join(dataDir, 'dynalite');
+    const files = readdirSync(store).filter((name) => name.endsWith('.ldb'));
+    expect(files).toHaveLength(1);
+    // Bytes of an items' block overwritten, as a bad sector or a write cut short leaves them: LevelDB still opens
+    // the store and finds the table; only a read of those items fails.
+    const file = join(store, files[0] ?? '');
+    const bytes = readFileSync(file);
+    bytes.fill(0xff, Math.floor(bytes.length * 0.2), Math.floor(bytes.length * 0.2) + 64);
+    writeFileSync(file, bytes);
+
+    const run = start({
+      PORT: '0',
+      HOOKLINE_DATA_DIR: dataDir,
+      HOOKLINE_STATE_DIR: join(dir, 'damaged-table-state'),
+    });
+    try {
+      const outcome = await Promise.race([
+        run.exited.then((code) => ({ exited: code })),
+        waitFor(
+          () => run.lines.some((l) => l.includes('is running')) && { running: true },
+          60_000,
+          'the start',
+        ),
+      ]);
+      expect(outcome).toEqual({ exited: 1 });
+      const errors = run.lines.map(json).filter((l) => l?.event === 'error');
+      expect(errors).toHaveLength(1);
+      const message = String(errors[0]?.message);
+      expect(message).toContain(
+        `data directory ${dataDir}: the items of table ${table} in ${store} cannot be read (`,
+      );
+      expect(message).toContain(`move it aside (mv ${store} ${store}.damaged) to start with it empty`);
+      expect(message).not.toMatch(/\n\s+at /);
+      expect(readFileSync(file)).toEqual(bytes);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('names every consumer that does not build, at its line, with no stack trace, and exits 1', async () => {
     const broken = join(process.cwd(), '.hookline', `broken-consumer-${process.pid}.ts`);

@@ -52,14 +52,13 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
     const json = parsed.value;
     const outer = nonEmpty(field(json, 'type'));
     const type = outer === 'event_callback' ? nonEmpty(field(field(json, 'event'), 'type')) : outer;
-    const challenge = outer === 'url_verification' ? nonEmpty(field(json, 'challenge')) : undefined;
-    return {
-      ok: true,
-      id: nonEmpty(field(json, 'event_id')),
-      type: type ?? 'unknown',
-      json,
-      ...(outer === 'url_verification' ? { slackChallenge: challenge ?? '' } : {}),
-    };
+    if (outer === 'url_verification') {
+      // Slack's handshake always carries its challenge as a string; without one there is nothing to answer.
+      const challenge = nonEmpty(field(json, 'challenge'));
+      if (challenge === undefined) return MALFORMED;
+      return { ok: true, type: outer, json, slackChallenge: challenge };
+    }
+    return { ok: true, id: nonEmpty(field(json, 'event_id')), type: type ?? 'unknown', json };
   },
   secretFromKey: (key) => key,
   secretProblem: () => undefined,

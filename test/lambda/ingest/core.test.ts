@@ -1287,6 +1287,20 @@ describe('Slack url_verification', () => {
     expect(h.sent).toEqual([]);
     expect(h.outcome()).toMatchObject({ outcome: 'ignored', type: 'url_verification', queues: [] });
   });
+  it.each([
+    ['missing', { type: 'url_verification', token: 't' }],
+    ['empty', { type: 'url_verification', token: 't', challenge: '' }],
+    ['a number', { type: 'url_verification', token: 't', challenge: 123 }],
+    ['an object', { type: 'url_verification', token: 't', challenge: { value: 'abc' } }],
+  ])('a signed handshake whose challenge is %s is a 400 that enqueues nothing', async (_, json) => {
+    const h = harness();
+    const response = await handleWebhook(signedEvent(h.deps.config, 'slack', JSON.stringify(json)), h.deps);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ message: 'bad request' });
+    expect(response.headers['x-slack-no-retry']).toBe('1');
+    expect(h.sent).toEqual([]);
+    expect(h.outcome()).toMatchObject({ outcome: 'rejected', status: 400, reason: 'malformed_body' });
+  });
   it('an unsigned handshake is a 401', async () => {
     const h = harness();
     const body = JSON.stringify({ type: 'url_verification', challenge: 'abc123' });
