@@ -43,6 +43,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hookline-soak-'));
 const stateDir = join(dir, 'state');
 const processedFile = join(dir, 'processed.txt');
 
+/** A port nothing listens on now: local mode starts on the same one each time, as a sender's URL stays. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -101,6 +102,9 @@ async function startLocal(port: number): Promise<LocalRun> {
   return { child, exited };
 }
 
+/** Why the soak stopped sending early (a restart that failed): every send then gives up at once. */
+let abandoned: unknown;
+
 /** Which fault local mode is in (a stop, or the start after it), named on the sender's answers meanwhile. */
 let phase = '';
 
@@ -116,6 +120,7 @@ interface Sent {
   readonly statuses: Map<string, number>;
 }
 
+/** Posts event `id` signed as its sender signs it; resolves with the HTTP status, else the connection error's code. */
 function signedPoster(port: number) {
   const config = resolveConfig(soakConfig);
   const source = config.sources.find((s) => s.name === 'generic');
@@ -155,7 +160,7 @@ async function sendOne(post: ReturnType<typeof signedPoster>, n: number, sent: S
       sent.refused.set(id, Number(status));
       return;
     }
-    if (Date.now() - started > SENDER_GIVES_UP_MS) {
+    if (Date.now() - started > SENDER_GIVES_UP_MS || abandoned) {
       sent.givenUp.add(id);
       return;
     }
@@ -274,7 +279,9 @@ async function sendWithFaults(port: number, first: LocalRun, since: number) {
       faults.push({ signal: fault.signal, at, atAcknowledged, exitCode, downMs: performance.now() - down });
       console.log(`${elapsed(since)} restarted after ${fault.signal} (exit ${exitCode})`);
     }
-  })();
+  })().catch((error: unknown) => {
+    abandoned = error;
+  });
   const progress = setInterval(() => {
     const runsById = processedRuns();
     console.log(
@@ -286,6 +293,7 @@ async function sendWithFaults(port: number, first: LocalRun, since: number) {
   sending = false;
   await faulting;
   clearInterval(progress);
+  if (abandoned) throw abandoned;
   return { sent, faults, current: () => current };
 }
 
