@@ -33,6 +33,7 @@ import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
+import { schedulerExecutionRole } from './scheduler-execution-role';
 import { breakerQueueNameViolations, circuitBreakerViolations } from './validation';
 import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
@@ -151,11 +152,9 @@ export class ConsumerCircuitBreakers extends Construct {
     const group = new scheduler.ScheduleGroup(this, 'ProbeSchedules', {
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = new iam.Role(this, 'ProbeSchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
+    const role = schedulerExecutionRole(this, 'ProbeSchedulerRole', {
       description: 'hookline circuit breaker probes: invoke the breaker function',
+      scheduleGroupArn: group.scheduleGroupArn,
     });
     const deadLetterQueue = schedulerDeadLetterQueue(this, 'ProbeScheduleDeadLetterQueue', {
       schedules: 'every circuit breaker probe and close schedule',

@@ -27,6 +27,7 @@ import { checkEnvironmentSize } from './function-environment';
 import { DEDUPE_CLAIM_ACTIONS, grantItemAccessByKey, grantSendMessage, JOB_RECORD_ACTIONS } from './grants';
 import { STACK_LOCATION } from './runtime-wiring';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
+import { defaultScheduleGroupArn, schedulerExecutionRole } from './scheduler-execution-role';
 import { inlineLimitViolations } from './validation';
 import { throwIfViolations, violation } from './violations';
 
@@ -231,16 +232,18 @@ export class JobProducers extends Construct {
     );
   }
 
-  /** Trusted only by Scheduler for this account; may only `sqs:SendMessage` to its queue and its schedules' DLQ. */
+  /**
+   * Trusted only by Scheduler for this account's schedules in the default group; may only `sqs:SendMessage` to its
+   * queue and its schedules' DLQ.
+   */
   private schedulerRoleFor(queueName: string, queue: sqs.IQueue): iam.Role {
     const existing = this.#schedulerRoles.get(queueName);
     if (existing) return existing;
     // No path: the producer derives the role's ARN from its name and the stack's account and partition.
-    const role = new iam.Role(this, `SchedulerRole-${queueName}`, {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
+    // The producer creates its schedules in the default group (it names none).
+    const role = schedulerExecutionRole(this, `SchedulerRole-${queueName}`, {
       description: `hookline one-time job schedules: send to the ${queueName} queue`,
+      scheduleGroupArn: defaultScheduleGroupArn(this),
     });
     const deadLetterQueue = this.schedulerDeadLetterQueueOnce();
     role.addToPolicy(

@@ -5,8 +5,8 @@
  * Each schedule has a retry policy, its own dead-letter queue (deliveries Scheduler gave up on) and a role that
  * may only `sqs:SendMessage` to its target queue and that dead-letter queue.
  */
-import { type Duration, type RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { type Duration, type RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -25,6 +25,7 @@ import {
 } from './schedule-envelope';
 import { scheduleProblems } from './schedule-expression';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
+import { defaultScheduleGroupArn, schedulerExecutionRole } from './scheduler-execution-role';
 import { retentionViolations } from './validation';
 import { type Violation, ViolationsError, violation } from './violations';
 
@@ -227,13 +228,11 @@ export class PipelineSchedules extends Construct {
         ...(props.deadLetterRetentionPeriod ? { retentionPeriod: props.deadLetterRetentionPeriod } : {}),
         ...(props.deadLetterRemovalPolicy ? { removalPolicy: props.deadLetterRemovalPolicy } : {}),
       });
-      // One role per schedule, trusted only by Scheduler on behalf of this account: the L2 target then grants
-      // exactly sqs:SendMessage on the target queue and on this DLQ.
-      const role = new iam.Role(scope, 'Role', {
-        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
+      // One role per schedule, trusted only by Scheduler on behalf of this account for the schedule's group: the L2
+      // target then grants exactly sqs:SendMessage on the target queue and on this DLQ.
+      const role = schedulerExecutionRole(scope, 'Role', {
         description: `hookline schedule ${s.name}: send to the ${s.queue} queue`,
+        scheduleGroupArn: props.scheduleGroup?.scheduleGroupArn ?? defaultScheduleGroupArn(this),
       });
       const input = scheduleTargetInput(s);
       const schedule = new scheduler.Schedule(scope, 'Schedule', {

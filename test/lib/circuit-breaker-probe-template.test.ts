@@ -207,7 +207,8 @@ describe('the circuit breaker probe, deployed', () => {
     });
   });
 
-  it('gives Scheduler a role of this account that may invoke the breaker function and nothing else', () => {
+  it("gives Scheduler a role of this account's probe group that may invoke the breaker function and nothing else", () => {
+    const [groupId] = t.ofType('AWS::Scheduler::ScheduleGroup')[0] ?? [];
     const roleId = config.scheduler.roleArn.replace(/^resolved-/, '').replace(/\.Arn$/, '');
     const role = t.resources[roleId];
     expect(role?.Type).toBe('AWS::IAM::Role');
@@ -217,7 +218,10 @@ describe('the circuit breaker probe, deployed', () => {
       expect.objectContaining({
         Action: 'sts:AssumeRole',
         Principal: { Service: 'scheduler.amazonaws.com' },
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [groupId, 'Arn'] } },
+        },
       }),
     ]);
     const statements = t.statementsOf(roleId);

@@ -226,7 +226,10 @@ describe('the maximal configuration, as AWS would deploy it', () => {
       expect(resources[roleId]?.Properties.AssumeRolePolicyDocument.Statement, id).toEqual([
         expect.objectContaining({
           Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnEquals: { 'aws:SourceArn': expect.anything() },
+          },
         }),
       ]);
       expect(roleMay(roleId, 'sqs:SendMessage', target.Arn), id).toBe(true);
