@@ -3,9 +3,9 @@
  * (`lambda/shared/circuit-breaker.ts`) in metric math over the totals the consumer publishes, which notifies the
  * alarm topic and invokes one small breaker function for the stack. The function may disable those consumers'
  * event source mappings and nothing else, and CloudWatch may invoke it only from those alarms. With a probe
- * (`halfOpenAfter`) on any of them, also a schedule group for the probes and a role Scheduler invokes the function
- * with (and nothing else); the function may then tag and re-enable those consumers' mappings, read their breaker
- * alarms, and create schedules in that group only.
+ * (`halfOpenAfter`) on any of them, also a schedule group for the probes, the dead-letter queue their schedules name
+ * and a role Scheduler invokes the function with (and sends to that queue with, nothing else); the function may then
+ * tag and re-enable those consumers' mappings, read their breaker alarms, and create schedules in that group only.
  */
 import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,6 +15,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   BREAKER_CONFIG_ENV,
@@ -31,6 +32,8 @@ import { HooklineFunction } from './hookline-function';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
+import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
+import { schedulerExecutionRole } from './scheduler-execution-role';
 import { breakerQueueNameViolations, circuitBreakerViolations } from './validation';
 import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
@@ -85,6 +88,11 @@ export class ConsumerCircuitBreakers extends Construct {
   public readonly breakerFunction: HooklineFunction;
   /** Each consumer's breaker alarm, by queue name. */
   public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /**
+   * Where Scheduler puts a probe or close it could not deliver (after its retries), when some breaker has a probe:
+   * its consumer then stays paused or at probe concurrency. Alarm on its depth.
+   */
+  public readonly scheduleDeadLetterQueue?: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: ConsumerCircuitBreakersProps) {
     super(scope, id);
@@ -97,12 +105,19 @@ export class ConsumerCircuitBreakers extends Construct {
     // function, which would otherwise be a dependency cycle.
     const probed = props.consumers.filter((c) => c.halfOpenAfter !== undefined);
     const probes = probed.length > 0 ? this.probeResources() : undefined;
+    if (probes) this.scheduleDeadLetterQueue = probes.deadLetterQueue;
     const runtime: BreakerRuntimeConfig = {
       alarms: Object.fromEntries(
         props.consumers.map((c) => [breakerAlarmName(stackName, c.name), breakerTarget(c)]),
       ),
       ...(probes
-        ? { scheduler: { groupName: probes.group.scheduleGroupName, roleArn: probes.role.roleArn } }
+        ? {
+            scheduler: {
+              groupName: probes.group.scheduleGroupName,
+              roleArn: probes.role.roleArn,
+              deadLetterQueueArn: probes.deadLetterQueue.queueArn,
+            },
+          }
         : {}),
     };
     this.breakerFunction = new HooklineFunction(this, 'Function', {
@@ -128,29 +143,33 @@ export class ConsumerCircuitBreakers extends Construct {
     );
   }
 
-  /** The probes' schedule group, and the role Scheduler invokes the breaker function with (only that function). */
-  private probeResources(): { group: scheduler.ScheduleGroup; role: iam.Role } {
+  /**
+   * The probes' schedule group, the dead-letter queue their schedules name, and the role Scheduler invokes the
+   * breaker function with (only that function) and sends what it could not deliver with (only to that queue).
+   */
+  private probeResources(): ProbeResources {
     // One-time schedules delete themselves once run; those pending go with the stack, whose function they invoke.
     const group = new scheduler.ScheduleGroup(this, 'ProbeSchedules', {
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = new iam.Role(this, 'ProbeSchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
+    const role = schedulerExecutionRole(this, 'ProbeSchedulerRole', {
       description: 'hookline circuit breaker probes: invoke the breaker function',
+      scheduleGroupArn: group.scheduleGroupArn,
     });
-    return { group, role };
+    const deadLetterQueue = schedulerDeadLetterQueue(this, 'ProbeScheduleDeadLetterQueue', {
+      schedules: 'every circuit breaker probe and close schedule',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [deadLetterQueue.queueArn] }),
+    );
+    return { group, role, deadLetterQueue };
   }
 
   /**
    * What probing takes, on the probed consumers only: their mappings' tags and scaling, their breaker alarms' state,
    * schedules in the group, handing Scheduler its role; and the role invoking this function alone.
    */
-  private grantProbes(
-    probes: { group: scheduler.ScheduleGroup; role: iam.Role },
-    probed: readonly BreakerConsumer[],
-  ): void {
+  private grantProbes(probes: ProbeResources, probed: readonly BreakerConsumer[]): void {
     const fn = this.breakerFunction;
     const stack = Stack.of(this);
     const scheduleArns = stack.formatArn({
@@ -224,6 +243,13 @@ export class ConsumerCircuitBreakers extends Construct {
     // while the consumer is still paused, and an "OK" notification then would tell the on-call engineer otherwise.
     return alarm;
   }
+}
+
+/** What a probe needs besides the function: its schedule group, their dead-letter queue, Scheduler's role. */
+interface ProbeResources {
+  readonly group: scheduler.ScheduleGroup;
+  readonly role: iam.Role;
+  readonly deadLetterQueue: sqs.Queue;
 }
 
 /**

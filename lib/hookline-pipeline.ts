@@ -51,6 +51,8 @@ import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './projec
 import { mappingScalingOf, QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret, usesConsumerTable } from './runtime-wiring';
 import {
+  BREAKER_SCHEDULES,
+  BREAKER_SCHEDULES_RECOVER,
   JOB_SCHEDULES,
   JOB_SCHEDULES_RESEND,
   outputKey,
@@ -168,7 +170,7 @@ export class HooklinePipeline extends Construct {
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
     this.circuitBreakers = this.createCircuitBreakers(config);
-    if (this.circuitBreakers) this.watchBreakerFunction(this.circuitBreakers);
+    if (this.circuitBreakers) this.watchCircuitBreakers(this.circuitBreakers);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
     this.showJobScheduleDeadLetterQueue();
@@ -586,9 +588,10 @@ export class HooklinePipeline extends Construct {
    * The breaker function's errors and throttles. CloudWatch invokes it asynchronously once per trip: when every
    * attempt fails the event is dropped, the breaker alarm stays in ALARM (so it never invokes again) and its
    * notification said the consumer was paused while it still runs; a failed probe or close leaves the consumer
-   * paused or at probe concurrency.
+   * paused or at probe concurrency. And the dead-letter queue of the probe and close schedules, when a breaker
+   * probes: what Scheduler could not deliver leaves the consumer so too.
    */
-  private watchBreakerFunction(breakers: ConsumerCircuitBreakers): void {
+  private watchCircuitBreakers(breakers: ConsumerCircuitBreakers): void {
     const fn = breakers.breakerFunction;
     this.alarms.watchFunction({
       // A space and an upper-case id: never a queue's name, so its alarms cannot meet a consumer's.
@@ -597,6 +600,15 @@ export class HooklinePipeline extends Construct {
       fn,
       logGroup: fn.logGroup,
       failureImpact: `It may not have paused, probed or closed a consumer as its breaker alarm said: run ${hooklineCommand(this, 'status')}, which says whether each consumer is paused, then pause or resume it by hand.`,
+    });
+    const deadLetterQueue = breakers.scheduleDeadLetterQueue;
+    if (!deadLetterQueue) return;
+    // A probe Scheduler could not deliver never invokes the function, so the function's own alarms stay quiet.
+    this.alarms.watchDeadLetterQueue({
+      name: BREAKER_SCHEDULES,
+      id: 'BreakerSchedules',
+      queue: deadLetterQueue,
+      description: `Circuit breaker probes or closes are waiting in the ${BREAKER_SCHEDULES} dead-letter queue: EventBridge Scheduler could not invoke the breaker function with them, so their consumers stay paused or at probe concurrency. Read why with ${hooklineCommand(this, `failed list ${BREAKER_SCHEDULES}`)}, fix the cause, then ${BREAKER_SCHEDULES_RECOVER} (this queue cannot be redriven).`,
     });
   }
 
@@ -619,10 +631,15 @@ export class HooklinePipeline extends Construct {
       ingestFunction: this.ingest.ingestFunction,
       ...(this.jobsEndpoint ? { jobsFunction: this.jobsEndpoint.jobsFunction } : {}),
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
-      extraDeadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
-        label: `schedule ${name} DLQ`,
-        queue,
-      })),
+      extraDeadLetterQueues: [
+        ...this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
+          label: `schedule ${name} DLQ`,
+          queue,
+        })),
+        ...(this.circuitBreakers?.scheduleDeadLetterQueue
+          ? [{ label: 'breaker schedules DLQ', queue: this.circuitBreakers.scheduleDeadLetterQueue }]
+          : []),
+      ],
     });
   }
 
@@ -819,7 +836,10 @@ export class HooklinePipeline extends Construct {
     }
   }
 
-  /** Each schedule's dead-letter queue, through which `hookline status` and `hookline failed` find it. */
+  /**
+   * Each schedule's dead-letter queue, and the circuit breakers' probe schedules' one, through which `hookline
+   * status` and `hookline failed` find them.
+   */
   private addScheduleDeadLetterOutputs(): void {
     for (const { name, queue } of this.scheduleDeadLetterQueues()) {
       const url = outputKey('ScheduleDeadLetterQueueUrl', name);
@@ -827,6 +847,15 @@ export class HooklinePipeline extends Construct {
         key: url,
         value: queue.queueUrl,
         description: `URL of the DLQ of schedule "${name}" (deliveries EventBridge Scheduler gave up on)`,
+      });
+    }
+    const breakerDeadLetters = this.circuitBreakers?.scheduleDeadLetterQueue;
+    if (breakerDeadLetters) {
+      new CfnOutput(this, STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl, {
+        key: STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl,
+        value: breakerDeadLetters.queueUrl,
+        description:
+          "URL of the DLQ of the circuit breakers' probe and close schedules (those EventBridge Scheduler could not deliver)",
       });
     }
   }

@@ -6,12 +6,12 @@
  * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, so the
  * configuration and the permissions cannot disagree.
  */
-import { type Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { type Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { JOB_SOURCE } from '../lambda/shared/job';
@@ -26,6 +26,8 @@ import { DEFAULTS } from './config';
 import { checkEnvironmentSize } from './function-environment';
 import { DEDUPE_CLAIM_ACTIONS, grantItemAccessByKey, grantSendMessage, JOB_RECORD_ACTIONS } from './grants';
 import { STACK_LOCATION } from './runtime-wiring';
+import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
+import { defaultScheduleGroupArn, schedulerExecutionRole } from './scheduler-execution-role';
 import { inlineLimitViolations } from './validation';
 import { throwIfViolations, violation } from './violations';
 
@@ -230,16 +232,18 @@ export class JobProducers extends Construct {
     );
   }
 
-  /** Trusted only by Scheduler for this account; may only `sqs:SendMessage` to its queue and its schedules' DLQ. */
+  /**
+   * Trusted only by Scheduler for this account's schedules in the default group; may only `sqs:SendMessage` to its
+   * queue and its schedules' DLQ.
+   */
   private schedulerRoleFor(queueName: string, queue: sqs.IQueue): iam.Role {
     const existing = this.#schedulerRoles.get(queueName);
     if (existing) return existing;
     // No path: the producer derives the role's ARN from its name and the stack's account and partition.
-    const role = new iam.Role(this, `SchedulerRole-${queueName}`, {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
+    // The producer creates its schedules in the default group (it names none).
+    const role = schedulerExecutionRole(this, `SchedulerRole-${queueName}`, {
       description: `hookline one-time job schedules: send to the ${queueName} queue`,
+      scheduleGroupArn: defaultScheduleGroupArn(this),
     });
     const deadLetterQueue = this.schedulerDeadLetterQueueOnce();
     role.addToPolicy(
@@ -257,20 +261,10 @@ export class JobProducers extends Construct {
    * queue: this one keeps the job (in Scheduler's dead-letter event) for an operator.
    */
   private schedulerDeadLetterQueueOnce(): sqs.Queue {
-    if (this.#schedulerDeadLetterQueue) return this.#schedulerDeadLetterQueue;
-    const deadLetterQueue = new sqs.Queue(this, 'SchedulerDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DEFAULTS.scheduleDeadLetterRetentionPeriod,
-      removalPolicy: DEFAULTS.scheduleDeadLetterRemovalPolicy,
+    this.#schedulerDeadLetterQueue ??= schedulerDeadLetterQueue(this, 'SchedulerDeadLetterQueue', {
+      schedules: 'every one-time job schedule',
     });
-    // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
-    Validations.of(deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of every one-time job schedule (Target.DeadLetterConfig).',
-    });
-    this.#schedulerDeadLetterQueue = deadLetterQueue;
-    return deadLetterQueue;
+    return this.#schedulerDeadLetterQueue;
   }
 }
 

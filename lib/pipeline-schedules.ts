@@ -5,11 +5,11 @@
  * Each schedule has a retry policy, its own dead-letter queue (deliveries Scheduler gave up on) and a role that
  * may only `sqs:SendMessage` to its target queue and that dead-letter queue.
  */
-import { type Duration, type RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { type Duration, type RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULE_SOURCE } from '../lambda/shared/job';
 import { DEFAULTS, type ResolvedSchedule } from './config';
@@ -24,6 +24,8 @@ import {
   scheduleTargetInput,
 } from './schedule-envelope';
 import { scheduleProblems } from './schedule-expression';
+import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
+import { defaultScheduleGroupArn, schedulerExecutionRole } from './scheduler-execution-role';
 import { retentionViolations } from './validation';
 import { type Violation, ViolationsError, violation } from './violations';
 
@@ -221,24 +223,16 @@ export class PipelineSchedules extends Construct {
       const queue = props.queues[s.queue];
       if (!queue) continue; // unreachable: validated above
       const scope = new Construct(this, s.name);
-      const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: props.deadLetterRetentionPeriod ?? DEFAULTS.scheduleDeadLetterRetentionPeriod,
-        removalPolicy: props.deadLetterRemovalPolicy ?? DEFAULTS.scheduleDeadLetterRemovalPolicy,
+      const deadLetterQueue = schedulerDeadLetterQueue(scope, 'DeadLetterQueue', {
+        schedules: `the EventBridge Scheduler schedule "${s.name}"`,
+        ...(props.deadLetterRetentionPeriod ? { retentionPeriod: props.deadLetterRetentionPeriod } : {}),
+        ...(props.deadLetterRemovalPolicy ? { removalPolicy: props.deadLetterRemovalPolicy } : {}),
       });
-      // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
-      Validations.of(deadLetterQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: `This queue is the dead-letter queue of the EventBridge Scheduler schedule "${s.name}" (Target.DeadLetterConfig).`,
-      });
-      // One role per schedule, trusted only by Scheduler on behalf of this account: the L2 target then grants
-      // exactly sqs:SendMessage on the target queue and on this DLQ.
-      const role = new iam.Role(scope, 'Role', {
-        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
+      // One role per schedule, trusted only by Scheduler on behalf of this account for the schedule's group: the L2
+      // target then grants exactly sqs:SendMessage on the target queue and on this DLQ.
+      const role = schedulerExecutionRole(scope, 'Role', {
         description: `hookline schedule ${s.name}: send to the ${s.queue} queue`,
+        scheduleGroupArn: props.scheduleGroup?.scheduleGroupArn ?? defaultScheduleGroupArn(this),
       });
       const input = scheduleTargetInput(s);
       const schedule = new scheduler.Schedule(scope, 'Schedule', {

@@ -62,6 +62,8 @@ export const STACK_OUTPUTS = {
   jobsEndpointLogGroupName: 'JobsEndpointLogGroupName',
   /** The one-time job schedules' dead-letter queue, once a producer may delay jobs (`grantSend` with delays). */
   jobSchedulesDeadLetterQueueUrl: 'JobSchedulesDeadLetterQueueUrl',
+  /** The circuit breakers' probe and close schedules' dead-letter queue, once a breaker has `halfOpenAfter`. */
+  breakerSchedulesDeadLetterQueueUrl: 'BreakerSchedulesDeadLetterQueueUrl',
 } as const;
 
 /**
@@ -88,6 +90,20 @@ export const JOB_SCHEDULES = 'job_schedules';
  */
 export const JOB_SCHEDULES_RESEND =
   'send the job again from its producer under a new id: its own id stays claimed until its dedupe window passes, and sent again before that it is answered as a duplicate and not sent';
+
+/**
+ * The CLI's name for the dead-letter queue of the circuit breakers' probe and close schedules
+ * (`hookline failed list breaker_schedules`): never a configured queue's name, which has no `_`.
+ */
+export const BREAKER_SCHEDULES = 'breaker_schedules';
+
+/**
+ * What to do with a probe or close in {@link BREAKER_SCHEDULES}, as the alarm, `hookline failed` and `hookline
+ * redrive` say it: Scheduler never invoked the breaker function with it, so its consumer stayed paused (or at probe
+ * concurrency) and nothing will move it on.
+ */
+export const BREAKER_SCHEDULES_RECOVER =
+  "resume the consumer by hand with hookline resume <queue>: its breaker alarm's name (<stack>/<queue>/circuit-breaker) is in the message's body, and hookline status shows it paused or probing";
 
 /** How the CLI names a configured schedule's dead-letter queue: never a queue's name, which has no `:`. */
 export const SCHEDULE_DEAD_LETTER_QUEUE_PREFIX = 'schedule:';

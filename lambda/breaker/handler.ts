@@ -20,6 +20,7 @@ import {
   BREAKER_TAG,
   type BreakerRuntimeConfig,
   type BreakerScheduleEvent,
+  type BreakerSchedulerConfig,
   parseCircuitTag,
   scalingUpdate,
 } from '../shared/circuit-breaker';
@@ -53,7 +54,11 @@ const breakerRuntimeSchema = z.object({
     }),
   ),
   scheduler: z.optional(
-    z.object({ groupName: z.string().check(z.minLength(1)), roleArn: z.string().check(z.minLength(1)) }),
+    z.object({
+      groupName: z.string().check(z.minLength(1)),
+      roleArn: z.string().check(z.minLength(1)),
+      deadLetterQueueArn: z.string().check(z.minLength(1)),
+    }),
   ),
 });
 
@@ -100,7 +105,7 @@ async function createSchedule(
   at: Date,
   event: BreakerScheduleEvent,
   functionArn: string,
-  group: NonNullable<BreakerRuntimeConfig['scheduler']>,
+  group: BreakerSchedulerConfig,
 ): Promise<void> {
   try {
     await scheduler.send(
@@ -112,7 +117,13 @@ async function createSchedule(
         FlexibleTimeWindow: { Mode: 'OFF' },
         ActionAfterCompletion: 'DELETE',
         ClientToken: name,
-        Target: { Arn: functionArn, RoleArn: group.roleArn, Input: JSON.stringify(event) },
+        Target: {
+          Arn: functionArn,
+          RoleArn: group.roleArn,
+          Input: JSON.stringify(event),
+          // A probe or close Scheduler gave up on would otherwise vanish, leaving the consumer paused for good.
+          DeadLetterConfig: { Arn: group.deadLetterQueueArn },
+        },
       }),
     );
   } catch (error) {

@@ -127,11 +127,20 @@ export interface BreakerTarget {
 
 /**
  * The breaker function's configuration: per alarm name, its target; with any probe, the stack's schedule group
- * for the probes and the role Scheduler invokes the function with.
+ * for the probes, the role Scheduler invokes the function with, and the dead-letter queue where Scheduler puts a
+ * probe or close it could not deliver.
  */
 export interface BreakerRuntimeConfig {
   readonly alarms: Readonly<Record<string, BreakerTarget>>;
-  readonly scheduler?: { readonly groupName: string; readonly roleArn: string };
+  readonly scheduler?: BreakerSchedulerConfig;
+}
+
+/** Where the breaker function creates its probe and close schedules, and what each schedule's target is given. */
+export interface BreakerSchedulerConfig {
+  readonly groupName: string;
+  readonly roleArn: string;
+  /** Scheduler drops a delivery it gave up on (185 retries or 24 hours) unless its target names a dead-letter queue. */
+  readonly deadLetterQueueArn: string;
 }
 
 /**

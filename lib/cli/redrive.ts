@@ -27,7 +27,7 @@ import {
 } from '../../lambda/shared/envelope';
 import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
-import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
+import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
 import { nothingMatched, notReachedWhileHeld } from './dead-letter-notes';
 import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
@@ -54,6 +54,7 @@ import { failureSelector } from './failure-groups';
 import { type RecordJobs, type RedrivenJob, redrivenJobsRecorder, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import {
+  BREAKER_SCHEDULES,
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
   JOB_SCHEDULES,
@@ -353,7 +354,10 @@ function scheduleRedrive(
   deadLetterQueue: DeadLetterQueueTarget,
   output: CommandHints,
 ): { queue: QueueTarget; scheduledFor: QueueTarget } {
-  if (deadLetterQueue.redriveTo === undefined) throw jobSchedulesNotRedriven(output);
+  if (deadLetterQueue.redriveTo === undefined)
+    throw deadLetterQueue.name === BREAKER_SCHEDULES
+      ? breakerSchedulesNotRedriven(output)
+      : jobSchedulesNotRedriven(output);
   const destination = queueOf(target, deadLetterQueue.redriveTo);
   return {
     scheduledFor: destination,
@@ -376,6 +380,17 @@ function jobSchedulesNotRedriven(output: CommandHints): CliError {
   return new CliError(
     `the ${JOB_SCHEDULES} dead-letter queue cannot be redriven: it holds one-time jobs that EventBridge Scheduler could not deliver, each to its own queue, so there is no one queue to move them back to. ` +
       `Read why with ${nextCommand(output, `failed show ${JOB_SCHEDULES} <id>`)} (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then ${JOB_SCHEDULES_RESEND}`,
+  );
+}
+
+/**
+ * The circuit breakers' schedules' dead-letter queue belongs to no queue either: what it holds was meant for the
+ * breaker function, and a probe delivered late would act on a circuit an operator may since have ended.
+ */
+function breakerSchedulesNotRedriven(output: CommandHints): CliError {
+  return new CliError(
+    `the ${BREAKER_SCHEDULES} dead-letter queue cannot be redriven: it holds circuit breaker probes and closes that EventBridge Scheduler could not deliver to the breaker function, not messages of a queue. ` +
+      `Read why with ${nextCommand(output, `failed show ${BREAKER_SCHEDULES} <id>`)} (attributes ERROR_CODE and ERROR_MESSAGE), fix that, then ${BREAKER_SCHEDULES_RECOVER}`,
   );
 }
 

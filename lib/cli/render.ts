@@ -6,7 +6,7 @@ import { describeBreakerState, describeEndedBreaker } from '../../lambda/shared/
 import { humanAge } from '../console/ui/human-age';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
-import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
+import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { foreignText, terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
 import {
@@ -23,7 +23,7 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { QueueStatus, StatusResult } from './status';
-import { JOB_SCHEDULES, MAPPING_MISSING, noReasonRecorded } from './target';
+import { BREAKER_SCHEDULES, JOB_SCHEDULES, MAPPING_MISSING, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 import { missingPermissionsLine, unreadableLines } from './unreadable';
 
@@ -169,7 +169,9 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
-      : `redrive: ${next(output, `redrive ${result.queue}`)}`;
+      : result.queue === BREAKER_SCHEDULES
+        ? `fix the reason, then ${BREAKER_SCHEDULES_RECOVER} (this queue cannot be redriven)`
+        : `redrive: ${next(output, `redrive ${result.queue}`)}`;
   output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <id>`)}    ${then}`));
 }
 
@@ -200,7 +202,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND}`
-      : `once fixed: ${next(output, `redrive ${result.queue} --failure <key>`)}`;
+      : result.queue === BREAKER_SCHEDULES
+        ? `fix the reason, then ${BREAKER_SCHEDULES_RECOVER}`
+        : `once fixed: ${next(output, `redrive ${result.queue} --failure <key>`)}`;
   output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <example>`)}    ${then}`));
   output.line(c.dim(`never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`));
 }

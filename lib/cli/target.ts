@@ -16,6 +16,7 @@ import {
 } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
 import {
+  BREAKER_SCHEDULES,
   FORMER_STACK_OUTPUTS,
   JOB_SCHEDULES,
   outputKey,
@@ -25,10 +26,13 @@ import {
 } from '../stack-outputs';
 import { CliError, StackNotFoundError, UnknownQueueError } from './errors';
 
-export { JOB_SCHEDULES, localStatePath, scheduleDeadLetterQueueName };
+export { BREAKER_SCHEDULES, JOB_SCHEDULES, localStatePath, scheduleDeadLetterQueueName };
 
 /** What the one-time job schedules' dead-letter queue holds, as `status` says it. */
 const JOB_SCHEDULES_HOLD = 'one-time jobs Scheduler could not deliver';
+
+/** What the circuit breakers' schedules' dead-letter queue holds, as `status` says it. */
+const BREAKER_SCHEDULES_HOLD = 'circuit breaker probes and closes Scheduler could not deliver';
 
 /**
  * A dead-letter queue to read: a queue's (with `url`, the queue it belongs to), or one EventBridge Scheduler fills
@@ -121,6 +125,8 @@ export interface StackTarget extends TargetBase {
   };
   /** The one-time job schedules' dead-letter queue, once a producer may delay jobs. */
   readonly jobSchedulesDeadLetterQueue?: DeadLetterQueueTarget;
+  /** The circuit breakers' probe and close schedules' dead-letter queue, once a breaker has `halfOpenAfter`. */
+  readonly breakerSchedulesDeadLetterQueue?: DeadLetterQueueTarget;
   /** Each configured schedule's dead-letter queue, in the order of the configuration. */
   readonly scheduleDeadLetterQueues?: readonly DeadLetterQueueTarget[];
   /** Configured schedules whose dead-letter queue outputs are absent (an older deployment). */
@@ -223,6 +229,7 @@ export async function describeStackTarget(
     if (url) webhookUrls[source.name] = url;
   }
   const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs, queueArnOf);
+  const breakerSchedulesDeadLetterQueue = breakerSchedulesDeadLetterQueueOf(outputs, queueArnOf);
   const schedules = scheduleDeadLetterQueuesOf(outputs, queueArnOf, config);
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
   const { signingSecretIds, forwardSecretIds } = secretIdsOf(outputs, config);
@@ -239,6 +246,7 @@ export async function describeStackTarget(
     forwardSecretIds,
     ...archiveAndLogsOf(outputs, config),
     ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
+    ...(breakerSchedulesDeadLetterQueue ? { breakerSchedulesDeadLetterQueue } : {}),
     ...schedules,
   };
 }
@@ -307,8 +315,8 @@ function secretIdsOf(
   };
 }
 
-/** A queue's ARN: the output named `arnKey`, or else derived from the queue's URL. */
-type QueueArnLookup = (arnKey: string, url: string | undefined) => string | undefined;
+/** A queue's ARN: the output named `arnKey` (a former output, where there was one), or else derived from its URL. */
+type QueueArnLookup = (arnKey: string | undefined, url: string | undefined) => string | undefined;
 
 /**
  * A queue's ARN as the stack's outputs give it: the ARN output a stack deployed by an earlier version has (read
@@ -323,7 +331,8 @@ function queueArns(
   const where: Pick<AwsLocation, 'partition' | 'region'> | undefined = stackId
     ? locationOfArn(stackId)
     : undefined;
-  return (arnKey, url) => outputs.get(arnKey) || (url && where ? queueArnOfUrl(where, url) : undefined);
+  return (arnKey, url) =>
+    (arnKey ? outputs.get(arnKey) : undefined) || (url && where ? queueArnOfUrl(where, url) : undefined);
 }
 
 /** The one-time job schedules' dead-letter queue, from its outputs (present once a grant allowed delays). */
@@ -335,6 +344,18 @@ function jobSchedulesDeadLetterQueueOf(
   const deadLetterArn = queueArnOf(FORMER_STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn, deadLetterUrl);
   return deadLetterUrl && deadLetterArn
     ? { name: JOB_SCHEDULES, deadLetterUrl, deadLetterArn, holds: JOB_SCHEDULES_HOLD }
+    : undefined;
+}
+
+/** The circuit breakers' probe and close schedules' dead-letter queue, from its output (present once one probes). */
+function breakerSchedulesDeadLetterQueueOf(
+  outputs: ReadonlyMap<string, string>,
+  queueArnOf: QueueArnLookup,
+): DeadLetterQueueTarget | undefined {
+  const deadLetterUrl = outputs.get(STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl);
+  const deadLetterArn = queueArnOf(undefined, deadLetterUrl);
+  return deadLetterUrl && deadLetterArn
+    ? { name: BREAKER_SCHEDULES, deadLetterUrl, deadLetterArn, holds: BREAKER_SCHEDULES_HOLD }
     : undefined;
 }
 
@@ -368,20 +389,23 @@ function scheduleDeadLetterQueuesOf(
 }
 
 /**
- * Dead-letter queues the target has besides its queues' own, by CLI name: the one-time job schedules' one and
- * each configured schedule's. A deployed stack only: local mode keeps no dead-letter queue for either.
+ * Dead-letter queues the target has besides its queues' own, by CLI name: the one-time job schedules' one, the
+ * circuit breakers' schedules' one and each configured schedule's. A deployed stack only: local mode keeps no
+ * dead-letter queue for any of them.
  */
 export function otherDeadLetterQueues(target: Target): DeadLetterQueueTarget[] {
   if (target.kind !== 'stack') return [];
   return [
     ...(target.jobSchedulesDeadLetterQueue ? [target.jobSchedulesDeadLetterQueue] : []),
+    ...(target.breakerSchedulesDeadLetterQueue ? [target.breakerSchedulesDeadLetterQueue] : []),
     ...(target.scheduleDeadLetterQueues ?? []),
   ];
 }
 
 /**
  * The dead-letter queue `name` stands for: a queue's, with {@link JOB_SCHEDULES} the one-time job schedules' one,
- * or with `schedule:<name>` a configured schedule's. Anything else is a one-line error listing the valid names.
+ * with {@link BREAKER_SCHEDULES} the circuit breakers' schedules' one, or with `schedule:<name>` a configured
+ * schedule's. Anything else is a one-line error listing the valid names.
  */
 export function deadLetterQueueOf(target: Target, name: string): DeadLetterQueueTarget {
   const others = otherDeadLetterQueues(target);
@@ -392,6 +416,13 @@ export function deadLetterQueueOf(target: Target, name: string): DeadLetterQueue
       target.kind === 'local'
         ? `local mode has no ${JOB_SCHEDULES} dead-letter queue: it sends a one-time job again until its queue takes it`
         : `${target.description} has no ${JOB_SCHEDULES} dead-letter queue in its outputs: it is made once a producer may delay jobs (grantSend with { delays: true }, or the jobs endpoint with delays); if one does, redeploy with npx cdk deploy so the stack publishes it`,
+    );
+  }
+  if (name === BREAKER_SCHEDULES) {
+    throw new CliError(
+      target.kind === 'local'
+        ? `local mode has no ${BREAKER_SCHEDULES} dead-letter queue: it runs each probe and close itself, on its own clock, and says so in its output`
+        : `${target.description} has no ${BREAKER_SCHEDULES} dead-letter queue in its outputs: it is made once a consumer's circuit breaker has halfOpenAfter; if one does, redeploy with npx cdk deploy so the stack publishes it`,
     );
   }
   if (name.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX))
@@ -428,16 +459,19 @@ function noScheduleDeadLetterQueue(
 
 /**
  * Whether `name` is the CLI's name of a dead-letter queue that belongs to no queue (`job_schedules`,
- * `schedule:<name>`): never a configured queue's name, which has neither `_` nor `:`.
+ * `breaker_schedules`, `schedule:<name>`): never a configured queue's name, which has neither `_` nor `:`.
  */
 export function isOtherDeadLetterQueueName(name: string): boolean {
-  return name === JOB_SCHEDULES || name.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX);
+  return (
+    name === JOB_SCHEDULES || name === BREAKER_SCHEDULES || name.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX)
+  );
 }
 
 /**
  * What `failed` and the console say of a dead letter without a recorded reason, in the dead-letter queue of that
  * CLI name. In a queue's own, SQS moved it after maxReceiveCount receives; in one EventBridge Scheduler fills
- * (`job_schedules`, `schedule:<name>`) no receive count moves anything, and the message lacks Scheduler's reason.
+ * (`job_schedules`, `breaker_schedules`, `schedule:<name>`) no receive count moves anything, and the message lacks
+ * Scheduler's reason.
  */
 export function noReasonRecorded(deadLetterQueue: string): string {
   return isOtherDeadLetterQueueName(deadLetterQueue)

@@ -28,7 +28,7 @@ import {
   renderTrace,
 } from '../../lib/cli/render';
 import { queueStatuses, status } from '../../lib/cli/status';
-import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
+import { BREAKER_SCHEDULES, JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
 import { humanAge } from '../../lib/console/ui/human-age';
 import { installFakeQueue } from './fake-queue';
 import {
@@ -1333,6 +1333,67 @@ describe('failed summary', () => {
 
   it('refuses a queue the configuration does not have, naming the ones it has', async () => {
     await expect(failedSummary(testBackend(), stackTarget(), { queue: 'nope' })).rejects.toThrow(/nope/);
+  });
+});
+
+describe("the circuit breakers' probe schedules' dead-letter queue", () => {
+  const breakerSchedules = {
+    name: BREAKER_SCHEDULES,
+    deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-BreakerSchedulesDlq',
+    deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-BreakerSchedulesDlq',
+    holds: 'circuit breaker probes and closes Scheduler could not deliver',
+  };
+  const withBreakerSchedules = (): StackTarget => ({
+    ...stackTarget(),
+    breakerSchedulesDeadLetterQueue: breakerSchedules,
+  });
+  /** A probe EventBridge Scheduler could not deliver: its input as the body, Scheduler's reason as attributes. */
+  const undeliveredProbe = {
+    MessageId: 'sqs-probe-1',
+    ReceiptHandle: 'rh-probe-1',
+    Body: JSON.stringify({ hooklineCircuitBreaker: 'probe', alarmName: 'Hookline/events/circuit-breaker' }),
+    Attributes: { SentTimestamp: String(Date.parse('2026-12-04T10:00:00Z')), ApproximateReceiveCount: '1' },
+    MessageAttributes: {
+      ERROR_CODE: { DataType: 'String', StringValue: 'AccessDeniedException' },
+      ERROR_MESSAGE: { DataType: 'String', StringValue: 'not authorized to perform lambda:InvokeFunction' },
+      TARGET_ARN: {
+        DataType: 'String',
+        StringValue: 'arn:aws:lambda:us-east-1:123456789012:function:breaker',
+      },
+    },
+  };
+
+  it('counts it in status, on a line of its own', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: breakerSchedules.deadLetterUrl }).resolves(depth(1, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const result = await status(testBackend(), withBreakerSchedules());
+    expect(result.otherDeadLetterQueues).toEqual([
+      { name: BREAKER_SCHEDULES, holds: breakerSchedules.holds, deadLettered: 1 },
+    ]);
+  });
+
+  it("lists the probes Scheduler could not deliver with Scheduler's reason, and says to resume rather than redrive", async () => {
+    installFakeQueue(sqs, breakerSchedules.deadLetterUrl, [undeliveredProbe]);
+    const result = await failedList(testBackend(), withBreakerSchedules(), { queue: BREAKER_SCHEDULES });
+    expect(result.messages.map((m) => [m.messageId, m.error])).toEqual([
+      ['sqs-probe-1', 'AccessDeniedException: not authorized to perform lambda:InvokeFunction'],
+    ]);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    const text = output.lines.join('\n');
+    expect(text).not.toContain(`hookline redrive ${BREAKER_SCHEDULES}`);
+    expect(text).toContain('resume the consumer by hand with hookline resume <queue>');
+  });
+
+  it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
+    await expect(
+      redrive(testBackend(), withBreakerSchedules(), { queue: BREAKER_SCHEDULES }),
+    ).rejects.toThrow(
+      /the breaker_schedules dead-letter queue cannot be redriven: .*not messages of a queue.*hookline failed show breaker_schedules <id>.*hookline resume <queue>/,
+    );
+    expect(sqs.calls()).toHaveLength(0);
   });
 });
 

@@ -22,6 +22,7 @@ import {
 } from '../../lib/cli/errors';
 import { jobsStore } from '../../lib/cli/jobs';
 import {
+  BREAKER_SCHEDULES,
   deadLetterQueueOf,
   describeStackTarget,
   JOB_SCHEDULES,
@@ -188,13 +189,18 @@ describe('local target', () => {
     expect(() => deadLetterQueueOf(target, 'schedule:heartbeat')).toThrow(
       /^local mode has no schedule:heartbeat dead-letter queue: it keeps none for schedules/,
     );
+    expect(() => deadLetterQueueOf(target, BREAKER_SCHEDULES)).toThrow(
+      new CliError(
+        'local mode has no breaker_schedules dead-letter queue: it runs each probe and close itself, on its own clock, and says so in its output',
+      ),
+    );
   });
 
   it("says why a dead letter has no reason: SQS moved it from a queue's own DLQ, Scheduler's lacks its code", () => {
     expect(noReasonRecorded('events')).toBe(
       'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)',
     );
-    for (const name of [JOB_SCHEDULES, 'schedule:heartbeat']) {
+    for (const name of [JOB_SCHEDULES, BREAKER_SCHEDULES, 'schedule:heartbeat']) {
       expect(noReasonRecorded(name)).toBe(
         'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here',
       );
@@ -544,6 +550,27 @@ describe('stack target', () => {
       deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-job-schedules-dlq',
       holds: 'one-time jobs Scheduler could not deliver',
     });
+  });
+
+  it('has no breaker_schedules dead-letter queue until the stack publishes its output, then reads that one', async () => {
+    const without = await targetOf(STACK_ID, urlOutputs(SQS_ORIGIN, '123456789012'));
+    expect(otherDeadLetterQueues(without).map((d) => d.name)).not.toContain(BREAKER_SCHEDULES);
+    expect(() => deadLetterQueueOf(without, BREAKER_SCHEDULES)).toThrow(
+      /stack Hookline in us-east-1 has no breaker_schedules dead-letter queue in its outputs: it is made once a consumer's circuit breaker has halfOpenAfter/,
+    );
+    const url = `${SQS_ORIGIN}/123456789012/Hookline-breaker-schedules-dlq`;
+    const withIt = await targetOf(STACK_ID, [
+      ...urlOutputs(SQS_ORIGIN, '123456789012'),
+      { OutputKey: 'BreakerSchedulesDeadLetterQueueUrl', OutputValue: url },
+    ]);
+    expect(otherDeadLetterQueues(withIt)).toEqual([
+      {
+        name: BREAKER_SCHEDULES,
+        deadLetterUrl: url,
+        deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-breaker-schedules-dlq',
+        holds: 'circuit breaker probes and closes Scheduler could not deliver',
+      },
+    ]);
   });
 
   it("finds each schedule's dead-letter queue, and tells to redeploy for a schedule an older deployment has none for", async () => {

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { BREAKER_CONFIG_ENV, breakerAlarmName } from '../../lambda/shared/circuit-breaker';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
+import { BREAKER_SCHEDULES, STACK_OUTPUTS } from '../../lib/stack-outputs';
+import { type Resources as AlarmResources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { pipelineTemplate, renderIntrinsics } from '../helpers/cdk';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -66,6 +68,7 @@ function walk(config: HooklineConfig) {
     )?.[1];
   const fnId = getAttId(((alarm('events')?.Properties.AlarmActions ?? []) as unknown[]).find(getAttId)) ?? '';
   return {
+    outputs: json.Outputs as Record<string, { Value: unknown }>,
     resources,
     ofType,
     getAttId,
@@ -96,8 +99,11 @@ describe('the circuit breaker probe, deployed', () => {
       ).Variables[BREAKER_CONFIG_ENV],
     ),
   );
+  // The function's configuration names the queue its CreateSchedule calls give as Target.DeadLetterConfig.Arn.
+  const deadLetterQueueId = /^resolved-(.+)\.Arn$/.exec(config.scheduler.deadLetterQueueArn)?.[1] ?? '';
+  const getAttIdOf = t.getAttId;
 
-  it('tells the function the probed breaker, its timing and the scaling a close restores, the group and the role', () => {
+  it('tells the function the probed breaker, its timing and the scaling a close restores, the group, the role and the dead-letter queue', () => {
     expect(config.alarms[breakerAlarmName(t.stackName, 'events')]).toEqual({
       queue: 'events',
       mappingId: `resolved-${t.mappingOf('events')}`,
@@ -117,6 +123,62 @@ describe('the circuit breaker probe, deployed', () => {
     expect(config.scheduler.groupName).toBe(group?.Properties.Name);
     expect(groupId).toBeDefined();
     expect(config.scheduler.roleArn).toMatch(/^resolved-.*ProbeSchedulerRole.*\.Arn$/);
+    expect(t.resources[deadLetterQueueId]?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it("names as its schedules' dead-letter queue a standard queue encrypted by SQS and reachable over TLS only", () => {
+    const queue = t.resources[deadLetterQueueId];
+    expect(queue?.Properties.FifoQueue).toBeUndefined();
+    expect(queue?.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(queue?.Properties.KmsMasterKeyId).toBeUndefined();
+    const policies = t
+      .ofType('AWS::SQS::QueuePolicy')
+      .filter(([, r]) => (r.Properties.Queues as unknown[]).some((q) => t.refId(q) === deadLetterQueueId));
+    const statements = policies.flatMap(
+      ([, r]) => (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+    );
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    ]);
+  });
+
+  it('lets the scheduler role send to that dead-letter queue and to no other queue', () => {
+    const roleId = config.scheduler.roleArn.replace(/^resolved-/, '').replace(/\.Arn$/, '');
+    const sends = withAction(t.statementsOf(roleId), 'sqs:SendMessage');
+    expect(sends.flatMap((s) => [s.Action].flat())).toEqual(['sqs:SendMessage']);
+    expect(resourcesOf(sends)).toEqual([`resolved-${deadLetterQueueId}.Arn`]);
+  });
+
+  it('alarms on that dead-letter queue to the alarm topic, which CloudWatch may publish to', () => {
+    const alarms = t
+      .ofType('AWS::CloudWatch::Alarm')
+      .filter(([, r]) =>
+        ((r.Properties.Dimensions ?? []) as { Name: string; Value: unknown }[]).some(
+          (d) => d.Name === 'QueueName' && getAttIdOf(d.Value) === deadLetterQueueId,
+        ),
+      );
+    expect(alarms).toHaveLength(1);
+    const [alarmId, alarm] = alarms[0] ?? [];
+    expect(alarm?.Properties.MetricName).toBe('ApproximateNumberOfMessagesVisible');
+    expect(renderIntrinsics(alarm?.Properties.AlarmDescription)).toContain(
+      `hookline failed list ${BREAKER_SCHEDULES}`,
+    );
+    const others = Object.fromEntries(
+      Object.entries(t.resources).filter(([, r]) => r.Type !== 'AWS::CloudWatch::Alarm'),
+    );
+    expect(
+      walkAlarmsToPublishGrants({ ...others, [alarmId as string]: alarm } as unknown as AlarmResources),
+    ).toBe(1);
+  });
+
+  it('publishes that dead-letter queue as the output the CLI reads it by', () => {
+    expect(t.outputs[STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl]?.Value).toEqual({
+      Ref: deadLetterQueueId,
+    });
   });
 
   it('may tag the probed mapping only, and read only its breaker alarm', () => {
@@ -145,7 +207,8 @@ describe('the circuit breaker probe, deployed', () => {
     });
   });
 
-  it('gives Scheduler a role of this account that may invoke the breaker function and nothing else', () => {
+  it("gives Scheduler a role of this account's probe group that may invoke the breaker function and nothing else", () => {
+    const [groupId] = t.ofType('AWS::Scheduler::ScheduleGroup')[0] ?? [];
     const roleId = config.scheduler.roleArn.replace(/^resolved-/, '').replace(/\.Arn$/, '');
     const role = t.resources[roleId];
     expect(role?.Type).toBe('AWS::IAM::Role');
@@ -155,12 +218,17 @@ describe('the circuit breaker probe, deployed', () => {
       expect.objectContaining({
         Action: 'sts:AssumeRole',
         Principal: { Service: 'scheduler.amazonaws.com' },
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [groupId, 'Arn'] } },
+        },
       }),
     ]);
     const statements = t.statementsOf(roleId);
-    expect(statements.map((s) => s.Action)).toEqual(['lambda:InvokeFunction']);
-    expect(statements.map((s) => t.getAttId(s.Resource))).toEqual([t.fnId]);
+    expect(statements.map((s) => s.Action).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    expect(withAction(statements, 'lambda:InvokeFunction').map((s) => t.getAttId(s.Resource))).toEqual([
+      t.fnId,
+    ]);
     expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -179,9 +247,11 @@ describe('the circuit breaker probe, deployed', () => {
 });
 
 describe('a circuit breaker without a probe, deployed', () => {
-  it('adds no schedule group, scheduler role, tag, alarm-reading or scheduling grant', () => {
+  it('adds no schedule group, dead-letter queue, scheduler role, tag, alarm-reading or scheduling grant', () => {
     const t = walk(configWith(false));
     expect(t.ofType('AWS::Scheduler::ScheduleGroup')).toEqual([]);
+    expect(t.ofType('AWS::SQS::Queue').filter(([id]) => id.includes('CircuitBreakers'))).toEqual([]);
+    expect(t.outputs[STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl]).toBeUndefined();
     expect(
       t
         .ofType('AWS::IAM::Role')

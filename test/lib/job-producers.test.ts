@@ -268,9 +268,18 @@ describe('grantSend', () => {
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       expect.objectContaining({
         Principal: { Service: 'scheduler.amazonaws.com' },
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: { 'aws:SourceArn': expect.anything() },
+        },
       }),
     ]);
+    // The producer names no group, so its schedules are in the default one.
+    expect(
+      renderIntrinsics(
+        role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn'],
+      ),
+    ).toBe('arn:aws:scheduler:resolved-AWS::Region:resolved-AWS::AccountId:schedule-group/default');
     const statements = statementsOf(template, roleId);
     expect(statements).toEqual([
       expect.objectContaining({

@@ -154,7 +154,12 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     );
     for (const [, s] of ofType('AWS::Scheduler::Schedule'))
       deadLetterQueueIds.add(getAttId(s.Properties.Target.DeadLetterConfig?.Arn));
-    for (const [id] of queues.filter(([id]) => id.includes('JobProducersSchedulerDeadLetterQueue')))
+    // The one-time schedules' queues, which the producers' and the breaker function's requests name.
+    for (const [id] of queues.filter(([id]) =>
+      ['JobProducersSchedulerDeadLetterQueue', 'CircuitBreakersProbeScheduleDeadLetterQueue'].some((kind) =>
+        id.includes(kind),
+      ),
+    ))
       deadLetterQueueIds.add(id);
     const watched = new Set(
       ofType('AWS::CloudWatch::Alarm')
@@ -221,7 +226,10 @@ describe('the maximal configuration, as AWS would deploy it', () => {
       expect(resources[roleId]?.Properties.AssumeRolePolicyDocument.Statement, id).toEqual([
         expect.objectContaining({
           Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnEquals: { 'aws:SourceArn': expect.anything() },
+          },
         }),
       ]);
       expect(roleMay(roleId, 'sqs:SendMessage', target.Arn), id).toBe(true);

@@ -142,7 +142,22 @@ describe('PipelineSchedules', () => {
           Action: 'sts:AssumeRole',
           Effect: 'Allow',
           Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            // Without a group of their own the schedules are in the default one.
+            ArnEquals: {
+              'aws:SourceArn': {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':scheduler:eu-west-1:123456789012:schedule-group/default',
+                  ],
+                ],
+              },
+            },
+          },
         },
       ]);
     }

@@ -1,14 +1,22 @@
 /**
- * The dead-letter queues EventBridge Scheduler fills (each configured schedule's, and the one-time job schedules'
- * one), walked in the synthesized template: from each schedule to the queue its DeadLetterConfig names, to the
- * dashboard's "Dead-lettered now" tile, and to the outputs through which `hookline status` and `failed` find it.
+ * The dead-letter queues EventBridge Scheduler fills (each configured schedule's, the one-time job schedules' one
+ * and the circuit breakers' probe schedules' one), walked in the synthesized template: from each schedule to the
+ * queue its DeadLetterConfig names, to the dashboard's "Dead-lettered now" tile, and to the outputs through which
+ * `hookline status` and `failed` find it.
  */
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
 import { redriveSourceOf } from '../../lib/cli/redrive';
 import { deadLetterQueueOf, otherDeadLetterQueues } from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
-import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
+import {
+  BREAKER_SCHEDULES,
+  BREAKER_SCHEDULES_RECOVER,
+  JOB_SCHEDULES,
+  JOB_SCHEDULES_RESEND,
+} from '../../lib/stack-outputs';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, renderIntrinsics, resolveAsDeployed, testApp } from '../helpers/cdk';
@@ -17,9 +25,32 @@ import { deployedTarget, US_EAST_1 } from '../helpers/deployed-target';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
-/** The example pipeline with two schedules and delayed jobs: every kind of dead-letter queue there is. */
+/** What the CLI says to do with a dead-letter queue it cannot redrive, by its CLI name. */
+const INSTEAD_OF_REDRIVE: Record<string, string> = {
+  [JOB_SCHEDULES]: JOB_SCHEDULES_RESEND,
+  [BREAKER_SCHEDULES]: BREAKER_SCHEDULES_RECOVER,
+};
+
+/**
+ * The example pipeline with two schedules, delayed jobs and a circuit breaker that probes: every kind of
+ * dead-letter queue there is.
+ */
 function everyDeadLetterQueue(): { config: ResolvedConfig; stack: WebhookPipelineStack } {
   const config = exampleResolved({
+    queues: {
+      ...exampleConfig.queues,
+      events: {
+        consumer: {
+          entry: 'lambda/consumers/events.ts',
+          circuitBreaker: {
+            failureRatio: 0.8,
+            minimumRecords: 30,
+            window: Duration.minutes(3),
+            halfOpenAfter: Duration.minutes(10),
+          },
+        },
+      },
+    },
     jobs: { endpoint: { queues: ['events'], delays: true } },
     schedules: [
       { name: 'heartbeat', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.heartbeat' },
@@ -39,7 +70,8 @@ function queueIdOf(reference: unknown): string {
 
 /**
  * Every dead-letter queue of the pipeline, by logical id: those a queue's redrive policy or a schedule's
- * DeadLetterConfig names, and the one-time job schedules' one (named by the producers' requests, not the template).
+ * DeadLetterConfig names, the one-time job schedules' one (named by the producers' requests, not the template) and
+ * the breaker's probe schedules' one (named by the breaker function's configuration).
  */
 function deadLetterQueueIds(stack: WebhookPipelineStack, resources: Record<string, Resource>): string[] {
   const byRedrivePolicy = Object.values(resources).flatMap((r) =>
@@ -56,7 +88,10 @@ function deadLetterQueueIds(stack: WebhookPipelineStack, resources: Record<strin
   const jobSchedules = stack.getLogicalId(
     stack.jobProducers?.schedulerDeadLetterQueue?.node.defaultChild as never,
   );
-  return [...new Set([...byRedrivePolicy, ...bySchedule, jobSchedules])].sort();
+  const breakerSchedules = stack.getLogicalId(
+    stack.pipeline.circuitBreakers?.scheduleDeadLetterQueue?.node.defaultChild as never,
+  );
+  return [...new Set([...byRedrivePolicy, ...bySchedule, jobSchedules, breakerSchedules])].sort();
 }
 
 describe('the dead-letter queues EventBridge Scheduler fills', () => {
@@ -66,7 +101,7 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
     const { stack } = everyDeadLetterQueue();
     const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
     const expected = deadLetterQueueIds(stack, resources);
-    expect(expected).toHaveLength(5);
+    expect(expected).toHaveLength(6);
 
     const dashboard = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard');
     const body = JSON.parse(renderIntrinsics(dashboard?.Properties.DashboardBody)) as {
@@ -123,6 +158,27 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
     expect(target.kind === 'stack' && target.schedulesMissingOutputs).toBeFalsy();
   });
 
+  it("publish the circuit breakers' probe schedules' dead-letter queue, which the CLI finds under breaker_schedules", {
+    timeout: 90_000,
+  }, async () => {
+    const { config, stack } = everyDeadLetterQueue();
+    const template = Template.fromStack(stack).toJSON();
+    const id = stack.getLogicalId(
+      stack.pipeline.circuitBreakers?.scheduleDeadLetterQueue?.node.defaultChild as never,
+    );
+    const target = await deployedTarget(template, stack.stackName, config);
+    const deployed = (value: unknown) => resolveAsDeployed(value, template, stack.stackName, US_EAST_1);
+    expect(deadLetterQueueOf(target, BREAKER_SCHEDULES)).toEqual({
+      name: BREAKER_SCHEDULES,
+      deadLetterUrl: deployed({ Ref: id }),
+      deadLetterArn: deployed({ 'Fn::GetAtt': [id, 'Arn'] }),
+      holds: 'circuit breaker probes and closes Scheduler could not deliver',
+    });
+    expect(() => redriveSourceOf(target, BREAKER_SCHEDULES)).toThrow(
+      `the ${BREAKER_SCHEDULES} dead-letter queue cannot be redriven`,
+    );
+  });
+
   it('are each watched by one alarm, which names the queue as the CLI reads it and says what the CLI can do', {
     timeout: 90_000,
   }, async () => {
@@ -162,13 +218,17 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
         description.includes(`\`hookline redrive ${name}${cliTarget}\``),
         `${alarmId}: ${description}`,
       ).toBe(redrivable);
-      // Where no redrive exists, it says how to send the jobs again: under a new id, as the CLI says.
-      if (!redrivable) expect(description, alarmId).toContain(JOB_SCHEDULES_RESEND);
+      // Where no redrive exists, it says what to do instead, as the CLI says it.
+      if (!redrivable) expect(description, alarmId).toContain(INSTEAD_OF_REDRIVE[name as string]);
     }
     const expected = deadLetterQueueIds(stack, resources);
     expect([...watchedBy.keys()].sort()).toEqual(expected);
     for (const [queueId, alarmIds] of watchedBy) expect(alarmIds, queueId).toHaveLength(1);
-    // And each notifies a topic that CloudWatch may publish to.
-    expect(walkAlarmsToPublishGrants(resources as Resources)).toBeGreaterThanOrEqual(expected.length);
+    // And each notifies a topic that CloudWatch may publish to (the breaker's own alarms invoke its function too).
+    const deadLetterAlarms = {
+      ...Object.fromEntries(Object.entries(resources).filter(([, r]) => r.Type !== 'AWS::CloudWatch::Alarm')),
+      ...Object.fromEntries(alarms),
+    };
+    expect(walkAlarmsToPublishGrants(deadLetterAlarms as Resources)).toBe(alarms.length);
   });
 });

@@ -30,7 +30,11 @@ const config = {
     },
     [ORDERS]: { queue: 'orders', mappingId: 'uuid-orders' },
   },
-  scheduler: { groupName: 'probes', roleArn: 'arn:aws:iam::123456789012:role/probe' },
+  scheduler: {
+    groupName: 'probes',
+    roleArn: 'arn:aws:iam::123456789012:role/probe',
+    deadLetterQueueArn: 'arn:aws:sqs:us-east-1:123456789012:probe-dlq',
+  },
 };
 
 /** One mapping, its tag and scaling, the alarm's state, the schedules created, and a clock the test moves. */
