@@ -32,6 +32,7 @@ import type {
   RootLogger,
   TypeMetrics,
 } from './core';
+import { keyErrorInOurWords } from './errors';
 import { RateLimiter } from './rate-limit';
 import { dynamoWindowStore } from './rate-limit-store';
 import type { ConsumerLogger, LogExtra } from './types';
@@ -182,7 +183,7 @@ export function powertoolsIdempotencyGate(
           }
         });
       } catch (error) {
-        throw nonError && error === nonError.carrier ? nonError.value : error;
+        throw nonError && error === nonError.carrier ? nonError.value : keyErrorInOurWords(error);
       }
       return ran ? 'ran' : 'duplicate';
     },

@@ -98,7 +98,8 @@ export type IdempotencyResult = 'ran' | 'duplicate';
 
 /**
  * Runs `work` at most once per key. Resolves `duplicate` without running it when the key already completed;
- * rejects with an error named `IdempotencyAlreadyInProgressError` while another execution holds the key. When
+ * rejects with an error named `IdempotencyAlreadyInProgressError` while another execution holds the key, and with a
+ * `KeyReleasedByOtherCopyError` when that execution released it before its record could be read. When
  * `work` threw and the key could not be released, rejects with that fault instead of what `work` threw.
  */
 export interface IdempotencyGate {

@@ -174,6 +174,32 @@ export function retryDelaySeconds(seconds: number): number {
   return Math.min(MAX_RETRY_DELAY_SECONDS, Math.ceil(seconds));
 }
 
+/** Powertools' name for a record it found gone when it read back the idempotency record its lock collided with. */
+const KEY_GONE_ERROR = 'IdempotencyItemNotFoundError';
+
+/**
+ * Another copy of the event held its idempotency key when this copy tried to take it, and released it (its run
+ * failed) before this copy read that record back. Only where the store does not hand back the record a lock collides
+ * with (local mode's DynamoDB emulator; DynamoDB does, and the copy is then in progress elsewhere). Retryable: the key
+ * is free, so the next attempt runs the event, unless another copy completes it first.
+ */
+export class KeyReleasedByOtherCopyError extends Error {
+  constructor(options?: ErrorOptions) {
+    super(
+      'another copy of this event held its idempotency key when this copy tried to take it, and released it before this copy could read it (that copy failed): retried, never dropped; the next attempt runs it unless another copy completes it first',
+      options,
+    );
+    this.name = 'KeyReleasedByOtherCopyError';
+  }
+}
+
+/** The gate's error in hookline's words where Powertools names an internal step: a vanished key is a copy's release. */
+export function keyErrorInOurWords(error: unknown): unknown {
+  return error instanceof Error && nameOf(error) === KEY_GONE_ERROR
+    ? new KeyReleasedByOtherCopyError({ cause: error })
+    : error;
+}
+
 /** Powertools' name for the error of a record whose idempotency key another execution holds. */
 export const KEY_IN_PROGRESS_ERROR = 'IdempotencyAlreadyInProgressError';
 
