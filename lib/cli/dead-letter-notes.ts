@@ -4,6 +4,7 @@
  * here: the renderers load it for every command.
  */
 import { isFifoQueueName } from '../../lambda/shared/contracts';
+import type { EventHeldMoreThanOnce } from './dead-letters';
 import { CliError } from './errors';
 import type { FailedListResult, FailedSummaryResult } from './failed';
 import { type CommandHints, nextCommand } from './output';
@@ -59,14 +60,59 @@ export function unreadWhenTheRunEnded(count: number): string {
 export const FIFO_GROUPS_HELD =
   "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue";
 
-/** Why a `failed list` read shows fewer dead letters than are there, one line per cause (none when it shows all). */
+/** How many events a note names by id; `--json` lists them all. */
+const EVENTS_NAMED = 5;
+
+/**
+ * The events a read of the dead-letter queue `queue` found there more than once (`among`: which read, `among those
+ * listed`), why, and what a redrive does with the copies; none when every event is there once.
+ */
+export function heldMoreThanOnceNote(
+  held: readonly EventHeldMoreThanOnce[],
+  queue: string,
+  among: string,
+  hints: CommandHints = {},
+): string | undefined {
+  if (held.length === 0) return undefined;
+  const named = held
+    .slice(0, EVENTS_NAMED)
+    .map((e) => `${e.id}${e.replayId ? ` (replay ${e.replayId.slice(0, 8)})` : ''} ${e.copies} copies`)
+    .join(', ');
+  const more = held.length > EVENTS_NAMED ? ` and ${held.length - EVENTS_NAMED} more (--json)` : '';
+  const events = held.length === 1 ? '1 event is' : `${held.length} events are`;
+  return (
+    `${events} in the DLQ more than once ${among}: ${named}${more}. ` +
+    'A consumer stopped between its dead-letter send and its delete (a crash, an out-of-memory kill, kill -9 locally), so the record came back and was dead-lettered again, or the event reached its queue twice and each copy failed. ' +
+    'A redrive moves every copy: where the consumer has idempotency on (the default) the event runs once and its other copies count as duplicates, webhooks and jobs alike; ' +
+    `with idempotency off each copy runs it again, so delete the extra copies first by their sqs id: ${nextCommand(hints, `failed delete ${queue} --id <sqs id>`)}`
+  );
+}
+
+/**
+ * Why a `failed list` read shows fewer dead letters than are there, one line per cause (none when it shows all),
+ * and the events it shows more than once.
+ */
 export function failedListNotes(
   result: Pick<
     FailedListResult,
-    'approximateDepth' | 'heldByOthers' | 'notReleased' | 'messages' | 'deadLetterQueueUrl'
+    | 'approximateDepth'
+    | 'heldByOthers'
+    | 'notReleased'
+    | 'messages'
+    | 'deadLetterQueueUrl'
+    | 'queue'
+    | 'eventsHeldMoreThanOnce'
   >,
+  hints: CommandHints = {},
 ): string[] {
   const notes: string[] = [];
+  const copies = heldMoreThanOnceNote(
+    result.eventsHeldMoreThanOnce,
+    result.queue,
+    'among those listed',
+    hints,
+  );
+  if (copies) notes.push(copies);
   if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
     notes.push(`${heldByOthers(result.heldByOthers)} and not shown: SQS returns them once that hold ends`);
   }
@@ -77,14 +123,31 @@ export function failedListNotes(
   return notes;
 }
 
-/** Why a `failed summary` counts fewer dead letters than are there (none when it read them all). */
+/**
+ * Why a `failed summary` counts fewer dead letters than are there (none when it read them all), and the events it
+ * read more than once.
+ */
 export function failedSummaryNotes(
   result: Pick<
     FailedSummaryResult,
-    'heldByOthers' | 'notReleased' | 'interrupted' | 'read' | 'behindHeldGroups'
+    | 'heldByOthers'
+    | 'notReleased'
+    | 'interrupted'
+    | 'read'
+    | 'behindHeldGroups'
+    | 'queue'
+    | 'eventsHeldMoreThanOnce'
   >,
+  hints: CommandHints = {},
 ): string[] {
   const notes: string[] = [];
+  const copies = heldMoreThanOnceNote(
+    result.eventsHeldMoreThanOnce,
+    result.queue,
+    `among the ${result.read} read`,
+    hints,
+  );
+  if (copies) notes.push(copies);
   if (result.behindHeldGroups > 0) {
     notes.push(
       `${FIFO_GROUPS_HELD}, so about ${result.behindHeldGroups} dead letters behind those read are in no group: the counts cover the ${result.read} read (the earliest of each group), not the whole queue; once those are redriven or deleted, run it again for the rest`,

@@ -19,6 +19,7 @@ import {
   parseEnvelope,
   type WebhookEnvelope,
 } from '../../lambda/shared/envelope';
+import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
 
 /** The most recent SQS move task (`hookline redrive` of everything) out of the dead-letter queue `sourceArn`. */
 export async function latestMoveTask(
@@ -282,6 +283,8 @@ export function summarize(letter: DeadLetter) {
     receiveCount: letter.receiveCount ?? null,
     /** Set on a copy sent by `hookline replay`: the run's id (the original has the same envelope id). */
     replayId: letter.envelope?.replay?.id ?? null,
+    /** A job's enqueue (the producer's dedupe claim): a job id sent again after its dedupe window is new work. */
+    generation: letter.envelope?.generation ?? null,
     ...(letter.messageGroupId ? { messageGroupId: letter.messageGroupId } : {}),
     // A fair queue's tenant: the consumer's copy in a standard DLQ has no group id, only this attribute.
     tenant: letter.messageAttributes[MESSAGE_ATTRIBUTES.tenant]?.StringValue ?? null,
@@ -293,3 +296,84 @@ export function summarize(letter: DeadLetter) {
   };
 }
 export type DeadLetterSummary = ReturnType<typeof summarize>;
+
+/** What names the event a dead letter is a copy of. */
+type EventFields = Pick<DeadLetterSummary, 'id' | 'source' | 'generation' | 'replayId'>;
+
+/**
+ * The event a dead letter is a copy of, as the consumer's idempotency keys its work (`idempotencyWorkKey`): source and
+ * id (ids are unique per source only), a job's generation and a replay's run. Two dead letters with one key are two
+ * copies of one event, which idempotency runs once; an original and its replay are two events. Undefined for a
+ * letter with no id.
+ */
+export function eventKeyOf(letter: EventFields): string | undefined {
+  if (letter.id === null) return undefined;
+  return idempotencyWorkKey('', {
+    source: letter.source ?? '',
+    id: letter.id,
+    generation: letter.generation ?? undefined,
+    replay: letter.replayId === null ? undefined : { id: letter.replayId },
+  });
+}
+
+/** An event a dead-letter queue holds more than once, and the SQS message id of each copy. */
+export interface EventHeldMoreThanOnce {
+  readonly id: string;
+  readonly source: string | null;
+  readonly type: string | null;
+  readonly replayId: string | null;
+  readonly generation: string | null;
+  readonly copies: number;
+  readonly messageIds: readonly string[];
+}
+
+type CopiedLetter = EventFields & Pick<DeadLetterSummary, 'type' | 'messageId'>;
+
+/**
+ * Counts the events among dead letters as they are read, and which are there more than once: a consumer that stopped
+ * between a record's DLQ send and its delete (a crash, an out-of-memory kill, `kill -9` locally) dead-letters it again
+ * when it comes back. Keeps one SQS message id per event (as the scan keeps one per message), a list only for copies.
+ */
+export class EventCopies {
+  /** Per event: its one message's SQS id, or (held more than once) every copy read. */
+  private readonly byEvent = new Map<string, string | CopiedLetter[]>();
+  private keyless = 0;
+
+  add(letter: CopiedLetter): void {
+    const key = eventKeyOf(letter);
+    if (key === undefined) {
+      this.keyless++;
+      return;
+    }
+    const earlier = this.byEvent.get(key);
+    if (earlier === undefined) this.byEvent.set(key, letter.messageId);
+    // The first copy's fields are the event's, as the second's are: only its message id is its own.
+    else if (typeof earlier === 'string') this.byEvent.set(key, [{ ...letter, messageId: earlier }, letter]);
+    else earlier.push(letter);
+  }
+
+  /** How many events the letters added are copies of (a letter without an id counts as one). */
+  get events(): number {
+    return this.byEvent.size + this.keyless;
+  }
+
+  /** The events added more than once, most copies first (ties in the order first read). */
+  heldMoreThanOnce(): EventHeldMoreThanOnce[] {
+    const held: EventHeldMoreThanOnce[] = [];
+    for (const copies of this.byEvent.values()) {
+      if (typeof copies === 'string') continue;
+      const [first] = copies;
+      if (!first) continue;
+      held.push({
+        id: first.id ?? '',
+        source: first.source,
+        type: first.type,
+        replayId: first.replayId,
+        generation: first.generation,
+        copies: copies.length,
+        messageIds: copies.map((c) => c.messageId),
+      });
+    }
+    return held.sort((a, b) => b.copies - a.copies);
+  }
+}

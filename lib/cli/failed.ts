@@ -14,7 +14,14 @@ import {
   nothingMatched,
 } from './dead-letter-notes';
 import { readDeadLetters } from './dead-letter-scan';
-import { type DeadLetter, type DeadLetterSummary, queueDepth, summarize } from './dead-letters';
+import {
+  type DeadLetter,
+  type DeadLetterSummary,
+  EventCopies,
+  type EventHeldMoreThanOnce,
+  queueDepth,
+  summarize,
+} from './dead-letters';
 import { CliError, explainError, NotFoundError } from './errors';
 import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
 import { nextCommand } from './output';
@@ -53,6 +60,10 @@ export interface FailedListResult {
    */
   readonly heldByOthers: number;
   readonly messages: readonly DeadLetterSummary[];
+  /** The events `messages` are copies of: fewer than the messages when an event is there more than once. */
+  readonly events: number;
+  /** The events among `messages` that are there more than once, with each copy's SQS message id. */
+  readonly eventsHeldMoreThanOnce: readonly EventHeldMoreThanOnce[];
   /** Messages that could not be made visible again (they return when the hold ends: 30 s, 300 s with --failure). */
   readonly notReleased: number;
   /** The `--failure` key the listing was narrowed to, else null. */
@@ -100,13 +111,18 @@ export async function failedList(
         'listed',
       );
     }
+    const messages = letters.map(summarize);
+    const copies = new EventCopies();
+    for (const message of messages) copies.add(message);
     return {
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,
       // A dead letter another reader holds is still there: counted, though this read cannot receive it.
       approximateDepth: Math.max(depth.visible + depth.inFlight, letters.length),
       heldByOthers: depth.inFlight,
-      messages: letters.map(summarize),
+      messages,
+      events: copies.events,
+      eventsHeldMoreThanOnce: copies.heldMoreThanOnce(),
       notReleased,
       failure: wanted ? (options.failure ?? '').trim().toLowerCase() : null,
     };
@@ -126,6 +142,10 @@ export interface FailedSummaryResult {
   readonly deadLetterQueueUrl: string;
   /** Dead letters read, each message once: the sum of the groups' counts. */
   readonly read: number;
+  /** The events the dead letters read are copies of: fewer than `read` when an event is there more than once. */
+  readonly events: number;
+  /** The events read more than once, with each copy's SQS message id. */
+  readonly eventsHeldMoreThanOnce: readonly EventHeldMoreThanOnce[];
   /** Messages another reader held when the command started: not read, so in no group. */
   readonly heldByOthers: number;
   readonly groups: readonly FailureGroup[];
@@ -151,6 +171,7 @@ export async function failedSummary(
 ): Promise<FailedSummaryResult> {
   const queue = deadLetterQueueOf(target, options.queue);
   const groups = new FailureGroups(noReasonRecorded(queue.name));
+  const copies = new EventCopies();
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const { notReleased, interrupted, heldFifoGroups } = await readDeadLetters(
@@ -162,7 +183,9 @@ export async function failedSummary(
         progress: { label: `read in the ${queue.name} DLQ`, depth: depth.visible },
       },
       (letter) => {
-        groups.add(summarize(letter));
+        const summary = summarize(letter);
+        groups.add(summary);
+        copies.add(summary);
         return false;
       },
     );
@@ -170,6 +193,8 @@ export async function failedSummary(
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,
       read: groups.letters,
+      events: copies.events,
+      eventsHeldMoreThanOnce: copies.heldMoreThanOnce(),
       heldByOthers: depth.inFlight,
       groups: groups.result(),
       notReleased,
@@ -241,6 +266,11 @@ export interface FailedShowResult extends DeadLetterSummary {
   readonly queue: string;
   /** How many messages in the DLQ have the id asked for; the first is shown. */
   readonly matches: number;
+  /**
+   * The events those messages are copies of: an original and its replays are several, one event dead-lettered twice
+   * (a consumer stopped between its DLQ send and its delete) is one.
+   */
+  readonly events: number;
   readonly headers: Readonly<Record<string, string>>;
   /** The names of the credential headers the envelope holds, which `headers` leaves out (never their values). */
   readonly hiddenHeaders: readonly string[];
@@ -321,6 +351,7 @@ export async function failedShow(
     queue: queue.name,
     ...summarize(letter),
     matches: matches.length,
+    events: eventsAmong(matches),
     headers: shown,
     hiddenHeaders: hidden,
     contentType: envelope?.contentType ?? null,
@@ -334,6 +365,13 @@ export async function failedShow(
       ]),
     ),
   };
+}
+
+/** How many events the dead letters are copies of. */
+function eventsAmong(letters: readonly DeadLetter[]): number {
+  const copies = new EventCopies();
+  for (const letter of letters) copies.add(summarize(letter));
+  return copies.events;
 }
 
 /**

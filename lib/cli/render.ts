@@ -146,9 +146,9 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   const c = output.colors;
   const of = result.failure === null ? '' : ` of failure ${result.failure}`;
   output.line(
-    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length}${of} (left in place)`,
+    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length}${of}${eventsOf(result.events, result.messages.length)} (left in place)`,
   );
-  for (const note of failedListNotes(result)) output.line(c.yellow(note));
+  for (const note of failedListNotes(result, output)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
   const rows = [
     ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],
@@ -180,9 +180,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   const groups =
     result.groups.length === 1 ? '1 distinct failure' : `${result.groups.length} distinct failures`;
   output.line(
-    `${c.bold(`${result.queue} dead-letter queue`)}: ${plural(result.read, 'message')} read, ${groups} (left in place)`,
+    `${c.bold(`${result.queue} dead-letter queue`)}: ${plural(result.read, 'message')} read${eventsOf(result.events, result.read)}, ${groups} (left in place)`,
   );
-  for (const note of failedSummaryNotes(result)) output.line(c.yellow(note));
+  for (const note of failedSummaryNotes(result, output)) output.line(c.yellow(note));
   if (result.groups.length === 0) return;
   const rows = [
     ['KEY', 'COUNT', 'FAILURE', 'TYPES', 'FIRST', 'LAST', 'EXAMPLE'],
@@ -211,6 +211,10 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
+/** How many events `messages` dead letters are copies of, when fewer: ` (3 events)`. */
+const eventsOf = (events: number, messages: number) =>
+  events < messages ? ` (${plural(events, 'event')})` : '';
+
 export function renderFailedShow(output: Output, result: FailedShowResult): void {
   const c = output.colors;
   // One line per field, whatever the sender or the consumer's error put in it; the body has its own block. A
@@ -224,9 +228,16 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
       terminalLine(`${c.bold(name.padEnd(12))} ${value == null ? '-' : paint(foreignText(String(value)))}`),
     );
   if (result.matches > 1) {
+    // Copies of one event are told from an original and its replays, which are events of their own.
+    const copies =
+      result.events >= result.matches
+        ? ''
+        : result.events === 1
+          ? ': copies of one event, held more than once'
+          : `: ${result.events} events (an original and its replays), some held more than once`;
     output.line(
       c.yellow(
-        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}; showing the first: pick one by its sqs id (${next(output, `failed list ${result.queue}`)})`,
+        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}${copies}; showing the first: pick one by its sqs id (${next(output, `failed list ${result.queue}`)})`,
       ),
     );
   }

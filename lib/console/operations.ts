@@ -496,7 +496,7 @@ export class ConsoleOperations {
       type: one ? (envelope?.type ?? seen.find((e) => e.type)?.type ?? null) : null,
       timeline: seen,
       // Without `matches`: the read stopped at the first copy, so it counted no others.
-      deadLetters: deadLetters.map(({ matches: _first, ...d }) => ({
+      deadLetters: deadLetters.map(({ matches: _first, events: _one, ...d }) => ({
         ...d,
         redriveRefused: this.redriveRefused(d.queue),
       })),
@@ -609,7 +609,7 @@ export class ConsoleOperations {
       capped: list.messages.length >= MAX_DEAD_LETTERS_READ,
       page: { ...page, shown: items.length },
       // Why fewer are shown than are there, as failed list says it (held by another reader, not handed back).
-      notes: failedListNotes(list),
+      notes: failedListNotes(list, this.hints),
       groups: [...groups].map(([reason, messages]) => ({
         reason,
         count: inRead.get(reason) ?? messages.length,

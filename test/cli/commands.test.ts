@@ -3,6 +3,7 @@ import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@
 import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
+  type Message,
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -905,6 +906,106 @@ describe('failed list / show', () => {
     expect(copy).toMatchObject({ matches: 1, replayId: 'r-7f3a9c21-0000' });
   });
 
+  /** A dead letter whose envelope is changed by `change` (a job's source and generation). */
+  const withEnvelope = (message: Message, change: Record<string, unknown>): Message => ({
+    ...message,
+    Body: JSON.stringify({ ...JSON.parse(message.Body ?? '{}'), ...change }),
+  });
+
+  it('names the events held more than once and counts events apart from messages, telling copies from replays and new job enqueues', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-dup' }),
+      deadLetterMessage(2, { id: 'evt-once' }),
+      deadLetterMessage(3, { id: 'evt-dup' }),
+      // A replay of evt-dup is another piece of work: it runs again, so it is not a copy.
+      deadLetterMessage(4, { id: 'evt-dup', replay: 'r-7f3a9c21-0000' }),
+      // The same id from another source is another event.
+      withEnvelope(deadLetterMessage(5, { id: 'evt-dup' }), { source: 'github' }),
+      // A job: two copies of one enqueue, and the same id enqueued again (a new generation) once.
+      withEnvelope(deadLetterMessage(6, { id: 'job-1' }), { source: 'job', generation: 'g1' }),
+      withEnvelope(deadLetterMessage(7, { id: 'job-1' }), { source: 'job', generation: 'g1' }),
+      withEnvelope(deadLetterMessage(8, { id: 'job-1' }), { source: 'job', generation: 'g2' }),
+      deadLetterMessage(9, { id: 'evt-dup' }),
+    ]);
+
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+
+    expect(result.messages).toHaveLength(9);
+    expect(result.events).toBe(6);
+    expect(result.eventsHeldMoreThanOnce).toEqual([
+      {
+        id: 'evt-dup',
+        source: 'stripe',
+        type: 'invoice.paid',
+        replayId: null,
+        generation: null,
+        copies: 3,
+        messageIds: ['sqs-1', 'sqs-3', 'sqs-9'],
+      },
+      {
+        id: 'job-1',
+        source: 'job',
+        type: 'invoice.paid',
+        replayId: null,
+        generation: 'g1',
+        copies: 2,
+        messageIds: ['sqs-6', 'sqs-7'],
+      },
+    ]);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines[0]).toBe(
+      'events dead-letter queue: ~9 messages, showing 9 (6 events) (left in place)',
+    );
+    expect(output.lines[1]).toBe(
+      '2 events are in the DLQ more than once among those listed: evt-dup 3 copies, job-1 2 copies. ' +
+        'A consumer stopped between its dead-letter send and its delete (a crash, an out-of-memory kill, kill -9 locally), so the record came back and was dead-lettered again, or the event reached its queue twice and each copy failed. ' +
+        'A redrive moves every copy: where the consumer has idempotency on (the default) the event runs once and its other copies count as duplicates, webhooks and jobs alike; ' +
+        'with idempotency off each copy runs it again, so delete the extra copies first by their sqs id: hookline failed delete events --id <sqs id>',
+    );
+  });
+
+  it('says nothing of copies, and counts no events apart, when every event is in the DLQ once', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-dup' }),
+      deadLetterMessage(2, { id: 'evt-dup', replay: 'r-7f3a9c21-0000' }),
+      deadLetterMessage(3),
+    ]);
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect([result.events, result.eventsHeldMoreThanOnce]).toEqual([3, []]);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines[0]).toBe('events dead-letter queue: ~3 messages, showing 3 (left in place)');
+    expect(output.lines.join('\n')).not.toContain('more than once');
+  });
+
+  it('failed show says the messages with an id are copies of one event, or an original and its replays', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-dup' }),
+      deadLetterMessage(2, { id: 'evt-dup' }),
+    ]);
+    const copies = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-dup' });
+    expect([copies.matches, copies.events]).toEqual([2, 1]);
+    const output = recordingOutput();
+    renderFailedShow(output, copies);
+    expect(output.lines[0]).toBe(
+      '2 messages in the events DLQ have id evt-dup: copies of one event, held more than once; showing the first: pick one by its sqs id (hookline failed list events)',
+    );
+
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-dup' }),
+      deadLetterMessage(2, { id: 'evt-dup' }),
+      deadLetterMessage(3, { id: 'evt-dup', replay: 'r-7f3a9c21-0000' }),
+    ]);
+    const mixed = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-dup' });
+    expect([mixed.matches, mixed.events]).toEqual([3, 2]);
+    const shown = recordingOutput();
+    renderFailedShow(shown, mixed);
+    expect(shown.lines[0]).toBe(
+      '3 messages in the events DLQ have id evt-dup: 2 events (an original and its replays), some held more than once; showing the first: pick one by its sqs id (hookline failed list events)',
+    );
+  });
+
   it('counts held and unreleased messages in the plural, and says nothing of held ones when every message is shown', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     const list = await failedList(testBackend(), stackTarget(), { queue: 'events' });
@@ -1153,6 +1254,34 @@ describe('failed summary', () => {
     });
     expect(result.interrupted).toBe(false);
     expect(output.progressEnded).toEqual(['read in the events DLQ']);
+  });
+
+  it('counts the events read beside the messages, and names those read more than once, with the command for this target', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      [failedWith(1, 'order 1 failed'), failedWith(2, 'order 2 failed'), failedWith(1, 'order 1 failed')].map(
+        (m, n) => ({ ...m, MessageId: `sqs-copy-${n}` }),
+      ),
+    );
+    const result = await failedSummary(testBackend(), stackTarget(), { queue: 'events' });
+    expect([result.read, result.events]).toEqual([3, 2]);
+    expect(result.eventsHeldMoreThanOnce).toMatchObject([
+      { id: 'evt-1', copies: 2, messageIds: ['sqs-copy-0', 'sqs-copy-2'] },
+    ]);
+    // Each message counts in its failure, as SQS holds it: the group counts messages.
+    expect(result.groups.map((g) => g.count)).toEqual([3]);
+    const output = { ...recordingOutput(), command: (args: string) => hooklineCommandFor(STACK_FLAGS, args) };
+    renderFailedSummary(output, result);
+    expect(output.lines[0]).toBe(
+      'events dead-letter queue: 3 messages read (2 events), 1 distinct failure (left in place)',
+    );
+    expect(output.lines[1]).toMatch(
+      /^1 event is in the DLQ more than once among the 3 read: evt-1 2 copies\. A consumer stopped /,
+    );
+    expect(output.lines[1]).toMatch(
+      /: hookline failed delete events --id <sqs id> --stack Hookline --region us-east-1$/,
+    );
   });
 
   it('prints one row per failure, largest first, with the next commands for this target', async () => {

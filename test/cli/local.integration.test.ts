@@ -672,6 +672,45 @@ describe('hookline CLI against local mode', () => {
     expect(unknown.stderr).toMatch(/^error: .*nope/m);
   }, 120_000);
 
+  it('failed list and summary (real binary): name an event the DLQ holds twice, count events apart from messages, leaving both in place', async () => {
+    const dlq = queueUrl('events').deadLetterUrl;
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    const [twice, once] = ['twice', 'once'].map((n) => `copies-${n}-${randomUUID()}`);
+    // As a consumer killed between its DLQ send and its delete leaves it: the event dead-lettered a second time.
+    await seedDeadLetters(dlq, [twice ?? '', once ?? '']);
+    await seedDeadLetters(dlq, [twice ?? '']);
+
+    const json = await cli('failed', 'list', 'events', '--local', '--json');
+    expect(json.code).toBe(0);
+    const listed = JSON.parse(json.stdout);
+    expect([listed.messages.length, listed.events]).toEqual([3, 2]);
+    expect(listed.eventsHeldMoreThanOnce).toMatchObject([{ id: twice, source: 'stripe', copies: 2 }]);
+    const copyIds = listed.messages
+      .filter((m: { id: string }) => m.id === twice)
+      .map((m: { messageId: string }) => m.messageId);
+    expect([...listed.eventsHeldMoreThanOnce[0].messageIds].sort()).toEqual(copyIds.sort());
+
+    const text = await cli('failed', 'list', 'events', '--local');
+    expect(text.stdout).toContain(
+      'events dead-letter queue: ~3 messages, showing 3 (2 events) (left in place)',
+    );
+    expect(text.stdout).toContain(
+      `1 event is in the DLQ more than once among those listed: ${twice} 2 copies. `,
+    );
+    expect(text.stdout).toContain('hookline failed delete events --id <sqs id> --local');
+
+    const summary = await cli('failed', 'summary', 'events', '--local');
+    expect(summary.stdout).toContain(
+      'events dead-letter queue: 3 messages read (2 events), 1 distinct failure (left in place)',
+    );
+    expect(summary.stdout).toContain(
+      `1 event is in the DLQ more than once among the 3 read: ${twice} 2 copies. `,
+    );
+    // Nothing consumed by either read.
+    expect(await depth(dlq)).toEqual({ visible: 3, inFlight: 0 });
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+  }, 120_000);
+
   it('purge: refuses without --yes in a non-interactive shell, empties the DLQ with it', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await seedDeadLetters(dlq, ['p-1', 'p-2']);

@@ -276,6 +276,22 @@ describe('console operations on a deployed stack', () => {
     ]);
   });
 
+  it("names on the failures page an event held more than once, with the command for the console's target, as failed list does", async () => {
+    installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-twice' }),
+      deadLetterMessage(2),
+      deadLetterMessage(3, { id: 'evt-twice' }),
+    ]);
+    const hints = { command: (args: string) => hooklineCommandFor({ local: true }, args) };
+    const failures = await operations(undefined, {}, hints).failures('events');
+    expect(failures.read).toBe(3);
+    expect(failures.notes).toHaveLength(1);
+    expect(failures.notes[0]).toMatch(
+      /^1 event is in the DLQ more than once among those listed: evt-twice 2 copies\. /,
+    );
+    expect(failures.notes[0]).toMatch(/: hookline failed delete events --id <sqs id> --local$/);
+  });
+
   it("says on a FIFO queue's failures page that a group's later dead letters are not shown, as failed list does", async () => {
     // Two groups of two: while the read holds the first of a group, SQS returns none of its later ones.
     installFakeQueue(
