@@ -1516,6 +1516,19 @@ describe("the circuit breakers' probe schedules' dead-letter queue", () => {
     expect(text).toContain('resume the consumer by hand with hookline resume <queue>');
   });
 
+  it("summarizes the probes Scheduler could not deliver by Scheduler's reason, and says to resume rather than redrive", async () => {
+    installFakeQueue(sqs, breakerSchedules.deadLetterUrl, [undeliveredProbe]);
+    const result = await failedSummary(testBackend(), withBreakerSchedules(), { queue: BREAKER_SCHEDULES });
+    expect(result.groups.map((g) => [g.pattern, g.count])).toEqual([
+      ['AccessDeniedException: not authorized to perform lambda:InvokeFunction', 1],
+    ]);
+    const output = recordingOutput();
+    renderFailedSummary(output, result);
+    const text = output.lines.join('\n');
+    expect(text).not.toContain(`hookline redrive ${BREAKER_SCHEDULES}`);
+    expect(text).toContain('fix the reason, then resume the consumer by hand with hookline resume <queue>');
+  });
+
   it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
     await expect(
       redrive(testBackend(), withBreakerSchedules(), { queue: BREAKER_SCHEDULES }),

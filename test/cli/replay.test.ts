@@ -26,7 +26,7 @@ import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lamb
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { expiryDaysOf, parseTime, readArchive, timeOption } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
-import { BackendError, CliError } from '../../lib/cli/errors';
+import { BackendError, CliError, CredentialsError } from '../../lib/cli/errors';
 import { renderReplay } from '../../lib/cli/render';
 import { replay } from '../../lib/cli/replay';
 import type { LocalTarget } from '../../lib/cli/target';
@@ -34,6 +34,7 @@ import { resolveConfig } from '../../lib/config';
 import { record } from '../lambda/consumer/fakes';
 import { batchRequestTooLong, sqsBatchBytes } from './fake-queue';
 import {
+  awsError,
   EVENTS,
   fakeClock,
   localTestTarget,
@@ -955,6 +956,70 @@ describe("replay of a window reaching before the archive's retention", () => {
     ]);
   });
 
+  it("applies a rule that expires this source's records alone, as it applies the stack's", async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'archive' }).resolves({
+      Rules: [
+        {
+          ID: 'GithubRetention',
+          Status: 'Enabled',
+          Filter: { Prefix: 'archive/source=github/' },
+          Expiration: { Days: 1 },
+        },
+      ],
+    });
+    const result = await replay(s3Backend(), archived(), config, {
+      source: 'github',
+      ...sinceNovember,
+      dryRun: true,
+    });
+    expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
+    expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
+  });
+
+  it('reads the whole window when the lifecycle rules cannot be read and the configuration keeps no archive, and says so', async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
+      new S3ServiceException({
+        name: 'AccessDenied',
+        message: 'Access Denied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const withoutArchive = resolveConfig({ ...exampleConfig, archive: { enabled: false } });
+    expect(withoutArchive.archive).toBeUndefined();
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), withoutArchive, {
+      source: 'github',
+      ...sinceNovember,
+      dryRun: true,
+    });
+    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(backend.output.notes.slice(0, 1)).toEqual([
+      "cannot read the archive bucket's lifecycle rules (AccessDenied; reading them needs s3:GetLifecycleConfiguration) and archive.retention has no value here: the whole window of github is read",
+    ]);
+  });
+
+  it('says only that credentials are missing when they are, with no note on the lifecycle rules', async () => {
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
+      awsError('CredentialsProviderError', 'Could not load credentials from any providers'),
+    );
+    s3.on(ListObjectsV2Command).rejects(
+      awsError('CredentialsProviderError', 'Could not load credentials from any providers'),
+    );
+    const backend = s3Backend();
+    const error = await replay(backend, archived(), keptOneDay, {
+      source: 'github',
+      ...sinceNovember,
+      dryRun: true,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect(backend.output.notes).toEqual([]);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+  });
+
   it('in local mode reads the whole window, as the local S3 expires nothing, without asking for lifecycle rules', async () => {
     archiveHolds('github', [webhook('push-1')]);
     const http: HttpFetch = async () => Response.json({}, { status: 200 });
@@ -998,6 +1063,22 @@ describe('the lifecycle rules that expire an archived source', () => {
     ['a rule of some days only', [rule({ Filter: { Prefix: `${prefix}dt=2026-11` } })], undefined],
     ['a rule by tag', [rule({ Filter: { Tag: { Key: 'k', Value: 'v' } } })], undefined],
     ['a rule by size', [rule({ Filter: { ObjectSizeGreaterThan: 1024 } })], undefined],
+    ['a rule by largest size', [rule({ Filter: { ObjectSizeLessThan: 1024 } })], undefined],
+    [
+      'a prefix with a size',
+      [rule({ Filter: { And: { Prefix: 'archive/', ObjectSizeGreaterThan: 1024 } } })],
+      undefined,
+    ],
+    [
+      "another source's prefix with no tags",
+      [rule({ Filter: { And: { Prefix: 'archive/source=stripe/' } } })],
+      undefined,
+    ],
+    [
+      "another source's rule of the older shape",
+      [rule({ Filter: undefined, Prefix: 'archive/source=stripe/' })],
+      undefined,
+    ],
     [
       'a prefix with tags',
       [rule({ Filter: { And: { Prefix: 'archive/', Tags: [{ Key: 'k', Value: 'v' }] } } })],

@@ -17,6 +17,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import exampleConfig from '../../hookline.config';
 import { createProducer } from '../../lambda/producer';
 import { discoverProducer } from '../../lambda/producer/discover';
 import { defineJob } from '../../lambda/shared/job';
@@ -249,6 +250,30 @@ describe('grantSend', () => {
         (s) => s.Action === 'iam:PassRole',
       );
       expect(pass?.Resource).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    }
+  });
+
+  it('gives the scheduler roles of two queues granted delays one dead-letter queue, which each may send to', () => {
+    const config = exampleResolved({ queues: { ...exampleConfig.queues, audits: {} } });
+    const { stack, template, logicalId } = producerStack(true, config, (s) =>
+      s.grantSend(producerFunction(s, 'AuditsProducer'), 'audits', { delays: true }),
+    );
+    const deadLetterQueueId = logicalId(stack.jobProducers?.schedulerDeadLetterQueue as never);
+    const scheduleDeadLetterQueues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(
+      ([id]) => id.includes('SchedulerDeadLetterQueue'),
+    );
+    expect(scheduleDeadLetterQueues.map(([id]) => id)).toEqual([deadLetterQueueId]);
+    for (const queue of ['events', 'audits']) {
+      const roleId = logicalId(stack.jobProducers?.schedulerRole(queue) as never);
+      expect(statementsOf(template, roleId)).toEqual([
+        expect.objectContaining({
+          Action: 'sqs:SendMessage',
+          Resource: [
+            { 'Fn::GetAtt': [logicalId(stack.queues[queue]?.queue as never), 'Arn'] },
+            { 'Fn::GetAtt': [deadLetterQueueId, 'Arn'] },
+          ],
+        }),
+      ]);
     }
   });
 

@@ -90,4 +90,11 @@ describe('the breaker function', () => {
       `${BREAKER_CONFIG_ENV} is invalid at scheduler.deadLetterQueueArn`,
     );
   });
+
+  it('refuses a scheduler configuration whose dead-letter queue is empty when it loads, naming the field', async () => {
+    const scheduler = { ...config.scheduler, deadLetterQueueArn: '' };
+    await expect(loadHandler({ ...config, scheduler })).rejects.toThrow(
+      `${BREAKER_CONFIG_ENV} is invalid at scheduler.deadLetterQueueArn`,
+    );
+  });
 });

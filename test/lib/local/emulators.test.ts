@@ -221,6 +221,47 @@ describe('startEmulators', () => {
     }
   });
 
+  it('refuses to start on a dynalite store whose list of tables cannot be read, naming that part and the fix', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const dynamo = localDynamoClient(first);
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: 'durable-table',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      dynamo.destroy();
+      await first.stop();
+      // Opened again, LevelDB moves its log into a table file: with no items, it holds the table definitions alone.
+      await (await startEmulators({ dataDir })).stop();
+      const store = join(dataDir, 'dynalite');
+      const files = readdirSync(store).filter((name) => name.endsWith('.ldb'));
+      expect(files).toHaveLength(1);
+      // Bytes of that block overwritten: LevelDB still opens the store; only reading the definitions fails.
+      const file = join(store, files[0] ?? '');
+      const bytes = readFileSync(file);
+      bytes.fill(0xff, Math.floor(bytes.length * 0.2), Math.floor(bytes.length * 0.2) + 64);
+      writeFileSync(file, bytes);
+
+      const start = startEmulators({ dataDir });
+      await expect(start).rejects.toBeInstanceOf(LocalStartProblem);
+      await expect(start).rejects.toThrow(
+        `data directory ${dataDir}: its list of tables in ${store} cannot be read (`,
+      );
+      await expect(start).rejects.toThrow(
+        `move it aside (mv ${store} ${store}.damaged) to start with it empty`,
+      );
+      expect(readFileSync(file)).toEqual(bytes);
+      expect(existsSync(dataDirLockPath(dataDir))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('serves nothing on either port once stopped, so no emulator outlives local mode', async () => {
     const emulators = await startEmulators();
     await emulators.stop();
