@@ -56,6 +56,9 @@ const archived = () => ({ ...stackTarget(), archiveBucket: 'archive' });
 const s3Backend = (overrides: Parameters<typeof testBackend>[0] = {}) =>
   testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), ...overrides });
 const receivedAt = '2026-11-30T10:15:00.000Z';
+/** A refusal S3 answers with a status and a code, as the SDK throws it. */
+const s3Refusal = (name: string, message: string, httpStatusCode: number) =>
+  new S3ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode } });
 
 /** The archive holds these records of one source, in one object filed under the hour they reached the stream. */
 function archiveHolds(source: string, records: readonly ArchiveRecord[], filedAt = new Date(receivedAt)) {
@@ -911,14 +914,7 @@ describe("replay of a window reaching before the archive's retention", () => {
 
   it('applies archive.retention when the lifecycle rules cannot be read, and says which one it shows', async () => {
     archiveHolds('github', [webhook('push-1')]);
-    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
-      new S3ServiceException({
-        name: 'AccessDenied',
-        message: 'Access Denied',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 403 },
-      }),
-    );
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3Refusal('AccessDenied', 'Access Denied', 403));
     const backend = s3Backend();
     const result = await replay(backend, archived(), keptOneDay, {
       source: 'github',
@@ -936,12 +932,7 @@ describe("replay of a window reaching before the archive's retention", () => {
   it('says a bucket whose lifecycle expires nothing keeps every object, and reads the whole window', async () => {
     archiveHolds('github', [webhook('push-1')]);
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(
-      new S3ServiceException({
-        name: 'NoSuchLifecycleConfiguration',
-        message: 'The lifecycle configuration does not exist',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 404 },
-      }),
+      s3Refusal('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', 404),
     );
     const backend = s3Backend();
     const result = await replay(backend, archived(), keptOneDay, {
@@ -979,14 +970,7 @@ describe("replay of a window reaching before the archive's retention", () => {
 
   it('reads the whole window when the lifecycle rules cannot be read and the configuration keeps no archive, and says so', async () => {
     archiveHolds('github', [webhook('push-1')]);
-    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
-      new S3ServiceException({
-        name: 'AccessDenied',
-        message: 'Access Denied',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 403 },
-      }),
-    );
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3Refusal('AccessDenied', 'Access Denied', 403));
     const withoutArchive = resolveConfig({ ...exampleConfig, archive: { enabled: false } });
     expect(withoutArchive.archive).toBeUndefined();
     const backend = s3Backend();

@@ -224,20 +224,8 @@ describe('startEmulators', () => {
   it('refuses to start on a dynalite store whose list of tables cannot be read, naming that part and the fix', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
     try {
-      const first = await startEmulators({ dataDir });
-      const dynamo = localDynamoClient(first);
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: 'durable-table',
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      dynamo.destroy();
-      await first.stop();
-      // Opened again, LevelDB moves its log into a table file: with no items, it holds the table definitions alone.
-      await (await startEmulators({ dataDir })).stop();
+      // With no items, its one table file holds the table definitions alone.
+      await persistTableFile(dataDir, 'durable-table');
       const store = join(dataDir, 'dynalite');
       const files = readdirSync(store).filter((name) => name.endsWith('.ldb'));
       expect(files).toHaveLength(1);
@@ -399,20 +387,7 @@ describe('startEmulatorsInThread', () => {
   it('says why once its thread ends without being stopped (a damaged table read mid-run), and still stops', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
     try {
-      const first = await startEmulators({ dataDir });
-      const dynamo = localDynamoClient(first);
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: 'kept',
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      dynamo.destroy();
-      await first.stop();
-      // Opened again, LevelDB moves its log into a table file.
-      await (await startEmulators({ dataDir })).stop();
+      await persistTableFile(dataDir, 'kept');
       const emulators = await startEmulatorsInThread({ buildDir, dataDir });
       expect(emulators.failure).toBeUndefined();
       // Cut short once the start has read it (a disk failing while local mode runs): dynalite, which opens the store
@@ -574,3 +549,23 @@ describe('assertNodeVersion', () => {
     expect(() => assertNodeVersion()).not.toThrow();
   });
 });
+
+/**
+ * Persists one table in the data directory's dynalite store and opens the store once more, which moves LevelDB's
+ * log into a table file (the file the damage tests overwrite).
+ */
+async function persistTableFile(dataDir: string, table: string): Promise<void> {
+  const first = await startEmulators({ dataDir });
+  const dynamo = localDynamoClient(first);
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  dynamo.destroy();
+  await first.stop();
+  await (await startEmulators({ dataDir })).stop();
+}
