@@ -228,8 +228,6 @@ export async function describeStackTarget(
       (apiUrl ? `${apiUrl}/webhooks/${source.name}` : undefined);
     if (url) webhookUrls[source.name] = url;
   }
-  const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs, queueArnOf);
-  const breakerSchedulesDeadLetterQueue = breakerSchedulesDeadLetterQueueOf(outputs, queueArnOf);
   const schedules = scheduleDeadLetterQueuesOf(outputs, queueArnOf, config);
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
   const { signingSecretIds, forwardSecretIds } = secretIdsOf(outputs, config);
@@ -245,8 +243,7 @@ export async function describeStackTarget(
     signingSecretIds,
     forwardSecretIds,
     ...archiveAndLogsOf(outputs, config),
-    ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
-    ...(breakerSchedulesDeadLetterQueue ? { breakerSchedulesDeadLetterQueue } : {}),
+    ...sharedDeadLetterQueuesOf(outputs, queueArnOf),
     ...schedules,
   };
 }
@@ -335,27 +332,57 @@ function queueArns(
     (arnKey ? outputs.get(arnKey) : undefined) || (url && where ? queueArnOfUrl(where, url) : undefined);
 }
 
-/** The one-time job schedules' dead-letter queue, from its outputs (present once a grant allowed delays). */
-function jobSchedulesDeadLetterQueueOf(
-  outputs: ReadonlyMap<string, string>,
-  queueArnOf: QueueArnLookup,
-): DeadLetterQueueTarget | undefined {
-  const deadLetterUrl = outputs.get(STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl);
-  const deadLetterArn = queueArnOf(FORMER_STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn, deadLetterUrl);
-  return deadLetterUrl && deadLetterArn
-    ? { name: JOB_SCHEDULES, deadLetterUrl, deadLetterArn, holds: JOB_SCHEDULES_HOLD }
-    : undefined;
+/** A dead-letter queue the stack's Scheduler schedules share, and where the stack's outputs name it. */
+interface SharedScheduleDeadLetterQueue {
+  readonly name: string;
+  readonly holds: string;
+  readonly urlOutput: string;
+  /** The ARN output a stack deployed by an earlier version has, where there was one. */
+  readonly formerArnOutput?: string;
 }
 
-/** The circuit breakers' probe and close schedules' dead-letter queue, from its output (present once one probes). */
-function breakerSchedulesDeadLetterQueueOf(
+/** The one-time job schedules' dead-letter queue (output once a grant allowed delays). */
+const JOB_SCHEDULES_QUEUE: SharedScheduleDeadLetterQueue = {
+  name: JOB_SCHEDULES,
+  holds: JOB_SCHEDULES_HOLD,
+  urlOutput: STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl,
+  formerArnOutput: FORMER_STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn,
+};
+
+/** The circuit breakers' probe and close schedules' dead-letter queue (output once a breaker probes). */
+const BREAKER_SCHEDULES_QUEUE: SharedScheduleDeadLetterQueue = {
+  name: BREAKER_SCHEDULES,
+  holds: BREAKER_SCHEDULES_HOLD,
+  urlOutput: STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl,
+};
+
+/** The shared schedule dead-letter queues the stack's outputs name, each absent while the stack has none. */
+function sharedDeadLetterQueuesOf(
+  outputs: ReadonlyMap<string, string>,
+  queueArnOf: QueueArnLookup,
+): Pick<StackTarget, 'jobSchedulesDeadLetterQueue' | 'breakerSchedulesDeadLetterQueue'> {
+  const jobSchedulesDeadLetterQueue = sharedDeadLetterQueueOf(JOB_SCHEDULES_QUEUE, outputs, queueArnOf);
+  const breakerSchedulesDeadLetterQueue = sharedDeadLetterQueueOf(
+    BREAKER_SCHEDULES_QUEUE,
+    outputs,
+    queueArnOf,
+  );
+  return {
+    ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
+    ...(breakerSchedulesDeadLetterQueue ? { breakerSchedulesDeadLetterQueue } : {}),
+  };
+}
+
+/** One of those queues, from the stack's outputs; undefined while the stack has none. */
+function sharedDeadLetterQueueOf(
+  queue: SharedScheduleDeadLetterQueue,
   outputs: ReadonlyMap<string, string>,
   queueArnOf: QueueArnLookup,
 ): DeadLetterQueueTarget | undefined {
-  const deadLetterUrl = outputs.get(STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl);
-  const deadLetterArn = queueArnOf(undefined, deadLetterUrl);
+  const deadLetterUrl = outputs.get(queue.urlOutput);
+  const deadLetterArn = queueArnOf(queue.formerArnOutput, deadLetterUrl);
   return deadLetterUrl && deadLetterArn
-    ? { name: BREAKER_SCHEDULES, deadLetterUrl, deadLetterArn, holds: BREAKER_SCHEDULES_HOLD }
+    ? { name: queue.name, deadLetterUrl, deadLetterArn, holds: queue.holds }
     : undefined;
 }
 
