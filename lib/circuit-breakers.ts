@@ -28,6 +28,7 @@ import {
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
 import { propTokenViolations } from './config/tokens';
+import { grantSendMessage } from './grants';
 import { HooklineFunction } from './hookline-function';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
@@ -159,9 +160,7 @@ export class ConsumerCircuitBreakers extends Construct {
     const deadLetterQueue = schedulerDeadLetterQueue(this, 'ProbeScheduleDeadLetterQueue', {
       schedules: 'every circuit breaker probe and close schedule',
     });
-    role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [deadLetterQueue.queueArn] }),
-    );
+    grantSendMessage(deadLetterQueue, role);
     return { group, role, deadLetterQueue };
   }
 
