@@ -24,8 +24,8 @@ import {
 } from '../../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../../lambda/shared/contracts';
 import type { Backend } from './backend';
+import { ActionDeniedError, needing } from './errors';
 import type { QueueTarget, StackTarget } from './target';
-import { ActionDeniedError, needing } from './unreadable';
 
 /** The longest an alarm's Lambda action takes to disable the mapping, retries included: later is someone else. */
 export const BREAKER_ACTION_WITHIN_MS = 5 * 60_000;

@@ -51,6 +51,55 @@ export class BackendError extends CliError {
 }
 
 /**
+ * A {@link BackendError} saying AWS refused the caller access to what a call reads or writes, with the IAM action
+ * that call needs where the command named it ({@link needing}): a command over several queues then leaves the one
+ * it may not read unknown, naming the action, and shows the others.
+ */
+export class AccessDeniedError extends BackendError {
+  constructor(
+    message: string,
+    readonly action?: string,
+  ) {
+    super(message);
+    this.name = 'AccessDeniedError';
+  }
+}
+
+/**
+ * A call's access denial with the IAM action the call needs. It keeps the denial's name and message, so that where
+ * it is not a part left unknown it is explained as any access denial is ({@link explainError}, whose answer then
+ * carries the action).
+ */
+export class ActionDeniedError extends Error {
+  constructor(
+    readonly action: string,
+    denial: unknown,
+  ) {
+    super(denial instanceof Error ? denial.message : String(denial), { cause: denial });
+    this.name = errorName(denial);
+    // Kept so that a denial AWS answered with a bare 403 and no name is still told as one where it is not a part.
+    this.$metadata = (denial as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  }
+
+  /** The SDK's metadata of the denied call's answer (its HTTP status), when it had one. */
+  readonly $metadata: { httpStatusCode?: number } | undefined;
+}
+
+/**
+ * A call's answer; its access denial as an {@link ActionDeniedError} naming `action`, or `keyAction` where KMS refused
+ * the key of what it reads (a queue's with SSE-KMS: a receive needs `kms:Decrypt` on it, as CDK's
+ * `grantConsumeMessages` grants), which no grant of `action` would lift.
+ */
+export async function needing<T>(action: string, call: Promise<T>, keyAction?: string): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (!isAccessDenial(error)) throw error;
+    throw new ActionDeniedError(keyAction !== undefined && isKmsDenial(error) ? keyAction : action, error);
+  }
+}
+
+/**
  * A {@link BackendError} about the AWS credentials themselves (none found, rejected, expired): its fix comes before
  * any other a command would suggest for the call that failed.
  */
@@ -400,29 +449,36 @@ export function unexplainedAnswer(error: unknown, context: ErrorContext): Backen
  * can lift it), KMS refusing a key (granted on the key, not on the queue or the bucket), a 403 that names nothing
  * (the actions the call needs, when the caller named them), or the action AWS named.
  */
-function accessDenied(name: string, message: string, context: ErrorContext, status?: number): BackendError {
+function accessDenied(
+  name: string,
+  message: string,
+  context: ErrorContext,
+  status: number | undefined,
+  action: string | undefined,
+): BackendError {
   // Local mode's emulators have no IAM to grant in: they refuse only callers that are not on this machine.
   if (context.local) return localRefusal(name, message, context, status);
+  const denied = (line: string) => new AccessDeniedError(line, action);
   const grant = context.permissions?.length
     ? `grant your AWS identity ${context.permissions.join(' and ')}`
     : undefined;
   if (/with an explicit deny/i.test(message)) {
-    return new BackendError(
+    return denied(
       `access denied in ${context.target}: ${firstLine(message)} (a policy explicitly denies it, and a deny wins over any grant: ask the owner of that policy to lift the deny)`,
     );
   }
   if (isKmsRefusal(name, message)) {
-    return new BackendError(
+    return denied(
       `access denied in ${context.target} by KMS (${name}): ${firstLine(message)} (${SECRET_KEY_REFUSED.has(name) ? "your AWS identity needs kms:Decrypt on the secret's key to read it, and kms:GenerateDataKey to store a value; grant them in the key policy or your IAM policy, and check that the key is enabled" : 'your AWS identity needs kms:Decrypt on the key to read, and kms:GenerateDataKey to send: grant them in the key policy or your IAM policy'})`,
     );
   }
   if (!ACCESS_DENIED.has(name)) {
     const said = saidByAws(name, message);
-    return new BackendError(
+    return denied(
       `access denied in ${context.target}: AWS answered HTTP 403${said ? ` (${said})` : ''} without naming the permission it lacks: ${grant ?? 'grant your AWS identity the permissions the command needs (the CLI reference lists them)'}`,
     );
   }
-  return new BackendError(
+  return denied(
     `access denied in ${context.target}: ${message} (${grant ?? 'grant that permission to your AWS identity'})`,
   );
 }
@@ -450,6 +506,11 @@ function localRefusal(
  */
 function isAccessDenied(name: string, message: string, error: unknown): boolean {
   return ACCESS_DENIED.has(name) || isKmsRefusal(name, message) || httpStatus(error) === FORBIDDEN;
+}
+
+/** True when KMS refused the key of what the call reads or writes (not the call's own action). */
+export function isKmsDenial(error: unknown): boolean {
+  return isKmsRefusal(errorName(error), error instanceof Error ? error.message : String(error));
 }
 
 /**
@@ -615,7 +676,10 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
-  if (isAccessDenied(name, message, error)) return accessDenied(name, message, context, httpStatus(error));
+  if (isAccessDenied(name, message, error)) {
+    const action = error instanceof ActionDeniedError ? error.action : undefined;
+    return accessDenied(name, message, context, httpStatus(error), action);
+  }
   if (RESOURCE_MISSING.has(name) && !context.local) {
     return new BackendError(
       `${context.target} has no such resource (${name}: ${firstLine(message)}): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy`,

@@ -22,7 +22,7 @@ import {
   queueDepth,
   summarize,
 } from './dead-letters';
-import { CliError, explainError, NotFoundError } from './errors';
+import { CliError, explainError, NotFoundError, needing } from './errors';
 import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
 import { nextCommand } from './output';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
@@ -207,6 +207,16 @@ export async function failedSummary(
 }
 
 /**
+ * The actions reading a dead-letter queue needs first, named by its access denial (`AccessDeniedError.action`), so
+ * that a read of several queues can show the others. Its other calls (the source queue's redrive policy, handing
+ * held letters back) fail without failing the read.
+ */
+const RECEIVE = 'sqs:ReceiveMessage';
+const GET_ATTRIBUTES = 'sqs:GetQueueAttributes';
+/** What a receive from a queue encrypted with a KMS key of the account's (SSE-KMS) also needs, on that key. */
+const DECRYPT = 'kms:Decrypt';
+
+/**
  * The dead letters of the dead-letter queue `name` (as `failed list` takes it) that `wanted` selects, read as
  * `failed show` reads them: every one stays in place.
  */
@@ -219,10 +229,14 @@ export async function findDeadLetters(
   const queue = deadLetterQueueOf(target, name);
   const found: DeadLetter[] = [];
   try {
-    await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
-      if (wanted(letter)) found.push(letter);
-      return false;
-    });
+    await needing(
+      RECEIVE,
+      readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+        if (wanted(letter)) found.push(letter);
+        return false;
+      }),
+      DECRYPT,
+    );
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
@@ -303,8 +317,8 @@ export async function failedShow(
   let behindHeldGroups = 0;
   try {
     // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
-    const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    const read = await lettersWithId(backend, queue, options);
+    const before = await needing(GET_ATTRIBUTES, queueDepth(backend.sqs, queue.deadLetterUrl));
+    const read = await needing(RECEIVE, lettersWithId(backend, queue, options), DECRYPT);
     matches = read.matches;
     heldElsewhere = before.inFlight;
     if (read.heldFifoGroups > 0) behindHeldGroups = Math.max(0, before.visible - read.read);

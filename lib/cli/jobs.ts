@@ -26,10 +26,17 @@ import {
   SCHEDULE_ARN_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { CliError, NotFoundError } from './errors';
+import { AccessDeniedError, CliError, NotFoundError } from './errors';
 import { findDeadLetters } from './failed';
 import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
+import {
+  type Incomplete,
+  missingPermissionsLine,
+  STATUS_PARTS,
+  type UnreadablePart,
+  unreadableLines,
+} from './unreadable';
 
 /** Where the job records are. */
 export interface JobsStore {
@@ -412,6 +419,7 @@ export async function withUndeliveredSchedules(
   target: Target,
   jobs: readonly JobStatus[],
   output: CommandHints,
+  denied?: DeniedDeadLetters,
 ): Promise<JobStatus[]> {
   const waiting = new Map<string, string>();
   for (const job of jobs) {
@@ -419,11 +427,17 @@ export async function withUndeliveredSchedules(
   }
   const hasJobSchedules = otherDeadLetterQueues(target).some((d) => d.name === JOB_SCHEDULES);
   if (waiting.size === 0 || !hasJobSchedules) return [...jobs];
-  const letters = await findDeadLetters(backend, target, JOB_SCHEDULES, (letter) => {
-    const scheduleName = letter.event.id === undefined ? undefined : waiting.get(letter.event.id);
-    const schedule = letter.messageAttributes[SCHEDULE_ARN_ATTRIBUTE]?.StringValue;
-    return scheduleName !== undefined && (schedule === undefined || schedule.endsWith(`/${scheduleName}`));
-  });
+  const letters = await deadLettersUnlessDenied(
+    backend,
+    target,
+    JOB_SCHEDULES,
+    (letter) => {
+      const scheduleName = letter.event.id === undefined ? undefined : waiting.get(letter.event.id);
+      const schedule = letter.messageAttributes[SCHEDULE_ARN_ATTRIBUTE]?.StringValue;
+      return scheduleName !== undefined && (schedule === undefined || schedule.endsWith(`/${scheduleName}`));
+    },
+    denied,
+  );
   const letterOf = new Map<string, DeadLetter>();
   for (const letter of letters) {
     const { id } = letter.event;
@@ -436,6 +450,33 @@ export async function withUndeliveredSchedules(
 }
 
 const UNDELIVERED = 'EventBridge Scheduler could not deliver it to its queue';
+
+/**
+ * Told each dead-letter queue a listing of several may not read: the jobs that may wait there are then shown as
+ * their records say, and the listing says it is incomplete.
+ */
+export type DeniedDeadLetters = (part: UnreadablePart) => void;
+
+/**
+ * The dead letters of the dead-letter queue `name` that `wanted` selects. With `denied`, a queue the caller's AWS
+ * identity may not read is told to it and found holding none of them, so a listing of several queues shows the
+ * others; without, its denial is the error, as any other failure to read it is.
+ */
+async function deadLettersUnlessDenied(
+  backend: Backend,
+  target: Target,
+  name: string,
+  wanted: (letter: DeadLetter) => boolean,
+  denied: DeniedDeadLetters | undefined,
+): Promise<DeadLetter[]> {
+  try {
+    return await findDeadLetters(backend, target, name, wanted);
+  } catch (error) {
+    if (!denied || !(error instanceof AccessDeniedError) || error.action === undefined) throw error;
+    denied({ queue: name, part: STATUS_PARTS.deadLetters, action: error.action });
+    return [];
+  }
+}
 
 function undeliveredJob(job: JobStatus, letter: DeadLetter, output: CommandHints): JobStatus {
   const { error } = summarize(letter);
@@ -532,12 +573,14 @@ export async function withDeadLetteredJobs(
   target: Target,
   jobs: readonly JobStatus[],
   output: CommandHints,
+  denied?: DeniedDeadLetters,
 ): Promise<ShownJob[]> {
   const checked = await withUnrecordedDeadLetters(
     backend,
     target,
-    await withUndeliveredSchedules(backend, target, jobs, output),
+    await withUndeliveredSchedules(backend, target, jobs, output, denied),
     output,
+    denied,
   );
   return withUnfinishedAttempts(backend, target, checked, output);
 }
@@ -608,6 +651,7 @@ async function withUnrecordedDeadLetters(
   target: Target,
   jobs: readonly JobStatus[],
   output: CommandHints,
+  denied: DeniedDeadLetters | undefined,
 ): Promise<JobStatus[]> {
   const running = new Map<string, Map<string, JobStatus>>();
   for (const job of jobs) {
@@ -619,14 +663,20 @@ async function withUnrecordedDeadLetters(
   }
   const letterOf = new Map<JobStatus, DeadLetter>();
   for (const [queue, byId] of running) {
-    const letters = await findDeadLetters(backend, target, queue, (letter) => {
-      const job = letter.event.id === undefined ? undefined : byId.get(letter.event.id);
-      return (
-        job !== undefined &&
-        letter.envelope?.source === JOB_SOURCE &&
-        letter.envelope.generation === job.generation
-      );
-    });
+    const letters = await deadLettersUnlessDenied(
+      backend,
+      target,
+      queue,
+      (letter) => {
+        const job = letter.event.id === undefined ? undefined : byId.get(letter.event.id);
+        return (
+          job !== undefined &&
+          letter.envelope?.source === JOB_SOURCE &&
+          letter.envelope.generation === job.generation
+        );
+      },
+      denied,
+    );
     for (const letter of letters) {
       const job = byId.get(letter.event.id as string) as JobStatus;
       if (!letterOf.has(job)) letterOf.set(job, letter);
@@ -682,6 +732,11 @@ export interface JobList {
   /** Every job that matched, shown or not. */
   readonly total: number;
   readonly jobs: ShownJob[];
+  /**
+   * The dead-letter queues the caller's AWS identity may not read, each with the IAM action it needs (absent when
+   * there are none): a job that may wait in one is listed as its record says, and the command exits 1.
+   */
+  readonly unreadable?: readonly UnreadablePart[];
 }
 
 /**
@@ -699,9 +754,9 @@ export async function jobsList(
     readonly progress?: Progress;
     /**
      * Corrects what the records cannot know (a job in a dead-letter queue they do not say so of), before the state
-     * filter: see `withDeadLetteredJobs`.
+     * filter, telling `denied` each dead-letter queue it may not read: see `withDeadLetteredJobs`.
      */
-    readonly reconcile?: (jobs: readonly JobStatus[]) => Promise<JobStatus[]>;
+    readonly reconcile?: (jobs: readonly JobStatus[], denied: DeniedDeadLetters) => Promise<JobStatus[]>;
   },
 ): Promise<JobList> {
   const now = options.now ?? Date.now();
@@ -728,7 +783,10 @@ export async function jobsList(
     options.progress?.update(scanned);
   } while (start);
   options.progress?.done();
-  const reconciled = options.reconcile ? await options.reconcile(found) : found;
+  const unreadable: UnreadablePart[] = [];
+  const reconciled = options.reconcile
+    ? await options.reconcile(found, (part) => unreadable.push(part))
+    : found;
   const jobs = reconciled.filter((job) => !options.state || job.state === options.state);
   jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
   return {
@@ -736,6 +794,7 @@ export async function jobsList(
     ...(options.queue ? { queue: options.queue } : {}),
     total: jobs.length,
     jobs: jobs.slice(0, options.limit),
+    ...(unreadable.length > 0 ? { unreadable } : {}),
   };
 }
 
@@ -880,6 +939,7 @@ export function renderJobList(output: Output, result: JobList): void {
   const inQueue = result.queue === undefined ? '' : ` in queue ${result.queue}`;
   if (result.jobs.length === 0) {
     output.line(`no ${result.state ?? ''} jobs${inQueue}`.replace('  ', ' '));
+    renderUnreadDeadLetters(output, result.unreadable ?? []);
     return;
   }
   const rows = [
@@ -911,4 +971,25 @@ export function renderJobList(output: Output, result: JobList): void {
     );
   }
   output.line(output.colors.dim(`details: ${nextCommand(output, 'jobs show <id>')}`));
+  renderUnreadDeadLetters(output, result.unreadable ?? []);
 }
+
+function renderUnreadDeadLetters(output: Output, parts: readonly UnreadablePart[]): void {
+  for (const line of unreadDeadLetterLines(parts)) output.line(output.colors.yellow(line));
+}
+
+/**
+ * What a listing of jobs could not reconcile, as the CLI and the console say it: a line per dead-letter queue its
+ * AWS identity may not read, then the permissions missing; none when it read them all.
+ */
+export function unreadDeadLetterLines(parts: readonly UnreadablePart[]): string[] {
+  const missing = missingPermissionsLine(parts, UNREAD_JOBS);
+  return [...unreadableLines(parts), ...(missing ? [missing] : [])];
+}
+
+/** What a dead-letter queue `jobs list` may not read leaves unknown, and what granting its action shows. */
+const UNREAD_JOBS: Incomplete = {
+  unknown:
+    'a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it',
+  whole: "every job's state",
+};

@@ -486,17 +486,16 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     const { output, target, backend } = await open(ctx.deps, o);
     const queue = o.queue === undefined ? undefined : jobQueue(target, o.queue);
     const store = await jobsStore(target, backend, ctx.deps.env);
-    present(
-      output,
-      await jobsList(store, {
-        ...(o.state ? { state: o.state } : {}),
-        ...(queue ? { queue } : {}),
-        limit: o.limit,
-        progress: output.progress('dedupe table records scanned'),
-        reconcile: (found) => withDeadLetteredJobs(backend, target, found, output),
-      }),
-      renderJobList,
-    );
+    const list = await jobsList(store, {
+      ...(o.state ? { state: o.state } : {}),
+      ...(queue ? { queue } : {}),
+      limit: o.limit,
+      progress: output.progress('dedupe table records scanned'),
+      reconcile: (found, denied) => withDeadLetteredJobs(backend, target, found, output, denied),
+    });
+    present(output, list, renderJobList);
+    // What it lists is true, and some jobs may be further along than their records say: a script must know.
+    if (list.unreadable?.length) ctx.setExitCode(1);
   });
 }
 

@@ -9,7 +9,7 @@ import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
-import { CliError, explainError } from './errors';
+import { ActionDeniedError, CliError, explainError, needing } from './errors';
 import {
   type DeadLetterQueueTarget,
   type LocalTarget,
@@ -19,15 +19,7 @@ import {
   queueOf,
   type Target,
 } from './target';
-import {
-  ActionDeniedError,
-  deniedValue,
-  needing,
-  type Read,
-  STATUS_PARTS,
-  type UnreadablePart,
-  unlessDenied,
-} from './unreadable';
+import { deniedValue, type Read, STATUS_PARTS, type UnreadablePart, unlessDenied } from './unreadable';
 
 export interface QueueStatus {
   readonly queue: string;

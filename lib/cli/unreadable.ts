@@ -5,7 +5,7 @@
  * the operator may not see, and still fails the command.
  */
 
-import { errorName, isAccessDenial } from './errors';
+import { ActionDeniedError } from './errors';
 
 /** A part of a result that could not be read because the caller may not make the call that reads it. */
 export interface UnreadablePart {
@@ -15,34 +15,6 @@ export interface UnreadablePart {
   readonly part: string;
   /** The IAM action the caller needs to read it, as a policy names it (`lambda:GetEventSourceMapping`). */
   readonly action: string;
-}
-
-/**
- * A call's access denial with the IAM action the call needs. It keeps the denial's name and message, so that where
- * it is not a part left unknown it is explained as any access denial is (`explainError`).
- */
-export class ActionDeniedError extends Error {
-  constructor(
-    readonly action: string,
-    denial: unknown,
-  ) {
-    super(denial instanceof Error ? denial.message : String(denial), { cause: denial });
-    this.name = errorName(denial);
-    // Kept so that a denial AWS answered with a bare 403 and no name is still told as one where it is not a part.
-    this.$metadata = (denial as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  }
-
-  /** The SDK's metadata of the denied call's answer (its HTTP status), when it had one. */
-  readonly $metadata: { httpStatusCode?: number } | undefined;
-}
-
-/** `call`'s answer; its access denial as an {@link ActionDeniedError} naming `action`. */
-export async function needing<T>(action: string, call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    throw isAccessDenial(error) ? new ActionDeniedError(action, error) : error;
-  }
 }
 
 /** A read's value, or the part it left unknown because its call was denied. */
@@ -85,12 +57,25 @@ export function unreadableLines(parts: readonly UnreadablePart[]): string[] {
     .map((p) => `${p.queue} ${p.part}: ${deniedValue(p.action)}`);
 }
 
+/** What a command's unknown parts leave out, and what the operator sees once the actions are allowed. */
+export interface Incomplete {
+  /** What is shown in place of what the identity may not read (`what it reads is shown as unknown`). */
+  readonly unknown: string;
+  /** What the grant shows (`the whole pipeline`). */
+  readonly whole: string;
+}
+
 /**
- * The line that ends a result with unknown parts: every IAM action missing, once each; undefined when nothing was
- * denied.
+ * The line that ends a result with unknown parts: every IAM action missing, once each, what it leaves unknown
+ * (`status`'s by default) and the fix; undefined when nothing was denied.
  */
-export function missingPermissionsLine(parts: readonly UnreadablePart[]): string | undefined {
+export function missingPermissionsLine(
+  parts: readonly UnreadablePart[],
+  what?: Incomplete,
+): string | undefined {
   const actions = [...new Set(parts.map((p) => p.action))];
   if (actions.length === 0) return undefined;
-  return `incomplete: your AWS identity may not call ${actions.join(', ')}: what ${actions.length === 1 ? 'it reads is' : 'they read is'} shown as unknown; allow ${actions.length === 1 ? 'it' : 'them'} to see the whole pipeline`;
+  const one = actions.length === 1;
+  const unknown = what?.unknown ?? `what ${one ? 'it reads is' : 'they read is'} shown as unknown`;
+  return `incomplete: your AWS identity may not call ${actions.join(', ')}: ${unknown}; allow ${one ? 'it' : 'them'} to see ${what?.whole ?? 'the whole pipeline'}`;
 }

@@ -18,6 +18,7 @@ import {
   jobsStore,
   renderJobCancel,
   type ShownJob,
+  unreadDeadLetterLines,
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from '../cli/jobs';
@@ -114,7 +115,7 @@ export async function listJobRecords(
       ...(filter.state ? { state: filter.state } : {}),
       ...(filter.queue ? { queue: filter.queue } : {}),
       limit: Number.MAX_SAFE_INTEGER,
-      reconcile: (found) => withDeadLetteredJobs(backend, target, found, hints),
+      reconcile: (found, denied) => withDeadLetteredJobs(backend, target, found, hints, denied),
     }),
   );
   const page = pageOf(
@@ -129,6 +130,9 @@ export async function listJobRecords(
     // The filters' choices: the CLI's states, so a state it learns shows here too, and the configured queues.
     states: JOB_STATES,
     queues: Object.keys(target.queues),
+    // Dead-letter queues the console's AWS identity may not read: their jobs are listed as their records say.
+    unreadable: list.unreadable ?? [],
+    unreadableNotes: unreadDeadLetterLines(list.unreadable ?? []),
   };
 }
 

@@ -11,7 +11,7 @@ import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { FIFO_GROUPS_HELD, failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
-import { CliError, isUnanswered } from '../cli/errors';
+import { AccessDeniedError, CliError, isUnanswered } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
@@ -572,6 +572,11 @@ export class ConsoleOperations {
         firstMatch: true,
       });
     } catch (error) {
+      // One dead-letter queue the console's AWS identity may not read leaves the event's others, and its timeline,
+      // to show: the page says which one it could not look in, and what that needs.
+      if (error instanceof AccessDeniedError && error.action !== undefined) {
+        return `${queue} dead-letter queue: ${deniedValue(error.action)}, so this event may be there: grant that permission to the console's AWS identity to look in it`;
+      }
       if (!(error instanceof DeadLetterNotFoundError)) throw error;
       if (error.behindHeldGroups > 0) {
         return `${queue} dead-letter queue: ${FIFO_GROUPS_HELD}, so about ${error.behindHeldGroups} could not be read and this event may be among them: it shows once the earlier ones of its group are redriven or deleted`;

@@ -505,6 +505,28 @@ describe('console operations on a deployed stack', () => {
     await expect(operations().event('evt-1')).rejects.toThrow(BackendError);
   });
 
+  it('shows the event from the dead-letter queues it may read, and names the one it may not with the action', async () => {
+    installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { id: 'evt-1' })]);
+    clients.sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl })
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    clients.sqs
+      .on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl })
+      .rejects(
+        Object.assign(
+          new Error(
+            `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:receivemessage on resource: ${ORDERS.deadLetterArn}`,
+          ),
+          { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403, attempts: 1 } },
+        ),
+      );
+    const event = await operations().event('evt-1');
+    expect(event.deadLetters.map((d) => [d.queue, d.id])).toEqual([['events', 'evt-1']]);
+    expect(event.deadLetterNotes).toEqual([
+      "orders dead-letter queue: unknown: access denied (needs sqs:ReceiveMessage), so this event may be there: grant that permission to the console's AWS identity to look in it",
+    ]);
+  });
+
   it('shows an id that two sources sent as two events, never as one of the first source', async () => {
     dlqHolds();
     const ops = operations();

@@ -42,6 +42,8 @@ interface JobsAnswer extends PageAnswer {
   /** The CLI's job states, in its order: the state filter's choices. */
   states: string[];
   queues: string[];
+  /** Why jobs may be further along than listed: the dead-letter queues the console may not read, and the fix. */
+  unreadableNotes: string[];
 }
 
 interface JobAnswer {
@@ -104,6 +106,7 @@ export function JobsPage() {
       <thead><tr><th>Id</th><th>State</th><th>Type</th><th>Queue</th><th>Enqueued</th><th>Due</th><th>Updated</th><th>Attempt</th><th>Result / reason</th></tr></thead>
       <tbody>${data?.items.map((j) => html`<${JobLine} key=${j.id} j=${j} />`)}</tbody>
     </table>
+    ${data?.unreadableNotes.map((note) => html`<p class="note" data-unreadable>${note}</p>`)}
     ${data && data.total === 0 && html`<p class="muted" data-jobs-none>${filtered ? 'No job matches the filters.' : 'No jobs: send one with hookline/producer or the jobs endpoint.'}</p>`}
   </section>`;
 }

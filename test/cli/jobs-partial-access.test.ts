@@ -1,0 +1,209 @@
+/**
+ * `hookline jobs list` for an operator whose AWS identity may not read one queue's dead-letter queue: the real
+ * program over a mocked DynamoDB and SQS, the denial as the SDK v3 throws it.
+ */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { KmsAccessDenied, ReceiveMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../lib/cli/program';
+import { unavailableFeed } from '../../lib/console/feed';
+import { listJobRecords } from '../../lib/console/job-records';
+import { installFakeQueue } from './fake-queue';
+import {
+  cliHarness,
+  deadLetterMessage,
+  EVENTS,
+  ORDERS,
+  stackTarget,
+  stackWithJobRecords,
+  testBackend,
+} from './helpers';
+
+const dynamodb = mockClient(DynamoDBClient);
+const sqs = mockClient(SQSClient);
+afterEach(() => {
+  dynamodb.reset();
+  sqs.reset();
+});
+
+/** SQS's query protocol answer to a receive the identity's policies do not allow. */
+const receiveDenied = () =>
+  new SQSServiceException({
+    name: 'AccessDenied',
+    message: `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:receivemessage on resource: ${ORDERS.deadLetterArn} because no identity-based policy allows the sqs:receivemessage action`,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403, attempts: 1 },
+  });
+
+/** A job record whose consumer started its last attempt and recorded nothing since. */
+const processing = (id: string, queue: string) => ({
+  pk: { S: `job#${id}` },
+  state: { S: 'processing' },
+  type: { S: 'report.build' },
+  queue: { S: queue },
+  attempt: { N: '3' },
+  generation: { S: `gen-${id}` },
+  enqueuedAt: { S: `2026-11-25T02:0${id.at(-1)}:00.000Z` },
+});
+
+/** The job's message as SQS moved it to the dead-letter queue after its last receive. */
+const movedBySqs = (id: string) => ({
+  ...deadLetterMessage(9, { id, type: 'report.build', error: false }),
+  Body: JSON.stringify({
+    v: 1,
+    id,
+    source: 'job',
+    type: 'report.build',
+    receivedAt: '2026-11-25T02:00:00.000Z',
+    headers: {},
+    contentType: 'application/json',
+    body: '{}',
+    bodyEncoding: 'utf8',
+    generation: `gen-${id}`,
+  }),
+});
+
+async function jobsList(...args: string[]) {
+  const h = cliHarness({
+    connect: async (_options, output) => ({ target: stackTarget(), backend: testBackend({ output }) }),
+  });
+  const code = await runCli(['jobs', 'list', ...args], h.deps);
+  return { code, stdout: h.stdout(), stderr: h.stderr() };
+}
+
+describe('jobs list where the operator may not read one queue’s dead-letter queue', () => {
+  it('lists every job, reconciles those of the queues it may read, names the one it may not with the action, exit 1', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [movedBySqs('job-1')]);
+    sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(receiveDenied());
+    dynamodb.on(ScanCommand).resolves({
+      Items: [processing('job-1', 'events'), processing('job-2', 'orders')],
+      ScannedCount: 2,
+    });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobsList();
+      const json = await jobsList('--json');
+
+      expect(human.code).toBe(1);
+      expect(human.stderr).not.toContain('error');
+      const rows = human.stdout.split('\n');
+      expect(rows.find((r) => r.startsWith('job-1'))).toMatch(/^job-1\s+dead-lettered\s/);
+      expect(rows.find((r) => r.startsWith('job-2'))).toMatch(/^job-2\s+processing\s/);
+      expect(human.stdout).toContain(
+        'orders dead letters: unknown: access denied (needs sqs:ReceiveMessage)\n',
+      );
+      expect(human.stdout).toContain(
+        "incomplete: your AWS identity may not call sqs:ReceiveMessage: a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it; allow it to see every job's state\n",
+      );
+      expect(json.code).toBe(1);
+      const result = JSON.parse(json.stdout);
+      expect(result.jobs.map((j: { id: string; state: string }) => [j.id, j.state])).toEqual([
+        ['job-1', 'dead-lettered'],
+        ['job-2', 'processing'],
+      ]);
+      expect(result.unreadable).toEqual([
+        { queue: 'orders', part: 'dead letters', action: 'sqs:ReceiveMessage' },
+      ]);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+});
+
+describe('jobs list where one dead-letter queue cannot be read for another reason, or by KMS', () => {
+  it('says no job is dead-lettered under --state dead-lettered only as incomplete, naming the queue it may not read', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(receiveDenied());
+    dynamodb.on(ScanCommand).resolves({ Items: [processing('job-2', 'orders')], ScannedCount: 1 });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobsList('--state', 'dead-lettered');
+      expect(human.code).toBe(1);
+      expect(human.stdout.split('\n').slice(0, 3)).toEqual([
+        'no dead-lettered jobs',
+        'orders dead letters: unknown: access denied (needs sqs:ReceiveMessage)',
+        expect.stringMatching(/^incomplete: your AWS identity may not call sqs:ReceiveMessage: /),
+      ]);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('names kms:Decrypt when KMS refused the key of the dead-letter queue', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(
+      new KmsAccessDenied({
+        message: 'The ciphertext refers to a customer master key that you are not allowed to access.',
+        $metadata: { httpStatusCode: 400, attempts: 1 },
+      }),
+    );
+    dynamodb.on(ScanCommand).resolves({ Items: [processing('job-2', 'orders')], ScannedCount: 1 });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const json = await jobsList('--json');
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout).unreadable).toEqual([
+        { queue: 'orders', part: 'dead letters', action: 'kms:Decrypt' },
+      ]);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('still fails as a whole when a dead-letter queue is throttled: that is no part the operator may not see', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    sqs
+      .on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    dynamodb.on(ScanCommand).resolves({
+      Items: [processing('job-1', 'events'), processing('job-2', 'orders')],
+      ScannedCount: 2,
+    });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobsList();
+      expect(human.code).toBe(1);
+      expect(human.stdout).toBe('');
+      expect(human.stderr).toContain(
+        'error: AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again\n',
+      );
+    } finally {
+      cloudformation.restore();
+    }
+  });
+});
+
+describe("the console's Jobs page where its AWS identity may not read one queue's dead-letter queue", () => {
+  it('lists every job and says, as jobs list does, which dead-letter queue it could not look in', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [movedBySqs('job-1')]);
+    sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(receiveDenied());
+    dynamodb.on(ScanCommand).resolves({
+      Items: [processing('job-1', 'events'), processing('job-2', 'orders')],
+      ScannedCount: 2,
+    });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const page = await listJobRecords(
+        { backend: testBackend(), target: stackTarget(), feed: unavailableFeed('none') },
+        {},
+        {},
+        {},
+        {},
+      );
+      expect(page.items.map((j) => [j.id, j.state])).toEqual([
+        ['job-2', 'processing'],
+        ['job-1', 'dead-lettered'],
+      ]);
+      expect(page.unreadable).toEqual([
+        { queue: 'orders', part: 'dead letters', action: 'sqs:ReceiveMessage' },
+      ]);
+      expect(page.unreadableNotes).toEqual([
+        'orders dead letters: unknown: access denied (needs sqs:ReceiveMessage)',
+        "incomplete: your AWS identity may not call sqs:ReceiveMessage: a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it; allow it to see every job's state",
+      ]);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+});
