@@ -332,6 +332,37 @@ describe('replay of jobs and scheduled events', () => {
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
   });
 
+  it('stops at a queue the AWS identity may not send to and says what it sent to each queue and what it did not', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 12 }, (_, i) => job(`job-${i}`, i % 2 === 0 ? 'events' : 'orders')),
+    );
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    clients.sqs
+      .on(SendMessageBatchCommand, { QueueUrl: ORDERS.url })
+      .rejects(
+        Object.assign(
+          new Error(
+            `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:sendmessage on resource: ${ORDERS.arn}`,
+          ),
+          { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403, attempts: 1 } },
+        ),
+      );
+    const result = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    // The first batch's events messages went; its orders ones were refused; the second batch was not sent.
+    expect(result).toMatchObject({ planned: 12, sent: 5, failed: 5, byQueue: { events: 5 } });
+    expect(result.failures.map((f) => [f.id, f.queue])).toEqual(
+      [1, 3, 5, 7, 9].map((i) => [`job-${i}`, 'orders']),
+    );
+    expect(result.stoppedBy).toMatch(/^access denied in stack Hookline in us-east-1: .*sqs:sendmessage/);
+    const output = recordingOutput();
+    renderReplay(output, result);
+    expect(output.lines[1]).toBe('matched 12, sent 5 (events 5), ignored by routes 0, failed 5');
+    expect(output.lines.at(-1)).toMatch(
+      /^stopped early: access denied .*; 2 of 12 message\(s\) were not sent/,
+    );
+  });
+
   it('says a batch whose send got no answer was sent with its answer not known, not failed, and resumes from it', async () => {
     archiveHolds('job', jobsOneSecondApart(25));
     const gone = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' });
