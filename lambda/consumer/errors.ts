@@ -180,8 +180,9 @@ const KEY_GONE_ERROR = 'IdempotencyItemNotFoundError';
 /**
  * Another copy of the event held its idempotency key when this copy tried to take it, and released it (its run
  * failed) before this copy read that record back. Only where the store does not hand back the record a lock collides
- * with (local mode's DynamoDB emulator; DynamoDB does, and the copy is then in progress elsewhere). Retryable: the key
- * is free, so the next attempt runs the event, unless another copy completes it first.
+ * with. DynamoDB does, and so does local mode's emulator once local mode corrects it (`lib/local/dynalite-fixes.ts`):
+ * the copy is then in progress elsewhere. This remains only for a dynalite whose internals that correction no longer
+ * finds. Retryable: the key is free, so the next attempt runs the event, unless another copy completes it first.
  */
 export class KeyReleasedByOtherCopyError extends Error {
   constructor(options?: ErrorOptions) {
