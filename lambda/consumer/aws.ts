@@ -9,7 +9,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
-import { BREAKER_METRICS, BREAKER_OUTCOMES, POISON_RECORD } from '../shared/circuit-breaker';
+import {
+  BREAKER_EXEMPT_RECORDS,
+  BREAKER_METRICS,
+  BREAKER_OUTCOMES,
+  KEY_HELD_RECORD,
+} from '../shared/circuit-breaker';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import {
   ARCHIVE_FAILED_METRIC,
@@ -99,6 +104,7 @@ function publishByType(metrics: Metrics, byType: ReadonlyMap<string, TypeMetrics
           'Failed',
           'Retried',
           'DeadLettered',
+          KEY_HELD_RECORD.metric,
           'Duplicate',
           'Deferred',
           'DeleteFailed',
@@ -129,9 +135,12 @@ function publishBreakerTotals(metrics: Metrics, byType: ReadonlyMap<string, Type
       ended += n;
       if (isFailure) failed += n;
     }
-    // Poison records are among the dead-lettered ones: a bad event says nothing about the dependency.
-    ended -= counts[POISON_RECORD.metric];
-    failed -= counts[POISON_RECORD.metric];
+    // Poison records and copies whose key was held elsewhere are among the retried and dead-lettered ones: neither
+    // says anything about the dependency, so they count neither as ended nor as failed.
+    for (const { metric } of BREAKER_EXEMPT_RECORDS) {
+      ended -= counts[metric];
+      failed -= counts[metric];
+    }
   }
   if (ended === 0) return;
   metrics.addMetric(BREAKER_METRICS.ended, MetricUnit.Count, ended);

@@ -16,7 +16,7 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { POISON_RECORD } from '../shared/circuit-breaker';
+import { KEY_HELD_RECORD, POISON_RECORD } from '../shared/circuit-breaker';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
@@ -46,6 +46,7 @@ import {
   InvalidEnvelopeError,
   InvalidPayloadError,
   InvocationTimeoutError,
+  isKeyHeldElsewhere,
   isKeyInProgress,
   isPermanent,
   loggedError,
@@ -156,11 +157,17 @@ export interface TypeMetrics {
   Processed: number;
   /** Jobs cancelled before they started, skipped. */
   Cancelled: number;
+  /** Records that failed: their processing threw, or was given up at the deadline margin; never a key held elsewhere. */
   Failed: number;
   Retried: number;
   DeadLettered: number;
   /** Of `DeadLettered`, the poison records (`POISON_RECORD`): not published alone, left out of the breaker's totals. */
   Permanent: number;
+  /**
+   * Of `Retried` and `DeadLettered`, the copies whose idempotency key another execution held (`KEY_HELD_RECORD`):
+   * published, never among `Failed`, left out of the breaker's totals.
+   */
+  KeyHeldElsewhere: number;
   Duplicate: number;
   Deferred: number;
   /** Records finished early (dead-lettered, or processed on FIFO or on their last receive) whose DeleteMessage failed. */
@@ -304,6 +311,8 @@ interface RecordInfo {
   done: Promise<boolean> | undefined;
   /** Seconds its idempotency key stays locked after its handler failed and the key could not be released. */
   keyLockedSeconds?: number;
+  /** It failed because another execution held its idempotency key: its handler did not run (`KEY_HELD_RECORD`). */
+  keyHeldElsewhere?: boolean;
 }
 
 /** The processing core built from a consumer definition, its runtime configuration and collaborators. */
@@ -340,6 +349,7 @@ function newTypeMetrics(): TypeMetrics {
     Retried: 0,
     DeadLettered: 0,
     Permanent: 0,
+    KeyHeldElsewhere: 0,
     Duplicate: 0,
     Deferred: 0,
     DeleteFailed: 0,
@@ -915,7 +925,10 @@ class ConsumerRuntime implements ConsumerCore {
     error: unknown,
     notBeforeSeconds = 0,
   ): Promise<boolean> {
-    metricsFor(state, info.typeKey).Failed++;
+    // A copy that found its key held elsewhere is retried (or dead-lettered) as any failure, but its handler did
+    // not fail: counted so, duplicate deliveries would read as a failing handler, and could pause its consumer.
+    if (isKeyHeldElsewhere(error)) info.keyHeldElsewhere = true;
+    else metricsFor(state, info.typeKey).Failed++;
     if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
       return this.deadLetter(state, info, error);
     }
@@ -1224,6 +1237,10 @@ class ConsumerRuntime implements ConsumerCore {
     if (outcome === 'dead-lettered' && isPermanent(failure?.error)) {
       entry[POISON_RECORD.metric]++;
       line[POISON_RECORD.outcomeField] = true;
+    }
+    if (info.keyHeldElsewhere && (outcome === 'retried' || outcome === 'dead-lettered')) {
+      entry[KEY_HELD_RECORD.metric]++;
+      line[KEY_HELD_RECORD.outcomeField] = true;
     }
     try {
       this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);

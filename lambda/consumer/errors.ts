@@ -177,11 +177,15 @@ export function retryDelaySeconds(seconds: number): number {
 /** Powertools' name for a record it found gone when it read back the idempotency record its lock collided with. */
 const KEY_GONE_ERROR = 'IdempotencyItemNotFoundError';
 
+/** The name of a {@link KeyReleasedByOtherCopyError}. */
+const KEY_RELEASED_ERROR = 'KeyReleasedByOtherCopyError';
+
 /**
  * Another copy of the event held its idempotency key when this copy tried to take it, and released it (its run
  * failed) before this copy read that record back. Only where the store does not hand back the record a lock collides
- * with (local mode's DynamoDB emulator; DynamoDB does, and the copy is then in progress elsewhere). Retryable: the key
- * is free, so the next attempt runs the event, unless another copy completes it first.
+ * with. DynamoDB does, and so does local mode's emulator once local mode corrects it (`lib/local/dynalite-fixes.ts`):
+ * the copy is then in progress elsewhere. This remains only for a dynalite whose internals that correction no longer
+ * finds. Retryable: the key is free, so the next attempt runs the event, unless another copy completes it first.
  */
 export class KeyReleasedByOtherCopyError extends Error {
   constructor(options?: ErrorOptions) {
@@ -189,7 +193,7 @@ export class KeyReleasedByOtherCopyError extends Error {
       'another copy of this event held its idempotency key when this copy tried to take it, and released it before this copy could read it (that copy failed): retried, never dropped; the next attempt runs it unless another copy completes it first',
       options,
     );
-    this.name = 'KeyReleasedByOtherCopyError';
+    this.name = KEY_RELEASED_ERROR;
   }
 }
 
@@ -206,6 +210,14 @@ export const KEY_IN_PROGRESS_ERROR = 'IdempotencyAlreadyInProgressError';
 /** Another execution holds the record's idempotency key (read by name: Powertools' class is not ours). */
 export function isKeyInProgress(error: unknown): boolean {
   return error instanceof Error && nameOf(error) === KEY_IN_PROGRESS_ERROR;
+}
+
+/**
+ * The record's attempt met its idempotency key held by another execution (in progress elsewhere, or released by
+ * another copy as this one collided): its handler did not run, so this is no failure of it.
+ */
+export function isKeyHeldElsewhere(error: unknown): boolean {
+  return isKeyInProgress(error) || (error instanceof Error && nameOf(error) === KEY_RELEASED_ERROR);
 }
 
 /**

@@ -27,7 +27,7 @@ export interface RecordCounts {
  * The consumer outcomes (its `record outcome` lines' `outcome`, and the metric each is counted in) that end a
  * record for the breaker. Failed: the handler failed it, whether it comes back (`retried`) or went to the DLQ
  * (`dead-lettered`). A `duplicate`, `cancelled` or `deferred` (rate-limited) record says nothing about the
- * dependency the handler calls, so it is not counted at all; nor is a poison record ({@link POISON_RECORD}).
+ * dependency the handler calls, so it is not counted at all; nor is a record of {@link BREAKER_EXEMPT_RECORDS}.
  */
 export const BREAKER_OUTCOMES = {
   processed: { metric: 'Processed', failed: false },
@@ -47,9 +47,28 @@ export type BreakerOutcome = keyof typeof BREAKER_OUTCOMES;
  */
 export const POISON_RECORD = { outcomeField: 'permanent', metric: 'Permanent' } as const;
 
-/** Whether the breaker counts a record with this outcome: not a poison record, nor one it skips. */
-export function isBreakerOutcome(outcome: string, poison = false): outcome is BreakerOutcome {
-  return !poison && Object.hasOwn(BREAKER_OUTCOMES, outcome);
+/**
+ * A copy of an event whose idempotency key another execution held when it tried to take it (another copy of the
+ * event running, or one that released the key as this copy collided; or its own earlier attempt's lock, not yet
+ * expired): its handler did not run, so its `retried` (or, on its last attempt, `dead-lettered`) outcome says nothing
+ * about the dependency, and the holder's own run is counted when it ends. Counted as ended it would dilute the
+ * failed share, as failed it would let duplicate deliveries pause a healthy consumer: the breaker leaves it out of
+ * both. Its outcome line carries `outcomeField` (`true`), and the consumer counts it per type as `metric` (among its
+ * `Retried` or `DeadLettered`, published alone too, never among `Failed`).
+ */
+export const KEY_HELD_RECORD = { outcomeField: 'keyHeldElsewhere', metric: 'KeyHeldElsewhere' } as const;
+
+/** The records the breaker leaves out of both its counts, each marked on its outcome line and counted per type. */
+export const BREAKER_EXEMPT_RECORDS = [POISON_RECORD, KEY_HELD_RECORD] as const;
+
+/** Whether an outcome line (parsed) marks a record the breaker leaves out ({@link BREAKER_EXEMPT_RECORDS}). */
+export function isBreakerExemptLine(line: Readonly<Record<string, unknown>>): boolean {
+  return BREAKER_EXEMPT_RECORDS.some((record) => line[record.outcomeField] === true);
+}
+
+/** Whether the breaker counts a record with this outcome: not one it leaves out (`exempt`), nor one it skips. */
+export function isBreakerOutcome(outcome: string, exempt = false): outcome is BreakerOutcome {
+  return !exempt && Object.hasOwn(BREAKER_OUTCOMES, outcome);
 }
 
 /**

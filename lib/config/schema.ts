@@ -51,7 +51,8 @@ export interface CircuitBreakerConfig {
   /**
    * Share of the records that ended in the window which failed (retried or dead-lettered), above 0 and at most 1,
    * at or above which the breaker trips. A poison record (dead-lettered at once by a `PermanentError`) is not counted:
-   * it is a bad event, not a failing dependency.
+   * it is a bad event, not a failing dependency; nor is a copy of an event retried because another execution held its
+   * idempotency key (its handler did not run).
    * @default 0.5
    */
   readonly failureRatio?: number;

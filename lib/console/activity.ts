@@ -19,13 +19,16 @@ const FAILED = new Set(['retried', 'dead-lettered', 'failed', 'error']);
 
 /**
  * The rate an event counts towards, if any. A consumer's outcome always carries its attempt, an ingest's never:
- * a consumer's `duplicate` (a redelivered record its idempotency skipped) is not a second arrival of the event.
+ * a consumer's `duplicate` (a redelivered record its idempotency skipped) is not a second arrival of the event,
+ * and a copy retried because another execution held its idempotency key is no failure (its handler did not run).
  */
-export function rateKindOf(event: Pick<FeedEvent, 'event' | 'attempt'>): RateKind | undefined {
+export function rateKindOf(
+  event: Pick<FeedEvent, 'event' | 'attempt' | 'keyHeldElsewhere'>,
+): RateKind | undefined {
   const name = event.event;
   if (RECEIVED.has(name)) return event.attempt === undefined ? 'received' : undefined;
   if (name === 'processed') return 'processed';
-  return FAILED.has(name) ? 'failed' : undefined;
+  return FAILED.has(name) && event.keyHeldElsewhere !== true ? 'failed' : undefined;
 }
 
 /** Filters of the live list; absent or empty means any. */

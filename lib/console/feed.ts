@@ -30,6 +30,8 @@ export interface FeedEvent {
   readonly status?: number;
   readonly latencyMs?: number;
   readonly reason?: string;
+  /** A consumer's retry or dead letter because another execution held the record's idempotency key. */
+  readonly keyHeldElsewhere?: true;
 }
 
 /** A page of a feed: events after the number asked for, oldest first, and the newest number of the feed. */

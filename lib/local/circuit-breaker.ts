@@ -9,8 +9,8 @@ import {
   type BreakerTrip,
   breakerTrips,
   type CircuitBreakerRule,
+  isBreakerExemptLine,
   isBreakerOutcome,
-  POISON_RECORD,
   type RecordCounts,
 } from '../../lambda/shared/circuit-breaker';
 import { parseOutcomeLine } from './reporter';
@@ -43,15 +43,20 @@ export class LocalCircuitBreaker {
   observeLine(line: string): void {
     const outcome = parseOutcomeLine(line)?.event;
     if (outcome === undefined) return;
-    this.observe(outcome, outcome === 'dead-lettered' && isPoisonLine(line));
+    // Only a failed outcome can be left out: a processed line is not read twice.
+    this.observe(
+      outcome,
+      isBreakerOutcome(outcome) && BREAKER_OUTCOMES[outcome].failed && isExemptLine(line),
+    );
   }
 
   /**
-   * One record's outcome (its `record outcome` line's `outcome`, and whether that line marks a poison record);
-   * trips the breaker when the rule says so.
+   * One record's outcome (its `record outcome` line's `outcome`, and whether that line marks a record the breaker
+   * leaves out: a poison record, or a copy whose idempotency key another execution held); trips the breaker when
+   * the rule says so.
    */
-  observe(outcome: string, poison = false): void {
-    if (!isBreakerOutcome(outcome, poison) || !this.options.running()) return;
+  observe(outcome: string, exempt = false): void {
+    if (!isBreakerOutcome(outcome, exempt) || !this.options.running()) return;
     const failed = BREAKER_OUTCOMES[outcome].failed;
     this.outcomes.push({ atMs: this.now(), failed });
     if (failed) this.failed += 1;
@@ -87,10 +92,10 @@ export class LocalCircuitBreaker {
   }
 }
 
-/** Whether a `dead-lettered` outcome line marks a poison record, which the breaker does not count. */
-function isPoisonLine(line: string): boolean {
+/** Whether an outcome line marks a record the breaker does not count (`BREAKER_EXEMPT_RECORDS`). */
+function isExemptLine(line: string): boolean {
   try {
-    return (JSON.parse(line) as Record<string, unknown>)[POISON_RECORD.outcomeField] === true;
+    return isBreakerExemptLine(JSON.parse(line) as Record<string, unknown>);
   } catch {
     return false;
   }

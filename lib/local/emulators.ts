@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { LockContent } from '../../lambda/shared/local-state';
 import { gateToLoopbackCallers } from '../loopback-gate';
 import { lockDataDir } from './data-dir-lock';
+import { fixConditionFailureItem } from './dynalite-fixes';
 import {
   type FauxqsSqsErrorClass,
   fixExpiredHoldCounts,
@@ -248,6 +249,8 @@ type DynaliteFactory = (options: {
 async function startDynaliteOnLoopback(port: number, dataDir: string | undefined) {
   const require = createRequire(import.meta.url);
   const dynalite = require('dynalite') as DynaliteFactory;
+  // A refused conditional write answers with the item it found, as DynamoDB does (dynalite-fixes.ts).
+  fixConditionFailureItem(require);
   const path = dataDir ? join(dataDir, 'dynalite') : undefined;
   if (dataDir && path) {
     mkdirSync(path, { recursive: true });

@@ -4,6 +4,7 @@
  * source mappings.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { KEY_HELD_RECORD } from '../../lambda/shared/circuit-breaker';
 import {
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_REJECTED_MESSAGE,
@@ -71,6 +72,11 @@ export interface LocalEvent {
   readonly via?: 'jobs endpoint';
   /** Where a failed record's error was thrown: the stack frames of the consumer's own code. */
   readonly frames?: readonly string[];
+  /**
+   * A consumer's `retried` or `dead-lettered` record failed only because another execution held its idempotency key
+   * (its outcome line's `keyHeldElsewhere`): its handler did not run, so it is no failure of it.
+   */
+  readonly keyHeldElsewhere?: true;
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -121,6 +127,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
         ? ('jobs endpoint' as const)
         : undefined,
     frames: framesOf(entry.error),
+    keyHeldElsewhere: entry[KEY_HELD_RECORD.outcomeField] === true ? (true as const) : undefined,
   });
 }
 

@@ -20,6 +20,17 @@ describe('console activity', () => {
     expect(kinds('scheduled')).toEqual([undefined]);
   });
 
+  it('does not count a copy retried or dead-lettered because another execution held its idempotency key as failed', () => {
+    expect(rateKindOf({ event: 'retried', attempt: 1, keyHeldElsewhere: true })).toBeUndefined();
+    expect(rateKindOf({ event: 'dead-lettered', attempt: 5, keyHeldElsewhere: true })).toBeUndefined();
+    const activity = new Activity({ bucketSeconds: 10, buckets: 1 });
+    activity.add([
+      event('retried', 1, { id: 'copy', queue: 'events', attempt: 1, keyHeldElsewhere: true }),
+      event('retried', 2, { id: 'broken', queue: 'events', attempt: 1 }),
+    ]);
+    expect(activity.series('queue:events', Date.parse(at(9))).failed).toEqual([1]);
+  });
+
   it("counts an event received once when a consumer's idempotency skips its redelivery", () => {
     const activity = new Activity({ bucketSeconds: 10, buckets: 1 });
     activity.add([

@@ -2,7 +2,11 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { attemptOf, checkedFailures, type IdempotencyGate } from '../../../lambda/consumer/core';
-import { PermanentError, RetryLaterError } from '../../../lambda/consumer/errors';
+import {
+  KeyReleasedByOtherCopyError,
+  PermanentError,
+  RetryLaterError,
+} from '../../../lambda/consumer/errors';
 import { handleJob } from '../../../lambda/consumer/jobs';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
@@ -932,6 +936,88 @@ describe('consumer core: idempotency', () => {
     const response = await core.processBatch(sqsEvent([record(env, { attempt: 5 })]), lambdaContext());
 
     expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
+      'IdempotencyAlreadyInProgressError',
+    );
+  });
+
+  it('a copy retried because another copy holds its key is counted apart, neither as failed nor for the breaker, while a handler error in its batch still is', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { core, logger, metrics } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            if (event.id === 'broken') throw new Error('dependency down');
+            await gate;
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    const env = envelope({ id: 'race' });
+    const copy = record(env);
+
+    const pending = core.processBatch(
+      sqsEvent([record(env), copy, record(envelope({ id: 'broken' }))]),
+      lambdaContext(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    release();
+    await pending;
+
+    // Both are handed back; only the handler that threw failed.
+    expect(metrics.published[0]?.get('github.push')).toMatchObject({
+      Processed: 1,
+      Retried: 2,
+      Failed: 1,
+      KeyHeldElsewhere: 1,
+    });
+    expect(logger.outcomeOf(copy.messageId)).toMatchObject({
+      outcome: 'retried',
+      reason: expect.stringMatching(/^IdempotencyAlreadyInProgressError: There is already an execution/),
+      keyHeldElsewhere: true,
+    });
+    expect(logger.outcomeOf('broken')).toMatchObject({
+      outcome: 'retried',
+      reason: 'Error: dependency down',
+    });
+    expect(logger.outcomeOf('broken')).not.toHaveProperty('keyHeldElsewhere');
+  });
+
+  it('a copy whose other copy released the key as it collided, and one still in progress elsewhere on its last attempt, are counted apart too', async () => {
+    const { core, queue, logger, metrics, idempotency } = harness(
+      { handlers: { '**': ok } },
+      {},
+      { idempotency: true },
+    );
+    const gate = idempotency as NonNullable<typeof idempotency>;
+    const run = gate.run.bind(gate);
+    gate.run = async (key, work, context) => {
+      if (key.endsWith('#released')) throw new KeyReleasedByOtherCopyError();
+      return run(key, work, context);
+    };
+    gate.states.set('events#github#busy', 'in-progress');
+    const released = record(envelope({ id: 'released' }));
+    const busy = record(envelope({ id: 'busy' }), { attempt: 5 });
+
+    await core.processBatch(sqsEvent([released, busy]), lambdaContext());
+
+    expect(metrics.published[0]?.get('github.push')).toMatchObject({
+      Retried: 1,
+      DeadLettered: 1,
+      Failed: 0,
+      KeyHeldElsewhere: 2,
+    });
+    expect(logger.outcomeOf('released')).toMatchObject({
+      outcome: 'retried',
+      reason: expect.stringMatching(/^KeyReleasedByOtherCopyError/),
+      keyHeldElsewhere: true,
+    });
+    expect(logger.outcomeOf('busy')).toMatchObject({ outcome: 'dead-lettered', keyHeldElsewhere: true });
     expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
       'IdempotencyAlreadyInProgressError',
     );

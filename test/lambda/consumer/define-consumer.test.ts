@@ -552,6 +552,29 @@ describe('defineConsumer wiring', () => {
     expect(totals[0]).toMatchObject({ [BREAKER_METRICS.ended]: 3, [BREAKER_METRICS.failed]: 2 });
   });
 
+  it('publishes the copies whose key was held elsewhere per type, and leaves them out of both breaker totals', () => {
+    const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }), {
+      breakerTotals: true,
+    });
+    sink.publish(
+      new Map([
+        [
+          'github.push',
+          typeCounts({ Processed: 2, Retried: 3, DeadLettered: 1, Failed: 1, KeyHeldElsewhere: 3 }),
+        ],
+      ]),
+    );
+    // A batch of copies alone: nothing ended for the breaker, so no totals that would dilute or raise its share.
+    sink.publish(new Map([['github.push', typeCounts({ Retried: 2, KeyHeldElsewhere: 2 })]]));
+
+    const perType = stdoutJson().filter((line) => '_aws' in line && line.type === 'github.push');
+    expect(perType.map((doc) => doc.KeyHeldElsewhere)).toStrictEqual([3, 2]);
+    const totals = stdoutJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
+    expect(totals).toHaveLength(1);
+    // Processed 2 and the one handler failure: 1 of 3, where counting the copies would have said 4 of 6.
+    expect(totals[0]).toMatchObject({ [BREAKER_METRICS.ended]: 3, [BREAKER_METRICS.failed]: 1 });
+  });
+
   it('publishes no breaker totals for a queue without a circuit breaker, nor for a batch where no record ended', () => {
     const plain = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     plain.publish(new Map([['github.push', typeCounts({ Retried: 3 })]]));

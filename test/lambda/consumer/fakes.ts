@@ -31,6 +31,7 @@ export const typeCounts = (counts: Partial<TypeMetrics>): TypeMetrics => ({
   Retried: 0,
   DeadLettered: 0,
   Permanent: 0,
+  KeyHeldElsewhere: 0,
   Duplicate: 0,
   Deferred: 0,
   DeleteFailed: 0,

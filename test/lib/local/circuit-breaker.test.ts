@@ -4,6 +4,7 @@ import {
   breakerTrips,
   countOutcomes,
   describeBreakerTrip,
+  KEY_HELD_RECORD,
   POISON_RECORD,
 } from '../../../lambda/shared/circuit-breaker';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
@@ -80,6 +81,21 @@ describe("local mode's circuit breaker", () => {
     expect(breaker.counts()).toEqual({ ended: 0, failed: 0 });
     breaker.observeLine(line('processed'));
     breaker.observeLine(line('dead-lettered'));
+    expect(breaker.counts()).toEqual({ ended: 2, failed: 1 });
+    expect(trips).toEqual([]);
+  });
+
+  it("does not count a copy's retry or dead letter because another execution held its idempotency key, so duplicate deliveries never pause a healthy consumer", () => {
+    const { breaker, trips } = breakerAt({ ms: 0 });
+    const line = (outcome: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ level: 'INFO', message: CONSUMER_OUTCOME_MESSAGE, outcome, id: 'e', ...extra });
+    const held = { [KEY_HELD_RECORD.outcomeField]: true };
+    for (let i = 0; i < 10; i += 1) breaker.observeLine(line('retried', held));
+    breaker.observeLine(line('dead-lettered', held));
+    expect(breaker.counts()).toEqual({ ended: 0, failed: 0 });
+    breaker.observeLine(line('processed'));
+    breaker.observeLine(line('retried'));
+    // The handler's own failure still counts, and the copies neither raise nor dilute its share.
     expect(breaker.counts()).toEqual({ ended: 2, failed: 1 });
     expect(trips).toEqual([]);
   });

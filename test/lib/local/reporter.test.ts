@@ -36,6 +36,26 @@ describe('parseOutcomeLine', () => {
     });
   });
 
+  it("carries a consumer's mark of a copy retried because another execution held its idempotency key, and only that", () => {
+    const line = (extra: Record<string, unknown>) =>
+      JSON.stringify({
+        message: 'record outcome',
+        outcome: 'retried',
+        id: 'c1',
+        attempt: 1,
+        reason: 'IdempotencyAlreadyInProgressError: There is already an execution in progress',
+        ...extra,
+      });
+    expect(parseOutcomeLine(line({ keyHeldElsewhere: true }), 'events')).toMatchObject({
+      event: 'retried',
+      keyHeldElsewhere: true,
+    });
+    expect(parseOutcomeLine(line({}), 'events')).not.toHaveProperty('keyHeldElsewhere');
+    expect(parseOutcomeLine(line({ keyHeldElsewhere: 'yes' }), 'events')).not.toHaveProperty(
+      'keyHeldElsewhere',
+    );
+  });
+
   it("names a webhook's tenant in the fair queues it was queued to, each distinct tenant once, on the human line", () => {
     const line = (tenants: unknown) =>
       JSON.stringify({
