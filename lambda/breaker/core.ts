@@ -20,11 +20,13 @@ import {
   type BreakerRuntimeConfig,
   type BreakerScheduleEvent,
   type BreakerTarget,
+  breakerStepScheduleName,
   CLOSE_MARGIN_MINUTES,
   circuitStepDue,
   closeDecision,
   encodeCircuitTag,
   halfOpenCircuit,
+  isBreakerScheduleEvent,
   type MappingScaling,
   openCircuit,
   PROBE_CONCURRENCY,
@@ -94,21 +96,12 @@ export type BreakerAction =
 /** States in which the mapping delivers nothing more, or is about to: disabling it again would change nothing. */
 const STOPPED_STATES = new Set(['Disabled', 'Disabling']);
 
-/** Whether an event is a probe schedule's (rather than an alarm's). */
-export function isScheduleEvent(event: unknown): event is BreakerScheduleEvent {
-  const e = event as Partial<BreakerScheduleEvent> | null | undefined;
-  return (
-    (e?.hooklineCircuitBreaker === 'probe' || e?.hooklineCircuitBreaker === 'close') &&
-    typeof e.alarmName === 'string'
-  );
-}
-
 /** One entry point for both: an alarm's action, or a probe schedule's invocation. */
 export function handleBreakerEvent(
   event: AlarmActionEvent | BreakerScheduleEvent | null | undefined,
   c: BreakerCollaborators,
 ): Promise<BreakerAction> {
-  return isScheduleEvent(event) ? handleBreakerSchedule(event, c) : handleBreakerAlarm(event, c);
+  return isBreakerScheduleEvent(event) ? handleBreakerSchedule(event, c) : handleBreakerAlarm(event, c);
 }
 
 /**
@@ -207,8 +200,10 @@ function scheduleStep(
   // Never in the past (a retry long after the trip): Scheduler runs a one-time schedule only at a time to come. Never
   // early either: a step that fires before its recorded time is taken for an earlier circuit's and left alone.
   const at = new Date(schedulerMinuteAtOrAfter(Math.max(Date.parse(atIso), p.now() + 60_000)));
-  const name = `${step}-${mappingId}-${Math.floor(at.getTime() / 1000)}`;
-  return p.schedule(name, at, { hooklineCircuitBreaker: step, alarmName });
+  return p.schedule(breakerStepScheduleName(step, mappingId, at.getTime()), at, {
+    hooklineCircuitBreaker: step,
+    alarmName,
+  });
 }
 
 /** A probe or a close came due. */

@@ -181,6 +181,49 @@ export interface BreakerScheduleEvent {
   readonly alarmName: string;
 }
 
+/** Whether an event is a probe or close schedule's input (rather than an alarm's action). */
+export function isBreakerScheduleEvent(event: unknown): event is BreakerScheduleEvent {
+  const e = event as Partial<BreakerScheduleEvent> | null | undefined;
+  return (
+    (e?.hooklineCircuitBreaker === 'probe' || e?.hooklineCircuitBreaker === 'close') &&
+    typeof e.alarmName === 'string'
+  );
+}
+
+/**
+ * The probe or close a schedule's input text holds (as Scheduler puts it in the breaker schedules' dead-letter
+ * queue when it could not deliver it), or undefined when it is not one.
+ */
+export function breakerScheduleEventOf(input: string): BreakerScheduleEvent | undefined {
+  let event: unknown;
+  try {
+    event = JSON.parse(input);
+  } catch {
+    return undefined;
+  }
+  return isBreakerScheduleEvent(event) ? event : undefined;
+}
+
+/**
+ * The name of a probe's or a close's one-time schedule: `<step>-<mapping UUID>-<epoch seconds it fires>`, so a
+ * retried step creates the same schedule, and the name says when it was due.
+ */
+export function breakerStepScheduleName(
+  step: BreakerScheduleEvent['hooklineCircuitBreaker'],
+  mappingId: string,
+  atMs: number,
+): string {
+  return `${step}-${mappingId}-${Math.floor(atMs / 1000)}`;
+}
+
+/** When the step a {@link breakerStepScheduleName} names was due (ISO 8601); undefined for any other name. */
+export function breakerStepDueAt(scheduleName: string): string | undefined {
+  const match = /^(?:probe|close)-.+-(\d+)$/.exec(scheduleName);
+  if (!match) return undefined;
+  const at = new Date(Number(match[1]) * 1000);
+  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
+}
+
 /** The scaling a probe runs at deployed: {@link PROBE_CONCURRENCY}'s 2 on demand, 2 pollers provisioned. */
 export function probeScaling(scaling: MappingScaling): MappingScaling {
   return scaling.mode === 'on-demand'
@@ -292,6 +335,9 @@ export function parseCircuitTag(
  */
 const ALARM_NAME_SEPARATOR = '/';
 
+/** The last part of every breaker alarm's name. */
+const ALARM_NAME_SUFFIX = 'circuit-breaker';
+
 /**
  * The name of a queue's breaker alarm in a stack, `<stack>/<queue>/circuit-breaker`: fixed, so the breaker function
  * can know it without a cycle, and unique in the account and Region. It must be: CloudWatch keeps one alarm per name
@@ -302,7 +348,24 @@ const ALARM_NAME_SEPARATOR = '/';
  * have.
  */
 export function breakerAlarmName(stackName: string, queue: string): string {
-  return [stackName, queue, 'circuit-breaker'].join(ALARM_NAME_SEPARATOR);
+  return [stackName, queue, ALARM_NAME_SUFFIX].join(ALARM_NAME_SEPARATOR);
+}
+
+/**
+ * The queue a breaker alarm's name names: the middle part of {@link breakerAlarmName}'s (no stack or queue name can
+ * hold its separator, so it alone is unambiguous), or, given the stack's name, of the earlier name
+ * ({@link previousBreakerAlarmName}), which `-` joined. Undefined for any other name.
+ */
+export function queueOfBreakerAlarm(alarmName: string, stackName?: string): string | undefined {
+  const parts = alarmName.split(ALARM_NAME_SEPARATOR);
+  if (parts.length === 3 && parts[0] && parts[1] && parts[2] === ALARM_NAME_SUFFIX) return parts[1];
+  if (stackName === undefined) return undefined;
+  const [before, after] = [`${stackName}-`, `-${ALARM_NAME_SUFFIX}`];
+  const fits =
+    alarmName.startsWith(before) &&
+    alarmName.endsWith(after) &&
+    alarmName.length > before.length + after.length;
+  return fits ? alarmName.slice(before.length, -after.length) : undefined;
 }
 
 /**

@@ -49,10 +49,18 @@ export interface ArchiveRetention {
   readonly from: string;
 }
 
+/**
+ * Where the retention a replay applies was read: the bucket's lifecycle rules, `archive.retention` standing in for
+ * rules that could not be read, or nowhere (no rule expires the source's objects, or none could be read and the
+ * configuration has no value), so the whole window is read.
+ */
+export type RetentionOrigin = 'bucket-lifecycle' | 'configuration' | 'none';
+
 /** What a replay knows of the archive's retention before it lists: the retention to apply, and what to tell. */
 export interface RetentionReading {
   /** None when the bucket expires no object of the source. */
   readonly retention?: ArchiveRetention;
+  readonly origin: RetentionOrigin;
   /** Set when the retention is not the bucket's own rule, or there is none. */
   readonly note?: string;
 }
@@ -80,10 +88,14 @@ export async function readArchiveRetention(
   const days = expiryDaysOf(rules, archiveSourcePrefix(source));
   if (days === undefined) {
     return {
+      origin: 'none',
       note: `the archive bucket has no enabled lifecycle rule expiring every ${archiveSourcePrefix(source)} object: the whole window is read`,
     };
   }
-  return { retention: { seconds: days * 86_400, from: "the archive bucket's lifecycle rule" } };
+  return {
+    retention: { seconds: days * 86_400, from: "the archive bucket's lifecycle rule" },
+    origin: 'bucket-lifecycle',
+  };
 }
 
 /** The configuration's retention, standing in for lifecycle rules that could not be read, and why. */
@@ -98,11 +110,15 @@ function configuredRetention(
   if (explained instanceof CredentialsError) throw explained;
   const why = `cannot read the archive bucket's lifecycle rules (${errorName(error)}; reading them needs s3:GetLifecycleConfiguration)`;
   if (configuredSeconds === undefined) {
-    return { note: `${why} and archive.retention has no value here: the whole window of ${source} is read` };
+    return {
+      origin: 'none',
+      note: `${why} and archive.retention has no value here: the whole window of ${source} is read`,
+    };
   }
   const days = retentionDays(configuredSeconds);
   return {
     retention: { seconds: configuredSeconds, from: 'archive.retention in the configuration' },
+    origin: 'configuration',
     note: `${why}: the retention applied is archive.retention in the configuration (${days}), which a rule changed outside a deploy would not match`,
   };
 }

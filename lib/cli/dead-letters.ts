@@ -75,17 +75,29 @@ export const SCHEDULE_ARN_ATTRIBUTE = 'SCHEDULE_ARN';
 /** Scheduler's attribute naming the target (the queue) a delivery it gave up on was meant for. */
 export const SCHEDULER_TARGET_ATTRIBUTE = 'TARGET_ARN';
 
+/** Scheduler's attribute naming the one run of the schedule whose delivery it gave up on. */
+export const SCHEDULER_EXECUTION_ATTRIBUTE = 'EXECUTION_ID';
+
+/** Scheduler's attribute counting the retries it made before it gave up. */
+export const SCHEDULER_RETRIES_ATTRIBUTE = 'RETRY_ATTEMPTS';
+
 /**
  * Every attribute EventBridge Scheduler gives a delivery it put in a schedule's dead-letter queue; the body is the
- * schedule's input, as the target would have received it.
+ * schedule's input, as the target would have received it (the dead-letter event of
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).
  */
 export const SCHEDULER_DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set([
   ...Object.values(SCHEDULER_FAILURE_ATTRIBUTES),
-  'EXECUTION_ID',
-  'RETRY_ATTEMPTS',
+  SCHEDULER_EXECUTION_ATTRIBUTE,
+  SCHEDULER_RETRIES_ATTRIBUTE,
   SCHEDULE_ARN_ATTRIBUTE,
   SCHEDULER_TARGET_ATTRIBUTE,
 ]);
+
+/** Whether EventBridge Scheduler put the message there: known by any of its attributes, also one without its reason. */
+export function isFromScheduler(attributes: Readonly<Record<string, MessageAttributeValue>>): boolean {
+  return [...SCHEDULER_DEAD_LETTER_ATTRIBUTES].some((name) => attributes[name]?.StringValue !== undefined);
+}
 
 /**
  * Turns an SQS message into a {@link DeadLetter}. `maxReceiveCount` is the source queue's (from its redrive
@@ -105,10 +117,7 @@ export function describeDeadLetter(message: Message, maxReceiveCount?: number): 
     const value = attr(message, name);
     if (value !== undefined) failure[key] = value;
   }
-  // A delivery EventBridge Scheduler gave up on is known by any of its attributes, also one without its reason.
-  const fromScheduler = [...SCHEDULER_DEAD_LETTER_ATTRIBUTES].some(
-    (name) => attr(message, name) !== undefined,
-  );
+  const fromScheduler = isFromScheduler(message.MessageAttributes ?? {});
   if (failure.errorName === undefined && failure.errorMessage === undefined) {
     // A delivery EventBridge Scheduler gave up on carries Scheduler's reason, not a consumer's.
     for (const [key, name] of Object.entries(SCHEDULER_FAILURE_ATTRIBUTES)) {

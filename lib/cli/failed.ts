@@ -26,6 +26,12 @@ import { CliError, explainError, NotFoundError, needing } from './errors';
 import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
 import { nextCommand } from './output';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
+import {
+  type ScheduleContext,
+  scheduleContextOf,
+  type UndeliveredSchedule,
+  undeliveredScheduleOf,
+} from './undelivered-schedules';
 
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
 const READ_HOLD_SECONDS = 30;
@@ -37,6 +43,16 @@ const READ_HOLD_SECONDS = 30;
  * error and Ctrl-C hand them back at once).
  */
 const WHOLE_QUEUE_HOLD_SECONDS = DEFAULT_HOLD_SECONDS;
+
+/**
+ * A dead letter as `failed list` and `failed show` give it: its summary and, in a dead-letter queue Scheduler fills,
+ * what the delivery Scheduler gave up on is (null elsewhere).
+ */
+export type FailedLetter = DeadLetterSummary & { readonly scheduled: UndeliveredSchedule | null };
+
+function describeLetter(letter: DeadLetter, context: ScheduleContext): FailedLetter {
+  return { ...summarize(letter), scheduled: undeliveredScheduleOf(letter, context) };
+}
 
 export interface FailedListOptions {
   readonly queue: string;
@@ -59,7 +75,7 @@ export interface FailedListResult {
    * returns none of them until that hold ends, so the listing cannot show them.
    */
   readonly heldByOthers: number;
-  readonly messages: readonly DeadLetterSummary[];
+  readonly messages: readonly FailedLetter[];
   /** The events `messages` are copies of: fewer than the messages when an event is there more than once. */
   readonly events: number;
   /** The events among `messages` that are there more than once, with each copy's SQS message id. */
@@ -111,7 +127,8 @@ export async function failedList(
         'listed',
       );
     }
-    const messages = letters.map(summarize);
+    const context = scheduleContextOf(target, queue.name);
+    const messages = letters.map((letter) => describeLetter(letter, context));
     const copies = new EventCopies();
     for (const message of messages) copies.add(message);
     return {
@@ -172,6 +189,7 @@ export async function failedSummary(
   const queue = deadLetterQueueOf(target, options.queue);
   const groups = new FailureGroups(noReasonRecorded(queue.name));
   const copies = new EventCopies();
+  const context = scheduleContextOf(target, queue.name);
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const { notReleased, interrupted, heldFifoGroups } = await readDeadLetters(
@@ -184,7 +202,8 @@ export async function failedSummary(
       },
       (letter) => {
         const summary = summarize(letter);
-        groups.add(summary);
+        const subject = undeliveredScheduleOf(letter, context)?.subject;
+        groups.add(subject === undefined ? summary : { ...summary, subject });
         copies.add(summary);
         return false;
       },
@@ -276,7 +295,7 @@ export class DeadLetterNotFoundError extends NotFoundError {
   }
 }
 
-export interface FailedShowResult extends DeadLetterSummary {
+export interface FailedShowResult extends FailedLetter {
   readonly queue: string;
   /** How many messages in the DLQ have the id asked for; the first is shown. */
   readonly matches: number;
@@ -363,7 +382,7 @@ export async function failedShow(
   );
   return {
     queue: queue.name,
-    ...summarize(letter),
+    ...describeLetter(letter, scheduleContextOf(target, queue.name)),
     matches: matches.length,
     events: eventsAmong(matches),
     headers: shown,

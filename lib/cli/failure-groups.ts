@@ -77,6 +77,11 @@ export interface FailureGroup {
   /** Event types with their counts, most frequent first (at most three; `otherTypes` counts the rest). */
   readonly types: readonly { readonly type: string; readonly count: number }[];
   readonly otherTypes: number;
+  /**
+   * In a dead-letter queue Scheduler fills: what its deliveries concern (`circuit breaker probe of the events queue`),
+   * with their counts, most frequent first (at most three, as `types`); absent elsewhere.
+   */
+  readonly subjects?: readonly { readonly subject: string; readonly count: number }[];
   /** Earliest and latest failure time: the consumer's record of it, else when the message was sent. */
   readonly firstFailedAt: string | null;
   readonly lastFailedAt: string | null;
@@ -86,7 +91,10 @@ export interface FailureGroup {
  * What grouping reads of a dead letter: the fields `failed list` summarizes it to ({@link DeadLetterSummary}), so
  * the console groups the letters its page read with the code `failed summary` groups a whole DLQ with.
  */
-export type GroupedLetter = Pick<DeadLetterSummary, 'messageId' | 'id' | 'type' | 'sentAt' | 'failure'>;
+export type GroupedLetter = Pick<DeadLetterSummary, 'messageId' | 'id' | 'type' | 'sentAt' | 'failure'> & {
+  /** What a delivery Scheduler gave up on concerns (`UndeliveredSchedule.subject`). */
+  readonly subject?: string;
+};
 
 interface GroupState {
   pattern: string;
@@ -94,6 +102,7 @@ interface GroupState {
   example: string;
   exampleIds: string[];
   types: Map<string, number>;
+  subjects: Map<string, number>;
   first?: string;
   last?: string;
 }
@@ -119,6 +128,7 @@ export class FailureGroups {
         example: reasonOf(letter, this.noReason),
         exampleIds: [],
         types: new Map(),
+        subjects: new Map(),
       };
       this.groups.set(pattern, group);
     }
@@ -126,6 +136,8 @@ export class FailureGroups {
     if (group.exampleIds.length < EXAMPLE_IDS_PER_GROUP) group.exampleIds.push(letter.id ?? letter.messageId);
     const type = letter.type ?? '(no type)';
     group.types.set(type, (group.types.get(type) ?? 0) + 1);
+    if (letter.subject !== undefined)
+      group.subjects.set(letter.subject, (group.subjects.get(letter.subject) ?? 0) + 1);
     const at = letter.failure.failedAt ?? letter.sentAt;
     if (at !== undefined && at !== null) {
       if (group.first === undefined || at < group.first) group.first = at;
@@ -152,10 +164,13 @@ function reasonOf(letter: GroupedLetter, noReason: string): string {
   return `${errorName}: ${errorMessage ?? ''}`.trim();
 }
 
+/** Counted names, most frequent first (ties in name order). */
+const mostFirst = (counts: Map<string, number>) =>
+  [...counts.entries()].sort(([a, m], [b, n]) => n - m || a.localeCompare(b));
+
 function toFailureGroup(group: GroupState): FailureGroup {
-  const types = [...group.types.entries()]
-    .map(([type, count]) => ({ type, count }))
-    .sort((a, b) => b.count - a.count || a.type.localeCompare(b.type));
+  const types = mostFirst(group.types).map(([type, count]) => ({ type, count }));
+  const subjects = mostFirst(group.subjects).map(([subject, count]) => ({ subject, count }));
   return {
     key: failureKey(group.pattern),
     pattern: group.pattern,
@@ -164,6 +179,7 @@ function toFailureGroup(group: GroupState): FailureGroup {
     exampleIds: group.exampleIds,
     types: types.slice(0, TYPES_PER_GROUP),
     otherTypes: types.slice(TYPES_PER_GROUP).reduce((sum, t) => sum + t.count, 0),
+    ...(subjects.length > 0 ? { subjects: subjects.slice(0, TYPES_PER_GROUP) } : {}),
     firstFailedAt: group.first ?? null,
     lastFailedAt: group.last ?? null,
   };

@@ -390,7 +390,7 @@ function jobSchedulesNotRedriven(output: CommandHints): CliError {
 function breakerSchedulesNotRedriven(output: CommandHints): CliError {
   return new CliError(
     `the ${BREAKER_SCHEDULES} dead-letter queue cannot be redriven: it holds circuit breaker probes and closes that EventBridge Scheduler could not deliver to the breaker function, not messages of a queue. ` +
-      `Read why with ${nextCommand(output, `failed show ${BREAKER_SCHEDULES} <id>`)} (attributes ERROR_CODE and ERROR_MESSAGE), fix that, then ${BREAKER_SCHEDULES_RECOVER}`,
+      `Read why with ${nextCommand(output, `failed show ${BREAKER_SCHEDULES} <id>`)} (attributes ERROR_CODE and ERROR_MESSAGE; it names the queue whose breaker the probe or close was for, read from the message), fix that, then ${BREAKER_SCHEDULES_RECOVER}`,
   );
 }
 

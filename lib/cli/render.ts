@@ -15,7 +15,7 @@ import {
   unreadWhenTheRunEnded,
   unreadWhileHeld,
 } from './dead-letter-notes';
-import type { FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
+import type { FailedLetter, FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
@@ -23,8 +23,15 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { QueueStatus, StatusResult } from './status';
-import { BREAKER_SCHEDULES, JOB_SCHEDULES, MAPPING_MISSING, noReasonRecorded } from './target';
+import {
+  BREAKER_SCHEDULES,
+  isOtherDeadLetterQueueName,
+  JOB_SCHEDULES,
+  MAPPING_MISSING,
+  noReasonRecorded,
+} from './target';
 import type { TraceResult } from './trace';
+import type { UndeliveredSchedule } from './undelivered-schedules';
 import { missingPermissionsLine, unreadableLines } from './unreadable';
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
@@ -150,8 +157,10 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   );
   for (const note of failedListNotes(result, output)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
+  // What each delivery Scheduler gave up on is, in the dead-letter queues it fills (a breaker's step has no id).
+  const scheduled = isOtherDeadLetterQueueName(result.queue);
   const rows = [
-    ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],
+    ['ID', 'SOURCE', 'TYPE', ...(scheduled ? ['WHAT'] : []), 'RECEIVED', 'TRIES', 'ERROR'],
     ...result.messages.map((m) => [
       m.id === null
         ? `(sqs ${m.messageId})`
@@ -160,6 +169,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
           : m.id,
       m.source ?? '-',
       m.type ?? '-',
+      ...(scheduled ? [m.scheduled?.description ?? '-'] : []),
       m.receivedAt ?? m.sentAt ?? '-',
       m.receiveCount !== null ? String(m.receiveCount) : '-',
       truncate(m.error ?? m.envelopeError ?? noReasonRecorded(result.queue), 100),
@@ -170,9 +180,17 @@ export function renderFailedList(output: Output, result: FailedListResult): void
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
       : result.queue === BREAKER_SCHEDULES
-        ? `fix the reason, then ${BREAKER_SCHEDULES_RECOVER} (this queue cannot be redriven)`
+        ? `fix the reason, then ${BREAKER_SCHEDULES_RECOVER} (this queue cannot be redriven)${resumesOf(output, result.messages)}`
         : `redrive: ${next(output, `redrive ${result.queue}`)}`;
   output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <id>`)}    ${then}`));
+}
+
+/** The resumes the breakers' steps shown call for, by the queue each step names: `; here: hookline resume events`. */
+function resumesOf(output: Output, letters: readonly FailedLetter[]): string {
+  const queues = new Set<string>();
+  for (const m of letters) if (m.scheduled?.breaker && m.scheduled.queue) queues.add(m.scheduled.queue);
+  if (queues.size === 0) return '';
+  return `; here: ${[...queues].map((q) => next(output, `resume ${q}`)).join(', ')}`;
 }
 
 export function renderFailedSummary(output: Output, result: FailedSummaryResult): void {
@@ -184,8 +202,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   );
   for (const note of failedSummaryNotes(result, output)) output.line(c.yellow(note));
   if (result.groups.length === 0) return;
+  const concerns = result.groups.some((g) => g.subjects !== undefined);
   const rows = [
-    ['KEY', 'COUNT', 'FAILURE', 'TYPES', 'FIRST', 'LAST', 'EXAMPLE'],
+    ['KEY', 'COUNT', 'FAILURE', 'TYPES', ...(concerns ? ['CONCERNS'] : []), 'FIRST', 'LAST', 'EXAMPLE'],
     ...result.groups.map((g) => [
       g.key,
       String(g.count),
@@ -193,6 +212,7 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
       [...g.types.map((t) => `${t.type} ${t.count}`), ...(g.otherTypes > 0 ? [`+${g.otherTypes}`] : [])].join(
         ', ',
       ),
+      ...(concerns ? [(g.subjects ?? []).map((s) => `${s.subject} ${s.count}`).join(', ') || '-'] : []),
       g.firstFailedAt ?? '-',
       g.lastFailedAt ?? '-',
       g.exampleIds[0] ?? '-',
@@ -253,9 +273,11 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   if (result.tenant) field('tenant', result.tenant);
   if (result.error) field('error', result.error, c.red);
   else field('error', noReasonRecorded(result.queue));
+  if (result.scheduled) scheduledFields(result.scheduled, field);
   if (result.failure.consumer) field('consumer', result.failure.consumer);
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
-  if (result.envelopeError) field('envelope', result.envelopeError, c.yellow);
+  // A breaker's step is no envelope by design: `what` says what it is.
+  if (result.envelopeError && !result.scheduled?.breaker) field('envelope', result.envelopeError, c.yellow);
   const headers = Object.entries(result.headers);
   if (headers.length > 0 || result.hiddenHeaders.length > 0) {
     output.line(c.bold('headers'));
@@ -291,6 +313,30 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
       ),
     );
   }
+  // A breaker's step cannot be redriven: the consumer it names is resumed by hand once the reason is fixed.
+  const resume = result.scheduled?.breaker ? result.scheduled.queue : null;
+  if (resume)
+    output.line(c.dim(`fix the reason, then resume the consumer: ${next(output, `resume ${resume}`)}`));
+}
+
+/** The lines of `failed show` that say what a delivery Scheduler gave up on is. */
+function scheduledFields(
+  scheduled: UndeliveredSchedule,
+  field: (name: string, value: string | number | null | undefined) => void,
+): void {
+  field('what', scheduled.description);
+  if (scheduled.breaker) field('alarm', scheduled.breaker.alarmName);
+  if (scheduled.schedule)
+    field(
+      'schedule',
+      `${scheduled.schedule}${scheduled.scheduleGroup ? ` (group ${scheduled.scheduleGroup})` : ''}`,
+    );
+  if (scheduled.targetArn) field('target', scheduled.targetArn);
+  const count = scheduled.retryAttempts;
+  const retries = count === null ? null : `${count} ${count === 1 ? 'retry' : 'retries'}`;
+  const run = scheduled.executionId === null ? null : `run ${scheduled.executionId}`;
+  if (run || retries)
+    field('scheduler', [run, retries && `gave up after ${retries}`].filter(Boolean).join(', '));
 }
 
 export function renderRedrive(output: Output, result: RedriveResult): void {

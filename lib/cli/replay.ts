@@ -25,6 +25,7 @@ import { queueTargetOf, routingOf } from '../runtime-wiring';
 import {
   type ArchiveRetention,
   archiveHoursOf,
+  type RetentionOrigin,
   readArchiveRetention,
   receivedTimeOf,
   retentionDays,
@@ -125,6 +126,18 @@ export interface ReplayResult {
    * time have expired, so their hours were not listed and the events of that part of the window are not counted.
    */
   readonly archiveExpiredBefore?: string;
+  /**
+   * The retention the read applied, and where it came from: the bucket's lifecycle rules, `archive.retention` from
+   * the configuration when they could not be read, none (no rule expires the source's objects: the whole window is
+   * read), or local mode (the local S3 expires nothing). `days` is null without a retention.
+   */
+  readonly archiveRetention: ReplayRetention;
+}
+
+/** Where a replay's retention came from, and how many days it keeps objects. */
+export interface ReplayRetention {
+  readonly from: RetentionOrigin | 'local';
+  readonly days: number | null;
 }
 
 /** A message the run did not surely send, and why. */
@@ -450,13 +463,18 @@ async function selectEvents(
   options: ReplayOptions,
   until: Date,
   sorter: ExternalSorter<ArchiveRecord>,
-): Promise<{ tally: Tally; hours: { read: number; of: number }; expiredBefore?: Date }> {
+): Promise<{
+  tally: Tally;
+  hours: { read: number; of: number };
+  expiredBefore?: Date;
+  archiveRetention: ReplayRetention;
+}> {
   if (!target.archiveBucket || !backend.s3) {
     throw new CliError(
       `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
     );
   }
-  const retention = await retentionOf(
+  const { retention, origin } = await retentionOf(
     backend,
     backend.s3,
     target,
@@ -464,6 +482,7 @@ async function selectEvents(
     config,
     options.source,
   );
+  const archiveRetention = { from: origin, days: retention ? retention.seconds / 86_400 : null };
   const typePattern = options.type;
   const routing = routingOf(config);
   const tally = emptyTally();
@@ -513,7 +532,7 @@ async function selectEvents(
       `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
     );
   }
-  return { tally, hours, ...(expiredBefore ? { expiredBefore } : {}) };
+  return { tally, hours, archiveRetention, ...(expiredBefore ? { expiredBefore } : {}) };
 }
 
 /**
@@ -528,13 +547,13 @@ async function retentionOf(
   bucket: string,
   config: ResolvedConfig,
   source: string,
-): Promise<ArchiveRetention | undefined> {
-  if (target.kind === 'local') return undefined;
+): Promise<{ retention?: ArchiveRetention; origin: ReplayRetention['from'] }> {
+  if (target.kind === 'local') return { origin: 'local' };
   const configured = config.archive?.retention;
   const configuredSeconds = configured && !isTokenProp(configured) ? configured.toSeconds() : undefined;
   const reading = await readArchiveRetention(s3, bucket, source, configuredSeconds, contextOf(target));
   if (reading.note) backend.output.note(reading.note);
-  return reading.retention;
+  return reading;
 }
 
 /** Sends the planned messages batch by batch (one call per queue of a batch), at `rate` per second; counts per queue. */
@@ -672,7 +691,7 @@ export async function replay(
     ...(options.sort?.onSpill ? { onSpill: options.sort.onSpill } : {}),
   });
   try {
-    const { tally, hours, expiredBefore } = await selectEvents(
+    const { tally, hours, expiredBefore, archiveRetention } = await selectEvents(
       backend,
       target,
       config,
@@ -689,6 +708,7 @@ export async function replay(
       dryRun: Boolean(options.dryRun),
       matched: tally.matched,
       ...(expiredBefore ? { archiveExpiredBefore: expiredBefore.toISOString() } : {}),
+      archiveRetention,
     };
     if (options.signal?.aborted) {
       return {
@@ -768,7 +788,15 @@ async function replaySelection(
 /** What a run is, whatever it did: its id and selection. */
 type ReplayRunOf = Pick<
   ReplayResult,
-  'replayId' | 'source' | 'type' | 'since' | 'until' | 'dryRun' | 'matched' | 'archiveExpiredBefore'
+  | 'replayId'
+  | 'source'
+  | 'type'
+  | 'since'
+  | 'until'
+  | 'dryRun'
+  | 'matched'
+  | 'archiveExpiredBefore'
+  | 'archiveRetention'
 >;
 
 /** The body as JSON for a grouping rule's path, when it is UTF-8 JSON. */

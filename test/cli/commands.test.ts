@@ -2244,6 +2244,7 @@ describe('replay summary', () => {
     byQueue: { events: 3 },
     failures: [],
     sentUnknown: [],
+    archiveRetention: { from: 'bucket-lifecycle' as const, days: 30 },
   });
 
   it('names the run id of a real run, and none for a dry run (nothing was sent under it)', () => {
@@ -2292,6 +2293,7 @@ describe('replay summary of a run stopped while reading the archive', () => {
       failures: [],
       sentUnknown: [],
       archiveHoursRead: { read: 1332, of: 9603 },
+      archiveRetention: { from: 'none', days: null },
       stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
     });
     expect(output.lines.slice(1)).toEqual([

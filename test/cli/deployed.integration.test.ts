@@ -4,8 +4,10 @@
  * through the SDK's endpoint variables: what an operator meets at 3 a.m. when the stack, AWS or another reader is
  * not as the CLI expects.
  */
+import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { outputKey } from '../../lib/stack-outputs';
+import { breakerAlarmName, breakerStepScheduleName } from '../../lambda/shared/circuit-breaker';
+import { outputKey, STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { type DeployedStandIn, startDeployedStandIn } from '../helpers/deployed-stand-in';
 import { waitFor } from '../helpers/wait-for';
 
@@ -255,5 +257,134 @@ describe('a selection while another reader holds part of the dead-letter queue',
 
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ deletedMessages: 15, heldByOthers: 10 });
+  });
+});
+
+describe('the dead-letter queues EventBridge Scheduler fills, read through the real CLI', () => {
+  /** Scheduler's attributes on a delivery it gave up on, as it sets them (all strings). */
+  const schedulerAttributes = (values: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(values).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+    );
+  /** A stack `SchedulerDlqs` with the events queue and both shared schedule dead-letter queues published. */
+  async function stackWithSchedulerQueues() {
+    const { outputs: own, queue: events } = await standIn.queueWithDeadLetters('events', {
+      stack: 'SchedulerDlqs',
+    });
+    const create = async (name: string) =>
+      (await standIn.sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
+    const breakerSchedules = await create('SchedulerDlqs-BreakerSchedulesDlq');
+    const jobSchedules = await create('SchedulerDlqs-JobSchedulesDlq');
+    standIn.stacks.set('SchedulerDlqs', {
+      ...own,
+      [STACK_OUTPUTS.breakerSchedulesDeadLetterQueueUrl]: breakerSchedules,
+      [STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl]: jobSchedules,
+    });
+    return { events, breakerSchedules, jobSchedules };
+  }
+  const dueAt = Date.parse('2026-12-04T10:05:00Z');
+  const probeSchedule = breakerStepScheduleName('probe', '6f1c2d3e-mapping', dueAt);
+
+  it("describes a probe Scheduler could not deliver by its queue, step, schedule, due time and Scheduler's reason", async () => {
+    const { breakerSchedules } = await stackWithSchedulerQueues();
+    const sent = await standIn.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: breakerSchedules,
+        MessageBody: JSON.stringify({
+          hooklineCircuitBreaker: 'probe',
+          alarmName: breakerAlarmName('SchedulerDlqs', 'events'),
+        }),
+        MessageAttributes: schedulerAttributes({
+          ERROR_CODE: 'AccessDeniedException',
+          ERROR_MESSAGE: 'not authorized to perform lambda:InvokeFunction',
+          EXECUTION_ID: 'exec-probe-1',
+          RETRY_ATTEMPTS: '185',
+          SCHEDULE_ARN: `arn:aws:scheduler:us-east-1:123456789012:schedule/SchedulerDlqs-probes/${probeSchedule}`,
+          TARGET_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:SchedulerDlqs-Breaker',
+        }),
+      }),
+    );
+    const stack = ['--stack', 'SchedulerDlqs'];
+
+    const json = await standIn.run(['failed', 'list', 'breaker_schedules', ...stack, '--json']);
+    expect(json.code).toBe(0);
+    const [listed] = (JSON.parse(json.stdout) as { messages: Record<string, unknown>[] }).messages;
+    expect(listed).toMatchObject({
+      messageId: sent.MessageId,
+      id: null,
+      error: 'AccessDeniedException: not authorized to perform lambda:InvokeFunction',
+      scheduled: {
+        subject: 'circuit breaker probe of the events queue',
+        description: 'circuit breaker probe of the events queue, due 2026-12-04T10:05:00.000Z',
+        schedule: probeSchedule,
+        scheduleGroup: 'SchedulerDlqs-probes',
+        executionId: 'exec-probe-1',
+        retryAttempts: 185,
+        queue: 'events',
+        breaker: {
+          step: 'probe',
+          alarmName: 'SchedulerDlqs/events/circuit-breaker',
+          dueAt: '2026-12-04T10:05:00.000Z',
+        },
+      },
+    });
+
+    const list = await standIn.run(['failed', 'list', 'breaker_schedules', ...stack]);
+    expect(list.stdout).toContain('circuit breaker probe of the events queue, due 2026-12-04T10:05:00.000Z');
+    expect(list.stdout).toContain('AccessDeniedException: not authorized to perform lambda:InvokeFunction');
+    expect(list.stdout).toContain('here: hookline resume events --stack SchedulerDlqs');
+
+    const show = await standIn.run(['failed', 'show', 'breaker_schedules', sent.MessageId ?? '', ...stack]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(
+      /^what +circuit breaker probe of the events queue, due 2026-12-04T10:05:00.000Z$/m,
+    );
+    expect(show.stdout).toMatch(/^scheduler +run exec-probe-1, gave up after 185 retries$/m);
+    expect(show.stdout).toContain(`${probeSchedule} (group SchedulerDlqs-probes)`);
+    expect(show.stdout).toContain('resume the consumer: hookline resume events --stack SchedulerDlqs');
+
+    const summary = await standIn.run(['failed', 'summary', 'breaker_schedules', ...stack]);
+    expect(summary.stdout).toContain('circuit breaker probe of the events queue 1');
+
+    const redrive = await standIn.run(['redrive', 'breaker_schedules', ...stack]);
+    expect(redrive.code).toBe(1);
+    expect(redrive.stderr).toMatch(
+      /cannot be redriven: .*it names the queue whose breaker the probe or close was for, read from the message.*hookline resume <queue>/,
+    );
+    // Read and refused, the probe stays where it was.
+    const left = await standIn.depth(breakerSchedules);
+    expect(left.visible + left.inFlight).toBe(1);
+  });
+
+  it('names the queue a delayed job Scheduler could not deliver was for', async () => {
+    const { events, jobSchedules } = await stackWithSchedulerQueues();
+    await standIn.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: jobSchedules,
+        MessageBody: JSON.stringify({
+          v: 1,
+          id: 'job-42',
+          source: 'job',
+          type: 'invoice.send',
+          receivedAt: '2026-12-04T09:00:00.000Z',
+          headers: {},
+          body: '{}',
+          bodyEncoding: 'utf8',
+        }),
+        MessageAttributes: schedulerAttributes({
+          ERROR_CODE: 'AWS.SimpleQueueService.NonExistentQueue',
+          ERROR_MESSAGE: 'The specified queue does not exist.',
+          EXECUTION_ID: 'exec-job-1',
+          RETRY_ATTEMPTS: '0',
+          SCHEDULE_ARN: 'arn:aws:scheduler:us-east-1:123456789012:schedule/default/SchedulerDlqs-job-42',
+          TARGET_ARN: events.arn,
+        }),
+      }),
+    );
+
+    const list = await standIn.run(['failed', 'list', 'job_schedules', '--stack', 'SchedulerDlqs']);
+
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/job-42 +job +invoice\.send +delayed job for the events queue/);
   });
 });

@@ -181,6 +181,28 @@ describe('FailureGroups', () => {
     ]);
   });
 
+  it("counts what Scheduler's deliveries concern in each group, and says nothing of it for letters that have none", () => {
+    const groups = new FailureGroups(NO_REASON);
+    const denied = { errorName: 'AccessDeniedException', errorMessage: 'not authorized' };
+    const probe = (n: number, queue: string) => ({
+      ...letter(n, denied, { id: null }),
+      subject: `circuit breaker probe of the ${queue} queue`,
+    });
+    for (const [n, queue] of [
+      [1, 'events'],
+      [2, 'orders'],
+      [3, 'events'],
+    ] as const)
+      groups.add(probe(n, queue));
+    groups.add(letter(4, { errorName: 'PermanentError' }));
+    const [scheduled, own] = groups.result();
+    expect(scheduled?.subjects).toEqual([
+      { subject: 'circuit breaker probe of the events queue', count: 2 },
+      { subject: 'circuit breaker probe of the orders queue', count: 1 },
+    ]);
+    expect(own).not.toHaveProperty('subjects');
+  });
+
   it('an empty queue has no group', () => {
     expect(new FailureGroups(NO_REASON).result()).toEqual([]);
   });

@@ -108,7 +108,11 @@ describe("replay's retention from the archive bucket's lifecycle rules (fauxqs)"
   it('applies the rule EventArchive synthesizes, and names it', async () => {
     await putRules(synthesizedRules(Duration.days(1)));
     const { result, notes } = await replayNovember();
-    expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
+    expect(result).toMatchObject({
+      matched: 1,
+      archiveExpiredBefore: '2026-11-28T22:00:00.000Z',
+      archiveRetention: { from: 'bucket-lifecycle', days: 1 },
+    });
     expect(notes[0]).toBe(
       "the event archive keeps events 1 day (the archive bucket's lifecycle rule): its objects before 2026-11-28T22:00:00.000Z have expired, so the window is read from then",
     );
@@ -123,7 +127,11 @@ describe("replay's retention from the archive bucket's lifecycle rules (fauxqs)"
     );
     await putRules(changed);
     const { result, notes } = await replayNovember();
-    expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-27T22:00:00.000Z' });
+    expect(result).toMatchObject({
+      matched: 1,
+      archiveExpiredBefore: '2026-11-27T22:00:00.000Z',
+      archiveRetention: { from: 'bucket-lifecycle', days: 2 },
+    });
     expect(notes[0]).toContain("keeps events 2 days (the archive bucket's lifecycle rule)");
   });
 
@@ -132,6 +140,7 @@ describe("replay's retention from the archive bucket's lifecycle rules (fauxqs)"
     const { result, notes } = await replayNovember();
     expect(result.matched).toBe(1);
     expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(result.archiveRetention).toEqual({ from: 'none', days: null });
     expect(notes[0]).toBe(
       'the archive bucket has no enabled lifecycle rule expiring every archive/source=github/ object: the whole window is read',
     );

@@ -897,7 +897,11 @@ describe("replay of a window reaching before the archive's retention", () => {
     });
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
     expect(listed()).toHaveLength(2 + 24 + 13);
-    expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
+    expect(result).toMatchObject({
+      matched: 1,
+      archiveExpiredBefore: '2026-11-28T22:00:00.000Z',
+      archiveRetention: { from: 'bucket-lifecycle', days: 1 },
+    });
     expect(backend.output.notes.slice(0, 1)).toEqual([
       "the event archive keeps events 1 day (the archive bucket's lifecycle rule): its objects before 2026-11-28T22:00:00.000Z have expired, so the window is read from then",
     ]);
@@ -914,6 +918,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
     expect(result.matched).toBe(1);
     expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(result.archiveRetention).toEqual({ from: 'bucket-lifecycle', days: 90 });
   });
 
   it('lists a window within the retention as it is, without the field', async () => {
@@ -953,7 +958,11 @@ describe("replay of a window reaching before the archive's retention", () => {
       dryRun: true,
     });
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
-    expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
+    expect(result).toMatchObject({
+      matched: 1,
+      archiveExpiredBefore: '2026-11-28T22:00:00.000Z',
+      archiveRetention: { from: 'configuration', days: 1 },
+    });
     expect(backend.output.notes.slice(0, 2)).toEqual([
       "cannot read the archive bucket's lifecycle rules (AccessDenied; reading them needs s3:GetLifecycleConfiguration): the retention applied is archive.retention in the configuration (1 day), which a rule changed outside a deploy would not match",
       'the event archive keeps events 1 day (archive.retention in the configuration): its objects before 2026-11-28T22:00:00.000Z have expired, so the window is read from then',
@@ -973,6 +982,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     });
     expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
     expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(result.archiveRetention).toEqual({ from: 'none', days: null });
     expect(backend.output.notes.slice(0, 1)).toEqual([
       'the archive bucket has no enabled lifecycle rule expiring every archive/source=github/ object: the whole window is read',
     ]);
@@ -1012,6 +1022,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     });
     expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
     expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(result.archiveRetention).toEqual({ from: 'none', days: null });
     expect(backend.output.notes.slice(0, 1)).toEqual([
       "cannot read the archive bucket's lifecycle rules (AccessDenied; reading them needs s3:GetLifecycleConfiguration) and archive.retention has no value here: the whole window of github is read",
     ]);
@@ -1050,6 +1061,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     });
     expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
     expect(result).not.toHaveProperty('archiveExpiredBefore');
+    expect(result.archiveRetention).toEqual({ from: 'local', days: null });
     expect(s3.commandCalls(GetBucketLifecycleConfigurationCommand)).toHaveLength(0);
   });
 });

@@ -69,7 +69,16 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
       groups: [
         {
           reason: 'AccessDenied: not authorized to perform sqs:SendMessage',
-          messages: [expect.objectContaining({ id: 'heartbeat:2026-11-25T01:00:00Z', source: 'schedule' })],
+          messages: [
+            expect.objectContaining({
+              id: 'heartbeat:2026-11-25T01:00:00Z',
+              source: 'schedule',
+              // What it is, as failed list says it: the page shows it under the type.
+              scheduled: expect.objectContaining({
+                description: 'event of schedule heartbeat for the events queue',
+              }),
+            }),
+          ],
         },
       ],
     });
@@ -81,6 +90,7 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
         error: 'AccessDenied: not authorized to perform sqs:SendMessage',
         redriveRefused: null,
         messageAttributes: expect.objectContaining({ TARGET_ARN: EVENTS.arn }),
+        scheduled: expect.objectContaining({ queue: 'events' }),
       }),
     ]);
     expect(dlq.messages).toHaveLength(1);

@@ -5,6 +5,8 @@
  * CloudFormation, CloudWatch and IAM would meet it: where AWS cannot run here, these are the properties that
  * make it work once deployed.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +14,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { BREAKER_CONFIG_ENV } from '../../lambda/shared/circuit-breaker';
 import { resolveConfig } from '../../lib/config';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { lambdaEnvironmentViolations } from '../../lib/validation';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { maximalConfig } from '../helpers/maximal-config';
@@ -49,7 +52,13 @@ function maximalApp(alarms: { email: string } | { existingTopicArn: string }) {
 
 function maximalStack(alarms: { email: string } | { existingTopicArn: string }) {
   const { app, stack } = maximalApp(alarms);
-  return { app, stack, resources: Template.fromStack(stack).toJSON().Resources as Record<string, Resource> };
+  const template = Template.fromStack(stack).toJSON();
+  return {
+    app,
+    stack,
+    resources: template.Resources as Record<string, Resource>,
+    outputs: Object.keys(template.Outputs ?? {}),
+  };
 }
 
 const created = maximalStack({ email: 'ops@example.com' });
@@ -294,5 +303,26 @@ describe('the maximal configuration, as AWS would deploy it', () => {
       'ANY /webhooks/{source}',
       'POST /jobs/{queue}',
     ]);
+  });
+
+  it("is described in full by the README's Outputs row, which names no output the stack does not declare", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const row = readme.split('\n').find((line) => line.startsWith('| Outputs |')) ?? '';
+    // An output per source, queue or schedule is named by its kind: `QueueUrl<Queue>` for `QueueUrlEvents`.
+    const named = [...row.matchAll(/`([A-Z][A-Za-z]*)(<[A-Za-z]+>)?`/g)].map(([, name, per]) => ({
+      name: name ?? '',
+      per: per !== undefined,
+    }));
+    const namedBy = (key: string) =>
+      named.some(({ name, per }) => (per ? key.startsWith(name) && key.length > name.length : key === name));
+    expect(created.outputs.length).toBeGreaterThan(20);
+    expect(created.outputs.filter((key) => !namedBy(key))).toEqual([]);
+    // Every name the row gives is one the stack declares: a stack-wide output the code names, or an output it emits.
+    const declared = (name: string) =>
+      (Object.values(STACK_OUTPUTS) as string[]).includes(name) ||
+      created.outputs.some((key) => key.startsWith(name)) ||
+      // The maximal configuration forwards no queue: forward-template.test.ts sees that output.
+      name === 'ForwardSecretId';
+    expect(named.map((n) => n.name).filter((name) => !declared(name))).toEqual([]);
   });
 });

@@ -75,6 +75,7 @@ function DeadLetterBlock({
     <h3>Dead-lettered in ${d.queue}${d.source ? ` (from ${d.source})` : ''}</h3>
     <dl>
       <dt>Reason</dt><dd class="bad" data-field="reason">${d.error ?? 'none recorded (moved by SQS after maxReceiveCount)'}</dd>
+      ${d.scheduled && html`<dt>What</dt><dd data-field="scheduled">${d.scheduled.description}</dd>`}
       <dt>Attempts</dt><dd data-field="attempts">${d.receiveCount ?? '?'}</dd>
       ${d.tenant && html`<dt>Tenant</dt><dd data-field="tenant">${d.tenant}</dd>`}
       ${d.failure.consumer && html`<dt>Consumer</dt><dd>${d.failure.consumer}</dd>`}

@@ -98,6 +98,11 @@ export interface DeadLetterSummary {
   /** A fair queue's tenant, from the message's tenant attribute. */
   tenant: string | null;
   error: string | null;
+  /**
+   * In a dead-letter queue Scheduler fills: what the delivery it gave up on is (`circuit breaker probe of the events
+   * queue, due ...`), as `failed list` says it; null elsewhere.
+   */
+  scheduled?: { description: string } | null;
   failure: {
     errorName?: string;
     errorMessage?: string;

@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { breakerAlarmName, previousBreakerAlarmName } from '../../../lambda/shared/circuit-breaker';
+import {
+  breakerAlarmName,
+  breakerScheduleEventOf,
+  breakerStepDueAt,
+  breakerStepScheduleName,
+  previousBreakerAlarmName,
+  queueOfBreakerAlarm,
+} from '../../../lambda/shared/circuit-breaker';
 import { NAME_PATTERN } from '../../../lib/config/common';
 
 /** What CloudFormation and CDK accept as a stack name. */
@@ -63,5 +70,43 @@ describe('the breaker alarm name', () => {
     expect(previousBreakerAlarmName(breakerAlarmName('Shop', 'order-events'))).toBe(
       'Shop-order-events-circuit-breaker',
     );
+  });
+});
+
+describe('reading a breaker step back, as the CLI does from the dead-letter queue Scheduler puts it in', () => {
+  it('finds the queue of any alarm name, and of the earlier dashed one only beside its stack', () => {
+    fc.assert(
+      fc.property(words, (parts) => {
+        for (let i = 1; i < parts.length; i++) {
+          const [stack, queue] = [parts.slice(0, i).join('-'), parts.slice(i).join('-')];
+          expect(queueOfBreakerAlarm(breakerAlarmName(stack, queue))).toBe(queue);
+          const earlier = previousBreakerAlarmName(breakerAlarmName(stack, queue));
+          expect(queueOfBreakerAlarm(earlier, stack)).toBe(queue);
+        }
+      }),
+    );
+    expect(queueOfBreakerAlarm('Shop-order-events-circuit-breaker')).toBeUndefined();
+    expect(queueOfBreakerAlarm('Shop/order-events/other')).toBeUndefined();
+    expect(queueOfBreakerAlarm('Other-events-circuit-breaker', 'Shop')).toBeUndefined();
+  });
+
+  it("knows when a step was due from its schedule's name, and nothing of another name", () => {
+    const at = Date.parse('2026-12-04T10:05:00Z');
+    expect(breakerStepDueAt(breakerStepScheduleName('close', '6f1c-uuid', at))).toBe(
+      '2026-12-04T10:05:00.000Z',
+    );
+    expect(breakerStepDueAt('Hookline-job-42')).toBeUndefined();
+  });
+
+  it('takes a probe or a close as the breaker function does, and nothing else', () => {
+    expect(
+      breakerScheduleEventOf('{"hooklineCircuitBreaker":"close","alarmName":"S/q/circuit-breaker"}'),
+    ).toEqual({
+      hooklineCircuitBreaker: 'close',
+      alarmName: 'S/q/circuit-breaker',
+    });
+    expect(breakerScheduleEventOf('{"hooklineCircuitBreaker":"open","alarmName":"a"}')).toBeUndefined();
+    expect(breakerScheduleEventOf('{"v":1,"id":"evt-1"}')).toBeUndefined();
+    expect(breakerScheduleEventOf('not json')).toBeUndefined();
   });
 });
