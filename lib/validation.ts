@@ -146,12 +146,22 @@ export function visibilityTimeoutLimitViolations(
 /** Rule: a retry backoff extends a message's visibility, so it waits between 1 second and 12 hours. */
 export function visibilityExtensionViolations(path: string, extension: Duration): Violation[] {
   if (!known(extension) || (!beyondVisibilityLimit(extension) && secondsOf(extension) >= 1)) return [];
+  if (beyondVisibilityLimit(extension)) {
+    return [
+      violation(
+        path,
+        `SQS visibility can be extended by at most ${MAX_VISIBILITY_HOURS} hours`,
+        extension,
+        `use at most Duration.hours(${MAX_VISIBILITY_HOURS})`,
+      ),
+    ];
+  }
   return [
     violation(
       path,
-      `SQS visibility can be extended by at most ${MAX_VISIBILITY_HOURS} hours`,
+      'SQS visibility is extended by whole seconds, so the longest wait is at least 1 second',
       extension,
-      `use at most Duration.hours(${MAX_VISIBILITY_HOURS})`,
+      'use at least Duration.seconds(1)',
     ),
   ];
 }

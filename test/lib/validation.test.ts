@@ -338,6 +338,16 @@ describe('validation rules', () => {
     ).toBe('raise it to 300 or more, or lower ingest.rateLimit');
   });
 
+  it('refuses a longest backoff under a second for being too short, not for passing 12 hours', () => {
+    expect(retryViolations({ base: s(0), factor: 2, max: s(0) })).toEqual([
+      expect.objectContaining({
+        path: 'retry.max',
+        message: 'SQS visibility is extended by whole seconds, so the longest wait is at least 1 second',
+        fix: 'use at least Duration.seconds(1)',
+      }),
+    ]);
+  });
+
   it('names a visibility timeout that leaves no room for any backoff as the fix, never a backoff it would refuse too', () => {
     const [atTheLimit] = retryWithinVisibilityViolations('retry.max', s(900), s(43_200));
     expect(atTheLimit?.fix).toBe(
