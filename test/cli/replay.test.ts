@@ -773,6 +773,11 @@ describe('replay refuses before reading the archive', () => {
       { since: new Date('2026-12-01T00:00:00.000Z'), until: new Date('2026-12-02T00:00:00.000Z') },
       '--since 2026-12-01T00:00:00.000Z is in the future (it is 2026-11-30T12:00:00.000Z): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',
     ],
+    [
+      'a --since in the future without --until, which ends the window now',
+      { since: new Date('2026-12-01T00:00:00.000Z'), until: undefined },
+      '--since 2026-12-01T00:00:00.000Z is in the future (it is 2026-11-30T12:00:00.000Z): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',
+    ],
   ] as const)('%s', async (_, options, message) => {
     archiveHolds('job', [job('job-1', 'events')]);
     const error = await replay(s3Backend(), archived(), config, {
