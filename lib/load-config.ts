@@ -106,15 +106,19 @@ class ConfigModuleError extends Error {
 /**
  * The line of the configuration file at the first frame in the module that ran (`…/.x.mjs:5:21`), through the
  * bundle's source map; undefined when that frame is in a file the configuration imports, or there is none.
+ * aws-cdk-lib's own errors (`Duration.seconds(-5)`) name a frame's module twice, the first time cut short
+ * (`…/.x.mjs:5:2 (…/.x.mjs:5:21)`, `…/.x.mjs:5: (…/.x.mjs:5:7)`), so the frame is the first mention that ends the
+ * frame's line or its parentheses.
  */
 function lineInFile(frames: string, ran: string, sourceMap: string, fileName: string): number | undefined {
-  const at = frames.indexOf(`${ran}:`);
-  const frame = at < 0 ? null : /^(\d+):(\d+)/.exec(frames.slice(at + ran.length + 1));
+  const frame = new RegExp(`${escapeRegExp(ran)}:(\\d+):(\\d+)(?=\\)|$)`, 'm').exec(frames);
   if (!frame || sourceMap === '') return undefined;
   const entry = new SourceMap(JSON.parse(sourceMap)).findEntry(Number(frame[1]) - 1, Number(frame[2]) - 1);
   if (!('originalLine' in entry) || path.basename(entry.originalSource) !== fileName) return undefined;
   return entry.originalLine + 1;
 }
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Imports and resolves the configuration. Throws {@link ConfigLoadError} when the file cannot be loaded and

@@ -146,12 +146,22 @@ export function visibilityTimeoutLimitViolations(
 /** Rule: a retry backoff extends a message's visibility, so it waits between 1 second and 12 hours. */
 export function visibilityExtensionViolations(path: string, extension: Duration): Violation[] {
   if (!known(extension) || (!beyondVisibilityLimit(extension) && secondsOf(extension) >= 1)) return [];
+  if (beyondVisibilityLimit(extension)) {
+    return [
+      violation(
+        path,
+        `SQS visibility can be extended by at most ${MAX_VISIBILITY_HOURS} hours`,
+        extension,
+        `use at most Duration.hours(${MAX_VISIBILITY_HOURS})`,
+      ),
+    ];
+  }
   return [
     violation(
       path,
-      `SQS visibility can be extended by at most ${MAX_VISIBILITY_HOURS} hours`,
+      'SQS visibility is extended by whole seconds, so the longest wait is at least 1 second',
       extension,
-      `use at most Duration.hours(${MAX_VISIBILITY_HOURS})`,
+      'use at least Duration.seconds(1)',
     ),
   ];
 }
@@ -392,7 +402,9 @@ export function retryWithinVisibilityViolations(
   retryMax: Duration,
   visibilityTimeout: Duration,
 ): Violation[] {
-  if (!known(retryMax) || !known(visibilityTimeout) || beyondVisibilityLimit(retryMax)) return [];
+  // A visibility timeout past 12 hours is refused by its own rule; this one would only repeat it.
+  const unknowable = [retryMax, visibilityTimeout].some((d) => !known(d) || beyondVisibilityLimit(d));
+  if (unknowable) return [];
   const room = SQS_LIMITS.maxVisibilitySeconds - Math.ceil(secondsOf(visibilityTimeout));
   if (secondsOf(retryMax) <= room) return [];
   return [
@@ -400,7 +412,10 @@ export function retryWithinVisibilityViolations(
       path,
       `SQS keeps a message hidden at most ${MAX_VISIBILITY_HOURS} hours after its receive, and a backoff is set up to the visibility timeout (${visibilityTimeout.toHumanString()}) after it, so a longer wait is refused and the record comes back after the visibility timeout instead`,
       retryMax,
-      `use at most Duration.seconds(${Math.max(1, room)})`,
+      // A backoff is at least a second: with less room than that, only a shorter visibility timeout makes room.
+      room >= 1
+        ? `use at most Duration.seconds(${room})`
+        : `lower the queue's visibilityTimeout to at most Duration.seconds(${SQS_LIMITS.maxVisibilitySeconds - Math.ceil(secondsOf(retryMax))}), which leaves room for this backoff`,
     ),
   ];
 }

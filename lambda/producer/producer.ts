@@ -414,8 +414,13 @@ export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): 
   }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
   const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
-  if (!Number.isFinite(ms) || ms < 0)
-    throw new ProducerConfigError(`${name} ${JSON.stringify(delay)} is not a duration`);
+  if (!Number.isFinite(ms) || ms < 0) {
+    // Written out, not as JSON, which would show NaN and Infinity as null.
+    const units = Object.entries(delay).map(([unit, value]) => `${unit}: ${value}`);
+    throw new ProducerConfigError(
+      `${name} { ${units.join(', ')} } is not a duration: ${ms < 0 ? 'it adds up to less than 0' : 'a unit is not a finite number'}; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }`,
+    );
+  }
   return ms;
 }
 

@@ -1,8 +1,8 @@
 /**
  * Reads the event archive (`lambda/shared/archive.ts` layout) for `hookline replay`: lists the hour prefixes of
  * one source from the first hour a record received at `since` can be filed under (none the archive's retention
- * expired) to the last hour a record received by `until` can be filed under, reads and
- * decompresses each object, and keeps the records received in the range, first copy of an event only (an event
+ * expired) to the last hour a record received by `until` can be filed under (for a window over a week, only the
+ * hours of the days the archive holds, listed first), reads and decompresses each object, and keeps the records received in the range, first copy of an event only (an event
  * whose enqueue failed is archived again when the sender retries).
  */
 import { gunzipSync } from 'node:zlib';
@@ -163,33 +163,89 @@ function firstKeptHour(now: Date, retentionSeconds: number): Date {
   return new Date(startOfToday - retentionSeconds * 1000 - 2 * HOUR_MS);
 }
 
-/** The hour prefixes a selection lists, and where the retention cut them: hours before it hold nothing. */
+/** The hours a selection lists, and where the retention cut them: hours before it hold nothing. */
 export interface ArchiveHours {
-  readonly prefixes: readonly string[];
+  /** The first hour listed (any time within it). */
+  readonly from: Date;
+  /** The last hour listed (any time within it); before `from`'s hour when there is none. */
+  readonly to: Date;
   /** Set when the window reaches before the retention: the listing starts at this hour instead. */
   readonly expiredBefore?: Date;
 }
 
 /**
- * The hour prefixes of the selection: from the first hour a record received at `since` can be filed under (or the
- * first the retention left, if later) to the last hour a record received by `until` can be. A window wholly
- * before the retention is an error naming the retention and the first time it keeps.
+ * The hours of the selection: from the first hour a record received at `since` can be filed under (or the first
+ * the retention left, if later) to the last hour a record received by `until` can be. A window wholly before the
+ * retention is an error naming the retention and the first time it keeps.
  */
 export function archiveHoursOf(selection: ArchiveSelection): ArchiveHours {
-  const { source, since, until, retention } = selection;
+  const { since, until, retention } = selection;
   const now = selection.now ?? new Date();
   const first = firstFiledHour(since);
   const kept = retention === undefined ? undefined : firstKeptHour(now, retention.seconds);
   const expiredBefore = kept && kept.getTime() > first.getTime() ? kept : undefined;
   // A record is filed under the hour the oldest record of its object reached the stream: from the hour before
   // it was received to the hour after (its own arrival, a moment after it was received).
-  const prefixes = archivePrefixesBetween(source, expiredBefore ?? first, lastFiledHour(source, until, now));
-  if (expiredBefore && prefixes.length === 0) {
+  const from = expiredBefore ?? first;
+  const to = lastFiledHour(selection.source, until, now);
+  if (expiredBefore && startOfHour(from) > to.getTime()) {
     throw new CliError(
       `--since ${since.toISOString()} to --until ${until.toISOString()} lies wholly before the event archive's retention (${retentionDays(retention?.seconds)}, ${retention?.from}): the archive expired every object of that window, so nothing was replayed; give a window after ${expiredBefore.toISOString()}`,
     );
   }
-  return expiredBefore ? { prefixes, expiredBefore } : { prefixes };
+  return expiredBefore ? { from, to, expiredBefore } : { from, to };
+}
+
+const startOfHour = (at: Date): number => Math.floor(at.getTime() / HOUR_MS) * HOUR_MS;
+
+/**
+ * Past this many hours, a window's days are listed first and only the hours of the days the archive holds are
+ * read: a window of years (`--since 3650d`) would otherwise list every one of its hours, and `--since 100000000d`
+ * more hours than memory holds.
+ */
+const HOURS_LISTED_WITHOUT_DAYS = 7 * 24;
+
+/** The hour prefixes to list for `hours`, in time order: every hour of a short window, else those of archived days. */
+async function hourPrefixesOf(
+  s3: S3Client,
+  selection: ArchiveSelection,
+  hours: ArchiveHours,
+): Promise<string[]> {
+  const { bucket, source } = selection;
+  const { from, to } = hours;
+  if ((to.getTime() - startOfHour(from)) / HOUR_MS < HOURS_LISTED_WITHOUT_DAYS) {
+    return archivePrefixesBetween(source, from, to);
+  }
+  const prefixes: string[] = [];
+  for (const day of await archivedDays(s3, bucket, source)) {
+    const start = Date.parse(`${day}T00:00:00Z`);
+    const first = Math.max(start, from.getTime());
+    const last = Math.min(start + DAY_MS - HOUR_MS, to.getTime());
+    if (first <= last) prefixes.push(...archivePrefixesBetween(source, new Date(first), new Date(last)));
+  }
+  return prefixes;
+}
+
+/** The UTC days (`yyyy-MM-dd`) the archive holds objects of `source` under, in time order. */
+async function archivedDays(s3: S3Client, bucket: string, source: string): Promise<string[]> {
+  const days: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: archiveSourcePrefix(source),
+        Delimiter: '/',
+        ContinuationToken: token,
+      }),
+    );
+    for (const { Prefix } of page.CommonPrefixes ?? []) {
+      const day = /dt=(\d{4}-\d{2}-\d{2})\/$/.exec(Prefix ?? '')?.[1];
+      if (day !== undefined && Number.isFinite(Date.parse(`${day}T00:00:00Z`))) days.push(day);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return days.sort();
 }
 
 /** A retention as the configuration states it: whole days. */
@@ -268,7 +324,7 @@ export async function scanArchive(
 ): Promise<void> {
   const { bucket, source, since, until } = selection;
   const seen = new Set<string>();
-  const { prefixes } = archiveHoursOf(selection);
+  const prefixes = await hourPrefixesOf(s3, selection, archiveHoursOf(selection));
   for (const [index, prefix] of prefixes.entries()) {
     if (selection.signal?.aborted) break;
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {

@@ -191,15 +191,16 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
       throw new CliError(`--type "${options.type}" is not a valid type pattern: ${(error as Error).message}`);
     }
   }
-  if (!(options.since.getTime() < until.getTime())) {
-    throw new CliError(
-      `--since ${options.since.toISOString()} is not before --until ${until.toISOString()}: the window holds nothing, so nothing was replayed; give a --since earlier than --until (a duration counts back from now: --since 2h --until 1h)`,
-    );
-  }
-  // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing.
+  // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing. First,
+  // so a --since in the future without --until is not told about an --until it never gave (now).
   if (options.since.getTime() > now.getTime()) {
     throw new CliError(
       `--since ${options.since.toISOString()} is in the future (it is ${now.toISOString()}): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)`,
+    );
+  }
+  if (!(options.since.getTime() < until.getTime())) {
+    throw new CliError(
+      `--since ${options.since.toISOString()} is not before --until ${until.toISOString()}: the window holds nothing, so nothing was replayed; give a --since earlier than --until (a duration counts back from now: --since 2h --until 1h)`,
     );
   }
 }

@@ -203,7 +203,11 @@ export function endpointLines(
         `-H "x-github-delivery: $(date +%s%N)" -H "x-hub-signature-256: sha256=$sig" -d "$body"`,
     );
   }
-  lines.push(`status: ${local.url}/_hookline/status   (Ctrl-C to stop; HOOKLINE_LOG=json for JSON lines)`);
+  // Each line's time is UTC, as Lambda's clock and every time the CLI prints: a machine in another zone would
+  // otherwise read it as its own.
+  lines.push(
+    `status: ${local.url}/_hookline/status   (Ctrl-C to stop; times are UTC; HOOKLINE_LOG=json for JSON lines)`,
+  );
   return lines;
 }
 

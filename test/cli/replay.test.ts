@@ -64,12 +64,20 @@ const s3Refusal = (name: string, message: string, httpStatusCode: number) =>
 function archiveHolds(source: string, records: readonly ArchiveRecord[], filedAt = new Date(receivedAt)) {
   const key = `${archivePrefix(source, filedAt)}part-1`;
   s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+  archivedDaysAre(source, [archivePrefix(source, filedAt).split('/')[2]?.slice('dt='.length) ?? '']);
   s3.on(ListObjectsV2Command, { Prefix: archivePrefix(source, filedAt) }).resolves({
     Contents: [{ Key: key }],
   });
   const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
   s3.on(GetObjectCommand, { Key: key }).resolves({
     Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(text)) } as never,
+  });
+}
+
+/** The UTC days the archive holds objects of `source` under, as S3 lists them with a delimiter. */
+function archivedDaysAre(source: string, days: readonly string[]) {
+  s3.on(ListObjectsV2Command, { Prefix: `archive/source=${source}/`, Delimiter: '/' }).resolves({
+    CommonPrefixes: days.map((day) => ({ Prefix: `archive/source=${source}/dt=${day}/` })),
   });
 }
 
@@ -156,6 +164,29 @@ describe('replay of jobs and scheduled events', () => {
     const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
     expect(listed).toEqual(
       ['09', '10', '11', '12'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
+    );
+  });
+
+  it('reads only the hours of the days the archive holds for a window of years, however far back --since reaches', async () => {
+    archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
+    const now = Date.parse('2026-11-30T12:00:00.000Z');
+    // The earliest a duration ago reaches: listing every hour from then would hold billions of prefixes.
+    const since = parseTime('100000000d', now);
+    expect(since).toBeDefined();
+    const result = await replay(s3Backend(), archived(), config, {
+      source: 'github',
+      since: since as Date,
+      until: window.until,
+      dryRun: true,
+    });
+    expect(result.matched).toBe(1);
+    const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
+    expect(listed[0]).toMatchObject({ Prefix: 'archive/source=github/', Delimiter: '/' });
+    expect(listed.slice(1).map((input) => input.Prefix)).toEqual(
+      Array.from(
+        { length: 13 },
+        (_, hour) => `archive/source=github/dt=2026-11-30/hour=${String(hour).padStart(2, '0')}/`,
+      ),
     );
   });
 
@@ -804,6 +835,11 @@ describe('replay refuses before reading the archive', () => {
       { since: new Date('2026-12-01T00:00:00.000Z'), until: new Date('2026-12-02T00:00:00.000Z') },
       '--since 2026-12-01T00:00:00.000Z is in the future (it is 2026-11-30T12:00:00.000Z): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',
     ],
+    [
+      'a --since in the future without --until, which ends the window now',
+      { since: new Date('2026-12-01T00:00:00.000Z'), until: undefined },
+      '--since 2026-12-01T00:00:00.000Z is in the future (it is 2026-11-30T12:00:00.000Z): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',
+    ],
   ] as const)('%s', async (_, options, message) => {
     archiveHolds('job', [job('job-1', 'events')]);
     const error = await replay(s3Backend(), archived(), config, {
@@ -860,6 +896,18 @@ describe("replay of a window reaching before the archive's retention", () => {
   const webhook = (id: string) => ({ ...job(id, 'events'), source: 'github', origin: 'webhook' as const });
   const sinceNovember = { since: new Date('2026-11-01T00:00:00.000Z'), until: window.until };
   const listed = () => s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
+  /**
+   * The window was read from its first hour on (no retention cut it), on the days the archive holds: a window this
+   * long lists the source's days first, and reads no hour of a day it does not hold (2026-11-01 to 29 here).
+   */
+  const expectWholeWindowRead = () => {
+    expect(listed()[0]).toBe('archive/source=github/');
+    expect(listed()[1]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expect(listed().slice(2, 4)).toEqual([
+      'archive/source=github/dt=2026-11-30/hour=00/',
+      'archive/source=github/dt=2026-11-30/hour=01/',
+    ]);
+  };
   /** The bucket's rules as the stack creates them, expiring archived objects after `days`. */
   const lifecycleExpires = (days: number) =>
     s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'archive' }).resolves({
@@ -909,13 +957,14 @@ describe("replay of a window reaching before the archive's retention", () => {
 
   it('lists every hour of the window when the lifecycle rule keeps longer than archive.retention says', async () => {
     archiveHolds('github', [webhook('push-1')]);
+    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
     lifecycleExpires(90);
     const result = await replay(s3Backend(), archived(), keptOneDay, {
       source: 'github',
       ...sinceNovember,
       dryRun: true,
     });
-    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expectWholeWindowRead();
     expect(result.matched).toBe(1);
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'bucket-lifecycle', days: 90 });
@@ -971,6 +1020,7 @@ describe("replay of a window reaching before the archive's retention", () => {
 
   it('says a bucket whose lifecycle expires nothing keeps every object, and reads the whole window', async () => {
     archiveHolds('github', [webhook('push-1')]);
+    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(
       s3Refusal('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', 404),
     );
@@ -980,7 +1030,7 @@ describe("replay of a window reaching before the archive's retention", () => {
       ...sinceNovember,
       dryRun: true,
     });
-    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'none', days: null });
     expect(backend.output.notes.slice(0, 1)).toEqual([
@@ -1011,6 +1061,7 @@ describe("replay of a window reaching before the archive's retention", () => {
 
   it('reads the whole window when the lifecycle rules cannot be read and the configuration keeps no archive, and says so', async () => {
     archiveHolds('github', [webhook('push-1')]);
+    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3Refusal('AccessDenied', 'Access Denied', 403));
     const withoutArchive = resolveConfig({ ...exampleConfig, archive: { enabled: false } });
     expect(withoutArchive.archive).toBeUndefined();
@@ -1020,7 +1071,7 @@ describe("replay of a window reaching before the archive's retention", () => {
       ...sinceNovember,
       dryRun: true,
     });
-    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'none', days: null });
     expect(backend.output.notes.slice(0, 1)).toEqual([
@@ -1048,6 +1099,7 @@ describe("replay of a window reaching before the archive's retention", () => {
 
   it('in local mode reads the whole window, as the local S3 expires nothing, without asking for lifecycle rules', async () => {
     archiveHolds('github', [webhook('push-1')]);
+    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
     const http: HttpFetch = async () => Response.json({}, { status: 200 });
     const target = localTestTarget({
       queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
@@ -1059,7 +1111,7 @@ describe("replay of a window reaching before the archive's retention", () => {
       ...sinceNovember,
       dryRun: true,
     });
-    expect(listed()[0]).toBe('archive/source=github/dt=2026-10-31/hour=23/');
+    expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'local', days: null });
     expect(s3.commandCalls(GetBucketLifecycleConfigurationCommand)).toHaveLength(0);

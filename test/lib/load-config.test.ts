@@ -50,6 +50,25 @@ function readInFreshProcess(file: string): {
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
 }
 
+/**
+ * The message a configuration fails to load with in a fresh Node process, as the CLI, local mode and `cdk synth`
+ * read it: under vitest, stack frames name files by path, where Node names an ES module's by its file:// URL.
+ */
+function failureInFreshProcess(file: string, projectRoot: string): string {
+  const script = `
+    import { configFailureMessage, readConfig } from ${JSON.stringify(pathToFileURL(join(ROOT, 'lib', 'load-config.ts')).href)};
+    await readConfig(${JSON.stringify(file)}, ${JSON.stringify(projectRoot)}).then(
+      () => console.log(JSON.stringify('loaded')),
+      (error) => console.log(JSON.stringify(configFailureMessage(error) ?? String(error))),
+    );
+  `;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '""');
+}
+
 describe('readConfig', () => {
   it("gives a configuration aws-cdk-lib's root exports without loading its service modules", () => {
     const file = join(dir, 'hookline.config.ts');
@@ -124,6 +143,24 @@ describe('readConfig failures', () => {
       `cannot load the configuration ${file}: line 2: STRIPE_ACCOUNT is not set\nset it in .env`,
     );
   });
+
+  it("names the line of the configuration where aws-cdk-lib refused a Duration, as for the file's own throw", () => {
+    // Outside node_modules, as a project's configuration is: aws-cdk-lib's errors leave out frames in node_modules.
+    mkdirSync(join(ROOT, '.hookline'), { recursive: true });
+    const project = mkdtempSync(join(ROOT, '.hookline', 'cdk-throws-'));
+    try {
+      const file = join(project, 'hookline.config.ts');
+      writeFileSync(
+        file,
+        "import { Duration } from 'aws-cdk-lib';\n\nconst alarm = Duration.seconds(-5);\nexport default { queues: { events: { oldestMessageAgeAlarm: alarm } } };\n",
+      );
+      expect(failureInFreshProcess(file, project)).toBe(
+        `cannot load the configuration ${file}: line 3: Duration amounts cannot be negative. Received: -5`,
+      );
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('names the configuration file, not the temporary module it ran as, when an import is missing', async () => {
     const file = write('missing-import.config.ts', "import x from 'no-such-package';\nexport default x;\n");

@@ -338,6 +338,27 @@ describe('validation rules', () => {
     ).toBe('raise it to 300 or more, or lower ingest.rateLimit');
   });
 
+  it('refuses a longest backoff under a second for being too short, not for passing 12 hours', () => {
+    expect(retryViolations({ base: s(0), factor: 2, max: s(0) })).toEqual([
+      expect.objectContaining({
+        path: 'retry.max',
+        message: 'SQS visibility is extended by whole seconds, so the longest wait is at least 1 second',
+        fix: 'use at least Duration.seconds(1)',
+      }),
+    ]);
+  });
+
+  it('names a visibility timeout that leaves no room for any backoff as the fix, never a backoff it would refuse too', () => {
+    const [atTheLimit] = retryWithinVisibilityViolations('retry.max', s(900), s(43_200));
+    expect(atTheLimit?.fix).toBe(
+      "lower the queue's visibilityTimeout to at most Duration.seconds(42300), which leaves room for this backoff",
+    );
+    // The backoff that fix leaves room for is accepted.
+    expect(retryWithinVisibilityViolations('retry.max', s(900), s(42_300))).toEqual([]);
+    // One past 12 hours is refused by the visibility timeout's own rule, not again as a backoff.
+    expect(retryWithinVisibilityViolations('retry.max', s(900), s(46_800))).toEqual([]);
+  });
+
   it('skips every value that is an unresolved token: it is only known at deploy time', () => {
     const n = Token.asNumber({ Ref: 'Param' });
     const d = s(n);

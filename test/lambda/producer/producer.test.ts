@@ -644,13 +644,27 @@ describe('producer delivery paths', () => {
     expect(calls).toEqual([]);
   });
 
-  it('refuses a negative or non-numeric duration as not a duration, and sends nothing', async () => {
+  it('refuses a negative or non-finite duration, showing it as given and what to pass, and sends nothing', async () => {
     const { deps, calls } = fakes();
     const producer = new Producer(deps);
-    for (const delay of [{ seconds: -5 }, { minutes: Number.NaN }]) {
+    const refusals: [Record<string, number>, string][] = [
+      [
+        { seconds: -5 },
+        'delay { seconds: -5 } is not a duration: it adds up to less than 0; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }',
+      ],
+      [
+        { minutes: Number.NaN },
+        'delay { minutes: NaN } is not a duration: a unit is not a finite number; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }',
+      ],
+      [
+        { hours: 1, seconds: Number.POSITIVE_INFINITY },
+        'delay { hours: 1, seconds: Infinity } is not a duration: a unit is not a finite number; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }',
+      ],
+    ];
+    for (const [delay, message] of refusals) {
       const error = await producer.send(job, { n: 1 }, { delay }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProducerConfigError);
-      expect((error as Error).message).toMatch(/is not a duration/);
+      expect((error as Error).message).toBe(message);
     }
     expect(calls).toEqual([]);
   });

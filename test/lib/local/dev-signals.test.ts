@@ -148,7 +148,7 @@ describe('npm start and Ctrl-C', () => {
       '  github       POST http://127.0.0.1:1/webhooks/github  (github, secret dev default "dev-secret-github")',
     );
     expect(lines.at(-1)).toBe(
-      'status: http://127.0.0.1:1/_hookline/status   (Ctrl-C to stop; HOOKLINE_LOG=json for JSON lines)',
+      'status: http://127.0.0.1:1/_hookline/status   (Ctrl-C to stop; times are UTC; HOOKLINE_LOG=json for JSON lines)',
     );
     expect(startLocalMode.mock.calls[0]?.[0].watchFiles).toEqual([configPath(process.env)]);
     process.emit('SIGINT');
