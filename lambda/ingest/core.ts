@@ -232,27 +232,28 @@ class RequestDeadline {
 }
 
 /**
- * The time the request may wait, or undefined without a deadline: what is left of the invocation less the margin
- * ({@link DEADLINE_MARGIN_MS}, at most {@link DEADLINE_MARGIN_SHARE} of what is left now).
+ * The decision, or the deadline's answer if that comes first: one alarm per request, cancelled once answered. The
+ * alarm reads the remaining time again when it rings and sets itself again for what is still left: local mode
+ * charges a sandbox shared by several requests only its share of the wall clock, so there the remaining time runs
+ * slower than the alarm's timer (in Lambda the alarm rings once).
  */
-function waitLimitMs(invocation: InvocationContext): number | undefined {
-  const remainingMs = invocation.getRemainingTimeInMillis();
-  const limitMs = remainingMs - Math.min(DEADLINE_MARGIN_MS, remainingMs * DEADLINE_MARGIN_SHARE);
-  return limitMs <= MAX_ALARM_MS ? limitMs : undefined;
-}
-
-/** The decision, or the deadline's answer if that comes first (one alarm per request, cancelled once answered). */
 function untilDeadline(
   deciding: Promise<Result>,
   deadline: RequestDeadline,
   deps: IngestCollaborators,
   invocation: InvocationContext,
 ): Promise<Result> {
-  const limitMs = waitLimitMs(invocation);
-  if (limitMs === undefined) return deciding;
+  const remainingMs = invocation.getRemainingTimeInMillis();
+  if (remainingMs > MAX_ALARM_MS) return deciding;
+  const marginMs = Math.min(DEADLINE_MARGIN_MS, remainingMs * DEADLINE_MARGIN_SHARE);
   let cancel = () => {};
   const reached = new Promise<Result>((resolve) => {
-    cancel = deps.alarm(limitMs, () => resolve(deadline.reached()));
+    const ring = () => {
+      const waitMs = invocation.getRemainingTimeInMillis() - marginMs;
+      if (waitMs > 0) cancel = deps.alarm(waitMs, ring);
+      else resolve(deadline.reached());
+    };
+    cancel = deps.alarm(remainingMs - marginMs, ring);
   });
   return Promise.race([deciding, reached]).finally(() => cancel());
 }

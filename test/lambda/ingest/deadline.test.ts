@@ -10,10 +10,17 @@ import { type Harness, type HeldStep, harness, signedEvent, testConfig } from '.
 
 const PUSH = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
 const ghHeaders = { 'x-github-event': 'push' };
-/** What Lambda's context says is left of a 10 s invocation. */
-const lambdaContext = (remainingMs = 10_000): InvocationContext => ({
-  getRemainingTimeInMillis: () => remainingMs,
-});
+/** The Lambda context of an invocation of `timeoutMs` starting now, on the harness's clock. */
+function lambdaContext(h: Harness, timeoutMs = 10_000): InvocationContext {
+  const endsAt = h.clock + timeoutMs;
+  return { getRemainingTimeInMillis: () => endsAt - h.clock };
+}
+
+/** Moves the clock to where the last alarm asked to be rung, and rings it. */
+function ringDeadline(h: Harness): boolean {
+  h.clock += h.deadline.delays.at(-1) ?? 0;
+  return h.deadline.ring();
+}
 
 /** Lets every pending promise chain run (the fakes resolve through microtasks only). */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -27,10 +34,10 @@ const outcomeLines = (h: Harness) => h.logs.filter((l) => l.message === 'webhook
 /** Starts a request whose `step` hangs, and rings the deadline once the request waits on it. */
 async function answeredAtDeadline(h: Harness, step: HeldStep, body = PUSH) {
   const gate = h.hold(step);
-  const answer = handleWebhook(delivery(h, 'delivery-1', body), h.deps, lambdaContext());
+  const answer = handleWebhook(delivery(h, 'delivery-1', body), h.deps, lambdaContext(h));
   await settle();
   expect(gate.arrived).toBeGreaterThan(0);
-  expect(h.deadline.ring()).toBe(true);
+  expect(ringDeadline(h)).toBe(true);
   return { gate, response: await answer };
 }
 
@@ -59,9 +66,26 @@ describe('a dependency that hangs past the deadline margin', () => {
 
   it('asks for the alarm at what is left less the margin, and at most a tenth of a short invocation', async () => {
     const h = harness();
-    await handleWebhook(delivery(h, 'a'), h.deps, lambdaContext(10_000));
-    await handleWebhook(delivery(h, 'b'), h.deps, lambdaContext(2_000));
+    await handleWebhook(delivery(h, 'a'), h.deps, lambdaContext(h, 10_000));
+    await handleWebhook(delivery(h, 'b'), h.deps, lambdaContext(h, 2_000));
     expect(h.deadline.delays).toEqual([10_000 - DEADLINE_MARGIN_MS, 1_800]);
+  });
+
+  it('an alarm that rings while more than the margin is left (a clock charged slower) sets itself for the rest', async () => {
+    const h = harness();
+    const gate = h.hold('enqueue');
+    const answer = handleWebhook(delivery(h), h.deps, lambdaContext(h, 10_000));
+    await settle();
+    // Local mode's shared sandbox: 9 s of wall clock passed, but only 6 s were charged to this request.
+    h.clock += 6_000;
+    expect(h.deadline.ring()).toBe(true);
+    await settle();
+    expect(h.deadline.delays).toEqual([9_000, 3_000]);
+    expect(outcomeLines(h)).toEqual([]);
+    expect(ringDeadline(h)).toBe(true);
+    expect((await answer).statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ reason: 'deadline_enqueue' });
+    gate.open();
   });
 
   it('without a Lambda context there is no deadline: no alarm, the request waits for its dependency', async () => {
@@ -76,7 +100,7 @@ describe('a dependency that hangs past the deadline margin', () => {
 
   it('a request answered in time cancels its alarm: ringing it later changes nothing', async () => {
     const h = harness();
-    expect((await handleWebhook(delivery(h), h.deps, lambdaContext())).statusCode).toBe(202);
+    expect((await handleWebhook(delivery(h), h.deps, lambdaContext(h))).statusCode).toBe(202);
     expect(h.deadline.ring()).toBe(false);
     expect(outcomeLines(h)).toHaveLength(1);
   });
@@ -91,7 +115,7 @@ describe('what was in flight at the deadline', () => {
     await settle();
     expect(h.sent).toHaveLength(1);
 
-    const retry = await handleWebhook(delivery(h), h.deps, lambdaContext());
+    const retry = await handleWebhook(delivery(h), h.deps, lambdaContext(h));
     expect(retry.statusCode).toBe(202);
     expect(h.outcome()).toMatchObject({ outcome: 'duplicate' });
     expect(h.sent).toHaveLength(1);
@@ -104,7 +128,7 @@ describe('what was in flight at the deadline', () => {
     const { gate } = await answeredAtDeadline(h, 'enqueue');
     gate.open();
     await settle();
-    expect((await handleWebhook(delivery(h), h.deps, lambdaContext())).statusCode).toBe(202);
+    expect((await handleWebhook(delivery(h), h.deps, lambdaContext(h))).statusCode).toBe(202);
     expect(h.sent.map((m) => m.attributes['hookline.id'])).toEqual(['delivery-1', 'delivery-1']);
   });
 
@@ -114,7 +138,7 @@ describe('what was in flight at the deadline', () => {
     gate.fail('SendMessage timed out');
     await settle();
     expect(h.dedupe.records.size).toBe(0);
-    expect((await handleWebhook(delivery(h), h.deps, lambdaContext())).statusCode).toBe(202);
+    expect((await handleWebhook(delivery(h), h.deps, lambdaContext(h))).statusCode).toBe(202);
     expect(h.sent).toHaveLength(1);
   });
 
@@ -125,7 +149,7 @@ describe('what was in flight at the deadline', () => {
     await settle();
     expect(h.sent).toEqual([]);
     expect(h.dedupe.records.size).toBe(0);
-    expect((await handleWebhook(delivery(h), h.deps, lambdaContext())).statusCode).toBe(202);
+    expect((await handleWebhook(delivery(h), h.deps, lambdaContext(h))).statusCode).toBe(202);
     expect(h.sent).toHaveLength(1);
   });
 
