@@ -54,8 +54,8 @@ export { SQS_MAX_MESSAGE_BYTES };
 export const RETRY_AFTER_SECONDS = '5';
 /**
  * The request's deadline margin: a request still waiting on a dependency when this much of the invocation is left
- * is answered 503, well before Lambda's timeout (which API Gateway would turn into a 502/504 without an outcome
- * line). One second is ample for writing the answer, the outcome line and the metrics.
+ * is answered 503, well before Lambda's timeout (which API Gateway answers with its own 5xx error, and no outcome
+ * line is written). One second is ample for writing the answer, the outcome line and the metrics.
  */
 export const DEADLINE_MARGIN_MS = 1_000;
 /** The margin is at most this share of the time left at the request's start (a short timeout keeps most of it). */
@@ -206,7 +206,7 @@ type DeadlineReason = `deadline_${DeadlineStep}`;
  * completes late still marks its delivery queued (a retry is then a duplicate) and anything else releases the claim.
  */
 class RequestDeadline {
-  passed = false;
+  #passed = false;
   #step: DeadlineStep = 'secret_fetch';
   #context: Context = {};
   #answer: Result | undefined;
@@ -215,7 +215,7 @@ class RequestDeadline {
   begin(step: DeadlineStep, context: Context): boolean {
     this.#step = step;
     this.#context = context;
-    return !this.passed;
+    return !this.#passed;
   }
 
   /** The request's answer, known before its bookkeeping is done: the deadline answers it rather than a 503. */
@@ -226,7 +226,7 @@ class RequestDeadline {
 
   /** The answer at the deadline: the decided one, else 503 naming the step still running. */
   reached(): Result {
-    this.passed = true;
+    this.#passed = true;
     return this.#answer ?? failed(`deadline_${this.#step}`, this.#context);
   }
 }
