@@ -29,7 +29,12 @@ import type {
   QueueTarget,
   SourceRuntimeConfig,
 } from '../shared/ingest-config';
-import { type Alarm, type InvocationContext, MAX_ALARM_MS, NO_DEADLINE } from '../shared/invocation-deadline';
+import {
+  type DeadlineWatch,
+  type InvocationContext,
+  MAX_ALARM_MS,
+  NO_DEADLINE,
+} from '../shared/invocation-deadline';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { isSqsGroupId } from '../shared/safe-ids';
 import { credentialHeadersOf, senderFor } from '../shared/senders';
@@ -111,8 +116,8 @@ export interface IngestCollaborators {
   loadSecrets(secretId: string): Promise<string[]>;
   /** Epoch milliseconds. */
   now(): number;
-  /** Rings the request's deadline (`setTimeout`); see {@link handleWebhook}. */
-  readonly alarm: Alarm;
+  /** Watches each request's deadline (one timer for all of them); see {@link handleWebhook}. */
+  readonly deadlines: DeadlineWatch;
   newId(): string;
   readonly log: IngestLog;
   readonly metrics: IngestMetrics;
@@ -232,10 +237,9 @@ class RequestDeadline {
 }
 
 /**
- * The decision, or the deadline's answer if that comes first: one alarm per request, cancelled once answered. The
- * alarm reads the remaining time again when it rings and sets itself again for what is still left: local mode
- * charges a sandbox shared by several requests only its share of the wall clock, so there the remaining time runs
- * slower than the alarm's timer (in Lambda the alarm rings once).
+ * The decision, or the deadline's answer if that comes first. The watch asks the invocation for its remaining time at
+ * each check, so a clock that runs slower than the wall's (local mode charges a sandbox shared by several requests
+ * only its share of it) is followed as it is.
  */
 function untilDeadline(
   deciding: Promise<Result>,
@@ -246,16 +250,22 @@ function untilDeadline(
   const remainingMs = invocation.getRemainingTimeInMillis();
   if (remainingMs > MAX_ALARM_MS) return deciding;
   const marginMs = Math.min(DEADLINE_MARGIN_MS, remainingMs * DEADLINE_MARGIN_SHARE);
-  let cancel = () => {};
-  const reached = new Promise<Result>((resolve) => {
-    const ring = () => {
-      const waitMs = invocation.getRemainingTimeInMillis() - marginMs;
-      if (waitMs > 0) cancel = deps.alarm(waitMs, ring);
-      else resolve(deadline.reached());
-    };
-    cancel = deps.alarm(remainingMs - marginMs, ring);
+  return new Promise<Result>((resolve, reject) => {
+    const unwatch = deps.deadlines.watch({
+      due: () => invocation.getRemainingTimeInMillis() <= marginMs,
+      ring: () => resolve(deadline.reached()),
+    });
+    deciding.then(
+      (result) => {
+        unwatch();
+        resolve(result);
+      },
+      (error: unknown) => {
+        unwatch();
+        reject(error);
+      },
+    );
   });
-  return Promise.race([deciding, reached]).finally(() => cancel());
 }
 
 /** Header names lower-cased (HTTP API already does; other callers may not); non-string values dropped. */

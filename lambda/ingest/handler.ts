@@ -17,7 +17,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { INGEST_SERVICE, runtimeMetricsNamespace } from '../shared/contracts';
 import { type IngestRuntimeConfig, readIngestConfig } from '../shared/ingest-config';
-import { invocationOf, timerAlarm } from '../shared/invocation-deadline';
+import { invocationOf, timerDeadlineWatch } from '../shared/invocation-deadline';
 import { onFirstUse } from '../shared/on-first-use';
 import {
   boundSources,
@@ -102,7 +102,7 @@ const collaborators: IngestCollaborators = {
     fetchSecretString: async (secretId) => (await fetchSecretString())(secretId),
   }),
   now: Date.now,
-  alarm: timerAlarm,
+  deadlines: timerDeadlineWatch(),
   newId: () => newSortableId(),
   log: {
     info: (message, attributes) => telemetry.info(message, attributes),

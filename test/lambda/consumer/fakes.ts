@@ -20,7 +20,6 @@ import type { DeadLetterMessage } from '../../../lambda/consumer/dead-letter';
 import type { ConsumerDefinition, ConsumerLogger, LogExtra } from '../../../lambda/consumer/types';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../../lambda/shared/envelope';
 import type { ConsumerRuntimeConfig } from '../../../lambda/shared/runtime-config';
-import { FakeAlarm } from '../../helpers/fake-alarm';
 
 export const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
@@ -246,7 +245,28 @@ export class FakeMetrics {
   }
 }
 
-export { FakeAlarm };
+/**
+ * The batch's deadline alarm, rung by the test: the delay each batch asked for, and `ring()` to reach the
+ * deadline margin now (no timers, no waiting).
+ */
+export class FakeAlarm {
+  readonly delays: number[] = [];
+  #rings: Array<() => void> = [];
+  readonly alarm = (delayMs: number, ring: () => void) => {
+    this.delays.push(delayMs);
+    this.#rings.push(ring);
+    return () => {
+      this.#rings = this.#rings.filter((r) => r !== ring);
+    };
+  };
+  /** Rings every alarm still set; false when none was (every batch had finished, or none set one). */
+  ring(): boolean {
+    const rings = this.#rings;
+    this.#rings = [];
+    for (const ring of rings) ring();
+    return rings.length > 0;
+  }
+}
 
 export const lambdaContext = (remainingMs = 25_000): InvocationContext => ({
   getRemainingTimeInMillis: () => remainingMs,

@@ -8,9 +8,13 @@ import type {
   OutgoingMessage,
   PayloadObject,
 } from '../../../lambda/ingest/core';
+import {
+  type DeadlineWatch,
+  ringDue,
+  type WatchedDeadline,
+} from '../../../lambda/shared/invocation-deadline';
 import type { IngestRuntimeConfig, SourceRuntimeConfig } from '../../../lambda/shared/runtime-config';
 import { signWebhook } from '../../../lambda/shared/webhook-signing';
-import { FakeAlarm } from '../../helpers/fake-alarm';
 
 export const SECRETS: Record<string, string> = {
   github: 'gh-secret',
@@ -108,6 +112,21 @@ export class MemoryDedupe implements DedupeStore {
   }
 }
 
+/** The request deadlines' watch, checked when the test says (the real one checks on a timer). */
+export class FakeDeadlineWatch implements DeadlineWatch {
+  readonly watched = new Set<WatchedDeadline>();
+  watch(deadline: WatchedDeadline) {
+    this.watched.add(deadline);
+    return () => {
+      this.watched.delete(deadline);
+    };
+  }
+  /** One check of the watch: rings every request whose deadline is due; true when one rang. */
+  check(): boolean {
+    return ringDue(this.watched);
+  }
+}
+
 /** A collaborator call the test holds until it opens (or fails) the gate: a dependency that hangs. */
 export type HeldStep = 'secrets' | 'claim' | 'payload' | 'enqueue' | 'complete' | 'release';
 
@@ -145,8 +164,8 @@ export class Gate {
 
 export interface Harness {
   readonly deps: IngestCollaborators;
-  /** The request deadline's alarm: `ring()` reaches the margin now. */
-  readonly deadline: FakeAlarm;
+  /** The request deadlines' watch: `check()` rings those due on the harness's clock. */
+  readonly deadline: FakeDeadlineWatch;
   /** Makes `step` hang from now on, until the returned gate is opened or failed. */
   hold(step: HeldStep): Gate;
   readonly sent: OutgoingMessage[];
@@ -185,7 +204,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
     failSecrets: false,
     secrets: {},
     dedupe: undefined as unknown as MemoryDedupe,
-    deadline: undefined as unknown as FakeAlarm,
+    deadline: undefined as unknown as FakeDeadlineWatch,
     hold: undefined as unknown as Harness['hold'],
     deps: undefined as unknown as IngestCollaborators,
     outcome() {
@@ -197,7 +216,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
   };
   let counter = 0;
   const dedupe = new MemoryDedupe(() => h.clock);
-  const deadline = new FakeAlarm();
+  const deadline = new FakeDeadlineWatch();
   const gates: Partial<Record<HeldStep, Gate>> = {};
   const held = async (step: HeldStep) => {
     await gates[step]?.pass();
@@ -262,7 +281,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
         return [secret];
       },
       now: () => h.clock,
-      alarm: deadline.alarm,
+      deadlines: deadline,
       newId: () => `new-${++counter}`,
       log: {
         info: (message: string, attributes: Record<string, unknown>) =>
