@@ -97,7 +97,7 @@ describe('a dependency that hangs past the deadline margin', () => {
     gate.open();
   });
 
-  it('without a Lambda context there is no deadline: no alarm, the request waits for its dependency', async () => {
+  it('without a Lambda context there is no deadline: nothing is watched, the request waits for its dependency', async () => {
     const h = harness();
     const gate = h.hold('enqueue');
     const answer = handleWebhook(delivery(h), h.deps);
