@@ -9,10 +9,11 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { powertoolsMetricsSink, powertoolsRootLogger, timerAlarm } from '../lambda/consumer/aws';
+import { powertoolsMetricsSink, powertoolsRootLogger } from '../lambda/consumer/aws';
 import { type ConsumerCollaborators, createConsumerCore, type RootLogger } from '../lambda/consumer/core';
 import type { ConsumerRuntimeConfig } from '../lambda/shared/consumer-config';
 import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
+import { timerAlarm } from '../lambda/shared/invocation-deadline';
 
 let sink = 0;
 /** How many records the handlers saw (printed, so the work cannot be optimised away). */

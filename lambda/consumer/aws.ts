@@ -24,6 +24,7 @@ import {
   runtimeMetricsNamespace,
 } from '../shared/contracts';
 import { idempotencyKeyPrefix, rateLimitWindowKey } from '../shared/idempotency-key';
+import { timerAlarm } from '../shared/invocation-deadline';
 import { JobRecords, type ParentMessage } from '../shared/job-record';
 import { onFirstUse } from '../shared/on-first-use';
 import type { ArchiveBatchSink } from './archive-arrivals';
@@ -256,12 +257,6 @@ function dynamoRateLimiter(
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
-}
-
-/** The batch's deadline alarm, on a timer. */
-export function timerAlarm(delayMs: number, ring: () => void): () => void {
-  const timer = setTimeout(ring, delayMs);
-  return () => clearTimeout(timer);
 }
 
 /** Builds every collaborator from the runtime configuration. */

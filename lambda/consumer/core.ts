@@ -21,6 +21,7 @@ import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
+import { type Alarm, type InvocationContext, MAX_ALARM_MS } from '../shared/invocation-deadline';
 import {
   isParentOnFailure,
   JOB_CHILDREN_HEADER,
@@ -70,9 +71,7 @@ import type {
 } from './types';
 
 /** The part of the Lambda context the runtime needs. */
-export interface InvocationContext {
-  getRemainingTimeInMillis(): number;
-}
+export type { InvocationContext };
 
 /** The root logger: logs the per-record outcome line and makes per-record children for handlers. */
 export interface RootLogger extends ConsumerLogger {
@@ -203,7 +202,7 @@ export interface ConsumerCollaborators {
   /** Uniform in [0, 1), for backoff jitter. */
   readonly random: () => number;
   /** Calls `ring` once, `delayMs` from now, unless the returned cancel is called first (`setTimeout`). */
-  readonly alarm: (delayMs: number, ring: () => void) => () => void;
+  readonly alarm: Alarm;
   readonly logger: RootLogger;
   readonly metrics: MetricsSink;
 }
@@ -266,8 +265,6 @@ type Slot = typeof SLOT_FREE | typeof NO_SLOT | { readonly error: unknown };
 
 /** What the batch's deadline alarm resolves to, told apart from the records' response. */
 const EXPIRED = Symbol('deadline margin reached');
-/** `setTimeout` runs a longer delay at once; no invocation lasts that long (a context without a deadline does). */
-const MAX_ALARM_MS = 2 ** 31 - 1;
 
 /** A promise that never settles: an abandoned record's late result goes nowhere. */
 const neverSettles = (): Promise<never> => new Promise<never>(() => {});

@@ -7,14 +7,12 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CONSUMER_CONFIG_ENV, consumerRuntimeSchema } from '../shared/consumer-config';
+import { invocationOf } from '../shared/invocation-deadline';
 import { readRuntimeConfig } from '../shared/read-runtime-config';
 import { awsCollaborators } from './aws';
 import { type ConsumerCollaborators, type ConsumerCore, createConsumerCore } from './core';
 import { HandlerRouter } from './routing';
 import type { ConsumerDefinition } from './types';
-
-/** Used when invoked without a Lambda context (a script or test calling the handler directly). */
-const NO_DEADLINE = { getRemainingTimeInMillis: () => Number.MAX_SAFE_INTEGER };
 
 /** The Lambda handler `defineConsumer` returns (needs `ReportBatchItemFailures` on the event source mapping). */
 export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -50,9 +48,6 @@ export function defineConsumer<Schemas extends Record<string, unknown>>(
     }
     // Adds the request id and function name to every line; local mode may pass a partial context.
     if (context && typeof context.awsRequestId === 'string') logger?.powertools.addContext(context);
-    return core.processBatch(
-      event,
-      typeof context?.getRemainingTimeInMillis === 'function' ? context : NO_DEADLINE,
-    );
+    return core.processBatch(event, invocationOf(context));
   };
 }

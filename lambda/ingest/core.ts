@@ -7,7 +7,8 @@
  * handshake (200) -> route (ignore: 202) -> size (413 or claim check) -> dedupe claim -> payload upload -> enqueue
  * every target -> 202.
  * Only the last step says 202 for a routed event, and only when every SendMessage succeeded. Anything
- * unexpected is a 503, never a throw.
+ * unexpected is a 503, never a throw. So is a request still waiting on a dependency when the invocation reaches
+ * its deadline margin ({@link RequestDeadline}): answered 503 then, not left to run into Lambda's timeout.
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -28,6 +29,12 @@ import type {
   QueueTarget,
   SourceRuntimeConfig,
 } from '../shared/ingest-config';
+import {
+  type DeadlineWatch,
+  type InvocationContext,
+  MAX_ALARM_MS,
+  NO_DEADLINE,
+} from '../shared/invocation-deadline';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { isSqsGroupId } from '../shared/safe-ids';
 import { credentialHeadersOf, senderFor } from '../shared/senders';
@@ -50,6 +57,14 @@ export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
 export { SQS_MAX_MESSAGE_BYTES };
 /** Seconds a sender is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = '5';
+/**
+ * The request's deadline margin: a request still waiting on a dependency when this much of the invocation is left
+ * is answered 503, well before Lambda's timeout (which API Gateway answers with its own 5xx error, and no outcome
+ * line is written). One second is ample for writing the answer, the outcome line and the metrics.
+ */
+export const DEADLINE_MARGIN_MS = 1_000;
+/** The margin is at most this share of the time left at the request's start (a short timeout keeps most of it). */
+export const DEADLINE_MARGIN_SHARE = 0.1;
 
 /** One SQS message to send. */
 export interface OutgoingMessage {
@@ -101,6 +116,8 @@ export interface IngestCollaborators {
   loadSecrets(secretId: string): Promise<string[]>;
   /** Epoch milliseconds. */
   now(): number;
+  /** Watches each request's deadline (one timer for all of them); see {@link handleWebhook}. */
+  readonly deadlines: DeadlineWatch;
   newId(): string;
   readonly log: IngestLog;
   readonly metrics: IngestMetrics;
@@ -129,7 +146,8 @@ export type FailureReason =
   | 'payload_store_unavailable'
   | 'enqueue_failed'
   | 'unknown_queue'
-  | 'internal_error';
+  | 'internal_error'
+  | DeadlineReason;
 
 interface Result {
   readonly outcome: Outcome;
@@ -180,6 +198,75 @@ const failed = (reason: FailureReason, context: Context = {}): Result => ({
   response: unavailable(),
   ...context,
 });
+
+/** The dependencies a request waits on before its answer is known, in order. */
+type DeadlineStep = 'secret_fetch' | 'dedupe_claim' | 'payload_upload' | 'enqueue';
+/** A 503 at the deadline names the step that was still running. */
+type DeadlineReason = `deadline_${DeadlineStep}`;
+
+/**
+ * One request's progress, for the answer at its deadline: the step it waits on, and the answer once it is known
+ * although bookkeeping still runs (the archive put, marking or releasing the dedupe claim). Past the deadline the
+ * request goes on in the background only to finish what was in flight: it starts no further step, so a send that
+ * completes late still marks its delivery queued (a retry is then a duplicate) and anything else releases the claim.
+ */
+class RequestDeadline {
+  #passed = false;
+  #step: DeadlineStep = 'secret_fetch';
+  #context: Context = {};
+  #answer: Result | undefined;
+
+  /** Names the step about to wait on a dependency; false, starting nothing, once the deadline has passed. */
+  begin(step: DeadlineStep, context: Context): boolean {
+    this.#step = step;
+    this.#context = context;
+    return !this.#passed;
+  }
+
+  /** The request's answer, known before its bookkeeping is done: the deadline answers it rather than a 503. */
+  decided(result: Result): Result {
+    this.#answer = result;
+    return result;
+  }
+
+  /** The answer at the deadline: the decided one, else 503 naming the step still running. */
+  reached(): Result {
+    this.#passed = true;
+    return this.#answer ?? failed(`deadline_${this.#step}`, this.#context);
+  }
+}
+
+/**
+ * The decision, or the deadline's answer if that comes first. The watch asks the invocation for its remaining time at
+ * each check, so a clock that runs slower than the wall's (local mode charges a sandbox shared by several requests
+ * only its share of it) is followed as it is.
+ */
+function untilDeadline(
+  deciding: Promise<Result>,
+  deadline: RequestDeadline,
+  deps: IngestCollaborators,
+  invocation: InvocationContext,
+): Promise<Result> {
+  const remainingMs = invocation.getRemainingTimeInMillis();
+  if (remainingMs > MAX_ALARM_MS) return deciding;
+  const marginMs = Math.min(DEADLINE_MARGIN_MS, remainingMs * DEADLINE_MARGIN_SHARE);
+  return new Promise<Result>((resolve, reject) => {
+    const unwatch = deps.deadlines.watch({
+      due: () => invocation.getRemainingTimeInMillis() <= marginMs,
+      ring: () => resolve(deadline.reached()),
+    });
+    deciding.then(
+      (result) => {
+        unwatch();
+        resolve(result);
+      },
+      (error: unknown) => {
+        unwatch();
+        reject(error);
+      },
+    );
+  });
+}
 
 /** Header names lower-cased (HTTP API already does; other callers may not); non-string values dropped. */
 function normalizeHeaders(raw: unknown): Record<string, string> {
@@ -360,7 +447,11 @@ const verify = (source: BoundSource, request: SignedRequest, secrets: readonly s
 /** Steps end the request by returning a {@link Result}; anything else is the step's value. */
 const isResult = (value: object): value is Result => 'outcome' in value && 'response' in value;
 
-async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators): Promise<Result> {
+async function decide(
+  event: APIGatewayProxyEventV2,
+  deps: IngestCollaborators,
+  deadline: RequestDeadline,
+): Promise<Result> {
   const method = event?.requestContext?.http?.method;
   if (typeof method !== 'string' || method.toUpperCase() !== 'POST') {
     return rejected(405, 'method_not_allowed', message(405, 'method not allowed', { allow: 'POST' }));
@@ -371,9 +462,10 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
   const headers = normalizeHeaders(event.headers);
   const request = readBody(event, headers, context);
   if (isResult(request)) return request;
+  deadline.begin('secret_fetch', context);
   const denied = await authenticate(event, deps, source, headers, request.body, context);
   if (denied) return denied;
-  const result = await decideAuthentic(deps, source, headers, request, context);
+  const result = await decideAuthentic(deps, deadline, source, headers, request, context);
   // The explicit opt-out stays visible on every request it lets in: the outcome line and a metric say so.
   return source.sender.needsSecret ? result : { ...result, unverified: true };
 }
@@ -381,6 +473,7 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
 /** The rest of the decision for a request its sender's verification let in. */
 function decideAuthentic(
   deps: IngestCollaborators,
+  deadline: RequestDeadline,
   source: BoundSource,
   headers: Record<string, string>,
   request: RequestBody,
@@ -392,7 +485,7 @@ function decideAuthentic(
     return slackChallengeAnswer(source.name, described.slackChallenge);
   const id = described.id !== undefined ? sanitizeId(described.id) : deps.newId();
   const type = sanitizeType(described.type);
-  return routeEvent(deps, { name: source.name, source, headers, ...request, described, id, type });
+  return routeEvent(deps, deadline, { name: source.name, source, headers, ...request, described, id, type });
 }
 
 function resolveSource(event: APIGatewayProxyEventV2, config: IngestRuntimeConfig): BoundSource | Result {
@@ -520,7 +613,11 @@ interface Routed extends Described {
 }
 
 /** The event's route: ignored (202), or its queues resolved to their runtime targets and enqueued. */
-function routeEvent(deps: IngestCollaborators, event: Described): Result | Promise<Result> {
+function routeEvent(
+  deps: IngestCollaborators,
+  deadline: RequestDeadline,
+  event: Described,
+): Result | Promise<Result> {
   const { config } = deps;
   const { name, id, type } = event;
   const route = selectRoute(config, name, type);
@@ -540,11 +637,18 @@ function routeEvent(deps: IngestCollaborators, event: Described): Result | Promi
     }
     targets.push({ queue, target });
   }
-  return enqueueEvent(deps, { ...event, targets });
+  return enqueueEvent(deps, deadline, { ...event, targets });
 }
 
-/** Claim -> payload upload -> every SendMessage -> mark the delivery queued; 202 only when all succeeded. */
-async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<Result> {
+/**
+ * Claim -> payload upload -> every SendMessage -> mark the delivery queued; 202 only when all succeeded. Past the
+ * request's deadline no further step starts: the claim is released instead (the sender was answered 503).
+ */
+async function enqueueEvent(
+  deps: IngestCollaborators,
+  deadline: RequestDeadline,
+  event: Routed,
+): Promise<Result> {
   const { name, id, type, targets } = event;
   const context: Context = { source: name, id, type, queues: targets.map((t) => t.queue) };
   const receivedAt = new Date(deps.now());
@@ -559,36 +663,56 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
     return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
   const messages = outgoingMessages(event, fitted.serialized, attributes);
 
+  if (!deadline.begin('dedupe_claim', context)) return failed('deadline_dedupe_claim', context);
   const claim = await claimDelivery(deps, deliveryDedupeKey(name, id), context);
   if (isResult(claim)) return claim;
-  if (fitted.payload && !(await storePayload(deps, fitted.payload, context))) {
-    await settleClaim(deps, claim, context, 'release');
-    return failed('payload_store_unavailable', context);
+  const release = (result: Result) => settled(deps, deadline, { claim, context, step: 'release' }, result);
+  if (fitted.payload) {
+    if (!deadline.begin('payload_upload', context))
+      return release(failed('deadline_payload_upload', context));
+    if (!(await storePayload(deps, fitted.payload, context)))
+      return release(failed('payload_store_unavailable', context));
   }
+  if (!deadline.begin('enqueue', context)) return release(failed('deadline_enqueue', context));
   // The archive put runs beside the sends, so the answer waits for the slower of the two, not their sum; a
   // failed put never fails the webhook (the event is durable in SQS): it is logged and counted.
-  const [sent] = await Promise.all([
-    sendAll(deps, messages, context),
-    archiveEvent(
-      deps,
-      envelope,
-      fitted,
-      targets.map((t) => t.queue),
-    ),
-  ]);
-  if (!sent) {
-    await settleClaim(deps, claim, context, 'release');
-    return failed('enqueue_failed', context);
+  const sending = sendAll(deps, messages, context);
+  const archiving = archiveEvent(
+    deps,
+    envelope,
+    fitted,
+    targets.map((t) => t.queue),
+  );
+  if (!(await sending)) {
+    await archiving;
+    return release(failed('enqueue_failed', context));
   }
-  await settleClaim(deps, claim, context, 'complete');
   const tenants = tenantsOf(messages);
-  return {
+  const queued: Result = {
     outcome: 'queued',
     status: 202,
     ...context,
     ...(tenants ? { tenants } : {}),
     response: accepted(id),
   };
+  return settled(deps, deadline, { claim, context, step: 'complete' }, queued, archiving);
+}
+
+/**
+ * Settles the claim (after `pending`, the archive put), then answers `result`: already decided, so the deadline
+ * answers it too while the settle still runs (a delivery whose sends completed is never answered 503).
+ */
+async function settled(
+  deps: IngestCollaborators,
+  deadline: RequestDeadline,
+  { claim, context, step }: { claim: Claim; context: Context; step: keyof typeof SETTLE_WARNING },
+  result: Result,
+  pending?: Promise<void>,
+): Promise<Result> {
+  deadline.decided(result);
+  await pending;
+  await settleClaim(deps, claim, context, step);
+  return result;
 }
 
 /** Each fair queue's tenant of the event, for the outcome line (`npm start` and `trace` show it). */
@@ -821,15 +945,21 @@ const METRIC_FOR: Record<Outcome, MetricName> = {
 /**
  * Handles one API Gateway (payload v2) request. Never throws: an unexpected error becomes a 503.
  * Logs exactly one INFO line `webhook outcome` per request (the local-mode contract).
+ *
+ * `invocation` (the Lambda context) gives the request its deadline: when less than the margin
+ * ({@link DEADLINE_MARGIN_MS}) is left while the request still waits on a dependency, it is answered 503
+ * (`deadline_<step>`) before Lambda's timeout; without it (a script, a test) a request has no deadline.
  */
 export async function handleWebhook(
   event: APIGatewayProxyEventV2,
   deps: IngestCollaborators,
+  invocation: InvocationContext = NO_DEADLINE,
 ): Promise<IngestResponse> {
   let result: Result;
   const started = deps.now();
   try {
-    result = await decide(event, deps);
+    const deadline = new RequestDeadline();
+    result = await untilDeadline(decide(event, deps, deadline), deadline, deps, invocation);
   } catch (error) {
     try {
       deps.log.error('unexpected ingest failure', {

@@ -17,6 +17,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { INGEST_SERVICE, runtimeMetricsNamespace } from '../shared/contracts';
 import { type IngestRuntimeConfig, readIngestConfig } from '../shared/ingest-config';
+import { invocationOf, timerDeadlineWatch } from '../shared/invocation-deadline';
 import { onFirstUse } from '../shared/on-first-use';
 import {
   boundSources,
@@ -101,6 +102,7 @@ const collaborators: IngestCollaborators = {
     fetchSecretString: async (secretId) => (await fetchSecretString())(secretId),
   }),
   now: Date.now,
+  deadlines: timerDeadlineWatch(),
   newId: () => newSortableId(),
   log: {
     info: (message, attributes) => telemetry.info(message, attributes),
@@ -161,14 +163,17 @@ function endRequestLogging(): void {
   telemetry.resetKeys();
 }
 
-/** Lambda entry point. Never throws: the core already maps failures to 503, and this is the last net. */
+/**
+ * Lambda entry point. Never throws: the core already maps failures to 503, and this is the last net. The context's
+ * remaining time is the request's deadline (core: a request still waiting near it is answered 503).
+ */
 export const handler = async (
   event: APIGatewayProxyEventV2,
   context?: Context,
 ): Promise<APIGatewayProxyResultV2> => {
   try {
     beginRequestLogging(event, context);
-    return await handleWebhook(event, collaborators);
+    return await handleWebhook(event, collaborators, invocationOf(context));
   } catch (error) {
     powertoolsLogger().error('ingest handler failed', { error: String(error) });
     return {

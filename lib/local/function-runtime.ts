@@ -590,7 +590,6 @@ export class LocalFunction {
         return;
       }
       const timeoutMs = this.definition.timeoutMs;
-      const deadline = Date.now() + timeoutMs;
       pending.expire = () => {
         if (sandbox.inFlight.get(invocationId) !== pending) return;
         clearTimeout(pending.timer);
@@ -619,7 +618,7 @@ export class LocalFunction {
         invocationId,
         requestId: randomUUID(),
         event: waiter.event,
-        deadline,
+        timeoutMs,
       };
       sandbox.worker.postMessage(message);
       // After the message: a sandbox that sees the count go up has the message waiting for it.

@@ -38,8 +38,8 @@ export interface InvokeMessage {
   readonly invocationId: number;
   readonly requestId: string;
   readonly event: unknown;
-  /** Epoch milliseconds at which the invocation times out. */
-  readonly deadline: number;
+  /** The function's timeout, in run time charged to the invocation (see {@link ChargedTime}). */
+  readonly timeoutMs: number;
 }
 
 /**
@@ -189,8 +189,45 @@ async function loadHandler(setup: WorkerSetup): Promise<Handler> {
   return candidate as Handler;
 }
 
-/** The Lambda context object of one invocation. */
-function lambdaContext(setup: WorkerSetup, message: InvokeMessage): object {
+/**
+ * The run time charged to each invocation the sandbox serves: the wall clock, split evenly between the invocations
+ * running at once, as the main thread charges them against the timeout (`charge` in function-runtime.ts), so that
+ * an invocation's remaining time agrees with the timeout it is held to. Lambda runs each invocation in a sandbox of
+ * its own; here one sharing its thread with k others gets about 1/k of it, and the rest is not its own time.
+ */
+class ChargedTime {
+  readonly #running = new Set<{ chargedMs: number }>();
+  #chargedAt = Date.now();
+
+  start(): { chargedMs: number } {
+    this.#charge();
+    const invocation = { chargedMs: 0 };
+    this.#running.add(invocation);
+    return invocation;
+  }
+
+  end(invocation: { chargedMs: number }): void {
+    this.#charge();
+    this.#running.delete(invocation);
+  }
+
+  of(invocation: { chargedMs: number }): number {
+    this.#charge();
+    return invocation.chargedMs;
+  }
+
+  #charge(): void {
+    const now = Date.now();
+    for (const invocation of this.#running)
+      invocation.chargedMs += (now - this.#chargedAt) / this.#running.size;
+    this.#chargedAt = now;
+  }
+}
+
+const chargedTime = new ChargedTime();
+
+/** The Lambda context object of one invocation; `remainingMs` is its remaining (charged) time. */
+function lambdaContext(setup: WorkerSetup, message: InvokeMessage, remainingMs: () => number): object {
   return {
     functionName: setup.functionName,
     functionVersion: '$LATEST',
@@ -200,7 +237,7 @@ function lambdaContext(setup: WorkerSetup, message: InvokeMessage): object {
     logGroupName: `/aws/lambda/${setup.functionName}`,
     logStreamName: `local/[$LATEST]${message.requestId.replaceAll('-', '')}`,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, remainingMs()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -243,10 +280,10 @@ async function invoke(
   message: InvokeMessage,
 ): Promise<void> {
   const lines: OutcomeCounter = { count: 0 };
+  const charged = chargedTime.start();
+  const context = lambdaContext(setup, message, () => message.timeoutMs - chargedTime.of(charged));
   try {
-    const value = await outcomes.run(lines, () =>
-      runHandler(handler, message.event, lambdaContext(setup, message)),
-    );
+    const value = await outcomes.run(lines, () => runHandler(handler, message.event, context));
     port.postMessage({
       type: 'result',
       invocationId: message.invocationId,
@@ -262,6 +299,8 @@ async function invoke(
       error: serialize(error),
       outcomeLines: lines.count,
     } satisfies WorkerMessage);
+  } finally {
+    chargedTime.end(charged);
   }
 }
 

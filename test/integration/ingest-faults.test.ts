@@ -4,7 +4,7 @@
  * with its endpoints pointed where the fault is.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -342,6 +342,70 @@ describe('SQS unreachable', () => {
     const up = await freshHandler({});
     expect((await invoke(up, event)).statusCode).toBe(202);
     expect(await drain(sqs, eventsUrl())).toHaveLength(1);
+  });
+});
+
+describe('SQS stalled (accepts the connection, never answers)', () => {
+  it('503 with Retry-After before the function times out, outcome line naming the send; the claim is released for the retry', async () => {
+    const sockets: Socket[] = [];
+    const stalled = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const { port } = stalled.address() as AddressInfo;
+    const down = await freshHandler({ sqs: `http://127.0.0.1:${port}` }, runtime, {
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+    });
+    const id = `stall-${Date.now()}`;
+    const event = webhookEvent(runtime, 'github', '{"ref":"main"}', {
+      id,
+      headers: { 'x-github-event': 'push' },
+    });
+    // A 3 s function: each stalled SendMessage attempt alone waits 5 s locally (1 s x LOCAL_REQUEST_TIMEOUT_FACTOR).
+    const timeoutMs = 3_000;
+    const started = Date.now();
+    const context = {
+      awsRequestId: 'stalled-sqs',
+      getRemainingTimeInMillis: () => started + timeoutMs - Date.now(),
+    } as unknown as Context;
+    let response: Awaited<ReturnType<typeof invoke>> | undefined;
+    const lines = await captureOutput(async () => {
+      response = await invoke(down, event, context);
+    });
+    const elapsedMs = Date.now() - started;
+
+    expect(response?.statusCode).toBe(503);
+    expect(response?.headers['retry-after']).toBe('5');
+    expect(JSON.parse(response?.body ?? '')).toEqual({ message: 'service unavailable' });
+    expect(elapsedMs).toBeLessThan(timeoutMs);
+    expect(lines.filter((l) => l.message === 'webhook outcome')).toEqual([
+      expect.objectContaining({ outcome: 'failed', status: 503, id, reason: 'deadline_enqueue' }),
+    ]);
+    // Counted as every 503 is: the Failed metric with the reason dimension.
+    expect(lines.filter((l) => l._aws !== undefined && l.Failed !== undefined)).toEqual([
+      expect.objectContaining({ service: 'ingest', reason: 'deadline_enqueue', Failed: 1 }),
+    ]);
+
+    // SQS comes back: the hung send fails at once, its claim is released, and the sender's retry is accepted once.
+    await new Promise<void>((resolve) => {
+      stalled.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+    const up = await freshHandler({});
+    const late = await captureOutput(() =>
+      vi.waitFor(async () => expect((await invoke(up, event)).statusCode).toBe(202), {
+        timeout: 15_000,
+        interval: 250,
+      }),
+    );
+    expect(await drain(sqs, eventsUrl())).toHaveLength(1);
+    // The late failure is logged as such; the request it belonged to got its one outcome line already.
+    expect(late).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'enqueue failed', id }));
+    expect(late.filter((l) => l.message === 'webhook outcome' && l.id === id && l.status === 503)).toEqual(
+      [],
+    );
   });
 });
 

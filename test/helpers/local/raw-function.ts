@@ -65,7 +65,7 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       };
     case 'sleep':
       await new Promise((r) => setTimeout(r, event.ms ?? 1_000));
-      return { invocations };
+      return { invocations, remainingMs: context.getRemainingTimeInMillis() };
     case 'spin': {
       // Busy on the CPU (blocking the sandbox's thread) for `ms`.
       const until = Date.now() + (event.ms ?? 100);

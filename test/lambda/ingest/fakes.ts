@@ -8,6 +8,11 @@ import type {
   OutgoingMessage,
   PayloadObject,
 } from '../../../lambda/ingest/core';
+import {
+  type DeadlineWatch,
+  ringDue,
+  type WatchedDeadline,
+} from '../../../lambda/shared/invocation-deadline';
 import type { IngestRuntimeConfig, SourceRuntimeConfig } from '../../../lambda/shared/runtime-config';
 import { signWebhook } from '../../../lambda/shared/webhook-signing';
 
@@ -107,8 +112,62 @@ export class MemoryDedupe implements DedupeStore {
   }
 }
 
+/** The request deadlines' watch, checked when the test says (the real one checks on a timer). */
+export class FakeDeadlineWatch implements DeadlineWatch {
+  readonly watched = new Set<WatchedDeadline>();
+  watch(deadline: WatchedDeadline) {
+    this.watched.add(deadline);
+    return () => {
+      this.watched.delete(deadline);
+    };
+  }
+  /** One check of the watch: rings every request whose deadline is due; true when one rang. */
+  check(): boolean {
+    return ringDue(this.watched);
+  }
+}
+
+/** A collaborator call the test holds until it opens (or fails) the gate: a dependency that hangs. */
+export type HeldStep = 'secrets' | 'claim' | 'payload' | 'enqueue' | 'complete' | 'release';
+
+/** Holds the calls of one step until the test opens or fails it; later calls pass straight through. */
+export class Gate {
+  readonly #opened: Promise<void>;
+  #open!: () => void;
+  #fail!: (error: Error) => void;
+  #settled = false;
+  /** Calls that reached the gate. */
+  arrived = 0;
+  constructor() {
+    this.#opened = new Promise((resolve, reject) => {
+      this.#open = resolve;
+      this.#fail = reject;
+    });
+    this.#opened.catch(() => {});
+  }
+  pass(): Promise<void> {
+    if (this.#settled) return Promise.resolve();
+    this.arrived += 1;
+    return this.#opened;
+  }
+  /** The held calls go on. */
+  open(): void {
+    this.#settled = true;
+    this.#open();
+  }
+  /** The held calls fail with `message`. */
+  fail(message = 'hung call gave up'): void {
+    this.#settled = true;
+    this.#fail(new Error(message));
+  }
+}
+
 export interface Harness {
   readonly deps: IngestCollaborators;
+  /** The request deadlines' watch: `check()` rings those due on the harness's clock. */
+  readonly deadline: FakeDeadlineWatch;
+  /** Makes `step` hang from now on, until the returned gate is opened or failed. */
+  hold(step: HeldStep): Gate;
   readonly sent: OutgoingMessage[];
   readonly payloads: PayloadObject[];
   readonly logs: { level: string; message: string; attributes: Record<string, unknown> }[];
@@ -145,6 +204,8 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
     failSecrets: false,
     secrets: {},
     dedupe: undefined as unknown as MemoryDedupe,
+    deadline: undefined as unknown as FakeDeadlineWatch,
+    hold: undefined as unknown as Harness['hold'],
     deps: undefined as unknown as IngestCollaborators,
     outcome() {
       const lines = h.logs.filter((l) => l.message === 'webhook outcome');
@@ -155,12 +216,24 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
   };
   let counter = 0;
   const dedupe = new MemoryDedupe(() => h.clock);
+  const deadline = new FakeDeadlineWatch();
+  const gates: Partial<Record<HeldStep, Gate>> = {};
+  const held = async (step: HeldStep) => {
+    await gates[step]?.pass();
+  };
   Object.assign(h, {
     dedupe,
+    deadline,
+    hold: (step: HeldStep) => {
+      const gate = new Gate();
+      gates[step] = gate;
+      return gate;
+    },
     deps: {
       config,
       async enqueue(message: OutgoingMessage) {
         await Promise.resolve();
+        await held('enqueue');
         h.clock += h.sendMs;
         if (h.failingQueues.has(message.queue)) throw new Error(`SendMessage to ${message.queue} failed`);
         // What SQS refuses in a body (and, stricter, the local emulator: nothing beyond U+FFFF) and in a string
@@ -178,11 +251,26 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
         h.sent.push(message);
       },
       async putPayload(object: PayloadObject) {
+        await held('payload');
         if (h.failPayloads) throw new Error('s3 unavailable');
         h.payloads.push(object);
       },
-      dedupe,
+      dedupe: {
+        claim: async (key: string) => {
+          await held('claim');
+          return dedupe.claim(key);
+        },
+        complete: async (key: string, token: string) => {
+          await held('complete');
+          return dedupe.complete(key, token);
+        },
+        release: async (key: string, token: string) => {
+          await held('release');
+          return dedupe.release(key, token);
+        },
+      },
       async loadSecrets(secretId: string) {
+        await held('secrets');
         h.clock += h.secretsMs;
         if (h.failSecrets) throw new Error('secrets manager unavailable');
         const override = h.secrets[secretId];
@@ -193,6 +281,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
         return [secret];
       },
       now: () => h.clock,
+      deadlines: deadline,
       newId: () => `new-${++counter}`,
       log: {
         info: (message: string, attributes: Record<string, unknown>) =>

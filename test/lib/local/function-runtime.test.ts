@@ -146,6 +146,18 @@ describe('LocalFunction', () => {
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });
 
+  it('tells an invocation its remaining time as the timeout charges it: alone the wall clock, sharing a sandbox its share', async () => {
+    const fn = make({ timeoutMs: 2_000, invocationsPerWorker: 4 });
+    await fn.invoke({ action: 'echo' });
+    const remaining = (result: InvokeResult) => value<{ remainingMs: number }>(result).remainingMs;
+    expect(remaining(await fn.invoke({ action: 'sleep', ms: 600 }))).toBeLessThanOrEqual(1_400);
+    // Four at once for 800 ms: each is charged about a quarter (~200 ms), so ~1.8 s is left, not the wall's 1.2 s.
+    const shared = await Promise.all(
+      Array.from({ length: 4 }, () => fn.invoke({ action: 'sleep', ms: 800 })),
+    );
+    for (const result of shared) expect(remaining(result)).toBeGreaterThan(1_500);
+  });
+
   it('does not count the time a shared sandbox sat idle toward the timeout of the invocations it then runs', async () => {
     const fn = make({ timeoutMs: 1_500, invocationsPerWorker: 2 });
     await fn.invoke({ action: 'echo' });
