@@ -1,9 +1,10 @@
 /**
- * The dedupe store's decisions and what they cost in DynamoDB calls. dynalite holds the table; on AWS, DynamoDB
- * returns the record a conditional write collided with on its `ConditionalCheckFailedException`
- * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`), which dynalite does not: `asOnAws` wraps the dynalite
- * client so that it does, as the SDK does on AWS, and counts the calls the store makes. Every decision is checked
- * both ways, so the one-call path and the fallback agree.
+ * The dedupe store's decisions and what they cost in DynamoDB calls. dynalite holds the table; DynamoDB returns the
+ * record a conditional write collided with on its `ConditionalCheckFailedException`
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`), and so does local mode's dynalite once corrected
+ * (`lib/local/dynalite-fixes.ts`). The counting client hands that record back (read aside where the dynalite in use
+ * leaves it out) or strips it, as a store that does not return it would, and counts the calls the store makes.
+ * Every decision is checked both ways, so the one-call path and the fallback agree.
  */
 import {
   type AttributeValue,
@@ -38,8 +39,12 @@ function countingClient(returnsItem: boolean) {
         return await dynalite.send(command as never);
       } catch (error) {
         const wantsItem = command.input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
-        if (!returnsItem || !wantsItem || !(error instanceof Error)) throw error;
+        if (!wantsItem || !(error instanceof Error)) throw error;
         if (error.name !== 'ConditionalCheckFailedException') throw error;
+        if (!returnsItem) {
+          // A store that does not hand the record back, whatever the dynalite in use does.
+          throw new ConditionalCheckFailedException({ message: error.message, $metadata: {} });
+        }
         // The write failed, so the record is as it was: read it aside (uncounted) to hand back as AWS does.
         const pk = DEDUPE_TABLE.partitionKey;
         const written = (command.input.Key ?? command.input.Item) as Record<string, AttributeValue>;
