@@ -24,8 +24,8 @@
  * A repeat costs one call on DynamoDB: the claim asks for the record it collided with
  * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, which DynamoDB returns on the
  * `ConditionalCheckFailedException` at no read cost), and the decision (duplicate, in progress, or a lease to
- * take over) is made from it. A store that returns no record there (dynalite, local mode's emulator) costs up
- * to three: the claim, the takeover attempt, then a consistent read.
+ * take over) is made from it (local mode's dynalite returns it too, once local mode corrects it). A store that
+ * returns no record there costs up to three: the claim, the takeover attempt, then a consistent read.
  */
 
 import { randomUUID } from 'node:crypto';
