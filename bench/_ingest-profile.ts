@@ -19,6 +19,7 @@ import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import {
   createBenchTopology,
   type Handler,
+  lambdaContext,
   signedGithubEvents,
   startEmulatorChild,
   useEmulatorEnvironment,
@@ -96,7 +97,7 @@ if (VARIANT === 'send' || VARIANT === 'send-attrs') {
 const makeEvent = signedGithubEvents();
 const used = await quietly(async () => {
   const cpu = process.cpuUsage();
-  for (let i = 0; i < REQUESTS; i++) await handler(makeEvent());
+  for (let i = 0; i < REQUESTS; i++) await handler(makeEvent(), lambdaContext());
   return process.cpuUsage(cpu);
 });
 console.log(`${VARIANT}: ${((used.user + used.system) / REQUESTS).toFixed(0)} CPU µs/request`);

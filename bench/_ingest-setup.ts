@@ -9,10 +9,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Duration } from 'aws-cdk-lib';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { IngestConfigVariable } from '../lambda/shared/runtime-config';
 import { signWebhook } from '../lambda/shared/webhook-signing';
 import { defineConfig, resolveConfig } from '../lib/config';
+import { DEFAULTS } from '../lib/config/defaults';
 import { LOCAL_CREDENTIALS } from '../lib/local/clients';
 import type { Emulators } from '../lib/local/emulators';
 import { secretEnvName } from '../lib/local/secrets';
@@ -20,7 +22,30 @@ import { createTopology } from '../lib/local/topology';
 import { ingestRuntimeConfig } from '../lib/runtime-wiring';
 import { ROOT } from './_shared';
 
-export type Handler = (event: APIGatewayProxyEventV2) => Promise<unknown>;
+export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+let invocations = 0;
+/**
+ * A Lambda context as the ingest function gets one deployed, its deadline `timeout` away: handlers run with it as
+ * they run in Lambda, so the ingest's request deadline (its watch of the remaining time) is part of what is measured.
+ */
+export function lambdaContext(timeout: Duration = DEFAULTS.ingestTimeout): Context {
+  const deadline = Date.now() + timeout.toMilliseconds();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'bench-ingest',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-ingest',
+    memoryLimitInMB: '512',
+    awsRequestId: `bench-${++invocations}`,
+    logGroupName: '/aws/lambda/bench-ingest',
+    logStreamName: 'bench',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
 
 /** The GitHub webhook secret the bench configures and signs with. */
 export const SECRET = 'bench-secret';

@@ -54,6 +54,7 @@ import {
   createBenchTopology,
   type EmulatorChild,
   type Handler,
+  lambdaContext,
   signedGithubEvents,
   startEmulatorChild,
   useEmulatorEnvironment,
@@ -176,7 +177,7 @@ async function measure(
   const cpu = process.cpuUsage();
   const started = performance.now();
   await runConcurrently(count, concurrency, async () => {
-    const result = (await handler(makeEvent())) as { statusCode?: number };
+    const result = (await handler(makeEvent(), lambdaContext())) as { statusCode?: number };
     if ((result.statusCode ?? 0) >= 300) bad++;
   });
   const seconds = (performance.now() - started) / 1000;
