@@ -63,7 +63,7 @@ import {
 } from './stack-outputs';
 import { checkTemplateLimits } from './template-limits';
 import { alarmTopicRegionViolations } from './validation';
-import { throwIfViolations, violation } from './violations';
+import { throwIfViolations, ViolationsError, violation } from './violations';
 import { secretIdOf, WEBHOOK_AUTHORIZATION_REASON, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
@@ -657,7 +657,7 @@ export class HooklinePipeline extends Construct {
   grantSend(grantee: iam.IGrantable, queueName: string, options: GrantSendOptions = {}): ProducerVariables {
     const pair = this.queues[queueName];
     if (!pair) {
-      throwIfViolations('grantSend', [
+      throw new ViolationsError('Invalid grantSend', [
         violation(
           'queueName',
           'is not a configured queue',
@@ -665,7 +665,6 @@ export class HooklinePipeline extends Construct {
           `use one of: ${Object.keys(this.queues).join(', ')}`,
         ),
       ]);
-      return {};
     }
     this.jobProducers ??= new JobProducers(this, 'JobProducers', {
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),

@@ -68,7 +68,12 @@ export interface ProducerEnvironment extends IConstruct {
  * that list every queue granted to the same grantee so far, for a process whose environment CDK does not set (a
  * stack output a script reads).
  */
-export type ProducerVariables = Readonly<Record<string, string>>;
+export interface ProducerVariables {
+  /** Where the granted queues are, and each one's name (and scheduler role's, with delays). */
+  readonly [PRODUCER_QUEUES_ENV]: string;
+  /** The dedupe table, the payload bucket and the one-time schedules' settings. */
+  readonly [PRODUCER_CONFIG_ENV]: string;
+}
 
 /** Options of {@link JobProducers.grantSend}. */
 export interface GrantSendOptions {

@@ -3,18 +3,19 @@
  * the variables), a plain role or user a script runs as. Each gets exactly the statements a Lambda producer gets,
  * its producer's variables where its process reads them, and the same refusals and cdk-nag acknowledgements.
  */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { discoverProducer } from '../../lambda/producer/discover';
 import { PRODUCER_CONFIG_ENV, PRODUCER_QUEUES_ENV } from '../../lambda/shared/producer-config';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
 import type { GrantSendOptions } from '../../lib/job-producers';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
-import { exampleResolved, testApp } from '../helpers/cdk';
+import { exampleResolved, resolveAsDeployed, testApp } from '../helpers/cdk';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 type Json = ReturnType<Template['toJSON']>;
@@ -121,23 +122,40 @@ describe('grantSend to a grantee that is not a Lambda function', () => {
     expect(JSON.stringify(onContainer[PRODUCER_QUEUES_ENV])).toContain(`\\"${second}\\"`);
     // and what grantSend returns is what the container reads, for a process CDK does not configure
     expect(Object.keys(returned).sort()).toEqual([PRODUCER_CONFIG_ENV, PRODUCER_QUEUES_ENV].sort());
-    for (const name of [PRODUCER_QUEUES_ENV, PRODUCER_CONFIG_ENV])
+    for (const name of [PRODUCER_QUEUES_ENV, PRODUCER_CONFIG_ENV] as const)
       expect(stack.resolve(returned[name]), name).toEqual(onContainer[name]);
   });
 
-  it('sets no variable anywhere for a role or a user, whose process reads what grantSend returns', {
+  it("publishes a user's variables only where the app puts them: stack outputs a script's producer finds its queue by", {
     timeout: 90_000,
   }, () => {
+    // GIVEN a user a script runs as, granted a queue, and the app's outputs of what grantSend returned
     const config = exampleResolved();
     const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
-    const user = new iam.User(stack, 'ScriptUser');
-    const returned = stack.grantSend(user, 'events');
+    const jobs = stack.grantSend(new iam.User(stack, 'ScriptUser'), 'events', { delays: true });
+    new CfnOutput(stack, 'ScriptQueues', { value: jobs.HOOKLINE_QUEUES });
+    new CfnOutput(stack, 'ScriptProducer', { value: jobs.HOOKLINE_PRODUCER });
     const json = Template.fromStack(stack).toJSON();
-    const rendered = JSON.stringify(stack.resolve(returned[PRODUCER_QUEUES_ENV]));
-    expect(rendered).toContain('\\"events\\"');
-    // No function or container of the app names the user's queues but the pipeline's own.
-    expect(JSON.stringify(json.Resources[stack.getLogicalId(user.node.defaultChild as never)])).not.toContain(
-      PRODUCER_QUEUES_ENV,
+    // THEN no function or container of the app was given them
+    const resources = JSON.stringify(json.Resources);
+    expect(resources).not.toContain(PRODUCER_QUEUES_ENV);
+    expect(resources).not.toContain(PRODUCER_CONFIG_ENV);
+    // and a producer given the outputs, as deployed, sends to the very queue and scheduler role the user may use
+    const at = { partition: 'aws', region: 'eu-west-1', account: '123456789012', urlSuffix: 'amazonaws.com' };
+    const deployed = (value: unknown) => resolveAsDeployed(value, json, stack.stackName, at);
+    const env = {
+      [PRODUCER_QUEUES_ENV]: deployed(json.Outputs.ScriptQueues.Value),
+      [PRODUCER_CONFIG_ENV]: deployed(json.Outputs.ScriptProducer.Value),
+    };
+    const resolved = discoverProducer({ env, local: false });
+    const queueId = stack.getLogicalId(stack.queues.events?.queue.node.defaultChild as never);
+    const roleId = stack.getLogicalId(
+      stack.jobProducers?.schedulerRole('events')?.node.defaultChild as never,
+    );
+    expect(resolved.queues.events?.url).toBe(deployed({ Ref: queueId }));
+    expect(resolved.queues.events?.schedulerRoleArn).toBe(deployed({ 'Fn::GetAtt': [roleId, 'Arn'] }));
+    expect(resolved.settings.dedupe?.tableName).toBe(
+      deployed({ Ref: stack.getLogicalId(stack.dedupeTable?.node.defaultChild as never) }),
     );
   });
 
