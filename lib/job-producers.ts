@@ -161,7 +161,8 @@ export class JobProducers extends Construct {
     options: GrantSendOptions = {},
   ): ProducerVariables {
     const environment = producerEnvironmentOf(grantee, options);
-    refuseSecondPipelineOf(environment ?? grantee, this, queueName);
+    // A grantee without variables (a script's user) may send to two pipelines: each grant returns its own.
+    if (environment) refuseSecondPipelineOf(environment, this, queueName);
     if (options.delays && queue.fifo) {
       // The producer refuses every delay on a FIFO queue, so the scheduler grants could never be used.
       throwIfViolations('grantSend options', [
@@ -353,26 +354,24 @@ const takesVariables = (grantee: object): grantee is ProducerEnvironment =>
   Construct.isConstruct(grantee) &&
   typeof (grantee as Partial<ProducerEnvironment>).addEnvironment === 'function';
 
-/** A producer's name in a message: its construct path, else its principal. */
-const producerPath = (producer: object): string =>
-  Construct.isConstruct(producer)
-    ? producer.node.path
-    : String((producer as iam.IGrantable).grantPrincipal ?? producer);
-
-/** The grants each producer has (by where its variables are set, else its grantee), of one pipeline. */
-const grantsOfProducer = new WeakMap<object, JobProducers>();
+/** The grants of each producer's variables (a function's, a container's): they hold one pipeline's. */
+const grantsOfProducer = new WeakMap<ProducerEnvironment, JobProducers>();
 
 /**
  * A producer granted by a second pipeline would keep both pipelines' permissions but read the second's queues,
  * dedupe table, bucket and schedule prefix only, its variables rewritten: the first pipeline's queues vanish from
  * it, and a queue both configure (`events`) would take the first's jobs into the second.
  */
-function refuseSecondPipelineOf(producer: object, grants: JobProducers, queueName: string): void {
+function refuseSecondPipelineOf(
+  producer: ProducerEnvironment,
+  grants: JobProducers,
+  queueName: string,
+): void {
   const first = grantsOfProducer.get(producer);
   if (first && first !== grants) {
     const pipelineOf = (g: JobProducers) =>
       `${g.node.scope?.node.path ?? g.node.path} (stack ${Stack.of(g).stackName})`;
-    const path = producerPath(producer);
+    const path = producer.node.path;
     throwIfViolations(`grantSend ${path}`, [
       violation(
         path,

@@ -184,6 +184,22 @@ describe('grantSend to a grantee that is not a Lambda function', () => {
     expect(refused?.stack).not.toMatch(/\n\s+at /);
   });
 
+  it('lets a user a script runs as send to two pipelines, each grant returning its own variables', {
+    timeout: 120_000,
+  }, () => {
+    const app = testApp();
+    const [dev, prod] = ['HooklineDev', 'HooklineProd'].map(
+      (name) => new WebhookPipelineStack(app, name, { config: exampleResolved() }),
+    ) as [WebhookPipelineStack, WebhookPipelineStack];
+    const user = new iam.User(new Stack(app, 'Ops'), 'ScriptUser');
+    const fromDev = dev.grantSend(user, 'events');
+    const fromProd = prod.grantSend(user, 'events');
+    // Nothing of the user's holds variables a second grant could rewrite: each pipeline's stay its own.
+    expect(JSON.stringify(dev.resolve(fromDev.HOOKLINE_PRODUCER))).not.toContain('HooklineProd');
+    expect(JSON.stringify(prod.resolve(fromProd.HOOKLINE_PRODUCER))).not.toContain('HooklineDev');
+    expect(fromDev.HOOKLINE_QUEUES).not.toBe(fromProd.HOOKLINE_QUEUES);
+  });
+
   it("lets an ECS container hold more queues than Lambda's 4 KB of variables would, Lambda's limit not being ECS's", {
     timeout: 120_000,
   }, () => {
