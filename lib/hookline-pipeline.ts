@@ -13,6 +13,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -38,7 +39,7 @@ import {
 } from './config';
 import { archiveFailedMetric, EventArchive } from './event-archive';
 import { grantSendMessage } from './grants';
-import { type GrantSendOptions, JobProducers } from './job-producers';
+import { type GrantSendOptions, JobProducers, type ProducerVariables } from './job-producers';
 import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
@@ -62,7 +63,7 @@ import {
 } from './stack-outputs';
 import { checkTemplateLimits } from './template-limits';
 import { alarmTopicRegionViolations } from './validation';
-import { throwIfViolations, violation } from './violations';
+import { throwIfViolations, ViolationsError, violation } from './violations';
 import { secretIdOf, WEBHOOK_AUTHORIZATION_REASON, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
@@ -126,8 +127,8 @@ export class HooklinePipeline extends Construct {
   #jobScheduleDeadLetterQueueShown = false;
   /** Queues granted with flows, whose consumers send flow parents to one another. */
   readonly #flowQueues = new Set<string>();
-  /** Each function granted to send jobs, and whether a grant allowed it delays. */
-  readonly #producers = new Map<lambda.Function, boolean>();
+  /** Each grantee granted to send jobs, and whether a grant allowed it delays. */
+  readonly #producers = new Map<iam.IGrantable, boolean>();
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -360,26 +361,28 @@ export class HooklinePipeline extends Construct {
 
   /**
    * The producer grant's two prefixes: one object and one schedule per job, named when the job is sent. Each is
-   * acknowledged where the grant puts it, on the function (and on its role when that lives elsewhere), so an
-   * app's own producer stays cdk-nag clean as the jobs endpoint does. cdk-nag names a finding after the ARN as the
-   * producer's stack renders it, which is known only once the app is prepared: in a stack other than the
-   * pipeline's, the bucket's ARN is an import (an export, or a stack output reference) that CDK adds then.
+   * acknowledged where the grant puts it, on the grantee (a function, a role, a user) and on its principal when
+   * that lives elsewhere (a function's role made outside it), so an app's own producer stays cdk-nag clean as the
+   * jobs endpoint does. cdk-nag names a finding after the ARN as the producer's stack renders it, which is known
+   * only once the app is prepared: in a stack other than the pipeline's, the bucket's ARN is an import (an export,
+   * or a stack output reference) that CDK adds then.
    */
-  private acknowledgeProducerGrant(fn: lambda.Function, delays: boolean): void {
-    const known = this.#producers.has(fn);
-    this.#producers.set(fn, delays || this.#producers.get(fn) === true);
-    if (known) return;
+  private acknowledgeProducerGrant(grantee: iam.IGrantable, delays: boolean): void {
+    const known = this.#producers.has(grantee);
+    this.#producers.set(grantee, delays || this.#producers.get(grantee) === true);
+    const scopes = grantScopesOf(grantee);
+    if (known || !scopes[0]) return;
     let acknowledged = false;
-    fn.node.addValidation({
+    scopes[0].node.addValidation({
       validate: () => {
-        if (!acknowledged) this.acknowledgeProducerFindings(fn, this.#producers.get(fn) === true);
+        if (!acknowledged) this.acknowledgeProducerFindings(scopes, this.#producers.get(grantee) === true);
         acknowledged = true;
         return [];
       },
     });
   }
 
-  private acknowledgeProducerFindings(fn: lambda.Function, delays: boolean): void {
+  private acknowledgeProducerFindings(scopes: readonly IConstruct[], delays: boolean): void {
     const producers = this.jobProducers;
     if (!producers) return;
     const findings: { resource: string | undefined; reason: string }[] = [
@@ -398,11 +401,8 @@ export class HooklinePipeline extends Construct {
           ]
         : []),
     ];
-    const scopes: IConstruct[] = [fn];
-    if (fn.role instanceof Construct && !fn.role.node.path.startsWith(`${fn.node.path}/`))
-      scopes.push(fn.role);
-    const stack = Stack.of(fn);
     for (const scope of scopes) {
+      const stack = Stack.of(scope);
       for (const { resource, reason } of findings) {
         if (resource === undefined) continue;
         acknowledgeWildcardResource(scope, stack.resolve(resource), reason);
@@ -644,17 +644,20 @@ export class HooklinePipeline extends Construct {
   }
 
   /**
-   * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
-   * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
-   * sent by a role that may only send to that queue (and to their dead-letter queue, which gets an alarm, a graph
-   * on the dashboard and the output the CLI finds it by, whether the grant comes before or after the pipeline is
-   * built). Sets the environment `createProducer()` reads, which holds one pipeline's: a function another
-   * pipeline granted is refused.
+   * Lets a grantee send jobs (`hookline/producer`) to a configured queue: a Lambda function, an ECS task's role
+   * (with `{ environment: container }`, the container that runs the producer), or any IAM principal (a role or a
+   * user a script runs as). It gets exactly `sqs:SendMessage` there, its job records, claim-checked payloads under
+   * `payloads/job/` and, with `{ delays: true }`, one-time schedules sent by a role that may only send to that
+   * queue (and to their dead-letter queue, which gets an alarm, a graph on the dashboard and the output the CLI
+   * finds it by, whether the grant comes before or after the pipeline is built). Sets the environment
+   * `createProducer()` reads on the function or `options.environment`, and returns it, for a process CDK does not
+   * configure (a stack output). That environment holds one pipeline's: a producer another pipeline granted is
+   * refused.
    */
-  grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
+  grantSend(grantee: iam.IGrantable, queueName: string, options: GrantSendOptions = {}): ProducerVariables {
     const pair = this.queues[queueName];
     if (!pair) {
-      throwIfViolations('grantSend', [
+      throw new ViolationsError('Invalid grantSend', [
         violation(
           'queueName',
           'is not a configured queue',
@@ -662,7 +665,6 @@ export class HooklinePipeline extends Construct {
           `use one of: ${Object.keys(this.queues).join(', ')}`,
         ),
       ]);
-      return;
     }
     this.jobProducers ??= new JobProducers(this, 'JobProducers', {
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
@@ -671,12 +673,13 @@ export class HooklinePipeline extends Construct {
       payloadExpiry: this.config.payloads.expiry,
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
-    this.jobProducers.grantSend(fn, queueName, pair.queue, options);
+    const variables = this.jobProducers.grantSend(grantee, queueName, pair.queue, options);
     if (options.flows) this.grantFlows(queueName);
-    this.acknowledgeProducerGrant(fn, options.delays === true);
+    this.acknowledgeProducerGrant(grantee, options.delays === true);
     // A grant made once the pipeline is built (an app's own producer) shows the queue now; one made during
     // construction (the jobs endpoint) is shown at the end of the constructor, when alarms and dashboard exist.
     if (this.dashboard) this.showJobScheduleDeadLetterQueue();
+    return variables;
   }
 
   /**
@@ -971,4 +974,19 @@ function refuseSecondPipelineIn(stack: Stack, pipeline: HooklinePipeline): void 
     ]);
   }
   pipelineOfStack.set(stack, pipeline);
+}
+
+/**
+ * Where a grant to `grantee` puts its statements, as constructs to acknowledge cdk-nag findings on: the grantee (a
+ * function, a role, a user), and its principal when that lives outside it (a function's role made elsewhere).
+ */
+function grantScopesOf(grantee: iam.IGrantable): IConstruct[] {
+  const scopes: IConstruct[] = [];
+  if (Construct.isConstruct(grantee)) scopes.push(grantee);
+  const principal: unknown = grantee.grantPrincipal;
+  if (!Construct.isConstruct(principal)) return scopes;
+  const inside = (scope: IConstruct) =>
+    principal === scope || principal.node.path.startsWith(`${scope.node.path}/`);
+  if (!scopes.some(inside)) scopes.push(principal);
+  return scopes;
 }

@@ -15,7 +15,7 @@ export { DEFAULTS, defineConfig, HooklineConfigError, resolveConfig } from './co
 export { EventArchive, type EventArchiveProps } from './event-archive';
 export { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 export { HooklinePipeline, type HooklinePipelineProps } from './hookline-pipeline';
-export type { GrantSendOptions } from './job-producers';
+export type { GrantSendOptions, ProducerEnvironment, ProducerVariables } from './job-producers';
 export { ConfigLoadError, loadConfig, readConfig } from './load-config';
 export {
   type MonitoredDeadLetterQueue,

@@ -1,18 +1,19 @@
 /**
- * Lets a function send jobs to a pipeline queue (`hookline/producer`): exactly `sqs:SendMessage` on that queue,
+ * Lets a grantee (a Lambda function, an ECS task's role, any IAM principal) send jobs to a pipeline queue
+ * (`hookline/producer`): exactly `sqs:SendMessage` on that queue,
  * its own job records in the dedupe table (`job#*`), claim-checked payloads under `payloads/job/`, and, with
  * `delays`, one-time schedules under the stack's name prefix sent by a role that may only send to that queue and
  * to the dead-letter queue where Scheduler keeps a job it could not deliver.
- * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, so the
- * configuration and the permissions cannot disagree.
+ * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, on the function
+ * or the container that runs the producer, so the configuration and the permissions cannot disagree.
  */
 import { type Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { JOB_SOURCE } from '../lambda/shared/job';
 import {
@@ -53,8 +54,37 @@ export interface JobProducersProps {
   readonly scheduleNamePrefix: string;
 }
 
+/**
+ * Where the variables `createProducer()` reads are set: anything that takes environment variables by name, such as
+ * a Lambda function or an ECS container definition (`ecs.ContainerDefinition`).
+ */
+export interface ProducerEnvironment extends IConstruct {
+  /** Sets one variable; a second call with the same name replaces its value. */
+  addEnvironment(name: string, value: string): unknown;
+}
+
+/**
+ * The variables a grant gives its producer (`HOOKLINE_QUEUES` and `HOOKLINE_PRODUCER`), by name: deploy-time values
+ * that list every queue granted to the same grantee so far, for a process whose environment CDK does not set (a
+ * stack output a script reads).
+ */
+export interface ProducerVariables {
+  /** Where the granted queues are, and each one's name (and scheduler role's, with delays). */
+  readonly [PRODUCER_QUEUES_ENV]: string;
+  /** The dedupe table, the payload bucket and the one-time schedules' settings. */
+  readonly [PRODUCER_CONFIG_ENV]: string;
+}
+
 /** Options of {@link JobProducers.grantSend}. */
 export interface GrantSendOptions {
+  /**
+   * Where to set the variables `createProducer()` reads, for a grantee that takes none itself: the container
+   * definition whose task role is the grantee (`grantSend(taskDefinition.taskRole, 'events', { environment:
+   * container })`).
+   * @default - the grantee itself when it takes variables (a Lambda function); else none: the process reads them
+   * from the variables `grantSend` returns (a stack output), or is given `createProducer({ queues, settings })`
+   */
+  readonly environment?: ProducerEnvironment;
   /**
    * Allow delays beyond 15 minutes: one-time EventBridge Scheduler schedules.
    * @default false
@@ -76,14 +106,22 @@ export interface GrantSendOptions {
   readonly cancels?: boolean;
 }
 
+/** What a grant keeps of one producer: its queues, which its one `HOOKLINE_QUEUES` variable lists when synthesized. */
+interface GrantedProducer {
+  readonly queues: Map<string, GrantedQueue>;
+  /** The settings as of its last grant (the schedules' dead-letter queue exists once a grant allowed delays). */
+  settings: ProducerSettings;
+  readonly variables: ProducerVariables;
+}
+
 /**
- * Grants functions the right to send jobs; one scheduler role per queue, created on first use, and one
- * dead-letter queue for every one-time schedule.
+ * Grants producers (functions, task roles, any IAM principal) the right to send jobs; one scheduler role per queue,
+ * created on first use, and one dead-letter queue for every one-time schedule.
  */
 export class JobProducers extends Construct {
   readonly #schedulerRoles = new Map<string, iam.Role>();
-  /** Each granted function's queues, which its one `HOOKLINE_QUEUES` variable lists when synthesized. */
-  readonly #grantedQueues = new Map<lambda.Function, Map<string, GrantedQueue>>();
+  /** Each producer granted, by where its variables are set (else by its grantee). */
+  readonly #producers = new Map<object, GrantedProducer>();
   #schedulerDeadLetterQueue?: sqs.Queue;
 
   constructor(
@@ -112,9 +150,19 @@ export class JobProducers extends Construct {
     return this.#schedulerDeadLetterQueue;
   }
 
-  /** Lets `fn` send jobs to `queue` (configured as `queueName`) and sets the environment the producer reads. */
-  grantSend(fn: lambda.Function, queueName: string, queue: sqs.IQueue, options: GrantSendOptions = {}): void {
-    refuseSecondPipelineOf(fn, this, queueName);
+  /**
+   * Lets `grantee` send jobs to `queue` (configured as `queueName`), sets the environment the producer reads on
+   * `options.environment` (by default the grantee itself, when it takes variables), and returns those variables.
+   */
+  grantSend(
+    grantee: iam.IGrantable,
+    queueName: string,
+    queue: sqs.IQueue,
+    options: GrantSendOptions = {},
+  ): ProducerVariables {
+    const environment = producerEnvironmentOf(grantee, options);
+    // A grantee without variables (a script's user) may send to two pipelines: each grant returns its own.
+    if (environment) refuseSecondPipelineOf(environment, this, queueName);
     if (options.delays && queue.fifo) {
       // The producer refuses every delay on a FIFO queue, so the scheduler grants could never be used.
       throwIfViolations('grantSend options', [
@@ -127,51 +175,73 @@ export class JobProducers extends Construct {
       ]);
     }
     const role = options.delays ? this.schedulerRoleFor(queueName, queue) : undefined;
-    grantSendMessage(queue, fn);
-    // A producer claims a job's id (the dedupe store) and writes its record; it never deletes either.
-    if (this.props.dedupeTable)
-      grantItemAccessByKey(this.props.dedupeTable, fn, `${JOB_RECORD_KEY_PREFIX}*`, [
-        ...new Set([...DEDUPE_CLAIM_ACTIONS, ...JOB_RECORD_ACTIONS]),
-      ]);
-    const payloadObjectArns = this.payloadObjectArns;
-    if (payloadObjectArns) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [payloadObjectArns] }),
-      );
-    }
-    if (role) this.grantScheduling(fn, role, options.cancels ?? true);
-    const granted = this.grantedQueuesOf(fn);
+    this.grantProducerCalls(grantee, queue, role, options.cancels ?? true);
+    const producer = this.producerOf(environment ?? grantee, environment);
+    producer.settings = this.settings();
+    const granted = producer.queues;
     granted.set(queueName, {
       queue: queue.queueName,
       ...(role ? { role: role.roleName } : {}),
       // A second grant of the same queue without flows keeps what an earlier one allowed.
       ...(options.flows || granted.get(queueName)?.flows ? { flows: true } : {}),
     });
-    fn.addEnvironment(PRODUCER_CONFIG_ENV, Stack.of(this).toJsonString(this.settings()));
-    checkEnvironmentSize(
-      fn,
-      "grant this function fewer queues (each grantSend adds the queue's name and, with delays, its scheduler role's name: about 19 to 23 fit with delays on a function without other variables, fewer the longer the stack's and queues' names): one producer function per group of queues, or shorten its own variables",
-    );
+    // Lambda caps a function's variables at 4 KB together; ECS documents no such cap on a container's (its 8,192
+    // characters bound the overrides of one RunTask call, not a task definition), so the check is Lambda's alone.
+    if (environment instanceof lambda.Function)
+      checkEnvironmentSize(
+        environment,
+        "grant this function fewer queues (each grantSend adds the queue's name and, with delays, its scheduler role's name: about 19 to 23 fit with delays on a function without other variables, fewer the longer the stack's and queues' names): one producer function per group of queues, or shorten its own variables",
+      );
+    return producer.variables;
   }
 
-  /** The queues granted to `fn` so far; the first grant adds the variable that lists them all. */
-  private grantedQueuesOf(fn: lambda.Function): Map<string, GrantedQueue> {
-    const existing = this.#grantedQueues.get(fn);
+  /**
+   * Every call the producer makes for a job to `queue`, on the grantee's policy: the send, the job's id and record,
+   * its claim-checked payload and, with a scheduler `role`, its one-time schedule.
+   */
+  private grantProducerCalls(
+    grantee: iam.IGrantable,
+    queue: sqs.IQueue,
+    role: iam.IRole | undefined,
+    cancels: boolean,
+  ): void {
+    grantSendMessage(queue, grantee);
+    // A producer claims a job's id (the dedupe store) and writes its record; it never deletes either.
+    if (this.props.dedupeTable)
+      grantItemAccessByKey(this.props.dedupeTable, grantee, `${JOB_RECORD_KEY_PREFIX}*`, [
+        ...new Set([...DEDUPE_CLAIM_ACTIONS, ...JOB_RECORD_ACTIONS]),
+      ]);
+    const payloadObjectArns = this.payloadObjectArns;
+    if (payloadObjectArns) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [payloadObjectArns] }),
+      );
+    }
+    if (role) this.grantScheduling(grantee, role, cancels);
+  }
+
+  /**
+   * The producer whose variables `key` holds; the first grant sets them on `environment`. Both are computed when
+   * synthesized, uncached: a grant after they were first resolved (a size check, a test) must still show.
+   */
+  private producerOf(key: object, environment: ProducerEnvironment | undefined): GrantedProducer {
+    const existing = this.#producers.get(key);
     if (existing) return existing;
     const queues = new Map<string, GrantedQueue>();
-    this.#grantedQueues.set(fn, queues);
-    const stack = Stack.of(fn);
-    // Uncached: a grant after the environment was first resolved (a size check, a test) must still show.
-    fn.addEnvironment(
-      PRODUCER_QUEUES_ENV,
-      Lazy.uncachedString({
+    const stack = Stack.of(environment ?? this);
+    const variables: ProducerVariables = {
+      [PRODUCER_QUEUES_ENV]: Lazy.uncachedString({
         produce: () => {
           const variable: ProducerQueuesVariable = { ...STACK_LOCATION, queues: Object.fromEntries(queues) };
           return stack.toJsonString(variable);
         },
       }),
-    );
-    return queues;
+      [PRODUCER_CONFIG_ENV]: Lazy.uncachedString({ produce: () => stack.toJsonString(producer.settings) }),
+    };
+    const producer: GrantedProducer = { queues, settings: {}, variables };
+    for (const [name, value] of Object.entries(variables)) environment?.addEnvironment(name, value);
+    this.#producers.set(key, producer);
+    return producer;
   }
 
   private settings(): ProducerSettings {
@@ -216,14 +286,14 @@ export class JobProducers extends Construct {
    * Create (and, for a function that cancels jobs, delete) the stack's job schedules, and hand Scheduler the queue's
    * role, nothing else.
    */
-  private grantScheduling(fn: lambda.Function, role: iam.IRole, cancels: boolean): void {
-    fn.addToRolePolicy(
+  private grantScheduling(grantee: iam.IGrantable, role: iam.IRole, cancels: boolean): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['scheduler:CreateSchedule', ...(cancels ? ['scheduler:DeleteSchedule'] : [])],
         resources: [this.scheduleArns],
       }),
     );
-    fn.addToRolePolicy(
+    grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
         resources: [role.roleArn],
@@ -268,27 +338,48 @@ export class JobProducers extends Construct {
   }
 }
 
-/** The grants each producer function has, of one pipeline: its environment holds one pipeline's settings. */
-const grantsOfProducer = new WeakMap<lambda.Function, JobProducers>();
+/**
+ * Where `grantee`'s producer reads its variables: `options.environment`, else the grantee itself when it takes
+ * variables (a Lambda function), else nowhere CDK sets.
+ */
+function producerEnvironmentOf(
+  grantee: iam.IGrantable,
+  options: GrantSendOptions,
+): ProducerEnvironment | undefined {
+  if (options.environment) return options.environment;
+  return takesVariables(grantee) ? grantee : undefined;
+}
+
+const takesVariables = (grantee: object): grantee is ProducerEnvironment =>
+  Construct.isConstruct(grantee) &&
+  typeof (grantee as Partial<ProducerEnvironment>).addEnvironment === 'function';
+
+/** The grants of each producer's variables (a function's, a container's): they hold one pipeline's. */
+const grantsOfProducer = new WeakMap<ProducerEnvironment, JobProducers>();
 
 /**
- * A function granted by a second pipeline would keep both pipelines' permissions but read the second's queues,
+ * A producer granted by a second pipeline would keep both pipelines' permissions but read the second's queues,
  * dedupe table, bucket and schedule prefix only, its variables rewritten: the first pipeline's queues vanish from
  * it, and a queue both configure (`events`) would take the first's jobs into the second.
  */
-function refuseSecondPipelineOf(fn: lambda.Function, grants: JobProducers, queueName: string): void {
-  const first = grantsOfProducer.get(fn);
+function refuseSecondPipelineOf(
+  producer: ProducerEnvironment,
+  grants: JobProducers,
+  queueName: string,
+): void {
+  const first = grantsOfProducer.get(producer);
   if (first && first !== grants) {
     const pipelineOf = (g: JobProducers) =>
       `${g.node.scope?.node.path ?? g.node.path} (stack ${Stack.of(g).stackName})`;
-    throwIfViolations(`grantSend ${fn.node.path}`, [
+    const path = producer.node.path;
+    throwIfViolations(`grantSend ${path}`, [
       violation(
-        fn.node.path,
-        `already sends jobs to the pipeline ${pipelineOf(first)}: a producer function reads one pipeline's queues, dedupe table and bucket from its environment, so a grant of the pipeline ${pipelineOf(grants)} would replace them`,
+        path,
+        `already sends jobs to the pipeline ${pipelineOf(first)}: a producer reads one pipeline's queues, dedupe table and bucket from its environment, so a grant of the pipeline ${pipelineOf(grants)} would replace them`,
         queueName,
-        'give each pipeline a producer function of its own, and grant each only by its own pipeline',
+        'give each pipeline a producer (a function, or a container) of its own, and grant each only by its own pipeline',
       ),
     ]);
   }
-  grantsOfProducer.set(fn, grants);
+  grantsOfProducer.set(producer, grants);
 }

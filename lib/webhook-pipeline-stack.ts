@@ -1,12 +1,12 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { HooklineConfig, ResolvedConfig } from './config';
 import { HooklinePipeline } from './hookline-pipeline';
-import type { GrantSendOptions, JobProducers } from './job-producers';
+import type { GrantSendOptions, JobProducers, ProducerVariables } from './job-producers';
 import type { PipelineAlarms } from './pipeline-alarms';
 import type { PipelineDashboard } from './pipeline-dashboard';
 import type { PipelineQueue } from './pipeline-queue';
@@ -79,9 +79,12 @@ export class WebhookPipelineStack extends Stack {
     this.dashboard = pipeline.dashboard;
   }
 
-  /** {@link HooklinePipeline.grantSend}: lets a function send jobs to a configured queue. */
-  grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
-    this.pipeline.grantSend(fn, queueName, options);
+  /**
+   * {@link HooklinePipeline.grantSend}: lets a function, an ECS task's role (with `{ environment: container }`) or any
+   * IAM principal send jobs to a configured queue, and returns the variables `createProducer()` reads.
+   */
+  grantSend(grantee: iam.IGrantable, queueName: string, options: GrantSendOptions = {}): ProducerVariables {
+    return this.pipeline.grantSend(grantee, queueName, options);
   }
 
   /** Grants of job producers, created by the first `grantSend`. */

@@ -425,7 +425,7 @@ describe('grantSend', () => {
     })();
     // THEN that is a mistake in the app, named with both pipelines and the fix, and the producer still sends to dev
     expect(refused?.message).toMatch(
-      /Signup\/Producer: already sends jobs to the pipeline HooklineDev\/Default \(stack HooklineDev\): .* a grant of the pipeline HooklineProd\/Default \(stack HooklineProd\) would replace them \(got "events"\)\. Fix: give each pipeline a producer function of its own/,
+      /Signup\/Producer: already sends jobs to the pipeline HooklineDev\/Default \(stack HooklineDev\): .* a grant of the pipeline HooklineProd\/Default \(stack HooklineProd\) would replace them \(got "events"\)\. Fix: give each pipeline a producer \(a function, or a container\) of its own/,
     );
     expect(refused?.stack).not.toMatch(/\n\s+at /);
     const variables = JSON.stringify(

@@ -29,7 +29,8 @@ import {
   type ConsumerRetry, type DashboardQueue, type GrantSendOptions, type HooklineConfig, type IngestSettings,
   type JobsConfig, type JobsEndpointConfig, type MappingScaling, type MonitoredDeadLetterQueue,
   type MonitoredFunction, type MonitoredQueue, type PipelineSchedule, PipelineDashboardError,
-  PipelineSchedulesError, resolveConfig, type Violation, ViolationsError,
+  PipelineSchedulesError, type ProducerEnvironment, type ProducerVariables, resolveConfig, type Violation,
+  ViolationsError,
 } from 'hookline';
 import {
   type AnyJobHandler, defineConsumer, defineJob, handleJob, type LogExtra, type StandardSchemaV1,
@@ -55,6 +56,10 @@ export const breakerConsumer: BreakerConsumer = {
   scaling,
 };
 export const grant: GrantSendOptions = { delays: true, flows: true };
+export const grantTo = (container: ProducerEnvironment): GrantSendOptions => ({ environment: container });
+export const published = (variables: ProducerVariables): string[] => [
+  variables.HOOKLINE_QUEUES, variables.HOOKLINE_PRODUCER,
+];
 export const watched = (queue: sqs.IQueue, fn: lambda.IFunction, topic: sns.ITopic) => {
   const monitored: MonitoredQueue = {
     name: 'events', queue, deadLetterQueue: queue, oldestMessageAge: Duration.minutes(15),
