@@ -1,11 +1,11 @@
 /**
  * The pipeline's CloudWatch dashboard: what came in (by source and outcome), where it waits (queue depth, age of
- * the oldest message), how the consumers do (duration, errors, throttles, retries, dead-lettered) and what is
- * stuck (DLQ depth).
+ * the oldest message), how the consumers do (duration, errors, throttles, retries, dead-lettered, copies whose
+ * idempotency key another execution held) and what is stuck (DLQ depth).
  *
  * Metric sources: the ingest function's EMF metrics (namespace `Hookline/<stack name>`, dimension
  * `service=ingest`: Accepted, Duplicate, Ignored, and Rejected/Failed with a `reason` dimension), the consumers' EMF
- * metrics (dimensions `service=<queue>` and `type`: Retried, DeadLettered...), AWS/SQS and AWS/Lambda. Per-source
+ * metrics (dimensions `service=<queue>` and `type`: Retried, DeadLettered, KeyHeldElsewhere...), AWS/SQS and AWS/Lambda. Per-source
  * counts come from the ingest function's one `webhook outcome` log line per request (Logs Insights), since the
  * metrics carry no source dimension.
  */
@@ -17,6 +17,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TypeMetrics } from '../lambda/consumer/core';
 import type { MetricName as IngestMetricName } from '../lambda/ingest/core';
+import { KEY_HELD_RECORD } from '../lambda/shared/circuit-breaker';
 import {
   INGEST_OUTCOME_MESSAGE,
   INGEST_SERVICE,
@@ -351,21 +352,22 @@ export class PipelineDashboard extends Construct {
           ]),
         }),
       );
+      const perQueue = (title: string, metricName: ConsumerCountName) =>
+        new cloudwatch.GraphWidget({
+          title,
+          width: 8,
+          height: 6,
+          left: consumers.map((q) => searchSum(metricName, CONSUMER_DIMENSIONS, serviceIs(q.name), q.name)),
+        });
       this.dashboard.addWidgets(
-        new cloudwatch.GraphWidget({
-          title: 'Records retried (handed back with backoff)',
-          width: 12,
-          height: 6,
-          left: consumers.map((q) => searchSum('Retried', CONSUMER_DIMENSIONS, serviceIs(q.name), q.name)),
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Records dead-lettered by the consumers',
-          width: 12,
-          height: 6,
-          left: consumers.map((q) =>
-            searchSum('DeadLettered', CONSUMER_DIMENSIONS, serviceIs(q.name), q.name),
-          ),
-        }),
+        perQueue('Records retried (handed back with backoff)', 'Retried'),
+        perQueue('Records dead-lettered by the consumers', 'DeadLettered'),
+        // Counted among the two graphs beside it, but no handler failed: duplicate deliveries colliding on their
+        // idempotency key. Without it, such churn reads as failures on the graphs beside it.
+        perQueue(
+          'Of those: idempotency key held elsewhere (duplicates, not failures)',
+          KEY_HELD_RECORD.metric,
+        ),
       );
     }
   }

@@ -73,7 +73,7 @@ export const MAX_PARENT_MESSAGE_BYTES = 64 * 1024;
 /** How long a delayed job's payload must outlive its due time: room for the job's retries. */
 const PAYLOAD_RETRY_MARGIN_SECONDS = 86_400;
 
-/** A length of time: `{ seconds: 30 }`, `{ hours: 2 }`, `{ minutes: 1, seconds: 30 }`. */
+/** A length of time: `{ seconds: 30 }`, `{ hours: 2 }`, `{ minutes: 1, seconds: 30 }`; each unit a finite number of 0 or more. */
 export interface DurationLike {
   readonly days?: number;
   readonly hours?: number;
@@ -412,14 +412,25 @@ export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): 
       `${name} ${shownDelay(delay)} has ${notNumbers.map((u) => JSON.stringify(u)).join(', ')} not given as a number: pass numbers, { minutes: 1, seconds: 30 }`,
     );
   }
-  const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
-  const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
-  if (!Number.isFinite(ms) || ms < 0) {
+  // Each unit on its own, not only their sum: `{ minutes: 1, seconds: -30 }` is a typo or a subtraction, not a
+  // way to write 30 seconds, and its sum hides which it was.
+  const badUnits = DELAY_UNITS.filter((unit) => {
+    const value = (delay as Record<string, number | undefined>)[unit];
+    return value !== undefined && !(Number.isFinite(value) && value >= 0);
+  });
+  if (badUnits.length > 0) {
     // Written out, not as JSON, which would show NaN and Infinity as null.
     const units = Object.entries(delay).map(([unit, value]) => `${unit}: ${value}`);
+    const named = badUnits.join(' and ');
     throw new ProducerConfigError(
-      `${name} { ${units.join(', ')} } is not a duration: ${ms < 0 ? 'it adds up to less than 0' : 'a unit is not a finite number'}; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }`,
+      `${name} { ${units.join(', ')} } is not a duration: ${named} ${badUnits.length === 1 ? 'is not a finite number' : 'are not finite numbers'} of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }`,
     );
+  }
+  const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
+  const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
+  // Finite units can still add up past what a number holds: { days: 1e308, hours: 1e308 }.
+  if (!Number.isFinite(ms)) {
+    throw new ProducerConfigError(`${name} ${shownDelay(delay)} is too long to count: use a nearer time`);
   }
   return ms;
 }

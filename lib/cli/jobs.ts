@@ -26,7 +26,7 @@ import {
   SCHEDULE_ARN_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { AccessDeniedError, CliError, NotFoundError } from './errors';
+import { AccessDeniedError, ActionDeniedError, CliError, NotFoundError, needing } from './errors';
 import { findDeadLetters } from './failed';
 import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
@@ -452,8 +452,8 @@ export async function withUndeliveredSchedules(
 const UNDELIVERED = 'EventBridge Scheduler could not deliver it to its queue';
 
 /**
- * Told each dead-letter queue a listing of several may not read: the jobs that may wait there are then shown as
- * their records say, and the listing says it is incomplete.
+ * Told each dead-letter queue (or queue's visibility timeout) a listing of several may not read: the jobs it would
+ * correct are then shown as their records say, and the listing says it is incomplete.
  */
 export type DeniedDeadLetters = (part: UnreadablePart) => void;
 
@@ -582,7 +582,7 @@ export async function withDeadLetteredJobs(
     output,
     denied,
   );
-  return withUnfinishedAttempts(backend, target, checked, output);
+  return withUnfinishedAttempts(backend, target, checked, output, denied);
 }
 
 /** A job as `jobs show` and `jobs list` present it: its record, and what the CLI found beside it. */
@@ -599,7 +599,8 @@ export type ShownJob = JobStatus & {
  * its message is visible again and a new receive would have restarted it. Its attempt ended without recording how:
  * its completion was not written (the handler ran), or its invocation crashed or timed out and it waits in its
  * queue to be received again. Said in a note rather than guessed as a state. The visibility timeout is read once
- * per queue, and only when a job may be such; a queue that cannot be read leaves its jobs as they are. Likewise a
+ * per queue, and only when a job may be such; a queue that cannot be read leaves its jobs as they are, and one the
+ * caller's AWS identity may not read is told to `denied`, so that a listing says it is incomplete. Likewise a
  * `retrying` job whose next attempt is overdue has not been received again yet (its consumer is paused, or busy).
  */
 async function withUnfinishedAttempts(
@@ -607,6 +608,7 @@ async function withUnfinishedAttempts(
   target: Target,
   jobs: readonly JobStatus[],
   output: CommandHints,
+  denied: DeniedDeadLetters | undefined,
 ): Promise<ShownJob[]> {
   const queues = new Set<string>();
   for (const job of jobs) {
@@ -615,17 +617,8 @@ async function withUnfinishedAttempts(
   }
   const timeouts = new Map<string, number>();
   for (const name of queues) {
-    const answer = await backend.sqs
-      .send(
-        new GetQueueAttributesCommand({
-          QueueUrl: target.queues[name]?.url,
-          AttributeNames: ['VisibilityTimeout'],
-        }),
-      )
-      .catch(() => undefined);
-    const seconds = Number(answer?.Attributes?.VisibilityTimeout);
-    if (answer?.Attributes?.VisibilityTimeout !== undefined && Number.isFinite(seconds))
-      timeouts.set(name, seconds);
+    const seconds = await visibilityTimeoutSeconds(backend, target, name, denied);
+    if (seconds !== undefined) timeouts.set(name, seconds);
   }
   const now = backend.clock.now();
   return jobs.map((job) => {
@@ -640,6 +633,32 @@ async function withUnfinishedAttempts(
       note: `no outcome recorded: ${attempt} started at ${job.updatedAt}, longer ago than the ${job.queue} queue's visibility timeout (${seconds} s), so it is not running: its handler finished and its completion was not written, or its invocation crashed or timed out and it waits in its queue to run again (${nextCommand(output, `trace ${job.id}`)} shows its attempts)`,
     };
   });
+}
+
+/**
+ * The visibility timeout of queue `name`, undefined where it cannot be read. A denial is told to `denied` (a
+ * listing's part it may not read); any other failure, as before, only leaves its jobs without the note.
+ */
+async function visibilityTimeoutSeconds(
+  backend: Backend,
+  target: Target,
+  name: string,
+  denied: DeniedDeadLetters | undefined,
+): Promise<number | undefined> {
+  const read = backend.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: target.queues[name]?.url,
+      AttributeNames: ['VisibilityTimeout'],
+    }),
+  );
+  const answer = await needing(GET_QUEUE_ATTRIBUTES, read).catch((error: unknown) => {
+    if (error instanceof ActionDeniedError)
+      denied?.({ queue: name, part: VISIBILITY_TIMEOUT, action: error.action });
+    return undefined;
+  });
+  const value = answer?.Attributes?.VisibilityTimeout;
+  const seconds = Number(value);
+  return value !== undefined && Number.isFinite(seconds) ? seconds : undefined;
 }
 
 /**
@@ -733,8 +752,9 @@ export interface JobList {
   readonly total: number;
   readonly jobs: ShownJob[];
   /**
-   * The dead-letter queues the caller's AWS identity may not read, each with the IAM action it needs (absent when
-   * there are none): a job that may wait in one is listed as its record says, and the command exits 1.
+   * The dead-letter queues (and queues' visibility timeouts) the caller's AWS identity may not read, each with the
+   * IAM action it needs (absent when there are none): a job they would correct is listed as its record says, and
+   * the command exits 1.
    */
   readonly unreadable?: readonly UnreadablePart[];
 }
@@ -979,17 +999,32 @@ function renderUnreadDeadLetters(output: Output, parts: readonly UnreadablePart[
 }
 
 /**
- * What a listing of jobs could not reconcile, as the CLI and the console say it: a line per dead-letter queue its
- * AWS identity may not read, then the permissions missing; none when it read them all.
+ * What a listing of jobs could not reconcile, as the CLI and the console say it: a line per dead-letter queue (or
+ * queue's visibility timeout) its AWS identity may not read, then the permissions missing; none when it read them all.
  */
 export function unreadDeadLetterLines(parts: readonly UnreadablePart[]): string[] {
-  const missing = missingPermissionsLine(parts, UNREAD_JOBS);
+  const missing = missingPermissionsLine(parts, unreadJobs(parts));
   return [...unreadableLines(parts), ...(missing ? [missing] : [])];
 }
 
-/** What a dead-letter queue `jobs list` may not read leaves unknown, and what granting its action shows. */
-const UNREAD_JOBS: Incomplete = {
-  unknown:
-    'a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it',
-  whole: "every job's state",
-};
+/** The action the visibility timeout of a queue is read with. */
+const GET_QUEUE_ATTRIBUTES = 'sqs:GetQueueAttributes';
+
+/** The part of a queue `jobs list` reads to tell a `processing` job no attempt still runs. */
+const VISIBILITY_TIMEOUT = 'visibility timeout';
+
+/**
+ * What the parts `jobs list` may not read leave unknown, each said once, and what granting their actions shows: a
+ * dead-letter queue, and a queue's visibility timeout.
+ */
+function unreadJobs(parts: readonly UnreadablePart[]): Incomplete {
+  const unknown = [
+    parts.some((p) => p.part !== VISIBILITY_TIMEOUT)
+      ? 'a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it'
+      : undefined,
+    parts.some((p) => p.part === VISIBILITY_TIMEOUT)
+      ? `a processing job of a queue whose visibility timeout it may not read is listed as its record says, without the "no outcome recorded" note of an attempt that is no longer running`
+      : undefined,
+  ];
+  return { unknown: unknown.filter((u) => u !== undefined).join('; '), whole: "every job's state" };
+}

@@ -8,6 +8,7 @@ import {
   GetMetricDataCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
+import { needing } from '../cli/errors';
 import type { QueueTarget } from '../cli/target';
 import type { RateKind, RateSeries } from './activity';
 
@@ -17,6 +18,9 @@ const METRIC_OF: Readonly<Record<RateKind, { metric: string; dlq: boolean }>> = 
   failed: { metric: 'NumberOfMessagesSent', dlq: true },
 };
 const KINDS = Object.keys(METRIC_OF) as RateKind[];
+
+/** The IAM action the rates are read with, named where it is denied. */
+export const RATES_ACTION = 'cloudwatch:GetMetricData';
 
 const queueNameOf = (url: string) => url.split('/').pop() ?? url;
 
@@ -40,7 +44,10 @@ function queriesFor(queues: readonly QueueTarget[], periodSeconds: number): Metr
   );
 }
 
-/** Per queue name, the last `buckets` periods of each rate, oldest first, ending with the current period. */
+/**
+ * Per queue name, the last `buckets` periods of each rate, oldest first, ending with the current period. A denied
+ * read throws an `ActionDeniedError` naming {@link RATES_ACTION}.
+ */
 export async function queueRatesFromCloudWatch(
   cloudwatch: CloudWatchClient,
   queues: readonly QueueTarget[],
@@ -60,13 +67,16 @@ export async function queueRatesFromCloudWatch(
   if (queues.length === 0) return new Map();
   let token: string | undefined;
   do {
-    const answer = await cloudwatch.send(
-      new GetMetricDataCommand({
-        StartTime: new Date(first * periodSeconds * 1000),
-        EndTime: new Date((last + 1) * periodSeconds * 1000),
-        MetricDataQueries: queriesFor(queues, periodSeconds),
-        ...(token ? { NextToken: token } : {}),
-      }),
+    const answer = await needing(
+      RATES_ACTION,
+      cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(first * periodSeconds * 1000),
+          EndTime: new Date((last + 1) * periodSeconds * 1000),
+          MetricDataQueries: queriesFor(queues, periodSeconds),
+          ...(token ? { NextToken: token } : {}),
+        }),
+      ),
     );
     for (const result of answer.MetricDataResults ?? []) {
       const [, index, kind] = /^q(\d+)_(\w+)$/.exec(result.Id ?? '') ?? [];

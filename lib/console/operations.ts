@@ -11,7 +11,7 @@ import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { FIFO_GROUPS_HELD, failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
-import { AccessDeniedError, CliError, isUnanswered } from '../cli/errors';
+import { AccessDeniedError, ActionDeniedError, CliError, isUnanswered } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
@@ -30,7 +30,13 @@ import {
   queueOf,
   type Target,
 } from '../cli/target';
-import { deniedValue, missingPermissionsLine, STATUS_PARTS, unreadableLines } from '../cli/unreadable';
+import {
+  deniedValue,
+  missingPermissionsLine,
+  STATUS_PARTS,
+  type UnreadablePart,
+  unreadableLines,
+} from '../cli/unreadable';
 import type { ResolvedConfig } from '../config';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
@@ -255,6 +261,14 @@ function checkDeleteSelection(selection: DeleteSelection, listing: { output: Com
 }
 
 /** What `hookline status` says of the data directory's queues the configuration does not have, or null. */
+/** The parts the overview leaves unknown: `status`'s, and the queue rates where CloudWatch denied them. */
+function withRatesDenial(
+  parts: readonly UnreadablePart[],
+  action: string | undefined,
+): readonly UnreadablePart[] {
+  return action ? [...parts, { queue: 'every queue', part: 'rates', action }] : parts;
+}
+
 function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): string | null {
   const { unconfiguredQueues } = result;
   if (!unconfiguredQueues) return null;
@@ -294,7 +308,9 @@ export class ConsoleOperations {
   private pumping = false;
   private connection: ConsoleConnection;
   /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
-  private cloudWatchRates: { at: number; rates: Map<string, RateSeries>; note: string } | undefined;
+  private cloudWatchRates:
+    | { at: number; rates: Map<string, RateSeries>; note: string; deniedAction?: string }
+    | undefined;
 
   constructor(readonly context: ConsoleContext) {
     this.connection = { backend: context.backend, target: context.target, feed: context.feed };
@@ -399,7 +415,8 @@ export class ConsoleOperations {
       // Parts the console's AWS identity may not read: unknown in their rows, said as `hookline status` says them.
       unreadable: result.unreadable ?? [],
       unreadableNotes: unreadableLines(result.unreadable ?? []),
-      missingPermissions: missingPermissionsLine(result.unreadable ?? []) ?? null,
+      missingPermissions:
+        missingPermissionsLine(withRatesDenial(result.unreadable ?? [], stack?.deniedAction)) ?? null,
       ratesNote: stack?.note ?? null,
       sources: config.sources.map((s) => ({
         name: s.name,
@@ -433,11 +450,14 @@ export class ConsoleOperations {
         note: 'queue rates: CloudWatch SQS metrics, messages per minute over 30 minutes (sources: no per-source metric)',
       };
     } catch (error) {
+      // A denial is said as `hookline status` says a part it may not read, its action in the missing-permissions line.
+      const denied = error instanceof ActionDeniedError ? error.action : undefined;
       const name = error instanceof Error ? error.name : 'error';
       this.cloudWatchRates = {
         at: now,
         rates: new Map(),
-        note: `queue rates: CloudWatch unavailable (${name})`,
+        note: `queue rates: ${denied ? deniedValue(denied) : `CloudWatch unavailable (${name})`}`,
+        ...(denied ? { deniedAction: denied } : {}),
       };
     }
     return this.cloudWatchRates;

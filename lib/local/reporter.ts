@@ -11,6 +11,7 @@ import {
   OUTCOME_MESSAGES,
 } from '../../lambda/shared/contracts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import { humanAge } from '../console/ui/human-age';
 import { coloursWanted, terminalLine, terminalText } from '../terminal-text';
 import type { AlarmChange } from './alarm-watch';
 import { handlerFrames } from './code-frames';
@@ -308,6 +309,14 @@ const COLOURS: Record<string, string> = {
   scheduled: '34',
 };
 
+/**
+ * A line's latency: in milliseconds under a minute, where a handler's time is read to the millisecond, and from a
+ * minute on (a delayed job, a retried event) as `hookline status` shows an age (`15m 0s`), not `900069ms`.
+ */
+function latencyText(ms: number): string {
+  return ms < 60_000 ? `${Math.round(ms)}ms` : humanAge(ms / 1000);
+}
+
 /** Formats and writes local mode's output. */
 export class Reporter {
   readonly json: boolean;
@@ -365,7 +374,7 @@ export class Reporter {
       // would otherwise pass for a new event's.
       event.replayId ? `replay=${event.replayId}` : undefined,
       event.status !== undefined ? `status=${event.status}` : undefined,
-      event.latencyMs !== undefined ? `${Math.round(event.latencyMs)}ms` : undefined,
+      event.latencyMs !== undefined ? latencyText(event.latencyMs) : undefined,
       event.reason ? this.paint('2', `(${event.reason})`) : undefined,
       event.verified === false ? this.paint('33', 'UNVERIFIED') : undefined,
     ];

@@ -3,7 +3,13 @@
  * program over a mocked DynamoDB and SQS, the denial as the SDK v3 throws it.
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { KmsAccessDenied, ReceiveMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  KmsAccessDenied,
+  ReceiveMessageCommand,
+  SQSClient,
+  SQSServiceException,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
@@ -167,6 +173,80 @@ describe('jobs list where one dead-letter queue cannot be read for another reaso
       expect(human.stdout).toBe('');
       expect(human.stderr).toContain(
         'error: AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again\n',
+      );
+    } finally {
+      cloudformation.restore();
+    }
+  });
+});
+
+describe("jobs list where the operator may not read a queue's visibility timeout", () => {
+  /** SQS's answer to a GetQueueAttributes the identity's policies do not allow. */
+  const attributesDenied = () =>
+    new SQSServiceException({
+      name: 'AccessDenied',
+      message: `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:getqueueattributes on resource: ${ORDERS.url} because no identity-based policy allows the sqs:getqueueattributes action`,
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403, attempts: 1 },
+    });
+  /** A job whose last attempt started an hour before the test clock's now: past a 30 s visibility timeout. */
+  const stalled = (id: string, queue: string) => ({
+    ...processing(id, queue),
+    updatedAt: { S: '2026-11-25T02:00:00.000Z' },
+  });
+
+  it('lists the stalled job as its record says, names the visibility timeout and its action, exit 1', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, []);
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url })
+      .resolves({ Attributes: { VisibilityTimeout: '30' } });
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).rejects(attributesDenied());
+    dynamodb.on(ScanCommand).resolves({
+      Items: [stalled('job-1', 'events'), stalled('job-2', 'orders')],
+      ScannedCount: 2,
+    });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobsList();
+      const json = await jobsList('--json');
+
+      expect(human.code).toBe(1);
+      expect(human.stderr).not.toContain('error');
+      const rows = human.stdout.split('\n');
+      expect(rows.find((r) => r.startsWith('job-1'))).toMatch(/^job-1\s+processing\s.*no outcome recorded/);
+      expect(rows.find((r) => r.startsWith('job-2'))).not.toMatch(/no outcome recorded/);
+      expect(human.stdout).toContain(
+        'orders visibility timeout: unknown: access denied (needs sqs:GetQueueAttributes)\n',
+      );
+      expect(human.stdout).toContain(
+        'incomplete: your AWS identity may not call sqs:GetQueueAttributes: a processing job of a queue whose visibility timeout it may not read is listed as its record says, without the "no outcome recorded" note of an attempt that is no longer running; allow it to see every job\'s state\n',
+      );
+      expect(json.code).toBe(1);
+      const result = JSON.parse(json.stdout);
+      expect(result.jobs.map((j: { id: string; note?: string }) => [j.id, j.note !== undefined])).toEqual([
+        ['job-1', true],
+        ['job-2', false],
+      ]);
+      expect(result.unreadable).toEqual([
+        { queue: 'orders', part: 'visibility timeout', action: 'sqs:GetQueueAttributes' },
+      ]);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('says what each unread part leaves unknown once, with a dead-letter queue it may not read too', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(receiveDenied());
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).rejects(attributesDenied());
+    dynamodb.on(ScanCommand).resolves({ Items: [stalled('job-2', 'orders')], ScannedCount: 1 });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobsList();
+      expect(human.code).toBe(1);
+      expect(human.stdout).toContain(
+        'incomplete: your AWS identity may not call sqs:ReceiveMessage, sqs:GetQueueAttributes: a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it; a processing job of a queue whose visibility timeout it may not read is listed as its record says, without the "no outcome recorded" note of an attempt that is no longer running; allow them to see every job\'s state\n',
       );
     } finally {
       cloudformation.restore();

@@ -139,13 +139,40 @@ describe('console operations on a deployed stack', () => {
     expect(rateCalls()).toHaveLength(2);
   });
 
-  it('still shows the queues when CloudWatch refuses its metrics, and says the rates are unavailable', async () => {
+  it('still shows the queues when CloudWatch denies its rates, naming the action and the fix as status does', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
+    clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    // Only the rates' read denied (the ages' allowed), so the missing-permissions line cannot come from status.
+    clients.cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+      if (input.MetricDataQueries?.[0]?.Id?.startsWith('age')) return { MetricDataResults: [] };
+      throw awsError('AccessDeniedException');
+    });
+    const overview = await operations().overview();
+    expect(overview.queues.find((q) => q.queue === 'events')?.visible).toBe(4);
+    expect(overview.ratesNote).toBe('queue rates: unknown: access denied (needs cloudwatch:GetMetricData)');
+    expect(overview.missingPermissions).toBe(
+      'incomplete: your AWS identity may not call cloudwatch:GetMetricData: what it reads is shown as unknown; allow it to see the whole pipeline',
+    );
+  });
+
+  it('names the action once when CloudWatch denies both the ages and the rates', async () => {
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
     clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     clients.cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDeniedException'));
     const overview = await operations().overview();
-    expect(overview.queues.find((q) => q.queue === 'events')?.visible).toBe(4);
-    expect(overview.ratesNote).toBe('queue rates: CloudWatch unavailable (AccessDeniedException)');
+    expect(overview.ratesNote).toBe('queue rates: unknown: access denied (needs cloudwatch:GetMetricData)');
+    expect(overview.missingPermissions).toMatch(
+      /^incomplete: your AWS identity may not call cloudwatch:GetMetricData: /,
+    );
+  });
+
+  it('says the rates are unavailable, naming the failure, when CloudWatch fails otherwise', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
+    clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    clients.cloudwatch.on(GetMetricDataCommand).rejects(awsError('ThrottlingException'));
+    const overview = await operations().overview();
+    expect(overview.ratesNote).toBe('queue rates: CloudWatch unavailable (ThrottlingException)');
+    expect(overview.missingPermissions).toBeNull();
   });
 
   it("shows local mode's rates from its live feed, never asking CloudWatch", async () => {

@@ -21,17 +21,23 @@ import { installFakeQueue } from '../cli/fake-queue';
 import { mockCommandClients, testBackend } from '../cli/helpers';
 import { type ConsoleInChromium, consoleServerInChromium } from '../helpers/console-browser';
 import {
+  BREAKER_PROBE_DUE,
+  BREAKER_SCHEDULES_DLQ,
   HEARTBEAT,
   HEARTBEAT_EVENT_ID,
   schedulerDeadLetterTarget,
   sqsUrl,
+  UNDELIVERED_JOB_ID,
+  undeliveredBreakerProbe,
   undeliveredHeartbeat,
+  undeliveredJob,
 } from './scheduler-dead-letter-fixtures';
 
 const clients = mockCommandClients();
 const HEARTBEAT_DLQ_URL = sqsUrl('Hookline-HeartbeatDlq');
 const EVENT_ID = HEARTBEAT_EVENT_ID;
-const target = schedulerDeadLetterTarget();
+// With a circuit breaker's schedules too: its dead-letter queue is empty but in the last describe.
+const target = { ...schedulerDeadLetterTarget(), breakerSchedulesDeadLetterQueue: BREAKER_SCHEDULES_DLQ };
 
 let server: ConsoleServer;
 let page: Page;
@@ -92,6 +98,16 @@ describe("the console's pages on the dead-letter queues Scheduler fills", () => 
     expect(await block.locator('[data-field="reason"]').textContent()).toBe(
       'AccessDenied: not authorized to perform sqs:SendMessage',
     );
+    // What it was, under the term a person reads it by.
+    expect(
+      await block
+        .getByRole('term')
+        .filter({ hasText: /^What$/ })
+        .isVisible(),
+    ).toBe(true);
+    const what = block.getByRole('definition').and(block.locator('[data-field="scheduled"]'));
+    expect(await what.textContent()).toBe('event of schedule heartbeat for the events queue');
+    expect(await what.isVisible()).toBe(true);
     expect(await block.getByRole('button', { name: 'Redrive this event' }).isEnabled()).toBe(true);
   });
 
@@ -102,4 +118,52 @@ describe("the console's pages on the dead-letter queues Scheduler fills", () => 
     expect(await refused.textContent()).toMatch(/^the job_schedules dead-letter queue cannot be redriven: /);
     expect(await page.getByRole('button', { name: 'Redrive all' }).isEnabled()).toBe(false);
   });
+});
+
+describe("what each dead letter of Scheduler's queues was, as a person reads it on the Failures page", () => {
+  const cases = [
+    {
+      dlq: HEARTBEAT,
+      url: sqsUrl('Hookline-HeartbeatDlq'),
+      letter: undeliveredHeartbeat,
+      row: HEARTBEAT_EVENT_ID,
+      what: 'event of schedule heartbeat for the events queue',
+    },
+    {
+      dlq: 'job_schedules',
+      url: sqsUrl('Hookline-JobSchedulesDlq'),
+      letter: undeliveredJob,
+      row: UNDELIVERED_JOB_ID,
+      what: 'delayed job for the events queue',
+    },
+    {
+      dlq: BREAKER_SCHEDULES_DLQ.name,
+      url: BREAKER_SCHEDULES_DLQ.deadLetterUrl,
+      letter: undeliveredBreakerProbe,
+      // No envelope, so no event id: the row is keyed by SQS's message id.
+      row: 'sqs-probe-1',
+      what: `circuit breaker probe of the events queue, due ${BREAKER_PROBE_DUE}`,
+    },
+  ];
+
+  for (const { dlq, url, letter, row, what } of cases) {
+    it(`shows under its type what a ${dlq} dead letter was, visible and in its row's accessible name`, async () => {
+      installFakeQueue(clients.sqs, url, [letter()]);
+      await page.goto(`http://127.0.0.1:${server.port}/#/failures/${encodeURIComponent(dlq)}`);
+      const shown = page.locator(`tr[data-id="${row}"]`);
+      await shown.waitFor();
+      const description = shown.locator('[data-field="scheduled"]');
+      expect(await description.textContent()).toBe(what);
+      expect(await description.isVisible()).toBe(true);
+      // In the Type column, as the table's header names it.
+      const typeColumn = await shown
+        .locator('xpath=ancestor::table[1]')
+        .locator('thead th')
+        .evaluateAll((ths) => ths.findIndex((th) => th.textContent === 'Type'));
+      expect(typeColumn).toBeGreaterThan(0);
+      expect(await shown.locator('td').nth(typeColumn).locator('[data-field="scheduled"]').count()).toBe(1);
+      // A screen reader announces it with the row.
+      await expect.poll(() => page.getByRole('row', { name: what }).count()).toBe(1);
+    });
+  }
 });

@@ -5,6 +5,7 @@
  * empty graph), the circuit breaker alarms' metric math inputs included; and every such line is one CloudWatch
  * extracts metrics from. The EMF lines are those the real consumer runtime and the ingest's core and telemetry write.
  */
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import {
   ChangeMessageVisibilityCommand,
@@ -194,7 +195,10 @@ const context = {
   functionName: 'fn',
 } as Context;
 
-/** The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters and fails to archive. */
+/**
+ * The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters, meets a key held
+ * elsewhere and fails to archive.
+ */
 async function consumerEmf(name: string): Promise<string[]> {
   const sqs = mockClient(SQSClient);
   const firehose = mockClient(FirehoseClient);
@@ -230,6 +234,9 @@ async function consumerEmf(name: string): Promise<string[]> {
         },
         'github.flaky': async () => {
           throw new Error('down');
+        }, // As Powertools' idempotency refuses a copy whose key another execution holds: no failure of the handler.
+        'github.held': async () => {
+          throw new IdempotencyAlreadyInProgressError('held by another execution');
         },
         '**': async () => {},
       },
@@ -239,6 +246,7 @@ async function consumerEmf(name: string): Promise<string[]> {
         record(envelope()),
         record(envelope({ type: 'bad' })),
         record(envelope({ type: 'flaky' })),
+        record(envelope({ type: 'held' })),
         record(envelope({ source: JOB_SOURCE, type: 'email.welcome' })),
         record(envelope({ type: 'commande.créée' })),
       ]),
@@ -304,10 +312,14 @@ describe('every hookline metric the alarms and the dashboard read', () => {
     ].flatMap(emfKeys);
     expect([...namespaces]).toStrictEqual([`Hookline/${stack.stackName}`]);
     const reads = templateReads();
-    // The ingest outcomes, its reasons, each consumer's retries and dead letters, the archive alarm, and each
-    // circuit breaker's ended and failed records.
+    // The ingest outcomes, its reasons, each consumer's retries, dead letters and copies whose key was held
+    // elsewhere, the archive alarm, and each circuit breaker's ended and failed records.
     expect(breakerNames.size).toBeGreaterThan(0);
-    expect(reads.length).toBeGreaterThanOrEqual(7 + 2 * consumerNames.length + 2 * breakerNames.size);
+    expect(reads.length).toBeGreaterThanOrEqual(7 + 3 * consumerNames.length + 2 * breakerNames.size);
+    for (const name of consumerNames)
+      expect(
+        reads.filter((read) => read.values.service === name && read.name === 'KeyHeldElsewhere'),
+      ).toHaveLength(1);
     for (const name of breakerNames)
       expect(
         reads.filter((read) => read.values.service === name && read.name.startsWith('Breaker')),

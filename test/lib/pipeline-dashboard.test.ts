@@ -101,6 +101,7 @@ describe('PipelineDashboard', () => {
     for (const queue of ['events', 'orders']) {
       expect(body).toContain(`MetricName=\\"Retried\\" service=\\"${queue}\\"`);
       expect(body).toContain(`MetricName=\\"DeadLettered\\" service=\\"${queue}\\"`);
+      expect(body).toContain(`MetricName=\\"KeyHeldElsewhere\\" service=\\"${queue}\\"`);
     }
     expect(body).toContain('"AWS/Lambda","Throttles","FunctionName"');
     expect(body).toContain('"stat":"p99"');
@@ -251,6 +252,17 @@ describe('PipelineDashboard series', () => {
     expect(seriesOf(one('Records dead-lettered by the consumers'))[1]?.expression).toContain(
       '{"Hookline/Test",service,type} MetricName="DeadLettered" service="orders"',
     );
+    // Beside them, the copies of those two that collided on their idempotency key, per queue, as the runtime counts them.
+    expect(seriesOf(one('Of those: idempotency key held elsewhere (duplicates, not failures)'))).toEqual([
+      {
+        expression: `SUM(SEARCH('{"Hookline/Test",service,type} MetricName="KeyHeldElsewhere" service="events"', 'Sum', 120))`,
+        label: 'events',
+      },
+      {
+        expression: `SUM(SEARCH('{"Hookline/Test",service,type} MetricName="KeyHeldElsewhere" service="orders"', 'Sum', 120))`,
+        label: 'orders',
+      },
+    ]);
   });
 
   it('adds a dead-letter queue charted after it was made to the same graph and tile', () => {

@@ -641,6 +641,10 @@ describe('why the jobs endpoint refused a request', () => {
       JSON.stringify({ type: 'math.double', payload: {}, delay: '2027-02-30T10:00:00Z' }),
       /^delay is neither/,
     ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, delay: { minutes: 1, seconds: -30 } }),
+      /^delay is neither a number of seconds/,
+    ],
     [JSON.stringify({ type: 'math.double', payload: {}, attempts: SECRET }), /^attempts is not a number$/],
     [
       JSON.stringify({ type: 'math.double', payload: {}, backoff: { type: 'exponential', delay: 1000 } }),

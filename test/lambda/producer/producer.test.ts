@@ -644,21 +644,33 @@ describe('producer delivery paths', () => {
     expect(calls).toEqual([]);
   });
 
-  it('refuses a negative or non-finite duration, showing it as given and what to pass, and sends nothing', async () => {
+  it('refuses a duration with a negative or non-finite unit, even one adding up to 0 or more, naming the unit, and sends nothing', async () => {
     const { deps, calls } = fakes();
     const producer = new Producer(deps);
     const refusals: [Record<string, number>, string][] = [
       [
         { seconds: -5 },
-        'delay { seconds: -5 } is not a duration: it adds up to less than 0; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }',
+        'delay { seconds: -5 } is not a duration: seconds is not a finite number of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }',
+      ],
+      [
+        { minutes: 1, seconds: -30 },
+        'delay { minutes: 1, seconds: -30 } is not a duration: seconds is not a finite number of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }',
+      ],
+      [
+        { hours: -1, minutes: 90 },
+        'delay { hours: -1, minutes: 90 } is not a duration: hours is not a finite number of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }',
       ],
       [
         { minutes: Number.NaN },
-        'delay { minutes: NaN } is not a duration: a unit is not a finite number; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }',
+        'delay { minutes: NaN } is not a duration: minutes is not a finite number of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }',
       ],
       [
         { hours: 1, seconds: Number.POSITIVE_INFINITY },
-        'delay { hours: 1, seconds: Infinity } is not a duration: a unit is not a finite number; pass finite numbers adding up to 0 or more, e.g. { minutes: 5 }',
+        'delay { hours: 1, seconds: Infinity } is not a duration: seconds is not a finite number of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }',
+      ],
+      [
+        { days: -1, seconds: Number.NaN },
+        'delay { days: -1, seconds: NaN } is not a duration: days and seconds are not finite numbers of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }',
       ],
     ];
     for (const [delay, message] of refusals) {

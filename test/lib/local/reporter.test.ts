@@ -212,6 +212,17 @@ describe('Reporter', () => {
     expect(lines).toEqual(['16:45:01 processed     github push id=a queue=events attempt=1 12ms']);
   });
 
+  it('shows a latency of a minute or more in minutes and hours, and a shorter one in milliseconds', () => {
+    const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
+    const line = (latencyMs: number) =>
+      reporter.format({ event: 'processed', id: 'a', source: 'job', type: 'mail', queue: 'jobs', latencyMs });
+    expect(line(900_069)).toBe('16:45:01 processed     job mail id=a queue=jobs 15m 0s');
+    expect(line(60_000)).toBe('16:45:01 processed     job mail id=a queue=jobs 1m 0s');
+    expect(line(7_384_000)).toBe('16:45:01 processed     job mail id=a queue=jobs 2h 3m');
+    expect(line(59_999)).toBe('16:45:01 processed     job mail id=a queue=jobs 59999ms');
+    expect(line(950.4)).toBe('16:45:01 processed     job mail id=a queue=jobs 950ms');
+  });
+
   it('marks the line of a replayed copy with its run, so it does not pass for a new event', () => {
     const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
     expect(
@@ -225,7 +236,7 @@ describe('Reporter', () => {
         replayId: 'r-1',
         latencyMs: 86_400_000,
       }),
-    ).toBe('16:45:01 processed     github push id=a queue=events attempt=1 replay=r-1 86400000ms');
+    ).toBe('16:45:01 processed     github push id=a queue=events attempt=1 replay=r-1 24h 0m');
   });
 
   it("shows the ingest's HTTP status on a queued line, as the README's example", () => {
