@@ -247,20 +247,7 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
     output.line(
       terminalLine(`${c.bold(name.padEnd(12))} ${value == null ? '-' : paint(foreignText(String(value)))}`),
     );
-  if (result.matches > 1) {
-    // Copies of one event are told from an original and its replays, which are events of their own.
-    const copies =
-      result.events >= result.matches
-        ? ''
-        : result.events === 1
-          ? ': copies of one event, held more than once'
-          : `: ${result.events} events (an original and its replays), some held more than once`;
-    output.line(
-      c.yellow(
-        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}${copies}; showing the first: pick one by its sqs id (${next(output, `failed list ${result.queue}`)})`,
-      ),
-    );
-  }
+  if (result.matches > 1) renderSameIdNote(output, result);
   field('id', result.id);
   field('sqs id', result.messageId);
   if (result.replayId) field('replay', `${result.replayId} (a copy sent by hookline replay)`);
@@ -278,45 +265,68 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
   // A breaker's step is no envelope by design: `what` says what it is.
   if (result.envelopeError && !result.scheduled?.breaker) field('envelope', result.envelopeError, c.yellow);
-  const headers = Object.entries(result.headers);
-  if (headers.length > 0 || result.hiddenHeaders.length > 0) {
-    output.line(c.bold('headers'));
-    for (const [k, v] of headers) output.line(terminalLine(`  ${foreignText(k)}: ${foreignText(v)}`));
-    if (result.hiddenHeaders.length > 0) {
-      output.line(
-        c.dim(
-          terminalLine(
-            `  hidden: ${result.hiddenHeaders.join(', ')} (credentials, kept by an older version; their values are not shown)`,
-          ),
-        ),
-      );
-    }
-  }
+  renderLetterHeaders(output, result);
   if (result.payloadRef) {
     field(
       'payload',
       `s3://${result.payloadRef.bucket}/${result.payloadRef.key} (${result.payloadRef.sizeBytes} bytes)`,
     );
   }
-  if (result.body !== null) {
-    // Bytes that are not UTF-8 text are shown as base64, said so, rather than decoded into replacement characters.
-    output.line(c.bold(result.bodyEncoding === 'base64' ? 'body (base64: not UTF-8 text)' : 'body'));
-    let pretty = result.body;
-    try {
-      pretty = JSON.stringify(JSON.parse(result.body), null, 2);
-    } catch {
-      // Not JSON: print as-is.
-    }
-    output.line(
-      foreignText(
-        pretty.length > 4000 ? `${pretty.slice(0, 4000)}\n... (${pretty.length} characters)` : pretty,
-      ),
-    );
-  }
+  if (result.body !== null) renderLetterBody(output, result.body, result.bodyEncoding);
   // A breaker's step cannot be redriven: the consumer it names is resumed by hand once the reason is fixed.
   const resume = result.scheduled?.breaker ? result.scheduled.queue : null;
   if (resume)
     output.line(c.dim(`fix the reason, then resume the consumer: ${next(output, `resume ${resume}`)}`));
+}
+
+/** `failed show`'s note when several dead letters share the id: copies of one event, or an original and its replays. */
+function renderSameIdNote(output: Output, result: FailedShowResult): void {
+  const copies =
+    result.events >= result.matches
+      ? ''
+      : result.events === 1
+        ? ': copies of one event, held more than once'
+        : `: ${result.events} events (an original and its replays), some held more than once`;
+  output.line(
+    output.colors.yellow(
+      `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}${copies}; showing the first: pick one by its sqs id (${next(output, `failed list ${result.queue}`)})`,
+    ),
+  );
+}
+
+/** The dead letter's kept headers, escaped, and the names of credential headers an older version kept. */
+function renderLetterHeaders(output: Output, result: FailedShowResult): void {
+  const c = output.colors;
+  const headers = Object.entries(result.headers);
+  if (headers.length === 0 && result.hiddenHeaders.length === 0) return;
+  output.line(c.bold('headers'));
+  for (const [k, v] of headers) output.line(terminalLine(`  ${foreignText(k)}: ${foreignText(v)}`));
+  if (result.hiddenHeaders.length > 0) {
+    output.line(
+      c.dim(
+        terminalLine(
+          `  hidden: ${result.hiddenHeaders.join(', ')} (credentials, kept by an older version; their values are not shown)`,
+        ),
+      ),
+    );
+  }
+}
+
+/** The body, pretty-printed when it is JSON and cut at 4,000 characters. */
+function renderLetterBody(output: Output, body: string, encoding: FailedShowResult['bodyEncoding']): void {
+  // Bytes that are not UTF-8 text are shown as base64, said so, rather than decoded into replacement characters.
+  output.line(output.colors.bold(encoding === 'base64' ? 'body (base64: not UTF-8 text)' : 'body'));
+  let pretty = body;
+  try {
+    pretty = JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    // Not JSON: print as-is.
+  }
+  output.line(
+    foreignText(
+      pretty.length > 4000 ? `${pretty.slice(0, 4000)}\n... (${pretty.length} characters)` : pretty,
+    ),
+  );
 }
 
 /** The lines of `failed show` that say what a delivery Scheduler gave up on is. */
