@@ -11,6 +11,8 @@ import {
   GetObjectCommand,
   type LifecycleRule,
   ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -229,22 +231,13 @@ async function hourPrefixesOf(
 /** The UTC days (`yyyy-MM-dd`) the archive holds objects of `source` under, in time order. */
 async function archivedDays(s3: S3Client, bucket: string, source: string): Promise<string[]> {
   const days: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: archiveSourcePrefix(source),
-        Delimiter: '/',
-        ContinuationToken: token,
-      }),
-    );
+  const listing = { Bucket: bucket, Prefix: archiveSourcePrefix(source), Delimiter: '/' };
+  for await (const page of listingPages(s3, listing)) {
     for (const { Prefix } of page.CommonPrefixes ?? []) {
       const day = /dt=(\d{4}-\d{2}-\d{2})\/$/.exec(Prefix ?? '')?.[1];
       if (day !== undefined && Number.isFinite(Date.parse(`${day}T00:00:00Z`))) days.push(day);
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
   return days.sort();
 }
 
@@ -279,19 +272,25 @@ function lastFiledHour(source: string, until: Date, now: Date): Date {
 /** Every object key under one prefix. */
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
+  for await (const page of listingPages(s3, { Bucket: bucket, Prefix: prefix })) {
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+  }
+  return keys;
+}
+
+/** Each page of a listing, following its continuation tokens to the end. */
+async function* listingPages(
+  s3: S3Client,
+  input: ListObjectsV2CommandInput,
+): AsyncGenerator<ListObjectsV2CommandOutput> {
   let token: string | undefined;
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
+      new ListObjectsV2Command({ ...input, ...(token ? { ContinuationToken: token } : {}) }),
     );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    yield page;
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return keys;
 }
 
 async function readObject(s3: S3Client, bucket: string, key: string): Promise<ArchiveRecord[]> {
