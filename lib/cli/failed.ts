@@ -60,6 +60,12 @@ export interface FailedListOptions {
   readonly limit?: number;
   /** Only dead letters of this failure: its key as `failed summary` prints it. */
   readonly failure?: string;
+  /**
+   * Called as the read goes on (for each dead letter read), so a caller bounding how long local
+   * mode may stay silent (the console's page) tells a long read of a large queue from one that gets no answer.
+   * @default - nothing is told
+   */
+  readonly onProgress?: () => void;
 }
 
 export interface FailedListResult {
@@ -111,6 +117,7 @@ export async function failedList(
       // Narrowed to one failure, the read may go through the whole DLQ before it has enough to show.
       { holdSeconds: wanted ? WHOLE_QUEUE_HOLD_SECONDS : READ_HOLD_SECONDS },
       (letter) => {
+        options.onProgress?.();
         if (wanted && !wanted(letter)) return false;
         letters.push(letter);
         return letters.length >= limit;

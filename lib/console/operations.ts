@@ -590,12 +590,13 @@ export class ConsoleOperations {
    * A page of a dead-letter queue's letters, newest first, grouped by failure reason (a queue's, or one Scheduler
    * fills, by CLI name). The whole queue is read (up to {@link MAX_DEAD_LETTERS_READ}, left in place), so the
    * pages and every group's count are exact for that read; a page is named by a letter next to it, so walking the
-   * pages shows each letter once.
+   * pages shows each letter once. `alive` is told as the read goes on, letter after letter.
    */
-  async failures(queue: string, cursor: PageCursor = {}) {
+  async failures(queue: string, cursor: PageCursor = {}, alive?: () => void) {
     const list = await failedList(this.connection.backend, this.connection.target, {
       queue,
       limit: MAX_DEAD_LETTERS_READ,
+      ...(alive ? { onProgress: alive } : {}),
     });
     const reasonOf = (m: DeadLetterSummary) => m.error ?? m.envelopeError ?? noReasonRecorded(list.queue);
     const inRead = new Map<string, number>();

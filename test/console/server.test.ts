@@ -7,7 +7,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
@@ -19,7 +24,14 @@ import { UNEXPECTED_FAILURE } from '../../lib/console/last-resort';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
 import { startConsoleServer } from '../../lib/console/server';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs';
-import { EVENTS, localTestTarget, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import {
+  deadLetterMessage,
+  EVENTS,
+  localTestTarget,
+  mockCommandClients,
+  stackTarget,
+  testBackend,
+} from '../cli/helpers';
 import { CONSOLE_TOKEN, consoleApiFor } from './console-api';
 
 const clients = mockCommandClients();
@@ -783,6 +795,42 @@ describe('a console page on a local mode that does not answer (suspended)', () =
       expect(first.body.error).toMatch(/^local mode did not answer within 0\.05 s: is npm start running/);
       expect((await get()).status).toBe(503);
       expect(calls.filter((url) => url.endsWith('/queues'))).toHaveLength(1);
+    } finally {
+      clients.sqs.reset();
+      await local.close();
+    }
+  });
+});
+
+describe('the Failures page on local mode, reading a dead-letter queue longer than its page bound', () => {
+  it('waits for the read while local mode answers each receive, instead of saying local mode is not answering', async () => {
+    // Each receive is answered well within the bound; the whole read (a receive per letter) takes several bounds.
+    const letters = 20;
+    let received = 0;
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: `${letters}` } });
+    clients.sqs.on(ReceiveMessageCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { Messages: received < letters ? [deadLetterMessage(received++)] : [] };
+    });
+    clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Failed: [] });
+    const local = await startConsoleServer({
+      operations: new ConsoleOperations({
+        backend: testBackend(),
+        target: localTestTarget({ queues: { events: { ...EVENTS, fifo: false } } }),
+        config: resolveConfig(exampleConfig),
+        feed: unavailableFeed('no feed'),
+      }),
+      assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
+      token,
+      pageAnswerMs: 100,
+    });
+    try {
+      const answer = await fetch(`http://127.0.0.1:${local.port}/api/failures/events`, {
+        headers: { 'x-hookline-token': token },
+      });
+      const body = (await answer.json()) as { read?: number; error?: string };
+      expect({ status: answer.status, error: body.error }).toEqual({ status: 200, error: undefined });
+      expect(body.read).toBe(letters);
     } finally {
       clients.sqs.reset();
       await local.close();
