@@ -285,6 +285,8 @@ export interface FailedShowOptions {
    * @default false
    */
   readonly firstMatch?: boolean;
+  /** As {@link FailedListOptions.onProgress}: called for each dead letter read. @default - nothing is told */
+  readonly onProgress?: () => void;
 }
 
 /**
@@ -421,7 +423,7 @@ function eventsAmong(letters: readonly DeadLetter[]): number {
 async function lettersWithId(
   backend: Backend,
   queue: DeadLetterQueueTarget,
-  options: Pick<FailedShowOptions, 'id' | 'firstMatch'>,
+  options: Pick<FailedShowOptions, 'id' | 'firstMatch' | 'onProgress'>,
 ): Promise<{ matches: DeadLetter[]; read: number; heldFifoGroups: number }> {
   const matches: DeadLetter[] = [];
   let read = 0;
@@ -429,6 +431,7 @@ async function lettersWithId(
   const storedId = sanitizeId(options.id);
   const pass = await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
     read++;
+    options.onProgress?.();
     if (letter.messageId === options.id) {
       matches.splice(0, matches.length, letter);
       return true;

@@ -468,8 +468,11 @@ export class ConsoleOperations {
     };
   }
 
-  /** One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one. */
-  async event(id: string) {
+  /**
+   * One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one.
+   * `alive` is told as the reads of the dead-letter queues go on, letter after letter.
+   */
+  async event(id: string, alive?: () => void) {
     if (id.trim() === '') throw new CliError('an event id is required');
     // In the order it happened: local mode reads functions' lines in whatever order their workers' output comes
     // (a consumer's `processed` can be read before the ingest's `queued`); each keeps the time it was written.
@@ -479,7 +482,7 @@ export class ConsoleOperations {
       .reverse()
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const queues = this.queuesOf(seen);
-    const read = await Promise.all(queues.map((q) => this.deadLetter(q, id)));
+    const read = await Promise.all(queues.map((q) => this.deadLetter(q, id, alive)));
     const deadLetters = read.filter((d): d is FailedShowResult => typeof d === 'object' && d !== null);
     const deadLetterNotes = read.filter((d): d is string => typeof d === 'string');
     const { trace, traceNote } = await this.traceOf(id);
@@ -562,7 +565,11 @@ export class ConsoleOperations {
    * The event's record in the dead-letter queue `queue`, null when it is not there, or, when the read missed
    * dead letters another reader holds (a redrive stopped at once holds them up to 300 s), why it may still be.
    */
-  private async deadLetter(queue: string, id: string): Promise<FailedShowResult | string | null> {
+  private async deadLetter(
+    queue: string,
+    id: string,
+    alive?: () => void,
+  ): Promise<FailedShowResult | string | null> {
     try {
       return await failedShow(this.connection.backend, this.connection.target, {
         queue,
@@ -570,6 +577,7 @@ export class ConsoleOperations {
         credentialHeaders: credentialHeadersOfSources(this.context.config.sources),
         // One copy is shown: reading on past it to count the others would read the rest of the DLQ for nothing.
         firstMatch: true,
+        ...(alive ? { onProgress: alive } : {}),
       });
     } catch (error) {
       // One dead-letter queue the console's AWS identity may not read leaves the event's others, and its timeline,

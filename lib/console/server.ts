@@ -41,12 +41,11 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   ['GET', /^\/api\/overview$/, (ops) => ops.overview()],
   ['GET', /^\/api\/events$/, (ops, { query }) => ops.events(filterOf(query))],
-  ['GET', /^\/api\/events\/([^/]+)$/, (ops, { params }) => ops.event(params[0] ?? '')],
+  ['GET', /^\/api\/events\/([^/]+)$/, (ops, { params, alive }) => ops.event(params[0] ?? '', alive)],
   [
     'GET',
     /^\/api\/failures\/([^/]+)$/,
-    (ops, { params, query, alive }) =>
-      ops.failures(params[0] ?? '', pageCursorOf(query.get('page')), alive),
+    (ops, { params, query, alive }) => ops.failures(params[0] ?? '', pageCursorOf(query.get('page')), alive),
   ],
   [
     'POST',

@@ -802,38 +802,48 @@ describe('a console page on a local mode that does not answer (suspended)', () =
   });
 });
 
-describe('the Failures page on local mode, reading a dead-letter queue longer than its page bound', () => {
-  it('waits for the read while local mode answers each receive, instead of saying local mode is not answering', async () => {
-    // Each receive is answered well within the bound; the whole read (a receive per letter) takes several bounds.
-    const letters = 20;
-    let received = 0;
-    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: `${letters}` } });
-    clients.sqs.on(ReceiveMessageCommand).callsFake(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return { Messages: received < letters ? [deadLetterMessage(received++)] : [] };
-    });
-    clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Failed: [] });
-    const local = await startConsoleServer({
-      operations: new ConsoleOperations({
-        backend: testBackend(),
-        target: localTestTarget({ queues: { events: { ...EVENTS, fifo: false } } }),
-        config: resolveConfig(exampleConfig),
-        feed: unavailableFeed('no feed'),
-      }),
-      assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
-      token,
-      pageAnswerMs: 100,
-    });
-    try {
-      const answer = await fetch(`http://127.0.0.1:${local.port}/api/failures/events`, {
-        headers: { 'x-hookline-token': token },
+describe('a console page on local mode reading a dead-letter queue longer than its page bound', () => {
+  it.each([
+    ['the Failures page', '/api/failures/events', (body: Record<string, unknown>) => body.read],
+    // An id the DLQ does not hold: its page reads the whole DLQ to know.
+    ['an event page', '/api/events/evt-absent', (body: Record<string, unknown>) => body.deadLetters],
+  ])(
+    '%s waits for the read while local mode answers each receive, instead of saying local mode is not answering',
+    async (_page, path, readOf) => {
+      // Each receive is answered well within the bound; the whole read (a receive per letter) takes several bounds.
+      const letters = 20;
+      let received = 0;
+      clients.sqs
+        .on(GetQueueAttributesCommand)
+        .resolves({ Attributes: { ApproximateNumberOfMessages: `${letters}` } });
+      clients.sqs.on(ReceiveMessageCommand).callsFake(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { Messages: received < letters ? [deadLetterMessage(received++)] : [] };
       });
-      const body = (await answer.json()) as { read?: number; error?: string };
-      expect({ status: answer.status, error: body.error }).toEqual({ status: 200, error: undefined });
-      expect(body.read).toBe(letters);
-    } finally {
-      clients.sqs.reset();
-      await local.close();
-    }
-  });
+      clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Failed: [] });
+      const local = await startConsoleServer({
+        operations: new ConsoleOperations({
+          backend: testBackend(),
+          target: localTestTarget({ queues: { events: { ...EVENTS, fifo: false } } }),
+          config: resolveConfig(exampleConfig),
+          feed: unavailableFeed('no feed'),
+        }),
+        assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
+        token,
+        pageAnswerMs: 100,
+      });
+      try {
+        const answer = await fetch(`http://127.0.0.1:${local.port}${path}`, {
+          headers: { 'x-hookline-token': token },
+        });
+        const body = (await answer.json()) as Record<string, unknown>;
+        expect({ status: answer.status, error: body.error }).toEqual({ status: 200, error: undefined });
+        expect(received).toBe(letters);
+        expect(readOf(body)).toEqual(path.startsWith('/api/failures') ? letters : []);
+      } finally {
+        clients.sqs.reset();
+        await local.close();
+      }
+    },
+  );
 });
