@@ -346,7 +346,7 @@ export async function failedShow(
   try {
     // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
     const before = await needing(GET_ATTRIBUTES, queueDepth(backend.sqs, queue.deadLetterUrl));
-    const read = await needing(RECEIVE, lettersWithId(backend, queue, options), DECRYPT);
+    const read = await needing(RECEIVE, lettersWithId(backend, queue, options, before.visible), DECRYPT);
     matches = read.matches;
     heldElsewhere = before.inFlight;
     if (read.heldFifoGroups > 0) behindHeldGroups = Math.max(0, before.visible - read.read);
@@ -424,12 +424,18 @@ async function lettersWithId(
   backend: Backend,
   queue: DeadLetterQueueTarget,
   options: Pick<FailedShowOptions, 'id' | 'firstMatch' | 'onProgress'>,
+  depth: number,
 ): Promise<{ matches: DeadLetter[]; read: number; heldFifoGroups: number }> {
   const matches: DeadLetter[] = [];
   let read = 0;
   // A sender's id the ingest could not keep as it is was stored hashed: the sender's id finds it too.
   const storedId = sanitizeId(options.id);
-  const pass = await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+  // Counting every copy reads the DLQ to its end (minutes for tens of thousands), so it shows how far it is.
+  const progress = options.firstMatch
+    ? {}
+    : { progress: { label: `searched in the ${queue.name} DLQ`, depth } };
+  const readOptions = { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress };
+  const pass = await readDeadLetters(backend, queue, readOptions, (letter) => {
     read++;
     options.onProgress?.();
     if (letter.messageId === options.id) {
