@@ -13,7 +13,7 @@ import {
   heldByOthers,
   nothingMatched,
 } from './dead-letter-notes';
-import { readDeadLetters } from './dead-letter-scan';
+import { type PassProgress, readDeadLetters } from './dead-letter-scan';
 import {
   type DeadLetter,
   type DeadLetterSummary,
@@ -243,6 +243,17 @@ const GET_ATTRIBUTES = 'sqs:GetQueueAttributes';
 const DECRYPT = 'kms:Decrypt';
 
 /**
+ * How a read of a whole dead-letter queue tells how far it is: it takes seconds per thousand letters (receive after
+ * receive), so a command shows a bar and the console's page keeps waiting while it goes on.
+ */
+export interface DeadLetterReading {
+  /** Draw a progress bar on the command's output (stderr). @default false */
+  readonly progressBar?: boolean;
+  /** Called for each dead letter read. @default - nothing is told */
+  readonly onProgress?: () => void;
+}
+
+/**
  * The dead letters of the dead-letter queue `name` (as `failed list` takes it) that `wanted` selects, read as
  * `failed show` reads them: every one stays in place.
  */
@@ -251,13 +262,16 @@ export async function findDeadLetters(
   target: Target,
   name: string,
   wanted: (letter: DeadLetter) => boolean,
+  reading: DeadLetterReading = {},
 ): Promise<DeadLetter[]> {
   const queue = deadLetterQueueOf(target, name);
   const found: DeadLetter[] = [];
   try {
+    const progress = reading.progressBar ? await readProgressOf(backend, queue) : {};
     await needing(
       RECEIVE,
-      readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+      readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress }, (letter) => {
+        reading.onProgress?.();
         if (wanted(letter)) found.push(letter);
         return false;
       }),
@@ -267,6 +281,22 @@ export async function findDeadLetters(
     throw explainError(error, contextOf(target, queue.name));
   }
   return found;
+}
+
+/**
+ * The progress bar of a read of the whole dead-letter queue, its total the queue's depth; none when the depth cannot
+ * be read (an identity that may receive but not count): the read goes on, its result is what matters.
+ */
+async function readProgressOf(
+  backend: Backend,
+  queue: DeadLetterQueueTarget,
+): Promise<{ progress?: PassProgress }> {
+  try {
+    const { visible } = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    return { progress: { label: `read in the ${queue.name} DLQ`, depth: visible } };
+  } catch {
+    return {};
+  }
 }
 
 export interface FailedShowOptions {

@@ -633,10 +633,18 @@ export class ConsoleOperations {
     };
   }
 
-  /** A page of the job records (`hookline jobs list`), newest first, by state and queue. */
-  jobRecords(query: { state?: string | null; queue?: string | null }, cursor: PageCursor) {
+  /**
+   * A page of the job records (`hookline jobs list`), newest first, by state and queue. `alive` is told as the read
+   * goes on (the table's pages, the dead-letter queues' letters).
+   */
+  jobRecords(
+    query: { state?: string | null; queue?: string | null },
+    cursor: PageCursor,
+    alive?: () => void,
+  ) {
     const filter = jobRecordFilterOf(this.connection, query);
-    return listJobRecords(this.connection, this.context.env ?? process.env, filter, cursor, this.hints);
+    const env = this.context.env ?? process.env;
+    return listJobRecords(this.connection, env, filter, cursor, this.hints, alive);
   }
 
   /** One job record (`hookline jobs show`), with the tenants this run's feed saw it under. */

@@ -55,10 +55,11 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   [
     'GET',
     /^\/api\/job-records$/,
-    (ops, { query }) =>
+    (ops, { query, alive }) =>
       ops.jobRecords(
         { state: query.get('state'), queue: query.get('queue') },
         pageCursorOf(query.get('page')),
+        alive,
       ),
   ],
   ['GET', /^\/api\/job-records\/([^/]+)$/, (ops, { params }) => ops.jobRecord(params[0] ?? '')],

@@ -2,7 +2,10 @@
  * The console's HTTP API over real HTTP (the SDK clients mocked): what it refuses as the caller's error, before
  * anything runs.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -804,12 +807,14 @@ describe('a console page on a local mode that does not answer (suspended)', () =
 
 describe('a console page on local mode reading a dead-letter queue longer than its page bound', () => {
   it.each([
-    ['the Failures page', '/api/failures/events', (body: Record<string, unknown>) => body.read],
+    ['the Failures page', '/api/failures/events', (body: Record<string, unknown>) => body.read, 20],
     // An id the DLQ does not hold: its page reads the whole DLQ to know.
-    ['an event page', '/api/events/evt-absent', (body: Record<string, unknown>) => body.deadLetters],
+    ['an event page', '/api/events/evt-absent', (body: Record<string, unknown>) => body.deadLetters, []],
+    // A processing job may have been moved to its queue's DLQ without a word: the whole DLQ is read to know.
+    ['the Jobs page', '/api/job-records', (body: Record<string, unknown>) => body.total, 1],
   ])(
     '%s waits for the read while local mode answers each receive, instead of saying local mode is not answering',
-    async (_page, path, readOf) => {
+    async (_page, path, readOf, expected) => {
       // Each receive is answered well within the bound; the whole read (a receive per letter) takes several bounds.
       const letters = 20;
       let received = 0;
@@ -821,12 +826,32 @@ describe('a console page on local mode reading a dead-letter queue longer than i
         return { Messages: received < letters ? [deadLetterMessage(received++)] : [] };
       });
       clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Failed: [] });
+      const dynamodb = mockClient(DynamoDBClient);
+      dynamodb.on(ScanCommand).resolves({
+        Items: [{ pk: { S: 'job#j-1' }, state: { S: 'processing' }, queue: { S: 'events' } }],
+      });
+      const target = localTestTarget({
+        queues: { events: { ...EVENTS, fifo: false } },
+        endpoints: { sqs: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' },
+      });
+      // The Jobs page finds its table in local mode's state file.
+      const stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-'));
+      writeFileSync(
+        join(stateDir, 'local.json'),
+        JSON.stringify({
+          ...target,
+          pid: process.pid,
+          queues: { events: { ...EVENTS, fifo: false, maxReceiveCount: 5 } },
+          jobs: { dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 3600 } },
+        }),
+      );
       const local = await startConsoleServer({
         operations: new ConsoleOperations({
           backend: testBackend(),
-          target: localTestTarget({ queues: { events: { ...EVENTS, fifo: false } } }),
+          target,
           config: resolveConfig(exampleConfig),
           feed: unavailableFeed('no feed'),
+          env: { HOOKLINE_STATE_DIR: stateDir },
         }),
         assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
         token,
@@ -839,9 +864,11 @@ describe('a console page on local mode reading a dead-letter queue longer than i
         const body = (await answer.json()) as Record<string, unknown>;
         expect({ status: answer.status, error: body.error }).toEqual({ status: 200, error: undefined });
         expect(received).toBe(letters);
-        expect(readOf(body)).toEqual(path.startsWith('/api/failures') ? letters : []);
+        expect(readOf(body)).toEqual(expected);
       } finally {
         clients.sqs.reset();
+        dynamodb.restore();
+        rmSync(stateDir, { recursive: true, force: true });
         await local.close();
       }
     },
