@@ -48,7 +48,7 @@ export interface DeadLetterScanOptions {
   readonly signal?: AbortSignal;
   /**
    * The progress bar's label, and the count it starts from as its total.
-   * @default - no progress bar (a read that stops early, as `failed list` and `failed show` do, shows none)
+   * @default - no progress bar (a read that stops early, as `failed list` and the console's event page do, shows none)
    */
   readonly progress?: PassProgress;
   /**

@@ -220,8 +220,15 @@ export async function releaseHeld(
 }
 
 /**
- * Holds the messages for `seconds` from now (0 makes them visible again). Returns the receipt handles that were
- * not: those SQS refused, and, once a call fails, the ones it and the calls after it were for.
+ * How many `ChangeMessageVisibilityBatch` calls a hold or release has in flight at once: a pass over a DLQ of tens of
+ * thousands hands back thousands of batches of ten, which one after another took longer than the read itself.
+ */
+export const VISIBILITY_CALLS_AT_ONCE = 8;
+
+/**
+ * Holds the messages for `seconds` from now (0 makes them visible again), {@link VISIBILITY_CALLS_AT_ONCE} batches
+ * at a time. Returns the receipt handles that were not: those SQS refused, and, once a call fails, the ones it was
+ * for and those of the calls not started yet (calls already under way finish and count as they end).
  */
 export async function holdFor(
   sqs: SQSClient,
@@ -230,26 +237,34 @@ export async function holdFor(
   seconds: number,
 ): Promise<ReadonlySet<string>> {
   const notHeld = new Set<string>();
-  for (let i = 0; i < receiptHandles.length; i += 10) {
-    const chunk = receiptHandles.slice(i, i + 10);
-    try {
-      const answer = await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map((handle, n) => ({
-            Id: String(n),
-            ReceiptHandle: handle,
-            VisibilityTimeout: seconds,
-          })),
-        }),
-      );
-      for (const failed of answer.Failed ?? []) notHeld.add(chunk[Number(failed.Id)] ?? '');
-    } catch {
-      // Each call is already tried again on a transient error: the next ones would only wait as long to fail.
-      for (const handle of receiptHandles.slice(i)) notHeld.add(handle);
-      return notHeld;
+  const chunks: string[][] = [];
+  for (let i = 0; i < receiptHandles.length; i += 10) chunks.push(receiptHandles.slice(i, i + 10));
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < chunks.length) {
+      const chunk = chunks[next++] ?? [];
+      try {
+        const answer = await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: chunk.map((handle, n) => ({
+              Id: String(n),
+              ReceiptHandle: handle,
+              VisibilityTimeout: seconds,
+            })),
+          }),
+        );
+        for (const refused of answer.Failed ?? []) notHeld.add(chunk[Number(refused.Id)] ?? '');
+      } catch {
+        // Each call is already tried again on a transient error: the next ones would only wait as long to fail.
+        failed = true;
+        for (const handle of chunk) notHeld.add(handle);
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(VISIBILITY_CALLS_AT_ONCE, chunks.length) }, worker));
+  for (const chunk of chunks.slice(next)) for (const handle of chunk) notHeld.add(handle);
   return notHeld;
 }
 

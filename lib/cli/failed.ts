@@ -13,7 +13,7 @@ import {
   heldByOthers,
   nothingMatched,
 } from './dead-letter-notes';
-import { readDeadLetters } from './dead-letter-scan';
+import { type PassProgress, readDeadLetters } from './dead-letter-scan';
 import {
   type DeadLetter,
   type DeadLetterSummary,
@@ -60,6 +60,12 @@ export interface FailedListOptions {
   readonly limit?: number;
   /** Only dead letters of this failure: its key as `failed summary` prints it. */
   readonly failure?: string;
+  /**
+   * Called as the read goes on (for each dead letter read), so a caller bounding how long local
+   * mode may stay silent (the console's page) tells a long read of a large queue from one that gets no answer.
+   * @default - nothing is told
+   */
+  readonly onProgress?: () => void;
 }
 
 export interface FailedListResult {
@@ -111,6 +117,7 @@ export async function failedList(
       // Narrowed to one failure, the read may go through the whole DLQ before it has enough to show.
       { holdSeconds: wanted ? WHOLE_QUEUE_HOLD_SECONDS : READ_HOLD_SECONDS },
       (letter) => {
+        options.onProgress?.();
         if (wanted && !wanted(letter)) return false;
         letters.push(letter);
         return letters.length >= limit;
@@ -236,6 +243,17 @@ const GET_ATTRIBUTES = 'sqs:GetQueueAttributes';
 const DECRYPT = 'kms:Decrypt';
 
 /**
+ * How a read of a whole dead-letter queue tells how far it is: it takes seconds per thousand letters (receive after
+ * receive), so a command shows a bar and the console's page keeps waiting while it goes on.
+ */
+export interface DeadLetterReading {
+  /** Draw a progress bar on the command's output (stderr). @default false */
+  readonly progressBar?: boolean;
+  /** Called for each dead letter read. @default - nothing is told */
+  readonly onProgress?: () => void;
+}
+
+/**
  * The dead letters of the dead-letter queue `name` (as `failed list` takes it) that `wanted` selects, read as
  * `failed show` reads them: every one stays in place.
  */
@@ -244,13 +262,16 @@ export async function findDeadLetters(
   target: Target,
   name: string,
   wanted: (letter: DeadLetter) => boolean,
+  reading: DeadLetterReading = {},
 ): Promise<DeadLetter[]> {
   const queue = deadLetterQueueOf(target, name);
   const found: DeadLetter[] = [];
   try {
+    const progress = reading.progressBar ? await readProgressOf(backend, queue) : {};
     await needing(
       RECEIVE,
-      readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+      readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress }, (letter) => {
+        reading.onProgress?.();
         if (wanted(letter)) found.push(letter);
         return false;
       }),
@@ -260,6 +281,22 @@ export async function findDeadLetters(
     throw explainError(error, contextOf(target, queue.name));
   }
   return found;
+}
+
+/**
+ * The progress bar of a read of the whole dead-letter queue, its total the queue's depth; none when the depth cannot
+ * be read (an identity that may receive but not count): the read goes on, its result is what matters.
+ */
+async function readProgressOf(
+  backend: Backend,
+  queue: DeadLetterQueueTarget,
+): Promise<{ progress?: PassProgress }> {
+  try {
+    const { visible } = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    return { progress: { label: `read in the ${queue.name} DLQ`, depth: visible } };
+  } catch {
+    return {};
+  }
 }
 
 export interface FailedShowOptions {
@@ -278,6 +315,8 @@ export interface FailedShowOptions {
    * @default false
    */
   readonly firstMatch?: boolean;
+  /** As {@link FailedListOptions.onProgress}: called for each dead letter read. @default - nothing is told */
+  readonly onProgress?: () => void;
 }
 
 /**
@@ -337,7 +376,7 @@ export async function failedShow(
   try {
     // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
     const before = await needing(GET_ATTRIBUTES, queueDepth(backend.sqs, queue.deadLetterUrl));
-    const read = await needing(RECEIVE, lettersWithId(backend, queue, options), DECRYPT);
+    const read = await needing(RECEIVE, lettersWithId(backend, queue, options, before.visible), DECRYPT);
     matches = read.matches;
     heldElsewhere = before.inFlight;
     if (read.heldFifoGroups > 0) behindHeldGroups = Math.max(0, before.visible - read.read);
@@ -414,14 +453,21 @@ function eventsAmong(letters: readonly DeadLetter[]): number {
 async function lettersWithId(
   backend: Backend,
   queue: DeadLetterQueueTarget,
-  options: Pick<FailedShowOptions, 'id' | 'firstMatch'>,
+  options: Pick<FailedShowOptions, 'id' | 'firstMatch' | 'onProgress'>,
+  depth: number,
 ): Promise<{ matches: DeadLetter[]; read: number; heldFifoGroups: number }> {
   const matches: DeadLetter[] = [];
   let read = 0;
   // A sender's id the ingest could not keep as it is was stored hashed: the sender's id finds it too.
   const storedId = sanitizeId(options.id);
-  const pass = await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+  // Counting every copy reads the DLQ to its end (minutes for tens of thousands), so it shows how far it is.
+  const progress = options.firstMatch
+    ? {}
+    : { progress: { label: `searched in the ${queue.name} DLQ`, depth } };
+  const readOptions = { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress };
+  const pass = await readDeadLetters(backend, queue, readOptions, (letter) => {
     read++;
+    options.onProgress?.();
     if (letter.messageId === options.id) {
       matches.splice(0, matches.length, letter);
       return true;

@@ -27,7 +27,7 @@ import {
   summarize,
 } from './dead-letters';
 import { AccessDeniedError, ActionDeniedError, CliError, NotFoundError, needing } from './errors';
-import { findDeadLetters } from './failed';
+import { type DeadLetterReading, findDeadLetters } from './failed';
 import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 import {
@@ -420,6 +420,7 @@ export async function withUndeliveredSchedules(
   jobs: readonly JobStatus[],
   output: CommandHints,
   denied?: DeniedDeadLetters,
+  reading?: DeadLetterReading,
 ): Promise<JobStatus[]> {
   const waiting = new Map<string, string>();
   for (const job of jobs) {
@@ -437,6 +438,7 @@ export async function withUndeliveredSchedules(
       return scheduleName !== undefined && (schedule === undefined || schedule.endsWith(`/${scheduleName}`));
     },
     denied,
+    reading,
   );
   const letterOf = new Map<string, DeadLetter>();
   for (const letter of letters) {
@@ -468,9 +470,10 @@ async function deadLettersUnlessDenied(
   name: string,
   wanted: (letter: DeadLetter) => boolean,
   denied: DeniedDeadLetters | undefined,
+  reading: DeadLetterReading | undefined,
 ): Promise<DeadLetter[]> {
   try {
-    return await findDeadLetters(backend, target, name, wanted);
+    return await findDeadLetters(backend, target, name, wanted, reading);
   } catch (error) {
     if (!denied || !(error instanceof AccessDeniedError) || error.action === undefined) throw error;
     denied({ queue: name, part: STATUS_PARTS.deadLetters, action: error.action });
@@ -574,13 +577,15 @@ export async function withDeadLetteredJobs(
   jobs: readonly JobStatus[],
   output: CommandHints,
   denied?: DeniedDeadLetters,
+  reading?: DeadLetterReading,
 ): Promise<ShownJob[]> {
   const checked = await withUnrecordedDeadLetters(
     backend,
     target,
-    await withUndeliveredSchedules(backend, target, jobs, output, denied),
+    await withUndeliveredSchedules(backend, target, jobs, output, denied, reading),
     output,
     denied,
+    reading,
   );
   return withUnfinishedAttempts(backend, target, checked, output, denied);
 }
@@ -671,6 +676,7 @@ async function withUnrecordedDeadLetters(
   jobs: readonly JobStatus[],
   output: CommandHints,
   denied: DeniedDeadLetters | undefined,
+  reading: DeadLetterReading | undefined,
 ): Promise<JobStatus[]> {
   const running = new Map<string, Map<string, JobStatus>>();
   for (const job of jobs) {
@@ -695,6 +701,7 @@ async function withUnrecordedDeadLetters(
         );
       },
       denied,
+      reading,
     );
     for (const letter of letters) {
       const job = byId.get(letter.event.id as string) as JobStatus;

@@ -491,7 +491,9 @@ function registerJobs(program: Command, ctx: CommandContext): void {
       ...(queue ? { queue } : {}),
       limit: o.limit,
       progress: output.progress('dedupe table records scanned'),
-      reconcile: (found, denied) => withDeadLetteredJobs(backend, target, found, output, denied),
+      // A job's queue's dead-letter queue is read whole (seconds per thousand letters): the bar says how far.
+      reconcile: (found, denied) =>
+        withDeadLetteredJobs(backend, target, found, output, denied, { progressBar: true }),
     });
     present(output, list, renderJobList);
     // What it lists is true, and some jobs may be further along than their records say: a script must know.

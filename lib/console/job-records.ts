@@ -108,6 +108,7 @@ export async function listJobRecords(
   filter: JobRecordFilter,
   cursor: PageCursor,
   hints: CommandHints,
+  alive: () => void = () => {},
 ) {
   const { backend, target } = connection;
   const list = await withJobsStore(connection, env, (store) =>
@@ -115,7 +116,10 @@ export async function listJobRecords(
       ...(filter.state ? { state: filter.state } : {}),
       ...(filter.queue ? { queue: filter.queue } : {}),
       limit: Number.MAX_SAFE_INTEGER,
-      reconcile: (found, denied) => withDeadLetteredJobs(backend, target, found, hints, denied),
+      // The table's pages and the dead-letter queues' letters, as they are read: the read goes on.
+      progress: { update: alive, done() {} },
+      reconcile: (found, denied) =>
+        withDeadLetteredJobs(backend, target, found, hints, denied, { onProgress: alive }),
     }),
   );
   const page = pageOf(

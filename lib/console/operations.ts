@@ -488,8 +488,11 @@ export class ConsoleOperations {
     };
   }
 
-  /** One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one. */
-  async event(id: string) {
+  /**
+   * One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one.
+   * `alive` is told as the reads of the dead-letter queues go on, letter after letter.
+   */
+  async event(id: string, alive?: () => void) {
     if (id.trim() === '') throw new CliError('an event id is required');
     // In the order it happened: local mode reads functions' lines in whatever order their workers' output comes
     // (a consumer's `processed` can be read before the ingest's `queued`); each keeps the time it was written.
@@ -499,7 +502,7 @@ export class ConsoleOperations {
       .reverse()
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const queues = this.queuesOf(seen);
-    const read = await Promise.all(queues.map((q) => this.deadLetter(q, id)));
+    const read = await Promise.all(queues.map((q) => this.deadLetter(q, id, alive)));
     const deadLetters = read.filter((d): d is FailedShowResult => typeof d === 'object' && d !== null);
     const deadLetterNotes = read.filter((d): d is string => typeof d === 'string');
     const { trace, traceNote } = await this.traceOf(id);
@@ -582,7 +585,11 @@ export class ConsoleOperations {
    * The event's record in the dead-letter queue `queue`, null when it is not there, or, when the read missed
    * dead letters another reader holds (a redrive stopped at once holds them up to 300 s), why it may still be.
    */
-  private async deadLetter(queue: string, id: string): Promise<FailedShowResult | string | null> {
+  private async deadLetter(
+    queue: string,
+    id: string,
+    alive?: () => void,
+  ): Promise<FailedShowResult | string | null> {
     try {
       return await failedShow(this.connection.backend, this.connection.target, {
         queue,
@@ -590,6 +597,7 @@ export class ConsoleOperations {
         credentialHeaders: credentialHeadersOfSources(this.context.config.sources),
         // One copy is shown: reading on past it to count the others would read the rest of the DLQ for nothing.
         firstMatch: true,
+        ...(alive ? { onProgress: alive } : {}),
       });
     } catch (error) {
       // One dead-letter queue the console's AWS identity may not read leaves the event's others, and its timeline,
@@ -610,12 +618,13 @@ export class ConsoleOperations {
    * A page of a dead-letter queue's letters, newest first, grouped by failure reason (a queue's, or one Scheduler
    * fills, by CLI name). The whole queue is read (up to {@link MAX_DEAD_LETTERS_READ}, left in place), so the
    * pages and every group's count are exact for that read; a page is named by a letter next to it, so walking the
-   * pages shows each letter once.
+   * pages shows each letter once. `alive` is told as the read goes on, letter after letter.
    */
-  async failures(queue: string, cursor: PageCursor = {}) {
+  async failures(queue: string, cursor: PageCursor = {}, alive?: () => void) {
     const list = await failedList(this.connection.backend, this.connection.target, {
       queue,
       limit: MAX_DEAD_LETTERS_READ,
+      ...(alive ? { onProgress: alive } : {}),
     });
     const reasonOf = (m: DeadLetterSummary) => m.error ?? m.envelopeError ?? noReasonRecorded(list.queue);
     const inRead = new Map<string, number>();
@@ -644,10 +653,18 @@ export class ConsoleOperations {
     };
   }
 
-  /** A page of the job records (`hookline jobs list`), newest first, by state and queue. */
-  jobRecords(query: { state?: string | null; queue?: string | null }, cursor: PageCursor) {
+  /**
+   * A page of the job records (`hookline jobs list`), newest first, by state and queue. `alive` is told as the read
+   * goes on (the table's pages, the dead-letter queues' letters).
+   */
+  jobRecords(
+    query: { state?: string | null; queue?: string | null },
+    cursor: PageCursor,
+    alive?: () => void,
+  ) {
     const filter = jobRecordFilterOf(this.connection, query);
-    return listJobRecords(this.connection, this.context.env ?? process.env, filter, cursor, this.hints);
+    const env = this.context.env ?? process.env;
+    return listJobRecords(this.connection, env, filter, cursor, this.hints, alive);
   }
 
   /** One job record (`hookline jobs show`), with the tenants this run's feed saw it under. */

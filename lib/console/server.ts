@@ -26,6 +26,11 @@ interface RouteInput {
   readonly params: readonly string[];
   readonly query: URLSearchParams;
   readonly body: Record<string, unknown>;
+  /**
+   * Says a long read goes on: local mode answered a part of it (a receive of a dead-letter queue), so the page's
+   * bound on local mode's silence starts again.
+   */
+  readonly alive: () => void;
 }
 
 type Handler = (ops: ConsoleOperations, input: RouteInput) => Promise<unknown> | unknown;
@@ -36,11 +41,11 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   ['GET', /^\/api\/overview$/, (ops) => ops.overview()],
   ['GET', /^\/api\/events$/, (ops, { query }) => ops.events(filterOf(query))],
-  ['GET', /^\/api\/events\/([^/]+)$/, (ops, { params }) => ops.event(params[0] ?? '')],
+  ['GET', /^\/api\/events\/([^/]+)$/, (ops, { params, alive }) => ops.event(params[0] ?? '', alive)],
   [
     'GET',
     /^\/api\/failures\/([^/]+)$/,
-    (ops, { params, query }) => ops.failures(params[0] ?? '', pageCursorOf(query.get('page'))),
+    (ops, { params, query, alive }) => ops.failures(params[0] ?? '', pageCursorOf(query.get('page')), alive),
   ],
   [
     'POST',
@@ -50,10 +55,11 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   [
     'GET',
     /^\/api\/job-records$/,
-    (ops, { query }) =>
+    (ops, { query, alive }) =>
       ops.jobRecords(
         { state: query.get('state'), queue: query.get('queue') },
         pageCursorOf(query.get('page')),
+        alive,
       ),
   ],
   ['GET', /^\/api\/job-records\/([^/]+)$/, (ops, { params }) => ops.jobRecord(params[0] ?? '')],
@@ -331,7 +337,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
     try {
       const body = method === 'POST' ? await readJson(req) : {};
       params = match.slice(1).map(decodeParam);
-      const run = () => handle(operations, { params, query: url.searchParams, body });
+      const run = (alive: () => void = () => {}) =>
+        handle(operations, { params, query: url.searchParams, body, alive });
       json(res, 200, await (method === 'GET' ? pageRead(options, url, run) : run()));
     } catch (error) {
       const told = lastResort(
@@ -348,39 +355,64 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
   json(res, 404, { error: 'not found' });
 }
 
+/** A read still waiting for its answer, and when local mode last answered a part of it. */
+interface ReadInFlight {
+  readonly answer: Promise<unknown>;
+  lastAnswerAt: number;
+}
+
 /** The reads still waiting for an answer, per console, by URL. */
-const readsInFlight = new WeakMap<ConsoleOperations, Map<string, Promise<unknown>>>();
+const readsInFlight = new WeakMap<ConsoleOperations, Map<string, ReadInFlight>>();
 
 /**
- * A page's read: answered within {@link LOCAL_PAGE_ANSWER_SECONDS} on local mode, as 503 "not answering" when it
- * takes longer (suspended, stuck), so the person looking at the page is told in seconds rather than after the SDK's
- * tries. The read goes on within its own bounds, and the same read asked again meanwhile (the page polls) joins it
- * instead of starting another. A change (POST) is never cut short: the page must not say it failed while it may
- * still happen.
+ * A page's read: answered as 503 "not answering" when local mode has answered nothing of it for
+ * {@link LOCAL_PAGE_ANSWER_SECONDS} (suspended, stuck), so the person looking at the page is told in seconds rather
+ * than after the SDK's tries. A read that goes on answering (a dead-letter queue of thousands, read receive after
+ * receive) says so through `alive`, and is waited for: its length is the queue's size, not local mode's silence. The
+ * read goes on within its own bounds, and the same read asked again meanwhile (the page polls) joins it instead of
+ * starting another. A change (POST) is never cut short: the page must not say it failed while it may still happen.
  */
 function pageRead(
   options: ConsoleServerOptions,
   url: URL,
-  read: () => Promise<unknown> | unknown,
+  read: (alive: () => void) => Promise<unknown> | unknown,
 ): Promise<unknown> {
   const { operations } = options;
-  const reads = readsInFlight.get(operations) ?? new Map<string, Promise<unknown>>();
+  const reads = readsInFlight.get(operations) ?? new Map<string, ReadInFlight>();
   readsInFlight.set(operations, reads);
   const key = `${url.pathname}${url.search}`;
-  let pending = reads.get(key);
-  if (!pending) {
-    pending = Promise.resolve()
-      .then(read)
-      .finally(() => reads.delete(key));
-    reads.set(key, pending);
-  }
-  if (operations.context.target.kind !== 'local') return pending;
-  const seconds = (options.pageAnswerMs ?? LOCAL_PAGE_ANSWER_SECONDS * 1_000) / 1_000;
+  const inFlight = reads.get(key) ?? startRead(reads, key, read);
+  if (operations.context.target.kind !== 'local') return inFlight.answer;
+  const boundMs = options.pageAnswerMs ?? LOCAL_PAGE_ANSWER_SECONDS * 1_000;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(localModeNotAnswering(undefined, seconds)), seconds * 1_000);
+    // Checked again when the bound would end: a read local mode answered meanwhile waits another bound from then.
+    const check = () => {
+      const silentMs = Date.now() - inFlight.lastAnswerAt;
+      if (silentMs >= boundMs) reject(localModeNotAnswering(undefined, boundMs / 1_000));
+      else timer = setTimeout(check, boundMs - silentMs);
+    };
+    timer = setTimeout(check, boundMs);
   });
-  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
+  return Promise.race([inFlight.answer, late]).finally(() => clearTimeout(timer));
+}
+
+/** Starts a page's read, known by `key` until it ends, with its `alive` hook. */
+function startRead(
+  reads: Map<string, ReadInFlight>,
+  key: string,
+  read: (alive: () => void) => Promise<unknown> | unknown,
+): ReadInFlight {
+  const heard = { lastAnswerAt: Date.now() };
+  const alive = () => {
+    heard.lastAnswerAt = Date.now();
+  };
+  const answer = Promise.resolve()
+    .then(() => read(alive))
+    .finally(() => reads.delete(key));
+  const started: ReadInFlight = Object.assign(heard, { answer });
+  reads.set(key, started);
+  return started;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/cli/backend';
+import { releaseHeld, VISIBILITY_CALLS_AT_ONCE } from '../../lib/cli/dead-letters';
 import { failedSummary } from '../../lib/cli/failed';
 import { redrive } from '../../lib/cli/redrive';
 import { deadLetterMessage, EVENTS, stackTarget, testBackend } from './helpers';
@@ -137,5 +138,51 @@ describe('a pass longer than its hold', () => {
     expect(sent.reduce((a, b) => a + b, 0)).toBe(30);
     // What it skipped never came back to it: a receive of only those would have ended it early.
     expect(messages.map((m) => m.receives)).toEqual(Array.from({ length: 30 }, () => 1));
+  });
+});
+
+describe('handing back what a pass held', () => {
+  /** Answers each visibility change after a few ms, recording how many were under way at once and for which handles. */
+  function slowVisibilityChanges(failOnCall?: number) {
+    const seen = { calls: 0, atOnce: 0, mostAtOnce: 0, handles: [] as string[] };
+    sqs
+      .on(ChangeMessageVisibilityBatchCommand)
+      .callsFake(async (input: { Entries: { Id: string; ReceiptHandle: string }[] }) => {
+        const call = ++seen.calls;
+        seen.mostAtOnce = Math.max(seen.mostAtOnce, ++seen.atOnce);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        seen.atOnce--;
+        if (call === failOnCall) throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+        seen.handles.push(...input.Entries.map((e) => e.ReceiptHandle));
+        return { Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
+      });
+    return seen;
+  }
+  const handles = Array.from({ length: 300 }, (_, n) => `rh-${n}`);
+
+  it('makes thousands visible again several batches at a time, not one call after another, each handle once', async () => {
+    const seen = slowVisibilityChanges();
+    const notReleased = await releaseHeld(
+      new SQSClient({ region: 'us-east-1' }),
+      EVENTS.deadLetterUrl,
+      handles,
+    );
+    expect(notReleased).toBe(0);
+    expect(seen.calls).toBe(30);
+    expect(seen.mostAtOnce).toBe(VISIBILITY_CALLS_AT_ONCE);
+    expect([...seen.handles].sort()).toEqual([...handles].sort());
+  });
+
+  it('after a failed call starts no more, and counts as not released that call and those never made', async () => {
+    const seen = slowVisibilityChanges(3);
+    const notReleased = await releaseHeld(
+      new SQSClient({ region: 'us-east-1' }),
+      EVENTS.deadLetterUrl,
+      handles,
+    );
+    // The calls under way when the third failed finish; no call starts after it.
+    expect(seen.calls).toBeLessThan(30);
+    expect(notReleased).toBe(handles.length - seen.handles.length);
+    expect(new Set(seen.handles).size).toBe(seen.handles.length);
   });
 });

@@ -464,6 +464,27 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
     }
   });
 
+  it("hookline jobs list draws a progress bar while it reads a job's dead-letter queue to its end", async () => {
+    // A running job may have been moved to its queue's DLQ without a word: the whole DLQ is read to know.
+    installFakeQueue(
+      sqs,
+      withJobSchedules.queues.events?.deadLetterUrl as string,
+      Array.from({ length: 25 }, (_, i) => deadLetterMessage(i)),
+    );
+    const cloudformation = stackWithJobRecords();
+    dynamodb.on(ScanCommand).resolves({
+      Items: [{ ...job('job-1', '2026-11-26T10:00:00Z'), state: { S: 'processing' } }],
+      ScannedCount: 1,
+    });
+    try {
+      const h = cliOnStack();
+      expect(await runCli(['jobs', 'list'], h.deps)).toBe(0);
+      expect(h.stderr()).toContain('100% 25/25 read in the events DLQ');
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
   it('hookline trace ends its timeline with the dead-lettering, from the record and the dead-letter queue', async () => {
     installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
     const cloudformation = stackWithJobRecords();

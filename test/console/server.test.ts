@@ -2,12 +2,20 @@
  * The console's HTTP API over real HTTP (the SDK clients mocked): what it refuses as the caller's error, before
  * anything runs.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
@@ -19,7 +27,14 @@ import { UNEXPECTED_FAILURE } from '../../lib/console/last-resort';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
 import { startConsoleServer } from '../../lib/console/server';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs';
-import { EVENTS, localTestTarget, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import {
+  deadLetterMessage,
+  EVENTS,
+  localTestTarget,
+  mockCommandClients,
+  stackTarget,
+  testBackend,
+} from '../cli/helpers';
 import { CONSOLE_TOKEN, consoleApiFor } from './console-api';
 
 const clients = mockCommandClients();
@@ -788,4 +803,74 @@ describe('a console page on a local mode that does not answer (suspended)', () =
       await local.close();
     }
   });
+});
+
+describe('a console page on local mode reading a dead-letter queue longer than its page bound', () => {
+  it.each([
+    ['the Failures page', '/api/failures/events', (body: Record<string, unknown>) => body.read, 20],
+    // An id the DLQ does not hold: its page reads the whole DLQ to know.
+    ['an event page', '/api/events/evt-absent', (body: Record<string, unknown>) => body.deadLetters, []],
+    // A processing job may have been moved to its queue's DLQ without a word: the whole DLQ is read to know.
+    ['the Jobs page', '/api/job-records', (body: Record<string, unknown>) => body.total, 1],
+  ])(
+    '%s waits for the read while local mode answers each receive, instead of saying local mode is not answering',
+    async (_page, path, readOf, expected) => {
+      // Each receive is answered well within the bound; the whole read (a receive per letter) takes several bounds.
+      const letters = 20;
+      let received = 0;
+      clients.sqs
+        .on(GetQueueAttributesCommand)
+        .resolves({ Attributes: { ApproximateNumberOfMessages: `${letters}` } });
+      clients.sqs.on(ReceiveMessageCommand).callsFake(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { Messages: received < letters ? [deadLetterMessage(received++)] : [] };
+      });
+      clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Failed: [] });
+      const dynamodb = mockClient(DynamoDBClient);
+      dynamodb.on(ScanCommand).resolves({
+        Items: [{ pk: { S: 'job#j-1' }, state: { S: 'processing' }, queue: { S: 'events' } }],
+      });
+      const target = localTestTarget({
+        queues: { events: { ...EVENTS, fifo: false } },
+        endpoints: { sqs: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' },
+      });
+      // The Jobs page finds its table in local mode's state file.
+      const stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-'));
+      writeFileSync(
+        join(stateDir, 'local.json'),
+        JSON.stringify({
+          ...target,
+          pid: process.pid,
+          queues: { events: { ...EVENTS, fifo: false, maxReceiveCount: 5 } },
+          jobs: { dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 3600 } },
+        }),
+      );
+      const local = await startConsoleServer({
+        operations: new ConsoleOperations({
+          backend: testBackend(),
+          target,
+          config: resolveConfig(exampleConfig),
+          feed: unavailableFeed('no feed'),
+          env: { HOOKLINE_STATE_DIR: stateDir },
+        }),
+        assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
+        token,
+        pageAnswerMs: 100,
+      });
+      try {
+        const answer = await fetch(`http://127.0.0.1:${local.port}${path}`, {
+          headers: { 'x-hookline-token': token },
+        });
+        const body = (await answer.json()) as Record<string, unknown>;
+        expect({ status: answer.status, error: body.error }).toEqual({ status: 200, error: undefined });
+        expect(received).toBe(letters);
+        expect(readOf(body)).toEqual(expected);
+      } finally {
+        clients.sqs.reset();
+        dynamodb.restore();
+        rmSync(stateDir, { recursive: true, force: true });
+        await local.close();
+      }
+    },
+  );
 });
