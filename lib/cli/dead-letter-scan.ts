@@ -18,6 +18,7 @@ import {
   maxReceiveCountOf,
   receiveHeld,
   releaseHeld,
+  VISIBILITY_CALLS_AT_ONCE,
 } from './dead-letters';
 import { CliError } from './errors';
 import type { Output, Progress } from './output';
@@ -61,6 +62,69 @@ export interface DeadLetterScanOptions {
   readonly emptyReceiveWaitSeconds?: number;
   /** The time, to tell a hold that ran out from SQS delivering a message twice. @default the system clock */
   readonly clock?: Pick<Clock, 'now'>;
+  /**
+   * Told as each call of the hand-back at the end of the pass ends, so a caller bounding how long a read may stay
+   * silent (the console's pages) knows the seconds a large hand-back takes are not a read that got no answer.
+   * @default - nothing is told
+   */
+  readonly onHandBack?: () => void;
+}
+
+/** The label of the bar a pass draws while it hands back what it held, after its own bar. */
+export const HAND_BACK_LABEL = 'handed back to the DLQ';
+
+/** A message a pass holds: its receipt handle, and when its latest hold began. */
+export interface HeldMessage {
+  readonly handle: string;
+  readonly messageId: string;
+  readonly since: number;
+}
+
+/**
+ * The holds of a pass in the order they end, for their renewal: each renewal takes those due from the front and
+ * looks at no other but the first not due, so a pass over n messages looks at each hold once per renewal of it,
+ * not at every hold on every receive.
+ */
+export class HoldsByEnd {
+  /** Holds from `head` on, oldest first; those before `head` were taken out. */
+  private queue: HeldMessage[] = [];
+  private head = 0;
+
+  /** Adds a hold that began no earlier than any added before (a receive's, or a renewal's). */
+  add(hold: HeldMessage): void {
+    // Drops what was taken out once it is most of the array, so the array stays as long as the holds in it.
+    if (this.head > 1_000 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.queue.push(hold);
+  }
+
+  /**
+   * Takes out the holds past half of `holdMs` at `now`; those past all of it are dropped rather than returned: the
+   * message is visible already and renewing it is no use (it is still made visible again at the end of the pass).
+   */
+  takeDue(now: number, holdMs: number): HeldMessage[] {
+    const due: HeldMessage[] = [];
+    for (; this.head < this.queue.length; this.head++) {
+      const hold = this.queue[this.head] as HeldMessage;
+      const age = now - hold.since;
+      if (age < holdMs / 2) break;
+      if (age < holdMs) due.push(hold);
+    }
+    return due;
+  }
+
+  /** Puts holds just taken out back at the front, in their order: those SQS did not renew keep the hold they had. */
+  putBack(holds: readonly HeldMessage[]): void {
+    if (holds.length > this.head) {
+      this.queue = [...holds, ...this.queue.slice(this.head)];
+      this.head = 0;
+      return;
+    }
+    this.head -= holds.length;
+    for (const [n, hold] of holds.entries()) this.queue[this.head + n] = hold;
+  }
 }
 
 /** A progress bar of a pass: its label, and the count it starts from as its total. */
@@ -68,6 +132,8 @@ export interface PassProgress {
   readonly label: string;
   readonly depth: number;
 }
+
+const NO_PROGRESS: Progress = { update() {}, done() {} };
 
 /** What a command's options say of its pass: how long it holds (default 300 s, `DEFAULT_HOLD_SECONDS`) and Ctrl-C. */
 export interface ScanFlags {
@@ -129,11 +195,10 @@ export class DeadLetterScan {
   private notReleasedCount = 0;
   private stoppedBy: unknown;
   private interruptedBy = false;
-  /**
-   * The messages left in place, made visible again at the end: their receipt handles, oldest hold first, with when
-   * that hold began (renewed before it runs out, `renewHolds`).
-   */
-  private held: { readonly handle: string; readonly messageId: string; readonly since: number }[] = [];
+  /** The receipt handles of the messages left in place, made visible again at the end. */
+  private readonly heldHandles: string[] = [];
+  /** The same messages' holds, renewed before they run out (`renewHolds`). */
+  private readonly holds = new HoldsByEnd();
   /** When the last receive was made: the hold of what it returned began then. */
   private lastReceiveAt = 0;
   /** SQS message ids received so far, with when their latest hold began (their receive, or its renewal). */
@@ -178,20 +243,31 @@ export class DeadLetterScan {
         progress.update(done, Math.max(depth, done));
       }
     } finally {
+      // The DLQ was read to its end: what it held was what was scanned, though its depth said more (another
+      // redrive, a delete or a purge took the rest meanwhile), so the bar ends full rather than at its share.
+      const done = step.done();
+      if (exhausted && depth > done) progress.update(done, done);
+      // The summary is the command's result (rendered once by the caller), not a progress line; the hand-back's
+      // bar is drawn where this one was.
+      progress.done();
       await this.release();
       if (!this.options.reportsNotReleased) this.noteNotReleased();
     }
-    // The DLQ was read to its end: what it held was what was scanned, though its depth said more (another
-    // redrive, a delete or a purge took the rest meanwhile), so the bar ends full rather than at its share.
-    const done = step.done();
-    if (exhausted && depth > done) progress.update(done, done);
-    // The summary is the command's result (rendered once by the caller), not a progress line.
-    progress.done();
   }
 
   private progressBar(): Progress {
     const { output, progress } = this.options;
-    return progress ? output.progress(progress.label, progress.depth) : { update() {}, done() {} };
+    return progress ? output.progress(progress.label, progress.depth) : NO_PROGRESS;
+  }
+
+  /**
+   * The bar of the hand-back of `held` messages: drawn by a pass that draws one, when it takes more than one round
+   * of calls (tens of thousands take seconds; a bar of one round would only flash).
+   */
+  private handBackBar(held: number): Progress {
+    const { output, progress } = this.options;
+    const oneRound = VISIBILITY_CALLS_AT_ONCE * 10;
+    return progress && held > oneRound ? output.progress(HAND_BACK_LABEL, held) : NO_PROGRESS;
   }
 
   /** Messages handed to the act step so far. */
@@ -231,7 +307,8 @@ export class DeadLetterScan {
   hold(message: Message): void {
     if (message.ReceiptHandle) {
       const messageId = message.MessageId ?? '';
-      this.held.push({ handle: message.ReceiptHandle, messageId, since: this.lastReceiveAt });
+      this.heldHandles.push(message.ReceiptHandle);
+      this.holds.add({ handle: message.ReceiptHandle, messageId, since: this.lastReceiveAt });
     }
     const group = message.Attributes?.MessageGroupId;
     if (group !== undefined) this.heldGroups.add(group);
@@ -250,11 +327,7 @@ export class DeadLetterScan {
   private async renewHolds(): Promise<void> {
     const { holdSeconds, sqs, deadLetterUrl } = this.options;
     const now = this.now();
-    // Past half its hold, and not past all of it: one that ran out is visible already, and renewing it is no use.
-    const due = this.held.filter((h) => {
-      const age = now - h.since;
-      return age >= (holdSeconds * 1_000) / 2 && age < holdSeconds * 1_000;
-    });
+    const due = this.holds.takeDue(now, holdSeconds * 1_000);
     if (due.length === 0) return;
     const notHeld = await holdFor(
       sqs,
@@ -263,12 +336,12 @@ export class DeadLetterScan {
       holdSeconds,
     );
     // What SQS refused keeps its old hold (and the time it began), so it is known once it has run out.
-    const renewed = new Set(due.filter((h) => !notHeld.has(h.handle)));
-    this.held = [
-      ...this.held.filter((h) => !renewed.has(h)),
-      ...[...renewed].map((h) => ({ ...h, since: now })),
-    ];
-    for (const h of renewed) this.seen.set(h.messageId, now);
+    this.holds.putBack(due.filter((h) => notHeld.has(h.handle)));
+    for (const h of due) {
+      if (notHeld.has(h.handle)) continue;
+      this.holds.add({ ...h, since: now });
+      this.seen.set(h.messageId, now);
+    }
   }
 
   private async receiveFresh(max: number): Promise<Message[]> {
@@ -295,14 +368,17 @@ export class DeadLetterScan {
     return fresh;
   }
 
-  /** Makes every held message visible again, counting those SQS did not. */
+  /** Makes every held message visible again, counting those SQS did not, with a bar of how far it is. */
   private async release(): Promise<void> {
-    const { sqs, deadLetterUrl } = this.options;
-    this.notReleasedCount = await releaseHeld(
-      sqs,
-      deadLetterUrl,
-      this.held.map((h) => h.handle),
-    );
+    const { sqs, deadLetterUrl, onHandBack } = this.options;
+    const bar = this.handBackBar(this.heldHandles.length);
+    let handedBack = 0;
+    this.notReleasedCount = await releaseHeld(sqs, deadLetterUrl, this.heldHandles, (handles) => {
+      handedBack += handles;
+      bar.update(handedBack);
+      onHandBack?.();
+    });
+    bar.done();
   }
 
   /** Says on stderr how many held messages could not be made visible again, if any. */
@@ -385,6 +461,8 @@ export interface DeadLetterReadOptions {
   readonly holdSeconds: number;
   readonly signal?: AbortSignal;
   readonly progress?: PassProgress;
+  /** As {@link DeadLetterScanOptions.onHandBack}. @default - nothing is told */
+  readonly onHandBack?: () => void;
 }
 
 /** What a read left behind: held messages not made visible again, and whether Ctrl-C ended it early. */

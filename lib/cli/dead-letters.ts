@@ -215,8 +215,9 @@ export async function releaseHeld(
   sqs: SQSClient,
   queueUrl: string,
   receiptHandles: readonly string[],
+  onAnswered?: (handles: number) => void,
 ): Promise<number> {
-  return (await holdFor(sqs, queueUrl, receiptHandles, 0)).size;
+  return (await holdFor(sqs, queueUrl, receiptHandles, 0, onAnswered)).size;
 }
 
 /**
@@ -229,12 +230,14 @@ export const VISIBILITY_CALLS_AT_ONCE = 8;
  * Holds the messages for `seconds` from now (0 makes them visible again), {@link VISIBILITY_CALLS_AT_ONCE} batches
  * at a time. Returns the receipt handles that were not: those SQS refused, and, once a call fails, the ones it was
  * for and those of the calls not started yet (calls already under way finish and count as they end).
+ * `onAnswered` is told, as each call SQS answers ends, how many receipt handles it was for (held or refused).
  */
 export async function holdFor(
   sqs: SQSClient,
   queueUrl: string,
   receiptHandles: readonly string[],
   seconds: number,
+  onAnswered?: (handles: number) => void,
 ): Promise<ReadonlySet<string>> {
   const notHeld = new Set<string>();
   const chunks: string[][] = [];
@@ -256,6 +259,7 @@ export async function holdFor(
           }),
         );
         for (const refused of answer.Failed ?? []) notHeld.add(chunk[Number(refused.Id)] ?? '');
+        onAnswered?.(chunk.length);
       } catch {
         // Each call is already tried again on a transient error: the next ones would only wait as long to fail.
         failed = true;

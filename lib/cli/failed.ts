@@ -61,8 +61,8 @@ export interface FailedListOptions {
   /** Only dead letters of this failure: its key as `failed summary` prints it. */
   readonly failure?: string;
   /**
-   * Called as the read goes on (for each dead letter read), so a caller bounding how long local
-   * mode may stay silent (the console's page) tells a long read of a large queue from one that gets no answer.
+   * Called as the read goes on (for each dead letter read, and as it hands them back), so a caller bounding how long
+   * local mode may stay silent (the console's page) tells a long read of a large queue from one that gets no answer.
    * @default - nothing is told
    */
   readonly onProgress?: () => void;
@@ -115,7 +115,10 @@ export async function failedList(
       backend,
       queue,
       // Narrowed to one failure, the read may go through the whole DLQ before it has enough to show.
-      { holdSeconds: wanted ? WHOLE_QUEUE_HOLD_SECONDS : READ_HOLD_SECONDS },
+      {
+        holdSeconds: wanted ? WHOLE_QUEUE_HOLD_SECONDS : READ_HOLD_SECONDS,
+        ...(options.onProgress ? { onHandBack: options.onProgress } : {}),
+      },
       (letter) => {
         options.onProgress?.();
         if (wanted && !wanted(letter)) return false;
@@ -249,7 +252,7 @@ const DECRYPT = 'kms:Decrypt';
 export interface DeadLetterReading {
   /** Draw a progress bar on the command's output (stderr). @default false */
   readonly progressBar?: boolean;
-  /** Called for each dead letter read. @default - nothing is told */
+  /** Called for each dead letter read, and as the read hands them back. @default - nothing is told */
   readonly onProgress?: () => void;
 }
 
@@ -268,13 +271,19 @@ export async function findDeadLetters(
   const found: DeadLetter[] = [];
   try {
     const progress = reading.progressBar ? await readProgressOf(backend, queue) : {};
+    const told = reading.onProgress ? { onHandBack: reading.onProgress } : {};
     await needing(
       RECEIVE,
-      readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress }, (letter) => {
-        reading.onProgress?.();
-        if (wanted(letter)) found.push(letter);
-        return false;
-      }),
+      readDeadLetters(
+        backend,
+        queue,
+        { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress, ...told },
+        (letter) => {
+          reading.onProgress?.();
+          if (wanted(letter)) found.push(letter);
+          return false;
+        },
+      ),
       DECRYPT,
     );
   } catch (error) {
@@ -315,7 +324,10 @@ export interface FailedShowOptions {
    * @default false
    */
   readonly firstMatch?: boolean;
-  /** As {@link FailedListOptions.onProgress}: called for each dead letter read. @default - nothing is told */
+  /**
+   * As {@link FailedListOptions.onProgress}: called for each dead letter read, and as they are handed back.
+   * @default - nothing is told
+   */
   readonly onProgress?: () => void;
 }
 
@@ -464,7 +476,8 @@ async function lettersWithId(
   const progress = options.firstMatch
     ? {}
     : { progress: { label: `searched in the ${queue.name} DLQ`, depth } };
-  const readOptions = { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress };
+  const told = options.onProgress ? { onHandBack: options.onProgress } : {};
+  const readOptions = { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress, ...told };
   const pass = await readDeadLetters(backend, queue, readOptions, (letter) => {
     read++;
     options.onProgress?.();

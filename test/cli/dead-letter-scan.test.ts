@@ -15,8 +15,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/cli/backend';
+import { HAND_BACK_LABEL, type HeldMessage, HoldsByEnd } from '../../lib/cli/dead-letter-scan';
 import { releaseHeld, VISIBILITY_CALLS_AT_ONCE } from '../../lib/cli/dead-letters';
-import { failedSummary } from '../../lib/cli/failed';
+import { failedSummary, findDeadLetters } from '../../lib/cli/failed';
 import { redrive } from '../../lib/cli/redrive';
 import { deadLetterMessage, EVENTS, stackTarget, testBackend } from './helpers';
 
@@ -184,5 +185,112 @@ describe('handing back what a pass held', () => {
     expect(seen.calls).toBeLessThan(30);
     expect(notReleased).toBe(handles.length - seen.handles.length);
     expect(new Set(seen.handles).size).toBe(seen.handles.length);
+  });
+});
+
+describe('renewing the holds of a long pass', () => {
+  /** A hold whose start counts how often it is looked at. */
+  function countedHold(n: number, since: number, looks: Map<number, number>): HeldMessage {
+    return {
+      handle: `rh-${n}`,
+      messageId: `m-${n}`,
+      get since() {
+        looks.set(n, (looks.get(n) ?? 0) + 1);
+        return since;
+      },
+    };
+  }
+
+  it('looks at a hold only when it is due and at one more per renewal, not at every hold on each receive', () => {
+    // 400 messages, 10 a receive, one receive a second, holds of 300 s: each renewal round looks at what is due.
+    const holdMs = 300_000;
+    const holds = new HoldsByEnd();
+    const looks = new Map<number, number>();
+    let added = 0;
+    let rounds = 0;
+    const renewedTimes = new Map<number, number>();
+    for (let second = 0; second < 1_000; second++) {
+      const now = second * 1_000;
+      rounds++;
+      for (const due of holds.takeDue(now, holdMs)) {
+        const n = Number(due.handle.slice(3));
+        renewedTimes.set(n, (renewedTimes.get(n) ?? 0) + 1);
+        added++;
+        holds.add(countedHold(n, now, looks));
+      }
+      for (let k = 0; k < 10 && second < 40; k++) {
+        added++;
+        holds.add(countedHold(second * 10 + k, now, looks));
+      }
+    }
+    const totalLooks = [...looks.values()].reduce((a, b) => a + b, 0);
+    expect(totalLooks).toBeLessThanOrEqual(added + rounds);
+    // Renewed every half hold (150 s) over the 1,000 s: six times each, none skipped, none renewed more.
+    expect(renewedTimes.size).toBe(400);
+    expect(new Set(renewedTimes.values())).toEqual(new Set([6]));
+  });
+
+  it('puts back what SQS did not renew, still first, so it is renewed on the next receive', () => {
+    const holds = new HoldsByEnd();
+    const looks = new Map<number, number>();
+    for (let n = 0; n < 5; n++) holds.add(countedHold(n, n * 1_000, looks));
+    const due = holds.takeDue(153_000, 300_000);
+    expect(due.map((h) => h.handle)).toEqual(['rh-0', 'rh-1', 'rh-2', 'rh-3']);
+    holds.putBack(due.slice(1, 3));
+    holds.add(countedHold(0, 153_000, looks));
+    holds.add(countedHold(3, 153_000, looks));
+    expect(holds.takeDue(154_000, 300_000).map((h) => h.handle)).toEqual(['rh-1', 'rh-2', 'rh-4']);
+    // One past its whole hold is visible already: it is dropped, not renewed.
+    expect(holds.takeDue(460_000, 300_000).map((h) => h.handle)).toEqual([]);
+  });
+
+  it('sends each message to be renewed once per half hold over a pass of a few hundred, counting each once', async () => {
+    // 400 letters, 10 a receive, 20 s a receive: 800 s, so each hold is renewed (every 150 s) several times.
+    const { clock, messages } = timedQueue(400, { receiveMs: 20_000 });
+    const renewals = new Map<string, number>();
+    const calls: number[] = [];
+
+    const summary = await failedSummary(testBackend({ clock }), stackTarget(), { queue: 'events' });
+
+    for (const call of sqs.commandCalls(ChangeMessageVisibilityBatchCommand)) {
+      const entries = call.args[0].input.Entries ?? [];
+      calls.push(entries.length);
+      for (const e of entries) {
+        if ((e.VisibilityTimeout ?? 0) === 0) continue;
+        const id = (e.ReceiptHandle ?? '').split('#')[0] ?? '';
+        renewals.set(id, (renewals.get(id) ?? 0) + 1);
+      }
+    }
+    expect(summary.read).toBe(400);
+    expect(summary.notReleased).toBe(0);
+    expect(messages.every((m) => m.receives === 1)).toBe(true);
+    // 840 s of receives (with the two empty ones) over a 150 s renewal period: at most 6 renewals of any hold.
+    expect(Math.max(...renewals.values())).toBeLessThanOrEqual(6);
+    expect(calls.every((n) => n <= 10)).toBe(true);
+  });
+});
+
+describe('the bar of a hand-back', () => {
+  it('follows a read of a few hundred letters with a bar of their hand-back, to its end', async () => {
+    const { clock } = timedQueue(300, { receiveMs: 10 });
+    const backend = testBackend({ clock });
+
+    await failedSummary(backend, stackTarget(), { queue: 'events' });
+
+    const handBack = backend.output.progressUpdates.filter(([label]) => label === HAND_BACK_LABEL);
+    expect(handBack.length).toBe(30);
+    expect(handBack.at(-1)).toEqual([HAND_BACK_LABEL, 300, 300]);
+    expect(backend.output.progressEnded).toEqual(['read in the events DLQ', HAND_BACK_LABEL]);
+  });
+
+  it('tells a caller waiting on the read (the console) as the hand-back goes on, not only as letters are read', async () => {
+    const { clock } = timedQueue(300, { receiveMs: 10 });
+    let told = 0;
+
+    await findDeadLetters(testBackend({ clock }), stackTarget(), 'events', () => false, {
+      onProgress: () => told++,
+    });
+
+    expect(told).toBe(300 + 30);
   });
 });
