@@ -32,8 +32,8 @@ import type {
 import {
   type DeadlineWatch,
   type InvocationContext,
-  MAX_ALARM_MS,
   NO_DEADLINE,
+  untilDeadline,
 } from '../shared/invocation-deadline';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { isSqsGroupId } from '../shared/safe-ids';
@@ -57,14 +57,6 @@ export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
 export { SQS_MAX_MESSAGE_BYTES };
 /** Seconds a sender is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = '5';
-/**
- * The request's deadline margin: a request still waiting on a dependency when this much of the invocation is left
- * is answered 503, well before Lambda's timeout (which API Gateway answers with its own 5xx error, and no outcome
- * line is written). One second is ample for writing the answer, the outcome line and the metrics.
- */
-export const DEADLINE_MARGIN_MS = 1_000;
-/** The margin is at most this share of the time left at the request's start (a short timeout keeps most of it). */
-export const DEADLINE_MARGIN_SHARE = 0.1;
 
 /** One SQS message to send. */
 export interface OutgoingMessage {
@@ -234,38 +226,6 @@ class RequestDeadline {
     this.#passed = true;
     return this.#answer ?? failed(`deadline_${this.#step}`, this.#context);
   }
-}
-
-/**
- * The decision, or the deadline's answer if that comes first. The watch asks the invocation for its remaining time at
- * each check, so a clock that runs slower than the wall's (local mode charges a sandbox shared by several requests
- * only its share of it) is followed as it is.
- */
-function untilDeadline(
-  deciding: Promise<Result>,
-  deadline: RequestDeadline,
-  deps: IngestCollaborators,
-  invocation: InvocationContext,
-): Promise<Result> {
-  const remainingMs = invocation.getRemainingTimeInMillis();
-  if (remainingMs > MAX_ALARM_MS) return deciding;
-  const marginMs = Math.min(DEADLINE_MARGIN_MS, remainingMs * DEADLINE_MARGIN_SHARE);
-  return new Promise<Result>((resolve, reject) => {
-    const unwatch = deps.deadlines.watch({
-      due: () => invocation.getRemainingTimeInMillis() <= marginMs,
-      ring: () => resolve(deadline.reached()),
-    });
-    deciding.then(
-      (result) => {
-        unwatch();
-        resolve(result);
-      },
-      (error: unknown) => {
-        unwatch();
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Header names lower-cased (HTTP API already does; other callers may not); non-string values dropped. */
@@ -946,8 +906,8 @@ const METRIC_FOR: Record<Outcome, MetricName> = {
  * Handles one API Gateway (payload v2) request. Never throws: an unexpected error becomes a 503.
  * Logs exactly one INFO line `webhook outcome` per request (the local-mode contract).
  *
- * `invocation` (the Lambda context) gives the request its deadline: when less than the margin
- * ({@link DEADLINE_MARGIN_MS}) is left while the request still waits on a dependency, it is answered 503
+ * `invocation` (the Lambda context) gives the request its deadline: when less than the margin (`DEADLINE_MARGIN_MS`,
+ * shared with the jobs endpoint) is left while the request still waits on a dependency, it is answered 503
  * (`deadline_<step>`) before Lambda's timeout; without it (a script, a test) a request has no deadline.
  */
 export async function handleWebhook(
@@ -959,7 +919,9 @@ export async function handleWebhook(
   const started = deps.now();
   try {
     const deadline = new RequestDeadline();
-    result = await untilDeadline(decide(event, deps, deadline), deadline, deps, invocation);
+    result = await untilDeadline(decide(event, deps, deadline), deps.deadlines, invocation, () =>
+      deadline.reached(),
+    );
   } catch (error) {
     try {
       deps.log.error('unexpected ingest failure', {

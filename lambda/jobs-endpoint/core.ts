@@ -6,16 +6,26 @@
  * Order: bearer token (401; 503 when the tokens cannot be loaded) -> queue (404) -> body size (413) -> JSON
  * shape (400) -> send (202 once queued or scheduled; 400 for what the caller must change; 503 otherwise).
  * The endpoint cannot know a job's schema, so it checks structure only; the consumer validates the payload.
+ * A request still waiting on a dependency when the invocation reaches its deadline margin is answered 503 then
+ * ({@link RequestDeadline}), not left to run into Lambda's timeout.
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   JobTooLargeError,
   ProducerConfigError,
+  type SendGate,
   type SendOptions,
   type SendResult,
+  type SendStep,
 } from '../producer/producer';
 import { JOBS_ENDPOINT_OUTCOME_MESSAGE, JOBS_ENDPOINT_REJECTED_MESSAGE } from '../shared/contracts';
+import {
+  type DeadlineWatch,
+  type InvocationContext,
+  NO_DEADLINE,
+  untilDeadline,
+} from '../shared/invocation-deadline';
 import { parseIsoTime } from '../shared/iso-time';
 import {
   defineJob,
@@ -40,7 +50,10 @@ export interface JobsEndpointCollaborators {
   readonly tokenSecretId: string;
   /** The active tokens (several while rotating); throws when they cannot be loaded. */
   loadTokens(secretId: string): Promise<string[]>;
-  send(job: JobDefinition, payload: unknown, options: SendOptions): Promise<SendResult>;
+  /** The producer's send; `gate` stops it before a step once the request's deadline has passed. */
+  send(job: JobDefinition, payload: unknown, options: SendOptions, gate: SendGate): Promise<SendResult>;
+  /** Watches each request's deadline (one timer for all of them); see {@link handleJobRequest}. */
+  readonly deadlines: DeadlineWatch;
   readonly log: { info(m: string, a: object): void; error(m: string, a: object): void };
 }
 
@@ -82,13 +95,60 @@ const anyPayload: StandardSchemaV1<unknown, unknown> = {
   '~standard': { version: 1, vendor: 'hookline', validate: (value) => ({ value }) },
 };
 
-/** Handles one request; never throws (an unexpected failure is a 503). */
+/** The dependencies a request waits on before its answer is known, in order (the producer's after the tokens). */
+type DeadlineStep = 'secret_fetch' | SendStep;
+/** What the failure line names of the request, as far as it got. */
+interface FailureContext {
+  readonly queue?: string;
+  readonly type?: string;
+  readonly id?: string;
+}
+
+/**
+ * One request's progress, for the answer at its deadline: the step it waits on and what it knows of the job. Past
+ * the deadline the request goes on in the background only to finish what was in flight: the producer starts no
+ * further step ({@link gate}), so a send or schedule that completes late still completes its claim (a retry with the
+ * same id is then a duplicate) and anything else releases it (the retry sends), and no second line is logged.
+ */
+class RequestDeadline {
+  passed = false;
+  #step: DeadlineStep = 'secret_fetch';
+  #context: FailureContext = {};
+
+  /** Names the request's job, once known, for the failure line. */
+  about(context: FailureContext): void {
+    this.#context = context;
+  }
+
+  /** The producer's gate: names the step about to start; false, starting nothing, once the deadline has passed. */
+  readonly gate: SendGate = (step) => {
+    this.#step = step;
+    return !this.passed;
+  };
+
+  /** The answer at the deadline: 503, logged with the step still running. */
+  reached(deps: JobsEndpointCollaborators): JobsResponse {
+    this.passed = true;
+    return failed(deps, this.#context, `deadline_${this.#step}`);
+  }
+}
+
+/**
+ * Handles one request; never throws (an unexpected failure is a 503). `invocation` (the Lambda context) gives the
+ * request its deadline: when no more than the margin (`DEADLINE_MARGIN_MS`, shared with the ingest) is left while
+ * it still waits on a dependency, it is answered 503 (`deadline_<step>`) before Lambda's timeout; without it (a
+ * script, a test) a request has no deadline.
+ */
 export async function handleJobRequest(
   event: APIGatewayProxyEventV2,
   deps: JobsEndpointCollaborators,
+  invocation: InvocationContext = NO_DEADLINE,
 ): Promise<JobsResponse> {
   try {
-    return await decide(event, deps);
+    const deadline = new RequestDeadline();
+    return await untilDeadline(decide(event, deps, deadline), deps.deadlines, invocation, () =>
+      deadline.reached(deps),
+    );
   } catch (error) {
     deps.log.error('jobs endpoint failed', { error: String(error) });
     return unavailable();
@@ -124,8 +184,14 @@ function refuse(
   return reply(status, { message: REFUSALS[status] ?? 'bad request' }, headers);
 }
 
-async function decide(event: APIGatewayProxyEventV2, deps: JobsEndpointCollaborators): Promise<JobsResponse> {
+async function decide(
+  event: APIGatewayProxyEventV2,
+  deps: JobsEndpointCollaborators,
+  deadline: RequestDeadline,
+): Promise<JobsResponse> {
   const denied = await authenticate(event, deps);
+  // Answered 503 at the deadline already: tokens loaded late decide nothing more, and log nothing more.
+  if (deadline.passed) return unavailable();
   if (denied) return denied;
   const queue = queueName(event);
   if (queue === undefined) return refuse(deps, 404, 'the path names no queue: POST /jobs/{queue}');
@@ -150,7 +216,12 @@ async function decide(event: APIGatewayProxyEventV2, deps: JobsEndpointCollabora
   } catch {
     return refuse(deps, 400, `type is not a job type: ${EVENT_TYPE_RULE}`, { queue });
   }
-  return send(deps, job, request, queue);
+  deadline.about({
+    queue,
+    type: job.type,
+    ...(request.options.id !== undefined ? { id: request.options.id } : {}),
+  });
+  return send(deps, deadline, job, request, queue);
 }
 
 /** Undefined when the bearer token is one of the active ones. */
@@ -352,15 +423,20 @@ function parseBackoff(backoff: unknown): SendOptions['backoff'] | null | undefin
   };
 }
 
-/** The producer sends it; what the caller must change is a 400, anything else a 503. */
+/**
+ * The producer sends it; what the caller must change is a 400, anything else a 503. A send that ends after the
+ * request's deadline logs nothing: the caller was answered 503, with its line, at the deadline.
+ */
 async function send(
   deps: JobsEndpointCollaborators,
+  deadline: RequestDeadline,
   job: JobDefinition,
   request: JobRequest,
   queue: string,
 ): Promise<JobsResponse> {
   try {
-    const result = await deps.send(job, request.payload, request.options);
+    const result = await deps.send(job, request.payload, request.options, deadline.gate);
+    if (deadline.passed) return unavailable();
     deps.log.info(JOBS_ENDPOINT_OUTCOME_MESSAGE, {
       outcome: result.duplicate ? 'duplicate' : result.state,
       id: result.id,
@@ -375,22 +451,34 @@ async function send(
     });
     return reply(202, { id: result.id, state: result.state });
   } catch (error) {
+    if (deadline.passed) return unavailable();
     if (error instanceof ProducerConfigError || error instanceof JobPayloadError) {
       // A JobPayloadError names no value (the endpoint's schema takes any payload; only JSON can refuse it).
       const reason = error instanceof ProducerConfigError ? error.withoutValues : error.message;
       return refuse(deps, error instanceof JobTooLargeError ? 413 : 400, reason, { queue, type: job.type });
     }
-    // The rejection's line, at ERROR: local mode and a log query then show why the caller got a 503, as the
-    // ingest's `failed` outcome does for a webhook.
-    deps.log.error(JOBS_ENDPOINT_REJECTED_MESSAGE, {
-      outcome: 'failed',
-      ...(request.options.id !== undefined ? { id: request.options.id } : {}),
-      source: JOB_SOURCE,
-      type: job.type,
-      queue,
-      status: 503,
-      reason: `enqueue failed: ${String(error)}`,
-    });
-    return unavailable();
+    const id = request.options.id;
+    return failed(
+      deps,
+      { queue, type: job.type, ...(id !== undefined ? { id } : {}) },
+      `enqueue failed: ${String(error)}`,
+    );
   }
+}
+
+/**
+ * A 503 for a server fault, with its line at ERROR: local mode and a log query then show why the caller got a 503,
+ * as the ingest's `failed` outcome does for a webhook.
+ */
+function failed(deps: JobsEndpointCollaborators, context: FailureContext, reason: string): JobsResponse {
+  deps.log.error(JOBS_ENDPOINT_REJECTED_MESSAGE, {
+    outcome: 'failed',
+    ...(context.id !== undefined ? { id: context.id } : {}),
+    source: JOB_SOURCE,
+    ...(context.type !== undefined ? { type: context.type } : {}),
+    ...(context.queue !== undefined ? { queue: context.queue } : {}),
+    status: 503,
+    reason,
+  });
+  return unavailable();
 }

@@ -5,12 +5,13 @@
  * application function), the tokens through the ingest's cached secret loader; every decision is in ./core.
  * Local mode imports this same module with emulator endpoints and an `env:` token in the environment.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { createSecretLoader } from '../ingest/secrets';
 import { awsCollaborators, defaultClients } from '../producer/aws';
 import { discoverProducer } from '../producer/discover';
 import { Producer } from '../producer/producer';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
+import { invocationOf, timerDeadlineWatch } from '../shared/invocation-deadline';
 import { JOBS_ENDPOINT_CONFIG_ENV, jobsEndpointRuntimeSchema } from '../shared/jobs-endpoint-config';
 import { onFirstUse } from '../shared/on-first-use';
 import { readRuntimeConfig } from '../shared/read-runtime-config';
@@ -38,10 +39,14 @@ const collaborators: JobsEndpointCollaborators = {
     cacheSeconds: config.secretCacheSeconds,
     fetchSecretString: async (secretId) => (await fetchSecretString())(secretId),
   }),
-  send: (job, payload, options) => producer.send(job, payload as never, options),
+  send: (job, payload, options, gate) => producer.send(job, payload as never, options, gate),
+  deadlines: timerDeadlineWatch(),
   log: { info: log('INFO'), error: log('ERROR') },
 };
 
-/** Lambda entry point; never throws (the core maps failures to 503). */
-export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> =>
-  handleJobRequest(event, collaborators);
+/**
+ * Lambda entry point; never throws (the core maps failures to 503). The context's remaining time is the request's
+ * deadline (core: a request still waiting near it is answered 503).
+ */
+export const handler = (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyResultV2> =>
+  handleJobRequest(event, collaborators, invocationOf(context));

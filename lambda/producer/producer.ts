@@ -476,6 +476,16 @@ function enqueueKey(id: string, generation: string | undefined): string {
   return generation === undefined ? id : `${id}#${generation}`;
 }
 
+/** The steps of a send that wait on a dependency, in the order they start. */
+export type SendStep = 'dedupe_claim' | 'payload_upload' | 'enqueue' | 'schedule';
+
+/**
+ * Told each step of a send before it starts; false stops the send there, for a caller with a deadline (the jobs
+ * endpoint): the job fails (a {@link JobSendError}) and its claim is released, so sending the same id again is safe.
+ * A step already started runs to its end and settles the claim as usual (a late delivery is kept, and marked).
+ */
+export type SendGate = (step: SendStep) => boolean;
+
 /** The producer: send, sendBatch, status, cancel. */
 export class Producer {
   constructor(private readonly deps: ProducerCollaborators) {}
@@ -483,15 +493,16 @@ export class Producer {
   /**
    * Sends one job. Throws a `JobPayloadError` for a payload that does not fit the job's schema, a
    * `ProducerConfigError` for an option or grant to fix, and a {@link JobSendError} naming the job when it could not
-   * be enqueued.
+   * be enqueued. `gate` may stop the send before a step (see {@link SendGate}).
    */
   async send<J extends JobDefinition>(
     job: J,
     payload: JobInput<J>,
     options: SendOptions = {},
+    gate?: SendGate,
   ): Promise<SendResult> {
     try {
-      const [result] = await this.sendBatch([{ job, payload, options }]);
+      const [result] = await this.sendPrepared(await this.prepareAll([{ job, payload, options }]), gate);
       return result as SendResult;
     } catch (error) {
       const [failed] = error instanceof JobBatchError ? error.failed : [];
@@ -590,7 +601,10 @@ export class Producer {
   }
 
   /** Claims, uploads, sends and settles prepared jobs: what `sendBatch` does after checking them. */
-  private async sendPrepared(prepared: readonly Prepared[]): Promise<SendResult[]> {
+  private async sendPrepared(
+    prepared: readonly Prepared[],
+    gate: SendGate = () => true,
+  ): Promise<SendResult[]> {
     // Indexed by each job's index in its call (a flow sends only some of its jobs here).
     const outcomes = new Array<Outcome>(prepared.reduce((size, p) => Math.max(size, p.index + 1), 0));
     // A key repeated within the batch is the same job: only its first occurrence is claimed and sent (two
@@ -602,26 +616,42 @@ export class Producer {
       if (first === undefined) firstOfKey.set(p.id, p.index);
       else repeats.set(p.index, first);
     }
-    const claimed = await this.claimAll(
-      prepared.filter((p) => !repeats.has(p.index)),
-      outcomes,
-    );
-    const uploaded = await this.uploadAll(claimed, outcomes);
+    const firsts = prepared.filter((p) => !repeats.has(p.index));
+    const claimed = await this.claimAll(this.passGate(gate, 'dedupe_claim', firsts, outcomes), outcomes);
+    const uploaded = await this.uploadAll(this.passGate(gate, 'payload_upload', claimed, outcomes), outcomes);
+    const [scheduled, enqueued] = [
+      uploaded.filter((p) => p.delaySeconds > MAX_SQS_DELAY_SECONDS),
+      uploaded.filter((p) => p.delaySeconds <= MAX_SQS_DELAY_SECONDS),
+    ];
     await Promise.all([
-      this.scheduleAll(
-        uploaded.filter((p) => p.delaySeconds > MAX_SQS_DELAY_SECONDS),
-        outcomes,
-      ),
-      this.enqueueAll(
-        uploaded.filter((p) => p.delaySeconds <= MAX_SQS_DELAY_SECONDS),
-        outcomes,
-      ),
+      this.scheduleAll(this.passGate(gate, 'schedule', scheduled, outcomes), outcomes),
+      this.enqueueAll(this.passGate(gate, 'enqueue', enqueued, outcomes), outcomes),
     ]);
     // Every claim, not only the uploaded ones: a job whose payload could not be stored is reported failed, and
     // its claim released, so the caller's retry is not told the id is being enqueued.
     await this.settleClaims(claimed, outcomes);
     for (const [index, first] of repeats) outcomes[index] = repeatOf(outcomes[first]);
     return collectResults(prepared, outcomes);
+  }
+
+  /**
+   * The jobs that go on to `step`: all of them, unless the gate stops the send there (each then fails, and its
+   * claim is released with the others'). The gate is asked only when the step waits on a dependency for them.
+   */
+  private passGate<P extends Prepared>(
+    gate: SendGate,
+    step: SendStep,
+    jobs: readonly P[],
+    outcomes: Outcome[],
+  ): P[] {
+    const waits =
+      jobs.length > 0 &&
+      (step !== 'dedupe_claim' || this.deps.dedupe !== undefined) &&
+      (step !== 'payload_upload' || jobs.some((p) => p.payload));
+    if (!waits || gate(step)) return [...jobs];
+    for (const p of jobs)
+      outcomes[p.index] = { ok: false, error: `stopped before its ${step}: the caller's deadline passed` };
+    return [];
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * An invocation's deadline, shared by the functions that stop waiting before Lambda's timeout does: the remaining
  * time, read from the Lambda context; the consumer runtime's alarm, one per batch, that rings at its deadline
- * margin; and the ingest's watch, one timer for all requests, since a request is far shorter and far more frequent
- * than a batch.
+ * margin; and the request deadline of the HTTP functions (the ingest, the jobs endpoint): one watch timer for all
+ * requests, since a request is far shorter and far more frequent than a batch.
  */
 
 /** The part of the Lambda context a deadline needs. */
@@ -82,4 +82,47 @@ export function timerDeadlineWatch(periodMs = DEADLINE_CHECK_MS): DeadlineWatch 
       return () => watched.delete(deadline);
     },
   };
+}
+
+/**
+ * A request's deadline margin: a request still waiting on a dependency when this much of the invocation is left
+ * is answered 503, well before Lambda's timeout (which API Gateway answers with its own 5xx error, and no outcome
+ * line is written). One second is ample for writing the answer, the outcome line and the metrics.
+ */
+export const DEADLINE_MARGIN_MS = 1_000;
+/** The margin is at most this share of the time left at the request's start (a short timeout keeps most of it). */
+export const DEADLINE_MARGIN_SHARE = 0.1;
+
+/**
+ * The request's decision, or `reached()`'s answer if the deadline comes first: when no more than the margin
+ * ({@link DEADLINE_MARGIN_MS}, at most {@link DEADLINE_MARGIN_SHARE} of what is left now) remains of the
+ * invocation. The watch asks the invocation for its remaining time at each check, so a clock that runs slower than
+ * the wall's (local mode charges a sandbox shared by several requests only its share of it) is followed as it is.
+ * Without a deadline ({@link NO_DEADLINE}) the decision is returned as it is, and nothing is watched.
+ */
+export function untilDeadline<T>(
+  deciding: Promise<T>,
+  watch: DeadlineWatch,
+  invocation: InvocationContext,
+  reached: () => T,
+): Promise<T> {
+  const remainingMs = invocation.getRemainingTimeInMillis();
+  if (remainingMs > MAX_ALARM_MS) return deciding;
+  const marginMs = Math.min(DEADLINE_MARGIN_MS, remainingMs * DEADLINE_MARGIN_SHARE);
+  return new Promise<T>((resolve, reject) => {
+    const unwatch = watch.watch({
+      due: () => invocation.getRemainingTimeInMillis() <= marginMs,
+      ring: () => resolve(reached()),
+    });
+    deciding.then(
+      (result) => {
+        unwatch();
+        resolve(result);
+      },
+      (error: unknown) => {
+        unwatch();
+        reject(error);
+      },
+    );
+  });
 }

@@ -4,7 +4,7 @@
  * with its endpoints pointed where the fault is.
  */
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -19,6 +19,7 @@ import {
   integrationConfig,
   invoke,
   runtimeFor,
+  stalledEndpoint,
   TEST_SECRETS,
   webhookEvent,
 } from './ingest-helpers';
@@ -347,14 +348,8 @@ describe('SQS unreachable', () => {
 
 describe('SQS stalled (accepts the connection, never answers)', () => {
   it('503 with Retry-After before the function times out, outcome line naming the send; the claim is released for the retry', async () => {
-    const sockets: Socket[] = [];
-    const stalled = createNetServer((socket) => {
-      sockets.push(socket);
-      socket.resume();
-    });
-    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
-    const { port } = stalled.address() as AddressInfo;
-    const down = await freshHandler({ sqs: `http://127.0.0.1:${port}` }, runtime, {
+    const stalled = await stalledEndpoint();
+    const down = await freshHandler({ sqs: stalled.url }, runtime, {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'false',
     });
@@ -389,10 +384,7 @@ describe('SQS stalled (accepts the connection, never answers)', () => {
     ]);
 
     // SQS comes back: the hung send fails at once, its claim is released, and the sender's retry is accepted once.
-    await new Promise<void>((resolve) => {
-      stalled.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
+    await stalled.close();
     const up = await freshHandler({});
     const late = await captureOutput(() =>
       vi.waitFor(async () => expect((await invoke(up, event)).statusCode).toBe(202), {

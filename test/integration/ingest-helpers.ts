@@ -2,6 +2,7 @@
  * Shared set-up of the ingest integration tests: embedded emulators, the topology built from a resolved
  * configuration, and the environment the real handler module reads at import time.
  */
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
@@ -172,4 +173,26 @@ export async function drain(sqs: SQSClient, queueUrl: string) {
     if (Messages.length === 0) return all;
     all.push(...Messages);
   }
+}
+
+/**
+ * A loopback endpoint that accepts connections and never answers (a stalled dependency); `close()` ends the held
+ * connections, so a call still waiting on it fails at once.
+ */
+export async function stalledEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createNetServer((socket) => {
+    sockets.push(socket);
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
 }

@@ -4,8 +4,8 @@
  * whatever was in flight settles the dedupe claim so that the sender's retry is answered correctly.
  */
 import { describe, expect, it } from 'vitest';
-import { DEADLINE_MARGIN_MS, handleWebhook } from '../../../lambda/ingest/core';
-import type { InvocationContext } from '../../../lambda/shared/invocation-deadline';
+import { handleWebhook } from '../../../lambda/ingest/core';
+import { DEADLINE_MARGIN_MS, type InvocationContext } from '../../../lambda/shared/invocation-deadline';
 import { type Harness, type HeldStep, harness, signedEvent, testConfig } from './fakes';
 
 const PUSH = JSON.stringify({ ref: 'refs/heads/main', commits: [] });

@@ -42,6 +42,8 @@ function deps(overrides: Partial<JobsEndpointCollaborators> = {}): JobsEndpointC
     loadTokens: async () => ['old-token', TOKEN],
     send: async (_job, _payload, options) => ({ id: options.id ?? 'new', state: 'queued', duplicate: false }),
     log: { info: () => undefined, error: () => undefined },
+    // Without a Lambda context a request has no deadline, so nothing is watched.
+    deadlines: { watch: () => () => undefined },
     ...overrides,
   };
 }

@@ -1,0 +1,127 @@
+/**
+ * The jobs endpoint's request deadline through the real handler module, against the emulators with SQS stalled:
+ * the stack's handler, its real producer and dedupe table (dynalite), imported fresh with its endpoints pointed
+ * where the fault is.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { JOBS_ENDPOINT_OUTCOME_MESSAGE, JOBS_ENDPOINT_REJECTED_MESSAGE } from '../../lambda/shared/contracts';
+import { localSqsClient } from '../../lib/local/clients';
+import { type Emulators, startEmulators } from '../../lib/local/emulators';
+import { localJobsEnvironment } from '../../lib/local/jobs-endpoint';
+import { createTopology, type LocalTopology } from '../../lib/local/topology';
+import { testConfig } from '../helpers/local/pipeline';
+import { drain, type Handler, invoke, stalledEndpoint } from './ingest-helpers';
+
+const TOKEN = 'it-jobs-token';
+const config = testConfig({ jobs: {} }, { jobs: { endpoint: { queues: ['jobs'] } } });
+let emulators: Emulators;
+let topology: LocalTopology;
+let sqs: SQSClient;
+
+/** The handler module imported afresh with SQS at `sqsUrl` (default: the emulator). */
+async function freshJobsHandler(sqsUrl?: string): Promise<Handler> {
+  vi.resetModules();
+  const endpoint = config.jobsEndpoint;
+  if (!endpoint) throw new Error('the test config has no jobs endpoint');
+  Object.assign(process.env, {
+    ...localJobsEnvironment(config, endpoint, topology, 'http://127.0.0.1:9', { HOOKLINE_JOBS_TOKEN: TOKEN }),
+    AWS_REGION: emulators.region,
+    AWS_ACCESS_KEY_ID: 'hookline-local',
+    AWS_SECRET_ACCESS_KEY: 'hookline-local',
+    AWS_ENDPOINT_URL_SQS: sqsUrl ?? emulators.endpoints.sqs,
+    AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
+  });
+  return (await import('../../lambda/jobs-endpoint/handler')).handler as Handler;
+}
+
+function jobEvent(id: string): APIGatewayProxyEventV2 {
+  return {
+    rawPath: '/jobs/jobs',
+    pathParameters: { queue: 'jobs' },
+    headers: { authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ type: 'math.double', payload: { n: 1 }, id }),
+    isBase64Encoded: false,
+    requestContext: { http: { method: 'POST' } },
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+/** Runs `fn` while collecting the JSON lines the handler logs (it writes them with `console.log`). */
+async function captureLines(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    await fn();
+    return log.mock.calls.flatMap(([line]) => {
+      try {
+        return [JSON.parse(String(line)) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  } finally {
+    log.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  topology = await createTopology(config, emulators);
+  sqs = localSqsClient(emulators);
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await emulators?.stop();
+});
+
+describe('jobs endpoint with SQS stalled (accepts the connection, never answers)', () => {
+  it('503 with Retry-After before the function times out, a deadline_enqueue line; the retry sends the job once', async () => {
+    const stalled = await stalledEndpoint();
+    const down = await freshJobsHandler(stalled.url);
+    const id = `stall-${Date.now()}`;
+    // A 3 s function: each stalled SendMessageBatch attempt alone waits longer locally.
+    const timeoutMs = 3_000;
+    const started = Date.now();
+    const context = {
+      awsRequestId: 'stalled-sqs',
+      getRemainingTimeInMillis: () => started + timeoutMs - Date.now(),
+    } as unknown as Context;
+    let response: Awaited<ReturnType<typeof invoke>> | undefined;
+    const lines = await captureLines(async () => {
+      response = await invoke(down, jobEvent(id), context);
+    });
+    const elapsedMs = Date.now() - started;
+
+    expect(response?.statusCode).toBe(503);
+    expect(response?.headers['retry-after']).toBe('5');
+    expect(JSON.parse(response?.body ?? '')).toEqual({ message: 'service unavailable' });
+    expect(elapsedMs).toBeLessThan(timeoutMs);
+    expect(lines.filter((l) => l.service === 'jobs-endpoint')).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        message: JOBS_ENDPOINT_REJECTED_MESSAGE,
+        outcome: 'failed',
+        status: 503,
+        id,
+        queue: 'jobs',
+        reason: 'deadline_enqueue',
+      }),
+    ]);
+
+    // SQS comes back: the hung send fails at once, its claim is released, and the caller's retry is accepted once.
+    await stalled.close();
+    const up = await freshJobsHandler();
+    const late = await captureLines(() =>
+      vi.waitFor(async () => expect((await invoke(up, jobEvent(id))).statusCode).toBe(202), {
+        timeout: 15_000,
+        interval: 250,
+      }),
+    );
+    expect(late).toContainEqual(
+      expect.objectContaining({ message: JOBS_ENDPOINT_OUTCOME_MESSAGE, id, outcome: 'queued' }),
+    );
+    expect(await drain(sqs, topology.queues.jobs?.url ?? '')).toHaveLength(1);
+  });
+});
