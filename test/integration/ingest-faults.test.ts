@@ -13,6 +13,7 @@ import { localSqsClient } from '../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { createTopology, type LocalTopology } from '../../lib/local/topology';
 import {
+  contextTimingOutIn,
   drain,
   type Handler,
   handlerEnvironment,
@@ -361,10 +362,7 @@ describe('SQS stalled (accepts the connection, never answers)', () => {
     // A 3 s function: each stalled SendMessage attempt alone waits 5 s locally (1 s x LOCAL_REQUEST_TIMEOUT_FACTOR).
     const timeoutMs = 3_000;
     const started = Date.now();
-    const context = {
-      awsRequestId: 'stalled-sqs',
-      getRemainingTimeInMillis: () => started + timeoutMs - Date.now(),
-    } as unknown as Context;
+    const context = contextTimingOutIn(timeoutMs, 'stalled-sqs');
     let response: Awaited<ReturnType<typeof invoke>> | undefined;
     const lines = await captureOutput(async () => {
       response = await invoke(down, event, context);

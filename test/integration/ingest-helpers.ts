@@ -196,3 +196,9 @@ export async function stalledEndpoint(): Promise<{ url: string; close(): Promise
       }),
   };
 }
+
+/** A Lambda context whose invocation times out `timeoutMs` from now, as Lambda's counts down its remaining time. */
+export function contextTimingOutIn(timeoutMs: number, awsRequestId: string): Context {
+  const deadline = Date.now() + timeoutMs;
+  return { awsRequestId, getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+}

@@ -4,7 +4,7 @@
  * where the fault is.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JOBS_ENDPOINT_OUTCOME_MESSAGE, JOBS_ENDPOINT_REJECTED_MESSAGE } from '../../lambda/shared/contracts';
 import { localSqsClient } from '../../lib/local/clients';
@@ -12,7 +12,7 @@ import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { localJobsEnvironment } from '../../lib/local/jobs-endpoint';
 import { createTopology, type LocalTopology } from '../../lib/local/topology';
 import { testConfig } from '../helpers/local/pipeline';
-import { drain, type Handler, invoke, stalledEndpoint } from './ingest-helpers';
+import { contextTimingOutIn, drain, type Handler, invoke, stalledEndpoint } from './ingest-helpers';
 
 const TOKEN = 'it-jobs-token';
 const config = testConfig({ jobs: {} }, { jobs: { endpoint: { queues: ['jobs'] } } });
@@ -84,10 +84,7 @@ describe('jobs endpoint with SQS stalled (accepts the connection, never answers)
     // A 3 s function: each stalled SendMessageBatch attempt alone waits longer locally.
     const timeoutMs = 3_000;
     const started = Date.now();
-    const context = {
-      awsRequestId: 'stalled-sqs',
-      getRemainingTimeInMillis: () => started + timeoutMs - Date.now(),
-    } as unknown as Context;
+    const context = contextTimingOutIn(timeoutMs, 'stalled-sqs');
     let response: Awaited<ReturnType<typeof invoke>> | undefined;
     const lines = await captureLines(async () => {
       response = await invoke(down, jobEvent(id), context);
