@@ -67,3 +67,15 @@ export const consumerRuntimeSchema = z.object({
   archive: z.optional(z.object({ deliveryStream: z.string().check(z.minLength(1)) })),
 });
 export type ConsumerRuntimeConfig = z.infer<typeof consumerRuntimeSchema>;
+
+/**
+ * A consumer's defaults, in the runtime's units: the configuration's `DEFAULTS` (lib/config/defaults.ts) and
+ * `hookline/testing`, which runs a consumer as a default queue would without a configuration, read them here.
+ */
+export const CONSUMER_RUNTIME_DEFAULTS = {
+  maxReceiveCount: 5,
+  parallelism: 10,
+  retry: { baseSeconds: 10, factor: 2, maxSeconds: 900 },
+  timeoutSeconds: 30,
+  deadlineMarginMs: 3_000,
+} as const;

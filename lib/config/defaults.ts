@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { MAX_INLINE_LIMIT_BYTES } from '../../lambda/shared/claim-check';
+import { CONSUMER_RUNTIME_DEFAULTS as CONSUMER } from '../../lambda/shared/consumer-config';
 import { DEFAULT_KEEP_HEADERS } from '../../lambda/shared/ingest-config';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../lambda/shared/senders/verify-kit';
 
@@ -15,7 +16,7 @@ export const DEFAULTS = {
   stackName: 'Hookline',
   fifo: false,
   contentBasedDeduplication: false,
-  maxReceiveCount: 5,
+  maxReceiveCount: CONSUMER.maxReceiveCount,
   retentionPeriod: Duration.days(4),
   deadLetterRetentionPeriod: Duration.days(14),
   /** A queue nobody in the stack consumes keeps SQS's own default; a consumer's queue derives its own. */
@@ -24,18 +25,18 @@ export const DEFAULTS = {
   queueRemovalPolicy: RemovalPolicy.DESTROY,
   oldestMessageAgeAlarm: Duration.minutes(15),
   handler: 'handler',
-  consumerTimeout: Duration.seconds(30),
+  consumerTimeout: Duration.seconds(CONSUMER.timeoutSeconds),
   consumerMemorySize: 512,
   /** A HooklineFunction given no timeout or memory gets a consumer's. */
   functionTimeout: Duration.seconds(30),
   functionMemorySize: 512,
   batchSize: 10,
   maxBatchingWindow: Duration.seconds(0),
-  parallelism: 10,
-  retryBase: Duration.seconds(10),
-  retryFactor: 2,
-  retryMax: Duration.minutes(15),
-  deadlineMargin: Duration.seconds(3),
+  parallelism: CONSUMER.parallelism,
+  retryBase: Duration.seconds(CONSUMER.retry.baseSeconds),
+  retryFactor: CONSUMER.retry.factor,
+  retryMax: Duration.minutes(CONSUMER.retry.maxSeconds / 60),
+  deadlineMargin: Duration.seconds(CONSUMER.deadlineMarginMs / 1000),
   /** One forwarded HTTP attempt's limit: a destination slower than this is retried with backoff. */
   forwardTimeout: Duration.seconds(10),
   /** A circuit breaker given no settings trips when half of at least 20 records failed within 5 minutes. */
