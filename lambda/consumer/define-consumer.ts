@@ -18,6 +18,19 @@ import type { ConsumerDefinition } from './types';
 export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /**
+ * Where a handler keeps its definition, for `hookline/testing` to run it on in-memory collaborators. A registered
+ * symbol, not a module-level map: a test that loads the runtime twice (two bundles, two copies of the package)
+ * still finds it.
+ */
+const DEFINITION = Symbol.for('hookline.consumer.definition');
+
+/** The definition a handler from {@link defineConsumer} was made from; undefined for any other function. */
+export function definitionOf(handler: unknown): ConsumerDefinition | undefined {
+  if (typeof handler !== 'function') return undefined;
+  return (handler as { [DEFINITION]?: ConsumerDefinition })[DEFINITION];
+}
+
+/**
  * Declares a consumer. Export the result as `handler` from the file named by the queue's `consumer.entry`.
  *
  * @example
@@ -35,7 +48,7 @@ export function defineConsumer<Schemas extends Record<string, unknown>>(
   new HandlerRouter(Object.keys(definition.handlers).map((key) => [key, key] as const));
   let core: ConsumerCore | undefined;
   let logger: ReturnType<typeof awsCollaborators>['logger'] | undefined;
-  return async (event, context) => {
+  const handler: ConsumerHandler = async (event, context) => {
     if (!core) {
       const config = readRuntimeConfig(consumerRuntimeSchema, CONSUMER_CONFIG_ENV);
       const collaborators = awsCollaborators(config);
@@ -50,4 +63,5 @@ export function defineConsumer<Schemas extends Record<string, unknown>>(
     if (context && typeof context.awsRequestId === 'string') logger?.powertools.addContext(context);
     return core.processBatch(event, invocationOf(context));
   };
+  return Object.defineProperty(handler, DEFINITION, { value: definition });
 }
