@@ -139,6 +139,7 @@ const ENTRY_POINTS: Readonly<Record<string, string>> = {
   hookline: './lib/index',
   'hookline/consumer': './lambda/consumer/index',
   'hookline/producer': './lambda/producer/index',
+  'hookline/testing': './lambda/testing/index',
 };
 
 /**
@@ -204,6 +205,17 @@ describe("the README's code a user copies", () => {
       compileProblems(
         'consumer',
         `${consumer}\ndeclare const billing: { record(id: string): Promise<void> };\n`,
+      ),
+    ).toEqual([]);
+    const [test] = readmeBlocks('### Testing a consumer');
+    expect(test).toContain('consumerRunner(handler');
+    expect(
+      compileProblems(
+        'consumer_test',
+        `import type { ConsumerHandler, EventHandler } from '${ENTRY_POINTS['hookline/consumer']}';
+declare const handler: ConsumerHandler;
+declare const onGithubPush: EventHandler;
+${test?.replace(/^import .* from '\.\.\/consumers\/events';\n/m, '')}export {};`,
       ),
     ).toEqual([]);
     const [jobs] = readmeBlocks('## Jobs');

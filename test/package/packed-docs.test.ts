@@ -3,7 +3,7 @@
  * so every relative link of a packed Markdown file must reach a file the package holds.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -41,5 +41,20 @@ describe('the packed package', () => {
         .map((target) => `${file} -> ${target}`),
     );
     expect(dead).toEqual([]);
+  });
+
+  it("links and holds the guide of every entry point that has one (hookline/consumer's, hookline/testing's)", () => {
+    const manifest = JSON.parse(readFileSync(resolve(REPO, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { default: string }>;
+    };
+    const guides = Object.values(manifest.exports)
+      .map((target) => (typeof target === 'string' ? target : target.default))
+      .map((target) => /^\.\/dist\/(.+)\/index\.js$/.exec(target)?.[1])
+      .map((folder) => `${folder}/README.md`)
+      .filter((guide) => existsSync(resolve(REPO, guide)));
+    expect(guides).toEqual(expect.arrayContaining(['lambda/consumer/README.md', 'lambda/testing/README.md']));
+    const packed = new Set(packedFiles());
+    const linked = new Set(relativeLinks('README.md'));
+    expect(guides.filter((guide) => !packed.has(guide) || !linked.has(guide))).toEqual([]);
   });
 });

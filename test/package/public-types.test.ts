@@ -1,5 +1,6 @@
 /**
- * What an app imports from the package's entry points (`hookline`, `hookline/consumer`, `hookline/producer`): every
+ * What an app imports from the package's entry points (`hookline`, `hookline/consumer`, `hookline/producer`,
+ * `hookline/testing`): every
  * type its own code names to write a configuration, a construct's props, a handler or a producer call, and the
  * errors it catches, without reaching into a path of the package that is not an entry point.
  */
@@ -10,6 +11,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as consumer from '../../lambda/consumer';
 import * as producer from '../../lambda/producer';
+import * as testing from '../../lambda/testing';
 import * as hookline from '../../lib';
 import { testStack } from '../helpers/cdk';
 import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
@@ -38,6 +40,11 @@ import {
 import {
   createProducer, type FlowChildren, type JobStatus, type ParentOnFailure, type ProducerSettings,
 } from 'hookline/producer';
+import {
+  type ConsumerRunner, type ConsumerRunnerOptions, consumerRunner, type DeadLetterReason, type HandlerContextOptions,
+  handlerContext, type JobEventOptions, jobEvent, type LogLine, RecordingLogger, type TestEvent,
+  type TestHandlerContext, type TestOutcome, type WebhookEventOptions, webhookEvent,
+} from 'hookline/testing';
 
 const endpoint: JobsEndpointConfig = { queues: ['events'] };
 const jobs: JobsConfig = { endpoint };
@@ -88,6 +95,21 @@ export const producer = createProducer({
 export const childrenOf = (status: JobStatus): FlowChildren | undefined => status.children;
 export const onFailure = (status: JobStatus): ParentOnFailure | undefined => status.parentOnFailure;
 export type Table = dynamodb.ITable;
+
+// A consumer's test: typed events and ctx, the whole consumer run in memory.
+export const push: TestEvent<{ ref: string }> = webhookEvent('github.push', { ref: 'main' }, { attempt: 2 });
+export const welcomeJob = jobEvent(welcome, { userId: 'u1' });
+const ctxOptions: HandlerContextOptions = { event: push, consumer: 'events' };
+export const ctx: TestHandlerContext = handlerContext(ctxOptions);
+export const lines: readonly LogLine[] = new RecordingLogger().lines;
+const runnerOptions: ConsumerRunnerOptions = { maxReceiveCount: 3, retry: { base: { seconds: 5 } } };
+export const runner: ConsumerRunner = consumerRunner(handler, runnerOptions);
+export const reasonOf = async (): Promise<DeadLetterReason | undefined> => {
+  const outcomes: TestOutcome[] = await runner.run([push, welcomeJob]);
+  return outcomes[0]?.deadLetter;
+};
+export const webhookOptions: WebhookEventOptions = { id: 'd-1' };
+export const jobOptions: JobEventOptions = { attempts: 2 };
 `;
 
 /**
@@ -130,6 +152,7 @@ const ENTRY_POINTS = {
   hookline: 'lib/index.ts',
   'hookline/consumer': 'lambda/consumer/index.ts',
   'hookline/producer': 'lambda/producer/index.ts',
+  'hookline/testing': 'lambda/testing/index.ts',
 } as const;
 
 /**
@@ -206,6 +229,7 @@ const RUNTIME_EXPORTS: Record<keyof typeof ENTRY_POINTS, object> = {
   hookline,
   'hookline/consumer': consumer,
   'hookline/producer': producer,
+  'hookline/testing': testing,
 };
 
 /** Each entry point's exports that are types alone (no value of that name), by the entry's name. */

@@ -75,6 +75,14 @@ describe('the consumer bundle', () => {
     expect(modules.filter((m) => m.startsWith('lambda/shared/senders/') || m.includes('ingest'))).toEqual([]);
   });
 
+  it('holds nothing of hookline/testing, nor the producer it borrows durations from', async () => {
+    const modules = await ownModules('lambda/consumers/events.ts');
+    expect(modules).toContain('lambda/consumer/define-consumer.ts');
+    expect(
+      modules.filter((m) => m.startsWith('lambda/testing/') || m.startsWith('lambda/producer/')),
+    ).toEqual([]);
+  });
+
   it('is all the ingest function needs to read its configuration, senders included', async () => {
     const modules = await ownModules('lambda/ingest/handler.ts');
     expect(modules).toContain('lambda/shared/ingest-config.ts');

@@ -1,0 +1,277 @@
+/**
+ * `hookline/testing` against real consumers made with `defineConsumer`: each outcome the runtime gives a record, as
+ * a user's test sees it, with no AWS, no emulator and no environment variable.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  defineConsumer,
+  defineJob,
+  handleJob,
+  PermanentError,
+  RetryLaterError,
+} from '../../../lambda/consumer';
+import {
+  consumerRunner,
+  handlerContext,
+  jobEvent,
+  RecordingLogger,
+  webhookEvent,
+} from '../../../lambda/testing';
+
+const charged: string[] = [];
+const welcomeEmail = defineJob('email.welcome', z.object({ userId: z.string() }), { queue: 'jobs' });
+
+const handler = defineConsumer({
+  handlers: {
+    'github.push': async (event, ctx) => {
+      ctx.logger.info('push received', { ref: (event.payload as { ref: string }).ref });
+    },
+    'stripe.invoice.*': {
+      schema: z.object({ id: z.string().startsWith('in_'), amount: z.number() }),
+      handle: async (event) => {
+        if (event.payload.amount < 0) throw new PermanentError('a negative amount cannot be charged');
+        charged.push(event.payload.id);
+      },
+    },
+    'shop.order': async () => {
+      throw new Error('warehouse API unavailable');
+    },
+    'shop.throttled': async () => {
+      throw new RetryLaterError(120, 'rate limited by the warehouse API');
+    },
+  },
+  jobs: [
+    handleJob(welcomeEmail, async (event, ctx) => {
+      ctx.progress({ step: 1, of: 2 });
+      ctx.progress({ step: 2, of: 2 });
+      return { sentTo: event.payload.userId };
+    }),
+  ],
+});
+
+describe('consumerRunner', () => {
+  it('runs the handler its key routes to and returns processed, with what the handler logged', async () => {
+    const [outcome] = await consumerRunner(handler).run([
+      webhookEvent('github.push', { ref: 'refs/heads/main' }, { id: 'delivery-1' }),
+    ]);
+    expect(outcome).toMatchObject({ id: 'delivery-1', key: 'github.push', attempt: 1, outcome: 'processed' });
+    expect(outcome?.logs).toEqual([
+      {
+        level: 'info',
+        message: 'push received',
+        attributes: { id: 'delivery-1', source: 'github', type: 'push', attempt: 1, ref: 'refs/heads/main' },
+      },
+    ]);
+  });
+
+  it('validates the payload with the handler schema and dead-letters one that fails it, with its reason', async () => {
+    const [valid, invalid] = await consumerRunner(handler, { consumer: 'billing' }).run([
+      webhookEvent('stripe.invoice.paid', { id: 'in_1', amount: 12 }),
+      webhookEvent('stripe.invoice.paid', { id: 'ch_1', amount: 12 }),
+    ]);
+    expect(valid?.outcome).toBe('processed');
+    expect(charged).toContain('in_1');
+    expect(invalid).toMatchObject({
+      outcome: 'dead-lettered',
+      deadLetter: {
+        errorName: 'InvalidPayloadError',
+        errorMessage: expect.stringContaining('payload failed schema validation at id'),
+        attempt: 1,
+        consumer: 'billing',
+      },
+    });
+    expect(invalid?.reason).toMatch(/^InvalidPayloadError: payload failed schema validation at id/);
+  });
+
+  it('dead-letters a PermanentError on its first attempt, with its message', async () => {
+    const [outcome] = await consumerRunner(handler).run([
+      webhookEvent('stripe.invoice.paid', { id: 'in_2', amount: -1 }),
+    ]);
+    expect(outcome).toMatchObject({
+      outcome: 'dead-lettered',
+      reason: 'PermanentError: a negative amount cannot be charged',
+      deadLetter: {
+        errorName: 'PermanentError',
+        errorMessage: 'a negative amount cannot be charged',
+        attempt: 1,
+      },
+    });
+  });
+
+  it('dead-letters an event no key matches as UnknownEventTypeError', async () => {
+    const [outcome] = await consumerRunner(handler).run([webhookEvent('github.issues', {})]);
+    expect(outcome?.deadLetter).toMatchObject({
+      errorName: 'UnknownEventTypeError',
+      errorMessage: 'no handler for "github.issues" and no default handler',
+    });
+  });
+
+  it('retries a thrown error before the last attempt after its backoff with equal jitter', async () => {
+    const events = [webhookEvent('shop.order', {}), webhookEvent('shop.order', {}, { attempt: 3 })];
+    const low = await consumerRunner(handler, { random: () => 0 }).run(events);
+    const high = await consumerRunner(handler, {
+      random: () => 1 - Number.EPSILON,
+      retry: { base: { seconds: 30 } },
+    }).run(events);
+    expect(low.map((o) => [o.outcome, o.retryDelaySeconds, o.reason])).toEqual([
+      ['retried', 5, 'Error: warehouse API unavailable'],
+      ['retried', 20, 'Error: warehouse API unavailable'],
+    ]);
+    expect(high.map((o) => o.retryDelaySeconds)).toEqual([30, 120]);
+  });
+
+  it('retries a RetryLaterError no sooner than the delay it asked for', async () => {
+    const [outcome] = await consumerRunner(handler, { random: () => 0 }).run([
+      webhookEvent('shop.throttled', {}),
+    ]);
+    expect(outcome).toMatchObject({
+      outcome: 'retried',
+      retryDelaySeconds: 120,
+      reason: 'RetryLaterError: rate limited by the warehouse API',
+    });
+  });
+
+  it('dead-letters a thrown error on the last attempt, with the reason hookline records', async () => {
+    const [outcome] = await consumerRunner(handler, { maxReceiveCount: 3, consumer: 'shop' }).run([
+      webhookEvent('shop.order', {}, { attempt: 3 }),
+    ]);
+    expect(outcome).toMatchObject({
+      outcome: 'dead-lettered',
+      deadLetter: {
+        errorName: 'Error',
+        errorMessage: 'warehouse API unavailable',
+        attempt: 3,
+        consumer: 'shop',
+        failedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    });
+    expect(outcome?.retryDelaySeconds).toBeUndefined();
+  });
+
+  it('skips an event id it already processed as a duplicate, in the same run or a later one', async () => {
+    const runner = consumerRunner(handler);
+    const push = webhookEvent('github.push', { ref: 'refs/heads/main' }, { id: 'delivery-2' });
+    const [first] = await runner.run([push]);
+    const [again] = await runner.run([push]);
+    expect([first?.outcome, again?.outcome]).toEqual(['processed', 'duplicate']);
+    expect(again?.logs).toEqual([]);
+    const [withoutIdempotency] = await consumerRunner(handler, { idempotency: false }).run([push]);
+    expect(withoutIdempotency?.outcome).toBe('processed');
+  });
+
+  it('retries the second copy of an id running in the same batch as held elsewhere, never running it twice', async () => {
+    const runs: string[] = [];
+    const slow = defineConsumer({
+      handlers: {
+        'shop.order': async (event) => {
+          runs.push(event.id);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        },
+      },
+    });
+    const order = webhookEvent('shop.order', {}, { id: 'order-1' });
+    const [first, second] = await consumerRunner(slow).run([order, order]);
+    expect(first?.outcome).toBe('processed');
+    expect(second).toMatchObject({
+      outcome: 'retried',
+      reason: expect.stringMatching(/^IdempotencyAlreadyInProgressError: /),
+      retryDelaySeconds: 30,
+    });
+    expect(runs).toEqual(['order-1']);
+  });
+
+  it("runs a job's handler on its validated payload and returns its result and last progress", async () => {
+    const [done, invalid] = await consumerRunner(handler).run([
+      jobEvent(welcomeEmail, { userId: 'u1' }),
+      jobEvent(welcomeEmail, { userId: 7 } as unknown as { userId: string }),
+    ]);
+    expect(done).toMatchObject({
+      key: 'job.email.welcome',
+      outcome: 'processed',
+      result: { sentTo: 'u1' },
+      progress: { step: 2, of: 2 },
+    });
+    expect(invalid?.deadLetter?.errorName).toBe('InvalidPayloadError');
+  });
+
+  it('dead-letters a job failing on the last of its own attempts as AttemptsExhaustedError', async () => {
+    const failing = defineConsumer({
+      handlers: {},
+      jobs: [
+        handleJob(welcomeEmail, async () => {
+          throw new Error('mail server down');
+        }),
+      ],
+    });
+    const [outcome] = await consumerRunner(failing).run([
+      jobEvent(welcomeEmail, { userId: 'u1' }, { attempt: 2, attempts: 2 }),
+    ]);
+    expect(outcome?.deadLetter).toMatchObject({
+      errorName: 'AttemptsExhaustedError',
+      errorMessage: 'attempts exhausted: 2 of 2 (last error: Error: mail server down)',
+    });
+  });
+
+  it('runs a consumer given by its definition as by its handler', async () => {
+    const [outcome] = await consumerRunner({ handlers: { 'a.b': async () => {} } }).run([
+      webhookEvent('a.b', 'text body'),
+    ]);
+    expect(outcome?.outcome).toBe('processed');
+  });
+
+  it('refuses a function defineConsumer did not make, saying what to pass', () => {
+    expect(() => consumerRunner(async () => ({ batchItemFailures: [] }))).toThrow(
+      'consumerRunner: this function was not made by defineConsumer: pass the handler your consumer file exports, or its definition',
+    );
+  });
+
+  it('refuses settings the runtime would refuse, naming the setting and its value', () => {
+    expect(() => consumerRunner(handler, { maxReceiveCount: 0 })).toThrow(
+      /consumerRunner: maxReceiveCount is 0/,
+    );
+    expect(() => consumerRunner(handler, { retry: { base: { seconds: 1.5 } } })).toThrow(
+      'consumerRunner: retry.base is 1.5 s: use whole seconds',
+    );
+  });
+});
+
+describe('webhookEvent, jobEvent and handlerContext', () => {
+  it('build an event and a ctx a handler is called with directly, the ctx recording its log lines', async () => {
+    const event = webhookEvent('github.push', { ref: 'refs/heads/dev' }, { attempt: 2, id: 'd-3' });
+    const ctx = handlerContext({ event, consumer: 'events' });
+    const onPush = async (e: typeof event, c: typeof ctx) =>
+      c.logger.warn('push', { ref: e.payload.ref, attempt: c.attempt });
+    await onPush(event, ctx);
+    expect(event).toMatchObject({ source: 'github', type: 'push', contentType: 'application/json' });
+    expect(JSON.parse(ctx.record.body)).toMatchObject({ id: 'd-3', source: 'github', type: 'push' });
+    expect(ctx.logger.lines).toEqual([
+      {
+        level: 'warn',
+        message: 'push',
+        attributes: { id: 'd-3', source: 'github', type: 'push', attempt: 2, ref: 'refs/heads/dev' },
+      },
+    ]);
+  });
+
+  it('check ctx.progress as the runtime does and keep what was reported', () => {
+    const ctx = handlerContext({ event: jobEvent(welcomeEmail, { userId: 'u1' }) });
+    ctx.progress(50);
+    expect(() => ctx.progress(150)).toThrow('ctx.progress: 150 is not a percentage');
+    expect(ctx.progressReports).toEqual([50]);
+  });
+
+  it('refuse a key that is not <source>.<type>', () => {
+    expect(() => webhookEvent('push', {})).toThrow(
+      `webhookEvent: "push" is not a <source>.<type> key: pass one such as 'github.push'`,
+    );
+  });
+
+  it('give a RecordingLogger child its keys and the parent its lines', () => {
+    const logger = new RecordingLogger({ service: 'x' });
+    logger.child({ id: 'e1' }).error('boom', new Error('why'));
+    expect(logger.lines).toEqual([
+      { level: 'error', message: 'boom', attributes: { service: 'x', id: 'e1', error: 'why' } },
+    ]);
+  });
+});
