@@ -127,21 +127,27 @@ export const handler = defineConsumer({
 });
 `;
 
-const CONSUMER_TEST = `import type { ConsumerEvent, HandlerContext } from 'hookline/consumer';
-import { describe, expect, it, vi } from 'vitest';
-import { onGithubPush } from '../consumers/events';
-
-function fakeContext() {
-  const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
-  return { logger, ctx: { logger, attempt: 1, consumer: 'events' } as unknown as HandlerContext };
-}
+const CONSUMER_TEST = `import { consumerRunner, handlerContext, webhookEvent } from 'hookline/testing';
+import { describe, expect, it } from 'vitest';
+import { handler, onGithubPush } from '../consumers/events';
 
 describe('the events consumer', () => {
   it('logs each GitHub push with its branch and number of commits', async () => {
-    const { logger, ctx } = fakeContext();
-    const event = { payload: { ref: 'refs/heads/main', commits: [{ id: 'c1' }, { id: 'c2' }] } };
-    await onGithubPush(event as unknown as ConsumerEvent, ctx);
-    expect(logger.info).toHaveBeenCalledWith('push received', { ref: 'refs/heads/main', commits: 2 });
+    const event = webhookEvent('github.push', { ref: 'refs/heads/main', commits: [{ id: 'c1' }, { id: 'c2' }] });
+    const ctx = handlerContext({ event });
+    await onGithubPush(event, ctx);
+    expect(ctx.logger.lines.map((line) => [line.message, line.attributes.ref, line.attributes.commits])).toEqual([
+      ['push received', 'refs/heads/main', 2],
+    ]);
+  });
+
+  it('processes every event, a push by its handler and the rest by the default, and skips a repeated delivery', async () => {
+    const runner = consumerRunner(handler);
+    const push = webhookEvent('github.push', { ref: 'refs/heads/main' }, { id: 'delivery-1' });
+    const outcomes = await runner.run([push, webhookEvent('github.issues', { action: 'opened' })]);
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['processed', 'processed']);
+    const [again] = await runner.run([push]);
+    expect(again?.outcome).toBe('duplicate');
   });
 });
 `;
