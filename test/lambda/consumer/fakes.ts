@@ -12,14 +12,14 @@ import {
   type IdempotencyGate,
   type InvocationContext,
   type JobRecordUpdates,
-  type RootLogger,
   type StartSlots,
   type TypeMetrics,
 } from '../../../lambda/consumer/core';
 import type { DeadLetterMessage } from '../../../lambda/consumer/dead-letter';
-import type { ConsumerDefinition, ConsumerLogger, LogExtra } from '../../../lambda/consumer/types';
+import type { ConsumerDefinition } from '../../../lambda/consumer/types';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../../lambda/shared/envelope';
 import type { ConsumerRuntimeConfig } from '../../../lambda/shared/runtime-config';
+import { type LogLine, RecordingLogger } from '../../../lambda/testing/context';
 
 export const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
@@ -104,42 +104,10 @@ export function runtimeConfig(overrides: Partial<ConsumerRuntimeConfig> = {}): C
   };
 }
 
-export interface LogLine {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly message: string;
-  readonly attributes: Record<string, unknown>;
-}
+export type { LogLine };
 
-export class FakeLogger implements RootLogger {
-  readonly lines: LogLine[] = [];
-  constructor(private readonly keys: Record<string, unknown> = {}) {}
-  #log(level: LogLine['level'], message: string, extra: LogExtra[]) {
-    const attributes: Record<string, unknown> = { ...this.keys };
-    for (const item of extra) {
-      if (typeof item === 'string') attributes.extra = item;
-      else if (item instanceof Error) attributes.error = item.message;
-      else Object.assign(attributes, item);
-    }
-    this.lines.push({ level, message, attributes });
-  }
-  debug(message: string, ...extra: LogExtra[]) {
-    this.#log('debug', message, extra);
-  }
-  info(message: string, ...extra: LogExtra[]) {
-    this.#log('info', message, extra);
-  }
-  warn(message: string, ...extra: LogExtra[]) {
-    this.#log('warn', message, extra);
-  }
-  error(message: string, ...extra: LogExtra[]) {
-    this.#log('error', message, extra);
-  }
-  child(keys: Record<string, unknown>): ConsumerLogger {
-    const child = new FakeLogger({ ...this.keys, ...keys });
-    // Children share the parent's sink so tests see every line.
-    (child as { lines: LogLine[] }).lines = this.lines;
-    return child;
-  }
+/** The kit's recording logger, with the outcome lines a core test reads. */
+export class FakeLogger extends RecordingLogger {
   outcomes(): Record<string, unknown>[] {
     return this.lines.filter((l) => l.message === 'record outcome').map((l) => l.attributes);
   }
