@@ -6,7 +6,11 @@ import type { SQSRecord } from 'aws-lambda';
 import type { RootLogger } from '../consumer/core';
 import { type JobProgress, progressJson } from '../consumer/progress';
 import type { ConsumerLogger, HandlerContext, LogExtra } from '../consumer/types';
+import { CONSUMER_RUNTIME_DEFAULTS } from '../shared/consumer-config';
 import { sqsRecordOf, type TestEvent, webhookEvent } from './events';
+
+/** An invocation's length in the kit: a consumer's default timeout. */
+export const INVOCATION_MS = CONSUMER_RUNTIME_DEFAULTS.timeoutSeconds * 1000;
 
 /** One line a handler (or the runtime) logged. */
 export interface LogLine {
@@ -74,7 +78,7 @@ export interface HandlerContextOptions {
   readonly consumer?: string;
   /**
    * What `ctx.remainingTimeMs()` answers.
-   * @default 30000
+   * @default 30000 - a consumer's default timeout
    */
   readonly remainingTimeMs?: number;
   /**
@@ -109,7 +113,7 @@ export function handlerContext(options: HandlerContextOptions = {}): TestHandler
   const event = options.event ?? webhookEvent('test.event', {});
   const record: SQSRecord = sqsRecordOf(event);
   const progressReports: JobProgress[] = [];
-  const remainingTimeMs = options.remainingTimeMs ?? 30_000;
+  const remainingTimeMs = options.remainingTimeMs ?? INVOCATION_MS;
   return {
     attempt: event.attempt,
     consumer: options.consumer ?? 'test-consumer',

@@ -18,7 +18,7 @@ import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../shared/envelope';
 import { timerAlarm } from '../shared/invocation-deadline';
 import { JOB_SOURCE } from '../shared/job';
-import { type LogLine, RecordingLogger } from './context';
+import { INVOCATION_MS, type LogLine, RecordingLogger } from './context';
 import { sqsRecordOf, type TestEvent } from './events';
 import { MemoryIdempotency, MemoryJobRecords, MemoryQueue, NO_METRICS } from './memory';
 
@@ -83,7 +83,10 @@ export interface TestOutcome {
    * `duplicate` (its id already ran: skipped), or `deferred` (not started before the deadline margin).
    */
   readonly outcome: RecordOutcome;
-  /** Why it failed (`<error name>: <message>`), as its outcome line says; absent when it did not. */
+  /**
+   * Why it failed (`<error name>: <message>`) or was not started, as its outcome line says; absent for a record that
+   * was processed or skipped.
+   */
   readonly reason?: string;
   /** A retried record's delay before its next delivery: its backoff, or longer when a `RetryLaterError` asked. */
   readonly retryDelaySeconds?: number;
@@ -104,9 +107,6 @@ export interface ConsumerRunner {
   /** The runtime's own lines: each record's outcome line, and its warnings. */
   readonly runtimeLogs: readonly LogLine[];
 }
-
-/** The function a deployed consumer gets: 30 seconds, the consumer's default timeout. */
-const INVOCATION_MS = CONSUMER_RUNTIME_DEFAULTS.timeoutSeconds * 1000;
 
 /**
  * A runner for a consumer: the `handler` its file exports (what `defineConsumer` returns) or its definition.
@@ -153,12 +153,19 @@ function runnerConfig(options: ConsumerRunnerOptions): ConsumerRuntimeConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.join('.') ?? '(root)';
-    throw new TypeError(
-      `consumerRunner: ${path} is ${JSON.stringify(valueAt(config, issue?.path ?? []))}: ${issue?.message}`,
-    );
+    const value = JSON.stringify(valueAt(config, issue?.path ?? []));
+    const option = OPTION_IN_SECONDS[path];
+    const given = option ? `${option} is ${value} s` : `${path} is ${value}`;
+    throw new TypeError(`consumerRunner: ${given}: ${issue?.message} (the runtime would refuse it)`);
   }
   return parsed.data;
 }
+
+/** The options the runtime configuration holds in seconds, by the name of its field. */
+const OPTION_IN_SECONDS: Readonly<Record<string, string>> = {
+  'retry.baseSeconds': 'retry.base',
+  'retry.maxSeconds': 'retry.max',
+};
 
 function wholeSeconds(name: string, value: DurationLike | undefined): number | undefined {
   if (value === undefined) return undefined;

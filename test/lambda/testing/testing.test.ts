@@ -230,6 +230,9 @@ describe('consumerRunner', () => {
     expect(() => consumerRunner(handler, { maxReceiveCount: 0 })).toThrow(
       /consumerRunner: maxReceiveCount is 0/,
     );
+    expect(() => consumerRunner(handler, { retry: { max: { hours: 13 } } })).toThrow(
+      /^consumerRunner: retry\.max is 46800 s: .* \(the runtime would refuse it\)$/,
+    );
     expect(() => consumerRunner(handler, { retry: { base: { seconds: 1.5 } } })).toThrow(
       'consumerRunner: retry.base is 1.5 s: use whole seconds',
     );
