@@ -15,6 +15,22 @@ export class CliError extends Error {
 }
 
 /**
+ * A {@link CliError} about the command line itself, not the pipeline: a flag's value the CLI cannot read (`--since
+ * yesterday`) or flags that contradict each other. The CLI exits {@link USAGE_EXIT_CODE} for it, as for the usage
+ * errors its parser finds (an unknown option, a missing argument), so a script tells "fix the command" from "the
+ * command failed".
+ */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The exit status of a usage error: 2, as POSIX utilities and most CLIs use it; 1 stays "the command failed". */
+export const USAGE_EXIT_CODE = 2;
+
+/**
  * A {@link CliError} saying that what the operator named does not exist (a queue, a job id, an event id in a
  * dead-letter queue): the console answers it 404, so a script can tell it from a request it refused.
  */

@@ -10,7 +10,7 @@ import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
-import { CliError, errorLine } from './errors';
+import { CliError, errorLine, USAGE_EXIT_CODE, UsageError } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
@@ -421,7 +421,7 @@ function commandPath(command: Command, group: Command): string {
 function targetOptions(o: CommonOptions): TargetOptions {
   // Either target, never both: silently dropping one would act on a pipeline the operator did not name.
   if (o.local && (o.stack || o.region)) {
-    throw new CliError(
+    throw new UsageError(
       `--local and ${o.stack ? '--stack' : '--region'} name different targets: pass --local for local mode, or --stack/--region for a deployed stack`,
     );
   }
@@ -891,7 +891,10 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
   if (interruptedBy && stopped.length > 0) ctx.setExitCode(interruptedExitCode(interruptedBy));
 }
 
-/** Runs the CLI and resolves to the process exit code. Expected errors print one line; bugs keep their stack. */
+/**
+ * Runs the CLI and resolves to the process exit code: 0, 1 for a failure (or a result that says part of it failed),
+ * 2 for a usage error. Expected errors print one line; bugs keep their stack.
+ */
 export async function runCli(
   argv: readonly string[],
   deps: CliDependencies = defaultDependencies,
@@ -916,14 +919,16 @@ export async function runCli(
     return exitCode;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
-      if (thrown.exitCode !== 0 && argv.includes('--json')) writeJsonError(deps, usageErrorLine(thrown));
-      return thrown.exitCode;
+      // Help and --version end the parse too, with 0; every other stop of the parser is a usage error.
+      if (thrown.exitCode === 0) return 0;
+      if (argv.includes('--json')) writeJsonError(deps, usageErrorLine(thrown));
+      return USAGE_EXIT_CODE;
     }
     const error = connected ? (await backendModule()).explainFailure(thrown, connected) : thrown;
     if (argv.includes('--json')) writeJsonError(deps, errorLine(error));
     if (error instanceof CliError) {
       deps.writeErr(`error: ${error.message}\n`);
-      return 1;
+      return error instanceof UsageError ? USAGE_EXIT_CODE : 1;
     }
     deps.writeErr(
       `unexpected error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

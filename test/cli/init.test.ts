@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { USAGE_EXIT_CODE } from '../../lib/cli/errors';
 import { initProject } from '../../lib/cli/init';
 import { runCli } from '../../lib/cli/program';
 import { assertLocalPackages } from '../../lib/local/dev';
@@ -238,7 +239,7 @@ describe('hookline init', () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      expect(await runCli(['init', '', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+      expect(await runCli(['init', '', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(USAGE_EXIT_CODE);
     } finally {
       process.chdir(cwd);
     }
@@ -251,7 +252,7 @@ describe('hookline init', () => {
   it('refuses an empty --hookline (an unset variable) instead of writing the default release, and writes nothing', async () => {
     const dir = join(emptyDir(), 'my-hooks');
     const h = cliHarness();
-    expect(await runCli(['init', dir, '--hookline', ''], h.deps)).toBe(1);
+    expect(await runCli(['init', dir, '--hookline', ''], h.deps)).toBe(USAGE_EXIT_CODE);
     expect(h.stderr()).toContain(
       "option '--hookline <spec>' argument '' is invalid. it is empty: give a value, or leave it out",
     );
