@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-state';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { ResolvedConfig } from '../config';
 import { configPath, missingConfiguration } from '../config-file';
 import type { ConsoleExtensions } from '../console/operations';
@@ -88,7 +89,9 @@ const stackName = (value: string, previous: string | undefined): string => {
 };
 
 function withTarget(command: Command): Command {
-  return withDeployedTarget(command.option('--local', 'operate on the running local mode (npm start)'));
+  return withDeployedTarget(
+    command.option('--local', `operate on the running local mode (${START_LOCAL_MODE})`),
+  );
 }
 
 /**

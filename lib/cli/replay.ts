@@ -18,6 +18,7 @@ import type { ArchiveRecord } from '../../lambda/shared/archive';
 import { entryBytes, SqsBatcher, sqsSafeJson } from '../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
@@ -444,7 +445,7 @@ async function flushLocalArchive(backend: Backend, target: Target): Promise<void
   const answer = await backend.http(`${target.controlUrl}/archive/flush`, { method: 'POST' });
   if (answer.status === 404)
     throw new CliError(
-      'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
+      `archiving is off in local mode: set archive.enabled (the default) and restart local mode (${START_LOCAL_MODE})`,
     );
   if (!answer.ok) {
     // Records local mode still holds would be missing from the range: replaying the rest would look complete.

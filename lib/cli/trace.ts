@@ -22,6 +22,7 @@ import {
 } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { parseJournal } from '../local/journal';
 import { tenantsText } from '../local/reporter';
@@ -469,7 +470,7 @@ function journalRow(entry: Record<string, unknown>): OutcomeRow | undefined {
 export function localRows(journalPath: string): OutcomeRow[] {
   if (!existsSync(journalPath)) {
     throw new CliError(
-      `no local journal at ${journalPath}: start local mode with npm start and send events first`,
+      `no local journal at ${journalPath}: start local mode with ${START_LOCAL_MODE} and send events first`,
     );
   }
   return parseJournal(readFileSync(journalPath, 'utf8')).flatMap((entry) => {

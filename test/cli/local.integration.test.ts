@@ -786,7 +786,7 @@ describe('hookline CLI against local mode', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect(stopped).toMatchObject({ code: 1 });
     expect((stopped as { stderr: string }).stderr).toMatch(
-      /^error: local mode is not running: start it with npm start$/m,
+      /^error: local mode is not running: start it with npm start or npx hookline dev$/m,
     );
   }, 60_000);
 });

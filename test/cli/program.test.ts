@@ -1184,7 +1184,7 @@ describe('a command whose target fails under it', () => {
       .rejects(awsError('TimeoutError', 'a request has exceeded the configured requestTimeout'));
     expect(await runCli(['purge', 'events', '--local', '--yes'], h.deps)).toBe(1);
     expect(h.stderr()).toContain(
-      `local mode did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running`,
+      `local mode did not answer within ${LOCAL_ANSWER_SECONDS} s: is local mode (npm start or npx hookline dev) running`,
     );
   });
 });
