@@ -12,6 +12,7 @@ import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
 import { CliError, errorLine, USAGE_EXIT_CODE, UsageError } from './errors';
+import { examplesHelp } from './help-examples';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
@@ -365,6 +366,8 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   addProjectCommands(program, deps, setExitCode);
   addCostCommand(program, deps);
   refuseFlagsAsValues(program);
+  for (const command of leafCommands(program))
+    command.addHelpText('after', examplesHelp(commandPath(command, program)));
   namesItsCommandsForTheirOptions(program);
   for (const group of program.commands) if (group.commands.length > 0) namesItsCommandsForTheirOptions(group);
   return program;
@@ -410,6 +413,13 @@ function commandsTaking(group: Command, flag: string | undefined): Command[] {
       : command.options.some((option) => option.long === flag)
         ? [command]
         : [],
+  );
+}
+
+/** Every command that runs something, under groups too (`failed list`, not `failed`). */
+function leafCommands(group: Command): Command[] {
+  return group.commands.flatMap((command) =>
+    command.commands.length > 0 ? leafCommands(command) : [command],
   );
 }
 
