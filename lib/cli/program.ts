@@ -363,7 +363,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       consumerCommand(ctx, enabled, queue, o),
     );
   }
-  addProjectCommands(program, deps, setExitCode);
+  addProjectCommands(program, deps);
   addCostCommand(program, deps);
   refuseFlagsAsValues(program);
   for (const command of leafCommands(program))

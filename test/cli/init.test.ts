@@ -85,6 +85,22 @@ describe('hookline init', () => {
     expect(own.files).toContain(guide);
   });
 
+  it('--json prints what it wrote as one JSON document, and a refusal as {"error"} with exit 1', async () => {
+    const dir = emptyDir();
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--json'], h.deps)).toBe(0);
+    const report = JSON.parse(h.stdout());
+    expect(report).toEqual({ dir, written: expect.any(Array), nextSteps: expect.any(Array) });
+    expect(report.written).toContain('hookline.config.ts');
+    expect(report.nextSteps.at(-1)).toBe('npm start');
+    expect(h.stderr()).toBe('');
+    const again = cliHarness();
+    expect(await runCli(['init', dir, '--json'], again.deps)).toBe(1);
+    expect(JSON.parse(again.stdout()).error).toMatch(
+      /already has .*; nothing was written \(choose an empty folder\)$/,
+    );
+  });
+
   it('writes the running hookline release as the hookline dependency when --hookline is left out', async () => {
     const dir = emptyDir();
     expect(await runCli(['init', dir], cliHarness().deps)).toBe(0);
