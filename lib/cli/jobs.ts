@@ -28,7 +28,7 @@ import {
 } from './dead-letters';
 import { AccessDeniedError, ActionDeniedError, CliError, NotFoundError, needing, UsageError } from './errors';
 import { type DeadLetterReading, findDeadLetters } from './failed';
-import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
+import { type CommandHints, hint, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 import {
   type Incomplete,
@@ -997,7 +997,7 @@ export function renderJobList(output: Output, result: JobList): void {
       ),
     );
   }
-  output.line(output.colors.dim(`details: ${nextCommand(output, 'jobs show <id>')}`));
+  hint(output, `details: ${nextCommand(output, 'jobs show <id>')}`);
   renderUnreadDeadLetters(output, result.unreadable ?? []);
 }
 

@@ -428,6 +428,29 @@ describe('hookline program', () => {
     ]);
   });
 
+  it("puts failed list's next commands after its table at a terminal, and on stderr once stdout is piped", async () => {
+    for (const isTTY of [true, false]) {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+      const out: string[] = [];
+      const err: string[] = [];
+      const h = cliHarness({
+        makeOutput: (json) =>
+          consoleOutput({
+            json,
+            stdout: { write: (t: string) => out.push(t), ...(isTTY ? { isTTY } : {}) },
+            stderr: { write: (t: string) => err.push(t) },
+            env: { NO_COLOR: '1' },
+          }),
+      });
+      expect(await runCli(['failed', 'list', 'events'], h.deps)).toBe(0);
+      const hintLine = 'details: hookline failed show events <id>    redrive: hookline redrive events\n';
+      // Piped, stdout is the result alone: its header, the table's header and one row.
+      expect(out.join('').split('\n').slice(-2, -1)[0]).toMatch(isTTY ? /^details: / : /^evt-1 /);
+      expect(out.join('').includes(hintLine), `stdout, isTTY ${isTTY}`).toBe(isTTY);
+      expect(err.join('').includes(hintLine), `stderr, isTTY ${isTTY}`).toBe(!isTTY);
+    }
+  });
+
   it('an expected error is one line on stderr with exit code 1', async () => {
     const h = cliHarness({
       connect: async () => {
