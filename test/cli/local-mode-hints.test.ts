@@ -14,12 +14,13 @@ function sources(dir: string): string[] {
 }
 
 /**
- * Where `npm start` is right alone: the project `hookline init` writes has that script (its README, its next steps,
- * the description of `dev`, which is what that script runs), and local mode's own lines name how to restart it.
+ * Where `npm start` is right alone: the project `hookline init` writes has that script (its README, its next steps
+ * and `init`'s help example, the description of `dev`, which is what that script runs).
  */
 const HAS_THE_SCRIPT = new Set([
   'lib/cli/init-templates.ts',
   'lib/cli/init.ts',
+  'lib/cli/help-examples.ts',
   'lib/cli/project-commands.ts',
   'lambda/shared/local-mode-command.ts',
 ]);
