@@ -407,13 +407,7 @@ function namesItsCommandsForTheirOptions(group: Command): void {
 
 /** The commands under `group` that run something (not a group themselves) and take the option `flag`. */
 function commandsTaking(group: Command, flag: string | undefined): Command[] {
-  return group.commands.flatMap((command) =>
-    command.commands.length > 0
-      ? commandsTaking(command, flag)
-      : command.options.some((option) => option.long === flag)
-        ? [command]
-        : [],
-  );
+  return leafCommands(group).filter((command) => command.options.some((option) => option.long === flag));
 }
 
 /** Every command that runs something, under groups too (`failed list`, not `failed`). */
