@@ -3,6 +3,7 @@
  * `grantSend(fn, queue)` sets, then the running local mode's state file (`.hookline/local.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import {
   isProcessAlive,
   type LocalState,
@@ -97,7 +98,7 @@ export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProduc
   if (options.local !== false && existsSync(stateFile)) return fromLocalState(stateFile);
   if (options.local !== false) throwIfStarting(stateFile);
   throw new ProducerConfigError(
-    `no queues found: grant this function send with pipeline.grantSend(fn, '<queue>'), pass createProducer({ queues }), or start local mode (npm start; its state file ${stateFile} is missing)`,
+    `no queues found: grant this function send with pipeline.grantSend(fn, '<queue>'), pass createProducer({ queues }), or start local mode (${START_LOCAL_MODE}; its state file ${stateFile} is missing)`,
   );
 }
 
@@ -158,7 +159,7 @@ function throwIfStarting(stateFile: string): void {
   const starting = stateDirHolder(stateFile);
   if (!starting) return;
   throw new ProducerConfigError(
-    `${localModeStarting(starting)}: its state file ${stateFile} names its queues once it is running; retry once npm start says it is running`,
+    `${localModeStarting(starting)}: its state file ${stateFile} names its queues once it is running; retry once local mode says it is running`,
   );
 }
 
@@ -168,7 +169,7 @@ function fromLocalState(path: string): ResolvedProducer {
     state = parseLocalState(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     throw new ProducerConfigError(
-      `local mode state file ${path} is unreadable: restart local mode with npm start`,
+      `local mode state file ${path} is unreadable: restart local mode with ${START_LOCAL_MODE}`,
     );
   }
   // A local mode that ended without removing its file (killed): its emulators' ports are closed or someone else's.
@@ -176,7 +177,7 @@ function fromLocalState(path: string): ResolvedProducer {
   if (!isProcessAlive(state.pid)) {
     throwIfStarting(path);
     throw new ProducerConfigError(
-      `local mode is not running: its state file ${path} names process ${state.pid}, which has ended; start it with npm start`,
+      `local mode is not running: its state file ${path} names process ${state.pid}, which has ended; start it with ${START_LOCAL_MODE}`,
     );
   }
   const { scheduler, ...claims } = state.jobs ?? {};

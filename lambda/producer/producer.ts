@@ -53,6 +53,7 @@ import {
   RETRY_FACTOR_MAX,
   RETRY_FACTOR_MIN,
 } from '../shared/job-retry';
+import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 import type { ResolvedProducer } from './discover';
@@ -824,7 +825,7 @@ export class Producer {
     throw new ProducerConfigError(
       `job ${job.type} goes to queue "${job.queue}", which this producer cannot send to (${known.length ? `it can send to: ${known.join(', ')}` : 'no queues found'}): ${
         this.deps.queuesFrom === 'local'
-          ? `the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job's queue), then restart npm start`
+          ? `the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job's queue), then restart local mode (${START_LOCAL_MODE})`
           : `grant it with pipeline.grantSend(fn, '${job.queue}')`
       }`,
     );

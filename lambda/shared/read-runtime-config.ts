@@ -1,5 +1,6 @@
 /** Reads a function's runtime configuration (`./ingest-config`, `./consumer-config`) from its environment. */
 import type { z } from 'zod/mini';
+import { START_LOCAL_MODE } from './local-mode-command';
 
 /** Reads and validates a JSON configuration from the environment; the message names the variable and the fix. */
 export function readRuntimeConfig<T>(
@@ -10,7 +11,7 @@ export function readRuntimeConfig<T>(
   const raw = env[variable];
   if (raw === undefined || raw === '') {
     throw new Error(
-      `${variable} is not set: deploy with the hookline stack or run through local mode (npm start)`,
+      `${variable} is not set: deploy with the hookline stack or run through local mode (${START_LOCAL_MODE})`,
     );
   }
   let json: unknown;

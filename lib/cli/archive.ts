@@ -23,7 +23,7 @@ import {
   parseArchiveLines,
 } from '../../lambda/shared/archive';
 import { parseIsoTime } from '../../lambda/shared/iso-time';
-import { CliError, CredentialsError, type ErrorContext, errorName, explainError } from './errors';
+import { CliError, CredentialsError, type ErrorContext, errorName, explainError, UsageError } from './errors';
 
 /** Which archived events to read. */
 export interface ArchiveSelection {
@@ -375,7 +375,7 @@ export function parseTime(text: string, now: number): Date | undefined {
 export function timeOption(name: string, text: string, now: number): Date {
   const time = parseTime(text, now);
   if (!time) {
-    throw new CliError(
+    throw new UsageError(
       `${name} "${text}" is not a time: use ISO 8601 with a zone (2026-11-30T10:00:00Z, 2026-11-30T11:00:00+01:00), a UTC day (2026-11-30) or a duration ago (15m, 2h, 3d)`,
     );
   }

@@ -3,6 +3,7 @@
  * poller (local mode, through its control API). Messages wait in the queue meanwhile; nothing is lost.
  */
 import { type BreakerTrip, scalingUpdate } from '../../lambda/shared/circuit-breaker';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { type Backend, contextOf } from './backend';
 import { CliError, errorName, explainError } from './errors';
 import { nextCommand } from './output';
@@ -61,12 +62,12 @@ async function callControl(backend: Backend, target: LocalTarget, queue: string,
   const response = await backend.http(url, { method: 'POST' });
   if (response.status === 404) {
     throw new CliError(
-      `queue ${queue} has no consumer in local mode: add one in hookline.config.ts and restart npm start`,
+      `queue ${queue} has no consumer in local mode: add one in hookline.config.ts and restart local mode (${START_LOCAL_MODE})`,
     );
   }
   if (!response.ok) {
     throw new CliError(
-      `local mode refused to ${action} ${queue} (HTTP ${response.status}): check the npm start output`,
+      `local mode refused to ${action} ${queue} (HTTP ${response.status}): check the output of local mode (${START_LOCAL_MODE})`,
     );
   }
   const text = await response.text();

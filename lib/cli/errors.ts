@@ -4,6 +4,7 @@
  * Anything that is not recognised here is an unexpected bug and keeps its stack trace (see `bin/hookline.ts`).
  */
 
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sharedAwsFiles, sharedProfileNames } from './aws-profile';
 
 /** An expected failure: printed as one line (`error: <message>`), exit code 1, never a stack trace. */
@@ -13,6 +14,22 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/**
+ * A {@link CliError} about the command line itself, not the pipeline: a flag's value the CLI cannot read (`--since
+ * yesterday`) or flags that contradict each other. The CLI exits {@link USAGE_EXIT_CODE} for it, as for the usage
+ * errors its parser finds (an unknown option, a missing argument), so a script tells "fix the command" from "the
+ * command failed".
+ */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The exit status of a usage error: 2, as POSIX utilities and most CLIs use it; 1 stays "the command failed". */
+export const USAGE_EXIT_CODE = 2;
 
 /**
  * A {@link CliError} saying that what the operator named does not exist (a queue, a job id, an event id in a
@@ -258,7 +275,7 @@ export const LOCAL_PAGE_ANSWER_SECONDS = 5;
 /** The error for a request local mode accepted and did not answer within `seconds`. */
 export function localModeNotAnswering(where?: string, seconds = LOCAL_ANSWER_SECONDS): BackendError {
   return new BackendError(
-    `local mode${where ? ` at ${where}` : ''} did not answer within ${seconds} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it); what the command did before is in its output, and a change it asked for last may still be made once local mode resumes: check with hookline status --local before repeating it`,
+    `local mode${where ? ` at ${where}` : ''} did not answer within ${seconds} s: is local mode (${START_LOCAL_MODE}) running and responsive? (resume it if it was suspended, else stop and restart it); what the command did before is in its output, and a change it asked for last may still be made once local mode resumes: check with hookline status --local before repeating it`,
   );
 }
 
@@ -496,7 +513,7 @@ function localRefusal(
 ): BackendError {
   const said = saidByAws(name, message);
   return new BackendError(
-    `access denied in ${context.target}: ${answerer(context)} answered${status === undefined ? '' : ` HTTP ${status}`}${said ? ` (${said})` : ''}: they answer only callers on this machine, directly, not through a proxy or tunnel, under another host name or from a web page: run the command on the machine where npm start runs, with no proxy in between`,
+    `access denied in ${context.target}: ${answerer(context)} answered${status === undefined ? '' : ` HTTP ${status}`}${said ? ` (${said})` : ''}: they answer only callers on this machine, directly, not through a proxy or tunnel, under another host name or from a web page: run the command on the machine where local mode runs, with no proxy in between`,
   );
 }
 
@@ -628,7 +645,7 @@ export function explainMoveTaskFailure(reason: string, context: MoveTaskContext)
     return `${said}: SQS or KMS throttled the task: wait a minute, ${again}, with a lower --rate`;
   }
   if (QUEUE_MISSING.has(code) || code === 'NonExistentQueue') {
-    return `${said}: ${dlq} or the ${queue} queue does not exist any more: ${context.local ? 'restart local mode with npm start' : `it was deleted outside ${context.target}: redeploy with npx cdk deploy`}, ${again}`;
+    return `${said}: ${dlq} or the ${queue} queue does not exist any more: ${context.local ? `restart local mode with ${START_LOCAL_MODE}` : `it was deleted outside ${context.target}: redeploy with npx cdk deploy`}, ${again}`;
   }
   if (code === 'CouldNotDetermineMessageSource') {
     return `${said}: the task was started without a destination (the AWS console's redrive to the source queues), and SQS cannot tell where messages it did not dead-letter itself came from, as the ${queue} consumer's own dead letters: ${rerun} names the ${queue} queue as the destination; run it again for what is left`;
@@ -672,7 +689,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
     const queue = context.queue ? `queue ${context.queue}` : 'the queue';
     return new BackendError(
       context.local
-        ? `${queue} does not exist in local mode: restart it with npm start`
+        ? `${queue} does not exist in local mode: restart it with ${START_LOCAL_MODE}`
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
@@ -690,7 +707,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
     const tries = fault.attempts > 1 ? ` on all ${fault.attempts} tries` : '';
     return new BackendError(
       context.local
-        ? `local mode answered with a server error (${name}, HTTP ${fault.status})${tries}: check the npm start output, then run it again`
+        ? `local mode answered with a server error (${name}, HTTP ${fault.status})${tries}: check the output of local mode (${START_LOCAL_MODE}), then run it again`
         : `AWS answered with a server error (${name}, HTTP ${fault.status})${tries}: a fault on AWS's side, not in your request; run it again in a minute (the AWS Health Dashboard says when a service is degraded)`,
     );
   }
@@ -708,7 +725,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   if (connection) {
     return new BackendError(
       context.local
-        ? `local mode is not reachable (${connection}): start it with npm start`
+        ? `local mode is not reachable (${connection}): start it with ${START_LOCAL_MODE}`
         : `cannot reach AWS (${connection}): check your network or --region`,
     );
   }

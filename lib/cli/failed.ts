@@ -22,7 +22,7 @@ import {
   queueDepth,
   summarize,
 } from './dead-letters';
-import { CliError, explainError, NotFoundError, needing } from './errors';
+import { CliError, explainError, NotFoundError, needing, UsageError } from './errors';
 import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
 import { nextCommand } from './output';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
@@ -378,7 +378,7 @@ export async function failedShow(
 ): Promise<FailedShowResult> {
   const queue = deadLetterQueueOf(target, options.queue);
   if (options.id.trim() === '') {
-    throw new CliError(
+    throw new UsageError(
       `the id is empty: pass an id from ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
     );
   }

@@ -26,9 +26,9 @@ import {
   SCHEDULE_ARN_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { AccessDeniedError, ActionDeniedError, CliError, NotFoundError, needing } from './errors';
+import { AccessDeniedError, ActionDeniedError, CliError, NotFoundError, needing, UsageError } from './errors';
 import { type DeadLetterReading, findDeadLetters } from './failed';
-import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
+import { type CommandHints, hint, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 import {
   type Incomplete,
@@ -85,7 +85,7 @@ async function keptJobsStore(
 /** One job's state and result (a flow parent's with what holds it back); an unknown id is an error. */
 export async function jobsShow(store: JobsStore, id: string, output: CommandHints): Promise<ShownJob> {
   if (id.trim() === '')
-    throw new CliError(
+    throw new UsageError(
       `the job id is empty: pass the id send returned, or see ${nextCommand(output, 'jobs list')}`,
     );
   const records = new JobRecords(store.client, store.tableName);
@@ -743,7 +743,7 @@ export function jobState(value: string): JobState {
 /** Parses `--queue`: a configured queue's name; an empty or unknown one is an error naming the configured ones. */
 export function jobQueue(target: Target, name: string): string {
   if (name.trim() === '') {
-    throw new CliError(
+    throw new UsageError(
       `--queue must not be empty: give one of ${Object.keys(target.queues).join(', ') || '(none configured)'}, or leave --queue out for every queue`,
     );
   }
@@ -997,7 +997,7 @@ export function renderJobList(output: Output, result: JobList): void {
       ),
     );
   }
-  output.line(output.colors.dim(`details: ${nextCommand(output, 'jobs show <id>')}`));
+  hint(output, `details: ${nextCommand(output, 'jobs show <id>')}`);
   renderUnreadDeadLetters(output, result.unreadable ?? []);
 }
 

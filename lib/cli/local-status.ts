@@ -3,6 +3,8 @@
  * CLI asks it over the control API, so the command loads no AWS SDK and answers in about the time Node takes to
  * start. The rows are built by the same core as a deployed stack's (`queueStatuses` in ./status).
  */
+
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { CliError, LOCAL_ANSWER_SECONDS, localModeNotAnswering } from './errors';
 import type { QueueStatus, StatusResult } from './status';
@@ -30,7 +32,9 @@ export async function localStatus(
 function rowsOf(answer: unknown): QueueStatus[] {
   const queues = (answer as { queues?: unknown } | null)?.queues;
   if (!Array.isArray(queues)) {
-    throw new CliError('local mode answered its queue status without queues: restart it with npm start');
+    throw new CliError(
+      `local mode answered its queue status without queues: restart it with ${START_LOCAL_MODE}`,
+    );
   }
   return queues as QueueStatus[];
 }
@@ -42,7 +46,7 @@ function getJson(url: string): Promise<unknown> {
       error instanceof CliError
         ? error
         : new CliError(
-            `local mode is not answering at ${url} (${typeof error === 'string' ? error : error.message}): restart it with npm start`,
+            `local mode is not answering at ${url} (${typeof error === 'string' ? error : error.message}): restart it with ${START_LOCAL_MODE}`,
           );
     // The whole answer is bounded: `timeout` alone is idle time, which a trickling answer would reset forever.
     const deadline = setTimeout(

@@ -35,6 +35,12 @@ export interface Output {
   line(text: string): void;
   /** An informational note for the operator (stderr; also in `--json`). */
   note(text: string): void;
+  /**
+   * A hint after the result: the next command to run. On stdout after the result for a person at a terminal; on
+   * stderr once stdout is piped or redirected, which then carries the result alone (`| wc -l` counts its rows).
+   * @default - a line of the result ({@link Output.line}), as the console shows it under a job's summary
+   */
+  hint?(text: string): void;
   /** A progress bar on stderr. */
   progress(label: string, total?: number): Progress;
   /** Asks a yes/no question; resolves false on anything but yes (Ctrl-C and Ctrl-D among them). */
@@ -51,6 +57,12 @@ export interface Output {
 
 /** What a hint needs of the output: the target flags of the command that prints it. */
 export type CommandHints = Pick<Output, 'command'>;
+
+/** Prints a hint where the output puts hints, else as a line of the result. */
+export function hint(output: Output, text: string): void {
+  if (output.hint) output.hint(text);
+  else output.line(text);
+}
 
 /** A further command as a hint prints it: with this command's target flags (`--local`, `--stack`, `--region`). */
 export const nextCommand = (output: CommandHints, args: string): string =>
@@ -134,6 +146,11 @@ export function consoleOutput(options: {
     },
     note(text) {
       stderr.write(`${errColors.dim(terminalText(text))}\n`);
+    },
+    hint(text) {
+      if (options.json) return;
+      if (stdout.isTTY) stdout.write(`${colors.dim(terminalText(text))}\n`);
+      else stderr.write(`${errColors.dim(terminalText(text))}\n`);
     },
     progress(label, initialTotal) {
       let total = initialTotal;

@@ -4,13 +4,15 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-state';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { ResolvedConfig } from '../config';
 import { configPath, missingConfiguration } from '../config-file';
 import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
-import { CliError, errorLine } from './errors';
+import { CliError, errorLine, USAGE_EXIT_CODE, UsageError } from './errors';
+import { examplesHelp } from './help-examples';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
@@ -88,7 +90,9 @@ const stackName = (value: string, previous: string | undefined): string => {
 };
 
 function withTarget(command: Command): Command {
-  return withDeployedTarget(command.option('--local', 'operate on the running local mode (npm start)'));
+  return withDeployedTarget(
+    command.option('--local', `operate on the running local mode (${START_LOCAL_MODE})`),
+  );
 }
 
 /**
@@ -359,9 +363,11 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       consumerCommand(ctx, enabled, queue, o),
     );
   }
-  addProjectCommands(program, deps, setExitCode);
+  addProjectCommands(program, deps);
   addCostCommand(program, deps);
   refuseFlagsAsValues(program);
+  for (const command of leafCommands(program))
+    command.addHelpText('after', examplesHelp(commandPath(command, program)));
   namesItsCommandsForTheirOptions(program);
   for (const group of program.commands) if (group.commands.length > 0) namesItsCommandsForTheirOptions(group);
   return program;
@@ -401,12 +407,13 @@ function namesItsCommandsForTheirOptions(group: Command): void {
 
 /** The commands under `group` that run something (not a group themselves) and take the option `flag`. */
 function commandsTaking(group: Command, flag: string | undefined): Command[] {
+  return leafCommands(group).filter((command) => command.options.some((option) => option.long === flag));
+}
+
+/** Every command that runs something, under groups too (`failed list`, not `failed`). */
+function leafCommands(group: Command): Command[] {
   return group.commands.flatMap((command) =>
-    command.commands.length > 0
-      ? commandsTaking(command, flag)
-      : command.options.some((option) => option.long === flag)
-        ? [command]
-        : [],
+    command.commands.length > 0 ? leafCommands(command) : [command],
   );
 }
 
@@ -421,7 +428,7 @@ function commandPath(command: Command, group: Command): string {
 function targetOptions(o: CommonOptions): TargetOptions {
   // Either target, never both: silently dropping one would act on a pipeline the operator did not name.
   if (o.local && (o.stack || o.region)) {
-    throw new CliError(
+    throw new UsageError(
       `--local and ${o.stack ? '--stack' : '--region'} name different targets: pass --local for local mode, or --stack/--region for a deployed stack`,
     );
   }
@@ -891,7 +898,10 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
   if (interruptedBy && stopped.length > 0) ctx.setExitCode(interruptedExitCode(interruptedBy));
 }
 
-/** Runs the CLI and resolves to the process exit code. Expected errors print one line; bugs keep their stack. */
+/**
+ * Runs the CLI and resolves to the process exit code: 0, 1 for a failure (or a result that says part of it failed),
+ * 2 for a usage error. Expected errors print one line; bugs keep their stack.
+ */
 export async function runCli(
   argv: readonly string[],
   deps: CliDependencies = defaultDependencies,
@@ -916,14 +926,16 @@ export async function runCli(
     return exitCode;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
-      if (thrown.exitCode !== 0 && argv.includes('--json')) writeJsonError(deps, usageErrorLine(thrown));
-      return thrown.exitCode;
+      // Help and --version end the parse too, with 0; every other stop of the parser is a usage error.
+      if (thrown.exitCode === 0) return 0;
+      if (argv.includes('--json')) writeJsonError(deps, usageErrorLine(thrown));
+      return USAGE_EXIT_CODE;
     }
     const error = connected ? (await backendModule()).explainFailure(thrown, connected) : thrown;
     if (argv.includes('--json')) writeJsonError(deps, errorLine(error));
     if (error instanceof CliError) {
       deps.writeErr(`error: ${error.message}\n`);
-      return 1;
+      return error instanceof UsageError ? USAGE_EXIT_CODE : 1;
     }
     deps.writeErr(
       `unexpected error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -8,11 +8,7 @@ import { configOption, nonEmpty } from './non-empty';
 import type { CliDependencies } from './program';
 
 /** Adds `init` and `dev` to the program. */
-export function addProjectCommands(
-  program: Command,
-  deps: CliDependencies,
-  setExitCode: (code: number) => void,
-): void {
+export function addProjectCommands(program: Command, deps: CliDependencies): void {
   program
     .command('init')
     .description(
@@ -24,7 +20,8 @@ export function addProjectCommands(
       'the hookline dependency to write: a version range, or a tarball path from here',
       nonEmpty,
     )
-    .action(async (dir: string, o: { hookline?: string }) => {
+    .option('--json', 'print what was written as JSON on stdout')
+    .action(async (dir: string, o: { hookline?: string; json?: boolean }) => {
       const { initProject } = await import('./init');
       const result = initProject(dir, o.hookline ? { hooklineSpec: o.hookline } : {});
       if (!result.ok) {
@@ -32,8 +29,12 @@ export function addProjectCommands(
           result.existing[0] === '.'
             ? 'is a file, not a folder'
             : `already has ${result.existing.join(', ')}`;
-        deps.writeErr(`error: ${result.dir} ${problem}; nothing was written (choose an empty folder)\n`);
-        setExitCode(1);
+        // Thrown as every command's failure is, so --json gets its {"error"} document too.
+        throw new CliError(`${result.dir} ${problem}; nothing was written (choose an empty folder)`);
+      }
+      if (o.json) {
+        const { dir: created, written, nextSteps } = result;
+        deps.writeOut(`${JSON.stringify({ dir: created, written, nextSteps }, null, 2)}\n`);
         return;
       }
       deps.writeOut(

@@ -49,6 +49,7 @@ import {
   explainMoveTaskFailure,
   isUnanswered,
   isUnsupportedAction,
+  UsageError,
 } from './errors';
 import { failureSelector } from './failure-groups';
 import { type RecordJobs, type RedrivenJob, redrivenJobsRecorder, withJobsRecorder } from './jobs';
@@ -178,7 +179,7 @@ export function typeSelector(
   leaveOut = 'or leave --type out to redrive everything',
 ): TypeSelector {
   if (pattern.trim() === '') {
-    throw new CliError(
+    throw new UsageError(
       `--type must not be empty: give an event type pattern such as "invoice.*", ${leaveOut}`,
     );
   }
@@ -204,7 +205,7 @@ export function idSelector(
   const wanted = new Set<string>();
   for (const id of ids ?? []) {
     if (id.trim() === '') {
-      throw new CliError(
+      throw new UsageError(
         `--id must not be empty: give envelope ids (or SQS message ids) from ${nextCommand(listing.output, `failed list ${listing.queue}`)}, ${leaveOut}`,
       );
     }

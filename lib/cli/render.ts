@@ -16,7 +16,7 @@ import {
   unreadWhileHeld,
 } from './dead-letter-notes';
 import type { FailedLetter, FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
-import { nextCommand as next, type Output, table } from './output';
+import { hint, nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
@@ -182,7 +182,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       : result.queue === BREAKER_SCHEDULES
         ? `fix the reason, then ${BREAKER_SCHEDULES_RECOVER} (this queue cannot be redriven)${resumesOf(output, result.messages)}`
         : `redrive: ${next(output, `redrive ${result.queue}`)}`;
-  output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <id>`)}    ${then}`));
+  hint(output, `details: ${next(output, `failed show ${result.queue} <id>`)}    ${then}`);
 }
 
 /** The resumes the breakers' steps shown call for, by the queue each step names: `; here: hookline resume events`. */
@@ -225,8 +225,8 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
       : result.queue === BREAKER_SCHEDULES
         ? `fix the reason, then ${BREAKER_SCHEDULES_RECOVER}`
         : `once fixed: ${next(output, `redrive ${result.queue} --failure <key>`)}`;
-  output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <example>`)}    ${then}`));
-  output.line(c.dim(`never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`));
+  hint(output, `details: ${next(output, `failed show ${result.queue} <example>`)}    ${then}`);
+  hint(output, `never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`);
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -275,8 +275,7 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   if (result.body !== null) renderLetterBody(output, result.body, result.bodyEncoding);
   // A breaker's step cannot be redriven: the consumer it names is resumed by hand once the reason is fixed.
   const resume = result.scheduled?.breaker ? result.scheduled.queue : null;
-  if (resume)
-    output.line(c.dim(`fix the reason, then resume the consumer: ${next(output, `resume ${resume}`)}`));
+  if (resume) hint(output, `fix the reason, then resume the consumer: ${next(output, `resume ${resume}`)}`);
 }
 
 /** `failed show`'s note when several dead letters share the id: copies of one event, or an original and its replays. */

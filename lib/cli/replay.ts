@@ -18,6 +18,7 @@ import type { ArchiveRecord } from '../../lambda/shared/archive';
 import { entryBytes, SqsBatcher, sqsSafeJson } from '../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
@@ -32,7 +33,7 @@ import {
   scanArchive,
 } from './archive';
 import { type Backend, contextOf } from './backend';
-import { BackendError, CliError, CredentialsError, explainError, isUnanswered } from './errors';
+import { BackendError, CliError, CredentialsError, explainError, isUnanswered, UsageError } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { type QueueTarget, queueOf, type Target } from './target';
 
@@ -177,29 +178,31 @@ export function replaySources(config: ResolvedConfig): string[] {
 
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
 function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date, now: Date): void {
-  if (options.source.trim() === '') throw new CliError('--source is empty: name one configured source');
+  if (options.source.trim() === '') throw new UsageError('--source is empty: name one configured source');
   const known = replaySources(config);
   if (!known.includes(options.source)) {
     throw new CliError(`unknown source "${options.source}": use one of ${known.join(', ')}`);
   }
   if (options.type !== undefined) {
     if (options.type.trim() === '')
-      throw new CliError('--type is empty: give a type pattern such as "invoice.*"');
+      throw new UsageError('--type is empty: give a type pattern such as "invoice.*"');
     try {
       compileTypePattern(options.type);
     } catch (error) {
-      throw new CliError(`--type "${options.type}" is not a valid type pattern: ${(error as Error).message}`);
+      throw new UsageError(
+        `--type "${options.type}" is not a valid type pattern: ${(error as Error).message}`,
+      );
     }
   }
   // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing. First,
   // so a --since in the future without --until is not told about an --until it never gave (now).
   if (options.since.getTime() > now.getTime()) {
-    throw new CliError(
+    throw new UsageError(
       `--since ${options.since.toISOString()} is in the future (it is ${now.toISOString()}): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)`,
     );
   }
   if (!(options.since.getTime() < until.getTime())) {
-    throw new CliError(
+    throw new UsageError(
       `--since ${options.since.toISOString()} is not before --until ${until.toISOString()}: the window holds nothing, so nothing was replayed; give a --since earlier than --until (a duration counts back from now: --since 2h --until 1h)`,
     );
   }
@@ -442,7 +445,7 @@ async function flushLocalArchive(backend: Backend, target: Target): Promise<void
   const answer = await backend.http(`${target.controlUrl}/archive/flush`, { method: 'POST' });
   if (answer.status === 404)
     throw new CliError(
-      'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
+      `archiving is off in local mode: set archive.enabled (the default) and restart local mode (${START_LOCAL_MODE})`,
     );
   if (!answer.ok) {
     // Records local mode still holds would be missing from the range: replaying the rest would look complete.

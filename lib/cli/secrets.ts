@@ -9,6 +9,7 @@ import {
   type PutSecretValueCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { signingSecretProblem } from '../../lambda/shared/senders';
 import type { ResolvedConfig, ResolvedSource } from '../config';
 import { secretEnvName } from '../local/secrets';
@@ -61,7 +62,7 @@ function verifyingSource(config: ResolvedConfig, name: string): ResolvedSource {
 export function refuseLocalSecret(config: ResolvedConfig, name: string): never {
   const source = verifyingSource(config, name);
   throw new CliError(
-    `local mode stores no secrets: it reads ${secretEnvName(source.name)} from the environment of npm start (else the development default); set it there and restart local mode`,
+    `local mode stores no secrets: it reads ${secretEnvName(source.name)} from the environment local mode was started in (else the development default); set it there and restart local mode (${START_LOCAL_MODE})`,
   );
 }
 

@@ -15,7 +15,7 @@ import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { CliError, causeChain, codeOrMessage, explainError, explainStep } from './errors';
+import { CliError, causeChain, codeOrMessage, explainError, explainStep, UsageError } from './errors';
 import { type CommandHints, nextCommand } from './output';
 import { describedType, sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
@@ -134,7 +134,7 @@ function checkUrl(url: string): void {
     parsed = undefined;
   }
   if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') {
-    throw new CliError(
+    throw new UsageError(
       `--url ${JSON.stringify(url)} is not an http(s) URL: pass the webhook URL, e.g. http://127.0.0.1:3000/webhooks/github`,
     );
   }
@@ -198,7 +198,7 @@ export async function sendWebhook(
   env: Record<string, string | undefined> = process.env,
 ): Promise<SendResult> {
   const problem = emptyOptionProblem(options);
-  if (problem) throw new CliError(problem);
+  if (problem) throw new UsageError(problem);
   const source = config.sources.find((s) => s.name === options.source);
   if (!source) {
     throw new CliError(
@@ -207,7 +207,7 @@ export async function sendWebhook(
   }
   if (options.type !== undefined) {
     const problem = typeOverrideProblem(source, options.type, options.file !== undefined);
-    if (problem) throw new CliError(problem);
+    if (problem) throw new UsageError(problem);
   }
   let url = options.url;
   if (url !== undefined) checkUrl(url);
@@ -230,7 +230,7 @@ export async function sendWebhook(
   const signature = signWebhook(runtime, secret, body, { url: signedUrl, now, id });
   const headers = { 'content-type': contentType, ...eventHeaders, ...signature };
   const unsendable = unsendableHeaderProblem(headers, options);
-  if (unsendable) throw new CliError(unsendable);
+  if (unsendable) throw new UsageError(unsendable);
   let response: Response;
   try {
     response = await backend.http(url, {

@@ -4,6 +4,7 @@
  */
 
 import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { FAIR_QUEUE_METRICS } from '../fair-queue-metrics';
 import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { type Backend, contextOf } from './backend';
@@ -217,7 +218,7 @@ export interface OldestAges {
  */
 export const LOCAL_AGES: OldestAges = {
   ages: new Map(),
-  note: 'not known: local mode did not answer its queue rows (restart npm start with this version)',
+  note: `not known: local mode did not answer its queue rows (restart local mode, ${START_LOCAL_MODE}, with this version)`,
 };
 
 /**

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AwsLocation } from '../../lambda/shared/aws-location';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { ResolvedConfig } from '../config';
 import {
   isProcessAlive,
@@ -135,7 +136,7 @@ export interface StackTarget extends TargetBase {
 
 export type Target = LocalTarget | StackTarget;
 
-const NOT_RUNNING = 'local mode is not running: start it with npm start';
+const NOT_RUNNING = `local mode is not running: start it with ${START_LOCAL_MODE}`;
 
 /**
  * Why there is no local mode to act on: it is not running, or it is starting and has not written its state file
@@ -145,7 +146,9 @@ const NOT_RUNNING = 'local mode is not running: start it with npm start';
 function noLocalMode(path: string): CliError {
   const starting = stateDirHolder(path);
   if (!starting) return new CliError(NOT_RUNNING);
-  return new CliError(`${localModeStarting(starting)}: run this again once npm start says it is running`);
+  return new CliError(
+    `${localModeStarting(starting)}: run this again once local mode (${START_LOCAL_MODE}) says it is running`,
+  );
 }
 
 /**
@@ -158,7 +161,9 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
   try {
     parsed = parseLocalState(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
-    throw new CliError(`local mode state file ${path} is unreadable: restart local mode with npm start`);
+    throw new CliError(
+      `local mode state file ${path} is unreadable: restart local mode with ${START_LOCAL_MODE}`,
+    );
   }
   if (!alive(parsed.pid)) throw noLocalMode(path);
   const base = parsed.webhookBaseUrl.replace(/\/+$/, '');

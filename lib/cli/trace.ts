@@ -22,11 +22,12 @@ import {
 } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { parseJournal } from '../local/journal';
 import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
-import { CliError, errorLine, explainError } from './errors';
+import { CliError, errorLine, explainError, UsageError } from './errors';
 import type { JobRecordLookup } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
@@ -469,7 +470,7 @@ function journalRow(entry: Record<string, unknown>): OutcomeRow | undefined {
 export function localRows(journalPath: string): OutcomeRow[] {
   if (!existsSync(journalPath)) {
     throw new CliError(
-      `no local journal at ${journalPath}: start local mode with npm start and send events first`,
+      `no local journal at ${journalPath}: start local mode with ${START_LOCAL_MODE} and send events first`,
     );
   }
   return parseJournal(readFileSync(journalPath, 'utf8')).flatMap((entry) => {
@@ -696,11 +697,11 @@ export async function trace(
   },
 ): Promise<TraceResult> {
   if (id.trim() === '')
-    throw new CliError(
+    throw new UsageError(
       `the event id is empty: pass the id from the webhook answer or ${nextCommand(backend.output, 'failed list <queue>')}`,
     );
   if (options.source !== undefined && options.source.trim() === '')
-    throw new CliError('--source is empty: name the source of the event, or leave it out');
+    throw new UsageError('--source is empty: name the source of the event, or leave it out');
   // The id the lines carry: a sender's id the ingest could not keep as it is was stored hashed.
   const eventId = sanitizeId(id);
   const rows =

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { HttpFetch } from '../cli/backend';
 import type { Target } from '../cli/target';
 import { parseJournal } from '../local/journal';
@@ -66,7 +67,9 @@ export function localEventFeed(
     async after(seq) {
       const response = await http(`${controlUrl}/events?after=${seq}&limit=1000&follower=${follower}`);
       if (response.status === 404) {
-        throw new Error('this local mode has no event journal: restart it with the current npm start');
+        throw new Error(
+          `this local mode has no event journal: restart it with the current hookline (${START_LOCAL_MODE})`,
+        );
       }
       if (!response.ok) throw new Error(`local mode answered HTTP ${response.status} for its events`);
       const page = (await response.json()) as Partial<FeedPage> & { events?: FeedEvent[] };

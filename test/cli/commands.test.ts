@@ -1116,7 +1116,7 @@ describe('failed list / show', () => {
       'queue events does not exist in stack Hookline in us-east-1: redeploy with npx cdk deploy',
     );
     await expect(failedList(testBackend(), localTarget(), { queue: 'events' })).rejects.toThrow(
-      'queue events does not exist in local mode: restart it with npm start',
+      'queue events does not exist in local mode: restart it with npm start or npx hookline dev',
     );
   });
 
@@ -2182,7 +2182,9 @@ describe('pause / resume', () => {
     );
     answer = new Response('{"state":"Disabled"}', { status: 403 });
     await expect(setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).rejects.toThrow(
-      new CliError('local mode refused to pause events (HTTP 403): check the npm start output'),
+      new CliError(
+        'local mode refused to pause events (HTTP 403): check the output of local mode (npm start or npx hookline dev)',
+      ),
     );
   });
 
@@ -2227,7 +2229,7 @@ describe('pause / resume', () => {
       },
     });
     await expect(setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).rejects.toThrow(
-      'local mode is not reachable (ECONNREFUSED): start it with npm start',
+      'local mode is not reachable (ECONNREFUSED): start it with npm start or npx hookline dev',
     );
   });
 });

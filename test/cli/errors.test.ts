@@ -107,7 +107,7 @@ describe('AWS answers the CLI cannot act on, in one line', () => {
 
     expect(explainError(error, { target: 'local mode', local: true })).toMatchObject({
       message:
-        'local mode answered with a server error (InternalError, HTTP 500) on all 2 tries: check the npm start output, then run it again',
+        'local mode answered with a server error (InternalError, HTTP 500) on all 2 tries: check the output of local mode (npm start or npx hookline dev), then run it again',
     });
   });
 

@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { USAGE_EXIT_CODE } from '../../lib/cli/errors';
 import { initProject } from '../../lib/cli/init';
 import { runCli } from '../../lib/cli/program';
 import { assertLocalPackages } from '../../lib/local/dev';
@@ -82,6 +83,22 @@ describe('hookline init', () => {
     const guide = /`node_modules\/hookline\/([^`]+)`/.exec(readme)?.[1];
     expect(guide).toBe('README.md');
     expect(own.files).toContain(guide);
+  });
+
+  it('--json prints what it wrote as one JSON document, and a refusal as {"error"} with exit 1', async () => {
+    const dir = emptyDir();
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--json'], h.deps)).toBe(0);
+    const report = JSON.parse(h.stdout());
+    expect(report).toEqual({ dir, written: expect.any(Array), nextSteps: expect.any(Array) });
+    expect(report.written).toContain('hookline.config.ts');
+    expect(report.nextSteps.at(-1)).toBe('npm start');
+    expect(h.stderr()).toBe('');
+    const again = cliHarness();
+    expect(await runCli(['init', dir, '--json'], again.deps)).toBe(1);
+    expect(JSON.parse(again.stdout()).error).toMatch(
+      /already has .*; nothing was written \(choose an empty folder\)$/,
+    );
   });
 
   it('writes the running hookline release as the hookline dependency when --hookline is left out', async () => {
@@ -238,7 +255,7 @@ describe('hookline init', () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      expect(await runCli(['init', '', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+      expect(await runCli(['init', '', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(USAGE_EXIT_CODE);
     } finally {
       process.chdir(cwd);
     }
@@ -251,7 +268,7 @@ describe('hookline init', () => {
   it('refuses an empty --hookline (an unset variable) instead of writing the default release, and writes nothing', async () => {
     const dir = join(emptyDir(), 'my-hooks');
     const h = cliHarness();
-    expect(await runCli(['init', dir, '--hookline', ''], h.deps)).toBe(1);
+    expect(await runCli(['init', dir, '--hookline', ''], h.deps)).toBe(USAGE_EXIT_CODE);
     expect(h.stderr()).toContain(
       "option '--hookline <spec>' argument '' is invalid. it is empty: give a value, or leave it out",
     );

@@ -19,7 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
-import { CliError, NotFoundError, UnknownQueueError } from '../../lib/cli/errors';
+import { CliError, NotFoundError, UnknownQueueError, UsageError } from '../../lib/cli/errors';
 import {
   jobQueue,
   jobRecordReader,
@@ -247,7 +247,7 @@ describe('jobs show and list refuse what they cannot read', () => {
 
   it('refuses an empty id before reading, and says an unknown id is not found', async () => {
     await expect(jobsShow(store(), ' ', {})).rejects.toThrow(
-      new CliError('the job id is empty: pass the id send returned, or see hookline jobs list'),
+      new UsageError('the job id is empty: pass the id send returned, or see hookline jobs list'),
     );
     expect(dynamodb.calls()).toHaveLength(0);
     dynamodb.on(GetItemCommand).resolves({});
@@ -331,7 +331,7 @@ describe('jobs show and list refuse what they cannot read', () => {
       ),
     );
     expect(() => jobQueue(target, ' ')).toThrow(
-      new CliError(
+      new UsageError(
         '--queue must not be empty: give one of events, orders, or leave --queue out for every queue',
       ),
     );

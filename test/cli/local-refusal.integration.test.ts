@@ -84,7 +84,7 @@ describe("local mode's emulators refusing the CLI", () => {
     const code = await runCli(['failed', 'list', 'events', '--local'], h.deps);
 
     expect(h.stderr()).toBe(
-      "error: access denied in local mode: local mode's emulators answered HTTP 403 (the SQS/S3 emulator answers only to its loopback address): they answer only callers on this machine, directly, not through a proxy or tunnel, under another host name or from a web page: run the command on the machine where npm start runs, with no proxy in between\n",
+      "error: access denied in local mode: local mode's emulators answered HTTP 403 (the SQS/S3 emulator answers only to its loopback address): they answer only callers on this machine, directly, not through a proxy or tunnel, under another host name or from a web page: run the command on the machine where local mode runs, with no proxy in between\n",
     );
     expect(code).toBe(1);
   });

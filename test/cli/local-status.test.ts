@@ -76,30 +76,36 @@ describe('status --local, answered by local mode', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const refused = localStatus(target(`http://127.0.0.1:${deadPort}/_hookline`));
     await expect(refused).rejects.toBeInstanceOf(CliError);
-    await expect(refused).rejects.toThrow(/^local mode is not answering at .*: restart it with npm start$/);
+    await expect(refused).rejects.toThrow(
+      /^local mode is not answering at .*: restart it with npm start or npx hookline dev$/,
+    );
 
     answer = { status: 503, body: '{"message":"Error: emulator stopped"}' };
     await expect(localStatus(target(base))).rejects.toThrow(
-      `local mode is not answering at ${base}/queues (HTTP 503: Error: emulator stopped): restart it with npm start`,
+      `local mode is not answering at ${base}/queues (HTTP 503: Error: emulator stopped): restart it with npm start or npx hookline dev`,
     );
     answer = { status: 200, body: '{"rows":[]}' };
-    await expect(localStatus(target(base))).rejects.toThrow(/without queues: restart it with npm start/);
+    await expect(localStatus(target(base))).rejects.toThrow(
+      /without queues: restart it with npm start or npx hookline dev/,
+    );
     answer = { status: 200, body: 'null' };
-    await expect(localStatus(target(base))).rejects.toThrow(/without queues: restart it with npm start/);
+    await expect(localStatus(target(base))).rejects.toThrow(
+      /without queues: restart it with npm start or npx hookline dev/,
+    );
   });
 
   it('names what local mode answered when it is not JSON: a plain error page, or a 200 that does not parse', async () => {
     answer = { status: 502, body: 'Bad Gateway' };
     await expect(localStatus(target(base))).rejects.toThrow(
-      `local mode is not answering at ${base}/queues (HTTP 502: Bad Gateway): restart it with npm start`,
+      `local mode is not answering at ${base}/queues (HTTP 502: Bad Gateway): restart it with npm start or npx hookline dev`,
     );
     answer = { status: 500, body: '{"error":"boom"}' };
     await expect(localStatus(target(base))).rejects.toThrow(
-      `local mode is not answering at ${base}/queues (HTTP 500: {"error":"boom"}): restart it with npm start`,
+      `local mode is not answering at ${base}/queues (HTTP 500: {"error":"boom"}): restart it with npm start or npx hookline dev`,
     );
     answer = { status: 200, body: '<html>' };
     await expect(localStatus(target(base))).rejects.toThrow(
-      `local mode is not answering at ${base}/queues (not JSON): restart it with npm start`,
+      `local mode is not answering at ${base}/queues (not JSON): restart it with npm start or npx hookline dev`,
     );
   });
 });

@@ -168,7 +168,8 @@ describe('hookline CLI against local mode on a data directory', () => {
     expect(JSON.parse(statusRun.stdout).queues[0]).toMatchObject({ deadLettered: 3, consumer: 'Disabled' });
 
     const blank = await spawned('redrive', 'events', '--type', '', '--local');
-    expect(blank.code).toBe(1);
+    // A flag given no value is the command line's fault: a usage error.
+    expect(blank.code).toBe(2);
     expect(blank.stderr).toMatch(/^error: --type must not be empty/m);
     const nothing = await cli('redrive', 'events', '--type', 'invoice.*.*', '--local');
     expect(nothing.code).toBe(1);

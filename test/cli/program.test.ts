@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { CliError, LOCAL_ANSWER_SECONDS } from '../../lib/cli/errors';
+import { CliError, LOCAL_ANSWER_SECONDS, USAGE_EXIT_CODE } from '../../lib/cli/errors';
 import { failureKey } from '../../lib/cli/failure-groups';
 import { processInterrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, renderBar, table, watchClosedPipes } from '../../lib/cli/output';
@@ -76,7 +76,7 @@ describe('hookline program', () => {
       ['--region', 'eu-west-1'],
     ]) {
       const h = cliHarness();
-      expect(await runCli(['status', '--local', ...flags], h.deps)).toBe(1);
+      expect(await runCli(['status', '--local', ...flags], h.deps)).toBe(USAGE_EXIT_CODE);
       expect(h.stderr()).toMatch(/--local and --(stack|region) name different targets/);
     }
   });
@@ -91,7 +91,7 @@ describe('hookline program', () => {
     ]) {
       for (const value of ['', ' ']) {
         const h = cliHarness();
-        expect(await runCli(['purge', 'events', '--yes', flag ?? '', value], h.deps)).toBe(1);
+        expect(await runCli(['purge', 'events', '--yes', flag ?? '', value], h.deps)).toBe(USAGE_EXIT_CODE);
         expect(h.stderr()).toContain(
           `option '${flag} ${placeholder}' argument '${value}' is invalid. it is empty: give a value, or leave it out`,
         );
@@ -110,7 +110,9 @@ describe('hookline program', () => {
       ['--config', '<path>', 'a.config.ts', 'b.config.ts'],
     ] as const) {
       const h = cliHarness();
-      expect(await runCli(['purge', 'events', '--yes', flag, first, flag, second], h.deps)).toBe(1);
+      expect(await runCli(['purge', 'events', '--yes', flag, first, flag, second], h.deps)).toBe(
+        USAGE_EXIT_CODE,
+      );
       expect(h.stderr()).toContain(
         `option '${flag} ${placeholder}' argument '${second}' is invalid. it is given twice ("${first}", then "${second}"): give it once`,
       );
@@ -132,7 +134,7 @@ describe('hookline program', () => {
       [['redrive', 'events', '--limit', '--json'], '--limit', '<n>', '--json'],
     ] as const) {
       const h = cliHarness();
-      expect(await runCli([...args], h.deps), args.join(' ')).toBe(1);
+      expect(await runCli([...args], h.deps), args.join(' ')).toBe(USAGE_EXIT_CODE);
       expect(h.stderr()).toContain(
         `option '${flag} ${placeholder}' argument '${value}' is invalid. it looks like an option: give ${flag} a value`,
       );
@@ -151,7 +153,7 @@ describe('hookline program', () => {
   it("refuses a stack's CDK path as --stack (cdk list's Prod/Webhooks) with the stack's name, before any AWS call", async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
     const h = cliHarness();
-    expect(await runCli(['status', '--stack', 'Prod/Webhooks'], h.deps)).toBe(1);
+    expect(await runCli(['status', '--stack', 'Prod/Webhooks'], h.deps)).toBe(USAGE_EXIT_CODE);
     expect(h.stderr()).toContain(
       `option '--stack <name>' argument 'Prod/Webhooks' is invalid. it is a CDK path, not a stack name (CloudFormation names have no "/"): give the name cdk list prints after it in brackets, for a stack in a Stage "Prod-Webhooks"`,
     );
@@ -170,7 +172,7 @@ describe('hookline program', () => {
           throw new Error('the configuration must not be loaded');
         },
       });
-      expect(await runCli([...command, '--config', ''], h.deps)).toBe(1);
+      expect(await runCli([...command, '--config', ''], h.deps)).toBe(USAGE_EXIT_CODE);
       expect(h.stderr()).toContain(
         "option '--config <path>' argument '' is invalid. it is empty: give a value, or leave it out",
       );
@@ -426,6 +428,29 @@ describe('hookline program', () => {
     ]);
   });
 
+  it("puts failed list's next commands after its table at a terminal, and on stderr once stdout is piped", async () => {
+    for (const isTTY of [true, false]) {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+      const out: string[] = [];
+      const err: string[] = [];
+      const h = cliHarness({
+        makeOutput: (json) =>
+          consoleOutput({
+            json,
+            stdout: { write: (t: string) => out.push(t), ...(isTTY ? { isTTY } : {}) },
+            stderr: { write: (t: string) => err.push(t) },
+            env: { NO_COLOR: '1' },
+          }),
+      });
+      expect(await runCli(['failed', 'list', 'events'], h.deps)).toBe(0);
+      const hintLine = 'details: hookline failed show events <id>    redrive: hookline redrive events\n';
+      // Piped, stdout is the result alone: its header, the table's header and one row.
+      expect(out.join('').split('\n').slice(-2, -1)[0]).toMatch(isTTY ? /^details: / : /^evt-1 /);
+      expect(out.join('').includes(hintLine), `stdout, isTTY ${isTTY}`).toBe(isTTY);
+      expect(err.join('').includes(hintLine), `stderr, isTTY ${isTTY}`).toBe(!isTTY);
+    }
+  });
+
   it('an expected error is one line on stderr with exit code 1', async () => {
     const h = cliHarness({
       connect: async () => {
@@ -556,7 +581,7 @@ describe('hookline program', () => {
     ],
     ['--id', '--id must not be empty: give a delivery id, or leave --id out for a new one'],
   ])(
-    'send %s "" (an unset variable) or blank exits 1 and posts nothing, never falling back to the default',
+    'send %s "" (an unset variable) or blank is a usage error (exit 2) and posts nothing, never falling back to the default',
     async (flag, message) => {
       const realFetch = globalThis.fetch;
       const posted: string[] = [];
@@ -567,7 +592,7 @@ describe('hookline program', () => {
       try {
         for (const value of ['', '  ']) {
           const h = cliHarness();
-          expect(await runCli(['send', 'github', flag, value], h.deps)).toBe(1);
+          expect(await runCli(['send', 'github', flag, value], h.deps)).toBe(USAGE_EXIT_CODE);
           expect(h.stderr()).toBe(`error: ${message}\n`);
         }
       } finally {
@@ -803,8 +828,28 @@ describe('hookline program', () => {
 
   it('validates option values', async () => {
     const h = cliHarness();
-    expect(await runCli(['redrive', 'events', '--rate', 'fast'], h.deps)).toBe(1);
+    expect(await runCli(['redrive', 'events', '--rate', 'fast'], h.deps)).toBe(USAGE_EXIT_CODE);
     expect(h.stderr()).toMatch(/option '--rate <n>' argument 'fast' is invalid. expected a positive number/);
+  });
+
+  it('a --since or --until that is not a time is a usage error (exit 2), told in one line before anything is read', async () => {
+    for (const flags of [
+      ['--since', 'yesterday'],
+      ['--since', '1h', '--until', 'soon'],
+    ]) {
+      const h = cliHarness();
+      expect(await runCli(['replay', '--source', 'github', ...flags, '--json'], h.deps)).toBe(
+        USAGE_EXIT_CODE,
+      );
+      expect(h.stderr()).toMatch(
+        /^error: --(since|until) "\w+" is not a time: use ISO 8601 with a zone .*\n$/,
+      );
+      expect(JSON.parse(h.stdout()).error).toMatch(/is not a time/);
+      expect(h.connects).toEqual([]);
+    }
+    // A name the pipeline does not have is the pipeline's answer, not a usage error.
+    const h = cliHarness();
+    expect(await runCli(['status', 'nope'], h.deps)).toBe(1);
   });
 
   it('every command has --help and --json', async () => {
@@ -1057,9 +1102,9 @@ describe('a usage error under --json', () => {
     [['jobs', 'list', '--state', 'bogus', '--json'], "option '--state <state>' argument 'bogus' is invalid."],
     [['redrive', '--json'], "missing required argument 'queue'"],
     [['status', '--bogus', '--json'], "unknown option '--bogus'"],
-  ])('%j prints the error as one JSON document on stdout too, and exits 1', async (argv, start) => {
+  ])('%j prints the error as one JSON document on stdout too, and exits 2 (usage)', async (argv, start) => {
     const h = cliHarness();
-    expect(await runCli(argv, h.deps)).toBe(1);
+    expect(await runCli(argv, h.deps)).toBe(USAGE_EXIT_CODE);
     const { error } = JSON.parse(h.stdout());
     expect(error.startsWith(start)).toBe(true);
     expect(h.stderr()).toContain(`error: ${error}\n`);
@@ -1092,7 +1137,7 @@ describe('a usage error under --json', () => {
     '%j, an option given to a command group or to hookline itself, names the commands it goes after',
     async (argv, line) => {
       const h = cliHarness();
-      expect(await runCli([...argv, '--json'], h.deps)).toBe(1);
+      expect(await runCli([...argv, '--json'], h.deps)).toBe(USAGE_EXIT_CODE);
       expect(JSON.parse(h.stdout())).toEqual({ error: line });
       expect(h.stderr()).toContain(`error: ${line}\n`);
     },
@@ -1114,9 +1159,9 @@ describe('a usage error under --json', () => {
   it.each([
     [['help', 'nope'], 'nope'],
     [['help', 'failed', 'nope'], 'nope'],
-  ])('hookline %j names the unknown command, as running it does', async (argv, name) => {
+  ])('hookline %j names the unknown command and exits 2 (usage), as running it does', async (argv, name) => {
     const h = cliHarness();
-    expect(await runCli(argv, h.deps)).toBe(1);
+    expect(await runCli(argv, h.deps)).toBe(USAGE_EXIT_CODE);
     expect(h.stderr().split('\n')[0]).toBe(`error: unknown command '${name}'`);
     expect(h.stdout()).toBe('');
   });
@@ -1162,7 +1207,7 @@ describe('a command whose target fails under it', () => {
       .rejects(awsError('TimeoutError', 'a request has exceeded the configured requestTimeout'));
     expect(await runCli(['purge', 'events', '--local', '--yes'], h.deps)).toBe(1);
     expect(h.stderr()).toContain(
-      `local mode did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running`,
+      `local mode did not answer within ${LOCAL_ANSWER_SECONDS} s: is local mode (npm start or npx hookline dev) running`,
     );
   });
 });

@@ -1265,7 +1265,7 @@ describe('replay in local mode', () => {
   it('says archiving is off when local mode has no archive', async () => {
     const http: HttpFetch = async () => new Response('', { status: 404 });
     await expect(replay(s3Backend({ http }), local(), config, { source: 'job', ...window })).rejects.toThrow(
-      'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
+      'archiving is off in local mode: set archive.enabled (the default) and restart local mode (npm start or npx hookline dev)',
     );
   });
 });

@@ -11,6 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, loadConfig } from '../../lib/cli/backend';
+import { USAGE_EXIT_CODE } from '../../lib/cli/errors';
 import { runCli } from '../../lib/cli/program';
 import { readSecretInput } from '../../lib/cli/secrets';
 import { outputKey } from '../../lib/stack-outputs';
@@ -159,7 +160,8 @@ describe('hookline secrets set', () => {
     ],
   ])('refuses %s and stores nothing', async (_case, args, typed, message) => {
     const run = await cli(args, typed);
-    expect(run.code).toBe(1);
+    // Two flags that exclude each other are a usage error; every other refusal is the command failing.
+    expect(run.code).toBe(args.includes('--remove-old') ? USAGE_EXIT_CODE : 1);
     expect(run.stderr).toContain(message);
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
@@ -245,7 +247,7 @@ describe('hookline secrets set', () => {
     const run = await cli(['github', '--local']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /^error: local mode stores no secrets: it reads HOOKLINE_SECRET_GITHUB from the environment of npm start/,
+      /^error: local mode stores no secrets: it reads HOOKLINE_SECRET_GITHUB from the environment local mode was started in/,
     );
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });

@@ -693,7 +693,9 @@ describe('send', () => {
     };
     await expect(
       sendWebhook({ http: refused, clock }, localTarget, resolved, { source: 'github' }, {}),
-    ).rejects.toThrow('local mode is not reachable (ECONNREFUSED): start it with npm start');
+    ).rejects.toThrow(
+      'local mode is not reachable (ECONNREFUSED): start it with npm start or npx hookline dev',
+    );
   });
 });
 

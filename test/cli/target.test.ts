@@ -137,11 +137,11 @@ describe('local target', () => {
   it('says local mode is not running when the file is missing or its pid is dead', () => {
     const path = join(dir, 'local.json');
     expect(() => readLocalTarget(path)).toThrow(
-      new CliError('local mode is not running: start it with npm start'),
+      new CliError('local mode is not running: start it with npm start or npx hookline dev'),
     );
     writeFileSync(path, JSON.stringify(state));
     expect(() => readLocalTarget(path, () => false)).toThrow(
-      'local mode is not running: start it with npm start',
+      'local mode is not running: start it with npm start or npx hookline dev',
     );
   });
 
@@ -153,7 +153,7 @@ describe('local target', () => {
     lock(process.ppid);
     expect(() => readLocalTarget(path)).toThrow(
       new CliError(
-        `local mode is starting (pid ${process.ppid}, since 2026-12-01T10:00:00.000Z): run this again once npm start says it is running`,
+        `local mode is starting (pid ${process.ppid}, since 2026-12-01T10:00:00.000Z): run this again once local mode (npm start or npx hookline dev) says it is running`,
       ),
     );
     // The state file a local mode killed with -9 left does not hide the start that follows it.
@@ -163,18 +163,20 @@ describe('local target', () => {
     const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
     lock(gone);
     expect(() => readLocalTarget(path, () => false)).toThrow(
-      new CliError('local mode is not running: start it with npm start'),
+      new CliError('local mode is not running: start it with npm start or npx hookline dev'),
     );
     rmSync(path);
     expect(() => readLocalTarget(path)).toThrow(
-      new CliError('local mode is not running: start it with npm start'),
+      new CliError('local mode is not running: start it with npm start or npx hookline dev'),
     );
   });
 
   it('explains an unreadable state file', () => {
     const path = join(dir, 'local.json');
     writeFileSync(path, '{"pid": "x"');
-    expect(() => readLocalTarget(path)).toThrow(/unreadable: restart local mode with npm start/);
+    expect(() => readLocalTarget(path)).toThrow(
+      /unreadable: restart local mode with npm start or npx hookline dev/,
+    );
   });
 
   it('says local mode keeps no dead-letter queue for one-time jobs or schedules, and why', () => {
@@ -858,7 +860,7 @@ describe('explainError', () => {
       cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
     });
     expect((explainError(refused, { target: 'local mode', local: true }) as Error).message).toBe(
-      'local mode is not reachable (ECONNREFUSED): start it with npm start',
+      'local mode is not reachable (ECONNREFUSED): start it with npm start or npx hookline dev',
     );
   });
 
@@ -871,7 +873,7 @@ describe('explainError', () => {
           queue: 'events',
         }) as Error
       ).message,
-    ).toBe('queue events does not exist in local mode: restart it with npm start');
+    ).toBe('queue events does not exist in local mode: restart it with npm start or npx hookline dev');
   });
 
   it('says a request that timed out should be run again', () => {
@@ -975,7 +977,7 @@ describe('a local mode that accepts requests and does not answer', () => {
         const host = new URL(server.url).host;
         await expect(http(server.url)).rejects.toThrow(
           new BackendError(
-            `local mode at ${host} did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it); what the command did before is in its output, and a change it asked for last may still be made once local mode resumes: check with hookline status --local before repeating it`,
+            `local mode at ${host} did not answer within ${LOCAL_ANSWER_SECONDS} s: is local mode (npm start or npx hookline dev) running and responsive? (resume it if it was suspended, else stop and restart it); what the command did before is in its output, and a change it asked for last may still be made once local mode resumes: check with hookline status --local before repeating it`,
           ),
         );
       }

@@ -49,7 +49,8 @@ function consoleOn(path: string, first: EventJournal) {
     config,
     journalLines: journalFileLines(path),
     reconnect: async () => {
-      if (!current) throw new CliError('local mode is not running: start it with npm start');
+      if (!current)
+        throw new CliError('local mode is not running: start it with npm start or npx hookline dev');
       return connection;
     },
   });

@@ -398,14 +398,14 @@ describe('npm start (bin/local.ts)', () => {
         1,
         expect.stringMatching(
           new RegExp(
-            `^error: local mode is starting \\(pid ${run.child.pid}, since \\S+\\): run this again once npm start says it is running$`,
+            `^error: local mode is starting \\(pid ${run.child.pid}, since \\S+\\): run this again once local mode \\(npm start or npx hookline dev\\) says it is running$`,
           ),
         ),
       ]);
       const producer = () => discoverProducer({ env: { HOOKLINE_STATE_DIR: stateDir } });
       expect(producer).toThrow(
         new RegExp(
-          `^local mode is starting \\(pid ${run.child.pid}, since \\S+\\): its state file .*; retry once npm start says it is running$`,
+          `^local mode is starting \\(pid ${run.child.pid}, since \\S+\\): its state file .*; retry once local mode says it is running$`,
         ),
       );
       run.child.kill('SIGCONT');

@@ -28,7 +28,9 @@ describe('local mode stopping', () => {
     while (existsSync(stateFile)) await new Promise((resolve) => setImmediate(resolve));
     // The stop goes on (the emulators close after this): a CLI command now reads no local mode at all.
     expect(existsSync(`${stateFile}.lock`)).toBe(false);
-    expect(() => readLocalTarget(stateFile)).toThrow('local mode is not running: start it with npm start');
+    expect(() => readLocalTarget(stateFile)).toThrow(
+      'local mode is not running: start it with npm start or npx hookline dev',
+    );
     await stopping;
   });
 });

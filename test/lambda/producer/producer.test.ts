@@ -1137,7 +1137,7 @@ describe('producer refusals', () => {
       .catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(ProducerConfigError);
     expect(error.message).toBe(
-      'job stray.job goes to queue "billing", which this producer cannot send to (it can send to: jobs, orders): the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job\'s queue), then restart npm start',
+      'job stray.job goes to queue "billing", which this producer cannot send to (it can send to: jobs, orders): the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job\'s queue), then restart local mode (npm start or npx hookline dev)',
     );
     expect(calls).toEqual([]);
   });

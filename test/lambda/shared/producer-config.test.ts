@@ -254,7 +254,7 @@ describe('where a producer finds its queues', () => {
     );
     const broken = stateDir('{"pid":');
     expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: broken } })).toThrow(
-      /local mode state file .*local\.json is unreadable: restart local mode with npm start/,
+      /local mode state file .*local\.json is unreadable: restart local mode with npm start or npx hookline dev/,
     );
   });
 
@@ -265,7 +265,7 @@ describe('where a producer finds its queues', () => {
     expect(stale).toThrow(ProducerConfigError);
     expect(stale).toThrow(
       new RegExp(
-        `^local mode is not running: its state file .*local\\.json names process ${ended}, which has ended; start it with npm start$`,
+        `^local mode is not running: its state file .*local\\.json names process ${ended}, which has ended; start it with npm start or npx hookline dev$`,
       ),
     );
   });
@@ -278,7 +278,7 @@ describe('where a producer finds its queues', () => {
       expect(starting).toThrow(ProducerConfigError);
       expect(starting).toThrow(
         new RegExp(
-          `^local mode is starting \\(pid ${process.pid}, since \\S+\\): its state file .*local\\.json names its queues once it is running; retry once npm start says it is running$`,
+          `^local mode is starting \\(pid ${process.pid}, since \\S+\\): its state file .*local\\.json names its queues once it is running; retry once local mode says it is running$`,
         ),
       );
     } finally {
@@ -292,7 +292,7 @@ describe('where a producer finds its queues', () => {
     const release = lockStateDir(join(dir, 'local.json'));
     try {
       expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: dir } })).toThrow(
-        /^local mode is starting \(pid \d+, since \S+\): .*retry once npm start says it is running$/,
+        /^local mode is starting \(pid \d+, since \S+\): .*retry once local mode says it is running$/,
       );
     } finally {
       release();
