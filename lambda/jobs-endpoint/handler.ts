@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { createSecretLoader } from '../ingest/secrets';
 import { awsCollaborators, defaultClients } from '../producer/aws';
 import { discoverProducer } from '../producer/discover';
-import { Producer } from '../producer/producer';
+import { Producer, sendGated } from '../producer/producer';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { invocationOf, timerDeadlineWatch } from '../shared/invocation-deadline';
 import { JOBS_ENDPOINT_CONFIG_ENV, jobsEndpointRuntimeSchema } from '../shared/jobs-endpoint-config';
@@ -39,7 +39,7 @@ const collaborators: JobsEndpointCollaborators = {
     cacheSeconds: config.secretCacheSeconds,
     fetchSecretString: async (secretId) => (await fetchSecretString())(secretId),
   }),
-  send: (job, payload, options, gate) => producer.send(job, payload as never, options, gate),
+  send: (job, payload, options, gate) => sendGated(producer, job, payload, options, gate),
   deadlines: timerDeadlineWatch(),
   log: { info: log('INFO'), error: log('ERROR') },
 };

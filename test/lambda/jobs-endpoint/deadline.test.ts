@@ -5,8 +5,17 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { handleJobRequest, RETRY_AFTER_SECONDS } from '../../../lambda/jobs-endpoint/core';
-import { type BatchEntry, type OneTimeSchedule, Producer } from '../../../lambda/producer/producer';
+import {
+  handleJobRequest,
+  type JobsEndpointCollaborators,
+  RETRY_AFTER_SECONDS,
+} from '../../../lambda/jobs-endpoint/core';
+import {
+  type BatchEntry,
+  type OneTimeSchedule,
+  Producer,
+  sendGated,
+} from '../../../lambda/producer/producer';
 import {
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_REJECTED_MESSAGE,
@@ -90,7 +99,8 @@ function harness() {
       await pass('secret_fetch');
       return [TOKEN];
     },
-    send: producer.send.bind(producer) as never,
+    send: ((job, payload, options, gate) =>
+      sendGated(producer, job, payload, options, gate)) satisfies JobsEndpointCollaborators['send'],
     deadlines,
     log: { info: record('INFO'), error: record('ERROR') },
   };
