@@ -1,8 +1,8 @@
 /**
- * `hookline jobs list` for an operator whose AWS identity may not read one queue's dead-letter queue: the real
- * program over a mocked DynamoDB and SQS, the denial as the SDK v3 throws it.
+ * `hookline jobs list` (and `jobs show`) for an operator whose AWS identity may not read one queue's dead-letter queue
+ * or visibility timeout: the real program over a mocked DynamoDB and SQS, the denial as the SDK v3 throws it.
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   KmsAccessDenied,
@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
 import { unavailableFeed } from '../../lib/console/feed';
-import { listJobRecords } from '../../lib/console/job-records';
+import { listJobRecords, showJobRecord } from '../../lib/console/job-records';
 import { installFakeQueue } from './fake-queue';
 import {
   cliHarness,
@@ -70,13 +70,14 @@ const movedBySqs = (id: string) => ({
   }),
 });
 
-async function jobsList(...args: string[]) {
+async function jobs(command: 'list' | 'show', ...args: string[]) {
   const h = cliHarness({
     connect: async (_options, output) => ({ target: stackTarget(), backend: testBackend({ output }) }),
   });
-  const code = await runCli(['jobs', 'list', ...args], h.deps);
+  const code = await runCli(['jobs', command, ...args], h.deps);
   return { code, stdout: h.stdout(), stderr: h.stderr() };
 }
+const jobsList = (...args: string[]) => jobs('list', ...args);
 
 describe('jobs list where the operator may not read one queue’s dead-letter queue', () => {
   it('lists every job, reconciles those of the queues it may read, names the one it may not with the action, exit 1', async () => {
@@ -231,6 +232,61 @@ describe("jobs list where the operator may not read a queue's visibility timeout
       expect(result.unreadable).toEqual([
         { queue: 'orders', part: 'visibility timeout', action: 'sqs:GetQueueAttributes' },
       ]);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('jobs show: shows the stalled job as its record says, names the visibility timeout and its action, exit 1', async () => {
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, []);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).rejects(attributesDenied());
+    dynamodb.on(GetItemCommand).resolves({ Item: stalled('job-2', 'orders') });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobs('show', 'job-2');
+      const json = await jobs('show', 'job-2', '--json');
+      const page = await showJobRecord(
+        { backend: testBackend(), target: stackTarget(), feed: unavailableFeed('none') },
+        {},
+        'job-2',
+        [],
+        {},
+      );
+
+      expect(human.code).toBe(1);
+      expect(human.stderr).not.toContain('error');
+      expect(human.stdout).toMatch(/^state\s+processing\n/m);
+      expect(human.stdout).not.toMatch(/^\s+no outcome recorded:/m);
+      const unknown = [
+        'orders visibility timeout: unknown: access denied (needs sqs:GetQueueAttributes)',
+        'incomplete: your AWS identity may not call sqs:GetQueueAttributes: a processing job of a queue whose visibility timeout it may not read is shown as its record says, without the "no outcome recorded" note of an attempt that is no longer running; allow it to see every job\'s state',
+      ];
+      expect(human.stdout.trimEnd().split('\n').slice(-2)).toEqual(unknown);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        id: 'job-2',
+        state: 'processing',
+        unreadable: [{ queue: 'orders', part: 'visibility timeout', action: 'sqs:GetQueueAttributes' }],
+      });
+      expect(page.unreadableNotes).toEqual(unknown);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('jobs show: a visibility timeout it may read adds no unreadable part, exit 0', async () => {
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, []);
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url })
+      .resolves({ Attributes: { VisibilityTimeout: '30' } });
+    dynamodb.on(GetItemCommand).resolves({ Item: stalled('job-2', 'orders') });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const json = await jobs('show', 'job-2', '--json');
+      expect(json.code).toBe(0);
+      const job = JSON.parse(json.stdout);
+      expect(job.note).toContain('no outcome recorded');
+      expect(job).not.toHaveProperty('unreadable');
     } finally {
       cloudformation.restore();
     }
