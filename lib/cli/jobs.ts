@@ -26,7 +26,7 @@ import {
   SCHEDULE_ARN_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { AccessDeniedError, ActionDeniedError, CliError, NotFoundError, needing } from './errors';
+import { AccessDeniedError, ActionDeniedError, CliError, denialOf, NotFoundError, needing } from './errors';
 import { type DeadLetterReading, findDeadLetters } from './failed';
 import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
@@ -476,7 +476,11 @@ async function deadLettersUnlessDenied(
     return await findDeadLetters(backend, target, name, wanted, reading);
   } catch (error) {
     if (!denied || !(error instanceof AccessDeniedError) || error.action === undefined) throw error;
-    denied({ queue: name, part: STATUS_PARTS.deadLetters, action: error.action });
+    denied({
+      queue: name,
+      part: STATUS_PARTS.deadLetters,
+      ...denialOf({ action: error.action, explicitDeny: error.explicitDeny }),
+    });
     return [];
   }
 }
@@ -680,7 +684,7 @@ async function visibilityTimeoutSeconds(
   );
   const answer = await needing(GET_QUEUE_ATTRIBUTES, read).catch((error: unknown) => {
     if (error instanceof ActionDeniedError)
-      denied?.({ queue: name, part: VISIBILITY_TIMEOUT, action: error.action });
+      denied?.({ queue: name, part: VISIBILITY_TIMEOUT, ...denialOf(error) });
     return undefined;
   });
   const value = answer?.Attributes?.VisibilityTimeout;

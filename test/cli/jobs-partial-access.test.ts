@@ -310,6 +310,62 @@ describe("jobs list where the operator may not read a queue's visibility timeout
   });
 });
 
+describe('jobs list where a policy explicitly denies a read', () => {
+  it('names that policy for its action, asks its owner to lift the deny, and asks a grant only for the rest', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(
+      new SQSServiceException({
+        name: 'AccessDenied',
+        message: `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:receivemessage on resource: ${ORDERS.deadLetterArn} with an explicit deny in a service control policy`,
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, attempts: 1 },
+      }),
+    );
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url }).rejects(
+      new SQSServiceException({
+        name: 'AccessDenied',
+        message: `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:getqueueattributes on resource: ${EVENTS.url} because no identity-based policy allows the sqs:getqueueattributes action`,
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, attempts: 1 },
+      }),
+    );
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        { ...processing('job-1', 'events'), updatedAt: { S: '2026-11-25T02:00:00.000Z' } },
+        processing('job-2', 'orders'),
+      ],
+      ScannedCount: 2,
+    });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobsList();
+      const json = await jobsList('--json');
+
+      expect(human.code).toBe(1);
+      expect(human.stdout).toContain(
+        'orders dead letters: unknown: access denied (a service control policy explicitly denies sqs:ReceiveMessage)\n',
+      );
+      expect(human.stdout).toContain(
+        'events visibility timeout: unknown: access denied (needs sqs:GetQueueAttributes)\n',
+      );
+      expect(human.stdout).toMatch(
+        /; a service control policy explicitly denies sqs:ReceiveMessage, which no grant overrides: ask the owner of that policy to lift the deny, and allow sqs:GetQueueAttributes to see every job's state\n/,
+      );
+      expect(JSON.parse(json.stdout).unreadable).toEqual([
+        {
+          queue: 'orders',
+          part: 'dead letters',
+          action: 'sqs:ReceiveMessage',
+          explicitDeny: 'service control policy',
+        },
+        { queue: 'events', part: 'visibility timeout', action: 'sqs:GetQueueAttributes' },
+      ]);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+});
+
 describe("the console's Jobs page where its AWS identity may not read one queue's dead-letter queue", () => {
   it('lists every job and says, as jobs list does, which dead-letter queue it could not look in', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [movedBySqs('job-1')]);
