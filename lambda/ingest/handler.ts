@@ -29,7 +29,14 @@ import {
 } from './core';
 import { newSortableId } from './ids';
 import { createSecretLoader } from './secrets';
-import { createTelemetry, infoEnabledAt, metricsDisabledByEnv } from './telemetry';
+import {
+  createTelemetry,
+  infoEnabledAt,
+  type LineContext,
+  type LineLevel,
+  metricsDisabledByEnv,
+  writtenAt,
+} from './telemetry';
 
 // Queue URLs and secret ARNs are derived from the variable here, and each source's sender looked up, once, not
 // per request.
@@ -78,7 +85,8 @@ const telemetry = createTelemetry({
   metricsEnabled: !metricsDisabledByEnv(process.env),
 });
 
-const collaborators: IngestCollaborators = {
+// The log is each request's own (`requestLog`), so that its late lines keep its ids.
+const collaborators: Omit<IngestCollaborators, 'log'> = {
   config,
   async enqueue(message) {
     const attributes: Record<string, MessageAttributeValue> = {};
@@ -104,16 +112,44 @@ const collaborators: IngestCollaborators = {
   now: Date.now,
   deadlines: timerDeadlineWatch(),
   newId: () => newSortableId(),
-  log: {
-    info: (message, attributes) => telemetry.info(message, attributes),
-    warn: (message, attributes) => powertoolsLogger().warn(message, attributes),
-    error: (message, attributes) => powertoolsLogger().error(message, attributes),
-  },
   metrics: {
     count: (name: MetricName, reason?: string) => telemetry.count(name, reason),
     enqueueLatency: (milliseconds) => telemetry.latency('EnqueueLatency', milliseconds),
   },
 };
+
+/** The number of the request being handled, undefined between requests (see {@link requestLog}). */
+let currentRequest: number | undefined;
+let requests = 0;
+
+/** Whether a late line of each level is written, at the level Powertools writes at. */
+const LATE_LINES: Record<LineLevel, boolean> = {
+  INFO: writtenAt(logger.getLevelName(), 'INFO'),
+  WARN: writtenAt(logger.getLevelName(), 'WARN'),
+  ERROR: writtenAt(logger.getLevelName(), 'ERROR'),
+};
+
+/**
+ * The log of request number `request`. Past its deadline a request answered 503 lets its work in flight finish (a
+ * send that fails late, its claim's release), when Lambda thaws the sandbox for a later request or between
+ * requests; the loggers then hold another request's ids, or none (as they do for a request that is not the latest
+ * begun, in local mode's sandbox that serves several at once). Such a line is written with the ids `captured` at its
+ * own request's start (in the same layout, by the lean writer), never the current request's.
+ */
+function requestLog(request: number, captured: LineContext): IngestCollaborators['log'] {
+  const late = (level: LineLevel) => (message: string, attributes: object) => {
+    if (LATE_LINES[level]) telemetry.writeFor(captured, level, message, { ...attributes });
+  };
+  const ended = () => currentRequest !== request;
+  return {
+    info: (message, attributes) =>
+      ended() ? late('INFO')(message, attributes) : telemetry.info(message, attributes),
+    warn: (message, attributes) =>
+      ended() ? late('WARN')(message, attributes) : powertoolsLogger().warn(message, attributes),
+    error: (message, attributes) =>
+      ended() ? late('ERROR')(message, attributes) : powertoolsLogger().error(message, attributes),
+  };
+}
 
 /** The current request's context, not yet given to the Powertools Logger (see {@link powertoolsLogger}). */
 let pendingContext:
@@ -131,7 +167,10 @@ let firstRequest = true;
  * writes one (its per-request calls cost more than the lean line itself); the first request gives it at once,
  * so that Powertools reports `cold_start` for the first invocation, as it would.
  */
-function beginRequestLogging(event: APIGatewayProxyEventV2, context: Context | undefined): void {
+function beginRequestLogging(
+  event: APIGatewayProxyEventV2,
+  context: Context | undefined,
+): IngestCollaborators['log'] {
   const lambdaContext = typeof context?.awsRequestId === 'string' ? context : undefined;
   telemetry.addContext(lambdaContext);
   const keys = { apiRequestId: event?.requestContext?.requestId };
@@ -141,6 +180,8 @@ function beginRequestLogging(event: APIGatewayProxyEventV2, context: Context | u
     firstRequest = false;
     powertoolsLogger();
   }
+  currentRequest = ++requests;
+  return requestLog(currentRequest, telemetry.capture());
 }
 
 /** The Powertools Logger, with the current request's context applied. */
@@ -155,6 +196,7 @@ function powertoolsLogger(): Logger {
 }
 
 function endRequestLogging(): void {
+  currentRequest = undefined;
   pendingContext = undefined;
   if (powertoolsKeysSet) {
     logger.resetKeys();
@@ -172,8 +214,8 @@ export const handler = async (
   context?: Context,
 ): Promise<APIGatewayProxyResultV2> => {
   try {
-    beginRequestLogging(event, context);
-    return await handleWebhook(event, collaborators, invocationOf(context));
+    const log = beginRequestLogging(event, context);
+    return await handleWebhook(event, { ...collaborators, log }, invocationOf(context));
   } catch (error) {
     powertoolsLogger().error('ingest handler failed', { error: String(error) });
     return {

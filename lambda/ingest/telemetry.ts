@@ -18,8 +18,8 @@
 
 import { METRIC_DIMENSIONS } from '../shared/contracts';
 
-/** Log levels at or below which an INFO line is written (Powertools' order: TRACE < DEBUG < INFO). */
-const INFO_ENABLED_LEVELS = new Set(['TRACE', 'DEBUG', 'INFO']);
+/** Powertools' log levels, lowest first: a line is written at its own level and the ones below it. */
+const LEVEL_ORDER = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
 
 /** Keys of every log line that attributes cannot replace. */
 const STANDARD_LOG_KEYS = new Set(['level', 'message', 'timestamp', 'service', 'xray_trace_id']);
@@ -62,8 +62,17 @@ export interface MetricValue {
  * returns), so the lean line obeys `POWERTOOLS_LOG_LEVEL` / `AWS_LAMBDA_LOG_LEVEL` like Powertools would.
  */
 export function infoEnabledAt(levelName: string): boolean {
-  return INFO_ENABLED_LEVELS.has(levelName.toUpperCase());
+  return writtenAt(levelName, 'INFO');
 }
+
+/** True when a line of `level` is written at the given Powertools log level name, as Powertools decides. */
+export function writtenAt(levelName: string, level: LineLevel): boolean {
+  const at = LEVEL_ORDER.indexOf(levelName.toUpperCase());
+  return at !== -1 && at <= LEVEL_ORDER.indexOf(level);
+}
+
+/** The levels of the lines the ingest writes. */
+export type LineLevel = 'INFO' | 'WARN' | 'ERROR';
 
 /**
  * Whether metrics are disabled, by Powertools Metrics' rule: `POWERTOOLS_METRICS_DISABLED` when set (truthy
@@ -108,7 +117,7 @@ export function lambdaContextFields(
  * override the four standard keys.
  */
 export function logLine(
-  level: 'INFO' | 'WARN' | 'ERROR',
+  level: LineLevel,
   message: string,
   service: string,
   timestampMs: number,
@@ -202,6 +211,21 @@ export interface Telemetry {
   /** Writes an INFO line now (when INFO is enabled). */
   info(message: string, attributes: Readonly<Record<string, unknown>>): void;
   /**
+   * The current request's line context (its Lambda fields, keys and trace id), taken at its start, for the lines
+   * of work that outlives it ({@link Telemetry.writeFor}).
+   */
+  capture(): LineContext;
+  /**
+   * Writes a line with a request's captured context rather than the current one: a line of work that outlived its
+   * request (past its deadline) carries the ids of that request, not of the one running when it ends.
+   */
+  writeFor(
+    captured: LineContext,
+    level: LineLevel,
+    message: string,
+    attributes: Readonly<Record<string, unknown>>,
+  ): void;
+  /**
    * Counts one `name`. With a `reason`, the metric is written at once in its own document with the `reason`
    * dimension, so that dimension never reaches the request's other metrics; without one it is stored until
    * {@link Telemetry.flush}.
@@ -252,6 +276,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       if (!options.infoEnabled) return;
       const traceId = traceIdOf(traceHeader());
       write(logLine('INFO', message, service, now(), attributes, { lambda, traceId, keys }));
+    },
+    capture() {
+      // The fields and keys are replaced, never changed in place: holding them keeps this request's.
+      return { lambda, traceId: traceIdOf(traceHeader()), keys };
+    },
+    writeFor(captured, level, message, attributes) {
+      write(logLine(level, message, service, now(), attributes, captured));
     },
     count(name, reason) {
       if (reason === undefined) {

@@ -19,7 +19,11 @@ import {
   type SendResult,
   type SendStep,
 } from '../producer/producer';
-import { JOBS_ENDPOINT_OUTCOME_MESSAGE, JOBS_ENDPOINT_REJECTED_MESSAGE } from '../shared/contracts';
+import {
+  JOBS_ENDPOINT_LATE_SEND_MESSAGE,
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
+} from '../shared/contracts';
 import {
   type DeadlineWatch,
   type InvocationContext,
@@ -54,7 +58,11 @@ export interface JobsEndpointCollaborators {
   send(job: JobDefinition, payload: unknown, options: SendOptions, gate: SendGate): Promise<SendResult>;
   /** Watches each request's deadline (one timer for all of them); see {@link handleJobRequest}. */
   readonly deadlines: DeadlineWatch;
-  readonly log: { info(m: string, a: object): void; error(m: string, a: object): void };
+  readonly log: {
+    info(m: string, a: object): void;
+    warn(m: string, a: object): void;
+    error(m: string, a: object): void;
+  };
 }
 
 /** The HTTP answer (API Gateway payload v2 result shape). */
@@ -108,7 +116,8 @@ interface FailureContext {
  * One request's progress, for the answer at its deadline: the step it waits on and what it knows of the job. Past
  * the deadline the request goes on in the background only to finish what was in flight: the producer starts no
  * further step ({@link gate}), so a send or schedule that completes late still completes its claim (a retry with the
- * same id is then a duplicate) and anything else releases it (the retry sends), and no second line is logged.
+ * same id is then a duplicate), and logs that it did (see `sentLate`); anything else releases it (the retry sends),
+ * with no second line.
  */
 class RequestDeadline {
   passed = false;
@@ -126,10 +135,14 @@ class RequestDeadline {
     return !this.passed;
   };
 
+  /** The reason the answer at the deadline gave: the step still running then. */
+  reason: `deadline_${DeadlineStep}` | undefined;
+
   /** The answer at the deadline: 503, logged with the step still running. */
   reached(deps: JobsEndpointCollaborators): JobsResponse {
     this.passed = true;
-    return failed(deps, this.#context, `deadline_${this.#step}`);
+    this.reason = `deadline_${this.#step}`;
+    return failed(deps, this.#context, this.reason);
   }
 }
 
@@ -425,7 +438,8 @@ function parseBackoff(backoff: unknown): SendOptions['backoff'] | null | undefin
 
 /**
  * The producer sends it; what the caller must change is a 400, anything else a 503. A send that ends after the
- * request's deadline logs nothing: the caller was answered 503, with its line, at the deadline.
+ * request's deadline was answered 503, with its line, at the deadline: one that went out says so (`sentLate`), one
+ * that failed logs nothing more (its claim is released, and the 503 was true).
  */
 async function send(
   deps: JobsEndpointCollaborators,
@@ -436,7 +450,7 @@ async function send(
 ): Promise<JobsResponse> {
   try {
     const result = await deps.send(job, request.payload, request.options, deadline.gate);
-    if (deadline.passed) return unavailable();
+    if (deadline.passed) return sentLate(deps, deadline, job, queue, result);
     deps.log.info(JOBS_ENDPOINT_OUTCOME_MESSAGE, {
       outcome: result.duplicate ? 'duplicate' : result.state,
       id: result.id,
@@ -464,6 +478,37 @@ async function send(
       `enqueue failed: ${String(error)}`,
     );
   }
+}
+
+/**
+ * A job that went out after its request was answered 503 at the deadline: one `job enqueued after its deadline` line,
+ * in the `job enqueued` line's shape with the status the caller got and the 503's reason, so an operator who finds
+ * the 503 finds that the job was sent (or was there already). At WARN, not INFO: what the caller was told (503, send
+ * it again) is not what happened, and a caller that sent no id gets a second job from its retry.
+ */
+function sentLate(
+  deps: JobsEndpointCollaborators,
+  deadline: RequestDeadline,
+  job: JobDefinition,
+  queue: string,
+  result: SendResult,
+): JobsResponse {
+  try {
+    deps.log.warn(JOBS_ENDPOINT_LATE_SEND_MESSAGE, {
+      outcome: result.duplicate ? 'duplicate' : result.state,
+      id: result.id,
+      source: JOB_SOURCE,
+      type: job.type,
+      queue,
+      state: result.state,
+      status: 503,
+      reason: deadline.reason,
+      ...(result.dueAt !== undefined ? { dueAt: result.dueAt } : {}),
+    });
+  } catch {
+    // The caller was answered already: a log failure changes nothing.
+  }
+  return unavailable();
 }
 
 /**

@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { createSecretLoader } from '../ingest/secrets';
 import { awsCollaborators, defaultClients } from '../producer/aws';
 import { discoverProducer } from '../producer/discover';
-import { Producer } from '../producer/producer';
+import { Producer, sendGated } from '../producer/producer';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { invocationOf, timerDeadlineWatch } from '../shared/invocation-deadline';
 import { JOBS_ENDPOINT_CONFIG_ENV, jobsEndpointRuntimeSchema } from '../shared/jobs-endpoint-config';
@@ -29,19 +29,36 @@ const fetchSecretString = onFirstUse(async () =>
   (await import('../ingest/secrets-manager')).secretsManagerFetcher(secretsManagerOptions),
 );
 
-const log = (level: 'INFO' | 'ERROR') => (message: string, attributes: object) =>
-  console.log(JSON.stringify({ level, message, service: 'jobs-endpoint', ...attributes }));
+/**
+ * The log of one request: every line carries the request's ids (`function_request_id`, as the ingest's lines name
+ * the Lambda request id, and `apiRequestId`, the API Gateway one), taken from its event and context, so a line its
+ * work writes after its deadline's 503 is still joined to it, never to the request running then.
+ */
+function requestLog(
+  event: APIGatewayProxyEventV2,
+  context: Context | undefined,
+): JobsEndpointCollaborators['log'] {
+  const ids = {
+    ...(typeof context?.awsRequestId === 'string' ? { function_request_id: context.awsRequestId } : {}),
+    ...(typeof event?.requestContext?.requestId === 'string'
+      ? { apiRequestId: event.requestContext.requestId }
+      : {}),
+  };
+  const line = (level: 'INFO' | 'WARN' | 'ERROR') => (message: string, attributes: object) =>
+    console.log(JSON.stringify({ level, message, service: 'jobs-endpoint', ...ids, ...attributes }));
+  return { info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
+}
 
-const collaborators: JobsEndpointCollaborators = {
+// The log is each request's own (`requestLog`).
+const collaborators: Omit<JobsEndpointCollaborators, 'log'> = {
   queues: new Set(Object.keys(resolved.queues)),
   tokenSecretId: config.tokenSecretId,
   loadTokens: createSecretLoader({
     cacheSeconds: config.secretCacheSeconds,
     fetchSecretString: async (secretId) => (await fetchSecretString())(secretId),
   }),
-  send: (job, payload, options, gate) => producer.send(job, payload as never, options, gate),
+  send: (job, payload, options, gate) => sendGated(producer, job, payload, options, gate),
   deadlines: timerDeadlineWatch(),
-  log: { info: log('INFO'), error: log('ERROR') },
 };
 
 /**
@@ -49,4 +66,4 @@ const collaborators: JobsEndpointCollaborators = {
  * deadline (core: a request still waiting near it is answered 503).
  */
 export const handler = (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyResultV2> =>
-  handleJobRequest(event, collaborators, invocationOf(context));
+  handleJobRequest(event, { ...collaborators, log: requestLog(event, context) }, invocationOf(context));

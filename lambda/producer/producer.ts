@@ -487,20 +487,57 @@ export type SendStep = 'dedupe_claim' | 'payload_upload' | 'enqueue' | 'schedule
  */
 export type SendGate = (step: SendStep) => boolean;
 
+/** The gate of a caller without a deadline: every step starts. */
+const OPEN_GATE: SendGate = () => true;
+
+/** {@link sendGated}'s way into a producer's send; set once, by the class. */
+let gatedSendOf: (
+  producer: Producer,
+) => (job: JobDefinition, payload: unknown, options: SendOptions, gate: SendGate) => Promise<SendResult>;
+
+/**
+ * `producer.send` for a caller with a deadline (the jobs endpoint): `gate` may stop the send before a step (see
+ * {@link SendGate}). Not on the class, so the public `send` stays `(job, payload, options?)`: the gate is the
+ * endpoint's, and not part of `hookline/producer`.
+ */
+export function sendGated(
+  producer: Producer,
+  job: JobDefinition,
+  payload: unknown,
+  options: SendOptions,
+  gate: SendGate,
+): Promise<SendResult> {
+  return gatedSendOf(producer)(job, payload, options, gate);
+}
+
 /** The producer: send, sendBatch, status, cancel. */
 export class Producer {
+  static {
+    gatedSendOf = (producer) => (job, payload, options, gate) =>
+      producer.#send(job, payload as never, options, gate);
+  }
+
   constructor(private readonly deps: ProducerCollaborators) {}
 
   /**
    * Sends one job. Throws a `JobPayloadError` for a payload that does not fit the job's schema, a
    * `ProducerConfigError` for an option or grant to fix, and a {@link JobSendError} naming the job when it could not
-   * be enqueued. `gate` may stop the send before a step (see {@link SendGate}).
+   * be enqueued.
    */
   async send<J extends JobDefinition>(
     job: J,
     payload: JobInput<J>,
     options: SendOptions = {},
-    gate?: SendGate,
+  ): Promise<SendResult> {
+    return this.#send(job, payload, options, OPEN_GATE);
+  }
+
+  /** {@link send}, asking `gate` before each step. */
+  async #send<J extends JobDefinition>(
+    job: J,
+    payload: JobInput<J>,
+    options: SendOptions,
+    gate: SendGate,
   ): Promise<SendResult> {
     try {
       const [result] = await this.sendPrepared(await this.prepareAll([{ job, payload, options }]), gate);
@@ -604,7 +641,7 @@ export class Producer {
   /** Claims, uploads, sends and settles prepared jobs: what `sendBatch` does after checking them. */
   private async sendPrepared(
     prepared: readonly Prepared[],
-    gate: SendGate = () => true,
+    gate: SendGate = OPEN_GATE,
   ): Promise<SendResult[]> {
     // Indexed by each job's index in its call (a flow sends only some of its jobs here).
     const outcomes = new Array<Outcome>(prepared.reduce((size, p) => Math.max(size, p.index + 1), 0));

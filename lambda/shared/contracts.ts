@@ -103,6 +103,12 @@ export const JOBS_ENDPOINT_OUTCOME_MESSAGE = 'job enqueued';
  */
 export const JOBS_ENDPOINT_REJECTED_MESSAGE = 'job rejected';
 
+/**
+ * The message of the WARN line the jobs endpoint logs when a send completes after the request's deadline: the caller
+ * was answered 503 (that request's outcome line), yet the job went out. Not an outcome line: a request has one.
+ */
+export const JOBS_ENDPOINT_LATE_SEND_MESSAGE = 'job enqueued after its deadline';
+
 /** Every outcome log message, the ingest's first. */
 export const OUTCOME_MESSAGES = [
   INGEST_OUTCOME_MESSAGE,

@@ -24,7 +24,7 @@ import {
 } from '../../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../../lambda/shared/contracts';
 import type { Backend } from './backend';
-import { ActionDeniedError, needing } from './errors';
+import { ActionDeniedError, type Denial, denialOf, needing } from './errors';
 import type { QueueTarget, StackTarget } from './target';
 
 /** The longest an alarm's Lambda action takes to disable the mapping, retries included: later is someone else. */
@@ -40,11 +40,11 @@ export function pausedByBreaker(lastModifiedMs: number, alarmAtMs: number): bool
 }
 
 /** Told each action a read of the breaker's record was denied: what the read answers is then incomplete. */
-export type DeniedActions = (action: string) => void;
+export type DeniedActions = (denial: Denial) => void;
 
 /** Tells `denied` the action `error` was denied, if it is a denial. */
 function tellDenial(error: unknown, denied: DeniedActions | undefined): void {
-  if (error instanceof ActionDeniedError) denied?.(error.action);
+  if (error instanceof ActionDeniedError) denied?.(denialOf(error));
 }
 
 /**

@@ -70,8 +70,11 @@ export interface DeadLetterScanOptions {
   readonly onHandBack?: () => void;
 }
 
-/** The label of the bar a pass draws while it hands back what it held, after its own bar. */
-export const HAND_BACK_LABEL = 'handed back to the DLQ';
+/**
+ * The label of the bar a pass draws while it hands back what it held, after its own bar: it names the queue, as the
+ * pass's own bar does, so a command over several dead-letter queues says which one it is handing back.
+ */
+export const handBackLabel = (queue: string): string => `handed back to the ${queue} DLQ`;
 
 /** A message a pass holds: its receipt handle, and when its latest hold began. */
 export interface HeldMessage {
@@ -131,6 +134,8 @@ export class HoldsByEnd {
 export interface PassProgress {
   readonly label: string;
   readonly depth: number;
+  /** The queue whose dead-letter queue the pass reads (as `failed list` names it), for the hand-back's bar. */
+  readonly queue: string;
 }
 
 const NO_PROGRESS: Progress = { update() {}, done() {} };
@@ -267,7 +272,7 @@ export class DeadLetterScan {
   private handBackBar(held: number): Progress {
     const { output, progress } = this.options;
     const oneRound = VISIBILITY_CALLS_AT_ONCE * 10;
-    return progress && held > oneRound ? output.progress(HAND_BACK_LABEL, held) : NO_PROGRESS;
+    return progress && held > oneRound ? output.progress(handBackLabel(progress.queue), held) : NO_PROGRESS;
   }
 
   /** Messages handed to the act step so far. */

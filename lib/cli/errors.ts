@@ -76,11 +76,59 @@ export class AccessDeniedError extends BackendError {
   constructor(
     message: string,
     readonly action?: string,
+    /** As {@link Denial.explicitDeny}. */
+    readonly explicitDeny?: string,
   ) {
     super(message);
     this.name = 'AccessDeniedError';
   }
 }
+
+/** An action a call was denied, and the policy that explicitly denies it when the denial says so. */
+export interface Denial {
+  /** The IAM action the call needs, as a policy names it (`sqs:ReceiveMessage`). */
+  readonly action: string;
+  /**
+   * The policy that explicitly denies it, by the type AWS's message names (`service control policy`,
+   * `identity-based policy`, `resource-based policy`, `permissions boundary`, `session policy`), or `policy` where it
+   * names none; absent when the action is only not granted (then a grant lifts it, and no grant lifts this).
+   */
+  readonly explicitDeny?: string;
+}
+
+/**
+ * The policy an access denial's message says explicitly denies the call (`... with an explicit deny in a service
+ * control policy`), as {@link Denial.explicitDeny}; undefined for a denial for want of a grant.
+ *
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_AccessPolicyLanguage_Interplay.html
+ */
+export function explicitDenyIn(message: string): string | undefined {
+  if (!/with an explicit deny/i.test(message)) return undefined;
+  const named = /with an explicit deny in (?:an?|the) ((?:[\w-]+ ){0,3}?(?:policy|boundary))\b/i.exec(
+    message,
+  );
+  return named?.[1]?.toLowerCase() ?? 'policy';
+}
+
+/** `error`'s denial as a part left unknown carries it: its action, and the policy explicitly denying it, if one does. */
+export function denialOf(error: {
+  readonly action: string;
+  readonly explicitDeny?: string | undefined;
+}): Denial {
+  return { action: error.action, ...(error.explicitDeny ? { explicitDeny: error.explicitDeny } : {}) };
+}
+
+/** Why an action is denied, in a part left unknown: the grant it needs, or the policy that explicitly denies it. */
+export function deniedBecause(denial: Denial): string {
+  return denial.explicitDeny
+    ? `${withArticle(denial.explicitDeny)} explicitly denies ${denial.action}`
+    : `needs ${denial.action}`;
+}
+
+/** What lifts an explicit deny: no grant does (a deny wins over any allow), only the policy's owner. */
+export const LIFT_THE_DENY = 'a deny wins over any grant: ask the owner of that policy to lift the deny';
+
+const withArticle = (policy: string) => `${/^[aeiou]/i.test(policy) ? 'an' : 'a'} ${policy}`;
 
 /**
  * A call's access denial with the IAM action the call needs. It keeps the denial's name and message, so that where
@@ -93,6 +141,7 @@ export class ActionDeniedError extends Error {
     denial: unknown,
   ) {
     super(denial instanceof Error ? denial.message : String(denial), { cause: denial });
+    this.explicitDeny = explicitDenyIn(this.message);
     this.name = errorName(denial);
     // Kept so that a denial AWS answered with a bare 403 and no name is still told as one where it is not a part.
     this.$metadata = (denial as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
@@ -100,6 +149,8 @@ export class ActionDeniedError extends Error {
 
   /** The SDK's metadata of the denied call's answer (its HTTP status), when it had one. */
   readonly $metadata: { httpStatusCode?: number } | undefined;
+  /** As {@link Denial.explicitDeny}: the policy the denial's message says explicitly denies the call. */
+  readonly explicitDeny: string | undefined;
 }
 
 /**
@@ -475,13 +526,14 @@ function accessDenied(
 ): BackendError {
   // Local mode's emulators have no IAM to grant in: they refuse only callers that are not on this machine.
   if (context.local) return localRefusal(name, message, context, status);
-  const denied = (line: string) => new AccessDeniedError(line, action);
+  const explicitDeny = explicitDenyIn(message);
+  const denied = (line: string) => new AccessDeniedError(line, action, explicitDeny);
   const grant = context.permissions?.length
     ? `grant your AWS identity ${context.permissions.join(' and ')}`
     : undefined;
-  if (/with an explicit deny/i.test(message)) {
+  if (explicitDeny) {
     return denied(
-      `access denied in ${context.target}: ${firstLine(message)} (a policy explicitly denies it, and a deny wins over any grant: ask the owner of that policy to lift the deny)`,
+      `access denied in ${context.target}: ${firstLine(message)} (a policy explicitly denies it, and ${LIFT_THE_DENY})`,
     );
   }
   if (isKmsRefusal(name, message)) {
@@ -628,7 +680,7 @@ export function explainMoveTaskFailure(reason: string, context: MoveTaskContext)
   const { queue, rerun } = context;
   const dlq = `the ${queue} dead-letter queue`;
   const again = `then run ${rerun} again for what is left`;
-  if (/with an explicit deny/i.test(said)) {
+  if (explicitDenyIn(said)) {
     return `${said}: a policy explicitly denies the AWS identity that started the task something it does (a deny wins over any grant): ask the owner of that policy to lift the deny, ${again}`;
   }
   if (isKmsRefusal(code, said)) {

@@ -230,6 +230,7 @@ class DeadLetterDeletion {
     this.scan = commandScan(backend, queue.deadLetterUrl, options, {
       label: `scanned in the ${queue.name} DLQ`,
       depth,
+      queue: queue.name,
     });
   }
 

@@ -208,7 +208,7 @@ export async function failedSummary(
       {
         holdSeconds: WHOLE_QUEUE_HOLD_SECONDS,
         ...(options.signal ? { signal: options.signal } : {}),
-        progress: { label: `read in the ${queue.name} DLQ`, depth: depth.visible },
+        progress: { label: `read in the ${queue.name} DLQ`, depth: depth.visible, queue: queue.name },
       },
       (letter) => {
         const summary = summarize(letter);
@@ -302,7 +302,7 @@ async function readProgressOf(
 ): Promise<{ progress?: PassProgress }> {
   try {
     const { visible } = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    return { progress: { label: `read in the ${queue.name} DLQ`, depth: visible } };
+    return { progress: { label: `read in the ${queue.name} DLQ`, depth: visible, queue: queue.name } };
   } catch {
     return {};
   }
@@ -475,7 +475,7 @@ async function lettersWithId(
   // Counting every copy reads the DLQ to its end (minutes for tens of thousands), so it shows how far it is.
   const progress = options.firstMatch
     ? {}
-    : { progress: { label: `searched in the ${queue.name} DLQ`, depth } };
+    : { progress: { label: `searched in the ${queue.name} DLQ`, depth, queue: queue.name } };
   const told = options.onProgress ? { onHandBack: options.onProgress } : {};
   const readOptions = { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS, ...progress, ...told };
   const pass = await readDeadLetters(backend, queue, readOptions, (letter) => {

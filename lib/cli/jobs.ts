@@ -26,7 +26,15 @@ import {
   SCHEDULE_ARN_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { AccessDeniedError, ActionDeniedError, CliError, NotFoundError, needing, UsageError } from './errors';
+import {
+  AccessDeniedError,
+  ActionDeniedError,
+  CliError,
+  denialOf,
+  NotFoundError,
+  needing,
+  UsageError,
+} from './errors';
 import { type DeadLetterReading, findDeadLetters } from './failed';
 import { type CommandHints, hint, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
@@ -476,7 +484,11 @@ async function deadLettersUnlessDenied(
     return await findDeadLetters(backend, target, name, wanted, reading);
   } catch (error) {
     if (!denied || !(error instanceof AccessDeniedError) || error.action === undefined) throw error;
-    denied({ queue: name, part: STATUS_PARTS.deadLetters, action: error.action });
+    denied({
+      queue: name,
+      part: STATUS_PARTS.deadLetters,
+      ...denialOf({ action: error.action, explicitDeny: error.explicitDeny }),
+    });
     return [];
   }
 }
@@ -501,12 +513,30 @@ export async function withDeadLetteredJob(
   target: Target,
   job: JobStatus,
   output: CommandHints,
-): Promise<ShownJob> {
-  const [checked] = await withDeadLetteredJobs(backend, target, [job], output);
+): Promise<CheckedJob> {
+  // Its dead-letter queue denied is the command's error (nothing of the job's fate could be read); its queue's
+  // visibility timeout denied only leaves the note out, so the job is shown, saying what is unknown.
+  const unreadable: UnreadablePart[] = [];
+  const [checked = job] = await withDeadLetteredJobs(
+    backend,
+    target,
+    [job],
+    output,
+    undefined,
+    undefined,
+    (part) => unreadable.push(part),
+  );
+  const denied = unreadable.length > 0 ? { unreadable } : {};
   // Only a job its record says is dead-lettered: one found in a dead-letter queue just now is there.
-  if (checked === undefined || job.state !== 'dead-lettered') return checked ?? job;
-  return withDeadLetterGone(backend, target, checked, output);
+  if (job.state !== 'dead-lettered') return { ...checked, ...denied };
+  return { ...(await withDeadLetterGone(backend, target, checked, output)), ...denied };
 }
+
+/** A job as `jobs show` presents it, with the parts of its queue the caller's AWS identity may not read. */
+export type CheckedJob = ShownJob & {
+  /** Its queue's visibility timeout, when the caller may not read it (absent when it read all it needed). */
+  readonly unreadable?: readonly UnreadablePart[];
+};
 
 /**
  * A job whose record says `dead-lettered` is looked for in its queue's dead-letter queue (one job: `jobs show`,
@@ -570,7 +600,10 @@ function movedByTask(task: ListMessageMoveTasksResultEntry, gone: string): strin
   return `a redrive of all of it (${started}) moved ${moved} message${moved === 1 ? '' : 's'} back to its queue before it ${stopped}: most likely this job was one of them and waits to run again there; if it was not, ${gone}`;
 }
 
-/** `withDeadLetteredJob` for many jobs: each dead-letter queue is read once, and only when a job may be in it. */
+/**
+ * `withDeadLetteredJob` for many jobs: each dead-letter queue is read once, and only when a job may be in it. A
+ * visibility timeout the caller may not read is told to `deniedTimeout` (`denied`, unless given).
+ */
 export async function withDeadLetteredJobs(
   backend: Backend,
   target: Target,
@@ -578,6 +611,7 @@ export async function withDeadLetteredJobs(
   output: CommandHints,
   denied?: DeniedDeadLetters,
   reading?: DeadLetterReading,
+  deniedTimeout: DeniedDeadLetters | undefined = denied,
 ): Promise<ShownJob[]> {
   const checked = await withUnrecordedDeadLetters(
     backend,
@@ -587,7 +621,7 @@ export async function withDeadLetteredJobs(
     denied,
     reading,
   );
-  return withUnfinishedAttempts(backend, target, checked, output, denied);
+  return withUnfinishedAttempts(backend, target, checked, output, deniedTimeout);
 }
 
 /** A job as `jobs show` and `jobs list` present it: its record, and what the CLI found beside it. */
@@ -658,7 +692,7 @@ async function visibilityTimeoutSeconds(
   );
   const answer = await needing(GET_QUEUE_ATTRIBUTES, read).catch((error: unknown) => {
     if (error instanceof ActionDeniedError)
-      denied?.({ queue: name, part: VISIBILITY_TIMEOUT, action: error.action });
+      denied?.({ queue: name, part: VISIBILITY_TIMEOUT, ...denialOf(error) });
     return undefined;
   });
   const value = answer?.Attributes?.VisibilityTimeout;
@@ -882,7 +916,7 @@ function retryingNote(job: JobStatus, overdue: boolean, output: CommandHints): s
   return `waiting to retry: ${failed} failed (${job.lastError ?? 'no error recorded'}); ${next}`;
 }
 
-export function renderJobShow(output: Output, job: ShownJob): void {
+export function renderJobShow(output: Output, job: CheckedJob): void {
   const rows: [string, string | undefined][] = [
     ['id', job.id],
     ['state', job.state],
@@ -923,6 +957,8 @@ export function renderJobShow(output: Output, job: ShownJob): void {
       ),
     );
   }
+  for (const line of unreadDeadLetterLines(job.unreadable ?? [], 'shown'))
+    output.line(output.colors.yellow(line));
 }
 
 /**
@@ -1009,28 +1045,31 @@ function renderUnreadDeadLetters(output: Output, parts: readonly UnreadablePart[
  * What a listing of jobs could not reconcile, as the CLI and the console say it: a line per dead-letter queue (or
  * queue's visibility timeout) its AWS identity may not read, then the permissions missing; none when it read them all.
  */
-export function unreadDeadLetterLines(parts: readonly UnreadablePart[]): string[] {
-  const missing = missingPermissionsLine(parts, unreadJobs(parts));
+export function unreadDeadLetterLines(
+  parts: readonly UnreadablePart[],
+  presented: 'listed' | 'shown' = 'listed',
+): string[] {
+  const missing = missingPermissionsLine(parts, unreadJobs(parts, presented));
   return [...unreadableLines(parts), ...(missing ? [missing] : [])];
 }
 
 /** The action the visibility timeout of a queue is read with. */
 const GET_QUEUE_ATTRIBUTES = 'sqs:GetQueueAttributes';
 
-/** The part of a queue `jobs list` reads to tell a `processing` job no attempt still runs. */
+/** The part of a queue `jobs list` and `jobs show` read to tell a `processing` job no attempt still runs. */
 const VISIBILITY_TIMEOUT = 'visibility timeout';
 
 /**
- * What the parts `jobs list` may not read leave unknown, each said once, and what granting their actions shows: a
+ * What the parts `jobs list` (or `jobs show`) may not read leave unknown, each said once, and what granting their actions shows: a
  * dead-letter queue, and a queue's visibility timeout.
  */
-function unreadJobs(parts: readonly UnreadablePart[]): Incomplete {
+function unreadJobs(parts: readonly UnreadablePart[], presented: 'listed' | 'shown'): Incomplete {
   const unknown = [
     parts.some((p) => p.part !== VISIBILITY_TIMEOUT)
-      ? 'a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it'
+      ? `a job that may wait in a dead-letter queue it may not read is ${presented} as its record says, though SQS may have dead-lettered it`
       : undefined,
     parts.some((p) => p.part === VISIBILITY_TIMEOUT)
-      ? `a processing job of a queue whose visibility timeout it may not read is listed as its record says, without the "no outcome recorded" note of an attempt that is no longer running`
+      ? `a processing job of a queue whose visibility timeout it may not read is ${presented} as its record says, without the "no outcome recorded" note of an attempt that is no longer running`
       : undefined,
   ];
   return { unknown: unknown.filter((u) => u !== undefined).join('; '), whole: "every job's state" };

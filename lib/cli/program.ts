@@ -462,8 +462,11 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   ).action(async (id: string, o: CommonOptions) => {
     const { jobsShow, jobsStore, renderJobShow, withDeadLetteredJob } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
-    const job = await jobsShow(await jobsStore(target, backend, ctx.deps.env), id, output);
-    present(output, await withDeadLetteredJob(backend, target, job, output), renderJobShow);
+    const record = await jobsShow(await jobsStore(target, backend, ctx.deps.env), id, output);
+    const job = await withDeadLetteredJob(backend, target, record, output);
+    present(output, job, renderJobShow);
+    // As `jobs list`: the job may be further along than its record says, and a script must know.
+    if (job.unreadable?.length) ctx.setExitCode(1);
   });
   withTarget(
     jobs

@@ -812,6 +812,7 @@ class OneByOneRedrive {
         ? `scanned in the ${queue.name} DLQ`
         : `moved to ${this.scheduledFor?.name ?? queue.name}`,
       depth: depthBefore,
+      queue: queue.name,
     });
     this.tally = new RedriveTally(this.scan);
   }

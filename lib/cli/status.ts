@@ -10,7 +10,7 @@ import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
-import { ActionDeniedError, CliError, explainError, needing } from './errors';
+import { ActionDeniedError, CliError, type Denial, denialOf, explainError, needing } from './errors';
 import {
   type DeadLetterQueueTarget,
   type LocalTarget,
@@ -172,8 +172,8 @@ async function oldestAges(backend: Backend, queues: readonly QueueTarget[]): Pro
       return {
         ages: found.age,
         quiet: quietOf(),
-        note: deniedValue(error.action),
-        deniedAction: error.action,
+        note: deniedValue(denialOf(error)),
+        denied: denialOf(error),
       };
     const name = error instanceof Error ? error.name : 'error';
     return { ages: found.age, quiet: quietOf(), note: `CloudWatch unavailable (${name})` };
@@ -196,7 +196,7 @@ export interface StatusSources {
   breakerTrip?(
     queue: QueueTarget,
     running: boolean,
-    denied: (action: string) => void,
+    denied: (denial: Denial) => void,
   ): Promise<BreakerTrip | undefined>;
 }
 
@@ -208,8 +208,8 @@ export interface OldestAges {
   readonly note?: string;
   /** Why a queue that holds messages has no age, when that differs from `note`. */
   readonly noteWhenHolding?: string;
-  /** The action the ages could not be read without, when the caller may not make it. */
-  readonly deniedAction?: string;
+  /** The action the ages could not be read without (and any policy explicitly denying it), when the caller may not make it. */
+  readonly denied?: Denial;
 }
 
 /**
@@ -233,12 +233,18 @@ async function consumerAndTrip(
   if (consumer.denied) return { consumer, denied: [consumer.denied] };
   const state = consumer.value;
   if (state === null || state === MAPPING_MISSING) return { consumer, denied: [] };
-  const actions = new Set<string>();
-  const trip = await sources.breakerTrip?.(queue, state === 'Enabled', (action) => actions.add(action));
+  const denials = new Map<string, Denial>();
+  const trip = await sources.breakerTrip?.(queue, state === 'Enabled', (denial) =>
+    denials.set(denial.action, denial),
+  );
   return {
     consumer,
     ...(trip ? { trip } : {}),
-    denied: [...actions].map((action) => ({ queue: queue.name, part: STATUS_PARTS.circuitBreaker, action })),
+    denied: [...denials.values()].map((denial) => ({
+      queue: queue.name,
+      part: STATUS_PARTS.circuitBreaker,
+      ...denial,
+    })),
   };
 }
 
@@ -273,8 +279,8 @@ export async function queueStatuses(
       const age = ages.ages.get(queue.name);
       const quiet = ages.quiet?.get(queue.name);
       const ageDenied =
-        age === undefined && ages.deniedAction !== undefined
-          ? { queue: queue.name, part: STATUS_PARTS.oldestAge, action: ages.deniedAction }
+        age === undefined && ages.denied !== undefined
+          ? { queue: queue.name, part: STATUS_PARTS.oldestAge, ...ages.denied }
           : undefined;
       const row: QueueStatus = {
         queue: queue.name,
@@ -393,7 +399,7 @@ export async function status(
       ? {
           // A running consumer too when its breaker probes: it may be half-open, which the mapping's tag records.
           // Any other running consumer costs no call.
-          breakerTrip: async (queue: QueueTarget, running: boolean, denied: (action: string) => void) =>
+          breakerTrip: async (queue: QueueTarget, running: boolean, denied: (denial: Denial) => void) =>
             running && !queue.breakerProbes
               ? undefined
               : (await breakerStatus()).deployedBreakerTrip(

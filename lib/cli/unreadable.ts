@@ -5,10 +5,10 @@
  * the operator may not see, and still fails the command.
  */
 
-import { ActionDeniedError } from './errors';
+import { ActionDeniedError, type Denial, denialOf, deniedBecause } from './errors';
 
 /** A part of a result that could not be read because the caller may not make the call that reads it. */
-export interface UnreadablePart {
+export interface UnreadablePart extends Denial {
   /** The queue (or dead-letter queue, as `failed list` names it) the part belongs to. */
   readonly queue: string;
   /** What of it is unknown: `messages`, `dead letters`, `oldest message age`, `consumer`, `circuit breaker`. */
@@ -28,7 +28,7 @@ export async function unlessDenied<T>(read: Promise<T>, queue: string, part: str
     return { value: await read };
   } catch (error) {
     if (!(error instanceof ActionDeniedError)) throw error;
-    return { denied: { queue, part, action: error.action } };
+    return { denied: { queue, part, ...denialOf(error) } };
   }
 }
 
@@ -44,8 +44,11 @@ export const STATUS_PARTS = {
   circuitBreaker: 'circuit breaker',
 } as const;
 
-/** What is shown in place of a value the caller may not read. */
-export const deniedValue = (action: string): string => `unknown: access denied (needs ${action})`;
+/**
+ * What is shown in place of a value the caller may not read: the action it needs, or, where a policy explicitly
+ * denies it, that policy (a grant would not lift it).
+ */
+export const deniedValue = (denial: Denial): string => `unknown: access denied (${deniedBecause(denial)})`;
 
 /**
  * One line per unknown part, in the result's order (`orders consumer: unknown: access denied (needs ...)`), but for
@@ -54,7 +57,7 @@ export const deniedValue = (action: string): string => `unknown: access denied (
 export function unreadableLines(parts: readonly UnreadablePart[]): string[] {
   return parts
     .filter((p) => p.part !== STATUS_PARTS.oldestAge)
-    .map((p) => `${p.queue} ${p.part}: ${deniedValue(p.action)}`);
+    .map((p) => `${p.queue} ${p.part}: ${deniedValue(p)}`);
 }
 
 /** What a command's unknown parts leave out, and what the operator sees once the actions are allowed. */
@@ -67,7 +70,8 @@ export interface Incomplete {
 
 /**
  * The line that ends a result with unknown parts: every IAM action missing, once each, what it leaves unknown
- * (`status`'s by default) and the fix; undefined when nothing was denied.
+ * (`status`'s by default) and the fix: allow the actions, but for those a policy explicitly denies, whose owner
+ * must lift the deny; undefined when nothing was denied.
  */
 export function missingPermissionsLine(
   parts: readonly UnreadablePart[],
@@ -77,5 +81,26 @@ export function missingPermissionsLine(
   if (actions.length === 0) return undefined;
   const one = actions.length === 1;
   const unknown = what?.unknown ?? `what ${one ? 'it reads is' : 'they read is'} shown as unknown`;
-  return `incomplete: your AWS identity may not call ${actions.join(', ')}: ${unknown}; allow ${one ? 'it' : 'them'} to see ${what?.whole ?? 'the whole pipeline'}`;
+  const whole = what?.whole ?? 'the whole pipeline';
+  const denies = explicitDenies(parts);
+  if (denies.size === 0)
+    return `incomplete: your AWS identity may not call ${actions.join(', ')}: ${unknown}; allow ${one ? 'it' : 'them'} to see ${whole}`;
+  // No grant lifts an explicit deny: the line names the policy and asks its owner, and allows only the rest.
+  const explicit = [...denies].map(([policy, denied]) =>
+    deniedBecause({ action: denied.join(', '), explicitDeny: policy }),
+  );
+  const granted = actions.filter((action) => ![...denies.values()].some((denied) => denied.includes(action)));
+  const allow = granted.length > 0 ? `, and allow ${granted.join(', ')}` : '';
+  return `incomplete: your AWS identity may not call ${actions.join(', ')}: ${unknown}; ${explicit.join(' and ')}, which no grant overrides: ask the owner of ${denies.size === 1 ? 'that policy' : 'those policies'} to lift the deny${allow} to see ${whole}`;
+}
+
+/** The actions a policy explicitly denies, by the policy named. */
+function explicitDenies(parts: readonly UnreadablePart[]): Map<string, string[]> {
+  const denies = new Map<string, string[]>();
+  for (const { action, explicitDeny } of parts) {
+    if (explicitDeny === undefined) continue;
+    const denied = denies.get(explicitDeny) ?? [];
+    if (!denied.includes(action)) denies.set(explicitDeny, [...denied, action]);
+  }
+  return denies;
 }

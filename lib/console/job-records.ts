@@ -82,10 +82,10 @@ async function withJobsStore<T>(
  * A job with the lines `jobs show` prints that its fields alone would not say: the one under its state where the
  * state alone would mislead, and a flow parent's children.
  */
-export function withStateNote(
-  job: ShownJob,
+export function withStateNote<J extends ShownJob>(
+  job: J,
   hints: CommandHints,
-): ShownJob & { readonly stateNote?: string; readonly childrenSummary?: string } {
+): J & { readonly stateNote?: string; readonly childrenSummary?: string } {
   const stateNote = jobStateNote(job, hints);
   const childrenSummary = childrenText(job);
   return {
@@ -161,7 +161,9 @@ export async function showJobRecord(
   );
   const fromFeed = seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : []));
   const tenants = [...new Set([...(job.tenant !== undefined ? [job.tenant] : []), ...fromFeed])];
-  return { job, dedupeKey: jobRecordKey(job.id), tenants };
+  // Its queue's visibility timeout the console's AWS identity may not read: its note may be missing, as the CLI says.
+  const unreadableNotes = unreadDeadLetterLines(job.unreadable ?? [], 'shown');
+  return { job, dedupeKey: jobRecordKey(job.id), tenants, unreadableNotes };
 }
 
 /** Cancels a job as `hookline jobs cancel` does, refusing what it refuses in its words; `summary` is its output. */

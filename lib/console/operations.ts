@@ -11,7 +11,14 @@ import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { FIFO_GROUPS_HELD, failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
-import { AccessDeniedError, ActionDeniedError, CliError, isUnanswered } from '../cli/errors';
+import {
+  AccessDeniedError,
+  ActionDeniedError,
+  CliError,
+  type Denial,
+  denialOf,
+  isUnanswered,
+} from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
@@ -264,9 +271,9 @@ function checkDeleteSelection(selection: DeleteSelection, listing: { output: Com
 /** The parts the overview leaves unknown: `status`'s, and the queue rates where CloudWatch denied them. */
 function withRatesDenial(
   parts: readonly UnreadablePart[],
-  action: string | undefined,
+  denied: Denial | undefined,
 ): readonly UnreadablePart[] {
-  return action ? [...parts, { queue: 'every queue', part: 'rates', action }] : parts;
+  return denied ? [...parts, { queue: 'every queue', part: 'rates', ...denied }] : parts;
 }
 
 function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): string | null {
@@ -309,7 +316,7 @@ export class ConsoleOperations {
   private connection: ConsoleConnection;
   /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
   private cloudWatchRates:
-    | { at: number; rates: Map<string, RateSeries>; note: string; deniedAction?: string }
+    | { at: number; rates: Map<string, RateSeries>; note: string; denied?: Denial }
     | undefined;
 
   constructor(readonly context: ConsoleContext) {
@@ -406,7 +413,7 @@ export class ConsoleOperations {
         const denied = result.unreadable?.find(
           (p) => p.queue === q.queue && p.part === STATUS_PARTS.consumer,
         );
-        return denied ? { ...row, consumerNote: deniedValue(denied.action) } : row;
+        return denied ? { ...row, consumerNote: deniedValue(denied) } : row;
       }),
       // Dead-letter queues that belong to no queue (Scheduler's), as `hookline status` lists them.
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
@@ -416,7 +423,7 @@ export class ConsoleOperations {
       unreadable: result.unreadable ?? [],
       unreadableNotes: unreadableLines(result.unreadable ?? []),
       missingPermissions:
-        missingPermissionsLine(withRatesDenial(result.unreadable ?? [], stack?.deniedAction)) ?? null,
+        missingPermissionsLine(withRatesDenial(result.unreadable ?? [], stack?.denied)) ?? null,
       ratesNote: stack?.note ?? null,
       sources: config.sources.map((s) => ({
         name: s.name,
@@ -451,13 +458,13 @@ export class ConsoleOperations {
       };
     } catch (error) {
       // A denial is said as `hookline status` says a part it may not read, its action in the missing-permissions line.
-      const denied = error instanceof ActionDeniedError ? error.action : undefined;
+      const denied = error instanceof ActionDeniedError ? denialOf(error) : undefined;
       const name = error instanceof Error ? error.name : 'error';
       this.cloudWatchRates = {
         at: now,
         rates: new Map(),
         note: `queue rates: ${denied ? deniedValue(denied) : `CloudWatch unavailable (${name})`}`,
-        ...(denied ? { deniedAction: denied } : {}),
+        ...(denied ? { denied } : {}),
       };
     }
     return this.cloudWatchRates;
@@ -603,7 +610,11 @@ export class ConsoleOperations {
       // One dead-letter queue the console's AWS identity may not read leaves the event's others, and its timeline,
       // to show: the page says which one it could not look in, and what that needs.
       if (error instanceof AccessDeniedError && error.action !== undefined) {
-        return `${queue} dead-letter queue: ${deniedValue(error.action)}, so this event may be there: grant that permission to the console's AWS identity to look in it`;
+        const denial = denialOf({ action: error.action, explicitDeny: error.explicitDeny });
+        const fix = denial.explicitDeny
+          ? `no grant overrides the deny: ask the owner of that policy to lift it to look in it`
+          : "grant that permission to the console's AWS identity to look in it";
+        return `${queue} dead-letter queue: ${deniedValue(denial)}, so this event may be there: ${fix}`;
       }
       if (!(error instanceof DeadLetterNotFoundError)) throw error;
       if (error.behindHeldGroups > 0) {

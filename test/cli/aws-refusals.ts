@@ -55,6 +55,11 @@ export interface Refusal {
    * as unknown (status) shows it so.
    */
   readonly denial?: boolean;
+  /**
+   * The policy its message says explicitly denies the call, with its article (`a service control policy`): a part
+   * left unknown names it rather than the grant, which would not lift it.
+   */
+  readonly explicitDeny?: string;
   /** Only these commands make the call it comes from. @default every command */
   readonly only?: readonly string[];
 }
@@ -297,6 +302,7 @@ const denied = (message: string) => () =>
 const EXPLICIT_DENY_REFUSALS: readonly Refusal[] = [
   {
     kind: "SQS AccessDenied by a service control policy's explicit deny",
+    explicitDeny: 'a service control policy',
     error: () =>
       unmodeled(
         SQSServiceException,
@@ -310,6 +316,7 @@ const EXPLICIT_DENY_REFUSALS: readonly Refusal[] = [
   },
   {
     kind: "AccessDeniedException by an identity-based policy's explicit deny",
+    explicitDeny: 'an identity-based policy',
     error: () =>
       unmodeled(
         LambdaServiceException,
@@ -323,6 +330,7 @@ const EXPLICIT_DENY_REFUSALS: readonly Refusal[] = [
   },
   {
     kind: "KMS.AccessDeniedException by the key policy's explicit deny",
+    explicitDeny: 'a resource-based policy',
     error: () =>
       unmodeled(
         SQSServiceException,

@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/cli/backend';
-import { HAND_BACK_LABEL, type HeldMessage, HoldsByEnd } from '../../lib/cli/dead-letter-scan';
+import { type HeldMessage, HoldsByEnd } from '../../lib/cli/dead-letter-scan';
 import { releaseHeld, VISIBILITY_CALLS_AT_ONCE } from '../../lib/cli/dead-letters';
 import { failedSummary, findDeadLetters } from '../../lib/cli/failed';
 import { redrive } from '../../lib/cli/redrive';
@@ -277,10 +277,26 @@ describe('the bar of a hand-back', () => {
 
     await failedSummary(backend, stackTarget(), { queue: 'events' });
 
-    const handBack = backend.output.progressUpdates.filter(([label]) => label === HAND_BACK_LABEL);
+    const label = 'handed back to the events DLQ';
+    const handBack = backend.output.progressUpdates.filter(([shown]) => shown === label);
     expect(handBack.length).toBe(30);
-    expect(handBack.at(-1)).toEqual([HAND_BACK_LABEL, 300, 300]);
-    expect(backend.output.progressEnded).toEqual(['read in the events DLQ', HAND_BACK_LABEL]);
+    expect(handBack.at(-1)).toEqual([label, 300, 300]);
+    expect(backend.output.progressEnded).toEqual(['read in the events DLQ', label]);
+  });
+
+  it('names the queue it hands back, as the read does, so passes over two dead-letter queues are told apart', async () => {
+    const { clock } = timedQueue(300, { receiveMs: 10 });
+    const backend = testBackend({ clock });
+
+    await failedSummary(backend, stackTarget(), { queue: 'events' });
+    await failedSummary(backend, stackTarget(), { queue: 'orders' });
+
+    expect(backend.output.progressEnded).toEqual([
+      'read in the events DLQ',
+      'handed back to the events DLQ',
+      'read in the orders DLQ',
+      'handed back to the orders DLQ',
+    ]);
   });
 
   it('tells a caller waiting on the read (the console) as the hand-back goes on, not only as letters are read', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { explainError } from '../../lib/cli/errors';
+import { explainError, explicitDenyIn } from '../../lib/cli/errors';
 
 const deployed = { target: 'stack Hookline in eu-west-1', local: false };
 
@@ -157,5 +157,31 @@ describe('AWS answers the CLI cannot act on, in one line', () => {
     const error = sdkError('InvalidParameterValue', 'bad', 'client', 400, 1);
 
     expect(explainError(error, deployed)).toBe(error);
+  });
+});
+
+describe('the policy an access denial says explicitly denies the call', () => {
+  const user =
+    'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:receivemessage on resource: arn:aws:sqs:eu-west-1:123456789012:q';
+
+  it.each([
+    ['with an explicit deny in a service control policy', 'service control policy'],
+    [
+      'with an explicit deny in a service control policy: arn:aws:organizations::123456789012:policy/o-1/service_control_policy/p-1',
+      'service control policy',
+    ],
+    ['with an explicit deny in an identity-based policy', 'identity-based policy'],
+    ['with an explicit deny in a resource-based policy', 'resource-based policy'],
+    ['with an explicit deny in a permissions boundary', 'permissions boundary'],
+    ['with an explicit deny in a session policy', 'session policy'],
+    ['with an explicit deny', 'policy'],
+  ])('reads "%s" as %s', (said, policy) => {
+    expect(explicitDenyIn(`${user} ${said}`)).toBe(policy);
+  });
+
+  it('finds none in a denial for want of a grant', () => {
+    expect(
+      explicitDenyIn(`${user} because no identity-based policy allows the sqs:receivemessage action`),
+    ).toBeUndefined();
   });
 });

@@ -1,8 +1,8 @@
 /**
- * `hookline jobs list` for an operator whose AWS identity may not read one queue's dead-letter queue: the real
- * program over a mocked DynamoDB and SQS, the denial as the SDK v3 throws it.
+ * `hookline jobs list` (and `jobs show`) for an operator whose AWS identity may not read one queue's dead-letter queue
+ * or visibility timeout: the real program over a mocked DynamoDB and SQS, the denial as the SDK v3 throws it.
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   KmsAccessDenied,
@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
 import { unavailableFeed } from '../../lib/console/feed';
-import { listJobRecords } from '../../lib/console/job-records';
+import { listJobRecords, showJobRecord } from '../../lib/console/job-records';
 import { installFakeQueue } from './fake-queue';
 import {
   cliHarness,
@@ -70,13 +70,14 @@ const movedBySqs = (id: string) => ({
   }),
 });
 
-async function jobsList(...args: string[]) {
+async function jobs(command: 'list' | 'show', ...args: string[]) {
   const h = cliHarness({
     connect: async (_options, output) => ({ target: stackTarget(), backend: testBackend({ output }) }),
   });
-  const code = await runCli(['jobs', 'list', ...args], h.deps);
+  const code = await runCli(['jobs', command, ...args], h.deps);
   return { code, stdout: h.stdout(), stderr: h.stderr() };
 }
+const jobsList = (...args: string[]) => jobs('list', ...args);
 
 describe('jobs list where the operator may not read one queue’s dead-letter queue', () => {
   it('lists every job, reconciles those of the queues it may read, names the one it may not with the action, exit 1', async () => {
@@ -236,6 +237,61 @@ describe("jobs list where the operator may not read a queue's visibility timeout
     }
   });
 
+  it('jobs show: shows the stalled job as its record says, names the visibility timeout and its action, exit 1', async () => {
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, []);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).rejects(attributesDenied());
+    dynamodb.on(GetItemCommand).resolves({ Item: stalled('job-2', 'orders') });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobs('show', 'job-2');
+      const json = await jobs('show', 'job-2', '--json');
+      const page = await showJobRecord(
+        { backend: testBackend(), target: stackTarget(), feed: unavailableFeed('none') },
+        {},
+        'job-2',
+        [],
+        {},
+      );
+
+      expect(human.code).toBe(1);
+      expect(human.stderr).not.toContain('error');
+      expect(human.stdout).toMatch(/^state\s+processing\n/m);
+      expect(human.stdout).not.toMatch(/^\s+no outcome recorded:/m);
+      const unknown = [
+        'orders visibility timeout: unknown: access denied (needs sqs:GetQueueAttributes)',
+        'incomplete: your AWS identity may not call sqs:GetQueueAttributes: a processing job of a queue whose visibility timeout it may not read is shown as its record says, without the "no outcome recorded" note of an attempt that is no longer running; allow it to see every job\'s state',
+      ];
+      expect(human.stdout.trimEnd().split('\n').slice(-2)).toEqual(unknown);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        id: 'job-2',
+        state: 'processing',
+        unreadable: [{ queue: 'orders', part: 'visibility timeout', action: 'sqs:GetQueueAttributes' }],
+      });
+      expect(page.unreadableNotes).toEqual(unknown);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('jobs show: a visibility timeout it may read adds no unreadable part, exit 0', async () => {
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, []);
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url })
+      .resolves({ Attributes: { VisibilityTimeout: '30' } });
+    dynamodb.on(GetItemCommand).resolves({ Item: stalled('job-2', 'orders') });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const json = await jobs('show', 'job-2', '--json');
+      expect(json.code).toBe(0);
+      const job = JSON.parse(json.stdout);
+      expect(job.note).toContain('no outcome recorded');
+      expect(job).not.toHaveProperty('unreadable');
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
   it('says what each unread part leaves unknown once, with a dead-letter queue it may not read too', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
     sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(receiveDenied());
@@ -248,6 +304,62 @@ describe("jobs list where the operator may not read a queue's visibility timeout
       expect(human.stdout).toContain(
         'incomplete: your AWS identity may not call sqs:ReceiveMessage, sqs:GetQueueAttributes: a job that may wait in a dead-letter queue it may not read is listed as its record says, though SQS may have dead-lettered it; a processing job of a queue whose visibility timeout it may not read is listed as its record says, without the "no outcome recorded" note of an attempt that is no longer running; allow them to see every job\'s state\n',
       );
+    } finally {
+      cloudformation.restore();
+    }
+  });
+});
+
+describe('jobs list where a policy explicitly denies a read', () => {
+  it('names that policy for its action, asks its owner to lift the deny, and asks a grant only for the rest', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    sqs.on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl }).rejects(
+      new SQSServiceException({
+        name: 'AccessDenied',
+        message: `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:receivemessage on resource: ${ORDERS.deadLetterArn} with an explicit deny in a service control policy`,
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, attempts: 1 },
+      }),
+    );
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url }).rejects(
+      new SQSServiceException({
+        name: 'AccessDenied',
+        message: `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: sqs:getqueueattributes on resource: ${EVENTS.url} because no identity-based policy allows the sqs:getqueueattributes action`,
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, attempts: 1 },
+      }),
+    );
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        { ...processing('job-1', 'events'), updatedAt: { S: '2026-11-25T02:00:00.000Z' } },
+        processing('job-2', 'orders'),
+      ],
+      ScannedCount: 2,
+    });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const human = await jobsList();
+      const json = await jobsList('--json');
+
+      expect(human.code).toBe(1);
+      expect(human.stdout).toContain(
+        'orders dead letters: unknown: access denied (a service control policy explicitly denies sqs:ReceiveMessage)\n',
+      );
+      expect(human.stdout).toContain(
+        'events visibility timeout: unknown: access denied (needs sqs:GetQueueAttributes)\n',
+      );
+      expect(human.stdout).toMatch(
+        /; a service control policy explicitly denies sqs:ReceiveMessage, which no grant overrides: ask the owner of that policy to lift the deny, and allow sqs:GetQueueAttributes to see every job's state\n/,
+      );
+      expect(JSON.parse(json.stdout).unreadable).toEqual([
+        {
+          queue: 'orders',
+          part: 'dead letters',
+          action: 'sqs:ReceiveMessage',
+          explicitDeny: 'service control policy',
+        },
+        { queue: 'events', part: 'visibility timeout', action: 'sqs:GetQueueAttributes' },
+      ]);
     } finally {
       cloudformation.restore();
     }

@@ -110,7 +110,7 @@ interface Command extends Caller {
    * The line it shows an access denial with in place, among what it could read, rather than failing with one line.
    * @default it fails with the refusal's line
    */
-  readonly inPlace?: string;
+  readonly inPlace?: (refusal: Refusal) => string;
 }
 
 const REPLAY = [
@@ -131,7 +131,8 @@ const COMMANDS: readonly Command[] = [
       sqs.onAnyCommand().rejects(e);
       lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     },
-    inPlace: 'events messages: unknown: access denied (needs sqs:GetQueueAttributes)',
+    inPlace: (refusal) =>
+      `events messages: unknown: access denied (${refusal.explicitDeny ? `${refusal.explicitDeny} explicitly denies` : 'needs'} sqs:GetQueueAttributes)`,
   },
   { name: 'failed list', argv: ['failed', 'list', 'events'], arrange: (e) => sqs.onAnyCommand().rejects(e) },
   {
@@ -266,7 +267,7 @@ describe.each(COMMANDS)('$name', (command) => {
 
         expect(stderr).not.toMatch(/unexpected error/);
         expect(line).toBe('');
-        expect(stdout).toContain(`${command.inPlace}\n`);
+        expect(stdout).toContain(`${command.inPlace?.(refusal)}\n`);
         expect(code).toBe(1);
       });
       continue;

@@ -142,11 +142,43 @@ describe('status where the operator may read only part of the pipeline', () => {
     ]);
   });
 
+  it('names the policy that explicitly denies the consumer, and asks its owner rather than for a grant, which would not lift it', async () => {
+    everythingReadable();
+    lambda
+      .on(GetEventSourceMappingCommand)
+      .rejects(
+        accessDenied('lambda:GetEventSourceMapping with an explicit deny in an identity-based policy'),
+      );
+
+    const human = await status();
+    const json = await status(['--json']);
+
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain(
+      [
+        'events consumer: unknown: access denied (an identity-based policy explicitly denies lambda:GetEventSourceMapping)',
+        'orders consumer: unknown: access denied (an identity-based policy explicitly denies lambda:GetEventSourceMapping)',
+        'incomplete: your AWS identity may not call lambda:GetEventSourceMapping: what it reads is shown as unknown; an identity-based policy explicitly denies lambda:GetEventSourceMapping, which no grant overrides: ask the owner of that policy to lift the deny to see the whole pipeline',
+      ].join('\n'),
+    );
+    expect(human.stdout).not.toContain('allow it');
+    expect(JSON.parse(json.stdout).unreadable).toEqual([
+      {
+        queue: 'events',
+        part: 'consumer',
+        action: 'lambda:GetEventSourceMapping',
+        explicitDeny: 'identity-based policy',
+      },
+      {
+        queue: 'orders',
+        part: 'consumer',
+        action: 'lambda:GetEventSourceMapping',
+        explicitDeny: 'identity-based policy',
+      },
+    ]);
+  });
+
   it.each([
-    [
-      'an explicit deny',
-      accessDenied('lambda:GetEventSourceMapping with an explicit deny in an identity-based policy'),
-    ],
     [
       'a bare 403 with no name',
       Object.assign(new Error('UnknownError'), {
@@ -155,7 +187,7 @@ describe('status where the operator may read only part of the pipeline', () => {
         $metadata: { httpStatusCode: 403, attempts: 1 },
       }),
     ],
-  ])('shows a consumer denied by %s as unknown, as for any other access denial', async (_kind, denial) => {
+  ])('shows a consumer denied by %s as unknown, needing the action', async (_kind, denial) => {
     everythingReadable();
     lambda.on(GetEventSourceMappingCommand).rejects(denial);
 

@@ -554,6 +554,27 @@ describe('console operations on a deployed stack', () => {
     ]);
   });
 
+  it('names the policy that explicitly denies a dead-letter queue, and asks its owner rather than for a grant', async () => {
+    installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { id: 'evt-1' })]);
+    clients.sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl })
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    clients.sqs
+      .on(ReceiveMessageCommand, { QueueUrl: ORDERS.deadLetterUrl })
+      .rejects(
+        Object.assign(
+          new Error(
+            `User: arn:aws:iam::123456789012:user/console is not authorized to perform: sqs:receivemessage on resource: ${ORDERS.deadLetterArn} with an explicit deny in a permissions boundary`,
+          ),
+          { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403, attempts: 1 } },
+        ),
+      );
+    const event = await operations().event('evt-1');
+    expect(event.deadLetterNotes).toEqual([
+      'orders dead-letter queue: unknown: access denied (a permissions boundary explicitly denies sqs:ReceiveMessage), so this event may be there: no grant overrides the deny: ask the owner of that policy to lift it to look in it',
+    ]);
+  });
+
   it('shows an id that two sources sent as two events, never as one of the first source', async () => {
     dlqHolds();
     const ops = operations();

@@ -84,7 +84,10 @@ beforeEach(async () => {
  * Runs `fn` while collecting the JSON lines written to stdout and stderr (logs and EMF; outside Lambda,
  * Powertools writes WARN and ERROR lines to stderr).
  */
-async function captureOutput(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+async function captureOutput(
+  fn: () => Promise<unknown>,
+  until?: (lines: Record<string, unknown>[]) => boolean,
+): Promise<Record<string, unknown>[]> {
   const lines: string[] = [];
   const streams = [process.stdout, process.stderr] as const;
   const writes = streams.map((stream) => stream.write);
@@ -94,20 +97,24 @@ async function captureOutput(fn: () => Promise<unknown>): Promise<Record<string,
       return true;
     }) as typeof stream.write;
   }
+  const parsed = () =>
+    lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
   try {
     await fn();
+    // Work that outlives its request writes its lines later: wait for them.
+    if (until) await vi.waitFor(() => expect(until(parsed())).toBe(true), { timeout: 15_000, interval: 100 });
   } finally {
     streams.forEach((stream, i) => {
       stream.write = writes[i] as typeof stream.write;
     });
   }
-  return lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
+  return parsed();
 }
 
 describe('observability through the real handler', () => {
@@ -396,6 +403,50 @@ describe('SQS stalled (accepts the connection, never answers)', () => {
     expect(late.filter((l) => l.message === 'webhook outcome' && l.id === id && l.status === 503)).toEqual(
       [],
     );
+  });
+});
+
+describe('late work of a request answered 503 at its deadline', () => {
+  it("logs its late ERROR line with that request's ids, not those of the request running when it ends", async () => {
+    const stalled = await stalledEndpoint();
+    const handler = await freshHandler({ sqs: stalled.url }, runtime, { POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const request = (n: number, timeoutMs: number) => {
+      const id = `late-${Date.now()}-${n}`;
+      const event = webhookEvent(runtime, 'github', '{"ref":"main"}', {
+        id,
+        headers: { 'x-github-event': 'push' },
+      });
+      const apiEvent = { ...event, requestContext: { ...event.requestContext, requestId: `api-late-${n}` } };
+      const context = () => contextTimingOutIn(timeoutMs, `lambda-late-${n}`);
+      return { id, send: () => invoke(handler, apiEvent, context()) };
+    };
+    const first = request(1, 3_000);
+    const second = request(2, 60_000);
+
+    const lines = await captureOutput(
+      async () => {
+        // The first waits on the stalled send until its deadline: 503, its send still in flight.
+        expect((await first.send()).statusCode).toBe(503);
+        // The next request starts on the same sandbox and waits on SQS too; then SQS fails both sends.
+        const next = second.send();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await stalled.close();
+        await next;
+      },
+      (seen) => seen.some((l) => l.message === 'enqueue failed' && l.id === first.id),
+    );
+
+    const failed = lines.filter((l) => l.message === 'enqueue failed');
+    expect(failed.find((l) => l.id === first.id)).toMatchObject({
+      level: 'ERROR',
+      function_request_id: 'lambda-late-1',
+      apiRequestId: 'api-late-1',
+    });
+    expect(failed.find((l) => l.id === second.id)).toMatchObject({
+      level: 'ERROR',
+      function_request_id: 'lambda-late-2',
+      apiRequestId: 'api-late-2',
+    });
   });
 });
 

@@ -3,10 +3,16 @@
  * the stack's handler, its real producer and dedupe table (dynalite), imported fresh with its endpoints pointed
  * where the fault is.
  */
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { JOBS_ENDPOINT_OUTCOME_MESSAGE, JOBS_ENDPOINT_REJECTED_MESSAGE } from '../../lambda/shared/contracts';
+import {
+  JOBS_ENDPOINT_LATE_SEND_MESSAGE,
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
+} from '../../lambda/shared/contracts';
 import { localSqsClient } from '../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { localJobsEnvironment } from '../../lib/local/jobs-endpoint';
@@ -49,20 +55,67 @@ function jobEvent(id: string): APIGatewayProxyEventV2 {
 }
 
 /** Runs `fn` while collecting the JSON lines the handler logs (it writes them with `console.log`). */
-async function captureLines(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+async function captureLines(
+  fn: () => Promise<unknown>,
+  until?: (lines: Record<string, unknown>[]) => boolean,
+): Promise<Record<string, unknown>[]> {
   const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  try {
-    await fn();
-    return log.mock.calls.flatMap(([line]) => {
+  const parsed = () =>
+    log.mock.calls.flatMap(([line]) => {
       try {
         return [JSON.parse(String(line)) as Record<string, unknown>];
       } catch {
         return [];
       }
     });
+  try {
+    await fn();
+    // Work that outlives its request logs later: wait for its line.
+    if (until) await vi.waitFor(() => expect(until(parsed())).toBe(true), { timeout: 15_000, interval: 100 });
+    return parsed();
   } finally {
     log.mockRestore();
   }
+}
+
+/**
+ * A proxy to `target` (the SQS emulator) that holds every request until released, then forwards it and its answer:
+ * SQS answering, but only after the request's deadline.
+ */
+async function heldEndpoint(
+  target: string,
+): Promise<{ url: string; release(): void; close(): Promise<void> }> {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const { host, port } = new URL(target);
+  const server = createServer((request, response) => {
+    void released.then(() => {
+      const forwarded = httpRequest(
+        {
+          host: host.split(':')[0],
+          port,
+          path: request.url,
+          method: request.method,
+          headers: { ...request.headers, host },
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forwarded.on('error', () => response.destroy());
+      request.pipe(forwarded);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: heldPort } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${heldPort}`,
+    release,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 beforeAll(async () => {
@@ -120,5 +173,55 @@ describe('jobs endpoint with SQS stalled (accepts the connection, never answers)
       expect.objectContaining({ message: JOBS_ENDPOINT_OUTCOME_MESSAGE, id, outcome: 'queued' }),
     );
     expect(await drain(sqs, topology.queues.jobs?.url ?? '')).toHaveLength(1);
+  });
+});
+
+describe('jobs endpoint with SQS answering only after the deadline', () => {
+  it("logs the 503 and then one WARN line for the job that went out, both with that request's ids and the job's id", async () => {
+    const held = await heldEndpoint(emulators.endpoints.sqs);
+    const handler = await freshJobsHandler(held.url);
+    const id = `late-${Date.now()}`;
+    const event = {
+      ...jobEvent(id),
+      requestContext: { http: { method: 'POST' }, requestId: 'api-late-1' },
+    } as unknown as APIGatewayProxyEventV2;
+    try {
+      const lines = await captureLines(
+        async () => {
+          const response = await invoke(handler, event, contextTimingOutIn(3_000, 'lambda-late-1'));
+          expect(response.statusCode).toBe(503);
+          // SQS answers now: the send under way completes, after the caller was answered.
+          held.release();
+        },
+        (seen) => seen.some((l) => l.message === JOBS_ENDPOINT_LATE_SEND_MESSAGE),
+      );
+
+      const ids = { function_request_id: 'lambda-late-1', apiRequestId: 'api-late-1' };
+      expect(lines.filter((l) => l.service === 'jobs-endpoint')).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          message: JOBS_ENDPOINT_REJECTED_MESSAGE,
+          outcome: 'failed',
+          status: 503,
+          id,
+          reason: 'deadline_enqueue',
+          ...ids,
+        }),
+        expect.objectContaining({
+          level: 'WARN',
+          message: JOBS_ENDPOINT_LATE_SEND_MESSAGE,
+          outcome: 'queued',
+          id,
+          type: 'math.double',
+          queue: 'jobs',
+          status: 503,
+          reason: 'deadline_enqueue',
+          ...ids,
+        }),
+      ]);
+      expect(await drain(sqs, topology.queues.jobs?.url ?? '')).toHaveLength(1);
+    } finally {
+      await held.close();
+    }
   });
 });

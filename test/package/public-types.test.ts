@@ -261,6 +261,31 @@ function readmeExports(): Record<string, { values: string[]; types: string[] }> 
   );
 }
 
+/**
+ * The parameters of `Producer`'s methods in the declarations the package ships (`tsc` with the build's options,
+ * `stripInternal` among them), by method name: what an app's editor shows it may pass.
+ */
+function declaredProducerMethods(): Record<string, string[]> {
+  const source = readFileSync(join(root, 'lambda/producer/producer.ts'), 'utf8');
+  const { outputText } = ts.transpileDeclaration(source, {
+    compilerOptions: { stripInternal: true },
+    fileName: 'producer.ts',
+  });
+  const declarations = ts.createSourceFile('producer.d.ts', outputText, ts.ScriptTarget.Latest);
+  const producerClass = declarations.statements
+    .filter(ts.isClassDeclaration)
+    .find((declaration) => declaration.name?.text === 'Producer');
+  const methods = (producerClass?.members ?? []).flatMap((member) =>
+    ts.isMethodDeclaration(member) ? [member] : [],
+  );
+  return Object.fromEntries(
+    methods.map((method) => [
+      method.name.getText(declarations),
+      method.parameters.map((parameter) => parameter.name.getText(declarations)),
+    ]),
+  );
+}
+
 describe('the package entry points', () => {
   let compiled: ReturnType<typeof compileApps> | undefined;
   const compile = () => {
@@ -305,6 +330,10 @@ describe('the package entry points', () => {
     );
     expect(readmeExports()).toEqual(actual);
   }, 120_000);
+
+  it("declare the producer's send as (job, payload, options?), with no parameter the package does not document", () => {
+    expect(declaredProducerMethods().send).toEqual(['job', 'payload', 'options']);
+  });
 
   it('export the error every construct throws for its props, which an app can catch by its class', () => {
     const { PipelineQueue, ViolationsError } = hookline;

@@ -52,6 +52,8 @@ interface JobAnswer {
   dedupeKey: string;
   /** Its tenant: the record's, and those this console run's feed saw it under. */
   tenants: string[];
+  /** What of its queue the console may not read (its visibility timeout), and the fix. */
+  unreadableNotes: string[];
 }
 
 /**
@@ -194,5 +196,6 @@ export function JobPage({ id }: { id: string }) {
       <${CancelBox} id=${job.id} done=${reload} />
       </div>`
     }
+    ${data?.unreadableNotes.map((note) => html`<p class="note" data-unreadable>${note}</p>`)}
   </section>`;
 }

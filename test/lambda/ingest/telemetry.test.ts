@@ -9,6 +9,7 @@ import {
   metricsDisabledByEnv,
   type TelemetryOptions,
   traceIdOf,
+  writtenAt,
 } from '../../../lambda/ingest/telemetry';
 import { parseOutcomeLine } from '../../../lib/local/reporter';
 
@@ -494,5 +495,42 @@ describe('the default writer', () => {
     );
     expect(JSON.parse(chunks[0] ?? '')).toMatchObject({ message: 'webhook outcome', outcome: 'ignored' });
     expect(JSON.parse(chunks[1] ?? '')).toMatchObject({ Ignored: 1 });
+  });
+});
+
+describe('a line of work that outlived its request', () => {
+  it("carries the ids and trace id captured at its request's start, not the next request's", () => {
+    let trace = 'Root=1-aaaaaaaa-111111111111111111111111';
+    const { telemetry, parsed } = telemetryWith({ traceHeader: () => trace });
+    telemetry.addContext({ awsRequestId: 'lambda-req-1', functionName: 'stack-ingest' });
+    telemetry.appendKeys({ apiRequestId: 'api-req-1' });
+    const first = telemetry.capture();
+    telemetry.resetKeys();
+    trace = 'Root=1-bbbbbbbb-222222222222222222222222';
+    telemetry.addContext({ awsRequestId: 'lambda-req-2', functionName: 'stack-ingest' });
+    telemetry.appendKeys({ apiRequestId: 'api-req-2' });
+
+    telemetry.writeFor(first, 'ERROR', 'enqueue failed', { id: 'evt-1' });
+
+    expect(parsed()).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'enqueue failed',
+        function_request_id: 'lambda-req-1',
+        apiRequestId: 'api-req-1',
+        xray_trace_id: '1-aaaaaaaa-111111111111111111111111',
+        id: 'evt-1',
+      }),
+    ]);
+  });
+
+  it('is written at the levels Powertools writes at', () => {
+    expect(['INFO', 'WARN', 'ERROR'].map((level) => writtenAt('WARN', level as 'INFO'))).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    expect(writtenAt('SILENT', 'ERROR')).toBe(false);
+    expect(writtenAt('unknown', 'ERROR')).toBe(false);
   });
 });

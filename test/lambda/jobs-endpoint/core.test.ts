@@ -41,7 +41,7 @@ function deps(overrides: Partial<JobsEndpointCollaborators> = {}): JobsEndpointC
     tokenSecretId: 'secret',
     loadTokens: async () => ['old-token', TOKEN],
     send: async (_job, _payload, options) => ({ id: options.id ?? 'new', state: 'queued', duplicate: false }),
-    log: { info: () => undefined, error: () => undefined },
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     // Without a Lambda context a request has no deadline, so nothing is watched.
     deadlines: { watch: () => () => undefined },
     ...overrides,
@@ -59,7 +59,11 @@ describe('jobs endpoint answers', () => {
 
   it("logs one outcome line per job it accepted, which trace and local mode read as the job's reception", async () => {
     const lines: [string, object][] = [];
-    const log = { info: (m: string, a: object) => lines.push([m, a]), error: () => undefined };
+    const log = {
+      info: (m: string, a: object) => lines.push([m, a]),
+      warn: () => undefined,
+      error: () => undefined,
+    };
     const dueAt = '2026-11-30T11:00:00.000Z';
     await handleJobRequest(
       event(job),
@@ -126,7 +130,10 @@ describe('jobs endpoint answers', () => {
     });
     const answer = await handleJobRequest(
       event(job),
-      deps({ loadTokens, log: { info: () => undefined, error: (m, a) => errors.push([m, a]) } }),
+      deps({
+        loadTokens,
+        log: { info: () => undefined, warn: () => undefined, error: (m, a) => errors.push([m, a]) },
+      }),
     );
     expect(answer.statusCode).toBe(503);
     expect(errors).toEqual([
@@ -162,7 +169,7 @@ describe('jobs endpoint answers', () => {
         send: async () => {
           throw new Error('NoSuchBucket: The specified bucket does not exist');
         },
-        log: { info: () => undefined, error: (m, a) => errors.push([m, a]) },
+        log: { info: () => undefined, warn: () => undefined, error: (m, a) => errors.push([m, a]) },
       }),
     );
     expect(errors).toEqual([
@@ -535,6 +542,7 @@ describe("jobs endpoint outcome line's tenant", () => {
     const lines: object[] = [];
     const log = {
       info: (m: string, a: object) => lines.push(m === JOBS_ENDPOINT_OUTCOME_MESSAGE ? a : { [m]: a }),
+      warn: () => undefined,
       error: () => undefined,
     };
     const seen = new Set<string>();
@@ -668,6 +676,7 @@ describe('why the jobs endpoint refused a request', () => {
     const lines: [string, Record<string, unknown>][] = [];
     const log = {
       info: (m: string, a: object) => lines.push([m, a as Record<string, unknown>]),
+      warn: () => undefined,
       error: () => undefined,
     };
     const d = deps({ log });
@@ -722,6 +731,7 @@ describe('why the jobs endpoint refused a request', () => {
     const lines: Record<string, unknown>[] = [];
     const log = {
       info: (_m: string, a: object) => lines.push(a as Record<string, unknown>),
+      warn: () => undefined,
       error: () => undefined,
     };
     const d = deps({ log });
@@ -748,6 +758,7 @@ describe('why the jobs endpoint refused a request', () => {
     const lines: [string, Record<string, unknown>][] = [];
     const log = {
       info: (m: string, a: object) => lines.push([m, a as Record<string, unknown>]),
+      warn: () => undefined,
       error: () => undefined,
     };
     const producer = new Producer({

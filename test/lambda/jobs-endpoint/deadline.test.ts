@@ -5,9 +5,19 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { handleJobRequest, RETRY_AFTER_SECONDS } from '../../../lambda/jobs-endpoint/core';
-import { type BatchEntry, type OneTimeSchedule, Producer } from '../../../lambda/producer/producer';
 import {
+  handleJobRequest,
+  type JobsEndpointCollaborators,
+  RETRY_AFTER_SECONDS,
+} from '../../../lambda/jobs-endpoint/core';
+import {
+  type BatchEntry,
+  type OneTimeSchedule,
+  Producer,
+  sendGated,
+} from '../../../lambda/producer/producer';
+import {
+  JOBS_ENDPOINT_LATE_SEND_MESSAGE,
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_REJECTED_MESSAGE,
 } from '../../../lambda/shared/contracts';
@@ -90,9 +100,10 @@ function harness() {
       await pass('secret_fetch');
       return [TOKEN];
     },
-    send: producer.send.bind(producer) as never,
+    send: ((job, payload, options, gate) =>
+      sendGated(producer, job, payload, options, gate)) satisfies JobsEndpointCollaborators['send'],
     deadlines,
-    log: { info: record('INFO'), error: record('ERROR') },
+    log: { info: record('INFO'), warn: record('WARN'), error: record('ERROR') },
   };
   return {
     deps,
@@ -182,13 +193,31 @@ describe('jobs endpoint request deadline', () => {
       expect(JSON.parse(answer.body)).toEqual({ message: 'service unavailable' });
       gate.open();
       await drain();
-      // One line for the request, the deadline's: the late completion logs no second (and no 202) line.
+      // The request's outcome line, the deadline's; then, for a send that went out late only, the WARN line that
+      // says so (never a 202 line: the caller was answered 503).
+      const sentLate = RETRY_AFTER_LATE[step] === 'duplicate';
       expect(h.logs).toEqual([
         {
           level: 'ERROR',
           message: JOBS_ENDPOINT_REJECTED_MESSAGE,
           attributes: expect.objectContaining({ outcome: 'failed', status: 503, reason: `deadline_${step}` }),
         },
+        ...(sentLate
+          ? [
+              {
+                level: 'WARN',
+                message: JOBS_ENDPOINT_LATE_SEND_MESSAGE,
+                attributes: expect.objectContaining({
+                  outcome: step === 'schedule' ? 'scheduled' : 'queued',
+                  id: `job-${step}`,
+                  type: 'math.double',
+                  queue: 'jobs',
+                  status: 503,
+                  reason: `deadline_${step}`,
+                }),
+              },
+            ]
+          : []),
       ]);
       if (step !== 'secret_fetch') {
         expect(h.logs[0]?.attributes).toMatchObject({
@@ -200,7 +229,7 @@ describe('jobs endpoint request deadline', () => {
 
       const retry = await handleJobRequest(event(jobFor(step)), h.deps, h.invocation());
       expect(retry.statusCode).toBe(202);
-      expect(h.logs[1]).toMatchObject({
+      expect(h.logs.at(-1)).toMatchObject({
         message: JOBS_ENDPOINT_OUTCOME_MESSAGE,
         attributes: { outcome: RETRY_AFTER_LATE[step] },
       });
