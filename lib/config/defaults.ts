@@ -15,6 +15,7 @@ export const DEFAULTS = {
   stackName: 'Hookline',
   fifo: false,
   contentBasedDeduplication: false,
+  highThroughput: false,
   maxReceiveCount: 5,
   retentionPeriod: Duration.days(4),
   deadLetterRetentionPeriod: Duration.days(14),
