@@ -131,4 +131,28 @@ describe('jobs on FIFO queues (local mode, real producer and consumer)', () => {
     const again = pipeline.events.filter((e) => e.event === 'dead-lettered' && e.id === 'dead-1');
     expect(again.length).toBe(2);
   }, 120_000);
+
+  it("a job held behind its group's failing job spends its own attempts: with attempts 2 it runs once", async () => {
+    const gate = join(dir, 'held-gate');
+    const later = join(dir, 'held-later');
+    writeFileSync(gate, '');
+    writeFileSync(later, '');
+    // Paused while both are sent, so one receive takes both, as SQS hands a consumer a group's waiting messages.
+    await pipeline.local.pauseConsumer('parts');
+    await producer.sendBatch([
+      { job: partJob, payload: { n: 1, failWhile: gate }, options: { id: 'h-1', group: 'h', attempts: 5 } },
+      { job: partJob, payload: { n: 2, failWhile: later }, options: { id: 'h-2', group: 'h', attempts: 2 } },
+    ]);
+    pipeline.local.setConsumerEnabled('parts', true);
+    const lines = (id: string, event: string) =>
+      pipeline.events.filter((e) => e.event === event && e.id === id);
+    await pipeline.waitFor(() => lines('h-1', 'retried').length >= 1, 30_000, 'h-1 to fail once');
+    unlinkSync(gate);
+    await pipeline.waitFor(() => lines('h-2', 'dead-lettered').length === 1, 30_000, 'h-2 dead-lettered');
+    // h-2 was held once behind h-1 (a receive, not a run), then failed on its only run: attempts 2 of 2.
+    expect(lines('h-2', 'retried')).toEqual([]);
+    expect(JSON.stringify(lines('h-2', 'dead-lettered')[0])).toMatch(/attempts exhausted: 2 of 2/);
+    expect((await producer.status('h-1'))?.state).toBe('completed');
+    unlinkSync(later);
+  }, 60_000);
 });
