@@ -233,11 +233,17 @@ function queueLines(input: CostInput, queue: CostQueue, bytes: number): CostLine
 function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): CostLine[] {
   const price = queue.fifo ? P.sqsFifoPerMillionRequests : P.sqsStandardPerMillionRequests;
   const c = queue.consumer;
-  const requests = sqsRequestsPerMessage(bytes, c?.batchSize);
+  // A FIFO consumer deletes each record as it finishes (a later record's timeout must not bring it back), one
+  // DeleteMessage per record besides the delete the event source sends for the batch.
+  const ownDelete = c && queue.fifo ? 1 : 0;
+  const requests = sqsRequestsPerMessage(bytes, c?.batchSize) + ownDelete;
+  const deletes = ownDelete
+    ? ', receive, delete, and the delete of each record as it finishes'
+    : ', receive, delete';
   const lines: CostLine[] = [
     {
       item: `SQS ${queue.name}`,
-      basis: `${round(requests, 3)} requests per message (send${c ? ', receive, delete' : ''}; ${bytes} B, 64 KB chunks) × $${price}/M`,
+      basis: `${round(requests, 3)} requests per message (send${c ? deletes : ''}; ${bytes} B, 64 KB chunks) × $${price}/M`,
       usdPerMillion: requests * price,
     },
   ];

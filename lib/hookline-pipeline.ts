@@ -234,7 +234,9 @@ export class HooklinePipeline extends Construct {
     for (const q of config.queues) {
       queues[q.name] = new PipelineQueue(this, `Queue${pascalCase(q.name)}`, {
         fifo: q.fifo,
-        ...(q.fifo ? { contentBasedDeduplication: q.contentBasedDeduplication } : {}),
+        ...(q.fifo
+          ? { contentBasedDeduplication: q.contentBasedDeduplication, highThroughput: q.highThroughput }
+          : {}),
         maxReceiveCount: q.maxReceiveCount,
         retentionPeriod: q.retentionPeriod,
         deadLetterRetentionPeriod: q.deadLetterRetentionPeriod,

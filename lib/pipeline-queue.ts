@@ -32,6 +32,15 @@ export interface PipelineQueueProps {
   readonly contentBasedDeduplication?: boolean;
 
   /**
+   * SQS high throughput mode: the FIFO throughput quota applies per message group, not to the queue (300 calls a
+   * second per API action), and deduplication is per message group. FIFO only.
+   *
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/high-throughput-fifo.html
+   * @default DEFAULTS.highThroughput (false)
+   */
+  readonly highThroughput?: boolean;
+
+  /**
    * Receives before SQS moves a message to the dead-letter queue (1 to 1000).
    *
    * AWS recommends at least 5 for queues read by Lambda, so a throttled batch is not dead-lettered.
@@ -127,6 +136,7 @@ export class PipelineQueue extends Construct {
         ...(props.contentBasedDeduplication !== undefined
           ? { contentBasedDeduplication: props.contentBasedDeduplication }
           : {}),
+        ...(props.highThroughput !== undefined ? { highThroughput: props.highThroughput } : {}),
         ...(props.visibilityTimeout ? { visibilityTimeout: props.visibilityTimeout } : {}),
       }),
       ...(props.consumerTimeout
@@ -149,6 +159,7 @@ export class PipelineQueue extends Construct {
       ...(fifo
         ? { contentBasedDeduplication: props.contentBasedDeduplication ?? DEFAULTS.contentBasedDeduplication }
         : {}),
+      ...(fifo && (props.highThroughput ?? DEFAULTS.highThroughput) ? HIGH_THROUGHPUT : {}),
       retentionPeriod,
       visibilityTimeout: visibilityTimeoutOf(props),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -160,6 +171,12 @@ export class PipelineQueue extends Construct {
     this.fifo = fifo;
   }
 }
+
+/** What SQS calls high throughput for FIFO queues: both settings, or neither takes effect. */
+const HIGH_THROUGHPUT = {
+  deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+  fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+};
 
 const batchingWindowOf = (props: PipelineQueueProps): Duration =>
   props.consumerBatchingWindow ?? DEFAULTS.maxBatchingWindow;

@@ -465,6 +465,7 @@ export interface QueueRuleInput {
   readonly retentionPeriod: Duration;
   readonly deadLetterRetentionPeriod: Duration;
   readonly contentBasedDeduplication?: boolean;
+  readonly highThroughput?: boolean;
   readonly visibilityTimeout?: Duration;
 }
 
@@ -563,6 +564,16 @@ export function queueViolations(q: QueueRuleInput): Violation[] {
             'contentBasedDeduplication',
             'content-based deduplication exists only on FIFO queues',
             q.contentBasedDeduplication,
+            'remove it, or make the queue FIFO',
+          ),
+        ]
+      : []),
+    ...(!q.fifo && q.highThroughput !== undefined
+      ? [
+          violation(
+            'highThroughput',
+            'high throughput mode exists only on FIFO queues (a standard queue has no such quota)',
+            q.highThroughput,
             'remove it, or make the queue FIFO',
           ),
         ]

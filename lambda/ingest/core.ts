@@ -352,18 +352,30 @@ export interface GroupingInput {
   readonly type: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly json: () => unknown;
+  /**
+   * The text `json` was parsed from, when it is the body itself: an integer beyond 2^53 there is read as written
+   * rather than as the nearest double, which would name another customer's group (and merge the two).
+   */
+  readonly text?: () => string | Buffer | undefined;
 }
 
 /** Message group ids allow 1-128 printable ASCII characters; other values are hashed (stable). */
 function groupIdFor(grouping: FifoGrouping, input: GroupingInput): string {
   let value: string | undefined;
   if (grouping.by === 'type') value = input.type;
-  else if (grouping.by === 'path') value = valueAtPath(input.json(), grouping.path) || undefined;
+  else if (grouping.by === 'path') value = valueAtGroupingPath(input, grouping.path) || undefined;
   else if (grouping.by === 'header') value = input.headers[grouping.header] || undefined;
   // An empty value names no group: it falls back to the source, like a missing one, rather than hashing ""
   // into one group shared by every source's events without the value.
   value ??= input.source;
   return isSqsGroupId(value) ? value : sha256Hex(value);
+}
+
+/** The value at `path`, exact from the body's text where that is the JSON; else as parsed (a sender's form field). */
+function valueAtGroupingPath(input: GroupingInput, path: string): string | undefined {
+  const json = input.json();
+  const text = input.text?.();
+  return (text === undefined ? undefined : valueAtPath(json, path, text)) ?? valueAtPath(json, path);
 }
 
 /** Room for the tenant attribute a fair target adds (a group id is at most 128 bytes). */
@@ -785,6 +797,7 @@ function outgoingMessages(
       }
       return json;
     },
+    text: () => event.body,
   };
   return event.targets.map(({ queue, target }) => {
     const { groupId, tenant } = messageGroupOf(target, input);

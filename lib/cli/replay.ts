@@ -360,6 +360,7 @@ function groupingOf(
     type: envelope.type,
     headers: envelope.headers ?? {},
     json: () => jsonBodyOf(envelope),
+    text: () => (envelope.bodyEncoding === 'utf8' ? envelope.body : undefined),
   });
 }
 

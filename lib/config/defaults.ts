@@ -16,6 +16,7 @@ export const DEFAULTS = {
   stackName: 'Hookline',
   fifo: false,
   contentBasedDeduplication: false,
+  highThroughput: false,
   maxReceiveCount: CONSUMER.maxReceiveCount,
   retentionPeriod: Duration.days(4),
   deadLetterRetentionPeriod: Duration.days(14),

@@ -351,6 +351,7 @@ function checkQueue(
       ...(queue.contentBasedDeduplication !== undefined
         ? { contentBasedDeduplication: queue.contentBasedDeduplication }
         : {}),
+      ...(queue.highThroughput !== undefined ? { highThroughput: queue.highThroughput } : {}),
       ...(queue.visibilityTimeout ? { visibilityTimeout: queue.visibilityTimeout } : {}),
     }),
   );
@@ -404,6 +405,7 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     name,
     ...settings,
     contentBasedDeduplication: queue.contentBasedDeduplication ?? DEFAULTS.contentBasedDeduplication,
+    highThroughput: queue.highThroughput ?? DEFAULTS.highThroughput,
     fifoGrouping: queue.fifoGrouping ?? DEFAULTS.fifoGrouping,
     ...(queue.tenants && !settings.fifo ? { tenants: queue.tenants } : {}),
     visibilityTimeout: visibilityTimeoutOf(queue, consumer),

@@ -54,6 +54,8 @@ export interface ResolvedQueue {
   readonly name: string;
   readonly fifo: boolean;
   readonly contentBasedDeduplication: boolean;
+  /** FIFO: SQS high throughput mode (throughput quota and deduplication per message group). */
+  readonly highThroughput: boolean;
   readonly fifoGrouping: 'source' | 'type' | TenantKey;
   /** Standard queues: the tenant rule per source name (fairness on when present). */
   readonly tenants?: Readonly<Record<string, TenantKey>>;

@@ -249,10 +249,20 @@ export interface QueueConfig {
    */
   readonly fifo?: boolean;
   /**
-   * FIFO deduplication by body hash; FIFO queues only.
+   * FIFO deduplication by body hash; FIFO queues only. Everything hookline sends (webhooks, jobs, replays,
+   * redrives, dead letters) carries its own deduplication id, which SQS uses instead, so this applies only to
+   * messages your own code sends to the queue without one.
    * @default false
    */
   readonly contentBasedDeduplication?: boolean;
+  /**
+   * SQS high throughput mode for a FIFO queue: its throughput quota applies per message group rather than to the
+   * queue (300 calls a second per API action otherwise, beyond which SQS throttles the ingest's sends and the
+   * consumer's deletes), and deduplication is per message group, as hookline's deduplication ids already are.
+   * FIFO queues only.
+   * @default false
+   */
+  readonly highThroughput?: boolean;
   /**
    * How messages are grouped for ordering; FIFO queues only.
    * @default 'source'
@@ -642,6 +652,7 @@ const queueSchema = z
   .object({
     fifo: z.boolean().optional(),
     contentBasedDeduplication: z.boolean().optional(),
+    highThroughput: z.boolean().optional(),
     fifoGrouping: fifoGrouping.optional(),
     tenants: z.record(z.string(), tenantKey).optional(),
     maxReceiveCount: wholeNumber.optional(),

@@ -21,6 +21,7 @@ import { fixConditionFailureItem } from './dynalite-fixes';
 import {
   type FauxqsSqsErrorClass,
   fixExpiredHoldCounts,
+  fixFifoGroupReceives,
   fixReleasePersistence,
   fixSendValidation,
   fixUndeliveredHandBack,
@@ -138,6 +139,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
     SqsQueue: unknown;
   }>('./sqs/sqsStore.js');
   fixExpiredHoldCounts(SqsQueue);
+  fixFifoGroupReceives(SqsQueue);
   // Before buildApp, which registers the actions.
   const { SqsRouter } = await load<{ SqsRouter: unknown }>('./sqs/sqsRouter.js');
   fixUndeliveredHandBack(SqsRouter);

@@ -24,6 +24,14 @@
  *    {@link UNDELIVERED_HAND_BACK_HEADER} releases its messages and takes back the receive that read them
  *    (persisted, so a restart on a data directory sees the same count); any other release keeps counting.
  *
+ * And one difference from SQS's FIFO queues removed, so a FIFO consumer meets locally the batches it meets deployed:
+ *
+ * 5. A FIFO receive takes one message per message group; SQS returns as many of a group's waiting messages as it
+ *    can, in order, so a consumer's batch holds several of one group and a failure holds the rest of its group back
+ *    (spending their receives). A receive now takes each group's next messages too, up to its maximum. With
+ *    several of a group in flight, fauxqs would put each one that comes back (released, or its hold expired) at the
+ *    front of its group, reversing them: they now go back to their place by sequence number.
+ *
  * And one gap closed, so code that sends what SQS refuses fails locally as it would deployed:
  *
  * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue. `SendMessage` and each
@@ -230,4 +238,88 @@ function sendValidBatch(
   if (valid.length === 0) return { Successful: [], Failed: refused };
   const answer = handler({ ...batch, Entries: valid }, store, request) as SendBatchAnswer;
   return { Successful: answer.Successful ?? [], Failed: [...(answer.Failed ?? []), ...refused] };
+}
+
+interface FauxqsFifoMessage {
+  readonly messageGroupId?: string;
+  readonly sequenceNumber?: string;
+}
+interface FauxqsFifoQueuePrototype {
+  isFifo(): boolean;
+  fifoLockedGroups: Map<string, number>;
+  fifoMessages: Map<string, FauxqsFifoMessage[]>;
+  inflightMessages: Map<string, { message: FauxqsFifoMessage; visibilityDeadline: number }>;
+  dequeueFifo(maxCount: number, ...rest: unknown[]): { ReceiptHandle: string }[];
+  processTimers(): void;
+  changeVisibility(receiptHandle: string, timeoutSeconds: number): void;
+}
+
+const FIFO_GROUPS_PATCHED = Symbol.for('hookline.fauxqs-fifo-groups');
+/** fauxqs's name for the group of a message sent without one. */
+const NO_GROUP = '__default';
+/** The most messages one receive returns. */
+const MAX_RECEIVE = 10;
+
+/** Makes a FIFO receive take a group's waiting messages together, and a returning message go back in order. */
+export function fixFifoGroupReceives(queueClass: unknown): void {
+  const prototype = (queueClass as { prototype: FauxqsFifoQueuePrototype & { [FIFO_GROUPS_PATCHED]?: true } })
+    .prototype;
+  if (prototype[FIFO_GROUPS_PATCHED]) return;
+  const { dequeueFifo, processTimers, changeVisibility } = prototype;
+  prototype.dequeueFifo = function dequeueGroups(this: FauxqsFifoQueuePrototype, maxCount, ...rest) {
+    const count = Math.min(maxCount, MAX_RECEIVE);
+    const received = dequeueFifo.call(this, count, ...rest);
+    let round = received;
+    while (received.length < count && round.length > 0) {
+      // Each pass takes one message per free group: free the groups this receive took for the next pass (every
+      // other free group with a message gave one to the first pass already).
+      const mine = new Map<string, number>();
+      for (const group of new Set(round.map((m) => groupOfReceived(this, m.ReceiptHandle)))) {
+        mine.set(group, this.fifoLockedGroups.get(group) ?? 0);
+        this.fifoLockedGroups.delete(group);
+      }
+      round = dequeueFifo.call(this, count - received.length, ...rest);
+      for (const [group, held] of mine)
+        this.fifoLockedGroups.set(group, held + (this.fifoLockedGroups.get(group) ?? 0));
+      received.push(...round);
+    }
+    // A group's messages together, in the order of each group's first, as SQS hands them over.
+    const groups = [...new Set(received.map((m) => groupOfReceived(this, m.ReceiptHandle)))];
+    return received
+      .map((m, at) => ({ m, at, group: groups.indexOf(groupOfReceived(this, m.ReceiptHandle)) }))
+      .sort((a, b) => a.group - b.group || a.at - b.at)
+      .map(({ m }) => m);
+  };
+  prototype.processTimers = function processTimersInOrder(this: FauxqsFifoQueuePrototype) {
+    if (!this.isFifo()) return processTimers.call(this);
+    const now = Date.now();
+    const returning = new Set<string>();
+    for (const { message, visibilityDeadline } of this.inflightMessages.values())
+      if (visibilityDeadline <= now) returning.add(message.messageGroupId ?? NO_GROUP);
+    processTimers.call(this);
+    for (const group of returning) putInOrder(this, group);
+  };
+  prototype.changeVisibility = function changeVisibilityInOrder(
+    this: FauxqsFifoQueuePrototype,
+    receiptHandle,
+    timeoutSeconds,
+  ) {
+    const group = this.inflightMessages.get(receiptHandle)?.message.messageGroupId;
+    changeVisibility.call(this, receiptHandle, timeoutSeconds);
+    if (this.isFifo() && timeoutSeconds === 0 && group !== undefined) putInOrder(this, group);
+  };
+  prototype[FIFO_GROUPS_PATCHED] = true;
+}
+
+function groupOfReceived(queue: FauxqsFifoQueuePrototype, receiptHandle: string): string {
+  return queue.inflightMessages.get(receiptHandle)?.message.messageGroupId ?? NO_GROUP;
+}
+
+/** Sorts a group's waiting messages by sequence number (20 digits, so text order is number order). */
+function putInOrder(queue: FauxqsFifoQueuePrototype, group: string): void {
+  const bySequence = (a: FauxqsFifoMessage, b: FauxqsFifoMessage) => {
+    const [x, y] = [a.sequenceNumber ?? '', b.sequenceNumber ?? ''];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  queue.fifoMessages.get(group)?.sort(bySequence);
 }

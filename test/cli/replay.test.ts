@@ -717,6 +717,20 @@ describe('replay of webhooks', () => {
     expect(toEvents?.MessageDeduplicationId).toBeUndefined();
   });
 
+  it('sends a webhook whose grouping value is an integer beyond 2^53 to the group of the digits it was sent with', async () => {
+    const record = webhook('shopify', 'sh-9', 'orders/create', {}, ['orders']);
+    const body = '{"id":9007199254740993}';
+    archiveHolds('shopify', [{ ...record, envelope: { ...record.envelope, body } }]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-9' });
+
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entries.map((e) => e.MessageGroupId)).toEqual(['9007199254740993']);
+  });
+
   it('sends a body with an emoji or U+FFFF as escapes the queue takes, restored exactly by the consumer', async () => {
     // SQS refuses U+FFFE and U+FFFF in a body, and the local emulator everything beyond U+FFFF too (SendMessage:
     // #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF): the ingest escapes them, so a

@@ -688,6 +688,11 @@ describe('resolveConfig validation', () => {
       /queues\.events\.contentBasedDeduplication: content-based deduplication exists only on FIFO queues/,
     ],
     [
+      'high throughput on standard queue',
+      minimal({ queues: { events: { highThroughput: true } } }),
+      /queues\.events\.highThroughput: high throughput mode exists only on FIFO queues/,
+    ],
+    [
       'grouping on standard queue',
       minimal({ queues: { events: { fifoGrouping: 'type' } } }),
       /queues\.events\.fifoGrouping: message groups exist only on FIFO queues/,

@@ -55,14 +55,20 @@ describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', 
     expect(sqsRequestsPerMessage(102_400, 1)).toBeCloseTo(5, 9);
     // A batch size above 10 still receives 10 at a time.
     expect(sqsRequestsPerMessage(5120, 100)).toBeCloseTo(1.2, 9);
-    // FIFO costs $0.50/M.
+    // No consumer in the stack: only the send.
+    expect(line({ ...base, queues: [{ name: 'events', fifo: false }] }, 'SQS events')).toBeCloseTo(0.4, 9);
+  });
+
+  it("prices a FIFO queue at $0.50/M with the consumer's own delete of each record as it finishes", () => {
+    // The runtime deletes each FIFO record as it finishes (so a later timeout cannot bring it back): one
+    // DeleteMessage per record on top of the event source's receive and delete shared by the batch.
     const fifo: CostInput = {
       ...base,
       queues: [{ ...(base.queues[0] as CostInput['queues'][0]), fifo: true }],
     };
-    expect(line(fifo, 'SQS events')).toBeCloseTo(1.2 * 0.5, 9);
-    // No consumer in the stack: only the send.
-    expect(line({ ...base, queues: [{ name: 'events', fifo: false }] }, 'SQS events')).toBeCloseTo(0.4, 9);
+    expect(line(fifo, 'SQS events')).toBeCloseTo((1.2 + 1) * 0.5, 9);
+    // Without a consumer nothing deletes: only the send.
+    expect(line({ ...base, queues: [{ name: 'events', fifo: true }] }, 'SQS events')).toBeCloseTo(0.5, 9);
   });
 
   it('prices the consumer per full batch, and idempotency per record', () => {

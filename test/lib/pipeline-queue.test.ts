@@ -92,6 +92,41 @@ describe('PipelineQueue', () => {
     });
   });
 
+  it('puts a FIFO queue in SQS high throughput mode when asked: quota and deduplication per message group', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Orders', { fifo: true, highThroughput: true });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      RedrivePolicy: Match.anyValue(),
+    });
+    // The dead-letter queue takes the consumer's dead letters one at a time: the queue's quota is plenty.
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      DeduplicationScope: Match.absent(),
+      RedrivePolicy: Match.absent(),
+    });
+  });
+
+  it('leaves a FIFO queue at the queue-wide quota by default', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Orders', { fifo: true });
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      DeduplicationScope: Match.absent(),
+      FifoThroughputLimit: Match.absent(),
+      RedrivePolicy: Match.anyValue(),
+    });
+  });
+
+  it('refuses high throughput mode on a standard queue, which has no such quota', () => {
+    expect(() => new PipelineQueue(testStack(), 'Jobs', { highThroughput: true })).toThrow(
+      /highThroughput: high throughput mode exists only on FIFO queues/,
+    );
+  });
+
   it('deletes both queues with the stack by default (DEFAULTS.queueRemovalPolicy)', () => {
     const stack = testStack();
     new PipelineQueue(stack, 'Jobs');

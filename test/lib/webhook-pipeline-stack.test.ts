@@ -47,6 +47,23 @@ describe('WebhookPipelineStack', () => {
     ).toHaveLength(2);
   });
 
+  it('puts a FIFO queue configured with highThroughput in SQS high throughput mode, and no other queue', () => {
+    const base = exampleConfig;
+    const { template: fast } = pipelineTemplate(
+      resolveConfig({
+        ...base,
+        queues: { ...base.queues, orders: { ...base.queues.orders, highThroughput: true } },
+      }),
+    );
+    const highThroughput = fast.findResources('AWS::SQS::Queue', {
+      Properties: { DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' },
+    });
+    expect(Object.keys(highThroughput)).toEqual([expect.stringMatching(/^QueueOrdersQueue/)]);
+    expect(
+      template.findResources('AWS::SQS::Queue', { Properties: { FifoThroughputLimit: Match.anyValue() } }),
+    ).toEqual({});
+  });
+
   it('keeps delivery ids and idempotency records in TTL tables with point-in-time recovery', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],

@@ -1070,6 +1070,32 @@ describe('routing', () => {
     expect(first?.deduplicationId).toMatch(/^[0-9a-f]{64}$/);
     expect(first?.deduplicationId).not.toBe(second?.deduplicationId);
   });
+  it('FIFO target: a JSON path holding an integer beyond 2^53 groups by the digits sent, not a rounded neighbour', async () => {
+    const h = harness();
+    // Two customers whose ids a double cannot tell apart: both would be 9007199254740992.
+    for (const customer of ['9007199254740993', '9007199254740992']) {
+      await handleWebhook(
+        signedEvent(h.deps.config, 'shopify', `{"id":8,"customer":{"id":${customer}}}`, {
+          id: `o-${customer}`,
+          headers: { 'x-shopify-topic': 'orders/create' },
+        }),
+        h.deps,
+      );
+    }
+    expect(h.sent.map((m) => m.groupId)).toEqual(['9007199254740993', '9007199254740992']);
+    // A replay reads the group from the archived envelope by the same rule, and finds the same one.
+    const envelope = parseEnvelope(h.sent[0]?.body ?? '');
+    const input = {
+      source: 'shopify',
+      type: envelope.type,
+      headers: envelope.headers ?? {},
+      json: () => JSON.parse(envelope.body ?? ''),
+      text: () => envelope.body ?? '',
+    };
+    const orders = h.deps.config.queues.orders;
+    if (!orders) throw new Error('the test configuration has an orders queue');
+    expect(messageGroupOf(orders, input)).toEqual({ groupId: '9007199254740993' });
+  });
   it('FIFO target: the same delivery id from two sources gets two dedup ids, so SQS drops neither', async () => {
     const h = harness(testConfig({ routes: [], defaultRoute: { queues: ['orders'], ignore: false } }));
     for (const [source, headers] of [

@@ -154,6 +154,69 @@ describe.each([
   });
 });
 
+describe('FIFO receives', () => {
+  it("hands over a group's waiting messages together, in order, and none of them again while they are held", async () => {
+    const { sqs } = await start();
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'groups.fifo', Attributes: { FifoQueue: 'true' } }),
+    );
+    const sent = ['a1', 'b1', 'a2', 'a3', 'b2'];
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: sent.map((body) => ({
+          Id: body,
+          MessageBody: body,
+          MessageGroupId: body.slice(0, 1),
+          MessageDeduplicationId: body,
+        })),
+      }),
+    );
+    const got = (await receive(sqs, QueueUrl, 30)).map((m) => [m.Body, m.Attributes?.MessageGroupId]);
+    // SQS returns as many messages of a group as it can (each group's in order), not one per group.
+    expect(got).toEqual([
+      ['a1', 'a'],
+      ['a2', 'a'],
+      ['a3', 'a'],
+      ['b1', 'b'],
+      ['b2', 'b'],
+    ]);
+    expect(await receive(sqs, QueueUrl, 30)).toEqual([]);
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 5 });
+    sqs.destroy();
+  });
+
+  it('keeps a group held while any of its messages is, and hands the rest over once they are all back', async () => {
+    const { sqs } = await start();
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'held.fifo', Attributes: { FifoQueue: 'true' } }),
+    );
+    for (const body of ['x1', 'x2', 'x3'])
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl,
+          MessageBody: body,
+          MessageGroupId: 'x',
+          MessageDeduplicationId: body,
+        }),
+      );
+    const first = await receive(sqs, QueueUrl, 30);
+    expect(first.map((m) => m.Body)).toEqual(['x1', 'x2', 'x3']);
+    // The first one back while the others are still held: the group stays held.
+    await release(sqs, QueueUrl, [first[0]?.ReceiptHandle], false);
+    expect(await receive(sqs, QueueUrl, 30)).toEqual([]);
+    await release(sqs, QueueUrl, [first[1]?.ReceiptHandle, first[2]?.ReceiptHandle], false);
+    expect(
+      (await receive(sqs, QueueUrl, 30)).map((m) => [m.Body, m.Attributes?.ApproximateReceiveCount]),
+    ).toEqual([
+      ['x1', '2'],
+      ['x2', '2'],
+      ['x3', '2'],
+    ]);
+    sqs.destroy();
+  });
+});
+
 describe('sends SQS refuses', () => {
   const eleven = Object.fromEntries(
     Array.from({ length: 11 }, (_, i) => [`a${i}`, { DataType: 'String', StringValue: 'v' }]),
