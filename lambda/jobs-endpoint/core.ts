@@ -452,14 +452,8 @@ async function send(
     const result = await deps.send(job, request.payload, request.options, deadline.gate);
     if (deadline.passed) return sentLate(deps, deadline, job, queue, result);
     deps.log.info(JOBS_ENDPOINT_OUTCOME_MESSAGE, {
-      outcome: result.duplicate ? 'duplicate' : result.state,
-      id: result.id,
-      source: JOB_SOURCE,
-      type: job.type,
-      queue,
-      state: result.state,
+      ...enqueuedFields(job, queue, result),
       status: 202,
-      ...(result.dueAt !== undefined ? { dueAt: result.dueAt } : {}),
       // The ingest line's shape (queue to tenant), so one log query and one reader serve webhooks and jobs.
       ...(result.tenant !== undefined ? { tenants: { [queue]: result.tenant } } : {}),
     });
@@ -480,6 +474,19 @@ async function send(
   }
 }
 
+/** What the `job enqueued` line and its late twin say about the job that went out. */
+function enqueuedFields(job: JobDefinition, queue: string, result: SendResult) {
+  return {
+    outcome: result.duplicate ? 'duplicate' : result.state,
+    id: result.id,
+    source: JOB_SOURCE,
+    type: job.type,
+    queue,
+    state: result.state,
+    ...(result.dueAt !== undefined ? { dueAt: result.dueAt } : {}),
+  };
+}
+
 /**
  * A job that went out after its request was answered 503 at the deadline: one `job enqueued after its deadline` line,
  * in the `job enqueued` line's shape with the status the caller got and the 503's reason, so an operator who finds
@@ -495,15 +502,9 @@ function sentLate(
 ): JobsResponse {
   try {
     deps.log.warn(JOBS_ENDPOINT_LATE_SEND_MESSAGE, {
-      outcome: result.duplicate ? 'duplicate' : result.state,
-      id: result.id,
-      source: JOB_SOURCE,
-      type: job.type,
-      queue,
-      state: result.state,
+      ...enqueuedFields(job, queue, result),
       status: 503,
       reason: deadline.reason,
-      ...(result.dueAt !== undefined ? { dueAt: result.dueAt } : {}),
     });
   } catch {
     // The caller was answered already: a log failure changes nothing.
