@@ -332,7 +332,9 @@ describe('the dead-letter queues EventBridge Scheduler fills, read through the r
     const list = await standIn.run(['failed', 'list', 'breaker_schedules', ...stack]);
     expect(list.stdout).toContain('circuit breaker probe of the events queue, due 2026-12-04T10:05:00.000Z');
     expect(list.stdout).toContain('AccessDeniedException: not authorized to perform lambda:InvokeFunction');
-    expect(list.stdout).toContain('here: hookline resume events --stack SchedulerDlqs');
+    // The next command is a hint: on stderr, since the CLI's output here is a pipe, not a terminal.
+    expect(list.stderr).toContain('here: hookline resume events --stack SchedulerDlqs');
+    expect(list.stdout).not.toContain('hookline resume');
 
     const show = await standIn.run(['failed', 'show', 'breaker_schedules', sent.MessageId ?? '', ...stack]);
     expect(show.code).toBe(0);
@@ -341,7 +343,7 @@ describe('the dead-letter queues EventBridge Scheduler fills, read through the r
     );
     expect(show.stdout).toMatch(/^scheduler +run exec-probe-1, gave up after 185 retries$/m);
     expect(show.stdout).toContain(`${probeSchedule} (group SchedulerDlqs-probes)`);
-    expect(show.stdout).toContain('resume the consumer: hookline resume events --stack SchedulerDlqs');
+    expect(show.stderr).toContain('resume the consumer: hookline resume events --stack SchedulerDlqs');
 
     const summary = await standIn.run(['failed', 'summary', 'breaker_schedules', ...stack]);
     expect(summary.stdout).toContain('circuit breaker probe of the events queue 1');

@@ -795,7 +795,9 @@ describe('a console page on a local mode that does not answer (suspended)', () =
       };
       const first = await get();
       expect(first.status).toBe(503);
-      expect(first.body.error).toMatch(/^local mode did not answer within 0\.05 s: is npm start running/);
+      expect(first.body.error).toMatch(
+        /^local mode did not answer within 0\.05 s: is local mode \(npm start or npx hookline dev\) running/,
+      );
       expect((await get()).status).toBe(503);
       expect(calls.filter((url) => url.endsWith('/queues'))).toHaveLength(1);
     } finally {
