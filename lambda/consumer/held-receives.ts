@@ -6,6 +6,7 @@
  */
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DEDUPE_TABLE, HELD_RECEIVES_KEY_PREFIX } from '../shared/contracts';
+import { isConditionFailure } from '../shared/job-record';
 
 const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
 
@@ -20,13 +21,13 @@ export interface HeldReceives {
   count(messageId: string, receive: number): Promise<number>;
 }
 
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+/** The item counting one message's held receives. */
+const keyOf = (messageId: string) => ({ [PK]: { S: `${HELD_RECEIVES_KEY_PREFIX}${messageId}` } });
 
 /**
  * On the dedupe table. Each count keeps the receive it last counted, which tells a message's receives apart from
- * an earlier life of the same message id (SQS counts the receives of a message moved back from its dead-letter
- * queue anew): a count from a receive at or after the one asking is that earlier life's, and starts over.
+ * an earlier life of the same message id (were SQS to count a message's receives anew under its id; a redrive
+ * gives it a new one): a count from a receive at or after the one asking is that earlier life's, and starts over.
  */
 export class DynamoHeldReceives implements HeldReceives {
   constructor(
@@ -36,22 +37,15 @@ export class DynamoHeldReceives implements HeldReceives {
   ) {}
 
   async add(messageId: string, receive: number): Promise<void> {
-    const expiresAt = { N: String(Math.floor(this.now() / 1000) + KEEP_SECONDS) };
     try {
       // Once per receive: a write retried after its answer was lost finds its own receive, and counts nothing.
-      await this.update(
-        messageId,
-        'if_not_exists(#held, :zero) + :one',
-        '#receive < :receive',
-        receive,
-        expiresAt,
-      );
+      await this.write(messageId, receive, 'add');
       return;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
     try {
-      await this.update(messageId, ':one', '#receive > :receive', receive, expiresAt);
+      await this.write(messageId, receive, 'restart');
     } catch (error) {
       // The count already holds this receive.
       if (!isConditionFailure(error)) throw error;
@@ -60,36 +54,31 @@ export class DynamoHeldReceives implements HeldReceives {
 
   async count(messageId: string, receive: number): Promise<number> {
     const answer = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { [PK]: { S: `${HELD_RECEIVES_KEY_PREFIX}${messageId}` } },
-        ConsistentRead: true,
-      }),
+      new GetItemCommand({ TableName: this.tableName, Key: keyOf(messageId), ConsistentRead: true }),
     );
     const held = Number(answer.Item?.held?.N ?? 0);
     const counted = Number(answer.Item?.receive?.N ?? 0);
     return counted < receive && Number.isInteger(held) && held > 0 ? held : 0;
   }
 
-  private async update(
-    messageId: string,
-    held: string,
-    condition: string,
-    receive: number,
-    expiresAt: { N: string },
-  ): Promise<void> {
+  /**
+   * Counts `receive`: `add`s it to a count of earlier receives of this life, or `restart`s the count of a message
+   * id received anew; either where no count is kept yet.
+   */
+  private async write(messageId: string, receive: number, how: 'add' | 'restart'): Promise<void> {
+    const add = how === 'add';
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: { [PK]: { S: `${HELD_RECEIVES_KEY_PREFIX}${messageId}` } },
-        UpdateExpression: `SET #held = ${held}, #receive = :receive, #expiresAt = :expiresAt`,
-        ConditionExpression: `attribute_not_exists(#receive) OR ${condition}`,
+        Key: keyOf(messageId),
+        UpdateExpression: `SET #held = ${add ? 'if_not_exists(#held, :zero) + :one' : ':one'}, #receive = :receive, #expiresAt = :expiresAt`,
+        ConditionExpression: `attribute_not_exists(#receive) OR #receive ${add ? '<' : '>'} :receive`,
         ExpressionAttributeNames: { '#held': 'held', '#receive': 'receive', '#expiresAt': TTL },
         ExpressionAttributeValues: {
           ':receive': { N: String(receive) },
-          ':expiresAt': expiresAt,
+          ':expiresAt': { N: String(Math.floor(this.now() / 1000) + KEEP_SECONDS) },
           ':one': { N: '1' },
-          ...(held.includes(':zero') ? { ':zero': { N: '0' } } : {}),
+          ...(add ? { ':zero': { N: '0' } } : {}),
         },
       }),
     );
