@@ -6,7 +6,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MappingScaling } from '../lambda/shared/circuit-breaker';
-import { JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
+import { HELD_RECEIVES_KEY_PREFIX, JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/forward-config';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
@@ -392,10 +392,13 @@ export class QueueConsumer extends Construct {
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
     if (props.jobRecordTable) {
       // A consumer only reads and updates job records; the producer that sent the job claimed and created them.
+      // A FIFO consumer also counts the receives it held a job without running it (`job.held#<message id>`).
       grantItemAccessByKey(
         props.jobRecordTable,
         this.consumerFunction,
-        `${JOB_RECORD_KEY_PREFIX}*`,
+        props.queue.fifo
+          ? [`${JOB_RECORD_KEY_PREFIX}*`, `${HELD_RECEIVES_KEY_PREFIX}*`]
+          : `${JOB_RECORD_KEY_PREFIX}*`,
         JOB_RECORD_ACTIONS,
       );
     }

@@ -39,6 +39,7 @@ import type {
   TypeMetrics,
 } from './core';
 import { keyErrorInOurWords } from './errors';
+import { DynamoHeldReceives } from './held-receives';
 import { RateLimiter } from './rate-limit';
 import { dynamoWindowStore } from './rate-limit-store';
 import type { ConsumerLogger, LogExtra } from './types';
@@ -294,6 +295,10 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
       : {}),
     ...(config.rateLimit ? { rateLimiter: dynamoRateLimiter(config.rateLimit, config.name, dynamo()) } : {}),
     ...(records ? { jobs: records, flows: flowParents(records, sqs) } : {}),
+    // A FIFO consumer holds a job behind a failing earlier one of its group: those receives are not its attempts.
+    ...(config.fifo && config.jobRecords
+      ? { heldReceives: new DynamoHeldReceives(dynamo(), config.jobRecords.tableName) }
+      : {}),
     ...(archive ? { archive } : {}),
     now: Date.now,
     random: Math.random,

@@ -57,6 +57,7 @@ import {
   retryDelaySeconds,
   UnknownEventTypeError,
 } from './errors';
+import type { HeldReceives } from './held-receives';
 import { validateJob } from './jobs';
 import { inlineBody, parsePayload } from './payload';
 import { type JobProgress, ProgressReporter, progressJson } from './progress';
@@ -191,6 +192,8 @@ export interface ConsumerCollaborators {
   readonly idempotency?: IdempotencyGate;
   /** Absent when the pipeline keeps no job records (no dedupe table). */
   readonly jobs?: JobRecordUpdates;
+  /** FIFO queues: the receives a job was held without running, left out of its attempts; absent elsewhere. */
+  readonly heldReceives?: HeldReceives;
   /** Flow parents, on the same records; absent without them. */
   readonly flows?: FlowParents;
   /** The rate limit's start slots; absent when the consumer has no rate limit. */
@@ -271,7 +274,10 @@ const neverSettles = (): Promise<never> => new Promise<never>(() => {});
 
 interface RecordInfo {
   readonly record: SQSRecord;
-  readonly attempt: number;
+  /** SQS's receive count (`ApproximateReceiveCount`): `maxReceiveCount` bounds it. */
+  readonly receive: number;
+  /** The attempt: the receive, less those a FIFO queue held a job without running it (`heldReceives`). */
+  attempt: number;
   id: string;
   source: string;
   type: string;
@@ -497,6 +503,7 @@ function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
   return {
     record,
     startedMs,
+    receive: attemptOf(record),
     attempt: attemptOf(record),
     id: attrs[MESSAGE_ATTRIBUTES.eventId]?.stringValue ?? record.messageId,
     source: source ?? 'unknown',
@@ -725,6 +732,7 @@ class ConsumerRuntime implements ConsumerCore {
   ): Promise<'processed' | 'duplicate' | 'cancelled'> {
     const envelope = envelopeOf(info.record);
     adoptEnvelope(info, envelope);
+    await this.attemptOfJob(info);
     const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
     if (!target) throw new UnknownEventTypeError(info.typeKey);
     const outcome = await this.runOnce(info, envelope, target, state);
@@ -764,7 +772,7 @@ class ConsumerRuntime implements ConsumerCore {
     // timeout would bring this one back (and count one more receive) although it is done. On its last receive
     // a finished record of any queue is deleted now too: if the invocation then times out, SQS would move it
     // to the DLQ, where a done event would be listed as failed and redriven.
-    if (this.config.fifo || info.attempt >= this.config.maxReceiveCount) {
+    if (this.config.fifo || info.receive >= this.config.maxReceiveCount) {
       return this.deleteFinished(state, info).then(() => true);
     }
     return DONE;
@@ -926,7 +934,7 @@ class ConsumerRuntime implements ConsumerCore {
     // not fail: counted so, duplicate deliveries would read as a failing handler, and could pause its consumer.
     if (isKeyHeldElsewhere(error)) info.keyHeldElsewhere = true;
     else metricsFor(state, info.typeKey).Failed++;
-    if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
+    if (isPermanent(error) || info.receive >= this.config.maxReceiveCount) {
       return this.deadLetter(state, info, error);
     }
     // A job's own attempts end before its queue's: SQS would retry it, so the runtime dead-letters it, saying why.
@@ -1124,9 +1132,9 @@ class ConsumerRuntime implements ConsumerCore {
    * True when it is done (safely in the DLQ).
    */
   private settleNotStarted(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
-    if (info.attempt < this.config.maxReceiveCount) {
+    if (info.receive < this.config.maxReceiveCount) {
       this.logOutcome(state, info, 'deferred', reason);
-      return NOT_DONE;
+      return this.deps.heldReceives ? this.countHeld(info).then(() => false) : NOT_DONE;
     }
     try {
       adoptEnvelope(info, parseEnvelope(info.record.body));
@@ -1181,7 +1189,7 @@ class ConsumerRuntime implements ConsumerCore {
     const reason = stoppedGroups.has(groupId)
       ? `not started: an earlier message of group ${groupId} failed`
       : DEADLINE_DEFERRAL;
-    if (info.attempt >= this.config.maxReceiveCount) return this.settleNotStarted(state, info, reason);
+    if (info.receive >= this.config.maxReceiveCount) return this.settleNotStarted(state, info, reason);
     if (delay !== undefined) {
       try {
         await this.deps.sqs.changeVisibility(record, delay);
@@ -1193,7 +1201,41 @@ class ConsumerRuntime implements ConsumerCore {
       }
     }
     this.logOutcome(state, info, 'deferred', reason);
+    await this.countHeld(info);
     return false;
+  }
+
+  /**
+   * A FIFO job handed back without running: its receive is counted as held, so its next run keeps its attempt.
+   * Best effort: a count that failed leaves the receive among its attempts, as SQS counts it.
+   */
+  private async countHeld(info: RecordInfo): Promise<void> {
+    const held = this.deps.heldReceives;
+    if (!held || info.source !== JOB_SOURCE) return;
+    try {
+      await held.add(info.record.messageId, info.receive);
+    } catch (error) {
+      this.deps.logger.warn('could not count the held receive; it counts as an attempt', {
+        id: info.id,
+        messageId: info.record.messageId,
+        error: errorText(error),
+      });
+    }
+  }
+
+  /** A FIFO job's attempt: its receive less those it was held without running (none on its first receive). */
+  private async attemptOfJob(info: RecordInfo): Promise<void> {
+    const held = this.deps.heldReceives;
+    if (!held || info.source !== JOB_SOURCE || info.receive === 1) return;
+    try {
+      info.attempt = Math.max(1, info.receive - (await held.count(info.record.messageId, info.receive)));
+    } catch (error) {
+      this.deps.logger.warn('could not read the held receives; the attempt counts every receive', {
+        id: info.id,
+        messageId: info.record.messageId,
+        error: errorText(error),
+      });
+    }
   }
 
   /**

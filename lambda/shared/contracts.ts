@@ -150,6 +150,13 @@ export const IDEMPOTENCY_TABLE: TtlTableKeys = { partitionKey: 'id', ttlAttribut
 export const JOB_RECORD_KEY_PREFIX = 'job#';
 
 /**
+ * Key prefix of the dedupe table's held-receive counts (`job.held#<SQS message id>`): the receives a FIFO consumer
+ * handed a job back without running it, which its attempt number leaves out. Only FIFO consumers touch these; a
+ * source name cannot hold a dot, so no webhook source's delivery ids (`<source>#<id>`) share the prefix.
+ */
+export const HELD_RECEIVES_KEY_PREFIX = 'job.held#';
+
+/**
  * The dedupe key of a webhook delivery: its source's name, then its delivery id (an id is unique only within its
  * source). The ingest function may touch these items, one source's at a time, and no job record.
  */

@@ -332,7 +332,8 @@ const WAITING_FIELDS = ['lastError', 'retryAt'] as const;
 /** An error as a record keeps it: cut to 4,000 characters. */
 const reasonText = (reason: string) => reason.slice(0, 4000);
 
-const isConditionFailure = (error: unknown) =>
+/** A conditional write refused because its condition did not hold. */
+export const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /** Job records on one table. */

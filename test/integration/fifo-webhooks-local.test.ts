@@ -61,4 +61,29 @@ describe('webhooks to a FIFO queue without the dedupe table (local mode)', () =>
       expect(mine).toHaveLength(6);
     }
   });
+
+  it("a webhook held behind its group's failing one spends receives, not runs: it runs once, on its queue's last receive", async () => {
+    // Paused while both are sent, so each receive takes both, as SQS hands a consumer a group's waiting messages.
+    await pipeline.local.pauseConsumer('ordered');
+    for (const [id, type] of [
+      ['held-head', 'test.poison'],
+      ['held-next', 'order.updated'],
+    ])
+      expect((await pipeline.post('generic', { id, type, customer: 'c-held' })).status).toBe(202);
+    pipeline.local.setConsumerEnabled('ordered', true);
+    await pipeline.waitFor(
+      () => pipeline.sideEffects().some((e) => e.id === 'held-next'),
+      30_000,
+      'the held one',
+    );
+    const outcomes = ['retried', 'deferred', 'dead-lettered', 'processed'];
+    const lines = (id: string) =>
+      pipeline.events.filter((e) => e.id === id && outcomes.includes(e.event)).map((e) => e.event);
+    // The head failed on each of its 3 receives (maxReceiveCount 3), holding the next one, which ran on its third.
+    expect(lines('held-head')).toEqual(['retried', 'retried', 'dead-lettered']);
+    expect(lines('held-next')).toEqual(['deferred', 'deferred', 'processed']);
+    expect(pipeline.sideEffects().filter((e) => e.id === 'held-next')).toEqual([
+      { id: 'held-next', attempt: 3 },
+    ]);
+  }, 60_000);
 });

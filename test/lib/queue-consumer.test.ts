@@ -256,6 +256,25 @@ describe('QueueConsumer', () => {
     ).toThrow(/queue "jobs" has no consumer configured/);
   });
 
+  it("on a FIFO queue may also count a job's held receives in the job-record table, and on a standard queue not", () => {
+    const leadingKeys = (queue: HooklineConfig['queues'][string]) => {
+      const { template, stack } = consumerTemplate(queue);
+      const table = logicalIdOf(runtimeConfigOf(template, stack, /ConsumerFunction/).jobRecords?.tableName);
+      const [policy] = consumerPolicies(template);
+      const statements = (policy?.Properties.PolicyDocument.Statement ?? []) as Statement[];
+      return statements
+        .filter((s) => JSON.stringify(s.Resource).includes(`"${table}"`))
+        .map((s) => s.Condition);
+    };
+    const entry = 'lambda/consumers/events.ts';
+    expect(leadingKeys({ fifo: true, consumer: { entry } })).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*', 'job.held#*'] } },
+    ]);
+    expect(leadingKeys({ consumer: { entry } })).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
+    ]);
+  });
+
   it('throws on a FIFO batch above 10', () => {
     const stack = testStack();
     const pair = new PipelineQueue(stack, 'Jobs', { fifo: true, consumerTimeout: DEFAULTS.consumerTimeout });

@@ -16,6 +16,7 @@ import {
   type TypeMetrics,
 } from '../../../lambda/consumer/core';
 import type { DeadLetterMessage } from '../../../lambda/consumer/dead-letter';
+import type { HeldReceives } from '../../../lambda/consumer/held-receives';
 import type { ConsumerDefinition } from '../../../lambda/consumer/types';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../../lambda/shared/envelope';
 import type { ConsumerRuntimeConfig } from '../../../lambda/shared/runtime-config';
@@ -261,6 +262,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     jobs?: JobRecordUpdates;
     flows?: FlowParents;
     rateLimiter?: StartSlots;
+    heldReceives?: HeldReceives;
   } = {},
 ): Harness {
   const queue = new FakeQueue();
@@ -281,6 +283,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.flows ? { flows: options.flows } : {}),
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    ...(options.heldReceives ? { heldReceives: options.heldReceives } : {}),
     now: () => NOW,
     random: options.random ?? (() => 0.5),
     alarm: deadline.alarm,

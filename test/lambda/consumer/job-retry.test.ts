@@ -1,6 +1,7 @@
 /** A job's own attempts and backoff (`send(..., { attempts, backoff })`) in the consumer runtime, with fakes. */
 import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../../lambda/consumer';
+import type { HeldReceives } from '../../../lambda/consumer/held-receives';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { type JobRetry, jobRetryHeaders } from '../../../lambda/shared/job-retry';
@@ -144,5 +145,101 @@ describe("a job's own backoff", () => {
     );
     expect(queue.visibilityChanges.map((c) => c.seconds)).toEqual([20]);
     expect(calls).toHaveLength(1);
+  });
+});
+
+/** Held receives kept in memory, by message id, with every count asked for and added. */
+function heldReceivesOf(counts: Record<string, number> = {}, failCount = false) {
+  const added: string[] = [];
+  const heldReceives: HeldReceives = {
+    async add(messageId, receive) {
+      added.push(`${messageId} ${receive}`);
+    },
+    async count(messageId) {
+      if (failCount) throw new Error('ProvisionedThroughputExceededException');
+      return counts[messageId] ?? 0;
+    },
+  };
+  return { added, heldReceives };
+}
+
+describe('a job held on a FIFO queue', () => {
+  /** A FIFO job consumer whose `report.build` jobs fail, seeing `ctx.attempt`; `order.blocked` jobs fail first. */
+  function fifoConsumer(held: ReturnType<typeof heldReceivesOf>) {
+    const { calls, jobs } = recordingJobs();
+    const seen: number[] = [];
+    const h = harness(
+      {
+        handlers: {
+          'job.report.build': async (_event, ctx) => {
+            seen.push(ctx.attempt);
+            throw new Error('mail server down');
+          },
+        },
+      },
+      { fifo: true },
+      { jobs, random: () => 0.999_999, heldReceives: held.heldReceives },
+    );
+    const run = (id: string, retry: JobRetry, receive: number) =>
+      h.core.processBatch(
+        sqsEvent([record(jobEnvelope(id, retry), { attempt: receive, messageId: `m-${id}`, groupId: 'g' })]),
+        lambdaContext(),
+      );
+    return { ...h, calls, seen, run };
+  }
+
+  it('counts the receive a job was held behind a failed one of its group, and no webhook’s', async () => {
+    const held = heldReceivesOf();
+    const { core, queue } = fifoConsumer(held);
+    const blocked = envelope({ id: 'blocked', source: 'shopify', type: 'order' });
+    const records = [
+      record(jobEnvelope('head', {}), { messageId: 'm-head', groupId: 'g', attempt: 2 }),
+      record(jobEnvelope('behind', { attempts: 2 }), { messageId: 'm-behind', groupId: 'g', attempt: 2 }),
+      record(blocked, { messageId: 'm-webhook', groupId: 'g', attempt: 2 }),
+    ];
+    const response = await core.processBatch(sqsEvent(records), lambdaContext());
+    expect(failedIds(response)).toEqual(['m-head', 'm-behind', 'm-webhook']);
+    expect(held.added).toEqual(['m-behind 2']);
+    expect(queue.deadLetters).toEqual([]);
+  });
+
+  it('runs its attempts as runs, not receives: held twice, receive 3 is attempt 1 and receive 4 attempt 2 of 2', async () => {
+    const held = heldReceivesOf({ 'm-late': 2 });
+    const { run, queue, calls, seen, logger } = fifoConsumer(held);
+    expect(failedIds(await run('late', { attempts: 2 }, 3))).toEqual(['m-late']);
+    // Attempt 1's backoff: the queue's base, 10 s (receive 3 would have been 40 s).
+    expect(queue.visibilityChanges.map((c) => c.seconds)).toEqual([10]);
+    expect(queue.deadLetters).toEqual([]);
+    await run('late', { attempts: 2 }, 4);
+    expect(seen).toEqual([1, 2]);
+    const attributes = queue.deadLetters[0]?.attributes ?? {};
+    expect(attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      'attempts exhausted: 2 of 2 (last error: Error: mail server down)',
+    );
+    expect(attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('2');
+    expect(calls[0]).toMatch(/^retrying late 1 /);
+    expect(logger.outcomes().map((l) => [l.outcome, l.attempt])).toEqual([
+      ['retried', 1],
+      ['dead-lettered', 2],
+    ]);
+  });
+
+  it("still ends on its queue's maxReceiveCount, whatever attempts its held receives left it", async () => {
+    const held = heldReceivesOf({ 'm-bound': 4 });
+    const { run, queue } = fifoConsumer(held);
+    expect(failedIds(await run('bound', { attempts: 3 }, 5))).toEqual([]);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('Error');
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
+  });
+
+  it('counts every receive as an attempt when its held receives cannot be read', async () => {
+    const held = heldReceivesOf({ 'm-unknown': 2 }, true);
+    const { run, queue, seen, logger } = fifoConsumer(held);
+    await run('unknown', { attempts: 2 }, 3);
+    expect(seen).toEqual([3]);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toMatch(
+      /^attempts exhausted: 3 of 2/,
+    );
+    expect(logger.lines.some((l) => /could not read the held receives/.test(String(l.message)))).toBe(true);
   });
 });
