@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { envelopeGroupingInput, messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
-import type { ArchiveRecord } from '../../lambda/shared/archive';
+import { type ArchiveRecord, archiveOriginOf } from '../../lambda/shared/archive';
 import { entryBytes, SqsBatcher, sqsSafeJson } from '../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
@@ -402,6 +402,9 @@ function groupingOf(
   // A job's own group (its producer's choice): the queue's grouping rule would put it in another one. On a
   // standard queue that group is the job's tenant, carried as the ingest carries a webhook's.
   if (item.group !== undefined) return { groupId: item.group, ...(queue.fifo ? {} : { tenant: item.group }) };
+  // A job or a scheduled event sent without one: on a standard queue it had no tenant (SQS counts each such job as a
+  // tenant of its own), since no webhook rule applies to it; the queue's rule would make all of them one tenant.
+  if (!queue.fifo && archiveOriginOf(item.envelope) !== 'webhook') return {};
   const settings = config.queues.find((q) => q.name === item.queue);
   if (!settings) return undefined;
   const { envelope } = item;

@@ -629,6 +629,28 @@ describe('replay of jobs and scheduled events', () => {
     });
   });
 
+  it('replays a job sent without a tenant to a fair queue without one, not into one tenant shared by every such job', async () => {
+    // The producer sends a job without a tenant with no group: SQS counts each as a tenant of its own.
+    const fair = resolveConfig({
+      ...exampleConfig,
+      queues: {
+        ...exampleConfig.queues,
+        events: { ...exampleConfig.queues.events, tenants: { shopify: { header: 'X-Shopify-Shop-Domain' } } },
+      },
+    });
+    const { lines } = arrivalArchiveLines([record(job('job-2', 'events').envelope)], 'events');
+    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await replay(s3Backend(), archived(), fair, { source: 'job', ...window });
+
+    const [entry] = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entry?.MessageGroupId).toBeUndefined();
+    expect(entry?.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]).toBeUndefined();
+  });
+
   it('still sends every event to the one queue --to names', async () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
