@@ -136,6 +136,13 @@ export function sourceRuntimeConfig(
 /** True when a source needs a signing secret. */
 export const sourceNeedsSecret = (source: ResolvedSource): boolean => SENDERS[source.type].needsSecret;
 
+/**
+ * A source's runtime settings where its requests are read but never verified (`hookline send`'s samples and types,
+ * a replay's grouping): no secret is read, so a placeholder stands in for the secret id.
+ */
+export const readingSettingsOf = (source: ResolvedSource): SourceRuntimeConfig =>
+  sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'not read' : undefined);
+
 /** The runtime form of a grouping or tenant rule; header names lower-case, as the ingest reads them. */
 function groupingOf(grouping: ResolvedQueue['fifoGrouping']): FifoGrouping {
   if (typeof grouping === 'string') return { by: grouping };

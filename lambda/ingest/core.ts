@@ -22,7 +22,12 @@ import {
 } from '../shared/claim-check';
 import { ARCHIVE_FAILED_METRIC, deliveryDedupeKey, INGEST_OUTCOME_MESSAGE } from '../shared/contracts';
 import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
-import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
+import {
+  ENVELOPE_VERSION,
+  envelopeBodyBytes,
+  MESSAGE_ATTRIBUTES,
+  type WebhookEnvelope,
+} from '../shared/envelope';
 import type {
   FifoGrouping,
   IngestRuntimeConfig,
@@ -41,6 +46,7 @@ import { credentialHeadersOf, senderFor } from '../shared/senders';
 import type { SenderParts } from '../shared/senders/sender';
 import { publicWebhookUrl } from '../shared/senders/twilio';
 import {
+  describeEvent,
   type EventDescription,
   encodeBody,
   jsonForGrouping,
@@ -357,6 +363,84 @@ export interface GroupingInput {
    * rather than as the nearest double, which would name another customer's group (and merge the two).
    */
   readonly text?: () => string | Buffer | undefined;
+}
+
+/** What a grouping rule reads of one event, as the ingest function has it after its sender described it. */
+export interface GroupedEvent {
+  /** The source's name. */
+  readonly name: string;
+  readonly type: string;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly described: EventDescription;
+  /** The body's bytes, decoded from base64 when it arrived so. */
+  readonly body: Buffer;
+}
+
+/**
+ * Where a grouping rule reads one event: its headers, and on first use the JSON its sender read (the `payload`
+ * field of a Slack or GitHub form post), else its body parsed as JSON. The one reading of an event for its group
+ * or tenant: the ingest reads each request through it, and a replay each archived envelope
+ * ({@link envelopeGroupingInput}).
+ */
+export function groupingInputOf(event: GroupedEvent): GroupingInput {
+  let json: unknown;
+  let jsonParsed = false;
+  return {
+    source: event.name,
+    type: event.type,
+    headers: event.headers,
+    json: () => {
+      if (!jsonParsed) {
+        json = jsonForGrouping(event.described, event.body);
+        jsonParsed = true;
+      }
+      return json;
+    },
+    text: () => event.body,
+  };
+}
+
+/**
+ * The grouping input of a queued or archived envelope, read as the ingest read the request it came from: the body's
+ * bytes whatever their encoding, described by the source's sender (`settings`, absent for a job or a scheduled
+ * event, which no sender describes) under the content type the request carried. Described on first use, so a
+ * rule that reads no body costs no parse. Undefined when the envelope holds no body (claim-checked: it is in the
+ * payload bucket).
+ */
+export function envelopeGroupingInput(
+  settings: SourceRuntimeConfig | undefined,
+  envelope: WebhookEnvelope,
+): GroupingInput | undefined {
+  if (envelope.body === undefined) return undefined;
+  const body = envelopeBodyBytes(envelope);
+  const { contentType } = envelope;
+  const headers =
+    contentType === undefined
+      ? (envelope.headers ?? {})
+      : { ...envelope.headers, 'content-type': contentType };
+  let read: GroupingInput | undefined;
+  const input = () => {
+    if (read) return read;
+    const text = envelope.bodyEncoding === 'utf8' ? envelope.body : undefined;
+    const described = settings && describeEvent(settings, headers, body, text);
+    // A body the current sender settings cannot read (changed since it was accepted) is read as plain JSON.
+    read = groupingInputOf({
+      name: envelope.source,
+      type: envelope.type,
+      headers,
+      described: described?.ok ? described : { type: envelope.type },
+      body,
+    });
+    return read;
+  };
+  return {
+    source: envelope.source,
+    type: envelope.type,
+    headers,
+    json: () => input().json(),
+    text: () => body,
+  };
 }
 
 /** Message group ids allow 1-128 printable ASCII characters; other values are hashed (stable). */
@@ -783,22 +867,8 @@ function outgoingMessages(
   serialized: string,
   attributes: Readonly<Record<string, string>>,
 ): OutgoingMessage[] {
-  const { name, id, type } = event;
-  let json: unknown;
-  let jsonParsed = false;
-  const input: GroupingInput = {
-    source: name,
-    type,
-    headers: event.headers,
-    json: () => {
-      if (!jsonParsed) {
-        json = jsonForGrouping(event.described, event.body);
-        jsonParsed = true;
-      }
-      return json;
-    },
-    text: () => event.body,
-  };
+  const { name, id } = event;
+  const input = groupingInputOf(event);
   return event.targets.map(({ queue, target }) => {
     const { groupId, tenant } = messageGroupOf(target, input);
     return {

@@ -5,24 +5,25 @@
  * (their idempotency key includes the run id) while a retry of that same replay is still run once.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
   type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
-import { messageGroupOf } from '../../lambda/ingest/core';
+import { envelopeGroupingInput, messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
-import type { ArchiveRecord } from '../../lambda/shared/archive';
+import { type ArchiveRecord, archiveOriginOf } from '../../lambda/shared/archive';
 import { entryBytes, SqsBatcher, sqsSafeJson } from '../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
-import { queueTargetOf, routingOf } from '../runtime-wiring';
+import { queueTargetOf, readingSettingsOf, routingOf } from '../runtime-wiring';
 import {
   type ArchiveRetention,
   archiveHoursOf,
@@ -161,6 +162,11 @@ interface Planned {
   readonly envelope: WebhookEnvelope;
   /** The group a job was sent with (archived by its consumer): its FIFO group, or its tenant on a standard queue. */
   readonly group?: string;
+  /**
+   * The envelope with its stored body inline, read only to find its group: set for a claim-checked event whose
+   * queue's rule reads a path into the body. Never sent, nor kept once the message's entry is built.
+   */
+  readonly readAs?: WebhookEnvelope;
 }
 
 /** A message's SQS entry but for its `Id`, which is its place in the batch it goes in. */
@@ -284,30 +290,39 @@ function tallyEvent(
   }
 }
 
+/** How the sorted selection becomes the messages to send. */
+interface BatchPlan {
+  readonly config: ResolvedConfig;
+  readonly to: string | undefined;
+  readonly replay: WebhookEnvelope['replay'];
+  /** Stored bodies (`bucket/key`) that have expired: their events are not sent. */
+  readonly expired: ReadonlySet<string>;
+  readonly entryFor: (item: Planned) => EntryWithoutId;
+  /** The envelope with its stored body read back from the payload bucket. */
+  readonly withStoredBody: (envelope: WebhookEnvelope) => Promise<WebhookEnvelope>;
+}
+
 /**
  * The messages to send, in reception order, in batches SQS takes whole (`SqsBatcher`: ten, and within its batch
  * size, measured by each message's entry as `entryFor` builds it): each event of the sorted selection with the
- * run's marker, to each of its queues, but for those whose stored body has expired.
+ * run's marker, to each of its queues, but for those whose stored body has expired. A claim-checked event whose
+ * queue groups by a path into the body has that body read back, one at a time, to find its group.
  */
-async function* batchesOf(
-  records: AsyncIterable<ArchiveRecord>,
-  config: ResolvedConfig,
-  to: string | undefined,
-  replay: WebhookEnvelope['replay'],
-  expired: ReadonlySet<string>,
-  entryFor: (item: Planned) => EntryWithoutId,
-): AsyncGenerator<Queued[]> {
-  const routing = routingOf(config);
+async function* batchesOf(records: AsyncIterable<ArchiveRecord>, plan: BatchPlan): AsyncGenerator<Queued[]> {
+  const routing = routingOf(plan.config);
   const batcher = new SqsBatcher<Queued>();
   for await (const record of records) {
     const { payloadRef } = record.envelope;
-    if (payloadRef && expired.has(storedAt(payloadRef))) continue;
-    const envelope: WebhookEnvelope = { ...record.envelope, replay };
+    if (payloadRef && plan.expired.has(storedAt(payloadRef))) continue;
+    const envelope: WebhookEnvelope = { ...record.envelope, replay: plan.replay };
     const kept = typeof record.group === 'string' && record.group !== '' ? { group: record.group } : {};
-    for (const queue of destinationsOf(routing, record, to).queues) {
-      const planned = { queue, envelope, ...kept };
-      const entry = entryFor(planned);
-      const closed = batcher.add({ ...planned, entry }, entryBytes(entry));
+    const { queues } = destinationsOf(routing, record, plan.to);
+    const readsBody =
+      payloadRef && !kept.group && queues.some((q) => groupsByBody(plan.config, q, envelope.source));
+    const readAs = readsBody ? { readAs: await plan.withStoredBody(envelope) } : {};
+    for (const queue of queues) {
+      const entry = plan.entryFor({ queue, envelope, ...kept, ...readAs });
+      const closed = batcher.add({ queue, envelope, ...kept, entry }, entryBytes(entry));
       if (closed) yield closed;
     }
   }
@@ -315,8 +330,42 @@ async function* batchesOf(
   if (last) yield last;
 }
 
+/** Whether the queue's grouping rule for `source` reads a path into the body (a FIFO group or a fair tenant). */
+function groupsByBody(config: ResolvedConfig, queue: string, source: string): boolean {
+  const settings = config.queues.find((q) => q.name === queue);
+  if (!settings) return false;
+  const target = queueTargetOf(settings, '');
+  const rule = target.fifo ? target.grouping : target.tenants?.[source];
+  return rule?.by === 'path';
+}
+
+/**
+ * Reads a claim-checked envelope's body back from the payload bucket (checked to be there before anything was
+ * sent). A read that fails stops the run there, as a failed send does.
+ */
+async function withStoredBody(backend: Backend, target: Target, envelope: WebhookEnvelope) {
+  const ref = envelope.payloadRef as PayloadRef;
+  try {
+    const object = await backend.s3?.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    const bytes = Buffer.from((await object?.Body?.transformToByteArray()) ?? []);
+    return { ...envelope, body: bytes.toString('base64'), bodyEncoding: 'base64' as const };
+  } catch (error) {
+    const explained = explainError(error, { ...contextOf(target), permissions: ['s3:GetObject'] });
+    if (explained instanceof CredentialsError) throw explained;
+    const why = explained instanceof Error ? explained.message : String(error);
+    throw new CliError(
+      `cannot read the stored body s3://${storedAt(ref)} of event ${envelope.id} to find its message group (${why})`,
+    );
+  }
+}
+
 /** The SQS entry of one replayed envelope: its attributes, and on FIFO queues its group and a run-unique dedupe id. */
-function entryOf(config: ResolvedConfig, queue: QueueTarget, item: Planned): EntryWithoutId {
+function entryOf(
+  config: ResolvedConfig,
+  source: SourceRuntimeConfig | undefined,
+  queue: QueueTarget,
+  item: Planned,
+): EntryWithoutId {
   const { envelope } = item;
   const attributes: Record<string, MessageAttributeValue> = {};
   const values = {
@@ -331,7 +380,7 @@ function entryOf(config: ResolvedConfig, queue: QueueTarget, item: Planned): Ent
     MessageBody: sqsSafeJson(envelope),
     MessageAttributes: attributes,
   };
-  const grouping = groupingOf(config, queue, item);
+  const grouping = groupingOf(config, source, queue, item);
   if (!grouping) return entry;
   if (grouping.groupId !== undefined) entry.MessageGroupId = grouping.groupId;
   if (grouping.tenant !== undefined)
@@ -346,22 +395,28 @@ function entryOf(config: ResolvedConfig, queue: QueueTarget, item: Planned): Ent
  */
 function groupingOf(
   config: ResolvedConfig,
+  source: SourceRuntimeConfig | undefined,
   queue: QueueTarget,
   item: Planned,
 ): { readonly groupId?: string; readonly tenant?: string } | undefined {
   // A job's own group (its producer's choice): the queue's grouping rule would put it in another one. On a
   // standard queue that group is the job's tenant, carried as the ingest carries a webhook's.
   if (item.group !== undefined) return { groupId: item.group, ...(queue.fifo ? {} : { tenant: item.group }) };
+  // A job or a scheduled event sent without one: on a standard queue it had no tenant (SQS counts each such job as a
+  // tenant of its own), since no webhook rule applies to it; the queue's rule would make all of them one tenant.
+  if (!queue.fifo && archiveOriginOf(item.envelope) !== 'webhook') return {};
   const settings = config.queues.find((q) => q.name === item.queue);
   if (!settings) return undefined;
   const { envelope } = item;
-  return messageGroupOf(queueTargetOf(settings, queue.url), {
+  // The body as the ingest read the request (a form's `payload`, a base64 body, a byte order mark), so a rule reading
+  // a path finds the value it found; a claim-checked one read back when a rule reads it, else its headers alone.
+  const input = envelopeGroupingInput(source, item.readAs ?? envelope) ?? {
     source: envelope.source,
     type: envelope.type,
     headers: envelope.headers ?? {},
-    json: () => jsonBodyOf(envelope),
-    text: () => (envelope.bodyEncoding === 'utf8' ? envelope.body : undefined),
-  });
+    json: () => undefined,
+  };
+  return messageGroupOf(queueTargetOf(settings, queue.url), input);
 }
 
 /**
@@ -625,8 +680,8 @@ async function sendPlanned(
       }
     }
   } catch (error) {
-    // A send's error is caught above: this is the sorted selection failing to be read back from disk. What was sent
-    // stays sent and is counted, as when a send fails.
+    // A send's error is caught above: this is the sorted selection failing to be read back from disk, or a stored body
+    // read back for its group. What was sent stays sent and is counted, as when a send fails.
     fault = error instanceof Error ? error : new Error(String(error));
   }
   const resumeSince =
@@ -769,8 +824,17 @@ async function replaySelection(
   }
   const progress = backend.output.progress(`replaying ${options.source}`, sending);
   // A batch of one queue's messages is within SQS's batch size when the whole batch is.
-  const entryFor = (item: Planned) => entryOf(config, queueOf(target, item.queue), item);
-  const batches = batchesOf(read.sorter.sorted(), config, options.to, marker, expired, entryFor);
+  const configured = config.sources.find((s) => s.name === options.source);
+  const source = configured && readingSettingsOf(configured);
+  const entryFor = (item: Planned) => entryOf(config, source, queueOf(target, item.queue), item);
+  const batches = batchesOf(read.sorter.sorted(), {
+    config,
+    to: options.to,
+    replay: marker,
+    expired,
+    entryFor,
+    withStoredBody: (envelope) => withStoredBody(backend, target, envelope),
+  });
   const sent = await sendPlanned(backend, target, batches, options, progress);
   const count = Object.values(sent.byQueue).reduce((a, b) => a + b, 0);
   progress.done();
@@ -803,13 +867,3 @@ type ReplayRunOf = Pick<
   | 'archiveExpiredBefore'
   | 'archiveRetention'
 >;
-
-/** The body as JSON for a grouping rule's path, when it is UTF-8 JSON. */
-function jsonBodyOf(envelope: WebhookEnvelope): unknown {
-  if (envelope.body === undefined || envelope.bodyEncoding !== 'utf8') return undefined;
-  try {
-    return JSON.parse(envelope.body);
-  } catch {
-    return undefined;
-  }
-}

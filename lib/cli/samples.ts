@@ -9,7 +9,7 @@ import { httpHeaderCarries } from '../../lambda/shared/contracts';
 import { SENDER_LIST, senderFor } from '../../lambda/shared/senders';
 import type { SampleOptions, SampleRequest } from '../../lambda/shared/senders/sender';
 import type { ResolvedSource } from '../config';
-import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
+import { readingSettingsOf } from '../runtime-wiring';
 
 export type { SampleOptions, SampleRequest } from '../../lambda/shared/senders/sender';
 
@@ -18,13 +18,9 @@ export const SAMPLE_TYPES: Readonly<Record<ResolvedSource['type'], string>> = Ob
   SENDER_LIST.map((sender) => [sender.type, sender.sampleType]),
 ) as Record<ResolvedSource['type'], string>;
 
-/** The source's runtime settings; the secret id is irrelevant to samples, so a placeholder stands in. */
-const settingsOf = (source: ResolvedSource) =>
-  sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'sample' : undefined);
-
 /** Builds the sample request a source of this type would receive. */
 export function sampleRequest(source: ResolvedSource, options: SampleOptions): SampleRequest {
-  const settings = settingsOf(source);
+  const settings = readingSettingsOf(source);
   return senderFor(settings).sample(settings, options);
 }
 
@@ -34,7 +30,7 @@ export function sampleRequest(source: ResolvedSource, options: SampleOptions): S
  */
 export function typeOverrideProblem(source: ResolvedSource, type: string, file: boolean): string | undefined {
   if (type.trim() === '') return '--type must not be empty: give an event type, or leave --type out';
-  const settings = settingsOf(source);
+  const settings = readingSettingsOf(source);
   const problem = senderFor(settings).typeOverrideProblem(settings, type, file);
   if (problem) {
     return `--type ${type} is not supported for source ${source.name} (${source.type})${file ? ' with --file' : ''}: ${problem}`;
@@ -58,12 +54,12 @@ export function describedType(
   headers: Readonly<Record<string, string>>,
   body: Buffer,
 ): string | null {
-  const described = describeEvent(settingsOf(source), headers, body);
+  const described = describeEvent(readingSettingsOf(source), headers, body);
   return described.ok ? sanitizeType(described.type) : null;
 }
 
 /** Headers that name the event type for a file body (`--file` with `--type`), where the sender uses headers. */
 export function typeHeadersFor(source: ResolvedSource, type: string | undefined): Record<string, string> {
-  const settings = settingsOf(source);
+  const settings = readingSettingsOf(source);
   return senderFor(settings).typeHeaders(settings, type);
 }

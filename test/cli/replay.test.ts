@@ -629,6 +629,28 @@ describe('replay of jobs and scheduled events', () => {
     });
   });
 
+  it('replays a job sent without a tenant to a fair queue without one, not into one tenant shared by every such job', async () => {
+    // The producer sends a job without a tenant with no group: SQS counts each as a tenant of its own.
+    const fair = resolveConfig({
+      ...exampleConfig,
+      queues: {
+        ...exampleConfig.queues,
+        events: { ...exampleConfig.queues.events, tenants: { shopify: { header: 'X-Shopify-Shop-Domain' } } },
+      },
+    });
+    const { lines } = arrivalArchiveLines([record(job('job-2', 'events').envelope)], 'events');
+    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await replay(s3Backend(), archived(), fair, { source: 'job', ...window });
+
+    const [entry] = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entry?.MessageGroupId).toBeUndefined();
+    expect(entry?.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]).toBeUndefined();
+  });
+
   it('still sends every event to the one queue --to names', async () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
@@ -782,6 +804,116 @@ describe('replay of webhooks', () => {
     expect(entryOf('sh-3')?.MessageDeduplicationId).toBeUndefined();
     expect(entryOf('sh-4')?.MessageGroupId).toBe('shopify');
     expect(entryOf('sh-4')?.MessageAttributes?.['hookline.tenant']?.StringValue).toBe('shopify');
+  });
+
+  it('sends a Slack interactivity post and a base64 JSON body to the tenant the ingest read from them, not their source', async () => {
+    // The ingest reads a Slack form post's `payload` field as its JSON, and a JSON body it keeps in base64 (no
+    // textual content type) from its bytes: the tenant path finds the user and the customer there.
+    const fair = resolveConfig({
+      ...exampleConfig,
+      queues: {
+        ...exampleConfig.queues,
+        events: {
+          ...exampleConfig.queues.events,
+          tenants: { slack: { path: 'user.id' }, generic: { path: 'customer' } },
+        },
+      },
+    });
+    const action = { type: 'block_actions', user: { id: 'U0042' }, actions: [{ action_id: 'approve' }] };
+    const interactivity = webhook('slack', 'sl-1', 'block_actions', {}, ['events']);
+    const order = { id: 'g-1', type: 'order.created', customer: 'c-42' };
+    const binary = webhook('generic', 'g-1', 'order.created', {}, ['events']);
+    archiveHolds('slack', [
+      {
+        ...interactivity,
+        envelope: {
+          ...interactivity.envelope,
+          contentType: 'application/x-www-form-urlencoded',
+          body: new URLSearchParams({ payload: JSON.stringify(action) }).toString(),
+        },
+      },
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    await replay(s3Backend(), archived(), fair, { source: 'slack', ...window, replayId: 'run-3' });
+    archiveHolds('generic', [
+      {
+        ...binary,
+        envelope: {
+          ...binary.envelope,
+          contentType: 'application/octet-stream',
+          body: Buffer.from(JSON.stringify(order)).toString('base64'),
+          bodyEncoding: 'base64',
+        },
+      },
+    ]);
+    await replay(s3Backend(), archived(), fair, { source: 'generic', ...window, replayId: 'run-4' });
+
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const tenants = entries.map((e) => [
+      JSON.parse(e.MessageBody ?? '{}').id,
+      e.MessageGroupId,
+      e.MessageAttributes?.['hookline.tenant']?.StringValue,
+    ]);
+    expect(tenants).toEqual([
+      ['sl-1', 'U0042', 'U0042'],
+      ['g-1', 'c-42', 'c-42'],
+    ]);
+  });
+
+  it('sends a JSON body after a byte order mark to the FIFO group of its value, as the ingest did', async () => {
+    const record = webhook('shopify', 'sh-5', 'orders/create', {}, ['orders']);
+    archiveHolds('shopify', [{ ...record, envelope: { ...record.envelope, body: '\ufeff{"id":42}' } }]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-5' });
+
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entries.map((e) => e.MessageGroupId)).toEqual(['42']);
+  });
+
+  it('reads back the stored body of a webhook archived claim-checked to find its FIFO group, and sends it without the body', async () => {
+    const big = webhook('shopify', 'sh-6', 'orders/create', {}, ['orders']);
+    const payloadRef = { bucket: 'payloads', key: 'payloads/shopify/sh-6', sizeBytes: 1_100_000 };
+    const { body: _archivedWithout, ...envelope } = big.envelope;
+    archiveHolds('shopify', [{ ...big, envelope: { ...envelope, payloadRef } }]);
+    s3.on(HeadObjectCommand).resolves({});
+    const stored = JSON.stringify({ id: 77, note: 'x'.repeat(1_100_000) });
+    s3.on(GetObjectCommand, { Bucket: 'payloads', Key: payloadRef.key }).resolves({
+      Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(stored)) } as never,
+    });
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    const result = await replay(s3Backend(), archived(), config, { source: 'shopify', ...window });
+
+    expect(result).toMatchObject({ sent: 1, failed: 0 });
+    const [entry] = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entry?.MessageGroupId).toBe('77');
+    const sent = JSON.parse(entry?.MessageBody ?? '{}');
+    expect(sent.payloadRef).toEqual(payloadRef);
+    expect(sent.body).toBeUndefined();
+  });
+
+  it('stops at a stored body it cannot read back for its group, saying which and why, with nothing sent', async () => {
+    const big = webhook('shopify', 'sh-7', 'orders/create', {}, ['orders']);
+    const payloadRef = { bucket: 'payloads', key: 'payloads/shopify/sh-7', sizeBytes: 1_100_000 };
+    const { body: _archivedWithout, ...envelope } = big.envelope;
+    archiveHolds('shopify', [{ ...big, envelope: { ...envelope, payloadRef } }]);
+    s3.on(HeadObjectCommand).resolves({});
+    s3.on(GetObjectCommand, { Bucket: 'payloads', Key: payloadRef.key }).rejects(
+      s3Refusal('SlowDown', 'Please reduce your request rate.', 503),
+    );
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await expect(replay(s3Backend(), archived(), config, { source: 'shopify', ...window })).rejects.toThrow(
+      /cannot read the stored body s3:\/\/payloads\/payloads\/shopify\/sh-7 of event sh-7 to find its message group/,
+    );
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
   it('counts a webhook the current routes ignore, and sends it nowhere', async () => {

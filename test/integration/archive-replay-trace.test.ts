@@ -11,9 +11,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../lib/load-config';
-import { localS3Client } from '../../lib/local/clients';
+import { localS3Client, localSqsClient } from '../../lib/local/clients';
 import { startTestPipeline, type TestPipeline } from '../helpers/local/pipeline';
 
 const run = promisify(execFile);
@@ -38,8 +39,13 @@ function writeConfigModule(dir: string): string {
     `import { Duration } from 'aws-cdk-lib';
 export default {
   stackName: 'ArchiveTest${process.pid}',
-  sources: { shop: ${hmac}, billing: ${hmac}, crm: ${hmac} },
+  sources: { shop: ${hmac}, billing: ${hmac}, crm: ${hmac}, slack: { type: 'slack' } },
   queues: {
+    actions: {
+      fifo: true,
+      fifoGrouping: { path: 'user.id' },
+      consumer: { entry: ${JSON.stringify(BUGGY_CONSUMER)}, timeout: Duration.seconds(5) },
+    },
     events: {
       maxReceiveCount: 3,
       consumer: {
@@ -50,6 +56,7 @@ export default {
       },
     },
   },
+  routes: [{ source: 'slack', queues: ['actions'] }],
   defaultRoute: { queues: ['events'] },
 };
 `,
@@ -299,5 +306,44 @@ describe('archive, replay and trace in local mode', () => {
     const unknown = await cli('trace', 'no-such-event', '--local');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no event with id no-such-event/);
+  }, 120_000);
+
+  it('replays a Slack interactivity post to the FIFO group the ingest read from its payload field, not its source', async () => {
+    // GIVEN the actions consumer paused, so the messages stay in the queue to be read
+    const slackSince = new Date(Date.now() - 1000).toISOString();
+    expect((await cli('pause', 'actions', '--local')).code).toBe(0);
+    const action = { type: 'block_actions', user: { id: 'U0042' }, trigger_id: 't-1' };
+    const form = new URLSearchParams({ payload: JSON.stringify(action) }).toString();
+    const posted = await pipeline.post('slack', form, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(posted.status).toBe(202);
+    const sqs = localSqsClient(pipeline.local.emulators);
+    const queueUrl = pipeline.local.topology.resources.queueUrls.actions ?? '';
+    const takeGroup = async () => {
+      const answer = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MessageSystemAttributeNames: ['MessageGroupId'],
+          WaitTimeSeconds: 5,
+        }),
+      );
+      const [message] = answer.Messages ?? [];
+      if (message?.ReceiptHandle)
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      return message?.Attributes?.MessageGroupId;
+    };
+    expect(await takeGroup()).toBe('U0042');
+
+    // WHEN it is replayed from the archive by the real CLI
+    const answer = await cli('replay', '--source', 'slack', '--since', slackSince, '--local', '--json');
+
+    // THEN it goes back to that group
+    expect(answer.code).toBe(0);
+    expect(JSON.parse(answer.stdout)).toMatchObject({ matched: 1, sent: 1, byQueue: { actions: 1 } });
+    expect(await takeGroup()).toBe('U0042');
+    sqs.destroy();
   }, 120_000);
 });

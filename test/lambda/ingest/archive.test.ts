@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { handleWebhook } from '../../../lambda/ingest/core';
+import { envelopeGroupingInput, handleWebhook, messageGroupOf } from '../../../lambda/ingest/core';
 import { type ArchiveRecord, parseArchiveLines } from '../../../lambda/shared/archive';
-import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { parseEnvelope, type WebhookEnvelope } from '../../../lambda/shared/envelope';
 import { harness, signedEvent, testConfig } from './fakes';
 
 const PUSH = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
@@ -104,4 +104,102 @@ describe('archiving accepted events', () => {
     expect((await handleWebhook(bad, a.deps)).statusCode).toBe(401);
     expect(a.records().map((r) => r.envelope.id)).toEqual(['d-4']);
   });
+});
+
+describe('an archived envelope read for its group', () => {
+  const form = 'application/x-www-form-urlencoded';
+  const requests = [
+    {
+      name: 'a Slack interactivity post (JSON in its form field payload)',
+      source: 'slack',
+      contentType: form,
+      body: new URLSearchParams({
+        payload: JSON.stringify({ type: 'block_actions', user: { id: 'U0042' } }),
+      }).toString(),
+      group: 'U0042',
+    },
+    {
+      name: 'a Slack slash command (a form without payload: no JSON)',
+      source: 'slack',
+      contentType: form,
+      body: new URLSearchParams({ command: '/deploy', user_id: 'U0042' }).toString(),
+      group: 'slack',
+    },
+    {
+      name: "GitHub's form setting (JSON in payload)",
+      source: 'github',
+      contentType: form,
+      body: new URLSearchParams({ payload: JSON.stringify({ sender: { login: 'octocat' } }) }).toString(),
+      group: 'octocat',
+    },
+    {
+      name: 'a JSON body kept in base64 (no textual content type)',
+      source: 'generic',
+      contentType: 'application/octet-stream',
+      body: Buffer.from(JSON.stringify({ id: 'g-1', type: 'order.created', customer: { id: 'c-42' } })),
+      group: 'c-42',
+    },
+    {
+      name: 'JSON after a byte order mark',
+      source: 'shopify',
+      contentType: 'application/json',
+      body: '\ufeff{"shop":"shop-7"}',
+      group: 'shop-7',
+    },
+    {
+      name: 'a 64-bit id written as a JSON number',
+      source: 'shopify',
+      contentType: 'application/json',
+      body: '{"shop":9007199254740993}',
+      group: '9007199254740993',
+    },
+    {
+      name: 'a Twilio form post (no JSON)',
+      source: 'twilio',
+      contentType: form,
+      body: new URLSearchParams({
+        MessageSid: 'SM1',
+        MessageStatus: 'sent',
+        From: '+15005550006',
+      }).toString(),
+      group: 'twilio',
+    },
+  ];
+
+  it.each(requests)(
+    'finds the tenant the ingest gave $name',
+    async ({ source, contentType, body, group }) => {
+      // GIVEN a fair queue whose tenant is a path into each source's JSON
+      const a = archiving();
+      const tenants = {
+        slack: { by: 'path', path: 'user.id' },
+        github: { by: 'path', path: 'sender.login' },
+        generic: { by: 'path', path: 'customer.id' },
+        shopify: { by: 'path', path: 'shop' },
+        twilio: { by: 'path', path: 'From' },
+      } as const;
+      const config = {
+        ...a.deps.config,
+        queues: { events: { url: 'http://sqs.local/events', fifo: false, tenants } },
+      };
+      const deps = { ...a.deps, config };
+      const event = signedEvent(config, source, body, {
+        contentType,
+        id: 'd-9',
+        headers: { 'x-github-event': 'push' },
+      });
+
+      // WHEN the ingest accepts it, and its archive record is read back for its group
+      expect((await handleWebhook(event, deps)).statusCode).toBe(202);
+      const [record] = a.records();
+      const envelope = record?.envelope as WebhookEnvelope;
+      const input = envelopeGroupingInput(config.sources[source], envelope);
+      const replayed = input && messageGroupOf(config.queues.events, input);
+
+      // THEN it is the tenant the ingest sent it with
+      const sent = a.h.sent[0];
+      expect([sent?.groupId, sent?.attributes['hookline.tenant']]).toEqual([group, group]);
+      expect(replayed).toEqual({ groupId: group, tenant: group });
+    },
+  );
 });
