@@ -34,7 +34,9 @@ describe('console event feed of local mode', () => {
   it('fails, naming why, when local mode answers anything but a page of events', async () => {
     await expect(
       localEventFeed(controlUrl, answering(404, { message: 'not found' })).after(0),
-    ).rejects.toThrow('this local mode has no event journal: restart it with the current npm start');
+    ).rejects.toThrow(
+      'this local mode has no event journal: restart it with the current hookline (npm start or npx hookline dev)',
+    );
     await expect(localEventFeed(controlUrl, answering(500, { events: [] })).after(0)).rejects.toThrow(
       'local mode answered HTTP 500 for its events',
     );

@@ -32,7 +32,7 @@ interface Request extends Caller {
    * The note it shows an access denial with in place, among what it could read, rather than failing with a line.
    * @default it answers 503 with the refusal's line
    */
-  readonly inPlace?: string;
+  readonly inPlace?: (refusal: Refusal) => string;
 }
 
 const REQUESTS: readonly Request[] = [
@@ -44,7 +44,8 @@ const REQUESTS: readonly Request[] = [
       sqs.onAnyCommand().rejects(e);
       lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     },
-    inPlace: 'events messages: unknown: access denied (needs sqs:GetQueueAttributes)',
+    inPlace: (refusal) =>
+      `events messages: unknown: access denied (${refusal.explicitDeny ? `${refusal.explicitDeny} explicitly denies` : 'needs'} sqs:GetQueueAttributes)`,
   },
   {
     name: 'failures',
@@ -88,7 +89,9 @@ describe.each(REQUESTS)('$method $path', (request) => {
         const answer = await call(request.method, request.path);
 
         expect(answer.status).toBe(200);
-        expect((answer.body as { unreadableNotes?: string[] }).unreadableNotes).toContain(request.inPlace);
+        expect((answer.body as { unreadableNotes?: string[] }).unreadableNotes).toContain(
+          request.inPlace(refusal),
+        );
       });
       continue;
     }
