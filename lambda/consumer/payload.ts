@@ -11,6 +11,7 @@
  */
 import type { WebhookEnvelope } from '../shared/envelope';
 import { jsonErrorWithoutInput, parseJsonText } from '../shared/json-text';
+import { formFields } from '../shared/senders/describe-kit';
 import { InvalidPayloadError } from './errors';
 
 /** How a content type is turned into a payload. */
@@ -66,7 +67,7 @@ export function parsePayload(envelope: WebhookEnvelope, bytes?: Buffer): unknown
       }
     }
     case 'form':
-      return Object.fromEntries(new URLSearchParams(text()));
+      return formFields(text());
     case 'text':
       return text();
     case 'binary': {

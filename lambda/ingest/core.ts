@@ -43,6 +43,7 @@ import {
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { isSqsGroupId } from '../shared/safe-ids';
 import { credentialHeadersOf, senderFor } from '../shared/senders';
+import { contentTypeOf } from '../shared/senders/describe-kit';
 import type { SenderParts } from '../shared/senders/sender';
 import { publicWebhookUrl } from '../shared/senders/twilio';
 import {
@@ -352,7 +353,7 @@ function externalUrl(event: APIGatewayProxyEventV2, source: BoundSource): string
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** Where a group id is read from: the event, its request headers and (parsed on demand) its JSON body. */
+/** Where a group id is read from: the event, its request headers and (parsed on demand) its JSON or form body. */
 export interface GroupingInput {
   readonly source: string;
   readonly type: string;
@@ -379,9 +380,9 @@ export interface GroupedEvent {
 
 /**
  * Where a grouping rule reads one event: its headers, and on first use the JSON its sender read (the `payload`
- * field of a Slack or GitHub form post), else its body parsed as JSON. The one reading of an event for its group
- * or tenant: the ingest reads each request through it, and a replay each archived envelope
- * ({@link envelopeGroupingInput}).
+ * field of a Slack or GitHub form post), else a form body's fields (a Twilio callback, a Slack slash command), else
+ * its body parsed as JSON. The one reading of an event for its group or tenant: the ingest reads each request
+ * through it, and a replay each archived envelope ({@link envelopeGroupingInput}).
  */
 export function groupingInputOf(event: GroupedEvent): GroupingInput {
   let json: unknown;
@@ -392,7 +393,7 @@ export function groupingInputOf(event: GroupedEvent): GroupingInput {
     headers: event.headers,
     json: () => {
       if (!jsonParsed) {
-        json = jsonForGrouping(event.described, event.body);
+        json = jsonForGrouping(event.described, event.body, contentTypeOf(event.headers));
         jsonParsed = true;
       }
       return json;
@@ -455,7 +456,7 @@ function groupIdFor(grouping: FifoGrouping, input: GroupingInput): string {
   return isSqsGroupId(value) ? value : sha256Hex(value);
 }
 
-/** The value at `path`, exact from the body's text where that is the JSON; else as parsed (a sender's form field). */
+/** The value at `path`, exact from the body's text where that is the JSON; else as parsed (a `payload` or form field). */
 function valueAtGroupingPath(input: GroupingInput, path: string): string | undefined {
   const json = input.json();
   const text = input.text?.();

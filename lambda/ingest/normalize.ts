@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { MAX_EVENT_TYPE_LENGTH } from '../shared/safe-ids';
 import { senderFor } from '../shared/senders';
-import { parseJson } from '../shared/senders/describe-kit';
+import { formFields, isForm, parseJson } from '../shared/senders/describe-kit';
 import type { DescribeResult, EventDescription } from '../shared/senders/sender';
 
 export { sanitizeId } from '../shared/safe-ids';
@@ -42,9 +42,13 @@ export function describeEvent(
   return senderFor(source).describe(source, headers, body, text);
 }
 
-/** Parses the body for FIFO grouping by path when no earlier step did; undefined when it is not JSON. */
-export function jsonForGrouping(description: EventDescription, body: Buffer): unknown {
+/**
+ * What a grouping path reads when no earlier step parsed the body: a form body's fields (a Twilio callback, a Slack
+ * slash command), else the body parsed as JSON; undefined when it is neither. `contentType` is lower-case.
+ */
+export function jsonForGrouping(description: EventDescription, body: Buffer, contentType: string): unknown {
   if (description.json !== undefined) return description.json;
+  if (isForm(contentType)) return formFields(body.toString('utf8'));
   const parsed = parseJson(body);
   return parsed.ok ? parsed.value : undefined;
 }

@@ -24,12 +24,16 @@ export type ReadonlyConfig<T> = T extends Duration
 /** A webhook source as written in the configuration (fields documented in `lib/senders/<type>.ts`). */
 export type SourceConfig = ReadonlyConfig<z.input<typeof sourceSchema>>;
 
-/** How a FIFO queue groups messages: by source, by event type, by a JSON path in the body or by a request header. */
+/**
+ * How a FIFO queue groups messages: by source, by event type, by a path in the body (a dot path in JSON, a field's
+ * name in a form body such as a Twilio callback's `From`) or by a request header.
+ */
 export type FifoGrouping = 'source' | 'type' | { readonly path: string } | { readonly header: string };
 
 /**
  * Where a source's events name their tenant: a dot path into the JSON body (Stripe Connect `account`, GitHub
- * `installation.id`) or a request header (Shopify `x-shopify-shop-domain`).
+ * `installation.id`), a field of a form body (Twilio `AccountSid`, Slack slash command `team_id`; a repeated field
+ * gives its last value) or a request header (Shopify `x-shopify-shop-domain`).
  */
 export type TenantKey = { readonly path: string } | { readonly header: string };
 

@@ -862,6 +862,44 @@ describe('replay of webhooks', () => {
     ]);
   });
 
+  it("sends a Twilio form post to the FIFO group of its From field, as the ingest did, not its source's group", async () => {
+    const sms = resolveConfig({
+      ...exampleConfig,
+      sources: { ...exampleConfig.sources, sms: { type: 'twilio' } },
+      queues: {
+        ...exampleConfig.queues,
+        orders: { ...exampleConfig.queues.orders, fifoGrouping: { path: 'From' } },
+      },
+      routes: [{ source: 'sms', queues: ['orders'] }],
+    });
+    const inbound = (id: string, from: string) => {
+      const record = webhook('sms', id, 'message.received', {}, ['orders']);
+      const body = new URLSearchParams({
+        MessageSid: id,
+        SmsStatus: 'received',
+        From: from,
+        To: '+15550000',
+      });
+      return {
+        ...record,
+        envelope: {
+          ...record.envelope,
+          contentType: 'application/x-www-form-urlencoded',
+          body: body.toString(),
+        },
+      };
+    };
+    archiveHolds('sms', [inbound('SM1', '+15551111'), inbound('SM2', '+15552222')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await replay(s3Backend(), archived(), sms, { source: 'sms', ...window, replayId: 'run-7' });
+
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entries.map((e) => e.MessageGroupId)).toEqual(['+15551111', '+15552222']);
+  });
+
   it('sends a JSON body after a byte order mark to the FIFO group of its value, as the ingest did', async () => {
     const record = webhook('shopify', 'sh-5', 'orders/create', {}, ['orders']);
     archiveHolds('shopify', [{ ...record, envelope: { ...record.envelope, body: '\ufeff{"id":42}' } }]);

@@ -2,8 +2,10 @@
  * Sender verification through local mode over real HTTP: the emulated API, the real ingest bundle and the
  * emulators, with each source's secret from the environment as `npm start` reads it.
  */
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../lambda/shared/webhook-signing';
+import { localSqsClient } from '../../lib/local/clients';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
 import { freePort } from '../helpers/free-port';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
@@ -18,13 +20,15 @@ describe('local mode: sender verification over HTTP', () => {
   beforeAll(async () => {
     pipeline = await startTestPipeline(
       testConfig(
-        { events: {} },
+        // Inbound texts, read by no consumer, stay in their FIFO queue to show their groups.
+        { events: {}, texts: { fifo: true, fifoGrouping: { path: 'From' } } },
         {
           sources: {
             sms: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
             chat: { type: 'slack' },
             open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true, typeHeader: 'x-event' },
           },
+          routes: [{ source: 'sms', type: 'message.received', queues: ['texts'] }],
         },
       ),
       {
@@ -71,6 +75,52 @@ describe('local mode: sender verification over HTTP', () => {
     expect(otherPort.status).toBe(401);
     expect(await otherPort.json()).toEqual({ message: 'unauthorized' });
     expect(await outcomeOf('sms', 2)).toMatchObject({ event: 'rejected', reason: 'bad_signature' });
+  });
+
+  it("Twilio: a signed inbound text lands in the FIFO group of its form's From number, not the source's", async () => {
+    const sms = pipeline.config.sources.find((s) => s.name === 'sms');
+    if (!sms) throw new Error('no sms source');
+    const runtime = sourceRuntimeConfig(sms, 'env:HOOKLINE_SECRET_SMS');
+    const url = 'https://hooks.example.com/webhooks/sms';
+    for (const [sid, from] of [
+      ['SMtext1', '+15551111'],
+      ['SMtext2', '+15552222'],
+    ] as const) {
+      const body = new URLSearchParams({
+        MessageSid: sid,
+        SmsStatus: 'received',
+        From: from,
+        To: '+15550000',
+      });
+      const text = body.toString();
+      const answer = await post('sms', text, {
+        'content-type': FORM,
+        ...signWebhook(runtime, TWILIO_TOKEN, text, { url }),
+      });
+      expect(answer.status).toBe(202);
+    }
+
+    const sqs = localSqsClient(pipeline.local.emulators);
+    const queueUrl = pipeline.local.topology.resources.queueUrls.texts ?? '';
+    const groups: Record<string, string | undefined> = {};
+    // Each message read is deleted, so the next receive can hand out a group held by one just read.
+    for (let tries = 0; Object.keys(groups).length < 2 && tries < 10; tries++) {
+      const answer = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          MessageSystemAttributeNames: ['MessageGroupId'],
+          WaitTimeSeconds: 1,
+        }),
+      );
+      for (const message of answer.Messages ?? []) {
+        groups[JSON.parse(message.Body ?? '{}').id] = message.Attributes?.MessageGroupId;
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+    }
+    expect(groups).toEqual({ 'SMtext1:received': '+15551111', 'SMtext2:received': '+15552222' });
   });
 
   it('Slack: a signed url_verification is answered with its challenge; one without a string challenge is a 400 that queues nothing', async () => {

@@ -154,7 +154,7 @@ describe('an archived envelope read for its group', () => {
       group: '9007199254740993',
     },
     {
-      name: 'a Twilio form post (no JSON)',
+      name: 'a Twilio form post, by its field',
       source: 'twilio',
       contentType: form,
       body: new URLSearchParams({
@@ -162,14 +162,14 @@ describe('an archived envelope read for its group', () => {
         MessageStatus: 'sent',
         From: '+15005550006',
       }).toString(),
-      group: 'twilio',
+      group: '+15005550006',
     },
   ];
 
   it.each(requests)(
     'finds the tenant the ingest gave $name',
     async ({ source, contentType, body, group }) => {
-      // GIVEN a fair queue whose tenant is a path into each source's JSON
+      // GIVEN a fair queue whose tenant is a path into each source's JSON or form
       const a = archiving();
       const tenants = {
         slack: { by: 'path', path: 'user.id' },

@@ -1292,6 +1292,40 @@ describe('routing', () => {
     );
     expect(h.sent[0]?.groupId).toBe('shop-b.myshopify.com');
   });
+  it("a FIFO path reads a Twilio form's field: each phone number is its own group, a repeated field its last value", async () => {
+    const config = testConfig();
+    config.queues.orders = { url: 'u.fifo', fifo: true, grouping: { by: 'path', path: 'From' } };
+    config.defaultRoute = { queues: ['orders'], ignore: false };
+    const h = harness(config);
+    const contentType = 'application/x-www-form-urlencoded; charset=utf-8';
+    const sms = (sid: string, from: string) =>
+      `MessageSid=${sid}&SmsStatus=received&From=${from}&To=%2B15550000`;
+    for (const body of [
+      sms('SM1', '%2B15551111'),
+      sms('SM2', '%2B15552222'),
+      `${sms('SM3', '%2B15553333')}&From=%2B15554444`,
+      sms('SM4', ''),
+    ]) {
+      expect(
+        (await handleWebhook(signedEvent(config, 'twilio', body, { contentType }), h.deps)).statusCode,
+      ).toBe(202);
+    }
+    // An empty field names no group, like a missing one: the source's.
+    expect(h.sent.map((m) => m.groupId)).toEqual(['+15551111', '+15552222', '+15554444', 'twilio']);
+  });
+  it("a fair queue's tenant path reads a Slack slash command's form field, and a Slack payload's JSON still", async () => {
+    const config = testConfig();
+    config.queues.events = { url: 'u', fifo: false, tenants: { slack: { by: 'path', path: 'team_id' } } };
+    const h = harness(config);
+    const form = 'application/x-www-form-urlencoded';
+    const interactivity = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', team_id: 'T_JSON' }))}`;
+    for (const body of ['command=%2Fdeploy&team_id=T_FORM&user_id=U1', interactivity]) {
+      expect(
+        (await handleWebhook(signedEvent(config, 'slack', body, { contentType: form }), h.deps)).statusCode,
+      ).toBe(202);
+    }
+    expect(h.sent.map((m) => m.attributes['hookline.tenant'])).toEqual(['T_FORM', 'T_JSON']);
+  });
   it('a route to a queue missing from the config is a 503 (config error), logged', async () => {
     const h = harness(testConfig({ defaultRoute: { queues: ['ghost'], ignore: false } }));
     const response = await handleWebhook(
