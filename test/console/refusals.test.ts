@@ -82,16 +82,15 @@ describe.each(REQUESTS)('$method $path', (request) => {
   beforeEach(() => api.operations.jobs.idle(5));
 
   for (const refusal of REFUSALS.filter((r) => r.only === undefined || r.only.includes(request.name))) {
-    if (refusal.denial && request.inPlace) {
+    const inPlace = request.inPlace;
+    if (refusal.denial && inPlace) {
       it(`answers ${refusal.kind} 200 with what it denies unknown in place`, async () => {
         request.arrange(await refusal.error());
 
         const answer = await call(request.method, request.path);
 
         expect(answer.status).toBe(200);
-        expect((answer.body as { unreadableNotes?: string[] }).unreadableNotes).toContain(
-          request.inPlace(refusal),
-        );
+        expect((answer.body as { unreadableNotes?: string[] }).unreadableNotes).toContain(inPlace(refusal));
       });
       continue;
     }
