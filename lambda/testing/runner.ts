@@ -222,10 +222,9 @@ class MemoryRunner implements ConsumerRunner {
   }
 
   async run(events: readonly TestEvent[]): Promise<TestOutcome[]> {
-    const fifo = this.#fifo;
     const records = events.map((event) => {
       const sequence = ++this.#sequence;
-      return sqsRecordOf(event, `message-${sequence}`, { fifo, sequence });
+      return sqsRecordOf(event, `message-${sequence}`, { fifo: this.#fifo, sequence });
     });
     const deadline = Date.now() + INVOCATION_MS;
     const since = { runtime: this.#logger.lines.length, handlers: this.#handlerLines.length };
