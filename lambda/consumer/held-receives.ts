@@ -5,8 +5,8 @@
  * written only when a job is held, read only when a job runs on a later receive: nothing on standard queues.
  */
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from '../shared/condition-failure';
 import { DEDUPE_TABLE, HELD_RECEIVES_KEY_PREFIX } from '../shared/contracts';
-import { isConditionFailure } from '../shared/job-record';
 
 const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
 

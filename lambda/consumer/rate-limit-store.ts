@@ -3,11 +3,9 @@
  * idempotency uses: key `id`, TTL `expiration`), counted with one conditional update per start.
  */
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from '../shared/condition-failure';
 import { IDEMPOTENCY_TABLE } from '../shared/contracts';
 import type { RateLimitWindowStore } from './rate-limit';
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /** A window store over `tableName`; a full window is a failed condition, which DynamoDB answers without a read. */
 export function dynamoWindowStore(client: DynamoDBClient, tableName: string): RateLimitWindowStore {

@@ -36,6 +36,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from './condition-failure';
 import { DEDUPE_TABLE } from './contracts';
 
 export type ClaimResult =
@@ -71,9 +72,6 @@ export interface DynamoDedupeOptions {
   readonly leaseSeconds?: number;
   readonly now?: () => number;
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /** One claim attempt: its new token and generation, and the lease and TTL it would write. */
 interface Claim {

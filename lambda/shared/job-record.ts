@@ -10,6 +10,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from './condition-failure';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
 import { isParentOnFailure, type ParentOnFailure } from './job';
 import { JOB_STATES, type JobState } from './job-state';
@@ -331,10 +332,6 @@ const WAITING_FIELDS = ['lastError', 'retryAt'] as const;
 
 /** An error as a record keeps it: cut to 4,000 characters. */
 const reasonText = (reason: string) => reason.slice(0, 4000);
-
-/** A conditional write refused because its condition did not hold. */
-export const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /** Job records on one table. */
 export class JobRecords {

@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import type { ConsumerEvent } from '../consumer/types';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
-import { type JobDefinition, type JobInput, jobEnvelope } from '../shared/job';
+import { JOB_SOURCE, type JobDefinition, type JobInput, jobEnvelope } from '../shared/job';
 import { jobRetryHeaders } from '../shared/job-retry';
+import { isSqsGroupId } from '../shared/safe-ids';
 
 /**
  * An event as a handler receives it, with the delivery it comes on: pass it to a handler directly, or to a
@@ -16,10 +17,26 @@ import { jobRetryHeaders } from '../shared/job-retry';
 export type TestEvent<Payload = unknown> = ConsumerEvent<Payload> & {
   /** The delivery this is (the record's `ApproximateReceiveCount`, `ctx.attempt`): 1 on the first. */
   readonly attempt: number;
+  /**
+   * The FIFO message group it was given (`MessageGroupId`); without one, a FIFO runner sends it in hookline's
+   * default group (a webhook's source, a job's type).
+   */
+  readonly group?: string;
 };
 
+/** A FIFO message group, as an event builder takes it. */
+interface GroupOption {
+  /**
+   * The FIFO message group the event is sent in (the record's `MessageGroupId`): a runner with `fifo: true` runs
+   * a group's events in order and holds back the rest of a group after a failure, as a FIFO queue's consumer does.
+   * 1 to 128 printable ASCII characters, no spaces (what SQS accepts).
+   * @default - what hookline sends: a webhook's source (a FIFO queue's default `fifoGrouping`), a job's type
+   */
+  readonly group?: string;
+}
+
 /** What a test may set of a webhook event; the rest is what the ingest function writes. */
-export interface WebhookEventOptions {
+export interface WebhookEventOptions extends GroupOption {
   /**
    * The event id (the sender's delivery id): idempotency runs one id once per source.
    * @default - a new id
@@ -48,7 +65,7 @@ export interface WebhookEventOptions {
 }
 
 /** What a test may set of a job event; the rest is what the producer writes. */
-export interface JobEventOptions {
+export interface JobEventOptions extends GroupOption {
   /**
    * The job's id (`send(..., { id })`).
    * @default - a new id
@@ -102,7 +119,13 @@ export function webhookEvent<Payload>(
     body,
     bodyEncoding,
   };
-  return { ...envelope, body, payload, attempt: options.attempt ?? 1 };
+  return {
+    ...envelope,
+    body,
+    payload,
+    attempt: options.attempt ?? 1,
+    ...groupField('webhookEvent', options),
+  };
 }
 
 /**
@@ -122,16 +145,62 @@ export function jobEvent<J extends JobDefinition>(
   if (body === undefined) throw new TypeError(`jobEvent: the payload of job ${job.type} is not JSON`);
   const envelope = jobEnvelope(job, body, options.id ?? randomUUID(), options.enqueuedAt ?? new Date(), true);
   const headers = { ...envelope.headers, ...jobRetryHeaders({ attempts: options.attempts }) };
-  return { ...envelope, headers, body, payload, attempt: options.attempt ?? 1 };
+  return {
+    ...envelope,
+    headers,
+    body,
+    payload,
+    attempt: options.attempt ?? 1,
+    ...groupField('jobEvent', options),
+  };
+}
+
+/** The `group` an event builder was given, checked as SQS checks a `MessageGroupId`. */
+function groupField(builder: string, options: GroupOption): { group?: string } {
+  if (options.group === undefined) return {};
+  if (!isSqsGroupId(options.group)) {
+    throw new TypeError(
+      `${builder}: group ${JSON.stringify(options.group)} is not a FIFO message group: pass 1 to 128 printable ASCII characters, no spaces`,
+    );
+  }
+  return { group: options.group };
+}
+
+/**
+ * The message group an event is sent in on a FIFO queue: the one it was given, else what hookline sends by
+ * default (the ingest groups a webhook by its source, the producer a job by its type).
+ */
+export function groupOf(event: TestEvent): string {
+  return event.group ?? (event.source === JOB_SOURCE ? event.type : event.source);
+}
+
+/** Where a record is received from: a FIFO queue gives it its group, deduplication id and sequence number. */
+export interface RecordQueue {
+  readonly fifo: boolean;
+  /** The record's sequence number in its queue (FIFO). */
+  readonly sequence?: number;
 }
 
 /**
  * The SQS record the consumer's event source hands the runtime for an event, as the ingest function or the
- * producer sent it: its envelope as the body, its source, type and id as message attributes.
+ * producer sent it: its envelope as the body, its source, type and id as message attributes; from a FIFO queue,
+ * or for an event given a group, its message group too.
  */
-export function sqsRecordOf(event: TestEvent, messageId: string = randomUUID()): SQSRecord {
-  const { attempt, payload: _payload, ...envelope } = event;
+export function sqsRecordOf(
+  event: TestEvent,
+  messageId: string = randomUUID(),
+  queue: RecordQueue = { fifo: false },
+): SQSRecord {
+  const { attempt, payload: _payload, group: _group, ...envelope } = event;
   const sentMs = Date.now();
+  const fifo =
+    queue.fifo || event.group !== undefined
+      ? {
+          MessageGroupId: groupOf(event),
+          MessageDeduplicationId: messageId,
+          SequenceNumber: String(queue.sequence ?? 1),
+        }
+      : {};
   return {
     messageId,
     receiptHandle: `testing-${messageId}`,
@@ -141,6 +210,7 @@ export function sqsRecordOf(event: TestEvent, messageId: string = randomUUID()):
       SentTimestamp: String(sentMs),
       SenderId: 'hookline-testing',
       ApproximateFirstReceiveTimestamp: String(sentMs),
+      ...fifo,
     },
     messageAttributes: {
       [MESSAGE_ATTRIBUTES.source]: { dataType: 'String', stringValue: event.source },

@@ -55,6 +55,13 @@ export interface ConsumerRunnerOptions {
    */
   readonly parallelism?: number;
   /**
+   * The queue is FIFO: the runtime's FIFO path runs the batch, each group's events in order; a failure holds back
+   * the rest of its group in the batch (`deferred`, with the group's backoff, and on their last receive
+   * dead-lettered), and the other groups go on. An event's group is its `group` (see `webhookEvent`, `jobEvent`).
+   * @default false
+   */
+  readonly fifo?: boolean;
+  /**
    * The backoff's jitter, uniform in [0, 1): `() => 1 - Number.EPSILON` draws the ceiling, `() => 0` half of it.
    * @default Math.random
    */
@@ -80,7 +87,8 @@ export interface TestOutcome {
   readonly attempt: number;
   /**
    * `processed`, `retried` (it comes back after `retryDelaySeconds`), `dead-lettered` (`deadLetter` says why),
-   * `duplicate` (its id already ran: skipped), or `deferred` (not started before the deadline margin).
+   * `duplicate` (its id already ran: skipped), or `deferred` (not started: before the deadline margin, or, on a
+   * FIFO queue, held back behind an earlier failure of its group).
    */
   readonly outcome: RecordOutcome;
   /**
@@ -88,7 +96,10 @@ export interface TestOutcome {
    * was processed or skipped.
    */
   readonly reason?: string;
-  /** A retried record's delay before its next delivery: its backoff, or longer when a `RetryLaterError` asked. */
+  /**
+   * A retried record's delay before its next delivery: its backoff, or longer when a `RetryLaterError` asked; on a
+   * FIFO queue, a record deferred behind its group's failure comes back after the failure's delay, given here too.
+   */
   readonly retryDelaySeconds?: number;
   /** A dead-lettered record's reason, as its dead letter carries it. */
   readonly deadLetter?: DeadLetterReason;
@@ -137,7 +148,7 @@ function runnerConfig(options: ConsumerRunnerOptions): ConsumerRuntimeConfig {
     name,
     queueUrl: `memory://${name}`,
     deadLetterQueueUrl: `memory://${name}-dlq`,
-    fifo: false,
+    fifo: options.fifo ?? false,
     maxReceiveCount: options.maxReceiveCount ?? defaults.maxReceiveCount,
     parallelism: options.parallelism ?? defaults.parallelism,
     retry: {
@@ -186,9 +197,11 @@ class MemoryRunner implements ConsumerRunner {
   /** The runtime's own lines, its children's (the handlers') kept apart. */
   readonly #logger = new RecordingLogger({}, [], this.#handlerLines);
   readonly #core: ConsumerCore;
+  readonly #fifo: boolean;
   #sequence = 0;
 
   constructor(definition: ConsumerDefinition, config: ConsumerRuntimeConfig, options: ConsumerRunnerOptions) {
+    this.#fifo = config.fifo;
     this.#core = createConsumerCore(definition, config, {
       sqs: this.#queue,
       loadPayload: async (ref) => {
@@ -209,7 +222,10 @@ class MemoryRunner implements ConsumerRunner {
   }
 
   async run(events: readonly TestEvent[]): Promise<TestOutcome[]> {
-    const records = events.map((event) => sqsRecordOf(event, `message-${++this.#sequence}`));
+    const records = events.map((event) => {
+      const sequence = ++this.#sequence;
+      return sqsRecordOf(event, `message-${sequence}`, { fifo: this.#fifo, sequence });
+    });
     const deadline = Date.now() + INVOCATION_MS;
     const since = { runtime: this.#logger.lines.length, handlers: this.#handlerLines.length };
     const firstDeadLetter = this.#queue.deadLetters.length;
@@ -240,7 +256,7 @@ class MemoryRunner implements ConsumerRunner {
       attempt: event.attempt,
       outcome,
       ...(typeof line.reason === 'string' ? { reason: line.reason } : {}),
-      ...(outcome === 'retried' && retryDelaySeconds !== undefined ? { retryDelaySeconds } : {}),
+      ...(DELAYED.has(outcome) && retryDelaySeconds !== undefined ? { retryDelaySeconds } : {}),
       ...(deadLetter ? { deadLetter } : {}),
       ...(outcome === 'processed' && job.result ? { result: job.result.value } : {}),
       ...(job.progress ? { progress: job.progress.value } : {}),
@@ -250,6 +266,9 @@ class MemoryRunner implements ConsumerRunner {
     };
   }
 }
+
+/** Outcomes after which a record comes back after a delay the runtime set (a FIFO group's deferral takes one). */
+const DELAYED: ReadonlySet<RecordOutcome> = new Set(['retried', 'deferred']);
 
 /** What one batch left: its lines, and the dead letters its records have not claimed yet. */
 interface BatchLines {

@@ -533,6 +533,7 @@ export function renderTrace(output: Output, result: TraceResult): void {
       s.scheduleName ? `schedule=${s.scheduleName}` : undefined,
       s.pending ? c.yellow('(not yet)') : undefined,
       s.inferred ? c.dim('(inferred)') : undefined,
+      s.sentAfter503 ? c.yellow('sent after its 503: the caller was told to retry') : undefined,
       s.error ? c.red(truncate(s.error, 160)) : undefined,
     ].filter(Boolean);
     output.line(`${s.at}  ${s.step.padEnd(13)} ${details.join(' ')}`);

@@ -1,7 +1,9 @@
 /**
  * `hookline trace <id>`: one event's timeline, from the same structured outcome lines everywhere. The ingest
  * function's `webhook outcome` line gives the reception (source, status, latency) and the queues; the jobs
- * endpoint's `job enqueued` line the reception of a job sent over HTTP and its queue; each consumer's `record
+ * endpoint's `job enqueued` line (or, for a send that completed after its request was answered 503, its `job
+ * enqueued after its deadline` line) the reception of a job sent over HTTP and its queue, and its `job rejected`
+ * line a request it refused or answered 503; each consumer's `record
  * outcome` line gives one attempt (outcome, duration, error, replay run). Deployed, the lines come from a
  * CloudWatch Logs Insights query over the ingest, jobs endpoint and consumer log groups; locally, from local
  * mode's journal (`.hookline/journal.jsonl`), which records the same lines as they are reported. A job's record
@@ -18,7 +20,9 @@ import {
 import {
   CONSUMER_OUTCOME_MESSAGE,
   INGEST_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_LATE_SEND_MESSAGE,
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
 } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
@@ -36,8 +40,8 @@ import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 export interface OutcomeRow {
   readonly at: string;
   /**
-   * `webhook outcome` (ingest), `job enqueued` (jobs endpoint), `record outcome` (consumer), or a local-mode
-   * event (`scheduled`, `replayed`).
+   * `webhook outcome` (ingest), `job enqueued`, `job enqueued after its deadline` or `job rejected` (jobs
+   * endpoint), `record outcome` (consumer), or a local-mode event (`scheduled`, `replayed`).
    */
   readonly kind: 'ingest' | 'job' | 'consumer' | 'scheduled' | 'replayed';
   readonly outcome?: string;
@@ -56,6 +60,8 @@ export interface OutcomeRow {
   readonly dueAt?: string;
   /** Which enqueue of a job id a consumer attempt ran; lines written before it was logged have none. */
   readonly generation?: string;
+  /** A jobs endpoint's `job enqueued after its deadline` line: the job went out after the request's 503. */
+  readonly sentAfter503?: true;
 }
 
 /** One step of the timeline. */
@@ -92,6 +98,11 @@ export interface TraceStep {
   readonly inferred?: boolean;
   /** How a job entered: over the jobs endpoint (its line), or by a producer in application code (no line). */
   readonly via?: 'jobs endpoint' | 'producer';
+  /**
+   * The jobs endpoint sent the job after it had answered the request 503 at its deadline (`status` 503, the 503's
+   * reason in `error`): the caller was told to send it again, so a retry without the same id is a second job.
+   */
+  readonly sentAfter503?: true;
   /** When a delayed job is due. */
   readonly dueAt?: string;
   /** The one-time schedule that sends a job delayed beyond SQS's 15 minutes. */
@@ -126,13 +137,17 @@ function ingestSteps(row: OutcomeRow): TraceStep[] {
   return [received, { at: row.at, step: 'queued', queues, ...pick(row, ['tenant']) }];
 }
 
-/** The jobs endpoint's line: the request it accepted, and the queue the job went to unless it was a duplicate. */
+/**
+ * The jobs endpoint's line: the request it accepted (or refused, with why), and the queue the job went to unless it
+ * was a duplicate. A job sent after its request's 503 is received by its late line, which says so.
+ */
 function jobsEndpointSteps(row: OutcomeRow): TraceStep[] {
   const received: TraceStep = {
     at: row.at,
     step: 'received',
     via: 'jobs endpoint',
-    ...pick(row, ['type', 'status', 'outcome']),
+    ...pick(row, ['type', 'status', 'outcome', 'sentAfter503']),
+    ...(row.reason ? { error: row.reason } : {}),
   };
   if (row.outcome !== 'queued' && row.outcome !== 'scheduled') return [received];
   return [
@@ -505,10 +520,17 @@ const QUERY_FIELDS = [
 /** The most lines a trace's Logs Insights query returns (its `limit`): the oldest ones, when the logs hold more. */
 export const TRACE_QUERY_LIMIT = 1000;
 
+/** The jobs endpoint's lines a trace reads: the request's outcome, and a send that completed after its 503. */
+const JOBS_ENDPOINT_MESSAGES = [
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
+  JOBS_ENDPOINT_LATE_SEND_MESSAGE,
+];
+
 /** The Logs Insights query: every outcome line of one event id, oldest first, up to {@link TRACE_QUERY_LIMIT}. */
 export function traceQuery(id: string): string {
   const quoted = JSON.stringify(id);
-  const messages = [INGEST_OUTCOME_MESSAGE, JOBS_ENDPOINT_OUTCOME_MESSAGE, CONSUMER_OUTCOME_MESSAGE]
+  const messages = [INGEST_OUTCOME_MESSAGE, ...JOBS_ENDPOINT_MESSAGES, CONSUMER_OUTCOME_MESSAGE]
     .map((message) => `message = ${JSON.stringify(message)}`)
     .join(' or ');
   return [
@@ -545,7 +567,7 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     queuesOfLine(text('@message')) ?? ['queues.0', 'queues.1', 'queues.2'].map(text).filter(Boolean)
   ).join(',');
   const ingest = text('message') === INGEST_OUTCOME_MESSAGE;
-  const job = text('message') === JOBS_ENDPOINT_OUTCOME_MESSAGE;
+  const job = JOBS_ENDPOINT_MESSAGES.includes(text('message') ?? '');
   const row: Record<string, unknown> = {
     at: new Date(`${(text('@timestamp') ?? '').replace(' ', 'T')}Z`).toISOString(),
     kind: ingest ? 'ingest' : job ? 'job' : 'consumer',
@@ -564,6 +586,7 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     replayId: text('replayId'),
     dueAt: text('dueAt'),
     generation: text('generation'),
+    sentAfter503: text('message') === JOBS_ENDPOINT_LATE_SEND_MESSAGE ? true : undefined,
   };
   return Object.fromEntries(
     Object.entries(row).filter(([, v]) => v !== undefined && v !== ''),

@@ -6,6 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { KEY_HELD_RECORD } from '../../lambda/shared/circuit-breaker';
 import {
+  JOBS_ENDPOINT_LATE_SEND_MESSAGE,
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_REJECTED_MESSAGE,
   OUTCOME_MESSAGES,
@@ -71,6 +72,11 @@ export interface LocalEvent {
   readonly dueAt?: string;
   /** How a job entered the pipeline, when a line says so (only the jobs endpoint logs its enqueues). */
   readonly via?: 'jobs endpoint';
+  /**
+   * The jobs endpoint sent this job after it had answered the request 503 at its deadline (its `job enqueued after
+   * its deadline` line; `status` is the 503 the caller got, `reason` why): the caller was told to send it again.
+   */
+  readonly sentAfter503?: true;
   /** Where a failed record's error was thrown: the stack frames of the consumer's own code. */
   readonly frames?: readonly string[];
   /**
@@ -87,9 +93,19 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+const JOBS_ENDPOINT_MESSAGES: ReadonlySet<unknown> = new Set([
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
+  JOBS_ENDPOINT_LATE_SEND_MESSAGE,
+]);
+
+/** The lines that become events: every outcome line, and the jobs endpoint's late send (a job that went out). */
+const EVENT_MESSAGES: readonly unknown[] = [...OUTCOME_MESSAGES, JOBS_ENDPOINT_LATE_SEND_MESSAGE];
+
 /**
  * Reads one function log line. Returns the event for the ingest's `webhook outcome`, a consumer's
- * `record outcome` and the jobs endpoint's `job enqueued` and `job rejected` lines, `undefined` for anything else.
+ * `record outcome` and the jobs endpoint's `job enqueued`, `job rejected` and `job enqueued after its deadline`
+ * lines, `undefined` for anything else.
  */
 export function parseOutcomeLine(line: string, functionName?: string): LocalEvent | undefined {
   if (!line.startsWith('{') || !line.includes('outcome')) return undefined;
@@ -100,7 +116,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     return undefined;
   }
   const outcome = str(entry.outcome);
-  if (!outcome || !(OUTCOME_MESSAGES as readonly unknown[]).includes(entry.message)) return undefined;
+  if (!outcome || !EVENT_MESSAGES.includes(entry.message)) return undefined;
   const queues = Array.isArray(entry.queues)
     ? entry.queues.filter((q) => typeof q === 'string').join(',')
     : undefined;
@@ -123,10 +139,8 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     replayId: str(entry.replayId),
     generation: str(entry.generation),
     dueAt: str(entry.dueAt),
-    via:
-      entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE || entry.message === JOBS_ENDPOINT_REJECTED_MESSAGE
-        ? ('jobs endpoint' as const)
-        : undefined,
+    via: JOBS_ENDPOINT_MESSAGES.has(entry.message) ? ('jobs endpoint' as const) : undefined,
+    sentAfter503: entry.message === JOBS_ENDPOINT_LATE_SEND_MESSAGE ? (true as const) : undefined,
     frames: framesOf(entry.error),
     keyHeldElsewhere: entry[KEY_HELD_RECORD.outcomeField] === true ? (true as const) : undefined,
   });
@@ -376,6 +390,7 @@ export class Reporter {
       event.status !== undefined ? `status=${event.status}` : undefined,
       event.latencyMs !== undefined ? latencyText(event.latencyMs) : undefined,
       event.reason ? this.paint('2', `(${event.reason})`) : undefined,
+      event.sentAfter503 ? this.paint('33', 'SENT AFTER ITS 503: the caller was told to retry') : undefined,
       event.verified === false ? this.paint('33', 'UNVERIFIED') : undefined,
     ];
     return terminalLine(parts.filter((p) => p !== undefined && p !== '').join(' '));

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ConsumerEvent, HandlerContext } from '../../lambda/consumer/types';
 import { createForwarder } from '../../lambda/forward/core';
 import { parseSecretValue } from '../../lambda/ingest/secrets';
 import { verifyRequest } from '../../lambda/ingest/verify';
 import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
 import { standardWebhooksKey } from '../../lambda/shared/senders/standard-webhooks';
+import { handlerContext, webhookEvent } from '../../lambda/testing';
 import type { Backend } from '../../lib/cli/backend';
 import { CliError } from '../../lib/cli/errors';
 import {
@@ -168,18 +168,8 @@ async function verifiesWith(stored: string, secret: string): Promise<boolean> {
       now: Date.now,
     },
   );
-  const event = {
-    id: 'evt-1',
-    source: 'github',
-    type: 'push',
-    headers: {},
-    body: '{}',
-    bodyEncoding: 'utf8',
-  };
-  await handle(
-    event as unknown as ConsumerEvent,
-    { attempt: 1, logger: { warn() {} } } as unknown as HandlerContext,
-  );
+  const event = webhookEvent('github.push', {}, { id: 'evt-1' });
+  await handle(event, handlerContext({ event }));
   const scheme = { type: 'standard-webhooks', secretId: 'x' } as SourceRuntimeConfig;
   return verifyRequest(scheme, { ...request, url: 'https://app.example.com/hooks' }, [secret], Date.now()).ok;
 }

@@ -972,6 +972,113 @@ describe('trace of a job on a deployed stack', () => {
     ]);
   });
 
+  it('receives a job the endpoint sent after answering its request 503 by its late line, saying the caller was told to retry', async () => {
+    const fields = { id: 'job-late', source: 'job', type: 'math.double', queue: 'events', status: '503' };
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-late' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        row({
+          '@timestamp': '2026-11-30 10:00:03.000',
+          message: 'job rejected',
+          outcome: 'failed',
+          ...fields,
+          reason: 'deadline_enqueue',
+        }),
+        row({
+          '@timestamp': '2026-11-30 10:00:04.000',
+          message: 'job enqueued after its deadline',
+          outcome: 'queued',
+          ...fields,
+          reason: 'deadline_enqueue',
+        }),
+        row({
+          '@timestamp': '2026-11-30 10:00:05.000',
+          message: 'record outcome',
+          outcome: 'processed',
+          id: 'job-late',
+          source: 'job',
+          queue: 'events',
+          attempt: '1',
+        }),
+      ],
+    });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const result = await trace(backend, withEndpoint(), 'job-late', {
+      journalPath: '/x',
+      readJob: async () => ({
+        kept: true,
+        job: { id: 'job-late', state: 'completed', queue: 'events', enqueuedAt: '2026-11-30T10:00:04.000Z' },
+      }),
+    });
+
+    const query = logs.commandCalls(StartQueryCommand)[0]?.args[0].input.queryString;
+    expect(query).toContain('message = "job enqueued after its deadline"');
+    expect(query).toContain('message = "job rejected"');
+    // The late line is the job's reception: no enqueue is made up from the record as app code's.
+    expect(result.steps.slice(0, 3)).toEqual([
+      {
+        at: '2026-11-30T10:00:03.000Z',
+        step: 'received',
+        via: 'jobs endpoint',
+        type: 'math.double',
+        status: 503,
+        outcome: 'failed',
+        error: 'deadline_enqueue',
+      },
+      {
+        at: '2026-11-30T10:00:04.000Z',
+        step: 'received',
+        via: 'jobs endpoint',
+        type: 'math.double',
+        status: 503,
+        outcome: 'queued',
+        sentAfter503: true,
+        error: 'deadline_enqueue',
+      },
+      { at: '2026-11-30T10:00:04.000Z', step: 'queued', queues: ['events'] },
+    ]);
+    expect(result.steps.some((s) => s.via === 'producer')).toBe(false);
+    const output = recordingOutput();
+    renderTrace(output, result);
+    expect(output.lines.join('\n')).toMatch(
+      /received +via jobs endpoint queued status=503 sent after its 503: the caller was told to retry deadline_enqueue$/m,
+    );
+  });
+
+  it("receives a job sent after its request's 503 from local mode's journal too", async () => {
+    const line = {
+      level: 'WARN',
+      message: 'job enqueued after its deadline',
+      outcome: 'queued',
+      id: 'job-late-local',
+      source: 'job',
+      type: 'math.double',
+      queue: 'jobs',
+      state: 'queued',
+      status: 503,
+      reason: 'deadline_enqueue',
+    };
+    const local = parseOutcomeLine(JSON.stringify(line), 'jobs-endpoint');
+    expect(local).toMatchObject({ event: 'queued', via: 'jobs endpoint', sentAfter503: true, status: 503 });
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-job-late-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    writeFileSync(journalPath, `${JSON.stringify({ ...local, at: '2026-11-30T10:00:04.000Z' })}\n`);
+    try {
+      const result = await trace(testBackend(), localTestTarget(), 'job-late-local', { journalPath });
+      expect(result.steps[0]).toMatchObject({
+        step: 'received',
+        via: 'jobs endpoint',
+        outcome: 'queued',
+        status: 503,
+        sentAfter503: true,
+      });
+      expect(result.steps[1]).toMatchObject({ step: 'queued', queues: ['jobs'] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("shows a job's lines and says, in the operator's terms, why its record could not be read", async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-r' });
     logs.on(GetQueryResultsCommand).resolves({

@@ -3,8 +3,11 @@
  * the stack's handler, its real producer and dedupe table (dynalite), imported fresh with its endpoints pointed
  * where the fault is.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -13,10 +16,14 @@ import {
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_REJECTED_MESSAGE,
 } from '../../lambda/shared/contracts';
+import { trace } from '../../lib/cli/trace';
 import { localSqsClient } from '../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { localJobsEnvironment } from '../../lib/local/jobs-endpoint';
+import { Journal } from '../../lib/local/journal';
+import { parseOutcomeLine } from '../../lib/local/reporter';
 import { createTopology, type LocalTopology } from '../../lib/local/topology';
+import { localTestTarget, testBackend } from '../cli/helpers';
 import { testConfig } from '../helpers/local/pipeline';
 import { contextTimingOutIn, drain, type Handler, invoke, stalledEndpoint } from './ingest-helpers';
 
@@ -177,7 +184,7 @@ describe('jobs endpoint with SQS stalled (accepts the connection, never answers)
 });
 
 describe('jobs endpoint with SQS answering only after the deadline', () => {
-  it("logs the 503 and then one WARN line for the job that went out, both with that request's ids and the job's id", async () => {
+  it("logs the 503 and then one WARN line for the job that went out, with that request's ids, which trace shows as the job's reception", async () => {
     const held = await heldEndpoint(emulators.endpoints.sqs);
     const handler = await freshJobsHandler(held.url);
     const id = `late-${Date.now()}`;
@@ -220,6 +227,37 @@ describe('jobs endpoint with SQS answering only after the deadline', () => {
         }),
       ]);
       expect(await drain(sqs, topology.queues.jobs?.url ?? '')).toHaveLength(1);
+
+      // `hookline trace` of these very lines, as local mode journals them: the 503, then the job's reception.
+      const dir = mkdtempSync(join(tmpdir(), 'hookline-late-trace-'));
+      const journalPath = join(dir, 'journal.jsonl');
+      const journal = new Journal(journalPath, { truncate: true });
+      for (const line of lines) {
+        const event = parseOutcomeLine(JSON.stringify(line), 'jobs-endpoint');
+        if (event) journal.append(event);
+      }
+      await journal.close();
+      try {
+        const traced = await trace(testBackend(), localTestTarget(), id, { journalPath });
+        expect(traced.steps).toEqual([
+          expect.objectContaining({
+            step: 'received',
+            outcome: 'failed',
+            status: 503,
+            error: 'deadline_enqueue',
+          }),
+          expect.objectContaining({
+            step: 'received',
+            via: 'jobs endpoint',
+            outcome: 'queued',
+            status: 503,
+            sentAfter503: true,
+          }),
+          expect.objectContaining({ step: 'queued', queues: ['jobs'] }),
+        ]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     } finally {
       await held.close();
     }

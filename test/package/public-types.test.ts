@@ -108,8 +108,9 @@ export const reasonOf = async (): Promise<DeadLetterReason | undefined> => {
   const outcomes: TestOutcome[] = await runner.run([push, welcomeJob]);
   return outcomes[0]?.deadLetter;
 };
-export const webhookOptions: WebhookEventOptions = { id: 'd-1' };
-export const jobOptions: JobEventOptions = { attempts: 2 };
+export const webhookOptions: WebhookEventOptions = { id: 'd-1', group: 'customer-a' };
+export const jobOptions: JobEventOptions = { attempts: 2, group: 'customer-a' };
+export const fifoRunner: ConsumerRunner = consumerRunner(handler, { fifo: true });
 `;
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, RetryLaterError } from '../../../lambda/consumer/errors';
-import type { ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
+import type { ConsumerEvent } from '../../../lambda/consumer/types';
 import {
   createForwarder,
   DestinationError,
@@ -11,6 +11,7 @@ import {
 } from '../../../lambda/forward/core';
 import { verifyRequest } from '../../../lambda/ingest/verify';
 import type { SourceRuntimeConfig } from '../../../lambda/shared/ingest-config';
+import { handlerContext, type TestHandlerContext } from '../../../lambda/testing';
 
 const NOW = Date.parse('2026-12-02T12:00:00.000Z');
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -37,21 +38,19 @@ function fakeFetch(answer: () => Response | Promise<Response>) {
   return { fetch, sent };
 }
 
-const warnings: Array<Record<string, unknown>> = [];
-const ctx = (attempt = 1): HandlerContext =>
-  ({
-    attempt,
+const contexts: TestHandlerContext[] = [];
+const ctx = (attempt = 1): TestHandlerContext => {
+  const context = handlerContext({
+    event: { ...event(), attempt },
     consumer: 'app',
-    logger: {
-      debug() {},
-      info() {},
-      warn: (_message: string, extra: Record<string, unknown>) => warnings.push(extra),
-      error() {},
-    },
-    remainingTimeMs: () => 25_000,
-    record: {} as never,
-    progress() {},
-  }) as HandlerContext;
+    remainingTimeMs: 25_000,
+  });
+  contexts.push(context);
+  return context;
+};
+/** What the forwarder warned of, through every `ctx` so far: each line's attributes. */
+const warnings = () =>
+  contexts.flatMap((c) => c.logger.lines.filter((l) => l.level === 'warn').map((l) => l.attributes));
 
 function event(overrides: Partial<ConsumerEvent> = {}): ConsumerEvent {
   return {
@@ -386,7 +385,7 @@ describe('forwarding: what the answer decides', () => {
     expect(error).toBeInstanceOf(DestinationError);
     expect(error).not.toBeInstanceOf(PermanentError);
     expect(error.message).toBe('HTTP 503 Service Unavailable from app.example.com: upstream down');
-    expect(warnings.at(-1)).toMatchObject({ status: 503, host: 'app.example.com', durationMs: 0 });
+    expect(warnings().at(-1)).toMatchObject({ status: 503, host: 'app.example.com', durationMs: 0 });
   });
 
   it.each([429, 503])('asks the runtime not to retry a %i before its Retry-After', async (status) => {

@@ -239,6 +239,92 @@ describe('consumerRunner', () => {
   });
 });
 
+describe('consumerRunner on a FIFO queue', () => {
+  const shipped: string[] = [];
+  const report = defineJob('report.build', z.object({ fail: z.boolean() }), { queue: 'jobs' });
+  const fifo = defineConsumer({
+    handlers: {
+      'shop.order': async (event) => {
+        const order = event.payload as { n: string; fail?: boolean };
+        if (order.fail) throw new Error(`warehouse refused ${order.n}`);
+        shipped.push(order.n);
+      },
+    },
+    jobs: [
+      handleJob(report, async (event) => {
+        if (event.payload.fail) throw new Error('report failed');
+        return 'built';
+      }),
+    ],
+  });
+  const order = (n: string, group: string, fail = false, attempt = 1) =>
+    webhookEvent('shop.order', { n, fail }, { id: n, group, attempt });
+
+  it('holds back the rest of a failed group in the batch, deferred with its backoff, while other groups go on', async () => {
+    shipped.length = 0;
+    const runner = consumerRunner(fifo, { fifo: true, random: () => 0 });
+    const outcomes = await runner.run([
+      order('a1', 'customer-a', true),
+      order('b1', 'customer-b'),
+      order('a2', 'customer-a'),
+      order('b2', 'customer-b'),
+    ]);
+    expect(outcomes.map((o) => [o.id, o.outcome])).toEqual([
+      ['a1', 'retried'],
+      ['b1', 'processed'],
+      ['a2', 'deferred'],
+      ['b2', 'processed'],
+    ]);
+    expect(outcomes[0]).toMatchObject({ reason: 'Error: warehouse refused a1', retryDelaySeconds: 5 });
+    expect(outcomes[2]).toMatchObject({
+      reason: 'not started: an earlier message of group customer-a failed',
+      retryDelaySeconds: 5,
+    });
+    expect(shipped).toEqual(['b1', 'b2']);
+  });
+
+  it('runs the same batch as a standard queue without fifo: a failure holds nothing back', async () => {
+    shipped.length = 0;
+    const outcomes = await consumerRunner(fifo).run([
+      order('a1', 'customer-a', true),
+      order('a2', 'customer-a'),
+    ]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['retried', 'processed']);
+    expect(shipped).toEqual(['a2']);
+  });
+
+  it("dead-letters a record held back on its last receive, with the runtime's reason", async () => {
+    const outcomes = await consumerRunner(fifo, { fifo: true, maxReceiveCount: 3 }).run([
+      order('a1', 'customer-a', true),
+      order('a2', 'customer-a', false, 3),
+    ]);
+    expect(outcomes[1]).toMatchObject({
+      outcome: 'dead-lettered',
+      deadLetter: { errorName: 'NotStartedError', attempt: 3 },
+    });
+    expect(outcomes[1]?.deadLetter?.errorMessage).toContain('an earlier message of group customer-a failed');
+  });
+
+  it('groups events given no group as hookline sends them: a webhook by its source, a job by its type', async () => {
+    const outcomes = await consumerRunner(fifo, { fifo: true }).run([
+      webhookEvent('shop.order', { n: 'x1', fail: true }),
+      jobEvent(report, { fail: true }),
+      webhookEvent('shop.order', { n: 'x2' }),
+      jobEvent(report, { fail: false }),
+    ]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['retried', 'retried', 'deferred', 'deferred']);
+    expect(outcomes[2]?.reason).toBe('not started: an earlier message of group shop failed');
+    expect(outcomes[3]?.reason).toBe('not started: an earlier message of group report.build failed');
+  });
+
+  it('refuses a group SQS would refuse, saying what a group may be', () => {
+    expect(() => webhookEvent('shop.order', {}, { group: 'customer a' })).toThrow(
+      'webhookEvent: group "customer a" is not a FIFO message group: pass 1 to 128 printable ASCII characters, no spaces',
+    );
+    expect(() => jobEvent(report, { fail: false }, { group: '' })).toThrow('jobEvent: group "" is not');
+  });
+});
+
 describe('webhookEvent, jobEvent and handlerContext', () => {
   it('build an event and a ctx a handler is called with directly, the ctx recording its log lines', async () => {
     const event = webhookEvent('github.push', { ref: 'refs/heads/dev' }, { attempt: 2, id: 'd-3' });

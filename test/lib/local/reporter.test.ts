@@ -117,6 +117,35 @@ describe('parseOutcomeLine', () => {
     });
   });
 
+  it('shows a job the jobs endpoint sent after answering its request 503 as queued, saying it went out after the 503', () => {
+    const line = JSON.stringify({
+      level: 'WARN',
+      message: 'job enqueued after its deadline',
+      service: 'jobs-endpoint',
+      outcome: 'queued',
+      id: 'j2',
+      source: 'job',
+      type: 'math.double',
+      queue: 'jobs',
+      state: 'queued',
+      status: 503,
+      reason: 'deadline_enqueue',
+      timestamp: '2026-11-30T16:45:01.000Z',
+    });
+    const event = parseOutcomeLine(line, 'jobs-endpoint');
+    expect(event).toMatchObject({
+      event: 'queued',
+      id: 'j2',
+      via: 'jobs endpoint',
+      sentAfter503: true,
+      status: 503,
+    });
+    const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
+    expect(reporter.format(event ?? { event: 'none' })).toBe(
+      '16:45:01 queued        job math.double id=j2 queue=jobs status=503 (deadline_enqueue) SENT AFTER ITS 503: the caller was told to retry',
+    );
+  });
+
   it('reads a consumer record outcome line', () => {
     const line = JSON.stringify({
       level: 'INFO',
