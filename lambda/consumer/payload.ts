@@ -10,8 +10,8 @@
  * A body that does not parse as its declared type is an {@link InvalidPayloadError}: retrying cannot fix it.
  */
 import type { WebhookEnvelope } from '../shared/envelope';
+import { formFields } from '../shared/form-body';
 import { jsonErrorWithoutInput, parseJsonText } from '../shared/json-text';
-import { formFields } from '../shared/senders/describe-kit';
 import { InvalidPayloadError } from './errors';
 
 /** How a content type is turned into a payload. */

@@ -3,6 +3,8 @@
 import { type JsonReviverContext, parseJsonText } from '../json-text';
 import type { DescribeResult } from './sender';
 
+export { formFields, isForm } from '../form-body';
+
 export const MALFORMED: DescribeResult = { ok: false, reason: 'malformed_body' };
 
 /**
@@ -59,14 +61,6 @@ export function parseJson(body: Buffer, text?: string): Parsed {
 
 export const contentTypeOf = (headers: Readonly<Record<string, string | undefined>>) =>
   (headers['content-type'] ?? '').toLowerCase();
-export const isForm = (contentType: string) => contentType.includes('application/x-www-form-urlencoded');
-
-/**
- * A form body's fields, name to value, as a consumer's `payload` and a grouping path read them: for a repeated
- * name the last value wins (one value per name, so a path names one group).
- */
-export const formFields = (text: string): Record<string, string> =>
-  Object.fromEntries(new URLSearchParams(text));
 export const nonEmpty = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
 export const field = (json: unknown, key: string): unknown =>
