@@ -477,15 +477,19 @@ export function messageGroupOf(
   target: QueueTarget,
   input: GroupingInput,
 ): { readonly groupId?: string; readonly tenant?: string } {
-  if (target.fifo) return { groupId: groupIdFor(target.grouping ?? { by: 'source' }, input) };
-  const tenant = tenantFor(target, input);
-  return tenant === undefined ? {} : { groupId: tenant, tenant };
+  const rule = groupingRuleOf(target, input.source);
+  if (rule === undefined) return {};
+  const groupId = groupIdFor(rule, input);
+  return target.fifo ? { groupId } : { groupId, tenant: groupId };
 }
 
-/** A fair standard queue's tenant: the source's rule, else (no rule, or no value found) the source name. */
-function tenantFor(target: QueueTarget, input: GroupingInput): string | undefined {
-  if (target.fifo || !target.tenants) return undefined;
-  return groupIdFor(target.tenants[input.source] ?? { by: 'source' }, input);
+/**
+ * The rule naming an event's group on `target`: a FIFO queue's grouping, or a fair standard queue's tenant rule for
+ * `source` (by default, the source itself); undefined for a standard queue without tenants.
+ */
+export function groupingRuleOf(target: QueueTarget, source: string): FifoGrouping | undefined {
+  if (target.fifo) return target.grouping ?? { by: 'source' };
+  return target.tenants ? (target.tenants[source] ?? { by: 'source' }) : undefined;
 }
 
 function keptHeaders(source: BoundSource, headers: Record<string, string>) {

@@ -129,6 +129,11 @@ class RequestDeadline {
     this.#context = context;
   }
 
+  /** The request's job as far as it is known: what a failure line names. */
+  get job(): FailureContext {
+    return this.#context;
+  }
+
   /** The producer's gate: names the step about to start; false, starting nothing, once the deadline has passed. */
   readonly gate: SendGate = (step) => {
     this.#step = step;
@@ -465,12 +470,7 @@ async function send(
       const reason = error instanceof ProducerConfigError ? error.withoutValues : error.message;
       return refuse(deps, error instanceof JobTooLargeError ? 413 : 400, reason, { queue, type: job.type });
     }
-    const id = request.options.id;
-    return failed(
-      deps,
-      { queue, type: job.type, ...(id !== undefined ? { id } : {}) },
-      `enqueue failed: ${String(error)}`,
-    );
+    return failed(deps, deadline.job, `enqueue failed: ${String(error)}`);
   }
 }
 

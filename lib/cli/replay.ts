@@ -12,7 +12,7 @@ import {
   type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
-import { envelopeGroupingInput, messageGroupOf } from '../../lambda/ingest/core';
+import { envelopeGroupingInput, groupingRuleOf, messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
 import { type ArchiveRecord, archiveOriginOf } from '../../lambda/shared/archive';
 import { entryBytes, SqsBatcher, sqsSafeJson } from '../../lambda/shared/claim-check';
@@ -333,10 +333,7 @@ async function* batchesOf(records: AsyncIterable<ArchiveRecord>, plan: BatchPlan
 /** Whether the queue's grouping rule for `source` reads a path into the body (a FIFO group or a fair tenant). */
 function groupsByBody(config: ResolvedConfig, queue: string, source: string): boolean {
   const settings = config.queues.find((q) => q.name === queue);
-  if (!settings) return false;
-  const target = queueTargetOf(settings, '');
-  const rule = target.fifo ? target.grouping : target.tenants?.[source];
-  return rule?.by === 'path';
+  return settings !== undefined && groupingRuleOf(queueTargetOf(settings, ''), source)?.by === 'path';
 }
 
 /**
