@@ -647,7 +647,7 @@ export class JobRecords {
    * One conditional write, idempotent per child: only while the parent waits (or is cancelled, or `child-failed`)
    * and has not counted this child completed. A child counted dead-lettered before (a redrive ran it again) is
    * counted completed instead; when it was the last child that failed its parent, the parent waits again (and is
-   * sent if every child is now done). Resolves with the parent's message when every child is settled and the
+   * sent if every child is now done, by the one completion whose write made it wait again). Resolves with the parent's message when every child is settled and the
    * parent still waits, which the caller sends and then marks with {@link parentSent}. A repeat for a child already
    * counted (its delivery came again, the runtime having died between this write and the send) checks again, so
    * the parent is sent then; it is never sent while cancelled or once it left `waiting-children`, and a second send
@@ -668,7 +668,8 @@ export class JobRecords {
       values: { ':result': json === undefined ? { NULL: true } : { S: json } },
     });
     if (!item) return undefined;
-    return parentMessageOf(await this.afterFailedChildLeft(parentId, childId, item));
+    const after = await this.afterFailedChildLeft(parentId, childId, item);
+    return after ? parentMessageOf(after) : undefined;
   }
 
   /**
@@ -771,16 +772,21 @@ export class JobRecords {
   /**
    * A parent after one of its children completed, which may have been one that failed it: a `child-failed` parent
    * none of whose children fails it any longer waits again (and, where it had failed its own parent in turn, that
-   * parent no longer counts it failed); one still failed by another names that one. The parent's record after that.
+   * parent no longer counts it failed); one still failed by another names that one. The parent's record after that,
+   * or undefined when another child's completion made it wait again at the same moment: that one goes on from
+   * there, sending it once.
    */
   private async afterFailedChildLeft(
     parentId: string,
     childId: string,
     item: Record<string, AttributeValue>,
-  ): Promise<Record<string, AttributeValue>> {
+  ): Promise<Record<string, AttributeValue> | undefined> {
     let after = item;
-    if ((after.childrenFailed?.SS?.length ?? 0) === 0 && after.state?.S === 'child-failed')
-      after = await this.waitAgain(parentId, after);
+    if ((after.childrenFailed?.SS?.length ?? 0) === 0 && after.state?.S === 'child-failed') {
+      const waited = await this.waitAgain(parentId, after);
+      if (!waited) return undefined;
+      after = waited;
+    }
     // Still failed by another child (also when one failed it while this one made it wait again).
     if (after.state?.S === 'child-failed') {
       await this.nameOtherFailure(parentId, childId, after, after.childrenFailed?.SS ?? []);
@@ -792,11 +798,15 @@ export class JobRecords {
     return after;
   }
 
-  /** A `child-failed` parent none of whose children fails it any longer waits again: its record after that. */
+  /**
+   * A `child-failed` parent none of whose children fails it any longer waits again: its record after that, or
+   * undefined when another writer made it wait again first. Two of its children completing at once (the redrive of
+   * the one that failed it, and the last pending one) both find it so; only the one whose write this is sends it.
+   */
   private async waitAgain(
     parentId: string,
     item: Record<string, AttributeValue>,
-  ): Promise<Record<string, AttributeValue>> {
+  ): Promise<Record<string, AttributeValue> | undefined> {
     try {
       const { Attributes } = await this.update(
         parentId,
@@ -812,7 +822,9 @@ export class JobRecords {
       return Attributes ?? item;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return (await this.readItem(parentId)) ?? item;
+      // Failed again by another child, or cancelled, it is read as it is now; waiting, it is the other writer's.
+      const now = (await this.readItem(parentId)) ?? item;
+      return now.state?.S === 'waiting-children' ? undefined : now;
     }
   }
 

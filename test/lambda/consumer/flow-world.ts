@@ -37,7 +37,7 @@ export type Break = 'permanent' | 'error';
  * A producer and a consumer on the same records; `sent` is every message either sent, in order. A part whose id is
  * in `breaks` fails (until the test deletes it: its cause fixed); `parentWriteFails` makes that many counts of a
  * dead-lettered child on its parent fail, as a runtime dying before it would, and `countFails` that many counts of a
- * completed one. `failures` is what each parent's
+ * completed one; `sendLatencyMs` makes a consumer's send of a parent take as long as a call to SQS. `failures` is what each parent's
  * handler read as `ctx.failedChildren`.
  */
 export function flowWorld(
@@ -50,6 +50,8 @@ export function flowWorld(
     idempotency?: boolean;
     breaks?: Record<string, Break>;
     parentWriteFails?: number;
+    /** How long a consumer's send of a parent takes, as a call to SQS does; none by default. */
+    sendLatencyMs?: number;
   } = {},
 ) {
   const sent: Sent[] = [];
@@ -87,6 +89,7 @@ export function flowWorld(
     read: (id) => records.read(id),
     async send(message) {
       if (sendFails-- > 0) throw new Error('the runtime died before the send');
+      if (options.sendLatencyMs) await new Promise((resolve) => setTimeout(resolve, options.sendLatencyMs));
       sent.push({ url: message.queueUrl, body: message.body });
     },
   };

@@ -1,0 +1,195 @@
+/**
+ * Flow children that end at the same moment: separate invocations of the consumer runtime (and records of one batch,
+ * which run in parallel) counting on one parent's record in dynalite at once, through the producer's `sendFlow` (see
+ * `./flow-world`). Whatever the interleaving, the parent is sent once and its counts are exact.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import type { FlowJob, FlowJobOptions } from '../../../lambda/producer/flow';
+import { useDedupeTable } from '../../helpers/local/dedupe-table';
+import { flowWorld, part, QUEUES, report } from './flow-world';
+
+const table = 'flow-races-dedupe';
+let client: DynamoDBClient;
+useDedupeTable(table, (ready) => {
+  client = ready;
+});
+
+/** How many flows each test runs at once: more interleavings of the same race in one run. */
+const FLOWS = 8;
+
+/** A report waiting for `children` parts of `prefix`, part 1 sent with `options`. */
+const flow = (prefix: string, children: number, options: FlowJobOptions = {}): FlowJob => ({
+  job: report,
+  payload: { name: prefix },
+  options: { id: `${prefix}-parent` },
+  children: Array.from({ length: children }, (_, i) => ({
+    job: part,
+    payload: { n: i + 1 },
+    options: { id: `${prefix}-c${i + 1}`, ...(i === 0 ? options : {}) },
+  })),
+});
+
+/** How long a consumer's send of a parent takes, as a call to SQS does: a race's other side reads meanwhile. */
+const SEND_MS = 20;
+
+const prefixes = (name: string) => Array.from({ length: FLOWS }, (_, i) => `${name}${i}`);
+
+/** How many times each id was sent to `url`, by id. */
+const sendsOf = (world: ReturnType<typeof flowWorld>, url: string) => {
+  const counts: Record<string, number> = {};
+  for (const id of world.sentTo(url)) counts[id] = (counts[id] ?? 0) + 1;
+  return counts;
+};
+
+describe('flow children ending at the same moment', () => {
+  it('send their parent once, with every child counted, when each completes in its own invocation', async () => {
+    const world = flowWorld(client, table, { sendLatencyMs: SEND_MS });
+    const flows = prefixes('apart');
+    for (const prefix of flows) await world.producer.sendFlow(flow(prefix, 5));
+    // One invocation per child, all at once.
+    await Promise.all(world.sentTo(QUEUES.jobs.url).map((id) => world.deliver(QUEUES.jobs.url, [id])));
+
+    expect(sendsOf(world, QUEUES.reports.url)).toEqual(
+      Object.fromEntries(flows.map((prefix) => [`${prefix}-parent`, 1])),
+    );
+    for (const prefix of flows) {
+      expect(await world.records.read(`${prefix}-parent`)).toMatchObject({
+        state: 'queued',
+        children: { total: 5, completed: [1, 2, 3, 4, 5].map((n) => `${prefix}-c${n}`), pending: [] },
+      });
+    }
+  });
+
+  it('leave their parent child-failed and never sent when one dead-letters with failParentOnFailure while the rest complete', async () => {
+    const flows = prefixes('failing');
+    const world = flowWorld(client, table, {
+      sendLatencyMs: SEND_MS,
+      breaks: Object.fromEntries(flows.map((prefix) => [`${prefix}-c1`, 'permanent' as const])),
+    });
+    for (const prefix of flows) await world.producer.sendFlow(flow(prefix, 3, { failParentOnFailure: true }));
+    await Promise.all(world.sentTo(QUEUES.jobs.url).map((id) => world.deliver(QUEUES.jobs.url, [id])));
+
+    expect(world.sentTo(QUEUES.reports.url)).toEqual([]);
+    for (const prefix of flows) {
+      expect(await world.records.read(`${prefix}-parent`)).toMatchObject({
+        state: 'child-failed',
+        reason: `FlowChildFailedError: child ${prefix}-c1 dead-lettered: PermanentError: part 1 is broken`,
+        children: {
+          completed: [`${prefix}-c2`, `${prefix}-c3`],
+          pending: [],
+          failed: { [`${prefix}-c1`]: 'PermanentError: part 1 is broken' },
+        },
+      });
+    }
+  });
+
+  it('send their parent once when the redrive of the child that failed it completes with the last pending one', async () => {
+    const flows = prefixes('redriven');
+    const world = flowWorld(client, table, {
+      sendLatencyMs: SEND_MS,
+      breaks: Object.fromEntries(flows.map((prefix) => [`${prefix}-c1`, 'permanent' as const])),
+    });
+    for (const prefix of flows) await world.producer.sendFlow(flow(prefix, 3, { failParentOnFailure: true }));
+    await Promise.all(
+      flows.map((prefix) => world.deliver(QUEUES.jobs.url, [`${prefix}-c1`, `${prefix}-c2`])),
+    );
+    for (const prefix of flows) world.breaks.delete(`${prefix}-c1`);
+
+    // The redriven child and the last pending one, each in its own invocation, at once.
+    await Promise.all(
+      flows.flatMap((prefix) => [
+        world.deliver(QUEUES.jobs.url, [`${prefix}-c1`]),
+        world.deliver(QUEUES.jobs.url, [`${prefix}-c3`]),
+      ]),
+    );
+
+    expect(sendsOf(world, QUEUES.reports.url)).toEqual(
+      Object.fromEntries(flows.map((prefix) => [`${prefix}-parent`, 1])),
+    );
+    for (const prefix of flows) {
+      const parent = await world.records.read(`${prefix}-parent`);
+      expect(parent).toMatchObject({ state: 'queued', children: { total: 3, pending: [] } });
+      expect(parent?.children?.failed).toBeUndefined();
+    }
+  });
+
+  it('send a middle parent that failed its own parent once, and make that one wait again once, when the redrive of its failing child completes with its last pending one', async () => {
+    const flows = prefixes('chain');
+    const world = flowWorld(client, table, {
+      sendLatencyMs: SEND_MS,
+      breaks: Object.fromEntries(flows.map((prefix) => [`${prefix}-mid-c1`, 'permanent' as const])),
+    });
+    for (const prefix of flows) {
+      await world.producer.sendFlow({
+        job: report,
+        payload: { name: 'top' },
+        options: { id: `${prefix}-top` },
+        children: [
+          { job: part, payload: { n: 9 }, options: { id: `${prefix}-side` } },
+          {
+            ...flow(`${prefix}-mid`, 3, { failParentOnFailure: true }),
+            options: { id: `${prefix}-mid`, failParentOnFailure: true },
+          },
+        ],
+      });
+    }
+    await Promise.all(
+      flows.map((prefix) =>
+        world.deliver(QUEUES.jobs.url, [`${prefix}-side`, `${prefix}-mid-c1`, `${prefix}-mid-c2`]),
+      ),
+    );
+    for (const prefix of flows) {
+      expect((await world.records.read(`${prefix}-top`))?.state).toBe('child-failed');
+      world.breaks.delete(`${prefix}-mid-c1`);
+    }
+
+    await Promise.all(
+      flows.flatMap((prefix) => [
+        world.deliver(QUEUES.jobs.url, [`${prefix}-mid-c1`]),
+        world.deliver(QUEUES.jobs.url, [`${prefix}-mid-c3`]),
+      ]),
+    );
+
+    expect(sendsOf(world, QUEUES.reports.url)).toEqual(
+      Object.fromEntries(flows.map((prefix) => [`${prefix}-mid`, 1])),
+    );
+    for (const prefix of flows) {
+      const top = await world.records.read(`${prefix}-top`);
+      expect(top).toMatchObject({
+        state: 'waiting-children',
+        children: { completed: [`${prefix}-side`], pending: [`${prefix}-mid`] },
+      });
+      expect(top?.children?.failed).toBeUndefined();
+      expect(top?.reason).toBeUndefined();
+    }
+  });
+
+  it('send a nested flow up once: two middle parents whose last children complete at once send the top one once', async () => {
+    const world = flowWorld(client, table, { sendLatencyMs: SEND_MS });
+    const flows = prefixes('nested');
+    for (const prefix of flows) {
+      await world.producer.sendFlow({
+        job: report,
+        payload: { name: 'top' },
+        options: { id: `${prefix}-top` },
+        children: ['a', 'b'].map((side) => ({
+          ...flow(`${prefix}-${side}`, 2),
+          options: { id: `${prefix}-${side}-mid` },
+        })),
+      });
+    }
+    await Promise.all(world.sentTo(QUEUES.jobs.url).map((id) => world.deliver(QUEUES.jobs.url, [id])));
+    // Both middle parents, each in its own invocation, at once.
+    await Promise.all(world.sentTo(QUEUES.reports.url).map((id) => world.deliver(QUEUES.reports.url, [id])));
+
+    const sends = sendsOf(world, QUEUES.reports.url);
+    for (const prefix of flows) {
+      expect([sends[`${prefix}-a-mid`], sends[`${prefix}-b-mid`], sends[`${prefix}-top`]]).toEqual([1, 1, 1]);
+      expect(await world.records.read(`${prefix}-top`)).toMatchObject({
+        state: 'queued',
+        children: { completed: [`${prefix}-a-mid`, `${prefix}-b-mid`], pending: [] },
+      });
+    }
+  });
+});
