@@ -19,7 +19,7 @@ import {
   SQS_MAX_MESSAGE_BYTES,
   sqsBatches,
 } from '../shared/claim-check';
-import type { DedupeStore } from '../shared/dedupe-store';
+import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 import {
@@ -187,8 +187,9 @@ export class JobBatchError extends Error {
 
 /**
  * Thrown by `send` when its job could not be enqueued after every retry (a queue, the dedupe table, the payload
- * bucket or Scheduler failed, or the same id is being enqueued elsewhere right now): nothing of it runs, its claim
- * is released, and sending it again with the same id is safe. `cause` is the {@link JobBatchError} of its batch of
+ * bucket or Scheduler failed): nothing of it runs, its claim is released, and sending it again with the same id is
+ * safe. Also when another caller was still sending the same id after every retry: that caller's job may run, and
+ * sending it again answers `duplicate: true` once it is queued. `cause` is the {@link JobBatchError} of its batch of
  * one.
  */
 export class JobSendError extends Error {
@@ -961,7 +962,11 @@ export class Producer {
     await eachLimited(prepared, 16, async (p) => {
       try {
         const key = jobRecordKey(p.id);
-        const claim = await dedupe.claim(key, ttl === undefined ? undefined : ttl + p.delaySeconds);
+        const claim = await this.claimWhenFree(
+          dedupe,
+          key,
+          ttl === undefined ? undefined : ttl + p.delaySeconds,
+        );
         if (claim.status === 'claimed') {
           const { generation, token } = claim;
           // No generation only where a retry continues a send made before generations were kept: it sends the same.
@@ -990,6 +995,25 @@ export class Producer {
       }
     });
     return claimed.sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * Claims `key`, waiting out another send of the same id that holds it right now (with the backoff of the retry
+   * policy, as that send's own enqueue retries): once that one is queued this one is its duplicate, and once it
+   * failed (its lease ended) this one takes the claim over and sends. Still `in_progress` only when the other holds
+   * it after every retry (it may have died: its lease runs 30 seconds).
+   */
+  private async claimWhenFree(
+    dedupe: DedupeStore,
+    key: string,
+    ttlSeconds: number | undefined,
+  ): Promise<ClaimResult> {
+    const { attempts, baseDelayMs } = this.deps.retry;
+    for (let attempt = 1; ; attempt++) {
+      const claim = await dedupe.claim(key, ttlSeconds);
+      if (claim.status !== 'in_progress' || attempt >= attempts) return claim;
+      await this.deps.sleep(backoff(baseDelayMs, attempt + 1));
+    }
   }
 
   /** What a repeated key reports: the job already sent with it, as its record has it now. */

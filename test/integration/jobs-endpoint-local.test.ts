@@ -98,6 +98,22 @@ describe('jobs endpoint on local mode', () => {
     expect(pipeline.sideEffects().filter((e) => e.id === 'http-twice')).toHaveLength(1);
   });
 
+  it('runs a job four callers send at once with one id once: one sent it, the others are told duplicate with its state', async () => {
+    const senders = Array.from({ length: 4 }, () => createProducer({ local: join(dir, 'local.json') }));
+    const answers = await Promise.all(senders.map((p) => p.send(doubleJob, { n: 4 }, { id: 'at-once' })));
+    expect(answers.filter((a) => !a.duplicate)).toEqual([
+      { id: 'at-once', state: 'queued', duplicate: false },
+    ]);
+    expect(answers.filter((a) => a.duplicate)).toHaveLength(3);
+    for (const answer of answers.filter((a) => a.duplicate)) {
+      expect(answer).toMatchObject({ id: 'at-once', duplicate: true });
+      expect(['queued', 'processing', 'completed']).toContain(answer.state);
+    }
+    await completed('at-once');
+    await pipeline.settled('jobs', 20_000);
+    expect(pipeline.sideEffects().filter((e) => e.id === 'at-once')).toHaveLength(1);
+  });
+
   it('answers a repeated id with the state of the job already sent, not a made-up "queued"', async () => {
     const later = { type: 'math.double', payload: { n: 6 }, id: 'http-repeat-later', delay: 20 * 60 };
     const first = await post('/jobs/jobs', later);

@@ -852,7 +852,7 @@ describe('producer job keys already claimed', () => {
     });
   });
 
-  it('fails a key being enqueued elsewhere right now, rather than answering a duplicate that may never be sent', async () => {
+  it('fails a key still being enqueued elsewhere after every retry, rather than answering a duplicate that may never be sent', async () => {
     const { deps, sent, claims } = granted();
     claims.set('job#busy', { status: 'in_progress' });
     const error = await new Producer(deps)
