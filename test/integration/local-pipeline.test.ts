@@ -63,6 +63,31 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     });
   });
 
+  it('enqueues a webhook delivered five times at once once: one queued, the others duplicates or told to retry', async () => {
+    const id = `evt-${randomUUID()}`;
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => pipeline.post('generic', { id, type: 'order.created', amount: 5 })),
+    );
+    const ingestLines = () =>
+      pipeline.events.filter(
+        (e) => e.id === id && typeof e.function === 'string' && e.function.endsWith('-ingest'),
+      );
+    await pipeline.waitFor(() => ingestLines().length === 5, 10_000, 'an ingest line per request');
+    // Only the claim's holder queues it; a copy that finds it queued is a duplicate, one that finds it still being
+    // queued is told to retry (503, `in_progress`), and its retry is then a duplicate.
+    const lines = ingestLines().map((e) => `${e.event} ${e.status}${e.reason ? ` ${e.reason}` : ''}`);
+    expect(lines.filter((line) => line === 'queued 202')).toHaveLength(1);
+    expect(
+      lines.every((line) => ['queued 202', 'duplicate 202', 'failed 503 in_progress'].includes(line)),
+    ).toBe(true);
+    expect(answers.map((a) => a.status).sort()).toEqual(
+      lines.map((line) => Number(line.split(' ')[1])).sort(),
+    );
+    await pipeline.waitFor(() => pipeline.sideEffects().some((e) => e.id === id), 20_000, 'the side effect');
+    await pipeline.settled('events', 20_000);
+    expect(pipeline.sideEffects().filter((e) => e.id === id)).toEqual([{ id, attempt: 1 }]);
+  });
+
   it("shows the consumer's own console.log output by default, attributed to its queue", async () => {
     const id = `chatty-${randomUUID()}`;
     expect((await pipeline.post('generic', { id, type: 'test.chatty' })).status).toBe(202);
