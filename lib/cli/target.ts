@@ -89,6 +89,11 @@ interface TargetBase {
   readonly queues: Readonly<Record<string, QueueTarget>>;
   /** The event archive's bucket, when the pipeline archives. */
   readonly archiveBucket?: string;
+  /**
+   * The names of the configured sources: a stack's from its configuration, local mode's from its state file.
+   * @default - not known (a state file written by a local mode that did not list them)
+   */
+  readonly sources?: readonly string[];
 }
 
 /** The running local mode. */
@@ -177,6 +182,7 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
     consumers: parsed.consumers,
     ...(parsed.forwards ? { forwards: parsed.forwards } : {}),
     ...(parsed.archive ? { archiveBucket: parsed.archive.bucket } : {}),
+    ...(parsed.sources ? { sources: parsed.sources } : {}),
     queues: Object.fromEntries(Object.entries(parsed.queues).map(([name, q]) => [name, { name, ...q }])),
   };
 }
@@ -243,6 +249,7 @@ export async function describeStackTarget(
     region,
     queues,
     queuesMissingOutputs: missing,
+    sources: config.sources.map((s) => s.name),
     webhookUrls,
     ...(ingestFunctionName ? { ingestFunctionName } : {}),
     signingSecretIds,

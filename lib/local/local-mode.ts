@@ -911,6 +911,7 @@ class LocalControl {
       ...(this.topology.archive ? { archive: { ...this.topology.archive } } : {}),
       jobs: this.jobSettings(),
       ...this.forwardState(),
+      sources: this.settings.config.sources.map((s) => s.name),
     };
   }
 
