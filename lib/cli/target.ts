@@ -61,6 +61,11 @@ export interface QueueTarget extends LocalQueue {
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** A fair queue (`tenants` configured): SQS publishes its quiet tenants' backlog and age (deployed stacks). */
   readonly fair?: boolean;
+  /**
+   * Its consumer's idempotency, from the configuration ({@link idempotencyOf}).
+   * @default - not known
+   */
+  readonly idempotency?: QueueIdempotency | null;
   /** Lambda event source mapping UUID (deployed stacks with a consumer). */
   readonly eventSourceMappingId?: string;
   readonly consumerFunctionName?: string;
@@ -74,6 +79,21 @@ export interface QueueTarget extends LocalQueue {
    * half-open, so only then does deployed `status` read a running consumer's mapping tag.
    */
   readonly breakerProbes?: boolean;
+}
+
+/**
+ * A consumer's idempotency while it is on: for `expirySeconds` after an event's handler completed, a copy of that
+ * event on its queue (a second delivery, or the same message redriven from the dead-letter queue) is skipped, not run
+ * again; a copy of one that failed runs. A replay is a new event and runs.
+ */
+export interface QueueIdempotency {
+  readonly expirySeconds: number;
+}
+
+/** A configured queue's idempotency: null when it has no consumer or its consumer's `idempotency` is off. */
+export function idempotencyOf(queue: ResolvedConfig['queues'][number]): QueueIdempotency | null {
+  const idempotency = queue.consumer?.idempotency;
+  return idempotency ? { expirySeconds: idempotency.expiry.toSeconds() } : null;
 }
 
 /**
@@ -224,6 +244,7 @@ export async function describeStackTarget(
       deadLetterArn,
       fifo: queue.fifo,
       oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarm.toSeconds(),
+      idempotency: idempotencyOf(queue),
       ...(queue.tenants !== undefined ? { fair: true } : {}),
       ...(queue.consumer?.circuitBreaker ? { breakerConfigured: true } : {}),
       ...(queue.consumer?.circuitBreaker?.halfOpenAfter ? { breakerProbes: true } : {}),
