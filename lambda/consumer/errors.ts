@@ -5,6 +5,7 @@
  * {@link PermanentError}: retrying cannot fix it, so the record goes to the DLQ at once, with its reason.
  */
 
+import { type Delay, delayMsOf } from '../shared/duration';
 import { MAX_RETRY_DELAY_SECONDS } from '../shared/job-retry';
 
 /**
@@ -151,18 +152,27 @@ export class FlowParentError extends Error {
 
 /**
  * Throw this from a handler when the failure says when to try again (a `Retry-After`, a rate limit's reset): the
- * record is retried as any failure, but not before `delaySeconds` from now. Its next attempt comes after the larger
- * of this and the queue's backoff, at most 11 h 40 min (`MAX_RETRY_DELAY_SECONDS`); on the record's last attempt it is
- * dead-lettered as any failure, so `maxReceiveCount` still bounds how often it runs.
+ * record is retried as any failure, but not before `delay` from now. `delay` is a duration as a job's `delay` takes
+ * it (`{ seconds: 30 }`, `{ minutes: 1, seconds: 30 }`), the Date it may run again (a reset time), or a number of
+ * seconds (rounded up to whole seconds; one that is not 0 or more waits none). Its next attempt comes after the
+ * larger of this and the queue's backoff, at most 11 h 40 min (`MAX_RETRY_DELAY_SECONDS`); on the record's last
+ * attempt it is dead-lettered as any failure, so `maxReceiveCount` still bounds how often it runs. A duration that is
+ * not one (`{ secs: 5 }`, `{ seconds: '5' }`, a negative unit) is refused as a job's `delay` is, with a `TypeError`
+ * naming the fix, which then fails the record in its place (retried with the queue's backoff).
  */
 export class RetryLaterError extends Error {
   /** Whole seconds, from 0 to 42,000. */
   readonly delaySeconds: number;
-  constructor(delaySeconds: number, message: string, options?: ErrorOptions) {
+  constructor(delay: number | Delay, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RetryLaterError';
-    this.delaySeconds = retryDelaySeconds(delaySeconds);
+    this.delaySeconds = retryDelaySeconds(typeof delay === 'number' ? delay : retryDelayMs(delay) / 1000);
   }
+}
+
+/** A {@link RetryLaterError}'s duration or Date, read and refused as a job's `delay` is. */
+function retryDelayMs(delay: Delay): number {
+  return delayMsOf(delay, Date.now(), 'RetryLaterError delay', (message) => new TypeError(message));
 }
 
 /**

@@ -7,6 +7,7 @@
  * ```
  */
 
+export type { Delay, DurationLike } from '../shared/duration';
 export { defineJob, type JobDefinition, type JobPayload } from '../shared/job';
 export type { StandardSchemaV1 } from '../shared/standard-schema';
 export type { ConsumerHandler } from './define-consumer';

@@ -20,6 +20,7 @@ import {
   sqsBatches,
 } from '../shared/claim-check';
 import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
+import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
 import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 import {
@@ -59,6 +60,7 @@ import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from 
 import type { ResolvedProducer } from './discover';
 import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
 
+export type { Delay, DurationLike };
 export { MAX_SQS_DELAY_SECONDS };
 
 /**
@@ -73,17 +75,6 @@ const GENERATION_STAND_IN = '00000000-0000-0000-0000-000000000000';
 export const MAX_PARENT_MESSAGE_BYTES = 64 * 1024;
 /** How long a delayed job's payload must outlive its due time: room for the job's retries. */
 const PAYLOAD_RETRY_MARGIN_SECONDS = 86_400;
-
-/** A length of time: `{ seconds: 30 }`, `{ hours: 2 }`, `{ minutes: 1, seconds: 30 }`; each unit a finite number of 0 or more. */
-export interface DurationLike {
-  readonly days?: number;
-  readonly hours?: number;
-  readonly minutes?: number;
-  readonly seconds?: number;
-}
-
-/** A delay: a duration (`{ hours: 2 }`) or the time the job is due. */
-export type Delay = Date | DurationLike;
 
 /**
  * A job's own backoff, as its queue's `consumer.retry` (whole seconds, the same bounds and equal jitter): the wait
@@ -376,65 +367,9 @@ type Outcome =
   | { readonly ok: true; readonly result: SendResult }
   | { readonly ok: false; readonly error: string };
 
-const DELAY_UNITS: readonly string[] = ['days', 'hours', 'minutes', 'seconds'];
-
-function shownDelay(delay: unknown): string {
-  const text = typeof delay === 'string' ? JSON.stringify(delay) : (JSON.stringify(delay) ?? String(delay));
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
-}
-
-/** Milliseconds of a {@link Delay} from `now`; `name` is the option's, for its errors. */
+/** Milliseconds of a {@link Delay} from `now`; `name` is the option's, for its errors (a {@link ProducerConfigError}). */
 export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): number {
-  if (delay === undefined) return 0;
-  if (delay instanceof Date) {
-    if (Number.isNaN(delay.getTime())) throw new ProducerConfigError(`${name} is an invalid Date`);
-    return Math.max(0, delay.getTime() - now);
-  }
-  // Checked at run time too: a caller in JavaScript, or one porting BullMQ's `delay: 5000` (milliseconds), would
-  // otherwise have a number, a string or a misspelt unit read as no delay at all and the job run at once.
-  if (typeof delay !== 'object' || delay === null || Array.isArray(delay)) {
-    throw new ProducerConfigError(
-      `${name} ${shownDelay(delay)} is not a duration or a Date: pass { seconds: n } (a number of milliseconds m is { seconds: m / 1000 }), { minutes, hours, days }, or the Date the job is due`,
-    );
-  }
-  const unknownUnits = Object.keys(delay).filter((unit) => !DELAY_UNITS.includes(unit));
-  if (unknownUnits.length > 0) {
-    throw new ProducerConfigError(
-      `${name} ${shownDelay(delay)} has ${unknownUnits.map((u) => JSON.stringify(u)).join(', ')}, which is not a unit: use days, hours, minutes or seconds`,
-    );
-  }
-  // A unit's value read as a number by arithmetic would be wrong, not refused: `{ minutes: '1', seconds: '1' }`
-  // concatenates to 601 seconds, and `{ seconds: null }` is no delay at all.
-  const notNumbers = DELAY_UNITS.filter((unit) => {
-    const value = (delay as Record<string, unknown>)[unit];
-    return value !== undefined && typeof value !== 'number';
-  });
-  if (notNumbers.length > 0) {
-    throw new ProducerConfigError(
-      `${name} ${shownDelay(delay)} has ${notNumbers.map((u) => JSON.stringify(u)).join(', ')} not given as a number: pass numbers, { minutes: 1, seconds: 30 }`,
-    );
-  }
-  // Each unit on its own, not only their sum: `{ minutes: 1, seconds: -30 }` is a typo or a subtraction, not a
-  // way to write 30 seconds, and its sum hides which it was.
-  const badUnits = DELAY_UNITS.filter((unit) => {
-    const value = (delay as Record<string, number | undefined>)[unit];
-    return value !== undefined && !(Number.isFinite(value) && value >= 0);
-  });
-  if (badUnits.length > 0) {
-    // Written out, not as JSON, which would show NaN and Infinity as null.
-    const units = Object.entries(delay).map(([unit, value]) => `${unit}: ${value}`);
-    const named = badUnits.join(' and ');
-    throw new ProducerConfigError(
-      `${name} { ${units.join(', ')} } is not a duration: ${named} ${badUnits.length === 1 ? 'is not a finite number' : 'are not finite numbers'} of 0 or more; pass each unit as a finite number of 0 or more, e.g. { minutes: 5 }`,
-    );
-  }
-  const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
-  const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
-  // Finite units can still add up past what a number holds: { days: 1e308, hours: 1e308 }.
-  if (!Number.isFinite(ms)) {
-    throw new ProducerConfigError(`${name} ${shownDelay(delay)} is too long to count: use a nearer time`);
-  }
-  return ms;
+  return delayMsOf(delay, now, name, (message) => new ProducerConfigError(message));
 }
 
 /** The last moment a one-time schedule's `at()` expression (a four-digit year) can name. */

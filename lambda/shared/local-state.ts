@@ -46,6 +46,8 @@ export interface LocalState {
   readonly jobs?: ProducerSettings;
   /** Each forwarding queue's destination, and the file keeping its signing secret (absent: kept nowhere). */
   readonly forwards?: Readonly<Record<string, LocalForwardState>>;
+  /** The names of the sources local mode takes webhooks for (absent: written by a local mode that did not list them). */
+  readonly sources?: readonly string[];
 }
 
 /** A forwarding queue as local mode runs it. */
@@ -79,6 +81,11 @@ function object(value: unknown, path: string): Json {
 function text(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.length === 0) throw new LocalStateError(path, 'a non-empty string');
   return value;
+}
+
+function texts(value: unknown, path: string): string[] {
+  if (!Array.isArray(value)) throw new LocalStateError(path, 'an array of non-empty strings');
+  return value.map((v, i) => text(v, `${path}[${i}]`));
 }
 
 function integer(value: unknown, path: string): number {
@@ -180,6 +187,7 @@ export function parseLocalState(value: unknown): LocalState {
       state.consumers === undefined
         ? {}
         : record(state.consumers, 'consumers', (v, p) => ({ state: text(object(v, p).state, `${p}.state`) })),
+    ...(state.sources === undefined ? {} : { sources: texts(state.sources, 'sources') }),
   };
   if (state.archive === undefined && state.jobs === undefined && state.forwards === undefined) return parsed;
   const archive = state.archive === undefined ? undefined : object(state.archive, 'archive');

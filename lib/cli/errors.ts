@@ -57,6 +57,22 @@ export class UnknownQueueError extends CliError {
 }
 
 /**
+ * A {@link CliError} saying that a source the operator named is not one the target knows: the one wording of it
+ * for every command that takes a source (`send`, `secrets set`, `replay --source`, `trace --source`).
+ */
+export class UnknownSourceError extends CliError {
+  constructor(
+    readonly source: string,
+    known: readonly string[],
+  ) {
+    super(
+      `unknown source "${source}": use one of ${known.length > 0 ? known.join(', ') : '(none configured)'}`,
+    );
+    this.name = 'UnknownSourceError';
+  }
+}
+
+/**
  * A {@link CliError} about the state of what the command talks to (unreachable, throttled, credentials, access,
  * a missing queue), not about what the operator asked: the console answers it 503, not 400.
  */

@@ -76,6 +76,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
   ];
   output.line(table(rows, c));
   for (const line of oldestAgeNotes(result.queues)) output.line(c.dim(line));
+  const idempotency = idempotencyLine(result.queues);
+  if (idempotency) output.line(c.dim(idempotency));
   for (const q of result.queues) renderQueueNotes(output, q);
   for (const line of unreadableLines(result.unreadable ?? [])) output.line(c.yellow(line));
   for (const d of result.otherDeadLetterQueues ?? []) {
@@ -109,6 +111,29 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const missing = missingPermissionsLine(result.unreadable ?? []);
   if (missing) output.line(c.red(missing));
+}
+
+/**
+ * Which consumers skip a copy of an event they completed (idempotency on) and which run every copy: what an operator
+ * asks before a redrive. Queues without a consumer, or whose configuration is not known, are left out; nothing
+ * when none is left.
+ */
+export function idempotencyLine(queues: readonly QueueStatus[]): string | undefined {
+  const on = new Map<number, string[]>();
+  const off: string[] = [];
+  for (const q of queues) {
+    if (q.idempotency === undefined || q.consumer === null) continue;
+    if (q.idempotency === null) off.push(q.queue);
+    else on.set(q.idempotency.expirySeconds, [...(on.get(q.idempotency.expirySeconds) ?? []), q.queue]);
+  }
+  const parts = [
+    ...[...on].map(
+      ([seconds, named]) =>
+        `on for ${named.join(', ')} (a copy of an event completed in the last ${humanAge(seconds)}, redelivered or redriven, is skipped)`,
+    ),
+    ...(off.length > 0 ? [`off for ${off.join(', ')} (every copy runs)`] : []),
+  ];
+  return parts.length > 0 ? `idempotency: ${parts.join('; ')}` : undefined;
 }
 
 /** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */

@@ -34,7 +34,15 @@ import {
   scanArchive,
 } from './archive';
 import { type Backend, contextOf } from './backend';
-import { BackendError, CliError, CredentialsError, explainError, isUnanswered, UsageError } from './errors';
+import {
+  BackendError,
+  CliError,
+  CredentialsError,
+  explainError,
+  isUnanswered,
+  UnknownSourceError,
+  UsageError,
+} from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { type QueueTarget, queueOf, type Target } from './target';
 
@@ -187,7 +195,7 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
   if (options.source.trim() === '') throw new UsageError('--source is empty: name one configured source');
   const known = replaySources(config);
   if (!known.includes(options.source)) {
-    throw new CliError(`unknown source "${options.source}": use one of ${known.join(', ')}`);
+    throw new UnknownSourceError(options.source, known);
   }
   if (options.type !== undefined) {
     if (options.type.trim() === '')

@@ -15,7 +15,7 @@ import type { ResolvedConfig, ResolvedSource } from '../config';
 import { secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { CliError, errorName, explainStep } from './errors';
+import { CliError, errorName, explainStep, UnknownSourceError } from './errors';
 import { nextCommand } from './output';
 import type { Target } from './target';
 
@@ -45,8 +45,9 @@ export interface SecretsSetResult {
 function verifyingSource(config: ResolvedConfig, name: string): ResolvedSource {
   const source = config.sources.find((s) => s.name === name);
   if (!source) {
-    throw new CliError(
-      `unknown source "${name}": use one of ${config.sources.map((s) => s.name).join(', ')}`,
+    throw new UnknownSourceError(
+      name,
+      config.sources.map((s) => s.name),
     );
   }
   if (!sourceNeedsSecret(source)) {

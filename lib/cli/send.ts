@@ -15,7 +15,15 @@ import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { CliError, causeChain, codeOrMessage, explainError, explainStep, UsageError } from './errors';
+import {
+  CliError,
+  causeChain,
+  codeOrMessage,
+  explainError,
+  explainStep,
+  UnknownSourceError,
+  UsageError,
+} from './errors';
 import { type CommandHints, nextCommand } from './output';
 import { describedType, sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
@@ -201,8 +209,9 @@ export async function sendWebhook(
   if (problem) throw new UsageError(problem);
   const source = config.sources.find((s) => s.name === options.source);
   if (!source) {
-    throw new CliError(
-      `unknown source "${options.source}": use one of ${config.sources.map((s) => s.name).join(', ')}`,
+    throw new UnknownSourceError(
+      options.source,
+      config.sources.map((s) => s.name),
     );
   }
   if (options.type !== undefined) {

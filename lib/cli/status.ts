@@ -16,6 +16,7 @@ import {
   type LocalTarget,
   MAPPING_MISSING,
   otherDeadLetterQueues,
+  type QueueIdempotency,
   type QueueTarget,
   queueOf,
   type Target,
@@ -37,6 +38,12 @@ export interface QueueStatus {
   readonly oldestMessageAgeNote?: string;
   /** The queue's oldest-message alarm threshold (seconds), where the configuration is known. */
   readonly oldestMessageAgeAlarmSeconds?: number;
+  /**
+   * Its consumer's idempotency, where the configuration is known: `{ expirySeconds }` while on (a copy of an event
+   * whose handler completed within that time, delivered again or redriven, is skipped), null when it is off or the
+   * queue has no consumer.
+   */
+  readonly idempotency?: QueueIdempotency | null;
   /**
    * `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer; absent when its
    * state could not be read (`unreadable` in the result says why).
@@ -294,6 +301,7 @@ export async function queueStatuses(
         ...(queue.oldestMessageAgeAlarmSeconds !== undefined
           ? { oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarmSeconds }
           : {}),
+        ...(queue.idempotency !== undefined ? { idempotency: queue.idempotency } : {}),
         ...(consumer.consumer.denied ? {} : { consumer: consumer.consumer.value }),
         ...(consumer.trip ? { circuitBreaker: consumer.trip } : {}),
         ...(quiet

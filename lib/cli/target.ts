@@ -61,6 +61,11 @@ export interface QueueTarget extends LocalQueue {
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** A fair queue (`tenants` configured): SQS publishes its quiet tenants' backlog and age (deployed stacks). */
   readonly fair?: boolean;
+  /**
+   * Its consumer's idempotency, from the configuration ({@link idempotencyOf}).
+   * @default - not known
+   */
+  readonly idempotency?: QueueIdempotency | null;
   /** Lambda event source mapping UUID (deployed stacks with a consumer). */
   readonly eventSourceMappingId?: string;
   readonly consumerFunctionName?: string;
@@ -77,6 +82,21 @@ export interface QueueTarget extends LocalQueue {
 }
 
 /**
+ * A consumer's idempotency while it is on: for `expirySeconds` after an event's handler completed, a copy of that
+ * event on its queue (a second delivery, or the same message redriven from the dead-letter queue) is skipped, not run
+ * again; a copy of one that failed runs. A replay is a new event and runs.
+ */
+export interface QueueIdempotency {
+  readonly expirySeconds: number;
+}
+
+/** A configured queue's idempotency: null when it has no consumer or its consumer's `idempotency` is off. */
+export function idempotencyOf(queue: ResolvedConfig['queues'][number]): QueueIdempotency | null {
+  const idempotency = queue.consumer?.idempotency;
+  return idempotency ? { expirySeconds: idempotency.expiry.toSeconds() } : null;
+}
+
+/**
  * The consumer state `status` shows for a queue whose event source mapping, named by the stack outputs, Lambda
  * does not have (deleted outside the stack): nothing consumes the queue.
  */
@@ -89,6 +109,11 @@ interface TargetBase {
   readonly queues: Readonly<Record<string, QueueTarget>>;
   /** The event archive's bucket, when the pipeline archives. */
   readonly archiveBucket?: string;
+  /**
+   * The names of the configured sources: a stack's from its configuration, local mode's from its state file.
+   * @default - not known (a state file written by a local mode that did not list them)
+   */
+  readonly sources?: readonly string[];
 }
 
 /** The running local mode. */
@@ -177,6 +202,7 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
     consumers: parsed.consumers,
     ...(parsed.forwards ? { forwards: parsed.forwards } : {}),
     ...(parsed.archive ? { archiveBucket: parsed.archive.bucket } : {}),
+    ...(parsed.sources ? { sources: parsed.sources } : {}),
     queues: Object.fromEntries(Object.entries(parsed.queues).map(([name, q]) => [name, { name, ...q }])),
   };
 }
@@ -218,6 +244,7 @@ export async function describeStackTarget(
       deadLetterArn,
       fifo: queue.fifo,
       oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarm.toSeconds(),
+      idempotency: idempotencyOf(queue),
       ...(queue.tenants !== undefined ? { fair: true } : {}),
       ...(queue.consumer?.circuitBreaker ? { breakerConfigured: true } : {}),
       ...(queue.consumer?.circuitBreaker?.halfOpenAfter ? { breakerProbes: true } : {}),
@@ -243,6 +270,7 @@ export async function describeStackTarget(
     region,
     queues,
     queuesMissingOutputs: missing,
+    sources: config.sources.map((s) => s.name),
     webhookUrls,
     ...(ingestFunctionName ? { ingestFunctionName } : {}),
     signingSecretIds,

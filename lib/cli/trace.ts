@@ -24,14 +24,14 @@ import {
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_REJECTED_MESSAGE,
 } from '../../lambda/shared/contracts';
-import { JOB_SOURCE } from '../../lambda/shared/job';
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { parseJournal } from '../local/journal';
 import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
-import { CliError, errorLine, explainError, UsageError } from './errors';
+import { CliError, errorLine, explainError, UnknownSourceError, UsageError } from './errors';
 import type { JobRecordLookup } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
@@ -731,6 +731,7 @@ export async function trace(
     target.kind === 'local'
       ? localRows(options.journalPath)
       : await deployedRows(backend, target, eventId, options);
+  if (options.source !== undefined) checkSourceKnown(options.source, rows, target.sources);
   const ofEvent = ofSource(eventId, rows, options.source);
   const { lookup, unread } =
     options.readJob && mayBeJob(ofEvent, options.source)
@@ -803,6 +804,24 @@ function noJobHint(output: CommandHints, id: string, lookup: JobRecordLookup | u
   return lookup.kept
     ? 'no job record has this id either (a job record expires after the dedupe window)'
     : `if it is a job, ${ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE}`;
+}
+
+/**
+ * Refuses a `--source` that names no source, rather than say that it sent no such event: one of the target's
+ * configured sources, the schedules' and the jobs' (`schedule`, `job`), or one a line read names (a source since
+ * removed still has its events, so it never stands in the way of a trace that finds one). Says nothing when the
+ * target does not list its sources (a local mode started by an earlier version): the lines name only the sources
+ * that sent something, and a configured one may have sent nothing yet.
+ */
+function checkSourceKnown(
+  source: string,
+  rows: readonly OutcomeRow[],
+  configured: readonly string[] | undefined,
+): void {
+  if (configured === undefined) return;
+  const seen = rows.flatMap((r) => (r.source ? [r.source] : [])).sort();
+  const known = [...new Set([...configured, SCHEDULE_SOURCE, JOB_SOURCE, ...seen])];
+  if (!known.includes(source)) throw new UnknownSourceError(source, known);
 }
 
 /** Whether an id may be a job's: its lines are a job's, or there are none (a webhook's ingest line names its source). */

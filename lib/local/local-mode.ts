@@ -24,6 +24,7 @@ import { type QueueDepth, queueDepth } from '../cli/dead-letters';
 import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
 import { type LocalQueueStatus, queueStatuses } from '../cli/status';
+import { idempotencyOf, type QueueIdempotency } from '../cli/target';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
 import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
@@ -827,6 +828,7 @@ class LocalControl {
       Object.values(this.topology.queues).map((queue) => ({
         ...queue,
         oldestMessageAgeAlarmSeconds: this.alarmAgeSeconds(queue.name),
+        idempotency: this.idempotencyOf(queue.name),
       })),
     );
     // Its own emulators refuse local mode nothing: an unknown part would be a bug, never shown as a count.
@@ -837,6 +839,11 @@ class LocalControl {
   /** A queue's oldest-message alarm threshold once deployed (its `oldestMessageAgeAlarm`). */
   private alarmAgeSeconds(queue: string): number | undefined {
     return this.settings.config.queues.find((q) => q.name === queue)?.oldestMessageAgeAlarm.toSeconds();
+  }
+
+  private idempotencyOf(queue: string): QueueIdempotency | null | undefined {
+    const configured = this.settings.config.queues.find((q) => q.name === queue);
+    return configured && idempotencyOf(configured);
   }
 
   /**
@@ -911,6 +918,7 @@ class LocalControl {
       ...(this.topology.archive ? { archive: { ...this.topology.archive } } : {}),
       jobs: this.jobSettings(),
       ...this.forwardState(),
+      sources: this.settings.config.sources.map((s) => s.name),
     };
   }
 

@@ -357,6 +357,46 @@ describe('status', () => {
     ]);
   });
 
+  it("says whether each queue's consumer skips a copy of an event it completed (idempotency), in --json and in one line", async () => {
+    const queue = (name: string, idempotency?: { expirySeconds: number } | null) => ({
+      ...{ name, fifo: false, url: `q/${name}`, deadLetterUrl: `q/${name}-dlq` },
+      ...{ arn: `arn:${name}`, deadLetterArn: `arn:${name}-dlq` },
+      ...(idempotency !== undefined ? { idempotency } : {}),
+    });
+    const { rows } = await queueStatuses(
+      {
+        depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }),
+        consumer: async (q) => (q.name === 'archive' ? null : 'Enabled'),
+        oldestAges: async () => ({ ages: new Map(), note: 'none held' }),
+      },
+      [
+        queue('events', { expirySeconds: 259_200 }),
+        queue('orders', { expirySeconds: 259_200 }),
+        queue('raw', null),
+        queue('archive', null),
+        queue('legacy'),
+      ],
+    );
+    expect(rows.map((row) => [row.queue, row.idempotency])).toEqual([
+      ['events', { expirySeconds: 259_200 }],
+      ['orders', { expirySeconds: 259_200 }],
+      ['raw', null],
+      ['archive', null],
+      // Not known (no configuration read): left out, never guessed.
+      ['legacy', undefined],
+    ]);
+    expect(rows[4]).not.toHaveProperty('idempotency');
+    const output = recordingOutput();
+    renderStatus(output, { target: 'local mode', queues: rows });
+    // No consumer (archive) and not known (legacy): not named.
+    expect(output.lines).toContain(
+      'idempotency: on for events, orders (a copy of an event completed in the last 3d 0h, redelivered or redriven, is skipped); off for raw (every copy runs)',
+    );
+    const none = recordingOutput();
+    renderStatus(none, { target: 'local mode', queues: rows.slice(3) });
+    expect(none.lines.join('\n')).not.toContain('idempotency');
+  });
+
   it('a queue holding messages but no age gets the reason for that, not the note that it holds none', async () => {
     const queue = (name: string) => ({
       ...{ name, fifo: false, url: `q/${name}`, deadLetterUrl: `q/${name}-dlq` },

@@ -735,6 +735,11 @@ describe('hookline CLI against local mode', () => {
       'events',
       'orders',
     ]);
+    // Whether a redelivered or redriven copy runs again, from local mode's own configuration.
+    expect(JSON.parse(statusRun.stdout).queues.map((q: { idempotency?: unknown }) => q.idempotency)).toEqual([
+      { expirySeconds: 259_200 },
+      { expirySeconds: 259_200 },
+    ]);
 
     const sendRun = await cli('send', 'stripe', '--local', '--json', '--type', 'invoice.payment_failed');
     expect(sendRun.code).toBe(0);
@@ -749,6 +754,9 @@ describe('hookline CLI against local mode', () => {
 
     const humanStatus = await cli('status', '--local');
     expect(humanStatus.stdout).toMatch(/QUEUE\s+VISIBLE\s+IN FLIGHT\s+DELAYED\s+DLQ\s+OLDEST\s+CONSUMER/);
+    expect(humanStatus.stdout).toContain(
+      'idempotency: on for events, orders (a copy of an event completed in the last 3d 0h, redelivered or redriven, is skipped)\n',
+    );
     expect(humanStatus.stdout.includes('\u001b[')).toBe(false);
   }, 120_000);
 

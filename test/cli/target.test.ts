@@ -250,6 +250,7 @@ describe('stack target', () => {
       deadLetterArn: 'arn:orders-dlq',
       fifo: true,
       oldestMessageAgeAlarmSeconds: 900,
+      idempotency: { expirySeconds: 3 * 86_400 },
       eventSourceMappingId: 'esm-orders',
     });
     expect(webhookUrlOf(target, 'github')).toBe('https://api.example.com/webhooks/github');
@@ -281,6 +282,41 @@ describe('stack target', () => {
       withTenants,
     );
     expect([queueOf(target, 'events').fair, queueOf(target, 'orders').fair]).toEqual([true, undefined]);
+  });
+
+  it("carries each queue's idempotency from the configuration: its expiry while on, null when off", async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: stackOutputs(),
+        },
+      ],
+    });
+    const orders = config.queues.orders;
+    const mixed = resolveConfig({
+      ...config,
+      queues: {
+        ...config.queues,
+        events: {
+          ...config.queues.events,
+          consumer: { ...config.queues.events?.consumer, idempotency: { expiry: Duration.hours(6) } },
+        },
+        orders: { ...orders, consumer: { ...orders?.consumer, idempotency: { enabled: false } } },
+      } as typeof config.queues,
+    });
+    const target = await describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      mixed,
+    );
+    expect([queueOf(target, 'events').idempotency, queueOf(target, 'orders').idempotency]).toEqual([
+      { expirySeconds: 6 * 3600 },
+      null,
+    ]);
   });
 
   it('marks a queue whose circuit breaker probes (halfOpenAfter), so status reads its running mapping tag', async () => {

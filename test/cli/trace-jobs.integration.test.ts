@@ -132,6 +132,12 @@ describe('trace of jobs with dedupe on (job records kept)', () => {
     });
     expect(result.notes).toBeUndefined();
   });
+
+  it("says that a --source local mode does not take is no source, naming local mode's own sources", async () => {
+    const answer = await local.cli('trace', 'trace-http-1', '--source', 'nope');
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toBe('error: unknown source "nope": use one of generic, github, schedule, job\n');
+  });
 });
 
 describe('trace of jobs with dedupe off (no job records)', () => {

@@ -12,6 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
+import { UnknownSourceError } from '../../lib/cli/errors';
 import type { JobRecordLookup } from '../../lib/cli/jobs';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { renderTrace } from '../../lib/cli/render';
@@ -223,6 +224,10 @@ describe('trace on a deployed stack', () => {
     await expect(trace(backend, target(), 'dup-1', { journalPath: '/x', source: 'stripe' })).rejects.toThrow(
       /no event with id dup-1 from stripe in the logs/,
     );
+    const listed = { ...target(), sources: ['stripe', 'generic', 'github'] };
+    await expect(trace(backend, listed, 'dup-1', { journalPath: '/x', source: 'strpe' })).rejects.toThrow(
+      'unknown source "strpe": use one of stripe, generic, github, schedule, job',
+    );
   });
 
   it('searches the last 7 days of logs, up to now', async () => {
@@ -406,6 +411,48 @@ describe('trace in local mode', () => {
       );
       await expect(trace(testBackend({ output }), local, 'nope', { journalPath })).rejects.toThrow(
         "use the id from the webhook's answer, hookline failed list <queue> --local or the job's send",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says that a --source naming no source is not one, naming those it knows, and keeps "no event" for a known one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-source-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const lines = [
+      { event: 'received', id: 'e1', source: 'retired', status: 202, at: '2026-11-30T10:00:00.000Z' },
+      {
+        event: 'queued',
+        id: 'e1',
+        source: 'retired',
+        status: 202,
+        queue: 'events',
+        at: '2026-11-30T10:00:00.000Z',
+      },
+      // A consumer's line names no source: kept under any --source, it alone made a timeline of a source mistyped.
+      { event: 'processed', id: 'e1', queue: 'events', at: '2026-11-30T10:00:01.000Z' },
+    ];
+    writeFileSync(journalPath, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const listed = localTestTarget({ sources: ['stripe', 'crm'] });
+    try {
+      const unknown = trace(testBackend(), listed, 'e1', { journalPath, source: 'nope' });
+      await expect(unknown).rejects.toThrow(UnknownSourceError);
+      await expect(unknown).rejects.toThrow(
+        'unknown source "nope": use one of stripe, crm, schedule, job, retired',
+      );
+      // Configured, or sent something once (since removed from the configuration): a source, with no such event.
+      await expect(trace(testBackend(), listed, 'e2', { journalPath, source: 'crm' })).rejects.toThrow(
+        /^no event with id e2 from crm in local mode's journal/,
+      );
+      await expect(trace(testBackend(), listed, 'e2', { journalPath, source: 'retired' })).rejects.toThrow(
+        /^no event with id e2 from retired/,
+      );
+      const found = await trace(testBackend(), listed, 'e1', { journalPath, source: 'retired' });
+      expect(found.source).toBe('retired');
+      // A local mode that did not list its sources: nothing to judge by, so no claim either way.
+      await expect(trace(testBackend(), local, 'e2', { journalPath, source: 'nope' })).rejects.toThrow(
+        /^no event with id e2 from nope/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -149,6 +149,13 @@ describe('local mode: sender verification over HTTP', () => {
     const numberChallenge = await handshake({ type: 'url_verification', token: 't', challenge: 42 });
     expect(numberChallenge.status).toBe(400);
     expect(await outcomeOf('chat', 3)).toMatchObject({ event: 'rejected', reason: 'malformed_body' });
+
+    // Slack sends every event as an object: signed JSON that is none is refused, not queued for a handler.
+    const notAnObject = await handshake([{ type: 'event_callback', event: { type: 'app_mention' } }]);
+    expect(notAnObject.status).toBe(400);
+    expect(notAnObject.headers.get('x-slack-no-retry')).toBe('1');
+    expect(await notAnObject.json()).toEqual({ message: 'bad request' });
+    expect(await outcomeOf('chat', 4)).toMatchObject({ event: 'rejected', reason: 'malformed_body' });
     expect(pipeline.events.filter((e) => e.source === 'chat' && e.event === 'queued')).toEqual([]);
   });
 

@@ -59,6 +59,21 @@ export function parseJson(body: Buffer, text?: string): Parsed {
   }
 }
 
+/**
+ * The body parsed as JSON when it is a JSON object, for the senders every event of which is one (a Stripe event,
+ * a GitHub payload, a Standard Webhooks or Slack envelope). Valid JSON that is not an object (`null`, `[]`, `42`,
+ * `"text"`) is no event of theirs, only a hand-made request signed with the secret, and queued it would reach a
+ * handler, typed for their object, whose first field access throws, retried until it is dead-lettered.
+ */
+export function parseJsonObject(body: Buffer, text?: string): Parsed {
+  const parsed = parseJson(body, text);
+  return parsed.ok && isJsonObject(parsed.value) ? parsed : { ok: false };
+}
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export const contentTypeOf = (headers: Readonly<Record<string, string | undefined>>) =>
   (headers['content-type'] ?? '').toLowerCase();
 export const nonEmpty = (value: unknown): string | undefined =>

@@ -1,7 +1,15 @@
 /** GitHub: `X-Hub-Signature-256` over the body; id `X-GitHub-Delivery`; type `X-GitHub-Event` + `.action`. */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, type Parsed, parseJson } from './describe-kit';
+import {
+  contentTypeOf,
+  field,
+  isForm,
+  MALFORMED,
+  nonEmpty,
+  type Parsed,
+  parseJsonObject,
+} from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
 import { hmac, webhookUrlAsIs } from './sign-kit';
@@ -26,9 +34,9 @@ export const github = defineSender(z.object({ type: z.literal('github'), ...secr
     if (isForm(contentTypeOf(headers))) {
       // The "application/x-www-form-urlencoded" setting posts the JSON in a `payload` field.
       const payload = new URLSearchParams(text ?? body.toString('utf8')).get('payload');
-      parsed = payload === null ? { ok: false } : parseJson(Buffer.from(payload, 'utf8'));
+      parsed = payload === null ? { ok: false } : parseJsonObject(Buffer.from(payload, 'utf8'));
     } else {
-      parsed = parseJson(body, text);
+      parsed = parseJsonObject(body, text);
     }
     if (!parsed.ok) return MALFORMED;
     const event = nonEmpty(headers['x-github-event']) ?? 'unknown';

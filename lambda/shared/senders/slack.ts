@@ -4,7 +4,7 @@
  */
 
 import * as z from 'zod/mini';
-import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, parseJson } from './describe-kit';
+import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, parseJsonObject } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { type DescribeResult, defineSender } from './sender';
 import { secretRef, timestamped } from './settings-kit';
@@ -15,7 +15,7 @@ function describeForm(params: URLSearchParams): DescribeResult {
   const payload = params.get('payload');
   if (payload === null)
     return { ok: true, type: params.get('command') !== null ? 'slash_command' : 'unknown' };
-  const parsed = parseJson(Buffer.from(payload, 'utf8'));
+  const parsed = parseJsonObject(Buffer.from(payload, 'utf8'));
   if (!parsed.ok) return MALFORMED;
   return { ok: true, type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown', json: parsed.value };
 }
@@ -47,7 +47,7 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
   describe(_settings, headers, body, text) {
     if (isForm(contentTypeOf(headers)))
       return describeForm(new URLSearchParams(text ?? body.toString('utf8')));
-    const parsed = parseJson(body, text);
+    const parsed = parseJsonObject(body, text);
     if (!parsed.ok) return MALFORMED;
     const json = parsed.value;
     const outer = nonEmpty(field(json, 'type'));

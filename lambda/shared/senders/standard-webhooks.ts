@@ -5,7 +5,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { field, MALFORMED, nonEmpty, parseJson } from './describe-kit';
+import { field, MALFORMED, nonEmpty, parseJsonObject } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef, timestamped } from './settings-kit';
@@ -69,7 +69,7 @@ export const standardWebhooks = defineSender(
       return time.ok ? OK : fail(time.reason);
     },
     describe(_settings, headers, body, text) {
-      const parsed = parseJson(body, text);
+      const parsed = parseJsonObject(body, text);
       if (!parsed.ok) return MALFORMED;
       return {
         ok: true,

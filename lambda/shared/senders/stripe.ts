@@ -1,7 +1,7 @@
 /** Stripe: `Stripe-Signature` `t=` + `v1=` over `<t>.<body>`; id and type from the event JSON. */
 
 import * as z from 'zod/mini';
-import { field, MALFORMED, nonEmpty, parseJson } from './describe-kit';
+import { field, MALFORMED, nonEmpty, parseJsonObject } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef, timestamped } from './settings-kit';
@@ -43,7 +43,7 @@ export const stripe = defineSender(z.object({ type: z.literal('stripe'), ...secr
     return time.ok ? OK : fail(time.reason);
   },
   describe(_settings, _headers, body, text) {
-    const parsed = parseJson(body, text);
+    const parsed = parseJsonObject(body, text);
     if (!parsed.ok) return MALFORMED;
     return {
       ok: true,

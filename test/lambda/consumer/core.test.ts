@@ -133,6 +133,60 @@ describe('consumer core: a failure that says when to retry (RetryLaterError)', (
     expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 120 }]);
   });
 
+  it("takes the delay as a job's delay takes it, a duration or the Date it may run again, as well as seconds", async () => {
+    const asked = async (delay: ConstructorParameters<typeof RetryLaterError>[0]) => {
+      const handler = async () => {
+        throw new RetryLaterError(delay, 'HTTP 429 Too Many Requests');
+      };
+      const { core, queue } = harness({ handlers: { '**': handler } }, {}, { random: () => 0.999 });
+      const rec = record(envelope(), { attempt: 1 });
+      await core.processBatch(sqsEvent([rec]), lambdaContext());
+      return queue.visibilityChanges.map((c) => c.seconds);
+    };
+    expect(await asked({ minutes: 2 })).toStrictEqual([120]);
+    expect(await asked({ minutes: 1, seconds: 30.2 })).toStrictEqual([91]);
+    expect(await asked(new Date(Date.now() + 300_000))).toStrictEqual([300]);
+    expect(await asked(120)).toStrictEqual([120]);
+    // A reset time already past asks for no wait: the backoff (10 s on a first attempt) stands.
+    expect(await asked(new Date(Date.now() - 60_000))).toStrictEqual([10]);
+  });
+
+  it("refuses a delay that is not a duration as a job's delay is refused, naming the fix, so the record fails with that reason", async () => {
+    const refused = (delay: unknown) => () => new RetryLaterError(delay as { seconds: number }, 'HTTP 429');
+    expect(refused({ secs: 5 })).toThrow(
+      new TypeError(
+        'RetryLaterError delay {"secs":5} has "secs", which is not a unit: use days, hours, minutes or seconds',
+      ),
+    );
+    expect(refused({ seconds: '5' })).toThrow(
+      /RetryLaterError delay \{"seconds":"5"\} has "seconds" not given as a number/,
+    );
+    expect(refused({ minutes: -1 })).toThrow(/RetryLaterError delay \{ minutes: -1 \} is not a duration/);
+    expect(refused('5')).toThrow(
+      /RetryLaterError delay "5" is not a duration or a Date: pass \{ seconds: n \}/,
+    );
+    expect(refused(new Date(Number.NaN))).toThrow('RetryLaterError delay is an invalid Date');
+
+    const { core, queue, logger } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new RetryLaterError({ secs: 300 } as never, 'HTTP 429');
+          },
+        },
+      },
+      {},
+      { random: () => 0.999 },
+    );
+    const rec = record(envelope(), { attempt: 1 });
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([rec.messageId]);
+    // Not a wait of 0 nor of 300 s: the queue's backoff, and the reason says what to fix.
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 10 }]);
+    expect(JSON.stringify(logger.lines)).toContain('has \\"secs\\", which is not a unit');
+  });
+
   it('keeps the backoff when it is longer than the requested delay', async () => {
     const { core, queue } = harness({ handlers: { '**': retryAfter(2) } }, {}, { random: () => 0.999 });
     const rec = record(envelope(), { attempt: 4 });

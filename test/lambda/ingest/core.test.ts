@@ -713,6 +713,47 @@ describe('valid signature, malformed body -> 400, never 5xx', () => {
       expect(h.sent).toEqual([]);
     },
   );
+  // Stripe, GitHub, Standard Webhooks and Slack send every event as a JSON object: valid JSON that is not one is a
+  // hand-made request, whose payload would reach handlers typed for their object.
+  it.each(['github', 'stripe', 'slack', 'standard'])(
+    '%s with JSON that is not an object (null, [], a number, a string) -> 400 with the generic body, nothing queued',
+    async (source) => {
+      for (const body of ['null', '[]', '[{"id":"evt_1","type":"invoice.paid"}]', '42', '"invoice.paid"']) {
+        const h = harness();
+        const response = await handleWebhook(
+          signedEvent(h.deps.config, source, body, { headers: ghHeaders }),
+          h.deps,
+        );
+        expect([body, response.statusCode, JSON.parse(response.body)]).toEqual([
+          body,
+          400,
+          { message: 'bad request' },
+        ]);
+        expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'malformed_body' });
+        expect(h.sent).toEqual([]);
+      }
+    },
+  );
+  it('a GitHub form post whose payload field is JSON but not an object -> 400, nothing queued', async () => {
+    const h = harness();
+    const body = `payload=${encodeURIComponent('[1,2]')}`;
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', body, {
+        headers: { ...ghHeaders, 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(400);
+    expect(h.sent).toEqual([]);
+  });
+  it('the generic HMAC source, whose sender may send any JSON, queues a body that is not an object as it came', async () => {
+    for (const body of ['null', '[1,2]', '42', '"text"']) {
+      const h = harness();
+      const response = await handleWebhook(signedEvent(h.deps.config, 'generic', body), h.deps);
+      expect([body, response.statusCode]).toEqual([body, 202]);
+      expect(h.sent).toHaveLength(1);
+    }
+  });
   it.each(['github', 'stripe', 'slack', 'standard', 'generic'])(
     '%s JSON after a UTF-8 byte order mark -> 202, the body kept byte for byte',
     async (source) => {

@@ -21,6 +21,7 @@ const written: LocalState = {
     },
   },
   consumers: { events: { state: 'Disabled' } },
+  sources: ['stripe', 'crm'],
   archive: { bucket: 'hookline-archive', stream: 'Hookline-archive' },
   jobs: {
     dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 259200 },
@@ -70,6 +71,16 @@ describe('the local mode state file', () => {
     const minimal = withField(['archive'], undefined) as Record<string, unknown>;
     delete minimal.jobs;
     expect(parseLocalState(minimal)).not.toHaveProperty('archive');
+  });
+
+  it('reads the sources local mode takes webhooks for, and a state that lists none as not knowing them', () => {
+    expect(parseLocalState(withField(['sources'], undefined))).not.toHaveProperty('sources');
+    expect(() => parseLocalState(withField(['sources'], ['stripe', '']))).toThrow(
+      'invalid local mode state at sources[1]: expected a non-empty string',
+    );
+    expect(() => parseLocalState(withField(['sources'], 'stripe'))).toThrow(
+      'invalid local mode state at sources: expected an array of non-empty strings',
+    );
   });
 
   it.each([
