@@ -34,13 +34,13 @@
  *
  * And one gap closed, so code that sends what SQS refuses fails locally as it would deployed:
  *
- * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue. `SendMessage` and each
- *    `SendMessageBatch` entry are now refused as SQS refuses them (`sqs-send-rules.ts`): more than 10
- *    attributes, a reserved or malformed name, an unknown data type, an empty string or a number that is none,
- *    a delay outside 0-900 seconds.
+ * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue, and a `MessageDeduplicationId`
+ *    there too (it ignores it). `SendMessage` and each `SendMessageBatch` entry are now refused as SQS refuses them
+ *    (`sqs-send-rules.ts`): more than 10 attributes, a reserved or malformed name, an unknown data type, an empty
+ *    string or a number that is none, a delay outside 0-900 seconds, a deduplication id sent to a standard queue.
  */
 import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
-import { type SentMessage, sendProblem } from './sqs-send-rules';
+import { type SendTarget, type SentMessage, sendProblem } from './sqs-send-rules';
 
 interface FauxqsMessageRow {
   run(...values: unknown[]): unknown;
@@ -61,6 +61,7 @@ interface FauxqsMessage {
 interface FauxqsQueue {
   inflightMessages: Map<string, { message: FauxqsMessage }>;
   persistence?: FauxqsPersistenceInternals;
+  isFifo(): boolean;
 }
 type FauxqsSqsHandler = (
   body: unknown,
@@ -179,6 +180,7 @@ export function fixUndeliveredHandBack(routerClass: unknown): void {
 export type FauxqsSqsErrorClass = new (code: string, message: string) => Error;
 
 interface SendBatch {
+  QueueUrl?: string;
   Entries?: (SentMessage & { Id: string })[];
 }
 interface SendBatchAnswer {
@@ -201,7 +203,8 @@ export function fixSendValidation(routerClass: unknown, SqsError: FauxqsSqsError
   prototype.register = function registerWithSendRules(this: FauxqsRouterPrototype, action, handler) {
     if (action === 'SendMessage') {
       return register.call(this, action, (body, store, request) => {
-        const problem = sendProblem((body ?? {}) as SentMessage);
+        const send = (body ?? {}) as SentMessage & { QueueUrl?: string };
+        const problem = sendProblem(send, targetOf(store, send.QueueUrl));
         if (problem) throw new SqsError('InvalidParameterValue', problem);
         return handler(body, store, request);
       });
@@ -216,6 +219,15 @@ export function fixSendValidation(routerClass: unknown, SqsError: FauxqsSqsError
   prototype[SEND_RULES_PATCHED] = true;
 }
 
+/** The queue a send names, as the send rules read it; undefined for one fauxqs will answer does not exist. */
+function targetOf(
+  store: Parameters<FauxqsSqsHandler>[1],
+  queueUrl: string | undefined,
+): SendTarget | undefined {
+  const queue = queueUrl ? store.getQueue(queueUrl) : undefined;
+  return queue ? { fifo: queue.isFifo() } : undefined;
+}
+
 /** Sends a batch's valid entries and lists the others as failed, as SQS answers a batch with bad entries. */
 function sendValidBatch(
   body: unknown,
@@ -225,9 +237,10 @@ function sendValidBatch(
 ): unknown {
   const batch = (body ?? {}) as SendBatch;
   const entries = batch.Entries ?? [];
+  const target = targetOf(store, batch.QueueUrl);
   const refused: NonNullable<SendBatchAnswer['Failed']> = [];
   const valid = entries.filter((entry) => {
-    const problem = sendProblem(entry);
+    const problem = sendProblem(entry, target);
     if (problem)
       refused.push({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
     return !problem;

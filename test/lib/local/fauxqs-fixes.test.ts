@@ -262,4 +262,46 @@ describe('sends SQS refuses', () => {
     ]);
     expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
   });
+
+  it('refuses a deduplication id on a standard queue, alone or in a batch, and takes it on a FIFO queue', async () => {
+    const { sqs } = await start();
+    const standard = (await sqs.send(new CreateQueueCommand({ QueueName: 'send-dedupe' }))).QueueUrl ?? '';
+    const fifo =
+      (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName: 'send-dedupe.fifo', Attributes: { FifoQueue: 'true' } }),
+        )
+      ).QueueUrl ?? '';
+    await expect(
+      sqs.send(
+        new SendMessageCommand({ QueueUrl: standard, MessageBody: 'x', MessageDeduplicationId: 'd-1' }),
+      ),
+    ).rejects.toMatchObject({
+      name: expect.stringMatching(/InvalidParameterValue$/),
+      message:
+        'Value d-1 for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.',
+    });
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: standard,
+        Entries: [
+          { Id: 'plain', MessageBody: 'x' },
+          { Id: 'tenant', MessageBody: 'x', MessageGroupId: 'acme' },
+          { Id: 'deduped', MessageBody: 'x', MessageDeduplicationId: 'd-2' },
+        ],
+      }),
+    );
+    expect(batch.Successful?.map((s) => s.Id).sort()).toEqual(['plain', 'tenant']);
+    expect(batch.Failed?.map((f) => [f.Id, f.Code])).toEqual([['deduped', 'InvalidParameterValue']]);
+    expect(await counts(sqs, standard)).toEqual({ visible: 2, inFlight: 0 });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: fifo,
+        MessageBody: 'x',
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'd-3',
+      }),
+    );
+    expect(await counts(sqs, fifo)).toEqual({ visible: 1, inFlight: 0 });
+  });
 });

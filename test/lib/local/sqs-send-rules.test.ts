@@ -66,4 +66,13 @@ describe('sendProblem (what SQS refuses in a send)', () => {
     expect(sendProblem({ DelaySeconds: 901 })).toContain('Value 901 for parameter DelaySeconds is invalid');
     expect(sendProblem({ DelaySeconds: -1 })).toContain('Value -1 for parameter DelaySeconds is invalid');
   });
+
+  it('refuses a deduplication id sent to a standard queue, and takes it on a FIFO queue or where the queue is unknown', () => {
+    expect(sendProblem({ MessageDeduplicationId: 'd-1' }, { fifo: false })).toBe(
+      'Value d-1 for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.',
+    );
+    expect(sendProblem({ MessageDeduplicationId: 'd-1' }, { fifo: true })).toBeUndefined();
+    expect(sendProblem({ MessageDeduplicationId: 'd-1' })).toBeUndefined();
+    expect(sendProblem({}, { fifo: false })).toBeUndefined();
+  });
 });
