@@ -22,6 +22,7 @@ import {
   type FauxqsSqsErrorClass,
   fixExpiredHoldCounts,
   fixFifoGroupReceives,
+  fixHoldLimit,
   fixReleasePersistence,
   fixSendValidation,
   fixUndeliveredHandBack,
@@ -145,6 +146,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   fixUndeliveredHandBack(SqsRouter);
   const { SqsError } = await load<{ SqsError: FauxqsSqsErrorClass }>('./common/errors.js');
   fixSendValidation(SqsRouter, SqsError);
+  fixHoldLimit(SqsQueue, SqsRouter, SqsError);
   const { SnsStore } = await load<{ SnsStore: StoreConstructor<FauxqsStore> }>('./sns/snsStore.js');
   const { S3Store } = await load<{ S3Store: StoreConstructor<FauxqsStore> }>('./s3/s3Store.js');
 

@@ -38,6 +38,14 @@
  *    there too (it ignores it). `SendMessage` and each `SendMessageBatch` entry are now refused as SQS refuses them
  *    (`sqs-send-rules.ts`): more than 10 attributes, a reserved or malformed name, an unknown data type, an empty
  *    string or a number that is none, a delay outside 0-900 seconds, a deduplication id sent to a standard queue.
+ * 6. fauxqs takes any `ChangeMessageVisibility` from 0 to 12 hours, however long ago the message was received; SQS
+ *    keeps a message hidden at most 12 hours from the receive that returned it and refuses a change that would
+ *    pass that (`Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`), so code that
+ *    extends a hold, or sets a retry delay of up to 12 hours, minutes after its receive passed locally and failed
+ *    once deployed. The limit now counts from each receive. Local mode's fair-queue stand-in, which holds what it
+ *    read ahead with no SQS counterpart, marks its holds ({@link READ_AHEAD_HOLD_HEADER}): the limit counts from
+ *    such a hold, as from a receive. A hold from before a restart on a data directory is not checked (its receive
+ *    time is not persisted).
  */
 import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import { type SendTarget, type SentMessage, sendProblem } from './sqs-send-rules';
@@ -109,15 +117,31 @@ export function fixExpiredHoldCounts(queueClass: unknown): void {
  */
 export const UNDELIVERED_HAND_BACK_HEADER = 'x-hookline-undelivered-hand-back';
 
+/**
+ * Marks a `ChangeMessageVisibilityBatch` as local mode's fair-queue stand-in holding messages it read ahead (SQS
+ * schedules fair queues on the server, so nothing there corresponds): each message's 12-hour hold limit counts
+ * from this call, as from a receive.
+ */
+export const READ_AHEAD_HOLD_HEADER = 'x-hookline-read-ahead-hold';
+
 /** Adds {@link UNDELIVERED_HAND_BACK_HEADER} to the request of a visibility change (the sender's side). */
 export function markUndeliveredHandBack(command: ChangeMessageVisibilityBatchCommand): void {
+  markWith(command, UNDELIVERED_HAND_BACK_HEADER, 'hooklineUndeliveredHandBack');
+}
+
+/** Adds {@link READ_AHEAD_HOLD_HEADER} to the request of a visibility change (the sender's side). */
+export function markReadAheadHold(command: ChangeMessageVisibilityBatchCommand): void {
+  markWith(command, READ_AHEAD_HOLD_HEADER, 'hooklineReadAheadHold');
+}
+
+function markWith(command: ChangeMessageVisibilityBatchCommand, header: string, name: string): void {
   command.middlewareStack.add(
     (next) => (args) => {
       const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) request.headers[UNDELIVERED_HAND_BACK_HEADER] = 'true';
+      if (request.headers) request.headers[header] = 'true';
       return next(args);
     },
-    { step: 'build', name: 'hooklineUndeliveredHandBack' },
+    { step: 'build', name },
   );
 }
 
@@ -335,4 +359,130 @@ function putInOrder(queue: FauxqsFifoQueuePrototype, group: string): void {
     return x < y ? -1 : x > y ? 1 : 0;
   };
   queue.fifoMessages.get(group)?.sort(bySequence);
+}
+
+/** SQS keeps a message hidden at most this long from the receive that returned it, however often it is extended. */
+const MAX_HOLD_MS = 43_200_000;
+const HOLD_LIMIT_PATCHED = Symbol.for('hookline.fauxqs-hold-limit');
+/** When each hold began (its receive, or local mode's read-ahead hold), by in-flight entry: gone with the entry. */
+const holdStarts = new WeakMap<object, number>();
+
+interface FauxqsReceivingQueuePrototype {
+  inflightMessages: Map<string, object>;
+  dequeue(...args: unknown[]): { ReceiptHandle: string }[];
+}
+interface VisibilityChange {
+  QueueUrl?: string;
+  ReceiptHandle?: string;
+  VisibilityTimeout?: number;
+}
+
+/**
+ * Makes a visibility change refuse to hold a message more than 12 hours past its receive, as SQS refuses it: a
+ * `ChangeMessageVisibility` with `InvalidParameterValue`, a `ChangeMessageVisibilityBatch` entry listed in `Failed`
+ * (the others are changed). A batch with {@link READ_AHEAD_HOLD_HEADER} starts each message's hold anew instead.
+ */
+export function fixHoldLimit(queueClass: unknown, routerClass: unknown, SqsError: FauxqsSqsErrorClass): void {
+  const queue = (queueClass as { prototype: FauxqsReceivingQueuePrototype & { [HOLD_LIMIT_PATCHED]?: true } })
+    .prototype;
+  const router = (routerClass as { prototype: FauxqsRouterPrototype & { [HOLD_LIMIT_PATCHED]?: true } })
+    .prototype;
+  if (queue[HOLD_LIMIT_PATCHED] && router[HOLD_LIMIT_PATCHED]) return;
+  const { dequeue } = queue;
+  queue.dequeue = function dequeueStampingHolds(this: FauxqsReceivingQueuePrototype, ...args) {
+    const received = dequeue.apply(this, args);
+    const now = Date.now();
+    for (const m of received) {
+      const entry = this.inflightMessages.get(m.ReceiptHandle);
+      if (entry) holdStarts.set(entry, now);
+    }
+    return received;
+  };
+  const register = router.register;
+  router.register = function registerWithHoldLimit(this: FauxqsRouterPrototype, action, handler) {
+    if (action === 'ChangeMessageVisibility') {
+      return register.call(this, action, (body, store, request) => {
+        const change = (body ?? {}) as VisibilityChange;
+        const problem = holdProblem(store, change.QueueUrl, change);
+        if (problem) throw new SqsError('InvalidParameterValue', problem);
+        return handler(body, store, request);
+      });
+    }
+    if (action === 'ChangeMessageVisibilityBatch') {
+      return register.call(this, action, (body, store, request) =>
+        request?.headers[READ_AHEAD_HOLD_HEADER] === 'true'
+          ? restartHolds(body, store, request, handler)
+          : changeWithinHoldLimit(body, store, request, handler),
+      );
+    }
+    return register.call(this, action, handler);
+  };
+  queue[HOLD_LIMIT_PATCHED] = true;
+  router[HOLD_LIMIT_PATCHED] = true;
+}
+
+/** The in-flight entry a receipt handle names on the queue a request names, if any. */
+function heldEntry(
+  store: Parameters<FauxqsSqsHandler>[1],
+  queueUrl: string | undefined,
+  receiptHandle: string | undefined,
+): object | undefined {
+  const queue = queueUrl ? store.getQueue(queueUrl) : undefined;
+  return receiptHandle ? queue?.inflightMessages.get(receiptHandle) : undefined;
+}
+
+/** Why SQS would refuse this change as holding the message past 12 hours from its receive, if it would. */
+function holdProblem(
+  store: Parameters<FauxqsSqsHandler>[1],
+  queueUrl: string | undefined,
+  change: VisibilityChange,
+): string | undefined {
+  const seconds = change.VisibilityTimeout;
+  // Out of range, or a hold fauxqs will not find: its own answers.
+  if (typeof seconds !== 'number' || seconds < 0 || seconds > MAX_HOLD_MS / 1000) return undefined;
+  const entry = heldEntry(store, queueUrl, change.ReceiptHandle);
+  const start = entry ? holdStarts.get(entry) : undefined;
+  if (start === undefined || Date.now() + seconds * 1000 - start <= MAX_HOLD_MS) return undefined;
+  return `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${MAX_HOLD_MS / 1000} seconds].`;
+}
+
+/** Changes a batch's entries within the hold limit and lists the others as failed, as SQS answers them. */
+function changeWithinHoldLimit(
+  body: unknown,
+  store: Parameters<FauxqsSqsHandler>[1],
+  request: Parameters<FauxqsSqsHandler>[2],
+  handler: FauxqsSqsHandler,
+): unknown {
+  const batch = (body ?? {}) as VisibilityBatch;
+  const entries = batch.Entries ?? [];
+  const refused: NonNullable<SendBatchAnswer['Failed']> = [];
+  const valid = entries.filter((entry) => {
+    const problem = holdProblem(store, batch.QueueUrl, entry);
+    if (problem)
+      refused.push({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
+    return !problem;
+  });
+  // A request fauxqs refuses whole (empty, too many entries, repeated ids) is its to answer.
+  const wholeRequestRefused = entries.length > 10 || new Set(entries.map((e) => e.Id)).size < entries.length;
+  if (refused.length === 0 || wholeRequestRefused) return handler(body, store, request);
+  if (valid.length === 0) return { Successful: [], Failed: refused };
+  const answer = handler({ ...batch, Entries: valid }, store, request) as SendBatchAnswer;
+  return { Successful: answer.Successful ?? [], Failed: [...(answer.Failed ?? []), ...refused] };
+}
+
+/** Applies a read-ahead hold, then starts the hold limit of each message it holds from now. */
+function restartHolds(
+  body: unknown,
+  store: Parameters<FauxqsSqsHandler>[1],
+  request: Parameters<FauxqsSqsHandler>[2],
+  handler: FauxqsSqsHandler,
+): unknown {
+  const answer = handler(body, store, request);
+  const batch = (body ?? {}) as VisibilityBatch;
+  const now = Date.now();
+  for (const entry of batch.Entries ?? []) {
+    const held = heldEntry(store, batch.QueueUrl, entry.ReceiptHandle);
+    if (held) holdStarts.set(held, now);
+  }
+  return answer;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -10,14 +11,15 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localSqsClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
-import { markUndeliveredHandBack } from '../../../lib/local/fauxqs-fixes';
+import { markReadAheadHold, markUndeliveredHandBack } from '../../../lib/local/fauxqs-fixes';
 
 const dirs: string[] = [];
 const running: Emulators[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const e of running.splice(0)) await e.stop();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -303,5 +305,78 @@ describe('sends SQS refuses', () => {
       }),
     );
     expect(await counts(sqs, fifo)).toEqual({ visible: 1, inFlight: 0 });
+  });
+});
+
+describe('the 12-hour limit on a hold', () => {
+  const TWELVE_HOURS = 43_200;
+  const beyondLimit =
+    'Value 43200 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].';
+
+  /** Moves the emulator's clock (it runs in this process) `ms` ahead of the real one. */
+  const clockAhead = (ms: number) => {
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + ms);
+  };
+
+  it('refuses to hold a message longer than 12 hours from its receive, alone or in a batch, and takes a hold within it', async () => {
+    const { sqs } = await start();
+    const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'hold-limit' }))).QueueUrl ?? '';
+    for (const body of ['a', 'b']) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+    const [first, second] = await receive(sqs, QueueUrl, 300);
+    clockAhead(60_000);
+    await expect(
+      sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl,
+          ReceiptHandle: first?.ReceiptHandle,
+          VisibilityTimeout: TWELVE_HOURS,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/InvalidParameterValue$/), message: beyondLimit });
+    const batch = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl,
+        Entries: [
+          { Id: 'late', ReceiptHandle: first?.ReceiptHandle, VisibilityTimeout: TWELVE_HOURS },
+          { Id: 'within', ReceiptHandle: second?.ReceiptHandle, VisibilityTimeout: TWELVE_HOURS - 120 },
+        ],
+      }),
+    );
+    expect(batch.Successful?.map((e) => e.Id)).toEqual(['within']);
+    expect(batch.Failed?.map((e) => [e.Id, e.Code, e.Message])).toEqual([
+      ['late', 'InvalidParameterValue', beyondLimit],
+    ]);
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: first?.ReceiptHandle,
+        VisibilityTimeout: TWELVE_HOURS - 120,
+      }),
+    );
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 2 });
+  });
+
+  it("counts the limit from local mode's read-ahead hold, the receive it stands for", async () => {
+    const { sqs } = await start();
+    const QueueUrl =
+      (await sqs.send(new CreateQueueCommand({ QueueName: 'hold-read-ahead' }))).QueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a' }));
+    const [message] = await receive(sqs, QueueUrl, 3 * 3_600);
+    clockAhead(2 * 3_600_000);
+    const hold = new ChangeMessageVisibilityBatchCommand({
+      QueueUrl,
+      Entries: [{ Id: '0', ReceiptHandle: message?.ReceiptHandle, VisibilityTimeout: 30 }],
+    });
+    markReadAheadHold(hold);
+    expect((await sqs.send(hold)).Successful).toHaveLength(1);
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: message?.ReceiptHandle,
+        VisibilityTimeout: TWELVE_HOURS - 60,
+      }),
+    );
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 1 });
   });
 });
