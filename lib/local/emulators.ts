@@ -24,6 +24,7 @@ import {
   fixFifoGroupReceives,
   fixHoldLimit,
   fixReleasePersistence,
+  fixRetention,
   fixSendValidation,
   fixUndeliveredHandBack,
 } from './fauxqs-fixes';
@@ -141,6 +142,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   }>('./sqs/sqsStore.js');
   fixExpiredHoldCounts(SqsQueue);
   fixFifoGroupReceives(SqsQueue);
+  fixRetention(SqsQueue);
   // Before buildApp, which registers the actions.
   const { SqsRouter } = await load<{ SqsRouter: unknown }>('./sqs/sqsRouter.js');
   fixUndeliveredHandBack(SqsRouter);

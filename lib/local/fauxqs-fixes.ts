@@ -46,6 +46,11 @@
  *    read ahead with no SQS counterpart, marks its holds ({@link READ_AHEAD_HOLD_HEADER}): the limit counts from
  *    such a hold, as from a receive. A hold from before a restart on a data directory is not checked (its receive
  *    time is not persisted).
+ * 7. fauxqs keeps a message for ever; SQS deletes it once it is `MessageRetentionPeriod` old, counted from its
+ *    enqueue (a standard queue's message keeps its first enqueue time in the dead-letter queue, a FIFO queue's
+ *    message starts anew there), so a message still failing (or delayed) past its queue's retention vanished
+ *    deployed, without reaching the dead-letter queue, and went on locally. Messages waiting in a queue (visible,
+ *    delayed, or back from a hold) are now dropped there once past its retention, as SQS drops them.
  */
 import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import { type SendTarget, type SentMessage, sendProblem } from './sqs-send-rules';
@@ -485,4 +490,75 @@ function restartHolds(
     if (held) holdStarts.set(held, now);
   }
   return answer;
+}
+
+const RETENTION_PATCHED = Symbol.for('hookline.fauxqs-retention');
+/** When a FIFO queue's message entered the queue it is in (a FIFO dead-letter queue restarts its retention). */
+const fifoEnqueuedAt = new WeakMap<object, number>();
+
+interface RetainedMessage {
+  readonly messageId: string;
+  readonly sentTimestamp: number;
+}
+interface FauxqsRetainingQueuePrototype {
+  attributes: Record<string, string>;
+  messages: RetainedMessage[];
+  delayedMessages: RetainedMessage[];
+  fifoMessages: Map<string, RetainedMessage[]>;
+  fifoDelayed: Map<string, RetainedMessage[]>;
+  persistence?: { deleteMessage(messageId: string): void };
+  isFifo(): boolean;
+  enqueue(message: RetainedMessage): void;
+  processTimers(): void;
+}
+
+/** Makes a queue drop the messages waiting in it past its retention period, as SQS deletes them. */
+export function fixRetention(queueClass: unknown): void {
+  const prototype = (
+    queueClass as { prototype: FauxqsRetainingQueuePrototype & { [RETENTION_PATCHED]?: true } }
+  ).prototype;
+  if (prototype[RETENTION_PATCHED]) return;
+  const { enqueue, processTimers } = prototype;
+  prototype.enqueue = function enqueueStamped(this: FauxqsRetainingQueuePrototype, message) {
+    if (this.isFifo()) fifoEnqueuedAt.set(message, Date.now());
+    enqueue.call(this, message);
+  };
+  prototype.processTimers = function processTimersAndRetention(this: FauxqsRetainingQueuePrototype) {
+    processTimers.call(this);
+    dropExpired(this);
+  };
+  prototype[RETENTION_PATCHED] = true;
+}
+
+/** When each queue last looked for expired messages. */
+const retentionChecks = new WeakMap<object, number>();
+/** How often a queue looks (retention is whole seconds, at least 60): a receive need not scan a backlog each time. */
+const RETENTION_CHECK_MS = 1_000;
+
+/** Removes the queue's waiting messages past its retention, from memory and its data directory. */
+function dropExpired(queue: FauxqsRetainingQueuePrototype): void {
+  const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
+  const now = Date.now();
+  if (
+    !(retentionMs > 0) ||
+    now - (retentionChecks.get(queue) ?? Number.NEGATIVE_INFINITY) < RETENTION_CHECK_MS
+  )
+    return;
+  retentionChecks.set(queue, now);
+  const oldest = now - retentionMs;
+  const kept = (messages: RetainedMessage[]) =>
+    messages.filter((m) => {
+      if ((fifoEnqueuedAt.get(m) ?? m.sentTimestamp) > oldest) return true;
+      queue.persistence?.deleteMessage(m.messageId);
+      return false;
+    });
+  queue.messages = kept(queue.messages);
+  queue.delayedMessages = kept(queue.delayedMessages);
+  for (const groups of [queue.fifoMessages, queue.fifoDelayed]) {
+    for (const [group, messages] of groups) {
+      const left = kept(messages);
+      if (left.length > 0) groups.set(group, left);
+      else groups.delete(group);
+    }
+  }
 }

@@ -68,6 +68,13 @@ const receive = (sqs: SQSClient, QueueUrl: string, VisibilityTimeout: number) =>
     )
     .then((a) => a.Messages ?? []);
 
+/** Moves the emulator's clock (it runs in this process) `ms` ahead of the real one. */
+const clockAhead = (ms: number) => {
+  vi.restoreAllMocks();
+  const real = Date.now.bind(Date);
+  vi.spyOn(Date, 'now').mockImplementation(() => real() + ms);
+};
+
 describe.each([
   ['in memory', false],
   ['on a data directory', true],
@@ -313,12 +320,6 @@ describe('the 12-hour limit on a hold', () => {
   const beyondLimit =
     'Value 43200 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].';
 
-  /** Moves the emulator's clock (it runs in this process) `ms` ahead of the real one. */
-  const clockAhead = (ms: number) => {
-    const real = Date.now.bind(Date);
-    vi.spyOn(Date, 'now').mockImplementation(() => real() + ms);
-  };
-
   it('refuses to hold a message longer than 12 hours from its receive, alone or in a batch, and takes a hold within it', async () => {
     const { sqs } = await start();
     const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'hold-limit' }))).QueueUrl ?? '';
@@ -378,5 +379,66 @@ describe('the 12-hour limit on a hold', () => {
       }),
     );
     expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 1 });
+  });
+});
+
+describe('retention', () => {
+  const bodies = (messages: { Body?: string }[]) => messages.map((m) => m.Body);
+
+  it('drops a message waiting, or back from a hold, once it is older than its queue keeps messages', async () => {
+    const { sqs } = await start();
+    const QueueUrl =
+      (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName: 'retention', Attributes: { MessageRetentionPeriod: '60' } }),
+        )
+      ).QueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'held' }));
+    expect(bodies(await receive(sqs, QueueUrl, 30))).toEqual(['held']);
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'waiting' }));
+    clockAhead(61_000);
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'fresh' }));
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
+    expect(bodies(await receive(sqs, QueueUrl, 30))).toEqual(['fresh']);
+  });
+
+  it.each([
+    ['a standard', 'first enqueue', false, []],
+    ['a FIFO', 'move', true, ['moved']],
+  ])('counts %s dead-letter queue retention from the %s', async (_, _from, fifo, kept) => {
+    const { sqs } = await start();
+    const suffix = fifo ? '.fifo' : '';
+    const fifoAttributes: Record<string, string> = fifo
+      ? { FifoQueue: 'true', ContentBasedDeduplication: 'true' }
+      : {};
+    const create = async (QueueName: string, Attributes: Record<string, string>) =>
+      (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName, Attributes: { ...fifoAttributes, ...Attributes } }),
+        )
+      ).QueueUrl ?? '';
+    const dlq = await create(`retention-dlq${suffix}`, { MessageRetentionPeriod: '120' });
+    const dlqArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.QueueArn;
+    const source = await create(`retention-source${suffix}`, {
+      MessageRetentionPeriod: '100',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }),
+    });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: source,
+        MessageBody: 'moved',
+        ...(fifo ? { MessageGroupId: 'g' } : {}),
+      }),
+    );
+    expect(bodies(await receive(sqs, source, 30))).toEqual(['moved']);
+    clockAhead(90_000);
+    // Its second receive moves it to the dead-letter queue, 90 s after it was sent.
+    expect(await receive(sqs, source, 30)).toEqual([]);
+    expect(await counts(sqs, dlq)).toEqual({ visible: 1, inFlight: 0 });
+    clockAhead(130_000);
+    // 130 s after its send, 40 s after its move: past 120 s only counted from the send.
+    expect(bodies(await receive(sqs, dlq, 30))).toEqual(kept);
   });
 });
