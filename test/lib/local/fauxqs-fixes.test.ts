@@ -313,6 +313,26 @@ describe('sends SQS refuses', () => {
     );
     expect(await counts(sqs, fifo)).toEqual({ visible: 1, inFlight: 0 });
   });
+  it("refuses a FIFO send whose message group is a customer's name, and enqueues nothing", async () => {
+    const { sqs } = await start();
+    const QueueUrl =
+      (
+        await sqs.send(
+          new CreateQueueCommand({
+            QueueName: 'send-group.fifo',
+            Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+          }),
+        )
+      ).QueueUrl ?? '';
+    await expect(
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x', MessageGroupId: 'Zoë Smith' })),
+    ).rejects.toMatchObject({
+      name: expect.stringMatching(/InvalidParameterValue$/),
+      message:
+        'Value Zoë Smith for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.',
+    });
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
 });
 
 describe('the 12-hour limit on a hold', () => {

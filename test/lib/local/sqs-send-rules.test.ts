@@ -75,4 +75,24 @@ describe('sendProblem (what SQS refuses in a send)', () => {
     expect(sendProblem({ MessageDeduplicationId: 'd-1' })).toBeUndefined();
     expect(sendProblem({}, { fifo: false })).toBeUndefined();
   });
+
+  it.each([
+    ['a space', 'Zoe Smith'],
+    ['a character beyond ASCII', 'Zoë'],
+    ['129 characters', 'g'.repeat(129)],
+  ])('refuses a message group or deduplication id with %s, in SQS words', (_, id) => {
+    expect(sendProblem({ MessageGroupId: id })).toBe(
+      `Value ${id} for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+    );
+    expect(sendProblem({ MessageGroupId: 'g', MessageDeduplicationId: id }, { fifo: true })).toBe(
+      `Value ${id} for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+    );
+  });
+
+  it('takes a message group or deduplication id of 128 alphanumeric and punctuation characters', () => {
+    const id = `${'a'.repeat(86)}!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~0123456789`;
+    expect(id).toHaveLength(128);
+    expect(sendProblem({ MessageGroupId: id, MessageDeduplicationId: id }, { fifo: true })).toBeUndefined();
+    expect(sendProblem({ MessageGroupId: 'acme' }, { fifo: false })).toBeUndefined();
+  });
 });
