@@ -20,6 +20,7 @@ import { lockDataDir } from './data-dir-lock';
 import { fixConditionFailureItem } from './dynalite-fixes';
 import {
   type FauxqsSqsErrorClass,
+  fixBodyCharacters,
   fixExpiredHoldCounts,
   fixFifoGroupReceives,
   fixHoldLimit,
@@ -146,6 +147,10 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   // Before buildApp, which registers the actions.
   const { SqsRouter } = await load<{ SqsRouter: unknown }>('./sqs/sqsRouter.js');
   fixUndeliveredHandBack(SqsRouter);
+  const { INVALID_MESSAGE_BODY_CHAR } = await load<{ INVALID_MESSAGE_BODY_CHAR: unknown }>(
+    './sqs/sqsTypes.js',
+  );
+  fixBodyCharacters(INVALID_MESSAGE_BODY_CHAR);
   const { SqsError } = await load<{ SqsError: FauxqsSqsErrorClass }>('./common/errors.js');
   fixSendValidation(SqsRouter, SqsError);
   fixHoldLimit(SqsQueue, SqsRouter, SqsError);

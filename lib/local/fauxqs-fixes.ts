@@ -51,6 +51,10 @@
  *    message starts anew there), so a message still failing (or delayed) past its queue's retention vanished
  *    deployed, without reaching the dead-letter queue, and went on locally. Messages waiting in a queue (visible,
  *    delayed, or back from a hold) are now dropped there once past its retention, as SQS drops them.
+ * 8. fauxqs refuses a message body holding a character beyond U+FFFF (an emoji) with `InvalidMessageContents`: its
+ *    check is a regular expression without the `u` flag, which reads the character's two surrogates as invalid.
+ *    SQS takes `#x10000` to `#x10FFFF`, so code sending an emoji failed locally and worked deployed. The check now
+ *    reads characters as SQS lists them.
  */
 import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import { type SendTarget, type SentMessage, sendProblem } from './sqs-send-rules';
@@ -561,4 +565,19 @@ function dropExpired(queue: FauxqsRetainingQueuePrototype): void {
       else groups.delete(group);
     }
   }
+}
+
+/**
+ * The characters SQS refuses in a message body: all but `#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD |
+ * #x10000 to #x10FFFF`, read by code point (a lone surrogate is refused, a pair is one character).
+ */
+const REFUSED_BODY_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const BODY_CHARACTERS_PATCHED = Symbol.for('hookline.fauxqs-body-characters');
+
+/** Makes fauxqs's message body check (`INVALID_MESSAGE_BODY_CHAR`, one shared object) refuse what SQS refuses. */
+export function fixBodyCharacters(invalidBodyCharacter: unknown): void {
+  const check = invalidBodyCharacter as RegExp & { [BODY_CHARACTERS_PATCHED]?: true };
+  if (check[BODY_CHARACTERS_PATCHED]) return;
+  check.test = (body: string) => REFUSED_BODY_CHARACTER.test(body);
+  check[BODY_CHARACTERS_PATCHED] = true;
 }

@@ -333,6 +333,28 @@ describe('sends SQS refuses', () => {
     });
     expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
+  it('takes a body holding an emoji, as SQS does, and still refuses U+FFFE and a lone surrogate', async () => {
+    const { sqs } = await start();
+    const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'send-body' }))).QueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'order 🎉 paid' }));
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: [
+          { Id: 'emoji', MessageBody: '🎉' },
+          { Id: 'nonCharacter', MessageBody: 'a\ufffe' },
+        ],
+      }),
+    );
+    expect(batch.Successful?.map((e) => e.Id)).toEqual(['emoji']);
+    expect(batch.Failed?.map((e) => e.Id)).toEqual(['nonCharacter']);
+    await expect(
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a\ud800b' })),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/InvalidMessageContents$/) });
+    expect((await receive(sqs, QueueUrl, 30)).map((m) => m.Body).sort()).toEqual(
+      ['order 🎉 paid', '🎉'].sort(),
+    );
+  });
 });
 
 describe('the 12-hour limit on a hold', () => {
