@@ -115,6 +115,8 @@ interface FauxqsSqsStore extends FauxqsStore {
     | {
         /** Where each kind of queue keeps its messages: a FIFO queue holds its waiting ones per group. */
         inspectMessages(): { ready: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] };
+        /** Returns expired holds and due delays, and drops messages past retention (`fauxqs-fixes.ts`). */
+        processTimers(): void;
         isFifo(): boolean;
       }
     | undefined;
@@ -211,6 +213,8 @@ function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void
   server.get(`${OLDEST_MESSAGE_PATH}:queueName`, async (request) => {
     const queue = sqsStore.getQueueByName(request.params.queueName ?? '');
     if (!queue) return { sentAt: null };
+    // As the queue's counts do: a message past its retention is gone, though no receive has run since.
+    queue.processTimers();
     const { ready, inflight } = queue.inspectMessages();
     const counted = (message: FauxqsMessage) => queue.isFifo() || message.approximateReceiveCount < 3;
     let sentAt: number | null = null;
