@@ -32,12 +32,14 @@
  *    several of a group in flight, fauxqs would put each one that comes back (released, or its hold expired) at the
  *    front of its group, reversing them: they now go back to their place by sequence number.
  *
- * And one gap closed, so code that sends what SQS refuses fails locally as it would deployed:
+ * And gaps closed, so code that SQS refuses, or takes, fails or works locally as it would deployed:
  *
- * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue, and a `MessageDeduplicationId`
- *    there too (it ignores it). `SendMessage` and each `SendMessageBatch` entry are now refused as SQS refuses them
- *    (`sqs-send-rules.ts`): more than 10 attributes, a reserved or malformed name, an unknown data type, an empty
- *    string or a number that is none, a delay outside 0-900 seconds, a deduplication id sent to a standard queue.
+ * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue, a `MessageDeduplicationId`
+ *    there too (it ignores it), and any message group or deduplication id. `SendMessage` and each
+ *    `SendMessageBatch` entry are now refused as SQS refuses them (`sqs-send-rules.ts`): more than 10 attributes, a
+ *    reserved or malformed name, an unknown data type, an empty string or a number that is none, a delay outside
+ *    0-900 seconds, a deduplication id sent to a standard queue, a group or deduplication id other than 1 to 128
+ *    alphanumeric and punctuation characters.
  * 6. fauxqs takes any `ChangeMessageVisibility` from 0 to 12 hours, however long ago the message was received; SQS
  *    keeps a message hidden at most 12 hours from the receive that returned it and refuses a change that would
  *    pass that (`Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`), so code that
@@ -212,15 +214,6 @@ export function fixUndeliveredHandBack(routerClass: unknown): void {
 /** fauxqs's `SqsError`: what an action throws to answer with an SQS error code. */
 export type FauxqsSqsErrorClass = new (code: string, message: string) => Error;
 
-interface SendBatch {
-  QueueUrl?: string;
-  Entries?: (SentMessage & { Id: string })[];
-}
-interface SendBatchAnswer {
-  Successful?: unknown[];
-  Failed?: { Id: string; SenderFault: boolean; Code: string; Message: string }[];
-}
-
 const SEND_RULES_PATCHED = Symbol.for('hookline.fauxqs-send-rules');
 
 /**
@@ -244,7 +237,9 @@ export function fixSendValidation(routerClass: unknown, SqsError: FauxqsSqsError
     }
     if (action === 'SendMessageBatch') {
       return register.call(this, action, (body, store, request) =>
-        sendValidBatch(body, store, request, handler),
+        batchWithoutRefused<SentMessage>(body, store, request, handler, (entry, queueUrl) =>
+          sendProblem(entry, targetOf(store, queueUrl)),
+        ),
       );
     }
     return register.call(this, action, handler);
@@ -261,19 +256,32 @@ function targetOf(
   return queue ? { fifo: queue.isFifo() } : undefined;
 }
 
-/** Sends a batch's valid entries and lists the others as failed, as SQS answers a batch with bad entries. */
-function sendValidBatch(
+/** A batch request as the JSON protocol carries it: the queue and entries with their ids. */
+interface EntryBatch<E> {
+  QueueUrl?: string;
+  Entries?: (E & { Id: string })[];
+}
+interface BatchAnswer {
+  Successful?: unknown[];
+  Failed?: { Id: string; SenderFault: boolean; Code: string; Message: string }[];
+}
+
+/**
+ * Answers a batch as SQS answers one with entries it refuses: those `problemOf` names a problem for are listed in
+ * `Failed` (`InvalidParameterValue`), and the others go to fauxqs's own `handler`.
+ */
+function batchWithoutRefused<E>(
   body: unknown,
   store: Parameters<FauxqsSqsHandler>[1],
   request: Parameters<FauxqsSqsHandler>[2],
   handler: FauxqsSqsHandler,
+  problemOf: (entry: E, queueUrl: string | undefined) => string | undefined,
 ): unknown {
-  const batch = (body ?? {}) as SendBatch;
+  const batch = (body ?? {}) as EntryBatch<E>;
   const entries = batch.Entries ?? [];
-  const target = targetOf(store, batch.QueueUrl);
-  const refused: NonNullable<SendBatchAnswer['Failed']> = [];
+  const refused: NonNullable<BatchAnswer['Failed']> = [];
   const valid = entries.filter((entry) => {
-    const problem = sendProblem(entry, target);
+    const problem = problemOf(entry, batch.QueueUrl);
     if (problem)
       refused.push({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
     return !problem;
@@ -282,7 +290,7 @@ function sendValidBatch(
   const wholeRequestRefused = entries.length > 10 || new Set(entries.map((e) => e.Id)).size < entries.length;
   if (refused.length === 0 || wholeRequestRefused) return handler(body, store, request);
   if (valid.length === 0) return { Successful: [], Failed: refused };
-  const answer = handler({ ...batch, Entries: valid }, store, request) as SendBatchAnswer;
+  const answer = handler({ ...batch, Entries: valid }, store, request) as BatchAnswer;
   return { Successful: answer.Successful ?? [], Failed: [...(answer.Failed ?? []), ...refused] };
 }
 
@@ -421,7 +429,9 @@ export function fixHoldLimit(queueClass: unknown, routerClass: unknown, SqsError
       return register.call(this, action, (body, store, request) =>
         request?.headers[READ_AHEAD_HOLD_HEADER] === 'true'
           ? restartHolds(body, store, request, handler)
-          : changeWithinHoldLimit(body, store, request, handler),
+          : batchWithoutRefused<VisibilityChange>(body, store, request, handler, (entry, queueUrl) =>
+              holdProblem(store, queueUrl, entry),
+            ),
       );
     }
     return register.call(this, action, handler);
@@ -453,30 +463,6 @@ function holdProblem(
   const start = entry ? holdStarts.get(entry) : undefined;
   if (start === undefined || Date.now() + seconds * 1000 - start <= MAX_HOLD_MS) return undefined;
   return `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${MAX_HOLD_MS / 1000} seconds].`;
-}
-
-/** Changes a batch's entries within the hold limit and lists the others as failed, as SQS answers them. */
-function changeWithinHoldLimit(
-  body: unknown,
-  store: Parameters<FauxqsSqsHandler>[1],
-  request: Parameters<FauxqsSqsHandler>[2],
-  handler: FauxqsSqsHandler,
-): unknown {
-  const batch = (body ?? {}) as VisibilityBatch;
-  const entries = batch.Entries ?? [];
-  const refused: NonNullable<SendBatchAnswer['Failed']> = [];
-  const valid = entries.filter((entry) => {
-    const problem = holdProblem(store, batch.QueueUrl, entry);
-    if (problem)
-      refused.push({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
-    return !problem;
-  });
-  // A request fauxqs refuses whole (empty, too many entries, repeated ids) is its to answer.
-  const wholeRequestRefused = entries.length > 10 || new Set(entries.map((e) => e.Id)).size < entries.length;
-  if (refused.length === 0 || wholeRequestRefused) return handler(body, store, request);
-  if (valid.length === 0) return { Successful: [], Failed: refused };
-  const answer = handler({ ...batch, Entries: valid }, store, request) as SendBatchAnswer;
-  return { Successful: answer.Successful ?? [], Failed: [...(answer.Failed ?? []), ...refused] };
 }
 
 /** Applies a read-ahead hold, then starts the hold limit of each message it holds from now. */
