@@ -27,9 +27,9 @@ const unicodeEscape = (char: string) => {
 };
 
 /**
- * JSON for an SQS message body. SQS refuses U+FFFE and U+FFFF, and the local emulator also refuses characters
- * beyond U+FFFF (real SQS accepts them); JSON.stringify escapes neither. Writing them as `\u` escapes is
- * lossless (JSON.parse restores them) and valid everywhere.
+ * JSON for an SQS message body. SQS refuses U+FFFE and U+FFFF, and fauxqs 2.4.1 as published also refuses
+ * characters beyond U+FFFF (SQS, and local mode's corrected emulator, take them); JSON.stringify escapes neither.
+ * Writing them as `\u` escapes is lossless (JSON.parse restores them) and valid on SQS and every emulator.
  */
 export function sqsSafeJson(value: unknown): string {
   const json = JSON.stringify(value);

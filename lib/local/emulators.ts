@@ -20,9 +20,12 @@ import { lockDataDir } from './data-dir-lock';
 import { fixConditionFailureItem } from './dynalite-fixes';
 import {
   type FauxqsSqsErrorClass,
+  fixBodyCharacters,
   fixExpiredHoldCounts,
   fixFifoGroupReceives,
+  fixHoldLimit,
   fixReleasePersistence,
+  fixRetention,
   fixSendValidation,
   fixUndeliveredHandBack,
 } from './fauxqs-fixes';
@@ -112,6 +115,8 @@ interface FauxqsSqsStore extends FauxqsStore {
     | {
         /** Where each kind of queue keeps its messages: a FIFO queue holds its waiting ones per group. */
         inspectMessages(): { ready: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] };
+        /** Returns expired holds and due delays, and drops messages past retention (`fauxqs-fixes.ts`). */
+        processTimers(): void;
         isFifo(): boolean;
       }
     | undefined;
@@ -140,11 +145,17 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   }>('./sqs/sqsStore.js');
   fixExpiredHoldCounts(SqsQueue);
   fixFifoGroupReceives(SqsQueue);
+  fixRetention(SqsQueue);
   // Before buildApp, which registers the actions.
   const { SqsRouter } = await load<{ SqsRouter: unknown }>('./sqs/sqsRouter.js');
   fixUndeliveredHandBack(SqsRouter);
+  const { INVALID_MESSAGE_BODY_CHAR } = await load<{ INVALID_MESSAGE_BODY_CHAR: unknown }>(
+    './sqs/sqsTypes.js',
+  );
+  fixBodyCharacters(INVALID_MESSAGE_BODY_CHAR);
   const { SqsError } = await load<{ SqsError: FauxqsSqsErrorClass }>('./common/errors.js');
   fixSendValidation(SqsRouter, SqsError);
+  fixHoldLimit(SqsQueue, SqsRouter, SqsError);
   const { SnsStore } = await load<{ SnsStore: StoreConstructor<FauxqsStore> }>('./sns/snsStore.js');
   const { S3Store } = await load<{ S3Store: StoreConstructor<FauxqsStore> }>('./s3/s3Store.js');
 
@@ -202,6 +213,8 @@ function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void
   server.get(`${OLDEST_MESSAGE_PATH}:queueName`, async (request) => {
     const queue = sqsStore.getQueueByName(request.params.queueName ?? '');
     if (!queue) return { sentAt: null };
+    // As the queue's counts do: a message past its retention is gone, though no receive has run since.
+    queue.processTimers();
     const { ready, inflight } = queue.inspectMessages();
     const counted = (message: FauxqsMessage) => queue.isFifo() || message.approximateReceiveCount < 3;
     let sentAt: number | null = null;

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { LAMBDA_SYNC_REQUEST_MAX_BYTES } from '../../lambda/shared/request-limits';
-import { markUndeliveredHandBack } from './fauxqs-fixes';
+import { markReadAheadHold, markUndeliveredHandBack } from './fauxqs-fixes';
 import type { InvokeResult } from './function-runtime';
 import { TenantLanes } from './tenant-lanes';
 
@@ -418,7 +418,7 @@ export class EventSourceMapping {
       now + (visibilitySeconds * 1000) / 2,
       now + visibilitySeconds * 1000,
     );
-    const gone = await this.changeVisibility(expiring, visibilitySeconds);
+    const gone = await this.changeVisibility(expiring, visibilitySeconds, { readAhead: true });
     if (gone.size > 0) this.lanes.forget(gone);
   }
 
@@ -451,7 +451,7 @@ export class EventSourceMapping {
    * deleted. When the emulator cannot be asked, the batch goes as it is.
    */
   private async stillHeld(batch: Message[], visibilitySeconds: number): Promise<Message[]> {
-    const gone = await this.changeVisibility(batch, visibilitySeconds);
+    const gone = await this.changeVisibility(batch, visibilitySeconds, { readAhead: true });
     return gone.size === 0 ? batch : batch.filter((m) => !gone.has(m.ReceiptHandle));
   }
 
@@ -515,11 +515,13 @@ export class EventSourceMapping {
    * Sets the visibility of held messages; returns the receipt handles the emulator refused, the messages no
    * longer held (deleted, or a purge took them). When the emulator cannot be asked, none is reported gone.
    * `undelivered` (with 0 seconds): the messages were only read ahead, and the emulator takes back that receive.
+   * `readAhead`: a fair mapping holds what it read ahead, where SQS would hold nothing (it schedules fair queues on
+   * the server), so SQS's 12-hour limit on a hold counts from this call, as from the receive it stands for.
    */
   private async changeVisibility(
     messages: readonly Message[],
     seconds: number,
-    { undelivered = false } = {},
+    { undelivered = false, readAhead = false } = {},
   ): Promise<Set<string | undefined>> {
     const gone = new Set<string | undefined>();
     for (let i = 0; i < messages.length; i += 10) {
@@ -534,6 +536,7 @@ export class EventSourceMapping {
           })),
         });
         if (undelivered) markUndeliveredHandBack(command);
+        if (readAhead) markReadAheadHold(command);
         const answer = await this.options.sqs.send(command);
         for (const failed of answer.Failed ?? []) gone.add(chunk[Number(failed.Id)]?.ReceiptHandle);
       } catch (error) {

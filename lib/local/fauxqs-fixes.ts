@@ -32,15 +32,34 @@
  *    several of a group in flight, fauxqs would put each one that comes back (released, or its hold expired) at the
  *    front of its group, reversing them: they now go back to their place by sequence number.
  *
- * And one gap closed, so code that sends what SQS refuses fails locally as it would deployed:
+ * And gaps closed, so code that SQS refuses, or takes, fails or works locally as it would deployed:
  *
- * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue. `SendMessage` and each
- *    `SendMessageBatch` entry are now refused as SQS refuses them (`sqs-send-rules.ts`): more than 10
- *    attributes, a reserved or malformed name, an unknown data type, an empty string or a number that is none,
- *    a delay outside 0-900 seconds.
+ * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue, a `MessageDeduplicationId`
+ *    there too (it ignores it), and any message group or deduplication id. `SendMessage` and each
+ *    `SendMessageBatch` entry are now refused as SQS refuses them (`sqs-send-rules.ts`): more than 10 attributes, a
+ *    reserved or malformed name, an unknown data type, an empty string or a number that is none, a delay outside
+ *    0-900 seconds, a deduplication id sent to a standard queue, a group or deduplication id other than 1 to 128
+ *    alphanumeric and punctuation characters.
+ * 6. fauxqs takes any `ChangeMessageVisibility` from 0 to 12 hours, however long ago the message was received; SQS
+ *    keeps a message hidden at most 12 hours from the receive that returned it and refuses a change that would
+ *    pass that (`Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`), so code that
+ *    extends a hold, or sets a retry delay of up to 12 hours, minutes after its receive passed locally and failed
+ *    once deployed. The limit now counts from each receive. Local mode's fair-queue stand-in, which holds what it
+ *    read ahead with no SQS counterpart, marks its holds ({@link READ_AHEAD_HOLD_HEADER}): the limit counts from
+ *    such a hold, as from a receive. A hold from before a restart on a data directory is not checked (its receive
+ *    time is not persisted).
+ * 7. fauxqs keeps a message for ever; SQS deletes it once it is `MessageRetentionPeriod` old, counted from its
+ *    enqueue (a standard queue's message keeps its first enqueue time in the dead-letter queue, a FIFO queue's
+ *    message starts anew there), so a message still failing (or delayed) past its queue's retention vanished
+ *    deployed, without reaching the dead-letter queue, and went on locally. Messages waiting in a queue (visible,
+ *    delayed, or back from a hold) are now dropped there once past its retention, as SQS drops them.
+ * 8. fauxqs refuses a message body holding a character beyond U+FFFF (an emoji) with `InvalidMessageContents`: its
+ *    check is a regular expression without the `u` flag, which reads the character's two surrogates as invalid.
+ *    SQS takes `#x10000` to `#x10FFFF`, so code sending an emoji failed locally and worked deployed. The check now
+ *    reads characters as SQS lists them.
  */
 import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
-import { type SentMessage, sendProblem } from './sqs-send-rules';
+import { type SendTarget, type SentMessage, sendProblem } from './sqs-send-rules';
 
 interface FauxqsMessageRow {
   run(...values: unknown[]): unknown;
@@ -61,6 +80,7 @@ interface FauxqsMessage {
 interface FauxqsQueue {
   inflightMessages: Map<string, { message: FauxqsMessage }>;
   persistence?: FauxqsPersistenceInternals;
+  isFifo(): boolean;
 }
 type FauxqsSqsHandler = (
   body: unknown,
@@ -108,15 +128,31 @@ export function fixExpiredHoldCounts(queueClass: unknown): void {
  */
 export const UNDELIVERED_HAND_BACK_HEADER = 'x-hookline-undelivered-hand-back';
 
+/**
+ * Marks a `ChangeMessageVisibilityBatch` as local mode's fair-queue stand-in holding messages it read ahead (SQS
+ * schedules fair queues on the server, so nothing there corresponds): each message's 12-hour hold limit counts
+ * from this call, as from a receive.
+ */
+export const READ_AHEAD_HOLD_HEADER = 'x-hookline-read-ahead-hold';
+
 /** Adds {@link UNDELIVERED_HAND_BACK_HEADER} to the request of a visibility change (the sender's side). */
 export function markUndeliveredHandBack(command: ChangeMessageVisibilityBatchCommand): void {
+  markWith(command, UNDELIVERED_HAND_BACK_HEADER, 'hooklineUndeliveredHandBack');
+}
+
+/** Adds {@link READ_AHEAD_HOLD_HEADER} to the request of a visibility change (the sender's side). */
+export function markReadAheadHold(command: ChangeMessageVisibilityBatchCommand): void {
+  markWith(command, READ_AHEAD_HOLD_HEADER, 'hooklineReadAheadHold');
+}
+
+function markWith(command: ChangeMessageVisibilityBatchCommand, header: string, name: string): void {
   command.middlewareStack.add(
     (next) => (args) => {
       const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) request.headers[UNDELIVERED_HAND_BACK_HEADER] = 'true';
+      if (request.headers) request.headers[header] = 'true';
       return next(args);
     },
-    { step: 'build', name: 'hooklineUndeliveredHandBack' },
+    { step: 'build', name },
   );
 }
 
@@ -178,14 +214,6 @@ export function fixUndeliveredHandBack(routerClass: unknown): void {
 /** fauxqs's `SqsError`: what an action throws to answer with an SQS error code. */
 export type FauxqsSqsErrorClass = new (code: string, message: string) => Error;
 
-interface SendBatch {
-  Entries?: (SentMessage & { Id: string })[];
-}
-interface SendBatchAnswer {
-  Successful?: unknown[];
-  Failed?: { Id: string; SenderFault: boolean; Code: string; Message: string }[];
-}
-
 const SEND_RULES_PATCHED = Symbol.for('hookline.fauxqs-send-rules');
 
 /**
@@ -201,14 +229,17 @@ export function fixSendValidation(routerClass: unknown, SqsError: FauxqsSqsError
   prototype.register = function registerWithSendRules(this: FauxqsRouterPrototype, action, handler) {
     if (action === 'SendMessage') {
       return register.call(this, action, (body, store, request) => {
-        const problem = sendProblem((body ?? {}) as SentMessage);
+        const send = (body ?? {}) as SentMessage & { QueueUrl?: string };
+        const problem = sendProblem(send, targetOf(store, send.QueueUrl));
         if (problem) throw new SqsError('InvalidParameterValue', problem);
         return handler(body, store, request);
       });
     }
     if (action === 'SendMessageBatch') {
       return register.call(this, action, (body, store, request) =>
-        sendValidBatch(body, store, request, handler),
+        batchWithoutRefused<SentMessage>(body, store, request, handler, (entry, queueUrl) =>
+          sendProblem(entry, targetOf(store, queueUrl)),
+        ),
       );
     }
     return register.call(this, action, handler);
@@ -216,18 +247,41 @@ export function fixSendValidation(routerClass: unknown, SqsError: FauxqsSqsError
   prototype[SEND_RULES_PATCHED] = true;
 }
 
-/** Sends a batch's valid entries and lists the others as failed, as SQS answers a batch with bad entries. */
-function sendValidBatch(
+/** The queue a send names, as the send rules read it; undefined for one fauxqs will answer does not exist. */
+function targetOf(
+  store: Parameters<FauxqsSqsHandler>[1],
+  queueUrl: string | undefined,
+): SendTarget | undefined {
+  const queue = queueUrl ? store.getQueue(queueUrl) : undefined;
+  return queue ? { fifo: queue.isFifo() } : undefined;
+}
+
+/** A batch request as the JSON protocol carries it: the queue and entries with their ids. */
+interface EntryBatch<E> {
+  QueueUrl?: string;
+  Entries?: (E & { Id: string })[];
+}
+interface BatchAnswer {
+  Successful?: unknown[];
+  Failed?: { Id: string; SenderFault: boolean; Code: string; Message: string }[];
+}
+
+/**
+ * Answers a batch as SQS answers one with entries it refuses: those `problemOf` names a problem for are listed in
+ * `Failed` (`InvalidParameterValue`), and the others go to fauxqs's own `handler`.
+ */
+function batchWithoutRefused<E>(
   body: unknown,
   store: Parameters<FauxqsSqsHandler>[1],
   request: Parameters<FauxqsSqsHandler>[2],
   handler: FauxqsSqsHandler,
+  problemOf: (entry: E, queueUrl: string | undefined) => string | undefined,
 ): unknown {
-  const batch = (body ?? {}) as SendBatch;
+  const batch = (body ?? {}) as EntryBatch<E>;
   const entries = batch.Entries ?? [];
-  const refused: NonNullable<SendBatchAnswer['Failed']> = [];
+  const refused: NonNullable<BatchAnswer['Failed']> = [];
   const valid = entries.filter((entry) => {
-    const problem = sendProblem(entry);
+    const problem = problemOf(entry, batch.QueueUrl);
     if (problem)
       refused.push({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
     return !problem;
@@ -236,7 +290,7 @@ function sendValidBatch(
   const wholeRequestRefused = entries.length > 10 || new Set(entries.map((e) => e.Id)).size < entries.length;
   if (refused.length === 0 || wholeRequestRefused) return handler(body, store, request);
   if (valid.length === 0) return { Successful: [], Failed: refused };
-  const answer = handler({ ...batch, Entries: valid }, store, request) as SendBatchAnswer;
+  const answer = handler({ ...batch, Entries: valid }, store, request) as BatchAnswer;
   return { Successful: answer.Successful ?? [], Failed: [...(answer.Failed ?? []), ...refused] };
 }
 
@@ -322,4 +376,194 @@ function putInOrder(queue: FauxqsFifoQueuePrototype, group: string): void {
     return x < y ? -1 : x > y ? 1 : 0;
   };
   queue.fifoMessages.get(group)?.sort(bySequence);
+}
+
+/** SQS keeps a message hidden at most this long from the receive that returned it, however often it is extended. */
+const MAX_HOLD_MS = 43_200_000;
+const HOLD_LIMIT_PATCHED = Symbol.for('hookline.fauxqs-hold-limit');
+/** When each hold began (its receive, or local mode's read-ahead hold), by in-flight entry: gone with the entry. */
+const holdStarts = new WeakMap<object, number>();
+
+interface FauxqsReceivingQueuePrototype {
+  inflightMessages: Map<string, object>;
+  dequeue(...args: unknown[]): { ReceiptHandle: string }[];
+}
+interface VisibilityChange {
+  QueueUrl?: string;
+  ReceiptHandle?: string;
+  VisibilityTimeout?: number;
+}
+
+/**
+ * Makes a visibility change refuse to hold a message more than 12 hours past its receive, as SQS refuses it: a
+ * `ChangeMessageVisibility` with `InvalidParameterValue`, a `ChangeMessageVisibilityBatch` entry listed in `Failed`
+ * (the others are changed). A batch with {@link READ_AHEAD_HOLD_HEADER} starts each message's hold anew instead.
+ */
+export function fixHoldLimit(queueClass: unknown, routerClass: unknown, SqsError: FauxqsSqsErrorClass): void {
+  const queue = (queueClass as { prototype: FauxqsReceivingQueuePrototype & { [HOLD_LIMIT_PATCHED]?: true } })
+    .prototype;
+  const router = (routerClass as { prototype: FauxqsRouterPrototype & { [HOLD_LIMIT_PATCHED]?: true } })
+    .prototype;
+  if (queue[HOLD_LIMIT_PATCHED] && router[HOLD_LIMIT_PATCHED]) return;
+  const { dequeue } = queue;
+  queue.dequeue = function dequeueStampingHolds(this: FauxqsReceivingQueuePrototype, ...args) {
+    const received = dequeue.apply(this, args);
+    const now = Date.now();
+    for (const m of received) {
+      const entry = this.inflightMessages.get(m.ReceiptHandle);
+      if (entry) holdStarts.set(entry, now);
+    }
+    return received;
+  };
+  const register = router.register;
+  router.register = function registerWithHoldLimit(this: FauxqsRouterPrototype, action, handler) {
+    if (action === 'ChangeMessageVisibility') {
+      return register.call(this, action, (body, store, request) => {
+        const change = (body ?? {}) as VisibilityChange;
+        const problem = holdProblem(store, change.QueueUrl, change);
+        if (problem) throw new SqsError('InvalidParameterValue', problem);
+        return handler(body, store, request);
+      });
+    }
+    if (action === 'ChangeMessageVisibilityBatch') {
+      return register.call(this, action, (body, store, request) =>
+        request?.headers[READ_AHEAD_HOLD_HEADER] === 'true'
+          ? restartHolds(body, store, request, handler)
+          : batchWithoutRefused<VisibilityChange>(body, store, request, handler, (entry, queueUrl) =>
+              holdProblem(store, queueUrl, entry),
+            ),
+      );
+    }
+    return register.call(this, action, handler);
+  };
+  queue[HOLD_LIMIT_PATCHED] = true;
+  router[HOLD_LIMIT_PATCHED] = true;
+}
+
+/** The in-flight entry a receipt handle names on the queue a request names, if any. */
+function heldEntry(
+  store: Parameters<FauxqsSqsHandler>[1],
+  queueUrl: string | undefined,
+  receiptHandle: string | undefined,
+): object | undefined {
+  const queue = queueUrl ? store.getQueue(queueUrl) : undefined;
+  return receiptHandle ? queue?.inflightMessages.get(receiptHandle) : undefined;
+}
+
+/** Why SQS would refuse this change as holding the message past 12 hours from its receive, if it would. */
+function holdProblem(
+  store: Parameters<FauxqsSqsHandler>[1],
+  queueUrl: string | undefined,
+  change: VisibilityChange,
+): string | undefined {
+  const seconds = change.VisibilityTimeout;
+  // Out of range, or a hold fauxqs will not find: its own answers.
+  if (typeof seconds !== 'number' || seconds < 0 || seconds > MAX_HOLD_MS / 1000) return undefined;
+  const entry = heldEntry(store, queueUrl, change.ReceiptHandle);
+  const start = entry ? holdStarts.get(entry) : undefined;
+  if (start === undefined || Date.now() + seconds * 1000 - start <= MAX_HOLD_MS) return undefined;
+  return `Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${MAX_HOLD_MS / 1000} seconds].`;
+}
+
+/** Applies a read-ahead hold, then starts the hold limit of each message it holds from now. */
+function restartHolds(
+  body: unknown,
+  store: Parameters<FauxqsSqsHandler>[1],
+  request: Parameters<FauxqsSqsHandler>[2],
+  handler: FauxqsSqsHandler,
+): unknown {
+  const answer = handler(body, store, request);
+  const batch = (body ?? {}) as VisibilityBatch;
+  const now = Date.now();
+  for (const entry of batch.Entries ?? []) {
+    const held = heldEntry(store, batch.QueueUrl, entry.ReceiptHandle);
+    if (held) holdStarts.set(held, now);
+  }
+  return answer;
+}
+
+const RETENTION_PATCHED = Symbol.for('hookline.fauxqs-retention');
+/** When a FIFO queue's message entered the queue it is in (a FIFO dead-letter queue restarts its retention). */
+const fifoEnqueuedAt = new WeakMap<object, number>();
+
+interface RetainedMessage {
+  readonly messageId: string;
+  readonly sentTimestamp: number;
+}
+interface FauxqsRetainingQueuePrototype {
+  attributes: Record<string, string>;
+  messages: RetainedMessage[];
+  delayedMessages: RetainedMessage[];
+  fifoMessages: Map<string, RetainedMessage[]>;
+  fifoDelayed: Map<string, RetainedMessage[]>;
+  persistence?: { deleteMessage(messageId: string): void };
+  isFifo(): boolean;
+  enqueue(message: RetainedMessage): void;
+  processTimers(): void;
+}
+
+/** Makes a queue drop the messages waiting in it past its retention period, as SQS deletes them. */
+export function fixRetention(queueClass: unknown): void {
+  const prototype = (
+    queueClass as { prototype: FauxqsRetainingQueuePrototype & { [RETENTION_PATCHED]?: true } }
+  ).prototype;
+  if (prototype[RETENTION_PATCHED]) return;
+  const { enqueue, processTimers } = prototype;
+  prototype.enqueue = function enqueueStamped(this: FauxqsRetainingQueuePrototype, message) {
+    if (this.isFifo()) fifoEnqueuedAt.set(message, Date.now());
+    enqueue.call(this, message);
+  };
+  prototype.processTimers = function processTimersAndRetention(this: FauxqsRetainingQueuePrototype) {
+    processTimers.call(this);
+    dropExpired(this);
+  };
+  prototype[RETENTION_PATCHED] = true;
+}
+
+/** When each queue last looked for expired messages. */
+const retentionChecks = new WeakMap<object, number>();
+/** How often a queue looks (retention is whole seconds, at least 60): a receive need not scan a backlog each time. */
+const RETENTION_CHECK_MS = 1_000;
+
+/** Removes the queue's waiting messages past its retention, from memory and its data directory. */
+function dropExpired(queue: FauxqsRetainingQueuePrototype): void {
+  const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
+  const now = Date.now();
+  if (
+    !(retentionMs > 0) ||
+    now - (retentionChecks.get(queue) ?? Number.NEGATIVE_INFINITY) < RETENTION_CHECK_MS
+  )
+    return;
+  retentionChecks.set(queue, now);
+  const oldest = now - retentionMs;
+  const kept = (messages: RetainedMessage[]) =>
+    messages.filter((m) => {
+      if ((fifoEnqueuedAt.get(m) ?? m.sentTimestamp) > oldest) return true;
+      queue.persistence?.deleteMessage(m.messageId);
+      return false;
+    });
+  queue.messages = kept(queue.messages);
+  queue.delayedMessages = kept(queue.delayedMessages);
+  for (const groups of [queue.fifoMessages, queue.fifoDelayed]) {
+    for (const [group, messages] of groups) {
+      const left = kept(messages);
+      if (left.length > 0) groups.set(group, left);
+      else groups.delete(group);
+    }
+  }
+}
+
+/**
+ * The characters SQS refuses in a message body: all but `#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD |
+ * #x10000 to #x10FFFF`, read by code point (a lone surrogate is refused, a pair is one character).
+ */
+const REFUSED_BODY_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const BODY_CHARACTERS_PATCHED = Symbol.for('hookline.fauxqs-body-characters');
+
+/** Makes fauxqs's message body check (`INVALID_MESSAGE_BODY_CHAR`, one shared object) refuse what SQS refuses. */
+export function fixBodyCharacters(invalidBodyCharacter: unknown): void {
+  const check = invalidBodyCharacter as RegExp & { [BODY_CHARACTERS_PATCHED]?: true };
+  if (check[BODY_CHARACTERS_PATCHED]) return;
+  check.test = (body: string) => REFUSED_BODY_CHARACTER.test(body);
+  check[BODY_CHARACTERS_PATCHED] = true;
 }

@@ -1,14 +1,17 @@
 /**
  * What SQS refuses in a `SendMessage` (or a `SendMessageBatch` entry) that fauxqs 2.4.1 accepts: message
- * attributes beyond SQS's rules and a `DelaySeconds` outside 0-900. Without these, code that sends such a
- * message (a consumer forwarding with one attribute too many, a delay of 16 minutes) passed locally and failed
- * once deployed. Pure: `fauxqs-fixes.ts` applies it where the emulator is assembled.
+ * attributes beyond SQS's rules, a `DelaySeconds` outside 0-900, a `MessageDeduplicationId` sent to a standard
+ * queue, and a message group or deduplication id with a space, a character beyond ASCII or over 128 characters.
+ * Without these, code that sends such a message (a consumer forwarding with one attribute too many, a delay of 16
+ * minutes, a deduplication id copied from FIFO code, a customer's name as its group) passed locally and failed once
+ * deployed. Pure: `fauxqs-fixes.ts` applies it where the emulator is assembled.
  *
- * Wordings: the attribute count, an empty string value, a number that is none and a name's characters are what
- * SQS answers (captured from SQS by other emulators' tests); the others describe the rule the SQS developer
- * guide states, in the same style. Every refusal is `InvalidParameterValue`, as SQS answers it.
+ * Wordings: the attribute count, an empty string value, a number that is none, a name's characters, a deduplication
+ * id on a standard queue and a group id's characters are what SQS answers (captured from SQS by other emulators'
+ * tests and issue reports); the others describe the rule the SQS developer guide states, in the same style. Every refusal is `InvalidParameterValue`, as SQS answers it.
  */
 import { MAX_MESSAGE_ATTRIBUTES, MAX_SQS_DELAY_SECONDS } from '../../lambda/shared/envelope';
+import { isSqsGroupId } from '../../lambda/shared/safe-ids';
 
 /** A message attribute as the JSON protocol carries it. */
 interface SentAttribute {
@@ -21,6 +24,13 @@ interface SentAttribute {
 export interface SentMessage {
   readonly MessageAttributes?: Readonly<Record<string, SentAttribute>> | undefined;
   readonly DelaySeconds?: unknown;
+  readonly MessageDeduplicationId?: unknown;
+  readonly MessageGroupId?: unknown;
+}
+
+/** The queue a message is sent to, as far as the rules need it. */
+export interface SendTarget {
+  readonly fifo: boolean;
 }
 
 const NAME_CHARACTERS = /^[A-Za-z0-9_.-]+$/;
@@ -70,8 +80,34 @@ function delayProblem(delay: unknown): string | undefined {
   return `Value ${String(delay)} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${MAX_SQS_DELAY_SECONDS}, if provided.`;
 }
 
-/** The first reason SQS would refuse this message, or undefined when it would take it. */
-export function sendProblem(message: SentMessage): string | undefined {
+/**
+ * Why SQS would refuse the send's `MessageDeduplicationId`, if it would: only FIFO queues take one (a standard
+ * queue takes a `MessageGroupId`, for fair queues, but no deduplication id).
+ */
+function deduplicationProblem(id: unknown, target: SendTarget | undefined): string | undefined {
+  if (id === undefined || id === null || target === undefined || target.fifo) return undefined;
+  return `Value ${String(id)} for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.`;
+}
+
+/**
+ * Why SQS would refuse a `MessageGroupId` or `MessageDeduplicationId` as written, if it would: both take 1 to 128
+ * alphanumeric and punctuation characters (no space, nothing beyond ASCII). An empty one is left to fauxqs, which
+ * answers a FIFO queue's as missing.
+ */
+function tokenProblem(
+  parameter: 'MessageGroupId' | 'MessageDeduplicationId',
+  value: unknown,
+): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string' && isSqsGroupId(value)) return undefined;
+  return `Value ${String(value)} for parameter ${parameter} is invalid. Reason: ${parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length.`;
+}
+
+/**
+ * The first reason SQS would refuse this message, or undefined when it would take it. `target` is the queue it
+ * is sent to; without it, only the rules that hold for every queue are applied.
+ */
+export function sendProblem(message: SentMessage, target?: SendTarget): string | undefined {
   const attributes = Object.entries(message.MessageAttributes ?? {});
   if (attributes.length > MAX_MESSAGE_ATTRIBUTES) {
     return `Number of message attributes [${attributes.length}] exceeds the allowed maximum [${MAX_MESSAGE_ATTRIBUTES}].`;
@@ -80,5 +116,10 @@ export function sendProblem(message: SentMessage): string | undefined {
     const problem = nameProblem(name) ?? valueProblem(name, attribute ?? {});
     if (problem) return problem;
   }
-  return delayProblem(message.DelaySeconds);
+  return (
+    delayProblem(message.DelaySeconds) ??
+    deduplicationProblem(message.MessageDeduplicationId, target) ??
+    tokenProblem('MessageGroupId', message.MessageGroupId) ??
+    tokenProblem('MessageDeduplicationId', message.MessageDeduplicationId)
+  );
 }

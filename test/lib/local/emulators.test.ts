@@ -12,7 +12,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LOCAL_MODE_BUDGET, localDynamoClient, localSqsClient } from '../../../lib/local/clients';
 import {
   dataDirLockPath,
@@ -328,6 +328,29 @@ describe('startEmulators', () => {
       expect([...ages.keys()]).toStrictEqual(['waiting']);
       expect(ages.get('waiting')).toBeGreaterThanOrEqual(60);
     } finally {
+      sqs.destroy();
+      await emulators.stop();
+    }
+  });
+
+  it("leaves out of the oldest message age a message past its queue's retention, which no receive has dropped yet", async () => {
+    const emulators = await startEmulators();
+    const sqs = localSqsClient(emulators);
+    try {
+      const QueueUrl =
+        (
+          await sqs.send(
+            new CreateQueueCommand({ QueueName: 'expiring', Attributes: { MessageRetentionPeriod: '60' } }),
+          )
+        ).QueueUrl ?? '';
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'old' }));
+      const real = Date.now.bind(Date);
+      // The emulator runs in this process: its clock moves past the message's retention.
+      vi.spyOn(Date, 'now').mockImplementation(() => real() + 61_000);
+      const ages = await oldestMessageAges(emulators.endpoints.sqs, [{ name: 'expiring', url: QueueUrl }]);
+      expect([...ages.keys()]).toStrictEqual([]);
+    } finally {
+      vi.restoreAllMocks();
       sqs.destroy();
       await emulators.stop();
     }

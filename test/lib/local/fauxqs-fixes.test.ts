@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -10,14 +11,15 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localSqsClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
-import { markUndeliveredHandBack } from '../../../lib/local/fauxqs-fixes';
+import { markReadAheadHold, markUndeliveredHandBack } from '../../../lib/local/fauxqs-fixes';
 
 const dirs: string[] = [];
 const running: Emulators[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const e of running.splice(0)) await e.stop();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -65,6 +67,13 @@ const receive = (sqs: SQSClient, QueueUrl: string, VisibilityTimeout: number) =>
       }),
     )
     .then((a) => a.Messages ?? []);
+
+/** Moves the emulator's clock (it runs in this process) `ms` ahead of the real one. */
+const clockAhead = (ms: number) => {
+  vi.restoreAllMocks();
+  const real = Date.now.bind(Date);
+  vi.spyOn(Date, 'now').mockImplementation(() => real() + ms);
+};
 
 describe.each([
   ['in memory', false],
@@ -261,5 +270,217 @@ describe('sends SQS refuses', () => {
       ['late', 'InvalidParameterValue', true],
     ]);
     expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
+  });
+
+  it('refuses a deduplication id on a standard queue, alone or in a batch, and takes it on a FIFO queue', async () => {
+    const { sqs } = await start();
+    const standard = (await sqs.send(new CreateQueueCommand({ QueueName: 'send-dedupe' }))).QueueUrl ?? '';
+    const fifo =
+      (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName: 'send-dedupe.fifo', Attributes: { FifoQueue: 'true' } }),
+        )
+      ).QueueUrl ?? '';
+    await expect(
+      sqs.send(
+        new SendMessageCommand({ QueueUrl: standard, MessageBody: 'x', MessageDeduplicationId: 'd-1' }),
+      ),
+    ).rejects.toMatchObject({
+      name: expect.stringMatching(/InvalidParameterValue$/),
+      message:
+        'Value d-1 for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.',
+    });
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: standard,
+        Entries: [
+          { Id: 'plain', MessageBody: 'x' },
+          { Id: 'tenant', MessageBody: 'x', MessageGroupId: 'acme' },
+          { Id: 'deduped', MessageBody: 'x', MessageDeduplicationId: 'd-2' },
+        ],
+      }),
+    );
+    expect(batch.Successful?.map((s) => s.Id).sort()).toEqual(['plain', 'tenant']);
+    expect(batch.Failed?.map((f) => [f.Id, f.Code])).toEqual([['deduped', 'InvalidParameterValue']]);
+    expect(await counts(sqs, standard)).toEqual({ visible: 2, inFlight: 0 });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: fifo,
+        MessageBody: 'x',
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'd-3',
+      }),
+    );
+    expect(await counts(sqs, fifo)).toEqual({ visible: 1, inFlight: 0 });
+  });
+  it("refuses a FIFO send whose message group is a customer's name, and enqueues nothing", async () => {
+    const { sqs } = await start();
+    const QueueUrl =
+      (
+        await sqs.send(
+          new CreateQueueCommand({
+            QueueName: 'send-group.fifo',
+            Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+          }),
+        )
+      ).QueueUrl ?? '';
+    await expect(
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x', MessageGroupId: 'Zoë Smith' })),
+    ).rejects.toMatchObject({
+      name: expect.stringMatching(/InvalidParameterValue$/),
+      message:
+        'Value Zoë Smith for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.',
+    });
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+  it('takes a body holding an emoji, as SQS does, and still refuses U+FFFE and a lone surrogate', async () => {
+    const { sqs } = await start();
+    const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'send-body' }))).QueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'order 🎉 paid' }));
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: [
+          { Id: 'emoji', MessageBody: '🎉' },
+          { Id: 'nonCharacter', MessageBody: 'a\ufffe' },
+        ],
+      }),
+    );
+    expect(batch.Successful?.map((e) => e.Id)).toEqual(['emoji']);
+    expect(batch.Failed?.map((e) => e.Id)).toEqual(['nonCharacter']);
+    await expect(
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a\ud800b' })),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/InvalidMessageContents$/) });
+    expect((await receive(sqs, QueueUrl, 30)).map((m) => m.Body).sort()).toEqual(
+      ['order 🎉 paid', '🎉'].sort(),
+    );
+  });
+});
+
+describe('the 12-hour limit on a hold', () => {
+  const TWELVE_HOURS = 43_200;
+  const beyondLimit =
+    'Value 43200 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].';
+
+  it('refuses to hold a message longer than 12 hours from its receive, alone or in a batch, and takes a hold within it', async () => {
+    const { sqs } = await start();
+    const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'hold-limit' }))).QueueUrl ?? '';
+    for (const body of ['a', 'b']) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+    const [first, second] = await receive(sqs, QueueUrl, 300);
+    clockAhead(60_000);
+    await expect(
+      sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl,
+          ReceiptHandle: first?.ReceiptHandle,
+          VisibilityTimeout: TWELVE_HOURS,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/InvalidParameterValue$/), message: beyondLimit });
+    const batch = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl,
+        Entries: [
+          { Id: 'late', ReceiptHandle: first?.ReceiptHandle, VisibilityTimeout: TWELVE_HOURS },
+          { Id: 'within', ReceiptHandle: second?.ReceiptHandle, VisibilityTimeout: TWELVE_HOURS - 120 },
+        ],
+      }),
+    );
+    expect(batch.Successful?.map((e) => e.Id)).toEqual(['within']);
+    expect(batch.Failed?.map((e) => [e.Id, e.Code, e.Message])).toEqual([
+      ['late', 'InvalidParameterValue', beyondLimit],
+    ]);
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: first?.ReceiptHandle,
+        VisibilityTimeout: TWELVE_HOURS - 120,
+      }),
+    );
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 2 });
+  });
+
+  it("counts the limit from local mode's read-ahead hold, the receive it stands for", async () => {
+    const { sqs } = await start();
+    const QueueUrl =
+      (await sqs.send(new CreateQueueCommand({ QueueName: 'hold-read-ahead' }))).QueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a' }));
+    const [message] = await receive(sqs, QueueUrl, 3 * 3_600);
+    clockAhead(2 * 3_600_000);
+    const hold = new ChangeMessageVisibilityBatchCommand({
+      QueueUrl,
+      Entries: [{ Id: '0', ReceiptHandle: message?.ReceiptHandle, VisibilityTimeout: 30 }],
+    });
+    markReadAheadHold(hold);
+    expect((await sqs.send(hold)).Successful).toHaveLength(1);
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: message?.ReceiptHandle,
+        VisibilityTimeout: TWELVE_HOURS - 60,
+      }),
+    );
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 1 });
+  });
+});
+
+describe('retention', () => {
+  const bodies = (messages: { Body?: string }[]) => messages.map((m) => m.Body);
+
+  it('drops a message waiting, or back from a hold, once it is older than its queue keeps messages', async () => {
+    const { sqs } = await start();
+    const QueueUrl =
+      (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName: 'retention', Attributes: { MessageRetentionPeriod: '60' } }),
+        )
+      ).QueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'held' }));
+    expect(bodies(await receive(sqs, QueueUrl, 30))).toEqual(['held']);
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'waiting' }));
+    clockAhead(61_000);
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'fresh' }));
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
+    expect(bodies(await receive(sqs, QueueUrl, 30))).toEqual(['fresh']);
+  });
+
+  it.each([
+    ['a standard', 'first enqueue', false, []],
+    ['a FIFO', 'move', true, ['moved']],
+  ])('counts %s dead-letter queue retention from the %s', async (_, _from, fifo, kept) => {
+    const { sqs } = await start();
+    const suffix = fifo ? '.fifo' : '';
+    const fifoAttributes: Record<string, string> = fifo
+      ? { FifoQueue: 'true', ContentBasedDeduplication: 'true' }
+      : {};
+    const create = async (QueueName: string, Attributes: Record<string, string>) =>
+      (
+        await sqs.send(
+          new CreateQueueCommand({ QueueName, Attributes: { ...fifoAttributes, ...Attributes } }),
+        )
+      ).QueueUrl ?? '';
+    const dlq = await create(`retention-dlq${suffix}`, { MessageRetentionPeriod: '120' });
+    const dlqArn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.QueueArn;
+    const source = await create(`retention-source${suffix}`, {
+      MessageRetentionPeriod: '100',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }),
+    });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: source,
+        MessageBody: 'moved',
+        ...(fifo ? { MessageGroupId: 'g' } : {}),
+      }),
+    );
+    expect(bodies(await receive(sqs, source, 30))).toEqual(['moved']);
+    clockAhead(90_000);
+    // Its second receive moves it to the dead-letter queue, 90 s after it was sent.
+    expect(await receive(sqs, source, 30)).toEqual([]);
+    expect(await counts(sqs, dlq)).toEqual({ visible: 1, inFlight: 0 });
+    clockAhead(130_000);
+    // 130 s after its send, 40 s after its move: past 120 s only counted from the send.
+    expect(bodies(await receive(sqs, dlq, 30))).toEqual(kept);
   });
 });

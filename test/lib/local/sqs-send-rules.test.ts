@@ -66,4 +66,33 @@ describe('sendProblem (what SQS refuses in a send)', () => {
     expect(sendProblem({ DelaySeconds: 901 })).toContain('Value 901 for parameter DelaySeconds is invalid');
     expect(sendProblem({ DelaySeconds: -1 })).toContain('Value -1 for parameter DelaySeconds is invalid');
   });
+
+  it('refuses a deduplication id sent to a standard queue, and takes it on a FIFO queue or where the queue is unknown', () => {
+    expect(sendProblem({ MessageDeduplicationId: 'd-1' }, { fifo: false })).toBe(
+      'Value d-1 for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.',
+    );
+    expect(sendProblem({ MessageDeduplicationId: 'd-1' }, { fifo: true })).toBeUndefined();
+    expect(sendProblem({ MessageDeduplicationId: 'd-1' })).toBeUndefined();
+    expect(sendProblem({}, { fifo: false })).toBeUndefined();
+  });
+
+  it.each([
+    ['a space', 'Zoe Smith'],
+    ['a character beyond ASCII', 'Zoë'],
+    ['129 characters', 'g'.repeat(129)],
+  ])('refuses a message group or deduplication id with %s, in SQS words', (_, id) => {
+    expect(sendProblem({ MessageGroupId: id })).toBe(
+      `Value ${id} for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+    );
+    expect(sendProblem({ MessageGroupId: 'g', MessageDeduplicationId: id }, { fifo: true })).toBe(
+      `Value ${id} for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+    );
+  });
+
+  it('takes a message group or deduplication id of 128 alphanumeric and punctuation characters', () => {
+    const id = `${'a'.repeat(86)}!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~0123456789`;
+    expect(id).toHaveLength(128);
+    expect(sendProblem({ MessageGroupId: id, MessageDeduplicationId: id }, { fifo: true })).toBeUndefined();
+    expect(sendProblem({ MessageGroupId: 'acme' }, { fifo: false })).toBeUndefined();
+  });
 });
