@@ -6,7 +6,7 @@
  * early (`import()`, see ../shared/on-first-use): a batch whose records all succeed on a standard queue makes
  * no SQS call of its own.
  */
-import type { SQSRecord } from 'aws-lambda';
+
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
@@ -14,6 +14,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import type { clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import type { ParentMessage } from '../shared/job-record';
