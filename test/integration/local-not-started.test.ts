@@ -14,7 +14,7 @@ import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
 import { slowJob } from '../helpers/local/jobs';
-import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
 const JOBS = 20;
@@ -95,6 +95,65 @@ describe('local mode: jobs not started before the deadline margin', () => {
         id,
       ).toEqual([{ id, attempt: 1 }]);
       expect(outcomes.find((e) => e.id === id && e.event === 'processed')?.attempt, id).toBe(1);
+    }
+  }, 60_000);
+});
+
+describe('local mode: FIFO webhooks not started before the deadline margin', () => {
+  let pipeline: TestPipeline;
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline(
+      testConfig({
+        ordered: recordingQueue(
+          { fifo: true, fifoGrouping: { path: 'customer' }, maxReceiveCount: 5 },
+          {
+            timeout: Duration.seconds(3),
+            deadlineMargin: Duration.seconds(1),
+            batchSize: 10,
+            environment: { HOOKLINE_TEST_RECORD_DELAY_MS: String(JOB_MS) },
+          },
+        ),
+      }),
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('hands back at once the groups the batch never reached, and they run seconds later', async () => {
+    // Paused while they are sent, so one receive takes all ten, each of its own group (customer).
+    await pipeline.local.pauseConsumer('ordered');
+    const ids = Array.from({ length: 10 }, (_, n) => `fifo-late-${n}-${process.pid}`);
+    for (const [n, id] of ids.entries())
+      expect((await pipeline.post('generic', { id, type: 'order.updated', customer: `c-${n}` })).status).toBe(
+        202,
+      );
+    pipeline.local.setConsumerEnabled('ordered', true);
+    const wanted = new Set(ids);
+    const outcomes = () =>
+      pipeline.events.filter(
+        (e) => wanted.has(e.id ?? '') && ['deferred', 'retried', 'processed'].includes(e.event),
+      );
+    await pipeline.waitFor(
+      () =>
+        new Set(
+          outcomes()
+            .filter((e) => e.event === 'processed')
+            .map((e) => e.id),
+        ).size === ids.length,
+      28_000,
+      'every webhook to run',
+    );
+    const deferred = outcomes().filter((e) => e.event === 'deferred');
+    expect(deferred.length).toBeGreaterThan(0);
+    for (const line of deferred) {
+      expect(line.reason).toBe('not started: the invocation is close to its timeout');
+      const next = outcomes().find(
+        (e) => e.id === line.id && Date.parse(e.at ?? '') > Date.parse(line.at ?? ''),
+      );
+      // Well before the queue's 30 s visibility timeout, which held the group before.
+      expect(Date.parse(next?.at ?? '') - Date.parse(line.at ?? ''), line.id).toBeLessThan(10_000);
     }
   }, 60_000);
 });
