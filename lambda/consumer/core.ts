@@ -262,7 +262,7 @@ interface BatchState {
   readonly groupDelaySeconds: Map<string, number>;
   /** Records not started for want of time, for which no delay was set: made visible again before the batch returns. */
   readonly released: SQSRecord[];
-  /** FIFO: groups whose first failed record did not start for want of time: the records held behind it are released too. */
+  /** FIFO: groups whose first failed record did not start in time: those held behind it are released too. */
   readonly releasedGroups: Set<string>;
   /** The deadline margin was reached with records still running: they were reported, nothing of theirs counts now. */
   expired: boolean;
