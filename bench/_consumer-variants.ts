@@ -43,7 +43,12 @@ const fakeCollaborators = (
   logger: RootLogger,
   metrics: ConsumerCollaborators['metrics'],
 ): ConsumerCollaborators => ({
-  sqs: { changeVisibility: async () => {}, sendToDeadLetter: async () => {}, deleteMessage: async () => {} },
+  sqs: {
+    changeVisibility: async () => {},
+    changeVisibilities: async () => [],
+    sendToDeadLetter: async () => {},
+    deleteMessage: async () => {},
+  },
   loadPayload: async () => Buffer.alloc(0),
   now: Date.now,
   random: Math.random,

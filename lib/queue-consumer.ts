@@ -392,13 +392,11 @@ export class QueueConsumer extends Construct {
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
     if (props.jobRecordTable) {
       // A consumer only reads and updates job records; the producer that sent the job claimed and created them.
-      // A FIFO consumer also counts the receives it held a job without running it (`job.held#<message id>`).
+      // It also counts the receives it handed a job back without running it (`job.held#<message id>`).
       grantItemAccessByKey(
         props.jobRecordTable,
         this.consumerFunction,
-        props.queue.fifo
-          ? [`${JOB_RECORD_KEY_PREFIX}*`, `${HELD_RECEIVES_KEY_PREFIX}*`]
-          : `${JOB_RECORD_KEY_PREFIX}*`,
+        [`${JOB_RECORD_KEY_PREFIX}*`, `${HELD_RECEIVES_KEY_PREFIX}*`],
         JOB_RECORD_ACTIONS,
       );
     }

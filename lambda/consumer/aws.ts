@@ -214,6 +214,7 @@ function deferredQueueOperations(
   );
   return {
     changeVisibility: async (record, seconds) => (await operations()).changeVisibility(record, seconds),
+    changeVisibilities: async (records, seconds) => (await operations()).changeVisibilities(records, seconds),
     sendToDeadLetter: async (message) => (await operations()).sendToDeadLetter(message),
     deleteMessage: async (record) => (await operations()).deleteMessage(record),
     sendParent: async (message) => (await operations()).sendParent(message),
@@ -295,8 +296,9 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
       : {}),
     ...(config.rateLimit ? { rateLimiter: dynamoRateLimiter(config.rateLimit, config.name, dynamo()) } : {}),
     ...(records ? { jobs: records, flows: flowParents(records, sqs) } : {}),
-    // A FIFO consumer holds a job behind a failing earlier one of its group: those receives are not its attempts.
-    ...(config.fifo && config.jobRecords
+    // A job handed back without running (not started in time, held behind a failing earlier job of its FIFO group,
+    // or a copy whose key another execution held): those receives are not its attempts.
+    ...(config.jobRecords
       ? { heldReceives: new DynamoHeldReceives(dynamo(), config.jobRecords.tableName) }
       : {}),
     ...(archive ? { archive } : {}),

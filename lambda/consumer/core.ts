@@ -79,10 +79,24 @@ export interface RootLogger extends ConsumerLogger {
   child(keys: Record<string, unknown>): ConsumerLogger;
 }
 
+/** A record whose visibility SQS did not change, and why. */
+export interface VisibilityRefusal {
+  readonly messageId: string;
+  readonly reason: string;
+}
+
 /** SQS operations on the record's own queue and on the dead-letter queue. */
 export interface ConsumerQueueOperations {
   /** ChangeMessageVisibility on the record's receipt handle. */
   changeVisibility(record: SQSRecord, visibilityTimeoutSeconds: number): Promise<void>;
+  /**
+   * ChangeMessageVisibilityBatch, ten records a call: resolves with the records whose visibility was not changed
+   * (an entry SQS refused, or a call that failed), never rejects.
+   */
+  changeVisibilities(
+    records: readonly SQSRecord[],
+    visibilityTimeoutSeconds: number,
+  ): Promise<VisibilityRefusal[]>;
   /** SendMessage to the dead-letter queue. */
   sendToDeadLetter(message: DeadLetterMessage): Promise<void>;
   /** DeleteMessage of the record from its own queue, by its receipt handle. */
@@ -192,7 +206,7 @@ export interface ConsumerCollaborators {
   readonly idempotency?: IdempotencyGate;
   /** Absent when the pipeline keeps no job records (no dedupe table). */
   readonly jobs?: JobRecordUpdates;
-  /** FIFO queues: the receives a job was held without running, left out of its attempts; absent elsewhere. */
+  /** The receives a job was handed back without running, left out of its attempts; absent without job records. */
   readonly heldReceives?: HeldReceives;
   /** Flow parents, on the same records; absent without them. */
   readonly flows?: FlowParents;
@@ -246,6 +260,10 @@ interface BatchState {
   readonly started: Map<string, RecordInfo>;
   /** FIFO: backoff given to the first failed record of a group, applied to the rest of the group too. */
   readonly groupDelaySeconds: Map<string, number>;
+  /** Records not started for want of time, for which no delay was set: made visible again before the batch returns. */
+  readonly released: SQSRecord[];
+  /** FIFO: groups whose first failed record did not start in time: those held behind it are released too. */
+  readonly releasedGroups: Set<string>;
   /** The deadline margin was reached with records still running: they were reported, nothing of theirs counts now. */
   expired: boolean;
   /**
@@ -276,7 +294,7 @@ interface RecordInfo {
   readonly record: SQSRecord;
   /** SQS's receive count (`ApproximateReceiveCount`): `maxReceiveCount` bounds it. */
   readonly receive: number;
-  /** The attempt: the receive, less those a FIFO queue held a job without running it (`heldReceives`). */
+  /** The attempt: the receive, less those a job was handed back without running (`heldReceives`). */
   attempt: number;
   id: string;
   source: string;
@@ -471,6 +489,8 @@ function newBatchState(context: InvocationContext): BatchState {
     metrics: new Map(),
     started: new Map(),
     groupDelaySeconds: new Map(),
+    released: [],
+    releasedGroups: new Set(),
     expired: false,
     invocationMs: context.getRemainingTimeInMillis(),
   };
@@ -611,10 +631,43 @@ class ConsumerRuntime implements ConsumerCore {
     } else {
       first = await records;
     }
-    if (first === EXPIRED) return this.abandonUnfinished(event, state);
-    const failures = checkedFailures(event, first);
+    const failures =
+      first === EXPIRED
+        ? await this.abandonUnfinished(event, state)
+        : await this.settleRecords(event, state, first);
+    await this.releaseNotStarted(state);
+    return failures;
+  }
+
+  /** The failures of a batch whose records all settled: on FIFO, the records skipped after a failure are settled too. */
+  private async settleRecords(
+    event: SQSEvent,
+    state: BatchState,
+    response: SQSBatchResponse,
+  ): Promise<SQSBatchItemFailure[]> {
+    const failures = checkedFailures(event, response);
     if (this.config.fifo && failures.length > 0) return this.settleSkipped(event, state, failures);
     return failures;
+  }
+
+  /**
+   * Hands back at once the records not started for want of time, rather than after the queue's visibility timeout
+   * (six times the function's): no failure of theirs asks for a delay, and on FIFO their group stays locked while
+   * any of them is in flight. Reported failed all the same, so their receive is spent as before. Best effort: a
+   * record SQS did not release comes back after the visibility timeout, as it did.
+   */
+  private async releaseNotStarted(state: BatchState): Promise<void> {
+    if (state.released.length === 0) return;
+    const refused = await this.deps.sqs.changeVisibilities(state.released, 0);
+    if (refused.length === 0) return;
+    this.deps.logger.warn(
+      'ChangeMessageVisibility failed for records not started; they return after the queue visibility timeout',
+      {
+        count: refused.length,
+        messageIds: refused.slice(0, 10).map((r) => r.messageId),
+        reason: refused[0]?.reason,
+      },
+    );
   }
 
   /**
@@ -941,7 +994,8 @@ class ConsumerRuntime implements ConsumerCore {
     // They count runs of its handler: a child that ran and could not tell its parent is retried for that step alone
     // (idempotency answers its next delivery without running it) up to its queue's limit. Without idempotency a
     // retry would run it again, so it is dead-lettered as it failed, its record still `completed`.
-    const attempts = info.jobRetry?.attempts;
+    // A copy whose key another execution held did not run: it spent a receive, not one of the job's attempts.
+    const attempts = info.keyHeldElsewhere ? undefined : info.jobRetry?.attempts;
     if (attempts !== undefined && info.attempt >= attempts) {
       if (!(error instanceof FlowParentError))
         return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
@@ -956,6 +1010,7 @@ class ConsumerRuntime implements ConsumerCore {
         error instanceof FlowParentError ? error : new RetentionEndsError(delay, leftSeconds, error);
       return this.deadLetter(state, info, why);
     }
+    if (info.keyHeldElsewhere) await this.countHeld(info);
     await this.retryLater(state, info, error, delay);
     return false;
   }
@@ -1134,6 +1189,7 @@ class ConsumerRuntime implements ConsumerCore {
   private settleNotStarted(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
     if (info.receive < this.config.maxReceiveCount) {
       this.logOutcome(state, info, 'deferred', reason);
+      if (reason === DEADLINE_DEFERRAL) this.release(state, info.record);
       return this.deps.heldReceives ? this.countHeld(info).then(() => false) : NOT_DONE;
     }
     try {
@@ -1146,8 +1202,8 @@ class ConsumerRuntime implements ConsumerCore {
 
   /**
    * Failed records that never started: on FIFO, those skipped after a failure in their group get the same
-   * backoff as the failed one; the rest were stopped by the deadline. Returns the failures still to report (a
-   * record dead-lettered on its last receive is done).
+   * backoff as the failed one (or are released with it); the rest were stopped by the deadline, and are released.
+   * Returns the failures still to report (a record dead-lettered on its last receive is done).
    */
   private async settleSkipped(
     event: SQSEvent,
@@ -1160,7 +1216,9 @@ class ConsumerRuntime implements ConsumerCore {
     for (const record of event.Records) {
       if (!failed.has(record.messageId)) continue;
       if (!state.started.has(record.messageId)) skipped.push(record);
-      else if (record.attributes?.MessageGroupId) stoppedGroups.add(record.attributes.MessageGroupId);
+      // Only FIFO stops a group at a failure: a fair standard queue's tenant (its group id) holds nothing back.
+      else if (this.config.fifo && record.attributes?.MessageGroupId)
+        stoppedGroups.add(record.attributes.MessageGroupId);
     }
     const settled = await Promise.all(
       skipped.map(async (record) => ({
@@ -1199,6 +1257,9 @@ class ConsumerRuntime implements ConsumerCore {
           error: describeError(error).message,
         });
       }
+    } else if (!stoppedGroups.has(groupId) || state.releasedGroups.has(groupId)) {
+      // Never reached before the deadline margin, or held behind a record of its group released so.
+      this.release(state, record);
     }
     this.logOutcome(state, info, 'deferred', reason);
     await this.countHeld(info);
@@ -1206,8 +1267,21 @@ class ConsumerRuntime implements ConsumerCore {
   }
 
   /**
-   * A FIFO job handed back without running: its receive is counted as held, so its next run keeps its attempt.
-   * Best effort: a count that failed leaves the receive among its attempts, as SQS counts it.
+   * A record not started for want of time, which no failure of its own delays: handed back before the batch
+   * returns (`releaseNotStarted`). Not on a consumer with a rate limit: there every record waits for a slot of the
+   * same limit, whose windows were full up to the deadline margin, and the visibility timeout spaces out the
+   * receives it would otherwise spend waiting for them again at once (each counts towards `maxReceiveCount`).
+   */
+  private release(state: BatchState, record: SQSRecord): void {
+    if (this.deps.rateLimiter) return;
+    state.released.push(record);
+    const groupId = record.attributes?.MessageGroupId;
+    if (this.config.fifo && groupId) state.releasedGroups.add(groupId);
+  }
+
+  /**
+   * A job handed back without running: its receive is counted as held, so its next run keeps its attempt. Best
+   * effort: a count that failed leaves the receive among its attempts, as SQS counts it.
    */
   private async countHeld(info: RecordInfo): Promise<void> {
     const held = this.deps.heldReceives;
@@ -1223,7 +1297,7 @@ class ConsumerRuntime implements ConsumerCore {
     }
   }
 
-  /** A FIFO job's attempt: its receive less those it was held without running (none on its first receive). */
+  /** A job's attempt: its receive less those it was held without running (none on its first receive). */
   private async attemptOfJob(info: RecordInfo): Promise<void> {
     const held = this.deps.heldReceives;
     if (!held || info.source !== JOB_SOURCE || info.receive === 1) return;

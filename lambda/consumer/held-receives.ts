@@ -1,8 +1,9 @@
 /**
- * The receives a FIFO consumer handed a job back without running it (held behind a failing earlier job of its
- * group, or not started before the deadline margin or without a rate-limit slot): SQS counts every receive, so a
- * job's attempt number is its receives less these. One dedupe-table item per held message (`job.held#<message id>`),
- * written only when a job is held, read only when a job runs on a later receive: nothing on standard queues.
+ * The receives a consumer handed a job back without running it (not started before the deadline margin or without
+ * a rate-limit slot, held behind a failing earlier job of its FIFO group, or refused because another execution held
+ * its idempotency key): SQS counts every receive, so a job's attempt number is its receives less these. One
+ * dedupe-table item per held message (`job.held#<message id>`), written only when a job is held, read only when a
+ * job runs on a later receive: nothing for a job on its first receive, nor for a webhook.
  */
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from '../shared/condition-failure';
@@ -13,7 +14,7 @@ const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
 /** SQS keeps a message at most 14 days: a count outliving its message is never read again. */
 const KEEP_SECONDS = 14 * 24 * 60 * 60;
 
-/** Held receives of the job messages of one FIFO queue. */
+/** Held receives of the job messages of one queue. */
 export interface HeldReceives {
   /** Counts receive `receive` of the message as held (it did not run). */
   add(messageId: string, receive: number): Promise<void>;

@@ -150,8 +150,8 @@ export const IDEMPOTENCY_TABLE: TtlTableKeys = { partitionKey: 'id', ttlAttribut
 export const JOB_RECORD_KEY_PREFIX = 'job#';
 
 /**
- * Key prefix of the dedupe table's held-receive counts (`job.held#<SQS message id>`): the receives a FIFO consumer
- * handed a job back without running it, which its attempt number leaves out. Only FIFO consumers touch these; a
+ * Key prefix of the dedupe table's held-receive counts (`job.held#<SQS message id>`): the receives a consumer
+ * handed a job back without running it, which its attempt number leaves out. Only consumers touch these; a
  * source name cannot hold a dot, so no webhook source's delivery ids (`<source>#<id>`) share the prefix.
  */
 export const HELD_RECEIVES_KEY_PREFIX = 'job.held#';

@@ -9,6 +9,7 @@ import type {
   IdempotencyResult,
   JobRecordUpdates,
   MetricsSink,
+  VisibilityRefusal,
 } from '../consumer/core';
 import type { DeadLetterMessage } from '../consumer/dead-letter';
 import { KEY_IN_PROGRESS_ERROR } from '../consumer/errors';
@@ -24,6 +25,14 @@ export class MemoryQueue implements ConsumerQueueOperations {
 
   async changeVisibility(record: SQSRecord, visibilityTimeoutSeconds: number): Promise<void> {
     this.visibility.set(record.messageId, visibilityTimeoutSeconds);
+  }
+
+  async changeVisibilities(
+    records: readonly SQSRecord[],
+    visibilityTimeoutSeconds: number,
+  ): Promise<VisibilityRefusal[]> {
+    for (const record of records) this.visibility.set(record.messageId, visibilityTimeoutSeconds);
+    return [];
   }
 
   async sendToDeadLetter(message: DeadLetterMessage): Promise<void> {

@@ -449,7 +449,7 @@ describe('grantSend', () => {
           Properties: { Roles: [{ Ref: stack.getLogicalId(role) }] },
         }),
       ).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-      // A FIFO consumer's condition also names its held-receive counts (`job.held#*`), which it reads and updates too.
+      // The condition also names its held-receive counts (`job.held#*`), which it reads and updates too.
       const onJobRecords = statements.filter((s) =>
         JSON.stringify(s.Condition ?? {}).includes('"dynamodb:LeadingKeys":["job#*"'),
       );

@@ -212,7 +212,7 @@ describe('QueueConsumer', () => {
       ]),
     );
     expect(on(jobRecords).map((s) => s.Condition)).toEqual([
-      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*', 'job.held#*'] } },
     ]);
     expect(actionsOn(jobRecords)).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
@@ -256,7 +256,7 @@ describe('QueueConsumer', () => {
     ).toThrow(/queue "jobs" has no consumer configured/);
   });
 
-  it("on a FIFO queue may also count a job's held receives in the job-record table, and on a standard queue not", () => {
+  it("on a FIFO and a standard queue alike may also count a job's held receives in the job-record table", () => {
     const leadingKeys = (queue: HooklineConfig['queues'][string]) => {
       const { template, stack } = consumerTemplate(queue);
       const table = logicalIdOf(runtimeConfigOf(template, stack, /ConsumerFunction/).jobRecords?.tableName);
@@ -271,7 +271,7 @@ describe('QueueConsumer', () => {
       { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*', 'job.held#*'] } },
     ]);
     expect(leadingKeys({ consumer: { entry } })).toEqual([
-      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*', 'job.held#*'] } },
     ]);
   });
 

@@ -170,12 +170,23 @@ describe('what each function may do on each resource, against the calls its code
     const names = Object.keys(stack.consumers);
     expect(names.length).toBeGreaterThan(5);
     const idempotency = sdkActionsOfPackageEntry('@aws-lambda-powertools/idempotency', './dynamodb');
+    expect(sdkActionsOf(QUEUE_OPERATIONS)).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:SendMessage',
+    ]);
     for (const name of names) {
       const consumer = stack.consumers[name];
       const statements = statementsOf(consumer?.consumerFunction);
-      // Its dead-letter queue gets only the send of queue-operations; the other calls there address its own queue.
+      // Its dead-letter queue gets only the send of queue-operations; the other calls there address its own queue
+      // (a batch's visibility change, for records not started, is authorized as `sqs:ChangeMessageVisibility`).
       expect(actionsOn(statements, idOf(stack.queues[name]?.deadLetterQueue)), name).toEqual(
         ofService(sdkActionsOf(QUEUE_OPERATIONS), 'sqs').filter((a) => a === 'sqs:SendMessage'),
+      );
+      expect(actionsOn(statements, idOf(stack.queues[name]?.queue)), name).toEqual(
+        expect.arrayContaining(
+          ofService(sdkActionsOf(QUEUE_OPERATIONS), 'sqs').filter((a) => a !== 'sqs:SendMessage'),
+        ),
       );
       // The idempotency table holds its Powertools records and rate-limit windows (updates only).
       expect(actionsOn(statements, idOf(stack.idempotencyTable)), name).toEqual(idempotency);

@@ -636,7 +636,7 @@ describe('consumer core: finished records leave the queue at once', () => {
 });
 
 describe('consumer core: deadline', () => {
-  it('reports records as failures without running them when the remaining time is below the margin', async () => {
+  it('reports records as failures without running them when the remaining time is below the margin, and hands them back at once', async () => {
     let calls = 0;
     const { core, queue, logger } = harness(
       {
@@ -654,8 +654,10 @@ describe('consumer core: deadline', () => {
 
     expect(failedIds(response).sort()).toStrictEqual(records.map((r) => r.messageId).sort());
     expect(calls).toBe(0);
-    // No backoff and no dead-lettering: the record never ran.
-    expect(queue.visibilityChanges).toHaveLength(0);
+    // No backoff and no dead-lettering: the record never ran. Made visible again in one call, not after the
+    // visibility timeout.
+    expect(queue.visibilityChanges).toEqual(records.map((r) => ({ messageId: r.messageId, seconds: 0 })));
+    expect(queue.visibilityBatches).toHaveLength(1);
     expect(queue.deadLetters).toHaveLength(0);
     expect(logger.outcomeOf('late-1')).toMatchObject({ outcome: 'deferred', attempt: 4 });
   });

@@ -125,6 +125,8 @@ const SQS_REFUSED_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\ud
 
 export class FakeQueue {
   readonly visibilityChanges: Array<{ messageId: string; seconds: number }> = [];
+  /** The message ids of each `ChangeMessageVisibilityBatch` call, also listed one by one in `visibilityChanges`. */
+  readonly visibilityBatches: string[][] = [];
   readonly deadLetters: DeadLetterMessage[] = [];
   /** Message ids deleted by the runtime itself (not by the batch response). */
   readonly deleted: string[] = [];
@@ -137,6 +139,16 @@ export class FakeQueue {
     changeVisibility: async (rec: SQSRecord, seconds: number) => {
       if (this.failVisibility) throw new Error('visibility change refused');
       this.visibilityChanges.push({ messageId: rec.messageId, seconds });
+    },
+    changeVisibilities: async (records: readonly SQSRecord[], seconds: number) => {
+      if (this.failVisibility)
+        return records.map((r) => ({ messageId: r.messageId, reason: 'visibility change refused' }));
+      for (let i = 0; i < records.length; i += 10) {
+        const chunk = records.slice(i, i + 10);
+        this.visibilityBatches.push(chunk.map((r) => r.messageId));
+        for (const r of chunk) this.visibilityChanges.push({ messageId: r.messageId, seconds });
+      }
+      return [];
     },
     sendToDeadLetter: async (message: DeadLetterMessage) => {
       if (this.failDeadLetter) throw new Error('dead-letter queue unavailable');

@@ -243,3 +243,78 @@ describe('a job held on a FIFO queue', () => {
     expect(logger.lines.some((l) => /could not read the held receives/.test(String(l.message)))).toBe(true);
   });
 });
+
+describe('a job handed back without running, on any queue', () => {
+  /** A standard-queue job consumer with idempotency whose `report.build` jobs fail, seeing `ctx.attempt`. */
+  function standardConsumer(held: ReturnType<typeof heldReceivesOf>) {
+    const { calls, jobs } = recordingJobs();
+    const seen: number[] = [];
+    const h = harness(
+      {
+        handlers: {
+          'job.report.build': async (_event, ctx) => {
+            seen.push(ctx.attempt);
+            throw new Error('mail server down');
+          },
+        },
+      },
+      {},
+      { jobs, random: () => 0.999_999, heldReceives: held.heldReceives, idempotency: true },
+    );
+    return { ...h, calls, seen };
+  }
+
+  it('counts the receive of a copy whose key another execution held, and does not end the job on its attempts', async () => {
+    const held = heldReceivesOf({ 'm-busy': 1 });
+    const { core, queue, logger, idempotency, seen } = standardConsumer(held);
+    idempotency?.states.set('events#job#busy', 'in-progress');
+    // Receive 3, one receive held before: attempt 2 of 2. Its handler does not run here, so the job is not over.
+    const response = await core.processBatch(
+      sqsEvent([record(jobEnvelope('busy', { attempts: 2 }), { attempt: 3, messageId: 'm-busy' })]),
+      lambdaContext(),
+    );
+    expect(failedIds(response)).toEqual(['m-busy']);
+    expect(seen).toEqual([]);
+    expect(queue.deadLetters).toEqual([]);
+    expect(held.added).toEqual(['m-busy 3']);
+    expect(logger.outcomeOf('busy')).toMatchObject({
+      outcome: 'retried',
+      attempt: 2,
+      keyHeldElsewhere: true,
+      reason: expect.stringMatching(/^IdempotencyAlreadyInProgressError/),
+    });
+  });
+
+  it('counts the receive of a job not started before the deadline margin, so its next run is its first attempt', async () => {
+    const held = heldReceivesOf({ 'm-late': 1 });
+    const { core, queue, seen, logger } = standardConsumer(held);
+    const late = (receive: number) =>
+      record(jobEnvelope('late', { attempts: 1 }), { attempt: receive, messageId: 'm-late' });
+    expect(failedIds(await core.processBatch(sqsEvent([late(1)]), lambdaContext(2_000)))).toEqual(['m-late']);
+    expect(held.added).toEqual(['m-late 1']);
+    // Receive 2 is its first run: with `attempts: 1` its failure dead-lettered it as attempt 1 of 1, not 2 of 1.
+    await core.processBatch(sqsEvent([late(2)]), lambdaContext());
+    expect(seen).toEqual([1]);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      'attempts exhausted: 1 of 1 (last error: Error: mail server down)',
+    );
+    expect(logger.outcomes().map((l) => [l.outcome, l.attempt])).toEqual([
+      ['deferred', 1],
+      ['dead-lettered', 1],
+    ]);
+  });
+
+  it("still dead-letters a copy whose key another execution held on its queue's last receive: maxReceiveCount cannot be given back", async () => {
+    const held = heldReceivesOf({ 'm-end': 3 });
+    const { core, queue, idempotency } = standardConsumer(held);
+    idempotency?.states.set('events#job#end', 'in-progress');
+    await core.processBatch(
+      sqsEvent([record(jobEnvelope('end', { attempts: 5 }), { attempt: 5, messageId: 'm-end' })]),
+      lambdaContext(),
+    );
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
+      'IdempotencyAlreadyInProgressError',
+    );
+    expect(held.added).toEqual([]);
+  });
+});

@@ -239,7 +239,7 @@ describe('consumer core: deadline watchdog', () => {
     expect(queue.visibilityChanges).toStrictEqual([{ messageId: stuck.messageId, seconds: 3 }]);
   });
 
-  it('FIFO: the record cut off and the rest of its group keep their order and backoff; other groups are deferred; nothing starts late', async () => {
+  it('FIFO: the record cut off and the rest of its group keep their order and backoff; other groups are deferred and handed back at once; nothing starts late', async () => {
     const stalled = stalledHandlers();
     const ran: string[] = [];
     const { core, queue, logger, deadline } = harness(
@@ -277,6 +277,7 @@ describe('consumer core: deadline watchdog', () => {
     expect(queue.visibilityChanges).toStrictEqual([
       { messageId: 'm-a2', seconds: delay },
       { messageId: 'm-a3', seconds: delay },
+      { messageId: 'm-b1', seconds: 0 },
     ]);
     expect(logger.outcomeOf('a2')).toMatchObject({
       outcome: 'retried',
