@@ -1016,6 +1016,33 @@ export function consumerQueueVisibilityViolations(
 
 // Rules and derived values for the constructs used on their own (WebhookIngest, QueueConsumer) and the configuration.
 
+/** Rule: a record batch is handled 1 to 1000 records at once. */
+export function parallelismViolations(parallelism: number): Violation[] {
+  if (!known(parallelism) || (parallelism >= 1 && parallelism <= 1000)) return [];
+  return [
+    violation(
+      'parallelism',
+      'must be between 1 and 1000 records at once',
+      parallelism,
+      `use ${DEFAULTS.parallelism}`,
+    ),
+  ];
+}
+
+/** Rule: the time kept back before the deadline is shorter than the consumer timeout, or nothing ever starts. */
+export function deadlineMarginViolations(deadlineMargin: Duration, timeout: Duration): Violation[] {
+  if (!known(deadlineMargin) || !known(timeout)) return [];
+  if (deadlineMargin.toMilliseconds() < timeout.toMilliseconds()) return [];
+  return [
+    violation(
+      'deadlineMargin',
+      `must be shorter than the consumer timeout (${timeout.toHumanString()})`,
+      deadlineMargin,
+      'use a few seconds, e.g. Duration.seconds(3)',
+    ),
+  ];
+}
+
 /** The consumer's default deadline margin: `margin`, but never more than `share` of its timeout. */
 export function defaultDeadlineMargin(timeout: Duration, margin: Duration, share: number): Duration {
   return Duration.millis(Math.min(margin.toMilliseconds(), timeout.toMilliseconds() * share));

@@ -3,9 +3,10 @@
  * still parsed so the rules after it run too.
  */
 import { Duration } from 'aws-cdk-lib/core';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
+import { duration, wholeSeconds } from '../senders/config-sender';
 import { type Violation, ViolationsError, violation } from '../violations';
 import { closestKey, knownKeysAt } from './known-keys';
 import {
@@ -14,8 +15,9 @@ import {
   configSchema,
   type HooklineConfig,
   type ParsedConfig,
+  wholeNumber,
 } from './schema';
-import { tokensIn, tokenViolation } from './tokens';
+import { isTokenProp, tokensIn, tokenViolation } from './tokens';
 
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
@@ -494,4 +496,39 @@ export function parseShape(
     }
   }
   return { issues };
+}
+
+/** The kinds of a construct's props, checked as the configuration's fields of the same kind are. */
+const PROP_KINDS = {
+  /** A count or size. */
+  count: wholeNumber,
+  /** A rate, which may be a fraction. */
+  number: z.number(),
+  /** A Duration the runtime takes in milliseconds. */
+  duration,
+  /** A Duration CloudFormation or the runtime takes in whole seconds. */
+  seconds: wholeSeconds,
+} as const;
+
+/** A construct prop's kind ({@link PROP_KINDS}) and the value given; the name is the prop's path. */
+export type PropKinds = Readonly<Record<string, readonly [kind: keyof typeof PROP_KINDS, value: unknown]>>;
+
+/**
+ * The props of the wrong kind (a number where a Duration is meant, NaN, a fraction of a count, a Duration not in
+ * whole seconds where one is taken in seconds), worded and fixed as the configuration's shape check words them.
+ * Unset props and tokens are left to the construct's defaults and token rules.
+ */
+export function propShapeViolations(props: PropKinds): Violation[] {
+  const given = Object.entries(props).filter(([, [, value]]) => value !== undefined && !isTokenProp(value));
+  const input = Object.fromEntries(given.map(([path, [, value]]) => [path, value]));
+  const schema = z.object(Object.fromEntries(given.map(([path, [kind]]) => [path, PROP_KINDS[kind]])));
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return [];
+  return parsed.error.issues.flatMap((issue) => shapeViolations(issue, input, () => undefined));
+}
+
+/** The props without those a problem was found in, so the rules after the kind check run on the defaults. */
+export function propsWithout<T extends object>(props: T, problems: readonly Violation[]): T {
+  const broken = new Set(problems.map((v) => v.path.split('.')[0]));
+  return Object.fromEntries(Object.entries(props).filter(([key]) => !broken.has(key))) as T;
 }
