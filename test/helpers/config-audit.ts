@@ -266,6 +266,8 @@ function casesOf(f: AuditField): AuditCase[] {
       cases.push(at('a number', 30), at('text', '30s'), at('NaN', Duration.seconds(Number.NaN)));
       cases.push(at('a fraction of a second', Duration.millis(1500), !accepts(Duration.millis(1500))));
       cases.push(at('zero', Duration.seconds(0), false), at('ten years', Duration.days(3650), false));
+      // Whole minutes where an alarm period or a breaker's window counts them; valid elsewhere.
+      cases.push(at('not whole minutes', Duration.seconds(90), false));
       cases.push(at('a token', Duration.seconds(lazyNumber()), false, true));
       break;
     case 'union':

@@ -138,6 +138,103 @@ describe('configuration errors, all at once', () => {
   });
 });
 
+/** Settings the documentation says do not go together, each on the audit's valid base, and where the problem is. */
+const CONFLICTS: readonly (readonly [name: string, edit: (c: AuditConfig) => void, path: string])[] = [
+  [
+    'a consumer with both entry and forward',
+    (c) => Object.assign(c.queues.events.consumer, { forward: { url: 'https://app.example.com/hooks' } }),
+    'queues.events.consumer',
+  ],
+  [
+    'provisioned pollers with maxConcurrency',
+    (c) => Object.assign(c.queues.polled.consumer, { maxConcurrency: 5 }),
+    'queues.polled.consumer',
+  ],
+  [
+    'an alarm email with an existing topic',
+    (c) => Object.assign(c.alarms, { existingTopicArn: 'arn:aws:sns:us-east-1:123456789012:alarms' }),
+    'alarms',
+  ],
+  [
+    'content-based deduplication on a standard queue',
+    (c) => Object.assign(c.queues.events, { contentBasedDeduplication: true }),
+    'queues.events.contentBasedDeduplication',
+  ],
+  [
+    'tenants on a FIFO queue',
+    (c) => Object.assign(c.queues.ordered, { tenants: { 'src-github': { path: 'installation.id' } } }),
+    'queues.ordered.tenants',
+  ],
+  [
+    'a rate limit without maxConcurrency',
+    (c) => delete c.queues.events.consumer.maxConcurrency,
+    'queues.events.consumer.maxConcurrency',
+  ],
+  [
+    'a batch above 10 without a batching window',
+    (c) => Object.assign(c.queues.events.consumer, { batchSize: 100 }),
+    'queues.events.consumer.batchSize',
+  ],
+  [
+    'a batching window on a FIFO queue',
+    (c) =>
+      Object.assign(c.queues.ordered, {
+        consumer: { entry: 'lambda/consumers/events.ts', maxBatchingWindow: Duration.seconds(5) },
+      }),
+    'queues.ordered.consumer.maxBatchingWindow',
+  ],
+  [
+    'a route with neither queues nor ignore',
+    (c) => Object.assign(c.routes[0], { queues: undefined, ignore: undefined }),
+    'routes.0',
+  ],
+  [
+    'a schedule sent to a FIFO queue',
+    (c) => Object.assign(c.schedules[0], { queue: 'ordered' }),
+    'schedules.0.queue',
+  ],
+  [
+    'a jobs endpoint for a queue not configured',
+    (c) => Object.assign(c.jobs.endpoint, { queues: ['nowhere'] }),
+    'jobs.endpoint.queues',
+  ],
+  [
+    'a dead-letter retention not longer than the retention',
+    (c) => Object.assign(c.queues.ordered, { deadLetterRetentionPeriod: Duration.days(4) }),
+    'queues.ordered.deadLetterRetentionPeriod',
+  ],
+];
+
+/** A queue of the audit's base, typed loosely for the edits above. */
+type AuditQueue = Record<string, unknown> & { consumer: Record<string, unknown> };
+
+/** The audit's base, typed loosely for the edits above. */
+type AuditConfig = {
+  queues: { events: AuditQueue; ordered: AuditQueue; polled: AuditQueue };
+  alarms: Record<string, unknown>;
+  routes: [Record<string, unknown>];
+  schedules: [Record<string, unknown>];
+  jobs: { endpoint: Record<string, unknown> };
+};
+
+describe('configuration errors of settings that do not go together', () => {
+  it.each(CONFLICTS)('%s', (_, edit, path) => {
+    const config = auditBase() as unknown as AuditConfig;
+    edit(config);
+    const deploy = outcome(config as unknown as HooklineConfig, true);
+    const local = outcome(config as unknown as HooklineConfig, false);
+    expect(deploy.crash).toBeUndefined();
+    const listing = deploy.problems?.map(formatViolation).join('\n') ?? 'accepted';
+    expect(
+      deploy.problems?.some((v) => v.path === path || v.path.startsWith(`${path}.`)),
+      listing,
+    ).toBe(true);
+    const failing = deploy.problems?.flatMap((v) => shortfalls(v).map((s) => `${s}: ${formatViolation(v)}`));
+    expect(failing, listing).toEqual([]);
+    expect(local.problems?.map(formatViolation)).toEqual(deploy.problems?.map(formatViolation));
+  });
+});
+
 describe('configuration errors whose fix depends on other settings', () => {
   /** The one problem of a consumer with this rate limit, 5 concurrent invocations of 10 records each. */
   function rateLimitProblem(interval: Duration, maxConcurrency = 5): Violation | undefined {
