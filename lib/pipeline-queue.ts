@@ -3,6 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './config';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { propTokenViolations } from './config/tokens';
 import { FAIR_QUEUE_METRICS } from './fair-queue-metrics';
 import {
@@ -113,13 +114,24 @@ export class PipelineQueue extends Construct {
   /** Whether both queues are FIFO. */
   public readonly fifo: boolean;
 
-  constructor(scope: Construct, id: string, props: PipelineQueueProps = {}) {
+  constructor(scope: Construct, id: string, given: PipelineQueueProps = {}) {
     super(scope, id);
+    // A prop of the wrong kind is reported and left out, so the rules below compute with the rest.
+    const shape = propShapeViolations({
+      maxReceiveCount: ['count', given.maxReceiveCount],
+      retentionPeriod: ['seconds', given.retentionPeriod],
+      deadLetterRetentionPeriod: ['seconds', given.deadLetterRetentionPeriod],
+      visibilityTimeout: ['seconds', given.visibilityTimeout],
+      consumerTimeout: ['seconds', given.consumerTimeout],
+      consumerBatchingWindow: ['seconds', given.consumerBatchingWindow],
+    });
+    const props = propsWithout(given, shape);
     const fifo = props.fifo ?? DEFAULTS.fifo;
     const maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
     const retentionPeriod = props.retentionPeriod ?? DEFAULTS.retentionPeriod;
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
     throwIfViolations(`PipelineQueue ${this.node.path}`, [
+      ...shape,
       ...propTokenViolations(
         { consumerTimeout: props.consumerTimeout, consumerBatchingWindow: props.consumerBatchingWindow },
         {

@@ -11,6 +11,7 @@ import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { forwardUrlViolations } from './config/resolve-forward';
 import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
@@ -28,8 +29,10 @@ import {
   consumerQueueVisibilityViolations,
   consumerReceiveCountViolations,
   consumerViolations,
+  deadlineMarginViolations,
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
+  parallelismViolations,
   rateLimitViolations,
   retryViolations,
   throwIfViolations,
@@ -305,12 +308,19 @@ export class QueueConsumer extends Construct {
   /** The event source mapping (its id is what `hookline pause` disables). */
   public readonly eventSourceMappingId: string;
 
-  constructor(scope: Construct, id: string, props: QueueConsumerProps) {
+  constructor(scope: Construct, id: string, given: QueueConsumerProps) {
     super(scope, id);
+    // A prop of the wrong kind is reported and left out, so the rules below compute with the rest.
+    const shape = consumerShapeViolations(given);
+    const props = propsWithout(given, shape);
     const settings = functionSettingsOf(props);
     throwIfViolations(`QueueConsumer ${this.node.path}`, [
+      ...shape,
       ...consumerTokenViolations(props),
       ...consumerViolations(settings),
+      ...parallelismViolations(props.parallelism ?? DEFAULTS.parallelism),
+      // The default margin is a share of the timeout, so only one given can reach it.
+      ...(props.deadlineMargin ? deadlineMarginViolations(props.deadlineMargin, settings.timeout) : []),
       // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
       // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
       ...(props.retry ? retryViolations(props.retry) : []),
@@ -412,6 +422,26 @@ export class QueueConsumer extends Construct {
  * timeout), a zero batching window is left out of the mapping; the others reach its configuration as they are,
  * in seconds.
  */
+/** The props of the wrong kind: a Duration that is none or not in whole seconds, a count that is no whole number. */
+function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
+  return propShapeViolations({
+    timeout: ['seconds', props.timeout],
+    memorySize: ['count', props.memorySize],
+    batchSize: ['count', props.batchSize],
+    maxBatchingWindow: ['seconds', props.maxBatchingWindow],
+    maxConcurrency: ['count', props.maxConcurrency],
+    minimumPollers: ['count', props.minimumPollers],
+    maximumPollers: ['count', props.maximumPollers],
+    reservedConcurrency: ['count', props.reservedConcurrency],
+    parallelism: ['count', props.parallelism],
+    deadlineMargin: ['duration', props.deadlineMargin],
+    maxReceiveCount: ['count', props.maxReceiveCount],
+    retentionPeriod: ['seconds', props.retentionPeriod],
+    deadLetterRetentionPeriod: ['seconds', props.deadLetterRetentionPeriod],
+    idempotencyExpiry: ['seconds', props.idempotencyExpiry],
+  });
+}
+
 function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
   return propTokenViolations(
     {

@@ -271,13 +271,21 @@ function rateLimitWaitViolations(c: RateLimitRuleInput): Violation[] {
   if (waitSeconds <= usable / 2) return [];
   // The most records that may wait at once within half of the usable time.
   const fitting = limit * (Math.floor(usable / 2 / intervalSeconds) + 1);
-  const fixes = [
-    `raise timeout to at least ${Math.ceil(2 * waitSeconds + secondsOf(deadlineMargin))} seconds`,
-  ];
+  // Only a timeout Lambda allows is offered: past 15 minutes, the wait is cut by fewer records or a larger limit.
+  const timeoutFit = Math.ceil(2 * waitSeconds + secondsOf(deadlineMargin));
+  const fixes =
+    timeoutFit <= LAMBDA_LIMITS.maxTimeoutSeconds ? [`raise timeout to at least ${timeoutFit} seconds`] : [];
   const concurrencyFit = Math.floor(fitting / batchSize);
   if (concurrencyFit >= ESM_MIN_CONCURRENCY) fixes.push(`lower maxConcurrency to ${concurrencyFit}`);
+  // Counted for the fewest invocations an event source runs, which maxConcurrency must then be.
   const batchFit = Math.floor(fitting / ESM_MIN_CONCURRENCY);
-  if (batchFit >= 1 && batchFit < batchSize) fixes.push(`lower batchSize to ${batchFit}`);
+  if (batchFit >= 1 && batchFit < batchSize)
+    fixes.push(
+      concurrency > ESM_MIN_CONCURRENCY
+        ? `lower batchSize to ${batchFit} with maxConcurrency: ${ESM_MIN_CONCURRENCY}`
+        : `lower batchSize to ${batchFit}`,
+    );
+  if (timeoutFit > LAMBDA_LIMITS.maxTimeoutSeconds) fixes.push(`raise limit to ${waiting}`);
   return [
     violation(
       'rateLimit',
@@ -1007,6 +1015,33 @@ export function consumerQueueVisibilityViolations(
 }
 
 // Rules and derived values for the constructs used on their own (WebhookIngest, QueueConsumer) and the configuration.
+
+/** Rule: a record batch is handled 1 to 1000 records at once. */
+export function parallelismViolations(parallelism: number): Violation[] {
+  if (!known(parallelism) || (parallelism >= 1 && parallelism <= 1000)) return [];
+  return [
+    violation(
+      'parallelism',
+      'must be between 1 and 1000 records at once',
+      parallelism,
+      `use ${DEFAULTS.parallelism}`,
+    ),
+  ];
+}
+
+/** Rule: the time kept back before the deadline is shorter than the consumer timeout, or nothing ever starts. */
+export function deadlineMarginViolations(deadlineMargin: Duration, timeout: Duration): Violation[] {
+  if (!known(deadlineMargin) || !known(timeout)) return [];
+  if (deadlineMargin.toMilliseconds() < timeout.toMilliseconds()) return [];
+  return [
+    violation(
+      'deadlineMargin',
+      `must be shorter than the consumer timeout (${timeout.toHumanString()})`,
+      deadlineMargin,
+      'use a few seconds, e.g. Duration.seconds(3)',
+    ),
+  ];
+}
 
 /** The consumer's default deadline margin: `margin`, but never more than `share` of its timeout. */
 export function defaultDeadlineMargin(timeout: Duration, margin: Duration, share: number): Duration {

@@ -35,7 +35,7 @@ export function renderValue(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string | undefined;
   try {
-    text = JSON.stringify(value);
+    text = JSON.stringify(value, readableInside);
   } catch {
     text = undefined;
   }
@@ -46,6 +46,17 @@ export function renderValue(value: unknown): string {
       ? String(value)
       : inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY });
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * A value inside an object or list as {@link renderValue} shows it alone: a Duration as `5 minutes` rather than its
+ * fields, a token as `<token>` rather than its encoding.
+ */
+function readableInside(this: unknown, key: string, value: unknown): unknown {
+  if (key === '') return value;
+  if (value instanceof Duration || isForeignDuration(value)) return renderValue(value);
+  if ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value)) return '<token>';
+  return value;
 }
 
 /** A Duration of a token amount: CDK converts it to a token, or refuses to convert it at all (one of another unit). */

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { deliveryDedupeKeyPattern, INGEST_SERVICE } from '../lambda/shared/contracts';
 import { INGEST_CONFIG_ENV, STACK_SECRET_PREFIX } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
 import {
@@ -187,8 +188,16 @@ export class WebhookIngest extends Construct {
   /** The access log group. */
   public readonly accessLogGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: WebhookIngestProps) {
+  constructor(scope: Construct, id: string, given: WebhookIngestProps) {
     super(scope, id);
+    // A prop of the wrong kind is reported and left out, so the rules below compute with the rest.
+    const shape = propShapeViolations({
+      timeout: ['seconds', given.timeout],
+      memorySize: ['count', given.memorySize],
+      rateLimit: ['number', given.rateLimit],
+      burstLimit: ['count', given.burstLimit],
+    });
+    const props = propsWithout(given, shape);
     const limits = {
       rateLimit: props.rateLimit ?? DEFAULTS.ingestRateLimit,
       burstLimit: props.burstLimit ?? DEFAULTS.ingestBurstLimit,
@@ -196,6 +205,7 @@ export class WebhookIngest extends Construct {
       memorySize: props.memorySize ?? DEFAULTS.ingestMemorySize,
     };
     throwIfViolations(`WebhookIngest ${this.node.path}`, [
+      ...shape,
       ...propTokenViolations({}, { timeout: props.timeout }),
       ...ingestViolations(limits),
     ]);

@@ -3,9 +3,10 @@
  * still parsed so the rules after it run too.
  */
 import { Duration } from 'aws-cdk-lib/core';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
+import { duration, wholeSeconds } from '../senders/config-sender';
 import { type Violation, ViolationsError, violation } from '../violations';
 import { closestKey, knownKeysAt } from './known-keys';
 import {
@@ -14,8 +15,9 @@ import {
   configSchema,
   type HooklineConfig,
   type ParsedConfig,
+  wholeNumber,
 } from './schema';
-import { tokensIn, tokenViolation } from './tokens';
+import { isTokenProp, tokensIn, tokenViolation } from './tokens';
 
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
@@ -60,6 +62,8 @@ const NOT_CREDENTIALS: ReadonlySet<string> = new Set(['secretCache']);
  */
 function mayBeSecret(path: readonly PropertyKey[]): boolean {
   if (path[0] === 'sources' && path[2] === 'secret') return true;
+  // A source's own name (`token`, a source of that type) names a source, which holds no credential.
+  if (path[0] === 'sources' && path.length === 2) return false;
   const key = path.at(-1);
   return typeof key === 'string' && CREDENTIAL_KEY.test(key) && !NOT_CREDENTIALS.has(key);
 }
@@ -94,7 +98,7 @@ function shapeViolations(issue: ZodIssue, input: unknown, entryExample: EntryExa
   const value = valueAt(input, issue.path);
   const said = missingField(issue, value) ?? fractionGiven(issue, value) ?? emptyGiven(issue, value);
   if (said) return [shapeViolation(issue.path, said.message, value, said.fix)];
-  return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
+  return [shapeViolation(issue.path, messageOf(issue, value), value, fixOf(issue, value))];
 }
 
 /**
@@ -193,6 +197,47 @@ function missingField(issue: ZodIssue, value: unknown): { message: string; fix: 
   };
 }
 
+/** What a value given is, in a message. */
+function kindOfValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Duration) return 'a Duration';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : 'a number';
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'boolean') return `${value}`;
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** What a field takes, in a message: text, a number... (a missing field's nouns, {@link EXPECTED_NOUN}, beside). */
+const EXPECTED_KIND: Readonly<Record<string, string>> = {
+  ...EXPECTED_NOUN,
+  object: 'an object of its settings',
+  string: 'text',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
+/**
+ * The message of a shape problem: a refinement's own, else what is wrong said in hookline's words. Zod's ("Invalid
+ * input: expected number, received string", "Invalid option", "Invalid URL") says what zod checked, not what is wrong.
+ */
+function messageOf(issue: ZodIssue, value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${EXPECTED_KIND[issue.expected] ?? `a ${issue.expected}`}, not ${kindOfValue(value)}`;
+    case 'invalid_value':
+      return 'is not one of its options';
+    case 'invalid_union':
+      return sourceWithBadType(issue)
+        ? 'is not a source type hookline has a sender for'
+        : 'matches none of the forms this setting takes';
+    case 'invalid_format':
+      return issue.format === 'url' ? 'is not a URL' : `is not in the ${issue.format} format`;
+    default:
+      return issue.message;
+  }
+}
+
 /**
  * A fraction where a count is meant (a concurrency, a poller count, a size): said as such, with the whole numbers
  * on either side. Zod's own text ("expected int, received number") does not say what is wrong with 2.5.
@@ -232,7 +277,39 @@ function kindFix(issue: ZodIssue, value: unknown): string | undefined {
     return `write it as text, in quotes: "${value}"`;
   if (issue.expected === 'boolean')
     return value === 'true' || value === 'false' ? `write it without quotes: ${value}` : 'use true or false';
+  if (issue.expected === 'number') return 'write a number, without quotes';
+  if (issue.expected === 'string') return 'write it as text, in quotes';
+  if (issue.expected === 'array')
+    return typeof value === 'string'
+      ? `write it as a list, in [ ]: [${JSON.stringify(value)}]`
+      : 'write it as a list, in [ ], of the items it takes';
+  if (issue.expected === 'record') return recordFix(issue.path);
+  if (issue.expected === 'object') return objectFix(issue.path, value);
   return undefined;
+}
+
+/** How an object of named entries is written, e.g. the queues by name. */
+function recordFix(path: readonly PropertyKey[]): string {
+  const field = path.at(-1);
+  const example =
+    field === 'sources'
+      ? '{ github: { type: "github" } }'
+      : field === 'queues'
+        ? '{ events: {} }'
+        : field === 'tenants'
+          ? `{ <source name>: ${TENANT_KEY_FORMS} }`
+          : field === 'environment'
+            ? '{ NAME: "value" }'
+            : '{ <name>: ... }';
+  return `write it as an object of named entries, e.g. ${example}`;
+}
+
+/** How an object of settings is written: a source by its type, any other with the settings it takes. */
+function objectFix(path: readonly PropertyKey[], value: unknown): string {
+  if (path[0] === 'sources' && path.length === 2)
+    return `write it as an object with the source's type, e.g. { type: "github" } (types: ${SENDER_TYPE_NAMES.join(', ')})`;
+  const keys = knownKeysAt(configSchema, path, value);
+  return `write it as an object, in { }, of its settings: ${keys.join(', ')}`;
 }
 
 const NAN_FIX =
@@ -262,6 +339,8 @@ function fixOf(issue: ZodIssue, value: unknown): string {
   if (issue.code === 'custom' && typeof issue.params?.fix === 'string') return issue.params.fix;
   const forKind = kindFix(issue, value);
   if (forKind) return forKind;
+  if (issue.code === 'invalid_format' && issue.format === 'url')
+    return 'give the whole URL, with its scheme, e.g. "https://hooks.example.com"';
   if (issue.code !== 'invalid_union') return GENERIC_FIX;
   if (sourceWithBadType(issue))
     return `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`;
@@ -417,4 +496,39 @@ export function parseShape(
     }
   }
   return { issues };
+}
+
+/** The kinds of a construct's props, checked as the configuration's fields of the same kind are. */
+const PROP_KINDS = {
+  /** A count or size. */
+  count: wholeNumber,
+  /** A rate, which may be a fraction. */
+  number: z.number(),
+  /** A Duration the runtime takes in milliseconds. */
+  duration,
+  /** A Duration CloudFormation or the runtime takes in whole seconds. */
+  seconds: wholeSeconds,
+} as const;
+
+/** A construct prop's kind ({@link PROP_KINDS}) and the value given; the name is the prop's path. */
+export type PropKinds = Readonly<Record<string, readonly [kind: keyof typeof PROP_KINDS, value: unknown]>>;
+
+/**
+ * The props of the wrong kind (a number where a Duration is meant, NaN, a fraction of a count, a Duration not in
+ * whole seconds where one is taken in seconds), worded and fixed as the configuration's shape check words them.
+ * Unset props and tokens are left to the construct's defaults and token rules.
+ */
+export function propShapeViolations(props: PropKinds): Violation[] {
+  const given = Object.entries(props).filter(([, [, value]]) => value !== undefined && !isTokenProp(value));
+  const input = Object.fromEntries(given.map(([path, [, value]]) => [path, value]));
+  const schema = z.object(Object.fromEntries(given.map(([path, [kind]]) => [path, PROP_KINDS[kind]])));
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return [];
+  return parsed.error.issues.flatMap((issue) => shapeViolations(issue, input, () => undefined));
+}
+
+/** The props without those a problem was found in, so the rules after the kind check run on the defaults. */
+export function propsWithout<T extends object>(props: T, problems: readonly Violation[]): T {
+  const broken = new Set(problems.map((v) => v.path.split('.')[0]));
+  return Object.fromEntries(Object.entries(props).filter(([key]) => !broken.has(key))) as T;
 }

@@ -4,10 +4,12 @@ import { credentialHeadersOfSources } from '../senders';
 import {
   circuitBreakerViolations,
   consumerViolations,
+  deadlineMarginViolations,
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
   minimumVisibilityTimeout,
   oldestMessageAlarmViolations,
+  parallelismViolations,
   queueViolations,
   rateLimitViolations,
   retryViolations,
@@ -90,14 +92,7 @@ function resolveDeadlineMargin(
   timeout: Duration,
 ): Duration {
   const deadlineMargin = deadlineMarginOf(c, timeout);
-  if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
-    problems.add(
-      `${path}.deadlineMargin`,
-      `must be shorter than the consumer timeout (${timeout.toHumanString()})`,
-      deadlineMargin,
-      'use a few seconds, e.g. Duration.seconds(3)',
-    );
-  }
+  problems.addAll(path, deadlineMarginViolations(deadlineMargin, timeout));
   return deadlineMargin;
 }
 
@@ -113,14 +108,7 @@ function resolveIdempotency(c: ParsedConsumer): ResolvedConsumer['idempotency'] 
 /** Rule: a record batch is handled 1 to 1000 records at once. */
 function resolveParallelism(problems: ViolationList, path: string, c: ParsedConsumer): number {
   const parallelism = c.parallelism ?? DEFAULTS.parallelism;
-  if (parallelism < 1 || parallelism > 1000) {
-    problems.add(
-      `${path}.parallelism`,
-      'must be between 1 and 1000 records at once',
-      parallelism,
-      `use ${DEFAULTS.parallelism}`,
-    );
-  }
+  problems.addAll(path, parallelismViolations(parallelism));
   return parallelism;
 }
 

@@ -571,7 +571,7 @@ export interface HooklineConfig {
  * A count or size: a whole number. Its range is its field's own rule, which says the range; zod's `int()` would
  * first refuse a number past 2^53 with its own bound instead.
  */
-const wholeNumber = z.number().refine(Number.isInteger, { params: { expects: 'whole number' } });
+export const wholeNumber = z.number().refine(Number.isInteger, { params: { expects: 'whole number' } });
 
 const tenantKey = z.union([
   z.object({ path: z.string().min(1) }).strict(),

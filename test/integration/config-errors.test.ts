@@ -64,10 +64,14 @@ app.synth();
 `,
 );
 
-/** Runs a command of the project as a user would, with HOOKLINE_CONFIG naming the bad file. */
-function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+/** Runs a command of the project as a user would, with HOOKLINE_CONFIG naming the bad file (or `config`). */
+function run(
+  command: string,
+  args: string[],
+  config = badConfig,
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(command, args, {
-    env: { ...process.env, HOOKLINE_CONFIG: badConfig, HOOKLINE_LOG: 'text', NO_COLOR: '1', CI: 'true' },
+    env: { ...process.env, HOOKLINE_CONFIG: config, HOOKLINE_LOG: 'text', NO_COLOR: '1', CI: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -117,4 +121,39 @@ describe('a bad configuration fails every entry point with one listing and no st
     expect(code).toBe(1);
     expectEveryProblemWithoutStackTrace(output);
   }, 60_000);
+});
+
+/**
+ * A configuration with a wrong value in every field of the schema (test/helpers/config-audit.ts): the two entry points
+ * a user meets list the same problems.
+ */
+const everyFieldWrongConfig = join(dir, 'every-field-wrong.config.ts');
+writeFileSync(
+  everyFieldWrongConfig,
+  `import { everyFieldWrong } from ${JSON.stringify(join(process.cwd(), 'test', 'helpers', 'config-audit.ts'))};
+export default everyFieldWrong().config;
+`,
+);
+
+/** The listed problems of an output, one a line. */
+const problemLines = (output: string): string[] => output.split('\n').filter((line) => /^\s+- /.test(line));
+
+describe('a configuration with every field wrong fails cdk synth and npm start alike', () => {
+  it('lists the same problems, every one, with no stack trace, and exits 1 from both', async () => {
+    const [synth, start] = await Promise.all([
+      run('npx', ['cdk', 'synth', '--quiet', '--output', join(dir, 'cdk-every.out')], everyFieldWrongConfig),
+      run(process.execPath, ['--import', 'tsx', 'bin/local.ts'], everyFieldWrongConfig),
+    ]);
+    expect(synth.code).toBe(1);
+    expect(start.code).toBe(1);
+    const listed = problemLines(synth.output);
+    const count = Number(/Invalid hookline configuration \((\d+) problems\)/.exec(synth.output)?.[1]);
+    expect(listed.length).toBe(count);
+    expect(count).toBeGreaterThan(100);
+    expect(problemLines(start.output)).toEqual(listed);
+    for (const { output } of [synth, start]) {
+      expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+      expect(output).not.toMatch(/Invalid input|expected \w+, received|HooklineConfigError:/);
+    }
+  }, 180_000);
 });
