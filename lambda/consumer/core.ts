@@ -718,10 +718,13 @@ class ConsumerRuntime implements ConsumerCore {
     }
   }
 
-  /** One ChangeMessageVisibilityBatch to 0 for up to ten records, in the budget: not made in time, none is released. */
+  /**
+   * One ChangeMessageVisibilityBatch to 0 for up to ten records, in the budget, ahead of the held counts still
+   * waiting (the records it hands back are counted already); not made in time, none is released.
+   */
   private changeVisibilities(state: BatchState, records: SQSRecord[]): void {
     const call = this.budgetOf(state)
-      .run(() => this.deps.sqs.changeVisibilities(records, 0))
+      .run(() => this.deps.sqs.changeVisibilities(records, 0), { ahead: true })
       .then((refused) => {
         if (refused !== OUT_OF_TIME) return refused;
         state.notReleased += records.length;

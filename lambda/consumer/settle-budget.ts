@@ -56,9 +56,13 @@ export class SettleBudget {
     return Promise.race([work, this.#timeUp]);
   }
 
-  /** Starts `call` once fewer than the limit run, unless the guard came first; waits for it until the guard. */
-  async run<T>(call: () => Promise<T>): Promise<T | OutOfTime> {
-    if (!(await this.#slot())) return OUT_OF_TIME;
+  /**
+   * Starts `call` once fewer than the limit run, unless the guard came first; waits for it until the guard. `ahead`
+   * puts it before the calls already waiting: a call that completes what those began (a hand-back of records whose
+   * counts are written) would otherwise wait behind counts of records it may never reach.
+   */
+  async run<T>(call: () => Promise<T>, options: { readonly ahead?: boolean } = {}): Promise<T | OutOfTime> {
+    if (!(await this.#slot(options.ahead === true))) return OUT_OF_TIME;
     try {
       if (this.#timeLeftMs() <= 0) {
         this.#expire();
@@ -97,13 +101,16 @@ export class SettleBudget {
   }
 
   /** True once the caller holds a slot; false when the guard came while it waited for one. */
-  #slot(): Promise<boolean> {
+  #slot(ahead: boolean): Promise<boolean> {
     if (this.#expired) return Promise.resolve(false);
     if (this.#active < this.concurrency) {
       this.#active++;
       return Promise.resolve(true);
     }
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve) => {
+      if (ahead) this.#waiting.unshift(resolve);
+      else this.#waiting.push(resolve);
+    });
   }
 
   /** A call ended: its slot goes to the next one waiting, so none slips in between. */

@@ -63,7 +63,7 @@ const jobs = (receive = 1): SQSRecord[] =>
   );
 
 describe('the bookkeeping in the deadline margin', () => {
-  it('of 2,000 deferred jobs whose held counts are slow ends before the deadline: only jobs whose count was written are handed back, every one is reported failed', async () => {
+  it('of 2,000 deferred jobs whose held counts are slow ends before the deadline: only jobs whose count was written are handed back, 25 calls at a time, every one reported failed', async () => {
     const written = new Set<string>();
     const answer = oneAtATime(2);
     let inFlight = 0;
@@ -95,6 +95,8 @@ describe('the bookkeeping in the deadline margin', () => {
     expect(failedIds(response)).toEqual(batch.map((r) => r.messageId));
     expect(releasedUncounted).toEqual([]);
     expect(written.size).toBeLessThan(RECORDS - 1);
+    // Hand-backs of counted jobs go ahead of the counts still waiting, rather than starving behind them.
+    expect(released.length).toBeGreaterThan(0);
     expect(mostInFlight).toBeLessThanOrEqual(SETTLE_CONCURRENCY);
     const warning = logger.lines.find((l) => l.message.includes('not handed back at once'));
     expect(warning?.attributes.count).toBe(RECORDS - 1 - released.length);
