@@ -57,6 +57,7 @@ import {
   retryDelaySeconds,
   UnknownEventTypeError,
 } from './errors';
+import { HandBack } from './hand-back';
 import type { HeldReceives } from './held-receives';
 import { validateJob } from './jobs';
 import { inlineBody, parsePayload } from './payload';
@@ -261,18 +262,8 @@ interface BatchState {
   readonly started: Map<string, RecordInfo>;
   /** FIFO: backoff given to the first failed record of a group, applied to the rest of the group too. */
   readonly groupDelaySeconds: Map<string, number>;
-  /**
-   * Records not started for want of time, for which no delay was set, and whose held receive (a job's) is counted:
-   * made visible again ten a call, the next call as soon as ten are ready (`release`), the rest before the batch
-   * returns.
-   */
-  readonly released: SQSRecord[];
-  /** One per record to release: settles once its held receive is counted, or is not. */
-  readonly releasing: Promise<void>[];
-  /** The visibility changes made, each resolving with the records SQS did not release. */
-  readonly releaseCalls: Promise<VisibilityRefusal[]>[];
-  /** Records not handed back at once: their held receive was not counted (failed, or out of time), or their call did not fit. */
-  notReleased: number;
+  /** Records not started for want of time, for which no delay was set: made visible again before the batch returns. */
+  handBack: HandBack | undefined;
   /** Bounds the bookkeeping that must end before the batch response; made when the batch first needs it. */
   budget: SettleBudget | undefined;
   /** FIFO: groups whose first failed record did not start in time: those held behind it are released too. */
@@ -290,8 +281,6 @@ const DONE = Promise.resolve(true);
 const NOT_DONE = Promise.resolve(false);
 /** A record handed back with no held receive to count: it may be released at once. */
 const COUNTED = Promise.resolve(true);
-/** The most entries one ChangeMessageVisibilityBatch takes: records are released as soon as ten are ready. */
-const VISIBILITY_BATCH_ENTRIES = 10;
 const DEADLINE_DEFERRAL = 'not started: the invocation is close to its timeout';
 const RATE_LIMIT_DEFERRAL =
   'not started: the rate limit had no slot before the invocation got close to its timeout';
@@ -506,10 +495,7 @@ function newBatchState(context: InvocationContext): BatchState {
     metrics: new Map(),
     started: new Map(),
     groupDelaySeconds: new Map(),
-    released: [],
-    releasing: [],
-    releaseCalls: [],
-    notReleased: 0,
+    handBack: undefined,
     budget: undefined,
     releasedGroups: new Set(),
     expired: false,
@@ -696,10 +682,8 @@ class ConsumerRuntime implements ConsumerCore {
    * visibility timeout, as it did.
    */
   private async releaseNotStarted(state: BatchState): Promise<void> {
-    if (state.releasing.length === 0) return;
-    await Promise.all(state.releasing);
-    if (state.released.length > 0) this.changeVisibilities(state, state.released.splice(0));
-    const refused = (await Promise.all(state.releaseCalls)).flat();
+    if (!state.handBack) return;
+    const { refused, notHandedBack } = await state.handBack.finish();
     if (refused.length > 0) {
       this.deps.logger.warn(
         'ChangeMessageVisibility failed for records not started; they return after the queue visibility timeout',
@@ -710,27 +694,12 @@ class ConsumerRuntime implements ConsumerCore {
         },
       );
     }
-    if (state.notReleased > 0) {
+    if (notHandedBack > 0) {
       this.deps.logger.warn(
         'records not started were not handed back at once (held receive not counted, or no time left); they return after the queue visibility timeout',
-        { count: state.notReleased },
+        { count: notHandedBack },
       );
     }
-  }
-
-  /**
-   * One ChangeMessageVisibilityBatch to 0 for up to ten records, in the budget, ahead of the held counts still
-   * waiting (the records it hands back are counted already); not made in time, none is released.
-   */
-  private changeVisibilities(state: BatchState, records: SQSRecord[]): void {
-    const call = this.budgetOf(state)
-      .run(() => this.deps.sqs.changeVisibilities(records, 0), { ahead: true })
-      .then((refused) => {
-        if (refused !== OUT_OF_TIME) return refused;
-        state.notReleased += records.length;
-        return [];
-      });
-    state.releaseCalls.push(call);
   }
 
   /**
@@ -1377,16 +1346,8 @@ class ConsumerRuntime implements ConsumerCore {
     if (this.deps.rateLimiter) return;
     const groupId = record.attributes?.MessageGroupId;
     if (this.config.fifo && groupId) state.releasedGroups.add(groupId);
-    const ready = counted.then((written) => {
-      if (!written) {
-        state.notReleased++;
-        return;
-      }
-      state.released.push(record);
-      if (state.released.length === VISIBILITY_BATCH_ENTRIES)
-        this.changeVisibilities(state, state.released.splice(0));
-    });
-    state.releasing.push(ready);
+    state.handBack ??= new HandBack(this.deps.sqs, this.budgetOf(state));
+    state.handBack.add(record, counted);
   }
 
   /** Whether a record handed back without running has a held receive to count: a job, with the dedupe table. */
