@@ -57,11 +57,13 @@ import {
   retryDelaySeconds,
   UnknownEventTypeError,
 } from './errors';
+import { HandBack } from './hand-back';
 import type { HeldReceives } from './held-receives';
 import { validateJob } from './jobs';
 import { inlineBody, parsePayload } from './payload';
 import { type JobProgress, ProgressReporter, progressJson } from './progress';
 import { HandlerRouter } from './routing';
+import { OUT_OF_TIME, SettleBudget, settleGuardMs } from './settle-budget';
 import type {
   ConsumerDefinition,
   ConsumerEvent,
@@ -261,7 +263,9 @@ interface BatchState {
   /** FIFO: backoff given to the first failed record of a group, applied to the rest of the group too. */
   readonly groupDelaySeconds: Map<string, number>;
   /** Records not started for want of time, for which no delay was set: made visible again before the batch returns. */
-  readonly released: SQSRecord[];
+  handBack: HandBack | undefined;
+  /** Bounds the bookkeeping that must end before the batch response; made when the batch first needs it. */
+  budget: SettleBudget | undefined;
   /** FIFO: groups whose first failed record did not start in time: those held behind it are released too. */
   readonly releasedGroups: Set<string>;
   /** The deadline margin was reached with records still running: they were reported, nothing of theirs counts now. */
@@ -275,6 +279,8 @@ interface BatchState {
 
 const DONE = Promise.resolve(true);
 const NOT_DONE = Promise.resolve(false);
+/** A record handed back with no held receive to count: it may be released at once. */
+const COUNTED = Promise.resolve(true);
 const DEADLINE_DEFERRAL = 'not started: the invocation is close to its timeout';
 const RATE_LIMIT_DEFERRAL =
   'not started: the rate limit had no slot before the invocation got close to its timeout';
@@ -489,7 +495,8 @@ function newBatchState(context: InvocationContext): BatchState {
     metrics: new Map(),
     started: new Map(),
     groupDelaySeconds: new Map(),
-    released: [],
+    handBack: undefined,
+    budget: undefined,
     releasedGroups: new Set(),
     expired: false,
     invocationMs: context.getRemainingTimeInMillis(),
@@ -631,12 +638,29 @@ class ConsumerRuntime implements ConsumerCore {
     } else {
       first = await records;
     }
-    const failures =
-      first === EXPIRED
-        ? await this.abandonUnfinished(event, state)
-        : await this.settleRecords(event, state, first);
-    await this.releaseNotStarted(state);
-    return failures;
+    try {
+      const failures =
+        first === EXPIRED
+          ? await this.abandonUnfinished(event, state)
+          : await this.settleRecords(event, state, first);
+      await this.releaseNotStarted(state);
+      return failures;
+    } finally {
+      state.budget?.close();
+    }
+  }
+
+  /**
+   * The batch's {@link SettleBudget}, made on first use: a batch with nothing to settle in a hurry sets no alarm.
+   * Its guard is a share of the deadline margin, the time the margin keeps for the response itself.
+   */
+  private budgetOf(state: BatchState): SettleBudget {
+    state.budget ??= new SettleBudget(
+      state.context,
+      settleGuardMs(this.config.deadlineMarginMs),
+      this.deps.alarm,
+    );
+    return state.budget;
   }
 
   /** The failures of a batch whose records all settled: on FIFO, the records skipped after a failure are settled too. */
@@ -653,21 +677,29 @@ class ConsumerRuntime implements ConsumerCore {
   /**
    * Hands back at once the records not started for want of time, rather than after the queue's visibility timeout
    * (six times the function's): no failure of theirs asks for a delay, and on FIFO their group stays locked while
-   * any of them is in flight. Reported failed all the same, so their receive is spent as before. Best effort: a
-   * record SQS did not release comes back after the visibility timeout, as it did.
+   * any of them is in flight. Reported failed all the same, so their receive is spent as before. Best effort, within
+   * the batch's budget: a record SQS did not release, or that the time left did not reach, comes back after the
+   * visibility timeout, as it did.
    */
   private async releaseNotStarted(state: BatchState): Promise<void> {
-    if (state.released.length === 0) return;
-    const refused = await this.deps.sqs.changeVisibilities(state.released, 0);
-    if (refused.length === 0) return;
-    this.deps.logger.warn(
-      'ChangeMessageVisibility failed for records not started; they return after the queue visibility timeout',
-      {
-        count: refused.length,
-        messageIds: refused.slice(0, 10).map((r) => r.messageId),
-        reason: refused[0]?.reason,
-      },
-    );
+    if (!state.handBack) return;
+    const { refused, notHandedBack } = await state.handBack.finish();
+    if (refused.length > 0) {
+      this.deps.logger.warn(
+        'ChangeMessageVisibility failed for records not started; they return after the queue visibility timeout',
+        {
+          count: refused.length,
+          messageIds: refused.slice(0, 10).map((r) => r.messageId),
+          reason: refused[0]?.reason,
+        },
+      );
+    }
+    if (notHandedBack > 0) {
+      this.deps.logger.warn(
+        'records not started were not handed back at once (held receive not counted, or no time left); they return after the queue visibility timeout',
+        { count: notHandedBack },
+      );
+    }
   }
 
   /**
@@ -688,10 +720,13 @@ class ConsumerRuntime implements ConsumerCore {
           ? this.finish(state, info, 'processed')
           : this.settleFailure(info, state, timedOut, notBeforeSeconds);
     }
+    // A record's settling (its backoff, or its dead letter with the SQS and job-record calls that go with it) is
+    // waited for only until the budget's guard: past it, the record is reported failed, and the response goes out.
+    const budget = this.budgetOf(state);
     const failures: SQSBatchItemFailure[] = [];
     for (const record of event.Records) {
       const done = state.started.get(record.messageId)?.done;
-      if (!done || !(await done)) failures.push({ itemIdentifier: record.messageId });
+      if (!done || (await budget.within(done)) !== true) failures.push({ itemIdentifier: record.messageId });
     }
     return checkedFailures(event, {
       batchItemFailures: await this.settleSkipped(event, state, failures),
@@ -1189,15 +1224,44 @@ class ConsumerRuntime implements ConsumerCore {
   private settleNotStarted(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
     if (info.receive < this.config.maxReceiveCount) {
       this.logOutcome(state, info, 'deferred', reason);
-      if (reason === DEADLINE_DEFERRAL) this.release(state, info.record);
-      return this.deps.heldReceives ? this.countHeld(info).then(() => false) : NOT_DONE;
+      if (!this.countsHeld(info)) {
+        if (reason === DEADLINE_DEFERRAL) this.release(state, info.record, COUNTED);
+        return NOT_DONE;
+      }
+      const counted = this.countHeldInTime(state, info);
+      if (reason === DEADLINE_DEFERRAL) this.release(state, info.record, counted);
+      return counted.then(() => false);
     }
     try {
       adoptEnvelope(info, parseEnvelope(info.record.body));
     } catch {
       // The DLQ keeps the body as it came; the attributes the ingest set name the event.
     }
-    return this.deadLetter(state, info, new NotStartedError(reason, this.config.maxReceiveCount));
+    return this.deadLetterInTime(state, info, reason);
+  }
+
+  /**
+   * A record not started, on its last receive, dead-lettered within the batch's budget (a batch that never fits its
+   * timeout brings all its records to their last receive at once). One whose dead letter did not start in time is
+   * reported failed and deferred: SQS moves it to the DLQ on its next receive, without a reason, as before the runtime
+   * sent it itself. One whose dead letter started but did not end in time is reported failed too, and its send and
+   * delete land when they do.
+   */
+  private async deadLetterInTime(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
+    let started = false;
+    const done = await this.budgetOf(state).run(() => {
+      started = true;
+      return this.deadLetter(state, info, new NotStartedError(reason, this.config.maxReceiveCount));
+    });
+    if (done !== OUT_OF_TIME) return done;
+    if (!started)
+      this.logOutcome(
+        state,
+        info,
+        'deferred',
+        `${reason}; no time left to dead-letter it on its last receive`,
+      );
+    return false;
   }
 
   /**
@@ -1220,10 +1284,12 @@ class ConsumerRuntime implements ConsumerCore {
       else if (this.config.fifo && record.attributes?.MessageGroupId)
         stoppedGroups.add(record.attributes.MessageGroupId);
     }
+    if (skipped.length === 0) return failures;
+    const budget = this.budgetOf(state);
     const settled = await Promise.all(
       skipped.map(async (record) => ({
         id: record.messageId,
-        done: await this.deferSkipped(record, state, stoppedGroups),
+        done: (await budget.within(this.deferSkipped(record, state, stoppedGroups))) === true,
       })),
     );
     const done = new Set(settled.filter((s) => s.done).map((s) => s.id));
@@ -1257,12 +1323,14 @@ class ConsumerRuntime implements ConsumerCore {
           error: describeError(error).message,
         });
       }
-    } else if (!stoppedGroups.has(groupId) || state.releasedGroups.has(groupId)) {
+    }
+    const counted = this.countsHeld(info) ? this.countHeldInTime(state, info) : COUNTED;
+    if (delay === undefined && (!stoppedGroups.has(groupId) || state.releasedGroups.has(groupId))) {
       // Never reached before the deadline margin, or held behind a record of its group released so.
-      this.release(state, record);
+      this.release(state, record, counted);
     }
     this.logOutcome(state, info, 'deferred', reason);
-    await this.countHeld(info);
+    await counted;
     return false;
   }
 
@@ -1271,29 +1339,47 @@ class ConsumerRuntime implements ConsumerCore {
    * returns (`releaseNotStarted`). Not on a consumer with a rate limit: there every record waits for a slot of the
    * same limit, whose windows were full up to the deadline margin, and the visibility timeout spaces out the
    * receives it would otherwise spend waiting for them again at once (each counts towards `maxReceiveCount`).
+   * Only once its held receive is counted (`counted` true): released without it, a job would come back at once to
+   * read a count that leaves this receive among its attempts; it comes back after the visibility timeout instead.
    */
-  private release(state: BatchState, record: SQSRecord): void {
+  private release(state: BatchState, record: SQSRecord, counted: Promise<boolean>): void {
     if (this.deps.rateLimiter) return;
-    state.released.push(record);
     const groupId = record.attributes?.MessageGroupId;
     if (this.config.fifo && groupId) state.releasedGroups.add(groupId);
+    state.handBack ??= new HandBack(this.deps.sqs, this.budgetOf(state));
+    state.handBack.add(record, counted);
+  }
+
+  /** Whether a record handed back without running has a held receive to count: a job, with the dedupe table. */
+  private countsHeld(info: RecordInfo): boolean {
+    return this.deps.heldReceives !== undefined && info.source === JOB_SOURCE;
+  }
+
+  /**
+   * A job handed back without running, counted within the batch's budget: true once its held receive is written;
+   * false when the write failed, or did not start or end in the time left.
+   */
+  private async countHeldInTime(state: BatchState, info: RecordInfo): Promise<boolean> {
+    return (await this.budgetOf(state).run(() => this.countHeld(info))) === true;
   }
 
   /**
    * A job handed back without running: its receive is counted as held, so its next run keeps its attempt. Best
-   * effort: a count that failed leaves the receive among its attempts, as SQS counts it.
+   * effort: a count that failed leaves the receive among its attempts, as SQS counts it. True when written.
    */
-  private async countHeld(info: RecordInfo): Promise<void> {
+  private async countHeld(info: RecordInfo): Promise<boolean> {
     const held = this.deps.heldReceives;
-    if (!held || info.source !== JOB_SOURCE) return;
+    if (!held || info.source !== JOB_SOURCE) return false;
     try {
       await held.add(info.record.messageId, info.receive);
+      return true;
     } catch (error) {
       this.deps.logger.warn('could not count the held receive; it counts as an attempt', {
         id: info.id,
         messageId: info.record.messageId,
         error: errorText(error),
       });
+      return false;
     }
   }
 

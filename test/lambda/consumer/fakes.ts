@@ -19,6 +19,7 @@ import type { DeadLetterMessage } from '../../../lambda/consumer/dead-letter';
 import type { HeldReceives } from '../../../lambda/consumer/held-receives';
 import type { ConsumerDefinition } from '../../../lambda/consumer/types';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../../lambda/shared/envelope';
+import type { Alarm } from '../../../lambda/shared/invocation-deadline';
 import type { ConsumerRuntimeConfig } from '../../../lambda/shared/runtime-config';
 import { type LogLine, RecordingLogger } from '../../../lambda/testing/context';
 
@@ -275,6 +276,8 @@ export function harness<Schemas extends Record<string, unknown>>(
     flows?: FlowParents;
     rateLimiter?: StartSlots;
     heldReceives?: HeldReceives;
+    /** The runtime's alarms on real timers (`timerAlarm`) rather than rung by the test (`deadline`). */
+    alarm?: Alarm;
   } = {},
 ): Harness {
   const queue = new FakeQueue();
@@ -298,7 +301,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     ...(options.heldReceives ? { heldReceives: options.heldReceives } : {}),
     now: () => NOW,
     random: options.random ?? (() => 0.5),
-    alarm: deadline.alarm,
+    alarm: options.alarm ?? deadline.alarm,
     logger,
     metrics,
   };

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { StartSlots } from '../../../lambda/consumer/core';
+import type { HeldReceives } from '../../../lambda/consumer/held-receives';
 import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { JOB_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, record, sqsEvent } from './fakes';
 
 const DEADLINE_REASON = 'not started: the invocation is close to its timeout';
@@ -174,6 +176,29 @@ describe('records not started before the deadline margin', () => {
     expect(failedIds(response)).toEqual(['m-late']);
     const warning = logger.lines.find((l) => /records not started/.test(String(l.message)));
     expect(warning?.attributes).toMatchObject({ count: 1, messageIds: ['m-late'] });
+  });
+
+  it('leave a job whose held receive could not be counted to the visibility timeout: handed back at once, it would run with that receive among its attempts', async () => {
+    const heldReceives: HeldReceives = {
+      add: async (messageId) => {
+        if (messageId === 'm-uncounted') throw new Error('ProvisionedThroughputExceededException');
+      },
+      count: async () => 0,
+    };
+    const { core, queue, logger } = harness({ handlers: {} }, {}, { heldReceives });
+    const job = (id: string) =>
+      record(envelope({ id, source: JOB_SOURCE, type: 'report.build' }), { messageId: `m-${id}` });
+
+    const response = await core.processBatch(
+      sqsEvent([job('counted'), job('uncounted')]),
+      movingContextAt(2_000),
+    );
+
+    expect(failedIds(response)).toEqual(['m-counted', 'm-uncounted']);
+    expect(queue.visibilityBatches).toEqual([['m-counted']]);
+    expect(logger.lines.find((l) => /not handed back at once/.test(l.message))?.attributes).toEqual({
+      count: 1,
+    });
   });
 });
 
