@@ -46,37 +46,70 @@ export function arrivalArchiveLines(
   return { lines, tooLarge };
 }
 
+/** A batch's archive put under way. */
+export interface ArchivingArrivals {
+  /** How many lines were not archived, once the put answered (0 when all were, or there were none); never rejects. */
+  readonly notArchived: Promise<number>;
+  /** True once {@link notArchived} resolved. */
+  readonly answered: () => boolean;
+  /**
+   * The batch answers without waiting any longer: the lines not yet known archived are logged as a failed put and
+   * returned as not archived, and whatever the put answers later is neither logged nor counted again.
+   */
+  giveUp(reason: string): number;
+}
+
 /**
- * Puts the batch's arrival lines; never rejects (the batch's outcome does not depend on the archive): a failure
- * is logged, and resolves with how many lines were not archived (0 when all were, or there were none).
+ * Starts putting the batch's arrival lines (undefined with no archive); the batch's outcome does not depend on
+ * the archive: a failure is logged, and counted through {@link ArchivingArrivals.notArchived}.
  */
-export async function archiveArrivals(
+export function archiveArrivals(
   records: readonly SQSRecord[],
   queue: string,
   sink: ArchiveBatchSink | undefined,
   logger: ConsumerLogger,
-): Promise<number> {
-  if (!sink) return 0;
+): ArchivingArrivals | undefined {
+  if (!sink) return undefined;
   let lines: Buffer[] = [];
   let tooLarge: string[] = [];
-  try {
-    ({ lines, tooLarge } = arrivalArchiveLines(records, queue));
-    if (tooLarge.length > 0) {
-      logger.error('archive record too large', {
-        archiveFailed: tooLarge.length,
-        ids: tooLarge,
-        error: `an archive record is at most ${ARCHIVE_RECORD_MAX_BYTES} bytes`,
-      });
+  let given = false;
+  let answered = false;
+  const putFailed = (error: string) =>
+    logger.error('archive put failed', { archiveFailed: lines.length, error });
+  // Already counted when the batch gave up on it: what the put answered is told, not counted again.
+  const lateAnswer = (outcome: { archived: boolean; error?: string }) =>
+    logger.warn('archive put answered after the batch response', { lines: lines.length, ...outcome });
+  const put = async (): Promise<number> => {
+    try {
+      ({ lines, tooLarge } = arrivalArchiveLines(records, queue));
+      if (tooLarge.length > 0) {
+        logger.error('archive record too large', {
+          archiveFailed: tooLarge.length,
+          ids: tooLarge,
+          error: `an archive record is at most ${ARCHIVE_RECORD_MAX_BYTES} bytes`,
+        });
+      }
+      if (lines.length > 0) await sink.putLines(lines);
+      if (given) lateAnswer({ archived: true });
+      return tooLarge.length;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (given) lateAnswer({ archived: false, error: message });
+      else putFailed(message);
+      return lines.length + tooLarge.length;
+    } finally {
+      answered = true;
     }
-    if (lines.length > 0) await sink.putLines(lines);
-    return tooLarge.length;
-  } catch (error) {
-    logger.error('archive put failed', {
-      archiveFailed: lines.length,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return lines.length + tooLarge.length;
-  }
+  };
+  return {
+    notArchived: put(),
+    answered: () => answered,
+    giveUp(reason) {
+      given = true;
+      putFailed(reason);
+      return lines.length + tooLarge.length;
+    },
+  };
 }
 
 function envelopeOrUndefined(body: string): WebhookEnvelope | undefined {

@@ -36,7 +36,7 @@ import type { ChildFailureOutcome, FlowChildOutcomes, JobStatus, ParentMessage }
 import { type JobRetry, jobRetryOf } from '../shared/job-retry';
 import { jsonErrorWithoutInput } from '../shared/json-text';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
-import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
+import { type ArchiveBatchSink, type ArchivingArrivals, archiveArrivals } from './archive-arrivals';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
@@ -597,20 +597,32 @@ class ConsumerRuntime implements ConsumerCore {
   async processBatch(event: SQSEvent, context: InvocationContext): Promise<SQSBatchResponse> {
     const state = newBatchState(context);
     // Beside the records, not before them: the batch waits for the slower of the two, and never for a failure.
-    const archived = archiveArrivals(
-      event.Records,
-      this.config.name,
-      this.deps.archive,
-      this.deps.logger,
-    ).then((failed) => {
-      if (failed > 0) this.deps.metrics.archiveFailed(failed);
-    });
+    const archiving = archiveArrivals(event.Records, this.config.name, this.deps.archive, this.deps.logger);
     try {
-      const [failures] = await Promise.all([this.untilDeadline(event, state), archived]);
+      const failures = await this.untilDeadline(event, state);
+      if (archiving) await this.untilArchived(archiving, state);
       return { batchItemFailures: failures };
     } finally {
+      state.budget?.close();
       this.publishMetrics(state);
     }
+  }
+
+  /**
+   * The archive put, waited for within the batch's budget: a delivery stream that has not answered by the guard
+   * does not hold the response past the timeout (which would send the whole batch back, processed records
+   * included); its lines are counted as not archived, as a failed put's are.
+   */
+  private async untilArchived(archiving: ArchivingArrivals, state: BatchState): Promise<void> {
+    let notArchived = archiving.answered()
+      ? await archiving.notArchived
+      : await this.budgetOf(state).within(archiving.notArchived);
+    if (notArchived === OUT_OF_TIME) {
+      notArchived = archiving.giveUp(
+        'no answer from the delivery stream before the batch response was due; the lines may or may not be archived',
+      );
+    }
+    if (notArchived > 0) this.deps.metrics.archiveFailed(notArchived);
   }
 
   /**
@@ -638,16 +650,12 @@ class ConsumerRuntime implements ConsumerCore {
     } else {
       first = await records;
     }
-    try {
-      const failures =
-        first === EXPIRED
-          ? await this.abandonUnfinished(event, state)
-          : await this.settleRecords(event, state, first);
-      await this.releaseNotStarted(state);
-      return failures;
-    } finally {
-      state.budget?.close();
-    }
+    const failures =
+      first === EXPIRED
+        ? await this.abandonUnfinished(event, state)
+        : await this.settleRecords(event, state, first);
+    await this.releaseNotStarted(state);
+    return failures;
   }
 
   /**

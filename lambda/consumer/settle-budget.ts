@@ -1,6 +1,6 @@
 /**
  * The time a batch may still spend on best-effort bookkeeping before it returns: held-receive counts, handing back
- * records not started, dead-letter sends in the deadline margin. Lambda must have the batch response before its
+ * records not started, dead-letter sends in the deadline margin, the archive put of its first arrivals. Lambda must have the batch response before its
  * timeout, or the whole batch comes back, records already processed included (and they run again). So these calls
  * run a few at a time, none starts once the invocation's time left falls to the guard, and none is waited for
  * past it: a call that did not start or did not finish by then counts as not done.

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveBatchSink } from '../../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, parseArchiveLines } from '../../../lambda/shared/archive';
 import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { timerAlarm } from '../../../lambda/shared/invocation-deadline';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../../lambda/shared/job';
-import { envelope, failedIds, harness, lambdaContext, record, sqsEvent } from './fakes';
+import { envelope, failedIds, harness, lambdaContext, record, runningDownContext, sqsEvent } from './fakes';
 
 class RecordingSink implements ArchiveBatchSink {
   readonly calls: ArchiveRecord[][] = [];
@@ -171,4 +173,71 @@ describe('consumer: archives what reached its queue without the ingest function'
 
     expect(metrics.archiveFailures).toStrictEqual([3]);
   });
+});
+
+/**
+ * The archive put runs beside the records and is waited for after them, but never past the batch's budget: a
+ * delivery stream that does not answer (or answers after the deadline) must not hold the response past the
+ * invocation's timeout, when Lambda would send the whole batch back, processed records included. The real core, on
+ * real timers, with a context whose remaining time runs down with the wall clock.
+ */
+describe('consumer: an archive put that does not answer in time', () => {
+  /** The invocation's time left when the batch arrives; its budget's guard is 500 ms before the end. */
+  const INVOCATION_MS = 1_500;
+  const batch = () => [
+    record(envelope({ id: 'job-1', source: JOB_SOURCE, type: 'email.welcome' }), { messageId: 'm-1' }),
+    record(envelope({ id: 'sch-1', source: SCHEDULE_SOURCE, type: 'report.daily' }), { messageId: 'm-2' }),
+  ];
+  const slowConsumer = (archive: ArchiveBatchSink) =>
+    harness({ handlers }, { deadlineMarginMs: 1_000 }, { archive, alarm: timerAlarm });
+
+  it('never answering: the batch still answers before the deadline, its records processed, the lines counted and logged as not archived', {
+    timeout: 5_000,
+  }, async () => {
+    const { core, logger, metrics } = slowConsumer({ putLines: () => new Promise<void>(() => {}) });
+    const context = runningDownContext(INVOCATION_MS);
+
+    const response = await core.processBatch(sqsEvent(batch()), context);
+
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(metrics.total('Processed')).toBe(2);
+    expect(metrics.archiveFailures).toStrictEqual([2]);
+    const failed = logger.lines.filter((l) => l.message === 'archive put failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.level).toBe('error');
+    expect(failed[0]?.attributes).toMatchObject({ archiveFailed: 2 });
+    expect(String(failed[0]?.attributes.error)).toContain('no answer');
+  });
+
+  it.each([
+    ['refusing', () => Promise.reject(new Error('ServiceUnavailableException')), false],
+    ['taking the lines', () => Promise.resolve(), true],
+  ])(
+    '%s after the deadline: the batch answered before it, and the late answer counts nothing twice',
+    async (_, late, archived) => {
+      let answered = false;
+      const { core, logger, metrics } = slowConsumer({
+        putLines: async () => {
+          await sleep(INVOCATION_MS + 200);
+          answered = true;
+          return late();
+        },
+      });
+      const context = runningDownContext(INVOCATION_MS);
+
+      const response = await core.processBatch(sqsEvent(batch()), context);
+      expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+      expect(answered).toBe(false);
+      await sleep(INVOCATION_MS);
+
+      expect(answered).toBe(true);
+      expect(failedIds(response)).toStrictEqual([]);
+      expect(metrics.archiveFailures).toStrictEqual([2]);
+      expect(logger.lines.filter((l) => l.message === 'archive put failed')).toHaveLength(1);
+      // What it answered is told, for the operator who saw the lines counted as not archived.
+      const told = logger.lines.find((l) => l.message === 'archive put answered after the batch response');
+      expect(told?.attributes).toMatchObject({ lines: 2, archived });
+    },
+  );
 });

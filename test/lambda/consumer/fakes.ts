@@ -255,6 +255,12 @@ export const lambdaContext = (remainingMs = 25_000): InvocationContext => ({
   getRemainingTimeInMillis: () => remainingMs,
 });
 
+/** A context whose remaining time runs down with the wall clock, as Lambda's does. */
+export function runningDownContext(ms: number): InvocationContext {
+  const end = performance.now() + ms;
+  return { getRemainingTimeInMillis: () => Math.floor(end - performance.now()) };
+}
+
 export interface Harness {
   readonly core: ConsumerCore;
   readonly queue: FakeQueue;

@@ -14,18 +14,12 @@ import { SETTLE_CONCURRENCY } from '../../../lambda/consumer/settle-budget';
 import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { timerAlarm } from '../../../lambda/shared/invocation-deadline';
 import { JOB_SOURCE } from '../../../lambda/shared/job';
-import { envelope, failedIds, harness, record, sqsEvent } from './fakes';
+import { envelope, failedIds, harness, record, runningDownContext, sqsEvent } from './fakes';
 
 const RECORDS = 2_000;
 /** The invocation's time left when the batch arrives; with the 1 s margin, the margin is reached after 0.5 s. */
 const INVOCATION_MS = 1_500;
 const MARGIN_MS = 1_000;
-
-/** A context whose remaining time runs down with the wall clock, as Lambda's does. */
-function runningDownContext(ms: number) {
-  const end = performance.now() + ms;
-  return { getRemainingTimeInMillis: () => Math.floor(end - performance.now()) };
-}
 
 /** Calls answered one at a time, each `ms` later: a throttled table, or a client whose sockets are all taken. */
 function oneAtATime(ms: number) {

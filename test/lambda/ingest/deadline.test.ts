@@ -185,6 +185,27 @@ describe('what was in flight at the deadline', () => {
     expect(outcomeLines(h)).toHaveLength(1);
   });
 
+  it('sends done but the archive put never answering: the deadline answers 202, the archive put does not hold it', async () => {
+    const h = harness(testConfig({ archive: { deliveryStream: 'Hookline-archive' } }));
+    let archiveStarted = false;
+    const deps = {
+      ...h.deps,
+      archive: {
+        put: () => {
+          archiveStarted = true;
+          return new Promise<void>(() => {});
+        },
+      },
+    };
+    const answer = handleWebhook(delivery(h), deps, lambdaContext(h));
+    await settle();
+    expect(archiveStarted).toBe(true);
+    expect(h.sent).toHaveLength(1);
+    expect(reachDeadline(h)).toBe(true);
+    expect((await answer).statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ outcome: 'queued', status: 202 });
+  });
+
   it('a failed send whose claim release hangs: the deadline answers the send failure (503 enqueue_failed)', async () => {
     const h = harness();
     h.failingQueues.add('events');
