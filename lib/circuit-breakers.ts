@@ -27,6 +27,7 @@ import {
   type MappingScaling,
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { propTokenViolations } from './config/tokens';
 import { grantSendMessage } from './grants';
 import { HooklineFunction } from './hookline-function';
@@ -35,7 +36,7 @@ import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
 import { schedulerExecutionRole } from './scheduler-execution-role';
-import { breakerQueueNameViolations, circuitBreakerViolations } from './validation';
+import { breakerQueueNameViolations, circuitBreakerViolations, mappingScalingViolations } from './validation';
 import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
 /** A consumer with a circuit breaker. */
@@ -256,17 +257,48 @@ interface ProbeResources {
  * alarm's name could not be unique with, and settings that are computed with at synth (the alarm's period, threshold
  * and description, the probe's minutes), so none may be a token.
  */
-function breakerViolations(c: BreakerConsumer, index: number): Violation[] {
+function breakerViolations(given: BreakerConsumer, index: number): Violation[] {
+  // A setting of the wrong kind is reported and left out, so the rules below compute with the rest.
+  const shape = breakerShapeViolations(given);
+  const c = propsWithout(given, shape);
   const { failureRatio, minimumRecords, window, halfOpenAfter } = c;
   const own = circuitBreakerViolations(c).map((v) => ({
     ...v,
     path: v.path.replace(/^circuitBreaker\./, ''),
   }));
-  return prefixViolations(`consumers[${index}] (${c.name})`, [
-    ...breakerQueueNameViolations('name', c.name),
+  const named = typeof given.name === 'string' ? ` (${given.name})` : '';
+  return prefixViolations(`consumers[${index}]${named}`, [
+    ...shape,
+    ...(c.name !== undefined ? breakerQueueNameViolations('name', c.name) : []),
     ...propTokenViolations({ failureRatio, minimumRecords, window, halfOpenAfter }),
     ...own,
+    ...(c.scaling ? prefixViolations('scaling', mappingScalingViolations(scalingOf(c.scaling))) : []),
   ]);
+}
+
+/** The settings of the wrong kind: the breaker's as the configuration's `circuitBreaker` takes them. */
+function breakerShapeViolations(c: BreakerConsumer): Violation[] {
+  const scaling = scalingOf(c.scaling ?? { mode: 'on-demand' });
+  return propShapeViolations({
+    name: ['text', c.name],
+    eventSourceMappingId: ['text', c.eventSourceMappingId],
+    failureRatio: ['number', c.failureRatio],
+    minimumRecords: ['number', c.minimumRecords],
+    window: ['duration', c.window],
+    halfOpenAfter: ['duration', c.halfOpenAfter],
+    'scaling.maximumConcurrency': ['count', scaling.maximumConcurrency],
+    'scaling.minimumPollers': ['count', scaling.minimumPollers],
+    'scaling.maximumPollers': ['count', scaling.maximumPollers],
+  });
+}
+
+/** A mapping's scaling with each of its settings named, whichever its mode. */
+function scalingOf(scaling: MappingScaling): {
+  readonly maximumConcurrency?: number;
+  readonly minimumPollers?: number;
+  readonly maximumPollers?: number;
+} {
+  return scaling;
 }
 
 /** The breaker function's view of one consumer: its queue, mapping and, with `halfOpenAfter`, its probe. */

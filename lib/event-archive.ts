@@ -24,6 +24,7 @@ import {
 } from '../lambda/shared/archive';
 import { ARCHIVE_FAILED_METRIC, METRIC_DIMENSIONS } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { isTokenProp, propTokenViolations } from './config/tokens';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { throwIfViolations, type Violation, ViolationList } from './violations';
@@ -69,14 +70,21 @@ const STALE_DELIVERY_INTERVALS = 2;
  * What Firehose and S3 would refuse only at deploy (a buffer interval outside 60 to 900 whole seconds) or what
  * an S3 lifecycle cannot express (a retention under a day), every problem at once with its value and fix.
  */
-function archivePropsViolations(props: EventArchiveProps): Violation[] {
+function archivePropsViolations(given: EventArchiveProps): Violation[] {
+  // A prop of the wrong kind is reported and left out, so the rules below compute with the rest.
+  const shape = propShapeViolations({
+    retention: ['days', given.retention],
+    bufferingInterval: ['duration', given.bufferingInterval],
+  });
+  const props = propsWithout(given, shape);
   // Both are computed with: the lifecycle's whole days, and the staleness alarm's threshold.
   const problems = new ViolationList();
   problems.violations.push(
+    ...shape,
     ...propTokenViolations({ retention: props.retention, bufferingInterval: props.bufferingInterval }),
   );
   const retention = props.retention ?? DEFAULTS.archiveRetention;
-  if (!isTokenProp(retention) && retention.toSeconds() < 86_400)
+  if (!isTokenProp(retention) && retention.toSeconds({ integral: false }) < 86_400)
     problems.add(
       'retention',
       'is below one day (an S3 lifecycle expiry counts whole days)',

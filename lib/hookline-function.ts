@@ -7,11 +7,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { propTokenViolations } from './config/tokens';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { checkEnvironmentSize } from './function-environment';
 import { bundleRootOf, findLockFile, projectRootOf } from './project-root';
-import { functionViolations, POWERTOOLS_ENV, throwIfViolations } from './validation';
+import {
+  functionViolations,
+  POWERTOOLS_ENV,
+  reservedConcurrencyViolations,
+  throwIfViolations,
+} from './validation';
+import type { Violation } from './violations';
 
 export { findLockFile, projectRootOf } from './project-root';
 
@@ -109,6 +116,33 @@ export interface HooklineFunctionProps {
 }
 
 /**
+ * Every problem of the props at once: a prop of the wrong kind is reported and left out, so the range rules
+ * compute with the rest.
+ */
+function functionPropsViolations(given: HooklineFunctionProps): Violation[] {
+  const shape = propShapeViolations({
+    entry: ['text', given.entry],
+    projectRoot: ['text', given.projectRoot],
+    handler: ['text', given.handler],
+    timeout: ['seconds', given.timeout],
+    memorySize: ['count', given.memorySize],
+    serviceName: ['text', given.serviceName],
+    reservedConcurrency: ['count', given.reservedConcurrency],
+  });
+  const props = propsWithout(given, shape);
+  return [
+    ...shape,
+    ...propTokenViolations({}, { timeout: props.timeout }),
+    ...functionViolations({
+      timeout: props.timeout ?? DEFAULTS.functionTimeout,
+      memorySize: props.memorySize ?? DEFAULTS.functionMemorySize,
+      ...(props.environment ? { environment: props.environment } : {}),
+    }),
+    ...reservedConcurrencyViolations(props.reservedConcurrency),
+  ];
+}
+
+/**
  * A Node.js function with hookline's production defaults, in one place:
  * - `nodejs24.x` on arm64 (cheaper and faster to start than x86_64);
  * - bundled with esbuild as ESM, minified, with source maps, AWS SDK included (a bundled SDK starts faster);
@@ -120,14 +154,10 @@ export interface HooklineFunctionProps {
 export class HooklineFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: HooklineFunctionProps) {
     // Checked before anything is added to the scope: CloudFormation would refuse these only at deploy.
-    throwIfViolations(`HooklineFunction ${[scope.node.path, id].filter(Boolean).join('/')}`, [
-      ...propTokenViolations({}, { timeout: props.timeout }),
-      ...functionViolations({
-        timeout: props.timeout ?? DEFAULTS.functionTimeout,
-        memorySize: props.memorySize ?? DEFAULTS.functionMemorySize,
-        ...(props.environment ? { environment: props.environment } : {}),
-      }),
-    ]);
+    throwIfViolations(
+      `HooklineFunction ${[scope.node.path, id].filter(Boolean).join('/')}`,
+      functionPropsViolations(props),
+    );
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? defaultLogRetention(),
       removalPolicy: RemovalPolicy.DESTROY,

@@ -37,6 +37,7 @@ import {
   type ResolvedQueue,
   resolveConfig,
 } from './config';
+import { propShapeViolations } from './config/parse-shape';
 import { archiveFailedMetric, EventArchive } from './event-archive';
 import { grantSendMessage } from './grants';
 import { type GrantSendOptions, JobProducers, type ProducerVariables } from './job-producers';
@@ -134,6 +135,11 @@ export class HooklinePipeline extends Construct {
     super(scope, id);
     refuseSecondPipelineIn(Stack.of(this), this);
     checkTemplateLimits(this);
+    // The configuration's entries are looked for under the project root, so a root of the wrong kind comes first.
+    throwIfViolations(
+      `HooklinePipeline ${this.node.path}`,
+      propShapeViolations({ projectRoot: ['text', props.projectRoot] }),
+    );
     const config = resolvedConfigOf(props.config, projectRootOf(props.projectRoot));
     this.config = config;
     this.projectRoot = props.projectRoot;
@@ -892,7 +898,8 @@ function resolvedConfigOf(config: HooklineConfig | ResolvedConfig, projectRoot: 
 
 /** Resolved sources are a list; declared ones are a record by name. */
 function isResolved(config: HooklineConfig | ResolvedConfig): config is ResolvedConfig {
-  return Array.isArray(config.sources);
+  // A configuration that is no object at all is resolveConfig's to report.
+  return Array.isArray((config as Partial<ResolvedConfig> | undefined)?.sources);
 }
 
 /**

@@ -11,8 +11,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_HOLD_SECONDS } from './cli/dead-letter-notes';
 import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
+import { propShapeViolations } from './config/parse-shape';
 import { fairQueueMetric } from './pipeline-queue';
 import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
+import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
 /**
  * A `hookline` command as the on-call engineer types it for the stack holding `scope`: with `--stack` and `--region`,
@@ -238,6 +240,25 @@ export function alarmPublishStatement(topic: sns.ITopic): iam.PolicyStatement {
 }
 
 /**
+ * The props of the wrong kind: an alarm's threshold is a Duration in whole seconds, a queue's name and the email
+ * address are text. Every problem at once, before any alarm is computed with them.
+ */
+function alarmsPropsViolations(props: PipelineAlarmsProps): Violation[] {
+  return [
+    ...propShapeViolations({
+      email: ['text', props.email],
+      'archiveDelivery.threshold': ['seconds', props.archiveDelivery?.threshold],
+    }),
+    ...props.queues.flatMap((q, i) =>
+      prefixViolations(
+        `queues[${i}]`,
+        propShapeViolations({ name: ['text', q.name], oldestMessageAge: ['seconds', q.oldestMessageAge] }),
+      ),
+    ),
+  ];
+}
+
+/**
  * The pipeline's alarms, all notifying one SNS topic:
  * - a dead-letter queue holds any message (`ApproximateNumberOfMessagesVisible` > 0; `NumberOfMessagesSent`
  *   does not count messages moved by a redrive policy, so depth is the signal), back to OK after
@@ -255,6 +276,7 @@ export class PipelineAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
+    throwIfViolations(`PipelineAlarms ${this.node.path}`, alarmsPropsViolations(props));
     if (props.topic) {
       this.topic = props.topic;
     } else {

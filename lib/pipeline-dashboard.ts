@@ -25,6 +25,7 @@ import {
   metricsNamespaceOf,
 } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { isTokenProp, propTokenViolations } from './config/tokens';
 import { fairQueueMetric } from './pipeline-queue';
 import { type Violation, ViolationsError, violation } from './violations';
@@ -137,8 +138,16 @@ function queueNameViolations(queues: PipelineDashboardProps['queues']): Violatio
 }
 
 /** Validates the props; returns every problem (empty when valid). Pure. */
-export function validateDashboardProps(props: PipelineDashboardProps): Violation[] {
-  const problems: Violation[] = [];
+export function validateDashboardProps(given: PipelineDashboardProps): Violation[] {
+  // A prop of the wrong kind is reported and left out, so the rules below compute with the rest.
+  const shape = propShapeViolations({
+    period: ['duration', given.period],
+    dashboardName: ['text', given.dashboardName],
+    start: ['text', given.start],
+    metricsNamespace: ['text', given.metricsNamespace],
+  });
+  const props = propsWithout(given, shape);
+  const problems: Violation[] = [...shape];
   if (props.queues.length === 0 && !props.ingestFunction) {
     problems.push(
       violation(
@@ -181,8 +190,12 @@ export function validateDashboardProps(props: PipelineDashboardProps): Violation
 
 /** Thrown when {@link PipelineDashboardProps} are invalid. */
 export class PipelineDashboardError extends ViolationsError {
-  constructor(public readonly problems: readonly Violation[]) {
-    super('Invalid PipelineDashboard props', problems);
+  /** `path`: the construct's path, which the message names (as the other constructs' errors do). */
+  constructor(
+    public readonly problems: readonly Violation[],
+    path?: string,
+  ) {
+    super(path ? `Invalid PipelineDashboard ${path}` : 'Invalid PipelineDashboard props', problems);
     this.name = 'PipelineDashboardError';
   }
 }
@@ -202,7 +215,7 @@ export class PipelineDashboard extends Construct {
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
     const problems = validateDashboardProps(props);
-    if (problems.length > 0) throw new PipelineDashboardError(problems);
+    if (problems.length > 0) throw new PipelineDashboardError(problems, this.node.path);
     const namespace = props.metricsNamespace ?? metricsNamespaceOf(Stack.of(this).stackName);
     const period = props.period ?? DEFAULTS.dashboardPeriod;
     this.#period = period;

@@ -13,6 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULE_SOURCE } from '../lambda/shared/job';
 import { DEFAULTS, type ResolvedSchedule } from './config';
+import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { isTokenProp, propTokenViolations } from './config/tokens';
 import {
   SCHEDULE_EXECUTION_HEADER,
@@ -161,8 +162,17 @@ function scheduleField(index: number, s: ResolvedSchedule): string {
 }
 
 /** Validates the props; returns every problem (empty when valid). Pure. */
-export function validateSchedulesProps(props: PipelineSchedulesProps): Violation[] {
+export function validateSchedulesProps(given: PipelineSchedulesProps): Violation[] {
+  // A prop of the wrong kind is reported and left out, so the rules below compute with the rest.
+  // Whole numbers and whole seconds are the range rules' own, which say the range too.
+  const shape = propShapeViolations({
+    retryAttempts: ['number', given.retryAttempts],
+    maxEventAge: ['duration', given.maxEventAge],
+    deadLetterRetentionPeriod: ['seconds', given.deadLetterRetentionPeriod],
+  });
+  const props = propsWithout(given, shape);
   return [
+    ...shape,
     // CDK's Scheduler target compares both with its limits at synth, a token's encoding included.
     ...propTokenViolations(
       { retryAttempts: props.retryAttempts, maxEventAge: props.maxEventAge },
@@ -185,8 +195,12 @@ export function validateSchedulesProps(props: PipelineSchedulesProps): Violation
 
 /** Thrown when {@link PipelineSchedulesProps} are invalid; the message lists every problem and its fix. */
 export class PipelineSchedulesError extends ViolationsError {
-  constructor(public readonly problems: readonly Violation[]) {
-    super('Invalid PipelineSchedules props', problems);
+  /** `path`: the construct's path, which the message names (as the other constructs' errors do). */
+  constructor(
+    public readonly problems: readonly Violation[],
+    path?: string,
+  ) {
+    super(path ? `Invalid PipelineSchedules ${path}` : 'Invalid PipelineSchedules props', problems);
     this.name = 'PipelineSchedulesError';
   }
 }
@@ -216,7 +230,7 @@ export class PipelineSchedules extends Construct {
   constructor(scope: Construct, id: string, props: PipelineSchedulesProps) {
     super(scope, id);
     const problems = validateSchedulesProps(props);
-    if (problems.length > 0) throw new PipelineSchedulesError(problems);
+    if (problems.length > 0) throw new PipelineSchedulesError(problems, this.node.path);
 
     const byName: Record<string, PipelineSchedule> = {};
     for (const s of props.schedules) {

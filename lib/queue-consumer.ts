@@ -26,6 +26,7 @@ import {
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
 import {
+  circuitBreakerViolations,
   consumerQueueVisibilityViolations,
   consumerReceiveCountViolations,
   consumerViolations,
@@ -34,6 +35,7 @@ import {
   idempotencyExpiryViolations,
   parallelismViolations,
   rateLimitViolations,
+  retentionViolations,
   retryViolations,
   throwIfViolations,
 } from './validation';
@@ -324,6 +326,10 @@ export class QueueConsumer extends Construct {
       // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
       // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
       ...(props.retry ? retryViolations(props.retry) : []),
+      ...(props.circuitBreaker ? circuitBreakerViolations(props.circuitBreaker) : []),
+      // The queue's own rules (PipelineQueue's, the configuration's): a retry is weighed against these.
+      ...retentionViolations('retentionPeriod', props.retentionPeriod),
+      ...retentionViolations('deadLetterRetentionPeriod', props.deadLetterRetentionPeriod),
       ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
       ...deadLetterTargetViolations(props),
       ...queueVisibilityViolations(props, settings),
@@ -417,12 +423,9 @@ export class QueueConsumer extends Construct {
 }
 
 /**
- * The props given as CDK tokens that the consumer cannot take: its timeout, deadline margin and the rate limit's
- * interval are computed with (the deadline and the limit's window, in milliseconds, and the queue's visibility
- * timeout), a zero batching window is left out of the mapping; the others reach its configuration as they are,
- * in seconds.
+ * The props of the wrong kind: a Duration that is none or not in whole seconds, a count that is no whole number,
+ * nested settings (`retry.base`) too.
  */
-/** The props of the wrong kind: a Duration that is none or not in whole seconds, a count that is no whole number. */
 function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
   return propShapeViolations({
     timeout: ['seconds', props.timeout],
@@ -439,9 +442,23 @@ function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
     retentionPeriod: ['seconds', props.retentionPeriod],
     deadLetterRetentionPeriod: ['seconds', props.deadLetterRetentionPeriod],
     idempotencyExpiry: ['seconds', props.idempotencyExpiry],
+    'retry.base': ['seconds', props.retry?.base],
+    'retry.factor': ['number', props.retry?.factor],
+    'retry.max': ['seconds', props.retry?.max],
+    'rateLimit.limit': ['number', props.rateLimit?.limit],
+    'rateLimit.interval': ['duration', props.rateLimit?.interval],
+    'circuitBreaker.failureRatio': ['number', props.circuitBreaker?.failureRatio],
+    'circuitBreaker.minimumRecords': ['number', props.circuitBreaker?.minimumRecords],
+    'circuitBreaker.window': ['duration', props.circuitBreaker?.window],
   });
 }
 
+/**
+ * The props given as CDK tokens that the consumer cannot take: its timeout, deadline margin and the rate limit's
+ * interval are computed with (the deadline and the limit's window, in milliseconds, and the queue's visibility
+ * timeout), a zero batching window is left out of the mapping; the others reach its configuration as they are,
+ * in seconds.
+ */
 function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
   return propTokenViolations(
     {
@@ -517,7 +534,7 @@ function queueVisibilityViolations(
   const visibilityTimeout = queueVisibilityTimeoutOf(props.queue);
   return [
     ...consumerQueueVisibilityViolations(visibilityTimeout, settings.timeout, settings.maxBatchingWindow),
-    ...(props.idempotencyTable
+    ...(props.idempotencyTable || props.idempotencyExpiry
       ? idempotencyExpiryViolations(
           'idempotencyExpiry',
           props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry,

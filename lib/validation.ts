@@ -714,7 +714,7 @@ export const POLLER_LIMITS = { min: 2, maxMinimum: 200, maxMaximum: 2000 } as co
 const POLLER_INVOCATIONS = 10;
 
 /** Rule: each poller bound within Lambda's range for SQS, and the minimum not above the maximum. */
-function pollerViolations(c: ConsumerRuleInput): Violation[] {
+function pollerViolations(c: Pick<ConsumerRuleInput, 'minimumPollers' | 'maximumPollers'>): Violation[] {
   const out: Violation[] = [];
   const { min, maxMinimum, maxMaximum } = POLLER_LIMITS;
   const { minimumPollers, maximumPollers } = c;
@@ -763,12 +763,32 @@ function scalingViolations(c: ConsumerRuleInput): Violation[] {
   return out;
 }
 
+/** Rules of a mapping's scaling as a circuit breaker's probe restores it: the consumer's own ranges. */
+export function mappingScalingViolations(scaling: {
+  readonly maximumConcurrency?: number;
+  readonly minimumPollers?: number;
+  readonly maximumPollers?: number;
+}): Violation[] {
+  return [
+    ...maxConcurrencyViolations(scaling.maximumConcurrency).map((v) => ({
+      ...v,
+      path: 'maximumConcurrency',
+    })),
+    ...pollerViolations(scaling),
+  ];
+}
+
+/** Rule: a function reserves a whole number of concurrent executions, from 0. */
+export function reservedConcurrencyViolations(reserved: number | undefined): Violation[] {
+  if (!known(reserved) || (reserved >= 0 && Number.isInteger(reserved))) return [];
+  return [violation('reservedConcurrency', 'must be a whole number from 0', reserved, 'use e.g. 50')];
+}
+
 /** The one problem of the reserved concurrency against how the consumer scales, if any: the first that applies. */
 function reservedConcurrencyViolation(c: ConsumerRuleInput, provisioned: boolean): Violation | undefined {
   const reserved = c.reservedConcurrency;
-  if (known(reserved) && (reserved < 0 || !Number.isInteger(reserved))) {
-    return violation('reservedConcurrency', 'must be a whole number from 0', reserved, 'use e.g. 50');
-  }
+  const [outOfRange] = reservedConcurrencyViolations(reserved);
+  if (outOfRange) return outOfRange;
   if (reserved === 0) {
     return violation(
       'reservedConcurrency',

@@ -6,7 +6,7 @@ import { Duration } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
-import { duration, wholeSeconds } from '../senders/config-sender';
+import { duration, wholeDays, wholeSeconds } from '../senders/config-sender';
 import { type Violation, ViolationsError, violation } from '../violations';
 import { closestKey, knownKeysAt } from './known-keys';
 import {
@@ -508,6 +508,10 @@ const PROP_KINDS = {
   duration,
   /** A Duration CloudFormation or the runtime takes in whole seconds. */
   seconds: wholeSeconds,
+  /** A Duration an S3 lifecycle takes in whole days. */
+  days: wholeDays,
+  /** A name, a path or an address: text (what text is taken is the construct's own rule). */
+  text: z.string(),
 } as const;
 
 /** A construct prop's kind ({@link PROP_KINDS}) and the value given; the name is the prop's path. */
@@ -527,8 +531,13 @@ export function propShapeViolations(props: PropKinds): Violation[] {
   return parsed.error.issues.flatMap((issue) => shapeViolations(issue, input, () => undefined));
 }
 
-/** The props without those a problem was found in, so the rules after the kind check run on the defaults. */
+/**
+ * The props without those a problem was found in, so the rules after the kind check run on the defaults; a nested
+ * prop (`retry.base`) is left out of a copy of the object holding it, so the rules of its other settings still run.
+ */
 export function propsWithout<T extends object>(props: T, problems: readonly Violation[]): T {
-  const broken = new Set(problems.map((v) => v.path.split('.')[0]));
-  return Object.fromEntries(Object.entries(props).filter(([key]) => !broken.has(key))) as T;
+  return problems.reduce<unknown>(
+    (left, problem) => withValueAt(left, problem.path.split('.'), REMOVED),
+    props,
+  ) as T;
 }

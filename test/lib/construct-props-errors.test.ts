@@ -3,15 +3,26 @@
  * error listing the prop, the value given and the fix, never a TypeError or CDK's own error mid-synthesis, and never
  * a silent synthesis of a value AWS or the runtime would refuse.
  */
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { type App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { ConsumerCircuitBreakers } from '../../lib/circuit-breakers';
 import { resolveConfig } from '../../lib/config';
+import { EventArchive } from '../../lib/event-archive';
+import { HooklineFunction } from '../../lib/hookline-function';
+import { HooklinePipeline } from '../../lib/hookline-pipeline';
+import { PipelineAlarms } from '../../lib/pipeline-alarms';
+import { PipelineDashboard } from '../../lib/pipeline-dashboard';
 import { PipelineQueue } from '../../lib/pipeline-queue';
+import { PipelineSchedules } from '../../lib/pipeline-schedules';
 import { QueueConsumer } from '../../lib/queue-consumer';
 import { formatViolation, ViolationsError } from '../../lib/violations';
 import { WebhookIngest } from '../../lib/webhook-ingest';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { testApp } from '../helpers/cdk';
+import { auditCases } from '../helpers/config-audit';
 
 type Props = Record<string, unknown>;
 
@@ -42,9 +53,37 @@ const anyDuration = (): WrongValue[] => [
   ['a number', 30, true],
   ['NaN', Duration.seconds(Number.NaN), true],
 ];
+/** A name, a path or an address. */
+const text = (): WrongValue[] => [
+  ['a number', 5, true],
+  ['a list', ['events'], true],
+];
+/** A prop of one kind with values out of its range besides. */
+const plus =
+  (kind: () => WrongValue[], ...outOfRange: WrongValue[]) =>
+  (): WrongValue[] => [...kind(), ...outOfRange];
 
 /** A consumer's deadline margin, which must leave some of its 30-second timeout. */
-const margin = (): WrongValue[] => [...anyDuration(), ['as long as the timeout', Duration.seconds(30), true]];
+const margin = plus(anyDuration, ['as long as the timeout', Duration.seconds(30), true]);
+/** How long SQS keeps a message: 1 minute to 14 days. */
+const retention = plus(
+  seconds,
+  ['under a minute', Duration.seconds(30), true],
+  ['over 14 days', Duration.days(15), true],
+);
+
+/**
+ * The wrong values the configuration audit tries on the configuration field a prop mirrors (`test/helpers/
+ * config-audit.ts`), so the construct is held to every kind the configuration is; tokens are the token tests'.
+ */
+function asField(field: string): () => WrongValue[] {
+  return () => {
+    const tried = auditCases().filter((c) => c.field === field && !c.unknownKey && !c.token);
+    if (tried.length === 0) throw new Error(`no configuration field ${field}`);
+    return tried.map((c) => [c.name.slice(field.length + 2), c.value, c.refused] as const);
+  };
+}
+const consumerField = (field: string) => asField(`queues.*.consumer.${field}`);
 
 const settings = resolveConfig({
   sources: { github: { type: 'github' } },
@@ -52,9 +91,28 @@ const settings = resolveConfig({
   routes: [{ source: 'github', type: '*', queues: ['events'] }],
 });
 
-const CONSTRUCTS: Readonly<
-  Record<string, { build: (stack: Stack, props: Props) => void; props: Record<string, () => WrongValue[]> }>
-> = {
+/** The props with `value` at `path` (a nested one, `retry.base`, inside its holder's valid settings). */
+function propsWith(c: ConstructCase, path: string, value: unknown): Props {
+  const [head = '', nested] = path.split('.');
+  const valid = c.valid ?? {};
+  if (nested === undefined) return { ...valid, [head]: value };
+  const holder = (valid[head] ?? c.holders?.[head] ?? {}) as Props;
+  return { ...valid, [head]: { ...holder, [nested]: value } };
+}
+
+interface ConstructCase {
+  /** Builds the construct in the stack with the props given (valid ones around them). */
+  readonly build: (stack: Stack, props: Props) => void;
+  /** Valid props a wrong one is set among. */
+  readonly valid?: Props;
+  /** The valid settings of an object a nested prop is tried in, given only with it. */
+  readonly holders?: Props;
+  /** The prop's path in the error, where it is not the prop's own. */
+  readonly reportedAt?: (prop: string, props: Props) => string;
+  readonly props: Record<string, () => WrongValue[]>;
+}
+
+const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
   QueueConsumer: {
     build: (stack, props) => {
       const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: Duration.seconds(30) });
@@ -63,8 +121,22 @@ const CONSTRUCTS: Readonly<
         deadLetterQueue: jobs.deadLetterQueue,
         name: 'jobs',
         entry: 'lambda/consumers/events.ts',
+        // A rate limit counts in a table, across a bounded concurrency.
+        ...(props.rateLimit
+          ? {
+              rateLimitTable: new dynamodb.Table(stack, 'Limits', {
+                partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+              }),
+              maxConcurrency: 5,
+            }
+          : {}),
         ...props,
       });
+    },
+    holders: {
+      retry: { base: Duration.seconds(10), factor: 2, max: Duration.minutes(15) },
+      rateLimit: { limit: 10, interval: Duration.seconds(1) },
+      circuitBreaker: { failureRatio: 0.5, minimumRecords: 20, window: Duration.minutes(5) },
     },
     props: {
       timeout: seconds,
@@ -78,9 +150,17 @@ const CONSTRUCTS: Readonly<
       parallelism: count,
       deadlineMargin: margin,
       maxReceiveCount: count,
-      retentionPeriod: seconds,
-      deadLetterRetentionPeriod: seconds,
-      idempotencyExpiry: seconds,
+      retentionPeriod: retention,
+      deadLetterRetentionPeriod: retention,
+      idempotencyExpiry: plus(seconds, ['under a minute', Duration.seconds(30), true]),
+      'retry.base': consumerField('retry.base'),
+      'retry.factor': consumerField('retry.factor'),
+      'retry.max': consumerField('retry.max'),
+      'rateLimit.limit': consumerField('rateLimit.limit'),
+      'rateLimit.interval': consumerField('rateLimit.interval'),
+      'circuitBreaker.failureRatio': consumerField('circuitBreaker.failureRatio'),
+      'circuitBreaker.minimumRecords': consumerField('circuitBreaker.minimumRecords'),
+      'circuitBreaker.window': consumerField('circuitBreaker.window'),
     },
   },
   PipelineQueue: {
@@ -104,17 +184,129 @@ const CONSTRUCTS: Readonly<
       }),
     props: { timeout: seconds, memorySize: count, rateLimit: rate, burstLimit: count },
   },
+  EventArchive: {
+    build: (stack, props) => new EventArchive(stack, 'Archive', props),
+    props: {
+      retention: plus(asField('archive.retention'), ['not whole days', Duration.hours(36), true]),
+      bufferingInterval: plus(anyDuration, ['under a minute', Duration.seconds(30), true]),
+    },
+  },
+  PipelineSchedules: {
+    build: (stack, props) =>
+      new PipelineSchedules(stack, 'Schedules', {
+        schedules: settings.schedules.length > 0 ? settings.schedules : [],
+        queues: { events: new PipelineQueue(stack, 'Events').queue },
+        ...props,
+      }),
+    props: {
+      retryAttempts: plus(count, ['over 185', 186, true]),
+      maxEventAge: plus(seconds, ['under a minute', Duration.seconds(30), true]),
+      deadLetterRetentionPeriod: retention,
+    },
+  },
+  PipelineAlarms: {
+    build: (stack, props) => {
+      const events = new PipelineQueue(stack, 'Events');
+      const { queue = {}, ...rest } = props;
+      new PipelineAlarms(stack, 'Alarms', {
+        queues: [
+          {
+            name: 'events',
+            queue: events.queue,
+            deadLetterQueue: events.deadLetterQueue,
+            oldestMessageAge: Duration.minutes(15),
+            ...(queue as Props),
+          },
+        ],
+        functions: [],
+        ...rest,
+      });
+    },
+    reportedAt: (prop) => prop.replace(/^queue\./, 'queues[0].'),
+    props: {
+      'queue.name': text,
+      'queue.oldestMessageAge': asField('queues.*.oldestMessageAgeAlarm'),
+      email: text,
+    },
+  },
+  PipelineDashboard: {
+    build: (stack, props) => {
+      const events = new PipelineQueue(stack, 'Events');
+      new PipelineDashboard(stack, 'Dashboard', {
+        queues: [{ name: 'events', queue: events.queue, deadLetterQueue: events.deadLetterQueue }],
+        ...props,
+      });
+    },
+    props: {
+      period: plus(anyDuration, ['not a CloudWatch period', Duration.seconds(7), true]),
+      dashboardName: plus(text, ['with a space', 'my dashboard', true]),
+      start: text,
+      metricsNamespace: text,
+    },
+  },
+  ConsumerCircuitBreakers: {
+    build: (stack, props) =>
+      new ConsumerCircuitBreakers(stack, 'Breakers', {
+        topic: new sns.Topic(stack, 'Alarms'),
+        consumers: [props as never],
+      }),
+    valid: {
+      name: 'events',
+      eventSourceMappingId: 'a1b2c3',
+      failureRatio: 0.5,
+      minimumRecords: 20,
+      window: Duration.minutes(5),
+      scaling: { mode: 'provisioned', minimumPollers: 2, maximumPollers: 10 },
+    },
+    reportedAt: (prop, props) =>
+      `consumers[0]${typeof props.name === 'string' ? ` (${props.name})` : ''}.${prop}`,
+    props: {
+      name: plus(text, ['not a queue name', 'Events Queue', true]),
+      eventSourceMappingId: text,
+      failureRatio: consumerField('circuitBreaker.failureRatio'),
+      minimumRecords: consumerField('circuitBreaker.minimumRecords'),
+      window: consumerField('circuitBreaker.window'),
+      halfOpenAfter: consumerField('circuitBreaker.halfOpenAfter'),
+      'scaling.minimumPollers': plus(count, ['over 200', 201, true]),
+      'scaling.maximumPollers': plus(count, ['over 2000', 2001, true]),
+    },
+  },
+  HooklineFunction: {
+    build: (stack, props) =>
+      new HooklineFunction(stack, 'Fn', { entry: 'lambda/consumers/events.ts', ...(props as object) }),
+    props: {
+      entry: text,
+      handler: text,
+      projectRoot: text,
+      serviceName: text,
+      timeout: plus(seconds, ['over 15 minutes', Duration.minutes(16), true]),
+      memorySize: plus(count, ['under 128 MB', 64, true]),
+      reservedConcurrency: count,
+    },
+  },
+  HooklinePipeline: {
+    build: (stack, props) => new HooklinePipeline(stack, 'Pipeline', { config: settings, ...props }),
+    props: { projectRoot: text },
+  },
+  WebhookPipelineStack: {
+    build: (stack, props) =>
+      new WebhookPipelineStack(stack.node.scope as App, 'Pipeline', { config: settings, ...props }),
+    props: { projectRoot: text },
+  },
 };
 
-const cases = Object.entries(CONSTRUCTS).flatMap(([construct, { build, props }]) =>
-  Object.entries(props).flatMap(([prop, values]) =>
-    values().map(([name, value, refused]) => ({
-      name: `${construct}.${prop}: ${name}`,
-      build,
-      prop,
-      value,
-      refused,
-    })),
+const cases = Object.entries(CONSTRUCTS).flatMap(([construct, c]) =>
+  Object.entries(c.props).flatMap(([prop, values]) =>
+    values().map(([name, value, refused]) => {
+      const props = propsWith(c, prop, value);
+      return {
+        name: `${construct}.${prop}: ${name}`,
+        build: c.build,
+        props,
+        path: c.reportedAt ? c.reportedAt(prop, props) : prop,
+        refused,
+      };
+    }),
   ),
 );
 
@@ -122,7 +314,7 @@ describe('construct props of the wrong kind or range', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     let thrown: unknown;
     try {
-      c.build(new Stack(testApp(), 'Standalone'), { [c.prop]: c.value });
+      c.build(new Stack(testApp(), 'Standalone'), c.props);
     } catch (error) {
       thrown = error;
     }
@@ -131,9 +323,16 @@ describe('construct props of the wrong kind or range', () => {
       return;
     }
     expect(thrown, String((thrown as Error).stack)).toBeInstanceOf(ViolationsError);
+    // Named by the construct's path, and printed as the listing alone, without frames.
+    expect((thrown as Error).message.split('\n')[0]).toMatch(/^Invalid \w+ [\w/]+:$/);
+    expect(String((thrown as Error).stack)).not.toContain('    at ');
     const problems = (thrown as ViolationsError).violations;
     const listing = problems.map(formatViolation).join('\n');
-    const mine = problems.filter((v) => v.path === c.prop || v.path.startsWith(`${c.prop}.`));
+    // A nested prop's problem may be its holder's, a rule of its settings together (a rate limit's wait).
+    const holder = c.path.includes('.') ? c.path.slice(0, c.path.lastIndexOf('.')) : undefined;
+    const mine = problems.filter(
+      (v) => v.path === c.path || v.path.startsWith(`${c.path}.`) || v.path === holder,
+    );
     expect(mine, listing).not.toEqual([]);
     for (const v of mine) {
       expect(v.message, listing).not.toMatch(/Invalid input|expected \w+, received|invalid_type/);
@@ -151,6 +350,28 @@ describe('construct props of the wrong kind or range', () => {
       }),
     ).toThrow(
       /Invalid QueueConsumer Standalone\/Worker:\n {2}- timeout: expected a Duration.*\(got 30\)\. Fix: use a Duration, e\.g\. Duration\.seconds\(30\).*\n {2}- memorySize: .*\(got 64\).*\n {2}- parallelism: must be between 1 and 1000 records at once \(got 0\)\. Fix: use 10/,
+    );
+  });
+
+  it("lists a nested setting of the wrong kind with its neighbours' out-of-range ones", () => {
+    expect(() =>
+      CONSTRUCTS.QueueConsumer?.build(new Stack(testApp(), 'Standalone'), {
+        circuitBreaker: { failureRatio: 2, minimumRecords: 20, window: 5 },
+      }),
+    ).toThrow(
+      /\n {2}- circuitBreaker\.window: expected a Duration.*\(got 5\).*\n {2}- circuitBreaker\.failureRatio: is the share of records that failed.*\(got 2\)/,
+    );
+    expect(() =>
+      CONSTRUCTS.ConsumerCircuitBreakers?.build(new Stack(testApp(), 'Standalone'), {
+        name: 'events',
+        eventSourceMappingId: 'a1b2c3',
+        failureRatio: 0.5,
+        minimumRecords: 20,
+        window: Duration.minutes(5),
+        scaling: { mode: 'provisioned', minimumPollers: 1.5, maximumPollers: 3000 },
+      }),
+    ).toThrow(
+      /\n {2}- consumers\[0\] \(events\)\.scaling\.minimumPollers: must be a whole number \(got 1\.5\)\. Fix: use 1 or 2\n {2}- consumers\[0\] \(events\)\.scaling\.maximumPollers: CloudFormation accepts 2 to 2000/,
     );
   });
 
