@@ -120,6 +120,8 @@ function isCloudWatchPeriod(period: Duration): boolean {
 function queueNameViolations(queues: PipelineDashboardProps['queues']): Violation[] {
   const names = new Set<string>();
   return queues.flatMap((q, i) => {
+    const kind = propShapeViolations({ [`queues[${i}].name`]: ['text', q.name] });
+    if (kind.length > 0) return kind;
     const out: Violation[] = [];
     if (names.has(q.name))
       out.push(violation(`queues[${i}].name`, 'appears twice', q.name, 'pass each queue once'));

@@ -28,7 +28,7 @@ import { scheduleProblems } from './schedule-expression';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
 import { defaultScheduleGroupArn, schedulerExecutionRole } from './scheduler-execution-role';
 import { retentionViolations } from './validation';
-import { type Violation, ViolationsError, violation } from './violations';
+import { prefixViolations, type Violation, ViolationsError, violation } from './violations';
 
 export {
   SCHEDULE_EXECUTION_HEADER,
@@ -156,9 +156,23 @@ function envelopeViolations(field: string, s: ResolvedSchedule): Violation[] {
   return problem ? [violation(`${field}.payload`, problem.message, s.payload, problem.fix)] : [];
 }
 
-/** How a schedule is named in a violation: its index and name. */
+/** How a schedule is named in a violation: its index and name (a name that is no text left out). */
 function scheduleField(index: number, s: ResolvedSchedule): string {
-  return `schedules[${index}] (${s.name})`;
+  return typeof s.name === 'string' ? `schedules[${index}] (${s.name})` : `schedules[${index}]`;
+}
+
+/** The fields of a schedule of the wrong kind: each is text. */
+function scheduleShapeViolations(field: string, s: ResolvedSchedule): Violation[] {
+  return prefixViolations(
+    field,
+    propShapeViolations({
+      name: ['text', s.name],
+      expression: ['text', s.expression],
+      timezone: ['text', s.timezone],
+      queue: ['text', s.queue],
+      type: ['text', s.type],
+    }),
+  );
 }
 
 /** Validates the props; returns every problem (empty when valid). Pure. */
@@ -183,6 +197,9 @@ export function validateSchedulesProps(given: PipelineSchedulesProps): Violation
     ...retentionViolations('deadLetterRetentionPeriod', props.deadLetterRetentionPeriod),
     ...props.schedules.flatMap((s, i) => {
       const field = scheduleField(i, s);
+      // A schedule with a field of the wrong kind is not checked further: its rules read every field as text.
+      const kinds = scheduleShapeViolations(field, s);
+      if (kinds.length > 0) return kinds;
       return [
         ...duplicateNameViolations(field, i, props.schedules),
         ...expressionViolations(field, s),

@@ -192,13 +192,34 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
     },
   },
   PipelineSchedules: {
-    build: (stack, props) =>
+    build: (stack, props) => {
+      const { schedule = {}, ...rest } = props;
       new PipelineSchedules(stack, 'Schedules', {
-        schedules: settings.schedules.length > 0 ? settings.schedules : [],
+        schedules: [
+          {
+            name: 'nightly',
+            expression: 'cron(0 3 * * ? *)',
+            timezone: 'UTC',
+            queue: 'events',
+            type: 'report.nightly',
+            payload: {},
+            ...(schedule as Props),
+          },
+        ],
         queues: { events: new PipelineQueue(stack, 'Events').queue },
-        ...props,
-      }),
+        ...rest,
+      });
+    },
+    reportedAt: (prop, props) => {
+      const name = (props.schedule as Props | undefined)?.name ?? 'nightly';
+      return prop.replace(/^schedule\./, `schedules[0]${typeof name === 'string' ? ` (${name})` : ''}.`);
+    },
     props: {
+      'schedule.name': text,
+      'schedule.expression': plus(text, ['not an expression', 'hourly', true]),
+      'schedule.timezone': plus(text, ['no time zone', 'Mars/Olympus', true]),
+      'schedule.queue': plus(text, ['no queue of the props', 'orders', true]),
+      'schedule.type': text,
       retryAttempts: plus(count, ['over 185', 186, true]),
       maxEventAge: plus(seconds, ['under a minute', Duration.seconds(30), true]),
       deadLetterRetentionPeriod: retention,
@@ -232,12 +253,22 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
   PipelineDashboard: {
     build: (stack, props) => {
       const events = new PipelineQueue(stack, 'Events');
+      const { queue = {}, ...rest } = props;
       new PipelineDashboard(stack, 'Dashboard', {
-        queues: [{ name: 'events', queue: events.queue, deadLetterQueue: events.deadLetterQueue }],
-        ...props,
+        queues: [
+          {
+            name: 'events',
+            queue: events.queue,
+            deadLetterQueue: events.deadLetterQueue,
+            ...(queue as Props),
+          },
+        ],
+        ...rest,
       });
     },
+    reportedAt: (prop) => prop.replace(/^queue\./, 'queues[0].'),
     props: {
+      'queue.name': plus(text, ['not a queue name', 'events queue', true]),
       period: plus(anyDuration, ['not a CloudWatch period', Duration.seconds(7), true]),
       dashboardName: plus(text, ['with a space', 'my dashboard', true]),
       start: text,
