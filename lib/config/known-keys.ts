@@ -6,7 +6,8 @@ import type { z } from 'zod';
 
 type AnySchema = z.ZodType;
 
-interface Def {
+/** The parts of a zod schema's definition read to walk the configuration's schema. */
+export interface SchemaDef {
   readonly type: string;
   readonly shape?: Readonly<Record<string, AnySchema>>;
   readonly innerType?: AnySchema;
@@ -14,9 +15,13 @@ interface Def {
   readonly element?: AnySchema;
   readonly options?: readonly AnySchema[];
   readonly in?: AnySchema;
+  readonly entries?: Readonly<Record<string, string>>;
+  readonly values?: readonly unknown[];
+  readonly params?: { readonly expects?: string };
 }
 
-const defOf = (schema: AnySchema): Def => schema._zod.def as unknown as Def;
+/** A schema's definition, read through zod's internal `_zod.def` (zod 4 publishes no walker of its own). */
+export const defOf = (schema: AnySchema): SchemaDef => schema._zod.def as unknown as SchemaDef;
 
 /** The object schemas a value at this schema may be (the options of a union, past optional and pipe wrappers). */
 function objectsOf(schema: AnySchema): AnySchema[] {

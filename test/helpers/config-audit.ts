@@ -5,22 +5,11 @@
  */
 import { Duration, Lazy } from 'aws-cdk-lib';
 import type { z } from 'zod';
+import { defOf } from '../../lib/config/known-keys';
 import { configSchema, type HooklineConfig } from '../../lib/config/schema';
 import { CONFIG_SENDER_LIST } from '../../lib/senders';
 
 type AnySchema = z.ZodType;
-interface Def {
-  readonly type: string;
-  readonly shape?: Readonly<Record<string, AnySchema>>;
-  readonly innerType?: AnySchema;
-  readonly valueType?: AnySchema;
-  readonly element?: AnySchema;
-  readonly options?: readonly AnySchema[];
-  readonly entries?: Readonly<Record<string, string>>;
-  readonly values?: readonly unknown[];
-  readonly params?: { readonly expects?: string };
-}
-const defOf = (schema: AnySchema): Def => schema._zod.def as unknown as Def;
 
 /** The schema past its optional wrapper. */
 function unwrapped(schema: AnySchema): AnySchema {
