@@ -14,6 +14,7 @@ import {
   SQS_MAX_MESSAGE_BYTES,
 } from '../lambda/shared/claim-check';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
+import { MAX_SQS_RETENTION_SECONDS } from '../lambda/shared/envelope';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
 import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
 import { NAME_PATTERN, NAME_RULE } from './config/common';
@@ -40,7 +41,7 @@ const secondsOf = (d: Duration): number => d.toSeconds({ integral: false });
 /** SQS limits (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html). */
 export const SQS_LIMITS = {
   minRetentionSeconds: 60,
-  maxRetentionSeconds: 1_209_600,
+  maxRetentionSeconds: MAX_SQS_RETENTION_SECONDS,
   /** The consumers' backoff caps at the same limit. */
   maxVisibilitySeconds: MAX_VISIBILITY_SECONDS,
   maxReceiveCount: 1000,

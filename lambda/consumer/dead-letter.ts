@@ -4,7 +4,12 @@
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../shared/envelope';
+import {
+  FAILURE_ATTRIBUTES,
+  MAX_MESSAGE_ATTRIBUTES,
+  MESSAGE_ATTRIBUTES,
+  SQS_REFUSED_CHARACTER,
+} from '../shared/envelope';
 import { cutText, MAX_DESCRIBED_NAME_LENGTH } from './errors';
 
 /** Error messages are cut to this many characters (attributes count toward the 1 MiB message size). */
@@ -33,13 +38,8 @@ export interface DeadLetterMessage {
   readonly deduplicationId?: string;
 }
 
-/**
- * Characters SQS refuses in a string attribute (the same rule as for a message body: it takes only tab, line feed,
- * carriage return, U+0020 to U+D7FF, U+E000 to U+FFFD and U+10000 up). With the `u` flag the surrogate range
- * matches only lone surrogates, never a pair.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what SQS refuses.
-const REFUSED_BY_SQS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/gu;
+/** Every character SQS refuses in a string attribute, as in a message body. */
+const REFUSED_BY_SQS = new RegExp(SQS_REFUSED_CHARACTER.source, 'gu');
 
 /**
  * Error text as SQS takes it: a refused character (an ANSI colour code, a NUL) would make the whole dead-letter

@@ -6,11 +6,9 @@
  * the visibility timeout, as before the runtime handed records back.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { SQS_BATCH_MAX_ENTRIES } from '../shared/envelope';
 import type { ConsumerQueueOperations, VisibilityRefusal } from './core';
 import { OUT_OF_TIME, type SettleBudget } from './settle-budget';
-
-/** The most entries one ChangeMessageVisibilityBatch takes. */
-const BATCH_ENTRIES = 10;
 
 /** What the hand-back came to: the records SQS refused, and how many were not handed back at once otherwise. */
 export interface HandBackResult {
@@ -41,7 +39,7 @@ export class HandBack {
           return;
         }
         this.#ready.push(record);
-        if (this.#ready.length === BATCH_ENTRIES) this.#change(this.#ready.splice(0));
+        if (this.#ready.length === SQS_BATCH_MAX_ENTRIES) this.#change(this.#ready.splice(0));
       }),
     );
   }

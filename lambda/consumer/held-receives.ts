@@ -8,11 +8,12 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from '../shared/condition-failure';
 import { DEDUPE_TABLE, HELD_RECEIVES_KEY_PREFIX } from '../shared/contracts';
+import { MAX_SQS_RETENTION_SECONDS } from '../shared/envelope';
 
 const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
 
-/** SQS keeps a message at most 14 days: a count outliving its message is never read again. */
-const KEEP_SECONDS = 14 * 24 * 60 * 60;
+/** A count outliving its message is never read again. */
+const KEEP_SECONDS = MAX_SQS_RETENTION_SECONDS;
 
 /** Held receives of the job messages of one queue. */
 export interface HeldReceives {

@@ -17,11 +17,9 @@ import {
 import type { SQSRecord } from 'aws-lambda';
 import type { clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
+import { SQS_BATCH_MAX_ENTRIES } from '../shared/envelope';
 import type { ParentMessage } from '../shared/job-record';
 import type { ConsumerQueueOperations, VisibilityRefusal } from './core';
-
-/** The most entries one ChangeMessageVisibilityBatch takes. */
-const BATCH_ENTRIES = 10;
 
 /** The operations on the consumer's queue and its dead-letter queue, with one SQS client made from `options`. */
 export function sqsQueueOperations(
@@ -41,8 +39,8 @@ export function sqsQueueOperations(
     },
     async changeVisibilities(records, visibilityTimeoutSeconds) {
       const chunks: SQSRecord[][] = [];
-      for (let i = 0; i < records.length; i += BATCH_ENTRIES)
-        chunks.push(records.slice(i, i + BATCH_ENTRIES));
+      for (let i = 0; i < records.length; i += SQS_BATCH_MAX_ENTRIES)
+        chunks.push(records.slice(i, i + SQS_BATCH_MAX_ENTRIES));
       const refused = await Promise.all(
         chunks.map(async (chunk): Promise<VisibilityRefusal[]> => {
           try {

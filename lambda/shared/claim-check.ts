@@ -4,7 +4,7 @@
  * and carries a `payloadRef` instead; consumers fetch it back transparently.
  */
 import { payloadKey } from './contracts';
-import type { PayloadRef, WebhookEnvelope } from './envelope';
+import { type PayloadRef, SQS_BATCH_MAX_ENTRIES, type WebhookEnvelope } from './envelope';
 
 /** SQS's limit for a message body plus its attributes. */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
@@ -47,9 +47,6 @@ export function attributeBytes(attributes: Readonly<Record<string, string>>): nu
   }
   return sum;
 }
-
-/** SQS's most entries in one `SendMessageBatch`. */
-export const SQS_BATCH_MAX_ENTRIES = 10;
 
 /** A send entry as SQS measures it: its body and its attributes. */
 export interface MeasuredEntry {

@@ -8,6 +8,7 @@
 // zod/mini, imported as a namespace: the same validation as zod, and the bundler keeps only the parts used
 // (`import { z }` re-exports the whole namespace, locales included: ~400 KB more in every function bundle).
 import * as z from 'zod/mini';
+import { MAX_VISIBILITY_SECONDS } from './job-retry';
 
 export const CONSUMER_CONFIG_ENV = 'HOOKLINE_CONSUMER_CONFIG';
 
@@ -28,7 +29,7 @@ export const consumerRuntimeSchema = z.object({
   retry: z.object({
     baseSeconds: z.int().check(z.nonnegative()),
     factor: z.number().check(z.minimum(1)),
-    maxSeconds: z.int().check(z.positive(), z.maximum(43_200)),
+    maxSeconds: z.int().check(z.positive(), z.maximum(MAX_VISIBILITY_SECONDS)),
   }),
   /** Records not yet started are handed back when less than this remains of the invocation. */
   deadlineMarginMs: z.int().check(z.nonnegative()),

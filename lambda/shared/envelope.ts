@@ -113,6 +113,20 @@ export const MAX_MESSAGE_ATTRIBUTES = 10;
 /** SQS's longest per-message delay; the producer makes longer delays one-time schedules. */
 export const MAX_SQS_DELAY_SECONDS = 900;
 
+/** SQS's most entries in one batch call (`SendMessageBatch`, `ChangeMessageVisibilityBatch`, `DeleteMessageBatch`). */
+export const SQS_BATCH_MAX_ENTRIES = 10;
+
+/** The longest SQS keeps a message (`MessageRetentionPeriod` at most 14 days). */
+export const MAX_SQS_RETENTION_SECONDS = 1_209_600;
+
+/**
+ * A character SQS refuses in a message body or a string attribute: it takes only tab, line feed, carriage return,
+ * U+0020 to U+D7FF, U+E000 to U+FFFD and U+10000 up. With the `u` flag the surrogate range matches only lone
+ * surrogates, never a pair.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what SQS refuses.
+export const SQS_REFUSED_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/u;
+
 /** SQS message attribute names that a consumer sets when it dead-letters a message on purpose. */
 export const FAILURE_ATTRIBUTES = {
   errorName: 'hookline.error.name',

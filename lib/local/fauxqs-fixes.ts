@@ -59,6 +59,8 @@
  *    reads characters as SQS lists them.
  */
 import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
+import { SQS_REFUSED_CHARACTER } from '../../lambda/shared/envelope';
+import { MAX_VISIBILITY_SECONDS } from '../../lambda/shared/job-retry';
 import { type SendTarget, type SentMessage, sendProblem } from './sqs-send-rules';
 
 interface FauxqsMessageRow {
@@ -379,7 +381,7 @@ function putInOrder(queue: FauxqsFifoQueuePrototype, group: string): void {
 }
 
 /** SQS keeps a message hidden at most this long from the receive that returned it, however often it is extended. */
-const MAX_HOLD_MS = 43_200_000;
+const MAX_HOLD_MS = MAX_VISIBILITY_SECONDS * 1000;
 const HOLD_LIMIT_PATCHED = Symbol.for('hookline.fauxqs-hold-limit');
 /** When each hold began (its receive, or local mode's read-ahead hold), by in-flight entry: gone with the entry. */
 const holdStarts = new WeakMap<object, number>();
@@ -553,17 +555,12 @@ function dropExpired(queue: FauxqsRetainingQueuePrototype): void {
   }
 }
 
-/**
- * The characters SQS refuses in a message body: all but `#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD |
- * #x10000 to #x10FFFF`, read by code point (a lone surrogate is refused, a pair is one character).
- */
-const REFUSED_BODY_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const BODY_CHARACTERS_PATCHED = Symbol.for('hookline.fauxqs-body-characters');
 
 /** Makes fauxqs's message body check (`INVALID_MESSAGE_BODY_CHAR`, one shared object) refuse what SQS refuses. */
 export function fixBodyCharacters(invalidBodyCharacter: unknown): void {
   const check = invalidBodyCharacter as RegExp & { [BODY_CHARACTERS_PATCHED]?: true };
   if (check[BODY_CHARACTERS_PATCHED]) return;
-  check.test = (body: string) => REFUSED_BODY_CHARACTER.test(body);
+  check.test = (body: string) => SQS_REFUSED_CHARACTER.test(body);
   check[BODY_CHARACTERS_PATCHED] = true;
 }
