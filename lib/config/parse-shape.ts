@@ -290,17 +290,7 @@ function kindFix(issue: ZodIssue, value: unknown): string | undefined {
 
 /** How an object of named entries is written, e.g. the queues by name. */
 function recordFix(path: readonly PropertyKey[]): string {
-  const field = path.at(-1);
-  const example =
-    field === 'sources'
-      ? '{ github: { type: "github" } }'
-      : field === 'queues'
-        ? '{ events: {} }'
-        : field === 'tenants'
-          ? `{ <source name>: ${TENANT_KEY_FORMS} }`
-          : field === 'environment'
-            ? '{ NAME: "value" }'
-            : '{ <name>: ... }';
+  const example = RECORD_EXAMPLES[String(path.at(-1))] ?? '{ <name>: ... }';
   return `write it as an object of named entries, e.g. ${example}`;
 }
 
@@ -328,6 +318,14 @@ function durationFix(value: unknown): string | undefined {
 
 const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';
 const TENANT_KEY_FORMS = '{ path: "account.id" } or { header: "x-tenant-id" }';
+
+/** An example of each object of named entries, by its field. */
+const RECORD_EXAMPLES: Readonly<Record<string, string>> = {
+  sources: '{ github: { type: "github" } }',
+  queues: '{ events: {} }',
+  tenants: `{ <source name>: ${TENANT_KEY_FORMS} }`,
+  environment: '{ NAME: "value" }',
+};
 
 /**
  * The fix of a shape problem; a value matching none of a field's forms is told that field's forms, and a Duration
