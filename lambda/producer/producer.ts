@@ -368,7 +368,7 @@ type Outcome =
   | { readonly ok: false; readonly error: string };
 
 /** Milliseconds of a {@link Delay} from `now`; `name` is the option's, for its errors (a {@link ProducerConfigError}). */
-export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): number {
+function delayMs(delay: Delay | undefined, now: number, name = 'delay'): number {
   return delayMsOf(delay, now, name, (message) => new ProducerConfigError(message));
 }
 

@@ -8,13 +8,13 @@ import { type ConsumerCore, createConsumerCore, type RecordOutcome } from '../co
 import type { DeadLetterMessage } from '../consumer/dead-letter';
 import { type ConsumerHandler, definitionOf } from '../consumer/define-consumer';
 import type { ConsumerDefinition } from '../consumer/types';
-import { type DurationLike, delayMs } from '../producer/producer';
 import {
   CONSUMER_RUNTIME_DEFAULTS,
   type ConsumerRuntimeConfig,
   consumerRuntimeSchema,
 } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
+import { type DurationLike, delayMsOf } from '../shared/duration';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../shared/envelope';
 import { timerAlarm } from '../shared/invocation-deadline';
 import { JOB_SOURCE } from '../shared/job';
@@ -180,7 +180,7 @@ const OPTION_IN_SECONDS: Readonly<Record<string, string>> = {
 
 function wholeSeconds(name: string, value: DurationLike | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const ms = delayMs(value, 0, `consumerRunner: ${name}`);
+  const ms = delayMsOf(value, 0, `consumerRunner: ${name}`, (message) => new TypeError(message));
   if (ms % 1000 !== 0) throw new TypeError(`consumerRunner: ${name} is ${ms / 1000} s: use whole seconds`);
   return ms / 1000;
 }

@@ -237,6 +237,21 @@ describe('consumerRunner', () => {
       'consumerRunner: retry.base is 1.5 s: use whole seconds',
     );
   });
+
+  it('refuses a duration that is not one as a TypeError, as its other settings, not as a producer error', () => {
+    const misspelt = { secs: 5 } as unknown as { seconds: number };
+    let thrown: unknown;
+    try {
+      consumerRunner(handler, { retry: { base: misspelt } });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).name).toBe('TypeError');
+    expect((thrown as Error).message).toBe(
+      'consumerRunner: retry.base {"secs":5} has "secs", which is not a unit: use days, hours, minutes or seconds',
+    );
+  });
 });
 
 describe('consumerRunner on a FIFO queue', () => {
