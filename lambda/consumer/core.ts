@@ -704,7 +704,7 @@ class ConsumerRuntime implements ConsumerCore {
     }
     if (notHandedBack > 0) {
       this.deps.logger.warn(
-        'records not started were not handed back at once (held receive not counted, or no time left); they return after the queue visibility timeout',
+        'records not started were not handed back at once (no time left); they return after the queue visibility timeout',
         { count: notHandedBack },
       );
     }
@@ -1347,7 +1347,7 @@ class ConsumerRuntime implements ConsumerCore {
    * returns (`releaseNotStarted`). Not on a consumer with a rate limit: there every record waits for a slot of the
    * same limit, whose windows were full up to the deadline margin, and the visibility timeout spaces out the
    * receives it would otherwise spend waiting for them again at once (each counts towards `maxReceiveCount`).
-   * Only once its held receive is counted (`counted` true): released without it, a job would come back at once to
+   * Only once its held receive's write ended (`counted` true): released before, a job would come back at once to
    * read a count that leaves this receive among its attempts; it comes back after the visibility timeout instead.
    */
   private release(state: BatchState, record: SQSRecord, counted: Promise<boolean>): void {
@@ -1364,11 +1364,13 @@ class ConsumerRuntime implements ConsumerCore {
   }
 
   /**
-   * A job handed back without running, counted within the batch's budget: true once its held receive is written;
-   * false when the write failed, or did not start or end in the time left.
+   * A job handed back without running, counted within the batch's budget: true once its held-receive write ended,
+   * written or failed; false when it did not start or end in the time left. A failed count leaves this receive
+   * among the job's attempts however late the job comes back, so it may go back at once, as any record; one still
+   * being written may not, or the job could read its count before this receive is in it.
    */
   private async countHeldInTime(state: BatchState, info: RecordInfo): Promise<boolean> {
-    return (await this.budgetOf(state).run(() => this.countHeld(info))) === true;
+    return (await this.budgetOf(state).run(() => this.countHeld(info))) !== OUT_OF_TIME;
   }
 
   /**

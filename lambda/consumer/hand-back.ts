@@ -1,9 +1,10 @@
 /**
  * One batch's records not started for want of time, made visible again before the batch returns
  * (ChangeMessageVisibilityBatch to 0) rather than after the queue's visibility timeout. A record goes once its held
- * receive (a job's) is counted, ten a call, each call as soon as ten are ready, all within the batch's
- * {@link SettleBudget}: a record whose count was not written, or whose call did not fit the time left, is left to
- * the visibility timeout, as before the runtime handed records back.
+ * receive (a job's) is counted (or its count failed: that receive is then among the job's attempts whenever it
+ * comes back), ten a call, each call as soon as ten are ready, all within the batch's {@link SettleBudget}: a record
+ * whose count or call did not fit the time left is left to the visibility timeout, as before the runtime handed
+ * records back.
  */
 import type { SQSRecord } from 'aws-lambda';
 import { SQS_BATCH_MAX_ENTRIES } from '../shared/envelope';
@@ -28,8 +29,8 @@ export class HandBack {
   ) {}
 
   /**
-   * Hands `record` back once `counted` is true: released before its held receive is written, a job would come back
-   * at once to read a count that leaves this receive among its attempts.
+   * Hands `record` back once `counted` is true (its held receive's write ended): released while it is still being
+   * written, a job would come back at once to read a count that leaves this receive among its attempts.
    */
   add(record: SQSRecord, counted: Promise<boolean>): void {
     this.#counting.push(

@@ -178,7 +178,7 @@ describe('records not started before the deadline margin', () => {
     expect(warning?.attributes).toMatchObject({ count: 1, messageIds: ['m-late'] });
   });
 
-  it('leave a job whose held receive could not be counted to the visibility timeout: handed back at once, it would run with that receive among its attempts', async () => {
+  it('hand back a job whose held receive could not be counted too: that receive is among its attempts however late it comes back, so it does not wait out the visibility timeout for nothing', async () => {
     const heldReceives: HeldReceives = {
       add: async (messageId) => {
         if (messageId === 'm-uncounted') throw new Error('ProvisionedThroughputExceededException');
@@ -195,10 +195,40 @@ describe('records not started before the deadline margin', () => {
     );
 
     expect(failedIds(response)).toEqual(['m-counted', 'm-uncounted']);
-    expect(queue.visibilityBatches).toEqual([['m-counted']]);
-    expect(logger.lines.find((l) => /not handed back at once/.test(l.message))?.attributes).toEqual({
-      count: 1,
+    expect(queue.visibilityBatches).toEqual([['m-counted', 'm-uncounted']]);
+    expect(queue.visibilityChanges).toEqual([
+      { messageId: 'm-counted', seconds: 0 },
+      { messageId: 'm-uncounted', seconds: 0 },
+    ]);
+    // The count's failure is said once, where it happened; nothing was left to the visibility timeout.
+    expect(
+      logger.lines.find((l) => l.message === 'could not count the held receive; it counts as an attempt')
+        ?.attributes,
+    ).toMatchObject({ id: 'uncounted', messageId: 'm-uncounted' });
+    expect(logger.lines.find((l) => /not handed back at once/.test(l.message))).toBeUndefined();
+  });
+
+  it('hand back a job whose held-receive write failed only once it failed: never before the write ended', async () => {
+    let failWrite: (error: Error) => void = () => {};
+    const heldReceives: HeldReceives = {
+      add: () =>
+        new Promise<void>((_, reject) => {
+          failWrite = reject;
+        }),
+      count: async () => 0,
+    };
+    const { core, queue } = harness({ handlers: {} }, {}, { heldReceives });
+    const job = record(envelope({ id: 'slow', source: JOB_SOURCE, type: 'report.build' }), {
+      messageId: 'm-slow',
     });
+
+    const batch = core.processBatch(sqsEvent([job]), movingContextAt(2_000));
+    await settleCallbacks();
+    expect(queue.visibilityChanges).toEqual([]);
+    failWrite(new Error('InternalServerError'));
+
+    expect(failedIds(await batch)).toEqual(['m-slow']);
+    expect(queue.visibilityChanges).toEqual([{ messageId: 'm-slow', seconds: 0 }]);
   });
 });
 
