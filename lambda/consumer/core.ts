@@ -1231,14 +1231,18 @@ class ConsumerRuntime implements ConsumerCore {
    */
   private settleNotStarted(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
     if (info.receive < this.config.maxReceiveCount) {
-      this.logOutcome(state, info, 'deferred', reason);
       if (!this.countsHeld(info)) {
+        this.logOutcome(state, info, 'deferred', reason);
         if (reason === DEADLINE_DEFERRAL) this.release(state, info.record, COUNTED);
         return NOT_DONE;
       }
       const counted = this.countHeldInTime(state, info);
       if (reason === DEADLINE_DEFERRAL) this.release(state, info.record, counted);
-      return counted.then(() => false);
+      // Logged once counted: the count's answer tells the job's attempt, which its line shows as its runs do.
+      return counted.then(() => {
+        this.logOutcome(state, info, 'deferred', reason);
+        return false;
+      });
     }
     try {
       adoptEnvelope(info, parseEnvelope(info.record.body));
@@ -1257,8 +1261,10 @@ class ConsumerRuntime implements ConsumerCore {
    */
   private async deadLetterInTime(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
     let started = false;
-    const done = await this.budgetOf(state).run(() => {
+    const done = await this.budgetOf(state).run(async () => {
       started = true;
+      // Its attempt, as its dead letter's reason and outcome line say it for a job that ran.
+      await this.attemptOfJob(info);
       return this.deadLetter(state, info, new NotStartedError(reason, this.config.maxReceiveCount));
     });
     if (done !== OUT_OF_TIME) return done;
@@ -1337,8 +1343,8 @@ class ConsumerRuntime implements ConsumerCore {
       // Never reached before the deadline margin, or held behind a record of its group released so.
       this.release(state, record, counted);
     }
-    this.logOutcome(state, info, 'deferred', reason);
     await counted;
+    this.logOutcome(state, info, 'deferred', reason);
     return false;
   }
 
@@ -1381,7 +1387,9 @@ class ConsumerRuntime implements ConsumerCore {
     const held = this.deps.heldReceives;
     if (!held || info.source !== JOB_SOURCE) return false;
     try {
-      await held.add(info.record.messageId, info.receive);
+      const before = await held.add(info.record.messageId, info.receive);
+      // The attempt this receive would have been (a job that did not run yet has not read its count).
+      if (before !== undefined) info.attempt = Math.max(1, info.receive - before);
       return true;
     } catch (error) {
       this.deps.logger.warn('could not count the held receive; it counts as an attempt', {
@@ -1437,6 +1445,8 @@ class ConsumerRuntime implements ConsumerCore {
       attempt: info.attempt,
       latencyMs,
       messageId: info.record.messageId,
+      // SQS's count beside a job's attempt that leaves out its held receives: `maxReceiveCount` bounds this one.
+      ...(info.receive !== info.attempt ? { receive: info.receive } : {}),
       durationMs: Math.max(0, now - info.startedMs),
     };
     if (info.replayId !== undefined) line.replayId = info.replayId;

@@ -17,8 +17,11 @@ const KEEP_SECONDS = MAX_SQS_RETENTION_SECONDS;
 
 /** Held receives of the job messages of one queue. */
 export interface HeldReceives {
-  /** Counts receive `receive` of the message as held (it did not run). */
-  add(messageId: string, receive: number): Promise<void>;
+  /**
+   * Counts receive `receive` of the message as held (it did not run); resolves with how many receives before it were
+   * held (`receive` less that is the attempt it would have been), undefined when this receive was counted already.
+   */
+  add(messageId: string, receive: number): Promise<number | undefined>;
   /** How many receives before `receive` the message was held. */
   count(messageId: string, receive: number): Promise<number>;
 }
@@ -38,19 +41,19 @@ export class DynamoHeldReceives implements HeldReceives {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async add(messageId: string, receive: number): Promise<void> {
+  async add(messageId: string, receive: number): Promise<number | undefined> {
     try {
       // Once per receive: a write retried after its answer was lost finds its own receive, and counts nothing.
-      await this.write(messageId, receive, 'add');
-      return;
+      return await this.write(messageId, receive, 'add');
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
     try {
-      await this.write(messageId, receive, 'restart');
+      return await this.write(messageId, receive, 'restart');
     } catch (error) {
       // The count already holds this receive.
       if (!isConditionFailure(error)) throw error;
+      return undefined;
     }
   }
 
@@ -65,14 +68,16 @@ export class DynamoHeldReceives implements HeldReceives {
 
   /**
    * Counts `receive`: `add`s it to a count of earlier receives of this life, or `restart`s the count of a message
-   * id received anew; either where no count is kept yet.
+   * id received anew; either where no count is kept yet. Resolves with the receives of this life held before it,
+   * which the count had before this write (none for a count started over), read from the write's own answer.
    */
-  private async write(messageId: string, receive: number, how: 'add' | 'restart'): Promise<void> {
+  private async write(messageId: string, receive: number, how: 'add' | 'restart'): Promise<number> {
     const add = how === 'add';
-    await this.client.send(
+    const answer = await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: keyOf(messageId),
+        ReturnValues: 'UPDATED_OLD',
         UpdateExpression: `SET #held = ${add ? 'if_not_exists(#held, :zero) + :one' : ':one'}, #receive = :receive, #expiresAt = :expiresAt`,
         ConditionExpression: `attribute_not_exists(#receive) OR #receive ${add ? '<' : '>'} :receive`,
         ExpressionAttributeNames: { '#held': 'held', '#receive': 'receive', '#expiresAt': TTL },
@@ -84,5 +89,7 @@ export class DynamoHeldReceives implements HeldReceives {
         },
       }),
     );
+    const before = Number(answer.Attributes?.held?.N ?? 0);
+    return add && Number.isInteger(before) && before > 0 ? before : 0;
   }
 }

@@ -26,6 +26,17 @@ describe('held receives of a FIFO job', () => {
     expect(await held.count('m-other', 3)).toBe(0);
   });
 
+  it('answers each count with the receives held before it, which the receive less is its attempt', async () => {
+    const held = new DynamoHeldReceives(dynalite, table);
+    expect(await held.add('m-3', 2)).toBe(0);
+    expect(await held.add('m-3', 3)).toBe(1);
+    expect(await held.add('m-3', 5)).toBe(2);
+    // A write retried after its answer was lost: already counted, how many before it is not told.
+    expect(await held.add('m-3', 5)).toBeUndefined();
+    // Received anew (fewer receives than counted): an earlier life's count is not this one's.
+    expect(await held.add('m-3', 2)).toBe(0);
+  });
+
   it('starts over for the same message id received anew, and never reads an earlier life', async () => {
     const held = new DynamoHeldReceives(dynalite, table);
     await held.add('m-2', 1);

@@ -154,6 +154,7 @@ function heldReceivesOf(counts: Record<string, number> = {}, failCount = false) 
   const heldReceives: HeldReceives = {
     async add(messageId, receive) {
       added.push(`${messageId} ${receive}`);
+      return counts[messageId] ?? 0;
     },
     async count(messageId) {
       if (failCount) throw new Error('ProvisionedThroughputExceededException');
@@ -201,6 +202,17 @@ describe('a job held on a FIFO queue', () => {
     expect(failedIds(response)).toEqual(['m-head', 'm-behind', 'm-webhook']);
     expect(held.added).toEqual(['m-behind 2']);
     expect(queue.deadLetters).toEqual([]);
+  });
+
+  it('logs a job held behind a failed one of its group with its attempt, not its receive', async () => {
+    const held = heldReceivesOf({ 'm-behind': 1 });
+    const { core, logger } = fifoConsumer(held);
+    const records = [
+      record(jobEnvelope('head', {}), { messageId: 'm-head', groupId: 'g', attempt: 1 }),
+      record(jobEnvelope('behind', {}), { messageId: 'm-behind', groupId: 'g', attempt: 2 }),
+    ];
+    await core.processBatch(sqsEvent(records), lambdaContext());
+    expect(logger.outcomeOf('behind')).toMatchObject({ outcome: 'deferred', attempt: 1, receive: 2 });
   });
 
   it('runs its attempts as runs, not receives: held twice, receive 3 is attempt 1 and receive 4 attempt 2 of 2', async () => {
@@ -302,6 +314,42 @@ describe('a job handed back without running, on any queue', () => {
       ['deferred', 1],
       ['dead-lettered', 1],
     ]);
+  });
+
+  it('logs a job deferred on a later receive with the attempt its record and ctx.attempt count, its receive beside it', async () => {
+    const held = heldReceivesOf({ 'm-again': 1 });
+    const { core, logger } = standardConsumer(held);
+    const again = record(jobEnvelope('again', { attempts: 3 }), { attempt: 3, messageId: 'm-again' });
+    expect(failedIds(await core.processBatch(sqsEvent([again]), lambdaContext(2_000)))).toEqual(['m-again']);
+    expect(held.added).toEqual(['m-again 3']);
+    // Receive 3, receive 2 held before it: this receive would have been its second run.
+    expect(logger.outcomeOf('again')).toMatchObject({ outcome: 'deferred', attempt: 2, receive: 3 });
+  });
+
+  it('logs a job that runs on a later receive with its receive beside its attempt, and a first receive with neither apart', async () => {
+    const held = heldReceivesOf({ 'm-second': 1 });
+    const { core, logger } = standardConsumer(held);
+    await core.processBatch(
+      sqsEvent([
+        record(jobEnvelope('second', {}), { attempt: 2, messageId: 'm-second' }),
+        record(jobEnvelope('first', {}), { attempt: 1, messageId: 'm-first' }),
+      ]),
+      lambdaContext(),
+    );
+    expect(logger.outcomeOf('second')).toMatchObject({ outcome: 'retried', attempt: 1, receive: 2 });
+    expect(logger.outcomeOf('first')).toMatchObject({ outcome: 'retried', attempt: 1 });
+    expect(logger.outcomeOf('first')).not.toHaveProperty('receive');
+  });
+
+  it('dead-letters a job not started on its last receive with the attempt its held receives leave it', async () => {
+    const held = heldReceivesOf({ 'm-last': 4 });
+    const { core, queue, logger } = standardConsumer(held);
+    const last = record(jobEnvelope('last', { attempts: 3 }), { attempt: 5, messageId: 'm-last' });
+    expect(failedIds(await core.processBatch(sqsEvent([last]), lambdaContext(2_000)))).toEqual([]);
+    const attributes = queue.deadLetters[0]?.attributes ?? {};
+    expect(attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('NotStartedError');
+    expect(attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
+    expect(logger.outcomeOf('last')).toMatchObject({ outcome: 'dead-lettered', attempt: 1, receive: 5 });
   });
 
   it("still dead-letters a copy whose key another execution held on its queue's last receive: maxReceiveCount cannot be given back", async () => {

@@ -182,6 +182,7 @@ describe('records not started before the deadline margin', () => {
     const heldReceives: HeldReceives = {
       add: async (messageId) => {
         if (messageId === 'm-uncounted') throw new Error('ProvisionedThroughputExceededException');
+        return 0;
       },
       count: async () => 0,
     };
@@ -212,7 +213,7 @@ describe('records not started before the deadline margin', () => {
     let failWrite: (error: Error) => void = () => {};
     const heldReceives: HeldReceives = {
       add: () =>
-        new Promise<void>((_, reject) => {
+        new Promise<number>((_, reject) => {
           failWrite = reject;
         }),
       count: async () => 0,

@@ -67,6 +67,7 @@ describe('the bookkeeping in the deadline margin', () => {
         mostInFlight = Math.max(mostInFlight, ++inFlight);
         await answer(() => void written.add(messageId));
         inFlight--;
+        return 0;
       },
       count: async () => 0,
     };
