@@ -42,6 +42,7 @@ import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
 import {
   AttemptsExhaustedError,
+  DuplicateCopyError,
   describeError,
   FlowParentError,
   InvalidEnvelopeError,
@@ -1031,7 +1032,8 @@ class ConsumerRuntime implements ConsumerCore {
     if (isKeyHeldElsewhere(error)) info.keyHeldElsewhere = true;
     else metricsFor(state, info.typeKey).Failed++;
     if (isPermanent(error) || info.receive >= this.config.maxReceiveCount) {
-      return this.deadLetter(state, info, error);
+      const why = info.keyHeldElsewhere ? new DuplicateCopyError(this.config.maxReceiveCount, error) : error;
+      return this.deadLetter(state, info, why);
     }
     // A job's own attempts end before its queue's: SQS would retry it, so the runtime dead-letters it, saying why.
     // They count runs of its handler: a child that ran and could not tell its parent is retried for that step alone
@@ -1123,6 +1125,8 @@ class ConsumerRuntime implements ConsumerCore {
   private async failChild(state: BatchState, info: RecordInfo, error: unknown): Promise<boolean> {
     const flows = this.deps.flows;
     if (!flows || !info.parentId || !info.parentOnFailure || error instanceof FlowParentError) return true;
+    // A copy whose key another execution held did not fail the child: that execution tells the parent how it ended.
+    if (info.keyHeldElsewhere) return true;
     const { name, message } = describeError(error);
     try {
       let next = await flows.childFailed(info.parentId, info.id, {
@@ -1157,7 +1161,8 @@ class ConsumerRuntime implements ConsumerCore {
 
   /** The reason on a tracked job's record; best effort, the message itself is safely in the DLQ. */
   private async recordDeadLetter(info: RecordInfo, reason: string): Promise<void> {
-    if (!info.tracked || !this.deps.jobs) return;
+    // A copy whose key another execution held never ran: the record is that execution's, which says what it did.
+    if (!info.tracked || !this.deps.jobs || info.keyHeldElsewhere) return;
     // The attempt's last progress goes before its outcome, which would refuse it; only now, so that a slow write
     // never holds back the dead-letter send (at the deadline margin, that must happen before Lambda's timeout).
     await info.progress?.settle();

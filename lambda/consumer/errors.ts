@@ -102,6 +102,23 @@ export class NotStartedError extends Error {
 }
 
 /**
+ * A copy of an event (a duplicate delivery) that found its idempotency key held by another execution on its queue's
+ * last receive: it never ran here, and the execution holding the key records the event's outcome (a job's record
+ * says what that execution did, never this copy's dead letter). Redriven, the copy is a duplicate once that execution
+ * completed the event, and runs it otherwise.
+ */
+export class DuplicateCopyError extends Error {
+  constructor(maxReceiveCount: number, keyError: unknown) {
+    const held = describeError(keyError);
+    super(
+      `a duplicate copy, not run here: another execution held this event's idempotency key on this copy's last receive (maxReceiveCount ${maxReceiveCount}); that execution records the event's outcome (${held.name}: ${held.message})`,
+      { cause: keyError },
+    );
+    this.name = 'DuplicateCopyError';
+  }
+}
+
+/**
  * A job that asked for fewer attempts than its queue's `maxReceiveCount` (`send(..., { attempts })`) failed on
  * its last one: SQS would retry it, so the runtime dead-letters it itself, with the error that ended it.
  */

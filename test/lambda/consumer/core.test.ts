@@ -984,7 +984,7 @@ describe('consumer core: idempotency', () => {
     expect(queue.visibilityChanges).toStrictEqual([{ messageId: copy.messageId, seconds: 25 }]);
   });
 
-  it('an in-progress duplicate on its final attempt is dead-lettered with its reason, not dropped', async () => {
+  it('an in-progress duplicate on its final attempt is dead-lettered as a duplicate copy, with the key error it met, not dropped', async () => {
     const { core, queue, idempotency } = harness({ handlers: { '**': ok } }, {}, { idempotency: true });
     const env = envelope({ id: 'busy' });
     idempotency?.states.set('events#github#busy', 'in-progress');
@@ -992,8 +992,10 @@ describe('consumer core: idempotency', () => {
     const response = await core.processBatch(sqsEvent([record(env, { attempt: 5 })]), lambdaContext());
 
     expect(response.batchItemFailures).toStrictEqual([]);
-    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
-      'IdempotencyAlreadyInProgressError',
+    const attributes = queue.deadLetters[0]?.attributes ?? {};
+    expect(attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('DuplicateCopyError');
+    expect(attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      "a duplicate copy, not run here: another execution held this event's idempotency key on this copy's last receive (maxReceiveCount 5); that execution records the event's outcome (IdempotencyAlreadyInProgressError: There is already an execution in progress with idempotency key: events#github#busy)",
     );
   });
 
@@ -1075,7 +1077,7 @@ describe('consumer core: idempotency', () => {
     });
     expect(logger.outcomeOf('busy')).toMatchObject({ outcome: 'dead-lettered', keyHeldElsewhere: true });
     expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
-      'IdempotencyAlreadyInProgressError',
+      'DuplicateCopyError',
     );
   });
 

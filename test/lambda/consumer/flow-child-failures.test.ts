@@ -139,6 +139,23 @@ describe('a flow child sent with ignoreDependencyOnFailure', () => {
 });
 
 describe('a flow child sent with failParentOnFailure', () => {
+  it('is not failed on its parent by a copy dead-lettered while another execution held its key: that execution settles it', async () => {
+    const world = flowWorld(client, table);
+    await world.producer.sendFlow(flowWithPart2('copy', { failParentOnFailure: true }));
+    world.holdKey('copy-c2');
+    // The queue's last receive (maxReceiveCount 3): the copy is dead-lettered, saying what it is.
+    expect(await world.deliver(QUEUES.jobs.url, ['copy-c2'], 3)).toEqual([]);
+    expect(world.queue.deadLetters[0]?.attributes['hookline.error.name']?.StringValue).toBe(
+      'DuplicateCopyError',
+    );
+    expect(await world.records.read('copy-parent')).toMatchObject({
+      state: 'waiting-children',
+      children: { completed: [], pending: ['copy-c1', 'copy-c2', 'copy-c3'] },
+    });
+    expect((await world.records.read('copy-parent'))?.children?.failed).toBeUndefined();
+    expect((await world.records.read('copy-c2'))?.state).toBe('queued');
+  });
+
   it('fails its parent when dead-lettered: child-failed naming the child, never sent, and waitFor resolves with it', async () => {
     const world = flowWorld(client, table, { breaks: { 'fail-c2': 'permanent' } });
     await world.producer.sendFlow(flowWithPart2('fail', { failParentOnFailure: true }));

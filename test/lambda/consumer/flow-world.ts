@@ -12,6 +12,7 @@ import { handleJob } from '../../../lambda/consumer/jobs';
 import { Producer, type ProducerCollaborators } from '../../../lambda/producer/producer';
 import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
 import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
 import { defineJob } from '../../../lambda/shared/job';
 import { JobRecords } from '../../../lambda/shared/job-record';
 import { harness, lambdaContext, record, sqsEvent } from './fakes';
@@ -97,7 +98,7 @@ export function flowWorld(
   const seen: Record<string, unknown>[] = [];
   const failures: (Readonly<Record<string, string>> | undefined)[] = [];
   const failed = new Set<string>();
-  const { core, queue } = harness(
+  const { core, queue, idempotency } = harness(
     {
       handlers: {},
       jobs: [
@@ -145,7 +146,26 @@ export function flowWorld(
       Body: letter.body,
       MessageAttributes: letter.attributes,
     }));
-  return { producer, records, sent, sentTo, runs, seen, failures, breaks, queue, deliver, deadLetters };
+  /** Marks a sent job's idempotency key held by another execution (a copy of it running elsewhere). */
+  const holdKey = (id: string) => {
+    const body = sent.find((m) => parseEnvelope(m.body).id === id)?.body;
+    if (!body || !idempotency) throw new Error(`no job ${id} sent, or idempotency off`);
+    idempotency.states.set(idempotencyWorkKey('events', parseEnvelope(body)), 'in-progress');
+  };
+  return {
+    producer,
+    records,
+    sent,
+    sentTo,
+    runs,
+    seen,
+    failures,
+    breaks,
+    queue,
+    deliver,
+    deadLetters,
+    holdKey,
+  };
 }
 
 export const threeParts = (prefix: string) => ({

@@ -361,7 +361,7 @@ describe('a job handed back without running, on any queue', () => {
       lambdaContext(),
     );
     expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
-      'IdempotencyAlreadyInProgressError',
+      'DuplicateCopyError',
     );
     expect(held.added).toEqual([]);
   });
