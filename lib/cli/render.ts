@@ -4,6 +4,7 @@
 
 import { describeBreakerState, describeEndedBreaker } from '../../lambda/shared/circuit-breaker';
 import { humanAge } from '../console/ui/human-age';
+import { idempotencyLine } from '../console/ui/idempotency-note';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
@@ -111,29 +112,6 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const missing = missingPermissionsLine(result.unreadable ?? []);
   if (missing) output.line(c.red(missing));
-}
-
-/**
- * Which consumers skip a copy of an event they completed (idempotency on) and which run every copy: what an operator
- * asks before a redrive. Queues without a consumer, or whose configuration is not known, are left out; nothing
- * when none is left.
- */
-export function idempotencyLine(queues: readonly QueueStatus[]): string | undefined {
-  const on = new Map<number, string[]>();
-  const off: string[] = [];
-  for (const q of queues) {
-    if (q.idempotency === undefined || q.consumer === null) continue;
-    if (q.idempotency === null) off.push(q.queue);
-    else on.set(q.idempotency.expirySeconds, [...(on.get(q.idempotency.expirySeconds) ?? []), q.queue]);
-  }
-  const parts = [
-    ...[...on].map(
-      ([seconds, named]) =>
-        `on for ${named.join(', ')} (a copy of an event completed in the last ${humanAge(seconds)}, redelivered or redriven, is skipped)`,
-    ),
-    ...(off.length > 0 ? [`off for ${off.join(', ')} (every copy runs)`] : []),
-  ];
-  return parts.length > 0 ? `idempotency: ${parts.join('; ')}` : undefined;
 }
 
 /** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */

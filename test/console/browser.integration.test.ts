@@ -174,6 +174,18 @@ describe('hookline console in a browser', () => {
     expect(await page.locator('#sources tr[data-source="github"]').count()).toBe(1);
   });
 
+  it('says under the queues which consumers skip a copy of an event they completed, in the words of hookline status', async () => {
+    await page.goto(consoleUrl.toString());
+    const note = page.locator('[data-idempotency]');
+    await expect.poll(() => note.count()).toBe(1);
+    const { stdout } = await runCli(['status', '--local']);
+    const line = stdout.split('\n').find((l) => l.startsWith('idempotency: '));
+    expect(line).toBe(
+      'idempotency: on for events, orders (a copy of an event completed in the last 3d 0h, redelivered or redriven, is skipped)',
+    );
+    expect(await note.textContent()).toBe(`I${line?.slice(1)}.`);
+  });
+
   it('counts a delayed message on the overview, as hookline status does', async () => {
     // A job sent with a delay of up to 15 minutes waits in its queue neither visible nor in flight.
     await sqs.send(

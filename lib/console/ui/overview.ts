@@ -4,6 +4,7 @@
 import { consumerText } from './consumer-text';
 import { html } from './html';
 import { humanAge } from './human-age';
+import { idempotencySentence } from './idempotency-note';
 import { oldestAgeSentences } from './oldest-age-notes';
 import type { DeadLetterQueueRow, Overview, QueueRow, Rates } from './types';
 import { Sparkline } from './widgets';
@@ -51,6 +52,8 @@ function SchedulerDeadLetterQueues({ rows, missing }: { rows: DeadLetterQueueRow
 
 export function OverviewPage({ data }: { data: Overview }) {
   const bucket = data.queues[0]?.rates.bucketSeconds ?? data.sources[0]?.rates.bucketSeconds ?? 10;
+  // Whether each consumer skips a copy it completed: what a redrive from these pages will do, as `status` says it.
+  const idempotency = idempotencySentence(data.queues);
   return html`<section>
     <h2>Queues</h2>
     <table class="grid" id="queues">
@@ -60,6 +63,7 @@ export function OverviewPage({ data }: { data: Overview }) {
     </table>
     <p class="muted">${data.ratesNote ?? `Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.`}
       ${oldestAgeSentences(data.queues).map((sentence) => html` <span data-oldest-note>${sentence}</span>`)}</p>
+    ${idempotency && html`<p class="muted" data-idempotency>${idempotency}</p>`}
     ${data.queues.map(
       (q) =>
         q.quietTenants &&

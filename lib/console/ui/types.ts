@@ -27,6 +27,11 @@ export interface QueueRow {
    * its breaker is probing it ("half-open since ...").
    */
   pausedBy?: string;
+  /**
+   * Its consumer's idempotency (`hookline status`'s): `{ expirySeconds }` while on, null when off or without a
+   * consumer; absent where the configuration is not known.
+   */
+  idempotency?: { expirySeconds: number } | null;
   /** A deployed fair queue's quiet tenants (`hookline status`'s), null where CloudWatch has no value. */
   quietTenants?: { visible: number | null; oldestMessageAgeSeconds: number | null };
   rates: Rates;
