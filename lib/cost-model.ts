@@ -13,7 +13,7 @@
  * - DynamoDB on-demand: $0.625 per million write request units (1 WRU per 1 KB item written)
  *   https://aws.amazon.com/dynamodb/pricing/on-demand/
  * - S3 Standard: PUT $0.005 per 1,000, GET $0.0004 per 1,000 https://aws.amazon.com/s3/pricing/
- * - Secrets Manager: $0.40 per secret per month https://aws.amazon.com/secrets-manager/pricing/
+ * - Secrets Manager: $0.40 per secret per month, $0.05 per 10,000 API calls https://aws.amazon.com/secrets-manager/pricing/
  * - Amazon Data Firehose: see `./archive-cost` (each record is billed rounded up to the next 5 KB)
  *   https://aws.amazon.com/firehose/pricing/
  * Collected with their secondary sources in the project's performance-anchors reference (section 5).
@@ -48,14 +48,16 @@ export const PRICES_US_EAST_1 = {
   s3GetPerThousand: 0.0004,
   /** Secrets Manager, per secret per month (named as excluded: it does not scale with webhooks). */
   secretsManagerPerSecretMonth: 0.4,
+  /** Secrets Manager API calls, per 10,000 (the ingest's GetSecretValue, cached per warm environment). */
+  secretsManagerPer10kCalls: 0.05,
 } as const;
 
 /**
  * Durations the model assumes, in milliseconds of billed Lambda time, warm (cold starts are ~1 % of
  * invocations at steady load and add ~250 ms each: under $0.01 per million). Taken from the performance
  * anchors' cost model (ingest ~20 ms, consumer 10 ms per invocation + 2 ms per record for a light handler);
- * deduplication adds two DynamoDB round trips to the ingest and idempotency two per record to the consumer
- * (~5 ms each inside AWS). Your handler's own time adds to `consumerPerRecordMs`: pass `--record-ms`.
+ * deduplication adds two DynamoDB round trips to the ingest, idempotency two per record to the consumer and a rate
+ * limit one (~5 ms each inside AWS). Your handler's own time adds to `consumerPerRecordMs`: pass `--record-ms`.
  */
 export const ASSUMED_DURATIONS_MS = {
   ingest: 20,
@@ -63,10 +65,16 @@ export const ASSUMED_DURATIONS_MS = {
   consumerInvocation: 10,
   consumerPerRecord: 2,
   consumerIdempotencyPerRecord: 10,
+  consumerRateLimitPerRecord: 5,
 } as const;
 
-/** Bytes the envelope adds around the body (ids, type, kept headers, JSON escaping of a typical body). */
-export const ENVELOPE_OVERHEAD_BYTES = 1024;
+/**
+ * Share of a typical JSON webhook's bytes the envelope adds by escaping it: its quotes, one byte in nine (450 of a
+ * 4,096-byte body shaped like GitHub's push sample), each written as two.
+ */
+export const JSON_ESCAPED_SHARE = 0.11;
+/** Bytes the envelope adds around the escaped body: ids, type, time, kept headers (~390 B for a GitHub push). */
+export const ENVELOPE_FIXED_BYTES = 400;
 /** Size of a claim-checked envelope (the body stays in S3). */
 export const CLAIM_CHECK_ENVELOPE_BYTES = 2048;
 /**
@@ -74,8 +82,10 @@ export const CLAIM_CHECK_ENVELOPE_BYTES = 2048;
  * and the line's newline (71 B for a `github` webhook sent to one `events` queue).
  */
 export const ARCHIVE_RECORD_FIELDS_BYTES = 128;
-/** Write units per deduplicated delivery (conditional PutItem claim + UpdateItem complete) and per idempotent record (Powertools: PutItem in progress + UpdateItem completed), items under 1 KB. */
-export const WRITE_UNITS = { dedupePerEvent: 2, idempotencyPerRecord: 2 } as const;
+/** The envelope of a body of `bodyBytes`: the body escaped as JSON text, and the envelope's own fields. */
+export function envelopeBytes(bodyBytes: number): number {
+  return Math.ceil(bodyBytes * (1 + JSON_ESCAPED_SHARE)) + ENVELOPE_FIXED_BYTES;
+}
 
 /** One queue as the model needs it. */
 export interface CostQueue {
@@ -96,6 +106,11 @@ export interface CostQueue {
      * @default 1
      */
     readonly parallelism?: number;
+    /**
+     * Whether the consumer has a rate limit (`consumer.rateLimit`): each record's start is counted in DynamoDB.
+     * @default false
+     */
+    readonly rateLimit?: boolean;
   };
 }
 
@@ -169,8 +184,248 @@ const PER_MILLION = 1_000_000;
 const lambdaDurationPerMillion = (memoryMb: number, ms: number) =>
   (memoryMb / 1024) * (ms / 1000) * P.lambdaArm64PerGbSecond * PER_MILLION;
 
+/** An AWS service whose calls the model prices per webhook. */
+export type CallService = 'sqs' | 'dynamodb' | 's3' | 'firehose';
+
+/**
+ * One kind of AWS call the pipeline makes for a webhook, as the model prices it. The calls are those of the ingest
+ * function, the consumers and the event source mapping in front of each, as test/integration/cost-calls.test.ts
+ * counts them on the real handlers; the HTTP API request and the Lambda invocations are priced beside them.
+ */
+export interface ModelledCall {
+  readonly service: CallService;
+  /** The API action, as AWS names it (`SendMessage`, `PutItem`, `PutRecord`, `GetObject`). */
+  readonly action: string;
+  /** Calls per webhook: a share of a call made for several (a receive of 10 messages is 0.1 each). */
+  readonly calls: number;
+  /**
+   * What one call is billed as: SQS requests (one per 64 KB chunk of its payload), DynamoDB write units (one per KB
+   * of the item, under 1 KB here), S3 requests, Firehose 5 KB steps of the record.
+   */
+  readonly unitsPerCall: number;
+  /** The queue whose consumer or messages it serves; none for the ingest's own calls. */
+  readonly queue?: string;
+  /** Exactly-once calls, which turning that protection off removes; `rateLimit` for a rate limit's counts. */
+  readonly purpose?: CostToggle | 'rateLimit';
+}
+
+/** A payload's SQS requests: one per 64 KB chunk, at least one. */
+const sqsChunks = (bytes: number) => Math.max(1, Math.ceil(bytes / P.sqsChunkBytes));
+
+/**
+ * A message's SQS calls: its send (one request per 64 KB chunk), and with a consumer its share of the event source
+ * mapping's receive (up to 10 messages, at most the batch size, billed per 64 KB chunk of the whole response) and of
+ * its DeleteMessageBatch of the batch's records (up to 10 a call); on a FIFO queue, the consumer's own DeleteMessage
+ * of each record as it finishes (a later record's timeout must not bring it back).
+ */
+function sqsCalls(messageBytes: number, queue: CostQueue): ModelledCall[] {
+  const on = { service: 'sqs', queue: queue.name } as const;
+  const calls: ModelledCall[] = [
+    { ...on, action: 'SendMessage', calls: 1, unitsPerCall: sqsChunks(messageBytes) },
+  ];
+  const c = queue.consumer;
+  if (!c) return calls;
+  const perReceive = Math.min(10, c.batchSize);
+  calls.push(
+    {
+      ...on,
+      action: 'ReceiveMessage',
+      calls: 1 / perReceive,
+      unitsPerCall: sqsChunks(perReceive * messageBytes),
+    },
+    { ...on, action: 'DeleteMessageBatch', calls: 1 / perReceive, unitsPerCall: 1 },
+  );
+  if (queue.fifo) calls.push({ ...on, action: 'DeleteMessage', calls: 1, unitsPerCall: 1 });
+  return calls;
+}
+
+/**
+ * A consumer's DynamoDB writes per record, one write unit each (items under 1 KB; a write whose condition fails is
+ * billed too): idempotency's PutItem in progress and UpdateItem completed (Powertools), a rate limit's conditional
+ * UpdateItem counting the record's start in its window.
+ */
+function consumerWrites(queue: CostQueue): ModelledCall[] {
+  const c = queue.consumer;
+  const on = { service: 'dynamodb', queue: queue.name, unitsPerCall: 1, calls: 1 } as const;
+  return [
+    ...(c?.idempotency
+      ? [
+          { ...on, action: 'PutItem', purpose: 'idempotency' as const },
+          { ...on, action: 'UpdateItem', purpose: 'idempotency' as const },
+        ]
+      : []),
+    ...(c?.rateLimit ? [{ ...on, action: 'UpdateItem', purpose: 'rateLimit' as const }] : []),
+  ];
+}
+
+/** Bodies of this size travel through S3 (claim check): their envelope is above the inline limit. */
+const claimChecked = (input: CostInput) => envelopeBytes(input.bodyBytes) > input.inlineLimitBytes;
+
+/** Whether bodies of this size travel through S3, and the envelope size that goes through SQS. */
+function messageBytesOf(input: CostInput): { claimCheck: boolean; bytes: number } {
+  return claimChecked(input)
+    ? { claimCheck: true, bytes: CLAIM_CHECK_ENVELOPE_BYTES }
+    : { claimCheck: false, bytes: envelopeBytes(input.bodyBytes) };
+}
+
+/** Messages a queue gets per webhook. */
+const shareOf = (queue: CostQueue) => queue.messagesPerWebhook ?? 1;
+
+/**
+ * Every AWS call one webhook costs, as the model prices it: the ingest's dedupe writes, claim-check upload and archive
+ * record; each queue's SQS calls and its consumer's writes and claim-check download, scaled to the messages the
+ * queue gets per webhook. Full batches, no retries (see {@link failureCalls} for what a retry and a dead letter add).
+ */
+export function webhookCalls(input: CostInput): ModelledCall[] {
+  const { claimCheck, bytes } = messageBytesOf(input);
+  const ingest: ModelledCall[] = [
+    // The delivery's claim (conditional PutItem) and its completion (UpdateItem), one write unit each.
+    ...(input.dedupe
+      ? (['PutItem', 'UpdateItem'] as const).map((action) => ({
+          service: 'dynamodb' as const,
+          action,
+          calls: 1,
+          unitsPerCall: 1,
+          purpose: 'dedupe' as const,
+        }))
+      : []),
+    ...(claimCheck ? [{ service: 's3' as const, action: 'PutObject', calls: 1, unitsPerCall: 1 }] : []),
+    ...(input.archive
+      ? [
+          {
+            service: 'firehose' as const,
+            action: 'PutRecord',
+            calls: 1,
+            unitsPerCall: Math.ceil(archiveRecordBytes(input.bodyBytes) / FIREHOSE_RECORD_ROUNDING_BYTES),
+          },
+        ]
+      : []),
+  ];
+  const queues = input.queues.flatMap((queue) =>
+    [
+      ...sqsCalls(bytes, queue),
+      ...consumerWrites(queue),
+      ...(claimCheck && queue.consumer
+        ? [{ service: 's3' as const, action: 'GetObject', calls: 1, unitsPerCall: 1, queue: queue.name }]
+        : []),
+    ].map((call) => ({ ...call, calls: call.calls * shareOf(queue) })),
+  );
+  return [...ingest, ...queues];
+}
+
+/**
+ * The calls of a webhook whose record on `queue` (its only queue) fails once, beside {@link webhookCalls}' for one
+ * that does not: `retried`, its handler fails once and then succeeds: the consumer hands it back
+ * (ChangeMessageVisibility), it comes in another receive, and with idempotency the failed attempt's lock is written
+ * and deleted (PutItem + DeleteItem) before the completed attempt writes its own; `deadLettered`, it fails for good
+ * (PermanentError, or its last attempt): sent to the dead-letter queue and deleted at once (SendMessage +
+ * DeleteMessage), its idempotency lock deleted instead of completed. The event source mapping's delete of the
+ * record is the same either way: once, with the batch that ends it.
+ */
+export function failureCalls(
+  input: CostInput,
+  queue: CostQueue,
+): { readonly retried: ModelledCall[]; readonly deadLettered: ModelledCall[] } {
+  const calls = webhookCalls({ ...input, queues: [{ ...queue, messagesPerWebhook: 1 }] });
+  const { bytes } = messageBytesOf(input);
+  const on = { service: 'sqs', queue: queue.name, calls: 1 } as const;
+  const idempotent = queue.consumer?.idempotency === true;
+  const lockDeleted: ModelledCall[] = idempotent
+    ? [
+        {
+          service: 'dynamodb',
+          action: 'DeleteItem',
+          calls: 1,
+          unitsPerCall: 1,
+          queue: queue.name,
+          purpose: 'idempotency',
+        },
+      ]
+    : [];
+  const receive = calls.find((c) => c.service === 'sqs' && c.action === 'ReceiveMessage');
+  const isCompletion = (c: ModelledCall) => c.purpose === 'idempotency' && c.action === 'UpdateItem';
+  return {
+    retried: [
+      ...calls,
+      { ...on, action: 'ChangeMessageVisibility', unitsPerCall: 1 },
+      ...(receive ? [receive] : []),
+      ...calls.filter((c) => c.purpose === 'idempotency' && c.action === 'PutItem'),
+      ...lockDeleted,
+    ],
+    deadLettered: [
+      ...calls.filter((c) => !isCompletion(c)),
+      { ...on, action: 'SendMessage', unitsPerCall: sqsChunks(bytes) },
+      { ...on, action: 'DeleteMessage', unitsPerCall: 1 },
+      ...lockDeleted,
+    ],
+  };
+}
+
+/** A job's envelope with a small payload (an id to look the data up): id, type, times, payload, about 0.5 KB. */
+export const JOB_ENVELOPE_BYTES = 1024;
+
+/**
+ * Every AWS call one job sent with `hookline/producer` costs on `queue` (the estimate prices webhooks, not jobs): with
+ * the dedupe table, its record claimed and marked queued by the producer (PutItem, UpdateItem) and marked started and
+ * completed by the consumer (two UpdateItem); its send (a SendMessageBatch, shared by up to 10 jobs with `sendBatch`:
+ * `jobsPerSend`); the event source mapping's receive and delete shares; idempotency's two writes; and with the archive
+ * on, its archive record (the consumer archives a batch's jobs in one PutRecordBatch). Small payloads and results.
+ */
+export function jobCalls(input: CostInput, queue: CostQueue, jobsPerSend = 1): ModelledCall[] {
+  const c = queue.consumer;
+  const perBatch = Math.min(10, c?.batchSize ?? 10);
+  const write = (action: string) =>
+    ({ service: 'dynamodb', action, calls: 1, unitsPerCall: 1, queue: queue.name }) as const;
+  const records = input.dedupe
+    ? [write('PutItem'), write('UpdateItem'), ...(c ? [write('UpdateItem'), write('UpdateItem')] : [])]
+    : [];
+  const archived = input.archive && c;
+  return [
+    ...records,
+    {
+      service: 'sqs',
+      action: 'SendMessageBatch',
+      queue: queue.name,
+      calls: 1 / jobsPerSend,
+      unitsPerCall: sqsChunks(jobsPerSend * JOB_ENVELOPE_BYTES),
+    },
+    ...sqsCalls(JOB_ENVELOPE_BYTES, queue).filter((call) => call.action !== 'SendMessage'),
+    ...consumerWrites(queue),
+    ...(archived
+      ? [
+          {
+            service: 'firehose' as const,
+            action: 'PutRecordBatch',
+            queue: queue.name,
+            calls: 1 / perBatch,
+            unitsPerCall:
+              perBatch *
+              Math.ceil((JOB_ENVELOPE_BYTES + ARCHIVE_RECORD_FIELDS_BYTES) / FIREHOSE_RECORD_ROUNDING_BYTES),
+          },
+        ]
+      : []),
+  ];
+}
+
+/** Billed units of `calls`: SQS requests, write units, S3 requests or Firehose 5 KB steps, per webhook. */
+export const billedUnits = (calls: readonly ModelledCall[]) =>
+  calls.reduce((sum, c) => sum + c.calls * c.unitsPerCall, 0);
+
+/**
+ * SQS requests per message: the send (one per 64 KB chunk), and its share of a receive (up to 10 messages,
+ * at most the batch size, billed per 64 KB chunk of the whole response) and of a DeleteMessageBatch.
+ */
+export function sqsRequestsPerMessage(messageBytes: number, batchSize: number | undefined): number {
+  const queue: CostQueue = {
+    name: '',
+    fifo: false,
+    ...(batchSize === undefined ? {} : { consumer: { memorySize: 0, batchSize, idempotency: false } }),
+  };
+  return billedUnits(sqsCalls(messageBytes, queue));
+}
+
 /** The API and the ingest function: one request and one invocation per webhook. */
-function ingestLines(input: CostInput): CostLine[] {
+function ingestLines(input: CostInput, calls: readonly ModelledCall[]): CostLine[] {
   const apiRequests = Math.max(1, Math.ceil(input.bodyBytes / P.httpApiMeteringBytes));
   const ms = D.ingest;
   const lines: CostLine[] = [
@@ -186,11 +441,12 @@ function ingestLines(input: CostInput): CostLine[] {
     },
   ];
   if (input.dedupe) {
+    const units = billedUnits(calls.filter((c) => c.purpose === 'dedupe'));
     lines.push({
       item: 'Dedupe (DynamoDB writes + ingest time)',
-      basis: `${WRITE_UNITS.dedupePerEvent} WRU × $${P.dynamoDbPerMillionWriteUnits}/M + ${D.ingestDedupe} ms ingest`,
+      basis: `${units} WRU × $${P.dynamoDbPerMillionWriteUnits}/M + ${D.ingestDedupe} ms ingest`,
       usdPerMillion:
-        WRITE_UNITS.dedupePerEvent * P.dynamoDbPerMillionWriteUnits +
+        units * P.dynamoDbPerMillionWriteUnits +
         lambdaDurationPerMillion(input.ingestMemorySize, D.ingestDedupe),
       toggle: 'dedupe',
     });
@@ -198,46 +454,26 @@ function ingestLines(input: CostInput): CostLine[] {
   return lines;
 }
 
-/** Whether bodies of this size travel through S3, and the envelope size that goes through SQS. */
-function messageBytesOf(input: CostInput): { claimCheck: boolean; bytes: number } {
-  const inline = input.bodyBytes + ENVELOPE_OVERHEAD_BYTES;
-  return inline > input.inlineLimitBytes
-    ? { claimCheck: true, bytes: CLAIM_CHECK_ENVELOPE_BYTES }
-    : { claimCheck: false, bytes: inline };
-}
-
-/**
- * SQS requests per message: the send (one per 64 KB chunk), and its share of a receive (up to 10 messages,
- * at most the batch size, billed per 64 KB chunk of the whole response) and of a DeleteMessageBatch.
- */
-export function sqsRequestsPerMessage(messageBytes: number, batchSize: number | undefined): number {
-  const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / P.sqsChunkBytes));
-  const send = chunks(messageBytes);
-  if (batchSize === undefined) return send;
-  const perReceive = Math.min(10, batchSize);
-  return send + chunks(perReceive * messageBytes) / perReceive + 1 / perReceive;
-}
-
-/** One queue's SQS, consumer and idempotency lines, scaled to the messages it gets per webhook. */
-function queueLines(input: CostInput, queue: CostQueue, bytes: number): CostLine[] {
-  const share = queue.messagesPerWebhook ?? 1;
+/** One queue's SQS, consumer, idempotency and rate-limit lines, scaled to the messages it gets per webhook. */
+function queueLines(input: CostInput, queue: CostQueue, calls: readonly ModelledCall[]): CostLine[] {
+  const share = shareOf(queue);
   const perWebhook = share === 1 ? '' : ` × ${round(share, 3)} message per webhook`;
-  return queueMessageLines(input, queue, bytes).map((l) => ({
+  // The calls are per webhook already; the lines state them per message, and are scaled once below.
+  const mine = calls.filter((c) => c.queue === queue.name).map((c) => ({ ...c, calls: c.calls / share }));
+  return queueMessageLines(input, queue, mine).map((l) => ({
     ...l,
     basis: `${l.basis}${perWebhook}`,
     usdPerMillion: l.usdPerMillion * share,
   }));
 }
 
-/** One queue's SQS, consumer and idempotency lines for one message per webhook. */
-function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): CostLine[] {
+/** One queue's lines for one message per webhook, from its calls per message. */
+function queueMessageLines(input: CostInput, queue: CostQueue, calls: readonly ModelledCall[]): CostLine[] {
   const price = queue.fifo ? P.sqsFifoPerMillionRequests : P.sqsStandardPerMillionRequests;
   const c = queue.consumer;
-  // A FIFO consumer deletes each record as it finishes (a later record's timeout must not bring it back), one
-  // DeleteMessage per record besides the delete the event source sends for the batch.
-  const ownDelete = c && queue.fifo ? 1 : 0;
-  const requests = sqsRequestsPerMessage(bytes, c?.batchSize) + ownDelete;
-  const deletes = ownDelete
+  const { bytes } = messageBytesOf(input);
+  const requests = billedUnits(calls.filter((call) => call.service === 'sqs'));
+  const deletes = queue.fifo
     ? ', receive, delete, and the delete of each record as it finishes'
     : ', receive, delete';
   const lines: CostLine[] = [
@@ -248,6 +484,35 @@ function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): C
     },
   ];
   if (!c) return lines;
+  lines.push(consumerLine(input, queue.name, c));
+  const writes = (purpose: ModelledCall['purpose']) =>
+    billedUnits(calls.filter((call) => call.purpose === purpose));
+  if (c.idempotency) {
+    const units = writes('idempotency');
+    lines.push({
+      item: `Idempotency ${queue.name} (DynamoDB writes + consumer time)`,
+      basis: `${units} WRU × $${P.dynamoDbPerMillionWriteUnits}/M + ${D.consumerIdempotencyPerRecord} ms per record`,
+      usdPerMillion:
+        units * P.dynamoDbPerMillionWriteUnits +
+        lambdaDurationPerMillion(c.memorySize, D.consumerIdempotencyPerRecord),
+      toggle: 'idempotency',
+    });
+  }
+  if (c.rateLimit) {
+    const units = writes('rateLimit');
+    lines.push({
+      item: `Rate limit ${queue.name} (DynamoDB writes + consumer time)`,
+      basis: `${units} WRU (the window's count of each start) × $${P.dynamoDbPerMillionWriteUnits}/M + ${D.consumerRateLimitPerRecord} ms per record`,
+      usdPerMillion:
+        units * P.dynamoDbPerMillionWriteUnits +
+        lambdaDurationPerMillion(c.memorySize, D.consumerRateLimitPerRecord),
+    });
+  }
+  return lines;
+}
+
+/** A consumer's invocations and billed time, per message (full batches). */
+function consumerLine(input: CostInput, name: string, c: NonNullable<CostQueue['consumer']>): CostLine {
   const handlerMs = input.handlerMsPerRecord ?? 0;
   const atOnce = Math.max(1, Math.min(c.parallelism ?? 1, c.batchSize));
   const rounds = Math.ceil(c.batchSize / atOnce);
@@ -258,34 +523,24 @@ function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): C
       : atOnce === 1
         ? ` + ${handlerMs} ms × ${c.batchSize}`
         : ` + ${handlerMs} ms × ${rounds}, ${atOnce} handlers at once`;
-  lines.push({
-    item: `Consumer Lambda ${queue.name}`,
+  return {
+    item: `Consumer Lambda ${name}`,
     basis: `1 invocation per ${c.batchSize} records, ${c.memorySize} MB × (${D.consumerInvocation} + ${D.consumerPerRecord} ms × ${c.batchSize}${handlerTerm}) arm64`,
     usdPerMillion:
       (P.lambdaPerMillionRequests + lambdaDurationPerMillion(c.memorySize, invocationMs)) / c.batchSize,
-  });
-  if (c.idempotency) {
-    lines.push({
-      item: `Idempotency ${queue.name} (DynamoDB writes + consumer time)`,
-      basis: `${WRITE_UNITS.idempotencyPerRecord} WRU × $${P.dynamoDbPerMillionWriteUnits}/M + ${D.consumerIdempotencyPerRecord} ms per record`,
-      usdPerMillion:
-        WRITE_UNITS.idempotencyPerRecord * P.dynamoDbPerMillionWriteUnits +
-        lambdaDurationPerMillion(c.memorySize, D.consumerIdempotencyPerRecord),
-      toggle: 'idempotency',
-    });
-  }
-  return lines;
+  };
 }
 
 /** Claim checks: one PUT per webhook, one GET per consumed copy. */
-function claimCheckLines(input: CostInput): CostLine[] {
-  const gets = input.queues.reduce((sum, q) => sum + (q.consumer ? (q.messagesPerWebhook ?? 1) : 0), 0);
+function claimCheckLines(input: CostInput, calls: readonly ModelledCall[]): CostLine[] {
+  const gets = billedUnits(calls.filter((c) => c.action === 'GetObject'));
+  const puts = billedUnits(calls.filter((c) => c.action === 'PutObject'));
   const days = input.claimCheckExpiryDays;
   return [
     {
       item: 'S3 claim checks',
-      basis: `body above the ${input.inlineLimitBytes} B inline limit: 1 PUT + ${round(gets, 3)} GET per webhook`,
-      usdPerMillion: P.s3PutPerThousand * 1000 + gets * P.s3GetPerThousand * 1000,
+      basis: `body above the ${input.inlineLimitBytes} B inline limit: ${puts} PUT + ${round(gets, 3)} GET per webhook`,
+      usdPerMillion: puts * P.s3PutPerThousand * 1000 + gets * P.s3GetPerThousand * 1000,
     },
     // A body stays in the payload bucket until its expiry, whether or not it was consumed.
     ...(days === undefined
@@ -300,15 +555,67 @@ function claimCheckLines(input: CostInput): CostLine[] {
   ];
 }
 
+/** USD per million webhooks of `calls`' SQS requests on `queue` and their DynamoDB write units. */
+function callsUsdPerMillion(calls: readonly ModelledCall[], queue: CostQueue): number {
+  const sqsPrice = queue.fifo ? P.sqsFifoPerMillionRequests : P.sqsStandardPerMillionRequests;
+  return (
+    billedUnits(calls.filter((c) => c.service === 'sqs')) * sqsPrice +
+    billedUnits(calls.filter((c) => c.service === 'dynamodb')) * P.dynamoDbPerMillionWriteUnits
+  );
+}
+
+/**
+ * What a retry and a dead letter add per record on each consumed queue (the estimate assumes none): their SQS
+ * requests and DynamoDB writes, and for a retry the redelivery's share of an invocation.
+ */
+function failureAssumption(input: CostInput): string[] {
+  const each = input.queues.flatMap((queue) => {
+    const c = queue.consumer;
+    if (!c) return [];
+    const { retried, deadLettered } = failureCalls(input, queue);
+    const once = webhookCalls({ ...input, queues: [{ ...queue, messagesPerWebhook: 1 }] });
+    const added = (calls: readonly ModelledCall[]) =>
+      callsUsdPerMillion(calls, queue) - callsUsdPerMillion(once, queue);
+    const redelivery = consumerLine({ ...input, handlerMsPerRecord: 0 }, queue.name, c).usdPerMillion;
+    return [
+      `${queue.name} ${usd(added(retried) + redelivery)} per million retries, ${usd(added(deadLettered))} per million dead letters`,
+    ];
+  });
+  if (each.length === 0) return [];
+  return [
+    `a failed record adds (your handler's time aside): ${each.join('; ')} (a retry: ChangeMessageVisibility, another receive and invocation, and with idempotency the failed attempt's lock written and deleted; a dead letter: SendMessage to the DLQ and DeleteMessage)`,
+  ];
+}
+
+/** What a job costs on each consumed queue, its consumer's time included: the estimate counts webhooks only. */
+function jobAssumption(input: CostInput): string[] {
+  const each = input.queues.flatMap((queue) => {
+    const c = queue.consumer;
+    if (!c) return [];
+    const calls = jobCalls(input, queue);
+    const archived = calls.some((call) => call.service === 'firehose');
+    const archive = archived
+      ? archiveCost(PER_MILLION, JOB_ENVELOPE_BYTES + ARCHIVE_RECORD_FIELDS_BYTES).total
+      : 0;
+    const consumer = consumerLine({ ...input, handlerMsPerRecord: 0 }, queue.name, c).usdPerMillion;
+    return [`${queue.name} ${usd(callsUsdPerMillion(calls, queue) + archive + consumer)}`];
+  });
+  if (each.length === 0) return [];
+  return [
+    `not priced: jobs sent with hookline/producer, per million sent one by one (your handler's time aside): ${each.join('; ')} (with dedupe, its record's four writes; idempotency's two; a SendMessageBatch, shared by up to 10 with sendBatch; its share of a receive and a delete; its archive record)`,
+  ];
+}
+
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Prices the pipeline described by `input`. */
 export function estimateCost(input: CostInput): CostEstimate {
-  const { claimCheck, bytes } = messageBytesOf(input);
+  const { claimCheck } = messageBytesOf(input);
+  const calls = webhookCalls(input);
   const lines = [
-    ...ingestLines(input),
-    ...(claimCheck ? claimCheckLines(input) : []),
-    ...input.queues.flatMap((q) => queueLines(input, q, bytes)),
+    ...ingestLines(input, calls),
+    ...(claimCheck ? claimCheckLines(input, calls) : []),
+    ...input.queues.flatMap((q) => queueLines(input, q, calls)),
     ...(input.archive ? [input.archive] : []),
     ...(input.archiveStorage ? [input.archiveStorage] : []),
   ];
@@ -326,11 +633,13 @@ export function estimateCost(input: CostInput): CostEstimate {
     assumptions: [
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
       // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
-      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules${input.archive ? `, the archive's objects (one per source and buffer interval with traffic, $${FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS} per 1,000)` : ''}`,
-      `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record (a standard queue's overlapping up to its parallelism; a FIFO queue's one after another)` : ''}`,
+      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month, and $${P.secretsManagerPer10kCalls} per 10,000 GetSecretValue calls: one per warm function environment and cache period), the CloudWatch alarms and dashboard, the schedules${input.archive ? `, the archive's objects (one per source and buffer interval with traffic, $${FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS} per 1,000)` : ''}`,
+      `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency, +${D.consumerRateLimitPerRecord} ms with a rate limit)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record (a standard queue's overlapping up to its parallelism; a FIFO queue's one after another)` : ''}`,
       'full consumer batches; no retries',
+      ...failureAssumption(input),
+      ...jobAssumption(input),
       ...(input.routing ?? []),
-      `envelope = body + ${ENVELOPE_OVERHEAD_BYTES} B`,
+      `envelope = body + ${Math.round(JSON_ESCAPED_SHARE * 100)} % (JSON escaping of a typical body) + ${ENVELOPE_FIXED_BYTES} B`,
       ...(input.archiveStorage || (claimCheck && input.claimCheckExpiryDays !== undefined)
         ? [
             'storage: per webhook, until it expires; per month, once the bucket holds that many days of webhooks (it grows to it over them)',
@@ -392,32 +701,47 @@ export function routedShares(config: Pick<ResolvedConfig, 'sources' | 'routes' |
   return { shares, routing };
 }
 
+/** A configured queue as the model prices it, getting `share` messages per webhook. */
+export function costQueueOf(queue: ResolvedConfig['queues'][number], share = 1): CostQueue {
+  return {
+    name: queue.name,
+    fifo: queue.fifo,
+    ...(share !== 1 ? { messagesPerWebhook: share } : {}),
+    ...(queue.consumer
+      ? {
+          consumer: {
+            memorySize: queue.consumer.memorySize,
+            batchSize: queue.consumer.batchSize,
+            idempotency: queue.consumer.idempotency !== undefined,
+            parallelism: queue.fifo ? 1 : queue.consumer.parallelism,
+            ...(queue.consumer.rateLimit ? { rateLimit: true } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * The inline limit the ingest applies: the configured one, and with the archive on no more than an envelope whose
+ * archive record fits a delivery stream record (a larger one is claim-checked, so that it can still be archived).
+ */
+function inlineLimitOf(config: ResolvedConfig): number {
+  const limit = config.payloads.inlineLimitBytes;
+  return config.archive ? Math.min(limit, ARCHIVE_RECORD_MAX_BYTES - ARCHIVE_RECORD_FIELDS_BYTES) : limit;
+}
+
 /** The model's input for a resolved configuration: its defaults, the queues its routes send webhooks to. */
 export function costInputOf(config: ResolvedConfig, options: CostOptions): CostInput {
   const { shares, routing } = routedShares(config);
   const queues = config.queues
     .filter((q) => shares.has(q.name))
-    .map((q) => ({
-      name: q.name,
-      fifo: q.fifo,
-      ...((shares.get(q.name) ?? 1) !== 1 ? { messagesPerWebhook: shares.get(q.name) ?? 1 } : {}),
-      ...(q.consumer
-        ? {
-            consumer: {
-              memorySize: q.consumer.memorySize,
-              batchSize: q.consumer.batchSize,
-              idempotency: q.consumer.idempotency !== undefined,
-              parallelism: q.fifo ? 1 : q.consumer.parallelism,
-            },
-          }
-        : {}),
-    }));
+    .map((q) => costQueueOf(q, shares.get(q.name) ?? 1));
   return {
     eventsPerMonth: options.eventsPerMonth,
     bodyBytes: options.bodyBytes ?? DEFAULT_BODY_BYTES,
     ingestMemorySize: config.ingest.memorySize,
     dedupe: config.dedupe !== undefined,
-    inlineLimitBytes: config.payloads.inlineLimitBytes,
+    inlineLimitBytes: inlineLimitOf(config),
     queues,
     routing,
     ...(options.handlerMsPerRecord ? { handlerMsPerRecord: options.handlerMsPerRecord } : {}),
@@ -437,10 +761,11 @@ export function costInputOf(config: ResolvedConfig, options: CostOptions): CostI
 /**
  * The size of one webhook's archive record: the envelope with its raw body inline (even when the queues got a
  * claim check) when that fits a Firehose record, else the claim-checked envelope; plus the record's own fields.
- * Firehose bills the record, not the body: a 4 KB body's record is above 5 KB, billed as two 5 KB steps.
+ * Firehose bills the record, not the body, in 5 KB steps: a typical 4 KB JSON body's record is just under 5 KB (one
+ * step), a 5 KB body's two.
  */
 export function archiveRecordBytes(bodyBytes: number): number {
-  const inline = bodyBytes + ENVELOPE_OVERHEAD_BYTES + ARCHIVE_RECORD_FIELDS_BYTES;
+  const inline = envelopeBytes(bodyBytes) + ARCHIVE_RECORD_FIELDS_BYTES;
   return inline <= ARCHIVE_RECORD_MAX_BYTES
     ? inline
     : CLAIM_CHECK_ENVELOPE_BYTES + ARCHIVE_RECORD_FIELDS_BYTES;

@@ -45,7 +45,7 @@ describe('hookline cost', () => {
     expect(h.stdout()).toMatch(/turn off: dedupe: \{ enabled: false \}/);
     // The monthly total leaves out what does not grow with webhooks: the reader is told what, not left to guess.
     expect(h.stdout()).toMatch(
-      /assumes: charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret \(Secrets Manager, \$0\.40 a month\), the CloudWatch alarms and dashboard, the schedules, the archive's objects \(one per source and buffer interval with traffic, \$0\.005 per 1,000\)/,
+      /assumes: charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret \(Secrets Manager, \$0\.40 a month, and \$0\.05 per 10,000 GetSecretValue calls: one per warm function environment and cache period\), the CloudWatch alarms and dashboard, the schedules, the archive's objects \(one per source and buffer interval with traffic, \$0\.005 per 1,000\)/,
     );
   });
 

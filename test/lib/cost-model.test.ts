@@ -9,7 +9,7 @@ import {
   archiveRecordBytes,
   type CostInput,
   costInputOf,
-  ENVELOPE_OVERHEAD_BYTES,
+  envelopeBytes,
   estimateCost,
   formatCount,
   parseCount,
@@ -27,6 +27,17 @@ const base: CostInput = {
   inlineLimitBytes: 1_032_192,
   queues: [{ name: 'events', fifo: false, consumer: { memorySize: 512, batchSize: 10, idempotency: true } }],
 };
+/** The largest body size `fits` holds for, the sizes it holds for being those up to it. */
+function largestBody(fits: (bodyBytes: number) => boolean): number {
+  let low = 0;
+  let high = 16 * 1024 * 1024;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
 const line = (input: CostInput, item: string) =>
   estimateCost(input).lines.find((l) => l.item.startsWith(item))?.usdPerMillion;
 
@@ -122,7 +133,8 @@ describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', 
   });
 
   it('keeps an envelope of exactly the inline limit inline, as the ingest does', () => {
-    const atLimit = { ...base, bodyBytes: base.inlineLimitBytes - ENVELOPE_OVERHEAD_BYTES };
+    const atLimit = { ...base, bodyBytes: largestBody((b) => envelopeBytes(b) <= base.inlineLimitBytes) };
+    expect(envelopeBytes(atLimit.bodyBytes)).toBe(base.inlineLimitBytes);
     expect(line(atLimit, 'S3 claim checks')).toBeUndefined();
     expect(line({ ...atLimit, bodyBytes: atLimit.bodyBytes + 1 }, 'S3 claim checks')).toBeCloseTo(5.4, 9);
   });
@@ -152,21 +164,98 @@ describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', 
   });
 });
 
+describe('cost model: rate limits and failures', () => {
+  const limited: CostInput = {
+    ...base,
+    queues: [
+      {
+        name: 'events',
+        fifo: false,
+        consumer: { memorySize: 512, batchSize: 10, idempotency: true, rateLimit: true },
+      },
+    ],
+  };
+
+  it("prices a rate limit's count of each record's start: one write unit and one round trip per record", () => {
+    // 1 WRU x $0.625/M + 0.5 GB x 0.005 s x $0.0000133334 x 1e6 = $0.6583335.
+    expect(line(limited, 'Rate limit events')).toBeCloseTo(0.6583335, 6);
+    expect(line(base, 'Rate limit events')).toBeUndefined();
+    // Not an exactly-once line: turning dedupe and idempotency off keeps it.
+    expect(estimateCost(limited).exactlyOnceUsdPerMillion).toBeCloseTo(
+      estimateCost(base).exactlyOnceUsdPerMillion,
+      9,
+    );
+  });
+
+  it('reads a rate limit from the configuration', () => {
+    const config = resolveConfig({
+      ...exampleConfig,
+      queues: {
+        ...exampleConfig.queues,
+        events: {
+          consumer: {
+            entry: 'lambda/consumers/events.ts',
+            maxConcurrency: 2,
+            rateLimit: { limit: 10, interval: Duration.seconds(1) },
+          },
+        },
+      },
+    });
+    const input = costInputOf(config, { eventsPerMonth: 1_000_000 });
+    expect(input.queues[0]?.consumer?.rateLimit).toBe(true);
+    expect(
+      costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1 }).queues[0]?.consumer?.rateLimit,
+    ).toBe(undefined);
+  });
+
+  it('says what a retried and a dead-lettered record add on each consumed queue', () => {
+    // Retry: ChangeMessageVisibility + another receive's share (1.1 requests x $0.40/M = $0.44), the failed attempt's
+    // idempotency lock written and deleted (2 WRU = $1.25), another invocation's share ($0.04): $1.73.
+    // Dead letter: SendMessage + DeleteMessage ($0.80); the lock's DeleteItem replaces its completion.
+    expect(estimateCost(base).assumptions).toContain(
+      "a failed record adds (your handler's time aside): events $1.73 per million retries, $0.800 per million dead letters (a retry: ChangeMessageVisibility, another receive and invocation, and with idempotency the failed attempt's lock written and deleted; a dead letter: SendMessage to the DLQ and DeleteMessage)",
+    );
+    const noConsumer = { ...base, queues: [{ name: 'events', fifo: false }] };
+    expect(estimateCost(noConsumer).assumptions.some((a) => a.startsWith('a failed record'))).toBe(false);
+  });
+
+  it('says what a job sent with the producer costs on each consumed queue, which the total leaves out', () => {
+    // Its record's four writes and idempotency's two (6 WRU = $3.75), a SendMessageBatch and its share of a receive
+    // and a delete (1.2 requests = $0.48), an invocation's share ($0.04): $4.27.
+    expect(estimateCost(base).assumptions.find((a) => a.startsWith('not priced: jobs'))).toMatch(
+      /^not priced: jobs sent with hookline\/producer, per million sent one by one \(your handler's time aside\): events \$4\.27 /,
+    );
+  });
+
+  it('claim-checks, with the archive on, an envelope whose archive record would not fit a delivery stream record', () => {
+    const on = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
+    expect(on.inlineLimitBytes).toBe(ARCHIVE_RECORD_MAX_BYTES - 128);
+    const off = costInputOf(resolveConfig({ ...exampleConfig, archive: { enabled: false } }), {
+      eventsPerMonth: 1_000_000,
+    });
+    expect(off.inlineLimitBytes).toBe(resolveConfig(exampleConfig).payloads.inlineLimitBytes);
+  });
+});
+
 describe('cost model input from a configuration', () => {
   it('prices the archive record Firehose bills (the envelope and its fields, 5 KB steps), and drops it when off', () => {
     const on = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
-    // A 4 KB body's record is 4,096 + 1,024 (envelope) + 128 (record fields) = 5,248 B: two 5 KB steps.
-    expect(archiveRecordBytes(4096)).toBe(5248);
-    const expected = ((1e6 * 10_240) / 1024 ** 3) * 0.029 + ((1e6 * 5248) / 1024 ** 3) * 0.02;
+    // A 4 KB body's record is 4,096 x 1.11 (escaped) + 400 (envelope) + 128 (record fields) = 5,075 B: one 5 KB step.
+    expect(envelopeBytes(4096)).toBe(4947);
+    expect(archiveRecordBytes(4096)).toBe(5075);
+    const expected = ((1e6 * 5120) / 1024 ** 3) * 0.029 + ((1e6 * 5075) / 1024 ** 3) * 0.02;
     expect(line(on, 'Event archive')).toBeCloseTo(expected, 6);
     expect(estimateCost(on).lines.find((l) => l.item.startsWith('Event archive'))?.basis).toMatch(
-      /1 record of 5248 B per webhook, billed as 2 × 5 KB/,
+      /1 record of 5075 B per webhook, billed as 1 × 5 KB/,
     );
+    // A 5 KB body's record is two steps.
+    expect(archiveRecordBytes(5120)).toBe(6212);
     // A body too large for a Firehose record is archived claim-checked, as the ingest does.
     expect(archiveRecordBytes(2 * 1024 * 1024)).toBe(2048 + 128);
     // A record of exactly the largest size still carries the body.
-    const fits = ARCHIVE_RECORD_MAX_BYTES - 1024 - 128;
-    expect(archiveRecordBytes(fits)).toBe(ARCHIVE_RECORD_MAX_BYTES);
+    const fits = largestBody((b) => envelopeBytes(b) + 128 <= ARCHIVE_RECORD_MAX_BYTES);
+    expect(archiveRecordBytes(fits)).toBeLessThanOrEqual(ARCHIVE_RECORD_MAX_BYTES);
+    expect(archiveRecordBytes(fits)).toBeGreaterThan(ARCHIVE_RECORD_MAX_BYTES - 2);
     expect(archiveRecordBytes(fits + 1)).toBe(2048 + 128);
     const off = costInputOf(resolveConfig({ ...exampleConfig, archive: { enabled: false } }), {
       eventsPerMonth: 1_000_000,
@@ -175,8 +264,8 @@ describe('cost model input from a configuration', () => {
   });
 
   it("prices storing each archive record, compressed, for the archive's retention, and drops it when off", () => {
-    // 5,248 B / 5 (GZIP) per webhook, kept 90 days = 90 / (365 / 12) months, at $0.023 per GB-month.
-    const perMillion = (days: number) => ((1e6 * 5248) / 5 / 1024 ** 3) * 0.023 * (days / (365 / 12));
+    // 5,075 B / 5 (GZIP) per webhook, kept 90 days = 90 / (365 / 12) months, at $0.023 per GB-month.
+    const perMillion = (days: number) => ((1e6 * 5075) / 5 / 1024 ** 3) * 0.023 * (days / (365 / 12));
     const on = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 10_000_000 });
     expect(line(on, 'Archive storage')).toBeCloseTo(perMillion(90), 9);
     const month = costInputOf(
@@ -187,7 +276,7 @@ describe('cost model input from a configuration', () => {
     // The per-month figure is the bill once the bucket holds 90 days of 10M webhooks a month.
     const stored = estimateCost(on).lines.find((l) => l.item.startsWith('Archive storage'));
     expect(stored?.usdPerMonth).toBeCloseTo(perMillion(90) * 10, 9);
-    expect(stored?.basis).toBe('5248 B record / 5 (GZIP) × 90 days (archive.retention) × $0.023/GB-month');
+    expect(stored?.basis).toBe('5075 B record / 5 (GZIP) × 90 days (archive.retention) × $0.023/GB-month');
     const off = costInputOf(resolveConfig({ ...exampleConfig, archive: { enabled: false } }), {
       eventsPerMonth: 1_000_000,
     });
