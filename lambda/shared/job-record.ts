@@ -4,6 +4,8 @@
  * `scheduled`/`queued`, the consumer `processing`, `completed` and `dead-lettered` (and, on a flow parent, the count
  * of its children and `child-failed`), `cancel` writes `cancelled`.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -12,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from './condition-failure';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
+import { MESSAGE_ATTRIBUTES } from './envelope';
 import { isParentOnFailure, type ParentOnFailure } from './job';
 import { JOB_STATES, type JobState } from './job-state';
 
@@ -39,7 +42,26 @@ export interface ParentMessage {
   /** FIFO: the message group and deduplication id the job would have been sent with. */
   readonly groupId?: string;
   readonly deduplicationId?: string;
+  /**
+   * The send this message is, once a consumer claimed it on the parent's record (absent in the record): also in
+   * its attributes, so the parent's delivery tells a send that another one replaced ({@link JobRecords.start}).
+   */
+  readonly sendToken?: string;
 }
+
+/**
+ * Another delivery of one of the parent's children claimed its send and has not said it was sent: this one comes
+ * back, and sends it itself only once that claim lapsed (the invocation holding it ended).
+ */
+export class ParentSendHeldError extends Error {
+  constructor(parentId: string, until: string) {
+    super(`another delivery is sending flow parent ${parentId} (its claim lasts until ${until})`);
+    this.name = 'ParentSendHeldError';
+  }
+}
+
+/** The longest a consumer holds a parent's send: Lambda's longest timeout (a caller without a deadline). */
+const MAX_SEND_CLAIM_MS = 15 * 60 * 1000;
 
 /** A flow parent's children as its record has them. */
 export interface FlowChildren {
@@ -149,6 +171,11 @@ export interface JobStatus {
    * with `ignoreDependencyOnFailure`), `child-failed` while one dead-lettered with `failParentOnFailure` fails it.
    */
   readonly children?: FlowChildren;
+  /**
+   * A flow parent whose send a consumer claimed and has not said it made (ISO): until when the claim lasts. After
+   * it, a child coming back sends the parent again, and a send the claim's holder did make is skipped.
+   */
+  readonly sendClaimedUntil?: string;
   /** The flow parent this job is a child of. */
   readonly parent?: string;
   /**
@@ -304,6 +331,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...(progress !== undefined ? { progress: JSON.parse(progress) } : {}),
     ...optional('progressAt', text('progressAt')),
     ...(children ? { children } : {}),
+    ...optional('sendClaimedUntil', text('parentSendUntil')),
     ...optional('parent', text('parent')),
     ...(isParentOnFailure(parentOnFailure) ? { parentOnFailure } : {}),
   };
@@ -357,8 +385,15 @@ export class JobRecords {
    * record of this enqueue (it expired, was never written, or the id was sent again since: `generation` names
    * the enqueue the delivery belongs to, and a delivery without one was sent before generations were kept, so
    * only a record without one is its), in which case the job runs and the record is left to its own enqueue.
+   * A flow parent's delivery carries the send it is (`sendToken`): `superseded` when the record names another, a
+   * send claimed after this one's sender ended without saying it was sent, which is the one that runs.
    */
-  async start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'> {
+  async start(
+    id: string,
+    attempt: number,
+    generation?: string,
+    sendToken?: string,
+  ): Promise<'run' | 'cancelled' | 'untracked' | 'superseded'> {
     try {
       // A dead-lettered job redriven or replayed runs again: why it failed then is not why it is processing now.
       await this.update(
@@ -366,9 +401,10 @@ export class JobRecords {
         'processing',
         { attempt: { N: String(attempt) } },
         generation,
-        'AND #state <> :cancelled',
+        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}`,
         {
           ':cancelled': { S: 'cancelled' },
+          ...(sendToken === undefined ? {} : { ':sendToken': { S: sendToken } }),
         },
         undefined,
         ['reason', 'discardedAt', ...WAITING_FIELDS],
@@ -378,8 +414,11 @@ export class JobRecords {
       if (!isConditionFailure(error)) throw error;
     }
     const item = await this.readItem(id);
-    return item && isSameEnqueue(item, generation) && item.state?.S === 'cancelled'
-      ? 'cancelled'
+    if (!item || !isSameEnqueue(item, generation)) return 'untracked';
+    if (item.state?.S === 'cancelled') return 'cancelled';
+    const claimed = item.parentSendToken?.S;
+    return sendToken !== undefined && claimed !== undefined && claimed !== sendToken
+      ? 'superseded'
       : 'untracked';
   }
 
@@ -648,15 +687,17 @@ export class JobRecords {
    * and has not counted this child completed. A child counted dead-lettered before (a redrive ran it again) is
    * counted completed instead; when it was the last child that failed its parent, the parent waits again (and is
    * sent if every child is now done, by the one completion whose write made it wait again). Resolves with the parent's message when every child is settled and the
-   * parent still waits, which the caller sends and then marks with {@link parentSent}. A repeat for a child already
-   * counted (its delivery came again, the runtime having died between this write and the send) checks again, so
-   * the parent is sent then; it is never sent while cancelled or once it left `waiting-children`, and a second send
-   * of it is the same message, which the consumers' idempotency (its id and generation) runs once.
+   * parent still waits, its send claimed for the caller until `sendUntil` ({@link claimSend}), which the caller sends
+   * and then marks with {@link parentSent}. A repeat for a child already counted (its delivery came again, the
+   * runtime having died between this write and the send, or before marking it sent) checks again, so the parent is
+   * sent then, once the earlier claim lapsed; it is never sent while cancelled or once it left `waiting-children`,
+   * and a send that a later claim replaced is skipped when delivered ({@link start}).
    */
   async childCompleted(
     parentId: string,
     childId: string,
     result: unknown,
+    sendUntil?: Date,
   ): Promise<ParentMessage | undefined> {
     const json = childResultJson(result);
     const item = await this.countChild(parentId, childId, 'childrenDone', {
@@ -669,7 +710,8 @@ export class JobRecords {
     });
     if (!item) return undefined;
     const after = await this.afterFailedChildLeft(parentId, childId, item);
-    return after ? parentMessageOf(after) : undefined;
+    const message = after ? parentMessageOf(after) : undefined;
+    return message ? this.claimSend(parentId, message, sendUntil) : undefined;
   }
 
   /**
@@ -685,6 +727,7 @@ export class JobRecords {
     parentId: string,
     childId: string,
     failure: { readonly reason: string; readonly policy: ParentOnFailure },
+    sendUntil?: Date,
   ): Promise<ChildFailureOutcome | undefined> {
     const reason = { ':reason': { S: reasonText(failure.reason) } };
     const unsettled = `contains(childIds, :id) AND NOT contains(childrenDone, :id) AND NOT contains(childrenFailed, :id) AND NOT contains(childrenIgnored, :id)`;
@@ -695,7 +738,8 @@ export class JobRecords {
         values: reason,
       });
       const message = item ? parentMessageOf(item) : undefined;
-      return message ? { send: message, parentId } : undefined;
+      const claimed = message ? await this.claimSend(parentId, message, sendUntil) : undefined;
+      return claimed ? { send: claimed, parentId } : undefined;
     }
     const parentReason = flowChildFailedReason(childId, failure.reason);
     const failed = await this.countChild(parentId, childId, 'childrenFailed', {
@@ -888,20 +932,85 @@ export class JobRecords {
   }
 
   /**
-   * Marks a flow parent `queued` once its message was sent, only while it still waits: its delivery may already
-   * have started it, or it was cancelled meanwhile (then the consumer skips it).
+   * Claims the send of a parent whose children are all settled, so that one sender sends it: only while it waits
+   * and no other claim is held (one lapses at `until`, when the invocation holding it has ended). The message with
+   * the claim's token, which the caller sends and then marks with {@link parentSent} (or, its send refused, hands
+   * back with {@link parentSendFailed}); undefined when it no longer waits. Throws {@link ParentSendHeldError}
+   * while another delivery holds the claim: whether that one sent it is not known yet, so this one comes back.
    */
-  async parentSent(parentId: string): Promise<void> {
+  private async claimSend(
+    parentId: string,
+    message: ParentMessage,
+    until = new Date(this.now() + MAX_SEND_CLAIM_MS),
+  ): Promise<ParentMessage | undefined> {
+    const token = randomUUID();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(parentId) } },
+          UpdateExpression: 'SET parentSendToken = :token, parentSendUntil = :until',
+          ConditionExpression: `attribute_exists(${PK}) AND #state = :waiting AND attribute_exists(parentMessage) AND (attribute_not_exists(parentSendUntil) OR parentSendUntil < :now)`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':token': { S: token },
+            ':until': { S: until.toISOString() },
+            ':now': { S: new Date(this.now()).toISOString() },
+            ':waiting': { S: 'waiting-children' },
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = await this.readItem(parentId);
+      const held = item?.parentSendUntil?.S;
+      if (item?.state?.S === 'waiting-children' && held !== undefined)
+        throw new ParentSendHeldError(parentId, held);
+      return undefined;
+    }
+    const attributes = { ...message.attributes, [MESSAGE_ATTRIBUTES.flowSend]: token };
+    return { ...message, attributes, sendToken: token };
+  }
+
+  /**
+   * Marks a flow parent `queued` once its message was sent, only while it still waits and the send was this
+   * claim's (`sendToken`): its delivery may already have started it, or it was cancelled meanwhile (then the
+   * consumer skips it). The token stays, so a send that another claim replaced is skipped when delivered.
+   */
+  async parentSent(parentId: string, sendToken?: string): Promise<void> {
     try {
       await this.update(
         parentId,
         'queued',
         {},
         ANY_ENQUEUE,
-        'AND #state = :waiting',
-        { ':waiting': { S: 'waiting-children' } },
+        `AND #state = :waiting${sendToken === undefined ? '' : ' AND parentSendToken = :token'}`,
+        {
+          ':waiting': { S: 'waiting-children' },
+          ...(sendToken === undefined ? {} : { ':token': { S: sendToken } }),
+        },
         undefined,
-        ['parentMessage'],
+        ['parentMessage', 'parentSendUntil'],
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Hands back the claim of a send that SQS refused (so it did not happen): the child's next delivery claims and
+   * sends the parent at once, instead of after the claim lapsed. Only the claim `sendToken` names.
+   */
+  async parentSendFailed(parentId: string, sendToken: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(parentId) } },
+          UpdateExpression: 'REMOVE parentSendUntil',
+          ConditionExpression: `attribute_exists(${PK}) AND parentSendToken = :token`,
+          ExpressionAttributeValues: { ':token': { S: sendToken } },
+        }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;

@@ -203,7 +203,8 @@ async function withChildrenNote(
  */
 async function allCompletedNote(records: JobRecords, job: JobStatus, output: CommandHints): Promise<string> {
   const { total = 0, completed = [] } = job.children ?? {};
-  const waiting = `all ${total} children completed and this job was not sent yet: the consumer that counted the last one could not send it`;
+  const claimed = job.sendClaimedUntil;
+  const waiting = `all ${total} children completed and this job was not sent yet: the consumer that counted the last one could not send it${claimed === undefined ? '' : ` or ended before saying it did (its claim of the send lasts until ${claimed}; after that a child coming back sends it, and a send that one made is skipped)`}`;
   const children = await Promise.all(completed.map((childId) => records.read(childId)));
   const deleted = children.find((child) => child?.state === 'completed' && child.discardedAt !== undefined);
   if (deleted === undefined)

@@ -61,6 +61,66 @@ describe('flow children ending at the same moment', () => {
     }
   });
 
+  it('run their parent once without idempotency when the last child is delivered twice at once', async () => {
+    const world = flowWorld(client, table, { sendLatencyMs: SEND_MS, idempotency: false });
+    const flows = prefixes('twice');
+    for (const prefix of flows) await world.producer.sendFlow(flow(prefix, 2));
+    await Promise.all(flows.map((prefix) => world.deliver(QUEUES.jobs.url, [`${prefix}-c1`])));
+    // SQS delivers a standard queue's message at least once: two copies of the last child, each in its own invocation.
+    const copies = await Promise.all(
+      flows.flatMap((prefix) => [1, 2].map(() => world.deliver(QUEUES.jobs.url, [`${prefix}-c2`]))),
+    );
+    await Promise.all(world.sentTo(QUEUES.reports.url).map((id) => world.deliver(QUEUES.reports.url, [id])));
+    // The copy that found the other one sending comes back; delivered again once that one is done, it sends nothing.
+    await Promise.all(copies.flat().map((id) => world.deliver(QUEUES.jobs.url, [id], 2)));
+
+    expect(sendsOf(world, QUEUES.reports.url)).toEqual(
+      Object.fromEntries(flows.map((prefix) => [`${prefix}-parent`, 1])),
+    );
+    for (const prefix of flows) {
+      expect(world.runs.filter((id) => id === `${prefix}-parent`)).toHaveLength(1);
+      expect((await world.records.read(`${prefix}-parent`))?.state).toBe('completed');
+    }
+  });
+
+  it('run their parent once without idempotency when the runtime died between sending it and marking it sent, and the child came again', async () => {
+    const flows = prefixes('resent');
+    const world = flowWorld(client, table, {
+      sendLatencyMs: SEND_MS,
+      idempotency: false,
+      sentMarkFails: FLOWS,
+      invocationMs: 25_000,
+    });
+    for (const prefix of flows) await world.producer.sendFlow(flow(prefix, 3));
+    const died = (
+      await Promise.all(world.sentTo(QUEUES.jobs.url).map((id) => world.deliver(QUEUES.jobs.url, [id])))
+    ).flat();
+    expect(died).toHaveLength(FLOWS);
+    // Delivered again while the invocation that sent the parent could still be running: whether it sent is not
+    // known yet, so the child comes back again and sends nothing.
+    expect(
+      (await Promise.all(died.map((id) => world.deliver(QUEUES.jobs.url, [id], 2)))).flat(),
+    ).toHaveLength(FLOWS);
+    expect(sendsOf(world, QUEUES.reports.url)).toEqual(
+      Object.fromEntries(flows.map((prefix) => [`${prefix}-parent`, 1])),
+    );
+    // Once that invocation is over, the next delivery sends the parent again: the first send is known replaced.
+    world.elapse(30_000);
+    expect((await Promise.all(died.map((id) => world.deliver(QUEUES.jobs.url, [id], 3)))).flat()).toEqual([]);
+    // Both sends of each parent, each in its own invocation, at once: one runs it, the other is skipped.
+    const parents = world.sent.filter((m) => m.url === QUEUES.reports.url);
+    expect(parents).toHaveLength(2 * FLOWS);
+    await Promise.all(parents.map((m) => world.deliverMessage(m)));
+
+    for (const prefix of flows) {
+      expect(world.runs.filter((id) => id === `${prefix}-parent`)).toHaveLength(1);
+      expect(await world.records.read(`${prefix}-parent`)).toMatchObject({
+        state: 'completed',
+        children: { total: 3, pending: [] },
+      });
+    }
+  });
+
   it('leave their parent child-failed and never sent when one dead-letters with failParentOnFailure while the rest complete', async () => {
     const flows = prefixes('failing');
     const world = flowWorld(client, table, {
