@@ -889,7 +889,7 @@ class ConsumerRuntime implements ConsumerCore {
     try {
       const result = info.jobResult ? info.jobResult.value : (await flows.read(info.id))?.result;
       const message = await flows.childCompleted(parentId, info.id, result, this.sendUntil(state));
-      if (message) await this.sendParent(flows, parentId, message);
+      if (message) await this.sendParent(flows, message.parentId ?? parentId, message);
     } catch (error) {
       throw new FlowParentError(parentId, error);
     }

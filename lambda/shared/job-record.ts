@@ -47,6 +47,8 @@ export interface ParentMessage {
    * its attributes, so the parent's delivery tells a send that another one replaced ({@link JobRecords.start}).
    */
   readonly sendToken?: string;
+  /** The parent this message is, once claimed: a child's completion may send a parent further up its flow. */
+  readonly parentId?: string;
 }
 
 /**
@@ -709,9 +711,11 @@ export class JobRecords {
       values: { ':result': json === undefined ? { NULL: true } : { S: json } },
     });
     if (!item) return undefined;
-    const after = await this.afterFailedChildLeft(parentId, childId, item);
+    const walk: FlowWalk = { sendUntil, sends: [] };
+    const after = await this.afterFailedChildLeft(parentId, childId, item, walk);
     const message = after ? parentMessageOf(after) : undefined;
-    return message ? this.claimSend(parentId, message, sendUntil) : undefined;
+    const own = message ? await this.claimSend(parentId, message, sendUntil) : undefined;
+    return own ?? walk.sends[0];
   }
 
   /**
@@ -824,6 +828,7 @@ export class JobRecords {
     parentId: string,
     childId: string,
     item: Record<string, AttributeValue>,
+    walk: FlowWalk,
   ): Promise<Record<string, AttributeValue> | undefined> {
     let after = item;
     if ((after.childrenFailed?.SS?.length ?? 0) === 0 && after.state?.S === 'child-failed') {
@@ -838,7 +843,7 @@ export class JobRecords {
     }
     // Also when it already waited: a runtime that died after it waited again comes back here with the child's
     // next delivery, and its own parent is then told.
-    if (after.state?.S === 'waiting-children') await this.parentRunsAgain(parentId, after);
+    if (after.state?.S === 'waiting-children') await this.parentRunsAgain(parentId, after, walk);
     return after;
   }
 
@@ -877,7 +882,11 @@ export class JobRecords {
    * own parent, which counted it failed or ignored, waits for it again, and so on up. Conditional: nothing happens
    * where it was not counted so.
    */
-  private async parentRunsAgain(parentId: string, item: Record<string, AttributeValue>): Promise<void> {
+  private async parentRunsAgain(
+    parentId: string,
+    item: Record<string, AttributeValue>,
+    walk: FlowWalk,
+  ): Promise<void> {
     const grandparentId = item.parent?.S;
     if (!grandparentId || !isParentOnFailure(item.parentOnFailure?.S)) return;
     try {
@@ -897,10 +906,33 @@ export class JobRecords {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      if (Attributes) await this.afterFailedChildLeft(grandparentId, parentId, Attributes);
+      if (!Attributes) return;
+      await this.afterFailedChildLeft(grandparentId, parentId, Attributes, walk);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return;
     }
+    await this.failedAgainMeanwhile(grandparentId, parentId, walk);
+  }
+
+  /**
+   * A parent whose own parent just stopped counting it failed (or ignored) may have been failed again meanwhile by
+   * another of its children (a redrive made it wait again while that one was dead-lettered): that child's count up
+   * the flow found it still counted there and stopped, and this write then removed the count. Read after the write,
+   * it is counted again, and so on up, as the failing child would have; a parent that this settles is claimed and
+   * kept in `walk` for the caller to send.
+   */
+  private async failedAgainMeanwhile(grandparentId: string, parentId: string, walk: FlowWalk): Promise<void> {
+    const now = await this.readItem(parentId);
+    const policy = now?.parentOnFailure?.S;
+    if (now?.state?.S !== 'child-failed' || !isParentOnFailure(policy)) return;
+    const reason = now.reason?.S ?? 'no reason recorded';
+    let next = await this.childFailed(grandparentId, parentId, { reason, policy }, walk.sendUntil);
+    while (next && 'failed' in next) {
+      const { id, reason: why, parent, parentOnFailure } = next.failed;
+      next = await this.childFailed(parent, id, { reason: why, policy: parentOnFailure }, walk.sendUntil);
+    }
+    if (next) walk.sends.push(next.send);
   }
 
   /**
@@ -969,7 +1001,7 @@ export class JobRecords {
       return undefined;
     }
     const attributes = { ...message.attributes, [MESSAGE_ATTRIBUTES.flowSend]: token };
-    return { ...message, attributes, sendToken: token };
+    return { ...message, attributes, sendToken: token, parentId };
   }
 
   /**
@@ -1130,6 +1162,15 @@ function usedValues(
   return Object.fromEntries(
     Object.entries(values).filter(([name]) => new RegExp(`${name}(?![A-Za-z0-9_])`).test(expression)),
   );
+}
+
+/**
+ * What a walk up a flow after a child completed carries: until when a send it claims is held, and the sends of
+ * parents further up that it claimed, for the caller to make.
+ */
+interface FlowWalk {
+  readonly sendUntil: Date | undefined;
+  readonly sends: ParentMessage[];
 }
 
 /** Both writes of a child's count refused by their conditions. */
