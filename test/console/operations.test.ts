@@ -299,7 +299,7 @@ describe('console operations on a deployed stack', () => {
     const failures = await operations().failures('events');
     expect(failures).toMatchObject({ approximateDepth: 3, read: 1 });
     expect(failures.notes).toEqual([
-      '2 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+      'about 2 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
     ]);
   });
 
@@ -386,7 +386,7 @@ describe('console operations on a deployed stack', () => {
     const event = await operations().event('evt-held');
     expect(event.deadLetters).toEqual([]);
     expect(event.deadLetterNotes).toEqual([
-      'events dead-letter queue: 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, so this event may be among them: Refresh once that hold ends',
+      'events dead-letter queue: about 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, so this event may be among them: Refresh once that hold ends',
     ]);
     dlq.hidden.clear();
     const released = await operations().event('evt-held');
