@@ -563,24 +563,32 @@ export class JobRecords {
   }
 
   /**
-   * Records that a redrive sent the job back to its queue from the dead-letter queue at `sentAt` (taken just
-   * before the send): `queued` again, its failure (`reason`, the dead letter's) kept as `lastError` until it
-   * starts. Only a job the record says is dead-lettered, or still processing (its last attempt ended without
-   * recording it), and not updated since `sentAt`: the redriven delivery may already have started, or even
-   * failed again, and the record then tells that. True when it was marked.
+   * Records that a redrive sent the job back to its queue from the dead-letter queue at `sentAt` (the redrive's
+   * clock, shown as `redrivenAt`): `queued` again, its failure (`reason`, the dead letter's) kept as `lastError` until
+   * it starts. Only a job the record says is dead-lettered, or still processing (its last attempt ended without
+   * recording it), and unchanged since the redrive read it just before its send (`seen`: its `updatedAt` then,
+   * absent for a record that had none): the redriven delivery may already have started, or even failed again, and
+   * the record then tells that. The record's own timestamp against itself, never the redrive's clock against the
+   * consumer's, which may disagree by minutes. True when it was marked.
    */
-  async redriven(id: string, reason: string, sentAt: Date, generation?: string): Promise<boolean> {
+  async redriven(
+    id: string,
+    reason: string,
+    sentAt: Date,
+    generation: string | undefined,
+    seen: { readonly updatedAt?: string },
+  ): Promise<boolean> {
     try {
       await this.update(
         id,
         'queued',
         { redrivenAt: { S: sentAt.toISOString() }, lastError: { S: reasonText(reason) } },
         generation,
-        'AND #state IN (:dead, :processing) AND (attribute_not_exists(updatedAt) OR updatedAt < :sentAt)',
+        `AND #state IN (:dead, :processing) AND ${seen.updatedAt === undefined ? 'attribute_not_exists(updatedAt)' : 'updatedAt = :seen'}`,
         {
           ':dead': { S: 'dead-lettered' },
           ':processing': { S: 'processing' },
-          ':sentAt': { S: sentAt.toISOString() },
+          ...(seen.updatedAt === undefined ? {} : { ':seen': { S: seen.updatedAt } }),
         },
         undefined,
         ['reason', 'retryAt'],

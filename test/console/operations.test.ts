@@ -834,6 +834,8 @@ describe('console operations on a deployed stack', () => {
     const cloudformation = stackWithJobRecords();
     const dynamodb = mockClient(DynamoDBClient);
     dynamodb.on(UpdateItemCommand).resolves({});
+    // A redrive reads each record just before its send.
+    dynamodb.on(GetItemCommand).callsFake(deadLetteredRecord);
     const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
     try {
       installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
@@ -885,6 +887,8 @@ describe('console operations on a deployed stack', () => {
     );
     const dynamodb = mockClient(DynamoDBClient);
     dynamodb.on(UpdateItemCommand).resolves({});
+    // A redrive reads each record just before its send.
+    dynamodb.on(GetItemCommand).callsFake(deadLetteredRecord);
     try {
       installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1), jobDeadLetter(2)]);
       succeedSends();
@@ -1366,3 +1370,10 @@ describe('console feed', () => {
     expect(ops.events({}).feed).toMatchObject({ error: null, missed: 0 });
   });
 });
+
+/** A job's record as the consumer left it when it dead-lettered the job. */
+function deadLetteredRecord(input: { Key?: Record<string, unknown> }) {
+  return {
+    Item: { ...input.Key, state: { S: 'dead-lettered' }, updatedAt: { S: '2026-11-25T02:10:00.000Z' } },
+  };
+}
