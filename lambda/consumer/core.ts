@@ -896,14 +896,16 @@ class ConsumerRuntime implements ConsumerCore {
   }
 
   /**
-   * Sends a parent whose send this delivery claimed, then marks it `queued`. A send SQS refused did not happen:
-   * its claim is handed back so the record's next delivery sends it at once.
+   * Sends a parent whose send this delivery claimed, then marks it `queued`. A send that failed is handed back so the
+   * record's next delivery sends it at once: SQS refused it, or, had it gone out after all, the next claim's send
+   * replaces it. A hand-back that fails too leaves the claim to lapse at the end of this invocation.
    */
   private async sendParent(flows: FlowParents, parentId: string, message: ParentMessage): Promise<void> {
     try {
       await flows.send(message);
     } catch (error) {
-      if (message.sendToken !== undefined) await flows.parentSendFailed(parentId, message.sendToken);
+      const token = message.sendToken;
+      if (token !== undefined) await flows.parentSendFailed(parentId, token).catch(() => undefined);
       throw error;
     }
     await flows.parentSent(parentId, message.sendToken);

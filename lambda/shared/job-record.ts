@@ -1038,8 +1038,9 @@ export class JobRecords {
   }
 
   /**
-   * Hands back the claim of a send that SQS refused (so it did not happen): the child's next delivery claims and
-   * sends the parent at once, instead of after the claim lapsed. Only the claim `sendToken` names.
+   * Hands back the claim of a send that failed (SQS refused it; one that went out after all is replaced by the next
+   * claim's send): the child's next delivery claims and sends the parent at once, instead of after the claim
+   * lapsed. Only the claim `sendToken` names.
    */
   async parentSendFailed(parentId: string, sendToken: string): Promise<void> {
     try {
