@@ -227,9 +227,12 @@ function flowParents(
   sqs: { sendParent(message: ParentMessage): Promise<void> },
 ): FlowParents {
   return {
-    childCompleted: (parentId, childId, result) => records.childCompleted(parentId, childId, result),
-    parentSent: (parentId) => records.parentSent(parentId),
-    childFailed: (parentId, childId, failure) => records.childFailed(parentId, childId, failure),
+    childCompleted: (parentId, childId, result, sendUntil) =>
+      records.childCompleted(parentId, childId, result, sendUntil),
+    parentSent: (parentId, sendToken) => records.parentSent(parentId, sendToken),
+    parentSendFailed: (parentId, sendToken) => records.parentSendFailed(parentId, sendToken),
+    childFailed: (parentId, childId, failure, sendUntil) =>
+      records.childFailed(parentId, childId, failure, sendUntil),
     childOutcomes: (parentId) => records.childOutcomes(parentId),
     read: (id) => records.read(id),
     send: (message) => sqs.sendParent(message),

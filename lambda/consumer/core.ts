@@ -129,8 +129,16 @@ export interface IdempotencyGate {
  * and why it was dead-lettered.
  */
 export interface JobRecordUpdates {
-  /** `cancelled`: the job was cancelled before it started, and must not run. */
-  start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'>;
+  /**
+   * `cancelled`: the job was cancelled before it started, and must not run. `superseded`: a flow parent's send
+   * (`sendToken`) that a later claim of its send replaced, which runs instead: this one must not.
+   */
+  start(
+    id: string,
+    attempt: number,
+    generation?: string,
+    sendToken?: string,
+  ): Promise<'run' | 'cancelled' | 'untracked' | 'superseded'>;
   complete(id: string, result: unknown, generation?: string): Promise<void>;
   deadLettered(id: string, reason: string, generation?: string): Promise<void>;
   /** What attempt `attempt` reported with `ctx.progress`; false when the record no longer says it runs. */
@@ -151,15 +159,26 @@ export interface JobRecordUpdates {
  * last one sends the parent, and a parent's handler reads its children's results and ignored failures.
  */
 export interface FlowParents {
-  /** The parent's message once every child completed and it still waits (`JobRecords.childCompleted`). */
-  childCompleted(parentId: string, childId: string, result: unknown): Promise<ParentMessage | undefined>;
-  /** Marks a parent whose message was sent `queued`, while it still waits. */
-  parentSent(parentId: string): Promise<void>;
+  /**
+   * The parent's message once every child completed and it still waits, its send claimed by this caller until
+   * `sendUntil` (`JobRecords.childCompleted`).
+   */
+  childCompleted(
+    parentId: string,
+    childId: string,
+    result: unknown,
+    sendUntil: Date,
+  ): Promise<ParentMessage | undefined>;
+  /** Marks a parent whose message (the send `sendToken` claimed) was sent `queued`, while it still waits. */
+  parentSent(parentId: string, sendToken?: string): Promise<void>;
+  /** Hands back the claim of a parent's send that SQS refused, so that the next delivery sends it at once. */
+  parentSendFailed(parentId: string, sendToken: string): Promise<void>;
   /** A dead-lettered child counted on its parent (`JobRecords.childFailed`): what the caller does next. */
   childFailed(
     parentId: string,
     childId: string,
     failure: { readonly reason: string; readonly policy: ParentOnFailure },
+    sendUntil: Date,
   ): Promise<ChildFailureOutcome | undefined>;
   /** A parent's children's results, and why its ignored children failed, by child id. */
   childOutcomes(parentId: string): Promise<FlowChildOutcomes>;
@@ -251,10 +270,20 @@ interface RouteTarget {
   readonly validate?: (payload: unknown) => unknown;
 }
 
-/** What a job's handler run came to: it ran, or the job was cancelled before it could. */
+/**
+ * What a job's handler run came to: it ran, the job was cancelled before it could, or the delivery was a flow
+ * parent's send that a later one replaced (that one runs it).
+ */
 const RAN = 'ran';
 const CANCELLED = 'cancelled';
-type JobRun = typeof RAN | typeof CANCELLED;
+const SUPERSEDED = 'superseded';
+type JobRun = typeof RAN | typeof CANCELLED | typeof SUPERSEDED;
+
+/**
+ * Thrown inside the idempotency gate for a superseded send, so that the gate releases the key (the send that
+ * replaced it has the same key, and must still run) rather than marking it completed.
+ */
+const SUPERSEDED_SEND = new Error('a flow parent send that a later claim replaced');
 
 interface BatchState {
   readonly context: InvocationContext;
@@ -324,6 +353,8 @@ interface RecordInfo {
   progress?: ProgressReporter;
   /** A flow's child: its parent's id (the envelope's `x-hookline-parent`). */
   parentId?: string;
+  /** A flow parent's delivery: the send of it a consumer claimed (`hookline.flow-send`). */
+  sendToken?: string;
   /** A flow's child sent with `failParentOnFailure` or `ignoreDependencyOnFailure`: its dead-lettering tells its parent. */
   parentOnFailure?: ParentOnFailure;
   /**
@@ -522,6 +553,14 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
   cancelled: 'Cancelled',
 };
 
+/** Lambda's longest timeout: no invocation holds a flow parent's send longer. */
+const MAX_INVOCATION_MS = 15 * 60 * 1000;
+
+/** A flow parent's send token, where the delivery carries one. */
+function optionalSendToken(token: string | undefined): { sendToken?: string } {
+  return token === undefined ? {} : { sendToken: token };
+}
+
 /** What the record looks like before its envelope is parsed: the attributes the ingest function set. */
 function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
   const attrs = record.messageAttributes ?? {};
@@ -534,6 +573,7 @@ function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
     receive: attemptOf(record),
     attempt: attemptOf(record),
     id: attrs[MESSAGE_ATTRIBUTES.eventId]?.stringValue ?? record.messageId,
+    ...optionalSendToken(attrs[MESSAGE_ATTRIBUTES.flowSend]?.stringValue),
     source: source ?? 'unknown',
     type: type ?? 'unknown',
     // Until the envelope is parsed, the attributes the ingest function set are the best guess.
@@ -849,13 +889,36 @@ class ConsumerRuntime implements ConsumerCore {
     if (!flows || state.expired) return;
     try {
       const result = info.jobResult ? info.jobResult.value : (await flows.read(info.id))?.result;
-      const message = await flows.childCompleted(parentId, info.id, result);
-      if (!message) return;
-      await flows.send(message);
-      await flows.parentSent(parentId);
+      const message = await flows.childCompleted(parentId, info.id, result, this.sendUntil(state));
+      if (message) await this.sendParent(flows, message.parentId ?? parentId, message);
     } catch (error) {
       throw new FlowParentError(parentId, error);
     }
+  }
+
+  /**
+   * Sends a parent whose send this delivery claimed, then marks it `queued`. A send that failed is handed back so the
+   * record's next delivery sends it at once: SQS refused it, or, had it gone out after all, the next claim's send
+   * replaces it. A hand-back that fails too leaves the claim to lapse at the end of this invocation.
+   */
+  private async sendParent(flows: FlowParents, parentId: string, message: ParentMessage): Promise<void> {
+    try {
+      await flows.send(message);
+    } catch (error) {
+      const token = message.sendToken;
+      if (token !== undefined) await flows.parentSendFailed(parentId, token).catch(() => undefined);
+      throw error;
+    }
+    await flows.parentSent(parentId, message.sendToken);
+  }
+
+  /**
+   * Until when this invocation holds a parent's send it claims: its end, after which no runtime of it can still
+   * send (at most Lambda's longest timeout, for a caller without a deadline).
+   */
+  private sendUntil(state: BatchState): Date {
+    const remainingMs = Math.min(state.context.getRemainingTimeInMillis(), MAX_INVOCATION_MS);
+    return new Date(this.deps.now() + remainingMs);
   }
 
   /** A record that ended without failing: its outcome line, and its early delete where one is due. */
@@ -886,7 +949,10 @@ class ConsumerRuntime implements ConsumerCore {
     if (!idempotency) {
       // The common case without a job record: straight to the handler, one promise fewer per record.
       if (!info.tracked) await this.runHandler(info, envelope, target, state);
-      else if ((await this.runJob(info, envelope, target, state)) === CANCELLED) return 'cancelled';
+      else {
+        const ran = await this.runJob(info, envelope, target, state);
+        if (ran !== RAN) return ran === CANCELLED ? 'cancelled' : 'duplicate';
+      }
       return 'processed';
     }
     let run = RAN as JobRun;
@@ -901,6 +967,7 @@ class ConsumerRuntime implements ConsumerCore {
         (ran) => {
           // A handler that returned before the margin counts as processed then: its key may be marked completed.
           if (state.expired && !info.handled) return neverSettles();
+          if (ran === SUPERSEDED) throw SUPERSEDED_SEND;
           run = ran;
           finished = true;
           if (ran === RAN) info.handled = true;
@@ -915,6 +982,7 @@ class ConsumerRuntime implements ConsumerCore {
     try {
       result = await idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
     } catch (error) {
+      if (error === SUPERSEDED_SEND) return 'duplicate';
       if (failed !== undefined && error !== failed.error)
         throw this.keptLocked(info, state, failed.error, error);
       if (!finished) throw error;
@@ -967,8 +1035,9 @@ class ConsumerRuntime implements ConsumerCore {
     }
     // Abandoned while the gate was still taking its lock: too late to mark it processing or to run it.
     if (state.expired) throw RECORD_FAILED;
-    const started = await records.start(info.id, info.attempt, info.generation);
+    const started = await records.start(info.id, info.attempt, info.generation, info.sendToken);
     if (started === 'cancelled') return CANCELLED;
+    if (started === 'superseded') return SUPERSEDED;
     info.startedJob = started === 'run';
     if (info.startedJob) info.progress = this.progressReporter(records, info);
     if (envelope.headers[JOB_CHILDREN_HEADER] !== undefined && this.deps.flows)
@@ -1129,18 +1198,18 @@ class ConsumerRuntime implements ConsumerCore {
     if (info.keyHeldElsewhere) return true;
     const { name, message } = describeError(error);
     try {
-      let next = await flows.childFailed(info.parentId, info.id, {
-        reason: `${name}: ${message}`,
-        policy: info.parentOnFailure,
-      });
+      const until = this.sendUntil(state);
+      let next = await flows.childFailed(
+        info.parentId,
+        info.id,
+        { reason: `${name}: ${message}`, policy: info.parentOnFailure },
+        until,
+      );
       while (next && 'failed' in next) {
         const { id, reason, parent, parentOnFailure } = next.failed;
-        next = await flows.childFailed(parent, id, { reason, policy: parentOnFailure });
+        next = await flows.childFailed(parent, id, { reason, policy: parentOnFailure }, until);
       }
-      if (next) {
-        await flows.send(next.send);
-        await flows.parentSent(next.parentId);
-      }
+      if (next) await this.sendParent(flows, next.parentId, next.send);
       return true;
     } catch (parentError) {
       const reason = `${name}: ${message} (its flow parent ${info.parentId} could not be told: ${describeError(parentError).message})`;

@@ -105,6 +105,11 @@ export const MESSAGE_ATTRIBUTES = {
    * dead-letters the message keeps it ahead of other attributes.
    */
   redrive: 'hookline.redrive',
+  /**
+   * On a flow parent's message, the send of it that a consumer claimed on the parent's record: a send that a later
+   * claim replaced (its sender's invocation ended before it said it was sent) is skipped when it is delivered.
+   */
+  flowSend: 'hookline.flow-send',
 } as const;
 
 /** SQS accepts at most 10 message attributes per message. */

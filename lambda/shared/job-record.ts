@@ -4,6 +4,8 @@
  * `scheduled`/`queued`, the consumer `processing`, `completed` and `dead-lettered` (and, on a flow parent, the count
  * of its children and `child-failed`), `cancel` writes `cancelled`.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -12,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from './condition-failure';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
+import { MESSAGE_ATTRIBUTES } from './envelope';
 import { isParentOnFailure, type ParentOnFailure } from './job';
 import { JOB_STATES, type JobState } from './job-state';
 
@@ -39,7 +42,28 @@ export interface ParentMessage {
   /** FIFO: the message group and deduplication id the job would have been sent with. */
   readonly groupId?: string;
   readonly deduplicationId?: string;
+  /**
+   * The send this message is, once a consumer claimed it on the parent's record (absent in the record): also in
+   * its attributes, so the parent's delivery tells a send that another one replaced ({@link JobRecords.start}).
+   */
+  readonly sendToken?: string;
+  /** The parent this message is, once claimed: a child's completion may send a parent further up its flow. */
+  readonly parentId?: string;
 }
+
+/**
+ * Another delivery of one of the parent's children claimed its send and has not said it was sent: this one comes
+ * back, and sends it itself only once that claim lapsed (the invocation holding it ended).
+ */
+export class ParentSendHeldError extends Error {
+  constructor(parentId: string, until: string) {
+    super(`another delivery is sending flow parent ${parentId} (its claim lasts until ${until})`);
+    this.name = 'ParentSendHeldError';
+  }
+}
+
+/** The longest a consumer holds a parent's send: Lambda's longest timeout (a caller without a deadline). */
+const MAX_SEND_CLAIM_MS = 15 * 60 * 1000;
 
 /** A flow parent's children as its record has them. */
 export interface FlowChildren {
@@ -149,6 +173,11 @@ export interface JobStatus {
    * with `ignoreDependencyOnFailure`), `child-failed` while one dead-lettered with `failParentOnFailure` fails it.
    */
   readonly children?: FlowChildren;
+  /**
+   * A flow parent whose send a consumer claimed and has not said it made (ISO): until when the claim lasts. After
+   * it, a child coming back sends the parent again, and a send the claim's holder did make is skipped.
+   */
+  readonly sendClaimedUntil?: string;
   /** The flow parent this job is a child of. */
   readonly parent?: string;
   /**
@@ -304,6 +333,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...(progress !== undefined ? { progress: JSON.parse(progress) } : {}),
     ...optional('progressAt', text('progressAt')),
     ...(children ? { children } : {}),
+    ...optional('sendClaimedUntil', text('parentSendUntil')),
     ...optional('parent', text('parent')),
     ...(isParentOnFailure(parentOnFailure) ? { parentOnFailure } : {}),
   };
@@ -357,8 +387,15 @@ export class JobRecords {
    * record of this enqueue (it expired, was never written, or the id was sent again since: `generation` names
    * the enqueue the delivery belongs to, and a delivery without one was sent before generations were kept, so
    * only a record without one is its), in which case the job runs and the record is left to its own enqueue.
+   * A flow parent's delivery carries the send it is (`sendToken`): `superseded` when the record names another, a
+   * send claimed after this one's sender ended without saying it was sent, which is the one that runs.
    */
-  async start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'> {
+  async start(
+    id: string,
+    attempt: number,
+    generation?: string,
+    sendToken?: string,
+  ): Promise<'run' | 'cancelled' | 'untracked' | 'superseded'> {
     try {
       // A dead-lettered job redriven or replayed runs again: why it failed then is not why it is processing now.
       await this.update(
@@ -366,9 +403,10 @@ export class JobRecords {
         'processing',
         { attempt: { N: String(attempt) } },
         generation,
-        'AND #state <> :cancelled',
+        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}`,
         {
           ':cancelled': { S: 'cancelled' },
+          ...(sendToken === undefined ? {} : { ':sendToken': { S: sendToken } }),
         },
         undefined,
         ['reason', 'discardedAt', ...WAITING_FIELDS],
@@ -378,8 +416,11 @@ export class JobRecords {
       if (!isConditionFailure(error)) throw error;
     }
     const item = await this.readItem(id);
-    return item && isSameEnqueue(item, generation) && item.state?.S === 'cancelled'
-      ? 'cancelled'
+    if (!item || !isSameEnqueue(item, generation)) return 'untracked';
+    if (item.state?.S === 'cancelled') return 'cancelled';
+    const claimed = item.parentSendToken?.S;
+    return sendToken !== undefined && claimed !== undefined && claimed !== sendToken
+      ? 'superseded'
       : 'untracked';
   }
 
@@ -522,24 +563,32 @@ export class JobRecords {
   }
 
   /**
-   * Records that a redrive sent the job back to its queue from the dead-letter queue at `sentAt` (taken just
-   * before the send): `queued` again, its failure (`reason`, the dead letter's) kept as `lastError` until it
-   * starts. Only a job the record says is dead-lettered, or still processing (its last attempt ended without
-   * recording it), and not updated since `sentAt`: the redriven delivery may already have started, or even
-   * failed again, and the record then tells that. True when it was marked.
+   * Records that a redrive sent the job back to its queue from the dead-letter queue at `sentAt` (the redrive's
+   * clock, shown as `redrivenAt`): `queued` again, its failure (`reason`, the dead letter's) kept as `lastError` until
+   * it starts. Only a job the record says is dead-lettered, or still processing (its last attempt ended without
+   * recording it), and unchanged since the redrive read it just before its send (`seen`: its `updatedAt` then,
+   * absent for a record that had none): the redriven delivery may already have started, or even failed again, and
+   * the record then tells that. The record's own timestamp against itself, never the redrive's clock against the
+   * consumer's, which may disagree by minutes. True when it was marked.
    */
-  async redriven(id: string, reason: string, sentAt: Date, generation?: string): Promise<boolean> {
+  async redriven(
+    id: string,
+    reason: string,
+    sentAt: Date,
+    generation: string | undefined,
+    seen: { readonly updatedAt?: string },
+  ): Promise<boolean> {
     try {
       await this.update(
         id,
         'queued',
         { redrivenAt: { S: sentAt.toISOString() }, lastError: { S: reasonText(reason) } },
         generation,
-        'AND #state IN (:dead, :processing) AND (attribute_not_exists(updatedAt) OR updatedAt < :sentAt)',
+        `AND #state IN (:dead, :processing) AND ${seen.updatedAt === undefined ? 'attribute_not_exists(updatedAt)' : 'updatedAt = :seen'}`,
         {
           ':dead': { S: 'dead-lettered' },
           ':processing': { S: 'processing' },
-          ':sentAt': { S: sentAt.toISOString() },
+          ...(seen.updatedAt === undefined ? {} : { ':seen': { S: seen.updatedAt } }),
         },
         undefined,
         ['reason', 'retryAt'],
@@ -648,15 +697,17 @@ export class JobRecords {
    * and has not counted this child completed. A child counted dead-lettered before (a redrive ran it again) is
    * counted completed instead; when it was the last child that failed its parent, the parent waits again (and is
    * sent if every child is now done, by the one completion whose write made it wait again). Resolves with the parent's message when every child is settled and the
-   * parent still waits, which the caller sends and then marks with {@link parentSent}. A repeat for a child already
-   * counted (its delivery came again, the runtime having died between this write and the send) checks again, so
-   * the parent is sent then; it is never sent while cancelled or once it left `waiting-children`, and a second send
-   * of it is the same message, which the consumers' idempotency (its id and generation) runs once.
+   * parent still waits, its send claimed for the caller until `sendUntil` ({@link claimSend}), which the caller sends
+   * and then marks with {@link parentSent}. A repeat for a child already counted (its delivery came again, the
+   * runtime having died between this write and the send, or before marking it sent) checks again, so the parent is
+   * sent then, once the earlier claim lapsed; it is never sent while cancelled or once it left `waiting-children`,
+   * and a send that a later claim replaced is skipped when delivered ({@link start}).
    */
   async childCompleted(
     parentId: string,
     childId: string,
     result: unknown,
+    sendUntil?: Date,
   ): Promise<ParentMessage | undefined> {
     const json = childResultJson(result);
     const item = await this.countChild(parentId, childId, 'childrenDone', {
@@ -668,8 +719,11 @@ export class JobRecords {
       values: { ':result': json === undefined ? { NULL: true } : { S: json } },
     });
     if (!item) return undefined;
-    const after = await this.afterFailedChildLeft(parentId, childId, item);
-    return after ? parentMessageOf(after) : undefined;
+    const walk: FlowWalk = { sendUntil, sends: [] };
+    const after = await this.afterFailedChildLeft(parentId, childId, item, walk);
+    const message = after ? parentMessageOf(after) : undefined;
+    const own = message ? await this.claimSend(parentId, message, sendUntil) : undefined;
+    return own ?? walk.sends[0];
   }
 
   /**
@@ -685,6 +739,7 @@ export class JobRecords {
     parentId: string,
     childId: string,
     failure: { readonly reason: string; readonly policy: ParentOnFailure },
+    sendUntil?: Date,
   ): Promise<ChildFailureOutcome | undefined> {
     const reason = { ':reason': { S: reasonText(failure.reason) } };
     const unsettled = `contains(childIds, :id) AND NOT contains(childrenDone, :id) AND NOT contains(childrenFailed, :id) AND NOT contains(childrenIgnored, :id)`;
@@ -695,7 +750,8 @@ export class JobRecords {
         values: reason,
       });
       const message = item ? parentMessageOf(item) : undefined;
-      return message ? { send: message, parentId } : undefined;
+      const claimed = message ? await this.claimSend(parentId, message, sendUntil) : undefined;
+      return claimed ? { send: claimed, parentId } : undefined;
     }
     const parentReason = flowChildFailedReason(childId, failure.reason);
     const failed = await this.countChild(parentId, childId, 'childrenFailed', {
@@ -780,6 +836,7 @@ export class JobRecords {
     parentId: string,
     childId: string,
     item: Record<string, AttributeValue>,
+    walk: FlowWalk,
   ): Promise<Record<string, AttributeValue> | undefined> {
     let after = item;
     if ((after.childrenFailed?.SS?.length ?? 0) === 0 && after.state?.S === 'child-failed') {
@@ -794,7 +851,7 @@ export class JobRecords {
     }
     // Also when it already waited: a runtime that died after it waited again comes back here with the child's
     // next delivery, and its own parent is then told.
-    if (after.state?.S === 'waiting-children') await this.parentRunsAgain(parentId, after);
+    if (after.state?.S === 'waiting-children') await this.parentRunsAgain(parentId, after, walk);
     return after;
   }
 
@@ -833,7 +890,11 @@ export class JobRecords {
    * own parent, which counted it failed or ignored, waits for it again, and so on up. Conditional: nothing happens
    * where it was not counted so.
    */
-  private async parentRunsAgain(parentId: string, item: Record<string, AttributeValue>): Promise<void> {
+  private async parentRunsAgain(
+    parentId: string,
+    item: Record<string, AttributeValue>,
+    walk: FlowWalk,
+  ): Promise<void> {
     const grandparentId = item.parent?.S;
     if (!grandparentId || !isParentOnFailure(item.parentOnFailure?.S)) return;
     try {
@@ -853,10 +914,33 @@ export class JobRecords {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      if (Attributes) await this.afterFailedChildLeft(grandparentId, parentId, Attributes);
+      if (!Attributes) return;
+      await this.afterFailedChildLeft(grandparentId, parentId, Attributes, walk);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return;
     }
+    await this.failedAgainMeanwhile(grandparentId, parentId, walk);
+  }
+
+  /**
+   * A parent whose own parent just stopped counting it failed (or ignored) may have been failed again meanwhile by
+   * another of its children (a redrive made it wait again while that one was dead-lettered): that child's count up
+   * the flow found it still counted there and stopped, and this write then removed the count. Read after the write,
+   * it is counted again, and so on up, as the failing child would have; a parent that this settles is claimed and
+   * kept in `walk` for the caller to send.
+   */
+  private async failedAgainMeanwhile(grandparentId: string, parentId: string, walk: FlowWalk): Promise<void> {
+    const now = await this.readItem(parentId);
+    const policy = now?.parentOnFailure?.S;
+    if (now?.state?.S !== 'child-failed' || !isParentOnFailure(policy)) return;
+    const reason = now.reason?.S ?? 'no reason recorded';
+    let next = await this.childFailed(grandparentId, parentId, { reason, policy }, walk.sendUntil);
+    while (next && 'failed' in next) {
+      const { id, reason: why, parent, parentOnFailure } = next.failed;
+      next = await this.childFailed(parent, id, { reason: why, policy: parentOnFailure }, walk.sendUntil);
+    }
+    if (next) walk.sends.push(next.send);
   }
 
   /**
@@ -888,20 +972,86 @@ export class JobRecords {
   }
 
   /**
-   * Marks a flow parent `queued` once its message was sent, only while it still waits: its delivery may already
-   * have started it, or it was cancelled meanwhile (then the consumer skips it).
+   * Claims the send of a parent whose children are all settled, so that one sender sends it: only while it waits
+   * and no other claim is held (one lapses at `until`, when the invocation holding it has ended). The message with
+   * the claim's token, which the caller sends and then marks with {@link parentSent} (or, its send refused, hands
+   * back with {@link parentSendFailed}); undefined when it no longer waits. Throws {@link ParentSendHeldError}
+   * while another delivery holds the claim: whether that one sent it is not known yet, so this one comes back.
    */
-  async parentSent(parentId: string): Promise<void> {
+  private async claimSend(
+    parentId: string,
+    message: ParentMessage,
+    until = new Date(this.now() + MAX_SEND_CLAIM_MS),
+  ): Promise<ParentMessage | undefined> {
+    const token = randomUUID();
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(parentId) } },
+          UpdateExpression: 'SET parentSendToken = :token, parentSendUntil = :until',
+          ConditionExpression: `attribute_exists(${PK}) AND #state = :waiting AND attribute_exists(parentMessage) AND (attribute_not_exists(parentSendUntil) OR parentSendUntil < :now)`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':token': { S: token },
+            ':until': { S: until.toISOString() },
+            ':now': { S: new Date(this.now()).toISOString() },
+            ':waiting': { S: 'waiting-children' },
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = await this.readItem(parentId);
+      const held = item?.parentSendUntil?.S;
+      if (item?.state?.S === 'waiting-children' && held !== undefined)
+        throw new ParentSendHeldError(parentId, held);
+      return undefined;
+    }
+    const attributes = { ...message.attributes, [MESSAGE_ATTRIBUTES.flowSend]: token };
+    return { ...message, attributes, sendToken: token, parentId };
+  }
+
+  /**
+   * Marks a flow parent `queued` once its message was sent, only while it still waits and the send was this
+   * claim's (`sendToken`): its delivery may already have started it, or it was cancelled meanwhile (then the
+   * consumer skips it). The token stays, so a send that another claim replaced is skipped when delivered.
+   */
+  async parentSent(parentId: string, sendToken?: string): Promise<void> {
     try {
       await this.update(
         parentId,
         'queued',
         {},
         ANY_ENQUEUE,
-        'AND #state = :waiting',
-        { ':waiting': { S: 'waiting-children' } },
+        `AND #state = :waiting${sendToken === undefined ? '' : ' AND parentSendToken = :token'}`,
+        {
+          ':waiting': { S: 'waiting-children' },
+          ...(sendToken === undefined ? {} : { ':token': { S: sendToken } }),
+        },
         undefined,
-        ['parentMessage'],
+        ['parentMessage', 'parentSendUntil'],
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Hands back the claim of a send that failed (SQS refused it; one that went out after all is replaced by the next
+   * claim's send): the child's next delivery claims and sends the parent at once, instead of after the claim
+   * lapsed. Only the claim `sendToken` names.
+   */
+  async parentSendFailed(parentId: string, sendToken: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(parentId) } },
+          UpdateExpression: 'REMOVE parentSendUntil',
+          ConditionExpression: `attribute_exists(${PK}) AND parentSendToken = :token`,
+          ExpressionAttributeValues: { ':token': { S: sendToken } },
+        }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -1021,6 +1171,15 @@ function usedValues(
   return Object.fromEntries(
     Object.entries(values).filter(([name]) => new RegExp(`${name}(?![A-Za-z0-9_])`).test(expression)),
   );
+}
+
+/**
+ * What a walk up a flow after a child completed carries: until when a send it claims is held, and the sends of
+ * parents further up that it claimed, for the caller to make.
+ */
+interface FlowWalk {
+  readonly sendUntil: Date | undefined;
+  readonly sends: ParentMessage[];
 }
 
 /** Both writes of a child's count refused by their conditions. */

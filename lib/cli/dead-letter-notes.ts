@@ -16,8 +16,11 @@ import { type CommandHints, nextCommand } from './output';
  */
 export const DEFAULT_HOLD_SECONDS = 300;
 
-/** What to do about dead letters another reader holds: wait for that hold to end. */
-export const AFTER_THE_HOLD = `run it again once that hold ends (up to ${DEFAULT_HOLD_SECONDS} s after a redrive stopped)`;
+/**
+ * What to do about dead letters another reader holds: wait for that hold to end. Which reader holds them SQS does not
+ * say: a redrive running at the same time moves those it selects itself, so the run again may find none of them.
+ */
+export const AFTER_THE_HOLD = `run it again once that hold ends (up to ${DEFAULT_HOLD_SECONDS} s after a redrive stopped); where that reader is a redrive still running, it moves those it selects itself, and the run again finds them gone`;
 
 /** Why a scan may have missed an `--id`: `count` dead letters another reader held, which it could not read. */
 export function notReachedWhileHeld(count: number): string {
@@ -27,11 +30,15 @@ export function notReachedWhileHeld(count: number): string {
 /**
  * Dead letters a read could not receive because another reader holds them (a redrive holds what it scans for up
  * to {@link DEFAULT_HOLD_SECONDS} s, the console and `failed` for a moment): they are there, counted by `status`,
- * and come back when that hold ends.
+ * and come back when that hold ends. `count` is SQS's count of messages in flight, which it gives as approximate.
  */
 export function heldByOthers(count: number): string {
-  const held = count === 1 ? '1 message is' : `${count} messages are`;
-  return `${held} held by ${OTHER_READERS}`;
+  return `${aboutMessages(count, 'is', 'are')} held by ${OTHER_READERS}`;
+}
+
+/** SQS's approximate count of messages in flight, said as one. */
+function aboutMessages(count: number, one: string, many: string): string {
+  return count === 1 ? `about 1 message ${one}` : `about ${count} messages ${many}`;
 }
 
 /** Who else holds dead letters for a while. */
@@ -43,7 +50,7 @@ const OTHER_READERS = 'another reader (a redrive, the console, another failed li
  * DLQ though the run ended without an error. `done`: what the run does to what it selects (`moved`, `deleted`).
  */
 export function unreadWhileHeld(count: number, done: string): string {
-  const held = count === 1 ? '1 message was' : `${count} messages were`;
+  const held = aboutMessages(count, 'was', 'were');
   return `${held} held by ${OTHER_READERS} when this run started and could not be read, so not ${done} even where the selection matches ${count === 1 ? 'it' : 'them'}: ${AFTER_THE_HOLD}`;
 }
 
@@ -52,7 +59,7 @@ export function unreadWhileHeld(count: number, done: string): string {
  * found nothing, so it ended without them.
  */
 export function unreadWhenTheRunEnded(count: number): string {
-  const held = count === 1 ? '1 message was' : `${count} messages were`;
+  const held = aboutMessages(count, 'was', 'were');
   return `${held} held by ${OTHER_READERS} when this run read the rest of the DLQ, so not moved: ${AFTER_THE_HOLD}`;
 }
 

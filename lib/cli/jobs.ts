@@ -203,7 +203,8 @@ async function withChildrenNote(
  */
 async function allCompletedNote(records: JobRecords, job: JobStatus, output: CommandHints): Promise<string> {
   const { total = 0, completed = [] } = job.children ?? {};
-  const waiting = `all ${total} children completed and this job was not sent yet: the consumer that counted the last one could not send it`;
+  const claimed = job.sendClaimedUntil;
+  const waiting = `all ${total} children completed and this job was not sent yet: the consumer that counted the last one could not send it${claimed === undefined ? '' : ` or ended before saying it did (its claim of the send lasts until ${claimed}; after that a child coming back sends it, and a send that one made is skipped)`}`;
   const children = await Promise.all(completed.map((childId) => records.read(childId)));
   const deleted = children.find((child) => child?.state === 'completed' && child.discardedAt !== undefined);
   if (deleted === undefined)
@@ -298,6 +299,11 @@ export interface RedrivenJob {
    * dead letter is what would tell the parent.
    */
   readonly parentUntold?: true;
+  /**
+   * What its record said just before a redrive sent it back (its `updatedAt`; absent when it had none), read then
+   * ({@link RecordJobs.prepare}); absent when the record was not read, or there was none.
+   */
+  readonly seen?: { readonly updatedAt?: string };
 }
 
 /**
@@ -310,9 +316,30 @@ export function redrivenJobsRecorder(
   target: Target,
   env: Record<string, string | undefined> = process.env,
 ): JobsRecorder {
-  return jobsRecorder(backend, target, env, (records, job, sentAt) =>
-    records.redriven(job.id, job.reason, sentAt, job.generation),
-  );
+  return jobsRecorder(backend, target, env, redrivenJobsOn);
+}
+
+/**
+ * {@link RecordJobs} of a redrive on `records`: each job's record read just before the send (`prepare`), and marked
+ * `queued` after it only if unchanged since (its own `updatedAt`, never compared with this machine's clock). A job
+ * whose record was not read then is left as its record says.
+ */
+export function redrivenJobsOn(records: JobRecords): RecordJobs {
+  const record = async (jobs: readonly RedrivenJob[], sentAt: Date) => {
+    await Promise.all(
+      jobs.map((job) =>
+        job.seen ? records.redriven(job.id, job.reason, sentAt, job.generation, job.seen) : undefined,
+      ),
+    );
+  };
+  const prepare = (jobs: readonly RedrivenJob[]) =>
+    Promise.all(
+      jobs.map(async (job): Promise<RedrivenJob> => {
+        const now = await records.read(job.id);
+        return now ? { ...job, seen: now.updatedAt === undefined ? {} : { updatedAt: now.updatedAt } } : job;
+      }),
+    );
+  return Object.assign(record, { prepare });
 }
 
 /**
@@ -324,7 +351,9 @@ export function deletedJobsRecorder(
   target: Target,
   env: Record<string, string | undefined> = process.env,
 ): JobsRecorder {
-  return jobsRecorder(backend, target, env, discardDeletedJob);
+  return jobsRecorder(backend, target, env, (records) => async (jobs, at) => {
+    await Promise.all(jobs.map((job) => discardDeletedJob(records, job, at)));
+  });
 }
 
 /**
@@ -339,7 +368,13 @@ export function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Dat
 }
 
 /** Records jobs taken out of a dead-letter queue (at `at`), as a redrive or `failed delete` takes them out. */
-export type RecordJobs = (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+export type RecordJobs = ((jobs: readonly RedrivenJob[], at: Date) => Promise<void>) & {
+  /**
+   * Reads the jobs' records just before they are taken out: the jobs with what each said (`seen`), which the record
+   * after it compares with. Absent: nothing to read first.
+   */
+  readonly prepare?: (jobs: readonly RedrivenJob[]) => Promise<readonly RedrivenJob[]>;
+};
 
 /** {@link RecordJobs} on the target's job records, through a client of its own that `close` destroys. */
 export interface JobsRecorder extends RecordJobs {
@@ -347,27 +382,35 @@ export interface JobsRecorder extends RecordJobs {
   close(): Promise<void>;
 }
 
-/** Writes `write` for each job on the target's job records, read where they are once, on the first call. */
+/** The recorder `on` makes of the target's job records, read where they are once, on the first call. */
 function jobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined>,
-  write: (records: JobRecords, job: RedrivenJob, at: Date) => Promise<unknown>,
+  on: (records: JobRecords) => RecordJobs,
 ): JobsRecorder {
   let store: Promise<JobsStore | undefined> | undefined;
-  const record: RecordJobs = async (jobs, at) => {
+  let recorder: RecordJobs | undefined;
+  const opened = async () => {
     store ??= keptJobsStore(target, backend, env);
     const kept = await store;
-    if (!kept || jobs.length === 0) return;
-    const records = new JobRecords(kept.client, kept.tableName);
-    await Promise.all(jobs.map((job) => write(records, job, at)));
+    if (kept) recorder ??= on(new JobRecords(kept.client, kept.tableName));
+    return kept ? recorder : undefined;
+  };
+  const record = async (jobs: readonly RedrivenJob[], at: Date) => {
+    const kept = await opened();
+    if (kept && jobs.length > 0) await kept(jobs, at);
+  };
+  const prepare = async (jobs: readonly RedrivenJob[]) => {
+    const kept = await opened();
+    return kept?.prepare && jobs.length > 0 ? kept.prepare(jobs) : jobs;
   };
   const close = async () => {
     // A store that could not be found opened no client; the error was the record's to report.
     const kept = await store?.catch(() => undefined);
     kept?.client.destroy();
   };
-  return Object.assign(record, { close });
+  return Object.assign(record, { prepare, close });
 }
 
 /**

@@ -1001,12 +1001,16 @@ class OneByOneRedrive {
         else sendable.push(t);
       }
       if (sendable.length === 0) continue;
+      const jobs = await this.readRedrivenJobs(sendable);
       const sentAt = new Date(this.backend.clock.now());
       const sent = await this.send(sendable);
       if (sent) {
         const taken = new Set(sent.map((s) => s.outgoing));
         for (const t of sendable) if (!taken.has(t)) refused.add(t.entry.MessageGroupId);
-        await this.recordRedrivenJobs(sent, sentAt);
+        await this.recordRedrivenJobs(
+          sent.flatMap(({ outgoing }) => jobs.get(outgoing) ?? []),
+          sentAt,
+        );
       }
       if (!sent || (sent.length > 0 && !(await this.delete(sent)))) {
         // What this batch did not send yet stays in the DLQ: counted as failed, with the reason the run stopped.
@@ -1023,20 +1027,45 @@ class OneByOneRedrive {
    * dead-lettered until they start. Best effort: the messages moved whatever the records say, so a failure is a
    * note (once a run), never a failed redrive.
    */
-  private async recordRedrivenJobs(sent: readonly Sent[], sentAt: Date): Promise<void> {
-    const jobs = sent.flatMap(({ outgoing }) => {
-      const job = trackedJobOf(describeDeadLetter(outgoing.message), this.queue.name);
-      return job ? [job] : [];
-    });
+  private async recordRedrivenJobs(jobs: readonly RedrivenJob[], sentAt: Date): Promise<void> {
     if (jobs.length === 0 || this.unrecordedJobs) return;
     try {
       await this.options.recordJobs?.(jobs, sentAt);
     } catch (error) {
-      this.unrecordedJobs = true;
-      this.backend.output.note(
-        `could not record redriven jobs as queued again (hookline jobs show says dead-lettered until they start): ${errorLine(error)}`,
-      );
+      this.unrecorded(error);
     }
+  }
+
+  /**
+   * The tracked jobs among `sendable`, each with what its record says just before the send (`RecordJobs.prepare`):
+   * the record after the send compares with that, not with this machine's clock. Best effort, as the record is.
+   */
+  private async readRedrivenJobs(sendable: readonly Outgoing[]): Promise<Map<Outgoing, RedrivenJob>> {
+    const jobs = new Map<Outgoing, RedrivenJob>();
+    for (const t of sendable) {
+      const job = trackedJobOf(describeDeadLetter(t.message), this.queue.name);
+      if (job) jobs.set(t, job);
+    }
+    const prepare = this.options.recordJobs?.prepare;
+    if (jobs.size === 0 || this.unrecordedJobs || !prepare) return jobs;
+    try {
+      const read = await prepare([...jobs.values()]);
+      for (const [n, t] of [...jobs.keys()].entries()) {
+        const job = read[n];
+        if (job) jobs.set(t, job);
+      }
+    } catch (error) {
+      this.unrecorded(error);
+    }
+    return jobs;
+  }
+
+  /** Once a run: its job records could not be read or written, so they say dead-lettered until the jobs start. */
+  private unrecorded(error: unknown): void {
+    this.unrecordedJobs = true;
+    this.backend.output.note(
+      `could not record redriven jobs as queued again (hookline jobs show says dead-lettered until they start): ${errorLine(error)}`,
+    );
   }
 
   /** Waits until `--rate` allows `count` more messages. */

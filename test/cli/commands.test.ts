@@ -1052,7 +1052,7 @@ describe('failed list / show', () => {
     const output = recordingOutput();
     renderFailedList(output, { ...list, approximateDepth: 4, heldByOthers: 3, notReleased: 2 });
     expect(output.lines.slice(1, 3)).toEqual([
-      '3 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+      'about 3 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
       "2 messages read here could not be made visible again at once: SQS returns them when this read's hold ends",
     ]);
     const allShown = recordingOutput();
@@ -1146,7 +1146,7 @@ describe('failed list / show', () => {
     await expect(
       failedShow(testBackend(), stackTarget(), { queue: 'events', id: dlq.messages[0]?.MessageId ?? '' }),
     ).rejects.toThrow(
-      /^no message with id .+ among those this read could receive from the events dead-letter queue: 1 message is held by another reader \(a redrive, the console, another failed list\) and could not be read: run it again once that hold ends/,
+      /^no message with id .+ among those this read could receive from the events dead-letter queue: about 1 message is held by another reader \(a redrive, the console, another failed list\) and could not be read: run it again once that hold ends/,
     );
   });
 
@@ -1379,7 +1379,7 @@ describe('failed summary', () => {
     renderFailedSummary(output, { ...result, heldByOthers: 2 });
     expect(output.lines).toEqual([
       'events dead-letter queue: 0 messages read, 0 distinct failures (left in place)',
-      '2 messages are held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
+      'about 2 messages are held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
     ]);
   });
 
@@ -1398,7 +1398,7 @@ describe('failed summary', () => {
     const output = recordingOutput();
     renderFailedSummary(output, result);
     expect(output.lines.slice(1, 3)).toEqual([
-      '1 message is held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
+      'about 1 message is held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
       "1 message read here could not be made visible again at once: SQS returns them when this read's hold ends",
     ]);
   });
@@ -1832,7 +1832,7 @@ describe("a configured schedule's dead-letter queue", () => {
     renderFailedList(output, result);
     expect(output.lines.slice(0, 2)).toEqual([
       `${HEARTBEAT} dead-letter queue: ~3 messages, showing 2 (left in place)`,
-      '1 message is held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+      'about 1 message is held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
     ]);
     // The other reader's hold is not this read's to end.
     expect(dlq.hidden).toEqual(new Set(['rh-3']));
@@ -2433,7 +2433,7 @@ describe('redrive summary', () => {
     expect(output.lines.slice(1)).toEqual([
       'moved 2, skipped 0, failed 0',
       'left in the dead-letter queue: 3 (hookline failed list events)',
-      '3 messages were held by another reader (a redrive, the console, another failed list) when this run read the rest of the DLQ, so not moved: run it again once that hold ends (up to 300 s after a redrive stopped)',
+      'about 3 messages were held by another reader (a redrive, the console, another failed list) when this run read the rest of the DLQ, so not moved: run it again once that hold ends (up to 300 s after a redrive stopped); where that reader is a redrive still running, it moves those it selects itself, and the run again finds them gone',
     ]);
   });
 
@@ -2441,7 +2441,7 @@ describe('redrive summary', () => {
     const output = recordingOutput();
     renderRedrive(output, result({ heldByOthers: 2, deadLetterDepthAfter: 2 }));
     expect(output.lines.at(-1)).toMatch(
-      /^2 messages were held by another reader .* when this run started and could not be read, so not moved even where the selection matches them: /,
+      /^about 2 messages were held by another reader .* when this run started and could not be read, so not moved even where the selection matches them: /,
     );
   });
 

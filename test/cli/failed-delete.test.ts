@@ -1,5 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -109,6 +109,8 @@ describe('failed delete', () => {
     const cloudformation = stackWithJobRecords();
     const dynamodb = mockClient(DynamoDBClient);
     dynamodb.on(UpdateItemCommand).resolves({});
+    // A redrive reads each record just before its send.
+    dynamodb.on(GetItemCommand).callsFake(deadLetteredRecord);
     const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
     try {
       installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1), jobDeadLetter(2)]);
@@ -143,6 +145,8 @@ describe('failed delete', () => {
     const cloudformation = stackWithJobRecords();
     const dynamodb = mockClient(DynamoDBClient);
     dynamodb.on(UpdateItemCommand).resolves({});
+    // A redrive reads each record just before its send.
+    dynamodb.on(GetItemCommand).callsFake(deadLetteredRecord);
     const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
     try {
       // Two batches of the scan: ten, then two.
@@ -502,3 +506,10 @@ describe('failed delete', () => {
     });
   });
 });
+
+/** A job's record as the consumer left it when it dead-lettered the job. */
+function deadLetteredRecord(input: { Key?: Record<string, unknown> }) {
+  return {
+    Item: { ...input.Key, state: { S: 'dead-lettered' }, updatedAt: { S: '2026-11-25T02:10:00.000Z' } },
+  };
+}

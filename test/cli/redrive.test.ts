@@ -1809,11 +1809,38 @@ describe('redrive one by one: what the operator is told', () => {
       redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' }),
     ).rejects.toThrow(
       new CliError(
-        'no message this run could read in the events dead-letter queue matches --type "invoice.paid": nothing was moved; 2 messages are held by another reader (a redrive, the console, another failed list) and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list events',
+        'no message this run could read in the events dead-letter queue matches --type "invoice.paid": nothing was moved; about 2 messages are held by another reader (a redrive, the console, another failed list) and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped); where that reader is a redrive still running, it moves those it selects itself, and the run again finds them gone, or list them with hookline failed list events',
       ),
     );
     expect(sentEntries()).toEqual([]);
     expect(dlq.messages).toHaveLength(3);
+  });
+
+  it('says of dead letters another reader held that the count is approximate, and that a redrive holding them moves them itself', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(0),
+      deadLetterMessage(1),
+      deadLetterMessage(2),
+    ]);
+    // A second redrive of the same --type, at the same moment, has received two of them.
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' });
+    expect(result).toMatchObject({ moved: 1, heldByOthers: 2 });
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines).toContain(
+      'about 2 messages were held by another reader (a redrive, the console, another failed list) when this run started and could not be read, so not moved even where the selection matches them: run it again once that hold ends (up to 300 s after a redrive stopped); where that reader is a redrive still running, it moves those it selects itself, and the run again finds them gone',
+    );
+    // That redrive moved them: the run again, as the advice said, finds none of them.
+    dlq.messages.splice(0, 2);
+    dlq.hidden.clear();
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' }),
+    ).rejects.toThrow(
+      /^no message in the events dead-letter queue matches --type "invoice.paid": nothing was moved/,
+    );
   });
 
   it('reports an --id it did not find while another reader holds dead letters as not reached, not as absent', async () => {
@@ -1827,7 +1854,7 @@ describe('redrive one by one: what the operator is told', () => {
         messageId: '',
         id: 'evt-0',
         reason:
-          'not reached: 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)',
+          'not reached: about 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped); where that reader is a redrive still running, it moves those it selects itself, and the run again finds them gone',
       },
     ]);
   });

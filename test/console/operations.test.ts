@@ -299,7 +299,7 @@ describe('console operations on a deployed stack', () => {
     const failures = await operations().failures('events');
     expect(failures).toMatchObject({ approximateDepth: 3, read: 1 });
     expect(failures.notes).toEqual([
-      '2 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+      'about 2 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
     ]);
   });
 
@@ -386,7 +386,7 @@ describe('console operations on a deployed stack', () => {
     const event = await operations().event('evt-held');
     expect(event.deadLetters).toEqual([]);
     expect(event.deadLetterNotes).toEqual([
-      'events dead-letter queue: 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, so this event may be among them: Refresh once that hold ends',
+      'events dead-letter queue: about 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, so this event may be among them: Refresh once that hold ends',
     ]);
     dlq.hidden.clear();
     const released = await operations().event('evt-held');
@@ -834,6 +834,8 @@ describe('console operations on a deployed stack', () => {
     const cloudformation = stackWithJobRecords();
     const dynamodb = mockClient(DynamoDBClient);
     dynamodb.on(UpdateItemCommand).resolves({});
+    // A redrive reads each record just before its send.
+    dynamodb.on(GetItemCommand).callsFake(deadLetteredRecord);
     const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
     try {
       installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
@@ -885,6 +887,8 @@ describe('console operations on a deployed stack', () => {
     );
     const dynamodb = mockClient(DynamoDBClient);
     dynamodb.on(UpdateItemCommand).resolves({});
+    // A redrive reads each record just before its send.
+    dynamodb.on(GetItemCommand).callsFake(deadLetteredRecord);
     try {
       installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1), jobDeadLetter(2)]);
       succeedSends();
@@ -1366,3 +1370,10 @@ describe('console feed', () => {
     expect(ops.events({}).feed).toMatchObject({ error: null, missed: 0 });
   });
 });
+
+/** A job's record as the consumer left it when it dead-lettered the job. */
+function deadLetteredRecord(input: { Key?: Record<string, unknown> }) {
+  return {
+    Item: { ...input.Key, state: { S: 'dead-lettered' }, updatedAt: { S: '2026-11-25T02:10:00.000Z' } },
+  };
+}

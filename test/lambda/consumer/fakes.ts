@@ -284,6 +284,8 @@ export function harness<Schemas extends Record<string, unknown>>(
     heldReceives?: HeldReceives;
     /** The runtime's alarms on real timers (`timerAlarm`) rather than rung by the test (`deadline`). */
     alarm?: Alarm;
+    /** The runtime's clock, where the test shares it with records on a table. @default - fixed at `NOW` */
+    now?: () => number;
   } = {},
 ): Harness {
   const queue = new FakeQueue();
@@ -305,7 +307,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     ...(options.flows ? { flows: options.flows } : {}),
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.heldReceives ? { heldReceives: options.heldReceives } : {}),
-    now: () => NOW,
+    now: options.now ?? (() => NOW),
     random: options.random ?? (() => 0.5),
     alarm: options.alarm ?? deadline.alarm,
     logger,

@@ -3,7 +3,7 @@
  * which run in parallel) counting on one parent's record in dynalite at once, through the producer's `sendFlow` (see
  * `./flow-world`). Whatever the interleaving, the parent is sent once and its counts are exact.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { FlowJob, FlowJobOptions } from '../../../lambda/producer/flow';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
@@ -57,6 +57,66 @@ describe('flow children ending at the same moment', () => {
       expect(await world.records.read(`${prefix}-parent`)).toMatchObject({
         state: 'queued',
         children: { total: 5, completed: [1, 2, 3, 4, 5].map((n) => `${prefix}-c${n}`), pending: [] },
+      });
+    }
+  });
+
+  it('run their parent once without idempotency when the last child is delivered twice at once', async () => {
+    const world = flowWorld(client, table, { sendLatencyMs: SEND_MS, idempotency: false });
+    const flows = prefixes('twice');
+    for (const prefix of flows) await world.producer.sendFlow(flow(prefix, 2));
+    await Promise.all(flows.map((prefix) => world.deliver(QUEUES.jobs.url, [`${prefix}-c1`])));
+    // SQS delivers a standard queue's message at least once: two copies of the last child, each in its own invocation.
+    const copies = await Promise.all(
+      flows.flatMap((prefix) => [1, 2].map(() => world.deliver(QUEUES.jobs.url, [`${prefix}-c2`]))),
+    );
+    await Promise.all(world.sentTo(QUEUES.reports.url).map((id) => world.deliver(QUEUES.reports.url, [id])));
+    // The copy that found the other one sending comes back; delivered again once that one is done, it sends nothing.
+    await Promise.all(copies.flat().map((id) => world.deliver(QUEUES.jobs.url, [id], 2)));
+
+    expect(sendsOf(world, QUEUES.reports.url)).toEqual(
+      Object.fromEntries(flows.map((prefix) => [`${prefix}-parent`, 1])),
+    );
+    for (const prefix of flows) {
+      expect(world.runs.filter((id) => id === `${prefix}-parent`)).toHaveLength(1);
+      expect((await world.records.read(`${prefix}-parent`))?.state).toBe('completed');
+    }
+  });
+
+  it('run their parent once without idempotency when the runtime died between sending it and marking it sent, and the child came again', async () => {
+    const flows = prefixes('resent');
+    const world = flowWorld(client, table, {
+      sendLatencyMs: SEND_MS,
+      idempotency: false,
+      sentMarkFails: FLOWS,
+      invocationMs: 25_000,
+    });
+    for (const prefix of flows) await world.producer.sendFlow(flow(prefix, 3));
+    const died = (
+      await Promise.all(world.sentTo(QUEUES.jobs.url).map((id) => world.deliver(QUEUES.jobs.url, [id])))
+    ).flat();
+    expect(died).toHaveLength(FLOWS);
+    // Delivered again while the invocation that sent the parent could still be running: whether it sent is not
+    // known yet, so the child comes back again and sends nothing.
+    expect(
+      (await Promise.all(died.map((id) => world.deliver(QUEUES.jobs.url, [id], 2)))).flat(),
+    ).toHaveLength(FLOWS);
+    expect(sendsOf(world, QUEUES.reports.url)).toEqual(
+      Object.fromEntries(flows.map((prefix) => [`${prefix}-parent`, 1])),
+    );
+    // Once that invocation is over, the next delivery sends the parent again: the first send is known replaced.
+    world.elapse(30_000);
+    expect((await Promise.all(died.map((id) => world.deliver(QUEUES.jobs.url, [id], 3)))).flat()).toEqual([]);
+    // Both sends of each parent, each in its own invocation, at once: one runs it, the other is skipped.
+    const parents = world.sent.filter((m) => m.url === QUEUES.reports.url);
+    expect(parents).toHaveLength(2 * FLOWS);
+    await Promise.all(parents.map((m) => world.deliverMessage(m)));
+
+    for (const prefix of flows) {
+      expect(world.runs.filter((id) => id === `${prefix}-parent`)).toHaveLength(1);
+      expect(await world.records.read(`${prefix}-parent`)).toMatchObject({
+        state: 'completed',
+        children: { total: 3, pending: [] },
       });
     }
   });
@@ -165,6 +225,80 @@ describe('flow children ending at the same moment', () => {
     }
   });
 
+  it('leave the top parent child-failed when a redrive makes the middle one wait again while its other child fails it again', async () => {
+    const flows = prefixes('refail');
+    // The order of the race's writes, on the real client: the failing child fails the middle parent just after the
+    // redriven one made it wait again, and tells the top parent before the redriven one's write there lands.
+    const ordered = orderedWrites(client, (input, { key, whenAnswered }) => {
+      const prefix = key.replace(/^job#/, '').replace(/-(top|mid)$/, '');
+      if (key.endsWith('-mid') && input.UpdateExpression?.includes('ADD childrenFailed'))
+        return whenAnswered(`${prefix}-mid`, (done) =>
+          done.ConditionExpression?.includes('attribute_not_exists(childrenFailed)'),
+        );
+      if (key.endsWith('-top') && input.UpdateExpression?.startsWith('DELETE childrenFailed'))
+        // After the failing child's count-only write there (refused: the top parent still counts the middle one
+        // failed) and the read that follows it.
+        return whenAnswered(`${prefix}-top`, (done) =>
+          done.UpdateExpression?.startsWith(
+            'ADD childrenFailed :child SET childFailures.#child = :reason, updatedAt',
+          ),
+        ).then(() => new Promise((resolve) => setTimeout(resolve, 30)));
+      return undefined;
+    });
+    const world = flowWorld(ordered, table, {
+      sendLatencyMs: SEND_MS,
+      breaks: Object.fromEntries(flows.map((prefix) => [`${prefix}-mid-c1`, 'permanent' as const])),
+    });
+    for (const prefix of flows) {
+      await world.producer.sendFlow({
+        job: report,
+        payload: { name: 'top' },
+        options: { id: `${prefix}-top` },
+        children: [
+          { job: part, payload: { n: 9 }, options: { id: `${prefix}-side` } },
+          {
+            ...flow(`${prefix}-mid`, 2, { failParentOnFailure: true }),
+            children: [1, 2].map((n) => ({
+              job: part,
+              payload: { n },
+              options: { id: `${prefix}-mid-c${n}`, failParentOnFailure: true },
+            })),
+            options: { id: `${prefix}-mid`, failParentOnFailure: true },
+          },
+        ],
+      });
+    }
+    await Promise.all(
+      flows.map((prefix) => world.deliver(QUEUES.jobs.url, [`${prefix}-side`, `${prefix}-mid-c1`])),
+    );
+    for (const prefix of flows) {
+      expect((await world.records.read(`${prefix}-top`))?.state).toBe('child-failed');
+      world.breaks.delete(`${prefix}-mid-c1`);
+      world.breaks.set(`${prefix}-mid-c2`, 'permanent');
+    }
+
+    // The redrive of the first child and the second child's failure, each in its own invocation, at once.
+    await Promise.all(
+      flows.flatMap((prefix) => [
+        world.deliver(QUEUES.jobs.url, [`${prefix}-mid-c1`]),
+        world.deliver(QUEUES.jobs.url, [`${prefix}-mid-c2`]),
+      ]),
+    );
+
+    expect(world.sentTo(QUEUES.reports.url)).toEqual([]);
+    for (const prefix of flows) {
+      expect(await world.records.read(`${prefix}-mid`)).toMatchObject({
+        state: 'child-failed',
+        reason: `FlowChildFailedError: child ${prefix}-mid-c2 dead-lettered: PermanentError: part 2 is broken`,
+      });
+      expect(await world.records.read(`${prefix}-top`)).toMatchObject({
+        state: 'child-failed',
+        reason: `FlowChildFailedError: child ${prefix}-mid failed: FlowChildFailedError: child ${prefix}-mid-c2 dead-lettered: PermanentError: part 2 is broken`,
+        children: { completed: [`${prefix}-side`], pending: [] },
+      });
+    }
+  });
+
   it('send a nested flow up once: two middle parents whose last children complete at once send the top one once', async () => {
     const world = flowWorld(client, table, { sendLatencyMs: SEND_MS });
     const flows = prefixes('nested');
@@ -193,3 +327,52 @@ describe('flow children ending at the same moment', () => {
     }
   });
 });
+
+/**
+ * The client, with some of its `UpdateItem`s held until another write on a key was answered (at most a moment): a
+ * race's interleaving made certain. `hold` names, for a write, the key and which answered write it waits for.
+ */
+function orderedWrites(
+  client: DynamoDBClient,
+  hold: (
+    input: UpdateItemCommandInput,
+    how: {
+      key: string;
+      whenAnswered: (
+        key: string,
+        answered: (input: UpdateItemCommandInput) => boolean | undefined,
+      ) => Promise<void>;
+    },
+  ) => Promise<void> | undefined,
+): DynamoDBClient {
+  const answered: { key: string; input: UpdateItemCommandInput }[] = [];
+  const waiters = new Set<() => void>();
+  const whenAnswered = (key: string, test: (input: UpdateItemCommandInput) => boolean | undefined) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!answered.some((a) => a.key === key && test(a.input))) return;
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+      setTimeout(() => {
+        waiters.delete(check);
+        resolve();
+      }, 500);
+    });
+  const send = async (command: { input: unknown }) => {
+    const input = command.input as UpdateItemCommandInput;
+    const key = input.Key?.pk?.S ?? '';
+    if (input.UpdateExpression !== undefined) await hold(input, { key, whenAnswered });
+    try {
+      return await client.send(command as never);
+    } finally {
+      if (input.UpdateExpression !== undefined) {
+        answered.push({ key: key.replace(/^job#/, ''), input });
+        for (const waiter of [...waiters]) waiter();
+      }
+    }
+  };
+  return { send } as unknown as DynamoDBClient;
+}

@@ -29,6 +29,8 @@ export const fifoReport = defineJob('flow.fifo-report', z.object({ name: z.strin
 interface Sent {
   readonly url: string;
   readonly body: string;
+  /** The message attributes a consumer sent a flow parent with (the producer's are the envelope's). */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** How a breakable part fails while it is broken: as `PermanentError`, or with an error that is retried. */
@@ -51,12 +53,19 @@ export function flowWorld(
     idempotency?: boolean;
     breaks?: Record<string, Break>;
     parentWriteFails?: number;
+    /** That many marks of a sent parent `queued` fail, as a runtime dying between the send and the mark. */
+    sentMarkFails?: number;
+    /** The remaining time of each delivery's invocation, which bounds how long its claim of a parent's send lasts. */
+    invocationMs?: number;
     /** How long a consumer's send of a parent takes, as a call to SQS does; none by default. */
     sendLatencyMs?: number;
   } = {},
 ) {
   const sent: Sent[] = [];
-  const records = new JobRecords(client, table);
+  // One clock for the runtime and the records, which the test moves on (`elapse`).
+  let elapsedMs = 0;
+  const now = () => Date.now() + elapsedMs;
+  const records = new JobRecords(client, table, now);
   const deps: ProducerCollaborators = {
     queues: QUEUES,
     settings: { dedupe: { tableName: table, ttlSeconds: 3600 } },
@@ -74,24 +83,30 @@ export function flowWorld(
   let sendFails = options.sendFails ?? 0;
   let countFails = options.countFails ?? 0;
   let parentWriteFails = options.parentWriteFails ?? 0;
+  let sentMarkFails = options.sentMarkFails ?? 0;
   const breaks = new Map(Object.entries(options.breaks ?? {}));
   const flows: FlowParents = {
-    async childCompleted(parentId, childId, result) {
+    async childCompleted(parentId, childId, result, sendUntil) {
       if (countFails-- > 0)
         throw new Error('ProvisionedThroughputExceededException: the parent could not be counted');
-      return records.childCompleted(parentId, childId, result);
+      return records.childCompleted(parentId, childId, result, sendUntil);
     },
-    parentSent: (parentId) => records.parentSent(parentId),
-    async childFailed(parentId, childId, failure) {
+    async parentSent(parentId, sendToken) {
+      if (sentMarkFails-- > 0)
+        throw new Error('the runtime died after the send, before marking the parent sent');
+      return records.parentSent(parentId, sendToken);
+    },
+    parentSendFailed: (parentId, sendToken) => records.parentSendFailed(parentId, sendToken),
+    async childFailed(parentId, childId, failure, sendUntil) {
       if (parentWriteFails-- > 0) throw new Error('the runtime died before telling the parent');
-      return records.childFailed(parentId, childId, failure);
+      return records.childFailed(parentId, childId, failure, sendUntil);
     },
     childOutcomes: (parentId) => records.childOutcomes(parentId),
     read: (id) => records.read(id),
     async send(message) {
       if (sendFails-- > 0) throw new Error('the runtime died before the send');
       if (options.sendLatencyMs) await new Promise((resolve) => setTimeout(resolve, options.sendLatencyMs));
-      sent.push({ url: message.queueUrl, body: message.body });
+      sent.push({ url: message.queueUrl, body: message.body, attributes: message.attributes });
     },
   };
   const runs: string[] = [];
@@ -122,7 +137,7 @@ export function flowWorld(
       ],
     },
     { maxReceiveCount: 3 },
-    { idempotency: options.idempotency ?? true, jobs: records, flows },
+    { idempotency: options.idempotency ?? true, jobs: records, flows, now },
   );
   /**
    * Delivers the messages sent so far to `url` whose job id is one of `ids` (all when none), as one batch; resolves
@@ -130,10 +145,27 @@ export function flowWorld(
    */
   const deliver = async (url: string, ids?: readonly string[], attempt = 1) => {
     const bodies = sent.filter((m) => m.url === url && (!ids || ids.includes(parseEnvelope(m.body).id)));
-    const records = bodies.map((m) => record(parseEnvelope(m.body), { body: m.body, attempt }));
-    const { batchItemFailures } = await core.processBatch(sqsEvent(records), lambdaContext());
+    const records = bodies.map((m) =>
+      record(parseEnvelope(m.body), { body: m.body, attempt, extraAttributes: sqsAttributes(m.attributes) }),
+    );
+    const { batchItemFailures } = await core.processBatch(
+      sqsEvent(records),
+      lambdaContext(options.invocationMs),
+    );
     const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
     return records.filter((r) => failed.has(r.messageId)).map((r) => parseEnvelope(r.body).id);
+  };
+  /** Delivers one message sent so far (of several with the same job id, the one given), alone in its batch. */
+  const deliverMessage = async (message: Sent) => {
+    const delivery = record(parseEnvelope(message.body), {
+      body: message.body,
+      extraAttributes: sqsAttributes(message.attributes),
+    });
+    const { batchItemFailures } = await core.processBatch(
+      sqsEvent([delivery]),
+      lambdaContext(options.invocationMs),
+    );
+    return batchItemFailures.length === 0;
   };
   const producer = new Producer(deps);
   /** The messages sent so far to `url` (by job id), as the producer or a consumer sent them. */
@@ -152,6 +184,10 @@ export function flowWorld(
     if (!body || !idempotency) throw new Error(`no job ${id} sent, or idempotency off`);
     idempotency.states.set(idempotencyWorkKey('events', parseEnvelope(body)), 'in-progress');
   };
+  /** Moves the world's clock on by `ms`: a claim of a parent's send lapses once its invocation's time is past. */
+  const elapse = (ms: number) => {
+    elapsedMs += ms;
+  };
   return {
     producer,
     records,
@@ -163,9 +199,18 @@ export function flowWorld(
     breaks,
     queue,
     deliver,
+    deliverMessage,
     deadLetters,
     holdKey,
+    elapse,
   };
+}
+
+/** Attributes as a Lambda event carries them. */
+function sqsAttributes(attributes: Readonly<Record<string, string>> = {}) {
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [name, { dataType: 'String', stringValue: value }]),
+  );
 }
 
 export const threeParts = (prefix: string) => ({

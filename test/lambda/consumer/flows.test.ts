@@ -90,6 +90,27 @@ describe('a flow: a parent that runs after all its children', () => {
     expect((await world.records.read('crash-parent'))?.state).toBe('queued');
   });
 
+  it('runs a parent once with idempotency on when its first send was replaced and is delivered first', async () => {
+    world = flowWorld(client, table, { sentMarkFails: 1 });
+    await world.producer.sendFlow(threeParts('replaced'));
+    const died = await world.deliver(QUEUES.jobs.url);
+    expect(died).toHaveLength(1);
+    // What the operator reads meanwhile: the send may have gone out, and what happens either way.
+    expect((await jobsShow({ client, tableName: table }, 'replaced-parent', {})).note).toMatch(
+      /could not send it or ended before saying it did \(its claim of the send lasts until \S+Z; after that a child coming back sends it, and a send that one made is skipped\), so that child comes back/,
+    );
+    // The invocation that sent the parent is over: the child's next delivery sends it again.
+    world.elapse(30_000);
+    expect(await world.deliver(QUEUES.jobs.url, died, 2)).toEqual([]);
+    const [first, second] = world.sent.filter((m) => m.url === QUEUES.reports.url);
+    // The replaced send is skipped without taking the idempotency key, which the send that replaced it needs.
+    expect(await world.deliverMessage(first as (typeof world.sent)[number])).toBe(true);
+    expect(world.runs).not.toContain('replaced-parent');
+    expect(await world.deliverMessage(second as (typeof world.sent)[number])).toBe(true);
+    expect(world.runs.filter((id) => id === 'replaced-parent')).toHaveLength(1);
+    expect((await world.records.read('replaced-parent'))?.state).toBe('completed');
+  });
+
   it('keeps a child completed when its parent could not be told on its last attempt, and its redrive sends the parent', async () => {
     world = flowWorld(client, table, { sendFails: 1 });
     await world.producer.sendFlow(threeParts('last'));

@@ -450,8 +450,12 @@ describe('the record of a job waiting to run again', () => {
     await put('done', { state: 'completed', generation: 'g' }, 1);
     await put('dropped', { state: 'cancelled', generation: 'g' });
     const records = new JobRecords(client, table);
+    // What the redrive read of each record just before its send.
+    const seen = async (id: string) => ({ updatedAt: (await records.read(id))?.updatedAt });
     const marked = await Promise.all(
-      ['dead', 'crashed', 'done', 'dropped'].map((id) => records.redriven(id, `why ${id}`, at, 'g')),
+      ['dead', 'crashed', 'done', 'dropped'].map(async (id) =>
+        records.redriven(id, `why ${id}`, at, 'g', await seen(id)),
+      ),
     );
     expect(marked).toEqual([true, true, false, false]);
     expect(await records.read('dead')).toMatchObject({
@@ -465,10 +469,40 @@ describe('the record of a job waiting to run again', () => {
     expect(await records.start('dead', 1, 'g')).toBe('run');
     expect(await records.read('dead')).toMatchObject({ state: 'processing', redrivenAt: at.toISOString() });
     // The redriven delivery already ran and failed again before the redrive got to its record: it says so.
+    await records.deadLettered('dead', 'PermanentError: again', 'g');
+    const beforeTheSend = await seen('dead');
+    expect(await records.start('dead', 1, 'g')).toBe('run');
     await records.deadLettered('dead', 'PermanentError: still', 'g');
-    expect(await records.redriven('dead', 'why dead', new Date(Date.now() - 60_000), 'g')).toBe(false);
+    expect(await records.redriven('dead', 'why dead', at, 'g', beforeTheSend)).toBe(false);
     expect((await records.read('dead'))?.state).toBe('dead-lettered');
     expect((await records.read('dead'))?.lastError).toBeUndefined();
+  });
+
+  it("is queued after a redrive whatever the operator machine's clock says, and left alone once the redriven delivery started", async () => {
+    // The consumer writes with AWS's clock; the redrive's `sentAt` comes from the operator's laptop.
+    const records = new JobRecords(client, table);
+    const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+    for (const id of ['behind', 'ahead']) {
+      await put(id, { state: 'queued', generation: 'g' });
+      expect(await records.start(id, 1, 'g')).toBe('run');
+      await records.deadLettered(id, 'PermanentError: bug', 'g');
+    }
+    const seen = async (id: string) => ({ updatedAt: (await records.read(id))?.updatedAt });
+
+    // A laptop ten minutes slow: the record was updated "after" the redrive by its clock, and is still its to mark.
+    expect(
+      await records.redriven('behind', 'PermanentError: bug', minutes(-10), 'g', await seen('behind')),
+    ).toBe(true);
+    expect((await records.read('behind'))?.state).toBe('queued');
+
+    // A laptop ten minutes fast: the redriven delivery started between the send and the mark, and the record says so.
+    const beforeTheSend = await seen('ahead');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await records.start('ahead', 1, 'g')).toBe('run');
+    expect(await records.redriven('ahead', 'PermanentError: bug', minutes(10), 'g', beforeTheSend)).toBe(
+      false,
+    );
+    expect((await records.read('ahead'))?.state).toBe('processing');
   });
 });
 

@@ -1,0 +1,109 @@
+/**
+ * A redrive marks the records of the jobs it sends back `queued` from what each record said just before its send,
+ * never from the operator machine's clock against the consumer's: SQS through the SDK's mock, the job records on
+ * dynalite as the consumer writes them.
+ */
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
+import { JobRecords, jobRecordKey } from '../../lambda/shared/job-record';
+import { redrivenJobsOn } from '../../lib/cli/jobs';
+import { redrive } from '../../lib/cli/redrive';
+import { useDedupeTable } from '../helpers/local/dedupe-table';
+import { installFakeQueue } from './fake-queue';
+import { deadLetterMessage, EVENTS, fakeClock, stackTarget, testBackend } from './helpers';
+
+const sqs = mockClient(SQSClient);
+const table = 'redrive-records-dedupe';
+let client: DynamoDBClient;
+useDedupeTable(table, (ready) => {
+  client = ready;
+});
+
+beforeEach(() => {
+  sqs.reset();
+});
+
+/** A job the consumer ran and dead-lettered, by AWS's clock: its record, and its dead letter. */
+async function deadLetteredJob(records: JobRecords, id: string, n: number) {
+  await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: {
+        pk: { S: jobRecordKey(id) },
+        state: { S: 'queued' },
+        generation: { S: 'g' },
+        status: { S: 'queued' },
+      },
+    }),
+  );
+  expect(await records.start(id, 1, 'g')).toBe('run');
+  await records.deadLettered(id, 'PermanentError: no printer', 'g');
+  const envelope = {
+    v: 1,
+    id,
+    source: JOB_SOURCE,
+    type: 'report.print',
+    receivedAt: new Date().toISOString(),
+    headers: { 'content-type': 'application/json', [JOB_RECORD_HEADER]: '1' },
+    contentType: 'application/json',
+    body: JSON.stringify({ n }),
+    bodyEncoding: 'utf8',
+    generation: 'g',
+  };
+  return deadLetterMessage(n, {
+    id,
+    body: JSON.stringify(envelope),
+    failure: { name: 'PermanentError', message: 'no printer' },
+  });
+}
+
+/** SQS takes every message sent back; `onSend` runs first, as a consumer that received it at once would. */
+function acceptSends(onSend: () => Promise<unknown> = async () => {}) {
+  sqs.on(SendMessageBatchCommand).callsFake(async (input: { Entries: { Id: string }[] }) => {
+    await onSend();
+    return {
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      Failed: [],
+    };
+  });
+}
+
+describe('a redrive from a machine whose clock is not AWS’s', () => {
+  it('marks the job queued when the operator machine is ten minutes slow', async () => {
+    const records = new JobRecords(client, table);
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [await deadLetteredJob(records, 'slow-job', 1)]);
+    acceptSends();
+    const slow = fakeClock(Date.now() - 10 * 60_000);
+    const result = await redrive(testBackend({ clock: slow }), stackTarget(), {
+      queue: 'events',
+      ids: ['slow-job'],
+      recordJobs: redrivenJobsOn(records),
+    });
+    expect(result).toMatchObject({ moved: 1, failed: 0 });
+    expect(await records.read('slow-job')).toMatchObject({
+      state: 'queued',
+      lastError: 'PermanentError: no printer',
+      redrivenAt: new Date(slow.now()).toISOString(),
+    });
+  });
+
+  it('leaves the job processing when the operator machine is ten minutes fast and the delivery started before the mark', async () => {
+    const records = new JobRecords(client, table);
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [await deadLetteredJob(records, 'fast-job', 2)]);
+    // The consumer receives the message sent back at once and starts it, before the redrive marks the record.
+    acceptSends(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return records.start('fast-job', 1, 'g');
+    });
+    const result = await redrive(testBackend({ clock: fakeClock(Date.now() + 10 * 60_000) }), stackTarget(), {
+      queue: 'events',
+      ids: ['fast-job'],
+      recordJobs: redrivenJobsOn(records),
+    });
+    expect(result).toMatchObject({ moved: 1, failed: 0 });
+    expect((await records.read('fast-job'))?.state).toBe('processing');
+  });
+});
