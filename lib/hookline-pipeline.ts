@@ -530,6 +530,7 @@ export class HooklinePipeline extends Construct {
       functions: this.monitoredFunctions(),
       api: this.ingest.api,
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
+      ...(this.jobsEndpoint ? { jobsEndpointLogGroup: this.jobsEndpoint.jobsFunction.logGroup } : {}),
       ...(this.archive
         ? {
             archiveFailures: archiveFailedMetric(
