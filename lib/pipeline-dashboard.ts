@@ -1,8 +1,8 @@
 /**
  * The pipeline's CloudWatch dashboard: the state of every alarm, what came in (by source and outcome, and the API's
  * answers), where it waits (queue depth, age of the oldest message), how the consumers do (duration, errors,
- * throttles, retries, dead-lettered, copies whose idempotency key another execution held) and what is stuck (DLQ
- * depth).
+ * throttles, retries, dead-lettered, copies whose idempotency key another execution held, processed, deferred) and
+ * what is stuck (DLQ depth).
  *
  * Metric sources: the ingest function's EMF metrics (namespace `Hookline/<stack name>`, dimension
  * `service=ingest`: Accepted, Duplicate, Ignored, and Rejected/Failed with a `reason` dimension), the consumers' EMF
@@ -386,10 +386,10 @@ export class PipelineDashboard extends Construct {
           ]),
         }),
       );
-      const perQueue = (title: string, metricName: ConsumerCountName) =>
+      const perQueue = (title: string, metricName: ConsumerCountName, width = 8) =>
         new cloudwatch.GraphWidget({
           title,
-          width: 8,
+          width,
           height: 6,
           left: consumers.map((q) => searchSum(metricName, CONSUMER_DIMENSIONS, serviceIs(q.name), q.name)),
         });
@@ -401,6 +401,16 @@ export class PipelineDashboard extends Construct {
         perQueue(
           'Of those: idempotency key held elsewhere (duplicates, not failures)',
           KEY_HELD_RECORD.metric,
+        ),
+      );
+      this.dashboard.addWidgets(
+        perQueue('Records processed', 'Processed', 12),
+        // Records handed back unstarted: a batch too long for the timeout, a FIFO group behind a failing record, a
+        // rate limit below the arrivals. Each spends a receive, so a steady count ends in dead letters.
+        perQueue(
+          'Records deferred (not started: deadline margin, FIFO group held back, no rate-limit slot)',
+          'Deferred',
+          12,
         ),
       );
     }

@@ -197,7 +197,7 @@ const context = {
 
 /**
  * The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters, meets a key held
- * elsewhere and fails to archive.
+ * elsewhere and fails to archive, and for one it has no time left to start.
  */
 async function consumerEmf(name: string): Promise<string[]> {
   const sqs = mockClient(SQSClient);
@@ -252,6 +252,11 @@ async function consumerEmf(name: string): Promise<string[]> {
       ]),
       context,
     );
+    // An invocation already within its deadline margin starts nothing: its record is deferred.
+    await handler(sqsEvent([record(envelope({ type: 'late' }))]), {
+      ...context,
+      getRemainingTimeInMillis: () => 1_000,
+    });
   } finally {
     stdout.mockRestore();
     sqs.restore();

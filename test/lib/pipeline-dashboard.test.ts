@@ -109,6 +109,21 @@ describe('PipelineDashboard', () => {
     expect(body).toContain('"stat":"p99"');
   });
 
+  it('charts per queue the records processed and the records deferred, the count the consumer README says to watch', () => {
+    const body = dashboardBody(full);
+    const titles = widgetsOf(body).map((w) => w.properties.title);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Records processed',
+        'Records deferred (not started: deadline margin, FIFO group held back, no rate-limit slot)',
+      ]),
+    );
+    for (const queue of ['events', 'orders']) {
+      expect(body).toContain(`MetricName=\\"Processed\\" service=\\"${queue}\\"`);
+      expect(body).toContain(`MetricName=\\"Deferred\\" service=\\"${queue}\\"`);
+    }
+  });
+
   it('includes extra DLQs such as the schedules', () => {
     const body = dashboardBody((f) => ({
       queues: f.queues,
