@@ -530,6 +530,7 @@ export class HooklinePipeline extends Construct {
       functions: this.monitoredFunctions(),
       api: this.ingest.api,
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
+      ...(this.jobsEndpoint ? { jobsEndpointLogGroup: this.jobsEndpoint.jobsFunction.logGroup } : {}),
       ...(this.archive
         ? {
             archiveFailures: archiveFailedMetric(
@@ -621,7 +622,10 @@ export class HooklinePipeline extends Construct {
   }
 
   private createDashboard(config: ResolvedConfig): PipelineDashboard {
-    return new PipelineDashboard(this, 'Dashboard', {
+    const dashboard = new PipelineDashboard(this, 'Dashboard', {
+      // The array itself, read at synthesis: the alarms a grant adds later are shown too.
+      alarms: this.alarms.alarms,
+      api: this.ingest.api,
       queues: config.queues.flatMap((q) => {
         const pair = this.queues[q.name];
         if (!pair) return [];
@@ -649,6 +653,8 @@ export class HooklinePipeline extends Construct {
           : []),
       ],
     });
+    if (this.circuitBreakers) dashboard.showAlarms(Object.values(this.circuitBreakers.alarms));
+    return dashboard;
   }
 
   /**

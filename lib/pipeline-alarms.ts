@@ -169,6 +169,14 @@ export interface PipelineAlarmsProps {
   readonly ingestLogGroup?: logs.ILogGroup;
 
   /**
+   * The jobs endpoint's log group, when the jobs endpoint answers on `api`: its 503s are among the API's 5xx, each
+   * with an ERROR line there, which the API alarm's description names beside the ingest's.
+   *
+   * @default - the description names the ingest's log only
+   */
+  readonly jobsEndpointLogGroup?: logs.ILogGroup;
+
+  /**
    * Count of events queued but not archived (the `ArchiveFailed` metric of the ingest and the consumers).
    *
    * @default - no archive alarm
@@ -320,7 +328,7 @@ export class PipelineAlarms extends Construct {
       });
     }
     if (props.archiveDelivery) this.watchArchiveDelivery(props.archiveDelivery);
-    if (props.api) this.watchApi(props.api, props.ingestLogGroup);
+    if (props.api) this.watchApi(props.api, props.ingestLogGroup, props.jobsEndpointLogGroup);
   }
 
   /** Records the archive stream took but cannot write: they would be dropped after 24 hours, uncounted. */
@@ -373,18 +381,28 @@ export class PipelineAlarms extends Construct {
     });
   }
 
-  /** Server errors of the webhook API. */
-  private watchApi(api: apigw.IHttpApi, logGroup: logs.ILogGroup | undefined): void {
-    const readWhy = logGroup
-      ? ` Read why with ${logsTail(this, logGroup, '30m', '{ $.outcome = "failed" }')} (\`reason\`: which dependency failed; \`in_progress\` is a sender's retry that met its first try still being enqueued, nothing to fix); none there means the function itself failed or was throttled (its own alarms).`
+  /** Server errors of the API: the ingest's answers to webhooks and, with the jobs endpoint, its answers to jobs. */
+  private watchApi(
+    api: apigw.IHttpApi,
+    logGroup: logs.ILogGroup | undefined,
+    jobsLogGroup: logs.ILogGroup | undefined,
+  ): void {
+    const jobs = jobsLogGroup
+      ? `, and for POST /jobs with ${logsTail(this, jobsLogGroup, '30m', '{ $.level = "ERROR" }')}`
       : '';
+    const readWhy = logGroup
+      ? ` Read why with ${logsTail(this, logGroup, '30m', '{ $.outcome = "failed" }')} (\`reason\`: which dependency failed; \`in_progress\` is a sender's retry that met its first try still being enqueued, nothing to fix)${jobs}; none there means ${jobsLogGroup ? 'that' : 'the'} function itself failed or was throttled (its own alarms).`
+      : '';
+    const answered = jobsLogGroup
+      ? 'The API answered 5xx: to a webhook, senders that retry will retry, GitHub will not (redeliver from its UI); to POST /jobs, the caller is asked to send again.'
+      : 'The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).';
     this.add('Api5xx', {
       metric: api.metricServerError({
         period: DEFAULTS.functionAlarmPeriod,
         statistic: cloudwatch.Stats.SUM,
       }),
       threshold: 0,
-      description: `The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).${readWhy}`,
+      description: `${answered}${readWhy}`,
     });
   }
 

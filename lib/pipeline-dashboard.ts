@@ -1,7 +1,8 @@
 /**
- * The pipeline's CloudWatch dashboard: what came in (by source and outcome), where it waits (queue depth, age of
- * the oldest message), how the consumers do (duration, errors, throttles, retries, dead-lettered, copies whose
- * idempotency key another execution held) and what is stuck (DLQ depth).
+ * The pipeline's CloudWatch dashboard: the state of every alarm, what came in (by source and outcome, and the API's
+ * answers), where it waits (queue depth, age of the oldest message), how the consumers do (duration, errors,
+ * throttles, retries, dead-lettered, copies whose idempotency key another execution held, processed, deferred) and
+ * what is stuck (DLQ depth).
  *
  * Metric sources: the ingest function's EMF metrics (namespace `Hookline/<stack name>`, dimension
  * `service=ingest`: Accepted, Duplicate, Ignored, and Rejected/Failed with a `reason` dimension), the consumers' EMF
@@ -10,6 +11,7 @@
  * metrics carry no source dimension.
  */
 import { type Duration, Stack } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -78,6 +80,18 @@ export interface PipelineDashboardProps {
    * @default - no jobs endpoint widget
    */
   readonly jobsFunction?: lambda.IFunction;
+  /**
+   * The HTTP API webhooks (and jobs, with the jobs endpoint) arrive through: its requests and its 4xx and 5xx
+   * answers, the 5xx being what the API's alarm watches.
+   * @default - no API widget
+   */
+  readonly api?: apigw.IHttpApi;
+  /**
+   * Alarms whose state the dashboard shows first, in one grid. Read when the dashboard is synthesized, so an alarm
+   * added to this array later (`PipelineAlarms.alarms`, which a grant can add to) is shown too.
+   * @default - no alarm grid, unless {@link PipelineDashboard.showAlarms} adds one
+   */
+  readonly alarms?: readonly cloudwatch.IAlarm[];
   /**
    * The ingest function's log group, for the per-source breakdown (Logs Insights over `webhook outcome` lines).
    * @default - no per-source widget
@@ -213,6 +227,8 @@ export class PipelineDashboard extends Construct {
    * array when the dashboard is rendered (at synthesis), so a queue charted later is counted there too.
    */
   #deadLetterTile?: cloudwatch.IMetric[];
+  /** The alarms of the grid, once made: lists read when the dashboard is rendered. */
+  #alarmGrid?: AlarmGrid;
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
@@ -228,6 +244,8 @@ export class PipelineDashboard extends Construct {
       start: props.start ?? DEFAULTS.dashboardStart,
       defaultInterval: undefined,
     });
+
+    if (props.alarms) this.showAlarms(props.alarms);
 
     /** Sum of one EMF metric over all values of the dimensions that vary (reason, type). */
     const searchSum = (
@@ -296,6 +314,7 @@ export class PipelineDashboard extends Construct {
         }),
       );
     }
+    if (props.api) ingestWidgets.push(apiWidget(props.api, period));
     if (props.ingestFunction)
       ingestWidgets.push(functionWidget('Ingest function', props.ingestFunction, period));
     if (props.jobsFunction) {
@@ -367,10 +386,10 @@ export class PipelineDashboard extends Construct {
           ]),
         }),
       );
-      const perQueue = (title: string, metricName: ConsumerCountName) =>
+      const perQueue = (title: string, metricName: ConsumerCountName, width = 8) =>
         new cloudwatch.GraphWidget({
           title,
-          width: 8,
+          width,
           height: 6,
           left: consumers.map((q) => searchSum(metricName, CONSUMER_DIMENSIONS, serviceIs(q.name), q.name)),
         });
@@ -384,7 +403,30 @@ export class PipelineDashboard extends Construct {
           KEY_HELD_RECORD.metric,
         ),
       );
+      this.dashboard.addWidgets(
+        perQueue('Records processed', 'Processed', 12),
+        // Records handed back unstarted: a batch too long for the timeout, a FIFO group behind a failing record, a
+        // rate limit below the arrivals. Each spends a receive, so a steady count ends in dead letters.
+        perQueue(
+          'Records deferred (not started: deadline margin, FIFO group held back, no rate-limit slot)',
+          'Deferred',
+          12,
+        ),
+      );
     }
+  }
+
+  /**
+   * Shows the state of `alarms` in the dashboard's alarm grid (made at the end of the dashboard if the props gave
+   * none), also alarms made after the dashboard: the list is read when the dashboard is rendered, at synthesis.
+   */
+  showAlarms(alarms: readonly cloudwatch.IAlarm[]): void {
+    if (this.#alarmGrid) {
+      this.#alarmGrid.show(alarms);
+      return;
+    }
+    this.#alarmGrid = new AlarmGrid(alarms);
+    this.dashboard.addWidgets(this.#alarmGrid);
   }
 
   /**
@@ -463,6 +505,65 @@ function deadLetterDepth(
     },
     label,
     period,
+  });
+}
+
+/**
+ * Alarms per alarm status widget, kept to 100: a stack of 36 queues with consumers has about 150, one list that long
+ * may be more than a widget takes (the dashboard body reference states no limit), and a second widget beside the
+ * first costs nothing.
+ */
+const ALARMS_PER_WIDGET = 100;
+
+/**
+ * The state of every alarm given, across the dashboard's width: one alarm status widget per
+ * {@link ALARMS_PER_WIDGET} alarms, side by side. The lists are read when the dashboard is rendered (at synthesis),
+ * so alarms made after the grid are in it.
+ */
+class AlarmGrid extends cloudwatch.ConcreteWidget {
+  readonly #lists: (readonly cloudwatch.IAlarm[])[];
+
+  constructor(alarms: readonly cloudwatch.IAlarm[]) {
+    super(24, 6);
+    this.#lists = [alarms];
+  }
+
+  /** Adds a list of alarms, read at rendering as the first. */
+  show(alarms: readonly cloudwatch.IAlarm[]): void {
+    this.#lists.push(alarms);
+  }
+
+  toJson(): unknown[] {
+    const arns = [...new Set(this.#lists.flat())].map((alarm) => alarm.alarmArn);
+    const chunks = Math.max(1, Math.ceil(arns.length / ALARMS_PER_WIDGET));
+    const width = Math.floor(this.width / chunks);
+    return Array.from({ length: chunks }, (_, i) => ({
+      type: 'alarm',
+      width: i === chunks - 1 ? this.width - width * (chunks - 1) : width,
+      height: this.height,
+      x: (this.x ?? 0) + width * i,
+      y: this.y,
+      properties: {
+        title: chunks === 1 ? 'Alarms' : `Alarms (${i + 1} of ${chunks})`,
+        alarms: arns.slice(i * ALARMS_PER_WIDGET, (i + 1) * ALARMS_PER_WIDGET),
+        // Those in ALARM first, then INSUFFICIENT_DATA, then OK, each by its latest change: what pages now leads.
+        sortBy: 'stateUpdatedTimestamp',
+      },
+    }));
+  }
+}
+
+/** The API's requests and its 4xx and 5xx answers (sums per period). */
+function apiWidget(api: apigw.IHttpApi, period: Duration): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({
+    title: 'API answers (webhooks and jobs)',
+    width: 12,
+    height: 6,
+    left: [
+      api.metricCount({ period, statistic: 'Sum', label: 'requests' }),
+      api.metricClientError({ period, statistic: 'Sum', label: '4xx' }),
+      api.metricServerError({ period, statistic: 'Sum', label: '5xx' }),
+    ],
   });
 }
 

@@ -14,6 +14,7 @@ import {
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { logLine } from '../ingest/telemetry';
 import { eventSourceMappingArnNear } from '../shared/aws-location';
 import {
   BREAKER_CONFIG_ENV,
@@ -144,7 +145,8 @@ export const handler = (
     disableMapping: async (UUID) =>
       (await lambda.send(new UpdateEventSourceMappingCommand({ UUID, Enabled: false }))).State,
     ...(probes ? { probes } : {}),
+    // Straight to stdout: Lambda's JSON log format would make a `console.log` argument the string of its own line.
     log: (message, attributes) =>
-      console.log(JSON.stringify({ level: 'INFO', message, service: 'circuit-breaker', ...attributes })),
+      process.stdout.write(`${logLine('INFO', message, 'circuit-breaker', Date.now(), attributes)}\n`),
   });
 };

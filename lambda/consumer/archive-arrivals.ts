@@ -17,16 +17,20 @@ export interface ArchiveBatchSink {
   putLines(lines: readonly Buffer[]): Promise<void>;
 }
 
+/** The most event ids one `archive put failed` line lists: a batch may hold 10,000 records, a log event 256 KB. */
+export const LOGGED_IDS_MAX = 100;
+
 /**
  * The archive lines of a batch's first arrivals on `queue` (its configured name) that no ingest function archived,
- * and the ids of those too large for a delivery stream record (an inline envelope may reach the SQS limit, above
- * Firehose's): they cannot be archived, and say so.
+ * with their events' ids, and the ids of those too large for a delivery stream record (an inline envelope may
+ * reach the SQS limit, above Firehose's): they cannot be archived, and say so.
  */
 export function arrivalArchiveLines(
   records: readonly SQSRecord[],
   queue: string,
-): { lines: Buffer[]; tooLarge: string[] } {
+): { lines: Buffer[]; ids: string[]; tooLarge: string[] } {
   const lines: Buffer[] = [];
+  const ids: string[] = [];
   const tooLarge: string[] = [];
   for (const record of records) {
     if (record.attributes?.ApproximateReceiveCount !== '1') continue;
@@ -40,10 +44,12 @@ export function arrivalArchiveLines(
     // to that group again.
     const group = recordedTenantOfRecord(record);
     const line = archiveLine(envelope, archiveOriginOf(envelope), [queue], group || undefined);
-    if (line) lines.push(line);
-    else tooLarge.push(envelope.id);
+    if (line) {
+      lines.push(line);
+      ids.push(envelope.id);
+    } else tooLarge.push(envelope.id);
   }
-  return { lines, tooLarge };
+  return { lines, ids, tooLarge };
 }
 
 /** A batch's archive put under way. */
@@ -71,17 +77,24 @@ export function archiveArrivals(
 ): ArchivingArrivals | undefined {
   if (!sink) return undefined;
   let lines: Buffer[] = [];
+  let ids: string[] = [];
   let tooLarge: string[] = [];
   let given = false;
   let answered = false;
+  // The events it names are those a replay of this time will miss: the operator sends them again by id.
   const putFailed = (error: string) =>
-    logger.error('archive put failed', { archiveFailed: lines.length, error });
+    logger.error('archive put failed', {
+      archiveFailed: lines.length,
+      ids: ids.slice(0, LOGGED_IDS_MAX),
+      ...(ids.length > LOGGED_IDS_MAX ? { idsNotListed: ids.length - LOGGED_IDS_MAX } : {}),
+      error,
+    });
   // Already counted when the batch gave up on it: what the put answered is told, not counted again.
   const lateAnswer = (outcome: { archived: boolean; error?: string }) =>
     logger.warn('archive put answered after the batch response', { lines: lines.length, ...outcome });
   const put = async (): Promise<number> => {
     try {
-      ({ lines, tooLarge } = arrivalArchiveLines(records, queue));
+      ({ lines, ids, tooLarge } = arrivalArchiveLines(records, queue));
       if (tooLarge.length > 0) {
         logger.error('archive record too large', {
           archiveFailed: tooLarge.length,

@@ -24,6 +24,7 @@ import { Journal } from '../../lib/local/journal';
 import { parseOutcomeLine } from '../../lib/local/reporter';
 import { createTopology, type LocalTopology } from '../../lib/local/topology';
 import { localTestTarget, testBackend } from '../cli/helpers';
+import { captureLambdaJsonLog } from '../helpers/lambda-json-log';
 import { testConfig } from '../helpers/local/pipeline';
 import { contextTimingOutIn, drain, type Handler, invoke, stalledEndpoint } from './ingest-helpers';
 
@@ -61,27 +62,23 @@ function jobEvent(id: string): APIGatewayProxyEventV2 {
   } as unknown as APIGatewayProxyEventV2;
 }
 
-/** Runs `fn` while collecting the JSON lines the handler logs (it writes them with `console.log`). */
+/**
+ * Runs `fn` while collecting the log events the handler leaves as CloudWatch keeps them under Lambda's JSON log
+ * format, each read as its top-level fields (what a filter pattern, Logs Insights and `hookline trace` see).
+ */
 async function captureLines(
   fn: () => Promise<unknown>,
   until?: (lines: Record<string, unknown>[]) => boolean,
 ): Promise<Record<string, unknown>[]> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  const parsed = () =>
-    log.mock.calls.flatMap(([line]) => {
-      try {
-        return [JSON.parse(String(line)) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
+  const log = captureLambdaJsonLog();
   try {
     await fn();
     // Work that outlives its request logs later: wait for its line.
-    if (until) await vi.waitFor(() => expect(until(parsed())).toBe(true), { timeout: 15_000, interval: 100 });
-    return parsed();
+    if (until)
+      await vi.waitFor(() => expect(until(log.events())).toBe(true), { timeout: 15_000, interval: 100 });
+    return log.events();
   } finally {
-    log.mockRestore();
+    log.restore();
   }
 }
 

@@ -96,6 +96,18 @@ describe('alarm descriptions', () => {
     for (const group of selected) expect(group).toMatch(/^resolved-\w+Logs\w+$/);
   });
 
+  it("send the API's 5xx alarm to the lines of both functions answering on the API: the ingest's failed outcomes and the jobs endpoint's ERROR lines", async () => {
+    const target = await deployedTarget(template, stack.stackName, config, at);
+    const description = alarms.find((a) => a.id.includes('Api5xx'))?.description ?? '';
+    const tails = commandsOf(description).filter((c) => c.startsWith('aws logs tail'));
+    expect(tails).toStrictEqual([
+      `aws logs tail ${target.logGroups?.ingest} --since 30m --filter-pattern '{ $.outcome = "failed" }' --region eu-west-1`,
+      // Every 503 of the jobs endpoint writes an ERROR line (test/lambda/jobs-endpoint/core.test.ts).
+      `aws logs tail ${target.logGroups?.jobsEndpoint} --since 30m --filter-pattern '{ $.level = "ERROR" }' --region eu-west-1`,
+    ]);
+    expect(description).toContain('POST /jobs');
+  });
+
   it("give hookline commands that reach the Stage's stack, in its region, and name one of its queues", async () => {
     expect(stack.stackName).toBe('Prod-HooklineMax');
     const target = await deployedTarget(template, stack.stackName, config, at);

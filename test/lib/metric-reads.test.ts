@@ -197,7 +197,7 @@ const context = {
 
 /**
  * The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters, meets a key held
- * elsewhere and fails to archive.
+ * elsewhere and fails to archive, and for one it has no time left to start.
  */
 async function consumerEmf(name: string): Promise<string[]> {
   const sqs = mockClient(SQSClient);
@@ -252,6 +252,11 @@ async function consumerEmf(name: string): Promise<string[]> {
       ]),
       context,
     );
+    // An invocation already within its deadline margin starts nothing: its record is deferred.
+    await handler(sqsEvent([record(envelope({ type: 'late' }))]), {
+      ...context,
+      getRemainingTimeInMillis: () => 1_000,
+    });
   } finally {
     stdout.mockRestore();
     sqs.restore();
@@ -389,3 +394,47 @@ function emfProblems(line: string): string[] {
     return problems;
   });
 }
+
+/** The dashboard's widgets, every reference rendered as the tests read it. */
+function dashboardWidgets(): { type: string; properties: Record<string, unknown> }[] {
+  const dashboard = Object.values(template.Resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+  return (
+    JSON.parse(renderIntrinsics(dashboard?.Properties.DashboardBody)) as {
+      widgets: { type: string; properties: Record<string, unknown> }[];
+    }
+  ).widgets;
+}
+
+describe('every alarm of the stack', () => {
+  const alarmIds = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+    .map(([id]) => id);
+
+  it("shows its state on the dashboard, the circuit breakers' and the alarms a grant adds after the dashboard included", () => {
+    const shown = dashboardWidgets()
+      .filter((w) => w.type === 'alarm')
+      .flatMap((w) => w.properties.alarms as string[]);
+    expect(alarmIds.some((id) => id.includes('CircuitBreakers'))).toBe(true);
+    expect(alarmIds.some((id) => id.includes('JobSchedules'))).toBe(true);
+    expect(shown.toSorted()).toStrictEqual(alarmIds.map((id) => `resolved-${id}.Arn`).toSorted());
+  });
+
+  it('with a metric of the API has that metric graphed on the dashboard: the 5xx answers of the ingest and the jobs endpoint', () => {
+    const graphed = dashboardWidgets()
+      .flatMap((w) => (w.properties.metrics as unknown[][] | undefined) ?? [])
+      .filter((row) => row[0] === 'AWS/ApiGateway')
+      .map((row) => row.slice(0, 4).join(' '));
+    const api = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map(
+        (r) => r.Properties as { Namespace?: string; MetricName?: string; Dimensions?: { Value: unknown }[] },
+      )
+      .filter((p) => p.Namespace === 'AWS/ApiGateway');
+    expect(api).toHaveLength(1);
+    for (const p of api) {
+      expect(graphed).toContain(
+        `AWS/ApiGateway ${p.MetricName} ApiId ${renderIntrinsics(p.Dimensions?.[0]?.Value)}`,
+      );
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -105,6 +107,21 @@ describe('PipelineDashboard', () => {
     }
     expect(body).toContain('"AWS/Lambda","Throttles","FunctionName"');
     expect(body).toContain('"stat":"p99"');
+  });
+
+  it('charts per queue the records processed and the records deferred, the count the consumer README says to watch', () => {
+    const body = dashboardBody(full);
+    const titles = widgetsOf(body).map((w) => w.properties.title);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Records processed',
+        'Records deferred (not started: deadline margin, FIFO group held back, no rate-limit slot)',
+      ]),
+    );
+    for (const queue of ['events', 'orders']) {
+      expect(body).toContain(`MetricName=\\"Processed\\" service=\\"${queue}\\"`);
+      expect(body).toContain(`MetricName=\\"Deferred\\" service=\\"${queue}\\"`);
+    }
   });
 
   it('includes extra DLQs such as the schedules', () => {
@@ -302,6 +319,55 @@ describe('PipelineDashboard series', () => {
       Duration.seconds(0),
     ])
       expect(problemsFor(bad), bad.toString()).toEqual(['period']);
+  });
+});
+
+describe('PipelineDashboard alarm grid', () => {
+  /** `n` alarms on one metric of the fixture, named `a<i>`. */
+  const alarmsOf = (f: ReturnType<typeof fixture>, n: number, prefix = 'a') =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        new cloudwatch.Alarm(f.stack, `${prefix}${i}`, {
+          metric: f.ingest.metricErrors(),
+          threshold: 0,
+          evaluationPeriods: 1,
+        }),
+    );
+  const alarmWidgets = (body: string) => widgetsOf(body).filter((w) => w.type === 'alarm');
+
+  it('shows the state of every alarm first, with those a caller adds after the dashboard was made', () => {
+    const body = dashboardBody(
+      (f) => ({ queues: f.queues, alarms: alarmsOf(f, 2) }),
+      (dashboard, f) => dashboard.showAlarms(alarmsOf(f, 1, 'late')),
+    );
+    const widgets = widgetsOf(body);
+    expect(widgets[0]?.type).toBe('alarm');
+    expect(alarmWidgets(body).map((w) => (w.properties.alarms as string[]).length)).toStrictEqual([3]);
+  });
+
+  it('shows more alarms than one alarm status widget holds in widgets of 100, side by side', () => {
+    const body = dashboardBody((f) => ({ queues: f.queues, alarms: alarmsOf(f, 150) }));
+    const widgets = alarmWidgets(body) as unknown as {
+      x: number;
+      y: number;
+      width: number;
+      properties: { alarms: string[] };
+    }[];
+    expect(widgets.map((w) => w.properties.alarms.length)).toStrictEqual([100, 50]);
+    expect(widgets.map((w) => [w.x, w.y, w.width])).toStrictEqual([
+      [0, 0, 12],
+      [12, 0, 12],
+    ]);
+  });
+
+  it("graphs the API's requests and its 4xx and 5xx answers when given the API", () => {
+    const body = dashboardBody((f) => ({
+      queues: f.queues,
+      api: new apigw.HttpApi(f.stack, 'Api'),
+    }));
+    for (const metric of ['Count', '4xx', '5xx'])
+      expect(body).toContain(`"AWS/ApiGateway","${metric}","ApiId"`);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type BreakerRuntimeConfig,
   breakerAlarmName,
 } from '../../../lambda/shared/circuit-breaker';
+import { lambdaJsonLogEvents } from '../../helpers/lambda-json-log';
 
 const ALARM = breakerAlarmName('Shop', 'events');
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:Shop-Breaker';
@@ -59,6 +60,7 @@ describe('the breaker function', () => {
     lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   });
   afterEach(() => {
     vi.unstubAllEnvs();
@@ -82,6 +84,27 @@ describe('the breaker function', () => {
         DeadLetterConfig: { Arn: DEAD_LETTER_QUEUE_ARN },
       },
     });
+  });
+
+  it("writes each line whole under Lambda's JSON log format: its message and fields at the top, where filters and Logs Insights read them", async () => {
+    const handler = await loadHandler(config);
+    const events = await lambdaJsonLogEvents(() =>
+      handler(
+        { alarmData: { alarmName: ALARM, state: { value: 'ALARM', reason: 'Threshold Crossed' } } },
+        { invokedFunctionArn: FUNCTION_ARN },
+      ),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'circuit breaker paused the consumer',
+        service: 'circuit-breaker',
+        queue: 'events',
+        mappingId: 'uuid-events',
+        alarmName: ALARM,
+        timestamp: expect.any(String),
+      }),
+    );
   });
 
   it('refuses a scheduler configuration without a dead-letter queue when it loads, naming the field', async () => {

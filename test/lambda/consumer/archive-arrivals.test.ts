@@ -135,6 +135,32 @@ describe('consumer: archives what reached its queue without the ingest function'
     });
   });
 
+  it('names on its ERROR line the events a failed put left out of the archive, as the ingest names its webhook', async () => {
+    const { core, logger } = harness({ handlers }, {}, { archive: new RecordingSink(true) });
+    const job = envelope({ id: 'job-5', source: JOB_SOURCE, type: 'email.welcome' });
+    const scheduled = envelope({ id: 'sch-5', source: SCHEDULE_SOURCE, type: 'report.daily' });
+
+    await core.processBatch(sqsEvent([record(job), record(scheduled)]), lambdaContext());
+
+    expect(logger.lines.find((l) => l.message === 'archive put failed')?.attributes).toMatchObject({
+      archiveFailed: 2,
+      ids: ['job-5', 'sch-5'],
+    });
+  });
+
+  it('lists at most 100 ids on that line and says how many more it left out, as a batch may hold 10,000 records', async () => {
+    const { core, logger } = harness({ handlers }, {}, { archive: new RecordingSink(true) });
+    const jobs = Array.from({ length: 101 }, (_, i) =>
+      record(envelope({ id: `job-${i}`, source: JOB_SOURCE, type: 'email.welcome' })),
+    );
+
+    await core.processBatch(sqsEvent(jobs), lambdaContext());
+
+    const attributes = logger.lines.find((l) => l.message === 'archive put failed')?.attributes;
+    expect(attributes).toMatchObject({ archiveFailed: 101, idsNotListed: 1 });
+    expect(attributes?.ids).toHaveLength(100);
+  });
+
   it('counts a job whose inline envelope is too large for a delivery stream record (ArchiveFailed), archiving the rest', async () => {
     const sink = new RecordingSink();
     const { core, logger, metrics } = harness({ handlers }, {}, { archive: sink });
@@ -206,7 +232,8 @@ describe('consumer: an archive put that does not answer in time', () => {
     const failed = logger.lines.filter((l) => l.message === 'archive put failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]?.level).toBe('error');
-    expect(failed[0]?.attributes).toMatchObject({ archiveFailed: 2 });
+    expect(failed[0]?.attributes).toMatchObject({ archiveFailed: 2, ids: expect.any(Array) });
+    expect(failed[0]?.attributes.ids).toHaveLength(2);
     expect(String(failed[0]?.attributes.error)).toContain('no answer');
   });
 

@@ -456,6 +456,55 @@ describe('jobs endpoint routing and request shape', () => {
   });
 });
 
+describe('jobs endpoint 503 answers', () => {
+  /** Each server fault the endpoint answers 503, as the API's 5xx alarm counts it. */
+  const faults: [string, Partial<JobsEndpointCollaborators>][] = [
+    [
+      'tokens that cannot be loaded',
+      {
+        loadTokens: async () => {
+          throw new Error('Secrets Manager down');
+        },
+      },
+    ],
+    ['a stored token holding whitespace', { loadTokens: async () => [`${TOKEN}\n`] }],
+    [
+      'a send that failed',
+      {
+        send: async () => {
+          throw new Error('SQS down');
+        },
+      },
+    ],
+    [
+      'an unexpected failure',
+      {
+        queues: {
+          has: () => {
+            throw new Error('boom');
+          },
+        } as unknown as ReadonlySet<string>,
+      },
+    ],
+  ];
+
+  it.each(faults)(
+    'each leave an ERROR line, the one the API 5xx alarm sends the operator to: %s',
+    async (_, fault) => {
+      const errors: string[] = [];
+      const answer = await handleJobRequest(
+        event(job),
+        deps({
+          ...fault,
+          log: { info: () => undefined, warn: () => undefined, error: (m) => errors.push(m) },
+        }),
+      );
+      expect(answer.statusCode).toBe(503);
+      expect(errors.length).toBeGreaterThan(0);
+    },
+  );
+});
+
 describe('jobs endpoint statuses of what the producer refuses', () => {
   /** The real producer core behind the endpoint, with an SQS that takes every entry. */
   function producing(sent: BatchEntry[] = []) {
