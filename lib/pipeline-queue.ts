@@ -67,8 +67,8 @@ export interface PipelineQueueProps {
   readonly deadLetterRetentionPeriod?: Duration;
 
   /**
-   * Visibility timeout of the queue. When a function reads the queue, it must cover 6 x the function's
-   * timeout + its batching window (give `consumerTimeout` and this is checked, or derived when left out).
+   * Visibility timeout of the queue, at least 1 second. When a function reads the queue, it must cover 6 x the
+   * function's timeout + its batching window (give `consumerTimeout` and this is checked, or derived when left out).
    *
    * @default - 6 x `consumerTimeout` + `consumerBatchingWindow` when `consumerTimeout` is given, else
    * DEFAULTS.visibilityTimeout (30 seconds)

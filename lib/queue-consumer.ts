@@ -43,7 +43,7 @@ import { type Violation, violation } from './violations';
 
 /** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
 export interface ConsumerRetry {
-  /** Wait before the first retry. */
+  /** Wait before the first retry, at least 1 second. */
   readonly base: Duration;
   /** Growth of the wait per attempt. */
   readonly factor: number;
@@ -165,7 +165,8 @@ export interface QueueConsumerProps
   readonly retry?: ConsumerRetry;
 
   /**
-   * Time kept before the function's deadline to report unfinished records as failed.
+   * Time kept before the function's deadline to report unfinished records as failed: at least 100 ms, and shorter
+   * than the timeout.
    *
    * @default - DEFAULTS.deadlineMargin (3 seconds), at most a tenth of the timeout
    */

@@ -16,7 +16,12 @@ import {
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { MAX_SQS_RETENTION_SECONDS } from '../lambda/shared/envelope';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
-import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
+import {
+  brokenRetryRules,
+  MIN_RETRY_BASE_SECONDS,
+  RETRY_FACTOR_MAX,
+  RETRY_FACTOR_MIN,
+} from '../lambda/shared/job-retry';
 import { NAME_PATTERN, NAME_RULE } from './config/common';
 import { DEFAULTS } from './config/defaults';
 import { type Violation, violation } from './violations';
@@ -128,11 +133,25 @@ function beyondVisibilityLimit(d: Duration): boolean {
   return known(d) && secondsOf(d) > SQS_LIMITS.maxVisibilitySeconds;
 }
 
-/** Rule: a queue's visibility timeout is at most 12 hours. */
+/**
+ * Rule: a queue's visibility timeout is at least a second and at most 12 hours. At 0 a received message is visible
+ * again at once: the next receive (the same reader's long poll, or another reader's) returns it while it is still
+ * being handled, and each counts towards the queue's `maxReceiveCount`, so it is dead-lettered while being handled.
+ */
 export function visibilityTimeoutLimitViolations(
   path: string,
   visibility: Duration | undefined,
 ): Violation[] {
+  if (visibility && known(visibility) && secondsOf(visibility) < 1) {
+    return [
+      violation(
+        path,
+        "at 0 a received message is visible again at once: every receive while it is being handled (the reader's next poll, another reader's) counts towards maxReceiveCount, so it is dead-lettered while being handled, and readers get duplicates",
+        visibility,
+        'use Duration.seconds(30) (the SQS default), or longer than your reader takes to handle and delete a message',
+      ),
+    ];
+  }
   if (!visibility || !beyondVisibilityLimit(visibility)) return [];
   return [
     violation(
@@ -194,17 +213,26 @@ export function retryViolations(retry: RetryRuleInput): Violation[] {
     );
   }
   if (broken.includes('max')) violations.push(...visibilityExtensionViolations('retry.max', retry.max));
-  if (broken.includes('base')) {
-    violations.push(
-      violation(
-        'retry.base',
-        `must not exceed retry.max (${retry.max.toHumanString()})`,
-        retry.base,
-        'lower retry.base or raise retry.max',
-      ),
+  if (broken.includes('base')) violations.push(retryBaseViolation(retry));
+  return violations;
+}
+
+/** Why a backoff's base breaks its rule: under a second (no wait at all), or above the backoff's maximum. */
+function retryBaseViolation(retry: RetryRuleInput): Violation {
+  if (secondsOf(retry.base) < MIN_RETRY_BASE_SECONDS) {
+    return violation(
+      'retry.base',
+      `must be at least ${MIN_RETRY_BASE_SECONDS} second: a retry without a wait is received again at once, so a failing record spends every receive (maxReceiveCount) within moments and is dead-lettered before a brief outage of what it calls can end`,
+      retry.base,
+      `use Duration.seconds(${DEFAULTS.retryBase.toSeconds()}) (the default), or at least Duration.seconds(${MIN_RETRY_BASE_SECONDS})`,
     );
   }
-  return violations;
+  return violation(
+    'retry.base',
+    `must not exceed retry.max (${retry.max.toHumanString()})`,
+    retry.base,
+    'lower retry.base or raise retry.max',
+  );
 }
 
 /** A consumer's rate limit, with the settings that decide how long its records may wait for a slot. */
@@ -556,6 +584,26 @@ export function oldestMessageAlarmViolations(
       room >= 1
         ? `${inherited ? 'set' : 'lower'} it to at most Duration.minutes(${room}), or raise retentionPeriod`
         : `raise retentionPeriod above ${window.toHumanString()} and a minute`,
+    ),
+  ];
+}
+
+/** The lowest oldest-message alarm threshold: one of the alarm's one-minute datapoints. */
+export const MIN_OLDEST_MESSAGE_AGE = DEFAULTS.queueAlarmPeriod;
+
+/**
+ * Rule: an oldest-message alarm's threshold is at least a minute. Below it the alarm reads ordinary traffic as a
+ * backlog: a message waits some seconds between its send and a poll, and every one of the alarm's one-minute
+ * datapoints of a busy queue is above 0.
+ */
+export function oldestMessageAgeFloorViolations(path: string, age: Duration): Violation[] {
+  if (!known(age) || secondsOf(age) >= MIN_OLDEST_MESSAGE_AGE.toSeconds()) return [];
+  return [
+    violation(
+      path,
+      `must be at least ${MIN_OLDEST_MESSAGE_AGE.toHumanString()}: the alarm would read ordinary traffic as a backlog (a busy queue always holds a message some seconds old) and stay in ALARM`,
+      age,
+      `use Duration.minutes(${DEFAULTS.oldestMessageAgeAlarm.toMinutes()}) (the default), or at least Duration.minutes(${MIN_OLDEST_MESSAGE_AGE.toMinutes()})`,
     ),
   ];
 }
@@ -1050,8 +1098,28 @@ export function parallelismViolations(parallelism: number): Violation[] {
   ];
 }
 
-/** Rule: the time kept back before the deadline is shorter than the consumer timeout, or nothing ever starts. */
+/**
+ * The shortest deadline margin: the least the default ever keeps (its share of Lambda's shortest timeout, 1 second).
+ * With less, the batch response, its metrics and the hand-back of records not started have no time left before
+ * Lambda's timeout, which then returns the whole batch, records already handled included.
+ */
+export const MIN_DEADLINE_MARGIN = Duration.millis(1000 * DEFAULTS.deadlineMarginTimeoutShare);
+
+/**
+ * Rule: the time kept back before the deadline is at least {@link MIN_DEADLINE_MARGIN}, and shorter than the consumer
+ * timeout, or nothing ever starts.
+ */
 export function deadlineMarginViolations(deadlineMargin: Duration, timeout: Duration): Violation[] {
+  if (known(deadlineMargin) && deadlineMargin.toMilliseconds() < MIN_DEADLINE_MARGIN.toMilliseconds()) {
+    return [
+      violation(
+        'deadlineMargin',
+        `must be at least ${MIN_DEADLINE_MARGIN.toHumanString()} (the least the default keeps, a tenth of the shortest timeout): with less, the batch response, its metrics and the hand-back of records not started get no time before Lambda's timeout, which returns the whole batch, records already handled included`,
+        deadlineMargin,
+        `use Duration.seconds(${DEFAULTS.deadlineMargin.toSeconds()}) (the default), or at least Duration.millis(${MIN_DEADLINE_MARGIN.toMilliseconds()})`,
+      ),
+    ];
+  }
   if (!known(deadlineMargin) || !known(timeout)) return [];
   if (deadlineMargin.toMilliseconds() < timeout.toMilliseconds()) return [];
   return [
@@ -1133,6 +1201,18 @@ export function ingestViolations(i: IngestRuleInput, at = ''): Violation[] {
     out.push(violation('timeout', message, i.timeout, 'use Duration.seconds(10)'));
   }
   out.push(...memoryViolations('memorySize', i.memorySize));
+  if (known(i.secretCache) && secondsOf(i.secretCache) < 1) {
+    const message =
+      'at least 1 second: the ingest function takes its cache time as a whole number of seconds above 0, and fails to start on 0, so it answers no webhook';
+    out.push(
+      violation(
+        'secretCache',
+        message,
+        i.secretCache,
+        'use Duration.minutes(5) (the default), or at least Duration.seconds(1)',
+      ),
+    );
+  }
   if (known(i.secretCache) && secondsOf(i.secretCache) > MAX_SECRET_CACHE_SECONDS) {
     const message =
       'at most 1 hour: a replaced (leaked or rotated-out) signing secret or jobs token stays accepted that long';

@@ -8,6 +8,7 @@ import {
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
   minimumVisibilityTimeout,
+  oldestMessageAgeFloorViolations,
   oldestMessageAlarmViolations,
   parallelismViolations,
   queueViolations,
@@ -370,6 +371,12 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
   };
   checkQueue(context.problems, path, queue, settings);
   const oldestMessageAgeAlarm = queue.oldestMessageAgeAlarm ?? context.oldestMessageAge;
+  // An inherited age too short is `alarms.oldestMessageAge`'s problem, reported there once.
+  if (queue.oldestMessageAgeAlarm)
+    context.problems.addAll(
+      path,
+      oldestMessageAgeFloorViolations('oldestMessageAgeAlarm', queue.oldestMessageAgeAlarm),
+    );
   context.problems.addAll(
     path,
     oldestMessageAlarmViolations(

@@ -1,6 +1,11 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import { Duration } from 'aws-cdk-lib/core';
-import { ingestViolations, inlineLimitViolations, topicArnViolations } from '../validation';
+import {
+  ingestViolations,
+  inlineLimitViolations,
+  oldestMessageAgeFloorViolations,
+  topicArnViolations,
+} from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
 import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
@@ -144,6 +149,8 @@ export function resolveAlarms(problems: ViolationList, config: ParsedConfig): Re
     );
   }
   problems.addAll('alarms', topicArnViolations('existingTopicArn', alarms?.existingTopicArn));
+  if (alarms?.oldestMessageAge)
+    problems.addAll('alarms', oldestMessageAgeFloorViolations('oldestMessageAge', alarms.oldestMessageAge));
   return {
     ...(alarms?.email ? { email: alarms.email } : {}),
     ...(alarms?.existingTopicArn ? { existingTopicArn: alarms.existingTopicArn } : {}),

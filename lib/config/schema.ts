@@ -84,7 +84,7 @@ export interface CircuitBreakerConfig {
 /** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
 export interface RetryConfig {
   /**
-   * Wait before the first retry.
+   * Wait before the first retry, at least 1 second (without a wait a failing record spends its receives at once).
    * @default Duration.seconds(10)
    */
   readonly base?: Duration;
@@ -177,7 +177,8 @@ export interface ConsumerConfig {
    */
   readonly batchSize?: number;
   /**
-   * How long the event source mapping gathers a batch, up to 5 minutes (none on FIFO queues).
+   * How long the event source mapping gathers a batch, up to 5 minutes (none on FIFO queues); 0 is no window, the
+   * function invoked as soon as records arrive.
    * @default Duration.seconds(0)
    */
   readonly maxBatchingWindow?: Duration;
@@ -215,7 +216,8 @@ export interface ConsumerConfig {
    */
   readonly retry?: RetryConfig;
   /**
-   * Time kept back before the Lambda deadline to return unfinished records for a retry.
+   * Time kept back before the Lambda deadline to return unfinished records for a retry: at least 100 ms, and shorter
+   * than `timeout`.
    * @default Duration.seconds(3), or a tenth of a shorter timeout
    */
   readonly deadlineMargin?: Duration;
@@ -295,13 +297,14 @@ export interface QueueConfig {
    */
   readonly deadLetterRetentionPeriod?: Duration;
   /**
-   * Visibility timeout; at least 6 x the consumer timeout + the batching window, at most 12 hours.
+   * Visibility timeout; at least 6 x the consumer timeout + the batching window (1 second without a consumer), at
+   * most 12 hours.
    * @default 6 x the consumer timeout + the batching window (Duration.seconds(30) without a consumer)
    */
   readonly visibilityTimeout?: Duration;
   /**
-   * Age of the oldest message above which this queue's alarm fires; with the alarm's 5 minutes, below the queue's
-   * `retentionPeriod`, after which SQS deletes the message.
+   * Age of the oldest message above which this queue's alarm fires, at least 1 minute; with the alarm's 5 minutes,
+   * below the queue's `retentionPeriod`, after which SQS deletes the message.
    * @default alarms.oldestMessageAge
    */
   readonly oldestMessageAgeAlarm?: Duration;
@@ -393,8 +396,8 @@ export interface IngestConfig {
    */
   readonly keepHeaders?: readonly string[];
   /**
-   * How long the ingest function caches a signing secret (and the jobs endpoint its tokens), at most 1 hour: a
-   * replaced secret stays accepted that long.
+   * How long the ingest function caches a signing secret (and the jobs endpoint its tokens), from 1 second to 1
+   * hour: a replaced secret stays accepted that long.
    * @default Duration.minutes(5)
    */
   readonly secretCache?: Duration;
@@ -485,7 +488,8 @@ export interface AlarmsConfig {
    */
   readonly existingTopicArn?: string;
   /**
-   * Age of a queue's oldest message above which its alarm fires (per queue: `oldestMessageAgeAlarm`).
+   * Age of a queue's oldest message above which its alarm fires, at least 1 minute (per queue:
+   * `oldestMessageAgeAlarm`).
    * @default Duration.minutes(15)
    */
   readonly oldestMessageAge?: Duration;

@@ -63,8 +63,12 @@ const plus =
   (kind: () => WrongValue[], ...outOfRange: WrongValue[]) =>
   (): WrongValue[] => [...kind(), ...outOfRange];
 
-/** A consumer's deadline margin, which must leave some of its 30-second timeout. */
-const margin = plus(anyDuration, ['as long as the timeout', Duration.seconds(30), true]);
+/** A consumer's deadline margin: at least 100 ms, and leaving some of its 30-second timeout. */
+const margin = plus(
+  anyDuration,
+  ['zero', Duration.seconds(0), true],
+  ['as long as the timeout', Duration.seconds(30), true],
+);
 /** How long SQS keeps a message: 1 minute to 14 days. */
 const retention = plus(
   seconds,
@@ -169,7 +173,7 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       maxReceiveCount: count,
       retentionPeriod: seconds,
       deadLetterRetentionPeriod: seconds,
-      visibilityTimeout: seconds,
+      visibilityTimeout: plus(seconds, ['zero', Duration.seconds(0), true]),
       consumerTimeout: seconds,
       consumerBatchingWindow: seconds,
     },
