@@ -37,7 +37,8 @@ export interface HooklineFunctionProps {
   readonly entry: string;
 
   /**
-   * The app's root: relative entries resolve against it, and bundling uses the nearest lockfile at or above it.
+   * The app's root: relative entries resolve against it, and bundling uses the nearest lockfile at or above it. An
+   * empty path is refused (leave it out for the working directory).
    *
    * @default - the working directory (where cdk.json is)
    */
@@ -121,9 +122,9 @@ export interface HooklineFunctionProps {
  */
 function functionPropsViolations(given: HooklineFunctionProps): Violation[] {
   const shape = propShapeViolations({
-    entry: ['text', given.entry],
-    projectRoot: ['text', given.projectRoot],
-    handler: ['text', given.handler],
+    entry: ['filledText', given.entry],
+    projectRoot: ['filledText', given.projectRoot],
+    handler: ['filledText', given.handler],
     timeout: ['seconds', given.timeout],
     memorySize: ['count', given.memorySize],
     serviceName: ['text', given.serviceName],

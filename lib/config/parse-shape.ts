@@ -510,6 +510,8 @@ const PROP_KINDS = {
   days: wholeDays,
   /** A name, a path or an address: text (what text is taken is the construct's own rule). */
   text: z.string(),
+  /** Text that must say something, as the configuration's `entry` and `handler`: an empty one is refused. */
+  filledText: z.string().min(1),
 } as const;
 
 /** A construct prop's kind ({@link PROP_KINDS}) and the value given; the name is the prop's path. */

@@ -58,6 +58,8 @@ const text = (): WrongValue[] => [
   ['a number', 5, true],
   ['a list', ['events'], true],
 ];
+/** A path or a name that must say something: an empty one is no default. */
+const filledText = (): WrongValue[] => [...text(), ['empty', '', true]];
 /** A prop of one kind with values out of its range besides. */
 const plus =
   (kind: () => WrongValue[], ...outOfRange: WrongValue[]) =>
@@ -310,9 +312,9 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
     build: (stack, props) =>
       new HooklineFunction(stack, 'Fn', { entry: 'lambda/consumers/events.ts', ...(props as object) }),
     props: {
-      entry: text,
-      handler: text,
-      projectRoot: text,
+      entry: filledText,
+      handler: filledText,
+      projectRoot: filledText,
       serviceName: text,
       timeout: plus(seconds, ['over 15 minutes', Duration.minutes(16), true]),
       memorySize: plus(count, ['under 128 MB', 64, true]),
@@ -321,12 +323,12 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
   },
   HooklinePipeline: {
     build: (stack, props) => new HooklinePipeline(stack, 'Pipeline', { config: settings, ...props }),
-    props: { projectRoot: text },
+    props: { projectRoot: filledText },
   },
   WebhookPipelineStack: {
     build: (stack, props) =>
       new WebhookPipelineStack(stack.node.scope as App, 'Pipeline', { config: settings, ...props }),
-    props: { projectRoot: text },
+    props: { projectRoot: filledText },
   },
 };
 
