@@ -27,6 +27,7 @@ import { DEFAULTS } from './config';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { isTokenProp, propTokenViolations } from './config/tokens';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
+import { archiveRetentionViolations } from './validation';
 import { throwIfViolations, type Violation, ViolationList } from './violations';
 
 /** Properties of an {@link EventArchive}. */
@@ -83,14 +84,9 @@ function archivePropsViolations(given: EventArchiveProps): Violation[] {
     ...shape,
     ...propTokenViolations({ retention: props.retention, bufferingInterval: props.bufferingInterval }),
   );
-  const retention = props.retention ?? DEFAULTS.archiveRetention;
-  if (!isTokenProp(retention) && retention.toSeconds({ integral: false }) < 86_400)
-    problems.add(
-      'retention',
-      'is below one day (an S3 lifecycle expiry counts whole days)',
-      retention.toHumanString(),
-      'use Duration.days(1) or more',
-    );
+  problems.violations.push(
+    ...archiveRetentionViolations('retention', props.retention ?? DEFAULTS.archiveRetention),
+  );
   const interval = props.bufferingInterval;
   if (interval && isTokenProp(interval)) return problems.violations;
   const seconds = interval ? interval.toMilliseconds() / 1000 : DEFAULT_BUFFER_SECONDS;

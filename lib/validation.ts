@@ -128,6 +128,22 @@ export function retentionViolations(path: string, retention: Duration | undefine
   ];
 }
 
+/** The shortest archive retention: an S3 lifecycle expiry counts whole days, from one. */
+const MIN_ARCHIVE_RETENTION = Duration.days(1);
+
+/** Rule: archived events are kept at least a day, the shortest S3 lifecycle expiry (the configuration's and `EventArchive`'s). */
+export function archiveRetentionViolations(path: string, retention: Duration): Violation[] {
+  if (!known(retention) || secondsOf(retention) >= MIN_ARCHIVE_RETENTION.toSeconds()) return [];
+  return [
+    violation(
+      path,
+      'is below one day (an S3 lifecycle expiry counts whole days)',
+      retention,
+      `use Duration.days(${MIN_ARCHIVE_RETENTION.toDays()}) or more`,
+    ),
+  ];
+}
+
 /** True when a message cannot be kept invisible this long (the SQS visibility limit, 12 hours). */
 function beyondVisibilityLimit(d: Duration): boolean {
   return known(d) && secondsOf(d) > SQS_LIMITS.maxVisibilitySeconds;

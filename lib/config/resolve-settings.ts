@@ -1,6 +1,7 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import { Duration } from 'aws-cdk-lib/core';
 import {
+  archiveRetentionViolations,
   ingestViolations,
   inlineLimitViolations,
   oldestMessageAgeFloorViolations,
@@ -112,14 +113,7 @@ export function resolvePayloads(
 export function resolveArchive(problems: ViolationList, config: ParsedConfig): ResolvedConfig['archive'] {
   if (!(config.archive?.enabled ?? DEFAULTS.archiveEnabled)) return undefined;
   const retention = config.archive?.retention ?? DEFAULTS.archiveRetention;
-  if (seconds(retention) < 86_400) {
-    problems.add(
-      'archive.retention',
-      'at least one day (S3 lifecycle expiry)',
-      retention,
-      'use Duration.days(1) or more',
-    );
-  }
+  problems.addAll('archive', archiveRetentionViolations('retention', retention));
   return { retention };
 }
 
