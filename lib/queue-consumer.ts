@@ -34,8 +34,10 @@ import {
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
   parallelismViolations,
+  type RetryScheduleRuleInput,
   rateLimitViolations,
   retentionViolations,
+  retryScheduleViolations,
   retryViolations,
   throwIfViolations,
 } from './validation';
@@ -192,7 +194,7 @@ export interface QueueConsumerProps
   /**
    * How long the queue keeps a message from its send (`PipelineQueue`'s `retentionPeriod`): a failed record whose
    * retry would come after that is dead-lettered at once with `RetentionEndsError`, since SQS would delete it
-   * unseen.
+   * unseen. Refused when even the shortest waits of a failing record's retries (each half its backoff) add up to it.
    *
    * @default - not known: a retry is never weighed against the retention
    */
@@ -330,6 +332,9 @@ export class QueueConsumer extends Construct {
       ...(props.circuitBreaker ? circuitBreakerViolations(props.circuitBreaker) : []),
       // The queue's own rules (PipelineQueue's, the configuration's): a retry is weighed against these.
       ...retentionViolations('retentionPeriod', props.retentionPeriod),
+      ...(props.retentionPeriod
+        ? retryScheduleViolations('retentionPeriod', retryScheduleOf(props, props.retentionPeriod))
+        : []),
       ...retentionViolations('deadLetterRetentionPeriod', props.deadLetterRetentionPeriod),
       ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
       ...deadLetterTargetViolations(props),
@@ -545,6 +550,21 @@ function queueVisibilityViolations(
   ];
 }
 
+/** The consumer's backoff, defaults filled. */
+function retryOf(props: QueueConsumerProps): ConsumerRetry {
+  return props.retry ?? { base: DEFAULTS.retryBase, factor: DEFAULTS.retryFactor, max: DEFAULTS.retryMax };
+}
+
+/** The receives a record gets: given, else the queue's redrive count when it can be read, else the default. */
+function receiveCountOf(props: QueueConsumerProps): number {
+  return props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount;
+}
+
+/** A consumer's retries with its queue's retention, as the runtime weighs them. */
+function retryScheduleOf(props: QueueConsumerProps, retentionPeriod: Duration): RetryScheduleRuleInput {
+  return { retry: retryOf(props), maxReceiveCount: receiveCountOf(props), retentionPeriod };
+}
+
 function queueReceiveCountOf(queue: sqs.IQueue): number | undefined {
   return queueRedriveOf(queue)?.maxReceiveCount;
 }
@@ -656,16 +676,12 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
   return {
     name: props.name,
     fifo: settings.fifo,
-    maxReceiveCount: props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount,
+    maxReceiveCount: receiveCountOf(props),
     deadLetterRetentionPeriod: props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod,
     ...(props.retentionPeriod ? { retentionPeriod: props.retentionPeriod } : {}),
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
-      retry: props.retry ?? {
-        base: DEFAULTS.retryBase,
-        factor: DEFAULTS.retryFactor,
-        max: DEFAULTS.retryMax,
-      },
+      retry: retryOf(props),
       deadlineMargin: deadlineMarginOf(props, settings),
       ...(props.idempotencyTable
         ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }

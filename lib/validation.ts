@@ -6,7 +6,7 @@
  * known at deploy time.
  */
 import { Duration, Token } from 'aws-cdk-lib/core';
-import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
+import { backoffDelaySeconds, MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { SQS_DEFAULT_POLLERS } from '../lambda/shared/circuit-breaker';
 import {
   DEAD_LETTER_REASON_RESERVE_BYTES,
@@ -469,6 +469,68 @@ export function retryWithinVisibilityViolations(
       room >= 1
         ? `use at most Duration.seconds(${room})`
         : `lower the queue's visibilityTimeout to at most Duration.seconds(${SQS_LIMITS.maxVisibilitySeconds - Math.ceil(secondsOf(retryMax))}), which leaves room for this backoff`,
+    ),
+  ];
+}
+
+/** What decides whether a failing record's retries fit in its queue's retention. */
+export interface RetryScheduleRuleInput {
+  readonly retry: RetryRuleInput;
+  readonly maxReceiveCount: number;
+  readonly retentionPeriod: Duration;
+}
+
+/** The shortest wait before each retry of a record that fails every receive (jitter at its least, half its backoff). */
+function shortestRetryWaits(r: RetryScheduleRuleInput): number[] {
+  const policy = {
+    baseSeconds: secondsOf(r.retry.base),
+    factor: r.retry.factor,
+    maxSeconds: secondsOf(r.retry.max),
+  };
+  return Array.from({ length: r.maxReceiveCount - 1 }, (_, i) => backoffDelaySeconds(policy, i + 1, () => 0));
+}
+
+/** How many retries come before the retention ends, each after its wait (the ones before it added up). */
+function retriesWithin(waits: readonly number[], retentionSeconds: number): number {
+  let elapsed = 0;
+  let fit = 0;
+  for (const wait of waits) {
+    elapsed += wait;
+    if (elapsed >= retentionSeconds) break;
+    fit++;
+  }
+  return fit;
+}
+
+/**
+ * Rule: a failing record's retries can all come before its queue deletes it. The consumer dead-letters a record
+ * whose retry would come after its queue's retention ends (`RetentionEndsError`, rather than let SQS delete it
+ * unseen); when even the shortest waits (each half its backoff, the least jitter gives, with no time spent handling
+ * it) add up to the retention, every record that keeps failing is dead-lettered so before its last receive, and
+ * `maxReceiveCount` promises receives that never come. Longer waits (jitter, handling time, a visibility timeout
+ * after a crash) may cut a record short sooner; that depends on the run, so it is not refused.
+ */
+export function retryScheduleViolations(path: string, r: RetryScheduleRuleInput): Violation[] {
+  const values = [r.retry.base, r.retry.factor, r.retry.max, r.maxReceiveCount, r.retentionPeriod];
+  if (!values.every(known) || retryViolations(r.retry).length > 0) return [];
+  if (!(r.maxReceiveCount >= 2 && r.maxReceiveCount <= SQS_LIMITS.maxReceiveCount)) return [];
+  if (retentionViolations(path, r.retentionPeriod).length > 0) return [];
+  const waits = shortestRetryWaits(r);
+  const total = waits.reduce((sum, w) => sum + w, 0);
+  const retention = secondsOf(r.retentionPeriod);
+  if (total < retention) return [];
+  const fit = retriesWithin(waits, retention);
+  const longer = Math.ceil((total + 1) / 60);
+  const fixRetention =
+    total + 1 <= SQS_LIMITS.maxRetentionSeconds
+      ? `raise retentionPeriod to at least Duration.minutes(${longer}), `
+      : '';
+  return [
+    violation(
+      path,
+      `ends before a failing record's last receive: its ${waits.length} retries wait at least ${total} seconds in all (retry base ${r.retry.base.toHumanString()}, factor ${r.retry.factor}, max ${r.retry.max.toHumanString()}; each wait at least half its backoff), so the consumer dead-letters every record that keeps failing with RetentionEndsError after at most ${fit + 1} of its maxReceiveCount (${r.maxReceiveCount}) receives`,
+      r.retentionPeriod,
+      `${fixRetention}lower maxReceiveCount to ${fit + 1}, or shorten the consumer's retry (base or max)`,
     ),
   ];
 }

@@ -13,6 +13,7 @@ import {
   parallelismViolations,
   queueViolations,
   rateLimitViolations,
+  retryScheduleViolations,
   retryViolations,
   retryWithinVisibilityViolations,
   visibilityViolations,
@@ -389,6 +390,10 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
   const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
   if (consumer) {
     const visibilityTimeout = visibilityTimeoutOf(queue, consumer);
+    context.problems.addAll(
+      path,
+      retryScheduleViolations('retentionPeriod', { retry: consumer.retry, ...settings }),
+    );
     context.problems.addAll(`${path}.consumer`, [
       ...retryWithinVisibilityViolations('retry.max', consumer.retry.max, visibilityTimeout),
       ...(consumer.idempotency

@@ -287,7 +287,9 @@ export interface QueueConfig {
    */
   readonly maxReceiveCount?: number;
   /**
-   * How long the queue keeps a message, from 1 minute to 14 days.
+   * How long the queue keeps a message, from 1 minute to 14 days. With a consumer, longer than the shortest waits of
+   * a failing record's retries (each half its backoff): a record whose retry would come after it is dead-lettered
+   * with `RetentionEndsError`, so a shorter one cuts every failing record short of `maxReceiveCount`.
    * @default Duration.days(4)
    */
   readonly retentionPeriod?: Duration;
