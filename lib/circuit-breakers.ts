@@ -30,7 +30,7 @@ import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contract
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { propTokenViolations } from './config/tokens';
 import { grantSendMessage } from './grants';
-import { HooklineFunction } from './hookline-function';
+import { HooklineFunction, LOG_RETENTION_PROP, TRACING_PROP } from './hookline-function';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
@@ -98,10 +98,13 @@ export class ConsumerCircuitBreakers extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerCircuitBreakersProps) {
     super(scope, id);
-    throwIfViolations(
-      `ConsumerCircuitBreakers ${this.node.path}`,
-      props.consumers.flatMap(breakerViolations),
-    );
+    throwIfViolations(`ConsumerCircuitBreakers ${this.node.path}`, [
+      ...propShapeViolations({
+        logRetention: [LOG_RETENTION_PROP, props.logRetention],
+        tracing: [TRACING_PROP, props.tracing],
+      }),
+      ...props.consumers.flatMap(breakerViolations),
+    ]);
     const stackName = Stack.of(this).stackName;
     // Alarm names are fixed strings, not the alarms' tokens: the function names them and the alarms name the
     // function, which would otherwise be a dependency cycle.

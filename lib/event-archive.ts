@@ -48,7 +48,8 @@ export interface EventArchiveProps {
 
   /**
    * What deleting the stack does to the archive bucket. CloudFormation deletes only an empty bucket: with
-   * DESTROY, deleting a stack whose archive holds objects fails until the bucket is emptied by hand.
+   * DESTROY, deleting a stack whose archive holds objects fails until the bucket is emptied by hand. RETAIN or
+   * DESTROY, the configuration's `removalPolicy` options.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -76,6 +77,7 @@ function archivePropsViolations(given: EventArchiveProps): Violation[] {
   const shape = propShapeViolations({
     retention: ['days', given.retention],
     bufferingInterval: ['duration', given.bufferingInterval],
+    removalPolicy: ['removalPolicy', given.removalPolicy],
   });
   const props = propsWithout(given, shape);
   // Both are computed with: the lifecycle's whole days, and the staleness alarm's threshold.

@@ -92,7 +92,8 @@ export interface PipelineQueueProps {
   readonly consumerBatchingWindow?: Duration;
 
   /**
-   * What happens to the queues when the stack is deleted.
+   * What happens to the queues when the stack is deleted: RETAIN or DESTROY, the configuration's `removalPolicy`
+   * options.
    *
    * @default DEFAULTS.queueRemovalPolicy (RemovalPolicy.DESTROY)
    */
@@ -124,6 +125,7 @@ export class PipelineQueue extends Construct {
       visibilityTimeout: ['seconds', given.visibilityTimeout],
       consumerTimeout: ['seconds', given.consumerTimeout],
       consumerBatchingWindow: ['seconds', given.consumerBatchingWindow],
+      removalPolicy: ['removalPolicy', given.removalPolicy],
     });
     const props = propsWithout(given, shape);
     const fifo = props.fifo ?? DEFAULTS.fifo;

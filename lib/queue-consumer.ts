@@ -23,7 +23,12 @@ import {
   IDEMPOTENCY_ITEM_ACTIONS,
   JOB_RECORD_ACTIONS,
 } from './grants';
-import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
+import {
+  HooklineFunction,
+  type HooklineFunctionProps,
+  LOG_RETENTION_PROP,
+  TRACING_PROP,
+} from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
 import {
   circuitBreakerViolations,
@@ -456,6 +461,8 @@ function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
     'circuitBreaker.failureRatio': ['number', props.circuitBreaker?.failureRatio],
     'circuitBreaker.minimumRecords': ['number', props.circuitBreaker?.minimumRecords],
     'circuitBreaker.window': ['duration', props.circuitBreaker?.window],
+    logRetention: [LOG_RETENTION_PROP, props.logRetention],
+    tracing: [TRACING_PROP, props.tracing],
   });
 }
 

@@ -11,12 +11,7 @@ import type { ViolationList } from '../violations';
 import { seconds } from './common';
 import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
 import type { ResolvedAlarms, ResolvedConfig, ResolvedIngest, ResolvedQueue } from './resolved';
-import type { ParsedConfig } from './schema';
-
-/** `AWS::Logs::LogGroup` accepts only these retention values. */
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+import { LOG_RETENTION_DAYS, type ParsedConfig } from './schema';
 
 /** The ingest function and API, checked, with every default filled. */
 export function resolveIngest(problems: ViolationList, config: ParsedConfig): ResolvedIngest {

@@ -574,6 +574,21 @@ export interface HooklineConfig {
 }
 
 /**
+ * What deleting the stack does to the data it holds: the configuration's `removalPolicy` options, and the removal
+ * policies the constructs take (the values of CDK's `RemovalPolicy.RETAIN` and `RemovalPolicy.DESTROY`). Snapshot
+ * applies only to resources that keep snapshots (databases, volumes), none of which hookline creates.
+ */
+export const REMOVAL_POLICIES = ['retain', 'destroy'] as const;
+
+/**
+ * The retention periods CloudWatch Logs accepts, in days (`AWS::Logs::LogGroup`): the configuration's
+ * `logRetentionDays`, and a construct's `logRetention` (which may also be `RetentionDays.INFINITE`).
+ */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/**
  * A count or size: a whole number. Its range is its field's own rule, which says the range; zod's `int()` would
  * first refuse a number past 2^53 with its own bound instead.
  */
@@ -736,7 +751,7 @@ export const configSchema = z
     archive: archiveSchema.optional(),
     alarms: alarmsSchema.optional(),
     logRetentionDays: wholeNumber.optional(),
-    removalPolicy: z.enum(['retain', 'destroy']).optional(),
+    removalPolicy: z.enum(REMOVAL_POLICIES).optional(),
     tracing: z.boolean().optional(),
     schedules: z.array(scheduleSchema).optional(),
     jobs: jobsSchema.optional(),

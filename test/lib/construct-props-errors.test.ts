@@ -58,6 +58,23 @@ const text = (): WrongValue[] => [
   ['a number', 5, true],
   ['a list', ['events'], true],
 ];
+/** A removal policy: the configuration's own options, retain or destroy (snapshot applies to none of these resources). */
+const removalPolicy = (): WrongValue[] => [
+  ['not an option', 'keep', true],
+  ['a number', 5, true],
+  ['snapshot', 'snapshot', true],
+];
+/** A log group's retention: a period CloudWatch Logs accepts. */
+const logRetention = (): WrongValue[] => [
+  ['not a CloudWatch period', 45, true],
+  ['a number in quotes', '30', true],
+  ['zero', 0, true],
+];
+/** A Lambda tracing mode. */
+const tracing = (): WrongValue[] => [
+  ['not a mode', 'on', true],
+  ['a boolean', true, true],
+];
 /** A path or a name that must say something: an empty one is no default. */
 const filledText = (): WrongValue[] => [...text(), ['empty', '', true]];
 /** A prop of one kind with values out of its range besides. */
@@ -167,6 +184,8 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       'circuitBreaker.failureRatio': consumerField('circuitBreaker.failureRatio'),
       'circuitBreaker.minimumRecords': consumerField('circuitBreaker.minimumRecords'),
       'circuitBreaker.window': consumerField('circuitBreaker.window'),
+      logRetention,
+      tracing,
     },
   },
   PipelineQueue: {
@@ -178,6 +197,7 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       visibilityTimeout: plus(seconds, ['zero', Duration.seconds(0), true]),
       consumerTimeout: seconds,
       consumerBatchingWindow: seconds,
+      removalPolicy,
     },
   },
   WebhookIngest: {
@@ -188,13 +208,21 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
         secrets: { github: new secretsmanager.Secret(stack, 'GithubSecret') },
         ...props,
       }),
-    props: { timeout: seconds, memorySize: count, rateLimit: rate, burstLimit: count },
+    props: {
+      timeout: seconds,
+      memorySize: count,
+      rateLimit: rate,
+      burstLimit: count,
+      logRetention,
+      tracing,
+    },
   },
   EventArchive: {
     build: (stack, props) => new EventArchive(stack, 'Archive', props),
     props: {
       retention: plus(asField('archive.retention'), ['not whole days', Duration.hours(36), true]),
       bufferingInterval: plus(anyDuration, ['under a minute', Duration.seconds(30), true]),
+      removalPolicy,
     },
   },
   PipelineSchedules: {
@@ -229,6 +257,7 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       retryAttempts: plus(count, ['over 185', 186, true]),
       maxEventAge: plus(seconds, ['under a minute', Duration.seconds(30), true]),
       deadLetterRetentionPeriod: retention,
+      deadLetterRemovalPolicy: removalPolicy,
     },
   },
   PipelineAlarms: {
@@ -319,6 +348,8 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       timeout: plus(seconds, ['over 15 minutes', Duration.minutes(16), true]),
       memorySize: plus(count, ['under 128 MB', 64, true]),
       reservedConcurrency: count,
+      logRetention,
+      tracing,
     },
   },
   HooklinePipeline: {
@@ -409,6 +440,37 @@ describe('construct props of the wrong kind or range', () => {
       }),
     ).toThrow(
       /\n {2}- consumers\[0\] \(events\)\.scaling\.minimumPollers: must be a whole number \(got 1\.5\)\. Fix: use 1 or 2\n {2}- consumers\[0\] \(events\)\.scaling\.maximumPollers: CloudFormation accepts 2 to 2000/,
+    );
+  });
+
+  it("names the enum members a prop takes, the configuration's own removal policies among them", () => {
+    const problem = (build: () => void) => {
+      try {
+        build();
+      } catch (error) {
+        return formatViolation((error as ViolationsError).violations[0] as never);
+      }
+    };
+    const stack = () => new Stack(testApp(), 'Standalone');
+    expect(problem(() => new EventArchive(stack(), 'Archive', { removalPolicy: 'keep' as never }))).toBe(
+      'removalPolicy: is not a removal policy hookline takes (retain or destroy; snapshot applies to no resource it creates) (got "keep"). Fix: use RemovalPolicy.RETAIN or RemovalPolicy.DESTROY',
+    );
+    expect(
+      problem(() => new HooklineFunction(stack(), 'Fn', { entry: 'x.ts', logRetention: 45 as never })),
+    ).toBe(
+      'logRetention: is not a retention CloudWatch Logs accepts (got 45). Fix: use RetentionDays.ONE_DAY, RetentionDays.THREE_DAYS ... RetentionDays.INFINITE',
+    );
+    expect(
+      problem(
+        () =>
+          new ConsumerCircuitBreakers(stack(), 'Breakers', {
+            topic: new sns.Topic(stack(), 'Alarms'),
+            consumers: [],
+            tracing: 'on' as never,
+          }),
+      ),
+    ).toBe(
+      'tracing: is not a Lambda tracing mode (got "on"). Fix: use Tracing.ACTIVE, Tracing.PASS_THROUGH or Tracing.DISABLED',
     );
   });
 
