@@ -17,6 +17,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { z } from 'zod';
 import {
   BREAKER_CONFIG_ENV,
   BREAKER_ENTRY,
@@ -25,6 +26,7 @@ import {
   type BreakerTarget,
   breakerAlarmName,
   type MappingScaling,
+  SCALING_MODES,
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
@@ -283,6 +285,7 @@ function breakerViolations(given: BreakerConsumer, index: number): Violation[] {
 function breakerShapeViolations(c: BreakerConsumer): Violation[] {
   const scaling = scalingOf(c.scaling ?? { mode: 'on-demand' });
   return propShapeViolations({
+    'scaling.mode': [SCALING_MODE_PROP, c.scaling?.mode],
     name: ['text', c.name],
     eventSourceMappingId: ['text', c.eventSourceMappingId],
     failureRatio: ['number', c.failureRatio],
@@ -294,6 +297,12 @@ function breakerShapeViolations(c: BreakerConsumer): Violation[] {
     'scaling.maximumPollers': ['count', scaling.maximumPollers],
   });
 }
+
+/** A mapping's scaling mode, as the breaker function reads it. */
+const SCALING_MODE_PROP = z.unknown().refine((mode) => SCALING_MODES.includes(mode as never), {
+  message: 'is not a scaling mode of an event source mapping',
+  params: { fix: `use ${SCALING_MODES.map((m) => JSON.stringify(m)).join(' or ')}` },
+});
 
 /** A mapping's scaling with each of its settings named, whichever its mode. */
 function scalingOf(scaling: MappingScaling): {

@@ -333,6 +333,10 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       minimumRecords: consumerField('circuitBreaker.minimumRecords'),
       window: consumerField('circuitBreaker.window'),
       halfOpenAfter: consumerField('circuitBreaker.halfOpenAfter'),
+      'scaling.mode': () => [
+        ['not a mode', 'provisioned-ish', true],
+        ['a number', 5, true],
+      ],
       'scaling.minimumPollers': plus(count, ['over 200', 201, true]),
       'scaling.maximumPollers': plus(count, ['over 2000', 2001, true]),
     },
