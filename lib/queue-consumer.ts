@@ -10,7 +10,7 @@ import { HELD_RECEIVES_KEY_PREFIX, JOB_RECORD_KEY_PREFIX } from '../lambda/share
 import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/forward-config';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
-import { DEFAULTS } from './config';
+import { type ConsumerConfig, DEFAULTS } from './config';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { forwardUrlViolations } from './config/resolve-forward';
 import { propTokenViolations } from './config/tokens';
@@ -77,14 +77,36 @@ export interface ConsumerCircuitBreaker {
 }
 
 /**
+ * The consumer's function and event source settings, written once: the configuration's own (`ConsumerConfig`), with
+ * their ranges and defaults, which the construct checks with the same rules.
+ */
+type ConsumerFunctionProps = Pick<
+  ConsumerConfig,
+  | 'timeout'
+  | 'memorySize'
+  | 'batchSize'
+  | 'maxBatchingWindow'
+  | 'maxConcurrency'
+  | 'minimumPollers'
+  | 'maximumPollers'
+  | 'reservedConcurrency'
+  | 'parallelism'
+  | 'deadlineMargin'
+>;
+
+/**
  * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
- * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults.
+ * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults;
+ * its `timeout`, `memorySize`, `batchSize`, `maxBatchingWindow`, `maxConcurrency`, `minimumPollers`,
+ * `maximumPollers`, `reservedConcurrency`, `parallelism` and `deadlineMargin` are a configured consumer's
+ * (`ConsumerConfig`), with the same ranges and defaults.
  */
 export interface QueueConsumerProps
   extends Pick<
-    HooklineFunctionProps,
-    'entry' | 'projectRoot' | 'handler' | 'environment' | 'logRetention' | 'tracing'
-  > {
+      HooklineFunctionProps,
+      'entry' | 'projectRoot' | 'handler' | 'environment' | 'logRetention' | 'tracing'
+    >,
+    ConsumerFunctionProps {
   /**
    * The queue to consume. A FIFO queue gets a FIFO consumer.
    */
@@ -102,82 +124,11 @@ export interface QueueConsumerProps
   readonly name: string;
 
   /**
-   * Function timeout (the queue's visibility timeout must cover 6 times it, see `PipelineQueue`).
-   *
-   * @default DEFAULTS.consumerTimeout (30 seconds)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * Function memory in MB (128 to 10240).
-   *
-   * @default DEFAULTS.consumerMemorySize (512)
-   */
-  readonly memorySize?: number;
-
-  /**
-   * Records per invocation (1 to 10 on FIFO queues, 1 to 10000 otherwise; above 10 needs a batching window).
-   *
-   * @default DEFAULTS.batchSize (10)
-   */
-  readonly batchSize?: number;
-
-  /**
-   * How long the event source gathers records before invoking (0 to 5 minutes; not on FIFO queues).
-   *
-   * @default DEFAULTS.maxBatchingWindow (none)
-   */
-  readonly maxBatchingWindow?: Duration;
-
-  /**
-   * Most concurrent invocations the event source starts (2 to 1000).
-   *
-   * @default - no limit
-   */
-  readonly maxConcurrency?: number;
-
-  /**
-   * Provisioned mode: event pollers kept ready (2 to 200). Excludes `maxConcurrency`.
-   *
-   * @default - on-demand scaling
-   */
-  readonly minimumPollers?: number;
-
-  /**
-   * Provisioned mode: most event pollers (2 to 2000). Excludes `maxConcurrency`.
-   *
-   * @default - on-demand scaling; Lambda's 200 when only `minimumPollers` is set
-   */
-  readonly maximumPollers?: number;
-
-  /**
-   * Concurrent executions reserved for the function (also its most); `maxConcurrency` must not exceed it.
-   *
-   * @default - none reserved
-   */
-  readonly reservedConcurrency?: number;
-
-  /**
-   * Records of a batch handled at once inside one invocation.
-   *
-   * @default DEFAULTS.parallelism (10)
-   */
-  readonly parallelism?: number;
-
-  /**
    * Backoff of a failed record before it is received again.
    *
    * @default - DEFAULTS.retryBase, DEFAULTS.retryFactor, DEFAULTS.retryMax (10 seconds, x2, 15 minutes)
    */
   readonly retry?: ConsumerRetry;
-
-  /**
-   * Time kept before the function's deadline to report unfinished records as failed: at least 100 ms, and shorter
-   * than the timeout.
-   *
-   * @default - DEFAULTS.deadlineMargin (3 seconds), at most a tenth of the timeout
-   */
-  readonly deadlineMargin?: Duration;
 
   /**
    * The queue's redrive count, so the consumer knows a record's last attempt (`PipelineQueue.maxReceiveCount`).

@@ -162,7 +162,8 @@ export interface ConsumerConfig {
    */
   readonly handler?: string;
   /**
-   * Lambda timeout, from 1 second to 15 minutes.
+   * Lambda timeout, from 1 second to 15 minutes; the queue's visibility timeout must cover 6 times it and the
+   * batching window.
    * @default Duration.seconds(30)
    */
   readonly timeout?: Duration;
