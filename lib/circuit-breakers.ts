@@ -17,6 +17,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { z } from 'zod';
 import {
   BREAKER_CONFIG_ENV,
   BREAKER_ENTRY,
@@ -25,12 +26,13 @@ import {
   type BreakerTarget,
   breakerAlarmName,
   type MappingScaling,
+  SCALING_MODES,
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { propTokenViolations } from './config/tokens';
 import { grantSendMessage } from './grants';
-import { HooklineFunction } from './hookline-function';
+import { HooklineFunction, LOG_RETENTION_PROP, TRACING_PROP } from './hookline-function';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
@@ -98,10 +100,13 @@ export class ConsumerCircuitBreakers extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerCircuitBreakersProps) {
     super(scope, id);
-    throwIfViolations(
-      `ConsumerCircuitBreakers ${this.node.path}`,
-      props.consumers.flatMap(breakerViolations),
-    );
+    throwIfViolations(`ConsumerCircuitBreakers ${this.node.path}`, [
+      ...propShapeViolations({
+        logRetention: [LOG_RETENTION_PROP, props.logRetention],
+        tracing: [TRACING_PROP, props.tracing],
+      }),
+      ...props.consumers.flatMap(breakerViolations),
+    ]);
     const stackName = Stack.of(this).stackName;
     // Alarm names are fixed strings, not the alarms' tokens: the function names them and the alarms name the
     // function, which would otherwise be a dependency cycle.
@@ -280,6 +285,7 @@ function breakerViolations(given: BreakerConsumer, index: number): Violation[] {
 function breakerShapeViolations(c: BreakerConsumer): Violation[] {
   const scaling = scalingOf(c.scaling ?? { mode: 'on-demand' });
   return propShapeViolations({
+    'scaling.mode': [SCALING_MODE_PROP, c.scaling?.mode],
     name: ['text', c.name],
     eventSourceMappingId: ['text', c.eventSourceMappingId],
     failureRatio: ['number', c.failureRatio],
@@ -291,6 +297,12 @@ function breakerShapeViolations(c: BreakerConsumer): Violation[] {
     'scaling.maximumPollers': ['count', scaling.maximumPollers],
   });
 }
+
+/** A mapping's scaling mode, as the breaker function reads it. */
+const SCALING_MODE_PROP = z.unknown().refine((mode) => SCALING_MODES.includes(mode as never), {
+  message: 'is not a scaling mode of an event source mapping',
+  params: { fix: `use ${SCALING_MODES.map((m) => JSON.stringify(m)).join(' or ')}` },
+});
 
 /** A mapping's scaling with each of its settings named, whichever its mode. */
 function scalingOf(scaling: MappingScaling): {

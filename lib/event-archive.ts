@@ -27,6 +27,7 @@ import { DEFAULTS } from './config';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { isTokenProp, propTokenViolations } from './config/tokens';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
+import { archiveRetentionViolations } from './validation';
 import { throwIfViolations, type Violation, ViolationList } from './violations';
 
 /** Properties of an {@link EventArchive}. */
@@ -47,7 +48,8 @@ export interface EventArchiveProps {
 
   /**
    * What deleting the stack does to the archive bucket. CloudFormation deletes only an empty bucket: with
-   * DESTROY, deleting a stack whose archive holds objects fails until the bucket is emptied by hand.
+   * DESTROY, deleting a stack whose archive holds objects fails until the bucket is emptied by hand. RETAIN or
+   * DESTROY, the configuration's `removalPolicy` options.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -75,6 +77,7 @@ function archivePropsViolations(given: EventArchiveProps): Violation[] {
   const shape = propShapeViolations({
     retention: ['days', given.retention],
     bufferingInterval: ['duration', given.bufferingInterval],
+    removalPolicy: ['removalPolicy', given.removalPolicy],
   });
   const props = propsWithout(given, shape);
   // Both are computed with: the lifecycle's whole days, and the staleness alarm's threshold.
@@ -83,14 +86,9 @@ function archivePropsViolations(given: EventArchiveProps): Violation[] {
     ...shape,
     ...propTokenViolations({ retention: props.retention, bufferingInterval: props.bufferingInterval }),
   );
-  const retention = props.retention ?? DEFAULTS.archiveRetention;
-  if (!isTokenProp(retention) && retention.toSeconds({ integral: false }) < 86_400)
-    problems.add(
-      'retention',
-      'is below one day (an S3 lifecycle expiry counts whole days)',
-      retention.toHumanString(),
-      'use Duration.days(1) or more',
-    );
+  problems.violations.push(
+    ...archiveRetentionViolations('retention', props.retention ?? DEFAULTS.archiveRetention),
+  );
   const interval = props.bufferingInterval;
   if (interval && isTokenProp(interval)) return problems.violations;
   const seconds = interval ? interval.toMilliseconds() / 1000 : DEFAULT_BUFFER_SECONDS;

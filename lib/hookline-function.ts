@@ -7,7 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
-import { propShapeViolations, propsWithout } from './config/parse-shape';
+import { enumMember, propShapeViolations, propsWithout } from './config/parse-shape';
+import { LOG_RETENTION_DAYS } from './config/schema';
 import { propTokenViolations } from './config/tokens';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { checkEnvironmentSize } from './function-environment';
@@ -29,6 +30,22 @@ export const defaultLogRetention = (): logs.RetentionDays => DEFAULTS.logRetenti
 export const defaultTracing = (): lambda.Tracing =>
   DEFAULTS.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED;
 
+/** A function's log retention: a period CloudWatch Logs accepts, as the configuration's `logRetentionDays`. */
+export const LOG_RETENTION_PROP = enumMember(
+  'RetentionDays',
+  logs.RetentionDays as unknown as Readonly<Record<string, number>>,
+  [...LOG_RETENTION_DAYS, logs.RetentionDays.INFINITE],
+  'a retention CloudWatch Logs accepts',
+);
+
+/** A function's X-Ray tracing mode. */
+export const TRACING_PROP = enumMember(
+  'Tracing',
+  lambda.Tracing,
+  Object.values(lambda.Tracing),
+  'a Lambda tracing mode',
+);
+
 /** Properties for a {@link HooklineFunction}. */
 export interface HooklineFunctionProps {
   /**
@@ -37,7 +54,8 @@ export interface HooklineFunctionProps {
   readonly entry: string;
 
   /**
-   * The app's root: relative entries resolve against it, and bundling uses the nearest lockfile at or above it.
+   * The app's root: relative entries resolve against it, and bundling uses the nearest lockfile at or above it. An
+   * empty path is refused (leave it out for the working directory).
    *
    * @default - the working directory (where cdk.json is)
    */
@@ -121,13 +139,15 @@ export interface HooklineFunctionProps {
  */
 function functionPropsViolations(given: HooklineFunctionProps): Violation[] {
   const shape = propShapeViolations({
-    entry: ['text', given.entry],
-    projectRoot: ['text', given.projectRoot],
-    handler: ['text', given.handler],
+    entry: ['filledText', given.entry],
+    projectRoot: ['filledText', given.projectRoot],
+    handler: ['filledText', given.handler],
     timeout: ['seconds', given.timeout],
     memorySize: ['count', given.memorySize],
     serviceName: ['text', given.serviceName],
     reservedConcurrency: ['count', given.reservedConcurrency],
+    logRetention: [LOG_RETENTION_PROP, given.logRetention],
+    tracing: [TRACING_PROP, given.tracing],
   });
   const props = propsWithout(given, shape);
   return [

@@ -77,7 +77,7 @@ export interface HooklinePipelineProps {
 
   /**
    * The app's root: relative consumer entries resolve against it, and bundling uses the nearest lockfile at or
-   * above it.
+   * above it. An empty path is refused (leave it out for the working directory).
    *
    * @default - the working directory (where cdk.json is)
    */
@@ -138,7 +138,7 @@ export class HooklinePipeline extends Construct {
     // The configuration's entries are looked for under the project root, so a root of the wrong kind comes first.
     throwIfViolations(
       `HooklinePipeline ${this.node.path}`,
-      propShapeViolations({ projectRoot: ['text', props.projectRoot] }),
+      propShapeViolations({ projectRoot: ['filledText', props.projectRoot] }),
     );
     const config = resolvedConfigOf(props.config, projectRootOf(props.projectRoot));
     this.config = config;

@@ -14,6 +14,7 @@ import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
 import { propShapeViolations } from './config/parse-shape';
 import { fairQueueMetric } from './pipeline-queue';
 import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
+import { oldestMessageAgeFloorViolations } from './validation';
 import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
 /**
@@ -65,7 +66,7 @@ export interface MonitoredQueue {
   readonly queue: sqs.IQueue;
   /** Its dead-letter queue. */
   readonly deadLetterQueue: sqs.IQueue;
-  /** Alarm when the oldest message is older than this. */
+  /** Alarm when the oldest message is older than this, at least 1 minute. */
   readonly oldestMessageAge: Duration;
   /**
    * A fair queue (messages carry their tenant as group id): also alarm when the quiet tenants' oldest message
@@ -257,13 +258,18 @@ function alarmsPropsViolations(props: PipelineAlarmsProps): Violation[] {
       email: ['text', props.email],
       'archiveDelivery.threshold': ['seconds', props.archiveDelivery?.threshold],
     }),
-    ...props.queues.flatMap((q, i) =>
-      prefixViolations(
-        `queues[${i}]`,
-        propShapeViolations({ name: ['text', q.name], oldestMessageAge: ['seconds', q.oldestMessageAge] }),
-      ),
-    ),
+    ...props.queues.flatMap((q, i) => prefixViolations(`queues[${i}]`, queueAlarmViolations(q))),
   ];
+}
+
+/** A queue's name and alarm threshold: of the right kind, and a threshold that tells a backlog from traffic. */
+function queueAlarmViolations(q: MonitoredQueue): Violation[] {
+  const shape = propShapeViolations({
+    name: ['text', q.name],
+    oldestMessageAge: ['seconds', q.oldestMessageAge],
+  });
+  if (shape.some((v) => v.path === 'oldestMessageAge')) return shape;
+  return [...shape, ...oldestMessageAgeFloorViolations('oldestMessageAge', q.oldestMessageAge)];
 }
 
 /**

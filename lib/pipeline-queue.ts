@@ -67,8 +67,8 @@ export interface PipelineQueueProps {
   readonly deadLetterRetentionPeriod?: Duration;
 
   /**
-   * Visibility timeout of the queue. When a function reads the queue, it must cover 6 x the function's
-   * timeout + its batching window (give `consumerTimeout` and this is checked, or derived when left out).
+   * Visibility timeout of the queue, at least 1 second. When a function reads the queue, it must cover 6 x the
+   * function's timeout + its batching window (give `consumerTimeout` and this is checked, or derived when left out).
    *
    * @default - 6 x `consumerTimeout` + `consumerBatchingWindow` when `consumerTimeout` is given, else
    * DEFAULTS.visibilityTimeout (30 seconds)
@@ -92,7 +92,8 @@ export interface PipelineQueueProps {
   readonly consumerBatchingWindow?: Duration;
 
   /**
-   * What happens to the queues when the stack is deleted.
+   * What happens to the queues when the stack is deleted: RETAIN or DESTROY, the configuration's `removalPolicy`
+   * options.
    *
    * @default DEFAULTS.queueRemovalPolicy (RemovalPolicy.DESTROY)
    */
@@ -124,6 +125,7 @@ export class PipelineQueue extends Construct {
       visibilityTimeout: ['seconds', given.visibilityTimeout],
       consumerTimeout: ['seconds', given.consumerTimeout],
       consumerBatchingWindow: ['seconds', given.consumerBatchingWindow],
+      removalPolicy: ['removalPolicy', given.removalPolicy],
     });
     const props = propsWithout(given, shape);
     const fifo = props.fifo ?? DEFAULTS.fifo;

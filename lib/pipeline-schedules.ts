@@ -71,7 +71,7 @@ export interface PipelineSchedulesProps {
    */
   readonly scheduleGroup?: scheduler.IScheduleGroup;
   /**
-   * Removal policy of the dead-letter queues.
+   * Removal policy of the dead-letter queues: RETAIN or DESTROY, the configuration's `removalPolicy` options.
    * @default RemovalPolicy.DESTROY (they hold only failed deliveries of recurring jobs)
    */
   readonly deadLetterRemovalPolicy?: RemovalPolicy;
@@ -183,6 +183,7 @@ export function validateSchedulesProps(given: PipelineSchedulesProps): Violation
     retryAttempts: ['number', given.retryAttempts],
     maxEventAge: ['duration', given.maxEventAge],
     deadLetterRetentionPeriod: ['seconds', given.deadLetterRetentionPeriod],
+    deadLetterRemovalPolicy: ['removalPolicy', given.deadLetterRemovalPolicy],
   });
   const props = propsWithout(given, shape);
   return [

@@ -10,7 +10,7 @@ import { HELD_RECEIVES_KEY_PREFIX, JOB_RECORD_KEY_PREFIX } from '../lambda/share
 import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/forward-config';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
-import { DEFAULTS } from './config';
+import { type ConsumerConfig, DEFAULTS } from './config';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { forwardUrlViolations } from './config/resolve-forward';
 import { propTokenViolations } from './config/tokens';
@@ -23,7 +23,12 @@ import {
   IDEMPOTENCY_ITEM_ACTIONS,
   JOB_RECORD_ACTIONS,
 } from './grants';
-import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
+import {
+  HooklineFunction,
+  type HooklineFunctionProps,
+  LOG_RETENTION_PROP,
+  TRACING_PROP,
+} from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
 import {
   circuitBreakerViolations,
@@ -34,8 +39,10 @@ import {
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
   parallelismViolations,
+  type RetryScheduleRuleInput,
   rateLimitViolations,
   retentionViolations,
+  retryScheduleViolations,
   retryViolations,
   throwIfViolations,
 } from './validation';
@@ -43,7 +50,7 @@ import { type Violation, violation } from './violations';
 
 /** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
 export interface ConsumerRetry {
-  /** Wait before the first retry. */
+  /** Wait before the first retry, at least 1 second. */
   readonly base: Duration;
   /** Growth of the wait per attempt. */
   readonly factor: number;
@@ -70,14 +77,36 @@ export interface ConsumerCircuitBreaker {
 }
 
 /**
+ * The consumer's function and event source settings, written once: the configuration's own (`ConsumerConfig`), with
+ * their ranges and defaults, which the construct checks with the same rules.
+ */
+type ConsumerFunctionProps = Pick<
+  ConsumerConfig,
+  | 'timeout'
+  | 'memorySize'
+  | 'batchSize'
+  | 'maxBatchingWindow'
+  | 'maxConcurrency'
+  | 'minimumPollers'
+  | 'maximumPollers'
+  | 'reservedConcurrency'
+  | 'parallelism'
+  | 'deadlineMargin'
+>;
+
+/**
  * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
- * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults.
+ * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults;
+ * its `timeout`, `memorySize`, `batchSize`, `maxBatchingWindow`, `maxConcurrency`, `minimumPollers`,
+ * `maximumPollers`, `reservedConcurrency`, `parallelism` and `deadlineMargin` are a configured consumer's
+ * (`ConsumerConfig`), with the same ranges and defaults.
  */
 export interface QueueConsumerProps
   extends Pick<
-    HooklineFunctionProps,
-    'entry' | 'projectRoot' | 'handler' | 'environment' | 'logRetention' | 'tracing'
-  > {
+      HooklineFunctionProps,
+      'entry' | 'projectRoot' | 'handler' | 'environment' | 'logRetention' | 'tracing'
+    >,
+    ConsumerFunctionProps {
   /**
    * The queue to consume. A FIFO queue gets a FIFO consumer.
    */
@@ -95,81 +124,11 @@ export interface QueueConsumerProps
   readonly name: string;
 
   /**
-   * Function timeout (the queue's visibility timeout must cover 6 times it, see `PipelineQueue`).
-   *
-   * @default DEFAULTS.consumerTimeout (30 seconds)
-   */
-  readonly timeout?: Duration;
-
-  /**
-   * Function memory in MB (128 to 10240).
-   *
-   * @default DEFAULTS.consumerMemorySize (512)
-   */
-  readonly memorySize?: number;
-
-  /**
-   * Records per invocation (1 to 10 on FIFO queues, 1 to 10000 otherwise; above 10 needs a batching window).
-   *
-   * @default DEFAULTS.batchSize (10)
-   */
-  readonly batchSize?: number;
-
-  /**
-   * How long the event source gathers records before invoking (0 to 5 minutes; not on FIFO queues).
-   *
-   * @default DEFAULTS.maxBatchingWindow (none)
-   */
-  readonly maxBatchingWindow?: Duration;
-
-  /**
-   * Most concurrent invocations the event source starts (2 to 1000).
-   *
-   * @default - no limit
-   */
-  readonly maxConcurrency?: number;
-
-  /**
-   * Provisioned mode: event pollers kept ready (2 to 200). Excludes `maxConcurrency`.
-   *
-   * @default - on-demand scaling
-   */
-  readonly minimumPollers?: number;
-
-  /**
-   * Provisioned mode: most event pollers (2 to 2000). Excludes `maxConcurrency`.
-   *
-   * @default - on-demand scaling; Lambda's 200 when only `minimumPollers` is set
-   */
-  readonly maximumPollers?: number;
-
-  /**
-   * Concurrent executions reserved for the function (also its most); `maxConcurrency` must not exceed it.
-   *
-   * @default - none reserved
-   */
-  readonly reservedConcurrency?: number;
-
-  /**
-   * Records of a batch handled at once inside one invocation.
-   *
-   * @default DEFAULTS.parallelism (10)
-   */
-  readonly parallelism?: number;
-
-  /**
    * Backoff of a failed record before it is received again.
    *
    * @default - DEFAULTS.retryBase, DEFAULTS.retryFactor, DEFAULTS.retryMax (10 seconds, x2, 15 minutes)
    */
   readonly retry?: ConsumerRetry;
-
-  /**
-   * Time kept before the function's deadline to report unfinished records as failed.
-   *
-   * @default - DEFAULTS.deadlineMargin (3 seconds), at most a tenth of the timeout
-   */
-  readonly deadlineMargin?: Duration;
 
   /**
    * The queue's redrive count, so the consumer knows a record's last attempt (`PipelineQueue.maxReceiveCount`).
@@ -191,7 +150,7 @@ export interface QueueConsumerProps
   /**
    * How long the queue keeps a message from its send (`PipelineQueue`'s `retentionPeriod`): a failed record whose
    * retry would come after that is dead-lettered at once with `RetentionEndsError`, since SQS would delete it
-   * unseen.
+   * unseen. Refused when even the shortest waits of a failing record's retries (each half its backoff) add up to it.
    *
    * @default - not known: a retry is never weighed against the retention
    */
@@ -329,6 +288,9 @@ export class QueueConsumer extends Construct {
       ...(props.circuitBreaker ? circuitBreakerViolations(props.circuitBreaker) : []),
       // The queue's own rules (PipelineQueue's, the configuration's): a retry is weighed against these.
       ...retentionViolations('retentionPeriod', props.retentionPeriod),
+      ...(props.retentionPeriod
+        ? retryScheduleViolations('retentionPeriod', retryScheduleOf(props, props.retentionPeriod))
+        : []),
       ...retentionViolations('deadLetterRetentionPeriod', props.deadLetterRetentionPeriod),
       ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
       ...deadLetterTargetViolations(props),
@@ -450,6 +412,8 @@ function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
     'circuitBreaker.failureRatio': ['number', props.circuitBreaker?.failureRatio],
     'circuitBreaker.minimumRecords': ['number', props.circuitBreaker?.minimumRecords],
     'circuitBreaker.window': ['duration', props.circuitBreaker?.window],
+    logRetention: [LOG_RETENTION_PROP, props.logRetention],
+    tracing: [TRACING_PROP, props.tracing],
   });
 }
 
@@ -542,6 +506,21 @@ function queueVisibilityViolations(
         )
       : []),
   ];
+}
+
+/** The consumer's backoff, defaults filled. */
+function retryOf(props: QueueConsumerProps): ConsumerRetry {
+  return props.retry ?? { base: DEFAULTS.retryBase, factor: DEFAULTS.retryFactor, max: DEFAULTS.retryMax };
+}
+
+/** The receives a record gets: given, else the queue's redrive count when it can be read, else the default. */
+function receiveCountOf(props: QueueConsumerProps): number {
+  return props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount;
+}
+
+/** A consumer's retries with its queue's retention, as the runtime weighs them. */
+function retryScheduleOf(props: QueueConsumerProps, retentionPeriod: Duration): RetryScheduleRuleInput {
+  return { retry: retryOf(props), maxReceiveCount: receiveCountOf(props), retentionPeriod };
 }
 
 function queueReceiveCountOf(queue: sqs.IQueue): number | undefined {
@@ -655,16 +634,12 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
   return {
     name: props.name,
     fifo: settings.fifo,
-    maxReceiveCount: props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount,
+    maxReceiveCount: receiveCountOf(props),
     deadLetterRetentionPeriod: props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod,
     ...(props.retentionPeriod ? { retentionPeriod: props.retentionPeriod } : {}),
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
-      retry: props.retry ?? {
-        base: DEFAULTS.retryBase,
-        factor: DEFAULTS.retryFactor,
-        max: DEFAULTS.retryMax,
-      },
+      retry: retryOf(props),
       deadlineMargin: deadlineMarginOf(props, settings),
       ...(props.idempotencyTable
         ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }

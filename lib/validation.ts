@@ -6,7 +6,7 @@
  * known at deploy time.
  */
 import { Duration, Token } from 'aws-cdk-lib/core';
-import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
+import { backoffDelaySeconds, MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { SQS_DEFAULT_POLLERS } from '../lambda/shared/circuit-breaker';
 import {
   DEAD_LETTER_REASON_RESERVE_BYTES,
@@ -16,7 +16,12 @@ import {
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { MAX_SQS_RETENTION_SECONDS } from '../lambda/shared/envelope';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
-import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
+import {
+  brokenRetryRules,
+  MIN_RETRY_BASE_SECONDS,
+  RETRY_FACTOR_MAX,
+  RETRY_FACTOR_MIN,
+} from '../lambda/shared/job-retry';
 import { NAME_PATTERN, NAME_RULE } from './config/common';
 import { DEFAULTS } from './config/defaults';
 import { type Violation, violation } from './violations';
@@ -123,16 +128,46 @@ export function retentionViolations(path: string, retention: Duration | undefine
   ];
 }
 
+/** The shortest archive retention: an S3 lifecycle expiry counts whole days, from one. */
+const MIN_ARCHIVE_RETENTION = Duration.days(1);
+
+/** Rule: archived events are kept at least a day, the shortest S3 lifecycle expiry (the configuration's and `EventArchive`'s). */
+export function archiveRetentionViolations(path: string, retention: Duration): Violation[] {
+  if (!known(retention) || secondsOf(retention) >= MIN_ARCHIVE_RETENTION.toSeconds()) return [];
+  return [
+    violation(
+      path,
+      'is below one day (an S3 lifecycle expiry counts whole days)',
+      retention,
+      `use Duration.days(${MIN_ARCHIVE_RETENTION.toDays()}) or more`,
+    ),
+  ];
+}
+
 /** True when a message cannot be kept invisible this long (the SQS visibility limit, 12 hours). */
 function beyondVisibilityLimit(d: Duration): boolean {
   return known(d) && secondsOf(d) > SQS_LIMITS.maxVisibilitySeconds;
 }
 
-/** Rule: a queue's visibility timeout is at most 12 hours. */
+/**
+ * Rule: a queue's visibility timeout is at least a second and at most 12 hours. At 0 a received message is visible
+ * again at once: the next receive (the same reader's long poll, or another reader's) returns it while it is still
+ * being handled, and each counts towards the queue's `maxReceiveCount`, so it is dead-lettered while being handled.
+ */
 export function visibilityTimeoutLimitViolations(
   path: string,
   visibility: Duration | undefined,
 ): Violation[] {
+  if (visibility && known(visibility) && secondsOf(visibility) < 1) {
+    return [
+      violation(
+        path,
+        "at 0 a received message is visible again at once: every receive while it is being handled (the reader's next poll, another reader's) counts towards maxReceiveCount, so it is dead-lettered while being handled, and readers get duplicates",
+        visibility,
+        'use Duration.seconds(30) (the SQS default), or longer than your reader takes to handle and delete a message',
+      ),
+    ];
+  }
   if (!visibility || !beyondVisibilityLimit(visibility)) return [];
   return [
     violation(
@@ -194,17 +229,26 @@ export function retryViolations(retry: RetryRuleInput): Violation[] {
     );
   }
   if (broken.includes('max')) violations.push(...visibilityExtensionViolations('retry.max', retry.max));
-  if (broken.includes('base')) {
-    violations.push(
-      violation(
-        'retry.base',
-        `must not exceed retry.max (${retry.max.toHumanString()})`,
-        retry.base,
-        'lower retry.base or raise retry.max',
-      ),
+  if (broken.includes('base')) violations.push(retryBaseViolation(retry));
+  return violations;
+}
+
+/** Why a backoff's base breaks its rule: under a second (no wait at all), or above the backoff's maximum. */
+function retryBaseViolation(retry: RetryRuleInput): Violation {
+  if (secondsOf(retry.base) < MIN_RETRY_BASE_SECONDS) {
+    return violation(
+      'retry.base',
+      `must be at least ${MIN_RETRY_BASE_SECONDS} second: a retry without a wait is received again at once, so a failing record spends every receive (maxReceiveCount) within moments and is dead-lettered before a brief outage of what it calls can end`,
+      retry.base,
+      `use Duration.seconds(${DEFAULTS.retryBase.toSeconds()}) (the default), or at least Duration.seconds(${MIN_RETRY_BASE_SECONDS})`,
     );
   }
-  return violations;
+  return violation(
+    'retry.base',
+    `must not exceed retry.max (${retry.max.toHumanString()})`,
+    retry.base,
+    'lower retry.base or raise retry.max',
+  );
 }
 
 /** A consumer's rate limit, with the settings that decide how long its records may wait for a slot. */
@@ -429,6 +473,68 @@ export function retryWithinVisibilityViolations(
   ];
 }
 
+/** What decides whether a failing record's retries fit in its queue's retention. */
+export interface RetryScheduleRuleInput {
+  readonly retry: RetryRuleInput;
+  readonly maxReceiveCount: number;
+  readonly retentionPeriod: Duration;
+}
+
+/** The shortest wait before each retry of a record that fails every receive (jitter at its least, half its backoff). */
+function shortestRetryWaits(r: RetryScheduleRuleInput): number[] {
+  const policy = {
+    baseSeconds: secondsOf(r.retry.base),
+    factor: r.retry.factor,
+    maxSeconds: secondsOf(r.retry.max),
+  };
+  return Array.from({ length: r.maxReceiveCount - 1 }, (_, i) => backoffDelaySeconds(policy, i + 1, () => 0));
+}
+
+/** How many retries come before the retention ends, each after its wait (the ones before it added up). */
+function retriesWithin(waits: readonly number[], retentionSeconds: number): number {
+  let elapsed = 0;
+  let fit = 0;
+  for (const wait of waits) {
+    elapsed += wait;
+    if (elapsed >= retentionSeconds) break;
+    fit++;
+  }
+  return fit;
+}
+
+/**
+ * Rule: a failing record's retries can all come before its queue deletes it. The consumer dead-letters a record
+ * whose retry would come after its queue's retention ends (`RetentionEndsError`, rather than let SQS delete it
+ * unseen); when even the shortest waits (each half its backoff, the least jitter gives, with no time spent handling
+ * it) add up to the retention, every record that keeps failing is dead-lettered so before its last receive, and
+ * `maxReceiveCount` promises receives that never come. Longer waits (jitter, handling time, a visibility timeout
+ * after a crash) may cut a record short sooner; that depends on the run, so it is not refused.
+ */
+export function retryScheduleViolations(path: string, r: RetryScheduleRuleInput): Violation[] {
+  const values = [r.retry.base, r.retry.factor, r.retry.max, r.maxReceiveCount, r.retentionPeriod];
+  if (!values.every(known) || retryViolations(r.retry).length > 0) return [];
+  if (!(r.maxReceiveCount >= 2 && r.maxReceiveCount <= SQS_LIMITS.maxReceiveCount)) return [];
+  if (retentionViolations(path, r.retentionPeriod).length > 0) return [];
+  const waits = shortestRetryWaits(r);
+  const total = waits.reduce((sum, w) => sum + w, 0);
+  const retention = secondsOf(r.retentionPeriod);
+  if (total < retention) return [];
+  const fit = retriesWithin(waits, retention);
+  const longer = Math.ceil((total + 1) / 60);
+  const fixRetention =
+    total + 1 <= SQS_LIMITS.maxRetentionSeconds
+      ? `raise retentionPeriod to at least Duration.minutes(${longer}), `
+      : '';
+  return [
+    violation(
+      path,
+      `ends before a failing record's last receive: its ${waits.length} retries wait at least ${total} seconds in all (retry base ${r.retry.base.toHumanString()}, factor ${r.retry.factor}, max ${r.retry.max.toHumanString()}; each wait at least half its backoff), so the consumer dead-letters every record that keeps failing with RetentionEndsError after at most ${fit + 1} of its maxReceiveCount (${r.maxReceiveCount}) receives`,
+      r.retentionPeriod,
+      `${fixRetention}lower maxReceiveCount to ${fit + 1}, or shorten the consumer's retry (base or max)`,
+    ),
+  ];
+}
+
 /** The shortest idempotency record, whatever the visibility timeout. */
 const MIN_IDEMPOTENCY_EXPIRY_SECONDS = 60;
 
@@ -556,6 +662,26 @@ export function oldestMessageAlarmViolations(
       room >= 1
         ? `${inherited ? 'set' : 'lower'} it to at most Duration.minutes(${room}), or raise retentionPeriod`
         : `raise retentionPeriod above ${window.toHumanString()} and a minute`,
+    ),
+  ];
+}
+
+/** The lowest oldest-message alarm threshold: one of the alarm's one-minute datapoints. */
+export const MIN_OLDEST_MESSAGE_AGE = DEFAULTS.queueAlarmPeriod;
+
+/**
+ * Rule: an oldest-message alarm's threshold is at least a minute. Below it the alarm reads ordinary traffic as a
+ * backlog: a message waits some seconds between its send and a poll, and every one of the alarm's one-minute
+ * datapoints of a busy queue is above 0.
+ */
+export function oldestMessageAgeFloorViolations(path: string, age: Duration): Violation[] {
+  if (!known(age) || secondsOf(age) >= MIN_OLDEST_MESSAGE_AGE.toSeconds()) return [];
+  return [
+    violation(
+      path,
+      `must be at least ${MIN_OLDEST_MESSAGE_AGE.toHumanString()}: the alarm would read ordinary traffic as a backlog (a busy queue always holds a message some seconds old) and stay in ALARM`,
+      age,
+      `use Duration.minutes(${DEFAULTS.oldestMessageAgeAlarm.toMinutes()}) (the default), or at least Duration.minutes(${MIN_OLDEST_MESSAGE_AGE.toMinutes()})`,
     ),
   ];
 }
@@ -1050,8 +1176,28 @@ export function parallelismViolations(parallelism: number): Violation[] {
   ];
 }
 
-/** Rule: the time kept back before the deadline is shorter than the consumer timeout, or nothing ever starts. */
+/**
+ * The shortest deadline margin: the least the default ever keeps (its share of Lambda's shortest timeout, 1 second).
+ * With less, the batch response, its metrics and the hand-back of records not started have no time left before
+ * Lambda's timeout, which then returns the whole batch, records already handled included.
+ */
+export const MIN_DEADLINE_MARGIN = Duration.millis(1000 * DEFAULTS.deadlineMarginTimeoutShare);
+
+/**
+ * Rule: the time kept back before the deadline is at least {@link MIN_DEADLINE_MARGIN}, and shorter than the consumer
+ * timeout, or nothing ever starts.
+ */
 export function deadlineMarginViolations(deadlineMargin: Duration, timeout: Duration): Violation[] {
+  if (known(deadlineMargin) && deadlineMargin.toMilliseconds() < MIN_DEADLINE_MARGIN.toMilliseconds()) {
+    return [
+      violation(
+        'deadlineMargin',
+        `must be at least ${MIN_DEADLINE_MARGIN.toHumanString()} (the least the default keeps, a tenth of the shortest timeout): with less, the batch response, its metrics and the hand-back of records not started get no time before Lambda's timeout, which returns the whole batch, records already handled included`,
+        deadlineMargin,
+        `use Duration.seconds(${DEFAULTS.deadlineMargin.toSeconds()}) (the default), or at least Duration.millis(${MIN_DEADLINE_MARGIN.toMilliseconds()})`,
+      ),
+    ];
+  }
   if (!known(deadlineMargin) || !known(timeout)) return [];
   if (deadlineMargin.toMilliseconds() < timeout.toMilliseconds()) return [];
   return [
@@ -1133,6 +1279,18 @@ export function ingestViolations(i: IngestRuleInput, at = ''): Violation[] {
     out.push(violation('timeout', message, i.timeout, 'use Duration.seconds(10)'));
   }
   out.push(...memoryViolations('memorySize', i.memorySize));
+  if (known(i.secretCache) && secondsOf(i.secretCache) < 1) {
+    const message =
+      'at least 1 second: the ingest function takes its cache time as a whole number of seconds above 0, and fails to start on 0, so it answers no webhook';
+    out.push(
+      violation(
+        'secretCache',
+        message,
+        i.secretCache,
+        'use Duration.minutes(5) (the default), or at least Duration.seconds(1)',
+      ),
+    );
+  }
   if (known(i.secretCache) && secondsOf(i.secretCache) > MAX_SECRET_CACHE_SECONDS) {
     const message =
       'at most 1 hour: a replaced (leaked or rotated-out) signing secret or jobs token stays accepted that long';

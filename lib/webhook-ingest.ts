@@ -23,7 +23,7 @@ import {
   grantSecretValue,
   grantSendMessage,
 } from './grants';
-import { defaultLogRetention, HooklineFunction } from './hookline-function';
+import { defaultLogRetention, HooklineFunction, LOG_RETENTION_PROP, TRACING_PROP } from './hookline-function';
 import { buildIngestAsset, INGEST_ENTRY } from './ingest-asset';
 import { hooklinePackageRoot, prebuiltIngestDir } from './package-root';
 import {
@@ -196,6 +196,8 @@ export class WebhookIngest extends Construct {
       memorySize: ['count', given.memorySize],
       rateLimit: ['number', given.rateLimit],
       burstLimit: ['count', given.burstLimit],
+      logRetention: [LOG_RETENTION_PROP, given.logRetention],
+      tracing: [TRACING_PROP, given.tracing],
     });
     const props = propsWithout(given, shape);
     const limits = {

@@ -24,7 +24,8 @@ export interface WebhookPipelineStackProps extends StackProps {
   readonly config: HooklineConfig | ResolvedConfig;
 
   /**
-   * The app's root, against which relative consumer entries resolve.
+   * The app's root, against which relative consumer entries resolve. An empty path is refused, as the pipeline
+   * refuses it (leave it out for the working directory).
    *
    * @default - the working directory (where cdk.json is)
    */
@@ -62,9 +63,10 @@ export class WebhookPipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: WebhookPipelineStackProps) {
     const { config, projectRoot, ...stackProps } = props;
     super(scope, id, stackProps);
+    // Any root given is the pipeline's to check (an empty one is refused there, not read as the working directory).
     const pipeline = new HooklinePipeline(this, 'Default', {
       config,
-      ...(projectRoot ? { projectRoot } : {}),
+      ...(projectRoot !== undefined ? { projectRoot } : {}),
     });
     this.pipeline = pipeline;
     this.queues = pipeline.queues;

@@ -51,6 +51,7 @@ import {
   type JobRetry,
   jobRetryHeaders,
   MAX_VISIBILITY_SECONDS,
+  MIN_RETRY_BASE_SECONDS,
   RETRY_FACTOR_MAX,
   RETRY_FACTOR_MIN,
 } from '../shared/job-retry';
@@ -1391,7 +1392,10 @@ const BACKOFF_RULES: Readonly<
     `factor ${b.factor} is not between ${RETRY_FACTOR_MIN} and ${RETRY_FACTOR_MAX}: use 2 (each retry waits twice as long)`,
   max: (b) =>
     `max (${b.maxSeconds} s) is not from 1 second to ${MAX_VISIBILITY_SECONDS / 3600} hours, the longest SQS keeps a message hidden`,
-  base: (b) => `base (${b.baseSeconds} s) exceeds max (${b.maxSeconds} s): lower base or raise max`,
+  base: (b) =>
+    (b.baseSeconds ?? 0) < MIN_RETRY_BASE_SECONDS
+      ? `base (${b.baseSeconds} s) is under ${MIN_RETRY_BASE_SECONDS} second: a retry without a wait is received again at once and spends every attempt within moments; use at least { seconds: ${MIN_RETRY_BASE_SECONDS} }`
+      : `base (${b.baseSeconds} s) exceeds max (${b.maxSeconds} s): lower base or raise max`,
 };
 
 /** A duration of a backoff in whole seconds, as `consumer.retry` takes it. */

@@ -130,6 +130,9 @@ export type MappingScaling =
   | { readonly mode: 'on-demand'; readonly maximumConcurrency?: number }
   | { readonly mode: 'provisioned'; readonly minimumPollers?: number; readonly maximumPollers?: number };
 
+/** The modes of a {@link MappingScaling}: the code reads any but `on-demand` as provisioned, so synth checks them. */
+export const SCALING_MODES: readonly MappingScaling['mode'][] = ['on-demand', 'provisioned'];
+
 /** A breaker's probe, deployed: its timing (whole minutes) and the scaling a close restores. */
 export interface BreakerProbeConfig {
   readonly halfOpenAfterMinutes: number;

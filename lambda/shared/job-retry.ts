@@ -25,6 +25,12 @@ export const LONGEST_HOLD_BEFORE_RETRY_SECONDS = 1_200;
  */
 export const MAX_RETRY_DELAY_SECONDS = MAX_VISIBILITY_SECONDS - LONGEST_HOLD_BEFORE_RETRY_SECONDS;
 
+/**
+ * The shortest first wait: SQS sets a visibility in whole seconds, and without a wait a failing record is received
+ * again at once, spending every receive within moments.
+ */
+export const MIN_RETRY_BASE_SECONDS = 1;
+
 /** The backoff factor's range. */
 export const RETRY_FACTOR_MIN = 1;
 export const RETRY_FACTOR_MAX = 10;
@@ -47,7 +53,10 @@ export interface JobRetry {
   readonly backoff?: BackoffSeconds;
 }
 
-/** A rule a backoff breaks: a factor outside 1 to 10, a maximum outside 1 second to 12 hours, a base above the maximum. */
+/**
+ * A rule a backoff breaks: a factor outside 1 to 10, a maximum outside 1 second to 12 hours, a base under 1 second or
+ * above the maximum.
+ */
 export type RetryRule = 'factor' | 'max' | 'base';
 
 /** The rules `backoff` breaks; a field that is absent (or not known yet, a CDK token) is not checked. */
@@ -58,7 +67,9 @@ export function brokenRetryRules(backoff: BackoffSeconds): RetryRule[] {
     broken.push('factor');
   if (maxSeconds !== undefined && !(maxSeconds >= 1 && maxSeconds <= MAX_VISIBILITY_SECONDS))
     broken.push('max');
-  if (baseSeconds !== undefined && maxSeconds !== undefined && baseSeconds > maxSeconds) broken.push('base');
+  const baseTooShort = baseSeconds !== undefined && !(baseSeconds >= MIN_RETRY_BASE_SECONDS);
+  if (baseTooShort || (baseSeconds !== undefined && maxSeconds !== undefined && baseSeconds > maxSeconds))
+    broken.push('base');
   return broken;
 }
 

@@ -2,7 +2,7 @@
  * The shape check: every shape problem reported with its path, value and fix, and the rest of the configuration
  * still parsed so the rules after it run too.
  */
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
@@ -15,6 +15,7 @@ import {
   configSchema,
   type HooklineConfig,
   type ParsedConfig,
+  REMOVAL_POLICIES,
   wholeNumber,
 } from './schema';
 import { isTokenProp, tokensIn, tokenViolation } from './tokens';
@@ -496,8 +497,38 @@ export function parseShape(
   return { issues };
 }
 
+/**
+ * A prop that takes some members of a CDK enum: refused, with the members it takes named as code (`RemovalPolicy.
+ * RETAIN`), when given another value or one of another kind.
+ */
+export function enumMember(
+  enumName: string,
+  members: Readonly<Record<string, string | number>>,
+  taken: readonly (string | number)[],
+  what: string,
+) {
+  const names = taken.map((v) => `${enumName}.${Object.keys(members).find((k) => members[k] === v) ?? v}`);
+  // A long list (log retentions) is shown by its ends: the type lists the rest.
+  const listed =
+    names.length > 4
+      ? `${names.slice(0, 2).join(', ')} ... ${names.at(-1)}`
+      : `${names.slice(0, -1).join(', ')}${names.length > 1 ? ' or ' : ''}${names.at(-1)}`;
+  return z.unknown().refine((value) => taken.includes(value as string | number), {
+    message: `is not ${what}`,
+    params: { fix: `use ${listed}` },
+  });
+}
+
 /** The kinds of a construct's props, checked as the configuration's fields of the same kind are. */
 const PROP_KINDS = {
+  /** What deleting the stack does to a resource: the configuration's own `removalPolicy` options. */
+  removalPolicy: enumMember(
+    'RemovalPolicy',
+    RemovalPolicy,
+    REMOVAL_POLICIES,
+    'a removal policy hookline takes (retain or destroy; snapshot applies to no resource it creates)',
+  ),
+
   /** A count or size. */
   count: wholeNumber,
   /** A rate, which may be a fraction. */
@@ -510,10 +541,17 @@ const PROP_KINDS = {
   days: wholeDays,
   /** A name, a path or an address: text (what text is taken is the construct's own rule). */
   text: z.string(),
+  /** Text that must say something, as the configuration's `entry` and `handler`: an empty one is refused. */
+  filledText: z.string().min(1),
 } as const;
 
-/** A construct prop's kind ({@link PROP_KINDS}) and the value given; the name is the prop's path. */
-export type PropKinds = Readonly<Record<string, readonly [kind: keyof typeof PROP_KINDS, value: unknown]>>;
+/**
+ * A construct prop's kind ({@link PROP_KINDS}, or a schema of the construct's own such as an {@link enumMember} of an
+ * enum this module does not load) and the value given; the name is the prop's path.
+ */
+export type PropKinds = Readonly<
+  Record<string, readonly [kind: keyof typeof PROP_KINDS | z.ZodType, value: unknown]>
+>;
 
 /**
  * The props of the wrong kind (a number where a Duration is meant, NaN, a fraction of a count, a Duration not in
@@ -523,7 +561,11 @@ export type PropKinds = Readonly<Record<string, readonly [kind: keyof typeof PRO
 export function propShapeViolations(props: PropKinds): Violation[] {
   const given = Object.entries(props).filter(([, [, value]]) => value !== undefined && !isTokenProp(value));
   const input = Object.fromEntries(given.map(([path, [, value]]) => [path, value]));
-  const schema = z.object(Object.fromEntries(given.map(([path, [kind]]) => [path, PROP_KINDS[kind]])));
+  const schema = z.object(
+    Object.fromEntries(
+      given.map(([path, [kind]]) => [path, typeof kind === 'string' ? PROP_KINDS[kind] : kind]),
+    ),
+  );
   const parsed = schema.safeParse(input);
   if (parsed.success) return [];
   return parsed.error.issues.flatMap((issue) => shapeViolations(issue, input, () => undefined));

@@ -8,10 +8,12 @@ import {
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
   minimumVisibilityTimeout,
+  oldestMessageAgeFloorViolations,
   oldestMessageAlarmViolations,
   parallelismViolations,
   queueViolations,
   rateLimitViolations,
+  retryScheduleViolations,
   retryViolations,
   retryWithinVisibilityViolations,
   visibilityViolations,
@@ -370,6 +372,12 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
   };
   checkQueue(context.problems, path, queue, settings);
   const oldestMessageAgeAlarm = queue.oldestMessageAgeAlarm ?? context.oldestMessageAge;
+  // An inherited age too short is `alarms.oldestMessageAge`'s problem, reported there once.
+  if (queue.oldestMessageAgeAlarm)
+    context.problems.addAll(
+      path,
+      oldestMessageAgeFloorViolations('oldestMessageAgeAlarm', queue.oldestMessageAgeAlarm),
+    );
   context.problems.addAll(
     path,
     oldestMessageAlarmViolations(
@@ -382,6 +390,10 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
   const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
   if (consumer) {
     const visibilityTimeout = visibilityTimeoutOf(queue, consumer);
+    context.problems.addAll(
+      path,
+      retryScheduleViolations('retentionPeriod', { retry: consumer.retry, ...settings }),
+    );
     context.problems.addAll(`${path}.consumer`, [
       ...retryWithinVisibilityViolations('retry.max', consumer.retry.max, visibilityTimeout),
       ...(consumer.idempotency

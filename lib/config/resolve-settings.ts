@@ -1,16 +1,17 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import { Duration } from 'aws-cdk-lib/core';
-import { ingestViolations, inlineLimitViolations, topicArnViolations } from '../validation';
+import {
+  archiveRetentionViolations,
+  ingestViolations,
+  inlineLimitViolations,
+  oldestMessageAgeFloorViolations,
+  topicArnViolations,
+} from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
 import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
 import type { ResolvedAlarms, ResolvedConfig, ResolvedIngest, ResolvedQueue } from './resolved';
-import type { ParsedConfig } from './schema';
-
-/** `AWS::Logs::LogGroup` accepts only these retention values. */
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+import { LOG_RETENTION_DAYS, type ParsedConfig } from './schema';
 
 /** The ingest function and API, checked, with every default filled. */
 export function resolveIngest(problems: ViolationList, config: ParsedConfig): ResolvedIngest {
@@ -107,14 +108,7 @@ export function resolvePayloads(
 export function resolveArchive(problems: ViolationList, config: ParsedConfig): ResolvedConfig['archive'] {
   if (!(config.archive?.enabled ?? DEFAULTS.archiveEnabled)) return undefined;
   const retention = config.archive?.retention ?? DEFAULTS.archiveRetention;
-  if (seconds(retention) < 86_400) {
-    problems.add(
-      'archive.retention',
-      'at least one day (S3 lifecycle expiry)',
-      retention,
-      'use Duration.days(1) or more',
-    );
-  }
+  problems.addAll('archive', archiveRetentionViolations('retention', retention));
   return { retention };
 }
 
@@ -144,6 +138,8 @@ export function resolveAlarms(problems: ViolationList, config: ParsedConfig): Re
     );
   }
   problems.addAll('alarms', topicArnViolations('existingTopicArn', alarms?.existingTopicArn));
+  if (alarms?.oldestMessageAge)
+    problems.addAll('alarms', oldestMessageAgeFloorViolations('oldestMessageAge', alarms.oldestMessageAge));
   return {
     ...(alarms?.email ? { email: alarms.email } : {}),
     ...(alarms?.existingTopicArn ? { existingTopicArn: alarms.existingTopicArn } : {}),

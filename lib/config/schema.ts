@@ -84,7 +84,7 @@ export interface CircuitBreakerConfig {
 /** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
 export interface RetryConfig {
   /**
-   * Wait before the first retry.
+   * Wait before the first retry, at least 1 second (without a wait a failing record spends its receives at once).
    * @default Duration.seconds(10)
    */
   readonly base?: Duration;
@@ -162,7 +162,8 @@ export interface ConsumerConfig {
    */
   readonly handler?: string;
   /**
-   * Lambda timeout, from 1 second to 15 minutes.
+   * Lambda timeout, from 1 second to 15 minutes; the queue's visibility timeout must cover 6 times it and the
+   * batching window.
    * @default Duration.seconds(30)
    */
   readonly timeout?: Duration;
@@ -177,7 +178,8 @@ export interface ConsumerConfig {
    */
   readonly batchSize?: number;
   /**
-   * How long the event source mapping gathers a batch, up to 5 minutes (none on FIFO queues).
+   * How long the event source mapping gathers a batch, up to 5 minutes (none on FIFO queues); 0 is no window, the
+   * function invoked as soon as records arrive.
    * @default Duration.seconds(0)
    */
   readonly maxBatchingWindow?: Duration;
@@ -215,7 +217,8 @@ export interface ConsumerConfig {
    */
   readonly retry?: RetryConfig;
   /**
-   * Time kept back before the Lambda deadline to return unfinished records for a retry.
+   * Time kept back before the Lambda deadline to return unfinished records for a retry: at least 100 ms, and shorter
+   * than `timeout`.
    * @default Duration.seconds(3), or a tenth of a shorter timeout
    */
   readonly deadlineMargin?: Duration;
@@ -285,7 +288,9 @@ export interface QueueConfig {
    */
   readonly maxReceiveCount?: number;
   /**
-   * How long the queue keeps a message, from 1 minute to 14 days.
+   * How long the queue keeps a message, from 1 minute to 14 days. With a consumer, longer than the shortest waits of
+   * a failing record's retries (each half its backoff): a record whose retry would come after it is dead-lettered
+   * with `RetentionEndsError`, so a shorter one cuts every failing record short of `maxReceiveCount`.
    * @default Duration.days(4)
    */
   readonly retentionPeriod?: Duration;
@@ -295,13 +300,14 @@ export interface QueueConfig {
    */
   readonly deadLetterRetentionPeriod?: Duration;
   /**
-   * Visibility timeout; at least 6 x the consumer timeout + the batching window, at most 12 hours.
+   * Visibility timeout; at least 6 x the consumer timeout + the batching window (1 second without a consumer), at
+   * most 12 hours.
    * @default 6 x the consumer timeout + the batching window (Duration.seconds(30) without a consumer)
    */
   readonly visibilityTimeout?: Duration;
   /**
-   * Age of the oldest message above which this queue's alarm fires; with the alarm's 5 minutes, below the queue's
-   * `retentionPeriod`, after which SQS deletes the message.
+   * Age of the oldest message above which this queue's alarm fires, at least 1 minute; with the alarm's 5 minutes,
+   * below the queue's `retentionPeriod`, after which SQS deletes the message.
    * @default alarms.oldestMessageAge
    */
   readonly oldestMessageAgeAlarm?: Duration;
@@ -393,8 +399,8 @@ export interface IngestConfig {
    */
   readonly keepHeaders?: readonly string[];
   /**
-   * How long the ingest function caches a signing secret (and the jobs endpoint its tokens), at most 1 hour: a
-   * replaced secret stays accepted that long.
+   * How long the ingest function caches a signing secret (and the jobs endpoint its tokens), from 1 second to 1
+   * hour: a replaced secret stays accepted that long.
    * @default Duration.minutes(5)
    */
   readonly secretCache?: Duration;
@@ -485,7 +491,8 @@ export interface AlarmsConfig {
    */
   readonly existingTopicArn?: string;
   /**
-   * Age of a queue's oldest message above which its alarm fires (per queue: `oldestMessageAgeAlarm`).
+   * Age of a queue's oldest message above which its alarm fires, at least 1 minute (per queue:
+   * `oldestMessageAgeAlarm`).
    * @default Duration.minutes(15)
    */
   readonly oldestMessageAge?: Duration;
@@ -566,6 +573,21 @@ export interface HooklineConfig {
    */
   readonly jobs?: JobsConfig;
 }
+
+/**
+ * What deleting the stack does to the data it holds: the configuration's `removalPolicy` options, and the removal
+ * policies the constructs take (the values of CDK's `RemovalPolicy.RETAIN` and `RemovalPolicy.DESTROY`). Snapshot
+ * applies only to resources that keep snapshots (databases, volumes), none of which hookline creates.
+ */
+export const REMOVAL_POLICIES = ['retain', 'destroy'] as const;
+
+/**
+ * The retention periods CloudWatch Logs accepts, in days (`AWS::Logs::LogGroup`): the configuration's
+ * `logRetentionDays`, and a construct's `logRetention` (which may also be `RetentionDays.INFINITE`).
+ */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /**
  * A count or size: a whole number. Its range is its field's own rule, which says the range; zod's `int()` would
@@ -730,7 +752,7 @@ export const configSchema = z
     archive: archiveSchema.optional(),
     alarms: alarmsSchema.optional(),
     logRetentionDays: wholeNumber.optional(),
-    removalPolicy: z.enum(['retain', 'destroy']).optional(),
+    removalPolicy: z.enum(REMOVAL_POLICIES).optional(),
     tracing: z.boolean().optional(),
     schedules: z.array(scheduleSchema).optional(),
     jobs: jobsSchema.optional(),

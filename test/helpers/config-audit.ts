@@ -211,7 +211,18 @@ export interface AuditCase {
   readonly refused: boolean;
   /** A token: local mode and `cdk synth` may differ by design (see `tokens.ts`). */
   readonly token?: boolean;
+  /** A valid value (a 0 that means off): the configuration must resolve without a problem. */
+  readonly accepted?: boolean;
 }
+
+/**
+ * The Duration and number fields whose 0 is a documented "off", and so a valid value: each other one refuses 0 (its
+ * rule says the least it takes). A field added with a meaningful 0 is listed here, with its documentation saying so.
+ */
+export const ZERO_MEANS_OFF: ReadonlySet<string> = new Set([
+  // No batching window: the event source invokes as soon as records arrive (the default).
+  'queues.*.consumer.maxBatchingWindow',
+]);
 
 const lazyNumber = () => Lazy.number({ produce: () => 5 });
 const lazyString = () => Lazy.string({ produce: () => 'from-a-parameter' });
@@ -230,6 +241,9 @@ function casesOf(f: AuditField): AuditCase[] {
   const cases: AuditCase[] = [];
   const isDuration = def.type === 'custom' && def.params?.expects === 'Duration';
   const accepts = (v: unknown) => f.schema.safeParse(v).success;
+  // Every field's rule about 0: refused, or taken as the documented "off".
+  const zero = (value: unknown): AuditCase =>
+    ZERO_MEANS_OFF.has(f.field) ? { ...at('zero', value, false), accepted: true } : at('zero', value);
   switch (isDuration ? 'duration' : def.type) {
     case 'number':
       cases.push(
@@ -237,6 +251,7 @@ function casesOf(f: AuditField): AuditCase[] {
         at('a word', 'ten'),
         at('negative', -1),
         at('NaN', Number.NaN),
+        zero(0),
       );
       cases.push(at('a fraction', 2.5, !accepts(2.5)), at('huge', 1e12, false));
       cases.push(at('a token', lazyNumber(), false, true));
@@ -254,7 +269,7 @@ function casesOf(f: AuditField): AuditCase[] {
     case 'duration':
       cases.push(at('a number', 30), at('text', '30s'), at('NaN', Duration.seconds(Number.NaN)));
       cases.push(at('a fraction of a second', Duration.millis(1500), !accepts(Duration.millis(1500))));
-      cases.push(at('zero', Duration.seconds(0), false), at('ten years', Duration.days(3650), false));
+      cases.push(zero(Duration.seconds(0)), at('ten years', Duration.days(3650), false));
       // Whole minutes where an alarm period or a breaker's window counts them; valid elsewhere.
       cases.push(at('not whole minutes', Duration.seconds(90), false));
       cases.push(at('a token', Duration.seconds(lazyNumber()), false, true));

@@ -19,6 +19,7 @@ import {
   everyFieldWrong,
   pathOf,
   withCase,
+  ZERO_MEANS_OFF,
 } from '../helpers/config-audit';
 
 /** Zod's own words, which say what zod checked rather than what is wrong and where. */
@@ -82,6 +83,13 @@ describe('configuration errors, field by field', () => {
     expect(fields.length).toBeGreaterThan(150);
   });
 
+  it('tries 0 in every Duration and number field, taking it only where it is a documented "off"', () => {
+    const zeroes = cases.filter((c) => c.name.endsWith(': zero'));
+    expect(zeroes.length).toBeGreaterThan(40);
+    expect(zeroes.filter((c) => c.accepted).map((c) => c.field)).toEqual([...ZERO_MEANS_OFF]);
+    expect(zeroes.filter((c) => !c.accepted && !c.refused)).toEqual([]);
+  });
+
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     const deploy = outcome(withCase(c), true);
     const local = outcome(withCase(c), false);
@@ -91,6 +99,8 @@ describe('configuration errors, field by field', () => {
     ] as const) {
       expect(result.crash, `${mode} threw something else than the listing`).toBeUndefined();
       if (c.refused) expect(result.problems, `${mode} accepted it`).toBeDefined();
+      if (c.accepted)
+        expect(result.problems?.map(formatViolation), `${mode} refused a valid value`).toBeUndefined();
       if (!result.problems) continue;
       const listing = result.problems.map(formatViolation).join('\n');
       expect(

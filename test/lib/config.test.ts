@@ -2338,3 +2338,48 @@ describe('resolveConfig: a consumer circuit breaker', () => {
     });
   });
 });
+
+describe("resolveConfig: a consumer's retries within its queue's retention", () => {
+  const withRetry = (retry: { base: Duration; max: Duration }) =>
+    minimal({
+      queues: {
+        events: {
+          retentionPeriod: Duration.hours(1),
+          consumer: { entry: 'lambda/consumers/events.ts', retry },
+        },
+      },
+    });
+
+  it("refuses a retention that ends before the shortest waits of a failing record's retries, with what fits", () => {
+    // 4 retries wait at least 300 + 600 + 1200 + 1800 seconds: each half its backoff of 10, 20, 40 and 60 minutes.
+    const { issue, message } = issueOf(withRetry({ base: Duration.minutes(10), max: Duration.hours(1) }));
+    expect(issue?.path).toBe('queues.events.retentionPeriod');
+    expect(message).toContain(
+      "queues.events.retentionPeriod: ends before a failing record's last receive: its 4 retries wait at least 3900 seconds in all (retry base 10 minutes, factor 2, max 1 hour; each wait at least half its backoff), so the consumer dead-letters every record that keeps failing with RetentionEndsError after at most 4 of its maxReceiveCount (5) receives (got 1 hour). Fix: raise retentionPeriod to at least Duration.minutes(66), lower maxReceiveCount to 4, or shorten the consumer's retry (base or max)",
+    );
+  });
+
+  it('takes a retention its retries fit in at their shortest, though their longest waits would not', () => {
+    // At most 300 + 600 + 1200 + 2400 seconds, at least half that: jitter decides, so it is not refused.
+    expect(() =>
+      resolveConfig(withRetry({ base: Duration.minutes(5), max: Duration.hours(1) })),
+    ).not.toThrow();
+  });
+
+  it('names no longer retention when none SQS keeps would fit, only the other fixes', () => {
+    const { message } = issueOf(
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.days(13),
+            maxReceiveCount: 1000,
+            consumer: { entry: 'lambda/consumers/events.ts', retry: { max: Duration.hours(1) } },
+          },
+        },
+      }),
+    );
+    expect(message).toMatch(
+      /Fix: lower maxReceiveCount to \d+, or shorten the consumer's retry \(base or max\)/,
+    );
+  });
+});

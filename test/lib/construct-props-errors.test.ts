@@ -58,13 +58,36 @@ const text = (): WrongValue[] => [
   ['a number', 5, true],
   ['a list', ['events'], true],
 ];
+/** A removal policy: the configuration's own options, retain or destroy (snapshot applies to none of these resources). */
+const removalPolicy = (): WrongValue[] => [
+  ['not an option', 'keep', true],
+  ['a number', 5, true],
+  ['snapshot', 'snapshot', true],
+];
+/** A log group's retention: a period CloudWatch Logs accepts. */
+const logRetention = (): WrongValue[] => [
+  ['not a CloudWatch period', 45, true],
+  ['a number in quotes', '30', true],
+  ['zero', 0, true],
+];
+/** A Lambda tracing mode. */
+const tracing = (): WrongValue[] => [
+  ['not a mode', 'on', true],
+  ['a boolean', true, true],
+];
+/** A path or a name that must say something: an empty one is no default. */
+const filledText = (): WrongValue[] => [...text(), ['empty', '', true]];
 /** A prop of one kind with values out of its range besides. */
 const plus =
   (kind: () => WrongValue[], ...outOfRange: WrongValue[]) =>
   (): WrongValue[] => [...kind(), ...outOfRange];
 
-/** A consumer's deadline margin, which must leave some of its 30-second timeout. */
-const margin = plus(anyDuration, ['as long as the timeout', Duration.seconds(30), true]);
+/** A consumer's deadline margin: at least 100 ms, and leaving some of its 30-second timeout. */
+const margin = plus(
+  anyDuration,
+  ['zero', Duration.seconds(0), true],
+  ['as long as the timeout', Duration.seconds(30), true],
+);
 /** How long SQS keeps a message: 1 minute to 14 days. */
 const retention = plus(
   seconds,
@@ -161,6 +184,8 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       'circuitBreaker.failureRatio': consumerField('circuitBreaker.failureRatio'),
       'circuitBreaker.minimumRecords': consumerField('circuitBreaker.minimumRecords'),
       'circuitBreaker.window': consumerField('circuitBreaker.window'),
+      logRetention,
+      tracing,
     },
   },
   PipelineQueue: {
@@ -169,9 +194,10 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       maxReceiveCount: count,
       retentionPeriod: seconds,
       deadLetterRetentionPeriod: seconds,
-      visibilityTimeout: seconds,
+      visibilityTimeout: plus(seconds, ['zero', Duration.seconds(0), true]),
       consumerTimeout: seconds,
       consumerBatchingWindow: seconds,
+      removalPolicy,
     },
   },
   WebhookIngest: {
@@ -182,13 +208,21 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
         secrets: { github: new secretsmanager.Secret(stack, 'GithubSecret') },
         ...props,
       }),
-    props: { timeout: seconds, memorySize: count, rateLimit: rate, burstLimit: count },
+    props: {
+      timeout: seconds,
+      memorySize: count,
+      rateLimit: rate,
+      burstLimit: count,
+      logRetention,
+      tracing,
+    },
   },
   EventArchive: {
     build: (stack, props) => new EventArchive(stack, 'Archive', props),
     props: {
       retention: plus(asField('archive.retention'), ['not whole days', Duration.hours(36), true]),
       bufferingInterval: plus(anyDuration, ['under a minute', Duration.seconds(30), true]),
+      removalPolicy,
     },
   },
   PipelineSchedules: {
@@ -223,6 +257,7 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       retryAttempts: plus(count, ['over 185', 186, true]),
       maxEventAge: plus(seconds, ['under a minute', Duration.seconds(30), true]),
       deadLetterRetentionPeriod: retention,
+      deadLetterRemovalPolicy: removalPolicy,
     },
   },
   PipelineAlarms: {
@@ -298,6 +333,10 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       minimumRecords: consumerField('circuitBreaker.minimumRecords'),
       window: consumerField('circuitBreaker.window'),
       halfOpenAfter: consumerField('circuitBreaker.halfOpenAfter'),
+      'scaling.mode': () => [
+        ['not a mode', 'provisioned-ish', true],
+        ['a number', 5, true],
+      ],
       'scaling.minimumPollers': plus(count, ['over 200', 201, true]),
       'scaling.maximumPollers': plus(count, ['over 2000', 2001, true]),
     },
@@ -306,23 +345,25 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
     build: (stack, props) =>
       new HooklineFunction(stack, 'Fn', { entry: 'lambda/consumers/events.ts', ...(props as object) }),
     props: {
-      entry: text,
-      handler: text,
-      projectRoot: text,
+      entry: filledText,
+      handler: filledText,
+      projectRoot: filledText,
       serviceName: text,
       timeout: plus(seconds, ['over 15 minutes', Duration.minutes(16), true]),
       memorySize: plus(count, ['under 128 MB', 64, true]),
       reservedConcurrency: count,
+      logRetention,
+      tracing,
     },
   },
   HooklinePipeline: {
     build: (stack, props) => new HooklinePipeline(stack, 'Pipeline', { config: settings, ...props }),
-    props: { projectRoot: text },
+    props: { projectRoot: filledText },
   },
   WebhookPipelineStack: {
     build: (stack, props) =>
       new WebhookPipelineStack(stack.node.scope as App, 'Pipeline', { config: settings, ...props }),
-    props: { projectRoot: text },
+    props: { projectRoot: filledText },
   },
 };
 
@@ -403,6 +444,37 @@ describe('construct props of the wrong kind or range', () => {
       }),
     ).toThrow(
       /\n {2}- consumers\[0\] \(events\)\.scaling\.minimumPollers: must be a whole number \(got 1\.5\)\. Fix: use 1 or 2\n {2}- consumers\[0\] \(events\)\.scaling\.maximumPollers: CloudFormation accepts 2 to 2000/,
+    );
+  });
+
+  it("names the enum members a prop takes, the configuration's own removal policies among them", () => {
+    const problem = (build: () => void) => {
+      try {
+        build();
+      } catch (error) {
+        return formatViolation((error as ViolationsError).violations[0] as never);
+      }
+    };
+    const stack = () => new Stack(testApp(), 'Standalone');
+    expect(problem(() => new EventArchive(stack(), 'Archive', { removalPolicy: 'keep' as never }))).toBe(
+      'removalPolicy: is not a removal policy hookline takes (retain or destroy; snapshot applies to no resource it creates) (got "keep"). Fix: use RemovalPolicy.RETAIN or RemovalPolicy.DESTROY',
+    );
+    expect(
+      problem(() => new HooklineFunction(stack(), 'Fn', { entry: 'x.ts', logRetention: 45 as never })),
+    ).toBe(
+      'logRetention: is not a retention CloudWatch Logs accepts (got 45). Fix: use RetentionDays.ONE_DAY, RetentionDays.THREE_DAYS ... RetentionDays.INFINITE',
+    );
+    expect(
+      problem(
+        () =>
+          new ConsumerCircuitBreakers(stack(), 'Breakers', {
+            topic: new sns.Topic(stack(), 'Alarms'),
+            consumers: [],
+            tracing: 'on' as never,
+          }),
+      ),
+    ).toBe(
+      'tracing: is not a Lambda tracing mode (got "on"). Fix: use Tracing.ACTIVE, Tracing.PASS_THROUGH or Tracing.DISABLED',
     );
   });
 

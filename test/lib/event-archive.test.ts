@@ -97,10 +97,32 @@ describe('EventArchive in the pipeline stack', () => {
     const { message, stack: trace } = thrown as ViolationsError;
     expect(message.split('\n')).toEqual([
       'Invalid EventArchive Both/Archive:',
-      '  - retention: is below one day (an S3 lifecycle expiry counts whole days) (got "2 hours"). Fix: use Duration.days(1) or more',
+      '  - retention: is below one day (an S3 lifecycle expiry counts whole days) (got 2 hours). Fix: use Duration.days(1) or more',
       expect.stringContaining('  - bufferingInterval: is not a whole number of seconds from 60 to 900'),
     ]);
     expect(trace).not.toContain('    at ');
+  });
+
+  it('refuses a retention under a day in the words, value and fix the configuration uses for archive.retention', () => {
+    const retention = Duration.hours(2);
+    let construct: unknown;
+    try {
+      new EventArchive(new Stack(new App(), 'Short'), 'Archive', { retention });
+    } catch (error) {
+      construct = error;
+    }
+    let config: unknown;
+    try {
+      resolveConfig({ ...exampleConfig, archive: { retention } });
+    } catch (error) {
+      config = error;
+    }
+    const said = (error: unknown, path: string) => {
+      const v = (error as ViolationsError).violations.find((p) => p.path === path);
+      return v && { message: v.message, value: v.value, fix: v.fix };
+    };
+    expect(said(construct, 'retention')).toEqual(said(config, 'archive.retention'));
+    expect(said(construct, 'retention')).toBeDefined();
   });
 
   it("creates the stream only once the delivery role's policy exists, which Firehose checks on creation", () => {

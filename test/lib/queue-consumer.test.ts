@@ -410,6 +410,25 @@ describe('QueueConsumer', () => {
     );
   });
 
+  it("used on its own, refuses a retention its retries cannot fit in, reading the queue's redrive count", () => {
+    const stack = testStack();
+    const jobs = new PipelineQueue(stack, 'Jobs', {
+      consumerTimeout: DEFAULTS.consumerTimeout,
+      maxReceiveCount: 10,
+      retentionPeriod: Duration.minutes(10),
+    });
+    // 9 retries of the default backoff wait at least 5 + 10 + 20 + 40 + 80 + 160 + 320 + 450 + 450 seconds.
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          ...standaloneProps(jobs, 'jobs'),
+          retentionPeriod: Duration.minutes(10),
+        }),
+    ).toThrow(
+      /- retentionPeriod: ends before a failing record's last receive: its 9 retries wait at least 1535 seconds in all .* after at most 7 of its maxReceiveCount \(10\) receives \(got 10 minutes\)\. Fix: raise retentionPeriod to at least Duration\.minutes\(26\), lower maxReceiveCount to 7, or shorten the consumer's retry \(base or max\)/,
+    );
+  });
+
   it("used on its own, takes a queue's visibility as SQS does: 30 seconds where it sets none, and unchecked where synth cannot read it", () => {
     const stack = testStack();
     const plain = new sqs.Queue(stack, 'Plain');

@@ -345,6 +345,10 @@ describe('validation rules', () => {
         message: 'SQS visibility is extended by whole seconds, so the longest wait is at least 1 second',
         fix: 'use at least Duration.seconds(1)',
       }),
+      expect.objectContaining({
+        path: 'retry.base',
+        message: expect.stringMatching(/^must be at least 1 second/),
+      }),
     ]);
   });
 

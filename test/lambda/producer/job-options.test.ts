@@ -132,6 +132,12 @@ describe("a job's own attempts and backoff", () => {
     expect(await refusal({ backoff: { max: { seconds: 0 } } })).toMatch(/max \(0 s\) is not from 1 second/);
   });
 
+  it('refuses a backoff without a wait, as consumer.retry.base is refused', async () => {
+    expect(await refusal({ backoff: { base: { seconds: 0 } } })).toBe(
+      'job report.build: backoff base (0 s) is under 1 second: a retry without a wait is received again at once and spends every attempt within moments; use at least { seconds: 1 }',
+    );
+  });
+
   it('refuses BullMQ’s backoff shape and durations it would misread, saying what to write', async () => {
     const bullmq = { type: 'exponential', delay: 1000 } as unknown as SendOptions['backoff'];
     expect(await refusal({ backoff: bullmq })).toBe(
