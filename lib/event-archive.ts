@@ -49,7 +49,7 @@ export interface EventArchiveProps {
   /**
    * What deleting the stack does to the archive bucket. CloudFormation deletes only an empty bucket: with
    * DESTROY, deleting a stack whose archive holds objects fails until the bucket is emptied by hand. RETAIN or
-   * DESTROY, the configuration's `removalPolicy` options.
+   * DESTROY (the configuration's `removalPolicy` options) or RETAIN_ON_UPDATE_OR_DELETE.
    *
    * @default RemovalPolicy.RETAIN
    */

@@ -92,8 +92,8 @@ export interface PipelineQueueProps {
   readonly consumerBatchingWindow?: Duration;
 
   /**
-   * What happens to the queues when the stack is deleted: RETAIN or DESTROY, the configuration's `removalPolicy`
-   * options.
+   * What happens to the queues when the stack is deleted: RETAIN or DESTROY (the configuration's `removalPolicy`
+   * options) or RETAIN_ON_UPDATE_OR_DELETE.
    *
    * @default DEFAULTS.queueRemovalPolicy (RemovalPolicy.DESTROY)
    */

@@ -71,7 +71,8 @@ export interface PipelineSchedulesProps {
    */
   readonly scheduleGroup?: scheduler.IScheduleGroup;
   /**
-   * Removal policy of the dead-letter queues: RETAIN or DESTROY, the configuration's `removalPolicy` options.
+   * Removal policy of the dead-letter queues: RETAIN or DESTROY (the configuration's `removalPolicy` options) or
+   * RETAIN_ON_UPDATE_OR_DELETE.
    * @default RemovalPolicy.DESTROY (they hold only failed deliveries of recurring jobs)
    */
   readonly deadLetterRemovalPolicy?: RemovalPolicy;

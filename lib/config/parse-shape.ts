@@ -521,12 +521,15 @@ export function enumMember(
 
 /** The kinds of a construct's props, checked as the configuration's fields of the same kind are. */
 const PROP_KINDS = {
-  /** What deleting the stack does to a resource: the configuration's own `removalPolicy` options. */
+  /**
+   * What deleting the stack does to a resource: the configuration's own `removalPolicy` options, and CDK's
+   * retain-except-on-create, which a CDK app's own policy may apply to every stateful resource.
+   */
   removalPolicy: enumMember(
     'RemovalPolicy',
     RemovalPolicy,
-    REMOVAL_POLICIES,
-    'a removal policy hookline takes (retain or destroy; snapshot applies to no resource it creates)',
+    [...REMOVAL_POLICIES, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE],
+    'a removal policy hookline takes (retain, destroy, or retain on update or delete, which CDK code may choose; snapshot applies to no resource it creates)',
   ),
 
   /** A count or size. */

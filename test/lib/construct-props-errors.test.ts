@@ -3,7 +3,8 @@
  * error listing the prop, the value given and the fix, never a TypeError or CDK's own error mid-synthesis, and never
  * a silent synthesis of a value AWS or the runtime would refuse.
  */
-import { type App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { type App, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -58,7 +59,7 @@ const text = (): WrongValue[] => [
   ['a number', 5, true],
   ['a list', ['events'], true],
 ];
-/** A removal policy: the configuration's own options, retain or destroy (snapshot applies to none of these resources). */
+/** A removal policy: the configuration's own options and CDK's retain-on-update-or-delete (snapshot applies to none of these resources). */
 const removalPolicy = (): WrongValue[] => [
   ['not an option', 'keep', true],
   ['a number', 5, true],
@@ -457,7 +458,7 @@ describe('construct props of the wrong kind or range', () => {
     };
     const stack = () => new Stack(testApp(), 'Standalone');
     expect(problem(() => new EventArchive(stack(), 'Archive', { removalPolicy: 'keep' as never }))).toBe(
-      'removalPolicy: is not a removal policy hookline takes (retain or destroy; snapshot applies to no resource it creates) (got "keep"). Fix: use RemovalPolicy.RETAIN or RemovalPolicy.DESTROY',
+      'removalPolicy: is not a removal policy hookline takes (retain, destroy, or retain on update or delete, which CDK code may choose; snapshot applies to no resource it creates) (got "keep"). Fix: use RemovalPolicy.RETAIN, RemovalPolicy.DESTROY or RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE',
     );
     expect(
       problem(() => new HooklineFunction(stack(), 'Fn', { entry: 'x.ts', logRetention: 45 as never })),
@@ -476,6 +477,21 @@ describe('construct props of the wrong kind or range', () => {
     ).toBe(
       'tracing: is not a Lambda tracing mode (got "on"). Fix: use Tracing.ACTIVE, Tracing.PASS_THROUGH or Tracing.DISABLED',
     );
+  });
+
+  it("keeps CDK's retain-on-update-or-delete, which a CDK app's policy may give every stateful resource", () => {
+    const stack = new Stack(testApp(), 'Standalone');
+    new EventArchive(stack, 'Archive', { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
+    new PipelineQueue(stack, 'Queue', { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });
+    const resources = Object.values(
+      Template.fromStack(stack).toJSON().Resources as Record<
+        string,
+        { Type: string; DeletionPolicy?: string }
+      >,
+    );
+    const policies = (type: string) => resources.filter((r) => r.Type === type).map((r) => r.DeletionPolicy);
+    expect(policies('AWS::S3::Bucket')).toContain('RetainExceptOnCreate');
+    expect(policies('AWS::SQS::Queue')).toEqual(['RetainExceptOnCreate', 'RetainExceptOnCreate']);
   });
 
   it('still takes a token where CloudFormation does', () => {
