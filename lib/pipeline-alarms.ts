@@ -387,6 +387,9 @@ function queueAlarmViolations(q: MonitoredQueue): Violation[] {
  * - a dead-letter queue holds any message (`ApproximateNumberOfMessagesVisible` > 0; `NumberOfMessagesSent`
  *   does not count messages moved by a redrive policy, so depth is the signal), back to OK after
  *   {@link DEAD_LETTER_RECOVERY_PERIODS} periods without one;
+ * - a dead letter nears the age at which SQS deletes it (one metric math alarm per up to 10 dead-letter queues of
+ *   one threshold, see {@link deadLetterExpiryAlarmAge});
+ * - a source with a signing secret had only mismatched signatures for {@link ROTATED_SECRET_WINDOW};
  * - a queue's oldest message is older than its threshold (consumers are down or too slow);
  * - a function reports errors or throttles;
  * - the API answers 5xx (senders will retry, GitHub will not).
@@ -445,8 +448,9 @@ export class PipelineAlarms extends Construct {
         d.lifetime ? [{ cliName: d.cliName ?? d.name, queue: d.queue, lifetime: d.lifetime }] : [],
       ),
     ]);
-    for (const name of props.signingSources?.names ?? [])
-      this.watchSigningSource(name, props.signingSources?.namespace ?? '', props.ingestLogGroup);
+    const signing = props.signingSources;
+    if (signing)
+      for (const name of signing.names) this.watchSigningSource(name, signing, props.ingestLogGroup);
     for (const f of props.functions) this.watchFunction(f);
     if (props.archiveFailures) {
       this.add('ArchiveFailed', {
@@ -488,7 +492,7 @@ export class PipelineAlarms extends Construct {
           period: DEFAULTS.queueAlarmPeriod,
         }),
         threshold: age.toSeconds(),
-        description: `A dead letter has waited more than ${age.toHumanString()} in the dead-letter queue of ${group.length === 1 ? '' : 'one of '}${names}: SQS deletes it within ${lost}, and the dead-letter alarm then returns to OK with the event lost. For each queue named (here "${first.cliName}"), read why with ${this.cli(`failed summary ${first.cliName}`)}, fix the cause, then ${this.cli(`redrive ${first.cliName}`)}; to keep them without a fix, save them first with ${this.cli(`failed list ${first.cliName} --limit 1000 --json`)}.`,
+        description: `A dead letter has waited more than ${age.toHumanString()} in the dead-letter queue of ${group.length === 1 ? '' : 'one of '}${names}: SQS deletes it within ${lost}, and the dead-letter alarm then returns to OK with the event lost. For each queue named (here "${first.cliName}"), read why with ${this.cli(`failed summary ${first.cliName}`)}, fix the cause, then ${this.cli(`redrive ${first.cliName}`)}; to keep them without a fix, save them first with ${this.cli(`failed list ${first.cliName} --limit 100000 --json`)}.`,
       });
     }
   }
@@ -499,7 +503,11 @@ export class PipelineAlarms extends Construct {
    * come without a signature or with a malformed one (not counted), and a healthy source's verified deliveries in
    * the window keep its `Minimum` at 0.
    */
-  private watchSigningSource(source: string, namespace: string, logGroup: logs.ILogGroup | undefined): void {
+  private watchSigningSource(
+    source: string,
+    { namespace }: NonNullable<PipelineAlarmsProps['signingSources']>,
+    logGroup: logs.ILogGroup | undefined,
+  ): void {
     const metric = (statistic: string) =>
       new cloudwatch.Metric({
         namespace,

@@ -142,7 +142,7 @@ describe('dead letters about to expire', () => {
       expect(description).toContain('SQS deletes it within');
       expect(description).toMatch(/`hookline failed summary \S+ --stack Expiry --region /);
       expect(description).toMatch(/`hookline redrive \S+ --stack Expiry --region /);
-      expect(description).toMatch(/`hookline failed list \S+ --limit 1000 --json --stack Expiry --region /);
+      expect(description).toMatch(/`hookline failed list \S+ --limit 100000 --json --stack Expiry --region /);
     }
     const named = alarms.map((a) => String(renderIntrinsics(a.properties.AlarmDescription))).join('\n');
     for (const name of [...Object.keys(standardQueues), 'orders', 'brief', 'schedule:tick'])
