@@ -45,7 +45,13 @@ import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklinePackageRoot } from './package-root';
-import { hooklineCommand, type MonitoredFunction, PipelineAlarms, stackLogsQuery } from './pipeline-alarms';
+import {
+  deadLetterLifetime,
+  hooklineCommand,
+  type MonitoredFunction,
+  PipelineAlarms,
+  stackLogsQuery,
+} from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
@@ -523,6 +529,7 @@ export class HooklinePipeline extends Construct {
                 oldestMessageAge: q.oldestMessageAgeAlarm,
                 fair: q.tenants !== undefined,
                 consumed: this.consumers[q.name] !== undefined,
+                deadLetterLifetime: deadLetterLifetime(q),
               },
             ]
           : [];
@@ -557,11 +564,17 @@ export class HooklinePipeline extends Construct {
                 name: cliName,
                 id: `Schedule-${name}`,
                 queue,
+                // Scheduler sends each dead letter afresh: it lives the queue's whole retention.
+                lifetime: DEFAULTS.scheduleDeadLetterRetentionPeriod,
                 description: `Deliveries of schedule "${name}" to the "${target}" queue are waiting in its dead-letter queue: EventBridge Scheduler gave up on them. Read why with ${hooklineCommand(this, `failed list ${cliName}`)}, fix the cause, then ${hooklineCommand(this, `redrive ${cliName}`)}.`,
               },
             ]
           : [];
       }),
+      signingSources: {
+        namespace: metricsNamespaceOf(Stack.of(this).stackName),
+        names: config.sources.filter(sourceNeedsSecret).map((source) => source.name),
+      },
       ...(config.alarms.existingTopicArn
         ? { topic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', config.alarms.existingTopicArn) }
         : {}),

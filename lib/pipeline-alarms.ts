@@ -1,4 +1,4 @@
-import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_SERVICE, METRIC_DIMENSIONS, SIGNATURE_MISMATCH_METRIC } from '../lambda/shared/contracts';
 import { DEFAULT_HOLD_SECONDS } from './cli/dead-letter-notes';
 import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
 import { propShapeViolations } from './config/parse-shape';
@@ -80,6 +81,14 @@ export interface MonitoredQueue {
    * @default true
    */
   readonly consumed?: boolean;
+  /**
+   * The shortest time a dead letter stays in `deadLetterQueue` before SQS deletes it, as the queue's
+   * `ApproximateAgeOfOldestMessage` counts it (see {@link deadLetterLifetime}): dead letters older than
+   * {@link deadLetterExpiryAlarmAge} of it are alarmed on before they are lost.
+   *
+   * @default - their expiry is not watched
+   */
+  readonly deadLetterLifetime?: Duration;
 }
 
 /** A function to watch. */
@@ -133,6 +142,20 @@ export interface MonitoredDeadLetterQueue {
    * @default - a description that names the queue by `name`
    */
   readonly description?: string;
+  /**
+   * The shortest time a message stays in the queue before SQS deletes it, as its `ApproximateAgeOfOldestMessage`
+   * counts it; with it, and `cliName`, its messages are alarmed on before they expire (as a queue's dead letters
+   * are).
+   *
+   * @default - their expiry is not watched
+   */
+  readonly lifetime?: Duration;
+  /**
+   * The name the CLI reads and redrives the queue by (`schedule:<name>`), for the expiry alarm's commands.
+   *
+   * @default - the name
+   */
+  readonly cliName?: string;
 }
 
 /** Properties for {@link PipelineAlarms}. */
@@ -208,6 +231,20 @@ export interface PipelineAlarmsProps {
   readonly archiveFailuresCommand?: string;
 
   /**
+   * The sources with a signing secret, each alarmed on when, in {@link ROTATED_SECRET_WINDOW}, at least
+   * {@link ROTATED_SECRET_MIN_MISMATCHES} signed requests arrived and none verified (the ingest's
+   * `SignatureMismatch` metric in `namespace`): the sender's secret and the stored one no longer match.
+   *
+   * @default - no such alarm
+   */
+  readonly signingSources?: {
+    /** The namespace the ingest writes its metrics in. */
+    readonly namespace: string;
+    /** The sources' names. */
+    readonly names: readonly string[];
+  };
+
+  /**
    * Topic every alarm notifies (on ALARM and on OK). Its access policy must let `cloudwatch.amazonaws.com`
    * publish (see {@link alarmPublishStatement}); an imported topic's policy cannot be changed from here.
    *
@@ -221,6 +258,79 @@ export interface PipelineAlarmsProps {
    * @default - no subscription
    */
   readonly email?: string;
+}
+
+/**
+ * How long a dead letter of `queue` stays in its dead-letter queue at least, as the dead-letter queue's
+ * `ApproximateAgeOfOldestMessage` counts it. That metric counts from the move to the dead-letter queue, while SQS
+ * deletes a message of a standard queue `deadLetterRetention` after it was first sent to `queue`, so a message
+ * moved at the end of the queue's `retention` has only the difference left; a FIFO queue's move resets the clock.
+ */
+export function deadLetterLifetime(queue: {
+  readonly fifo: boolean;
+  readonly retentionPeriod: Duration;
+  readonly deadLetterRetentionPeriod: Duration;
+}): Duration {
+  const retained = queue.deadLetterRetentionPeriod.toSeconds();
+  return Duration.seconds(queue.fifo ? retained : retained - queue.retentionPeriod.toSeconds());
+}
+
+/** How long before SQS deletes a dead letter its expiry alarm fires, at most. */
+export const DEAD_LETTER_EXPIRY_MARGIN = Duration.days(2);
+
+/**
+ * The age at which a dead letter living `lifetime` is alarmed on: {@link DEAD_LETTER_EXPIRY_MARGIN} before it is
+ * deleted, or halfway through a lifetime shorter than twice that, so a short retention still leaves time to act
+ * and never alarms on a dead letter that just arrived (the dead-letter alarm's job).
+ */
+export function deadLetterExpiryAlarmAge(lifetime: Duration): Duration {
+  const seconds = lifetime.toSeconds();
+  return Duration.seconds(seconds - Math.min(DEAD_LETTER_EXPIRY_MARGIN.toSeconds(), Math.floor(seconds / 2)));
+}
+
+/** CloudWatch's most metrics in one metric math alarm (a hard limit). */
+export const METRICS_PER_MATH_ALARM = 10;
+
+/**
+ * Characters of dead-letter queue names one expiry alarm's description lists at most, so that it stays under
+ * CloudWatch's 1,024 with its commands; a group closes earlier when its names would pass this.
+ */
+const EXPIRY_NAMES_BUDGET = 300;
+
+/** The window in which a source with only mismatched signatures is alarmed on. */
+export const ROTATED_SECRET_WINDOW = Duration.minutes(15);
+
+/**
+ * The fewest signed requests, none verified, in {@link ROTATED_SECRET_WINDOW} that page: one or two forged
+ * requests in a quiet quarter hour of a healthy source do not.
+ */
+export const ROTATED_SECRET_MIN_MISMATCHES = 3;
+
+/** A dead-letter queue whose messages' expiry is watched. */
+interface ExpiringQueue {
+  /** The name the CLI takes. */
+  readonly cliName: string;
+  readonly queue: sqs.IQueue;
+  readonly lifetime: Duration;
+}
+
+/**
+ * The expiring queues in groups one metric math alarm each can watch: queues of one alarm age together (the
+ * alarm compares their highest age with it), at most {@link METRICS_PER_MATH_ALARM} of them and names within
+ * {@link EXPIRY_NAMES_BUDGET}, in the order given.
+ */
+function expiryGroups(queues: readonly ExpiringQueue[]): ExpiringQueue[][] {
+  const byAge = new Map<number, ExpiringQueue[][]>();
+  for (const q of queues) {
+    const age = deadLetterExpiryAlarmAge(q.lifetime).toSeconds();
+    const groups = byAge.get(age) ?? [];
+    const last = groups.at(-1);
+    const names = (last ?? []).reduce((n, g) => n + g.cliName.length + 2, q.cliName.length);
+    if (last && last.length < METRICS_PER_MATH_ALARM && names <= EXPIRY_NAMES_BUDGET) last.push(q);
+    else groups.push([q]);
+    byAge.set(age, groups);
+  }
+  return [...byAge.values()].flat();
 }
 
 /**
@@ -277,6 +387,9 @@ function queueAlarmViolations(q: MonitoredQueue): Violation[] {
  * - a dead-letter queue holds any message (`ApproximateNumberOfMessagesVisible` > 0; `NumberOfMessagesSent`
  *   does not count messages moved by a redrive policy, so depth is the signal), back to OK after
  *   {@link DEAD_LETTER_RECOVERY_PERIODS} periods without one;
+ * - a dead letter nears the age at which SQS deletes it (one metric math alarm per up to 10 dead-letter queues of
+ *   one threshold, see {@link deadLetterExpiryAlarmAge});
+ * - a source with a signing secret had only mismatched signatures for {@link ROTATED_SECRET_WINDOW};
  * - a queue's oldest message is older than its threshold (consumers are down or too slow);
  * - a function reports errors or throttles;
  * - the API answers 5xx (senders will retry, GitHub will not).
@@ -325,6 +438,19 @@ export class PipelineAlarms extends Construct {
       if (q.fair) this.addQuietTenantsAlarm(q);
     }
     for (const d of props.deadLetterQueues ?? []) this.watchDeadLetterQueue(d);
+    this.watchDeadLetterExpiry([
+      ...props.queues.flatMap((q) =>
+        q.deadLetterLifetime
+          ? [{ cliName: q.name, queue: q.deadLetterQueue, lifetime: q.deadLetterLifetime }]
+          : [],
+      ),
+      ...(props.deadLetterQueues ?? []).flatMap((d) =>
+        d.lifetime ? [{ cliName: d.cliName ?? d.name, queue: d.queue, lifetime: d.lifetime }] : [],
+      ),
+    ]);
+    const signing = props.signingSources;
+    if (signing)
+      for (const name of signing.names) this.watchSigningSource(name, signing, props.ingestLogGroup);
     for (const f of props.functions) this.watchFunction(f);
     if (props.archiveFailures) {
       this.add('ArchiveFailed', {
@@ -335,6 +461,76 @@ export class PipelineAlarms extends Construct {
     }
     if (props.archiveDelivery) this.watchArchiveDelivery(props.archiveDelivery);
     if (props.api) this.watchApi(props.api, props.ingestLogGroup, props.jobsEndpointLogGroup);
+  }
+
+  /**
+   * Dead letters near the age at which SQS deletes them, after which the dead-letter alarm returns to OK as if
+   * they had been dealt with: one metric math alarm per group of queues of one alarm age (see {@link expiryGroups}),
+   * fewer resources than one per queue.
+   */
+  private watchDeadLetterExpiry(queues: readonly ExpiringQueue[]): void {
+    for (const [i, group] of expiryGroups(queues).entries()) {
+      const [first] = group;
+      if (!first) continue;
+      const age = deadLetterExpiryAlarmAge(first.lifetime);
+      const usingMetrics = Object.fromEntries(
+        group.map((q, j) => [
+          `age${j}`,
+          q.queue.metricApproximateAgeOfOldestMessage({
+            period: DEFAULTS.queueAlarmPeriod,
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+        ]),
+      );
+      const names = group.map((q) => `"${q.cliName}"`).join(', ');
+      const lost = first.lifetime.minus(age).toHumanString();
+      this.add(`DeadLettersExpiring${i + 1}`, {
+        metric: new cloudwatch.MathExpression({
+          expression: group.length === 1 ? 'age0' : `MAX([${Object.keys(usingMetrics).join(', ')}])`,
+          usingMetrics,
+          label: 'Oldest dead letter age',
+          period: DEFAULTS.queueAlarmPeriod,
+        }),
+        threshold: age.toSeconds(),
+        description: `A dead letter has waited more than ${age.toHumanString()} in the dead-letter queue of ${group.length === 1 ? '' : 'one of '}${names}: SQS deletes it within ${lost}, and the dead-letter alarm then returns to OK with the event lost. For each queue named (here "${first.cliName}"), read why with ${this.cli(`failed summary ${first.cliName}`)}, fix the cause, then ${this.cli(`redrive ${first.cliName}`)}; to keep them without a fix, save them first with ${this.cli(`failed list ${first.cliName} --limit 100000 --json`)}.`,
+      });
+    }
+  }
+
+  /**
+   * A source whose signed requests all fail verification: the sender's secret was rotated, or the wrong one was
+   * stored. Every delivery is answered 401, which GitHub never retries. Forged requests alone rarely page: they
+   * come without a signature or with a malformed one (not counted), and a healthy source's verified deliveries in
+   * the window keep its `Minimum` at 0.
+   */
+  private watchSigningSource(
+    source: string,
+    { namespace }: NonNullable<PipelineAlarmsProps['signingSources']>,
+    logGroup: logs.ILogGroup | undefined,
+  ): void {
+    const metric = (statistic: string) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName: SIGNATURE_MISMATCH_METRIC,
+        dimensionsMap: { [METRIC_DIMENSIONS.service]: INGEST_SERVICE, [METRIC_DIMENSIONS.source]: source },
+        statistic,
+        period: ROTATED_SECRET_WINDOW,
+      });
+    this.add(`SigningSecret-${source}`, {
+      // Each signed request counts 0 (verified) or 1: the lowest is 1 only when none verified, and then times
+      // their number is that number, else 0. Plain arithmetic, compared with the alarm's threshold.
+      metric: new cloudwatch.MathExpression({
+        expression: 'lowest * signed',
+        usingMetrics: {
+          lowest: metric(cloudwatch.Stats.MINIMUM),
+          signed: metric(cloudwatch.Stats.SAMPLE_COUNT),
+        },
+        label: 'Signed requests, none verified',
+        period: ROTATED_SECRET_WINDOW,
+      }),
+      threshold: ROTATED_SECRET_MIN_MISMATCHES - 1,
+      description: `Source "${source}" received ${ROTATED_SECRET_MIN_MISMATCHES} or more signed webhooks in ${ROTATED_SECRET_WINDOW.toHumanString()} and none verified: each was answered 401, and GitHub does not retry. Likely the sender's signing secret was rotated, or the wrong secret was stored. ${logGroup ? `See them with ${logsTail(this, logGroup, '30m', `{ $.source = "${source}" && $.reason = "bad_signature" }`)}. ` : ''}Store the secret the sender shows with ${this.cli(`secrets set ${source}`)} (with --add the old one stays active while senders move), then redeliver the refused deliveries from the sender.`,
+    });
   }
 
   /** Records the archive stream took but cannot write: they would be dropped after 24 hours, uncounted. */

@@ -56,7 +56,7 @@ import {
   valueAtPath,
 } from './normalize';
 import { selectRoute } from './routing';
-import { type RejectReason, type SignedRequest, verifyWith } from './verify';
+import { type RejectReason, type SignedRequest, type VerifyResult, verifyWith } from './verify';
 
 /** The largest body accepted; larger ones that still reach the function are answered 413 here. */
 export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
@@ -101,6 +101,11 @@ export interface IngestLog {
 export interface IngestMetrics {
   count(name: MetricName, reason?: string): void;
   enqueueLatency(milliseconds: number): void;
+  /**
+   * A signed request of a source with a signing secret verified (`matched`) or carried a well-formed signature
+   * that matched no stored secret: what the rotated-secret alarm reads, per source.
+   */
+  signatureChecked(source: string, matched: boolean): void;
 }
 
 /** Everything the core needs from the outside world. */
@@ -606,6 +611,7 @@ async function authenticate(
   const secrets = await loadSourceSecrets(deps, source);
   if (secrets === undefined) return failed('secret_unavailable', context);
   const verdict = verify(source, { headers, body, url: externalUrl(event, source) }, secrets, deps.now());
+  if (source.secretId !== undefined) countSignatureVerdict(deps, source.name, verdict);
   if (verdict.ok) return undefined;
   const fault = SECRET_FAULTS[verdict.reason as keyof typeof SECRET_FAULTS];
   if (fault !== undefined) {
@@ -621,6 +627,19 @@ async function authenticate(
     return failed(verdict.reason, context);
   }
   return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
+}
+
+/**
+ * Counts a verified signature, or a well-formed one that matched no stored secret (the rotated-secret alarm's
+ * signal); a missing or malformed signature is a scanner's, not a sender's with another secret, and is not counted.
+ */
+function countSignatureVerdict(deps: IngestCollaborators, source: string, verdict: VerifyResult): void {
+  if (!verdict.ok && verdict.reason !== 'bad_signature') return;
+  try {
+    deps.metrics.signatureChecked(source, verdict.ok);
+  } catch {
+    // Observability failures never change the answer.
+  }
 }
 
 /** Verification outcomes that blame the stored secret rather than the request, with their ERROR line. */

@@ -115,6 +115,7 @@ const collaborators: Omit<IngestCollaborators, 'log'> = {
   metrics: {
     count: (name: MetricName, reason?: string) => telemetry.count(name, reason),
     enqueueLatency: (milliseconds) => telemetry.latency('EnqueueLatency', milliseconds),
+    signatureChecked: (source, matched) => telemetry.signatureChecked(source, matched),
   },
 };
 

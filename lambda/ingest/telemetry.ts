@@ -16,7 +16,7 @@
  * every line of a request, lean or Powertools, can be joined to the API access log and to the Lambda REPORT line.
  */
 
-import { METRIC_DIMENSIONS } from '../shared/contracts';
+import { METRIC_DIMENSIONS, SIGNATURE_MISMATCH_METRIC } from '../shared/contracts';
 
 /** Powertools' log levels, lowest first: a line is written at its own level and the ones below it. */
 const LEVEL_ORDER = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
@@ -142,10 +142,18 @@ export function logLine(
   return JSON.stringify(line);
 }
 
+/** Metrics of one source, written beside the request's others under the dimension set `service`, `source`. */
+export interface SourceMetrics {
+  readonly source: string;
+  readonly metrics: readonly MetricValue[];
+}
+
 /**
  * One CloudWatch EMF document (what Powertools Metrics `publishStoredMetrics` writes): one metric directive in
  * `namespace` with the dimension set `service` (+ `reason` when given), the dimension values and the metric
- * values at the top level.
+ * values at the top level. With `bySource`, a second directive (EMF takes several in one document, each with its
+ * own dimension sets) puts those metrics under `service` and `source`, so a request writes one line, not two;
+ * with no `metrics`, only that directive.
  */
 export function emfDocument(
   namespace: string,
@@ -153,25 +161,38 @@ export function emfDocument(
   timestampMs: number,
   metrics: readonly MetricValue[],
   reason?: string,
+  bySource?: SourceMetrics,
 ): string {
-  const document: Record<string, unknown> = {
-    _aws: {
-      Timestamp: timestampMs,
-      CloudWatchMetrics: [
-        {
-          Namespace: namespace,
-          Dimensions: [
-            reason === undefined
-              ? [METRIC_DIMENSIONS.service]
-              : [METRIC_DIMENSIONS.service, METRIC_DIMENSIONS.reason],
-          ],
-          Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
-        },
+  const directives: {
+    Namespace: string;
+    Dimensions: string[][];
+    Metrics: { Name: string; Unit: string }[];
+  }[] = [];
+  if (metrics.length > 0)
+    directives.push({
+      Namespace: namespace,
+      Dimensions: [
+        reason === undefined
+          ? [METRIC_DIMENSIONS.service]
+          : [METRIC_DIMENSIONS.service, METRIC_DIMENSIONS.reason],
       ],
-    },
+      Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
+    });
+  if (bySource !== undefined)
+    directives.push({
+      Namespace: namespace,
+      Dimensions: [[METRIC_DIMENSIONS.service, METRIC_DIMENSIONS.source]],
+      Metrics: bySource.metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
+    });
+  const document: Record<string, unknown> = {
+    _aws: { Timestamp: timestampMs, CloudWatchMetrics: directives },
     [METRIC_DIMENSIONS.service]: service,
   };
   if (reason !== undefined) document[METRIC_DIMENSIONS.reason] = reason;
+  if (bySource !== undefined) {
+    document[METRIC_DIMENSIONS.source] = bySource.source;
+    for (const metric of bySource.metrics) document[metric.name] = metric.value;
+  }
   for (const metric of metrics) document[metric.name] = metric.value;
   return JSON.stringify(document);
 }
@@ -233,7 +254,15 @@ export interface Telemetry {
   count(name: string, reason?: string): void;
   /** Stores a latency in milliseconds until {@link Telemetry.flush}. */
   latency(name: string, milliseconds: number): void;
-  /** Writes the stored metrics as one EMF document (nothing when none are stored) and forgets them. */
+  /**
+   * Stores the request's signature verdict for its source ({@link SIGNATURE_MISMATCH_METRIC}: 1 mismatched, 0
+   * verified) until {@link Telemetry.flush}, which writes it in the request's one document.
+   */
+  signatureChecked(source: string, matched: boolean): void;
+  /**
+   * Writes the stored metrics, and the stored signature verdict, as one EMF document (nothing when none are
+   * stored) and forgets them.
+   */
   flush(): void;
 }
 
@@ -244,6 +273,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const traceHeader = options.traceHeader ?? (() => process.env._X_AMZN_TRACE_ID);
   const { service, namespace } = options;
   let stored: { name: string; unit: MetricUnitName; value: number | number[] }[] = [];
+  let verdict: SourceMetrics | undefined;
   let coldStart =
     (options.initializationType ?? process.env.AWS_LAMBDA_INITIALIZATION_TYPE)?.trim() === 'on-demand';
   let lambda: Record<string, unknown> | undefined;
@@ -295,11 +325,20 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     latency(name, milliseconds) {
       store(name, 'Milliseconds', milliseconds);
     },
+    signatureChecked(source, matched) {
+      if (!options.metricsEnabled) return;
+      verdict = {
+        source,
+        metrics: [{ name: SIGNATURE_MISMATCH_METRIC, unit: 'Count', value: matched ? 0 : 1 }],
+      };
+    },
     flush() {
-      if (stored.length === 0) return;
+      if (stored.length === 0 && verdict === undefined) return;
       const metrics = stored;
+      const bySource = verdict;
       stored = [];
-      write(emfDocument(namespace, service, now(), metrics));
+      verdict = undefined;
+      write(emfDocument(namespace, service, now(), metrics, undefined, bySource));
     },
   };
 }

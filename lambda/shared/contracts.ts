@@ -28,11 +28,16 @@ export function runtimeMetricsNamespace(env: Readonly<Record<string, string | un
 /**
  * The metric dimensions the functions write and the dashboard and alarms read. Every hookline metric carries
  * `service` (the name Powertools Metrics gives its service dimension): the ingest's {@link INGEST_SERVICE}, or a
- * consumer's queue name. The ingest's `Rejected` and `Failed` add `reason`; a consumer's per-batch counts add
- * `type` (`<source>.<type>`, as {@link metricDimensionValue} writes it). CloudWatch keeps one metric per dimension set,
- * so a read must name the very set.
+ * consumer's queue name. The ingest's `Rejected` and `Failed` add `reason`, its {@link SIGNATURE_MISMATCH_METRIC}
+ * `source`; a consumer's per-batch counts add `type` (`<source>.<type>`, as {@link metricDimensionValue} writes it).
+ * CloudWatch keeps one metric per dimension set, so a read must name the very set.
  */
-export const METRIC_DIMENSIONS = { service: 'service', reason: 'reason', type: 'type' } as const;
+export const METRIC_DIMENSIONS = {
+  service: 'service',
+  reason: 'reason',
+  type: 'type',
+  source: 'source',
+} as const;
 
 /** CloudWatch keeps at most this many characters of a dimension value. */
 const MAX_DIMENSION_VALUE_LENGTH = 1_024;
@@ -75,6 +80,16 @@ export function percentEncodedOutsidePrintableAscii(
 
 /** The ingest function's `service`, in its metrics and its log lines. */
 export const INGEST_SERVICE = 'ingest';
+
+/**
+ * The ingest's verdict on each signed request of a source with a signing secret, under `service` and `source`: 0
+ * when its signature verified, 1 when it was well formed but matched no stored secret (`bad_signature`, what
+ * every delivery gets once the sender's secret was rotated and ours was not). Requests without a signature, or
+ * with a malformed one, are not counted: that is a scanner, not a sender with another secret. One metric per
+ * source, so a source whose every signed request in a period failed (`Minimum` 1) is told from one that also had
+ * verified deliveries (`Minimum` 0), and `SampleCount` says how many there were.
+ */
+export const SIGNATURE_MISMATCH_METRIC = 'SignatureMismatch';
 
 /**
  * Events queued but not archived, counted by the ingest and by each consumer under `service` alone, so one query

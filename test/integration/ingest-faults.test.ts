@@ -9,6 +9,7 @@ import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IngestConfigVariable } from '../../lambda/shared/runtime-config';
+import { signWebhook } from '../../lambda/shared/webhook-signing';
 import { localSqsClient } from '../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { createTopology, type LocalTopology } from '../../lib/local/topology';
@@ -322,6 +323,46 @@ describe('observability through the real handler', () => {
         reason: undefined,
       },
     ]);
+  });
+
+  it("EMF: counts each signed request's verdict under its source, 0 verified and 1 under a secret the sender rotated, in the request's one document; an unsigned request not at all", async () => {
+    const env = { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' };
+    const handler = await freshHandler({}, runtime, env);
+    const body = '{"action":"opened"}';
+    const headers = { 'x-github-event': 'issues' };
+    const verdicts = async (event: ReturnType<typeof webhookEvent>, status: number) => {
+      const lines = await captureOutput(async () =>
+        expect((await invoke(handler, event)).statusCode).toBe(status),
+      );
+      const documents = lines.filter((line) => line._aws !== undefined);
+      return documents.flatMap((line) =>
+        (
+          line._aws as { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] }
+        ).CloudWatchMetrics.filter((d) => d.Metrics.some((m) => m.Name === 'SignatureMismatch')).map((d) => ({
+          dimensions: d.Dimensions,
+          service: line.service,
+          source: line.source,
+          value: line.SignatureMismatch,
+          documents: documents.length,
+        })),
+      );
+    };
+    const verified = webhookEvent(runtime, 'github', body, { id: `sig-ok-${Date.now()}`, headers });
+    expect(await verdicts(verified, 202)).toEqual([
+      { dimensions: [['service', 'source']], service: 'ingest', source: 'github', value: 0, documents: 1 },
+    ]);
+    // Signed by a sender whose secret was rotated: well formed, matching no stored secret.
+    const rotated = webhookEvent(runtime, 'github', body, {
+      headers: {
+        ...headers,
+        ...signWebhook(runtime.sources.github as never, 'the-new-secret', Buffer.from(body)),
+      },
+    });
+    expect(await verdicts(rotated, 401)).toEqual([
+      { dimensions: [['service', 'source']], service: 'ingest', source: 'github', value: 1, documents: 2 },
+    ]);
+    const unsigned = webhookEvent(runtime, 'github', body, { unsigned: true, headers });
+    expect(await verdicts(unsigned, 401)).toEqual([]);
   });
 
   it('writes neither the outcome line nor EMF when the log level is above INFO and metrics are disabled', async () => {

@@ -60,6 +60,8 @@ async function run(command: string, target: StackTarget) {
       return { target, backend: backend as never };
     },
     loadConfig: async () => config,
+    // `secrets set` reads the value before it stores it: the value the operator would type.
+    readSecret: async () => 'the-secret-the-sender-shows',
     env: {},
     writeErr: (text) => errors.push(text),
     writeOut: () => {},

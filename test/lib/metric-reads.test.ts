@@ -25,11 +25,12 @@ import { runtimeMetricsNamespace } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { CONSUMER_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { resolveConfig } from '../../lib/config';
+import { sourceNeedsSecret } from '../../lib/runtime-wiring';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { renderIntrinsics } from '../helpers/cdk';
 import { maximalConfig } from '../helpers/maximal-config';
 import { envelope, record, runtimeConfig, sqsEvent } from '../lambda/consumer/fakes';
-import { apiEvent, harness, signedEvent, testConfig } from '../lambda/ingest/fakes';
+import { apiEvent, harness, SECRETS, signedEvent, testConfig } from '../lambda/ingest/fakes';
 
 /** One metric as CloudWatch keys it: namespace, name, dimension names, and the dimension values a read fixes. */
 interface MetricKey {
@@ -276,7 +277,11 @@ async function ingestEmf(): Promise<string[]> {
     metricsEnabled: true,
     write: (line) => lines.push(line),
   });
-  const h = harness(testConfig({ archive: { deliveryStream: 'archive' } }));
+  const ingestConfig = testConfig({ archive: { deliveryStream: 'archive' } });
+  // The stack's token source is `internal`, the ingest tests' `token`: the same source under both names.
+  const sources = { ...ingestConfig.sources, internal: ingestConfig.sources.token };
+  SECRETS.internal = SECRETS.token ?? '';
+  const h = harness({ ...ingestConfig, sources } as typeof ingestConfig);
   const deps = {
     ...h.deps,
     archive: {
@@ -287,9 +292,25 @@ async function ingestEmf(): Promise<string[]> {
     metrics: {
       count: (name: MetricName, reason?: string) => telemetry.count(name, reason),
       enqueueLatency: (ms: number) => telemetry.latency('EnqueueLatency', ms),
+      signatureChecked: (source: string, matched: boolean) => telemetry.signatureChecked(source, matched),
     },
   };
   const push = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
+  // Each source with a signing secret: one delivery signed with its secret, and one signed with another.
+  for (const source of config.sources.filter(sourceNeedsSecret)) {
+    // Twilio signs form parameters.
+    const form = source.type === 'twilio';
+    const body = form ? 'MessageSid=SM1&MessageStatus=sent' : JSON.stringify({ id: 'e-1', type: 'ping' });
+    const options = form ? { contentType: 'application/x-www-form-urlencoded' } : {};
+    await handleWebhook(signedEvent(h.deps.config, source.name, body, { id: 'e-1', ...options }), deps);
+    telemetry.flush();
+    const forged = signedEvent(h.deps.config, source.name, body, { id: 'e-2', ...options });
+    const { secretId = '' } = (sources[source.name as keyof typeof sources] ?? {}) as { secretId?: string };
+    h.secrets[secretId] = ['rotated-at-the-sender'];
+    await handleWebhook(forged, deps);
+    telemetry.flush();
+    h.secrets = {};
+  }
   const requests = [
     signedEvent(h.deps.config, 'github', push, { id: 'd-1', headers: { 'x-github-event': 'push' } }),
     signedEvent(h.deps.config, 'github', push, { id: 'd-1', headers: { 'x-github-event': 'push' } }),

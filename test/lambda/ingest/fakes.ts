@@ -172,6 +172,8 @@ export interface Harness {
   readonly payloads: PayloadObject[];
   readonly logs: { level: string; message: string; attributes: Record<string, unknown> }[];
   readonly metrics: { name: MetricName | 'EnqueueLatency'; reason?: string; milliseconds?: number }[];
+  /** Each signature verdict counted for a source (the rotated-secret alarm's metric). */
+  readonly signatureVerdicts: { source: string; matched: boolean }[];
   readonly dedupe: MemoryDedupe;
   clock: number;
   /** How far the clock moves while one SendMessage is answered, and while the secrets load. */
@@ -196,6 +198,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
     payloads: [],
     logs: [],
     metrics: [],
+    signatureVerdicts: [],
     clock: NOW_MS,
     sendMs: 0,
     secretsMs: 0,
@@ -294,6 +297,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
       metrics: {
         count: (name: MetricName, reason?: string) => h.metrics.push({ name, ...(reason ? { reason } : {}) }),
         enqueueLatency: (milliseconds: number) => h.metrics.push({ name: 'EnqueueLatency', milliseconds }),
+        signatureChecked: (source: string, matched: boolean) => h.signatureVerdicts.push({ source, matched }),
       },
     } satisfies IngestCollaborators,
   });

@@ -534,3 +534,73 @@ describe('a line of work that outlived its request', () => {
     expect(writtenAt('unknown', 'ERROR')).toBe(false);
   });
 });
+
+describe("a source's signature verdict", () => {
+  it("rides in the request's one document as a second directive under service and source, 0 when it verified", () => {
+    const { telemetry, parsed } = telemetryWith();
+    telemetry.latency('EnqueueLatency', 12);
+    telemetry.signatureChecked('github', true);
+    telemetry.count('Accepted');
+    telemetry.flush();
+    expect(parsed()).toStrictEqual([
+      {
+        _aws: {
+          Timestamp: NOW,
+          CloudWatchMetrics: [
+            {
+              Namespace: 'Hookline',
+              Dimensions: [['service']],
+              Metrics: [
+                { Name: 'EnqueueLatency', Unit: 'Milliseconds' },
+                { Name: 'Accepted', Unit: 'Count' },
+              ],
+            },
+            {
+              Namespace: 'Hookline',
+              Dimensions: [['service', 'source']],
+              Metrics: [{ Name: 'SignatureMismatch', Unit: 'Count' }],
+            },
+          ],
+        },
+        service: 'ingest',
+        source: 'github',
+        SignatureMismatch: 0,
+        EnqueueLatency: 12,
+        Accepted: 1,
+      },
+    ]);
+  });
+
+  it('is written alone, 1, for a request rejected for its signature, and forgotten after the flush', () => {
+    const { telemetry, parsed } = telemetryWith();
+    telemetry.signatureChecked('stripe', false);
+    telemetry.count('Rejected', 'bad_signature');
+    telemetry.flush();
+    telemetry.flush();
+    const [rejected, verdict, ...rest] = parsed();
+    expect(rejected).toMatchObject({ reason: 'bad_signature', Rejected: 1 });
+    expect(verdict).toStrictEqual({
+      _aws: {
+        Timestamp: NOW,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'Hookline',
+            Dimensions: [['service', 'source']],
+            Metrics: [{ Name: 'SignatureMismatch', Unit: 'Count' }],
+          },
+        ],
+      },
+      service: 'ingest',
+      source: 'stripe',
+      SignatureMismatch: 1,
+    });
+    expect(rest).toStrictEqual([]);
+  });
+
+  it('is not written when metrics are disabled', () => {
+    const { telemetry, lines } = telemetryWith({ metricsEnabled: false });
+    telemetry.signatureChecked('github', false);
+    telemetry.flush();
+    expect(lines).toStrictEqual([]);
+  });
+});

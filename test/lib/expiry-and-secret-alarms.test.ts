@@ -1,0 +1,238 @@
+/**
+ * Two failures that used to leave every alarm quiet, walked through the synthesized stack: dead letters SQS is
+ * about to delete (after which the dead-letter alarm returns to OK as if they had been dealt with), and a source
+ * whose sender rotated its signing secret (every delivery answered 401, never retried by GitHub). Each alarm is
+ * followed to the metric it reads, the topic it notifies, the policy that lets CloudWatch publish there and the
+ * dashboard's alarm grid.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../lib/config';
+import {
+  DEAD_LETTER_EXPIRY_MARGIN,
+  deadLetterExpiryAlarmAge,
+  METRICS_PER_MATH_ALARM,
+  ROTATED_SECRET_MIN_MISMATCHES,
+} from '../../lib/pipeline-alarms';
+import { type Json, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
+import { pipelineTemplate, renderIntrinsics } from '../helpers/cdk';
+
+const standardQueues = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`q${i}`, {}]));
+const config = resolveConfig({
+  stackName: 'Expiry',
+  sources: {
+    github: { type: 'github' },
+    stripe: { type: 'stripe' },
+    open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+  },
+  queues: {
+    ...standardQueues,
+    orders: { fifo: true },
+    brief: { retentionPeriod: Duration.hours(1), deadLetterRetentionPeriod: Duration.hours(3) },
+  },
+  defaultRoute: { queues: ['q0'] },
+  schedules: [{ name: 'tick', expression: 'rate(1 hour)', queue: 'q1', type: 'tick' }],
+});
+const { stack, template } = pipelineTemplate(config);
+const resources = template.toJSON().Resources as Resources;
+
+interface MetricQuery {
+  readonly Id: string;
+  readonly Expression?: string;
+  readonly ReturnData?: boolean;
+  readonly MetricStat?: {
+    readonly Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: Json }[] };
+    readonly Period: number;
+    readonly Stat: string;
+  };
+}
+
+/** The alarms whose id starts with `prefix`, with their metric queries. */
+function alarmsNamed(prefix: string): { id: string; properties: Json; queries: MetricQuery[] }[] {
+  return Object.entries(resources)
+    .filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && id.includes(prefix))
+    .map(([id, r]) => ({
+      id,
+      properties: r.Properties ?? {},
+      queries: (r.Properties?.Metrics ?? []) as MetricQuery[],
+    }));
+}
+
+/** The logical id of the queue a `QueueName` dimension names (`Fn::GetAtt [id, QueueName]`). */
+const queueOf = (value: Json | undefined): string =>
+  (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+
+/** The dashboard's alarm grid: the alarms it shows, as rendered. */
+function alarmsOnDashboard(): string[] {
+  const dashboard = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+  const body = JSON.parse(renderIntrinsics(dashboard?.Properties?.DashboardBody)) as {
+    widgets: { type: string; properties: { alarms?: string[] } }[];
+  };
+  return body.widgets.filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms ?? []);
+}
+
+const DAY = 86_400;
+
+describe('dead letters about to expire', () => {
+  const alarms = alarmsNamed('DeadLettersExpiring');
+  const deadLetterQueues = Object.entries(resources)
+    .filter(([id, r]) => r.Type === 'AWS::SQS::Queue' && /DeadLetterQueue/.test(id))
+    .map(([id]) => id);
+
+  it("watch every dead-letter queue's oldest message (AWS/SQS, its QueueName) once, at most 10 queues to an alarm", () => {
+    // 14 queues and the schedule's: 15 dead-letter queues
+    expect(deadLetterQueues).toHaveLength(15);
+    const watched = alarms.flatMap((a) => a.queries.flatMap((q) => (q.MetricStat ? [q.MetricStat] : [])));
+    for (const stat of watched) {
+      expect(stat.Metric).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+      });
+      expect(stat.Metric.Dimensions.map((d) => d.Name)).toStrictEqual(['QueueName']);
+      expect(stat.Stat).toBe('Maximum');
+    }
+    const queues = watched.map((stat) => queueOf(stat.Metric.Dimensions[0]?.Value));
+    expect(queues.toSorted()).toStrictEqual(deadLetterQueues.toSorted());
+    for (const alarm of alarms)
+      expect(alarm.queries.filter((q) => q.MetricStat).length).toBeLessThanOrEqual(METRICS_PER_MATH_ALARM);
+    // 12 standard queues alike (10 + 2), the FIFO queue and the schedule's (both 14 days whole), the brief one
+    expect(alarms).toHaveLength(4);
+  });
+
+  it('fire before SQS deletes the oldest dead letter: 2 days before, or halfway through a shorter life', () => {
+    const thresholdOf = (queue: string) =>
+      alarms.find((a) =>
+        a.queries.some(
+          (q) => q.MetricStat && queueOf(q.MetricStat.Metric.Dimensions[0]?.Value).startsWith(queue),
+        ),
+      )?.properties.Threshold;
+    // A standard queue's dead letter keeps its first send time: 14 days of DLQ retention less the queue's 4.
+    expect(thresholdOf('QueueQ0')).toBe((14 - 4 - 2) * DAY);
+    // A FIFO move resets it; Scheduler sends its dead letters afresh.
+    expect(thresholdOf('QueueOrders')).toBe((14 - 2) * DAY);
+    expect(thresholdOf('Schedulestick')).toBe((14 - 2) * DAY);
+    // 3 hours of DLQ retention, 1 of the queue's: 2 hours left, alarmed on after 1.
+    expect(thresholdOf('QueueBrief')).toBe(3_600);
+    expect(deadLetterExpiryAlarmAge(Duration.days(10)).toSeconds()).toBe(8 * DAY);
+    expect(deadLetterExpiryAlarmAge(Duration.days(3)).toSeconds()).toBe(1.5 * DAY);
+    expect(deadLetterExpiryAlarmAge(Duration.minutes(1)).toSeconds()).toBe(30);
+    expect(DEAD_LETTER_EXPIRY_MARGIN.toDays()).toBe(2);
+  });
+
+  it('compare the highest age of their queues, over 1-minute maxima, missing data not breaching', () => {
+    expect(alarms).toHaveLength(4);
+    for (const { properties, queries } of alarms) {
+      const inputs = queries.filter((q) => q.MetricStat).map((q) => q.Id);
+      const watched = queries.filter((q) => q.ReturnData !== false);
+      expect(watched).toHaveLength(1);
+      expect(watched[0]?.Expression).toBe(inputs.length === 1 ? inputs[0] : `MAX([${inputs.join(', ')}])`);
+      for (const q of queries.filter((q) => q.MetricStat)) expect(q.MetricStat?.Period).toBe(60);
+      expect(properties).toMatchObject({
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('name the queues they watch and the commands that read, redrive or save their dead letters', () => {
+    for (const { id, properties } of alarms) {
+      const description = String(renderIntrinsics(properties.AlarmDescription));
+      expect(description.length, id).toBeLessThanOrEqual(1024);
+      expect(description).toContain('SQS deletes it within');
+      expect(description).toMatch(/`hookline failed summary \S+ --stack Expiry --region /);
+      expect(description).toMatch(/`hookline redrive \S+ --stack Expiry --region /);
+      expect(description).toMatch(/`hookline failed list \S+ --limit 100000 --json --stack Expiry --region /);
+    }
+    const named = alarms.map((a) => String(renderIntrinsics(a.properties.AlarmDescription))).join('\n');
+    for (const name of [...Object.keys(standardQueues), 'orders', 'brief', 'schedule:tick'])
+      expect(named).toContain(`"${name}"`);
+  });
+
+  it('notify the alarm topic, which lets CloudWatch publish, and show on the dashboard', () => {
+    const only = Object.fromEntries(
+      Object.entries(resources).filter(
+        ([id, r]) => r.Type !== 'AWS::CloudWatch::Alarm' || id.includes('DeadLettersExpiring'),
+      ),
+    );
+    expect(walkAlarmsToPublishGrants(only)).toBe(4);
+    const shown = alarmsOnDashboard();
+    for (const { id } of alarms) expect(shown).toContain(`resolved-${id}.Arn`);
+  });
+});
+
+describe('a source whose signing secret no longer matches the sender', () => {
+  const alarms = alarmsNamed('SigningSecret');
+
+  it('has one alarm per source with a signing secret, none for an unverified source', () => {
+    expect(alarms.map((a) => a.id.match(/SigningSecret(\w+?)[0-9A-F]{8}$/)?.[1]).toSorted()).toStrictEqual([
+      'github',
+      'stripe',
+    ]);
+  });
+
+  it("reads the ingest's SignatureMismatch of that source over 15 minutes: none verified, at least 3 signed", () => {
+    expect(alarms).toHaveLength(2);
+    for (const { id, properties, queries } of alarms) {
+      const source = id.includes('github') ? 'github' : 'stripe';
+      const stats = queries.flatMap((q) => (q.MetricStat ? [q.MetricStat] : []));
+      expect(stats.map((s) => s.Stat).toSorted()).toStrictEqual(['Minimum', 'SampleCount']);
+      for (const stat of stats) {
+        expect(stat.Period).toBe(900);
+        expect(stat.Metric.Namespace).toBe(`Hookline/${stack.stackName}`);
+        expect(stat.Metric.MetricName).toBe('SignatureMismatch');
+        expect(stat.Metric.Dimensions).toStrictEqual([
+          { Name: 'service', Value: 'ingest' },
+          { Name: 'source', Value: source },
+        ]);
+      }
+      const lowest = queries.find((q) => q.MetricStat?.Stat === 'Minimum')?.Id;
+      const signed = queries.find((q) => q.MetricStat?.Stat === 'SampleCount')?.Id;
+      expect(queries.find((q) => q.ReturnData !== false)?.Expression).toBe(`${lowest} * ${signed}`);
+      expect(properties).toMatchObject({
+        // more than 2: at least 3
+        Threshold: ROTATED_SECRET_MIN_MISMATCHES - 1,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('fires on 3 signed requests in 15 minutes with none verified, not on 2 forged ones, not when one verified', () => {
+    // The alarm's rule over one window of SignatureMismatch values (1 mismatched, 0 verified), as CloudWatch
+    // computes the expression's inputs: Minimum and SampleCount.
+    const rule = alarms[0]?.properties as { Threshold: number };
+    const fires = (values: number[]) =>
+      values.length > 0 && Math.min(...values) * values.length > rule.Threshold;
+    expect(fires([1, 1, 1])).toBe(true);
+    expect(fires([1, 1])).toBe(false);
+    expect(fires([1, 1, 1, 1, 0])).toBe(false);
+    expect(fires([])).toBe(false);
+  });
+
+  it('says which source, the likely causes and the fix, within 1,024 characters', () => {
+    expect(alarms).toHaveLength(2);
+    for (const { properties } of alarms) {
+      const description = String(renderIntrinsics(properties.AlarmDescription));
+      const source = description.match(/^Source "(\w+)"/)?.[1];
+      expect(['github', 'stripe']).toContain(source);
+      expect(description.length).toBeLessThanOrEqual(1024);
+      expect(description).toContain('secret was rotated');
+      expect(description).toContain('wrong secret was stored');
+      expect(description).toContain(`\`hookline secrets set ${source} --stack Expiry --region `);
+      expect(description).toContain(`{ $.source = "${source}" && $.reason = "bad_signature" }`);
+    }
+  });
+
+  it('notifies the alarm topic, which lets CloudWatch publish, and shows on the dashboard', () => {
+    const only = Object.fromEntries(
+      Object.entries(resources).filter(
+        ([id, r]) => r.Type !== 'AWS::CloudWatch::Alarm' || id.includes('SigningSecret'),
+      ),
+    );
+    expect(walkAlarmsToPublishGrants(only)).toBe(2);
+    const shown = alarmsOnDashboard();
+    for (const { id } of alarms) expect(shown).toContain(`resolved-${id}.Arn`);
+  });
+});
