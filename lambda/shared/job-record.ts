@@ -174,8 +174,8 @@ export interface JobStatus {
    */
   readonly children?: FlowChildren;
   /**
-   * A flow parent whose send a consumer claimed and has not said it made (ISO): until when the claim lasts. After
-   * it, a child coming back sends the parent again, and a send the claim's holder did make is skipped.
+   * A flow parent still waiting whose send a consumer claimed and has not said it made (ISO): until when the claim
+   * lasts. After it, a child coming back sends the parent again, and a send the claim's holder did make is skipped.
    */
   readonly sendClaimedUntil?: string;
   /** The flow parent this job is a child of. */
@@ -333,7 +333,8 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...(progress !== undefined ? { progress: JSON.parse(progress) } : {}),
     ...optional('progressAt', text('progressAt')),
     ...(children ? { children } : {}),
-    ...optional('sendClaimedUntil', text('parentSendUntil')),
+    // A claim outlives its holder's runtime, which may die after the send ran the parent: pending only while it waits.
+    ...(stored === 'waiting-children' ? optional('sendClaimedUntil', text('parentSendUntil')) : {}),
     ...optional('parent', text('parent')),
     ...(isParentOnFailure(parentOnFailure) ? { parentOnFailure } : {}),
   };

@@ -111,6 +111,20 @@ describe('a flow: a parent that runs after all its children', () => {
     expect((await world.records.read('replaced-parent'))?.state).toBe('completed');
   });
 
+  it('says no send claim is pending once a parent sent by a runtime that died before marking it sent ran', async () => {
+    world = flowWorld(client, table, { sentMarkFails: 1 });
+    await world.producer.sendFlow(threeParts('ranclaimed'));
+    expect(await world.deliver(QUEUES.jobs.url)).toHaveLength(1);
+    expect((await world.records.read('ranclaimed-parent'))?.sendClaimedUntil).toBeDefined();
+    // Its send went out after all, and is delivered before any child comes back: the parent runs from it.
+    expect(await world.deliver(QUEUES.reports.url)).toEqual([]);
+
+    const parent = await world.records.read('ranclaimed-parent');
+    expect(parent?.state).toBe('completed');
+    // No child comes back to send it again, and nothing is pending: the claim was the send that ran.
+    expect(parent).not.toHaveProperty('sendClaimedUntil');
+  });
+
   it('keeps a child completed when its parent could not be told on its last attempt, and its redrive sends the parent', async () => {
     world = flowWorld(client, table, { sendFails: 1 });
     await world.producer.sendFlow(threeParts('last'));
