@@ -160,15 +160,15 @@ export interface JobRecordUpdates {
  */
 export interface FlowParents {
   /**
-   * The parent's message once every child completed and it still waits, its send claimed by this caller until
-   * `sendUntil` (`JobRecords.childCompleted`).
+   * The messages of the parents to send, each claimed by this caller until `sendUntil`: the parent's once every child
+   * completed and it still waits, and any further up its walk settled (`JobRecords.childCompleted`).
    */
   childCompleted(
     parentId: string,
     childId: string,
     result: unknown,
     sendUntil: Date,
-  ): Promise<ParentMessage | undefined>;
+  ): Promise<readonly ParentMessage[]>;
   /** Marks a parent whose message (the send `sendToken` claimed) was sent `queued`, while it still waits. */
   parentSent(parentId: string, sendToken?: string): Promise<void>;
   /** Hands back the claim of a parent's send that SQS refused, so that the next delivery sends it at once. */
@@ -889,8 +889,13 @@ class ConsumerRuntime implements ConsumerCore {
     if (!flows || state.expired) return;
     try {
       const result = info.jobResult ? info.jobResult.value : (await flows.read(info.id))?.result;
-      const message = await flows.childCompleted(parentId, info.id, result, this.sendUntil(state));
-      if (message) await this.sendParent(flows, message.parentId ?? parentId, message);
+      const messages = await flows.childCompleted(parentId, info.id, result, this.sendUntil(state));
+      // Every one, even after another failed: a send claimed further up is made by no one else.
+      const sends = await Promise.allSettled(
+        messages.map((message) => this.sendParent(flows, message.parentId ?? parentId, message)),
+      );
+      const failed = sends.find((send) => send.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (error) {
       throw new FlowParentError(parentId, error);
     }

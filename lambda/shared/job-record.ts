@@ -697,9 +697,10 @@ export class JobRecords {
    * One conditional write, idempotent per child: only while the parent waits (or is cancelled, or `child-failed`)
    * and has not counted this child completed. A child counted dead-lettered before (a redrive ran it again) is
    * counted completed instead; when it was the last child that failed its parent, the parent waits again (and is
-   * sent if every child is now done, by the one completion whose write made it wait again). Resolves with the parent's message when every child is settled and the
-   * parent still waits, its send claimed for the caller until `sendUntil` ({@link claimSend}), which the caller sends
-   * and then marks with {@link parentSent}. A repeat for a child already counted (its delivery came again, the
+   * sent if every child is now done, by the one completion whose write made it wait again). Resolves with the messages
+   * of the parents to send, each claimed for the caller until `sendUntil` ({@link claimSend}), which the caller sends
+   * and then marks with {@link parentSent}: the parent's, when every child is settled and it still waits, and any
+   * further up that the walk up the flow settled (see {@link failedAgainMeanwhile}); none, most often. A repeat for a child already counted (its delivery came again, the
    * runtime having died between this write and the send, or before marking it sent) checks again, so the parent is
    * sent then, once the earlier claim lapsed; it is never sent while cancelled or once it left `waiting-children`,
    * and a send that a later claim replaced is skipped when delivered ({@link start}).
@@ -709,7 +710,7 @@ export class JobRecords {
     childId: string,
     result: unknown,
     sendUntil?: Date,
-  ): Promise<ParentMessage | undefined> {
+  ): Promise<readonly ParentMessage[]> {
     const json = childResultJson(result);
     const item = await this.countChild(parentId, childId, 'childrenDone', {
       update:
@@ -719,12 +720,13 @@ export class JobRecords {
       condition: `#state IN (:waiting, :cancelled, :childFailed) AND contains(childIds, :id) AND NOT contains(childrenDone, :id)`,
       values: { ':result': json === undefined ? { NULL: true } : { S: json } },
     });
-    if (!item) return undefined;
+    if (!item) return [];
     const walk: FlowWalk = { sendUntil, sends: [] };
     const after = await this.afterFailedChildLeft(parentId, childId, item, walk);
     const message = after ? parentMessageOf(after) : undefined;
     const own = message ? await this.claimSend(parentId, message, sendUntil) : undefined;
-    return own ?? walk.sends[0];
+    // Each claimed send is the caller's to make: one left out is never made, its claim held by no one who sends.
+    return own ? [own, ...walk.sends] : walk.sends;
   }
 
   /**

@@ -299,6 +299,69 @@ describe('flow children ending at the same moment', () => {
     }
   });
 
+  it('send both parents a redriven child settles in a flow of four levels: its own, and the top one its walk up settled meanwhile', async () => {
+    // top <- side, mid (ignoreDependencyOnFailure); mid <- other, low (each failParentOnFailure); low <- leaf (the same).
+    const p = 'both';
+    let world: ReturnType<typeof flowWorld> | undefined;
+    let raced = false;
+    // The leaf's redrive walks up: low waits again, mid waits again, then the top stops counting mid ignored. Just
+    // before that write, mid's other child fails it again (whose walk finds mid still ignored on top, and stops);
+    // just after it, the top's side child completes (top still waits for mid). The walk then reads mid failed again,
+    // counts it ignored on top once more, which settles top, while low, all its children done, is to be sent too.
+    const raceOnTop: DynamoDBClient = {
+      send: async (command: { input: unknown }) => {
+        const input = command.input as UpdateItemCommandInput;
+        const ungated =
+          !raced &&
+          input.Key?.pk?.S === `job#${p}-top` &&
+          input.UpdateExpression?.startsWith('DELETE childrenFailed :child, childrenIgnored :child') === true;
+        if (!ungated || !world) return client.send(command as never);
+        raced = true;
+        expect(await world.deliver(QUEUES.jobs.url, [`${p}-other`])).toEqual([]);
+        const answer = await client.send(command as never);
+        expect(await world.deliver(QUEUES.jobs.url, [`${p}-side`])).toEqual([]);
+        return answer;
+      },
+    } as unknown as DynamoDBClient;
+    world = flowWorld(raceOnTop, table, {
+      breaks: { [`${p}-leaf`]: 'permanent', [`${p}-other`]: 'permanent' },
+    });
+    const fail = { failParentOnFailure: true };
+    await world.producer.sendFlow({
+      job: report,
+      payload: { name: 'top' },
+      options: { id: `${p}-top` },
+      children: [
+        { job: part, payload: { n: 1 }, options: { id: `${p}-side` } },
+        {
+          job: report,
+          payload: { name: 'mid' },
+          options: { id: `${p}-mid`, ignoreDependencyOnFailure: true },
+          children: [
+            { job: part, payload: { n: 2 }, options: { id: `${p}-other`, ...fail } },
+            {
+              job: report,
+              payload: { name: 'low' },
+              options: { id: `${p}-low`, ...fail },
+              children: [{ job: part, payload: { n: 3 }, options: { id: `${p}-leaf`, ...fail } }],
+            },
+          ],
+        },
+      ],
+    });
+    await world.deliver(QUEUES.jobs.url, [`${p}-leaf`]);
+    expect((await world.records.read(`${p}-top`))?.state).toBe('waiting-children');
+
+    // The leaf fixed and redriven.
+    world.breaks.delete(`${p}-leaf`);
+    expect(await world.deliver(QUEUES.jobs.url, [`${p}-leaf`])).toEqual([]);
+
+    expect(raced).toBe(true);
+    expect((await world.records.read(`${p}-mid`))?.state).toBe('child-failed');
+    expect(world.sentTo(QUEUES.reports.url).sort()).toEqual([`${p}-low`, `${p}-top`]);
+    expect((await world.records.read(`${p}-top`))?.state).toBe('queued');
+  });
+
   it('send a nested flow up once: two middle parents whose last children complete at once send the top one once', async () => {
     const world = flowWorld(client, table, { sendLatencyMs: SEND_MS });
     const flows = prefixes('nested');

@@ -382,9 +382,9 @@ describe('a flow parent record', () => {
   it('counts a child once, and only its own children', async () => {
     const world = flowWorld(client, table);
     await world.producer.sendFlow(threeParts('once'));
-    expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toBeUndefined();
-    expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toBeUndefined();
-    expect(await world.records.childCompleted('once-parent', 'stranger', 1)).toBeUndefined();
+    expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toEqual([]);
+    expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toEqual([]);
+    expect(await world.records.childCompleted('once-parent', 'stranger', 1)).toEqual([]);
     expect((await world.records.read('once-parent'))?.children).toEqual({
       total: 3,
       completed: ['once-c1'],
@@ -406,7 +406,7 @@ describe('a flow parent record', () => {
     await world.producer.sendFlow(threeParts('cancel'));
     await world.producer.cancel('cancel-parent');
     for (const n of [1, 2, 3]) {
-      expect(await world.records.childCompleted('cancel-parent', `cancel-c${n}`, n)).toBeUndefined();
+      expect(await world.records.childCompleted('cancel-parent', `cancel-c${n}`, n)).toEqual([]);
     }
     expect(await world.records.read('cancel-parent')).toMatchObject({
       state: 'cancelled',
@@ -423,11 +423,13 @@ describe('a flow parent record', () => {
       options: { id: 'fifo-parent', group: 'customer-7' },
       children: [{ job: part, payload: { n: 1 }, options: { id: 'fifo-c1' } }],
     });
-    expect(await world.records.childCompleted('fifo-parent', 'fifo-c1', 1)).toMatchObject({
-      queueUrl: QUEUES.orders.url,
-      groupId: 'customer-7',
-      deduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
-    });
+    expect(await world.records.childCompleted('fifo-parent', 'fifo-c1', 1)).toMatchObject([
+      {
+        queueUrl: QUEUES.orders.url,
+        groupId: 'customer-7',
+        deduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
+    ]);
   });
 
   it("hands the parent a result too large for its record from the child's own record", async () => {
