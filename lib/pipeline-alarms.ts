@@ -291,11 +291,8 @@ export function deadLetterExpiryAlarmAge(lifetime: Duration): Duration {
 /** CloudWatch's most metrics in one metric math alarm (a hard limit). */
 export const METRICS_PER_MATH_ALARM = 10;
 
-/**
- * Characters of dead-letter queue names one expiry alarm's description lists at most, so that it stays under
- * CloudWatch's 1,024 with its commands; a group closes earlier when its names would pass this.
- */
-const EXPIRY_NAMES_BUDGET = 300;
+/** The most characters CloudWatch takes in an alarm's description. */
+export const ALARM_DESCRIPTION_MAX = 1024;
 
 /** The window in which a source with only mismatched signatures is alarmed on. */
 export const ROTATED_SECRET_WINDOW = Duration.minutes(15);
@@ -316,17 +313,22 @@ interface ExpiringQueue {
 
 /**
  * The expiring queues in groups one metric math alarm each can watch: queues of one alarm age together (the
- * alarm compares their highest age with it), at most {@link METRICS_PER_MATH_ALARM} of them and names within
- * {@link EXPIRY_NAMES_BUDGET}, in the order given.
+ * alarm compares their highest age with it), at most {@link METRICS_PER_MATH_ALARM} of them and as many as the
+ * group's description (`describe`) keeps within {@link ALARM_DESCRIPTION_MAX}, in the order given. An unresolved
+ * region is measured by its placeholder (`${Token[AWS.Region.n]}`), longer than any region's name.
  */
-function expiryGroups(queues: readonly ExpiringQueue[]): ExpiringQueue[][] {
+function expiryGroups(
+  queues: readonly ExpiringQueue[],
+  describe: (group: readonly ExpiringQueue[]) => string,
+): ExpiringQueue[][] {
   const byAge = new Map<number, ExpiringQueue[][]>();
   for (const q of queues) {
     const age = deadLetterExpiryAlarmAge(q.lifetime).toSeconds();
     const groups = byAge.get(age) ?? [];
     const last = groups.at(-1);
-    const names = (last ?? []).reduce((n, g) => n + g.cliName.length + 2, q.cliName.length);
-    if (last && last.length < METRICS_PER_MATH_ALARM && names <= EXPIRY_NAMES_BUDGET) last.push(q);
+    const fits =
+      last && last.length < METRICS_PER_MATH_ALARM && describe([...last, q]).length <= ALARM_DESCRIPTION_MAX;
+    if (fits) last.push(q);
     else groups.push([q]);
     byAge.set(age, groups);
   }
@@ -469,10 +471,10 @@ export class PipelineAlarms extends Construct {
    * fewer resources than one per queue.
    */
   private watchDeadLetterExpiry(queues: readonly ExpiringQueue[]): void {
-    for (const [i, group] of expiryGroups(queues).entries()) {
+    const describe = (group: readonly ExpiringQueue[]) => this.expiryDescription(group);
+    for (const [i, group] of expiryGroups(queues, describe).entries()) {
       const [first] = group;
       if (!first) continue;
-      const age = deadLetterExpiryAlarmAge(first.lifetime);
       const usingMetrics = Object.fromEntries(
         group.map((q, j) => [
           `age${j}`,
@@ -482,8 +484,6 @@ export class PipelineAlarms extends Construct {
           }),
         ]),
       );
-      const names = group.map((q) => `"${q.cliName}"`).join(', ');
-      const lost = first.lifetime.minus(age).toHumanString();
       this.add(`DeadLettersExpiring${i + 1}`, {
         metric: new cloudwatch.MathExpression({
           expression: group.length === 1 ? 'age0' : `MAX([${Object.keys(usingMetrics).join(', ')}])`,
@@ -491,10 +491,28 @@ export class PipelineAlarms extends Construct {
           label: 'Oldest dead letter age',
           period: DEFAULTS.queueAlarmPeriod,
         }),
-        threshold: age.toSeconds(),
-        description: `A dead letter has waited more than ${age.toHumanString()} in the dead-letter queue of ${group.length === 1 ? '' : 'one of '}${names}: SQS deletes it within ${lost}, and the dead-letter alarm then returns to OK with the event lost. For each queue named (here "${first.cliName}"), read why with ${this.cli(`failed summary ${first.cliName}`)}, fix the cause, then ${this.cli(`redrive ${first.cliName}`)}; to keep them without a fix, save them first with ${this.cli(`failed list ${first.cliName} --limit 100000 --json`)}.`,
+        threshold: deadLetterExpiryAlarmAge(first.lifetime).toSeconds(),
+        description: this.expiryDescription(group),
       });
     }
+  }
+
+  /**
+   * What an expiry alarm of `group` (queues of one alarm age) says: the queues, how long is left, why the age metric
+   * may miss letters that were read, and the commands for its first queue, each ready to paste. Where a long stack
+   * name leaves no room for the third command, it is described instead of given.
+   */
+  private expiryDescription(group: readonly ExpiringQueue[]): string {
+    const first = group[0];
+    if (!first) return '';
+    const age = deadLetterExpiryAlarmAge(first.lifetime);
+    const names = group.map((q) => `"${q.cliName}"`).join(', ');
+    const q = first.cliName;
+    const said = `Dead letters in the DLQ of ${group.length === 1 ? '' : 'one of '}${names} are older than ${age.toHumanString()}: SQS may delete them within ${first.lifetime.minus(age).toHumanString()} (ones the consumer dead-lettered itself live longer), and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS's age metric: do not wait for this alarm. For "${q}" (others alike): ${this.cli(`failed summary ${q}`)}, fix the cause, ${this.cli(`redrive ${q}`)}; or first save them: `;
+    const full = `${said}${this.cli(`failed list ${q} --limit 100000 --json`)}.`;
+    return full.length <= ALARM_DESCRIPTION_MAX
+      ? full
+      : `${said}hookline failed list ${q} --limit 100000 --json, same --stack and --region.`;
   }
 
   /**

@@ -139,7 +139,8 @@ describe('dead letters about to expire', () => {
     for (const { id, properties } of alarms) {
       const description = String(renderIntrinsics(properties.AlarmDescription));
       expect(description.length, id).toBeLessThanOrEqual(1024);
-      expect(description).toContain('SQS deletes it within');
+      expect(description).toContain('SQS may delete them within');
+      expect(description).toContain('Letters read 3+ times (hookline failed) leave SQS');
       expect(description).toMatch(/`hookline failed summary \S+ --stack Expiry --region /);
       expect(description).toMatch(/`hookline redrive \S+ --stack Expiry --region /);
       expect(description).toMatch(/`hookline failed list \S+ --limit 100000 --json --stack Expiry --region /);
@@ -147,6 +148,30 @@ describe('dead letters about to expire', () => {
     const named = alarms.map((a) => String(renderIntrinsics(a.properties.AlarmDescription))).join('\n');
     for (const name of [...Object.keys(standardQueues), 'orders', 'brief', 'schedule:tick'])
       expect(named).toContain(`"${name}"`);
+  });
+
+  it("fit CloudWatch's 1,024 characters with the longest stack and queue names, in more alarms of fewer queues", () => {
+    const longQueues = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`q${i}-${'x'.repeat(36 - String(i).length)}`, {}]),
+    );
+    const longest = resolveConfig({
+      stackName: `S${'x'.repeat(127)}`,
+      sources: { github: { type: 'github' } },
+      queues: longQueues,
+      defaultRoute: { queues: ['q0-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'] },
+    });
+    const expiring = Object.entries(
+      pipelineTemplate(longest).template.toJSON().Resources as Resources,
+    ).filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && id.includes('DeadLettersExpiring'));
+    expect(expiring).toHaveLength(12);
+    for (const [id, r] of expiring) {
+      const description = renderIntrinsics(r.Properties?.AlarmDescription);
+      expect(description.length, id).toBeLessThanOrEqual(1024);
+      // The commands to read and redrive stay ready to paste; the third is described when it cannot fit.
+      expect(description).toMatch(/`hookline failed summary \S+ --stack Sx+ --region /);
+      expect(description).toMatch(/`hookline redrive \S+ --stack Sx+ --region /);
+      expect(description).toContain('hookline failed list q');
+    }
   });
 
   it('notify the alarm topic, which lets CloudWatch publish, and show on the dashboard', () => {
