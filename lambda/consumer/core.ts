@@ -21,7 +21,12 @@ import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
-import { type Alarm, type InvocationContext, MAX_ALARM_MS } from '../shared/invocation-deadline';
+import {
+  type Alarm,
+  type InvocationContext,
+  MAX_ALARM_MS,
+  MAX_INVOCATION_MS,
+} from '../shared/invocation-deadline';
 import {
   isParentOnFailure,
   JOB_CHILDREN_HEADER,
@@ -552,9 +557,6 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
   deferred: 'Deferred',
   cancelled: 'Cancelled',
 };
-
-/** Lambda's longest timeout: no invocation holds a flow parent's send longer. */
-const MAX_INVOCATION_MS = 15 * 60 * 1000;
 
 /** A flow parent's send token, where the delivery carries one. */
 function optionalSendToken(token: string | undefined): { sendToken?: string } {

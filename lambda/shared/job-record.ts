@@ -15,6 +15,7 @@ import {
 import { isConditionFailure } from './condition-failure';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
 import { MESSAGE_ATTRIBUTES } from './envelope';
+import { MAX_INVOCATION_MS } from './invocation-deadline';
 import { isParentOnFailure, type ParentOnFailure } from './job';
 import { JOB_STATES, type JobState } from './job-state';
 
@@ -61,9 +62,6 @@ export class ParentSendHeldError extends Error {
     this.name = 'ParentSendHeldError';
   }
 }
-
-/** The longest a consumer holds a parent's send: Lambda's longest timeout (a caller without a deadline). */
-const MAX_SEND_CLAIM_MS = 15 * 60 * 1000;
 
 /** A flow parent's children as its record has them. */
 export interface FlowChildren {
@@ -979,12 +977,13 @@ export class JobRecords {
    * and no other claim is held (one lapses at `until`, when the invocation holding it has ended). The message with
    * the claim's token, which the caller sends and then marks with {@link parentSent} (or, its send refused, hands
    * back with {@link parentSendFailed}); undefined when it no longer waits. Throws {@link ParentSendHeldError}
-   * while another delivery holds the claim: whether that one sent it is not known yet, so this one comes back.
+   * while another delivery holds the claim: whether that one sent it is not known yet, so this one comes back. A
+   * caller without a deadline holds it for Lambda's longest timeout: no invocation runs longer.
    */
   private async claimSend(
     parentId: string,
     message: ParentMessage,
-    until = new Date(this.now() + MAX_SEND_CLAIM_MS),
+    until = new Date(this.now() + MAX_INVOCATION_MS),
   ): Promise<ParentMessage | undefined> {
     const token = randomUUID();
     try {
