@@ -37,7 +37,13 @@ import {
   jobHandlerKey,
   type ParentOnFailure,
 } from '../shared/job';
-import type { ChildFailureOutcome, FlowChildOutcomes, JobStatus, ParentMessage } from '../shared/job-record';
+import {
+  type ChildFailureOutcome,
+  type FlowChildOutcomes,
+  type JobStatus,
+  type ParentMessage,
+  UnsentParentsError,
+} from '../shared/job-record';
 import { type JobRetry, jobRetryOf } from '../shared/job-retry';
 import { jsonErrorWithoutInput } from '../shared/json-text';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
@@ -166,7 +172,8 @@ export interface JobRecordUpdates {
 export interface FlowParents {
   /**
    * The messages of the parents to send, each claimed by this caller until `sendUntil`: the parent's once every child
-   * completed and it still waits, and any further up its walk settled (`JobRecords.childCompleted`).
+   * completed and it still waits, and any further up its walk settled (`JobRecords.childCompleted`). Rejects with
+   * an `UnsentParentsError` when it failed after its walk claimed sends, which are still the caller's to make.
    */
   childCompleted(
     parentId: string,
@@ -891,13 +898,21 @@ class ConsumerRuntime implements ConsumerCore {
     if (!flows || state.expired) return;
     try {
       const result = info.jobResult ? info.jobResult.value : (await flows.read(info.id))?.result;
-      const messages = await flows.childCompleted(parentId, info.id, result, this.sendUntil(state));
+      let cause: { readonly error: unknown } | undefined;
+      const messages = await flows
+        .childCompleted(parentId, info.id, result, this.sendUntil(state))
+        .catch((error: unknown) => {
+          if (!(error instanceof UnsentParentsError)) throw error;
+          cause = { error: error.cause };
+          return error.sends;
+        });
       // Every one, even after another failed: a send claimed further up is made by no one else.
       const sends = await Promise.allSettled(
         messages.map((message) => this.sendParent(flows, message.parentId ?? parentId, message)),
       );
       const failed = sends.find((send) => send.status === 'rejected');
       if (failed) throw failed.reason;
+      if (cause) throw cause.error;
     } catch (error) {
       throw new FlowParentError(parentId, error);
     }
