@@ -565,6 +565,12 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
   cancelled: 'Cancelled',
 };
 
+/**
+ * The share of a batch's settle budget left that a dead letter on a job's last receive waits for the read of its
+ * attempt: the send keeps the rest, so that it starts and ends in time.
+ */
+const ATTEMPT_READ_SHARE = 0.25;
+
 /** A flow parent's send token, where the delivery carries one. */
 function optionalSendToken(token: string | undefined): { sendToken?: string } {
   return token === undefined ? {} : { sendToken: token };
@@ -1356,11 +1362,15 @@ class ConsumerRuntime implements ConsumerCore {
    * delete land when they do.
    */
   private async deadLetterInTime(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
+    const budget = this.budgetOf(state);
     let started = false;
-    const done = await this.budgetOf(state).run(async () => {
+    const done = await budget.run(async () => {
+      // Its attempt, as its dead letter's reason and outcome line say it for a job that ran. Read in a share of the
+      // time left: a slow read leaves the attempt at the receive rather than holding the send past the budget (the
+      // record reported failed while its dead letter still lands, and SQS moves it to the DLQ a second time).
+      const attempt = await budget.briefly(this.heldAttemptOf(info), ATTEMPT_READ_SHARE);
+      if (typeof attempt === 'number') info.attempt = attempt;
       started = true;
-      // Its attempt, as its dead letter's reason and outcome line say it for a job that ran.
-      await this.attemptOfJob(info);
       return this.deadLetter(state, info, new NotStartedError(reason, this.config.maxReceiveCount));
     });
     if (done !== OUT_OF_TIME) return done;
@@ -1499,16 +1509,23 @@ class ConsumerRuntime implements ConsumerCore {
 
   /** A job's attempt: its receive less those it was held without running (none on its first receive). */
   private async attemptOfJob(info: RecordInfo): Promise<void> {
+    const attempt = await this.heldAttemptOf(info);
+    if (attempt !== undefined) info.attempt = attempt;
+  }
+
+  /** A job's attempt, read from its held receives: undefined when there is none to read, or the read failed. */
+  private async heldAttemptOf(info: RecordInfo): Promise<number | undefined> {
     const held = this.deps.heldReceives;
-    if (!held || info.source !== JOB_SOURCE || info.receive === 1) return;
+    if (!held || info.source !== JOB_SOURCE || info.receive === 1) return undefined;
     try {
-      info.attempt = Math.max(1, info.receive - (await held.count(info.record.messageId, info.receive)));
+      return Math.max(1, info.receive - (await held.count(info.record.messageId, info.receive)));
     } catch (error) {
       this.deps.logger.warn('could not read the held receives; the attempt counts every receive', {
         id: info.id,
         messageId: info.record.messageId,
         error: errorText(error),
       });
+      return undefined;
     }
   }
 
