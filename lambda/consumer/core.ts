@@ -571,6 +571,19 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
  */
 const ATTEMPT_READ_SHARE = 0.25;
 
+/**
+ * The receives of a job held before this one, which a write retried after its answer was lost counted already (`add`
+ * answers nothing then): those held before the next receive, this one among them, less it. Undefined when they
+ * cannot be read: the attempt then stays the receive.
+ */
+async function heldBeforeCounted(held: HeldReceives, info: RecordInfo): Promise<number | undefined> {
+  try {
+    return Math.max(0, (await held.count(info.record.messageId, info.receive + 1)) - 1);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A flow parent's send token, where the delivery carries one. */
 function optionalSendToken(token: string | undefined): { sendToken?: string } {
   return token === undefined ? {} : { sendToken: token };
@@ -1493,7 +1506,8 @@ class ConsumerRuntime implements ConsumerCore {
     const held = this.deps.heldReceives;
     if (!held || info.source !== JOB_SOURCE) return false;
     try {
-      const before = await held.add(info.record.messageId, info.receive);
+      const before =
+        (await held.add(info.record.messageId, info.receive)) ?? (await heldBeforeCounted(held, info));
       // The attempt this receive would have been (a job that did not run yet has not read its count).
       if (before !== undefined) info.attempt = Math.max(1, info.receive - before);
       return true;
