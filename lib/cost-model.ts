@@ -20,6 +20,7 @@
  */
 
 import { ARCHIVE_RECORD_MAX_BYTES } from '../lambda/shared/archive';
+import { MAX_INVOCATION_MS } from '../lambda/shared/invocation-deadline';
 import {
   ASSUMED_GZIP_RATIO,
   archiveCost,
@@ -657,11 +658,8 @@ export interface CostOptions {
   readonly handlerMsPerRecord?: number;
 }
 
-/**
- * The most a handler can spend on one record: Lambda's longest timeout, 15 minutes (`LAMBDA_LIMITS` in
- * ./validation holds it too, but imports aws-cdk-lib, which the CLI must not load for every command).
- */
-export const MAX_HANDLER_MS_PER_RECORD = 15 * 60 * 1000;
+/** The most a handler can spend on one record: Lambda's longest timeout. */
+export const MAX_HANDLER_MS_PER_RECORD = MAX_INVOCATION_MS;
 
 /** The typical webhook body the model assumes unless told otherwise. */
 export const DEFAULT_BODY_BYTES = 4096;

@@ -16,6 +16,7 @@ import {
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { MAX_SQS_RETENTION_SECONDS } from '../lambda/shared/envelope';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
+import { MAX_INVOCATION_MS } from '../lambda/shared/invocation-deadline';
 import {
   brokenRetryRules,
   MIN_RETRY_BASE_SECONDS,
@@ -56,7 +57,7 @@ export const SQS_LIMITS = {
 export const LAMBDA_LIMITS = {
   minMemoryMb: 128,
   maxMemoryMb: 10_240,
-  maxTimeoutSeconds: 900,
+  maxTimeoutSeconds: MAX_INVOCATION_MS / 1000,
   /** All of a function's environment variables together, measured as the JSON of the variable map. */
   maxEnvironmentBytes: 4096,
 } as const;

@@ -21,7 +21,12 @@ import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
-import { type Alarm, type InvocationContext, MAX_ALARM_MS } from '../shared/invocation-deadline';
+import {
+  type Alarm,
+  type InvocationContext,
+  MAX_ALARM_MS,
+  MAX_INVOCATION_MS,
+} from '../shared/invocation-deadline';
 import {
   isParentOnFailure,
   JOB_CHILDREN_HEADER,
@@ -32,7 +37,13 @@ import {
   jobHandlerKey,
   type ParentOnFailure,
 } from '../shared/job';
-import type { ChildFailureOutcome, FlowChildOutcomes, JobStatus, ParentMessage } from '../shared/job-record';
+import {
+  type ChildFailureOutcome,
+  type FlowChildOutcomes,
+  type JobStatus,
+  type ParentMessage,
+  UnsentParentsError,
+} from '../shared/job-record';
 import { type JobRetry, jobRetryOf } from '../shared/job-retry';
 import { jsonErrorWithoutInput } from '../shared/json-text';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
@@ -161,7 +172,8 @@ export interface JobRecordUpdates {
 export interface FlowParents {
   /**
    * The messages of the parents to send, each claimed by this caller until `sendUntil`: the parent's once every child
-   * completed and it still waits, and any further up its walk settled (`JobRecords.childCompleted`).
+   * completed and it still waits, and any further up its walk settled (`JobRecords.childCompleted`). Rejects with
+   * an `UnsentParentsError` when it failed after its walk claimed sends, which are still the caller's to make.
    */
   childCompleted(
     parentId: string,
@@ -553,8 +565,24 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
   cancelled: 'Cancelled',
 };
 
-/** Lambda's longest timeout: no invocation holds a flow parent's send longer. */
-const MAX_INVOCATION_MS = 15 * 60 * 1000;
+/**
+ * The share of a batch's settle budget left that a dead letter on a job's last receive waits for the read of its
+ * attempt: the send keeps the rest, so that it starts and ends in time.
+ */
+const ATTEMPT_READ_SHARE = 0.25;
+
+/**
+ * The receives of a job held before this one, which a write retried after its answer was lost counted already (`add`
+ * answers nothing then): those held before the next receive, this one among them, less it. Undefined when they
+ * cannot be read: the attempt then stays the receive.
+ */
+async function heldBeforeCounted(held: HeldReceives, info: RecordInfo): Promise<number | undefined> {
+  try {
+    return Math.max(0, (await held.count(info.record.messageId, info.receive + 1)) - 1);
+  } catch {
+    return undefined;
+  }
+}
 
 /** A flow parent's send token, where the delivery carries one. */
 function optionalSendToken(token: string | undefined): { sendToken?: string } {
@@ -889,13 +917,21 @@ class ConsumerRuntime implements ConsumerCore {
     if (!flows || state.expired) return;
     try {
       const result = info.jobResult ? info.jobResult.value : (await flows.read(info.id))?.result;
-      const messages = await flows.childCompleted(parentId, info.id, result, this.sendUntil(state));
+      let cause: { readonly error: unknown } | undefined;
+      const messages = await flows
+        .childCompleted(parentId, info.id, result, this.sendUntil(state))
+        .catch((error: unknown) => {
+          if (!(error instanceof UnsentParentsError)) throw error;
+          cause = { error: error.cause };
+          return error.sends;
+        });
       // Every one, even after another failed: a send claimed further up is made by no one else.
       const sends = await Promise.allSettled(
         messages.map((message) => this.sendParent(flows, message.parentId ?? parentId, message)),
       );
       const failed = sends.find((send) => send.status === 'rejected');
       if (failed) throw failed.reason;
+      if (cause) throw cause.error;
     } catch (error) {
       throw new FlowParentError(parentId, error);
     }
@@ -1339,11 +1375,15 @@ class ConsumerRuntime implements ConsumerCore {
    * delete land when they do.
    */
   private async deadLetterInTime(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
+    const budget = this.budgetOf(state);
     let started = false;
-    const done = await this.budgetOf(state).run(async () => {
+    const done = await budget.run(async () => {
+      // Its attempt, as its dead letter's reason and outcome line say it for a job that ran. Read in a share of the
+      // time left: a slow read leaves the attempt at the receive rather than holding the send past the budget (the
+      // record reported failed while its dead letter still lands, and SQS moves it to the DLQ a second time).
+      const attempt = await budget.briefly(this.heldAttemptOf(info), ATTEMPT_READ_SHARE);
+      if (typeof attempt === 'number') info.attempt = attempt;
       started = true;
-      // Its attempt, as its dead letter's reason and outcome line say it for a job that ran.
-      await this.attemptOfJob(info);
       return this.deadLetter(state, info, new NotStartedError(reason, this.config.maxReceiveCount));
     });
     if (done !== OUT_OF_TIME) return done;
@@ -1466,7 +1506,8 @@ class ConsumerRuntime implements ConsumerCore {
     const held = this.deps.heldReceives;
     if (!held || info.source !== JOB_SOURCE) return false;
     try {
-      const before = await held.add(info.record.messageId, info.receive);
+      const before =
+        (await held.add(info.record.messageId, info.receive)) ?? (await heldBeforeCounted(held, info));
       // The attempt this receive would have been (a job that did not run yet has not read its count).
       if (before !== undefined) info.attempt = Math.max(1, info.receive - before);
       return true;
@@ -1482,16 +1523,23 @@ class ConsumerRuntime implements ConsumerCore {
 
   /** A job's attempt: its receive less those it was held without running (none on its first receive). */
   private async attemptOfJob(info: RecordInfo): Promise<void> {
+    const attempt = await this.heldAttemptOf(info);
+    if (attempt !== undefined) info.attempt = attempt;
+  }
+
+  /** A job's attempt, read from its held receives: undefined when there is none to read, or the read failed. */
+  private async heldAttemptOf(info: RecordInfo): Promise<number | undefined> {
     const held = this.deps.heldReceives;
-    if (!held || info.source !== JOB_SOURCE || info.receive === 1) return;
+    if (!held || info.source !== JOB_SOURCE || info.receive === 1) return undefined;
     try {
-      info.attempt = Math.max(1, info.receive - (await held.count(info.record.messageId, info.receive)));
+      return Math.max(1, info.receive - (await held.count(info.record.messageId, info.receive)));
     } catch (error) {
       this.deps.logger.warn('could not read the held receives; the attempt counts every receive', {
         id: info.id,
         messageId: info.record.messageId,
         error: errorText(error),
       });
+      return undefined;
     }
   }
 

@@ -57,6 +57,20 @@ export class SettleBudget {
   }
 
   /**
+   * `work`'s result, or {@link OUT_OF_TIME} once `share` of the time left before the guard passed: for a read that
+   * only refines the call that follows it, so that the call keeps the rest of the budget however slow the read.
+   */
+  briefly<T>(work: Promise<T>, share: number): Promise<T | OutOfTime> {
+    const waitMs = Math.min(this.#timeLeftMs() * share, MAX_ALARM_MS);
+    if (waitMs <= 0) return Promise.resolve(OUT_OF_TIME);
+    let cancel = () => {};
+    const cut = new Promise<OutOfTime>((resolve) => {
+      cancel = this.alarm(waitMs, () => resolve(OUT_OF_TIME));
+    });
+    return this.within(Promise.race([work, cut])).finally(() => cancel());
+  }
+
+  /**
    * Starts `call` once fewer than the limit run, unless the guard came first; waits for it until the guard. `ahead`
    * puts it before the calls already waiting: a call that completes what those began (a hand-back of records whose
    * counts are written) would otherwise wait behind counts of records it may never reach.

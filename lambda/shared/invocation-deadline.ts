@@ -5,6 +5,12 @@
  * requests, since a request is far shorter and far more frequent than a batch.
  */
 
+/**
+ * Lambda's longest timeout, 15 minutes (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): no
+ * invocation runs longer, so nothing it holds outlives this.
+ */
+export const MAX_INVOCATION_MS = 15 * 60 * 1000;
+
 /** The part of the Lambda context a deadline needs. */
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;

@@ -15,6 +15,7 @@ import {
 import { isConditionFailure } from './condition-failure';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
 import { MESSAGE_ATTRIBUTES } from './envelope';
+import { MAX_INVOCATION_MS } from './invocation-deadline';
 import { isParentOnFailure, type ParentOnFailure } from './job';
 import { JOB_STATES, type JobState } from './job-state';
 
@@ -62,8 +63,22 @@ export class ParentSendHeldError extends Error {
   }
 }
 
-/** The longest a consumer holds a parent's send: Lambda's longest timeout (a caller without a deadline). */
-const MAX_SEND_CLAIM_MS = 15 * 60 * 1000;
+/**
+ * A child's completion that failed (`cause`: most often {@link ParentSendHeldError} for its own parent) after its
+ * walk up the flow claimed the sends of parents further up: the caller makes those sends (`sends`), since no one else
+ * will (the child's next delivery finds its walk done), then fails with `cause`.
+ */
+export class UnsentParentsError extends Error {
+  constructor(
+    readonly sends: readonly ParentMessage[],
+    override readonly cause: unknown,
+  ) {
+    super(`the walk up the flow claimed ${sends.length} parent send(s) before the completion failed`, {
+      cause,
+    });
+    this.name = 'UnsentParentsError';
+  }
+}
 
 /** A flow parent's children as its record has them. */
 export interface FlowChildren {
@@ -700,7 +715,9 @@ export class JobRecords {
    * sent if every child is now done, by the one completion whose write made it wait again). Resolves with the messages
    * of the parents to send, each claimed for the caller until `sendUntil` ({@link claimSend}), which the caller sends
    * and then marks with {@link parentSent}: the parent's, when every child is settled and it still waits, and any
-   * further up that the walk up the flow settled (see {@link failedAgainMeanwhile}); none, most often. A repeat for a child already counted (its delivery came again, the
+   * further up that the walk up the flow settled (see {@link failedAgainMeanwhile}); none, most often. Failing after
+   * the walk claimed sends (another delivery holding the parent's own send, most often), it rejects with an
+   * {@link UnsentParentsError} that carries them, since the child's next delivery finds the walk done. A repeat for a child already counted (its delivery came again, the
    * runtime having died between this write and the send, or before marking it sent) checks again, so the parent is
    * sent then, once the earlier claim lapsed; it is never sent while cancelled or once it left `waiting-children`,
    * and a send that a later claim replaced is skipped when delivered ({@link start}).
@@ -722,11 +739,16 @@ export class JobRecords {
     });
     if (!item) return [];
     const walk: FlowWalk = { sendUntil, sends: [] };
-    const after = await this.afterFailedChildLeft(parentId, childId, item, walk);
-    const message = after ? parentMessageOf(after) : undefined;
-    const own = message ? await this.claimSend(parentId, message, sendUntil) : undefined;
-    // Each claimed send is the caller's to make: one left out is never made, its claim held by no one who sends.
-    return own ? [own, ...walk.sends] : walk.sends;
+    try {
+      const after = await this.afterFailedChildLeft(parentId, childId, item, walk);
+      const message = after ? parentMessageOf(after) : undefined;
+      const own = message ? await this.claimSend(parentId, message, sendUntil) : undefined;
+      // Each claimed send is the caller's to make: one left out is never made, its claim held by no one who sends.
+      return own ? [own, ...walk.sends] : walk.sends;
+    } catch (error) {
+      // Also when the own parent's send is held by another delivery: this child's retry finds the walk done.
+      throw walk.sends.length > 0 ? new UnsentParentsError(walk.sends, error) : error;
+    }
   }
 
   /**
@@ -979,12 +1001,13 @@ export class JobRecords {
    * and no other claim is held (one lapses at `until`, when the invocation holding it has ended). The message with
    * the claim's token, which the caller sends and then marks with {@link parentSent} (or, its send refused, hands
    * back with {@link parentSendFailed}); undefined when it no longer waits. Throws {@link ParentSendHeldError}
-   * while another delivery holds the claim: whether that one sent it is not known yet, so this one comes back.
+   * while another delivery holds the claim: whether that one sent it is not known yet, so this one comes back. A
+   * caller without a deadline holds it for Lambda's longest timeout: no invocation runs longer.
    */
   private async claimSend(
     parentId: string,
     message: ParentMessage,
-    until = new Date(this.now() + MAX_SEND_CLAIM_MS),
+    until = new Date(this.now() + MAX_INVOCATION_MS),
   ): Promise<ParentMessage | undefined> {
     const token = randomUUID();
     try {

@@ -3,7 +3,11 @@
  * which run in parallel) counting on one parent's record in dynalite at once, through the producer's `sendFlow` (see
  * `./flow-world`). Whatever the interleaving, the parent is sent once and its counts are exact.
  */
-import type { DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { FlowJob, FlowJobOptions } from '../../../lambda/producer/flow';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
@@ -360,6 +364,93 @@ describe('flow children ending at the same moment', () => {
     expect((await world.records.read(`${p}-mid`))?.state).toBe('child-failed');
     expect(world.sentTo(QUEUES.reports.url).sort()).toEqual([`${p}-low`, `${p}-top`]);
     expect((await world.records.read(`${p}-top`))?.state).toBe('queued');
+  });
+
+  it("send the top parent its walk up settled even when another delivery holds the send of the child's own parent", async () => {
+    // As above, but when the leaf's redrive comes to claim low's send, another delivery of the leaf holds it.
+    const p = 'heldown';
+    let world: ReturnType<typeof flowWorld> | undefined;
+    let raced = false;
+    let heldOwn = false;
+    const raceOnTop: DynamoDBClient = {
+      send: async (command: { input: unknown }) => {
+        const input = command.input as UpdateItemCommandInput;
+        if (
+          !heldOwn &&
+          input.Key?.pk?.S === `job#${p}-low` &&
+          input.UpdateExpression?.startsWith('SET parentSendToken') === true
+        ) {
+          heldOwn = true;
+          await client.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: { pk: { S: `job#${p}-low` } },
+              UpdateExpression: 'SET parentSendToken = :token, parentSendUntil = :until',
+              ExpressionAttributeValues: {
+                ':token': { S: 'another-delivery' },
+                ':until': { S: new Date(Date.now() + 60_000).toISOString() },
+              },
+            }),
+          );
+        }
+        const ungated =
+          !raced &&
+          input.Key?.pk?.S === `job#${p}-top` &&
+          input.UpdateExpression?.startsWith('DELETE childrenFailed :child, childrenIgnored :child') === true;
+        if (!ungated || !world) return client.send(command as never);
+        raced = true;
+        expect(await world.deliver(QUEUES.jobs.url, [`${p}-other`])).toEqual([]);
+        const answer = await client.send(command as never);
+        expect(await world.deliver(QUEUES.jobs.url, [`${p}-side`])).toEqual([]);
+        return answer;
+      },
+    } as unknown as DynamoDBClient;
+    world = flowWorld(raceOnTop, table, {
+      breaks: { [`${p}-leaf`]: 'permanent', [`${p}-other`]: 'permanent' },
+    });
+    const fail = { failParentOnFailure: true };
+    await world.producer.sendFlow({
+      job: report,
+      payload: { name: 'top' },
+      options: { id: `${p}-top` },
+      children: [
+        { job: part, payload: { n: 1 }, options: { id: `${p}-side` } },
+        {
+          job: report,
+          payload: { name: 'mid' },
+          options: { id: `${p}-mid`, ignoreDependencyOnFailure: true },
+          children: [
+            { job: part, payload: { n: 2 }, options: { id: `${p}-other`, ...fail } },
+            {
+              job: report,
+              payload: { name: 'low' },
+              options: { id: `${p}-low`, ...fail },
+              children: [{ job: part, payload: { n: 3 }, options: { id: `${p}-leaf`, ...fail } }],
+            },
+          ],
+        },
+      ],
+    });
+    await world.deliver(QUEUES.jobs.url, [`${p}-leaf`]);
+    world.breaks.delete(`${p}-leaf`);
+
+    // The redrive comes back for low, whose send another delivery holds; the top one is sent meanwhile.
+    expect(await world.deliver(QUEUES.jobs.url, [`${p}-leaf`])).toHaveLength(1);
+    expect(raced && heldOwn).toBe(true);
+    expect(world.sentTo(QUEUES.reports.url)).toEqual([`${p}-top`]);
+    expect((await world.records.read(`${p}-top`))?.state).toBe('queued');
+
+    // That delivery's invocation ended without sending low: the claim lapsed, and the leaf's next delivery sends it.
+    await client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: `job#${p}-low` } },
+        UpdateExpression: 'SET parentSendUntil = :past',
+        ExpressionAttributeValues: { ':past': { S: new Date(0).toISOString() } },
+      }),
+    );
+    expect(await world.deliver(QUEUES.jobs.url, [`${p}-leaf`], 2)).toEqual([]);
+    expect(world.sentTo(QUEUES.reports.url).sort()).toEqual([`${p}-low`, `${p}-top`]);
   });
 
   it('send a nested flow up once: two middle parents whose last children complete at once send the top one once', async () => {

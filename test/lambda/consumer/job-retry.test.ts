@@ -326,6 +326,18 @@ describe('a job handed back without running, on any queue', () => {
     expect(logger.outcomeOf('again')).toMatchObject({ outcome: 'deferred', attempt: 2, receive: 3 });
   });
 
+  it('logs a job deferred with its attempt when its held receive was counted already by a write whose answer was lost', async () => {
+    // The count holds receive 3 and one before it; the retried write finds its own receive and counts nothing.
+    const heldReceives: HeldReceives = {
+      add: async () => undefined,
+      count: async (_messageId, receive) => (receive > 3 ? 2 : 0),
+    };
+    const { core, logger } = harness({ handlers: {} }, {}, { heldReceives });
+    const again = record(jobEnvelope('again', { attempts: 3 }), { attempt: 3, messageId: 'm-again' });
+    expect(failedIds(await core.processBatch(sqsEvent([again]), lambdaContext(2_000)))).toEqual(['m-again']);
+    expect(logger.outcomeOf('again')).toMatchObject({ outcome: 'deferred', attempt: 2, receive: 3 });
+  });
+
   it('logs a job that runs on a later receive with its receive beside its attempt, and a first receive with neither apart', async () => {
     const held = heldReceivesOf({ 'm-second': 1 });
     const { core, logger } = standardConsumer(held);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeadLetterMessage } from '../../../lambda/consumer/dead-letter';
 import type { HeldReceives } from '../../../lambda/consumer/held-receives';
 import { SETTLE_CONCURRENCY } from '../../../lambda/consumer/settle-budget';
-import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { timerAlarm } from '../../../lambda/shared/invocation-deadline';
 import { JOB_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, record, runningDownContext, sqsEvent } from './fakes';
@@ -123,6 +123,37 @@ describe('the bookkeeping in the deadline margin', () => {
     expect(released.length).toBeLessThan(RECORDS - 1);
     const warning = logger.lines.find((l) => l.message.includes('not handed back at once'));
     expect(warning?.attributes.count).toBeGreaterThan(0);
+  });
+
+  it('dead-letters the jobs not started on their last receive in time although their attempts are slow to read: none lands after the response', async () => {
+    // The held receives answer after the batch's deadline: read before each send, they would hold every send past it.
+    const heldReceives: HeldReceives = {
+      add: async () => 0,
+      count: () => sleep(1_000).then(() => 1),
+    };
+    const { core, queue } = stalledConsumer({ heldReceives });
+    const deleted = new Set<string>();
+    queue.operations.deleteMessage = async (r) => void deleted.add(r.messageId);
+    const batch = jobs(5).slice(0, 10);
+    const context = runningDownContext(INVOCATION_MS);
+
+    const response = await core.processBatch(sqsEvent(batch), context);
+    const leftMs = context.getRemainingTimeInMillis();
+    const sentByResponse = queue.deadLetters.length;
+    await sleep(1_200);
+
+    expect(leftMs).toBeGreaterThan(0);
+    // Every one reported done: dead-lettered and deleted before the response, the ones not started with their
+    // receive as their attempt, and no dead letter after it.
+    expect(failedIds(response)).toEqual([]);
+    expect([...deleted].sort()).toEqual(batch.map((r) => r.messageId).sort());
+    expect(queue.deadLetters).toHaveLength(sentByResponse);
+    const notStarted = queue.deadLetters.filter(
+      (d) => d.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue === 'NotStartedError',
+    );
+    expect(notStarted.map((d) => d.attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue)).toEqual(
+      Array(batch.length - 1).fill('5'),
+    );
   });
 
   it('of 2,000 records not started on their last receive, whose dead letters are slow, ends before the deadline: only records dead-lettered and deleted are reported done', async () => {
