@@ -14,7 +14,6 @@ import {
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { logLine } from '../ingest/telemetry';
 import { eventSourceMappingArnNear } from '../shared/aws-location';
 import {
   BREAKER_CONFIG_ENV,
@@ -26,6 +25,7 @@ import {
   scalingUpdate,
 } from '../shared/circuit-breaker';
 import { atExpression } from '../shared/iso-time';
+import { logLine } from '../shared/log-line';
 import { readRuntimeConfig } from '../shared/read-runtime-config';
 import {
   type AlarmActionEvent,

@@ -18,6 +18,7 @@ import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { INGEST_SERVICE, runtimeMetricsNamespace } from '../shared/contracts';
 import { type IngestRuntimeConfig, readIngestConfig } from '../shared/ingest-config';
 import { invocationOf, timerDeadlineWatch } from '../shared/invocation-deadline';
+import { infoEnabledAt, type LineContext, type LineLevel, writtenAt } from '../shared/log-line';
 import { onFirstUse } from '../shared/on-first-use';
 import {
   boundSources,
@@ -29,14 +30,7 @@ import {
 } from './core';
 import { newSortableId } from './ids';
 import { createSecretLoader } from './secrets';
-import {
-  createTelemetry,
-  infoEnabledAt,
-  type LineContext,
-  type LineLevel,
-  metricsDisabledByEnv,
-  writtenAt,
-} from './telemetry';
+import { createTelemetry, metricsDisabledByEnv } from './telemetry';
 
 // Queue URLs and secret ARNs are derived from the variable here, and each source's sender looked up, once, not
 // per request.

@@ -17,32 +17,15 @@
  */
 
 import { METRIC_DIMENSIONS, SIGNATURE_MISMATCH_METRIC } from '../shared/contracts';
-
-/** Powertools' log levels, lowest first: a line is written at its own level and the ones below it. */
-const LEVEL_ORDER = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
-
-/** Keys of every log line that attributes cannot replace. */
-const STANDARD_LOG_KEYS = new Set(['level', 'message', 'timestamp', 'service', 'xray_trace_id']);
-
-/** The part of the Lambda context Powertools' `Logger#addContext` logs. */
-export interface LambdaContextFields {
-  readonly awsRequestId: string;
-  readonly invokedFunctionArn?: string;
-  readonly memoryLimitInMB?: string | number;
-  readonly functionName?: string;
-  readonly tenantId?: string;
-}
-
-/**
- * Per-line context, written in Powertools' order: the Lambda context fields after `service`, the trace id, then
- * the appended keys before the line's own attributes.
- */
-export interface LineContext {
-  /** `cold_start`, `function_arn`, `function_memory_size`, `function_name`, `function_request_id`. */
-  readonly lambda?: Readonly<Record<string, unknown>>;
-  readonly traceId?: string;
-  readonly keys?: Readonly<Record<string, unknown>>;
-}
+import {
+  infoEnabledAt,
+  type LambdaContextFields,
+  type LineContext,
+  type LineLevel,
+  lambdaContextFields,
+  logLine,
+  traceIdOf,
+} from '../shared/log-line';
 
 /** Powertools' reading of boolean environment values (`extendedParsing`). */
 const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
@@ -58,23 +41,6 @@ export interface MetricValue {
 }
 
 /**
- * True when INFO lines are written at the given Powertools log level name (what `Logger#getLevelName()`
- * returns), so the lean line obeys `POWERTOOLS_LOG_LEVEL` / `AWS_LAMBDA_LOG_LEVEL` like Powertools would.
- */
-export function infoEnabledAt(levelName: string): boolean {
-  return writtenAt(levelName, 'INFO');
-}
-
-/** True when a line of `level` is written at the given Powertools log level name, as Powertools decides. */
-export function writtenAt(levelName: string, level: LineLevel): boolean {
-  const at = LEVEL_ORDER.indexOf(levelName.toUpperCase());
-  return at !== -1 && at <= LEVEL_ORDER.indexOf(level);
-}
-
-/** The levels of the lines the ingest writes. */
-export type LineLevel = 'INFO' | 'WARN' | 'ERROR';
-
-/**
  * Whether metrics are disabled, by Powertools Metrics' rule: `POWERTOOLS_METRICS_DISABLED` when set (truthy
  * values `1 y yes t true on`), otherwise `POWERTOOLS_DEV` being truthy.
  */
@@ -83,63 +49,6 @@ export function metricsDisabledByEnv(env: Readonly<Record<string, string | undef
   if (disabled !== undefined) return TRUTHY.has(disabled.toLowerCase());
   const dev = env.POWERTOOLS_DEV;
   return dev !== undefined && TRUTHY.has(dev.toLowerCase());
-}
-
-/** The X-Ray trace id (`Root=` field) of an `_X_AMZN_TRACE_ID` value, as Powertools logs it. */
-export function traceIdOf(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const start = header.indexOf('Root=');
-  if (start === -1) return undefined;
-  const end = header.indexOf(';', start);
-  const id = header.slice(start + 5, end === -1 ? undefined : end);
-  return id === '' ? undefined : id;
-}
-
-/** The fields Powertools' `Logger#addContext` puts on every line, named as Powertools names them. */
-export function lambdaContextFields(
-  context: LambdaContextFields,
-  coldStart: boolean,
-): Record<string, unknown> {
-  return {
-    cold_start: coldStart,
-    function_arn: context.invokedFunctionArn,
-    function_memory_size: context.memoryLimitInMB,
-    function_name: context.functionName,
-    function_request_id: context.awsRequestId,
-    tenant_id: context.tenantId,
-  };
-}
-
-/**
- * One structured log line in Powertools Logger's layout: `level`, `message`, `timestamp` (ISO 8601, UTC),
- * `service`, the Lambda context fields and `xray_trace_id` when known, the appended keys, then the attributes.
- * Keys whose value is `undefined` are left out (as JSON.stringify and Powertools do); an attribute cannot
- * override the four standard keys.
- */
-export function logLine(
-  level: LineLevel,
-  message: string,
-  service: string,
-  timestampMs: number,
-  attributes: Readonly<Record<string, unknown>>,
-  context: LineContext = {},
-): string {
-  const line: Record<string, unknown> = {
-    level,
-    message,
-    timestamp: new Date(timestampMs).toISOString(),
-    service,
-  };
-  const { tenant_id: tenantId, ...lambda } = context.lambda ?? {};
-  Object.assign(line, lambda);
-  if (context.traceId !== undefined) line.xray_trace_id = context.traceId;
-  if (tenantId !== undefined) line.tenant_id = tenantId;
-  for (const extra of [context.keys, attributes]) {
-    for (const key in extra) {
-      if (!STANDARD_LOG_KEYS.has(key)) line[key] = extra[key];
-    }
-  }
-  return JSON.stringify(line);
 }
 
 /** Metrics of one source, written beside the request's others under the dimension set `service`, `source`. */

@@ -7,13 +7,13 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { createSecretLoader } from '../ingest/secrets';
-import { type LineLevel, logLine } from '../ingest/telemetry';
 import { awsCollaborators, defaultClients } from '../producer/aws';
 import { discoverProducer } from '../producer/discover';
 import { Producer, sendGated } from '../producer/producer';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { invocationOf, timerDeadlineWatch } from '../shared/invocation-deadline';
 import { JOBS_ENDPOINT_CONFIG_ENV, jobsEndpointRuntimeSchema } from '../shared/jobs-endpoint-config';
+import { type LineLevel, logLine } from '../shared/log-line';
 import { onFirstUse } from '../shared/on-first-use';
 import { readRuntimeConfig } from '../shared/read-runtime-config';
 import { handleJobRequest, type JobsEndpointCollaborators } from './core';

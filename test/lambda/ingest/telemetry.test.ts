@@ -4,13 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createTelemetry,
   emfDocument,
-  infoEnabledAt,
-  logLine,
   metricsDisabledByEnv,
   type TelemetryOptions,
-  traceIdOf,
-  writtenAt,
 } from '../../../lambda/ingest/telemetry';
+import { infoEnabledAt, logLine, traceIdOf, writtenAt } from '../../../lambda/shared/log-line';
 import { parseOutcomeLine } from '../../../lib/local/reporter';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 30, 45, 123);
