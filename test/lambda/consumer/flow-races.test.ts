@@ -330,29 +330,7 @@ describe('flow children ending at the same moment', () => {
     world = flowWorld(raceOnTop, table, {
       breaks: { [`${p}-leaf`]: 'permanent', [`${p}-other`]: 'permanent' },
     });
-    const fail = { failParentOnFailure: true };
-    await world.producer.sendFlow({
-      job: report,
-      payload: { name: 'top' },
-      options: { id: `${p}-top` },
-      children: [
-        { job: part, payload: { n: 1 }, options: { id: `${p}-side` } },
-        {
-          job: report,
-          payload: { name: 'mid' },
-          options: { id: `${p}-mid`, ignoreDependencyOnFailure: true },
-          children: [
-            { job: part, payload: { n: 2 }, options: { id: `${p}-other`, ...fail } },
-            {
-              job: report,
-              payload: { name: 'low' },
-              options: { id: `${p}-low`, ...fail },
-              children: [{ job: part, payload: { n: 3 }, options: { id: `${p}-leaf`, ...fail } }],
-            },
-          ],
-        },
-      ],
-    });
+    await sendFourLevelFlow(world, p);
     await world.deliver(QUEUES.jobs.url, [`${p}-leaf`]);
     expect((await world.records.read(`${p}-top`))?.state).toBe('waiting-children');
 
@@ -408,29 +386,7 @@ describe('flow children ending at the same moment', () => {
     world = flowWorld(raceOnTop, table, {
       breaks: { [`${p}-leaf`]: 'permanent', [`${p}-other`]: 'permanent' },
     });
-    const fail = { failParentOnFailure: true };
-    await world.producer.sendFlow({
-      job: report,
-      payload: { name: 'top' },
-      options: { id: `${p}-top` },
-      children: [
-        { job: part, payload: { n: 1 }, options: { id: `${p}-side` } },
-        {
-          job: report,
-          payload: { name: 'mid' },
-          options: { id: `${p}-mid`, ignoreDependencyOnFailure: true },
-          children: [
-            { job: part, payload: { n: 2 }, options: { id: `${p}-other`, ...fail } },
-            {
-              job: report,
-              payload: { name: 'low' },
-              options: { id: `${p}-low`, ...fail },
-              children: [{ job: part, payload: { n: 3 }, options: { id: `${p}-leaf`, ...fail } }],
-            },
-          ],
-        },
-      ],
-    });
+    await sendFourLevelFlow(world, p);
     await world.deliver(QUEUES.jobs.url, [`${p}-leaf`]);
     world.breaks.delete(`${p}-leaf`);
 
@@ -529,4 +485,34 @@ function orderedWrites(
     }
   };
   return { send } as unknown as DynamoDBClient;
+}
+
+/**
+ * top <- side, mid (ignoreDependencyOnFailure); mid <- other, low (each failParentOnFailure); low <- leaf (the
+ * same), with ids prefixed `p`.
+ */
+function sendFourLevelFlow(world: ReturnType<typeof flowWorld>, p: string) {
+  const fail = { failParentOnFailure: true };
+  return world.producer.sendFlow({
+    job: report,
+    payload: { name: 'top' },
+    options: { id: `${p}-top` },
+    children: [
+      { job: part, payload: { n: 1 }, options: { id: `${p}-side` } },
+      {
+        job: report,
+        payload: { name: 'mid' },
+        options: { id: `${p}-mid`, ignoreDependencyOnFailure: true },
+        children: [
+          { job: part, payload: { n: 2 }, options: { id: `${p}-other`, ...fail } },
+          {
+            job: report,
+            payload: { name: 'low' },
+            options: { id: `${p}-low`, ...fail },
+            children: [{ job: part, payload: { n: 3 }, options: { id: `${p}-leaf`, ...fail } }],
+          },
+        ],
+      },
+    ],
+  });
 }
