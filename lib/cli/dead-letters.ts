@@ -188,6 +188,22 @@ export async function maxReceiveCountOf(sqs: SQSClient, queueUrl: string): Promi
   }
 }
 
+/**
+ * The queue's `MessageRetentionPeriod` in seconds (how long SQS keeps a message); undefined when it cannot be read:
+ * the listing goes on without the deletion times.
+ */
+export async function retentionSecondsOf(sqs: SQSClient, queueUrl: string): Promise<number | undefined> {
+  try {
+    const answer = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['MessageRetentionPeriod'] }),
+    );
+    const seconds = Number(answer?.Attributes?.MessageRetentionPeriod);
+    return Number.isInteger(seconds) && seconds > 0 ? seconds : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Receives up to `max` (<= 10) messages and hides them for `holdSeconds`. */
 export async function receiveHeld(
   sqs: SQSClient,

@@ -6,6 +6,7 @@ import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
+import { deletedBySqsAt } from './dead-letter-expiry';
 import {
   AFTER_THE_HOLD,
   DEFAULT_HOLD_SECONDS,
@@ -20,6 +21,7 @@ import {
   EventCopies,
   type EventHeldMoreThanOnce,
   queueDepth,
+  retentionSecondsOf,
   summarize,
 } from './dead-letters';
 import { CliError, explainError, NotFoundError, needing, UsageError } from './errors';
@@ -45,13 +47,33 @@ const READ_HOLD_SECONDS = 30;
 const WHOLE_QUEUE_HOLD_SECONDS = DEFAULT_HOLD_SECONDS;
 
 /**
- * A dead letter as `failed list` and `failed show` give it: its summary and, in a dead-letter queue Scheduler fills,
- * what the delivery Scheduler gave up on is (null elsewhere).
+ * A dead letter as `failed list` and `failed show` give it: its summary, in a dead-letter queue Scheduler fills,
+ * what the delivery Scheduler gave up on is (null elsewhere), and when SQS deletes it.
  */
-export type FailedLetter = DeadLetterSummary & { readonly scheduled: UndeliveredSchedule | null };
+export type FailedLetter = DeadLetterSummary & {
+  readonly scheduled: UndeliveredSchedule | null;
+  /**
+   * When SQS deletes the letter (`dead-letter-expiry`): its `SentTimestamp` plus the DLQ's retention; for a letter SQS
+   * moved out of a FIFO queue, the earliest it may. Null when the retention or the send time cannot be read.
+   */
+  readonly deletedBySqsAt: string | null;
+};
 
-function describeLetter(letter: DeadLetter, context: ScheduleContext): FailedLetter {
-  return { ...summarize(letter), scheduled: undeliveredScheduleOf(letter, context) };
+function describeLetter(
+  letter: DeadLetter,
+  context: ScheduleContext,
+  retentionSeconds: number | null,
+): FailedLetter {
+  return {
+    ...summarize(letter),
+    scheduled: undeliveredScheduleOf(letter, context),
+    deletedBySqsAt: deletedBySqsAt(letter.sentAt, retentionSeconds ?? undefined),
+  };
+}
+
+/** The DLQ's retention in seconds, null when it cannot be read (the listing goes on without deletion times). */
+async function retentionOf(backend: Backend, queue: DeadLetterQueueTarget): Promise<number | null> {
+  return (await retentionSecondsOf(backend.sqs, queue.deadLetterUrl)) ?? null;
 }
 
 export interface FailedListOptions {
@@ -90,6 +112,8 @@ export interface FailedListResult {
   readonly notReleased: number;
   /** The `--failure` key the listing was narrowed to, else null. */
   readonly failure: string | null;
+  /** The DLQ's `MessageRetentionPeriod` in seconds, null when it could not be read. */
+  readonly deadLetterRetentionSeconds: number | null;
 }
 
 /** Lists dead-lettered messages with their failure reasons; they all stay in the DLQ. */
@@ -108,6 +132,7 @@ export async function failedList(
       : failureSelector(options.failure, { output: backend.output, queue: queue.name });
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    const retention = await retentionOf(backend, queue);
     const letters: DeadLetter[] = [];
     // Always scan: the approximate count lags behind SQS (and an expired hold can still read as in flight), so
     // "0" is no proof the DLQ is empty. An empty DLQ costs two short receives.
@@ -138,7 +163,7 @@ export async function failedList(
       );
     }
     const context = scheduleContextOf(target, queue.name);
-    const messages = letters.map((letter) => describeLetter(letter, context));
+    const messages = letters.map((letter) => describeLetter(letter, context, retention));
     const copies = new EventCopies();
     for (const message of messages) copies.add(message);
     return {
@@ -152,6 +177,7 @@ export async function failedList(
       eventsHeldMoreThanOnce: copies.heldMoreThanOnce(),
       notReleased,
       failure: wanted ? (options.failure ?? '').trim().toLowerCase() : null,
+      deadLetterRetentionSeconds: retention,
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -185,6 +211,8 @@ export interface FailedSummaryResult {
    * held by it (SQS returns a group's later messages only once its earlier ones leave the queue), so in no group.
    */
   readonly behindHeldGroups: number;
+  /** The DLQ's `MessageRetentionPeriod` in seconds, null when it could not be read (then no group says when SQS deletes). */
+  readonly deadLetterRetentionSeconds: number | null;
 }
 
 /**
@@ -197,11 +225,12 @@ export async function failedSummary(
   options: FailedSummaryOptions,
 ): Promise<FailedSummaryResult> {
   const queue = deadLetterQueueOf(target, options.queue);
-  const groups = new FailureGroups(noReasonRecorded(queue.name));
   const copies = new EventCopies();
   const context = scheduleContextOf(target, queue.name);
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    const retention = await retentionOf(backend, queue);
+    const groups = new FailureGroups(noReasonRecorded(queue.name), retention);
     const { notReleased, interrupted, heldFifoGroups } = await readDeadLetters(
       backend,
       queue,
@@ -229,6 +258,7 @@ export async function failedSummary(
       notReleased,
       interrupted,
       behindHeldGroups: heldFifoGroups > 0 && !interrupted ? Math.max(0, depth.visible - groups.letters) : 0,
+      deadLetterRetentionSeconds: retention,
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -383,11 +413,13 @@ export async function failedShow(
     );
   }
   let matches: DeadLetter[];
+  let retention: number | null = null;
   let heldElsewhere = 0;
   let behindHeldGroups = 0;
   try {
     // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
     const before = await needing(GET_ATTRIBUTES, queueDepth(backend.sqs, queue.deadLetterUrl));
+    retention = await retentionOf(backend, queue);
     const read = await needing(RECEIVE, lettersWithId(backend, queue, options, before.visible), DECRYPT);
     matches = read.matches;
     heldElsewhere = before.inFlight;
@@ -433,7 +465,7 @@ export async function failedShow(
   );
   return {
     queue: queue.name,
-    ...describeLetter(letter, scheduleContextOf(target, queue.name)),
+    ...describeLetter(letter, scheduleContextOf(target, queue.name), retention),
     matches: matches.length,
     events: eventsAmong(matches),
     headers: shown,

@@ -4,6 +4,7 @@
  * names match and their messages match once the parts that differ per event (ids, numbers, times) are masked.
  */
 import { createHash } from 'node:crypto';
+import { deletedBySqsAt } from './dead-letter-expiry';
 import type { DeadLetter, DeadLetterSummary } from './dead-letters';
 import { CliError } from './errors';
 import { type CommandHints, nextCommand } from './output';
@@ -85,6 +86,11 @@ export interface FailureGroup {
   /** Earliest and latest failure time: the consumer's record of it, else when the message was sent. */
   readonly firstFailedAt: string | null;
   readonly lastFailedAt: string | null;
+  /**
+   * When SQS deletes the group's oldest letter (`dead-letter-expiry`): its `SentTimestamp` plus the dead-letter
+   * queue's retention; null when neither is known. Given where the retention was read (`failed summary`).
+   */
+  readonly oldestDeletedBySqsAt?: string | null;
 }
 
 /**
@@ -105,6 +111,7 @@ interface GroupState {
   subjects: Map<string, number>;
   first?: string;
   last?: string;
+  oldestSent?: string;
 }
 
 /**
@@ -115,7 +122,14 @@ export class FailureGroups {
   private readonly groups = new Map<string, GroupState>();
   private total = 0;
 
-  constructor(private readonly noReason: string) {}
+  /**
+   * @param retentionSeconds the dead-letter queue's `MessageRetentionPeriod`: given, each group says when SQS deletes
+   * its oldest letter. @default - groups without it
+   */
+  constructor(
+    private readonly noReason: string,
+    private readonly retentionSeconds?: number | null,
+  ) {}
 
   add(letter: GroupedLetter): void {
     this.total++;
@@ -143,6 +157,8 @@ export class FailureGroups {
       if (group.first === undefined || at < group.first) group.first = at;
       if (group.last === undefined || at > group.last) group.last = at;
     }
+    if (letter.sentAt && (group.oldestSent === undefined || letter.sentAt < group.oldestSent))
+      group.oldestSent = letter.sentAt;
   }
 
   /** How many dead letters were added. */
@@ -153,7 +169,7 @@ export class FailureGroups {
   /** The groups, largest first (ties: the most recent failure first). */
   result(): FailureGroup[] {
     return [...this.groups.values()]
-      .map(toFailureGroup)
+      .map((group) => toFailureGroup(group, this.retentionSeconds))
       .sort((a, b) => b.count - a.count || (b.lastFailedAt ?? '').localeCompare(a.lastFailedAt ?? ''));
   }
 }
@@ -168,7 +184,7 @@ function reasonOf(letter: GroupedLetter, noReason: string): string {
 const mostFirst = (counts: Map<string, number>) =>
   [...counts.entries()].sort(([a, m], [b, n]) => n - m || a.localeCompare(b));
 
-function toFailureGroup(group: GroupState): FailureGroup {
+function toFailureGroup(group: GroupState, retentionSeconds: number | null | undefined): FailureGroup {
   const types = mostFirst(group.types).map(([type, count]) => ({ type, count }));
   const subjects = mostFirst(group.subjects).map(([subject, count]) => ({ subject, count }));
   return {
@@ -182,6 +198,9 @@ function toFailureGroup(group: GroupState): FailureGroup {
     ...(subjects.length > 0 ? { subjects: subjects.slice(0, TYPES_PER_GROUP) } : {}),
     firstFailedAt: group.first ?? null,
     lastFailedAt: group.last ?? null,
+    ...(retentionSeconds === undefined
+      ? {}
+      : { oldestDeletedBySqsAt: deletedBySqsAt(group.oldestSent, retentionSeconds ?? undefined) }),
   };
 }
 

@@ -10,6 +10,7 @@ import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { foreignText, terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
+import { EXPIRY_WARNING_SECONDS, expiresSoon, timeLeft } from './dead-letter-expiry';
 import {
   failedListNotes,
   failedSummaryNotes,
@@ -179,6 +180,12 @@ export function renderFailedList(output: Output, result: FailedListResult): void
     ]),
   ];
   output.line(table(rows, c));
+  const soonest = result.messages
+    .map((m) => m.deletedBySqsAt)
+    .filter((at): at is string => at !== null)
+    .sort()[0];
+  if (soonest !== undefined && expiresSoon(soonest))
+    output.line(c.red(expiryWarning('the oldest shown', soonest)));
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
@@ -207,7 +214,17 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   if (result.groups.length === 0) return;
   const concerns = result.groups.some((g) => g.subjects !== undefined);
   const rows = [
-    ['KEY', 'COUNT', 'FAILURE', 'TYPES', ...(concerns ? ['CONCERNS'] : []), 'FIRST', 'LAST', 'EXAMPLE'],
+    [
+      'KEY',
+      'COUNT',
+      'FAILURE',
+      'TYPES',
+      ...(concerns ? ['CONCERNS'] : []),
+      'FIRST',
+      'LAST',
+      'OLDEST DELETED BY SQS',
+      'EXAMPLE',
+    ],
     ...result.groups.map((g) => [
       g.key,
       String(g.count),
@@ -218,10 +235,17 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
       ...(concerns ? [(g.subjects ?? []).map((s) => `${s.subject} ${s.count}`).join(', ') || '-'] : []),
       g.firstFailedAt ?? '-',
       g.lastFailedAt ?? '-',
+      g.oldestDeletedBySqsAt ? timeLeft(g.oldestDeletedBySqsAt) : '-',
       g.exampleIds[0] ?? '-',
     ]),
   ];
   output.line(table(rows, c));
+  for (const g of result.groups) {
+    const at = g.oldestDeletedBySqsAt ?? null;
+    if (at !== null && expiresSoon(at)) output.line(c.red(expiryWarning(`failure ${g.key}: its oldest`, at)));
+  }
+  if (result.deadLetterRetentionSeconds === null)
+    output.line(c.yellow(`when SQS deletes these letters is unknown: the DLQ's retention could not be read`));
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND}`
@@ -230,6 +254,12 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
         : `once fixed: ${next(output, `redrive ${result.queue} --failure <key>`)}`;
   hint(output, `details: ${next(output, `failed show ${result.queue} <example>`)}    ${then}`);
   hint(output, `never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`);
+}
+
+/** A letter SQS deletes within {@link EXPIRY_WARNING_SECONDS}: when, and what to do before then. */
+function expiryWarning(which: string, at: string): string {
+  const days = EXPIRY_WARNING_SECONDS / 86_400;
+  return `${which} dead letter is deleted by SQS ${timeLeft(at)} (at ${at}, under ${days} days): act on it before then, or save it with --json`;
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -9,7 +9,7 @@ import {
   SendMessageBatchCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
@@ -1339,15 +1339,92 @@ describe('failed summary', () => {
     const [heading, rows = ''] = output.lines;
     expect(heading).toBe('events dead-letter queue: 3 messages read, 2 distinct failures (left in place)');
     const [header, first, second] = rows.split('\n');
-    expect(header).toMatch(/^KEY +COUNT +FAILURE +TYPES +FIRST +LAST +EXAMPLE$/);
+    expect(header).toMatch(/^KEY +COUNT +FAILURE +TYPES +FIRST +LAST +OLDEST DELETED BY SQS +EXAMPLE$/);
     expect(first).toMatch(
-      /^[0-9a-f]{8} +2 +PermanentError: order <n> failed +invoice\.paid 2 +2026-11-25T02:10:00\.000Z +2026-11-25T02:10:00\.000Z +evt-1$/,
+      /^[0-9a-f]{8} +2 +PermanentError: order <n> failed +invoice\.paid 2 +2026-11-25T02:10:00\.000Z +2026-11-25T02:10:00\.000Z +- +evt-1$/,
     );
     expect(second).toMatch(/^[0-9a-f]{8} +1 +UpstreamError: HTTP 503 +charge\.failed 1 .* evt-3$/);
     expect(output.lines.slice(-2)).toEqual([
       'details: hookline failed show events <example>    once fixed: hookline redrive events --failure <key>',
       'never to run again: hookline failed delete events --failure <key>',
     ]);
+  });
+
+  describe('when SQS deletes the dead letters', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    /** Sent at `sentAt` (its SentTimestamp), as SQS gives it on receive. */
+    const sentAt = (n: number, message: string, at: string) => {
+      const m = failedWith(n, message);
+      return { ...m, Attributes: { ...m.Attributes, SentTimestamp: String(Date.parse(at)) } };
+    };
+    const FOUR_DAYS = 4 * 86_400;
+    const queueOfThree = () =>
+      installFakeQueue(
+        sqs,
+        EVENTS.deadLetterUrl,
+        [
+          sentAt(1, 'order 1 failed', '2026-11-25T02:00:00.000Z'),
+          sentAt(2, 'order 2 failed', '2026-11-24T12:00:00.000Z'),
+          sentAt(3, 'HTTP 503', '2026-11-26T00:00:00.000Z'),
+        ],
+        { retentionSeconds: FOUR_DAYS },
+      );
+
+    it("gives each group its oldest letter's send time plus the DLQ's retention, and warns under two days", async () => {
+      queueOfThree();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-27T12:00:00.000Z'));
+      const result = await failedSummary(testBackend(), stackTarget(), { queue: 'events' });
+      expect(result.deadLetterRetentionSeconds).toBe(FOUR_DAYS);
+      expect(result.groups.map((g) => [g.count, g.oldestDeletedBySqsAt])).toEqual([
+        [2, '2026-11-28T12:00:00.000Z'],
+        [1, '2026-11-30T00:00:00.000Z'],
+      ]);
+      const output = recordingOutput();
+      renderFailedSummary(output, result);
+      const [, rows = '', ...after] = output.lines;
+      const [, first, second] = rows.split('\n');
+      expect(first).toMatch(/ in 24h 0m +evt-1$/);
+      expect(second).toMatch(/ in 2d 12h +evt-3$/);
+      // Only the group under two days has a line.
+      expect(after.filter((line) => line.includes('deleted by SQS'))).toEqual([
+        `failure ${result.groups[0]?.key}: its oldest dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with --json`,
+      ]);
+    });
+
+    it('gives failed list each letter its own time, and warns of the soonest shown under two days', async () => {
+      queueOfThree();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-27T12:00:00.000Z'));
+      const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+      expect(result.deadLetterRetentionSeconds).toBe(FOUR_DAYS);
+      expect(result.messages.map((m) => [m.id, m.deletedBySqsAt])).toEqual([
+        ['evt-1', '2026-11-29T02:00:00.000Z'],
+        ['evt-2', '2026-11-28T12:00:00.000Z'],
+        ['evt-3', '2026-11-30T00:00:00.000Z'],
+      ]);
+      const output = recordingOutput();
+      renderFailedList(output, result);
+      expect(output.lines.filter((line) => line.includes('deleted by SQS'))).toEqual([
+        'the oldest shown dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with --json',
+      ]);
+    });
+
+    it("says nothing of deletion where the DLQ's retention cannot be read, and says why in the summary", async () => {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [failedWith(1, 'order 1 failed')]);
+      const result = await failedSummary(testBackend(), stackTarget(), { queue: 'events' });
+      expect(result.deadLetterRetentionSeconds).toBeNull();
+      expect(result.groups[0]?.oldestDeletedBySqsAt).toBeNull();
+      const output = recordingOutput();
+      renderFailedSummary(output, result);
+      expect(output.lines).toContain(
+        "when SQS deletes these letters is unknown: the DLQ's retention could not be read",
+      );
+      const listed = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+      expect(listed.messages.map((m) => m.deletedBySqsAt)).toEqual([null]);
+    });
   });
 
   it('says a FIFO DLQ summary counts only the earliest dead letter of each group, not the whole queue', async () => {

@@ -30,7 +30,7 @@ export function installFakeQueue(
   mock: SqsMock,
   url: string,
   messages: Message[],
-  options: { fifo?: boolean; headsOnly?: boolean; emptyReceives?: number } = {},
+  options: { fifo?: boolean; headsOnly?: boolean; emptyReceives?: number; retentionSeconds?: number } = {},
 ): FakeQueue {
   const queue: FakeQueue = { url, messages: [...messages], hidden: new Set(), deleted: [], released: [] };
   let emptyReceives = options.emptyReceives ?? 0;
@@ -41,6 +41,7 @@ export function installFakeQueue(
       ),
       ApproximateNumberOfMessagesNotVisible: String(queue.hidden.size),
       ApproximateNumberOfMessagesDelayed: '0',
+      ...(options.retentionSeconds ? { MessageRetentionPeriod: String(options.retentionSeconds) } : {}),
     },
   }));
   mock.on(ReceiveMessageCommand, { QueueUrl: url }).callsFake((input: { MaxNumberOfMessages?: number }) => {

@@ -1,0 +1,43 @@
+/**
+ * When SQS deletes a dead letter: its dead-letter queue's `MessageRetentionPeriod` after its enqueue. `failed list`
+ * and `failed summary` say it, since the expiry alarm on the queue's `ApproximateAgeOfOldestMessage` leaves out a
+ * message received three times or more, and reading dead letters receives them: the operator who looks at them is
+ * the one the alarm stops telling.
+ *
+ * The enqueue counted is the message's `SentTimestamp`. SQS documents that a standard queue's message keeps its
+ * first enqueue time when it moves to the dead-letter queue (so its time there is shorter than the retention), a
+ * FIFO queue's message starts anew there, and a letter the consumer dead-lettered itself (`SendMessage`) is a new
+ * message (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+ * SQS does not say whether a FIFO message's `SentTimestamp` changes with that move; if it keeps its first send, the
+ * time given is earlier than SQS's deletion, never later: it is the earliest SQS may delete the letter.
+ */
+import { humanAge } from '../console/ui/human-age';
+
+/** Under this long left, `failed` warns: the time a fix, a redrive or a save of the letters may take. */
+export const EXPIRY_WARNING_SECONDS = 2 * 86_400;
+
+/** When SQS deletes a letter sent at `sentAt` from a queue keeping messages `retentionSeconds`; null if unknown. */
+export function deletedBySqsAt(
+  sentAt: string | null | undefined,
+  retentionSeconds: number | undefined,
+): string | null {
+  if (sentAt === null || sentAt === undefined || retentionSeconds === undefined) return null;
+  const sent = Date.parse(sentAt);
+  return Number.isFinite(sent) ? new Date(sent + retentionSeconds * 1000).toISOString() : null;
+}
+
+/** Seconds from `now` until `at` (negative once past). */
+export function secondsUntil(at: string, now = Date.now()): number {
+  return (Date.parse(at) - now) / 1000;
+}
+
+/** Whether a letter SQS deletes at `at` has less than {@link EXPIRY_WARNING_SECONDS} left. */
+export function expiresSoon(at: string | null, now = Date.now()): boolean {
+  return at !== null && secondsUntil(at, now) < EXPIRY_WARNING_SECONDS;
+}
+
+/** `in 2d 3h`, `in 5h 12m`; `any moment now` once the time is past (SQS deletes within a while of it). */
+export function timeLeft(at: string, now = Date.now()): string {
+  const left = secondsUntil(at, now);
+  return left > 0 ? `in ${humanAge(left)}` : 'any moment now';
+}
