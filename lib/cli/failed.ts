@@ -452,13 +452,6 @@ export async function failedShow(
   }
   const letter = found;
   const envelope = letter.envelope;
-  let body: string | null = letter.body;
-  let bodyEncoding: 'utf8' | 'base64' | null = body === null ? null : 'utf8';
-  if (envelope) {
-    const bytes = envelope.body === undefined ? null : envelopeBodyBytes(envelope);
-    bodyEncoding = bytes === null ? null : isUtf8(bytes) ? 'utf8' : 'base64';
-    body = bytes === null ? null : bytes.toString(bodyEncoding === 'base64' ? 'base64' : 'utf8');
-  }
   const { shown, hidden } = withoutCredentialHeaders(
     envelope?.headers ?? {},
     options.credentialHeaders ?? CREDENTIAL_HEADERS,
@@ -471,8 +464,7 @@ export async function failedShow(
     headers: shown,
     hiddenHeaders: hidden,
     contentType: envelope?.contentType ?? null,
-    body,
-    bodyEncoding,
+    ...shownBody(letter),
     payloadRef: envelope?.payloadRef ?? null,
     messageAttributes: Object.fromEntries(
       Object.entries(letter.messageAttributes).map(([k, v]) => [
@@ -481,6 +473,19 @@ export async function failedShow(
       ]),
     ),
   };
+}
+
+/**
+ * A dead letter's body as `failed show` prints it: an envelope's own body decoded (base64 when its bytes are not
+ * UTF-8 text), or the raw message body of a letter that is not an envelope.
+ */
+function shownBody(letter: DeadLetter): Pick<FailedShowResult, 'body' | 'bodyEncoding'> {
+  const envelope = letter.envelope;
+  if (!envelope) return { body: letter.body, bodyEncoding: letter.body === null ? null : 'utf8' };
+  const bytes = envelope.body === undefined ? null : envelopeBodyBytes(envelope);
+  if (bytes === null) return { body: null, bodyEncoding: null };
+  const bodyEncoding = isUtf8(bytes) ? 'utf8' : 'base64';
+  return { body: bytes.toString(bodyEncoding), bodyEncoding };
 }
 
 /** How many events the dead letters are copies of. */
