@@ -3,9 +3,10 @@
  * drive it with fakes and the handler wires real clients.
  *
  * Order of checks: method (405) -> source (404) -> content encoding (415) -> body size/emptiness (413/400) ->
- * secrets (503, also when none of them can verify anything) -> signature (401) -> body shape (400) -> Slack
- * handshake (200) -> route (ignore: 202) -> size (413 or claim check) -> dedupe claim -> payload upload -> enqueue
- * every target -> 202.
+ * the sender's unsigned probe (Slack's ssl_check: 200) -> secrets (503, also when none of them can verify anything)
+ * -> signature (401) -> body shape (400) -> the sender's handshake (Slack's url_verification, GitHub's ping) ->
+ * route (ignore: 202) -> size (413 or claim check) -> dedupe claim -> payload upload -> enqueue every target -> 202,
+ * or the acknowledgement the sender reads instead (Slack's slash commands: an empty 200; Twilio: empty TwiML).
  * Only the last step says 202 for a routed event, and only when every SendMessage succeeded. Anything
  * unexpected is a 503, never a throw. So is a request still waiting on a dependency when the invocation reaches
  * its deadline margin ({@link RequestDeadline}): answered 503 then, not left to run into Lambda's timeout.
@@ -44,7 +45,7 @@ import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { isSqsGroupId } from '../shared/safe-ids';
 import { credentialHeadersOf, senderFor } from '../shared/senders';
 import { contentTypeOf } from '../shared/senders/describe-kit';
-import type { SenderParts } from '../shared/senders/sender';
+import type { SenderAnswer, SenderParts } from '../shared/senders/sender';
 import { publicWebhookUrl } from '../shared/senders/twilio';
 import {
   describeEvent,
@@ -528,6 +529,8 @@ async function decide(
   const headers = normalizeHeaders(event.headers);
   const request = readBody(event, headers, context);
   if (isResult(request)) return request;
+  const probe = source.sender.probeAnswer(source.settings, { headers, body: request.body });
+  if (probe) return senderAnswered(probe, { ...context, type: 'probe' });
   deadline.begin('secret_fetch', context);
   const denied = await authenticate(event, deps, source, headers, request.body, context);
   if (denied) return denied;
@@ -547,10 +550,13 @@ function decideAuthentic(
 ): Result | Promise<Result> {
   const described = source.sender.describe(source.settings, headers, request.body, request.text);
   if (!described.ok) return rejected(400, described.reason, message(400, 'bad request'), context);
-  if (described.slackChallenge !== undefined)
-    return slackChallengeAnswer(source.name, described.slackChallenge);
   const id = described.id !== undefined ? sanitizeId(described.id) : deps.newId();
   const type = sanitizeType(described.type);
+  if (described.handshake) {
+    const { answer } = described.handshake;
+    const handshake = { ...context, id, type };
+    return answer ? senderAnswered(answer, handshake) : { ...ignored(handshake), response: accepted(id) };
+  }
   return routeEvent(deps, deadline, { name: source.name, source, headers, ...request, described, id, type });
 }
 
@@ -667,16 +673,36 @@ async function loadSourceSecrets(
   }
 }
 
-/** Slack's URL verification: answered with the challenge, never enqueued. */
-function slackChallengeAnswer(source: string, challenge: string): Result {
-  return {
-    outcome: 'ignored',
-    status: 200,
-    source,
-    type: 'url_verification',
-    queues: [],
-    response: { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: challenge },
-  };
+/** A request answered as its sender asks (a handshake, a probe) and never enqueued. */
+function senderAnswered(answer: SenderAnswer, context: Context): Result {
+  return { ...ignored(context), status: answer.statusCode, response: answerResponse(answer) };
+}
+
+const ignored = (context: Context): Omit<Result, 'response'> => ({
+  outcome: 'ignored',
+  status: 202,
+  ...context,
+  queues: [],
+});
+
+const answerResponse = (answer: SenderAnswer): IngestResponse => ({
+  statusCode: answer.statusCode,
+  headers: { 'content-type': answer.contentType },
+  body: answer.body,
+});
+
+/**
+ * The answer its sender reads for an accepted request (queued, duplicate, ignored: a 202), when it needs another
+ * than `202 {"id"}`; the id then travels in `x-hookline-id` (what `hookline send` shows).
+ */
+function acknowledged(event: APIGatewayProxyEventV2, config: IngestRuntimeConfig, result: Result): Result {
+  if (result.status !== 202 || result.source === undefined) return result;
+  const source = boundSources(config).get(result.source);
+  const answer = source?.sender.acknowledgement(source.settings, normalizeHeaders(event.headers));
+  if (!answer) return result;
+  const response = answerResponse(answer);
+  if (result.id !== undefined) response.headers['x-hookline-id'] = result.id;
+  return { ...result, status: answer.statusCode, response };
 }
 
 interface Described extends RequestBody {
@@ -1042,6 +1068,11 @@ export async function handleWebhook(
   if (result.outcome === 'rejected' && result.source !== undefined) {
     const sender = boundSources(deps.config).get(result.source)?.sender;
     if (sender) Object.assign(result.response.headers, sender.rejectionHeaders);
+  }
+  try {
+    result = acknowledged(event, deps.config, result);
+  } catch {
+    // The answer was decided; a sender's acknowledgement that cannot be made leaves hookline's own.
   }
   try {
     deps.log.info(INGEST_OUTCOME_MESSAGE, {

@@ -253,7 +253,8 @@ export async function sendWebhook(
     throw explainError(error, { target: target?.description ?? url, local: target?.kind === 'local' });
   }
   const text = await response.text();
-  let answeredId: string | null = null;
+  // A sender that reads the answer (Slack's slash commands, Twilio) is answered in its own form, the id in a header.
+  let answeredId: string | null = response.headers.get('x-hookline-id');
   try {
     const parsed = JSON.parse(text) as { id?: unknown };
     if (typeof parsed.id === 'string') answeredId = parsed.id;

@@ -136,13 +136,14 @@ describe('accepted deliveries are really in SQS', () => {
     ['generic', JSON.stringify({ id: 'g-it', type: 'thing.done' }), 'application/json', 'thing.done'],
   ])('%s is verified and enqueued with its type', async (source, body, contentType, type) => {
     const response = await call(source, body, { contentType, id: uniqueId(source) });
-    expect(response.statusCode).toBe(202);
+    // Twilio reads the answer as TwiML (see "answers each sender reads" below).
+    expect(response.statusCode).toBe(source === 'twilio' ? 200 : 202);
     const messages = await drain(sqs, queueUrl('events'));
     expect(messages.map((m) => m.MessageAttributes?.[MESSAGE_ATTRIBUTES.type]?.StringValue)).toEqual([type]);
   });
 
   it('ignore rule: 202, nothing enqueued', async () => {
-    const response = await call('github', '{"zen":"z"}', { headers: { 'x-github-event': 'ping' } });
+    const response = await call('github', '{"action":"started"}', { headers: { 'x-github-event': 'watch' } });
     expect(response.statusCode).toBe(202);
     expect(await drain(sqs, queueUrl('events'))).toEqual([]);
   });
@@ -160,6 +161,70 @@ describe('accepted deliveries are really in SQS', () => {
       expect(JSON.parse(response.body)).toEqual({ message: 'bad request' });
     }
     expect(await drain(sqs, queueUrl('events'))).toEqual([]);
+  });
+});
+
+const FORM = 'application/x-www-form-urlencoded';
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+describe('answers each sender reads, and its handshakes, through the handler', () => {
+  it('Slack slash command and interactivity: an empty 200 (a body would be posted as a message), queued once', async () => {
+    const command = 'command=%2Fdeploy&text=staging&team_id=T1&trigger_id=1.2.3';
+    const action = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', team: { id: 'T1' } }))}`;
+    // HTTP APIs hand a form body on base64-encoded.
+    for (const body of [command, action]) {
+      const response = await call('slack', body, { contentType: FORM, base64: true });
+      expect(response).toMatchObject({ statusCode: 200, body: '' });
+      expect(response.headers['x-hookline-id']).toMatch(/^[0-9A-Z]{26}$/);
+    }
+    const messages = await drain(sqs, queueUrl('events'));
+    expect(messages.map((m) => m.MessageAttributes?.[MESSAGE_ATTRIBUTES.type]?.StringValue).sort()).toEqual([
+      'block_actions',
+      'slash_command',
+    ]);
+  });
+
+  it('Slack Events API deliveries keep 202 with the event id', async () => {
+    const id = uniqueId('Ev');
+    const body = JSON.stringify({ type: 'event_callback', event_id: id, event: { type: 'app_mention' } });
+    const response = await call('slack', body);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ id });
+  });
+
+  it("Slack's unsigned ssl_check is answered 200 and queues nothing; another unsigned form is still a 401", async () => {
+    const check = await call('slack', 'ssl_check=1&token=legacy-token', {
+      contentType: FORM,
+      unsigned: true,
+      base64: true,
+    });
+    expect(check).toMatchObject({ statusCode: 200, body: '' });
+    const forged = await call('slack', 'command=%2Fdeploy&text=prod', { contentType: FORM, unsigned: true });
+    expect(forged.statusCode).toBe(401);
+    expect(await drain(sqs, queueUrl('events'))).toEqual([]);
+  });
+
+  it('Twilio: an accepted callback and its retry are answered with empty TwiML, the id in x-hookline-id', async () => {
+    const token = uniqueId('idem');
+    const body = 'MessageSid=SMtwiml&SmsStatus=received&Body=hi';
+    const options = { contentType: FORM, base64: true, headers: { 'i-twilio-idempotency-token': token } };
+    for (const outcome of ['queued', 'duplicate']) {
+      const response = await call('twilio', body, options);
+      expect(response, outcome).toMatchObject({ statusCode: 200, body: EMPTY_TWIML });
+      expect(response.headers).toMatchObject({ 'content-type': 'text/xml', 'x-hookline-id': token });
+    }
+    expect(await drain(sqs, queueUrl('events'))).toHaveLength(1);
+  });
+
+  it("GitHub's signed ping is answered 202 with its delivery id and queues nothing, with no route for it", async () => {
+    const id = uniqueId('ping');
+    const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 });
+    const response = await call('github', body, { id, headers: { 'x-github-event': 'ping' } });
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ id });
+    expect(await drain(sqs, queueUrl('events'))).toEqual([]);
+    const unsigned = await call('github', body, { unsigned: true, headers: { 'x-github-event': 'ping' } });
+    expect(unsigned.statusCode).toBe(401);
   });
 });
 
@@ -228,7 +293,7 @@ describe('duplicate deliveries', () => {
       await call('twilio', callback('delivered'), form),
       await call('twilio', callback('delivered'), form),
     ];
-    for (const r of answers) expect(r.statusCode).toBe(202);
+    for (const r of answers) expect(r).toMatchObject({ statusCode: 200, body: EMPTY_TWIML });
     const messages = await drain(sqs, queueUrl('events'));
     expect(messages.map((m) => m.MessageAttributes?.[MESSAGE_ATTRIBUTES.type]?.StringValue).sort()).toEqual([
       'message.delivered',

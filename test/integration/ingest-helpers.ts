@@ -50,7 +50,7 @@ export function integrationConfig(): ResolvedConfig {
       routes: [
         { source: 'shopify', type: 'orders/*', queues: ['orders'] },
         { source: 'stripe', type: 'invoice.*', queues: ['events', 'audit'] },
-        { source: 'github', type: 'ping', ignore: true },
+        { source: 'github', type: 'watch.started', ignore: true },
       ],
       defaultRoute: { queues: ['events'] },
       ingest: { secretCache: Duration.seconds(1) },

@@ -64,8 +64,10 @@ describe('local mode: sender verification over HTTP', () => {
       'content-type': FORM,
       ...signedFor('https://hooks.example.com:443/webhooks/sms'),
     });
-    expect(withPort.status).toBe(202);
-    expect(await withPort.json()).toEqual({ id: 'SMlocal443:delivered' });
+    // Twilio reads the answer as TwiML: empty TwiML, the id in a header.
+    expect(withPort.status).toBe(200);
+    expect(withPort.headers.get('x-hookline-id')).toBe('SMlocal443:delivered');
+    expect(await withPort.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     expect(await outcomeOf('sms', 1)).toMatchObject({ event: 'queued', type: 'message.delivered' });
 
     const otherPort = await post('sms', body, {
@@ -97,7 +99,7 @@ describe('local mode: sender verification over HTTP', () => {
         'content-type': FORM,
         ...signWebhook(runtime, TWILIO_TOKEN, text, { url }),
       });
-      expect(answer.status).toBe(202);
+      expect(answer.status).toBe(200);
     }
 
     const sqs = localSqsClient(pipeline.local.emulators);
@@ -157,6 +159,26 @@ describe('local mode: sender verification over HTTP', () => {
     expect(await notAnObject.json()).toEqual({ message: 'bad request' });
     expect(await outcomeOf('chat', 4)).toMatchObject({ event: 'rejected', reason: 'malformed_body' });
     expect(pipeline.events.filter((e) => e.source === 'chat' && e.event === 'queued')).toEqual([]);
+  });
+
+  it("Slack: a signed slash command is acknowledged with an empty 200 and queued; Slack's ssl_check gets a 200, queued nowhere", async () => {
+    const chat = pipeline.config.sources.find((s) => s.name === 'chat');
+    if (!chat) throw new Error('no chat source');
+    const runtime = sourceRuntimeConfig(chat, 'env:HOOKLINE_SECRET_CHAT');
+    const before = pipeline.events.filter((e) => e.function !== undefined && e.source === 'chat').length;
+    const body = 'command=%2Fdeploy&text=staging&team_id=T1';
+    const command = await post('chat', body, {
+      'content-type': FORM,
+      ...signWebhook(runtime, SLACK_SECRET, body),
+    });
+    expect(command.status).toBe(200);
+    expect(await command.text()).toBe('');
+    expect(await outcomeOf('chat', before + 1)).toMatchObject({ event: 'queued', type: 'slash_command' });
+
+    const check = await post('chat', 'ssl_check=1&token=legacy', { 'content-type': FORM });
+    expect(check.status).toBe(200);
+    expect(await check.text()).toBe('');
+    expect(await outcomeOf('chat', before + 2)).toMatchObject({ event: 'ignored', type: 'probe' });
   });
 
   it('an unverified source is accepted and named as such in what local mode reports', async () => {

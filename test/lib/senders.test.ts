@@ -18,6 +18,8 @@ const RUNTIME_PARTS = {
   configuredCredentialHeaders: 'function',
   keptHeaders: 'array',
   rejectionHeaders: 'object',
+  acknowledgement: 'function',
+  probeAnswer: 'function',
   verify: 'function',
   describe: 'function',
   secretFromKey: 'function',

@@ -1,6 +1,10 @@
-/** GitHub: `X-Hub-Signature-256` over the body; id `X-GitHub-Delivery`; type `X-GitHub-Event` + `.action`. */
+/**
+ * GitHub: `X-Hub-Signature-256` over the body; id `X-GitHub-Delivery`; type `X-GitHub-Event` + `.action`; the signed
+ * `ping` is answered, not enqueued.
+ */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { hooklineAcknowledgement, noProbe } from './answer-kit';
 import {
   contentTypeOf,
   field,
@@ -22,6 +26,8 @@ export const github = defineSender(z.object({ type: z.literal('github'), ...secr
   configuredCredentialHeaders: () => [],
   keptHeaders: ['x-github-event', 'x-github-delivery', 'x-github-hook-id'],
   rejectionHeaders: {},
+  acknowledgement: hooklineAcknowledgement,
+  probeAnswer: noProbe,
   verify(_settings, request, secrets) {
     const header = request.headers['x-hub-signature-256'];
     if (!header) return fail('missing_signature');
@@ -46,6 +52,9 @@ export const github = defineSender(z.object({ type: z.literal('github'), ...secr
       id: nonEmpty(headers['x-github-delivery']),
       type: action ? `${event}.${action}` : event,
       json: parsed.value,
+      // GitHub pings a webhook when it is created (and from its settings page) to see that it is set up: no event
+      // happened, and queued it would reach consumers that have no handler for it and dead-letter it.
+      ...(event === 'ping' ? { handshake: {} } : {}),
     };
   },
   secretFromKey: (key) => key,

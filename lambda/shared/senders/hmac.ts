@@ -1,6 +1,7 @@
 /** Any other HMAC sender: header, algorithm, encoding, prefix, optional timestamp and a signed-content template. */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { hooklineAcknowledgement, noProbe } from './answer-kit';
 import {
   describeByHints,
   GENERIC_SAMPLE_TYPE,
@@ -45,6 +46,8 @@ export const hmac = defineSender(
     configuredCredentialHeaders: (settings) => [settings.header],
     keptHeaders: [],
     rejectionHeaders: {},
+    acknowledgement: hooklineAcknowledgement,
+    probeAnswer: noProbe,
     verify(settings, request, secrets, nowMs) {
       const header = request.headers[settings.header];
       if (!header) return fail('missing_signature');

@@ -38,8 +38,24 @@ export interface EventDescription {
   readonly type: string;
   /** The parsed JSON body when it was parsed (used for FIFO grouping by path). */
   readonly json?: unknown;
-  /** Set for a Slack `url_verification` handshake. */
-  readonly slackChallenge?: string;
+  /**
+   * Set for a signed request the sender makes only to check the endpoint (Slack's `url_verification`, GitHub's
+   * `ping`): never enqueued, and answered with `answer`, or as an accepted event when there is none.
+   */
+  readonly handshake?: { readonly answer?: SenderAnswer };
+}
+
+/** An HTTP answer a sender reads as more than a status: what it needs instead of hookline's `202 {"id"}`. */
+export interface SenderAnswer {
+  readonly statusCode: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** What a probe check sees of a POST: lower-case headers and the decoded body. */
+export interface ProbeRequest {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Buffer;
 }
 
 export type DescribeResult =
@@ -90,6 +106,17 @@ export interface SenderParts<S extends { readonly type: string }> {
   readonly keptHeaders: readonly string[];
   /** Headers added to a rejection (4xx) of its requests. */
   readonly rejectionHeaders: Readonly<Record<string, string>>;
+  /**
+   * The answer to one of its requests that was accepted (queued, a duplicate, or ignored by a route), when the
+   * sender reads the answer as more than a 2xx (Slack's slash commands want an empty 200, Twilio TwiML); undefined
+   * keeps hookline's `202 {"id"}`.
+   */
+  acknowledgement(settings: S, headers: Headers): SenderAnswer | undefined;
+  /**
+   * The answer to a request the sender makes only to check the endpoint's certificate or reachability, unsigned
+   * (Slack's `ssl_check`): answered before the signature check, and nothing is enqueued; undefined for any other.
+   */
+  probeAnswer(settings: S, request: ProbeRequest): SenderAnswer | undefined;
   /** Checks the request against any of the active (non-empty) secrets; never throws on request input. */
   verify(settings: S, request: SignedRequest, secrets: readonly string[], nowMs: number): VerifyResult;
   /** Derives delivery id and event type as the sender defines them; `text` is `body` as UTF-8 when known. */

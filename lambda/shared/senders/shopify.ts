@@ -1,6 +1,7 @@
 /** Shopify: `X-Shopify-Hmac-Sha256` (base64) over the body; id and type from headers, any body accepted. */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { hooklineAcknowledgement, noProbe } from './answer-kit';
 import { nonEmpty } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
@@ -21,6 +22,8 @@ export const shopify = defineSender(z.object({ type: z.literal('shopify'), ...se
     'x-shopify-api-version',
   ],
   rejectionHeaders: {},
+  acknowledgement: hooklineAcknowledgement,
+  probeAnswer: noProbe,
   verify(_settings, request, secrets) {
     const header = request.headers['x-shopify-hmac-sha256'];
     if (!header) return fail('missing_signature');

@@ -1,9 +1,11 @@
 /**
  * Slack: `X-Slack-Signature` `v0=` over `v0:<timestamp>:<body>`; Events API JSON, slash commands and
- * interactivity forms; the signed `url_verification` handshake is answered, not enqueued.
+ * interactivity forms; the signed `url_verification` handshake is answered, not enqueued, and so is the unsigned
+ * `ssl_check`. Slash commands and interactivity are acknowledged with an empty 200, as Slack requires.
  */
 
 import * as z from 'zod/mini';
+import { EMPTY_OK } from './answer-kit';
 import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, parseJsonObject } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { type DescribeResult, defineSender } from './sender';
@@ -28,6 +30,16 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
   keptHeaders: ['x-slack-retry-num', 'x-slack-retry-reason'],
   // Slack retries every non-2xx three times; a rejected request would be rejected again.
   rejectionHeaders: { 'x-slack-no-retry': '1' },
+  // Slash commands and interactivity (form posts) want "a HTTP 200 OK status code. Any other flavor of response
+  // will result in a user-facing error", and a body is shown as a message or read as a modal's response_action: an
+  // empty 200 is the plain acknowledgement. Events API deliveries (JSON) take any 2xx.
+  acknowledgement: (_settings, headers) => (isForm(contentTypeOf(headers)) ? EMPTY_OK : undefined),
+  // Slack checks a slash command URL's certificate with a form post of `ssl_check=1` (and the legacy token, no
+  // signature) and wants a 200; Slack's own Bolt answers it before verifying anything. Nothing is enqueued.
+  probeAnswer: (_settings, { headers, body }) =>
+    isForm(contentTypeOf(headers)) && new URLSearchParams(body.toString('utf8')).get('ssl_check') === '1'
+      ? EMPTY_OK
+      : undefined,
   verify(settings, request, secrets, nowMs) {
     const header = request.headers['x-slack-signature'];
     if (!header) return fail('missing_signature');
@@ -56,7 +68,8 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
       // Slack's handshake always carries its challenge as a string; without one there is nothing to answer.
       const challenge = nonEmpty(field(json, 'challenge'));
       if (challenge === undefined) return MALFORMED;
-      return { ok: true, type: outer, json, slackChallenge: challenge };
+      const answer = { statusCode: 200, contentType: 'text/plain', body: challenge };
+      return { ok: true, type: outer, json, handshake: { answer } };
     }
     return { ok: true, id: nonEmpty(field(json, 'event_id')), type: type ?? 'unknown', json };
   },

@@ -5,6 +5,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { hooklineAcknowledgement, noProbe } from './answer-kit';
 import { field, MALFORMED, nonEmpty, parseJsonObject } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { defineSender } from './sender';
@@ -49,6 +50,8 @@ export const standardWebhooks = defineSender(
     configuredCredentialHeaders: () => [],
     keptHeaders: ['webhook-id', 'webhook-timestamp', 'svix-id', 'svix-timestamp'],
     rejectionHeaders: {},
+    acknowledgement: hooklineAcknowledgement,
+    probeAnswer: noProbe,
     secretProblem: standardWebhooksKeyProblem,
     verify(settings, request, secrets, nowMs) {
       const h = request.headers;

@@ -1,6 +1,7 @@
 /** Stripe: `Stripe-Signature` `t=` + `v1=` over `<t>.<body>`; id and type from the event JSON. */
 
 import * as z from 'zod/mini';
+import { hooklineAcknowledgement, noProbe } from './answer-kit';
 import { field, MALFORMED, nonEmpty, parseJsonObject } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { defineSender } from './sender';
@@ -15,6 +16,8 @@ export const stripe = defineSender(z.object({ type: z.literal('stripe'), ...secr
   configuredCredentialHeaders: () => [],
   keptHeaders: [],
   rejectionHeaders: {},
+  acknowledgement: hooklineAcknowledgement,
+  probeAnswer: noProbe,
   verify(settings, request, secrets, nowMs) {
     const header = request.headers['stripe-signature'];
     if (!header) return fail('missing_signature');

@@ -1,6 +1,7 @@
 /** A shared token (no body signature): a header (optionally `Bearer `) or the HTTP basic-auth password. */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { hooklineAcknowledgement, noProbe } from './answer-kit';
 import {
   describeByHints,
   GENERIC_SAMPLE_TYPE,
@@ -43,6 +44,8 @@ export const token = defineSender(
     configuredCredentialHeaders: (settings) => [settings.header],
     keptHeaders: [],
     rejectionHeaders: {},
+    acknowledgement: hooklineAcknowledgement,
+    probeAnswer: noProbe,
     verify(settings, request, secrets) {
       const header = request.headers[settings.header];
       if (!header) return fail('missing_signature');

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { noProbe } from './answer-kit';
 import { contentTypeOf, isForm, nonEmpty } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
@@ -81,6 +82,17 @@ function twilioEvent(headers: Readonly<Record<string, string | undefined>>, para
 }
 
 /** The parameters the signature covers: none when the URL carries `bodySHA256` (a JSON body), else the form. */
+/**
+ * Twilio reads a webhook's answer as instructions: TwiML for `text/xml`, a reply message for `text/plain`, and any
+ * other content type (hookline's JSON) is its error 12300 "Invalid Content-Type" (a failed call, for a voice URL).
+ * Empty TwiML is its documented "nothing to do", for status callbacks too.
+ */
+const EMPTY_TWIML = {
+  statusCode: 200,
+  contentType: 'text/xml',
+  body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
+};
+
 function signedParams(url: URL, body: Buffer, contentType: string): URLSearchParams {
   if (url.searchParams.has('bodySHA256') || !isForm(contentType)) return new URLSearchParams();
   return new URLSearchParams(body.toString('utf8'));
@@ -100,6 +112,8 @@ export const twilio = defineSender(
     configuredCredentialHeaders: () => [],
     keptHeaders: [],
     rejectionHeaders: {},
+    acknowledgement: () => EMPTY_TWIML,
+    probeAnswer: noProbe,
     verify(_settings, request, secrets) {
       const header = request.headers['x-twilio-signature'];
       if (!header) return fail('missing_signature');

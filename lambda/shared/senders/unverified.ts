@@ -1,5 +1,6 @@
 /** The explicit insecure opt-out: every request is accepted. Never in production. */
 import * as z from 'zod/mini';
+import { hooklineAcknowledgement, noProbe } from './answer-kit';
 import {
   describeByHints,
   GENERIC_SAMPLE_TYPE,
@@ -19,6 +20,8 @@ export const unverified = defineSender(z.object({ type: z.literal('unverified'),
   configuredCredentialHeaders: () => [],
   keptHeaders: [],
   rejectionHeaders: {},
+  acknowledgement: hooklineAcknowledgement,
+  probeAnswer: noProbe,
   verify: () => OK,
   describe: describeByHints,
   secretFromKey: (key) => key,

@@ -190,7 +190,7 @@ describe('an archived envelope read for its group', () => {
       });
 
       // WHEN the ingest accepts it, and its archive record is read back for its group
-      expect((await handleWebhook(event, deps)).statusCode).toBe(202);
+      expect((await handleWebhook(event, deps)).statusCode).toBeOneOf([200, 202]);
       const [record] = a.records();
       const envelope = record?.envelope as WebhookEnvelope;
       const input = envelopeGroupingInput(config.sources[source], envelope);
