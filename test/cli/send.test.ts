@@ -122,6 +122,24 @@ describe('send', () => {
     expect(verdictFor(request.url).ok).toBe(false);
   });
 
+  it("shows the event id of a Twilio source from X-Hookline-Id, Twilio's answer being TwiML", async () => {
+    const twiml = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+    const http: HttpFetch = async () =>
+      new Response(twiml, {
+        status: 200,
+        headers: { 'content-type': 'text/xml', 'x-hookline-id': 'SM1:sent' },
+      });
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      localTarget,
+      resolved,
+      { source: 'sms' },
+      {},
+    );
+    expect(result).toMatchObject({ status: 200, ok: true, id: 'SM1:sent' });
+    expect(result).not.toHaveProperty('response');
+  });
+
   it('refuses a --url that is not an http(s) URL before posting anything', async () => {
     const { http, requests } = capture();
     for (const url of ['not-a-url', 'ftp://127.0.0.1/webhooks/github']) {
