@@ -40,8 +40,8 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     expect(generic.status).toBe(202);
     const github = await pipeline.post(
       'github',
-      { zen: 'hi' },
-      { 'x-github-event': 'ping', 'x-github-delivery': `gh-${id}` },
+      { ref: 'refs/heads/main' },
+      { 'x-github-event': 'push', 'x-github-delivery': `gh-${id}` },
     );
     expect(github.status).toBe(202);
     await pipeline.waitFor(

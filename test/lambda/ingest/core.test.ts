@@ -1057,9 +1057,9 @@ describe('routing', () => {
   it('ignore rule -> 202 with the id, nothing enqueued, counted', async () => {
     const h = harness();
     const response = await handleWebhook(
-      signedEvent(h.deps.config, 'github', '{"zen":"x"}', {
+      signedEvent(h.deps.config, 'github', '{"repository":{"id":1}}', {
         id: 'p1',
-        headers: { 'x-github-event': 'ping' },
+        headers: { 'x-github-event': 'watch' },
       }),
       h.deps,
     );
@@ -1474,11 +1474,11 @@ describe('routes', () => {
   it('an ignored route answers 202 with outcome ignored, claims nothing and sends nothing', async () => {
     const h = harness();
     const response = await handleWebhook(
-      signedEvent(h.deps.config, 'github', '{}', { id: 'ping-1', headers: { 'x-github-event': 'ping' } }),
+      signedEvent(h.deps.config, 'github', '{}', { id: 'watch-1', headers: { 'x-github-event': 'watch' } }),
       h.deps,
     );
     expect(response.statusCode).toBe(202);
-    expect(h.outcome()).toMatchObject({ outcome: 'ignored', type: 'ping', queues: [] });
+    expect(h.outcome()).toMatchObject({ outcome: 'ignored', type: 'watch', queues: [] });
     expect(h.sent).toEqual([]);
     expect(h.dedupe.records.size).toBe(0);
   });

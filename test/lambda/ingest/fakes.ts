@@ -68,7 +68,7 @@ export function testConfig(overrides: Partial<IngestRuntimeConfig> = {}): Ingest
     },
     routes: [
       { source: 'shopify', type: 'orders/*', queues: ['orders'], ignore: false },
-      { source: 'github', type: 'ping', queues: [], ignore: true },
+      { source: 'github', type: 'watch', queues: [], ignore: true },
       { source: 'stripe', type: 'invoice.*', queues: ['events', 'audit'], ignore: false },
     ],
     defaultRoute: { queues: ['events'], ignore: false },
