@@ -728,7 +728,7 @@ function routeEvent(
   const { name, id, type } = event;
   const route = selectRoute(config, name, type);
   if (route.ignore || route.queues.length === 0) {
-    return { outcome: 'ignored', status: 202, source: name, id, type, queues: [], response: accepted(id) };
+    return { ...ignored({ source: name, id, type }), response: accepted(id) };
   }
   const targets: { queue: string; target: QueueTarget }[] = [];
   for (const queue of route.queues) {
