@@ -4,6 +4,7 @@
  * here: the renderers load it for every command.
  */
 import { isFifoQueueName } from '../../lambda/shared/contracts';
+import { heldByOthers, wereHeldByOthers } from '../console/ui/held-by-others';
 import type { EventHeldMoreThanOnce } from './dead-letters';
 import { CliError } from './errors';
 import type { FailedListResult, FailedSummaryResult } from './failed';
@@ -28,30 +29,12 @@ export function notReachedWhileHeld(count: number): string {
 }
 
 /**
- * Dead letters a read could not receive because another reader holds them (a redrive holds what it scans for up
- * to {@link DEFAULT_HOLD_SECONDS} s, the console and `failed` for a moment): they are there, counted by `status`,
- * and come back when that hold ends. `count` is SQS's count of messages in flight, which it gives as approximate.
- */
-export function heldByOthers(count: number): string {
-  return `${aboutMessages(count, 'is', 'are')} held by ${OTHER_READERS}`;
-}
-
-/** SQS's approximate count of messages in flight, said as one. */
-function aboutMessages(count: number, one: string, many: string): string {
-  return count === 1 ? `about 1 message ${one}` : `about ${count} messages ${many}`;
-}
-
-/** Who else holds dead letters for a while. */
-const OTHER_READERS = 'another reader (a redrive, the console, another failed list)';
-
-/**
  * What a redrive or `failed delete` that selected by `--type` or `--failure` did not see: `count` dead letters
  * another reader held when it started, which no receive of it returned, so some of them may match and stay in the
  * DLQ though the run ended without an error. `done`: what the run does to what it selects (`moved`, `deleted`).
  */
 export function unreadWhileHeld(count: number, done: string): string {
-  const held = aboutMessages(count, 'was', 'were');
-  return `${held} held by ${OTHER_READERS} when this run started and could not be read, so not ${done} even where the selection matches ${count === 1 ? 'it' : 'them'}: ${AFTER_THE_HOLD}`;
+  return `${wereHeldByOthers(count)} when this run started and could not be read, so not ${done} even where the selection matches ${count === 1 ? 'it' : 'them'}: ${AFTER_THE_HOLD}`;
 }
 
 /**
@@ -59,8 +42,7 @@ export function unreadWhileHeld(count: number, done: string): string {
  * found nothing, so it ended without them.
  */
 export function unreadWhenTheRunEnded(count: number): string {
-  const held = aboutMessages(count, 'was', 'were');
-  return `${held} held by ${OTHER_READERS} when this run read the rest of the DLQ, so not moved: ${AFTER_THE_HOLD}`;
+  return `${wereHeldByOthers(count)} when this run read the rest of the DLQ, so not moved: ${AFTER_THE_HOLD}`;
 }
 
 /** Why a read of a FIFO dead-letter queue, which holds what it reads, gets fewer dead letters than are there. */

@@ -5,15 +5,10 @@ import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
+import { deletedBySqsAt } from '../console/ui/dead-letter-expiry';
+import { heldByOthers } from '../console/ui/held-by-others';
 import { type Backend, contextOf } from './backend';
-import { deletedBySqsAt } from './dead-letter-expiry';
-import {
-  AFTER_THE_HOLD,
-  DEFAULT_HOLD_SECONDS,
-  FIFO_GROUPS_HELD,
-  heldByOthers,
-  nothingMatched,
-} from './dead-letter-notes';
+import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, FIFO_GROUPS_HELD, nothingMatched } from './dead-letter-notes';
 import { type PassProgress, readDeadLetters } from './dead-letter-scan';
 import {
   type DeadLetter,

@@ -4,7 +4,7 @@
  * names match and their messages match once the parts that differ per event (ids, numbers, times) are masked.
  */
 import { createHash } from 'node:crypto';
-import { deletedBySqsAt } from './dead-letter-expiry';
+import { deletedBySqsAt } from '../console/ui/dead-letter-expiry';
 import type { DeadLetter, DeadLetterSummary } from './dead-letters';
 import { CliError } from './errors';
 import { type CommandHints, nextCommand } from './output';

@@ -3,6 +3,13 @@
  */
 
 import { describeBreakerState, describeEndedBreaker } from '../../lambda/shared/circuit-breaker';
+import {
+  expiresSoon,
+  expiryWarning,
+  RETENTION_UNKNOWN,
+  soonestDeletion,
+  timeLeft,
+} from '../console/ui/dead-letter-expiry';
 import { humanAge } from '../console/ui/human-age';
 import { idempotencyLine } from '../console/ui/idempotency-note';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
@@ -10,7 +17,6 @@ import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { foreignText, terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
-import { EXPIRY_WARNING_SECONDS, expiresSoon, timeLeft } from './dead-letter-expiry';
 import {
   failedListNotes,
   failedSummaryNotes,
@@ -180,12 +186,8 @@ export function renderFailedList(output: Output, result: FailedListResult): void
     ]),
   ];
   output.line(table(rows, c));
-  const soonest = result.messages
-    .map((m) => m.deletedBySqsAt)
-    .filter((at): at is string => at !== null)
-    .sort()[0];
-  if (soonest !== undefined && expiresSoon(soonest))
-    output.line(c.red(expiryWarning('the oldest shown', soonest)));
+  const soonest = soonestDeletion(result.messages.map((m) => m.deletedBySqsAt));
+  if (soonest !== null && expiresSoon(soonest)) output.line(c.red(savedWarning('the oldest shown', soonest)));
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
@@ -242,10 +244,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   output.line(table(rows, c));
   for (const g of result.groups) {
     const at = g.oldestDeletedBySqsAt ?? null;
-    if (at !== null && expiresSoon(at)) output.line(c.red(expiryWarning(`failure ${g.key}: its oldest`, at)));
+    if (at !== null && expiresSoon(at)) output.line(c.red(savedWarning(`failure ${g.key}: its oldest`, at)));
   }
-  if (result.deadLetterRetentionSeconds === null)
-    output.line(c.yellow(`when SQS deletes these letters is unknown: the DLQ's retention could not be read`));
+  if (result.deadLetterRetentionSeconds === null) output.line(c.yellow(RETENTION_UNKNOWN));
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND}`
@@ -256,11 +257,8 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   hint(output, `never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`);
 }
 
-/** A letter SQS deletes within {@link EXPIRY_WARNING_SECONDS}: when, and what to do before then. */
-function expiryWarning(which: string, at: string): string {
-  const days = EXPIRY_WARNING_SECONDS / 86_400;
-  return `${which} dead letter is deleted by SQS ${timeLeft(at)} (at ${at}, under ${days} days): act on it before then, or save it with --json`;
-}
+/** A letter SQS deletes soon, as the console says it too, and how a terminal saves it. */
+const savedWarning = (which: string, at: string) => `${expiryWarning(which, at)}, or save it with --json`;
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 

@@ -9,7 +9,7 @@ import { describeBreakerState } from '../../lambda/shared/circuit-breaker';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
-import { FIFO_GROUPS_HELD, failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
+import { FIFO_GROUPS_HELD, failedListNotes } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
 import {
   AccessDeniedError,
@@ -23,7 +23,7 @@ import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow 
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
 import { deletedJobsRecorder, redrivenJobsRecorder } from '../cli/jobs';
-import type { CommandHints, Output } from '../cli/output';
+import { type CommandHints, nextCommand, type Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
 import { renderPurge, renderRedrive } from '../cli/render';
@@ -55,6 +55,7 @@ import { cancelJobRecord, jobRecordFilterOf, listJobRecords, showJobRecord } fro
 import { discardOutput, type Job, Jobs } from './jobs';
 import { type ConsoleLog, lastResort, stderrLog, UNEXPECTED_FAILURE } from './last-resort';
 import { type PageCursor, pageOf } from './paging';
+import { heldByOthers } from './ui/held-by-others';
 
 /**
  * A replay as the page asks for it, with the flags of `hookline replay`: one source, a window of receipt times
@@ -143,9 +144,14 @@ const deadLetterPageKey = (m: DeadLetterSummary) => `${m.receivedAt ?? m.sentAt 
  * An id is the one the page selects and redrives a letter by: its envelope id, else its SQS message id. A redrive or
  * delete by envelope id takes every copy of the event, so `sharedIds` counts the group's ids that also name a letter
  * of another failure (a replayed copy that failed otherwise): the page says so rather than act on them silently.
+ * Each group says when SQS deletes its oldest letter, from the DLQ's retention (`retentionSeconds`), as the CLI's does.
  */
-function failureGroupsOf(letters: readonly DeadLetterSummary[], noReason: string) {
-  const groups = new FailureGroups(noReason);
+function failureGroupsOf(
+  letters: readonly DeadLetterSummary[],
+  noReason: string,
+  retentionSeconds: number | null,
+) {
+  const groups = new FailureGroups(noReason, retentionSeconds);
   const idsByPattern = new Map<string, Set<string>>();
   const patternsById = new Map<string, Set<string>>();
   for (const letter of letters) {
@@ -650,6 +656,7 @@ export class ConsoleOperations {
       purgeable: list.queue in this.connection.target.queues,
       approximateDepth: list.approximateDepth,
       read: list.messages.length,
+      heldByOthers: list.heldByOthers,
       // The read stopped at its bound: the queue may hold more than the pages show.
       capped: list.messages.length >= MAX_DEAD_LETTERS_READ,
       page: { ...page, shown: items.length },
@@ -660,7 +667,15 @@ export class ConsoleOperations {
         count: inRead.get(reason) ?? messages.length,
         messages,
       })),
-      failureGroups: failureGroupsOf(list.messages, noReasonRecorded(list.queue)),
+      failureGroups: failureGroupsOf(
+        list.messages,
+        noReasonRecorded(list.queue),
+        list.deadLetterRetentionSeconds,
+      ),
+      // When SQS deletes each letter is the letter's `deletedBySqsAt`; null here means none is known.
+      deadLetterRetentionSeconds: list.deadLetterRetentionSeconds,
+      // How the page's warning of a letter SQS deletes soon says to save one (its body and headers), on this pipeline.
+      saveCommand: nextCommand(this.hints, `failed show ${list.queue} <id> --json`),
     };
   }
 

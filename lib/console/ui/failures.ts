@@ -9,6 +9,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { Confirmation } from './confirmation';
 import { DeleteConfirm, startDelete } from './dead-letter-delete';
+import { RETENTION_UNKNOWN, soonestDeletion } from './dead-letter-expiry';
+import { DeletedBySqs, ExpiryWarnings } from './deleted-by-sqs';
 import { type FailureGroupAnswer, FailureGroupsView, partialReadNote } from './failure-groups';
 import { html } from './html';
 import type { DeadLetterSummary, Overview } from './types';
@@ -24,6 +26,8 @@ interface FailuresAnswer {
   approximateDepth: number;
   /** Dead letters this read received (all of the queue's but those another reader held, up to its bound). */
   read: number;
+  /** Messages another reader held when the read started, which it could not receive (SQS's approximate count). */
+  heldByOthers: number;
   /** The read stopped at its bound: the queue may hold more than the pages show. */
   capped: boolean;
   /** This page of the letters read, newest first; the groups hold this page's letters. */
@@ -34,6 +38,10 @@ interface FailuresAnswer {
   groups: { reason: string; count: number; messages: DeadLetterSummary[] }[];
   /** Every letter read grouped by failure, as `failed summary` groups them, largest first. */
   failureGroups: FailureGroupAnswer[];
+  /** The DLQ's retention, which each letter's `deletedBySqsAt` is counted with; null when it could not be read. */
+  deadLetterRetentionSeconds: number | null;
+  /** The command that saves a dead letter (its body and headers) on this pipeline: `hookline failed show <queue> <id> --json`. */
+  saveCommand: string;
 }
 
 /** Starts the redrive or delete of every dead letter of a failure of the `queue` DLQ; resolves with its job. */
@@ -45,6 +53,10 @@ function startWholeFailure(queue: string, { action, group }: WholeFailureRequest
 }
 
 const keyOf = (m: DeadLetterSummary) => m.id ?? m.messageId;
+
+/** When SQS deletes the first of the letters on this page, as `failed list` says it of those it shows. */
+const soonestOnPage = (answer: FailuresAnswer) =>
+  soonestDeletion(answer.groups.flatMap((g) => g.messages.map((m) => m.deletedBySqsAt)));
 
 /**
  * One reason's dead letters. The reason is isolated (`bdi`): the handler's or the sender's text, right-to-left, would
@@ -75,12 +87,13 @@ function Group({
   return html`<div class="card group" data-reason=${group.reason}>
     <h3><bdi class="bad">${group.reason}</bdi> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}${paged ? `, ${group.messages.length} on this page` : ''}</span></h3>
     <table class="grid">
-      <thead><tr><th><span class="visually-hidden">Select</span></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th><span class="visually-hidden">Action</span></th></tr></thead>
+      <thead><tr><th><span class="visually-hidden">Select</span></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th>Deleted by SQS</th><th><span class="visually-hidden">Action</span></th></tr></thead>
       <tbody>${group.messages.map(
         (m) => html`<tr data-id=${keyOf(m)}>
         <td><input type="checkbox" aria-label=${`select ${keyOf(m)}`} checked=${selected.has(keyOf(m))} onChange=${() => toggle(keyOf(m))} /></td>
         <td><a href=${`#/event/${encodeURIComponent(keyOf(m))}`}>${keyOf(m)}</a></td><td>${m.source ?? ''}</td><td>${m.type ?? ''}${m.scheduled && html`<div class="muted" data-field="scheduled">${m.scheduled.description}</div>`}</td>
         <td class="muted">${m.receivedAt ?? ''}</td><td class="num">${m.receiveCount ?? ''}</td>
+        <td data-col="deleted-by-sqs"><${DeletedBySqs} at=${m.deletedBySqsAt} /></td>
         <td><button class="small" aria-label=${`Redrive ${keyOf(m)}`} disabled=${busy || refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
       )}</tbody>
     </table>
@@ -210,7 +223,9 @@ function QueueFailures({ queue, onDepth, onChanged }: QueueFailuresProps) {
     ${data?.capped && html`<p class="note" data-dlq-capped>The read stopped at its bound of ${data.read} dead letters: the pages show those, newest first, and the queue may hold more; redrive or purge some, then Refresh.</p>`}
     ${data && html`<${Pager} page=${data.page} shown=${data.page.shown} noun="dead letters read" go=${setCursor} />`}
     ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
-    ${data && html`<${FailureGroupsView} groups=${data.failureGroups} selected=${selected} select=${select} partial=${partialReadNote(data)} busy=${running} redriveRefused=${refused} ask=${setWholeFailure} />`}
+    ${data && data.read > 0 && data.deadLetterRetentionSeconds === null && html`<p class="note" data-retention-unknown>${RETENTION_UNKNOWN}</p>`}
+    ${data && html`<${ExpiryWarnings} letters=${[{ which: 'the oldest shown', at: soonestOnPage(data) }]} save=${data.saveCommand} />`}
+    ${data && html`<${FailureGroupsView} groups=${data.failureGroups} selected=${selected} select=${select} partial=${partialReadNote(data)} save=${data.saveCommand} busy=${running} redriveRefused=${refused} ask=${setWholeFailure} />`}
     <div class=${error && data ? 'stale' : ''}>
     ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} readOf=${data.read < data.approximateDepth ? data.read : null} paged=${data.page.total > data.page.shown} />`)}
     </div>

@@ -100,6 +100,11 @@ export interface DeadLetterSummary {
   type: string | null;
   receivedAt: string | null;
   receiveCount: number | null;
+  /**
+   * When SQS deletes it (`failed list`'s `deletedBySqsAt`): its send time plus the DLQ's retention; null when either
+   * is unknown.
+   */
+  deletedBySqsAt?: string | null;
   /** A fair queue's tenant, from the message's tenant attribute. */
   tenant: string | null;
   error: string | null;

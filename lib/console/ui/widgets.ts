@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get } from './api';
 import { FlowParentLinks } from './flow-parents';
 import { html } from './html';
+import { jobSummaryLine } from './job-summary-line';
 import type { Job } from './types';
 
 /** A tiny line chart of counts per bucket, with the total. */
@@ -40,30 +41,6 @@ export function StaleNote({ error, updatedAt }: { error: string | null; updatedA
   return html`<p class="error" role="alert" data-stale>${error}. Not current: what this page shows was read at ${at} UTC, and actions fail until the console can read again.</p>`;
 }
 
-/** What a finished job reports, in one line. */
-function summary(job: Job): string {
-  const r = job.result ?? {};
-  if (job.kind === 'redrive') {
-    const parts = [`moved ${r.moved ?? 0}`, `skipped ${r.skipped ?? 0}`, `failed ${r.failed ?? 0}`];
-    if (r.returned) parts.push(`came back ${r.returned}`);
-    if (r.movedByAnotherRedrive) parts.push(`left to another redrive ${r.movedByAnotherRedrive}`);
-    // A selection by failure or type could not read what another reader held: some of it may match.
-    if (r.heldByOthers) parts.push(`not read, held by another reader ${r.heldByOthers}`);
-    return parts.join(', ');
-  }
-  if (job.kind === 'purge') return `purged ~${r.purged ?? 0} messages (SQS may take up to 60 s)`;
-  if (job.kind === 'replay') {
-    const queues = Object.entries((r.byQueue ?? {}) as Record<string, number>)
-      .map(([queue, n]) => `${queue} ${n}`)
-      .join(', ');
-    const where = queues ? ` (${queues})` : '';
-    return r.dryRun
-      ? `${r.matched ?? 0} archived event(s) match; would send ${Object.values((r.byQueue ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0)} message(s)${where}, ignored ${r.ignored ?? 0}`
-      : `${r.matched ?? 0} matched, sent ${r.sent ?? 0}${where}, ignored ${r.ignored ?? 0}, failed ${r.failed ?? 0}`;
-  }
-  return 'done';
-}
-
 /** Follows a job until it ends, showing its progress, notes and result. */
 export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => void }) {
   const [job, setJob] = useState<Job | null>(null);
@@ -96,7 +73,7 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
     unread && html`<div class="error" data-job-unread>cannot read this job's progress: ${unread}</div>`;
   // There from the start, so a screen reader announces how the job ended, and not each step of its progress.
   const outcome = html`<div role="status" key="outcome">
-    ${job?.state === 'done' && html`<div class="result">${job.summary ? job.summary.map((line) => html`<div>${line}</div>`) : summary(job)}</div>`}
+    ${job?.state === 'done' && html`<div class="result">${job.summary ? job.summary.map((line) => html`<div>${line}</div>`) : jobSummaryLine(job)}</div>`}
     ${job?.state === 'done' && job.kind === 'delete' && html`<${FlowParentLinks} result=${job.result} />`}
     ${job?.state === 'failed' && html`<div class="error">${job.error}</div>`}
   </div>`;

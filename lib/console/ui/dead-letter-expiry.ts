@@ -1,8 +1,8 @@
 /**
- * When SQS deletes a dead letter: its dead-letter queue's `MessageRetentionPeriod` after its enqueue. `failed list`
- * and `failed summary` say it, since the expiry alarm on the queue's `ApproximateAgeOfOldestMessage` leaves out a
- * message received three times or more, and reading dead letters receives them: the operator who looks at them is
- * the one the alarm stops telling.
+ * When SQS deletes a dead letter: its dead-letter queue's `MessageRetentionPeriod` after its enqueue. `failed list`,
+ * `failed summary` and the console's failures page say it, the same way, since the expiry alarm on the queue's
+ * `ApproximateAgeOfOldestMessage` leaves out a message received three times or more, and reading dead letters
+ * receives them: the operator who looks at them is the one the alarm stops telling.
  *
  * The enqueue counted is the message's `SentTimestamp`. SQS documents that a standard queue's message keeps its
  * first enqueue time when it moves to the dead-letter queue (so its time there is shorter than the retention), a
@@ -10,10 +10,13 @@
  * message (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
  * SQS does not say whether a FIFO message's `SentTimestamp` changes with that move; if it keeps its first send, the
  * time given is earlier than SQS's deletion, never later: it is the earliest SQS may delete the letter.
+ *
+ * It lives beside the console's page (as `human-age.ts` does) because the console rebuilds its bundle when a file in
+ * this folder changes; the CLI imports it from here.
  */
-import { humanAge } from '../console/ui/human-age';
+import { humanAge } from './human-age';
 
-/** Under this long left, `failed` warns: the time a fix, a redrive or a save of the letters may take. */
+/** Under this long left, `failed` and the console warn: the time a fix, a redrive or a save of the letters may take. */
 export const EXPIRY_WARNING_SECONDS = 2 * 86_400;
 
 /** When SQS deletes a letter sent at `sentAt` from a queue keeping messages `retentionSeconds`; null if unknown. */
@@ -41,3 +44,21 @@ export function timeLeft(at: string, now = Date.now()): string {
   const left = secondsUntil(at, now);
   return left > 0 ? `in ${humanAge(left)}` : 'any moment now';
 }
+
+/**
+ * Why a letter SQS deletes at `at` is worth acting on now: `which` names it (`the oldest shown`, `failure 0a78ca1c:
+ * its oldest`). Each reader adds how to save it there (the CLI: `--json`).
+ */
+export function expiryWarning(which: string, at: string, now = Date.now()): string {
+  const days = EXPIRY_WARNING_SECONDS / 86_400;
+  return `${which} dead letter is deleted by SQS ${timeLeft(at, now)} (at ${at}, under ${days} days): act on it before then`;
+}
+
+/** The earliest of the deletion times given, or null when none is known. */
+export function soonestDeletion(times: readonly (string | null | undefined)[]): string | null {
+  return times.filter((at): at is string => typeof at === 'string').sort()[0] ?? null;
+}
+
+/** Said once under the times when the DLQ's retention could not be read, so no letter's time is known. */
+export const RETENTION_UNKNOWN =
+  "when SQS deletes these letters is unknown: the DLQ's retention could not be read";

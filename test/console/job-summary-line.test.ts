@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { jobSummaryLine } from '../../lib/console/ui/job-summary-line';
+import type { Job } from '../../lib/console/ui/types';
+
+const redrive = (result: Record<string, unknown>): Job => ({
+  id: 'j',
+  kind: 'redrive',
+  label: 'redrive events: --type order.*',
+  state: 'done',
+  progress: null,
+  notes: [],
+  result,
+  summary: null,
+  error: null,
+});
+
+describe("a redrive job's line on the page, where the job has no summary of its own", () => {
+  it("says how many another reader held as SQS counts them, approximately, in the CLI's words", () => {
+    expect(jobSummaryLine(redrive({ moved: 4, skipped: 0, failed: 0, heldByOthers: 3 }))).toBe(
+      'moved 4, skipped 0, failed 0, not read: about 3 messages were held by another reader (a redrive, the console, another failed list)',
+    );
+    expect(jobSummaryLine(redrive({ moved: 1, heldByOthers: 1 }))).toBe(
+      'moved 1, skipped 0, failed 0, not read: about 1 message was held by another reader (a redrive, the console, another failed list)',
+    );
+  });
+
+  it('says nothing of other readers when none held any', () => {
+    expect(jobSummaryLine(redrive({ moved: 2, skipped: 0, failed: 0, heldByOthers: 0 }))).toBe(
+      'moved 2, skipped 0, failed 0',
+    );
+  });
+});
