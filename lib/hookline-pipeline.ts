@@ -630,6 +630,10 @@ export class HooklinePipeline extends Construct {
       name: BREAKER_SCHEDULES,
       id: 'BreakerSchedules',
       queue: deadLetterQueue,
+      // Scheduler sends each dead letter afresh: it lives the queue's whole retention. A probe lost there leaves its
+      // consumer paused with nothing left to say which.
+      lifetime: DEFAULTS.scheduleDeadLetterRetentionPeriod,
+      redrivable: false,
       description: `Circuit breaker probes or closes are waiting in the ${BREAKER_SCHEDULES} dead-letter queue: EventBridge Scheduler could not invoke the breaker function with them, so their consumers stay paused or at probe concurrency. Read why with ${hooklineCommand(this, `failed list ${BREAKER_SCHEDULES}`)}, fix the cause, then ${BREAKER_SCHEDULES_RECOVER} (this queue cannot be redriven).`,
     });
   }
@@ -741,6 +745,10 @@ export class HooklinePipeline extends Construct {
       name: JOB_SCHEDULES,
       id: 'JobSchedules',
       queue,
+      // Scheduler sends each dead letter afresh: it lives the queue's whole retention. A letter lost there is a
+      // delayed job lost.
+      lifetime: DEFAULTS.scheduleDeadLetterRetentionPeriod,
+      redrivable: false,
       description: `One-time jobs are waiting in the ${JOB_SCHEDULES} dead-letter queue: EventBridge Scheduler could not deliver them to their queue. Read why with ${hooklineCommand(this, `failed list ${JOB_SCHEDULES}`)}, fix the cause, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven).`,
     });
     this.dashboard.chartDeadLetterQueue({ label: 'job schedules DLQ', queue });

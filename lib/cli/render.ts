@@ -10,7 +10,7 @@ import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { foreignText, terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
-import { EXPIRY_WARNING_SECONDS, expiresSoon, timeLeft } from './dead-letter-expiry';
+import { DEAD_LETTER_EXPIRY_MARGIN_SECONDS, expiresSoon, timeLeft } from './dead-letter-expiry';
 import {
   failedListNotes,
   failedSummaryNotes,
@@ -256,9 +256,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   hint(output, `never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`);
 }
 
-/** A letter SQS deletes within {@link EXPIRY_WARNING_SECONDS}: when, and what to do before then. */
+/** A letter SQS deletes within {@link DEAD_LETTER_EXPIRY_MARGIN_SECONDS}: when, and what to do before then. */
 function expiryWarning(which: string, at: string): string {
-  const days = EXPIRY_WARNING_SECONDS / 86_400;
+  const days = DEAD_LETTER_EXPIRY_MARGIN_SECONDS / 86_400;
   return `${which} dead letter is deleted by SQS ${timeLeft(at)} (at ${at}, under ${days} days): act on it before then, or save it with --json`;
 }
 
