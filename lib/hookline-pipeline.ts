@@ -56,7 +56,12 @@ import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
-import { mappingScalingOf, QueueConsumer, type QueueConsumerProps } from './queue-consumer';
+import {
+  deleteFailedMetric,
+  mappingScalingOf,
+  QueueConsumer,
+  type QueueConsumerProps,
+} from './queue-consumer';
 import { sourceNeedsSecret, usesConsumerTable } from './runtime-wiring';
 import {
   BREAKER_SCHEDULES,
@@ -538,6 +543,19 @@ export class HooklinePipeline extends Construct {
       api: this.ingest.api,
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
       ...(this.jobsEndpoint ? { jobsEndpointLogGroup: this.jobsEndpoint.jobsFunction.logGroup } : {}),
+      ...(Object.keys(this.consumers).length > 0
+        ? {
+            deleteFailures: deleteFailedMetric(
+              DEFAULTS.functionAlarmPeriod,
+              metricsNamespaceOf(Stack.of(this).stackName),
+            ),
+            deleteFailuresCommand: stackLogsQuery(
+              this,
+              3_600,
+              'filter @message like /DeleteMessage failed/ | stats count(*) by @log, error',
+            ),
+          }
+        : {}),
       ...(this.archive
         ? {
             archiveFailures: archiveFailedMetric(
@@ -660,6 +678,7 @@ export class HooklinePipeline extends Construct {
       ingestFunction: this.ingest.ingestFunction,
       ...(this.jobsEndpoint ? { jobsFunction: this.jobsEndpoint.jobsFunction } : {}),
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
+      unverifiedSources: config.sources.filter((s) => s.type === 'unverified').map((s) => s.name),
       extraDeadLetterQueues: [
         ...this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
           label: `schedule ${name} DLQ`,

@@ -217,6 +217,24 @@ export interface PipelineAlarmsProps {
   readonly archiveFailures?: cloudwatch.IMetric;
 
   /**
+   * Count of records the consumers finished or dead-lettered but could not delete from their queue themselves (their
+   * `DeleteFailed` metric, every consumer's summed), alarmed on when some fail in each of
+   * {@link DELETE_FAILED_PERIODS} periods in a row: one failed delete is left to the batch response, a steady rate is
+   * SQS throttling the deletes or a lost permission.
+   *
+   * @default - no such alarm
+   */
+  readonly deleteFailures?: cloudwatch.IMetric;
+
+  /**
+   * The command that reads the consumers' WARN lines of failed deletes (in every consumer's log group), named in
+   * that alarm's description.
+   *
+   * @default - the description names no command
+   */
+  readonly deleteFailuresCommand?: string;
+
+  /**
    * The archive's delivery stream: the age of its oldest record, above which it is not writing to the bucket, and
    * the log group where it says why.
    *
@@ -305,6 +323,12 @@ export const METRICS_PER_MATH_ALARM = 10;
 
 /** The most characters CloudWatch takes in an alarm's description. */
 export const ALARM_DESCRIPTION_MAX = 1024;
+
+/**
+ * How many periods in a row of failed deletes the consumers' alarm waits for: a sustained rate, not one SQS error,
+ * which the batch response makes good.
+ */
+export const DELETE_FAILED_PERIODS = 3;
 
 /** The window in which a source with only mismatched signatures is alarmed on. */
 export const ROTATED_SECRET_WINDOW = Duration.minutes(15);
@@ -460,6 +484,7 @@ function queueAlarmViolations(q: MonitoredQueue): Violation[] {
  * - a source with a signing secret had only mismatched signatures for {@link ROTATED_SECRET_WINDOW};
  * - a queue's oldest message is older than its threshold (consumers are down or too slow);
  * - a function reports errors or throttles;
+ * - the consumers' own deletes fail in {@link DELETE_FAILED_PERIODS} periods in a row;
  * - the API answers 5xx (senders will retry, GitHub will not).
  * Missing data is not breaching: idle queues and functions publish nothing.
  */
@@ -523,6 +548,7 @@ export class PipelineAlarms extends Construct {
     if (signing)
       for (const name of signing.names) this.watchSigningSource(name, signing, props.ingestLogGroup);
     for (const f of props.functions) this.watchFunction(f);
+    if (props.deleteFailures) this.watchDeleteFailures(props.deleteFailures, props.deleteFailuresCommand);
     if (props.archiveFailures) {
       this.add('ArchiveFailed', {
         metric: props.archiveFailures,
@@ -655,6 +681,30 @@ export class PipelineAlarms extends Construct {
       }),
       threshold: ROTATED_SECRET_MIN_MISMATCHES - 1,
       description: `Source "${source}" received ${ROTATED_SECRET_MIN_MISMATCHES} or more signed webhooks in ${ROTATED_SECRET_WINDOW.toHumanString()} and none verified: each was answered 401, and GitHub does not retry. Likely the sender's signing secret was rotated, or the wrong secret was stored. ${logGroup ? `See them with ${logsTail(this, logGroup, '30m', `{ $.source = "${source}" && $.reason = "bad_signature" }`)}. ` : ''}Store the secret the sender shows with ${this.cli(`secrets set ${source}`)} (with --add the old one stays active while senders move), then redeliver the refused deliveries from the sender.`,
+    });
+  }
+
+  /**
+   * Consumers failing to delete what they finished, period after period: each record is still deleted by the batch
+   * response, but one whose invocation then times out comes back (a FIFO record that ran, a letter already in the
+   * DLQ), and the early deletes that keep a slow FIFO batch from replaying its finished records are off.
+   */
+  private watchDeleteFailures(metric: cloudwatch.IMetric, command: string | undefined): void {
+    const { metricStat, mathExpression } = metric.toMetricConfig();
+    const periodSeconds = metricStat?.period.toSeconds() ?? mathExpression?.period ?? 0;
+    const window = Duration.seconds(periodSeconds * DELETE_FAILED_PERIODS).toHumanString();
+    const said = `Consumers failed to delete records they had finished or dead-lettered in each of ${DELETE_FAILED_PERIODS} periods in a row (${window}; metric DeleteFailed). The batch response deletes them, unless the invocation times out: then a FIFO record runs again (idempotency, when on, skips it) and a dead letter lands in the DLQ twice. Likely SQS throttling a FIFO queue's deletes (300 a second without highThroughput) or a lost permission. Which consumer and why: `;
+    // The query selects every log group the stack publishes; with a long stack name it is described instead.
+    const full = `${said}${command}.`;
+    this.add('DeleteFailed', {
+      metric,
+      threshold: 0,
+      evaluationPeriods: DELETE_FAILED_PERIODS,
+      datapointsToAlarm: DELETE_FAILED_PERIODS,
+      description:
+        command && full.length <= ALARM_DESCRIPTION_MAX
+          ? full
+          : `${said}their WARN lines "DeleteMessage failed" (Logs Insights over the consumers' log groups).`,
     });
   }
 
