@@ -56,7 +56,12 @@ import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
-import { mappingScalingOf, QueueConsumer, type QueueConsumerProps } from './queue-consumer';
+import {
+  deleteFailedMetric,
+  mappingScalingOf,
+  QueueConsumer,
+  type QueueConsumerProps,
+} from './queue-consumer';
 import { sourceNeedsSecret, usesConsumerTable } from './runtime-wiring';
 import {
   BREAKER_SCHEDULES,
@@ -538,6 +543,19 @@ export class HooklinePipeline extends Construct {
       api: this.ingest.api,
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
       ...(this.jobsEndpoint ? { jobsEndpointLogGroup: this.jobsEndpoint.jobsFunction.logGroup } : {}),
+      ...(Object.keys(this.consumers).length > 0
+        ? {
+            deleteFailures: deleteFailedMetric(
+              DEFAULTS.functionAlarmPeriod,
+              metricsNamespaceOf(Stack.of(this).stackName),
+            ),
+            deleteFailuresCommand: stackLogsQuery(
+              this,
+              3_600,
+              'filter @message like /DeleteMessage failed/ | stats count(*) by @log, error',
+            ),
+          }
+        : {}),
       ...(this.archive
         ? {
             archiveFailures: archiveFailedMetric(
@@ -630,6 +648,10 @@ export class HooklinePipeline extends Construct {
       name: BREAKER_SCHEDULES,
       id: 'BreakerSchedules',
       queue: deadLetterQueue,
+      // Scheduler sends each dead letter afresh: it lives the queue's whole retention. A probe lost there leaves its
+      // consumer paused with nothing left to say which.
+      lifetime: DEFAULTS.scheduleDeadLetterRetentionPeriod,
+      redrivable: false,
       description: `Circuit breaker probes or closes are waiting in the ${BREAKER_SCHEDULES} dead-letter queue: EventBridge Scheduler could not invoke the breaker function with them, so their consumers stay paused or at probe concurrency. Read why with ${hooklineCommand(this, `failed list ${BREAKER_SCHEDULES}`)}, fix the cause, then ${BREAKER_SCHEDULES_RECOVER} (this queue cannot be redriven).`,
     });
   }
@@ -656,6 +678,7 @@ export class HooklinePipeline extends Construct {
       ingestFunction: this.ingest.ingestFunction,
       ...(this.jobsEndpoint ? { jobsFunction: this.jobsEndpoint.jobsFunction } : {}),
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
+      unverifiedSources: config.sources.filter((s) => s.type === 'unverified').map((s) => s.name),
       extraDeadLetterQueues: [
         ...this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
           label: `schedule ${name} DLQ`,
@@ -741,6 +764,10 @@ export class HooklinePipeline extends Construct {
       name: JOB_SCHEDULES,
       id: 'JobSchedules',
       queue,
+      // Scheduler sends each dead letter afresh: it lives the queue's whole retention. A letter lost there is a
+      // delayed job lost.
+      lifetime: DEFAULTS.scheduleDeadLetterRetentionPeriod,
+      redrivable: false,
       description: `One-time jobs are waiting in the ${JOB_SCHEDULES} dead-letter queue: EventBridge Scheduler could not deliver them to their queue. Read why with ${hooklineCommand(this, `failed list ${JOB_SCHEDULES}`)}, fix the cause, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven).`,
     });
     this.dashboard.chartDeadLetterQueue({ label: 'job schedules DLQ', queue });

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -13,6 +13,7 @@ import { INGEST_SERVICE, METRIC_DIMENSIONS, SIGNATURE_MISMATCH_METRIC } from '..
 import { DEFAULT_HOLD_SECONDS } from './cli/dead-letter-notes';
 import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
 import { propShapeViolations } from './config/parse-shape';
+import { DEAD_LETTER_EXPIRY_MARGIN_SECONDS } from './console/ui/dead-letter-expiry';
 import { fairQueueMetric } from './pipeline-queue';
 import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
 import { oldestMessageAgeFloorViolations } from './validation';
@@ -156,6 +157,14 @@ export interface MonitoredDeadLetterQueue {
    * @default - the name
    */
   readonly cliName?: string;
+  /**
+   * Whether `hookline redrive` moves the queue's messages back, as the expiry alarm tells the operator to; false for
+   * a queue whose messages are meant for several targets (one-time jobs) or for no queue (breaker probes), whose
+   * `hookline failed summary` says what to do instead.
+   *
+   * @default true
+   */
+  readonly redrivable?: boolean;
 }
 
 /** Properties for {@link PipelineAlarms}. */
@@ -206,6 +215,24 @@ export interface PipelineAlarmsProps {
    * @default - no archive alarm
    */
   readonly archiveFailures?: cloudwatch.IMetric;
+
+  /**
+   * Count of records the consumers finished or dead-lettered but could not delete from their queue themselves (their
+   * `DeleteFailed` metric, every consumer's summed), alarmed on when some fail in each of
+   * {@link DELETE_FAILED_PERIODS} periods in a row: one failed delete is left to the batch response, a steady rate is
+   * SQS throttling the deletes or a lost permission.
+   *
+   * @default - no such alarm
+   */
+  readonly deleteFailures?: cloudwatch.IMetric;
+
+  /**
+   * The command that reads the consumers' WARN lines of failed deletes (in every consumer's log group), named in
+   * that alarm's description.
+   *
+   * @default - the description names no command
+   */
+  readonly deleteFailuresCommand?: string;
 
   /**
    * The archive's delivery stream: the age of its oldest record, above which it is not writing to the bucket, and
@@ -275,8 +302,11 @@ export function deadLetterLifetime(queue: {
   return Duration.seconds(queue.fifo ? retained : retained - queue.retentionPeriod.toSeconds());
 }
 
-/** How long before SQS deletes a dead letter its expiry alarm fires, at most. */
-export const DEAD_LETTER_EXPIRY_MARGIN = Duration.days(2);
+/**
+ * How long before SQS deletes a dead letter its expiry alarm fires, at most: the margin under which `hookline failed`
+ * warns too ({@link DEAD_LETTER_EXPIRY_MARGIN_SECONDS}, its one home, which the CLI reads without aws-cdk-lib).
+ */
+export const DEAD_LETTER_EXPIRY_MARGIN = Duration.seconds(DEAD_LETTER_EXPIRY_MARGIN_SECONDS);
 
 /**
  * The age at which a dead letter living `lifetime` is alarmed on: {@link DEAD_LETTER_EXPIRY_MARGIN} before it is
@@ -294,6 +324,12 @@ export const METRICS_PER_MATH_ALARM = 10;
 /** The most characters CloudWatch takes in an alarm's description. */
 export const ALARM_DESCRIPTION_MAX = 1024;
 
+/**
+ * How many periods in a row of failed deletes the consumers' alarm waits for: a sustained rate, not one SQS error,
+ * which the batch response makes good.
+ */
+export const DELETE_FAILED_PERIODS = 3;
+
 /** The window in which a source with only mismatched signatures is alarmed on. */
 export const ROTATED_SECRET_WINDOW = Duration.minutes(15);
 
@@ -309,31 +345,85 @@ interface ExpiringQueue {
   readonly cliName: string;
   readonly queue: sqs.IQueue;
   readonly lifetime: Duration;
+  /** Whether `hookline redrive` moves its letters back (see {@link MonitoredDeadLetterQueue.redrivable}). */
+  readonly redrivable: boolean;
 }
+
+/** The expiry-alarm side of a further dead-letter queue, when its messages' lifetime is given. */
+function expiringOf(d: MonitoredDeadLetterQueue): ExpiringQueue[] {
+  return d.lifetime
+    ? [
+        {
+          cliName: d.cliName ?? d.name,
+          queue: d.queue,
+          lifetime: d.lifetime,
+          redrivable: d.redrivable !== false,
+        },
+      ]
+    : [];
+}
+
+/** The age at which an expiry alarm watching `q` fires: queues of one such age share alarms. */
+const alarmAgeOf = (q: ExpiringQueue): number => deadLetterExpiryAlarmAge(q.lifetime).toSeconds();
 
 /**
  * The expiring queues in groups one metric math alarm each can watch: queues of one alarm age together (the
- * alarm compares their highest age with it), at most {@link METRICS_PER_MATH_ALARM} of them and as many as the
- * group's description (`describe`) keeps within {@link ALARM_DESCRIPTION_MAX}, in the order given. An unresolved
- * region is measured by its placeholder (`${Token[AWS.Region.n]}`), longer than any region's name.
+ * alarm compares their highest age with it), each joining the last group of its age when it `fits` there, else
+ * starting one, in the order given.
  */
 function expiryGroups(
   queues: readonly ExpiringQueue[],
-  describe: (group: readonly ExpiringQueue[]) => string,
+  fits: (group: readonly ExpiringQueue[], q: ExpiringQueue) => boolean,
 ): ExpiringQueue[][] {
   const byAge = new Map<number, ExpiringQueue[][]>();
   for (const q of queues) {
-    const age = deadLetterExpiryAlarmAge(q.lifetime).toSeconds();
-    const groups = byAge.get(age) ?? [];
+    const groups = byAge.get(alarmAgeOf(q)) ?? [];
     const last = groups.at(-1);
-    const fits =
-      last && last.length < METRICS_PER_MATH_ALARM && describe([...last, q]).length <= ALARM_DESCRIPTION_MAX;
-    if (fits) last.push(q);
+    if (last && fits(last, q)) last.push(q);
     else groups.push([q]);
-    byAge.set(age, groups);
+    byAge.set(alarmAgeOf(q), groups);
   }
   return [...byAge.values()].flat();
 }
+
+/**
+ * What an expiry alarm of `group` reads, as CloudFormation takes it: each queue's `ApproximateAgeOfOldestMessage`
+ * (1-minute maxima) and the highest of them, the only series returned. Written out rather than left to CDK, which
+ * renders an alarm's metrics once, when it is made: a dead-letter queue watched later joins a group already made.
+ */
+function expiryQueries(group: readonly ExpiringQueue[]): cloudwatch.CfnAlarm.MetricDataQueryProperty[] {
+  const ids = group.map((_, j) => `age${j}`);
+  const ages = group.map((q, j) => {
+    const stat = q.queue
+      .metricApproximateAgeOfOldestMessage({
+        period: DEFAULTS.queueAlarmPeriod,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      })
+      .toMetricConfig().metricStat;
+    if (!stat) throw new Error(`PipelineAlarms: the age of ${q.cliName}'s oldest message is not one metric`);
+    return {
+      metricStat: {
+        metric: { metricName: stat.metricName, namespace: stat.namespace, dimensions: stat.dimensions },
+        period: stat.period.toSeconds(),
+        stat: stat.statistic,
+      },
+      id: ids[j] as string,
+      returnData: false,
+    };
+  });
+  return [
+    {
+      expression: ids.length === 1 ? 'age0' : `MAX([${ids.join(', ')}])`,
+      id: 'expr_1',
+      label: EXPIRY_ALARM_LABEL,
+      returnData: true,
+    },
+    ...ages,
+  ];
+}
+
+/** What the expiry alarms' one returned series is called. */
+const EXPIRY_ALARM_LABEL = 'Oldest dead letter age';
 
 /**
  * The topic policy statement that lets CloudWatch alarms of this account and region (and no one else's, which
@@ -394,6 +484,7 @@ function queueAlarmViolations(q: MonitoredQueue): Violation[] {
  * - a source with a signing secret had only mismatched signatures for {@link ROTATED_SECRET_WINDOW};
  * - a queue's oldest message is older than its threshold (consumers are down or too slow);
  * - a function reports errors or throttles;
+ * - the consumers' own deletes fail in {@link DELETE_FAILED_PERIODS} periods in a row;
  * - the API answers 5xx (senders will retry, GitHub will not).
  * Missing data is not breaching: idle queues and functions publish nothing.
  */
@@ -402,6 +493,11 @@ export class PipelineAlarms extends Construct {
   public readonly topic: sns.ITopic;
   /** Every alarm, for callers to extend (e.g. a composite alarm or a dashboard). */
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /**
+   * The queues of each dead-letter expiry alarm, in the order of their ids: read when the template is written, so
+   * a dead-letter queue watched after the constructor (a grant's) joins the last alarm of its age it fits in.
+   */
+  readonly #expiryGroups: ExpiringQueue[][] = [];
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -439,21 +535,20 @@ export class PipelineAlarms extends Construct {
       });
       if (q.fair) this.addQuietTenantsAlarm(q);
     }
-    for (const d of props.deadLetterQueues ?? []) this.watchDeadLetterQueue(d);
+    for (const d of props.deadLetterQueues ?? []) this.watchDeadLetterDepth(d);
     this.watchDeadLetterExpiry([
       ...props.queues.flatMap((q) =>
         q.deadLetterLifetime
-          ? [{ cliName: q.name, queue: q.deadLetterQueue, lifetime: q.deadLetterLifetime }]
+          ? [{ cliName: q.name, queue: q.deadLetterQueue, lifetime: q.deadLetterLifetime, redrivable: true }]
           : [],
       ),
-      ...(props.deadLetterQueues ?? []).flatMap((d) =>
-        d.lifetime ? [{ cliName: d.cliName ?? d.name, queue: d.queue, lifetime: d.lifetime }] : [],
-      ),
+      ...(props.deadLetterQueues ?? []).flatMap(expiringOf),
     ]);
     const signing = props.signingSources;
     if (signing)
       for (const name of signing.names) this.watchSigningSource(name, signing, props.ingestLogGroup);
     for (const f of props.functions) this.watchFunction(f);
+    if (props.deleteFailures) this.watchDeleteFailures(props.deleteFailures, props.deleteFailuresCommand);
     if (props.archiveFailures) {
       this.add('ArchiveFailed', {
         metric: props.archiveFailures,
@@ -471,30 +566,58 @@ export class PipelineAlarms extends Construct {
    * fewer resources than one per queue.
    */
   private watchDeadLetterExpiry(queues: readonly ExpiringQueue[]): void {
-    const describe = (group: readonly ExpiringQueue[]) => this.expiryDescription(group);
-    for (const [i, group] of expiryGroups(queues, describe).entries()) {
-      const [first] = group;
-      if (!first) continue;
-      const usingMetrics = Object.fromEntries(
-        group.map((q, j) => [
-          `age${j}`,
-          q.queue.metricApproximateAgeOfOldestMessage({
+    const fits = (group: readonly ExpiringQueue[], q: ExpiringQueue) => this.fitsExpiryGroup(group, q);
+    for (const group of expiryGroups(queues, fits)) this.addExpiryAlarm(group);
+  }
+
+  /**
+   * A dead-letter queue watched after the constructor: it joins the last expiry alarm of its age when it fits there
+   * (no new resource), else gets one of its own.
+   */
+  private watchLateExpiry(q: ExpiringQueue): void {
+    const last = this.#expiryGroups.findLast((group) => group[0] && alarmAgeOf(group[0]) === alarmAgeOf(q));
+    if (last && this.fitsExpiryGroup(last, q)) last.push(q);
+    else this.addExpiryAlarm([q]);
+  }
+
+  /**
+   * Whether `q` may join `group` (queues of its alarm age): at most {@link METRICS_PER_MATH_ALARM} queues, and a
+   * description within {@link ALARM_DESCRIPTION_MAX}. An unresolved region is measured by its placeholder
+   * (`${Token[AWS.Region.n]}`), longer than any region's name.
+   */
+  private fitsExpiryGroup(group: readonly ExpiringQueue[], q: ExpiringQueue): boolean {
+    return (
+      group.length < METRICS_PER_MATH_ALARM &&
+      this.expiryDescription([...group, q]).length <= ALARM_DESCRIPTION_MAX
+    );
+  }
+
+  /**
+   * The expiry alarm of `group` (queues of one alarm age, at least one). Its metrics and description are read from
+   * the group when the template is written, so a queue that joins it later is watched and named too.
+   */
+  private addExpiryAlarm(group: ExpiringQueue[]): void {
+    const [first] = group;
+    if (!first) return;
+    this.#expiryGroups.push(group);
+    const alarm = this.add(`DeadLettersExpiring${this.#expiryGroups.length}`, {
+      metric: new cloudwatch.MathExpression({
+        expression: 'age0',
+        usingMetrics: {
+          age0: first.queue.metricApproximateAgeOfOldestMessage({
             period: DEFAULTS.queueAlarmPeriod,
             statistic: cloudwatch.Stats.MAXIMUM,
           }),
-        ]),
-      );
-      this.add(`DeadLettersExpiring${i + 1}`, {
-        metric: new cloudwatch.MathExpression({
-          expression: group.length === 1 ? 'age0' : `MAX([${Object.keys(usingMetrics).join(', ')}])`,
-          usingMetrics,
-          label: 'Oldest dead letter age',
-          period: DEFAULTS.queueAlarmPeriod,
-        }),
-        threshold: deadLetterExpiryAlarmAge(first.lifetime).toSeconds(),
-        description: this.expiryDescription(group),
-      });
-    }
+        },
+        label: EXPIRY_ALARM_LABEL,
+        period: DEFAULTS.queueAlarmPeriod,
+      }),
+      threshold: alarmAgeOf(first),
+      description: this.expiryDescription(group),
+    });
+    const resource = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+    resource.metrics = Lazy.any({ produce: () => expiryQueries(group) });
+    resource.alarmDescription = Lazy.string({ produce: () => this.expiryDescription(group) });
   }
 
   /**
@@ -506,9 +629,19 @@ export class PipelineAlarms extends Construct {
     const first = group[0];
     if (!first) return '';
     const age = deadLetterExpiryAlarmAge(first.lifetime);
-    const names = group.map((q) => `"${q.cliName}"`).join(', ');
-    const q = first.cliName;
-    const said = `Dead letters in the DLQ of ${group.length === 1 ? '' : 'one of '}${names} are older than ${age.toHumanString()}: SQS may delete them within ${first.lifetime.minus(age).toHumanString()} (ones the consumer dead-lettered itself live longer), and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS's age metric: do not wait for this alarm. For "${q}" (others alike): ${this.cli(`failed summary ${q}`)}, fix the cause, ${this.cli(`redrive ${q}`)}; or first save them: `;
+    const names = (queues: readonly ExpiringQueue[]) => queues.map((q) => `"${q.cliName}"`).join(', ');
+    // The commands name a queue a redrive moves back, when there is one; the others' `failed summary` says what to do.
+    const subject = group.find((q) => q.redrivable) ?? first;
+    const q = subject.cliName;
+    const unredrivable = group.filter((other) => !other.redrivable && other !== subject);
+    const exceptions =
+      unredrivable.length === 0
+        ? ''
+        : ` ${names(unredrivable)} cannot be redriven: failed summary says what to do instead.`;
+    const then = subject.redrivable
+      ? `fix the cause, ${this.cli(`redrive ${q}`)}`
+      : 'fix the cause and do as it says (no redrive)';
+    const said = `Dead letters in the DLQ of ${group.length === 1 ? '' : 'one of '}${names(group)} are older than ${age.toHumanString()}: SQS may delete them within ${first.lifetime.minus(age).toHumanString()} (ones the consumer dead-lettered itself live longer), and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS's age metric: do not wait for this alarm.${exceptions} For "${q}" (others alike): ${this.cli(`failed summary ${q}`)}, ${then}; or first save them: `;
     const full = `${said}${this.cli(`failed list ${q} --limit 100000 --json`)}.`;
     return full.length <= ALARM_DESCRIPTION_MAX
       ? full
@@ -548,6 +681,30 @@ export class PipelineAlarms extends Construct {
       }),
       threshold: ROTATED_SECRET_MIN_MISMATCHES - 1,
       description: `Source "${source}" received ${ROTATED_SECRET_MIN_MISMATCHES} or more signed webhooks in ${ROTATED_SECRET_WINDOW.toHumanString()} and none verified: each was answered 401, and GitHub does not retry. Likely the sender's signing secret was rotated, or the wrong secret was stored. ${logGroup ? `See them with ${logsTail(this, logGroup, '30m', `{ $.source = "${source}" && $.reason = "bad_signature" }`)}. ` : ''}Store the secret the sender shows with ${this.cli(`secrets set ${source}`)} (with --add the old one stays active while senders move), then redeliver the refused deliveries from the sender.`,
+    });
+  }
+
+  /**
+   * Consumers failing to delete what they finished, period after period: each record is still deleted by the batch
+   * response, but one whose invocation then times out comes back (a FIFO record that ran, a letter already in the
+   * DLQ), and the early deletes that keep a slow FIFO batch from replaying its finished records are off.
+   */
+  private watchDeleteFailures(metric: cloudwatch.IMetric, command: string | undefined): void {
+    const { metricStat, mathExpression } = metric.toMetricConfig();
+    const periodSeconds = metricStat?.period.toSeconds() ?? mathExpression?.period ?? 0;
+    const window = Duration.seconds(periodSeconds * DELETE_FAILED_PERIODS).toHumanString();
+    const said = `Consumers failed to delete records they had finished or dead-lettered in each of ${DELETE_FAILED_PERIODS} periods in a row (${window}; metric DeleteFailed). The batch response deletes them, unless the invocation times out: then a FIFO record runs again (idempotency, when on, skips it) and a dead letter lands in the DLQ twice. Likely SQS throttling a FIFO queue's deletes (300 a second without highThroughput) or a lost permission. Which consumer and why: `;
+    // The query selects every log group the stack publishes; with a long stack name it is described instead.
+    const full = `${said}${command}.`;
+    this.add('DeleteFailed', {
+      metric,
+      threshold: 0,
+      evaluationPeriods: DELETE_FAILED_PERIODS,
+      datapointsToAlarm: DELETE_FAILED_PERIODS,
+      description:
+        command && full.length <= ALARM_DESCRIPTION_MAX
+          ? full
+          : `${said}their WARN lines "DeleteMessage failed" (Logs Insights over the consumers' log groups).`,
     });
   }
 
@@ -626,8 +783,18 @@ export class PipelineAlarms extends Construct {
     });
   }
 
-  /** Alarms when a further dead-letter queue holds any message (one made after the alarms, e.g. by a grant). */
+  /**
+   * Alarms when a further dead-letter queue holds any message (one made after the alarms, e.g. by a grant) and, with
+   * its `lifetime`, when its oldest message nears the age at which SQS deletes it, in the last expiry alarm of that
+   * age when it fits there.
+   */
   watchDeadLetterQueue(d: MonitoredDeadLetterQueue): void {
+    this.watchDeadLetterDepth(d);
+    for (const q of expiringOf(d)) this.watchLateExpiry(q);
+  }
+
+  /** Alarms when a further dead-letter queue holds any message. */
+  private watchDeadLetterDepth(d: MonitoredDeadLetterQueue): void {
     this.add(`DeadLetters-${d.id ?? d.name}`, {
       metric: d.queue.metricApproximateNumberOfMessagesVisible({
         period: DEFAULTS.queueAlarmPeriod,
@@ -661,7 +828,7 @@ export class PipelineAlarms extends Construct {
       evaluationPeriods?: number;
       datapointsToAlarm?: number;
     },
-  ): void {
+  ): cloudwatch.Alarm {
     if (this.node.tryFindChild(id)) {
       throw new Error(
         `PipelineAlarms: two watched resources both need the alarm id "${id}"; give one of them a distinct \`id\``,
@@ -679,5 +846,6 @@ export class PipelineAlarms extends Construct {
     alarm.addAlarmAction(new actions.SnsAction(this.topic));
     alarm.addOkAction(new actions.SnsAction(this.topic));
     this.alarms.push(alarm);
+    return alarm;
   }
 }

@@ -1,11 +1,11 @@
 /**
- * The pipeline's CloudWatch dashboard: the state of every alarm, what came in (by source and outcome, and the API's
- * answers), where it waits (queue depth, age of the oldest message), how the consumers do (duration, errors,
- * throttles, retries, dead-lettered, copies whose idempotency key another execution held, processed, deferred) and
- * what is stuck (DLQ depth).
+ * The pipeline's CloudWatch dashboard: the state of every alarm, what came in (by source and outcome, the API's
+ * answers, and what unverified sources let in), where it waits (queue depth, age of the oldest message), how the
+ * consumers do (duration, errors, throttles, retries, dead-lettered, copies whose idempotency key another execution
+ * held, processed, deferred, failed deletes) and what is stuck (DLQ depth).
  *
  * Metric sources: the ingest function's EMF metrics (namespace `Hookline/<stack name>`, dimension
- * `service=ingest`: Accepted, Duplicate, Ignored, and Rejected/Failed with a `reason` dimension), the consumers' EMF
+ * `service=ingest`: Accepted, Duplicate, Ignored, Unverified, and Rejected/Failed with a `reason` dimension), the consumers' EMF
  * metrics (dimensions `service=<queue>` and `type`: Retried, DeadLettered, KeyHeldElsewhere...), AWS/SQS and AWS/Lambda. Per-source
  * counts come from the ingest function's one `webhook outcome` log line per request (Logs Insights), since the
  * metrics carry no source dimension.
@@ -92,6 +92,13 @@ export interface PipelineDashboardProps {
    * @default - no alarm grid, unless {@link PipelineDashboard.showAlarms} adds one
    */
   readonly alarms?: readonly cloudwatch.IAlarm[];
+  /**
+   * The sources that accept requests without verification (`type: 'unverified'`, opted out on purpose): the
+   * ingest's count of the requests they let in (its `Unverified` metric) is graphed, titled with their names, so
+   * traffic arriving through one is seen. Not alarmed: such requests are what the opt-out is for.
+   * @default - no such graph
+   */
+  readonly unverifiedSources?: readonly string[];
   /**
    * The ingest function's log group, for the per-source breakdown (Logs Insights over `webhook outcome` lines).
    * @default - no per-source widget
@@ -314,6 +321,17 @@ export class PipelineDashboard extends Construct {
         }),
       );
     }
+    const unverified = props.unverifiedSources ?? [];
+    if (unverified.length > 0) {
+      ingestWidgets.push(
+        new cloudwatch.GraphWidget({
+          title: `Requests let in unverified (verification opted out: ${unverified.join(', ')})`,
+          width: 12,
+          height: 6,
+          left: [ingestMetric('Unverified')],
+        }),
+      );
+    }
     if (props.api) ingestWidgets.push(apiWidget(props.api, period));
     if (props.ingestFunction)
       ingestWidgets.push(functionWidget('Ingest function', props.ingestFunction, period));
@@ -404,13 +422,18 @@ export class PipelineDashboard extends Construct {
         ),
       );
       this.dashboard.addWidgets(
-        perQueue('Records processed', 'Processed', 12),
+        perQueue('Records processed', 'Processed'),
         // Records handed back unstarted: a batch too long for the timeout, a FIFO group behind a failing record, a
         // rate limit below the arrivals. Each spends a receive, so a steady count ends in dead letters.
         perQueue(
           'Records deferred (not started: deadline margin, FIFO group held back, no rate-limit slot)',
           'Deferred',
-          12,
+        ),
+        // Done, but their own delete failed: the batch response deletes them, unless the invocation times out and
+        // they come back. A steady count is SQS throttling the deletes or a lost permission (the stack's alarm).
+        perQueue(
+          'Records whose own delete failed (DeleteFailed; left to the batch response)',
+          'DeleteFailed',
         ),
       );
     }

@@ -1,12 +1,18 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { TypeMetrics } from '../lambda/consumer/core';
 import type { MappingScaling } from '../lambda/shared/circuit-breaker';
-import { HELD_RECEIVES_KEY_PREFIX, JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
+import {
+  HELD_RECEIVES_KEY_PREFIX,
+  JOB_RECORD_KEY_PREFIX,
+  METRIC_DIMENSIONS,
+} from '../lambda/shared/contracts';
 import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/forward-config';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
@@ -649,4 +655,19 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
       ...(props.forward ? { forward: { timeout: props.forward.timeout } } : {}),
     },
   };
+}
+
+/**
+ * Records a consumer finished (or dead-lettered) whose own `DeleteMessage` failed, counted per batch by every consumer
+ * of the stack under `service` (its queue) and `type`: one Metrics Insights query sums them all, so a consumer added
+ * later is watched too. Each such record was reported done, and the batch response deletes it; only an invocation
+ * that then times out brings it back.
+ */
+export function deleteFailedMetric(period: Duration, namespace: string): cloudwatch.IMetric {
+  const metric = 'DeleteFailed' satisfies keyof TypeMetrics;
+  return new cloudwatch.MathExpression({
+    expression: `SELECT SUM(${metric}) FROM SCHEMA("${namespace}", ${METRIC_DIMENSIONS.service}, ${METRIC_DIMENSIONS.type})`,
+    label: metric,
+    period,
+  });
 }

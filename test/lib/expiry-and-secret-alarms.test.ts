@@ -5,17 +5,23 @@
  * followed to the metric it reads, the topic it notifies, the policy that lets CloudWatch publish there and the
  * dashboard's alarm grid.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../lib/config';
+import exampleConfig from '../../hookline.config';
+import { DEFAULTS, type HooklineConfig, resolveConfig } from '../../lib/config';
+import { deletedBySqsAt, expiresSoon } from '../../lib/console/ui/dead-letter-expiry';
+import { HooklinePipeline } from '../../lib/hookline-pipeline';
 import {
   DEAD_LETTER_EXPIRY_MARGIN,
   deadLetterExpiryAlarmAge,
   METRICS_PER_MATH_ALARM,
   ROTATED_SECRET_MIN_MISMATCHES,
 } from '../../lib/pipeline-alarms';
+import { BREAKER_SCHEDULES, JOB_SCHEDULES } from '../../lib/stack-outputs';
 import { type Json, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
-import { pipelineTemplate, renderIntrinsics } from '../helpers/cdk';
+import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp } from '../helpers/cdk';
 
 const standardQueues = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`q${i}`, {}]));
 const config = resolveConfig({
@@ -48,8 +54,11 @@ interface MetricQuery {
 }
 
 /** The alarms whose id starts with `prefix`, with their metric queries. */
-function alarmsNamed(prefix: string): { id: string; properties: Json; queries: MetricQuery[] }[] {
-  return Object.entries(resources)
+function alarmsNamed(
+  prefix: string,
+  from: Resources = resources,
+): { id: string; properties: Json; queries: MetricQuery[] }[] {
+  return Object.entries(from)
     .filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && id.includes(prefix))
     .map(([id, r]) => ({
       id,
@@ -117,6 +126,22 @@ describe('dead letters about to expire', () => {
     expect(deadLetterExpiryAlarmAge(Duration.days(3)).toSeconds()).toBe(1.5 * DAY);
     expect(deadLetterExpiryAlarmAge(Duration.minutes(1)).toSeconds()).toBe(30);
     expect(DEAD_LETTER_EXPIRY_MARGIN.toDays()).toBe(2);
+  });
+
+  it('fire when `hookline failed` starts warning about the same letter: one margin for both', () => {
+    // A schedule's dead letter lives its DLQ's whole retention: what the alarm counts and what the CLI computes
+    // from its SentTimestamp are then one clock.
+    const retention = DEFAULTS.scheduleDeadLetterRetentionPeriod.toSeconds();
+    const threshold = alarms.find((a) =>
+      a.queries.some(
+        (q) => q.MetricStat && queueOf(q.MetricStat.Metric.Dimensions[0]?.Value).startsWith('Schedulestick'),
+      ),
+    )?.properties.Threshold as number;
+    const sent = Date.parse('2026-11-25T00:00:00.000Z');
+    const deletedAt = deletedBySqsAt(new Date(sent).toISOString(), retention);
+    const firesAt = sent + threshold * 1000;
+    expect(expiresSoon(deletedAt, firesAt - 1000)).toBe(false);
+    expect(expiresSoon(deletedAt, firesAt + 1000)).toBe(true);
   });
 
   it('compare the highest age of their queues, over 1-minute maxima, missing data not breaching', () => {
@@ -259,5 +284,149 @@ describe('a source whose signing secret no longer matches the sender', () => {
     expect(walkAlarmsToPublishGrants(only)).toBe(2);
     const shown = alarmsOnDashboard();
     for (const { id } of alarms) expect(shown).toContain(`resolved-${id}.Arn`);
+  });
+});
+
+/** The example `events` queue, its consumer's breaker probing after 10 minutes. */
+const probingEvents = {
+  consumer: {
+    entry: 'lambda/consumers/events.ts',
+    circuitBreaker: {
+      failureRatio: 0.8,
+      minimumRecords: 30,
+      window: Duration.minutes(3),
+      halfOpenAfter: Duration.minutes(10),
+    },
+  },
+};
+
+/** The example pipeline with {@link probingEvents}, and `extra` on top. */
+function probingBreakerConfig(extra: Partial<HooklineConfig> = {}) {
+  return exampleResolved({ queues: { ...exampleConfig.queues, events: probingEvents }, ...extra });
+}
+
+/**
+ * The pipeline of `config` in a stack, and a producer granted delayed jobs once the pipeline is built (as an app's
+ * own producer is): the one-time job schedules' dead-letter queue is made then, after the alarms.
+ */
+function withLateDelayedJobs(config: ReturnType<typeof probingBreakerConfig>) {
+  const stack = new Stack(testApp(), 'Late');
+  const pipeline = new HooklinePipeline(stack, 'P', { config });
+  const producer = new lambda.Function(stack, 'Producer', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('export const handler = async () => {}'),
+  });
+  pipeline.grantSend(producer, 'events', { delays: true });
+  const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  const idOf = (queue: unknown) =>
+    stack.getLogicalId((queue as { node: { defaultChild: never } }).node.defaultChild);
+  return {
+    resources,
+    jobSchedules: idOf(pipeline.jobProducers?.schedulerDeadLetterQueue),
+    breakerSchedules: idOf(pipeline.circuitBreakers?.scheduleDeadLetterQueue),
+  };
+}
+
+/** The expiry alarms watching the queue of logical id `queueId`, each with the query that reads it. */
+function expiryAlarmsOf(from: Resources, queueId: string) {
+  return alarmsNamed('DeadLettersExpiring', from).flatMap((alarm) =>
+    alarm.queries
+      .filter((q) => q.MetricStat && queueOf(q.MetricStat.Metric.Dimensions[0]?.Value) === queueId)
+      .map((query) => ({ ...alarm, query })),
+  );
+}
+
+describe("dead letters about to expire in the one-time job schedules' and the breaker probes' dead-letter queues", () => {
+  const built = withLateDelayedJobs(probingBreakerConfig());
+
+  it.each([
+    [JOB_SCHEDULES, built.jobSchedules],
+    [BREAKER_SCHEDULES, built.breakerSchedules],
+  ])(
+    '%s: one alarm reads its oldest message (AWS/SQS, its QueueName) 2 days before its 14 days end',
+    (name, queueId) => {
+      const watching = expiryAlarmsOf(built.resources, queueId);
+      expect(watching).toHaveLength(1);
+      const [{ properties, queries, query }] = watching as [(typeof watching)[number]];
+      expect(built.resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+      expect(built.resources[queueId]?.Properties?.MessageRetentionPeriod).toBe(14 * DAY);
+      expect(query.MetricStat).toMatchObject({
+        Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage' },
+        Period: 60,
+        Stat: 'Maximum',
+      });
+      expect(query.MetricStat?.Metric.Dimensions).toStrictEqual([
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } },
+      ]);
+      expect(query.ReturnData).toBe(false);
+      // The one series returned is the highest age of the alarm's queues, this one's among them.
+      const returned = queries.filter((q) => q.ReturnData !== false);
+      expect(returned).toHaveLength(1);
+      expect(returned[0]?.Expression).toContain(query.Id);
+      expect(properties.Threshold).toBe((14 - 2) * DAY);
+      const description = renderIntrinsics(properties.AlarmDescription);
+      expect(description).toContain(`"${name}"`);
+      expect(description).toContain('cannot be redriven: failed summary says what to do instead');
+      expect(description.length).toBeLessThanOrEqual(1024);
+    },
+  );
+
+  it('join the alarm of the queues of their age, a grant after the pipeline too: no alarm of their own', () => {
+    const [jobs] = expiryAlarmsOf(built.resources, built.jobSchedules);
+    const [breaker] = expiryAlarmsOf(built.resources, built.breakerSchedules);
+    expect(jobs?.id).toBe(breaker?.id);
+    // The FIFO orders queue and the heartbeat schedule: dead letters that also live their DLQ's whole 14 days.
+    expect(jobs?.queries.filter((q) => q.MetricStat)).toHaveLength(4);
+    const without = pipelineTemplate(exampleResolved()).template.toJSON().Resources as Resources;
+    expect(alarmsNamed('DeadLettersExpiring', built.resources)).toHaveLength(
+      alarmsNamed('DeadLettersExpiring', without).length,
+    );
+    // Its commands name a queue a redrive moves back.
+    expect(renderIntrinsics(jobs?.properties.AlarmDescription)).toMatch(
+      /For "(orders|schedule:heartbeat)" \(others alike\): `hookline failed summary \S+ --stack Late --region \S+`, fix the cause, `hookline redrive /,
+    );
+  });
+
+  it('notify the alarm topic, which lets CloudWatch publish, and show on the dashboard', () => {
+    const [jobs] = expiryAlarmsOf(built.resources, built.jobSchedules);
+    const only = Object.fromEntries(
+      Object.entries(built.resources).filter(
+        ([id, r]) => r.Type !== 'AWS::CloudWatch::Alarm' || id === jobs?.id,
+      ),
+    );
+    expect(walkAlarmsToPublishGrants(only)).toBe(1);
+    const dashboard = Object.values(built.resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(renderIntrinsics(dashboard?.Properties?.DashboardBody)).toContain(`resolved-${jobs?.id}.Arn`);
+  });
+
+  it('get one alarm of their own where no alarm of their age has room: none of that age, or a full one', () => {
+    const ownAlarm = (config: ReturnType<typeof probingBreakerConfig>) => {
+      const late = withLateDelayedJobs(config);
+      const [jobs] = expiryAlarmsOf(late.resources, late.jobSchedules);
+      const [breaker] = expiryAlarmsOf(late.resources, late.breakerSchedules);
+      expect(breaker?.id).toBe(jobs?.id);
+      const watched = jobs?.queries.flatMap((q) =>
+        q.MetricStat ? [queueOf(q.MetricStat.Metric.Dimensions[0]?.Value)] : [],
+      );
+      expect(watched?.toSorted()).toStrictEqual([late.breakerSchedules, late.jobSchedules].toSorted());
+      // Its commands: the summary, which says what to do with letters no redrive moves.
+      expect(renderIntrinsics(jobs?.properties.AlarmDescription)).toContain(
+        'fix the cause and do as it says (no redrive)',
+      );
+      return alarmsNamed('DeadLettersExpiring', late.resources).length;
+    };
+    // No FIFO queue and no schedule: nothing else lives 14 days in its DLQ. The events queue's own: 1 alarm more.
+    expect(
+      ownAlarm(probingBreakerConfig({ queues: { events: probingEvents }, routes: [], schedules: [] })),
+    ).toBe(2);
+    // The FIFO orders queue and 9 schedules fill the alarm of that age.
+    const schedules = Array.from({ length: 9 }, (_, i) => ({
+      name: `s${i}`,
+      expression: 'rate(1 hour)',
+      queue: 'events',
+      type: 'tick',
+    }));
+    expect(ownAlarm(probingBreakerConfig({ stackName: 'Full', schedules }))).toBe(3);
   });
 });

@@ -197,15 +197,16 @@ const context = {
 } as Context;
 
 /**
- * The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters, meets a key held
- * elsewhere and fails to archive, and for one it has no time left to start.
+ * The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters (its own delete of
+ * that record failing, as SQS throttling would), meets a key held elsewhere and fails to archive, and for one it has
+ * no time left to start.
  */
 async function consumerEmf(name: string): Promise<string[]> {
   const sqs = mockClient(SQSClient);
   const firehose = mockClient(FirehoseClient);
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
-  sqs.on(DeleteMessageCommand).resolves({});
+  sqs.on(DeleteMessageCommand).rejects(new Error('ThrottlingException'));
   firehose.on(PutRecordBatchCommand).rejects(new Error('ServiceUnavailableException'));
   vi.stubEnv('AWS_REGION', 'us-east-1');
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
@@ -316,6 +317,8 @@ async function ingestEmf(): Promise<string[]> {
     signedEvent(h.deps.config, 'github', push, { id: 'd-1', headers: { 'x-github-event': 'push' } }),
     signedEvent(h.deps.config, 'github', '{}', { id: 'd-2', headers: { 'x-github-event': 'ping' } }),
     apiEvent('github', { body: push, headers: { 'x-github-event': 'push' } }),
+    // Let in by a source that opted out of verification.
+    apiEvent('open', { body: push, headers: { 'x-event': 'push' } }),
     signedEvent(h.deps.config, 'github', push, { id: 'd-3', headers: { 'x-github-event': 'push' } }),
   ];
   for (const [i, event] of requests.entries()) {
@@ -342,10 +345,19 @@ describe('every hookline metric the alarms and the dashboard read', () => {
     // elsewhere, the archive alarm, and each circuit breaker's ended and failed records.
     expect(breakerNames.size).toBeGreaterThan(0);
     expect(reads.length).toBeGreaterThanOrEqual(7 + 3 * consumerNames.length + 2 * breakerNames.size);
-    for (const name of consumerNames)
+    for (const name of consumerNames) {
       expect(
         reads.filter((read) => read.values.service === name && read.name === 'KeyHeldElsewhere'),
       ).toHaveLength(1);
+      expect(
+        reads.filter((read) => read.values.service === name && read.name === 'DeleteFailed'),
+      ).toHaveLength(1);
+    }
+    // The failed deletes of every consumer, summed by the alarm, and what the unverified source let in.
+    expect(reads.filter((read) => read.name === 'DeleteFailed' && !read.values.service)).toHaveLength(1);
+    expect(
+      reads.filter((read) => read.name === 'Unverified' && read.values.service === 'ingest'),
+    ).toHaveLength(1);
     for (const name of breakerNames)
       expect(
         reads.filter((read) => read.values.service === name && read.name.startsWith('Breaker')),

@@ -124,6 +124,39 @@ describe('PipelineDashboard', () => {
     }
   });
 
+  it("charts per queue the records whose own delete failed, which the stack's DeleteFailed alarm sums", () => {
+    const widgets = widgetsOf(dashboardBody(full));
+    const graph = widgets.find((w) =>
+      String(w.properties.title).startsWith('Records whose own delete failed'),
+    );
+    const expressions = ((graph?.properties.metrics ?? []) as unknown[][]).map((m) =>
+      String((m[0] as { expression: string }).expression),
+    );
+    expect(expressions).toStrictEqual(
+      ['events', 'orders'].map(
+        (queue) =>
+          `SUM(SEARCH('{"Hookline/Test",service,type} MetricName="DeleteFailed" service="${queue}"', 'Sum', 60))`,
+      ),
+    );
+  });
+
+  it('graphs what the sources that opted out of verification let in, named in its title; nothing without one', () => {
+    const unverifiedGraph = (sources?: string[]) =>
+      widgetsOf(
+        dashboardBody((f) => ({ ...full(f), ...(sources ? { unverifiedSources: sources } : {}) })),
+      ).filter((w) => String(w.properties.title).startsWith('Requests let in unverified'));
+    const [graph, ...more] = unverifiedGraph(['play', 'sandbox']);
+    expect(more).toHaveLength(0);
+    expect(graph?.properties.title).toBe(
+      'Requests let in unverified (verification opted out: play, sandbox)',
+    );
+    expect(graph?.properties.metrics).toStrictEqual([
+      ['Hookline/Test', 'Unverified', 'service', 'ingest', { label: 'Unverified', period: 60, stat: 'Sum' }],
+    ]);
+    expect(unverifiedGraph()).toHaveLength(0);
+    expect(unverifiedGraph([])).toHaveLength(0);
+  });
+
   it('includes extra DLQs such as the schedules', () => {
     const body = dashboardBody((f) => ({
       queues: f.queues,

@@ -2,7 +2,10 @@
  * When SQS deletes a dead letter: its dead-letter queue's `MessageRetentionPeriod` after its enqueue. `failed list`,
  * `failed summary` and the console's failures page say it, the same way, since the expiry alarm on the queue's
  * `ApproximateAgeOfOldestMessage` leaves out a message received three times or more, and reading dead letters
- * receives them: the operator who looks at them is the one the alarm stops telling.
+ * receives them: the operator who looks at them is the one the alarm stops telling. SQS states the rule for standard queues, which move such a message to the back
+ * and leave it out of the metric until it is deleted ("poison-pill" messages); of FIFO queues it says only that
+ * they keep their order, so a FIFO dead-letter queue's letters are warned about alike
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
  *
  * The enqueue counted is the message's `SentTimestamp`. SQS documents that a standard queue's message keeps its
  * first enqueue time when it moves to the dead-letter queue (so its time there is shorter than the retention), a
@@ -16,8 +19,14 @@
  */
 import { humanAge } from './human-age';
 
-/** Under this long left, `failed` and the console warn: the time a fix, a redrive or a save of the letters may take. */
-export const EXPIRY_WARNING_SECONDS = 2 * 86_400;
+/**
+ * How long before SQS deletes a dead letter hookline speaks up: the time a fix, a redrive or a save of the letters
+ * may take. `failed` and the console warn under this long left, and the stack's expiry alarm fires this long before the deletion
+ * (`deadLetterExpiryAlarmAge` in lib/pipeline-alarms.ts, which reads it from here): one margin, so the alarm and the
+ * command that answers it never disagree about which letters are about to go. Seconds, in this module without
+ * aws-cdk-lib, which the CLI does not load.
+ */
+export const DEAD_LETTER_EXPIRY_MARGIN_SECONDS = 2 * 86_400;
 
 /** When SQS deletes a letter sent at `sentAt` from a queue keeping messages `retentionSeconds`; null if unknown. */
 export function deletedBySqsAt(
@@ -34,9 +43,9 @@ export function secondsUntil(at: string, now = Date.now()): number {
   return (Date.parse(at) - now) / 1000;
 }
 
-/** Whether a letter SQS deletes at `at` has less than {@link EXPIRY_WARNING_SECONDS} left. */
+/** Whether a letter SQS deletes at `at` has less than {@link DEAD_LETTER_EXPIRY_MARGIN_SECONDS} left. */
 export function expiresSoon(at: string | null, now = Date.now()): boolean {
-  return at !== null && secondsUntil(at, now) < EXPIRY_WARNING_SECONDS;
+  return at !== null && secondsUntil(at, now) < DEAD_LETTER_EXPIRY_MARGIN_SECONDS;
 }
 
 /** `in 2d 3h`, `in 5h 12m`; `any moment now` once the time is past (SQS deletes within a while of it). */
@@ -50,7 +59,7 @@ export function timeLeft(at: string, now = Date.now()): string {
  * its oldest`). Each reader adds how to save it there (the CLI: `--json`).
  */
 export function expiryWarning(which: string, at: string, now = Date.now()): string {
-  const days = EXPIRY_WARNING_SECONDS / 86_400;
+  const days = DEAD_LETTER_EXPIRY_MARGIN_SECONDS / 86_400;
   return `${which} dead letter is deleted by SQS ${timeLeft(at, now)} (at ${at}, under ${days} days): act on it before then`;
 }
 
