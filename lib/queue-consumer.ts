@@ -44,6 +44,7 @@ import {
   retentionViolations,
   retryScheduleViolations,
   retryViolations,
+  secretCacheViolations,
   throwIfViolations,
 } from './validation';
 import { type Violation, violation } from './violations';
@@ -238,8 +239,13 @@ export interface ConsumerForward {
   readonly timeout: Duration;
   /** The Standard Webhooks signing secret (`whsec_...`, or the bare base64 key a generated secret holds). */
   readonly secret: secretsmanager.ISecret;
-  /** How long the function uses a loaded secret before reading it again. */
-  readonly secretCache: Duration;
+  /**
+   * How long the function uses a loaded secret before reading it again, from 1 second to 1 hour (the pipeline gives
+   * `ingest.secretCache`).
+   *
+   * @default DEFAULTS.secretCache (5 minutes)
+   */
+  readonly secretCache?: Duration;
 }
 
 /** The function and event source settings of a consumer, defaults filled. */
@@ -298,6 +304,7 @@ export class QueueConsumer extends Construct {
       ...rateLimitPropsViolations(props, settings),
       // A resolved configuration handed to the pipeline skipped the deploy rules: a deployed function posts here.
       ...(props.forward ? forwardUrlViolations('forward.url', props.forward.url, true) : []),
+      ...(props.forward ? secretCacheViolations('forward.secretCache', props.forward.secretCache) : []),
     ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
@@ -412,6 +419,8 @@ function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
     'circuitBreaker.failureRatio': ['number', props.circuitBreaker?.failureRatio],
     'circuitBreaker.minimumRecords': ['number', props.circuitBreaker?.minimumRecords],
     'circuitBreaker.window': ['duration', props.circuitBreaker?.window],
+    'forward.timeout': ['duration', props.forward?.timeout],
+    'forward.secretCache': ['seconds', props.forward?.secretCache],
     logRetention: [LOG_RETENTION_PROP, props.logRetention],
     tracing: [TRACING_PROP, props.tracing],
   });
@@ -437,6 +446,7 @@ function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
       idempotencyExpiry: props.idempotencyExpiry,
       'retry.base': props.retry?.base,
       'retry.max': props.retry?.max,
+      'forward.secretCache': props.forward?.secretCache,
     },
   );
 }
@@ -447,7 +457,7 @@ function forwardRuntimeOf(forward: ConsumerForward): ForwardRuntimeConfig {
     url: forward.url,
     timeoutMs: forward.timeout.toMilliseconds(),
     secretId: forward.secret.secretFullArn ?? forward.secret.secretName,
-    secretCacheSeconds: forward.secretCache.toSeconds(),
+    secretCacheSeconds: (forward.secretCache ?? DEFAULTS.secretCache).toSeconds(),
   };
 }
 

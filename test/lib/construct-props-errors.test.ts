@@ -138,7 +138,7 @@ interface ConstructCase {
 
 const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
   QueueConsumer: {
-    build: (stack, props) => {
+    build: (stack, { forward, ...props }) => {
       const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: Duration.seconds(30) });
       new QueueConsumer(stack, 'Worker', {
         queue: jobs.queue,
@@ -154,11 +154,16 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
               maxConcurrency: 5,
             }
           : {}),
+        // A forwarding consumer signs with a secret of the stack.
+        ...(forward
+          ? { forward: { secret: new secretsmanager.Secret(stack, 'Signing'), ...(forward as Props) } }
+          : {}),
         ...props,
       });
     },
     holders: {
       retry: { base: Duration.seconds(10), factor: 2, max: Duration.minutes(15) },
+      forward: { url: 'https://app.example.com/webhooks', timeout: Duration.seconds(10) },
       rateLimit: { limit: 10, interval: Duration.seconds(1) },
       circuitBreaker: { failureRatio: 0.5, minimumRecords: 20, window: Duration.minutes(5) },
     },
@@ -185,6 +190,13 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       'circuitBreaker.failureRatio': consumerField('circuitBreaker.failureRatio'),
       'circuitBreaker.minimumRecords': consumerField('circuitBreaker.minimumRecords'),
       'circuitBreaker.window': consumerField('circuitBreaker.window'),
+      'forward.timeout': anyDuration,
+      // The ingest's rule (`ingest.secretCache`): the forwarding function reads its secret as often.
+      'forward.secretCache': plus(
+        seconds,
+        ['zero', Duration.seconds(0), true],
+        ['over an hour', Duration.hours(2), true],
+      ),
       logRetention,
       tracing,
     },
