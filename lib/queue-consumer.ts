@@ -10,7 +10,14 @@ import { HELD_RECEIVES_KEY_PREFIX, JOB_RECORD_KEY_PREFIX } from '../lambda/share
 import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/forward-config';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
-import { type ConsumerConfig, DEFAULTS } from './config';
+import {
+  type CircuitBreakerConfig,
+  type ConsumerConfig,
+  DEFAULTS,
+  type RateLimitConfig,
+  type RetryConfig,
+} from './config';
+import { circuitBreakerWithDefaults, retryWithDefaults } from './config/defaults';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { forwardUrlViolations } from './config/resolve-forward';
 import { propTokenViolations } from './config/tokens';
@@ -49,37 +56,24 @@ import {
 } from './validation';
 import { type Violation, violation } from './violations';
 
-/** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
-export interface ConsumerRetry {
-  /** Wait before the first retry, at least 1 second. */
-  readonly base: Duration;
-  /** Growth of the wait per attempt. */
-  readonly factor: number;
-  /** Longest wait. */
-  readonly max: Duration;
-}
+/**
+ * How a consumer backs off a record that failed: the configuration's `consumer.retry` ({@link RetryConfig}), with its
+ * ranges and defaults, a setting left out taking its default.
+ */
+export type ConsumerRetry = RetryConfig;
 
-/** At most `limit` records started per `interval`, across every concurrent invocation of a consumer. */
-export interface ConsumerRateLimit {
-  /** Most records started per interval (at least 1). */
-  readonly limit: number;
-  /** The fixed window the limit counts in, aligned to the clock (at least 1 second). */
-  readonly interval: Duration;
-}
-
-/** A consumer's circuit breaker settings (the alarm is `ConsumerCircuitBreakers`'s). */
-export interface ConsumerCircuitBreaker {
-  /** Share of the records ended in `window` that failed, above 0 and at most 1, at or above which it trips. */
-  readonly failureRatio: number;
-  /** Fewest records ended in `window` before it may trip, a whole number from 1. */
-  readonly minimumRecords: number;
-  /** How far back records are counted: whole minutes, from 1 minute to 1 day (the alarm's period). */
-  readonly window: Duration;
-}
+/** At most `limit` records started per `interval`: the configuration's `consumer.rateLimit` ({@link RateLimitConfig}). */
+export type ConsumerRateLimit = RateLimitConfig;
 
 /**
- * The consumer's function and event source settings, written once: the configuration's own (`ConsumerConfig`), with
- * their ranges and defaults, which the construct checks with the same rules.
+ * A consumer's circuit breaker settings: the configuration's `consumer.circuitBreaker` ({@link CircuitBreakerConfig}),
+ * with its ranges and defaults, but for `halfOpenAfter` (the alarm and its probe are `ConsumerCircuitBreakers`').
+ */
+export type ConsumerCircuitBreaker = Omit<CircuitBreakerConfig, 'halfOpenAfter'>;
+
+/**
+ * The consumer's function, event source and retry settings, written once: the configuration's own (`ConsumerConfig`),
+ * with their ranges and defaults, which the construct checks with the same rules.
  */
 type ConsumerFunctionProps = Pick<
   ConsumerConfig,
@@ -93,14 +87,16 @@ type ConsumerFunctionProps = Pick<
   | 'reservedConcurrency'
   | 'parallelism'
   | 'deadlineMargin'
+  | 'retry'
+  | 'rateLimit'
 >;
 
 /**
  * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
  * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults;
  * its `timeout`, `memorySize`, `batchSize`, `maxBatchingWindow`, `maxConcurrency`, `minimumPollers`,
- * `maximumPollers`, `reservedConcurrency`, `parallelism` and `deadlineMargin` are a configured consumer's
- * (`ConsumerConfig`), with the same ranges and defaults.
+ * `maximumPollers`, `reservedConcurrency`, `parallelism`, `deadlineMargin`, `retry` and `rateLimit` are a configured
+ * consumer's (`ConsumerConfig`), with the same ranges and defaults; a `rateLimit` also needs `rateLimitTable`.
  */
 export interface QueueConsumerProps
   extends Pick<
@@ -123,13 +119,6 @@ export interface QueueConsumerProps
    * The queue's name in the pipeline: the function's service name and its prefix in a shared idempotency table.
    */
   readonly name: string;
-
-  /**
-   * Backoff of a failed record before it is received again.
-   *
-   * @default - DEFAULTS.retryBase, DEFAULTS.retryFactor, DEFAULTS.retryMax (10 seconds, x2, 15 minutes)
-   */
-  readonly retry?: ConsumerRetry;
 
   /**
    * The queue's redrive count, so the consumer knows a record's last attempt (`PipelineQueue.maxReceiveCount`).
@@ -175,16 +164,9 @@ export interface QueueConsumerProps
   readonly idempotencyExpiry?: Duration;
 
   /**
-   * At most this many records start per interval, across every concurrent invocation: records wait for a slot
-   * inside their invocation. Requires `rateLimitTable` and `maxConcurrency`.
-   *
-   * @default - no rate limit
-   */
-  readonly rateLimit?: ConsumerRateLimit;
-
-  /**
    * The consumer has a circuit breaker (`ConsumerCircuitBreakers`): it also publishes, per batch, the records that
-   * ended and failed under its `service` dimension alone, the totals the breaker alarm reads.
+   * ended and failed under its `service` dimension alone, the totals the breaker alarm reads. `{}` takes the
+   * configuration's defaults, which the breaker's alarm should be given too.
    *
    * @default - no circuit breaker totals
    */
@@ -290,8 +272,10 @@ export class QueueConsumer extends Construct {
       ...(props.deadlineMargin ? deadlineMarginViolations(props.deadlineMargin, settings.timeout) : []),
       // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
       // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
-      ...(props.retry ? retryViolations(props.retry) : []),
-      ...(props.circuitBreaker ? circuitBreakerViolations(props.circuitBreaker) : []),
+      ...(props.retry ? retryViolations(retryWithDefaults(props.retry)) : []),
+      ...(props.circuitBreaker
+        ? circuitBreakerViolations(circuitBreakerWithDefaults(props.circuitBreaker))
+        : []),
       // The queue's own rules (PipelineQueue's, the configuration's): a retry is weighed against these.
       ...retentionViolations('retentionPeriod', props.retentionPeriod),
       ...(props.retentionPeriod
@@ -518,11 +502,6 @@ function queueVisibilityViolations(
   ];
 }
 
-/** The consumer's backoff, defaults filled. */
-function retryOf(props: QueueConsumerProps): ConsumerRetry {
-  return props.retry ?? { base: DEFAULTS.retryBase, factor: DEFAULTS.retryFactor, max: DEFAULTS.retryMax };
-}
-
 /** The receives a record gets: given, else the queue's redrive count when it can be read, else the default. */
 function receiveCountOf(props: QueueConsumerProps): number {
   return props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount;
@@ -530,7 +509,7 @@ function receiveCountOf(props: QueueConsumerProps): number {
 
 /** A consumer's retries with its queue's retention, as the runtime weighs them. */
 function retryScheduleOf(props: QueueConsumerProps, retentionPeriod: Duration): RetryScheduleRuleInput {
-  return { retry: retryOf(props), maxReceiveCount: receiveCountOf(props), retentionPeriod };
+  return { retry: retryWithDefaults(props.retry), maxReceiveCount: receiveCountOf(props), retentionPeriod };
 }
 
 function queueReceiveCountOf(queue: sqs.IQueue): number | undefined {
@@ -649,13 +628,13 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
     ...(props.retentionPeriod ? { retentionPeriod: props.retentionPeriod } : {}),
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
-      retry: retryOf(props),
+      retry: retryWithDefaults(props.retry),
       deadlineMargin: deadlineMarginOf(props, settings),
       ...(props.idempotencyTable
         ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }
         : {}),
       ...(props.rateLimit ? { rateLimit: props.rateLimit } : {}),
-      ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
+      ...(props.circuitBreaker ? { circuitBreaker: circuitBreakerWithDefaults(props.circuitBreaker) } : {}),
       ...(props.forward ? { forward: { timeout: props.forward.timeout } } : {}),
     },
   };

@@ -18,7 +18,7 @@ import { PipelineAlarms } from '../../lib/pipeline-alarms';
 import { PipelineDashboard } from '../../lib/pipeline-dashboard';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { PipelineSchedules } from '../../lib/pipeline-schedules';
-import { QueueConsumer } from '../../lib/queue-consumer';
+import { type ConsumerForward, QueueConsumer } from '../../lib/queue-consumer';
 import { formatViolation, ViolationsError } from '../../lib/violations';
 import { WebhookIngest } from '../../lib/webhook-ingest';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
@@ -156,7 +156,12 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
           : {}),
         // A forwarding consumer signs with a secret of the stack.
         ...(forward
-          ? { forward: { secret: new secretsmanager.Secret(stack, 'Signing'), ...(forward as Props) } }
+          ? {
+              forward: {
+                secret: new secretsmanager.Secret(stack, 'Signing'),
+                ...(forward as Omit<ConsumerForward, 'secret'>),
+              },
+            }
           : {}),
         ...props,
       });

@@ -354,6 +354,36 @@ describe('QueueConsumer', () => {
     );
   });
 
+  it('used on its own, fills the retry and circuit breaker settings it is not given as the configuration does, and refuses what the configuration refuses', () => {
+    const stack = testStack();
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
+    new QueueConsumer(stack, 'Consumer', {
+      ...standaloneProps(jobs, 'jobs'),
+      retry: { base: Duration.seconds(5) },
+      circuitBreaker: {},
+    });
+    expect(runtimeConfigOf(Template.fromStack(stack), stack, /^Consumer/)).toEqual(
+      expect.objectContaining({
+        retry: { baseSeconds: 5, factor: 2, maxSeconds: 900 },
+        circuitBreaker: true,
+      }),
+    );
+    // A base above the default max, as `consumer.retry: { base: Duration.minutes(20) }` is.
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Slow', {
+          ...standaloneProps(
+            new PipelineQueue(stack, 'Other', { consumerTimeout: DEFAULTS.consumerTimeout }),
+            'other',
+          ),
+          retry: { base: Duration.minutes(20) },
+          circuitBreaker: { window: Duration.days(2) },
+        }),
+    ).toThrow(
+      /- retry\.base: must not exceed retry\.max \(15 minutes\) \(got 20 minutes\).*\n {2}- circuitBreaker\.window: /s,
+    );
+  });
+
   it("used on its own, takes its queue's redrive count for a record's last attempt, and refuses another", () => {
     const stack = testStack();
     const jobs = new PipelineQueue(stack, 'Jobs', {

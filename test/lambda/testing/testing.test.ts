@@ -12,15 +12,17 @@ import {
   PermanentError,
   RetryLaterError,
 } from '../../../lambda/consumer';
-import { delayMsOf } from '../../../lambda/shared/duration';
 import {
+  type ConsumerRunnerOptions,
   consumerRunner,
   handlerContext,
   jobEvent,
   RecordingLogger,
   webhookEvent,
 } from '../../../lambda/testing';
-import { resolveConfig } from '../../../lib/config';
+import { type RetryConfig, resolveConfig } from '../../../lib/config';
+
+type RunnerRetry = NonNullable<ConsumerRunnerOptions['retry']>;
 
 const charged: string[] = [];
 const welcomeEmail = defineJob('email.welcome', z.object({ userId: z.string() }), { queue: 'jobs' });
@@ -241,21 +243,26 @@ describe('consumerRunner', () => {
     );
   });
 
-  it.each([
-    ['a base of 0', { base: { seconds: 0 } }, 'retry.base (0 s) is under 1 second'],
-    ['a factor above 10', { factor: 20 }, 'retry.factor 20 is not between 1 and 10'],
+  /** A retry given to the runner, the same retry in `hookline.config.ts`, and how the runner says what is wrong. */
+  const DEPLOY_REFUSES: readonly (readonly [string, RunnerRetry, RetryConfig, string])[] = [
+    [
+      'a base of 0',
+      { base: { seconds: 0 } },
+      { base: Duration.seconds(0) },
+      'retry.base (0 s) is under 1 second',
+    ],
+    ['a factor above 10', { factor: 20 }, { factor: 20 }, 'retry.factor 20 is not between 1 and 10'],
     [
       'a base above the default max',
       { base: { minutes: 20 } },
+      { base: Duration.minutes(20) },
       'retry.base (1200 s) exceeds retry.max (900 s)',
     ],
-  ])(
-    'refuses a retry a deploy refuses (%s), by the configuration rule, naming the option',
-    (_, retry, said) => {
-      const inConfig = {
-        base: retry.base && Duration.seconds(delayMsOf(retry.base, 0, 'base') / 1000),
-        ...(retry.factor !== undefined ? { factor: retry.factor } : {}),
-      };
+  ];
+
+  it.each(DEPLOY_REFUSES)(
+    'refuses a retry a deploy refuses (%s), by the same rule, naming the option',
+    (_, retry, inConfig, said) => {
       // The configuration refuses the same retry: the runner does not pass a test on a curve that never deploys.
       expect(() =>
         resolveConfig({
