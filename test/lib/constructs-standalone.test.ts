@@ -160,6 +160,29 @@ describe('construct props given as CDK tokens', () => {
     });
   });
 
+  it("QueueConsumer takes a forwarding secret cache token in seconds, which its function's configuration reads as it is, and refuses one in minutes", () => {
+    const { stack, parameter } = stackWithParameter();
+    const forwarding = (secretCache: Duration, id: string) => {
+      const jobs = new PipelineQueue(stack, `${id}Queue`, { consumerTimeout: DEFAULTS.consumerTimeout });
+      return new QueueConsumer(stack, id, {
+        queue: jobs.queue,
+        deadLetterQueue: jobs.deadLetterQueue,
+        name: 'jobs',
+        entry: 'lambda/consumers/events.ts',
+        forward: {
+          url: 'https://app.example.com/webhooks',
+          timeout: Duration.seconds(10),
+          secret: new secretsmanager.Secret(stack, `${id}Secret`),
+          secretCache,
+        },
+      });
+    };
+    expect(() => forwarding(Duration.seconds(parameter), 'Seconds')).not.toThrow();
+    expect(() => forwarding(Duration.minutes(parameter), 'Minutes')).toThrow(
+      /- forward\.secretCache: is a Duration of a CDK token in a unit CDK cannot convert.*Fix: give the token in seconds/,
+    );
+  });
+
   it('EventArchive refuses a retention of a token beside a buffering interval out of range, both at once', () => {
     const { stack, parameter } = stackWithParameter();
     expect(
