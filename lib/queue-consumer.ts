@@ -14,13 +14,14 @@ import {
   type CircuitBreakerConfig,
   type ConsumerConfig,
   DEFAULTS,
+  type ForwardConfig,
   type RateLimitConfig,
   type RetryConfig,
 } from './config';
 import { circuitBreakerWithDefaults, retryWithDefaults } from './config/defaults';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
-import { forwardUrlViolations } from './config/resolve-forward';
-import { propTokenViolations } from './config/tokens';
+import { forwardTimeoutViolations, forwardUrlViolations } from './config/resolve-forward';
+import { isTokenProp, propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
 import {
   grantItemAccessByKey,
@@ -213,12 +214,11 @@ export interface QueueConsumerProps
   readonly forward?: ConsumerForward;
 }
 
-/** A forwarding consumer's destination and signing secret. */
-export interface ConsumerForward {
-  /** The destination, `https://` on a public host (checked at synth). */
-  readonly url: string;
-  /** One HTTP attempt's limit. */
-  readonly timeout: Duration;
+/**
+ * A forwarding consumer's destination and signing secret: its `url` and `timeout` are the configuration's
+ * `consumer.forward` ({@link ForwardConfig}), with the same rules and default.
+ */
+export interface ConsumerForward extends Pick<ForwardConfig, 'url' | 'timeout'> {
   /** The Standard Webhooks signing secret (`whsec_...`, or the bare base64 key a generated secret holds). */
   readonly secret: secretsmanager.ISecret;
   /**
@@ -287,8 +287,7 @@ export class QueueConsumer extends Construct {
       ...queueVisibilityViolations(props, settings),
       ...rateLimitPropsViolations(props, settings),
       // A resolved configuration handed to the pipeline skipped the deploy rules: a deployed function posts here.
-      ...(props.forward ? forwardUrlViolations('forward.url', props.forward.url, true) : []),
-      ...(props.forward ? secretCacheViolations('forward.secretCache', props.forward.secretCache) : []),
+      ...(props.forward ? forwardPropsViolations(props, props.forward, settings) : []),
     ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
@@ -435,11 +434,41 @@ function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
   );
 }
 
+/**
+ * The forwarding settings' rules, the configuration's: a resolved configuration handed to the pipeline skipped the
+ * deploy rules, and a deployed function posts to this URL; an attempt's timeout fits the function's; the secret is
+ * read again within ingest.secretCache's range.
+ */
+function forwardPropsViolations(
+  props: QueueConsumerProps,
+  forward: ConsumerForward,
+  settings: ConsumerFunctionSettings,
+): Violation[] {
+  const function_ = {
+    timeout: settings.timeout,
+    deadlineMargin: deadlineMarginOf(props, settings),
+    deadlineMarginAt: (timeout: Duration) => deadlineMarginOf(props, { ...settings, timeout }),
+  };
+  // A token is known only at deploy: the timeouts are weighed when all three are known.
+  const timeouts = [forward.timeout, settings.timeout, props.deadlineMargin];
+  return [
+    ...forwardUrlViolations('forward.url', forward.url, true),
+    ...(timeouts.some(isTokenProp)
+      ? []
+      : forwardTimeoutViolations('forward.timeout', 'timeout', forwardTimeoutOf(forward), function_)),
+    ...secretCacheViolations('forward.secretCache', forward.secretCache),
+  ];
+}
+
+function forwardTimeoutOf(forward: ConsumerForward): Duration {
+  return forward.timeout ?? DEFAULTS.forwardTimeout;
+}
+
 /** The forwarding function's configuration: the secret by id, never by value. */
 function forwardRuntimeOf(forward: ConsumerForward): ForwardRuntimeConfig {
   return {
     url: forward.url,
-    timeoutMs: forward.timeout.toMilliseconds(),
+    timeoutMs: forwardTimeoutOf(forward).toMilliseconds(),
     secretId: forward.secret.secretFullArn ?? forward.secret.secretName,
     secretCacheSeconds: (forward.secretCache ?? DEFAULTS.secretCache).toSeconds(),
   };
@@ -635,7 +664,7 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
         : {}),
       ...(props.rateLimit ? { rateLimit: props.rateLimit } : {}),
       ...(props.circuitBreaker ? { circuitBreaker: circuitBreakerWithDefaults(props.circuitBreaker) } : {}),
-      ...(props.forward ? { forward: { timeout: props.forward.timeout } } : {}),
+      ...(props.forward ? { forward: { timeout: forwardTimeoutOf(props.forward) } } : {}),
     },
   };
 }

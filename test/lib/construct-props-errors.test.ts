@@ -195,7 +195,12 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       'circuitBreaker.failureRatio': consumerField('circuitBreaker.failureRatio'),
       'circuitBreaker.minimumRecords': consumerField('circuitBreaker.minimumRecords'),
       'circuitBreaker.window': consumerField('circuitBreaker.window'),
-      'forward.timeout': anyDuration,
+      // The configuration's rule: at least a second, and within the consumer's 30 seconds less its 3-second margin.
+      'forward.timeout': plus(
+        anyDuration,
+        ['zero', Duration.seconds(0), true],
+        ['beyond the timeout less the margin', Duration.seconds(28), true],
+      ),
       // The ingest's rule (`ingest.secretCache`): the forwarding function reads its secret as often.
       'forward.secretCache': plus(
         seconds,

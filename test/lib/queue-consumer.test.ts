@@ -592,7 +592,27 @@ describe('QueueConsumer', () => {
     }
   });
 
-  it('used on its own, forwards with the default secret cache when given none, as the pipeline does', () => {
+  it("used on its own, refuses a forwarding attempt's timeout the configuration refuses, with the configuration's fix", () => {
+    const stack = testStack();
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          ...standaloneProps(
+            new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout }),
+            'jobs',
+          ),
+          forward: {
+            url: 'https://app.example.com/webhooks',
+            timeout: Duration.seconds(28),
+            secret: new secretsmanager.Secret(stack, 'Signing'),
+          },
+        }),
+    ).toThrow(
+      /- forward\.timeout: must leave the deadline margin \(3 seconds\) within the consumer timeout \(30 seconds\).*\(got 28 seconds\)\. Fix: use at most 27 seconds, or raise timeout to at least Duration\.seconds\(31\)/,
+    );
+  });
+
+  it('used on its own, forwards with the default secret cache and attempt timeout when given neither, as the pipeline does', () => {
     const stack = testStack();
     new QueueConsumer(stack, 'Consumer', {
       ...standaloneProps(
@@ -601,13 +621,13 @@ describe('QueueConsumer', () => {
       ),
       forward: {
         url: 'https://app.example.com/webhooks',
-        timeout: Duration.seconds(10),
         secret: new secretsmanager.Secret(stack, 'Signing'),
       },
     });
     const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
     const forward = stack.resolve(fn?.Properties.Environment.Variables[FORWARD_CONFIG_ENV]);
     expect(JSON.parse(renderIntrinsics(forward))).toMatchObject({
+      timeoutMs: DEFAULTS.forwardTimeout.toMilliseconds(),
       secretCacheSeconds: DEFAULTS.secretCache.toSeconds(),
     });
   });
