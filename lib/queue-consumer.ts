@@ -410,10 +410,10 @@ function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
 }
 
 /**
- * The props given as CDK tokens that the consumer cannot take: its timeout, deadline margin and the rate limit's
- * interval are computed with (the deadline and the limit's window, in milliseconds, and the queue's visibility
- * timeout), a zero batching window is left out of the mapping; the others reach its configuration as they are,
- * in seconds.
+ * The props given as CDK tokens that the consumer cannot take: its timeout, deadline margin, the rate limit's
+ * interval and a forwarded attempt's timeout are computed with (the deadline and the limit's window, in milliseconds,
+ * the queue's visibility timeout, the room an attempt has), a zero batching window is left out of the mapping; the
+ * others reach its configuration as they are, in seconds.
  */
 function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
   return propTokenViolations(
@@ -422,6 +422,7 @@ function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
       deadlineMargin: props.deadlineMargin,
       maxBatchingWindow: props.maxBatchingWindow,
       'rateLimit.interval': props.rateLimit?.interval,
+      'forward.timeout': props.forward?.timeout,
     },
     {
       retentionPeriod: props.retentionPeriod,
@@ -449,7 +450,7 @@ function forwardPropsViolations(
     deadlineMargin: deadlineMarginOf(props, settings),
     deadlineMarginAt: (timeout: Duration) => deadlineMarginOf(props, { ...settings, timeout }),
   };
-  // A token is known only at deploy: the timeouts are weighed when all three are known.
+  // A token is refused on its own (consumerTokenViolations): the timeouts are weighed when all three are known.
   const timeouts = [forward.timeout, settings.timeout, props.deadlineMargin];
   return [
     ...forwardUrlViolations('forward.url', forward.url, true),
@@ -460,6 +461,7 @@ function forwardPropsViolations(
   ];
 }
 
+/** One forwarded attempt's limit: the one given, else the configuration's default. */
 function forwardTimeoutOf(forward: ConsumerForward): Duration {
   return forward.timeout ?? DEFAULTS.forwardTimeout;
 }
