@@ -16,10 +16,18 @@ import {
 import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/forward-config';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
-import { type ConsumerConfig, DEFAULTS } from './config';
+import {
+  type CircuitBreakerConfig,
+  type ConsumerConfig,
+  DEFAULTS,
+  type ForwardConfig,
+  type RateLimitConfig,
+  type RetryConfig,
+} from './config';
+import { circuitBreakerWithDefaults, retryWithDefaults } from './config/defaults';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
-import { forwardUrlViolations } from './config/resolve-forward';
-import { propTokenViolations } from './config/tokens';
+import { forwardTimeoutViolations, forwardUrlViolations } from './config/resolve-forward';
+import { isTokenProp, propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
 import {
   grantItemAccessByKey,
@@ -50,41 +58,29 @@ import {
   retentionViolations,
   retryScheduleViolations,
   retryViolations,
+  secretCacheViolations,
   throwIfViolations,
 } from './validation';
 import { type Violation, violation } from './violations';
 
-/** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
-export interface ConsumerRetry {
-  /** Wait before the first retry, at least 1 second. */
-  readonly base: Duration;
-  /** Growth of the wait per attempt. */
-  readonly factor: number;
-  /** Longest wait. */
-  readonly max: Duration;
-}
+/**
+ * How a consumer backs off a record that failed: the configuration's `consumer.retry` ({@link RetryConfig}), with its
+ * ranges and defaults, a setting left out taking its default.
+ */
+export type ConsumerRetry = RetryConfig;
 
-/** At most `limit` records started per `interval`, across every concurrent invocation of a consumer. */
-export interface ConsumerRateLimit {
-  /** Most records started per interval (at least 1). */
-  readonly limit: number;
-  /** The fixed window the limit counts in, aligned to the clock (at least 1 second). */
-  readonly interval: Duration;
-}
-
-/** A consumer's circuit breaker settings (the alarm is `ConsumerCircuitBreakers`'s). */
-export interface ConsumerCircuitBreaker {
-  /** Share of the records ended in `window` that failed, above 0 and at most 1, at or above which it trips. */
-  readonly failureRatio: number;
-  /** Fewest records ended in `window` before it may trip, a whole number from 1. */
-  readonly minimumRecords: number;
-  /** How far back records are counted: whole minutes, from 1 minute to 1 day (the alarm's period). */
-  readonly window: Duration;
-}
+/** At most `limit` records started per `interval`: the configuration's `consumer.rateLimit` ({@link RateLimitConfig}). */
+export type ConsumerRateLimit = RateLimitConfig;
 
 /**
- * The consumer's function and event source settings, written once: the configuration's own (`ConsumerConfig`), with
- * their ranges and defaults, which the construct checks with the same rules.
+ * A consumer's circuit breaker settings: the configuration's `consumer.circuitBreaker` ({@link CircuitBreakerConfig}),
+ * with its ranges and defaults, but for `halfOpenAfter` (the alarm and its probe are `ConsumerCircuitBreakers`').
+ */
+export type ConsumerCircuitBreaker = Omit<CircuitBreakerConfig, 'halfOpenAfter'>;
+
+/**
+ * The consumer's function, event source and retry settings, written once: the configuration's own (`ConsumerConfig`),
+ * with their ranges and defaults, which the construct checks with the same rules.
  */
 type ConsumerFunctionProps = Pick<
   ConsumerConfig,
@@ -98,14 +94,16 @@ type ConsumerFunctionProps = Pick<
   | 'reservedConcurrency'
   | 'parallelism'
   | 'deadlineMargin'
+  | 'retry'
+  | 'rateLimit'
 >;
 
 /**
  * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
  * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults;
  * its `timeout`, `memorySize`, `batchSize`, `maxBatchingWindow`, `maxConcurrency`, `minimumPollers`,
- * `maximumPollers`, `reservedConcurrency`, `parallelism` and `deadlineMargin` are a configured consumer's
- * (`ConsumerConfig`), with the same ranges and defaults.
+ * `maximumPollers`, `reservedConcurrency`, `parallelism`, `deadlineMargin`, `retry` and `rateLimit` are a configured
+ * consumer's (`ConsumerConfig`), with the same ranges and defaults; a `rateLimit` also needs `rateLimitTable`.
  */
 export interface QueueConsumerProps
   extends Pick<
@@ -128,13 +126,6 @@ export interface QueueConsumerProps
    * The queue's name in the pipeline: the function's service name and its prefix in a shared idempotency table.
    */
   readonly name: string;
-
-  /**
-   * Backoff of a failed record before it is received again.
-   *
-   * @default - DEFAULTS.retryBase, DEFAULTS.retryFactor, DEFAULTS.retryMax (10 seconds, x2, 15 minutes)
-   */
-  readonly retry?: ConsumerRetry;
 
   /**
    * The queue's redrive count, so the consumer knows a record's last attempt (`PipelineQueue.maxReceiveCount`).
@@ -180,16 +171,9 @@ export interface QueueConsumerProps
   readonly idempotencyExpiry?: Duration;
 
   /**
-   * At most this many records start per interval, across every concurrent invocation: records wait for a slot
-   * inside their invocation. Requires `rateLimitTable` and `maxConcurrency`.
-   *
-   * @default - no rate limit
-   */
-  readonly rateLimit?: ConsumerRateLimit;
-
-  /**
    * The consumer has a circuit breaker (`ConsumerCircuitBreakers`): it also publishes, per batch, the records that
-   * ended and failed under its `service` dimension alone, the totals the breaker alarm reads.
+   * ended and failed under its `service` dimension alone, the totals the breaker alarm reads. `{}` takes the
+   * configuration's defaults, which the breaker's alarm should be given too.
    *
    * @default - no circuit breaker totals
    */
@@ -236,16 +220,20 @@ export interface QueueConsumerProps
   readonly forward?: ConsumerForward;
 }
 
-/** A forwarding consumer's destination and signing secret. */
-export interface ConsumerForward {
-  /** The destination, `https://` on a public host (checked at synth). */
-  readonly url: string;
-  /** One HTTP attempt's limit. */
-  readonly timeout: Duration;
+/**
+ * A forwarding consumer's destination and signing secret: its `url` and `timeout` are the configuration's
+ * `consumer.forward` ({@link ForwardConfig}), with the same rules and default.
+ */
+export interface ConsumerForward extends Pick<ForwardConfig, 'url' | 'timeout'> {
   /** The Standard Webhooks signing secret (`whsec_...`, or the bare base64 key a generated secret holds). */
   readonly secret: secretsmanager.ISecret;
-  /** How long the function uses a loaded secret before reading it again. */
-  readonly secretCache: Duration;
+  /**
+   * How long the function uses a loaded secret before reading it again, from 1 second to 1 hour (the pipeline gives
+   * `ingest.secretCache`).
+   *
+   * @default DEFAULTS.secretCache (5 minutes)
+   */
+  readonly secretCache?: Duration;
 }
 
 /** The function and event source settings of a consumer, defaults filled. */
@@ -290,8 +278,10 @@ export class QueueConsumer extends Construct {
       ...(props.deadlineMargin ? deadlineMarginViolations(props.deadlineMargin, settings.timeout) : []),
       // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
       // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
-      ...(props.retry ? retryViolations(props.retry) : []),
-      ...(props.circuitBreaker ? circuitBreakerViolations(props.circuitBreaker) : []),
+      ...(props.retry ? retryViolations(retryWithDefaults(props.retry)) : []),
+      ...(props.circuitBreaker
+        ? circuitBreakerViolations(circuitBreakerWithDefaults(props.circuitBreaker))
+        : []),
       // The queue's own rules (PipelineQueue's, the configuration's): a retry is weighed against these.
       ...retentionViolations('retentionPeriod', props.retentionPeriod),
       ...(props.retentionPeriod
@@ -303,7 +293,7 @@ export class QueueConsumer extends Construct {
       ...queueVisibilityViolations(props, settings),
       ...rateLimitPropsViolations(props, settings),
       // A resolved configuration handed to the pipeline skipped the deploy rules: a deployed function posts here.
-      ...(props.forward ? forwardUrlViolations('forward.url', props.forward.url, true) : []),
+      ...(props.forward ? forwardPropsViolations(props, props.forward, settings) : []),
     ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
@@ -418,16 +408,18 @@ function consumerShapeViolations(props: QueueConsumerProps): Violation[] {
     'circuitBreaker.failureRatio': ['number', props.circuitBreaker?.failureRatio],
     'circuitBreaker.minimumRecords': ['number', props.circuitBreaker?.minimumRecords],
     'circuitBreaker.window': ['duration', props.circuitBreaker?.window],
+    'forward.timeout': ['duration', props.forward?.timeout],
+    'forward.secretCache': ['seconds', props.forward?.secretCache],
     logRetention: [LOG_RETENTION_PROP, props.logRetention],
     tracing: [TRACING_PROP, props.tracing],
   });
 }
 
 /**
- * The props given as CDK tokens that the consumer cannot take: its timeout, deadline margin and the rate limit's
- * interval are computed with (the deadline and the limit's window, in milliseconds, and the queue's visibility
- * timeout), a zero batching window is left out of the mapping; the others reach its configuration as they are,
- * in seconds.
+ * The props given as CDK tokens that the consumer cannot take: its timeout, deadline margin, the rate limit's
+ * interval and a forwarded attempt's timeout are computed with (the deadline and the limit's window, in milliseconds,
+ * the queue's visibility timeout, the room an attempt has), a zero batching window is left out of the mapping; the
+ * others reach its configuration as they are, in seconds.
  */
 function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
   return propTokenViolations(
@@ -436,6 +428,7 @@ function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
       deadlineMargin: props.deadlineMargin,
       maxBatchingWindow: props.maxBatchingWindow,
       'rateLimit.interval': props.rateLimit?.interval,
+      'forward.timeout': props.forward?.timeout,
     },
     {
       retentionPeriod: props.retentionPeriod,
@@ -443,17 +436,49 @@ function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
       idempotencyExpiry: props.idempotencyExpiry,
       'retry.base': props.retry?.base,
       'retry.max': props.retry?.max,
+      'forward.secretCache': props.forward?.secretCache,
     },
   );
+}
+
+/**
+ * The forwarding settings' rules, the configuration's: a resolved configuration handed to the pipeline skipped the
+ * deploy rules, and a deployed function posts to this URL; an attempt's timeout fits the function's; the secret is
+ * read again within ingest.secretCache's range.
+ */
+function forwardPropsViolations(
+  props: QueueConsumerProps,
+  forward: ConsumerForward,
+  settings: ConsumerFunctionSettings,
+): Violation[] {
+  const function_ = {
+    timeout: settings.timeout,
+    deadlineMargin: deadlineMarginOf(props, settings),
+    deadlineMarginAt: (timeout: Duration) => deadlineMarginOf(props, { ...settings, timeout }),
+  };
+  // A token is refused on its own (consumerTokenViolations): the timeouts are weighed when all three are known.
+  const timeouts = [forward.timeout, settings.timeout, props.deadlineMargin];
+  return [
+    ...forwardUrlViolations('forward.url', forward.url, true),
+    ...(timeouts.some(isTokenProp)
+      ? []
+      : forwardTimeoutViolations('forward.timeout', 'timeout', forwardTimeoutOf(forward), function_)),
+    ...secretCacheViolations('forward.secretCache', forward.secretCache),
+  ];
+}
+
+/** One forwarded attempt's limit: the one given, else the configuration's default. */
+function forwardTimeoutOf(forward: ConsumerForward): Duration {
+  return forward.timeout ?? DEFAULTS.forwardTimeout;
 }
 
 /** The forwarding function's configuration: the secret by id, never by value. */
 function forwardRuntimeOf(forward: ConsumerForward): ForwardRuntimeConfig {
   return {
     url: forward.url,
-    timeoutMs: forward.timeout.toMilliseconds(),
+    timeoutMs: forwardTimeoutOf(forward).toMilliseconds(),
     secretId: forward.secret.secretFullArn ?? forward.secret.secretName,
-    secretCacheSeconds: forward.secretCache.toSeconds(),
+    secretCacheSeconds: (forward.secretCache ?? DEFAULTS.secretCache).toSeconds(),
   };
 }
 
@@ -514,11 +539,6 @@ function queueVisibilityViolations(
   ];
 }
 
-/** The consumer's backoff, defaults filled. */
-function retryOf(props: QueueConsumerProps): ConsumerRetry {
-  return props.retry ?? { base: DEFAULTS.retryBase, factor: DEFAULTS.retryFactor, max: DEFAULTS.retryMax };
-}
-
 /** The receives a record gets: given, else the queue's redrive count when it can be read, else the default. */
 function receiveCountOf(props: QueueConsumerProps): number {
   return props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount;
@@ -526,7 +546,7 @@ function receiveCountOf(props: QueueConsumerProps): number {
 
 /** A consumer's retries with its queue's retention, as the runtime weighs them. */
 function retryScheduleOf(props: QueueConsumerProps, retentionPeriod: Duration): RetryScheduleRuleInput {
-  return { retry: retryOf(props), maxReceiveCount: receiveCountOf(props), retentionPeriod };
+  return { retry: retryWithDefaults(props.retry), maxReceiveCount: receiveCountOf(props), retentionPeriod };
 }
 
 function queueReceiveCountOf(queue: sqs.IQueue): number | undefined {
@@ -645,14 +665,14 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
     ...(props.retentionPeriod ? { retentionPeriod: props.retentionPeriod } : {}),
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
-      retry: retryOf(props),
+      retry: retryWithDefaults(props.retry),
       deadlineMargin: deadlineMarginOf(props, settings),
       ...(props.idempotencyTable
         ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }
         : {}),
       ...(props.rateLimit ? { rateLimit: props.rateLimit } : {}),
-      ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
-      ...(props.forward ? { forward: { timeout: props.forward.timeout } } : {}),
+      ...(props.circuitBreaker ? { circuitBreaker: circuitBreakerWithDefaults(props.circuitBreaker) } : {}),
+      ...(props.forward ? { forward: { timeout: forwardTimeoutOf(props.forward) } } : {}),
     },
   };
 }

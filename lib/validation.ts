@@ -1280,24 +1280,40 @@ export function ingestViolations(i: IngestRuleInput, at = ''): Violation[] {
     out.push(violation('timeout', message, i.timeout, 'use Duration.seconds(10)'));
   }
   out.push(...memoryViolations('memorySize', i.memorySize));
-  if (known(i.secretCache) && secondsOf(i.secretCache) < 1) {
-    const message =
-      'at least 1 second: the ingest function takes its cache time as a whole number of seconds above 0, and fails to start on 0, so it answers no webhook';
-    out.push(
+  out.push(...secretCacheViolations('secretCache', i.secretCache));
+  return out;
+}
+
+/**
+ * Rule: a function keeps a secret it read (a signing secret, the jobs tokens, a forwarding secret) from 1 second to
+ * 1 hour before it reads it again. The ingest function takes whole seconds above 0 and fails to start on 0; the
+ * forwarding function and the jobs endpoint would read Secrets Manager on every request (GetSecretValue is billed per
+ * call and shares one quota per account and region, https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html).
+ * Longer than an hour, a replaced secret stays in use that long.
+ */
+export function secretCacheViolations(path: string, secretCache: Duration | undefined): Violation[] {
+  if (!known(secretCache)) return [];
+  if (secondsOf(secretCache) < 1) {
+    return [
       violation(
-        'secretCache',
-        message,
-        i.secretCache,
+        path,
+        "at least 1 second: the ingest function fails to start on 0, so it answers no webhook, and the forwarding function and the jobs endpoint would read the secret from Secrets Manager on every request (each call billed, and counted against the account's GetSecretValue quota)",
+        secretCache,
         'use Duration.minutes(5) (the default), or at least Duration.seconds(1)',
       ),
-    );
+    ];
   }
-  if (known(i.secretCache) && secondsOf(i.secretCache) > MAX_SECRET_CACHE_SECONDS) {
-    const message =
-      'at most 1 hour: a replaced (leaked or rotated-out) signing secret or jobs token stays accepted that long';
-    out.push(violation('secretCache', message, i.secretCache, 'use Duration.minutes(5) (the default)'));
+  if (secondsOf(secretCache) > MAX_SECRET_CACHE_SECONDS) {
+    return [
+      violation(
+        path,
+        'at most 1 hour: a replaced (leaked or rotated-out) signing secret or jobs token stays accepted that long, and a forwarding function goes on signing with a removed secret that long',
+        secretCache,
+        'use Duration.minutes(5) (the default)',
+      ),
+    ];
   }
-  return out;
+  return [];
 }
 
 /** CloudFormation's rule for a stack name. */

@@ -45,16 +45,7 @@ import {
   type ParentMessage,
   waitingParentFields,
 } from '../shared/job-record';
-import {
-  type BackoffSeconds,
-  brokenRetryRules,
-  type JobRetry,
-  jobRetryHeaders,
-  MAX_VISIBILITY_SECONDS,
-  MIN_RETRY_BASE_SECONDS,
-  RETRY_FACTOR_MAX,
-  RETRY_FACTOR_MIN,
-} from '../shared/job-retry';
+import { type BackoffSeconds, type JobRetry, jobRetryHeaders, retryRuleReasons } from '../shared/job-retry';
 import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
@@ -1379,24 +1370,10 @@ function backoffSeconds(job: JobDefinition, backoff: Backoff): BackoffSeconds {
     ...(factor !== undefined ? { factor } : {}),
     ...(max !== undefined ? { maxSeconds: wholeSeconds(job, 'backoff.max', max) } : {}),
   };
-  const why = brokenRetryRules(seconds).map((rule) => BACKOFF_RULES[rule](seconds));
+  const why = retryRuleReasons(seconds);
   if (why.length > 0) throw refuse(why.join('; '));
   return seconds;
 }
-
-/** Why a backoff breaks each rule, as the configuration says of `consumer.retry`. */
-const BACKOFF_RULES: Readonly<
-  Record<ReturnType<typeof brokenRetryRules>[number], (b: BackoffSeconds) => string>
-> = {
-  factor: (b) =>
-    `factor ${b.factor} is not between ${RETRY_FACTOR_MIN} and ${RETRY_FACTOR_MAX}: use 2 (each retry waits twice as long)`,
-  max: (b) =>
-    `max (${b.maxSeconds} s) is not from 1 second to ${MAX_VISIBILITY_SECONDS / 3600} hours, the longest SQS keeps a message hidden`,
-  base: (b) =>
-    (b.baseSeconds ?? 0) < MIN_RETRY_BASE_SECONDS
-      ? `base (${b.baseSeconds} s) is under ${MIN_RETRY_BASE_SECONDS} second: a retry without a wait is received again at once and spends every attempt within moments; use at least { seconds: ${MIN_RETRY_BASE_SECONDS} }`
-      : `base (${b.baseSeconds} s) exceeds max (${b.maxSeconds} s): lower base or raise max`,
-};
 
 /** A duration of a backoff in whole seconds, as `consumer.retry` takes it. */
 function wholeSeconds(job: JobDefinition, name: string, value: DurationLike): number {

@@ -54,8 +54,8 @@ export interface JobRetry {
 }
 
 /**
- * A rule a backoff breaks: a factor outside 1 to 10, a maximum outside 1 second to 12 hours, a base under 1 second or
- * above the maximum.
+ * A rule a backoff breaks, by the field that breaks it: a factor outside 1 to 10, a maximum outside 1 second to 12
+ * hours, a base under 1 second or above the maximum.
  */
 export type RetryRule = 'factor' | 'max' | 'base';
 
@@ -71,6 +71,29 @@ export function brokenRetryRules(backoff: BackoffSeconds): RetryRule[] {
   if (baseTooShort || (baseSeconds !== undefined && maxSeconds !== undefined && baseSeconds > maxSeconds))
     broken.push('base');
   return broken;
+}
+
+/**
+ * Why `backoff` breaks each rule {@link brokenRetryRules} finds, one clause each with its fix, its fields named as the
+ * caller's option names them (`field('base')`): the words a job's `backoff` and the test runner's `retry` are refused
+ * with, as the configuration refuses `consumer.retry`.
+ */
+export function retryRuleReasons(
+  backoff: BackoffSeconds,
+  field: (name: RetryRule) => string = (name) => name,
+): string[] {
+  const { baseSeconds, factor, maxSeconds } = backoff;
+  const reasons: Record<RetryRule, () => string> = {
+    factor: () =>
+      `${field('factor')} ${factor} is not between ${RETRY_FACTOR_MIN} and ${RETRY_FACTOR_MAX}: use 2 (each retry waits twice as long)`,
+    max: () =>
+      `${field('max')} (${maxSeconds} s) is not from 1 second to ${MAX_VISIBILITY_SECONDS / 3600} hours, the longest SQS keeps a message hidden`,
+    base: () =>
+      (baseSeconds ?? 0) < MIN_RETRY_BASE_SECONDS
+        ? `${field('base')} (${baseSeconds} s) is under ${MIN_RETRY_BASE_SECONDS} second: a retry without a wait is received again at once and spends every attempt within moments; use at least { seconds: ${MIN_RETRY_BASE_SECONDS} }`
+        : `${field('base')} (${baseSeconds} s) exceeds ${field('max')} (${maxSeconds} s): lower ${field('base')} or raise ${field('max')}`,
+  };
+  return brokenRetryRules(backoff).map((rule) => reasons[rule]());
 }
 
 /** The headers that carry a job's retries; none when it asked for nothing. */

@@ -18,6 +18,7 @@ import { type DurationLike, delayMsOf } from '../shared/duration';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../shared/envelope';
 import { timerAlarm } from '../shared/invocation-deadline';
 import { JOB_SOURCE } from '../shared/job';
+import { retryRuleReasons } from '../shared/job-retry';
 import { INVOCATION_MS, type LogLine, RecordingLogger } from './context';
 import { sqsRecordOf, type TestEvent } from './events';
 import { MemoryIdempotency, MemoryJobRecords, MemoryQueue, NO_METRICS } from './memory';
@@ -35,7 +36,9 @@ export interface ConsumerRunnerOptions {
    */
   readonly maxReceiveCount?: number;
   /**
-   * The consumer's `retry`, as in `hookline.config.ts`, its durations as `{ seconds: n }` (whole seconds).
+   * The consumer's `retry`, as in `hookline.config.ts`, its durations as `{ seconds: n }` (whole seconds), refused
+   * where the configuration refuses it: a `base` from 1 second up to `max`, a `factor` from 1 to 10, a `max` up to 12
+   * hours.
    * @default - a base of 10 seconds, a factor of 2, a maximum of 15 minutes
    */
   readonly retry?: {
@@ -169,7 +172,18 @@ function runnerConfig(options: ConsumerRunnerOptions): ConsumerRuntimeConfig {
     const given = option ? `${option} is ${value} s` : `${path} is ${value}`;
     throw new TypeError(`consumerRunner: ${given}: ${issue?.message} (the runtime would refuse it)`);
   }
+  throwIfDeployRefuses(parsed.data.retry);
   return parsed.data;
+}
+
+/**
+ * Refuses a backoff a deploy refuses (`consumer.retry` in `hookline.config.ts`, `QueueConsumer`'s `retry`), by the
+ * same rule: the runtime would run it, so a test would pass on a curve that never deploys.
+ */
+function throwIfDeployRefuses(retry: ConsumerRuntimeConfig['retry']): void {
+  const reasons = retryRuleReasons(retry, (name) => `retry.${name}`);
+  if (reasons.length === 0) return;
+  throw new TypeError(`consumerRunner: ${reasons.join('; ')} (a deploy refuses it too)`);
 }
 
 /** The options the runtime configuration holds in seconds, by the name of its field. */

@@ -7,6 +7,8 @@ import { MAX_INLINE_LIMIT_BYTES } from '../../lambda/shared/claim-check';
 import { CONSUMER_RUNTIME_DEFAULTS as CONSUMER } from '../../lambda/shared/consumer-config';
 import { DEFAULT_KEEP_HEADERS } from '../../lambda/shared/ingest-config';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../lambda/shared/senders/verify-kit';
+import type { ResolvedCircuitBreaker, ResolvedRetry } from './resolved';
+import type { CircuitBreakerConfig, RetryConfig } from './schema';
 
 /**
  * Every default value of the configuration and the constructs, in one place (the README's Defaults table lists the
@@ -103,3 +105,22 @@ export const OLDEST_MESSAGE_ALARM_WINDOW = Duration.seconds(
 
 /** Sender retry windows hookline must outlast when it deduplicates: Stripe and Standard Webhooks retry ~3 days. */
 export const LONGEST_SENDER_RETRY_WINDOW = Duration.days(3);
+
+/** A consumer's backoff with every setting left out at its default: the configuration's and `QueueConsumer`'s. */
+export function retryWithDefaults(retry: RetryConfig | undefined): ResolvedRetry {
+  return {
+    base: retry?.base ?? DEFAULTS.retryBase,
+    factor: retry?.factor ?? DEFAULTS.retryFactor,
+    max: retry?.max ?? DEFAULTS.retryMax,
+  };
+}
+
+/** A circuit breaker with every setting left out at its default: the configuration's and `QueueConsumer`'s. */
+export function circuitBreakerWithDefaults(breaker: CircuitBreakerConfig): ResolvedCircuitBreaker {
+  return {
+    failureRatio: breaker.failureRatio ?? DEFAULTS.circuitBreakerFailureRatio,
+    minimumRecords: breaker.minimumRecords ?? DEFAULTS.circuitBreakerMinimumRecords,
+    window: breaker.window ?? DEFAULTS.circuitBreakerWindow,
+    ...(breaker.halfOpenAfter ? { halfOpenAfter: breaker.halfOpenAfter } : {}),
+  };
+}

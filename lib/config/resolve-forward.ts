@@ -149,23 +149,37 @@ export function resolveForward(
     forward.secret?.existingSecretName,
   );
   const timeout = forward.timeout ?? DEFAULTS.forwardTimeout;
-  const room = function_.timeout.toMilliseconds() - function_.deadlineMargin.toMilliseconds();
-  if (timeout.toMilliseconds() < 1000) {
-    problems.add(`${path}.forward.timeout`, 'must be at least 1 second', timeout, 'use Duration.seconds(10)');
-  } else if (timeout.toMilliseconds() > room) {
-    problems.add(
-      `${path}.forward.timeout`,
-      `must leave the deadline margin (${function_.deadlineMargin.toHumanString()}) within the consumer timeout (${function_.timeout.toHumanString()}): an attempt still waiting then is abandoned as timed out rather than retried by its own limit`,
-      timeout,
-      `use at most ${Math.floor(room / 1000)} seconds, ${timeoutRaise(`${path}.timeout`, timeout, function_)}`,
-    );
-  }
+  problems.addAll(path, forwardTimeoutViolations('forward.timeout', `${path}.timeout`, timeout, function_));
   return {
     url: forward.url,
     ...(forward.localUrl !== undefined ? { localUrl: forward.localUrl } : {}),
     timeout,
     ...(forward.secret ? { secret: { existingSecretName: forward.secret.existingSecretName } } : {}),
   };
+}
+
+/**
+ * Rule: one forwarded attempt's timeout is at least a second, and leaves the consumer's deadline margin within its
+ * timeout. `path` is the attempt's timeout, `timeoutPath` the consumer's, as the caller names them.
+ */
+export function forwardTimeoutViolations(
+  path: string,
+  timeoutPath: string,
+  timeout: Duration,
+  function_: ForwardFunction,
+): Violation[] {
+  const room = function_.timeout.toMilliseconds() - function_.deadlineMargin.toMilliseconds();
+  if (timeout.toMilliseconds() < 1000)
+    return [violation(path, 'must be at least 1 second', timeout, 'use Duration.seconds(10)')];
+  if (timeout.toMilliseconds() <= room) return [];
+  return [
+    violation(
+      path,
+      `must leave the deadline margin (${function_.deadlineMargin.toHumanString()}) within the consumer timeout (${function_.timeout.toHumanString()}): an attempt still waiting then is abandoned as timed out rather than retried by its own limit`,
+      timeout,
+      `use at most ${Math.floor(room / 1000)} seconds, ${timeoutRaise(timeoutPath, timeout, function_)}`,
+    ),
+  ];
 }
 
 /** Room for an attempt under a consumer timeout of `seconds`: the timeout less its deadline margin, in ms. */

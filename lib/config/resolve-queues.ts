@@ -20,7 +20,12 @@ import {
 } from '../validation';
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, NAME_PATTERN, NAME_RULE } from './common';
-import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './defaults';
+import {
+  circuitBreakerWithDefaults,
+  DEFAULTS,
+  OLDEST_MESSAGE_ALARM_WINDOW,
+  retryWithDefaults,
+} from './defaults';
 import { forwardEntry, resolveForward } from './resolve-forward';
 import type { ResolvedConsumer, ResolvedQueue, ResolvedSource } from './resolved';
 import type { FifoGrouping, ParsedConfig, ParsedConsumer, ParsedQueue, TenantKey } from './schema';
@@ -52,11 +57,7 @@ function checkQueueName(problems: ViolationList, path: string, name: string): vo
 
 /** The retry backoff, checked: a factor from 1 to 10, a maximum SQS can wait, a base below the maximum. */
 function resolveRetry(problems: ViolationList, path: string, c: ParsedConsumer): ResolvedConsumer['retry'] {
-  const retry = {
-    base: c.retry?.base ?? DEFAULTS.retryBase,
-    factor: c.retry?.factor ?? DEFAULTS.retryFactor,
-    max: c.retry?.max ?? DEFAULTS.retryMax,
-  };
+  const retry = retryWithDefaults(c.retry);
   problems.addAll(path, retryViolations(retry));
   return retry;
 }
@@ -68,12 +69,7 @@ function resolveCircuitBreaker(
   c: ParsedConsumer,
 ): ResolvedConsumer['circuitBreaker'] {
   if (!c.circuitBreaker) return undefined;
-  const breaker = {
-    failureRatio: c.circuitBreaker.failureRatio ?? DEFAULTS.circuitBreakerFailureRatio,
-    minimumRecords: c.circuitBreaker.minimumRecords ?? DEFAULTS.circuitBreakerMinimumRecords,
-    window: c.circuitBreaker.window ?? DEFAULTS.circuitBreakerWindow,
-    ...(c.circuitBreaker.halfOpenAfter ? { halfOpenAfter: c.circuitBreaker.halfOpenAfter } : {}),
-  };
+  const breaker = circuitBreakerWithDefaults(c.circuitBreaker);
   problems.addAll(path, circuitBreakerViolations(breaker));
   return breaker;
 }

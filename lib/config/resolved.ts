@@ -1,6 +1,13 @@
 /** The resolved configuration: every default filled, every rule checked. The stack and local mode read only this. */
 import type { Duration } from 'aws-cdk-lib';
-import type { ParsedSource, ReadonlyConfig, TenantKey } from './schema';
+import type {
+  CircuitBreakerConfig,
+  ParsedSource,
+  RateLimitConfig,
+  ReadonlyConfig,
+  RetryConfig,
+  TenantKey,
+} from './schema';
 
 /** A webhook source as configured (its sender's fields, checked), with its name. */
 export type ResolvedSource = ReadonlyConfig<ParsedSource> & { readonly name: string };
@@ -15,6 +22,13 @@ export interface ResolvedForward {
   /** An existing Secrets Manager secret; absent: the stack generates one. */
   readonly secret?: { readonly existingSecretName: string };
 }
+
+/** A consumer's backoff (`RetryConfig`), every default filled. */
+export type ResolvedRetry = Required<RetryConfig>;
+
+/** A consumer's circuit breaker (`CircuitBreakerConfig`), every default filled; without `halfOpenAfter` no probe. */
+export type ResolvedCircuitBreaker = Required<Omit<CircuitBreakerConfig, 'halfOpenAfter'>> &
+  Pick<CircuitBreakerConfig, 'halfOpenAfter'>;
 
 /** A queue's consumer function, every default filled. */
 export interface ResolvedConsumer {
@@ -33,19 +47,13 @@ export interface ResolvedConsumer {
   readonly maximumPollers?: number;
   readonly reservedConcurrency?: number;
   readonly parallelism: number;
-  readonly retry: { readonly base: Duration; readonly factor: number; readonly max: Duration };
+  readonly retry: ResolvedRetry;
   readonly deadlineMargin: Duration;
   readonly idempotency?: { readonly expiry: Duration };
   /** At most `limit` records started per `interval`; absent: no rate limit. */
-  readonly rateLimit?: { readonly limit: number; readonly interval: Duration };
+  readonly rateLimit?: RateLimitConfig;
   /** Pauses the consumer when most of its records fail; absent: no circuit breaker. */
-  readonly circuitBreaker?: {
-    readonly failureRatio: number;
-    readonly minimumRecords: number;
-    readonly window: Duration;
-    /** After a trip, the wait before a probe at low concurrency; absent: resuming is manual. */
-    readonly halfOpenAfter?: Duration;
-  };
+  readonly circuitBreaker?: ResolvedCircuitBreaker;
   readonly environment: Readonly<Record<string, string>>;
 }
 

@@ -399,8 +399,8 @@ export interface IngestConfig {
    */
   readonly keepHeaders?: readonly string[];
   /**
-   * How long the ingest function caches a signing secret (and the jobs endpoint its tokens), from 1 second to 1
-   * hour: a replaced secret stays accepted that long.
+   * How long the ingest function caches a signing secret (the jobs endpoint its tokens, a forwarding consumer its
+   * signing secret), from 1 second to 1 hour: a replaced secret stays in use that long.
    * @default Duration.minutes(5)
    */
   readonly secretCache?: Duration;

@@ -81,6 +81,35 @@ describe('the configuration reference in the editor', () => {
     });
   }, 60_000);
 
+  it("shows the configuration's defaults on hover over QueueConsumer's retry, rate limit and circuit breaker settings, documented once", () => {
+    const tags = hoverTags(`
+      import { Duration, Stack } from 'aws-cdk-lib';
+      import { PipelineQueue, QueueConsumer } from './lib/index';
+      declare const stack: Stack;
+      declare const jobs: PipelineQueue;
+      new QueueConsumer(stack, 'Consumer', {
+        queue: jobs.queue,
+        deadLetterQueue: jobs.deadLetterQueue,
+        name: 'jobs',
+        entry: 'lambda/consumers/jobs.ts',
+        /*hover*/retry: { /*hover*/base: Duration.seconds(1), /*hover*/factor: 2, /*hover*/max: Duration.minutes(1) },
+        /*hover*/rateLimit: { limit: 1, interval: Duration.seconds(1) },
+        /*hover*/circuitBreaker: { /*hover*/failureRatio: 0.5, /*hover*/minimumRecords: 20, /*hover*/window: Duration.minutes(5) },
+      });
+    `);
+    expect(Object.fromEntries(tags)).toEqual({
+      retry: '- { base: Duration.seconds(10), factor: 2, max: Duration.minutes(15) }',
+      base: 'Duration.seconds(10)',
+      factor: '2',
+      max: 'Duration.minutes(15)',
+      rateLimit: '- no rate limit',
+      circuitBreaker: '- no circuit breaker totals',
+      failureRatio: '0.5',
+      minimumRecords: '20',
+      window: 'Duration.minutes(5)',
+    });
+  }, 60_000);
+
   it('documents a default for every optional field of the input types', () => {
     const file = ts.createSourceFile(
       'schema.ts',

@@ -64,7 +64,10 @@ describe('the props of the constructs of the package entry', () => {
     expect(names).toContain('QueueConsumerProps.retentionPeriod');
     // Its function and event source settings are the configuration's (`ConsumerConfig`), documented there once.
     expect(names).not.toContain('QueueConsumerProps.timeout');
-    expect(names).toContain('ConsumerRetry.base');
+    // So are its retry and rate limit, and its circuit breaker's settings (their hover: config-docs.test.ts).
+    expect(names).not.toContain('QueueConsumerProps.retry');
+    expect(names).not.toContain('ConsumerCircuitBreaker.window');
+    expect(names).toContain('ConsumerForward.secretCache');
     expect(names).toContain('PipelineAlarmsProps.archiveDelivery.threshold');
   });
 

@@ -18,7 +18,7 @@ import { PipelineAlarms } from '../../lib/pipeline-alarms';
 import { PipelineDashboard } from '../../lib/pipeline-dashboard';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { PipelineSchedules } from '../../lib/pipeline-schedules';
-import { QueueConsumer } from '../../lib/queue-consumer';
+import { type ConsumerForward, QueueConsumer } from '../../lib/queue-consumer';
 import { formatViolation, ViolationsError } from '../../lib/violations';
 import { WebhookIngest } from '../../lib/webhook-ingest';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
@@ -138,7 +138,7 @@ interface ConstructCase {
 
 const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
   QueueConsumer: {
-    build: (stack, props) => {
+    build: (stack, { forward, ...props }) => {
       const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: Duration.seconds(30) });
       new QueueConsumer(stack, 'Worker', {
         queue: jobs.queue,
@@ -154,11 +154,21 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
               maxConcurrency: 5,
             }
           : {}),
+        // A forwarding consumer signs with a secret of the stack.
+        ...(forward
+          ? {
+              forward: {
+                secret: new secretsmanager.Secret(stack, 'Signing'),
+                ...(forward as Omit<ConsumerForward, 'secret'>),
+              },
+            }
+          : {}),
         ...props,
       });
     },
     holders: {
       retry: { base: Duration.seconds(10), factor: 2, max: Duration.minutes(15) },
+      forward: { url: 'https://app.example.com/webhooks', timeout: Duration.seconds(10) },
       rateLimit: { limit: 10, interval: Duration.seconds(1) },
       circuitBreaker: { failureRatio: 0.5, minimumRecords: 20, window: Duration.minutes(5) },
     },
@@ -185,6 +195,18 @@ const CONSTRUCTS: Readonly<Record<string, ConstructCase>> = {
       'circuitBreaker.failureRatio': consumerField('circuitBreaker.failureRatio'),
       'circuitBreaker.minimumRecords': consumerField('circuitBreaker.minimumRecords'),
       'circuitBreaker.window': consumerField('circuitBreaker.window'),
+      // The configuration's rule: at least a second, and within the consumer's 30 seconds less its 3-second margin.
+      'forward.timeout': plus(
+        anyDuration,
+        ['zero', Duration.seconds(0), true],
+        ['beyond the timeout less the margin', Duration.seconds(28), true],
+      ),
+      // The ingest's rule (`ingest.secretCache`): the forwarding function reads its secret as often.
+      'forward.secretCache': plus(
+        seconds,
+        ['zero', Duration.seconds(0), true],
+        ['over an hour', Duration.hours(2), true],
+      ),
       logRetention,
       tracing,
     },

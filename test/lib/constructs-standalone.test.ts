@@ -160,6 +160,33 @@ describe('construct props given as CDK tokens', () => {
     });
   });
 
+  it("QueueConsumer takes a forwarding secret cache token in seconds, which its function's configuration reads as it is, and refuses one in minutes and an attempt timeout token", () => {
+    const { stack, parameter } = stackWithParameter();
+    const forwarding = (secretCache: Duration, id: string, timeout = Duration.seconds(10)) => {
+      const jobs = new PipelineQueue(stack, `${id}Queue`, { consumerTimeout: DEFAULTS.consumerTimeout });
+      return new QueueConsumer(stack, id, {
+        queue: jobs.queue,
+        deadLetterQueue: jobs.deadLetterQueue,
+        name: 'jobs',
+        entry: 'lambda/consumers/events.ts',
+        forward: {
+          url: 'https://app.example.com/webhooks',
+          timeout,
+          secret: new secretsmanager.Secret(stack, `${id}Secret`),
+          secretCache,
+        },
+      });
+    };
+    expect(() => forwarding(Duration.seconds(parameter), 'Seconds')).not.toThrow();
+    expect(() => forwarding(Duration.minutes(parameter), 'Minutes')).toThrow(
+      /- forward\.secretCache: is a Duration of a CDK token in a unit CDK cannot convert.*Fix: give the token in seconds/,
+    );
+    // An attempt's timeout is weighed against the consumer's at synth, as the consumer's own timeout is.
+    expect(() => forwarding(Duration.seconds(10), 'Attempt', Duration.seconds(parameter))).toThrow(
+      /- forward\.timeout: is a CDK token, known only at deploy.*\(got <token>\)\. Fix: give the Duration itself/,
+    );
+  });
+
   it('EventArchive refuses a retention of a token beside a buffering interval out of range, both at once', () => {
     const { stack, parameter } = stackWithParameter();
     expect(

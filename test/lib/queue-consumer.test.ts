@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { FORWARD_CONFIG_ENV } from '../../lambda/shared/forward-config';
 import {
   CONSUMER_CONFIG_ENV,
   consumerRuntimeSchema,
@@ -353,6 +354,36 @@ describe('QueueConsumer', () => {
     );
   });
 
+  it('used on its own, fills the retry and circuit breaker settings it is not given as the configuration does, and refuses what the configuration refuses', () => {
+    const stack = testStack();
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
+    new QueueConsumer(stack, 'Consumer', {
+      ...standaloneProps(jobs, 'jobs'),
+      retry: { base: Duration.seconds(5) },
+      circuitBreaker: {},
+    });
+    expect(runtimeConfigOf(Template.fromStack(stack), stack, /^Consumer/)).toEqual(
+      expect.objectContaining({
+        retry: { baseSeconds: 5, factor: 2, maxSeconds: 900 },
+        circuitBreaker: true,
+      }),
+    );
+    // A base above the default max, as `consumer.retry: { base: Duration.minutes(20) }` is.
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Slow', {
+          ...standaloneProps(
+            new PipelineQueue(stack, 'Other', { consumerTimeout: DEFAULTS.consumerTimeout }),
+            'other',
+          ),
+          retry: { base: Duration.minutes(20) },
+          circuitBreaker: { window: Duration.days(2) },
+        }),
+    ).toThrow(
+      /- retry\.base: must not exceed retry\.max \(15 minutes\) \(got 20 minutes\).*\n {2}- circuitBreaker\.window: /s,
+    );
+  });
+
   it("used on its own, takes its queue's redrive count for a record's last attempt, and refuses another", () => {
     const stack = testStack();
     const jobs = new PipelineQueue(stack, 'Jobs', {
@@ -526,6 +557,79 @@ describe('QueueConsumer', () => {
       ],
     ]);
     expect(onKey(id(secretKey))).toEqual([]);
+  });
+
+  it("used on its own, refuses a forwarding secret cache under a second or above an hour at synth, listed with the consumer's other problems", () => {
+    const forwarding = (secretCache: Duration) => () => {
+      const stack = testStack();
+      new QueueConsumer(stack, 'Consumer', {
+        ...standaloneProps(
+          new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout }),
+          'jobs',
+        ),
+        memorySize: 64,
+        forward: {
+          url: 'https://app.example.com/webhooks',
+          timeout: Duration.seconds(10),
+          secret: new secretsmanager.Secret(stack, 'Signing'),
+          secretCache,
+        },
+      });
+      Template.fromStack(stack);
+    };
+    // 0 would read the secret from Secrets Manager on every event; the configuration refuses it for ingest.secretCache.
+    expect(forwarding(Duration.seconds(0))).toThrow(
+      /^Invalid QueueConsumer Test\/Consumer:\n {2}- memorySize: .*\(got 64\).*\n {2}- forward\.secretCache: at least 1 second: .*every request.*\(got 0 seconds\)\. Fix: use Duration\.minutes\(5\) \(the default\), or at least Duration\.seconds\(1\)$/s,
+    );
+    expect(forwarding(Duration.hours(2))).toThrow(
+      /- forward\.secretCache: at most 1 hour: .*\(got 2 hours\)\. Fix: use Duration\.minutes\(5\) \(the default\)/,
+    );
+    try {
+      forwarding(Duration.seconds(0))();
+    } catch (error) {
+      // The listing alone, as the CLI prints it: no frames.
+      expect(String((error as Error).stack)).not.toContain('    at ');
+    }
+  });
+
+  it("used on its own, refuses a forwarding attempt's timeout the configuration refuses, with the configuration's fix", () => {
+    const stack = testStack();
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          ...standaloneProps(
+            new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout }),
+            'jobs',
+          ),
+          forward: {
+            url: 'https://app.example.com/webhooks',
+            timeout: Duration.seconds(28),
+            secret: new secretsmanager.Secret(stack, 'Signing'),
+          },
+        }),
+    ).toThrow(
+      /- forward\.timeout: must leave the deadline margin \(3 seconds\) within the consumer timeout \(30 seconds\).*\(got 28 seconds\)\. Fix: use at most 27 seconds, or raise timeout to at least Duration\.seconds\(31\)/,
+    );
+  });
+
+  it('used on its own, forwards with the default secret cache and attempt timeout when given neither, as the pipeline does', () => {
+    const stack = testStack();
+    new QueueConsumer(stack, 'Consumer', {
+      ...standaloneProps(
+        new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout }),
+        'jobs',
+      ),
+      forward: {
+        url: 'https://app.example.com/webhooks',
+        secret: new secretsmanager.Secret(stack, 'Signing'),
+      },
+    });
+    const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    const forward = stack.resolve(fn?.Properties.Environment.Variables[FORWARD_CONFIG_ENV]);
+    expect(JSON.parse(renderIntrinsics(forward))).toMatchObject({
+      timeoutMs: DEFAULTS.forwardTimeout.toMilliseconds(),
+      secretCacheSeconds: DEFAULTS.secretCache.toSeconds(),
+    });
   });
 
   it("used on its own, refuses a dead-letter queue other than its queue's redrive target", () => {

@@ -2,6 +2,7 @@
  * `hookline/testing` against real consumers made with `defineConsumer`: each outcome the runtime gives a record, as
  * a user's test sees it, with no AWS, no emulator and no environment variable.
  */
+import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -12,12 +13,16 @@ import {
   RetryLaterError,
 } from '../../../lambda/consumer';
 import {
+  type ConsumerRunnerOptions,
   consumerRunner,
   handlerContext,
   jobEvent,
   RecordingLogger,
   webhookEvent,
 } from '../../../lambda/testing';
+import { type RetryConfig, resolveConfig } from '../../../lib/config';
+
+type RunnerRetry = NonNullable<ConsumerRunnerOptions['retry']>;
 
 const charged: string[] = [];
 const welcomeEmail = defineJob('email.welcome', z.object({ userId: z.string() }), { queue: 'jobs' });
@@ -237,6 +242,46 @@ describe('consumerRunner', () => {
       'consumerRunner: retry.base is 1.5 s: use whole seconds',
     );
   });
+
+  /** A retry given to the runner, the same retry in `hookline.config.ts`, and how the runner says what is wrong. */
+  const DEPLOY_REFUSES: readonly (readonly [string, RunnerRetry, RetryConfig, string])[] = [
+    [
+      'a base of 0',
+      { base: { seconds: 0 } },
+      { base: Duration.seconds(0) },
+      'retry.base (0 s) is under 1 second',
+    ],
+    ['a factor above 10', { factor: 20 }, { factor: 20 }, 'retry.factor 20 is not between 1 and 10'],
+    [
+      'a base above the default max',
+      { base: { minutes: 20 } },
+      { base: Duration.minutes(20) },
+      'retry.base (1200 s) exceeds retry.max (900 s)',
+    ],
+  ];
+
+  it.each(DEPLOY_REFUSES)(
+    'refuses a retry a deploy refuses (%s), by the same rule, naming the option',
+    (_, retry, inConfig, said) => {
+      // The configuration refuses the same retry: the runner does not pass a test on a curve that never deploys.
+      expect(() =>
+        resolveConfig({
+          sources: { github: { type: 'github' } },
+          queues: { jobs: { consumer: { entry: 'lambda/consumers/events.ts', retry: inConfig } } },
+        }),
+      ).toThrow(/queues\.jobs\.consumer\.retry\.(base|factor)/);
+      let thrown: unknown;
+      try {
+        consumerRunner(handler, { retry });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TypeError);
+      expect((thrown as Error).message).toMatch(
+        new RegExp(`^consumerRunner: ${said.replace(/[.()]/g, '\\$&')}: .* \\(a deploy refuses it too\\)$`),
+      );
+    },
+  );
 
   it('refuses a duration that is not one as a TypeError, as its other settings, not as a producer error', () => {
     const misspelt = { secs: 5 } as unknown as { seconds: number };
