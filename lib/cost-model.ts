@@ -477,11 +477,11 @@ export function flowCalls(
   const withRecords = { ...input, dedupe: true };
   const waiting = writeUnits(flowParentRecordBytes(children));
   const sent = flowParentRecordBytes(children, 0);
-  const write = (action: string, unitsPerCall: number) =>
+  const onParentRecord = (action: string, unitsPerCall: number) =>
     ({ service: 'dynamodb', action, calls: 1, unitsPerCall, queue: parentQueue.name }) as const;
   const perChild: ModelledCall[] = [
     ...jobCalls(withRecords, childQueue, children / Math.ceil(children / 10)),
-    { ...write('UpdateItem', waiting), queue: childQueue.name },
+    { ...onParentRecord('UpdateItem', waiting), queue: childQueue.name },
   ];
   const ownRun = jobCalls(withRecords, parentQueue).filter((c) => c.action !== 'SendMessageBatch');
   // The job's record writes in order: the producer's claim and record, the consumer's start and completion.
@@ -489,7 +489,8 @@ export function flowCalls(
   const perParent: ModelledCall[] = [
     ...(claim ? [claim] : []),
     ...(recorded ? [{ ...recorded, unitsPerCall: waiting }] : []),
-    write('UpdateItem', waiting),
+    // Its last child's consumer claims its send, sends it and marks it queued, the message leaving the record.
+    onParentRecord('UpdateItem', waiting),
     {
       service: 'sqs',
       action: 'SendMessage',
@@ -497,9 +498,10 @@ export function flowCalls(
       unitsPerCall: sqsChunks(JOB_ENVELOPE_BYTES),
       queue: parentQueue.name,
     },
-    write('UpdateItem', waiting),
+    onParentRecord('UpdateItem', waiting),
+    // Its own run: started and completed as a job, reading its children's results first.
     ...run.map((c) => ({ ...c, unitsPerCall: writeUnits(sent) })),
-    write('GetItem', readUnits(sent)),
+    onParentRecord('GetItem', readUnits(sent)),
     ...ownRun.filter((c) => c.service !== 'dynamodb' || c.purpose),
   ];
   return { perChild, perParent };

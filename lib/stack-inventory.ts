@@ -5,6 +5,9 @@
  * custom metrics its functions write, as far as the configuration makes their dimensions' values known. Loaded by
  * `hookline cost` only when it runs: it brings the whole stack.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { BREAKER_METRICS } from '../lambda/shared/circuit-breaker';
 import {
@@ -68,12 +71,19 @@ export function inventoryOfTemplate(template: InventoryTemplate): StackInventory
  * the same; only the assets' contents are left out).
  */
 export function synthesizedInventory(config: ResolvedConfig): StackInventory {
-  const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
-  });
-  const stack = new WebhookPipelineStack(app, config.stackName, { config });
-  const template = app.synth().getStackByName(stack.stackName).template as InventoryTemplate;
-  return inventoryOfTemplate(template);
+  // The cloud assembly is written somewhere: a folder of our own, removed once read, leaves nothing behind.
+  const outdir = mkdtempSync(join(tmpdir(), 'hookline-cost-'));
+  try {
+    const app = new App({
+      outdir,
+      context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
+    });
+    const stack = new WebhookPipelineStack(app, config.stackName, { config });
+    const template = app.synth().getStackByName(stack.stackName).template as InventoryTemplate;
+    return inventoryOfTemplate(template);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /** The dimension values of a consumer's `type` its queue's routes make known: `<source>.<type>` of each typed route. */
