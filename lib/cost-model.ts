@@ -466,7 +466,8 @@ const readUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
  * UpdateItem), and when its last child completes, its send claimed on its record (conditional UpdateItem), its
  * SendMessage by that child's consumer and its record marked queued (UpdateItem); then its own run as a job's (record
  * started and completed, idempotency, receive, delete, archive), reading its children's results from its record
- * (GetItem, strongly consistent). Flows need the dedupe table: its records are priced whatever `input.dedupe` says.
+ * (GetItem, strongly consistent). A job between two levels of a deeper flow is both a child and a parent: it pays
+ * both. Flows need the dedupe table: its records are priced whatever `input.dedupe` says.
  */
 export function flowCalls(
   input: CostInput,
