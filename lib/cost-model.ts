@@ -10,16 +10,26 @@
  *   https://aws.amazon.com/lambda/pricing/
  * - SQS: $0.40 per million requests (standard), $0.50 (FIFO); every 64 KB chunk of a request's payload is
  *   billed as one request https://aws.amazon.com/sqs/pricing/
- * - DynamoDB on-demand: $0.625 per million write request units (1 WRU per 1 KB item written)
+ * - DynamoDB on-demand: $0.625 per million write request units (1 WRU per 1 KB item written), $0.125 per million
+ *   read request units (1 RRU per strongly consistent read of 4 KB)
  *   https://aws.amazon.com/dynamodb/pricing/on-demand/
  * - S3 Standard: PUT $0.005 per 1,000, GET $0.0004 per 1,000 https://aws.amazon.com/s3/pricing/
  * - Secrets Manager: $0.40 per secret per month, $0.05 per 10,000 API calls https://aws.amazon.com/secrets-manager/pricing/
+ * - CloudWatch (https://aws.amazon.com/cloudwatch/pricing/): a standard-resolution alarm $0.10 per alarm metric a
+ *   month, an alarm on metric math billed for each metric it reads (the pricing page's unit is the "alarm metric":
+ *   its free tier is 10 of them, "standard resolution alarms that list metrics directly and don't use a Metrics
+ *   Insights query"); custom metrics $0.30 a metric a month (first 10,000), prorated by the hour a metric is written;
+ *   a dashboard $3.00 a month (3 free). The corpus this was checked against shows the free tier only: the paid figures
+ *   are the project's performance-anchors reference (section 5) and secondary sources, e.g.
+ *   https://c3x.dev/resources/aws/aws_cloudwatch_metric_alarm (alarms),
+ *   https://www.factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards/ (dashboards, $3).
  * - Amazon Data Firehose: see `./archive-cost` (each record is billed rounded up to the next 5 KB)
  *   https://aws.amazon.com/firehose/pricing/
  * Collected with their secondary sources in the project's performance-anchors reference (section 5).
  */
 
 import { ARCHIVE_RECORD_MAX_BYTES } from '../lambda/shared/archive';
+import { CONSUMER_TYPE_COUNTS } from '../lambda/shared/contracts';
 import { MAX_INVOCATION_MS } from '../lambda/shared/invocation-deadline';
 import {
   ASSUMED_GZIP_RATIO,
@@ -45,12 +55,20 @@ export const PRICES_US_EAST_1 = {
   /** SQS bills each 64 KB chunk of a request's payload as one request. */
   sqsChunkBytes: 64 * 1024,
   dynamoDbPerMillionWriteUnits: 0.625,
+  /** A strongly consistent read of up to 4 KB is one read unit (a flow parent's read of its children's results). */
+  dynamoDbPerMillionReadUnits: 0.125,
   s3PutPerThousand: 0.005,
   s3GetPerThousand: 0.0004,
   /** Secrets Manager, per secret per month (named as excluded: it does not scale with webhooks). */
   secretsManagerPerSecretMonth: 0.4,
   /** Secrets Manager API calls, per 10,000 (the ingest's GetSecretValue, cached per warm environment). */
   secretsManagerPer10kCalls: 0.05,
+  /** CloudWatch, a standard-resolution alarm per metric it reads, a month. */
+  cloudWatchAlarmMetricMonth: 0.1,
+  /** CloudWatch custom metrics, per metric a month (first 10,000), prorated by the hours it is written. */
+  cloudWatchCustomMetricMonth: 0.3,
+  /** CloudWatch dashboards, a month each. */
+  cloudWatchDashboardMonth: 3.0,
 } as const;
 
 /**
@@ -174,6 +192,10 @@ export interface CostEstimate {
   /** Dedupe and idempotency together, per million: what turning both off saves. */
   readonly exactlyOnceUsdPerMillion: number;
   readonly exactlyOnceUsdPerMonth: number;
+  /** What flows cost on each consumed queue (not in the total, which counts webhooks); none without dedupe. */
+  readonly flows: readonly FlowPrice[];
+  /** What the stack costs a month whatever its traffic, when it was counted. @default - not counted */
+  readonly fixed?: FixedCost;
   readonly assumptions: readonly string[];
 }
 
@@ -201,7 +223,8 @@ export interface ModelledCall {
   readonly calls: number;
   /**
    * What one call is billed as: SQS requests (one per 64 KB chunk of its payload), DynamoDB write units (one per KB
-   * of the item, under 1 KB here), S3 requests, Firehose 5 KB steps of the record.
+   * of the item: under 1 KB but for a flow parent's record) or read units (`GetItem`, one per 4 KB), S3 requests,
+   * Firehose 5 KB steps of the record.
    */
   readonly unitsPerCall: number;
   /** The queue whose consumer or messages it serves; none for the ingest's own calls. */
@@ -408,7 +431,87 @@ export function jobCalls(input: CostInput, queue: CostQueue, jobsPerSend = 1): M
   ];
 }
 
-/** Billed units of `calls`: SQS requests, write units, S3 requests or Firehose 5 KB steps, per webhook. */
+/**
+ * Bytes of a flow parent's job record besides its kept message and its children: its key, state, type, queue, times,
+ * claim token, generation and expiry, and the claim of its send (~450 B measured).
+ */
+export const FLOW_PARENT_RECORD_FIELDS_BYTES = 512;
+/**
+ * Bytes each child adds to its parent's record once counted: its id in the children's ids, in the completed ones and
+ * with its result (~140 B with a small result measured).
+ */
+export const FLOW_CHILD_ON_PARENT_BYTES = 160;
+/** Children per parent the estimate's flow note prices (`flowCalls` takes any number). */
+export const ASSUMED_FLOW_CHILDREN = 3;
+
+/**
+ * A flow parent's record at its largest, `children` counted and its message (`messageBytes`, about its job's
+ * envelope) still kept to be sent: every write on a waiting parent is billed at most that (DynamoDB bills an update by
+ * the larger of the item before and after it, 1 write unit per KB). Once sent, the message leaves the record.
+ */
+export function flowParentRecordBytes(children: number, messageBytes = JOB_ENVELOPE_BYTES): number {
+  return FLOW_PARENT_RECORD_FIELDS_BYTES + messageBytes + children * FLOW_CHILD_ON_PARENT_BYTES;
+}
+
+/** DynamoDB bills 1 write unit per KB of the item written, and a strongly consistent read 1 read unit per 4 KB. */
+const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+const readUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+
+/**
+ * What a flow costs beside its jobs' own sends (`producer.sendFlow`, a parent waiting for `children` on
+ * `childQueue`, sent to `parentQueue`; small payloads and results), as {@link jobCalls} prices one job. `perChild`:
+ * its job's calls (its record, a share of the SendMessageBatch that sends the flow's children, up to 10 a call, its
+ * receive, delete, idempotency and archive record) and its count on the parent's record, one conditional UpdateItem
+ * billed at the parent record's size. `perParent`: its record claimed and written waiting with its message (PutItem,
+ * UpdateItem), and when its last child completes, its send claimed on its record (conditional UpdateItem), its
+ * SendMessage by that child's consumer and its record marked queued (UpdateItem); then its own run as a job's (record
+ * started and completed, idempotency, receive, delete, archive), reading its children's results from its record
+ * (GetItem, strongly consistent). A job between two levels of a deeper flow is both a child and a parent: it pays
+ * both. Flows need the dedupe table: its records are priced whatever `input.dedupe` says.
+ */
+export function flowCalls(
+  input: CostInput,
+  childQueue: CostQueue,
+  parentQueue: CostQueue,
+  children: number,
+): { readonly perChild: ModelledCall[]; readonly perParent: ModelledCall[] } {
+  const withRecords = { ...input, dedupe: true };
+  const waiting = writeUnits(flowParentRecordBytes(children));
+  const sent = flowParentRecordBytes(children, 0);
+  const onParentRecord = (action: string, unitsPerCall: number) =>
+    ({ service: 'dynamodb', action, calls: 1, unitsPerCall, queue: parentQueue.name }) as const;
+  const perChild: ModelledCall[] = [
+    ...jobCalls(withRecords, childQueue, children / Math.ceil(children / 10)),
+    { ...onParentRecord('UpdateItem', waiting), queue: childQueue.name },
+  ];
+  const ownRun = jobCalls(withRecords, parentQueue).filter((c) => c.action !== 'SendMessageBatch');
+  // The job's record writes in order: the producer's claim and record, the consumer's start and completion.
+  const [claim, recorded, ...run] = ownRun.filter((c) => c.service === 'dynamodb' && !c.purpose);
+  const perParent: ModelledCall[] = [
+    ...(claim ? [claim] : []),
+    ...(recorded ? [{ ...recorded, unitsPerCall: waiting }] : []),
+    // Its last child's consumer claims its send, sends it and marks it queued, the message leaving the record.
+    onParentRecord('UpdateItem', waiting),
+    {
+      service: 'sqs',
+      action: 'SendMessage',
+      calls: 1,
+      unitsPerCall: sqsChunks(JOB_ENVELOPE_BYTES),
+      queue: parentQueue.name,
+    },
+    onParentRecord('UpdateItem', waiting),
+    // Its own run: started and completed as a job, reading its children's results first.
+    ...run.map((c) => ({ ...c, unitsPerCall: writeUnits(sent) })),
+    onParentRecord('GetItem', readUnits(sent)),
+    ...ownRun.filter((c) => c.service !== 'dynamodb' || c.purpose),
+  ];
+  return { perChild, perParent };
+}
+
+/** DynamoDB calls billed in read units; the others write. */
+const DYNAMODB_READS = new Set(['GetItem', 'Query', 'BatchGetItem']);
+
+/** Billed units of `calls`: SQS requests, write or read units, S3 requests or Firehose 5 KB steps, per webhook. */
 export const billedUnits = (calls: readonly ModelledCall[]) =>
   calls.reduce((sum, c) => sum + c.calls * c.unitsPerCall, 0);
 
@@ -556,12 +659,14 @@ function claimCheckLines(input: CostInput, calls: readonly ModelledCall[]): Cost
   ];
 }
 
-/** USD per million webhooks of `calls`' SQS requests on `queue` and their DynamoDB write units. */
+/** USD per million webhooks of `calls`' SQS requests on `queue` and their DynamoDB write and read units. */
 function callsUsdPerMillion(calls: readonly ModelledCall[], queue: CostQueue): number {
   const sqsPrice = queue.fifo ? P.sqsFifoPerMillionRequests : P.sqsStandardPerMillionRequests;
+  const dynamodb = calls.filter((c) => c.service === 'dynamodb');
   return (
     billedUnits(calls.filter((c) => c.service === 'sqs')) * sqsPrice +
-    billedUnits(calls.filter((c) => c.service === 'dynamodb')) * P.dynamoDbPerMillionWriteUnits
+    billedUnits(dynamodb.filter((c) => !DYNAMODB_READS.has(c.action))) * P.dynamoDbPerMillionWriteUnits +
+    billedUnits(dynamodb.filter((c) => DYNAMODB_READS.has(c.action))) * P.dynamoDbPerMillionReadUnits
   );
 }
 
@@ -588,30 +693,80 @@ function failureAssumption(input: CostInput): string[] {
   ];
 }
 
+/**
+ * A million jobs' `calls` on `queue`, their consumer's invocations (your handler's time aside) and their archive
+ * records (one each, when the calls put one).
+ */
+function jobsUsdPerMillion(input: CostInput, queue: CostQueue, calls: readonly ModelledCall[]): number {
+  const c = queue.consumer;
+  const archived = calls.some((call) => call.service === 'firehose');
+  const archive = archived
+    ? archiveCost(PER_MILLION, JOB_ENVELOPE_BYTES + ARCHIVE_RECORD_FIELDS_BYTES).total
+    : 0;
+  const consumer = c ? consumerLine({ ...input, handlerMsPerRecord: 0 }, queue.name, c).usdPerMillion : 0;
+  return callsUsdPerMillion(calls, queue) + archive + consumer;
+}
+
 /** What a job costs on each consumed queue, its consumer's time included: the estimate counts webhooks only. */
 function jobAssumption(input: CostInput): string[] {
-  const each = input.queues.flatMap((queue) => {
-    const c = queue.consumer;
-    if (!c) return [];
-    const calls = jobCalls(input, queue);
-    const archived = calls.some((call) => call.service === 'firehose');
-    const archive = archived
-      ? archiveCost(PER_MILLION, JOB_ENVELOPE_BYTES + ARCHIVE_RECORD_FIELDS_BYTES).total
-      : 0;
-    const consumer = consumerLine({ ...input, handlerMsPerRecord: 0 }, queue.name, c).usdPerMillion;
-    return [`${queue.name} ${usd(callsUsdPerMillion(calls, queue) + archive + consumer)}`];
-  });
+  const each = input.queues.flatMap((queue) =>
+    queue.consumer ? [`${queue.name} ${usd(jobsUsdPerMillion(input, queue, jobCalls(input, queue)))}`] : [],
+  );
   if (each.length === 0) return [];
   return [
     `not priced: jobs sent with hookline/producer, per million sent one by one (your handler's time aside): ${each.join('; ')} (with dedupe, its record's four writes; idempotency's two; a SendMessageBatch, shared by up to 10 with sendBatch; its share of a receive and a delete; its archive record)`,
   ];
 }
 
+/** What a flow costs on one queue, per million children and per million parents: see {@link flowCalls}. */
+export interface FlowPrice {
+  readonly queue: string;
+  /** Children of each parent priced (each child's count is billed at its parent record's size). */
+  readonly children: number;
+  readonly usdPerMillionChildren: number;
+  readonly usdPerMillionParents: number;
+}
+
+/**
+ * Flows whose parent and children are on one consumed queue, {@link ASSUMED_FLOW_CHILDREN} children a parent; none
+ * without dedupe, whose table keeps a flow's records (`sendFlow` refuses without it).
+ */
+export function flowPrices(input: CostInput, children = ASSUMED_FLOW_CHILDREN): FlowPrice[] {
+  return input.queues.flatMap((queue) => {
+    if (!queue.consumer || !input.dedupe) return [];
+    const { perChild, perParent } = flowCalls(input, queue, queue, children);
+    return [
+      {
+        queue: queue.name,
+        children,
+        usdPerMillionChildren: jobsUsdPerMillion(input, queue, perChild),
+        usdPerMillionParents: jobsUsdPerMillion(input, queue, perParent),
+      },
+    ];
+  });
+}
+
+/** What flows add to jobs, per child and per parent, on each consumed queue. */
+function flowAssumption(flows: readonly FlowPrice[]): string[] {
+  const [first] = flows;
+  if (!first) return [];
+  const each = flows.map(
+    (f) =>
+      `${f.queue} ${usd(f.usdPerMillionChildren)} per million children, ${usd(f.usdPerMillionParents)} per million parents`,
+  );
+  return [
+    `not priced: flows sent with producer.sendFlow (a parent of ${first.children} children, small payloads, your handlers' time aside): ${each.join('; ')} (a child: a job's calls and its count on its parent's record, billed at that record's size, ~${Math.ceil(flowParentRecordBytes(first.children) / 1024)} KB; a parent: its record written waiting with its message, its send claimed on it, sent and marked queued, then run as a job reading its children's results)`,
+  ];
+}
+
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Prices the pipeline described by `input`. */
-export function estimateCost(input: CostInput): CostEstimate {
+export function estimateCost(input: CostInput, fixed?: FixedCost): CostEstimate {
   const { claimCheck } = messageBytesOf(input);
+  const archiveObjects = input.archive
+    ? `, the archive's objects (one per source and buffer interval with traffic, $${FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS} per 1,000)`
+    : '';
   const calls = webhookCalls(input);
   const lines = [
     ...ingestLines(input, calls),
@@ -623,6 +778,7 @@ export function estimateCost(input: CostInput): CostEstimate {
   const usdPerMillion = lines.reduce((sum, l) => sum + l.usdPerMillion, 0);
   const exactlyOnce = lines.filter((l) => l.toggle).reduce((sum, l) => sum + l.usdPerMillion, 0);
   const months = input.eventsPerMonth / PER_MILLION;
+  const flows = flowPrices(input);
   return {
     eventsPerMonth: input.eventsPerMonth,
     bodyBytes: input.bodyBytes,
@@ -631,14 +787,19 @@ export function estimateCost(input: CostInput): CostEstimate {
     usdPerMonth: usdPerMillion * months,
     exactlyOnceUsdPerMillion: exactlyOnce,
     exactlyOnceUsdPerMonth: exactlyOnce * months,
+    flows,
+    ...(fixed ? { fixed } : {}),
     assumptions: [
-      'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
+      'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs and idle polling excluded',
       // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
-      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month, and $${P.secretsManagerPer10kCalls} per 10,000 GetSecretValue calls: one per warm function environment and cache period), the CloudWatch alarms and dashboard, the schedules${input.archive ? `, the archive's objects (one per source and buffer interval with traffic, $${FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS} per 1,000)` : ''}`,
+      fixed
+        ? `the per-month total counts webhooks; the fixed part (alarms, custom metrics, dashboard, secrets) is priced apart; not priced: Secrets Manager's calls ($${P.secretsManagerPer10kCalls} per 10,000 GetSecretValue: one per warm function environment and cache period), the schedules${archiveObjects}`
+        : `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month, and $${P.secretsManagerPer10kCalls} per 10,000 GetSecretValue calls: one per warm function environment and cache period), the CloudWatch alarms, custom metrics and dashboard, the schedules${archiveObjects}`,
       `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency, +${D.consumerRateLimitPerRecord} ms with a rate limit)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record (a standard queue's overlapping up to its parallelism; a FIFO queue's one after another)` : ''}`,
       'full consumer batches; no retries',
       ...failureAssumption(input),
       ...jobAssumption(input),
+      ...flowAssumption(flows),
       ...(input.routing ?? []),
       `envelope = body + ${Math.round(JSON_ESCAPED_SHARE * 100)} % (JSON escaping of a typical body) + ${ENVELOPE_FIXED_BYTES} B`,
       ...(input.archiveStorage || (claimCheck && input.claimCheckExpiryDays !== undefined)
@@ -794,6 +955,144 @@ function archiveStorageLine(bodyBytes: number, retentionDays: number): CostLine 
   };
 }
 
+/** An alarm of the stack, as CloudWatch bills it. */
+export interface StackAlarm {
+  /** The alarm's construct id (`DeadLetters-events`, `SigningSecret-github`). */
+  readonly name: string;
+  /**
+   * The metrics it reads: one for an alarm on one metric, each one a metric math alarm reads (a metric read with two
+   * statistics counts twice).
+   * @default - a Metrics Insights query alarm, billed by the metrics its query analyzes: not priced
+   */
+  readonly metrics?: number;
+}
+
+/** What the stack holds that is billed by the month (`lib/stack-inventory` counts it in the synthesized stack). */
+export interface StackInventory {
+  readonly alarms: readonly StackAlarm[];
+  readonly dashboards: number;
+  readonly secrets: number;
+}
+
+/** Custom metrics the functions write (EMF), one per metric name and set of dimension values. */
+export interface CustomMetricGroup {
+  /** Which metrics, for the reader. */
+  readonly what: string;
+  /** How many the configuration makes known. */
+  readonly count: number;
+  /**
+   * `hourly`: written with any traffic, so billed every hour there is some; `when`: only while what it counts happens
+   * (a refusal, a retry, a failed archive put), so at most its full price.
+   */
+  readonly written: 'hourly' | 'when';
+}
+
+/** A fixed monthly line: what the stack holds, priced a month whatever its traffic. */
+export interface FixedLine {
+  readonly item: string;
+  readonly basis: string;
+  readonly usdPerMonth: number;
+  /** An upper bound: the metrics of it are billed only for the hours they are written. */
+  readonly upTo?: boolean;
+}
+
+/** The fixed monthly part of the bill: its lines, its total, and its total with the upper bounds. */
+export interface FixedCost {
+  readonly lines: readonly FixedLine[];
+  /** The lines that are not upper bounds. */
+  readonly usdPerMonth: number;
+  /** Every line, its upper bounds at their full price. */
+  readonly upToUsdPerMonth: number;
+  readonly notes: readonly string[];
+}
+
+/** The alarms, billed per metric each reads; a Metrics Insights query alarm named as not priced. */
+function alarmsLine(alarms: readonly StackAlarm[]): FixedLine {
+  const priced = alarms.filter((a) => a.metrics !== undefined);
+  const insights = alarms.filter((a) => a.metrics === undefined);
+  const metrics = priced.reduce((n, a) => n + (a.metrics ?? 0), 0);
+  const math = priced.filter((a) => (a.metrics ?? 0) > 1);
+  const mathList = math.map((a) => `${a.name} ${a.metrics}`).join(', ') || 'none';
+  const unpriced =
+    insights.length > 0
+      ? `; not priced: ${insights.map((a) => a.name).join(', ')}, a Metrics Insights query alarm billed by the metrics it analyzes`
+      : '';
+  return {
+    item: 'CloudWatch alarms',
+    basis: `${priced.length} alarms reading ${metrics} metrics (${math.length} on metric math, billed for each metric they read: ${mathList}) × $${P.cloudWatchAlarmMetricMonth.toFixed(2)}${unpriced}`,
+    usdPerMonth: metrics * P.cloudWatchAlarmMetricMonth,
+  };
+}
+
+/** The custom metrics written with any traffic, and at most those written only while what they count happens. */
+function customMetricLines(metrics: readonly CustomMetricGroup[]): FixedLine[] {
+  const price = P.cloudWatchCustomMetricMonth;
+  const of = (written: CustomMetricGroup['written']) => {
+    const groups = metrics.filter((m) => m.written === written);
+    return {
+      count: groups.reduce((n, m) => n + m.count, 0),
+      list: groups.map((m) => `${m.count} ${m.what}`).join('; '),
+    };
+  };
+  const hourly = of('hourly');
+  const when = of('when');
+  return [
+    {
+      item: 'Custom metrics, written with any traffic',
+      basis: `${hourly.count} × $${price.toFixed(2)} (prorated by the hour): ${hourly.list}`,
+      usdPerMonth: hourly.count * price,
+    },
+    {
+      item: 'Custom metrics, written only while it happens',
+      basis: `up to ${when.count} × $${price.toFixed(2)}, each for the hours it is written: ${when.list}`,
+      usdPerMonth: when.count * price,
+      upTo: true,
+    },
+  ];
+}
+
+/** Where the count of custom metrics has no bound the configuration knows, and what each further value adds. */
+function dimensionNotes(): string[] {
+  const price = P.cloudWatchCustomMetricMonth;
+  const perType = CONSUMER_TYPE_COUNTS.length + 1;
+  return [
+    `unbounded: a consumer's metrics are per event type (the type dimension: <source>.<type> of a webhook, a job's type), and only the types its queue's routes name are known here, one type each at least: each further type a consumer sees adds 2 metrics written with traffic (${usd(2 * price)} a month) and up to ${perType - 2} more while its records fail, retry or are skipped (up to ${usd(perType * price)} in all); a source that sends 50 types to one queue adds up to ${usd(50 * perType * price)} a month`,
+    'bounded by the configuration: the reason dimension (the ingest knows each reason), the source dimension (one per verifying source)',
+  ];
+}
+
+/**
+ * The part of the bill that does not grow with webhooks: the stack's alarms (per metric each reads), dashboards and
+ * secrets, and the custom metrics the functions write (those written with any traffic, and at most those written only
+ * while what they count happens). Free tiers excluded, as everywhere in the model.
+ */
+export function fixedMonthlyCost(
+  inventory: StackInventory,
+  metrics: readonly CustomMetricGroup[],
+): FixedCost {
+  const lines: FixedLine[] = [
+    alarmsLine(inventory.alarms),
+    ...customMetricLines(metrics),
+    {
+      item: 'CloudWatch dashboard',
+      basis: `${inventory.dashboards} × $${P.cloudWatchDashboardMonth.toFixed(2)}`,
+      usdPerMonth: inventory.dashboards * P.cloudWatchDashboardMonth,
+    },
+    {
+      item: 'Secrets Manager secrets',
+      basis: `${inventory.secrets} (signing secrets, forwarding and jobs endpoint secrets) × $${P.secretsManagerPerSecretMonth.toFixed(2)}`,
+      usdPerMonth: inventory.secrets * P.secretsManagerPerSecretMonth,
+    },
+  ];
+  const sum = (ls: readonly FixedLine[]) => ls.reduce((n, l) => n + l.usdPerMonth, 0);
+  return {
+    lines,
+    usdPerMonth: sum(lines.filter((l) => !l.upTo)),
+    upToUsdPerMonth: sum(lines),
+    notes: dimensionNotes(),
+  };
+}
+
 /** Dollars with the digits that matter at each size. */
 function usd(n: number): string {
   const digits = n >= 100 ? 0 : n >= 1 ? 2 : n >= 0.01 ? 3 : 4;
@@ -821,16 +1120,40 @@ export function costRows(estimate: CostEstimate): string[][] {
   ];
 }
 
-/** The estimate as a Markdown table (the README's, and `hookline cost --markdown`). */
-export function renderCostTable(estimate: CostEstimate): string {
-  const [header = [], ...body] = costRows(estimate);
-  const total = body.length - 2;
+/** Rows as a Markdown table, header first; the body's row `bold` (its total) in bold. */
+function markdownTable(rows: readonly (readonly string[])[], bold: number): string {
+  const [header = [], ...body] = rows;
   const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`.replace(/ {2}\|/g, ' |');
   return [
     row(header),
     `|${'---|'.repeat(header.length)}`,
-    ...body.map((cells, i) => row(i === total ? cells.map((c) => (c ? `**${c}**` : c)) : cells)),
+    ...body.map((cells, i) => row(i === bold ? cells.map((c) => (c ? `**${c}**` : c)) : cells)),
   ].join('\n');
+}
+
+/** The estimate as a Markdown table (the README's, and `hookline cost --markdown`). */
+export function renderCostTable(estimate: CostEstimate): string {
+  const rows = costRows(estimate);
+  return markdownTable(rows, rows.length - 3);
+}
+
+/** The fixed part as a Markdown table (the README's, and `hookline cost --markdown`). */
+export function renderFixedTable(fixed: FixedCost): string {
+  const rows = fixedRows(fixed);
+  return markdownTable(rows, rows.length - 2);
+}
+
+/** The fixed part's cells, header first: line, per month, basis; its totals last. */
+export function fixedRows(fixed: FixedCost): string[][] {
+  return [
+    ['Fixed part (whatever the traffic)', 'Per month', 'Basis'],
+    ...fixed.lines.map((l) => [l.item, `${l.upTo ? 'up to ' : ''}${usd(l.usdPerMonth)}`, l.basis]),
+    [
+      'Total fixed',
+      usd(fixed.usdPerMonth),
+      `up to ${usd(fixed.upToUsdPerMonth)} with the metrics written only while it happens`,
+    ],
+  ];
 }
 
 /** 10000000 -> "10M", 250000 -> "250k", 1500000 -> "1.5M". */

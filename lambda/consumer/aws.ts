@@ -9,15 +9,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
-import {
-  BREAKER_EXEMPT_RECORDS,
-  BREAKER_METRICS,
-  BREAKER_OUTCOMES,
-  KEY_HELD_RECORD,
-} from '../shared/circuit-breaker';
+import { BREAKER_EXEMPT_RECORDS, BREAKER_METRICS, BREAKER_OUTCOMES } from '../shared/circuit-breaker';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import {
   ARCHIVE_FAILED_METRIC,
+  CONSUMER_TYPE_COUNTS,
   IDEMPOTENCY_TABLE,
   METRIC_DIMENSIONS,
   metricDimensionValue,
@@ -100,17 +96,7 @@ function publishByType(metrics: Metrics, byType: ReadonlyMap<string, TypeMetrics
     for (let flush = 0; flush < flushes; flush++) {
       metrics.addDimension(METRIC_DIMENSIONS.type, metricDimensionValue(type));
       if (flush === 0) {
-        for (const name of [
-          'Processed',
-          'Cancelled',
-          'Failed',
-          'Retried',
-          'DeadLettered',
-          KEY_HELD_RECORD.metric,
-          'Duplicate',
-          'Deferred',
-          'DeleteFailed',
-        ] as const) {
+        for (const name of CONSUMER_TYPE_COUNTS) {
           if (counts[name] > 0) metrics.addMetric(name, MetricUnit.Count, counts[name]);
         }
       }

@@ -21,7 +21,13 @@ import {
   type PayloadObject,
   SQS_MAX_MESSAGE_BYTES,
 } from '../shared/claim-check';
-import { ARCHIVE_FAILED_METRIC, deliveryDedupeKey, INGEST_OUTCOME_MESSAGE } from '../shared/contracts';
+import {
+  ARCHIVE_FAILED_METRIC,
+  deliveryDedupeKey,
+  type INGEST_METRICS,
+  INGEST_OUTCOME_MESSAGE,
+  type INGEST_REASONS,
+} from '../shared/contracts';
 import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import {
   ENVELOPE_VERSION,
@@ -57,7 +63,7 @@ import {
   valueAtPath,
 } from './normalize';
 import { selectRoute } from './routing';
-import { type RejectReason, type SignedRequest, type VerifyResult, verifyWith } from './verify';
+import { type SignedRequest, type VerifyResult, verifyWith } from './verify';
 
 /** The largest body accepted; larger ones that still reach the function are answered 413 here. */
 export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
@@ -82,14 +88,8 @@ export type { PayloadObject } from '../shared/claim-check';
 /** Delivery-id deduplication: the shared DynamoDB protocol (`../shared/dedupe-store`). */
 export type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
 
-export type MetricName =
-  | 'Accepted'
-  | 'Duplicate'
-  | 'Ignored'
-  | 'Rejected'
-  | 'Failed'
-  | typeof ARCHIVE_FAILED_METRIC
-  | 'Unverified';
+/** The ingest's counts: its outcomes, `Rejected` and `Failed` by `reason`. */
+export type MetricName = Exclude<(typeof INGEST_METRICS)[number], 'EnqueueLatency'> | 'Rejected' | 'Failed';
 
 /** Structured logging; attributes are merged into the JSON line. */
 export interface IngestLog {
@@ -137,22 +137,7 @@ export interface IngestResponse {
 
 export type Outcome = 'queued' | 'duplicate' | 'ignored' | 'rejected' | 'failed';
 
-export type FailureReason =
-  | RejectReason
-  | 'method_not_allowed'
-  | 'unknown_source'
-  | 'empty_body'
-  | 'unsupported_encoding'
-  | 'body_too_large'
-  | 'malformed_body'
-  | 'secret_unavailable'
-  | 'dedupe_unavailable'
-  | 'in_progress'
-  | 'payload_store_unavailable'
-  | 'enqueue_failed'
-  | 'unknown_queue'
-  | 'internal_error'
-  | DeadlineReason;
+export type FailureReason = (typeof INGEST_REASONS)[number];
 
 interface Result {
   readonly outcome: Outcome;
@@ -204,10 +189,11 @@ const failed = (reason: FailureReason, context: Context = {}): Result => ({
   ...context,
 });
 
-/** The dependencies a request waits on before its answer is known, in order. */
+/**
+ * The dependencies a request waits on before its answer is known, in order. A 503 at the deadline names the step that
+ * was still running (`deadline_<step>`, among the ingest's reasons).
+ */
 type DeadlineStep = 'secret_fetch' | 'dedupe_claim' | 'payload_upload' | 'enqueue';
-/** A 503 at the deadline names the step that was still running. */
-type DeadlineReason = `deadline_${DeadlineStep}`;
 
 /**
  * One request's progress, for the answer at its deadline: the step it waits on, and the answer once it is known

@@ -6,6 +6,9 @@
  * Plain constants and pure functions only: the CDK side imports this module too.
  */
 
+import { KEY_HELD_RECORD } from './circuit-breaker';
+import { REJECT_REASONS } from './senders/sender';
+
 /**
  * CloudWatch namespace of hookline's metrics where no stack names them (local mode, a function run on its
  * own); a deployed pipeline's functions, dashboard and alarms use {@link metricsNamespaceOf} its stack.
@@ -96,6 +99,60 @@ export const SIGNATURE_MISMATCH_METRIC = 'SignatureMismatch';
  * of that dimension set sums them all.
  */
 export const ARCHIVE_FAILED_METRIC = 'ArchiveFailed';
+
+/**
+ * The ingest's metrics under `service` alone: one count per request of its outcome (`Rejected` and `Failed` are
+ * under `service` and `reason` instead), and the time its enqueue took. Each is a custom metric once written.
+ */
+export const INGEST_METRICS = [
+  'Accepted',
+  'Duplicate',
+  'Ignored',
+  'Unverified',
+  ARCHIVE_FAILED_METRIC,
+  'EnqueueLatency',
+] as const;
+
+/**
+ * Why the ingest refused (`Rejected`, 4xx) or could not take (`Failed`, 503) a request: the `reason` dimension of
+ * those two counts, each reason written under one of them.
+ */
+export const INGEST_REASONS = [
+  ...REJECT_REASONS,
+  'method_not_allowed',
+  'unknown_source',
+  'empty_body',
+  'unsupported_encoding',
+  'body_too_large',
+  'malformed_body',
+  'secret_unavailable',
+  'dedupe_unavailable',
+  'in_progress',
+  'payload_store_unavailable',
+  'enqueue_failed',
+  'unknown_queue',
+  'internal_error',
+  'deadline_secret_fetch',
+  'deadline_dedupe_claim',
+  'deadline_payload_upload',
+  'deadline_enqueue',
+] as const;
+
+/**
+ * A consumer's counts of a batch's records by outcome, under `service` (its queue) and `type`, each written only when
+ * not zero; its `EndToEndLatency` of each record is under the same dimensions.
+ */
+export const CONSUMER_TYPE_COUNTS = [
+  'Processed',
+  'Cancelled',
+  'Failed',
+  'Retried',
+  'DeadLettered',
+  KEY_HELD_RECORD.metric,
+  'Duplicate',
+  'Deferred',
+  'DeleteFailed',
+] as const;
 
 /**
  * The message of the one INFO line the ingest function logs per request; local mode's reporter and the

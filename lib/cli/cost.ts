@@ -1,6 +1,7 @@
 /**
  * `hookline cost --per-month 10M`: what the configured pipeline costs per million webhooks and per month, and
- * what its exactly-once protections (dedupe, idempotency) cost within that. Needs no AWS access: the model
+ * what its exactly-once protections (dedupe, idempotency) cost within that; then the fixed part a month (alarms,
+ * custom metrics, dashboard, secrets), counted in the stack synthesized in memory. Needs no AWS access: the model
  * (`lib/cost-model.ts`) prices the configuration with its defaults.
  */
 import { type Command, InvalidArgumentError } from 'commander';
@@ -11,9 +12,12 @@ import {
   costInputOf,
   costRows,
   estimateCost,
+  fixedMonthlyCost,
+  fixedRows,
   MAX_HANDLER_MS_PER_RECORD,
   parseCount,
   renderCostTable,
+  renderFixedTable,
 } from '../cost-model';
 import { configOption } from './non-empty';
 import { type Output, table } from './output';
@@ -59,14 +63,19 @@ const bodyKb = upTo(
 /** A handler's time per record cannot outlast the longest Lambda timeout. */
 const recordMs = upTo(MAX_HANDLER_MS_PER_RECORD, 'ms', 'the longest Lambda timeout');
 
-/** The estimate for a loaded configuration and the flags. */
-export function costOf(config: ResolvedConfig, flags: CostFlags): CostEstimate {
+/**
+ * The estimate for a loaded configuration and the flags, with the fixed part of the stack it synthesizes (loaded
+ * here, not with the CLI: it brings the whole stack).
+ */
+export async function costOf(config: ResolvedConfig, flags: CostFlags): Promise<CostEstimate> {
+  const { customMetricsOf, synthesizedInventory } = await import('../stack-inventory');
   return estimateCost(
     costInputOf(config, {
       eventsPerMonth: flags.perMonth,
       ...(flags.bodyKb !== undefined ? { bodyBytes: Math.round(flags.bodyKb * 1024) } : {}),
       ...(flags.recordMs !== undefined ? { handlerMsPerRecord: flags.recordMs } : {}),
     }),
+    fixedMonthlyCost(synthesizedInventory(config), customMetricsOf(config)),
   );
 }
 
@@ -75,6 +84,14 @@ export function renderCost(output: Output, estimate: CostEstimate, markdown = fa
   const text = markdown ? renderCostTable(estimate) : table(costRows(estimate), output.colors);
   for (const line of text.split('\n')) output.line(line);
   output.line('');
+  if (estimate.fixed) {
+    const fixed = markdown
+      ? renderFixedTable(estimate.fixed)
+      : table(fixedRows(estimate.fixed), output.colors);
+    for (const line of fixed.split('\n')) output.line(line);
+    for (const note of estimate.fixed.notes) output.line(`fixed part: ${note}`);
+    output.line('');
+  }
   for (const assumption of estimate.assumptions) output.line(`assumes: ${assumption}`);
   // Only what the configuration has on: advice to turn off what is already off reads as if it were on.
   const on = new Set(estimate.lines.map((l) => l.toggle));
@@ -106,7 +123,7 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
     .option('--json', 'print the estimate as JSON on stdout')
     .action(async (flags: CostFlags) => {
       const output = deps.makeOutput(Boolean(flags.json));
-      const estimate = costOf(await deps.loadConfig(flags.config), flags);
+      const estimate = await costOf(await deps.loadConfig(flags.config), flags);
       output.result(estimate);
       if (!output.json) renderCost(output, estimate, Boolean(flags.markdown));
     });

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { runCli } from '../../lib/cli/program';
 import { resolveConfig } from '../../lib/config';
-import { costInputOf, estimateCost, renderCostTable } from '../../lib/cost-model';
+import {
+  costInputOf,
+  estimateCost,
+  fixedMonthlyCost,
+  renderCostTable,
+  renderFixedTable,
+} from '../../lib/cost-model';
+import { customMetricsOf, synthesizedInventory } from '../../lib/stack-inventory';
 import { cliHarness } from './helpers';
 
 const run = promisify(execFile);
@@ -21,6 +28,12 @@ describe('hookline cost', () => {
     expect(printed.eventsPerMonth).toBe(1_500_000);
     expect(printed.usdPerMonth).toBeCloseTo(expected.usdPerMonth, 9);
     expect(printed.exactlyOnceUsdPerMonth).toBeCloseTo(expected.exactlyOnceUsdPerMonth, 9);
+    // The fixed part, counted in the stack the configuration makes.
+    const config = resolveConfig(exampleConfig);
+    const fixed = fixedMonthlyCost(synthesizedInventory(config), customMetricsOf(config));
+    expect(printed.fixed.usdPerMonth).toBeCloseTo(fixed.usdPerMonth, 9);
+    expect(printed.fixed.lines.length).toBe(fixed.lines.length);
+    expect(printed.flows.map((f: { queue: string }) => f.queue)).toEqual(['events']);
     // Every line carries both columns the table shows, so a script need not redo the month's arithmetic.
     expect(printed.lines.length).toBe(expected.lines.length);
     for (const line of printed.lines as { usdPerMillion: number; usdPerMonth: number }[]) {
@@ -43,9 +56,21 @@ describe('hookline cost', () => {
     expect(h.stdout()).toMatch(/\* Exactly-once: turning it off saves +\$[\d.]+ \(\d+ %\)/);
     expect(h.stdout()).toMatch(/\+ 5 ms of handler per record/);
     expect(h.stdout()).toMatch(/turn off: dedupe: \{ enabled: false \}/);
-    // The monthly total leaves out what does not grow with webhooks: the reader is told what, not left to guess.
+    // What does not grow with webhooks is priced apart, from the stack as it deploys; what is not, is named.
+    const fixed = lines.findIndex((line) => line.startsWith('Fixed part (whatever the traffic)'));
+    expect(fixed).toBeGreaterThan(lines.indexOf(total));
+    for (const item of [
+      'CloudWatch alarms',
+      'Custom metrics, written with any traffic',
+      'Secrets Manager secrets',
+    ])
+      expect(lines.slice(fixed).some((line) => line.startsWith(item))).toBe(true);
     expect(h.stdout()).toMatch(
-      /assumes: charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret \(Secrets Manager, \$0\.40 a month, and \$0\.05 per 10,000 GetSecretValue calls: one per warm function environment and cache period\), the CloudWatch alarms and dashboard, the schedules, the archive's objects \(one per source and buffer interval with traffic, \$0\.005 per 1,000\)/,
+      /^Total fixed +\$[\d.]+ +up to \$[\d.]+ with the metrics written only while it happens$/m,
+    );
+    expect(h.stdout()).toMatch(/^fixed part: unbounded: a consumer's metrics are per event type/m);
+    expect(h.stdout()).toMatch(
+      /assumes: the per-month total counts webhooks; the fixed part \(alarms, custom metrics, dashboard, secrets\) is priced apart; not priced: Secrets Manager's calls \(\$0\.05 per 10,000 GetSecretValue: one per warm function environment and cache period\), the schedules, the archive's objects/,
     );
   });
 
@@ -64,6 +89,10 @@ describe('hookline cost', () => {
       estimateCost(costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 10_000_000 })),
     );
     expect(h.stdout().startsWith(`${expected}\n`)).toBe(true);
+    const config = resolveConfig(exampleConfig);
+    expect(h.stdout()).toContain(
+      `\n${renderFixedTable(fixedMonthlyCost(synthesizedInventory(config), customMetricsOf(config)))}\n`,
+    );
     expect(expected).toMatch(
       /^\| Line \| Per 1M webhooks \| Per month \(10M\) \| Basis \|\n\|---\|---\|---\|---\|/,
     );

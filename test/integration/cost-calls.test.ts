@@ -27,6 +27,8 @@ import {
   costQueueOf,
   envelopeBytes,
   failureCalls,
+  flowCalls,
+  flowParentRecordBytes,
   jobCalls,
   type ModelledCall,
   webhookCalls,
@@ -43,6 +45,7 @@ import {
   ingestRuntimeConfig,
   producerClaimSettingsOf,
 } from '../../lib/runtime-wiring';
+import { customMetricsOf } from '../../lib/stack-inventory';
 import { type CallCounter, type CountedCall, countingProxy } from '../helpers/aws-call-counter';
 import { type Handler, invoke, TEST_SECRETS, webhookEvent } from './ingest-helpers';
 
@@ -51,6 +54,18 @@ const pingJobs = {
   jobs: defineJob('cost.ping', z.object({ n: z.number() }), { queue: 'jobs' }),
   batched: defineJob('cost.ping', z.object({ n: z.number() }), { queue: 'batched' }),
 };
+
+/** Flow jobs: a part (a child) and the report that waits for its parts (the parent), on a queue pair per shape. */
+const flowJobs = {
+  2: {
+    part: defineJob('cost.part', z.object({ n: z.number() }), { queue: 'parts2' }),
+    report: defineJob('cost.report', z.object({ n: z.number() }), { queue: 'reports2' }),
+  },
+  3: {
+    part: defineJob('cost.part', z.object({ n: z.number() }), { queue: 'parts3' }),
+    report: defineJob('cost.report', z.object({ n: z.number() }), { queue: 'reports3' }),
+  },
+} as const;
 
 /**
  * Webhooks (or jobs) per configuration, each configuration on its own queue: a long poll the mapping left waiting
@@ -88,6 +103,10 @@ function configOf(stackName: string, on: boolean): ResolvedConfig {
     sized: {},
     jobs: { consumer },
     batched: { consumer },
+    parts2: { consumer },
+    reports2: { consumer },
+    parts3: { consumer },
+    reports3: { consumer },
   };
   return resolveConfig(
     defineConfig({
@@ -99,6 +118,25 @@ function configOf(stackName: string, on: boolean): ResolvedConfig {
         .map((name) => ({ source: 'github', type: name, queues: [name] })),
       defaultRoute: { queues: ['events'] },
       ...(on ? {} : { dedupe: { enabled: false }, archive: { enabled: false } }),
+    }),
+  );
+}
+
+/**
+ * A pipeline whose one queue gets two event types by name (`push`, `issues`), the dimension values the fixed part's
+ * count of custom metrics reads from the configuration.
+ */
+function meteredConfig(): ResolvedConfig {
+  const consumer = { entry: 'lambda/consumers/events.ts', timeout: Duration.seconds(30), batchSize: 10 };
+  return resolveConfig(
+    defineConfig({
+      stackName: 'CostMetrics',
+      sources: { github: { type: 'github' } },
+      queues: { metered: { consumer } },
+      routes: ['push', 'issues'].map((type) => ({ source: 'github', type, queues: ['metered'] })),
+      defaultRoute: { queues: ['metered'] },
+      // No delivery stream runs for this stack: each put would fail, and write the metric that counts failed puts.
+      archive: { enabled: false },
     }),
   );
 }
@@ -185,14 +223,26 @@ async function sendWebhooks(p: Pipeline, type: string, bodyBytes = BODY_BYTES): 
  * Runs `queue`'s consumer (the real runtime, `handle` as its one handler) behind local mode's event source mapping
  * until all `N` records are done (processed or dead-lettered), then stops it; resolves with its invocations.
  */
-async function consume(p: Pipeline, queue: string, handle: (id: string) => void = () => {}): Promise<number> {
+async function consume(
+  p: Pipeline,
+  queue: string,
+  handle: (id: string) => void = () => {},
+  expected = N,
+): Promise<number> {
   const resolved = p.config.queues.find((q) => q.name === queue);
   const local = p.topology.queues[queue];
   if (!resolved?.consumer || !local) throw new Error(`no consumer for ${queue}`);
   vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(consumerRuntimeConfig(resolved, p.topology.resources)));
   const handler = defineConsumer({
     handlers: { '**': async (event) => handle(event.id) },
-    jobs: [handleJob(pingJobs.jobs, () => 'pong'), handleJob(pingJobs.batched, () => 'pong')],
+    jobs: [
+      handleJob(pingJobs.jobs, () => 'pong'),
+      handleJob(pingJobs.batched, () => 'pong'),
+      ...Object.values(flowJobs).flatMap((f) => [
+        handleJob(f.part, (event) => ({ n: event.payload.n * 10 })),
+        handleJob(f.report, (_, ctx) => ({ parts: Object.keys(ctx.children ?? {}).length })),
+      ]),
+    ],
   });
   const sqs = localSqsClient({
     region: emulators.region,
@@ -221,11 +271,11 @@ async function consume(p: Pipeline, queue: string, handle: (id: string) => void 
   });
   mapping.start();
   const deadline = Date.now() + 15_000;
-  while (done < N && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (done < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   await mapping.stop();
   sqs.destroy();
   vi.unstubAllEnvs();
-  expect(done).toBe(N);
+  expect(done).toBe(expected);
   return invocations;
 }
 
@@ -463,6 +513,79 @@ describe('the cost model prices the calls the pipeline makes (counted on the rea
     expectBilledAsModelled(allCalls(), modelled);
   });
 
+  it.each([2, 3] as const)(
+    'a flow of a parent and %i children: each child counted on its parent, whose send is claimed on its record',
+    async (children) => {
+      const { part, report } = flowJobs[children];
+      const producer = createProducer({
+        queues: {
+          [part.queue]: localQueue(part.queue),
+          [report.queue]: localQueue(report.queue),
+        },
+        settings: producerClaimSettingsOf(on.config, on.topology.resources),
+        local: false,
+      });
+      resetCounts();
+      // N flows, so that the parents come to their queue a full batch at a time, as the model prices.
+      for (let n = 0; n < N; n++)
+        await producer.sendFlow({
+          job: report,
+          payload: { n },
+          children: Array.from({ length: children }, (_, c) => ({ job: part, payload: { n: c } })),
+        });
+      const waiting = await parentRecords(report.queue);
+      await consume(on, part.queue, () => {}, N * children);
+      await consume(on, report.queue);
+      const { perChild, perParent } = flowCalls(
+        inputFor(on, part.queue),
+        costQueueOf(queueOf(on, part.queue)),
+        costQueueOf(queueOf(on, report.queue)),
+        children,
+      );
+      const modelled = [...perParent, ...perChild.map((c) => ({ ...c, calls: c.calls * children }))];
+      // Per flow (N of them): a parent and its children.
+      expect(countedPerEvent(allCalls())).toEqual(modelledPerEvent(modelled));
+      expectBilledAsModelled(allCalls(), modelled);
+      // Its record at its largest: as it was once sent (every child counted, the claim's token kept), with the message
+      // and the claim's deadline it held until then. The model's size, given that message, holds it, and not by much.
+      const sent = await parentRecords(report.queue);
+      for (const before of waiting) {
+        const after = sent.find((item) => item.pk?.S === before.pk?.S);
+        if (!after) throw new Error(`no record of ${before.pk?.S}`);
+        const message = itemBytes({ parentMessage: before.parentMessage as AttributeValue });
+        const largest =
+          itemBytes(after) + message + itemBytes({ parentSendUntil: { S: new Date().toISOString() } });
+        expect(flowParentRecordBytes(children, message)).toBeGreaterThanOrEqual(largest);
+        expect(flowParentRecordBytes(children, message)).toBeLessThan(largest * 1.15);
+      }
+    },
+  );
+
+  it('writes, with traffic, the custom metrics the fixed part counts from the configuration', async () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const written: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    let metered: Pipeline;
+    try {
+      metered = await pipeline(meteredConfig());
+      resetCounts();
+      await sendWebhooks(metered, 'push');
+      await sendWebhooks(metered, 'issues');
+      await consume(metered, 'metered', () => {}, 2 * N);
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const hourly = customMetricsOf(metered.config)
+      .filter((m) => m.written === 'hourly')
+      .reduce((n, m) => n + m.count, 0);
+    // Each metric CloudWatch keeps: its name and its dimensions' values, as the EMF documents written declare them.
+    expect(emfMetrics(written).size).toBe(hourly);
+  });
+
   it('writes DynamoDB items under 1 KB: each write the model counts is one write unit', async () => {
     const dynamo = localDynamoClient(emulators);
     try {
@@ -470,13 +593,48 @@ describe('the cost model prices the calls the pipeline makes (counted on the rea
       for (const table of tables) {
         const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: table }));
         expect(Items.length).toBeGreaterThan(0);
-        for (const item of Items) expect(itemBytes(item)).toBeLessThan(1024);
+        // A flow parent's record is larger, and priced by its size (the flow test above).
+        for (const item of Items.filter((i) => !i.childIds)) expect(itemBytes(item)).toBeLessThan(1024);
       }
     } finally {
       dynamo.destroy();
     }
   });
 });
+
+/** The metrics the EMF documents among `lines` declare: each name with its dimensions' values. */
+function emfMetrics(lines: readonly string[]): Set<string> {
+  const metrics = new Set<string>();
+  for (const line of lines.flatMap((chunk) => chunk.split('\n'))) {
+    if (!line.includes('"_aws"')) continue;
+    const document = JSON.parse(line) as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+    };
+    for (const directive of document._aws.CloudWatchMetrics)
+      for (const dimensions of directive.Dimensions)
+        for (const metric of directive.Metrics)
+          metrics.add(`${metric.Name} ${dimensions.map((d) => `${d}=${String(document[d])}`).join(' ')}`);
+  }
+  return metrics;
+}
+
+/** A queue of the cost pipeline as a producer takes it. */
+function localQueue(name: string): { url: string; arn: string } {
+  const local = on.topology.queues[name];
+  if (!local) throw new Error(`no queue ${name}`);
+  return { url: local.url, arn: local.arn };
+}
+
+/** The job records of the flow parents sent to `queue`, read past the counting proxy. */
+async function parentRecords(queue: string): Promise<Record<string, AttributeValue>[]> {
+  const dynamo = localDynamoClient(emulators);
+  try {
+    const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: on.topology.dedupeTableName }));
+    return Items.filter((item) => item.childIds && item.queue?.S === queue);
+  } finally {
+    dynamo.destroy();
+  }
+}
 
 function queueOf(p: Pipeline, name: string) {
   const queue = p.config.queues.find((q) => q.name === name);

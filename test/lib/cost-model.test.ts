@@ -11,6 +11,8 @@ import {
   costInputOf,
   envelopeBytes,
   estimateCost,
+  flowCalls,
+  flowParentRecordBytes,
   formatCount,
   parseCount,
   renderCostTable,
@@ -225,6 +227,43 @@ describe('cost model: rate limits and failures', () => {
     expect(estimateCost(base).assumptions.find((a) => a.startsWith('not priced: jobs'))).toMatch(
       /^not priced: jobs sent with hookline\/producer, per million sent one by one \(your handler's time aside\): events \$4\.27 /,
     );
+  });
+
+  it('says what a flow costs per child and per parent on each consumed queue, which the total leaves out', () => {
+    // A child of a parent of 3: a job's record writes and idempotency's (6 WRU), its count on its parent's record
+    // (512 B of fields + a 1 KB message + 3 × 160 B of children = 2,016 B: 2 WRU), 8 WRU = $5.00; a third of the
+    // SendMessageBatch that sends the 3, a receive and a delete share (0.533 requests = $0.213); an invocation's
+    // share ($0.04): $5.25. The parent: its claim (1 WRU), its record written waiting (2), its send claimed (2), its
+    // record marked queued (2), started and completed once its message left the record (992 B: 1 each), idempotency
+    // (2): 11 WRU = $6.875; its SendMessage and its receive and delete shares (1.2 requests = $0.48); its read of its
+    // children's results (1 RRU = $0.125); an invocation's share ($0.04): $7.52.
+    expect(estimateCost(base).assumptions.find((a) => a.startsWith('not priced: flows'))).toMatch(
+      /^not priced: flows sent with producer\.sendFlow \(a parent of 3 children, small payloads, your handlers' time aside\): events \$5\.25 per million children, \$7\.52 per million parents /,
+    );
+    expect(estimateCost(base).flows).toEqual([
+      expect.objectContaining({
+        queue: 'events',
+        children: 3,
+        usdPerMillionChildren: expect.closeTo(5.2533, 3),
+      }),
+    ]);
+  });
+
+  it("bills each write on a waiting flow parent's record by its size, which grows with its children", () => {
+    const queue = base.queues[0] as CostInput['queues'][0];
+    // Its count on its parent, the last of its calls.
+    const countOn = (children: number) =>
+      flowCalls(base, queue, queue, children).perChild.at(-1)?.unitsPerCall;
+    for (const children of [1, 3, 10, 50])
+      expect(countOn(children)).toBe(Math.ceil(flowParentRecordBytes(children) / 1024));
+    expect(countOn(50)).toBeGreaterThan(countOn(1) ?? Number.POSITIVE_INFINITY);
+    // The parent's send is claimed on its record (a conditional write) before its SendMessage, then marked queued.
+    const parent = flowCalls(base, queue, queue, 3).perParent;
+    const waiting = Math.ceil(flowParentRecordBytes(3) / 1024);
+    expect(parent.filter((c) => c.action === 'UpdateItem' && c.unitsPerCall === waiting)).toHaveLength(3);
+    expect(parent.filter((c) => c.action === 'SendMessage')).toHaveLength(1);
+    // Flows keep their records in the dedupe table: without it there are none to price.
+    expect(estimateCost({ ...base, dedupe: false }).flows).toEqual([]);
   });
 
   it('claim-checks, with the archive on, an envelope whose archive record would not fit a delivery stream record', () => {
