@@ -123,7 +123,11 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
     .option('--json', 'print the estimate as JSON on stdout')
     .action(async (flags: CostFlags) => {
       const output = deps.makeOutput(Boolean(flags.json));
-      const estimate = await costOf(await deps.loadConfig(flags.config), flags);
+      const config = await deps.loadConfig(flags.config);
+      // Building the stack in memory takes seconds: a person waiting is told why.
+      if (output.interactive)
+        output.note('counting the alarms, metrics and secrets of the stack it deploys...');
+      const estimate = await costOf(config, flags);
       output.result(estimate);
       if (!output.json) renderCost(output, estimate, Boolean(flags.markdown));
     });
