@@ -12,6 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { entryBytes, SqsBatcher } from '../../lambda/shared/claim-check';
+import { isFifoQueueName } from '../../lambda/shared/contracts';
 import { type Backend, contextOf } from './backend';
 import { CliError, errorLine, explainError } from './errors';
 import { failureSelector } from './failure-groups';
@@ -86,7 +87,8 @@ export async function failedRestore(
   const { header, end } = await checkSavedFile(options.file, backend.output);
   refuseOtherPipeline(header, queue, target, options.file, backend.output);
   const journal = new RestoreJournal(restoreJournalOf(options.file), header, backend.output);
-  const run = new RestoreRun(backend.sqs, queue, journal, header.fifo);
+  // The queue as it is now decides: a deduplication id is what SQS requires of a FIFO queue and refuses elsewhere.
+  const run = new RestoreRun(backend.sqs, queue, journal, isFifoQueueName(queue.deadLetterUrl));
   const progress = backend.output.progress(`restored to the ${queue.name} DLQ`, end.letters);
   let done = 0;
   try {

@@ -125,7 +125,14 @@ export async function failedSave(
     // SQS returns a FIFO group's later letters only once its earlier ones leave the queue, and this read leaves them.
     const behindHeldGroups =
       read.heldFifoGroups > 0 && !read.interrupted ? Math.max(0, depth.visible - scanned) : 0;
-    const notSaved = { heldByOthers: depth.inFlight, behindHeldGroups, interrupted: read.interrupted };
+    // SQS's in-flight count lags (a `failed list` just before hands its letters back at once): a read that met as
+    // many letters as the DLQ held missed none, whatever that count still says.
+    const missed = Math.max(0, depth.visible + depth.inFlight - scanned);
+    const notSaved = {
+      heldByOthers: read.interrupted ? depth.inFlight : Math.min(depth.inFlight, missed),
+      behindHeldGroups,
+      interrupted: read.interrupted,
+    };
     const complete = notSaved.heldByOthers === 0 && behindHeldGroups === 0 && !read.interrupted;
     const end: SavedEnd = { end: true, letters: saved, complete, notSaved };
     options.write(JSON.stringify(end));
