@@ -311,7 +311,7 @@ export function renderFailedRestore(output: Output, result: FailedRestoreResult)
   );
   if (result.failed > 0) output.line(c.red(`not sent: ${result.failed}`));
   for (const f of result.failures.slice(0, SHOWN_FAILURES))
-    output.line(c.red(`  line ${f.n} (${f.id ?? `sqs ${f.messageId}`}): ${f.error}`));
+    output.line(c.red(`  letter ${f.n} (${f.id ?? `sqs ${f.messageId}`}): ${f.error}`));
   if (result.failed > SHOWN_FAILURES)
     output.line(c.red(`  and ${result.failed - SHOWN_FAILURES} more (--json)`));
   if (result.interrupted)

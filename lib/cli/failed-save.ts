@@ -8,11 +8,11 @@ import { isFifoQueueName } from '../../lambda/shared/contracts';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { heldByOthers } from '../console/ui/held-by-others';
 import { type Backend, contextOf } from './backend';
-import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, FIFO_GROUPS_HELD, nothingMatched } from './dead-letter-notes';
-import { readDeadLetters } from './dead-letter-scan';
-import { EventCopies, queueDepth, summarize } from './dead-letters';
+import { DEFAULT_HOLD_SECONDS, FIFO_GROUPS_HELD, nothingMatched } from './dead-letter-notes';
+import { type DeadLetterRead, readDeadLetters } from './dead-letter-scan';
+import { type DeadLetter, EventCopies, type QueueDepth, queueDepth, summarize } from './dead-letters';
 import { explainError } from './errors';
-import { readableLetter, retentionOf } from './failed';
+import { type ReadableLetterContext, readableLetter, retentionOf } from './failed';
 import { failureSelector } from './failure-groups';
 import { hint, nextCommand, type Output } from './output';
 import {
@@ -23,7 +23,7 @@ import {
   type SavedLetter,
   savedMessageOf,
 } from './saved-dead-letters';
-import { deadLetterQueueOf, type Target } from './target';
+import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
 import { scheduleContextOf } from './undelivered-schedules';
 
 export interface FailedSaveOptions {
@@ -78,27 +78,13 @@ export async function failedSave(
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const retention = await retentionOf(backend, queue);
+    options.write(JSON.stringify(headerOf(queue, target, failure)));
     const from = {
       context: scheduleContextOf(target, queue.name),
       retentionSeconds: retention,
       credentialHeaders: options.credentialHeaders ?? CREDENTIAL_HEADERS,
     };
-    const fifo = isFifoQueueName(queue.deadLetterUrl);
-    const header: SavedHeader = {
-      format: SAVED_FORMAT,
-      version: SAVED_VERSION,
-      saveId: randomUUID(),
-      queue: queue.name,
-      target: target.description,
-      fifo,
-      failure,
-      savedAt: new Date().toISOString(),
-    };
-    options.write(JSON.stringify(header));
-    const copies = new EventCopies();
-    let scanned = 0;
-    let saved = 0;
-    let claimChecked = 0;
+    const tally = new SaveTally();
     const read = await readDeadLetters(
       backend,
       queue,
@@ -108,41 +94,27 @@ export async function failedSave(
         progress: { label: `saved from the ${queue.name} DLQ`, depth: depth.visible, queue: queue.name },
       },
       (letter) => {
-        scanned++;
+        tally.scanned++;
         if (wanted && !wanted(letter)) return false;
-        saved++;
-        const line: SavedLetter = { n: saved, ...readableLetter(letter, from), sqs: savedMessageOf(letter) };
-        if (line.payloadRef) claimChecked++;
-        copies.add(summarize(letter));
-        options.write(JSON.stringify(line));
+        options.write(JSON.stringify(tally.add(letter, from)));
         return false;
       },
     );
     // A failure no dead letter has is an error, as for failed list: an empty file would read as "nothing to save".
-    if (wanted && saved === 0 && !read.interrupted) {
+    if (wanted && tally.saved === 0 && !read.interrupted) {
       throw nothingMatched(backend.output, queue.name, { failure: options.failure }, depth.inFlight, 'saved');
     }
-    // SQS returns a FIFO group's later letters only once its earlier ones leave the queue, and this read leaves them.
-    const behindHeldGroups =
-      read.heldFifoGroups > 0 && !read.interrupted ? Math.max(0, depth.visible - scanned) : 0;
-    // SQS's in-flight count lags (a `failed list` just before hands its letters back at once): a read that met as
-    // many letters as the DLQ held missed none, whatever that count still says.
-    const missed = Math.max(0, depth.visible + depth.inFlight - scanned);
-    const notSaved = {
-      heldByOthers: read.interrupted ? depth.inFlight : Math.min(depth.inFlight, missed),
-      behindHeldGroups,
-      interrupted: read.interrupted,
-    };
-    const complete = notSaved.heldByOthers === 0 && behindHeldGroups === 0 && !read.interrupted;
-    const end: SavedEnd = { end: true, letters: saved, complete, notSaved };
+    const notSaved = notSavedOf(depth, tally.scanned, read);
+    const complete = notSaved.heldByOthers === 0 && notSaved.behindHeldGroups === 0 && !read.interrupted;
+    const end: SavedEnd = { end: true, letters: tally.saved, complete, notSaved };
     options.write(JSON.stringify(end));
     return {
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,
       file: options.file,
-      saved,
-      events: copies.events,
-      claimChecked,
+      saved: tally.saved,
+      events: tally.copies.events,
+      claimChecked: tally.claimChecked,
       complete,
       ...notSaved,
       notReleased: read.notReleased,
@@ -152,6 +124,50 @@ export async function failedSave(
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
+}
+
+function headerOf(queue: DeadLetterQueueTarget, target: Target, failure: string | null): SavedHeader {
+  return {
+    format: SAVED_FORMAT,
+    version: SAVED_VERSION,
+    saveId: randomUUID(),
+    queue: queue.name,
+    target: target.description,
+    fifo: isFifoQueueName(queue.deadLetterUrl),
+    failure,
+    savedAt: new Date().toISOString(),
+  };
+}
+
+/** The letters a save read, and the line of each it keeps. */
+class SaveTally {
+  scanned = 0;
+  saved = 0;
+  claimChecked = 0;
+  readonly copies = new EventCopies();
+
+  add(letter: DeadLetter, from: ReadableLetterContext): SavedLetter {
+    this.saved++;
+    const line: SavedLetter = { n: this.saved, ...readableLetter(letter, from), sqs: savedMessageOf(letter) };
+    if (line.payloadRef) this.claimChecked++;
+    this.copies.add(summarize(letter));
+    return line;
+  }
+}
+
+/** What the DLQ held that a read of `scanned` letters could not save, from its depth when the save started. */
+function notSavedOf(depth: QueueDepth, scanned: number, read: DeadLetterRead): SavedEnd['notSaved'] {
+  // SQS returns a FIFO group's later letters only once its earlier ones leave the queue, and this read leaves them.
+  const behindHeldGroups =
+    read.heldFifoGroups > 0 && !read.interrupted ? Math.max(0, depth.visible - scanned) : 0;
+  // SQS's in-flight count lags (a `failed list` just before hands its letters back at once): a read that met as
+  // many letters as the DLQ held missed none, whatever that count still says.
+  const missed = Math.max(0, depth.visible + depth.inFlight - scanned);
+  return {
+    heldByOthers: read.interrupted ? depth.inFlight : Math.min(depth.inFlight, missed),
+    behindHeldGroups,
+    interrupted: read.interrupted,
+  };
 }
 
 /**
@@ -172,7 +188,7 @@ export function renderFailedSave(output: Output, result: FailedSaveResult): void
   if (result.claimChecked > 0) {
     say(
       c.yellow(
-        `${result.claimChecked} of them have their body in S3 (a claim check): the file holds the reference, and the bucket deletes the body payloads.expiry after it arrived`,
+        `${result.claimChecked === 1 ? '1 of them has its body' : `${result.claimChecked} of them have their body`} in S3 (a claim check): the file holds the reference, and the bucket deletes the body payloads.expiry after it arrived`,
       ),
     );
   }
@@ -182,15 +198,17 @@ export function renderFailedSave(output: Output, result: FailedSaveResult): void
 
 /** Why a save is not the whole DLQ, one line each. */
 function unsavedNotes(output: Output, result: FailedSaveResult): string[] {
-  const again = `save again with ${nextCommand(output, `failed save ${result.queue} --out <another file>`)}`;
+  const save = (file: string) => nextCommand(output, `failed save ${result.queue} --out ${file}`);
   return [
     ...(result.interrupted ? ['stopped by Ctrl-C: the file ends as incomplete ("complete": false)'] : []),
     ...(result.heldByOthers > 0
-      ? [`${heldByOthers(result.heldByOthers)} and could not be saved: ${AFTER_THE_HOLD}, then ${again}`]
+      ? [
+          `${heldByOthers(result.heldByOthers)} and could not be saved: save again once that hold ends (up to ${DEFAULT_HOLD_SECONDS} s after a redrive stopped) with ${save(result.file ?? '<file>')}`,
+        ]
       : []),
     ...(result.behindHeldGroups > 0
       ? [
-          `${FIFO_GROUPS_HELD}, so about ${result.behindHeldGroups} could not be read and are not saved: SQS shows them once the earlier letters of their group leave the DLQ (redriven or deleted); then ${again}`,
+          `${FIFO_GROUPS_HELD}, so about ${result.behindHeldGroups} could not be read and are not saved: SQS shows them once the earlier letters of their group leave the DLQ (redriven or deleted); then save those with ${save('<another file>')}`,
         ]
       : []),
   ];
