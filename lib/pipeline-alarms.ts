@@ -13,7 +13,7 @@ import { INGEST_SERVICE, METRIC_DIMENSIONS, SIGNATURE_MISMATCH_METRIC } from '..
 import { DEFAULT_HOLD_SECONDS } from './cli/dead-letter-notes';
 import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
 import { propShapeViolations } from './config/parse-shape';
-import { DEAD_LETTER_EXPIRY_MARGIN_SECONDS } from './console/ui/dead-letter-expiry';
+import { DEAD_LETTER_EXPIRY_MARGIN_SECONDS, saveDeadLettersArgs } from './console/ui/dead-letter-expiry';
 import { fairQueueMetric } from './pipeline-queue';
 import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
 import { oldestMessageAgeFloorViolations } from './validation';
@@ -642,10 +642,10 @@ export class PipelineAlarms extends Construct {
       ? `fix the cause, ${this.cli(`redrive ${q}`)}`
       : 'fix the cause and do as it says (no redrive)';
     const said = `Dead letters in the DLQ of ${group.length === 1 ? '' : 'one of '}${names(group)} are older than ${age.toHumanString()}: SQS may delete them within ${first.lifetime.minus(age).toHumanString()} (ones the consumer dead-lettered itself live longer), and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS's age metric: do not wait for this alarm.${exceptions} For "${q}" (others alike): ${this.cli(`failed summary ${q}`)}, ${then}; or first save them: `;
-    const full = `${said}${this.cli(`failed list ${q} --limit 100000 --json`)}.`;
+    const full = `${said}${this.cli(saveDeadLettersArgs(q))}.`;
     return full.length <= ALARM_DESCRIPTION_MAX
       ? full
-      : `${said}hookline failed list ${q} --limit 100000 --json, same --stack and --region.`;
+      : `${said}hookline ${saveDeadLettersArgs(q, '<file>')}, same --stack and --region.`;
   }
 
   /**

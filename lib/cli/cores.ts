@@ -9,6 +9,8 @@ export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow, failedSummary } from './failed';
 export { failedDelete, renderFailedDelete } from './failed-delete';
+export { failedRestore, renderFailedRestore } from './failed-restore';
+export { failedSave, renderFailedSave } from './failed-save';
 export {
   forwardOf,
   forwardSecret,
@@ -45,6 +47,7 @@ export {
   renderTrace,
 } from './render';
 export { replay } from './replay';
+export { savedFileWriter } from './saved-dead-letters';
 export { readSecretInput, refuseLocalSecret, setSigningSecret } from './secrets';
 export { sendFailureHint, sendWebhook } from './send';
 export { status } from './status';

@@ -67,7 +67,7 @@ function describeLetter(
 }
 
 /** The DLQ's retention in seconds, null when it cannot be read (the listing goes on without deletion times). */
-async function retentionOf(backend: Backend, queue: DeadLetterQueueTarget): Promise<number | null> {
+export async function retentionOf(backend: Backend, queue: DeadLetterQueueTarget): Promise<number | null> {
   return (await retentionSecondsOf(backend.sqs, queue.deadLetterUrl)) ?? null;
 }
 
@@ -445,17 +445,34 @@ export async function failedShow(
       0,
     );
   }
-  const letter = found;
+  const shown = readableLetter(found, {
+    context: scheduleContextOf(target, queue.name),
+    retentionSeconds: retention,
+    credentialHeaders: options.credentialHeaders ?? CREDENTIAL_HEADERS,
+  });
+  return { queue: queue.name, ...shown, matches: matches.length, events: eventsAmong(matches) };
+}
+
+/** A dead letter as `failed show` shows it, without what only a search for one id knows (`matches`, `events`). */
+export type ReadableLetter = Omit<FailedShowResult, 'queue' | 'matches' | 'events'>;
+
+/** What `readableLetter` needs of the dead-letter queue a letter was read from. */
+export interface ReadableLetterContext {
+  readonly context: ScheduleContext;
+  readonly retentionSeconds: number | null;
+  /** Headers never shown, lower-case (`FailedShowOptions.credentialHeaders`). */
+  readonly credentialHeaders: ReadonlySet<string>;
+}
+
+/**
+ * A dead letter in full as a person reads it (`failed show`, and each letter `failed save` writes): its summary,
+ * headers without credentials, the body decoded, the claim check, the attributes as text.
+ */
+export function readableLetter(letter: DeadLetter, from: ReadableLetterContext): ReadableLetter {
   const envelope = letter.envelope;
-  const { shown, hidden } = withoutCredentialHeaders(
-    envelope?.headers ?? {},
-    options.credentialHeaders ?? CREDENTIAL_HEADERS,
-  );
+  const { shown, hidden } = withoutCredentialHeaders(envelope?.headers ?? {}, from.credentialHeaders);
   return {
-    queue: queue.name,
-    ...describeLetter(letter, scheduleContextOf(target, queue.name), retention),
-    matches: matches.length,
-    events: eventsAmong(matches),
+    ...describeLetter(letter, from.context, from.retentionSeconds),
     headers: shown,
     hiddenHeaders: hidden,
     contentType: envelope?.contentType ?? null,

@@ -12,6 +12,8 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'failed show': [
     `hookline failed show events "$(hookline failed list events --local --json | jq -r '.messages[0].id')" --local`,
   ],
+  'failed save': ['hookline failed save events --local --out dead-letters-events.jsonl'],
+  'failed restore': ['hookline failed restore events dead-letters-events.jsonl --local'],
   'failed delete': [
     `hookline failed delete events --failure "$(hookline failed summary events --local --json | jq -r '.groups[0].key')" --local --yes`,
   ],

@@ -129,6 +129,8 @@ type RedriveFlags = CommonOptions & {
   limit?: number;
 };
 type FailedListFlags = CommonOptions & { limit: number; failure?: string };
+type FailedSaveFlags = CommonOptions & { out?: string; failure?: string };
+type FailedRestoreFlags = CommonOptions & { failure?: string };
 type FailedDeleteFlags = CommonOptions & { id?: string[]; type?: string; failure?: string; yes?: boolean };
 type SendFlags = CommonOptions & {
   file?: string;
@@ -201,6 +203,36 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
       .argument('<id>', 'envelope id (the sender delivery id) or SQS message id'),
   ).action((queue: string, id: string, o: CommonOptions) => failedShowCommand(ctx, queue, id, o));
+  withTarget(
+    failed
+      .command('save')
+      .description(
+        'save every dead letter of a queue, as SQS holds it (body, attributes, FIFO group) and as failed show reads it, to a JSON Lines file failed restore puts back (they stay in the DLQ)',
+      )
+      .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
+      .option(
+        '--out <file>',
+        'write the file here, whole or not at all (default: stdout; the summary then goes to stderr)',
+        nonEmptyOnce,
+      )
+      .option(
+        '--failure <key>',
+        'only dead letters of this failure: its KEY in hookline failed summary <queue>',
+      ),
+  ).action((queue: string, o: FailedSaveFlags) => failedSaveCommand(ctx, queue, o));
+  withTarget(
+    failed
+      .command('restore')
+      .description(
+        "send the dead letters a failed save wrote back to the queue's dead-letter queue, ten at a time; a run again after a failure sends only those not sent (journal <file>.restored)",
+      )
+      .argument('<queue>', 'the queue the file was saved from')
+      .argument('<file>', 'a file hookline failed save wrote')
+      .option(
+        '--failure <key>',
+        'only saved letters of this failure: its KEY in hookline failed summary <queue>',
+      ),
+  ).action((queue: string, file: string, o: FailedRestoreFlags) => failedRestoreCommand(ctx, queue, file, o));
   withTarget(
     failed
       .command('delete')
@@ -374,7 +406,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
 }
 
 /** The most commands an option given too early names as taking it; past that it says `<command>`. */
-const MOST_COMMANDS_NAMED = 4;
+const MOST_COMMANDS_NAMED = 6;
 
 /**
  * `hookline jobs --local` (or `hookline --local status`) is a command's option given to its group, or to hookline
@@ -573,6 +605,81 @@ async function failedShowCommand(ctx: CommandContext, queue: string, id: string,
   ]);
   const credentialHeaders = credentialHeadersOfSources(config.sources);
   present(output, await failedShow(backend, target, { queue, id, credentialHeaders }), renderFailedShow);
+}
+
+/**
+ * Saves to `--out` through a temporary file renamed once the save ended, or to stdout: a file at that path is always a
+ * whole save. Without `--out`, stdout carries the letters, so `--json` (a summary on stdout too) is refused.
+ */
+async function failedSaveCommand(ctx: CommandContext, queue: string, o: FailedSaveFlags) {
+  if (o.json && o.out === undefined) {
+    throw new UsageError(
+      '--json prints the summary on stdout, where the letters go without --out: add --out <file>',
+    );
+  }
+  const { failedSave, renderFailedSave, savedFileWriter } = await cores();
+  const [{ output, target, backend }, config, { credentialHeadersOfSources }] = await Promise.all([
+    open(ctx.deps, o),
+    ctx.deps.loadConfig(o.config),
+    import('../senders'),
+  ]);
+  const writer =
+    o.out === undefined
+      ? { write: (line: string) => ctx.deps.writeOut(`${line}\n`) }
+      : savedFileWriter(o.out);
+  const { result, interruptedBy } = await withWriter(writer, () =>
+    runInterruptible(
+      ctx.deps.interrupts ?? processInterrupts,
+      () => output.note('stopping after this batch and making held messages visible again'),
+      (signal) =>
+        failedSave(backend, target, {
+          queue,
+          file: o.out ?? null,
+          write: writer.write,
+          credentialHeaders: credentialHeadersOfSources(config.sources),
+          ...(o.failure !== undefined ? { failure: o.failure } : {}),
+          signal,
+        }),
+    ),
+  );
+  present(output, result, renderFailedSave);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+  else if (!result.complete) ctx.setExitCode(1);
+}
+
+/** Runs `work` writing through `writer`: the file is put in place when it ends, and removed if it throws. */
+async function withWriter<T>(
+  writer: { write(line: string): void; commit?(): void; abandon?(): void },
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await work();
+    writer.commit?.();
+    return result;
+  } catch (error) {
+    writer.abandon?.();
+    throw error;
+  }
+}
+
+/** Ctrl-C stops the restore between batches; the journal says what was sent, and a run again sends the rest. */
+async function failedRestoreCommand(ctx: CommandContext, queue: string, file: string, o: FailedRestoreFlags) {
+  const { failedRestore, renderFailedRestore } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => output.note('stopping after this batch (the journal keeps what was sent)'),
+    (signal) =>
+      failedRestore(backend, target, {
+        queue,
+        file,
+        ...(o.failure !== undefined ? { failure: o.failure } : {}),
+        signal,
+      }),
+  );
+  present(output, result, renderFailedRestore);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+  else if (result.failed > 0) ctx.setExitCode(1);
 }
 
 /**

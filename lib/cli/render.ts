@@ -7,6 +7,7 @@ import {
   expiresSoon,
   expiryWarning,
   RETENTION_UNKNOWN,
+  saveDeadLettersArgs,
   soonestDeletion,
   timeLeft,
 } from '../console/ui/dead-letter-expiry';
@@ -187,7 +188,8 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   ];
   output.line(table(rows, c));
   const soonest = soonestDeletion(result.messages.map((m) => m.deletedBySqsAt));
-  if (soonest !== null && expiresSoon(soonest)) output.line(c.red(savedWarning('the oldest shown', soonest)));
+  if (soonest !== null && expiresSoon(soonest))
+    output.line(c.red(savedWarning(output, result.queue, 'the oldest shown', soonest)));
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
@@ -244,7 +246,8 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   output.line(table(rows, c));
   for (const g of result.groups) {
     const at = g.oldestDeletedBySqsAt ?? null;
-    if (at !== null && expiresSoon(at)) output.line(c.red(savedWarning(`failure ${g.key}: its oldest`, at)));
+    if (at !== null && expiresSoon(at))
+      output.line(c.red(savedWarning(output, result.queue, `failure ${g.key}: its oldest`, at)));
   }
   if (result.deadLetterRetentionSeconds === null) output.line(c.yellow(RETENTION_UNKNOWN));
   const then =
@@ -257,8 +260,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   hint(output, `never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`);
 }
 
-/** A letter SQS deletes soon, as the console says it too, and how a terminal saves it. */
-const savedWarning = (which: string, at: string) => `${expiryWarning(which, at)}, or save it with --json`;
+/** A letter SQS deletes soon, as the console says it too, and the command that saves the queue's dead letters. */
+const savedWarning = (output: Output, queue: string, which: string, at: string) =>
+  `${expiryWarning(which, at)}, or save it with ${next(output, saveDeadLettersArgs(queue))}`;
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 

@@ -55,6 +55,7 @@ import { cancelJobRecord, jobRecordFilterOf, listJobRecords, showJobRecord } fro
 import { discardOutput, type Job, Jobs } from './jobs';
 import { type ConsoleLog, lastResort, stderrLog, UNEXPECTED_FAILURE } from './last-resort';
 import { type PageCursor, pageOf } from './paging';
+import { saveDeadLettersArgs } from './ui/dead-letter-expiry';
 import { heldByOthers } from './ui/held-by-others';
 
 /**
@@ -674,8 +675,8 @@ export class ConsoleOperations {
       ),
       // When SQS deletes each letter is the letter's `deletedBySqsAt`; null here means none is known.
       deadLetterRetentionSeconds: list.deadLetterRetentionSeconds,
-      // How the page's warning of a letter SQS deletes soon says to save one (its body and headers), on this pipeline.
-      saveCommand: nextCommand(this.hints, `failed show ${list.queue} <id> --json`),
+      // How the page's warning of a letter SQS deletes soon says to save the queue's letters, on this pipeline.
+      saveCommand: nextCommand(this.hints, saveDeadLettersArgs(list.queue)),
     };
   }
 

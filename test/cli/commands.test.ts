@@ -1390,7 +1390,7 @@ describe('failed summary', () => {
       expect(second).toMatch(/ in 2d 12h +evt-3$/);
       // Only the group under two days has a line.
       expect(after.filter((line) => line.includes('deleted by SQS'))).toEqual([
-        `failure ${result.groups[0]?.key}: its oldest dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with --json`,
+        `failure ${result.groups[0]?.key}: its oldest dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with hookline failed save events --out dead-letters-events.jsonl`,
       ]);
     });
 
@@ -1408,7 +1408,7 @@ describe('failed summary', () => {
       const output = recordingOutput();
       renderFailedList(output, result);
       expect(output.lines.filter((line) => line.includes('deleted by SQS'))).toEqual([
-        'the oldest shown dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with --json',
+        'the oldest shown dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with hookline failed save events --out dead-letters-events.jsonl',
       ]);
     });
 

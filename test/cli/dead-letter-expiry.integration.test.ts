@@ -104,7 +104,7 @@ describe('failed summary and failed list against a DLQ that keeps letters an hou
     expect(row).toMatch(/ in 59m \d+s +exp-1$/);
     expect(text.stdout).toMatch(
       new RegExp(
-        `failure ${result.groups[0].key}: its oldest dead letter is deleted by SQS in 59m \\d+s \\(at ${result.groups[0].oldestDeletedBySqsAt.replace(/\./g, '\\.')}, under 2 days\\): act on it before then, or save it with --json`,
+        `failure ${result.groups[0].key}: its oldest dead letter is deleted by SQS in 59m \\d+s \\(at ${result.groups[0].oldestDeletedBySqsAt.replace(/\./g, '\\.')}, under 2 days\\): act on it before then, or save it with hookline failed save events --out dead-letters-events\\.jsonl --local`,
       ),
     );
   });

@@ -1117,7 +1117,7 @@ describe('a usage error under --json', () => {
     ],
     [
       ['failed', '--json'],
-      '--json belongs after a command: hookline failed <list|summary|show|delete> --json, e.g. hookline failed list --json',
+      '--json belongs after a command: hookline failed <list|summary|show|save|restore|delete> --json, e.g. hookline failed list --json',
     ],
     [
       ['forward', '--local=true'],

@@ -34,8 +34,8 @@ const config = testConfig({
 /** The time left as a person reads it changes by the second: the rest of a line must match to the character. */
 const maskLeft = (text: string) => text.replace(/in \d+[dhm] \d+[hms]/g, 'in <left>');
 
-/** How the CLI's warning tells a terminal to save a letter; the page names the command that does it. */
-const CLI_SAVE = ', or save it with --json';
+/** How the CLI's warning, and the page's alike, say to save the letters: `failed save`, on this pipeline. */
+const SAVE = ', or save it with hookline failed save events --out dead-letters-events.jsonl --local';
 
 interface Mode {
   readonly name: string;
@@ -186,13 +186,11 @@ describe.each<Mode>([
     );
 
     // Every letter has under two days left: a line per failure as failed summary prints them, and the soonest
-    // shown as failed list prints it, each ending with the command that saves a letter on this pipeline.
+    // shown as failed list prints it, each ending with the command that saves the letters on this pipeline.
     const expected = [...cliWarnings(listText), ...cliWarnings(summaryText)];
     expect(expected).toHaveLength(3);
-    const save = ', or save it with hookline failed show events <id> --json --local';
-    expect((await pageWarnings()).map(maskLeft).sort()).toEqual(
-      expected.map((line) => maskLeft(line.replace(CLI_SAVE, save))).sort(),
-    );
+    for (const line of expected) expect(line.endsWith(SAVE)).toBe(true);
+    expect((await pageWarnings()).map(maskLeft).sort()).toEqual(expected.map(maskLeft).sort());
 
     // A person finds the column by its header, and reads the time itself in the cell's title.
     const header = page.getByRole('columnheader', { name: 'Oldest deleted by SQS' });

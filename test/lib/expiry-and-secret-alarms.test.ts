@@ -168,7 +168,10 @@ describe('dead letters about to expire', () => {
       expect(description).toContain('Letters read 3+ times (hookline failed) leave SQS');
       expect(description).toMatch(/`hookline failed summary \S+ --stack Expiry --region /);
       expect(description).toMatch(/`hookline redrive \S+ --stack Expiry --region /);
-      expect(description).toMatch(/`hookline failed list \S+ --limit 100000 --json --stack Expiry --region /);
+      // The save command that `failed restore` puts back, not `failed list`, which holds no bodies.
+      expect(description).toMatch(
+        /`hookline failed save (\S+) --out dead-letters-\S+\.jsonl --stack Expiry --region /,
+      );
     }
     const named = alarms.map((a) => String(renderIntrinsics(a.properties.AlarmDescription))).join('\n');
     for (const name of [...Object.keys(standardQueues), 'orders', 'brief', 'schedule:tick'])
@@ -195,7 +198,7 @@ describe('dead letters about to expire', () => {
       // The commands to read and redrive stay ready to paste; the third is described when it cannot fit.
       expect(description).toMatch(/`hookline failed summary \S+ --stack Sx+ --region /);
       expect(description).toMatch(/`hookline redrive \S+ --stack Sx+ --region /);
-      expect(description).toContain('hookline failed list q');
+      expect(description).toMatch(/hookline failed save q\S+ --out (dead-letters-q\S+\.jsonl|<file>)/);
     }
   });
 

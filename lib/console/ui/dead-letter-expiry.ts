@@ -56,7 +56,7 @@ export function timeLeft(at: string, now = Date.now()): string {
 
 /**
  * Why a letter SQS deletes at `at` is worth acting on now: `which` names it (`the oldest shown`, `failure 0a78ca1c:
- * its oldest`). Each reader adds how to save it there (the CLI: `--json`).
+ * its oldest`). Each reader adds how to save it there: {@link saveDeadLettersArgs} on its pipeline.
  */
 export function expiryWarning(which: string, at: string, now = Date.now()): string {
   const days = DEAD_LETTER_EXPIRY_MARGIN_SECONDS / 86_400;
@@ -71,3 +71,17 @@ export function soonestDeletion(times: readonly (string | null | undefined)[]): 
 /** Said once under the times when the DLQ's retention could not be read, so no letter's time is known. */
 export const RETENTION_UNKNOWN =
   "when SQS deletes these letters is unknown: the DLQ's retention could not be read";
+
+/**
+ * The command (after `hookline`, before the target flags) that saves every dead letter of `queue` to a file
+ * `failed restore` puts back: the one home of what the expiry alarm, the CLI's and the console's warnings and the
+ * READMEs tell an operator to run before SQS deletes them. `file` as `<file>` where there is no room for a name.
+ */
+export function saveDeadLettersArgs(queue: string, file = savedFileName(queue)): string {
+  return `failed save ${queue} --out ${file}`;
+}
+
+/** The file {@link saveDeadLettersArgs} names: `dead-letters-events.jsonl` (a schedule's `:` kept out of it). */
+export function savedFileName(queue: string): string {
+  return `dead-letters-${queue.replace(/[^\w.-]/g, '-')}.jsonl`;
+}

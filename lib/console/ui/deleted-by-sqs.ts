@@ -21,7 +21,8 @@ export interface ExpiringLetter {
 
 /**
  * One line per letter SQS deletes within two days, saying when and to act on it before then, or save it with
- * `save` (a command on this pipeline); nothing for the others. Text, not a colour alone, says it.
+ * `save` (`saveDeadLettersArgs` on this pipeline: every letter of the queue, to a file `failed restore` puts back);
+ * nothing for the others. Text, not a colour alone, says it.
  */
 export function ExpiryWarnings({ letters, save }: { letters: readonly ExpiringLetter[]; save: string }) {
   const soon = letters.filter((l): l is ExpiringLetter & { at: string } => !!l.at && expiresSoon(l.at));

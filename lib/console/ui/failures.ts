@@ -40,7 +40,7 @@ interface FailuresAnswer {
   failureGroups: FailureGroupAnswer[];
   /** The DLQ's retention, which each letter's `deletedBySqsAt` is counted with; null when it could not be read. */
   deadLetterRetentionSeconds: number | null;
-  /** The command that saves a dead letter (its body and headers) on this pipeline: `hookline failed show <queue> <id> --json`. */
+  /** The command that saves the queue's dead letters on this pipeline, for `failed restore`: `hookline failed save <queue> --out <file>`. */
   saveCommand: string;
 }
 

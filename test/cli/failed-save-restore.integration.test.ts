@@ -1,0 +1,292 @@
+/**
+ * `failed save` and `failed restore` through the real `bin/hookline.ts` against local mode on the emulators: what is
+ * saved puts back every dead letter as SQS held it (a claim-checked body's reference, attributes, FIFO groups in
+ * order), so `failed show` reads the same letter and `redrive` delivers it to the consumer; a restore that SQS
+ * partly refused sends, run again, only what it had not sent.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import { queueDepth } from '../../lib/cli/dead-letters';
+import { localSqsClient } from '../../lib/local/clients';
+import { runHookline } from '../helpers/local/cli';
+import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+
+let pipeline: TestPipeline;
+let sqs: SQSClient;
+let stateDir: string;
+let dir: string;
+
+const cli = (...args: string[]) => runHookline(stateDir, [...args, '--local']);
+const urls = (queue: string) => {
+  const q = pipeline.local.topology.queues[queue];
+  if (!q) throw new Error(`no queue ${queue}`);
+  return q;
+};
+
+function envelope(id: string, type = 'order.paid'): string {
+  return JSON.stringify({
+    v: 1,
+    id,
+    source: 'generic',
+    type,
+    receivedAt: new Date().toISOString(),
+    headers: { 'content-type': 'application/json', 'x-note': `note ${id}` },
+    contentType: 'application/json',
+    body: JSON.stringify({ id, type, amount: 42 }),
+    bodyEncoding: 'utf8',
+  });
+}
+
+/** A dead letter as the consumer writes it: the envelope and its failure reason as attributes. */
+async function deadLetter(queue: string, body: string, id: string, group?: string): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: urls(queue).deadLetterUrl,
+      MessageBody: body,
+      MessageAttributes: {
+        [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: id },
+        [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
+        [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: `gave up on ${id}` },
+        'x-binary': { DataType: 'Binary', BinaryValue: Buffer.from([0, 1, 2, 255]) },
+      },
+      ...(group ? { MessageGroupId: group, MessageDeduplicationId: id } : {}),
+    }),
+  );
+}
+
+/** A webhook whose body the ingest claim-checked to S3, moved to the DLQ as the consumer would dead-letter it. */
+async function claimCheckedDeadLetter(id: string): Promise<string> {
+  const answer = await pipeline.post('generic', { id, type: 'order.big', padding: 'x'.repeat(4_000) });
+  expect(answer.status).toBe(202);
+  const received = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: urls('events').url,
+      WaitTimeSeconds: 5,
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  const [message] = received.Messages ?? [];
+  const body = message?.Body ?? '';
+  expect(JSON.parse(body).payloadRef).toBeDefined();
+  await deadLetter('events', body, id);
+  await sqs.send(
+    new DeleteMessageCommand({ QueueUrl: urls('events').url, ReceiptHandle: message?.ReceiptHandle }),
+  );
+  return body;
+}
+
+/** `failed show --json` of every id: what a person reads of each letter. */
+async function shown(queue: string, ids: readonly string[]) {
+  const views = [];
+  for (const id of ids) {
+    const run = await cli('failed', 'show', queue, id, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const { body, bodyEncoding, headers, messageAttributes, payloadRef, error, messageGroupId, type } =
+      JSON.parse(run.stdout);
+    views.push({
+      id,
+      body,
+      bodyEncoding,
+      headers,
+      messageAttributes,
+      payloadRef,
+      error,
+      messageGroupId,
+      type,
+    });
+  }
+  return views;
+}
+
+async function purgeDeadLetters(queue: string): Promise<void> {
+  const purged = await cli('purge', queue, '--dlq', '--yes');
+  expect(purged.code, purged.stderr).toBe(0);
+  const depth = await queueDepth(sqs, urls(queue).deadLetterUrl);
+  expect(depth.visible + depth.inFlight).toBe(0);
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'hookline-save-state-'));
+  dir = mkdtempSync(join(tmpdir(), 'hookline-save-files-'));
+  const config = testConfig(
+    { events: recordingQueue(), orders: recordingQueue({ fifo: true }) },
+    { payloads: { inlineLimitBytes: 1024 } },
+  );
+  pipeline = await startTestPipeline(config, { stateDir });
+  sqs = localSqsClient(pipeline.local.emulators);
+  for (const queue of ['events', 'orders']) expect((await cli('pause', queue)).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  sqs?.destroy();
+  await pipeline?.local.stop();
+  for (const d of [stateDir, dir]) if (d) rmSync(d, { recursive: true, force: true });
+}, 60_000);
+
+describe('failed save, then failed restore, puts the dead letters back as SQS held them', () => {
+  it('a standard DLQ with a claim-checked body: failed show reads the same letters, and redrive delivers them', async () => {
+    const ids = ['save-1', 'save-2', 'save-3'];
+    for (const id of ids) await deadLetter('events', envelope(id), id);
+    const big = 'save-big';
+    const bigBody = await claimCheckedDeadLetter(big);
+    const all = [...ids, big];
+    const before = await shown('events', all);
+    const file = join(dir, 'events.jsonl');
+
+    const saved = await cli('failed', 'save', 'events', '--out', file, '--json');
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(JSON.parse(saved.stdout)).toMatchObject({ saved: 4, complete: true, claimChecked: 1, file });
+    expect(saved.stderr).toMatch(/100% 4\/4 saved from the events DLQ/);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({
+      format: 'hookline.dead-letters',
+      queue: 'events',
+      target: 'local mode',
+    });
+    expect(lines.at(-1)).toMatchObject({ end: true, letters: 4, complete: true });
+    const bigLine = lines.find((l) => l.id === big);
+    expect(bigLine.sqs.body).toBe(bigBody);
+    expect(bigLine.sqs.messageAttributes['x-binary']).toEqual({
+      dataType: 'Binary',
+      binaryValue: 'AAEC/w==',
+    });
+    // Saving reads, it never consumes: the letters are all still there.
+    expect((await queueDepth(sqs, urls('events').deadLetterUrl)).visible).toBe(4);
+
+    await purgeDeadLetters('events');
+    const restored = await cli('failed', 'restore', 'events', file, '--json');
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({ letters: 4, sent: 4, failed: 0, alreadyRestored: 0 });
+    expect(await shown('events', all)).toEqual(before);
+
+    expect((await cli('resume', 'events')).code).toBe(0);
+    const redriven = await cli('redrive', 'events', '--json');
+    expect(redriven.code, redriven.stderr).toBe(0);
+    await pipeline.waitFor(
+      () => all.every((id) => pipeline.sideEffects().some((e) => e.id === id)),
+      30_000,
+      'the consumer to run every restored letter',
+    );
+  }, 120_000);
+
+  it('a FIFO DLQ: each group comes back in its order, and redrive delivers it', async () => {
+    const ids = ['o-a1', 'o-b1', 'o-a2', 'o-b2', 'o-a3'];
+    for (const id of ids) await deadLetter('orders', envelope(id), id, id.slice(0, 3));
+    const file = join(dir, 'orders.jsonl');
+
+    const saved = await cli('failed', 'save', 'orders', '--out', file, '--json');
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(JSON.parse(saved.stdout)).toMatchObject({ saved: 5, complete: true, behindHeldGroups: 0 });
+    const before = await shown('orders', ids);
+
+    await purgeDeadLetters('orders');
+    const restored = await cli('failed', 'restore', 'orders', file, '--json');
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({ sent: 5, failed: 0 });
+    expect(await shown('orders', ids)).toEqual(before);
+    const listed = JSON.parse((await cli('failed', 'list', 'orders', '--json')).stdout);
+    for (const group of ['o-a', 'o-b']) {
+      const inGroup = listed.messages.filter((m: { messageGroupId: string }) => m.messageGroupId === group);
+      expect(inGroup.map((m: { id: string }) => m.id)).toEqual(ids.filter((id) => id.startsWith(group)));
+    }
+
+    expect((await cli('resume', 'orders')).code).toBe(0);
+    expect((await cli('redrive', 'orders')).code).toBe(0);
+    await pipeline.waitFor(
+      () => ids.every((id) => pipeline.sideEffects().some((e) => e.id === id)),
+      30_000,
+      'the consumer to run every restored FIFO letter',
+    );
+    const order = pipeline.sideEffects().map((e) => e.id);
+    expect(order.filter((id) => id.startsWith('o-a'))).toEqual(['o-a1', 'o-a2', 'o-a3']);
+  }, 120_000);
+
+  it('a restore SQS partly refused sends, run again, only the letters it had not sent', async () => {
+    expect((await cli('pause', 'events')).code).toBe(0);
+    const ids = Array.from({ length: 12 }, (_, i) => `partial-${i}`);
+    for (const id of ids) await deadLetter('events', envelope(id), id);
+    const file = join(dir, 'partial.jsonl');
+    expect((await cli('failed', 'save', 'events', '--out', file)).code).toBe(0);
+    await purgeDeadLetters('events');
+
+    // One letter SQS refuses: an empty attribute value, as SQS refuses it.
+    const original = readFileSync(file, 'utf8');
+    const lines = original.trim().split('\n');
+    const broken = JSON.parse(lines[5] ?? '');
+    broken.sqs.messageAttributes['x-empty'] = { dataType: 'String', stringValue: '' };
+    writeFileSync(file, [...lines.slice(0, 5), JSON.stringify(broken), ...lines.slice(6)].join('\n'));
+    const first = await cli('failed', 'restore', 'events', file, '--json');
+    expect(first.code).toBe(1);
+    const report = JSON.parse(first.stdout);
+    expect(report).toMatchObject({ letters: 12, sent: 11, failed: 1 });
+    expect(report.failures).toEqual([
+      expect.objectContaining({ n: 5, id: broken.id, messageId: broken.sqs.messageId }),
+    ]);
+
+    writeFileSync(file, original);
+    const again = await cli('failed', 'restore', 'events', file, '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ sent: 1, alreadyRestored: 11, failed: 0 });
+    const listed = JSON.parse((await cli('failed', 'list', 'events', '--limit', '100', '--json')).stdout);
+    expect(listed.messages.map((m: { id: string }) => m.id).sort()).toEqual([...ids].sort());
+  }, 120_000);
+
+  it('refuses a file of another queue, a file cut short, and a --failure no letter has', async () => {
+    const file = join(dir, 'partial.jsonl');
+    const other = await cli('failed', 'restore', 'orders', file);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(
+      /holds dead letters of the events queue, not orders: restore it with hookline failed restore events /,
+    );
+
+    const cut = join(dir, 'cut.jsonl');
+    writeFileSync(cut, readFileSync(file, 'utf8').trim().split('\n').slice(0, -1).join('\n'));
+    const cutRun = await cli('failed', 'restore', 'events', cut);
+    expect(cutRun.code).toBe(1);
+    expect(cutRun.stderr).toMatch(/ends before its end line \(12 letters read\): the save did not finish/);
+    expect(existsSync(`${cut}.restored`)).toBe(false);
+
+    const toStdout = await cli('failed', 'save', 'events');
+    expect(toStdout.code, toStdout.stderr).toBe(0);
+    const streamed = toStdout.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(streamed.at(-1)).toMatchObject({ end: true, letters: 12, complete: true });
+    expect(toStdout.stderr).toMatch(/saved 12 dead letters of the events dead-letter queue to stdout/);
+    const jsonWithoutFile = await cli('failed', 'save', 'events', '--json');
+    expect(jsonWithoutFile.code).toBe(2);
+    expect(jsonWithoutFile.stderr).toMatch(
+      /--json prints the summary on stdout, where the letters go without --out/,
+    );
+
+    const unknown = await cli('failed', 'save', 'events', '--failure', '', '--out', join(dir, 'none.jsonl'));
+    expect(unknown.code).not.toBe(0);
+    expect(existsSync(join(dir, 'none.jsonl'))).toBe(false);
+    const nomatch = await cli(
+      'failed',
+      'save',
+      'events',
+      '--failure',
+      '0000abcd',
+      '--out',
+      join(dir, 'none.jsonl'),
+    );
+    expect(nomatch.code).toBe(1);
+    expect(nomatch.stderr).toMatch(/nothing was saved/);
+    // Neither the file nor the temporary one it was written to: a failed save leaves nothing to take for a save.
+    expect(readdirSync(dir).filter((name) => name.includes('none.jsonl'))).toEqual([]);
+  }, 120_000);
+});

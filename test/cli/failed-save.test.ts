@@ -1,0 +1,119 @@
+/**
+ * `failed save` says when its file is not the whole DLQ (a FIFO group's later letters hidden behind the ones it
+ * holds, Ctrl-C), in its result and the file's end line, and `failed restore` refuses a file of another pipeline.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { failedRestore } from '../../lib/cli/failed-restore';
+import { failedSave, renderFailedSave } from '../../lib/cli/failed-save';
+import { installFakeQueue } from './fake-queue';
+import {
+  deadLetterMessage,
+  EVENTS,
+  localTestTarget,
+  mockCommandClients,
+  ORDERS,
+  recordingOutput,
+  stackTarget,
+  testBackend,
+} from './helpers';
+
+const { sqs } = mockCommandClients();
+const dir = mkdtempSync(join(tmpdir(), 'hookline-save-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Saves `queue` of the stack target into memory: the result and the file's lines. */
+async function save(queue: string, signal?: AbortSignal) {
+  const lines: string[] = [];
+  const result = await failedSave(testBackend(), stackTarget(), {
+    queue,
+    file: 'saved.jsonl',
+    write: (line) => lines.push(line),
+    ...(signal ? { signal } : {}),
+  });
+  return { result, lines: lines.map((l) => JSON.parse(l)) };
+}
+
+describe('failed save', () => {
+  it('keeps each letter as SQS holds it, binary attributes in base64, and what failed show reads', async () => {
+    const message = deadLetterMessage(1);
+    message.MessageAttributes = {
+      ...message.MessageAttributes,
+      blob: { DataType: 'Binary', BinaryValue: Uint8Array.from([0, 255]) },
+    };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [message]);
+    const { result, lines } = await save('events');
+    expect(result).toMatchObject({ saved: 1, complete: true, heldByOthers: 0, behindHeldGroups: 0 });
+    expect(lines[0]).toMatchObject({
+      format: 'hookline.dead-letters',
+      queue: 'events',
+      target: 'stack Hookline in us-east-1',
+    });
+    expect(lines[1]).toMatchObject({ n: 1, id: 'evt-1', type: 'invoice.paid', body: '{"n":1}' });
+    expect(lines[1].sqs.body).toBe(message.Body);
+    expect(lines[1].sqs.messageAttributes.blob).toEqual({ dataType: 'Binary', binaryValue: 'AP8=' });
+    expect(lines[2]).toEqual({
+      end: true,
+      letters: 1,
+      complete: true,
+      notSaved: { heldByOthers: 0, behindHeldGroups: 0, interrupted: false },
+    });
+  });
+
+  it('says a FIFO DLQ save is incomplete when its groups hid their later letters, in the result and the end line', async () => {
+    // Two groups of three: while the read holds the first of a group, SQS returns none of its later ones.
+    const messages = Array.from({ length: 6 }, (_, n) => deadLetterMessage(n, { group: `g-${n % 2}` }));
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, messages, { fifo: true, headsOnly: true });
+    const { result, lines } = await save('orders');
+    expect(result).toMatchObject({ saved: 2, complete: false, behindHeldGroups: 4 });
+    expect(lines.at(-1)).toMatchObject({
+      end: true,
+      letters: 2,
+      complete: false,
+      notSaved: { behindHeldGroups: 4 },
+    });
+    const output = recordingOutput();
+    renderFailedSave(output, result);
+    expect(output.lines.join('\n')).toMatch(
+      /about 4 could not be read and are not saved: SQS shows them once the earlier letters of their group leave the DLQ/,
+    );
+  });
+
+  it('ends the file as incomplete when Ctrl-C stopped the read', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 3 }, (_, n) => deadLetterMessage(n)),
+    );
+    const stopped = new AbortController();
+    stopped.abort();
+    const { result, lines } = await save('events', stopped.signal);
+    expect(result).toMatchObject({ interrupted: true, complete: false });
+    expect(lines.at(-1)).toMatchObject({ end: true, complete: false, notSaved: { interrupted: true } });
+  });
+});
+
+describe('failed restore', () => {
+  it('refuses a file saved from another pipeline before sending anything', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const { lines } = await save('events');
+    const file = join(dir, 'stack.jsonl');
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const local = localTestTarget({ queues: { events: { ...EVENTS } } });
+    await expect(failedRestore(testBackend(), local, { queue: 'events', file })).rejects.toThrow(
+      `${file} was saved from stack Hookline in us-east-1, not local mode: restore it there`,
+    );
+    expect(readFileSync(file, 'utf8')).toContain('"end":true');
+  });
+
+  it('refuses a --failure that is empty or not a key, rather than restoring everything', async () => {
+    const file = join(dir, 'stack.jsonl');
+    for (const failure of ['', 'everything']) {
+      await expect(
+        failedRestore(testBackend(), stackTarget(), { queue: 'events', file, failure }),
+      ).rejects.toThrow(/is not a failure key/);
+    }
+  });
+});
