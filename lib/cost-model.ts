@@ -1006,17 +1006,19 @@ export interface FixedCost {
   readonly notes: readonly string[];
 }
 
-/** The alarms, billed per metric each reads; a Metrics Insights query alarm named as not priced. */
+/** The alarms, billed per metric each reads; the Metrics Insights query alarms named as not priced. */
 function alarmsLine(alarms: readonly StackAlarm[]): FixedLine {
   const priced = alarms.filter((a) => a.metrics !== undefined);
   const insights = alarms.filter((a) => a.metrics === undefined);
   const metrics = priced.reduce((n, a) => n + (a.metrics ?? 0), 0);
   const math = priced.filter((a) => (a.metrics ?? 0) > 1);
   const mathList = math.map((a) => `${a.name} ${a.metrics}`).join(', ') || 'none';
+  const what =
+    insights.length === 1
+      ? 'a Metrics Insights query alarm billed by the metrics it analyzes'
+      : 'Metrics Insights query alarms billed by the metrics they analyze';
   const unpriced =
-    insights.length > 0
-      ? `; not priced: ${insights.map((a) => a.name).join(', ')}, a Metrics Insights query alarm billed by the metrics it analyzes`
-      : '';
+    insights.length > 0 ? `; not priced: ${insights.map((a) => a.name).join(', ')}, ${what}` : '';
   return {
     item: 'CloudWatch alarms',
     basis: `${priced.length} alarms reading ${metrics} metrics (${math.length} on metric math, billed for each metric they read: ${mathList}) × $${P.cloudWatchAlarmMetricMonth.toFixed(2)}${unpriced}`,

@@ -50,6 +50,7 @@ import {
   hooklineCommand,
   type MonitoredFunction,
   PipelineAlarms,
+  type PipelineAlarmsProps,
   stackLogsQuery,
 } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
@@ -543,36 +544,8 @@ export class HooklinePipeline extends Construct {
       api: this.ingest.api,
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
       ...(this.jobsEndpoint ? { jobsEndpointLogGroup: this.jobsEndpoint.jobsFunction.logGroup } : {}),
-      ...(Object.keys(this.consumers).length > 0
-        ? {
-            deleteFailures: deleteFailedMetric(
-              DEFAULTS.functionAlarmPeriod,
-              metricsNamespaceOf(Stack.of(this).stackName),
-            ),
-            deleteFailuresCommand: stackLogsQuery(
-              this,
-              3_600,
-              'filter @message like /DeleteMessage failed/ | stats count(*) by @log, error',
-            ),
-          }
-        : {}),
-      ...(this.archive
-        ? {
-            archiveFailures: archiveFailedMetric(
-              DEFAULTS.functionAlarmPeriod,
-              metricsNamespaceOf(Stack.of(this).stackName),
-            ),
-            archiveDelivery: {
-              ...this.archive.staleDelivery(DEFAULTS.functionAlarmPeriod),
-              errorLogGroup: this.archive.deliveryErrors,
-            },
-            archiveFailuresCommand: stackLogsQuery(
-              this,
-              3_600,
-              'filter @message like /archive (put failed|record too large)/ | fields @timestamp, @log, @message',
-            ),
-          }
-        : {}),
+      ...this.deleteFailureAlarmProps(),
+      ...this.archiveAlarmProps(),
       deadLetterQueues: config.schedules.flatMap(({ name, queue: target }) => {
         const queue = this.schedules?.schedules[name]?.deadLetterQueue;
         const cliName = scheduleDeadLetterQueueName(name);
@@ -598,6 +571,45 @@ export class HooklinePipeline extends Construct {
         : {}),
       ...(config.alarms.email ? { email: config.alarms.email } : {}),
     });
+  }
+
+  /** The consumers' failed own deletes, summed over every consumer of the stack; nothing without a consumer. */
+  private deleteFailureAlarmProps(): Pick<PipelineAlarmsProps, 'deleteFailures' | 'deleteFailuresCommand'> {
+    if (Object.keys(this.consumers).length === 0) return {};
+    return {
+      deleteFailures: deleteFailedMetric(
+        DEFAULTS.functionAlarmPeriod,
+        metricsNamespaceOf(Stack.of(this).stackName),
+      ),
+      deleteFailuresCommand: stackLogsQuery(
+        this,
+        3_600,
+        'filter @message like /DeleteMessage failed/ | stats count(*) by @log, error',
+      ),
+    };
+  }
+
+  /** The archive's failed puts (every function's, summed) and its stalled delivery; nothing without the archive. */
+  private archiveAlarmProps(): Pick<
+    PipelineAlarmsProps,
+    'archiveFailures' | 'archiveDelivery' | 'archiveFailuresCommand'
+  > {
+    if (!this.archive) return {};
+    return {
+      archiveFailures: archiveFailedMetric(
+        DEFAULTS.functionAlarmPeriod,
+        metricsNamespaceOf(Stack.of(this).stackName),
+      ),
+      archiveDelivery: {
+        ...this.archive.staleDelivery(DEFAULTS.functionAlarmPeriod),
+        errorLogGroup: this.archive.deliveryErrors,
+      },
+      archiveFailuresCommand: stackLogsQuery(
+        this,
+        3_600,
+        'filter @message like /archive (put failed|record too large)/ | fields @timestamp, @log, @message',
+      ),
+    };
   }
 
   /** One breaker alarm per consumer that has a circuit breaker, all invoking one function; none without. */

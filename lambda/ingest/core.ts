@@ -502,6 +502,7 @@ const isResult = (value: object): value is Result => 'outcome' in value && 'resp
 
 async function decide(
   event: APIGatewayProxyEventV2,
+  headers: Record<string, string>,
   deps: IngestCollaborators,
   deadline: RequestDeadline,
 ): Promise<Result> {
@@ -512,7 +513,6 @@ async function decide(
   const source = resolveSource(event, deps.config);
   if (isResult(source)) return source;
   const context: Context = { source: source.name };
-  const headers = normalizeHeaders(event.headers);
   const request = readBody(event, headers, context);
   if (isResult(request)) return request;
   const probe = source.sender.probeAnswer(source.settings, { headers, body: request.body });
@@ -681,10 +681,14 @@ const answerResponse = (answer: SenderAnswer): IngestResponse => ({
  * The answer its sender reads for an accepted request (queued, duplicate, ignored: a 202), when it needs another
  * than `202 {"id"}`; the id then travels in `x-hookline-id` (what `hookline send` shows).
  */
-function acknowledged(event: APIGatewayProxyEventV2, config: IngestRuntimeConfig, result: Result): Result {
+function acknowledged(
+  headers: Readonly<Record<string, string>>,
+  config: IngestRuntimeConfig,
+  result: Result,
+): Result {
   if (result.status !== 202 || result.source === undefined) return result;
   const source = boundSources(config).get(result.source);
-  const answer = source?.sender.acknowledgement(source.settings, normalizeHeaders(event.headers));
+  const answer = source?.sender.acknowledgement(source.settings, headers);
   if (!answer) return result;
   const response = answerResponse(answer);
   if (result.id !== undefined) response.headers['x-hookline-id'] = result.id;
@@ -1036,9 +1040,12 @@ export async function handleWebhook(
 ): Promise<IngestResponse> {
   let result: Result;
   const started = deps.now();
+  // Normalized once per request: the decision and the answer its sender reads both use them.
+  let headers: Record<string, string> = {};
   try {
+    headers = normalizeHeaders(event?.headers);
     const deadline = new RequestDeadline();
-    result = await untilDeadline(decide(event, deps, deadline), deps.deadlines, invocation, () =>
+    result = await untilDeadline(decide(event, headers, deps, deadline), deps.deadlines, invocation, () =>
       deadline.reached(),
     );
   } catch (error) {
@@ -1056,7 +1063,7 @@ export async function handleWebhook(
     if (sender) Object.assign(result.response.headers, sender.rejectionHeaders);
   }
   try {
-    result = acknowledged(event, deps.config, result);
+    result = acknowledged(headers, deps.config, result);
   } catch {
     // The answer was decided; a sender's acknowledgement that cannot be made leaves hookline's own.
   }

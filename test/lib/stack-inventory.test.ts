@@ -36,10 +36,12 @@ describe('the fixed part of the bill, counted in the synthesized stack', () => {
     const expiring = named('DeadLettersExpiring', alarms);
     const dlqAlarms = alarms.filter((a) => /^DeadLetters-/.test(a.name));
     expect(expiring.reduce((n, a) => n + (a.metrics ?? 0), 0)).toBe(dlqAlarms.length);
-    // The failed-archive alarm is a Metrics Insights query, billed by what it analyzes: left unpriced, and said so.
+    // The failed-archive and failed-delete alarms are Metrics Insights queries, billed by what they analyze: left
+    // unpriced, and said so, each by name.
     expect(named('ArchiveFailed', alarms)).toEqual([{ name: 'ArchiveFailed' }]);
+    expect(named('DeleteFailed', alarms)).toEqual([{ name: 'DeleteFailed' }]);
     expect(fixedOf(config).lines[0]?.basis).toMatch(
-      /not priced: ArchiveFailed, a Metrics Insights query alarm/,
+      /not priced: (DeleteFailed, ArchiveFailed|ArchiveFailed, DeleteFailed), Metrics Insights query alarms billed by the metrics they analyze$/,
     );
   });
 

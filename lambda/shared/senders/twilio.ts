@@ -81,7 +81,6 @@ function twilioEvent(headers: Readonly<Record<string, string | undefined>>, para
   return { id, type };
 }
 
-/** The parameters the signature covers: none when the URL carries `bodySHA256` (a JSON body), else the form. */
 /**
  * Twilio reads a webhook's answer as instructions: TwiML for `text/xml`, a reply message for `text/plain`, and any
  * other content type (hookline's JSON) is its error 12300 "Invalid Content-Type" (a failed call, for a voice URL).
@@ -93,6 +92,7 @@ const EMPTY_TWIML = {
   body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
 };
 
+/** The parameters the signature covers: none when the URL carries `bodySHA256` (a JSON body), else the form. */
 function signedParams(url: URL, body: Buffer, contentType: string): URLSearchParams {
   if (url.searchParams.has('bodySHA256') || !isForm(contentType)) return new URLSearchParams();
   return new URLSearchParams(body.toString('utf8'));

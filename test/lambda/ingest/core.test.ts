@@ -162,6 +162,28 @@ describe('accepting a signed delivery', () => {
     expect(h.outcome()).toMatchObject({ outcome: 'queued', type, id });
   });
 
+  it.each([
+    ['github', PUSH, 'application/json', ghHeaders, 202],
+    ['slack', 'command=%2Fdeploy&text=now', 'application/x-www-form-urlencoded', {}, 200],
+    ['twilio', 'MessageSid=SM1&SmsStatus=received', 'application/x-www-form-urlencoded', {}, 200],
+  ] as const)(
+    "%s: reads the request's headers once, the answer its sender reads included (the per-request path)",
+    async (source, body, contentType, headers, status) => {
+      const h = harness();
+      const event = signedEvent(h.deps.config, source, body, { contentType, headers });
+      let reads = 0;
+      event.headers = new Proxy(event.headers, {
+        get(target, name, receiver) {
+          if (name === 'content-type') reads++;
+          return Reflect.get(target, name, receiver);
+        },
+      });
+      expect((await handleWebhook(event, h.deps)).statusCode).toBe(status);
+      expect(h.outcome()).toMatchObject({ outcome: 'queued' });
+      expect(reads).toBe(1);
+    },
+  );
+
   it('a request an unverified source lets in says so on its outcome line and counts Unverified; verified ones do not', async () => {
     const h = harness();
     const open = apiEvent('open', { body: 'anything', headers: { 'x-event': 'ping' } });
