@@ -634,14 +634,19 @@ export class PipelineAlarms extends Construct {
     const subject = group.find((q) => q.redrivable) ?? first;
     const q = subject.cliName;
     const unredrivable = group.filter((other) => !other.redrivable && other !== subject);
-    const exceptions =
-      unredrivable.length === 0
+    const exceptions = !subject.redrivable
+      ? ` ${group.length === 1 ? 'It' : 'None of them'} can be redriven: failed summary says what to do instead.`
+      : unredrivable.length === 0
         ? ''
         : ` ${names(unredrivable)} cannot be redriven: failed summary says what to do instead.`;
+    // Only a consumer dead-letters a record itself (a new message, with a life of its own); Scheduler does not.
+    const ownLetters = group.some((member) => member.redrivable)
+      ? ' (ones the consumer dead-lettered itself live longer)'
+      : '';
     const then = subject.redrivable
       ? `fix the cause, ${this.cli(`redrive ${q}`)}`
       : 'fix the cause and do as it says (no redrive)';
-    const said = `Dead letters in the DLQ of ${group.length === 1 ? '' : 'one of '}${names(group)} are older than ${age.toHumanString()}: SQS may delete them within ${first.lifetime.minus(age).toHumanString()} (ones the consumer dead-lettered itself live longer), and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS's age metric: do not wait for this alarm.${exceptions} For "${q}" (others alike): ${this.cli(`failed summary ${q}`)}, ${then}; or first save them: `;
+    const said = `Dead letters in the DLQ of ${group.length === 1 ? '' : 'one of '}${names(group)} are older than ${age.toHumanString()}: SQS may delete them within ${first.lifetime.minus(age).toHumanString()}${ownLetters}, and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS's age metric: do not wait for this alarm.${exceptions} For "${q}" (others alike): ${this.cli(`failed summary ${q}`)}, ${then}; or first save them: `;
     const full = `${said}${this.cli(saveDeadLettersArgs(q))}.`;
     return full.length <= ALARM_DESCRIPTION_MAX
       ? full

@@ -12,6 +12,7 @@ import {
   costInputOf,
   costRows,
   estimateCost,
+  type FixedCost,
   fixedMonthlyCost,
   fixedRows,
   MAX_HANDLER_MS_PER_RECORD,
@@ -19,6 +20,7 @@ import {
   renderCostTable,
   renderFixedTable,
 } from '../cost-model';
+import { lockFileMissing, projectRootOf } from '../project-root';
 import { configOption } from './non-empty';
 import { type Output, table } from './output';
 
@@ -65,19 +67,41 @@ const recordMs = upTo(MAX_HANDLER_MS_PER_RECORD, 'ms', 'the longest Lambda timeo
 
 /**
  * The estimate for a loaded configuration and the flags, with the fixed part of the stack it synthesizes (loaded
- * here, not with the CLI: it brings the whole stack).
+ * here, not with the CLI: it brings the whole stack). Where the stack cannot be built here (no lockfile, an entry
+ * missing), the estimate per webhook stands and says why the fixed part is missing.
  */
 export async function costOf(config: ResolvedConfig, flags: CostFlags): Promise<CostEstimate> {
-  const { customMetricsOf, synthesizedInventory } = await import('../stack-inventory');
-  return estimateCost(
-    costInputOf(config, {
-      eventsPerMonth: flags.perMonth,
-      ...(flags.bodyKb !== undefined ? { bodyBytes: Math.round(flags.bodyKb * 1024) } : {}),
-      ...(flags.recordMs !== undefined ? { handlerMsPerRecord: flags.recordMs } : {}),
-    }),
-    fixedMonthlyCost(synthesizedInventory(config), customMetricsOf(config)),
-  );
+  const input = costInputOf(config, {
+    eventsPerMonth: flags.perMonth,
+    ...(flags.bodyKb !== undefined ? { bodyBytes: Math.round(flags.bodyKb * 1024) } : {}),
+    ...(flags.recordMs !== undefined ? { handlerMsPerRecord: flags.recordMs } : {}),
+  });
+  const fixed = await fixedPartOf(config);
+  if ('fixed' in fixed) return estimateCost(input, fixed.fixed);
+  const estimate = estimateCost(input);
+  return { ...estimate, assumptions: [...estimate.assumptions, fixed.notPriced] };
 }
+
+/** The fixed monthly part counted in the stack the configuration makes, or why it cannot be counted here. */
+async function fixedPartOf(
+  config: ResolvedConfig,
+): Promise<{ readonly fixed: FixedCost } | { readonly notPriced: string }> {
+  const { customMetricsOf, synthesizedInventory } = await import('../stack-inventory');
+  try {
+    return { fixed: fixedMonthlyCost(synthesizedInventory(config), customMetricsOf(config)) };
+  } catch (error) {
+    const noLockFile = lockFileMissing(projectRootOf());
+    const why = noLockFile
+      ? `no lockfile in ${noLockFile} or a folder above it (cdk synth needs one: run npm install there)`
+      : firstLine(error);
+    return {
+      notPriced: `not priced: the fixed part (alarms, custom metrics, dashboard, secrets): the stack could not be built here: ${why}`,
+    };
+  }
+}
+
+const firstLine = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 
 /** The table (aligned for a terminal, or Markdown for a document), then the assumptions, for a person. */
 export function renderCost(output: Output, estimate: CostEstimate, markdown = false): void {

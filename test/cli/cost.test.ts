@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
@@ -38,6 +41,32 @@ describe('hookline cost', () => {
     expect(printed.lines.length).toBe(expected.lines.length);
     for (const line of printed.lines as { usdPerMillion: number; usdPerMonth: number }[]) {
       expect(line.usdPerMonth).toBeCloseTo(line.usdPerMillion * 1.5, 9);
+    }
+  }, 90_000);
+
+  it('still prices each webhook where the stack cannot be built, and says why the fixed part is missing', async () => {
+    // A folder without a lockfile: `cdk synth` (and so the count of alarms and metrics) cannot build the stack there.
+    const project = mkdtempSync(path.join(tmpdir(), 'hookline-cost-nolock-'));
+    try {
+      // The example's packages and consumer entries, but no lockfile in the folder or above it.
+      symlinkSync(path.resolve('node_modules'), path.join(project, 'node_modules'));
+      symlinkSync(path.resolve('lambda'), path.join(project, 'lambda'));
+      writeFileSync(
+        path.join(project, 'hookline.config.ts'),
+        `export { default } from ${JSON.stringify(path.resolve('hookline.config.ts'))};\n`,
+      );
+      const { stdout } = await run(
+        path.resolve('node_modules/.bin/tsx'),
+        [path.resolve('bin/hookline.ts'), 'cost', '--per-month', '1M', '--config', 'hookline.config.ts'],
+        { cwd: project, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+      );
+      expect(stdout).toMatch(/^Total +\$\d/m);
+      expect(stdout).not.toContain('Fixed part (whatever the traffic)');
+      expect(stdout).toContain(
+        `not priced: the fixed part (alarms, custom metrics, dashboard, secrets): the stack could not be built here: no lockfile in ${realpathSync(project)} or a folder above it`,
+      );
+    } finally {
+      rmSync(project, { recursive: true, force: true });
     }
   }, 90_000);
 

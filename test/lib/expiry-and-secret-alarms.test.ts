@@ -414,9 +414,12 @@ describe("dead letters about to expire in the one-time job schedules' and the br
       );
       expect(watched?.toSorted()).toStrictEqual([late.breakerSchedules, late.jobSchedules].toSorted());
       // Its commands: the summary, which says what to do with letters no redrive moves.
-      expect(renderIntrinsics(jobs?.properties.AlarmDescription)).toContain(
-        'fix the cause and do as it says (no redrive)',
-      );
+      const description = renderIntrinsics(jobs?.properties.AlarmDescription);
+      expect(description).toContain('fix the cause and do as it says (no redrive)');
+      // Neither can be redriven, and Scheduler writes no letters of its own: the text claims neither.
+      expect(description).toContain('None of them can be redriven: failed summary says what to do instead.');
+      expect(description).not.toMatch(/"[a-z_]+" cannot be redriven/);
+      expect(description).not.toContain('dead-lettered itself');
       return alarmsNamed('DeadLettersExpiring', late.resources).length;
     };
     // No FIFO queue and no schedule: nothing else lives 14 days in its DLQ. The events queue's own: 1 alarm more.
