@@ -566,6 +566,20 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
 };
 
 /**
+ * The level of each outcome's line, so that an operator who keeps only WARN and above (`POWERTOOLS_LOG_LEVEL`, or
+ * Lambda's application log level) still reads every record that failed: one that comes back WARN, one that went to
+ * the DLQ (a person must redrive it) ERROR; records that ended well, or were held back to come back, stay INFO.
+ */
+const OUTCOME_LEVEL: Record<RecordOutcome, 'info' | 'warn' | 'error'> = {
+  processed: 'info',
+  duplicate: 'info',
+  cancelled: 'info',
+  deferred: 'info',
+  retried: 'warn',
+  'dead-lettered': 'error',
+};
+
+/**
  * The share of a batch's settle budget left that a dead letter on a job's last receive waits for the read of its
  * attempt: the send keeps the rest, so that it starts and ends in time.
  */
@@ -1588,16 +1602,27 @@ class ConsumerRuntime implements ConsumerCore {
       entry[KEY_HELD_RECORD.metric]++;
       line[KEY_HELD_RECORD.outcomeField] = true;
     }
+    const level = this.outcomeLevel(info, outcome);
     try {
-      this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
+      this.deps.logger[level](CONSUMER_OUTCOME_MESSAGE, line);
     } catch (logError) {
       // An error the logger cannot format (a `cause` chain that loops back on itself overflows Powertools' stack)
       // must not cost the record its outcome: thrown from here, a record already in the DLQ would be reported
       // failed, not deleted, and dead-lettered again on every receive. Its name and message always log.
       if (!failure) throw logError;
       line.error = describeError(failure.error);
-      this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
+      this.deps.logger[level](CONSUMER_OUTCOME_MESSAGE, line);
     }
+  }
+
+  /**
+   * The level of a record's outcome line ({@link OUTCOME_LEVEL}). A record deferred on its last receive had no time
+   * left to be dead-lettered: SQS moves it to the DLQ on its next receive, where no line of ours follows, so its
+   * line is the dead letter's, ERROR.
+   */
+  private outcomeLevel(info: RecordInfo, outcome: RecordOutcome): 'info' | 'warn' | 'error' {
+    if (outcome === 'deferred' && info.receive >= this.config.maxReceiveCount) return 'error';
+    return OUTCOME_LEVEL[outcome];
   }
 
   private publishMetrics(state: BatchState): void {

@@ -1027,7 +1027,10 @@ const METRIC_FOR: Record<Outcome, MetricName> = {
 
 /**
  * Handles one API Gateway (payload v2) request. Never throws: an unexpected error becomes a 503.
- * Logs exactly one INFO line `webhook outcome` per request (the local-mode contract).
+ * Logs exactly one line `webhook outcome` per request (the local-mode contract): INFO, but ERROR for a 503, so that
+ * an operator who keeps only WARN and above still sees every request the service failed. A 503 is a server fault:
+ * a sender that does not retry (GitHub) lost the event until someone redelivers it; the jobs endpoint logs its 503s
+ * at ERROR too. A 4xx stays INFO: forged or malformed requests are the sender's, and must not flood the log.
  *
  * `invocation` (the Lambda context) gives the request its deadline: when less than the margin (`DEADLINE_MARGIN_MS`,
  * shared with the jobs endpoint) is left while the request still waits on a dependency, it is answered 503
@@ -1068,7 +1071,7 @@ export async function handleWebhook(
     // The answer was decided; a sender's acknowledgement that cannot be made leaves hookline's own.
   }
   try {
-    deps.log.info(INGEST_OUTCOME_MESSAGE, {
+    const line = {
       outcome: result.outcome,
       id: result.id,
       source: result.source,
@@ -1080,7 +1083,9 @@ export async function handleWebhook(
       latencyMs: deps.now() - started,
       ...(result.reason !== undefined ? { reason: result.reason } : {}),
       ...(result.unverified ? { verified: false } : {}),
-    });
+    };
+    if (result.outcome === 'failed') deps.log.error(INGEST_OUTCOME_MESSAGE, line);
+    else deps.log.info(INGEST_OUTCOME_MESSAGE, line);
     deps.metrics.count(METRIC_FOR[result.outcome], result.reason);
     if (result.unverified) deps.metrics.count('Unverified');
   } catch {

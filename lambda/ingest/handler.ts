@@ -69,8 +69,9 @@ function deferredDedupeStore(settings: IngestRuntimeConfig['dedupe']): DedupeSto
 }
 const dedupe = deferredDedupeStore(config.dedupe);
 
-// Powertools Logger for the rare lines (warnings, errors); the per-request `webhook outcome` line and the EMF
-// metrics are written by ./telemetry in the same shapes, without Powertools' per-call cost (README, Performance).
+// Powertools Logger for the rare lines (warnings, errors, and a 503's `webhook outcome` line, ERROR); every other
+// request's INFO `webhook outcome` line and the EMF metrics are written by ./telemetry in the same shapes, without
+// Powertools' per-call cost (README, Performance).
 const logger = new Logger({ serviceName: INGEST_SERVICE });
 const telemetry = createTelemetry({
   service: INGEST_SERVICE,

@@ -1,6 +1,7 @@
 /**
  * The ingest function's per-request telemetry, written directly to stdout: the INFO `webhook outcome` log line
- * and the CloudWatch Embedded Metric Format (EMF) document.
+ * (of every request not answered 503: that one is ERROR, a Powertools line) and the CloudWatch Embedded Metric
+ * Format (EMF) document.
  *
  * Why not Powertools on this path: measured in bench/ingest.ts (same run, see README "Performance"), the
  * Powertools Logger + Metrics pair costs a measurable share of the handler's throughput at concurrency 1; each
@@ -9,7 +10,7 @@
  * keys and the same metric definitions Powertools writes (level, message, timestamp, service, xray_trace_id;
  * `_aws` with namespace, dimension sets, metric names and units), so log queries, the local-mode reporter
  * (lib/local/reporter.ts) and CloudWatch see no difference. Powertools Logger stays for every other line
- * (warnings, errors): they are rare, and its error formatting matters there.
+ * (warnings, errors, a 503's outcome line): they are rare, and its error formatting matters there.
  *
  * Per request, the handler gives both the same context: `addContext` (Powertools' Lambda context fields,
  * `function_request_id` among them) and `appendKeys` (the API Gateway request id), cleared by `resetKeys`, so

@@ -155,12 +155,15 @@ export const CONSUMER_TYPE_COUNTS = [
 ] as const;
 
 /**
- * The message of the one INFO line the ingest function logs per request; local mode's reporter and the
- * dashboard's Logs Insights query select on it.
+ * The message of the one line the ingest function logs per request (INFO; ERROR for a 503); local mode's reporter
+ * and the dashboard's Logs Insights query select on it, never on its level.
  */
 export const INGEST_OUTCOME_MESSAGE = 'webhook outcome';
 
-/** The message of the one INFO line a consumer logs per record; local mode's reporter selects on it. */
+/**
+ * The message of the one line a consumer logs per record (INFO; WARN when it is retried, ERROR when it ends in the
+ * DLQ); local mode's reporter selects on it, never on its level.
+ */
 export const CONSUMER_OUTCOME_MESSAGE = 'record outcome';
 
 /**

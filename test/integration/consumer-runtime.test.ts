@@ -314,6 +314,56 @@ describe('consumer runtime on the emulators', () => {
     expect(again[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
   });
 
+  it.each([
+    ['POWERTOOLS_LOG_LEVEL', { POWERTOOLS_LOG_LEVEL: 'WARN' }],
+    // Lambda's advanced logging controls set it (applicationLogLevel); Powertools lets it win over its own.
+    ['AWS_LAMBDA_LOG_LEVEL', { POWERTOOLS_LOG_LEVEL: 'INFO', AWS_LAMBDA_LOG_LEVEL: 'WARN' }],
+  ])(
+    'at log level WARN (%s), a retried and a dead-lettered record still write their one outcome line, a processed one none',
+    async (_, level) => {
+      stubbed();
+      for (const [name, value] of Object.entries(level)) vi.stubEnv(name, value);
+      const written: string[] = [];
+      for (const stream of [process.stdout, process.stderr]) {
+        vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+          written.push(String(chunk));
+          return true;
+        });
+      }
+      const handler = consumerFor('events', {
+        handlers: {
+          'github.push': async (event) => {
+            if (event.id.endsWith('-flaky')) throw new Error('downstream 503');
+            if (event.id.endsWith('-poison')) throw new PermanentError('repository no longer exists');
+          },
+        },
+      });
+      const run = randomUUID();
+      for (const name of ['done', 'flaky', 'poison'])
+        await send('events', envelopeOf({ id: `${run}-${name}` }));
+
+      const { records } = await deliver('events', handler, 3);
+      expect(records).toHaveLength(3);
+
+      const outcomes = written
+        .flatMap((chunk) => chunk.split('\n'))
+        .filter((line) => line.includes('"record outcome"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(outcomes.map((o) => [o.id, o.outcome, o.level]).sort()).toStrictEqual([
+        [`${run}-flaky`, 'retried', 'WARN'],
+        [`${run}-poison`, 'dead-lettered', 'ERROR'],
+      ]);
+      const { local } = queueOf('events');
+      const dead = await receive(local.deadLetterUrl, 1, 5);
+      expect(dead).toHaveLength(1);
+      // Taken off both queues (the retried one after its 1 s backoff), so the next test starts clean.
+      await release(local.deadLetterUrl, dead);
+      const again = await receive(local.url, 1, 8, false);
+      expect(again.map(envelopeIdOf)).toStrictEqual([`${run}-flaky`]);
+      await release(local.url, again);
+    },
+  );
+
   it('a permanent failure: the DLQ receives the message with its reason attributes and the original ones', async () => {
     stubbed();
     const handler = consumerFor('events', {

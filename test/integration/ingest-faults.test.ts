@@ -119,7 +119,7 @@ async function captureOutput(
 }
 
 describe('observability through the real handler', () => {
-  it('exactly one INFO "webhook outcome" line per request, with the contract keys', async () => {
+  it('exactly one "webhook outcome" line per request, with the contract keys: ERROR for a 503, INFO for a 4xx', async () => {
     const handler = await freshHandler({ sqs: closedPort }, runtime, { POWERTOOLS_LOG_LEVEL: 'INFO' });
     const id = `obs-${Date.now()}`;
     const event = webhookEvent(runtime, 'github', '{"action":"opened"}', {
@@ -130,7 +130,7 @@ describe('observability through the real handler', () => {
     const outcomes = logged.filter((line) => line.message === 'webhook outcome');
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({
-      level: 'INFO',
+      level: 'ERROR',
       service: 'ingest',
       outcome: 'failed',
       id,
@@ -145,9 +145,48 @@ describe('observability through the real handler', () => {
       (l) => l.message === 'webhook outcome',
     );
     expect(rejected).toEqual([
-      expect.objectContaining({ outcome: 'rejected', status: 401, reason: 'missing_signature' }),
+      expect.objectContaining({
+        level: 'INFO',
+        outcome: 'rejected',
+        status: 401,
+        reason: 'missing_signature',
+      }),
     ]);
   });
+
+  it.each([
+    ['POWERTOOLS_LOG_LEVEL', { POWERTOOLS_LOG_LEVEL: 'WARN' }],
+    // Lambda's advanced logging controls set it (applicationLogLevel); Powertools lets it win over its own.
+    ['AWS_LAMBDA_LOG_LEVEL', { POWERTOOLS_LOG_LEVEL: 'INFO', AWS_LAMBDA_LOG_LEVEL: 'WARN' }],
+  ])(
+    'at log level WARN (%s), a 503 still writes its one outcome line, a 202 or a 401 none',
+    async (_, level) => {
+      const outcomesOf = async (handler: Handler, event: ReturnType<typeof webhookEvent>, status: number) =>
+        (
+          await captureOutput(async () => expect((await invoke(handler, event)).statusCode).toBe(status))
+        ).filter((line) => line.message === 'webhook outcome');
+      const event = (id: string) =>
+        webhookEvent(runtime, 'github', '{"action":"opened"}', {
+          id,
+          headers: { 'x-github-event': 'issues' },
+        });
+      const down = await freshHandler({ sqs: closedPort }, runtime, level);
+      const failedId = `warn-down-${Date.now()}`;
+      expect(await outcomesOf(down, event(failedId), 503)).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          outcome: 'failed',
+          id: failedId,
+          reason: 'enqueue_failed',
+        }),
+      ]);
+      const up = await freshHandler({}, runtime, level);
+      expect(await outcomesOf(up, event(`warn-up-${Date.now()}`), 202)).toEqual([]);
+      expect(await outcomesOf(up, webhookEvent(runtime, 'github', '{}', { unsigned: true }), 401)).toEqual(
+        [],
+      );
+    },
+  );
 
   it("every line of a request carries its Lambda and API Gateway request ids, and only that request's", async () => {
     const handler = await freshHandler({ sqs: closedPort }, runtime, { POWERTOOLS_LOG_LEVEL: 'INFO' });

@@ -751,6 +751,43 @@ describe('consumer core: deadline', () => {
   });
 });
 
+describe('consumer core: the level of each outcome line', () => {
+  it('is WARN for a record that comes back, ERROR for one sent to the DLQ, INFO for one that ended well or was held back', async () => {
+    let remaining = 10_000;
+    const { core, logger } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            remaining -= 2_500;
+            if (event.id === 'flaky') throw new Error('downstream 503');
+            if (event.id === 'poison') throw new PermanentError('unfixable');
+          },
+        },
+      },
+      { parallelism: 1, deadlineMarginMs: 3_000 },
+      { idempotency: true },
+    );
+    const done = envelope({ id: 'done' });
+    const context = { getRemainingTimeInMillis: () => remaining };
+    const batch = [done, envelope({ id: 'flaky' }), envelope({ id: 'poison' }), envelope({ id: 'late' })];
+
+    await core.processBatch(sqsEvent(batch.map((e) => record(e))), context);
+    remaining = 10_000;
+    await core.processBatch(sqsEvent([record(done)]), context);
+
+    const levels = logger.lines
+      .filter((l) => l.message === CONSUMER_OUTCOME_MESSAGE)
+      .map((l) => [l.attributes.id, l.attributes.outcome, l.level]);
+    expect(levels).toStrictEqual([
+      ['done', 'processed', 'info'],
+      ['flaky', 'retried', 'warn'],
+      ['poison', 'dead-lettered', 'error'],
+      ['late', 'deferred', 'info'],
+      ['done', 'duplicate', 'info'],
+    ]);
+  });
+});
+
 describe('consumer core: idempotency', () => {
   it('a completed duplicate is skipped without calling the handler and counted', async () => {
     let calls = 0;

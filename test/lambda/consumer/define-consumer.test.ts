@@ -34,7 +34,9 @@ const context = {
 
 describe('defineConsumer wiring', () => {
   const sqs = mockClient(SQSClient);
-  let stdout: MockInstance<typeof process.stdout.write>;
+  /** What the function wrote, stdout and stderr (Powertools writes WARN and ERROR lines there), in order. */
+  let written: string[];
+  let spies: MockInstance<typeof process.stdout.write>[];
 
   beforeEach(() => {
     sqs.reset();
@@ -43,17 +45,22 @@ describe('defineConsumer wiring', () => {
     vi.stubEnv('AWS_REGION', 'us-east-1');
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
-    stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    written = [];
+    spies = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+        written.push(String(chunk));
+        return true;
+      }),
+    );
   });
 
   afterEach(() => {
     vi.unstubAllEnvs();
-    stdout.mockRestore();
+    for (const spy of spies) spy.mockRestore();
   });
 
-  const stdoutJson = () =>
-    stdout.mock.calls
-      .map((call) => String(call[0]))
+  const loggedJson = () =>
+    written
       .flatMap((chunk) => chunk.split('\n'))
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -121,7 +128,7 @@ describe('defineConsumer wiring', () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
     const handler = defineConsumer({ handlers: { '**': async (_event, ctx) => ctx.logger.info('handled') } });
     await handler(sqsEvent([record(envelope({ id: 'evt-9' }), { attempt: 2 })]), context);
-    const line = stdoutJson().find((l) => l.message === 'handled');
+    const line = loggedJson().find((l) => l.message === 'handled');
     expect(line).toMatchObject({ id: 'evt-9', source: 'github', type: 'push', attempt: 2 });
   });
 
@@ -284,11 +291,11 @@ describe('defineConsumer wiring', () => {
       QueueUrl: 'http://sqs.local/000000000000/events',
       ReceiptHandle: dead.receiptHandle,
     });
-    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    const outcomes = loggedJson().filter((line) => line.message === 'record outcome');
     expect(outcomes.map((o) => [o.id, o.outcome, o.level, o.service])).toStrictEqual(
       expect.arrayContaining([
-        ['retry-me', 'retried', 'INFO', 'events'],
-        ['bad', 'dead-lettered', 'INFO', 'events'],
+        ['retry-me', 'retried', 'WARN', 'events'],
+        ['bad', 'dead-lettered', 'ERROR', 'events'],
       ]),
     );
     expect(outcomes[0]).toMatchObject({ function_request_id: 'req-1' });
@@ -337,7 +344,7 @@ describe('defineConsumer wiring', () => {
 
     await handler(sqsEvent([record(envelope({ id: 'typo' }))]), context);
 
-    const [outcome] = stdoutJson().filter((line) => line.message === 'record outcome');
+    const [outcome] = loggedJson().filter((line) => line.message === 'record outcome');
     const message = "Cannot read properties of undefined (reading 'id')";
     expect(outcome).toMatchObject({ outcome: 'dead-lettered', reason: `TypeError: ${message}` });
     expect(outcome?.error).toMatchObject({ name: 'TypeError', message });
@@ -369,7 +376,7 @@ describe('defineConsumer wiring', () => {
     expect(response).toStrictEqual({ batchItemFailures: [] });
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
     expect(sqs).toHaveReceivedCommandWith(DeleteMessageCommand, { ReceiptHandle: looped.receiptHandle });
-    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    const outcomes = loggedJson().filter((line) => line.message === 'record outcome');
     expect(outcomes.map((o) => [o.id, o.outcome, o.reason])).toStrictEqual([
       ['looped', 'dead-lettered', 'PermanentError: wrapped in itself'],
     ]);
@@ -399,9 +406,7 @@ describe('defineConsumer wiring', () => {
 
       await handler(sqsEvent([record(envelope({ id: 'heavy' }))]), context);
 
-      const lines = stdout.mock.calls
-        .map((call) => String(call[0]))
-        .filter((l) => l.includes('"record outcome"'));
+      const lines = written.filter((l) => l.includes('"record outcome"'));
       expect(lines).toHaveLength(1);
       expect(lines[0]?.length).toBeLessThan(32_000);
       const outcome = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
@@ -431,7 +436,7 @@ describe('defineConsumer wiring', () => {
 
     await handler(sqsEvent([record(envelope({ id: 'any' })), record(envelope({ id: 'bare' }))]), context);
 
-    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    const outcomes = loggedJson().filter((line) => line.message === 'record outcome');
     const reasons = Object.fromEntries(outcomes.map((o) => [o.id, o.reason]));
     expect(reasons).toStrictEqual({
       any: 'AggregateError: All promises were rejected (2 errors: TypeError: mirror 1 down; mirror 2 refused)',
@@ -460,7 +465,7 @@ describe('defineConsumer wiring', () => {
       sqsEvent([record(envelope({ id: 'text' })), record(envelope({ id: 'object' }))]),
       context,
     );
-    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    const outcomes = loggedJson().filter((line) => line.message === 'record outcome');
     expect(outcomes.map((o) => [o.id, o.reason, o.error])).toStrictEqual(
       expect.arrayContaining([
         ['text', 'NonErrorThrown: no luck', { name: 'NonErrorThrown', message: 'no luck' }],
@@ -488,7 +493,7 @@ describe('defineConsumer wiring', () => {
     const handler = defineConsumer({ handlers: { '**': async () => {} } });
     await handler(sqsEvent([record(envelope()), record(envelope({ source: 'stripe', type: 'x' }))]), context);
 
-    const emf = stdoutJson().filter((line) => '_aws' in line);
+    const emf = loggedJson().filter((line) => '_aws' in line);
     expect(emf).toHaveLength(2);
     expect(emf.map((doc) => doc.type).sort()).toStrictEqual(['github.push', 'stripe.x']);
     expect(emf[0]).toMatchObject({
@@ -507,7 +512,7 @@ describe('defineConsumer wiring', () => {
     sink.publish(new Map([['github.push', typeCounts({ Processed: 1, endToEndLatencyMs: [5] })]]));
     sink.archiveFailed(3);
 
-    const failed = stdoutJson().filter((line) => '_aws' in line && 'ArchiveFailed' in line);
+    const failed = loggedJson().filter((line) => '_aws' in line && 'ArchiveFailed' in line);
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({
       ArchiveFailed: 3,
@@ -527,7 +532,7 @@ describe('defineConsumer wiring', () => {
         ['stripe.x', typeCounts({ DeadLettered: 1, Deferred: 3, Cancelled: 1, Failed: 1 })],
       ]),
     );
-    const totals = stdoutJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
+    const totals = loggedJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
     expect(totals).toHaveLength(1);
     expect(totals[0]).toMatchObject({
       [BREAKER_METRICS.ended]: 4,
@@ -546,7 +551,7 @@ describe('defineConsumer wiring', () => {
       new Map([['github.push', typeCounts({ Processed: 1, Retried: 1, DeadLettered: 3, Permanent: 2 })]]),
     );
     sink.publish(new Map([['github.push', typeCounts({ DeadLettered: 4, Permanent: 4 })]]));
-    const totals = stdoutJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
+    const totals = loggedJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
     // The second batch held only poison records: nothing ended for the breaker, so nothing is published.
     expect(totals).toHaveLength(1);
     expect(totals[0]).toMatchObject({ [BREAKER_METRICS.ended]: 3, [BREAKER_METRICS.failed]: 2 });
@@ -567,9 +572,9 @@ describe('defineConsumer wiring', () => {
     // A batch of copies alone: nothing ended for the breaker, so no totals that would dilute or raise its share.
     sink.publish(new Map([['github.push', typeCounts({ Retried: 2, KeyHeldElsewhere: 2 })]]));
 
-    const perType = stdoutJson().filter((line) => '_aws' in line && line.type === 'github.push');
+    const perType = loggedJson().filter((line) => '_aws' in line && line.type === 'github.push');
     expect(perType.map((doc) => doc.KeyHeldElsewhere)).toStrictEqual([3, 2]);
-    const totals = stdoutJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
+    const totals = loggedJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
     expect(totals).toHaveLength(1);
     // Processed 2 and the one handler failure: 1 of 3, where counting the copies would have said 4 of 6.
     expect(totals[0]).toMatchObject({ [BREAKER_METRICS.ended]: 3, [BREAKER_METRICS.failed]: 1 });
@@ -582,16 +587,16 @@ describe('defineConsumer wiring', () => {
       breakerTotals: true,
     });
     breaker.publish(new Map([['github.push', typeCounts({ Duplicate: 3, Deferred: 2 })]]));
-    expect(stdoutJson().filter((line) => BREAKER_METRICS.ended in line)).toStrictEqual([]);
+    expect(loggedJson().filter((line) => BREAKER_METRICS.ended in line)).toStrictEqual([]);
   });
 
   it('writes no document for a type with nothing to count, and leaves its type dimension off the ArchiveFailed count', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     sink.publish(new Map([['github.push', typeCounts({})]]));
-    expect(stdoutJson().filter((line) => '_aws' in line)).toStrictEqual([]);
+    expect(loggedJson().filter((line) => '_aws' in line)).toStrictEqual([]);
 
     sink.archiveFailed(2);
-    const emf = stdoutJson().filter((line) => '_aws' in line);
+    const emf = loggedJson().filter((line) => '_aws' in line);
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({
       ArchiveFailed: 2,
@@ -611,7 +616,7 @@ describe('defineConsumer wiring', () => {
       context,
     );
 
-    const emf = stdoutJson().filter((line) => '_aws' in line);
+    const emf = loggedJson().filter((line) => '_aws' in line);
     const types = emf.map((doc) => String(doc.type)).sort();
     // CloudWatch drops every metric of a document whose dimension value holds a non-ASCII or control character.
     for (const type of types) expect(type).toMatch(/^[\x20-\x7e]{1,1024}$/);
@@ -627,7 +632,7 @@ describe('defineConsumer wiring', () => {
     });
     sink.publish(new Map([['github.push', counts]]));
 
-    const emf = stdoutJson().filter((line) => '_aws' in line);
+    const emf = loggedJson().filter((line) => '_aws' in line);
     expect(emf.length).toBeGreaterThan(1);
     for (const doc of emf) expect(doc.type).toBe('github.push');
     const values = emf.flatMap((doc) => {

@@ -1505,3 +1505,29 @@ describe('routes', () => {
     expect(h.dedupe.records.size).toBe(0);
   });
 });
+
+describe('the level of the outcome line', () => {
+  it('is INFO for a request queued, ignored or refused (4xx, the sender’s fault), ERROR for one answered 503', async () => {
+    const h = harness();
+    const levelOf = async (event: ReturnType<typeof apiEvent>) => {
+      await handleWebhook(event, h.deps);
+      const line = h.logs.filter((l) => l.message === 'webhook outcome').at(-1);
+      return [line?.attributes.outcome, line?.attributes.status, line?.level];
+    };
+    const signed = (id: string, event = 'push') =>
+      signedEvent(h.deps.config, 'github', PUSH, { id, headers: { 'x-github-event': event } });
+
+    expect(await levelOf(signed('lvl-1'))).toEqual(['queued', 202, 'info']);
+    expect(await levelOf(signed('lvl-1'))).toEqual(['duplicate', 202, 'info']);
+    expect(await levelOf(signed('lvl-2', 'ping'))).toEqual(['ignored', 202, 'info']);
+    expect(await levelOf(apiEvent('github', { body: PUSH, headers: ghHeaders }))).toEqual([
+      'rejected',
+      401,
+      'info',
+    ]);
+    expect(await levelOf(apiEvent('nope', { body: PUSH }))).toEqual(['rejected', 404, 'info']);
+    h.failingQueues.add('events');
+    expect(await levelOf(signed('lvl-3'))).toEqual(['failed', 503, 'error']);
+    expect(h.logs.filter((l) => l.message === 'webhook outcome')).toHaveLength(6);
+  });
+});
