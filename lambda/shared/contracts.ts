@@ -7,7 +7,6 @@
  */
 
 import { KEY_HELD_RECORD } from './circuit-breaker';
-import { REJECT_REASONS } from './senders/sender';
 
 /**
  * CloudWatch namespace of hookline's metrics where no stack names them (local mode, a function run on its
@@ -112,6 +111,25 @@ export const INGEST_METRICS = [
   ARCHIVE_FAILED_METRIC,
   'EnqueueLatency',
 ] as const;
+
+/**
+ * Why a request was not authenticated (a sender's verification says it). Logged and used as the `reason` metric
+ * dimension, never returned. Listed here, not with the senders, so that a function reading the reasons does not
+ * bundle the senders.
+ */
+export const REJECT_REASONS = [
+  'missing_signature',
+  'malformed_signature',
+  'bad_signature',
+  'missing_timestamp',
+  'malformed_timestamp',
+  'stale_timestamp',
+  'missing_id',
+  'unsigned_body',
+  'secret_whitespace',
+  'no_usable_secret',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
  * Why the ingest refused (`Rejected`, 4xx) or could not take (`Failed`, 503) a request: the `reason` dimension of

@@ -6,20 +6,9 @@
  */
 import type { z } from 'zod/mini';
 
-/** Why a request was not authenticated. Logged and used as the `reason` metric dimension, never returned. */
-export const REJECT_REASONS = [
-  'missing_signature',
-  'malformed_signature',
-  'bad_signature',
-  'missing_timestamp',
-  'malformed_timestamp',
-  'stale_timestamp',
-  'missing_id',
-  'unsigned_body',
-  'secret_whitespace',
-  'no_usable_secret',
-] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];
+import type { RejectReason } from '../contracts';
+
+export type { RejectReason };
 
 export type VerifyResult = { readonly ok: true } | { readonly ok: false; readonly reason: RejectReason };
 
