@@ -37,7 +37,10 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
   // Slack checks a slash command URL's certificate with a form post of `ssl_check=1` (and the legacy token, no
   // signature) and wants a 200; Slack's own Bolt answers it before verifying anything. Nothing is enqueued.
   probeAnswer: (_settings, { headers, body }) =>
-    isForm(contentTypeOf(headers)) && new URLSearchParams(body.toString('utf8')).get('ssl_check') === '1'
+    // The byte search first: every slash command is a form post, and only a probe needs parsing before its check.
+    isForm(contentTypeOf(headers)) &&
+    body.includes('ssl_check') &&
+    new URLSearchParams(body.toString('utf8')).get('ssl_check') === '1'
       ? EMPTY_OK
       : undefined,
   verify(settings, request, secrets, nowMs) {

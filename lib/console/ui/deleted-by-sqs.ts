@@ -1,8 +1,8 @@
 /**
  * When SQS deletes dead letters, on the failures page: a cell with the time left, and a warning line for a letter
  * with under two days left, in the words `hookline failed list` and `failed summary` print
- * (`dead-letter-expiry.ts`). The time left is counted from when the page read the DLQ; the time itself is the
- * cell's `datetime` and title.
+ * (`dead-letter-expiry.ts`). The time left is counted on the browser's clock when the page is drawn; the time
+ * itself is the cell's `datetime` and title.
  */
 import { expiresSoon, expiryWarning, timeLeft } from './dead-letter-expiry';
 import { html } from './html';
