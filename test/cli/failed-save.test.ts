@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { failedRestore } from '../../lib/cli/failed-restore';
+import { failedRestore, renderFailedRestore } from '../../lib/cli/failed-restore';
 import { failedSave, renderFailedSave } from '../../lib/cli/failed-save';
 import { installFakeQueue } from './fake-queue';
 import {
@@ -164,6 +164,36 @@ describe('failed save of claim-checked letters', () => {
 });
 
 describe('failed restore', () => {
+  it('says how many saved bodies it uploaded again, and how many claim-checked letters came without one', () => {
+    const output = recordingOutput();
+    renderFailedRestore(output, {
+      queue: 'events',
+      deadLetterQueueUrl: EVENTS.deadLetterUrl,
+      file: 'saved.jsonl',
+      journal: 'saved.jsonl.restored',
+      savedAt: '2026-11-25T02:00:00.000Z',
+      letters: 4,
+      selected: 4,
+      alreadyRestored: 0,
+      sent: 4,
+      failed: 0,
+      failures: [],
+      savedComplete: true,
+      interrupted: false,
+      notReached: 0,
+      payloadBucket: 'hookline-payloads',
+      payloadsUploaded: 2,
+      payloadsMissing: 1,
+    });
+    const said = output.lines.join('\n');
+    expect(said).toContain(
+      're-uploaded 2 saved bodies to the claim-check bucket hookline-payloads (payloads.expiry starts again)',
+    );
+    expect(said).toContain(
+      '1 claim-checked letter has no body in the file (gone when saved, or saved by an older hookline): restored with the reference only',
+    );
+  });
+
   it('refuses a file saved from another pipeline before sending anything', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     const { lines } = await save('events');
