@@ -32,9 +32,10 @@ export interface DeadLetterScanStep {
   finished(): boolean;
   /**
    * Acts on messages this pass received for the first time, holding (`DeadLetterScan.hold`) every one it leaves in
-   * the DLQ; false ends the pass.
+   * the DLQ; false ends the pass. An act that waits on each message may move the progress bar with `progressed`
+   * (what `done()` will say), else it moves once the act ends.
    */
-  act(fresh: readonly Message[]): Promise<boolean>;
+  act(fresh: readonly Message[], progressed: (done: number) => void): Promise<boolean>;
   /** How far the command is, for its progress bar (scanned, or moved). */
   done(): number;
 }
@@ -243,7 +244,7 @@ export class DeadLetterScan {
           continue;
         }
         quiet = 0;
-        if (!(await step.act(fresh))) break;
+        if (!(await step.act(fresh, (done) => progress.update(done, Math.max(depth, done))))) break;
         const done = step.done();
         progress.update(done, Math.max(depth, done));
       }
@@ -480,15 +481,16 @@ export interface DeadLetterRead {
 
 /**
  * Reads the dead letters of `queue` without consuming any: a pass that hands each message to `visit` once, until
- * `visit` returns true ("stop"), the DLQ has nothing new, or Ctrl-C; every message stays in place. An error that
- * ends the read is thrown, also after some letters were read: a read that stopped part way would present part of
- * the DLQ as the whole (a listing missing letters, a summary miscounting every group), and reading again is safe.
+ * `visit` returns true ("stop"), the DLQ has nothing new, or Ctrl-C; every message stays in place. A `visit` that
+ * waits (`failed save` reading a stored body from S3) moves the progress bar letter by letter, as it waits. An error
+ * that ends the read is thrown, also after some letters were read: a read that stopped part way would present part
+ * of the DLQ as the whole (a listing missing letters, a summary miscounting every group), and reading again is safe.
  */
 export async function readDeadLetters(
   backend: DeadLetterBackend,
   queue: DeadLetterQueueTarget,
   options: DeadLetterReadOptions,
-  visit: (letter: DeadLetter) => boolean,
+  visit: (letter: DeadLetter) => boolean | Promise<boolean>,
 ): Promise<DeadLetterRead> {
   // The dead-letter queues Scheduler fills belong to no queue: Scheduler, not a receive count, put messages there.
   const maxReceiveCount = queue.url ? await maxReceiveCountOf(backend.sqs, queue.url) : undefined;
@@ -505,10 +507,18 @@ export async function readDeadLetters(
     await scan.run({
       batchSize: () => 10,
       finished: () => enough,
-      act: async (fresh) => {
+      act: async (fresh, progressed) => {
+        let visited = scan.scanned - fresh.length;
         for (const message of fresh) {
           scan.hold(message);
-          enough ||= visit(describeDeadLetter(message, maxReceiveCount));
+          if (enough) continue;
+          const answer = visit(describeDeadLetter(message, maxReceiveCount));
+          visited++;
+          if (typeof answer === 'boolean') enough = answer;
+          else {
+            enough = await answer;
+            progressed(visited);
+          }
         }
         return !enough;
       },

@@ -1,10 +1,13 @@
 /**
  * `hookline failed restore <queue> <file>`: puts the dead letters `failed save` wrote back in the queue's
  * dead-letter queue, as SQS held them (body, attributes, FIFO group), so `failed` and `redrive` work on them as
- * before. Each letter SQS took is written to a journal beside the file as it goes: run again after a partial
- * failure, the restore sends only those not in it, never one twice.
+ * before. A claim-checked letter's saved body is uploaded again to the claim-check bucket before the letter is sent,
+ * so its consumer finds it however long ago the bucket deleted it. Each upload done and each letter SQS took is
+ * written to a journal beside the file as it goes: run again after a partial failure, the restore uploads and sends
+ * only what is not in it, never one twice.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   SendMessageBatchCommand,
   type SendMessageBatchCommandOutput,
@@ -14,7 +17,8 @@ import {
 import { entryBytes, SqsBatcher } from '../../lambda/shared/claim-check';
 import { isFifoQueueName } from '../../lambda/shared/contracts';
 import { type Backend, contextOf } from './backend';
-import { CliError, errorLine, explainError } from './errors';
+import type { DeadLetter } from './dead-letters';
+import { CliError, CredentialsError, type ErrorContext, errorLine, explainError } from './errors';
 import { failureSelector } from './failure-groups';
 import { type CommandHints, hint, nextCommand, type Output } from './output';
 import {
@@ -25,6 +29,7 @@ import {
   savedLetters,
   sqsAttributesOf,
 } from './saved-dead-letters';
+import { bodyReferring, uploadStoredBody, WRITE_STORED_BODY } from './stored-bodies';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
 
 export interface FailedRestoreOptions {
@@ -68,6 +73,12 @@ export interface FailedRestoreResult {
   readonly interrupted: boolean;
   /** Letters Ctrl-C stopped the run before (not sent, not in the journal): a run again sends them. */
   readonly notReached: number;
+  /** Where saved bodies go again: the pipeline's claim-check bucket (null: none was to upload). */
+  readonly payloadBucket: string | null;
+  /** Saved bodies this run uploaded again, each before its letter was sent. */
+  readonly payloadsUploaded: number;
+  /** Selected claim-checked letters whose file holds no body (gone when saved, or saved by an older hookline). */
+  readonly payloadsMissing: number;
 }
 
 /** The journal of a restore of `file`: beside it, so a second run finds it. */
@@ -84,11 +95,13 @@ export async function failedRestore(
     options.failure === undefined
       ? undefined
       : failureSelector(options.failure, { output: backend.output, queue: queue.name });
-  const { header, end } = await checkSavedFile(options.file, backend.output);
+  const { header, end, payloads } = await checkSavedFile(options.file, backend.output);
   refuseOtherPipeline(header, queue, target, options.file, backend.output);
   const journal = new RestoreJournal(restoreJournalOf(options.file), header, backend.output);
+  const uploads = payloads > 0 ? new PayloadUploads(backend.s3, target, journal) : undefined;
+  if (uploads) await uploads.refuseUnwritable(options.file, wanted);
   // The queue as it is now decides: a deduplication id is what SQS requires of a FIFO queue and refuses elsewhere.
-  const run = new RestoreRun(backend.sqs, queue, journal, isFifoQueueName(queue.deadLetterUrl));
+  const run = new RestoreRun(backend.sqs, queue, journal, isFifoQueueName(queue.deadLetterUrl), uploads);
   const progress = backend.output.progress(`restored to the ${queue.name} DLQ`, end.letters);
   let done = 0;
   try {
@@ -127,6 +140,9 @@ export async function failedRestore(
     savedComplete: end.complete,
     interrupted: Boolean(options.signal?.aborted),
     notReached: end.letters - done,
+    payloadBucket: uploads?.bucket ?? null,
+    payloadsUploaded: uploads?.uploaded ?? 0,
+    payloadsMissing: run.payloadsMissing,
   };
 }
 
@@ -152,11 +168,12 @@ function refuseOtherPipeline(
 
 /**
  * The saved SQS message ids of the letters a restore of one save sent back, one a line, appended as SQS takes each
- * batch. Its first line names the save, so a journal of another save (a file saved again to the same path) is
- * refused rather than taken to say what was sent.
+ * batch, and `payload <id>` for a letter whose body was uploaded again. Its first line names the save, so a journal
+ * of another save (a file saved again to the same path) is refused rather than taken to say what was sent.
  */
 class RestoreJournal {
   private readonly sentIds = new Set<string>();
+  private readonly uploadedIds = new Set<string>();
 
   constructor(
     readonly path: string,
@@ -174,11 +191,24 @@ class RestoreJournal {
         `${path} is the journal of another save than ${header.saveId}: move it away to restore this file (${nextCommand(hints, `failed restore ${header.queue} <file>`)} then sends every letter)`,
       );
     }
-    for (const id of ids) if (id !== '') this.sentIds.add(id);
+    for (const id of ids) {
+      if (id.startsWith(PAYLOAD_LINE)) this.uploadedIds.add(id.slice(PAYLOAD_LINE.length));
+      else if (id !== '') this.sentIds.add(id);
+    }
   }
 
   has(messageId: string): boolean {
     return this.sentIds.has(messageId);
+  }
+
+  hasPayload(messageId: string): boolean {
+    return this.uploadedIds.has(messageId);
+  }
+
+  /** Records a body uploaded again, before its letter is sent: a run again does not upload it twice. */
+  recordPayload(messageId: string): void {
+    appendFileSync(this.path, `${PAYLOAD_LINE}${messageId}\n`);
+    this.uploadedIds.add(messageId);
   }
 
   /** Records letters SQS took; written before the next batch is sent, so a crash loses at most the one in flight. */
@@ -189,9 +219,72 @@ class RestoreJournal {
   }
 }
 
+/** A journal line's start for an uploaded body (an SQS message id has no space). */
+const PAYLOAD_LINE = 'payload ';
+
+/** The claim-check bucket, or why a restore cannot upload there. */
+class PayloadUploads {
+  uploaded = 0;
+  readonly bucket: string | undefined;
+
+  constructor(
+    private readonly s3: S3Client | undefined,
+    private readonly target: Target,
+    private readonly journal: RestoreJournal,
+  ) {
+    this.bucket = target.payloadBucket;
+  }
+
+  /**
+   * Uploads the first body this run has to, before any letter is sent: a bucket the CLI may not write to (no
+   * `s3:PutObject`, no bucket) refuses the restore with nothing sent, rather than after letters went without theirs.
+   */
+  async refuseUnwritable(file: string, wanted: ((letter: DeadLetter) => boolean) | undefined): Promise<void> {
+    for await (const letter of savedLetters(file)) {
+      if (!letter.payload || this.journal.has(letter.sqs.messageId)) continue;
+      if (this.journal.hasPayload(letter.sqs.messageId)) return;
+      if (wanted && !wanted(deadLetterOf(letter.sqs))) continue;
+      const refused = await this.upload(letter);
+      if (refused === undefined) return;
+      throw new CliError(`${refused}: nothing was restored`);
+    }
+  }
+
+  /** Uploads the letter's saved body (once: the journal keeps it); why it could not, else undefined. */
+  async upload(letter: SavedLetter): Promise<string | undefined> {
+    const { payload } = letter;
+    if (!payload || this.journal.hasPayload(letter.sqs.messageId)) return undefined;
+    const bucket = this.bucketFor(letter);
+    const at = `s3://${bucket}/${payload.key}`;
+    if (!this.s3)
+      return `cannot upload the saved body to ${at}: ${this.target.description} has no S3 endpoint`;
+    try {
+      await uploadStoredBody(this.s3, bucket, payload);
+    } catch (error) {
+      const context: ErrorContext = { ...contextOf(this.target), permissions: [...WRITE_STORED_BODY] };
+      const explained = explainError(error, context);
+      if (explained instanceof CredentialsError) throw explained;
+      return `cannot upload the saved body to the claim-check bucket, ${at} (${errorLine(explained)})`;
+    }
+    this.journal.recordPayload(letter.sqs.messageId);
+    this.uploaded++;
+    return undefined;
+  }
+
+  /** The bucket a letter's body goes to: the pipeline's claim-check bucket, else (not known) the one it came from. */
+  bucketFor(letter: SavedLetter): string {
+    return this.bucket ?? letter.payload?.bucket ?? letter.payloadRef?.bucket ?? '';
+  }
+}
+
+/** What a failure report needs of a letter sent (not its saved body, which the batch need not hold). */
+type SentLetter = Pick<SavedLetter, 'n' | 'id'> & {
+  readonly sqs: Pick<SavedLetter['sqs'], 'messageId' | 'messageGroupId'>;
+};
+
 /** A letter to send, with its entry. */
 interface Outgoing {
-  readonly letter: SavedLetter;
+  readonly letter: SentLetter;
   readonly entry: SendMessageBatchRequestEntry;
 }
 
@@ -203,6 +296,7 @@ class RestoreRun {
   selected = 0;
   alreadyRestored = 0;
   sent = 0;
+  payloadsMissing = 0;
   readonly failures: RestoreFailure[] = [];
   /** The error that stopped the run (a whole batch refused): the rest is not sent. */
   stopped: unknown;
@@ -216,6 +310,7 @@ class RestoreRun {
     private readonly queue: DeadLetterQueueTarget,
     private readonly journal: RestoreJournal,
     private readonly fifo: boolean,
+    private readonly uploads: PayloadUploads | undefined,
   ) {}
 
   async add(letter: SavedLetter): Promise<void> {
@@ -232,8 +327,25 @@ class RestoreRun {
       );
       return;
     }
+    if (letter.payloadRef && !letter.payload) this.payloadsMissing++;
+    // After a whole batch was refused nothing more is sent: nor uploaded for a send that will not be made.
+    if (this.stopped !== undefined) {
+      this.fail(letter, errorLine(this.stopped));
+      return;
+    }
+    const refused = await this.uploads?.upload(letter);
+    if (refused !== undefined) {
+      this.fail(letter, refused);
+      if (group !== undefined) this.refusedGroups.add(group);
+      return;
+    }
     if (this.fifo && group !== undefined && this.groupsInBatch.has(group)) await this.flush();
-    const outgoing = { letter, entry: this.entryOf(letter, this.selected) };
+    const held: SentLetter = {
+      n: letter.n,
+      id: letter.id,
+      sqs: { messageId: letter.sqs.messageId, ...(group !== undefined ? { messageGroupId: group } : {}) },
+    };
+    const outgoing = { letter: held, entry: this.entryOf(letter, this.selected) };
     const closed = this.batcher.add(outgoing, entryBytes(outgoing.entry));
     if (closed) await this.send(closed);
     this.groupsInBatch.add(group ?? '');
@@ -250,9 +362,12 @@ class RestoreRun {
    */
   private entryOf(letter: SavedLetter, index: number): SendMessageBatchRequestEntry {
     const { sqs } = letter;
+    // A body uploaded again may be in another bucket than saved (the pipeline's own): the reference says where.
+    const body =
+      letter.payload && this.uploads ? bodyReferring(sqs.body, this.uploads.bucketFor(letter)) : sqs.body;
     return {
       Id: String(index),
-      MessageBody: sqs.body,
+      MessageBody: body,
       MessageAttributes: sqsAttributesOf(sqs),
       ...(sqs.messageGroupId !== undefined ? { MessageGroupId: sqs.messageGroupId } : {}),
       ...(this.fifo ? { MessageDeduplicationId: `restore-${sqs.messageId}`.slice(0, 128) } : {}),
@@ -294,7 +409,7 @@ class RestoreRun {
     }
   }
 
-  private fail(letter: SavedLetter, error: string): void {
+  private fail(letter: SentLetter, error: string): void {
     this.failures.push({ n: letter.n, messageId: letter.sqs.messageId, id: letter.id, error });
   }
 }
@@ -309,6 +424,18 @@ export function renderFailedRestore(output: Output, result: FailedRestoreResult)
   output.line(
     `restored ${c.green(String(result.sent))} of ${result.letters} saved letters${of} to the ${result.queue} dead-letter queue${again}; saved ${result.savedAt}`,
   );
+  if (result.payloadsUploaded > 0) {
+    output.line(
+      `re-uploaded ${result.payloadsUploaded} saved ${result.payloadsUploaded === 1 ? 'body' : 'bodies'} to the claim-check bucket ${result.payloadBucket ?? ''} (payloads.expiry starts again)`,
+    );
+  }
+  if (result.payloadsMissing > 0) {
+    output.line(
+      c.yellow(
+        `${result.payloadsMissing} claim-checked ${result.payloadsMissing === 1 ? 'letter has' : 'letters have'} no body in the file (gone when saved, or saved by an older hookline): restored with the reference only, ${result.payloadsMissing === 1 ? 'it fails' : 'they fail'} again with PayloadGoneError once the payload bucket deleted the body`,
+      ),
+    );
+  }
   if (result.failed > 0) output.line(c.red(`not sent: ${result.failed}`));
   for (const f of result.failures.slice(0, SHOWN_FAILURES))
     output.line(c.red(`  letter ${f.n} (${f.id ?? `sqs ${f.messageId}`}): ${f.error}`));

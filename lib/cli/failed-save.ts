@@ -1,7 +1,8 @@
 /**
  * `hookline failed save <queue>`: every dead letter of a queue (or of one failure) to a file `failed restore` puts
  * back, before SQS deletes them at the end of the DLQ's retention. It reads as `failed summary` does (the whole
- * DLQ, every letter handed back at the end) and deletes nothing.
+ * DLQ, every letter handed back at the end) and deletes nothing; a claim-checked letter's body is read from the
+ * payload bucket into the file too, as the bucket deletes it `payloads.expiry` after it arrived.
  */
 import { randomUUID } from 'node:crypto';
 import { isFifoQueueName } from '../../lambda/shared/contracts';
@@ -23,6 +24,7 @@ import {
   type SavedLetter,
   savedMessageOf,
 } from './saved-dead-letters';
+import { StoredBodyReader } from './stored-bodies';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
 import { scheduleContextOf } from './undelivered-schedules';
 
@@ -48,8 +50,16 @@ export interface FailedSaveResult {
   readonly saved: number;
   /** The events the saved letters are copies of. */
   readonly events: number;
-  /** Saved letters whose body is in S3 (a claim check): the file holds the reference, not the body. */
+  /** Saved letters whose body is in S3 (a claim check): SQS holds the reference, the file the body too. */
   readonly claimChecked: number;
+  /** Claim-checked letters whose body the file holds (`payload`): a restore uploads it again. */
+  readonly payloadsSaved: number;
+  /** Claim-checked letters whose body the payload bucket no longer had: no save or restore brings it back. */
+  readonly payloadsGone: number;
+  /** Claim-checked letters whose body could not be read (`payloadNotSaved` says why): save again once it can be. */
+  readonly payloadsNotSaved: number;
+  /** Why no body was read after the first (S3 refused it), else null. */
+  readonly payloadsRefused: string | null;
   /** Whether every dead letter the read could see is saved (the file's end line says the same). */
   readonly complete: boolean;
   /** Dead letters another reader held when the save started: not saved. */
@@ -85,6 +95,7 @@ export async function failedSave(
       credentialHeaders: options.credentialHeaders ?? CREDENTIAL_HEADERS,
     };
     const tally = new SaveTally();
+    const bodies = new StoredBodyReader(backend.s3, target);
     const read = await readDeadLetters(
       backend,
       queue,
@@ -96,8 +107,16 @@ export async function failedSave(
       (letter) => {
         tally.scanned++;
         if (wanted && !wanted(letter)) return false;
-        options.write(JSON.stringify(tally.add(letter, from)));
-        return false;
+        const line = tally.add(letter, from);
+        if (!line.payloadRef) {
+          options.write(JSON.stringify(line));
+          return false;
+        }
+        // One body at a time, written before the next is read: the file, not memory, holds them.
+        return withStoredBody(bodies, line).then((whole) => {
+          options.write(JSON.stringify(whole));
+          return false;
+        });
       },
     );
     // A failure no dead letter has is an error, as for failed list: an empty file would read as "nothing to save".
@@ -115,6 +134,10 @@ export async function failedSave(
       saved: tally.saved,
       events: tally.copies.events,
       claimChecked: tally.claimChecked,
+      payloadsSaved: bodies.saved,
+      payloadsGone: bodies.gone,
+      payloadsNotSaved: bodies.notSaved,
+      payloadsRefused: bodies.refused ?? null,
       complete,
       ...notSaved,
       notReleased: read.notReleased,
@@ -155,6 +178,15 @@ class SaveTally {
   }
 }
 
+/** A claim-checked letter's line with its body read from the payload bucket, or with why it is not there. */
+async function withStoredBody(bodies: StoredBodyReader, line: SavedLetter): Promise<SavedLetter> {
+  const ref = line.payloadRef;
+  if (!ref) return line;
+  const read = await bodies.read(ref);
+  if ('payload' in read) return { ...line, payload: read.payload };
+  return { ...line, payloadNotSaved: 'gone' in read ? read.why : read.notSaved };
+}
+
 /** What the DLQ held that a read of `scanned` letters could not save, from its depth when the save started. */
 function notSavedOf(depth: QueueDepth, scanned: number, read: DeadLetterRead): SavedEnd['notSaved'] {
   // SQS returns a FIFO group's later letters only once its earlier ones leave the queue, and this read leaves them.
@@ -185,15 +217,37 @@ export function renderFailedSave(output: Output, result: FailedSaveResult): void
     `saved ${c.green(String(result.saved))} dead letters${of}${events} of the ${result.queue} dead-letter queue to ${where} (they stay in the DLQ)`,
   );
   for (const note of unsavedNotes(output, result)) say(c.yellow(note));
-  if (result.claimChecked > 0) {
-    say(
+  for (const note of storedBodyNotes(output, result)) say(note);
+  if (result.file !== null && result.saved > 0)
+    hint(output, `put them back: ${nextCommand(output, `failed restore ${result.queue} ${result.file}`)}`);
+}
+
+/** What the save did of the bodies in S3 (claim checks), one line each. */
+function storedBodyNotes(output: Output, result: FailedSaveResult): string[] {
+  const c = output.colors;
+  const of = (n: number) => (n === 1 ? '1 body' : `${n} bodies`);
+  const notes: string[] = [];
+  if (result.payloadsSaved > 0) {
+    notes.push(
+      `${of(result.payloadsSaved)} stored in S3 (claim checks) saved in the file too: a restore uploads ${result.payloadsSaved === 1 ? 'it' : 'them'} again, whenever the payload bucket deleted ${result.payloadsSaved === 1 ? 'it' : 'them'} (payloads.expiry)`,
+    );
+  }
+  if (result.payloadsGone > 0) {
+    notes.push(
       c.yellow(
-        `${result.claimChecked === 1 ? '1 of them has its body' : `${result.claimChecked} of them have their body`} in S3 (a claim check): the file holds the reference, and the bucket deletes the body payloads.expiry after it arrived`,
+        `${of(result.payloadsGone)} stored in S3 ${result.payloadsGone === 1 ? 'was' : 'were'} gone already (payloads.expiry): the file holds only ${result.payloadsGone === 1 ? 'its' : 'their'} reference, and ${result.payloadsGone === 1 ? 'its letter fails' : 'their letters fail'} again with PayloadGoneError; send ${result.payloadsGone === 1 ? 'that event' : 'those events'} again from the source`,
       ),
     );
   }
-  if (result.file !== null && result.saved > 0)
-    hint(output, `put them back: ${nextCommand(output, `failed restore ${result.queue} ${result.file}`)}`);
+  if (result.payloadsNotSaved > 0) {
+    const why = result.payloadsRefused ?? "each letter's payloadNotSaved says why";
+    notes.push(
+      c.yellow(
+        `${of(result.payloadsNotSaved)} stored in S3 could not be read, so the file holds only ${result.payloadsNotSaved === 1 ? 'its' : 'their'} reference: ${why}; save again once ${result.payloadsNotSaved === 1 ? 'it' : 'they'} can be read, before the payload bucket deletes ${result.payloadsNotSaved === 1 ? 'it' : 'them'} (payloads.expiry)`,
+      ),
+    );
+  }
+  return notes;
 }
 
 /** Why a save is not the whole DLQ, one line each. */

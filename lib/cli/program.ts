@@ -207,7 +207,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     failed
       .command('save')
       .description(
-        'save every dead letter of a queue, as SQS holds it (body, attributes, FIFO group) and as failed show reads it, to a JSON Lines file failed restore puts back (they stay in the DLQ)',
+        'save every dead letter of a queue, as SQS holds it (body, attributes, FIFO group) with a claim-checked body read from S3, and as failed show reads it, to a JSON Lines file failed restore puts back (they stay in the DLQ)',
       )
       .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
       .option(
@@ -224,7 +224,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     failed
       .command('restore')
       .description(
-        "send the dead letters a failed save wrote back to the queue's dead-letter queue, ten at a time; a run again after a failure sends only those not sent (journal <file>.restored)",
+        "send the dead letters a failed save wrote back to the queue's dead-letter queue, ten at a time, after uploading their saved claim-checked bodies to the claim-check bucket again; a run again after a failure sends only those not sent (journal <file>.restored)",
       )
       .argument('<queue>', 'the queue the file was saved from')
       .argument('<file>', 'a file hookline failed save wrote')
@@ -644,7 +644,8 @@ async function failedSaveCommand(ctx: CommandContext, queue: string, o: FailedSa
   );
   present(output, result, renderFailedSave);
   if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
-  else if (!result.complete) ctx.setExitCode(1);
+  // A body it could not read leaves the file no whole copy of its letter, as a letter it could not read would.
+  else if (!result.complete || result.payloadsNotSaved > 0) ctx.setExitCode(1);
 }
 
 /** Runs `work` writing through `writer`: the file is put in place when it ends, and removed if it throws. */

@@ -54,8 +54,30 @@ export interface SavedMessage {
   readonly sentAt?: string;
 }
 
-/** A letter's line: its place in the file, what `failed show` gives, and under `sqs` what SQS holds. */
-export type SavedLetter = ReadableLetter & { readonly n: number; readonly sqs: SavedMessage };
+/**
+ * A claim-checked letter's body as the payload bucket held it when it was saved: `failed restore` uploads it again,
+ * since the bucket deletes it `payloads.expiry` after it arrived and SQS holds only its reference.
+ */
+export interface SavedPayload {
+  /** Where the letter's reference (`payloadRef`) said it was. */
+  readonly bucket: string;
+  readonly key: string;
+  /** The body's bytes, as many as `base64` decodes to. */
+  readonly sizeBytes: number;
+  readonly contentType?: string;
+  readonly base64: string;
+}
+
+/**
+ * A letter's line: its place in the file, what `failed show` gives, under `sqs` what SQS holds and, claim-checked,
+ * under `payload` its body, or under `payloadNotSaved` why the save could not read it.
+ */
+export type SavedLetter = ReadableLetter & {
+  readonly n: number;
+  readonly sqs: SavedMessage;
+  readonly payload?: SavedPayload;
+  readonly payloadNotSaved?: string;
+};
 
 /** The last line, written once the read finished. */
 export interface SavedEnd {
@@ -130,6 +152,8 @@ export function deadLetterOf(saved: SavedMessage): DeadLetter {
 export interface SavedFile {
   readonly header: SavedHeader;
   readonly end: SavedEnd;
+  /** Letters with their claim-checked body saved (`payload`). */
+  readonly payloads: number;
 }
 
 /** Why `file` cannot be restored, as one line. */
@@ -144,6 +168,7 @@ export async function checkSavedFile(file: string, hints: CommandHints): Promise
   let header: SavedHeader | undefined;
   let end: SavedEnd | undefined;
   let letters = 0;
+  let payloads = 0;
   for await (const { line, number } of savedLines(file)) {
     if (end) throw unusable(file, `line ${number} comes after its end line: it is not one save`);
     if (!header) {
@@ -155,7 +180,7 @@ export async function checkSavedFile(file: string, hints: CommandHints): Promise
       continue;
     }
     letters++;
-    letterOf(file, line, number, letters);
+    if (letterOf(file, line, number, letters).payload) payloads++;
   }
   if (!header) throw unusable(file, 'it is empty');
   if (!end || end.letters !== letters) {
@@ -164,7 +189,7 @@ export async function checkSavedFile(file: string, hints: CommandHints): Promise
       `it ends before its end line (${letters} letters read): the save did not finish, so it may miss letters; save again with ${nextCommand(hints, saveDeadLettersArgs(header.queue))}`,
     );
   }
-  return { header, end };
+  return { header, end, payloads };
 }
 
 /** The letters of a checked file, in order. */
@@ -238,7 +263,27 @@ function letterOf(file: string, line: unknown, number: number, expected: number)
       `line ${number} is not letter ${expected} as hookline failed save writes it (n, sqs.messageId, sqs.body)`,
     );
   }
+  if (letter.payload !== undefined && !isPayload(letter.payload)) {
+    throw unusable(
+      file,
+      `line ${number}'s payload is not a body as hookline failed save writes it (bucket, key, and base64 of sizeBytes bytes)`,
+    );
+  }
   return letter as SavedLetter;
+}
+
+/** A saved body whose fields are there and whose base64 is as long as its size says (no cut or edited line). */
+function isPayload(value: unknown): value is SavedPayload {
+  const p = value as Partial<SavedPayload> | null;
+  return (
+    typeof p?.bucket === 'string' &&
+    p.bucket !== '' &&
+    typeof p.key === 'string' &&
+    p.key !== '' &&
+    typeof p.base64 === 'string' &&
+    Number.isSafeInteger(p.sizeBytes) &&
+    Buffer.byteLength(p.base64, 'base64') === p.sizeBytes
+  );
 }
 
 /** Where `failed save --out` writes: line by line into a temporary file beside `path`, renamed to it at the end. */
@@ -252,7 +297,9 @@ export interface SavedFileWriter {
 
 /**
  * A writer of the file at `path`, only you may read (it holds what the DLQ holds, bodies and headers). The
- * temporary file is in the same folder, so the rename is atomic: a reader sees no file, or the whole save.
+ * temporary file is in the same folder, so the rename is atomic: a reader sees no file, or the whole save. A process
+ * that exits before the save ended (a second Ctrl-C quits at once) removes it as it exits; only a kill that runs no
+ * code (SIGKILL, a crash of the machine) leaves it, named `.<file>.<pid>.<uuid>.tmp`.
  */
 export function savedFileWriter(path: string): SavedFileWriter {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`);
@@ -266,18 +313,24 @@ export function savedFileWriter(path: string): SavedFileWriter {
     if (fd !== undefined) closeSync(fd);
     fd = undefined;
   };
+  const removeOnExit = () => {
+    close();
+    rmSync(temporary, { force: true });
+  };
+  process.once('exit', removeOnExit);
   return {
     write(line) {
       if (fd !== undefined) writeSync(fd, `${line}\n`);
     },
     commit() {
+      process.off('exit', removeOnExit);
       if (fd !== undefined) fsyncSync(fd);
       close();
       renameSync(temporary, path);
     },
     abandon() {
-      close();
-      rmSync(temporary, { force: true });
+      process.off('exit', removeOnExit);
+      removeOnExit();
     },
   };
 }

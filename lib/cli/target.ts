@@ -110,6 +110,12 @@ interface TargetBase {
   /** The event archive's bucket, when the pipeline archives. */
   readonly archiveBucket?: string;
   /**
+   * The claim-check bucket, where the ingest and the job producers put a body too large for SQS (`failed restore`
+   * uploads saved bodies there again).
+   * @default - not known (a state file or a stack from before it was published): a saved body goes back to its bucket
+   */
+  readonly payloadBucket?: string;
+  /**
    * The names of the configured sources: a stack's from its configuration, local mode's from its state file.
    * @default - not known (a state file written by a local mode that did not list them)
    */
@@ -202,6 +208,7 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
     consumers: parsed.consumers,
     ...(parsed.forwards ? { forwards: parsed.forwards } : {}),
     ...(parsed.archive ? { archiveBucket: parsed.archive.bucket } : {}),
+    ...(parsed.jobs?.payloads ? { payloadBucket: parsed.jobs.payloads.bucket } : {}),
     ...(parsed.sources ? { sources: parsed.sources } : {}),
     queues: Object.fromEntries(Object.entries(parsed.queues).map(([name, q]) => [name, { name, ...q }])),
   };
@@ -539,12 +546,13 @@ export function noReasonRecorded(deadLetterQueue: string): string {
     : 'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)';
 }
 
-/** The archive bucket and the functions' log groups, from the outputs that publish them. */
+/** The archive and payload buckets and the functions' log groups, from the outputs that publish them. */
 function archiveAndLogsOf(
   outputs: ReadonlyMap<string, string>,
   config: ResolvedConfig,
-): Pick<StackTarget, 'archiveBucket' | 'logGroups'> {
+): Pick<StackTarget, 'archiveBucket' | 'payloadBucket' | 'logGroups'> {
   const archiveBucket = outputs.get(STACK_OUTPUTS.archiveBucketName);
+  const payloadBucket = outputs.get(STACK_OUTPUTS.payloadBucketName);
   const ingest = outputs.get(STACK_OUTPUTS.ingestLogGroupName);
   const jobsEndpoint = outputs.get(STACK_OUTPUTS.jobsEndpointLogGroupName);
   const consumers: Record<string, string> = {};
@@ -554,6 +562,7 @@ function archiveAndLogsOf(
   }
   return {
     ...(archiveBucket ? { archiveBucket } : {}),
+    ...(payloadBucket ? { payloadBucket } : {}),
     logGroups: { ...(ingest ? { ingest } : {}), ...(jobsEndpoint ? { jobsEndpoint } : {}), consumers },
   };
 }

@@ -1,12 +1,15 @@
 /**
  * `failed save` and `failed restore` through the real `bin/hookline.ts` against local mode on the emulators: what is
  * saved puts back every dead letter as SQS held it (a claim-checked body's reference, attributes, FIFO groups in
- * order), so `failed show` reads the same letter and `redrive` delivers it to the consumer; a restore that SQS
- * partly refused sends, run again, only what it had not sent.
+ * order), so `failed show` reads the same letter and `redrive` delivers it to the consumer; a claim-checked body the
+ * payload bucket deleted since is uploaded again from the file; a restore that SQS partly refused sends (and
+ * uploads), run again, only what it had not.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
@@ -16,12 +19,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { queueDepth } from '../../lib/cli/dead-letters';
-import { localSqsClient } from '../../lib/local/clients';
-import { runHookline } from '../helpers/local/cli';
+import { localS3Client, localSqsClient } from '../../lib/local/clients';
+import { runHookline, runHooklineWith } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 let pipeline: TestPipeline;
 let sqs: SQSClient;
+let s3: S3Client;
 let stateDir: string;
 let dir: string;
 
@@ -64,8 +68,11 @@ async function deadLetter(queue: string, body: string, id: string, group?: strin
 }
 
 /** A webhook whose body the ingest claim-checked to S3, moved to the DLQ as the consumer would dead-letter it. */
-async function claimCheckedDeadLetter(id: string): Promise<string> {
-  const answer = await pipeline.post('generic', { id, type: 'order.big', padding: 'x'.repeat(4_000) });
+async function claimCheckedDeadLetter(
+  id: string,
+  posted: object = { id, type: 'order.big' },
+): Promise<string> {
+  const answer = await pipeline.post('generic', { ...posted, padding: 'x'.repeat(4_000) });
   expect(answer.status).toBe(202);
   const received = await sqs.send(
     new ReceiveMessageCommand({
@@ -123,11 +130,13 @@ beforeAll(async () => {
   );
   pipeline = await startTestPipeline(config, { stateDir });
   sqs = localSqsClient(pipeline.local.emulators);
+  s3 = localS3Client(pipeline.local.emulators);
   for (const queue of ['events', 'orders']) expect((await cli('pause', queue)).code).toBe(0);
 }, 120_000);
 
 afterAll(async () => {
   sqs?.destroy();
+  s3?.destroy();
   await pipeline?.local.stop();
   for (const d of [stateDir, dir]) if (d) rmSync(d, { recursive: true, force: true });
 }, 60_000);
@@ -289,4 +298,106 @@ describe('failed save, then failed restore, puts the dead letters back as SQS he
     // Neither the file nor the temporary one it was written to: a failed save leaves nothing to take for a save.
     expect(readdirSync(dir).filter((name) => name.includes('none.jsonl'))).toEqual([]);
   }, 120_000);
+
+  it('a claim-checked body the payload bucket deleted comes back: saved in the file, uploaded again on restore, delivered whole by redrive', async () => {
+    expect((await cli('pause', 'events')).code).toBe(0);
+    await purgeDeadLetters('events');
+    const id = 'gone-body';
+    const posted = { id, type: 'test.body', lines: Array.from({ length: 60 }, (_, i) => `line ${i} é ✓`) };
+    const body = await claimCheckedDeadLetter(id, posted);
+    const ref = JSON.parse(body).payloadRef;
+    const file = join(dir, 'gone.jsonl');
+
+    const saved = await cli('failed', 'save', 'events', '--out', file, '--json');
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(JSON.parse(saved.stdout)).toMatchObject({
+      saved: 1,
+      claimChecked: 1,
+      payloadsSaved: 1,
+      payloadsNotSaved: 0,
+    });
+    const line = JSON.parse(readFileSync(file, 'utf8').split('\n')[1] ?? '');
+    expect(line.payload).toMatchObject({ bucket: ref.bucket, key: ref.key, sizeBytes: ref.sizeBytes });
+    expect(JSON.parse(Buffer.from(line.payload.base64, 'base64').toString('utf8'))).toEqual({
+      ...posted,
+      padding: 'x'.repeat(4_000),
+    });
+
+    // As the bucket's lifecycle would after payloads.expiry, and SQS after the DLQ's retention.
+    await s3.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    await purgeDeadLetters('events');
+
+    // SQS refuses the letter on a first run (an empty attribute value): its body is uploaded, and journaled.
+    const original = readFileSync(file, 'utf8');
+    const lines = original.trim().split('\n');
+    const broken = JSON.parse(lines[1] ?? '');
+    broken.sqs.messageAttributes['x-empty'] = { dataType: 'String', stringValue: '' };
+    writeFileSync(file, [lines[0], JSON.stringify(broken), ...lines.slice(2)].join('\n'));
+    const first = await cli('failed', 'restore', 'events', file, '--json');
+    expect(first.code).toBe(1);
+    expect(JSON.parse(first.stdout)).toMatchObject({ sent: 0, failed: 1, payloadsUploaded: 1 });
+    expect(readFileSync(`${file}.restored`, 'utf8')).toContain(`payload ${line.sqs.messageId}`);
+    await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+
+    writeFileSync(file, original);
+    const again = await cli('failed', 'restore', 'events', file);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/restored 1 of 1 saved letters to the events dead-letter queue/);
+    // Uploaded by the first run, as its journal says: not again.
+    expect(again.stdout).not.toMatch(/re-uploaded/);
+
+    expect((await cli('resume', 'events')).code).toBe(0);
+    const redriven = await cli('redrive', 'events', '--json');
+    expect(redriven.code, redriven.stderr).toBe(0);
+    await pipeline.waitFor(
+      () => pipeline.sideEffects().some((e) => e.id === id),
+      30_000,
+      'the consumer to run the restored claim-checked letter',
+    );
+    const delivered = readFileSync(`${pipeline.recordFile}.bodies`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((b) => b.id === id);
+    expect(delivered.payload).toEqual({ ...posted, padding: 'x'.repeat(4_000) });
+  }, 120_000);
+
+  it('refuses a restore whose claim-check bucket it cannot write to, before sending any letter', async () => {
+    expect((await cli('pause', 'events')).code).toBe(0);
+    await purgeDeadLetters('events');
+    await claimCheckedDeadLetter('unwritable');
+    const file = join(dir, 'unwritable.jsonl');
+    expect((await cli('failed', 'save', 'events', '--out', file)).code).toBe(0);
+    await purgeDeadLetters('events');
+
+    // The same local mode, its state naming a claim-check bucket that is not there.
+    const otherState = mkdtempSync(join(tmpdir(), 'hookline-save-state-other-'));
+    const state = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
+    state.jobs.payloads.bucket = 'no-such-bucket';
+    writeFileSync(join(otherState, 'local.json'), JSON.stringify(state));
+    const env = { ...process.env, HOOKLINE_STATE_DIR: otherState, NO_COLOR: '1' };
+    const refused = await runHooklineWith(env, ['failed', 'restore', 'events', file, '--local']);
+    rmSync(otherState, { recursive: true, force: true });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /cannot upload the saved body to the claim-check bucket, s3:\/\/no-such-bucket\/payloads\/.*: nothing was restored/,
+    );
+    expect(await queueDepth(sqs, urls('events').deadLetterUrl)).toMatchObject({ visible: 0, inFlight: 0 });
+  }, 120_000);
+});
+
+describe('failed save --out', () => {
+  it('leaves no temporary file when the process exits before the save ends (a second Ctrl-C)', () => {
+    const out = join(dir, 'quit.jsonl');
+    // A second Ctrl-C ends the process at once (process.exit), in the middle of the save.
+    const script = `import { savedFileWriter } from './lib/cli/saved-dead-letters.ts';
+      const writer = savedFileWriter(${JSON.stringify(out)});
+      writer.write('{"format":"hookline.dead-letters"}');
+      process.exit(130);`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(130);
+    expect(readdirSync(dir).filter((name) => name.includes('quit.jsonl'))).toEqual([]);
+  });
 });

@@ -6,7 +6,7 @@
  * attempt, before its side effect; `test.stall` never settles, on every attempt, recording the attempt as
  * `test.poison` does; `test.spin` blocks its thread on its first attempt once the invocation nears its deadline
  * margin, so no timer of the runtime can run and the invocation times out; `test.chatty` writes `chatty <id>` with
- * console.log; `test.clock` writes the local hour of a fixed UTC time; `test.typo` reads a property of undefined (a TypeError thrown from this file) and `test.string`
+ * console.log; `test.body` also appends `{"id", "payload"}` to `<file>.bodies`; `test.clock` writes the local hour of a fixed UTC time; `test.typo` reads a property of undefined (a TypeError thrown from this file) and `test.string`
  * throws a string, each on every attempt; anything else succeeds.
  */
 import { appendFileSync } from 'node:fs';
@@ -28,6 +28,11 @@ export const handler = defineConsumer({
       console.log(
         `clock ${event.id} hour=${new Date(Date.UTC(2026, 0, 1, 23, 30)).getHours()} TZ=${process.env.TZ}`,
       );
+    },
+    '*.test.body': async (event, ctx) => {
+      // The body as the consumer got it (a claim-checked one read back from S3), for tests that compare it whole.
+      appendFileSync(`${recordFile}.bodies`, `${JSON.stringify({ id: event.id, payload: event.payload })}\n`);
+      record(event.id, ctx.attempt);
     },
     '*.test.chatty': async (event, ctx) => {
       console.log(`chatty ${event.id}`);
