@@ -442,7 +442,7 @@ export class Reporter {
 }
 
 /** An embedded metric format line: read by CloudWatch, not by a person. */
-function isMetricLine(line: string): boolean {
+export function isMetricLine(line: string): boolean {
   return line.startsWith('{"_aws":');
 }
 
