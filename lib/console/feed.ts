@@ -33,6 +33,8 @@ export interface FeedEvent {
   readonly reason?: string;
   /** A consumer's retry or dead letter because another execution held the record's idempotency key. */
   readonly keyHeldElsewhere?: true;
+  /** The WARN or ERROR level of the function line it was read from (local mode's event `level`); absent at INFO. */
+  readonly level?: 'WARN' | 'ERROR';
 }
 
 /** A page of a feed: events after the number asked for, oldest first, and the newest number of the feed. */

@@ -1,19 +1,22 @@
 /**
- * Local mode's circuit breaker for one consumer: it counts the outcomes the consumer reports for the records its
+ * Local mode's circuit breaker for one consumer: it counts the records the consumer reports for the batches its
  * emulated event source mapping delivered, over the last `window`, and trips once the shared rule
  * (`lambda/shared/circuit-breaker.ts`, the same one the deployed alarm computes) says so. The trip pauses the
  * consumer through the path `hookline pause --local` takes; resuming is manual.
+ *
+ * It reads what the deployed alarm reads: the breaker totals each batch publishes (`BREAKER_METRICS`, an EMF
+ * document), not the `record outcome` lines. Those follow the consumer's log level, and at WARN (which the README
+ * suggests to cut CloudWatch Logs cost) a record that ended well writes none: counted from the lines, every
+ * failure would count against no success, and a consumer failing a few records in thousands would be paused.
  */
 import {
-  BREAKER_OUTCOMES,
+  BREAKER_METRICS,
   type BreakerTrip,
   breakerTrips,
   type CircuitBreakerRule,
-  isBreakerExemptLine,
-  isBreakerOutcome,
   type RecordCounts,
 } from '../../lambda/shared/circuit-breaker';
-import { parseOutcomeLine } from './reporter';
+import { isMetricLine } from './reporter';
 
 /** Options of {@link LocalCircuitBreaker}. */
 export interface LocalCircuitBreakerOptions {
@@ -26,55 +29,50 @@ export interface LocalCircuitBreakerOptions {
   readonly now?: () => number;
 }
 
-/** Outcomes of the last window, oldest first, and the counts they add up to. */
+/** The batches of the last window, oldest first, and the counts they add up to. */
 export class LocalCircuitBreaker {
-  private readonly outcomes: { readonly atMs: number; readonly failed: boolean }[] = [];
-  private failed = 0;
+  private readonly batches: { readonly atMs: number; readonly counts: RecordCounts }[] = [];
+  private readonly total = { ended: 0, failed: 0 };
 
   constructor(private readonly options: LocalCircuitBreakerOptions) {}
 
   /** The records that ended in the window now, as the rule counts them. */
   counts(): RecordCounts {
     this.forgetBefore(this.now() - this.windowMs);
-    return { ended: this.outcomes.length, failed: this.failed };
+    return { ...this.total };
   }
 
-  /** A line the consumer logged: its `record outcome` lines are observed, every other line is ignored. */
+  /** A line the consumer wrote: the breaker totals of a batch are observed, every other line is ignored. */
   observeLine(line: string): void {
-    const outcome = parseOutcomeLine(line)?.event;
-    if (outcome === undefined) return;
-    // Only a failed outcome can be left out: a processed line is not read twice.
-    this.observe(
-      outcome,
-      isBreakerOutcome(outcome) && BREAKER_OUTCOMES[outcome].failed && isExemptLine(line),
-    );
+    const counts = breakerTotalsOf(line);
+    if (counts) this.observe(counts);
   }
 
   /**
-   * One record's outcome (its `record outcome` line's `outcome`, and whether that line marks a record the breaker
-   * leaves out: a poison record, or a copy whose idempotency key another execution held); trips the breaker when
-   * the rule says so.
+   * One batch's records, as the consumer counts them for the breaker (poison records and copies whose idempotency
+   * key another execution held left out); trips the breaker when the rule says so.
    */
-  observe(outcome: string, exempt = false): void {
-    if (!isBreakerOutcome(outcome, exempt) || !this.options.running()) return;
-    const failed = BREAKER_OUTCOMES[outcome].failed;
-    this.outcomes.push({ atMs: this.now(), failed });
-    if (failed) this.failed += 1;
-    const counts = this.counts();
-    if (!breakerTrips(this.options.rule, counts)) return;
+  observe(counts: RecordCounts): void {
+    if (counts.ended <= 0 || !this.options.running()) return;
+    this.batches.push({ atMs: this.now(), counts });
+    this.total.ended += counts.ended;
+    this.total.failed += counts.failed;
+    const window = this.counts();
+    if (!breakerTrips(this.options.rule, window)) return;
     // A resumed consumer starts a fresh window: the failures that tripped it are not counted twice.
     this.reset();
     this.options.trip({
       trippedAt: new Date(this.now()).toISOString(),
-      ...counts,
+      ...window,
       windowMinutes: this.options.rule.windowMinutes,
     });
   }
 
-  /** Forgets every outcome: a resumed consumer is judged on what it does from now on. */
+  /** Forgets every batch: a resumed consumer is judged on what it does from now on. */
   reset(): void {
-    this.outcomes.length = 0;
-    this.failed = 0;
+    this.batches.length = 0;
+    this.total.ended = 0;
+    this.total.failed = 0;
   }
 
   private get windowMs(): number {
@@ -86,17 +84,25 @@ export class LocalCircuitBreaker {
   }
 
   private forgetBefore(cutoffMs: number): void {
-    while (this.outcomes.length > 0 && (this.outcomes[0]?.atMs ?? cutoffMs) <= cutoffMs) {
-      if (this.outcomes.shift()?.failed) this.failed -= 1;
+    while (this.batches.length > 0 && (this.batches[0]?.atMs ?? cutoffMs) <= cutoffMs) {
+      const forgotten = this.batches.shift()?.counts;
+      this.total.ended -= forgotten?.ended ?? 0;
+      this.total.failed -= forgotten?.failed ?? 0;
     }
   }
 }
 
-/** Whether an outcome line marks a record the breaker does not count (`BREAKER_EXEMPT_RECORDS`). */
-function isExemptLine(line: string): boolean {
+/** The breaker totals of an EMF document the consumer wrote (`BREAKER_METRICS`); undefined for any other line. */
+function breakerTotalsOf(line: string): RecordCounts | undefined {
+  if (!isMetricLine(line) || !line.includes(BREAKER_METRICS.ended)) return undefined;
+  let document: Record<string, unknown>;
   try {
-    return isBreakerExemptLine(JSON.parse(line) as Record<string, unknown>);
+    document = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    return false;
+    return undefined;
   }
+  const ended = document[BREAKER_METRICS.ended];
+  const failed = document[BREAKER_METRICS.failed];
+  if (typeof ended !== 'number' || typeof failed !== 'number') return undefined;
+  return { ended, failed };
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Duration } from 'aws-cdk-lib';
 import {
   FORWARD_CONFIG_ENV,
   type ForwardRuntimeConfig,
@@ -15,7 +16,6 @@ import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import { type CommandHints, nextCommand } from '../cli/output';
 import type { ResolvedConfig, ResolvedForward } from '../config';
-import { DEFAULTS } from '../config';
 import { writeFileAtomically } from './atomic-write';
 import { localModeHints } from './command-hints';
 import { LocalStartProblem } from './start-problem';
@@ -92,13 +92,20 @@ export function localForwardSecrets(
   return { secrets, file };
 }
 
-/** The forwarding function's own variables: where it posts, and its secret as an `env:` secret. */
-export function localForwardEnvironment(forward: ResolvedForward, secret: string): Record<string, string> {
+/**
+ * The forwarding function's own variables: where it posts, its secret as an `env:` secret, and how long it keeps
+ * that secret: `ingest.secretCache`, as the stack gives a forwarding consumer (`forward.secretCache`).
+ */
+export function localForwardEnvironment(
+  forward: ResolvedForward,
+  secret: string,
+  secretCache: Duration,
+): Record<string, string> {
   const runtime: ForwardRuntimeConfig = {
     url: localForwardUrl(forward),
     timeoutMs: forward.timeout.toMilliseconds(),
     secretId: `env:${LOCAL_FORWARD_SECRET_ENV}`,
-    secretCacheSeconds: DEFAULTS.secretCache.toSeconds(),
+    secretCacheSeconds: secretCache.toSeconds(),
   };
   return { [FORWARD_CONFIG_ENV]: JSON.stringify(runtime), [LOCAL_FORWARD_SECRET_ENV]: secret };
 }

@@ -711,7 +711,11 @@ function createConsumer(
         ...consumer.environment,
         [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
         ...(consumer.forward
-          ? localForwardEnvironment(consumer.forward, context.forwardSecrets[queue.name] ?? '')
+          ? localForwardEnvironment(
+              consumer.forward,
+              context.forwardSecrets[queue.name] ?? '',
+              settings.config.ingest.secretCache,
+            )
           : {}),
         ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
       },

@@ -84,6 +84,11 @@ export interface LocalEvent {
    * (its outcome line's `keyHeldElsewhere`): its handler did not run, so it is no failure of it.
    */
   readonly keyHeldElsewhere?: true;
+  /**
+   * The level of the function's line when above INFO, as CloudWatch keeps it: a `retried` record's WARN, and the
+   * ERROR of a dead letter, of a record `deferred` on its last receive (SQS moves it to the DLQ) and of a 503.
+   */
+  readonly level?: 'WARN' | 'ERROR';
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -143,7 +148,13 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     sentAfter503: entry.message === JOBS_ENDPOINT_LATE_SEND_MESSAGE ? (true as const) : undefined,
     frames: framesOf(entry.error),
     keyHeldElsewhere: entry[KEY_HELD_RECORD.outcomeField] === true ? (true as const) : undefined,
+    level: levelAboveInfo(entry.level),
   });
+}
+
+/** A line's level when it is above INFO, as Powertools names it; undefined otherwise. */
+function levelAboveInfo(level: unknown): LocalEvent['level'] {
+  return level === 'WARN' || level === 'ERROR' ? level : undefined;
 }
 
 /** The ingest line's tenants (queue name to tenant) as one field: each distinct tenant once. */
@@ -308,6 +319,9 @@ export interface ReporterOptions {
   readonly now?: () => Date;
 }
 
+/** A line above INFO is painted as its level, whatever its event: a record deferred on its last receive is ERROR. */
+const LEVEL_COLOURS: Record<NonNullable<LocalEvent['level']>, string> = { WARN: '33', ERROR: '31' };
+
 const COLOURS: Record<string, string> = {
   received: '2',
   queued: '36',
@@ -378,7 +392,7 @@ export class Reporter {
     const what = [event.source, event.type].filter(Boolean).join(' ');
     const parts = [
       this.paint('2', time),
-      this.paint(COLOURS[event.event], event.event.padEnd(13)),
+      this.paint(event.level ? LEVEL_COLOURS[event.level] : COLOURS[event.event], event.event.padEnd(13)),
       what,
       event.id ? `id=${event.id}` : undefined,
       event.queue ? `queue=${event.queue}` : undefined,
@@ -442,7 +456,7 @@ export class Reporter {
 }
 
 /** An embedded metric format line: read by CloudWatch, not by a person. */
-function isMetricLine(line: string): boolean {
+export function isMetricLine(line: string): boolean {
   return line.startsWith('{"_aws":');
 }
 

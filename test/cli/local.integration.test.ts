@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -759,6 +759,24 @@ describe('hookline CLI against local mode', () => {
     );
     expect(humanStatus.stdout.includes('\u001b[')).toBe(false);
   }, 120_000);
+
+  it('the real binary: send shows the id of a Slack slash command, whose answer is an empty 200 carrying it in X-Hookline-Id', async () => {
+    const form = join(stateDir, `slash-${randomUUID()}.txt`);
+    writeFileSync(form, 'command=%2Fdeploy&text=staging&team_id=T1');
+    const flags = ['--local', '--file', form, '--content-type', 'application/x-www-form-urlencoded'];
+    const sendRun = await cli('send', 'slack', ...flags, '--json');
+    expect(sendRun.code).toBe(0);
+    const sent = JSON.parse(sendRun.stdout);
+    expect(sent).toMatchObject({ status: 200, ok: true, type: 'slash_command' });
+    expect(sent.id).toEqual(expect.any(String));
+    expect(sent).not.toHaveProperty('response');
+    await waitFor(() => events.some((e) => e.event === 'queued' && e.id === sent.id), 20_000, 'queued');
+
+    const human = await cli('send', 'slack', ...flags);
+    expect(human.stdout).toMatch(
+      /^200 slack slash_command -> http:\/\/127\.0\.0\.1:\d+\/webhooks\/slack id \S+\n$/,
+    );
+  }, 60_000);
 
   it('the real binary: status --local asks local mode and loads no AWS SDK, no zod and no aws-cdk-lib, as a table or as JSON', async () => {
     const preload = join(import.meta.dirname, 'record-loaded-packages.mjs');

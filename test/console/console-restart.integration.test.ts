@@ -6,15 +6,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
+import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { connect } from '../../lib/cli/backend';
 import { sendWebhook } from '../../lib/cli/send';
 import { type ResolvedConfig, resolveConfig } from '../../lib/config';
+import { localSqsClient } from '../../lib/local/clients';
 import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../lib/local/reporter';
 import { recordingOutput } from '../cli/helpers';
 import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
+import { runHookline } from '../helpers/local/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-restart-'));
@@ -116,5 +120,66 @@ describe('hookline console across a restart of local mode', () => {
     for (const id of [...before, after]) {
       expect(body.events.filter((e) => e.id === id && e.event === 'processed')).toHaveLength(1);
     }
+  }, 180_000);
+
+  it("keeps each dead letter's deletion time across a restart, the console agreeing with failed list; a saved letter restored after it counts its retention from the restore, as SQS does", async () => {
+    const running = local;
+    if (!running) throw new Error('local mode is not running');
+    const id = `dead-${process.pid}`;
+    const sqs = localSqsClient(running.emulators);
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: running.topology.queues.events?.deadLetterUrl ?? '',
+        MessageBody: JSON.stringify({ v: 1, id, source: 'github', type: 'push', body: '{}' }),
+        MessageAttributes: {
+          [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: id },
+          [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'Error' },
+          [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: 'gave up' },
+        },
+      }),
+    );
+    sqs.destroy();
+    const hookline = async (...args: string[]) => {
+      const run = await runHookline(stateDir, [...args, '--local']);
+      expect(run.code, run.stderr).toBe(0);
+      return run.stdout;
+    };
+    /** When SQS deletes the letter, as failed list and the console's failures page each say. */
+    const deletionTimes = async () => {
+      const listed = JSON.parse(await hookline('failed', 'list', 'events', '--json')) as {
+        messages: { id: string; deletedBySqsAt: string | null }[];
+      };
+      const page = await api<{ groups: { messages: { id: string; deletedBySqsAt: string | null }[] }[] }>(
+        '/api/failures/events',
+      );
+      expect(page.status).toBe(200);
+      const cli = listed.messages.filter((m) => m.id === id).map((m) => m.deletedBySqsAt);
+      const shown = page.body.groups.flatMap((g) => g.messages).filter((m) => m.id === id);
+      expect(shown.map((m) => m.deletedBySqsAt)).toEqual(cli);
+      return cli;
+    };
+
+    const before = await deletionTimes();
+    expect(before).toEqual([expect.any(String)]);
+    const saved = join(stateDir, 'events-dead-letters.jsonl');
+    await hookline('failed', 'save', 'events', '--out', saved);
+
+    await running.stop();
+    local = undefined;
+    local = await startLocal();
+    await waitFor(async () => (await api('/api/overview')).status === 200, 20_000, 'the console to follow');
+    expect(await deletionTimes()).toEqual(before);
+
+    await hookline('purge', 'events', '--dlq', '--yes');
+    expect(await deletionTimes()).toEqual([]);
+    const restoredAt = Date.now();
+    await hookline('failed', 'restore', 'events', saved);
+    const [restored] = await deletionTimes();
+    // A restore sends the letter again: SQS counts its 14 days of retention from then, not from the saved letter's.
+    const fourteenDays = 14 * 86_400_000;
+    expect(Date.parse(restored ?? '')).toBeGreaterThanOrEqual(
+      Math.floor(restoredAt / 1000) * 1000 + fourteenDays,
+    );
+    expect(Date.parse(restored ?? '')).toBeLessThanOrEqual(Date.now() + fourteenDays);
   }, 180_000);
 });

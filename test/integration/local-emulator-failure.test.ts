@@ -61,6 +61,11 @@ describe('local mode whose emulators end while it runs', () => {
 
     const answer = await pipeline.post('github', { ref: 'refs/heads/main' });
     expect(answer.status).toBe(503);
+    // The ingest's own 503: its outcome line, ERROR and written by Powertools to stderr, is reported as a failure.
+    const failed = () =>
+      pipeline?.events.find((e) => e.event === 'failed' && e.source === 'github' && e.function !== undefined);
+    await pipeline.waitFor(() => failed() !== undefined, 10_000, "the ingest's failed line");
+    expect(failed()).toMatchObject({ status: 503, level: 'ERROR' });
     // The consumers' failing polls are not each reported beside it: by the time the alarm watch has failed a
     // read of the queues (its 10 s round), every poller (1 s long polls) has failed several.
     await pipeline.waitFor(

@@ -26,6 +26,7 @@ describe('local mode: sender verification over HTTP', () => {
           sources: {
             sms: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
             chat: { type: 'slack' },
+            hub: { type: 'github' },
             open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true, typeHeader: 'x-event' },
           },
           routes: [{ source: 'sms', type: 'message.received', queues: ['texts'] }],
@@ -64,8 +65,9 @@ describe('local mode: sender verification over HTTP', () => {
       'content-type': FORM,
       ...signedFor('https://hooks.example.com:443/webhooks/sms'),
     });
-    // Twilio reads the answer as TwiML: empty TwiML, the id in a header.
+    // Twilio reads the answer as TwiML: empty TwiML, the id in a header, passed through as API Gateway does.
     expect(withPort.status).toBe(200);
+    expect(withPort.headers.get('content-type')).toBe('text/xml');
     expect(withPort.headers.get('x-hookline-id')).toBe('SMlocal443:delivered');
     expect(await withPort.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     expect(await outcomeOf('sms', 1)).toMatchObject({ event: 'queued', type: 'message.delivered' });
@@ -173,12 +175,56 @@ describe('local mode: sender verification over HTTP', () => {
     });
     expect(command.status).toBe(200);
     expect(await command.text()).toBe('');
-    expect(await outcomeOf('chat', before + 1)).toMatchObject({ event: 'queued', type: 'slash_command' });
+    const queued = await outcomeOf('chat', before + 1);
+    expect(queued).toMatchObject({ event: 'queued', type: 'slash_command' });
+    expect(command.headers.get('x-hookline-id')).toBe(queued?.id);
 
     const check = await post('chat', 'ssl_check=1&token=legacy', { 'content-type': FORM });
     expect(check.status).toBe(200);
     expect(await check.text()).toBe('');
     expect(await outcomeOf('chat', before + 2)).toMatchObject({ event: 'ignored', type: 'probe' });
+  });
+
+  it('Slack: a signed interactivity post is acknowledged with an empty 200 carrying its id, and queued', async () => {
+    const chat = pipeline.config.sources.find((s) => s.name === 'chat');
+    if (!chat) throw new Error('no chat source');
+    const runtime = sourceRuntimeConfig(chat, 'env:HOOKLINE_SECRET_CHAT');
+    const before = pipeline.events.filter((e) => e.function !== undefined && e.source === 'chat').length;
+    const body = new URLSearchParams({
+      payload: JSON.stringify({ type: 'block_actions', team: { id: 'T1' }, actions: [] }),
+    }).toString();
+    const answer = await post('chat', body, {
+      'content-type': FORM,
+      ...signWebhook(runtime, SLACK_SECRET, body),
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe('');
+    const queued = await outcomeOf('chat', before + 1);
+    expect(queued).toMatchObject({ event: 'queued', type: 'block_actions' });
+    expect(answer.headers.get('x-hookline-id')).toBe(queued?.id);
+  });
+
+  it('GitHub: a signed ping is answered 202 with its delivery id and queued nowhere', async () => {
+    const response = await pipeline.post(
+      'hub',
+      { zen: 'Keep it logically awesome.', hook_id: 1 },
+      { 'x-github-event': 'ping', 'x-github-delivery': 'ping-local-1' },
+    );
+    expect(response.status).toBe(202);
+    expect(JSON.parse(response.text)).toEqual({ id: 'ping-local-1' });
+    expect(await outcomeOf('hub', 1)).toMatchObject({ event: 'ignored', type: 'ping', id: 'ping-local-1' });
+    // The default route's queue holds the Slack requests queued above, and no ping.
+    const held = await localSqsClient(pipeline.local.emulators).send(
+      new ReceiveMessageCommand({
+        QueueUrl: pipeline.local.topology.resources.queueUrls.events ?? '',
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    const sources = (held.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}').source);
+    expect(sources).toContain('chat');
+    expect(sources).not.toContain('hub');
   });
 
   it('an unverified source is accepted and named as such in what local mode reports', async () => {

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { BreakerTrip } from '../../../lambda/shared/circuit-breaker';
 import {
+  BREAKER_METRICS,
   breakerTrips,
   countOutcomes,
   describeBreakerTrip,
-  KEY_HELD_RECORD,
-  POISON_RECORD,
 } from '../../../lambda/shared/circuit-breaker';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
 import { LocalCircuitBreaker } from '../../../lib/local/circuit-breaker';
@@ -46,72 +45,67 @@ describe("local mode's circuit breaker", () => {
     return { breaker, trips };
   };
 
+  const batch = (ended: number, failed: number) => ({ ended, failed });
+
   it('trips once, with the counts of the window, when the rule is met', () => {
     const clock = { ms: Date.parse('2026-01-01T00:00:00Z') };
     const { breaker, trips } = breakerAt(clock);
-    for (const outcome of ['processed', 'retried', 'duplicate', 'processed']) breaker.observe(outcome);
+    breaker.observe(batch(3, 1));
     expect(trips).toEqual([]);
-    breaker.observe('dead-lettered');
+    breaker.observe(batch(1, 1));
     expect(trips).toEqual([{ trippedAt: '2026-01-01T00:00:00.000Z', failed: 2, ended: 4, windowMinutes: 1 }]);
     // The window starts afresh: the failures that tripped it do not trip it again.
-    breaker.observe('retried');
+    breaker.observe(batch(1, 1));
     expect(trips).toHaveLength(1);
   });
 
-  it('forgets the records that ended before the window', () => {
+  it('forgets the batches that ended before the window', () => {
     const clock = { ms: 0 };
     const { breaker, trips } = breakerAt(clock);
-    for (const outcome of ['retried', 'retried', 'retried']) breaker.observe(outcome);
+    breaker.observe(batch(3, 3));
     clock.ms += 60_000;
-    breaker.observe('retried');
+    breaker.observe(batch(1, 1));
     expect(breaker.counts()).toEqual({ ended: 1, failed: 1 });
     expect(trips).toEqual([]);
     clock.ms += 59_999;
-    for (const outcome of ['processed', 'retried', 'retried']) breaker.observe(outcome);
+    breaker.observe(batch(3, 2));
     expect(trips).toHaveLength(1);
   });
 
-  it("counts the consumer's outcome lines, but not a poison record's (dead-lettered at once by a PermanentError)", () => {
+  it("counts the breaker totals each batch publishes, as the deployed alarm does, not the consumer's outcome lines, which its log level may drop", () => {
     const { breaker, trips } = breakerAt({ ms: 0 });
-    const line = (outcome: string, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ level: 'INFO', message: CONSUMER_OUTCOME_MESSAGE, outcome, id: 'e', ...extra });
-    for (let i = 0; i < 10; i += 1)
-      breaker.observeLine(line('dead-lettered', { [POISON_RECORD.outcomeField]: true }));
+    const outcome = (o: string) =>
+      JSON.stringify({ level: 'ERROR', message: CONSUMER_OUTCOME_MESSAGE, outcome: o, id: 'e' });
+    const totals = (ended: number, failed: number) =>
+      JSON.stringify({
+        _aws: { Timestamp: 0, CloudWatchMetrics: [{ Namespace: 'Hookline', Dimensions: [['service']] }] },
+        service: 'events',
+        [BREAKER_METRICS.ended]: ended,
+        [BREAKER_METRICS.failed]: failed,
+      });
+    // At WARN a batch of 20 that ended well writes no outcome line, and its failures' lines are no count.
+    for (let i = 0; i < 10; i += 1) breaker.observeLine(outcome('dead-lettered'));
     breaker.observeLine('consumer said something else');
+    breaker.observeLine(JSON.stringify({ _aws: {}, service: 'events', Processed: 3 }));
     expect(breaker.counts()).toEqual({ ended: 0, failed: 0 });
-    breaker.observeLine(line('processed'));
-    breaker.observeLine(line('dead-lettered'));
-    expect(breaker.counts()).toEqual({ ended: 2, failed: 1 });
+    breaker.observeLine(totals(20, 0));
+    breaker.observeLine(totals(10, 10));
+    expect(breaker.counts()).toEqual({ ended: 30, failed: 10 });
     expect(trips).toEqual([]);
   });
 
-  it("does not count a copy's retry or dead letter because another execution held its idempotency key, so duplicate deliveries never pause a healthy consumer", () => {
+  it('forgets every batch on reset, as a resume after any pause does', () => {
     const { breaker, trips } = breakerAt({ ms: 0 });
-    const line = (outcome: string, extra: Record<string, unknown> = {}) =>
-      JSON.stringify({ level: 'INFO', message: CONSUMER_OUTCOME_MESSAGE, outcome, id: 'e', ...extra });
-    const held = { [KEY_HELD_RECORD.outcomeField]: true };
-    for (let i = 0; i < 10; i += 1) breaker.observeLine(line('retried', held));
-    breaker.observeLine(line('dead-lettered', held));
-    expect(breaker.counts()).toEqual({ ended: 0, failed: 0 });
-    breaker.observeLine(line('processed'));
-    breaker.observeLine(line('retried'));
-    // The handler's own failure still counts, and the copies neither raise nor dilute its share.
-    expect(breaker.counts()).toEqual({ ended: 2, failed: 1 });
-    expect(trips).toEqual([]);
-  });
-
-  it('forgets every outcome on reset, as a resume after any pause does', () => {
-    const { breaker, trips } = breakerAt({ ms: 0 });
-    for (let i = 0; i < 3; i += 1) breaker.observe('retried');
+    breaker.observe(batch(3, 3));
     breaker.reset();
-    breaker.observe('processed');
+    breaker.observe(batch(1, 0));
     expect(breaker.counts()).toEqual({ ended: 1, failed: 0 });
     expect(trips).toEqual([]);
   });
 
   it('does not count the outcomes of batches still finishing after the consumer was paused', () => {
     const { breaker, trips } = breakerAt({ ms: 0 }, () => false);
-    for (let i = 0; i < 10; i += 1) breaker.observe('retried');
+    breaker.observe(batch(10, 10));
     expect(breaker.counts()).toEqual({ ended: 0, failed: 0 });
     expect(trips).toEqual([]);
   });

@@ -123,16 +123,18 @@ describe('local mode: forwarding secrets', () => {
     );
   });
 
-  it('hands the function localUrl, the attempt timeout and its secret as an env: secret', () => {
+  it('hands the function localUrl, the attempt timeout, its secret as an env: secret and the configured secret cache', () => {
     const env = localForwardEnvironment(
       { url: 'https://app.example.com', localUrl: 'http://127.0.0.1:3000/h', timeout: Duration.seconds(4) },
       'whsec_abc=',
+      // ingest.secretCache, which the stack gives a forwarding consumer too; not the 5-minute default.
+      Duration.seconds(30),
     );
     expect(JSON.parse(env.HOOKLINE_FORWARD_CONFIG ?? '')).toStrictEqual({
       url: 'http://127.0.0.1:3000/h',
       timeoutMs: 4000,
       secretId: 'env:HOOKLINE_FORWARD_SECRET',
-      secretCacheSeconds: 300,
+      secretCacheSeconds: 30,
     });
     expect(env.HOOKLINE_FORWARD_SECRET).toBe('whsec_abc=');
   });

@@ -487,6 +487,36 @@ describe('Reporter', () => {
     });
   });
 
+  it('classifies a line as the deployed logs do: its WARN or ERROR level in JSON, and painted as its level for a person', () => {
+    const line = (level: string, outcome: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ level, message: 'record outcome', outcome, id: 'l1', queue: 'events', ...extra });
+    expect(parseOutcomeLine(line('WARN', 'retried'))).toMatchObject({ event: 'retried', level: 'WARN' });
+    expect(parseOutcomeLine(line('ERROR', 'dead-lettered'))).toMatchObject({ level: 'ERROR' });
+    expect(parseOutcomeLine(line('INFO', 'processed'))).not.toHaveProperty('level');
+    expect(parseOutcomeLine(line('DEBUG', 'processed'))).not.toHaveProperty('level');
+    const ingest503 = JSON.stringify({
+      level: 'ERROR',
+      message: 'webhook outcome',
+      outcome: 'failed',
+      source: 'github',
+      status: 503,
+      reason: 'enqueue_failed',
+      sampling_rate: 0,
+    });
+    expect(parseOutcomeLine(ingest503)).toMatchObject({ event: 'failed', status: 503, level: 'ERROR' });
+
+    const human: string[] = [];
+    const reporter = new Reporter({ json: false, color: true, write: (l) => human.push(l), now: fixed });
+    // A record deferred on its last receive: SQS moves it to the DLQ, so its line is ERROR, and red.
+    reporter.functionLog('App-consumer-events', line('ERROR', 'deferred', { attempt: 3 }), 'events');
+    reporter.functionLog('App-consumer-events', line('INFO', 'deferred', { attempt: 1 }), 'events');
+    expect(human[0]).toContain('\u001b[31mdeferred');
+    expect(human[1]).toContain('\u001b[33mdeferred');
+    const json: string[] = [];
+    new Reporter({ json: true, write: (l) => json.push(l) }).functionLog('App-ingest', ingest503);
+    expect(JSON.parse(json[0] ?? '{}')).toMatchObject({ event: 'failed', level: 'ERROR' });
+  });
+
   it('colours the event name on a TTY', () => {
     const lines: string[] = [];
     new Reporter({ json: false, color: true, write: (l) => lines.push(l), now: fixed }).event({
