@@ -35,6 +35,8 @@ const config = (parallelism: number): ConsumerRuntimeConfig => ({
   parallelism,
   retry: { baseSeconds: 10, factor: 2, maxSeconds: 900 },
   deadlineMarginMs: 3_000,
+  // As a consumer is deployed by default (metricTypes 'none'): each record's type looked up, none kept.
+  metricTypes: [],
 });
 
 const noop = () => {};

@@ -985,6 +985,12 @@ export interface CustomMetricGroup {
    * (a refusal, a retry, a failed archive put), so at most its full price.
    */
   readonly written: 'hourly' | 'when';
+  /**
+   * Only the dimension values the configuration names are counted, and more can come: a consumer's types with
+   * `metricTypes: 'each'`.
+   * @default false
+   */
+  readonly unbounded?: boolean;
 }
 
 /** A fixed monthly line: what the stack holds, priced a month whatever its traffic. */
@@ -1054,12 +1060,17 @@ function customMetricLines(metrics: readonly CustomMetricGroup[]): FixedLine[] {
 }
 
 /** Where the count of custom metrics has no bound the configuration knows, and what each further value adds. */
-function dimensionNotes(): string[] {
+function dimensionNotes(metrics: readonly CustomMetricGroup[]): string[] {
   const price = P.cloudWatchCustomMetricMonth;
   const perType = CONSUMER_TYPE_COUNTS.length + 1;
+  const bounded =
+    'bounded by the configuration: the reason dimension (the ingest knows each reason), the source dimension (one per verifying source)';
+  if (!metrics.some((m) => m.unbounded)) {
+    return [`${bounded}, the type dimension (each consumer's metricTypes: the types listed and other)`];
+  }
   return [
-    `unbounded: a consumer's metrics are per event type (the type dimension: <source>.<type> of a webhook, a job's type), and only the types its queue's routes name are known here, one type each at least: each further type a consumer sees adds 2 metrics written with traffic (${usd(2 * price)} a month) and up to ${perType - 2} more while its records fail, retry or are skipped (up to ${usd(perType * price)} in all); a source that sends 50 types to one queue adds up to ${usd(50 * perType * price)} a month`,
-    'bounded by the configuration: the reason dimension (the ingest knows each reason), the source dimension (one per verifying source)',
+    `unbounded: a consumer with metricTypes 'each' writes its metrics per event type (the type dimension: <source>.<type> of a webhook, a job's type), and only the types its queue's routes name are known here, one type each at least: each further type it sees adds 2 metrics written with traffic (${usd(2 * price)} a month) and up to ${perType - 2} more while its records fail, retry or are skipped (up to ${usd(perType * price)} in all); a source that sends 50 types to one queue adds up to ${usd(50 * perType * price)} a month. metricTypes 'none' (the default) or a list of types bounds it`,
+    bounded,
   ];
 }
 
@@ -1091,7 +1102,7 @@ export function fixedMonthlyCost(
     lines,
     usdPerMonth: sum(lines.filter((l) => !l.upTo)),
     upToUsdPerMonth: sum(lines),
-    notes: dimensionNotes(),
+    notes: dimensionNotes(metrics),
   };
 }
 

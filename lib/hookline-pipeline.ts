@@ -1021,6 +1021,7 @@ export function queueConsumerSettings(
     ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),
     ...(consumer.rateLimit ? { rateLimit: consumer.rateLimit } : {}),
     ...(consumer.circuitBreaker ? { circuitBreaker: consumer.circuitBreaker } : {}),
+    metricTypes: consumer.metricTypes,
   };
 }
 

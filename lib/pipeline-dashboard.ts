@@ -6,7 +6,8 @@
  *
  * Metric sources: the ingest function's EMF metrics (namespace `Hookline/<stack name>`, dimension
  * `service=ingest`: Accepted, Duplicate, Ignored, Unverified, and Rejected/Failed with a `reason` dimension), the consumers' EMF
- * metrics (dimensions `service=<queue>` and `type`: Retried, DeadLettered, KeyHeldElsewhere...), AWS/SQS and AWS/Lambda. Per-source
+ * metrics (dimensions `service=<queue>` and `type`: Retried, DeadLettered, KeyHeldElsewhere..., summed over every `type`,
+ * so a consumer's `metricTypes` changes nothing here), AWS/SQS and AWS/Lambda. Per-source
  * counts come from the ingest function's one `webhook outcome` log line per request (Logs Insights), since the
  * metrics carry no source dimension.
  */

@@ -52,6 +52,7 @@ import {
   deadlineMarginViolations,
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
+  metricTypesViolations,
   parallelismViolations,
   type RetryScheduleRuleInput,
   rateLimitViolations,
@@ -96,13 +97,14 @@ type ConsumerFunctionProps = Pick<
   | 'deadlineMargin'
   | 'retry'
   | 'rateLimit'
+  | 'metricTypes'
 >;
 
 /**
  * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
  * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults;
  * its `timeout`, `memorySize`, `batchSize`, `maxBatchingWindow`, `maxConcurrency`, `minimumPollers`,
- * `maximumPollers`, `reservedConcurrency`, `parallelism`, `deadlineMargin`, `retry` and `rateLimit` are a configured
+ * `maximumPollers`, `reservedConcurrency`, `parallelism`, `deadlineMargin`, `retry`, `rateLimit` and `metricTypes` are a configured
  * consumer's (`ConsumerConfig`), with the same ranges and defaults; a `rateLimit` also needs `rateLimitTable`.
  */
 export interface QueueConsumerProps
@@ -274,6 +276,7 @@ export class QueueConsumer extends Construct {
       ...consumerTokenViolations(props),
       ...consumerViolations(settings),
       ...parallelismViolations(props.parallelism ?? DEFAULTS.parallelism),
+      ...metricTypesViolations('metricTypes', props.metricTypes ?? DEFAULTS.metricTypes),
       // The default margin is a share of the timeout, so only one given can reach it.
       ...(props.deadlineMargin ? deadlineMarginViolations(props.deadlineMargin, settings.timeout) : []),
       // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
@@ -673,6 +676,7 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
       ...(props.rateLimit ? { rateLimit: props.rateLimit } : {}),
       ...(props.circuitBreaker ? { circuitBreaker: circuitBreakerWithDefaults(props.circuitBreaker) } : {}),
       ...(props.forward ? { forward: { timeout: forwardTimeoutOf(props.forward) } } : {}),
+      metricTypes: props.metricTypes ?? DEFAULTS.metricTypes,
     },
   };
 }

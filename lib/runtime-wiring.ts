@@ -93,7 +93,13 @@ export interface ConsumerSettings {
   readonly deadLetterRetentionPeriod?: ResolvedQueue['deadLetterRetentionPeriod'];
   readonly consumer?: Pick<
     ResolvedConsumer,
-    'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency' | 'rateLimit' | 'circuitBreaker'
+    | 'parallelism'
+    | 'retry'
+    | 'deadlineMargin'
+    | 'idempotency'
+    | 'rateLimit'
+    | 'circuitBreaker'
+    | 'metricTypes'
   > & {
     /** A forwarding consumer's request timeout, which a record must have left to start. */
     readonly forward?: { readonly timeout: Duration };
@@ -283,6 +289,14 @@ function routeEntryOf(route: IngestRuntimeConfig['routes'][number]): RouteEntry 
 const sameList = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((item, i) => item === b[i]);
 
+/** The types a consumer writes metrics under their own `type`: every type (left out), none, or those listed. */
+function metricTypesRuntimeOf(
+  metricTypes: ResolvedConsumer['metricTypes'],
+): Pick<ConsumerRuntimeConfig, 'metricTypes'> {
+  if (metricTypes === 'each') return {};
+  return { metricTypes: metricTypes === 'none' ? [] : [...metricTypes] };
+}
+
 /** One consumer function's configuration. */
 export function consumerRuntimeConfig(
   queue: ConsumerSettings,
@@ -319,6 +333,7 @@ export function consumerRuntimeConfig(
         }
       : {}),
     ...(consumer.circuitBreaker ? { circuitBreaker: true } : {}),
+    ...metricTypesRuntimeOf(consumer.metricTypes),
     ...(consumer.rateLimit
       ? {
           // Required, not skipped when absent: a configured limit silently off would hammer the API it protects.

@@ -16,7 +16,7 @@ import {
   INGEST_REASONS,
   SIGNATURE_MISMATCH_METRIC,
 } from '../lambda/shared/contracts';
-import type { ResolvedConfig } from './config';
+import { DEFAULTS, type ResolvedConfig, type ResolvedConsumer, type ResolvedQueue } from './config';
 import type { CustomMetricGroup, StackAlarm, StackInventory } from './cost-model';
 import { sourceNeedsSecret } from './runtime-wiring';
 import { WebhookPipelineStack } from './webhook-pipeline-stack';
@@ -126,19 +126,43 @@ function ingestMetrics(config: MetricsConfig): CustomMetricGroup[] {
 }
 
 /**
- * Each consumer's: its counts and latency per event `type`, at least one type each (the dimension is unbounded: see
- * `fixedMonthlyCost`'s notes), its failed archive puts, and a circuit breaker's two totals.
+ * The `type` values a consumer writes its metrics under: with `metricTypes: 'each'`, the types its queue's routes
+ * name, one at least (the dimension is then unbounded: see `fixedMonthlyCost`'s notes); with a list, those listed and
+ * `other`; with `'none'`, `other` alone.
+ */
+function metricTypeValues(config: MetricsConfig, queue: ResolvedQueue): number {
+  const metricTypes = queue.consumer?.metricTypes ?? DEFAULTS.metricTypes;
+  if (metricTypes === 'each') return Math.max(1, routedTypes(config, queue.name));
+  return metricTypes === 'none' ? 1 : metricTypes.length + 1;
+}
+
+/** Which `type` values the count is made of, for the reader: one phrase per `metricTypes` the consumers have. */
+function typeValuesWhich(settings: readonly ResolvedConsumer['metricTypes'][]): string {
+  const phrases = [
+    settings.includes('none') && "other per queue with metricTypes 'none'",
+    settings.some(Array.isArray) && 'the listed types and other per queue with a metricTypes list',
+    settings.includes('each') && "the routes' types (one at least) per queue with metricTypes 'each'",
+  ];
+  return phrases.filter((p) => typeof p === 'string').join(', ');
+}
+
+/**
+ * Each consumer's: its counts and latency per event `type` value, as its `metricTypes` bounds them, its failed archive
+ * puts, and a circuit breaker's two totals.
  */
 function consumerMetrics(config: MetricsConfig): CustomMetricGroup[] {
   const consumed = config.queues.filter((q) => q.consumer);
-  const types = consumed.reduce((n, q) => n + Math.max(1, routedTypes(config, q.name)), 0);
+  const types = consumed.reduce((n, q) => n + metricTypeValues(config, q), 0);
+  const unbounded = consumed.some((q) => q.consumer?.metricTypes === 'each');
   const breakers = consumed.filter((q) => q.consumer?.circuitBreaker).length;
   const onFailure = CONSUMER_TYPE_COUNTS.filter((m) => m !== 'Processed');
+  const which = typeValuesWhich(consumed.map((q) => q.consumer?.metricTypes ?? DEFAULTS.metricTypes));
   return [
     {
-      what: `consumers' Processed and EndToEndLatency per queue and event type (${types}: the types the routes name, one a queue at least)`,
+      what: `consumers' Processed and EndToEndLatency per queue and event type (${types}: ${which})`,
       count: 2 * types,
       written: 'hourly',
+      ...(unbounded ? { unbounded: true } : {}),
     },
     {
       what: `circuit breakers' ${BREAKER_METRICS.ended} and ${BREAKER_METRICS.failed}`,
@@ -149,6 +173,7 @@ function consumerMetrics(config: MetricsConfig): CustomMetricGroup[] {
       what: `consumers' ${onFailure.join(', ')} per queue and event type`,
       count: onFailure.length * types,
       written: 'when',
+      ...(unbounded ? { unbounded: true } : {}),
     },
     { what: "consumers' ArchiveFailed", count: config.archive ? consumed.length : 0, written: 'when' },
   ];

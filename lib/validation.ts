@@ -14,6 +14,7 @@ import {
   SQS_MAX_MESSAGE_BYTES,
 } from '../lambda/shared/claim-check';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
+import { OTHER_METRIC_TYPE } from '../lambda/shared/contracts';
 import { MAX_SQS_RETENTION_SECONDS } from '../lambda/shared/envelope';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
 import { MAX_INVOCATION_MS } from '../lambda/shared/invocation-deadline';
@@ -371,6 +372,47 @@ export function breakerQueueNameViolations(path: string, name: string): Violatio
       `use the queue's name in the pipeline, e.g. "${suggestion || 'events'}"`,
     ),
   ];
+}
+
+/** What a consumer's `metricTypes` takes, as the fix of a value of another kind. */
+export const METRIC_TYPES_FIX = `use 'none' (the default), 'each', or list the types to keep, e.g. ['github.push']`;
+
+/**
+ * Rule: a consumer's `metricTypes` is `'each'`, `'none'` or a list of exact event types (`<source>.<type>`, as the
+ * consumer names a record's type), each once: a pattern or a bare type would match no record, so its metrics would
+ * silently go under `other`.
+ */
+export function metricTypesViolations(path: string, metricTypes: unknown): Violation[] {
+  if (metricTypes === 'each' || metricTypes === 'none') return [];
+  if (!Array.isArray(metricTypes)) {
+    return [
+      violation(
+        path,
+        `is 'each' (every event type its own metrics), 'none' (every type under "${OTHER_METRIC_TYPE}") or a list of event types`,
+        metricTypes,
+        METRIC_TYPES_FIX,
+      ),
+    ];
+  }
+  return metricTypes.flatMap((type: unknown, i): Violation[] => {
+    const at = `${path}[${i}]`;
+    if (typeof type !== 'string' || !/^[^.*]+\.[^*]+$/.test(type)) {
+      return [
+        violation(
+          at,
+          `is an exact event type, <source>.<type> as the consumer names it (github.push, job.email.welcome): no pattern, no type without its source`,
+          type,
+          typeof type === 'string' && type.includes('*')
+            ? `list each type of the pattern you want on its own; the others go under "${OTHER_METRIC_TYPE}"`
+            : `write it as <source>.<type>, e.g. "github.${typeof type === 'string' && type !== '' ? type : 'push'}"`,
+        ),
+      ];
+    }
+    if (metricTypes.indexOf(type) !== i) {
+      return [violation(at, 'repeats a type listed before it', type, 'remove the repeat')];
+    }
+    return [];
+  });
 }
 
 /** CloudWatch alarms evaluate whole minutes, at most a day's worth (period x evaluation periods). */

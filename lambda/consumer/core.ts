@@ -18,7 +18,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { KEY_HELD_RECORD, POISON_RECORD } from '../shared/circuit-breaker';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
-import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
+import { CONSUMER_OUTCOME_MESSAGE, metricTypeOf } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
 import {
@@ -200,7 +200,7 @@ export interface FlowParents {
   send(message: ParentMessage): Promise<void>;
 }
 
-/** Counters per record outcome; published once per batch, per event type. */
+/** Counters per record outcome; published once per batch, per event type (or `other`, as `metricTypes` says). */
 export interface TypeMetrics {
   Processed: number;
   /** Jobs cancelled before they started, skipped. */
@@ -224,7 +224,7 @@ export interface TypeMetrics {
   readonly endToEndLatencyMs: number[];
 }
 
-/** Receives the batch's metrics, keyed by event type (`${source}.${type}`). */
+/** Receives the batch's metrics, keyed by event type (`${source}.${type}`, or `other` where `metricTypes` says). */
 export interface MetricsSink {
   publish(byType: ReadonlyMap<string, TypeMetrics>): void;
   /** Counts envelopes the archive did not take (`ArchiveFailed`, by consumer only: one alarm sums them all). */
@@ -665,6 +665,8 @@ function errorText(error: unknown): string {
 class ConsumerRuntime implements ConsumerCore {
   readonly #fifoProcessors: ProcessorPool<SqsFifoPartialProcessorAsync> | undefined;
   readonly #standardProcessors: ProcessorPool<BoundedBatchProcessor>;
+  /** The `type` a record's metrics are counted under: its own, or `other` where `metricTypes` bounds them. */
+  readonly #metricType: (typeKey: string) => string;
 
   constructor(
     private readonly routes: Routes,
@@ -675,6 +677,7 @@ class ConsumerRuntime implements ConsumerCore {
       ? new ProcessorPool(() => new SqsFifoPartialProcessorAsync())
       : undefined;
     this.#standardProcessors = new ProcessorPool(() => new BoundedBatchProcessor(config.parallelism));
+    this.#metricType = metricTypeOf(config.metricTypes);
   }
 
   async processBatch(event: SQSEvent, context: InvocationContext): Promise<SQSBatchResponse> {
@@ -1154,7 +1157,7 @@ class ConsumerRuntime implements ConsumerCore {
     // A copy that found its key held elsewhere is retried (or dead-lettered) as any failure, but its handler did
     // not fail: counted so, duplicate deliveries would read as a failing handler, and could pause its consumer.
     if (isKeyHeldElsewhere(error)) info.keyHeldElsewhere = true;
-    else metricsFor(state, info.typeKey).Failed++;
+    else metricsFor(state, this.#metricType(info.typeKey)).Failed++;
     if (isPermanent(error) || info.receive >= this.config.maxReceiveCount) {
       const why = info.keyHeldElsewhere ? new DuplicateCopyError(this.config.maxReceiveCount, error) : error;
       return this.deadLetter(state, info, why);
@@ -1344,7 +1347,7 @@ class ConsumerRuntime implements ConsumerCore {
     try {
       await this.deps.sqs.deleteMessage(info.record);
     } catch (error) {
-      metricsFor(state, info.typeKey).DeleteFailed++;
+      metricsFor(state, this.#metricType(info.typeKey)).DeleteFailed++;
       this.deps.logger.warn('DeleteMessage failed; the record is deleted with the batch response instead', {
         id: info.id,
         messageId: info.record.messageId,
@@ -1570,7 +1573,7 @@ class ConsumerRuntime implements ConsumerCore {
   ): void {
     const now = this.deps.now();
     const latencyMs = Number.isFinite(info.receivedAtMs) ? Math.max(0, now - info.receivedAtMs) : undefined;
-    const entry = metricsFor(state, info.typeKey);
+    const entry = metricsFor(state, this.#metricType(info.typeKey));
     entry[OUTCOME_COUNTER[outcome]]++;
     // One value per finished record: a deferred or retried record comes back, and adds its value when it ends,
     // so an event retried twice is not three samples of how long events take.

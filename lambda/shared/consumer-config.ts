@@ -55,6 +55,12 @@ export const consumerRuntimeSchema = z.object({
    * dimension `service` alone), the metrics its alarm reads.
    */
   circuitBreaker: z.optional(z.boolean()),
+  /**
+   * The event types (`<source>.<type>`) whose metrics are written under their own `type` dimension; every other type's
+   * are written under `type` `other` (`OTHER_METRIC_TYPE`), so an empty list puts every record there. Absent: each
+   * type under its own (the configuration's `metricTypes: 'each'`).
+   */
+  metricTypes: z.optional(z.array(z.string().check(z.minLength(1)))),
   payloadBucket: z.optional(z.string().check(z.minLength(1))),
   /** The table holding job records (`job#<id>` items of the dedupe table), when the pipeline has one. */
   jobRecords: z.optional(

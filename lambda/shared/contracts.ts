@@ -31,7 +31,8 @@ export function runtimeMetricsNamespace(env: Readonly<Record<string, string | un
  * The metric dimensions the functions write and the dashboard and alarms read. Every hookline metric carries
  * `service` (the name Powertools Metrics gives its service dimension): the ingest's {@link INGEST_SERVICE}, or a
  * consumer's queue name. The ingest's `Rejected` and `Failed` add `reason`, its {@link SIGNATURE_MISMATCH_METRIC}
- * `source`; a consumer's per-batch counts add `type` (`<source>.<type>`, as {@link metricDimensionValue} writes it).
+ * `source`; a consumer's per-batch counts add `type` (`<source>.<type>`, as {@link metricDimensionValue} writes it, or
+ * {@link OTHER_METRIC_TYPE} for a type its `metricTypes` does not list).
  * CloudWatch keeps one metric per dimension set, so a read must name the very set.
  */
 export const METRIC_DIMENSIONS = {
@@ -40,6 +41,24 @@ export const METRIC_DIMENSIONS = {
   type: 'type',
   source: 'source',
 } as const;
+
+/**
+ * The `type` value a consumer writes its metrics under for each event type its `metricTypes` does not list, so
+ * that its queue's per-type metrics are bounded by that list and not by the types its senders choose. No event type
+ * has this value: a type is `<source>.<type>`, and a source's name holds no dot.
+ */
+export const OTHER_METRIC_TYPE = 'other';
+
+/**
+ * The `type` a consumer counts a record of event type `typeKey` (`<source>.<type>`) under: its own when `kept` is
+ * undefined (every type its own metrics) or lists it, else {@link OTHER_METRIC_TYPE}. Built once per consumer: the
+ * returned function allocates nothing.
+ */
+export function metricTypeOf(kept: readonly string[] | undefined): (typeKey: string) => string {
+  if (kept === undefined) return (typeKey) => typeKey;
+  const listed = new Set(kept);
+  return (typeKey) => (listed.has(typeKey) ? typeKey : OTHER_METRIC_TYPE);
+}
 
 /** CloudWatch keeps at most this many characters of a dimension value. */
 const MAX_DIMENSION_VALUE_LENGTH = 1_024;

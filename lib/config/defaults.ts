@@ -48,6 +48,11 @@ export const DEFAULTS = {
   circuitBreakerWindow: Duration.minutes(5),
   /** The deadline margin is at most this share of a short consumer timeout. */
   deadlineMarginTimeoutShare: 0.1,
+  /**
+   * A consumer's metrics are per queue, every event type under `type` `other`: a bill its configuration bounds, not
+   * the types its senders send. The dashboard and the alarms read the types summed.
+   */
+  metricTypes: 'none' as const,
   idempotencyEnabled: true,
   idempotencyExpiry: Duration.days(3),
   fifoGrouping: 'source' as const,

@@ -12,6 +12,7 @@ import { HooklineConfigError, parseShape } from './parse-shape';
 import { resolveJobsEndpoint } from './resolve-jobs';
 import {
   checkGroupingHeaders,
+  checkMetricTypeSources,
   checkTenantSources,
   entryExample,
   existingEntryFolders,
@@ -136,6 +137,7 @@ function resolveSections(
     config,
   );
   checkTenantSources(problems, config);
+  checkMetricTypeSources(problems, config);
   checkGroupingHeaders(problems, config, sources);
   const routes = resolveRoutes(problems, config);
   const defaultRoute = resolveDefaultRoute(problems, config);

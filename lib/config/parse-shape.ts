@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
 import { duration, wholeDays, wholeSeconds } from '../senders/config-sender';
+import { METRIC_TYPES_FIX } from '../validation';
 import { type Violation, ViolationsError, violation } from '../violations';
 import { closestKey, knownKeysAt } from './known-keys';
 import {
@@ -347,6 +348,8 @@ function fixOf(issue: ZodIssue, value: unknown): string {
   if (section === 'defaultRoute') return 'use "ignore" or { queues: ["events"] }';
   if (section === 'queues' && field === 'fifoGrouping') return `use "source", "type", ${TENANT_KEY_FORMS}`;
   if (section === 'queues' && field === 'tenants') return `use ${TENANT_KEY_FORMS}`;
+  if (section === 'queues' && field === 'consumer' && issue.path[3] === 'metricTypes')
+    return METRIC_TYPES_FIX;
   return GENERIC_FIX;
 }
 

@@ -1,5 +1,6 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
 import type { Duration } from 'aws-cdk-lib';
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { credentialHeadersOfSources } from '../senders';
 import {
   circuitBreakerViolations,
@@ -7,6 +8,7 @@ import {
   deadlineMarginViolations,
   defaultDeadlineMargin,
   idempotencyExpiryViolations,
+  metricTypesViolations,
   minimumVisibilityTimeout,
   oldestMessageAgeFloorViolations,
   oldestMessageAlarmViolations,
@@ -272,6 +274,8 @@ function resolveConsumer(
   const deadlineMargin = resolveDeadlineMargin(problems, path, c, timeout);
   const idempotency = resolveIdempotency(c);
   const circuitBreaker = resolveCircuitBreaker(problems, path, c);
+  const metricTypes = c.metricTypes ?? DEFAULTS.metricTypes;
+  problems.addAll(path, metricTypesViolations('metricTypes', metricTypes));
   if (c.rateLimit) {
     problems.addAll(
       path,
@@ -303,6 +307,7 @@ function resolveConsumer(
     ...(idempotency ? { idempotency } : {}),
     ...(c.rateLimit ? { rateLimit: { limit: c.rateLimit.limit, interval: c.rateLimit.interval } } : {}),
     ...(circuitBreaker ? { circuitBreaker } : {}),
+    metricTypes,
     environment: c.environment ?? {},
   };
 }
@@ -433,6 +438,28 @@ export function checkTenantSources(problems: ViolationList, config: ParsedConfig
         `use one of the sources: ${sources.join(', ')}`,
       );
     }
+  }
+}
+
+/**
+ * Rule: a type a consumer's `metricTypes` lists is of a configured source, or a job's or a schedule's: one of no
+ * source (a typo) would match no record, and its metrics would go under `other` unnoticed.
+ */
+export function checkMetricTypeSources(problems: ViolationList, config: ParsedConfig): void {
+  const sources = [...Object.keys(config.sources), JOB_SOURCE, SCHEDULE_SOURCE];
+  for (const [name, queue] of Object.entries(config.queues)) {
+    const listed = queue.consumer?.metricTypes;
+    if (!Array.isArray(listed)) continue;
+    listed.forEach((type, i) => {
+      const source = type.slice(0, type.indexOf('.'));
+      if (!type.includes('.') || sources.includes(source)) return;
+      problems.add(
+        `queues.${name}.consumer.metricTypes[${i}]`,
+        `names no configured source ("${source}"): a type is <source>.<type>, a job's job.<type>`,
+        type,
+        `begin it with one of: ${sources.join(', ')}`,
+      );
+    });
   }
 }
 

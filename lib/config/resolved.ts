@@ -2,6 +2,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type {
   CircuitBreakerConfig,
+  ConsumerConfig,
   ParsedSource,
   RateLimitConfig,
   ReadonlyConfig,
@@ -54,6 +55,8 @@ export interface ResolvedConsumer {
   readonly rateLimit?: RateLimitConfig;
   /** Pauses the consumer when most of its records fail; absent: no circuit breaker. */
   readonly circuitBreaker?: ResolvedCircuitBreaker;
+  /** Which event types get their own metrics: `'each'`, `'none'` (all under `other`) or those listed. */
+  readonly metricTypes: NonNullable<ConsumerConfig['metricTypes']>;
   readonly environment: Readonly<Record<string, string>>;
 }
 

@@ -240,6 +240,18 @@ export interface ConsumerConfig {
    */
   readonly circuitBreaker?: CircuitBreakerConfig;
   /**
+   * Which event types get their own metrics. The consumer writes its per-batch counts (`Processed`, `Failed`,
+   * `Retried`, `DeadLettered`...) and `EndToEndLatency` under `service` (the queue) and `type`, and CloudWatch bills
+   * each `type` value as further custom metrics ($0.30 a month each, up to 10 a type): `'each'` writes every type
+   * under its own (`github.push`), so the senders' types set the bill; a list of types (`<source>.<type>`, as
+   * `['shopify.orders/create', 'job.email.welcome']`) writes those under their own and every other type under
+   * `other`; `'none'` writes every record under `other`, one set of metrics per queue. The dashboard and the alarms
+   * read every type summed, so they show the same whichever you choose; the `record outcome` log line keeps each
+   * record's full type.
+   * @default 'none'
+   */
+  readonly metricTypes?: 'each' | 'none' | readonly string[];
+  /**
    * Extra environment variables of the function: names Lambda accepts (a letter, then letters, digits and `_`),
    * none it sets itself (`AWS_REGION`, `_HANDLER`...) and none hookline sets (`POWERTOOLS_SERVICE_NAME`,
    * `POWERTOOLS_METRICS_NAMESPACE`, `HOOKLINE_CONSUMER_CONFIG`, `HOOKLINE_FORWARD_CONFIG`).
@@ -664,6 +676,8 @@ const consumerSchema = z
     idempotency: idempotencySchema.optional(),
     rateLimit: rateLimitSchema.optional(),
     circuitBreaker: circuitBreakerSchema.optional(),
+    // Its rules (a `<source>.<type>`, no pattern, no repeat) are metricTypesViolations', which show the list.
+    metricTypes: z.union([z.literal('each'), z.literal('none'), z.array(z.string())]).optional(),
     environment: z.record(z.string(), z.string()).optional(),
   })
   .strict();

@@ -97,7 +97,11 @@ describe('hookline cost', () => {
     expect(h.stdout()).toMatch(
       /^Total fixed +\$[\d.]+ +up to \$[\d.]+ with the metrics written only while it happens$/m,
     );
-    expect(h.stdout()).toMatch(/^fixed part: unbounded: a consumer's metrics are per event type/m);
+    // The consumers' metricTypes ('none' by default) bound the type dimension: the note says so, and no unbounded one.
+    expect(h.stdout()).toMatch(
+      /^fixed part: bounded by the configuration: .*the type dimension \(each consumer's metricTypes/m,
+    );
+    expect(h.stdout()).not.toMatch(/unbounded/);
     expect(h.stdout()).toMatch(
       /assumes: the per-month total counts webhooks; the fixed part \(alarms, custom metrics, dashboard, secrets\) is priced apart; not priced: Secrets Manager's calls \(\$0\.05 per 10,000 GetSecretValue: one per warm function environment and cache period\), the schedules, the archive's objects/,
     );

@@ -124,13 +124,20 @@ function configOf(stackName: string, on: boolean): ResolvedConfig {
 
 /**
  * A pipeline whose one queue gets two event types by name (`push`, `issues`), the dimension values the fixed part's
- * count of custom metrics reads from the configuration.
+ * count of custom metrics reads from the configuration: each its own metrics (`metricTypes: 'each'`), or only those
+ * `metricTypes` lists, the others under `other`.
  */
-function meteredConfig(): ResolvedConfig {
-  const consumer = { entry: 'lambda/consumers/events.ts', timeout: Duration.seconds(30), batchSize: 10 };
+function meteredConfig(metricTypes: 'each' | 'none' | readonly string[] = 'each'): ResolvedConfig {
+  const consumer = {
+    entry: 'lambda/consumers/events.ts',
+    timeout: Duration.seconds(30),
+    batchSize: 10,
+    metricTypes,
+  };
   return resolveConfig(
     defineConfig({
-      stackName: 'CostMetrics',
+      // A stack of its own per setting: no queue holds what another run sent.
+      stackName: `CostMetrics${metricTypes === 'each' ? '' : Array.isArray(metricTypes) ? 'Listed' : 'Bounded'}`,
       sources: { github: { type: 'github' } },
       queues: { metered: { consumer } },
       routes: ['push', 'issues'].map((type) => ({ source: 'github', type, queues: ['metered'] })),
@@ -561,30 +568,37 @@ describe('the cost model prices the calls the pipeline makes (counted on the rea
     },
   );
 
-  it('writes, with traffic, the custom metrics the fixed part counts from the configuration', async () => {
-    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-    const written: string[] = [];
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
-    let metered: Pipeline;
-    try {
-      metered = await pipeline(meteredConfig());
-      resetCounts();
-      await sendWebhooks(metered, 'push');
-      await sendWebhooks(metered, 'issues');
-      await consume(metered, 'metered', () => {}, 2 * N);
-    } finally {
-      write.mockRestore();
-      vi.unstubAllEnvs();
-    }
-    const hourly = customMetricsOf(metered.config)
-      .filter((m) => m.written === 'hourly')
-      .reduce((n, m) => n + m.count, 0);
-    // Each metric CloudWatch keeps: its name and its dimensions' values, as the EMF documents written declare them.
-    expect(emfMetrics(written).size).toBe(hourly);
-  });
+  it.each([
+    ['each', 'each'],
+    ['a list', ['github.push']],
+    ['none', 'none'],
+  ] as const)(
+    'writes, with traffic, the custom metrics the fixed part counts from the configuration (metricTypes %s)',
+    async (_name, metricTypes) => {
+      vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+      const written: string[] = [];
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        written.push(String(chunk));
+        return true;
+      });
+      let metered: Pipeline;
+      try {
+        metered = await pipeline(meteredConfig(metricTypes));
+        resetCounts();
+        await sendWebhooks(metered, 'push');
+        await sendWebhooks(metered, 'issues');
+        await consume(metered, 'metered', () => {}, 2 * N);
+      } finally {
+        write.mockRestore();
+        vi.unstubAllEnvs();
+      }
+      const hourly = customMetricsOf(metered.config)
+        .filter((m) => m.written === 'hourly')
+        .reduce((n, m) => n + m.count, 0);
+      // Each metric CloudWatch keeps: its name and its dimensions' values, as the EMF documents written declare them.
+      expect(emfMetrics(written).size).toBe(hourly);
+    },
+  );
 
   it('writes DynamoDB items under 1 KB: each write the model counts is one write unit', async () => {
     const dynamo = localDynamoClient(emulators);

@@ -298,6 +298,7 @@ describe("the README's Defaults table", () => {
       'DLQ retention': `${DEFAULTS.deadLetterRetentionPeriod.toDays()} days `,
       Consumer: `${DEFAULTS.consumerTimeout.toSeconds()} s timeout, ${DEFAULTS.consumerMemorySize} MB, batch ${DEFAULTS.batchSize}, ${DEFAULTS.maxBatchingWindow.toSeconds() === 0 ? 'no batching window' : 'a batching window'}`,
       'Records in parallel per batch': `${DEFAULTS.parallelism} `,
+      'Consumer metrics by event type (`metricTypes`)': `\`'${DEFAULTS.metricTypes}'\``,
       'Retry backoff': `${DEFAULTS.retryBase.toSeconds()} s × ${DEFAULTS.retryFactor}^(attempt−1), capped at ${DEFAULTS.retryMax.toMinutes()} min`,
       'Idempotency record': `${DEFAULTS.idempotencyExpiry.toDays()} days`,
       'Ingest dedupe': `${DEFAULTS.dedupeEnabled ? 'on' : 'off'}, ${DEFAULTS.dedupeTtl.toDays()} days`,

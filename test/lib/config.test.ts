@@ -1948,6 +1948,49 @@ describe('resolveConfig: the consumer scaling choice', () => {
   });
 });
 
+describe("resolveConfig: a consumer's metricTypes", () => {
+  const withMetricTypes = (metricTypes: unknown) =>
+    minimal({
+      sources: { github: { type: 'github' }, shop: { type: 'shopify' } },
+      queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', metricTypes } } },
+    } as Partial<HooklineConfig>);
+
+  /** Every problem resolving `config` reports, as its error says them. */
+  const messageOf = (config: HooklineConfig): string => {
+    try {
+      resolveConfig(config);
+    } catch (error) {
+      expect(error).toBeInstanceOf(HooklineConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('expected resolveConfig to throw');
+  };
+
+  it("is 'none' by default, and takes 'each' or a list of types of its sources, jobs and schedules", () => {
+    expect(resolveConfig(minimal()).queues[0]?.consumer?.metricTypes).toBe('none');
+    const list = ['github.push', 'shop.orders/create', 'job.email.welcome', 'schedule.heartbeat'];
+    expect(resolveConfig(withMetricTypes(list)).queues[0]?.consumer?.metricTypes).toStrictEqual(list);
+    expect(resolveConfig(withMetricTypes('each')).queues[0]?.consumer?.metricTypes).toBe('each');
+  });
+
+  it('refuses a pattern, a type without its source, a repeat and a type of no configured source, each at its path with a fix', () => {
+    const message = messageOf(
+      withMetricTypes(['github.*', 'push', 'gitub.push', 'github.push', 'github.push']),
+    );
+    expect(message).toMatch(
+      /queues\.events\.consumer\.metricTypes\[0\]: is an exact event type.*Fix: list each type/,
+    );
+    expect(message).toMatch(
+      /queues\.events\.consumer\.metricTypes\[1\]: .*\(got "push"\)\. Fix: write it as <source>\.<type>, e\.g\. "github\.push"/,
+    );
+    expect(message).toMatch(
+      /queues\.events\.consumer\.metricTypes\[2\]: names no configured source \("gitub"\).*Fix: begin it with one of: github, shop, job, schedule/,
+    );
+    expect(message).toMatch(/queues\.events\.consumer\.metricTypes\[4\]: repeats a type listed before it/);
+    expect(issueOf(withMetricTypes('all')).message).toMatch(/queues\.events\.consumer\.metricTypes: /);
+  });
+});
+
 describe('resolveConfig: tenant fairness', () => {
   const withTenants = (queue: HooklineConfig['queues'][string]) =>
     minimal({

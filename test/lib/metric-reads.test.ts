@@ -199,9 +199,9 @@ const context = {
 /**
  * The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters (its own delete of
  * that record failing, as SQS throttling would), meets a key held elsewhere and fails to archive, and for one it has
- * no time left to start.
+ * no time left to start; its types kept as `metricTypes` says (the runtime's form: undefined for 'each').
  */
-async function consumerEmf(name: string): Promise<string[]> {
+async function consumerEmf(name: string, metricTypes?: readonly string[]): Promise<string[]> {
   const sqs = mockClient(SQSClient);
   const firehose = mockClient(FirehoseClient);
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
@@ -219,6 +219,7 @@ async function consumerEmf(name: string): Promise<string[]> {
         name,
         archive: { deliveryStream: 'archive' },
         ...(breakerNames.has(name) ? { circuitBreaker: true } : {}),
+        ...(metricTypes ? { metricTypes: [...metricTypes] } : {}),
       }),
     ),
   );
@@ -333,50 +334,75 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** A consumer's `metricTypes` in the runtime's form: 'each' (every type kept), a list, and 'none' (the default). */
+const METRIC_TYPES: Readonly<Record<string, readonly string[] | undefined>> = {
+  each: undefined,
+  list: ['github.push', 'job.email.welcome'],
+  none: [],
+};
+
 describe('every hookline metric the alarms and the dashboard read', () => {
-  it('is written by the functions, in the stack namespace, under that name and dimension set', async () => {
-    const written = [
-      ...(await ingestEmf()),
-      ...(await Promise.all(consumerNames.map(consumerEmf))).flat(),
-    ].flatMap(emfKeys);
-    expect([...namespaces]).toStrictEqual([`Hookline/${stack.stackName}`]);
-    const reads = templateReads();
-    // The ingest outcomes, its reasons, each consumer's retries, dead letters and copies whose key was held
-    // elsewhere, the archive alarm, and each circuit breaker's ended and failed records.
-    expect(breakerNames.size).toBeGreaterThan(0);
-    expect(reads.length).toBeGreaterThanOrEqual(7 + 3 * consumerNames.length + 2 * breakerNames.size);
-    for (const name of consumerNames) {
-      expect(
-        reads.filter((read) => read.values.service === name && read.name === 'KeyHeldElsewhere'),
-      ).toHaveLength(1);
-      expect(
-        reads.filter((read) => read.values.service === name && read.name === 'DeleteFailed'),
-      ).toHaveLength(1);
-    }
-    // The failed deletes of every consumer, summed by the alarm, and what the unverified source let in.
-    expect(reads.filter((read) => read.name === 'DeleteFailed' && !read.values.service)).toHaveLength(1);
-    expect(
-      reads.filter((read) => read.name === 'Unverified' && read.values.service === 'ingest'),
-    ).toHaveLength(1);
-    for (const name of breakerNames)
-      expect(
-        reads.filter((read) => read.values.service === name && read.name.startsWith('Breaker')),
-      ).toHaveLength(2);
-    const same = (a: readonly string[], b: readonly string[]) => a.join(',') === b.join(',');
-    for (const read of reads) {
-      const found = written.some(
-        (w) =>
-          w.namespace === read.namespace &&
-          w.name === read.name &&
-          same(w.dimensions, read.dimensions) &&
-          Object.entries(read.values).every(([d, v]) => w.values[d] === v),
+  it.each(Object.keys(METRIC_TYPES))(
+    'is written by the functions, in the stack namespace, under that name and dimension set (consumers with metricTypes %s)',
+    async (mode) => {
+      const metricTypes = METRIC_TYPES[mode];
+      const consumerLines = (
+        await Promise.all(consumerNames.map((name) => consumerEmf(name, metricTypes)))
+      ).flat();
+      const written = [...(await ingestEmf()), ...consumerLines].flatMap(emfKeys);
+      // The type values each consumer wrote: every type its own, only those listed and `other`, or `other` alone.
+      const types = new Set(
+        consumerLines
+          .flatMap(emfKeys)
+          .map((w) => w.values.type)
+          .filter(Boolean),
       );
-      expect(found, `nothing writes ${JSON.stringify(read)}`).toBe(true);
-    }
-  });
+      if (mode === 'none') expect([...types]).toStrictEqual(['other']);
+      if (mode === 'list')
+        expect([...types].sort()).toStrictEqual(['github.push', 'job.email.welcome', 'other']);
+      if (mode === 'each') expect(types.size).toBeGreaterThan(3);
+      expect([...namespaces]).toStrictEqual([`Hookline/${stack.stackName}`]);
+      const reads = templateReads();
+      // The ingest outcomes, its reasons, each consumer's retries, dead letters and copies whose key was held
+      // elsewhere, the archive alarm, and each circuit breaker's ended and failed records.
+      expect(breakerNames.size).toBeGreaterThan(0);
+      expect(reads.length).toBeGreaterThanOrEqual(7 + 3 * consumerNames.length + 2 * breakerNames.size);
+      for (const name of consumerNames) {
+        expect(
+          reads.filter((read) => read.values.service === name && read.name === 'KeyHeldElsewhere'),
+        ).toHaveLength(1);
+        expect(
+          reads.filter((read) => read.values.service === name && read.name === 'DeleteFailed'),
+        ).toHaveLength(1);
+      }
+      // The failed deletes of every consumer, summed by the alarm, and what the unverified source let in.
+      expect(reads.filter((read) => read.name === 'DeleteFailed' && !read.values.service)).toHaveLength(1);
+      expect(
+        reads.filter((read) => read.name === 'Unverified' && read.values.service === 'ingest'),
+      ).toHaveLength(1);
+      for (const name of breakerNames)
+        expect(
+          reads.filter((read) => read.values.service === name && read.name.startsWith('Breaker')),
+        ).toHaveLength(2);
+      const same = (a: readonly string[], b: readonly string[]) => a.join(',') === b.join(',');
+      for (const read of reads) {
+        const found = written.some(
+          (w) =>
+            w.namespace === read.namespace &&
+            w.name === read.name &&
+            same(w.dimensions, read.dimensions) &&
+            Object.entries(read.values).every(([d, v]) => w.values[d] === v),
+        );
+        expect(found, `nothing writes ${JSON.stringify(read)}`).toBe(true);
+      }
+    },
+  );
 
   it('is written in documents CloudWatch extracts metrics from (the EMF specification and its dimension rules)', async () => {
-    const lines = [...(await ingestEmf()), ...(await Promise.all(consumerNames.map(consumerEmf))).flat()];
+    const lines = [
+      ...(await ingestEmf()),
+      ...(await Promise.all(consumerNames.map((name) => consumerEmf(name)))).flat(),
+    ];
     expect(lines.length).toBeGreaterThan(consumerNames.length);
     for (const line of lines) expect(emfProblems(line), line).toStrictEqual([]);
   });

@@ -384,6 +384,33 @@ describe('QueueConsumer', () => {
     );
   });
 
+  it('used on its own, writes its metrics under other by default, keeps the types it lists, and refuses a metricTypes the configuration refuses, with path, value and fix', () => {
+    const stack = testStack();
+    const queue = (name: string) =>
+      new PipelineQueue(stack, name, { consumerTimeout: DEFAULTS.consumerTimeout });
+    new QueueConsumer(stack, 'Bounded', standaloneProps(queue('BoundedQ'), 'bounded'));
+    new QueueConsumer(stack, 'Listed', {
+      ...standaloneProps(queue('ListedQ'), 'listed'),
+      metricTypes: ['github.push'],
+    });
+    new QueueConsumer(stack, 'Each', { ...standaloneProps(queue('EachQ'), 'each'), metricTypes: 'each' });
+    const template = Template.fromStack(stack);
+    expect(runtimeConfigOf(template, stack, /^Bounded/)).toMatchObject({ metricTypes: [] });
+    expect(runtimeConfigOf(template, stack, /^Listed/)).toMatchObject({ metricTypes: ['github.push'] });
+    expect(runtimeConfigOf(template, stack, /^Each/)).not.toHaveProperty('metricTypes');
+    const refused = (metricTypes: unknown) => () =>
+      new QueueConsumer(stack, `Bad${Math.random()}`, {
+        ...standaloneProps(queue(`BadQ${Math.random()}`), 'bad'),
+        metricTypes: metricTypes as 'each',
+      });
+    expect(refused('all')).toThrow(
+      /metricTypes: is 'each' \(every event type its own metrics\), 'none' .* \(got "all"\)\. Fix: use 'none' \(the default\), 'each', or list the types/,
+    );
+    expect(refused(['github.*', 'push', 'github.push', 'github.push'])).toThrow(
+      /metricTypes\[0\]: is an exact event type.*\(got "github\.\*"\)\. Fix: list each type of the pattern.*\n.*metricTypes\[1\]: .*\(got "push"\)\. Fix: write it as <source>\.<type>, e\.g\. "github\.push".*\n.*metricTypes\[3\]: repeats a type listed before it/s,
+    );
+  });
+
   it("used on its own, takes its queue's redrive count for a record's last attempt, and refuses another", () => {
     const stack = testStack();
     const jobs = new PipelineQueue(stack, 'Jobs', {

@@ -206,7 +206,28 @@ describe('a consumer function configuration', () => {
       payloadBucket: 'claims',
       jobRecords: { tableName: 'Dedupe', deadLetterRetentionSeconds: 864_000 },
       archive: { deliveryStream: 'archive' },
+      // metricTypes 'none', the default: no type kept, every record's metrics under `other`.
+      metricTypes: [],
     });
+  });
+
+  it("tells a consumer the types it writes metrics under their own type: none by default, the listed ones, or every type with 'each'", () => {
+    const withTypes = (metricTypes?: 'each' | 'none' | readonly string[]) =>
+      consumerRuntimeConfig(
+        queueOf(
+          pipelineConfig({
+            queues: { events: { consumer: { ...consumer, ...(metricTypes ? { metricTypes } : {}) } } },
+            routes: [],
+            defaultRoute: { queues: ['events'] },
+          }),
+          'events',
+        ),
+        resources(),
+      );
+    expect(withTypes()).toMatchObject({ metricTypes: [] });
+    expect(withTypes('none')).toMatchObject({ metricTypes: [] });
+    expect(withTypes(['github.push'])).toMatchObject({ metricTypes: ['github.push'] });
+    expect(withTypes('each')).not.toHaveProperty('metricTypes');
   });
 
   it('tells a consumer with a circuit breaker to publish its totals, and one without nothing', () => {

@@ -65,14 +65,16 @@ describe('the fixed part of the bill, counted in the synthesized stack', () => {
     );
   });
 
-  it("grows a consumer's metrics with each event type its routes name, and a circuit breaker's by its two totals", () => {
+  it("grows a consumer's metrics with each event type its routes name under metricTypes 'each', and a circuit breaker's by its two totals", () => {
     const count = (config: ReturnType<typeof resolved>, written: 'hourly' | 'when') =>
       customMetricsOf(config)
         .filter((m) => m.written === written)
         .reduce((n, m) => n + m.count, 0);
-    const base = resolved();
+    const each = withMetricTypes('each');
+    const base = resolved({ queues: each });
     // Two named types to the orders queue (its `orders/*` pattern named none): one more than its one at least.
     const typed = resolved({
+      queues: each,
       routes: [
         { source: 'shopify', type: 'orders/create', queues: ['orders'] },
         { source: 'shopify', type: 'orders/paid', queues: ['orders'] },
@@ -88,11 +90,47 @@ describe('the fixed part of the bill, counted in the synthesized stack', () => {
         events: { ...events, consumer: { ...events.consumer, circuitBreaker: {} } },
       },
     });
-    expect(count(guarded, 'hourly') - count(base, 'hourly')).toBe(2);
+    expect(count(guarded, 'hourly') - count(resolved(), 'hourly')).toBe(2);
     // The type dimension has no bound the configuration knows: the notes say so, and what each type adds.
-    expect(fixedOf(base).notes.join(' ')).toMatch(/unbounded: a consumer's metrics are per event type/);
+    expect(fixedOf(base).notes.join(' ')).toMatch(/unbounded: a consumer with metricTypes 'each' writes/);
+  });
+
+  it("bounds a consumer's metrics by its metricTypes: one type value a queue by default, the listed types and other with a list", () => {
+    const consumerMetrics = (config: ReturnType<typeof resolved>) =>
+      customMetricsOf(config).filter((m) => m.what.startsWith("consumers' Processed"));
+    const routes = ['create', 'paid', 'cancelled'].map((type) => ({
+      source: 'shopify',
+      type: `orders/${type}`,
+      queues: ['orders'],
+    }));
+    const consumers = Object.values(exampleConfig.queues).filter((q) => q.consumer).length;
+    // By default, however many types the routes name: `other` alone, per queue, and no unbounded note.
+    const bounded = resolved({ routes });
+    expect(consumerMetrics(bounded).map((m) => m.count)).toStrictEqual([2 * consumers]);
+    expect(fixedOf(bounded).notes.join(' ')).not.toMatch(/unbounded/);
+    expect(fixedOf(bounded).notes.join(' ')).toMatch(/the type dimension \(each consumer's metricTypes/);
+    // Two types listed on one queue: those and `other` there.
+    const listed = resolved({
+      routes,
+      queues: withMetricTypes('none', { orders: ['shopify.orders/create', 'shopify.orders/paid'] }),
+    });
+    expect(consumerMetrics(listed).map((m) => m.count)).toStrictEqual([2 * (consumers + 2)]);
+    expect(fixedOf(listed).notes.join(' ')).not.toMatch(/unbounded/);
   });
 });
+
+/** The example's queues, each consumer's `metricTypes` set to `all`, or to `some`'s for the queues it names. */
+function withMetricTypes(
+  all: 'each' | 'none',
+  some: Readonly<Record<string, readonly string[]>> = {},
+): typeof exampleConfig.queues {
+  return Object.fromEntries(
+    Object.entries(exampleConfig.queues).map(([name, q]) => [
+      name,
+      q.consumer ? { ...q, consumer: { ...q.consumer, metricTypes: some[name] ?? all } } : q,
+    ]),
+  );
+}
 
 describe('README fixed-part table', () => {
   const readmePath = join(__dirname, '..', '..', 'README.md');

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { powertoolsIdempotencyGate, powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { BREAKER_METRICS } from '../../../lambda/shared/circuit-breaker';
+import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
@@ -505,6 +506,58 @@ describe('defineConsumer wiring', () => {
     for (const name of ['Failed', 'Retried', 'DeadLettered', 'Duplicate', 'Deferred']) {
       expect(emf.filter((doc) => name in doc)).toStrictEqual([]);
     }
+  });
+
+  it("writes a listed type's metrics under its own type and every other type's under other, summed, with the outcome lines keeping each record's type", async () => {
+    vi.stubEnv(
+      CONSUMER_CONFIG_ENV,
+      JSON.stringify(runtimeConfig({ name: 'events', metricTypes: ['github.push'] })),
+    );
+    const handler = defineConsumer({
+      handlers: {
+        'stripe.refused': async () => {
+          throw new PermanentError('refused');
+        },
+        '**': async () => {},
+      },
+    });
+    await handler(
+      sqsEvent([
+        record(envelope()),
+        record(envelope({ source: 'stripe', type: 'x' })),
+        record(envelope({ source: 'stripe', type: 'y' })),
+        record(envelope({ source: 'stripe', type: 'refused' })),
+      ]),
+      context,
+    );
+
+    const emf = loggedJson().filter((line) => '_aws' in line);
+    expect(emf.map((doc) => doc.type).sort()).toStrictEqual(['github.push', 'other']);
+    for (const doc of emf)
+      expect(doc).toMatchObject({
+        service: 'events',
+        _aws: { CloudWatchMetrics: [{ Dimensions: [['service', 'type']] }] },
+      });
+    const other = emf.find((doc) => doc.type === 'other');
+    expect(other).toMatchObject({ Processed: 2, DeadLettered: 1, Failed: 1 });
+    expect(other?.EndToEndLatency).toHaveLength(3);
+    const outcomes = loggedJson().filter((line) => line.message === CONSUMER_OUTCOME_MESSAGE);
+    expect(outcomes.map((line) => `${line.source}.${line.type}`).sort()).toStrictEqual([
+      'github.push',
+      'stripe.refused',
+      'stripe.x',
+      'stripe.y',
+    ]);
+  });
+
+  it('writes every record under other when no type is kept (metricTypes none)', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events', metricTypes: [] })));
+    const handler = defineConsumer({ handlers: { '**': async () => {} } });
+    await handler(sqsEvent([record(envelope()), record(envelope({ source: 'stripe', type: 'x' }))]), context);
+
+    const emf = loggedJson().filter((line) => '_aws' in line);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ service: 'events', type: 'other', Processed: 2 });
   });
 
   it('counts archive failures by consumer only (the dimensions the one ArchiveFailed alarm query sums)', () => {
