@@ -683,6 +683,29 @@ function sandboxOptions(context: FunctionContext) {
 
 type QueueConfig = ResolvedConfig['queues'][number];
 
+/** A consumer function's environment, as the deployed function's: the base, the user's, its configuration. */
+function consumerEnvironment(
+  context: FunctionContext,
+  queue: QueueConfig,
+  consumer: NonNullable<QueueConfig['consumer']>,
+  name: string,
+): Record<string, string> {
+  const { settings, emulators, topology } = context;
+  return {
+    ...functionBaseEnvironment(emulators, name, consumer.memorySize, queue.name),
+    ...consumer.environment,
+    [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
+    ...(consumer.forward
+      ? localForwardEnvironment(
+          consumer.forward,
+          context.forwardSecrets[queue.name] ?? '',
+          settings.config.ingest.secretCache,
+        )
+      : {}),
+    ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
+  };
+}
+
 /** A consumer function and the event source mapping that feeds it from its queue. */
 function createConsumer(
   context: FunctionContext,
@@ -706,19 +729,7 @@ function createConsumer(
       timeoutMs: consumer.timeout.toMilliseconds(),
       memorySize: consumer.memorySize,
       maxWorkers: concurrency,
-      environment: {
-        ...functionBaseEnvironment(emulators, name, consumer.memorySize, queue.name),
-        ...consumer.environment,
-        [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
-        ...(consumer.forward
-          ? localForwardEnvironment(
-              consumer.forward,
-              context.forwardSecrets[queue.name] ?? '',
-              settings.config.ingest.secretCache,
-            )
-          : {}),
-        ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
-      },
+      environment: consumerEnvironment(context, queue, consumer, name),
     },
     {
       ...context.bundleOf(name),
