@@ -19,7 +19,7 @@ import { isFifoQueueName } from '../../lambda/shared/contracts';
 import { type Backend, contextOf } from './backend';
 import type { DeadLetter } from './dead-letters';
 import { CliError, CredentialsError, type ErrorContext, errorLine, explainError } from './errors';
-import { failureSelector } from './failure-groups';
+import { optionalFailureSelector } from './failure-groups';
 import { type CommandHints, hint, nextCommand, type Output } from './output';
 import {
   checkSavedFile,
@@ -91,10 +91,7 @@ export async function failedRestore(
   options: FailedRestoreOptions,
 ): Promise<FailedRestoreResult> {
   const queue = deadLetterQueueOf(target, options.queue);
-  const wanted =
-    options.failure === undefined
-      ? undefined
-      : failureSelector(options.failure, { output: backend.output, queue: queue.name });
+  const wanted = optionalFailureSelector(options.failure, { output: backend.output, queue: queue.name });
   const { header, end, payloads } = await checkSavedFile(options.file, backend.output);
   refuseOtherPipeline(header, queue, target, options.file, backend.output);
   const journal = new RestoreJournal(restoreJournalOf(options.file), header, backend.output);

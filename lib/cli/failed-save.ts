@@ -14,7 +14,7 @@ import { type DeadLetterRead, readDeadLetters } from './dead-letter-scan';
 import { type DeadLetter, EventCopies, type QueueDepth, queueDepth, summarize } from './dead-letters';
 import { explainError } from './errors';
 import { type ReadableLetterContext, readableLetter, retentionOf } from './failed';
-import { failureSelector } from './failure-groups';
+import { failureKeyGiven, optionalFailureSelector } from './failure-groups';
 import { hint, nextCommand, type Output } from './output';
 import {
   SAVED_FORMAT,
@@ -80,11 +80,8 @@ export async function failedSave(
   options: FailedSaveOptions,
 ): Promise<FailedSaveResult> {
   const queue = deadLetterQueueOf(target, options.queue);
-  const wanted =
-    options.failure === undefined
-      ? undefined
-      : failureSelector(options.failure, { output: backend.output, queue: queue.name });
-  const failure = wanted ? (options.failure ?? '').trim().toLowerCase() : null;
+  const wanted = optionalFailureSelector(options.failure, { output: backend.output, queue: queue.name });
+  const failure = options.failure === undefined ? null : failureKeyGiven(options.failure);
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const retention = await retentionOf(backend, queue);

@@ -20,7 +20,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError, NotFoundError, needing, UsageError } from './errors';
-import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
+import { type FailureGroup, FailureGroups, optionalFailureSelector } from './failure-groups';
 import { nextCommand } from './output';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
 import {
@@ -121,10 +121,7 @@ export async function failedList(
   const limit = options.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1)
     throw new CliError(`--limit must be a positive integer (got ${limit})`);
-  const wanted =
-    options.failure === undefined
-      ? undefined
-      : failureSelector(options.failure, { output: backend.output, queue: queue.name });
+  const wanted = optionalFailureSelector(options.failure, { output: backend.output, queue: queue.name });
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const retention = await retentionOf(backend, queue);

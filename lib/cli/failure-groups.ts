@@ -204,6 +204,17 @@ function toFailureGroup(group: GroupState, retentionSeconds: number | null | und
   };
 }
 
+/** A `--failure` key as given, in the form `failed summary` prints keys (trimmed, lower case). */
+export const failureKeyGiven = (key: string): string => key.trim().toLowerCase();
+
+/** {@link failureSelector} of an optional `--failure`: undefined, every letter, when it was not given. */
+export function optionalFailureSelector(
+  key: string | undefined,
+  listing: { readonly output: CommandHints; readonly queue: string },
+): ((letter: DeadLetter) => boolean) | undefined {
+  return key === undefined ? undefined : failureSelector(key, listing);
+}
+
 /**
  * The `--failure` key (as `hookline failed summary <queue>` prints it) as a test of a dead letter of the dead-letter
  * queue `listing.queue`, or a one-line error for one that is not a key, naming that summary with the target flags
@@ -214,7 +225,7 @@ export function failureSelector(
   listing: { readonly output: CommandHints; readonly queue: string },
   leaveOut = 'or leave --failure out',
 ): (letter: DeadLetter) => boolean {
-  const wanted = key.trim().toLowerCase();
+  const wanted = failureKeyGiven(key);
   if (!FAILURE_KEY.test(wanted)) {
     throw new CliError(
       `--failure ${JSON.stringify(key)} is not a failure key: give the KEY column of ${nextCommand(listing.output, `failed summary ${listing.queue}`)} (8 hex digits, such as 0a78ca1c), ${leaveOut}`,

@@ -51,7 +51,7 @@ import {
   isUnsupportedAction,
   UsageError,
 } from './errors';
-import { failureSelector } from './failure-groups';
+import { optionalFailureSelector } from './failure-groups';
 import { type RecordJobs, type RedrivenJob, redrivenJobsRecorder, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import {
@@ -232,10 +232,7 @@ export async function redrive(
   // Validate the selection before touching the queue: a blank selector must never mean "everything".
   const wantedIds = idSelector(options.ids, undefined, { output: backend.output, queue: queue.name });
   const typePattern = options.type !== undefined ? typeSelector(options.type) : undefined;
-  const failureTest =
-    options.failure !== undefined
-      ? failureSelector(options.failure, { output: backend.output, queue: queue.name })
-      : undefined;
+  const failureTest = optionalFailureSelector(options.failure, { output: backend.output, queue: queue.name });
   const filtering = wantedIds.size > 0 || typePattern !== undefined || failureTest !== undefined;
   const selective = filtering || options.limit !== undefined;
   // Only a move task has SQS's limits; a schedule's dead letters always go one by one, at any pace.

@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { localSqsClient } from '../../lib/local/clients';
 import { runHookline } from '../helpers/local/cli';
+import { sendDeadLetter } from '../helpers/local/dead-letters';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const HOUR_MS = 3_600_000;
@@ -21,28 +21,7 @@ let stateDir: string;
 
 /** A dead letter as the consumer writes it: a new DLQ message (`SendMessage`), so its retention starts there. */
 async function deadLetter(id: string, message: string): Promise<void> {
-  const url = pipeline.local.topology.queues.events?.deadLetterUrl;
-  await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: url,
-      MessageBody: JSON.stringify({
-        v: 1,
-        id,
-        source: 'generic',
-        type: 'order.paid',
-        receivedAt: new Date().toISOString(),
-        headers: {},
-        contentType: 'application/json',
-        body: '{}',
-        bodyEncoding: 'utf8',
-      }),
-      MessageAttributes: {
-        [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: id },
-        [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
-        [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: message },
-      },
-    }),
-  );
+  await sendDeadLetter(sqs, pipeline.local.topology.queues.events?.deadLetterUrl, id, message);
 }
 
 beforeAll(async () => {

@@ -8,14 +8,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { localSqsClient } from '../../lib/local/clients';
 import { type ConsoleInChromium, consoleProcessInChromium } from '../helpers/console-browser';
 import { runHookline } from '../helpers/local/cli';
+import { sendDeadLetter } from '../helpers/local/dead-letters';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 /** Two failures in the DLQ that keeps letters an hour, one letter in the one that keeps them 14 days. */
@@ -65,27 +65,7 @@ describe.each<Mode>([
 
   /** A dead letter as the consumer writes it: a new DLQ message (`SendMessage`), so its retention starts there. */
   async function deadLetter(queue: string, id: string, message: string): Promise<void> {
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: pipeline.local.topology.queues[queue]?.deadLetterUrl,
-        MessageBody: JSON.stringify({
-          v: 1,
-          id,
-          source: 'generic',
-          type: 'order.paid',
-          receivedAt: new Date().toISOString(),
-          headers: {},
-          contentType: 'application/json',
-          body: '{}',
-          bodyEncoding: 'utf8',
-        }),
-        MessageAttributes: {
-          [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: id },
-          [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
-          [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: message },
-        },
-      }),
-    );
+    await sendDeadLetter(sqs, pipeline.local.topology.queues[queue]?.deadLetterUrl, id, message);
   }
 
   /** The failures page of `queue`'s DLQ, read afresh, once its letters are shown. */
