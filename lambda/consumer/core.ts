@@ -30,6 +30,7 @@ import {
 import {
   isParentOnFailure,
   JOB_CHILDREN_HEADER,
+  JOB_DEBOUNCE_HEADER,
   JOB_PARENT_HEADER,
   JOB_PARENT_ON_FAILURE_HEADER,
   JOB_RECORD_HEADER,
@@ -142,13 +143,15 @@ export interface IdempotencyGate {
 export interface JobRecordUpdates {
   /**
    * `cancelled`: the job was cancelled before it started, and must not run. `superseded`: a flow parent's send
-   * (`sendToken`) that a later claim of its send replaced, which runs instead: this one must not.
+   * (`sendToken`) that a later claim of its send replaced, or a debounced job's send (`debounceSend`) that a later
+   * send or cycle replaced, which runs instead: this one must not.
    */
   start(
     id: string,
     attempt: number,
     generation?: string,
     sendToken?: string,
+    debounceSend?: string,
   ): Promise<'run' | 'cancelled' | 'untracked' | 'superseded'>;
   complete(id: string, result: unknown, generation?: string): Promise<void>;
   deadLettered(id: string, reason: string, generation?: string): Promise<void>;
@@ -367,6 +370,10 @@ interface RecordInfo {
   parentId?: string;
   /** A flow parent's delivery: the send of it a consumer claimed (`hookline.flow-send`). */
   sendToken?: string;
+  /** A debounced job's delivery: which of its sends it is (the envelope's `x-hookline-debounce`). */
+  debounceSend?: string;
+  /** Its start was refused because a later send runs instead: a duplicate, logged `superseded`. */
+  superseded?: boolean;
   /** A flow's child sent with `failParentOnFailure` or `ignoreDependencyOnFailure`: its dead-lettering tells its parent. */
   parentOnFailure?: ParentOnFailure;
   /**
@@ -637,6 +644,8 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   if (envelope.generation !== undefined) info.generation = envelope.generation;
   info.tracked = envelope.source === JOB_SOURCE && envelope.headers[JOB_RECORD_HEADER] !== undefined;
   if (envelope.source === JOB_SOURCE) info.jobRetry = jobRetryOf(envelope.headers);
+  const debounceSend = info.tracked ? envelope.headers[JOB_DEBOUNCE_HEADER] : undefined;
+  if (debounceSend !== undefined) info.debounceSend = debounceSend;
   const parentId = info.tracked ? envelope.headers[JOB_PARENT_HEADER] : undefined;
   if (parentId) info.parentId = parentId;
   const onFailure = parentId ? envelope.headers[JOB_PARENT_ON_FAILURE_HEADER] : undefined;
@@ -1093,9 +1102,18 @@ class ConsumerRuntime implements ConsumerCore {
     }
     // Abandoned while the gate was still taking its lock: too late to mark it processing or to run it.
     if (state.expired) throw RECORD_FAILED;
-    const started = await records.start(info.id, info.attempt, info.generation, info.sendToken);
+    const started = await records.start(
+      info.id,
+      info.attempt,
+      info.generation,
+      info.sendToken,
+      info.debounceSend,
+    );
     if (started === 'cancelled') return CANCELLED;
-    if (started === 'superseded') return SUPERSEDED;
+    if (started === 'superseded') {
+      info.superseded = true;
+      return SUPERSEDED;
+    }
     info.startedJob = started === 'run';
     if (info.startedJob) info.progress = this.progressReporter(records, info);
     if (envelope.headers[JOB_CHILDREN_HEADER] !== undefined && this.deps.flows)
@@ -1595,6 +1613,8 @@ class ConsumerRuntime implements ConsumerCore {
     };
     if (info.replayId !== undefined) line.replayId = info.replayId;
     if (info.generation !== undefined) line.generation = info.generation;
+    // A duplicate that is a send replaced by a later one (a debounced job's, a flow parent's), not a redelivery.
+    if (outcome === 'duplicate' && info.superseded) line.superseded = true;
     if (reason !== undefined) line.reason = reason;
     if (failure) line.error = loggedError(failure.error);
     if (outcome === 'dead-lettered' && isPermanent(failure?.error)) {

@@ -19,12 +19,13 @@ import {
   SQS_MAX_MESSAGE_BYTES,
   sqsBatches,
 } from '../shared/claim-check';
-import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
+import type { ClaimCondition, ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
 import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 import {
   JOB_CHILDREN_HEADER,
+  JOB_DEBOUNCE_HEADER,
   JOB_PARENT_HEADER,
   JOB_PARENT_ON_FAILURE_HEADER,
   JOB_SOURCE,
@@ -37,6 +38,8 @@ import {
 } from '../shared/job';
 import {
   type CancelledJob,
+  DEBOUNCE_CYCLE_ENDED,
+  type DebouncedSend,
   enqueuedJobFields,
   enqueuedState,
   type JobState,
@@ -112,6 +115,15 @@ export interface SendOptions {
   readonly attempts?: number;
   /** The job's own retry curve. Default: its queue's `consumer.retry`. */
   readonly backoff?: Backoff;
+  /**
+   * Debounces the job (BullMQ's deduplication debounce mode, Inngest's `debounce.period`): it runs once, this long
+   * after the last send with its `id` (which it needs), with that send's payload. Each send while it has not started
+   * replaces the payload and pushes its start to this long after that send; a send once it started (or ended, or was
+   * cancelled) starts a new cycle, which runs again. From 1 second; the delay rules apply (up to 15 minutes through
+   * SQS, longer through a one-time schedule). Not with `delay`, on a FIFO queue, in `sendBatch` or in a flow.
+   * Default: not debounced (a send with the same id within the dedupe window is a duplicate).
+   */
+  readonly debounce?: DurationLike;
 }
 
 /** One job of a batch. */
@@ -305,6 +317,11 @@ export interface ProducerCollaborators {
   readonly records?: {
     read(id: string): Promise<JobStatus | undefined>;
     cancel(id: string): Promise<CancelledJob | undefined>;
+    /**
+     * Makes a debounced job's record name one more send while it has not started (`JobRecords.debounced`): the
+     * schedule of the send it replaced, or undefined when the job started since. @default - debounce is refused
+     */
+    debounced?(id: string, send: DebouncedSend): Promise<{ readonly replacedSchedule?: string } | undefined>;
   };
   readonly scheduler?: {
     create(schedule: OneTimeSchedule): Promise<void>;
@@ -343,6 +360,8 @@ interface Prepared {
   readonly parentId?: string;
   /** In a flow: what this child's dead-lettering does to its parent. */
   readonly parentOnFailure?: ParentOnFailure;
+  /** A debounced job: which send this is, as its envelope names it. */
+  readonly debounceSend?: string;
 }
 
 /**
@@ -358,6 +377,13 @@ interface FlowPlace {
 type Outcome =
   | { readonly ok: true; readonly result: SendResult }
   | { readonly ok: false; readonly error: string };
+
+/** A debounced send found the job started after its claim answered: its cycle ended, and the next claim starts one. */
+const STARTED_MEANWHILE = Symbol('started meanwhile');
+/** Claims a debounced send makes before it gives up on a job that keeps starting under it. */
+const DEBOUNCE_ROUNDS = 3;
+/** The shortest debounce: SQS delays whole seconds. */
+const MIN_DEBOUNCE_MS = 1000;
 
 /** Milliseconds of a {@link Delay} from `now`; `name` is the option's, for its errors (a {@link ProducerConfigError}). */
 function delayMs(delay: Delay | undefined, now: number, name = 'delay'): number {
@@ -391,11 +417,17 @@ function checkDueTime(job: JobDefinition, dueMs: number): void {
 /**
  * The schedule name of a job: the granted prefix and a hash of the id and its generation (names allow 64
  * characters). A retry of one enqueue finds its own schedule; the id enqueued again after the dedupe window
- * gets a schedule (and a `ClientToken`) of its own.
+ * gets a schedule (and a `ClientToken`) of its own, and so does each send of a debounced job.
  */
-export function jobScheduleName(prefix: string, id: string, generation?: string): string {
+export function jobScheduleName(
+  prefix: string,
+  id: string,
+  generation?: string,
+  debounceSend?: string,
+): string {
+  const key = enqueueKey(id, generation);
   return `${prefix}${createHash('sha256')
-    .update(enqueueKey(id, generation))
+    .update(debounceSend === undefined ? key : `${key}#${debounceSend}`)
     .digest('hex')
     .slice(0, Math.max(8, 64 - prefix.length))}`;
 }
@@ -468,7 +500,9 @@ export class Producer {
     gate: SendGate,
   ): Promise<SendResult> {
     try {
-      const [result] = await this.sendPrepared(await this.prepareAll([{ job, payload, options }]), gate);
+      const prepared = await this.prepareAll([{ job, payload, options }]);
+      if (prepared[0]?.debounceSend !== undefined) return await this.sendDebounced(prepared[0], gate);
+      const [result] = await this.sendPrepared(prepared, gate);
       return result as SendResult;
     } catch (error) {
       const [failed] = error instanceof JobBatchError ? error.failed : [];
@@ -482,7 +516,83 @@ export class Producer {
    * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
    */
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
+    refuseDebounce(items, 'sendBatch item', 'send them one by one with send');
     return this.sendPrepared(await this.prepareAll(items));
+  }
+
+  /**
+   * A debounced send ({@link SendOptions.debounce}). The first send of a cycle claims the id and goes out as any
+   * delayed job, its record naming it. A later one, while the job has not started, sends its own message and makes
+   * the record name it ({@link replaceDebounced}), so that only its message runs. A job that started between the
+   * claim and that write has ended its cycle: the next claim starts a new one.
+   */
+  private async sendDebounced(p: Prepared, gate: SendGate): Promise<SendResult> {
+    for (let round = 1; ; round++) {
+      const [result] = await this.sendPrepared([p], gate);
+      if (!result?.duplicate) return result as SendResult;
+      const replaced = await this.replaceDebounced(p);
+      if (replaced !== STARTED_MEANWHILE) return replaced;
+      if (round >= DEBOUNCE_ROUNDS) {
+        return collectResults(
+          [p],
+          [{ ok: false, error: `the job started while each of ${round} sends was made: send it again` }],
+        )[0] as SendResult;
+      }
+    }
+  }
+
+  /**
+   * One more send of a debounced job whose record holds the id: while the job has not started, its own message
+   * (the record's generation, this send's due time), then the record's one conditional write naming it. Sent before
+   * the write, so a message the record names always exists: a write refused (the job started since) or failed
+   * leaves a message the consumer skips, and the send before it runs. A job sent without `debounce` holds the id: a
+   * duplicate of it, as any send of its id.
+   */
+  private async replaceDebounced(p: Prepared): Promise<SendResult | typeof STARTED_MEANWHILE> {
+    const records = this.deps.records;
+    const status = await records?.read(p.id);
+    if (!records?.debounced || !status?.debounce || status.generation === undefined)
+      return duplicateResult(p.id, status);
+    if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;
+    const { generation } = status;
+    const outcomes = new Array<Outcome>(p.index + 1);
+    const fitted = fitEnvelope({ ...p.envelope, generation }, p.fit);
+    if (!fitted)
+      throw new JobTooLargeError(`generation ${generation} makes job ${p.job.type} too large to send`);
+    const sent: Prepared = { ...p, message: fitted.serialized, payload: fitted.payload, generation };
+    const uploaded = await this.uploadAll([sent], outcomes);
+    if (sent.delaySeconds > MAX_SQS_DELAY_SECONDS) await this.scheduleAll(uploaded, outcomes);
+    else await this.enqueueAll(uploaded, outcomes);
+    if (!outcomes[p.index]?.ok) return collectResults([sent], outcomes)[0] as SendResult;
+    const scheduleName = scheduleNameOf(sent, this.deps.settings);
+    const ttl = this.deps.settings.dedupe?.ttlSeconds;
+    let written: Awaited<ReturnType<NonNullable<typeof records.debounced>>>;
+    try {
+      written = await this.withRetry(() =>
+        (records.debounced as NonNullable<typeof records.debounced>)(p.id, {
+          generation,
+          send: p.debounceSend as string,
+          dueAt: p.dueAt as Date,
+          ...(ttl === undefined
+            ? {}
+            : { expiresAt: Math.floor(this.deps.now() / 1000) + ttl + p.delaySeconds }),
+          ...(scheduleName === undefined ? {} : { scheduleName }),
+        }),
+      );
+    } catch (error) {
+      outcomes[p.index] = {
+        ok: false,
+        error: `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
+      };
+      return collectResults([sent], outcomes)[0] as SendResult;
+    }
+    if (!written) return STARTED_MEANWHILE;
+    // Best effort: a schedule left in place delivers a send the consumer skips.
+    if (written.replacedSchedule && this.deps.scheduler)
+      await this.deps.scheduler
+        .delete(written.replacedSchedule, this.deps.settings.scheduler?.groupName)
+        .catch(() => false);
+    return resultOf(sent);
   }
 
   /**
@@ -496,6 +606,11 @@ export class Producer {
   async sendFlow(flow: FlowJob): Promise<FlowResult> {
     this.requireRecords('sendFlow');
     const nodes = flattenFlow(flow, randomUUID);
+    refuseDebounce(
+      nodes.map((node) => node.item),
+      'sendFlow job',
+      "a flow's jobs run when their flow says: send a debounced job on its own with send",
+    );
     for (const node of nodes) this.checkFlowQueue(node.item.job);
     const prepared = await this.prepareAll(
       nodes.map((node) => node.item),
@@ -712,7 +827,8 @@ export class Producer {
     const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
-    const dueMs = dueTimeOf(now, delayMs(options.delay, now));
+    const debounceMs = debouncePeriodMs(job, queue, options, now);
+    const dueMs = dueTimeOf(now, debounceMs ?? delayMs(options.delay, now));
     const delaySeconds = Math.ceil((dueMs - now) / 1000);
     checkDueTime(job, dueMs);
     this.checkOptions(job, queue, options, delaySeconds);
@@ -723,7 +839,15 @@ export class Producer {
       jobEnvelope(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
-    const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders } };
+    const debounceSend = debounceMs === undefined ? undefined : randomUUID();
+    const envelope = {
+      ...plain,
+      headers: {
+        ...plain.headers,
+        ...retryHeaders,
+        ...(debounceSend === undefined ? {} : { [JOB_DEBOUNCE_HEADER]: debounceSend }),
+      },
+    };
     const attributes = {
       [MESSAGE_ATTRIBUTES.source]: envelope.source,
       [MESSAGE_ATTRIBUTES.type]: envelope.type,
@@ -744,6 +868,7 @@ export class Producer {
       bucket: this.deps.settings.payloads?.bucket,
       body: Buffer.from(envelope.body ?? ''),
       receivedAt: enqueuedAt,
+      ...(debounceSend === undefined ? {} : { objectId: `${id}.debounce-${debounceSend}` }),
     };
     const fitted = fitEnvelope(
       this.deps.dedupe ? { ...envelope, generation: GENERATION_STAND_IN } : envelope,
@@ -768,6 +893,7 @@ export class Producer {
       enqueuedAt,
       ...(place.parentId ? { parentId: place.parentId } : {}),
       ...(place.parentOnFailure ? { parentOnFailure: place.parentOnFailure } : {}),
+      ...(debounceSend === undefined ? {} : { debounceSend }),
     };
   }
 
@@ -893,6 +1019,7 @@ export class Producer {
           dedupe,
           key,
           ttl === undefined ? undefined : ttl + p.delaySeconds,
+          p.debounceSend === undefined ? undefined : DEBOUNCE_CYCLE_ENDED,
         );
         if (claim.status === 'claimed') {
           const { generation, token } = claim;
@@ -911,7 +1038,14 @@ export class Producer {
             error: `generation ${generation} makes the job too large to send`,
           };
         } else if (claim.status === 'duplicate')
-          outcomes[p.index] = { ok: true, result: await this.duplicateOf(p.id) };
+          // A debounced send reads the record next, to take its place (sendDebounced).
+          outcomes[p.index] = {
+            ok: true,
+            result:
+              p.debounceSend === undefined
+                ? await this.duplicateOf(p.id)
+                : { id: p.id, state: 'queued', duplicate: true },
+          };
         else
           outcomes[p.index] = {
             ok: false,
@@ -934,10 +1068,13 @@ export class Producer {
     dedupe: DedupeStore,
     key: string,
     ttlSeconds: number | undefined,
+    replaceIf: ClaimCondition | undefined,
   ): Promise<ClaimResult> {
     const { attempts, baseDelayMs } = this.deps.retry;
     for (let attempt = 1; ; attempt++) {
-      const claim = await dedupe.claim(key, ttlSeconds);
+      const claim = await (replaceIf
+        ? dedupe.claim(key, ttlSeconds, replaceIf)
+        : dedupe.claim(key, ttlSeconds));
       if (claim.status !== 'in_progress' || attempt >= attempts) return claim;
       await this.deps.sleep(backoff(baseDelayMs, attempt + 1));
     }
@@ -945,13 +1082,7 @@ export class Producer {
 
   /** What a repeated key reports: the job already sent with it, as its record has it now. */
   private async duplicateOf(id: string): Promise<SendResult> {
-    const status = await this.deps.records?.read(id);
-    return {
-      id,
-      state: status?.state ?? 'queued',
-      duplicate: true,
-      ...(status?.dueAt ? { dueAt: status.dueAt } : {}),
-    };
+    return duplicateResult(id, await this.deps.records?.read(id));
   }
 
   private async uploadAll<P extends Prepared>(jobs: readonly P[], outcomes: Outcome[]): Promise<P[]> {
@@ -977,7 +1108,7 @@ export class Producer {
       try {
         await this.withRetry(() =>
           scheduler.create({
-            name: jobScheduleName(settings.namePrefix, p.id, p.generation),
+            name: jobScheduleName(settings.namePrefix, p.id, p.generation, p.debounceSend),
             at: p.dueAt as Date,
             queueArn: p.queue.arn as string,
             roleArn,
@@ -1092,11 +1223,25 @@ export class Producer {
   }
 }
 
+/** The one-time schedule that sends a job delayed beyond 15 minutes; undefined for a job SQS delays. */
+function scheduleNameOf(p: Prepared, settings: ProducerSettings): string | undefined {
+  return p.delaySeconds > MAX_SQS_DELAY_SECONDS && settings.scheduler
+    ? jobScheduleName(settings.scheduler.namePrefix, p.id, p.generation, p.debounceSend)
+    : undefined;
+}
+
+/** What a repeated key reports, from its record as read (undefined: no record is kept of it). */
+function duplicateResult(id: string, status: JobStatus | undefined): SendResult {
+  return {
+    id,
+    state: status?.state ?? 'queued',
+    duplicate: true,
+    ...(status?.dueAt ? { dueAt: status.dueAt } : {}),
+  };
+}
+
 function recordFields(p: Prepared, settings: ProducerSettings): Record<string, AttributeValue> {
-  const scheduleName =
-    p.delaySeconds > MAX_SQS_DELAY_SECONDS && settings.scheduler
-      ? jobScheduleName(settings.scheduler.namePrefix, p.id, p.generation)
-      : undefined;
+  const scheduleName = scheduleNameOf(p, settings);
   return {
     ...enqueuedJobFields({
       type: p.job.type,
@@ -1106,6 +1251,7 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
       ...(scheduleName ? { scheduleName } : {}),
       // Whom it is for, also when a delay beyond 15 minutes sends it without its message group.
       ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
+      ...(p.debounceSend !== undefined ? { debounceSend: p.debounceSend } : {}),
     }),
     ...flowChildFields(p),
   };
@@ -1270,7 +1416,7 @@ function isGroupId(value: unknown): boolean {
 }
 
 /** The options `send` takes; any other is refused. */
-const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant', 'attempts', 'backoff'];
+const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant', 'attempts', 'backoff', 'debounce'];
 
 /**
  * What hookline does instead of the options a BullMQ `queue.add` takes, for the error that refuses them: ignored,
@@ -1278,6 +1424,8 @@ const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant', 'atte
  */
 const INSTEAD_OF: Readonly<Record<string, string>> = {
   jobId: 'the job key is id',
+  deduplication:
+    'the job key is id (its window is dedupe.ttl); for debounce mode, send(job, payload, { id, debounce })',
   priority: 'there are no priorities: send urgent jobs to a queue of their own',
   lifo: 'jobs are taken in arrival order (FIFO queues) or about it (standard queues)',
   repeat: 'repeating jobs are schedules in hookline.config.ts',
@@ -1308,6 +1456,54 @@ function checkOptionNames(job: JobDefinition, options: SendOptions): void {
   throw new ProducerConfigError(
     `job ${job.type}: ${unknown.length === 1 ? 'option' : 'options'} ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not one send takes (${SEND_OPTIONS.join(', ')})${hints.length ? `: ${hints.join('; ')}` : ''}`,
   );
+}
+
+/**
+ * Refuses `debounce` where each job is not sent on its own: a debounced send is a claim, a read and a conditional
+ * write on its record around its own message, which a batch's one SendMessageBatch and a flow's records (a
+ * parent's kept message, a child's place) do not make.
+ */
+function refuseDebounce(items: readonly BatchItem<JobDefinition>[], label: string, fix: string): void {
+  const index = items.findIndex((item) => (item.options as SendOptions | undefined)?.debounce !== undefined);
+  if (index < 0) return;
+  throw new ProducerConfigError(
+    `${label} ${index} (job ${items[index]?.job.type}): debounce is for send only, which sends one job with its own record write: ${fix}`,
+  );
+}
+
+/**
+ * How long a debounced job waits after this send (its due time then follows the delay rules); undefined when the
+ * job is not debounced. Refuses what debounce cannot be: without an id (the sends that share it are the one job),
+ * with a delay (the period is when it runs), on a FIFO queue (SQS cannot delay one FIFO message), or not a
+ * duration of at least a second.
+ */
+function debouncePeriodMs(
+  job: JobDefinition,
+  queue: ProducerQueue,
+  options: SendOptions,
+  now: number,
+): number | undefined {
+  const period = options.debounce;
+  if (period === undefined) return undefined;
+  const refuse = (why: string) => new ProducerConfigError(`job ${job.type}: debounce ${why}`);
+  if (options.id === undefined)
+    throw refuse(
+      'needs an id: the sends with the same id are the one job that runs: send(job, payload, { id, debounce })',
+    );
+  if (options.delay !== undefined)
+    throw refuse(
+      'and delay both say when the job runs: debounce runs it its period after the last send, so drop delay',
+    );
+  if (queue.fifo)
+    throw refuse(
+      `waits with a message delay, and queue "${queue.name}" is FIFO, where SQS cannot delay a single message: debounce on a standard queue`,
+    );
+  if (period instanceof Date)
+    throw refuse('is a Date: pass a duration, such as { seconds: 30 }, counted from each send');
+  const ms = delayMs(period, now, `job ${job.type}: debounce`);
+  if (ms < MIN_DEBOUNCE_MS)
+    throw refuse(`is ${ms / 1000} s: use at least 1 second (SQS delays whole seconds)`);
+  return ms;
 }
 
 /** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */

@@ -143,6 +143,11 @@ export interface FitOptions {
   /** The original body bytes (what goes to S3). */
   readonly body: Buffer;
   readonly receivedAt: Date;
+  /**
+   * The name of the body's object within its day, when not the envelope's id: each send of a debounced job keeps its
+   * own, so a later send never changes the body of the one that runs. @default - the envelope's id
+   */
+  readonly objectId?: string;
 }
 
 /**
@@ -155,7 +160,7 @@ export function fitEnvelope(envelope: WebhookEnvelope, options: FitOptions): Fit
   if (!options.bucket) return undefined;
   const ref: PayloadRef = {
     bucket: options.bucket,
-    key: payloadKey(envelope.source, envelope.id, options.receivedAt),
+    key: payloadKey(envelope.source, options.objectId ?? envelope.id, options.receivedAt),
     sizeBytes: options.body.length,
   };
   const { body: _inline, ...rest } = envelope;

@@ -49,10 +49,23 @@ export type ClaimResult =
   | { readonly status: 'duplicate' }
   | { readonly status: 'in_progress' };
 
+/**
+ * A condition on the record in a claim's way under which the claim replaces it as if it had expired (a new
+ * generation): an expression with its own placeholders, distinct from the claim's.
+ */
+export interface ClaimCondition {
+  readonly expression: string;
+  readonly names: Readonly<Record<string, string>>;
+  readonly values: Readonly<Record<string, AttributeValue>>;
+}
+
 /** Delivery-id deduplication; the protocol is described above. */
 export interface DedupeStore {
-  /** `ttlSeconds` overrides the store's TTL for this key (a delayed job must stay claimed until it is due). */
-  claim(key: string, ttlSeconds?: number): Promise<ClaimResult>;
+  /**
+   * `ttlSeconds` overrides the store's TTL for this key (a delayed job must stay claimed until it is due);
+   * `replaceIf` names records the claim replaces as if they had expired (a debounced job's ended cycle).
+   */
+  claim(key: string, ttlSeconds?: number, replaceIf?: ClaimCondition): Promise<ClaimResult>;
   /** `fields` are written with `status = queued` where the record has none yet (a consumer may have written them first). */
   complete(key: string, token: string, fields?: Readonly<Record<string, AttributeValue>>): Promise<void>;
   /** Ends the lease at once: the next claim takes the key over (in the same generation) and sends again. */
@@ -112,8 +125,16 @@ function repeatOf(item: Record<string, AttributeValue> | undefined): ClaimResult
   return item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
 }
 
-/** Claims a key that has no record, or whose window has passed: a new generation. Resolves with it. */
-async function claimAfresh(client: DynamoDBClient, tableName: string, claim: Claim): Promise<string> {
+/**
+ * Claims a key that has no record, whose window has passed, or whose record `replaceIf` holds for: a new
+ * generation. Resolves with it.
+ */
+async function claimAfresh(
+  client: DynamoDBClient,
+  tableName: string,
+  claim: Claim,
+  replaceIf?: ClaimCondition,
+): Promise<string> {
   await client.send(
     new PutItemCommand({
       TableName: tableName,
@@ -125,9 +146,9 @@ async function claimAfresh(client: DynamoDBClient, tableName: string, claim: Cla
         leaseUntil: claim.leaseUntil,
         [TTL]: claim.expiresAt,
       },
-      ConditionExpression: `attribute_not_exists(${PK}) OR #expiresAt < :now`,
-      ExpressionAttributeNames: { '#expiresAt': TTL },
-      ExpressionAttributeValues: { ':now': { N: String(claim.now) } },
+      ConditionExpression: `attribute_not_exists(${PK}) OR #expiresAt < :now${replaceIf ? ` OR (${replaceIf.expression})` : ''}`,
+      ExpressionAttributeNames: { '#expiresAt': TTL, ...replaceIf?.names },
+      ExpressionAttributeValues: { ':now': { N: String(claim.now) }, ...replaceIf?.values },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
@@ -199,7 +220,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
   const nowSeconds = () => Math.floor((options.now ?? Date.now)() / 1000);
 
   return {
-    async claim(key, ttlOverride): Promise<ClaimResult> {
+    async claim(key, ttlOverride, replaceIf): Promise<ClaimResult> {
       const now = nowSeconds();
       const claim: Claim = {
         key,
@@ -214,7 +235,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
         token: claim.token,
         generation,
       });
-      const afresh = await conditionally(claimAfresh(client, tableName, claim));
+      const afresh = await conditionally(claimAfresh(client, tableName, claim, replaceIf));
       if (afresh.held) return claimed(afresh.value);
       // The record in the way, when DynamoDB returned it: a takeover is only worth a call when it can succeed.
       if (afresh.existing && !leaseRanOut(afresh.existing, now)) return repeatOf(afresh.existing);

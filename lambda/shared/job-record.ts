@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from './condition-failure';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
+import type { ClaimCondition } from './dedupe-store';
 import { MESSAGE_ATTRIBUTES } from './envelope';
 import { MAX_INVOCATION_MS } from './invocation-deadline';
 import { isParentOnFailure, type ParentOnFailure } from './job';
@@ -179,6 +180,11 @@ export interface JobStatus {
   /** The one-time schedule that will send it (delays beyond SQS's 15 minutes). */
   readonly scheduleName?: string;
   /**
+   * A debounced job (`send(..., { id, debounce })`): how many sends of this cycle its record took. Until it starts,
+   * each one replaced the payload and pushed `dueAt` to its `debounce` after it; the last one runs, once.
+   */
+  readonly debounce?: { readonly sends: number };
+  /**
    * Which enqueue of the id the record holds (absent on a record claimed before generations were kept); a
    * consumer's outcome line names the generation of the delivery it ran.
    */
@@ -231,6 +237,8 @@ export function enqueuedJobFields(job: {
   readonly dueAt?: Date;
   readonly scheduleName?: string;
   readonly tenant?: string;
+  /** A debounced job's first send of a cycle: the send its record names, the one that runs unless another follows. */
+  readonly debounceSend?: string;
 }): Record<string, AttributeValue> {
   return {
     state: { S: enqueuedState(job.dueAt) },
@@ -241,7 +249,42 @@ export function enqueuedJobFields(job: {
     ...(job.dueAt ? { dueAt: { S: job.dueAt.toISOString() } } : {}),
     ...(job.scheduleName ? { scheduleName: { S: job.scheduleName } } : {}),
     ...(job.tenant !== undefined ? { tenant: { S: job.tenant } } : {}),
+    ...(job.debounceSend !== undefined
+      ? { debounceSend: { S: job.debounceSend }, debounceSends: { N: '1' } }
+      : {}),
   };
+}
+
+/**
+ * A debounced job's record that starts a new cycle when its id is sent again: one that started (or ended, or was
+ * cancelled) since the sends it took. The claim then replaces it, as it replaces an expired record: a new
+ * generation, whose run takes the sends from then on. A record still waiting to start takes them instead
+ * ({@link JobRecords.debounced}), and a record of a job sent without `debounce` answers them as duplicates.
+ */
+export const DEBOUNCE_CYCLE_ENDED: ClaimCondition = {
+  expression:
+    'attribute_exists(debounceSend) AND #debounceClaim = :debounceQueued AND #debounceState IN (:debounceProcessing, :debounceCompleted, :debounceDead, :debounceCancelled)',
+  names: { '#debounceClaim': 'status', '#debounceState': 'state' },
+  values: {
+    ':debounceQueued': { S: 'queued' },
+    ':debounceProcessing': { S: 'processing' },
+    ':debounceCompleted': { S: 'completed' },
+    ':debounceDead': { S: 'dead-lettered' },
+    ':debounceCancelled': { S: 'cancelled' },
+  },
+};
+
+/** One more send of a debounced job that has not started: the message it sent and when that one is due. */
+export interface DebouncedSend {
+  /** The enqueue the record holds, which the message carries. */
+  readonly generation: string;
+  /** The send, as its message's envelope names it. */
+  readonly send: string;
+  readonly dueAt: Date;
+  /** The record's new expiry (epoch seconds): the dedupe window from its new due time. @default - unchanged */
+  readonly expiresAt?: number;
+  /** The one-time schedule that sends it (beyond 15 minutes). */
+  readonly scheduleName?: string;
 }
 
 /**
@@ -343,6 +386,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...optional('redrivenAt', text('redrivenAt')),
     ...optional('discardedAt', text('discardedAt')),
     ...optional('generation', text('generation')),
+    ...(item.debounceSend?.S ? { debounce: { sends: Number(item.debounceSends?.N ?? 1) } } : {}),
     ...(item.attempt?.N ? { attempt: Number(item.attempt.N) } : {}),
     ...(result !== undefined ? { result: JSON.parse(result) } : {}),
     ...(progress !== undefined ? { progress: JSON.parse(progress) } : {}),
@@ -371,6 +415,27 @@ const ANY_ENQUEUE = Symbol('any enqueue');
 function isSameEnqueue(item: Record<string, AttributeValue>, generation: string | undefined): boolean {
   const recorded = item.generation?.S;
   return recorded === undefined || recorded === generation;
+}
+
+/**
+ * Why a delivery's start was refused, from its record as it is now: `untracked` (no record of its enqueue: it runs,
+ * and leaves the record alone), `cancelled`, or `superseded` (a later send runs instead: a flow parent's later
+ * claim of its send, or a debounced job's later send or cycle).
+ */
+function startRefusal(
+  item: Record<string, AttributeValue> | undefined,
+  generation: string | undefined,
+  sendToken: string | undefined,
+  debounceSend: string | undefined,
+): 'cancelled' | 'untracked' | 'superseded' {
+  if (!item) return 'untracked';
+  if (!isSameEnqueue(item, generation)) return debounceSend === undefined ? 'untracked' : 'superseded';
+  if (item.state?.S === 'cancelled') return 'cancelled';
+  if (debounceSend !== undefined && item.debounceSend?.S !== debounceSend) return 'superseded';
+  const claimed = item.parentSendToken?.S;
+  return sendToken !== undefined && claimed !== undefined && claimed !== sendToken
+    ? 'superseded'
+    : 'untracked';
 }
 
 /** What a job waiting to run again keeps, gone once it starts or ends. */
@@ -404,13 +469,16 @@ export class JobRecords {
    * the enqueue the delivery belongs to, and a delivery without one was sent before generations were kept, so
    * only a record without one is its), in which case the job runs and the record is left to its own enqueue.
    * A flow parent's delivery carries the send it is (`sendToken`): `superseded` when the record names another, a
-   * send claimed after this one's sender ended without saying it was sent, which is the one that runs.
+   * send claimed after this one's sender ended without saying it was sent, which is the one that runs. So does a
+   * debounced job's (`debounceSend`): `superseded` when its record names a later send, or a later cycle replaced
+   * the record (that cycle's run takes this one's place, also for a run that failed and would retry).
    */
   async start(
     id: string,
     attempt: number,
     generation?: string,
     sendToken?: string,
+    debounceSend?: string,
   ): Promise<'run' | 'cancelled' | 'untracked' | 'superseded'> {
     try {
       // A dead-lettered job redriven or replayed runs again: why it failed then is not why it is processing now.
@@ -419,10 +487,11 @@ export class JobRecords {
         'processing',
         { attempt: { N: String(attempt) } },
         generation,
-        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}`,
+        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}${debounceSend === undefined ? '' : ' AND debounceSend = :debounceSend'}`,
         {
           ':cancelled': { S: 'cancelled' },
           ...(sendToken === undefined ? {} : { ':sendToken': { S: sendToken } }),
+          ...(debounceSend === undefined ? {} : { ':debounceSend': { S: debounceSend } }),
         },
         undefined,
         ['reason', 'discardedAt', ...WAITING_FIELDS],
@@ -431,13 +500,54 @@ export class JobRecords {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    const item = await this.readItem(id);
-    if (!item || !isSameEnqueue(item, generation)) return 'untracked';
-    if (item.state?.S === 'cancelled') return 'cancelled';
-    const claimed = item.parentSendToken?.S;
-    return sendToken !== undefined && claimed !== undefined && claimed !== sendToken
-      ? 'superseded'
-      : 'untracked';
+    return startRefusal(await this.readItem(id), generation, sendToken, debounceSend);
+  }
+
+  /**
+   * Takes one more send of a debounced job that has not started: its record names `send.send` (the message just
+   * sent), is due at its due time, and counts it. One conditional write, only while the record is of the same
+   * enqueue, claimed, debounced and `scheduled` or `queued`. The one-time schedule of the send it replaced (the
+   * caller deletes it, or its delivery is skipped); undefined when the job started, ended or was replaced since:
+   * the message just sent is then skipped.
+   */
+  async debounced(
+    id: string,
+    send: DebouncedSend,
+  ): Promise<{ readonly replacedSchedule?: string } | undefined> {
+    try {
+      const { Attributes: before } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(id) } },
+          UpdateExpression: `SET debounceSend = :send, #state = :scheduled, dueAt = :dueAt, updatedAt = :now${send.expiresAt === undefined ? '' : ', #expiresAt = :expiresAt'}${send.scheduleName === undefined ? '' : ', scheduleName = :scheduleName'} ADD debounceSends :one${send.scheduleName === undefined ? ' REMOVE scheduleName' : ''}`,
+          ConditionExpression:
+            'attribute_exists(debounceSend) AND #claim = :queued AND #generation = :generation AND #state IN (:scheduled, :queued)',
+          ExpressionAttributeNames: {
+            '#state': 'state',
+            '#claim': 'status',
+            '#generation': 'generation',
+            ...(send.expiresAt === undefined ? {} : { '#expiresAt': TTL }),
+          },
+          ExpressionAttributeValues: {
+            ':send': { S: send.send },
+            ':scheduled': { S: 'scheduled' },
+            ':queued': { S: 'queued' },
+            ':dueAt': { S: send.dueAt.toISOString() },
+            ':now': { S: new Date(this.now()).toISOString() },
+            ...(send.expiresAt === undefined ? {} : { ':expiresAt': { N: String(send.expiresAt) } }),
+            ':generation': { S: send.generation },
+            ':one': { N: '1' },
+            ...(send.scheduleName === undefined ? {} : { ':scheduleName': { S: send.scheduleName } }),
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const replaced = before?.scheduleName?.S;
+      return replaced !== undefined && replaced !== send.scheduleName ? { replacedSchedule: replaced } : {};
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /**

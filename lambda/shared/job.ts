@@ -40,6 +40,12 @@ export const isParentOnFailure = (value: string | undefined): value is ParentOnF
 /** Envelope header of a flow's parent: how many children it waited for, whose results its handler reads. */
 export const JOB_CHILDREN_HEADER = 'x-hookline-children';
 
+/**
+ * Envelope header of a debounced job's message (`send(..., { id, debounce })`): the send it is, which its record names
+ * once it is the latest send of the job. The consumer skips a message whose send the record no longer names.
+ */
+export const JOB_DEBOUNCE_HEADER = 'x-hookline-debounce';
+
 /** A job type: the same dot-separated segments as event types (`email.welcome`). */
 const JOB_TYPE = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
 

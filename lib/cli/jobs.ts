@@ -938,11 +938,30 @@ export function jobStateNote(job: ShownJob, output: CommandHints): string | unde
     return `completed, but its flow parent ${job.parent} may not know, or was not sent: its dead letter that would tell it or send it (FlowParentError) was deleted by an operator at ${job.discardedAt} (hookline failed delete); ${nextCommand(output, `jobs show ${job.parent}`)} says whether anything can still send it, else cancel it (${nextCommand(output, `jobs cancel ${job.parent}`)})`;
   }
   if (job.state === 'waiting-children') return waitingChildrenNote(job);
+  if (isPendingDebounce(job)) return debounceNote(job);
   if (job.state === 'queued' && job.redrivenAt !== undefined) {
     const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
     return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
   }
   return undefined;
+}
+
+/** A debounced job that has not started: further sends with its id still replace its payload. */
+function isPendingDebounce(job: JobStatus): boolean {
+  return job.debounce !== undefined && (job.state === 'scheduled' || job.state === 'queued');
+}
+
+/** How many sends a debounced job's cycle took, as `jobs show` and `jobs list` print it. */
+function sendsText(job: JobStatus): string | undefined {
+  if (!job.debounce) return undefined;
+  const { sends } = job.debounce;
+  return `debounced: ${sends} send${sends === 1 ? '' : 's'} in this cycle`;
+}
+
+/** A debounced job waiting to start: it runs once, with the last send's payload, unless another send comes first. */
+function debounceNote(job: JobStatus): string {
+  const due = job.dueAt === undefined ? '' : ` at ${job.dueAt}`;
+  return `${sendsText(job)}; runs once${due} with the last one's payload; another send with its id before it starts replaces the payload and pushes its start later`;
 }
 
 /**
@@ -972,6 +991,7 @@ export function renderJobShow(output: Output, job: CheckedJob): void {
     ['updated', job.updatedAt],
     ['attempt', job.attempt?.toString()],
     ['schedule', job.scheduleName],
+    ['sends', sendsText(job)],
     ['reason', job.reason],
     ['last error', job.lastError],
     ['retry at', job.retryAt],
@@ -1062,6 +1082,7 @@ export function renderJobList(output: Output, result: JobList): void {
           j.note ??
           lastErrorText(j) ??
           (j.state === 'waiting-children' ? waitingChildrenNote(j) : undefined) ??
+          (isPendingDebounce(j) ? sendsText(j) : undefined) ??
           resultText(j),
         60,
       ),

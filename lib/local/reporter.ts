@@ -85,6 +85,11 @@ export interface LocalEvent {
    */
   readonly keyHeldElsewhere?: true;
   /**
+   * A `duplicate` that is a send a later one replaced (a debounced job's earlier send, a flow parent's send claimed
+   * again): its outcome line's `superseded`. Its handler did not run; the later send's runs.
+   */
+  readonly superseded?: true;
+  /**
    * The level of the function's line when above INFO, as CloudWatch keeps it: a `retried` record's WARN, and the
    * ERROR of a dead letter, of a record `deferred` on its last receive (SQS moves it to the DLQ) and of a 503.
    */
@@ -148,6 +153,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     sentAfter503: entry.message === JOBS_ENDPOINT_LATE_SEND_MESSAGE ? (true as const) : undefined,
     frames: framesOf(entry.error),
     keyHeldElsewhere: entry[KEY_HELD_RECORD.outcomeField] === true ? (true as const) : undefined,
+    superseded: entry.superseded === true ? (true as const) : undefined,
     level: levelAboveInfo(entry.level),
   });
 }
@@ -404,6 +410,7 @@ export class Reporter {
       event.status !== undefined ? `status=${event.status}` : undefined,
       event.latencyMs !== undefined ? latencyText(event.latencyMs) : undefined,
       event.reason ? this.paint('2', `(${event.reason})`) : undefined,
+      event.superseded ? this.paint('2', '(superseded by a later send)') : undefined,
       event.sentAfter503 ? this.paint('33', 'SENT AFTER ITS 503: the caller was told to retry') : undefined,
       event.verified === false ? this.paint('33', 'UNVERIFIED') : undefined,
     ];

@@ -102,6 +102,38 @@ describe('jobs show of a dead-lettered job', () => {
   });
 });
 
+describe('jobs show and list of a debounced job', () => {
+  const pending: JobStatus = {
+    id: 'doc-42',
+    state: 'scheduled',
+    type: 'doc.reindex',
+    queue: 'jobs',
+    dueAt: '2026-12-02T09:00:40.000Z',
+    debounce: { sends: 3 },
+  };
+
+  it('says how many sends it took and that it runs once with the last one, at its due time, until it starts', () => {
+    const output = recordingOutput();
+    renderJobShow(output, pending);
+    expect(output.lines).toContain(
+      "          debounced: 3 sends in this cycle; runs once at 2026-12-02T09:00:40.000Z with the last one's payload; another send with its id before it starts replaces the payload and pushes its start later",
+    );
+    expect(output.lines).toContain('sends     debounced: 3 sends in this cycle');
+    const ran = recordingOutput();
+    renderJobShow(ran, { ...pending, state: 'completed', debounce: { sends: 1 }, result: { ok: true } });
+    expect(ran.lines).toContain('sends     debounced: 1 send in this cycle');
+    expect(ran.lines.some((line) => line.includes('runs once'))).toBe(false);
+  });
+
+  it('lists its due time and the sends it took', () => {
+    const output = recordingOutput();
+    renderJobList(output, { total: 1, jobs: [pending] });
+    expect(output.lines[0]).toMatch(
+      /doc-42 +scheduled +doc.reindex +jobs +2026-12-02T09:00:40.000Z +- +debounced: 3 sends in this cycle/,
+    );
+  });
+});
+
 describe('jobs show and list of a job waiting to run again', () => {
   const retrying = {
     id: 'flaky1',

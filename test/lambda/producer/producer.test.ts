@@ -740,7 +740,7 @@ describe('producer delivery paths', () => {
     const error = await producer.send(job, { n: 1 }, options as SendOptions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProducerConfigError);
     expect((error as Error).message).toBe(
-      'job report.build: options "jobId", "removeOnComplete" are not one send takes (id, delay, group, tenant, attempts, backoff): ' +
+      'job report.build: options "jobId", "removeOnComplete" are not one send takes (id, delay, group, tenant, attempts, backoff, debounce): ' +
         'the job key is id; job records expire after dedupe.ttl in hookline.config.ts',
     );
     await expect(

@@ -1,0 +1,23 @@
+/**
+ * A job consumer for the local-mode test of debounced jobs, on the real consumer runtime: every run of a job appends
+ * `<id>:<edit> <attempt>` to HOOKLINE_TEST_RECORD_FILE, so the test reads which payload ran, and how often.
+ */
+import { appendFileSync } from 'node:fs';
+import { z } from 'zod';
+import { defineConsumer, handleJob } from '../../../lambda/consumer';
+import { defineJob } from '../../../lambda/shared/job';
+
+/** Re-indexes a document: returns the edit it saw. */
+export const reindexJob = defineJob('doc.reindex', z.object({ edit: z.number() }), { queue: 'jobs' });
+
+export const handler = defineConsumer({
+  handlers: {},
+  jobs: [
+    handleJob(reindexJob, (event, ctx) => {
+      const file = process.env.HOOKLINE_TEST_RECORD_FILE;
+      if (!file) throw new Error('HOOKLINE_TEST_RECORD_FILE is not set');
+      appendFileSync(file, `${event.id}:${event.payload.edit} ${ctx.attempt}\n`);
+      return { indexedEdit: event.payload.edit };
+    }),
+  ],
+});

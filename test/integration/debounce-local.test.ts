@@ -1,0 +1,92 @@
+/**
+ * Debounced jobs end to end on local mode: the real producer finding local mode through its state file (as
+ * `createProducer()` finds `npm start`), the real consumer runtime, fauxqs, dynalite and the real CLI.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Duration } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer, type Producer } from '../../lambda/producer';
+import { queueDepth } from '../../lib/cli/dead-letters';
+import { localSqsClient } from '../../lib/local/clients';
+import { reindexJob } from '../helpers/local/debounce-consumer';
+import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+
+const run = promisify(execFile);
+const CONSUMER = fileURLToPath(new URL('../helpers/local/debounce-consumer.ts', import.meta.url));
+/** Long enough for the CLI to start and read the record while the job still waits. */
+const PERIOD = { seconds: 12 };
+
+describe('debounced jobs on local mode', () => {
+  let pipeline: TestPipeline;
+  let dir: string;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hookline-debounce-'));
+    pipeline = await startTestPipeline(
+      testConfig({
+        jobs: {
+          maxReceiveCount: 3,
+          consumer: {
+            entry: CONSUMER,
+            timeout: Duration.seconds(30),
+            batchSize: 10,
+            retry: { base: Duration.seconds(1), factor: 1, max: Duration.seconds(1) },
+          },
+        },
+      }),
+      { stateDir: dir },
+    );
+    const stateFile = join(dir, 'producer-local.json');
+    writeFileSync(stateFile, JSON.stringify(pipeline.local.status()));
+    producer = createProducer({ local: stateFile, baseDelayMs: 20 });
+  }, 120_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the handler once, with the last payload, after quick sends; jobs show tells the pending job; nothing is dead-lettered', async () => {
+    const sends = 6;
+    for (let edit = 1; edit <= sends; edit++) {
+      const sent = await producer.send(reindexJob, { edit }, { id: 'doc-42', debounce: PERIOD });
+      expect(sent).toMatchObject({ id: 'doc-42', state: 'scheduled', duplicate: false });
+    }
+    const shown = await run(
+      'npx',
+      ['tsx', 'bin/hookline.ts', 'jobs', 'show', 'doc-42', '--local', '--json'],
+      {
+        env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
+        timeout: 60_000,
+      },
+    );
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id: 'doc-42',
+      state: 'scheduled',
+      debounce: { sends },
+    });
+    await expect(producer.waitFor('doc-42', { timeout: { seconds: 60 } })).resolves.toMatchObject({
+      state: 'completed',
+      result: { indexedEdit: sends },
+    });
+    await pipeline.settled('jobs', 30_000);
+    expect(pipeline.sideEffects()).toEqual([{ id: `doc-42:${sends}`, attempt: 1 }]);
+    const sqs = localSqsClient(pipeline.local.emulators);
+    try {
+      const dead = await queueDepth(sqs, pipeline.local.status().queues.jobs?.deadLetterUrl ?? '');
+      expect(dead.visible + dead.inFlight + dead.delayed).toBe(0);
+    } finally {
+      sqs.destroy();
+    }
+    // Each earlier send was skipped as superseded, counted with the duplicates, never failed.
+    const skipped = pipeline.events.filter(
+      (event) => event.id === 'doc-42' && event.event === 'duplicate' && event.superseded === true,
+    );
+    expect(skipped).toHaveLength(sends - 1);
+  }, 120_000);
+});

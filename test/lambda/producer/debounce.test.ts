@@ -1,0 +1,230 @@
+/**
+ * Debounced jobs (`send(job, payload, { id, debounce })`) on dynalite: the real dedupe store and job records, the
+ * producer with a fake SQS and Scheduler that keep what they were sent, and the consumer's start decision
+ * (`JobRecords.start`) for each message sent. A clock stands in for time passing between sends.
+ */
+
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  type BatchEntry,
+  type OneTimeSchedule,
+  Producer,
+  type ProducerCollaborators,
+  ProducerConfigError,
+  type SendOptions,
+} from '../../../lambda/producer/producer';
+import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
+import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
+import { defineJob, JOB_DEBOUNCE_HEADER } from '../../../lambda/shared/job';
+import { JobRecords } from '../../../lambda/shared/job-record';
+import { testClock, useDedupeTable } from '../../helpers/local/dedupe-table';
+
+const WINDOW_SECONDS = 3600;
+const job = defineJob('doc.reindex', z.object({ edit: z.number() }), { queue: 'jobs' });
+const fifoJob = defineJob('order.ship', z.object({ edit: z.number() }), { queue: 'orders' });
+const largeJob = defineJob('doc.render', z.object({ edit: z.number(), text: z.string() }), { queue: 'jobs' });
+
+let client: DynamoDBClient;
+const table = 'debounce-dedupe';
+useDedupeTable(table, (ready) => {
+  client = ready;
+});
+
+/** The producer on the real store; `records` may wrap the real records (to act between a read and a write). */
+function producerAt(
+  now: () => number,
+  wrap: (records: JobRecords) => ProducerCollaborators['records'] = (records) => records,
+) {
+  const sent: BatchEntry[] = [];
+  const schedules: OneTimeSchedule[] = [];
+  const deleted: string[] = [];
+  const stored: string[] = [];
+  const records = new JobRecords(client, table, now);
+  const deps: ProducerCollaborators = {
+    queues: {
+      jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
+    },
+    settings: {
+      dedupe: { tableName: table, ttlSeconds: WINDOW_SECONDS },
+      scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' },
+      payloads: { bucket: 'payloads', inlineLimitBytes: 2048 },
+    },
+    scheduler: {
+      async create(schedule) {
+        schedules.push(schedule);
+      },
+      async delete(name) {
+        deleted.push(name);
+        return true;
+      },
+    },
+    retry: { attempts: 1, baseDelayMs: 1 },
+    now,
+    sleep: async () => {},
+    async sendBatch(_url, entries) {
+      sent.push(...entries);
+      return [];
+    },
+    putPayload: async (object) => {
+      stored.push(object.key);
+    },
+    dedupe: createDynamoDedupeStore({ client, tableName: table, ttlSeconds: WINDOW_SECONDS, now }),
+    records: wrap(records),
+  };
+  return { producer: new Producer(deps), records, sent, schedules, deleted, stored };
+}
+
+/** What the consumer decides for a message: its record's start, as `runJob` calls it (attempt 1). */
+function startOf(records: JobRecords, body: string) {
+  const envelope = parseEnvelope(body);
+  return records.start(envelope.id, 1, envelope.generation, undefined, envelope.headers[JOB_DEBOUNCE_HEADER]);
+}
+
+const payloadOf = (entry: BatchEntry | undefined) =>
+  JSON.parse(parseEnvelope(entry?.MessageBody ?? '').body ?? '');
+
+describe('a debounced job', () => {
+  it('takes each send before it starts: the due time moves to its period after the last, whose message alone runs', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    const results = [];
+    for (const edit of [1, 2, 3]) {
+      results.push(await producer.send(job, { edit }, { id: 'doc-1', debounce: { seconds: 30 } }));
+      time.advance(5);
+    }
+    expect(results.map((r) => [r.state, r.duplicate, r.dueAt])).toEqual([
+      ['scheduled', false, '2026-11-30T12:00:30.000Z'],
+      ['scheduled', false, '2026-11-30T12:00:35.000Z'],
+      ['scheduled', false, '2026-11-30T12:00:40.000Z'],
+    ]);
+    expect(sent.map((entry) => entry.DelaySeconds)).toEqual([30, 30, 30]);
+    expect(await producer.status('doc-1')).toMatchObject({
+      state: 'scheduled',
+      dueAt: '2026-11-30T12:00:40.000Z',
+      debounce: { sends: 3 },
+    });
+    time.advance(30);
+    const decisions = [];
+    for (const entry of sent) decisions.push(await startOf(records, entry.MessageBody));
+    expect(decisions).toEqual(['superseded', 'superseded', 'run']);
+    expect(payloadOf(sent[2])).toEqual({ edit: 3 });
+    // Each send is its own consumer work, so a skipped send never holds the key of the one that runs.
+    const keys = sent.map((entry) => idempotencyWorkKey('jobs', parseEnvelope(entry.MessageBody)));
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it('starts a new cycle, which runs again, when sent once it started; what the last cycle left is skipped', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-2', debounce: { seconds: 10 } });
+    await producer.send(job, { edit: 2 }, { id: 'doc-2', debounce: { seconds: 10 } });
+    time.advance(10);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
+    const during = await producer.send(job, { edit: 3 }, { id: 'doc-2', debounce: { seconds: 10 } });
+    expect(during).toMatchObject({ state: 'scheduled', duplicate: false });
+    const [first, , third] = sent.map((entry) => parseEnvelope(entry.MessageBody));
+    expect(third?.generation).not.toBe(first?.generation);
+    expect(await producer.status('doc-2')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('superseded');
+    time.advance(10);
+    expect(await startOf(records, sent[2]?.MessageBody ?? '')).toBe('run');
+    expect(payloadOf(sent[2])).toEqual({ edit: 3 });
+  });
+
+  it('starts a new cycle when the job starts between the claim and the write that would have taken the send', async () => {
+    const time = testClock();
+    let race: (() => Promise<unknown>) | undefined;
+    const { producer, records, sent } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      async debounced(id, send) {
+        await race?.();
+        race = undefined;
+        return real.debounced(id, send);
+      },
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-3', debounce: { seconds: 10 } });
+    race = () => startOf(records, sent[0]?.MessageBody ?? '');
+    const raced = await producer.send(job, { edit: 2 }, { id: 'doc-3', debounce: { seconds: 10 } });
+    expect(raced).toMatchObject({ state: 'scheduled', duplicate: false });
+    // The message the refused write would have named, then the new cycle's.
+    expect(sent).toHaveLength(3);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('superseded');
+    expect(await startOf(records, sent[2]?.MessageBody ?? '')).toBe('run');
+    expect(payloadOf(sent[2])).toEqual({ edit: 2 });
+  });
+
+  it('is a duplicate of a job its id was sent for without debounce, and a plain send of its id is its duplicate', async () => {
+    const time = testClock();
+    const { producer, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'plain' });
+    expect(await producer.send(job, { edit: 2 }, { id: 'plain', debounce: { seconds: 5 } })).toMatchObject({
+      state: 'queued',
+      duplicate: true,
+    });
+    await producer.send(job, { edit: 1 }, { id: 'debounced', debounce: { seconds: 5 } });
+    expect(await producer.send(job, { edit: 2 }, { id: 'debounced' })).toMatchObject({
+      state: 'scheduled',
+      duplicate: true,
+    });
+    expect(sent).toHaveLength(2);
+  });
+
+  it('waits beyond 15 minutes with a schedule per send, deleting the one each send replaces', async () => {
+    const time = testClock();
+    const { producer, schedules, deleted } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-long', debounce: { minutes: 20 } });
+    time.advance(60);
+    const last = await producer.send(job, { edit: 2 }, { id: 'doc-long', debounce: { minutes: 20 } });
+    expect(last.dueAt).toBe('2026-11-30T12:21:00.000Z');
+    expect(schedules.map((s) => s.at.toISOString())).toEqual([
+      '2026-11-30T12:20:00.000Z',
+      '2026-11-30T12:21:00.000Z',
+    ]);
+    expect(new Set(schedules.map((s) => s.name)).size).toBe(2);
+    expect(deleted).toEqual([schedules[0]?.name]);
+    expect((await producer.status('doc-long'))?.scheduleName).toBe(schedules[1]?.name);
+  });
+
+  it("keeps each send's large payload in an object of its own, so a later send never changes the one that runs", async () => {
+    const { producer, sent, stored } = producerAt(testClock().now);
+    const text = 'x'.repeat(4096);
+    await producer.send(largeJob, { edit: 1, text }, { id: 'doc-large', debounce: { seconds: 5 } });
+    await producer.send(largeJob, { edit: 2, text }, { id: 'doc-large', debounce: { seconds: 5 } });
+    expect(new Set(stored).size).toBe(2);
+    expect(sent.map((entry) => parseEnvelope(entry.MessageBody).payloadRef?.key)).toEqual(stored);
+  });
+
+  it.each([
+    [{ debounce: { seconds: 30 } }, job, /debounce needs an id/],
+    [{ id: 'a', debounce: { seconds: 30 }, delay: { seconds: 5 } }, job, /debounce and delay both say when/],
+    [{ id: 'a', debounce: { seconds: 30 } }, fifoJob, /queue "orders" is FIFO, where SQS cannot delay/],
+    [{ id: 'a', debounce: new Date() }, job, /debounce is a Date: pass a duration/],
+    [{ id: 'a', debounce: { seconds: 0.5 } }, job, /use at least 1 second/],
+  ])('refuses %j with a ProducerConfigError', async (options, definition, message) => {
+    const { producer, sent } = producerAt(testClock().now);
+    // A caller in JavaScript may pass a Date, which the type refuses.
+    const error = await producer
+      .send(definition, { edit: 1 }, options as SendOptions)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('is refused in sendBatch and in a flow, which do not send each job on its own', async () => {
+    const { producer, sent } = producerAt(testClock().now);
+    const options = { id: 'b', debounce: { seconds: 30 } };
+    await expect(producer.sendBatch([{ job, payload: { edit: 1 }, options }])).rejects.toThrow(
+      /sendBatch item 0 \(job doc.reindex\): debounce is for send only/,
+    );
+    await expect(
+      producer.sendFlow({ job, payload: { edit: 1 }, children: [{ job, payload: { edit: 2 }, options }] }),
+    ).rejects.toThrow(/sendFlow job 1 \(job doc.reindex\): debounce is for send only/);
+    expect(sent).toHaveLength(0);
+  });
+});
