@@ -20,6 +20,8 @@
  *    went through, its answer was lost) leaves a copy the retry repeats rather than a second job.
  *    The record is not deleted for that reason.
  * A repeat that finds a live `pending` record is told to retry later (503 + Retry-After).
+ * A claim may name records it replaces as if their window had passed (`replaceIf`): a debounced job's record whose
+ * job started or ended, so that a send then starts a new cycle, a new generation, instead of answering duplicate.
  *
  * A repeat costs one call on DynamoDB: the claim asks for the record it collided with
  * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, which DynamoDB returns on the
