@@ -532,12 +532,8 @@ export class Producer {
       if (!result?.duplicate) return result as SendResult;
       const replaced = await this.replaceDebounced(p);
       if (replaced !== STARTED_MEANWHILE) return replaced;
-      if (round >= DEBOUNCE_ROUNDS) {
-        return collectResults(
-          [p],
-          [{ ok: false, error: `the job started while each of ${round} sends was made: send it again` }],
-        )[0] as SendResult;
-      }
+      if (round >= DEBOUNCE_ROUNDS)
+        notSent(p, `the job started while each of ${round} sends was made: send it again`);
     }
   }
 
@@ -550,42 +546,21 @@ export class Producer {
    */
   private async replaceDebounced(p: Prepared): Promise<SendResult | typeof STARTED_MEANWHILE> {
     const records = this.deps.records;
-    const status = await records?.read(p.id);
+    const status = await records
+      ?.read(p.id)
+      .catch((error: unknown) => notSent(p, `dedupe table unavailable: ${describe(error)}`));
     if (!records?.debounced || !status?.debounce || status.generation === undefined)
       return duplicateResult(p.id, status);
     if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;
-    const { generation } = status;
-    const outcomes = new Array<Outcome>(p.index + 1);
-    const fitted = fitEnvelope({ ...p.envelope, generation }, p.fit);
-    if (!fitted)
-      throw new JobTooLargeError(`generation ${generation} makes job ${p.job.type} too large to send`);
-    const sent: Prepared = { ...p, message: fitted.serialized, payload: fitted.payload, generation };
-    const uploaded = await this.uploadAll([sent], outcomes);
-    if (sent.delaySeconds > MAX_SQS_DELAY_SECONDS) await this.scheduleAll(uploaded, outcomes);
-    else await this.enqueueAll(uploaded, outcomes);
-    if (!outcomes[p.index]?.ok) return collectResults([sent], outcomes)[0] as SendResult;
-    const scheduleName = scheduleNameOf(sent, this.deps.settings);
-    const ttl = this.deps.settings.dedupe?.ttlSeconds;
-    let written: Awaited<ReturnType<NonNullable<typeof records.debounced>>>;
-    try {
-      written = await this.withRetry(() =>
-        (records.debounced as NonNullable<typeof records.debounced>)(p.id, {
-          generation,
-          send: p.debounceSend as string,
-          dueAt: p.dueAt as Date,
-          ...(ttl === undefined
-            ? {}
-            : { expiresAt: Math.floor(this.deps.now() / 1000) + ttl + p.delaySeconds }),
-          ...(scheduleName === undefined ? {} : { scheduleName }),
-        }),
-      );
-    } catch (error) {
-      outcomes[p.index] = {
-        ok: false,
-        error: `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
-      };
-      return collectResults([sent], outcomes)[0] as SendResult;
-    }
+    const sent = await this.deliverDebounced(p, status.generation);
+    const written = await this.withRetry(() =>
+      (records.debounced as NonNullable<typeof records.debounced>)(p.id, this.debouncedSendOf(sent)),
+    ).catch((error: unknown) =>
+      notSent(
+        p,
+        `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
+      ),
+    );
     if (!written) return STARTED_MEANWHILE;
     // Best effort: a schedule left in place delivers a send the consumer skips.
     if (written.replacedSchedule && this.deps.scheduler)
@@ -593,6 +568,34 @@ export class Producer {
         .delete(written.replacedSchedule, this.deps.settings.scheduler?.groupName)
         .catch(() => false);
     return resultOf(sent);
+  }
+
+  /** Sends a debounced job's message in the record's generation: its payload stored, then queued or scheduled. */
+  private async deliverDebounced(p: Prepared, generation: string): Promise<Prepared> {
+    const fitted = fitEnvelope({ ...p.envelope, generation }, p.fit);
+    if (!fitted) notSent(p, `generation ${generation} makes the job too large to send`);
+    const sent: Prepared = { ...p, message: fitted.serialized, payload: fitted.payload, generation };
+    const outcomes = new Array<Outcome>(p.index + 1);
+    const uploaded = await this.uploadAll([sent], outcomes);
+    if (sent.delaySeconds > MAX_SQS_DELAY_SECONDS) await this.scheduleAll(uploaded, outcomes);
+    else await this.enqueueAll(uploaded, outcomes);
+    collectResults([sent], outcomes);
+    return sent;
+  }
+
+  /** What the record of a debounced job takes of a send just delivered. */
+  private debouncedSendOf(sent: Prepared): DebouncedSend {
+    const scheduleName = scheduleNameOf(sent, this.deps.settings);
+    const ttl = this.deps.settings.dedupe?.ttlSeconds;
+    return {
+      generation: sent.generation as string,
+      send: sent.debounceSend as string,
+      dueAt: sent.dueAt as Date,
+      ...(ttl === undefined
+        ? {}
+        : { expiresAt: Math.floor(this.deps.now() / 1000) + ttl + sent.delaySeconds }),
+      ...(scheduleName === undefined ? {} : { scheduleName }),
+    };
   }
 
   /**
@@ -1322,6 +1325,11 @@ function resultOf(p: Prepared): SendResult {
     ...(p.dueAt ? { dueAt: p.dueAt.toISOString() } : {}),
     ...(p.tenant !== undefined && p.delaySeconds <= MAX_SQS_DELAY_SECONDS ? { tenant: p.tenant } : {}),
   };
+}
+
+/** A job of one send that could not be enqueued: the {@link JobBatchError} `send` turns into a `JobSendError`. */
+function notSent(p: Prepared, error: string): never {
+  throw new JobBatchError([], [{ index: p.index, id: p.id, error }]);
 }
 
 function collectResults(prepared: readonly Prepared[], outcomes: readonly Outcome[]): SendResult[] {

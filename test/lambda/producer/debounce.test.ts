@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type BatchEntry,
+  JobSendError,
   type OneTimeSchedule,
   Producer,
   type ProducerCollaborators,
@@ -156,6 +157,29 @@ describe('a debounced job', () => {
     expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('superseded');
     expect(await startOf(records, sent[2]?.MessageBody ?? '')).toBe('run');
     expect(payloadOf(sent[2])).toEqual({ edit: 2 });
+  });
+
+  it('fails a send whose record write failed, whose message is then skipped: the send before it runs', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      debounced: async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      },
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-4', debounce: { seconds: 10 } });
+    const error = await producer
+      .send(job, { edit: 2 }, { id: 'doc-4', debounce: { seconds: 10 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSendError);
+    expect((error as Error).message).toMatch(
+      /its message was sent, but its record could not name it, so the send before it runs: Error: ProvisionedThroughputExceededException/,
+    );
+    expect(await producer.status('doc-4')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
+    time.advance(10);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('superseded');
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
   });
 
   it('is a duplicate of a job its id was sent for without debounce, and a plain send of its id is its duplicate', async () => {
