@@ -30,6 +30,23 @@ describe("the Jobs page's note on a state", () => {
     expect(withStateNote({ id: 'ok', state: 'completed', result: 1 }, {})).not.toHaveProperty('stateNote');
   });
 
+  it("carries jobs show's line on a debounced job waiting to start: its sends, its due time, the last payload", () => {
+    const pending = {
+      id: 'doc-42',
+      state: 'scheduled' as const,
+      dueAt: '2026-12-02T09:00:40.000Z',
+      debounce: { sends: 3 },
+    };
+    const output = recordingOutput();
+    renderJobShow(output, pending);
+    const note = withStateNote(pending, {}).stateNote;
+    expect(note).toMatch(
+      /^debounced: 3 sends in this cycle; runs once at 2026-12-02T09:00:40.000Z with the last one's payload/,
+    );
+    expect(output.lines.join('\n')).toContain(note);
+    expect(withStateNote({ ...pending, state: 'completed' }, {})).not.toHaveProperty('stateNote');
+  });
+
   it("counts a flow parent's children as jobs show does, failed ones too", () => {
     const parent = {
       id: 'report-1',

@@ -33,6 +33,8 @@ interface JobRecord {
   /** A flow parent's children as `jobs show` counts them (completed, dead-lettered that fail it or are ignored). */
   childrenSummary?: string;
   scheduleName?: string;
+  /** A debounced job: how many sends its cycle took (`jobs show`'s `sends`). */
+  debounce?: { sends: number };
 }
 
 interface JobsAnswer extends PageAnswer {
@@ -183,6 +185,7 @@ export function JobPage({ id }: { id: string }) {
         ${field('due', 'Due', job.dueAt)}
         ${field('updated', 'Updated', job.updatedAt)}
         ${field('schedule', 'Schedule', job.scheduleName)}
+        ${field('sends', 'Debounced sends', job.debounce?.sends)}
         ${field('dedupe-key', 'Dedupe key', data.dedupeKey)}
         <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">none: sent without a tenant (or before job records kept it)</span>`}</dd>
         ${field('reason', 'Reason', job.reason)}
