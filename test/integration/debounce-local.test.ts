@@ -19,7 +19,7 @@ import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/loc
 const run = promisify(execFile);
 const CONSUMER = fileURLToPath(new URL('../helpers/local/debounce-consumer.ts', import.meta.url));
 /** Long enough for the CLI to start and read the record while the job still waits. */
-const PERIOD = { seconds: 12 };
+const PERIOD = { seconds: 20 };
 
 describe('debounced jobs on local mode', () => {
   let pipeline: TestPipeline;

@@ -229,6 +229,11 @@ describe('a debounced job', () => {
     [{ id: 'a', debounce: { seconds: 30 } }, fifoJob, /queue "orders" is FIFO, where SQS cannot delay/],
     [{ id: 'a', debounce: new Date() }, job, /debounce is a Date: pass a duration/],
     [{ id: 'a', debounce: { seconds: 0.5 } }, job, /use at least 1 second/],
+    [
+      { deduplication: { id: 'a', ttl: 5000, extend: true, replace: true } },
+      job,
+      /"deduplication" is not one send takes .*for debounce mode, send\(job, payload, \{ id, debounce \}\)/,
+    ],
   ])('refuses %j with a ProducerConfigError', async (options, definition, message) => {
     const { producer, sent } = producerAt(testClock().now);
     // A caller in JavaScript may pass a Date, which the type refuses.
