@@ -50,7 +50,7 @@ async function ingest(bytes: Buffer, contentType: string | undefined, id: string
   const h = ingestHarness(config(inlineLimitBytes));
   const lines: Buffer[] = [];
   const deps = { ...h.deps, archive: { put: async (line: Buffer) => void lines.push(line) } };
-  const signature = signWebhook(RAW, SECRETS.generic ?? '', bytes, { now: new Date(NOW_MS) });
+  const signature = signWebhook(RAW, SECRETS.generic ?? '', bytes, { now: new Date(NOW_MS), id });
   const headers = { 'x-event-id': id, 'x-event-type': 'fidelity', ...signature };
   const rawHeaders = Object.entries({
     ...headers,
@@ -63,6 +63,7 @@ async function ingest(bytes: Buffer, contentType: string | undefined, id: string
   );
   const response = await handleWebhook(event, deps);
   const message = h.sent[0];
+  if (message) expect(parseEnvelope(message.body).id).toBe(id);
   const archived = parseArchiveLines(Buffer.concat(lines).toString('utf8'))[0]?.envelope;
   return { response, message, stored: h.payloads[0], archived };
 }
