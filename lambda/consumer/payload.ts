@@ -93,6 +93,9 @@ export function inlineBody(envelope: WebhookEnvelope, bytes: Buffer): string {
  * verifies a signature over again, or stores for audit; `payload` is the body parsed, which a JSON number beyond 2^53
  * or a duplicate key does not survive.
  */
-export function bodyBytes(event: { readonly body: string; readonly bodyEncoding: 'utf8' | 'base64' }): Buffer {
+export function bodyBytes(event: {
+  readonly body: string;
+  readonly bodyEncoding: 'utf8' | 'base64';
+}): Buffer {
   return Buffer.from(event.body, event.bodyEncoding === 'base64' ? 'base64' : 'utf8');
 }
