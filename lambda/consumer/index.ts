@@ -14,6 +14,7 @@ export type { ConsumerHandler } from './define-consumer';
 export { defineConsumer } from './define-consumer';
 export { AttemptsExhaustedError, PermanentError, RetryLaterError } from './errors';
 export { handleJob } from './jobs';
+export { bodyBytes } from './payload';
 export { InvalidProgressError, type JobProgress, MAX_PROGRESS_BYTES } from './progress';
 export type {
   AnyJobHandler,

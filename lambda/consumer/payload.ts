@@ -86,3 +86,16 @@ export function parsePayload(envelope: WebhookEnvelope, bytes?: Buffer): unknown
 export function inlineBody(envelope: WebhookEnvelope, bytes: Buffer): string {
   return bytes.toString(envelope.bodyEncoding === 'base64' ? 'base64' : 'utf8');
 }
+
+/**
+ * The body's bytes exactly as the sender sent them (a job's: its JSON payload as the producer wrote it): `event.body`
+ * decoded as `bodyEncoding` says, whether it travelled inline or was claim-checked to S3. What a consumer hashes,
+ * verifies a signature over again, or stores for audit; `payload` is the body parsed, which a JSON number beyond 2^53
+ * or a duplicate key does not survive.
+ */
+export function bodyBytes(event: {
+  readonly body: string;
+  readonly bodyEncoding: 'utf8' | 'base64';
+}): Buffer {
+  return Buffer.from(event.body, event.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+}

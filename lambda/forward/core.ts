@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { PermanentError, RetryLaterError, retryDelaySeconds } from '../consumer/errors';
+import { bodyBytes } from '../consumer/payload';
 import type { ConsumerEvent, HandlerContext } from '../consumer/types';
 import { httpHeaderCarries, percentEncodedOutsidePrintableAscii } from '../shared/contracts';
 import { type ForwardRuntimeConfig, QUERY_SHOWN } from '../shared/forward-config';
@@ -66,11 +67,6 @@ function forwardable(name: string): boolean {
     !name.startsWith('x-hookline-') &&
     !name.startsWith('proxy-')
   );
-}
-
-/** The bytes the ingest received (or the job's JSON payload): decoded from base64 when the envelope says so. */
-export function bodyBytes(event: Pick<ConsumerEvent, 'body' | 'bodyEncoding'>): Buffer {
-  return Buffer.from(event.body, event.bodyEncoding === 'base64' ? 'base64' : 'utf8');
 }
 
 /**

@@ -39,7 +39,7 @@ import {
   type JobDefinition,
   JobPayloadError,
 } from '../shared/job';
-import { parseJsonText } from '../shared/json-text';
+import { integersAsWritten, parseJsonText } from '../shared/json-text';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { safeEqual } from '../shared/senders/verify-kit';
 import type { StandardSchemaV1 } from '../shared/standard-schema';
@@ -331,12 +331,8 @@ export function parseJobRequest(body: string): ParsedJobRequest {
   const refused = (reason: string): ParsedJobRequest => ({ ok: false, reason });
   const shape = `{ ${REQUEST_FIELDS.join(', ')} }`;
   if (body.trim() === '') return refused(`the body is empty: send ${shape}`);
-  let json: unknown;
-  try {
-    json = parseJsonText(body);
-  } catch {
-    return refused('the body is not JSON');
-  }
+  const json = requestJson(body);
+  if (json === undefined) return refused('the body is not JSON');
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return refused(`the body is JSON but not an object: send ${shape}`);
   }
@@ -354,6 +350,24 @@ export function parseJobRequest(body: string): ParsedJobRequest {
     return refused(type === undefined ? 'type is missing' : 'type is not a string');
   if (!named) return refused(`type is not a job type: ${EVENT_TYPE_RULE}`);
   return parseJobOptions(named, { payload, id, delay, group, tenant, attempts, backoff });
+}
+
+/**
+ * The request's JSON, a payload's integers beyond 2^53 kept as written (the job's body carries them digit for digit);
+ * undefined when it is not JSON. A reviver walks the value recursively: a body nested deeper than its stack is read
+ * without it (its payload is refused as too deeply nested when it is serialized, as before).
+ */
+function requestJson(body: string): unknown {
+  try {
+    return parseJsonText(body, integersAsWritten);
+  } catch (error) {
+    if (!(error instanceof RangeError)) return undefined;
+  }
+  try {
+    return parseJsonText(body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The rest of a body that names a valid job type: a refusal names that type. */

@@ -25,6 +25,7 @@ import {
   unreadWhileHeld,
 } from './dead-letter-notes';
 import type { FailedLetter, FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
+import { layoutJson } from './json-layout';
 import { hint, nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
@@ -346,16 +347,12 @@ function renderLetterHeaders(output: Output, result: FailedShowResult): void {
   }
 }
 
-/** The body, pretty-printed when it is JSON and cut at 4,000 characters. */
+/** The body, laid out when it is JSON (token for token as sent) and cut at 4,000 characters. */
 function renderLetterBody(output: Output, body: string, encoding: FailedShowResult['bodyEncoding']): void {
   // Bytes that are not UTF-8 text are shown as base64, said so, rather than decoded into replacement characters.
   output.line(output.colors.bold(encoding === 'base64' ? 'body (base64: not UTF-8 text)' : 'body'));
-  let pretty = body;
-  try {
-    pretty = JSON.stringify(JSON.parse(body), null, 2);
-  } catch {
-    // Not JSON: print as-is.
-  }
+  // Laid out, never parsed and printed again: the operator reads the numbers, keys and escapes that were sent.
+  const pretty = layoutJson(body) ?? body;
   output.line(
     foreignText(
       pretty.length > 4000 ? `${pretty.slice(0, 4000)}\n... (${pretty.length} characters)` : pretty,

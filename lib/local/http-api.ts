@@ -48,16 +48,25 @@ export interface ApiIdentity {
   readonly defaultHost: string;
 }
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript)\b|application\/[\w.+-]+\+(json|xml)\b)/i;
+/** The media types, besides `text/*`, whose bodies HTTP API hands a function as text. */
+const TEXT_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  'application/json',
+  'application/xml',
+  'application/javascript',
+]);
 
 /**
- * Whether API Gateway would hand the body over as text. HTTP APIs have no binary media type setting; hookline's
- * local rule is: `text/*`, `application/json`, `application/xml`, `application/javascript` and any `+json`/`+xml`
- * type are text; everything else (including form posts and a missing content type) is base64. The ingest
- * function decodes either, so the rule only has to be consistent.
+ * Whether API Gateway would hand the body over as text (`isBase64Encoded: false`). HTTP APIs have no binary media
+ * type setting, and AWS lists no types; measured against a real HTTP API (payload format 2.0), the body is text for
+ * `text/*`, `application/json`, `application/xml` and `application/javascript` (parameters such as `charset` aside),
+ * and base64 for everything else: form posts, a missing content type, and `+json`/`+xml` vendor types too
+ * (ministackorg/ministack#766). Local mode makes the same split, so a body reaches the function in the encoding it
+ * would deployed: a base64 body's bytes never change; a text body that is not valid UTF-8 cannot travel as text
+ * unchanged (here its invalid sequences become U+FFFD).
  */
 export function isTextContentType(contentType: string | undefined): boolean {
-  return contentType !== undefined && TEXT_TYPES.test(contentType.trim());
+  const mediaType = (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return mediaType.startsWith('text/') || TEXT_MEDIA_TYPES.has(mediaType);
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

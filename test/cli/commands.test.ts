@@ -855,6 +855,40 @@ describe('failed list / show', () => {
     ]);
   });
 
+  it('show lays a JSON body out with every number, key and escape as the sender wrote it', async () => {
+    // Parsed and printed again, the id would read 12345678901234567000, one "a" would vanish and 1E400 read null.
+    const sent =
+      '{"id": 12345678901234567890,"a":1,"a":2,"s":"\\ud800 \\u0041","f":1.10,"e":1E400,"x":[],"o":{"k":[true,null]}}';
+    const envelope = JSON.parse(deadLetterMessage(1).Body ?? '{}');
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      { ...deadLetterMessage(1), Body: JSON.stringify({ ...envelope, body: sent }) },
+    ]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-1' });
+    expect(shown.body).toBe(sent);
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    expect(output.lines.slice(-2)).toEqual([
+      'body',
+      [
+        '{',
+        '  "id": 12345678901234567890,',
+        '  "a": 1,',
+        '  "a": 2,',
+        '  "s": "\\ud800 \\u0041",',
+        '  "f": 1.10,',
+        '  "e": 1E400,',
+        '  "x": [],',
+        '  "o": {',
+        '    "k": [',
+        '      true,',
+        '      null',
+        '    ]',
+        '  }',
+        '}',
+      ].join('\n'),
+    ]);
+  });
+
   it('show gives a body that is not UTF-8 text as base64 and says so, so no byte is lost to replacement characters', async () => {
     const bytes = Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x3c, 0x73]);
     const envelope = JSON.parse(deadLetterMessage(1).Body ?? '{}');

@@ -15,8 +15,8 @@ export const MALFORMED: DescribeResult = { ok: false, reason: 'malformed_body' }
  * the second event as a repeat of the first and drop it. Only that rare case parses the source again.
  * Without `source` the double's text comes back (grouping by it at worst shares a group). When the written
  * digits cannot be read (a reviver walks the parsed value recursively, so a body nested some thousands of levels
- * deep overflows the stack), nothing comes back: the double's text could merge two ids, and the exception would
- * answer a signed request 503 on every retry.
+ * deep overflows the stack; Node 20, which local mode may run on, gives a reviver no source text), nothing comes
+ * back: the double's text could merge two ids, and the exception would answer a signed request 503 on every retry.
  */
 export function valueAtPath(json: unknown, path: string, source?: string | Buffer): string | undefined {
   const node = nodeAtPath(json, path);
@@ -30,7 +30,8 @@ export function valueAtPath(json: unknown, path: string, source?: string | Buffe
   } catch {
     return undefined;
   }
-  return typeof exact === 'string' ? exact : String(node);
+  // Still a number: the runtime passed the reviver no source text (Node 20 has no JSON.parse source text access).
+  return typeof exact === 'string' ? exact : undefined;
 }
 
 function nodeAtPath(json: unknown, path: string): unknown {

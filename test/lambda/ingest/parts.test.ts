@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newSortableId } from '../../../lambda/ingest/ids';
 import { encodeBody, sanitizeType, sqsSafeJson, valueAtPath } from '../../../lambda/ingest/normalize';
 import { selectRoute, typeMatches } from '../../../lambda/ingest/routing';
@@ -168,6 +168,23 @@ describe('normalize helpers', () => {
   it('valueAtPath gives nothing for a number it cannot read as written, rather than a double two ids could share', () => {
     const text = `{"id":9007199254740993,"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
     expect(valueAtPath(JSON.parse(text), 'id', text)).toBeUndefined();
+  });
+  it('valueAtPath gives nothing for such a number where JSON.parse passes a reviver no source text (Node 20)', () => {
+    // Node 20 (package.json's engines, and local mode runs the ingest in the user's Node) lacks JSON.parse source
+    // text access: a double's text there would read 9007199254740993 and 9007199254740992 alike.
+    const parse = JSON.parse;
+    const spy = vi
+      .spyOn(JSON, 'parse')
+      .mockImplementation((text: string, reviver?: (key: string, value: unknown) => unknown) =>
+        parse(text, reviver && ((key: string, value: unknown) => reviver(key, value))),
+      );
+    try {
+      const text = '{"id":9007199254740993,"s":42}';
+      expect(valueAtPath(parse(text), 'id', text)).toBeUndefined();
+      expect(valueAtPath(parse(text), 's', text)).toBe('42');
+    } finally {
+      spy.mockRestore();
+    }
   });
   it('sqsSafeJson escapes astral and U+FFFE/U+FFFF characters losslessly', () => {
     const value = { body: 'a😀b\uffffc\ufffe', plain: 'é' };

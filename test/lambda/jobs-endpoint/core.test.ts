@@ -569,6 +569,23 @@ describe('a job’s own retries over HTTP', () => {
     expect(jobRetryOf(headers)).toEqual({ attempts: 2, backoff: { baseSeconds: 1, maxSeconds: 30 } });
   });
 
+  it('sends a payload integer beyond 2^53 with every digit the caller wrote, not the nearest double', async () => {
+    const sent: BatchEntry[] = [];
+    const body = '{"type":"math.double","payload":{"id":12345678901234567890,"n":[-9007199254740993,1.5,2]}}';
+    const answer = await handleJobRequest(event(body), producingFor(sent));
+    expect(answer.statusCode).toBe(202);
+    expect(JSON.parse(sent[0]?.MessageBody ?? '{}').body).toBe(
+      '{"id":12345678901234567890,"n":[-9007199254740993,1.5,2]}',
+    );
+  });
+
+  it('still refuses an option holding an integer beyond 2^53', async () => {
+    const sent: BatchEntry[] = [];
+    const body = '{"type":"math.double","payload":{},"attempts":12345678901234567890}';
+    const answer = await handleJobRequest(event(body), producingFor(sent));
+    expect({ status: answer.statusCode, sent }).toEqual({ status: 400, sent: [] });
+  });
+
   function producingFor(sent: BatchEntry[]) {
     const producer = new Producer({
       queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },

@@ -220,20 +220,47 @@ describe('buildHttpApiEvent', () => {
     expect(empty.headers['x-forwarded-proto']).toBe('http');
   });
 
+  // The split HTTP API makes, as ministack measured it against a real HTTP API (ministackorg/ministack#766): text
+  // only for text/* and three application types; a +json or +xml vendor type is base64 like any other.
   it.each([
     ['application/json', true],
     ['application/json; charset=utf-8', true],
+    ['Application/JSON', true],
     ['text/plain', true],
-    ['application/vnd.api+json', true],
+    ['text/csv; charset=latin1', true],
     ['application/xml', true],
+    ['application/javascript', true],
+    ['application/vnd.api+json', false],
+    ['application/cloudevents+json', false],
+    ['application/atom+xml', false],
+    ['application/json-seq', false],
     ['application/x-www-form-urlencoded', false],
     ['application/octet-stream', false],
     ['image/png', false],
     // Only the media type counts, not a parameter naming another type.
     ['multipart/related; type="application/json"', false],
+    ['', false],
     [undefined, false],
   ])('content type %s is text: %s', (contentType, text) => {
     expect(isTextContentType(contentType)).toBe(text);
+  });
+
+  it('hands a vendor +json body over base64, so its bytes reach the function exact even when not UTF-8', () => {
+    const bytes = Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xe9, 0xff, 0x22, 0x7d]); // {"n":"\xe9\xff"}
+    const event = buildHttpApiEvent(
+      {
+        method: 'POST',
+        url: '/webhooks/x',
+        rawHeaders: ['content-type', 'application/vnd.api+json'],
+        body: bytes,
+        sourceIp: '::1',
+        httpVersion: '1.1',
+      },
+      'x',
+      identity,
+    );
+    expect(event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(event.body ?? '', 'base64').equals(bytes)).toBe(true);
   });
 
   it('formats requestContext.time like API Gateway', () => {
