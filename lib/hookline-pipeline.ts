@@ -28,6 +28,7 @@ import {
   PAYLOAD_KEY_PREFIX,
 } from '../lambda/shared/contracts';
 import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
+import { DELETE_FAILED_PERIOD, deadLetterLifetime } from './alarm-conditions';
 import { ConsumerCircuitBreakers } from './circuit-breakers';
 import {
   DEFAULTS,
@@ -46,7 +47,6 @@ import { entryExistsInProject } from './load-config';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklinePackageRoot } from './package-root';
 import {
-  deadLetterLifetime,
   hooklineCommand,
   type MonitoredFunction,
   PipelineAlarms,
@@ -577,10 +577,7 @@ export class HooklinePipeline extends Construct {
   private deleteFailureAlarmProps(): Pick<PipelineAlarmsProps, 'deleteFailures' | 'deleteFailuresCommand'> {
     if (Object.keys(this.consumers).length === 0) return {};
     return {
-      deleteFailures: deleteFailedMetric(
-        DEFAULTS.functionAlarmPeriod,
-        metricsNamespaceOf(Stack.of(this).stackName),
-      ),
+      deleteFailures: deleteFailedMetric(DELETE_FAILED_PERIOD, metricsNamespaceOf(Stack.of(this).stackName)),
       deleteFailuresCommand: stackLogsQuery(
         this,
         3_600,

@@ -10,14 +10,29 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_SERVICE, METRIC_DIMENSIONS, SIGNATURE_MISMATCH_METRIC } from '../lambda/shared/contracts';
+import {
+  DELETE_FAILED_PERIODS,
+  deadLetterExpiryAlarmAge,
+  deadLettersExpiringText,
+  deleteFailedText,
+  type ExpiryAlarmQueue,
+} from './alarm-conditions';
 import { DEFAULT_HOLD_SECONDS } from './cli/dead-letter-notes';
 import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
 import { propShapeViolations } from './config/parse-shape';
-import { DEAD_LETTER_EXPIRY_MARGIN_SECONDS, saveDeadLettersArgs } from './console/ui/dead-letter-expiry';
+import { saveDeadLettersArgs } from './console/ui/dead-letter-expiry';
 import { fairQueueMetric } from './pipeline-queue';
 import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
 import { oldestMessageAgeFloorViolations } from './validation';
 import { prefixViolations, throwIfViolations, type Violation } from './violations';
+
+// Their one home is the module local mode reads them from too; the stack's callers keep finding them here.
+export {
+  DEAD_LETTER_EXPIRY_MARGIN,
+  DELETE_FAILED_PERIODS,
+  deadLetterExpiryAlarmAge,
+  deadLetterLifetime,
+} from './alarm-conditions';
 
 /**
  * A `hookline` command as the on-call engineer types it for the stack holding `scope`: with `--stack` and `--region`,
@@ -287,48 +302,11 @@ export interface PipelineAlarmsProps {
   readonly email?: string;
 }
 
-/**
- * How long a dead letter of `queue` stays in its dead-letter queue at least, as the dead-letter queue's
- * `ApproximateAgeOfOldestMessage` counts it. That metric counts from the move to the dead-letter queue, while SQS
- * deletes a message of a standard queue `deadLetterRetention` after it was first sent to `queue`, so a message
- * moved at the end of the queue's `retention` has only the difference left; a FIFO queue's move resets the clock.
- */
-export function deadLetterLifetime(queue: {
-  readonly fifo: boolean;
-  readonly retentionPeriod: Duration;
-  readonly deadLetterRetentionPeriod: Duration;
-}): Duration {
-  const retained = queue.deadLetterRetentionPeriod.toSeconds();
-  return Duration.seconds(queue.fifo ? retained : retained - queue.retentionPeriod.toSeconds());
-}
-
-/**
- * How long before SQS deletes a dead letter its expiry alarm fires, at most: the margin under which `hookline failed`
- * warns too ({@link DEAD_LETTER_EXPIRY_MARGIN_SECONDS}, its one home, which the CLI reads without aws-cdk-lib).
- */
-export const DEAD_LETTER_EXPIRY_MARGIN = Duration.seconds(DEAD_LETTER_EXPIRY_MARGIN_SECONDS);
-
-/**
- * The age at which a dead letter living `lifetime` is alarmed on: {@link DEAD_LETTER_EXPIRY_MARGIN} before it is
- * deleted, or halfway through a lifetime shorter than twice that, so a short retention still leaves time to act
- * and never alarms on a dead letter that just arrived (the dead-letter alarm's job).
- */
-export function deadLetterExpiryAlarmAge(lifetime: Duration): Duration {
-  const seconds = lifetime.toSeconds();
-  return Duration.seconds(seconds - Math.min(DEAD_LETTER_EXPIRY_MARGIN.toSeconds(), Math.floor(seconds / 2)));
-}
-
 /** CloudWatch's most metrics in one metric math alarm (a hard limit). */
 export const METRICS_PER_MATH_ALARM = 10;
 
 /** The most characters CloudWatch takes in an alarm's description. */
 export const ALARM_DESCRIPTION_MAX = 1024;
-
-/**
- * How many periods in a row of failed deletes the consumers' alarm waits for: a sustained rate, not one SQS error,
- * which the batch response makes good.
- */
-export const DELETE_FAILED_PERIODS = 3;
 
 /** The window in which a source with only mismatched signatures is alarmed on. */
 export const ROTATED_SECRET_WINDOW = Duration.minutes(15);
@@ -340,13 +318,8 @@ export const ROTATED_SECRET_WINDOW = Duration.minutes(15);
 export const ROTATED_SECRET_MIN_MISMATCHES = 3;
 
 /** A dead-letter queue whose messages' expiry is watched. */
-interface ExpiringQueue {
-  /** The name the CLI takes. */
-  readonly cliName: string;
+interface ExpiringQueue extends ExpiryAlarmQueue {
   readonly queue: sqs.IQueue;
-  readonly lifetime: Duration;
-  /** Whether `hookline redrive` moves its letters back (see {@link MonitoredDeadLetterQueue.redrivable}). */
-  readonly redrivable: boolean;
 }
 
 /** The expiry-alarm side of a further dead-letter queue, when its messages' lifetime is given. */
@@ -626,31 +599,11 @@ export class PipelineAlarms extends Construct {
    * name leaves no room for the third command, it is described instead of given.
    */
   private expiryDescription(group: readonly ExpiringQueue[]): string {
-    const first = group[0];
-    if (!first) return '';
-    const age = deadLetterExpiryAlarmAge(first.lifetime);
-    const names = (queues: readonly ExpiringQueue[]) => queues.map((q) => `"${q.cliName}"`).join(', ');
-    // The commands name a queue a redrive moves back, when there is one; the others' `failed summary` says what to do.
-    const subject = group.find((q) => q.redrivable) ?? first;
-    const q = subject.cliName;
-    const unredrivable = group.filter((other) => !other.redrivable && other !== subject);
-    const exceptions = !subject.redrivable
-      ? ` ${group.length === 1 ? 'It' : 'None of them'} can be redriven: failed summary says what to do instead.`
-      : unredrivable.length === 0
-        ? ''
-        : ` ${names(unredrivable)} cannot be redriven: failed summary says what to do instead.`;
-    // Only a consumer dead-letters a record itself (a new message, with a life of its own); Scheduler does not.
-    const ownLetters = group.some((member) => member.redrivable)
-      ? ' (ones the consumer dead-lettered itself live longer)'
-      : '';
-    const then = subject.redrivable
-      ? `fix the cause, ${this.cli(`redrive ${q}`)}`
-      : 'fix the cause and do as it says (no redrive)';
-    const said = `Dead letters in the DLQ of ${group.length === 1 ? '' : 'one of '}${names(group)} are older than ${age.toHumanString()}: SQS may delete them within ${first.lifetime.minus(age).toHumanString()}${ownLetters}, and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS's age metric: do not wait for this alarm.${exceptions} For "${q}" (others alike): ${this.cli(`failed summary ${q}`)}, ${then}; or first save them: `;
-    const full = `${said}${this.cli(saveDeadLettersArgs(q))}.`;
+    const { said, subject } = deadLettersExpiringText(group, (command) => this.cli(command));
+    const full = `${said}${this.cli(saveDeadLettersArgs(subject))}.`;
     return full.length <= ALARM_DESCRIPTION_MAX
       ? full
-      : `${said}hookline ${saveDeadLettersArgs(q, '<file>')}, same --stack and --region.`;
+      : `${said}hookline ${saveDeadLettersArgs(subject, '<file>')}, same --stack and --region.`;
   }
 
   /**
@@ -697,8 +650,7 @@ export class PipelineAlarms extends Construct {
   private watchDeleteFailures(metric: cloudwatch.IMetric, command: string | undefined): void {
     const { metricStat, mathExpression } = metric.toMetricConfig();
     const periodSeconds = metricStat?.period.toSeconds() ?? mathExpression?.period ?? 0;
-    const window = Duration.seconds(periodSeconds * DELETE_FAILED_PERIODS).toHumanString();
-    const said = `Consumers failed to delete records they had finished or dead-lettered in each of ${DELETE_FAILED_PERIODS} periods in a row (${window}; metric DeleteFailed). The batch response deletes them, unless the invocation times out: then a FIFO record runs again (idempotency, when on, skips it) and a dead letter lands in the DLQ twice. Likely SQS throttling a FIFO queue's deletes (300 a second without highThroughput) or a lost permission. Which consumer and why: `;
+    const said = deleteFailedText(Duration.seconds(periodSeconds));
     // The query selects every log group the stack publishes; with a long stack name it is described instead.
     const full = `${said}${command}.`;
     this.add('DeleteFailed', {

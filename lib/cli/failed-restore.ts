@@ -6,6 +6,7 @@
  * written to a journal beside the file as it goes: run again after a partial failure, the restore uploads and sends
  * only what is not in it, never one twice.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -166,11 +167,14 @@ function refuseOtherPipeline(
 /**
  * The saved SQS message ids of the letters a restore of one save sent back, one a line, appended as SQS takes each
  * batch, and `payload <id>` for a letter whose body was uploaded again. Its first line names the save, so a journal
- * of another save (a file saved again to the same path) is refused rather than taken to say what was sent.
+ * of another save (a file saved again to the same path) is refused rather than taken to say what was sent; its second,
+ * `run <id>`, names the restore run it journals, which a run again resumes (see {@link deduplicationIdOf}).
  */
 class RestoreJournal {
   private readonly sentIds = new Set<string>();
   private readonly uploadedIds = new Set<string>();
+  /** The run this journal resumes; undefined in a journal an older hookline began, which had none. */
+  readonly runId: string | undefined;
 
   constructor(
     readonly path: string,
@@ -179,7 +183,8 @@ class RestoreJournal {
   ) {
     const first = `save ${header.saveId}`;
     if (!existsSync(path)) {
-      appendFileSync(path, `${first}\n`, { mode: 0o600 });
+      this.runId = randomUUID();
+      appendFileSync(path, `${first}\n${RUN_LINE}${this.runId}\n`, { mode: 0o600 });
       return;
     }
     const [head, ...ids] = readFileSync(path, 'utf8').split('\n');
@@ -190,6 +195,7 @@ class RestoreJournal {
     }
     for (const id of ids) {
       if (id.startsWith(PAYLOAD_LINE)) this.uploadedIds.add(id.slice(PAYLOAD_LINE.length));
+      else if (id.startsWith(RUN_LINE)) this.runId ??= id.slice(RUN_LINE.length);
       else if (id !== '') this.sentIds.add(id);
     }
   }
@@ -218,6 +224,25 @@ class RestoreJournal {
 
 /** A journal line's start for an uploaded body (an SQS message id has no space). */
 const PAYLOAD_LINE = 'payload ';
+/** A journal line's start for the run it journals. */
+const RUN_LINE = 'run ';
+
+/**
+ * A FIFO letter's deduplication id in one restore run: the same however often the run is resumed from its journal, so
+ * SQS drops a second copy of a batch sent just before a crash (sent, not yet journaled) within its five-minute window;
+ * another for a new run (a journal moved away), whose letters SQS would otherwise accept as successfully sent and
+ * drop, as it does a duplicate, when the same file was restored less than five minutes before. A journal an older
+ * hookline began names no run: its letters keep the id that hookline gave them, so resuming it still deduplicates.
+ *
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-key-terms.html
+ */
+export function deduplicationIdOf(runId: string | undefined, savedMessageId: string): string {
+  const id = runId === undefined ? `restore-${savedMessageId}` : `restore-${runId}-${savedMessageId}`;
+  return id.slice(0, MAX_DEDUPLICATION_ID);
+}
+
+/** SQS's longest `MessageDeduplicationId`. */
+const MAX_DEDUPLICATION_ID = 128;
 
 /** The claim-check bucket, or why a restore cannot upload there. */
 class PayloadUploads {
@@ -353,10 +378,7 @@ class RestoreRun {
     if (batch) await this.send(batch);
   }
 
-  /**
-   * A letter as SQS held it. A FIFO letter's deduplication id is its saved SQS id, so SQS itself drops a second
-   * copy sent within its five-minute window (a batch sent just before a crash, before the journal recorded it).
-   */
+  /** A letter as SQS held it; FIFO, with its deduplication id in this run. */
   private entryOf(letter: SavedLetter, index: number): SendMessageBatchRequestEntry {
     const { sqs } = letter;
     // A body uploaded again may be in another bucket than saved (the pipeline's own): the reference says where.
@@ -367,7 +389,7 @@ class RestoreRun {
       MessageBody: body,
       MessageAttributes: sqsAttributesOf(sqs),
       ...(sqs.messageGroupId !== undefined ? { MessageGroupId: sqs.messageGroupId } : {}),
-      ...(this.fifo ? { MessageDeduplicationId: `restore-${sqs.messageId}`.slice(0, 128) } : {}),
+      ...(this.fifo ? { MessageDeduplicationId: deduplicationIdOf(this.journal.runId, sqs.messageId) } : {}),
     };
   }
 

@@ -536,6 +536,8 @@ export class ConsoleOperations {
       deadLetters: deadLetters.map(({ matches: _first, events: _one, ...d }) => ({
         ...d,
         redriveRefused: this.redriveRefused(d.queue),
+        // How the record's warning of its deletion says to save the queue's letters, as the Failures page's does.
+        saveCommand: nextCommand(this.hints, saveDeadLettersArgs(d.queue)),
       })),
       deadLetterNotes,
       trace,

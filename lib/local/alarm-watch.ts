@@ -1,28 +1,41 @@
 /**
  * While local mode runs, says when a queue crosses what would page once deployed, and when it recovers: its
  * dead-letter queue went from empty to holding messages (or back), its oldest message grew older than its
- * `oldestMessageAgeAlarm` (or is under it again). One line per crossing, never one per read.
+ * `oldestMessageAgeAlarm` (or is under it again), its oldest dead letter grew older than the age at which the
+ * stack's `DeadLettersExpiring` alarm fires (or none is, again). One line per crossing, never one per read.
  *
  * It reads what `hookline status --local` reads, and only when something may have changed: shortly after the
  * pipeline reports an event, at the moment a waiting message will pass its alarm age, and every few seconds
  * while a queue holds messages or is in alarm (a purge or a message SQS moves after its visibility timeout
  * reports no event). A local mode whose queues are empty reads nothing.
  */
+import { Duration } from 'aws-cdk-lib';
+import { deadLettersExpiringText } from '../alarm-conditions';
 import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
 import type { LocalQueueStatus } from '../cli/status';
+import { saveDeadLettersArgs } from '../console/ui/dead-letter-expiry';
 import { humanAge } from '../console/ui/human-age';
 import { localModeHints } from './command-hints';
 
 /**
- * The deployed alarms of a queue that local mode reports: the two it watches here, and a consumer's circuit
- * breaker, which local mode's emulated event source mapping evaluates itself.
+ * The deployed alarms local mode reports: the three of a queue it watches here, a consumer's circuit breaker, which
+ * local mode's emulated event source mapping evaluates itself, and the consumers' failed deletes
+ * (`delete-failures.ts`).
  */
-export type WatchedAlarm = 'dead-letters' | 'oldest-message' | 'circuit-breaker';
+export type WatchedAlarm =
+  | 'dead-letters'
+  | 'oldest-message'
+  | 'dead-letters-expiring'
+  | 'circuit-breaker'
+  | 'delete-failed';
 
 /** One crossing of one alarm, as `npm start` prints it. */
 export interface AlarmChange {
+  /** The queue whose alarm crossed; for `delete-failed`, which watches every consumer at once, the first of `queues`. */
   readonly queue: string;
+  /** `delete-failed`: the queues whose consumers failed deletes in the periods that crossed. */
+  readonly queues?: readonly string[];
   readonly alarm: WatchedAlarm;
   /** As CloudWatch names the states the deployed alarm would move to. */
   readonly state: 'ALARM' | 'OK';
@@ -37,7 +50,31 @@ export interface AlarmChange {
 interface QueueAlarmState {
   readonly deadLetters: boolean;
   readonly oldestMessage: boolean;
+  readonly deadLettersExpiring: boolean;
 }
+
+/** A queue as the watch reads it: what `hookline status --local` shows, and the age of its oldest dead letter. */
+export interface WatchedQueue extends LocalQueueStatus {
+  /**
+   * Its dead-letter queue's oldest letter, as the stack's `DeadLettersExpiring` alarm reads SQS's
+   * `ApproximateAgeOfOldestMessage` of it; absent where it is not read.
+   */
+  readonly deadLetterExpiry?: DeadLetterExpiry;
+}
+
+/** A dead-letter queue's oldest letter against the age at which its expiry alarm fires. */
+export interface DeadLetterExpiry {
+  /** Whole seconds since the oldest letter SQS's metric counts entered the DLQ; null when none is counted. */
+  readonly ageSeconds: number | null;
+  /** How long a letter stays there at least (`deadLetterLifetime`). */
+  readonly lifetimeSeconds: number;
+  /** The age above which the alarm fires (`deadLetterExpiryAlarmAge` of the lifetime). */
+  readonly alarmAgeSeconds: number;
+}
+
+/** Whether a dead-letter queue's oldest letter is past the age its expiry alarm fires at. */
+const pastExpiryAlarm = (expiry: DeadLetterExpiry | undefined): boolean =>
+  expiry !== undefined && expiry.ageSeconds !== null && expiry.ageSeconds > expiry.alarmAgeSeconds;
 
 /** Per queue, whether each watched alarm would be in alarm: what the next read is compared with. */
 export type AlarmStates = ReadonlyMap<string, QueueAlarmState>;
@@ -49,14 +86,21 @@ export const RECHECK_WHILE_HELD_MS = 10_000;
 export const AFTER_EVENT_MS = 2_000;
 
 /** The states a read shows. Pure. */
-export function alarmStatesOf(rows: readonly LocalQueueStatus[]): AlarmStates {
+export function alarmStatesOf(rows: readonly WatchedQueue[]): AlarmStates {
   return new Map(
     rows.map((q) => [
       q.queue,
-      { deadLetters: q.deadLettered > 0, oldestMessage: pastOldestMessageAlarm(q) !== undefined },
+      {
+        deadLetters: q.deadLettered > 0,
+        oldestMessage: pastOldestMessageAlarm(q) !== undefined,
+        deadLettersExpiring: pastExpiryAlarm(q.deadLetterExpiry),
+      },
     ]),
   );
 }
+
+/** No alarm: what a queue not read before is compared with. */
+const QUIET: QueueAlarmState = { deadLetters: false, oldestMessage: false, deadLettersExpiring: false };
 
 /**
  * What changed since `previous`: one change per alarm that crossed, in the order of the rows, each naming the
@@ -64,18 +108,20 @@ export function alarmStatesOf(rows: readonly LocalQueueStatus[]): AlarmStates {
  */
 export function alarmChanges(
   previous: AlarmStates,
-  rows: readonly LocalQueueStatus[],
+  rows: readonly WatchedQueue[],
   hints: CommandHints = localModeHints(),
 ): AlarmChange[] {
   const now = alarmStatesOf(rows);
   return rows.flatMap((q) => {
-    const before = previous.get(q.queue) ?? { deadLetters: false, oldestMessage: false };
+    const before = previous.get(q.queue) ?? QUIET;
     const after = now.get(q.queue) ?? before;
     const changes: AlarmChange[] = [];
     if (after.deadLetters !== before.deadLetters)
       changes.push(deadLettersChange(q, after.deadLetters, hints));
     if (after.oldestMessage !== before.oldestMessage)
       changes.push(oldestMessageChange(q, after.oldestMessage, hints));
+    if (after.deadLettersExpiring !== before.deadLettersExpiring && q.deadLetterExpiry)
+      changes.push(expiringChange(q, q.deadLetterExpiry, after.deadLettersExpiring, hints));
     return changes;
   });
 }
@@ -104,32 +150,71 @@ function oldestMessageChange(q: LocalQueueStatus, alarm: boolean, hints: Command
 }
 
 /**
+ * The expiry alarms a first read finds crossed (a data directory's old dead letters): the other alarms' start says
+ * in its own lines (`alarmingAtStartNotices`). Pure.
+ */
+export function expiringAtStart(
+  rows: readonly WatchedQueue[],
+  hints: CommandHints = localModeHints(),
+): AlarmChange[] {
+  return alarmChanges(new Map(), rows, hints).filter((c) => c.alarm === 'dead-letters-expiring');
+}
+
+/**
+ * A queue's oldest dead letter passed the age at which the deployed `DeadLettersExpiring` alarm fires, in the alarm's
+ * own words with local mode's commands, or none is that old any more.
+ */
+function expiringChange(
+  q: LocalQueueStatus,
+  expiry: DeadLetterExpiry,
+  alarm: boolean,
+  hints: CommandHints,
+): AlarmChange {
+  const lifetime = Duration.seconds(expiry.lifetimeSeconds);
+  const cli = (command: string) => nextCommand(hints, command);
+  const { said } = deadLettersExpiringText([{ cliName: q.queue, lifetime, redrivable: true }], cli);
+  return {
+    queue: q.queue,
+    alarm: 'dead-letters-expiring',
+    state: alarm ? 'ALARM' : 'OK',
+    message: alarm
+      ? `${q.queue}: ${said}${cli(saveDeadLettersArgs(q.queue))} (what a deployed stack's DeadLettersExpiring alarm pages for)`
+      : `${q.queue}: no dead letter is older than ${humanAge(expiry.alarmAgeSeconds)} any more (a deployed stack's DeadLettersExpiring alarm would return to OK)`,
+  };
+}
+
+/**
  * When to read the queues again without an event: at the latest {@link RECHECK_WHILE_HELD_MS} while a queue holds
  * messages or is in alarm, sooner when a waiting message will pass its alarm age before then; undefined when every
  * queue is empty and none is in alarm (nothing can cross without an event). Pure.
  */
-export function nextReadMs(rows: readonly LocalQueueStatus[]): number | undefined {
+export function nextReadMs(rows: readonly WatchedQueue[]): number | undefined {
   let next: number | undefined;
   for (const q of rows) {
     const held = q.visible + q.inFlight + q.delayed + q.deadLettered > 0;
     if (!held && q.oldestMessageAgeSeconds === null) continue;
-    next = Math.min(next ?? RECHECK_WHILE_HELD_MS, RECHECK_WHILE_HELD_MS);
-    const alarmAge = q.oldestMessageAgeAlarmSeconds;
-    const age = q.oldestMessageAgeSeconds;
-    if (alarmAge !== undefined && age !== null && age <= alarmAge) {
-      // The alarm age is passed once the age, in whole seconds, is above it.
-      next = Math.min(next, (alarmAge + 1 - age) * 1000);
-    }
+    next = Math.min(
+      next ?? RECHECK_WHILE_HELD_MS,
+      untilPassedMs(q.oldestMessageAgeSeconds, q.oldestMessageAgeAlarmSeconds),
+      untilPassedMs(q.deadLetterExpiry?.ageSeconds ?? null, q.deadLetterExpiry?.alarmAgeSeconds),
+    );
   }
   return next;
 }
 
+/** How long until `age` passes `alarmAge` ({@link RECHECK_WHILE_HELD_MS} at most, and when there is none to pass). */
+function untilPassedMs(age: number | null, alarmAge: number | undefined): number {
+  if (alarmAge === undefined || age === null || age > alarmAge) return RECHECK_WHILE_HELD_MS;
+  // The alarm age is passed once the age, in whole seconds, is above it.
+  return Math.min(RECHECK_WHILE_HELD_MS, (alarmAge + 1 - age) * 1000);
+}
+
 /** Options of {@link AlarmWatch}. */
 export interface AlarmWatchOptions {
-  /** What `hookline status --local` shows. */
-  read(): Promise<LocalQueueStatus[]>;
+  /** What `hookline status --local` shows, with the age of each queue's oldest dead letter where it is read. */
+  read(): Promise<WatchedQueue[]>;
   /** The first read, which the later ones are compared with (start names what it holds). */
-  onFirst(rows: readonly LocalQueueStatus[]): void;
+  onFirst(rows: readonly WatchedQueue[]): void;
   onChange(change: AlarmChange): void;
   /** A read failed (said once until a read succeeds again). */
   onError(error: unknown): void;
@@ -193,7 +278,7 @@ export class AlarmWatch {
   }
 
   private async read(): Promise<void> {
-    let rows: LocalQueueStatus[];
+    let rows: WatchedQueue[];
     try {
       rows = await this.options.read();
     } catch (error) {

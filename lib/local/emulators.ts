@@ -19,6 +19,7 @@ import { gateToLoopbackCallers } from '../loopback-gate';
 import { lockDataDir } from './data-dir-lock';
 import { fixConditionFailureItem } from './dynalite-fixes';
 import {
+  enteredQueueAt,
   type FauxqsSqsErrorClass,
   fixBodyCharacters,
   fixExpiredHoldCounts,
@@ -203,10 +204,11 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
 const OLDEST_MESSAGE_PATH = '/_hookline/oldest-message/';
 
 /**
- * Answers `GET /_hookline/oldest-message/<queue name>` with `{ sentAt }`, the send time (epoch ms) of the oldest
- * message waiting or in flight, as SQS's `ApproximateAgeOfOldestMessage` counts it, or null when there is none: a
- * delayed message is not yet in the queue, and on a standard queue a message received three times or more is left
- * out (SQS moves it to the back and reports the next one). Served by the emulator, which may run in its own thread,
+ * Answers `GET /_hookline/oldest-message/<queue name>` with `{ sentAt }`, when the oldest message waiting or in
+ * flight entered the queue (epoch ms), as SQS's `ApproximateAgeOfOldestMessage` counts it (a dead letter a redrive
+ * policy moved, from its move), or null when there is none: a delayed message is not yet in the queue, and on a
+ * standard queue a message received three times or more is left out (SQS moves it to the back and reports the next
+ * one). Served by the emulator, which may run in its own thread,
  * so the main thread asks over HTTP, as for everything else; and without the bodies fauxqs's own inspection sends.
  */
 function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void {
@@ -219,8 +221,8 @@ function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void
     const counted = (message: FauxqsMessage) => queue.isFifo() || message.approximateReceiveCount < 3;
     let sentAt: number | null = null;
     for (const message of [...ready, ...inflight.map((entry) => entry.message)]) {
-      if (counted(message) && (sentAt === null || message.sentTimestamp < sentAt))
-        sentAt = message.sentTimestamp;
+      const entered = enteredQueueAt(message);
+      if (counted(message) && (sentAt === null || entered < sentAt)) sentAt = entered;
     }
     return { sentAt };
   });

@@ -52,7 +52,9 @@
  *    enqueue (a standard queue's message keeps its first enqueue time in the dead-letter queue, a FIFO queue's
  *    message starts anew there), so a message still failing (or delayed) past its queue's retention vanished
  *    deployed, without reaching the dead-letter queue, and went on locally. Messages waiting in a queue (visible,
- *    delayed, or back from a hold) are now dropped there once past its retention, as SQS drops them.
+ *    delayed, or back from a hold) are now dropped there once past its retention, as SQS drops them. When each
+ *    message entered its queue is kept too, so local mode's age of a dead-letter queue's oldest message counts a
+ *    letter the redrive policy moved from its move, as SQS's metric does, not from its first send.
  * 8. fauxqs refuses a message body holding a character beyond U+FFFF (an emoji) with `InvalidMessageContents`: its
  *    check is a regular expression without the `u` flag, which reads the character's two surrogates as invalid.
  *    SQS takes `#x10000` to `#x10FFFF`, so code sending an emoji failed locally and worked deployed. The check now
@@ -485,8 +487,20 @@ function restartHolds(
 }
 
 const RETENTION_PATCHED = Symbol.for('hookline.fauxqs-retention');
-/** When a FIFO queue's message entered the queue it is in (a FIFO dead-letter queue restarts its retention). */
-const fifoEnqueuedAt = new WeakMap<object, number>();
+/**
+ * When a message entered the queue it is in: sent there, or moved there by a redrive policy. A FIFO dead-letter queue
+ * restarts its retention from then, and SQS's `ApproximateAgeOfOldestMessage` of any dead-letter queue counts from
+ * then ({@link enteredQueueAt}). Kept in memory only: after a restart on a data directory a message has its send time.
+ */
+const enqueuedAt = new WeakMap<object, number>();
+
+/**
+ * When `message` entered the queue it is in, as SQS's age of the oldest message counts it: its move for a dead letter
+ * a redrive policy moved, else its send (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+ */
+export function enteredQueueAt(message: { readonly sentTimestamp: number }): number {
+  return enqueuedAt.get(message) ?? message.sentTimestamp;
+}
 
 interface RetainedMessage {
   readonly messageId: string;
@@ -512,7 +526,7 @@ export function fixRetention(queueClass: unknown): void {
   if (prototype[RETENTION_PATCHED]) return;
   const { enqueue, processTimers } = prototype;
   prototype.enqueue = function enqueueStamped(this: FauxqsRetainingQueuePrototype, message) {
-    if (this.isFifo()) fifoEnqueuedAt.set(message, Date.now());
+    enqueuedAt.set(message, Date.now());
     enqueue.call(this, message);
   };
   prototype.processTimers = function processTimersAndRetention(this: FauxqsRetainingQueuePrototype) {
@@ -540,7 +554,8 @@ function dropExpired(queue: FauxqsRetainingQueuePrototype): void {
   const oldest = now - retentionMs;
   const kept = (messages: RetainedMessage[]) =>
     messages.filter((m) => {
-      if ((fifoEnqueuedAt.get(m) ?? m.sentTimestamp) > oldest) return true;
+      // A standard queue's message keeps its first enqueue time in the dead-letter queue; a FIFO one starts anew.
+      if ((queue.isFifo() ? enteredQueueAt(m) : m.sentTimestamp) > oldest) return true;
       queue.persistence?.deleteMessage(m.messageId);
       return false;
     });

@@ -19,6 +19,7 @@ import { parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelop
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
+import { deadLetterExpiryAlarmAge, deadLetterLifetime } from '../alarm-conditions';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
 import { type CommandHints, nextCommand } from '../cli/output';
@@ -30,7 +31,7 @@ import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
-import { type AlarmChange, AlarmWatch } from './alarm-watch';
+import { type AlarmChange, AlarmWatch, expiringAtStart, type WatchedQueue } from './alarm-watch';
 import { writeFileAtomically } from './atomic-write';
 import { LocalBreakerCircuits } from './breaker-circuits';
 import { sharedFileHasher } from './bundle-cache';
@@ -38,6 +39,7 @@ import { LocalCircuitBreaker } from './circuit-breaker';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { localModeHints } from './command-hints';
 import { lockStateDir, releaseDataDirLock, stateDirInUse } from './data-dir-lock';
+import { LocalDeleteFailures } from './delete-failures';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
@@ -237,6 +239,8 @@ interface FunctionContext {
   readonly archive: LocalFirehose | undefined;
   /** Pauses a consumer whose circuit breaker tripped (bound to the control once it exists). */
   readonly tripBreaker: (queue: string, trip: BreakerTrip) => void;
+  /** Counts the consumers' failed deletes, as the stack's `DeleteFailed` alarm does. */
+  readonly deleteFailures: LocalDeleteFailures;
   /** Each forwarding queue's signing secret. */
   readonly forwardSecrets: Readonly<Record<string, string>>;
 }
@@ -371,7 +375,6 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const archive = await startArchive(settings, emulators, topology, cleanups);
   const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
   cleanups.push(() => oneTime.stop());
-
   const forwards = startForwards(settings);
   for (const notice of ownTimeZoneNotices(config.queues)) reporter.problem(notice);
   let control: LocalControl | undefined;
@@ -383,6 +386,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     bundleOf: await bundling,
     onLog: (line) => reporter.functionLog(line.functionName, line.line),
     tripBreaker: (queue, trip) => control?.tripBreaker(queue, trip),
+    deleteFailures: watchDeleteFailures(settings, cleanups),
     forwardSecrets: forwards.secrets,
   };
   const ingest = createIngest(context);
@@ -737,6 +741,7 @@ function createConsumer(
       // The consumer is the user's code: its own output is shown by default, attributed to its queue.
       onLog: (line) => {
         breaker?.observeLine(line.line);
+        context.deleteFailures.observeLine(queue.name, line.line);
         reporter.functionLog(line.functionName, line.line, queue.name);
       },
     },
@@ -849,6 +854,31 @@ class LocalControl {
     // Its own emulators refuse local mode nothing: an unknown part would be a bug, never shown as a count.
     if (unreadable.length > 0) throw new Error(`local mode could not read ${JSON.stringify(unreadable)}`);
     return rows as LocalQueueStatus[];
+  }
+
+  /**
+   * What the alarm watch reads: {@link queueStatuses}, and the age of each queue's oldest dead letter against the age
+   * at which the stack's `DeadLettersExpiring` alarm fires, read from the emulator as that alarm reads SQS's metric.
+   */
+  async watchedQueues(): Promise<WatchedQueue[]> {
+    const rows = await this.queueStatuses();
+    const ages = await oldestMessageAges(
+      this.emulators.endpoints.sqs,
+      Object.values(this.topology.queues).map((queue) => ({ name: queue.name, url: queue.deadLetterUrl })),
+      Date.now(),
+      AbortSignal.timeout(LOCAL_MODE_REQUEST_MS),
+    );
+    return rows.map((row) => {
+      const queue = this.settings.config.queues.find((q) => q.name === row.queue);
+      if (!queue) return row;
+      const lifetime = deadLetterLifetime(queue);
+      const deadLetterExpiry = {
+        ageSeconds: ages.get(row.queue) ?? null,
+        lifetimeSeconds: lifetime.toSeconds(),
+        alarmAgeSeconds: deadLetterExpiryAlarmAge(lifetime).toSeconds(),
+      };
+      return { ...row, deadLetterExpiry };
+    });
   }
 
   /** A queue's oldest-message alarm threshold once deployed (its `oldestMessageAgeAlarm`). */
@@ -1375,10 +1405,11 @@ export function alarmingAtStartNotices(
 function watchAlarms(settings: LocalSettings, control: LocalControl, cleanups: Cleanups): AlarmWatch {
   const { reporter } = settings;
   const watch = new AlarmWatch({
-    read: () => control.queueStatuses(),
+    read: () => control.watchedQueues(),
     onFirst: (rows) => {
       if (!settings.dataDir) return;
       for (const notice of alarmingAtStartNotices(rows, settings.hints)) reporter.problem(notice);
+      for (const change of expiringAtStart(rows, settings.hints)) reporter.alarm(change);
     },
     onChange: (change) => reporter.alarm(change),
     hints: settings.hints,
@@ -1393,6 +1424,16 @@ function watchAlarms(settings: LocalSettings, control: LocalControl, cleanups: C
     unsubscribe();
     return watch.stop();
   });
+  return watch;
+}
+
+/** Says when the consumers' failed deletes cross what the stack's `DeleteFailed` alarm pages for, and back. */
+function watchDeleteFailures(settings: LocalSettings, cleanups: Cleanups): LocalDeleteFailures {
+  const watch = new LocalDeleteFailures({
+    onChange: (change) => settings.reporter.alarm(change),
+    ...(settings.options.clock ? { now: settings.options.clock } : {}),
+  });
+  cleanups.push(() => watch.stop());
   return watch;
 }
 

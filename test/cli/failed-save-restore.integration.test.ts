@@ -3,7 +3,8 @@
  * saved puts back every dead letter as SQS held it (a claim-checked body's reference, attributes, FIFO groups in
  * order), so `failed show` reads the same letter and `redrive` delivers it to the consumer; a claim-checked body the
  * payload bucket deleted since is uploaded again from the file; a restore that SQS partly refused sends (and
- * uploads), run again, only what it had not.
+ * uploads), run again, only what it had not; a FIFO file restored again on purpose arrives again, where a resumed run
+ * never sends a letter twice.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -220,6 +221,58 @@ describe('failed save, then failed restore, puts the dead letters back as SQS he
     );
     const order = pipeline.sideEffects().map((e) => e.id);
     expect(order.filter((id) => id.startsWith('o-a'))).toEqual(['o-a1', 'o-a2', 'o-a3']);
+  }, 120_000);
+
+  it('a FIFO file restored again on purpose arrives again, while a resumed run never sends a letter twice', async () => {
+    await purgeDeadLetters('orders');
+    const ids = ['again-a1', 'again-b1', 'again-a2'];
+    for (const id of ids) await deadLetter('orders', envelope(id), id, id.slice(0, 7));
+    const file = join(dir, 'orders-again.jsonl');
+    expect((await cli('failed', 'save', 'orders', '--out', file)).code).toBe(0);
+    const [header, ...letters] = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const savedIds: string[] = letters.filter((l) => l.sqs).map((l) => l.sqs.messageId);
+    const journal = `${file}.restored`;
+    const dlqDepth = async () => (await queueDepth(sqs, urls('orders').deadLetterUrl)).visible;
+    await purgeDeadLetters('orders');
+
+    const first = await cli('failed', 'restore', 'orders', file, '--json');
+    expect(JSON.parse(first.stdout)).toMatchObject({ sent: 3, failed: 0 });
+    expect(await dlqDepth()).toBe(3);
+
+    // A crash after SQS took the last batch, before the journal said so: resumed, the same run's copy is dropped.
+    const journaled = readFileSync(journal, 'utf8');
+    writeFileSync(journal, journaled.replace(`${savedIds.at(-1)}\n`, ''));
+    const resumed = await cli('failed', 'restore', 'orders', file, '--json');
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ sent: 1, alreadyRestored: 2 });
+    expect(await dlqDepth()).toBe(3);
+
+    // The letters dead-lettered again and deleted, the journal moved away: a new run, within five minutes.
+    await purgeDeadLetters('orders');
+    rmSync(journal);
+    const deliberate = await cli('failed', 'restore', 'orders', file, '--json');
+    expect(JSON.parse(deliberate.stdout)).toMatchObject({ sent: 3, alreadyRestored: 0 });
+    expect(await dlqDepth()).toBe(3);
+    const listed = JSON.parse((await cli('failed', 'list', 'orders', '--json')).stdout);
+    expect(listed.messages.map((m: { id: string }) => m.id).sort()).toEqual([...ids].sort());
+
+    // A journal an older hookline began (no run line), resumed: the letter it sent unjournaled is not sent twice.
+    await purgeDeadLetters('orders');
+    writeFileSync(journal, `save ${header.saveId}\n`);
+    const [firstLetter] = letters;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: urls('orders').deadLetterUrl,
+        MessageBody: firstLetter.sqs.body,
+        MessageGroupId: firstLetter.sqs.messageGroupId,
+        MessageDeduplicationId: `restore-${firstLetter.sqs.messageId}`,
+      }),
+    );
+    const older = await cli('failed', 'restore', 'orders', file, '--json');
+    expect(JSON.parse(older.stdout)).toMatchObject({ sent: 3, failed: 0 });
+    expect(await dlqDepth()).toBe(3);
   }, 120_000);
 
   it('a restore SQS partly refused sends, run again, only the letters it had not sent', async () => {

@@ -1,9 +1,10 @@
 /**
- * The failures page says when SQS deletes the dead letters, and how many another reader holds, as `hookline failed
- * summary` and `failed list` say it: the real `hookline console --local` in Debian's headless Chromium and the real
- * CLI on one local mode (emulators, the DLQ's retention as local mode emulates it), in memory and on a data
- * directory, across a restart there. A DLQ keeping letters an hour makes every letter one under two days from its
- * deletion, as the CLI's own test makes them; one keeping them 14 days (the default) has none.
+ * The failures page and an event page say when SQS deletes the dead letters, and the failures page how many another
+ * reader holds, as `hookline failed summary`, `failed list` and `failed show` say it: the real `hookline console
+ * --local` in Debian's headless Chromium and the real CLI on one local mode (emulators, the DLQ's retention as local
+ * mode emulates it), in memory and on a data directory, across a restart there. A DLQ keeping letters an hour makes
+ * every letter one under two days from its deletion, as the CLI's own test makes them; one keeping them 14 days (the
+ * default) has none.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -215,6 +216,41 @@ describe.each<Mode>([
       await openFailures('events', EMPTY);
       expect(await pageLetters()).toEqual(byId(before));
     });
+
+  it('shows on the event page of a dead-lettered event when SQS deletes it, as failed show does, with the warning under two days', async () => {
+    for (const [queue, id] of [
+      ['events', EMPTY],
+      ['orders', KEPT],
+    ] as const) {
+      const shownLetter = await cliJson<{ deletedBySqsAt: string }>('failed', 'show', queue, id);
+      const listed = await cliJson<{ messages: { id: string; deletedBySqsAt: string }[] }>(
+        'failed',
+        'list',
+        queue,
+      );
+      const at = shownLetter.deletedBySqsAt;
+      expect(listed.messages.find((m) => m.id === id)?.deletedBySqsAt).toBe(at);
+      const url = new URL(consoleUrl);
+      url.hash = `/event/${id}`;
+      await page.goto('about:blank');
+      await page.goto(url.toString());
+      const record = page.locator(`[data-dead-letter="${queue}"]`);
+      const cell = record.locator('[data-field="deleted-by-sqs"] time');
+      await cell.waitFor();
+      expect(await cell.getAttribute('datetime')).toBe(at);
+      expect(await cell.getAttribute('title')).toBe(at);
+      const warnings = (await record.locator('[data-expiry-warning]').allTextContents()).map(maskLeft);
+      if (queue === 'events') {
+        expect(await cell.textContent()).toMatch(/^in 59m \d+s$/);
+        expect(warnings).toEqual([
+          `this dead letter is deleted by SQS in <left> (at ${at}, under 2 days): act on it before then${SAVE}`,
+        ]);
+      } else {
+        expect(await cell.textContent()).toBe('in 13d 23h');
+        expect(warnings).toEqual([]);
+      }
+    }
+  });
 
   it('says how many another reader holds as failed list does: about N, as SQS counts them', async () => {
     // Another reader holds one letter while failed list and the page read the DLQ.

@@ -22,7 +22,7 @@ import { humanAge } from './human-age';
 /**
  * How long before SQS deletes a dead letter hookline speaks up: the time a fix, a redrive or a save of the letters
  * may take. `failed` and the console warn under this long left, and the stack's expiry alarm fires this long before the deletion
- * (`deadLetterExpiryAlarmAge` in lib/pipeline-alarms.ts, which reads it from here): one margin, so the alarm and the
+ * (`deadLetterExpiryAlarmAge` in lib/alarm-conditions.ts, which reads it from here): one margin, so the alarm and the
  * command that answers it never disagree about which letters are about to go. Seconds, in this module without
  * aws-cdk-lib, which the CLI does not load.
  */

@@ -1,10 +1,12 @@
 /**
  * One event: what the feed saw of it (attempts, outcomes, reasons), its dead-letter records (envelope, headers
- * without credentials, body, failure) and, once the archive exists, its full trace.
+ * without credentials, body, failure, when SQS deletes it as the Failures page says it) and, once the archive
+ * exists, its full trace.
  */
 import { useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { DeleteConfirm, startDelete } from './dead-letter-delete';
+import { DeletedBySqs, ExpiryWarnings } from './deleted-by-sqs';
 import { html } from './html';
 import type { DeadLetterSummary, FeedEvent } from './types';
 import { ErrorNote, JobPanel, StaleNote } from './widgets';
@@ -20,6 +22,8 @@ interface DeadLetterDetail extends DeadLetterSummary {
   body: string | null;
   bodyEncoding: 'utf8' | 'base64' | null;
   payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
+  /** The command that saves the queue's dead letters on this pipeline, for `failed restore` (the Failures page's). */
+  saveCommand: string;
 }
 
 interface EventAnswer {
@@ -82,8 +86,10 @@ function DeadLetterBlock({
       ${d.failure.failedAt && html`<dt>Failed at</dt><dd>${d.failure.failedAt}</dd>`}
       <dt>Received</dt><dd>${d.receivedAt ?? '?'}</dd>
       <dt>SQS id</dt><dd>${d.messageId}</dd>
+      <dt>Deleted by SQS</dt><dd data-field="deleted-by-sqs"><${DeletedBySqs} at=${d.deletedBySqsAt} /></dd>
       <dt>Content type</dt><dd>${d.contentType ?? '?'}</dd>
     </dl>
+    <${ExpiryWarnings} letters=${[{ which: 'this', at: d.deletedBySqsAt }]} save=${d.saveCommand} />
     <h4>Headers</h4>
     <table class="grid" data-headers><thead><tr><th>Header</th><th>Value</th></tr></thead>
       <tbody>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</tbody></table>

@@ -7,6 +7,7 @@ import {
   alarmStatesOf,
   nextReadMs,
   RECHECK_WHILE_HELD_MS,
+  type WatchedQueue,
 } from '../../../lib/local/alarm-watch';
 import { localModeHints } from '../../../lib/local/command-hints';
 
@@ -78,6 +79,35 @@ describe('the crossings npm start reports while it runs', () => {
     );
     expect(changesBetween(row(0, 300), row(0, null))).toStrictEqual(['oldest-message OK']);
     expect(changesBetween(row(0, 300), row(0, 12))).toStrictEqual(['oldest-message OK']);
+  });
+});
+
+describe("the dead letters' expiry npm start reports while it runs", () => {
+  /** A queue whose one dead letter is `age` old, living 120 s and alarmed on above 60 s. */
+  const expiring = (age: number | null): WatchedQueue => ({
+    ...row(age === null ? 0 : 1, null),
+    deadLetterExpiry: { ageSeconds: age, lifetimeSeconds: 120, alarmAgeSeconds: 60 },
+  });
+
+  it("names a dead letter past the age the DeadLettersExpiring alarm fires at in the alarm's words, once, and once when none is", () => {
+    const crossed = alarmChanges(alarmStatesOf([expiring(60)]), [expiring(61)]);
+    expect(crossed.map(({ alarm, state }) => `${alarm} ${state}`)).toStrictEqual([
+      'dead-letters-expiring ALARM',
+    ]);
+    expect(crossed[0]?.message).toBe(
+      'events: Dead letters in the DLQ of "events" are older than 1 minute: SQS may delete them within 1 minute (ones the consumer dead-lettered itself live longer), and the DLQ alarm then returns to OK, the events lost. Letters read 3+ times (hookline failed) leave SQS\'s age metric: do not wait for this alarm. For "events" (others alike): hookline failed summary events --local, fix the cause, hookline redrive events --local; or first save them: hookline failed save events --out dead-letters-events.jsonl --local (what a deployed stack\'s DeadLettersExpiring alarm pages for)',
+    );
+    expect(alarmChanges(alarmStatesOf([expiring(61)]), [expiring(300)])).toStrictEqual([]);
+    const gone = alarmChanges(alarmStatesOf([expiring(300)]), [expiring(null)]);
+    expect(gone.map(({ alarm, state }) => `${alarm} ${state}`)).toStrictEqual([
+      'dead-letters OK',
+      'dead-letters-expiring OK',
+    ]);
+  });
+
+  it('reads again when the oldest dead letter will pass that age, if that comes before the periodic read', () => {
+    expect(nextReadMs([expiring(58)])).toBe(3_000);
+    expect(nextReadMs([expiring(10)])).toBe(RECHECK_WHILE_HELD_MS);
   });
 });
 

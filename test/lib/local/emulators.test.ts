@@ -356,6 +356,41 @@ describe('startEmulators', () => {
     }
   });
 
+  it("counts a dead letter the redrive policy moved from its move, as SQS's age of the oldest message does, not from its send", async () => {
+    const emulators = await startEmulators();
+    const sqs = localSqsClient(emulators);
+    try {
+      const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'moved-dlq' }))).QueueUrl ?? '';
+      const arn = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }),
+      );
+      const RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: arn.Attributes?.QueueArn,
+        maxReceiveCount: 1,
+      });
+      const QueueUrl =
+        (await sqs.send(new CreateQueueCommand({ QueueName: 'moved', Attributes: { RedrivePolicy } })))
+          .QueueUrl ?? '';
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'failing' }));
+      await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 0 }));
+      const real = Date.now.bind(Date);
+      // Ten minutes in its queue (the emulator runs in this process), then its second receive moves it.
+      vi.spyOn(Date, 'now').mockImplementation(() => real() + 600_000);
+      expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages ?? []).toHaveLength(0);
+      const ages = await oldestMessageAges(
+        emulators.endpoints.sqs,
+        [{ name: 'moved-dlq', url: dlq }],
+        real() + 600_000 + 5_000,
+      );
+      expect(ages.get('moved-dlq')).toBeGreaterThanOrEqual(4);
+      expect(ages.get('moved-dlq')).toBeLessThan(60);
+    } finally {
+      vi.restoreAllMocks();
+      sqs.destroy();
+      await emulators.stop();
+    }
+  });
+
   it("keeps an idle keep-alive connection open past Node's 5 seconds, so a function frozen between invocations finds it open", async () => {
     const emulators = await startEmulators();
     const agents: Agent[] = [];
