@@ -1,7 +1,8 @@
 /**
  * The jobs endpoint's decision (`POST /jobs/{queue}`), free of SDK clients: any language enqueues a job over HTTP
  * with a bearer token, and the job goes out through the one producer (`../producer`): same envelope, delays,
- * schedules, job-key dedupe and claim check as `hookline/producer`.
+ * schedules, job-key dedupe, debounce and claim check as `hookline/producer`, and the same refusals of its options
+ * (the endpoint only reads seconds into durations).
  *
  * Order: bearer token (401; 503 when the tokens cannot be loaded) -> queue (404) -> body size (413) -> JSON
  * shape (400) -> send (202 once queued or scheduled; 400 for what the caller must change; 503 otherwise).
