@@ -98,9 +98,10 @@ export interface GrantSendOptions {
    */
   readonly flows?: boolean;
   /**
-   * Whether the function cancels delayed jobs (`producer.cancel` deletes a cancelled job's one-time schedule): with
-   * delays, false grants `scheduler:CreateSchedule` alone, for a function that only sends jobs. A cancel without it
-   * still cancels the job, whose schedule then delivers it to a consumer that skips it.
+   * Whether the function deletes one-time schedules: `producer.cancel` deletes a cancelled job's, and a debounced
+   * send (`debounce` beyond 15 minutes) the one of the send it replaced. With delays, false grants
+   * `scheduler:CreateSchedule` alone, for a function that never cancels or debounces jobs. A cancel or a debounced
+   * send without it still takes effect: the schedule left in place delivers a message the consumer skips.
    * @default true
    */
   readonly cancels?: boolean;

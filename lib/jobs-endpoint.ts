@@ -1,7 +1,8 @@
 /**
  * The jobs endpoint: `POST /jobs/{queue}` on the pipeline's HTTP API, so any language can enqueue jobs. Its own
  * small function (the ingest's cold start stays as lean as it is) runs the one producer; the function may send to
- * the configured queues as `grantSend` lets a producer that never cancels, and read the token secret, nothing else.
+ * the configured queues as `grantSend` lets any producer (deleting the schedule a debounced send replaced, as a
+ * cancel does), and read the token secret, nothing else.
  */
 import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -70,8 +71,9 @@ export class JobsEndpoint extends Construct {
     this.jobsFunction = this.createFunction(props);
     grantSecretValue(this.tokenSecret, this.jobsFunction);
     for (const [queue, { fifo }] of Object.entries(props.queues)) {
-      // It only sends jobs (its code never cancels one): it may create schedules, never delete them.
-      props.grantSend(this.jobsFunction, queue, { delays: (props.delays ?? true) && !fifo, cancels: false });
+      // It only sends jobs (its code never cancels one), but a debounced send deletes the schedule of the send it
+      // replaced, so it may delete the stack's job schedules as a producer that cancels may.
+      props.grantSend(this.jobsFunction, queue, { delays: (props.delays ?? true) && !fifo });
     }
     props.api.addRoutes({
       path: JOBS_ROUTE_PATH,

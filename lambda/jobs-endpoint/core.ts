@@ -1,7 +1,8 @@
 /**
  * The jobs endpoint's decision (`POST /jobs/{queue}`), free of SDK clients: any language enqueues a job over HTTP
  * with a bearer token, and the job goes out through the one producer (`../producer`): same envelope, delays,
- * schedules, job-key dedupe and claim check as `hookline/producer`.
+ * schedules, job-key dedupe, debounce and claim check as `hookline/producer`, and the same refusals of its options
+ * (the endpoint only reads seconds into durations).
  *
  * Order: bearer token (401; 503 when the tokens cannot be loaded) -> queue (404) -> body size (413) -> JSON
  * shape (400) -> send (202 once queued or scheduled; 400 for what the caller must change; 503 otherwise).
@@ -88,7 +89,17 @@ export type ParsedJobRequest =
   | { readonly ok: false; readonly reason: string; readonly type?: string };
 
 /** The fields a job request may hold. */
-const REQUEST_FIELDS = ['type', 'payload', 'id', 'delay', 'group', 'tenant', 'attempts', 'backoff'];
+const REQUEST_FIELDS = [
+  'type',
+  'payload',
+  'id',
+  'delay',
+  'group',
+  'tenant',
+  'attempts',
+  'backoff',
+  'debounce',
+];
 
 const reply = (statusCode: number, body: object, extra: Record<string, string> = {}): JobsResponse => ({
   statusCode,
@@ -324,7 +335,7 @@ function bodyOf(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /**
- * `{ type, payload, id?, delay?, group?, tenant?, attempts?, backoff? }`, or why the body is not that shape: which field and what is
+ * `{ type, payload, id?, delay?, group?, tenant?, attempts?, backoff?, debounce? }`, or why the body is not that shape: which field and what is
  * wrong with it, never the value sent (a payload, an id or a tenant may hold personal data or a secret).
  */
 export function parseJobRequest(body: string): ParsedJobRequest {
@@ -336,7 +347,7 @@ export function parseJobRequest(body: string): ParsedJobRequest {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return refused(`the body is JSON but not an object: send ${shape}`);
   }
-  const { type, payload, id, delay, group, tenant, attempts, backoff, ...rest } = json as Record<
+  const { type, payload, id, delay, group, tenant, attempts, backoff, debounce, ...rest } = json as Record<
     string,
     unknown
   >;
@@ -349,7 +360,7 @@ export function parseJobRequest(body: string): ParsedJobRequest {
   if (typeof type !== 'string')
     return refused(type === undefined ? 'type is missing' : 'type is not a string');
   if (!named) return refused(`type is not a job type: ${EVENT_TYPE_RULE}`);
-  return parseJobOptions(named, { payload, id, delay, group, tenant, attempts, backoff });
+  return parseJobOptions(named, { payload, id, delay, group, tenant, attempts, backoff, debounce });
 }
 
 /**
@@ -373,7 +384,7 @@ function requestJson(body: string): unknown {
 /** The rest of a body that names a valid job type: a refusal names that type. */
 function parseJobOptions(type: string, fields: Record<string, unknown>): ParsedJobRequest {
   const refused = (reason: string): ParsedJobRequest => ({ ok: false, reason, type });
-  const { payload, id, delay, group, tenant, attempts, backoff } = fields;
+  const { payload, id, delay, group, tenant, attempts, backoff, debounce } = fields;
   if (payload === undefined) return refused('payload is missing (send null for none)');
   // The producer checks what an id, a group and a tenant may hold (a ProducerConfigError, so a 400 as well).
   for (const [name, value] of [
@@ -389,6 +400,8 @@ function parseJobOptions(type: string, fields: Record<string, unknown>): ParsedJ
   if (attempts !== undefined && typeof attempts !== 'number') return refused('attempts is not a number');
   const parsedBackoff = parseBackoff(backoff);
   if (parsedBackoff === null) return refused(BACKOFF_RULE);
+  const parsedDebounce = parseDebounce(debounce);
+  if (parsedDebounce === null) return refused(DEBOUNCE_RULE);
   return {
     ok: true,
     request: {
@@ -401,6 +414,7 @@ function parseJobOptions(type: string, fields: Record<string, unknown>): ParsedJ
         ...(parsedDelay ? { delay: parsedDelay } : {}),
         ...(typeof attempts === 'number' ? { attempts } : {}),
         ...(parsedBackoff ? { backoff: parsedBackoff } : {}),
+        ...(parsedDebounce ? { debounce: parsedDebounce } : {}),
       },
     },
   };
@@ -453,6 +467,29 @@ function parseBackoff(backoff: unknown): SendOptions['backoff'] | null | undefin
     ...(typeof factor === 'number' ? { factor } : {}),
     ...(typeof max === 'number' ? { max: { seconds: max } } : {}),
   };
+}
+
+/** What a debounce may be over HTTP, for the reason a request's debounce is refused. */
+const DEBOUNCE_RULE =
+  'debounce is neither a number of seconds nor an object of { period, maxWait } numbers of seconds (as delay)';
+
+/**
+ * A debounce in seconds, as a delay is given over HTTP (`30`, or `{ period: 30, maxWait: 300 }`), to the producer's
+ * durations; null when not that shape, undefined when absent. The producer checks the values, with the messages
+ * `send` gives (at least a second, maxWait at least the period, an id, no delay, a standard queue).
+ */
+function parseDebounce(debounce: unknown): SendOptions['debounce'] | null | undefined {
+  if (debounce === undefined) return undefined;
+  if (typeof debounce === 'number') return { seconds: debounce };
+  if (debounce === null || typeof debounce !== 'object' || Array.isArray(debounce)) return null;
+  const { period, maxWait, ...rest } = debounce as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return null;
+  if (![period, maxWait].every((value) => value === undefined || typeof value === 'number')) return null;
+  // Without a period the producer's refusal says what is missing.
+  return {
+    ...(typeof period === 'number' ? { period: { seconds: period } } : {}),
+    ...(typeof maxWait === 'number' ? { maxWait: { seconds: maxWait } } : {}),
+  } as SendOptions['debounce'];
 }
 
 /**

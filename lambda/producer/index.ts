@@ -33,6 +33,7 @@ export { type FlowJob, type FlowJobOptions, type FlowResult, MAX_FLOW_CHILDREN }
 export {
   type Backoff,
   type BatchItem,
+  type DebounceOptions,
   type Delay,
   type DurationLike,
   type FailedJob,

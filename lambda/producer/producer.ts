@@ -116,14 +116,29 @@ export interface SendOptions {
   /** The job's own retry curve. Default: its queue's `consumer.retry`. */
   readonly backoff?: Backoff;
   /**
-   * Debounces the job (BullMQ's deduplication debounce mode, Inngest's `debounce.period`): it runs once, this long
-   * after the last send with its `id` (which it needs), with that send's payload. Each send while it has not started
-   * replaces the payload and pushes its start to this long after that send; a send once it started (or ended, or was
-   * cancelled) starts a new cycle, which runs again. From 1 second; the delay rules apply (up to 15 minutes through
-   * SQS, longer through a one-time schedule). Not with `delay`, on a FIFO queue, in `sendBatch` or in a flow.
-   * Default: not debounced (a send with the same id within the dedupe window is a duplicate).
+   * Debounces the job (BullMQ's deduplication debounce mode, Inngest's `debounce`): it runs once, its period after
+   * the last send with its `id` (which it needs), with that send's payload. A duration is the period; `{ period,
+   * maxWait }` also caps how long sends may push the start ({@link DebounceOptions}). Each send while it has not
+   * started replaces the payload and pushes its start to its period after that send; a send once it started (or
+   * ended, or was cancelled) starts a new cycle, which runs again. From 1 second; the delay rules apply (up to 15
+   * minutes through SQS, longer through a one-time schedule). Not with `delay`, on a FIFO queue, in `sendBatch` or
+   * in a flow. Default: not debounced (a send with the same id within the dedupe window is a duplicate).
    */
-  readonly debounce?: DurationLike;
+  readonly debounce?: DurationLike | DebounceOptions;
+}
+
+/** A debounce with a maximum wait: `debounce: { period: { seconds: 30 }, maxWait: { minutes: 5 } }`. */
+export interface DebounceOptions {
+  /** How long the job waits after each send: the plain `debounce` duration. */
+  readonly period: DurationLike;
+  /**
+   * The longest a cycle's sends may push its start, counted from the cycle's first send (Inngest's
+   * `debounce.timeout`, lodash's `maxWait`): a send due later than that is due then, so a key sent faster than its
+   * period still runs, with the payload of its last send by then. At least `period`; each send's own `maxWait`
+   * caps its due time.
+   * @default - no limit: sends that keep coming sooner than the period keep pushing the start
+   */
+  readonly maxWait?: DurationLike;
 }
 
 /** One job of a batch. */
@@ -362,6 +377,8 @@ interface Prepared {
   readonly parentOnFailure?: ParentOnFailure;
   /** A debounced job: which send this is, as its envelope names it. */
   readonly debounceSend?: string;
+  /** A debounced job's `maxWait`: its due time is at most this long after its cycle's first send. */
+  readonly debounceMaxWaitMs?: number;
 }
 
 /**
@@ -539,7 +556,8 @@ export class Producer {
 
   /**
    * One more send of a debounced job whose record holds the id: while the job has not started, its own message
-   * (the record's generation, this send's due time), then the record's one conditional write naming it. Sent before
+   * (the record's generation, this send's due time, no later than its `maxWait` after the cycle's first send, which
+   * the record read here keeps as `enqueuedAt`), then the record's one conditional write naming it. Sent before
    * the write, so a message the record names always exists: a write refused (the job started since) or failed
    * leaves a message the consumer skips, and the send before it runs. A job sent without `debounce` holds the id: a
    * duplicate of it, as any send of its id.
@@ -552,7 +570,7 @@ export class Producer {
     if (!records?.debounced || !status?.debounce || status.generation === undefined)
       return duplicateResult(p.id, status);
     if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;
-    const sent = await this.deliverDebounced(p, status.generation);
+    const sent = await this.deliverDebounced(dueWithinMaxWait(p, status), status.generation);
     const written = await this.withRetry(() =>
       (records.debounced as NonNullable<typeof records.debounced>)(p.id, this.debouncedSendOf(sent)),
     ).catch((error: unknown) =>
@@ -590,7 +608,7 @@ export class Producer {
     return {
       generation: sent.generation as string,
       send: sent.debounceSend as string,
-      dueAt: sent.dueAt as Date,
+      ...(sent.dueAt === undefined ? {} : { dueAt: sent.dueAt }),
       ...(ttl === undefined
         ? {}
         : { expiresAt: Math.floor(this.deps.now() / 1000) + ttl + sent.delaySeconds }),
@@ -830,8 +848,8 @@ export class Producer {
     const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
-    const debounceMs = debouncePeriodMs(job, queue, options, now);
-    const dueMs = dueTimeOf(now, debounceMs ?? delayMs(options.delay, now));
+    const debounce = debounceOf(job, queue, options, now);
+    const dueMs = dueTimeOf(now, debounce?.periodMs ?? delayMs(options.delay, now));
     const delaySeconds = Math.ceil((dueMs - now) / 1000);
     checkDueTime(job, dueMs);
     this.checkOptions(job, queue, options, delaySeconds);
@@ -842,7 +860,7 @@ export class Producer {
       jobEnvelope(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
-    const debounceSend = debounceMs === undefined ? undefined : randomUUID();
+    const debounceSend = debounce === undefined ? undefined : randomUUID();
     const envelope = {
       ...plain,
       headers: {
@@ -897,6 +915,7 @@ export class Producer {
       ...(place.parentId ? { parentId: place.parentId } : {}),
       ...(place.parentOnFailure ? { parentOnFailure: place.parentOnFailure } : {}),
       ...(debounceSend === undefined ? {} : { debounceSend }),
+      ...(debounce?.maxWaitMs === undefined ? {} : { debounceMaxWaitMs: debounce.maxWaitMs }),
     };
   }
 
@@ -1233,6 +1252,22 @@ function scheduleNameOf(p: Prepared, settings: ProducerSettings): string | undef
     : undefined;
 }
 
+/**
+ * A later send of a debounced job, due no later than its `maxWait` after its cycle's first send: the record's
+ * `enqueuedAt`, which the cycle's first send wrote and its later sends leave alone. Due at once when that time has
+ * passed (the job came due and has not started yet). The due time keeps the delay rules (to the second through SQS,
+ * to the minute through a schedule); unchanged without `maxWait`, or when its period ends first.
+ */
+function dueWithinMaxWait(p: Prepared, cycle: JobStatus): Prepared {
+  const firstSendMs = cycle.enqueuedAt === undefined ? Number.NaN : Date.parse(cycle.enqueuedAt);
+  if (p.debounceMaxWaitMs === undefined || Number.isNaN(firstSendMs)) return p;
+  const now = p.enqueuedAt.getTime();
+  const dueMs = dueTimeOf(now, Math.max(0, firstSendMs + p.debounceMaxWaitMs - now));
+  if (dueMs >= (p.dueAt?.getTime() ?? now)) return p;
+  const delaySeconds = Math.ceil((dueMs - now) / 1000);
+  return { ...p, delaySeconds, dueAt: delaySeconds > 0 ? new Date(dueMs) : undefined };
+}
+
 /** What a repeated key reports, from its record as read (undefined: no record is kept of it). */
 function duplicateResult(id: string, status: JobStatus | undefined): SendResult {
   return {
@@ -1479,20 +1514,29 @@ function refuseDebounce(items: readonly BatchItem<JobDefinition>[], label: strin
   );
 }
 
+/** A debounced send's waits, in milliseconds: after this send, and at most after its cycle's first send. */
+interface Debounce {
+  readonly periodMs: number;
+  readonly maxWaitMs?: number;
+}
+
+/** The fields of `debounce: { period, maxWait }`; a plain duration has none of them. */
+const DEBOUNCE_FIELDS: readonly string[] = ['period', 'maxWait'];
+
 /**
- * How long a debounced job waits after this send (its due time then follows the delay rules); undefined when the
- * job is not debounced. Refuses what debounce cannot be: without an id (the sends that share it are the one job),
- * with a delay (the period is when it runs), on a FIFO queue (SQS cannot delay one FIFO message), or not a
- * duration of at least a second.
+ * How long a debounced job waits (its due time then follows the delay rules); undefined when the job is not
+ * debounced. Refuses what debounce cannot be: without an id (the sends that share it are the one job), with a
+ * delay (the period is when it runs), on a FIFO queue (SQS cannot delay one FIFO message), a period that is not a
+ * duration of at least a second, or a maxWait that is not a duration of at least the period.
  */
-function debouncePeriodMs(
+function debounceOf(
   job: JobDefinition,
   queue: ProducerQueue,
   options: SendOptions,
   now: number,
-): number | undefined {
-  const period = options.debounce;
-  if (period === undefined) return undefined;
+): Debounce | undefined {
+  const debounce = options.debounce;
+  if (debounce === undefined) return undefined;
   const refuse = (why: string) => new ProducerConfigError(`job ${job.type}: debounce ${why}`);
   if (options.id === undefined)
     throw refuse(
@@ -1506,12 +1550,48 @@ function debouncePeriodMs(
     throw refuse(
       `waits with a message delay, and queue "${queue.name}" is FIFO, where SQS cannot delay a single message: debounce on a standard queue`,
     );
-  if (period instanceof Date)
-    throw refuse('is a Date: pass a duration, such as { seconds: 30 }, counted from each send');
-  const ms = delayMs(period, now, `job ${job.type}: debounce`);
-  if (ms < MIN_DEBOUNCE_MS)
-    throw refuse(`is ${ms / 1000} s: use at least 1 second (SQS delays whole seconds)`);
-  return ms;
+  const { period, maxWait, named } = debounceParts(debounce, refuse);
+  const periodMs = debounceMs(job, period, named ? 'debounce.period' : 'debounce', 'each send', now);
+  if (periodMs < MIN_DEBOUNCE_MS)
+    throw refuse(
+      `${named ? 'period ' : ''}is ${periodMs / 1000} s: use at least 1 second (SQS delays whole seconds)`,
+    );
+  if (maxWait === undefined) return { periodMs };
+  const maxWaitMs = debounceMs(job, maxWait, 'debounce.maxWait', "the cycle's first send", now);
+  if (maxWaitMs < periodMs)
+    throw refuse(
+      `maxWait (${maxWaitMs / 1000} s) is shorter than its period (${periodMs / 1000} s): a job waits its period after a send, so give maxWait at least the period, or drop it`,
+    );
+  return { periodMs, maxWaitMs };
+}
+
+/** `debounce` as its period and maxWait: a plain duration, or `{ period, maxWait }` (named: its errors say which). */
+function debounceParts(
+  debounce: NonNullable<SendOptions['debounce']>,
+  refuse: (why: string) => ProducerConfigError,
+): { readonly period: unknown; readonly maxWait?: unknown; readonly named: boolean } {
+  const keys = typeof debounce === 'object' && debounce !== null ? Object.keys(debounce) : [];
+  if (!keys.some((key) => DEBOUNCE_FIELDS.includes(key))) return { period: debounce, named: false };
+  const others = keys.filter((key) => !DEBOUNCE_FIELDS.includes(key));
+  if (others.length > 0)
+    throw refuse(
+      `has ${others.map((key) => JSON.stringify(key)).join(', ')} beside ${DEBOUNCE_FIELDS.join(' and ')}: pass a duration ({ seconds: 30 }) or { period: { seconds: 30 }, maxWait: { minutes: 5 } }`,
+    );
+  const { period, maxWait } = debounce as DebounceOptions;
+  if (period === undefined)
+    throw refuse(
+      'has maxWait but no period: pass { period: { seconds: 30 }, maxWait: { minutes: 5 } } (maxWait at least the period)',
+    );
+  return { period, maxWait, named: true };
+}
+
+/** Milliseconds of a debounce duration named `name`, counted from `from`; a Date, or no duration, is refused. */
+function debounceMs(job: JobDefinition, value: unknown, name: string, from: string, now: number): number {
+  if (value instanceof Date)
+    throw new ProducerConfigError(
+      `job ${job.type}: ${name} is a Date: pass a duration, such as { seconds: 30 }, counted from ${from}`,
+    );
+  return delayMs(value as DurationLike, now, `job ${job.type}: ${name}`);
 }
 
 /** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */

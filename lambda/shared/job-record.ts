@@ -280,11 +280,47 @@ export interface DebouncedSend {
   readonly generation: string;
   /** The send, as its message's envelope names it. */
   readonly send: string;
-  readonly dueAt: Date;
+  /** When its message is due; none when it is sent due at once (its `maxWait` passed): the record is then `queued`. */
+  readonly dueAt?: Date;
   /** The record's new expiry (epoch seconds): the dedupe window from its new due time. @default - unchanged */
   readonly expiresAt?: number;
   /** The one-time schedule that sends it (beyond 15 minutes). */
   readonly scheduleName?: string;
+}
+
+/**
+ * What a debounced job's record takes of one more send (`JobRecords.debounced`): the send it names, its state and due
+ * time (none, and `queued`, for a send due at once), its expiry and schedule, and one more send counted.
+ */
+function debouncedSendUpdate(send: DebouncedSend, now: Date) {
+  const set = [
+    'debounceSend = :send',
+    '#state = :state',
+    'updatedAt = :now',
+    ...(send.dueAt === undefined ? [] : ['dueAt = :dueAt']),
+    ...(send.expiresAt === undefined ? [] : ['#expiresAt = :expiresAt']),
+    ...(send.scheduleName === undefined ? [] : ['scheduleName = :scheduleName']),
+  ];
+  const remove = [
+    ...(send.dueAt === undefined ? ['dueAt'] : []),
+    ...(send.scheduleName === undefined ? ['scheduleName'] : []),
+  ];
+  return {
+    UpdateExpression: `SET ${set.join(', ')} ADD debounceSends :one${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ExpressionAttributeNames: {
+      '#state': 'state',
+      ...(send.expiresAt === undefined ? {} : { '#expiresAt': TTL }),
+    },
+    ExpressionAttributeValues: {
+      ':send': { S: send.send },
+      ':state': { S: enqueuedState(send.dueAt) },
+      ':now': { S: now.toISOString() },
+      ':one': { N: '1' },
+      ...(send.dueAt === undefined ? {} : { ':dueAt': { S: send.dueAt.toISOString() } }),
+      ...(send.expiresAt === undefined ? {} : { ':expiresAt': { N: String(send.expiresAt) } }),
+      ...(send.scheduleName === undefined ? {} : { ':scheduleName': { S: send.scheduleName } }),
+    } satisfies Record<string, AttributeValue>,
+  };
 }
 
 /**
@@ -505,39 +541,34 @@ export class JobRecords {
 
   /**
    * Takes one more send of a debounced job that has not started: its record names `send.send` (the message just
-   * sent), is due at its due time, and counts it. One conditional write, only while the record is of the same
-   * enqueue, claimed, debounced and `scheduled` or `queued`. The one-time schedule of the send it replaced (the
-   * caller deletes it, or its delivery is skipped); undefined when the job started, ended or was replaced since:
-   * the message just sent is then skipped.
+   * sent), is due at its due time (`queued`, without one, when it was sent due at once), and counts it. One
+   * conditional write, only while the record is of the same enqueue, claimed, debounced and `scheduled` or
+   * `queued`. The one-time schedule of the send it replaced (the caller deletes it, or its delivery is skipped);
+   * undefined when the job started, ended or was replaced since: the message just sent is then skipped.
    */
   async debounced(
     id: string,
     send: DebouncedSend,
   ): Promise<{ readonly replacedSchedule?: string } | undefined> {
+    const update = debouncedSendUpdate(send, new Date(this.now()));
     try {
       const { Attributes: before } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PK]: { S: jobRecordKey(id) } },
-          UpdateExpression: `SET debounceSend = :send, #state = :scheduled, dueAt = :dueAt, updatedAt = :now${send.expiresAt === undefined ? '' : ', #expiresAt = :expiresAt'}${send.scheduleName === undefined ? '' : ', scheduleName = :scheduleName'} ADD debounceSends :one${send.scheduleName === undefined ? ' REMOVE scheduleName' : ''}`,
           ConditionExpression:
             'attribute_exists(debounceSend) AND #claim = :queued AND #generation = :generation AND #state IN (:scheduled, :queued)',
+          ...update,
           ExpressionAttributeNames: {
-            '#state': 'state',
+            ...update.ExpressionAttributeNames,
             '#claim': 'status',
             '#generation': 'generation',
-            ...(send.expiresAt === undefined ? {} : { '#expiresAt': TTL }),
           },
           ExpressionAttributeValues: {
-            ':send': { S: send.send },
+            ...update.ExpressionAttributeValues,
             ':scheduled': { S: 'scheduled' },
             ':queued': { S: 'queued' },
-            ':dueAt': { S: send.dueAt.toISOString() },
-            ':now': { S: new Date(this.now()).toISOString() },
-            ...(send.expiresAt === undefined ? {} : { ':expiresAt': { N: String(send.expiresAt) } }),
             ':generation': { S: send.generation },
-            ':one': { N: '1' },
-            ...(send.scheduleName === undefined ? {} : { ':scheduleName': { S: send.scheduleName } }),
           },
           ReturnValues: 'ALL_OLD',
         }),

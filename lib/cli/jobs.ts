@@ -961,7 +961,7 @@ function sendsText(job: JobStatus): string | undefined {
 /** A debounced job waiting to start: it runs once, with the last send's payload, unless another send comes first. */
 function debounceNote(job: JobStatus): string {
   const due = job.dueAt === undefined ? '' : ` at ${job.dueAt}`;
-  return `${sendsText(job)}; runs once${due} with the last one's payload; another send with its id before it starts replaces the payload and pushes its start later`;
+  return `${sendsText(job)}; runs once${due} with the last one's payload; another send with its id before it starts replaces the payload and pushes its start later (no later than its maxWait after the cycle's first send, when sent with one)`;
 }
 
 /**

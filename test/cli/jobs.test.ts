@@ -116,7 +116,7 @@ describe('jobs show and list of a debounced job', () => {
     const output = recordingOutput();
     renderJobShow(output, pending);
     expect(output.lines).toContain(
-      "          debounced: 3 sends in this cycle; runs once at 2026-12-02T09:00:40.000Z with the last one's payload; another send with its id before it starts replaces the payload and pushes its start later",
+      "          debounced: 3 sends in this cycle; runs once at 2026-12-02T09:00:40.000Z with the last one's payload; another send with its id before it starts replaces the payload and pushes its start later (no later than its maxWait after the cycle's first send, when sent with one)",
     );
     expect(output.lines).toContain('sends     debounced: 3 sends in this cycle');
     const ran = recordingOutput();

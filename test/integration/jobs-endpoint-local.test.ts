@@ -174,6 +174,46 @@ describe('jobs endpoint on local mode', () => {
     expect(at.json.state).toBe('scheduled');
   });
 
+  it('debounces a job over HTTP: quick requests with one id run it once, with the last payload', async () => {
+    const debounce = { period: 2, maxWait: 60 };
+    for (const n of [1, 2, 3]) {
+      const answer = await post('/jobs/jobs', {
+        type: 'math.double',
+        payload: { n },
+        id: 'http-debounced',
+        debounce,
+      });
+      expect(answer).toEqual({ status: 202, json: { id: 'http-debounced', state: 'scheduled' } });
+    }
+    expect(await producer.status('http-debounced')).toMatchObject({ debounce: { sends: 3 } });
+    expect((await completed('http-debounced')).result).toMatchObject({ doubled: 6 });
+    await pipeline.settled('jobs', 20_000);
+    expect(pipeline.sideEffects().filter((e) => e.id === 'http-debounced')).toHaveLength(1);
+  });
+
+  it('answers 400 for a debounce the producer refuses, logging the reason send gives', async () => {
+    const before = pipeline.events.length;
+    const rejections = () =>
+      pipeline.events.slice(before).filter((e) => e.event === 'rejected' && e.via === 'jobs endpoint');
+    const answer = await post('/jobs/jobs', {
+      type: 'math.double',
+      payload: {},
+      id: 'http-debounce-refused',
+      debounce: { period: 30, maxWait: 10 },
+    });
+    expect(answer).toEqual({ status: 400, json: { message: 'bad request' } });
+    await pipeline.waitFor(() => rejections().length > 0, 10_000, 'the rejection reported');
+    expect(rejections()).toEqual([
+      expect.objectContaining({
+        status: 400,
+        reason: expect.stringMatching(
+          /^job math.double: debounce maxWait \(10 s\) is shorter than its period \(30 s\)/,
+        ),
+      }),
+    ]);
+    expect(await producer.status('http-debounce-refused')).toBeUndefined();
+  });
+
   it('answers 401 with a generic body without a token and with a wrong one, and enqueues nothing', async () => {
     const job = { type: 'math.double', payload: { n: 5 }, id: 'http-unauthorized' };
     const missing = await post('/jobs/jobs', job, null);

@@ -6,7 +6,13 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -21,6 +27,7 @@ import { awsCollaborators, defaultClients } from '../../lambda/producer/aws';
 import { discoverProducer } from '../../lambda/producer/discover';
 import { Producer } from '../../lambda/producer/producer';
 import { INGEST_BUDGET } from '../../lambda/shared/aws-clients';
+import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
 import { defineJob } from '../../lambda/shared/job';
 import { jobRecordKey } from '../../lambda/shared/job-record';
 import { resolveConfig } from '../../lib/config';
@@ -92,6 +99,23 @@ const QUEUE_OPERATIONS = 'lambda/consumer/queue-operations.ts';
 const PRODUCER_CLIENTS = 'lambda/producer/aws.ts';
 const BREAKER_HANDLER = 'lambda/breaker/handler.ts';
 const JOBS_ENDPOINT_HANDLER = 'lambda/jobs-endpoint/handler.ts';
+
+/** A debounced job's record waiting for its schedule (`scheduleName`) to send it, as the producer reads it. */
+function debouncedRecord(id: string, scheduleName: string): Record<string, AttributeValue> {
+  const now = Date.now();
+  return {
+    [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) },
+    status: { S: 'queued' },
+    state: { S: 'scheduled' },
+    generation: { S: 'generation-1' },
+    debounceSend: { S: 'send-1' },
+    debounceSends: { N: '1' },
+    enqueuedAt: { S: new Date(now).toISOString() },
+    dueAt: { S: new Date(now + 20 * 60_000).toISOString() },
+    scheduleName: { S: scheduleName },
+    [DEDUPE_TABLE.ttlAttribute]: { N: String(Math.floor(now / 1000) + 86_400) },
+  };
+}
 
 /** IAM's `StringLike`: `*` any characters, `?` one. */
 const arnLike = (pattern: string) =>
@@ -222,7 +246,7 @@ describe('what each function may do on each resource, against the calls its code
     expect(actionsOn(statements, idOf(endpoint?.tokenSecret))).toEqual(sdkActionsOf(SECRET_READER));
   });
 
-  it('lets the jobs endpoint create the schedules of the delayed jobs it sends and delete none, as its calls need', async () => {
+  it('lets the jobs endpoint create the schedules of the jobs it sends and delete the one a debounced send replaced, as its calls need', async () => {
     // Its handler only sends through its producer (a cancel would delete a schedule): `sendGated(producer, ...)` is
     // the producer's send with the request's deadline.
     const calls = [
@@ -230,8 +254,9 @@ describe('what each function may do on each resource, against the calls its code
     ];
     expect(calls.length).toBeGreaterThan(0);
     expect([...new Set(calls.map((call) => call[1] ?? 'send'))]).toEqual(['send']);
-    // What its send calls on Scheduler: the producer built as its handler builds it, from its environment, sending a
-    // job due in two days (a schedule); every SDK call answered, and recorded by the client it goes to.
+    // What its sends call on Scheduler: the producer built as its handler builds it, from its environment, sending a
+    // job due in two days (a schedule), then a job debounced by 20 minutes twice (a schedule each, the second send
+    // deleting the first's); every SDK call answered, and recorded by the client it goes to.
     const fn = stack.pipeline.jobsEndpoint?.jobsFunction;
     const variables = resources[idOf(fn)]?.Properties.Environment.Variables as Record<string, unknown>;
     const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, renderIntrinsics(v)]));
@@ -248,12 +273,29 @@ describe('what each function may do on each resource, against the calls its code
     );
     const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
     await producer.send(job, { n: 1 }, { id: 'later', delay: { days: 2 } });
+    const debounce = { minutes: 20 };
+    await producer.send(job, { n: 1 }, { id: 'debounced', debounce });
+    // The second send finds the first's record waiting (its claim refused with it), and replaces its schedule.
+    const waiting = debouncedRecord('debounced', 'App-job-first');
+    dynamodb
+      .on(PutItemCommand)
+      .rejects(
+        Object.assign(new Error('refused'), { name: 'ConditionalCheckFailedException', Item: waiting }),
+      );
+    dynamodb.on(GetItemCommand).resolves({ Item: waiting });
+    dynamodb.on(UpdateItemCommand).resolves({ Attributes: waiting });
+    await producer.send(job, { n: 2 }, { id: 'debounced', debounce });
     const sent = scheduler
       .calls()
       .map((call) => `scheduler:${call.args[0].constructor.name.replace(/Command$/, '')}`);
-    expect(sent).toEqual(['scheduler:CreateSchedule']);
+    expect(sent).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:CreateSchedule',
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+    ]);
     const granted = statementsOf(fn).flatMap((s) => list(s.Action).map(String));
-    expect([...new Set(ofService(granted, 'scheduler'))].sort()).toEqual(sent);
+    expect([...new Set(ofService(granted, 'scheduler'))].sort()).toEqual([...new Set(sent)]);
   });
 
   it('lets the circuit breaker function make exactly the Lambda, CloudWatch and Scheduler calls it sends', () => {

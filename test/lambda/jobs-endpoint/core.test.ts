@@ -1,6 +1,7 @@
 /** The jobs endpoint's answers for what local mode cannot easily provoke: server faults, FIFO misuse, size. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createSecretLoader } from '../../../lambda/ingest/secrets';
 import {
   handleJobRequest,
@@ -19,7 +20,7 @@ import {
   JOBS_ENDPOINT_REJECTED_MESSAGE,
   OUTCOME_MESSAGES,
 } from '../../../lambda/shared/contracts';
-import { type JobDefinition, validateJobPayload } from '../../../lambda/shared/job';
+import { defineJob, type JobDefinition, validateJobPayload } from '../../../lambda/shared/job';
 import { jobRetryOf } from '../../../lambda/shared/job-retry';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 
@@ -676,16 +677,103 @@ describe('a job request asking for its own retries', () => {
   });
 });
 
+describe('a debounced job over HTTP', () => {
+  it('reads a debounce in seconds, as a delay is given, or { period, maxWait } in seconds, into the producer’s options', () => {
+    const options = (debounce: unknown) => {
+      const parsed = parseJobRequest(JSON.stringify({ type: 'doc.reindex', payload: {}, id: 'd', debounce }));
+      return parsed.ok ? parsed.request.options : parsed.reason;
+    };
+    expect(options(30)).toEqual({ id: 'd', debounce: { seconds: 30 } });
+    expect(options({ period: 30, maxWait: 300 })).toEqual({
+      id: 'd',
+      debounce: { period: { seconds: 30 }, maxWait: { seconds: 300 } },
+    });
+  });
+
+  it('answers 400, with the reason send gives, for a debounce the producer refuses, and sends nothing', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ debounce: 30 }, /^job math.double: debounce needs an id/],
+      [
+        { id: 'd', debounce: 30, delay: 5 },
+        /^job math.double: debounce and delay both say when the job runs/,
+      ],
+      [{ id: 'd', debounce: 0.5 }, /^job math.double: debounce is 0.5 s: use at least 1 second/],
+      [
+        { id: 'd', debounce: -5 },
+        /^job math.double: debounce \{ seconds: -5 \} is not a duration: seconds is not a finite number of 0 or more/,
+      ],
+      [
+        { id: 'd', debounce: { period: 30, maxWait: 10 } },
+        /^job math.double: debounce maxWait \(10 s\) is shorter than its period \(30 s\)/,
+      ],
+      [{ id: 'd', debounce: { maxWait: 300 } }, /^job math.double: debounce has maxWait but no period/],
+    ];
+    for (const [fields, reason] of cases) {
+      const sent: BatchEntry[] = [];
+      const reasons: unknown[] = [];
+      const log = {
+        ...deps().log,
+        info: (_m: string, a: object) => reasons.push((a as { reason?: unknown }).reason),
+      };
+      const body = JSON.stringify({ type: 'math.double', payload: {}, ...fields });
+      const producer = producerWithTable(sent);
+      const answer = await handleJobRequest(
+        event(body),
+        deps({ log, send: (j, payload, options) => producer.send(j, payload, options) }),
+      );
+      expect({ fields, status: answer.statusCode, sent }).toEqual({ fields, status: 400, sent: [] });
+      // The producer's own message, as send throws it to a caller in TypeScript.
+      const thrown = await producer
+        .send(mathDouble, {}, sendOptionsOf(fields))
+        .catch((error: unknown) => (error as Error).message);
+      expect(reasons).toEqual([thrown]);
+      expect(thrown).toMatch(reason);
+    }
+  });
+
+  /** The real producer core with a dedupe table (an id needs one) whose every call fails: nothing may reach it. */
+  function producerWithTable(sent: BatchEntry[]) {
+    const unreachable = async (): Promise<never> => {
+      throw new Error('the table was reached');
+    };
+    return new Producer({
+      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
+      settings: { dedupe: { tableName: 'dedupe', ttlSeconds: 3600 } },
+      retry: { attempts: 1, baseDelayMs: 1 },
+      now: () => Date.parse('2026-11-30T00:00:00Z'),
+      sleep: async () => {},
+      async sendBatch(_url, entries) {
+        sent.push(...entries);
+        return [];
+      },
+      async putPayload() {},
+      dedupe: { claim: unreachable, complete: unreachable, release: unreachable },
+    });
+  }
+
+  const mathDouble = defineJob('math.double', z.unknown(), { queue: 'jobs' });
+
+  /** The options a request's fields are, as the endpoint reads them. */
+  function sendOptionsOf(fields: Record<string, unknown>): SendOptions {
+    const parsed = parseJobRequest(JSON.stringify({ type: 'math.double', payload: {}, ...fields }));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return parsed.request.options;
+  }
+});
+
 describe('why the jobs endpoint refused a request', () => {
   /** A value a caller may send that no log may hold. */
   const SECRET = 'jane@example.com-s3cr3t';
 
   it.each([
     ['{"type":', /^the body is not JSON$/],
-    [' ', /^the body is empty: send \{ type, payload, id, delay, group, tenant, attempts, backoff \}$/],
+    [
+      ' ',
+      /^the body is empty: send \{ type, payload, id, delay, group, tenant, attempts, backoff, debounce \}$/,
+    ],
     [
       '[]',
-      /^the body is JSON but not an object: send \{ type, payload, id, delay, group, tenant, attempts, backoff \}$/,
+      /^the body is JSON but not an object: send \{ type, payload, id, delay, group, tenant, attempts, backoff, debounce \}$/,
     ],
     [JSON.stringify({ payload: {} }), /^type is missing$/],
     [JSON.stringify({ type: 7, payload: {} }), /^type is not a string$/],
@@ -729,6 +817,18 @@ describe('why the jobs endpoint refused a request', () => {
     [
       JSON.stringify({ type: 'math.double', payload: {}, backoff: { base: SECRET } }),
       /^backoff is not an object of/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, id: 'a', debounce: SECRET }),
+      /^debounce is neither a number of seconds nor an object of \{ period, maxWait \} numbers of seconds/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, id: 'a', debounce: { period: SECRET } }),
+      /^debounce is neither a number of seconds/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, id: 'a', debounce: { period: 30, [SECRET]: 1 } }),
+      /^debounce is neither a number of seconds/,
     ],
   ])('parseJobRequest names the field and what is wrong with %s, never the value sent', (body, reason) => {
     const parsed = parseJobRequest(body);

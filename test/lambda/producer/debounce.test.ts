@@ -223,8 +223,112 @@ describe('a debounced job', () => {
     expect(sent.map((entry) => parseEnvelope(entry.MessageBody).payloadRef?.key)).toEqual(stored);
   });
 
+  it('runs by its maxWait, with the last payload sent by then, when sends keep coming sooner than its period', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    const debounce = { period: { seconds: 30 }, maxWait: { minutes: 1 } };
+    const dueAtMs: number[] = [];
+    const runs: { edit: number; atSecond: number }[] = [];
+    const start = time.now();
+    // A send every 10 seconds for 2 minutes; each second, the consumer takes the messages that came due.
+    for (let second = 0; second <= 120; second++) {
+      for (const [index, due] of dueAtMs.entries()) {
+        if (due !== time.now()) continue;
+        const body = sent[index]?.MessageBody ?? '';
+        if ((await startOf(records, body)) === 'run')
+          runs.push({ edit: payloadOf(sent[index]).edit, atSecond: second });
+      }
+      if (second % 10 === 0) {
+        const before = sent.length;
+        await producer.send(job, { edit: second / 10 + 1 }, { id: 'doc-busy', debounce });
+        for (const entry of sent.slice(before)) dueAtMs.push(time.now() + (entry.DelaySeconds ?? 0) * 1000);
+      }
+      time.advance(1);
+    }
+    // The send at 50 s (edit 6) is due at 60 s, the cycle's first send plus maxWait; the send at 60 s finds it
+    // started and begins the next cycle, which runs at 120 s with the send at 110 s (edit 12).
+    expect(runs).toEqual([
+      { edit: 6, atSecond: 60 },
+      { edit: 12, atSecond: 120 },
+    ]);
+    expect(dueAtMs[5]).toBe(start + 60_000);
+  });
+
+  it('is due at once when a send finds its maxWait passed and the job not started yet', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    const debounce = { period: { seconds: 10 }, maxWait: { seconds: 20 } };
+    await producer.send(job, { edit: 1 }, { id: 'doc-late', debounce });
+    time.advance(9);
+    await producer.send(job, { edit: 2 }, { id: 'doc-late', debounce });
+    time.advance(15);
+    const late = await producer.send(job, { edit: 3 }, { id: 'doc-late', debounce });
+    expect(late).toMatchObject({ state: 'queued', duplicate: false });
+    expect(late.dueAt).toBeUndefined();
+    expect(sent.map((entry) => entry.DelaySeconds)).toEqual([10, 10, undefined]);
+    const status = await producer.status('doc-late');
+    expect(status).toMatchObject({ state: 'queued', debounce: { sends: 3 } });
+    expect(status?.dueAt).toBeUndefined();
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('superseded');
+    expect(await startOf(records, sent[2]?.MessageBody ?? '')).toBe('run');
+    expect(payloadOf(sent[2])).toEqual({ edit: 3 });
+  });
+
+  it('takes a send capped below 15 minutes by its maxWait from a schedule to SQS, deleting the schedule it replaced', async () => {
+    const time = testClock();
+    const { producer, sent, schedules, deleted } = producerAt(time.now);
+    const debounce = { period: { minutes: 20 }, maxWait: { minutes: 30 } };
+    await producer.send(job, { edit: 1 }, { id: 'doc-capped', debounce });
+    time.advance(12 * 60);
+    await producer.send(job, { edit: 2 }, { id: 'doc-capped', debounce });
+    time.advance(13 * 60);
+    await producer.send(job, { edit: 3 }, { id: 'doc-capped', debounce });
+    // Sent at 0, 12 and 25 minutes: due 20 minutes after the first; 30 after it (not 32), a schedule 18 minutes on;
+    // 30 after it again, 5 minutes after the last send, so through SQS.
+    expect(schedules.map((s) => s.at.toISOString())).toEqual([
+      '2026-11-30T12:20:00.000Z',
+      '2026-11-30T12:30:00.000Z',
+    ]);
+    expect(sent.map((entry) => entry.DelaySeconds)).toEqual([300]);
+    expect(deleted).toEqual(schedules.map((s) => s.name));
+    const status = await producer.status('doc-capped');
+    expect(status).toMatchObject({ state: 'scheduled', dueAt: '2026-11-30T12:30:00.000Z' });
+    expect(status?.scheduleName).toBeUndefined();
+  });
+
   it.each([
     [{ debounce: { seconds: 30 } }, job, /debounce needs an id/],
+    [
+      { id: 'a', debounce: { period: { seconds: 30 }, maxWait: { seconds: 10 } } },
+      job,
+      /debounce maxWait \(10 s\) is shorter than its period \(30 s\): .*give maxWait at least the period/,
+    ],
+    [
+      { id: 'a', debounce: { period: { seconds: 30 }, maxWait: { seconds: -5 } } },
+      job,
+      /debounce.maxWait \{ seconds: -5 \} is not a duration: seconds is not a finite number of 0 or more/,
+    ],
+    [
+      { id: 'a', debounce: { period: { seconds: 30 }, maxWait: '5m' } },
+      job,
+      /debounce.maxWait "5m" is not a duration/,
+    ],
+    [
+      { id: 'a', debounce: { period: { seconds: 30 }, maxWait: new Date() } },
+      job,
+      /debounce.maxWait is a Date: pass a duration, such as \{ seconds: 30 \}, counted from the cycle's first send/,
+    ],
+    [{ id: 'a', debounce: { maxWait: { minutes: 5 } } }, job, /debounce has maxWait but no period/],
+    [
+      { id: 'a', debounce: { period: { seconds: 30 }, seconds: 5 } },
+      job,
+      /debounce has "seconds" beside period and maxWait: pass a duration/,
+    ],
+    [
+      { id: 'a', debounce: { period: { seconds: 0.5 } } },
+      job,
+      /debounce period is 0.5 s: use at least 1 second/,
+    ],
     [{ id: 'a', debounce: { seconds: 30 }, delay: { seconds: 5 } }, job, /debounce and delay both say when/],
     [{ id: 'a', debounce: { seconds: 30 } }, fifoJob, /queue "orders" is FIFO, where SQS cannot delay/],
     [{ id: 'a', debounce: new Date() }, job, /debounce is a Date: pass a duration/],
