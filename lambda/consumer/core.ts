@@ -810,6 +810,42 @@ class ConsumerRuntime implements ConsumerCore {
    * with that reason on its last attempt), the ones never started are deferred, and the failures are returned.
    */
   private async abandonUnfinished(event: SQSEvent, state: BatchState): Promise<SQSBatchItemFailure[]> {
+    this.abandonStarted(state);
+    // The records never started that no started record holds back are deferred (counted, handed back) beside the
+    // settling of those, not after it: a slow settle (a backoff, a job record, a dead letter) would otherwise spend
+    // the budget they need, and leave them to the visibility timeout.
+    const free = this.freeOfStarted(event, state);
+    const freeSettled = this.deferSkippedRecords(free, state, new Set()).then((done) => {
+      state.handBack?.flush();
+      return done;
+    });
+    // A record's settling (its backoff, or its dead letter with the SQS and job-record calls that go with it) is
+    // waited for only until the budget's guard: past it, the record is reported failed, and the response goes out.
+    const budget = this.budgetOf(state);
+    const failures: SQSBatchItemFailure[] = [];
+    for (const record of event.Records) {
+      const done = state.started.get(record.messageId)?.done;
+      if (!done || (await budget.within(done)) !== true) failures.push({ itemIdentifier: record.messageId });
+    }
+    const freeIds = new Set(free.map((r) => r.messageId));
+    const held = await this.settleSkipped(
+      event,
+      state,
+      failures.filter((f) => !freeIds.has(f.itemIdentifier)),
+    );
+    const freeDone = await freeSettled;
+    const reported = new Set(held.map((f) => f.itemIdentifier));
+    for (const id of freeIds) if (!freeDone.has(id)) reported.add(id);
+    return checkedFailures(event, {
+      batchItemFailures: failures.filter((f) => reported.has(f.itemIdentifier)),
+    });
+  }
+
+  /**
+   * Each record still running fails as timed out (retried with backoff, or dead-lettered with that reason on its
+   * last attempt); one whose handler returned is finished as processed.
+   */
+  private abandonStarted(state: BatchState): void {
     const timedOut = new InvocationTimeoutError(this.config.deadlineMarginMs);
     // The abandoned record's idempotency lock expires with this invocation (Powertools' in-progress expiry): a
     // retry arriving sooner would find it held, and spend an attempt on `IdempotencyAlreadyInProgressError`.
@@ -823,17 +859,20 @@ class ConsumerRuntime implements ConsumerCore {
           ? this.finish(state, info, 'processed')
           : this.settleFailure(info, state, timedOut, notBeforeSeconds);
     }
-    // A record's settling (its backoff, or its dead letter with the SQS and job-record calls that go with it) is
-    // waited for only until the budget's guard: past it, the record is reported failed, and the response goes out.
-    const budget = this.budgetOf(state);
-    const failures: SQSBatchItemFailure[] = [];
-    for (const record of event.Records) {
-      const done = state.started.get(record.messageId)?.done;
-      if (!done || (await budget.within(done)) !== true) failures.push({ itemIdentifier: record.messageId });
-    }
-    return checkedFailures(event, {
-      batchItemFailures: await this.settleSkipped(event, state, failures),
-    });
+  }
+
+  /**
+   * The records never started whose deferral does not hang on how a started record ends: all of them on a standard
+   * queue; on FIFO, those of a group none of whose records started (a failed one would stop its group behind it).
+   */
+  private freeOfStarted(event: SQSEvent, state: BatchState): SQSRecord[] {
+    const startedGroups = new Set<string | undefined>();
+    if (this.config.fifo)
+      for (const info of state.started.values()) startedGroups.add(info.record.attributes?.MessageGroupId);
+    return event.Records.filter(
+      (record) =>
+        !state.started.has(record.messageId) && !startedGroups.has(record.attributes?.MessageGroupId),
+    );
   }
 
   /** Every record through Powertools' batch processing: FIFO stops a group at its first failure. */
@@ -1453,6 +1492,17 @@ class ConsumerRuntime implements ConsumerCore {
         stoppedGroups.add(record.attributes.MessageGroupId);
     }
     if (skipped.length === 0) return failures;
+    const done = await this.deferSkippedRecords(skipped, state, stoppedGroups);
+    return failures.filter((f) => !done.has(f.itemIdentifier));
+  }
+
+  /** Defers records never started, each waited for within the budget; the message ids of those done. */
+  private async deferSkippedRecords(
+    skipped: readonly SQSRecord[],
+    state: BatchState,
+    stoppedGroups: ReadonlySet<string>,
+  ): Promise<Set<string>> {
+    if (skipped.length === 0) return new Set();
     const budget = this.budgetOf(state);
     const settled = await Promise.all(
       skipped.map(async (record) => ({
@@ -1460,15 +1510,14 @@ class ConsumerRuntime implements ConsumerCore {
         done: (await budget.within(this.deferSkipped(record, state, stoppedGroups))) === true,
       })),
     );
-    const done = new Set(settled.filter((s) => s.done).map((s) => s.id));
-    return failures.filter((f) => !done.has(f.itemIdentifier));
+    return new Set(settled.filter((s) => s.done).map((s) => s.id));
   }
 
   /** True when the skipped record is done (dead-lettered on its last receive). */
   private async deferSkipped(
     record: SQSRecord,
     state: BatchState,
-    stoppedGroups: Set<string>,
+    stoppedGroups: ReadonlySet<string>,
   ): Promise<boolean> {
     const info = recordInfo(record, this.deps.now());
     try {

@@ -45,10 +45,18 @@ export class HandBack {
     );
   }
 
+  /**
+   * Hands back now the records ready so far, rather than with the batch's last: for those whose counts all ended
+   * while the batch still settles others.
+   */
+  flush(): void {
+    if (this.#ready.length > 0) this.#change(this.#ready.splice(0));
+  }
+
   /** Waits for the counts, hands back the records left over, and for every call made (each within the budget). */
   async finish(): Promise<HandBackResult> {
     await Promise.all(this.#counting);
-    if (this.#ready.length > 0) this.#change(this.#ready.splice(0));
+    this.flush();
     const refused = (await Promise.all(this.#calls)).flat();
     return { refused, notHandedBack: this.#notHandedBack };
   }

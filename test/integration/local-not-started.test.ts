@@ -1,10 +1,18 @@
 /**
  * Jobs the consumer did not start before its deadline margin, end to end on local mode: the real producer, the real
  * consumer runtime in its sandbox, the emulated event source mapping, fauxqs and dynalite. A batch holds more work
- * than a 3-second invocation can do one record at a time: those not started are handed back at once (their
- * visibility set to 0, which the emulated mapping honours as SQS does) and run seconds later, not after the
- * queue's 30-second visibility timeout; and their next run is still their first attempt (the receive spent without
- * running is counted apart, on a standard queue too).
+ * than an invocation can do before its deadline margin, one record at a time: those not started are handed back at
+ * once (their visibility set to 0, which the emulated mapping honours as SQS does) and run seconds later, not after
+ * the queue's 30-second visibility timeout; and their next run is still their first attempt (the receive spent
+ * without running is counted apart, on a standard queue too).
+ *
+ * Sized to pass on a busy machine as on an idle one. A 2 s margin leaves the settling of a batch (the held-receive
+ * counts and the hand-back, within the margin less the runtime's 500 ms guard) 1.5 s: on a 2-core machine at load
+ * 8 to 10 those took up to 0.8 s, where a 1 s margin's 0.5 s left jobs to the visibility timeout. Every record not
+ * started spends a receive, and the one running at the margin spends an attempt too: `maxReceiveCount` (and with it
+ * a job's attempts) is 10, so that the last of ten records runs before its last receive even at one record an
+ * invocation, where 5 (and 3 attempts) dead-lettered some under load. The visibility timeout is set to 30 s, above
+ * the 28 s each test waits: a record left to it cannot end in time.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +25,14 @@ import { slowJob } from '../helpers/local/jobs';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
-const JOBS = 20;
-/** Each job's own run: ten of them (a batch) take 5 s, more than twice the 2 s the invocation has before its margin. */
-const JOB_MS = 500;
+/** One receive's worth (SQS returns at most ten messages a receive). */
+const JOBS = 10;
+/** Each job's own run: ten of them take 3 s, more than the 2 s an invocation has before its margin. */
+const JOB_MS = 300;
+/** The batch's records, each received once an invocation until it runs: room for one record an invocation. */
+const MAX_RECEIVE_COUNT = 10;
+/** Above the 28 s each test waits for every record to end: one left to it would end too late. */
+const VISIBILITY_TIMEOUT = Duration.seconds(30);
 
 describe('local mode: jobs not started before the deadline margin', () => {
   let pipeline: TestPipeline;
@@ -31,12 +44,13 @@ describe('local mode: jobs not started before the deadline margin', () => {
     pipeline = await startTestPipeline(
       testConfig({
         jobs: {
-          maxReceiveCount: 5,
+          maxReceiveCount: MAX_RECEIVE_COUNT,
+          visibilityTimeout: VISIBILITY_TIMEOUT,
           consumer: {
             entry: JOB_CONSUMER,
-            timeout: Duration.seconds(3),
-            // Room for the SQS client's first load and the writes that settle a batch, on a busy machine.
-            deadlineMargin: Duration.seconds(1),
+            timeout: Duration.seconds(4),
+            // Room for the writes that settle a batch on a busy machine (see above).
+            deadlineMargin: Duration.seconds(2),
             batchSize: JOBS,
             maxBatchingWindow: Duration.seconds(1),
             parallelism: 1,
@@ -58,16 +72,14 @@ describe('local mode: jobs not started before the deadline margin', () => {
   it('hands them back at once, and they run seconds later as their first attempt', async () => {
     await pipeline.local.pauseConsumer('jobs');
     const ids = Array.from({ length: JOBS }, (_, n) => `late-${n}-${process.pid}`);
-    await producer.sendBatch(
-      ids.map((id) => ({ job: slowJob, payload: { ms: JOB_MS }, options: { id, attempts: 3 } })),
-    );
+    await producer.sendBatch(ids.map((id) => ({ job: slowJob, payload: { ms: JOB_MS }, options: { id } })));
     pipeline.local.setConsumerEnabled('jobs', true);
     const wanted = new Set(ids);
     const ran = () => pipeline.sideEffects().filter((e) => wanted.has(e.id));
     const lines = (event: string) =>
       pipeline.events.filter((e) => e.event === event && wanted.has(e.id ?? ''));
 
-    // Before the 30 s visibility timeout that held the first deferred ones before.
+    // Before the visibility timeout that held the first deferred ones before.
     const ended = () => new Set([...lines('processed'), ...lines('dead-lettered')].map((e) => e.id));
     await pipeline.waitFor(() => ended().size === JOBS, 28_000, 'every job to end');
     expect(lines('dead-lettered').map((e) => [e.id, e.reason])).toEqual([]);
@@ -106,10 +118,15 @@ describe('local mode: FIFO webhooks not started before the deadline margin', () 
     pipeline = await startTestPipeline(
       testConfig({
         ordered: recordingQueue(
-          { fifo: true, fifoGrouping: { path: 'customer' }, maxReceiveCount: 5 },
           {
-            timeout: Duration.seconds(3),
-            deadlineMargin: Duration.seconds(1),
+            fifo: true,
+            fifoGrouping: { path: 'customer' },
+            maxReceiveCount: MAX_RECEIVE_COUNT,
+            visibilityTimeout: VISIBILITY_TIMEOUT,
+          },
+          {
+            timeout: Duration.seconds(4),
+            deadlineMargin: Duration.seconds(2),
             batchSize: 10,
             environment: { HOOKLINE_TEST_RECORD_DELAY_MS: String(JOB_MS) },
           },
@@ -152,7 +169,7 @@ describe('local mode: FIFO webhooks not started before the deadline margin', () 
       const next = outcomes().find(
         (e) => e.id === line.id && Date.parse(e.at ?? '') > Date.parse(line.at ?? ''),
       );
-      // Well before the queue's 30 s visibility timeout, which held the group before.
+      // Well before the queue's visibility timeout, which held the group before.
       expect(Date.parse(next?.at ?? '') - Date.parse(line.at ?? ''), line.id).toBeLessThan(10_000);
     }
   }, 60_000);

@@ -19,11 +19,13 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
         // Consumer timeout 1 s: visibility timeout 6 s, so a crashed batch comes back quickly.
         events: recordingQueue({ maxReceiveCount: 3 }, { timeout: Duration.seconds(1) }),
         // FIFO keeps the batch in order (the consumer runtime runs it sequentially), so "the records before the
-        // crash" is well defined.
+        // crash" is well defined. Timeout 2 s: the first invocation must finish two records and start the third
+        // before its deadline margin, which 1 s (900 ms before the margin) did not always leave on a busy machine;
+        // a crashed batch comes back after 12 s.
         // Its own TZ, which Lambda would honour and local mode cannot: the start says so.
         ordered: recordingQueue(
           { fifo: true, maxReceiveCount: 3 },
-          { timeout: Duration.seconds(1), environment: { TZ: 'Europe/Paris' } },
+          { timeout: Duration.seconds(2), environment: { TZ: 'Europe/Paris' } },
         ),
       }),
     );

@@ -134,10 +134,13 @@ export class FakeQueue {
   /** Dead-letter sends and deletes in call order: `send-dlq:<event id>`, `delete:<messageId>`. */
   readonly calls: string[] = [];
   failVisibility = false;
+  /** Set: a single record's visibility change (a failed record's backoff) waits for it, as a slow SQS call does. */
+  visibilityCall: Promise<void> | undefined;
   failDeadLetter = false;
   failDelete = false;
   readonly operations = {
     changeVisibility: async (rec: SQSRecord, seconds: number) => {
+      await this.visibilityCall;
       if (this.failVisibility) throw new Error('visibility change refused');
       this.visibilityChanges.push({ messageId: rec.messageId, seconds });
     },

@@ -69,6 +69,64 @@ describe('records not started before the deadline margin', () => {
     expect(logger.outcomeOf('waiting-0')).toMatchObject({ outcome: 'deferred', reason: DEADLINE_REASON });
   });
 
+  it('are handed back while the record cut off still settles: its slow backoff does not spend the time they need', async () => {
+    const stuck = stall();
+    const { core, queue, deadline } = harness(
+      { handlers: { 'github.slow': stuck.handle, 'github.push': async () => {} } },
+      { parallelism: 1 },
+    );
+    let answerBackoff = () => {};
+    queue.visibilityCall = new Promise((resolve) => {
+      answerBackoff = resolve;
+    });
+    const running = record(envelope({ id: 'running', type: 'slow' }), { messageId: 'm-running' });
+    const waiting = ['x', 'y', 'z'].map((id) => record(envelope({ id }), { messageId: `m-${id}` }));
+    const context = movingContext();
+
+    const pending = core.processBatch(sqsEvent([running, ...waiting]), context);
+    await stuck.started;
+    context.remaining = 2_500;
+    deadline.ring();
+    await settleCallbacks();
+
+    // The cut-off record's backoff has not answered: the others went back all the same, in one call.
+    expect(queue.visibilityBatches).toEqual([waiting.map((r) => r.messageId)]);
+    answerBackoff();
+    expect(failedIds(await pending)).toEqual(['m-running', ...waiting.map((r) => r.messageId)]);
+    expect(queue.visibilityChanges.find((c) => c.messageId === 'm-running')?.seconds).toBeGreaterThan(0);
+  });
+
+  it('on a FIFO queue are handed back while the record cut off still settles, but not those of its group: they keep its backoff', async () => {
+    const stuck = stall();
+    const { core, queue, deadline } = harness(
+      { handlers: { 'shopify.slow': stuck.handle, 'shopify.order': async () => {} } },
+      { fifo: true, name: 'orders' },
+    );
+    let answerBackoff = () => {};
+    queue.visibilityCall = new Promise((resolve) => {
+      answerBackoff = resolve;
+    });
+    const records = [
+      record(envelope({ id: 'a1', source: 'shopify', type: 'slow' }), { groupId: 'A', messageId: 'm-a1' }),
+      record(envelope({ id: 'a2', source: 'shopify', type: 'order' }), { groupId: 'A', messageId: 'm-a2' }),
+      record(envelope({ id: 'b1', source: 'shopify', type: 'order' }), { groupId: 'B', messageId: 'm-b1' }),
+    ];
+    const context = movingContext();
+
+    const pending = core.processBatch(sqsEvent(records), context);
+    await stuck.started;
+    context.remaining = 2_500;
+    deadline.ring();
+    await settleCallbacks();
+
+    expect(queue.visibilityBatches).toEqual([['m-b1']]);
+    answerBackoff();
+    expect(failedIds(await pending)).toEqual(['m-a1', 'm-a2', 'm-b1']);
+    const backoff = queue.visibilityChanges.find((c) => c.messageId === 'm-a1')?.seconds;
+    expect(backoff).toBeGreaterThan(0);
+    expect(queue.visibilityChanges.find((c) => c.messageId === 'm-a2')?.seconds).toBe(backoff);
+  });
+
   it('on a fair standard queue are handed back although a record of their tenant was cut off: no group holds them', async () => {
     const stuck = stall();
     const { core, queue, logger, deadline } = harness(
