@@ -518,12 +518,18 @@ export class JobRecords {
   ): Promise<'run' | 'cancelled' | 'untracked' | 'superseded'> {
     try {
       // A dead-lettered job redriven or replayed runs again: why it failed then is not why it is processing now.
+      // A debounced delivery whose record names no send yet is its cycle's first, delivered before its sender's
+      // record write landed (or after that write failed): it runs, and its record names it from now on, so that the
+      // write, which keeps what a consumer wrote, never names another send of this cycle to run again.
       await this.update(
         id,
         'processing',
-        { attempt: { N: String(attempt) } },
+        {
+          attempt: { N: String(attempt) },
+          ...(debounceSend === undefined ? {} : { debounceSend: { S: debounceSend } }),
+        },
         generation,
-        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}${debounceSend === undefined ? '' : ' AND debounceSend = :debounceSend'}`,
+        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}${debounceSend === undefined ? '' : ' AND (attribute_not_exists(debounceSend) OR debounceSend = :debounceSend)'}`,
         {
           ':cancelled': { S: 'cancelled' },
           ...(sendToken === undefined ? {} : { ':sendToken': { S: sendToken } }),

@@ -29,6 +29,7 @@ import {
   fixRetention,
   fixSendValidation,
   fixUndeliveredHandBack,
+  receivesInQueue,
 } from './fauxqs-fixes';
 import { LocalStartProblem, unusableDirectory } from './start-problem';
 
@@ -207,8 +208,8 @@ const OLDEST_MESSAGE_PATH = '/_hookline/oldest-message/';
  * Answers `GET /_hookline/oldest-message/<queue name>` with `{ sentAt }`, when the oldest message waiting or in
  * flight entered the queue (epoch ms), as SQS's `ApproximateAgeOfOldestMessage` counts it (a dead letter a redrive
  * policy moved, from its move), or null when there is none: a delayed message is not yet in the queue, and on a
- * standard queue a message received three times or more is left out (SQS moves it to the back and reports the next
- * one). Served by the emulator, which may run in its own thread,
+ * standard queue a message received three times or more in it is left out (SQS moves it to the back and reports the
+ * next one; a dead letter's receives in the queue it was moved from do not count). Served by the emulator, which may run in its own thread,
  * so the main thread asks over HTTP, as for everything else; and without the bodies fauxqs's own inspection sends.
  */
 function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void {
@@ -218,7 +219,7 @@ function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void
     // As the queue's counts do: a message past its retention is gone, though no receive has run since.
     queue.processTimers();
     const { ready, inflight } = queue.inspectMessages();
-    const counted = (message: FauxqsMessage) => queue.isFifo() || message.approximateReceiveCount < 3;
+    const counted = (message: FauxqsMessage) => queue.isFifo() || receivesInQueue(message) < 3;
     let sentAt: number | null = null;
     for (const message of [...ready, ...inflight.map((entry) => entry.message)]) {
       const entered = enteredQueueAt(message);

@@ -53,8 +53,9 @@
  *    message starts anew there), so a message still failing (or delayed) past its queue's retention vanished
  *    deployed, without reaching the dead-letter queue, and went on locally. Messages waiting in a queue (visible,
  *    delayed, or back from a hold) are now dropped there once past its retention, as SQS drops them. When each
- *    message entered its queue is kept too, so local mode's age of a dead-letter queue's oldest message counts a
- *    letter the redrive policy moved from its move, as SQS's metric does, not from its first send.
+ *    message entered its queue is kept too (and how often it had been received then), so local mode's age of a
+ *    dead-letter queue's oldest message counts a letter the redrive policy moved from its move, as SQS's metric
+ *    does, not from its first send, and not as a message already received `maxReceiveCount` times.
  * 8. fauxqs refuses a message body holding a character beyond U+FFFF (an emoji) with `InvalidMessageContents`: its
  *    check is a regular expression without the `u` flag, which reads the character's two surrogates as invalid.
  *    SQS takes `#x10000` to `#x10FFFF`, so code sending an emoji failed locally and worked deployed. The check now
@@ -493,6 +494,11 @@ const RETENTION_PATCHED = Symbol.for('hookline.fauxqs-retention');
  * then ({@link enteredQueueAt}). Kept in memory only: after a restart on a data directory a message has its send time.
  */
 const enqueuedAt = new WeakMap<object, number>();
+/**
+ * How many times a message had been received when it entered the queue it is in: a dead letter a redrive policy moved
+ * arrives with its source queue's receives, which fauxqs keeps counting on.
+ */
+const receivesBefore = new WeakMap<object, number>();
 
 /**
  * When `message` entered the queue it is in, as SQS's age of the oldest message counts it: its move for a dead letter
@@ -502,9 +508,19 @@ export function enteredQueueAt(message: { readonly sentTimestamp: number }): num
   return enqueuedAt.get(message) ?? message.sentTimestamp;
 }
 
+/**
+ * How many times `message` was received in the queue it is in, which a standard queue's age of the oldest message
+ * leaves out from the third on: a dead letter just moved counts from its move, as the page above says SQS's metric
+ * shows it, not as a message already received `maxReceiveCount` times.
+ */
+export function receivesInQueue(message: { readonly approximateReceiveCount: number }): number {
+  return message.approximateReceiveCount - (receivesBefore.get(message) ?? 0);
+}
+
 interface RetainedMessage {
   readonly messageId: string;
   readonly sentTimestamp: number;
+  readonly approximateReceiveCount: number;
 }
 interface FauxqsRetainingQueuePrototype {
   attributes: Record<string, string>;
@@ -527,6 +543,7 @@ export function fixRetention(queueClass: unknown): void {
   const { enqueue, processTimers } = prototype;
   prototype.enqueue = function enqueueStamped(this: FauxqsRetainingQueuePrototype, message) {
     enqueuedAt.set(message, Date.now());
+    receivesBefore.set(message, message.approximateReceiveCount);
     enqueue.call(this, message);
   };
   prototype.processTimers = function processTimersAndRetention(this: FauxqsRetainingQueuePrototype) {

@@ -16,7 +16,7 @@ import {
   ProducerConfigError,
   type SendOptions,
 } from '../../../lambda/producer/producer';
-import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
+import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/shared/dedupe-store';
 import { parseEnvelope } from '../../../lambda/shared/envelope';
 import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
 import { defineJob, JOB_DEBOUNCE_HEADER } from '../../../lambda/shared/job';
@@ -34,10 +34,14 @@ useDedupeTable(table, (ready) => {
   client = ready;
 });
 
-/** The producer on the real store; `records` may wrap the real records (to act between a read and a write). */
+/**
+ * The producer on the real store; `records` may wrap the real records (to act between a read and a write), and
+ * `wrapDedupe` the real dedupe store (to act between a message sent and its record written).
+ */
 function producerAt(
   now: () => number,
   wrap: (records: JobRecords) => ProducerCollaborators['records'] = (records) => records,
+  wrapDedupe: (store: DedupeStore) => DedupeStore = (store) => store,
 ) {
   const sent: BatchEntry[] = [];
   const schedules: OneTimeSchedule[] = [];
@@ -73,7 +77,9 @@ function producerAt(
     putPayload: async (object) => {
       stored.push(object.key);
     },
-    dedupe: createDynamoDedupeStore({ client, tableName: table, ttlSeconds: WINDOW_SECONDS, now }),
+    dedupe: wrapDedupe(
+      createDynamoDedupeStore({ client, tableName: table, ttlSeconds: WINDOW_SECONDS, now }),
+    ),
     records: wrap(records),
   };
   return { producer: new Producer(deps), records, sent, schedules, deleted, stored };
@@ -179,6 +185,46 @@ describe('a debounced job', () => {
     expect(await producer.status('doc-4')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
     time.advance(10);
     expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('superseded');
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+  });
+
+  it("runs a cycle's first send when the consumer starts it before the send's record write lands, and only once", async () => {
+    const time = testClock();
+    let race: (() => Promise<unknown>) | undefined;
+    const decided: unknown[] = [];
+    const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
+      ...real,
+      async complete(key, token, fields) {
+        // The message is on the queue already: its consumer may start it before this write lands.
+        if (race) decided.push(await race());
+        race = undefined;
+        return real.complete(key, token, fields);
+      },
+    }));
+    race = () => startOf(records, sent[0]?.MessageBody ?? '');
+    await producer.send(job, { edit: 1 }, { id: 'doc-early', debounce: { seconds: 1 } });
+    expect(decided).toEqual(['run']);
+    expect(await producer.status('doc-early')).toMatchObject({ state: 'processing', debounce: { sends: 1 } });
+    // A send now starts a new cycle: the job started.
+    await producer.send(job, { edit: 2 }, { id: 'doc-early', debounce: { seconds: 1 } });
+    expect(sent).toHaveLength(2);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
+  });
+
+  it("runs a cycle's first send whose record write failed after its message was sent", async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
+      ...real,
+      complete: async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      },
+    }));
+    // The message is durably queued, so the send reports it sent, as any job's.
+    expect(
+      await producer.send(job, { edit: 1 }, { id: 'doc-unwritten', debounce: { seconds: 5 } }),
+    ).toMatchObject({ state: 'scheduled', duplicate: false });
+    time.advance(5);
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
   });
 
