@@ -65,7 +65,14 @@ import { Journal } from './journal';
 import { LAMBDA_TZ, ownTimeZoneNotices, runInLambdaTimeZone } from './lambda-time-zone';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readSavedPauses, writePausedConsumers } from './paused-consumers';
-import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
+import {
+  type BatchQueue,
+  batchNotice,
+  batchReceiveEvents,
+  type LocalEvent,
+  Reporter,
+  SelfReportedReceives,
+} from './reporter';
 import {
   type OneTimeScheduleRecord,
   type OneTimeScheduler,
@@ -725,6 +732,7 @@ function createConsumer(
     LOCAL_CONCURRENCY_CEILING,
     consumer.maxConcurrency ?? options.consumerConcurrency ?? 2,
   );
+  const selfReported = new SelfReportedReceives();
   const fn = new LocalFunction(
     {
       name,
@@ -742,7 +750,7 @@ function createConsumer(
       onLog: (line) => {
         breaker?.observeLine(line.line);
         context.deleteFailures.observeLine(queue.name, line.line);
-        reporter.functionLog(line.functionName, line.line, queue.name);
+        reporter.functionLog(line.functionName, line.line, queue.name, selfReported);
       },
     },
   );
@@ -772,12 +780,17 @@ function createConsumer(
     concurrency,
     ...(options.waitTimeSeconds !== undefined ? { waitTimeSeconds: options.waitTimeSeconds } : {}),
     onBatch: (report) =>
-      reportBatch(reporter, report, {
-        maxReceiveCount: queue.maxReceiveCount,
-        fifo: queue.fifo,
-        idempotent: consumer.idempotency !== undefined,
-        visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds(),
-      }),
+      reportBatch(
+        reporter,
+        report,
+        {
+          maxReceiveCount: queue.maxReceiveCount,
+          fifo: queue.fifo,
+          idempotent: consumer.idempotency !== undefined,
+          visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds(),
+        },
+        selfReported,
+      ),
     onPollError: pollErrorReporter(reporter, emulators, queue.name),
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
@@ -1651,8 +1664,20 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()));
 }
 
-function reportBatch(reporter: Reporter, report: BatchReport, queue: BatchQueue): void {
-  for (const event of batchEvents(report, queue)) reporter.event(event);
+/**
+ * The events local mode reports itself for a batch (the receives the consumer had not reported when it answered),
+ * remembered so that the consumer's own line for one of them, if its sandbox writes it later, is not a second event.
+ */
+function reportBatch(
+  reporter: Reporter,
+  report: BatchReport,
+  queue: BatchQueue,
+  selfReported: SelfReportedReceives,
+): void {
+  for (const { receive, event } of batchReceiveEvents(report, queue)) {
+    selfReported.remember(receive);
+    reporter.event(event);
+  }
   const notice = batchNotice(report, queue);
   if (notice) reporter.info(notice);
 }

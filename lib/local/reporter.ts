@@ -6,6 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { KEY_HELD_RECORD } from '../../lambda/shared/circuit-breaker';
 import {
+  CONSUMER_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_LATE_SEND_MESSAGE,
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_REJECTED_MESSAGE,
@@ -256,6 +257,23 @@ function movedBySqs(queue: BatchQueue): string {
  * threw goes under the first of them only: it is one throw, whatever the batch's size.
  */
 export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[] {
+  return batchReceiveEvents(report, queue).map(({ event }) => event);
+}
+
+/** One of {@link batchEvents}, with the receive of the record it reports. */
+export interface ReceiveEvent {
+  readonly receive: RecordReceive;
+  readonly event: LocalEvent;
+}
+
+/** One receive of one record: SQS's message id and the receive count it was delivered with. */
+export interface RecordReceive {
+  readonly messageId: string;
+  readonly receive: number;
+}
+
+/** {@link batchEvents}, each with the receive it reports. */
+export function batchReceiveEvents(report: BatchReport, queue: BatchQueue): ReceiveEvent[] {
   const { result, disposition } = report;
   if (result.ok && (result.outcomeLines ?? 0) > 0) return [];
   const finished = (!result.ok && result.recordOutcomes) || {};
@@ -264,15 +282,18 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
     : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
   const comingBack = result.ok ? undefined : finishedComingBack(queue, finished, disposition.failed);
   const reason = comingBack ? `${failure}; ${comingBack}` : failure;
-  const events: LocalEvent[] = [];
+  const events: ReceiveEvent[] = [];
   let frames = invocationFrames(result);
   if (result.ok) {
     for (const record of disposition.succeeded) {
       events.push({
-        event: 'processed',
-        ...recordIdentity(record),
-        queue: report.consumer,
-        latencyMs: result.durationMs,
+        receive: receiveOf(record),
+        event: {
+          event: 'processed',
+          ...recordIdentity(record),
+          queue: report.consumer,
+          latencyMs: result.durationMs,
+        },
       });
     }
   }
@@ -283,16 +304,76 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
     // visibility timeout ends it is in flight, and neither `hookline status` nor `failed` shows it there yet.
     const last = attempt >= queue.maxReceiveCount;
     events.push({
-      event: last ? 'dead-lettered' : 'retried',
-      ...recordIdentity(record),
-      queue: report.consumer,
-      attempt,
-      reason: last ? `${reason}; ${movedBySqs(queue)}` : reason,
-      ...(frames ? { frames } : {}),
+      receive: receiveOf(record),
+      event: {
+        event: last ? 'dead-lettered' : 'retried',
+        ...recordIdentity(record),
+        queue: report.consumer,
+        attempt,
+        reason: last ? `${reason}; ${movedBySqs(queue)}` : reason,
+        ...(frames ? { frames } : {}),
+      },
     });
     frames = undefined;
   }
   return events;
+}
+
+function receiveOf(record: SQSRecord): RecordReceive {
+  return { messageId: record.messageId, receive: Number(record.attributes.ApproximateReceiveCount) };
+}
+
+/**
+ * The receive a consumer's `record outcome` line reports (its `receive`, or its `attempt` when the two are the
+ * same); undefined for any other line.
+ */
+export function outcomeLineReceive(line: string): RecordReceive | undefined {
+  if (!line.startsWith('{') || !line.includes(`"${CONSUMER_OUTCOME_MESSAGE}"`)) return undefined;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const messageId = str(entry.messageId);
+  const receive = num(entry.receive) ?? num(entry.attempt);
+  if (entry.message !== CONSUMER_OUTCOME_MESSAGE || messageId === undefined || receive === undefined)
+    return undefined;
+  return { messageId, receive };
+}
+
+/** How many receives {@link SelfReportedReceives} keeps: far more than come back late between two invocations. */
+const SELF_REPORTED_KEPT = 1_000;
+
+/**
+ * The receives of one consumer that local mode reported itself, because the batch was answered before the consumer
+ * logged their outcomes. The consumer's own line for such a receive can still come: its sandbox, frozen once it
+ * answered, writes it when it thaws for its next invocation (as a Lambda sandbox would, or never). That receive
+ * was reported already, so the late line is a note, not a second event: each receive counts once in the reporter,
+ * the journal and the console.
+ */
+export class SelfReportedReceives {
+  readonly #keys = new Set<string>();
+
+  /** Remembers the receive an event local mode reports itself stands for. */
+  remember(receive: RecordReceive): void {
+    this.#keys.add(receiveKey(receive));
+    // The oldest go first: a sandbox reclaimed without another invocation never writes their lines.
+    for (const key of this.#keys) {
+      if (this.#keys.size <= SELF_REPORTED_KEPT) break;
+      this.#keys.delete(key);
+    }
+  }
+
+  /** True, once, when `line` is the consumer's outcome line of a receive local mode reported itself. */
+  takeLate(line: string): boolean {
+    const receive = outcomeLineReceive(line);
+    return receive !== undefined && this.#keys.delete(receiveKey(receive));
+  }
+}
+
+function receiveKey(receive: RecordReceive): string {
+  return `${receive.messageId}#${receive.receive}`;
 }
 
 /**
@@ -417,6 +498,23 @@ export class Reporter {
     return terminalLine(parts.filter((p) => p !== undefined && p !== '').join(' '));
   }
 
+  /**
+   * A consumer's outcome line for a receive local mode reported itself, which came after the batch was answered
+   * (see {@link SelfReportedReceives}): shown with what it adds (its reason, where it threw), not counted again.
+   */
+  lateOutcome(event: LocalEvent): void {
+    const receive = [
+      event.id ? `id=${event.id}` : undefined,
+      event.attempt !== undefined ? `attempt=${event.attempt}` : undefined,
+    ].filter(Boolean);
+    const said = event.reason ? `${event.event} (${event.reason})` : event.event;
+    this.info(
+      `consumer ${event.queue ?? event.function ?? ''}: its own line for ${receive.join(' ')} came after the batch was answered, and that receive is reported above (counted once): ${said}`,
+    );
+    if (this.json) return;
+    for (const frame of event.frames ?? []) this.write(this.paint('2', terminalLine(`    ${frame.trim()}`)));
+  }
+
   /** A plain informational message (banner, shutdown). In JSON mode: `{"event":"info","message":...}`. */
   info(message: string): void {
     this.write(this.json ? JSON.stringify({ event: 'info', message }) : terminalText(message));
@@ -442,8 +540,12 @@ export class Reporter {
    * user's own output and show by default, attributed to the queue; metric (EMF) lines and every other
    * function's lines show only when verbose.
    */
-  functionLog(functionName: string, line: string, queue?: string): void {
+  functionLog(functionName: string, line: string, queue?: string, selfReported?: SelfReportedReceives): void {
     const outcome = parseOutcomeLine(line, functionName);
+    if (outcome && selfReported?.takeLate(line)) {
+      this.lateOutcome(outcome);
+      return;
+    }
     if (outcome) {
       this.event(outcome);
       return;

@@ -7,44 +7,13 @@
  * consumer's `DeleteMessage`; local mode's clock moves through the periods). The expected words are read from the
  * synthesized stack of the same configuration.
  */
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSqsClient } from '../../lib/local/clients';
 import { pipelineTemplate, renderIntrinsics } from '../helpers/cdk';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
-
-/** An SQS endpoint in front of the emulator that refuses every `DeleteMessage`, as SQS refuses a lost permission. */
-async function deleteRefusingProxy(): Promise<{ server: Server; url: string; target: { url: string } }> {
-  const target = { url: '' };
-  const server = createServer((req, res) => {
-    if (req.headers['x-amz-target'] === 'AmazonSQS.DeleteMessage') {
-      req.resume();
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(
-        JSON.stringify({
-          __type: 'com.amazonaws.sqs#AccessDenied',
-          message: 'injected: no sqs:DeleteMessage',
-        }),
-      );
-      return;
-    }
-    const forward = request(
-      `${target.url}${req.url ?? '/'}`,
-      { method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, target };
-}
+import { type SqsProxy, sqsProxy } from '../helpers/local/sqs-proxy';
 
 interface AlarmLine {
   readonly event: string;
@@ -61,13 +30,18 @@ const asLocal = (description: string) =>
 
 const PERIOD_MS = 5 * 60_000;
 
-let proxy: Awaited<ReturnType<typeof deleteRefusingProxy>>;
+let proxy: SqsProxy;
 let pipeline: TestPipeline;
 let offsetMs = 0;
 let config: ReturnType<typeof testConfig>;
 
 beforeAll(async () => {
-  proxy = await deleteRefusingProxy();
+  // Every `DeleteMessage` refused, as SQS refuses a lost permission.
+  proxy = await sqsProxy((action) =>
+    action === 'DeleteMessage'
+      ? { refuse: { type: 'com.amazonaws.sqs#AccessDenied', message: 'injected: no sqs:DeleteMessage' } }
+      : undefined,
+  );
   config = testConfig(
     {
       orders: recordingQueue(

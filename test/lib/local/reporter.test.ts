@@ -3,7 +3,14 @@ import { signingSecretProblem } from '../../../lambda/shared/senders';
 import { colorsFor } from '../../../lib/cli/output';
 import { disposeBatch, toLambdaRecord } from '../../../lib/local/event-source-mapping';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
-import { batchEvents, batchNotice, parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
+import {
+  batchEvents,
+  batchNotice,
+  batchReceiveEvents,
+  parseOutcomeLine,
+  Reporter,
+  SelfReportedReceives,
+} from '../../../lib/local/reporter';
 import {
   defaultDevSecret,
   localSecretProblems,
@@ -975,6 +982,59 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     ]);
     // Nothing failed the invocation: no notice about records coming back.
     expect(batchNotice(report, standardQueue)).toBeUndefined();
+  });
+
+  it("counts a receive once when the consumer's own line for it comes after local mode reported it", () => {
+    const answered: InvokeResult = {
+      ok: true,
+      value: { batchItemFailures: [{ itemIdentifier: 'sqs-message-1' }] },
+      durationMs: 950,
+      coldStart: false,
+      outcomeLines: 0,
+    };
+    const report = {
+      consumer: 'events',
+      records: 1,
+      disposition: disposeBatch([webhook], answered),
+      result: answered,
+    };
+    const events: string[] = [];
+    const lines: string[] = [];
+    const reporter = new Reporter({ json: false, color: false, write: (l) => lines.push(l), now: fixed });
+    reporter.subscribe((e) => events.push(`${e.event} ${e.attempt} ${e.reason}`));
+    const selfReported = new SelfReportedReceives();
+    for (const { receive, event } of batchReceiveEvents(report, { ...standardQueue, maxReceiveCount: 3 })) {
+      selfReported.remember(receive);
+      reporter.event(event);
+    }
+    const consumerLine = (receive: number) =>
+      JSON.stringify({
+        level: 'WARN',
+        message: 'record outcome',
+        outcome: 'retried',
+        id: 'delivery-7',
+        queue: 'events',
+        attempt: 2,
+        messageId: 'sqs-message-1',
+        ...(receive !== 2 ? { receive } : {}),
+        reason: 'TypeError: boom',
+        error: { stack: ['TypeError: boom', '    at handler (/app/src/consumer.ts:3:9)'] },
+      });
+    // The receive the consumer reports late: a note with what it knew, not a second event.
+    reporter.functionLog('App-consumer-events', consumerLine(2), 'events', selfReported);
+    expect(events).toEqual(['retried 2 reported in batchItemFailures']);
+    expect(lines.slice(1)).toEqual([
+      'consumer events: its own line for id=delivery-7 attempt=2 came after the batch was answered, and that receive is reported above (counted once): retried (TypeError: boom)',
+      '    at handler (/app/src/consumer.ts:3:9)',
+    ]);
+    // Once only, and never for another receive of the same message: those are events of their own.
+    reporter.functionLog('App-consumer-events', consumerLine(2), 'events', selfReported);
+    reporter.functionLog('App-consumer-events', consumerLine(3), 'events', selfReported);
+    expect(events).toEqual([
+      'retried 2 reported in batchItemFailures',
+      'retried 2 TypeError: boom',
+      'retried 2 TypeError: boom',
+    ]);
   });
 
   it('names an invalid batch response as the reason every record comes back, not a failure the consumer reported', () => {
