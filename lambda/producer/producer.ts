@@ -21,7 +21,12 @@ import {
 } from '../shared/claim-check';
 import type { ClaimCondition, ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
-import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
+import {
+  MAX_SQS_DELAY_SECONDS,
+  MAX_SQS_RETENTION_SECONDS,
+  MESSAGE_ATTRIBUTES,
+  type WebhookEnvelope,
+} from '../shared/envelope';
 import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 import {
   JOB_CHILDREN_HEADER,
@@ -278,6 +283,16 @@ const FINAL_STATES: readonly JobState[] = ['completed', 'dead-lettered', 'child-
 /** `waitFor` reads a job's record after this long, then doubles the wait up to the longest. */
 const WAIT_FIRST_PAUSE_MS = 100;
 const WAIT_LONGEST_PAUSE_MS = 2000;
+
+/**
+ * How long a job's record keeps its id from its send: the dedupe window (`ttl`) after the job is due. A debounced
+ * job's record also names which of its sends' messages runs, so it lasts at least as long as SQS may keep those
+ * messages after they are due (a paused queue keeps them for its retention, up to 14 days, which no producer's
+ * environment names): deleted sooner, every send's waiting message would run untracked, each with its own payload.
+ */
+function recordLifetimeSeconds(p: Prepared, ttl: number): number {
+  return (p.debounceSend === undefined ? ttl : Math.max(ttl, MAX_SQS_RETENTION_SECONDS)) + p.delaySeconds;
+}
 
 /** `work`, or the signal's reason as soon as it aborts. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -611,7 +626,7 @@ export class Producer {
       ...(sent.dueAt === undefined ? {} : { dueAt: sent.dueAt }),
       ...(ttl === undefined
         ? {}
-        : { expiresAt: Math.floor(this.deps.now() / 1000) + ttl + sent.delaySeconds }),
+        : { expiresAt: Math.floor(this.deps.now() / 1000) + recordLifetimeSeconds(sent, ttl) }),
       ...(scheduleName === undefined ? {} : { scheduleName }),
     };
   }
@@ -1040,7 +1055,7 @@ export class Producer {
         const claim = await this.claimWhenFree(
           dedupe,
           key,
-          ttl === undefined ? undefined : ttl + p.delaySeconds,
+          ttl === undefined ? undefined : recordLifetimeSeconds(p, ttl),
           p.debounceSend === undefined ? undefined : DEBOUNCE_CYCLE_ENDED,
         );
         if (claim.status === 'claimed') {

@@ -282,7 +282,10 @@ export interface DebouncedSend {
   readonly send: string;
   /** When its message is due; none when it is sent due at once (its `maxWait` passed): the record is then `queued`. */
   readonly dueAt?: Date;
-  /** The record's new expiry (epoch seconds): the dedupe window from its new due time. @default - unchanged */
+  /**
+   * The record's new expiry (epoch seconds): the longest SQS keeps its message (or the dedupe window, when longer)
+   * from its new due time. @default - unchanged
+   */
   readonly expiresAt?: number;
   /** The one-time schedule that sends it (beyond 15 minutes). */
   readonly scheduleName?: string;
