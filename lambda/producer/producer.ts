@@ -349,7 +349,8 @@ export interface ProducerCollaborators {
     cancel(id: string): Promise<CancelledJob | undefined>;
     /**
      * Makes a debounced job's record name one more send while it has not started (`JobRecords.debounced`): the
-     * schedule of the send it replaced, or undefined when the job started since. @default - debounce is refused
+     * schedule of the send it replaced, or undefined when the job started since.
+     * @default - a send with `debounce` is refused (ProducerConfigError), as without the dedupe table
      */
     debounced?(id: string, send: DebouncedSend): Promise<{ readonly replacedSchedule?: string } | undefined>;
   };
@@ -848,6 +849,11 @@ export class Producer {
     }
   }
 
+  /** Whether a debounced job's record can name the send that runs: the dedupe table's claims and its records. */
+  private keepsDebouncedRecords(): boolean {
+    return this.deps.dedupe !== undefined && this.deps.records?.debounced !== undefined;
+  }
+
   private requireRecords(what: string) {
     if (!this.deps.records) {
       throw new ProducerConfigError(
@@ -863,7 +869,7 @@ export class Producer {
     const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
-    const debounce = debounceOf(job, queue, options, now);
+    const debounce = debounceOf(job, queue, options, now, this.keepsDebouncedRecords());
     const dueMs = dueTimeOf(now, debounce?.periodMs ?? delayMs(options.delay, now));
     const delaySeconds = Math.ceil((dueMs - now) / 1000);
     checkDueTime(job, dueMs);
@@ -1549,10 +1555,15 @@ function debounceOf(
   queue: ProducerQueue,
   options: SendOptions,
   now: number,
+  keepsRecords: boolean,
 ): Debounce | undefined {
   const debounce = options.debounce;
   if (debounce === undefined) return undefined;
   const refuse = (why: string) => new ProducerConfigError(`job ${job.type}: debounce ${why}`);
+  if (!keepsRecords)
+    throw refuse(
+      "needs the dedupe table: the job's record names the send that runs, and without it every send would run: enable dedupe in the configuration and grantSend",
+    );
   if (options.id === undefined)
     throw refuse(
       'needs an id: the sends with the same id are the one job that runs: send(job, payload, { id, debounce })',

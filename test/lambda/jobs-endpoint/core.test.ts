@@ -768,6 +768,7 @@ describe('a debounced job over HTTP', () => {
       },
       async putPayload() {},
       dedupe: { claim: unreachable, complete: unreachable, release: unreachable },
+      records: { read: unreachable, cancel: unreachable, debounced: unreachable },
     });
   }
 

@@ -83,7 +83,7 @@ function producerAt(
     ),
     records: wrap(records),
   };
-  return { producer: new Producer(deps), records, sent, schedules, deleted, stored };
+  return { producer: new Producer(deps), deps, records, sent, schedules, deleted, stored };
 }
 
 /** What the consumer decides for a message: its record's start, as `runJob` calls it (attempt 1). */
@@ -422,6 +422,25 @@ describe('a debounced job', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProducerConfigError);
     expect((error as Error).message).toMatch(message);
+    expect(sent).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'records that cannot name a send',
+      { records: { read: async () => undefined, cancel: async () => undefined } },
+    ],
+    ['no dedupe table', { dedupe: undefined, records: undefined }],
+  ])('is refused by a producer with %s, where each later send would run as well', async (_case, without) => {
+    const { deps, sent } = producerAt(testClock().now);
+    const bare = new Producer({ ...deps, ...without });
+    const error = await bare
+      .send(job, { edit: 1 }, { id: 'no-records', debounce: { seconds: 30 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).message).toMatch(
+      /^job doc.reindex: debounce needs the dedupe table: the job's record names the send that runs/,
+    );
     expect(sent).toHaveLength(0);
   });
 
