@@ -881,15 +881,8 @@ export class Producer {
       jobEnvelope(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
-    const debounceSend = debounce === undefined ? undefined : randomUUID();
-    const envelope = {
-      ...plain,
-      headers: {
-        ...plain.headers,
-        ...retryHeaders,
-        ...(debounceSend === undefined ? {} : { [JOB_DEBOUNCE_HEADER]: debounceSend }),
-      },
-    };
+    const debounced = debouncedSendOf(id, debounce);
+    const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders, ...debounced.headers } };
     const attributes = {
       [MESSAGE_ATTRIBUTES.source]: envelope.source,
       [MESSAGE_ATTRIBUTES.type]: envelope.type,
@@ -910,7 +903,7 @@ export class Producer {
       bucket: this.deps.settings.payloads?.bucket,
       body: Buffer.from(envelope.body ?? ''),
       receivedAt: enqueuedAt,
-      ...(debounceSend === undefined ? {} : { objectId: `${id}.debounce-${debounceSend}` }),
+      ...debounced.fit,
     };
     const fitted = fitEnvelope(
       this.deps.dedupe ? { ...envelope, generation: GENERATION_STAND_IN } : envelope,
@@ -935,7 +928,7 @@ export class Producer {
       enqueuedAt,
       ...(place.parentId ? { parentId: place.parentId } : {}),
       ...(place.parentOnFailure ? { parentOnFailure: place.parentOnFailure } : {}),
-      ...(debounceSend === undefined ? {} : { debounceSend }),
+      ...(debounced.send === undefined ? {} : { debounceSend: debounced.send }),
       ...(debounce?.maxWaitMs === undefined ? {} : { debounceMaxWaitMs: debounce.maxWaitMs }),
     };
   }
@@ -1543,6 +1536,20 @@ interface Debounce {
 
 /** The fields of `debounce: { period, maxWait }`; a plain duration has none of them. */
 const DEBOUNCE_FIELDS: readonly string[] = ['period', 'maxWait'];
+
+/**
+ * A debounced send's own name: in its message's header (the consumer runs only the send its record names) and in
+ * its payload object's key (a later send's large payload never overwrites the one that runs). Nothing for a job
+ * sent without `debounce`.
+ */
+function debouncedSendOf(
+  id: string,
+  debounce: Debounce | undefined,
+): { readonly send?: string; readonly headers: Record<string, string>; readonly fit: { objectId?: string } } {
+  if (debounce === undefined) return { headers: {}, fit: {} };
+  const send = randomUUID();
+  return { send, headers: { [JOB_DEBOUNCE_HEADER]: send }, fit: { objectId: `${id}.debounce-${send}` } };
+}
 
 /**
  * How long a debounced job waits (its due time then follows the delay rules); undefined when the job is not
