@@ -26,14 +26,6 @@ import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
 import { oldestMessageAgeFloorViolations } from './validation';
 import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
-// Their one home is the module local mode reads them from too; the stack's callers keep finding them here.
-export {
-  DEAD_LETTER_EXPIRY_MARGIN,
-  DELETE_FAILED_PERIODS,
-  deadLetterExpiryAlarmAge,
-  deadLetterLifetime,
-} from './alarm-conditions';
-
 /**
  * A `hookline` command as the on-call engineer types it for the stack holding `scope`: with `--stack` and `--region`,
  * since at 3 a.m. the shell is rarely in the project folder, and a stack in a CDK Stage (`Prod-Hookline`) is not the
@@ -99,7 +91,7 @@ export interface MonitoredQueue {
   readonly consumed?: boolean;
   /**
    * The shortest time a dead letter stays in `deadLetterQueue` before SQS deletes it, as the queue's
-   * `ApproximateAgeOfOldestMessage` counts it (see {@link deadLetterLifetime}): dead letters older than
+   * `ApproximateAgeOfOldestMessage` counts it (see `deadLetterLifetime` in `./alarm-conditions`): dead letters older than
    * {@link deadLetterExpiryAlarmAge} of it are alarmed on before they are lost.
    *
    * @default - their expiry is not watched

@@ -363,21 +363,38 @@ export function parseJobRequest(body: string): ParsedJobRequest {
   return parseJobOptions(named, { payload, id, delay, group, tenant, attempts, backoff, debounce });
 }
 
+/** Every integer beyond 2^53 has at least 16 digits: a body without 16 in a row holds none. */
+const MAYBE_UNSAFE_INTEGER = /\d{16}/;
+
 /**
- * The request's JSON, a payload's integers beyond 2^53 kept as written (the job's body carries them digit for digit);
- * undefined when it is not JSON. A reviver walks the value recursively: a body nested deeper than its stack is read
- * without it (its payload is refused as too deeply nested when it is serialized, as before).
+ * The request's JSON, undefined when it is not JSON. A payload's integers beyond 2^53 are kept as written (the job's
+ * body carries them digit for digit), only in a body that may hold one: the reviver that keeps them costs about six
+ * times the parse. The endpoint's own fields stay as parsed, so they are refused with their own rules.
  */
 function requestJson(body: string): unknown {
+  let json: unknown;
   try {
-    return parseJsonText(body, integersAsWritten);
-  } catch (error) {
-    if (!(error instanceof RangeError)) return undefined;
-  }
-  try {
-    return parseJsonText(body);
+    json = parseJsonText(body);
   } catch {
     return undefined;
+  }
+  if (!MAYBE_UNSAFE_INTEGER.test(body) || typeof json !== 'object' || json === null || !('payload' in json))
+    return json;
+  const payload = payloadAsWritten(body);
+  return payload === undefined ? json : { ...json, payload: payload.value };
+}
+
+/**
+ * The body's `payload` with its integers beyond 2^53 as written; undefined when the body is nested deeper than the
+ * reviver's stack, which walks the value recursively (the payload as parsed is then refused as too deeply nested
+ * when it is serialized, as before).
+ */
+function payloadAsWritten(body: string): { readonly value: unknown } | undefined {
+  try {
+    return { value: (parseJsonText(body, integersAsWritten) as { payload: unknown }).payload };
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
   }
 }
 

@@ -21,7 +21,12 @@ import {
 } from '../shared/claim-check';
 import type { ClaimCondition, ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
-import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
+import {
+  MAX_SQS_DELAY_SECONDS,
+  MAX_SQS_RETENTION_SECONDS,
+  MESSAGE_ATTRIBUTES,
+  type WebhookEnvelope,
+} from '../shared/envelope';
 import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 import {
   JOB_CHILDREN_HEADER,
@@ -279,6 +284,16 @@ const FINAL_STATES: readonly JobState[] = ['completed', 'dead-lettered', 'child-
 const WAIT_FIRST_PAUSE_MS = 100;
 const WAIT_LONGEST_PAUSE_MS = 2000;
 
+/**
+ * How long a job's record keeps its id from its send: the dedupe window (`ttl`) after the job is due. A debounced
+ * job's record also names which of its sends' messages runs, so it lasts at least as long as SQS may keep those
+ * messages after they are due (a paused queue keeps them for its retention, up to 14 days, which no producer's
+ * environment names): deleted sooner, every send's waiting message would run untracked, each with its own payload.
+ */
+function recordLifetimeSeconds(p: Prepared, ttl: number): number {
+  return (p.debounceSend === undefined ? ttl : Math.max(ttl, MAX_SQS_RETENTION_SECONDS)) + p.delaySeconds;
+}
+
 /** `work`, or the signal's reason as soon as it aborts. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
@@ -334,7 +349,8 @@ export interface ProducerCollaborators {
     cancel(id: string): Promise<CancelledJob | undefined>;
     /**
      * Makes a debounced job's record name one more send while it has not started (`JobRecords.debounced`): the
-     * schedule of the send it replaced, or undefined when the job started since. @default - debounce is refused
+     * schedule of the send it replaced, or undefined when the job started since.
+     * @default - a send with `debounce` is refused (ProducerConfigError), as without the dedupe table
      */
     debounced?(id: string, send: DebouncedSend): Promise<{ readonly replacedSchedule?: string } | undefined>;
   };
@@ -611,7 +627,7 @@ export class Producer {
       ...(sent.dueAt === undefined ? {} : { dueAt: sent.dueAt }),
       ...(ttl === undefined
         ? {}
-        : { expiresAt: Math.floor(this.deps.now() / 1000) + ttl + sent.delaySeconds }),
+        : { expiresAt: Math.floor(this.deps.now() / 1000) + recordLifetimeSeconds(sent, ttl) }),
       ...(scheduleName === undefined ? {} : { scheduleName }),
     };
   }
@@ -833,6 +849,11 @@ export class Producer {
     }
   }
 
+  /** Whether a debounced job's record can name the send that runs: the dedupe table's claims and its records. */
+  private keepsDebouncedRecords(): boolean {
+    return this.deps.dedupe !== undefined && this.deps.records?.debounced !== undefined;
+  }
+
   private requireRecords(what: string) {
     if (!this.deps.records) {
       throw new ProducerConfigError(
@@ -848,7 +869,7 @@ export class Producer {
     const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
-    const debounce = debounceOf(job, queue, options, now);
+    const debounce = debounceOf(job, queue, options, now, this.keepsDebouncedRecords());
     const dueMs = dueTimeOf(now, debounce?.periodMs ?? delayMs(options.delay, now));
     const delaySeconds = Math.ceil((dueMs - now) / 1000);
     checkDueTime(job, dueMs);
@@ -860,15 +881,8 @@ export class Producer {
       jobEnvelope(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
-    const debounceSend = debounce === undefined ? undefined : randomUUID();
-    const envelope = {
-      ...plain,
-      headers: {
-        ...plain.headers,
-        ...retryHeaders,
-        ...(debounceSend === undefined ? {} : { [JOB_DEBOUNCE_HEADER]: debounceSend }),
-      },
-    };
+    const debounced = debouncedSendOf(id, debounce);
+    const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders, ...debounced.headers } };
     const attributes = {
       [MESSAGE_ATTRIBUTES.source]: envelope.source,
       [MESSAGE_ATTRIBUTES.type]: envelope.type,
@@ -889,7 +903,7 @@ export class Producer {
       bucket: this.deps.settings.payloads?.bucket,
       body: Buffer.from(envelope.body ?? ''),
       receivedAt: enqueuedAt,
-      ...(debounceSend === undefined ? {} : { objectId: `${id}.debounce-${debounceSend}` }),
+      ...debounced.fit,
     };
     const fitted = fitEnvelope(
       this.deps.dedupe ? { ...envelope, generation: GENERATION_STAND_IN } : envelope,
@@ -914,7 +928,7 @@ export class Producer {
       enqueuedAt,
       ...(place.parentId ? { parentId: place.parentId } : {}),
       ...(place.parentOnFailure ? { parentOnFailure: place.parentOnFailure } : {}),
-      ...(debounceSend === undefined ? {} : { debounceSend }),
+      ...(debounced.send === undefined ? {} : { debounceSend: debounced.send }),
       ...(debounce?.maxWaitMs === undefined ? {} : { debounceMaxWaitMs: debounce.maxWaitMs }),
     };
   }
@@ -1040,7 +1054,7 @@ export class Producer {
         const claim = await this.claimWhenFree(
           dedupe,
           key,
-          ttl === undefined ? undefined : ttl + p.delaySeconds,
+          ttl === undefined ? undefined : recordLifetimeSeconds(p, ttl),
           p.debounceSend === undefined ? undefined : DEBOUNCE_CYCLE_ENDED,
         );
         if (claim.status === 'claimed') {
@@ -1524,6 +1538,20 @@ interface Debounce {
 const DEBOUNCE_FIELDS: readonly string[] = ['period', 'maxWait'];
 
 /**
+ * A debounced send's own name: in its message's header (the consumer runs only the send its record names) and in
+ * its payload object's key (a later send's large payload never overwrites the one that runs). Nothing for a job
+ * sent without `debounce`.
+ */
+function debouncedSendOf(
+  id: string,
+  debounce: Debounce | undefined,
+): { readonly send?: string; readonly headers: Record<string, string>; readonly fit: { objectId?: string } } {
+  if (debounce === undefined) return { headers: {}, fit: {} };
+  const send = randomUUID();
+  return { send, headers: { [JOB_DEBOUNCE_HEADER]: send }, fit: { objectId: `${id}.debounce-${send}` } };
+}
+
+/**
  * How long a debounced job waits (its due time then follows the delay rules); undefined when the job is not
  * debounced. Refuses what debounce cannot be: without an id (the sends that share it are the one job), with a
  * delay (the period is when it runs), on a FIFO queue (SQS cannot delay one FIFO message), a period that is not a
@@ -1534,10 +1562,15 @@ function debounceOf(
   queue: ProducerQueue,
   options: SendOptions,
   now: number,
+  keepsRecords: boolean,
 ): Debounce | undefined {
   const debounce = options.debounce;
   if (debounce === undefined) return undefined;
   const refuse = (why: string) => new ProducerConfigError(`job ${job.type}: debounce ${why}`);
+  if (!keepsRecords)
+    throw refuse(
+      "needs the dedupe table: the job's record names the send that runs, and without it every send would run: enable dedupe in the configuration and grantSend",
+    );
   if (options.id === undefined)
     throw refuse(
       'needs an id: the sends with the same id are the one job that runs: send(job, payload, { id, debounce })',

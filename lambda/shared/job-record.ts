@@ -282,7 +282,10 @@ export interface DebouncedSend {
   readonly send: string;
   /** When its message is due; none when it is sent due at once (its `maxWait` passed): the record is then `queued`. */
   readonly dueAt?: Date;
-  /** The record's new expiry (epoch seconds): the dedupe window from its new due time. @default - unchanged */
+  /**
+   * The record's new expiry (epoch seconds): the longest SQS keeps its message (or the dedupe window, when longer)
+   * from its new due time. @default - unchanged
+   */
   readonly expiresAt?: number;
   /** The one-time schedule that sends it (beyond 15 minutes). */
   readonly scheduleName?: string;
@@ -474,6 +477,23 @@ function startRefusal(
     : 'untracked';
 }
 
+/**
+ * Whether a debounced job's record replaced the send a delivery carries (its enqueue's `generation`, its
+ * `debounceSend`): a later cycle claimed the id, or the record names another send of its cycle. Its consumer skips
+ * such a delivery as `superseded` ({@link JobRecords.start}), also once it is redriven from its dead-letter queue; a
+ * cancelled job's is `cancelled` instead, and a record that names no send yet runs it.
+ */
+export function replacesDebouncedSend(
+  item: Record<string, AttributeValue>,
+  generation: string | undefined,
+  debounceSend: string,
+): boolean {
+  if (!isSameEnqueue(item, generation)) return true;
+  if (item.state?.S === 'cancelled') return false;
+  const named = item.debounceSend?.S;
+  return named !== undefined && named !== debounceSend;
+}
+
 /** What a job waiting to run again keeps, gone once it starts or ends. */
 const WAITING_FIELDS = ['lastError', 'retryAt'] as const;
 
@@ -497,6 +517,19 @@ export class JobRecords {
   async read(id: string): Promise<JobStatus | undefined> {
     const item = await this.readItem(id);
     return item ? jobStatusOf(item, this.now()) : undefined;
+  }
+
+  /**
+   * Whether job `id`'s record replaced a debounced delivery's send ({@link replacesDebouncedSend}), so its consumer
+   * skips it as `superseded`; false when there is no record (the delivery then runs, untracked).
+   */
+  async replacedDebouncedSend(
+    id: string,
+    generation: string | undefined,
+    debounceSend: string,
+  ): Promise<boolean> {
+    const item = await this.readItem(id);
+    return item !== undefined && replacesDebouncedSend(item, generation, debounceSend);
   }
 
   /**

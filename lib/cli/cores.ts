@@ -19,6 +19,7 @@ export {
   rotateForwardSecret,
 } from './forward';
 export {
+  debouncedSendReplacedReader,
   jobQueue,
   jobRecordReader,
   jobsCancel,

@@ -3,6 +3,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
+import { JOB_DEBOUNCE_HEADER } from '../../lambda/shared/job';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { deletedBySqsAt } from '../console/ui/dead-letter-expiry';
@@ -351,6 +352,16 @@ export interface FailedShowOptions {
    * @default - nothing is told
    */
   readonly onProgress?: () => void;
+  /**
+   * Whether the record of job `id` replaced a debounced send (`JobRecords.replacedDebouncedSend`): a debounced job's
+   * dead letter is then of a cycle a later send replaced, which its consumer skips as `superseded` once redriven.
+   * @default - not read: `superseded` is left out
+   */
+  readonly debouncedSendReplaced?: (
+    id: string,
+    generation: string | undefined,
+    debounceSend: string,
+  ) => Promise<boolean>;
 }
 
 /**
@@ -390,6 +401,12 @@ export interface FailedShowResult extends FailedLetter {
   readonly bodyEncoding: 'utf8' | 'base64' | null;
   readonly payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
   readonly messageAttributes: Readonly<Record<string, string>>;
+  /**
+   * A debounced job's dead letter: true when its record replaced its send (a later send started a new cycle), so a
+   * redrive of it is skipped as `superseded` and its payload never runs; false when it would run. Absent for any
+   * other letter, or when the job's record could not be read.
+   */
+  readonly superseded?: boolean;
 }
 
 /** Shows one dead-lettered message in full; it stays in the DLQ. */
@@ -447,7 +464,28 @@ export async function failedShow(
     retentionSeconds: retention,
     credentialHeaders: options.credentialHeaders ?? CREDENTIAL_HEADERS,
   });
-  return { queue: queue.name, ...shown, matches: matches.length, events: eventsAmong(matches) };
+  const superseded = await debouncedSendSuperseded(found, options.debouncedSendReplaced);
+  return {
+    queue: queue.name,
+    ...shown,
+    matches: matches.length,
+    events: eventsAmong(matches),
+    ...(superseded === undefined ? {} : { superseded }),
+  };
+}
+
+/**
+ * Whether a debounced job's dead letter is of a send its record replaced; undefined for any other letter, without a
+ * reader, or when its record could not be read (the letter is still shown: saying nothing is not saying it runs).
+ */
+async function debouncedSendSuperseded(
+  letter: DeadLetter,
+  replaced: FailedShowOptions['debouncedSendReplaced'],
+): Promise<boolean | undefined> {
+  const envelope = letter.envelope;
+  const send = envelope?.headers?.[JOB_DEBOUNCE_HEADER];
+  if (!envelope || send === undefined || !replaced) return undefined;
+  return replaced(envelope.id, envelope.generation, send).catch(() => undefined);
 }
 
 /** A dead letter as `failed show` shows it, without what only a search for one id knows (`matches`, `events`). */

@@ -435,6 +435,24 @@ export async function withJobsRecorder<T>(
 export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; readonly job?: JobStatus };
 
 /**
+ * `failed show`'s check of a debounced job's dead letter (`FailedShowOptions.debouncedSendReplaced`): whether its
+ * record replaced the letter's send. False where the pipeline keeps no job records (none can replace it).
+ */
+export function debouncedSendReplacedReader(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined> = process.env,
+): (id: string, generation: string | undefined, debounceSend: string) => Promise<boolean> {
+  return async (id, generation, debounceSend) => {
+    const store = await keptJobsStore(target, backend, env);
+    if (!store) return false;
+    return new JobRecords(store.client, store.tableName)
+      .replacedDebouncedSend(id, generation, debounceSend)
+      .finally(() => store.client.destroy());
+  };
+}
+
+/**
  * Reads one id's job record as `jobs show` sees it (what waits in a dead-letter queue included), telling a pipeline
  * that keeps no records apart from an id that has none.
  */

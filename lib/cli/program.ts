@@ -597,14 +597,19 @@ async function failedSummaryCommand(ctx: CommandContext, queue: string, o: Commo
 
 /** The configuration names the credential headers a dead letter may still hold (a source's own header too). */
 async function failedShowCommand(ctx: CommandContext, queue: string, id: string, o: CommonOptions) {
-  const { failedShow, renderFailedShow } = await cores();
+  const { failedShow, renderFailedShow, debouncedSendReplacedReader } = await cores();
   const [{ output, target, backend }, config, { credentialHeadersOfSources }] = await Promise.all([
     open(ctx.deps, o),
     ctx.deps.loadConfig(o.config),
     import('../senders'),
   ]);
   const credentialHeaders = credentialHeadersOfSources(config.sources);
-  present(output, await failedShow(backend, target, { queue, id, credentialHeaders }), renderFailedShow);
+  const debouncedSendReplaced = debouncedSendReplacedReader(backend, target, ctx.deps.env);
+  present(
+    output,
+    await failedShow(backend, target, { queue, id, credentialHeaders, debouncedSendReplaced }),
+    renderFailedShow,
+  );
 }
 
 /**

@@ -267,6 +267,10 @@ const savedWarning = (output: Output, queue: string, which: string, at: string) 
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
+/** `failed show`'s line for a debounced job's dead letter whose record a later send replaced. */
+const SUPERSEDED_LETTER =
+  "a later send of this debounced job started a new cycle: a redrive of this letter is skipped as superseded (its payload does not run), the new cycle's send runs instead";
+
 /** How many events `messages` dead letters are copies of, when fewer: ` (3 events)`. */
 const eventsOf = (events: number, messages: number) =>
   events < messages ? ` (${plural(events, 'event')})` : '';
@@ -301,6 +305,7 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
   // A breaker's step is no envelope by design: `what` says what it is.
   if (result.envelopeError && !result.scheduled?.breaker) field('envelope', result.envelopeError, c.yellow);
+  if (result.superseded) field('superseded', SUPERSEDED_LETTER, c.yellow);
   renderLetterHeaders(output, result);
   if (result.payloadRef) {
     field(

@@ -4,8 +4,8 @@
  * source that opted out of verification let in (`Unverified`: graphed, not alarmed, since the opt-out is the reason).
  */
 import { describe, expect, it } from 'vitest';
+import { DELETE_FAILED_PERIODS } from '../../lib/alarm-conditions';
 import { resolveConfig } from '../../lib/config';
-import { DELETE_FAILED_PERIODS } from '../../lib/pipeline-alarms';
 import { type Json, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, pipelineTemplate, renderIntrinsics } from '../helpers/cdk';
 

@@ -10,15 +10,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
+import { DEAD_LETTER_EXPIRY_MARGIN, deadLetterExpiryAlarmAge } from '../../lib/alarm-conditions';
 import { DEFAULTS, type HooklineConfig, resolveConfig } from '../../lib/config';
 import { deletedBySqsAt, expiresSoon } from '../../lib/console/ui/dead-letter-expiry';
 import { HooklinePipeline } from '../../lib/hookline-pipeline';
-import {
-  DEAD_LETTER_EXPIRY_MARGIN,
-  deadLetterExpiryAlarmAge,
-  METRICS_PER_MATH_ALARM,
-  ROTATED_SECRET_MIN_MISMATCHES,
-} from '../../lib/pipeline-alarms';
+import { METRICS_PER_MATH_ALARM, ROTATED_SECRET_MIN_MISMATCHES } from '../../lib/pipeline-alarms';
 import { BREAKER_SCHEDULES, JOB_SCHEDULES } from '../../lib/stack-outputs';
 import { type Json, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp } from '../helpers/cdk';

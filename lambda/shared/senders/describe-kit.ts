@@ -15,23 +15,26 @@ export const MALFORMED: DescribeResult = { ok: false, reason: 'malformed_body' }
  * the second event as a repeat of the first and drop it. Only that rare case parses the source again.
  * Without `source` the double's text comes back (grouping by it at worst shares a group). When the written
  * digits cannot be read (a reviver walks the parsed value recursively, so a body nested some thousands of levels
- * deep overflows the stack; Node 20, which local mode may run on, gives a reviver no source text), nothing comes
- * back: the double's text could merge two ids, and the exception would answer a signed request 503 on every retry.
+ * deep overflows the stack; Node 20, which local mode may run on, gives a reviver no source text), an integer beyond
+ * 2^53 gives nothing back: the double's text could merge two ids, and the exception would answer a signed request
+ * 503 on every retry. Any other number (a fraction such as 1.5) then gives the double's text, as without `source`.
  */
 export function valueAtPath(json: unknown, path: string, source?: string | Buffer): string | undefined {
   const node = nodeAtPath(json, path);
   if (typeof node === 'string') return node;
   if (typeof node !== 'number' || !Number.isFinite(node)) return undefined;
   if (source === undefined || Number.isSafeInteger(node)) return String(node);
+  // Only an integer beyond 2^53 is an id another could share: a fraction read as the double's text stays itself.
+  const unread = Number.isInteger(node) ? undefined : String(node);
   const text = typeof source === 'string' ? source : source.toString('utf8');
   let exact: unknown;
   try {
     exact = nodeAtPath(parseJsonText(text, numbersAsWritten), path);
   } catch {
-    return undefined;
+    return unread;
   }
   // Still a number: the runtime passed the reviver no source text (Node 20 has no JSON.parse source text access).
-  return typeof exact === 'string' ? exact : undefined;
+  return typeof exact === 'string' ? exact : unread;
 }
 
 function nodeAtPath(json: unknown, path: string): unknown {

@@ -169,7 +169,7 @@ describe('normalize helpers', () => {
     const text = `{"id":9007199254740993,"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
     expect(valueAtPath(JSON.parse(text), 'id', text)).toBeUndefined();
   });
-  it('valueAtPath gives nothing for such a number where JSON.parse passes a reviver no source text (Node 20)', () => {
+  it('valueAtPath gives nothing for an integer beyond 2^53 where JSON.parse passes a reviver no source text (Node 20), and a fraction as the double reads', () => {
     // Node 20 (package.json's engines, and local mode runs the ingest in the user's Node) lacks JSON.parse source
     // text access: a double's text there would read 9007199254740993 and 9007199254740992 alike.
     const parse = JSON.parse;
@@ -179,9 +179,11 @@ describe('normalize helpers', () => {
         parse(text, reviver && ((key: string, value: unknown) => reviver(key, value))),
       );
     try {
-      const text = '{"id":9007199254740993,"s":42}';
+      const text = '{"id":9007199254740993,"s":42,"f":1.5,"g":-0.25}';
       expect(valueAtPath(parse(text), 'id', text)).toBeUndefined();
       expect(valueAtPath(parse(text), 's', text)).toBe('42');
+      expect(valueAtPath(parse(text), 'f', text)).toBe('1.5');
+      expect(valueAtPath(parse(text), 'g', text)).toBe('-0.25');
     } finally {
       spy.mockRestore();
     }

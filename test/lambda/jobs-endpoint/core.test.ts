@@ -587,6 +587,26 @@ describe('a job’s own retries over HTTP', () => {
     expect({ status: answer.statusCode, sent }).toEqual({ status: 400, sent: [] });
   });
 
+  it.each([
+    ['attempts', 'attempts 100000000000000000000 is not a whole number'],
+    ['delay', 'the delay ends after 9999-12-31, later than a schedule can name'],
+  ])(
+    'refuses %s holding an integer beyond 2^53 with its own rule, as one of any size',
+    async (field, reason) => {
+      const reasons: unknown[] = [];
+      const log = {
+        info: (_m: string, a: object) => reasons.push((a as { reason?: unknown }).reason),
+        warn: () => undefined,
+        error: () => undefined,
+      };
+      const sent: BatchEntry[] = [];
+      const body = `{"type":"math.double","payload":{},"${field}":100000000000000000000}`;
+      const answer = await handleJobRequest(event(body), { ...producingFor(sent), log });
+      expect({ status: answer.statusCode, sent }).toEqual({ status: 400, sent: [] });
+      expect(reasons).toEqual([expect.stringContaining(reason)]);
+    },
+  );
+
   function producingFor(sent: BatchEntry[]) {
     const producer = new Producer({
       queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
@@ -748,6 +768,7 @@ describe('a debounced job over HTTP', () => {
       },
       async putPayload() {},
       dedupe: { claim: unreachable, complete: unreachable, release: unreachable },
+      records: { read: unreachable, cancel: unreachable, debounced: unreachable },
     });
   }
 

@@ -4,7 +4,7 @@
  * (`JobRecords.start`) for each message sent. A clock stands in for time passing between sends.
  */
 
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -16,11 +16,12 @@ import {
   ProducerConfigError,
   type SendOptions,
 } from '../../../lambda/producer/producer';
+import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
 import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/shared/dedupe-store';
-import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { MAX_SQS_RETENTION_SECONDS, parseEnvelope } from '../../../lambda/shared/envelope';
 import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
 import { defineJob, JOB_DEBOUNCE_HEADER } from '../../../lambda/shared/job';
-import { JobRecords } from '../../../lambda/shared/job-record';
+import { JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
 import { testClock, useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
@@ -82,13 +83,25 @@ function producerAt(
     ),
     records: wrap(records),
   };
-  return { producer: new Producer(deps), records, sent, schedules, deleted, stored };
+  return { producer: new Producer(deps), deps, records, sent, schedules, deleted, stored };
 }
 
 /** What the consumer decides for a message: its record's start, as `runJob` calls it (attempt 1). */
 function startOf(records: JobRecords, body: string) {
   const envelope = parseEnvelope(body);
   return records.start(envelope.id, 1, envelope.generation, undefined, envelope.headers[JOB_DEBOUNCE_HEADER]);
+}
+
+/** The expiry (epoch seconds) the record of job `id` has in the table, as DynamoDB's TTL reads it. */
+async function expiryOf(id: string): Promise<number> {
+  const { Item } = await client.send(
+    new GetItemCommand({
+      TableName: table,
+      Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
+      ConsistentRead: true,
+    }),
+  );
+  return Number(Item?.[DEDUPE_TABLE.ttlAttribute]?.N);
 }
 
 const payloadOf = (entry: BatchEntry | undefined) =>
@@ -226,6 +239,23 @@ describe('a debounced job', () => {
     time.advance(5);
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+  });
+
+  it('keeps its record while its queue may keep its messages, so a send waiting beyond the dedupe window still alone runs', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-paused', debounce: { seconds: 30 } });
+    const last = await producer.send(job, { edit: 2 }, { id: 'doc-paused', debounce: { seconds: 30 } });
+    await producer.send(job, { edit: 1 }, { id: 'plain-paused' });
+    // A queue paused for 13 days keeps its messages (retention up to 14 days); DynamoDB deletes an expired record.
+    expect(await expiryOf('doc-paused')).toBe(
+      Math.floor(Date.parse(last.dueAt ?? '') / 1000) + MAX_SQS_RETENTION_SECONDS,
+    );
+    expect(await expiryOf('plain-paused')).toBe(Math.floor(time.now() / 1000) + WINDOW_SECONDS);
+    time.advance(13 * 86_400);
+    expect(await producer.status('doc-paused')).toMatchObject({ state: 'queued', debounce: { sends: 2 } });
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('superseded');
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
   });
 
   it('is a duplicate of a job its id was sent for without debounce, and a plain send of its id is its duplicate', async () => {
@@ -392,6 +422,25 @@ describe('a debounced job', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProducerConfigError);
     expect((error as Error).message).toMatch(message);
+    expect(sent).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'records that cannot name a send',
+      { records: { read: async () => undefined, cancel: async () => undefined } },
+    ],
+    ['no dedupe table', { dedupe: undefined, records: undefined }],
+  ])('is refused by a producer with %s, where each later send would run as well', async (_case, without) => {
+    const { deps, sent } = producerAt(testClock().now);
+    const bare = new Producer({ ...deps, ...without });
+    const error = await bare
+      .send(job, { edit: 1 }, { id: 'no-records', debounce: { seconds: 30 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).message).toMatch(
+      /^job doc.reindex: debounce needs the dedupe table: the job's record names the send that runs/,
+    );
     expect(sent).toHaveLength(0);
   });
 
