@@ -2,7 +2,7 @@
  * The jobs endpoint: `POST /jobs/{queue}` on the pipeline's HTTP API, so any language can enqueue jobs. Its own
  * small function (the ingest's cold start stays as lean as it is) runs the one producer; the function may send to
  * the configured queues as `grantSend` lets any producer (deleting the schedule a debounced send replaced, as a
- * cancel does), and read the token secret, nothing else.
+ * cancel does, where the pipeline keeps job records), and read the token secret, nothing else.
  */
 import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -39,6 +39,13 @@ export interface JobsEndpointProps {
    */
   readonly delays?: boolean;
   /**
+   * Whether the pipeline keeps job records (the dedupe table), which a debounced send needs: only then may the
+   * function delete the schedule a debounced send replaced (without them `debounce` is refused, and nothing is
+   * deleted).
+   * @default true
+   */
+  readonly jobRecords?: boolean;
+  /**
    * How long the function caches the tokens it read.
    * @default - as the ingest's signing secrets (`DEFAULTS.secretCache`)
    */
@@ -72,8 +79,11 @@ export class JobsEndpoint extends Construct {
     grantSecretValue(this.tokenSecret, this.jobsFunction);
     for (const [queue, { fifo }] of Object.entries(props.queues)) {
       // It only sends jobs (its code never cancels one), but a debounced send deletes the schedule of the send it
-      // replaced, so it may delete the stack's job schedules as a producer that cancels may.
-      props.grantSend(this.jobsFunction, queue, { delays: (props.delays ?? true) && !fifo });
+      // replaced, so it may delete the stack's job schedules as a producer that cancels may, where one can debounce.
+      props.grantSend(this.jobsFunction, queue, {
+        delays: (props.delays ?? true) && !fifo,
+        cancels: props.jobRecords ?? true,
+      });
     }
     props.api.addRoutes({
       path: JOBS_ROUTE_PATH,

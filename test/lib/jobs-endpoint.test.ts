@@ -136,6 +136,20 @@ describe('jobs endpoint template', () => {
     expect(off.byAction('sqs:SendMessage')).toHaveLength(1);
   });
 
+  it('lets the function delete job schedules only where a send may be debounced: with the dedupe table', {
+    timeout: 90_000,
+  }, () => {
+    // A debounced send deletes the schedule of the send it replaced; without the table `debounce` is refused.
+    const kept = walkJobsRoute(withEndpoint({ queues: ['events'] }));
+    expect(kept.byAction('scheduler:DeleteSchedule')).toHaveLength(1);
+
+    const none = walkJobsRoute(
+      exampleResolved({ jobs: { endpoint: { queues: ['events'] } }, dedupe: { enabled: false } }),
+    );
+    expect(none.byAction('scheduler:CreateSchedule')).toHaveLength(1);
+    expect(none.byAction('scheduler:DeleteSchedule')).toEqual([]);
+  });
+
   it('never grants scheduling for a FIFO queue, which SQS cannot delay per message', {
     timeout: 90_000,
   }, () => {
