@@ -402,9 +402,10 @@ export interface FailedShowResult extends FailedLetter {
   readonly payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
   readonly messageAttributes: Readonly<Record<string, string>>;
   /**
-   * A debounced job's dead letter: true when its record replaced its send (a later send started a new cycle), so a
-   * redrive of it is skipped as `superseded` and its payload never runs; false when it would run. Absent for any
-   * other letter, or when the job's record could not be read.
+   * A debounced job's dead letter: true when its record replaced its send (it names a later send of the cycle, or a
+   * later send started a new cycle), so a redrive of it is skipped as `superseded` and its payload never runs; false
+   * otherwise (it runs once redriven, unless the job was cancelled). Absent for any other letter, or when the job's
+   * record could not be read.
    */
   readonly superseded?: boolean;
 }

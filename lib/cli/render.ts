@@ -267,9 +267,12 @@ const savedWarning = (output: Output, queue: string, which: string, at: string) 
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-/** `failed show`'s line for a debounced job's dead letter whose record a later send replaced. */
+/**
+ * `failed show`'s line for a debounced job's dead letter that a later send replaced: one of its own cycle (the record
+ * names it) or one that started a new cycle; both are skipped alike once redriven.
+ */
 const SUPERSEDED_LETTER =
-  "a later send of this debounced job started a new cycle: a redrive of this letter is skipped as superseded (its payload does not run), the new cycle's send runs instead";
+  'a later send of this debounced job replaced it: a redrive of this letter is skipped as superseded, so its payload never runs (the job runs the send its record names)';
 
 /** How many events `messages` dead letters are copies of, when fewer: ` (3 events)`. */
 const eventsOf = (events: number, messages: number) =>

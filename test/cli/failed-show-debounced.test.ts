@@ -1,6 +1,6 @@
 /**
- * `failed show` of a debounced job's dead letter: whether a later send started a new cycle, whose consumer then skips a
- * redrive of the letter as `superseded`. The job's records are real (dynalite), sent by the real producer; the
+ * `failed show` of a debounced job's dead letter: whether a later send replaced it (of its cycle, or starting a new one),
+ * so that its consumer skips a redrive of the letter as `superseded`. The job's records are real (dynalite), sent by the real producer; the
  * dead-letter queue is an in-memory SQS behind aws-sdk-client-mock.
  */
 
@@ -88,7 +88,7 @@ describe("failed show of a debounced job's dead letter", () => {
     const output = recordingOutput();
     renderFailedShow(output, old);
     expect(output.lines.join('\n')).toMatch(
-      /^superseded\s+a later send of this debounced job started a new cycle: a redrive of this letter is skipped as superseded/m,
+      /^superseded\s+a later send of this debounced job replaced it: a redrive of this letter is skipped as superseded/m,
     );
     // What the consumer decides once the letter is redriven.
     expect(await startOf(first)).toBe('superseded');
@@ -100,6 +100,36 @@ describe("failed show of a debounced job's dead letter", () => {
     expect(await startOf(second)).toBe('run');
     // Shown, never taken: both letters stay in the dead-letter queue.
     expect(dlq.deleted).toEqual([]);
+  });
+
+  it('says a letter a later send of its own cycle replaced is skipped once redriven, without naming a new cycle', async () => {
+    // Both sends waited in the queue (SQS moved the first after its receives, in batches that timed out): the
+    // record names the second, of the same cycle, which has not started.
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-same', debounce: { seconds: 5 } });
+    time.advance(2);
+    await producer.send(job, { edit: 2 }, { id: 'doc-same', debounce: { seconds: 5 } });
+    const [first, second] = sent.map((entry) => parseEnvelope(entry.MessageBody));
+    expect(first?.generation).toBe(second?.generation);
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterOf(sent[0], 1)]);
+
+    const shown = await failedShow(testBackend(), stackTarget(), {
+      queue: 'events',
+      id: 'sqs-1',
+      debouncedSendReplaced: (id, generation, send) => records.replacedDebouncedSend(id, generation, send),
+    });
+    expect(shown.superseded).toBe(true);
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    const line = output.lines.find((l) => l.startsWith('superseded')) ?? '';
+    expect(line).toMatch(
+      /a later send of this debounced job replaced it: a redrive of this letter is skipped as superseded/,
+    );
+    expect(line).not.toMatch(/new cycle/);
+    expect(
+      await records.start('doc-same', 1, first?.generation, undefined, first?.headers[JOB_DEBOUNCE_HEADER]),
+    ).toBe('superseded');
   });
 
   it('says nothing of a letter sent without debounce, nor reads its record', async () => {
