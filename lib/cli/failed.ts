@@ -357,12 +357,15 @@ export interface FailedShowOptions {
    * dead letter is then of a cycle a later send replaced, which its consumer skips as `superseded` once redriven.
    * @default - not read: `superseded` is left out
    */
-  readonly debouncedSendReplaced?: (
-    id: string,
-    generation: string | undefined,
-    debounceSend: string,
-  ) => Promise<boolean>;
+  readonly debouncedSendReplaced?: DebouncedSendReplaced;
 }
+
+/** Whether job `id`'s record replaced the debounced send `debounceSend` of its enqueue `generation`. */
+export type DebouncedSendReplaced = (
+  id: string,
+  generation: string | undefined,
+  debounceSend: string,
+) => Promise<boolean>;
 
 /**
  * `failed show` found no message with the id. `heldByOthers`: dead letters another reader held, which this read
@@ -476,12 +479,13 @@ export async function failedShow(
 }
 
 /**
- * Whether a debounced job's dead letter is of a send its record replaced; undefined for any other letter, without a
- * reader, or when its record could not be read (the letter is still shown: saying nothing is not saying it runs).
+ * Whether a debounced job's dead letter is of a send its record replaced, so its consumer skips it as `superseded`
+ * once redriven (`failed show` marks it, a redrive leaves it); undefined for any other letter, without a reader, or
+ * when its record could not be read (the letter is still shown, and moved: saying nothing is not saying it runs).
  */
-async function debouncedSendSuperseded(
+export async function debouncedSendSuperseded(
   letter: DeadLetter,
-  replaced: FailedShowOptions['debouncedSendReplaced'],
+  replaced: DebouncedSendReplaced | undefined,
 ): Promise<boolean | undefined> {
   const envelope = letter.envelope;
   const send = envelope?.headers?.[JOB_DEBOUNCE_HEADER];

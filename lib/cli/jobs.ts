@@ -35,7 +35,7 @@ import {
   needing,
   UsageError,
 } from './errors';
-import { type DeadLetterReading, findDeadLetters } from './failed';
+import { type DeadLetterReading, type DebouncedSendReplaced, findDeadLetters } from './failed';
 import { type CommandHints, hint, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 import {
@@ -322,7 +322,8 @@ export function redrivenJobsRecorder(
 /**
  * {@link RecordJobs} of a redrive on `records`: each job's record read just before the send (`prepare`), and marked
  * `queued` after it only if unchanged since (its own `updatedAt`, never compared with this machine's clock). A job
- * whose record was not read then is left as its record says.
+ * whose record was not read then is left as its record says. A debounced letter whose send its record replaced is
+ * told (`replacedDebouncedSend`), so the redrive leaves it.
  */
 export function redrivenJobsOn(records: JobRecords): RecordJobs {
   const record = async (jobs: readonly RedrivenJob[], sentAt: Date) => {
@@ -339,7 +340,9 @@ export function redrivenJobsOn(records: JobRecords): RecordJobs {
         return now ? { ...job, seen: now.updatedAt === undefined ? {} : { updatedAt: now.updatedAt } } : job;
       }),
     );
-  return Object.assign(record, { prepare });
+  const replacedDebouncedSend: DebouncedSendReplaced = (id, generation, debounceSend) =>
+    records.replacedDebouncedSend(id, generation, debounceSend);
+  return Object.assign(record, { prepare, replacedDebouncedSend });
 }
 
 /**
@@ -374,6 +377,12 @@ export type RecordJobs = ((jobs: readonly RedrivenJob[], at: Date) => Promise<vo
    * after it compares with. Absent: nothing to read first.
    */
   readonly prepare?: (jobs: readonly RedrivenJob[]) => Promise<readonly RedrivenJob[]>;
+  /**
+   * Whether job `id`'s record replaced a debounced dead letter's send (`JobRecords.replacedDebouncedSend`), so its
+   * consumer would skip the letter as `superseded`: a redrive leaves such letters in the DLQ. Absent: not read, every
+   * letter moves.
+   */
+  readonly replacedDebouncedSend?: DebouncedSendReplaced;
 };
 
 /** {@link RecordJobs} on the target's job records, through a client of its own that `close` destroys. */
@@ -405,12 +414,17 @@ function jobsRecorder(
     const kept = await opened();
     return kept?.prepare && jobs.length > 0 ? kept.prepare(jobs) : jobs;
   };
+  // No records kept: none can replace a send, so the letter runs once redriven.
+  const replacedDebouncedSend: DebouncedSendReplaced = async (id, generation, debounceSend) => {
+    const kept = await opened();
+    return kept?.replacedDebouncedSend ? kept.replacedDebouncedSend(id, generation, debounceSend) : false;
+  };
   const close = async () => {
     // A store that could not be found opened no client; the error was the record's to report.
     const kept = await store?.catch(() => undefined);
     kept?.client.destroy();
   };
-  return Object.assign(record, { prepare, close });
+  return Object.assign(record, { prepare, replacedDebouncedSend, close });
 }
 
 /**
@@ -442,7 +456,7 @@ export function debouncedSendReplacedReader(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined> = process.env,
-): (id: string, generation: string | undefined, debounceSend: string) => Promise<boolean> {
+): DebouncedSendReplaced {
   return async (id, generation, debounceSend) => {
     const store = await keptJobsStore(target, backend, env);
     if (!store) return false;

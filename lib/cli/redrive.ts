@@ -51,6 +51,7 @@ import {
   isUnsupportedAction,
   UsageError,
 } from './errors';
+import { debouncedSendSuperseded } from './failed';
 import { optionalFailureSelector } from './failure-groups';
 import { type RecordJobs, type RedrivenJob, redrivenJobsRecorder, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
@@ -99,6 +100,14 @@ export interface RedriveFailure {
   readonly reason: string;
 }
 
+/** A debounced dead letter a redrive left because a later send of its job replaced it. */
+export interface SupersededLetter {
+  /** Its SQS message id in the dead-letter queue. */
+  readonly messageId: string;
+  /** The job's id (its envelope id). */
+  readonly id: string | null;
+}
+
 export interface RedriveResult {
   readonly queue: string;
   /** `none` when the dead-letter queue was empty. */
@@ -141,6 +150,14 @@ export interface RedriveResult {
    * does the work (or `failed delete` drops them). A full redrive (an SQS move task) cannot leave them and moves them too.
    */
   readonly bodyGone: readonly string[];
+  /**
+   * Selected debounced jobs' dead letters left in the DLQ because a later send of their job replaced them (`failed
+   * show` marks them `superseded`): their consumer would skip them as `superseded`, so a redrive would run nothing,
+   * and the job runs the send its record names. Each by its SQS message id, which `failed delete --id` takes to drop
+   * that letter alone (a later dead letter of the same job may share its envelope id, and that one runs once
+   * redriven). A full redrive (an SQS move task) reads no letter, so it cannot leave them and moves them too.
+   */
+  readonly superseded: readonly SupersededLetter[];
   readonly failures: readonly RedriveFailure[];
   /** Envelope ids (or SQS ids for non-envelopes) of the moved messages, one-by-one path only. */
   readonly movedIds: readonly string[];
@@ -264,8 +281,9 @@ export async function redrive(
       (recordJobs) =>
         moveDeadLetters(backend, queue, { ...options, recordJobs }, before.visible, selective, selection),
     );
-    // Left because their body is gone: matched, and the summary says why they stayed.
-    const leftAlone = result.returned + result.movedByAnotherRedrive + result.bodyGone.length;
+    // Left because their body is gone or a later send replaced them: matched, and the summary says why they stayed.
+    const leftAlone =
+      result.returned + result.movedByAnotherRedrive + result.bodyGone.length + result.superseded.length;
     if (filtering && result.moved + result.failed === 0 && leftAlone === 0 && !result.stoppedBy) {
       // Held before this run read anything: another reader holds them, so they went unread, not absent.
       throw nothingMatched(backend.output, queue.name, options, before.inFlight);
@@ -406,6 +424,7 @@ function emptyResult(queue: string): RedriveResult {
     returned: 0,
     movedByAnotherRedrive: 0,
     bodyGone: [],
+    superseded: [],
     failures: [],
     movedIds: [],
     notFound: [],
@@ -521,6 +540,7 @@ async function redriveWithMoveTask(
       returned: 0,
       movedByAnotherRedrive: 0,
       bodyGone: [],
+      superseded: [],
       failures: explained ? [{ messageId: '', id: null, reason: explained }] : [],
       movedIds: [],
       task: {
@@ -687,6 +707,7 @@ class RedriveTally {
   returned = 0;
   movedByAnotherRedrive = 0;
   readonly bodyGone: string[] = [];
+  readonly superseded: SupersededLetter[] = [];
   readonly failures: RedriveFailure[] = [];
   readonly movedIds: string[] = [];
   /** SQS message ids the source queue gave the messages this run moved. */
@@ -718,6 +739,12 @@ class RedriveTally {
   /** Selected, but its stored body is gone: moving it would only dead-letter it again. */
   leftBodyGone(message: Message, id: string): void {
     this.bodyGone.push(id);
+    this.hold(message);
+  }
+
+  /** Selected, but a later send of its debounced job replaced it: moved, it would only be skipped as superseded. */
+  leftSuperseded(message: Message, id: string | null): void {
+    this.superseded.push({ messageId: message.MessageId ?? '', id });
     this.hold(message);
   }
 
@@ -819,7 +846,7 @@ class OneByOneRedrive {
       batchSize: () => this.batchSize(),
       finished: () => this.finished(),
       act: async (fresh) => {
-        const outgoing = this.select(fresh);
+        const outgoing = await this.withoutSupersededSends(this.select(fresh));
         return outgoing.length === 0 || (await this.move(outgoing));
       },
       done: () => (this.filtering ? this.scan.scanned : this.tally.moved),
@@ -974,6 +1001,24 @@ class OneByOneRedrive {
           }
         : tenantGroupOf(m)),
     };
+  }
+
+  /**
+   * `outgoing` without the debounced sends a later send of their job replaced (`debouncedSendSuperseded`, read from
+   * the job records as `failed show` reads them): their consumer would skip them as `superseded`, so moving them
+   * runs nothing; they stay in the DLQ, counted with their ids. Skipped at once once moved, such a letter holds no
+   * FIFO group's order back, as a letter whose body is gone. A record that cannot be read moves its letter.
+   */
+  private async withoutSupersededSends(outgoing: readonly Outgoing[]): Promise<Outgoing[]> {
+    const replaced = this.options.recordJobs?.replacedDebouncedSend;
+    const superseded = await Promise.all(
+      outgoing.map((t) => debouncedSendSuperseded(describeDeadLetter(t.message), replaced)),
+    );
+    return outgoing.filter((t, n) => {
+      if (superseded[n] !== true) return true;
+      this.tally.leftSuperseded(t.message, t.id);
+      return false;
+    });
   }
 
   /** Paces, sends and deletes one batch; false when a send failed and the run must stop. */
@@ -1158,6 +1203,7 @@ class OneByOneRedrive {
       returned: tally.returned,
       movedByAnotherRedrive: tally.movedByAnotherRedrive,
       bodyGone: tally.bodyGone,
+      superseded: tally.superseded,
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,

@@ -14,6 +14,7 @@ import {
 import { humanAge } from '../console/ui/human-age';
 import { idempotencyLine } from '../console/ui/idempotency-note';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
+import { SUPERSEDED_LETTER } from '../console/ui/superseded-letter';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { foreignText, terminalLine } from '../terminal-text';
@@ -267,13 +268,6 @@ const savedWarning = (output: Output, queue: string, which: string, at: string) 
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-/**
- * `failed show`'s line for a debounced job's dead letter that a later send replaced: one of its own cycle (the record
- * names it) or one that started a new cycle; both are skipped alike once redriven.
- */
-const SUPERSEDED_LETTER =
-  'a later send of this debounced job replaced it: a redrive of this letter is skipped as superseded, so its payload never runs (the job runs the send its record names)';
-
 /** How many events `messages` dead letters are copies of, when fewer: ` (3 events)`. */
 const eventsOf = (events: number, messages: number) =>
   events < messages ? ` (${plural(events, 'event')})` : '';
@@ -434,6 +428,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
       ),
     );
   }
+  if (result.superseded.length > 0) output.line(c.yellow(supersededLeft(output, result)));
   if (result.movedByAnotherRedrive > 0) {
     const n = result.movedByAnotherRedrive;
     output.line(
@@ -463,6 +458,20 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
   } else if (result.stoppedBy) {
     output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ, run it again`));
   }
+}
+
+/**
+ * The redrive's line for the debounced dead letters it left because a later send of their job replaced them: left,
+ * never dropped, so it says how to delete them.
+ */
+function supersededLeft(output: Output, result: RedriveResult): string {
+  // By SQS message id: a later dead letter of the same job has its envelope id, and that one runs once redriven.
+  const ids = result.superseded.map((letter) => letter.messageId);
+  const n = ids.length;
+  const [letters, them, their] =
+    n === 1 ? ['1 debounced dead letter', 'it', 'its'] : [`${n} debounced dead letters`, 'them', 'their'];
+  const more = n > 20 ? ` (and ${n - 20} more)` : '';
+  return `${letters} left, not moved: a later send of ${their} job replaced ${them}, so ${their} consumer would skip ${them} as superseded and ${their} payload never runs (the job runs the send its record names); delete ${them}: ${next(output, `failed delete ${result.queue} --id ${ids.slice(0, 20).join(' ')}`)}${more}`;
 }
 
 export function renderPurge(output: Output, result: PurgeResult): void {

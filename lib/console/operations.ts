@@ -22,7 +22,7 @@ import {
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
-import { deletedJobsRecorder, redrivenJobsRecorder } from '../cli/jobs';
+import { debouncedSendReplacedReader, deletedJobsRecorder, redrivenJobsRecorder } from '../cli/jobs';
 import { type CommandHints, nextCommand, type Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
@@ -606,14 +606,17 @@ export class ConsoleOperations {
     id: string,
     alive?: () => void,
   ): Promise<FailedShowResult | string | null> {
+    const { backend, target } = this.connection;
     try {
-      return await failedShow(this.connection.backend, this.connection.target, {
+      return await failedShow(backend, target, {
         queue,
         id,
         credentialHeaders: credentialHeadersOfSources(this.context.config.sources),
         // One copy is shown: reading on past it to count the others would read the rest of the DLQ for nothing.
         firstMatch: true,
         ...(alive ? { onProgress: alive } : {}),
+        // A client per read, as the job pages' reads: the console runs for hours, one event after another.
+        debouncedSendReplaced: debouncedSendReplacedReader(backend, target, this.context.env ?? process.env),
       });
     } catch (error) {
       // One dead-letter queue the console's AWS identity may not read leaves the event's others, and its timeline,

@@ -2473,6 +2473,7 @@ describe('redrive summary', () => {
     returned: 0,
     movedByAnotherRedrive: 0,
     bodyGone: [],
+    superseded: [],
     failures: [],
     movedIds: ['evt-1', 'evt-2'],
     notFound: [],
@@ -2506,6 +2507,17 @@ describe('redrive summary', () => {
       '  sqs-0: SendMessageBatch refused it',
       '  evt-1: SendMessageBatch refused it',
     ]);
+  });
+
+  it('says how many debounced dead letters it left because a later send replaced them, and how to delete the first 20 by SQS id', () => {
+    const superseded = Array.from({ length: 22 }, (_, i) => ({ messageId: `sqs-${i}`, id: 'doc-1' }));
+    const output = recordingOutput();
+    renderRedrive(output, result({ moved: 0, superseded, deadLetterDepthAfter: 22 }));
+    // By SQS id: a later dead letter of the job, which runs once redriven, has the same envelope id.
+    const first20 = superseded.slice(0, 20).map((letter) => letter.messageId);
+    expect(output.lines).toContain(
+      `22 debounced dead letters left, not moved: a later send of their job replaced them, so their consumer would skip them as superseded and their payload never runs (the job runs the send its record names); delete them: hookline failed delete events --id ${first20.join(' ')} (and 2 more)`,
+    );
   });
 
   it('says an empty dead-letter queue had nothing to move', () => {

@@ -7,9 +7,9 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
+import { JOB_DEBOUNCE_HEADER, JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { JobRecords, jobRecordKey } from '../../lambda/shared/job-record';
-import { redrivenJobsOn } from '../../lib/cli/jobs';
+import { type RecordJobs, redrivenJobsOn } from '../../lib/cli/jobs';
 import { redrive } from '../../lib/cli/redrive';
 import { useDedupeTable } from '../helpers/local/dedupe-table';
 import { installFakeQueue } from './fake-queue';
@@ -105,5 +105,98 @@ describe('a redrive from a machine whose clock is not AWS’s', () => {
     });
     expect(result).toMatchObject({ moved: 1, failed: 0 });
     expect((await records.read('fast-job'))?.state).toBe('processing');
+  });
+});
+
+/** A debounced job's dead letter of send `send` of enqueue `generation`, its record as `record` says it is now. */
+async function deadLetteredDebouncedSend(
+  id: string,
+  n: number,
+  letter: { generation: string; send: string },
+  record: { generation: string; send: string; state: string },
+) {
+  await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: {
+        pk: { S: jobRecordKey(id) },
+        state: { S: record.state },
+        status: { S: record.state },
+        generation: { S: record.generation },
+        debounceSend: { S: record.send },
+      },
+    }),
+  );
+  const envelope = {
+    v: 1,
+    id,
+    source: JOB_SOURCE,
+    type: 'doc.reindex',
+    receivedAt: new Date().toISOString(),
+    headers: {
+      'content-type': 'application/json',
+      [JOB_RECORD_HEADER]: '1',
+      [JOB_DEBOUNCE_HEADER]: letter.send,
+    },
+    contentType: 'application/json',
+    body: JSON.stringify({ n }),
+    bodyEncoding: 'utf8',
+    generation: letter.generation,
+  };
+  return deadLetterMessage(n, {
+    id,
+    body: JSON.stringify(envelope),
+    failure: { name: 'PermanentError', message: 'index unavailable' },
+  });
+}
+
+describe("a redrive of debounced jobs' dead letters", () => {
+  it('leaves a letter a later send replaced, and moves the current one and one whose record cannot be read', async () => {
+    const records = new JobRecords(client, table);
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      // A later send started a new cycle: its consumer would skip this one as superseded.
+      await deadLetteredDebouncedSend(
+        'old-cycle',
+        1,
+        { generation: 'g1', send: 's1' },
+        { generation: 'g2', send: 's2', state: 'completed' },
+      ),
+      await deadLetteredDebouncedSend(
+        'current',
+        2,
+        { generation: 'g1', send: 's1' },
+        { generation: 'g1', send: 's1', state: 'dead-lettered' },
+      ),
+      await deadLetteredDebouncedSend(
+        'unreadable',
+        3,
+        { generation: 'g1', send: 's1' },
+        { generation: 'g2', send: 's2', state: 'completed' },
+      ),
+    ]);
+    acceptSends();
+    const on = redrivenJobsOn(records);
+    // Saying nothing of a letter is not saying it runs: a record that cannot be read moves its letter.
+    const recordJobs: RecordJobs = Object.assign(
+      (jobs: Parameters<RecordJobs>[0], at: Date) => on(jobs, at),
+      {
+        ...(on.prepare ? { prepare: on.prepare } : {}),
+        replacedDebouncedSend: (id: string, generation: string | undefined, send: string) =>
+          id === 'unreadable'
+            ? Promise.reject(new Error('ThrottlingException'))
+            : (on.replacedDebouncedSend?.(id, generation, send) ?? Promise.resolve(false)),
+      },
+    );
+    const result = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      type: '**',
+      recordJobs,
+    });
+    expect(result).toMatchObject({
+      moved: 2,
+      failed: 0,
+      superseded: [{ messageId: 'sqs-1', id: 'old-cycle' }],
+    });
+    expect([...result.movedIds].sort()).toEqual(['current', 'unreadable']);
   });
 });

@@ -38,6 +38,7 @@ const redriven = (extra: Partial<RedriveResult> = {}): RedriveResult => ({
   returned: 0,
   movedByAnotherRedrive: 0,
   bodyGone: [],
+  superseded: [],
   failures: [],
   movedIds: ['a', 'b'],
   notFound: [],

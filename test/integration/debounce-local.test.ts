@@ -89,4 +89,58 @@ describe('debounced jobs on local mode', () => {
     );
     expect(skipped).toHaveLength(sends - 1);
   }, 120_000);
+
+  it('leaves in the DLQ, on redrive, a dead letter a later send of its job replaced, saying so and how to delete it', async () => {
+    const sqs = localSqsClient(pipeline.local.emulators);
+    const deadLetterUrl = pipeline.local.status().queues.jobs?.deadLetterUrl ?? '';
+    try {
+      await producer.send(reindexJob, { edit: -1 }, { id: 'doc-dl', debounce: { seconds: 1 } });
+      await waitUntil(async () => (await queueDepth(sqs, deadLetterUrl)).visible === 1, 60_000);
+      // A send once the job ended starts a new cycle, which runs: the dead letter's send is replaced.
+      await producer.send(reindexJob, { edit: 2 }, { id: 'doc-dl', debounce: { seconds: 1 } });
+      await expect(producer.waitFor('doc-dl', { timeout: { seconds: 60 } })).resolves.toMatchObject({
+        state: 'completed',
+        result: { indexedEdit: 2 },
+      });
+
+      const json = JSON.parse((await cli('redrive', 'jobs', '--local', '--json')).stdout);
+      expect(json).toMatchObject({
+        moved: 0,
+        superseded: [{ id: 'doc-dl', messageId: expect.any(String) }],
+        deadLetterDepthAfter: 1,
+      });
+      const text = await cli('redrive', 'jobs', '--local');
+      expect(text.stdout).toContain(
+        '1 debounced dead letter left, not moved: a later send of its job replaced it, so its consumer would skip it as superseded',
+      );
+      expect((await queueDepth(sqs, deadLetterUrl)).visible).toBe(1);
+      // The command it names deletes that letter, by its SQS id (a later dead letter of the job shares its id).
+      const { messageId } = json.superseded[0];
+      expect(text.stdout).toContain(`hookline failed delete jobs --id ${messageId} --local`);
+      await cli('failed', 'delete', 'jobs', '--id', messageId, '--yes', '--local');
+      expect((await queueDepth(sqs, deadLetterUrl)).visible).toBe(0);
+      await pipeline.settled('jobs', 30_000);
+      expect(pipeline.sideEffects().filter((e) => e.id.startsWith('doc-dl:'))).toEqual([
+        { id: 'doc-dl:2', attempt: 1 },
+      ]);
+    } finally {
+      sqs.destroy();
+    }
+  }, 180_000);
+
+  /** The real CLI on this pipeline's local mode. */
+  function cli(...args: string[]) {
+    return run('npx', ['tsx', 'bin/hookline.ts', ...args], {
+      env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
+      timeout: 60_000,
+    });
+  }
 });
+
+async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > until) throw new Error(`not done after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

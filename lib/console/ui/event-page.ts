@@ -8,6 +8,7 @@ import { post, usePoll } from './api';
 import { DeleteConfirm, startDelete } from './dead-letter-delete';
 import { DeletedBySqs, ExpiryWarnings } from './deleted-by-sqs';
 import { html } from './html';
+import { SUPERSEDED_LETTER } from './superseded-letter';
 import type { DeadLetterSummary, FeedEvent } from './types';
 import { ErrorNote, JobPanel, StaleNote } from './widgets';
 
@@ -24,6 +25,11 @@ interface DeadLetterDetail extends DeadLetterSummary {
   payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
   /** The command that saves the queue's dead letters on this pipeline, for `failed restore` (the Failures page's). */
   saveCommand: string;
+  /**
+   * A debounced job's letter: whether a later send of its job replaced it (`failed show`'s `superseded`); absent for
+   * any other letter, or when its record could not be read.
+   */
+  superseded?: boolean;
 }
 
 interface EventAnswer {
@@ -88,6 +94,7 @@ function DeadLetterBlock({
       <dt>SQS id</dt><dd>${d.messageId}</dd>
       <dt>Deleted by SQS</dt><dd data-field="deleted-by-sqs"><${DeletedBySqs} at=${d.deletedBySqsAt} /></dd>
       <dt>Content type</dt><dd>${d.contentType ?? '?'}</dd>
+      ${d.superseded && html`<dt>Superseded</dt><dd class="warn" data-field="superseded">${SUPERSEDED_LETTER}</dd>`}
     </dl>
     <${ExpiryWarnings} letters=${[{ which: 'this', at: d.deletedBySqsAt }]} save=${d.saveCommand} />
     <h4>Headers</h4>
