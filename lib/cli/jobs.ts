@@ -300,6 +300,11 @@ export interface RedrivenJob {
    */
   readonly parentUntold?: true;
   /**
+   * A debounced job's letter: the send it carries (its `x-hookline-debounce` header), which its record may have
+   * replaced since (`JobRecords.replacedDebouncedSend`).
+   */
+  readonly debounceSend?: string;
+  /**
    * What its record said just before a redrive sent it back (its `updatedAt`; absent when it had none), read then
    * ({@link RecordJobs.prepare}); absent when the record was not read, or there was none.
    */
@@ -354,9 +359,14 @@ export function deletedJobsRecorder(
   target: Target,
   env: Record<string, string | undefined> = process.env,
 ): JobsRecorder {
-  return jobsRecorder(backend, target, env, (records) => async (jobs, at) => {
+  return jobsRecorder(backend, target, env, deletedJobsOn);
+}
+
+/** {@link RecordJobs} of `failed delete` on `records`: each deleted job's record marked ({@link discardDeletedJob}). */
+export function deletedJobsOn(records: JobRecords): RecordJobs {
+  return async (jobs, at) => {
     await Promise.all(jobs.map((job) => discardDeletedJob(records, job, at)));
-  });
+  };
 }
 
 /**
@@ -364,7 +374,14 @@ export function deletedJobsRecorder(
  * (`JobRecords.discarded`), or, for a flow child that ran and could not tell its parent, `completed` still with
  * `discardedAt` (`JobRecords.discardedUntoldChild`). True when the record was marked.
  */
-export function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Date): Promise<boolean> {
+export async function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Date): Promise<boolean> {
+  // A debounced letter whose send a later send replaced is no longer what its record tells of: that send (running,
+  // waiting, or dead-lettered in a letter of its own) is, and the record stays its.
+  if (
+    job.debounceSend !== undefined &&
+    (await records.replacedDebouncedSend(job.id, job.generation, job.debounceSend))
+  )
+    return false;
   return job.parentUntold
     ? records.discardedUntoldChild(job.id, at, job.generation)
     : records.discarded(job.id, job.reason, at, job.generation);

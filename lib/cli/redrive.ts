@@ -25,7 +25,7 @@ import {
   MESSAGE_ATTRIBUTES,
   recordedTenantOf,
 } from '../../lambda/shared/envelope';
-import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
+import { JOB_DEBOUNCE_HEADER, JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
@@ -1217,11 +1217,13 @@ class OneByOneRedrive {
 export function trackedJobOf(letter: DeadLetter, queue: string): RedrivenJob | undefined {
   const envelope = letter.envelope;
   if (envelope?.source !== JOB_SOURCE || envelope.headers[JOB_RECORD_HEADER] === undefined) return undefined;
+  const debounceSend = envelope.headers[JOB_DEBOUNCE_HEADER];
   return {
     id: envelope.id,
     reason: summarize(letter).error ?? noReasonRecorded(queue),
     ...(envelope.generation ? { generation: envelope.generation } : {}),
     ...(letter.failure.errorName === FLOW_PARENT_ERROR ? { parentUntold: true as const } : {}),
+    ...(debounceSend !== undefined ? { debounceSend } : {}),
   };
 }
 

@@ -9,7 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { JOB_DEBOUNCE_HEADER, JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { JobRecords, jobRecordKey } from '../../lambda/shared/job-record';
-import { type RecordJobs, redrivenJobsOn } from '../../lib/cli/jobs';
+import { failedDelete } from '../../lib/cli/failed-delete';
+import { deletedJobsOn, type RecordJobs, redrivenJobsOn } from '../../lib/cli/jobs';
 import { redrive } from '../../lib/cli/redrive';
 import { useDedupeTable } from '../helpers/local/dedupe-table';
 import { installFakeQueue } from './fake-queue';
@@ -198,5 +199,40 @@ describe("a redrive of debounced jobs' dead letters", () => {
       superseded: [{ messageId: 'sqs-1', id: 'old-cycle' }],
     });
     expect([...result.movedIds].sort()).toEqual(['current', 'unreadable']);
+  });
+});
+
+describe("failed delete of debounced jobs' dead letters", () => {
+  it('leaves the record of a later send of the cycle as it is, and marks the deleted current letter discarded', async () => {
+    const records = new JobRecords(client, table);
+    // The record names a later send of the same cycle, which runs now: the first send's letter is superseded.
+    const replaced = await deadLetteredDebouncedSend(
+      'doc-running',
+      1,
+      { generation: 'g1', send: 's1' },
+      { generation: 'g1', send: 's2', state: 'processing' },
+    );
+    const current = await deadLetteredDebouncedSend(
+      'doc-failed',
+      2,
+      { generation: 'g1', send: 's1' },
+      { generation: 'g1', send: 's1', state: 'dead-lettered' },
+    );
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [replaced, current]);
+    const result = await failedDelete(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['sqs-1', 'sqs-2'],
+      yes: true,
+      recordJobs: deletedJobsOn(records),
+    });
+    expect(result).toMatchObject({ deletedMessages: 2 });
+    expect(dlq.deleted).toHaveLength(2);
+    const running = await records.read('doc-running');
+    expect(running?.state).toBe('processing');
+    expect(running).not.toHaveProperty('discardedAt');
+    expect(await records.read('doc-failed')).toMatchObject({
+      state: 'dead-lettered',
+      discardedAt: expect.any(String),
+    });
   });
 });
