@@ -718,6 +718,40 @@ function jobAssumption(input: CostInput): string[] {
   ];
 }
 
+/**
+ * What one more send of a debounced job costs (`send(job, payload, { id, debounce })` while the job has not started,
+ * replacing the send before it), beside the job's own calls ({@link jobCalls}, which its cycle's first send and the
+ * send that runs cost as any job): its claim refused (a conditional PutItem, billed as a write), a strongly consistent
+ * read of the record, the conditional UpdateItem that names it, and its own message (SendMessageBatch of one, delayed
+ * through SQS: a period up to 15 minutes); when the message it replaced comes due, its share of a receive and a
+ * delete, idempotency's lock written and released (PutItem, DeleteItem), its refused start (a conditional UpdateItem,
+ * then a strongly consistent GetItem) and, with the archive on, its archive record. Items under 1 KB. A period
+ * beyond 15 minutes goes through a one-time schedule per send instead (and deletes the one it replaced): not priced.
+ */
+export function debouncedSendCalls(input: CostInput, queue: CostQueue): ModelledCall[] {
+  const on = { service: 'dynamodb', calls: 1, unitsPerCall: 1, queue: queue.name } as const;
+  const idempotency = queue.consumer?.idempotency
+    ? [
+        { ...on, action: 'PutItem', purpose: 'idempotency' as const },
+        { ...on, action: 'DeleteItem', purpose: 'idempotency' as const },
+      ]
+    : [];
+  // The job's record writes in order: the producer's claim and record, the consumer's start (refused here).
+  const withRecords = { ...input, dedupe: true };
+  const [claim, recorded, started] = jobCalls(withRecords, queue).filter(
+    (c) => c.service === 'dynamodb' && !c.purpose,
+  );
+  return [
+    ...(claim ? [claim] : []),
+    { ...on, action: 'GetItem' },
+    ...(recorded ? [recorded] : []),
+    ...jobCalls(input, queue).filter((c) => c.service !== 'dynamodb'),
+    ...idempotency,
+    ...(started ? [started] : []),
+    ...(queue.consumer ? [{ ...on, action: 'GetItem' }] : []),
+  ];
+}
+
 /** What a flow costs on one queue, per million children and per million parents: see {@link flowCalls}. */
 export interface FlowPrice {
   readonly queue: string;
@@ -756,6 +790,24 @@ function flowAssumption(flows: readonly FlowPrice[]): string[] {
   );
   return [
     `not priced: flows sent with producer.sendFlow (a parent of ${first.children} children, small payloads, your handlers' time aside): ${each.join('; ')} (a child: a job's calls and its count on its parent's record, billed at that record's size, ~${Math.ceil(flowParentRecordBytes(first.children) / 1024)} KB; a parent: its record written waiting with its message, its send claimed on it, sent and marked queued, then run as a job reading its children's results)`,
+  ];
+}
+
+/**
+ * What each send of a debounced job after its cycle's first adds, per million such sends, on each consumed standard
+ * queue (see {@link debouncedSendCalls}); none without dedupe, which `debounce` needs, nor on a FIFO queue, which
+ * refuses it.
+ */
+function debouncedSendAssumption(input: CostInput): string[] {
+  if (!input.dedupe) return [];
+  const each = input.queues.flatMap((queue) =>
+    queue.consumer && !queue.fifo
+      ? [`${queue.name} ${usd(jobsUsdPerMillion(input, queue, debouncedSendCalls(input, queue)))}`]
+      : [],
+  );
+  if (each.length === 0) return [];
+  return [
+    `not priced: debounced jobs (producer.send with debounce, a period up to 15 minutes), per million sends after a cycle's first, each replacing the send before it, whose payload never runs: ${each.join('; ')} (its claim refused, a strongly consistent read and the write naming it, its own message; once the message it replaced comes due, its receive and delete, idempotency's lock written and released, its refused start, its archive record)`,
   ];
 }
 
@@ -800,6 +852,7 @@ export function estimateCost(input: CostInput, fixed?: FixedCost): CostEstimate 
       ...failureAssumption(input),
       ...jobAssumption(input),
       ...flowAssumption(flows),
+      ...debouncedSendAssumption(input),
       ...(input.routing ?? []),
       `envelope = body + ${Math.round(JSON_ESCAPED_SHARE * 100)} % (JSON escaping of a typical body) + ${ENVELOPE_FIXED_BYTES} B`,
       ...(input.archiveStorage || (claimCheck && input.claimCheckExpiryDays !== undefined)

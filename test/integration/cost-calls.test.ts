@@ -25,6 +25,7 @@ import {
   type CostInput,
   costInputOf,
   costQueueOf,
+  debouncedSendCalls,
   envelopeBytes,
   failureCalls,
   flowCalls,
@@ -54,6 +55,9 @@ const pingJobs = {
   jobs: defineJob('cost.ping', z.object({ n: z.number() }), { queue: 'jobs' }),
   batched: defineJob('cost.ping', z.object({ n: z.number() }), { queue: 'batched' }),
 };
+
+/** A debounced job on the jobs queue: each id sent twice, the second send replacing the first. */
+const debouncedJob = defineJob('cost.debounced', z.object({ n: z.number() }), { queue: 'jobs' });
 
 /** Flow jobs: a part (a child) and the report that waits for its parts (the parent), on a queue pair per shape. */
 const flowJobs = {
@@ -245,6 +249,7 @@ async function consume(
     jobs: [
       handleJob(pingJobs.jobs, () => 'pong'),
       handleJob(pingJobs.batched, () => 'pong'),
+      handleJob(debouncedJob, () => 'pong'),
       ...Object.values(flowJobs).flatMap((f) => [
         handleJob(f.part, (event) => ({ n: event.payload.n * 10 })),
         handleJob(f.report, (_, ctx) => ({ parts: Object.keys(ctx.children ?? {}).length })),
@@ -516,6 +521,31 @@ describe('the cost model prices the calls the pipeline makes (counted on the rea
     else await producer.sendBatch(Array.from({ length: N }, (_, n) => ({ job, payload: { n } })));
     await consume(on, queue);
     const modelled = jobCalls(inputFor(on, queue), costQueueOf(queueOf(on, queue)), jobsPerSend);
+    expect(countedPerEvent(allCalls())).toEqual(modelledPerEvent(modelled));
+    expectBilledAsModelled(allCalls(), modelled);
+  });
+
+  it('a debounced job sent twice: the first send replaced, skipped as superseded once due', async () => {
+    const local = on.topology.queues.jobs;
+    if (!local) throw new Error('no queue jobs');
+    const producer = createProducer({
+      queues: { jobs: { url: local.url, arn: local.arn } },
+      settings: producerClaimSettingsOf(on.config, on.topology.resources),
+      local: false,
+    });
+    resetCounts();
+    for (let n = 0; n < N; n++) {
+      const id = `debounced-${n}`;
+      await producer.send(debouncedJob, { n }, { id, debounce: { seconds: 1 } });
+      await producer.send(debouncedJob, { n: n + 1 }, { id, debounce: { seconds: 1 } });
+    }
+    // Every message due, so that they come to the consumer a full batch at a time, as the model prices.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await consume(on, 'jobs', () => {}, 2 * N);
+    const input = inputFor(on, 'jobs');
+    const queue = costQueueOf(queueOf(on, 'jobs'));
+    // Per job (N of them): a job's calls, and one more send's.
+    const modelled = [...jobCalls(input, queue), ...debouncedSendCalls(input, queue)];
     expect(countedPerEvent(allCalls())).toEqual(modelledPerEvent(modelled));
     expectBilledAsModelled(allCalls(), modelled);
   });

@@ -229,6 +229,19 @@ describe('cost model: rate limits and failures', () => {
     );
   });
 
+  it("says what each debounced send after a cycle's first adds on each consumed queue, which the total leaves out", () => {
+    // Its claim refused, the write naming it, idempotency's lock written and released, its refused start (5 WRU =
+    // $3.125); two strongly consistent reads, the producer's and the refused start's (2 RRU = $0.25); a
+    // SendMessageBatch of its own and its share of a receive and a delete (1.2 requests = $0.48); an invocation's
+    // share ($0.04): $3.895.
+    expect(estimateCost(base).assumptions.find((a) => a.startsWith('not priced: debounced'))).toMatch(
+      /^not priced: debounced jobs \(producer\.send with debounce, a period up to 15 minutes\), per million sends after a cycle's first, each replacing the send before it, whose payload never runs: events \$3\.90 /,
+    );
+    // Without the dedupe table `debounce` is refused: nothing to price.
+    const withoutDedupe = estimateCost({ ...base, dedupe: false }).assumptions;
+    expect(withoutDedupe.some((a) => a.startsWith('not priced: debounced'))).toBe(false);
+  });
+
   it('says what a flow costs per child and per parent on each consumed queue, which the total leaves out', () => {
     // A child of a parent of 3: a job's record writes and idempotency's (6 WRU), its count on its parent's record
     // (512 B of fields + a 1 KB message + 3 × 160 B of children = 2,016 B: 2 WRU), 8 WRU = $5.00; a third of the
