@@ -4,7 +4,7 @@
  * thresholds and the sentences from here, so a crossing said on `npm start` is the one the deployed alarm pages for.
  * No constructs: local mode loads it.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { DEFAULTS } from './config';
 import { DEAD_LETTER_EXPIRY_MARGIN_SECONDS } from './console/ui/dead-letter-expiry';
 

@@ -9,7 +9,7 @@
  * while a queue holds messages or is in alarm (a purge or a message SQS moves after its visibility timeout
  * reports no event). A local mode whose queues are empty reads nothing.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { deadLettersExpiringText } from '../alarm-conditions';
 import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
