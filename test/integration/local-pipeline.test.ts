@@ -15,19 +15,30 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     // A machine east of UTC: its consumers must still run in UTC, as Lambda runs them.
     process.env.TZ = 'Asia/Tokyo';
     pipeline = await startTestPipeline(
-      testConfig({
-        // Consumer timeout 1 s: visibility timeout 6 s, so a crashed batch comes back quickly.
-        events: recordingQueue({ maxReceiveCount: 3 }, { timeout: Duration.seconds(1) }),
-        // FIFO keeps the batch in order (the consumer runtime runs it sequentially), so "the records before the
-        // crash" is well defined. Timeout 2 s: the first invocation must finish two records and start the third
-        // before its deadline margin, which 1 s (900 ms before the margin) did not always leave on a busy machine;
-        // a crashed batch comes back after 12 s.
-        // Its own TZ, which Lambda would honour and local mode cannot: the start says so.
-        ordered: recordingQueue(
-          { fifo: true, maxReceiveCount: 3 },
-          { timeout: Duration.seconds(2), environment: { TZ: 'Europe/Paris' } },
-        ),
-      }),
+      testConfig(
+        {
+          // Consumer timeout 1 s: visibility timeout 6 s, so a crashed batch comes back quickly.
+          events: recordingQueue({ maxReceiveCount: 3 }, { timeout: Duration.seconds(1) }),
+          // FIFO keeps the batch in order (the consumer runtime runs it sequentially), so "the records before the
+          // crash" is well defined. Timeout 2 s: the first invocation must finish two records and start the third
+          // before its deadline margin, which 1 s (900 ms before the margin) did not always leave on a busy machine;
+          // a crashed batch comes back after 12 s.
+          // Its own TZ, which Lambda would honour and local mode cannot: the start says so.
+          ordered: recordingQueue(
+            { fifo: true, maxReceiveCount: 3 },
+            { timeout: Duration.seconds(2), environment: { TZ: 'Europe/Paris' } },
+          ),
+          // For handlers that never settle: a record abandoned at the margin is settled (its backoff, or its dead
+          // letter) before the batch answers only within the margin less its guard. A 1 s timeout's 100 ms margin
+          // leaves 50 ms, which a busy machine overran: the batch answered first, and SQS dead-lettered the message
+          // itself. A 2 s margin leaves 1.5 s, and the record still has 1 s to start.
+          stalls: recordingQueue(
+            { maxReceiveCount: 3 },
+            { timeout: Duration.seconds(3), deadlineMargin: Duration.seconds(2) },
+          ),
+        },
+        { routes: [{ source: 'generic', type: 'test.stall', queues: ['stalls'] }] },
+      ),
     );
     sqs = localSqsClient(pipeline.local.emulators);
   });
@@ -236,6 +247,7 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
       'dead-lettered 3',
     ]);
     for (const outcome of outcomes) {
+      expect(outcome.queue).toBe('stalls');
       expect(outcome.reason).toMatch(
         /^InvocationTimeoutError: did not finish before the invocation's timeout/,
       );
@@ -248,7 +260,7 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     ).toEqual([1, 2, 3]);
     const received = await sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: pipeline.local.topology.queues.events?.deadLetterUrl ?? '',
+        QueueUrl: pipeline.local.topology.queues.stalls?.deadLetterUrl ?? '',
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 2,
         MessageAttributeNames: ['All'],
