@@ -583,17 +583,17 @@ export class Producer {
     const status = await records
       ?.read(p.id)
       .catch((error: unknown) => notSent(p, `dedupe table unavailable: ${describe(error)}`));
-    if (!records?.debounced || !status?.debounce || status.generation === undefined)
+    const debounced = records?.debounced?.bind(records);
+    if (!debounced || !status?.debounce || status.generation === undefined)
       return duplicateResult(p.id, status);
     if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;
     const sent = await this.deliverDebounced(dueWithinMaxWait(p, status), status.generation);
-    const written = await this.withRetry(() =>
-      (records.debounced as NonNullable<typeof records.debounced>)(p.id, this.debouncedSendOf(sent)),
-    ).catch((error: unknown) =>
-      notSent(
-        p,
-        `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
-      ),
+    const written = await this.withRetry(() => debounced(p.id, this.debouncedSendOf(sent))).catch(
+      (error: unknown) =>
+        notSent(
+          p,
+          `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
+        ),
     );
     if (!written) return STARTED_MEANWHILE;
     // Best effort: a schedule left in place delivers a send the consumer skips.
@@ -881,7 +881,7 @@ export class Producer {
       jobEnvelope(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
-    const debounced = debouncedSendOf(id, debounce);
+    const debounced = debounceSendMarks(id, debounce);
     const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders, ...debounced.headers } };
     const attributes = {
       [MESSAGE_ATTRIBUTES.source]: envelope.source,
@@ -1542,7 +1542,7 @@ const DEBOUNCE_FIELDS: readonly string[] = ['period', 'maxWait'];
  * its payload object's key (a later send's large payload never overwrites the one that runs). Nothing for a job
  * sent without `debounce`.
  */
-function debouncedSendOf(
+function debounceSendMarks(
   id: string,
   debounce: Debounce | undefined,
 ): { readonly send?: string; readonly headers: Record<string, string>; readonly fit: { objectId?: string } } {

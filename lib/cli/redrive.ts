@@ -667,6 +667,8 @@ function randomRunId(now: number): string {
 /** A dead-lettered message chosen to move, with the send entry made for it. */
 interface Outgoing {
   readonly message: Message;
+  /** The message read as a dead letter, once, when it was selected. */
+  readonly letter: DeadLetter;
   readonly entry: SendMessageBatchRequestEntry;
   readonly id: string | null;
 }
@@ -958,7 +960,7 @@ class OneByOneRedrive {
       tally.fail(m, id, reason, letter.messageId);
       return undefined;
     }
-    return { message: m, id, entry: this.sendEntry(m, entryId, letter.messageId, group) };
+    return { message: m, letter, id, entry: this.sendEntry(m, entryId, letter.messageId, group) };
   }
 
   /**
@@ -1011,9 +1013,7 @@ class OneByOneRedrive {
    */
   private async withoutSupersededSends(outgoing: readonly Outgoing[]): Promise<Outgoing[]> {
     const replaced = this.options.recordJobs?.replacedDebouncedSend;
-    const superseded = await Promise.all(
-      outgoing.map((t) => debouncedSendSuperseded(describeDeadLetter(t.message), replaced)),
-    );
+    const superseded = await Promise.all(outgoing.map((t) => debouncedSendSuperseded(t.letter, replaced)));
     return outgoing.filter((t, n) => {
       if (superseded[n] !== true) return true;
       this.tally.leftSuperseded(t.message, t.id);
@@ -1085,7 +1085,7 @@ class OneByOneRedrive {
   private async readRedrivenJobs(sendable: readonly Outgoing[]): Promise<Map<Outgoing, RedrivenJob>> {
     const jobs = new Map<Outgoing, RedrivenJob>();
     for (const t of sendable) {
-      const job = trackedJobOf(describeDeadLetter(t.message), this.queue.name);
+      const job = trackedJobOf(t.letter, this.queue.name);
       if (job) jobs.set(t, job);
     }
     const prepare = this.options.recordJobs?.prepare;

@@ -16,7 +16,7 @@ import {
   type CircuitBreakerRule,
   type RecordCounts,
 } from '../../lambda/shared/circuit-breaker';
-import { isMetricLine } from './reporter';
+import { metricDocumentOf } from './reporter';
 
 /** Options of {@link LocalCircuitBreaker}. */
 export interface LocalCircuitBreakerOptions {
@@ -94,13 +94,8 @@ export class LocalCircuitBreaker {
 
 /** The breaker totals of an EMF document the consumer wrote (`BREAKER_METRICS`); undefined for any other line. */
 function breakerTotalsOf(line: string): RecordCounts | undefined {
-  if (!isMetricLine(line) || !line.includes(BREAKER_METRICS.ended)) return undefined;
-  let document: Record<string, unknown>;
-  try {
-    document = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  const document = metricDocumentOf(line, BREAKER_METRICS.ended);
+  if (!document) return undefined;
   const ended = document[BREAKER_METRICS.ended];
   const failed = document[BREAKER_METRICS.failed];
   if (typeof ended !== 'number' || typeof failed !== 'number') return undefined;

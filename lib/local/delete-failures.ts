@@ -6,13 +6,14 @@
  * the last of them, as soon as it is known), and once when a whole period passed without one. Only what the
  * consumers count is counted: a batch that times out or crashes publishes nothing, locally as deployed.
  */
+import type { CONSUMER_TYPE_COUNTS } from '../../lambda/shared/contracts';
 import { DELETE_FAILED_PERIOD, DELETE_FAILED_PERIODS, deleteFailedText } from '../alarm-conditions';
 import { humanAge } from '../console/ui/human-age';
 import type { AlarmChange } from './alarm-watch';
-import { isMetricLine } from './reporter';
+import { metricDocumentOf } from './reporter';
 
 /** The consumers' metric counting a finished record whose own delete failed. */
-const DELETE_FAILED_METRIC = 'DeleteFailed';
+const DELETE_FAILED_METRIC = 'DeleteFailed' satisfies (typeof CONSUMER_TYPE_COUNTS)[number];
 
 /** How often a period's end is looked for while failures are counted or the alarm is on. */
 export const DELETE_FAILED_TICK_MS = 1_000;
@@ -128,11 +129,6 @@ function okChange(queues: readonly string[]): AlarmChange {
 
 /** The `DeleteFailed` count of an EMF document a consumer wrote; 0 for any other line. */
 function deleteFailedOf(line: string): number {
-  if (!isMetricLine(line) || !line.includes(`"${DELETE_FAILED_METRIC}"`)) return 0;
-  try {
-    const count = (JSON.parse(line) as Record<string, unknown>)[DELETE_FAILED_METRIC];
-    return typeof count === 'number' && count > 0 ? count : 0;
-  } catch {
-    return 0;
-  }
+  const count = metricDocumentOf(line, DELETE_FAILED_METRIC)?.[DELETE_FAILED_METRIC];
+  return typeof count === 'number' && count > 0 ? count : 0;
 }

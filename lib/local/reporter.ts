@@ -119,6 +119,12 @@ const EVENT_MESSAGES: readonly unknown[] = [...OUTCOME_MESSAGES, JOBS_ENDPOINT_L
  * lines, `undefined` for anything else.
  */
 export function parseOutcomeLine(line: string, functionName?: string): LocalEvent | undefined {
+  const entry = outcomeEntryOf(line);
+  return entry === undefined ? undefined : outcomeEvent(entry, functionName);
+}
+
+/** An outcome line's JSON entry (see {@link parseOutcomeLine}); undefined for any other line. */
+function outcomeEntryOf(line: string): Record<string, unknown> | undefined {
   if (!line.startsWith('{') || !line.includes('outcome')) return undefined;
   let entry: Record<string, unknown>;
   try {
@@ -126,14 +132,17 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
   } catch {
     return undefined;
   }
-  const outcome = str(entry.outcome);
-  if (!outcome || !EVENT_MESSAGES.includes(entry.message)) return undefined;
+  return str(entry.outcome) && EVENT_MESSAGES.includes(entry.message) ? entry : undefined;
+}
+
+/** The event of an outcome line's entry ({@link outcomeEntryOf}). */
+function outcomeEvent(entry: Record<string, unknown>, functionName: string | undefined): LocalEvent {
   const queues = Array.isArray(entry.queues)
     ? entry.queues.filter((q) => typeof q === 'string').join(',')
     : undefined;
   const at = str(entry.timestamp);
   return compact({
-    event: outcome,
+    event: str(entry.outcome) as string,
     at: at !== undefined && Number.isFinite(Date.parse(at)) ? new Date(at).toISOString() : undefined,
     id: str(entry.id),
     source: str(entry.source),
@@ -324,17 +333,10 @@ function receiveOf(record: SQSRecord): RecordReceive {
 }
 
 /**
- * The receive a consumer's `record outcome` line reports (its `receive`, or its `attempt` when the two are the
- * same); undefined for any other line.
+ * The receive a consumer's `record outcome` entry reports (its `receive`, or its `attempt` when the two are the
+ * same); undefined for any other entry.
  */
-export function outcomeLineReceive(line: string): RecordReceive | undefined {
-  if (!line.startsWith('{') || !line.includes(`"${CONSUMER_OUTCOME_MESSAGE}"`)) return undefined;
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+function consumerReceiveOf(entry: Record<string, unknown>): RecordReceive | undefined {
   const messageId = str(entry.messageId);
   const receive = num(entry.receive) ?? num(entry.attempt);
   if (entry.message !== CONSUMER_OUTCOME_MESSAGE || messageId === undefined || receive === undefined)
@@ -365,9 +367,8 @@ export class SelfReportedReceives {
     }
   }
 
-  /** True, once, when `line` is the consumer's outcome line of a receive local mode reported itself. */
-  takeLate(line: string): boolean {
-    const receive = outcomeLineReceive(line);
+  /** True, once, when `receive` (a consumer's outcome line's) is one local mode reported itself. */
+  takeLate(receive: RecordReceive | undefined): boolean {
     return receive !== undefined && this.#keys.delete(receiveKey(receive));
   }
 }
@@ -541,13 +542,11 @@ export class Reporter {
    * function's lines show only when verbose.
    */
   functionLog(functionName: string, line: string, queue?: string, selfReported?: SelfReportedReceives): void {
-    const outcome = parseOutcomeLine(line, functionName);
-    if (outcome && selfReported?.takeLate(line)) {
-      this.lateOutcome(outcome);
-      return;
-    }
-    if (outcome) {
-      this.event(outcome);
+    const entry = outcomeEntryOf(line);
+    if (entry) {
+      const outcome = outcomeEvent(entry, functionName);
+      if (selfReported?.takeLate(consumerReceiveOf(entry))) this.lateOutcome(outcome);
+      else this.event(outcome);
       return;
     }
     if (line.trim() === '') return;
@@ -567,6 +566,19 @@ export class Reporter {
 /** An embedded metric format line: read by CloudWatch, not by a person. */
 export function isMetricLine(line: string): boolean {
   return line.startsWith('{"_aws":');
+}
+
+/**
+ * The EMF document of a metric line that holds `metric` (what local mode's stand-ins for the stack's alarms read a
+ * function's published counts from); undefined for any other line.
+ */
+export function metricDocumentOf(line: string, metric: string): Record<string, unknown> | undefined {
+  if (!isMetricLine(line) || !line.includes(`"${metric}"`)) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What Powertools' logger adds to every line about the invocation; the terminal already says which it is. */
