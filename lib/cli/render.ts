@@ -292,6 +292,9 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   field('type', result.type);
   field('received', result.receivedAt);
   field('sent', result.sentAt);
+  const deletedAt = result.deletedBySqsAt;
+  const soon = deletedAt !== null && expiresSoon(deletedAt);
+  field('sqs deletes', deletedAt && `${deletedAt} (${timeLeft(deletedAt)})`, soon ? c.red : undefined);
   field('tries', result.receiveCount);
   if (result.messageGroupId && result.messageGroupId !== result.tenant) field('group', result.messageGroupId);
   if (result.tenant) field('tenant', result.tenant);
@@ -303,6 +306,8 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   // A breaker's step is no envelope by design: `what` says what it is.
   if (result.envelopeError && !result.scheduled?.breaker) field('envelope', result.envelopeError, c.yellow);
   if (result.superseded) field('superseded', SUPERSEDED_LETTER, c.yellow);
+  // Under the fields, before headers and body, as the console's event page warns.
+  if (soon) output.line(c.red(savedWarning(output, result.queue, 'this', deletedAt)));
   renderLetterHeaders(output, result);
   if (result.payloadRef) {
     field(

@@ -844,6 +844,7 @@ describe('failed list / show', () => {
       'type         invoice.paid',
       'received     2026-11-25T02:00:00.000Z',
       'sent         2026-11-25T02:00:01.000Z',
+      'sqs deletes  -',
       'tries        3',
       'error        PermanentError: customer cus_1 not found',
       'consumer     events',
@@ -1443,6 +1444,29 @@ describe('failed summary', () => {
       renderFailedList(output, result);
       expect(output.lines.filter((line) => line.includes('deleted by SQS'))).toEqual([
         'the oldest shown dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with hookline failed save events --out dead-letters-events.jsonl',
+      ]);
+    });
+
+    it("gives failed show the letter's time on its own line, and warns under two days as the console does", async () => {
+      queueOfThree();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-27T12:00:00.000Z'));
+      const later = recordingOutput();
+      renderFailedShow(
+        later,
+        await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-3' }),
+      );
+      expect(later.lines.filter((line) => /deleted? by SQS|sqs deletes/.test(line))).toEqual([
+        'sqs deletes  2026-11-30T00:00:00.000Z (in 2d 12h)',
+      ]);
+      const soon = recordingOutput();
+      renderFailedShow(
+        soon,
+        await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-2' }),
+      );
+      expect(soon.lines.filter((line) => /deleted? by SQS|sqs deletes/.test(line))).toEqual([
+        'sqs deletes  2026-11-28T12:00:00.000Z (in 24h 0m)',
+        'this dead letter is deleted by SQS in 24h 0m (at 2026-11-28T12:00:00.000Z, under 2 days): act on it before then, or save it with hookline failed save events --out dead-letters-events.jsonl',
       ]);
     });
 
