@@ -357,7 +357,6 @@ export class HooklinePipeline extends Construct {
       ),
       grantSend: (fn, queue, options) => this.grantSend(fn, queue, options),
       delays: endpoint.delays,
-      jobRecords: this.dedupeTable !== undefined,
       secretCache: config.ingest.secretCache,
       removalPolicy,
       ...functionOptionsOf(config),

@@ -101,7 +101,8 @@ export interface GrantSendOptions {
    * Whether the function deletes one-time schedules: `producer.cancel` deletes a cancelled job's, and a debounced
    * send (`debounce` beyond 15 minutes) the one of the send it replaced. With delays, false grants
    * `scheduler:CreateSchedule` alone, for a function that never cancels or debounces jobs. A cancel or a debounced
-   * send without it still takes effect: the schedule left in place delivers a message the consumer skips.
+   * send without it still takes effect: the schedule left in place delivers a message the consumer skips. Both need
+   * the pipeline's job records (the dedupe table), so without them the delete is never granted.
    * @default true
    */
   readonly cancels?: boolean;
@@ -218,7 +219,9 @@ export class JobProducers extends Construct {
         new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [payloadObjectArns] }),
       );
     }
-    if (role) this.grantScheduling(grantee, role, cancels);
+    // A producer deletes a schedule only to cancel a job or debounce a send, and both are refused without job
+    // records (the dedupe table): granted there, the delete would be one nothing uses.
+    if (role) this.grantScheduling(grantee, role, cancels && this.props.dedupeTable !== undefined);
   }
 
   /**
@@ -284,8 +287,8 @@ export class JobProducers extends Construct {
   }
 
   /**
-   * Create (and, for a function that cancels jobs, delete) the stack's job schedules, and hand Scheduler the queue's
-   * role, nothing else.
+   * Create (and, for a function that may cancel or debounce jobs, delete) the stack's job schedules, and hand
+   * Scheduler the queue's role, nothing else.
    */
   private grantScheduling(grantee: iam.IGrantable, role: iam.IRole, cancels: boolean): void {
     grantee.grantPrincipal.addToPrincipalPolicy(

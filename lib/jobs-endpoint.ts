@@ -39,13 +39,6 @@ export interface JobsEndpointProps {
    */
   readonly delays?: boolean;
   /**
-   * Whether the pipeline keeps job records (the dedupe table), which a debounced send needs: only then may the
-   * function delete the schedule a debounced send replaced (without them `debounce` is refused, and nothing is
-   * deleted).
-   * @default true
-   */
-  readonly jobRecords?: boolean;
-  /**
    * How long the function caches the tokens it read.
    * @default - as the ingest's signing secrets (`DEFAULTS.secretCache`)
    */
@@ -79,11 +72,9 @@ export class JobsEndpoint extends Construct {
     grantSecretValue(this.tokenSecret, this.jobsFunction);
     for (const [queue, { fifo }] of Object.entries(props.queues)) {
       // It only sends jobs (its code never cancels one), but a debounced send deletes the schedule of the send it
-      // replaced, so it may delete the stack's job schedules as a producer that cancels may, where one can debounce.
-      props.grantSend(this.jobsFunction, queue, {
-        delays: (props.delays ?? true) && !fifo,
-        cancels: props.jobRecords ?? true,
-      });
+      // replaced, so it may delete the stack's job schedules as a producer that cancels may (where the pipeline
+      // keeps job records, without which `debounce` is refused: grantSend's rule).
+      props.grantSend(this.jobsFunction, queue, { delays: (props.delays ?? true) && !fifo });
     }
     props.api.addRoutes({
       path: JOBS_ROUTE_PATH,

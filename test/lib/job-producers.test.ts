@@ -128,6 +128,54 @@ describe('grantSend', () => {
     expect(scheduling).toEqual(['scheduler:CreateSchedule']);
   });
 
+  it('lets every producer function granted delays delete job schedules only where the pipeline keeps job records', {
+    timeout: 90_000,
+  }, () => {
+    // Cancelling a job and debouncing a send are a producer's only deletes, and both need the job records (the
+    // dedupe table): without it they are refused, so a delete grant would be one nothing uses.
+    const deletesOf = (dedupe: boolean) => {
+      const config = exampleResolved({
+        jobs: { endpoint: { queues: ['events'] } },
+        ...(dedupe ? {} : { dedupe: { enabled: false } }),
+      });
+      const { stack, template } = producerStack(true, config);
+      const json = template.toJSON();
+      const resources = Object.entries(json.Resources as Record<string, Json>);
+      const producers = resources.filter(
+        ([, r]) =>
+          r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[PRODUCER_QUEUES_ENV],
+      );
+      const schedules = `schedule/default/${jobScheduleNamePrefix(stack.stackName)}*`;
+      return producers.map(([id, fn]) => {
+        const role = fn.Properties.Role['Fn::GetAtt'][0] as string;
+        // Past the inline policy's size, CDK moves statements into managed policies of the same role.
+        const statements = resources
+          .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+          .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))
+          .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+        const onSchedules = (action: string) =>
+          statements
+            .filter((s) => actionsOf([s]).includes(action))
+            .map((s) => JSON.stringify(s.Resource).includes(schedules));
+        return {
+          id,
+          creates: onSchedules('scheduler:CreateSchedule'),
+          deletes: onSchedules('scheduler:DeleteSchedule'),
+        };
+      });
+    };
+    const kept = deletesOf(true);
+    // The app's function and the jobs endpoint's.
+    expect(kept).toHaveLength(2);
+    expect(kept.map((p) => p.id)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Producer/), expect.stringMatching(/JobsEndpoint/)]),
+    );
+    for (const producer of kept) expect(producer).toMatchObject({ creates: [true], deletes: [true] });
+    const none = deletesOf(false);
+    expect(none).toHaveLength(2);
+    for (const producer of none) expect(producer).toMatchObject({ creates: [true], deletes: [] });
+  });
+
   it('adds scheduler actions on the stack’s job schedules and passing the queue’s scheduler role with delays', () => {
     const { stack, fn, template, logicalId } = producerStack(true);
     const statements = statementsOf(template, logicalId(fn.role as never));
