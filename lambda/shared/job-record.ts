@@ -494,6 +494,23 @@ export function replacesDebouncedSend(
   return named !== undefined && named !== debounceSend;
 }
 
+/**
+ * The condition, for a write of a debounced delivery's (`debounceSend`), that its record still names that send (or
+ * names none yet), which {@link replacesDebouncedSend} reads: carried by the write itself, so a later send that
+ * replaced it after a read is never written over. Nothing for a delivery that is not debounced.
+ */
+function stillNamesDebouncedSend(debounceSend: string | undefined): {
+  readonly condition: string;
+  readonly values: Record<string, AttributeValue>;
+} {
+  return debounceSend === undefined
+    ? { condition: '', values: {} }
+    : {
+        condition: ' AND (attribute_not_exists(debounceSend) OR debounceSend = :debounceSend)',
+        values: { ':debounceSend': { S: debounceSend } },
+      };
+}
+
 /** What a job waiting to run again keeps, gone once it starts or ends. */
 const WAITING_FIELDS = ['lastError', 'retryAt'] as const;
 
@@ -554,6 +571,7 @@ export class JobRecords {
       // A debounced delivery whose record names no send yet is its cycle's first, delivered before its sender's
       // record write landed (or after that write failed): it runs, and its record names it from now on, so that the
       // write, which keeps what a consumer wrote, never names another send of this cycle to run again.
+      const debounced = stillNamesDebouncedSend(debounceSend);
       await this.update(
         id,
         'processing',
@@ -562,11 +580,11 @@ export class JobRecords {
           ...(debounceSend === undefined ? {} : { debounceSend: { S: debounceSend } }),
         },
         generation,
-        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}${debounceSend === undefined ? '' : ' AND (attribute_not_exists(debounceSend) OR debounceSend = :debounceSend)'}`,
+        `AND #state <> :cancelled${sendToken === undefined ? '' : ' AND (attribute_not_exists(parentSendToken) OR parentSendToken = :sendToken)'}${debounced.condition}`,
         {
           ':cancelled': { S: 'cancelled' },
           ...(sendToken === undefined ? {} : { ':sendToken': { S: sendToken } }),
-          ...(debounceSend === undefined ? {} : { ':debounceSend': { S: debounceSend } }),
+          ...debounced.values,
         },
         undefined,
         ['reason', 'discardedAt', ...WAITING_FIELDS],
@@ -800,10 +818,19 @@ export class JobRecords {
    * Records that an operator deleted the job's dead letter at `at` (`hookline failed delete`): `dead-lettered`,
    * with `discardedAt`, its reason kept. A record that still says `processing` (SQS moved the message after an
    * attempt that recorded nothing) takes `reason`, the dead letter's. Only a job the record says is dead-lettered
-   * or processing: one that runs again from another copy, or finished, is left as it is. True when it was marked.
+   * or processing: one that runs again from another copy, or finished, is left as it is. A debounced job's letter
+   * (`debounceSend`, the send it carries) marks only a record that still names that send: one a later send replaced
+   * tells of that send, which may be running. True when it was marked.
    */
-  async discarded(id: string, reason: string, at: Date, generation?: string): Promise<boolean> {
+  async discarded(
+    id: string,
+    reason: string,
+    at: Date,
+    generation?: string,
+    debounceSend?: string,
+  ): Promise<boolean> {
     const discardedAt = { discardedAt: { S: at.toISOString() } };
+    const debounced = stillNamesDebouncedSend(debounceSend);
     for (const [state, fields] of [
       ['dead-lettered', discardedAt],
       ['processing', { ...discardedAt, reason: { S: reasonText(reason) } }],
@@ -814,8 +841,8 @@ export class JobRecords {
           'dead-lettered',
           fields,
           generation,
-          'AND #state = :was',
-          { ':was': { S: state } },
+          `AND #state = :was${debounced.condition}`,
+          { ':was': { S: state }, ...debounced.values },
           undefined,
           WAITING_FIELDS,
         );
@@ -831,21 +858,29 @@ export class JobRecords {
    * Records that an operator deleted, at `at`, the dead letter of a flow child that ran but could not tell its
    * parent (`FlowParentError`): the record keeps `completed` and its `updatedAt` (the child did complete, then) and
    * takes `discardedAt`, so what `jobs show` says of the child and of its parent tells that nothing will tell the
-   * parent now. Only a completed child of a flow, of this enqueue. True when it was marked.
+   * parent now. Only a completed child of a flow, of this enqueue (and, for a debounced letter, of its send, as
+   * {@link discarded} marks). True when it was marked.
    */
-  async discardedUntoldChild(id: string, at: Date, generation?: string): Promise<boolean> {
+  async discardedUntoldChild(
+    id: string,
+    at: Date,
+    generation?: string,
+    debounceSend?: string,
+  ): Promise<boolean> {
+    const debounced = stillNamesDebouncedSend(debounceSend);
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PK]: { S: jobRecordKey(id) } },
           UpdateExpression: 'SET discardedAt = :at',
-          ConditionExpression: `attribute_exists(${PK}) AND ${generation === undefined ? 'attribute_not_exists(#generation)' : '(attribute_not_exists(#generation) OR #generation = :generation)'} AND #state = :completed AND attribute_exists(parent)`,
+          ConditionExpression: `attribute_exists(${PK}) AND ${generation === undefined ? 'attribute_not_exists(#generation)' : '(attribute_not_exists(#generation) OR #generation = :generation)'} AND #state = :completed AND attribute_exists(parent)${debounced.condition}`,
           ExpressionAttributeNames: { '#state': 'state', '#generation': 'generation' },
           ExpressionAttributeValues: {
             ':at': { S: at.toISOString() },
             ':completed': { S: 'completed' },
             ...(generation === undefined ? {} : { ':generation': { S: generation } }),
+            ...debounced.values,
           },
         }),
       );

@@ -374,17 +374,13 @@ export function deletedJobsOn(records: JobRecords): RecordJobs {
  * (`JobRecords.discarded`), or, for a flow child that ran and could not tell its parent, `completed` still with
  * `discardedAt` (`JobRecords.discardedUntoldChild`). True when the record was marked.
  */
-export async function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Date): Promise<boolean> {
+export function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Date): Promise<boolean> {
   // A debounced letter whose send a later send replaced is no longer what its record tells of: that send (running,
-  // waiting, or dead-lettered in a letter of its own) is, and the record stays its.
-  if (
-    job.debounceSend !== undefined &&
-    (await records.replacedDebouncedSend(job.id, job.generation, job.debounceSend))
-  )
-    return false;
+  // waiting, or dead-lettered in a letter of its own) is, and the record stays its. The write checks it, so a send
+  // that replaces it while the delete runs is never marked either.
   return job.parentUntold
-    ? records.discardedUntoldChild(job.id, at, job.generation)
-    : records.discarded(job.id, job.reason, at, job.generation);
+    ? records.discardedUntoldChild(job.id, at, job.generation, job.debounceSend)
+    : records.discarded(job.id, job.reason, at, job.generation, job.debounceSend);
 }
 
 /** Records jobs taken out of a dead-letter queue (at `at`), as a redrive or `failed delete` takes them out. */

@@ -3,7 +3,7 @@
  * never from the operator machine's clock against the consumer's: SQS through the SDK's mock, the job records on
  * dynalite as the consumer writes them.
  */
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -234,5 +234,44 @@ describe("failed delete of debounced jobs' dead letters", () => {
       state: 'dead-lettered',
       discardedAt: expect.any(String),
     });
+  });
+
+  it('leaves the record of a later send that replaced the letter and started while the delete was marking it', async () => {
+    // SQS moved send s1's message after receives that recorded nothing: the record still names s1, queued.
+    const letter = await deadLetteredDebouncedSend(
+      'doc-raced',
+      1,
+      { generation: 'g1', send: 's1' },
+      { generation: 'g1', send: 's1', state: 'queued' },
+    );
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [letter]);
+    // Just before the delete's first write to the record, a later send s2 of the cycle replaces s1 and starts.
+    const laterSend = new JobRecords(client, table);
+    let raced = false;
+    const racing = {
+      async send(command: unknown) {
+        const marks =
+          command instanceof UpdateItemCommand && JSON.stringify(command.input).includes('discardedAt');
+        if (marks && !raced) {
+          raced = true;
+          expect(await laterSend.debounced('doc-raced', { generation: 'g1', send: 's2' })).toEqual({});
+          expect(await laterSend.start('doc-raced', 1, 'g1', undefined, 's2')).toBe('run');
+        }
+        return client.send(command as never);
+      },
+    } as unknown as DynamoDBClient;
+    const result = await failedDelete(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['sqs-1'],
+      yes: true,
+      recordJobs: deletedJobsOn(new JobRecords(racing, table)),
+    });
+    expect(result).toMatchObject({ deletedMessages: 1 });
+    expect(dlq.deleted).toHaveLength(1);
+    expect(raced).toBe(true);
+    // s2 runs: its record is not the deleted letter's to mark dead-lettered.
+    const running = await laterSend.read('doc-raced');
+    expect(running?.state).toBe('processing');
+    expect(running).not.toHaveProperty('discardedAt');
   });
 });
