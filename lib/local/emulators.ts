@@ -29,6 +29,7 @@ import {
   fixRetention,
   fixSendValidation,
   fixUndeliveredHandBack,
+  persistQueueEntries,
   receivesInQueue,
 } from './fauxqs-fixes';
 import { LocalStartProblem, unusableDirectory } from './start-problem';
@@ -112,7 +113,10 @@ interface FauxqsMessage {
   approximateReceiveCount: number;
 }
 interface FauxqsSqsStore extends FauxqsStore {
-  allQueues(): Iterable<{ persistence?: unknown }>;
+  allQueues(): Iterable<{
+    persistence?: unknown;
+    inspectMessages(): { ready: object[]; delayed: object[]; inflight: { message: object }[] };
+  }>;
   getQueueByName(name: string):
     | {
         /** Where each kind of queue keeps its messages: a FIFO queue holds its waiting ones per group. */
@@ -179,6 +183,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
       throw unreadableStore(dataDir, join(dir, 'fauxqs.db'), 'queues, messages and objects', error);
     }
     fixReleasePersistence(persistence);
+    persistQueueEntries(persistence, sqsStore.allQueues());
     sqsStore.persistence = persistence;
     snsStore.persistence = persistence;
     s3Store.persistence = persistence;

@@ -55,7 +55,8 @@
  *    delayed, or back from a hold) are now dropped there once past its retention, as SQS drops them. When each
  *    message entered its queue is kept too (and how often it had been received then), so local mode's age of a
  *    dead-letter queue's oldest message counts a letter the redrive policy moved from its move, as SQS's metric
- *    does, not from its first send, and not as a message already received `maxReceiveCount` times.
+ *    does, not from its first send, and not as a message already received `maxReceiveCount` times; on a data
+ *    directory that is kept across a restart too ({@link persistQueueEntries}).
  * 8. fauxqs refuses a message body holding a character beyond U+FFFF (an emoji) with `InvalidMessageContents`: its
  *    check is a regular expression without the `u` flag, which reads the character's two surrogates as invalid.
  *    SQS takes `#x10000` to `#x10FFFF`, so code sending an emoji failed locally and worked deployed. The check now
@@ -68,9 +69,10 @@ import { type SendTarget, type SentMessage, sendProblem } from './sqs-send-rules
 
 interface FauxqsMessageRow {
   run(...values: unknown[]): unknown;
+  all(...values: unknown[]): unknown[];
 }
 interface FauxqsPersistenceInternals {
-  db: { prepare(sql: string): FauxqsMessageRow };
+  db: { prepare(sql: string): FauxqsMessageRow; exec(sql: string): void };
   updateMessageReady(messageId: string): void;
 }
 interface FauxqsQueuePrototype {
@@ -491,7 +493,7 @@ const RETENTION_PATCHED = Symbol.for('hookline.fauxqs-retention');
 /**
  * When a message entered the queue it is in: sent there, or moved there by a redrive policy. A FIFO dead-letter queue
  * restarts its retention from then, and SQS's `ApproximateAgeOfOldestMessage` of any dead-letter queue counts from
- * then ({@link enteredQueueAt}). Kept in memory only: after a restart on a data directory a message has its send time.
+ * then ({@link enteredQueueAt}). On a data directory a moved message's is kept too ({@link persistQueueEntries}).
  */
 const enqueuedAt = new WeakMap<object, number>();
 /**
@@ -534,6 +536,61 @@ interface FauxqsRetainingQueuePrototype {
   processTimers(): void;
 }
 
+/** Writes a moved message's entry into its queue to the data directory: one row of {@link ENTRIES_TABLE}. */
+type EntryWriter = (messageId: string, enteredAt: number, receivesBefore: number) => void;
+/** The writer of each persistence manager that keeps entries ({@link persistQueueEntries}). */
+const entryWriters = new WeakMap<object, EntryWriter>();
+
+/**
+ * hookline's table in fauxqs's SQLite file: when each message a redrive policy moved entered the queue it is in, and
+ * how many receives it brought. Its row goes with the message's (a foreign key on fauxqs's own table): deleted,
+ * dropped past retention or purged, the message takes its entry along.
+ */
+const ENTRIES_TABLE = 'hookline_queue_entries';
+
+/**
+ * Keeps on the data directory what {@link enteredQueueAt} and {@link receivesInQueue} read of a moved message, and
+ * gives it back to the messages `queues` loaded: without it, after a restart a dead letter the redrive policy
+ * moved counted from its first send, and its receives in the queue it left (`maxReceiveCount` and one) left it out
+ * of the age of its dead-letter queue's oldest message for good, as a message received three times there would
+ * be, so local mode's `DeadLettersExpiring` never spoke of it. Only moves are written: a message sent to its queue
+ * entered it when sent, with no receives, as its own row says. Call once fauxqs loaded the directory.
+ */
+export function persistQueueEntries(
+  persistence: unknown,
+  queues: Iterable<{
+    inspectMessages(): { ready: object[]; delayed: object[]; inflight: { message: object }[] };
+  }>,
+): void {
+  const manager = persistence as FauxqsPersistenceInternals;
+  manager.db.exec(
+    `CREATE TABLE IF NOT EXISTS ${ENTRIES_TABLE} (
+      message_id TEXT PRIMARY KEY REFERENCES sqs_messages(message_id) ON DELETE CASCADE,
+      entered_at INTEGER NOT NULL,
+      receives_before INTEGER NOT NULL
+    )`,
+  );
+  const rows = manager.db
+    .prepare(`SELECT message_id, entered_at, receives_before FROM ${ENTRIES_TABLE}`)
+    .all() as { message_id: string; entered_at: number; receives_before: number }[];
+  const entries = new Map(rows.map((row) => [row.message_id, row]));
+  for (const queue of queues) {
+    const { ready, delayed, inflight } = queue.inspectMessages();
+    for (const message of [...ready, ...delayed, ...inflight.map((entry) => entry.message)]) {
+      const entry = entries.get((message as RetainedMessage).messageId);
+      if (!entry) continue;
+      enqueuedAt.set(message, entry.entered_at);
+      receivesBefore.set(message, entry.receives_before);
+    }
+  }
+  const write = manager.db.prepare(
+    `INSERT OR REPLACE INTO ${ENTRIES_TABLE} (message_id, entered_at, receives_before) VALUES (?, ?, ?)`,
+  );
+  entryWriters.set(manager, (messageId, enteredAt, receives) => {
+    write.run(messageId, enteredAt, receives);
+  });
+}
+
 /** Makes a queue drop the messages waiting in it past its retention period, as SQS deletes them. */
 export function fixRetention(queueClass: unknown): void {
   const prototype = (
@@ -542,9 +599,15 @@ export function fixRetention(queueClass: unknown): void {
   if (prototype[RETENTION_PATCHED]) return;
   const { enqueue, processTimers } = prototype;
   prototype.enqueue = function enqueueStamped(this: FauxqsRetainingQueuePrototype, message) {
-    enqueuedAt.set(message, Date.now());
-    receivesBefore.set(message, message.approximateReceiveCount);
+    const now = Date.now();
+    const receives = message.approximateReceiveCount;
+    enqueuedAt.set(message, now);
+    receivesBefore.set(message, receives);
+    // After fauxqs wrote the message's row, which the entry's row refers to. Only a message already received
+    // (moved by a redrive policy) entered its queue other than when sent, with receives.
     enqueue.call(this, message);
+    const writeEntry = this.persistence ? entryWriters.get(this.persistence) : undefined;
+    if (receives > 0) writeEntry?.(message.messageId, now, receives);
   };
   prototype.processTimers = function processTimersAndRetention(this: FauxqsRetainingQueuePrototype) {
     processTimers.call(this);

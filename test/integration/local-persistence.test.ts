@@ -2,9 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { localSqsClient } from '../../lib/local/clients';
 import { parseJournal } from '../../lib/local/journal';
 import { JOURNAL_FILE_NAME, parseLocalState, STATE_FILE_NAME } from '../../lib/local/state-file';
 import { type CliRun, runHookline } from '../helpers/local/cli';
@@ -189,6 +196,63 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
       rmSync(ownDir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it("announces at a restart a dead letter the redrive policy moved that is past its expiry alarm's age", async () => {
+    const ownDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
+    // Its dead letters live 2 minutes (22 - 20), so the expiry alarm fires at 1 minute.
+    const config = testConfig({
+      events: recordingQueue({
+        retentionPeriod: Duration.minutes(20),
+        deadLetterRetentionPeriod: Duration.minutes(22),
+        oldestMessageAgeAlarm: Duration.minutes(1),
+      }),
+    });
+    const expiring = (pipeline: TestPipeline) =>
+      pipeline.output
+        .map((line) => JSON.parse(line) as { event: string; alarm?: string; queue?: string; state?: string })
+        .filter((line) => line.event === 'alarm' && line.alarm === 'dead-letters-expiring');
+    try {
+      const first = await startTestPipeline(config, { dataDir: ownDir, stateDir: join(ownDir, 'state') });
+      const sqs = localSqsClient(first.local.emulators);
+      try {
+        expect(await first.local.pauseConsumer('events')).toBe(true);
+        const QueueUrl = first.local.topology.queues.events?.url ?? '';
+        await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"crashes":"every time"}' }));
+        // Received maxReceiveCount (3) times and never deleted, as by a consumer that crashes: the fourth receive
+        // moves it, received 4 times, none of them in the dead-letter queue.
+        for (let receive = 1; receive <= 4; receive++)
+          await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 0 }));
+        const depth = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: first.local.topology.queues.events?.deadLetterUrl,
+            AttributeNames: ['ApproximateNumberOfMessages'],
+          }),
+        );
+        expect(depth.Attributes?.ApproximateNumberOfMessages).toBe('1');
+      } finally {
+        sqs.destroy();
+        await first.stop();
+      }
+      expect(expiring(first)).toEqual([]);
+      // Three minutes on (local mode's clock; the emulator thread keeps the real one): past the alarm's minute.
+      const real = Date.now.bind(Date);
+      vi.spyOn(Date, 'now').mockImplementation(() => real() + 180_000);
+      const second = await startTestPipeline(config, { dataDir: ownDir, stateDir: join(ownDir, 'state') });
+      try {
+        await second.waitFor(
+          () => expiring(second).length > 0,
+          30_000,
+          'the expiry alarm of the moved letter',
+        );
+        expect(expiring(second)).toMatchObject([{ queue: 'events', state: 'ALARM' }]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      vi.restoreAllMocks();
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('answers the queue rows without naming strays when the data directory has none, or when looking for them fails', async () => {
     const ownDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));

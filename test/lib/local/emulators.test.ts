@@ -4,9 +4,11 @@ import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
@@ -390,6 +392,66 @@ describe('startEmulators', () => {
       vi.restoreAllMocks();
       sqs.destroy();
       await emulators.stop();
+    }
+  });
+
+  it('still counts a moved dead letter from its move after a restart on the data directory, and forgets it once deleted', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-entries-'));
+    const real = Date.now.bind(Date);
+    const running: Awaited<ReturnType<typeof startEmulators>>[] = [];
+    const restart = async () => {
+      await running.pop()?.stop();
+      const emulators = await startEmulators({ dataDir });
+      running.push(emulators);
+      return { emulators, sqs: localSqsClient(emulators) };
+    };
+    try {
+      const first = await restart();
+      const dlq = (await first.sqs.send(new CreateQueueCommand({ QueueName: 'kept-dlq' }))).QueueUrl ?? '';
+      const arn = await first.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }),
+      );
+      const RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: arn.Attributes?.QueueArn,
+        maxReceiveCount: 5,
+      });
+      const QueueUrl =
+        (await first.sqs.send(new CreateQueueCommand({ QueueName: 'kept', Attributes: { RedrivePolicy } })))
+          .QueueUrl ?? '';
+      await first.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'failing' }));
+      for (let receive = 1; receive <= 5; receive++)
+        await first.sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 0 }));
+      // Ten minutes in its queue, then its sixth receive moves it, received 6 times, none in the dead-letter queue.
+      vi.spyOn(Date, 'now').mockImplementation(() => real() + 600_000);
+      expect((await first.sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages ?? []).toHaveLength(0);
+      first.sqs.destroy();
+
+      const second = await restart();
+      const ages = await oldestMessageAges(
+        second.emulators.endpoints.sqs,
+        [{ name: 'kept-dlq', url: dlq }],
+        real() + 600_000 + 5_000,
+      );
+      // Not left out as received 6 times there, nor counted from its send ten minutes earlier.
+      expect(ages.get('kept-dlq')).toBeGreaterThanOrEqual(4);
+      expect(ages.get('kept-dlq')).toBeLessThan(60);
+      const [letter] = (await second.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq }))).Messages ?? [];
+      await second.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: letter?.ReceiptHandle }),
+      );
+      second.sqs.destroy();
+      await running.pop()?.stop();
+      // The letter took what was kept of it along.
+      const db = new DatabaseSync(join(dataDir, 'fauxqs', 'fauxqs.db'));
+      try {
+        expect(db.prepare('SELECT count(*) AS n FROM hookline_queue_entries').get()).toEqual({ n: 0 });
+      } finally {
+        db.close();
+      }
+    } finally {
+      vi.restoreAllMocks();
+      for (const emulators of running) await emulators.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -445,10 +445,14 @@ describe('retention', () => {
   });
 
   it.each([
-    ['a standard', 'first enqueue', false, []],
-    ['a FIFO', 'move', true, ['moved']],
-  ])('counts %s dead-letter queue retention from the %s', async (_, _from, fifo, kept) => {
-    const { sqs } = await start();
+    ['a standard', 'first enqueue', false, [], false],
+    ['a FIFO', 'move', true, ['moved'], false],
+    ['a FIFO', 'move, across a restart on a data directory,', true, ['moved'], true],
+  ])('counts %s dead-letter queue retention from the %s', async (_, _from, fifo, kept, restarted) => {
+    const dataDir = restarted ? mkdtempSync(join(tmpdir(), 'hookline-fauxqs-')) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    const first = await start(dataDir);
+    let { sqs } = first;
     const suffix = fifo ? '.fifo' : '';
     const fifoAttributes: Record<string, string> = fifo
       ? { FifoQueue: 'true', ContentBasedDeduplication: 'true' }
@@ -479,6 +483,11 @@ describe('retention', () => {
     // Its second receive moves it to the dead-letter queue, 90 s after it was sent.
     expect(await receive(sqs, source, 30)).toEqual([]);
     expect(await counts(sqs, dlq)).toEqual({ visible: 1, inFlight: 0 });
+    if (dataDir) {
+      sqs.destroy();
+      await first.emulators.stop();
+      ({ sqs } = await start(dataDir));
+    }
     clockAhead(130_000);
     // 130 s after its send, 40 s after its move: past 120 s only counted from the send.
     expect(bodies(await receive(sqs, dlq, 30))).toEqual(kept);
