@@ -3,7 +3,7 @@
  * through the real `bin/hookline.ts` as a long-running child process: signed webhooks posted over HTTP show up as
  * trace's steps on its stdout while it runs, its filters leave out what they should, and Ctrl-C ends it with 0.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,47 +12,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TailLine } from '../../lib/cli/tail';
 import { runHookline } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+import { type RunningCli, watchCli } from '../helpers/running-cli';
 import { waitFor } from '../helpers/wait-for';
 
-/** A running `hookline tail`: what it printed so far, and how it ended. */
-interface Tail {
-  readonly lines: () => TailLine[];
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  readonly child: ChildProcess;
-}
+type Tail = RunningCli;
 
 function startTail(stateDir: string, args: readonly string[]): Tail {
-  const child = spawn('node_modules/.bin/tsx', ['bin/hookline.ts', 'tail', '--local', '--json', ...args], {
-    env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    exited,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    lines: () =>
-      stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as TailLine),
-  };
+  return watchCli(
+    spawn('node_modules/.bin/tsx', ['bin/hookline.ts', 'tail', '--local', '--json', ...args], {
+      env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 const stepsOf = (tail: Tail, id: string) =>
   tail
-    .lines()
+    .jsonLines<TailLine>()
     .filter((line) => line.id === id)
     .map((line) => (line.step === 'attempt' ? `attempt:${line.outcome}` : line.step));
 
@@ -103,7 +79,11 @@ describe('hookline tail --local', () => {
     expect((await pipeline.post('generic', { id: poison, type: 'test.poison' })).status).toBe(202);
 
     await waitFor(() => stepsOf(everything, ok).includes('attempt:processed'), 30_000, 'ok processed');
-    await waitFor(() => stepsOf(everything, poison).includes('dead-lettered'), 30_000, 'poison dead-lettered');
+    await waitFor(
+      () => stepsOf(everything, poison).includes('dead-lettered'),
+      30_000,
+      'poison dead-lettered',
+    );
 
     expect(stepsOf(everything, ok)).toEqual(['received', 'queued', 'attempt:processed']);
     expect(stepsOf(everything, poison)).toEqual([
@@ -113,7 +93,7 @@ describe('hookline tail --local', () => {
       'attempt:dead-lettered',
       'dead-lettered',
     ]);
-    const lines = everything.lines();
+    const lines = everything.jsonLines<TailLine>();
     expect(lines.find((l) => l.id === ok && l.step === 'received')).toMatchObject({
       source: 'generic',
       type: 'test.ok',
@@ -127,9 +107,13 @@ describe('hookline tail --local', () => {
     expect(failedAttempt?.durationMs).toEqual(expect.any(Number));
 
     // The filtered tail: the failing type's failed attempts and its dead-lettering, nothing of the rest.
-    await waitFor(() => stepsOf(failures, poison).includes('dead-lettered'), 30_000, 'filtered dead-lettered');
+    await waitFor(
+      () => stepsOf(failures, poison).includes('dead-lettered'),
+      30_000,
+      'filtered dead-lettered',
+    );
     expect(stepsOf(failures, poison)).toEqual(['attempt:retried', 'attempt:dead-lettered', 'dead-lettered']);
-    expect(new Set(failures.lines().map((l) => l.id))).toEqual(new Set([poison]));
+    expect(new Set(failures.jsonLines<TailLine>().map((l) => l.id))).toEqual(new Set([poison]));
 
     for (const tail of [everything, failures]) {
       const printed = tail.stdout();
@@ -149,7 +133,9 @@ describe('hookline tail --local', () => {
     expect(queue.stderr).toMatch(/unknown queue "nope" in local mode: use one of events/);
     const outcome = await runHookline(stateDir, ['tail', '--local', '--outcome', 'exploded']);
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toMatch(/unknown outcome "exploded": use one of received, processed, failed, queued/);
+    expect(outcome.stderr).toMatch(
+      /unknown outcome "exploded": use one of received, processed, failed, queued/,
+    );
     const type = await runHookline(stateDir, ['tail', '--local', '--type', 'a..b']);
     expect(type.code).toBe(1);
     expect(type.stderr).toMatch(/--type "a..b" is not a valid type pattern/);
