@@ -46,7 +46,7 @@ export interface TailFilters {
  */
 export const TAIL_OUTCOMES: readonly string[] = EVENT_OUTCOMES.filter((name) => name !== 'error');
 
-/** One line of `tail`: a trace step and the event it belongs to. */
+/** One line of `tail`: a trace step and the event it belongs to (its id, and its source and type where known). */
 export type TailLine = TraceStep & { readonly id: string };
 
 /** Which rows the filters select; a filter naming nothing that exists is a one-line error naming what does. */
@@ -106,8 +106,12 @@ export class TailTimelines {
     this.states.delete(key);
     this.states.set(key, state);
     if (this.states.size > this.remembered) this.states.delete(this.states.keys().next().value as string);
-    const id = row.id;
-    return stepsOfRow(row, state).map((step) => ({ id, ...step }));
+    const event = {
+      id: row.id,
+      ...(row.source !== undefined ? { source: row.source } : {}),
+      ...(row.type !== undefined ? { type: row.type } : {}),
+    };
+    return stepsOfRow(row, state).map((step) => ({ ...event, ...step }));
   }
 }
 

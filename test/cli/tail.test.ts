@@ -214,7 +214,7 @@ describe('tail lines', () => {
       attempt({ outcome: 'retried', reason: 'HTTP 500 from the API' }),
     );
     expect(renderTailLine(colorsFor(false), failed as never)).toBe(
-      '2026-12-05T10:00:01.000Z  attempt       e1 queue=events attempt=1 retried took 12ms HTTP 500 from the API',
+      '2026-12-05T10:00:01.000Z  attempt       e1 github invoice.paid queue=events attempt=1 retried took 12ms HTTP 500 from the API',
     );
   });
 });
