@@ -73,9 +73,12 @@ describe('hookline tail on a deployed stack', () => {
       received(now - 60_000, 'evt_1'),
       { timestamp: now - 60_000, message: 'START RequestId: 1 Version: $LATEST' },
     ]);
+    // More lines than a page holds, recent enough to stay in every poll's window: a line added later is on a
+    // later page.
     standIn.logGroups.set(CONSUMER_GROUP, [
       attempt(now - 50_000, 'evt_1', 1, 'retried', 'HTTP 500 from the API'),
       attempt(now - 40_000, 'evt_1', 2, 'dead-lettered', 'HTTP 500 from the API'),
+      attempt(now - 5_000, 'evt_0', 1, 'processed'),
     ]);
     const tail = watchCli(standIn.spawn(['tail', '--since', '10m', '--json']));
 
@@ -99,13 +102,18 @@ describe('hookline tail on a deployed stack', () => {
       error: 'HTTP 500 from the API',
     });
 
-    // A line written while it runs shows once, however many polls read its window again.
-    standIn.logGroups.get(CONSUMER_GROUP)?.push(attempt(Date.now(), 'evt_2', 1, 'processed'));
-    await waitFor(() => steps(tail.jsonLines(), 'evt_2').length > 0, 30_000, 'evt_2 processed');
+    // A line written while it runs shows once, however many polls read its window again; so does one that
+    // CloudWatch Logs took in late, with a time before the last poll.
+    const lines = standIn.logGroups.get(CONSUMER_GROUP);
+    lines?.push(attempt(Date.now(), 'evt_2', 1, 'processed'));
+    lines?.push(attempt(Date.now() - 20_000, 'evt_late', 1, 'processed'));
+    await waitFor(() => steps(tail.jsonLines(), 'evt_2').length > 0, 10_000, 'evt_2 processed');
+    await waitFor(() => steps(tail.jsonLines(), 'evt_late').length > 0, 10_000, 'evt_late processed');
     const shown = tail.stdout();
     await new Promise((resolve) => setTimeout(resolve, 4_500));
     expect(tail.stdout()).toBe(shown);
     expect(steps(tail.jsonLines(), 'evt_2')).toEqual(['attempt:processed']);
+    expect(steps(tail.jsonLines(), 'evt_late')).toEqual(['attempt:processed']);
     expect(steps(tail.jsonLines(), 'too-old')).toEqual([]);
 
     tail.child.kill('SIGINT');
