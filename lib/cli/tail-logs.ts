@@ -14,11 +14,10 @@ import {
   type CloudWatchLogsClient,
   type FilteredLogEvent,
   FilterLogEventsCommand,
-  type FilterLogEventsCommandInput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { Backend } from './backend';
-import { explainError } from './errors';
-import { pause, type TailRun, TailTimelines } from './tail';
+import { errorName, explainError, httpStatus, isThrottling, isUnanswered } from './errors';
+import { pause, type TailLine, type TailRun, TailTimelines } from './tail';
 import type { StackTarget } from './target';
 import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow, outcomeLogGroups } from './trace';
 
@@ -69,7 +68,9 @@ export class PolledEvents {
 
 /**
  * Sends `run.emit` every step of the outcome lines `select` selects, from the stack's log groups, until the signal
- * is aborted: from `run.since`, else from now.
+ * is aborted: from `run.since`, else from now. A poll that fails once the tail is running (throttled, AWS's fault, no
+ * answer) is said on stderr and polled again, its time read again by the next poll; any other failure, or one of the
+ * first poll, ends the tail with its error.
  */
 export async function tailLogGroups(
   backend: Backend,
@@ -81,43 +82,73 @@ export async function tailLogGroups(
   const polled = new PolledEvents();
   const timelines = new TailTimelines();
   const start = run.since?.getTime() ?? backend.clock.now();
-  let readUntil = start;
+  /** The end of the last window read; undefined until a poll succeeded. */
+  let readUntil: number | undefined;
+  let failing = false;
   while (!run.signal.aborted) {
     const now = backend.clock.now();
-    const from = Math.max(start, readUntil - LATE_LINE_WINDOW_MS);
-    const events = await readWindow(backend, target, groups, from, now, run.signal);
-    for (const event of polled.fresh(events, from)) {
-      const row = logEventRow(event.timestamp ?? 0, event.message ?? '');
-      if (!row) continue;
-      const lines = timelines.steps(row);
-      if (select(row)) for (const line of lines) run.emit(line);
+    const from = Math.max(start, (readUntil ?? start) - LATE_LINE_WINDOW_MS);
+    try {
+      const events = await readWindow(backend, groups, from, now, run.signal);
+      for (const line of linesOf(polled.fresh(events, from), timelines, select)) run.emit(line);
+      readUntil = now;
+      failing = false;
+    } catch (error) {
+      if (readUntil === undefined || !isPassing(error)) throw explainTailError(error, target);
+      if (!failing) backend.output.note(pollFailedNote(error));
+      failing = true;
     }
-    readUntil = now;
     await pause(run.pollIntervalMs ?? pollIntervalMs(groups.length), run.signal);
   }
+}
+
+/** The tail lines of polled events, in their order: the steps of the outcome lines `select` selects. */
+function linesOf(
+  events: readonly FilteredLogEvent[],
+  timelines: TailTimelines,
+  select: (row: OutcomeRow) => boolean,
+): TailLine[] {
+  return events.flatMap((event) => {
+    const row = logEventRow(event.timestamp ?? 0, event.message ?? '');
+    if (!row) return [];
+    const lines = timelines.steps(row);
+    return select(row) ? lines : [];
+  });
+}
+
+/** A failure that passes: throttling, AWS's own fault, or no answer (the SDK retried each already). */
+function isPassing(error: unknown): boolean {
+  return isThrottling(error) || (httpStatus(error) ?? 0) >= 500 || isUnanswered(error);
+}
+
+/** What stderr says of a poll that failed while the tail runs, once until a poll succeeds again. */
+export function pollFailedNote(error: unknown): string {
+  return `CloudWatch Logs did not answer a poll (${errorName(error)}): polling again; no line is lost, the next poll reads that time again`;
 }
 
 /** Every outcome line of every group in [from, until], every page of each; none once the signal is aborted. */
 async function readWindow(
   backend: Backend,
-  target: StackTarget,
   groups: readonly string[],
   from: number,
   until: number,
   signal: AbortSignal,
 ): Promise<FilteredLogEvent[]> {
+  const logs = backend.logs as CloudWatchLogsClient;
   const events: FilteredLogEvent[] = [];
   for (const logGroupName of groups) {
     let nextToken: string | undefined;
     do {
       if (signal.aborted) return [];
-      const page = await filterLogEvents(backend.logs as CloudWatchLogsClient, target, {
-        logGroupName,
-        startTime: from,
-        endTime: until,
-        filterPattern: outcomeLinesPattern(),
-        ...(nextToken ? { nextToken } : {}),
-      });
+      const page = await logs.send(
+        new FilterLogEventsCommand({
+          logGroupName,
+          startTime: from,
+          endTime: until,
+          filterPattern: outcomeLinesPattern(),
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
       events.push(...(page.events ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
@@ -125,20 +156,13 @@ async function readWindow(
   return events;
 }
 
-async function filterLogEvents(
-  logs: CloudWatchLogsClient,
-  target: StackTarget,
-  input: FilterLogEventsCommandInput,
-) {
-  try {
-    return await logs.send(new FilterLogEventsCommand(input));
-  } catch (error) {
-    throw explainError(error, {
-      target: target.description,
-      local: false,
-      stackName: target.stackName,
-      region: target.region,
-      permissions: [TAIL_PERMISSION],
-    });
-  }
+/** A failure that ends the tail, in the operator's terms, naming the permission a denial lacks. */
+function explainTailError(error: unknown, target: StackTarget): unknown {
+  return explainError(error, {
+    target: target.description,
+    local: false,
+    stackName: target.stackName,
+    region: target.region,
+    permissions: [TAIL_PERMISSION],
+  });
 }

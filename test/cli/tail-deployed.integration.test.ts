@@ -122,6 +122,34 @@ describe('hookline tail on a deployed stack', () => {
     expect(tail.stderr()).toBe('');
   }, 90_000);
 
+  it('goes on through a throttled poll, says so once on stderr, and loses no line of that time', async () => {
+    standIn.logGroups.set(INGEST_GROUP, []);
+    standIn.logGroups.set(CONSUMER_GROUP, []);
+    const tail = watchCli(standIn.spawn(['tail', '--json']));
+    const lines = standIn.logGroups.get(CONSUMER_GROUP) ?? [];
+    // The tail starts at "now": once a line written after it started shows, it is polling.
+    await waitFor(
+      () => {
+        lines.push(attempt(Date.now(), `warmup-${lines.length}`, 1, 'processed'));
+        return tail.jsonLines().length > 0;
+      },
+      30_000,
+      'the tail to poll',
+    );
+
+    // Every try of the SDK (five) of the next call is throttled: that poll fails, the next one succeeds.
+    standIn.failLogs({ code: 'ThrottlingException', status: 400, times: 5 });
+    lines.push(attempt(Date.now(), 'evt_during', 1, 'processed'));
+    await waitFor(() => steps(tail.jsonLines(), 'evt_during').length > 0, 40_000, 'evt_during shown');
+
+    expect(steps(tail.jsonLines(), 'evt_during')).toEqual(['attempt:processed']);
+    expect(tail.stderr()).toBe(
+      'CloudWatch Logs did not answer a poll (ThrottlingException): polling again; no line is lost, the next poll reads that time again\n',
+    );
+    tail.child.kill('SIGINT');
+    expect(await tail.exited).toBe(0);
+  }, 90_000);
+
   it('names the permission it needs when CloudWatch Logs denies it', async () => {
     standIn.denyLogs(true);
     try {

@@ -58,6 +58,8 @@ export interface DeployedStandIn {
   readonly logGroups: Map<string, StandInLogLine[]>;
   /** Answers every CloudWatch Logs call with an access denial, as to an identity without the logs permissions. */
   denyLogs(denied: boolean): void;
+  /** Makes CloudWatch Logs' answers fail as `fault` says (throttling, a fault of AWS's), from now on. */
+  failLogs(fault: SqsFault): void;
   /** Starts the real `bin/hookline.ts` against this stand-in, and leaves it running. */
   spawn(args: readonly string[]): ChildProcess;
   readonly sqs: SQSClient;
@@ -102,7 +104,9 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   const settling = new Set<string>();
   const faults = new Map<string, { fault: SqsFault; seen: number; failed: number }>();
   const logGroups = new Map<string, StandInLogLine[]>();
-  const logs = { denied: false };
+  const logs: { denied: boolean; fault?: { fault: SqsFault; seen: number; failed: number } } = {
+    denied: false,
+  };
   let sqsHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
   const server: Server = createServer((req, res) => {
@@ -114,8 +118,10 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
       if (req.url?.startsWith('/2015-03-31/event-source-mappings/'))
         return eventSourceMapping(mappings, settling, req, body, res);
       const target = String(req.headers['x-amz-target'] ?? '');
-      if (target === 'Logs_20140328.FilterLogEvents')
+      if (target === 'Logs_20140328.FilterLogEvents') {
+        if (logs.fault && injectedFault(logs.fault, res)) return;
         return filterLogEvents(logGroups, logs.denied, body, res);
+      }
       if (target.startsWith('GraniteServiceVersion20100801.')) {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
         return res.end(JSON.stringify({ MetricDataResults: [] }));
@@ -185,6 +191,9 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
     logGroups,
     denyLogs: (denied) => {
       logs.denied = denied;
+    },
+    failLogs: (fault) => {
+      logs.fault = { fault, seen: 0, failed: 0 };
     },
     spawn: (args) => spawnDeployedHookline(endpoint, args),
     fail: (action, fault) => faults.set(action, { fault, seen: 0, failed: 0 }),
@@ -392,6 +401,22 @@ function filterLogEvents(
       ...(more ? { nextToken: String(from + LOG_LINES_PER_PAGE) } : {}),
     }),
   );
+}
+
+/** Answers with the fault's error (AWS JSON 1.1) when it is its turn to fail; false when this answer succeeds. */
+function injectedFault(
+  injected: { fault: SqsFault; seen: number; failed: number },
+  res: ServerResponse,
+): boolean {
+  injected.seen++;
+  const { fault } = injected;
+  if (injected.seen <= (fault.after ?? 0) || injected.failed >= (fault.times ?? Number.POSITIVE_INFINITY)) {
+    return false;
+  }
+  injected.failed++;
+  res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
+  res.end(JSON.stringify({ __type: fault.code, message: `${fault.code} (stand-in)` }));
+  return true;
 }
 
 /** The `message` field of a JSON log line; '' for any other line. */
