@@ -141,7 +141,21 @@ export class JournalFollower {
     readonly path: string,
     from: 'start' | 'end',
   ) {
-    if (from === 'end') this.read();
+    if (from === 'end') this.skipToEnd();
+  }
+
+  /** Takes what the file holds now without parsing it: a journal kept across restarts may be large. */
+  private skipToEnd(): void {
+    try {
+      const file = openSync(this.path, 'r');
+      try {
+        this.takeWholeLines(file);
+      } finally {
+        closeSync(file);
+      }
+    } catch {
+      // No journal yet: the first read waits for it.
+    }
   }
 
   /** The entries of the whole lines appended since the last read (none while the file does not exist). */
@@ -195,7 +209,10 @@ export interface TailRun {
   readonly signal: AbortSignal;
   /** Only lines from this time on. @default - only lines written after `tail` started */
   readonly since?: Date;
-  /** How often the journal file is looked at. @default 250 ms */
+  /**
+   * How often the source is read again.
+   * @default - 250 ms for local mode's journal file; deployed, 2 s, or 0.4 s per log group when there are more than five
+   */
   readonly pollIntervalMs?: number;
 }
 

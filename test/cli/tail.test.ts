@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnknownSourceError } from '../../lib/cli/errors';
 import { colorsFor } from '../../lib/cli/output';
 import {
+  checkSince,
   JournalFollower,
   renderTailLine,
   TAIL_OUTCOMES,
@@ -164,6 +165,16 @@ describe('tail filters', () => {
     // A consumer's duplicate is a redelivery its idempotency skipped, not a second arrival.
     expect(received(attempt({ outcome: 'duplicate' }))).toBe(false);
     expect(tailSelection(target, { outcome: 'retried' })(attempt({ outcome: 'retried' }))).toBe(true);
+  });
+});
+
+describe('tail --since', () => {
+  it('refuses a time in the future, where nothing has happened yet', () => {
+    const now = Date.parse('2026-12-05T10:00:00Z');
+    expect(() => checkSince(new Date(now + 60_000), now)).toThrow(
+      '--since 2026-12-05T10:01:00.000Z is in the future (it is 2026-12-05T10:00:00.000Z)',
+    );
+    expect(() => checkSince(new Date(now - 60_000), now)).not.toThrow();
   });
 });
 
