@@ -26,6 +26,10 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "hookline replay --source stripe --type 'invoice.*' --since 2026-11-30 --until 2026-12-01 --rate 50",
   ],
   trace: [`hookline trace "$(hookline send github --local --json | jq -r .id)" --local`],
+  tail: [
+    'hookline tail --local',
+    "hookline tail --outcome failed --type 'invoice.**' --since 15m --json | jq -r '[.at, .id, .error] | @tsv'",
+  ],
   purge: ['hookline purge events --dlq --local --yes'],
   send: ['hookline send github --local', 'hookline send stripe --type invoice.paid --local --json'],
   'jobs show': [`hookline jobs show "$(hookline jobs list --local --json | jq -r '.jobs[0].id')" --local`],

@@ -18,6 +18,7 @@ import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
+import type { TailLine } from './tail';
 import type { Target } from './target';
 
 /** What the program needs from the outside world (replaced in tests). */
@@ -139,6 +140,13 @@ type SendFlags = CommonOptions & {
   secret?: string;
   id?: string;
   contentType?: string;
+};
+type TailFlags = CommonOptions & {
+  source?: string;
+  queue?: string;
+  type?: string;
+  outcome?: string;
+  since?: string;
 };
 type SecretsSetFlags = CommonOptions & { add?: boolean; removeOld?: boolean };
 type ForwardSecretFlags = CommonOptions & { rotate?: boolean; removeOld?: boolean };
@@ -296,6 +304,28 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .argument('<id>', "envelope id (the webhook answer's id, the sender delivery id, or a job id)")
       .option('--source <source>', 'the source that sent it (needed when two sources used the same id)'),
   ).action((id: string, o: CommonOptions & { source?: string }) => traceCommand(ctx, id, o));
+
+  withTarget(
+    program
+      .command('tail')
+      .description(
+        "follow the pipeline live, one line per step in trace's words (received, queued, scheduled, attempt, dead-lettered, replayed), until Ctrl-C",
+      )
+      .option('--source <source>', 'only events of this source (a configured one, schedule or job)')
+      .option('--queue <queue>', 'only steps on this queue')
+      .option(
+        '--type <pattern>',
+        'only events whose type matches this pattern (e.g. "invoice.*", "invoice.**")',
+      )
+      .option(
+        '--outcome <outcome>',
+        'only lines of this outcome: received, processed, failed, or an outcome name (queued, retried, dead-lettered, ...)',
+      )
+      .option(
+        '--since <time>',
+        'start with the lines from this time on (ISO time, UTC day or a duration ago: 10m); default: now',
+      ),
+  ).action((o: TailFlags) => tailCommand(ctx, o));
 
   withTarget(
     program
@@ -825,6 +855,33 @@ async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions & 
     ...(o.source !== undefined ? { source: o.source } : {}),
   });
   present(output, result, renderTrace);
+}
+
+/**
+ * Follows the pipeline until Ctrl-C, which ends it with exit 0 and nothing more on stdout: stopping is how a tail
+ * ends, not an interruption of work. With `--json`, one JSON object per line (a trace step and its event's id).
+ */
+async function tailCommand(ctx: CommandContext, o: TailFlags) {
+  const now = Date.now();
+  const { checkSince, renderTailLine, tailJournal, tailLogGroups, tailSelection, localJournalPath } =
+    await cores();
+  const since = o.since !== undefined ? await timeFlag('--since', o.since, now) : undefined;
+  if (since) checkSince(since, now);
+  const { output, target, backend } = await open(ctx.deps, o);
+  const select = tailSelection(target, o);
+  const emit = output.json
+    ? (line: TailLine) => ctx.deps.writeOut(`${JSON.stringify(line)}\n`)
+    : (line: TailLine) => output.line(renderTailLine(output.colors, line));
+  await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => {},
+    (signal) => {
+      const run = { emit, signal, ...(since ? { since } : {}) };
+      return target.kind === 'local'
+        ? tailJournal(localJournalPath(ctx.deps.env), select, run)
+        : tailLogGroups(backend, target, select, run);
+    },
+  );
 }
 
 async function purgeCommand(

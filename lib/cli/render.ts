@@ -41,7 +41,7 @@ import {
   MAPPING_MISSING,
   noReasonRecorded,
 } from './target';
-import type { TraceResult } from './trace';
+import type { TraceResult, TraceStep } from './trace';
 import type { UndeliveredSchedule } from './undelivered-schedules';
 import { missingPermissionsLine, unreadableLines } from './unreadable';
 
@@ -571,29 +571,31 @@ export function renderTrace(output: Output, result: TraceResult): void {
   output.line(
     `${c.bold(`trace ${result.id}`)}${result.source ? ` ${result.source}` : ''}${result.type ? ` ${result.type}` : ''}`,
   );
-  for (const s of result.steps) {
-    const details = [
-      s.via ? `via ${s.via}` : undefined,
-      s.queues ? `-> ${s.queues.join(', ')}` : undefined,
-      s.queue ? `queue=${s.queue}` : undefined,
-      s.tenant ? `tenant=${s.tenant}` : undefined,
-      s.attempt !== undefined ? `attempt=${s.attempt}` : undefined,
-      s.outcome ? s.outcome : undefined,
-      s.status !== undefined ? `status=${s.status}` : undefined,
-      s.latencyMs !== undefined ? `${Math.round(s.latencyMs)}ms` : undefined,
-      s.durationMs !== undefined ? `took ${Math.round(s.durationMs)}ms` : undefined,
-      s.replayId ? `replay=${s.replayId}` : undefined,
-      s.dueAt ? `due ${s.dueAt}` : undefined,
-      s.scheduleName ? `schedule=${s.scheduleName}` : undefined,
-      s.pending ? c.yellow('(not yet)') : undefined,
-      s.inferred ? c.dim('(inferred)') : undefined,
-      s.sentAfter503 ? c.yellow('sent after its 503: the caller was told to retry') : undefined,
-      s.error ? c.red(truncate(s.error, 160)) : undefined,
-    ].filter(Boolean);
-    output.line(`${s.at}  ${s.step.padEnd(13)} ${details.join(' ')}`);
-  }
+  for (const s of result.steps) output.line(`${s.at}  ${s.step.padEnd(13)} ${stepDetails(c, s).join(' ')}`);
   if (result.job) {
     output.line(`job state now: ${result.job.state}${result.job.reason ? ` (${result.job.reason})` : ''}`);
   }
   for (const note of result.notes ?? []) output.line(c.yellow(note));
+}
+
+/** What a trace step's line says after its time and name (`trace` and `tail` write the same words). */
+export function stepDetails(c: Output['colors'], s: TraceStep): string[] {
+  return [
+    s.via ? `via ${s.via}` : undefined,
+    s.queues ? `-> ${s.queues.join(', ')}` : undefined,
+    s.queue ? `queue=${s.queue}` : undefined,
+    s.tenant ? `tenant=${s.tenant}` : undefined,
+    s.attempt !== undefined ? `attempt=${s.attempt}` : undefined,
+    s.outcome ? s.outcome : undefined,
+    s.status !== undefined ? `status=${s.status}` : undefined,
+    s.latencyMs !== undefined ? `${Math.round(s.latencyMs)}ms` : undefined,
+    s.durationMs !== undefined ? `took ${Math.round(s.durationMs)}ms` : undefined,
+    s.replayId ? `replay=${s.replayId}` : undefined,
+    s.dueAt ? `due ${s.dueAt}` : undefined,
+    s.scheduleName ? `schedule=${s.scheduleName}` : undefined,
+    s.pending ? c.yellow('(not yet)') : undefined,
+    s.inferred ? c.dim('(inferred)') : undefined,
+    s.sentAfter503 ? c.yellow('sent after its 503: the caller was told to retry') : undefined,
+    s.error ? c.red(truncate(s.error, 160)) : undefined,
+  ].filter((detail): detail is string => Boolean(detail));
 }

@@ -163,9 +163,14 @@ function jobsEndpointSteps(row: OutcomeRow): TraceStep[] {
 const copyOn = (row: OutcomeRow) => `${row.queue ?? ''}\u0000${row.replayId ?? ''}`;
 
 /** What a timeline knows so far: the copies dead-lettered, and each replay run's one step by its run id. */
-interface TimelineState {
+export interface TimelineState {
   readonly deadOn: Set<string>;
   readonly replays: Map<string, { queues: string[] }>;
+}
+
+/** A timeline that has read no row yet. */
+export function newTimelineState(): TimelineState {
+  return { deadOn: new Set<string>(), replays: new Map() };
 }
 
 /**
@@ -220,27 +225,26 @@ function pick<K extends keyof OutcomeRow>(row: OutcomeRow, keys: readonly K[]): 
   return picked;
 }
 
+/**
+ * The steps one outcome row adds to its event's timeline, given what the rows before it (of the same event, in
+ * time order) left in `state`: `trace` reads them all at once, `tail` one by one as they are written.
+ */
+export function stepsOfRow(row: OutcomeRow, state: TimelineState): TraceStep[] {
+  if (row.kind === 'ingest') return ingestSteps(row);
+  if (row.kind === 'job') return jobsEndpointSteps(row);
+  if (row.kind === 'consumer') return consumerSteps(row, state);
+  if (row.kind === 'scheduled') {
+    return [{ at: row.at, step: 'scheduled', ...pick(row, ['source', 'type']), queues: [row.queue ?? ''] }];
+  }
+  const replayed = row.replayId ? replayStep(row, state, false) : undefined;
+  return replayed ? [replayed] : [];
+}
+
 /** The timeline of one event from its outcome rows (any order). */
 export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceResult {
   const sorted = [...rows].filter((r) => r.id === id).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const state: TimelineState = { deadOn: new Set<string>(), replays: new Map() };
-  const steps: TraceStep[] = [];
-  for (const row of sorted) {
-    if (row.kind === 'ingest') steps.push(...ingestSteps(row));
-    else if (row.kind === 'job') steps.push(...jobsEndpointSteps(row));
-    else if (row.kind === 'consumer') steps.push(...consumerSteps(row, state));
-    else if (row.kind === 'scheduled')
-      steps.push({
-        at: row.at,
-        step: 'scheduled',
-        ...pick(row, ['source', 'type']),
-        queues: [row.queue ?? ''],
-      });
-    else if (row.replayId) {
-      const replayed = replayStep(row, state, false);
-      if (replayed) steps.push(replayed);
-    }
-  }
+  const state = newTimelineState();
+  const steps = sorted.flatMap((row) => stepsOfRow(row, state));
   const first = sorted.find((r) => r.source);
   return {
     id,
@@ -463,7 +467,7 @@ function waitingOrUndelivered(job: JobStatus, steps: readonly TraceStep[]): Trac
 const CONSUMER_OUTCOMES = new Set(['processed', 'retried', 'dead-lettered', 'duplicate', 'deferred']);
 
 /** A journal entry as an outcome row; undefined for entries that are not about one event's outcome. */
-function journalRow(entry: Record<string, unknown>): OutcomeRow | undefined {
+export function journalRow(entry: Record<string, unknown>): OutcomeRow | undefined {
   const event = String(entry.event);
   // A one-time job schedule sending its job is not the job's enqueue, which its record or the endpoint's line gives.
   if (event === 'scheduled' && entry.source === JOB_SOURCE && entry.via === undefined) return undefined;
@@ -527,12 +531,19 @@ const JOBS_ENDPOINT_MESSAGES = [
   JOBS_ENDPOINT_LATE_SEND_MESSAGE,
 ];
 
+/** The message of every line a timeline reads: the ingest's, the jobs endpoint's and the consumers' outcome lines. */
+export const OUTCOME_LINE_MESSAGES: readonly string[] = [
+  INGEST_OUTCOME_MESSAGE,
+  ...JOBS_ENDPOINT_MESSAGES,
+  CONSUMER_OUTCOME_MESSAGE,
+];
+
 /** The Logs Insights query: every outcome line of one event id, oldest first, up to {@link TRACE_QUERY_LIMIT}. */
 export function traceQuery(id: string): string {
   const quoted = JSON.stringify(id);
-  const messages = [INGEST_OUTCOME_MESSAGE, ...JOBS_ENDPOINT_MESSAGES, CONSUMER_OUTCOME_MESSAGE]
-    .map((message) => `message = ${JSON.stringify(message)}`)
-    .join(' or ');
+  const messages = OUTCOME_LINE_MESSAGES.map((message) => `message = ${JSON.stringify(message)}`).join(
+    ' or ',
+  );
   return [
     `fields ${QUERY_FIELDS.join(', ')}`,
     `filter id = ${quoted} and (${messages})`,
@@ -593,6 +604,25 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
   ) as unknown as OutcomeRow;
 }
 
+/**
+ * One log event as `FilterLogEvents` returns it (its time, its line) as an outcome row, read as Logs Insights reads
+ * it: the line's own fields as result fields, so {@link insightsRow} stays the one reader of a deployed outcome line.
+ * Undefined for a line that is no outcome line.
+ */
+export function logEventRow(timestamp: number, message: string): OutcomeRow | undefined {
+  const line = fieldsOfLine(message) as Record<string, unknown> | undefined;
+  if (!line || !OUTCOME_LINE_MESSAGES.includes(String(line.message))) return undefined;
+  const scalars = Object.entries(line).flatMap(([field, value]) =>
+    typeof value === 'string' || typeof value === 'number' ? [{ field, value: String(value) }] : [],
+  );
+  return insightsRow([
+    // Logs Insights' own form of @timestamp (UTC, a space for the T, no zone), which insightsRow reads.
+    { field: '@timestamp', value: new Date(timestamp).toISOString().replace('T', ' ').replace('Z', '') },
+    { field: '@message', value: message },
+    ...scalars,
+  ]);
+}
+
 export interface DeployedTraceOptions {
   /** How far back to search. @default 7 days */
   readonly sinceMs?: number;
@@ -602,13 +632,11 @@ export interface DeployedTraceOptions {
   readonly timeoutMs?: number;
 }
 
-/** Deployed: one Logs Insights query over the ingest, jobs endpoint and consumer log groups, polled until complete. */
-export async function deployedRows(
-  backend: Backend,
-  target: StackTarget,
-  id: string,
-  options: DeployedTraceOptions & { readonly source?: string } = {},
-): Promise<OutcomeRow[]> {
+/**
+ * The log groups whose lines are outcome lines: the ingest's, the jobs endpoint's and every consumer's, as the stack
+ * outputs name them. None is an error: a stack deployed before it published them.
+ */
+export function outcomeLogGroups(backend: Backend, target: StackTarget): string[] {
   const groups = [
     target.logGroups?.ingest,
     target.logGroups?.jobsEndpoint,
@@ -617,6 +645,17 @@ export async function deployedRows(
   if (groups.length === 0 || !backend.logs) {
     throw new CliError(`${target.description} publishes no log group outputs: redeploy with npx cdk deploy`);
   }
+  return groups;
+}
+
+/** Deployed: one Logs Insights query over the ingest, jobs endpoint and consumer log groups, polled until complete. */
+export async function deployedRows(
+  backend: Backend,
+  target: StackTarget,
+  id: string,
+  options: DeployedTraceOptions & { readonly source?: string } = {},
+): Promise<OutcomeRow[]> {
+  const groups = outcomeLogGroups(backend, target);
   const now = backend.clock.now();
   const start = await runQuery(
     () =>

@@ -1,7 +1,7 @@
 /**
  * Local mode's event journal: every event the reporter sees (the functions' outcome lines, schedules, replays
  * recorded by the CLI) as one JSON line with its time, in `<state dir>/journal.jsonl`. `hookline trace --local`
- * reads it, so a timeline survives the terminal it was printed on. Without a data directory the emulators
+ * reads it, so a timeline survives the terminal it was printed on; `hookline tail --local` follows it. Without a data directory the emulators
  * start empty, so the journal starts empty too; with one it keeps growing across restarts, like the queues.
  */
 import {

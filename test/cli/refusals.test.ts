@@ -4,7 +4,11 @@
  * one, its service exception with the wire's name where it does not), and the line on stderr and the exit code are
  * what is checked.
  */
-import { CloudWatchLogsClient, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  FilterLogEventsCommand,
+  StartQueryCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -202,6 +206,12 @@ const COMMANDS: readonly Command[] = [
     },
   },
   { name: 'trace', argv: ['trace', 'evt-1'], arrange: (e) => logs.on(StartQueryCommand).rejects(e) },
+  {
+    name: 'tail',
+    argv: ['tail'],
+    permissions: ['logs:FilterLogEvents'],
+    arrange: (e) => logs.on(FilterLogEventsCommand).rejects(e),
+  },
   { name: 'jobs list', argv: ['jobs', 'list'], arrange: (e) => dynamodb.onAnyCommand().rejects(e) },
   { name: 'jobs show', argv: ['jobs', 'show', 'job-1'], arrange: (e) => dynamodb.onAnyCommand().rejects(e) },
   {

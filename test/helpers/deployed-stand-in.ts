@@ -1,10 +1,12 @@
 /**
  * A deployed pipeline the real CLI can be pointed at without an AWS account: one HTTP server that is SQS
  * (local-aws-sqs, which has move tasks), CloudFormation's `DescribeStacks` (the stack outputs the CLI finds the
- * resources by), Lambda's event source mappings and CloudWatch's `GetMetricData`. The CLI reaches it through the
+ * resources by), Lambda's event source mappings, CloudWatch's `GetMetricData` and CloudWatch Logs' `FilterLogEvents`
+ * (the log lines of `logGroups`, a few per page). The CLI reaches it through the
  * SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so every line of its deployed code path runs as against AWS.
  * A test can make the SQS answers of one action fail (`fail`), as AWS does when it throttles or has a fault.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -41,8 +43,25 @@ export interface StandInQueue {
 /** A Lambda event source mapping's state, its transitions included. */
 export type MappingState = 'Enabled' | 'Disabled' | 'Enabling' | 'Disabling';
 
+/** One line of a log group, as CloudWatch Logs keeps it. */
+export interface StandInLogLine {
+  readonly timestamp: number;
+  readonly message: string;
+}
+
+/** How many lines one `FilterLogEvents` page holds: few, so a reader of them must follow `nextToken`. */
+const LOG_LINES_PER_PAGE = 2;
+
 export interface DeployedStandIn {
   readonly endpoint: string;
+  /** The lines of each log group CloudWatch Logs has; any other name is a log group that does not exist. */
+  readonly logGroups: Map<string, StandInLogLine[]>;
+  /** Answers every CloudWatch Logs call with an access denial, as to an identity without the logs permissions. */
+  denyLogs(denied: boolean): void;
+  /** Makes CloudWatch Logs' answers fail as `fault` says (throttling, a fault of AWS's), from now on. */
+  failLogs(fault: SqsFault): void;
+  /** Starts the real `bin/hookline.ts` against this stand-in, and leaves it running. */
+  spawn(args: readonly string[]): ChildProcess;
   readonly sqs: SQSClient;
   /**
    * The stack outputs `DescribeStacks` answers for each stack name (every stack, asked for none); any other name is a
@@ -84,6 +103,10 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   const mappings = new Map<string, MappingState>();
   const settling = new Set<string>();
   const faults = new Map<string, { fault: SqsFault; seen: number; failed: number }>();
+  const logGroups = new Map<string, StandInLogLine[]>();
+  const logs: { denied: boolean; fault?: { fault: SqsFault; seen: number; failed: number } } = {
+    denied: false,
+  };
   let sqsHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
   const server: Server = createServer((req, res) => {
@@ -95,6 +118,10 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
       if (req.url?.startsWith('/2015-03-31/event-source-mappings/'))
         return eventSourceMapping(mappings, settling, req, body, res);
       const target = String(req.headers['x-amz-target'] ?? '');
+      if (target === 'Logs_20140328.FilterLogEvents') {
+        if (logs.fault && injectedFault(logs.fault, res)) return;
+        return filterLogEvents(logGroups, logs.denied, body, res);
+      }
       if (target.startsWith('GraniteServiceVersion20100801.')) {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
         return res.end(JSON.stringify({ MetricDataResults: [] }));
@@ -161,6 +188,14 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
     stacks,
     mappings,
     settling,
+    logGroups,
+    denyLogs: (denied) => {
+      logs.denied = denied;
+    },
+    failLogs: (fault) => {
+      logs.fault = { fault, seen: 0, failed: 0 };
+    },
+    spawn: (args) => spawnDeployedHookline(endpoint, args),
     fail: (action, fault) => faults.set(action, { fault, seen: 0, failed: 0 }),
     heal: () => faults.clear(),
     async queueWithDeadLetters(name, { fifo = false, stack = 'Hookline' } = {}) {
@@ -314,8 +349,87 @@ function eventSourceMapping(
 
 const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** The real CLI with every AWS service it calls pointed at `endpoint`, and credentials that sign for it. */
-function runDeployedHookline(endpoint: string, args: readonly string[]): Promise<CliRun> {
+/**
+ * CloudWatch Logs' `FilterLogEvents` (AWS JSON 1.1): a group's lines in [startTime, endTime] whose JSON `message` is
+ * one the filter pattern names (`$.message = "..."`, the only form hookline asks for), a few per page.
+ */
+function filterLogEvents(
+  logGroups: ReadonlyMap<string, readonly StandInLogLine[]>,
+  denied: boolean,
+  body: string,
+  res: ServerResponse,
+) {
+  const input = JSON.parse(body || '{}') as {
+    logGroupName?: string;
+    startTime?: number;
+    endTime?: number;
+    filterPattern?: string;
+    nextToken?: string;
+  };
+  const fail = (status: number, type: string, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(JSON.stringify({ __type: type, message }));
+  };
+  if (denied) {
+    return fail(
+      400,
+      'AccessDeniedException',
+      `User: arn:aws:iam::${ACCOUNT}:user/operator is not authorized to perform: logs:FilterLogEvents on resource: arn:aws:logs:us-east-1:${ACCOUNT}:log-group:${input.logGroupName}:log-stream: because no identity-based policy allows the logs:FilterLogEvents action`,
+    );
+  }
+  const lines = logGroups.get(input.logGroupName ?? '');
+  if (!lines) return fail(400, 'ResourceNotFoundException', 'The specified log group does not exist.');
+  const messages = [...(input.filterPattern ?? '').matchAll(/\$\.message = ("(?:[^"\\]|\\.)*")/g)].map(
+    (match) => JSON.parse(match[1] ?? '""') as string,
+  );
+  const matching = lines
+    .map((line, index) => ({ ...line, eventId: `${input.logGroupName}/${index}` }))
+    .filter(
+      (line) =>
+        line.timestamp >= (input.startTime ?? 0) &&
+        line.timestamp <= (input.endTime ?? Number.POSITIVE_INFINITY) &&
+        (messages.length === 0 || messages.includes(messageOf(line.message))),
+    );
+  const from = Number(input.nextToken ?? 0);
+  const page = matching.slice(from, from + LOG_LINES_PER_PAGE);
+  const more = from + LOG_LINES_PER_PAGE < matching.length;
+  res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+  res.end(
+    JSON.stringify({
+      events: page.map((line) => ({ ...line, logStreamName: 'stream', ingestionTime: line.timestamp })),
+      searchedLogStreams: [],
+      ...(more ? { nextToken: String(from + LOG_LINES_PER_PAGE) } : {}),
+    }),
+  );
+}
+
+/** Answers with the fault's error (AWS JSON 1.1) when it is its turn to fail; false when this answer succeeds. */
+function injectedFault(
+  injected: { fault: SqsFault; seen: number; failed: number },
+  res: ServerResponse,
+): boolean {
+  injected.seen++;
+  const { fault } = injected;
+  if (injected.seen <= (fault.after ?? 0) || injected.failed >= (fault.times ?? Number.POSITIVE_INFINITY)) {
+    return false;
+  }
+  injected.failed++;
+  res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
+  res.end(JSON.stringify({ __type: fault.code, message: `${fault.code} (stand-in)` }));
+  return true;
+}
+
+/** The `message` field of a JSON log line; '' for any other line. */
+function messageOf(line: string): string {
+  try {
+    return String((JSON.parse(line.slice(line.indexOf('{'))) as { message?: unknown }).message ?? '');
+  } catch {
+    return '';
+  }
+}
+
+/** The environment that points every AWS service the CLI calls at `endpoint`, with credentials that sign for it. */
+function deployedEnv(endpoint: string): NodeJS.ProcessEnv {
   const services = [
     'SQS',
     'CLOUDFORMATION',
@@ -335,5 +449,18 @@ function runDeployedHookline(endpoint: string, args: readonly string[]): Promise
   };
   delete env.AWS_PROFILE;
   delete env.AWS_SESSION_TOKEN;
-  return runHooklineWith(env, args);
+  return env;
+}
+
+/** The real CLI with every AWS service it calls pointed at `endpoint`, and credentials that sign for it. */
+function runDeployedHookline(endpoint: string, args: readonly string[]): Promise<CliRun> {
+  return runHooklineWith(deployedEnv(endpoint), args);
+}
+
+/** {@link runDeployedHookline}, left running. */
+function spawnDeployedHookline(endpoint: string, args: readonly string[]): ChildProcess {
+  return spawn('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
+    env: deployedEnv(endpoint),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }

@@ -1,0 +1,263 @@
+/**
+ * `hookline tail`: what the pipeline does, as it happens, one line per step in the words `trace` uses. The steps
+ * come from the same outcome rows and the same step builder as a trace ({@link journalRow}, {@link insightsRow},
+ * {@link stepsOfRow}); only where the rows come from differs. Locally, local mode's journal file is followed
+ * ({@link JournalFollower}); deployed, the ingest, jobs endpoint and consumer log groups are polled
+ * (`./tail-logs`).
+ *
+ * Why the journal file and not the control API's `/_hookline/events` feed: the file is the one record that has
+ * every line exactly once. The feed keeps only its newest 5,000 lines of the current run, cannot be read while
+ * local mode restarts or is down (its follower then reads the file anyway), knows nothing of a run before this
+ * one (`--since`), and never carries the `replayed` lines `hookline replay --local` appends to the file.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
+import { EVENT_OUTCOMES, rateKindOf } from '../console/activity';
+import { type JournalEntry, parseJournal } from '../local/journal';
+import { UnknownSourceError, UsageError } from './errors';
+import type { Output } from './output';
+import { typeSelector } from './redrive';
+import { stepDetails } from './render';
+import { queueOf, type Target } from './target';
+import {
+  journalRow,
+  newTimelineState,
+  type OutcomeRow,
+  stepsOfRow,
+  type TimelineState,
+  type TraceStep,
+} from './trace';
+
+/** What `tail` shows: every step, or those of the rows these filters select (all of them). */
+export interface TailFilters {
+  /** Only events of this source (a configured one, `schedule` or `job`). */
+  readonly source?: string;
+  /** Only steps on this queue (an ingest's fan-out counts for each of its queues). */
+  readonly queue?: string;
+  /** Only events whose type matches this pattern (the routes' dialect: `*` one segment, `**` anything). */
+  readonly type?: string;
+  /** Only rows of this outcome ({@link TAIL_OUTCOMES}): an outcome name, or `received`, `processed`, `failed`. */
+  readonly outcome?: string;
+}
+
+/**
+ * What `--outcome` takes: the console's outcome filter's names (a row's own outcome, or the rate it counts
+ * towards), less `error`, which is local mode's own error line and no event's outcome.
+ */
+export const TAIL_OUTCOMES: readonly string[] = EVENT_OUTCOMES.filter((name) => name !== 'error');
+
+/** One line of `tail`: a trace step and the event it belongs to (its id, and its source and type where known). */
+export type TailLine = TraceStep & { readonly id: string };
+
+/** Which rows the filters select; a filter naming nothing that exists is a one-line error naming what does. */
+export function tailSelection(target: Target, filters: TailFilters): (row: OutcomeRow) => boolean {
+  const { source, queue, outcome } = filters;
+  if (source !== undefined) checkSource(target, source);
+  if (queue !== undefined) {
+    if (queue.trim() === '') throw new UsageError('--queue is empty: name a queue, or leave it out');
+    queueOf(target, queue);
+  }
+  if (outcome !== undefined && !TAIL_OUTCOMES.includes(outcome)) {
+    throw new UsageError(`unknown outcome "${outcome}": use one of ${TAIL_OUTCOMES.join(', ')}`);
+  }
+  const type =
+    filters.type !== undefined
+      ? typeSelector(filters.type, 'or leave --type out to see every type')
+      : undefined;
+  return (row) =>
+    (source === undefined || row.source === source) &&
+    (queue === undefined || (row.queue ?? '').split(',').includes(queue)) &&
+    (type === undefined || (row.type !== undefined && type.test(row.type))) &&
+    (outcome === undefined || outcomeMatches(row, outcome));
+}
+
+function checkSource(target: Target, source: string): void {
+  if (source.trim() === '') throw new UsageError('--source is empty: name a source, or leave it out');
+  // A local mode started by an earlier version does not list its sources: nothing to check against.
+  if (target.sources === undefined) return;
+  const known = [...target.sources, SCHEDULE_SOURCE, JOB_SOURCE];
+  if (!known.includes(source)) throw new UnknownSourceError(source, known);
+}
+
+/** As the console's outcome filter: the row's own outcome, or the rate it counts towards. */
+function outcomeMatches(row: OutcomeRow, outcome: string): boolean {
+  if (row.outcome === outcome) return true;
+  const event = row.kind === 'scheduled' || row.kind === 'replayed' ? row.kind : (row.outcome ?? '');
+  return rateKindOf({ event, ...(row.attempt !== undefined ? { attempt: row.attempt } : {}) }) === outcome;
+}
+
+/** Events whose timelines `tail` remembers (what a redrive or a replay's later lines are read against). */
+const REMEMBERED_EVENTS = 10_000;
+
+/**
+ * Each event's timeline so far, so a row adds the steps it would add to its trace (a `redriven` step before the
+ * attempt that follows a dead-lettering, a replay run's one `replayed` step). The oldest events are forgotten.
+ */
+export class TailTimelines {
+  private readonly states = new Map<string, TimelineState>();
+
+  constructor(private readonly remembered = REMEMBERED_EVENTS) {}
+
+  /** The steps `row` adds to its event's timeline (none for a row without an event id). */
+  steps(row: OutcomeRow): TailLine[] {
+    if (row.id === undefined) return [];
+    const key = `${row.source ?? ''}\u0000${row.id}`;
+    const state = this.states.get(key) ?? newTimelineState();
+    this.states.delete(key);
+    this.states.set(key, state);
+    if (this.states.size > this.remembered) this.states.delete(this.states.keys().next().value as string);
+    const event = {
+      id: row.id,
+      ...(row.source !== undefined ? { source: row.source } : {}),
+      ...(row.type !== undefined ? { type: row.type } : {}),
+    };
+    return stepsOfRow(row, state).map((step) => ({ ...event, ...step }));
+  }
+}
+
+/**
+ * The human line of a step: its time and name, the event (id, source, type), then what `trace` says of the step.
+ * The step's own source and type are shown once, after the id, not again among its details.
+ */
+export function renderTailLine(c: Output['colors'], line: TailLine): string {
+  const { id, source, type, ...step } = line;
+  const event = [id, source, type].filter(Boolean).join(' ');
+  return `${line.at}  ${line.step.padEnd(13)} ${c.bold(event)} ${stepDetails(c, step as TraceStep).join(' ')}`.trimEnd();
+}
+
+/**
+ * The lines appended to local mode's journal file since the last read, each once. A line is taken only once its
+ * newline is written (the writer may write it in two chunks); a file that starts over (local mode restarted on a
+ * new data directory empties it) is read again from its start: it is shorter than what was read, or the last line
+ * read is no longer where it was.
+ */
+export class JournalFollower {
+  /** Bytes taken: the end of the last whole line read. */
+  private offset = 0;
+  /** The last whole line read and where it starts, to tell a file that started over from one that grew. */
+  private last: { readonly at: number; readonly bytes: Buffer } | undefined;
+
+  constructor(
+    readonly path: string,
+    from: 'start' | 'end',
+  ) {
+    if (from === 'end') this.skipToEnd();
+  }
+
+  /** Takes what the file holds now without parsing it: a journal kept across restarts may be large. */
+  private skipToEnd(): void {
+    try {
+      const file = openSync(this.path, 'r');
+      try {
+        this.takeWholeLines(file);
+      } finally {
+        closeSync(file);
+      }
+    } catch {
+      // No journal yet: the first read waits for it.
+    }
+  }
+
+  /** The entries of the whole lines appended since the last read (none while the file does not exist). */
+  read(): JournalEntry[] {
+    let file: number;
+    try {
+      file = openSync(this.path, 'r');
+    } catch {
+      this.startOver();
+      return [];
+    }
+    try {
+      if (this.startedOver(file)) this.startOver();
+      return parseJournal(this.takeWholeLines(file));
+    } finally {
+      closeSync(file);
+    }
+  }
+
+  private startOver(): void {
+    this.offset = 0;
+    this.last = undefined;
+  }
+
+  private startedOver(file: number): boolean {
+    if (fstatSync(file).size < this.offset) return true;
+    if (!this.last) return false;
+    const now = Buffer.alloc(this.last.bytes.length);
+    const read = readSync(file, now, 0, now.length, this.last.at);
+    return read !== now.length || !now.equals(this.last.bytes);
+  }
+
+  private takeWholeLines(file: number): string {
+    const size = fstatSync(file).size;
+    if (size <= this.offset) return '';
+    const chunk = Buffer.alloc(size - this.offset);
+    const read = readSync(file, chunk, 0, chunk.length, this.offset);
+    const end = chunk.subarray(0, read).lastIndexOf(0x0a) + 1;
+    if (end === 0) return '';
+    const lastStart = chunk.subarray(0, end - 1).lastIndexOf(0x0a) + 1;
+    this.last = { at: this.offset + lastStart, bytes: Buffer.from(chunk.subarray(lastStart, end)) };
+    this.offset += end;
+    return chunk.subarray(0, end).toString('utf8');
+  }
+}
+
+/** Where `tail` sends each line, and when it stops. */
+export interface TailRun {
+  readonly emit: (line: TailLine) => void;
+  /** Aborted by Ctrl-C: `tail` returns. */
+  readonly signal: AbortSignal;
+  /** Only lines from this time on. @default - only lines written after `tail` started */
+  readonly since?: Date;
+  /**
+   * How often the source is read again.
+   * @default - 250 ms for local mode's journal file; deployed, 2 s, or 0.4 s per log group when there are more than five
+   */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * Sends `emit` every step of the rows `select` selects, from the journal at `journalPath`, until the signal is
+ * aborted. Rows `select` leaves out, or older than `since`, still inform their event's timeline.
+ */
+export async function tailJournal(
+  journalPath: string,
+  select: (row: OutcomeRow) => boolean,
+  run: TailRun,
+): Promise<void> {
+  const follower = new JournalFollower(journalPath, run.since ? 'start' : 'end');
+  const timelines = new TailTimelines();
+  const since = run.since?.toISOString();
+  while (!run.signal.aborted) {
+    for (const entry of follower.read()) {
+      const row = journalRow(entry as unknown as Record<string, unknown>);
+      if (!row) continue;
+      const lines = timelines.steps(row);
+      if ((since === undefined || row.at >= since) && select(row)) for (const line of lines) run.emit(line);
+    }
+    await pause(run.pollIntervalMs ?? 250, run.signal);
+  }
+}
+
+/** Waits `ms`, or less when the signal is aborted meanwhile. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Refuses a `--since` in the future: nothing has happened there yet. */
+export function checkSince(since: Date, now: number): void {
+  if (since.getTime() > now) {
+    throw new UsageError(
+      `--since ${since.toISOString()} is in the future (it is ${new Date(now).toISOString()}): give a time in the past or a duration ago (10m), or leave it out to start now`,
+    );
+  }
+}

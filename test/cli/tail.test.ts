@@ -1,0 +1,317 @@
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UnknownSourceError } from '../../lib/cli/errors';
+import { colorsFor } from '../../lib/cli/output';
+import {
+  checkSince,
+  JournalFollower,
+  renderTailLine,
+  TAIL_OUTCOMES,
+  TailTimelines,
+  tailSelection,
+} from '../../lib/cli/tail';
+import {
+  LATE_LINE_WINDOW_MS,
+  outcomeLinesPattern,
+  PolledEvents,
+  pollIntervalMs,
+} from '../../lib/cli/tail-logs';
+import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow } from '../../lib/cli/trace';
+import { localTestTarget, stackTarget } from './helpers';
+
+const line = (fields: Record<string, unknown>) =>
+  `${JSON.stringify({ at: '2026-12-05T10:00:00.000Z', ...fields })}\n`;
+
+describe("following local mode's journal file", () => {
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hookline-tail-journal-'));
+    path = join(dir, 'journal.jsonl');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes a line written in two chunks once, when its newline is written', () => {
+    writeFileSync(path, '');
+    const follower = new JournalFollower(path, 'start');
+    const whole = line({ event: 'queued', id: 'a', status: 202 });
+    appendFileSync(path, whole.slice(0, 20));
+    expect(follower.read()).toEqual([]);
+    appendFileSync(path, whole.slice(20));
+    expect(follower.read().map((e) => e.id)).toEqual(['a']);
+    expect(follower.read()).toEqual([]);
+  });
+
+  it('from the end, shows only the lines written after it started', () => {
+    writeFileSync(path, line({ event: 'queued', id: 'before', status: 202 }));
+    const follower = new JournalFollower(path, 'end');
+    appendFileSync(path, line({ event: 'queued', id: 'after', status: 202 }));
+    expect(follower.read().map((e) => e.id)).toEqual(['after']);
+  });
+
+  it('reads a journal that started over from its start, shorter or already longer than what was read', () => {
+    writeFileSync(path, line({ event: 'queued', id: 'run1-a', status: 202, run: 'r1' }));
+    const follower = new JournalFollower(path, 'start');
+    expect(follower.read().map((e) => e.id)).toEqual(['run1-a']);
+
+    // Local mode restarted on a new data directory: the file is emptied, then written again.
+    writeFileSync(path, line({ event: 'queued', id: 'b', status: 202 }));
+    expect(follower.read().map((e) => e.id)).toEqual(['b']);
+
+    // Started over again and grew past the old end before the next read.
+    writeFileSync(
+      path,
+      line({ event: 'queued', id: 'run3-first', status: 202, run: 'r3' }) +
+        line({ event: 'queued', id: 'run3-second', status: 202, run: 'r3' }),
+    );
+    expect(follower.read().map((e) => e.id)).toEqual(['run3-first', 'run3-second']);
+  });
+
+  it('waits for a journal that does not exist yet, and reads a removed one again from its start', () => {
+    const follower = new JournalFollower(path, 'end');
+    expect(follower.read()).toEqual([]);
+    writeFileSync(path, line({ event: 'queued', id: 'first', status: 202 }));
+    expect(follower.read().map((e) => e.id)).toEqual(['first']);
+    rmSync(path);
+    expect(follower.read()).toEqual([]);
+    writeFileSync(path, line({ event: 'queued', id: 'again', status: 202 }));
+    expect(follower.read().map((e) => e.id)).toEqual(['again']);
+  });
+});
+
+const ingest = (over: Partial<OutcomeRow> = {}): OutcomeRow => ({
+  at: '2026-12-05T10:00:00.000Z',
+  kind: 'ingest',
+  id: 'e1',
+  source: 'github',
+  type: 'invoice.paid',
+  outcome: 'queued',
+  status: 202,
+  queue: 'events,audit',
+  ...over,
+});
+const attempt = (over: Partial<OutcomeRow> = {}): OutcomeRow => ({
+  at: '2026-12-05T10:00:01.000Z',
+  kind: 'consumer',
+  id: 'e1',
+  source: 'github',
+  type: 'invoice.paid',
+  queue: 'events',
+  attempt: 1,
+  outcome: 'processed',
+  durationMs: 12,
+  ...over,
+});
+
+describe('tail filters', () => {
+  const target = localTestTarget({
+    sources: ['github', 'stripe'],
+    queues: { events: { name: 'events' } as never, audit: { name: 'audit' } as never },
+  });
+
+  it("refuses an unknown source, naming the configured ones and the schedules' and jobs'", () => {
+    expect(() => tailSelection(target, { source: 'nope' })).toThrow(UnknownSourceError);
+    expect(() => tailSelection(target, { source: 'nope' })).toThrow(
+      'unknown source "nope": use one of github, stripe, schedule, job',
+    );
+  });
+
+  it('refuses an unknown queue, naming the queues', () => {
+    expect(() => tailSelection(target, { queue: 'nope' })).toThrow(
+      'unknown queue "nope" in local mode: use one of events, audit',
+    );
+  });
+
+  it('refuses an outcome no line has, listing those that exist', () => {
+    expect(() => tailSelection(target, { outcome: 'exploded' })).toThrow(
+      `unknown outcome "exploded": use one of ${TAIL_OUTCOMES.join(', ')}`,
+    );
+    expect(TAIL_OUTCOMES).toEqual(
+      expect.arrayContaining(['received', 'failed', 'dead-lettered', 'replayed']),
+    );
+    expect(TAIL_OUTCOMES).not.toContain('error');
+  });
+
+  it('refuses an invalid or empty type pattern', () => {
+    expect(() => tailSelection(target, { type: 'invoice..paid' })).toThrow(/not a valid type pattern/);
+    expect(() => tailSelection(target, { type: ' ' })).toThrow(/--type must not be empty/);
+  });
+
+  it("selects by source, by any queue of a fan-out, and by type in the routes' pattern dialect", () => {
+    expect(tailSelection(target, { source: 'github' })(ingest())).toBe(true);
+    expect(tailSelection(target, { source: 'stripe' })(ingest())).toBe(false);
+    expect(tailSelection(target, { queue: 'audit' })(ingest())).toBe(true);
+    expect(tailSelection(target, { queue: 'audit' })(attempt())).toBe(false);
+    expect(tailSelection(target, { type: 'invoice.*' })(ingest())).toBe(true);
+    expect(tailSelection(target, { type: 'invoice.*' })(ingest({ type: 'invoice.payment.failed' }))).toBe(
+      false,
+    );
+    expect(tailSelection(target, { type: 'invoice.**' })(ingest({ type: 'invoice.payment.failed' }))).toBe(
+      true,
+    );
+  });
+
+  it('selects by outcome name, or by the rate it counts towards as the console does', () => {
+    const failed = tailSelection(target, { outcome: 'failed' });
+    expect(failed(attempt({ outcome: 'retried' }))).toBe(true);
+    expect(failed(attempt({ outcome: 'dead-lettered' }))).toBe(true);
+    expect(failed(attempt())).toBe(false);
+    expect(failed(ingest())).toBe(false);
+    const received = tailSelection(target, { outcome: 'received' });
+    expect(received(ingest())).toBe(true);
+    // A consumer's duplicate is a redelivery its idempotency skipped, not a second arrival.
+    expect(received(attempt({ outcome: 'duplicate' }))).toBe(false);
+    expect(tailSelection(target, { outcome: 'retried' })(attempt({ outcome: 'retried' }))).toBe(true);
+  });
+});
+
+describe('tail --since', () => {
+  it('refuses a time in the future, where nothing has happened yet', () => {
+    const now = Date.parse('2026-12-05T10:00:00Z');
+    expect(() => checkSince(new Date(now + 60_000), now)).toThrow(
+      '--since 2026-12-05T10:01:00.000Z is in the future (it is 2026-12-05T10:00:00.000Z)',
+    );
+    expect(() => checkSince(new Date(now - 60_000), now)).not.toThrow();
+  });
+});
+
+describe('tail lines', () => {
+  it('are the steps trace shows, each with its event id', () => {
+    const timelines = new TailTimelines();
+    expect(timelines.steps(ingest())).toEqual([
+      expect.objectContaining({ id: 'e1', step: 'received', status: 202, outcome: 'queued' }),
+      expect.objectContaining({ id: 'e1', step: 'queued', queues: ['events', 'audit'] }),
+    ]);
+    expect(timelines.steps(attempt({ outcome: 'dead-lettered', reason: 'boom' }))).toEqual([
+      expect.objectContaining({ step: 'attempt', outcome: 'dead-lettered', error: 'boom' }),
+      expect.objectContaining({ step: 'dead-lettered', queue: 'events', error: 'boom' }),
+    ]);
+    // The attempt after a dead-lettering follows a redrive, as trace infers it.
+    expect(
+      timelines.steps(attempt({ attempt: 1, at: '2026-12-05T10:05:00.000Z' })).map((s) => s.step),
+    ).toEqual(['redriven', 'attempt']);
+  });
+
+  it('show a replay run once, whatever number of queues its lines name', () => {
+    const timelines = new TailTimelines();
+    const replayed = (queue: string): OutcomeRow => ({
+      at: '2026-12-05T10:00:00.000Z',
+      kind: 'replayed',
+      outcome: 'replayed',
+      id: 'e1',
+      queue,
+      replayId: 'run-1',
+    });
+    expect(timelines.steps(replayed('events')).map((s) => s.step)).toEqual(['replayed']);
+    expect(timelines.steps(replayed('audit'))).toEqual([]);
+  });
+
+  it('forget the oldest events beyond what they remember', () => {
+    const timelines = new TailTimelines(1);
+    timelines.steps(attempt({ outcome: 'dead-lettered' }));
+    timelines.steps(attempt({ id: 'e2' }));
+    expect(timelines.steps(attempt()).map((s) => s.step)).toEqual(['attempt']);
+  });
+
+  it('read as time, step, the event and what trace says of the step', () => {
+    const [received] = new TailTimelines().steps(ingest({ latencyMs: 14.2 }));
+    expect(renderTailLine(colorsFor(false), received as never)).toBe(
+      '2026-12-05T10:00:00.000Z  received      e1 github invoice.paid queued status=202 14ms',
+    );
+    const [failed] = new TailTimelines().steps(
+      attempt({ outcome: 'retried', reason: 'HTTP 500 from the API' }),
+    );
+    expect(renderTailLine(colorsFor(false), failed as never)).toBe(
+      '2026-12-05T10:00:01.000Z  attempt       e1 github invoice.paid queue=events attempt=1 retried took 12ms HTTP 500 from the API',
+    );
+  });
+});
+
+describe('deployed tail: reading polled log events', () => {
+  const event = (id: string, timestamp: number, message = '{}'): FilteredLogEvent => ({
+    eventId: id,
+    timestamp,
+    message,
+    logStreamName: 's',
+  });
+
+  it('shows each polled event once, oldest first, across overlapping windows', () => {
+    const polled = new PolledEvents();
+    expect(polled.fresh([event('b', 2000), event('a', 1000)], 0).map((e) => e.eventId)).toEqual(['a', 'b']);
+    expect(
+      polled.fresh([event('a', 1000), event('b', 2000), event('c', 1500)], 0).map((e) => e.eventId),
+    ).toEqual(['c']);
+  });
+
+  it('forgets ids older than the window, which no later poll reads again', () => {
+    const polled = new PolledEvents();
+    polled.fresh([event('a', 1000)], 0);
+    expect(polled.fresh([event('a', 1000)], 5000).map((e) => e.eventId)).toEqual(['a']);
+  });
+
+  it('reads an ingest outcome line as trace reads it from Logs Insights, its fan-out from the line itself', () => {
+    const message = JSON.stringify({
+      level: 'INFO',
+      message: 'webhook outcome',
+      service: 'ingest',
+      outcome: 'queued',
+      id: 'e1',
+      source: 'github',
+      type: 'push',
+      queues: ['events', 'audit', 'archive', 'fourth'],
+      status: 202,
+      latencyMs: 14,
+    });
+    expect(logEventRow(Date.parse('2026-12-05T10:00:00.123Z'), message)).toEqual({
+      at: '2026-12-05T10:00:00.123Z',
+      kind: 'ingest',
+      outcome: 'queued',
+      id: 'e1',
+      source: 'github',
+      type: 'push',
+      queue: 'events,audit,archive,fourth',
+      status: 202,
+      latencyMs: 14,
+    });
+  });
+
+  it("reads a consumer outcome line written in Lambda's text format, and no other line", () => {
+    const consumer = `2026-12-05T10:00:01.000Z\treq-1\tINFO\t${JSON.stringify({
+      message: 'record outcome',
+      outcome: 'retried',
+      id: 'e1',
+      queue: 'events',
+      attempt: 2,
+      durationMs: 30,
+      reason: 'boom',
+    })}`;
+    expect(logEventRow(Date.parse('2026-12-05T10:00:01.000Z'), consumer)).toMatchObject({
+      kind: 'consumer',
+      outcome: 'retried',
+      attempt: 2,
+      reason: 'boom',
+    });
+    expect(logEventRow(0, JSON.stringify({ message: 'handler started' }))).toBeUndefined();
+    expect(logEventRow(0, 'START RequestId: req-1 Version: $LATEST')).toBeUndefined();
+  });
+
+  it('asks CloudWatch Logs for the outcome lines alone, paced by the number of groups', () => {
+    const pattern = outcomeLinesPattern();
+    for (const message of OUTCOME_LINE_MESSAGES) expect(pattern).toContain(`($.message = "${message}")`);
+    expect(pattern).toMatch(/^\{ .* \}$/);
+    expect(pollIntervalMs(1)).toBe(2_000);
+    expect(pollIntervalMs(10)).toBe(4_000);
+    expect(LATE_LINE_WINDOW_MS).toBeGreaterThan(pollIntervalMs(10));
+  });
+
+  it('refuses a stack that publishes no log groups', async () => {
+    const { outcomeLogGroups } = await import('../../lib/cli/trace');
+    const { testBackend } = await import('./helpers');
+    expect(() => outcomeLogGroups(testBackend({ logs: {} as never }), stackTarget())).toThrow(
+      'stack Hookline in us-east-1 publishes no log group outputs: redeploy with npx cdk deploy',
+    );
+  });
+});
