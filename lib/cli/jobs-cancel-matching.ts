@@ -157,7 +157,12 @@ export interface JobsCancelMatchingOptions {
   readonly reconcile?: (jobs: readonly JobStatus[], denied: DeniedDeadLetters) => Promise<JobStatus[]>;
   /** How many cancels run at once. @default 8 */
   readonly concurrency?: number;
+  /** Stops the cancels (Ctrl-C): those started end, no other starts, and the result says what was done. */
+  readonly signal?: AbortSignal;
 }
+
+/** What a cancel of many stopped by Ctrl-C says stopped it. */
+const INTERRUPTED = 'Interrupted: stopped cancelling by Ctrl-C';
 
 /**
  * Lists the jobs that match `filter` and have not started, as `jobs list` lists them, then (with `yes`) cancels
@@ -220,8 +225,8 @@ function countByState(jobs: readonly JobStatus[]): Partial<Record<CancellableJob
 }
 
 /**
- * Cancels each id, a few at a time, in its listed order in the result. The first error stops further cancels (what it
- * did not reach is left as it was); when it comes before any job was cancelled, it is the command's error.
+ * Cancels each id, a few at a time, in its listed order in the result. The first error, or Ctrl-C, stops further
+ * cancels (what it did not reach is left as it was); an error before any job was cancelled is the command's error.
  */
 async function cancelEach(
   records: JobRecords,
@@ -234,6 +239,10 @@ async function cancelEach(
   let stoppedBy: unknown;
   const worker = async () => {
     while (stoppedBy === undefined && next < ids.length) {
+      if (options.signal?.aborted) {
+        stoppedBy = new CliError(INTERRUPTED);
+        break;
+      }
       const id = ids[next++] as string;
       try {
         outcomes.set(id, await cancelOne(records, id));
@@ -246,7 +255,8 @@ async function cancelEach(
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, ids.length) }, worker));
   progress?.done();
   const cancelled = ids.filter((id) => outcomes.get(id) === 'cancelled');
-  if (stoppedBy !== undefined && cancelled.length === 0) throw stoppedBy;
+  // An error before anything changed is the command's; Ctrl-C is never an error: the summary says where it stopped.
+  if (stoppedBy !== undefined && cancelled.length === 0 && !options.signal?.aborted) throw stoppedBy;
   const skipped = ids.flatMap((id) => {
     const outcome = outcomes.get(id);
     return outcome === undefined || outcome === 'cancelled' ? [] : [outcome];
@@ -291,7 +301,7 @@ export function renderJobsCancelMatching(output: Output, result: JobsCancelMatch
       const left = result.matched - result.cancelled.length - result.skipped.length;
       output.line(
         output.colors.red(
-          `stopped: ${result.stoppedBy}; ${jobs(left)} were not reached: run ${nextCommand(output, `jobs cancel ${flags} --yes`)} again once it is fixed`,
+          `stopped: ${result.stoppedBy}; ${jobs(left)} not reached, left as they were: ${nextCommand(output, `jobs cancel ${flags} --yes`)} cancels them`,
         ),
       );
     }

@@ -559,7 +559,8 @@ type JobsCancelFlags = CommonOptions & JobCancelFlags & { yes?: boolean };
 
 /**
  * `jobs cancel` with filters: lists what matches as `jobs list` does, then cancels it with `--yes`. Exits 1 unless
- * every matched job is cancelled (one started meanwhile, or an error stopped it), as for a single job that started.
+ * every matched job is cancelled (one started meanwhile, or an error stopped it), as for a single job that started;
+ * Ctrl-C stops it between cancels, and the summary says how far it got (exit 130).
  */
 async function jobsCancelMatchingCommand(ctx: CommandContext, filter: JobCancelFilter, o: JobsCancelFlags) {
   const {
@@ -572,16 +573,23 @@ async function jobsCancelMatchingCommand(ctx: CommandContext, filter: JobCancelF
   } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const store = await jobsStore(target, backend, ctx.deps.env);
-  const result = await jobsCancelMatching(store, withConfiguredQueue(target, filter), {
-    yes: Boolean(o.yes),
-    output,
-    scanProgress: output.progress('dedupe table records scanned'),
-    cancelProgress: (total) => output.progress('jobs cancelled', total),
-    reconcile: (found, denied) =>
-      withDeadLetteredJobs(backend, target, found, output, denied, { progressBar: true }),
-  });
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => output.note('stopping once the cancels under way end (Ctrl-C again to quit at once)'),
+    (signal) =>
+      jobsCancelMatching(store, withConfiguredQueue(target, filter), {
+        yes: Boolean(o.yes),
+        output,
+        scanProgress: output.progress('dedupe table records scanned'),
+        cancelProgress: (total) => output.progress('jobs cancelled', total),
+        reconcile: (found, denied) =>
+          withDeadLetteredJobs(backend, target, found, output, denied, { progressBar: true }),
+        signal,
+      }),
+  );
   present(output, result, renderJobsCancelMatching);
-  if (!allCancelled(result) || result.unreadable?.length) ctx.setExitCode(1);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+  else if (!allCancelled(result) || result.unreadable?.length) ctx.setExitCode(1);
 }
 
 async function open(deps: CliDependencies, o: CommonOptions) {

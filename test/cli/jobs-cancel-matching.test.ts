@@ -249,6 +249,57 @@ describe('jobs cancel with filters on the job records', () => {
     );
   });
 
+  it("stops at an error part way, saying what it cancelled; an error before any cancel is the command's", async () => {
+    for (const id of ['c-1', 'c-2', 'c-3'])
+      await put(id, { state: 'queued', type: 'feed.pull', tenant: 'failing' });
+    let updates = 0;
+    const failingAfter = (allowed: number): DynamoDBClient =>
+      ({
+        send: async (command: unknown) => {
+          if (command instanceof UpdateItemCommand && ++updates > allowed)
+            throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+          return client.send(command as GetItemCommand);
+        },
+      }) as unknown as DynamoDBClient;
+    const firstFails = jobsCancelMatching(
+      { client: failingAfter(0), tableName: table },
+      { tenant: 'failing' },
+      { output, yes: true, concurrency: 1 },
+    );
+    await expect(firstFails).rejects.toThrow('Rate exceeded');
+    updates = 0;
+    const result = await jobsCancelMatching(
+      { client: failingAfter(1), tableName: table },
+      { tenant: 'failing' },
+      { output, yes: true, concurrency: 1 },
+    );
+    expect(result).toMatchObject({
+      matched: 3,
+      cancelled: ['c-1'],
+      skipped: [],
+      stoppedBy: 'ThrottlingException: Rate exceeded',
+    });
+    expect(await Promise.all(['c-1', 'c-2', 'c-3'].map(stateOf))).toEqual(['cancelled', 'queued', 'queued']);
+    expect(allCancelled(result)).toBe(false);
+  });
+
+  it('cancels nothing more once interrupted (Ctrl-C), and says so rather than failing', async () => {
+    await put('d-1', { state: 'queued', type: 'feed.pull', tenant: 'interrupted' });
+    const interrupted = new AbortController();
+    interrupted.abort();
+    const result = await jobsCancelMatching(
+      { client, tableName: table },
+      { tenant: 'interrupted' },
+      { output, yes: true, signal: interrupted.signal },
+    );
+    expect(result).toMatchObject({
+      matched: 1,
+      cancelled: [],
+      stoppedBy: 'Interrupted: stopped cancelling by Ctrl-C',
+    });
+    expect(await stateOf('d-1')).toBe('queued');
+  });
+
   it('reports a job that started between the listing and its cancel as skipped in its state, not cancelled', async () => {
     await put('b-starts', { state: 'queued', type: 'report.build', tenant: 'racer' });
     await put('b-waits', { state: 'queued', type: 'report.build', tenant: 'racer' });
