@@ -97,7 +97,9 @@ export function cancellableState(value: string): CancellableJobState {
 }
 
 /** Whether a job's type and tenant match the filter: what listing reads record by record. */
-export function matchesTypeAndTenant(filter: JobCancelFilter): (job: JobStatus) => boolean {
+export function matchesTypeAndTenant(
+  filter: Pick<JobCancelFilter, 'type' | 'tenant'>,
+): (job: JobStatus) => boolean {
   const type = filter.type === undefined ? undefined : typeSelector(filter.type);
   return (job) =>
     (type === undefined || (job.type !== undefined && type.test(job.type))) &&
