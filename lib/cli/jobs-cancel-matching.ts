@@ -46,8 +46,8 @@ const FILTER_FLAGS = '--type <pattern>, --tenant <tenant>, --queue <name> or --s
 
 /**
  * Reads `jobs cancel`'s id and filters, before anything is read: an id alone, or at least one filter (they combine
- * with AND). Both, neither, an empty tenant, or a state a cancel does not change is a usage error, as is an empty or
- * invalid type pattern (`redrive --type`'s words). The queue is checked against the target by
+ * with AND). Both, neither, an empty tenant or type pattern, or a state a cancel does not change is a usage error;
+ * an invalid pattern is refused in `redrive --type`'s words. The queue is checked against the target by
  * {@link withConfiguredQueue}.
  */
 export function cancelRequestOf(id: string | undefined, flags: JobCancelFlags): CancelRequest {

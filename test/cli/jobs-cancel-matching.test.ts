@@ -78,6 +78,10 @@ describe('jobs cancel: an id or filters', () => {
     const none = cliHarness();
     expect(await runCli(['jobs', 'cancel', '--yes', '--local'], none.deps)).toBe(2);
     expect(none.stderr()).toContain('jobs cancel needs a job id');
+    // An unset variable leaves the flag without its value: the next flag is refused as one, not taken as the tenant.
+    const unset = cliHarness();
+    expect(await runCli(['jobs', 'cancel', '--tenant', '--yes', '--local'], unset.deps)).toBe(2);
+    expect(unset.connects).toEqual([]);
   });
 });
 
