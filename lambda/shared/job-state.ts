@@ -27,3 +27,16 @@ export const isJobState = (value: string): value is JobState =>
   (JOB_STATES as readonly string[]).includes(value);
 /** A job's state: one of {@link JOB_STATES}. */
 export type JobState = (typeof JOB_STATES)[number];
+
+/**
+ * The states a cancel changes: a job that has not started (delayed, waiting in its queue, or a flow parent waiting
+ * for its children or failed by one of them). `JobRecords.cancel` writes `cancelled` only from these.
+ */
+export const CANCELLABLE_JOB_STATES = ['scheduled', 'waiting-children', 'queued', 'child-failed'] as const;
+
+/** A state a cancel changes: one of {@link CANCELLABLE_JOB_STATES}. */
+export type CancellableJobState = (typeof CANCELLABLE_JOB_STATES)[number];
+
+/** True when a job in `state` has not started, so a cancel changes it. */
+export const isCancellableJobState = (state: string): state is CancellableJobState =>
+  (CANCELLABLE_JOB_STATES as readonly string[]).includes(state);

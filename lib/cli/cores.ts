@@ -32,6 +32,13 @@ export {
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from './jobs';
+export {
+  allCancelled,
+  cancelRequestOf,
+  jobsCancelMatching,
+  renderJobsCancelMatching,
+  withConfiguredQueue,
+} from './jobs-cancel-matching';
 export { purge } from './purge';
 export { redrive } from './redrive';
 export {

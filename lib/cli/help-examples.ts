@@ -35,6 +35,8 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'jobs show': [`hookline jobs show "$(hookline jobs list --local --json | jq -r '.jobs[0].id')" --local`],
   'jobs cancel': [
     `hookline jobs cancel "$(hookline jobs list --state scheduled --local --json | jq -r '.jobs[0].id')" --local`,
+    "hookline jobs cancel --type 'email.*' --tenant acct_42 --local   # says what matches; --yes cancels it",
+    'hookline jobs cancel --queue events --state scheduled --yes --local',
   ],
   'jobs list': [
     'hookline jobs list --state dead-lettered --local',

@@ -899,6 +899,11 @@ export async function jobsList(
     /** Only jobs sent to this queue (checked by {@link jobQueue}). */
     readonly queue?: string;
     readonly limit: number;
+    /**
+     * Keeps only the records this accepts, as they are read (before they are reconciled): filters of what a
+     * reconcile never changes (type, tenant). @default - every record
+     */
+    readonly select?: (job: JobStatus) => boolean;
     readonly now?: number;
     readonly progress?: Progress;
     /**
@@ -924,7 +929,12 @@ export async function jobsList(
     );
     for (const item of page.Items ?? []) {
       const status = jobStatusOf(item, now);
-      if (status && mayBeIn(status, options.state) && (!options.queue || status.queue === options.queue))
+      if (
+        status &&
+        mayBeIn(status, options.state) &&
+        (!options.queue || status.queue === options.queue) &&
+        (!options.select || options.select(status))
+      )
         found.push(status);
     }
     start = page.LastEvaluatedKey;

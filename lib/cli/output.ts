@@ -68,6 +68,10 @@ export function hint(output: Output, text: string): void {
 export const nextCommand = (output: CommandHints, args: string): string =>
   output.command?.(args) ?? `hookline ${args}`;
 
+/** `value` as one word of a shell command line: as it is when nothing in it is special, else single-quoted. */
+export const shellWord = (value: string): string =>
+  /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+
 /** `hookline <args>` with the flags that name `target` (as given on this command line). */
 export function hooklineCommandFor(
   target: {
@@ -78,13 +82,11 @@ export function hooklineCommandFor(
   },
   args: string,
 ): string {
-  const quoted = (value: string) =>
-    /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
   const flags = [
     ...(target.local ? ['--local'] : []),
-    ...(target.stack ? [`--stack ${quoted(target.stack)}`] : []),
-    ...(target.region ? [`--region ${quoted(target.region)}`] : []),
-    ...(target.config ? [`--config ${quoted(target.config)}`] : []),
+    ...(target.stack ? [`--stack ${shellWord(target.stack)}`] : []),
+    ...(target.region ? [`--region ${shellWord(target.region)}`] : []),
+    ...(target.config ? [`--config ${shellWord(target.config)}`] : []),
   ];
   return ['hookline', args, ...flags].join(' ');
 }

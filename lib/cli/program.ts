@@ -3,7 +3,7 @@
  * Each command delegates to its pure core in this folder.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-state';
+import { CANCELLABLE_JOB_STATES, isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-state';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { ResolvedConfig } from '../config';
 import { configPath, missingConfiguration } from '../config-file';
@@ -14,6 +14,7 @@ import { addCostCommand } from './cost';
 import { CliError, errorLine, USAGE_EXIT_CODE, UsageError } from './errors';
 import { examplesHelp } from './help-examples';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
+import type { JobCancelFilter, JobCancelFlags } from './jobs-cancel-matching';
 import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
@@ -511,7 +512,10 @@ const jobStateFlag = (value: string): JobState => {
   throw new InvalidArgumentError(`expected one of ${JOB_STATES.join(', ')}`);
 };
 
-/** `jobs show <id>`, `jobs cancel <id>` and `jobs list [--state s]`: job records from the dedupe table. */
+/**
+ * `jobs show <id>`, `jobs list [--state s]` and `jobs cancel <id> | --type ... --yes`: job records from the dedupe
+ * table. `list` comes before `cancel`, whose id is optional: a hint naming a command that needs nothing names it.
+ */
 function registerJobs(program: Command, ctx: CommandContext): void {
   const jobs = program
     .command('jobs')
@@ -529,22 +533,6 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     present(output, job, renderJobShow);
     // As `jobs list`: the job may be further along than its record says, and a script must know.
     if (job.unreadable?.length) ctx.setExitCode(1);
-  });
-  withTarget(
-    jobs
-      .command('cancel')
-      .description(
-        'cancel a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue): the consumer skips it',
-      )
-      .argument('<id>', 'job id'),
-  ).action(async (id: string, o: CommonOptions) => {
-    const { jobsCancel, jobsStore, renderJobCancel } = await cores();
-    const { output, target, backend } = await open(ctx.deps, o);
-    present(
-      output,
-      await jobsCancel(await jobsStore(target, backend, ctx.deps.env), id, output),
-      (out, result) => renderJobCancel(out, result, target.kind),
-    );
   });
   withTarget(
     jobs
@@ -571,6 +559,67 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     // What it lists is true, and some jobs may be further along than their records say: a script must know.
     if (list.unreadable?.length) ctx.setExitCode(1);
   });
+  withTarget(
+    jobs
+      .command('cancel')
+      .description(
+        'cancel a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue): the consumer skips it; with filters instead of an id, every such job matching all of them',
+      )
+      .argument('[id]', 'job id (or leave it out and filter)')
+      .option('--type <pattern>', "only jobs whose type matches this pattern, as routes match ('email.*')")
+      .option('--tenant <tenant>', 'only jobs sent with this tenant')
+      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
+      .option('--state <state>', `only jobs in this state: one of ${CANCELLABLE_JOB_STATES.join(', ')}`)
+      .option('--yes', 'with filters: cancel the jobs that match (without it, only say which would be)'),
+  ).action(async (id: string | undefined, o: JobsCancelFlags) => {
+    const { cancelRequestOf } = await cores();
+    const request = cancelRequestOf(id, o);
+    if ('filter' in request) return jobsCancelMatchingCommand(ctx, request.filter, o);
+    const { jobsCancel, jobsStore, renderJobCancel } = await cores();
+    const { output, target, backend } = await open(ctx.deps, o);
+    present(
+      output,
+      await jobsCancel(await jobsStore(target, backend, ctx.deps.env), request.id, output),
+      (out, result) => renderJobCancel(out, result, target.kind),
+    );
+  });
+}
+
+type JobsCancelFlags = CommonOptions & JobCancelFlags & { yes?: boolean };
+
+/**
+ * `jobs cancel` with filters: lists what matches as `jobs list` does, then cancels it with `--yes`. Exits 1 unless
+ * every matched job is cancelled (one started meanwhile, or an error stopped it), as for a single job that started;
+ * Ctrl-C stops it between cancels, and the summary says how far it got (exit 130).
+ */
+async function jobsCancelMatchingCommand(ctx: CommandContext, filter: JobCancelFilter, o: JobsCancelFlags) {
+  const {
+    allCancelled,
+    jobsCancelMatching,
+    jobsStore,
+    renderJobsCancelMatching,
+    withConfiguredQueue,
+    withDeadLetteredJobs,
+  } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const store = await jobsStore(target, backend, ctx.deps.env);
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => output.note('stopping once the cancels under way end (Ctrl-C again to quit at once)'),
+    (signal) =>
+      jobsCancelMatching(store, withConfiguredQueue(target, filter), {
+        yes: Boolean(o.yes),
+        output,
+        scanProgress: output.progress('dedupe table records scanned'),
+        cancelProgress: (total) => output.progress('jobs cancelled', total),
+        reconcile: (found, denied) =>
+          withDeadLetteredJobs(backend, target, found, output, denied, { progressBar: true }),
+        signal,
+      }),
+  );
+  present(output, result, renderJobsCancelMatching);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+  else if (!allCancelled(result) || result.unreadable?.length) ctx.setExitCode(1);
 }
 
 async function open(deps: CliDependencies, o: CommonOptions) {

@@ -22,7 +22,15 @@ import {
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from '../cli/jobs';
+import {
+  cancelRequestOf,
+  jobsCancelMatching,
+  matchesTypeAndTenant,
+  renderJobsCancelMatching,
+  withConfiguredQueue,
+} from '../cli/jobs-cancel-matching';
 import type { CommandHints } from '../cli/output';
+import { typeSelector } from '../cli/redrive';
 import { readLocalTarget } from '../cli/target';
 import { localStatePath } from '../local/state-file';
 import type { FeedEvent } from './feed';
@@ -30,21 +38,36 @@ import { summaryLines } from './jobs';
 import type { ConsoleConnection } from './operations';
 import { type PageCursor, pageOf } from './paging';
 
-/** The Jobs page's filters: `jobs list --state`, and the queue a job was sent to. */
+/**
+ * The Jobs page's filters: `jobs list --state`, the queue a job was sent to, and `jobs cancel`'s type pattern and
+ * tenant.
+ */
 export interface JobRecordFilter {
   readonly state?: JobState;
   readonly queue?: string;
+  /** A type pattern in the routes' dialect (`email.*`). */
+  readonly type?: string;
+  /** The tenant the jobs were sent with, exactly. */
+  readonly tenant?: string;
 }
 
-/** The filters of a query; an unknown state or queue is refused (an empty one means "any"). */
-export function jobRecordFilterOf(
-  connection: ConsoleConnection,
-  query: { state?: string | null; queue?: string | null },
-): JobRecordFilter {
-  const { state, queue } = query;
+/** The Jobs page's filters as a query or a body carries them: an empty one means "any". */
+export interface JobRecordQuery {
+  readonly state?: string | null;
+  readonly queue?: string | null;
+  readonly type?: string | null;
+  readonly tenant?: string | null;
+}
+
+/** The filters of a query; an unknown state or queue, or an invalid type pattern, is refused. */
+export function jobRecordFilterOf(connection: ConsoleConnection, query: JobRecordQuery): JobRecordFilter {
+  const { state, queue, type, tenant } = query;
+  if (type) typeSelector(type);
   return {
     ...(state ? { state: jobState(state) } : {}),
     ...(queue ? { queue: jobQueue(connection.target, queue) } : {}),
+    ...(type ? { type } : {}),
+    ...(tenant ? { tenant } : {}),
   };
 }
 
@@ -115,6 +138,7 @@ export async function listJobRecords(
     jobsList(store, {
       ...(filter.state ? { state: filter.state } : {}),
       ...(filter.queue ? { queue: filter.queue } : {}),
+      ...(filter.type || filter.tenant ? { select: matchesTypeAndTenant(filter) } : {}),
       limit: Number.MAX_SAFE_INTEGER,
       // The table's pages and the dead-letter queues' letters, as they are read: the read goes on.
       progress: { update: alive, done() {} },
@@ -131,6 +155,8 @@ export async function listJobRecords(
     ...page,
     state: filter.state ?? null,
     queue: filter.queue ?? null,
+    type: filter.type ?? null,
+    tenant: filter.tenant ?? null,
     // The filters' choices: the CLI's states, so a state it learns shows here too, and the configured queues.
     states: JOB_STATES,
     queues: Object.keys(target.queues),
@@ -180,4 +206,37 @@ export async function cancelJobRecord(
     hints,
   );
   return { ...result, summary };
+}
+
+/**
+ * Cancels every job that has not started and matches the page's filters, as `hookline jobs cancel --type ...
+ * --tenant ... --queue ... --state ...` does, through its core: without `yes` nothing changes, and the answer says
+ * what would be cancelled (`dryRun`, `matched`, `ids`); with it, each is cancelled by the single cancel's conditional
+ * write (`cancelled`, `skipped`). Refused in its words: no filter, a state a cancel does not change, nothing matched.
+ */
+export async function cancelMatchingJobRecords(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  query: JobRecordQuery,
+  yes: boolean,
+  hints: CommandHints,
+) {
+  const { backend, target } = connection;
+  const given = (value: string | null | undefined) => (value ? value : undefined);
+  const request = cancelRequestOf(undefined, {
+    ...(given(query.type) ? { type: given(query.type) } : {}),
+    ...(given(query.tenant) ? { tenant: given(query.tenant) } : {}),
+    ...(given(query.queue) ? { queue: given(query.queue) } : {}),
+    ...(given(query.state) ? { state: given(query.state) } : {}),
+  });
+  if (!('filter' in request)) throw new Error('a cancel without an id is a cancel by filter');
+  const filter = withConfiguredQueue(target, request.filter);
+  const result = await withJobsStore(connection, env, (store) =>
+    jobsCancelMatching(store, filter, {
+      yes,
+      output: hints,
+      reconcile: (found, denied) => withDeadLetteredJobs(backend, target, found, hints, denied),
+    }),
+  );
+  return { ...result, summary: summaryLines(renderJobsCancelMatching, result, hints) };
 }

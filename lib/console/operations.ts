@@ -51,7 +51,14 @@ import { Activity, EVENT_OUTCOMES, type EventFilter, type RateSeries } from './a
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
 import { FeedFollower, type FollowerGaps, type JournalRunLines } from './feed-follower';
-import { cancelJobRecord, jobRecordFilterOf, listJobRecords, showJobRecord } from './job-records';
+import {
+  cancelJobRecord,
+  cancelMatchingJobRecords,
+  type JobRecordQuery,
+  jobRecordFilterOf,
+  listJobRecords,
+  showJobRecord,
+} from './job-records';
 import { discardOutput, type Job, Jobs } from './jobs';
 import { type ConsoleLog, lastResort, stderrLog, UNEXPECTED_FAILURE } from './last-resort';
 import { type PageCursor, pageOf } from './paging';
@@ -689,11 +696,7 @@ export class ConsoleOperations {
    * A page of the job records (`hookline jobs list`), newest first, by state and queue. `alive` is told as the read
    * goes on (the table's pages, the dead-letter queues' letters).
    */
-  jobRecords(
-    query: { state?: string | null; queue?: string | null },
-    cursor: PageCursor,
-    alive?: () => void,
-  ) {
+  jobRecords(query: JobRecordQuery, cursor: PageCursor, alive?: () => void) {
     const filter = jobRecordFilterOf(this.connection, query);
     const env = this.context.env ?? process.env;
     return listJobRecords(this.connection, env, filter, cursor, this.hints, alive);
@@ -708,6 +711,15 @@ export class ConsoleOperations {
   /** Cancels a job that has not started (`hookline jobs cancel`), refusing what the CLI refuses. */
   cancelJobRecord(id: string) {
     return cancelJobRecord(this.connection, this.context.env ?? process.env, id, this.hints);
+  }
+
+  /**
+   * Cancels every job that has not started and matches the filters (`hookline jobs cancel --type ... --yes`); without
+   * `yes`, says what it would cancel and changes nothing.
+   */
+  cancelMatchingJobRecords(query: JobRecordQuery, yes: boolean) {
+    const env = this.context.env ?? process.env;
+    return cancelMatchingJobRecords(this.connection, env, query, yes, this.hints);
   }
 
   /** The redrive, delete or purge of each dead-letter queue this console started, by the queue's CLI name. */

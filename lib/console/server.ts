@@ -16,6 +16,7 @@ import { nextCommand } from '../cli/output';
 import { callerHeadersOf } from '../loopback-gate';
 import { EVENT_OUTCOMES, type EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
+import type { JobRecordQuery } from './job-records';
 import { lastResort, UNEXPECTED_FAILURE } from './last-resort';
 import type { ConsoleOperations, DeleteSelection, RedriveSelection, ReplayRequest } from './operations';
 import { pageCursorOf } from './paging';
@@ -57,10 +58,20 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
     /^\/api\/job-records$/,
     (ops, { query, alive }) =>
       ops.jobRecords(
-        { state: query.get('state'), queue: query.get('queue') },
+        {
+          state: query.get('state'),
+          queue: query.get('queue'),
+          type: query.get('type'),
+          tenant: query.get('tenant'),
+        },
         pageCursorOf(query.get('page')),
         alive,
       ),
+  ],
+  [
+    'POST',
+    /^\/api\/job-records\/cancel$/,
+    (ops, { body }) => ops.cancelMatchingJobRecords(jobFiltersOf(body), body.yes === true),
   ],
   ['GET', /^\/api\/job-records\/([^/]+)$/, (ops, { params }) => ops.jobRecord(params[0] ?? '')],
   [
@@ -103,6 +114,18 @@ function filterOf(query: URLSearchParams): EventFilter {
     ...(pick('outcome') ? { outcome: pick('outcome') } : {}),
     ...(pick('queue') ? { queue: pick('queue') } : {}),
   };
+}
+
+/** The Jobs page's filters in a body (`state`, `queue`, `type`, `tenant`), each a string when given. */
+function jobFiltersOf(body: Record<string, unknown>): JobRecordQuery {
+  const filters: Record<string, string> = {};
+  for (const name of ['state', 'queue', 'type', 'tenant'] as const) {
+    const value = body[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') throw new CliError(`${name} must be a string: nothing was cancelled`);
+    filters[name] = value;
+  }
+  return filters;
 }
 
 /** `failure`, when the body has one: a failure key (`failed summary`'s KEY column), checked as the CLI checks it. */

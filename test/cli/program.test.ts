@@ -1113,7 +1113,7 @@ describe('a usage error under --json', () => {
   it.each([
     [
       ['jobs', '--local'],
-      '--local belongs after a command: hookline jobs <show|cancel|list> --local, e.g. hookline jobs list --local',
+      '--local belongs after a command: hookline jobs <show|list|cancel> --local, e.g. hookline jobs list --local',
     ],
     [
       ['failed', '--json'],
@@ -1145,7 +1145,7 @@ describe('a usage error under --json', () => {
 
   it.each([
     [['help', 'failed', 'list'], 0, 'Usage: hookline failed list [options] <queue>'],
-    [['help', 'jobs', 'cancel'], 0, 'Usage: hookline jobs cancel [options] <id>'],
+    [['help', 'jobs', 'cancel'], 0, 'Usage: hookline jobs cancel [options] [id]'],
     // Words after a command are not run: the help of purge, not a purge of events.
     [['help', 'purge', 'events'], 0, 'Usage: hookline purge [options] <queue>'],
     [['help', 'failed'], 0, 'Usage: hookline failed [options] [command]'],

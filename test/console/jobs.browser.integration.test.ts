@@ -274,6 +274,39 @@ describe('the Jobs page in a browser', () => {
     }
   });
 
+  it('cancels the jobs matching a tenant filter once the count is confirmed, as jobs cancel --tenant does, changing nothing before', async () => {
+    const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
+    for (const id of ['bulk-1', 'bulk-2'])
+      await producer.send(doubleJob, { n: 1 }, { id, tenant: 'acct_closed', delay: { minutes: 10 } });
+    await page.goto(`${new URL('/', consoleUrl)}#/jobs`);
+    await page.fill('input[name="tenant"]', 'acct_closed');
+    await page.press('input[name="tenant"]', 'Enter');
+    await page.locator('[data-page-counts]', { hasText: 'of 2 matching jobs' }).waitFor();
+    await page.click('button:has-text("Cancel matching...")');
+    const question = page.locator('[data-cancel-matching] p');
+    await question.waitFor();
+    expect(await question.textContent()).toMatch(
+      /^Cancel the 2 jobs that match these filters and have not\s+started\? 2 jobs match --tenant acct_closed \(2 scheduled\): bulk-1, bulk-2\./,
+    );
+    // Asked, nothing changed yet.
+    expect(JSON.parse((await cli('jobs', 'show', 'bulk-1', '--json')).stdout).state).toBe('scheduled');
+    await page.click('[data-cancel-matching] button:has-text("Cancel 2 jobs")');
+    await page.locator('[data-cancel-matching] [data-cancelled]').waitFor();
+    expect(await page.locator('[data-cancel-matching] [data-cancelled]').textContent()).toBe(
+      'cancelled 2 jobs of 2 matching --tenant acct_closed: the consumer skips them',
+    );
+    await page.locator('#jobs tr[data-job="bulk-1"] [data-col="state"]', { hasText: 'cancelled' }).waitFor();
+    const listed = JSON.parse((await cli('jobs', 'list', '--state', 'cancelled', '--json')).stdout) as {
+      jobs: { id: string }[];
+    };
+    expect(listed.jobs.map((j) => j.id).filter((id) => id.startsWith('bulk-'))).toEqual(['bulk-1', 'bulk-2']);
+    // Again: nothing matches now, refused in the CLI's words.
+    await page.click('button:has-text("Cancel matching...")');
+    expect(await page.locator('[data-cancel-matching] .error').textContent()).toMatch(
+      /^no job matched --tenant acct_closed in a state a cancel changes/,
+    );
+  });
+
   it('cancels a scheduled job after a confirmation reached by keyboard, then refuses a second cancel as the CLI does', async () => {
     await page.goto(`${new URL('/', consoleUrl)}#/job/later-1`);
     expect(await page.locator('[data-field="state"]').textContent()).toBe('scheduled');

@@ -22,7 +22,7 @@ import { JOB_SOURCE } from '../../lambda/shared/job';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { readArchive } from '../../lib/cli/archive';
 import { localS3Client } from '../../lib/local/clients';
-import { doubleJob, failingJob, slowJob } from '../helpers/local/jobs';
+import { doubleJob, echoJob, failingJob, slowJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const run = promisify(execFile);
@@ -517,6 +517,84 @@ describe('jobs on local mode', () => {
       stderr: expect.stringContaining('job no-such-job not found'),
     });
   }, 120_000);
+
+  it("cancels every waiting job of a closed account's type at once, after a dry run that changes nothing", async () => {
+    const tenant = { tenant: 'closed_acct' };
+    await producer.send(doubleJob, { n: 1 }, { id: 'bulk-done', ...tenant });
+    await waitForState(producer, 'bulk-done', 'completed');
+    await producer.send(slowJob, { ms: 8000 }, { id: 'bulk-running', ...tenant });
+    await waitForState(producer, 'bulk-running', 'processing');
+    // Paused, the consumer leaves what waits in its queue there: the jobs stay queued until cancelled.
+    await cli(dir, 'pause', 'jobs', '--local');
+    const matching = ['bulk-q1', 'bulk-q2', 'bulk-soon', 'bulk-later'];
+    const statesOf = (ids: string[]) =>
+      Promise.all(ids.map(async (id) => (await producer.status(id))?.state));
+    try {
+      await producer.send(doubleJob, { n: 2 }, { id: 'bulk-q1', ...tenant });
+      await producer.send(doubleJob, { n: 3 }, { id: 'bulk-q2', ...tenant });
+      await producer.send(doubleJob, { n: 4 }, { id: 'bulk-soon', delay: { seconds: 2 }, ...tenant });
+      await producer.send(doubleJob, { n: 5 }, { id: 'bulk-later', delay: TWENTY_MINUTES, ...tenant });
+      await producer.send(echoJob, { text: 'other type' }, { id: 'bulk-echo', ...tenant });
+      await producer.send(doubleJob, { n: 6 }, { id: 'bulk-open', tenant: 'open_acct' });
+      const filter = ['--type', 'math.*', '--tenant', 'closed_acct'];
+
+      const dry = await cli(dir, 'jobs', 'cancel', ...filter, '--local');
+      expect(dry.stdout).toMatch(
+        /^4 jobs match --type 'math\.\*' --tenant closed_acct \(\d queued, \d scheduled\): bulk-/m,
+      );
+      expect(dry.stdout).toContain(
+        "nothing was cancelled: to cancel them, hookline jobs cancel --type 'math.*' --tenant closed_acct --yes --local",
+      );
+      const dryJson = JSON.parse((await cli(dir, 'jobs', 'cancel', ...filter, '--local', '--json')).stdout);
+      expect(dryJson).toMatchObject({ dryRun: true, matched: 4, cancelled: [], skipped: [] });
+      expect([...dryJson.ids].sort()).toEqual([...matching].sort());
+      // Nothing changed: the delayed ones are only due or not yet (scheduled, then queued once due).
+      const untouched = await statesOf([...matching, 'bulk-echo', 'bulk-open']);
+      expect(untouched.every((state) => state === 'queued' || state === 'scheduled')).toBe(true);
+
+      const done = JSON.parse(
+        (await cli(dir, 'jobs', 'cancel', ...filter, '--yes', '--local', '--json')).stdout,
+      );
+      expect(done).toMatchObject({ dryRun: false, matched: 4, skipped: [] });
+      expect([...done.cancelled].sort()).toEqual([...matching].sort());
+      expect(await statesOf(matching)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+      expect(await statesOf(['bulk-echo', 'bulk-open', 'bulk-done'])).toEqual([
+        'queued',
+        'queued',
+        'completed',
+      ]);
+
+      // The tenant alone now matches only the job of the other type: not the running one, nor those cancelled.
+      const rest = JSON.parse(
+        (await cli(dir, 'jobs', 'cancel', '--tenant', 'closed_acct', '--yes', '--local', '--json')).stdout,
+      );
+      expect(rest).toMatchObject({ matched: 1, cancelled: ['bulk-echo'], skipped: [] });
+      expect((await producer.status('bulk-running'))?.state).toMatch(/^(processing|completed)$/);
+      await expect(
+        cli(dir, 'jobs', 'cancel', '--tenant', 'closed_acct', '--yes', '--local'),
+      ).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('no job matched --tenant closed_acct in a state a cancel changes'),
+      });
+      const cancelled = JSON.parse(
+        (await cli(dir, 'jobs', 'list', '--state', 'cancelled', '--limit', '100000', '--local', '--json'))
+          .stdout,
+      );
+      const listed = cancelled.jobs
+        .map((j: { id: string }) => j.id)
+        .filter((id: string) => id.startsWith('bulk-'));
+      expect(listed.sort()).toEqual([...matching, 'bulk-echo'].sort());
+    } finally {
+      await cli(dir, 'resume', 'jobs', '--local');
+    }
+    // Resumed, the consumer runs the other tenant's job and skips the cancelled ones, the delayed one once due too.
+    await waitForState(producer, 'bulk-open', 'completed');
+    await waitForState(producer, 'bulk-running', 'completed');
+    await pipeline.settled('jobs', 20_000);
+    const ran = new Set(pipeline.sideEffects().map((e) => e.id));
+    expect(matching.filter((id) => ran.has(id))).toEqual([]);
+    expect(await statesOf(matching)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+  }, 180_000);
 
   it('refuses a payload that does not fit the job before sending anything', async () => {
     await expect(producer.send(doubleJob, { n: 'two' } as never)).rejects.toThrow(

@@ -1,7 +1,7 @@
 /**
- * Jobs: the job records `hookline jobs list` reads, newest first, by state and queue, a page at a time; a job's
- * page as `hookline jobs show` prints it, with Cancel as `hookline jobs cancel` does it (confirmed first, refused
- * in the CLI's words). The list is read on load and on Refresh, not polled: telling which jobs wait in a
+ * Jobs: the job records `hookline jobs list` reads, newest first, by state, queue, type pattern and tenant, a page
+ * at a time, with Cancel matching as `hookline jobs cancel --type ... --yes` does it; a job's page as `hookline jobs
+ * show` prints it, with Cancel as `hookline jobs cancel` does it (confirmed first, refused in the CLI's words). The list is read on load and on Refresh, not polled: telling which jobs wait in a
  * dead-letter queue reads that queue, and a read holds its messages from a redrive for a moment.
  */
 import { useRef, useState } from 'preact/hooks';
@@ -41,6 +41,8 @@ interface JobsAnswer extends PageAnswer {
   items: JobRecord[];
   state: string | null;
   queue: string | null;
+  type: string | null;
+  tenant: string | null;
   /** The CLI's job states, in its order: the state filter's choices. */
   states: string[];
   queues: string[];
@@ -84,17 +86,24 @@ function JobLine({ j }: { j: JobRecord }) {
   </tr>`;
 }
 
+/** The states `hookline jobs cancel` changes: a job that has not started. */
+const CANCELLABLE = ['scheduled', 'waiting-children', 'queued', 'child-failed'];
+
 export function JobsPage() {
   const [state, setState] = useState('');
   const [queue, setQueue] = useState('');
+  const [type, setType] = useState('');
+  const [tenant, setTenant] = useState('');
   const [page, setPage] = useState('');
-  const query = new URLSearchParams({ state, queue, page }).toString();
+  const query = new URLSearchParams({ state, queue, type, tenant, page }).toString();
   const { data, error, updatedAt, reload } = usePoll<JobsAnswer>(`/api/job-records?${query}`, 0);
   const choose = (set: (v: string) => void) => (e: Event) => {
-    set((e.target as HTMLSelectElement).value);
+    set((e.target as HTMLSelectElement | HTMLInputElement).value.trim());
     setPage('');
   };
-  const filtered = state !== '' || queue !== '';
+  const filtered = state !== '' || queue !== '' || type !== '' || tenant !== '';
+  // The filters the list shows, as the server read them: what Cancel matching cancels is what is listed.
+  const shownFilters = data && { state: data.state, queue: data.queue, type: data.type, tenant: data.tenant };
   return html`<section class=${error && data ? 'stale' : ''}>
     <h2>Jobs <button class="small" onClick=${reload}>Refresh</button></h2>
     <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
@@ -102,7 +111,10 @@ export function JobsPage() {
         <option value="">any</option>${data?.states.map((s) => html`<option>${s}</option>`)}</select></label>
       <label>Queue <select name="queue" value=${queue} onChange=${choose(setQueue)}>
         <option value="">any</option>${data?.queues.map((q) => html`<option>${q}</option>`)}</select></label>
+      <label>Type <input name="type" value=${type} placeholder="email.*" onChange=${choose(setType)} /></label>
+      <label>Tenant <input name="tenant" value=${tenant} onChange=${choose(setTenant)} /></label>
     </form>
+    ${filtered && shownFilters && html`<${CancelMatchingBox} filters=${shownFilters} done=${reload} />`}
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the job records...</p>`}
     ${data && html`<${Pager} page=${data} shown=${data.items.length} noun=${filtered ? 'matching jobs' : 'jobs'} go=${setPage} />`}
@@ -113,6 +125,70 @@ export function JobsPage() {
     ${data?.unreadableNotes.map((note) => html`<p class="note" data-unreadable>${note}</p>`)}
     ${data && data.total === 0 && html`<p class="muted" data-jobs-none>${filtered ? 'No job matches the filters.' : 'No jobs: send one with hookline/producer or the jobs endpoint.'}</p>`}
   </section>`;
+}
+
+type JobFilters = Pick<JobsAnswer, 'state' | 'queue' | 'type' | 'tenant'>;
+
+/** What `jobs cancel` with filters answers: without `yes`, what it would cancel; with it, what it did. */
+interface CancelMatchingAnswer {
+  matched: number;
+  dryRun: boolean;
+  ids: string[];
+  cancelled: string[];
+  skipped: { id: string; state: string }[];
+  /** `hookline jobs cancel`'s own lines. */
+  summary: string[];
+}
+
+/**
+ * Cancel matching, as `hookline jobs cancel --type ... --tenant ... --queue ... --state ...` does: the first click
+ * asks the server what matches (its dry run, which changes nothing), the confirmation names how many and which, and
+ * only its button cancels them (`yes`). Offered only for the states a cancel changes (any of them, or one).
+ */
+function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () => void }) {
+  const [matching, setMatching] = useState<CancelMatchingAnswer | null>(null);
+  const [summary, setSummary] = useState<string[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const pending = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const request = (yes: boolean, answered: (answer: CancelMatchingAnswer) => void) => {
+    if (pending.current) return;
+    pending.current = true;
+    setBusy(true);
+    setError(null);
+    post<CancelMatchingAnswer>('/api/job-records/cancel', { ...filters, yes })
+      .then(answered, (e: Error) => setError(e.message))
+      .finally(() => {
+        pending.current = false;
+        setBusy(false);
+      });
+  };
+  if (filters.state !== null && !CANCELLABLE.includes(filters.state)) return '';
+  const ask = () => {
+    setSummary(null);
+    request(false, setMatching);
+  };
+  const cancel = () =>
+    request(true, (answer) => {
+      setSummary(answer.summary);
+      setMatching(null);
+      done();
+    });
+  const question =
+    matching &&
+    html`<p>Cancel the <b>${matching.matched}</b> job${matching.matched === 1 ? '' : 's'} that match these filters and have not
+      started? ${matching.summary[0]}. A job that starts meanwhile is left running, and named.</p>`;
+  return html`<div data-cancel-matching>
+    <button aria-expanded=${matching !== null} disabled=${busy} onClick=${ask}>Cancel matching...</button>
+    ${
+      matching &&
+      html`<${Confirmation} label="Cancel matching jobs" question=${question} cancel=${() => setMatching(null)} cancelText="Keep them">
+        <button class="danger" disabled=${busy} onClick=${cancel}>Cancel ${matching.matched} job${matching.matched === 1 ? '' : 's'}</button>
+      <//>`
+    }
+    <${ErrorNote} error=${error} />
+    <div role="status">${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}</div>
+  </div>`;
 }
 
 /**

@@ -1,0 +1,334 @@
+/**
+ * `hookline jobs cancel` with filters: which jobs it selects and what it refuses (pure), and, against dynalite, that
+ * a dry run changes nothing, `--yes` cancels exactly the matching waiting jobs each once, and a job that starts
+ * between the listing and its cancel is reported skipped in its state, never cancelled.
+ */
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
+import { jobRecordKey } from '../../lambda/shared/job-record';
+import { CliError, UsageError } from '../../lib/cli/errors';
+import {
+  allCancelled,
+  cancelRequestOf,
+  filterFlags,
+  inCancelledState,
+  type JobsCancelMatchingResult,
+  jobsCancelMatching,
+  matchesTypeAndTenant,
+  renderJobsCancelMatching,
+} from '../../lib/cli/jobs-cancel-matching';
+import { hooklineCommandFor } from '../../lib/cli/output';
+import { runCli } from '../../lib/cli/program';
+import { useDedupeTable } from '../helpers/local/dedupe-table';
+import { cliHarness, recordingOutput } from './helpers';
+
+describe('jobs cancel: an id or filters', () => {
+  it('takes an id alone as the cancel of one job', () => {
+    expect(cancelRequestOf('job-1', {})).toEqual({ id: 'job-1' });
+  });
+
+  it('combines the filters it is given', () => {
+    expect(cancelRequestOf(undefined, { type: 'email.*', tenant: 'acct_1', state: 'queued' })).toEqual({
+      filter: { type: 'email.*', tenant: 'acct_1', state: 'queued' },
+    });
+  });
+
+  it('refuses an id with filters, naming the filters to drop', () => {
+    const both = () => cancelRequestOf('job-1', { tenant: 'acct_1', queue: 'jobs' });
+    expect(both).toThrow(UsageError);
+    expect(both).toThrow('jobs cancel takes a job id or filters, not both: drop --tenant, --queue');
+  });
+
+  it('refuses neither an id nor a filter: an empty selection never means every job', () => {
+    expect(() => cancelRequestOf(undefined, {})).toThrow(UsageError);
+    expect(() => cancelRequestOf(undefined, {})).toThrow(
+      'jobs cancel needs a job id, or --type <pattern>, --tenant <tenant>, --queue <name> or --state <state>',
+    );
+  });
+
+  it('refuses a state a cancel does not change, and an unknown one, naming those it changes', () => {
+    const valid = 'use one of scheduled, waiting-children, queued, child-failed';
+    expect(() => cancelRequestOf(undefined, { state: 'processing' })).toThrow(
+      `--state processing: a processing job is not waiting to start, so it cannot be cancelled: ${valid}`,
+    );
+    expect(() => cancelRequestOf(undefined, { state: 'waiting' })).toThrow(
+      `--state waiting is not a job state: ${valid}`,
+    );
+    expect(() => cancelRequestOf(undefined, { state: 'cancelled' })).toThrow(UsageError);
+  });
+
+  it('refuses an empty tenant and an empty or invalid type pattern', () => {
+    expect(() => cancelRequestOf(undefined, { tenant: ' ' })).toThrow('--tenant must not be empty');
+    expect(() => cancelRequestOf(undefined, { type: '' })).toThrow('--type must not be empty');
+    expect(() => cancelRequestOf(undefined, { type: 'email..send' })).toThrow(
+      /--type "email..send" is not a valid type pattern: .*empty segment/,
+    );
+  });
+
+  it('exits 2 for a usage error, before it reads anything', async () => {
+    const h = cliHarness();
+    expect(await runCli(['jobs', 'cancel', 'job-1', '--type', 'email.*', '--local'], h.deps)).toBe(2);
+    expect(h.stderr()).toContain('jobs cancel takes a job id or filters, not both');
+    const none = cliHarness();
+    expect(await runCli(['jobs', 'cancel', '--yes', '--local'], none.deps)).toBe(2);
+    expect(none.stderr()).toContain('jobs cancel needs a job id');
+    // An unset variable leaves the flag without its value: the next flag is refused as one, not taken as the tenant.
+    const unset = cliHarness();
+    expect(await runCli(['jobs', 'cancel', '--tenant', '--yes', '--local'], unset.deps)).toBe(2);
+    expect(unset.connects).toEqual([]);
+  });
+});
+
+describe('jobs cancel: which jobs a filter selects', () => {
+  const job = (type: string, tenant?: string) => ({
+    id: 'j',
+    state: 'queued' as const,
+    type,
+    ...(tenant ? { tenant } : {}),
+  });
+
+  it("matches types in the routes' dialect: * one segment, ** anything", () => {
+    const one = matchesTypeAndTenant({ type: 'email.*' });
+    expect([one(job('email.send')), one(job('email.send.bulk')), one(job('sms.send'))]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    const any = matchesTypeAndTenant({ type: 'email.**' });
+    expect(any(job('email.send.bulk'))).toBe(true);
+  });
+
+  it('matches a tenant exactly, and both filters together', () => {
+    const both = matchesTypeAndTenant({ type: 'email.*', tenant: 'acct_1' });
+    expect([
+      both(job('email.send', 'acct_1')),
+      both(job('email.send', 'acct_10')),
+      both(job('email.send')),
+      both(job('sms.send', 'acct_1')),
+    ]).toEqual([true, false, false, false]);
+  });
+
+  it('selects only jobs that have not started, or only those of --state', () => {
+    const any = [
+      'scheduled',
+      'waiting-children',
+      'queued',
+      'child-failed',
+      'processing',
+      'retrying',
+      'completed',
+      'dead-lettered',
+      'cancelled',
+    ] as const;
+    expect(any.filter((state) => inCancelledState({ tenant: 't' }, state))).toEqual([
+      'scheduled',
+      'waiting-children',
+      'queued',
+      'child-failed',
+    ]);
+    expect(any.filter((state) => inCancelledState({ state: 'scheduled' }, state))).toEqual(['scheduled']);
+  });
+
+  it('repeats the filter as flags a shell reads as typed', () => {
+    expect(filterFlags({ type: 'email.*', tenant: "o'brien", queue: 'jobs', state: 'queued' })).toBe(
+      `--type 'email.*' --tenant 'o'\\''brien' --queue jobs --state queued`,
+    );
+  });
+});
+
+describe('jobs cancel: what it says', () => {
+  const base: JobsCancelMatchingResult = {
+    filter: { tenant: 'acct_1' },
+    matched: 12,
+    byState: { queued: 8, scheduled: 4 },
+    dryRun: true,
+    ids: Array.from({ length: 12 }, (_, n) => `j${n}`),
+    cancelled: [],
+    skipped: [],
+  };
+
+  it('a dry run names the count, the first ids, and the command that cancels them with the same target', () => {
+    const output = Object.assign(recordingOutput(), {
+      command: (args: string) => hooklineCommandFor({ local: true }, args),
+    });
+    renderJobsCancelMatching(output, base);
+    expect(output.lines).toEqual([
+      '12 jobs match --tenant acct_1 (8 queued, 4 scheduled): j0, j1, j2, j3, j4, j5, j6, j7, j8, j9, and 2 more',
+      'nothing was cancelled: to cancel them, hookline jobs cancel --tenant acct_1 --yes --local (--json lists every id)',
+    ]);
+  });
+
+  it('names each job skipped because it started, and exits 1 then; one cancelled by another cancel is no failure', () => {
+    const output = recordingOutput();
+    const started: JobsCancelMatchingResult = {
+      ...base,
+      dryRun: false,
+      cancelled: base.ids.slice(2),
+      skipped: [
+        { id: 'j0', state: 'processing' },
+        { id: 'j1', state: 'cancelled' },
+      ],
+    };
+    renderJobsCancelMatching(output, started);
+    expect(output.lines).toEqual([
+      'cancelled 10 jobs of 12 matching --tenant acct_1: the consumer skips them',
+      'skipped j0: it is processing: it started before it could be cancelled, and is not cancelled',
+      'skipped j1: another cancel cancelled it meanwhile',
+    ]);
+    expect(allCancelled(started)).toBe(false);
+    expect(allCancelled({ ...started, skipped: [{ id: 'j1', state: 'cancelled' }] })).toBe(true);
+  });
+});
+
+describe('jobs cancel with filters on the job records', () => {
+  const table = 'cancel-matching-dedupe';
+  let client: DynamoDBClient;
+  useDedupeTable(table, (ready) => {
+    client = ready;
+  });
+  const output = {};
+
+  const put = (id: string, fields: { state: string; type: string; tenant?: string; dueAt?: string }) =>
+    client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) },
+          status: { S: 'queued' },
+          state: { S: fields.state },
+          type: { S: fields.type },
+          queue: { S: 'jobs' },
+          enqueuedAt: { S: new Date().toISOString() },
+          ...(fields.tenant ? { tenant: { S: fields.tenant } } : {}),
+          ...(fields.dueAt ? { dueAt: { S: fields.dueAt } } : {}),
+        },
+      }),
+    );
+  const stateOf = async (id: string) =>
+    (
+      await client.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
+        }),
+      )
+    ).Item?.state?.S;
+  const later = new Date(Date.now() + 3_600_000).toISOString();
+
+  it('changes nothing without --yes, then cancels exactly the waiting jobs that match, each once', async () => {
+    await put('a-queued', { state: 'queued', type: 'email.send', tenant: 'gone' });
+    await put('a-delayed', { state: 'scheduled', type: 'email.send', tenant: 'gone', dueAt: later });
+    await put('a-running', { state: 'processing', type: 'email.send', tenant: 'gone' });
+    await put('a-done', { state: 'completed', type: 'email.send', tenant: 'gone' });
+    await put('a-other-tenant', { state: 'queued', type: 'email.send', tenant: 'stays' });
+    await put('a-other-type', { state: 'queued', type: 'sms.send', tenant: 'gone' });
+    const store = { client, tableName: table };
+    const filter = { type: 'email.*', tenant: 'gone' };
+
+    const dry = await jobsCancelMatching(store, filter, { output });
+    expect(dry).toMatchObject({ dryRun: true, matched: 2, cancelled: [], skipped: [] });
+    expect([...dry.ids].sort()).toEqual(['a-delayed', 'a-queued']);
+    expect(dry.byState).toEqual({ queued: 1, scheduled: 1 });
+    expect([await stateOf('a-queued'), await stateOf('a-delayed')]).toEqual(['queued', 'scheduled']);
+
+    const done = await jobsCancelMatching(store, filter, { output, yes: true });
+    expect(done).toMatchObject({ dryRun: false, matched: 2, skipped: [] });
+    expect([...done.cancelled].sort()).toEqual(['a-delayed', 'a-queued']);
+    const states = await Promise.all(
+      ['a-queued', 'a-delayed', 'a-running', 'a-done', 'a-other-tenant', 'a-other-type'].map(stateOf),
+    );
+    expect(states).toEqual(['cancelled', 'cancelled', 'processing', 'completed', 'queued', 'queued']);
+
+    // Run again: nothing waits that matches, which is an error naming the filter, never "cancelled 0".
+    const again = jobsCancelMatching(store, filter, { output, yes: true });
+    await expect(again).rejects.toThrow(CliError);
+    await expect(again).rejects.toThrow(
+      "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled",
+    );
+  });
+
+  it("stops at an error part way, saying what it cancelled; an error before any cancel is the command's", async () => {
+    for (const id of ['c-1', 'c-2', 'c-3'])
+      await put(id, { state: 'queued', type: 'feed.pull', tenant: 'failing' });
+    let updates = 0;
+    const failingAfter = (allowed: number): DynamoDBClient =>
+      ({
+        send: async (command: unknown) => {
+          if (command instanceof UpdateItemCommand && ++updates > allowed)
+            throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+          return client.send(command as GetItemCommand);
+        },
+      }) as unknown as DynamoDBClient;
+    const firstFails = jobsCancelMatching(
+      { client: failingAfter(0), tableName: table },
+      { tenant: 'failing' },
+      { output, yes: true, concurrency: 1 },
+    );
+    await expect(firstFails).rejects.toThrow('Rate exceeded');
+    updates = 0;
+    const result = await jobsCancelMatching(
+      { client: failingAfter(1), tableName: table },
+      { tenant: 'failing' },
+      { output, yes: true, concurrency: 1 },
+    );
+    expect(result).toMatchObject({
+      matched: 3,
+      cancelled: ['c-1'],
+      skipped: [],
+      stoppedBy: 'ThrottlingException: Rate exceeded',
+    });
+    expect(await Promise.all(['c-1', 'c-2', 'c-3'].map(stateOf))).toEqual(['cancelled', 'queued', 'queued']);
+    expect(allCancelled(result)).toBe(false);
+  });
+
+  it('cancels nothing more once interrupted (Ctrl-C), and says so rather than failing', async () => {
+    await put('d-1', { state: 'queued', type: 'feed.pull', tenant: 'interrupted' });
+    const interrupted = new AbortController();
+    interrupted.abort();
+    const result = await jobsCancelMatching(
+      { client, tableName: table },
+      { tenant: 'interrupted' },
+      { output, yes: true, signal: interrupted.signal },
+    );
+    expect(result).toMatchObject({
+      matched: 1,
+      cancelled: [],
+      stoppedBy: 'Interrupted: stopped cancelling by Ctrl-C',
+    });
+    expect(await stateOf('d-1')).toBe('queued');
+  });
+
+  it('reports a job that started between the listing and its cancel as skipped in its state, not cancelled', async () => {
+    await put('b-starts', { state: 'queued', type: 'report.build', tenant: 'racer' });
+    await put('b-waits', { state: 'queued', type: 'report.build', tenant: 'racer' });
+    // The consumer starts b-starts just before the cancel's conditional write reaches it.
+    const starting: DynamoDBClient = {
+      send: async (command: unknown) => {
+        if (
+          command instanceof UpdateItemCommand &&
+          command.input.Key?.[DEDUPE_TABLE.partitionKey]?.S === jobRecordKey('b-starts')
+        )
+          await put('b-starts', { state: 'processing', type: 'report.build', tenant: 'racer' });
+        return client.send(command as GetItemCommand);
+      },
+    } as unknown as DynamoDBClient;
+    const result = await jobsCancelMatching(
+      { client: starting, tableName: table },
+      { tenant: 'racer' },
+      { output, yes: true },
+    );
+    expect(result).toMatchObject({
+      matched: 2,
+      cancelled: ['b-waits'],
+      skipped: [{ id: 'b-starts', state: 'processing' }],
+    });
+    expect(await stateOf('b-starts')).toBe('processing');
+    expect(allCancelled(result)).toBe(false);
+  });
+});

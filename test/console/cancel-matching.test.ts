@@ -1,0 +1,161 @@
+/**
+ * The Jobs page's Cancel matching over real HTTP, on job records in dynalite: the console answers as `hookline jobs
+ * cancel --type ... --tenant ...` does, through its core. Without `yes` nothing changes; with it, exactly the jobs that
+ * match and have not started are cancelled; what the CLI refuses is a 400 in its words.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
+import { jobRecordKey } from '../../lambda/shared/job-record';
+import { resolveConfig } from '../../lib/config';
+import { unavailableFeed } from '../../lib/console/feed';
+import { ConsoleOperations } from '../../lib/console/operations';
+import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { localDynamoClient } from '../../lib/local/clients';
+import { type Emulators, startEmulators } from '../../lib/local/emulators';
+import { ensureTable } from '../../lib/local/topology';
+import { localTestTarget, testBackend } from '../cli/helpers';
+import { CONSOLE_TOKEN } from './console-api';
+
+const TABLE = 'console-cancel-matching';
+
+describe("the Jobs page's Cancel matching", () => {
+  let emulators: Emulators;
+  let client: DynamoDBClient;
+  let server: ConsoleServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    client = localDynamoClient(emulators);
+    await ensureTable(client, TABLE, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
+    dir = mkdtempSync(join(tmpdir(), 'hookline-console-cancel-matching-'));
+    const endpoints = { sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb };
+    writeFileSync(
+      join(dir, 'local.json'),
+      JSON.stringify({
+        pid: process.pid,
+        webhookBaseUrl: 'http://127.0.0.1:3000',
+        controlUrl: 'http://127.0.0.1:3000/_hookline',
+        region: emulators.region,
+        endpoints,
+        queues: {},
+        consumers: {},
+        jobs: { dedupe: { tableName: TABLE, ttlSeconds: 259200 } },
+      }),
+    );
+    const operations = new ConsoleOperations({
+      backend: testBackend(),
+      target: localTestTarget({ endpoints, region: emulators.region }),
+      config: resolveConfig(exampleConfig),
+      feed: unavailableFeed('not read here'),
+      env: { HOOKLINE_STATE_DIR: dir },
+    });
+    server = await startConsoleServer({
+      operations,
+      assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
+      token: CONSOLE_TOKEN,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    client?.destroy();
+    await emulators?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+      method,
+      headers: { 'x-hookline-token': CONSOLE_TOKEN, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+  };
+  const put = (id: string, state: string, type: string, tenant: string) =>
+    client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) },
+          status: { S: 'queued' },
+          state: { S: state },
+          type: { S: type },
+          tenant: { S: tenant },
+          queue: { S: 'jobs' },
+          enqueuedAt: { S: new Date().toISOString() },
+        },
+      }),
+    );
+  const stateOf = async (id: string) =>
+    (
+      await client.send(
+        new GetItemCommand({
+          TableName: TABLE,
+          Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
+        }),
+      )
+    ).Item?.state?.S;
+
+  it('lists by type and tenant, says what would be cancelled without yes, then cancels only what has not started', async () => {
+    await put('w-1', 'queued', 'email.send', 'gone');
+    await put('w-2', 'scheduled', 'email.send', 'gone');
+    await put('w-running', 'processing', 'email.send', 'gone');
+    await put('w-other-type', 'queued', 'sms.send', 'gone');
+    await put('w-other-tenant', 'queued', 'email.send', 'stays');
+    const filters = { type: 'email.*', tenant: 'gone' };
+
+    const listed = await call('GET', '/api/job-records?type=email.*&tenant=gone');
+    expect(listed.status).toBe(200);
+    expect((listed.body.items as { id: string }[]).map((j) => j.id).sort()).toEqual([
+      'w-1',
+      'w-2',
+      'w-running',
+    ]);
+
+    const dry = await call('POST', '/api/job-records/cancel', filters);
+    expect(dry).toMatchObject({ status: 200, body: { dryRun: true, matched: 2, cancelled: [] } });
+    expect((dry.body.ids as string[]).sort()).toEqual(['w-1', 'w-2']);
+    expect((dry.body.summary as string[])[0]).toMatch(/^2 jobs match --type 'email\.\*' --tenant gone /);
+    expect(await stateOf('w-1')).toBe('queued');
+
+    const done = await call('POST', '/api/job-records/cancel', { ...filters, yes: true });
+    expect(done).toMatchObject({ status: 200, body: { dryRun: false, matched: 2, skipped: [] } });
+    expect((done.body.cancelled as string[]).sort()).toEqual(['w-1', 'w-2']);
+    const states = await Promise.all(
+      ['w-1', 'w-2', 'w-running', 'w-other-type', 'w-other-tenant'].map(stateOf),
+    );
+    expect(states).toEqual(['cancelled', 'cancelled', 'processing', 'queued', 'queued']);
+
+    expect(await call('POST', '/api/job-records/cancel', { ...filters, yes: true })).toEqual({
+      status: 400,
+      body: {
+        error:
+          "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list shows the jobs there are)",
+      },
+    });
+  });
+
+  it('refuses no filter, a state a cancel does not change, an invalid pattern and a filter of the wrong shape, changing nothing', async () => {
+    await put('r-1', 'queued', 'email.send', 'refused');
+    const refusals = [
+      [{ yes: true }, /^jobs cancel needs a job id, or --type <pattern>/],
+      [
+        { tenant: 'refused', state: 'completed', yes: true },
+        /^--state completed: a completed job is not waiting/,
+      ],
+      [{ type: 'email..send', yes: true }, /^--type "email..send" is not a valid type pattern/],
+      [{ tenant: 7, yes: true }, /^tenant must be a string: nothing was cancelled$/],
+    ] as const;
+    for (const [body, error] of refusals) {
+      const answer = await call('POST', '/api/job-records/cancel', body);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatch(error);
+    }
+    expect(await stateOf('r-1')).toBe('queued');
+  });
+});
