@@ -254,20 +254,32 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
+/** Output written to the sandbox's stdout or stderr that has not reached the main thread yet. */
+function outputPending(): boolean {
+  return process.stdout.writableLength > 0 || process.stderr.writableLength > 0;
+}
+
 /**
  * Lambda freezes an execution environment once an invocation returns and nothing else runs in it: a timer, an
  * unawaited write or an abandoned promise goes on only when the next invocation thaws it (if one comes). A
  * worker thread would go on at once, so a consumer that returned before its work finished passed locally and
  * lost that work deployed. The sandbox blocks its thread (timers and I/O included) until the main thread posts
  * another invocation; `consumed` is how many invocations it has received, so one posted meanwhile never waits.
+ *
+ * It flushes again while output is pending: in a sandbox serving several invocations at once, another one can
+ * write its lines and return while this flush is under way, and a line left in the stream would reach local mode
+ * only when a later invocation thaws the sandbox, or never (an ingest request's `webhook outcome` line: `trace`
+ * would show an event answered 202 as never received).
  */
 async function freezeUntilInvoked(
   posted: Int32Array,
   consumed: number,
   running: () => number,
 ): Promise<void> {
-  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-  if (running() > 0) return;
+  do {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    if (running() > 0) return;
+  } while (outputPending());
   Atomics.wait(posted, 0, consumed);
 }
 

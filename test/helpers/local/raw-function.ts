@@ -25,6 +25,7 @@ interface TestEvent {
     | 'uncaught'
     | 'log'
     | 'await-log'
+    | 'log-as-flushed'
     | 'allocate'
     | 'batch'
     | 'background'
@@ -47,6 +48,45 @@ interface TestContext {
   readonly invokedFunctionArn: string;
   readonly memoryLimitInMB: string;
   getRemainingTimeInMillis(): number;
+}
+
+/** Invocations of `log-as-flushed` waiting for the sandbox's next flush, with what each writes then. */
+const atNextFlush: { readonly lines: readonly string[]; readonly done: () => void }[] = [];
+/** The runtime's flushes (an empty write with a callback, to stdout and to stderr) not completed yet. */
+let flushesPending = 0;
+let flushWatched = false;
+
+/**
+ * Runs the waiting `log-as-flushed` invocations the moment the runtime's flush before a freeze completes, on both
+ * streams, whichever completes last: each writes its lines to stdout then and returns, as an invocation finishing
+ * in that instant would. The flush is reported complete only after they have returned (a hundred microtasks on,
+ * all before the sandbox reads its next message), so the runtime sees nothing running when it decides to freeze.
+ */
+function watchFlushes(): void {
+  if (flushWatched) return;
+  flushWatched = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const callback = rest.at(-1);
+      if (chunk !== '' || typeof callback !== 'function' || atNextFlush.length === 0)
+        return write(chunk, ...rest);
+      flushesPending += 1;
+      return write(chunk, ...rest.slice(0, -1), (...args: unknown[]) => {
+        flushesPending -= 1;
+        if (flushesPending > 0 || atNextFlush.length === 0) return callback(...args);
+        for (const waiting of atNextFlush.splice(0)) {
+          for (const line of waiting.lines) console.log(line);
+          waiting.done();
+        }
+        void afterMicrotasks(100).then(() => callback(...args));
+      });
+    }) as typeof stream.write;
+  }
+}
+
+async function afterMicrotasks(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await undefined;
 }
 
 export const handler = async (event: TestEvent, context: TestContext): Promise<unknown> => {
@@ -97,6 +137,12 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       while (linesLogged === before) await new Promise((r) => setTimeout(r, 5));
       return { invocations };
     }
+    case 'log-as-flushed':
+      // Writes its lines and returns when the sandbox's next flush completes (another invocation's, on its way to
+      // freezing the sandbox).
+      watchFlushes();
+      await new Promise<void>((done) => atNextFlush.push({ lines: event.lines ?? [], done }));
+      return { invocations };
     case 'allocate': {
       // Keeps `mb` MiB of JS heap (arrays of doubles, 1 MiB each) alive until it returns.
       const kept = Array.from({ length: event.mb ?? 1 }, () => new Array(128 * 1024).fill(1.5));

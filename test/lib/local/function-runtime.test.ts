@@ -276,6 +276,27 @@ describe('LocalFunction', () => {
     expect(logs).toContain('stdout:written just before the return');
   });
 
+  it('delivers what an invocation sharing the sandbox wrote while another flushed on its way to freezing it', async () => {
+    const fn = make({ name: 'shared-flush-fn', invocationsPerWorker: 2 });
+    await fn.warm();
+    // One invocation writes its lines and returns the moment the other's flush before the freeze completes: the
+    // first line goes out at once, the second waits in the stream behind it.
+    const late = fn.invoke({
+      action: 'log-as-flushed',
+      lines: ['first of two', 'written as the other flushed'],
+    });
+    expect(await fn.invoke({ action: 'echo' })).toMatchObject({ ok: true });
+    expect(await late).toMatchObject({ ok: true });
+
+    // No invocation follows to thaw the sandbox: the line must have gone out before it froze.
+    const until = Date.now() + 2_000;
+    while (!logs.includes('stdout:written as the other flushed') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(logs).toContain('stdout:first of two');
+    expect(logs).toContain('stdout:written as the other flushed');
+  });
+
   it('reports a missing handler export as an init error naming the entry file, not the bundle, and no stack', async () => {
     const fn = make({ handler: 'nope' });
     const error = await fn.warm();
