@@ -1131,14 +1131,38 @@ function reportRequest(reporter: Reporter, r: WebhookRequestReport): void {
   });
 }
 
-/** Reports a consumer's failed poll; once the emulators have ended, every poll fails alike and their notice says it all. */
-function pollErrorReporter(
-  reporter: Reporter,
-  emulators: Emulators,
+/**
+ * How long the emulator thread's own error may trail a call it refused: the thread's exit reaches the main thread as
+ * an event, which a busy machine can deliver after a poll that started later has already failed.
+ */
+export const EMULATOR_END_GRACE_MS = 2_000;
+
+/** Why the emulators ended, if they end within `graceMs`; undefined if they are still running then. */
+function emulatorsEndedWithin(emulators: Emulators, graceMs: number): Promise<string | undefined> {
+  if (emulators.failure) return Promise.resolve(emulators.failure);
+  if (!emulators.failed) return Promise.resolve(undefined);
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    emulators.failed,
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), graceMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Reports a consumer's failed poll; once the emulators have ended, every poll fails alike and their notice says it
+ * all, so a failure is reported only if they are still running a moment after it (their end can trail it).
+ */
+export function pollErrorReporter(
+  reporter: Pick<Reporter, 'problem'>,
+  emulators: Pick<Emulators, 'failure' | 'failed'>,
   queue: string,
-): (error: unknown) => void {
-  return (error) => {
-    if (!emulators.failure) reporter.problem(`consumer ${queue}: ${(error as Error).message ?? error}`);
+  graceMs = EMULATOR_END_GRACE_MS,
+): (error: unknown) => Promise<void> {
+  return async (error) => {
+    if ((await emulatorsEndedWithin(emulators as Emulators, graceMs)) !== undefined) return;
+    reporter.problem(`consumer ${queue}: ${(error as Error).message ?? error}`);
   };
 }
 
@@ -1174,10 +1198,7 @@ async function emulatorsEndedAtStart(
   dataDir: string | undefined,
   error: unknown,
 ): Promise<never> {
-  const why = await Promise.race([
-    emulators.failed ?? Promise.resolve(undefined),
-    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1_000)),
-  ]);
+  const why = await emulatorsEndedWithin(emulators, EMULATOR_END_GRACE_MS);
   if (why === undefined) throw error;
   const fix = dataDir
     ? `a damaged store in the data directory ends them so: move ${join(dataDir, 'dynalite')} or ${join(dataDir, 'fauxqs')} aside (the one the error names) to start with it empty`

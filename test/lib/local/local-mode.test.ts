@@ -14,6 +14,7 @@ import {
   alarmingAtStartNotices,
   discardedMessagesNotice,
   oneTimeScheduleFired,
+  pollErrorReporter,
   startLocalMode,
 } from '../../../lib/local/local-mode';
 import { pausedConsumersPath } from '../../../lib/local/paused-consumers';
@@ -293,5 +294,46 @@ describe('what stopping an in-memory local mode discards', () => {
 
   it('writes one message in the singular', () => {
     expect(discardedMessagesNotice([queue('events', { inFlight: 1 })])).toMatch(/^discarding 1 message kept/);
+  });
+});
+
+describe("a consumer's failed poll", () => {
+  const refused = new Error('connect ECONNREFUSED 127.0.0.1:4566');
+
+  it('is not reported when the emulators turn out to have ended just after it (their notice says it all)', async () => {
+    const problems: string[] = [];
+    let end: (why: string) => void = () => undefined;
+    const failed = new Promise<string>((resolve) => {
+      end = resolve;
+    });
+    const report = pollErrorReporter({ problem: (line) => problems.push(line) }, { failed }, 'events', 1_000);
+    const reported = report(refused);
+    // The thread's exit reaches the main thread after the poll it refused has failed.
+    setTimeout(() => end('Error: the thread crashed'), 50);
+    await reported;
+    expect(problems).toEqual([]);
+  });
+
+  it('is reported once the emulators are still running after the grace, with the queue and the error', async () => {
+    const problems: string[] = [];
+    const report = pollErrorReporter(
+      { problem: (line) => problems.push(line) },
+      { failed: new Promise<string>(() => undefined) },
+      'events',
+      20,
+    );
+    await report(refused);
+    expect(problems).toEqual(['consumer events: connect ECONNREFUSED 127.0.0.1:4566']);
+  });
+
+  it('is not reported after the emulators ended', async () => {
+    const problems: string[] = [];
+    const report = pollErrorReporter(
+      { problem: (line) => problems.push(line) },
+      { failure: 'Error: the thread crashed', failed: Promise.resolve('Error: the thread crashed') },
+      'events',
+    );
+    await report(refused);
+    expect(problems).toEqual([]);
   });
 });
