@@ -4,7 +4,7 @@
  * (`JobRecords.start`) for each message sent. A clock stands in for time passing between sends.
  */
 
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -21,7 +21,7 @@ import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/share
 import { MAX_SQS_RETENTION_SECONDS, parseEnvelope } from '../../../lambda/shared/envelope';
 import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
 import { defineJob, JOB_DEBOUNCE_HEADER } from '../../../lambda/shared/job';
-import { JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
+import { JobRecords, jobRecordKey, replacesDebouncedSend } from '../../../lambda/shared/job-record';
 import { testClock, useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
@@ -43,6 +43,7 @@ function producerAt(
   now: () => number,
   wrap: (records: JobRecords) => ProducerCollaborators['records'] = (records) => records,
   wrapDedupe: (store: DedupeStore) => DedupeStore = (store) => store,
+  attempts = 1,
 ) {
   const sent: BatchEntry[] = [];
   const schedules: OneTimeSchedule[] = [];
@@ -68,7 +69,7 @@ function producerAt(
         return true;
       },
     },
-    retry: { attempts: 1, baseDelayMs: 1 },
+    retry: { attempts, baseDelayMs: 1 },
     now,
     sleep: async () => {},
     async sendBatch(_url, entries) {
@@ -239,6 +240,59 @@ describe('a debounced job', () => {
     time.advance(5);
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+  });
+
+  it("starts a new cycle, whose send runs, when sent once the job started although its first send's record write failed", async () => {
+    const time = testClock();
+    let failWrite = true;
+    const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
+      ...real,
+      async complete(key, token, fields) {
+        if (failWrite) throw new Error('ProvisionedThroughputExceededException: slow down');
+        return real.complete(key, token, fields);
+      },
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-started', debounce: { seconds: 5 } });
+    failWrite = false;
+    time.advance(5);
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+    // Past the claim's lease too: the send never continues the first send's enqueue, whose job started.
+    time.advance(60);
+    const later = await producer.send(job, { edit: 2 }, { id: 'doc-started', debounce: { seconds: 5 } });
+    expect(later).toMatchObject({ state: 'scheduled', duplicate: false });
+    expect(await producer.status('doc-started')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
+    time.advance(5);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
+    expect(payloadOf(sent[1])).toEqual({ edit: 2 });
+    // The first cycle's run, were it retried, gives way to the new one.
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('superseded');
+  });
+
+  it('never deletes the schedule of its own send when its record write is retried after its answer was lost', async () => {
+    const time = testClock();
+    let loseAnswer = true;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        async debounced(id, send) {
+          const written = await real.debounced(id, send);
+          if (!loseAnswer) return written;
+          loseAnswer = false;
+          throw new Error('socket hang up');
+        },
+      }),
+      undefined,
+      2,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-lost', debounce: { minutes: 20 } });
+    time.advance(60);
+    await producer.send(job, { edit: 2 }, { id: 'doc-lost', debounce: { minutes: 20 } });
+    expect(schedules).toHaveLength(2);
+    // The retry reads the record the lost write left, which names this send's schedule already: that one stays.
+    expect(deleted).not.toContain(schedules[1]?.name);
+    expect((await producer.status('doc-lost'))?.scheduleName).toBe(schedules[1]?.name);
   });
 
   it('keeps its record while its queue may keep its messages, so a send waiting beyond the dedupe window still alone runs', async () => {
@@ -454,5 +508,48 @@ describe('a debounced job', () => {
       producer.sendFlow({ job, payload: { edit: 1 }, children: [{ job, payload: { edit: 2 }, options }] }),
     ).rejects.toThrow(/sendFlow job 1 \(job doc.reindex\): debounce is for send only/);
     expect(sent).toHaveLength(0);
+  });
+});
+
+describe("a debounced job's record", () => {
+  const item = (fields: Record<string, string>): Record<string, AttributeValue> =>
+    Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { S: value }]));
+
+  it('tells a letter of an earlier cycle it was replaced, also when the later cycle was cancelled, as its consumer skips it', () => {
+    const later = item({ generation: 'g2', state: 'cancelled', debounceSend: 's9' });
+    expect(replacesDebouncedSend(later, 'g1', 's1')).toBe(true);
+    expect(replacesDebouncedSend(item({ generation: 'g2', state: 'queued' }), 'g1', 's1')).toBe(true);
+  });
+
+  it("never tells a cancelled job's letter it was replaced, as its consumer skips it cancelled", () => {
+    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'cancelled', debounceSend: 's2' }), 'g1', 's1')).toBe(
+      false,
+    );
+    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'scheduled', debounceSend: 's2' }), 'g1', 's1')).toBe(
+      true,
+    );
+  });
+
+  it('runs a letter whose record names no send yet, and one whose record is gone', async () => {
+    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'queued' }), 'g1', 's1')).toBe(false);
+    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'queued', debounceSend: 's1' }), 'g1', 's1')).toBe(
+      false,
+    );
+    const records = new JobRecords(client, table, testClock().now);
+    expect(await records.replacedDebouncedSend('never-sent', 'g1', 's1')).toBe(false);
+  });
+
+  it('fails a send whose record write fails for another reason than the job having started', async () => {
+    const failing = {
+      send: async () => {
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+          name: 'ThrottlingException',
+        });
+      },
+    } as unknown as DynamoDBClient;
+    const records = new JobRecords(failing, table, testClock().now);
+    await expect(records.debounced('doc-throttled', { generation: 'g1', send: 's2' })).rejects.toThrow(
+      /allowed throughput/,
+    );
   });
 });
