@@ -111,7 +111,7 @@ const payloadOf = (entry: BatchEntry | undefined) =>
 describe('a debounced job', () => {
   it('takes each send before it starts: the due time moves to its period after the last, whose message alone runs', async () => {
     const time = testClock();
-    const { producer, records, sent } = producerAt(time.now);
+    const { producer, records, sent, deleted } = producerAt(time.now);
     const results = [];
     for (const edit of [1, 2, 3]) {
       results.push(await producer.send(job, { edit }, { id: 'doc-1', debounce: { seconds: 30 } }));
@@ -123,6 +123,8 @@ describe('a debounced job', () => {
       ['scheduled', false, '2026-11-30T12:00:40.000Z'],
     ]);
     expect(sent.map((entry) => entry.DelaySeconds)).toEqual([30, 30, 30]);
+    // Through SQS: no schedule to delete.
+    expect(deleted).toEqual([]);
     expect(await producer.status('doc-1')).toMatchObject({
       state: 'scheduled',
       dueAt: '2026-11-30T12:00:40.000Z',
@@ -147,6 +149,8 @@ describe('a debounced job', () => {
     expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
     const during = await producer.send(job, { edit: 3 }, { id: 'doc-2', debounce: { seconds: 10 } });
     expect(during).toMatchObject({ state: 'scheduled', duplicate: false });
+    // The new cycle's message only: a send that finds the job started sends nothing for the cycle that ended.
+    expect(sent).toHaveLength(3);
     const [first, , third] = sent.map((entry) => parseEnvelope(entry.MessageBody));
     expect(third?.generation).not.toBe(first?.generation);
     expect(await producer.status('doc-2')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
@@ -426,6 +430,108 @@ describe('a debounced job', () => {
     expect(status?.scheduleName).toBeUndefined();
   });
 
+  it('accepts a maxWait equal to its period', async () => {
+    const { producer } = producerAt(testClock().now);
+    const debounce = { period: { seconds: 30 }, maxWait: { seconds: 30 } };
+    expect(await producer.send(job, { edit: 1 }, { id: 'doc-equal', debounce })).toMatchObject({
+      state: 'scheduled',
+      duplicate: false,
+    });
+  });
+
+  it('waits a debounce of exactly 15 minutes through SQS, each later send too', async () => {
+    const time = testClock();
+    const { producer, sent, schedules } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-15', debounce: { minutes: 15 } });
+    time.advance(60);
+    await producer.send(job, { edit: 2 }, { id: 'doc-15', debounce: { minutes: 15 } });
+    expect(sent.map((entry) => entry.DelaySeconds)).toEqual([900, 900]);
+    expect(schedules).toEqual([]);
+  });
+
+  it("moves the record's expiry with each send, to the longest SQS keeps that send's message after it is due", async () => {
+    const time = testClock();
+    const { producer } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-expiry', debounce: { seconds: 30 } });
+    time.advance(600);
+    await producer.send(job, { edit: 2 }, { id: 'doc-expiry', debounce: { seconds: 30 } });
+    const due = (await producer.status('doc-expiry'))?.dueAt ?? '';
+    expect(await expiryOf('doc-expiry')).toBe(Date.parse(due) / 1000 + MAX_SQS_RETENTION_SECONDS);
+  });
+
+  it('is a duplicate, without debounce, of a debounced job that ran: its id is held as long as its record', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-held', debounce: { seconds: 5 } });
+    time.advance(5);
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+    await records.complete('doc-held', null, parseEnvelope(sent[0]?.MessageBody ?? '').generation);
+    expect(await producer.send(job, { edit: 2 }, { id: 'doc-held' })).toMatchObject({
+      state: 'completed',
+      duplicate: true,
+    });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('fails a later send whose record cannot be read, sending nothing for it', async () => {
+    const time = testClock();
+    const { producer, sent } = producerAt(time.now, (real) => ({
+      read: async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      },
+      cancel: (id) => real.cancel(id),
+      debounced: (id, send) => real.debounced(id, send),
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-unread', debounce: { seconds: 10 } });
+    const error = await producer
+      .send(job, { edit: 2 }, { id: 'doc-unread', debounce: { seconds: 10 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSendError);
+    expect((error as Error).message).toMatch(/dedupe table unavailable: .*ProvisionedThroughputExceededException/);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('fails a later send whose message SQS refuses, and its record keeps naming the send before it', async () => {
+    const time = testClock();
+    const { producer, deps, records, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-refused', debounce: { seconds: 10 } });
+    const refusing = new Producer({
+      ...deps,
+      async sendBatch() {
+        throw new Error('AWS.SimpleQueueService.NonExistentQueue');
+      },
+    });
+    await expect(
+      refusing.send(job, { edit: 2 }, { id: 'doc-refused', debounce: { seconds: 10 } }),
+    ).rejects.toThrow(/NonExistentQueue/);
+    expect(await producer.status('doc-refused')).toMatchObject({ debounce: { sends: 1 } });
+    time.advance(10);
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+  });
+
+  it('gives up, saying so, on a job that starts under each of three sends', async () => {
+    const time = testClock();
+    const generation = 'g1';
+    const waiting = { id: 'doc-busy', state: 'scheduled' as const, generation, debounce: { sends: 1 } };
+    const { deps, sent } = producerAt(time.now);
+    const busy = new Producer({
+      ...deps,
+      dedupe: {
+        claim: async () => ({ status: 'duplicate' }),
+        complete: async () => {},
+        release: async () => {},
+      },
+      // Each read finds the job waiting, and each write finds it started.
+      records: { read: async () => waiting, cancel: async () => undefined, debounced: async () => undefined },
+    });
+    const error = await busy
+      .send(job, { edit: 1 }, { id: 'doc-busy', debounce: { seconds: 10 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSendError);
+    expect((error as Error).message).toMatch(/the job started while each of 3 sends was made: send it again/);
+    expect(sent).toHaveLength(3);
+  });
+
   it.each([
     [{ debounce: { seconds: 30 } }, job, /debounce needs an id/],
     [
@@ -463,6 +569,22 @@ describe('a debounced job', () => {
     [{ id: 'a', debounce: { seconds: 30 } }, fifoJob, /queue "orders" is FIFO, where SQS cannot delay/],
     [{ id: 'a', debounce: new Date() }, job, /debounce is a Date: pass a duration/],
     [{ id: 'a', debounce: { seconds: 0.5 } }, job, /use at least 1 second/],
+    [
+      { id: 'a', debounce: { period: { seconds: -5 } } },
+      job,
+      /debounce.period \{ seconds: -5 \} is not a duration: seconds is not a finite number/,
+    ],
+    [
+      { id: 'a', debounce: { period: new Date(0) } },
+      job,
+      /debounce.period is a Date: pass a duration, such as \{ seconds: 30 \}, counted from each send/,
+    ],
+    [{ id: 'a', debounce: null }, job, /^job doc.reindex: debounce null .*is not a duration/],
+    [
+      { id: 'a', debounce: { period: { seconds: 30 }, seconds: 5, minutes: 1 } },
+      job,
+      /debounce has "seconds", "minutes" beside period and maxWait/,
+    ],
     [
       { deduplication: { id: 'a', ttl: 5000, extend: true, replace: true } },
       job,
@@ -502,11 +624,13 @@ describe('a debounced job', () => {
     const { producer, sent } = producerAt(testClock().now);
     const options = { id: 'b', debounce: { seconds: 30 } };
     await expect(producer.sendBatch([{ job, payload: { edit: 1 }, options }])).rejects.toThrow(
-      /sendBatch item 0 \(job doc.reindex\): debounce is for send only/,
+      /sendBatch item 0 \(job doc.reindex\): debounce is for send only, which sends one job with its own record write: send them one by one with send$/,
     );
     await expect(
       producer.sendFlow({ job, payload: { edit: 1 }, children: [{ job, payload: { edit: 2 }, options }] }),
-    ).rejects.toThrow(/sendFlow job 1 \(job doc.reindex\): debounce is for send only/);
+    ).rejects.toThrow(
+      /sendFlow job 1 \(job doc.reindex\): debounce is for send only, .*: a flow's jobs run when their flow says: send a debounced job on its own with send$/,
+    );
     expect(sent).toHaveLength(0);
   });
 });
