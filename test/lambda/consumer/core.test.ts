@@ -1926,7 +1926,11 @@ describe('consumer core: job records', () => {
           id: 'doc-1',
           source: JOB_SOURCE,
           type: 'report.build',
-          headers: { 'content-type': 'application/json', [JOB_RECORD_HEADER]: '1', [JOB_DEBOUNCE_HEADER]: send },
+          headers: {
+            'content-type': 'application/json',
+            [JOB_RECORD_HEADER]: '1',
+            [JOB_DEBOUNCE_HEADER]: send,
+          },
           body: '{"n":1}',
           generation: 'gen-1',
         });

@@ -264,7 +264,10 @@ describe('a debounced job', () => {
     time.advance(60);
     const later = await producer.send(job, { edit: 2 }, { id: 'doc-started', debounce: { seconds: 5 } });
     expect(later).toMatchObject({ state: 'scheduled', duplicate: false });
-    expect(await producer.status('doc-started')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
+    expect(await producer.status('doc-started')).toMatchObject({
+      state: 'scheduled',
+      debounce: { sends: 1 },
+    });
     time.advance(5);
     expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
     expect(payloadOf(sent[1])).toEqual({ edit: 2 });
@@ -487,7 +490,9 @@ describe('a debounced job', () => {
       .send(job, { edit: 2 }, { id: 'doc-unread', debounce: { seconds: 10 } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobSendError);
-    expect((error as Error).message).toMatch(/dedupe table unavailable: .*ProvisionedThroughputExceededException/);
+    expect((error as Error).message).toMatch(
+      /dedupe table unavailable: .*ProvisionedThroughputExceededException/,
+    );
     expect(sent).toHaveLength(1);
   });
 
@@ -646,19 +651,19 @@ describe("a debounced job's record", () => {
   });
 
   it("never tells a cancelled job's letter it was replaced, as its consumer skips it cancelled", () => {
-    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'cancelled', debounceSend: 's2' }), 'g1', 's1')).toBe(
-      false,
-    );
-    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'scheduled', debounceSend: 's2' }), 'g1', 's1')).toBe(
-      true,
-    );
+    expect(
+      replacesDebouncedSend(item({ generation: 'g1', state: 'cancelled', debounceSend: 's2' }), 'g1', 's1'),
+    ).toBe(false);
+    expect(
+      replacesDebouncedSend(item({ generation: 'g1', state: 'scheduled', debounceSend: 's2' }), 'g1', 's1'),
+    ).toBe(true);
   });
 
   it('runs a letter whose record names no send yet, and one whose record is gone', async () => {
     expect(replacesDebouncedSend(item({ generation: 'g1', state: 'queued' }), 'g1', 's1')).toBe(false);
-    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'queued', debounceSend: 's1' }), 'g1', 's1')).toBe(
-      false,
-    );
+    expect(
+      replacesDebouncedSend(item({ generation: 'g1', state: 'queued', debounceSend: 's1' }), 'g1', 's1'),
+    ).toBe(false);
     const records = new JobRecords(client, table, testClock().now);
     expect(await records.replacedDebouncedSend('never-sent', 'g1', 's1')).toBe(false);
   });
