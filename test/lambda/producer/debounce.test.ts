@@ -668,6 +668,11 @@ describe("a debounced job's record", () => {
     expect(await records.replacedDebouncedSend('never-sent', 'g1', 's1')).toBe(false);
   });
 
+  it('runs a delivery of a send whose record is gone, untracked, as any job whose record expired', async () => {
+    const records = new JobRecords(client, table, testClock().now);
+    expect(await records.start('doc-gone', 1, 'g1', undefined, 's1')).toBe('untracked');
+  });
+
   it('fails a send whose record write fails for another reason than the job having started', async () => {
     const failing = {
       send: async () => {
