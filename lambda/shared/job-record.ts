@@ -260,13 +260,15 @@ export function enqueuedJobFields(job: {
  * cancelled) since the sends it took. The claim then replaces it, as it replaces an expired record: a new
  * generation, whose run takes the sends from then on. A record still waiting to start takes them instead
  * ({@link JobRecords.debounced}), and a record of a job sent without `debounce` answers them as duplicates.
+ * Whatever its claim says: a first send whose record write failed leaves its claim pending, and a takeover of
+ * that claim would continue the enqueue whose job started, naming the send that ran, so this send's message would
+ * be skipped as superseded.
  */
 export const DEBOUNCE_CYCLE_ENDED: ClaimCondition = {
   expression:
-    'attribute_exists(debounceSend) AND #debounceClaim = :debounceQueued AND #debounceState IN (:debounceProcessing, :debounceCompleted, :debounceDead, :debounceCancelled)',
-  names: { '#debounceClaim': 'status', '#debounceState': 'state' },
+    'attribute_exists(debounceSend) AND #debounceState IN (:debounceProcessing, :debounceCompleted, :debounceDead, :debounceCancelled)',
+  names: { '#debounceState': 'state' },
   values: {
-    ':debounceQueued': { S: 'queued' },
     ':debounceProcessing': { S: 'processing' },
     ':debounceCompleted': { S: 'completed' },
     ':debounceDead': { S: 'dead-lettered' },

@@ -11,7 +11,7 @@ import { handleJob } from '../../../lambda/consumer/jobs';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
-import { defineJob, JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
+import { defineJob, JOB_DEBOUNCE_HEADER, JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent, typeCounts } from './fakes';
 
 const ok = async () => {};
@@ -1892,6 +1892,72 @@ describe('consumer core: job records', () => {
     expect([...(idempotency?.states.values() ?? [])]).toEqual(['completed']);
     expect(calls).toEqual(['start twice 1 gen-1', 'complete twice "built" gen-1']);
   });
+
+  it.each([
+    ['without', false],
+    ['with', true],
+  ])(
+    'a debounced send its record no longer names never runs its handler: a duplicate marked superseded, while the send it names runs (%s idempotency)',
+    async (_name, idempotency) => {
+      const { calls, jobs } = recordingJobs();
+      const ran: string[] = [];
+      const { core, logger, metrics } = harness(
+        {
+          handlers: {
+            'job.report.build': async (event) => {
+              ran.push(event.headers[JOB_DEBOUNCE_HEADER] ?? 'none');
+            },
+          },
+        },
+        {},
+        {
+          idempotency,
+          jobs: {
+            ...jobs,
+            async start(id: string, attempt: number, generation?: string, _token?: string, send?: string) {
+              calls.push(`start ${id} ${attempt} ${generation} ${send}`);
+              return send === 'send-2' ? ('run' as const) : ('superseded' as const);
+            },
+          },
+        },
+      );
+      const sendOf = (send: string) =>
+        envelope({
+          id: 'doc-1',
+          source: JOB_SOURCE,
+          type: 'report.build',
+          headers: {
+            'content-type': 'application/json',
+            [JOB_RECORD_HEADER]: '1',
+            [JOB_DEBOUNCE_HEADER]: send,
+          },
+          body: '{"n":1}',
+          generation: 'gen-1',
+        });
+      const replaced = await core.processBatch(
+        sqsEvent([record(sendOf('send-1'), { messageId: 'm-1' })]),
+        lambdaContext(),
+      );
+      expect(failedIds(replaced)).toStrictEqual([]);
+      expect(ran).toEqual([]);
+      expect(logger.outcomeOf('doc-1')).toMatchObject({ outcome: 'duplicate', superseded: true });
+      expect(metrics.published[0]?.get(`${JOB_SOURCE}.report.build`)).toMatchObject({
+        Duplicate: 1,
+        Processed: 0,
+      });
+      await core.processBatch(sqsEvent([record(sendOf('send-2'), { messageId: 'm-2' })]), lambdaContext());
+      expect(ran).toEqual(['send-2']);
+      expect(calls).toEqual([
+        'start doc-1 1 gen-1 send-1',
+        'start doc-1 1 gen-1 send-2',
+        'complete doc-1 undefined gen-1',
+      ]);
+      expect(logger.outcomes().map((o) => [o.outcome, o.superseded])).toEqual([
+        ['duplicate', true],
+        ['processed', undefined],
+      ]);
+    },
+  );
 
   it.each([
     ['without', false],

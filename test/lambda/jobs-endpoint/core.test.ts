@@ -710,6 +710,19 @@ describe('a debounced job over HTTP', () => {
     });
   });
 
+  it.each([
+    ['null', null],
+    ['true', true],
+    ['an empty list', []],
+    ['a list of seconds', [30]],
+  ])('refuses a debounce of %s with the debounce rule, never reading it as a debounce', (_name, debounce) => {
+    const parsed = parseJobRequest(JSON.stringify({ type: 'doc.reindex', payload: {}, id: 'd', debounce }));
+    expect(parsed).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^debounce is neither a number of seconds nor an object of/),
+    });
+  });
+
   it('answers 400, with the reason send gives, for a debounce the producer refuses, and sends nothing', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ debounce: 30 }, /^job math.double: debounce needs an id/],

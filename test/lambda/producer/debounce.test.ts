@@ -4,7 +4,7 @@
  * (`JobRecords.start`) for each message sent. A clock stands in for time passing between sends.
  */
 
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -21,7 +21,7 @@ import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/share
 import { MAX_SQS_RETENTION_SECONDS, parseEnvelope } from '../../../lambda/shared/envelope';
 import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
 import { defineJob, JOB_DEBOUNCE_HEADER } from '../../../lambda/shared/job';
-import { JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
+import { JobRecords, jobRecordKey, replacesDebouncedSend } from '../../../lambda/shared/job-record';
 import { testClock, useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
@@ -43,6 +43,7 @@ function producerAt(
   now: () => number,
   wrap: (records: JobRecords) => ProducerCollaborators['records'] = (records) => records,
   wrapDedupe: (store: DedupeStore) => DedupeStore = (store) => store,
+  attempts = 1,
 ) {
   const sent: BatchEntry[] = [];
   const schedules: OneTimeSchedule[] = [];
@@ -68,7 +69,7 @@ function producerAt(
         return true;
       },
     },
-    retry: { attempts: 1, baseDelayMs: 1 },
+    retry: { attempts, baseDelayMs: 1 },
     now,
     sleep: async () => {},
     async sendBatch(_url, entries) {
@@ -110,7 +111,7 @@ const payloadOf = (entry: BatchEntry | undefined) =>
 describe('a debounced job', () => {
   it('takes each send before it starts: the due time moves to its period after the last, whose message alone runs', async () => {
     const time = testClock();
-    const { producer, records, sent } = producerAt(time.now);
+    const { producer, records, sent, deleted } = producerAt(time.now);
     const results = [];
     for (const edit of [1, 2, 3]) {
       results.push(await producer.send(job, { edit }, { id: 'doc-1', debounce: { seconds: 30 } }));
@@ -122,6 +123,8 @@ describe('a debounced job', () => {
       ['scheduled', false, '2026-11-30T12:00:40.000Z'],
     ]);
     expect(sent.map((entry) => entry.DelaySeconds)).toEqual([30, 30, 30]);
+    // Through SQS: no schedule to delete.
+    expect(deleted).toEqual([]);
     expect(await producer.status('doc-1')).toMatchObject({
       state: 'scheduled',
       dueAt: '2026-11-30T12:00:40.000Z',
@@ -146,6 +149,8 @@ describe('a debounced job', () => {
     expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
     const during = await producer.send(job, { edit: 3 }, { id: 'doc-2', debounce: { seconds: 10 } });
     expect(during).toMatchObject({ state: 'scheduled', duplicate: false });
+    // The new cycle's message only: a send that finds the job started sends nothing for the cycle that ended.
+    expect(sent).toHaveLength(3);
     const [first, , third] = sent.map((entry) => parseEnvelope(entry.MessageBody));
     expect(third?.generation).not.toBe(first?.generation);
     expect(await producer.status('doc-2')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
@@ -239,6 +244,62 @@ describe('a debounced job', () => {
     time.advance(5);
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+  });
+
+  it("starts a new cycle, whose send runs, when sent once the job started although its first send's record write failed", async () => {
+    const time = testClock();
+    let failWrite = true;
+    const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
+      ...real,
+      async complete(key, token, fields) {
+        if (failWrite) throw new Error('ProvisionedThroughputExceededException: slow down');
+        return real.complete(key, token, fields);
+      },
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-started', debounce: { seconds: 5 } });
+    failWrite = false;
+    time.advance(5);
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+    // Past the claim's lease too: the send never continues the first send's enqueue, whose job started.
+    time.advance(60);
+    const later = await producer.send(job, { edit: 2 }, { id: 'doc-started', debounce: { seconds: 5 } });
+    expect(later).toMatchObject({ state: 'scheduled', duplicate: false });
+    expect(await producer.status('doc-started')).toMatchObject({
+      state: 'scheduled',
+      debounce: { sends: 1 },
+    });
+    time.advance(5);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
+    expect(payloadOf(sent[1])).toEqual({ edit: 2 });
+    // The first cycle's run, were it retried, gives way to the new one.
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('superseded');
+  });
+
+  it('never deletes the schedule of its own send when its record write is retried after its answer was lost', async () => {
+    const time = testClock();
+    let loseAnswer = true;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        async debounced(id, send) {
+          const written = await real.debounced(id, send);
+          if (!loseAnswer) return written;
+          loseAnswer = false;
+          throw new Error('socket hang up');
+        },
+      }),
+      undefined,
+      2,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-lost', debounce: { minutes: 20 } });
+    time.advance(60);
+    await producer.send(job, { edit: 2 }, { id: 'doc-lost', debounce: { minutes: 20 } });
+    expect(schedules).toHaveLength(2);
+    // The retry reads the record the lost write left, which names this send's schedule already: that one stays.
+    expect(deleted).not.toContain(schedules[1]?.name);
+    expect((await producer.status('doc-lost'))?.scheduleName).toBe(schedules[1]?.name);
   });
 
   it('keeps its record while its queue may keep its messages, so a send waiting beyond the dedupe window still alone runs', async () => {
@@ -372,6 +433,110 @@ describe('a debounced job', () => {
     expect(status?.scheduleName).toBeUndefined();
   });
 
+  it('accepts a maxWait equal to its period', async () => {
+    const { producer } = producerAt(testClock().now);
+    const debounce = { period: { seconds: 30 }, maxWait: { seconds: 30 } };
+    expect(await producer.send(job, { edit: 1 }, { id: 'doc-equal', debounce })).toMatchObject({
+      state: 'scheduled',
+      duplicate: false,
+    });
+  });
+
+  it('waits a debounce of exactly 15 minutes through SQS, each later send too', async () => {
+    const time = testClock();
+    const { producer, sent, schedules } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-15', debounce: { minutes: 15 } });
+    time.advance(60);
+    await producer.send(job, { edit: 2 }, { id: 'doc-15', debounce: { minutes: 15 } });
+    expect(sent.map((entry) => entry.DelaySeconds)).toEqual([900, 900]);
+    expect(schedules).toEqual([]);
+  });
+
+  it("moves the record's expiry with each send, to the longest SQS keeps that send's message after it is due", async () => {
+    const time = testClock();
+    const { producer } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-expiry', debounce: { seconds: 30 } });
+    time.advance(600);
+    await producer.send(job, { edit: 2 }, { id: 'doc-expiry', debounce: { seconds: 30 } });
+    const due = (await producer.status('doc-expiry'))?.dueAt ?? '';
+    expect(await expiryOf('doc-expiry')).toBe(Date.parse(due) / 1000 + MAX_SQS_RETENTION_SECONDS);
+  });
+
+  it('is a duplicate, without debounce, of a debounced job that ran: its id is held as long as its record', async () => {
+    const time = testClock();
+    const { producer, records, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-held', debounce: { seconds: 5 } });
+    time.advance(5);
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+    await records.complete('doc-held', null, parseEnvelope(sent[0]?.MessageBody ?? '').generation);
+    expect(await producer.send(job, { edit: 2 }, { id: 'doc-held' })).toMatchObject({
+      state: 'completed',
+      duplicate: true,
+    });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('fails a later send whose record cannot be read, sending nothing for it', async () => {
+    const time = testClock();
+    const { producer, sent } = producerAt(time.now, (real) => ({
+      read: async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      },
+      cancel: (id) => real.cancel(id),
+      debounced: (id, send) => real.debounced(id, send),
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-unread', debounce: { seconds: 10 } });
+    const error = await producer
+      .send(job, { edit: 2 }, { id: 'doc-unread', debounce: { seconds: 10 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSendError);
+    expect((error as Error).message).toMatch(
+      /dedupe table unavailable: .*ProvisionedThroughputExceededException/,
+    );
+    expect(sent).toHaveLength(1);
+  });
+
+  it('fails a later send whose message SQS refuses, and its record keeps naming the send before it', async () => {
+    const time = testClock();
+    const { producer, deps, records, sent } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-refused', debounce: { seconds: 10 } });
+    const refusing = new Producer({
+      ...deps,
+      async sendBatch() {
+        throw new Error('AWS.SimpleQueueService.NonExistentQueue');
+      },
+    });
+    await expect(
+      refusing.send(job, { edit: 2 }, { id: 'doc-refused', debounce: { seconds: 10 } }),
+    ).rejects.toThrow(/NonExistentQueue/);
+    expect(await producer.status('doc-refused')).toMatchObject({ debounce: { sends: 1 } });
+    time.advance(10);
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('run');
+  });
+
+  it('gives up, saying so, on a job that starts under each of three sends', async () => {
+    const time = testClock();
+    const generation = 'g1';
+    const waiting = { id: 'doc-busy', state: 'scheduled' as const, generation, debounce: { sends: 1 } };
+    const { deps, sent } = producerAt(time.now);
+    const busy = new Producer({
+      ...deps,
+      dedupe: {
+        claim: async () => ({ status: 'duplicate' }),
+        complete: async () => {},
+        release: async () => {},
+      },
+      // Each read finds the job waiting, and each write finds it started.
+      records: { read: async () => waiting, cancel: async () => undefined, debounced: async () => undefined },
+    });
+    const error = await busy
+      .send(job, { edit: 1 }, { id: 'doc-busy', debounce: { seconds: 10 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobSendError);
+    expect((error as Error).message).toMatch(/the job started while each of 3 sends was made: send it again/);
+    expect(sent).toHaveLength(3);
+  });
+
   it.each([
     [{ debounce: { seconds: 30 } }, job, /debounce needs an id/],
     [
@@ -409,6 +574,22 @@ describe('a debounced job', () => {
     [{ id: 'a', debounce: { seconds: 30 } }, fifoJob, /queue "orders" is FIFO, where SQS cannot delay/],
     [{ id: 'a', debounce: new Date() }, job, /debounce is a Date: pass a duration/],
     [{ id: 'a', debounce: { seconds: 0.5 } }, job, /use at least 1 second/],
+    [
+      { id: 'a', debounce: { period: { seconds: -5 } } },
+      job,
+      /debounce.period \{ seconds: -5 \} is not a duration: seconds is not a finite number/,
+    ],
+    [
+      { id: 'a', debounce: { period: new Date(0) } },
+      job,
+      /debounce.period is a Date: pass a duration, such as \{ seconds: 30 \}, counted from each send/,
+    ],
+    [{ id: 'a', debounce: null }, job, /^job doc.reindex: debounce null .*is not a duration/],
+    [
+      { id: 'a', debounce: { period: { seconds: 30 }, seconds: 5, minutes: 1 } },
+      job,
+      /debounce has "seconds", "minutes" beside period and maxWait/,
+    ],
     [
       { deduplication: { id: 'a', ttl: 5000, extend: true, replace: true } },
       job,
@@ -448,11 +629,61 @@ describe('a debounced job', () => {
     const { producer, sent } = producerAt(testClock().now);
     const options = { id: 'b', debounce: { seconds: 30 } };
     await expect(producer.sendBatch([{ job, payload: { edit: 1 }, options }])).rejects.toThrow(
-      /sendBatch item 0 \(job doc.reindex\): debounce is for send only/,
+      /sendBatch item 0 \(job doc.reindex\): debounce is for send only, which sends one job with its own record write: send them one by one with send$/,
     );
     await expect(
       producer.sendFlow({ job, payload: { edit: 1 }, children: [{ job, payload: { edit: 2 }, options }] }),
-    ).rejects.toThrow(/sendFlow job 1 \(job doc.reindex\): debounce is for send only/);
+    ).rejects.toThrow(
+      /sendFlow job 1 \(job doc.reindex\): debounce is for send only, .*: a flow's jobs run when their flow says: send a debounced job on its own with send$/,
+    );
     expect(sent).toHaveLength(0);
+  });
+});
+
+describe("a debounced job's record", () => {
+  const item = (fields: Record<string, string>): Record<string, AttributeValue> =>
+    Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { S: value }]));
+
+  it('tells a letter of an earlier cycle it was replaced, also when the later cycle was cancelled, as its consumer skips it', () => {
+    const later = item({ generation: 'g2', state: 'cancelled', debounceSend: 's9' });
+    expect(replacesDebouncedSend(later, 'g1', 's1')).toBe(true);
+    expect(replacesDebouncedSend(item({ generation: 'g2', state: 'queued' }), 'g1', 's1')).toBe(true);
+  });
+
+  it("never tells a cancelled job's letter it was replaced, as its consumer skips it cancelled", () => {
+    expect(
+      replacesDebouncedSend(item({ generation: 'g1', state: 'cancelled', debounceSend: 's2' }), 'g1', 's1'),
+    ).toBe(false);
+    expect(
+      replacesDebouncedSend(item({ generation: 'g1', state: 'scheduled', debounceSend: 's2' }), 'g1', 's1'),
+    ).toBe(true);
+  });
+
+  it('runs a letter whose record names no send yet, and one whose record is gone', async () => {
+    expect(replacesDebouncedSend(item({ generation: 'g1', state: 'queued' }), 'g1', 's1')).toBe(false);
+    expect(
+      replacesDebouncedSend(item({ generation: 'g1', state: 'queued', debounceSend: 's1' }), 'g1', 's1'),
+    ).toBe(false);
+    const records = new JobRecords(client, table, testClock().now);
+    expect(await records.replacedDebouncedSend('never-sent', 'g1', 's1')).toBe(false);
+  });
+
+  it('runs a delivery of a send whose record is gone, untracked, as any job whose record expired', async () => {
+    const records = new JobRecords(client, table, testClock().now);
+    expect(await records.start('doc-gone', 1, 'g1', undefined, 's1')).toBe('untracked');
+  });
+
+  it('fails a send whose record write fails for another reason than the job having started', async () => {
+    const failing = {
+      send: async () => {
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+          name: 'ThrottlingException',
+        });
+      },
+    } as unknown as DynamoDBClient;
+    const records = new JobRecords(failing, table, testClock().now);
+    await expect(records.debounced('doc-throttled', { generation: 'g1', send: 's2' })).rejects.toThrow(
+      /allowed throughput/,
+    );
   });
 });
