@@ -18,14 +18,18 @@ import { writeFileAtomically } from './atomic-write';
 import { cachedBuild, type FileHasher } from './bundle-cache';
 import type {
   DeadlineMessage,
+  FlushMessage,
   InvokeMessage,
   SerializedError,
   WorkerMessage,
   WorkerSetup,
 } from './function-worker';
 
-/** How long a sandbox may take to confirm a deadline before it counts as stuck (busy on its CPU for good). */
-const DEADLINE_CONFIRMATION_MS = 1_000;
+/**
+ * How long a sandbox may take to answer local mode (confirm a deadline, hand over its output before its thread
+ * ends) before it counts as stuck: busy on its CPU for good, such as a handler in an endless synchronous loop.
+ */
+const ANSWER_LIMIT_MS = 1_000;
 
 /**
  * How long Lambda lets a function's init (its module's top-level code) run, at every cold start: longer, it stops
@@ -246,8 +250,12 @@ interface Sandbox {
   /** Invocations posted to it, which wakes it from its freeze between invocations (see `function-worker.ts`). */
   readonly invocationsPosted: Int32Array;
   readonly ready: Promise<SandboxReady>;
+  /** Resolves when its thread has ended (by itself, on a crash, or terminated). */
+  readonly exited: Promise<void>;
+  /** Resolves the wait for its output before its thread is terminated (see {@link LocalFunction.end}). */
+  handedOver?: () => void;
   readonly inFlight: Map<number, Pending>;
-  /** Set after a timeout: takes no new work and is terminated once idle. */
+  /** Set after a timeout: takes no new work and is ended once idle. */
   retiring: boolean;
   /** When run time was last charged to the invocations running here. */
   chargedAt: number;
@@ -324,6 +332,7 @@ export class LocalFunction {
       worker,
       invocationsPosted,
       ready,
+      exited: new Promise((r) => worker.once('exit', () => r())),
       inFlight: new Map(),
       retiring: false,
       dead: false,
@@ -384,6 +393,8 @@ export class LocalFunction {
     else if (message.type === 'init-error') {
       settleReady({ ok: false, error: message.error });
       this.discard(sandbox);
+    } else if (message.type === 'flushed') {
+      sandbox.handedOver?.();
     } else if (message.type === 'deadline-passed') {
       sandbox.inFlight.get(message.invocationId)?.expire?.();
     } else if (message.type === 'result') {
@@ -482,11 +493,11 @@ export class LocalFunction {
   /**
    * Asks the sandbox whether the invocation is still running: a result it posted before the question arrives
    * first and wins (so an invocation finishing right at its deadline is not turned into a timeout); a sandbox
-   * too busy to answer within {@link DEADLINE_CONFIRMATION_MS} is stuck, and the invocation times out anyway.
+   * too busy to answer within {@link ANSWER_LIMIT_MS} is stuck, and the invocation times out anyway.
    */
   private confirmDeadline(sandbox: Sandbox, invocationId: number, pending: Pending): void {
     pending.expiring = true;
-    pending.timer = setTimeout(() => pending.expire?.(), DEADLINE_CONFIRMATION_MS);
+    pending.timer = setTimeout(() => pending.expire?.(), ANSWER_LIMIT_MS);
     const message: DeadlineMessage = { type: 'deadline', invocationId };
     sandbox.worker.postMessage(message);
   }
@@ -513,9 +524,40 @@ export class LocalFunction {
       this.sandboxes.delete(sandbox);
       clearTimeout(sandbox.deadlineTimer);
       clearTimeout(sandbox.initTimer);
-      void sandbox.worker.terminate();
+      void this.end(sandbox);
     }
     this.pump();
+  }
+
+  /**
+   * Ends the sandbox's thread once what it wrote has reached local mode: terminated as its last result arrives, it
+   * took with it the lines still waiting in its stdout or stderr (a timed-out invocation's last log, the outcome
+   * line of the last request a retiring sandbox served), which Lambda delivers to CloudWatch. A thread that ends by
+   * itself (a crash) hands its output over as it exits. One that cannot answer within {@link ANSWER_LIMIT_MS}
+   * (blocked in a synchronous loop) cannot flush either, and is terminated as it is.
+   */
+  private async end(sandbox: Sandbox): Promise<void> {
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((r) => {
+        sandbox.handedOver = r;
+        sandbox.worker.postMessage({ type: 'flush' } satisfies FlushMessage);
+        this.wake(sandbox);
+      }),
+      sandbox.exited,
+      new Promise<void>((r) => {
+        bound = setTimeout(r, ANSWER_LIMIT_MS);
+      }),
+    ]);
+    clearTimeout(bound);
+    await sandbox.worker.terminate();
+  }
+
+  /** Wakes a frozen sandbox for the message just posted to it (see `function-worker.ts`). */
+  private wake(sandbox: Sandbox): void {
+    // After the message: a sandbox that sees the count go up has the message waiting for it.
+    Atomics.add(sandbox.invocationsPosted, 0, 1);
+    Atomics.notify(sandbox.invocationsPosted, 0);
   }
 
   /** Starts one sandbox now so configuration errors show at start; resolves with the init error, if any. */
@@ -621,9 +663,7 @@ export class LocalFunction {
         timeoutMs,
       };
       sandbox.worker.postMessage(message);
-      // After the message: a sandbox that sees the count go up has the message waiting for it.
-      Atomics.add(sandbox.invocationsPosted, 0, 1);
-      Atomics.notify(sandbox.invocationsPosted, 0);
+      this.wake(sandbox);
     });
   }
 
@@ -634,7 +674,7 @@ export class LocalFunction {
     return total;
   }
 
-  /** Waits for running invocations (up to `timeoutMs`), then terminates every sandbox. */
+  /** Waits for running invocations (up to `timeoutMs`), then ends every sandbox once its output is handed over. */
   async stop(timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while ((this.inFlight > 0 || this.waiting.length > 0) && Date.now() < until) {
@@ -649,7 +689,7 @@ export class LocalFunction {
         sandbox.dead = true;
         clearTimeout(sandbox.initTimer);
         this.fail(sandbox, 'crash', STOPPED);
-        return sandbox.worker.terminate();
+        return this.end(sandbox);
       }),
     );
     this.sandboxes.clear();

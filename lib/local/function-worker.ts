@@ -26,8 +26,9 @@ export interface WorkerSetup {
    */
   readonly compileCacheDir?: string;
   /**
-   * Counts the invocations the main thread has posted (it adds one after each, then notifies): the sandbox sleeps
-   * on it between invocations, frozen as Lambda freezes an execution environment (see {@link freezeUntilInvoked}).
+   * Counts the invocations (and the final `flush`) the main thread has posted (it adds one after each, then
+   * notifies): the sandbox sleeps on it between invocations, frozen as Lambda freezes an execution environment
+   * (see {@link freezeUntilInvoked}).
    */
   readonly invocationsPosted?: SharedArrayBuffer;
 }
@@ -40,6 +41,15 @@ export interface InvokeMessage {
   readonly event: unknown;
   /** The function's timeout, in run time charged to the invocation (see {@link ChargedTime}). */
   readonly timeoutMs: number;
+}
+
+/**
+ * Main thread -> worker: local mode is about to end the sandbox's thread (it timed out, crashed, or local mode
+ * stops); the worker answers `flushed` once everything it wrote has reached the main thread. Posted like an
+ * invocation (the count goes up), so a frozen sandbox wakes for it.
+ */
+export interface FlushMessage {
+  readonly type: 'flush';
 }
 
 /**
@@ -56,6 +66,8 @@ export type WorkerMessage =
   | { readonly type: 'ready'; readonly initMs: number }
   | { readonly type: 'init-error'; readonly error: SerializedError }
   | { readonly type: 'deadline-passed'; readonly invocationId: number }
+  /** Answers `flush`: nothing the sandbox wrote is left in its stdout or stderr. */
+  | { readonly type: 'flushed' }
   /**
    * A consumer logged the outcome of one record (by SQS message id). Posted as the line is written, on the
    * port that later carries `deadline-passed`, so the main thread knows which records of a batch had finished
@@ -277,10 +289,26 @@ async function freezeUntilInvoked(
   running: () => number,
 ): Promise<void> {
   do {
-    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    await flushedBoth();
     if (running() > 0) return;
   } while (outputPending());
   Atomics.wait(posted, 0, consumed);
+}
+
+/** Resolves once what the sandbox wrote so far, to stdout and to stderr, has reached the main thread. */
+function flushedBoth(): Promise<unknown> {
+  return Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+}
+
+/**
+ * Resolves once nothing the sandbox wrote is left in its streams, before local mode ends its thread: a worker's
+ * stream hands its output over a chunk at a time, each once the main thread took the last, so the lines an
+ * invocation wrote just before its result (an outcome line, an error's log) would otherwise end with the thread,
+ * where Lambda delivers them to CloudWatch.
+ */
+async function handOverOutput(): Promise<void> {
+  do await flushedBoth();
+  while (outputPending());
 }
 
 /** Serves one invocation and posts its result. */
@@ -339,7 +367,13 @@ async function main(): Promise<void> {
   let consumed = 0;
   let running = 0;
   const freeze = () => (posted ? freezeUntilInvoked(posted, consumed, () => running) : Promise.resolve());
-  port.on('message', async (message: InvokeMessage | DeadlineMessage) => {
+  port.on('message', async (message: InvokeMessage | DeadlineMessage | FlushMessage) => {
+    if (message.type === 'flush') {
+      consumed += 1;
+      await handOverOutput();
+      port.postMessage({ type: 'flushed' } satisfies WorkerMessage);
+      return;
+    }
     if (message.type === 'deadline') {
       port.postMessage({
         type: 'deadline-passed',

@@ -2,6 +2,8 @@
  * A test function for local mode's function runtime: what it does is chosen by the event, so one bundle covers
  * echo, module state, sleep (timeouts), errors and crashes.
  */
+import { parentPort } from 'node:worker_threads';
+
 let invocations = 0;
 /** Lines the `log` action has written in this sandbox, for `await-log` to wait on. */
 let linesLogged = 0;
@@ -26,6 +28,7 @@ interface TestEvent {
     | 'log'
     | 'await-log'
     | 'log-as-flushed'
+    | 'log-at-deadline'
     | 'allocate'
     | 'batch'
     | 'background'
@@ -89,6 +92,14 @@ async function afterMicrotasks(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await undefined;
 }
 
+/** Busy on the CPU (blocking the sandbox's thread) for `ms`. */
+function spin(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // spin
+  }
+}
+
 export const handler = async (event: TestEvent, context: TestContext): Promise<unknown> => {
   invocations += 1;
   switch (event.action) {
@@ -106,14 +117,9 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
     case 'sleep':
       await new Promise((r) => setTimeout(r, event.ms ?? 1_000));
       return { invocations, remainingMs: context.getRemainingTimeInMillis() };
-    case 'spin': {
-      // Busy on the CPU (blocking the sandbox's thread) for `ms`.
-      const until = Date.now() + (event.ms ?? 100);
-      while (Date.now() < until) {
-        // spin
-      }
+    case 'spin':
+      spin(event.ms ?? 100);
       return { invocations };
-    }
     case 'throw':
       throw new TypeError('boom from the handler');
     case 'throw-value':
@@ -142,6 +148,21 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       // freezing the sandbox).
       watchFlushes();
       await new Promise<void>((done) => atNextFlush.push({ lines: event.lines ?? [], done }));
+      return { invocations };
+    case 'log-at-deadline':
+      // Writes its lines and returns the moment the sandbox is told an invocation's time is up (another's, sharing
+      // it), as a request finishing in that instant would; then keeps the thread busy for `ms` once its result is
+      // out, so the lines behind the first still wait in the stream when local mode reads that result.
+      await new Promise<void>((done) => {
+        const atDeadline = (message: { readonly type?: unknown } | null) => {
+          if (message?.type !== 'deadline') return;
+          parentPort?.off('message', atDeadline);
+          for (const line of event.lines ?? []) console.log(line);
+          setImmediate(() => spin(event.ms ?? 0));
+          done();
+        };
+        parentPort?.on('message', atDeadline);
+      });
       return { invocations };
     case 'allocate': {
       // Keeps `mb` MiB of JS heap (arrays of doubles, 1 MiB each) alive until it returns.

@@ -297,6 +297,68 @@ describe('LocalFunction', () => {
     expect(logs).toContain('stdout:written as the other flushed');
   });
 
+  /** The lines of `expected` the function has not delivered (as its output) within two seconds. */
+  const undelivered = async (expected: readonly string[]): Promise<string[]> => {
+    const missing = () => expected.filter((line) => !logs.includes(`stdout:${line}`));
+    const until = Date.now() + 2_000;
+    while (missing().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return missing();
+  };
+
+  it('delivers what a timed-out invocation wrote as its time ran out, before its sandbox is discarded', async () => {
+    const fn = make({ name: 'timeout-flush-fn', timeoutMs: 300 });
+    await fn.warm();
+    const lines = Array.from({ length: 20 }, (_, i) => `line ${i} written as the time ran out`);
+    const timedOut = await fn.invoke({ action: 'log-at-deadline', lines, ms: 300 });
+    expect(timedOut).toMatchObject({ ok: false, kind: 'timeout' });
+
+    expect(await undelivered(lines)).toStrictEqual([]);
+  });
+
+  it('delivers what an invocation wrote just before its result when its sandbox then retires, another there having timed out', async () => {
+    const fn = make({ name: 'retire-flush-fn', timeoutMs: 1_000, invocationsPerWorker: 2 });
+    await fn.warm();
+    const timingOut = fn.invoke({ action: 'sleep', ms: 20_000 });
+    await new Promise((r) => setTimeout(r, 700));
+    // Shares the sandbox from here: the first times out at ~1.3 s, which retires it; this one writes its lines and
+    // returns as the sandbox is asked about that deadline, so its result is the last there and ends the sandbox.
+    const lines = Array.from(
+      { length: 20 },
+      (_, i) => `line ${i} written as the retiring sandbox's last result`,
+    );
+    const last = fn.invoke({ action: 'log-at-deadline', lines, ms: 300 });
+    expect(await timingOut).toMatchObject({ ok: false, kind: 'timeout' });
+    expect(await last).toMatchObject({ ok: true });
+
+    expect(await undelivered(lines)).toStrictEqual([]);
+    expect(value<Echo>(await fn.invoke({ action: 'echo' })).invocations).toBe(1);
+  });
+
+  it('delivers what the last invocation wrote when it stops right after that invocation returns', async () => {
+    const fn = make({ name: 'stop-flush-fn' });
+    const lines = Array.from({ length: 20 }, (_, i) => `line ${i} written just before the stop`);
+    expect(await fn.invoke({ action: 'log', lines })).toMatchObject({ ok: true });
+    await fn.stop(0);
+
+    expect(await undelivered(lines)).toStrictEqual([]);
+  });
+
+  it('still ends a sandbox blocked in a synchronous loop when it stops, which cannot hand its output over', async () => {
+    const fn = make({ name: 'stuck-stop-fn' });
+    await fn.warm();
+    const spinning = fn.invoke({ action: 'spin', ms: 30_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await fn.stop(0);
+
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(await spinning).toMatchObject({
+      ok: false,
+      kind: 'crash',
+      error: { errorType: 'Runtime.Stopped' },
+    });
+  });
+
   it('reports a missing handler export as an init error naming the entry file, not the bundle, and no stack', async () => {
     const fn = make({ handler: 'nope' });
     const error = await fn.warm();
