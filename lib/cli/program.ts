@@ -548,21 +548,44 @@ function registerJobs(program: Command, ctx: CommandContext): void {
       .description('jobs by state and queue, oldest first')
       .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
       .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
+      .option(
+        '--type <pattern>',
+        "only jobs whose type matches this pattern, as routes match ('email.*'): as jobs cancel selects",
+        typePatternFlag,
+      )
+      .option('--tenant <tenant>', 'only jobs sent with this tenant: as jobs cancel selects')
       .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
-  ).action(async (o: CommonOptions & { state?: JobState; queue?: string; limit: number }) => {
-    const { jobQueue, jobsList, jobsStore, renderJobList, withDeadLetteredJobs } = await cores();
+  ).action(async (o: JobsListFlags) => {
+    const {
+      checkTypeAndTenant,
+      jobQueue,
+      jobsList,
+      jobsStore,
+      matchesTypeAndTenant,
+      renderJobList,
+      withDeadLetteredJobs,
+    } = await cores();
+    checkTypeAndTenant(o);
     const { output, target, backend } = await open(ctx.deps, o);
     const queue = o.queue === undefined ? undefined : jobQueue(target, o.queue);
     const store = await jobsStore(target, backend, ctx.deps.env);
-    const list = await jobsList(store, {
+    const byTypeOrTenant = o.type !== undefined || o.tenant !== undefined;
+    const found = await jobsList(store, {
       ...(o.state ? { state: o.state } : {}),
       ...(queue ? { queue } : {}),
+      // The selection `jobs cancel` makes with the same filters, so this lists what that would cancel.
+      ...(byTypeOrTenant ? { select: matchesTypeAndTenant(o) } : {}),
       limit: o.limit,
       progress: output.progress('dedupe table records scanned'),
       // A job's queue's dead-letter queue is read whole (seconds per thousand letters): the bar says how far.
       reconcile: (found, denied) =>
         withDeadLetteredJobs(backend, target, found, output, denied, { progressBar: true }),
     });
+    const list = {
+      ...found,
+      ...(o.type !== undefined ? { type: o.type } : {}),
+      ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
+    };
     present(output, list, renderJobList);
     // What it lists is true, and some jobs may be further along than their records say: a script must know.
     if (list.unreadable?.length) ctx.setExitCode(1);
@@ -597,6 +620,13 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   });
 }
 
+type JobsListFlags = CommonOptions & {
+  state?: JobState;
+  queue?: string;
+  type?: string;
+  tenant?: string;
+  limit: number;
+};
 type JobsCancelFlags = CommonOptions & JobCancelFlags & { yes?: boolean };
 
 /**

@@ -838,6 +838,7 @@ describe('hookline program', () => {
     [['replay', '--source', 'github', '--since', '1h']],
     [['tail']],
     [['jobs', 'cancel', '--yes']],
+    [['jobs', 'list']],
   ])(
     '%j --type with a pattern routes cannot read is a usage error (exit 2), told in one line before anything is read',
     async (command) => {

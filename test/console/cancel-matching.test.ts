@@ -135,7 +135,7 @@ describe("the Jobs page's Cancel matching", () => {
       status: 400,
       body: {
         error:
-          "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list shows the jobs there are)",
+          "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list --type 'email.*' --tenant gone shows the jobs there are)",
       },
     });
   });
