@@ -35,7 +35,9 @@ export {
 export {
   allCancelled,
   cancelRequestOf,
+  checkTypeAndTenant,
   jobsCancelMatching,
+  matchesTypeAndTenant,
   renderJobsCancelMatching,
   withConfiguredQueue,
 } from './jobs-cancel-matching';

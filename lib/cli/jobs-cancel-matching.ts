@@ -63,10 +63,7 @@ export function cancelRequestOf(id: string | undefined, flags: JobCancelFlags): 
       `jobs cancel needs a job id, or ${FILTER_FLAGS} to cancel every job that has not started and matches them`,
     );
   }
-  if (flags.type !== undefined) typeSelector(flags.type, 'or leave --type out');
-  if (flags.tenant !== undefined && flags.tenant.trim() === '') {
-    throw new UsageError('--tenant must not be empty: give the tenant the jobs were sent with');
-  }
+  checkTypeAndTenant(flags);
   return {
     filter: {
       ...(flags.type !== undefined ? { type: flags.type } : {}),
@@ -75,6 +72,17 @@ export function cancelRequestOf(id: string | undefined, flags: JobCancelFlags): 
       ...(flags.state !== undefined ? { state: cancellableState(flags.state) } : {}),
     },
   };
+}
+
+/**
+ * Refuses an empty `--type` or `--tenant` (an unset variable, never "any") and an invalid pattern, before anything
+ * is read: the checks of `jobs cancel`'s and `jobs list`'s type and tenant filters.
+ */
+export function checkTypeAndTenant(flags: Pick<JobCancelFlags, 'type' | 'tenant'>): void {
+  if (flags.type !== undefined) typeSelector(flags.type, 'or leave --type out');
+  if (flags.tenant !== undefined && flags.tenant.trim() === '') {
+    throw new UsageError('--tenant must not be empty: give the tenant the jobs were sent with');
+  }
 }
 
 /**
@@ -212,7 +220,8 @@ async function matchingJobs(store: JobsStore, filter: JobCancelFilter, options: 
 
 function nothingMatched(filter: JobCancelFilter, output: CommandHints): CliError {
   const states = filter.state ?? CANCELLABLE_JOB_STATES.join(', ');
-  const list = `jobs list${filter.queue ? ` --queue ${filter.queue}` : ''}${filter.state ? ` --state ${filter.state}` : ''}`;
+  // The same filters: `jobs list` selects as a cancel does, so it shows what matched in a state a cancel leaves.
+  const list = `jobs list ${filterFlags(filter)}`;
   return new CliError(
     `no job matched ${filterFlags(filter)} in a state a cancel changes (${states}): nothing was cancelled (${nextCommand(output, list)} shows the jobs there are)`,
   );

@@ -36,7 +36,7 @@ import {
   UsageError,
 } from './errors';
 import { type DeadLetterReading, type DebouncedSendReplaced, findDeadLetters } from './failed';
-import { type CommandHints, hint, nextCommand, type Output, type Progress, table } from './output';
+import { type CommandHints, hint, nextCommand, type Output, type Progress, shellWord, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 import {
   type Incomplete,
@@ -877,6 +877,10 @@ export interface JobList {
   readonly state?: JobState;
   /** The queue the jobs were sent to, when `--queue` chose one. */
   readonly queue?: string;
+  /** The type pattern the jobs matched, when `--type` chose one. */
+  readonly type?: string;
+  /** The tenant the jobs were sent with, when `--tenant` chose one. */
+  readonly tenant?: string;
   /** Every job that matched, shown or not. */
   readonly total: number;
   readonly jobs: ShownJob[];
@@ -1117,7 +1121,7 @@ function resultText(job: JobStatus): string {
 }
 
 export function renderJobList(output: Output, result: JobList): void {
-  const inQueue = result.queue === undefined ? '' : ` in queue ${result.queue}`;
+  const inQueue = listedBy(result);
   if (result.jobs.length === 0) {
     output.line(`no ${result.state ?? ''} jobs${inQueue}`.replace('  ', ' '));
     renderUnreadDeadLetters(output, result.unreadable ?? []);
@@ -1154,6 +1158,15 @@ export function renderJobList(output: Output, result: JobList): void {
   }
   hint(output, `details: ${nextCommand(output, 'jobs show <id>')}`);
   renderUnreadDeadLetters(output, result.unreadable ?? []);
+}
+
+/** The filters besides the state a listing was made with, as its lines say them: ` of type 'email.*' in queue q`. */
+function listedBy(result: JobList): string {
+  return [
+    result.type === undefined ? '' : ` of type ${shellWord(result.type)}`,
+    result.tenant === undefined ? '' : ` for tenant ${shellWord(result.tenant)}`,
+    result.queue === undefined ? '' : ` in queue ${result.queue}`,
+  ].join('');
 }
 
 function renderUnreadDeadLetters(output: Output, parts: readonly UnreadablePart[]): void {

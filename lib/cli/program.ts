@@ -21,6 +21,7 @@ import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
 import type { TailLine } from './tail';
 import type { Target } from './target';
+import { typePatternFlag } from './type-pattern-flag';
 
 /** What the program needs from the outside world (replaced in tests). */
 export interface CliDependencies {
@@ -253,6 +254,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option(
         '--type <pattern>',
         'envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
+        typePatternFlag,
       )
       .option('--failure <key>', 'dead letters of this failure: its KEY in hookline failed summary <queue>')
       .option('-y, --yes', 'do not ask (required when not on a terminal)'),
@@ -269,6 +271,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option(
         '--type <pattern>',
         'only envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
+        typePatternFlag,
       )
       .option(
         '--failure <key>',
@@ -285,7 +288,11 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         're-send archived events of one source and time range through the current routes (jobs and scheduled events to the queue each was sent to), or to one queue; consumers run them again',
       )
       .requiredOption('--source <source>', 'source name from hookline.config.ts (or "schedule", "job")')
-      .option('--type <pattern>', 'only events whose type matches, as in routes (e.g. "invoice.*")')
+      .option(
+        '--type <pattern>',
+        'only events whose type matches, as in routes (e.g. "invoice.*")',
+        typePatternFlag,
+      )
       .requiredOption(
         '--since <time>',
         'ISO time with a zone (2026-11-30T10:00:00Z), a UTC day (2026-11-30) or a duration ago (90s, 15m, 2h, 3d)',
@@ -317,6 +324,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option(
         '--type <pattern>',
         'only events whose type matches this pattern (e.g. "invoice.*", "invoice.**")',
+        typePatternFlag,
       )
       .option(
         '--outcome <outcome>',
@@ -540,21 +548,44 @@ function registerJobs(program: Command, ctx: CommandContext): void {
       .description('jobs by state and queue, oldest first')
       .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
       .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
+      .option(
+        '--type <pattern>',
+        "only jobs whose type matches this pattern, as routes match ('email.*'): as jobs cancel selects",
+        typePatternFlag,
+      )
+      .option('--tenant <tenant>', 'only jobs sent with this tenant: as jobs cancel selects')
       .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
-  ).action(async (o: CommonOptions & { state?: JobState; queue?: string; limit: number }) => {
-    const { jobQueue, jobsList, jobsStore, renderJobList, withDeadLetteredJobs } = await cores();
+  ).action(async (o: JobsListFlags) => {
+    const {
+      checkTypeAndTenant,
+      jobQueue,
+      jobsList,
+      jobsStore,
+      matchesTypeAndTenant,
+      renderJobList,
+      withDeadLetteredJobs,
+    } = await cores();
+    checkTypeAndTenant(o);
     const { output, target, backend } = await open(ctx.deps, o);
     const queue = o.queue === undefined ? undefined : jobQueue(target, o.queue);
     const store = await jobsStore(target, backend, ctx.deps.env);
-    const list = await jobsList(store, {
+    const byTypeOrTenant = o.type !== undefined || o.tenant !== undefined;
+    const found = await jobsList(store, {
       ...(o.state ? { state: o.state } : {}),
       ...(queue ? { queue } : {}),
+      // The selection `jobs cancel` makes with the same filters, so this lists what that would cancel.
+      ...(byTypeOrTenant ? { select: matchesTypeAndTenant(o) } : {}),
       limit: o.limit,
       progress: output.progress('dedupe table records scanned'),
       // A job's queue's dead-letter queue is read whole (seconds per thousand letters): the bar says how far.
       reconcile: (found, denied) =>
         withDeadLetteredJobs(backend, target, found, output, denied, { progressBar: true }),
     });
+    const list = {
+      ...found,
+      ...(o.type !== undefined ? { type: o.type } : {}),
+      ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
+    };
     present(output, list, renderJobList);
     // What it lists is true, and some jobs may be further along than their records say: a script must know.
     if (list.unreadable?.length) ctx.setExitCode(1);
@@ -566,7 +597,11 @@ function registerJobs(program: Command, ctx: CommandContext): void {
         'cancel a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue): the consumer skips it; with filters instead of an id, every such job matching all of them',
       )
       .argument('[id]', 'job id (or leave it out and filter)')
-      .option('--type <pattern>', "only jobs whose type matches this pattern, as routes match ('email.*')")
+      .option(
+        '--type <pattern>',
+        "only jobs whose type matches this pattern, as routes match ('email.*')",
+        typePatternFlag,
+      )
       .option('--tenant <tenant>', 'only jobs sent with this tenant')
       .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
       .option('--state <state>', `only jobs in this state: one of ${CANCELLABLE_JOB_STATES.join(', ')}`)
@@ -585,6 +620,13 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   });
 }
 
+type JobsListFlags = CommonOptions & {
+  state?: JobState;
+  queue?: string;
+  type?: string;
+  tenant?: string;
+  limit: number;
+};
 type JobsCancelFlags = CommonOptions & JobCancelFlags & { yes?: boolean };
 
 /**

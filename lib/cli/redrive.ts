@@ -26,7 +26,6 @@ import {
   recordedTenantOf,
 } from '../../lambda/shared/envelope';
 import { JOB_DEBOUNCE_HEADER, JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
-import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
 import { nothingMatched, notReachedWhileHeld } from './dead-letter-notes';
@@ -65,6 +64,7 @@ import {
   queueOf,
   type Target,
 } from './target';
+import { validTypePattern } from './type-pattern-flag';
 
 export interface RedriveOptions {
   readonly queue: string;
@@ -200,13 +200,7 @@ export function typeSelector(
       `--type must not be empty: give an event type pattern such as "invoice.*", ${leaveOut}`,
     );
   }
-  try {
-    validateTypePattern(pattern);
-  } catch (error) {
-    throw new CliError(
-      `--type ${JSON.stringify(pattern)} is not a valid type pattern: ${(error as Error).message}`,
-    );
-  }
+  validTypePattern(pattern);
   return { test: (type) => typeMatches(pattern, type) };
 }
 

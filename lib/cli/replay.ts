@@ -20,7 +20,6 @@ import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../..
 import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
-import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
 import { queueTargetOf, readingSettingsOf, routingOf } from '../runtime-wiring';
@@ -45,6 +44,7 @@ import {
 } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { type QueueTarget, queueOf, type Target } from './target';
+import { validTypePattern } from './type-pattern-flag';
 
 export interface ReplayOptions {
   readonly source: string;
@@ -200,13 +200,7 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
   if (options.type !== undefined) {
     if (options.type.trim() === '')
       throw new UsageError('--type is empty: give a type pattern such as "invoice.*"');
-    try {
-      compileTypePattern(options.type);
-    } catch (error) {
-      throw new UsageError(
-        `--type "${options.type}" is not a valid type pattern: ${(error as Error).message}`,
-      );
-    }
+    validTypePattern(options.type);
   }
   // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing. First,
   // so a --since in the future without --until is not told about an --until it never gave (now).

@@ -24,12 +24,14 @@ import {
 } from '../cli/jobs';
 import {
   cancelRequestOf,
+  type JobCancelFilter,
+  type JobsCancelMatchingOptions,
   jobsCancelMatching,
   matchesTypeAndTenant,
   renderJobsCancelMatching,
   withConfiguredQueue,
 } from '../cli/jobs-cancel-matching';
-import type { CommandHints } from '../cli/output';
+import type { CommandHints, Output } from '../cli/output';
 import { typeSelector } from '../cli/redrive';
 import { readLocalTarget } from '../cli/target';
 import { localStatePath } from '../local/state-file';
@@ -209,19 +211,14 @@ export async function cancelJobRecord(
 }
 
 /**
- * Cancels every job that has not started and matches the page's filters, as `hookline jobs cancel --type ...
- * --tenant ... --queue ... --state ...` does, through its core: without `yes` nothing changes, and the answer says
- * what would be cancelled (`dryRun`, `matched`, `ids`); with it, each is cancelled by the single cancel's conditional
- * write (`cancelled`, `skipped`). Refused in its words: no filter, a state a cancel does not change, nothing matched.
+ * The page's filters of a Cancel matching, checked as `hookline jobs cancel --type ... --tenant ... --queue ...
+ * --state ...` checks them, before anything is read: refused in its words (no filter, an invalid pattern, a state a
+ * cancel does not change, a queue the target does not have).
  */
-export async function cancelMatchingJobRecords(
+export function cancelMatchingFilterOf(
   connection: ConsoleConnection,
-  env: Record<string, string | undefined>,
   query: JobRecordQuery,
-  yes: boolean,
-  hints: CommandHints,
-) {
-  const { backend, target } = connection;
+): JobCancelFilter {
   const given = (value: string | null | undefined) => (value ? value : undefined);
   const request = cancelRequestOf(undefined, {
     ...(given(query.type) ? { type: given(query.type) } : {}),
@@ -230,13 +227,55 @@ export async function cancelMatchingJobRecords(
     ...(given(query.state) ? { state: given(query.state) } : {}),
   });
   if (!('filter' in request)) throw new Error('a cancel without an id is a cancel by filter');
-  const filter = withConfiguredQueue(target, request.filter);
-  const result = await withJobsStore(connection, env, (store) =>
+  return withConfiguredQueue(connection.target, request.filter);
+}
+
+/**
+ * What Cancel matching would cancel, as `hookline jobs cancel` with the filters and without `--yes` says it, through
+ * its core: nothing changes (`dryRun`, `matched`, `ids`, and its lines); nothing matched is refused in its words.
+ */
+export async function cancelMatchingDryRun(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  filter: JobCancelFilter,
+  hints: CommandHints,
+) {
+  const result = await cancelMatching(connection, env, filter, { output: hints });
+  return { ...result, summary: summaryLines(renderJobsCancelMatching, result, hints) };
+}
+
+/**
+ * Cancels every job that has not started and matches the filter, as `hookline jobs cancel ... --yes` does: each by
+ * the single cancel's conditional write (`cancelled`, `skipped`), the scan's and the cancels' progress told to
+ * `output` as the terminal's bars are, stopping between cancels when `signal` aborts (the console stops).
+ */
+export function cancelMatchingJobRecords(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  filter: JobCancelFilter,
+  output: Output,
+  signal: AbortSignal,
+) {
+  return cancelMatching(connection, env, filter, {
+    yes: true,
+    output,
+    scanProgress: output.progress('dedupe table records scanned'),
+    cancelProgress: (total) => output.progress('jobs cancelled', total),
+    signal,
+  });
+}
+
+function cancelMatching(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  filter: JobCancelFilter,
+  options: Omit<JobsCancelMatchingOptions, 'reconcile'>,
+) {
+  const { backend, target } = connection;
+  return withJobsStore(connection, env, (store) =>
     jobsCancelMatching(store, filter, {
-      yes,
-      output: hints,
-      reconcile: (found, denied) => withDeadLetteredJobs(backend, target, found, hints, denied),
+      ...options,
+      reconcile: (found, denied) => withDeadLetteredJobs(backend, target, found, options.output, denied),
     }),
   );
-  return { ...result, summary: summaryLines(renderJobsCancelMatching, result, hints) };
 }

@@ -1,5 +1,5 @@
 /**
- * Long operations started from the console (redrive, delete, purge, replay) run as jobs: the request answers at once with the
+ * Long operations started from the console (redrive, delete, purge, replay, cancel of matching jobs) run as jobs: the request answers at once with the
  * job id, the page polls the job for its progress, notes and result. A job talks to the command core through
  * the same {@link Output} the terminal uses, so progress bars become progress fields.
  */

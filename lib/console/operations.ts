@@ -23,6 +23,7 @@ import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow 
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
 import { debouncedSendReplacedReader, deletedJobsRecorder, redrivenJobsRecorder } from '../cli/jobs';
+import { filterFlags, renderJobsCancelMatching } from '../cli/jobs-cancel-matching';
 import { type CommandHints, nextCommand, type Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
@@ -53,6 +54,8 @@ import type { EventFeed, FeedEvent } from './feed';
 import { FeedFollower, type FollowerGaps, type JournalRunLines } from './feed-follower';
 import {
   cancelJobRecord,
+  cancelMatchingDryRun,
+  cancelMatchingFilterOf,
   cancelMatchingJobRecords,
   type JobRecordQuery,
   jobRecordFilterOf,
@@ -714,12 +717,21 @@ export class ConsoleOperations {
   }
 
   /**
-   * Cancels every job that has not started and matches the filters (`hookline jobs cancel --type ... --yes`); without
-   * `yes`, says what it would cancel and changes nothing.
+   * Cancels every job that has not started and matches the filters (`hookline jobs cancel --type ... --yes`) as a
+   * job, with the scan's and the cancels' progress and the command's summary, as a redrive runs: tens of thousands
+   * of cancels outlast a request. Without `yes`, answers what it would cancel and changes nothing, in the request.
+   * The filters are checked first either way: a refusal is the page's error (a 400), and no job starts.
    */
   cancelMatchingJobRecords(query: JobRecordQuery, yes: boolean) {
     const env = this.context.env ?? process.env;
-    return cancelMatchingJobRecords(this.connection, env, query, yes, this.hints);
+    const filter = cancelMatchingFilterOf(this.connection, query);
+    if (!yes) return cancelMatchingDryRun(this.connection, env, filter, this.hints);
+    return this.jobs.start(
+      'cancel',
+      `cancel jobs matching ${filterFlags(filter)}`,
+      (output, signal) => cancelMatchingJobRecords(this.connection, env, filter, output, signal),
+      renderJobsCancelMatching,
+    );
   }
 
   /** The redrive, delete or purge of each dead-letter queue this console started, by the queue's CLI name. */

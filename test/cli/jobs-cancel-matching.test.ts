@@ -3,15 +3,18 @@
  * a dry run changes nothing, `--yes` cancels exactly the matching waiting jobs each once, and a job that starts
  * between the listing and its cancel is reported skipped in its state, never cancelled.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
-import { jobRecordKey } from '../../lambda/shared/job-record';
+import { type JobStatus, jobRecordKey } from '../../lambda/shared/job-record';
 import { CliError, UsageError } from '../../lib/cli/errors';
 import {
   allCancelled,
@@ -25,8 +28,9 @@ import {
 } from '../../lib/cli/jobs-cancel-matching';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
+import type { Emulators } from '../../lib/local/emulators';
 import { useDedupeTable } from '../helpers/local/dedupe-table';
-import { cliHarness, recordingOutput } from './helpers';
+import { cliHarness, localTestTarget, recordingOutput, testBackend } from './helpers';
 
 describe('jobs cancel: an id or filters', () => {
   it('takes an id alone as the cancel of one job', () => {
@@ -189,8 +193,10 @@ describe('jobs cancel: what it says', () => {
 describe('jobs cancel with filters on the job records', () => {
   const table = 'cancel-matching-dedupe';
   let client: DynamoDBClient;
-  useDedupeTable(table, (ready) => {
+  let emulators: Emulators;
+  useDedupeTable(table, (ready, started) => {
     client = ready;
+    emulators = started;
   });
   const output = {};
 
@@ -220,6 +226,89 @@ describe('jobs cancel with filters on the job records', () => {
       )
     ).Item?.state?.S;
   const later = new Date(Date.now() + 3_600_000).toISOString();
+
+  /** The real CLI on local mode whose job records are this table's. */
+  const localCli = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-jobs-list-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const endpoints = { sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb };
+    writeFileSync(
+      join(dir, 'local.json'),
+      JSON.stringify({
+        pid: process.pid,
+        webhookBaseUrl: 'http://127.0.0.1:3000',
+        controlUrl: 'http://127.0.0.1:3000/_hookline',
+        region: emulators.region,
+        endpoints,
+        queues: {},
+        consumers: {},
+        jobs: { dedupe: { tableName: table, ttlSeconds: 259200 } },
+      }),
+    );
+    return async (...argv: string[]) => {
+      const h = cliHarness({
+        env: { HOOKLINE_STATE_DIR: dir },
+        connect: async (_options, out) => ({
+          target: localTestTarget({ endpoints, region: emulators.region }),
+          backend: testBackend({ output: out }),
+        }),
+      });
+      const code = await runCli([...argv, '--local'], h.deps);
+      return { code, stdout: h.stdout(), stderr: h.stderr() };
+    };
+  };
+
+  it('jobs list --type --tenant lists the jobs jobs cancel with the same filters selects, in every state', async () => {
+    await put('l-queued', { state: 'queued', type: 'email.send', tenant: 'listed' });
+    await put('l-delayed', { state: 'scheduled', type: 'email.send', tenant: 'listed', dueAt: later });
+    await put('l-running', { state: 'processing', type: 'email.send', tenant: 'listed' });
+    await put('l-nested-type', { state: 'queued', type: 'email.send.bulk', tenant: 'listed' });
+    await put('l-other-tenant', { state: 'queued', type: 'email.send', tenant: 'unlisted' });
+    await put('l-other-type', { state: 'queued', type: 'sms.send', tenant: 'listed' });
+    const cli = localCli();
+    const filters = ['--type', 'email.*', '--tenant', 'listed'];
+
+    const listed = await cli('jobs', 'list', ...filters, '--json');
+    expect(listed.code).toBe(0);
+    const list = JSON.parse(listed.stdout) as {
+      type: string;
+      tenant: string;
+      total: number;
+      jobs: JobStatus[];
+    };
+    expect(list).toMatchObject({ type: 'email.*', tenant: 'listed', total: 3 });
+    expect(Object.fromEntries(list.jobs.map((job) => [job.id, job.state]))).toEqual({
+      'l-queued': 'queued',
+      'l-delayed': 'scheduled',
+      'l-running': 'processing',
+    });
+    // What a cancel would change is exactly the listed jobs that have not started.
+    const dry = await cli('jobs', 'cancel', ...filters, '--json');
+    expect(dry.code).toBe(0);
+    expect([...(JSON.parse(dry.stdout) as { ids: string[] }).ids].sort()).toEqual(['l-delayed', 'l-queued']);
+
+    const onlyTenant = await cli('jobs', 'list', '--tenant', 'unlisted', '--json');
+    expect((JSON.parse(onlyTenant.stdout) as { jobs: JobStatus[] }).jobs.map((job) => job.id)).toEqual([
+      'l-other-tenant',
+    ]);
+    const none = await cli('jobs', 'list', '--type', 'email.*', '--tenant', 'nobody');
+    expect(none).toMatchObject({ code: 0, stdout: "no jobs of type 'email.*' for tenant nobody\n" });
+  });
+
+  it('jobs list refuses an empty --type or --tenant (an unset variable) as a usage error, before anything is read', async () => {
+    const cli = localCli();
+    for (const [flag, line] of [
+      [
+        '--type',
+        'error: --type must not be empty: give an event type pattern such as "invoice.*", or leave --type out',
+      ],
+      ['--tenant', 'error: --tenant must not be empty: give the tenant the jobs were sent with'],
+    ] as const) {
+      const answer = await cli('jobs', 'list', flag, '');
+      expect(answer).toMatchObject({ code: 2, stdout: '' });
+      expect(answer.stderr).toBe(`${line}\n`);
+    }
+  });
 
   it('changes nothing without --yes, then cancels exactly the waiting jobs that match, each once', async () => {
     await put('a-queued', { state: 'queued', type: 'email.send', tenant: 'gone' });

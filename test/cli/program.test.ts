@@ -832,6 +832,31 @@ describe('hookline program', () => {
     expect(h.stderr()).toMatch(/option '--rate <n>' argument 'fast' is invalid. expected a positive number/);
   });
 
+  it.each<[readonly string[]]>([
+    [['redrive', 'events']],
+    [['failed', 'delete', 'events', '--yes']],
+    [['replay', '--source', 'github', '--since', '1h']],
+    [['tail']],
+    [['jobs', 'cancel', '--yes']],
+    [['jobs', 'list']],
+  ])(
+    '%j --type with a pattern routes cannot read is a usage error (exit 2), told in one line before anything is read',
+    async (command) => {
+      for (const [pattern, reason] of [
+        ['invoice..paid', ' has an empty segment'],
+        ['invoice.***', ': use "*" (one segment) or "**" (anything)'],
+      ] as const) {
+        const h = cliHarness();
+        expect(await runCli([...command, '--type', pattern, '--json'], h.deps)).toBe(USAGE_EXIT_CODE);
+        const line = `--type "${pattern}" is not a valid type pattern: type pattern "${pattern}"${reason}`;
+        expect(h.stderr()).toMatch(/^error: [^\n]*\n$/);
+        expect(h.stderr().startsWith(`error: ${line}`)).toBe(true);
+        expect(JSON.parse(h.stdout()).error).toContain(line);
+        expect(h.connects).toEqual([]);
+      }
+    },
+  );
+
   it('a --since or --until that is not a time is a usage error (exit 2), told in one line before anything is read', async () => {
     for (const flags of [
       ['--since', 'yesterday'],

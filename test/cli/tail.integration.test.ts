@@ -137,7 +137,8 @@ describe('hookline tail --local', () => {
       /unknown outcome "exploded": use one of received, processed, failed, queued/,
     );
     const type = await runHookline(stateDir, ['tail', '--local', '--type', 'a..b']);
-    expect(type.code).toBe(1);
+    // A pattern the CLI cannot take is the command line's fault: a usage error, as an unknown outcome is.
+    expect(type.code).toBe(2);
     expect(type.stderr).toMatch(/--type "a..b" is not a valid type pattern/);
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 /**
  * The Jobs page's Cancel matching over real HTTP, on job records in dynalite: the console answers as `hookline jobs
- * cancel --type ... --tenant ...` does, through its core. Without `yes` nothing changes; with it, exactly the jobs that
- * match and have not started are cancelled; what the CLI refuses is a 400 in its words.
+ * cancel --type ... --tenant ...` does, through its core. Without `yes` nothing changes, in the request; with it, a
+ * console job (as a redrive is) cancels exactly the jobs that match and have not started, with its progress and the
+ * command's summary; what the CLI refuses is a 400 in its words, and no job starts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +77,14 @@ describe("the Jobs page's Cancel matching", () => {
     });
     return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
   };
+  /** The console job `id` once it ended, read as the page polls it. */
+  const finished = async (id: string) => {
+    for (;;) {
+      const { body } = await call('GET', `/api/jobs/${id}`);
+      if (body.state !== 'running') return body;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const put = (id: string, state: string, type: string, tenant: string) =>
     client.send(
       new PutItemCommand({
@@ -123,20 +132,31 @@ describe("the Jobs page's Cancel matching", () => {
     expect((dry.body.summary as string[])[0]).toMatch(/^2 jobs match --type 'email\.\*' --tenant gone /);
     expect(await stateOf('w-1')).toBe('queued');
 
-    const done = await call('POST', '/api/job-records/cancel', { ...filters, yes: true });
-    expect(done).toMatchObject({ status: 200, body: { dryRun: false, matched: 2, skipped: [] } });
-    expect((done.body.cancelled as string[]).sort()).toEqual(['w-1', 'w-2']);
+    // With yes, a console job as a redrive is: the answer names it at once, and it reports progress and a summary.
+    const started = await call('POST', '/api/job-records/cancel', { ...filters, yes: true });
+    expect(started).toMatchObject({
+      status: 200,
+      body: { kind: 'cancel', label: "cancel jobs matching --type 'email.*' --tenant gone" },
+    });
+    const done = await finished(started.body.id as string);
+    expect(done).toMatchObject({
+      state: 'done',
+      result: { dryRun: false, matched: 2, skipped: [] },
+      progress: { label: 'jobs cancelled', done: 2, total: 2 },
+      summary: ["cancelled 2 jobs of 2 matching --type 'email.*' --tenant gone: the consumer skips them"],
+    });
+    expect([...(done.result as { cancelled: string[] }).cancelled].sort()).toEqual(['w-1', 'w-2']);
     const states = await Promise.all(
       ['w-1', 'w-2', 'w-running', 'w-other-type', 'w-other-tenant'].map(stateOf),
     );
     expect(states).toEqual(['cancelled', 'cancelled', 'processing', 'queued', 'queued']);
 
-    expect(await call('POST', '/api/job-records/cancel', { ...filters, yes: true })).toEqual({
-      status: 400,
-      body: {
-        error:
-          "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list shows the jobs there are)",
-      },
+    // Nothing matches now: the job ends failed with the CLI's error, as the terminal reports it.
+    const again = await call('POST', '/api/job-records/cancel', { ...filters, yes: true });
+    expect(await finished(again.body.id as string)).toMatchObject({
+      state: 'failed',
+      error:
+        "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list --type 'email.*' --tenant gone shows the jobs there are)",
     });
   });
 
@@ -157,5 +177,7 @@ describe("the Jobs page's Cancel matching", () => {
       expect(answer.body.error).toMatch(error);
     }
     expect(await stateOf('r-1')).toBe('queued');
+    const { body } = await call('GET', '/api/jobs');
+    expect((body.jobs as { label: string }[]).filter((job) => job.label.includes('refused'))).toEqual([]);
   });
 });

@@ -291,8 +291,9 @@ describe('the Jobs page in a browser', () => {
     // Asked, nothing changed yet.
     expect(JSON.parse((await cli('jobs', 'show', 'bulk-1', '--json')).stdout).state).toBe('scheduled');
     await page.click('[data-cancel-matching] button:has-text("Cancel 2 jobs")');
-    await page.locator('[data-cancel-matching] [data-cancelled]').waitFor();
-    expect(await page.locator('[data-cancel-matching] [data-cancelled]').textContent()).toBe(
+    // A console job, as a redrive is: its panel shows the command's summary once it ends.
+    await page.locator('[data-cancel-matching] [data-job-state="done"]').waitFor();
+    expect(await page.locator('[data-cancel-matching] [data-job-state="done"] .result').textContent()).toBe(
       'cancelled 2 jobs of 2 matching --tenant acct_closed: the consumer skips them',
     );
     await page.locator('#jobs tr[data-job="bulk-1"] [data-col="state"]', { hasText: 'cancelled' }).waitFor();

@@ -8,7 +8,7 @@ import { useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { Confirmation } from './confirmation';
 import { html } from './html';
-import { ErrorNote, type PageAnswer, Pager, StaleNote } from './widgets';
+import { ErrorNote, JobPanel, type PageAnswer, Pager, StaleNote } from './widgets';
 
 interface JobRecord {
   id: string;
@@ -143,20 +143,22 @@ interface CancelMatchingAnswer {
 /**
  * Cancel matching, as `hookline jobs cancel --type ... --tenant ... --queue ... --state ...` does: the first click
  * asks the server what matches (its dry run, which changes nothing), the confirmation names how many and which, and
- * only its button cancels them (`yes`). Offered only for the states a cancel changes (any of them, or one).
+ * only its button cancels them (`yes`), as a console job whose progress and summary show as a redrive's do. Offered
+ * only for the states a cancel changes (any of them, or one).
  */
 function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () => void }) {
   const [matching, setMatching] = useState<CancelMatchingAnswer | null>(null);
-  const [summary, setSummary] = useState<string[] | null>(null);
+  const [job, setJob] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const pending = useRef(false);
   const [busy, setBusy] = useState(false);
-  const request = (yes: boolean, answered: (answer: CancelMatchingAnswer) => void) => {
+  const request = <A>(yes: boolean, answered: (answer: A) => void) => {
     if (pending.current) return;
     pending.current = true;
     setBusy(true);
     setError(null);
-    post<CancelMatchingAnswer>('/api/job-records/cancel', { ...filters, yes })
+    post<A>('/api/job-records/cancel', { ...filters, yes })
       .then(answered, (e: Error) => setError(e.message))
       .finally(() => {
         pending.current = false;
@@ -165,21 +167,25 @@ function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () =>
   };
   if (filters.state !== null && !CANCELLABLE.includes(filters.state)) return '';
   const ask = () => {
-    setSummary(null);
-    request(false, setMatching);
+    setJob(null);
+    request<CancelMatchingAnswer>(false, setMatching);
   };
   const cancel = () =>
-    request(true, (answer) => {
-      setSummary(answer.summary);
+    request<{ id: string }>(true, (started) => {
       setMatching(null);
-      done();
+      setRunning(true);
+      setJob(started.id);
     });
+  const finished = () => {
+    setRunning(false);
+    done();
+  };
   const question =
     matching &&
     html`<p>Cancel the <b>${matching.matched}</b> job${matching.matched === 1 ? '' : 's'} that match these filters and have not
       started? ${matching.summary[0]}. A job that starts meanwhile is left running, and named.</p>`;
   return html`<div data-cancel-matching>
-    <button aria-expanded=${matching !== null} disabled=${busy} onClick=${ask}>Cancel matching...</button>
+    <button aria-expanded=${matching !== null} disabled=${busy || running} onClick=${ask}>Cancel matching...</button>
     ${
       matching &&
       html`<${Confirmation} label="Cancel matching jobs" question=${question} cancel=${() => setMatching(null)} cancelText="Keep them">
@@ -187,7 +193,7 @@ function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () =>
       <//>`
     }
     <${ErrorNote} error=${error} />
-    <div role="status">${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}</div>
+    ${job && html`<div data-cancelled><${JobPanel} key=${job} id=${job} onDone=${finished} /></div>`}
   </div>`;
 }
 

@@ -7,16 +7,20 @@ import { ensureTable } from '../../../lib/local/topology';
 
 /**
  * Starts the emulators before the enclosing tests and stops them after, with a dedupe table created by local
- * mode's own `ensureTable`; `onReady` receives the DynamoDB client (dynalite) the tests use.
+ * mode's own `ensureTable`; `onReady` receives the DynamoDB client (dynalite) the tests use, and the emulators (for a
+ * local target on them).
  */
-export function useDedupeTable(table: string, onReady: (client: DynamoDBClient) => void): void {
+export function useDedupeTable(
+  table: string,
+  onReady: (client: DynamoDBClient, emulators: Emulators) => void,
+): void {
   let emulators: Emulators | undefined;
   let client: DynamoDBClient | undefined;
   beforeAll(async () => {
     emulators = await startEmulators();
     client = localDynamoClient(emulators);
     await ensureTable(client, table, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
-    onReady(client);
+    onReady(client, emulators);
   }, 60_000);
   afterAll(async () => {
     client?.destroy();
