@@ -528,6 +528,13 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   const jobs = program
     .command('jobs')
     .description('read, list and cancel jobs sent with hookline/producer or the jobs endpoint');
+  registerJobsShow(jobs, ctx);
+  registerJobsList(jobs, ctx);
+  registerJobsCancel(jobs, ctx);
+}
+
+/** `jobs show <id>`: one job's record, reconciled with its dead-letter queue. */
+function registerJobsShow(jobs: Command, ctx: CommandContext): void {
   withTarget(
     jobs
       .command('show')
@@ -542,6 +549,10 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     // As `jobs list`: the job may be further along than its record says, and a script must know.
     if (job.unreadable?.length) ctx.setExitCode(1);
   });
+}
+
+/** `jobs list`: jobs by state, queue, type and tenant, oldest first. */
+function registerJobsList(jobs: Command, ctx: CommandContext): void {
   withTarget(
     jobs
       .command('list')
@@ -590,6 +601,10 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     // What it lists is true, and some jobs may be further along than their records say: a script must know.
     if (list.unreadable?.length) ctx.setExitCode(1);
   });
+}
+
+/** `jobs cancel <id>`, or every job not started that matches its filters. */
+function registerJobsCancel(jobs: Command, ctx: CommandContext): void {
   withTarget(
     jobs
       .command('cancel')
