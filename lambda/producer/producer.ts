@@ -419,8 +419,8 @@ const DEBOUNCE_ROUNDS = 3;
 const MIN_DEBOUNCE_MS = 1000;
 
 /** Milliseconds of a {@link Delay} from `now`; `name` is the option's, for its errors (a {@link ProducerConfigError}). */
-function delayMs(delay: Delay | undefined, now: number, name = 'delay'): number {
-  return delayMsOf(delay, now, name, (message) => new ProducerConfigError(message));
+function delayMs(delay: Delay | undefined, now: number, name = 'delay', dates = true): number {
+  return delayMsOf(delay, now, name, (message) => new ProducerConfigError(message), { dates });
 }
 
 /** The last moment a one-time schedule's `at()` expression (a four-digit year) can name. */
@@ -1624,7 +1624,7 @@ function debounceMs(job: JobDefinition, value: unknown, name: string, from: stri
     throw new ProducerConfigError(
       `job ${job.type}: ${name} is a Date: pass a duration, such as { seconds: 30 }, counted from ${from}`,
     );
-  return delayMs(value as DurationLike, now, `job ${job.type}: ${name}`);
+  return delayMs(value as DurationLike, now, `job ${job.type}: ${name}`, false);
 }
 
 /** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */
@@ -1696,7 +1696,7 @@ function backoffSeconds(job: JobDefinition, backoff: Backoff): BackoffSeconds {
 function wholeSeconds(job: JobDefinition, name: string, value: DurationLike): number {
   if (value instanceof Date)
     throw new ProducerConfigError(`job ${job.type}: ${name} is a Date: pass a duration, { seconds: n }`);
-  const ms = delayMs(value, 0, `job ${job.type}: ${name}`);
+  const ms = delayMs(value, 0, `job ${job.type}: ${name}`, false);
   if (ms % 1000 !== 0)
     throw new ProducerConfigError(
       `job ${job.type}: ${name} is ${ms / 1000} s: use whole seconds (as consumer.retry)`,

@@ -26,13 +26,15 @@ export function shownDelay(delay: unknown): string {
 
 /**
  * Milliseconds of a {@link Delay} from `now` (a Date already past is 0); anything else is refused with `refuse`,
- * whose message names the option (`name`), what was given and the fix.
+ * whose message names the option (`name`), what was given and the fix (suggesting a Date only where `dates`: the
+ * caller refuses a Date itself where its option takes none).
  */
 export function delayMsOf(
   delay: Delay | undefined,
   now: number,
   name: string,
   refuse: (message: string) => Error,
+  { dates = true }: { readonly dates?: boolean } = {},
 ): number {
   if (delay === undefined) return 0;
   if (delay instanceof Date) {
@@ -42,8 +44,12 @@ export function delayMsOf(
   // Checked at run time too: a caller in JavaScript, or one porting BullMQ's `delay: 5000` (milliseconds), would
   // otherwise have a number, a string or a misspelt unit read as no delay at all and the job run at once.
   if (typeof delay !== 'object' || delay === null || Array.isArray(delay)) {
+    // An option that takes no Date (a debounce period, a backoff) must not suggest one.
+    const fix = '{ seconds: n } (a number of milliseconds m is { seconds: m / 1000 })';
     throw refuse(
-      `${name} ${shownDelay(delay)} is not a duration or a Date: pass { seconds: n } (a number of milliseconds m is { seconds: m / 1000 }), { minutes, hours, days }, or a Date to wait until`,
+      dates
+        ? `${name} ${shownDelay(delay)} is not a duration or a Date: pass ${fix}, { minutes, hours, days }, or a Date to wait until`
+        : `${name} ${shownDelay(delay)} is not a duration: pass ${fix} or { minutes, hours, days }`,
     );
   }
   const unknownUnits = Object.keys(delay).filter((unit) => !DELAY_UNITS.includes(unit));

@@ -552,7 +552,8 @@ describe('a debounced job', () => {
     [
       { id: 'a', debounce: { period: { seconds: 30 }, maxWait: '5m' } },
       job,
-      /debounce.maxWait "5m" is not a duration/,
+      // A debounce takes no Date, so its refusal suggests none.
+      /debounce.maxWait "5m" is not a duration: pass \{ seconds: n \} \(a number of milliseconds m is \{ seconds: m \/ 1000 \}\) or \{ minutes, hours, days \}$/,
     ],
     [
       { id: 'a', debounce: { period: { seconds: 30 }, maxWait: new Date() } },

@@ -145,7 +145,8 @@ describe("a job's own attempts and backoff", () => {
     );
     const ms = { base: 1000 } as unknown as SendOptions['backoff'];
     expect(await refusal({ backoff: ms })).toMatch(
-      /backoff\.base 1000 is not a duration or a Date: pass \{ seconds: n \}/,
+      // A backoff takes no Date, so its refusal suggests none.
+      /backoff\.base 1000 is not a duration: pass \{ seconds: n \} \(a number of milliseconds m is \{ seconds: m \/ 1000 \}\) or \{ minutes, hours, days \}$/,
     );
     expect(await refusal({ backoff: { base: new Date() as never } })).toMatch(/backoff\.base is a Date/);
     expect(await refusal({ backoff: { base: { seconds: 1.5 } } })).toMatch(
