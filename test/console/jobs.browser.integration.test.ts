@@ -308,6 +308,27 @@ describe('the Jobs page in a browser', () => {
     );
   });
 
+  it('drops a Cancel matching question once the filters change, so its button never cancels jobs it did not count', async () => {
+    const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
+    await producer.send(doubleJob, { n: 1 }, { id: 'asked-1', tenant: 'acct_asked', delay: { minutes: 10 } });
+    for (const id of ['other-1', 'other-2'])
+      await producer.send(doubleJob, { n: 1 }, { id, tenant: 'acct_other', delay: { minutes: 10 } });
+    await page.goto(`${new URL('/', consoleUrl)}#/jobs`);
+    await page.fill('input[name="tenant"]', 'acct_asked');
+    await page.press('input[name="tenant"]', 'Enter');
+    await page.locator('[data-page-counts]', { hasText: 'of 1 matching job' }).waitFor();
+    await page.click('button:has-text("Cancel matching...")');
+    await page.locator('[data-cancel-matching] button:has-text("Cancel 1 job")').waitFor();
+    await page.fill('input[name="tenant"]', 'acct_other');
+    await page.press('input[name="tenant"]', 'Enter');
+    await page.locator('[data-page-counts]', { hasText: 'of 2 matching jobs' }).waitFor();
+    // The question counted acct_asked's job: asked again, it counts acct_other's.
+    expect(await page.locator('[data-cancel-matching] p').count()).toBe(0);
+    expect(await page.locator('[data-cancel-matching] button.danger').count()).toBe(0);
+    for (const id of ['asked-1', 'other-1', 'other-2'])
+      expect(JSON.parse((await cli('jobs', 'show', id, '--json')).stdout).state).toBe('scheduled');
+  });
+
   it('cancels a scheduled job after a confirmation reached by keyboard, then refuses a second cancel as the CLI does', async () => {
     await page.goto(`${new URL('/', consoleUrl)}#/job/later-1`);
     expect(await page.locator('[data-field="state"]').textContent()).toBe('scheduled');

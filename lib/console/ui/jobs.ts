@@ -114,7 +114,12 @@ export function JobsPage() {
       <label>Type <input name="type" value=${type} placeholder="email.*" onChange=${choose(setType)} /></label>
       <label>Tenant <input name="tenant" value=${tenant} onChange=${choose(setTenant)} /></label>
     </form>
-    ${filtered && shownFilters && html`<${CancelMatchingBox} filters=${shownFilters} done=${reload} />`}
+    ${
+      // Keyed by the filters: a question asked of others (its count, its button) is gone once they change.
+      filtered &&
+      shownFilters &&
+      html`<${CancelMatchingBox} key=${JSON.stringify(shownFilters)} filters=${shownFilters} done=${reload} />`
+    }
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the job records...</p>`}
     ${data && html`<${Pager} page=${data} shown=${data.items.length} noun=${filtered ? 'matching jobs' : 'jobs'} go=${setPage} />`}
