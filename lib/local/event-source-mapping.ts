@@ -320,7 +320,8 @@ export class EventSourceMapping {
     await Promise.all(this.pollers);
   }
 
-  private get stopping(): boolean {
+  /** Whether {@link stop} was called: what fails after it is the stop's doing, not a problem to report. */
+  get stopping(): boolean {
     return this.abort.signal.aborted;
   }
 

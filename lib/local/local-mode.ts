@@ -791,7 +791,7 @@ function createConsumer(
         },
         selfReported,
       ),
-    onPollError: pollErrorReporter(reporter, emulators, queue.name),
+    onPollError: pollErrorReporter(reporter, emulators, queue.name, () => mapping.stopping),
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
@@ -1145,23 +1145,27 @@ function emulatorsEndedWithin(emulators: Emulators, graceMs: number): Promise<st
   return Promise.race([
     emulators.failed,
     new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), graceMs);
+      // Never what keeps local mode's process alive once it stopped.
+      timer = setTimeout(() => resolve(undefined), graceMs).unref();
     }),
   ]).finally(() => clearTimeout(timer));
 }
 
 /**
  * Reports a consumer's failed poll; once the emulators have ended, every poll fails alike and their notice says it
- * all, so a failure is reported only if they are still running a moment after it (their end can trail it).
+ * all, so a failure is reported only if they are still running a moment after it (their end can trail it), and
+ * local mode has not begun to stop meanwhile (`stopping`): a poll the stop cut is the stop's doing.
  */
 export function pollErrorReporter(
   reporter: Pick<Reporter, 'problem'>,
   emulators: Pick<Emulators, 'failure' | 'failed'>,
   queue: string,
+  stopping: () => boolean,
   graceMs = EMULATOR_END_GRACE_MS,
 ): (error: unknown) => Promise<void> {
   return async (error) => {
     if ((await emulatorsEndedWithin(emulators as Emulators, graceMs)) !== undefined) return;
+    if (stopping()) return;
     reporter.problem(`consumer ${queue}: ${(error as Error).message ?? error}`);
   };
 }

@@ -306,7 +306,13 @@ describe("a consumer's failed poll", () => {
     const failed = new Promise<string>((resolve) => {
       end = resolve;
     });
-    const report = pollErrorReporter({ problem: (line) => problems.push(line) }, { failed }, 'events', 1_000);
+    const report = pollErrorReporter(
+      { problem: (line) => problems.push(line) },
+      { failed },
+      'events',
+      () => false,
+      1_000,
+    );
     const reported = report(refused);
     // The thread's exit reaches the main thread after the poll it refused has failed.
     setTimeout(() => end('Error: the thread crashed'), 50);
@@ -320,10 +326,27 @@ describe("a consumer's failed poll", () => {
       { problem: (line) => problems.push(line) },
       { failed: new Promise<string>(() => undefined) },
       'events',
+      () => false,
       20,
     );
     await report(refused);
     expect(problems).toEqual(['consumer events: connect ECONNREFUSED 127.0.0.1:4566']);
+  });
+
+  it('is not reported once local mode began to stop during its grace (the stop cut the poll)', async () => {
+    const problems: string[] = [];
+    let stopping = false;
+    const report = pollErrorReporter(
+      { problem: (line) => problems.push(line) },
+      { failed: new Promise<string>(() => undefined) },
+      'events',
+      () => stopping,
+      50,
+    );
+    const reported = report(refused);
+    stopping = true;
+    await reported;
+    expect(problems).toEqual([]);
   });
 
   it('is not reported after the emulators ended', async () => {
@@ -332,6 +355,7 @@ describe("a consumer's failed poll", () => {
       { problem: (line) => problems.push(line) },
       { failure: 'Error: the thread crashed', failed: Promise.resolve('Error: the thread crashed') },
       'events',
+      () => false,
     );
     await report(refused);
     expect(problems).toEqual([]);
