@@ -588,12 +588,12 @@ export class Producer {
       return duplicateResult(p.id, status);
     if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;
     const sent = await this.deliverDebounced(dueWithinMaxWait(p, status), status.generation);
-    const written = await this.withRetry(() => debounced(p.id, this.debouncedSendOf(sent))).catch(
-      (error: unknown) =>
-        notSent(
-          p,
-          `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
-        ),
+    const send = this.debouncedSendOf(sent, status.scheduleName);
+    const written = await this.withRetry(() => debounced(p.id, send)).catch((error: unknown) =>
+      notSent(
+        p,
+        `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
+      ),
     );
     if (!written) return STARTED_MEANWHILE;
     // Best effort: a schedule left in place delivers a send the consumer skips.
@@ -617,8 +617,11 @@ export class Producer {
     return sent;
   }
 
-  /** What the record of a debounced job takes of a send just delivered. */
-  private debouncedSendOf(sent: Prepared): DebouncedSend {
+  /**
+   * What the record of a debounced job takes of a send just delivered; `replaces` is the schedule of the send its
+   * record named when read, which a repeat of a write that landed reports replaced.
+   */
+  private debouncedSendOf(sent: Prepared, replaces: string | undefined): DebouncedSend {
     const scheduleName = scheduleNameOf(sent, this.deps.settings);
     const ttl = this.deps.settings.dedupe?.ttlSeconds;
     return {
@@ -629,6 +632,7 @@ export class Producer {
         ? {}
         : { expiresAt: Math.floor(this.deps.now() / 1000) + recordLifetimeSeconds(sent, ttl) }),
       ...(scheduleName === undefined ? {} : { scheduleName }),
+      ...(replaces === undefined ? {} : { replaces }),
     };
   }
 

@@ -291,6 +291,31 @@ export interface DebouncedSend {
   readonly expiresAt?: number;
   /** The one-time schedule that sends it (beyond 15 minutes). */
   readonly scheduleName?: string;
+  /**
+   * The schedule of the send the record named when this send read it: the one a repeat of this send's write
+   * answers replaced, when the first write landed but its answer was lost (the record no longer holds it).
+   * @default - none: a repeat deletes no schedule
+   */
+  readonly replaces?: string;
+}
+
+/** The schedule a debounced send's write replaced, for its caller to delete: never the send's own. */
+function replacedScheduleOf(
+  replaced: string | undefined,
+  send: DebouncedSend,
+): { readonly replacedSchedule?: string } {
+  return replaced !== undefined && replaced !== send.scheduleName ? { replacedSchedule: replaced } : {};
+}
+
+/**
+ * Whether a record names this debounced send in its enqueue: its write landed, whatever happened since (the job
+ * that started is this send's). Each send has a token of its own, so no other send's write leaves this.
+ */
+function namesDebouncedSend(
+  record: Record<string, AttributeValue> | undefined,
+  send: DebouncedSend,
+): boolean {
+  return record?.debounceSend?.S === send.send && record.generation?.S === send.generation;
 }
 
 /**
@@ -602,8 +627,10 @@ export class JobRecords {
    * Takes one more send of a debounced job that has not started: its record names `send.send` (the message just
    * sent), is due at its due time (`queued`, without one, when it was sent due at once), and counts it. One
    * conditional write, only while the record is of the same enqueue, claimed, debounced and `scheduled` or
-   * `queued`. The one-time schedule of the send it replaced (the caller deletes it, or its delivery is skipped);
-   * undefined when the job started, ended or was replaced since: the message just sent is then skipped.
+   * `queued`, and names another send. The one-time schedule of the send it replaced (the caller deletes it, or its
+   * delivery is skipped); undefined when the job started, ended or was replaced since: the message just sent is
+   * then skipped. A repeat of a write that landed (the SDK or the caller retrying after its answer was lost) finds
+   * the record naming this very send: the same answer, from `send.replaces`, and the send counted once.
    */
   async debounced(
     id: string,
@@ -616,7 +643,7 @@ export class JobRecords {
           TableName: this.tableName,
           Key: { [PK]: { S: jobRecordKey(id) } },
           ConditionExpression:
-            'attribute_exists(debounceSend) AND #claim = :queued AND #generation = :generation AND #state IN (:scheduled, :queued)',
+            'attribute_exists(debounceSend) AND debounceSend <> :send AND #claim = :queued AND #generation = :generation AND #state IN (:scheduled, :queued)',
           ...update,
           ExpressionAttributeNames: {
             ...update.ExpressionAttributeNames,
@@ -630,13 +657,16 @@ export class JobRecords {
             ':generation': { S: send.generation },
           },
           ReturnValues: 'ALL_OLD',
+          // The record a refused write found, at no read: whether it is this send's own write, landed already.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      const replaced = before?.scheduleName?.S;
-      return replaced !== undefined && replaced !== send.scheduleName ? { replacedSchedule: replaced } : {};
+      return replacedScheduleOf(before?.scheduleName?.S, send);
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const found = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const record = found && Object.keys(found).length > 0 ? found : await this.readItem(id);
+      return namesDebouncedSend(record, send) ? replacedScheduleOf(send.replaces, send) : undefined;
     }
   }
 
