@@ -411,7 +411,10 @@ type Outcome =
   | { readonly ok: true; readonly result: SendResult }
   | { readonly ok: false; readonly error: string };
 
-/** A debounced send found the job started after its claim answered: its cycle ended, and the next claim starts one. */
+/**
+ * A debounced send found the job started (or its record gone) after its claim answered: its cycle ended, and the
+ * next claim starts one.
+ */
 const STARTED_MEANWHILE = Symbol('started meanwhile');
 /** Claims a debounced send makes before it gives up on a job that keeps starting under it. */
 const DEBOUNCE_ROUNDS = 3;
@@ -584,6 +587,8 @@ export class Producer {
       ?.read(p.id)
       .catch((error: unknown) => notSent(p, `dedupe table unavailable: ${describe(error)}`));
     const debounced = records?.debounced?.bind(records);
+    // Deleted since the claim found it (its lifetime ended): nothing holds the id now, so the next claim takes it.
+    if (debounced && status === undefined) return STARTED_MEANWHILE;
     if (!debounced || !status?.debounce || status.generation === undefined)
       return duplicateResult(p.id, status);
     if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;

@@ -4,7 +4,12 @@
  * (`JobRecords.start`) for each message sent. A clock stands in for time passing between sends.
  */
 
-import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -390,6 +395,37 @@ describe('a debounced job', () => {
     expect(await producer.status('doc-first')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
     await producer.send(job, { edit: 2 }, { id: 'doc-first', debounce: { seconds: 10 } });
     expect(await producer.status('doc-first')).toMatchObject({ debounce: { sends: 2 } });
+  });
+
+  it('starts a new cycle, which runs this send, when its record is deleted between its claim and the read of it', async () => {
+    const time = testClock();
+    let vanish = false;
+    const { producer, records, sent } = producerAt(time.now, (real) => ({
+      async read(id) {
+        if (vanish) {
+          vanish = false;
+          // As DynamoDB's TTL deletes a record whose lifetime ended just after the claim found it.
+          await client.send(
+            new DeleteItemCommand({
+              TableName: table,
+              Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
+            }),
+          );
+        }
+        return real.read(id);
+      },
+      cancel: (id) => real.cancel(id),
+      debounced: (id, send) => real.debounced(id, send),
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-vanish', debounce: { seconds: 10 } });
+    vanish = true;
+    const later = await producer.send(job, { edit: 2 }, { id: 'doc-vanish', debounce: { seconds: 10 } });
+    expect(later).toMatchObject({ state: 'scheduled', duplicate: false, dueAt: '2026-11-30T12:00:10.000Z' });
+    expect(sent).toHaveLength(2);
+    expect(await producer.status('doc-vanish')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
+    time.advance(10);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
+    expect(payloadOf(sent[1])).toEqual({ edit: 2 });
   });
 
   it('keeps its record while its queue may keep its messages, so a send waiting beyond the dedupe window still alone runs', async () => {
