@@ -9,6 +9,7 @@ import {
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -371,6 +372,155 @@ describe('a debounced job', () => {
     expect(sent).toHaveLength(2);
     expect(await producer.status('doc-ran')).toMatchObject({ state: 'processing', debounce: { sends: 2 } });
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('superseded');
+  });
+
+  it('keeps the schedule of a later send that replaced a send whose retried write had landed, its answer lost', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        debounced: loseFirstAnswer(real, () => between?.()),
+      }),
+      undefined,
+      3,
+    );
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-aba', debounce: { minutes: 20 } });
+    // Another send, made while this one's write was retried: it replaced this send (and deleted its schedule).
+    between = () => other.producer.send(job, { edit: 3 }, { id: 'doc-aba', debounce: { minutes: 20 } });
+    const replaced = await producer.send(job, { edit: 2 }, { id: 'doc-aba', debounce: { minutes: 20 } });
+    expect(replaced).toMatchObject({ state: 'scheduled', duplicate: false });
+    const later = other.schedules[0]?.name;
+    expect(await producer.status('doc-aba')).toMatchObject({
+      state: 'scheduled',
+      scheduleName: later,
+      debounce: { sends: 3 },
+    });
+    // The schedule that sends the job is never deleted; the two it replaced are.
+    expect([...deleted, ...other.deleted]).not.toContain(later);
+    expect(new Set([...deleted, ...other.deleted])).toEqual(
+      new Set([schedules[0]?.name, schedules[1]?.name]),
+    );
+  });
+
+  it('names itself after a later send taken before its retry when its own write had not landed', async () => {
+    const time = testClock();
+    let failed = false;
+    const other = producerAt(time.now);
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        async debounced(id, send) {
+          if (failed) return real.debounced(id, send);
+          failed = true;
+          await other.producer.send(job, { edit: 3 }, { id: 'doc-unlanded', debounce: { minutes: 20 } });
+          throw new Error('TimeoutError: socket hang up');
+        },
+      }),
+      undefined,
+      3,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-unlanded', debounce: { minutes: 20 } });
+    expect(
+      await producer.send(job, { edit: 2 }, { id: 'doc-unlanded', debounce: { minutes: 20 } }),
+    ).toMatchObject({ state: 'scheduled', duplicate: false });
+    // One send was taken since its read, the other's: its own write never landed, so it is written after it.
+    expect(await producer.status('doc-unlanded')).toMatchObject({
+      scheduleName: schedules[1]?.name,
+      debounce: { sends: 3 },
+    });
+    expect(other.deleted).toEqual([schedules[0]?.name]);
+    expect(deleted).toEqual([other.schedules[0]?.name]);
+  });
+
+  it('never names itself again over a later send when the SDK repeats its write after the answer was lost', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    // The SDK's own retry: the write lands, its answer is lost, another send is taken, and the same request goes again.
+    const sdkRetrying = {
+      async send(command: Parameters<DynamoDBClient['send']>[0]) {
+        const others = command instanceof UpdateItemCommand ? between : undefined;
+        if (!others) return client.send(command);
+        between = undefined;
+        await client.send(command);
+        await others();
+        return client.send(command);
+      },
+    } as unknown as DynamoDBClient;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      () => new JobRecords(sdkRetrying, table, time.now),
+    );
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-sdk', debounce: { minutes: 20 } });
+    between = () => other.producer.send(job, { edit: 3 }, { id: 'doc-sdk', debounce: { minutes: 20 } });
+    await producer.send(job, { edit: 2 }, { id: 'doc-sdk', debounce: { minutes: 20 } });
+    const later = other.schedules[0]?.name;
+    expect(await producer.status('doc-sdk')).toMatchObject({ scheduleName: later, debounce: { sends: 3 } });
+    expect([...deleted, ...other.deleted]).not.toContain(later);
+    expect(new Set([...deleted, ...other.deleted])).toEqual(
+      new Set([schedules[0]?.name, schedules[1]?.name]),
+    );
+  });
+
+  it('gives way to the send the record names when more than one was taken between its read and its write', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer, schedules, deleted } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      async debounced(id, send) {
+        const others = between;
+        between = undefined;
+        await others?.();
+        return real.debounced(id, send);
+      },
+    }));
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
+    between = async () => {
+      await other.producer.send(job, { edit: 3 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
+      await other.producer.send(job, { edit: 4 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
+    };
+    expect(
+      await producer.send(job, { edit: 2 }, { id: 'doc-crowd', debounce: { minutes: 20 } }),
+    ).toMatchObject({ state: 'scheduled', duplicate: false });
+    // Its own write could be among them (an SDK retry of a lost answer): it is not named again over them.
+    expect(await producer.status('doc-crowd')).toMatchObject({
+      scheduleName: other.schedules[1]?.name,
+      debounce: { sends: 3 },
+    });
+    expect(deleted).toEqual([schedules[0]?.name, schedules[1]?.name]);
+  });
+
+  it('names the send whose write comes last when another send is taken between its read and its write', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer, schedules, deleted } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      async debounced(id, send) {
+        const other = between;
+        between = undefined;
+        await other?.();
+        return real.debounced(id, send);
+      },
+    }));
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-between', debounce: { minutes: 20 } });
+    between = () => other.producer.send(job, { edit: 3 }, { id: 'doc-between', debounce: { minutes: 20 } });
+    await producer.send(job, { edit: 2 }, { id: 'doc-between', debounce: { minutes: 20 } });
+    expect(await producer.status('doc-between')).toMatchObject({
+      scheduleName: schedules[1]?.name,
+      debounce: { sends: 3 },
+    });
+    expect(other.deleted).toEqual([schedules[0]?.name]);
+    expect(deleted).toEqual([other.schedules[0]?.name]);
   });
 
   it("counts a cycle's first send once when its record write landed but its answer was lost", async () => {
