@@ -45,6 +45,7 @@ import {
   type CancelledJob,
   DEBOUNCE_CYCLE_ENDED,
   type DebouncedSend,
+  type DebouncedWrite,
   enqueuedJobFields,
   enqueuedState,
   type JobState,
@@ -349,10 +350,11 @@ export interface ProducerCollaborators {
     cancel(id: string): Promise<CancelledJob | undefined>;
     /**
      * Makes a debounced job's record name one more send while it has not started (`JobRecords.debounced`): the
-     * schedule of the send it replaced, or undefined when the job started since.
+     * schedule of the send it replaced, the sends taken since this one's read, or undefined when the job started
+     * since.
      * @default - a send with `debounce` is refused (ProducerConfigError), as without the dedupe table
      */
-    debounced?(id: string, send: DebouncedSend): Promise<{ readonly replacedSchedule?: string } | undefined>;
+    debounced?(id: string, send: DebouncedSend): Promise<DebouncedWrite>;
   };
   readonly scheduler?: {
     create(schedule: OneTimeSchedule): Promise<void>;
@@ -411,7 +413,10 @@ type Outcome =
   | { readonly ok: true; readonly result: SendResult }
   | { readonly ok: false; readonly error: string };
 
-/** A debounced send found the job started after its claim answered: its cycle ended, and the next claim starts one. */
+/**
+ * A debounced send found the job started (or its record gone) after its claim answered: its cycle ended, and the
+ * next claim starts one.
+ */
 const STARTED_MEANWHILE = Symbol('started meanwhile');
 /** Claims a debounced send makes before it gives up on a job that keeps starting under it. */
 const DEBOUNCE_ROUNDS = 3;
@@ -584,24 +589,58 @@ export class Producer {
       ?.read(p.id)
       .catch((error: unknown) => notSent(p, `dedupe table unavailable: ${describe(error)}`));
     const debounced = records?.debounced?.bind(records);
+    // Deleted since the claim found it (its lifetime ended): nothing holds the id now, so the next claim takes it.
+    if (debounced && status === undefined) return STARTED_MEANWHILE;
     if (!debounced || !status?.debounce || status.generation === undefined)
       return duplicateResult(p.id, status);
     if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;
     const sent = await this.deliverDebounced(dueWithinMaxWait(p, status), status.generation);
-    const written = await this.withRetry(() => debounced(p.id, this.debouncedSendOf(sent))).catch(
-      (error: unknown) =>
-        notSent(
-          p,
-          `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
-        ),
-    );
-    if (!written) return STARTED_MEANWHILE;
+    const send = this.debouncedSendOf(sent, status);
+    const replaced = await this.nameDebouncedSend(p, debounced, send);
+    if (!replaced) return STARTED_MEANWHILE;
     // Best effort: a schedule left in place delivers a send the consumer skips.
-    if (written.replacedSchedule && this.deps.scheduler)
-      await this.deps.scheduler
-        .delete(written.replacedSchedule, this.deps.settings.scheduler?.groupName)
-        .catch(() => false);
+    for (const name of replaced)
+      await this.deps.scheduler?.delete(name, this.deps.settings.scheduler?.groupName).catch(() => false);
     return resultOf(sent);
+  }
+
+  /**
+   * Makes the record name a debounced send just delivered: the schedules to delete (the one it replaced; its own
+   * too when a later send took its place), or undefined when the job started since. The record counts the sends it
+   * took, one per write, so a refused write tells whether this send's own write may be among them: when one send
+   * was taken since this one's read, it was another's, and this send is written again after it (the last write
+   * names its send, as without the race). When more were, this send's own may have landed (a write whose answer
+   * was lost, retried by the SDK or here) and been replaced already, its schedule deleted: it then gives way to the
+   * send the record names, which runs, rather than being named again without a schedule to send it.
+   */
+  private async nameDebouncedSend(
+    p: Prepared,
+    debounced: NonNullable<NonNullable<ProducerCollaborators['records']>['debounced']>,
+    first: DebouncedSend,
+  ): Promise<readonly string[] | undefined> {
+    const { attempts, baseDelayMs } = this.deps.retry;
+    let send = first;
+    for (let attempt = 1, raced = 0; ; ) {
+      let written: DebouncedWrite;
+      try {
+        written = await debounced(p.id, send);
+      } catch (error) {
+        if (attempt >= attempts)
+          notSent(
+            p,
+            `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
+          );
+        await this.deps.sleep(backoff(baseDelayMs, ++attempt));
+        continue;
+      }
+      if (written === undefined) return undefined;
+      if (!('takenSince' in written)) return written.replacedSchedule ? [written.replacedSchedule] : [];
+      const { sends, scheduleName } = written.takenSince;
+      const anotherOnly = send.after !== undefined && sends === send.after + 1;
+      if (!anotherOnly || ++raced >= DEBOUNCE_ROUNDS)
+        return [send.replaces, send.scheduleName].filter((name): name is string => name !== undefined);
+      send = { ...send, after: sends, replaces: scheduleName };
+    }
   }
 
   /** Sends a debounced job's message in the record's generation: its payload stored, then queued or scheduled. */
@@ -617,8 +656,12 @@ export class Producer {
     return sent;
   }
 
-  /** What the record of a debounced job takes of a send just delivered. */
-  private debouncedSendOf(sent: Prepared): DebouncedSend {
+  /**
+   * What the record of a debounced job takes of a send just delivered, after the record as this send read it (its
+   * sends, and the schedule of the one it named, which a repeat of a write that landed reports replaced).
+   */
+  private debouncedSendOf(sent: Prepared, read: JobStatus): DebouncedSend {
+    const replaces = read.scheduleName;
     const scheduleName = scheduleNameOf(sent, this.deps.settings);
     const ttl = this.deps.settings.dedupe?.ttlSeconds;
     return {
@@ -629,6 +672,8 @@ export class Producer {
         ? {}
         : { expiresAt: Math.floor(this.deps.now() / 1000) + recordLifetimeSeconds(sent, ttl) }),
       ...(scheduleName === undefined ? {} : { scheduleName }),
+      ...(replaces === undefined ? {} : { replaces }),
+      ...(read.debounce === undefined ? {} : { after: read.debounce.sends }),
     };
   }
 

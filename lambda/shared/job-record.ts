@@ -291,6 +291,75 @@ export interface DebouncedSend {
   readonly expiresAt?: number;
   /** The one-time schedule that sends it (beyond 15 minutes). */
   readonly scheduleName?: string;
+  /**
+   * The schedule of the send the record named when this send read it: the one a repeat of this send's write
+   * answers replaced, when the first write landed but its answer was lost (the record no longer holds it).
+   * @default - none: a repeat deletes no schedule
+   */
+  readonly replaces?: string;
+  /**
+   * How many sends the record had taken when this send read it: the write is refused, answering what was taken
+   * since ({@link DebouncedWrite}), when another send's write came after that read.
+   * @default - the write takes this send whatever the record took since
+   */
+  readonly after?: number;
+}
+
+/**
+ * What a debounced send's write did: took the send (the schedule of the send it replaced, for the caller to
+ * delete); found another send of the same enqueue taken since the send's read, the job still waiting (`takenSince`:
+ * how many sends the record has taken, and the schedule of the one it names); or, undefined, found the job started,
+ * ended or replaced by a later cycle.
+ */
+export type DebouncedWrite =
+  | { readonly replacedSchedule?: string }
+  | { readonly takenSince: { readonly sends: number; readonly scheduleName?: string } }
+  | undefined;
+
+/** The schedule a debounced send's write replaced, for its caller to delete: never the send's own. */
+function replacedScheduleOf(
+  replaced: string | undefined,
+  send: DebouncedSend,
+): { readonly replacedSchedule?: string } {
+  return replaced !== undefined && replaced !== send.scheduleName ? { replacedSchedule: replaced } : {};
+}
+
+/**
+ * What a refused debounced write found: the record naming this very send in its enqueue (its write landed,
+ * whatever happened since: the job that started is this send's; each send has a token of its own, so no other
+ * send's write leaves this), another send taken since this one's read while the job still waits, or neither.
+ */
+function refusedDebouncedWrite(
+  record: Record<string, AttributeValue> | undefined,
+  send: DebouncedSend,
+): DebouncedWrite {
+  if (record?.generation?.S !== send.generation || record.debounceSend?.S === undefined) return undefined;
+  if (record.debounceSend.S === send.send) return replacedScheduleOf(send.replaces, send);
+  const waiting = record.state?.S === 'scheduled' || record.state?.S === 'queued';
+  if (record.status?.S !== 'queued' || !waiting) return undefined;
+  const scheduleName = record.scheduleName?.S;
+  return {
+    takenSince: {
+      sends: Number(record.debounceSends?.N ?? 1),
+      ...(scheduleName === undefined ? {} : { scheduleName }),
+    },
+  };
+}
+
+/**
+ * The condition that a debounced job's record took `after` sends (none for no `after`); a record written before
+ * sends were counted has taken its first.
+ */
+function debouncedSendsTaken(after: number | undefined): {
+  readonly condition: string;
+  readonly values: Record<string, AttributeValue>;
+} {
+  if (after === undefined) return { condition: '', values: {} };
+  const counted = 'debounceSends = :after';
+  return {
+    condition: ` AND ${after === 1 ? `(attribute_not_exists(debounceSends) OR ${counted})` : counted}`,
+    values: { ':after': { N: String(after) } },
+  };
 }
 
 /**
@@ -602,21 +671,19 @@ export class JobRecords {
    * Takes one more send of a debounced job that has not started: its record names `send.send` (the message just
    * sent), is due at its due time (`queued`, without one, when it was sent due at once), and counts it. One
    * conditional write, only while the record is of the same enqueue, claimed, debounced and `scheduled` or
-   * `queued`. The one-time schedule of the send it replaced (the caller deletes it, or its delivery is skipped);
-   * undefined when the job started, ended or was replaced since: the message just sent is then skipped.
+   * `queued`, names another send and, given `send.after`, has taken no send since this send read it. A repeat of a
+   * write that landed (the SDK or the caller retrying after its answer was lost) finds the record naming this very
+   * send: the same answer, from `send.replaces`, and the send counted once. See {@link DebouncedWrite}.
    */
-  async debounced(
-    id: string,
-    send: DebouncedSend,
-  ): Promise<{ readonly replacedSchedule?: string } | undefined> {
+  async debounced(id: string, send: DebouncedSend): Promise<DebouncedWrite> {
     const update = debouncedSendUpdate(send, new Date(this.now()));
+    const after = debouncedSendsTaken(send.after);
     try {
       const { Attributes: before } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PK]: { S: jobRecordKey(id) } },
-          ConditionExpression:
-            'attribute_exists(debounceSend) AND #claim = :queued AND #generation = :generation AND #state IN (:scheduled, :queued)',
+          ConditionExpression: `attribute_exists(debounceSend) AND debounceSend <> :send AND #claim = :queued AND #generation = :generation AND #state IN (:scheduled, :queued)${after.condition}`,
           ...update,
           ExpressionAttributeNames: {
             ...update.ExpressionAttributeNames,
@@ -628,15 +695,21 @@ export class JobRecords {
             ':scheduled': { S: 'scheduled' },
             ':queued': { S: 'queued' },
             ':generation': { S: send.generation },
+            ...after.values,
           },
           ReturnValues: 'ALL_OLD',
+          // The record a refused write found, at no read: this send's own write landed already, or another's.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      const replaced = before?.scheduleName?.S;
-      return replaced !== undefined && replaced !== send.scheduleName ? { replacedSchedule: replaced } : {};
+      return replacedScheduleOf(before?.scheduleName?.S, send);
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const found = (error as { Item?: Record<string, AttributeValue> }).Item;
+      return refusedDebouncedWrite(
+        found && Object.keys(found).length > 0 ? found : await this.readItem(id),
+        send,
+      );
     }
   }
 

@@ -4,7 +4,13 @@
  * (`JobRecords.start`) for each message sent. A clock stands in for time passing between sends.
  */
 
-import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -103,6 +109,24 @@ async function expiryOf(id: string): Promise<number> {
     }),
   );
   return Number(Item?.[DEDUPE_TABLE.ttlAttribute]?.N);
+}
+
+/**
+ * `JobRecords.debounced` whose first write lands and whose answer is then lost (a socket reset, a timeout), as the
+ * SDK sees it; `meanwhile` acts between the write and the lost answer.
+ */
+function loseFirstAnswer(
+  real: JobRecords,
+  meanwhile: () => Promise<unknown> | undefined = async () => undefined,
+): JobRecords['debounced'] {
+  let lose = true;
+  return async (id, send) => {
+    const written = await real.debounced(id, send);
+    if (!lose) return written;
+    lose = false;
+    await meanwhile();
+    throw new Error('TimeoutError: socket hang up');
+  };
 }
 
 const payloadOf = (entry: BatchEntry | undefined) =>
@@ -300,6 +324,258 @@ describe('a debounced job', () => {
     // The retry reads the record the lost write left, which names this send's schedule already: that one stays.
     expect(deleted).not.toContain(schedules[1]?.name);
     expect((await producer.status('doc-lost'))?.scheduleName).toBe(schedules[1]?.name);
+  });
+
+  it('counts a send once and deletes the schedule it replaced when its record write landed but its answer was lost', async () => {
+    const time = testClock();
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        debounced: loseFirstAnswer(real),
+      }),
+      undefined,
+      3,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-repeat', debounce: { minutes: 20 } });
+    time.advance(60);
+    const second = await producer.send(job, { edit: 2 }, { id: 'doc-repeat', debounce: { minutes: 20 } });
+    expect(second).toMatchObject({ state: 'scheduled', duplicate: false, dueAt: '2026-11-30T12:21:00.000Z' });
+    expect(deleted).toEqual([schedules[0]?.name]);
+    expect(await producer.status('doc-repeat')).toMatchObject({
+      state: 'scheduled',
+      dueAt: '2026-11-30T12:21:00.000Z',
+      scheduleName: schedules[1]?.name,
+      debounce: { sends: 2 },
+    });
+  });
+
+  it('answers a send whose record write landed before the job started, its answer lost, as sent: no new cycle', async () => {
+    const time = testClock();
+    let startBeforeAnswer: (() => Promise<unknown>) | undefined;
+    const { producer, records, sent } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        debounced: loseFirstAnswer(real, () => startBeforeAnswer?.()),
+      }),
+      undefined,
+      3,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-ran', debounce: { seconds: 10 } });
+    startBeforeAnswer = () => startOf(records, sent[1]?.MessageBody ?? '');
+    const second = await producer.send(job, { edit: 2 }, { id: 'doc-ran', debounce: { seconds: 10 } });
+    expect(second).toMatchObject({ state: 'scheduled', duplicate: false, dueAt: '2026-11-30T12:00:10.000Z' });
+    // Its own message is the one that started: nothing more is sent, and its cycle counts it once.
+    expect(sent).toHaveLength(2);
+    expect(await producer.status('doc-ran')).toMatchObject({ state: 'processing', debounce: { sends: 2 } });
+    expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('superseded');
+  });
+
+  it('keeps the schedule of a later send that replaced a send whose retried write had landed, its answer lost', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        debounced: loseFirstAnswer(real, () => between?.()),
+      }),
+      undefined,
+      3,
+    );
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-aba', debounce: { minutes: 20 } });
+    // Another send, made while this one's write was retried: it replaced this send (and deleted its schedule).
+    between = () => other.producer.send(job, { edit: 3 }, { id: 'doc-aba', debounce: { minutes: 20 } });
+    const replaced = await producer.send(job, { edit: 2 }, { id: 'doc-aba', debounce: { minutes: 20 } });
+    expect(replaced).toMatchObject({ state: 'scheduled', duplicate: false });
+    const later = other.schedules[0]?.name;
+    expect(await producer.status('doc-aba')).toMatchObject({
+      state: 'scheduled',
+      scheduleName: later,
+      debounce: { sends: 3 },
+    });
+    // The schedule that sends the job is never deleted; the two it replaced are.
+    expect([...deleted, ...other.deleted]).not.toContain(later);
+    expect(new Set([...deleted, ...other.deleted])).toEqual(
+      new Set([schedules[0]?.name, schedules[1]?.name]),
+    );
+  });
+
+  it('names itself after a later send taken before its retry when its own write had not landed', async () => {
+    const time = testClock();
+    let failed = false;
+    const other = producerAt(time.now);
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      (real) => ({
+        read: (id) => real.read(id),
+        cancel: (id) => real.cancel(id),
+        async debounced(id, send) {
+          if (failed) return real.debounced(id, send);
+          failed = true;
+          await other.producer.send(job, { edit: 3 }, { id: 'doc-unlanded', debounce: { minutes: 20 } });
+          throw new Error('TimeoutError: socket hang up');
+        },
+      }),
+      undefined,
+      3,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-unlanded', debounce: { minutes: 20 } });
+    expect(
+      await producer.send(job, { edit: 2 }, { id: 'doc-unlanded', debounce: { minutes: 20 } }),
+    ).toMatchObject({ state: 'scheduled', duplicate: false });
+    // One send was taken since its read, the other's: its own write never landed, so it is written after it.
+    expect(await producer.status('doc-unlanded')).toMatchObject({
+      scheduleName: schedules[1]?.name,
+      debounce: { sends: 3 },
+    });
+    expect(other.deleted).toEqual([schedules[0]?.name]);
+    expect(deleted).toEqual([other.schedules[0]?.name]);
+  });
+
+  it('never names itself again over a later send when the SDK repeats its write after the answer was lost', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    // The SDK's own retry: the write lands, its answer is lost, another send is taken, and the same request goes again.
+    const sdkRetrying = {
+      async send(command: Parameters<DynamoDBClient['send']>[0]) {
+        const others = command instanceof UpdateItemCommand ? between : undefined;
+        if (!others) return client.send(command);
+        between = undefined;
+        await client.send(command);
+        await others();
+        return client.send(command);
+      },
+    } as unknown as DynamoDBClient;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      () => new JobRecords(sdkRetrying, table, time.now),
+    );
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-sdk', debounce: { minutes: 20 } });
+    between = () => other.producer.send(job, { edit: 3 }, { id: 'doc-sdk', debounce: { minutes: 20 } });
+    await producer.send(job, { edit: 2 }, { id: 'doc-sdk', debounce: { minutes: 20 } });
+    const later = other.schedules[0]?.name;
+    expect(await producer.status('doc-sdk')).toMatchObject({ scheduleName: later, debounce: { sends: 3 } });
+    expect([...deleted, ...other.deleted]).not.toContain(later);
+    expect(new Set([...deleted, ...other.deleted])).toEqual(
+      new Set([schedules[0]?.name, schedules[1]?.name]),
+    );
+  });
+
+  it('gives way to the send the record names when more than one was taken between its read and its write', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer, schedules, deleted } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      async debounced(id, send) {
+        const others = between;
+        between = undefined;
+        await others?.();
+        return real.debounced(id, send);
+      },
+    }));
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
+    between = async () => {
+      await other.producer.send(job, { edit: 3 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
+      await other.producer.send(job, { edit: 4 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
+    };
+    expect(
+      await producer.send(job, { edit: 2 }, { id: 'doc-crowd', debounce: { minutes: 20 } }),
+    ).toMatchObject({ state: 'scheduled', duplicate: false });
+    // Its own write could be among them (an SDK retry of a lost answer): it is not named again over them.
+    expect(await producer.status('doc-crowd')).toMatchObject({
+      scheduleName: other.schedules[1]?.name,
+      debounce: { sends: 3 },
+    });
+    expect(deleted).toEqual([schedules[0]?.name, schedules[1]?.name]);
+  });
+
+  it('names the send whose write comes last when another send is taken between its read and its write', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer, schedules, deleted } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      async debounced(id, send) {
+        const other = between;
+        between = undefined;
+        await other?.();
+        return real.debounced(id, send);
+      },
+    }));
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-between', debounce: { minutes: 20 } });
+    between = () => other.producer.send(job, { edit: 3 }, { id: 'doc-between', debounce: { minutes: 20 } });
+    await producer.send(job, { edit: 2 }, { id: 'doc-between', debounce: { minutes: 20 } });
+    expect(await producer.status('doc-between')).toMatchObject({
+      scheduleName: schedules[1]?.name,
+      debounce: { sends: 3 },
+    });
+    expect(other.deleted).toEqual([schedules[0]?.name]);
+    expect(deleted).toEqual([other.schedules[0]?.name]);
+  });
+
+  it("counts a cycle's first send once when its record write landed but its answer was lost", async () => {
+    const time = testClock();
+    let loseAnswer = true;
+    const { producer } = producerAt(
+      time.now,
+      undefined,
+      (real) => ({
+        ...real,
+        async complete(key, token, fields) {
+          await real.complete(key, token, fields);
+          if (!loseAnswer) return;
+          loseAnswer = false;
+          throw new Error('TimeoutError: socket hang up');
+        },
+      }),
+      3,
+    );
+    const first = await producer.send(job, { edit: 1 }, { id: 'doc-first', debounce: { seconds: 10 } });
+    expect(first).toMatchObject({ state: 'scheduled', duplicate: false });
+    expect(await producer.status('doc-first')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
+    await producer.send(job, { edit: 2 }, { id: 'doc-first', debounce: { seconds: 10 } });
+    expect(await producer.status('doc-first')).toMatchObject({ debounce: { sends: 2 } });
+  });
+
+  it('starts a new cycle, which runs this send, when its record is deleted between its claim and the read of it', async () => {
+    const time = testClock();
+    let vanish = false;
+    const { producer, records, sent } = producerAt(time.now, (real) => ({
+      async read(id) {
+        if (vanish) {
+          vanish = false;
+          // As DynamoDB's TTL deletes a record whose lifetime ended just after the claim found it.
+          await client.send(
+            new DeleteItemCommand({
+              TableName: table,
+              Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
+            }),
+          );
+        }
+        return real.read(id);
+      },
+      cancel: (id) => real.cancel(id),
+      debounced: (id, send) => real.debounced(id, send),
+    }));
+    await producer.send(job, { edit: 1 }, { id: 'doc-vanish', debounce: { seconds: 10 } });
+    vanish = true;
+    const later = await producer.send(job, { edit: 2 }, { id: 'doc-vanish', debounce: { seconds: 10 } });
+    expect(later).toMatchObject({ state: 'scheduled', duplicate: false, dueAt: '2026-11-30T12:00:10.000Z' });
+    expect(sent).toHaveLength(2);
+    expect(await producer.status('doc-vanish')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
+    time.advance(10);
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('run');
+    expect(payloadOf(sent[1])).toEqual({ edit: 2 });
   });
 
   it('keeps its record while its queue may keep its messages, so a send waiting beyond the dedupe window still alone runs', async () => {
@@ -672,6 +948,45 @@ describe("a debounced job's record", () => {
   it('runs a delivery of a send whose record is gone, untracked, as any job whose record expired', async () => {
     const records = new JobRecords(client, table, testClock().now);
     expect(await records.start('doc-gone', 1, 'g1', undefined, 's1')).toBe('untracked');
+  });
+
+  it("answers a repeat of a send's landed write as the write did, also from a store that returns no record on refusal", async () => {
+    const time = testClock();
+    const { producer, schedules } = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-quiet', debounce: { minutes: 20 } });
+    const first = await producer.status('doc-quiet');
+    // dynalite as it ships: a refused write's error carries no item, so the record is read instead.
+    const quiet = {
+      send: (command: Parameters<DynamoDBClient['send']>[0]) =>
+        client.send(command).catch((error: unknown) => {
+          throw Object.assign(error as Error, { Item: undefined });
+        }),
+    } as unknown as DynamoDBClient;
+    const records = new JobRecords(quiet, table, time.now);
+    const send = {
+      generation: first?.generation as string,
+      send: 's-repeat',
+      dueAt: new Date('2026-11-30T12:21:00Z'),
+      scheduleName: 'App-job-repeat',
+      replaces: first?.scheduleName as string,
+    };
+    const calls: string[] = [];
+    const counted = {
+      send: (command: Parameters<DynamoDBClient['send']>[0]) => {
+        calls.push(command.constructor.name);
+        return client.send(command);
+      },
+    } as unknown as DynamoDBClient;
+    const replaced = { replacedSchedule: schedules[0]?.name };
+    expect(await new JobRecords(counted, table, time.now).debounced('doc-quiet', send)).toEqual(replaced);
+    // DynamoDB (and local mode's dynalite) hands back the record a refused write found: no read.
+    expect(await new JobRecords(counted, table, time.now).debounced('doc-quiet', send)).toEqual(replaced);
+    expect(calls).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    expect(await records.debounced('doc-quiet', send)).toEqual(replaced);
+    expect(await producer.status('doc-quiet')).toMatchObject({ debounce: { sends: 2 } });
+    // Another send's token is not this one's: its write is refused once the job started.
+    await records.start('doc-quiet', 1, first?.generation, undefined, 's-repeat');
+    expect(await records.debounced('doc-quiet', { ...send, send: 's-other' })).toBeUndefined();
   });
 
   it('fails a send whose record write fails for another reason than the job having started', async () => {

@@ -5,7 +5,12 @@
  */
 
 import { createHash } from 'node:crypto';
-import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -381,6 +386,41 @@ describe('a send reported failed although it went through', () => {
     });
   });
 });
+
+describe('a job id whose record is deleted between its claim and the read of it', () => {
+  it('is answered a duplicate, sending nothing: the claim said the id was held', async () => {
+    const time = testClock();
+    const real = new JobRecords(client, table, time.now);
+    let vanish = false;
+    const { producer, sent } = producerAt(time.now, {
+      records: {
+        async read(id) {
+          if (vanish) await deleteRecord(id);
+          return real.read(id);
+        },
+        cancel: (id) => real.cancel(id),
+      },
+    });
+    await producer.send(job, { n: 1 }, { id: 'vanished' });
+    vanish = true;
+    expect(await producer.send(job, { n: 2 }, { id: 'vanished' })).toEqual({
+      id: 'vanished',
+      state: 'queued',
+      duplicate: true,
+    });
+    expect(sent).toHaveLength(1);
+  });
+});
+
+/** Deletes job `id`'s record, as DynamoDB's TTL deletes an expired one. */
+async function deleteRecord(id: string): Promise<void> {
+  await client.send(
+    new DeleteItemCommand({
+      TableName: table,
+      Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
+    }),
+  );
+}
 
 describe('a delayed job Scheduler could not deliver', () => {
   it('is a duplicate under its own id until its window passes, and goes out under a new one', async () => {

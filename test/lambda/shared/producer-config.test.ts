@@ -314,6 +314,22 @@ describe('one-time job schedule names', () => {
     expect(name.length - jobScheduleNamePrefix(longest).length).toBeGreaterThanOrEqual(32);
   });
 
+  it('stay as deployed for a plain job, so a retry after an upgrade finds the schedule its first attempt made', () => {
+    // Scheduler refuses a second schedule of one name, which a retry reads as its own: a changed hash would
+    // send the job twice (the earlier schedule, and the retry's), and cancel would delete a name nothing has.
+    expect(jobScheduleName('App-job-', 'order-1', 'generation-1')).toBe(
+      'App-job-d9f99c25d724d506c19b291a19dcbb7372718f781c2830e53cf84d79',
+    );
+    // A record claimed before generations were kept: the id alone.
+    expect(jobScheduleName('App-job-', 'order-1')).toBe(
+      'App-job-0bafe22156d2698c143b86040446d366ead863ba600d5c924f3d15c7',
+    );
+    // Each send of a debounced job has a schedule of its own.
+    expect(jobScheduleName('App-job-', 'order-1', 'generation-1', 'send-1')).toBe(
+      'App-job-249bbd2fb6e9b35335be6e8e8e7ed3871570c5781c9487a30ea9545a',
+    );
+  });
+
   it('differ for two stack names that differ only past their 24th character', () => {
     const payments = jobScheduleNamePrefix('platform-webhook-pipeline-payments');
     const shipping = jobScheduleNamePrefix('platform-webhook-pipeline-shipping');
