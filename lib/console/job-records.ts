@@ -4,6 +4,7 @@
  * prints. The page lists them newest first, a page at a time, by state (the CLI's `--state`) and queue.
  */
 import { JOB_STATES, type JobState, type JobStatus, jobRecordKey } from '../../lambda/shared/job-record';
+import { CANCELLABLE_JOB_STATES } from '../../lambda/shared/job-state';
 import { contextOf } from '../cli/backend';
 import { BackendError, explainError } from '../cli/errors';
 import {
@@ -161,6 +162,8 @@ export async function listJobRecords(
     tenant: filter.tenant ?? null,
     // The filters' choices: the CLI's states, so a state it learns shows here too, and the configured queues.
     states: JOB_STATES,
+    // The states a cancel changes, from their one home: Cancel matching is offered for these only.
+    cancellableStates: CANCELLABLE_JOB_STATES,
     queues: Object.keys(target.queues),
     // Dead-letter queues the console's AWS identity may not read: their jobs are listed as their records say.
     unreadable: list.unreadable ?? [],

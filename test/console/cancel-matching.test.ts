@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
 import { jobRecordKey } from '../../lambda/shared/job-record';
+import { CANCELLABLE_JOB_STATES } from '../../lambda/shared/job-state';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
@@ -158,6 +159,11 @@ describe("the Jobs page's Cancel matching", () => {
       error:
         "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list --type 'email.*' --tenant gone shows the jobs there are)",
     });
+  });
+
+  it('names, with the job records, the states a cancel changes: those Cancel matching is offered for', async () => {
+    const listed = await call('GET', '/api/job-records');
+    expect(listed).toMatchObject({ status: 200, body: { cancellableStates: [...CANCELLABLE_JOB_STATES] } });
   });
 
   it('refuses no filter, a state a cancel does not change, an invalid pattern and a filter of the wrong shape, changing nothing', async () => {

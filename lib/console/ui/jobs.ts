@@ -45,6 +45,8 @@ interface JobsAnswer extends PageAnswer {
   tenant: string | null;
   /** The CLI's job states, in its order: the state filter's choices. */
   states: string[];
+  /** The states `hookline jobs cancel` changes (a job that has not started): where Cancel matching is offered. */
+  cancellableStates: string[];
   queues: string[];
   /** Why jobs may be further along than listed: the dead-letter queues the console may not read, and the fix. */
   unreadableNotes: string[];
@@ -86,9 +88,6 @@ function JobLine({ j }: { j: JobRecord }) {
   </tr>`;
 }
 
-/** The states `hookline jobs cancel` changes: a job that has not started. */
-const CANCELLABLE = ['scheduled', 'waiting-children', 'queued', 'child-failed'];
-
 export function JobsPage() {
   const [state, setState] = useState('');
   const [queue, setQueue] = useState('');
@@ -118,7 +117,7 @@ export function JobsPage() {
       // Keyed by the filters: a question asked of others (its count, its button) is gone once they change.
       filtered &&
       shownFilters &&
-      html`<${CancelMatchingBox} key=${JSON.stringify(shownFilters)} filters=${shownFilters} done=${reload} />`
+      html`<${CancelMatchingBox} key=${JSON.stringify(shownFilters)} filters=${shownFilters} cancellable=${data.cancellableStates} done=${reload} />`
     }
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the job records...</p>`}
@@ -149,9 +148,17 @@ interface CancelMatchingAnswer {
  * Cancel matching, as `hookline jobs cancel --type ... --tenant ... --queue ... --state ...` does: the first click
  * asks the server what matches (its dry run, which changes nothing), the confirmation names how many and which, and
  * only its button cancels them (`yes`), as a console job whose progress and summary show as a redrive's do. Offered
- * only for the states a cancel changes (any of them, or one).
+ * only for the states a cancel changes (any of them, or one), as the server lists them.
  */
-function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () => void }) {
+function CancelMatchingBox({
+  filters,
+  cancellable,
+  done,
+}: {
+  filters: JobFilters;
+  cancellable: readonly string[];
+  done: () => void;
+}) {
   const [matching, setMatching] = useState<CancelMatchingAnswer | null>(null);
   const [job, setJob] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
@@ -170,7 +177,7 @@ function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () =>
         setBusy(false);
       });
   };
-  if (filters.state !== null && !CANCELLABLE.includes(filters.state)) return '';
+  if (filters.state !== null && !cancellable.includes(filters.state)) return '';
   const ask = () => {
     setJob(null);
     request<CancelMatchingAnswer>(false, setMatching);
