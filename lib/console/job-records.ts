@@ -248,19 +248,22 @@ export async function cancelMatchingDryRun(
 }
 
 /**
- * Cancels every job that has not started and matches the filter, as `hookline jobs cancel ... --yes` does: each by
- * the single cancel's conditional write (`cancelled`, `skipped`), the scan's and the cancels' progress told to
- * `output` as the terminal's bars are, stopping between cancels when `signal` aborts (the console stops).
+ * Cancels the `confirmed` jobs (what the dry run named) that still match the filter and have not started, as
+ * `hookline jobs cancel ... --yes` does: each by the single cancel's conditional write (`cancelled`, `skipped`), the
+ * scan's and the cancels' progress told to `output` as the terminal's bars are, stopping between cancels when
+ * `signal` aborts (the console stops). A job that matches only since the dry run is left alone, and counted.
  */
 export function cancelMatchingJobRecords(
   connection: ConsoleConnection,
   env: Record<string, string | undefined>,
   filter: JobCancelFilter,
+  confirmed: readonly string[],
   output: Output,
   signal: AbortSignal,
 ) {
   return cancelMatching(connection, env, filter, {
     yes: true,
+    confirmed,
     output,
     scanProgress: output.progress('dedupe table records scanned'),
     cancelProgress: (total) => output.progress('jobs cancelled', total),

@@ -147,8 +147,9 @@ interface CancelMatchingAnswer {
 /**
  * Cancel matching, as `hookline jobs cancel --type ... --tenant ... --queue ... --state ...` does: the first click
  * asks the server what matches (its dry run, which changes nothing), the confirmation names how many and which, and
- * only its button cancels them (`yes`), as a console job whose progress and summary show as a redrive's do. Offered
- * only for the states a cancel changes (any of them, or one), as the server lists them.
+ * only its button cancels them (`yes`, with the dry run's ids: those the question counted, of them those that still
+ * match; a job that matches only since is left alone), as a console job whose progress and summary show as a
+ * redrive's do. Offered only for the states a cancel changes (any of them, or one), as the server lists them.
  */
 function CancelMatchingBox({
   filters,
@@ -165,12 +166,15 @@ function CancelMatchingBox({
   const [error, setError] = useState<string | null>(null);
   const pending = useRef(false);
   const [busy, setBusy] = useState(false);
-  const request = <A>(yes: boolean, answered: (answer: A) => void) => {
+  const request = <A>(
+    confirmation: { yes: false } | { yes: true; ids: string[] },
+    answered: (answer: A) => void,
+  ) => {
     if (pending.current) return;
     pending.current = true;
     setBusy(true);
     setError(null);
-    post<A>('/api/job-records/cancel', { ...filters, yes })
+    post<A>('/api/job-records/cancel', { ...filters, ...confirmation })
       .then(answered, (e: Error) => setError(e.message))
       .finally(() => {
         pending.current = false;
@@ -180,10 +184,10 @@ function CancelMatchingBox({
   if (filters.state !== null && !cancellable.includes(filters.state)) return '';
   const ask = () => {
     setJob(null);
-    request<CancelMatchingAnswer>(false, setMatching);
+    request<CancelMatchingAnswer>({ yes: false }, setMatching);
   };
-  const cancel = () =>
-    request<{ id: string }>(true, (started) => {
+  const cancel = (asked: CancelMatchingAnswer) =>
+    request<{ id: string }>({ yes: true, ids: asked.ids }, (started) => {
       setMatching(null);
       setRunning(true);
       setJob(started.id);
@@ -195,13 +199,14 @@ function CancelMatchingBox({
   const question =
     matching &&
     html`<p>Cancel the <b>${matching.matched}</b> job${matching.matched === 1 ? '' : 's'} that match these filters and have not
-      started? ${matching.summary[0]}. A job that starts meanwhile is left running, and named.</p>`;
+      started? ${matching.summary[0]}. Only these are cancelled: a job that starts meanwhile is left running, and named, and
+      one that matches only since is left alone.</p>`;
   return html`<div data-cancel-matching>
     <button aria-expanded=${matching !== null} disabled=${busy || running} onClick=${ask}>Cancel matching...</button>
     ${
       matching &&
       html`<${Confirmation} label="Cancel matching jobs" question=${question} cancel=${() => setMatching(null)} cancelText="Keep them">
-        <button class="danger" disabled=${busy} onClick=${cancel}>Cancel ${matching.matched} job${matching.matched === 1 ? '' : 's'}</button>
+        <button class="danger" disabled=${busy} onClick=${() => cancel(matching)}>Cancel ${matching.matched} job${matching.matched === 1 ? '' : 's'}</button>
       <//>`
     }
     <${ErrorNote} error=${error} />
