@@ -133,10 +133,20 @@ export interface SkippedCancel {
   readonly state: JobState | 'expired';
 }
 
+/** What became of the jobs a cancel of many was told were confirmed (the console's dry run named them). */
+export interface ConfirmedCancel {
+  /** How many jobs were confirmed. */
+  readonly confirmed: number;
+  /** The confirmed jobs that no longer matched when listed again (they started, finished or changed state). */
+  readonly noLongerMatching: readonly string[];
+  /** Jobs that matched when listed again but were not confirmed (they matched since): left alone. */
+  readonly notConfirmed: number;
+}
+
 /** What `jobs cancel` with filters found, and did with `--yes`. */
 export interface JobsCancelMatchingResult {
   readonly filter: JobCancelFilter;
-  /** Jobs that matched when they were listed, each counted once. */
+  /** Jobs that matched when they were listed (of them, the confirmed ones, when given), each counted once. */
   readonly matched: number;
   /** How many of them were in each state when listed. */
   readonly byState: Readonly<Partial<Record<CancellableJobState, number>>>;
@@ -152,12 +162,20 @@ export interface JobsCancelMatchingResult {
   readonly stoppedBy?: string;
   /** The dead-letter queues the listing could not read (as `jobs list`'s): a job there is listed as its record says. */
   readonly unreadable?: readonly UnreadablePart[];
+  /** With `confirmed` ids: those that no longer matched, and how many matches were left alone for not being among them. */
+  readonly confirmed?: ConfirmedCancel;
 }
 
 /** What a cancel of many needs besides the store and the filter. */
 export interface JobsCancelMatchingOptions {
   /** Cancel them; without it, only say what would be cancelled. @default false */
   readonly yes?: boolean;
+  /**
+   * The jobs the operator confirmed (what a dry run named): only those of them that still match are cancelled, and a
+   * job that matches now but is not among them (it matched since) is left alone.
+   * @default - every job that matches
+   */
+  readonly confirmed?: readonly string[];
   readonly output: CommandHints;
   /** The scan's progress, as `jobs list` reports it. */
   readonly scanProgress?: Progress;
@@ -183,14 +201,20 @@ export async function jobsCancelMatching(
   filter: JobCancelFilter,
   options: JobsCancelMatchingOptions,
 ): Promise<JobsCancelMatchingResult> {
-  const { jobs, unreadable } = await matchingJobs(store, filter, options);
-  if (jobs.length === 0) throw nothingMatched(filter, options.output);
+  const found = await matchingJobs(store, filter, options);
+  const { jobs, confirmed } = onlyConfirmed(found.jobs, options.confirmed);
+  if (jobs.length === 0) {
+    throw confirmed
+      ? noConfirmedMatch(filter, confirmed, options.output)
+      : nothingMatched(filter, options.output);
+  }
   const listed = {
     filter,
     matched: jobs.length,
     byState: countByState(jobs),
     ids: jobs.map((job) => job.id),
-    ...(unreadable ? { unreadable } : {}),
+    ...(found.unreadable ? { unreadable: found.unreadable } : {}),
+    ...(confirmed ? { confirmed } : {}),
   };
   if (!options.yes) return { ...listed, dryRun: true, cancelled: [], skipped: [] };
   const records = new JobRecords(store.client, store.tableName);
@@ -217,6 +241,47 @@ async function matchingJobs(store: JobsStore, filter: JobCancelFilter, options: 
     unreadable: list.unreadable,
   };
 }
+
+/** The matching jobs that were confirmed, when some were, and what became of the others on either side. */
+function onlyConfirmed(
+  jobs: readonly JobStatus[],
+  ids: readonly string[] | undefined,
+): { jobs: readonly JobStatus[]; confirmed?: ConfirmedCancel } {
+  if (ids === undefined) return { jobs };
+  const asked = new Set(ids);
+  const kept = jobs.filter((job) => asked.has(job.id));
+  const still = new Set(kept.map((job) => job.id));
+  return {
+    jobs: kept,
+    confirmed: {
+      confirmed: asked.size,
+      noLongerMatching: [...asked].filter((id) => !still.has(id)),
+      notConfirmed: jobs.length - kept.length,
+    },
+  };
+}
+
+/** None of the confirmed jobs matches any more: nothing is cancelled, and a match since is named, not touched. */
+function noConfirmedMatch(
+  filter: JobCancelFilter,
+  confirmed: ConfirmedCancel,
+  output: CommandHints,
+): CliError {
+  const flags = filterFlags(filter);
+  const newer =
+    confirmed.notConfirmed === 0
+      ? ''
+      : `; ${jobCount(confirmed.notConfirmed)} matching since ${confirmed.notConfirmed === 1 ? 'was' : 'were'} not confirmed, and ${confirmed.notConfirmed === 1 ? 'is' : 'are'} left alone (${nextCommand(output, `jobs cancel ${flags}`)} names them)`;
+  const none =
+    confirmed.confirmed === 1
+      ? 'the confirmed job no longer matches'
+      : `none of the ${confirmed.confirmed} confirmed jobs still matches`;
+  return new CliError(
+    `${none} ${flags} in a state a cancel changes (started, finished or changed state meanwhile): nothing was cancelled${newer}`,
+  );
+}
+
+const jobCount = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
 
 function nothingMatched(filter: JobCancelFilter, output: CommandHints): CliError {
   const states = filter.state ?? CANCELLABLE_JOB_STATES.join(', ');
@@ -291,19 +356,20 @@ export function renderJobsCancelMatching(output: Output, result: JobsCancelMatch
   const states = Object.entries(result.byState)
     .map(([state, n]) => `${n} ${state}`)
     .join(', ');
-  const jobs = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
   if (result.dryRun) {
     const more = result.ids.length > NAMED ? `, and ${result.ids.length - NAMED} more` : '';
     output.line(
-      `${jobs(result.matched)} match ${flags} (${states}): ${result.ids.slice(0, NAMED).join(', ')}${more}`,
+      `${jobCount(result.matched)} match ${flags} (${states}): ${result.ids.slice(0, NAMED).join(', ')}${more}`,
     );
     output.line(
       `nothing was cancelled: to cancel them, ${nextCommand(output, `jobs cancel ${flags} --yes`)} (--json lists every id)`,
     );
   } else {
+    const of = result.confirmed ? `the ${result.confirmed.confirmed} confirmed` : `${result.matched}`;
     output.line(
-      `cancelled ${jobs(result.cancelled.length)} of ${result.matched} matching ${flags}: the consumer skips them`,
+      `cancelled ${jobCount(result.cancelled.length)} of ${of} matching ${flags}: the consumer skips them`,
     );
+    if (result.confirmed) renderConfirmed(output, flags, result.confirmed);
     for (const skipped of result.skipped.slice(0, NAMED))
       output.line(output.colors.yellow(`skipped ${skipped.id}: ${skippedWhy(skipped)}`));
     if (result.skipped.length > NAMED)
@@ -312,12 +378,33 @@ export function renderJobsCancelMatching(output: Output, result: JobsCancelMatch
       const left = result.matched - result.cancelled.length - result.skipped.length;
       output.line(
         output.colors.red(
-          `stopped: ${result.stoppedBy}; ${jobs(left)} not reached, left as they were: ${nextCommand(output, `jobs cancel ${flags} --yes`)} cancels them`,
+          `stopped: ${result.stoppedBy}; ${jobCount(left)} not reached, left as they were: ${nextCommand(output, `jobs cancel ${flags} --yes`)} cancels them`,
         ),
       );
     }
   }
   for (const line of unreadDeadLetterLines(result.unreadable ?? [])) output.line(output.colors.yellow(line));
+}
+
+/** What a confirmed cancel left: the confirmed jobs that no longer matched, and the matches that were not confirmed. */
+function renderConfirmed(output: Output, flags: string, confirmed: ConfirmedCancel): void {
+  const gone = confirmed.noLongerMatching.length;
+  if (gone > 0) {
+    const more = gone > NAMED ? `, and ${gone - NAMED} more` : '';
+    output.line(
+      output.colors.yellow(
+        `${jobCount(gone)} confirmed no longer matched, not cancelled (started, finished or changed state meanwhile): ${confirmed.noLongerMatching.slice(0, NAMED).join(', ')}${more}`,
+      ),
+    );
+  }
+  if (confirmed.notConfirmed > 0) {
+    const were = confirmed.notConfirmed === 1 ? 'was' : 'were';
+    output.line(
+      output.colors.yellow(
+        `${jobCount(confirmed.notConfirmed)} matching since ${were} not confirmed, and left alone: ${nextCommand(output, `jobs cancel ${flags}`)} names them`,
+      ),
+    );
+  }
 }
 
 function skippedWhy(skipped: SkippedCancel): string {

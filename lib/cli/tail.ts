@@ -126,39 +126,79 @@ export function renderTailLine(c: Output['colors'], line: TailLine): string {
 }
 
 /**
- * The lines appended to local mode's journal file since the last read, each once. A line is taken only once its
- * newline is written (the writer may write it in two chunks); a file that starts over (local mode restarted on a
- * new data directory empties it) is read again from its start: it is shorter than what was read, or the last line
- * read is no longer where it was.
+ * How much of the journal one read takes: a journal kept across restarts may hold gigabytes, and neither skipping it
+ * nor reading it from `--since` holds more than this (and the longest line) in memory.
+ */
+export const JOURNAL_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The lines appended to local mode's journal file since the last read, each once, a chunk at a time. A line is taken
+ * only once its newline is written (the writer may write it in two chunks); a file that starts over (local mode
+ * restarted on a new data directory empties it) is read again from its start: it is shorter than what was read, or
+ * the last line read is no longer where it was.
  */
 export class JournalFollower {
   /** Bytes taken: the end of the last whole line read. */
   private offset = 0;
-  /** The last whole line read and where it starts, to tell a file that started over from one that grew. */
+  /**
+   * The end of the last whole line read (up to a chunk of it) and where that starts, to tell a file that started over
+   * from one that grew.
+   */
   private last: { readonly at: number; readonly bytes: Buffer } | undefined;
+  /** Whether the last read stopped at its chunk with more of the file after it: the next read takes it at once. */
+  behind = false;
 
+  /** @param chunkBytes the most one read of the file takes (a line longer than that is read in several). */
   constructor(
     readonly path: string,
     from: 'start' | 'end',
+    private readonly chunkBytes = JOURNAL_CHUNK_BYTES,
   ) {
     if (from === 'end') this.skipToEnd();
   }
 
-  /** Takes what the file holds now without parsing it: a journal kept across restarts may be large. */
+  /**
+   * Starts after the last whole line the file holds now, found by reading back from its end a chunk at a time,
+   * without reading or parsing what comes before it.
+   */
   private skipToEnd(): void {
+    let file: number;
     try {
-      const file = openSync(this.path, 'r');
-      try {
-        this.takeWholeLines(file);
-      } finally {
-        closeSync(file);
-      }
+      file = openSync(this.path, 'r');
     } catch {
       // No journal yet: the first read waits for it.
+      return;
+    }
+    try {
+      const end = this.lastNewlineBefore(file, fstatSync(file).size);
+      if (end > 0) this.takeUpTo(file, end);
+    } finally {
+      closeSync(file);
     }
   }
 
-  /** The entries of the whole lines appended since the last read (none while the file does not exist). */
+  /** Where the last whole line before `before` ends (just past its newline), 0 when there is none. */
+  private lastNewlineBefore(file: number, before: number): number {
+    for (let end = before; end > 0; ) {
+      const start = Math.max(0, end - this.chunkBytes);
+      const piece = this.readPiece(file, start, end - start);
+      const newline = piece.lastIndexOf(0x0a);
+      if (newline >= 0) return start + newline + 1;
+      end = start;
+    }
+    return 0;
+  }
+
+  /** Takes the file up to `end`, a line's end, remembering that line (up to a chunk of it). */
+  private takeUpTo(file: number, end: number): void {
+    const start = Math.max(0, end - this.chunkBytes);
+    const piece = this.readPiece(file, start, end - start);
+    const lineStart = piece.subarray(0, piece.length - 1).lastIndexOf(0x0a) + 1;
+    this.last = { at: start + lineStart, bytes: Buffer.from(piece.subarray(lineStart)) };
+    this.offset = end;
+  }
+
+  /** The entries of the whole lines appended since the last read, about a chunk of them (none while the file does not exist). */
   read(): JournalEntry[] {
     let file: number;
     try {
@@ -178,27 +218,45 @@ export class JournalFollower {
   private startOver(): void {
     this.offset = 0;
     this.last = undefined;
+    this.behind = false;
   }
 
   private startedOver(file: number): boolean {
     if (fstatSync(file).size < this.offset) return true;
     if (!this.last) return false;
-    const now = Buffer.alloc(this.last.bytes.length);
-    const read = readSync(file, now, 0, now.length, this.last.at);
-    return read !== now.length || !now.equals(this.last.bytes);
+    const now = this.readPiece(file, this.last.at, this.last.bytes.length);
+    return !now.equals(this.last.bytes);
   }
 
+  /**
+   * The whole lines of the next chunk after the offset, taken: read a chunk at a time until one holds a newline (a
+   * line longer than a chunk), or the file ends.
+   */
   private takeWholeLines(file: number): string {
     const size = fstatSync(file).size;
-    if (size <= this.offset) return '';
-    const chunk = Buffer.alloc(size - this.offset);
-    const read = readSync(file, chunk, 0, chunk.length, this.offset);
-    const end = chunk.subarray(0, read).lastIndexOf(0x0a) + 1;
+    const pieces: Buffer[] = [];
+    let at = this.offset;
+    while (at < size) {
+      const piece = this.readPiece(file, at, Math.min(this.chunkBytes, size - at));
+      if (piece.length === 0) break;
+      pieces.push(piece);
+      at += piece.length;
+      if (piece.includes(0x0a)) break;
+    }
+    this.behind = at < size;
+    const chunk = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    const end = chunk.lastIndexOf(0x0a) + 1;
     if (end === 0) return '';
-    const lastStart = chunk.subarray(0, end - 1).lastIndexOf(0x0a) + 1;
+    const lastStart = Math.max(chunk.subarray(0, end - 1).lastIndexOf(0x0a) + 1, end - this.chunkBytes);
     this.last = { at: this.offset + lastStart, bytes: Buffer.from(chunk.subarray(lastStart, end)) };
     this.offset += end;
     return chunk.subarray(0, end).toString('utf8');
+  }
+
+  /** Up to `length` bytes (at most a chunk) of the file from `position`; fewer where it ends. */
+  private readPiece(file: number, position: number, length: number): Buffer {
+    const piece = Buffer.alloc(length);
+    return piece.subarray(0, readSync(file, piece, 0, length, position));
   }
 }
 
@@ -218,7 +276,9 @@ export interface TailRun {
 
 /**
  * Sends `emit` every step of the rows `select` selects, from the journal at `journalPath`, until the signal is
- * aborted. Rows `select` leaves out, or older than `since`, still inform their event's timeline.
+ * aborted. Rows `select` leaves out, or older than `since`, still inform their event's timeline: so with `since` the
+ * journal is read forward from its start, a chunk at a time, rather than from the first line before `since` found
+ * back from its end (an event dead-lettered before `since` and redriven after it would lose its `redriven` step).
  */
 export async function tailJournal(
   journalPath: string,
@@ -235,7 +295,8 @@ export async function tailJournal(
       const lines = timelines.steps(row);
       if ((since === undefined || row.at >= since) && select(row)) for (const line of lines) run.emit(line);
     }
-    await pause(run.pollIntervalMs ?? 250, run.signal);
+    // A journal longer than a read (`--since` reads it from its start) is read on at once, a chunk at a time.
+    if (!follower.behind) await pause(run.pollIntervalMs ?? 250, run.signal);
   }
 }
 

@@ -4,6 +4,7 @@
  * prints. The page lists them newest first, a page at a time, by state (the CLI's `--state`) and queue.
  */
 import { JOB_STATES, type JobState, type JobStatus, jobRecordKey } from '../../lambda/shared/job-record';
+import { CANCELLABLE_JOB_STATES } from '../../lambda/shared/job-state';
 import { contextOf } from '../cli/backend';
 import { BackendError, explainError } from '../cli/errors';
 import {
@@ -161,6 +162,8 @@ export async function listJobRecords(
     tenant: filter.tenant ?? null,
     // The filters' choices: the CLI's states, so a state it learns shows here too, and the configured queues.
     states: JOB_STATES,
+    // The states a cancel changes, from their one home: Cancel matching is offered for these only.
+    cancellableStates: CANCELLABLE_JOB_STATES,
     queues: Object.keys(target.queues),
     // Dead-letter queues the console's AWS identity may not read: their jobs are listed as their records say.
     unreadable: list.unreadable ?? [],
@@ -245,19 +248,22 @@ export async function cancelMatchingDryRun(
 }
 
 /**
- * Cancels every job that has not started and matches the filter, as `hookline jobs cancel ... --yes` does: each by
- * the single cancel's conditional write (`cancelled`, `skipped`), the scan's and the cancels' progress told to
- * `output` as the terminal's bars are, stopping between cancels when `signal` aborts (the console stops).
+ * Cancels the `confirmed` jobs (what the dry run named) that still match the filter and have not started, as
+ * `hookline jobs cancel ... --yes` does: each by the single cancel's conditional write (`cancelled`, `skipped`), the
+ * scan's and the cancels' progress told to `output` as the terminal's bars are, stopping between cancels when
+ * `signal` aborts (the console stops). A job that matches only since the dry run is left alone, and counted.
  */
 export function cancelMatchingJobRecords(
   connection: ConsoleConnection,
   env: Record<string, string | undefined>,
   filter: JobCancelFilter,
+  confirmed: readonly string[],
   output: Output,
   signal: AbortSignal,
 ) {
   return cancelMatching(connection, env, filter, {
     yes: true,
+    confirmed,
     output,
     scanProgress: output.progress('dedupe table records scanned'),
     cancelProgress: (total) => output.progress('jobs cancelled', total),

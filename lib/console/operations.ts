@@ -717,19 +717,21 @@ export class ConsoleOperations {
   }
 
   /**
-   * Cancels every job that has not started and matches the filters (`hookline jobs cancel --type ... --yes`) as a
-   * job, with the scan's and the cancels' progress and the command's summary, as a redrive runs: tens of thousands
-   * of cancels outlast a request. Without `yes`, answers what it would cancel and changes nothing, in the request.
-   * The filters are checked first either way: a refusal is the page's error (a 400), and no job starts.
+   * Without `confirmed`, answers what a cancel of the jobs that have not started and match the filters would cancel
+   * (`hookline jobs cancel --type ...` without `--yes`), in the request, changing nothing. With them (the ids that
+   * answer named, which the operator confirmed), cancels those that still match (`--yes`) as a job, with the scan's
+   * and the cancels' progress and the command's summary, as a redrive runs: tens of thousands of cancels outlast a
+   * request. A job that matches only since the question is left alone: the confirmation counted the others. The
+   * filters are checked first either way: a refusal is the page's error (a 400), and no job starts.
    */
-  cancelMatchingJobRecords(query: JobRecordQuery, yes: boolean) {
+  cancelMatchingJobRecords(query: JobRecordQuery, confirmed?: readonly string[]) {
     const env = this.context.env ?? process.env;
     const filter = cancelMatchingFilterOf(this.connection, query);
-    if (!yes) return cancelMatchingDryRun(this.connection, env, filter, this.hints);
+    if (confirmed === undefined) return cancelMatchingDryRun(this.connection, env, filter, this.hints);
     return this.jobs.start(
       'cancel',
       `cancel jobs matching ${filterFlags(filter)}`,
-      (output, signal) => cancelMatchingJobRecords(this.connection, env, filter, output, signal),
+      (output, signal) => cancelMatchingJobRecords(this.connection, env, filter, confirmed, output, signal),
       renderJobsCancelMatching,
     );
   }

@@ -71,7 +71,7 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   [
     'POST',
     /^\/api\/job-records\/cancel$/,
-    (ops, { body }) => ops.cancelMatchingJobRecords(jobFiltersOf(body), body.yes === true),
+    (ops, { body }) => ops.cancelMatchingJobRecords(jobFiltersOf(body), confirmedOf(body)),
   ],
   ['GET', /^\/api\/job-records\/([^/]+)$/, (ops, { params }) => ops.jobRecord(params[0] ?? '')],
   [
@@ -126,6 +126,22 @@ function jobFiltersOf(body: Record<string, unknown>): JobRecordQuery {
     filters[name] = value;
   }
   return filters;
+}
+
+/**
+ * The jobs a Cancel matching's `yes` cancels: `ids`, those its dry run answered and the operator confirmed, of which
+ * only those that still match are cancelled. Without `yes`, none (the dry run). A `yes` without them is refused: it
+ * would cancel whatever matches by then, more than the confirmation counted.
+ */
+function confirmedOf(body: Record<string, unknown>): readonly string[] | undefined {
+  if (body.yes !== true) return undefined;
+  const { ids } = body;
+  if (!isIdList(ids) || ids.length === 0) {
+    throw new CliError(
+      'yes needs ids: the job ids the dry run (the same request without yes) answered, which the operator confirmed; nothing was cancelled',
+    );
+  }
+  return ids;
 }
 
 /** `failure`, when the body has one: a failure key (`failed summary`'s KEY column), checked as the CLI checks it. */
@@ -229,12 +245,22 @@ const json = (res: ServerResponse, status: number, value: unknown) =>
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+/**
+ * A Cancel matching's confirmation carries every id its dry run named, which may be tens of thousands of ids of up to
+ * 200 characters: 16 MB holds 80,000 of the longest, 400,000 UUIDs.
+ */
+const CONFIRMED_IDS_BODY_BYTES = 16 * 1024 * 1024;
+
+/** The largest body a path takes. */
+const bodyLimitOf = (path: string) =>
+  path === '/api/job-records/cancel' ? CONFIRMED_IDS_BODY_BYTES : MAX_BODY_BYTES;
+
+async function readJson(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new CliError('request body too large');
+    if (size > limit) throw new CliError('request body too large');
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -358,7 +384,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
     if (!match) continue;
     let params: readonly string[] = [];
     try {
-      const body = method === 'POST' ? await readJson(req) : {};
+      const body = method === 'POST' ? await readJson(req, bodyLimitOf(url.pathname)) : {};
       params = match.slice(1).map(decodeParam);
       const run = (alive: () => void = () => {}) =>
         handle(operations, { params, query: url.searchParams, body, alive });

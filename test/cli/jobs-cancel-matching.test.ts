@@ -188,6 +188,22 @@ describe('jobs cancel: what it says', () => {
     expect(allCancelled(started)).toBe(false);
     expect(allCancelled({ ...started, skipped: [{ id: 'j1', state: 'cancelled' }] })).toBe(true);
   });
+
+  it('a confirmed cancel counts the confirmed jobs, names the first that no longer matched, and counts the matches left alone', () => {
+    const output = recordingOutput();
+    const gone = Array.from({ length: 12 }, (_, n) => `g${n}`);
+    renderJobsCancelMatching(output, {
+      ...base,
+      dryRun: false,
+      cancelled: base.ids,
+      confirmed: { confirmed: 24, noLongerMatching: gone, notConfirmed: 3 },
+    });
+    expect(output.lines).toEqual([
+      'cancelled 12 jobs of the 24 confirmed matching --tenant acct_1: the consumer skips them',
+      '12 jobs confirmed no longer matched, not cancelled (started, finished or changed state meanwhile): g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, and 2 more',
+      '3 jobs matching since were not confirmed, and left alone: hookline jobs cancel --tenant acct_1 names them',
+    ]);
+  });
 });
 
 describe('jobs cancel with filters on the job records', () => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
 import { jobRecordKey } from '../../lambda/shared/job-record';
+import { CANCELLABLE_JOB_STATES } from '../../lambda/shared/job-state';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
@@ -132,8 +133,13 @@ describe("the Jobs page's Cancel matching", () => {
     expect((dry.body.summary as string[])[0]).toMatch(/^2 jobs match --type 'email\.\*' --tenant gone /);
     expect(await stateOf('w-1')).toBe('queued');
 
-    // With yes, a console job as a redrive is: the answer names it at once, and it reports progress and a summary.
-    const started = await call('POST', '/api/job-records/cancel', { ...filters, yes: true });
+    // With yes and the ids confirmed, a console job as a redrive is: the answer names it at once, and it reports
+    // progress and a summary.
+    const started = await call('POST', '/api/job-records/cancel', {
+      ...filters,
+      yes: true,
+      ids: dry.body.ids,
+    });
     expect(started).toMatchObject({
       status: 200,
       body: { kind: 'cancel', label: "cancel jobs matching --type 'email.*' --tenant gone" },
@@ -143,7 +149,9 @@ describe("the Jobs page's Cancel matching", () => {
       state: 'done',
       result: { dryRun: false, matched: 2, skipped: [] },
       progress: { label: 'jobs cancelled', done: 2, total: 2 },
-      summary: ["cancelled 2 jobs of 2 matching --type 'email.*' --tenant gone: the consumer skips them"],
+      summary: [
+        "cancelled 2 jobs of the 2 confirmed matching --type 'email.*' --tenant gone: the consumer skips them",
+      ],
     });
     expect([...(done.result as { cancelled: string[] }).cancelled].sort()).toEqual(['w-1', 'w-2']);
     const states = await Promise.all(
@@ -151,13 +159,73 @@ describe("the Jobs page's Cancel matching", () => {
     );
     expect(states).toEqual(['cancelled', 'cancelled', 'processing', 'queued', 'queued']);
 
-    // Nothing matches now: the job ends failed with the CLI's error, as the terminal reports it.
-    const again = await call('POST', '/api/job-records/cancel', { ...filters, yes: true });
+    // Nothing matches now: the dry run is refused in the CLI's words; the same confirmation again ends failed.
+    expect(await call('POST', '/api/job-records/cancel', filters)).toMatchObject({
+      status: 400,
+      body: {
+        error:
+          "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list --type 'email.*' --tenant gone shows the jobs there are)",
+      },
+    });
+    const again = await call('POST', '/api/job-records/cancel', { ...filters, yes: true, ids: dry.body.ids });
     expect(await finished(again.body.id as string)).toMatchObject({
       state: 'failed',
       error:
-        "no job matched --type 'email.*' --tenant gone in a state a cancel changes (scheduled, waiting-children, queued, child-failed): nothing was cancelled (hookline jobs list --type 'email.*' --tenant gone shows the jobs there are)",
+        "none of the 2 confirmed jobs still matches --type 'email.*' --tenant gone in a state a cancel changes (started, finished or changed state meanwhile): nothing was cancelled",
     });
+  });
+
+  it('cancels only the jobs its dry run counted: one sent between the question and yes is left alone, and counted', async () => {
+    await put('q-1', 'queued', 'email.send', 'asked');
+    await put('q-2', 'scheduled', 'email.send', 'asked');
+    await put('q-3', 'queued', 'email.send', 'asked');
+    const filters = { type: 'email.*', tenant: 'asked' };
+    const dry = await call('POST', '/api/job-records/cancel', filters);
+    expect(dry).toMatchObject({ status: 200, body: { dryRun: true, matched: 3 } });
+
+    // Between the question and its confirmation: a job is sent that matches, and a confirmed one starts.
+    await put('q-sent-since', 'queued', 'email.send', 'asked');
+    await put('q-3', 'processing', 'email.send', 'asked');
+
+    const started = await call('POST', '/api/job-records/cancel', {
+      ...filters,
+      yes: true,
+      ids: dry.body.ids,
+    });
+    const done = await finished(started.body.id as string);
+    expect(done).toMatchObject({
+      state: 'done',
+      result: {
+        matched: 2,
+        confirmed: { confirmed: 3, noLongerMatching: ['q-3'], notConfirmed: 1 },
+      },
+      summary: [
+        "cancelled 2 jobs of the 3 confirmed matching --type 'email.*' --tenant asked: the consumer skips them",
+        '1 job confirmed no longer matched, not cancelled (started, finished or changed state meanwhile): q-3',
+        "1 job matching since was not confirmed, and left alone: hookline jobs cancel --type 'email.*' --tenant asked names them",
+      ],
+    });
+    const states = await Promise.all(['q-1', 'q-2', 'q-3', 'q-sent-since'].map(stateOf));
+    expect(states).toEqual(['cancelled', 'cancelled', 'processing', 'queued']);
+  });
+
+  it('names, with the job records, the states a cancel changes: those Cancel matching is offered for', async () => {
+    const listed = await call('GET', '/api/job-records');
+    expect(listed).toMatchObject({ status: 200, body: { cancellableStates: [...CANCELLABLE_JOB_STATES] } });
+  });
+
+  it('refuses a yes without the ids its dry run answered, changing nothing', async () => {
+    await put('y-1', 'queued', 'email.send', 'unconfirmed');
+    for (const ids of [undefined, [], ['y-1', ''], 'y-1']) {
+      const answer = await call('POST', '/api/job-records/cancel', { tenant: 'unconfirmed', yes: true, ids });
+      expect(answer).toMatchObject({
+        status: 400,
+        body: {
+          error: expect.stringMatching(/^yes needs ids: the job ids the dry run .* nothing was cancelled$/),
+        },
+      });
+    }
+    expect(await stateOf('y-1')).toBe('queued');
   });
 
   it('refuses no filter, a state a cancel does not change, an invalid pattern and a filter of the wrong shape, changing nothing', async () => {
@@ -172,7 +240,8 @@ describe("the Jobs page's Cancel matching", () => {
       [{ tenant: 7, yes: true }, /^tenant must be a string: nothing was cancelled$/],
     ] as const;
     for (const [body, error] of refusals) {
-      const answer = await call('POST', '/api/job-records/cancel', body);
+      // Confirmed as the page confirms: only the filters are wrong.
+      const answer = await call('POST', '/api/job-records/cancel', { ...body, ids: ['r-1'] });
       expect(answer.status).toBe(400);
       expect(answer.body.error).toMatch(error);
     }

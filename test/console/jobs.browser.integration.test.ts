@@ -288,20 +288,30 @@ describe('the Jobs page in a browser', () => {
     expect(await question.textContent()).toMatch(
       /^Cancel the 2 jobs that match these filters and have not\s+started\? 2 jobs match --tenant acct_closed \(2 scheduled\): bulk-1, bulk-2\./,
     );
-    // Asked, nothing changed yet.
+    // Asked, nothing changed yet; a job sent before the answer is not among those counted.
     expect(JSON.parse((await cli('jobs', 'show', 'bulk-1', '--json')).stdout).state).toBe('scheduled');
+    await producer.send(doubleJob, { n: 1 }, { id: 'bulk-3', tenant: 'acct_closed', delay: { minutes: 10 } });
     await page.click('[data-cancel-matching] button:has-text("Cancel 2 jobs")');
     // A console job, as a redrive is: its panel shows the command's summary once it ends.
     await page.locator('[data-cancel-matching] [data-job-state="done"]').waitFor();
     expect(await page.locator('[data-cancel-matching] [data-job-state="done"] .result').textContent()).toBe(
-      'cancelled 2 jobs of 2 matching --tenant acct_closed: the consumer skips them',
+      'cancelled 2 jobs of the 2 confirmed matching --tenant acct_closed: the consumer skips them' +
+        '1 job matching since was not confirmed, and left alone: hookline jobs cancel --tenant acct_closed --local names them',
     );
     await page.locator('#jobs tr[data-job="bulk-1"] [data-col="state"]', { hasText: 'cancelled' }).waitFor();
     const listed = JSON.parse((await cli('jobs', 'list', '--state', 'cancelled', '--json')).stdout) as {
       jobs: { id: string }[];
     };
     expect(listed.jobs.map((j) => j.id).filter((id) => id.startsWith('bulk-'))).toEqual(['bulk-1', 'bulk-2']);
-    // Again: nothing matches now, refused in the CLI's words.
+    expect(JSON.parse((await cli('jobs', 'show', 'bulk-3', '--json')).stdout).state).toBe('scheduled');
+    // Again: the one sent meanwhile is counted now; once cancelled, nothing matches, refused in the CLI's words.
+    await page.click('button:has-text("Cancel matching...")');
+    await page.click('[data-cancel-matching] button:has-text("Cancel 1 job")');
+    await page
+      .locator('[data-cancel-matching] [data-job-state="done"] .result', {
+        hasText: 'cancelled 1 job of the 1 confirmed matching --tenant acct_closed',
+      })
+      .waitFor();
     await page.click('button:has-text("Cancel matching...")');
     expect(await page.locator('[data-cancel-matching] .error').textContent()).toMatch(
       /^no job matched --tenant acct_closed in a state a cancel changes/,

@@ -45,6 +45,8 @@ interface JobsAnswer extends PageAnswer {
   tenant: string | null;
   /** The CLI's job states, in its order: the state filter's choices. */
   states: string[];
+  /** The states `hookline jobs cancel` changes (a job that has not started): where Cancel matching is offered. */
+  cancellableStates: string[];
   queues: string[];
   /** Why jobs may be further along than listed: the dead-letter queues the console may not read, and the fix. */
   unreadableNotes: string[];
@@ -86,9 +88,6 @@ function JobLine({ j }: { j: JobRecord }) {
   </tr>`;
 }
 
-/** The states `hookline jobs cancel` changes: a job that has not started. */
-const CANCELLABLE = ['scheduled', 'waiting-children', 'queued', 'child-failed'];
-
 export function JobsPage() {
   const [state, setState] = useState('');
   const [queue, setQueue] = useState('');
@@ -118,7 +117,7 @@ export function JobsPage() {
       // Keyed by the filters: a question asked of others (its count, its button) is gone once they change.
       filtered &&
       shownFilters &&
-      html`<${CancelMatchingBox} key=${JSON.stringify(shownFilters)} filters=${shownFilters} done=${reload} />`
+      html`<${CancelMatchingBox} key=${JSON.stringify(shownFilters)} filters=${shownFilters} cancellable=${data.cancellableStates} done=${reload} />`
     }
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the job records...</p>`}
@@ -148,35 +147,47 @@ interface CancelMatchingAnswer {
 /**
  * Cancel matching, as `hookline jobs cancel --type ... --tenant ... --queue ... --state ...` does: the first click
  * asks the server what matches (its dry run, which changes nothing), the confirmation names how many and which, and
- * only its button cancels them (`yes`), as a console job whose progress and summary show as a redrive's do. Offered
- * only for the states a cancel changes (any of them, or one).
+ * only its button cancels them (`yes`, with the dry run's ids: those the question counted, of them those that still
+ * match; a job that matches only since is left alone), as a console job whose progress and summary show as a
+ * redrive's do. Offered only for the states a cancel changes (any of them, or one), as the server lists them.
  */
-function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () => void }) {
+function CancelMatchingBox({
+  filters,
+  cancellable,
+  done,
+}: {
+  filters: JobFilters;
+  cancellable: readonly string[];
+  done: () => void;
+}) {
   const [matching, setMatching] = useState<CancelMatchingAnswer | null>(null);
   const [job, setJob] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const pending = useRef(false);
   const [busy, setBusy] = useState(false);
-  const request = <A>(yes: boolean, answered: (answer: A) => void) => {
+  const request = <A>(
+    confirmation: { yes: false } | { yes: true; ids: string[] },
+    answered: (answer: A) => void,
+  ) => {
     if (pending.current) return;
     pending.current = true;
     setBusy(true);
     setError(null);
-    post<A>('/api/job-records/cancel', { ...filters, yes })
+    post<A>('/api/job-records/cancel', { ...filters, ...confirmation })
       .then(answered, (e: Error) => setError(e.message))
       .finally(() => {
         pending.current = false;
         setBusy(false);
       });
   };
-  if (filters.state !== null && !CANCELLABLE.includes(filters.state)) return '';
+  if (filters.state !== null && !cancellable.includes(filters.state)) return '';
   const ask = () => {
     setJob(null);
-    request<CancelMatchingAnswer>(false, setMatching);
+    request<CancelMatchingAnswer>({ yes: false }, setMatching);
   };
-  const cancel = () =>
-    request<{ id: string }>(true, (started) => {
+  const cancel = (asked: CancelMatchingAnswer) =>
+    request<{ id: string }>({ yes: true, ids: asked.ids }, (started) => {
       setMatching(null);
       setRunning(true);
       setJob(started.id);
@@ -188,13 +199,14 @@ function CancelMatchingBox({ filters, done }: { filters: JobFilters; done: () =>
   const question =
     matching &&
     html`<p>Cancel the <b>${matching.matched}</b> job${matching.matched === 1 ? '' : 's'} that match these filters and have not
-      started? ${matching.summary[0]}. A job that starts meanwhile is left running, and named.</p>`;
+      started? ${matching.summary[0]}. Only these are cancelled: a job that starts meanwhile is left running, and named, and
+      one that matches only since is left alone.</p>`;
   return html`<div data-cancel-matching>
     <button aria-expanded=${matching !== null} disabled=${busy || running} onClick=${ask}>Cancel matching...</button>
     ${
       matching &&
       html`<${Confirmation} label="Cancel matching jobs" question=${question} cancel=${() => setMatching(null)} cancelText="Keep them">
-        <button class="danger" disabled=${busy} onClick=${cancel}>Cancel ${matching.matched} job${matching.matched === 1 ? '' : 's'}</button>
+        <button class="danger" disabled=${busy} onClick=${() => cancel(matching)}>Cancel ${matching.matched} job${matching.matched === 1 ? '' : 's'}</button>
       <//>`
     }
     <${ErrorNote} error=${error} />
