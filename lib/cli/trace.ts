@@ -62,6 +62,8 @@ export interface OutcomeRow {
   readonly generation?: string;
   /** A jobs endpoint's `job enqueued after its deadline` line: the job went out after the request's 503. */
   readonly sentAfter503?: true;
+  /** A consumer's retry or dead letter because another execution held the record's idempotency key. */
+  readonly keyHeldElsewhere?: true;
 }
 
 /** One step of the timeline. */
@@ -519,6 +521,7 @@ const QUERY_FIELDS = [
   'replayId',
   'dueAt',
   'generation',
+  'keyHeldElsewhere',
 ];
 
 /** The most lines a trace's Logs Insights query returns (its `limit`): the oldest ones, when the logs hold more. */
@@ -598,6 +601,7 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     dueAt: text('dueAt'),
     generation: text('generation'),
     sentAfter503: text('message') === JOBS_ENDPOINT_LATE_SEND_MESSAGE ? true : undefined,
+    keyHeldElsewhere: text('keyHeldElsewhere') === 'true' ? true : undefined,
   };
   return Object.fromEntries(
     Object.entries(row).filter(([, v]) => v !== undefined && v !== ''),
@@ -613,7 +617,9 @@ export function logEventRow(timestamp: number, message: string): OutcomeRow | un
   const line = fieldsOfLine(message) as Record<string, unknown> | undefined;
   if (!line || !OUTCOME_LINE_MESSAGES.includes(String(line.message))) return undefined;
   const scalars = Object.entries(line).flatMap(([field, value]) =>
-    typeof value === 'string' || typeof value === 'number' ? [{ field, value: String(value) }] : [],
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+      ? [{ field, value: String(value) }]
+      : [],
   );
   return insightsRow([
     // Logs Insights' own form of @timestamp (UTC, a space for the T, no zone), which insightsRow reads.

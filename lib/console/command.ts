@@ -55,12 +55,12 @@ export async function startConsole(
     backend,
     target,
     config,
-    feed: feedFor(target, backend.http),
+    feed: feedFor(target, backend),
     ...(reconnect
       ? {
           reconnect: async () => {
             const now = await reconnect();
-            return { ...now, feed: feedFor(now.target, now.backend.http) };
+            return { ...now, feed: feedFor(now.target, now.backend) };
           },
         }
       : {}),

@@ -1,15 +1,16 @@
 /**
  * Where the console's live events come from. Local mode records its events in a journal served by its control
- * API (`GET /_hookline/events`); a deployed stack has no feed the console can follow yet. Anything that can
- * answer "the events after sequence N" (the archive's event journal, once it exists) plugs in as an
+ * API (`GET /_hookline/events`); a deployed stack's are its outcome log lines, polled as `hookline tail` polls
+ * them (`./deployed-feed`). Anything that can answer "the events after sequence N" plugs in as an
  * {@link EventFeed}.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
-import type { HttpFetch } from '../cli/backend';
+import type { Backend, HttpFetch } from '../cli/backend';
 import type { Target } from '../cli/target';
 import { parseJournal } from '../local/journal';
+import { deployedEventFeed } from './deployed-feed';
 import type { JournalRunLines } from './feed-follower';
 
 /** One pipeline event as the console shows it: what happened to which event, where and when. */
@@ -121,10 +122,8 @@ export function unavailableFeed(reason: string): EventFeed {
   return { unavailable: reason, after: async (seq) => ({ events: [], latest: seq }) };
 }
 
-/** The feed of a target: local mode's journal, else none yet. */
-export function feedFor(target: Target, http: HttpFetch): EventFeed {
-  if (target.kind === 'local') return localEventFeed(target.controlUrl, http);
-  return unavailableFeed(
-    'no live event feed for a deployed stack yet: the overview counts come from SQS, failures from the DLQs',
-  );
+/** The feed of a target: local mode's journal, or a deployed stack's outcome log lines from now on. */
+export function feedFor(target: Target, backend: Backend): EventFeed {
+  if (target.kind === 'local') return localEventFeed(target.controlUrl, backend.http);
+  return deployedEventFeed(backend, target);
 }

@@ -24,6 +24,7 @@ import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cl
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
 import { debouncedSendReplacedReader, deletedJobsRecorder, redrivenJobsRecorder } from '../cli/jobs';
 import { filterFlags, renderJobsCancelMatching } from '../cli/jobs-cancel-matching';
+import { LATE_LINE_WINDOW_MS } from '../cli/outcome-log-poll';
 import { type CommandHints, nextCommand, type Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
@@ -50,6 +51,7 @@ import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
 import { Activity, EVENT_OUTCOMES, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
+import { FeedDeniedError } from './deployed-feed';
 import type { EventFeed, FeedEvent } from './feed';
 import { FeedFollower, type FollowerGaps, type JournalRunLines } from './feed-follower';
 import {
@@ -179,6 +181,13 @@ function failureGroupsOf(
   });
 }
 
+/**
+ * Where a deployed stack's rates come from, and why not from its live feed: a line CloudWatch Logs takes in more
+ * than the feed's late-line window after its time is never read, and the feed starts at the console's start, so
+ * counts of it would undercount without saying by how much.
+ */
+export const DEPLOYED_RATES_NOTE = `queue rates: CloudWatch SQS metrics, messages per minute over 30 minutes (sources: no per-source metric; the live event feed does not count them exactly, as it never reads a line CloudWatch Logs takes in more than ${LATE_LINE_WINDOW_MS / 1000} s late)`;
+
 /** Shown on the disabled replay control while no replay function is plugged in. */
 export const REPLAY_UNAVAILABLE =
   'replay needs the event archive (hookline replay), which this build does not have: redrive puts dead-lettered events back meanwhile';
@@ -285,12 +294,20 @@ function checkDeleteSelection(selection: DeleteSelection, listing: { output: Com
 }
 
 /** What `hookline status` says of the data directory's queues the configuration does not have, or null. */
-/** The parts the overview leaves unknown: `status`'s, and the queue rates where CloudWatch denied them. */
-function withRatesDenial(
+/**
+ * The parts the overview leaves unknown: `status`'s, the queue rates where CloudWatch denied them, and the live
+ * events where CloudWatch Logs denied the feed.
+ */
+function withConsoleDenials(
   parts: readonly UnreadablePart[],
-  denied: Denial | undefined,
+  rates: Denial | undefined,
+  feed: Denial | undefined,
 ): readonly UnreadablePart[] {
-  return denied ? [...parts, { queue: 'every queue', part: 'rates', ...denied }] : parts;
+  return [
+    ...parts,
+    ...(rates ? [{ queue: 'every queue', part: 'rates', ...rates }] : []),
+    ...(feed ? [{ queue: 'every queue', part: 'live events', ...feed }] : []),
+  ];
 }
 
 function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): string | null {
@@ -329,6 +346,8 @@ export class ConsoleOperations {
   /** Every line of the feed once, across local mode's runs, numbered on from run to run. */
   private readonly follower: FeedFollower;
   private feedError: string | null = null;
+  /** The feed's last read was denied (a deployed stack's identity may not call `logs:FilterLogEvents`). */
+  private feedDenial: Denial | undefined;
   private pumping = false;
   private connection: ConsoleConnection;
   /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
@@ -392,6 +411,7 @@ export class ConsoleOperations {
       await this.follower.read(this.connection.feed);
       if (this.feedError !== null) this.log('the event feed is read again\n');
       this.feedError = null;
+      this.feedDenial = undefined;
     } catch (error) {
       this.feedFailed(error);
     } finally {
@@ -404,6 +424,7 @@ export class ConsoleOperations {
    * feed is read every second. A fault of the console's own comes with its stack.
    */
   private feedFailed(error: unknown): void {
+    this.feedDenial = error instanceof FeedDeniedError ? error.denial : undefined;
     const reason = error instanceof Error ? error.message : String(error);
     if (reason !== this.feedError) {
       const stack = error instanceof Error && isOwnFault(error) ? `\n${error.stack ?? ''}` : '';
@@ -423,10 +444,7 @@ export class ConsoleOperations {
       target: target.description,
       local: target.kind === 'local',
       queues: result.queues.map((q) => {
-        const row = overviewQueueRow(
-          q,
-          stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now),
-        );
+        const row = overviewQueueRow(q, this.queueRates(q.queue, stack?.rates, now));
         const denied = result.unreadable?.find(
           (p) => p.queue === q.queue && p.part === STATUS_PARTS.consumer,
         );
@@ -440,12 +458,13 @@ export class ConsoleOperations {
       unreadable: result.unreadable ?? [],
       unreadableNotes: unreadableLines(result.unreadable ?? []),
       missingPermissions:
-        missingPermissionsLine(withRatesDenial(result.unreadable ?? [], stack?.denied)) ?? null,
+        missingPermissionsLine(withConsoleDenials(result.unreadable ?? [], stack?.denied, this.feedDenial)) ??
+        null,
       ratesNote: stack?.note ?? null,
       sources: config.sources.map((s) => ({
         name: s.name,
         type: s.type,
-        rates: this.activity.series(`source:${s.name}`, now),
+        rates: stack ? this.activity.noSeries() : this.activity.series(`source:${s.name}`, now),
       })),
       feed: this.feedState(),
       replay: this.replayUnavailable(),
@@ -463,6 +482,15 @@ export class ConsoleOperations {
       : `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`;
   }
 
+  /**
+   * A queue's rates: a deployed stack's from CloudWatch (none where it may not read them), local mode's from the feed.
+   * A deployed stack's feed does not count them exactly (see {@link DEPLOYED_RATES_NOTE}), so it gives none.
+   */
+  private queueRates(queue: string, stackRates: Map<string, RateSeries> | undefined, now: number) {
+    if (!stackRates) return this.activity.series(`queue:${queue}`, now);
+    return stackRates.get(queue) ?? this.activity.noSeries();
+  }
+
   private async stackRates(now: number) {
     if (this.cloudWatchRates && now - this.cloudWatchRates.at < 60_000) return this.cloudWatchRates;
     const { backend, target } = this.connection;
@@ -471,7 +499,7 @@ export class ConsoleOperations {
       this.cloudWatchRates = {
         at: now,
         rates,
-        note: 'queue rates: CloudWatch SQS metrics, messages per minute over 30 minutes (sources: no per-source metric)',
+        note: DEPLOYED_RATES_NOTE,
       };
     } catch (error) {
       // A denial is said as `hookline status` says a part it may not read, its action in the missing-permissions line.

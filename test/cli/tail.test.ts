@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import type { FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnknownSourceError } from '../../lib/cli/errors';
+import {
+  LATE_LINE_WINDOW_MS,
+  outcomeLinesPattern,
+  PolledEvents,
+  pollIntervalMs,
+} from '../../lib/cli/outcome-log-poll';
 import { colorsFor } from '../../lib/cli/output';
 import {
   checkSince,
@@ -13,12 +19,6 @@ import {
   TailTimelines,
   tailSelection,
 } from '../../lib/cli/tail';
-import {
-  LATE_LINE_WINDOW_MS,
-  outcomeLinesPattern,
-  PolledEvents,
-  pollIntervalMs,
-} from '../../lib/cli/tail-logs';
 import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow } from '../../lib/cli/trace';
 import { localTestTarget, stackTarget } from './helpers';
 

@@ -1,11 +1,15 @@
 /**
  * Local mode's event journal as the console reads it, with the control API's HTTP answers faked: an answer that
- * is not a page of events is an error the overview shows, never an empty feed.
+ * is not a page of events is an error the overview shows, never an empty feed. A deployed stack's feed, with
+ * CloudWatch Logs' answers faked (its real HTTP is test/console/deployed-feed.integration.test.ts's).
  */
+
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
 import type { HttpFetch } from '../../lib/cli/backend';
+import { deployedEventFeed } from '../../lib/console/deployed-feed';
 import { feedFor, localEventFeed } from '../../lib/console/feed';
-import { localTestTarget, stackTarget } from '../cli/helpers';
+import { localTestTarget, stackTarget, testBackend } from '../cli/helpers';
 
 const controlUrl = 'http://127.0.0.1:3000/_hookline';
 
@@ -42,9 +46,9 @@ describe('console event feed of local mode', () => {
     );
   });
 
-  it("follows local mode's journal, and says a deployed stack has no live feed", async () => {
+  it("follows local mode's journal, and says why a stack without log group outputs has no live feed", async () => {
     const http = answering(200, { events: [], latest: 0 });
-    const local = feedFor(localTestTarget(), http);
+    const local = feedFor(localTestTarget(), testBackend({ http }));
     expect(local.unavailable).toBeNull();
     await local.after(0);
     expect(http.asked).toEqual([
@@ -52,8 +56,83 @@ describe('console event feed of local mode', () => {
         /^http:\/\/127\.0\.0\.1:3000\/_hookline\/events\?after=0&limit=1000&follower=[\w-]+$/,
       ),
     ]);
-    const stack = feedFor(stackTarget(), http);
-    expect(stack.unavailable).toMatch(/^no live event feed for a deployed stack/);
+    const stack = feedFor(stackTarget(), testBackend({ http }));
+    expect(stack.unavailable).toBe(
+      'stack Hookline in us-east-1 publishes no log group outputs: redeploy with npx cdk deploy',
+    );
     expect(await stack.after(5)).toEqual({ events: [], latest: 5 });
+  });
+});
+
+/** A CloudWatch Logs client answering every `FilterLogEvents` with the lines `lines()` gives then, in one page. */
+function logsAnswering(lines: () => { timestamp: number; message: string }[]) {
+  let calls = 0;
+  const send = async () => {
+    calls += 1;
+    return { events: lines().map((l, i) => ({ ...l, eventId: `${l.timestamp}-${l.message}-${i}` })) };
+  };
+  return { client: { send } as unknown as CloudWatchLogsClient, calls: () => calls };
+}
+
+const consumerLine = (at: number, id: string, extra: Record<string, unknown> = {}) => ({
+  timestamp: at,
+  message: JSON.stringify({
+    level: 'INFO',
+    message: 'record outcome',
+    outcome: 'retried',
+    id,
+    source: 'stripe',
+    type: 'invoice.paid',
+    queue: 'events',
+    attempt: 1,
+    ...extra,
+  }),
+});
+
+describe('console event feed of a deployed stack', () => {
+  const target = {
+    ...stackTarget(),
+    logGroups: { ingest: '/aws/lambda/Ingest', consumers: { events: '/aws/lambda/Events' } },
+  };
+
+  it('numbers each outcome line once, as the event it is, and polls no more often than the poller paces', async () => {
+    const backend = testBackend();
+    const start = backend.clock.now();
+    const logs = logsAnswering(() => [
+      consumerLine(start + 1_000, 'evt_1'),
+      consumerLine(start + 2_000, 'evt_2', { keyHeldElsewhere: true }),
+    ]);
+    const feed = deployedEventFeed({ ...backend, logs: logs.client }, target);
+    const page = await feed.after(0);
+    expect(page.latest).toBe(2);
+    expect(page.events[0]).toEqual({
+      seq: 1,
+      at: new Date(start + 1_000).toISOString(),
+      event: 'retried',
+      id: 'evt_1',
+      source: 'stripe',
+      type: 'invoice.paid',
+      queue: 'events',
+      attempt: 1,
+    });
+    expect(page.events[1]).toMatchObject({ seq: 2, id: 'evt_2', keyHeldElsewhere: true });
+    const calls = logs.calls();
+    expect(await feed.after(2)).toEqual({ events: [], latest: 2 });
+    expect(logs.calls()).toBe(calls);
+    await backend.clock.sleep(60_000);
+    expect(await feed.after(2)).toEqual({ events: [], latest: 2 });
+    expect(logs.calls()).toBeGreaterThan(calls);
+  });
+
+  it('keeps only its newest lines, as local mode keeps its newest', async () => {
+    const backend = testBackend();
+    const start = backend.clock.now();
+    const logs = logsAnswering(() =>
+      Array.from({ length: 5 }, (_, i) => consumerLine(start + i, `evt_${i}`)),
+    );
+    const feed = deployedEventFeed({ ...backend, logs: logs.client }, target, { keep: 3 });
+    const page = await feed.after(0);
+    expect(page.latest).toBe(5);
+    expect(page.events.map((e) => e.id)).toEqual(['evt_2', 'evt_3', 'evt_4']);
   });
 });

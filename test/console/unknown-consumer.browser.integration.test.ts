@@ -1,9 +1,15 @@
 /**
- * A consumer whose state the console's AWS identity may not read, on the Actions page: the real page (the built
+ * A consumer whose state the console's AWS identity may not read, on the Actions page, and live events it may not
+ * poll, on the Events page: the real page (the built
  * bundle) in Debian's headless Chromium, served by the real console server for a deployed stack whose AWS calls are
  * mocked (local mode's emulators refuse nothing).
  */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchLogsClient,
+  CloudWatchLogsServiceException,
+  FilterLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   GetEventSourceMappingCommand,
   LambdaServiceException,
@@ -11,17 +17,22 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
-import { unavailableFeed } from '../../lib/console/feed';
+import { deployedEventFeed } from '../../lib/console/deployed-feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import type { ConsoleServer } from '../../lib/console/server';
 import { mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 import { type ConsoleInChromium, consoleServerInChromium } from '../helpers/console-browser';
 
 const clients = mockCommandClients();
+const logs = mockClient(CloudWatchLogsClient);
+/** No outcome line yet: the feed's answer from its first poll, when the console starts (before any test). */
+const noLines = () => logs.on(FilterLogEventsCommand).resolves({ events: [] });
+noLines();
 
 let server: ConsoleServer;
 let page: Page;
@@ -37,8 +48,20 @@ const readDenied = () =>
     $metadata: { httpStatusCode: 403, requestId: 'req-1', attempts: 1 },
   });
 
+/** CloudWatch Logs' refusal of a poll of the outcome lines, as the SDK builds it. */
+const pollDenied = () =>
+  new CloudWatchLogsServiceException({
+    name: 'AccessDeniedException',
+    message:
+      'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: logs:FilterLogEvents on resource: arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/Hookline-Ingest:log-stream: because no identity-based policy allows the logs:FilterLogEvents action',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400, requestId: 'req-2', attempts: 1 },
+  });
+
 // The clients' mocks are reset before each test (mockCommandClients): the stack's state is set again.
 beforeEach(() => {
+  logs.reset();
+  noLines();
   clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
   clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   clients.lambda.on(GetEventSourceMappingCommand).rejects(readDenied());
@@ -47,11 +70,20 @@ beforeEach(() => {
 });
 
 beforeAll(async () => {
+  const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+  const target = {
+    ...stackTarget(),
+    logGroups: {
+      ingest: '/aws/lambda/Hookline-Ingest',
+      consumers: { events: '/aws/lambda/Hookline-Events' },
+    },
+  };
+  // The stack's live feed as the console follows it: polled on the real clock, as a running console polls.
   const operations = new ConsoleOperations({
-    backend: testBackend(),
-    target: stackTarget(),
+    backend,
+    target,
     config: resolveConfig(exampleConfig),
-    feed: unavailableFeed('no feed for a deployed stack'),
+    feed: deployedEventFeed({ ...backend, clock: { now: Date.now, sleep: backend.clock.sleep } }, target),
   });
   shown = consoleServerInChromium(operations);
   ({ server, page } = await shown.started);
@@ -74,5 +106,35 @@ describe('a consumer whose state may not be read, on the Actions page', () => {
     await expect
       .poll(() => clients.lambda.commandCalls(UpdateEventSourceMappingCommand).map((c) => c.args[0].input))
       .toEqual([{ UUID: 'esm-events-uuid', Enabled: false }]);
+  });
+});
+
+describe('live events the identity may not poll, on the Events page', () => {
+  it('says so with the permission the poll needs, and lists the lines once it may', async () => {
+    logs.on(FilterLogEventsCommand).rejects(pollDenied());
+    await page.goto(`${server.url}#/events`);
+    await expect
+      .poll(() => page.locator('[role="alert"]').first().textContent(), { timeout: 15_000 })
+      .toBe('unknown: access denied (needs logs:FilterLogEvents)');
+
+    const at = Date.now();
+    const line = {
+      level: 'INFO',
+      message: 'record outcome',
+      outcome: 'processed',
+      id: 'evt_granted',
+      source: 'stripe',
+      type: 'invoice.paid',
+      queue: 'events',
+      attempt: 1,
+    };
+    logs.reset();
+    logs
+      .on(FilterLogEventsCommand)
+      .resolves({ events: [{ eventId: 'e1', timestamp: at, message: JSON.stringify(line) }] });
+    await expect
+      .poll(() => page.locator('#events tbody tr').first().textContent(), { timeout: 15_000 })
+      .toContain('evt_granted');
+    expect(await page.locator('[role="alert"]').count()).toBe(0);
   });
 });
