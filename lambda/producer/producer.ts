@@ -19,6 +19,7 @@ import {
   SQS_MAX_MESSAGE_BYTES,
   sqsBatches,
 } from '../shared/claim-check';
+import { isConditionFailure } from '../shared/condition-failure';
 import type { ClaimCondition, ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
 import {
@@ -51,6 +52,7 @@ import {
   type JobState,
   type JobStatus,
   jobRecordKey,
+  namesNoOtherDebouncedSend,
   type ParentMessage,
   waitingParentFields,
 } from '../shared/job-record';
@@ -1279,16 +1281,33 @@ export class Producer {
       const key = jobRecordKey(p.id);
       const outcome = outcomes[p.index];
       try {
-        if (outcome?.ok)
-          await this.withRetry(() =>
-            dedupe.complete(key, p.token as string, recordFields(p, this.deps.settings)),
-          );
+        if (outcome?.ok) await this.completeClaim(dedupe, key, p);
         else await dedupe.release(key, p.token);
-      } catch {
-        // complete: the job is durably queued; its record says pending until the lease runs out, and a repeat
-        // after that may enqueue it again, which the consumers' idempotency absorbs. release: the lease runs out.
+      } catch (error) {
+        // A debounced send whose record a consumer made name another send meanwhile (a takeover of a first send's
+        // claim, whose message started before this write): that job started, so this send reads the record next,
+        // as after a duplicate claim, and starts a new cycle rather than being skipped as superseded.
+        if (p.debounceSend !== undefined && isConditionFailure(error))
+          outcomes[p.index] = { ok: true, result: { id: p.id, state: 'queued', duplicate: true } };
+        // Otherwise, complete: the job is durably queued; its record says pending until the lease runs out, and a
+        // repeat after that may enqueue it again, which the consumers' idempotency absorbs. release: the lease
+        // runs out.
       }
     });
+  }
+
+  /**
+   * Completes a claim with its job's record fields; a debounced send's only while its record names this send or
+   * none, as a consumer's start leaves it ({@link namesNoOtherDebouncedSend}).
+   */
+  private completeClaim(dedupe: DedupeStore, key: string, p: Prepared & { token?: string }): Promise<void> {
+    const fields = recordFields(p, this.deps.settings);
+    const token = p.token as string;
+    return this.withRetry(() =>
+      p.debounceSend === undefined
+        ? dedupe.complete(key, token, fields)
+        : dedupe.complete(key, token, fields, namesNoOtherDebouncedSend(p.debounceSend)),
+    );
   }
 
   private async withRetry<T>(work: () => Promise<T>): Promise<T> {
@@ -1297,7 +1316,8 @@ export class Producer {
       try {
         return await work();
       } catch (error) {
-        if (attempt >= attempts) throw error;
+        // A refused condition is an answer, the same on every attempt: only faults are retried.
+        if (attempt >= attempts || isConditionFailure(error)) throw error;
         await this.deps.sleep(backoff(baseDelayMs, attempt + 1));
       }
     }

@@ -52,8 +52,9 @@ export type ClaimResult =
   | { readonly status: 'in_progress' };
 
 /**
- * A condition on the record in a claim's way under which the claim replaces it as if it had expired (a new
- * generation): an expression with its own placeholders, distinct from the claim's.
+ * A condition on a record, an expression with its own placeholders, distinct from the write's: for a claim, the
+ * record in its way that it replaces as if it had expired (a new generation); for a complete, what the record must
+ * still hold for the claim to be completed.
  */
 export interface ClaimCondition {
   readonly expression: string;
@@ -68,8 +69,17 @@ export interface DedupeStore {
    * `replaceIf` names records the claim replaces as if they had expired (a debounced job's ended cycle).
    */
   claim(key: string, ttlSeconds?: number, replaceIf?: ClaimCondition): Promise<ClaimResult>;
-  /** `fields` are written with `status = queued` where the record has none yet (a consumer may have written them first). */
-  complete(key: string, token: string, fields?: Readonly<Record<string, AttributeValue>>): Promise<void>;
+  /**
+   * `fields` are written with `status = queued` where the record has none yet (a consumer may have written them
+   * first). Refused (a `ConditionalCheckFailedException`) when the claim is no longer this token's, or when
+   * `onlyIf` does not hold for the record (a debounced send whose record a consumer made name another send).
+   */
+  complete(
+    key: string,
+    token: string,
+    fields?: Readonly<Record<string, AttributeValue>>,
+    onlyIf?: ClaimCondition,
+  ): Promise<void>;
   /** Ends the lease at once: the next claim takes the key over (in the same generation) and sends again. */
   release(key: string, token: string): Promise<void>;
 }
@@ -250,7 +260,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
       return repeatOf(existing.Item);
     },
 
-    async complete(key, token, fields = {}) {
+    async complete(key, token, fields = {}, onlyIf) {
       const names = Object.keys(fields);
       // The record holds only this generation (a new claim replaces the whole item, a takeover continues the
       // same enqueue), so a field already present was written by a consumer of this generation's send (a job it
@@ -261,16 +271,18 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
           TableName: tableName,
           Key: { [PK]: { S: key } },
           UpdateExpression: `SET #status = :queued${sets} REMOVE leaseUntil`,
-          ConditionExpression: '#token = :token',
+          ConditionExpression: `#token = :token${onlyIf ? ` AND (${onlyIf.expression})` : ''}`,
           ExpressionAttributeNames: {
             '#status': 'status',
             '#token': 'token',
             ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+            ...onlyIf?.names,
           },
           ExpressionAttributeValues: {
             ':queued': { S: 'queued' },
             ':token': { S: token },
             ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name] as AttributeValue])),
+            ...onlyIf?.values,
           },
         }),
       );

@@ -574,12 +574,23 @@ function stillNamesDebouncedSend(debounceSend: string | undefined): {
   readonly condition: string;
   readonly values: Record<string, AttributeValue>;
 } {
-  return debounceSend === undefined
-    ? { condition: '', values: {} }
-    : {
-        condition: ' AND (attribute_not_exists(debounceSend) OR debounceSend = :debounceSend)',
-        values: { ':debounceSend': { S: debounceSend } },
-      };
+  if (debounceSend === undefined) return { condition: '', values: {} };
+  const { expression, values } = namesNoOtherDebouncedSend(debounceSend);
+  return { condition: ` AND (${expression})`, values };
+}
+
+/**
+ * The condition that a debounced job's record names `debounceSend` or no send yet, as a condition of its own (the
+ * producer's claim complete carries it): a consumer that started the cycle's first send before the complete
+ * landed made the record name that send, and a complete naming another would be kept out by it (the complete
+ * writes only fields the record lacks), its send skipped as superseded. Refused, the send starts a new cycle.
+ */
+export function namesNoOtherDebouncedSend(debounceSend: string): ClaimCondition {
+  return {
+    expression: 'attribute_not_exists(debounceSend) OR debounceSend = :debounceSend',
+    names: {},
+    values: { ':debounceSend': { S: debounceSend } },
+  };
 }
 
 /** What a job waiting to run again keeps, gone once it starts or ends. */

@@ -299,6 +299,50 @@ describe('a debounced job', () => {
     expect(await startOf(records, sent[0]?.MessageBody ?? '')).toBe('superseded');
   });
 
+  it("runs a send that took over a first send's pending claim when that first send starts before its record write lands", async () => {
+    const time = testClock();
+    let failWrite = true;
+    let race: (() => Promise<unknown>) | undefined;
+    const decided: unknown[] = [];
+    let completes = 0;
+    const { producer, records, sent } = producerAt(
+      time.now,
+      undefined,
+      (real) => ({
+        ...real,
+        async complete(key, token, fields, onlyIf) {
+          if (failWrite) throw new Error('ProvisionedThroughputExceededException: slow down');
+          completes++;
+          // The takeover's message is out: the first send's message comes due and its consumer starts it now.
+          if (race) decided.push(await race());
+          race = undefined;
+          return real.complete(key, token, fields, onlyIf);
+        },
+      }),
+      3,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-overtaken', debounce: { seconds: 5 } });
+    failWrite = false;
+    // Past the first send's lease, its record still pending and naming no send: the next send takes the claim over.
+    time.advance(31);
+    race = () => startOf(records, sent[0]?.MessageBody ?? '');
+    const later = await producer.send(job, { edit: 2 }, { id: 'doc-overtaken', debounce: { seconds: 5 } });
+    expect(decided).toEqual(['run']);
+    expect(later).toMatchObject({ state: 'scheduled', duplicate: false });
+    // The refused write is tried once (a refusal is an answer, not a fault), then the new cycle's lands.
+    expect(completes).toBe(2);
+    const last = sent.at(-1);
+    expect(payloadOf(last)).toEqual({ edit: 2 });
+    expect(await producer.status('doc-overtaken')).toMatchObject({
+      state: 'scheduled',
+      debounce: { sends: 1 },
+    });
+    time.advance(5);
+    expect(await startOf(records, last?.MessageBody ?? '')).toBe('run');
+    // The takeover's own message, sent before the job started, gives way to the new cycle's.
+    expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('superseded');
+  });
+
   it('never deletes the schedule of its own send when its record write is retried after its answer was lost', async () => {
     const time = testClock();
     let loseAnswer = true;

@@ -262,3 +262,45 @@ describe('a record written before generations were kept', () => {
     expect(calls).toEqual(['PutItemCommand', 'UpdateItemCommand']);
   });
 });
+
+describe("a claim's complete", () => {
+  const namesSend = (send: string) => ({
+    expression: 'attribute_not_exists(debounceSend) OR debounceSend = :debounceSend',
+    names: {},
+    values: { ':debounceSend': { S: send } },
+  });
+
+  it('is refused, the claim left pending, when the record no longer holds what it completes only if', async () => {
+    const { key, setUp } = setup(true);
+    const claim = await setUp.claim(key);
+    if (claim.status !== 'claimed') throw new Error(claim.status);
+    // A consumer named another send first.
+    await dynalite.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { [DEDUPE_TABLE.partitionKey]: { S: key } },
+        UpdateExpression: 'SET debounceSend = :other',
+        ExpressionAttributeValues: { ':other': { S: 'send-1' } },
+      }),
+    );
+    await expect(
+      setUp.complete(key, claim.token, { debounceSend: { S: 'send-2' } }, namesSend('send-2')),
+    ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    const { Item } = await dynalite.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { [DEDUPE_TABLE.partitionKey]: { S: key } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item).toMatchObject({ status: { S: 'pending' }, debounceSend: { S: 'send-1' } });
+  });
+
+  it('completes while the record holds what it completes only if', async () => {
+    const { key, setUp } = setup(true);
+    const claim = await setUp.claim(key);
+    if (claim.status !== 'claimed') throw new Error(claim.status);
+    await setUp.complete(key, claim.token, { debounceSend: { S: 'send-2' } }, namesSend('send-2'));
+    expect(await setUp.claim(key)).toEqual({ status: 'duplicate' });
+  });
+});
