@@ -72,7 +72,8 @@ export interface DedupeStore {
   /**
    * `fields` are written with `status = queued` where the record has none yet (a consumer may have written them
    * first). Refused (a `ConditionalCheckFailedException`) when the claim is no longer this token's, or when
-   * `onlyIf` does not hold for the record (a debounced send whose record a consumer made name another send).
+   * `onlyIf` does not hold for the record (a debounced send whose record a consumer made name another send); a
+   * repeat of a complete that landed (its answer lost) resolves, whatever `onlyIf` finds by then.
    */
   complete(
     key: string,
@@ -110,11 +111,15 @@ interface Claim {
 
 /**
  * What a conditional write came to: its value when the condition held, else the record it collided with when
- * DynamoDB returned it (`ALL_OLD` on the condition failure; undefined from a store that does not).
+ * DynamoDB returned it (`ALL_OLD` on the condition failure; undefined from a store that does not), and the refusal.
  */
 type Conditional<T> =
   | { readonly held: true; readonly value: T }
-  | { readonly held: false; readonly existing: Record<string, AttributeValue> | undefined };
+  | {
+      readonly held: false;
+      readonly existing: Record<string, AttributeValue> | undefined;
+      readonly error: unknown;
+    };
 
 async function conditionally<T>(attempt: Promise<T>): Promise<Conditional<T>> {
   try {
@@ -122,8 +127,24 @@ async function conditionally<T>(attempt: Promise<T>): Promise<Conditional<T>> {
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     const existing = (error as { Item?: Record<string, AttributeValue> }).Item;
-    return { held: false, existing: existing && Object.keys(existing).length > 0 ? existing : undefined };
+    return {
+      held: false,
+      existing: existing && Object.keys(existing).length > 0 ? existing : undefined,
+      error,
+    };
   }
+}
+
+/** The record of `key` as it stands now (a consistent read). */
+async function readRecord(
+  client: DynamoDBClient,
+  tableName: string,
+  key: string,
+): Promise<Record<string, AttributeValue> | undefined> {
+  const { Item } = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: { [PK]: { S: key } }, ConsistentRead: true }),
+  );
+  return Item;
 }
 
 /** The takeover's condition, read from the record: a pending claim whose lease ran out within its window. */
@@ -254,10 +275,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
       const taken = await conditionally(takeOverLease(client, tableName, claim));
       if (taken.held) return claimed(taken.value);
       if (taken.existing) return repeatOf(taken.existing);
-      const existing = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: { [PK]: { S: key } }, ConsistentRead: true }),
-      );
-      return repeatOf(existing.Item);
+      return repeatOf(await readRecord(client, tableName, key));
     },
 
     async complete(key, token, fields = {}, onlyIf) {
@@ -266,26 +284,36 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
       // same enqueue), so a field already present was written by a consumer of this generation's send (a job it
       // started or finished): it wins over what was sent.
       const sets = names.map((_, i) => `, #f${i} = if_not_exists(#f${i}, :f${i})`).join('');
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { [PK]: { S: key } },
-          UpdateExpression: `SET #status = :queued${sets} REMOVE leaseUntil`,
-          ConditionExpression: `#token = :token${onlyIf ? ` AND (${onlyIf.expression})` : ''}`,
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#token': 'token',
-            ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
-            ...onlyIf?.names,
-          },
-          ExpressionAttributeValues: {
-            ':queued': { S: 'queued' },
-            ':token': { S: token },
-            ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name] as AttributeValue])),
-            ...onlyIf?.values,
-          },
-        }),
+      const done = await conditionally(
+        client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { [PK]: { S: key } },
+            UpdateExpression: `SET #status = :queued${sets} REMOVE leaseUntil`,
+            ConditionExpression: `#token = :token${onlyIf ? ` AND (${onlyIf.expression})` : ''}`,
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#token': 'token',
+              ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+              ...onlyIf?.names,
+            },
+            ExpressionAttributeValues: {
+              ':queued': { S: 'queued' },
+              ':token': { S: token },
+              ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name] as AttributeValue])),
+              ...onlyIf?.values,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
+      if (done.held) return;
+      // A repeat of a complete that landed (its answer lost, the SDK or the caller retrying): done, though the
+      // record may no longer hold what `onlyIf` asked (a later debounced send named since). Completed means
+      // queued under this token: a takeover or a new claim writes a token of its own, and only a complete queues.
+      const record = done.existing ?? (await readRecord(client, tableName, key));
+      if (record?.token?.S === token && record.status?.S === 'queued') return;
+      throw done.error;
     },
 
     async release(key, token) {

@@ -236,11 +236,11 @@ describe('a debounced job', () => {
     const decided: unknown[] = [];
     const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
       ...real,
-      async complete(key, token, fields) {
+      async complete(key, token, fields, onlyIf) {
         // The message is on the queue already: its consumer may start it before this write lands.
         if (race) decided.push(await race());
         race = undefined;
-        return real.complete(key, token, fields);
+        return real.complete(key, token, fields, onlyIf);
       },
     }));
     race = () => startOf(records, sent[0]?.MessageBody ?? '');
@@ -275,9 +275,9 @@ describe('a debounced job', () => {
     let failWrite = true;
     const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
       ...real,
-      async complete(key, token, fields) {
+      async complete(key, token, fields, onlyIf) {
         if (failWrite) throw new Error('ProvisionedThroughputExceededException: slow down');
-        return real.complete(key, token, fields);
+        return real.complete(key, token, fields, onlyIf);
       },
     }));
     await producer.send(job, { edit: 1 }, { id: 'doc-started', debounce: { seconds: 5 } });
@@ -575,8 +575,8 @@ describe('a debounced job', () => {
       undefined,
       (real) => ({
         ...real,
-        async complete(key, token, fields) {
-          await real.complete(key, token, fields);
+        async complete(key, token, fields, onlyIf) {
+          await real.complete(key, token, fields, onlyIf);
           if (!loseAnswer) return;
           loseAnswer = false;
           throw new Error('TimeoutError: socket hang up');
@@ -589,6 +589,46 @@ describe('a debounced job', () => {
     expect(await producer.status('doc-first')).toMatchObject({ state: 'scheduled', debounce: { sends: 1 } });
     await producer.send(job, { edit: 2 }, { id: 'doc-first', debounce: { seconds: 10 } });
     expect(await producer.status('doc-first')).toMatchObject({ debounce: { sends: 2 } });
+  });
+
+  it("answers a cycle's first send as sent when its record write landed, its answer lost, and a later send was taken before the retry", async () => {
+    const time = testClock();
+    const other = producerAt(time.now);
+    let later: unknown;
+    let loseAnswer = true;
+    const first = producerAt(
+      time.now,
+      undefined,
+      (real) => ({
+        ...real,
+        async complete(key, token, fields, onlyIf) {
+          await real.complete(key, token, fields, onlyIf);
+          if (!loseAnswer) return;
+          loseAnswer = false;
+          // Before the retry of the write that landed, a later send of the same cycle is taken.
+          later = await other.producer.send(
+            job,
+            { edit: 2 },
+            { id: 'doc-retried', debounce: { seconds: 10 } },
+          );
+          throw new Error('TimeoutError: socket hang up');
+        },
+      }),
+      3,
+    );
+    const answer = await first.producer.send(
+      job,
+      { edit: 1 },
+      { id: 'doc-retried', debounce: { seconds: 10 } },
+    );
+    expect(later).toMatchObject({ state: 'scheduled', duplicate: false });
+    expect(answer).toMatchObject({ state: 'scheduled', duplicate: false });
+    // The first send's message went out once; the later send's alone runs.
+    expect(first.sent).toHaveLength(1);
+    expect(await first.producer.status('doc-retried')).toMatchObject({ debounce: { sends: 2 } });
+    time.advance(10);
+    expect(await startOf(first.records, other.sent[0]?.MessageBody ?? '')).toBe('run');
+    expect(await startOf(first.records, first.sent[0]?.MessageBody ?? '')).toBe('superseded');
   });
 
   it('starts a new cycle, which runs this send, when its record is deleted between its claim and the read of it', async () => {

@@ -296,6 +296,25 @@ describe("a claim's complete", () => {
     expect(Item).toMatchObject({ status: { S: 'pending' }, debounceSend: { S: 'send-1' } });
   });
 
+  it('answers a repeat of a complete that landed as done, though the record no longer holds what it completes only if', async () => {
+    const { key, setUp } = setup(true);
+    const claim = await setUp.claim(key);
+    if (claim.status !== 'claimed') throw new Error(claim.status);
+    await setUp.complete(key, claim.token, { debounceSend: { S: 'send-1' } }, namesSend('send-1'));
+    // A later send was taken before the repeat (the first complete's answer was lost).
+    await dynalite.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { [DEDUPE_TABLE.partitionKey]: { S: key } },
+        UpdateExpression: 'SET debounceSend = :other',
+        ExpressionAttributeValues: { ':other': { S: 'send-2' } },
+      }),
+    );
+    await expect(
+      setUp.complete(key, claim.token, { debounceSend: { S: 'send-1' } }, namesSend('send-1')),
+    ).resolves.toBeUndefined();
+  });
+
   it('completes while the record holds what it completes only if', async () => {
     const { key, setUp } = setup(true);
     const claim = await setUp.claim(key);
