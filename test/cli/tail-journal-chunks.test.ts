@@ -154,3 +154,28 @@ describe('tail on a journal of a few MB', () => {
     );
   });
 });
+
+describe('tail on a journal whose characters span its chunks', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hookline-tail-utf8-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('decodes a multi-byte character split between two reads as the character it is', () => {
+    const path = join(dir, 'journal.jsonl');
+    const lines = ['é', '€uro', '😀 ok', 'ü'.repeat(9)].map(
+      (source, i) =>
+        `${JSON.stringify({ at: `2026-12-05T10:00:0${i}.000Z`, event: 'queued', id: `evt-${i}`, source })}\n`,
+    );
+    writeFileSync(path, lines.join(''));
+    // A chunk of an odd number of bytes puts chunk boundaries inside the 2-, 3- and 4-byte characters.
+    for (const chunk of [7, 11, 13]) {
+      const follower = new JournalFollower(path, 'start', chunk);
+      const sources: unknown[] = [];
+      do sources.push(...follower.read().map((e) => e.source));
+      while (follower.behind);
+      expect(sources).toEqual(['é', '€uro', '😀 ok', 'ü'.repeat(9)]);
+    }
+  });
+});
