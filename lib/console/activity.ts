@@ -139,12 +139,6 @@ export class Activity {
     };
   }
 
-  /** A series with nothing counted, of this activity's shape: where the rates are not the live feed's to give. */
-  noSeries(): RateSeries {
-    const none = Array.from({ length: this.buckets }, () => 0);
-    return { bucketSeconds: this.bucketSeconds, received: none, processed: none, failed: none };
-  }
-
   /** Newest first, at most `limit`. */
   list(filter: EventFilter, limit = 200): FeedEvent[] {
     const found: FeedEvent[] = [];

@@ -464,7 +464,8 @@ export class ConsoleOperations {
       sources: config.sources.map((s) => ({
         name: s.name,
         type: s.type,
-        rates: stack ? this.activity.noSeries() : this.activity.series(`source:${s.name}`, now),
+        // Unknown, not zero: a deployed stack's feed cannot count them exactly (see DEPLOYED_RATES_NOTE).
+        rates: stack ? null : this.activity.series(`source:${s.name}`, now),
       })),
       feed: this.feedState(),
       replay: this.replayUnavailable(),
@@ -483,12 +484,17 @@ export class ConsoleOperations {
   }
 
   /**
-   * A queue's rates: a deployed stack's from CloudWatch (none where it may not read them), local mode's from the feed.
-   * A deployed stack's feed does not count them exactly (see {@link DEPLOYED_RATES_NOTE}), so it gives none.
+   * A queue's rates: a deployed stack's from CloudWatch, local mode's from the feed; null (unknown, shown as such,
+   * never as zero) where CloudWatch gave none: a deployed stack's feed does not count them exactly (see
+   * {@link DEPLOYED_RATES_NOTE}).
    */
-  private queueRates(queue: string, stackRates: Map<string, RateSeries> | undefined, now: number) {
+  private queueRates(
+    queue: string,
+    stackRates: Map<string, RateSeries> | undefined,
+    now: number,
+  ): RateSeries | null {
     if (!stackRates) return this.activity.series(`queue:${queue}`, now);
-    return stackRates.get(queue) ?? this.activity.noSeries();
+    return stackRates.get(queue) ?? null;
   }
 
   private async stackRates(now: number) {

@@ -109,6 +109,17 @@ describe('a consumer whose state may not be read, on the Actions page', () => {
   });
 });
 
+describe('rates a deployed stack cannot count, on the Overview', () => {
+  it('shows them as unknown (-), never as zero', async () => {
+    // CloudWatch answers no series for the queue, and the deployed feed counts no source exactly.
+    await page.goto(`${server.url}#/`);
+    const source = page.locator('tr[data-source]').first();
+    await expect.poll(() => source.locator('[data-rates="unknown"]').count(), { timeout: 15_000 }).toBe(3);
+    expect(await source.locator('[data-rates="unknown"]').allTextContents()).toEqual(['-', '-', '-']);
+    expect(await source.locator('[data-total]').count()).toBe(0);
+  });
+});
+
 describe('live events the identity may not poll, on the Events page', () => {
   it('says so with the permission the poll needs, and lists the lines once it may', async () => {
     logs.on(FilterLogEventsCommand).rejects(pollDenied());

@@ -9,7 +9,14 @@ import { oldestAgeSentences } from './oldest-age-notes';
 import type { DeadLetterQueueRow, Overview, QueueRow, Rates } from './types';
 import { Sparkline } from './widgets';
 
-function RateCells({ rates }: { rates: Rates }) {
+/** A row's rates; unknown ones (`rates` null: the note under the table says why) as `-`, never as zero. */
+function RateCells({ rates }: { rates: Rates | null }) {
+  if (!rates) {
+    return html`${['received', 'processed', 'failed'].map(
+      (kind) =>
+        html`<td class="muted" data-rates="unknown" title=${`${kind}: unknown (see the note on rates)`}>-</td>`,
+    )}`;
+  }
   return html`<td><${Sparkline} values=${rates.received} kind="received" /></td>
     <td><${Sparkline} values=${rates.processed} kind="processed" /></td>
     <td><${Sparkline} values=${rates.failed} kind="failed" /></td>`;
@@ -51,7 +58,7 @@ function SchedulerDeadLetterQueues({ rows, missing }: { rows: DeadLetterQueueRow
 }
 
 export function OverviewPage({ data }: { data: Overview }) {
-  const bucket = data.queues[0]?.rates.bucketSeconds ?? data.sources[0]?.rates.bucketSeconds ?? 10;
+  const bucket = data.queues[0]?.rates?.bucketSeconds ?? data.sources[0]?.rates?.bucketSeconds ?? 10;
   // Whether each consumer skips a copy it completed: what a redrive from these pages will do, as `status` says it.
   const idempotency = idempotencySentence(data.queues);
   return html`<section>

@@ -34,7 +34,8 @@ export interface QueueRow {
   idempotency?: { expirySeconds: number } | null;
   /** A deployed fair queue's quiet tenants (`hookline status`'s), null where CloudWatch has no value. */
   quietTenants?: { visible: number | null; oldestMessageAgeSeconds: number | null };
-  rates: Rates;
+  /** Null where they are unknown (a deployed stack's CloudWatch gave none): shown as unknown, never as zero. */
+  rates: Rates | null;
 }
 
 export interface FeedState {
@@ -68,7 +69,8 @@ export interface Overview {
   unreadableNotes: string[];
   /** `hookline status`'s last line when a part could not be read: the permissions missing, once each. */
   missingPermissions: string | null;
-  sources: { name: string; type: string; rates: Rates }[];
+  /** A source's rates; null for a deployed stack, whose feed cannot count them exactly (`ratesNote` says why). */
+  sources: { name: string; type: string; rates: Rates | null }[];
   feed: FeedState;
   /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */
   ratesNote: string | null;
