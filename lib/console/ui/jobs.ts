@@ -93,6 +93,10 @@ export function JobsPage() {
   const [queue, setQueue] = useState('');
   const [type, setType] = useState('');
   const [tenant, setTenant] = useState('');
+  // What is typed in the text filters, applied on Enter or leaving the box: the box shows it whatever the page
+  // re-renders meanwhile (a read arriving while one types would otherwise reset the box to the applied filter).
+  const [typeTyped, setTypeTyped] = useState('');
+  const [tenantTyped, setTenantTyped] = useState('');
   const [page, setPage] = useState('');
   const query = new URLSearchParams({ state, queue, type, tenant, page }).toString();
   const { data, error, updatedAt, reload } = usePoll<JobsAnswer>(`/api/job-records?${query}`, 0);
@@ -100,6 +104,7 @@ export function JobsPage() {
     set((e.target as HTMLSelectElement | HTMLInputElement).value.trim());
     setPage('');
   };
+  const typed = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
   const filtered = state !== '' || queue !== '' || type !== '' || tenant !== '';
   // The filters the list shows, as the server read them: what Cancel matching cancels is what is listed.
   const shownFilters = data && { state: data.state, queue: data.queue, type: data.type, tenant: data.tenant };
@@ -110,8 +115,8 @@ export function JobsPage() {
         <option value="">any</option>${data?.states.map((s) => html`<option>${s}</option>`)}</select></label>
       <label>Queue <select name="queue" value=${queue} onChange=${choose(setQueue)}>
         <option value="">any</option>${data?.queues.map((q) => html`<option>${q}</option>`)}</select></label>
-      <label>Type <input name="type" value=${type} placeholder="email.*" onChange=${choose(setType)} /></label>
-      <label>Tenant <input name="tenant" value=${tenant} onChange=${choose(setTenant)} /></label>
+      <label>Type <input name="type" value=${typeTyped} placeholder="email.*" onInput=${typed(setTypeTyped)} onChange=${choose(setType)} /></label>
+      <label>Tenant <input name="tenant" value=${tenantTyped} onInput=${typed(setTenantTyped)} onChange=${choose(setTenant)} /></label>
     </form>
     ${
       // Keyed by the filters: a question asked of others (its count, its button) is gone once they change.
