@@ -77,12 +77,15 @@ export function feedEventOf(row: OutcomeRow, seq: number): FeedEvent {
 /**
  * Polls when a poll is due (its reader asks every second; the poller's pace is slower) and serves its numbered
  * lines. A failed poll is the feed's failure until the next poll, so the page goes on saying it between polls.
+ * One poll at a time: a poll the SDK retries (throttled) outlasts the pace, and a second one beside it would read the
+ * same window again and could end first, its outcome then overwritten by the older poll's.
  */
 class PolledFeed implements EventFeed {
   readonly unavailable = null;
   private lines: FeedEvent[] = [];
   private latest = 0;
   private lastPollAt: number | undefined;
+  private polling = false;
   private failure: Error | undefined;
 
   constructor(
@@ -101,8 +104,11 @@ class PolledFeed implements EventFeed {
 
   private async pollWhenDue(): Promise<void> {
     const now = this.backend.clock.now();
+    // A reader meanwhile is served what the last poll that ended left: lines and failure alike.
+    if (this.polling) return;
     if (this.lastPollAt !== undefined && now - this.lastPollAt < this.poller.intervalMs) return;
     this.lastPollAt = now;
+    this.polling = true;
     try {
       const rows = await this.poller.poll();
       for (const row of rows) this.lines.push(feedEventOf(row, ++this.latest));
@@ -110,6 +116,8 @@ class PolledFeed implements EventFeed {
       this.failure = undefined;
     } catch (error) {
       this.failure = feedFailure(error, this.target);
+    } finally {
+      this.polling = false;
     }
   }
 }

@@ -124,6 +124,30 @@ describe('console event feed of a deployed stack', () => {
     expect(logs.calls()).toBeGreaterThan(calls);
   });
 
+  it('polls once at a time: a reader while a slow poll (throttled, retried) runs past the pace starts no second one', async () => {
+    const backend = testBackend();
+    const start = backend.clock.now();
+    let calls = 0;
+    let answer: (value: unknown) => void = () => undefined;
+    const send = () => {
+      calls += 1;
+      return new Promise((resolve) => {
+        answer = resolve;
+      });
+    };
+    const feed = deployedEventFeed(
+      { ...backend, logs: { send } as unknown as CloudWatchLogsClient },
+      { ...target, logGroups: { ingest: '/aws/lambda/Ingest', consumers: {} } },
+    );
+    const first = feed.after(0);
+    await backend.clock.sleep(60_000);
+    // Past the pace, the first poll still waiting on its answer: served what is there, no second call.
+    expect(await feed.after(0)).toEqual({ events: [], latest: 0 });
+    expect(calls).toBe(1);
+    answer({ events: [{ ...consumerLine(start + 1_000, 'evt_1'), eventId: 'e1' }] });
+    expect((await first).latest).toBe(1);
+  });
+
   it('keeps only its newest lines, as local mode keeps its newest', async () => {
     const backend = testBackend();
     const start = backend.clock.now();
