@@ -2,11 +2,13 @@
  * Powertools' `BatchProcessor` with a bound on parallelism.
  *
  * Its parallel mode starts every record at once (`Promise.all`), and its sequential mode runs one at a time.
- * This subclass runs `limit` workers that each take the next record until none is left: the same success and
- * failure bookkeeping and the same `batchItemFailures` (Powertools' `prepare`/`clean`/`response`), with no
- * per-record waiting promise (a semaphore around each record measured ~2 µs/record slower at batch size 100).
+ * This subclass runs `limit` lanes that each take the next record until none is left ({@link mapLimited}): the same
+ * success and failure bookkeeping and the same `batchItemFailures` (Powertools' `prepare`/`clean`/`response`), with
+ * no per-record waiting promise (a semaphore around each record measured ~2 µs/record slower at batch size 100;
+ * `mapLimited` measured no slower than the same loop written out in this class).
  */
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { mapLimited } from '../shared/map-limited';
 
 type ProcessResult = Awaited<ReturnType<BatchProcessor['processRecord']>>;
 
@@ -22,18 +24,9 @@ export class BoundedBatchProcessor extends BatchProcessor {
   }
 
   override async process(): Promise<ProcessResult[]> {
-    const records = this.records;
-    if (records.length <= this.#limit) return super.process();
+    if (this.records.length <= this.#limit) return super.process();
     this.prepare();
-    const results: ProcessResult[] = new Array(records.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < records.length) {
-        const index = next++;
-        results[index] = await this.processRecord(records[index] as (typeof records)[number]);
-      }
-    };
-    await Promise.all(Array.from({ length: this.#limit }, worker));
+    const results = await mapLimited(this.records, this.#limit, (record) => this.processRecord(record));
     this.clean();
     return results;
   }

@@ -58,6 +58,7 @@ import {
 } from '../shared/job-record';
 import { type BackoffSeconds, type JobRetry, jobRetryHeaders, retryRuleReasons } from '../shared/job-retry';
 import { START_LOCAL_MODE } from '../shared/local-mode-command';
+import { mapLimited } from '../shared/map-limited';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 import type { ResolvedProducer } from './discover';
@@ -736,7 +737,7 @@ export class Producer {
     const claimed = await this.claimAll(parents, outcomes);
     const uploaded = new Set(await this.uploadAll(claimed, outcomes));
     const dedupe = this.deps.dedupe as DedupeStore;
-    await eachLimited(claimed, 16, async (p) => {
+    await mapLimited(claimed, 16, async (p) => {
       if (!uploaded.has(p) || !p.token) return;
       const childIds = (nodes[p.index]?.children ?? []).map((i) => nodes[i]?.id as string);
       const fields = {
@@ -1095,7 +1096,7 @@ export class Producer {
     if (!dedupe) return [...prepared];
     const ttl = this.deps.settings.dedupe?.ttlSeconds;
     const claimed: (Prepared & { token?: string })[] = [];
-    await eachLimited(prepared, 16, async (p) => {
+    await mapLimited(prepared, 16, async (p) => {
       try {
         const key = jobRecordKey(p.id);
         const claim = await this.claimWhenFree(
@@ -1170,7 +1171,7 @@ export class Producer {
 
   private async uploadAll<P extends Prepared>(jobs: readonly P[], outcomes: Outcome[]): Promise<P[]> {
     const ready: P[] = [];
-    await eachLimited(jobs, 8, async (p) => {
+    await mapLimited(jobs, 8, async (p) => {
       if (!p.payload) return void ready.push(p);
       try {
         await this.withRetry(() => this.deps.putPayload(p.payload as PayloadObject));
@@ -1185,7 +1186,7 @@ export class Producer {
   private async scheduleAll(jobs: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
     const { scheduler } = this.deps;
     const settings = this.deps.settings.scheduler;
-    await eachLimited(jobs, 8, async (p) => {
+    await mapLimited(jobs, 8, async (p) => {
       const roleArn = this.schedulerRoleOf(p.queue);
       if (!scheduler || !settings || !roleArn || !p.queue.arn || !p.dueAt) return;
       try {
@@ -1217,8 +1218,8 @@ export class Producer {
       if (url !== undefined) appendTo(fifo, url, batch);
     }
     await Promise.all([
-      eachLimited(standard, 8, (batch) => this.enqueueBatch(batch, outcomes)),
-      eachLimited([...fifo.values()], 8, (queueBatches) => this.enqueueInOrder(queueBatches, outcomes)),
+      mapLimited(standard, 8, (batch) => this.enqueueBatch(batch, outcomes)),
+      mapLimited([...fifo.values()], 8, (queueBatches) => this.enqueueInOrder(queueBatches, outcomes)),
     ]);
   }
 
@@ -1276,7 +1277,7 @@ export class Producer {
   ): Promise<void> {
     const { dedupe } = this.deps;
     if (!dedupe) return;
-    await eachLimited(jobs, 16, async (p) => {
+    await mapLimited(jobs, 16, async (p) => {
       if (!p.token) return;
       const key = jobRecordKey(p.id);
       const outcome = outcomes[p.index];
@@ -1504,22 +1505,6 @@ function backoff(baseMs: number, attempt: number): number {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
 }
 
 /** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */

@@ -20,6 +20,7 @@ import {
   type WebhookEnvelope,
 } from '../../lambda/shared/envelope';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
+import { mapLimited } from '../../lambda/shared/map-limited';
 
 /** The most recent SQS move task (`hookline redrive` of everything) out of the dead-letter queue `sourceArn`. */
 export async function latestMoveTask(
@@ -258,33 +259,29 @@ export async function holdFor(
   const notHeld = new Set<string>();
   const chunks: string[][] = [];
   for (let i = 0; i < receiptHandles.length; i += 10) chunks.push(receiptHandles.slice(i, i + 10));
-  let next = 0;
   let failed = false;
-  const worker = async () => {
-    while (!failed && next < chunks.length) {
-      const chunk = chunks[next++] ?? [];
-      try {
-        const answer = await sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: chunk.map((handle, n) => ({
-              Id: String(n),
-              ReceiptHandle: handle,
-              VisibilityTimeout: seconds,
-            })),
-          }),
-        );
-        for (const refused of answer.Failed ?? []) notHeld.add(chunk[Number(refused.Id)] ?? '');
-        onAnswered?.(chunk.length);
-      } catch {
-        // Each call is already tried again on a transient error: the next ones would only wait as long to fail.
-        failed = true;
-        for (const handle of chunk) notHeld.add(handle);
-      }
+  const holdChunk = async (chunk: readonly string[]) => {
+    try {
+      const answer = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((handle, n) => ({
+            Id: String(n),
+            ReceiptHandle: handle,
+            VisibilityTimeout: seconds,
+          })),
+        }),
+      );
+      for (const refused of answer.Failed ?? []) notHeld.add(chunk[Number(refused.Id)] ?? '');
+      onAnswered?.(chunk.length);
+    } catch {
+      // Each call is already tried again on a transient error: the next ones would only wait as long to fail.
+      failed = true;
+      for (const handle of chunk) notHeld.add(handle);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(VISIBILITY_CALLS_AT_ONCE, chunks.length) }, worker));
-  for (const chunk of chunks.slice(next)) for (const handle of chunk) notHeld.add(handle);
+  const started = await mapLimited(chunks, VISIBILITY_CALLS_AT_ONCE, holdChunk, { stopWhen: () => failed });
+  for (const chunk of chunks.slice(started.length)) for (const handle of chunk) notHeld.add(handle);
   return notHeld;
 }
 

@@ -12,6 +12,7 @@ import {
   type CancellableJobState,
   isCancellableJobState,
 } from '../../lambda/shared/job-state';
+import { mapLimited } from '../../lambda/shared/map-limited';
 import { CliError, errorLine, UsageError } from './errors';
 import { type DeniedDeadLetters, type JobsStore, jobQueue, jobsList, unreadDeadLetterLines } from './jobs';
 import { type CommandHints, nextCommand, type Output, type Progress, shellWord } from './output';
@@ -311,24 +312,22 @@ async function cancelEach(
 ): Promise<Pick<JobsCancelMatchingResult, 'cancelled' | 'skipped' | 'stoppedBy'>> {
   const progress = options.cancelProgress?.(ids.length);
   const outcomes = new Map<string, SkippedCancel | 'cancelled'>();
-  let next = 0;
   let stoppedBy: unknown;
-  const worker = async () => {
-    while (stoppedBy === undefined && next < ids.length) {
-      if (options.signal?.aborted) {
-        stoppedBy = new CliError(INTERRUPTED);
-        break;
-      }
-      const id = ids[next++] as string;
-      try {
-        outcomes.set(id, await cancelOne(records, id));
-      } catch (error) {
-        stoppedBy ??= error;
-      }
+  // Whichever comes first, Ctrl-C (seen as the next cancel would start) or a failed cancel, is what stopped them.
+  const interrupted = () => {
+    if (options.signal?.aborted) stoppedBy ??= new CliError(INTERRUPTED);
+    return options.signal?.aborted ?? false;
+  };
+  const cancelCounted = async (id: string) => {
+    try {
+      outcomes.set(id, await cancelOne(records, id));
+    } finally {
       progress?.update(outcomes.size, ids.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, ids.length) }, worker));
+  await mapLimited(ids, options.concurrency ?? 8, cancelCounted, { stopWhen: interrupted }).catch((error) => {
+    stoppedBy ??= error;
+  });
   progress?.done();
   const cancelled = ids.filter((id) => outcomes.get(id) === 'cancelled');
   // An error before anything changed is the command's; Ctrl-C is never an error: the summary says where it stopped.

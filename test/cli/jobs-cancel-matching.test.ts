@@ -409,6 +409,38 @@ describe('jobs cancel with filters on the job records', () => {
     expect(await stateOf('d-1')).toBe('queued');
   });
 
+  it('says Ctrl-C stopped it when a cancel under way fails after Ctrl-C: the first to stop it is what it says', async () => {
+    for (const id of ['e-1', 'e-2', 'e-3'])
+      await put(id, { state: 'queued', type: 'feed.pull', tenant: 'interrupted-then-failing' });
+    const interrupted = new AbortController();
+    const ctrlC = new Promise((resolve) => interrupted.signal.addEventListener('abort', resolve));
+    let updates = 0;
+    // The first cancel ends as Ctrl-C is pressed; the second, under way then, fails a moment after.
+    const failingAfterCtrlC = {
+      send: async (command: unknown) => {
+        if (!(command instanceof UpdateItemCommand)) return client.send(command as GetItemCommand);
+        if (++updates === 2) {
+          await ctrlC;
+          await new Promise((resolve) => setImmediate(resolve));
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        }
+        const answer = await client.send(command);
+        interrupted.abort();
+        return answer;
+      },
+    } as unknown as DynamoDBClient;
+    const result = await jobsCancelMatching(
+      { client: failingAfterCtrlC, tableName: table },
+      { tenant: 'interrupted-then-failing' },
+      { output, yes: true, concurrency: 2, signal: interrupted.signal },
+    );
+    expect(result).toMatchObject({ matched: 3, stoppedBy: 'Interrupted: stopped cancelling by Ctrl-C' });
+    expect(result.cancelled).toHaveLength(1);
+    expect(updates).toBe(2);
+    const states = await Promise.all(['e-1', 'e-2', 'e-3'].map(stateOf));
+    expect(states.sort()).toEqual(['cancelled', 'queued', 'queued']);
+  });
+
   it('reports a job that started between the listing and its cancel as skipped in its state, not cancelled', async () => {
     await put('b-starts', { state: 'queued', type: 'report.build', tenant: 'racer' });
     await put('b-waits', { state: 'queued', type: 'report.build', tenant: 'racer' });
