@@ -3,15 +3,8 @@
  * a dry run changes nothing, `--yes` cancels exactly the matching waiting jobs each once, and a job that starts
  * between the listing and its cancel is reported skipped in its state, never cancelled.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { rmSync } from 'node:fs';
+import { type DynamoDBClient, type GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
 import { type JobStatus, jobRecordKey } from '../../lambda/shared/job-record';
@@ -29,7 +22,13 @@ import {
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
 import type { Emulators } from '../../lib/local/emulators';
-import { useDedupeTable } from '../helpers/local/dedupe-table';
+import {
+  jobStateOf,
+  jobsOnlyLocalState,
+  putJobRecord,
+  type SeededJob,
+  useDedupeTable,
+} from '../helpers/local/dedupe-table';
 import { cliHarness, localTestTarget, recordingOutput, testBackend } from './helpers';
 
 describe('jobs cancel: an id or filters', () => {
@@ -216,51 +215,14 @@ describe('jobs cancel with filters on the job records', () => {
   });
   const output = {};
 
-  const put = (id: string, fields: { state: string; type: string; tenant?: string; dueAt?: string }) =>
-    client.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) },
-          status: { S: 'queued' },
-          state: { S: fields.state },
-          type: { S: fields.type },
-          queue: { S: 'jobs' },
-          enqueuedAt: { S: new Date().toISOString() },
-          ...(fields.tenant ? { tenant: { S: fields.tenant } } : {}),
-          ...(fields.dueAt ? { dueAt: { S: fields.dueAt } } : {}),
-        },
-      }),
-    );
-  const stateOf = async (id: string) =>
-    (
-      await client.send(
-        new GetItemCommand({
-          TableName: table,
-          Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
-        }),
-      )
-    ).Item?.state?.S;
+  const put = (id: string, job: SeededJob) => putJobRecord(client, table, id, job);
+  const stateOf = (id: string) => jobStateOf(client, table, id);
   const later = new Date(Date.now() + 3_600_000).toISOString();
 
   /** The real CLI on local mode whose job records are this table's. */
   const localCli = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hookline-jobs-list-'));
+    const { dir, endpoints } = jobsOnlyLocalState(emulators, table);
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const endpoints = { sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb };
-    writeFileSync(
-      join(dir, 'local.json'),
-      JSON.stringify({
-        pid: process.pid,
-        webhookBaseUrl: 'http://127.0.0.1:3000',
-        controlUrl: 'http://127.0.0.1:3000/_hookline',
-        region: emulators.region,
-        endpoints,
-        queues: {},
-        consumers: {},
-        jobs: { dedupe: { tableName: table, ttlSeconds: 259200 } },
-      }),
-    );
     return async (...argv: string[]) => {
       const h = cliHarness({
         env: { HOOKLINE_STATE_DIR: dir },

@@ -4,23 +4,18 @@
  * console job (as a redrive is) cancels exactly the jobs that match and have not started, with its progress and the
  * command's summary; what the CLI refuses is a 400 in its words, and no job starts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { rmSync } from 'node:fs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
-import { jobRecordKey } from '../../lambda/shared/job-record';
 import { CANCELLABLE_JOB_STATES } from '../../lambda/shared/job-state';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
-import { localDynamoClient } from '../../lib/local/clients';
-import { type Emulators, startEmulators } from '../../lib/local/emulators';
-import { ensureTable } from '../../lib/local/topology';
+import type { Emulators } from '../../lib/local/emulators';
 import { localTestTarget, testBackend } from '../cli/helpers';
+import { jobStateOf, jobsOnlyLocalState, putJobRecord, useDedupeTable } from '../helpers/local/dedupe-table';
 import { CONSOLE_TOKEN } from './console-api';
 
 const TABLE = 'console-cancel-matching';
@@ -29,30 +24,18 @@ describe("the Jobs page's Cancel matching", () => {
   let emulators: Emulators;
   let client: DynamoDBClient;
   let server: ConsoleServer;
-  let dir: string;
+  let dir: string | undefined;
 
+  useDedupeTable(TABLE, (ready, started) => {
+    client = ready;
+    emulators = started;
+  });
   beforeAll(async () => {
-    emulators = await startEmulators();
-    client = localDynamoClient(emulators);
-    await ensureTable(client, TABLE, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
-    dir = mkdtempSync(join(tmpdir(), 'hookline-console-cancel-matching-'));
-    const endpoints = { sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb };
-    writeFileSync(
-      join(dir, 'local.json'),
-      JSON.stringify({
-        pid: process.pid,
-        webhookBaseUrl: 'http://127.0.0.1:3000',
-        controlUrl: 'http://127.0.0.1:3000/_hookline',
-        region: emulators.region,
-        endpoints,
-        queues: {},
-        consumers: {},
-        jobs: { dedupe: { tableName: TABLE, ttlSeconds: 259200 } },
-      }),
-    );
+    const local = jobsOnlyLocalState(emulators, TABLE);
+    dir = local.dir;
     const operations = new ConsoleOperations({
       backend: testBackend(),
-      target: localTestTarget({ endpoints, region: emulators.region }),
+      target: localTestTarget({ endpoints: local.endpoints, region: emulators.region }),
       config: resolveConfig(exampleConfig),
       feed: unavailableFeed('not read here'),
       env: { HOOKLINE_STATE_DIR: dir },
@@ -62,11 +45,9 @@ describe("the Jobs page's Cancel matching", () => {
       assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
       token: CONSOLE_TOKEN,
     });
-  }, 60_000);
+  });
   afterAll(async () => {
     await server?.close();
-    client?.destroy();
-    await emulators?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -87,29 +68,8 @@ describe("the Jobs page's Cancel matching", () => {
     }
   };
   const put = (id: string, state: string, type: string, tenant: string) =>
-    client.send(
-      new PutItemCommand({
-        TableName: TABLE,
-        Item: {
-          [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) },
-          status: { S: 'queued' },
-          state: { S: state },
-          type: { S: type },
-          tenant: { S: tenant },
-          queue: { S: 'jobs' },
-          enqueuedAt: { S: new Date().toISOString() },
-        },
-      }),
-    );
-  const stateOf = async (id: string) =>
-    (
-      await client.send(
-        new GetItemCommand({
-          TableName: TABLE,
-          Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
-        }),
-      )
-    ).Item?.state?.S;
+    putJobRecord(client, TABLE, id, { state, type, tenant });
+  const stateOf = (id: string) => jobStateOf(client, TABLE, id);
 
   it('lists by type and tenant, says what would be cancelled without yes, then cancels only what has not started', async () => {
     await put('w-1', 'queued', 'email.send', 'gone');

@@ -1,6 +1,16 @@
-import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
+import { jobRecordKey } from '../../../lambda/shared/job-record';
+import { type LocalState, STATE_FILE_NAME } from '../../../lambda/shared/local-state';
 import { localDynamoClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
 import { ensureTable } from '../../../lib/local/topology';
@@ -26,6 +36,73 @@ export function useDedupeTable(
     client?.destroy();
     await emulators?.stop();
   });
+}
+
+/** What a test sets of a job record: its state, and what `jobs list` and `jobs cancel` select jobs by. */
+export interface SeededJob {
+  readonly state: string;
+  readonly type: string;
+  readonly tenant?: string;
+  /** When a scheduled job is due (an ISO time). */
+  readonly dueAt?: string;
+}
+
+/** Writes job `id`'s record as a send on queue `jobs` leaves it (its claim completed, enqueued now), as `job` says. */
+export async function putJobRecord(
+  client: DynamoDBClient,
+  table: string,
+  id: string,
+  job: SeededJob,
+): Promise<void> {
+  await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: {
+        [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) },
+        status: { S: 'queued' },
+        state: { S: job.state },
+        type: { S: job.type },
+        queue: { S: 'jobs' },
+        enqueuedAt: { S: new Date().toISOString() },
+        ...(job.tenant ? { tenant: { S: job.tenant } } : {}),
+        ...(job.dueAt ? { dueAt: { S: job.dueAt } } : {}),
+      },
+    }),
+  );
+}
+
+/** Job `id`'s state as its record has it now; undefined when it has none. */
+export async function jobStateOf(
+  client: DynamoDBClient,
+  table: string,
+  id: string,
+): Promise<string | undefined> {
+  const answer = await client.send(
+    new GetItemCommand({ TableName: table, Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } } }),
+  );
+  return answer.Item?.state?.S;
+}
+
+/**
+ * A new state directory whose `local.json` says a local mode runs on `emulators` with its job records in `table`
+ * (no queue, no consumer): the CLI and the console given it read and cancel those jobs as `--local`. The caller
+ * removes `dir`; `endpoints` are those of a local target on the same emulators.
+ */
+export function jobsOnlyLocalState(emulators: Emulators, table: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-jobs-local-state-'));
+  const endpoints = { sqs: emulators.endpoints.sqs, dynamodb: emulators.endpoints.dynamodb };
+  const state: LocalState = {
+    pid: process.pid,
+    webhookBaseUrl: 'http://127.0.0.1:3000',
+    controlUrl: 'http://127.0.0.1:3000/_hookline',
+    region: emulators.region,
+    endpoints,
+    queues: {},
+    consumers: {},
+    jobs: { dedupe: { tableName: table, ttlSeconds: 259200 } },
+  };
+  writeFileSync(join(dir, STATE_FILE_NAME), JSON.stringify(state));
+  return { dir, endpoints };
 }
 
 /** A clock the test moves, in seconds. */
