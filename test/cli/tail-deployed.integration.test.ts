@@ -5,62 +5,33 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TailLine } from '../../lib/cli/tail';
-import { outputKey, STACK_OUTPUTS } from '../../lib/stack-outputs';
 import {
+  consumerOutcomeLine,
   type DeployedStandIn,
-  type StandInLogLine,
+  ingestOutcomeLine,
+  STAND_IN_LOG_GROUPS,
+  stackWithLogGroups,
   startDeployedStandIn,
 } from '../helpers/deployed-stand-in';
 import { watchCli } from '../helpers/running-cli';
 import { waitFor } from '../helpers/wait-for';
 
-const INGEST_GROUP = '/aws/lambda/Hookline-Ingest';
-const CONSUMER_GROUP = '/aws/lambda/Hookline-EventsConsumer';
+const { ingest: INGEST_GROUP, eventsConsumer: CONSUMER_GROUP } = STAND_IN_LOG_GROUPS;
 
 let standIn: DeployedStandIn;
 
 beforeAll(async () => {
   standIn = await startDeployedStandIn();
-  const events = await standIn.queueWithDeadLetters('events');
-  standIn.stacks.set('Hookline', {
-    ...events.outputs,
-    [STACK_OUTPUTS.ingestLogGroupName]: INGEST_GROUP,
-    [outputKey('ConsumerLogGroupName', 'events')]: CONSUMER_GROUP,
-  });
+  await stackWithLogGroups(standIn);
 });
 
 afterAll(async () => {
   await standIn?.close();
 });
 
-/** A Powertools JSON line, as the functions write their outcome lines. */
-const logLine = (timestamp: number, fields: Record<string, unknown>): StandInLogLine => ({
-  timestamp,
-  message: JSON.stringify({ level: 'INFO', timestamp: new Date(timestamp).toISOString(), ...fields }),
-});
-const received = (at: number, id: string) =>
-  logLine(at, {
-    message: 'webhook outcome',
-    outcome: 'queued',
-    id,
-    source: 'stripe',
-    type: 'invoice.paid',
-    queues: ['events'],
-    status: 202,
-    latencyMs: 11,
-  });
+const received = (at: number, id: string) => ingestOutcomeLine(id, { at });
 const attempt = (at: number, id: string, attemptNumber: number, outcome: string, reason?: string) =>
-  logLine(at, {
-    message: 'record outcome',
-    outcome,
-    id,
-    source: 'stripe',
-    type: 'invoice.paid',
-    queue: 'events',
-    attempt: attemptNumber,
-    durationMs: 25,
-    ...(reason ? { reason } : {}),
-  });
+  consumerOutcomeLine(id, outcome, { at, attempt: attemptNumber, reason });
 
 const steps = (lines: readonly TailLine[], id: string) =>
   lines.filter((l) => l.id === id).map((l) => (l.step === 'attempt' ? `attempt:${l.outcome}` : l.step));

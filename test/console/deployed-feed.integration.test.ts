@@ -4,17 +4,18 @@
  * protocol and pages its answers, read over the console's real HTTP API as its pages read it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outputKey, STACK_OUTPUTS } from '../../lib/stack-outputs';
 import {
+  consumerOutcomeLine,
   type DeployedStandIn,
-  type StandInLogLine,
+  ingestOutcomeLine,
+  STAND_IN_LOG_GROUPS,
+  stackWithLogGroups,
   startDeployedStandIn,
 } from '../helpers/deployed-stand-in';
 import { type RunningCli, watchCli } from '../helpers/running-cli';
 import { waitFor } from '../helpers/wait-for';
 
-const INGEST_GROUP = '/aws/lambda/Hookline-Ingest';
-const CONSUMER_GROUP = '/aws/lambda/Hookline-EventsConsumer';
+const { ingest: INGEST_GROUP, eventsConsumer: CONSUMER_GROUP } = STAND_IN_LOG_GROUPS;
 const DENIED = 'unknown: access denied (needs logs:FilterLogEvents)';
 
 let standIn: DeployedStandIn;
@@ -23,16 +24,8 @@ let consoleUrl: URL;
 
 beforeAll(async () => {
   standIn = await startDeployedStandIn();
-  const events = await standIn.queueWithDeadLetters('events');
   const orders = await standIn.queueWithDeadLetters('orders', { fifo: true });
-  standIn.stacks.set('Hookline', {
-    ...events.outputs,
-    ...orders.outputs,
-    [STACK_OUTPUTS.ingestLogGroupName]: INGEST_GROUP,
-    [outputKey('ConsumerLogGroupName', 'events')]: CONSUMER_GROUP,
-  });
-  standIn.logGroups.set(INGEST_GROUP, []);
-  standIn.logGroups.set(CONSUMER_GROUP, []);
+  await stackWithLogGroups(standIn, orders.outputs);
   consoleCli = watchCli(standIn.spawn(['console', '--no-open']));
   consoleUrl = await waitFor(
     () => {
@@ -66,36 +59,8 @@ async function get<T>(path: string): Promise<T> {
 const events = (query = '') => get<FeedAnswer>(`/api/events${query}`);
 const ids = (answer: FeedAnswer) => answer.events.map((e) => `${e.id}:${e.event}`).sort();
 
-/** A Powertools JSON line, as the functions write their outcome lines. */
-const logLine = (fields: Record<string, unknown>): StandInLogLine => {
-  const timestamp = Date.now();
-  return {
-    timestamp,
-    message: JSON.stringify({ level: 'INFO', timestamp: new Date(timestamp).toISOString(), ...fields }),
-  };
-};
-const received = (id: string, source: string) =>
-  logLine({
-    message: 'webhook outcome',
-    outcome: 'queued',
-    id,
-    source,
-    type: 'invoice.paid',
-    queues: ['events'],
-    status: 202,
-    latencyMs: 11,
-  });
-const attempt = (id: string, source: string, outcome: string) =>
-  logLine({
-    message: 'record outcome',
-    outcome,
-    id,
-    source,
-    type: 'invoice.paid',
-    queue: 'events',
-    attempt: 1,
-    durationMs: 25,
-  });
+const received = (id: string, source: string) => ingestOutcomeLine(id, { source });
+const attempt = (id: string, source: string, outcome: string) => consumerOutcomeLine(id, outcome, { source });
 
 describe('the console of a deployed stack', () => {
   it("lists the stack's outcome lines live, once each, with the Events page's filters, and an event's timeline", async () => {

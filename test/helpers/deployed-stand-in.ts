@@ -5,6 +5,8 @@
  * (the log lines of `logGroups`, a few per page). The CLI reaches it through the
  * SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so every line of its deployed code path runs as against AWS.
  * A test can make the SQS answers of one action fail (`fail`), as AWS does when it throttles or has a fault.
+ * {@link stackWithLogGroups} and the outcome line builders set up the stack whose log lines `hookline tail` and the
+ * console's live feed read.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,7 +22,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createRequestHandler } from 'local-aws-sqs';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
-import { outputKey } from '../../lib/stack-outputs';
+import { outputKey, STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { type CliRun, runHooklineWith } from './local/cli';
 
 const ACCOUNT = '123456789012';
@@ -463,4 +465,81 @@ function spawnDeployedHookline(endpoint: string, args: readonly string[]): Child
     env: deployedEnv(endpoint),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** The log groups of the ingest and of the `events` consumer that {@link stackWithLogGroups} publishes. */
+export const STAND_IN_LOG_GROUPS = {
+  ingest: '/aws/lambda/Hookline-Ingest',
+  eventsConsumer: '/aws/lambda/Hookline-EventsConsumer',
+} as const;
+
+/**
+ * Publishes stack `Hookline` with the queue `events`, `outputs` besides, and the log groups of its ingest and
+ * consumer ({@link STAND_IN_LOG_GROUPS}), empty: the stack whose outcome lines `hookline tail` and the console read.
+ */
+export async function stackWithLogGroups(
+  standIn: DeployedStandIn,
+  outputs: Record<string, string> = {},
+): Promise<void> {
+  const events = await standIn.queueWithDeadLetters('events');
+  standIn.stacks.set('Hookline', {
+    ...events.outputs,
+    ...outputs,
+    [STACK_OUTPUTS.ingestLogGroupName]: STAND_IN_LOG_GROUPS.ingest,
+    [outputKey('ConsumerLogGroupName', 'events')]: STAND_IN_LOG_GROUPS.eventsConsumer,
+  });
+  standIn.logGroups.set(STAND_IN_LOG_GROUPS.ingest, []);
+  standIn.logGroups.set(STAND_IN_LOG_GROUPS.eventsConsumer, []);
+}
+
+/** Where and when an outcome line was written: its time (default now) and the event's source (default stripe). */
+interface LineOptions {
+  readonly at?: number;
+  readonly source?: string;
+}
+
+/** The ingest's outcome line for webhook `id` queued to `events`, as it writes it (Powertools JSON). */
+export function ingestOutcomeLine(id: string, { at = Date.now(), source = 'stripe' }: LineOptions = {}) {
+  return powertoolsLine(at, {
+    message: 'webhook outcome',
+    outcome: 'queued',
+    id,
+    source,
+    type: 'invoice.paid',
+    queues: ['events'],
+    status: 202,
+    latencyMs: 11,
+  });
+}
+
+/** The `events` consumer's outcome line for an attempt (default the first) of event `id`, with its failure's reason. */
+export function consumerOutcomeLine(
+  id: string,
+  outcome: string,
+  {
+    at = Date.now(),
+    source = 'stripe',
+    attempt = 1,
+    reason,
+  }: LineOptions & { attempt?: number; reason?: string } = {},
+) {
+  return powertoolsLine(at, {
+    message: 'record outcome',
+    outcome,
+    id,
+    source,
+    type: 'invoice.paid',
+    queue: 'events',
+    attempt,
+    durationMs: 25,
+    ...(reason ? { reason } : {}),
+  });
+}
+
+/** A line as Powertools' logger writes it, at `timestamp`. */
+function powertoolsLine(timestamp: number, fields: Record<string, unknown>): StandInLogLine {
+  return {
+    timestamp,
+    message: JSON.stringify({ level: 'INFO', timestamp: new Date(timestamp).toISOString(), ...fields }),
+  };
 }
