@@ -395,6 +395,41 @@ describe('a debounced job', () => {
     });
   });
 
+  it("counts a send once and deletes the schedule it replaced when DynamoDB's answer to its landed record write is lost", async () => {
+    const time = testClock();
+    let lose = true;
+    // The client under the real job records: the write that names the send lands, then its answer is lost.
+    const losing = {
+      async send(command: Parameters<DynamoDBClient['send']>[0]) {
+        const answer = await client.send(command);
+        const namesSend =
+          command instanceof UpdateItemCommand &&
+          command.input.UpdateExpression?.includes('ADD debounceSends');
+        if (!namesSend || !lose) return answer;
+        lose = false;
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      },
+    } as unknown as DynamoDBClient;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      () => new JobRecords(losing, table, time.now),
+      undefined,
+      3,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-lost-answer', debounce: { minutes: 20 } });
+    time.advance(60);
+    expect(
+      await producer.send(job, { edit: 2 }, { id: 'doc-lost-answer', debounce: { minutes: 20 } }),
+    ).toMatchObject({ state: 'scheduled', duplicate: false, dueAt: '2026-11-30T12:21:00.000Z' });
+    // The retry found its own write: the send counted once, the schedule it replaced deleted, its own kept.
+    expect(lose).toBe(false);
+    expect(deleted).toEqual([schedules[0]?.name]);
+    expect(await producer.status('doc-lost-answer')).toMatchObject({
+      scheduleName: schedules[1]?.name,
+      debounce: { sends: 2 },
+    });
+  });
+
   it('answers a send whose record write landed before the job started, its answer lost, as sent: no new cycle', async () => {
     const time = testClock();
     let startBeforeAnswer: (() => Promise<unknown>) | undefined;
