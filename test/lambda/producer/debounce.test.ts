@@ -577,6 +577,40 @@ describe('a debounced job', () => {
     expect(deleted).toEqual([schedules[0]?.name, schedules[1]?.name]);
   });
 
+  it('answers a send that gives way with when the job runs: the due time of the send the record names', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      async debounced(id, send) {
+        const others = between;
+        between = undefined;
+        await others?.();
+        return real.debounced(id, send);
+      },
+    }));
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+    between = async () => {
+      time.advance(5);
+      await other.producer.send(job, { edit: 3 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+      time.advance(5);
+      await other.producer.send(job, { edit: 4 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+    };
+    const gaveWay = await producer.send(job, { edit: 2 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+    // Its own message was due at 12:00:30; the job runs the send the record names, due 10 seconds later.
+    expect(gaveWay).toMatchObject({
+      state: 'scheduled',
+      duplicate: false,
+      dueAt: '2026-11-30T12:00:40.000Z',
+    });
+    expect(await producer.status('doc-gave-way')).toMatchObject({
+      dueAt: '2026-11-30T12:00:40.000Z',
+      debounce: { sends: 3 },
+    });
+  });
+
   it('names the send whose write comes last when another send is taken between its read and its write', async () => {
     const time = testClock();
     let between: (() => Promise<unknown>) | undefined;
