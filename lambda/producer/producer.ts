@@ -174,7 +174,7 @@ export interface SendResult {
   readonly duplicate: boolean;
   /**
    * When a delayed job is due (ISO 8601). A debounced send's is when the job runs as its record stands: this
-   * send's, or the send's it gave way to.
+   * send's, or the send's it gave way to; its own while a send that took its claim over has not written the record.
    */
   readonly dueAt?: string;
   /**
@@ -361,6 +361,13 @@ export interface ProducerCollaborators {
      * @default - a send with `debounce` is refused (ProducerConfigError), as without the dedupe table
      */
     debounced?(id: string, send: DebouncedSend): Promise<DebouncedWrite>;
+    /**
+     * Whether a debounced send's message still runs, or ran, as job `id`'s record stands
+     * (`JobRecords.runsDebouncedSend`). Asked when a debounced send's claim complete was refused, its message out.
+     * @default - such a send reads the record as after a duplicate claim, and starts a new cycle or joins the one
+     * the record holds
+     */
+    runsDebouncedSend?(id: string, generation: string | undefined, send: string): Promise<boolean>;
   };
   readonly scheduler?: {
     create(schedule: OneTimeSchedule): Promise<void>;
@@ -1303,15 +1310,29 @@ export class Producer {
         else await dedupe.release(key, p.token);
       } catch (error) {
         // A debounced send whose record a consumer made name another send meanwhile (a takeover of a first send's
-        // claim, whose message started before this write): that job started, so this send reads the record next,
-        // as after a duplicate claim, and starts a new cycle rather than being skipped as superseded.
-        if (p.debounceSend !== undefined && isConditionFailure(error))
+        // claim, whose message started before this write), or whose claim another send took over, its lease run
+        // out: unless its own message still runs, this send reads the record next, as after a duplicate claim,
+        // and starts a new cycle or joins the one the record holds rather than being skipped as superseded.
+        if (p.debounceSend !== undefined && isConditionFailure(error) && !(await this.stillRuns(p)))
           outcomes[p.index] = { ok: true, result: { id: p.id, state: 'queued', duplicate: true } };
         // Otherwise, complete: the job is durably queued; its record says pending until the lease runs out, and a
         // repeat after that may enqueue it again, which the consumers' idempotency absorbs. release: the lease
         // runs out.
       }
     });
+  }
+
+  /**
+   * Whether a debounced send whose claim complete was refused still runs, its message out: its record, of the
+   * same enqueue, names it (a consumer started its message after another send took its claim over, its lease run
+   * out) or names no send yet (the send that took the claim over has not written it: if that one never does, the
+   * first message of the enqueue to start runs). Sent, then: the takeover's write, when it lands, replaces it as
+   * a later send does. False when unknown (no such question, or a fault reading the record).
+   */
+  private async stillRuns(p: Prepared): Promise<boolean> {
+    const runs = this.deps.records?.runsDebouncedSend;
+    if (!runs || p.debounceSend === undefined) return false;
+    return runs.call(this.deps.records, p.id, p.generation, p.debounceSend).catch(() => false);
   }
 
   /**

@@ -641,6 +641,23 @@ export class JobRecords {
   }
 
   /**
+   * Whether a debounced send's message still runs, or ran, as job `id`'s record stands: one of its enqueue, not
+   * cancelled, naming that send, or naming none while its claim is pending (the first message of the enqueue to
+   * start then runs); or no record (it runs untracked). A record a send without `debounce` completed names none and
+   * holds the id for that job. The producer asks it when its claim complete was refused, its message already out.
+   */
+  async runsDebouncedSend(
+    id: string,
+    generation: string | undefined,
+    debounceSend: string,
+  ): Promise<boolean> {
+    const item = await this.readItem(id);
+    if (item === undefined) return true;
+    if (item.state?.S === 'cancelled' || replacesDebouncedSend(item, generation, debounceSend)) return false;
+    return item.debounceSend?.S !== undefined || item.status?.S === 'pending';
+  }
+
+  /**
    * Marks the job processing unless it was cancelled: `run`, `cancelled`, or `untracked` when there is no
    * record of this enqueue (it expired, was never written, or the id was sent again since: `generation` names
    * the enqueue the delivery belongs to, and a delivery without one was sent before generations were kept, so
