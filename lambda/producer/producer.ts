@@ -173,6 +173,10 @@ export interface SendResult {
   readonly state: JobState;
   /** The key was already enqueued within the dedupe window: nothing was sent. */
   readonly duplicate: boolean;
+  /**
+   * When a delayed job is due (ISO 8601). A debounced send's is when the job runs as its record stands: this
+   * send's, or the send's it gave way to; its own while a send that took its claim over has not written the record.
+   */
   readonly dueAt?: string;
   /**
    * The tenant its message carries (its SQS message group on a fair queue): absent for a duplicate, which sent
@@ -358,6 +362,13 @@ export interface ProducerCollaborators {
      * @default - a send with `debounce` is refused (ProducerConfigError), as without the dedupe table
      */
     debounced?(id: string, send: DebouncedSend): Promise<DebouncedWrite>;
+    /**
+     * Whether a debounced send's message still runs, or ran, as job `id`'s record stands
+     * (`JobRecords.runsDebouncedSend`). Asked when a debounced send's claim complete was refused, its message out.
+     * @default - such a send reads the record as after a duplicate claim, and starts a new cycle or joins the one
+     * the record holds
+     */
+    runsDebouncedSend?(id: string, generation: string | undefined, send: string): Promise<boolean>;
   };
   readonly scheduler?: {
     create(schedule: OneTimeSchedule): Promise<void>;
@@ -415,6 +426,15 @@ interface FlowPlace {
 type Outcome =
   | { readonly ok: true; readonly result: SendResult }
   | { readonly ok: false; readonly error: string };
+
+/**
+ * A debounced send its record names, or gave way in (a later send named instead, due at `gaveWay.dueAt`): the
+ * schedules it deletes.
+ */
+interface NamedDebouncedSend {
+  readonly deletes: readonly string[];
+  readonly gaveWay?: { readonly dueAt?: string };
+}
 
 /**
  * A debounced send found the job started (or its record gone) after its claim answered: its cycle ended, and the
@@ -599,28 +619,29 @@ export class Producer {
     if (status.state !== 'scheduled' && status.state !== 'queued') return STARTED_MEANWHILE;
     const sent = await this.deliverDebounced(dueWithinMaxWait(p, status), status.generation);
     const send = this.debouncedSendOf(sent, status);
-    const replaced = await this.nameDebouncedSend(p, debounced, send);
-    if (!replaced) return STARTED_MEANWHILE;
+    const named = await this.nameDebouncedSend(p, debounced, send);
+    if (!named) return STARTED_MEANWHILE;
     // Best effort: a schedule left in place delivers a send the consumer skips.
-    for (const name of replaced)
+    for (const name of named.deletes)
       await this.deps.scheduler?.delete(name, this.deps.settings.scheduler?.groupName).catch(() => false);
-    return resultOf(sent);
+    return named.gaveWay ? gaveWayResult(sent, named.gaveWay) : resultOf(sent);
   }
 
   /**
    * Makes the record name a debounced send just delivered: the schedules to delete (the one it replaced; its own
-   * too when a later send took its place), or undefined when the job started since. The record counts the sends it
-   * took, one per write, so a refused write tells whether this send's own write may be among them: when one send
-   * was taken since this one's read, it was another's, and this send is written again after it (the last write
-   * names its send, as without the race). When more were, this send's own may have landed (a write whose answer
-   * was lost, retried by the SDK or here) and been replaced already, its schedule deleted: it then gives way to the
-   * send the record names, which runs, rather than being named again without a schedule to send it.
+   * too when it gave way to a later send, with when that one is due), or undefined when the job started since. The
+   * record counts the sends it took, one per write, so a refused write tells whether this send's own write may be
+   * among them: when one send was taken since this one's read, it was another's, and this send is written again
+   * after it (the last write names its send, as without the race). When more were, this send's own may have landed
+   * (a write whose answer was lost, retried by the SDK or here) and been replaced already, its schedule deleted: it
+   * then gives way to the send the record names, which runs, rather than being named again without a schedule to
+   * send it.
    */
   private async nameDebouncedSend(
     p: Prepared,
     debounced: NonNullable<NonNullable<ProducerCollaborators['records']>['debounced']>,
     first: DebouncedSend,
-  ): Promise<readonly string[] | undefined> {
+  ): Promise<NamedDebouncedSend | undefined> {
     const { attempts, baseDelayMs } = this.deps.retry;
     let send = first;
     for (let attempt = 1, raced = 0; ; ) {
@@ -637,11 +658,15 @@ export class Producer {
         continue;
       }
       if (written === undefined) return undefined;
-      if (!('takenSince' in written)) return written.replacedSchedule ? [written.replacedSchedule] : [];
-      const { sends, scheduleName } = written.takenSince;
+      if (!('takenSince' in written))
+        return { deletes: written.replacedSchedule ? [written.replacedSchedule] : [] };
+      const { sends, scheduleName, dueAt } = written.takenSince;
       const anotherOnly = send.after !== undefined && sends === send.after + 1;
       if (!anotherOnly || ++raced >= DEBOUNCE_ROUNDS)
-        return [send.replaces, send.scheduleName].filter((name): name is string => name !== undefined);
+        return {
+          deletes: [send.replaces, send.scheduleName].filter((name): name is string => name !== undefined),
+          gaveWay: dueAt === undefined ? {} : { dueAt },
+        };
       send = { ...send, after: sends, replaces: scheduleName };
     }
   }
@@ -1286,15 +1311,29 @@ export class Producer {
         else await dedupe.release(key, p.token);
       } catch (error) {
         // A debounced send whose record a consumer made name another send meanwhile (a takeover of a first send's
-        // claim, whose message started before this write): that job started, so this send reads the record next,
-        // as after a duplicate claim, and starts a new cycle rather than being skipped as superseded.
-        if (p.debounceSend !== undefined && isConditionFailure(error))
+        // claim, whose message started before this write), or whose claim another send took over, its lease run
+        // out: unless its own message still runs, this send reads the record next, as after a duplicate claim,
+        // and starts a new cycle or joins the one the record holds rather than being skipped as superseded.
+        if (p.debounceSend !== undefined && isConditionFailure(error) && !(await this.stillRuns(p)))
           outcomes[p.index] = { ok: true, result: { id: p.id, state: 'queued', duplicate: true } };
         // Otherwise, complete: the job is durably queued; its record says pending until the lease runs out, and a
         // repeat after that may enqueue it again, which the consumers' idempotency absorbs. release: the lease
         // runs out.
       }
     });
+  }
+
+  /**
+   * Whether a debounced send whose claim complete was refused still runs, its message out: its record, of the
+   * same enqueue, names it (a consumer started its message after another send took its claim over, its lease run
+   * out) or names no send yet (the send that took the claim over has not written it: if that one never does, the
+   * first message of the enqueue to start runs). Sent, then: the takeover's write, when it lands, replaces it as
+   * a later send does. False when unknown (no such question, or a fault reading the record).
+   */
+  private async stillRuns(p: Prepared): Promise<boolean> {
+    const runs = this.deps.records?.runsDebouncedSend;
+    if (!runs || p.debounceSend === undefined) return false;
+    return runs.call(this.deps.records, p.id, p.generation, p.debounceSend).catch(() => false);
   }
 
   /**
@@ -1439,6 +1478,19 @@ function resultOf(p: Prepared): SendResult {
     duplicate: false,
     ...(p.dueAt ? { dueAt: p.dueAt.toISOString() } : {}),
     ...(p.tenant !== undefined && p.delaySeconds <= MAX_SQS_DELAY_SECONDS ? { tenant: p.tenant } : {}),
+  };
+}
+
+/**
+ * What a debounced send that gave way answers: sent, its message out, but the job runs when the send its record
+ * names is due (queued, due at once, when that one has no due time).
+ */
+function gaveWayResult(p: Prepared, named: { readonly dueAt?: string }): SendResult {
+  const { dueAt: _own, ...sent } = resultOf(p);
+  return {
+    ...sent,
+    state: enqueuedState(named.dueAt),
+    ...(named.dueAt === undefined ? {} : { dueAt: named.dueAt }),
   };
 }
 

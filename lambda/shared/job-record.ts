@@ -308,12 +308,19 @@ export interface DebouncedSend {
 /**
  * What a debounced send's write did: took the send (the schedule of the send it replaced, for the caller to
  * delete); found another send of the same enqueue taken since the send's read, the job still waiting (`takenSince`:
- * how many sends the record has taken, and the schedule of the one it names); or, undefined, found the job started,
- * ended or replaced by a later cycle.
+ * how many sends the record has taken, and the schedule and due time of the one it names); or, undefined, found the
+ * job started, ended or replaced by a later cycle.
  */
 export type DebouncedWrite =
   | { readonly replacedSchedule?: string }
-  | { readonly takenSince: { readonly sends: number; readonly scheduleName?: string } }
+  | {
+      readonly takenSince: {
+        readonly sends: number;
+        readonly scheduleName?: string;
+        /** When the send the record names is due (ISO 8601); none when it was sent due at once. */
+        readonly dueAt?: string;
+      };
+    }
   | undefined;
 
 /** The schedule a debounced send's write replaced, for its caller to delete: never the send's own. */
@@ -338,10 +345,12 @@ function refusedDebouncedWrite(
   const waiting = record.state?.S === 'scheduled' || record.state?.S === 'queued';
   if (record.status?.S !== 'queued' || !waiting) return undefined;
   const scheduleName = record.scheduleName?.S;
+  const dueAt = record.dueAt?.S;
   return {
     takenSince: {
       sends: Number(record.debounceSends?.N ?? 1),
       ...(scheduleName === undefined ? {} : { scheduleName }),
+      ...(dueAt === undefined ? {} : { dueAt }),
     },
   };
 }
@@ -629,6 +638,23 @@ export class JobRecords {
   ): Promise<boolean> {
     const item = await this.readItem(id);
     return item !== undefined && replacesDebouncedSend(item, generation, debounceSend);
+  }
+
+  /**
+   * Whether a debounced send's message still runs, or ran, as job `id`'s record stands: one of its enqueue, not
+   * cancelled, naming that send, or naming none while its claim is pending (the first message of the enqueue to
+   * start then runs); or no record (it runs untracked). A record a send without `debounce` completed names none and
+   * holds the id for that job. The producer asks it when its claim complete was refused, its message already out.
+   */
+  async runsDebouncedSend(
+    id: string,
+    generation: string | undefined,
+    debounceSend: string,
+  ): Promise<boolean> {
+    const item = await this.readItem(id);
+    if (item === undefined) return true;
+    if (item.state?.S === 'cancelled' || replacesDebouncedSend(item, generation, debounceSend)) return false;
+    return item.debounceSend?.S !== undefined || item.status?.S === 'pending';
   }
 
   /**

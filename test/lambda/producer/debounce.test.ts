@@ -9,6 +9,7 @@ import {
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -343,6 +344,125 @@ describe('a debounced job', () => {
     expect(await startOf(records, sent[1]?.MessageBody ?? '')).toBe('superseded');
   });
 
+  it("answers a send whose claim another send took over, its lease run out, as sent and keeps its schedule while the taker's write has not landed", async () => {
+    const time = testClock();
+    // The send that takes the claim over: its message goes out, its record write fails (the record stays pending).
+    const taker = producerAt(time.now, undefined, (real) => ({
+      ...real,
+      complete: async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      },
+    }));
+    let overtaken = false;
+    const first = producerAt(
+      time.now,
+      undefined,
+      (real) => ({
+        ...real,
+        async complete(key, token, fields, onlyIf) {
+          if (!overtaken) {
+            overtaken = true;
+            // This send stalls past its lease: the next send of the id takes the claim over.
+            time.advance(31);
+            await taker.producer.send(job, { edit: 2 }, { id: 'doc-taken', debounce: { minutes: 20 } });
+          }
+          return real.complete(key, token, fields, onlyIf);
+        },
+      }),
+      3,
+    );
+    const answer = await first.producer.send(
+      job,
+      { edit: 1 },
+      { id: 'doc-taken', debounce: { minutes: 20 } },
+    );
+    expect(answer).toMatchObject({ state: 'scheduled', duplicate: false, dueAt: '2026-11-30T12:20:00.000Z' });
+    // Its schedule stays: the record names no send yet, so whichever message starts first runs.
+    expect(first.schedules).toHaveLength(1);
+    expect([...first.deleted, ...taker.deleted]).toEqual([]);
+    time.advance(20 * 60);
+    expect(await startOf(first.records, first.schedules[0]?.input ?? '')).toBe('run');
+    expect(payloadOf({ MessageBody: first.schedules[0]?.input ?? '' } as BatchEntry)).toEqual({ edit: 1 });
+    expect(await startOf(first.records, taker.schedules[0]?.input ?? '')).toBe('superseded');
+  });
+
+  it('answers a send whose claim another send took over as sent, without a new cycle, when its own message started before its refused write', async () => {
+    const time = testClock();
+    const taker = producerAt(time.now, undefined, (real) => ({
+      ...real,
+      complete: async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      },
+    }));
+    let overtaken = false;
+    const first = producerAt(
+      time.now,
+      undefined,
+      (real) => ({
+        ...real,
+        async complete(key, token, fields, onlyIf) {
+          if (!overtaken) {
+            overtaken = true;
+            time.advance(31);
+            await taker.producer.send(job, { edit: 2 }, { id: 'doc-ran-first', debounce: { seconds: 5 } });
+            // This send's message came due first: its consumer starts it, the record naming no send yet.
+            expect(await startOf(first.records, first.sent[0]?.MessageBody ?? '')).toBe('run');
+          }
+          return real.complete(key, token, fields, onlyIf);
+        },
+      }),
+      3,
+    );
+    const answer = await first.producer.send(
+      job,
+      { edit: 1 },
+      { id: 'doc-ran-first', debounce: { seconds: 5 } },
+    );
+    expect(answer).toMatchObject({ state: 'scheduled', duplicate: false });
+    // Its payload ran: it is not sent again in a new cycle, where it would run a second time.
+    expect(first.sent).toHaveLength(1);
+    const status = await first.producer.status('doc-ran-first');
+    expect(status).toMatchObject({ state: 'processing', debounce: { sends: 1 } });
+    expect(status?.generation).toBe(parseEnvelope(first.sent[0]?.MessageBody ?? '').generation);
+  });
+
+  it("names a send whose claim another send took over after the taker, once the taker's write landed: the send's payload runs", async () => {
+    const time = testClock();
+    const taker = producerAt(time.now);
+    let overtaken = false;
+    const first = producerAt(
+      time.now,
+      undefined,
+      (real) => ({
+        ...real,
+        async complete(key, token, fields, onlyIf) {
+          if (!overtaken) {
+            overtaken = true;
+            time.advance(31);
+            await taker.producer.send(job, { edit: 2 }, { id: 'doc-after-taker', debounce: { minutes: 20 } });
+          }
+          return real.complete(key, token, fields, onlyIf);
+        },
+      }),
+      3,
+    );
+    const answer = await first.producer.send(
+      job,
+      { edit: 1 },
+      { id: 'doc-after-taker', debounce: { minutes: 20 } },
+    );
+    expect(answer).toMatchObject({ state: 'scheduled', duplicate: false });
+    // Written after the taker: the taker's schedule is deleted, this send's (one name, created again) runs.
+    expect(first.deleted).toEqual([taker.schedules[0]?.name]);
+    expect(await first.producer.status('doc-after-taker')).toMatchObject({
+      scheduleName: first.schedules[0]?.name,
+      debounce: { sends: 2 },
+    });
+    expect(new Set(first.schedules.map((schedule) => schedule.name)).size).toBe(1);
+    time.advance(20 * 60);
+    expect(await startOf(first.records, first.schedules.at(-1)?.input ?? '')).toBe('run');
+  });
+
   it('never deletes the schedule of its own send when its record write is retried after its answer was lost', async () => {
     const time = testClock();
     let loseAnswer = true;
@@ -390,6 +510,41 @@ describe('a debounced job', () => {
     expect(await producer.status('doc-repeat')).toMatchObject({
       state: 'scheduled',
       dueAt: '2026-11-30T12:21:00.000Z',
+      scheduleName: schedules[1]?.name,
+      debounce: { sends: 2 },
+    });
+  });
+
+  it("counts a send once and deletes the schedule it replaced when DynamoDB's answer to its landed record write is lost", async () => {
+    const time = testClock();
+    let lose = true;
+    // The client under the real job records: the write that names the send lands, then its answer is lost.
+    const losing = {
+      async send(command: Parameters<DynamoDBClient['send']>[0]) {
+        const answer = await client.send(command);
+        const namesSend =
+          command instanceof UpdateItemCommand &&
+          command.input.UpdateExpression?.includes('ADD debounceSends');
+        if (!namesSend || !lose) return answer;
+        lose = false;
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      },
+    } as unknown as DynamoDBClient;
+    const { producer, schedules, deleted } = producerAt(
+      time.now,
+      () => new JobRecords(losing, table, time.now),
+      undefined,
+      3,
+    );
+    await producer.send(job, { edit: 1 }, { id: 'doc-lost-answer', debounce: { minutes: 20 } });
+    time.advance(60);
+    expect(
+      await producer.send(job, { edit: 2 }, { id: 'doc-lost-answer', debounce: { minutes: 20 } }),
+    ).toMatchObject({ state: 'scheduled', duplicate: false, dueAt: '2026-11-30T12:21:00.000Z' });
+    // The retry found its own write: the send counted once, the schedule it replaced deleted, its own kept.
+    expect(lose).toBe(false);
+    expect(deleted).toEqual([schedules[0]?.name]);
+    expect(await producer.status('doc-lost-answer')).toMatchObject({
       scheduleName: schedules[1]?.name,
       debounce: { sends: 2 },
     });
@@ -540,6 +695,40 @@ describe('a debounced job', () => {
       debounce: { sends: 3 },
     });
     expect(deleted).toEqual([schedules[0]?.name, schedules[1]?.name]);
+  });
+
+  it('answers a send that gives way with when the job runs: the due time of the send the record names', async () => {
+    const time = testClock();
+    let between: (() => Promise<unknown>) | undefined;
+    const { producer } = producerAt(time.now, (real) => ({
+      read: (id) => real.read(id),
+      cancel: (id) => real.cancel(id),
+      async debounced(id, send) {
+        const others = between;
+        between = undefined;
+        await others?.();
+        return real.debounced(id, send);
+      },
+    }));
+    const other = producerAt(time.now);
+    await producer.send(job, { edit: 1 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+    between = async () => {
+      time.advance(5);
+      await other.producer.send(job, { edit: 3 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+      time.advance(5);
+      await other.producer.send(job, { edit: 4 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+    };
+    const gaveWay = await producer.send(job, { edit: 2 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
+    // Its own message was due at 12:00:30; the job runs the send the record names, due 10 seconds later.
+    expect(gaveWay).toMatchObject({
+      state: 'scheduled',
+      duplicate: false,
+      dueAt: '2026-11-30T12:00:40.000Z',
+    });
+    expect(await producer.status('doc-gave-way')).toMatchObject({
+      dueAt: '2026-11-30T12:00:40.000Z',
+      debounce: { sends: 3 },
+    });
   });
 
   it('names the send whose write comes last when another send is taken between its read and its write', async () => {
@@ -1027,6 +1216,48 @@ describe("a debounced job's record", () => {
     ).toBe(false);
     const records = new JobRecords(client, table, testClock().now);
     expect(await records.replacedDebouncedSend('never-sent', 'g1', 's1')).toBe(false);
+  });
+
+  it('tells a send whose claim complete was refused that its message still runs only while the record of its enqueue names it, or none while a claim is pending', async () => {
+    const records = new JobRecords(client, table, testClock().now);
+    const runs = async (id: string, fields: Record<string, string>) => {
+      await client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { ...item(fields), [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) } },
+        }),
+      );
+      return records.runsDebouncedSend(id, 'g1', 's1');
+    };
+    expect(await runs('runs-pending', { generation: 'g1', status: 'pending' })).toBe(true);
+    expect(
+      await runs('runs-started', {
+        generation: 'g1',
+        status: 'pending',
+        state: 'processing',
+        debounceSend: 's1',
+      }),
+    ).toBe(true);
+    expect(
+      await runs('runs-named-other', {
+        generation: 'g1',
+        status: 'queued',
+        state: 'scheduled',
+        debounceSend: 's2',
+      }),
+    ).toBe(false);
+    expect(await runs('runs-next-cycle', { generation: 'g2', status: 'pending' })).toBe(false);
+    expect(
+      await runs('runs-cancelled', {
+        generation: 'g1',
+        status: 'queued',
+        state: 'cancelled',
+        debounceSend: 's1',
+      }),
+    ).toBe(false);
+    // A send without debounce took the claim over and completed it: its job holds the id.
+    expect(await runs('runs-plain', { generation: 'g1', status: 'queued', state: 'queued' })).toBe(false);
+    expect(await records.runsDebouncedSend('runs-gone', 'g1', 's1')).toBe(true);
   });
 
   it('runs a delivery of a send whose record is gone, untracked, as any job whose record expired', async () => {
