@@ -111,13 +111,12 @@ class PolledFeed implements EventFeed {
     this.lastPollAt = now;
     this.polling = true;
     try {
-      const rows = await this.poller.poll();
-      for (const row of rows) this.lines.push(feedEventOf(row, ++this.latest));
-      if (this.lines.length > this.keep) this.lines.splice(0, this.lines.length - this.keep);
+      await this.poller.poll((row) => this.lines.push(feedEventOf(row, ++this.latest)));
       this.failure = undefined;
     } catch (error) {
       this.failure = feedFailure(error, this.target);
     } finally {
+      if (this.lines.length > this.keep) this.lines.splice(0, this.lines.length - this.keep);
       this.polling = false;
     }
   }
