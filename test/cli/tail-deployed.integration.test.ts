@@ -191,6 +191,37 @@ describe('hookline tail on a deployed stack', () => {
     expect(await tail.exited).toBe(0);
   }, 90_000);
 
+  it('tails a source removed from the configuration, saying so once, and refuses a malformed source name', async () => {
+    const now = Date.now();
+    const retired = (at: number, id: string) =>
+      logLine(at, {
+        message: 'record outcome',
+        outcome: 'processed',
+        id,
+        source: 'retired',
+        type: 'invoice.paid',
+        queue: 'events',
+        attempt: 1,
+        durationMs: 25,
+      });
+    standIn.logGroups.set(INGEST_GROUP, [received(now - 30_000, 'evt_kept')]);
+    standIn.logGroups.set(CONSUMER_GROUP, [retired(now - 20_000, 'evt_draining')]);
+    const tail = watchCli(standIn.spawn(['tail', '--source', 'retired', '--since', '5m', '--json']));
+    await waitFor(() => steps(tail.jsonLines(), 'evt_draining').length > 0, 30_000, 'the removed source');
+    expect(tail.jsonLines<TailLine>().map((l) => `${l.id}:${l.source}`)).toEqual(['evt_draining:retired']);
+    expect(tail.stderr()).toMatch(
+      /^source "retired" is not in the configuration \(github, stripe, .*schedule, job\): showing its lines anyway, as a source removed from it may still have events in the pipeline\n$/,
+    );
+    tail.child.kill('SIGINT');
+    expect(await tail.exited).toBe(0);
+
+    const malformed = await standIn.run(['tail', '--source', 'Retired!']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toBe(
+      'error: --source "Retired!" is not a source name: source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters\n',
+    );
+  }, 90_000);
+
   it('names the permission it needs when CloudWatch Logs denies it', async () => {
     standIn.denyLogs(true);
     try {

@@ -7,7 +7,7 @@ import type {
   FilterLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UnknownSourceError } from '../../lib/cli/errors';
+import { UsageError } from '../../lib/cli/errors';
 import {
   LATE_LINE_WINDOW_MS,
   OutcomeLogPoller,
@@ -23,6 +23,7 @@ import {
   TAIL_OUTCOMES,
   TailTimelines,
   tailSelection,
+  tailSourceNote,
 } from '../../lib/cli/tail';
 import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow } from '../../lib/cli/trace';
 import { localTestTarget, stackTarget, testBackend } from './helpers';
@@ -117,10 +118,19 @@ describe('tail filters', () => {
     queues: { events: { name: 'events' } as never, audit: { name: 'audit' } as never },
   });
 
-  it("refuses an unknown source, naming the configured ones and the schedules' and jobs'", () => {
-    expect(() => tailSelection(target, { source: 'nope' })).toThrow(UnknownSourceError);
-    expect(() => tailSelection(target, { source: 'nope' })).toThrow(
-      'unknown source "nope": use one of github, stripe, schedule, job',
+  it('takes a well-formed source the configuration does not name, with a notice, and refuses a malformed one', () => {
+    const removed = tailSelection(target, { source: 'retired' });
+    expect(removed(ingest({ source: 'retired' }))).toBe(true);
+    expect(removed(ingest())).toBe(false);
+    expect(tailSourceNote(target, { source: 'retired' })).toBe(
+      'source "retired" is not in the configuration (github, stripe, schedule, job): showing its lines anyway, as a source removed from it may still have events in the pipeline',
+    );
+    expect(tailSourceNote(target, { source: 'github' })).toBeUndefined();
+    expect(tailSourceNote(target, { source: 'job' })).toBeUndefined();
+    expect(tailSourceNote(localTestTarget(), { source: 'retired' })).toBeUndefined();
+    expect(() => tailSelection(target, { source: 'Stripe!' })).toThrow(UsageError);
+    expect(() => tailSelection(target, { source: 'Stripe!' })).toThrow(
+      '--source "Stripe!" is not a source name: source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
     );
   });
 
