@@ -61,6 +61,6 @@ export { savedFileWriter } from './saved-dead-letters';
 export { readSecretInput, refuseLocalSecret, setSigningSecret } from './secrets';
 export { sendFailureHint, sendWebhook } from './send';
 export { status } from './status';
-export { checkSince, renderTailLine, tailJournal, tailSelection } from './tail';
+export { checkSince, renderTailLine, tailJournal, tailSelection, tailSourceNote } from './tail';
 export { tailLogGroups } from './tail-logs';
 export { trace } from './trace';

@@ -46,23 +46,41 @@ export function pollIntervalMs(groups: number): number {
 }
 
 /**
- * The log events a poll has not shown yet: each event id once. Ids older than a window's start are forgotten, as
- * no later window reads them again.
+ * The log events a poll has not shown yet: each event id once. Only the ids a later window may read again are kept,
+ * those of the last {@link LATE_LINE_WINDOW_MS} before the newest event seen: a window read in time order (a week of
+ * `--since`) holds a minute of ids, not the week's.
  */
 export class PolledEvents {
   private readonly seen = new Map<string, number>();
+  private newest = Number.NEGATIVE_INFINITY;
 
-  /** The events of `events` not seen before, oldest first; `from` is the start of the window they were read in. */
-  fresh(events: readonly FilteredLogEvent[], from: number): FilteredLogEvent[] {
+  /** Forgets the ids older than `from`, the start of the window about to be read: none reads them again. */
+  forgetBefore(from: number): void {
     for (const [id, at] of this.seen) if (at < from) this.seen.delete(id);
-    const fresh: FilteredLogEvent[] = [];
-    for (const event of events) {
-      const id = event.eventId ?? `${event.logStreamName}\u0000${event.timestamp}\u0000${event.message}`;
-      if (this.seen.has(id)) continue;
-      this.seen.set(id, event.timestamp ?? 0);
-      fresh.push(event);
+  }
+
+  /** Whether `event` was not seen before; it is remembered as seen. */
+  isFresh(event: FilteredLogEvent): boolean {
+    const id = event.eventId ?? `${event.logStreamName}\u0000${event.timestamp}\u0000${event.message}`;
+    if (this.seen.has(id)) return false;
+    const at = event.timestamp ?? 0;
+    this.seen.set(id, at);
+    if (at > this.newest) {
+      this.newest = at;
+      this.forgetOlderThan(at - LATE_LINE_WINDOW_MS);
     }
-    return fresh.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
+    return true;
+  }
+
+  /**
+   * Forgets from the oldest remembered on, as they were read: the next window starts no earlier than the newest
+   * event's time less the late-line window (a line read late, kept further in, is forgotten by the next window).
+   */
+  private forgetOlderThan(horizon: number): void {
+    for (const [id, at] of this.seen) {
+      if (at >= horizon) return;
+      this.seen.delete(id);
+    }
   }
 }
 
@@ -80,14 +98,19 @@ export function pollFailedNote(error: unknown): string {
 }
 
 /**
- * The outcome lines of a stack's log groups from `start` on, each once, poll after poll. Each poll reads from its
- * last end less {@link LATE_LINE_WINDOW_MS} to now; a poll that fails leaves that time to the next one.
+ * The outcome lines of a stack's log groups from `start` on, each once, poll after poll, sent on as they are read.
+ * Each poll reads from its last end less {@link LATE_LINE_WINDOW_MS} to now, in time order across the groups; a poll
+ * that fails leaves the rest of its window to the next one.
  */
 export class OutcomeLogPoller {
   readonly groups: readonly string[];
   private readonly polled = new PolledEvents();
-  /** The end of the last window read; undefined until a poll succeeded. */
+  /**
+   * Up to when every line was sent on: the end of the last window read, or the time of the last line sent by a
+   * poll that failed; undefined before.
+   */
   private readUntil: number | undefined;
+  private answered = false;
 
   /** Throws when the stack publishes no log group outputs (a stack deployed before it did). */
   constructor(
@@ -98,9 +121,12 @@ export class OutcomeLogPoller {
     this.groups = outcomeLogGroups(backend, target);
   }
 
-  /** A poll has succeeded: a failure now is one of a poller that runs, not of one that cannot start. */
+  /**
+   * CloudWatch Logs has answered a call of this poller: a failure now is one of a poller that runs, not of one that
+   * cannot start (a first poll through a long `--since` may fail after pages of lines).
+   */
   get started(): boolean {
-    return this.readUntil !== undefined;
+    return this.answered;
   }
 
   /** The time between polls, paced for this stack's number of log groups. */
@@ -108,39 +134,105 @@ export class OutcomeLogPoller {
     return pollIntervalMs(this.groups.length);
   }
 
-  /** The rows of the outcome lines no poll returned before, oldest first; none once `signal` is aborted. */
-  async poll(signal?: AbortSignal): Promise<OutcomeRow[]> {
+  /**
+   * Sends `onRow` the rows of the outcome lines no poll sent before, oldest first, as the pages are read: it holds
+   * one page per log group, however long the window. Returns early once `signal` is aborted.
+   */
+  async poll(onRow: (row: OutcomeRow) => void, signal?: AbortSignal): Promise<void> {
     const now = this.backend.clock.now();
     const from = Math.max(this.start, (this.readUntil ?? this.start) - LATE_LINE_WINDOW_MS);
-    const events = await this.readWindow(from, now, signal);
-    this.readUntil = now;
-    return this.polled.fresh(events, from).flatMap((event) => {
-      const row = logEventRow(event.timestamp ?? 0, event.message ?? '');
-      return row ? [row] : [];
-    });
+    this.polled.forgetBefore(from);
+    let sentUntil: number | undefined;
+    try {
+      await this.readWindow(from, now, signal, (event) => {
+        sentUntil = event.timestamp ?? 0;
+        if (!this.polled.isFresh(event)) return;
+        const row = logEventRow(event.timestamp ?? 0, event.message ?? '');
+        if (row) onRow(row);
+      });
+    } catch (error) {
+      // What was sent stays sent: the next window starts a late-line window before it, not at this one's start.
+      if (sentUntil !== undefined) this.readUntil = Math.max(this.readUntil ?? sentUntil, sentUntil);
+      throw error;
+    }
+    if (!signal?.aborted) this.readUntil = now;
   }
 
-  /** Every outcome line of every group in [from, until], every page of each. */
-  private async readWindow(from: number, until: number, signal?: AbortSignal): Promise<FilteredLogEvent[]> {
+  /**
+   * Every outcome line of every group in [from, until], oldest first: the groups' pages merged by time, one page of
+   * each held at a time. FilterLogEvents interleaves a group's log streams and returns its events "sorted by event
+   * timestamp" (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html), page
+   * after page of one result, so the oldest head of the groups is the oldest line left to send; lines of equal time
+   * come in the groups' order (ingest, jobs endpoint, consumers), as a sort of the whole window would give them.
+   */
+  private async readWindow(
+    from: number,
+    until: number,
+    signal: AbortSignal | undefined,
+    onEvent: (event: FilteredLogEvent) => void,
+  ): Promise<void> {
     const logs = this.backend.logs as CloudWatchLogsClient;
-    const events: FilteredLogEvent[] = [];
-    for (const logGroupName of this.groups) {
-      let nextToken: string | undefined;
-      do {
-        if (signal?.aborted) return [];
-        const page = await logs.send(
-          new FilterLogEventsCommand({
-            logGroupName,
-            startTime: from,
-            endTime: until,
-            filterPattern: outcomeLinesPattern(),
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        );
-        events.push(...(page.events ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken);
+    const pages = this.groups.map((logGroupName) => new GroupPages(logs, logGroupName, from, until));
+    for (;;) {
+      let oldest: GroupPages | undefined;
+      for (const group of pages) {
+        if (signal?.aborted) return;
+        while (group.needsPage) {
+          await group.readPage();
+          this.answered = true;
+        }
+        const head = group.head?.timestamp ?? 0;
+        if (group.head && (!oldest?.head || head < (oldest.head.timestamp ?? 0))) oldest = group;
+      }
+      if (!oldest?.head) return;
+      onEvent(oldest.take());
     }
-    return events;
+  }
+}
+
+/** One log group's outcome lines of a window, a page at a time. */
+class GroupPages {
+  private events: readonly FilteredLogEvent[] = [];
+  private at = 0;
+  private nextToken: string | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly logs: CloudWatchLogsClient,
+    private readonly logGroupName: string,
+    private readonly from: number,
+    private readonly until: number,
+  ) {}
+
+  /** The page read is used up and the group has more (a page may be empty while more follow its token). */
+  get needsPage(): boolean {
+    return this.at >= this.events.length && !this.ended;
+  }
+
+  /** The group's oldest line not taken, in the page read; undefined when it needs a page or has ended. */
+  get head(): FilteredLogEvent | undefined {
+    return this.events[this.at];
+  }
+
+  take(): FilteredLogEvent {
+    const event = this.events[this.at] as FilteredLogEvent;
+    this.at += 1;
+    return event;
+  }
+
+  async readPage(): Promise<void> {
+    const page = await this.logs.send(
+      new FilterLogEventsCommand({
+        logGroupName: this.logGroupName,
+        startTime: this.from,
+        endTime: this.until,
+        filterPattern: outcomeLinesPattern(),
+        ...(this.nextToken ? { nextToken: this.nextToken } : {}),
+      }),
+    );
+    this.events = page.events ?? [];
+    this.at = 0;
+    this.nextToken = page.nextToken;
+    this.ended = !page.nextToken;
   }
 }

@@ -19,6 +19,7 @@ import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
+import { sourceFlag } from './source-flag';
 import type { TailLine } from './tail';
 import type { Target } from './target';
 import { typePatternFlag } from './type-pattern-flag';
@@ -310,7 +311,11 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         "one event's or job's timeline: received, queued or scheduled (a job's due time), each consumer attempt, dead-lettered, redriven, replayed",
       )
       .argument('<id>', "envelope id (the webhook answer's id, the sender delivery id, or a job id)")
-      .option('--source <source>', 'the source that sent it (needed when two sources used the same id)'),
+      .option(
+        '--source <source>',
+        'the source that sent it (needed when two sources used the same id)',
+        sourceFlag,
+      ),
   ).action((id: string, o: CommonOptions & { source?: string }) => traceCommand(ctx, id, o));
 
   withTarget(
@@ -319,7 +324,11 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         "follow the pipeline live, one line per step in trace's words (received, queued, scheduled, attempt, dead-lettered, replayed), until Ctrl-C",
       )
-      .option('--source <source>', 'only events of this source (a configured one, schedule or job)')
+      .option(
+        '--source <source>',
+        'only events of this source (a configured one, schedule, job, or one since removed)',
+        sourceFlag,
+      )
       .option('--queue <queue>', 'only steps on this queue')
       .option(
         '--type <pattern>',
@@ -969,12 +978,21 @@ async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions & 
  */
 async function tailCommand(ctx: CommandContext, o: TailFlags) {
   const now = Date.now();
-  const { checkSince, renderTailLine, tailJournal, tailLogGroups, tailSelection, localJournalPath } =
-    await cores();
+  const {
+    checkSince,
+    renderTailLine,
+    tailJournal,
+    tailLogGroups,
+    tailSelection,
+    tailSourceNote,
+    localJournalPath,
+  } = await cores();
   const since = o.since !== undefined ? await timeFlag('--since', o.since, now) : undefined;
   if (since) checkSince(since, now);
   const { output, target, backend } = await open(ctx.deps, o);
   const select = tailSelection(target, o);
+  const sourceNote = tailSourceNote(target, o);
+  if (sourceNote) output.note(sourceNote);
   const emit = output.json
     ? (line: TailLine) => ctx.deps.writeOut(`${JSON.stringify(line)}\n`)
     : (line: TailLine) => output.line(renderTailLine(output.colors, line));

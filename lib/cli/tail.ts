@@ -11,15 +11,16 @@
  * one (`--since`), and never carries the `replayed` lines `hookline replay --local` appends to the file.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { EVENT_OUTCOMES, rateKindOf } from '../console/activity';
 import { type JournalEntry, parseJournal } from '../local/journal';
-import { UnknownSourceError, UsageError } from './errors';
+import { UsageError } from './errors';
 import type { Output } from './output';
 import { typeSelector } from './redrive';
 import { stepDetails } from './render';
+import { sourceNotConfiguredNote, validSourceName } from './source-flag';
 import { queueOf, type Target } from './target';
 import {
+  configuredSources,
   journalRow,
   newTimelineState,
   type OutcomeRow,
@@ -30,7 +31,7 @@ import {
 
 /** What `tail` shows: every step, or those of the rows these filters select (all of them). */
 export interface TailFilters {
-  /** Only events of this source (a configured one, `schedule` or `job`). */
+  /** Only events of this source (well-formed; one the configuration does not name is taken, with a notice). */
   readonly source?: string;
   /** Only steps on this queue (an ingest's fan-out counts for each of its queues). */
   readonly queue?: string;
@@ -52,7 +53,7 @@ export type TailLine = TraceStep & { readonly id: string };
 /** Which rows the filters select; a filter naming nothing that exists is a one-line error naming what does. */
 export function tailSelection(target: Target, filters: TailFilters): (row: OutcomeRow) => boolean {
   const { source, queue, outcome } = filters;
-  if (source !== undefined) checkSource(target, source);
+  if (source !== undefined) checkSource(source);
   if (queue !== undefined) {
     if (queue.trim() === '') throw new UsageError('--queue is empty: name a queue, or leave it out');
     queueOf(target, queue);
@@ -71,12 +72,21 @@ export function tailSelection(target: Target, filters: TailFilters): (row: Outco
     (outcome === undefined || outcomeMatches(row, outcome));
 }
 
-function checkSource(target: Target, source: string): void {
+/**
+ * Refuses an empty or malformed `--source`. A well-formed one the configuration does not name is taken, as `trace`
+ * takes a source its lines name: a source just removed from the configuration still has lines, its events maybe
+ * still draining, and `tail` cannot know before they come ({@link tailSourceNote} says so).
+ */
+function checkSource(source: string): void {
   if (source.trim() === '') throw new UsageError('--source is empty: name a source, or leave it out');
-  // A local mode started by an earlier version does not list its sources: nothing to check against.
-  if (target.sources === undefined) return;
-  const known = [...target.sources, SCHEDULE_SOURCE, JOB_SOURCE];
-  if (!known.includes(source)) throw new UnknownSourceError(source, known);
+  validSourceName(source);
+}
+
+/** The notice of a `--source` the target's configuration does not name; undefined for one it does, or none. */
+export function tailSourceNote(target: Target, filters: TailFilters): string | undefined {
+  return filters.source === undefined
+    ? undefined
+    : sourceNotConfiguredNote(filters.source, configuredSources(target));
 }
 
 /** As the console's outcome filter: the row's own outcome, or the rate it counts towards. */

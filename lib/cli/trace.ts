@@ -34,6 +34,7 @@ import type { Backend } from './backend';
 import { CliError, errorLine, explainError, UnknownSourceError, UsageError } from './errors';
 import type { JobRecordLookup } from './jobs';
 import { type CommandHints, nextCommand } from './output';
+import { sourceNotConfiguredNote, validSourceName } from './source-flag';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
 /** One outcome line, wherever it was read: the fields both outcome lines write, and when. */
@@ -770,13 +771,15 @@ export async function trace(
     );
   if (options.source !== undefined && options.source.trim() === '')
     throw new UsageError('--source is empty: name the source of the event, or leave it out');
+  if (options.source !== undefined) validSourceName(options.source);
   // The id the lines carry: a sender's id the ingest could not keep as it is was stored hashed.
   const eventId = sanitizeId(id);
   const rows =
     target.kind === 'local'
       ? localRows(options.journalPath)
       : await deployedRows(backend, target, eventId, options);
-  if (options.source !== undefined) checkSourceKnown(options.source, rows, target.sources);
+  if (options.source !== undefined)
+    checkSourceKnown(backend, options.source, rows, configuredSources(target));
   const ofEvent = ofSource(eventId, rows, options.source);
   const { lookup, unread } =
     options.readJob && mayBeJob(ofEvent, options.source)
@@ -852,21 +855,33 @@ function noJobHint(output: CommandHints, id: string, lookup: JobRecordLookup | u
 }
 
 /**
+ * The sources a target's lines may name as configured: its configuration's (a stack's from the configuration, local
+ * mode's from its state file), the schedules' and the jobs'. Undefined when the target does not list its sources (a
+ * local mode started by an earlier version).
+ */
+export function configuredSources(target: Target): string[] | undefined {
+  return target.sources ? [...target.sources, SCHEDULE_SOURCE, JOB_SOURCE] : undefined;
+}
+
+/**
  * Refuses a `--source` that names no source, rather than say that it sent no such event: one of the target's
- * configured sources, the schedules' and the jobs' (`schedule`, `job`), or one a line read names (a source since
- * removed still has its events, so it never stands in the way of a trace that finds one). Says nothing when the
- * target does not list its sources (a local mode started by an earlier version): the lines name only the sources
- * that sent something, and a configured one may have sent nothing yet.
+ * configured sources, or one a line read names (a source since removed still has its events, so it never stands in
+ * the way of a trace that finds one; said on stderr as `tail` says it). Says nothing when the target does not list
+ * its sources (a local mode started by an earlier version): the lines name only the sources that sent something,
+ * and a configured one may have sent nothing yet.
  */
 function checkSourceKnown(
+  backend: Backend,
   source: string,
   rows: readonly OutcomeRow[],
   configured: readonly string[] | undefined,
 ): void {
   if (configured === undefined) return;
   const seen = rows.flatMap((r) => (r.source ? [r.source] : [])).sort();
-  const known = [...new Set([...configured, SCHEDULE_SOURCE, JOB_SOURCE, ...seen])];
+  const known = [...new Set([...configured, ...seen])];
   if (!known.includes(source)) throw new UnknownSourceError(source, known);
+  const notConfigured = sourceNotConfiguredNote(source, configured);
+  if (notConfigured) backend.output.note(notConfigured);
 }
 
 /** Whether an id may be a job's: its lines are a job's, or there are none (a webhook's ingest line names its source). */

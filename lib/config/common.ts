@@ -3,13 +3,9 @@ import type { Duration } from 'aws-cdk-lib';
 import { Token } from 'aws-cdk-lib/core';
 import { pascalCase } from '../stack-outputs';
 import type { ViolationList } from '../violations';
+import { NAME_PATTERN } from './name-rule';
 
-/** Source, queue and schedule names: they become resource names and URL segments. */
-export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
-
-/** {@link NAME_PATTERN} in words, after the noun it names ("queue names are ..."). */
-export const NAME_RULE =
-  'lower-case letters, digits and dashes, starting with a letter, at most 40 characters';
+export { NAME_PATTERN, NAME_RULE } from './name-rule';
 
 /**
  * Rule: names that differ only by dashes (`q-2`, `q2`) would become the same construct id and output key

@@ -76,7 +76,9 @@ export function feedEventOf(row: OutcomeRow, seq: number): FeedEvent {
 
 /**
  * Polls when a poll is due (its reader asks every second; the poller's pace is slower) and serves its numbered
- * lines. A failed poll is the feed's failure until the next poll, so the page goes on saying it between polls.
+ * lines. A failed poll is the feed's failure until the next poll, so the page goes on saying it between polls; it
+ * comes with the lines read before it that its reader has not had yet (a page holds at most {@link PAGE_LINES}),
+ * never instead of them.
  * One poll at a time: a poll the SDK retries (throttled) outlasts the pace, and a second one beside it would read the
  * same window again and could end first, its outcome then overwritten by the older poll's.
  */
@@ -97,9 +99,8 @@ class PolledFeed implements EventFeed {
 
   async after(seq: number): Promise<FeedPage> {
     await this.pollWhenDue();
-    if (this.failure) throw this.failure;
     const events = this.lines.filter((line) => line.seq > seq).slice(0, PAGE_LINES);
-    return { events, latest: this.latest };
+    return { events, latest: this.latest, ...(this.failure ? { failure: this.failure } : {}) };
   }
 
   private async pollWhenDue(): Promise<void> {
@@ -110,13 +111,12 @@ class PolledFeed implements EventFeed {
     this.lastPollAt = now;
     this.polling = true;
     try {
-      const rows = await this.poller.poll();
-      for (const row of rows) this.lines.push(feedEventOf(row, ++this.latest));
-      if (this.lines.length > this.keep) this.lines.splice(0, this.lines.length - this.keep);
+      await this.poller.poll((row) => this.lines.push(feedEventOf(row, ++this.latest)));
       this.failure = undefined;
     } catch (error) {
       this.failure = feedFailure(error, this.target);
     } finally {
+      if (this.lines.length > this.keep) this.lines.splice(0, this.lines.length - this.keep);
       this.polling = false;
     }
   }

@@ -4,7 +4,7 @@
  * restarted under it) read from local mode's journal file, and a count of what neither had. Pure: the feed,
  * the journal file and where the lines go are its collaborators.
  */
-import type { EventFeed, FeedEvent } from './feed';
+import type { EventFeed, FeedEvent, FeedPage } from './feed';
 
 /**
  * The lines of one run of local mode in its journal file, oldest first (each with its number in that run);
@@ -48,7 +48,10 @@ export class FeedFollower {
     return { missed: this.missed, runsEndedUnread: this.runsEndedUnread };
   }
 
-  /** Reads until caught up: a burst journals more than a page a second, and the journal keeps only its newest lines. */
+  /**
+   * Reads until caught up: a burst journals more than a page a second, and the journal keeps only its newest lines.
+   * A feed's failure that comes with its pages ({@link FeedPage.failure}) is thrown once their lines are delivered.
+   */
   async read(feed: EventFeed): Promise<void> {
     for (;;) {
       let page = await feed.after(this.latest);
@@ -63,7 +66,9 @@ export class FeedFollower {
       const last = page.events.at(-1)?.seq;
       this.latest = last ?? Math.max(this.latest, page.latest);
       if (page.ended && this.latest >= page.latest) this.readToEnd = true;
-      if (last === undefined || last >= page.latest) return;
+      if (last !== undefined && last < page.latest) continue;
+      if (page.failure) throw page.failure;
+      return;
     }
   }
 

@@ -46,6 +46,11 @@ export interface FeedPage {
   readonly run?: string;
   /** The run is stopping and has drained: nothing is numbered after `latest` in it. */
   readonly ended?: boolean;
+  /**
+   * Why the feed could not read what came after these events (a deployed stack's last poll failed): its reader
+   * takes the events, then reports this as the feed's failure. A feed that has nothing to serve throws instead.
+   */
+  readonly failure?: Error;
 }
 
 /** A followable source of pipeline events. */

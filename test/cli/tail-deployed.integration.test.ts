@@ -93,6 +93,47 @@ describe('hookline tail on a deployed stack', () => {
     expect(tail.stderr()).toBe('');
   }, 90_000);
 
+  it('prints a long --since window as it pages it, in time order across the log groups, saying how far it has read', async () => {
+    const now = Date.now();
+    // Two hours of lines, 20 in each group, interleaved in time: 10 pages of each group.
+    const hour = 60 * 60_000;
+    standIn.logGroups.set(
+      INGEST_GROUP,
+      Array.from({ length: 20 }, (_, i) => received(now - 2 * hour + (i + 1) * 5 * 60_000, `evt_w${i}`)),
+    );
+    standIn.logGroups.set(
+      CONSUMER_GROUP,
+      Array.from({ length: 20 }, (_, i) =>
+        attempt(now - 2 * hour + (i + 1) * 5 * 60_000 + 1_000, `evt_w${i}`, 1, 'processed'),
+      ),
+    );
+    // The first six pages are answered; the seventh waits, as a slow page of a long window would.
+    const slowPage = standIn.holdLogs(6);
+    const tail = watchCli(standIn.spawn(['tail', '--since', '2h', '--json']));
+    try {
+      await waitFor(() => slowPage.held() > 0, 30_000, 'the tail to reach the held page');
+      // What the pages read so far hold is printed already, not held back until the window's last page.
+      await waitFor(() => tail.jsonLines().length > 0, 10_000, 'lines printed while a page is held');
+      expect(steps(tail.jsonLines(), 'evt_w0')).toEqual(['received', 'queued', 'attempt:processed']);
+      expect(steps(tail.jsonLines(), 'evt_w19')).toEqual([]);
+    } finally {
+      slowPage.release();
+    }
+    await waitFor(
+      () => steps(tail.jsonLines(), 'evt_w19').includes('attempt:processed'),
+      30_000,
+      'the whole window printed',
+    );
+    const times = tail.jsonLines<TailLine>().map((l) => l.at);
+    expect(times).toEqual([...times].sort());
+    expect(tail.jsonLines<TailLine>().filter((l) => l.step === 'attempt')).toHaveLength(20);
+    await waitFor(() => tail.stderr().includes('caught up from --since'), 10_000, 'the catch-up note');
+    expect(tail.stderr()).toMatch(/^catching up from --since: read up to \S+ \(10%\)\n/);
+    expect(tail.stderr()).toContain('caught up from --since: following new lines as they come\n');
+    tail.child.kill('SIGINT');
+    expect(await tail.exited).toBe(0);
+  }, 90_000);
+
   it('goes on through a throttled poll, says so once on stderr, and loses no line of that time', async () => {
     standIn.logGroups.set(INGEST_GROUP, []);
     standIn.logGroups.set(CONSUMER_GROUP, []);
@@ -119,6 +160,37 @@ describe('hookline tail on a deployed stack', () => {
     );
     tail.child.kill('SIGINT');
     expect(await tail.exited).toBe(0);
+  }, 90_000);
+
+  it('tails a source removed from the configuration, saying so once, and refuses a malformed source name', async () => {
+    const now = Date.now();
+    const retired = (at: number, id: string) =>
+      logLine(at, {
+        message: 'record outcome',
+        outcome: 'processed',
+        id,
+        source: 'retired',
+        type: 'invoice.paid',
+        queue: 'events',
+        attempt: 1,
+        durationMs: 25,
+      });
+    standIn.logGroups.set(INGEST_GROUP, [received(now - 30_000, 'evt_kept')]);
+    standIn.logGroups.set(CONSUMER_GROUP, [retired(now - 20_000, 'evt_draining')]);
+    const tail = watchCli(standIn.spawn(['tail', '--source', 'retired', '--since', '5m', '--json']));
+    await waitFor(() => steps(tail.jsonLines(), 'evt_draining').length > 0, 30_000, 'the removed source');
+    expect(tail.jsonLines<TailLine>().map((l) => `${l.id}:${l.source}`)).toEqual(['evt_draining:retired']);
+    expect(tail.stderr()).toMatch(
+      /^source "retired" is not in the configuration \(github, stripe, .*schedule, job\): showing its lines anyway, as a source removed from it may still have events in the pipeline\n$/,
+    );
+    tail.child.kill('SIGINT');
+    expect(await tail.exited).toBe(0);
+
+    const malformed = await standIn.run(['tail', '--source', 'Retired!']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toBe(
+      'error: --source "Retired!" is not a source name: source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters\n',
+    );
   }, 90_000);
 
   it('names the permission it needs when CloudWatch Logs denies it', async () => {

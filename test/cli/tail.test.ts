@@ -1,11 +1,16 @@
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import type {
+  CloudWatchLogsClient,
+  FilteredLogEvent,
+  FilterLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UnknownSourceError } from '../../lib/cli/errors';
+import { UsageError } from '../../lib/cli/errors';
 import {
   LATE_LINE_WINDOW_MS,
+  OutcomeLogPoller,
   outcomeLinesPattern,
   PolledEvents,
   pollIntervalMs,
@@ -18,9 +23,10 @@ import {
   TAIL_OUTCOMES,
   TailTimelines,
   tailSelection,
+  tailSourceNote,
 } from '../../lib/cli/tail';
 import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow } from '../../lib/cli/trace';
-import { localTestTarget, stackTarget } from './helpers';
+import { localTestTarget, stackTarget, testBackend } from './helpers';
 
 const line = (fields: Record<string, unknown>) =>
   `${JSON.stringify({ at: '2026-12-05T10:00:00.000Z', ...fields })}\n`;
@@ -112,10 +118,19 @@ describe('tail filters', () => {
     queues: { events: { name: 'events' } as never, audit: { name: 'audit' } as never },
   });
 
-  it("refuses an unknown source, naming the configured ones and the schedules' and jobs'", () => {
-    expect(() => tailSelection(target, { source: 'nope' })).toThrow(UnknownSourceError);
-    expect(() => tailSelection(target, { source: 'nope' })).toThrow(
-      'unknown source "nope": use one of github, stripe, schedule, job',
+  it('takes a well-formed source the configuration does not name, with a notice, and refuses a malformed one', () => {
+    const removed = tailSelection(target, { source: 'retired' });
+    expect(removed(ingest({ source: 'retired' }))).toBe(true);
+    expect(removed(ingest())).toBe(false);
+    expect(tailSourceNote(target, { source: 'retired' })).toBe(
+      'source "retired" is not in the configuration (github, stripe, schedule, job): showing its lines anyway, as a source removed from it may still have events in the pipeline',
+    );
+    expect(tailSourceNote(target, { source: 'github' })).toBeUndefined();
+    expect(tailSourceNote(target, { source: 'job' })).toBeUndefined();
+    expect(tailSourceNote(localTestTarget(), { source: 'retired' })).toBeUndefined();
+    expect(() => tailSelection(target, { source: 'Stripe!' })).toThrow(UsageError);
+    expect(() => tailSelection(target, { source: 'Stripe!' })).toThrow(
+      '--source "Stripe!" is not a source name: source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
     );
   });
 
@@ -238,18 +253,109 @@ describe('deployed tail: reading polled log events', () => {
     logStreamName: 's',
   });
 
-  it('shows each polled event once, oldest first, across overlapping windows', () => {
+  it('shows each polled event once across overlapping windows', () => {
     const polled = new PolledEvents();
-    expect(polled.fresh([event('b', 2000), event('a', 1000)], 0).map((e) => e.eventId)).toEqual(['a', 'b']);
+    expect([event('a', 1000), event('b', 2000)].filter((e) => polled.isFresh(e))).toHaveLength(2);
     expect(
-      polled.fresh([event('a', 1000), event('b', 2000), event('c', 1500)], 0).map((e) => e.eventId),
+      [event('a', 1000), event('c', 1500), event('b', 2000)]
+        .filter((e) => polled.isFresh(e))
+        .map((e) => e.eventId),
     ).toEqual(['c']);
   });
 
   it('forgets ids older than the window, which no later poll reads again', () => {
     const polled = new PolledEvents();
-    polled.fresh([event('a', 1000)], 0);
-    expect(polled.fresh([event('a', 1000)], 5000).map((e) => e.eventId)).toEqual(['a']);
+    polled.isFresh(event('a', 1000));
+    polled.forgetBefore(5000);
+    expect(polled.isFresh(event('a', 1000))).toBe(true);
+  });
+
+  it('keeps only the ids of the late-line window before the newest event, however long a window it reads', () => {
+    const polled = new PolledEvents();
+    for (let i = 0; i < 100; i += 1) polled.isFresh(event(`e${i}`, i * 10_000));
+    // 990 s in: the ids of the last minute are kept (a later window reads them again), the older ones are not.
+    expect(polled.isFresh(event('e99', 990_000))).toBe(false);
+    expect(
+      polled.isFresh(event(`e${99 - LATE_LINE_WINDOW_MS / 10_000}`, 990_000 - LATE_LINE_WINDOW_MS)),
+    ).toBe(false);
+    expect(polled.isFresh(event('e0', 0))).toBe(true);
+  });
+
+  it("sends a window's lines in time order across the log groups as it pages, holding one page per group", async () => {
+    const backend = testBackend();
+    const now = backend.clock.now();
+    const line = (id: string, at: number) =>
+      event(id, at, JSON.stringify({ message: 'record outcome', outcome: 'processed', id, queue: 'events' }));
+    // Two groups, 20 lines each, interleaved in time, two a page.
+    const groups: Record<string, FilteredLogEvent[]> = {
+      '/aws/lambda/Ingest': Array.from({ length: 20 }, (_, i) => line(`i${i}`, now - 100_000 + i * 2_000)),
+      '/aws/lambda/Events': Array.from({ length: 20 }, (_, i) => line(`c${i}`, now - 99_000 + i * 2_000)),
+    };
+    let answered = 0;
+    let sent = 0;
+    let mostHeld = 0;
+    const send = async (command: FilterLogEventsCommand) => {
+      const { logGroupName = '', nextToken } = command.input;
+      const from = Number(nextToken ?? 0);
+      const page = (groups[logGroupName] ?? []).slice(from, from + 2);
+      mostHeld = Math.max(mostHeld, answered - sent);
+      answered += page.length;
+      return { events: page, ...(from + 2 < 20 ? { nextToken: String(from + 2) } : {}) };
+    };
+    const target = {
+      ...stackTarget(),
+      logGroups: { ingest: '/aws/lambda/Ingest', consumers: { events: '/aws/lambda/Events' } },
+    };
+    const poller = new OutcomeLogPoller(
+      { ...backend, logs: { send } as unknown as CloudWatchLogsClient },
+      target,
+      now - 200_000,
+    );
+    const ids: string[] = [];
+    await poller.poll((row) => {
+      sent += 1;
+      ids.push(row.id ?? '');
+    });
+    expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => [`i${i}`, `c${i}`]).flat());
+    // Never more than a page of each group read and not yet sent.
+    expect(mostHeld).toBeLessThanOrEqual(4);
+  });
+
+  it('goes on from the last line it sent when a poll fails part way through its window', async () => {
+    const backend = testBackend();
+    const now = backend.clock.now();
+    const line = (id: string, at: number) =>
+      event(id, at, JSON.stringify({ message: 'record outcome', outcome: 'processed', id, queue: 'events' }));
+    const lines = Array.from({ length: 10 }, (_, i) => line(`e${i}`, now - 3_600_000 + i * 300_000));
+    let failAt: number | undefined = 4;
+    const starts: number[] = [];
+    const send = async (command: FilterLogEventsCommand) => {
+      const from = Number(command.input.nextToken ?? 0);
+      if (from === failAt) {
+        failAt = undefined;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      }
+      if (from === 0) starts.push(command.input.startTime ?? 0);
+      const inWindow = lines.filter((l) => (l.timestamp ?? 0) >= (command.input.startTime ?? 0));
+      return {
+        events: inWindow.slice(from, from + 2),
+        ...(from + 2 < inWindow.length ? { nextToken: String(from + 2) } : {}),
+      };
+    };
+    const target = { ...stackTarget(), logGroups: { ingest: '/aws/lambda/Ingest', consumers: {} } };
+    const poller = new OutcomeLogPoller(
+      { ...backend, logs: { send } as unknown as CloudWatchLogsClient },
+      target,
+      now - 3_600_000,
+    );
+    const ids: string[] = [];
+    await expect(poller.poll((row) => ids.push(row.id ?? ''))).rejects.toThrow('Rate exceeded');
+    expect(poller.started).toBe(true);
+    expect(ids).toEqual(['e0', 'e1', 'e2', 'e3']);
+    await poller.poll((row) => ids.push(row.id ?? ''));
+    expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => `e${i}`));
+    // The second poll read from a late-line window before the last line sent, not from the window's start again.
+    expect(starts[1]).toBe((lines[3]?.timestamp ?? 0) - LATE_LINE_WINDOW_MS);
   });
 
   it('reads an ingest outcome line as trace reads it from Logs Insights, its fan-out from the line itself', () => {

@@ -448,8 +448,17 @@ describe('trace in local mode', () => {
       await expect(trace(testBackend(), listed, 'e2', { journalPath, source: 'retired' })).rejects.toThrow(
         /^no event with id e2 from retired/,
       );
-      const found = await trace(testBackend(), listed, 'e1', { journalPath, source: 'retired' });
+      const backend = testBackend();
+      const found = await trace(backend, listed, 'e1', { journalPath, source: 'retired' });
       expect(found.source).toBe('retired');
+      // Taken as tail takes it, with the same notice.
+      expect(backend.output.notes).toEqual([
+        'source "retired" is not in the configuration (stripe, crm, schedule, job): showing its lines anyway, as a source removed from it may still have events in the pipeline',
+      ]);
+      // A name no source could have is the command line's fault, before anything is read.
+      await expect(trace(testBackend(), listed, 'e1', { journalPath, source: 'Retired' })).rejects.toThrow(
+        /^--source "Retired" is not a source name/,
+      );
       // A local mode that did not list its sources: nothing to judge by, so no claim either way.
       await expect(trace(testBackend(), local, 'e2', { journalPath, source: 'nope' })).rejects.toThrow(
         /^no event with id e2 from nope/,

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpFetch } from '../../lib/cli/backend';
 import { deployedEventFeed } from '../../lib/console/deployed-feed';
 import { feedFor, localEventFeed } from '../../lib/console/feed';
+import { FeedFollower } from '../../lib/console/feed-follower';
 import { localTestTarget, stackTarget, testBackend } from '../cli/helpers';
 
 const controlUrl = 'http://127.0.0.1:3000/_hookline';
@@ -146,6 +147,43 @@ describe('console event feed of a deployed stack', () => {
     expect(calls).toBe(1);
     answer({ events: [{ ...consumerLine(start + 1_000, 'evt_1'), eventId: 'e1' }] });
     expect((await first).latest).toBe(1);
+  });
+
+  it('serves the lines it holds when a later poll fails, then reports that failure as the feed cannot be read', async () => {
+    const backend = testBackend();
+    const start = backend.clock.now();
+    let throttled = false;
+    const send = async () => {
+      if (throttled) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return {
+        events: Array.from({ length: 1_500 }, (_, i) => ({
+          ...consumerLine(start + i, `evt_${i}`),
+          eventId: `e${i}`,
+        })),
+      };
+    };
+    const feed = deployedEventFeed(
+      { ...backend, logs: { send } as unknown as CloudWatchLogsClient },
+      { ...target, logGroups: { ingest: '/aws/lambda/Ingest', consumers: {} } },
+    );
+    const first = await feed.after(0);
+    expect(first.events).toHaveLength(1_000);
+    expect(first.latest).toBe(1_500);
+    // The next page's read is due for a poll, which fails: the 500 lines already read still come, with the failure.
+    await backend.clock.sleep(60_000);
+    throttled = true;
+    const held = await feed.after(1_000);
+    expect(held.events.map((e) => e.seq)).toEqual(Array.from({ length: 500 }, (_, i) => 1_001 + i));
+    expect(held.failure?.message).toBe(
+      'CloudWatch Logs did not answer a poll (ThrottlingException): polling again; no line is lost, the next poll reads that time again',
+    );
+
+    // Its reader (the console's follower) delivers every held line, then fails as the feed's failure.
+    const delivered: number[] = [];
+    const follower = new FeedFollower((events) => delivered.push(...events.map((e) => e.seq)));
+    await backend.clock.sleep(60_000);
+    await expect(follower.read(feed)).rejects.toThrow(/^CloudWatch Logs did not answer a poll/);
+    expect(delivered).toEqual(Array.from({ length: 1_500 }, (_, i) => i + 1));
   });
 
   it('keeps only its newest lines, as local mode keeps its newest', async () => {

@@ -62,6 +62,11 @@ export interface DeployedStandIn {
   denyLogs(denied: boolean): void;
   /** Makes CloudWatch Logs' answers fail as `fault` says (throttling, a fault of AWS's), from now on. */
   failLogs(fault: SqsFault): void;
+  /**
+   * Answers the next `answered` CloudWatch Logs calls, then holds every later one unanswered (a slow page) until
+   * `release`; `held` is how many wait.
+   */
+  holdLogs(answered: number): { held(): number; release(): void };
   /** Starts the real `bin/hookline.ts` against this stand-in, and leaves it running. */
   spawn(args: readonly string[]): ChildProcess;
   readonly sqs: SQSClient;
@@ -106,7 +111,11 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   const settling = new Set<string>();
   const faults = new Map<string, { fault: SqsFault; seen: number; failed: number }>();
   const logGroups = new Map<string, StandInLogLine[]>();
-  const logs: { denied: boolean; fault?: { fault: SqsFault; seen: number; failed: number } } = {
+  const logs: {
+    denied: boolean;
+    fault?: { fault: SqsFault; seen: number; failed: number };
+    hold?: { answered: number; waiting: (() => void)[] };
+  } = {
     denied: false,
   };
   let sqsHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -121,8 +130,12 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
         return eventSourceMapping(mappings, settling, req, body, res);
       const target = String(req.headers['x-amz-target'] ?? '');
       if (target === 'Logs_20140328.FilterLogEvents') {
-        if (logs.fault && injectedFault(logs.fault, res)) return;
-        return filterLogEvents(logGroups, logs.denied, body, res);
+        const answer = () => {
+          if (logs.fault && injectedFault(logs.fault, res)) return;
+          filterLogEvents(logGroups, logs.denied, body, res);
+        };
+        if (logs.hold && logs.hold.answered-- <= 0) return void logs.hold.waiting.push(answer);
+        return answer();
       }
       if (target.startsWith('GraniteServiceVersion20100801.')) {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
@@ -196,6 +209,17 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
     },
     failLogs: (fault) => {
       logs.fault = { fault, seen: 0, failed: 0 };
+    },
+    holdLogs: (answered) => {
+      const hold = { answered, waiting: [] as (() => void)[] };
+      logs.hold = hold;
+      return {
+        held: () => hold.waiting.length,
+        release: () => {
+          if (logs.hold === hold) logs.hold = undefined;
+          for (const answer of hold.waiting.splice(0)) answer();
+        },
+      };
     },
     spawn: (args) => spawnDeployedHookline(endpoint, args),
     fail: (action, fault) => faults.set(action, { fault, seen: 0, failed: 0 }),
@@ -353,7 +377,8 @@ const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 
 /**
  * CloudWatch Logs' `FilterLogEvents` (AWS JSON 1.1): a group's lines in [startTime, endTime] whose JSON `message` is
- * one the filter pattern names (`$.message = "..."`, the only form hookline asks for), a few per page.
+ * one the filter pattern names (`$.message = "..."`, the only form hookline asks for), sorted by time as AWS sorts
+ * them, a few per page.
  */
 function filterLogEvents(
   logGroups: ReadonlyMap<string, readonly StandInLogLine[]>,
@@ -391,7 +416,8 @@ function filterLogEvents(
         line.timestamp >= (input.startTime ?? 0) &&
         line.timestamp <= (input.endTime ?? Number.POSITIVE_INFINITY) &&
         (messages.length === 0 || messages.includes(messageOf(line.message))),
-    );
+    )
+    .sort((a, b) => a.timestamp - b.timestamp);
   const from = Number(input.nextToken ?? 0);
   const page = matching.slice(from, from + LOG_LINES_PER_PAGE);
   const more = from + LOG_LINES_PER_PAGE < matching.length;
