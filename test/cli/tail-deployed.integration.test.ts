@@ -165,16 +165,7 @@ describe('hookline tail on a deployed stack', () => {
   it('tails a source removed from the configuration, saying so once, and refuses a malformed source name', async () => {
     const now = Date.now();
     const retired = (at: number, id: string) =>
-      logLine(at, {
-        message: 'record outcome',
-        outcome: 'processed',
-        id,
-        source: 'retired',
-        type: 'invoice.paid',
-        queue: 'events',
-        attempt: 1,
-        durationMs: 25,
-      });
+      consumerOutcomeLine(id, 'processed', { at, source: 'retired' });
     standIn.logGroups.set(INGEST_GROUP, [received(now - 30_000, 'evt_kept')]);
     standIn.logGroups.set(CONSUMER_GROUP, [retired(now - 20_000, 'evt_draining')]);
     const tail = watchCli(standIn.spawn(['tail', '--source', 'retired', '--since', '5m', '--json']));
