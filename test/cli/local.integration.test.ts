@@ -749,7 +749,16 @@ describe('hookline CLI against local mode', () => {
     expect((await depth(dlq)).visible).toBeGreaterThanOrEqual(2);
     const done = await cli('purge', 'events', '--dlq', '--local', '--yes', '--json');
     expect(done.code).toBe(0);
-    expect(JSON.parse(done.stdout)).toMatchObject({ queue: 'events', deadLetter: true });
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      queue: 'events',
+      deadLetter: true,
+      finishesWithinSeconds: 0,
+    });
+    expect((await depth(dlq)).visible).toBe(0);
+    // Local mode empties the queue before it answers: no "SQS may take up to 60 s", which only AWS needs.
+    await seedDeadLetters(dlq, ['p-3']);
+    const text = await cli('purge', 'events', '--dlq', '--local', '--yes');
+    expect(text.stdout.trim()).toBe('purged the events dead-letter queue (~1 message)');
     expect((await depth(dlq)).visible).toBe(0);
   }, 60_000);
 
