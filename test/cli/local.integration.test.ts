@@ -843,6 +843,12 @@ describe('hookline CLI against local mode', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error: unknown queue "nope" in local mode: use one of events, orders$/m);
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    // The example pipeline forwards nowhere: the error says how to have a forwarding queue, not "are none".
+    const noForward = await cli('forward', 'secret', 'events', '--local');
+    expect(noForward.code).toBe(1);
+    expect(noForward.stderr.trim()).toBe(
+      'error: queue events does not forward in the running local mode: its forwarding queues are none: set consumer.forward on a queue and restart local mode (npm start or npx hookline dev)',
+    );
     const stopped = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local'], {
       env: { ...process.env, HOOKLINE_STATE_DIR: join(stateDir, 'nowhere') },
     }).catch((e: { code: number; stderr: string }) => e);
