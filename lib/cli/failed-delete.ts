@@ -11,7 +11,7 @@ import { type Backend, contextOf } from './backend';
 import { describeSelection, nothingMatched, notReachedWhileHeld, unreadWhileHeld } from './dead-letter-notes';
 import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
-import { CliError, errorLine, explainError } from './errors';
+import { CliError, errorLine, explainError, UsageError } from './errors';
 import { failureSelector } from './failure-groups';
 import { deletedJobsRecorder, type RecordJobs, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand, type Output } from './output';
@@ -86,8 +86,8 @@ export interface FailedDeleteResult {
  * Why a delete without `--id`, `--type` or `--failure` is refused, with the commands that list the queue's dead
  * letters or its failures, or empty it.
  */
-function needsSelection(output: CommandHints, queue: string): CliError {
-  return new CliError(
+function needsSelection(output: CommandHints, queue: string): UsageError {
+  return new UsageError(
     `failed delete needs --id <id...>, --type <pattern> or --failure <key> (${nextCommand(output, `failed list ${queue}`)} shows ids and types, ${nextCommand(output, `failed summary ${queue}`)} failure keys); to delete every dead letter, ${nextCommand(output, `purge ${queue} --dlq`)}`,
   );
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { deletedBySqsAt } from '../console/ui/dead-letter-expiry';
 import type { DeadLetter, DeadLetterSummary } from './dead-letters';
-import { CliError } from './errors';
+import { UsageError } from './errors';
 import { type CommandHints, nextCommand } from './output';
 import { noReasonRecorded } from './target';
 
@@ -217,7 +217,7 @@ export function optionalFailureSelector(
 
 /**
  * The `--failure` key (as `hookline failed summary <queue>` prints it) as a test of a dead letter of the dead-letter
- * queue `listing.queue`, or a one-line error for one that is not a key, naming that summary with the target flags
+ * queue `listing.queue`, or a usage error (exit 2) for one that is not a key, naming that summary with the target flags
  * of `listing.output`.
  */
 export function failureSelector(
@@ -227,7 +227,7 @@ export function failureSelector(
 ): (letter: DeadLetter) => boolean {
   const wanted = failureKeyGiven(key);
   if (!FAILURE_KEY.test(wanted)) {
-    throw new CliError(
+    throw new UsageError(
       `--failure ${JSON.stringify(key)} is not a failure key: give the KEY column of ${nextCommand(listing.output, `failed summary ${listing.queue}`)} (8 hex digits, such as 0a78ca1c), ${leaveOut}`,
     );
   }

@@ -12,6 +12,7 @@ import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-se
 import { parseSecretValue } from '../../lambda/ingest/secrets';
 import { urlWithQueryHidden } from '../../lambda/shared/forward-config';
 import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
+import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import type { Backend } from './backend';
@@ -31,7 +32,6 @@ export interface ForwardSecretResult {
   readonly from: string;
 }
 
-/** The forwarding queue by name, refused when it is unknown or does not forward. */
 /** The queue's forwarding settings; an error naming the forwarding queues when it has none. */
 export function forwardOf(config: ResolvedConfig, queue: string): ResolvedForward {
   const forwarding = config.queues.filter((q) => q.consumer?.forward);
@@ -59,7 +59,9 @@ function localForward(target: Target & { kind: 'local' }, queue: string) {
   const forwards = target.forwards ?? {};
   const forward = forwards[queue];
   if (!forward) {
-    const names = Object.keys(forwards).join(', ') || 'none';
+    const names =
+      Object.keys(forwards).join(', ') ||
+      `none: set consumer.forward on a queue and restart local mode (${START_LOCAL_MODE})`;
     throw new CliError(
       `queue ${queue} does not forward in the running local mode: its forwarding queues are ${names}`,
     );

@@ -21,7 +21,15 @@ export interface PurgeResult {
   readonly url: string;
   /** Approximate number of messages deleted (visible + in flight + delayed before the purge). */
   readonly purged: number;
+  /**
+   * How long the deletion may still take once the purge answered: up to 60 s on SQS, none in local mode, which
+   * empties the queue before it answers.
+   */
+  readonly finishesWithinSeconds: number;
 }
+
+/** SQS deletes a purged queue's messages within this many seconds of `PurgeQueue` (see its API reference). */
+const SQS_PURGE_SECONDS = 60;
 
 /** Purges a queue (or its DLQ) once the operator confirmed. */
 export async function purge(backend: Backend, target: Target, options: PurgeOptions): Promise<PurgeResult> {
@@ -43,7 +51,8 @@ export async function purge(backend: Backend, target: Target, options: PurgeOpti
       if (!ok) throw new CliError('purge cancelled: nothing was deleted');
     }
     await backend.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
-    return { queue: name, deadLetter, url, purged: count };
+    const finishesWithinSeconds = target.kind === 'local' ? 0 : SQS_PURGE_SECONDS;
+    return { queue: name, deadLetter, url, purged: count, finishesWithinSeconds };
   } catch (error) {
     throw explainError(error, contextOf(target, name));
   }

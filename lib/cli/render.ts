@@ -14,6 +14,7 @@ import {
 import { humanAge } from '../console/ui/human-age';
 import { idempotencyLine } from '../console/ui/idempotency-note';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
+import { purgeStillRunning } from '../console/ui/purge-note';
 import { SUPERSEDED_LETTER } from '../console/ui/superseded-letter';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { BREAKER_SCHEDULES_RECOVER, JOB_SCHEDULES_RESEND } from '../stack-outputs';
@@ -480,9 +481,9 @@ function supersededLeft(output: Output, result: RedriveResult): string {
 }
 
 export function renderPurge(output: Output, result: PurgeResult): void {
-  output.line(
-    `purged ${result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`} (~${result.purged === 1 ? '1 message' : `${result.purged} messages`}; SQS may take up to 60 s to finish)`,
-  );
+  const what = result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`;
+  const count = result.purged === 1 ? '1 message' : `${result.purged} messages`;
+  output.line(`purged ${what} (~${count}${purgeStillRunning(result.finishesWithinSeconds, '; ')})`);
 }
 
 export function renderSend(output: Output, result: SendResult): void {

@@ -11,6 +11,7 @@ import {
   localModeNotAnswering,
   NotFoundError,
   UnknownQueueError,
+  UnknownSourceError,
 } from '../cli/errors';
 import { nextCommand } from '../cli/output';
 import { callerHeadersOf } from '../loopback-gate';
@@ -353,14 +354,16 @@ function guarded(options: ConsoleServerOptions, port: () => number) {
 /**
  * What went wrong, as HTTP says it: the backend's state (local mode stopped, AWS throttled or denied, or answering
  * with an error nothing explains) is a 503 the page can retry, a thing the request names that does not exist is a
- * 404, a request the operation refuses is a 400. A queue is a thing the request names when its path names it (`/api/
- * queues/nope/pause`); in a filter or a body it is a value the request got wrong. The console's own fault is a 500,
+ * 404, a request the operation refuses is a 400. A queue or a source is a thing the request names when its path
+ * names it (`/api/queues/nope/pause`, `/api/sources/nope/send`); in a filter or a body it is a value the request got
+ * wrong. The console's own fault is a 500,
  * which {@link lastResort} tells.
  */
 function statusOf(error: CliError, params: readonly string[]): number {
   if (error instanceof BackendError) return 503;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof UnknownQueueError && params.includes(error.queue)) return 404;
+  if (error instanceof UnknownSourceError && params.includes(error.source)) return 404;
   return 400;
 }
 

@@ -1797,6 +1797,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
       deadLetter: true,
       url: jobSchedules.deadLetterUrl,
       purged: 2,
+      finishesWithinSeconds: 60,
     });
   });
 
@@ -2149,15 +2150,28 @@ describe('purge', () => {
       yes: true,
     });
     expect(sqs).toReceiveCommandWith(PurgeQueueCommand, { QueueUrl: EVENTS.deadLetterUrl });
-    expect(result).toEqual({ queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged: 4 });
+    expect(result).toEqual({
+      queue: 'events',
+      deadLetter: true,
+      url: EVENTS.deadLetterUrl,
+      purged: 4,
+      finishesWithinSeconds: 60,
+    });
   });
 
-  it('says how many messages it purged in plain words, one message too', () => {
-    const said = (purged: number) => {
+  it('says how many messages it purged in plain words, one message too, and that SQS may still be deleting them', () => {
+    const said = (purged: number, finishesWithinSeconds = 60) => {
       const output = recordingOutput();
-      renderPurge(output, { queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged });
+      renderPurge(output, {
+        queue: 'events',
+        deadLetter: true,
+        url: EVENTS.deadLetterUrl,
+        purged,
+        finishesWithinSeconds,
+      });
       return output.lines[0];
     };
+    expect(said(3, 0)).toBe('purged the events dead-letter queue (~3 messages)');
     expect(said(1)).toBe(
       'purged the events dead-letter queue (~1 message; SQS may take up to 60 s to finish)',
     );

@@ -543,7 +543,8 @@ describe('hookline CLI against local mode', () => {
       'error: refusing to delete dead letters of the events dead-letter queue without confirmation in a non-interactive shell: pass --yes',
     ]);
     const unselected = await cli('failed', 'delete', 'events', '--local', '--yes');
-    expect(unselected.code).toBe(1);
+    // No selector is the command line's fault, as jobs cancel's: a usage error, nothing read.
+    expect(unselected.code).toBe(2);
     // Its hints act on local mode too: the list of this queue and the purge, each with --local.
     expect(unselected.stderr).toContain(
       'error: failed delete needs --id <id...>, --type <pattern> or --failure <key> (hookline failed list events --local shows ids and types, hookline failed summary events --local failure keys); to delete every dead letter, hookline purge events --dlq --local',
@@ -674,6 +675,30 @@ describe('hookline CLI against local mode', () => {
     expect(unknown.stderr).toMatch(/^error: .*nope/m);
   }, 120_000);
 
+  it('a --failure value that is no failure key is a usage error (exit 2) on redrive and failed delete, nothing moved or deleted', async () => {
+    const dlq = queueUrl('events').deadLetterUrl;
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await seedDeadLetters(dlq, [`key-${randomUUID()}`]);
+    const runs = [
+      await cli('redrive', 'events', '--failure', 'TypeError', '--local'),
+      await cli('redrive', 'events', '--failure', '', '--local', '--json'),
+      await cli('failed', 'delete', 'events', '--failure', 'nope', '--local', '--yes'),
+    ];
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2]);
+    expect(runs[0]?.stderr).toMatch(
+      /^error: --failure "TypeError" is not a failure key: give the KEY column of hookline failed summary events --local .*, or leave --failure out$/m,
+    );
+    expect(JSON.parse(runs[1]?.stdout ?? '')).toMatchObject({
+      error: expect.stringMatching(/^--failure "" is not a failure key/),
+    });
+    expect(runs[2]?.stderr).toMatch(
+      /^error: --failure "nope" is not a failure key: .*, or select with --id$/m,
+    );
+    expect(runs.map((r) => r.stderr).join('')).not.toMatch(/\n\s+at /);
+    expect(await depth(dlq)).toEqual({ visible: 1, inFlight: 0 });
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+  }, 60_000);
+
   it('failed list and summary (real binary): name an event the DLQ holds twice, count events apart from messages, leaving both in place', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
@@ -724,7 +749,16 @@ describe('hookline CLI against local mode', () => {
     expect((await depth(dlq)).visible).toBeGreaterThanOrEqual(2);
     const done = await cli('purge', 'events', '--dlq', '--local', '--yes', '--json');
     expect(done.code).toBe(0);
-    expect(JSON.parse(done.stdout)).toMatchObject({ queue: 'events', deadLetter: true });
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      queue: 'events',
+      deadLetter: true,
+      finishesWithinSeconds: 0,
+    });
+    expect((await depth(dlq)).visible).toBe(0);
+    // Local mode empties the queue before it answers: no "SQS may take up to 60 s", which only AWS needs.
+    await seedDeadLetters(dlq, ['p-3']);
+    const text = await cli('purge', 'events', '--dlq', '--local', '--yes');
+    expect(text.stdout.trim()).toBe('purged the events dead-letter queue (~1 message)');
     expect((await depth(dlq)).visible).toBe(0);
   }, 60_000);
 
@@ -809,6 +843,12 @@ describe('hookline CLI against local mode', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error: unknown queue "nope" in local mode: use one of events, orders$/m);
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    // The example pipeline forwards nowhere: the error says how to have a forwarding queue, not "are none".
+    const noForward = await cli('forward', 'secret', 'events', '--local');
+    expect(noForward.code).toBe(1);
+    expect(noForward.stderr.trim()).toBe(
+      'error: queue events does not forward in the running local mode: its forwarding queues are none: set consumer.forward on a queue and restart local mode (npm start or npx hookline dev)',
+    );
     const stopped = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local'], {
       env: { ...process.env, HOOKLINE_STATE_DIR: join(stateDir, 'nowhere') },
     }).catch((e: { code: number; stderr: string }) => e);

@@ -30,3 +30,18 @@ describe("a redrive job's line on the page, where the job has no summary of its 
     );
   });
 });
+
+describe("a purge job's line on the page", () => {
+  const purge = (result: Record<string, unknown>): Job => ({
+    ...redrive(result),
+    kind: 'purge',
+    label: 'purge',
+  });
+
+  it('says SQS may still be deleting the messages deployed, and nothing of SQS in local mode, which is done', () => {
+    expect(jobSummaryLine(purge({ purged: 3, finishesWithinSeconds: 60 }))).toBe(
+      'purged ~3 messages (SQS may take up to 60 s to finish)',
+    );
+    expect(jobSummaryLine(purge({ purged: 3, finishesWithinSeconds: 0 }))).toBe('purged ~3 messages');
+  });
+});

@@ -367,6 +367,13 @@ describe('console API', () => {
     expect(filtered).toMatchObject({ status: 400, body: { error: expect.stringMatching(/no-such-queue/) } });
   });
 
+  it('answers a source its path names that does not exist 404, as it answers such a queue', async () => {
+    expect(await call('POST', '/api/sources/no-such-source/send', {})).toEqual({
+      status: 404,
+      body: { error: expect.stringMatching(/^unknown source "no-such-source": use one of github, /) },
+    });
+  });
+
   it("refuses a job filter or page the Jobs page never offers, in the CLI's words, before reading anything", async () => {
     expect(await call('GET', '/api/job-records?state=done')).toEqual({
       status: 400,

@@ -3,6 +3,7 @@
  * shows instead). Pure, so it is tested without a page.
  */
 import { wereHeldByOthers } from './held-by-others';
+import { purgeStillRunning } from './purge-note';
 import type { Job } from './types';
 
 /** What a finished job reports, in one line, where the job has no summary of its own (the command's). */
@@ -17,7 +18,10 @@ export function jobSummaryLine(job: Job): string {
     if (r.heldByOthers) parts.push(`not read: ${wereHeldByOthers(Number(r.heldByOthers))}`);
     return parts.join(', ');
   }
-  if (job.kind === 'purge') return `purged ~${r.purged ?? 0} messages (SQS may take up to 60 s)`;
+  if (job.kind === 'purge') {
+    const still = purgeStillRunning(r.finishesWithinSeconds as number | undefined, ' (');
+    return `purged ~${r.purged ?? 0} messages${still && `${still})`}`;
+  }
   if (job.kind === 'replay') {
     const queues = Object.entries((r.byQueue ?? {}) as Record<string, number>)
       .map(([queue, n]) => `${queue} ${n}`)
