@@ -121,6 +121,11 @@ export class Activity {
     for (const old of byBucket.keys()) if (old <= bucket - this.buckets * 2) byBucket.delete(old);
   }
 
+  /** How far back the series reach: events older than that count in no rate. */
+  get windowMs(): number {
+    return this.buckets * this.bucketSeconds * 1000;
+  }
+
   /** The series of a queue or source, ending with the bucket that holds `nowMs`. */
   series(key: `queue:${string}` | `source:${string}`, nowMs: number): RateSeries {
     const last = Math.floor(nowMs / 1000 / this.bucketSeconds);

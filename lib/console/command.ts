@@ -12,7 +12,7 @@ import type { ReplayResult } from '../cli/replay';
 import type { Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { loadConsoleAssets } from './assets';
-import { feedFor, journalFileLines } from './feed';
+import { feedFor, journalFileLines, journalRecentLines } from './feed';
 import type { Job } from './jobs';
 import type { ConsoleLog } from './last-resort';
 import {
@@ -64,7 +64,12 @@ export async function startConsole(
           },
         }
       : {}),
-    ...(connected.journalFile ? { journalLines: journalFileLines(connected.journalFile) } : {}),
+    ...(connected.journalFile
+      ? {
+          journalLines: journalFileLines(connected.journalFile),
+          journalRecentLines: journalRecentLines(connected.journalFile),
+        }
+      : {}),
     ...(options.extensions ? { extensions: options.extensions } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.hints ? { hints: options.hints } : {}),

@@ -1,8 +1,9 @@
 /**
- * Follows an event feed across the runs of local mode: every line once, in the console's own numbering, the
- * lines it could not read from the feed (a gap in the numbers, the last lines of a run that stopped or was
- * restarted under it) read from local mode's journal file, and a count of what neither had. Pure: the feed,
- * the journal file and where the lines go are its collaborators.
+ * Follows an event feed across the runs of local mode: every line once, in the console's own numbering, each
+ * marked with the run that wrote it, the lines it could not read from the feed (a gap in the numbers, the last
+ * lines of a run that stopped or was restarted under it, the recent lines of runs before the one it first reads)
+ * read from local mode's journal file, and a count of what neither had. Pure: the feed, the journal file and where
+ * the lines go are its collaborators.
  */
 import type { EventFeed, FeedEvent, FeedPage } from './feed';
 
@@ -12,6 +13,12 @@ import type { EventFeed, FeedEvent, FeedPage } from './feed';
  * when there is no file to read.
  */
 export type JournalRunLines = (run: string) => readonly FeedEvent[] | undefined;
+
+/**
+ * The recent lines of local mode's journal file, of every run (each line carrying its run and its number there),
+ * oldest first: those written at `since` or later, at most the newest `most`.
+ */
+export type JournalRecentLines = (since: Date, most: number) => Promise<readonly FeedEvent[]>;
 
 /** What the follower could not show. */
 export interface FollowerGaps {
@@ -38,10 +45,17 @@ export class FeedFollower {
   private runFoundInFile = false;
   private missed = 0;
   private runsEndedUnread = 0;
+  /** The first page was read (the lines before it, earlier runs' included, are taken then, once). */
+  private started = false;
 
+  /**
+   * @param recentLines the journal file's lines within the console's window, read once, before the first page:
+   * the runs before the one the feed serves then are not in the feed.
+   */
   constructor(
     private readonly deliver: (events: readonly FeedEvent[]) => void,
     private readonly journalLines?: JournalRunLines,
+    private readonly recentLines?: () => Promise<readonly FeedEvent[]>,
   ) {}
 
   gaps(): FollowerGaps {
@@ -60,6 +74,8 @@ export class FeedFollower {
         page = await feed.after(0);
       }
       this.run ??= page.run;
+      if (!this.started) await this.takeEarlierLines(page);
+      this.started = true;
       const first = page.events[0]?.seq;
       if (this.latest > 0 && first !== undefined && first > this.latest + 1) this.recover(first);
       this.take(page.events);
@@ -101,6 +117,23 @@ export class FeedFollower {
     this.runFoundInFile = false;
   }
 
+  /**
+   * Before the first page: the file's recent lines the page does not hold, those of earlier runs numbered before
+   * the current run's (which keep their own numbers), and those of the current run older than the page's first. A
+   * feed that names no run cannot tell its lines from the file's, so nothing is taken for it.
+   */
+  private async takeEarlierLines(page: FeedPage): Promise<void> {
+    const current = page.run;
+    if (current === undefined || !this.recentLines) return;
+    const lines = await this.recentLines();
+    const before = page.events[0]?.seq ?? page.latest + 1;
+    const earlier = lines.filter((line) => line.run !== current);
+    if (earlier.length > 0) this.deliver(earlier.map((line, i) => ({ ...line, seq: i + 1 })));
+    this.seqBase = earlier.length;
+    // Not counted as missed where their numbers skip: the lines between are older than the window, not lost.
+    this.take(lines.filter((line) => line.run === current && line.seq < before));
+  }
+
   /** The feed skipped from `latest` to `next` (its ring dropped them): the lines between come from the file. */
   private recover(next: number): void {
     const lines = this.run !== undefined ? this.journalLines?.(this.run) : undefined;
@@ -121,6 +154,7 @@ export class FeedFollower {
   }
 
   private take(events: readonly FeedEvent[]): void {
-    if (events.length > 0) this.deliver(events.map((e) => ({ ...e, seq: this.seqBase + e.seq })));
+    const run = this.run !== undefined ? { run: this.run } : {};
+    if (events.length > 0) this.deliver(events.map((e) => ({ ...e, ...run, seq: this.seqBase + e.seq })));
   }
 }

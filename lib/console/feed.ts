@@ -6,12 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { Backend, HttpFetch } from '../cli/backend';
+import { JournalFollower } from '../cli/tail';
 import type { Target } from '../cli/target';
-import { parseJournal } from '../local/journal';
+import { type JournalEntry, parseJournal } from '../local/journal';
 import { deployedEventFeed } from './deployed-feed';
-import type { JournalRunLines } from './feed-follower';
+import type { JournalRecentLines, JournalRunLines } from './feed-follower';
 
 /** One pipeline event as the console shows it: what happened to which event, where and when. */
 export interface FeedEvent {
@@ -36,6 +38,11 @@ export interface FeedEvent {
   readonly keyHeldElsewhere?: true;
   /** The WARN or ERROR level of the function line it was read from (local mode's event `level`); absent at INFO. */
   readonly level?: 'WARN' | 'ERROR';
+  /**
+   * The run of local mode that wrote it, which tells a line written before a restart from one written after (the
+   * console numbers every run's lines on from the last); absent from a deployed stack's feed.
+   */
+  readonly run?: string;
 }
 
 /** A page of a feed: events after the number asked for, oldest first, and the newest number of the feed. */
@@ -113,13 +120,43 @@ export function journalFileLines(path: string): JournalRunLines {
 /** The journal's numbered lines per run, as the feed serves them (the CLI's own lines carry no run). */
 function linesByRun(text: string): Map<string, FeedEvent[]> {
   const byRun = new Map<string, FeedEvent[]>();
-  for (const { run, seq, ...line } of parseJournal(text)) {
-    if (typeof run !== 'string' || typeof seq !== 'number') continue;
-    const lines = byRun.get(run) ?? [];
-    lines.push({ ...line, seq } as FeedEvent);
-    byRun.set(run, lines);
+  for (const entry of parseJournal(text)) {
+    const line = numberedLine(entry);
+    if (!line) continue;
+    const lines = byRun.get(line.run) ?? [];
+    lines.push(line);
+    byRun.set(line.run, lines);
   }
   return byRun;
+}
+
+/**
+ * The lines of every run of local mode's journal file written at `since` or later, at most the newest `most`, oldest
+ * first. The file is read as `hookline tail --since` reads it, a chunk at a time (a journal kept across restarts may
+ * hold gigabytes), keeping no more than `most` lines, and yielding between chunks so the console answers meanwhile.
+ */
+export function journalRecentLines(path: string): JournalRecentLines {
+  return async (since, most) => {
+    const from = since.toISOString();
+    const reader = new JournalFollower(path, 'start');
+    let kept: (FeedEvent & { readonly run: string })[] = [];
+    do {
+      for (const entry of reader.read()) {
+        const line = entry.at >= from ? numberedLine(entry) : undefined;
+        if (line) kept.push(line);
+      }
+      if (kept.length > most * 2) kept = kept.slice(-most);
+      await nextTurn();
+    } while (reader.behind);
+    return kept.slice(-most);
+  };
+}
+
+/** A journal entry as the feed serves it, with its run and number; undefined for the CLI's own lines (neither). */
+function numberedLine(entry: JournalEntry): (FeedEvent & { readonly run: string }) | undefined {
+  const { run, seq } = entry;
+  if (typeof run !== 'string' || typeof seq !== 'number') return undefined;
+  return { ...entry, run, seq } as unknown as FeedEvent & { readonly run: string };
 }
 
 /** A feed that has nothing to follow, with the reason. */

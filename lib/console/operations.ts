@@ -53,7 +53,12 @@ import { Activity, EVENT_OUTCOMES, type EventFilter, type RateSeries } from './a
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import { FeedDeniedError } from './deployed-feed';
 import type { EventFeed, FeedEvent } from './feed';
-import { FeedFollower, type FollowerGaps, type JournalRunLines } from './feed-follower';
+import {
+  FeedFollower,
+  type FollowerGaps,
+  type JournalRecentLines,
+  type JournalRunLines,
+} from './feed-follower';
 import {
   cancelJobRecord,
   cancelMatchingDryRun,
@@ -213,6 +218,12 @@ export interface ConsoleContext extends ConsoleConnection {
    * @default - none: such lines are counted as missed
    */
   readonly journalLines?: JournalRunLines;
+  /**
+   * Local mode's journal file's recent lines, of every run: a console started after a restart shows those of the
+   * runs before it that are within its window (the rates' five minutes, the events it keeps).
+   * @default - none: the console shows the lines of the run its feed serves
+   */
+  readonly journalRecentLines?: JournalRecentLines;
   readonly extensions?: ConsoleExtensions;
   readonly env?: Record<string, string | undefined>;
   /**
@@ -364,7 +375,16 @@ export class ConsoleOperations {
         lastResort(error, this.connection.target, this.log, `in the job ${label}`)?.message ??
         UNEXPECTED_FAILURE,
     );
-    this.follower = new FeedFollower((events) => this.activity.add(events), context.journalLines);
+    this.follower = new FeedFollower(
+      (events) => this.activity.add(events),
+      context.journalLines,
+      this.windowOf(context.journalRecentLines),
+    );
+  }
+
+  /** The journal file's lines the console's activity can hold: within its rates' window, at most those it keeps. */
+  private windowOf(recent: JournalRecentLines | undefined) {
+    return recent && (() => recent(new Date(Date.now() - this.activity.windowMs), this.activity.keep));
   }
 
   private get hints(): CommandHints {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { CliError } from '../../lib/cli/errors';
 import { resolveConfig } from '../../lib/config';
-import { type EventFeed, journalFileLines } from '../../lib/console/feed';
+import { type EventFeed, journalFileLines, journalRecentLines } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import { EventJournal } from '../../lib/local/event-journal';
 import { Journal } from '../../lib/local/journal';
@@ -23,9 +23,13 @@ afterEach(() => {
 });
 
 /** One run of local mode: its journal ring, writing to the journal file as local mode does. */
-function run(path: string, name: string, options: { truncate: boolean; capacity?: number }) {
+function run(
+  path: string,
+  name: string,
+  options: { truncate: boolean; capacity?: number; now?: () => Date },
+) {
   const file = new Journal(path, { truncate: options.truncate });
-  return { journal: new EventJournal(options.capacity ?? 5_000, undefined, file, name), file };
+  return { journal: new EventJournal(options.capacity ?? 5_000, options.now, file, name), file };
 }
 
 const line = (event: string, n: number) => ({ event, id: `e${n}`, source: 'github', queue: 'events' });
@@ -48,6 +52,7 @@ function consoleOn(path: string, first: EventJournal) {
     ...connection,
     config,
     journalLines: journalFileLines(path),
+    journalRecentLines: journalRecentLines(path),
     reconnect: async () => {
       if (!current)
         throw new CliError('local mode is not running: start it with npm start or npx hookline dev');
@@ -173,5 +178,55 @@ describe('the console following local mode through a stop and a restart', () => 
     await view.ops.pump();
     expect(view.shown().map((s) => s.split(' ')[2])).toEqual(Array.from({ length: 22 }, (_, n) => `e${n}`));
     expect(view.ops.events({}).feed.missed).toBe(0);
+  });
+});
+
+describe('a console started after local mode was restarted on its data directory', () => {
+  it("shows the earlier runs' lines within its five minutes, then the current run's, each once: those its ring dropped from the file, those it serves from the feed", async () => {
+    const path = journalPath();
+    const old = run(path, 'run-0', { truncate: true, now: () => new Date(Date.now() - 6 * 60_000) });
+    old.journal.record(line('processed', 0));
+    await old.file.close();
+    const earlier = run(path, 'run-1', { truncate: false });
+    for (let n = 1; n < 3; n++) earlier.journal.record(line('processed', n));
+    await earlier.file.close();
+    const current = run(path, 'run-2', { truncate: false, capacity: 2 });
+    for (let n = 3; n < 7; n++) current.journal.record(line('processed', n));
+    await current.file.close();
+
+    const view = consoleOn(path, current.journal);
+    await view.ops.pump();
+    expect(view.shown()).toEqual([
+      '1 processed e1',
+      '2 processed e2',
+      '3 processed e3',
+      '4 processed e4',
+      '5 processed e5',
+      '6 processed e6',
+    ]);
+    const runs = view.ops
+      .events({})
+      .events.reverse()
+      .map((e) => e.run);
+    expect(runs).toEqual(['run-1', 'run-1', 'run-2', 'run-2', 'run-2', 'run-2']);
+    expect(view.ops.events({}).feed).toMatchObject({ missed: 0, unreadEnds: null });
+  });
+
+  it('keeps at most as many of the earlier lines as the console keeps events, the newest', async () => {
+    const path = journalPath();
+    const earlier = run(path, 'run-1', { truncate: true });
+    for (let n = 0; n < 2_100; n++) earlier.journal.record(line('queued', n));
+    await earlier.file.close();
+    const current = run(path, 'run-2', { truncate: false });
+    current.journal.record(line('queued', 2_100));
+    await current.file.close();
+
+    const view = consoleOn(path, current.journal);
+    await view.ops.pump();
+    const kept = view.ops.activity.list({}, 5_000).map((e) => `${e.seq} ${e.id}`);
+    // The file's newest 2,000 lines of any run: the earlier run's e101 to e2099 numbered 1 to 1,999, then the current's.
+    expect(kept).toHaveLength(2_000);
+    expect(kept.at(-1)).toBe('1 e101');
+    expect(kept[0]).toBe('2000 e2100');
   });
 });

@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { DeleteConfirm, startDelete } from './dead-letter-delete';
 import { DeletedBySqs, ExpiryWarnings } from './deleted-by-sqs';
+import { RestartLine, restartedBetween } from './events';
 import { html } from './html';
 import { SUPERSEDED_LETTER } from './superseded-letter';
 import type { DeadLetterSummary, FeedEvent } from './types';
@@ -154,7 +155,8 @@ export function EventPage({ id }: { id: string }) {
         <tbody>${data.timeline.map(
           (
             e,
-          ) => html`<tr data-event=${e.event}><td>${e.at.slice(11, 23)}</td><td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
+            i,
+          ) => html`${restartedBetween(data.timeline[i - 1], e) && html`<${RestartLine} columns=${fair ? 8 : 7} earlier="above" />`}<tr data-event=${e.event}><td>${e.at.slice(11, 23)}</td><td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
           <td>${e.source ?? ''}</td><td>${e.queue ?? ''}</td>${fair && html`<td data-col="tenant">${e.tenant ?? ''}</td>`}<td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
         )}</tbody></table>`
       }

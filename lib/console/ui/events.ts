@@ -21,6 +21,16 @@ interface EventsAnswer {
   feed: FeedState;
 }
 
+/** Two lines of the feed, one after the other, written by different runs of local mode: it was restarted between. */
+export function restartedBetween(a: FeedEvent | undefined, b: FeedEvent | undefined): boolean {
+  return a?.run !== undefined && b?.run !== undefined && a.run !== b.run;
+}
+
+/** A row across a table of feed lines where local mode was restarted, saying which side was written before. */
+export function RestartLine({ columns, earlier }: { columns: number; earlier: 'above' | 'below' }) {
+  return html`<tr class="restart" data-restart><td colspan=${columns} class="note">Local mode was restarted here: the lines ${earlier} were written before the restart.</td></tr>`;
+}
+
 function EventLine({ e }: { e: FeedEvent }) {
   return html`<tr data-event=${e.event} data-id=${e.id ?? ''}>
     <td class="muted">${e.at.slice(11, 19)}</td>
@@ -54,7 +64,10 @@ export function EventsPage() {
     ${data && data.events.length < data.matching && html`<p class="note" data-events-shown>Showing the newest ${data.events.length} of ${data.matching} ${filtered ? 'matching events' : 'events'} (this console keeps the newest ${data.kept} of its run): filter to narrow the list.</p>`}
     <table class="grid" id="events">
       <thead><tr><th>Time (UTC)</th><th>Outcome</th><th>Source</th><th>Type</th><th>Id</th><th>Queue</th><th>Attempt</th><th>Reason</th></tr></thead>
-      <tbody>${data?.events.map((e) => html`<${EventLine} key=${e.seq} e=${e} />`)}</tbody>
+      <tbody>${data?.events.map(
+        (e, i) =>
+          html`${restartedBetween(data.events[i - 1], e) && html`<${RestartLine} key=${`restart-${e.seq}`} columns=${8} earlier="below" />`}<${EventLine} key=${e.seq} e=${e} />`,
+      )}</tbody>
     </table>
     ${data && data.events.length === 0 && html`<p class="muted" data-events-none>${filtered ? 'No event matches the filters.' : 'No events yet: send a test webhook from Actions.'}</p>`}
   </section>`;

@@ -93,6 +93,8 @@ export interface FeedEvent {
   status?: number;
   latencyMs?: number;
   reason?: string;
+  /** The run of local mode that wrote it (a restart starts another); absent for a deployed stack. */
+  run?: string;
 }
 
 export interface DeadLetterSummary {
