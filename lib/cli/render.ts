@@ -28,7 +28,7 @@ import {
 } from './dead-letter-notes';
 import type { FailedLetter, FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { layoutJson } from './json-layout';
-import { hint, nextCommand as next, type Output, table } from './output';
+import { hint, nextCommand as next, type Output, plural, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
@@ -167,7 +167,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   const c = output.colors;
   const of = result.failure === null ? '' : ` of failure ${result.failure}`;
   output.line(
-    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length}${of}${eventsOf(result.events, result.messages.length)} (left in place)`,
+    `${c.bold(`${result.queue} dead-letter queue`)}: ~${plural(result.approximateDepth, 'message')}, showing ${result.messages.length}${of}${eventsOf(result.events, result.messages.length)} (left in place)`,
   );
   for (const note of failedListNotes(result, output)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
@@ -266,8 +266,6 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
 /** A letter SQS deletes soon, as the console says it too, and the command that saves the queue's dead letters. */
 const savedWarning = (output: Output, queue: string, which: string, at: string) =>
   `${expiryWarning(which, at)}, or save it with ${next(output, saveDeadLettersArgs(queue))}`;
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** How many events `messages` dead letters are copies of, when fewer: ` (3 events)`. */
 const eventsOf = (events: number, messages: number) =>
@@ -482,7 +480,7 @@ function supersededLeft(output: Output, result: RedriveResult): string {
 
 export function renderPurge(output: Output, result: PurgeResult): void {
   const what = result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`;
-  const count = result.purged === 1 ? '1 message' : `${result.purged} messages`;
+  const count = plural(result.purged, 'message');
   output.line(`purged ${what} (~${count}${purgeStillRunning(result.finishesWithinSeconds, '; ')})`);
 }
 

@@ -1040,6 +1040,13 @@ describe('failed list / show', () => {
     );
   });
 
+  it('counts one dead letter in the singular', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const output = recordingOutput();
+    renderFailedList(output, await failedList(testBackend(), stackTarget(), { queue: 'events' }));
+    expect(output.lines[0]).toBe('events dead-letter queue: ~1 message, showing 1 (left in place)');
+  });
+
   it('says nothing of copies, and counts no events apart, when every event is in the DLQ once', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1, { id: 'evt-dup' }),
