@@ -263,6 +263,19 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   hint(output, `never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`);
 }
 
+/**
+ * Dead letters that reached the DLQ after a redrive's last read found it empty: which they are it cannot tell
+ * without reading them, so both are named, and the moved ids to compare with.
+ */
+function deadLetteredAfterTheRunLine(result: RedriveResult): string {
+  const n = result.deadLetteredAfterTheRun ?? 0;
+  const which =
+    n === result.deadLetterDepthAfter ? (n === 1 ? 'it' : `all ${n}`) : `${n} of them`;
+  const moved =
+    result.movedIds.length > 0 && result.movedIds.length <= 3 ? ` (${result.movedIds.join(', ')})` : '';
+  return `${which} reached the dead-letter queue after this run's last read found it empty: a message this run moved${moved} that failed again, or another failure`;
+}
+
 /** A letter SQS deletes soon, as the console says it too, and the command that saves the queue's dead letters. */
 const savedWarning = (output: Output, queue: string, which: string, at: string) =>
   `${expiryWarning(which, at)}, or save it with ${next(output, saveDeadLettersArgs(queue))}`;
@@ -416,6 +429,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
         ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (${next(output, `failed list ${result.queue}`)})`
         : 'left in the dead-letter queue: 0',
   );
+  if (result.deadLetteredAfterTheRun) output.line(c.yellow(deadLetteredAfterTheRunLine(result)));
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
     output.line(
