@@ -87,6 +87,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
     ]),
   ];
   output.line(table(rows, c));
+  const scheduled = scheduledJobsLine(output, result);
+  if (scheduled) output.line(scheduled);
   for (const line of oldestAgeNotes(result.queues)) output.line(c.dim(line));
   const idempotency = idempotencyLine(result.queues);
   if (idempotency) output.line(c.dim(idempotency));
@@ -123,6 +125,23 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const missing = missingPermissionsLine(result.unreadable ?? []);
   if (missing) output.line(c.red(missing));
+}
+
+/**
+ * The jobs delayed beyond SQS's 15 minutes: they wait in one-time schedules, in no queue's DELAYED until sent.
+ * Local mode counts them; a deployed stack whose producers may delay jobs (it has the job schedules' dead-letter
+ * queue) keeps them in EventBridge Scheduler, which status does not read, so it says where to look instead.
+ */
+function scheduledJobsLine(output: Output, result: StatusResult): string | undefined {
+  const list = next(output, 'jobs list --state scheduled');
+  if (result.scheduledJobs !== undefined)
+    return result.scheduledJobs > 0
+      ? `${plural(result.scheduledJobs, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet (${list})`
+      : undefined;
+  if (!result.otherDeadLetterQueues?.some((d) => d.name === JOB_SCHEDULES)) return undefined;
+  return output.colors.dim(
+    `jobs delayed beyond 15 minutes wait in EventBridge Scheduler, not in DELAYED: ${list}`,
+  );
 }
 
 /** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */
@@ -269,8 +288,7 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
  */
 function deadLetteredAfterTheRunLine(result: RedriveResult): string {
   const n = result.deadLetteredAfterTheRun ?? 0;
-  const which =
-    n === result.deadLetterDepthAfter ? (n === 1 ? 'it' : `all ${n}`) : `${n} of them`;
+  const which = n === result.deadLetterDepthAfter ? (n === 1 ? 'it' : `all ${n}`) : `${n} of them`;
   const moved =
     result.movedIds.length > 0 && result.movedIds.length <= 3 ? ` (${result.movedIds.join(', ')})` : '';
   return `${which} reached the dead-letter queue after this run's last read found it empty: a message this run moved${moved} that failed again, or another failure`;

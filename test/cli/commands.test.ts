@@ -350,6 +350,8 @@ describe('status', () => {
       otherDeadLetterQueues: [{ name: JOB_SCHEDULES, holds: 'one-time jobs', deadLettered: 0 }],
     });
     expect(output.lines.slice(2)).toEqual([
+      // Its producers may delay jobs beyond SQS's 15 minutes: those wait in Scheduler, which status does not count.
+      'jobs delayed beyond 15 minutes wait in EventBridge Scheduler, not in DELAYED: hookline jobs list --state scheduled',
       'oldest: no data in the last 15 minutes (queue idle)',
       'orders: 2 dead-lettered; inspect with: hookline failed list orders',
       'orders: consumer paused; resume with: hookline resume orders',
