@@ -24,6 +24,7 @@ import {
 } from '../../lambda/shared/archive';
 import { parseIsoTime } from '../../lambda/shared/iso-time';
 import { CliError, CredentialsError, type ErrorContext, errorName, explainError, UsageError } from './errors';
+import { plural } from './output';
 
 /** Which archived events to read. */
 export interface ArchiveSelection {
@@ -244,7 +245,7 @@ async function archivedDays(s3: S3Client, bucket: string, source: string): Promi
 /** A retention as the configuration states it: whole days. */
 export const retentionDays = (seconds = 0): string => {
   const days = seconds / 86_400;
-  return `${days} day${days === 1 ? '' : 's'}`;
+  return plural(days, 'day');
 };
 
 /**

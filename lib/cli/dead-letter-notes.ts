@@ -8,7 +8,7 @@ import { heldByOthers, wereHeldByOthers } from '../console/ui/held-by-others';
 import type { EventHeldMoreThanOnce } from './dead-letters';
 import { CliError } from './errors';
 import type { FailedListResult, FailedSummaryResult } from './failed';
-import { type CommandHints, nextCommand } from './output';
+import { type CommandHints, nextCommand, plural } from './output';
 
 /**
  * How long a redrive, `failed delete` or a read of the whole DLQ (`failed summary`, `failed show`) holds each dead
@@ -139,7 +139,7 @@ export function failedSummaryNotes(
   if (copies) notes.push(copies);
   if (result.behindHeldGroups > 0) {
     notes.push(
-      `${FIFO_GROUPS_HELD}, so about ${result.behindHeldGroups} dead letters behind those read are in no group: the counts cover the ${result.read} read (the earliest of each group), not the whole queue; once those are redriven or deleted, run it again for the rest`,
+      `${FIFO_GROUPS_HELD}, so about ${plural(result.behindHeldGroups, 'dead letter')} behind those read are in no group: the counts cover the ${result.read} read (the earliest of each group), not the whole queue; once those are redriven or deleted, run it again for the rest`,
     );
   }
   if (result.interrupted) {
@@ -154,7 +154,7 @@ export function failedSummaryNotes(
 
 /** Messages left in place but hidden: a redrive started at once would not see them. */
 function notReleasedNote(count: number): string {
-  const hidden = count === 1 ? '1 message' : `${count} messages`;
+  const hidden = plural(count, 'message');
   return `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`;
 }
 

@@ -21,7 +21,7 @@ import {
   VISIBILITY_CALLS_AT_ONCE,
 } from './dead-letters';
 import { CliError } from './errors';
-import type { Output, Progress } from './output';
+import { type Output, type Progress, plural } from './output';
 import type { DeadLetterQueueTarget } from './target';
 
 /** What a command does in a pass: the act step the pass hands each batch to, and when the pass is done. */
@@ -169,7 +169,7 @@ function waitOf(
 export class HoldRanOutError extends CliError {
   constructor(scanned: number, holdSeconds: number) {
     super(
-      `stopped after reading ${scanned} dead letters: the read took longer than the ${holdSeconds} s it holds each one, so those it read first are visible again and it can no longer tell what it has not read`,
+      `stopped after reading ${plural(scanned, 'dead letter')}: the read took longer than the ${holdSeconds} s it holds each one, so those it read first are visible again and it can no longer tell what it has not read`,
     );
     this.name = 'HoldRanOutError';
   }
@@ -392,7 +392,7 @@ export class DeadLetterScan {
     const { output, holdSeconds } = this.options;
     const count = this.notReleasedCount;
     if (count === 0) return;
-    const hidden = count === 1 ? '1 message' : `${count} messages`;
+    const hidden = plural(count, 'message');
     output.note(
       `${hidden} could not be made visible again: ${count === 1 ? 'it returns' : 'they return'} to the DLQ within ${holdSeconds} s`,
     );

@@ -21,7 +21,7 @@ import { type Backend, contextOf } from './backend';
 import type { DeadLetter } from './dead-letters';
 import { CliError, CredentialsError, type ErrorContext, errorLine, explainError } from './errors';
 import { optionalFailureSelector } from './failure-groups';
-import { type CommandHints, hint, nextCommand, type Output } from './output';
+import { type CommandHints, hint, nextCommand, type Output, plural } from './output';
 import {
   checkSavedFile,
   deadLetterOf,
@@ -441,11 +441,11 @@ export function renderFailedRestore(output: Output, result: FailedRestoreResult)
   const again = result.alreadyRestored > 0 ? `, ${result.alreadyRestored} sent by an earlier run` : '';
   const of = result.selected < result.letters ? ` (${result.selected} selected)` : '';
   output.line(
-    `restored ${c.green(String(result.sent))} of ${result.letters} saved letters${of} to the ${result.queue} dead-letter queue${again}; saved ${result.savedAt}`,
+    `restored ${c.green(String(result.sent))} of ${result.letters} saved ${result.letters === 1 ? 'letter' : 'letters'}${of} to the ${result.queue} dead-letter queue${again}; saved ${result.savedAt}`,
   );
   if (result.payloadsUploaded > 0) {
     output.line(
-      `re-uploaded ${result.payloadsUploaded} saved ${result.payloadsUploaded === 1 ? 'body' : 'bodies'} to the claim-check bucket ${result.payloadBucket ?? ''} (payloads.expiry starts again)`,
+      `re-uploaded ${plural(result.payloadsUploaded, 'saved body', 'saved bodies')} to the claim-check bucket ${result.payloadBucket ?? ''} (payloads.expiry starts again)`,
     );
   }
   if (result.payloadsMissing > 0) {
@@ -461,7 +461,7 @@ export function renderFailedRestore(output: Output, result: FailedRestoreResult)
   if (result.failed > SHOWN_FAILURES)
     output.line(c.red(`  and ${result.failed - SHOWN_FAILURES} more (--json)`));
   if (result.interrupted)
-    output.line(c.yellow(`stopped by Ctrl-C: ${result.notReached} letters not reached`));
+    output.line(c.yellow(`stopped by Ctrl-C: ${plural(result.notReached, 'letter')} not reached`));
   if (!result.savedComplete) {
     output.line(
       c.yellow(

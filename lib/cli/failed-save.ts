@@ -15,7 +15,7 @@ import { type DeadLetter, EventCopies, type QueueDepth, queueDepth, summarize } 
 import { explainError } from './errors';
 import { type ReadableLetterContext, readableLetter, retentionOf } from './failed';
 import { failureKeyGiven, optionalFailureSelector } from './failure-groups';
-import { hint, nextCommand, type Output } from './output';
+import { hint, nextCommand, type Output, plural } from './output';
 import {
   SAVED_FORMAT,
   SAVED_VERSION,
@@ -209,9 +209,10 @@ export function renderFailedSave(output: Output, result: FailedSaveResult): void
     result.file === null ? (text: string) => output.note(text) : (text: string) => output.line(text);
   const of = result.failure === null ? '' : ` of failure ${result.failure}`;
   const where = result.file === null ? 'stdout' : result.file;
-  const events = result.events < result.saved ? ` (${result.events} events)` : '';
+  const events = result.events < result.saved ? ` (${plural(result.events, 'event')})` : '';
+  const one = result.saved === 1;
   say(
-    `saved ${c.green(String(result.saved))} dead letters${of}${events} of the ${result.queue} dead-letter queue to ${where} (they stay in the DLQ)`,
+    `saved ${c.green(String(result.saved))} ${one ? 'dead letter' : 'dead letters'}${of}${events} of the ${result.queue} dead-letter queue to ${where} (${one ? 'it stays' : 'they stay'} in the DLQ)`,
   );
   for (const note of unsavedNotes(output, result)) say(c.yellow(note));
   for (const note of storedBodyNotes(output, result)) say(note);
@@ -222,7 +223,7 @@ export function renderFailedSave(output: Output, result: FailedSaveResult): void
 /** What the save did of the bodies in S3 (claim checks), one line each. */
 function storedBodyNotes(output: Output, result: FailedSaveResult): string[] {
   const c = output.colors;
-  const of = (n: number) => (n === 1 ? '1 body' : `${n} bodies`);
+  const of = (n: number) => plural(n, 'body', 'bodies');
   const notes: string[] = [];
   if (result.payloadsSaved > 0) {
     notes.push(

@@ -27,6 +27,18 @@ const PROJECT_DEV_DEPENDENCIES = [
   'vitest',
 ] as const;
 
+/**
+ * The packages whose install scripts an app lets npm run (`allowScripts` in its package.json): npm 11 warns of
+ * those not listed, npm 12 skips them. esbuild's checks its platform binary, classic-level's (dynalite's LevelDB)
+ * builds its native part where no prebuilt one fits, and node's puts the pinned Node binary in place. README's
+ * "Add to an existing CDK app" shows this list for an app `init` did not write.
+ */
+export const ALLOW_SCRIPTS: Readonly<Record<string, true>> = {
+  'classic-level': true,
+  esbuild: true,
+  node: true,
+};
+
 /** Every file of a new project, by path relative to its folder. */
 export function projectFiles(input: TemplateInput): Record<string, string> {
   return {
@@ -61,8 +73,7 @@ function packageJson({ name, hooklineSpec, versions }: TemplateInput): string {
     devDependencies: Object.fromEntries(
       Object.entries(devDependencies).sort(([a], [b]) => a.localeCompare(b)),
     ),
-    // npm runs these packages' install scripts: the pinned Node binary, esbuild's and LevelDB's native parts.
-    allowScripts: { 'classic-level': true, esbuild: true, node: true },
+    allowScripts: ALLOW_SCRIPTS,
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }

@@ -15,7 +15,7 @@ import {
 import { mapLimited } from '../../lambda/shared/map-limited';
 import { CliError, errorLine, UsageError } from './errors';
 import { type DeniedDeadLetters, type JobsStore, jobQueue, jobsList, unreadDeadLetterLines } from './jobs';
-import { type CommandHints, nextCommand, type Output, type Progress, shellWord } from './output';
+import { type CommandHints, nextCommand, type Output, type Progress, plural, shellWord } from './output';
 import { typeSelector } from './redrive';
 import type { Target } from './target';
 import type { UnreadablePart } from './unreadable';
@@ -282,7 +282,7 @@ function noConfirmedMatch(
   );
 }
 
-const jobCount = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
+const jobCount = (n: number) => plural(n, 'job');
 
 function nothingMatched(filter: JobCancelFilter, output: CommandHints): CliError {
   const states = filter.state ?? CANCELLABLE_JOB_STATES.join(', ');

@@ -36,7 +36,16 @@ import {
   UsageError,
 } from './errors';
 import { type DeadLetterReading, type DebouncedSendReplaced, findDeadLetters } from './failed';
-import { type CommandHints, hint, nextCommand, type Output, type Progress, shellWord, table } from './output';
+import {
+  type CommandHints,
+  hint,
+  nextCommand,
+  type Output,
+  type Progress,
+  plural,
+  shellWord,
+  table,
+} from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 import {
   type Incomplete,
@@ -659,7 +668,7 @@ async function withDeadLetterGone(
   const why = redriven ? movedByTask(task, gone) : gone;
   const unless =
     held > 0
-      ? ` (unless it is one of the ${held} messages another reader, such as a redrive, holds there now)`
+      ? ` (unless it is one of the ${plural(held, 'message')} another reader, such as a redrive, holds there now)`
       : '';
   return { ...job, note: `not in the ${queue.name} dead-letter queue any more: ${why}${unless}` };
 }
@@ -685,7 +694,7 @@ function movedByTask(task: ListMessageMoveTasksResultEntry, gone: string): strin
   const moved = task.ApproximateNumberOfMessagesMoved ?? 0;
   if (moved === 0)
     return `${gone}; a redrive of all of it (${started}) ${stopped} before it moved any message`;
-  return `a redrive of all of it (${started}) moved ${moved} message${moved === 1 ? '' : 's'} back to its queue before it ${stopped}: most likely this job was one of them and waits to run again there; if it was not, ${gone}`;
+  return `a redrive of all of it (${started}) moved ${plural(moved, 'message')} back to its queue before it ${stopped}: most likely this job was one of them and waits to run again there; if it was not, ${gone}`;
 }
 
 /**
@@ -1014,7 +1023,7 @@ function isPendingDebounce(job: JobStatus): boolean {
 function sendsText(job: JobStatus): string | undefined {
   if (!job.debounce) return undefined;
   const { sends } = job.debounce;
-  return `debounced: ${sends} send${sends === 1 ? '' : 's'} in this cycle`;
+  return `debounced: ${plural(sends, 'send')} in this cycle`;
 }
 
 /** A debounced job waiting to start: it runs once, with the last send's payload, unless another send comes first. */

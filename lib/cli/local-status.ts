@@ -22,11 +22,24 @@ export async function localStatus(
   const answer = await getJson(`${target.controlUrl}/queues`);
   const queues = rowsOf(answer).filter((row) => only === undefined || row.queue === only);
   const unconfigured = (answer as { unconfiguredQueues?: UnconfiguredQueues }).unconfiguredQueues;
+  const scheduled = scheduledJobsOf((answer as { scheduledJobs?: unknown }).scheduledJobs, only);
   return {
     target: target.description,
     queues,
     ...(only === undefined && unconfigured ? { unconfiguredQueues: unconfigured } : {}),
+    ...(scheduled !== undefined ? { scheduledJobs: scheduled } : {}),
   };
+}
+
+/**
+ * The jobs local mode's one-time schedules will send later (its answer: a count by queue name), to every queue,
+ * one no longer configured too, or to the queue `only`. Undefined when it gives none (an older local mode).
+ */
+export function scheduledJobsOf(answer: unknown, only?: string): number | undefined {
+  if (typeof answer !== 'object' || answer === null) return undefined;
+  return Object.entries(answer)
+    .filter(([queue, count]) => Number.isInteger(count) && (only === undefined || queue === only))
+    .reduce((sum, [, count]) => sum + (count as number), 0);
 }
 
 function rowsOf(answer: unknown): QueueStatus[] {

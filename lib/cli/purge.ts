@@ -5,6 +5,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { type Backend, contextOf } from './backend';
 import { queueDepth } from './dead-letters';
 import { CliError, explainError } from './errors';
+import { plural } from './output';
 import { deadLetterQueueOf, isOtherDeadLetterQueueName, queueOf, type Target } from './target';
 
 export interface PurgeOptions {
@@ -46,7 +47,7 @@ export async function purge(backend: Backend, target: Target, options: PurgeOpti
         );
       }
       const ok = await backend.output.confirm(
-        `Delete all ${count} messages of ${label} in ${target.description}? This cannot be undone.`,
+        `Delete ${count === 1 ? 'the 1 message' : `all ${plural(count, 'message')}`} of ${label} in ${target.description}? This cannot be undone.`,
       );
       if (!ok) throw new CliError('purge cancelled: nothing was deleted');
     }

@@ -178,6 +178,12 @@ export interface RedriveResult {
    * is a failure, `not reached`, instead).
    */
   readonly heldByOthers?: number;
+  /**
+   * For a run over the whole DLQ one by one: dead letters that reached it after the run's last read found nothing
+   * more there, beyond all it left and all another reader held (a message it moved that failed again once the run
+   * had ended, or another failure). Absent when there were none.
+   */
+  readonly deadLetteredAfterTheRun?: number;
   /** The error that stopped a one-by-one redrive early (the rest stays in the DLQ). */
   readonly stoppedBy?: string;
 }
@@ -291,9 +297,11 @@ export async function redrive(
       if (!didSomething) throw error;
       return undefined;
     });
+    const held = selective ? {} : heldWhenTheRunEnded(result, after);
     return {
       ...result,
-      ...(selective ? {} : heldWhenTheRunEnded(result, after)),
+      ...held,
+      ...(selective ? {} : deadLetteredAfterTheRun(result, after, held.heldByOthers ?? 0)),
       deadLetterDepthBefore: dead(before),
       deadLetterDepthAfter: after === undefined ? null : dead(after),
     };
@@ -312,6 +320,32 @@ function heldWhenTheRunEnded(result: MoveResult, after: QueueDepth | undefined):
   if (result.method !== 'one-by-one' || result.stoppedBy !== undefined || !after) return {};
   const others = after.inFlight - result.notDeleted;
   return others > 0 ? { heldByOthers: others } : {};
+}
+
+/**
+ * What a whole-DLQ run one by one finds there at its end beyond what it accounts for: it read until a receive
+ * returned nothing, so a dead letter it neither left (failed, skipped, came back while it ran, not deleted...) nor
+ * saw held by another reader reached the DLQ after that read. The run cannot tell whether it is one it moved that
+ * failed again or another failure; the count is certain, which one it is is not.
+ */
+function deadLetteredAfterTheRun(
+  result: MoveResult,
+  after: QueueDepth | undefined,
+  heldByOthers: number,
+): { deadLetteredAfterTheRun?: number } {
+  if (result.method !== 'one-by-one' || result.stoppedBy !== undefined || !after || result.moved === 0)
+    return {};
+  const leftByTheRun =
+    result.returned +
+    result.skipped +
+    result.failed +
+    result.notDeleted +
+    result.deleteUnknown +
+    result.movedByAnotherRedrive +
+    result.bodyGone.length +
+    result.superseded.length;
+  const arrived = dead(after) - leftByTheRun - heldByOthers;
+  return arrived > 0 ? { deadLetteredAfterTheRun: arrived } : {};
 }
 
 /** Messages in a DLQ as `status` counts them: a dead letter a reader holds is still there. */
@@ -334,7 +368,7 @@ async function moveDeadLetters(
   }
   const viaTask = await redriveWithMoveTask(backend, queue, options, visible, selection.context);
   if (viaTask.kind === 'done') return viaTask.result;
-  backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
+  // Why it goes one by one is said once, in the summary (and --json's fallbackReason).
   return redriveOneByOne(backend, queue, options, visible, viaTask.reason, { explain: selection.explain });
 }
 

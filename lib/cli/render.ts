@@ -28,7 +28,7 @@ import {
 } from './dead-letter-notes';
 import type { FailedLetter, FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { layoutJson } from './json-layout';
-import { hint, nextCommand as next, type Output, table } from './output';
+import { hint, nextCommand as next, type Output, plural, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
@@ -87,6 +87,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
     ]),
   ];
   output.line(table(rows, c));
+  const scheduled = scheduledJobsLine(output, result);
+  if (scheduled) output.line(scheduled);
   for (const line of oldestAgeNotes(result.queues)) output.line(c.dim(line));
   const idempotency = idempotencyLine(result.queues);
   if (idempotency) output.line(c.dim(idempotency));
@@ -123,6 +125,23 @@ export function renderStatus(output: Output, result: StatusResult): void {
   }
   const missing = missingPermissionsLine(result.unreadable ?? []);
   if (missing) output.line(c.red(missing));
+}
+
+/**
+ * The jobs delayed beyond SQS's 15 minutes: they wait in one-time schedules, in no queue's DELAYED until sent.
+ * Local mode counts them; a deployed stack whose producers may delay jobs (it has the job schedules' dead-letter
+ * queue) keeps them in EventBridge Scheduler, which status does not read, so it says where to look instead.
+ */
+function scheduledJobsLine(output: Output, result: StatusResult): string | undefined {
+  const list = next(output, 'jobs list --state scheduled');
+  if (result.scheduledJobs !== undefined)
+    return result.scheduledJobs > 0
+      ? `${plural(result.scheduledJobs, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet (${list})`
+      : undefined;
+  if (!result.otherDeadLetterQueues?.some((d) => d.name === JOB_SCHEDULES)) return undefined;
+  return output.colors.dim(
+    `jobs delayed beyond 15 minutes wait in EventBridge Scheduler, not in DELAYED: ${list}`,
+  );
 }
 
 /** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */
@@ -167,7 +186,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   const c = output.colors;
   const of = result.failure === null ? '' : ` of failure ${result.failure}`;
   output.line(
-    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length}${of}${eventsOf(result.events, result.messages.length)} (left in place)`,
+    `${c.bold(`${result.queue} dead-letter queue`)}: ~${plural(result.approximateDepth, 'message')}, showing ${result.messages.length}${of}${eventsOf(result.events, result.messages.length)} (left in place)`,
   );
   for (const note of failedListNotes(result, output)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
@@ -263,11 +282,21 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   hint(output, `never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`);
 }
 
+/**
+ * Dead letters that reached the DLQ after a redrive's last read found it empty: which they are it cannot tell
+ * without reading them, so both are named, and the moved ids to compare with.
+ */
+function deadLetteredAfterTheRunLine(result: RedriveResult): string {
+  const n = result.deadLetteredAfterTheRun ?? 0;
+  const which = n === result.deadLetterDepthAfter ? (n === 1 ? 'it' : `all ${n}`) : `${n} of them`;
+  const moved =
+    result.movedIds.length > 0 && result.movedIds.length <= 3 ? ` (${result.movedIds.join(', ')})` : '';
+  return `${which} reached the dead-letter queue after this run's last read found it empty: a message this run moved${moved} that failed again, or another failure`;
+}
+
 /** A letter SQS deletes soon, as the console says it too, and the command that saves the queue's dead letters. */
 const savedWarning = (output: Output, queue: string, which: string, at: string) =>
   `${expiryWarning(which, at)}, or save it with ${next(output, saveDeadLettersArgs(queue))}`;
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** How many events `messages` dead letters are copies of, when fewer: ` (3 events)`. */
 const eventsOf = (events: number, messages: number) =>
@@ -418,6 +447,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
         ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (${next(output, `failed list ${result.queue}`)})`
         : 'left in the dead-letter queue: 0',
   );
+  if (result.deadLetteredAfterTheRun) output.line(c.yellow(deadLetteredAfterTheRunLine(result)));
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
     output.line(
@@ -482,7 +512,7 @@ function supersededLeft(output: Output, result: RedriveResult): string {
 
 export function renderPurge(output: Output, result: PurgeResult): void {
   const what = result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`;
-  const count = result.purged === 1 ? '1 message' : `${result.purged} messages`;
+  const count = plural(result.purged, 'message');
   output.line(`purged ${what} (~${count}${purgeStillRunning(result.finishesWithinSeconds, '; ')})`);
 }
 

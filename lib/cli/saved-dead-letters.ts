@@ -14,7 +14,7 @@ import { saveDeadLettersArgs } from '../console/ui/dead-letter-expiry';
 import { type DeadLetter, describeDeadLetter } from './dead-letters';
 import { CliError } from './errors';
 import type { ReadableLetter } from './failed';
-import { type CommandHints, nextCommand } from './output';
+import { type CommandHints, nextCommand, plural } from './output';
 
 /** What a saved file's header says it is: a reader refuses any other. */
 export const SAVED_FORMAT = 'hookline.dead-letters';
@@ -186,7 +186,7 @@ export async function checkSavedFile(file: string, hints: CommandHints): Promise
   if (!end || end.letters !== letters) {
     throw unusable(
       file,
-      `it ends before its end line (${letters} letters read): the save did not finish, so it may miss letters; save again with ${nextCommand(hints, saveDeadLettersArgs(header.queue))}`,
+      `it ends before its end line (${plural(letters, 'letter')} read): the save did not finish, so it may miss letters; save again with ${nextCommand(hints, saveDeadLettersArgs(header.queue))}`,
     );
   }
   return { header, end, payloads };

@@ -11,6 +11,7 @@ import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
 import { ActionDeniedError, CliError, type Denial, denialOf, explainError, needing } from './errors';
+import { scheduledJobsOf } from './local-status';
 import {
   type DeadLetterQueueTarget,
   type LocalTarget,
@@ -100,6 +101,12 @@ export interface StatusResult {
    * the messages nothing processes there (shown with every queue, not with `--queue`).
    */
   readonly unconfiguredQueues?: UnconfiguredQueues;
+  /**
+   * Local mode: jobs its one-time schedules will send later (delayed beyond SQS's 15 minutes, so in no queue's
+   * `delayed` yet), of every queue or of `--queue`'s; absent where it is not read (a deployed stack, whose
+   * schedules `jobs list --state scheduled` reads from the job records, or a local mode that does not answer it).
+   */
+  readonly scheduledJobs?: number;
   /**
    * The parts the caller's AWS identity may not read, each with the IAM action it needs (absent when there are
    * none): their values are null or absent, never guessed, and the command exits 1.
@@ -330,21 +337,28 @@ export function statusQueues(target: Target, options: { queue?: string } = {}): 
 /**
  * Local mode's own rows (its control API): only it knows which messages the emulator counts in flight are
  * waiting in a fair consumer's tenant lanes rather than being processed. Undefined when it does not answer
- * them, and the emulator's counts are read instead.
+ * them, and the emulator's counts are read instead. With them, the jobs its one-time schedules will send later
+ * (of every queue when `all`, else of the one queue).
  */
 async function localModeRows(
   backend: Backend,
   target: LocalTarget,
   queues: readonly QueueTarget[],
-): Promise<{ rows?: QueueStatus[]; unconfiguredQueues?: UnconfiguredQueues }> {
+  all: boolean,
+): Promise<{ rows?: QueueStatus[]; unconfiguredQueues?: UnconfiguredQueues; scheduledJobs?: number }> {
   try {
     const response = await backend.http(`${target.controlUrl}/queues`);
     if (!response.ok) return {};
     const answer = (await response.json()) as {
       queues?: unknown;
       unconfiguredQueues?: UnconfiguredQueues;
+      scheduledJobs?: unknown;
     } | null;
-    const unconfigured = answer?.unconfiguredQueues ? { unconfiguredQueues: answer.unconfiguredQueues } : {};
+    const scheduled = scheduledJobsOf(answer?.scheduledJobs, all ? undefined : queues[0]?.name);
+    const unconfigured = {
+      ...(answer?.unconfiguredQueues ? { unconfiguredQueues: answer.unconfiguredQueues } : {}),
+      ...(scheduled !== undefined ? { scheduledJobs: scheduled } : {}),
+    };
     const rows = answer?.queues;
     if (!Array.isArray(rows)) return unconfigured;
     const selected = queues.map((q) => (rows as QueueStatus[]).find((row) => row?.queue === q.name));
@@ -423,26 +437,31 @@ export async function status(
       target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
   };
   try {
-    const [{ rows, unreadable: rowsUnreadable, unconfiguredQueues }, otherReads] = await Promise.all([
-      target.kind === 'local'
-        ? localModeRows(backend, target, queues).then(async (local) =>
-            local.rows
-              ? { ...local, rows: local.rows, unreadable: [] }
-              : { ...local, ...(await queueStatuses(sources, queues)) },
-          )
-        : queueStatuses(sources, queues).then((read) => ({ ...read, unconfiguredQueues: undefined })),
-      Promise.all(
-        others.map(async (d) => {
-          const dead = await unlessDenied(sources.depth(d.deadLetterUrl), d.name, STATUS_PARTS.deadLetters);
-          const row: DeadLetterQueueStatus = {
-            name: d.name,
-            holds: d.holds ?? 'dead letters',
-            deadLettered: deadLettersOf(dead),
-          };
-          return { row, denied: dead.denied };
-        }),
-      ),
-    ]);
+    const [{ rows, unreadable: rowsUnreadable, unconfiguredQueues, scheduledJobs }, otherReads] =
+      await Promise.all([
+        target.kind === 'local'
+          ? localModeRows(backend, target, queues, options.queue === undefined).then(async (local) =>
+              local.rows
+                ? { ...local, rows: local.rows, unreadable: [] }
+                : { ...local, ...(await queueStatuses(sources, queues)) },
+            )
+          : queueStatuses(sources, queues).then((read) => ({
+              ...read,
+              unconfiguredQueues: undefined,
+              scheduledJobs: undefined,
+            })),
+        Promise.all(
+          others.map(async (d) => {
+            const dead = await unlessDenied(sources.depth(d.deadLetterUrl), d.name, STATUS_PARTS.deadLetters);
+            const row: DeadLetterQueueStatus = {
+              name: d.name,
+              holds: d.holds ?? 'dead letters',
+              deadLettered: deadLettersOf(dead),
+            };
+            return { row, denied: dead.denied };
+          }),
+        ),
+      ]);
     const otherRows = otherReads.map((read) => read.row);
     const unreadable = [
       ...rowsUnreadable,
@@ -459,6 +478,7 @@ export async function status(
         ? { schedulesMissingOutputs: target.schedulesMissingOutputs }
         : {}),
       ...(options.queue === undefined && unconfiguredQueues ? { unconfiguredQueues } : {}),
+      ...(scheduledJobs !== undefined ? { scheduledJobs } : {}),
       ...(unreadable.length > 0 ? { unreadable } : {}),
     };
   } catch (error) {

@@ -246,6 +246,8 @@ export interface ControlApi {
   queues?(): Promise<unknown>;
   /** The data directory's queues the configuration does not have that hold messages, answered with the queues. */
   unconfiguredQueues?(): Promise<unknown>;
+  /** The jobs the one-time schedules will send later, by queue name, answered with the queues. */
+  scheduledJobs?(): Readonly<Record<string, number>>;
 }
 
 /** Options of {@link startHttpApi}. */
@@ -676,6 +678,7 @@ class LocalHttpApi {
           target: 'local mode',
           queues: rows,
           ...(unconfigured !== undefined ? { unconfiguredQueues: unconfigured } : {}),
+          ...(control.scheduledJobs ? { scheduledJobs: control.scheduledJobs() } : {}),
         }),
       );
     }

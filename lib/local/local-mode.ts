@@ -407,7 +407,9 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url, sqs);
   control.restoreBreakerTrips(saved.paused, saved.trips);
-  const api = await phases.time('http api', () => startApi(settings, ingest, control, journal, jobs));
+  const api = await phases.time('http api', () =>
+    startApi(settings, ingest, control, journal, () => scheduledJobsByQueue(oneTime.list(), topology), jobs),
+  );
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
   control.attach(api.url);
@@ -1098,6 +1100,7 @@ function startApi(
   ingest: LocalFunction,
   control: LocalControl,
   journal: EventJournal,
+  scheduledJobs: () => Readonly<Record<string, number>>,
   jobs?: LocalFunction,
 ): Promise<HttpApi> {
   const { config, reporter } = settings;
@@ -1114,6 +1117,7 @@ function startApi(
       events: (after, limit, follower) => journal.after(after, limit, follower),
       queues: () => control.queueStatuses(),
       unconfiguredQueues: () => control.unconfiguredQueues(),
+      scheduledJobs,
     },
     onRequest: (r) => reportRequest(reporter, r),
   });
@@ -1319,6 +1323,24 @@ export function oneTimeScheduleFired(
     ...(queue !== undefined ? { queue } : {}),
     ...(envelope?.generation !== undefined ? { generation: envelope.generation } : {}),
   };
+}
+
+/**
+ * The jobs the one-time schedules will send later, by the queue they go to: jobs delayed beyond SQS's 15 minutes,
+ * which no queue counts until then. A cancelled job's schedule still sends it (its consumer skips it), so it is
+ * counted until it does. A schedule for a queue the configuration no longer has counts under its ARN's queue name.
+ */
+export function scheduledJobsByQueue(
+  schedules: readonly Pick<OneTimeScheduleRecord, 'targetArn'>[],
+  topology: Pick<LocalTopology, 'queues'>,
+): Record<string, number> {
+  const names = new Map(Object.values(topology.queues).map((q) => [q.arn, q.name]));
+  const counts: Record<string, number> = {};
+  for (const { targetArn } of schedules) {
+    const queue = names.get(targetArn) ?? targetArn.split(':').pop() ?? targetArn;
+    counts[queue] = (counts[queue] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** Starts the stand-in for the producer's one-time job schedules (saved in the data directory). */

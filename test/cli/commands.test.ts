@@ -350,6 +350,8 @@ describe('status', () => {
       otherDeadLetterQueues: [{ name: JOB_SCHEDULES, holds: 'one-time jobs', deadLettered: 0 }],
     });
     expect(output.lines.slice(2)).toEqual([
+      // Its producers may delay jobs beyond SQS's 15 minutes: those wait in Scheduler, which status does not count.
+      'jobs delayed beyond 15 minutes wait in EventBridge Scheduler, not in DELAYED: hookline jobs list --state scheduled',
       'oldest: no data in the last 15 minutes (queue idle)',
       'orders: 2 dead-lettered; inspect with: hookline failed list orders',
       'orders: consumer paused; resume with: hookline resume orders',
@@ -1038,6 +1040,13 @@ describe('failed list / show', () => {
         'A redrive moves every copy: where the consumer has idempotency on (the default) the event runs once and its other copies count as duplicates, webhooks and jobs alike; ' +
         'with idempotency off each copy runs it again, so delete the extra copies first by their sqs id: hookline failed delete events --id <sqs id>',
     );
+  });
+
+  it('counts one dead letter in the singular', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const output = recordingOutput();
+    renderFailedList(output, await failedList(testBackend(), stackTarget(), { queue: 'events' }));
+    expect(output.lines[0]).toBe('events dead-letter queue: ~1 message, showing 1 (left in place)');
   });
 
   it('says nothing of copies, and counts no events apart, when every event is in the DLQ once', async () => {

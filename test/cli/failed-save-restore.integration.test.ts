@@ -395,7 +395,7 @@ describe('failed save, then failed restore, puts the dead letters back as SQS he
     writeFileSync(file, original);
     const again = await cli('failed', 'restore', 'events', file);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/restored 1 of 1 saved letters to the events dead-letter queue/);
+    expect(again.stdout).toMatch(/restored 1 of 1 saved letter to the events dead-letter queue/);
     // Uploaded by the first run, as its journal says: not again.
     expect(again.stdout).not.toMatch(/re-uploaded/);
 

@@ -67,6 +67,14 @@ describe('failed save', () => {
     });
   });
 
+  it('counts one saved letter in the singular', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const { result } = await save('events');
+    const output = recordingOutput();
+    renderFailedSave(output, result);
+    expect(output.lines.join('\n')).toMatch(/^saved 1 dead letter of the events dead-letter queue to /m);
+  });
+
   it('says a FIFO DLQ save is incomplete when its groups hid their later letters, in the result and the end line', async () => {
     // Two groups of three: while the read holds the first of a group, SQS returns none of its later ones.
     const messages = Array.from({ length: 6 }, (_, n) => deadLetterMessage(n, { group: `g-${n % 2}` }));

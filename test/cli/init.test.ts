@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { USAGE_EXIT_CODE } from '../../lib/cli/errors';
 import { initProject } from '../../lib/cli/init';
+import { ALLOW_SCRIPTS } from '../../lib/cli/init-templates';
 import { runCli } from '../../lib/cli/program';
 import { assertLocalPackages } from '../../lib/local/dev';
 import { hooklinePackageRoot, hooklineVersion } from '../../lib/package-root';
@@ -35,6 +36,20 @@ function filesUnder(dir: string, prefix = ''): string[] {
     )
     .sort();
 }
+
+describe('install scripts an app allows', () => {
+  it("are the same in README's existing-app section, init's package.json and hookline's own", () => {
+    const readme = readFileSync(join(hooklinePackageRoot(), 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Add to an existing CDK app'));
+    const block = /```json\n"allowScripts": (\{[^\n]*\})\n```/.exec(
+      section.slice(0, section.indexOf('\n## ')),
+    );
+    expect(block, "README's existing-app section shows the allowScripts to add").not.toBeNull();
+    expect(JSON.parse(block?.[1] ?? '{}')).toEqual(ALLOW_SCRIPTS);
+    const own = JSON.parse(readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'));
+    expect(own.allowScripts).toEqual(ALLOW_SCRIPTS);
+  });
+});
 
 describe('hookline init', () => {
   it('creates a project whose scripts start, test and deploy it on a pinned Node', async () => {
@@ -66,6 +81,7 @@ describe('hookline init', () => {
     });
     expect(manifest.devDependencies.hookline).toBe('file:../hookline.tgz');
     expect(manifest.devDependencies.node).toMatch(/^\^?24\./);
+    expect(manifest.allowScripts).toEqual(ALLOW_SCRIPTS);
     // Every dependency pinned to the range hookline itself is built and tested with: none is "latest".
     expect(Object.values(manifest.devDependencies).filter((range) => range === 'latest')).toEqual([]);
     const config = readFileSync(join(dir, 'hookline.config.ts'), 'utf8');

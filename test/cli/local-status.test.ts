@@ -57,6 +57,41 @@ describe('status --local, answered by local mode', () => {
     expect((await localStatus(target(base), { queue: 'orders' })).queues).toEqual([row('orders', 0)]);
   });
 
+  it('counts the jobs local mode will send later from one-time schedules, of every queue or of --queue', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        queues: [row('events', 0), row('orders', 0)],
+        scheduledJobs: { events: 2, orders: 1, renamed: 1 },
+      }),
+    };
+    const all = await localStatus(target(base));
+    expect(all.scheduledJobs).toBe(4);
+    expect((await localStatus(target(base), { queue: 'orders' })).scheduledJobs).toBe(1);
+    const output = recordingOutput();
+    renderStatus(output, all);
+    expect(output.lines).toContain(
+      "4 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet (hookline jobs list --state scheduled)",
+    );
+    const none = recordingOutput();
+    renderStatus(none, await localStatus(target(base), { queue: 'events' }));
+    expect(none.lines.join('\n')).toContain('2 jobs scheduled for later');
+  });
+
+  it('says nothing of jobs scheduled for later when none are, or local mode does not count them', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({ queues: [row('events', 0), row('orders', 0)], scheduledJobs: {} }),
+    };
+    const zero = await localStatus(target(base));
+    expect(zero.scheduledJobs).toBe(0);
+    const output = recordingOutput();
+    renderStatus(output, zero);
+    expect(output.lines.join('\n')).not.toMatch(/scheduled/);
+    answer = { status: 200, body: JSON.stringify({ queues: [row('events', 0)] }) };
+    expect(await localStatus(target(base))).not.toHaveProperty('scheduledJobs');
+  });
+
   it('refuses an unknown queue before asking, naming the known ones', async () => {
     await expect(localStatus(target('http://127.0.0.1:1/_hookline'), { queue: 'nope' })).rejects.toThrow(
       'unknown queue "nope" in local mode: use one of events, orders',

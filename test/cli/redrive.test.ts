@@ -317,7 +317,7 @@ describe('redrive with the SQS move task', () => {
     });
   });
 
-  it('falls back to one-by-one when the endpoint has no move tasks (fauxqs answers InvalidAction)', async () => {
+  it('falls back to one-by-one when the endpoint has no move tasks (fauxqs answers InvalidAction), saying why once', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
     sqs
       .on(ListMessageMoveTasksCommand)
@@ -329,9 +329,74 @@ describe('redrive with the SQS move task', () => {
 
     expect(result).toMatchObject({ method: 'one-by-one', moved: 2, failed: 0, skipped: 0 });
     expect(result.fallbackReason).toMatch(/StartMessageMoveTask is not available/);
-    expect(backend.output.notes.join()).toMatch(/one by one instead/);
+    // The summary says it (from fallbackReason): a note on stderr as well would say it twice.
+    expect(backend.output.notes.join()).not.toMatch(/one by one/);
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines[0]).toMatch(/^redrive events: one by one \(StartMessageMoveTask is not available/);
     expect(dlq.messages).toHaveLength(0);
     expect(result.movedIds).toEqual(['evt-1', 'evt-2']);
+  });
+
+  it('says a dead letter that reached the DLQ after the run read it empty arrived then, rather than only counting it as left', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
+    acceptAllSends();
+    // The consumer fails the moved message at once, and SQS dead-letters it again after the run's last (empty)
+    // receive, before the run counts what is left: as a letter that fails for good does in local mode.
+    const receives = sqs.commandCalls(ReceiveMessageCommand);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).callsFake(() => {
+      const ended =
+        sqs.commandCalls(ReceiveMessageCommand).length > receives.length && dlq.deleted.length > 0;
+      if (ended && dlq.messages.length === 0)
+        dlq.messages.push({ ...deadLetterMessage(1), MessageId: 'again', ReceiptHandle: 'rh-again' });
+      const hidden = dlq.messages.filter((m) => dlq.hidden.has(m.ReceiptHandle ?? '')).length;
+      return {
+        Attributes: {
+          ApproximateNumberOfMessages: String(dlq.messages.length - hidden),
+          ApproximateNumberOfMessagesNotVisible: String(hidden),
+          ApproximateNumberOfMessagesDelayed: '0',
+        },
+      };
+    });
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+
+    expect(result).toMatchObject({
+      moved: 1,
+      returned: 0,
+      deadLetterDepthAfter: 1,
+      deadLetteredAfterTheRun: 1,
+    });
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines.slice(1)).toEqual([
+      'moved 1, skipped 0, failed 0',
+      'left in the dead-letter queue: 1 (hookline failed list events)',
+      "it reached the dead-letter queue after this run's last read found it empty: a message this run moved (evt-1) that failed again, or another failure",
+    ]);
+  });
+
+  it('counts nothing as arriving after the run when what is left is what it left', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.slice(1).map((e) => ({
+        Id: e.Id,
+        MessageId: `new-${e.Id}`,
+        MD5OfMessageBody: '',
+      })),
+      Failed: input.Entries.slice(0, 1).map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+    }));
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+
+    expect(result).toMatchObject({ moved: 1, failed: 1, deadLetterDepthAfter: 1 });
+    expect(result.deadLetteredAfterTheRun).toBeUndefined();
   });
 
   it('turns throttling into one line with the fix', async () => {

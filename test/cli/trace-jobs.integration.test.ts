@@ -117,6 +117,20 @@ describe('trace of jobs with dedupe on (job records kept)', () => {
     expect(human.stdout).toContain('job state now: scheduled');
   });
 
+  it('status --local counts a job delayed beyond 15 minutes, which waits in a one-time schedule, not in DELAYED', async () => {
+    const before = JSON.parse((await local.cli('status', '--json')).stdout) as { scheduledJobs?: number };
+    await postJob({ type: 'math.double', payload: { n: 5 }, id: 'status-later-1', delay: 30 * 60 });
+    const after = await local.cli('status', '--json');
+    expect(after.code).toBe(0);
+    const result = JSON.parse(after.stdout) as { scheduledJobs?: number; queues: { delayed: number }[] };
+    expect(result.scheduledJobs).toBe((before.scheduledJobs ?? 0) + 1);
+    expect(result.queues[0]?.delayed).toBe(0);
+    const text = await local.cli('status');
+    expect(text.stdout).toContain(
+      `${result.scheduledJobs} job${result.scheduledJobs === 1 ? '' : 's'} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet (hookline jobs list --state scheduled --local)`,
+    );
+  });
+
   it('starts a job sent by app code with the enqueue its record keeps, sent by a producer', async () => {
     const sent = await local.producer.send(doubleJob, { n: 3 }, { id: 'trace-app-1' });
     await local.ran('trace-app-1');
