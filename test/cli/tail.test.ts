@@ -125,6 +125,10 @@ describe('tail filters', () => {
     expect(tailSourceNote(target, { source: 'retired' })).toBe(
       'source "retired" is not in the configuration (github, stripe, schedule, job): showing its lines anyway, as a source removed from it may still have events in the pipeline',
     );
+    // A close spelling of a configured source is most likely a typo: the notice names the source meant.
+    expect(tailSourceNote(target, { source: 'githb' })).toBe(
+      'source "githb" is not in the configuration (github, stripe, schedule, job) (did you mean github?): showing its lines anyway, as a source removed from it may still have events in the pipeline',
+    );
     expect(tailSourceNote(target, { source: 'github' })).toBeUndefined();
     expect(tailSourceNote(target, { source: 'job' })).toBeUndefined();
     expect(tailSourceNote(localTestTarget(), { source: 'retired' })).toBeUndefined();
@@ -134,9 +138,12 @@ describe('tail filters', () => {
     );
   });
 
-  it('refuses an unknown queue, naming the queues', () => {
+  it('refuses an unknown queue, naming the queues and the one a misspelt name meant', () => {
     expect(() => tailSelection(target, { queue: 'nope' })).toThrow(
       'unknown queue "nope" in local mode: use one of events, audit',
+    );
+    expect(() => tailSelection(target, { queue: 'event' })).toThrow(
+      'unknown queue "event" in local mode (did you mean events?): use one of events, audit',
     );
   });
 
