@@ -30,6 +30,7 @@ import {
 import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
 import { DELETE_FAILED_PERIOD, deadLetterLifetime } from './alarm-conditions';
 import { ConsumerCircuitBreakers } from './circuit-breakers';
+import { withDidYouMean } from './closest-name';
 import {
   DEFAULTS,
   type HooklineConfig,
@@ -719,7 +720,7 @@ export class HooklinePipeline extends Construct {
       throw new ViolationsError('Invalid grantSend', [
         violation(
           'queueName',
-          'is not a configured queue',
+          withDidYouMean('is not a configured queue', queueName, Object.keys(this.queues)),
           queueName,
           `use one of: ${Object.keys(this.queues).join(', ')}`,
         ),

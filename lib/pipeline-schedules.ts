@@ -12,6 +12,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULE_SOURCE } from '../lambda/shared/job';
+import { withDidYouMean } from './closest-name';
 import { DEFAULTS, type ResolvedSchedule } from './config';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { isTokenProp, propTokenViolations } from './config/tokens';
@@ -134,7 +135,7 @@ function targetQueueViolations(
     return [
       violation(
         `${field}.queue`,
-        'names a queue that is not in props.queues',
+        withDidYouMean('names a queue that is not in props.queues', s.queue, Object.keys(queues)),
         s.queue,
         `use one of: ${Object.keys(queues).join(', ')}`,
       ),

@@ -5,6 +5,7 @@
  */
 
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
+import { didYouMeanAside } from '../closest-name';
 import { sharedAwsFiles, sharedProfileNames } from './aws-profile';
 
 /** An expected failure: printed as one line (`error: <message>`), exit code 1, never a stack trace. */
@@ -66,7 +67,7 @@ export class UnknownSourceError extends CliError {
     known: readonly string[],
   ) {
     super(
-      `unknown source "${source}": use one of ${known.length > 0 ? known.join(', ') : '(none configured)'}`,
+      `unknown source "${source}"${didYouMeanAside(source, known)}: use one of ${known.length > 0 ? known.join(', ') : '(none configured)'}`,
     );
     this.name = 'UnknownSourceError';
   }

@@ -14,6 +14,7 @@ import { urlWithQueryHidden } from '../../lambda/shared/forward-config';
 import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
+import { didYouMeanAside } from '../closest-name';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import type { Backend } from './backend';
 import { CliError } from './errors';
@@ -36,8 +37,12 @@ export interface ForwardSecretResult {
 export function forwardOf(config: ResolvedConfig, queue: string): ResolvedForward {
   const forwarding = config.queues.filter((q) => q.consumer?.forward);
   const found = config.queues.find((q) => q.name === queue);
-  const names = forwarding.map((q) => q.name).join(', ') || 'none: set consumer.forward on a queue';
-  if (!found) throw new CliError(`unknown queue "${queue}": the forwarding queues are ${names}`);
+  const forwardingNames = forwarding.map((q) => q.name);
+  const names = forwardingNames.join(', ') || 'none: set consumer.forward on a queue';
+  if (!found)
+    throw new CliError(
+      `unknown queue "${queue}"${didYouMeanAside(queue, forwardingNames)}: the forwarding queues are ${names}`,
+    );
   if (!found.consumer?.forward)
     throw new CliError(
       `queue ${queue} does not forward (its consumer has no forward): the forwarding queues are ${names}`,

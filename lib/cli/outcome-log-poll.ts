@@ -8,7 +8,8 @@
  * ingested after it started (no `--since`), ends after three hours and is billed per minute. `FilterLogEvents`
  * returns every matching line of a time window, page by page, each with an id: a window polled again overlaps the
  * last one (CloudWatch Logs ingests a line a few seconds after its time) and the ids drop what was already shown.
- * It reads one log group per call, so a poll makes one call per group (and per page), paced below the API's
+ * It reads one log group per call, so a poll makes one call per group (and per page): every call, a page of a long
+ * `--since` catch-up as much as a poll's first, waits {@link CALL_SPACING_MS} after the one before, below the API's
  * account-wide rate.
  */
 import {
@@ -16,7 +17,7 @@ import {
   type FilteredLogEvent,
   FilterLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { Backend } from './backend';
+import type { Backend, Clock } from './backend';
 import { errorName, httpStatus, isThrottling, isUnanswered } from './errors';
 import type { StackTarget } from './target';
 import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow, outcomeLogGroups } from './trace';
@@ -30,10 +31,18 @@ export const OUTCOME_POLL_PERMISSION = 'logs:FilterLogEvents';
  */
 export const LATE_LINE_WINDOW_MS = 60_000;
 
+/**
+ * The least time between the starts of two `FilterLogEvents` calls of one poller: at most 2.5 calls a second, half
+ * the 5 a second CloudWatch Logs allows it per account and region, which every other reader (the console, a second
+ * tail, the Logs console's own searches) shares and which no quota increase raises
+ * (https://repost.aws/knowledge-center/cloudwatch-logs-throttling).
+ */
+export const CALL_SPACING_MS = 400;
+
 /** The least time between two polls. */
 const MIN_POLL_INTERVAL_MS = 2_000;
-/** Time per log group in a poll: a poll's calls stay near 2.5 a second, below FilterLogEvents' account-wide rate. */
-const POLL_MS_PER_GROUP = 400;
+/** Time per log group between polls: a poll of many groups, each a paced call, is followed by as long a rest. */
+const POLL_MS_PER_GROUP = CALL_SPACING_MS;
 
 /** The filter pattern that selects outcome lines (JSON lines whose `message` is one of a timeline's). */
 export function outcomeLinesPattern(): string {
@@ -43,6 +52,23 @@ export function outcomeLinesPattern(): string {
 /** The time between polls of `groups` log groups. */
 export function pollIntervalMs(groups: number): number {
   return Math.max(MIN_POLL_INTERVAL_MS, groups * POLL_MS_PER_GROUP);
+}
+
+/**
+ * Spaces one poller's calls {@link CALL_SPACING_MS} apart, whichever poll and page they read: a window's pages are
+ * read one after the other as fast as they answer, so spacing the polls alone let a long catch-up call back to back.
+ */
+class CallSpacing {
+  private lastCallAt: number | undefined;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Waits until the next call may start (at once when the last started long enough ago), and counts it as started. */
+  async beforeCall(): Promise<void> {
+    const wait = this.lastCallAt === undefined ? 0 : this.lastCallAt + CALL_SPACING_MS - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait);
+    this.lastCallAt = this.clock.now();
+  }
 }
 
 /**
@@ -105,6 +131,7 @@ export function pollFailedNote(error: unknown): string {
 export class OutcomeLogPoller {
   readonly groups: readonly string[];
   private readonly polled = new PolledEvents();
+  private readonly spacing: CallSpacing;
   /**
    * Up to when every line was sent on: the end of the last window read, or the time of the last line sent by a
    * poll that failed; undefined before.
@@ -119,6 +146,7 @@ export class OutcomeLogPoller {
     private readonly start: number,
   ) {
     this.groups = outcomeLogGroups(backend, target);
+    this.spacing = new CallSpacing(backend.clock);
   }
 
   /**
@@ -178,6 +206,8 @@ export class OutcomeLogPoller {
       for (const group of pages) {
         if (signal?.aborted) return;
         while (group.needsPage) {
+          await this.spacing.beforeCall();
+          if (signal?.aborted) return;
           await group.readPage();
           this.answered = true;
         }

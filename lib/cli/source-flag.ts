@@ -2,6 +2,7 @@
  * The `--source <source>` flag of `trace` and `tail`, which select lines by the source they name. Its own light
  * module, as `--type`'s: the program checks the flag while parsing, before any command core (and the AWS SDK) loads.
  */
+import { didYouMeanAside } from '../closest-name';
 import { NAME_PATTERN, NAME_RULE } from '../config/name-rule';
 import { UsageError } from './errors';
 
@@ -35,5 +36,5 @@ export function sourceNotConfiguredNote(
   configured: readonly string[] | undefined,
 ): string | undefined {
   if (configured === undefined || configured.includes(source)) return undefined;
-  return `source "${source}" is not in the configuration (${configured.join(', ')}): showing its lines anyway, as a source removed from it may still have events in the pipeline`;
+  return `source "${source}" is not in the configuration (${configured.join(', ')})${didYouMeanAside(source, configured)}: showing its lines anyway, as a source removed from it may still have events in the pipeline`;
 }

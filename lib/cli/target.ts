@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AwsLocation } from '../../lambda/shared/aws-location';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
+import { didYouMeanAside } from '../closest-name';
 import type { ResolvedConfig } from '../config';
 import {
   isProcessAlive,
@@ -520,7 +521,7 @@ function noScheduleDeadLetterQueue(
   }
   const names = others.map((d) => d.name).filter((n) => n.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX));
   return new CliError(
-    `unknown schedule "${schedule}" in ${target.description}: use one of ${names.length ? names.join(', ') : '(no schedule configured)'}`,
+    `unknown schedule "${schedule}" in ${target.description}${didYouMeanAside(name, names)}: use one of ${names.length ? names.join(', ') : '(no schedule configured)'}`,
   );
 }
 
@@ -580,7 +581,7 @@ export function queueOf(target: Target, name: string, alsoValid: readonly string
   const names = [...Object.keys(target.queues), ...alsoValid];
   throw new UnknownQueueError(
     name,
-    `unknown queue "${name}" in ${target.description}: use one of ${names.length ? names.join(', ') : '(none configured)'}`,
+    `unknown queue "${name}" in ${target.description}${didYouMeanAside(name, names)}: use one of ${names.length ? names.join(', ') : '(none configured)'}`,
   );
 }
 

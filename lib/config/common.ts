@@ -1,6 +1,7 @@
 /** Small rules and helpers shared by the section resolvers. */
 import type { Duration } from 'aws-cdk-lib';
 import { Token } from 'aws-cdk-lib/core';
+import { withDidYouMean } from '../closest-name';
 import { pascalCase } from '../stack-outputs';
 import type { ViolationList } from '../violations';
 import { NAME_PATTERN } from './name-rule';
@@ -60,7 +61,7 @@ export function checkQueueRef(
     queueNames.length > 0
       ? `use one of: ${queueNames.join(', ')}`
       : `configure it under queues (queues: { ${JSON.stringify(name)}: {} })`;
-  problems.add(path, 'names a queue that is not configured', name, fix);
+  problems.add(path, withDidYouMean('names a queue that is not configured', name, queueNames), name, fix);
 }
 
 /** What Secrets Manager takes as a secret's name: 1 to 512 ASCII letters, digits and `/_+=.@-`. */

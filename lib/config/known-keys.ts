@@ -1,6 +1,6 @@
 /**
- * The settings a configuration object may hold, read from the schema at a path, and the one a misspelt key most
- * likely meant: an unknown key is reported with a "did you mean" where a known one is close.
+ * The settings a configuration object may hold, read from the schema at a path: an unknown key is reported with
+ * the one of them it most likely meant (`closestName`).
  */
 import type { z } from 'zod';
 
@@ -60,37 +60,4 @@ export function knownKeysAt(root: AnySchema, path: readonly PropertyKey[], value
   return [
     ...new Set((ofType.length > 0 ? ofType : objects).flatMap((o) => Object.keys(defOf(o).shape ?? {}))),
   ];
-}
-
-/** Edits between two words, a swap of neighbours counting as one (optimal string alignment). */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i] as number[];
-      const up = d[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
-    }
-  }
-  return (d[a.length] as number[])[b.length] as number;
-}
-
-/**
- * The known key `key` was most likely meant to be: the same word in another case, or one a typo or two away (one
- * for a key of four letters or fewer, so that short keys are not offered for unrelated ones).
- */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
-  const sameWord = known.find((k) => k.toLowerCase() === key.toLowerCase());
-  if (sameWord) return sameWord;
-  const most = key.length <= 4 ? 1 : 2;
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const d = distance(key.toLowerCase(), candidate.toLowerCase());
-    if (d <= most && (!best || d < best.distance)) best = { key: candidate, distance: d };
-  }
-  return best?.key;
 }

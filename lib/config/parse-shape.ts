@@ -4,12 +4,13 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { z } from 'zod';
+import { closestName, withDidYouMean } from '../closest-name';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
 import { duration, wholeDays, wholeSeconds } from '../senders/config-sender';
 import { METRIC_TYPES_FIX } from '../validation';
 import { type Violation, ViolationsError, violation } from '../violations';
-import { closestKey, knownKeysAt } from './known-keys';
+import { knownKeysAt } from './known-keys';
 import {
   BREAKER_SETTING_KEYS,
   CONSUMER_SETTING_KEYS,
@@ -133,7 +134,7 @@ function unknownKeyViolation(
       `move ${key} into queues.${queue}.consumer (a queue without a consumer needs one first: consumer: { entry: '${entryExample(queue) ?? '<your handler file, relative to the project root>'}' })`,
     );
   }
-  const meant = closestKey(key, knownKeysAt(configSchema, at, valueAt(input, at)));
+  const meant = closestName(key, knownKeysAt(configSchema, at, valueAt(input, at)));
   const sameWord = meant !== undefined && meant.toLowerCase() === key.toLowerCase();
   const elsewhere = sameWord ? undefined : neighbouringPlace(at, key, input);
   if (elsewhere && (elsewhere.key === key || !meant)) {
@@ -173,7 +174,7 @@ function neighbouringPlace(
     ...knownKeysAt(configSchema, at, valueAt(input, at)).map((child) => [...at, child]),
   ];
   const places = levels.flatMap((level) => {
-    const meant = closestKey(key, knownKeysAt(configSchema, level, valueAt(input, level)));
+    const meant = closestName(key, knownKeysAt(configSchema, level, valueAt(input, level)));
     return meant === undefined ? [] : [{ at: level, key: meant }];
   });
   return places.find((place) => place.key === key) ?? places[0];
@@ -228,16 +229,26 @@ function messageOf(issue: ZodIssue, value: unknown): string {
     case 'invalid_type':
       return `must be ${EXPECTED_KIND[issue.expected] ?? `a ${issue.expected}`}, not ${kindOfValue(value)}`;
     case 'invalid_value':
-      return 'is not one of its options';
+      return withOptionMeant('is not one of its options', value, issue.values);
     case 'invalid_union':
       return sourceWithBadType(issue)
-        ? 'is not a source type hookline has a sender for'
+        ? withOptionMeant('is not a source type hookline has a sender for', value, SENDER_TYPE_NAMES)
         : 'matches none of the forms this setting takes';
     case 'invalid_format':
       return issue.format === 'url' ? 'is not a URL' : `is not in the ${issue.format} format`;
     default:
       return issue.message;
   }
+}
+
+/** A message about a value that is none of `options`, with the option a text value most likely meant. */
+function withOptionMeant(message: string, value: unknown, options: readonly unknown[]): string {
+  if (typeof value !== 'string') return message;
+  return withDidYouMean(
+    message,
+    value,
+    options.filter((option): option is string => typeof option === 'string'),
+  );
 }
 
 /**

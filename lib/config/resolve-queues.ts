@@ -1,6 +1,7 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
 import type { Duration } from 'aws-cdk-lib';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
+import { didYouMean, withDidYouMean } from '../closest-name';
 import { credentialHeadersOfSources } from '../senders';
 import {
   circuitBreakerViolations,
@@ -433,12 +434,21 @@ export function checkTenantSources(problems: ViolationList, config: ParsedConfig
       if (sources.includes(source)) continue;
       problems.add(
         `queues.${name}.tenants.${source}`,
-        'names no configured source',
+        withDidYouMean('names no configured source', source, sources),
         source,
         `use one of the sources: ${sources.join(', ')}`,
       );
     }
   }
+}
+
+/** What is wrong with a metric type of no configured source, with the source it most likely meant. */
+function metricTypeSourceMessage(source: string, sources: readonly string[]): string {
+  const suggestion = didYouMean(source, sources);
+  const form = "a type is <source>.<type>, a job's job.<type>";
+  return suggestion
+    ? `names no configured source ("${source}"): ${suggestion} ${form[0]?.toUpperCase()}${form.slice(1)}`
+    : `names no configured source ("${source}"): ${form}`;
 }
 
 /**
@@ -455,7 +465,7 @@ export function checkMetricTypeSources(problems: ViolationList, config: ParsedCo
       if (!type.includes('.') || sources.includes(source)) return;
       problems.add(
         `queues.${name}.consumer.metricTypes[${i}]`,
-        `names no configured source ("${source}"): a type is <source>.<type>, a job's job.<type>`,
+        metricTypeSourceMessage(source, sources),
         type,
         `begin it with one of: ${sources.join(', ')}`,
       );

@@ -1,5 +1,6 @@
 /** The `routes` and `defaultRoute` sections: which queues receive which events. */
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
+import { withDidYouMean } from '../closest-name';
 import type { ViolationList } from '../violations';
 import { checkQueueRefs } from './common';
 import { DEFAULTS } from './defaults';
@@ -61,7 +62,7 @@ function resolveRoute(
   if (source !== '*' && !names.sources.includes(source)) {
     problems.add(
       `${path}.source`,
-      'names a source that is not configured',
+      withDidYouMean('names a source that is not configured', source, names.sources),
       source,
       `use one of: ${names.sources.join(', ')}, or "*"`,
     );

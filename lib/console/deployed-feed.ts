@@ -4,7 +4,7 @@
  * feed as local mode's journal numbers its lines.
  *
  * It starts at the console's start, as `tail` without `--since` does: a look-back would page through every group's
- * lines of that time, one call per group and page at about 2.5 calls a second, before the first new line showed;
+ * lines of that time, one call per group and page at 2.5 calls a second at most, before the first new line showed;
  * an event of before that is `hookline trace`'s. It keeps the newest {@link DEPLOYED_FEED_KEEP} lines, as local
  * mode's feed keeps its newest lines, so a console left open holds no more.
  */

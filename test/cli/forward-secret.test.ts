@@ -87,6 +87,9 @@ describe('hookline forward secret', () => {
     expect(await refusal(forwardSecret(backend, target, async () => config, 'nope'))).toMatch(
       /^unknown queue "nope": the forwarding queues are app$/,
     );
+    expect(await refusal(forwardSecret(backend, target, async () => config, 'ap'))).toBe(
+      'unknown queue "ap" (did you mean app?): the forwarding queues are app',
+    );
   });
 
   it('says to deploy when the stack has no output for the queue yet', async () => {

@@ -9,6 +9,7 @@ import type {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/cli/errors';
 import {
+  CALL_SPACING_MS,
   LATE_LINE_WINDOW_MS,
   OutcomeLogPoller,
   outcomeLinesPattern,
@@ -125,6 +126,10 @@ describe('tail filters', () => {
     expect(tailSourceNote(target, { source: 'retired' })).toBe(
       'source "retired" is not in the configuration (github, stripe, schedule, job): showing its lines anyway, as a source removed from it may still have events in the pipeline',
     );
+    // A close spelling of a configured source is most likely a typo: the notice names the source meant.
+    expect(tailSourceNote(target, { source: 'githb' })).toBe(
+      'source "githb" is not in the configuration (github, stripe, schedule, job) (did you mean github?): showing its lines anyway, as a source removed from it may still have events in the pipeline',
+    );
     expect(tailSourceNote(target, { source: 'github' })).toBeUndefined();
     expect(tailSourceNote(target, { source: 'job' })).toBeUndefined();
     expect(tailSourceNote(localTestTarget(), { source: 'retired' })).toBeUndefined();
@@ -134,9 +139,12 @@ describe('tail filters', () => {
     );
   });
 
-  it('refuses an unknown queue, naming the queues', () => {
+  it('refuses an unknown queue, naming the queues and the one a misspelt name meant', () => {
     expect(() => tailSelection(target, { queue: 'nope' })).toThrow(
       'unknown queue "nope" in local mode: use one of events, audit',
+    );
+    expect(() => tailSelection(target, { queue: 'event' })).toThrow(
+      'unknown queue "event" in local mode (did you mean events?): use one of events, audit',
     );
   });
 
@@ -319,6 +327,68 @@ describe('deployed tail: reading polled log events', () => {
     expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => [`i${i}`, `c${i}`]).flat());
     // Never more than a page of each group read and not yet sent.
     expect(mostHeld).toBeLessThanOrEqual(4);
+  });
+
+  /** A poller of three log groups whose every group has `pages` pages of two lines, answering after `latencyMs`. */
+  const pagedPoller = (pages: number, latencyMs = 0) => {
+    const backend = testBackend();
+    const now = backend.clock.now();
+    const callsAt: number[] = [];
+    const send = async (command: FilterLogEventsCommand) => {
+      callsAt.push(backend.clock.now());
+      if (latencyMs > 0) await backend.clock.sleep(latencyMs);
+      const from = Number(command.input.nextToken ?? 0);
+      const events = [from, from + 1].map((i) =>
+        event(
+          `${command.input.logGroupName}-${i}`,
+          now - 3_600_000 + i * 1_000,
+          JSON.stringify({ message: 'record outcome', outcome: 'processed', id: `e${i}`, queue: 'events' }),
+        ),
+      );
+      return { events, ...(from + 2 < pages * 2 ? { nextToken: String(from + 2) } : {}) };
+    };
+    const target = {
+      ...stackTarget(),
+      logGroups: {
+        ingest: '/aws/lambda/Ingest',
+        consumers: { events: '/aws/lambda/Events', orders: '/aws/lambda/Orders' },
+      },
+    };
+    const poller = new OutcomeLogPoller(
+      { ...backend, logs: { send } as unknown as CloudWatchLogsClient },
+      target,
+      now - 3_600_000,
+    );
+    return { poller, callsAt, sleeps: backend.clock.sleeps };
+  };
+
+  it("spaces a catch-up's page calls, and the next poll's, 0.4 s apart: never more than 2.5 calls a second", async () => {
+    const { poller, callsAt, sleeps } = pagedPoller(10);
+    let rows = 0;
+    await poller.poll(() => {
+      rows += 1;
+    });
+    expect(rows).toBe(60);
+    expect(callsAt).toHaveLength(30);
+    // The first call goes at once; each later one waits out the spacing (the fake answers take no time at all).
+    expect(sleeps).toEqual(Array(29).fill(CALL_SPACING_MS));
+    const gaps = callsAt.slice(1).map((at, i) => at - (callsAt[i] as number));
+    expect(Math.min(...gaps)).toBe(CALL_SPACING_MS);
+    const mostInASecond = Math.max(
+      ...callsAt.map((at) => callsAt.filter((t) => t >= at && t < at + 1_000).length),
+    );
+    expect(mostInASecond).toBeLessThanOrEqual(3);
+    // A poll right after (the console's reader asks every second) waits for the spacing before its first call.
+    await poller.poll(() => {});
+    expect((callsAt[30] as number) - (callsAt[29] as number)).toBe(CALL_SPACING_MS);
+  });
+
+  it('waits for no call whose previous one took the spacing to answer', async () => {
+    const { poller, callsAt, sleeps } = pagedPoller(3, CALL_SPACING_MS + 100);
+    await poller.poll(() => {});
+    expect(callsAt).toHaveLength(9);
+    // Every sleep is an answer's own latency: the spacing added none.
+    expect(sleeps).toEqual(Array(9).fill(CALL_SPACING_MS + 100));
   });
 
   it('goes on from the last line it sent when a poll fails part way through its window', async () => {

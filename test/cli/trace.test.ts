@@ -226,7 +226,7 @@ describe('trace on a deployed stack', () => {
     );
     const listed = { ...target(), sources: ['stripe', 'generic', 'github'] };
     await expect(trace(backend, listed, 'dup-1', { journalPath: '/x', source: 'strpe' })).rejects.toThrow(
-      'unknown source "strpe": use one of stripe, generic, github, schedule, job',
+      'unknown source "strpe" (did you mean stripe?): use one of stripe, generic, github, schedule, job',
     );
   });
 

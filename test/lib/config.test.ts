@@ -1542,6 +1542,98 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.issues).toHaveLength(7);
   });
 
+  it('names the configured name or option a misspelt reference most likely meant, still listing every one', () => {
+    const error = problemsOf({
+      ...minimal(),
+      removalPolicy: 'retian',
+      sources: {
+        github: { type: 'github' },
+        gh: { type: 'githb' },
+        signed: { type: 'hmac', header: 'x-signature', algorithm: 'sha265' },
+      },
+      queues: {
+        events: {
+          tenants: { gthub: { header: 'x-tenant-id' } },
+          consumer: { entry: 'x.ts', metricTypes: ['gthub.push'] },
+        },
+      },
+      routes: [
+        { source: 'githb', queues: ['event'] },
+        { source: 'gitlab', queues: ['events'] },
+      ],
+      defaultRoute: { queues: ['Events'] },
+      jobs: { endpoint: { queues: ['billing'] } },
+      schedules: [{ name: 'nightly', expression: 'rate(1 day)', queue: 'evnts', type: 'report.nightly' }],
+    } as never);
+    expect(error.issues.map((i) => [i.path, i.message, i.value, i.fix])).toEqual(
+      expect.arrayContaining([
+        [
+          'removalPolicy',
+          'is not one of its options: did you mean retain?',
+          '"retian"',
+          expect.stringMatching(/^use one of "retain", "destroy"/),
+        ],
+        [
+          'sources.gh.type',
+          'is not a source type hookline has a sender for: did you mean github?',
+          '"githb"',
+          expect.stringMatching(/^use one of the documented source types: github, stripe, /),
+        ],
+        [
+          'sources.signed.algorithm',
+          'is not one of its options: did you mean sha256?',
+          '"sha265"',
+          'use one of "sha1", "sha256", "sha512" (spelt exactly so)',
+        ],
+        [
+          'queues.events.tenants.gthub',
+          'names no configured source: did you mean github?',
+          '"gthub"',
+          'use one of the sources: github, gh, signed',
+        ],
+        [
+          'queues.events.consumer.metricTypes[0]',
+          `names no configured source ("gthub"): did you mean github? A type is <source>.<type>, a job's job.<type>`,
+          '"gthub.push"',
+          'begin it with one of: github, gh, signed, job, schedule',
+        ],
+        [
+          'routes.0.source',
+          'names a source that is not configured: did you mean github?',
+          '"githb"',
+          'use one of: github, gh, signed, or "*"',
+        ],
+        [
+          'routes.0.queues.0',
+          'names a queue that is not configured: did you mean events?',
+          '"event"',
+          'use one of: events',
+        ],
+        [
+          'defaultRoute.queues.0',
+          'names a queue that is not configured: did you mean events?',
+          '"Events"',
+          'use one of: events',
+        ],
+        // Nothing configured is close (two letters of six differ from github's): the list alone, no guess.
+        [
+          'routes.1.source',
+          'names a source that is not configured',
+          '"gitlab"',
+          'use one of: github, gh, signed, or "*"',
+        ],
+        ['jobs.endpoint.queues.0', 'names a queue that is not configured', '"billing"', 'use one of: events'],
+        [
+          'schedules.0.queue',
+          'names a queue that is not configured: did you mean events?',
+          '"evnts"',
+          'use one of: events',
+        ],
+      ]),
+    );
+    expect(error.issues).toHaveLength(11);
+  });
+
   it("never shows a value that may be a secret: a source's secret given as its value, or a field named like a credential", () => {
     const error = problemsOf(
       minimal({

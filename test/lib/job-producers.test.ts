@@ -439,10 +439,13 @@ describe('grantSend', () => {
     expect(Template.fromStack(stack).toJSON()).toEqual(before.toJSON());
   });
 
-  it('refuses a queue that is not configured, naming the ones that are', () => {
+  it('refuses a queue that is not configured, naming the ones that are and the one a misspelt name meant', () => {
     const { stack, fn } = producerStack(false);
     expect(() => stack.grantSend(fn, 'nope')).toThrow(
       /queueName: is not a configured queue \(got "nope"\)\. Fix: use one of: events, orders/,
+    );
+    expect(() => stack.grantSend(fn, 'order')).toThrow(
+      /queueName: is not a configured queue: did you mean orders\? \(got "order"\)\. Fix: use one of: events, orders/,
     );
     // A mistake in the app: printed by `cdk synth` as the listing alone, without hookline's stack frames.
     expect(() => stack.grantSend(fn, 'nope')).toThrow(

@@ -281,12 +281,13 @@ describe('validateSchedulesProps', () => {
     expect(problems[0]?.message).toMatch(message);
   });
 
-  it('names each problem by the schedule, its field and the value given', () => {
+  it('names each problem by the schedule, its field and the value given, and the queue a misspelt one meant', () => {
     const problems = validateSchedulesProps({
       schedules: [
         heartbeat,
         { ...heartbeat, timezone: 'Mars/Olympus', queue: 'orders' },
         { ...report, queue: 'nope' },
+        { ...report, name: 'weekly-report', queue: 'event' },
       ],
       queues: queues(),
     });
@@ -298,6 +299,11 @@ describe('validateSchedulesProps', () => {
         path: 'schedules[2] (nightly-report).queue',
         message: 'names a queue that is not in props.queues',
         value: '"nope"',
+      },
+      {
+        path: 'schedules[3] (weekly-report).queue',
+        message: 'names a queue that is not in props.queues: did you mean events?',
+        value: '"event"',
       },
     ]);
   });
