@@ -4,7 +4,12 @@
  * between the listing and its cancel is reported skipped in its state, never cancelled.
  */
 import { rmSync } from 'node:fs';
-import { type DynamoDBClient, type GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  type GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DEDUPE_TABLE } from '../../lambda/shared/contracts';
 import { type JobStatus, jobRecordKey } from '../../lambda/shared/job-record';
@@ -18,6 +23,7 @@ import {
   jobsCancelMatching,
   matchesTypeAndTenant,
   renderJobsCancelMatching,
+  withConfiguredQueue,
 } from '../../lib/cli/jobs-cancel-matching';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
@@ -29,7 +35,7 @@ import {
   type SeededJob,
   useDedupeTable,
 } from '../helpers/local/dedupe-table';
-import { cliHarness, localTestTarget, recordingOutput, testBackend } from './helpers';
+import { cliHarness, localTestTarget, recordingOutput, stackTarget, testBackend } from './helpers';
 
 describe('jobs cancel: an id or filters', () => {
   it('takes an id alone as the cancel of one job', () => {
@@ -40,6 +46,22 @@ describe('jobs cancel: an id or filters', () => {
     expect(cancelRequestOf(undefined, { type: 'email.*', tenant: 'acct_1', state: 'queued' })).toEqual({
       filter: { type: 'email.*', tenant: 'acct_1', state: 'queued' },
     });
+  });
+
+  it('takes --queue alone as a filter, and keeps no filter it was not given', () => {
+    expect(cancelRequestOf(undefined, { queue: 'jobs' })).toStrictEqual({ filter: { queue: 'jobs' } });
+  });
+
+  it("checks --queue against the target's queues: a configured one stays, an unknown one is refused naming them", () => {
+    const target = stackTarget();
+    expect(withConfiguredQueue(target, { queue: 'orders', tenant: 't' })).toEqual({
+      queue: 'orders',
+      tenant: 't',
+    });
+    expect(() => withConfiguredQueue(target, { queue: 'nope' })).toThrow(
+      'unknown queue "nope" in stack Hookline in us-east-1: use one of events, orders',
+    );
+    expect(() => withConfiguredQueue(target, { queue: ' ' })).toThrow('--queue must not be empty');
   });
 
   it('refuses an id with filters, naming the filters to drop', () => {
@@ -117,6 +139,17 @@ describe('jobs cancel: which jobs a filter selects', () => {
     ]).toEqual([true, false, false, false]);
   });
 
+  it('matches a type alone whatever the tenant, and a tenant alone whatever the type', () => {
+    expect(matchesTypeAndTenant({ type: 'email.*' })(job('email.send', 'acct_1'))).toBe(true);
+    expect(matchesTypeAndTenant({ tenant: 'acct_1' })(job('sms.send', 'acct_1'))).toBe(true);
+  });
+
+  it('never matches a type pattern, not even **, with a job that has no type', () => {
+    const untyped: JobStatus = { id: 'j', state: 'queued' };
+    expect(matchesTypeAndTenant({ type: '**' })(untyped)).toBe(false);
+    expect(matchesTypeAndTenant({ tenant: 'acct_1' })({ ...untyped, tenant: 'acct_1' })).toBe(true);
+  });
+
   it('selects only jobs that have not started, or only those of --state', () => {
     const any = [
       'scheduled',
@@ -167,6 +200,67 @@ describe('jobs cancel: what it says', () => {
     ]);
   });
 
+  it('a dry run of ten jobs or fewer names them all, with no count of more', () => {
+    const output = recordingOutput();
+    renderJobsCancelMatching(output, {
+      ...base,
+      matched: 10,
+      byState: { queued: 10 },
+      ids: base.ids.slice(0, 10),
+    });
+    expect(output.lines[0]).toBe(
+      '10 jobs match --tenant acct_1 (10 queued): j0, j1, j2, j3, j4, j5, j6, j7, j8, j9',
+    );
+  });
+
+  it('names the first ten jobs skipped and counts the rest, a job whose record expired as such', () => {
+    const output = recordingOutput();
+    renderJobsCancelMatching(output, {
+      ...base,
+      dryRun: false,
+      cancelled: [],
+      skipped: [
+        { id: 'j0', state: 'expired' },
+        ...base.ids.slice(1).map((id) => ({ id, state: 'processing' as const })),
+      ],
+    });
+    expect(output.lines).toEqual([
+      'cancelled 0 jobs of 12 matching --tenant acct_1: the consumer skips them',
+      'skipped j0: its record expired before it could be cancelled',
+      ...base.ids
+        .slice(1, 10)
+        .map(
+          (id) =>
+            `skipped ${id}: it is processing: it started before it could be cancelled, and is not cancelled`,
+        ),
+      'skipped 2 more (--json lists them)',
+    ]);
+  });
+
+  it('names ten jobs skipped with no count of more', () => {
+    const output = recordingOutput();
+    const skipped = base.ids.slice(0, 10).map((id) => ({ id, state: 'completed' as const }));
+    renderJobsCancelMatching(output, { ...base, dryRun: false, cancelled: ['j10', 'j11'], skipped });
+    expect(output.lines).toHaveLength(11);
+    expect(output.lines.some((text) => text.includes('more'))).toBe(false);
+  });
+
+  it('a cancel stopped part way says why, how many jobs it did not reach, and the command that cancels them', () => {
+    const output = Object.assign(recordingOutput(), {
+      command: (args: string) => hooklineCommandFor({ local: true }, args),
+    });
+    renderJobsCancelMatching(output, {
+      ...base,
+      dryRun: false,
+      cancelled: ['j0', 'j1', 'j2'],
+      skipped: [{ id: 'j3', state: 'processing' }],
+      stoppedBy: 'ThrottlingException: Rate exceeded',
+    });
+    expect(output.lines.at(-1)).toBe(
+      'stopped: ThrottlingException: Rate exceeded; 8 jobs not reached, left as they were: hookline jobs cancel --tenant acct_1 --yes --local cancels them',
+    );
+  });
+
   it('names each job skipped because it started, and exits 1 then; one cancelled by another cancel is no failure', () => {
     const output = recordingOutput();
     const started: JobsCancelMatchingResult = {
@@ -201,6 +295,21 @@ describe('jobs cancel: what it says', () => {
       'cancelled 12 jobs of the 24 confirmed matching --tenant acct_1: the consumer skips them',
       '12 jobs confirmed no longer matched, not cancelled (started, finished or changed state meanwhile): g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, and 2 more',
       '3 jobs matching since were not confirmed, and left alone: hookline jobs cancel --tenant acct_1 names them',
+    ]);
+  });
+
+  it('a confirmed cancel names up to ten confirmed jobs that no longer matched with no count of more, and says one match since was', () => {
+    const output = recordingOutput();
+    const gone = Array.from({ length: 10 }, (_, n) => `g${n}`);
+    renderJobsCancelMatching(output, {
+      ...base,
+      dryRun: false,
+      cancelled: base.ids,
+      confirmed: { confirmed: 22, noLongerMatching: gone, notConfirmed: 1 },
+    });
+    expect(output.lines.slice(1)).toEqual([
+      '10 jobs confirmed no longer matched, not cancelled (started, finished or changed state meanwhile): g0, g1, g2, g3, g4, g5, g6, g7, g8, g9',
+      '1 job matching since was not confirmed, and left alone: hookline jobs cancel --tenant acct_1 names them',
     ]);
   });
 });
@@ -269,8 +378,27 @@ describe('jobs cancel with filters on the job records', () => {
     expect((JSON.parse(onlyTenant.stdout) as { jobs: JobStatus[] }).jobs.map((job) => job.id)).toEqual([
       'l-other-tenant',
     ]);
+    const onlyType = await cli('jobs', 'list', '--type', 'sms.*', '--json');
+    expect((JSON.parse(onlyType.stdout) as { jobs: JobStatus[] }).jobs.map((job) => job.id)).toEqual([
+      'l-other-type',
+    ]);
     const none = await cli('jobs', 'list', '--type', 'email.*', '--tenant', 'nobody');
     expect(none).toMatchObject({ code: 0, stdout: "no jobs of type 'email.*' for tenant nobody\n" });
+  });
+
+  it('jobs cancel <id> cancels that one job, and no other of its type and tenant', async () => {
+    await put('one-a', { state: 'queued', type: 'email.send', tenant: 'single' });
+    await put('one-b', { state: 'queued', type: 'email.send', tenant: 'single' });
+    const answer = await localCli()('jobs', 'cancel', 'one-a', '--json');
+    expect(answer).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(answer.stdout)).toMatchObject({ id: 'one-a' });
+    expect([await stateOf('one-a'), await stateOf('one-b')]).toEqual(['cancelled', 'queued']);
+    await put('one-c', { state: 'queued', type: 'email.send', tenant: 'single' });
+    const said = await localCli()('jobs', 'cancel', 'one-c');
+    expect(said).toMatchObject({
+      code: 0,
+      stdout: 'cancelled job one-c (it was queued): the consumer skips it\n',
+    });
   });
 
   it('jobs list refuses an empty --type or --tenant (an unset variable) as a usage error, before anything is read', async () => {
@@ -352,6 +480,144 @@ describe('jobs cancel with filters on the job records', () => {
     });
     expect(await Promise.all(['c-1', 'c-2', 'c-3'].map(stateOf))).toEqual(['cancelled', 'queued', 'queued']);
     expect(allCancelled(result)).toBe(false);
+  });
+
+  it('selects by --queue: a job of another queue is neither named nor cancelled; the scan and the cancels report progress', async () => {
+    await put('q-jobs', { state: 'queued', type: 'feed.pull', tenant: 'by-queue' });
+    await put('q-other', { state: 'queued', type: 'feed.pull', tenant: 'by-queue', queue: 'other' });
+    const progress = recordingOutput();
+    const result = await jobsCancelMatching(
+      { client, tableName: table },
+      { tenant: 'by-queue', queue: 'other' },
+      {
+        output,
+        yes: true,
+        scanProgress: progress.progress('scanned'),
+        cancelProgress: (total) => progress.progress('cancelled', total),
+      },
+    );
+    expect(result).toMatchObject({ matched: 1, ids: ['q-other'], cancelled: ['q-other'] });
+    expect(await stateOf('q-jobs')).toBe('queued');
+    expect(progress.progressUpdates.map(([label]) => label)).toContain('scanned');
+    expect(progress.progressUpdates).toContainEqual(['cancelled', 1, 1]);
+  });
+
+  it('starts no cancel after the first error, even one that would succeed', async () => {
+    for (const id of ['e-1', 'e-2', 'e-3'])
+      await put(id, { state: 'queued', type: 'feed.pull', tenant: 'one-error' });
+    let updates = 0;
+    const secondFails = {
+      send: async (command: unknown) => {
+        if (command instanceof UpdateItemCommand && ++updates === 2)
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        return client.send(command as GetItemCommand);
+      },
+    } as unknown as DynamoDBClient;
+    const result = await jobsCancelMatching(
+      { client: secondFails, tableName: table },
+      { tenant: 'one-error' },
+      { output, yes: true, concurrency: 1 },
+    );
+    expect(result).toMatchObject({ cancelled: ['e-1'], stoppedBy: 'ThrottlingException: Rate exceeded' });
+    expect(updates).toBe(2);
+    expect(await Promise.all(['e-1', 'e-2', 'e-3'].map(stateOf))).toEqual(['cancelled', 'queued', 'queued']);
+  });
+
+  it('runs at most its concurrency of cancels at once', async () => {
+    const ids = Array.from({ length: 12 }, (_, n) => `w-${n}`);
+    for (const id of ids) await put(id, { state: 'queued', type: 'feed.pull', tenant: 'paced' });
+    let running = 0;
+    let most = 0;
+    const counting = {
+      send: async (command: unknown) => {
+        if (!(command instanceof UpdateItemCommand)) return client.send(command as GetItemCommand);
+        most = Math.max(most, ++running);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return await client.send(command);
+        } finally {
+          running--;
+        }
+      },
+    } as unknown as DynamoDBClient;
+    const result = await jobsCancelMatching(
+      { client: counting, tableName: table },
+      { tenant: 'paced' },
+      { output, yes: true, concurrency: 3 },
+    );
+    expect(result.cancelled).toHaveLength(12);
+    expect(most).toBe(3);
+  });
+
+  it('reports every job skipped, and does not fail, when each one started before its cancel reached it', async () => {
+    await put('s-1', { state: 'queued', type: 'report.build', tenant: 'all-started' });
+    await put('s-2', { state: 'queued', type: 'report.build', tenant: 'all-started' });
+    const starting = {
+      send: async (command: unknown) => {
+        if (command instanceof UpdateItemCommand) {
+          const pk = command.input.Key?.[DEDUPE_TABLE.partitionKey]?.S;
+          const id = pk === jobRecordKey('s-1') ? 's-1' : 's-2';
+          await put(id, { state: 'processing', type: 'report.build', tenant: 'all-started' });
+        }
+        return client.send(command as GetItemCommand);
+      },
+    } as unknown as DynamoDBClient;
+    const result = await jobsCancelMatching(
+      { client: starting, tableName: table },
+      { tenant: 'all-started' },
+      { output, yes: true },
+    );
+    expect(result).toMatchObject({ matched: 2, cancelled: [] });
+    expect(result.stoppedBy).toBeUndefined();
+    expect([...result.skipped].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 's-1', state: 'processing' },
+      { id: 's-2', state: 'processing' },
+    ]);
+    expect(allCancelled(result)).toBe(false);
+  });
+
+  it('reports a job whose record expired between the listing and its cancel as skipped, expired', async () => {
+    await put('x-expires', { state: 'queued', type: 'report.build', tenant: 'expiring' });
+    const expiring = {
+      send: async (command: unknown) => {
+        if (command instanceof UpdateItemCommand)
+          await client.send(
+            new DeleteItemCommand({ TableName: table, Key: command.input.Key as Record<string, never> }),
+          );
+        return client.send(command as GetItemCommand);
+      },
+    } as unknown as DynamoDBClient;
+    const result = await jobsCancelMatching(
+      { client: expiring, tableName: table },
+      { tenant: 'expiring' },
+      { output, yes: true },
+    );
+    expect(result).toMatchObject({ cancelled: [], skipped: [{ id: 'x-expires', state: 'expired' }] });
+  });
+
+  it('cancels nothing when none of the confirmed jobs still matches, and names the matches since it leaves alone', async () => {
+    await put('n-since-1', { state: 'queued', type: 'report.build', tenant: 'confirming' });
+    const store = { client, tableName: table };
+    const filter = { tenant: 'confirming' };
+    const hints = { command: (args: string) => hooklineCommandFor({ local: true }, args) };
+    const one = jobsCancelMatching(store, filter, { output: hints, yes: true, confirmed: ['n-started'] });
+    await expect(one).rejects.toThrow(CliError);
+    await expect(one).rejects.toThrow(
+      'the confirmed job no longer matches --tenant confirming in a state a cancel changes (started, finished or changed state meanwhile): nothing was cancelled; 1 job matching since was not confirmed, and is left alone (hookline jobs cancel --tenant confirming --local names them)',
+    );
+    await put('n-since-2', { state: 'queued', type: 'report.build', tenant: 'confirming' });
+    await expect(
+      jobsCancelMatching(store, filter, { output, yes: true, confirmed: ['n-a', 'n-b'] }),
+    ).rejects.toThrow(
+      'none of the 2 confirmed jobs still matches --tenant confirming in a state a cancel changes (started, finished or changed state meanwhile): nothing was cancelled; 2 jobs matching since were not confirmed, and are left alone (hookline jobs cancel --tenant confirming names them)',
+    );
+    // Nothing matches at all: nothing to name beside it.
+    await expect(
+      jobsCancelMatching(store, { tenant: 'nobody-confirming' }, { output, yes: true, confirmed: ['n-a'] }),
+    ).rejects.toThrow(
+      /^the confirmed job no longer matches --tenant nobody-confirming in a state a cancel changes \(started, finished or changed state meanwhile\): nothing was cancelled$/,
+    );
+    expect(await Promise.all(['n-since-1', 'n-since-2'].map(stateOf))).toEqual(['queued', 'queued']);
   });
 
   it('cancels nothing more once interrupted (Ctrl-C), and says so rather than failing', async () => {

@@ -9,7 +9,7 @@ import {
   GetQueryResultsCommand,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -261,8 +261,59 @@ describe('jobs list', () => {
       ['scanned', 1500, undefined],
     ]);
     expect(list).toMatchObject({ total: 3, jobs: [{ id: 'a' }, { id: 'b' }] });
+    // Each page is asked from where the last one ended, not from the start again.
+    expect(dynamodb.commandCalls(ScanCommand).map((call) => call.args[0].input.ExclusiveStartKey)).toEqual([
+      undefined,
+      { pk: { S: 'x' } },
+    ]);
     renderJobList(output, list);
     expect(output.lines).toContain('showing the 2 oldest of 3 jobs: pass --limit 3 to see them all');
+  });
+
+  it('hookline jobs list --queue or --type lists only the jobs of that queue or type', async () => {
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        job('e1', '2026-11-30T10:00:01Z'),
+        { ...job('o1', '2026-11-30T10:00:02Z'), queue: { S: 'orders' } },
+        { ...job('r1', '2026-11-30T10:00:03Z'), type: { S: 'email.receipt' } },
+      ],
+      ScannedCount: 3,
+    });
+    const cloudformation = stackWithJobRecords();
+    const listed = async (...flags: string[]) => {
+      const h = cliHarness({
+        connect: async (_options, output) => ({ target: stackTarget(), backend: testBackend({ output }) }),
+      });
+      expect(await runCli(['jobs', 'list', ...flags, '--json'], h.deps)).toBe(0);
+      return (JSON.parse(h.stdout()) as { jobs: JobStatus[] }).jobs.map((j) => j.id);
+    };
+    try {
+      expect(await listed('--queue', 'orders')).toEqual(['o1']);
+      expect(await listed('--type', 'email.receipt')).toEqual(['r1']);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('hookline jobs cancel with filters exits 1 when a matched job started before its cancel reached it', async () => {
+    const queuedJob = (id: string) => ({ ...job(id, '2026-11-30T10:00:01Z'), state: { S: 'queued' } });
+    dynamodb.on(ScanCommand).resolves({ Items: [queuedJob('q1'), queuedJob('q2')], ScannedCount: 2 });
+    dynamodb.on(UpdateItemCommand).resolves({ Attributes: queuedJob('q1') });
+    dynamodb
+      .on(UpdateItemCommand, { Key: { pk: { S: 'job#q2' } } })
+      .rejects(awsError('ConditionalCheckFailedException'));
+    dynamodb.on(GetItemCommand).resolves({ Item: { ...queuedJob('q2'), state: { S: 'processing' } } });
+    const cloudformation = stackWithJobRecords();
+    try {
+      const h = cliHarness({
+        connect: async (_options, output) => ({ target: stackTarget(), backend: testBackend({ output }) }),
+      });
+      expect(await runCli(['jobs', 'cancel', '--type', 'email.*', '--yes'], h.deps)).toBe(1);
+      expect(h.stdout()).toContain('cancelled 1 job of 2 matching');
+      expect(h.stdout()).toContain('skipped q2: it is processing');
+    } finally {
+      cloudformation.restore();
+    }
   });
 
   it('says nothing was left out when every job is shown', async () => {
@@ -491,6 +542,27 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
       await list('--state', 'completed');
       expect(receivesBefore).toBeGreaterThan(0);
       expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(receivesBefore);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('hookline jobs cancel with filters leaves it out, as the dead-lettered job it is: it names only the jobs that wait', async () => {
+    installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
+    const cloudformation = stackWithJobRecords();
+    dynamodb.on(ScanCommand).resolves({
+      Items: [scheduledRecord('job-7', 'Hookline-job-9f2c'), scheduledRecord('job-8', 'Hookline-job-1a2b')],
+      ScannedCount: 2,
+    });
+    try {
+      const h = cliOnStack();
+      expect(await runCli(['jobs', 'cancel', '--type', 'email.*', '--json'], h.deps)).toBe(0);
+      expect(JSON.parse(h.stdout())).toMatchObject({
+        dryRun: true,
+        matched: 1,
+        ids: ['job-8'],
+        byState: { queued: 1 },
+      });
     } finally {
       cloudformation.restore();
     }

@@ -45,9 +45,11 @@ export interface SeededJob {
   readonly tenant?: string;
   /** When a scheduled job is due (an ISO time). */
   readonly dueAt?: string;
+  /** The queue the job was sent to (default `jobs`). */
+  readonly queue?: string;
 }
 
-/** Writes job `id`'s record as a send on queue `jobs` leaves it (its claim completed, enqueued now), as `job` says. */
+/** Writes job `id`'s record as a send on its queue (`jobs` unless it says) leaves it (its claim completed, enqueued now), as `job` says. */
 export async function putJobRecord(
   client: DynamoDBClient,
   table: string,
@@ -62,7 +64,7 @@ export async function putJobRecord(
         status: { S: 'queued' },
         state: { S: job.state },
         type: { S: job.type },
-        queue: { S: 'jobs' },
+        queue: { S: job.queue ?? 'jobs' },
         enqueuedAt: { S: new Date().toISOString() },
         ...(job.tenant ? { tenant: { S: job.tenant } } : {}),
         ...(job.dueAt ? { dueAt: { S: job.dueAt } } : {}),
