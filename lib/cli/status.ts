@@ -399,6 +399,42 @@ function queueNamed(
 /** Loaded for a deployed stack only: `status --local` loads no AWS SDK. */
 const breakerStatus = () => import('./breaker-status');
 
+/**
+ * The selected queues' rows: local mode answers them itself when it can (and says what it holds beyond the
+ * configuration); otherwise, and on a deployed stack, each queue's reads.
+ */
+async function queueRows(
+  backend: Backend,
+  target: Target,
+  queues: readonly QueueTarget[],
+  sources: StatusSources,
+  allQueues: boolean,
+) {
+  if (target.kind !== 'local') {
+    const read = await queueStatuses(sources, queues);
+    return { ...read, unconfiguredQueues: undefined, scheduledJobs: undefined };
+  }
+  const local = await localModeRows(backend, target, queues, allQueues);
+  return local.rows
+    ? { ...local, rows: local.rows, unreadable: [] }
+    : { ...local, ...(await queueStatuses(sources, queues)) };
+}
+
+/** The rows of dead-letter queues no selected queue owns, each with the denial that left it unknown, if any. */
+function otherDeadLetterRows(sources: StatusSources, others: readonly DeadLetterQueueTarget[]) {
+  return Promise.all(
+    others.map(async (d) => {
+      const dead = await unlessDenied(sources.depth(d.deadLetterUrl), d.name, STATUS_PARTS.deadLetters);
+      const row: DeadLetterQueueStatus = {
+        name: d.name,
+        holds: d.holds ?? 'dead letters',
+        deadLettered: deadLettersOf(dead),
+      };
+      return { row, denied: dead.denied };
+    }),
+  );
+}
+
 /** Collects the status of every queue (or of one) through the backend's clients. */
 export async function status(
   backend: Backend,
@@ -439,28 +475,8 @@ export async function status(
   try {
     const [{ rows, unreadable: rowsUnreadable, unconfiguredQueues, scheduledJobs }, otherReads] =
       await Promise.all([
-        target.kind === 'local'
-          ? localModeRows(backend, target, queues, options.queue === undefined).then(async (local) =>
-              local.rows
-                ? { ...local, rows: local.rows, unreadable: [] }
-                : { ...local, ...(await queueStatuses(sources, queues)) },
-            )
-          : queueStatuses(sources, queues).then((read) => ({
-              ...read,
-              unconfiguredQueues: undefined,
-              scheduledJobs: undefined,
-            })),
-        Promise.all(
-          others.map(async (d) => {
-            const dead = await unlessDenied(sources.depth(d.deadLetterUrl), d.name, STATUS_PARTS.deadLetters);
-            const row: DeadLetterQueueStatus = {
-              name: d.name,
-              holds: d.holds ?? 'dead letters',
-              deadLettered: deadLettersOf(dead),
-            };
-            return { row, denied: dead.denied };
-          }),
-        ),
+        queueRows(backend, target, queues, sources, options.queue === undefined),
+        otherDeadLetterRows(sources, others),
       ]);
     const otherRows = otherReads.map((read) => read.row);
     const unreadable = [

@@ -415,14 +415,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   control.attach(api.url);
   if (leaveStateDir) cleanups.push(leaveStateDir);
 
-  for (const { mapping } of consumers.values()) mapping.start();
-  control.startCircuits();
-  cleanups.push(() => control?.stopCircuits());
-  announceNotStopped(settings, emulators);
-  announcePausedConsumers(settings, control, consumers);
-  const alarmWatch = watchAlarms(settings, control, cleanups);
-  cleanups.push(await watchForRestart(settings, consumers, context));
-  const stopScheduler = startSchedules(settings, topology, sqs);
+  const { alarmWatch, stopScheduler } = await startWork(settings, control, consumers, context, sqs, cleanups);
   started.done = true;
   return runningLocalMode({
     startup: phases.list(),
@@ -440,6 +433,29 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     journal,
     inMemory: settings.dataDir === undefined ? { oneTime } : undefined,
   });
+}
+
+/**
+ * Sets the started pipeline to work, once everything it reaches answers: the consumers poll, breakers watch,
+ * alarms and schedules run, and a change to a function's code restarts its sandboxes.
+ */
+async function startWork(
+  settings: LocalSettings,
+  control: LocalControl,
+  consumers: ReadonlyMap<string, LocalConsumer>,
+  context: FunctionContext,
+  sqs: SQSClient,
+  cleanups: Cleanups,
+) {
+  for (const { mapping } of consumers.values()) mapping.start();
+  control.startCircuits();
+  cleanups.push(() => control.stopCircuits());
+  announceNotStopped(settings, context.emulators);
+  announcePausedConsumers(settings, control, consumers);
+  const alarmWatch = watchAlarms(settings, control, cleanups);
+  cleanups.push(await watchForRestart(settings, consumers, context));
+  const stopScheduler = startSchedules(settings, context.topology, sqs);
+  return { alarmWatch, stopScheduler };
 }
 
 /** Each source's webhook URL on the emulated API. */
