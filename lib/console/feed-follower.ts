@@ -120,14 +120,19 @@ export class FeedFollower {
   /**
    * Before the first page: the file's recent lines the page does not hold, those of earlier runs numbered before
    * the current run's (which keep their own numbers), and those of the current run older than the page's first. A
-   * feed that names no run cannot tell its lines from the file's, so nothing is taken for it.
+   * feed that names no run cannot tell its lines from the file's, so nothing is taken for it. Another run's line
+   * written after the current run's first is a later run's (local mode restarted while the file was read): the feed
+   * serves it once the follower reads that run, so it is not taken as an earlier one.
    */
   private async takeEarlierLines(page: FeedPage): Promise<void> {
     const current = page.run;
     if (current === undefined || !this.recentLines) return;
     const lines = await this.recentLines();
     const before = page.events[0]?.seq ?? page.latest + 1;
-    const earlier = lines.filter((line) => line.run !== current);
+    const currentFrom = lines.find((line) => line.run === current)?.at ?? page.events[0]?.at;
+    const earlier = lines.filter(
+      (line) => line.run !== current && (currentFrom === undefined || line.at <= currentFrom),
+    );
     if (earlier.length > 0) this.deliver(earlier.map((line, i) => ({ ...line, seq: i + 1 })));
     this.seqBase = earlier.length;
     // Not counted as missed where their numbers skip: the lines between are older than the window, not lost.

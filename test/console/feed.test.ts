@@ -198,3 +198,39 @@ describe('console event feed of a deployed stack', () => {
     expect(page.events.map((e) => e.id)).toEqual(['evt_2', 'evt_3', 'evt_4']);
   });
 });
+
+describe("the console's follower before its first page", () => {
+  const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
+  const line = (run: string, seq: number, second: number) => ({
+    seq,
+    at: at(second),
+    event: 'processed',
+    id: `${run}-${seq}`,
+    run,
+  });
+
+  it('takes as earlier lines only those written before the run it first reads began, not those of a run that followed it meanwhile', async () => {
+    // The first page is run-1's; local mode restarts (run-2) before the journal file is read, so the file ends with
+    // run-2's first line, which the feed serves again once the follower sees run-2.
+    const pages = [
+      { events: [line('run-1', 1, 10), line('run-1', 2, 11)], latest: 2, run: 'run-1' },
+      { events: [line('run-2', 1, 20)], latest: 1, run: 'run-2' },
+      { events: [line('run-2', 1, 20)], latest: 1, run: 'run-2' },
+    ];
+    const feed = {
+      unavailable: null,
+      after: async () => pages.shift() ?? { events: [], latest: 1, run: 'run-2' },
+    };
+    const journal = [line('run-0', 1, 5), line('run-1', 1, 10), line('run-1', 2, 11), line('run-2', 1, 20)];
+    const delivered: string[] = [];
+    const follower = new FeedFollower(
+      (events) => delivered.push(...events.map((e) => `${e.seq} ${e.id}`)),
+      (run) => journal.filter((l) => l.run === run),
+      async () => journal,
+    );
+    await follower.read(feed);
+    await follower.read(feed);
+    expect(delivered).toEqual(['1 run-0-1', '2 run-1-1', '3 run-1-2', '4 run-2-1']);
+    expect(follower.gaps().missed).toBe(0);
+  });
+});
