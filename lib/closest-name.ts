@@ -38,10 +38,15 @@ export function closestName(name: string, known: readonly string[]): string | un
   return best?.name;
 }
 
-/** `did you mean <name>?` for the known name `name` most likely meant ({@link closestName}), else undefined. */
-export function didYouMean(name: string, known: readonly string[]): string | undefined {
-  const meant = closestName(name, known);
-  return meant === undefined ? undefined : `did you mean ${meant}?`;
+/**
+ * `did you mean <name>?` for the known name `name` most likely meant ({@link closestName}), else undefined. With
+ * a `prefix` (`schedule:`), only the known names under it are offered, measured without it, so that the prefix
+ * does not let a short name pass as close to another.
+ */
+export function didYouMean(name: string, known: readonly string[], prefix = ''): string | undefined {
+  const under = known.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
+  const meant = closestName(name.startsWith(prefix) ? name.slice(prefix.length) : name, under);
+  return meant === undefined ? undefined : `did you mean ${prefix}${meant}?`;
 }
 
 /**
@@ -54,10 +59,11 @@ export function withDidYouMean(message: string, name: string, known: readonly st
 }
 
 /**
- * ` (did you mean events?)` after an unknown name in a one-line error, where one of the `known` names is close;
+ * ` (did you mean events?)` after an unknown name in a one-line error, where one of the `known` names is close
+ * (measured without a `prefix` they all share, {@link didYouMean});
  * nothing where none is: `unknown queue "event" in local mode (did you mean events?): use one of events, orders`.
  */
-export function didYouMeanAside(name: string, known: readonly string[]): string {
-  const suggestion = didYouMean(name, known);
+export function didYouMeanAside(name: string, known: readonly string[], prefix = ''): string {
+  const suggestion = didYouMean(name, known, prefix);
   return suggestion ? ` (${suggestion})` : '';
 }

@@ -520,8 +520,9 @@ function noScheduleDeadLetterQueue(
     );
   }
   const names = others.map((d) => d.name).filter((n) => n.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX));
+  const aside = didYouMeanAside(name, names, SCHEDULE_DEAD_LETTER_QUEUE_PREFIX);
   return new CliError(
-    `unknown schedule "${schedule}" in ${target.description}${didYouMeanAside(name, names)}: use one of ${names.length ? names.join(', ') : '(no schedule configured)'}`,
+    `unknown schedule "${schedule}" in ${target.description}${aside}: use one of ${names.length ? names.join(', ') : '(no schedule configured)'}`,
   );
 }
 

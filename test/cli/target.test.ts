@@ -664,6 +664,51 @@ describe('stack target', () => {
     );
   });
 
+  it("offers a misspelt schedule's dead-letter queue by the schedule's name, as close as any other short name must be", async () => {
+    const withSchedules = resolveConfig({
+      ...config,
+      schedules: [
+        { name: 'sync', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.sync' },
+        { name: 'heartbeat', expression: 'rate(1 day)', queue: 'events', type: 'schedule.heartbeat' },
+      ],
+    });
+    const dlq = (name: string) => `${SQS_ORIGIN}/123456789012/Hookline-${name}-dlq`;
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          StackId: STACK_ID,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            ...urlOutputs(SQS_ORIGIN, '123456789012'),
+            { OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'sync'), OutputValue: dlq('sync') },
+            {
+              OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'heartbeat'),
+              OutputValue: dlq('heartbeat'),
+            },
+          ],
+        },
+      ],
+    });
+    const target = await describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      withSchedules,
+    );
+    const known = 'use one of schedule:sync, schedule:heartbeat';
+    expect(() => deadLetterQueueOf(target, 'schedule:hearbeat')).toThrow(
+      new CliError(
+        `unknown schedule "hearbeat" in stack Hookline in us-east-1 (did you mean schedule:heartbeat?): ${known}`,
+      ),
+    );
+    // "sink" is two edits from "sync": a name of four letters is offered one a single typo away, no further.
+    expect(() => deadLetterQueueOf(target, 'schedule:sink')).toThrow(
+      new CliError(`unknown schedule "sink" in stack Hookline in us-east-1: ${known}`),
+    );
+  });
+
   it('connect: a missing stack is one line naming the stack, region and fix', async () => {
     cfn
       .on(DescribeStacksCommand)
