@@ -136,7 +136,7 @@ function scheduledJobsLine(output: Output, result: StatusResult): string | undef
   const list = next(output, 'jobs list --state scheduled');
   if (result.scheduledJobs !== undefined)
     return result.scheduledJobs > 0
-      ? `${plural(result.scheduledJobs, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet (${list})`
+      ? `${plural(result.scheduledJobs, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (${list})`
       : undefined;
   if (!result.otherDeadLetterQueues?.some((d) => d.name === JOB_SCHEDULES)) return undefined;
   return output.colors.dim(

@@ -71,7 +71,7 @@ describe('status --local, answered by local mode', () => {
     const output = recordingOutput();
     renderStatus(output, all);
     expect(output.lines).toContain(
-      "4 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet (hookline jobs list --state scheduled)",
+      "4 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (hookline jobs list --state scheduled)",
     );
     const none = recordingOutput();
     renderStatus(none, await localStatus(target(base), { queue: 'events' }));

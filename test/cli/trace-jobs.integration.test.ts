@@ -127,7 +127,7 @@ describe('trace of jobs with dedupe on (job records kept)', () => {
     expect(result.queues[0]?.delayed).toBe(0);
     const text = await local.cli('status');
     expect(text.stdout).toContain(
-      `${result.scheduledJobs} job${result.scheduledJobs === 1 ? '' : 's'} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet (hookline jobs list --state scheduled --local)`,
+      `${result.scheduledJobs} job${result.scheduledJobs === 1 ? '' : 's'} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (hookline jobs list --state scheduled --local)`,
     );
   });
 
