@@ -180,29 +180,17 @@ export class JournalFollower {
       return;
     }
     try {
-      const end = this.lastNewlineBefore(file, fstatSync(file).size);
+      const end = lastNewlineBefore(file, fstatSync(file).size, this.chunkBytes);
       if (end > 0) this.takeUpTo(file, end);
     } finally {
       closeSync(file);
     }
   }
 
-  /** Where the last whole line before `before` ends (just past its newline), 0 when there is none. */
-  private lastNewlineBefore(file: number, before: number): number {
-    for (let end = before; end > 0; ) {
-      const start = Math.max(0, end - this.chunkBytes);
-      const piece = this.readPiece(file, start, end - start);
-      const newline = piece.lastIndexOf(0x0a);
-      if (newline >= 0) return start + newline + 1;
-      end = start;
-    }
-    return 0;
-  }
-
   /** Takes the file up to `end`, a line's end, remembering that line (up to a chunk of it). */
   private takeUpTo(file: number, end: number): void {
     const start = Math.max(0, end - this.chunkBytes);
-    const piece = this.readPiece(file, start, end - start);
+    const piece = readPiece(file, start, end - start);
     const lineStart = piece.subarray(0, piece.length - 1).lastIndexOf(0x0a) + 1;
     this.last = { at: start + lineStart, bytes: Buffer.from(piece.subarray(lineStart)) };
     this.offset = end;
@@ -234,7 +222,7 @@ export class JournalFollower {
   private startedOver(file: number): boolean {
     if (fstatSync(file).size < this.offset) return true;
     if (!this.last) return false;
-    const now = this.readPiece(file, this.last.at, this.last.bytes.length);
+    const now = readPiece(file, this.last.at, this.last.bytes.length);
     return !now.equals(this.last.bytes);
   }
 
@@ -247,7 +235,7 @@ export class JournalFollower {
     const pieces: Buffer[] = [];
     let at = this.offset;
     while (at < size) {
-      const piece = this.readPiece(file, at, Math.min(this.chunkBytes, size - at));
+      const piece = readPiece(file, at, Math.min(this.chunkBytes, size - at));
       if (piece.length === 0) break;
       pieces.push(piece);
       at += piece.length;
@@ -262,12 +250,78 @@ export class JournalFollower {
     this.offset += end;
     return chunk.subarray(0, end).toString('utf8');
   }
+}
 
-  /** Up to `length` bytes (at most a chunk) of the file from `position`; fewer where it ends. */
-  private readPiece(file: number, position: number, length: number): Buffer {
-    const piece = Buffer.alloc(length);
-    return piece.subarray(0, readSync(file, piece, 0, length, position));
+/**
+ * The entries of local mode's journal file read back from its end, a chunk at a time, the newest chunk first (each
+ * chunk's entries in the order they were written), so a reader that wants only the newest lines stops without reading
+ * or parsing what comes before them. As {@link JournalFollower} reads forward: only whole lines are taken (a last line
+ * whose newline is not written yet is left out), and a line longer than a chunk is read in several and given whole.
+ * The lines are those the file holds when reading starts; lines appended meanwhile are not read.
+ */
+export function* journalChunksBack(
+  path: string,
+  chunkBytes = JOURNAL_CHUNK_BYTES,
+): Generator<JournalEntry[]> {
+  let file: number;
+  try {
+    file = openSync(path, 'r');
+  } catch {
+    // No journal yet: nothing to read.
+    return;
   }
+  try {
+    for (let end = lastNewlineBefore(file, fstatSync(file).size, chunkBytes); end > 0; ) {
+      const lines = wholeLinesBefore(file, end, chunkBytes);
+      if (!lines) return;
+      end = lines.start;
+      yield parseJournal(lines.text.toString('utf8'));
+    }
+  } finally {
+    closeSync(file);
+  }
+}
+
+/**
+ * The whole lines that end at `end` (a line's end) and start in the chunk before it: read back a chunk at a time
+ * until a line's start is found (a line longer than a chunk), or the file's start. Undefined when the file no longer
+ * holds what was there (it started over meanwhile).
+ */
+function wholeLinesBefore(
+  file: number,
+  end: number,
+  chunkBytes: number,
+): { readonly start: number; readonly text: Buffer } | undefined {
+  const pieces: Buffer[] = [];
+  for (let start = end; start > 0; ) {
+    const from = Math.max(0, start - chunkBytes);
+    const piece = readPiece(file, from, start - from);
+    if (piece.length < start - from) return undefined;
+    pieces.unshift(piece);
+    start = from;
+    // A newline before the last byte of what is read ends the line before the first whole one.
+    const newline = (pieces.length === 1 ? piece.subarray(0, piece.length - 1) : piece).indexOf(0x0a);
+    if (newline >= 0) return { start: from + newline + 1, text: Buffer.concat(pieces).subarray(newline + 1) };
+  }
+  return { start: 0, text: Buffer.concat(pieces) };
+}
+
+/** Where the last whole line before `before` ends (just past its newline), 0 when there is none. */
+function lastNewlineBefore(file: number, before: number, chunkBytes: number): number {
+  for (let end = before; end > 0; ) {
+    const start = Math.max(0, end - chunkBytes);
+    const piece = readPiece(file, start, end - start);
+    const newline = piece.lastIndexOf(0x0a);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/** Up to `length` bytes (at most a chunk) of the file from `position`; fewer where it ends. */
+function readPiece(file: number, position: number, length: number): Buffer {
+  const piece = Buffer.alloc(length);
+  return piece.subarray(0, readSync(file, piece, 0, length, position));
 }
 
 /** Where `tail` sends each line, and when it stops. */

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { Backend, HttpFetch } from '../cli/backend';
-import { JournalFollower } from '../cli/tail';
+import { JOURNAL_CHUNK_BYTES, journalChunksBack } from '../cli/tail';
 import type { Target } from '../cli/target';
 import { type JournalEntry, parseJournal } from '../local/journal';
 import { deployedEventFeed } from './deployed-feed';
@@ -132,23 +132,29 @@ function linesByRun(text: string): Map<string, FeedEvent[]> {
 
 /**
  * The lines of every run of local mode's journal file written at `since` or later, at most the newest `most`, oldest
- * first. The file is read as `hookline tail --since` reads it, a chunk at a time (a journal kept across restarts may
- * hold gigabytes), keeping no more than `most` lines, and yielding between chunks so the console answers meanwhile.
+ * first. The file is read back from its end a chunk at a time (a journal kept across restarts may hold gigabytes), so
+ * what it costs is bounded by the window, not the journal: reading stops once it has `most` lines, or has read a
+ * chunk whose runs' lines are all older than `since`. Not at the first older line: lines are written in the order
+ * they are journalled, but the times of different functions' lines can interleave by a few milliseconds. The CLI's
+ * own lines (no run) never stop it: a replay's carry the time its run started. It yields between chunks so the
+ * console answers meanwhile.
+ *
+ * @param chunkBytes the most one read of the file takes.
  */
-export function journalRecentLines(path: string): JournalRecentLines {
+export function journalRecentLines(path: string, chunkBytes = JOURNAL_CHUNK_BYTES): JournalRecentLines {
   return async (since, most) => {
     const from = since.toISOString();
-    const reader = new JournalFollower(path, 'start');
-    let kept: (FeedEvent & { readonly run: string })[] = [];
-    do {
-      for (const entry of reader.read()) {
-        const line = entry.at >= from ? numberedLine(entry) : undefined;
-        if (line) kept.push(line);
-      }
-      if (kept.length > most * 2) kept = kept.slice(-most);
+    const newestFirst: (FeedEvent & { readonly run: string })[][] = [];
+    let kept = 0;
+    for (const entries of journalChunksBack(path, chunkBytes)) {
+      const runs = entries.flatMap((entry) => numberedLine(entry) ?? []);
+      const lines = runs.filter((line) => line.at >= from);
+      newestFirst.push(lines);
+      kept += lines.length;
+      if (kept >= most || (runs.length > 0 && lines.length === 0)) break;
       await nextTurn();
-    } while (reader.behind);
-    return kept.slice(-most);
+    }
+    return newestFirst.reverse().flat().slice(-most);
   };
 }
 
