@@ -10,7 +10,7 @@
  * (kept when dedupe is on) gives its enqueue when no line does (app code's producer logs none), its due time and
  * its state now.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import {
   type CloudWatchLogsClient,
   GetQueryResultsCommand,
@@ -28,13 +28,13 @@ import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
-import { parseJournal } from '../local/journal';
 import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
 import { CliError, errorLine, explainError, UnknownSourceError, UsageError } from './errors';
 import type { JobRecordLookup } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import { sourceNotConfiguredNote, validSourceName } from './source-flag';
+import { JOURNAL_CHUNK_BYTES, journalChunksBack } from './tail';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
 /** One outcome line, wherever it was read: the fields both outcome lines write, and when. */
@@ -488,17 +488,33 @@ export function journalRow(entry: Record<string, unknown>): OutcomeRow | undefin
   return { ...(entry as Omit<OutcomeRow, 'kind' | 'outcome'>), kind, outcome: event, at: String(entry.at) };
 }
 
-/** Local mode: the journal next to the state file. */
-export function localRows(journalPath: string): OutcomeRow[] {
+/** The rows a trace read of one event id, and every source a row it read names (of that event or not). */
+export interface TraceRows {
+  readonly rows: OutcomeRow[];
+  readonly sources: readonly string[];
+}
+
+/**
+ * Local mode: the rows of event `id` in the journal next to the state file, oldest first. The journal is read a
+ * chunk at a time (one kept across restarts may hold gigabytes, more than one string can), keeping only that
+ * event's rows and the sources named, so memory is bounded by the event, not the journal.
+ *
+ * @param chunkBytes the most one read of the file takes.
+ */
+export function localRows(journalPath: string, id: string, chunkBytes = JOURNAL_CHUNK_BYTES): TraceRows {
   if (!existsSync(journalPath)) {
     throw new CliError(
       `no local journal at ${journalPath}: start local mode with ${START_LOCAL_MODE} and send events first`,
     );
   }
-  return parseJournal(readFileSync(journalPath, 'utf8')).flatMap((entry) => {
-    const row = journalRow(entry as unknown as Record<string, unknown>);
-    return row ? [row] : [];
-  });
+  const newestFirst: OutcomeRow[][] = [];
+  const sources = new Set<string>();
+  for (const entries of journalChunksBack(journalPath, chunkBytes)) {
+    const rows = entries.flatMap((entry) => journalRow(entry as unknown as Record<string, unknown>) ?? []);
+    for (const row of rows) if (row.source !== undefined) sources.add(row.source);
+    newestFirst.push(rows.filter((row) => row.id === id));
+  }
+  return { rows: newestFirst.reverse().flat(), sources: [...sources] };
 }
 
 const QUERY_FIELDS = [
@@ -749,6 +765,11 @@ function ofSource(id: string, rows: readonly OutcomeRow[], source: string | unde
   return ofId;
 }
 
+/** A deployed trace's rows (all of one id: its query asks for no other) with the sources they name. */
+function withSources(rows: OutcomeRow[]): TraceRows {
+  return { rows, sources: rows.flatMap((r) => (r.source ? [r.source] : [])) };
+}
+
 /** How far back a deployed trace searches the logs unless told otherwise. */
 const DEFAULT_TRACE_WINDOW_MS = 7 * 86_400_000;
 
@@ -774,12 +795,12 @@ export async function trace(
   if (options.source !== undefined) validSourceName(options.source);
   // The id the lines carry: a sender's id the ingest could not keep as it is was stored hashed.
   const eventId = sanitizeId(id);
-  const rows =
+  const { rows, sources } =
     target.kind === 'local'
-      ? localRows(options.journalPath)
-      : await deployedRows(backend, target, eventId, options);
+      ? localRows(options.journalPath, eventId)
+      : withSources(await deployedRows(backend, target, eventId, options));
   if (options.source !== undefined)
-    checkSourceKnown(backend, options.source, rows, configuredSources(target));
+    checkSourceKnown(backend, options.source, sources, configuredSources(target));
   const ofEvent = ofSource(eventId, rows, options.source);
   const { lookup, unread } =
     options.readJob && mayBeJob(ofEvent, options.source)
@@ -873,12 +894,11 @@ export function configuredSources(target: Target): string[] | undefined {
 function checkSourceKnown(
   backend: Backend,
   source: string,
-  rows: readonly OutcomeRow[],
+  seen: readonly string[],
   configured: readonly string[] | undefined,
 ): void {
   if (configured === undefined) return;
-  const seen = rows.flatMap((r) => (r.source ? [r.source] : [])).sort();
-  const known = [...new Set([...configured, ...seen])];
+  const known = [...new Set([...configured, ...[...seen].sort()])];
   if (!known.includes(source)) throw new UnknownSourceError(source, known);
   const notConfigured = sourceNotConfiguredNote(source, configured);
   if (notConfigured) backend.output.note(notConfigured);

@@ -150,7 +150,7 @@ describe('the journal of lines read out of the order they were written', () => {
       }),
     );
     await file.close();
-    const rows = localRows(file.path);
+    const { rows } = localRows(file.path, 'evt-1');
     rmSync(dir, { recursive: true, force: true });
     expect(rows.map((r) => [r.outcome, r.at])).toEqual([
       ['processed', '2026-11-30T10:00:00.080Z'],
