@@ -8,11 +8,12 @@
 import type { EventFeed, FeedEvent, FeedPage } from './feed';
 
 /**
- * The lines of one run of local mode in its journal file, oldest first (each with its number in that run);
- * an empty list when the file holds none of that run (a restart without a data directory empties it), undefined
- * when there is no file to read.
+ * The lines of one run of local mode in its journal file numbered `from` or later, oldest first (each with its number
+ * in that run); an empty list when the file holds none of them (a restart without a data directory empties it),
+ * undefined when there is no file to read. The follower asks from the last line it has, so that line alone tells a
+ * run it has read whole from one the file no longer holds.
  */
-export type JournalRunLines = (run: string) => readonly FeedEvent[] | undefined;
+export type JournalRunLines = (run: string, from: number) => readonly FeedEvent[] | undefined;
 
 /**
  * The recent lines of local mode's journal file, of every run (each line carrying its run and its number there),
@@ -94,7 +95,7 @@ export class FeedFollower {
    */
   readStoppedRun(): void {
     if (this.run === undefined || this.readToEnd) return;
-    const lines = this.journalLines?.(this.run);
+    const lines = this.journalLines?.(this.run, this.latest);
     if (!lines || lines.length === 0) return;
     this.runFoundInFile = true;
     this.takeFromFile(lines, Number.POSITIVE_INFINITY);
@@ -106,7 +107,7 @@ export class FeedFollower {
    */
   endRun(): void {
     if (this.run !== undefined) {
-      const lines = this.journalLines?.(this.run);
+      const lines = this.journalLines?.(this.run, this.latest);
       if (lines && lines.length > 0) this.takeFromFile(lines, Number.POSITIVE_INFINITY);
       else if (!this.readToEnd && !this.runFoundInFile) this.runsEndedUnread += 1;
     }
@@ -141,7 +142,7 @@ export class FeedFollower {
 
   /** The feed skipped from `latest` to `next` (its ring dropped them): the lines between come from the file. */
   private recover(next: number): void {
-    const lines = this.run !== undefined ? this.journalLines?.(this.run) : undefined;
+    const lines = this.run !== undefined ? this.journalLines?.(this.run, this.latest) : undefined;
     if (lines) this.takeFromFile(lines, next);
     this.missed += next - this.latest - 1;
   }

@@ -5,13 +5,13 @@
  * {@link EventFeed}.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { Backend, HttpFetch } from '../cli/backend';
 import { JOURNAL_CHUNK_BYTES, journalChunksBack } from '../cli/tail';
 import type { Target } from '../cli/target';
-import { type JournalEntry, parseJournal } from '../local/journal';
+import type { JournalEntry } from '../local/journal';
 import { deployedEventFeed } from './deployed-feed';
 import type { JournalRecentLines, JournalRunLines } from './feed-follower';
 
@@ -99,12 +99,19 @@ export function localEventFeed(
 }
 
 /**
- * Local mode's journal file as the follower reads a run's lines from it: parsed again only when the file changed
- * (size or time), so a console that looks at it every second while local mode is down reads it once.
+ * Local mode's journal file as the follower reads a run's lines from it: only the lines of the run it follows from
+ * the last it has on (numbered `from` or later). They are the file's newest lines of that run, so the file is read
+ * back from its end a chunk at a time and reading stops at the line numbered `from` (a run's lines are written in the
+ * order they are numbered): what it costs is bounded by what the follower lacks, not by the journal, which a local
+ * mode with a data directory keeps across restarts (it may hold gigabytes, more than one string can). The answer is
+ * kept until the file changes (size or time), so a console that looks at it every second while local mode is down
+ * reads it once.
+ *
+ * @param chunkBytes the most one read of the file takes.
  */
-export function journalFileLines(path: string): JournalRunLines {
-  let read: { signature: string; byRun: Map<string, FeedEvent[]> } | undefined;
-  return (run) => {
+export function journalFileLines(path: string, chunkBytes = JOURNAL_CHUNK_BYTES): JournalRunLines {
+  let read: { key: string; from: number; lines: FeedEvent[] } | undefined;
+  return (run, from) => {
     let signature: string;
     try {
       const stat = statSync(path);
@@ -112,22 +119,22 @@ export function journalFileLines(path: string): JournalRunLines {
     } catch {
       return undefined;
     }
-    if (read?.signature !== signature) read = { signature, byRun: linesByRun(readFileSync(path, 'utf8')) };
-    return read.byRun.get(run) ?? [];
+    const key = `${signature}\u0000${run}`;
+    if (read?.key !== key || from < read.from)
+      read = { key, from, lines: runLinesFrom(path, run, from, chunkBytes) };
+    return read.lines.filter((line) => line.seq >= from);
   };
 }
 
-/** The journal's numbered lines per run, as the feed serves them (the CLI's own lines carry no run). */
-function linesByRun(text: string): Map<string, FeedEvent[]> {
-  const byRun = new Map<string, FeedEvent[]>();
-  for (const entry of parseJournal(text)) {
-    const line = numberedLine(entry);
-    if (!line) continue;
-    const lines = byRun.get(line.run) ?? [];
-    lines.push(line);
-    byRun.set(line.run, lines);
+/** The lines of `run` in the journal file numbered `from` or later, oldest first, read back from the file's end. */
+function runLinesFrom(path: string, run: string, from: number, chunkBytes: number): FeedEvent[] {
+  const newestFirst: FeedEvent[][] = [];
+  for (const entries of journalChunksBack(path, chunkBytes)) {
+    const ofRun = entries.flatMap((entry) => numberedLine(entry) ?? []).filter((line) => line.run === run);
+    newestFirst.push(ofRun.filter((line) => line.seq >= from));
+    if (ofRun.some((line) => line.seq <= from)) break;
   }
-  return byRun;
+  return newestFirst.reverse().flat();
 }
 
 /**
