@@ -28,13 +28,13 @@ import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
+import { JOURNAL_CHUNK_BYTES, journalChunksBack } from '../local/journal-read';
 import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
 import { CliError, errorLine, explainError, UnknownSourceError, UsageError } from './errors';
 import type { JobRecordLookup } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import { sourceNotConfiguredNote, validSourceName } from './source-flag';
-import { JOURNAL_CHUNK_BYTES, journalChunksBack } from './tail';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
 /** One outcome line, wherever it was read: the fields both outcome lines write, and when. */

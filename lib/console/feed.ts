@@ -9,9 +9,9 @@ import { statSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import type { Backend, HttpFetch } from '../cli/backend';
-import { JOURNAL_CHUNK_BYTES, journalChunksBack } from '../cli/tail';
 import type { Target } from '../cli/target';
 import type { JournalEntry } from '../local/journal';
+import { JOURNAL_CHUNK_BYTES, journalChunksBack } from '../local/journal-read';
 import { deployedEventFeed } from './deployed-feed';
 import type { JournalRecentLines, JournalRunLines } from './feed-follower';
 

@@ -11,7 +11,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { colorsFor } from '../../lib/cli/output';
 import {
   checkSince,
-  JournalFollower,
   pause,
   renderTailLine,
   type TailLine,
@@ -20,6 +19,7 @@ import {
   tailSelection,
 } from '../../lib/cli/tail';
 import type { OutcomeRow } from '../../lib/cli/trace';
+import { JournalFollower } from '../../lib/local/journal-read';
 import { localTestTarget } from './helpers';
 
 const line = (fields: Record<string, unknown>) =>

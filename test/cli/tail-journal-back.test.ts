@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { journalChunksBack } from '../../lib/cli/tail';
 import { type JournalEntry, parseJournal } from '../../lib/local/journal';
+import { journalChunksBack } from '../../lib/local/journal-read';
 
 /** Journal lines of every length from a few bytes past a chunk boundary to several chunks. */
 function journalLines(count: number, chunk: number): string[] {

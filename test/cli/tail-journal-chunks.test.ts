@@ -8,15 +8,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  JOURNAL_CHUNK_BYTES,
-  JournalFollower,
-  type TailLine,
-  TailTimelines,
-  tailJournal,
-} from '../../lib/cli/tail';
+import { type TailLine, TailTimelines, tailJournal } from '../../lib/cli/tail';
 import { journalRow } from '../../lib/cli/trace';
 import { parseJournal } from '../../lib/local/journal';
+import { JOURNAL_CHUNK_BYTES, JournalFollower } from '../../lib/local/journal-read';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();

@@ -19,7 +19,6 @@ import {
 import { colorsFor } from '../../lib/cli/output';
 import {
   checkSince,
-  JournalFollower,
   renderTailLine,
   TAIL_OUTCOMES,
   TailTimelines,
@@ -27,6 +26,7 @@ import {
   tailSourceNote,
 } from '../../lib/cli/tail';
 import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow } from '../../lib/cli/trace';
+import { JournalFollower } from '../../lib/local/journal-read';
 import { localTestTarget, stackTarget, testBackend } from './helpers';
 
 const line = (fields: Record<string, unknown>) =>
