@@ -18,6 +18,7 @@ import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/cont
 import { JOB_SOURCE } from '../lambda/shared/job';
 import {
   type GrantedQueue,
+  JOB_SCHEDULE_GROUP,
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
   type ProducerQueuesVariable,
@@ -277,7 +278,7 @@ export class JobProducers extends Construct {
     return Stack.of(this).formatArn({
       service: 'scheduler',
       resource: 'schedule',
-      resourceName: `default/${this.props.scheduleNamePrefix}*`,
+      resourceName: `${JOB_SCHEDULE_GROUP}/${this.props.scheduleNamePrefix}*`,
     });
   }
 

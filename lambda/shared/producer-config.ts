@@ -118,6 +118,12 @@ export const producerSettingsSchema = z.object({
 export type ProducerSettings = z.infer<typeof producerSettingsSchema>;
 
 /**
+ * The schedule group a deployed stack's one-time job schedules are in: Scheduler's `default` group, as the producer
+ * names none. Its grants, the scheduler roles' trust and `hookline status`'s count of waiting jobs all name it.
+ */
+export const JOB_SCHEDULE_GROUP = 'default';
+
+/**
  * The prefix of a stack's one-time job schedule names: the producer names schedules with it, and its grant (and
  * local mode's stand-in) covers names with it and no others. Short, because a schedule name holds 64 characters.
  * A name cut or rewritten to fit could be another stack's in the same account and region (`…-payments` and
