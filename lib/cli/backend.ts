@@ -9,6 +9,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -61,6 +62,8 @@ export interface Backend {
   readonly s3?: S3Client;
   /** Runs Logs Insights queries (`trace` on a deployed stack). */
   readonly logs?: CloudWatchLogsClient;
+  /** Lists the one-time job schedules (`status` on a deployed stack counts the jobs waiting in them). */
+  readonly scheduler?: SchedulerClient;
   readonly http: HttpFetch;
   readonly clock: Clock;
   readonly output: Output;
@@ -146,7 +149,15 @@ export function boundedFetch(seconds: number, timedOut: (url: string) => Error):
 }
 
 /** The AWS clients of a {@link Backend}, by property. */
-type ClientName = 'sqs' | 'lambda' | 'cloudformation' | 'cloudwatch' | 'secretsManager' | 's3' | 'logs';
+type ClientName =
+  | 'sqs'
+  | 'lambda'
+  | 'cloudformation'
+  | 'cloudwatch'
+  | 'secretsManager'
+  | 's3'
+  | 'logs'
+  | 'scheduler';
 type Clients = { [K in ClientName]-?: NonNullable<Backend[K]> };
 type ClientConfig = Readonly<Record<string, unknown>>;
 
@@ -173,6 +184,9 @@ const CLIENT_CLASSES: { [K in ClientName]: () => new (config: ClientConfig) => C
   logs: () =>
     (requirePackage('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs'))
       .CloudWatchLogsClient,
+  scheduler: () =>
+    (requirePackage('@aws-sdk/client-scheduler') as typeof import('@aws-sdk/client-scheduler'))
+      .SchedulerClient,
 };
 
 /** Loads a client's SDK package and creates the client. */
@@ -280,6 +294,7 @@ export async function connect(
     secretsManager: aws,
     s3: aws,
     logs: aws,
+    scheduler: aws,
   };
   return { target, config, backend: lazyBackend(configs, services, { cloudformation }) };
 }

@@ -712,7 +712,9 @@ async function statusCommand(ctx: CommandContext, queue: string | undefined, o: 
   const [result, { renderStatus }] = await Promise.all([
     target.kind === 'local'
       ? import('./local-status').then(({ localStatus }) => localStatus(target, options))
-      : import('./status').then(({ status }) => status(backend, target, options)),
+      : import('./status').then(({ status }) =>
+          status(backend, target, { ...options, countScheduledJobs: true }),
+        ),
     import('./render'),
   ]);
   present(output, result, renderStatus);

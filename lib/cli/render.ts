@@ -32,6 +32,7 @@ import { hint, nextCommand as next, type Output, plural, table } from './output'
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
+import { SCHEDULED_JOBS_COUNTED } from './scheduled-jobs';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { QueueStatus, StatusResult } from './status';
@@ -128,16 +129,25 @@ export function renderStatus(output: Output, result: StatusResult): void {
 }
 
 /**
- * The jobs delayed beyond SQS's 15 minutes: they wait in one-time schedules, in no queue's DELAYED until sent.
- * Local mode counts them; a deployed stack whose producers may delay jobs (it has the job schedules' dead-letter
- * queue) keeps them in EventBridge Scheduler, which status does not read, so it says where to look instead.
+ * The jobs delayed beyond SQS's 15 minutes: they wait in one-time schedules, in no queue's DELAYED until sent. Local
+ * mode counts them, and so does a deployed stack's `status` (from EventBridge Scheduler's list of its schedules), up
+ * to a bound, past which it says "at least"; where they could not be counted, it says why, never 0. A status that did
+ * not count them (a deployed stack whose producers may delay jobs) says where to look instead.
  */
 function scheduledJobsLine(output: Output, result: StatusResult): string | undefined {
   const list = next(output, 'jobs list --state scheduled');
-  if (result.scheduledJobs !== undefined)
-    return result.scheduledJobs > 0
-      ? `${plural(result.scheduledJobs, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (${list})`
+  if (result.scheduledJobsNote !== undefined)
+    return output.colors.yellow(
+      `jobs scheduled for later, beyond SQS's 15-minute delay: ${result.scheduledJobsNote} (${list})`,
+    );
+  if (result.scheduledJobs !== undefined) {
+    const count = result.scheduledJobs;
+    if (result.scheduledJobsAtLeast)
+      return `at least ${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet: counting stopped after the stack's first ${SCHEDULED_JOBS_COUNTED} schedules, and more wait; a cancelled one counts until its time (${list})`;
+    return count > 0
+      ? `${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (${list})`
       : undefined;
+  }
   if (!result.otherDeadLetterQueues?.some((d) => d.name === JOB_SCHEDULES)) return undefined;
   return output.colors.dim(
     `jobs delayed beyond 15 minutes wait in EventBridge Scheduler, not in DELAYED: ${list}`,

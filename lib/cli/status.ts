@@ -22,7 +22,14 @@ import {
   queueOf,
   type Target,
 } from './target';
-import { deniedValue, type Read, STATUS_PARTS, type UnreadablePart, unlessDenied } from './unreadable';
+import {
+  ALL_QUEUES,
+  deniedValue,
+  type Read,
+  STATUS_PARTS,
+  type UnreadablePart,
+  unlessDenied,
+} from './unreadable';
 
 export interface QueueStatus {
   readonly queue: string;
@@ -102,11 +109,22 @@ export interface StatusResult {
    */
   readonly unconfiguredQueues?: UnconfiguredQueues;
   /**
-   * Local mode: jobs its one-time schedules will send later (delayed beyond SQS's 15 minutes, so in no queue's
-   * `delayed` yet), of every queue or of `--queue`'s; absent where it is not read (a deployed stack, whose
-   * schedules `jobs list --state scheduled` reads from the job records, or a local mode that does not answer it).
+   * Jobs one-time schedules will send later (delayed beyond SQS's 15 minutes, so in no queue's `delayed` yet), of
+   * every queue or of `--queue`'s: local mode's stand-in's, or a deployed stack's EventBridge Scheduler schedules
+   * (counted when asked, and the stack's producers may delay jobs); absent where it is not read or could not be
+   * counted (`scheduledJobsNote` says why), or a local mode that does not answer it.
    */
   readonly scheduledJobs?: number;
+  /**
+   * A deployed stack: true when `scheduledJobs` is a lower bound, counting having stopped after the first 1,000
+   * schedules with more left (`SCHEDULED_JOBS_COUNTED` in ./scheduled-jobs); absent when the count is exact.
+   */
+  readonly scheduledJobsAtLeast?: true;
+  /**
+   * A deployed stack whose producers may delay jobs: why its jobs scheduled for later could not be counted (its
+   * schedules could not be listed), in place of `scheduledJobs`, which is then absent, never 0.
+   */
+  readonly scheduledJobsNote?: string;
   /**
    * The parts the caller's AWS identity may not read, each with the IAM action it needs (absent when there are
    * none): their values are null or absent, never guessed, and the command exits 1.
@@ -399,6 +417,44 @@ function queueNamed(
 /** Loaded for a deployed stack only: `status --local` loads no AWS SDK. */
 const breakerStatus = () => import('./breaker-status');
 
+/** What `status` says of the jobs waiting in a deployed stack's one-time schedules, and the denial that hid them. */
+interface DeployedScheduledJobs {
+  readonly fields: Pick<StatusResult, 'scheduledJobs' | 'scheduledJobsAtLeast' | 'scheduledJobsNote'>;
+  readonly denied?: UnreadablePart;
+}
+
+/**
+ * The jobs waiting beyond SQS's 15 minutes in a deployed stack's one-time schedules, of every queue or of the one
+ * asked for: counted only when asked and the stack's producers may delay jobs (it has their schedules' dead-letter
+ * queue); otherwise nothing, and no call.
+ */
+async function deployedScheduledJobs(
+  backend: Backend,
+  target: Target,
+  options: StatusOptions,
+): Promise<DeployedScheduledJobs> {
+  const scheduler = backend.scheduler;
+  if (
+    !options.countScheduledJobs ||
+    target.kind !== 'stack' ||
+    !target.jobSchedulesDeadLetterQueue ||
+    !scheduler
+  )
+    return { fields: {} };
+  const queue = options.queue === undefined ? undefined : queueOf(target, options.queue);
+  const { countScheduledJobs } = await import('./scheduled-jobs');
+  const counted = await countScheduledJobs(scheduler, target.stackName, queue?.arn);
+  if ('count' in counted)
+    return {
+      fields: { scheduledJobs: counted.count, ...(counted.atLeast ? { scheduledJobsAtLeast: true } : {}) },
+    };
+  if ('failed' in counted) return { fields: { scheduledJobsNote: `unknown: ${counted.failed}` } };
+  return {
+    fields: { scheduledJobsNote: deniedValue(counted.denied) },
+    denied: { queue: queue?.name ?? ALL_QUEUES, part: STATUS_PARTS.scheduledJobs, ...counted.denied },
+  };
+}
+
 /**
  * The selected queues' rows: local mode answers them itself when it can (and says what it holds beyond the
  * configuration); otherwise, and on a deployed stack, each queue's reads.
@@ -435,11 +491,23 @@ function otherDeadLetterRows(sources: StatusSources, others: readonly DeadLetter
   );
 }
 
+/** What a status covers. */
+export interface StatusOptions {
+  /** Only this queue. @default every queue */
+  readonly queue?: string;
+  /**
+   * On a deployed stack whose producers may delay jobs, count the jobs waiting in its one-time schedules
+   * (`scheduler:ListSchedules`, a call per 100 schedules, at most `SCHEDULED_JOB_PAGES` in ./scheduled-jobs).
+   * @default false
+   */
+  readonly countScheduledJobs?: boolean;
+}
+
 /** Collects the status of every queue (or of one) through the backend's clients. */
 export async function status(
   backend: Backend,
   target: Target,
-  options: { queue?: string } = {},
+  options: StatusOptions = {},
 ): Promise<StatusResult> {
   const queues = statusQueues(target, options);
   if (options.queue === undefined) refuseStackWithoutQueues(target);
@@ -473,15 +541,17 @@ export async function status(
       target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
   };
   try {
-    const [{ rows, unreadable: rowsUnreadable, unconfiguredQueues, scheduledJobs }, otherReads] =
+    const [{ rows, unreadable: rowsUnreadable, unconfiguredQueues, scheduledJobs }, otherReads, scheduled] =
       await Promise.all([
         queueRows(backend, target, queues, sources, options.queue === undefined),
         otherDeadLetterRows(sources, others),
+        deployedScheduledJobs(backend, target, options),
       ]);
     const otherRows = otherReads.map((read) => read.row);
     const unreadable = [
       ...rowsUnreadable,
       ...otherReads.flatMap((read) => (read.denied ? [read.denied] : [])),
+      ...(scheduled.denied ? [scheduled.denied] : []),
     ];
     return {
       target: target.description,
@@ -495,6 +565,7 @@ export async function status(
         : {}),
       ...(options.queue === undefined && unconfiguredQueues ? { unconfiguredQueues } : {}),
       ...(scheduledJobs !== undefined ? { scheduledJobs } : {}),
+      ...scheduled.fields,
       ...(unreadable.length > 0 ? { unreadable } : {}),
     };
   } catch (error) {

@@ -9,7 +9,10 @@ import { ActionDeniedError, type Denial, denialOf, deniedBecause } from './error
 
 /** A part of a result that could not be read because the caller may not make the call that reads it. */
 export interface UnreadablePart extends Denial {
-  /** The queue (or dead-letter queue, as `failed list` names it) the part belongs to. */
+  /**
+   * The queue (or dead-letter queue, as `failed list` names it) the part belongs to; {@link ALL_QUEUES} for a part
+   * of every queue (the jobs scheduled for later, counted for the whole stack).
+   */
   readonly queue: string;
   /** What of it is unknown: `messages`, `dead letters`, `oldest message age`, `consumer`, `circuit breaker`. */
   readonly part: string;
@@ -42,6 +45,8 @@ export const STATUS_PARTS = {
   oldestAge: 'oldest message age',
   consumer: 'consumer',
   circuitBreaker: 'circuit breaker',
+  /** Of every queue (its queue `all queues`) or of the one asked for: said in place by the scheduled jobs line. */
+  scheduledJobs: 'scheduled jobs',
 } as const;
 
 /**
@@ -50,13 +55,19 @@ export const STATUS_PARTS = {
  */
 export const deniedValue = (denial: Denial): string => `unknown: access denied (${deniedBecause(denial)})`;
 
+/** How a part of every queue, not of one queue, names its queue (the jobs scheduled for later, of the stack). */
+export const ALL_QUEUES = 'all queues';
+
+/** Parts a line of their own says in place (a row's note on its age, the scheduled jobs line), not in a list. */
+const SAID_IN_PLACE: ReadonlySet<string> = new Set([STATUS_PARTS.oldestAge, STATUS_PARTS.scheduledJobs]);
+
 /**
  * One line per unknown part, in the result's order (`orders consumer: unknown: access denied (needs ...)`), but for
- * the oldest age, which its row's note says.
+ * those said in place: the oldest age, which its row's note says, and the scheduled jobs, which their line says.
  */
 export function unreadableLines(parts: readonly UnreadablePart[]): string[] {
   return parts
-    .filter((p) => p.part !== STATUS_PARTS.oldestAge)
+    .filter((p) => !SAID_IN_PLACE.has(p.part))
     .map((p) => `${p.queue} ${p.part}: ${deniedValue(p)}`);
 }
 

@@ -5,6 +5,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Message, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -102,6 +103,7 @@ export function testBackend(
     cloudformation: new CloudFormationClient({ region, credentials }),
     cloudwatch: new CloudWatchClient({ region, credentials }),
     secretsManager: new SecretsManagerClient({ region, credentials }),
+    scheduler: new SchedulerClient({ region, credentials }),
     http: noHttp,
     clock: fakeClock(),
     output: recordingOutput(),
