@@ -390,3 +390,51 @@ describe('the dead-letter queues EventBridge Scheduler fills, read through the r
     expect(list.stdout).toMatch(/job-42 +job +invoice\.send +delayed job for the events queue/);
   });
 });
+
+describe('the jobs waiting in the stack’s one-time schedules, counted through the real CLI', () => {
+  it('lists the stack’s enabled job schedules of the default group page by page, and counts them as local mode does', async () => {
+    // GIVEN a stack whose producers may delay jobs, 150 of its jobs waiting for events and 2 for orders, a schedule
+    // someone disabled, one of another stack and one in another group (`status <queue>`: status-scheduled-jobs.test)
+    const { outputs: events, queue: eventsQueue } = await standIn.queueWithDeadLetters('events', {
+      stack: 'Delays',
+    });
+    const { outputs: orders, queue: ordersQueue } = await standIn.queueWithDeadLetters('orders', {
+      stack: 'Delays',
+      fifo: true,
+    });
+    const jobSchedules = await standIn.sqs.send(
+      new CreateQueueCommand({ QueueName: 'Delays-JobSchedulesDlq' }),
+    );
+    standIn.stacks.set('Delays', {
+      ...events,
+      ...orders,
+      [STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl]: jobSchedules.QueueUrl ?? '',
+    });
+    const job = (n: number, targetArn: string) => ({ name: `Delays-job-${n.toString(16)}`, targetArn });
+    standIn.schedules.push(
+      ...Array.from({ length: 150 }, (_, n) => job(n, eventsQueue.arn)),
+      job(1000, ordersQueue.arn),
+      job(1001, ordersQueue.arn),
+      { ...job(1002, eventsQueue.arn), state: 'DISABLED' },
+      { name: 'Delays2-job-1', targetArn: eventsQueue.arn },
+      { ...job(1003, eventsQueue.arn), group: 'Delays-probes' },
+    );
+    standIn.scheduleListings.length = 0;
+
+    // WHEN
+    const human = await standIn.run(['status', '--stack', 'Delays']);
+
+    // THEN
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(
+      "152 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (hookline jobs list --state scheduled --stack Delays)\n",
+    );
+    const asked = {
+      ScheduleGroup: 'default',
+      NamePrefix: 'Delays-job-',
+      State: 'ENABLED',
+      MaxResults: '100',
+    };
+    expect(standIn.scheduleListings).toEqual([asked, { ...asked, NextToken: '100' }]);
+  });
+});

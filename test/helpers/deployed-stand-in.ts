@@ -2,7 +2,8 @@
  * A deployed pipeline the real CLI can be pointed at without an AWS account: one HTTP server that is SQS
  * (local-aws-sqs, which has move tasks), CloudFormation's `DescribeStacks` (the stack outputs the CLI finds the
  * resources by), Lambda's event source mappings, CloudWatch's `GetMetricData` and CloudWatch Logs' `FilterLogEvents`
- * (the log lines of `logGroups`, a few per page). The CLI reaches it through the
+ * (the log lines of `logGroups`, a few per page) and EventBridge Scheduler's `ListSchedules` (the `schedules`, as
+ * few a page as asked). The CLI reaches it through the
  * SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so every line of its deployed code path runs as against AWS.
  * A test can make the SQS answers of one action fail (`fail`), as AWS does when it throttles or has a fault.
  * {@link stackWithLogGroups} and the outcome line builders set up the stack whose log lines `hookline tail` and the
@@ -51,6 +52,17 @@ export interface StandInLogLine {
   readonly message: string;
 }
 
+/** A schedule EventBridge Scheduler has, as `ListSchedules` summarises it. */
+export interface StandInSchedule {
+  readonly name: string;
+  /** @default 'default' */
+  readonly group?: string;
+  /** @default 'ENABLED' */
+  readonly state?: 'ENABLED' | 'DISABLED';
+  /** The ARN of what it sends to (a queue's). */
+  readonly targetArn: string;
+}
+
 /** How many lines one `FilterLogEvents` page holds: few, so a reader of them must follow `nextToken`. */
 const LOG_LINES_PER_PAGE = 2;
 
@@ -70,6 +82,10 @@ export interface DeployedStandIn {
   /** Starts the real `bin/hookline.ts` against this stand-in, and leaves it running. */
   spawn(args: readonly string[]): ChildProcess;
   readonly sqs: SQSClient;
+  /** The schedules EventBridge Scheduler has, in every group. */
+  readonly schedules: StandInSchedule[];
+  /** The query of every `ListSchedules` request Scheduler got, in order. */
+  readonly scheduleListings: Record<string, string>[];
   /**
    * The stack outputs `DescribeStacks` answers for each stack name (every stack, asked for none); any other name is a
    * stack that does not exist.
@@ -111,6 +127,8 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   const settling = new Set<string>();
   const faults = new Map<string, { fault: SqsFault; seen: number; failed: number }>();
   const logGroups = new Map<string, StandInLogLine[]>();
+  const schedules: StandInSchedule[] = [];
+  const scheduleListings: Record<string, string>[] = [];
   const logs: {
     denied: boolean;
     fault?: { fault: SqsFault; seen: number; failed: number };
@@ -126,6 +144,8 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString();
       if (body.includes('Action=DescribeStacks')) return describeStacks(stacks, body, res);
+      if (req.method === 'GET' && req.url?.startsWith('/schedules'))
+        return listSchedules(schedules, scheduleListings, req.url, res);
       if (req.url?.startsWith('/2015-03-31/event-source-mappings/'))
         return eventSourceMapping(mappings, settling, req, body, res);
       const target = String(req.headers['x-amz-target'] ?? '');
@@ -200,6 +220,8 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   return {
     endpoint,
     sqs,
+    schedules,
+    scheduleListings,
     stacks,
     mappings,
     settling,
@@ -347,6 +369,44 @@ function stackMember(name: string, outputs: Readonly<Record<string, string>>): s
   );
 }
 
+/**
+ * EventBridge Scheduler's `ListSchedules` (REST JSON): the schedules of the group, name prefix and state asked for, at
+ * most `MaxResults` a page, the next page's offset as its token; each request's query is recorded.
+ */
+function listSchedules(
+  schedules: readonly StandInSchedule[],
+  listings: Record<string, string>[],
+  url: string,
+  res: ServerResponse,
+) {
+  const query = Object.fromEntries(new URL(url, 'http://stand-in').searchParams);
+  listings.push(query);
+  const matching = schedules.filter(
+    (s) =>
+      (query.ScheduleGroup === undefined || (s.group ?? 'default') === query.ScheduleGroup) &&
+      (query.NamePrefix === undefined || s.name.startsWith(query.NamePrefix)) &&
+      (query.State === undefined || (s.state ?? 'ENABLED') === query.State),
+  );
+  const from = Number(query.NextToken ?? 0);
+  const size = Number(query.MaxResults ?? 100);
+  const more = from + size < matching.length;
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      Schedules: matching.slice(from, from + size).map((s) => ({
+        Arn: `arn:aws:scheduler:us-east-1:${ACCOUNT}:schedule/${s.group ?? 'default'}/${s.name}`,
+        Name: s.name,
+        GroupName: s.group ?? 'default',
+        State: s.state ?? 'ENABLED',
+        CreationDate: 1_780_000_000,
+        LastModificationDate: 1_780_000_000,
+        Target: { Arn: s.targetArn },
+      })),
+      ...(more ? { NextToken: String(from + size) } : {}),
+    }),
+  );
+}
+
 /** Lambda's `GetEventSourceMapping` and `UpdateEventSourceMapping` (REST JSON); an unknown UUID is a 404. */
 function eventSourceMapping(
   mappings: Map<string, MappingState>,
@@ -466,6 +526,7 @@ function deployedEnv(endpoint: string): NodeJS.ProcessEnv {
     'CLOUDWATCH_LOGS',
     'S3',
     'SECRETS_MANAGER',
+    'SCHEDULER',
   ];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
