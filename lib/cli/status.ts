@@ -424,6 +424,13 @@ interface DeployedScheduledJobs {
 }
 
 /**
+ * Why a nested stack's jobs scheduled for later are not counted: listed under its own name's prefix, none would be
+ * found, and 0 would be a guess.
+ */
+const NESTED_STACK_SCHEDULES =
+  "unknown: the stack is nested in another, and its job schedules are named after the top-level stack's name and the pipeline's path in it, which CloudFormation does not give";
+
+/**
  * The jobs waiting beyond SQS's 15 minutes in a deployed stack's one-time schedules, of every queue or of the one
  * asked for: counted only when asked and the stack's producers may delay jobs (it has their schedules' dead-letter
  * queue); otherwise nothing, and no call.
@@ -441,6 +448,7 @@ async function deployedScheduledJobs(
     !scheduler
   )
     return { fields: {} };
+  if (target.nested) return { fields: { scheduledJobsNote: NESTED_STACK_SCHEDULES } };
   const queue = options.queue === undefined ? undefined : queueOf(target, options.queue);
   const { countScheduledJobs } = await import('./scheduled-jobs');
   const counted = await countScheduledJobs(scheduler, target.stackName, queue?.arn);

@@ -164,6 +164,11 @@ export interface StackTarget extends TargetBase {
   readonly scheduleDeadLetterQueues?: readonly DeadLetterQueueTarget[];
   /** Configured schedules whose dead-letter queue outputs are absent (an older deployment). */
   readonly schedulesMissingOutputs?: readonly string[];
+  /**
+   * True for a nested stack (CloudFormation names its parent): its job schedules are named after its top-level
+   * stack's name and its construct path there, not its own name, so the CLI cannot tell their prefix.
+   */
+  readonly nested?: true;
 }
 
 export type Target = LocalTarget | StackTarget;
@@ -286,6 +291,7 @@ export async function describeStackTarget(
     ...archiveAndLogsOf(outputs, config),
     ...sharedDeadLetterQueuesOf(outputs, queueArnOf),
     ...schedules,
+    ...(stack.ParentId ? { nested: true } : {}),
   };
 }
 

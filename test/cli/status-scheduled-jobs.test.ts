@@ -257,6 +257,18 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     expect(JSON.parse(json.stdout).scheduledJobs).toBe(2);
   });
 
+  it('says a nested stack’s jobs are not counted, rather than 0 from its own name’s prefix', async () => {
+    queuesReadable();
+    schedulesPages(page(5));
+
+    const json = await status(['--json'], { ...withJobProducers(), nested: true });
+
+    expect(requests()).toEqual([]);
+    const result = JSON.parse(json.stdout);
+    expect(result).not.toHaveProperty('scheduledJobs');
+    expect(result.scheduledJobsNote).toMatch(/^unknown: the stack is nested in another/);
+  });
+
   it('makes no Scheduler call for a stack whose producers may not delay jobs, and says nothing of them', async () => {
     queuesReadable();
     schedulesPages(page(5));

@@ -257,6 +257,27 @@ describe('stack target', () => {
     expect(webhookUrlOf(target, 'stripe')).toBe('https://api.example.com/webhooks/stripe');
   });
 
+  it('marks a nested stack, whose job schedules are not named after its own name', async () => {
+    const describe = (parent?: string) =>
+      cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+        Stacks: [
+          {
+            StackName: 'Hookline',
+            CreationTime: new Date(),
+            StackStatus: 'CREATE_COMPLETE',
+            Outputs: stackOutputs(),
+            ...(parent ? { ParentId: parent } : {}),
+          },
+        ],
+      });
+    const client = new CloudFormationClient({ region: 'us-east-1' });
+    describe('arn:aws:cloudformation:us-east-1:123456789012:stack/Platform/0a1b');
+    const nested = await describeStackTarget(client, 'Hookline', 'us-east-1', resolved);
+    describe();
+    const topLevel = await describeStackTarget(client, 'Hookline', 'us-east-1', resolved);
+    expect([nested.nested, topLevel.nested]).toEqual([true, undefined]);
+  });
+
   it('marks a queue configured with tenants as fair, so status reads its quiet tenants', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
       Stacks: [
