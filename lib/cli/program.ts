@@ -177,7 +177,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     program
       .command('status')
       .description(
-        'per queue: visible, in flight, delayed, dead-lettered, oldest message age, consumer state (and whether its circuit breaker paused it)',
+        'per queue: visible, in flight, delayed, dead-lettered, oldest message age, consumer state (and whether its circuit breaker paused it); jobs delayed beyond 15 minutes, waiting in one-time schedules',
       )
       .argument('[queue]', 'only this queue'),
   ).action((queue: string | undefined, o: CommonOptions) => statusCommand(ctx, queue, o));
