@@ -13,9 +13,10 @@ import {
   isCancellableJobState,
 } from '../../lambda/shared/job-state';
 import { mapLimited } from '../../lambda/shared/map-limited';
+import { plural } from '../../lambda/shared/plural';
 import { CliError, errorLine, UsageError } from './errors';
 import { type DeniedDeadLetters, type JobsStore, jobQueue, jobsList, unreadDeadLetterLines } from './jobs';
-import { type CommandHints, nextCommand, type Output, type Progress, plural, shellWord } from './output';
+import { type CommandHints, nextCommand, type Output, type Progress, shellWord } from './output';
 import { typeSelector } from './redrive';
 import type { Target } from './target';
 import type { UnreadablePart } from './unreadable';

@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { z } from 'zod';
+import { plural } from '../../lambda/shared/plural';
 import { closestName, withDidYouMean } from '../closest-name';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
@@ -26,7 +27,7 @@ import { isTokenProp, tokensIn, tokenViolation } from './tokens';
 export class HooklineConfigError extends ViolationsError {
   constructor(issues: readonly Violation[]) {
     super(
-      `Invalid hookline configuration (${issues.length} problem${issues.length === 1 ? '' : 's'})`,
+      `Invalid hookline configuration (${plural(issues.length, 'problem')})`,
       issues,
     );
     this.name = 'HooklineConfigError';
