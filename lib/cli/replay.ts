@@ -44,6 +44,7 @@ import {
   UsageError,
 } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
+import { untilRateAllows } from './rate-pacing';
 import { type QueueTarget, queueOf, type Target } from './target';
 import { validTypePattern } from './type-pattern-flag';
 
@@ -673,11 +674,7 @@ async function sendPlanned(
       done += batch.length;
       progress.update(done);
       if (fault) break;
-      if (options.rate) {
-        const due = started + (done / options.rate) * 1000;
-        const wait = due - backend.clock.now();
-        if (wait > 0) await backend.clock.sleep(wait);
-      }
+      if (options.rate) await untilRateAllows(backend.clock, started, done, options.rate);
     }
   } catch (error) {
     // A send's error is caught above: this is the sorted selection failing to be read back from disk, or a stored body
