@@ -389,9 +389,7 @@ describe('replay of jobs and scheduled events', () => {
     const output = recordingOutput();
     renderReplay(output, result);
     expect(output.lines[1]).toBe('matched 12, sent 5 (events 5), ignored by routes 0, failed 5');
-    expect(output.lines.at(-1)).toMatch(
-      /^stopped early: access denied .*; 2 of 12 messages were not sent/,
-    );
+    expect(output.lines.at(-1)).toMatch(/^stopped early: access denied .*; 2 of 12 messages were not sent/);
   });
 
   it('says a batch whose send got no answer was sent with its answer not known, not failed, and resumes from it', async () => {
@@ -1640,9 +1638,7 @@ describe('replay of a selection larger than its memory budget (sorted on disk)',
       clients.sqs.reset();
       const backend = s3Backend();
       clients.sqs.on(SendMessageBatchCommand).callsFake(async () => {
-        countedBeforeSend.push(
-          backend.output.notes.some((n) => n.includes('60 archived job events match')),
-        );
+        countedBeforeSend.push(backend.output.notes.some((n) => n.includes('60 archived job events match')));
         return { Successful: [], Failed: [] };
       });
       const result = await replay(backend, archived(), config, {
