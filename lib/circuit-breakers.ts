@@ -29,6 +29,7 @@ import {
   SCALING_MODES,
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
+import { plural } from '../lambda/shared/plural';
 import { propShapeViolations, propsWithout } from './config/parse-shape';
 import { propTokenViolations } from './config/tokens';
 import { grantSendMessage } from './grants';
@@ -240,7 +241,7 @@ export class ConsumerCircuitBreakers extends Construct {
       datapointsToAlarm: 1,
       // No records, no data: an idle or paused consumer is not failing.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Circuit breaker of "${c.name}": at least ${c.minimumRecords} records ended in ${minutes} min and ${Math.round(c.failureRatio * 100)}% or more of them failed, so its consumer was paused (its event source mapping disabled); the messages wait in the queue, nothing is dead-lettered by the pause. Find what its handler calls that fails (${hooklineCommand(this, `failed list ${c.name}`)} shows the records that already gave up), fix it, then ${hooklineCommand(this, `resume ${c.name}`)}. ${recoveryOf(c)}`,
+      alarmDescription: `Circuit breaker of "${c.name}": at least ${plural(c.minimumRecords, 'record')} ended in ${minutes} min and ${Math.round(c.failureRatio * 100)}% or more of them failed, so its consumer was paused (its event source mapping disabled); the messages wait in the queue, nothing is dead-lettered by the pause. Find what its handler calls that fails (${hooklineCommand(this, `failed list ${c.name}`)} shows the records that already gave up), fix it, then ${hooklineCommand(this, `resume ${c.name}`)}. ${recoveryOf(c)}`,
     });
     alarm.addAlarmAction(action);
     alarm.addAlarmAction(new actions.SnsAction(topic));

@@ -41,20 +41,32 @@ export function closestName(name: string, known: readonly string[]): string | un
 /**
  * `did you mean <name>?` for the known name `name` most likely meant ({@link closestName}), else undefined. With
  * a `prefix` (`schedule:`), only the known names under it are offered, measured without it, so that the prefix
- * does not let a short name pass as close to another.
+ * does not let a short name pass as close to another. `shown` says the name meant as the operator would write it,
+ * where that differs from the word it is measured by (an enum's value, shown as its member).
  */
-export function didYouMean(name: string, known: readonly string[], prefix = ''): string | undefined {
+export function didYouMean(
+  name: string,
+  known: readonly string[],
+  prefix = '',
+  shown = (meant: string) => `${prefix}${meant}`,
+): string | undefined {
   const under = known.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
   const meant = closestName(name.startsWith(prefix) ? name.slice(prefix.length) : name, under);
-  return meant === undefined ? undefined : `did you mean ${prefix}${meant}?`;
+  return meant === undefined ? undefined : `did you mean ${shown(meant)}?`;
 }
 
 /**
  * A message about a name that is none of the `known` ones, with the one it most likely meant: `names a queue that
- * is not configured: did you mean events?`, as an unknown configuration key's message says it.
+ * is not configured: did you mean events?`, as an unknown configuration key's message says it; `shown` as for
+ * {@link didYouMean}.
  */
-export function withDidYouMean(message: string, name: string, known: readonly string[]): string {
-  const suggestion = didYouMean(name, known);
+export function withDidYouMean(
+  message: string,
+  name: string,
+  known: readonly string[],
+  shown?: (meant: string) => string,
+): string {
+  const suggestion = didYouMean(name, known, '', shown);
   return suggestion ? `${message}: ${suggestion}` : message;
 }
 

@@ -31,6 +31,7 @@
 import { ARCHIVE_RECORD_MAX_BYTES } from '../lambda/shared/archive';
 import { CONSUMER_TYPE_COUNTS } from '../lambda/shared/contracts';
 import { MAX_INVOCATION_MS } from '../lambda/shared/invocation-deadline';
+import { plural } from '../lambda/shared/plural';
 import {
   ASSUMED_GZIP_RATIO,
   archiveCost,
@@ -535,7 +536,7 @@ function ingestLines(input: CostInput, calls: readonly ModelledCall[]): CostLine
   const lines: CostLine[] = [
     {
       item: 'HTTP API requests',
-      basis: `${apiRequests} metered request(s) per webhook × $${P.httpApiPerMillionRequests}/M`,
+      basis: `${plural(apiRequests, 'metered request')} per webhook × $${P.httpApiPerMillionRequests}/M`,
       usdPerMillion: apiRequests * P.httpApiPerMillionRequests,
     },
     {
@@ -903,7 +904,7 @@ export function routedShares(config: Pick<ResolvedConfig, 'sources' | 'routes' |
   const shares = new Map([...counts].map(([q, n]) => [q, n / sources.length]));
   const byType = config.routes.filter((r) => !r.ignore && r.type !== '*' && r.type !== '**');
   const routing = [
-    `webhooks spread evenly over the ${sources.length} source(s), each following its route for every type, else the default route${ignoredBy.length > 0 ? ` (ignored, so in no queue: ${ignoredBy.join(', ')})` : ''}`,
+    `webhooks spread evenly over the ${plural(sources.length, 'source')}, each following its route for every type, else the default route${ignoredBy.length > 0 ? ` (ignored, so in no queue: ${ignoredBy.join(', ')})` : ''}`,
     ...(byType.length > 0
       ? [
           `not priced (the share of these types is unknown): ${byType.map((r) => `${r.source} ${r.type} → ${r.queues.join(', ')}`).join('; ')}`,

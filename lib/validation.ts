@@ -24,6 +24,7 @@ import {
   RETRY_FACTOR_MAX,
   RETRY_FACTOR_MIN,
 } from '../lambda/shared/job-retry';
+import { plural } from '../lambda/shared/plural';
 import { NAME_PATTERN, NAME_RULE } from './config/common';
 import { DEFAULTS } from './config/defaults';
 import { type Violation, violation } from './violations';
@@ -480,7 +481,7 @@ function halfOpenAfterViolations(c: CircuitBreakerRuleInput): Violation[] {
   return [
     violation(
       'circuitBreaker.halfOpenAfter',
-      `must be whole minutes from the window (${min === 1 ? '1 minute' : `${min} minutes`}) to ${max} (1 day): deployed, the breaker's alarm reads ALARM until a window passes without failures, and a probe cannot start before it returns to OK`,
+      `must be whole minutes from the window (${plural(min, 'minute')}) to ${max} (1 day): deployed, the breaker's alarm reads ALARM until a window passes without failures, and a probe cannot start before it returns to OK`,
       halfOpenAfter,
       `use e.g. Duration.minutes(${Math.max(min, Math.min(max, 15))})`,
     ),
@@ -571,7 +572,7 @@ export function retryScheduleViolations(path: string, r: RetryScheduleRuleInput)
   return [
     violation(
       path,
-      `ends before a failing record's last receive: its ${waits.length} retries wait at least ${total} seconds in all (retry base ${r.retry.base.toHumanString()}, factor ${r.retry.factor}, max ${r.retry.max.toHumanString()}; each wait at least half its backoff), so the consumer dead-letters every record that keeps failing with RetentionEndsError after at most ${fit + 1} of its maxReceiveCount (${r.maxReceiveCount}) receives`,
+      `ends before a failing record's last receive: its ${plural(waits.length, 'retry', 'retries')} wait${waits.length === 1 ? 's' : ''} at least ${total} seconds in all (retry base ${r.retry.base.toHumanString()}, factor ${r.retry.factor}, max ${r.retry.max.toHumanString()}; each wait at least half its backoff), so the consumer dead-letters every record that keeps failing with RetentionEndsError after at most ${fit + 1} of its maxReceiveCount (${r.maxReceiveCount}) receives`,
       r.retentionPeriod,
       `${fixRetention}lower maxReceiveCount to ${fit + 1}, or shorten the consumer's retry (base or max)`,
     ),

@@ -7,6 +7,7 @@
 
 import { type Delay, delayMsOf } from '../shared/duration';
 import { MAX_RETRY_DELAY_SECONDS } from '../shared/job-retry';
+import { plural } from '../shared/plural';
 
 /**
  * Throw this from a handler when retrying cannot help (the event is malformed, refers to something that will
@@ -312,7 +313,7 @@ function innerErrorsText(error: Error): string {
     parts.push(cutText(text, MAX_DESCRIBED_MESSAGE_LENGTH));
     length += text.length + 2;
   }
-  return `${errors.length} error${errors.length === 1 ? '' : 's'}: ${parts.join('; ')}`;
+  return `${plural(errors.length, 'error')}: ${parts.join('; ')}`;
 }
 
 /** What `read` returns; undefined when reading throws. */

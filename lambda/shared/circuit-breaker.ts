@@ -7,6 +7,8 @@
  * Plain constants and pure functions only: the CDK side, local mode, the CLI and the breaker function import it.
  */
 
+import { plural } from './plural';
+
 /** A breaker's settings, as the stack and local mode hand them over. */
 export interface CircuitBreakerRule {
   /** Share of the records that ended which failed, in (0, 1], at or above which the breaker trips. */
@@ -114,8 +116,7 @@ export function describeBreakerTrip(trip: BreakerTrip): string {
   const { failed, ended, windowMinutes } = trip;
   if (failed === undefined || ended === undefined || windowMinutes === undefined)
     return `${at} (how many records failed could not be read from CloudWatch)`;
-  const window = windowMinutes === 1 ? '1 minute' : `${windowMinutes} minutes`;
-  return `${at}: ${failed} of ${ended} records failed in ${window}`;
+  return `${at}: ${failed} of ${ended} records failed in ${plural(windowMinutes, 'minute')}`;
 }
 
 /** The breaker function's environment variable: which alarm trips which queue's event source mapping. */

@@ -19,6 +19,7 @@ import { MESSAGE_ATTRIBUTES } from './envelope';
 import { MAX_INVOCATION_MS } from './invocation-deadline';
 import { isParentOnFailure, type ParentOnFailure } from './job';
 import { JOB_STATES, type JobState } from './job-state';
+import { plural } from './plural';
 
 const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
 
@@ -74,9 +75,12 @@ export class UnsentParentsError extends Error {
     readonly sends: readonly ParentMessage[],
     override readonly cause: unknown,
   ) {
-    super(`the walk up the flow claimed ${sends.length} parent send(s) before the completion failed`, {
-      cause,
-    });
+    super(
+      `the walk up the flow claimed ${plural(sends.length, 'parent send')} before the completion failed`,
+      {
+        cause,
+      },
+    );
     this.name = 'UnsentParentsError';
   }
 }

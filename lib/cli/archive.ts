@@ -23,8 +23,8 @@ import {
   parseArchiveLines,
 } from '../../lambda/shared/archive';
 import { parseIsoTime } from '../../lambda/shared/iso-time';
+import { plural } from '../../lambda/shared/plural';
 import { CliError, CredentialsError, type ErrorContext, errorName, explainError, UsageError } from './errors';
-import { plural } from './output';
 
 /** Which archived events to read. */
 export interface ArchiveSelection {

@@ -41,7 +41,8 @@ import {
 /** Time, injectable so rate limits and polling are testable without waiting. */
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Waits `ms`, or less when `signal` is aborted meanwhile (Ctrl-C ends a wait, not the wait the command). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** A `fetch`-compatible function (local control API and `send`). */
@@ -75,9 +76,23 @@ export interface Backend {
   readonly emptyReceiveWaitSeconds?: number;
 }
 
+/** Waits `ms`, or less when the signal is aborted meanwhile: the timer is cleared, so it holds no exit up. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+  sleep: pause,
 };
 
 /** How the operator chose the target. */

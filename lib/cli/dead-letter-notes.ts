@@ -4,11 +4,12 @@
  * here: the renderers load it for every command.
  */
 import { isFifoQueueName } from '../../lambda/shared/contracts';
+import { plural } from '../../lambda/shared/plural';
 import { heldByOthers, wereHeldByOthers } from '../console/ui/held-by-others';
 import type { EventHeldMoreThanOnce } from './dead-letters';
 import { CliError } from './errors';
 import type { FailedListResult, FailedSummaryResult } from './failed';
-import { type CommandHints, nextCommand, plural } from './output';
+import { type CommandHints, nextCommand } from './output';
 
 /**
  * How long a redrive, `failed delete` or a read of the whole DLQ (`failed summary`, `failed show`) holds each dead

@@ -8,6 +8,7 @@
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { isFifoQueueName } from '../../lambda/shared/contracts';
+import { plural } from '../../lambda/shared/plural';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import type { Backend, Clock } from './backend';
 import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';
@@ -21,7 +22,7 @@ import {
   VISIBILITY_CALLS_AT_ONCE,
 } from './dead-letters';
 import { CliError } from './errors';
-import { type Output, type Progress, plural } from './output';
+import type { Output, Progress } from './output';
 import type { DeadLetterQueueTarget } from './target';
 
 /** What a command does in a pass: the act step the pass hands each batch to, and when the pass is done. */

@@ -7,6 +7,7 @@
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import { FLOW_PARENT_ERROR } from '../../lambda/consumer/errors';
 import { JOB_PARENT_HEADER, JOB_PARENT_ON_FAILURE_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
+import { plural } from '../../lambda/shared/plural';
 import { type Backend, contextOf } from './backend';
 import { describeSelection, nothingMatched, notReachedWhileHeld, unreadWhileHeld } from './dead-letter-notes';
 import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
@@ -367,7 +368,7 @@ const SHOWN_IDS = 20;
 
 export function renderFailedDelete(output: Output, result: FailedDeleteResult): void {
   const c = output.colors;
-  const events = result.deletedEvents === 1 ? '1 event' : `${result.deletedEvents} events`;
+  const events = plural(result.deletedEvents, 'event');
   const copies =
     result.deletedMessages === result.deletedEvents
       ? ''

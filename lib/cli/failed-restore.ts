@@ -17,11 +17,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import { entryBytes, SqsBatcher } from '../../lambda/shared/claim-check';
 import { isFifoQueueName } from '../../lambda/shared/contracts';
+import { plural } from '../../lambda/shared/plural';
 import { type Backend, contextOf } from './backend';
 import type { DeadLetter } from './dead-letters';
 import { CliError, CredentialsError, type ErrorContext, errorLine, explainError } from './errors';
 import { optionalFailureSelector } from './failure-groups';
-import { type CommandHints, hint, nextCommand, type Output, plural } from './output';
+import { type CommandHints, hint, nextCommand, type Output } from './output';
 import {
   checkSavedFile,
   deadLetterOf,

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isFifoQueueName } from '../../lambda/shared/contracts';
+import { plural } from '../../lambda/shared/plural';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { heldByOthers } from '../console/ui/held-by-others';
 import { type Backend, contextOf } from './backend';
@@ -15,7 +16,7 @@ import { type DeadLetter, EventCopies, type QueueDepth, queueDepth, summarize } 
 import { explainError } from './errors';
 import { type ReadableLetterContext, readableLetter, retentionOf } from './failed';
 import { failureKeyGiven, optionalFailureSelector } from './failure-groups';
-import { hint, nextCommand, type Output, plural } from './output';
+import { hint, nextCommand, type Output } from './output';
 import {
   SAVED_FORMAT,
   SAVED_VERSION,

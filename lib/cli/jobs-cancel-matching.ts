@@ -13,9 +13,10 @@ import {
   isCancellableJobState,
 } from '../../lambda/shared/job-state';
 import { mapLimited } from '../../lambda/shared/map-limited';
+import { plural } from '../../lambda/shared/plural';
 import { CliError, errorLine, UsageError } from './errors';
 import { type DeniedDeadLetters, type JobsStore, jobQueue, jobsList, unreadDeadLetterLines } from './jobs';
-import { type CommandHints, nextCommand, type Output, type Progress, plural, shellWord } from './output';
+import { type CommandHints, nextCommand, type Output, type Progress, shellWord } from './output';
 import { typeSelector } from './redrive';
 import type { Target } from './target';
 import type { UnreadablePart } from './unreadable';
@@ -225,19 +226,17 @@ export async function jobsCancelMatching(
 
 /** The jobs `jobs list` lists that match the filter in a state a cancel changes, oldest first. */
 async function matchingJobs(store: JobsStore, filter: JobCancelFilter, options: JobsCancelMatchingOptions) {
-  const inState = (job: JobStatus) =>
-    // A queued record may turn out dead-lettered once reconciled: kept until then, as `jobs list` keeps it.
-    inCancelledState(filter, job.state) || (filter.state === undefined && job.state === 'queued');
   const typeAndTenant = matchesTypeAndTenant(filter);
   const list = await jobsList(store, {
     ...(filter.state ? { state: filter.state } : {}),
     ...(filter.queue ? { queue: filter.queue } : {}),
     limit: Number.POSITIVE_INFINITY,
-    select: (job) => typeAndTenant(job) && inState(job),
+    select: (job) => typeAndTenant(job) && inCancelledState(filter, job.state),
     ...(options.scanProgress ? { progress: options.scanProgress } : {}),
     ...(options.reconcile ? { reconcile: options.reconcile } : {}),
   });
   return {
+    // Again once reconciled: a queued record (a state a cancel changes) may turn out dead-lettered.
     jobs: list.jobs.filter((job) => inCancelledState(filter, job.state)),
     unreadable: list.unreadable,
   };

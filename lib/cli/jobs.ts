@@ -16,6 +16,7 @@ import {
   type JobStatus,
   jobStatusOf,
 } from '../../lambda/shared/job-record';
+import { plural } from '../../lambda/shared/plural';
 import { localStatePath, parseLocalState } from '../local/state-file';
 import { JOB_SCHEDULES_RESEND, STACK_OUTPUTS } from '../stack-outputs';
 import { awsClientConfig, type Backend, localClientConfig } from './backend';
@@ -36,16 +37,7 @@ import {
   UsageError,
 } from './errors';
 import { type DeadLetterReading, type DebouncedSendReplaced, findDeadLetters } from './failed';
-import {
-  type CommandHints,
-  hint,
-  nextCommand,
-  type Output,
-  type Progress,
-  plural,
-  shellWord,
-  table,
-} from './output';
+import { type CommandHints, hint, nextCommand, type Output, type Progress, shellWord, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 import {
   type Incomplete,

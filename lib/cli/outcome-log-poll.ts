@@ -63,10 +63,13 @@ class CallSpacing {
 
   constructor(private readonly clock: Clock) {}
 
-  /** Waits until the next call may start (at once when the last started long enough ago), and counts it as started. */
-  async beforeCall(): Promise<void> {
+  /**
+   * Waits until the next call may start (at once when the last started long enough ago), and counts it as started;
+   * returns early once `signal` is aborted, so Ctrl-C does not wait out the spacing.
+   */
+  async beforeCall(signal?: AbortSignal): Promise<void> {
     const wait = this.lastCallAt === undefined ? 0 : this.lastCallAt + CALL_SPACING_MS - this.clock.now();
-    if (wait > 0) await this.clock.sleep(wait);
+    if (wait > 0) await this.clock.sleep(wait, signal);
     this.lastCallAt = this.clock.now();
   }
 }
@@ -206,7 +209,7 @@ export class OutcomeLogPoller {
       for (const group of pages) {
         if (signal?.aborted) return;
         while (group.needsPage) {
-          await this.spacing.beforeCall();
+          await this.spacing.beforeCall(signal);
           if (signal?.aborted) return;
           await group.readPage();
           this.answered = true;

@@ -58,13 +58,6 @@ export interface Output {
 /** What a hint needs of the output: the target flags of the command that prints it. */
 export type CommandHints = Pick<Output, 'command'>;
 
-/**
- * A count with its noun, singular for one: `1 message`, `3 messages`. One home for the CLI's counted nouns, so
- * none says `1 messages`; `nouns` is the plural where adding an s is wrong (`bodies`).
- */
-export const plural = (count: number, noun: string, nouns = `${noun}s`): string =>
-  `${count} ${count === 1 ? noun : nouns}`;
-
 /** Prints a hint where the output puts hints, else as a line of the result. */
 export function hint(output: Output, text: string): void {
   if (output.hint) output.hint(text);

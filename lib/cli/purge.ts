@@ -2,10 +2,10 @@
  * `hookline purge`: deletes every message of a queue or its dead-letter queue, after a confirmation.
  */
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { plural } from '../../lambda/shared/plural';
 import { type Backend, contextOf } from './backend';
 import { queueDepth } from './dead-letters';
 import { CliError, explainError } from './errors';
-import { plural } from './output';
 import { deadLetterQueueOf, isOtherDeadLetterQueueName, queueOf, type Target } from './target';
 
 export interface PurgeOptions {

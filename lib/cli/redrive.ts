@@ -54,6 +54,7 @@ import { debouncedSendSuperseded } from './failed';
 import { optionalFailureSelector } from './failure-groups';
 import { type RecordJobs, type RedrivenJob, redrivenJobsRecorder, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
+import { untilRateAllows } from './rate-pacing';
 import {
   BREAKER_SCHEDULES,
   type DeadLetterQueueTarget,
@@ -1142,10 +1143,7 @@ class OneByOneRedrive {
   private async pace(count: number): Promise<void> {
     const { rate } = this.options;
     if (rate === undefined) return;
-    const { clock } = this.backend;
-    const due = this.startedAt + (this.paced * 1000) / rate;
-    const wait = due - clock.now();
-    if (wait > 0) await clock.sleep(wait);
+    await untilRateAllows(this.backend.clock, this.startedAt, this.paced, rate);
     this.paced += count;
   }
 

@@ -3,6 +3,7 @@
  */
 
 import { describeBreakerState, describeEndedBreaker } from '../../lambda/shared/circuit-breaker';
+import { plural } from '../../lambda/shared/plural';
 import {
   expiresSoon,
   expiryWarning,
@@ -28,7 +29,7 @@ import {
 } from './dead-letter-notes';
 import type { FailedLetter, FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { layoutJson } from './json-layout';
-import { hint, nextCommand as next, type Output, plural, table } from './output';
+import { hint, nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
@@ -241,8 +242,7 @@ function resumesOf(output: Output, letters: readonly FailedLetter[]): string {
 
 export function renderFailedSummary(output: Output, result: FailedSummaryResult): void {
   const c = output.colors;
-  const groups =
-    result.groups.length === 1 ? '1 distinct failure' : `${result.groups.length} distinct failures`;
+  const groups = plural(result.groups.length, 'distinct failure');
   output.line(
     `${c.bold(`${result.queue} dead-letter queue`)}: ${plural(result.read, 'message')} read${eventsOf(result.events, result.read)}, ${groups} (left in place)`,
   );
@@ -421,7 +421,7 @@ function scheduledFields(
     );
   if (scheduled.targetArn) field('target', scheduled.targetArn);
   const count = scheduled.retryAttempts;
-  const retries = count === null ? null : `${count} ${count === 1 ? 'retry' : 'retries'}`;
+  const retries = count === null ? null : plural(count, 'retry', 'retries');
   const run = scheduled.executionId === null ? null : `run ${scheduled.executionId}`;
   if (run || retries)
     field('scheduler', [run, retries && `gave up after ${retries}`].filter(Boolean).join(', '));
@@ -459,7 +459,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
   );
   if (result.deadLetteredAfterTheRun) output.line(c.yellow(deadLetteredAfterTheRunLine(result)));
   if (result.returned > 0) {
-    const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
+    const messages = plural(result.returned, 'redriven message');
     output.line(
       c.yellow(
         `${messages} failed again and came back to the DLQ during this run: fix the consumer (${next(output, `failed list ${result.queue}`)}), then redrive again`,
@@ -470,7 +470,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
     const n = result.bodyGone.length;
     output.line(
       c.yellow(
-        `${n === 1 ? '1 dead letter' : `${n} dead letters`} left, not moved: ${n === 1 ? 'its' : 'their'} stored body is gone from the payload bucket (PayloadGoneError), so a redrive cannot succeed; send ${n === 1 ? 'the event' : 'each event'} again from its source, or delete ${n === 1 ? 'it' : 'them'}: ${next(output, `failed delete ${result.queue} --id ${result.bodyGone.slice(0, 20).join(' ')}`)}${n > 20 ? ` (and ${n - 20} more)` : ''}`,
+        `${plural(n, 'dead letter')} left, not moved: ${n === 1 ? 'its' : 'their'} stored body is gone from the payload bucket (PayloadGoneError), so a redrive cannot succeed; send ${n === 1 ? 'the event' : 'each event'} again from its source, or delete ${n === 1 ? 'it' : 'them'}: ${next(output, `failed delete ${result.queue} --id ${result.bodyGone.slice(0, 20).join(' ')}`)}${n > 20 ? ` (and ${n - 20} more)` : ''}`,
       ),
     );
   }
@@ -479,7 +479,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
     const n = result.movedByAnotherRedrive;
     output.line(
       c.yellow(
-        `${n === 1 ? '1 message' : `${n} messages`} moved by another redrive while this one ran came back to the DLQ: left to that redrive, not moved again (the consumer still fails on ${n === 1 ? 'it' : 'them'})`,
+        `${plural(n, 'message')} moved by another redrive while this one ran came back to the DLQ: left to that redrive, not moved again (the consumer still fails on ${n === 1 ? 'it' : 'them'})`,
       ),
     );
   }
@@ -594,7 +594,7 @@ export function renderReplay(output: Output, result: ReplayResult): void {
     const left = result.planned - result.sent - result.failed - unknown;
     output.line(
       c.yellow(
-        `stopped early: ${result.stoppedBy}; ${left} of ${result.planned} message(s) were not sent (a new replay of the same window sends them all again, as a new run)`,
+        `stopped early: ${result.stoppedBy}; ${left} of ${plural(result.planned, 'message')} ${left === 1 ? 'was' : 'were'} not sent (a new replay of the same window sends them all again, as a new run)`,
       ),
     );
     if (result.resumeSince)

@@ -20,6 +20,7 @@ import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../..
 import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
+import { plural } from '../../lambda/shared/plural';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
 import { queueTargetOf, readingSettingsOf, routingOf } from '../runtime-wiring';
@@ -43,6 +44,7 @@ import {
   UsageError,
 } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
+import { untilRateAllows } from './rate-pacing';
 import { type QueueTarget, queueOf, type Target } from './target';
 import { validTypePattern } from './type-pattern-flag';
 
@@ -447,7 +449,7 @@ function checkPlannedQueues(target: Target, tally: Tally): void {
     }
     const names = Object.keys(target.queues);
     throw new CliError(
-      `${count} archived event(s) of the selection were sent to queue "${queue}", which ${target.description} no longer has: replay them to another queue with --to <queue> (${names.length ? `one of ${names.join(', ')}` : 'none configured'}), or narrow --type; nothing was sent`,
+      `${plural(count, 'archived event')} of the selection ${count === 1 ? 'was' : 'were'} sent to queue "${queue}", which ${target.description} no longer has: replay ${count === 1 ? 'it' : 'them'} to another queue with --to <queue> (${names.length ? `one of ${names.join(', ')}` : 'none configured'}), or narrow --type; nothing was sent`,
     );
   }
 }
@@ -672,11 +674,7 @@ async function sendPlanned(
       done += batch.length;
       progress.update(done);
       if (fault) break;
-      if (options.rate) {
-        const due = started + (done / options.rate) * 1000;
-        const wait = due - backend.clock.now();
-        if (wait > 0) await backend.clock.sleep(wait);
-      }
+      if (options.rate) await untilRateAllows(backend.clock, started, done, options.rate);
     }
   } catch (error) {
     // A send's error is caught above: this is the sorted selection failing to be read back from disk, or a stored body
@@ -811,7 +809,7 @@ async function replaySelection(
         ? 'to the queue each was sent to'
         : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
-    `${tally.matched} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${sending} message(s) ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${run.replayId}`,
+    `${plural(tally.matched, `archived ${options.source} event`)} match${tally.matched === 1 ? 'es' : ''}; ${options.dryRun ? 'would send' : 'sending'} ${plural(sending, 'message')} ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${run.replayId}`,
   );
   const base = { ...run, ignored: tally.ignored, planned: tally.planned };
   if (options.dryRun) {

@@ -10,11 +10,12 @@ import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync, w
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { plural } from '../../lambda/shared/plural';
 import { saveDeadLettersArgs } from '../console/ui/dead-letter-expiry';
 import { type DeadLetter, describeDeadLetter } from './dead-letters';
 import { CliError } from './errors';
 import type { ReadableLetter } from './failed';
-import { type CommandHints, nextCommand, plural } from './output';
+import { type CommandHints, nextCommand } from './output';
 
 /** What a saved file's header says it is: a reader refuses any other. */
 export const SAVED_FORMAT = 'hookline.dead-letters';

@@ -3,7 +3,7 @@
  * the poller the console's deployed feed shares reads them ({@link OutcomeLogPoller}, which says why it polls
  * `FilterLogEvents`), each turned into the steps it adds to its event's timeline.
  */
-import type { Backend } from './backend';
+import { type Backend, pause } from './backend';
 import { explainError } from './errors';
 import {
   isPassingPollFailure,
@@ -12,7 +12,7 @@ import {
   pollFailedNote,
 } from './outcome-log-poll';
 import type { Output } from './output';
-import { pause, type TailRun, TailTimelines } from './tail';
+import { type TailRun, TailTimelines } from './tail';
 import type { StackTarget } from './target';
 import type { OutcomeRow } from './trace';
 

@@ -12,6 +12,7 @@
  */
 import { EVENT_OUTCOMES, rateKindOf } from '../console/activity';
 import { JournalFollower } from '../local/journal-read';
+import { pause } from './backend';
 import { UsageError } from './errors';
 import type { Output } from './output';
 import { typeSelector } from './redrive';
@@ -172,20 +173,6 @@ export async function tailJournal(
     // A journal longer than a read (`--since` reads it from its start) is read on at once, a chunk at a time.
     if (!follower.behind) await pause(run.pollIntervalMs ?? 250, run.signal);
   }
-}
-
-/** Waits `ms`, or less when the signal is aborted meanwhile. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Refuses a `--since` in the future: nothing has happened there yet. */

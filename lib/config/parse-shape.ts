@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { z } from 'zod';
+import { plural } from '../../lambda/shared/plural';
 import { closestName, withDidYouMean } from '../closest-name';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
@@ -25,10 +26,7 @@ import { isTokenProp, tokensIn, tokenViolation } from './tokens';
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
   constructor(issues: readonly Violation[]) {
-    super(
-      `Invalid hookline configuration (${issues.length} problem${issues.length === 1 ? '' : 's'})`,
-      issues,
-    );
+    super(`Invalid hookline configuration (${plural(issues.length, 'problem')})`, issues);
     this.name = 'HooklineConfigError';
   }
 
@@ -513,7 +511,8 @@ export function parseShape(
 
 /**
  * A prop that takes some members of a CDK enum: refused, with the members it takes named as code (`RemovalPolicy.
- * RETAIN`), when given another value or one of another kind.
+ * RETAIN`), when given another value or one of another kind; text close to a member's name or value (`retian`,
+ * `ACTIVE` for `Active`) is offered that member.
  */
 export function enumMember(
   enumName: string,
@@ -521,16 +520,44 @@ export function enumMember(
   taken: readonly (string | number)[],
   what: string,
 ) {
-  const names = taken.map((v) => `${enumName}.${Object.keys(members).find((k) => members[k] === v) ?? v}`);
+  const memberOf = enumMemberWords(enumName, members, taken);
+  const names = [...new Set(memberOf.values())];
   // A long list (log retentions) is shown by its ends: the type lists the rest.
   const listed =
     names.length > 4
       ? `${names.slice(0, 2).join(', ')} ... ${names.at(-1)}`
       : `${names.slice(0, -1).join(', ')}${names.length > 1 ? ' or ' : ''}${names.at(-1)}`;
   return z.unknown().refine((value) => taken.includes(value as string | number), {
-    message: `is not ${what}`,
+    error: (issue) =>
+      typeof issue.input === 'string'
+        ? withDidYouMean(
+            `is not ${what}`,
+            issue.input,
+            [...memberOf.keys()],
+            (word) => memberOf.get(word) ?? word,
+          )
+        : `is not ${what}`,
     params: { fix: `use ${listed}` },
   });
+}
+
+/**
+ * The words a member taken is known by, its name and (text) value, each to the member as code: `ACTIVE` and
+ * `Active` to `Tracing.ACTIVE`. In the order taken, so the members' list keeps it.
+ */
+function enumMemberWords(
+  enumName: string,
+  members: Readonly<Record<string, string | number>>,
+  taken: readonly (string | number)[],
+): Map<string, string> {
+  const words = new Map<string, string>();
+  for (const value of taken) {
+    const name = Object.keys(members).find((k) => members[k] === value);
+    const member = `${enumName}.${name ?? value}`;
+    if (name !== undefined) words.set(name, member);
+    if (typeof value === 'string') words.set(value, member);
+  }
+  return words;
 }
 
 /** The kinds of a construct's props, checked as the configuration's fields of the same kind are. */

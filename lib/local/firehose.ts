@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_RECORD_MAX_BYTES, archivePrefix } from '../../lambda/shared/archive';
+import { plural } from '../../lambda/shared/plural';
 import { gateToLoopbackCallers } from '../loopback-gate';
 
 /** Options of {@link startLocalFirehose}. */
@@ -75,7 +76,7 @@ class UnwrittenRecords extends Error {
     readonly lastError: unknown,
   ) {
     super(
-      `${unwritten} archive record(s) could not be written to the local S3 (kept to retry): ${messageOf(lastError)}`,
+      `${plural(unwritten, 'archive record')} could not be written to the local S3 (kept to retry): ${messageOf(lastError)}`,
     );
   }
 }
@@ -130,7 +131,7 @@ class PartitionBuffers {
       if (!(error instanceof UnwrittenRecords)) return this.options.onError?.(error);
       this.options.onError?.(
         new Error(
-          `${error.unwritten} archive record(s) could not be written to the local S3 and are lost with this stop: ${messageOf(error.lastError)}`,
+          `${plural(error.unwritten, 'archive record')} could not be written to the local S3 and ${error.unwritten === 1 ? 'is' : 'are'} lost with this stop: ${messageOf(error.lastError)}`,
         ),
       );
     });

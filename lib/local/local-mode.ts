@@ -17,6 +17,7 @@ import {
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE } from '../../lambda/shared/job';
+import { plural } from '../../lambda/shared/plural';
 import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { deadLetterExpiryAlarmAge, deadLetterLifetime } from '../alarm-conditions';
@@ -1440,10 +1441,10 @@ export function discardedMessagesNotice(
   if (total === 0) return undefined;
   const each = [
     ...held.map((q) => `${q.name}: ${q.queued} queued${q.dead > 0 ? `, ${q.dead} dead-lettered` : ''}`),
-    ...(delayedJobs > 0 ? [`${delayedJobs} delayed job${delayedJobs === 1 ? '' : 's'} not yet due`] : []),
+    ...(delayedJobs > 0 ? [`${plural(delayedJobs, 'delayed job')} not yet due`] : []),
   ].join('; ');
   return (
-    `discarding ${total} message${total === 1 ? '' : 's'} kept only in memory (${each}); ` +
+    `discarding ${plural(total, 'message')} kept only in memory (${each}); ` +
     'to keep messages across a restart, start with HOOKLINE_DATA_DIR set (HOOKLINE_DATA_DIR=.hookline/data npm start)'
   );
 }
@@ -1613,7 +1614,7 @@ function announceBatchesInFlight(consumers: ReadonlyMap<string, LocalConsumer>, 
     const batches = mapping.inFlight;
     if (batches === 0) continue;
     reporter.info(
-      `stopping: waiting for ${batches} batch${batches === 1 ? '' : 'es'} in flight on consumer ${queue} to finish (at most its ${fn.definition.timeoutMs / 1000} s timeout)`,
+      `stopping: waiting for ${plural(batches, 'batch', 'batches')} in flight on consumer ${queue} to finish (at most its ${fn.definition.timeoutMs / 1000} s timeout)`,
     );
   }
 }

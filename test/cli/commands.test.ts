@@ -2473,7 +2473,7 @@ describe('replay summary', () => {
       stoppedBy: 'Interrupted: stopped by Ctrl-C',
     });
     expect(output.lines.at(-1)).toBe(
-      'stopped early: Interrupted: stopped by Ctrl-C; 5 of 10 message(s) were not sent (a new replay of the same window sends them all again, as a new run)',
+      'stopped early: Interrupted: stopped by Ctrl-C; 5 of 10 messages were not sent (a new replay of the same window sends them all again, as a new run)',
     );
   });
 });

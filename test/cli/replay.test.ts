@@ -241,8 +241,8 @@ describe('replay of jobs and scheduled events', () => {
     const target = archived();
     const backend = s3Backend();
     await replay(backend, target, config, { source: 'job', ...window, dryRun: true });
-    const count = backend.output.notes.find((note) => note.includes('archived job event(s) match'));
-    expect(count).toContain('would send 2 message(s) to the queue each was sent to');
+    const count = backend.output.notes.find((note) => note.includes('archived job events match'));
+    expect(count).toContain('would send 2 messages to the queue each was sent to');
     expect(count).not.toContain('routes');
   });
 
@@ -389,9 +389,7 @@ describe('replay of jobs and scheduled events', () => {
     const output = recordingOutput();
     renderReplay(output, result);
     expect(output.lines[1]).toBe('matched 12, sent 5 (events 5), ignored by routes 0, failed 5');
-    expect(output.lines.at(-1)).toMatch(
-      /^stopped early: access denied .*; 2 of 12 message\(s\) were not sent/,
-    );
+    expect(output.lines.at(-1)).toMatch(/^stopped early: access denied .*; 2 of 12 messages were not sent/);
   });
 
   it('says a batch whose send got no answer was sent with its answer not known, not failed, and resumes from it', async () => {
@@ -414,7 +412,7 @@ describe('replay of jobs and scheduled events', () => {
     const text = output.lines.join('\n');
     expect(text).toContain('sent, answer not known 10');
     expect(text).toContain('job-10 -> events: sent, answer not known');
-    expect(text).toContain('5 of 25 message(s) were not sent');
+    expect(text).toContain('5 of 25 messages were not sent');
     expect(text).toMatch(
       /sends the 10 whose answer is not known again, and consumers run any that had arrived a second time/,
     );
@@ -528,7 +526,7 @@ describe('replay of jobs and scheduled events', () => {
 
     const http: HttpFetch = async () =>
       Response.json(
-        { message: 'Error: 3 archive record(s) could not be written to the local S3 (kept to retry): boom' },
+        { message: 'Error: 3 archive records could not be written to the local S3 (kept to retry): boom' },
         { status: 503 },
       );
     await expect(
@@ -537,7 +535,7 @@ describe('replay of jobs and scheduled events', () => {
         ...window,
       }),
     ).rejects.toThrow(
-      /could not write its buffered archive records \(.*3 archive record\(s\).*\): nothing was replayed/,
+      /could not write its buffered archive records \(.*3 archive records.*\): nothing was replayed/,
     );
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
@@ -672,7 +670,7 @@ describe('replay of jobs and scheduled events', () => {
         ...window,
       }),
     ).rejects.toThrow(
-      /1 archived event\(s\) of the selection were sent to queue "retired", which .* no longer has: replay them to another queue with --to <queue> \(one of events, orders\)/,
+      /1 archived event of the selection was sent to queue "retired", which .* no longer has: replay it to another queue with --to <queue> \(one of events, orders\)/,
     );
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
@@ -1640,9 +1638,7 @@ describe('replay of a selection larger than its memory budget (sorted on disk)',
       clients.sqs.reset();
       const backend = s3Backend();
       clients.sqs.on(SendMessageBatchCommand).callsFake(async () => {
-        countedBeforeSend.push(
-          backend.output.notes.some((n) => n.includes('60 archived job event(s) match')),
-        );
+        countedBeforeSend.push(backend.output.notes.some((n) => n.includes('60 archived job events match')));
         return { Successful: [], Failed: [] };
       });
       const result = await replay(backend, archived(), config, {
@@ -1699,7 +1695,7 @@ describe('replay of a selection larger than its memory budget (sorted on disk)',
     ]);
     const { files, sort } = spilling();
     await expect(replay(s3Backend(), archived(), config, { source: 'job', ...window, sort })).rejects.toThrow(
-      /1 archived event\(s\) of the selection were sent to queue "retired".*nothing was sent/,
+      /1 archived event of the selection was sent to queue "retired".*nothing was sent/,
     );
     expect(files.length).toBeGreaterThan(3);
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);

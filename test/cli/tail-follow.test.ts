@@ -8,10 +8,10 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pause } from '../../lib/cli/backend';
 import { colorsFor } from '../../lib/cli/output';
 import {
   checkSince,
-  pause,
   renderTailLine,
   type TailLine,
   TailTimelines,

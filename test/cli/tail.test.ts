@@ -383,6 +383,42 @@ describe('deployed tail: reading polled log events', () => {
     expect((callsAt[30] as number) - (callsAt[29] as number)).toBe(CALL_SPACING_MS);
   });
 
+  it('stops waiting for the spacing when the signal is aborted (Ctrl-C), and makes no further call', async () => {
+    const backend = testBackend();
+    const now = backend.clock.now();
+    let waiting: (() => void) | undefined;
+    // A clock whose sleep ends only when the signal it was given is aborted: a wait for the spacing that ignored
+    // Ctrl-C would never end here.
+    const clock = {
+      now: () => now,
+      sleep: (_ms: number, signal?: AbortSignal) =>
+        new Promise<void>((resolve) => {
+          signal?.addEventListener('abort', () => resolve(), { once: true });
+          waiting?.();
+        }),
+    };
+    let calls = 0;
+    const send = async (command: FilterLogEventsCommand) => {
+      calls += 1;
+      return { events: [], ...(command.input.nextToken ? {} : { nextToken: '1' }) };
+    };
+    const target = { ...stackTarget(), logGroups: { ingest: '/aws/lambda/Ingest', consumers: {} } };
+    const poller = new OutcomeLogPoller(
+      { ...backend, clock, logs: { send } as unknown as CloudWatchLogsClient },
+      target,
+      now - 60_000,
+    );
+    const stop = new AbortController();
+    const inSpacing = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    const polled = poller.poll(() => {}, stop.signal);
+    await inSpacing;
+    stop.abort();
+    await polled;
+    expect(calls).toBe(1);
+  });
+
   it('waits for no call whose previous one took the spacing to answer', async () => {
     const { poller, callsAt, sleeps } = pagedPoller(3, CALL_SPACING_MS + 100);
     await poller.poll(() => {});

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plural } from '../../lambda/shared/plural';
 import { connect } from '../../lib/cli/backend';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { failureKey } from '../../lib/cli/failure-groups';
@@ -332,7 +333,7 @@ describe('hookline console in a browser', () => {
     await card.locator('button[name="replay-count"]').click();
     await card.locator('[data-job-state="done"]').waitFor();
     expect(await card.locator('[data-job-state="done"] .result').textContent()).toBe(
-      `${github.size} archived event(s) match; would send ${github.size} message(s) (events ${github.size}), ignored 0`,
+      `${plural(github.size, 'archived event')} match${github.size === 1 ? 'es' : ''}; would send ${plural(github.size, 'message')} (events ${github.size}), ignored 0`,
     );
     await card.locator('button[name="replay-start"]').click();
     await card.locator('[data-job-state="done"]').waitFor();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { partialReadNote } from '../../lib/console/ui/failure-groups';
+import { partialReadNote, selectGroupLabel } from '../../lib/console/ui/failure-groups';
 
 describe("the failures page's By failure view", () => {
   it('says the counts are of the letters read when the read stopped at its bound', () => {
@@ -25,5 +25,10 @@ describe("the failures page's By failure view", () => {
 
   it('adds no note when the read got every letter the DLQ holds', () => {
     expect(partialReadNote({ read: 3, approximateDepth: 3, capped: false, heldByOthers: 0 })).toBeNull();
+  });
+
+  it("names how many letters a group's checkbox selects, one in the singular", () => {
+    expect(selectGroupLabel({ count: 1, key: 'f1a2' })).toBe('select the 1 dead letter of failure f1a2');
+    expect(selectGroupLabel({ count: 4, key: 'f1a2' })).toBe('select the 4 dead letters of failure f1a2');
   });
 });

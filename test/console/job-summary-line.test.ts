@@ -44,4 +44,25 @@ describe("a purge job's line on the page", () => {
     );
     expect(jobSummaryLine(purge({ purged: 3, finishesWithinSeconds: 0 }))).toBe('purged ~3 messages');
   });
+
+  it('counts a single message in the singular', () => {
+    expect(jobSummaryLine(purge({ purged: 1, finishesWithinSeconds: 0 }))).toBe('purged ~1 message');
+  });
+});
+
+describe("a dry-run replay job's line on the page", () => {
+  const replay = (result: Record<string, unknown>): Job => ({
+    ...redrive(result),
+    kind: 'replay',
+    label: 'replay',
+  });
+
+  it('counts the events and messages, one in the singular, as the CLI does', () => {
+    expect(jobSummaryLine(replay({ dryRun: true, matched: 1, byQueue: { events: 1 }, ignored: 0 }))).toBe(
+      '1 archived event matches; would send 1 message (events 1), ignored 0',
+    );
+    expect(jobSummaryLine(replay({ dryRun: true, matched: 2, byQueue: { events: 2 }, ignored: 0 }))).toBe(
+      '2 archived events match; would send 2 messages (events 2), ignored 0',
+    );
+  });
 });

@@ -240,3 +240,27 @@ describe('the circuit breakers of two pipelines whose stack and queue names join
     expect(second.config.alarms).toEqual({ [secondAlarm]: { queue: 'b-c', mappingId: second.mappingId } });
   });
 });
+
+describe('the description of a breaker that trips on a single record', () => {
+  it('counts the one record in the singular', () => {
+    const config = resolveConfig({
+      sources: { github: { type: 'github' } },
+      queues: {
+        events: {
+          consumer: {
+            entry: 'lambda/consumers/events.ts',
+            circuitBreaker: { failureRatio: 1, minimumRecords: 1, window: Duration.minutes(5) },
+          },
+        },
+      },
+      defaultRoute: { queues: ['events'] },
+    });
+    const { stack, template } = pipelineTemplate(config);
+    const alarm = Object.values(template.toJSON().Resources as Resources).find(
+      (r) => r.Properties.AlarmName === breakerAlarmName(stack.stackName, 'events'),
+    );
+    expect(renderIntrinsics(alarm?.Properties.AlarmDescription)).toContain(
+      'Circuit breaker of "events": at least 1 record ended in 5 min and 100% or more of them failed',
+    );
+  });
+});

@@ -2494,6 +2494,26 @@ describe("resolveConfig: a consumer's retries within its queue's retention", () 
     );
   });
 
+  it('counts a single retry in the singular', () => {
+    const { message } = issueOf(
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.minutes(30),
+            maxReceiveCount: 2,
+            consumer: {
+              entry: 'lambda/consumers/events.ts',
+              retry: { base: Duration.minutes(90), max: Duration.hours(2) },
+            },
+          },
+        },
+      }),
+    );
+    expect(message).toContain(
+      "ends before a failing record's last receive: its 1 retry waits at least 2700 seconds in all",
+    );
+  });
+
   it('takes a retention its retries fit in at their shortest, though their longest waits would not', () => {
     // At most 300 + 600 + 1200 + 2400 seconds, at least half that: jitter decides, so it is not refused.
     expect(() =>

@@ -501,6 +501,40 @@ describe('construct props of the wrong kind or range', () => {
     );
   });
 
+  it('offers the member a misspelt or miscased one most likely meant, and none for a value like no member', () => {
+    const problem = (build: () => void) => {
+      try {
+        build();
+      } catch (error) {
+        return formatViolation((error as ViolationsError).violations[0] as never);
+      }
+    };
+    const stack = () => new Stack(testApp(), 'Standalone');
+    expect(problem(() => new EventArchive(stack(), 'Archive', { removalPolicy: 'retian' as never }))).toMatch(
+      /^removalPolicy: is not a removal policy hookline takes \(.*\): did you mean RemovalPolicy\.RETAIN\? \(got "retian"\)\. Fix: use /,
+    );
+    expect(
+      problem(
+        () => new EventArchive(stack(), 'Archive', { removalPolicy: 'retain-on-update-or-delet' as never }),
+      ),
+    ).toContain(': did you mean RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE? (got "retain-on-update-or-delet")');
+    expect(
+      problem(
+        () => new HooklineFunction(stack(), 'Fn', { entry: 'x.ts', logRetention: 'ONE_WEEK' as never }),
+      ),
+    ).toBe(
+      'logRetention: is not a retention CloudWatch Logs accepts: did you mean RetentionDays.ONE_WEEK? (got "ONE_WEEK"). Fix: use RetentionDays.ONE_DAY, RetentionDays.THREE_DAYS ... RetentionDays.INFINITE',
+    );
+    expect(
+      problem(() => new HooklineFunction(stack(), 'Fn', { entry: 'x.ts', tracing: 'ACTIVE' as never })),
+    ).toBe(
+      'tracing: is not a Lambda tracing mode: did you mean Tracing.ACTIVE? (got "ACTIVE"). Fix: use Tracing.ACTIVE, Tracing.PASS_THROUGH or Tracing.DISABLED',
+    );
+    expect(
+      problem(() => new HooklineFunction(stack(), 'Fn', { entry: 'x.ts', tracing: 'Pasthrough' as never })),
+    ).toContain(': did you mean Tracing.PASS_THROUGH? (got "Pasthrough")');
+  });
+
   it("keeps CDK's retain-on-update-or-delete, which a CDK app's policy may give every stateful resource", () => {
     const stack = new Stack(testApp(), 'Standalone');
     new EventArchive(stack, 'Archive', { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE });

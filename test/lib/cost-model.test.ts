@@ -423,7 +423,7 @@ describe('cost model input from a configuration', () => {
         routes: [...(exampleConfig.routes ?? []), { source: 'slack', ignore: true }],
       }),
     );
-    expect(routing.join('\n')).toMatch(/evenly over the 6 source\(s\).*\(ignored, so in no queue: slack\)/);
+    expect(routing.join('\n')).toMatch(/evenly over the 6 sources.*\(ignored, so in no queue: slack\)/);
     expect(routing.join('\n')).toMatch(/not priced .*: shopify orders\/\* → orders/);
   });
 
@@ -443,12 +443,12 @@ describe('cost model input from a configuration', () => {
     // stripe's webhooks follow the route for every source, github's its own ** route.
     expect(Object.fromEntries(shares)).toEqual({ billing: 0.5, audit: 0.5 });
     expect(routing).toEqual([
-      'webhooks spread evenly over the 2 source(s), each following its route for every type, else the default route',
+      'webhooks spread evenly over the 2 sources, each following its route for every type, else the default route',
       'not priced (the share of these types is unknown): stripe invoice.paid → billing',
     ]);
     // Without routes for particular types, nothing is listed as not priced.
     expect(routedShares(resolveConfig({ ...exampleConfig, routes: [] })).routing).toEqual([
-      'webhooks spread evenly over the 6 source(s), each following its route for every type, else the default route',
+      'webhooks spread evenly over the 6 sources, each following its route for every type, else the default route',
     ]);
   });
 

@@ -3,6 +3,8 @@
  * which names how many events and that it cannot be undone, and the request (the flow parents a delete names are
  * `flow-parents.ts`).
  */
+
+import { plural } from '../../../lambda/shared/plural';
 import { post } from './api';
 import { Confirmation } from './confirmation';
 import { html } from './html';
@@ -11,7 +13,7 @@ import { html } from './html';
 export const startDelete = (queue: string, ids: readonly string[]) =>
   post<{ id: string }>(`/api/failures/${encodeURIComponent(queue)}/delete`, { ids, yes: true });
 
-const eventsText = (count: number) => (count === 1 ? '1 event' : `${count} events`);
+const eventsText = (count: number) => plural(count, 'event');
 
 /** Asks before a delete; `busy` while another operation of this DLQ runs from the page. */
 export function DeleteConfirm({

@@ -4,6 +4,7 @@
  * ticking a group selects exactly its letters, on every page, so the page's redrive and delete act on that failure;
  * its row's own actions redrive or delete every dead letter of the failure in the whole DLQ, past what the page read.
  */
+import { plural } from '../../../lambda/shared/plural';
 import { DeletedBySqs, ExpiryWarnings } from './deleted-by-sqs';
 import { heldByOthers } from './held-by-others';
 import { html } from './html';
@@ -31,7 +32,11 @@ export interface FailureGroupAnswer {
 const sharedNote = (shared: number) =>
   `${shared === 1 ? '1 of its events has' : `${shared} of its events have`} a copy under another failure too, which a redrive or delete by id also takes`;
 
-const deadLetters = (n: number) => (n === 1 ? '1 dead letter' : `${n} dead letters`);
+const deadLetters = (n: number) => plural(n, 'dead letter');
+
+/** What a screen reader says of a group's checkbox: how many letters ticking it selects. */
+export const selectGroupLabel = (group: Pick<FailureGroupAnswer, 'count' | 'key'>): string =>
+  `select the ${plural(group.count, 'dead letter')} of failure ${group.key}`;
 
 /**
  * Says when the groups count fewer letters than the DLQ holds (the read stopped at its bound, or another reader held
@@ -87,13 +92,13 @@ export function FailureGroupsView({
   if (groups.length === 0) return null;
   const all = (g: FailureGroupAnswer) => g.ids.length > 0 && g.ids.every((id) => selected.has(id));
   return html`<div class="card" id="failure-groups">
-    <h3>By failure <span class="count">${groups.length === 1 ? '1 failure' : `${groups.length} failures`}</span></h3>
+    <h3>By failure <span class="count">${plural(groups.length, 'failure')}</span></h3>
     ${partial && html`<p class="note" data-failure-groups-partial>${partial}</p>`}
     <table class="grid">
       <thead><tr><th><span class="visually-hidden">Select</span></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th><th class="deleted-by-sqs">Oldest deleted by SQS</th><th>In the whole DLQ</th></tr></thead>
       <tbody>${groups.map(
         (g) => html`<tr data-failure-key=${g.key}>
-        <td><input type="checkbox" aria-label=${`select the ${g.count} dead letters of failure ${g.key}`} checked=${all(g)} onChange=${() => select(g.ids, !all(g))} /></td>
+        <td><input type="checkbox" aria-label=${selectGroupLabel(g)} checked=${all(g)} onChange=${() => select(g.ids, !all(g))} /></td>
         <td><code>${g.key}</code></td><td class="num" data-col="count">${g.count}</td><td><bdi class="bad">${g.pattern}</bdi>${g.sharedIds > 0 && html`<br /><span class="muted" data-shared-ids=${g.sharedIds}>${sharedNote(g.sharedIds)}</span>`}</td>
         <td>${typesOf(g)}</td><td class="muted">${g.firstFailedAt ?? ''}</td><td class="muted">${g.lastFailedAt ?? ''}</td>
         <td data-col="deleted-by-sqs"><${DeletedBySqs} at=${g.oldestDeletedBySqsAt} /></td>

@@ -2,6 +2,8 @@
  * A finished job's result in one line, where the job has no summary of its own (the command's, which the console
  * shows instead). Pure, so it is tested without a page.
  */
+
+import { plural } from '../../../lambda/shared/plural';
 import { wereHeldByOthers } from './held-by-others';
 import { purgeStillRunning } from './purge-note';
 import type { Job } from './types';
@@ -20,15 +22,19 @@ export function jobSummaryLine(job: Job): string {
   }
   if (job.kind === 'purge') {
     const still = purgeStillRunning(r.finishesWithinSeconds as number | undefined, ' (');
-    return `purged ~${r.purged ?? 0} messages${still && `${still})`}`;
+    return `purged ~${plural((r.purged as number | undefined) ?? 0, 'message')}${still && `${still})`}`;
   }
   if (job.kind === 'replay') {
     const queues = Object.entries((r.byQueue ?? {}) as Record<string, number>)
       .map(([queue, n]) => `${queue} ${n}`)
       .join(', ');
     const where = queues ? ` (${queues})` : '';
+    const matched = (r.matched as number | undefined) ?? 0;
     return r.dryRun
-      ? `${r.matched ?? 0} archived event(s) match; would send ${Object.values((r.byQueue ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0)} message(s)${where}, ignored ${r.ignored ?? 0}`
+      ? `${plural(matched, 'archived event')} match${matched === 1 ? 'es' : ''}; would send ${plural(
+          Object.values((r.byQueue ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0),
+          'message',
+        )}${where}, ignored ${r.ignored ?? 0}`
       : `${r.matched ?? 0} matched, sent ${r.sent ?? 0}${where}, ignored ${r.ignored ?? 0}, failed ${r.failed ?? 0}`;
   }
   return 'done';

@@ -5,6 +5,7 @@
  * dead-letter queue reads that queue, and a read holds its messages from a redrive for a moment.
  */
 import { useRef, useState } from 'preact/hooks';
+import { plural } from '../../../lambda/shared/plural';
 import { post, usePoll } from './api';
 import { Confirmation } from './confirmation';
 import { html } from './html';
@@ -203,7 +204,7 @@ function CancelMatchingBox({
   };
   const question =
     matching &&
-    html`<p>Cancel the <b>${matching.matched}</b> job${matching.matched === 1 ? '' : 's'} that match these filters and have not
+    html`<p>Cancel the <b>${matching.matched}</b> ${matching.matched === 1 ? 'job' : 'jobs'} that match these filters and have not
       started? ${matching.summary[0]}. Only these are cancelled: a job that starts meanwhile is left running, and named, and
       one that matches only since is left alone.</p>`;
   return html`<div data-cancel-matching>
@@ -211,7 +212,7 @@ function CancelMatchingBox({
     ${
       matching &&
       html`<${Confirmation} label="Cancel matching jobs" question=${question} cancel=${() => setMatching(null)} cancelText="Keep them">
-        <button class="danger" disabled=${busy} onClick=${() => cancel(matching)}>Cancel ${matching.matched} job${matching.matched === 1 ? '' : 's'}</button>
+        <button class="danger" disabled=${busy} onClick=${() => cancel(matching)}>Cancel ${plural(matching.matched, 'job')}</button>
       <//>`
     }
     <${ErrorNote} error=${error} />

@@ -1,6 +1,8 @@
 /**
  * Overview: every queue (visible, in flight, delayed, oldest age, DLQ, consumer) and source, with their recent rates.
  */
+
+import { plural } from '../../../lambda/shared/plural';
 import { consumerText } from './consumer-text';
 import { html } from './html';
 import { humanAge } from './human-age';
@@ -82,7 +84,7 @@ export function OverviewPage({ data }: { data: Overview }) {
     ${data.missingPermissions && html`<p class="error" data-missing-permissions>${data.missingPermissions}</p>`}
     ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}
-    ${data.feed.missed > 0 && html`<p class="error" data-feed-missed>event feed: ${data.feed.missed} event(s) left local mode's journal before the console read them, and its journal file does not have them either; the rates undercount</p>`}
+    ${data.feed.missed > 0 && html`<p class="error" data-feed-missed>event feed: ${plural(data.feed.missed, 'event')} left local mode's journal before the console read them, and its journal file does not have them either; the rates undercount</p>`}
     ${data.feed.unreadEnds && html`<p class="error" data-feed-unread-ends>event feed: ${data.feed.unreadEnds}</p>`}
     <h2>Sources</h2>
     <table class="grid" id="sources">

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { untilRateAllows } from '../../lib/cli/rate-pacing';
+import { fakeClock } from './helpers';
+
+describe('--rate pacing', () => {
+  it('waits until the messages sent are due at the rate since the start', async () => {
+    const clock = fakeClock(0);
+    await untilRateAllows(clock, 0, 0, 5);
+    await untilRateAllows(clock, 0, 5, 5);
+    await untilRateAllows(clock, 0, 10, 4);
+    expect(clock.sleeps).toEqual([1000, 1500]);
+    expect(clock.now()).toBe(2500);
+  });
+
+  it('lets a run that fell behind catch up without waiting', async () => {
+    const clock = fakeClock(10_000);
+    // 20 messages at 5 a second are due 4 s after a start 10 s ago: long past.
+    await untilRateAllows(clock, 0, 20, 5);
+    expect(clock.sleeps).toEqual([]);
+  });
+});
