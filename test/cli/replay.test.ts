@@ -1092,6 +1092,17 @@ describe("replay of a window reaching before the archive's retention", () => {
       'archive/source=github/dt=2026-11-30/hour=01/',
     ]);
   };
+  /** A dry run of github's archive over November, as `target` on `backend` with `configuration`. */
+  const dryRunSinceNovember = (
+    backend: ReturnType<typeof s3Backend>,
+    target: Parameters<typeof replay>[1],
+    configuration: typeof config,
+  ) => replay(backend, target, configuration, { source: 'github', ...sinceNovember, dryRun: true });
+  /** One github webhook archived, on days the archive holds either side of November (none within it). */
+  const archiveHoldsAcrossNovember = () => {
+    archiveHolds('github', [webhook('push-1')]);
+    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+  };
   /** The bucket's rules as the stack creates them, expiring archived objects after `days`. */
   const lifecycleExpires = (days: number) =>
     s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'archive' }).resolves({
@@ -1122,11 +1133,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     lifecycleExpires(1);
     const backend = s3Backend();
     // The configuration keeps 90 days (the default); the rule, changed outside a deploy, keeps one.
-    const result = await replay(backend, archived(), config, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), config);
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
     expect(listed()).toHaveLength(2 + 24 + 13);
     expect(result).toMatchObject({
@@ -1140,14 +1147,9 @@ describe("replay of a window reaching before the archive's retention", () => {
   });
 
   it('lists every hour of the window when the lifecycle rule keeps longer than archive.retention says', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     lifecycleExpires(90);
-    const result = await replay(s3Backend(), archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(s3Backend(), archived(), keptOneDay);
     expectWholeWindowRead();
     expect(result.matched).toBe(1);
     expect(result).not.toHaveProperty('archiveExpiredBefore');
@@ -1185,11 +1187,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     archiveHolds('github', [webhook('push-1')]);
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3Refusal('AccessDenied', 'Access Denied', 403));
     const backend = s3Backend();
-    const result = await replay(backend, archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), keptOneDay);
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
     expect(result).toMatchObject({
       matched: 1,
@@ -1203,17 +1201,12 @@ describe("replay of a window reaching before the archive's retention", () => {
   });
 
   it('says a bucket whose lifecycle expires nothing keeps every object, and reads the whole window', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(
       s3Refusal('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', 404),
     );
     const backend = s3Backend();
-    const result = await replay(backend, archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), keptOneDay);
     expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'none', days: null });
@@ -1234,27 +1227,18 @@ describe("replay of a window reaching before the archive's retention", () => {
         },
       ],
     });
-    const result = await replay(s3Backend(), archived(), config, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(s3Backend(), archived(), config);
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
     expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
   });
 
   it('reads the whole window when the lifecycle rules cannot be read and the configuration keeps no archive, and says so', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3Refusal('AccessDenied', 'Access Denied', 403));
     const withoutArchive = resolveConfig({ ...exampleConfig, archive: { enabled: false } });
     expect(withoutArchive.archive).toBeUndefined();
     const backend = s3Backend();
-    const result = await replay(backend, archived(), withoutArchive, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), withoutArchive);
     expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'none', days: null });
@@ -1271,30 +1255,21 @@ describe("replay of a window reaching before the archive's retention", () => {
       awsError('CredentialsProviderError', 'Could not load credentials from any providers'),
     );
     const backend = s3Backend();
-    const error = await replay(backend, archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    }).catch((e: unknown) => e);
+    const error = await dryRunSinceNovember(backend, archived(), keptOneDay).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect(backend.output.notes).toEqual([]);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
   });
 
   it('in local mode reads the whole window, as the local S3 expires nothing, without asking for lifecycle rules', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     const http: HttpFetch = async () => Response.json({}, { status: 200 });
     const target = localTestTarget({
       queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
       archiveBucket: 'archive',
     });
     const backend = s3Backend({ http });
-    const result = await replay(backend, target, keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, target, keptOneDay);
     expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'local', days: null });
@@ -1461,12 +1436,20 @@ describe('reading the archive', () => {
     const r = job(id, 'events');
     return { ...r, envelope: { ...r.envelope, receivedAt: time } };
   };
+  const lines = (records: readonly ArchiveRecord[]) => records.map((r) => `${JSON.stringify(r)}\n`).join('');
   const object = (records: readonly ArchiveRecord[]) => ({
-    Body: {
-      transformToByteArray: async () =>
-        new Uint8Array(Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''))),
-    } as never,
+    Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(lines(records))) } as never,
   });
+  /** The records as Firehose writes them with GZIP compression. */
+  const gzipObject = (records: readonly ArchiveRecord[]) => ({
+    Body: { transformToByteArray: async () => new Uint8Array(gzipSync(lines(records))) } as never,
+  });
+  /** S3 lists the objects `keys` under the hour `hourPrefix`, and nothing under any other. */
+  const hourHolds = (hourPrefix: string, keys: readonly string[]) => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: hourPrefix }).resolves({ Contents: keys.map((Key) => ({ Key })) });
+  };
+  const readSelection = () => readArchive(new S3Client({ region: 'us-east-1' }), selection);
   const selection = {
     bucket: 'archive',
     source,
@@ -1492,7 +1475,7 @@ describe('reading the archive', () => {
     s3.on(GetObjectCommand, { Key: `${prefix}part-2` }).resolves(
       object([at('j-2', '2026-11-30T10:20:00.000Z'), at('j-1', '2026-11-30T10:30:00.000Z')]),
     );
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    const records = await readSelection();
     expect(records.map((r) => [r.envelope.id, r.envelope.receivedAt])).toEqual([
       ['j-1', '2026-11-30T10:10:00.000Z'],
       ['j-2', '2026-11-30T10:20:00.000Z'],
@@ -1500,19 +1483,16 @@ describe('reading the archive', () => {
   });
 
   it('reads a GZIP object as Firehose writes it', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1.gz` }] });
-    const text = `${JSON.stringify(at('j-gz', '2026-11-30T10:10:00.000Z'))}\n`;
-    s3.on(GetObjectCommand, { Key: `${prefix}part-1.gz` }).resolves({
-      Body: { transformToByteArray: async () => new Uint8Array(gzipSync(text)) } as never,
-    });
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    hourHolds(prefix, [`${prefix}part-1.gz`]);
+    s3.on(GetObjectCommand, { Key: `${prefix}part-1.gz` }).resolves(
+      gzipObject([at('j-gz', '2026-11-30T10:10:00.000Z')]),
+    );
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['j-gz']);
   });
 
   it('keeps only events received from --since up to, not including, --until, whatever hour they are filed under', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1` }] });
+    hourHolds(prefix, [`${prefix}part-1`]);
     // Filed under 10:00 as each reached the stream then, received a moment before, at or after the window.
     s3.on(GetObjectCommand, { Key: `${prefix}part-1` }).resolves(
       object([
@@ -1522,32 +1502,27 @@ describe('reading the archive', () => {
         at('at-until', '2026-11-30T11:00:00.000Z'),
       ]),
     );
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['at-since', 'last']);
   });
 
   it('finds an event received after --since in an object Firehose filed under the hour before, after its oldest record', async () => {
     const earlier = archivePrefix(source, new Date('2026-11-30T09:00:00Z'));
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: earlier }).resolves({ Contents: [{ Key: `${earlier}part-1.gz` }] });
+    hourHolds(earlier, [`${earlier}part-1.gz`]);
     // One buffer of the stream: its oldest record reached it at 09:59:50, so the object is filed under 09.
-    const text = [at('old', '2026-11-30T09:59:50.000Z'), at('in-window', '2026-11-30T10:00:30.000Z')]
-      .map((r) => `${JSON.stringify(r)}\n`)
-      .join('');
-    s3.on(GetObjectCommand, { Key: `${earlier}part-1.gz` }).resolves({
-      Body: { transformToByteArray: async () => new Uint8Array(gzipSync(text)) } as never,
-    });
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    s3.on(GetObjectCommand, { Key: `${earlier}part-1.gz` }).resolves(
+      gzipObject([at('old', '2026-11-30T09:59:50.000Z'), at('in-window', '2026-11-30T10:00:30.000Z')]),
+    );
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['in-window']);
   });
 
   it('returns the events in the order they were received, whatever order the objects hold them in', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1` }] });
+    hourHolds(prefix, [`${prefix}part-1`]);
     s3.on(GetObjectCommand, { Key: `${prefix}part-1` }).resolves(
       object([at('j-late', '2026-11-30T10:40:00.000Z'), at('j-early', '2026-11-30T10:05:00.000Z')]),
     );
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['j-early', 'j-late']);
   });
 });
