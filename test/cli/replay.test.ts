@@ -108,6 +108,10 @@ const sentTo = () =>
     })),
   );
 
+/** Every entry replay sent, in the order it sent them. */
+const sentEntries = () =>
+  clients.sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+
 const window = { since: new Date('2026-11-30T10:00:00.000Z'), until: new Date('2026-11-30T11:00:00.000Z') };
 
 describe('replay of jobs and scheduled events', () => {
@@ -582,9 +586,7 @@ describe('replay of jobs and scheduled events', () => {
       source: 'job',
       ...window,
     });
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries).toHaveLength(2);
     expect(new Set(entries.map((e) => e.MessageDeduplicationId)).size).toBe(2);
   });
@@ -600,9 +602,7 @@ describe('replay of jobs and scheduled events', () => {
       source: 'job',
       ...window,
     });
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries).toHaveLength(1);
     expect(entries[0]?.MessageGroupId).toBe('customer-42');
     expect(entries[0]?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
@@ -618,9 +618,7 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     await replay(s3Backend(), archived(), config, { source: 'job', ...window });
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     expect(entry?.MessageDeduplicationId).toBeUndefined();
     expect(entry?.MessageGroupId).toBe('acct_quiet');
     expect(entry?.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]).toEqual({
@@ -644,9 +642,7 @@ describe('replay of jobs and scheduled events', () => {
 
     await replay(s3Backend(), archived(), fair, { source: 'job', ...window });
 
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     expect(entry?.MessageGroupId).toBeUndefined();
     expect(entry?.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]).toBeUndefined();
   });
@@ -747,9 +743,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-9' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries.map((e) => e.MessageGroupId)).toEqual(['9007199254740993']);
   });
 
@@ -763,9 +757,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-1' });
 
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     const sent = entry?.MessageBody ?? '';
     expect(sent).not.toMatch(/[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/);
     expect(JSON.parse(JSON.parse(sent).body)).toEqual(body);
@@ -792,9 +784,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), fair, { source: 'shopify', ...window, replayId: 'run-2' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     const entryOf = (id: string) => entries.find((e) => JSON.parse(e.MessageBody ?? '{}').id === id);
     expect(entryOf('sh-3')?.MessageGroupId).toBe('quiet.myshopify.com');
     expect(entryOf('sh-3')?.MessageAttributes?.['hookline.tenant']).toEqual({
@@ -848,9 +838,7 @@ describe('replay of webhooks', () => {
     ]);
     await replay(s3Backend(), archived(), fair, { source: 'generic', ...window, replayId: 'run-4' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     const tenants = entries.map((e) => [
       JSON.parse(e.MessageBody ?? '{}').id,
       e.MessageGroupId,
@@ -894,9 +882,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), sms, { source: 'sms', ...window, replayId: 'run-7' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries.map((e) => e.MessageGroupId)).toEqual(['+15551111', '+15552222']);
   });
 
@@ -907,9 +893,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-5' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries.map((e) => e.MessageGroupId)).toEqual(['42']);
   });
 
@@ -928,9 +912,7 @@ describe('replay of webhooks', () => {
     const result = await replay(s3Backend(), archived(), config, { source: 'shopify', ...window });
 
     expect(result).toMatchObject({ sent: 1, failed: 0 });
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     expect(entry?.MessageGroupId).toBe('77');
     const sent = JSON.parse(entry?.MessageBody ?? '{}');
     expect(sent.payloadRef).toEqual(payloadRef);
