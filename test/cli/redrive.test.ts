@@ -78,6 +78,25 @@ function acceptAllSends() {
   });
 }
 
+/** The orders FIFO DLQ holding evt-1, evt-2, ... in the message groups named in order ('AAB': evt-1 and evt-2 in A). */
+function ordersFifoDlq(groups: string, options: { headsOnly?: boolean } = {}): FakeQueue {
+  const messages = [...groups].map((group, i) => deadLetterMessage(i + 1, { group }));
+  return installFakeQueue(sqs, ORDERS.deadLetterUrl, messages, { fifo: true, ...options });
+}
+
+/** SQS counts (approximately) `visible` and `delayed` messages in the DLQ at `url`, or in every queue without one. */
+function depthCounted(visible: number, { url, delayed = 0 }: { url?: string; delayed?: number } = {}) {
+  const counts = {
+    Attributes: {
+      ApproximateNumberOfMessages: String(visible),
+      ApproximateNumberOfMessagesNotVisible: '0',
+      ApproximateNumberOfMessagesDelayed: String(delayed),
+    },
+  };
+  if (url) sqs.on(GetQueueAttributesCommand, { QueueUrl: url }).resolves(counts);
+  else sqs.on(GetQueueAttributesCommand).resolves(counts);
+}
+
 /** A move task that starts (handle `t`), is not listed yet at the first look, and is listed as `listed` from then on. */
 function moveTaskListedAfterStart(listed: ListMessageMoveTasksResult): void {
   sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
@@ -963,16 +982,7 @@ describe('redrive one by one', () => {
   });
 
   it('FIFO: a message SQS refuses in a partial send keeps the later messages of its group in the DLQ', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      ORDERS.deadLetterUrl,
-      [
-        deadLetterMessage(1, { group: 'A' }),
-        deadLetterMessage(2, { group: 'A' }),
-        deadLetterMessage(3, { group: 'B' }),
-      ],
-      { fifo: true },
-    );
+    const dlq = ordersFifoDlq('AAB');
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SentEntry[] }) => {
       if (input.Entries.length === 0) throw emptyBatch();
       const refused = input.Entries.filter((e) => JSON.parse(e.MessageBody).id === 'evt-1');
@@ -1012,18 +1022,7 @@ describe('redrive one by one', () => {
   });
 
   it('FIFO: each send carries one message of each group, in group order', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      ORDERS.deadLetterUrl,
-      [
-        deadLetterMessage(1, { group: 'A' }),
-        deadLetterMessage(2, { group: 'A' }),
-        deadLetterMessage(3, { group: 'B' }),
-        deadLetterMessage(4, { group: 'B' }),
-        deadLetterMessage(5, { group: 'A' }),
-      ],
-      { fifo: true },
-    );
+    const dlq = ordersFifoDlq('AABBA');
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
     expect(result).toMatchObject({ moved: 5, failed: 0 });
@@ -1035,12 +1034,7 @@ describe('redrive one by one', () => {
   });
 
   it('FIFO: a send refused after part of a batch moved counts the rest of the batch as failed, with the reason', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      ORDERS.deadLetterUrl,
-      [1, 2, 3].map((n) => deadLetterMessage(n, { group: 'A' })),
-      { fifo: true },
-    );
+    const dlq = ordersFifoDlq('AAA');
     sqs
       .on(SendMessageBatchCommand)
       .callsFakeOnce((input: { Entries: { Id: string }[] }) => ({
@@ -1231,16 +1225,7 @@ describe('redrive one by one', () => {
   });
 
   it('FIFO: a selected message behind one that stays is not moved, and says why', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      ORDERS.deadLetterUrl,
-      [
-        deadLetterMessage(1, { group: 'A' }),
-        deadLetterMessage(2, { group: 'A' }),
-        deadLetterMessage(3, { group: 'B' }),
-      ],
-      { fifo: true },
-    );
+    const dlq = ordersFifoDlq('AAB');
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-2', 'evt-3'] });
     expect(result).toMatchObject({ moved: 1, failed: 1, skipped: 1, movedIds: ['evt-3'], notFound: [] });
@@ -1278,12 +1263,7 @@ describe('redrive one by one', () => {
   });
 
   it('FIFO: a selected message the scan never received, behind a held message of its group, fails with that reason', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      ORDERS.deadLetterUrl,
-      [deadLetterMessage(1, { group: 'A' }), deadLetterMessage(2, { group: 'A' })],
-      { fifo: true, headsOnly: true },
-    );
+    const dlq = ordersFifoDlq('AA', { headsOnly: true });
     acceptAllSends();
 
     const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-2'] });
@@ -1305,12 +1285,7 @@ describe('redrive one by one', () => {
   });
 
   it('FIFO: an --id that is in no group is still not found once the scan has seen every message', async () => {
-    installFakeQueue(
-      sqs,
-      ORDERS.deadLetterUrl,
-      [deadLetterMessage(1, { group: 'A' }), deadLetterMessage(2, { group: 'B' })],
-      { fifo: true, headsOnly: true },
-    );
+    ordersFifoDlq('AB', { headsOnly: true });
     acceptAllSends();
     await expect(
       redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-unknown'] }),
@@ -1536,13 +1511,7 @@ describe('redrive one by one: what the operator is told', () => {
   it('moves a message SQS returns twice in one run once, and hands the second receive back', async () => {
     const [first, second] = deadLetters(2) as [Message, Message];
     const again = { ...first, ReceiptHandle: 'rh-0-again' };
-    sqs.on(GetQueueAttributesCommand).resolves({
-      Attributes: {
-        ApproximateNumberOfMessages: '2',
-        ApproximateNumberOfMessagesNotVisible: '0',
-        ApproximateNumberOfMessagesDelayed: '0',
-      },
-    });
+    depthCounted(2);
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [first, second] })
@@ -1599,13 +1568,7 @@ describe('redrive one by one: what the operator is told', () => {
 
   it('ends its progress bar full when the DLQ held fewer than its depth said (another redrive took the rest meanwhile)', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(12));
-    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves({
-      Attributes: {
-        ApproximateNumberOfMessages: '24',
-        ApproximateNumberOfMessagesNotVisible: '0',
-        ApproximateNumberOfMessagesDelayed: '0',
-      },
-    });
+    depthCounted(24, { url: EVENTS.deadLetterUrl });
     acceptAllSends();
     const backend = testBackend();
     const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**' });
@@ -1666,14 +1629,8 @@ describe('redrive one by one: what the operator is told', () => {
 
   it('reports an --id as not found, not as behind a FIFO group, when SQS counted more messages than the scan got and no group was held', async () => {
     // SQS's counts are approximate: the scan may get fewer messages than it counted, with every one moved.
-    installFakeQueue(sqs, ORDERS.deadLetterUrl, [deadLetterMessage(1, { group: 'A' })], { fifo: true });
-    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl }).resolves({
-      Attributes: {
-        ApproximateNumberOfMessages: '2',
-        ApproximateNumberOfMessagesNotVisible: '0',
-        ApproximateNumberOfMessagesDelayed: '0',
-      },
-    });
+    ordersFifoDlq('A');
+    depthCounted(2, { url: ORDERS.deadLetterUrl });
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-1', 'evt-x'] });
     expect(result).toMatchObject({ moved: 1, failed: 0, notFound: ['evt-x'] });
@@ -1684,30 +1641,14 @@ describe('redrive one by one: what the operator is told', () => {
       deadLetterMessage(1, { group: 'tenant-a' }),
       deadLetterMessage(2, { group: 'tenant-a' }),
     ]);
-    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves({
-      Attributes: {
-        ApproximateNumberOfMessages: '3',
-        ApproximateNumberOfMessagesNotVisible: '0',
-        ApproximateNumberOfMessagesDelayed: '0',
-      },
-    });
+    depthCounted(3, { url: EVENTS.deadLetterUrl });
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2', 'evt-x'] });
     expect(result).toMatchObject({ moved: 1, skipped: 1, failed: 0, notFound: ['evt-x'] });
   });
 
   it('FIFO: names every held group an --id the scan never reached may be behind', async () => {
-    installFakeQueue(
-      sqs,
-      ORDERS.deadLetterUrl,
-      [
-        deadLetterMessage(1, { group: 'A' }),
-        deadLetterMessage(2, { group: 'A' }),
-        deadLetterMessage(3, { group: 'B' }),
-        deadLetterMessage(4, { group: 'B' }),
-      ],
-      { fifo: true, headsOnly: true },
-    );
+    ordersFifoDlq('AABB', { headsOnly: true });
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-4'] });
     expect(result).toMatchObject({ moved: 0, failed: 1, notFound: [] });
@@ -1738,13 +1679,7 @@ describe('redrive one by one: what the operator is told', () => {
   });
 
   it('counts delayed messages when it decides whether the DLQ is empty', async () => {
-    sqs.on(GetQueueAttributesCommand).resolves({
-      Attributes: {
-        ApproximateNumberOfMessages: '1',
-        ApproximateNumberOfMessagesNotVisible: '0',
-        ApproximateNumberOfMessagesDelayed: '1',
-      },
-    });
+    depthCounted(1, { delayed: 1 });
     moveTaskListedAfterStart({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
     expect(result).toMatchObject({ method: 'move-task', moved: 2 });

@@ -108,6 +108,10 @@ const sentTo = () =>
     })),
   );
 
+/** Every entry replay sent, in the order it sent them. */
+const sentEntries = () =>
+  clients.sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+
 const window = { since: new Date('2026-11-30T10:00:00.000Z'), until: new Date('2026-11-30T11:00:00.000Z') };
 
 describe('replay of jobs and scheduled events', () => {
@@ -580,9 +584,7 @@ describe('replay of jobs and scheduled events', () => {
       source: 'job',
       ...window,
     });
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries).toHaveLength(2);
     expect(new Set(entries.map((e) => e.MessageDeduplicationId)).size).toBe(2);
   });
@@ -598,9 +600,7 @@ describe('replay of jobs and scheduled events', () => {
       source: 'job',
       ...window,
     });
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries).toHaveLength(1);
     expect(entries[0]?.MessageGroupId).toBe('customer-42');
     expect(entries[0]?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
@@ -616,9 +616,7 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     await replay(s3Backend(), archived(), config, { source: 'job', ...window });
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     expect(entry?.MessageDeduplicationId).toBeUndefined();
     expect(entry?.MessageGroupId).toBe('acct_quiet');
     expect(entry?.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]).toEqual({
@@ -642,9 +640,7 @@ describe('replay of jobs and scheduled events', () => {
 
     await replay(s3Backend(), archived(), fair, { source: 'job', ...window });
 
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     expect(entry?.MessageGroupId).toBeUndefined();
     expect(entry?.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]).toBeUndefined();
   });
@@ -745,9 +741,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-9' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries.map((e) => e.MessageGroupId)).toEqual(['9007199254740993']);
   });
 
@@ -761,9 +755,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-1' });
 
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     const sent = entry?.MessageBody ?? '';
     expect(sent).not.toMatch(/[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/);
     expect(JSON.parse(JSON.parse(sent).body)).toEqual(body);
@@ -790,9 +782,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), fair, { source: 'shopify', ...window, replayId: 'run-2' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     const entryOf = (id: string) => entries.find((e) => JSON.parse(e.MessageBody ?? '{}').id === id);
     expect(entryOf('sh-3')?.MessageGroupId).toBe('quiet.myshopify.com');
     expect(entryOf('sh-3')?.MessageAttributes?.['hookline.tenant']).toEqual({
@@ -846,9 +836,7 @@ describe('replay of webhooks', () => {
     ]);
     await replay(s3Backend(), archived(), fair, { source: 'generic', ...window, replayId: 'run-4' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     const tenants = entries.map((e) => [
       JSON.parse(e.MessageBody ?? '{}').id,
       e.MessageGroupId,
@@ -892,9 +880,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), sms, { source: 'sms', ...window, replayId: 'run-7' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries.map((e) => e.MessageGroupId)).toEqual(['+15551111', '+15552222']);
   });
 
@@ -905,9 +891,7 @@ describe('replay of webhooks', () => {
 
     await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-5' });
 
-    const entries = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entries = sentEntries();
     expect(entries.map((e) => e.MessageGroupId)).toEqual(['42']);
   });
 
@@ -926,9 +910,7 @@ describe('replay of webhooks', () => {
     const result = await replay(s3Backend(), archived(), config, { source: 'shopify', ...window });
 
     expect(result).toMatchObject({ sent: 1, failed: 0 });
-    const [entry] = clients.sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const [entry] = sentEntries();
     expect(entry?.MessageGroupId).toBe('77');
     const sent = JSON.parse(entry?.MessageBody ?? '{}');
     expect(sent.payloadRef).toEqual(payloadRef);
@@ -1090,6 +1072,17 @@ describe("replay of a window reaching before the archive's retention", () => {
       'archive/source=github/dt=2026-11-30/hour=01/',
     ]);
   };
+  /** A dry run of github's archive over November, as `target` on `backend` with `configuration`. */
+  const dryRunSinceNovember = (
+    backend: ReturnType<typeof s3Backend>,
+    target: Parameters<typeof replay>[1],
+    configuration: typeof config,
+  ) => replay(backend, target, configuration, { source: 'github', ...sinceNovember, dryRun: true });
+  /** One github webhook archived, on days the archive holds either side of November (none within it). */
+  const archiveHoldsAcrossNovember = () => {
+    archiveHolds('github', [webhook('push-1')]);
+    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+  };
   /** The bucket's rules as the stack creates them, expiring archived objects after `days`. */
   const lifecycleExpires = (days: number) =>
     s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'archive' }).resolves({
@@ -1120,11 +1113,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     lifecycleExpires(1);
     const backend = s3Backend();
     // The configuration keeps 90 days (the default); the rule, changed outside a deploy, keeps one.
-    const result = await replay(backend, archived(), config, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), config);
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
     expect(listed()).toHaveLength(2 + 24 + 13);
     expect(result).toMatchObject({
@@ -1138,14 +1127,9 @@ describe("replay of a window reaching before the archive's retention", () => {
   });
 
   it('lists every hour of the window when the lifecycle rule keeps longer than archive.retention says', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     lifecycleExpires(90);
-    const result = await replay(s3Backend(), archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(s3Backend(), archived(), keptOneDay);
     expectWholeWindowRead();
     expect(result.matched).toBe(1);
     expect(result).not.toHaveProperty('archiveExpiredBefore');
@@ -1183,11 +1167,7 @@ describe("replay of a window reaching before the archive's retention", () => {
     archiveHolds('github', [webhook('push-1')]);
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3Refusal('AccessDenied', 'Access Denied', 403));
     const backend = s3Backend();
-    const result = await replay(backend, archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), keptOneDay);
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
     expect(result).toMatchObject({
       matched: 1,
@@ -1201,17 +1181,12 @@ describe("replay of a window reaching before the archive's retention", () => {
   });
 
   it('says a bucket whose lifecycle expires nothing keeps every object, and reads the whole window', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(
       s3Refusal('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', 404),
     );
     const backend = s3Backend();
-    const result = await replay(backend, archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), keptOneDay);
     expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'none', days: null });
@@ -1232,27 +1207,18 @@ describe("replay of a window reaching before the archive's retention", () => {
         },
       ],
     });
-    const result = await replay(s3Backend(), archived(), config, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(s3Backend(), archived(), config);
     expect(listed()[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
     expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
   });
 
   it('reads the whole window when the lifecycle rules cannot be read and the configuration keeps no archive, and says so', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3Refusal('AccessDenied', 'Access Denied', 403));
     const withoutArchive = resolveConfig({ ...exampleConfig, archive: { enabled: false } });
     expect(withoutArchive.archive).toBeUndefined();
     const backend = s3Backend();
-    const result = await replay(backend, archived(), withoutArchive, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, archived(), withoutArchive);
     expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'none', days: null });
@@ -1269,30 +1235,21 @@ describe("replay of a window reaching before the archive's retention", () => {
       awsError('CredentialsProviderError', 'Could not load credentials from any providers'),
     );
     const backend = s3Backend();
-    const error = await replay(backend, archived(), keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    }).catch((e: unknown) => e);
+    const error = await dryRunSinceNovember(backend, archived(), keptOneDay).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect(backend.output.notes).toEqual([]);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
   });
 
   it('in local mode reads the whole window, as the local S3 expires nothing, without asking for lifecycle rules', async () => {
-    archiveHolds('github', [webhook('push-1')]);
-    archivedDaysAre('github', ['2026-10-30', '2026-10-31', '2026-11-30']);
+    archiveHoldsAcrossNovember();
     const http: HttpFetch = async () => Response.json({}, { status: 200 });
     const target = localTestTarget({
       queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
       archiveBucket: 'archive',
     });
     const backend = s3Backend({ http });
-    const result = await replay(backend, target, keptOneDay, {
-      source: 'github',
-      ...sinceNovember,
-      dryRun: true,
-    });
+    const result = await dryRunSinceNovember(backend, target, keptOneDay);
     expectWholeWindowRead();
     expect(result).not.toHaveProperty('archiveExpiredBefore');
     expect(result.archiveRetention).toEqual({ from: 'local', days: null });
@@ -1459,12 +1416,20 @@ describe('reading the archive', () => {
     const r = job(id, 'events');
     return { ...r, envelope: { ...r.envelope, receivedAt: time } };
   };
+  const lines = (records: readonly ArchiveRecord[]) => records.map((r) => `${JSON.stringify(r)}\n`).join('');
   const object = (records: readonly ArchiveRecord[]) => ({
-    Body: {
-      transformToByteArray: async () =>
-        new Uint8Array(Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''))),
-    } as never,
+    Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(lines(records))) } as never,
   });
+  /** The records as Firehose writes them with GZIP compression. */
+  const gzipObject = (records: readonly ArchiveRecord[]) => ({
+    Body: { transformToByteArray: async () => new Uint8Array(gzipSync(lines(records))) } as never,
+  });
+  /** S3 lists the objects `keys` under the hour `hourPrefix`, and nothing under any other. */
+  const hourHolds = (hourPrefix: string, keys: readonly string[]) => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: hourPrefix }).resolves({ Contents: keys.map((Key) => ({ Key })) });
+  };
+  const readSelection = () => readArchive(new S3Client({ region: 'us-east-1' }), selection);
   const selection = {
     bucket: 'archive',
     source,
@@ -1490,7 +1455,7 @@ describe('reading the archive', () => {
     s3.on(GetObjectCommand, { Key: `${prefix}part-2` }).resolves(
       object([at('j-2', '2026-11-30T10:20:00.000Z'), at('j-1', '2026-11-30T10:30:00.000Z')]),
     );
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    const records = await readSelection();
     expect(records.map((r) => [r.envelope.id, r.envelope.receivedAt])).toEqual([
       ['j-1', '2026-11-30T10:10:00.000Z'],
       ['j-2', '2026-11-30T10:20:00.000Z'],
@@ -1498,19 +1463,16 @@ describe('reading the archive', () => {
   });
 
   it('reads a GZIP object as Firehose writes it', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1.gz` }] });
-    const text = `${JSON.stringify(at('j-gz', '2026-11-30T10:10:00.000Z'))}\n`;
-    s3.on(GetObjectCommand, { Key: `${prefix}part-1.gz` }).resolves({
-      Body: { transformToByteArray: async () => new Uint8Array(gzipSync(text)) } as never,
-    });
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    hourHolds(prefix, [`${prefix}part-1.gz`]);
+    s3.on(GetObjectCommand, { Key: `${prefix}part-1.gz` }).resolves(
+      gzipObject([at('j-gz', '2026-11-30T10:10:00.000Z')]),
+    );
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['j-gz']);
   });
 
   it('keeps only events received from --since up to, not including, --until, whatever hour they are filed under', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1` }] });
+    hourHolds(prefix, [`${prefix}part-1`]);
     // Filed under 10:00 as each reached the stream then, received a moment before, at or after the window.
     s3.on(GetObjectCommand, { Key: `${prefix}part-1` }).resolves(
       object([
@@ -1520,32 +1482,27 @@ describe('reading the archive', () => {
         at('at-until', '2026-11-30T11:00:00.000Z'),
       ]),
     );
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['at-since', 'last']);
   });
 
   it('finds an event received after --since in an object Firehose filed under the hour before, after its oldest record', async () => {
     const earlier = archivePrefix(source, new Date('2026-11-30T09:00:00Z'));
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: earlier }).resolves({ Contents: [{ Key: `${earlier}part-1.gz` }] });
+    hourHolds(earlier, [`${earlier}part-1.gz`]);
     // One buffer of the stream: its oldest record reached it at 09:59:50, so the object is filed under 09.
-    const text = [at('old', '2026-11-30T09:59:50.000Z'), at('in-window', '2026-11-30T10:00:30.000Z')]
-      .map((r) => `${JSON.stringify(r)}\n`)
-      .join('');
-    s3.on(GetObjectCommand, { Key: `${earlier}part-1.gz` }).resolves({
-      Body: { transformToByteArray: async () => new Uint8Array(gzipSync(text)) } as never,
-    });
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    s3.on(GetObjectCommand, { Key: `${earlier}part-1.gz` }).resolves(
+      gzipObject([at('old', '2026-11-30T09:59:50.000Z'), at('in-window', '2026-11-30T10:00:30.000Z')]),
+    );
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['in-window']);
   });
 
   it('returns the events in the order they were received, whatever order the objects hold them in', async () => {
-    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1` }] });
+    hourHolds(prefix, [`${prefix}part-1`]);
     s3.on(GetObjectCommand, { Key: `${prefix}part-1` }).resolves(
       object([at('j-late', '2026-11-30T10:40:00.000Z'), at('j-early', '2026-11-30T10:05:00.000Z')]),
     );
-    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    const records = await readSelection();
     expect(records.map((r) => r.envelope.id)).toEqual(['j-early', 'j-late']);
   });
 });

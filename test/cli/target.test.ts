@@ -225,23 +225,28 @@ describe('local target', () => {
 });
 
 describe('stack target', () => {
-  it('finds queues, DLQs, mappings and webhook URLs from the stack outputs', async () => {
+  /** Stack `Hookline` as DescribeStacks answers for it: its `outputs`, and its id `stackId` when given. */
+  function stackPublishes(outputs: { OutputKey: string; OutputValue: string }[], stackId?: string) {
     cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
       Stacks: [
         {
           StackName: 'Hookline',
+          ...(stackId ? { StackId: stackId } : {}),
           CreationTime: new Date(),
           StackStatus: 'CREATE_COMPLETE',
-          Outputs: stackOutputs(),
+          Outputs: outputs,
         },
       ],
     });
-    const target = await describeStackTarget(
-      new CloudFormationClient({ region: 'us-east-1' }),
-      'Hookline',
-      'us-east-1',
-      resolved,
-    );
+  }
+
+  /** The target of stack `Hookline` in `region`, described under `configuration`. */
+  const describeHookline = (configuration = resolved, region = 'us-east-1') =>
+    describeStackTarget(new CloudFormationClient({ region: 'us-east-1' }), 'Hookline', region, configuration);
+
+  it('finds queues, DLQs, mappings and webhook URLs from the stack outputs', async () => {
+    stackPublishes(stackOutputs());
+    const target = await describeHookline();
     expect(queueOf(target, 'orders')).toEqual({
       name: 'orders',
       url: 'https://sqs/orders',
@@ -279,16 +284,7 @@ describe('stack target', () => {
   });
 
   it('marks a queue configured with tenants as fair, so status reads its quiet tenants', async () => {
-    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Hookline',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: stackOutputs(),
-        },
-      ],
-    });
+    stackPublishes(stackOutputs());
     const withTenants = resolveConfig({
       ...config,
       queues: {
@@ -296,26 +292,12 @@ describe('stack target', () => {
         events: { ...config.queues.events, tenants: { stripe: { path: 'account' } } },
       },
     });
-    const target = await describeStackTarget(
-      new CloudFormationClient({ region: 'us-east-1' }),
-      'Hookline',
-      'us-east-1',
-      withTenants,
-    );
+    const target = await describeHookline(withTenants);
     expect([queueOf(target, 'events').fair, queueOf(target, 'orders').fair]).toEqual([true, undefined]);
   });
 
   it("carries each queue's idempotency from the configuration: its expiry while on, null when off", async () => {
-    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Hookline',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: stackOutputs(),
-        },
-      ],
-    });
+    stackPublishes(stackOutputs());
     const orders = config.queues.orders;
     const mixed = resolveConfig({
       ...config,
@@ -328,12 +310,7 @@ describe('stack target', () => {
         orders: { ...orders, consumer: { ...orders?.consumer, idempotency: { enabled: false } } },
       } as typeof config.queues,
     });
-    const target = await describeStackTarget(
-      new CloudFormationClient({ region: 'us-east-1' }),
-      'Hookline',
-      'us-east-1',
-      mixed,
-    );
+    const target = await describeHookline(mixed);
     expect([queueOf(target, 'events').idempotency, queueOf(target, 'orders').idempotency]).toEqual([
       { expirySeconds: 6 * 3600 },
       null,
@@ -341,16 +318,7 @@ describe('stack target', () => {
   });
 
   it('marks a queue whose circuit breaker probes (halfOpenAfter), so status reads its running mapping tag', async () => {
-    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Hookline',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: stackOutputs(),
-        },
-      ],
-    });
+    stackPublishes(stackOutputs());
     const events = config.queues.events as NonNullable<typeof config.queues.events>;
     const breaker = (halfOpenAfter?: Duration) =>
       resolveConfig({
@@ -366,39 +334,18 @@ describe('stack target', () => {
           },
         },
       });
-    const describe = (resolved: ReturnType<typeof resolveConfig>) =>
-      describeStackTarget(
-        new CloudFormationClient({ region: 'us-east-1' }),
-        'Hookline',
-        'us-east-1',
-        resolved,
-      );
-    const probing = await describe(breaker(Duration.minutes(10)));
+    const probing = await describeHookline(breaker(Duration.minutes(10)));
     expect([queueOf(probing, 'events').breakerProbes, queueOf(probing, 'orders').breakerProbes]).toEqual([
       true,
       undefined,
     ]);
-    expect(queueOf(await describe(breaker()), 'events').breakerProbes).toBeUndefined();
+    expect(queueOf(await describeHookline(breaker()), 'events').breakerProbes).toBeUndefined();
   });
 
   it("finds the log groups trace searches, the jobs endpoint's once the stack publishes it", async () => {
     const describe = async (outputs: { OutputKey: string; OutputValue: string }[]) => {
-      cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
-        Stacks: [
-          {
-            StackName: 'Hookline',
-            CreationTime: new Date(),
-            StackStatus: 'CREATE_COMPLETE',
-            Outputs: outputs,
-          },
-        ],
-      });
-      return describeStackTarget(
-        new CloudFormationClient({ region: 'us-east-1' }),
-        'Hookline',
-        'us-east-1',
-        resolved,
-      );
+      stackPublishes(outputs);
+      return describeHookline();
     };
     const ingest = { OutputKey: 'IngestLogGroupName', OutputValue: '/aws/lambda/ingest' };
     const jobs = { OutputKey: 'JobsEndpointLogGroupName', OutputValue: '/aws/lambda/jobs' };
@@ -415,23 +362,8 @@ describe('stack target', () => {
     stackId: string | undefined,
     outputs: { OutputKey: string; OutputValue: string }[],
   ) {
-    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Hookline',
-          ...(stackId ? { StackId: stackId } : {}),
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: outputs,
-        },
-      ],
-    });
-    return describeStackTarget(
-      new CloudFormationClient({ region: 'us-east-1' }),
-      'Hookline',
-      'us-east-1',
-      resolved,
-    );
+    stackPublishes(outputs, stackId);
+    return describeHookline();
   }
 
   /** The URL outputs a stack of this version publishes for each queue: no ARN outputs. */
@@ -499,12 +431,7 @@ describe('stack target', () => {
         { StackName: 'Hookline', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] },
       ],
     });
-    const target = await describeStackTarget(
-      new CloudFormationClient({ region: 'us-east-1' }),
-      'Hookline',
-      'us-east-1',
-      resolved,
-    );
+    const target = await describeHookline();
     expect(() => queueOf(target, 'events')).toThrow(/no outputs in stack Hookline in us-east-1: redeploy/);
   });
 
@@ -534,14 +461,7 @@ describe('stack target', () => {
 
   it('says a stack DescribeStacks answers with no stack for is not found, naming the fix', async () => {
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [] });
-    await expect(
-      describeStackTarget(
-        new CloudFormationClient({ region: 'us-east-1' }),
-        'Hookline',
-        'eu-west-1',
-        resolved,
-      ),
-    ).rejects.toMatchObject({
+    await expect(describeHookline(resolved, 'eu-west-1')).rejects.toMatchObject({
       name: 'StackNotFoundError',
       message:
         'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
@@ -641,30 +561,18 @@ describe('stack target', () => {
       ],
     });
     const url = `${SQS_ORIGIN}/123456789012/Hookline-heartbeat-dlq`;
-    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
-      Stacks: [
+    stackPublishes(
+      [
+        ...urlOutputs(SQS_ORIGIN, '123456789012'),
+        { OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'heartbeat'), OutputValue: url },
         {
-          StackName: 'Hookline',
-          StackId: STACK_ID,
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            ...urlOutputs(SQS_ORIGIN, '123456789012'),
-            { OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'heartbeat'), OutputValue: url },
-            {
-              OutputKey: 'JobSchedulesDeadLetterQueueUrl',
-              OutputValue: `${SQS_ORIGIN}/123456789012/jobs-dlq`,
-            },
-          ],
+          OutputKey: 'JobSchedulesDeadLetterQueueUrl',
+          OutputValue: `${SQS_ORIGIN}/123456789012/jobs-dlq`,
         },
       ],
-    });
-    const target = await describeStackTarget(
-      new CloudFormationClient({ region: 'us-east-1' }),
-      'Hookline',
-      'us-east-1',
-      withSchedules,
+      STACK_ID,
     );
+    const target = await describeHookline(withSchedules);
     expect(otherDeadLetterQueues(target).slice(1)).toEqual([
       {
         name: 'schedule:heartbeat',
@@ -694,30 +602,18 @@ describe('stack target', () => {
       ],
     });
     const dlq = (name: string) => `${SQS_ORIGIN}/123456789012/Hookline-${name}-dlq`;
-    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
-      Stacks: [
+    stackPublishes(
+      [
+        ...urlOutputs(SQS_ORIGIN, '123456789012'),
+        { OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'sync'), OutputValue: dlq('sync') },
         {
-          StackName: 'Hookline',
-          StackId: STACK_ID,
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            ...urlOutputs(SQS_ORIGIN, '123456789012'),
-            { OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'sync'), OutputValue: dlq('sync') },
-            {
-              OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'heartbeat'),
-              OutputValue: dlq('heartbeat'),
-            },
-          ],
+          OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'heartbeat'),
+          OutputValue: dlq('heartbeat'),
         },
       ],
-    });
-    const target = await describeStackTarget(
-      new CloudFormationClient({ region: 'us-east-1' }),
-      'Hookline',
-      'us-east-1',
-      withSchedules,
+      STACK_ID,
     );
+    const target = await describeHookline(withSchedules);
     const known = 'use one of schedule:sync, schedule:heartbeat';
     expect(() => deadLetterQueueOf(target, 'schedule:hearbeat')).toThrow(
       new CliError(

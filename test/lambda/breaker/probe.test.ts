@@ -97,6 +97,23 @@ const step = (hooklineCircuitBreaker: 'probe' | 'close'): BreakerScheduleEvent =
   alarmName: ALARM,
 });
 const circuitOf = (tag: string | undefined) => parseCircuitTag(tag)?.circuit;
+const minutesAfterT0 = (minutes: number) => T0 + minutes * 60_000;
+
+/** The events breaker tripped at T0 (14:00): its mapping disabled, its probe scheduled for 14:10. */
+async function tripped() {
+  const fake = fakeAws();
+  await handleBreakerEvent(alarmEvent(), fake.collaborators);
+  return fake;
+}
+
+/** Tripped at T0, the alarm back to OK and `probe` run at 14:10: half-open, its close due at 14:17. */
+async function probing(probe = step('probe')) {
+  const fake = await tripped();
+  fake.aws.alarm = 'OK';
+  fake.aws.now = minutesAfterT0(10);
+  await handleBreakerEvent(probe, fake.collaborators);
+  return fake;
+}
 
 describe('the deployed circuit breaker with a probe', () => {
   it('on a trip records the open circuit on the mapping, disables it, and schedules the probe halfOpenAfter later', async () => {
@@ -121,10 +138,9 @@ describe('the deployed circuit breaker with a probe', () => {
   });
 
   it('probes at concurrency 2 once the alarm is back to OK, recording the scaling to restore, and schedules the close', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
+    aws.now = minutesAfterT0(10);
     const result = await handleBreakerEvent(step('probe'), collaborators);
     expect(result).toMatchObject({ action: 'probing', circuit: { state: 'half-open', probeConcurrency: 2 } });
     expect(aws.state).toBe('Enabled');
@@ -141,9 +157,8 @@ describe('the deployed circuit breaker with a probe', () => {
   });
 
   it('postpones the probe by a window while the alarm still reads ALARM: a probe then could never trip', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.now = T0 + 10 * 60_000;
+    const { aws, collaborators } = await tripped();
+    aws.now = minutesAfterT0(10);
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'postponed' });
     expect(aws.state).toBe('Disabled');
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', probeAt: '2026-12-02T14:15:00.000Z' });
@@ -151,12 +166,8 @@ describe('the deployed circuit breaker with a probe', () => {
   });
 
   it('closes after a probe window without a trip: the configured scaling exactly, and the tag removed', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
-    await handleBreakerEvent(step('probe'), collaborators);
-    aws.now = T0 + 17 * 60_000;
+    const { aws, collaborators } = await probing();
+    aws.now = minutesAfterT0(17);
     expect(await handleBreakerEvent(step('close'), collaborators)).toEqual({
       action: 'closed',
       queue: 'events',
@@ -167,32 +178,24 @@ describe('the deployed circuit breaker with a probe', () => {
   });
 
   it('re-opens on a trip during the probe with the cool-down doubled, and the late close leaves it alone', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
-    await handleBreakerEvent(step('probe'), collaborators);
+    const { aws, collaborators } = await probing();
     aws.alarm = 'ALARM';
-    aws.now = T0 + 13 * 60_000;
+    aws.now = minutesAfterT0(13);
     expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
       action: 'disabled',
       circuit: { state: 'open', opens: 2, probeAt: '2026-12-02T14:33:00.000Z' },
     });
-    aws.now = T0 + 17 * 60_000;
+    aws.now = minutesAfterT0(17);
     expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.state).toBe('Disabled');
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', opens: 2 });
   });
 
   it('re-opens the circuit itself at the close when the alarm reads ALARM but its action never came', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
-    await handleBreakerEvent(step('probe'), collaborators);
+    const { aws, collaborators } = await probing();
     // The probe fails: the alarm goes to ALARM, but its action's invocation failed for good.
     aws.alarm = 'ALARM';
-    aws.now = T0 + 17 * 60_000;
+    aws.now = minutesAfterT0(17);
     const result = await handleBreakerEvent(step('close'), collaborators);
     expect(result).toMatchObject({ action: 'disabled', circuit: { state: 'open', opens: 2 } });
     expect(aws.state).toBe('Disabled');
@@ -222,20 +225,20 @@ describe('the deployed circuit breaker with a probe', () => {
     const collaborators = { ...base, config: { ...config, alarms: { ...config.alarms, [ALARM]: target } } };
     await handleBreakerEvent(alarmEvent(), collaborators);
     aws.alarm = 'OK';
-    aws.now = T0 + 5 * 60_000;
+    aws.now = minutesAfterT0(5);
     await handleBreakerEvent(step('probe'), collaborators); // closes at 14:12
     // The operator resumes during the probe (hookline restores the scaling, removes the tag; the close schedule
     // stays); it trips again at 14:06, and its own probe runs from 14:11 to 14:18.
     aws.tag = undefined;
     aws.scaling = configured;
-    aws.now = T0 + 6 * 60_000;
+    aws.now = minutesAfterT0(6);
     aws.alarm = 'ALARM';
     await handleBreakerEvent(alarmEvent(), collaborators);
     aws.alarm = 'OK';
-    aws.now = T0 + 11 * 60_000;
+    aws.now = minutesAfterT0(11);
     await handleBreakerEvent(step('probe'), collaborators);
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open', closesAt: '2026-12-02T14:18:00.000Z' });
-    aws.now = T0 + 12 * 60_000;
+    aws.now = minutesAfterT0(12);
     const stale = await handleBreakerEvent(step('close'), collaborators);
     expect(stale).toMatchObject({
       action: 'left-alone',
@@ -243,7 +246,7 @@ describe('the deployed circuit breaker with a probe', () => {
     });
     expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open' });
-    aws.now = T0 + 18 * 60_000;
+    aws.now = minutesAfterT0(18);
     expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'closed' });
     expect(aws.scaling).toEqual(configured);
   });
@@ -254,10 +257,10 @@ describe('the deployed circuit breaker with a probe', () => {
     // The operator resumes at 14:02 (the tag goes, the schedule stays); it trips again at 14:03, probe due 14:13.
     aws.tag = undefined;
     aws.state = 'Enabled';
-    aws.now = T0 + 3 * 60_000;
+    aws.now = minutesAfterT0(3);
     await handleBreakerEvent(alarmEvent(), collaborators);
     aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
+    aws.now = minutesAfterT0(10);
     const stale = await handleBreakerEvent(step('probe'), collaborators);
     expect(stale).toMatchObject({
       action: 'left-alone',
@@ -265,18 +268,14 @@ describe('the deployed circuit breaker with a probe', () => {
     });
     expect(aws.state).toBe('Disabled');
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', probeAt: '2026-12-02T14:13:00.000Z' });
-    aws.now = T0 + 13 * 60_000;
+    aws.now = minutesAfterT0(13);
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'probing' });
   });
 
   it('keeps the doubled cool-down when a re-open is retried after its record was written but the mapping not disabled', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
-    await handleBreakerEvent(step('probe'), collaborators);
+    const { aws, collaborators } = await probing();
     aws.alarm = 'ALARM';
-    aws.now = T0 + 12 * 60_000;
+    aws.now = minutesAfterT0(12);
     const failing = {
       ...collaborators,
       disableMapping: async () => {
@@ -293,10 +292,9 @@ describe('the deployed circuit breaker with a probe', () => {
   });
 
   it('schedules the close again when a probe is retried after its close could not be scheduled', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
+    aws.now = minutesAfterT0(10);
     const failing = {
       ...collaborators,
       probes: {
@@ -321,8 +319,7 @@ describe('the deployed circuit breaker with a probe', () => {
   });
 
   it('schedules the probe again on a repeated alarm action for a mapping its own trip disabled', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
       action: 'already-disabled',
     });
@@ -336,9 +333,8 @@ describe('the deployed circuit breaker with a probe', () => {
 
 describe('the deployed circuit breaker: schedules', () => {
   it('schedules a probe whose time has passed (a retry long after the trip) a minute from now, never in the past', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.now = T0 + 20 * 60_000;
+    const { aws, collaborators } = await tripped();
+    aws.now = minutesAfterT0(20);
     await handleBreakerEvent(alarmEvent(), collaborators);
     expect(aws.schedules.map((s) => s.at)).toEqual(['2026-12-02T14:10:00.000Z', '2026-12-02T14:21:00.000Z']);
   });
@@ -360,11 +356,10 @@ describe('the deployed circuit breaker: steps due at a second within a minute', 
   });
 
   it('closes the probe when Scheduler fires the close at the start of the minute its schedule names', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     aws.alarm = 'OK';
     // Scheduler ran the probe 42 seconds into its minute: the close is due 7 minutes later, at that second.
-    aws.now = T0 + 10 * 60_000 + 42_000;
+    aws.now = minutesAfterT0(10) + 42_000;
     await handleBreakerEvent(step('probe'), collaborators);
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open', closesAt: '2026-12-02T14:17:42.000Z' });
     aws.now = earliestFiring(aws.schedules[1]?.at ?? '');
@@ -375,61 +370,50 @@ describe('the deployed circuit breaker: steps due at a second within a minute', 
 
 describe('the deployed circuit breaker: an operator wins over a probe', () => {
   it('runs no probe after an operator paused the consumer (the pause removed the tag)', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     aws.tag = undefined;
     aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
+    aws.now = minutesAfterT0(10);
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.calls).toEqual(['disable']);
   });
 
   it('runs no probe after an operator resumed the consumer', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     aws.state = 'Enabled';
     aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
+    aws.now = minutesAfterT0(10);
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.scaling).toEqual(configured);
     expect(aws.schedules).toHaveLength(1);
   });
 
   it('drops a stale open record of a consumer resumed by other means than hookline, and runs no probe', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     aws.state = 'Enabled';
     aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
+    aws.now = minutesAfterT0(10);
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.tag).toBeUndefined();
     expect(aws.calls).toEqual(['disable']);
   });
 
   it('restores the configured scaling of a re-opened circuit resumed by other means than hookline', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
-    await handleBreakerEvent(step('probe'), collaborators);
+    const { aws, collaborators } = await probing();
     aws.alarm = 'ALARM';
-    aws.now = T0 + 12 * 60_000;
+    aws.now = minutesAfterT0(12);
     await handleBreakerEvent(alarmEvent(), collaborators); // re-opened: disabled at the probe's concurrency
     // Enabled in the Lambda console: the tag stays, and so does the probe's concurrency.
     aws.state = 'Enabled';
     aws.alarm = 'OK';
-    aws.now = T0 + 32 * 60_000;
+    aws.now = minutesAfterT0(32);
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.tag).toBeUndefined();
     expect(aws.scaling).toEqual(configured);
   });
 
   it('restores the configured scaling of a probe paused by other means than hookline, and leaves it paused', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
-    await handleBreakerEvent(step('probe'), collaborators);
+    const { aws, collaborators } = await probing();
     aws.state = 'Disabled';
     expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.state).toBe('Disabled');
@@ -439,11 +423,7 @@ describe('the deployed circuit breaker: an operator wins over a probe', () => {
 
   it('does not close, nor touch the scaling of, a probe an operator paused or resumed meanwhile', async () => {
     for (const operator of ['pause', 'resume'] as const) {
-      const { aws, collaborators } = fakeAws();
-      await handleBreakerEvent(alarmEvent(), collaborators);
-      aws.alarm = 'OK';
-      aws.now = T0 + 10 * 60_000;
-      await handleBreakerEvent(step('probe'), collaborators);
+      const { aws, collaborators } = await probing();
       // Both remove the tag; the resume also restores the scaling itself.
       aws.tag = undefined;
       if (operator === 'pause') aws.state = 'Disabled';
@@ -481,10 +461,9 @@ describe('a probe schedule created before the breaker alarm was renamed', () => 
   });
 
   it('still probes its mapping, reading the alarm and scheduling the close under the current name', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
+    const { aws, collaborators } = await tripped();
     aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
+    aws.now = minutesAfterT0(10);
     expect(previousBreakerAlarmName(ALARM)).toBe(legacy('probe').alarmName);
     const result = await handleBreakerEvent(legacy('probe'), collaborators);
     expect(result).toMatchObject({ action: 'probing', queue: 'events', circuit: { state: 'half-open' } });
@@ -495,12 +474,8 @@ describe('a probe schedule created before the breaker alarm was renamed', () => 
   });
 
   it('still closes its probe, restoring the configured scaling', async () => {
-    const { aws, collaborators } = fakeAws();
-    await handleBreakerEvent(alarmEvent(), collaborators);
-    aws.alarm = 'OK';
-    aws.now = T0 + 10 * 60_000;
-    await handleBreakerEvent(legacy('probe'), collaborators);
-    aws.now = T0 + 17 * 60_000;
+    const { aws, collaborators } = await probing(legacy('probe'));
+    aws.now = minutesAfterT0(17);
     expect(await handleBreakerEvent(legacy('close'), collaborators)).toEqual({
       action: 'closed',
       queue: 'events',

@@ -34,6 +34,21 @@ const flow = (prefix: string, children: number, options: FlowJobOptions = {}): F
   })),
 });
 
+/** A top report of `prefix` waiting for a side part and the middle flow `middle`, which fails it when it fails. */
+const topOver = (prefix: string, middle: FlowJob): FlowJob => ({
+  job: report,
+  payload: { name: 'top' },
+  options: { id: `${prefix}-top` },
+  children: [
+    { job: part, payload: { n: 9 }, options: { id: `${prefix}-side` } },
+    { ...middle, options: { id: `${prefix}-mid`, failParentOnFailure: true } },
+  ],
+});
+
+/** The first child of each flow's middle parent fails for good. */
+const firstMiddleChildBroken = (flows: readonly string[]) =>
+  Object.fromEntries(flows.map((prefix) => [`${prefix}-mid-c1`, 'permanent' as const]));
+
 /** How long a consumer's send of a parent takes, as a call to SQS does: a race's other side reads meanwhile. */
 const SEND_MS = 20;
 
@@ -45,6 +60,35 @@ const sendsOf = (world: ReturnType<typeof flowWorld>, url: string) => {
   for (const id of world.sentTo(url)) counts[id] = (counts[id] ?? 0) + 1;
   return counts;
 };
+
+/**
+ * A world whose flows of `p` break for good at the leaf and at mid's other child, on a client that races the top
+ * parent: just before the leaf's walk up stops counting mid ignored on top, mid's other child fails it again, and
+ * just after that write the top's side child completes. `before` sees each request first; `raced` says the race ran.
+ */
+function raceOnTopWorld(p: string, before?: (input: UpdateItemCommandInput) => Promise<void>) {
+  let raced = false;
+  const raceOnTop = {
+    send: async (command: { input: unknown }) => {
+      const input = command.input as UpdateItemCommandInput;
+      if (before) await before(input);
+      const ungated =
+        !raced &&
+        input.Key?.pk?.S === `job#${p}-top` &&
+        input.UpdateExpression?.startsWith('DELETE childrenFailed :child, childrenIgnored :child') === true;
+      if (!ungated) return client.send(command as never);
+      raced = true;
+      expect(await world.deliver(QUEUES.jobs.url, [`${p}-other`])).toEqual([]);
+      const answer = await client.send(command as never);
+      expect(await world.deliver(QUEUES.jobs.url, [`${p}-side`])).toEqual([]);
+      return answer;
+    },
+  } as unknown as DynamoDBClient;
+  const world = flowWorld(raceOnTop, table, {
+    breaks: { [`${p}-leaf`]: 'permanent', [`${p}-other`]: 'permanent' },
+  });
+  return { world, raced: () => raced };
+}
 
 describe('flow children ending at the same moment', () => {
   it('send their parent once, with every child counted, when each completes in its own invocation', async () => {
@@ -182,21 +226,10 @@ describe('flow children ending at the same moment', () => {
     const flows = prefixes('chain');
     const world = flowWorld(client, table, {
       sendLatencyMs: SEND_MS,
-      breaks: Object.fromEntries(flows.map((prefix) => [`${prefix}-mid-c1`, 'permanent' as const])),
+      breaks: firstMiddleChildBroken(flows),
     });
     for (const prefix of flows) {
-      await world.producer.sendFlow({
-        job: report,
-        payload: { name: 'top' },
-        options: { id: `${prefix}-top` },
-        children: [
-          { job: part, payload: { n: 9 }, options: { id: `${prefix}-side` } },
-          {
-            ...flow(`${prefix}-mid`, 3, { failParentOnFailure: true }),
-            options: { id: `${prefix}-mid`, failParentOnFailure: true },
-          },
-        ],
-      });
+      await world.producer.sendFlow(topOver(prefix, flow(`${prefix}-mid`, 3, { failParentOnFailure: true })));
     }
     await Promise.all(
       flows.map((prefix) =>
@@ -251,26 +284,19 @@ describe('flow children ending at the same moment', () => {
     });
     const world = flowWorld(ordered, table, {
       sendLatencyMs: SEND_MS,
-      breaks: Object.fromEntries(flows.map((prefix) => [`${prefix}-mid-c1`, 'permanent' as const])),
+      breaks: firstMiddleChildBroken(flows),
     });
     for (const prefix of flows) {
-      await world.producer.sendFlow({
-        job: report,
-        payload: { name: 'top' },
-        options: { id: `${prefix}-top` },
-        children: [
-          { job: part, payload: { n: 9 }, options: { id: `${prefix}-side` } },
-          {
-            ...flow(`${prefix}-mid`, 2, { failParentOnFailure: true }),
-            children: [1, 2].map((n) => ({
-              job: part,
-              payload: { n },
-              options: { id: `${prefix}-mid-c${n}`, failParentOnFailure: true },
-            })),
-            options: { id: `${prefix}-mid`, failParentOnFailure: true },
-          },
-        ],
-      });
+      await world.producer.sendFlow(
+        topOver(prefix, {
+          ...flow(`${prefix}-mid`, 2, { failParentOnFailure: true }),
+          children: [1, 2].map((n) => ({
+            job: part,
+            payload: { n },
+            options: { id: `${prefix}-mid-c${n}`, failParentOnFailure: true },
+          })),
+        }),
+      );
     }
     await Promise.all(
       flows.map((prefix) => world.deliver(QUEUES.jobs.url, [`${prefix}-side`, `${prefix}-mid-c1`])),
@@ -306,30 +332,11 @@ describe('flow children ending at the same moment', () => {
   it('send both parents a redriven child settles in a flow of four levels: its own, and the top one its walk up settled meanwhile', async () => {
     // top <- side, mid (ignoreDependencyOnFailure); mid <- other, low (each failParentOnFailure); low <- leaf (the same).
     const p = 'both';
-    let world: ReturnType<typeof flowWorld> | undefined;
-    let raced = false;
     // The leaf's redrive walks up: low waits again, mid waits again, then the top stops counting mid ignored. Just
     // before that write, mid's other child fails it again (whose walk finds mid still ignored on top, and stops);
     // just after it, the top's side child completes (top still waits for mid). The walk then reads mid failed again,
     // counts it ignored on top once more, which settles top, while low, all its children done, is to be sent too.
-    const raceOnTop: DynamoDBClient = {
-      send: async (command: { input: unknown }) => {
-        const input = command.input as UpdateItemCommandInput;
-        const ungated =
-          !raced &&
-          input.Key?.pk?.S === `job#${p}-top` &&
-          input.UpdateExpression?.startsWith('DELETE childrenFailed :child, childrenIgnored :child') === true;
-        if (!ungated || !world) return client.send(command as never);
-        raced = true;
-        expect(await world.deliver(QUEUES.jobs.url, [`${p}-other`])).toEqual([]);
-        const answer = await client.send(command as never);
-        expect(await world.deliver(QUEUES.jobs.url, [`${p}-side`])).toEqual([]);
-        return answer;
-      },
-    } as unknown as DynamoDBClient;
-    world = flowWorld(raceOnTop, table, {
-      breaks: { [`${p}-leaf`]: 'permanent', [`${p}-other`]: 'permanent' },
-    });
+    const { world, raced } = raceOnTopWorld(p);
     await sendFourLevelFlow(world, p);
     await world.deliver(QUEUES.jobs.url, [`${p}-leaf`]);
     expect((await world.records.read(`${p}-top`))?.state).toBe('waiting-children');
@@ -338,7 +345,7 @@ describe('flow children ending at the same moment', () => {
     world.breaks.delete(`${p}-leaf`);
     expect(await world.deliver(QUEUES.jobs.url, [`${p}-leaf`])).toEqual([]);
 
-    expect(raced).toBe(true);
+    expect(raced()).toBe(true);
     expect((await world.records.read(`${p}-mid`))?.state).toBe('child-failed');
     expect(world.sentTo(QUEUES.reports.url).sort()).toEqual([`${p}-low`, `${p}-top`]);
     expect((await world.records.read(`${p}-top`))?.state).toBe('queued');
@@ -347,44 +354,26 @@ describe('flow children ending at the same moment', () => {
   it("send the top parent its walk up settled even when another delivery holds the send of the child's own parent", async () => {
     // As above, but when the leaf's redrive comes to claim low's send, another delivery of the leaf holds it.
     const p = 'heldown';
-    let world: ReturnType<typeof flowWorld> | undefined;
-    let raced = false;
     let heldOwn = false;
-    const raceOnTop: DynamoDBClient = {
-      send: async (command: { input: unknown }) => {
-        const input = command.input as UpdateItemCommandInput;
-        if (
-          !heldOwn &&
-          input.Key?.pk?.S === `job#${p}-low` &&
-          input.UpdateExpression?.startsWith('SET parentSendToken') === true
-        ) {
-          heldOwn = true;
-          await client.send(
-            new UpdateItemCommand({
-              TableName: table,
-              Key: { pk: { S: `job#${p}-low` } },
-              UpdateExpression: 'SET parentSendToken = :token, parentSendUntil = :until',
-              ExpressionAttributeValues: {
-                ':token': { S: 'another-delivery' },
-                ':until': { S: new Date(Date.now() + 60_000).toISOString() },
-              },
-            }),
-          );
-        }
-        const ungated =
-          !raced &&
-          input.Key?.pk?.S === `job#${p}-top` &&
-          input.UpdateExpression?.startsWith('DELETE childrenFailed :child, childrenIgnored :child') === true;
-        if (!ungated || !world) return client.send(command as never);
-        raced = true;
-        expect(await world.deliver(QUEUES.jobs.url, [`${p}-other`])).toEqual([]);
-        const answer = await client.send(command as never);
-        expect(await world.deliver(QUEUES.jobs.url, [`${p}-side`])).toEqual([]);
-        return answer;
-      },
-    } as unknown as DynamoDBClient;
-    world = flowWorld(raceOnTop, table, {
-      breaks: { [`${p}-leaf`]: 'permanent', [`${p}-other`]: 'permanent' },
+    const { world, raced } = raceOnTopWorld(p, async (input) => {
+      if (
+        !heldOwn &&
+        input.Key?.pk?.S === `job#${p}-low` &&
+        input.UpdateExpression?.startsWith('SET parentSendToken') === true
+      ) {
+        heldOwn = true;
+        await client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: `job#${p}-low` } },
+            UpdateExpression: 'SET parentSendToken = :token, parentSendUntil = :until',
+            ExpressionAttributeValues: {
+              ':token': { S: 'another-delivery' },
+              ':until': { S: new Date(Date.now() + 60_000).toISOString() },
+            },
+          }),
+        );
+      }
     });
     await sendFourLevelFlow(world, p);
     await world.deliver(QUEUES.jobs.url, [`${p}-leaf`]);
@@ -392,7 +381,7 @@ describe('flow children ending at the same moment', () => {
 
     // The redrive comes back for low, whose send another delivery holds; the top one is sent meanwhile.
     expect(await world.deliver(QUEUES.jobs.url, [`${p}-leaf`])).toHaveLength(1);
-    expect(raced && heldOwn).toBe(true);
+    expect(raced() && heldOwn).toBe(true);
     expect(world.sentTo(QUEUES.reports.url)).toEqual([`${p}-top`]);
     expect((await world.records.read(`${p}-top`))?.state).toBe('queued');
 

@@ -12,6 +12,7 @@ import {
 import {
   type BatchEntry,
   Producer,
+  type ProducerCollaborators,
   ProducerConfigError,
   type SendOptions,
 } from '../../../lambda/producer/producer';
@@ -51,6 +52,37 @@ function deps(overrides: Partial<JobsEndpointCollaborators> = {}): JobsEndpointC
 
 const job = JSON.stringify({ type: 'math.double', payload: { n: 1 }, id: 'a' });
 
+/** A log whose INFO lines go to `info`, and whose other lines go nowhere. */
+const infoLog = (info: (message: string, attributes: object) => unknown) => ({
+  info,
+  warn: () => undefined,
+  error: () => undefined,
+});
+
+/** The real producer core, with an SQS that takes every entry into `sent`; `more` adds or replaces collaborators. */
+function realProducer(sent: BatchEntry[] = [], more: Partial<ProducerCollaborators> = {}) {
+  return new Producer({
+    queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
+    settings: {},
+    retry: { attempts: 1, baseDelayMs: 1 },
+    now: () => Date.parse('2026-11-30T00:00:00Z'),
+    sleep: async () => {},
+    async sendBatch(_url, entries) {
+      sent.push(...entries);
+      return [];
+    },
+    async putPayload() {},
+    ...more,
+  });
+}
+
+/** The endpoint sending through `producer`; `overrides` replaces its other collaborators. */
+const endpointOver = (producer: Producer, overrides: Partial<JobsEndpointCollaborators> = {}) =>
+  deps({ send: (j, payload, options) => producer.send(j, payload, options), ...overrides });
+
+/** The endpoint in front of the real producer core, whose SQS takes every entry into `sent`. */
+const producing = (sent: BatchEntry[] = []) => endpointOver(realProducer(sent));
+
 describe('jobs endpoint answers', () => {
   it('accepts any of the active tokens while rotating', async () => {
     const answer = await handleJobRequest(event(job, 'old-token'), deps());
@@ -60,11 +92,7 @@ describe('jobs endpoint answers', () => {
 
   it("logs one outcome line per job it accepted, which trace and local mode read as the job's reception", async () => {
     const lines: [string, object][] = [];
-    const log = {
-      info: (m: string, a: object) => lines.push([m, a]),
-      warn: () => undefined,
-      error: () => undefined,
-    };
+    const log = infoLog((m, a) => lines.push([m, a]));
     const dueAt = '2026-11-30T11:00:00.000Z';
     await handleJobRequest(
       event(job),
@@ -507,23 +535,6 @@ describe('jobs endpoint 503 answers', () => {
 });
 
 describe('jobs endpoint statuses of what the producer refuses', () => {
-  /** The real producer core behind the endpoint, with an SQS that takes every entry. */
-  function producing(sent: BatchEntry[] = []) {
-    const producer = new Producer({
-      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
-      settings: {},
-      retry: { attempts: 1, baseDelayMs: 1 },
-      now: () => Date.parse('2026-11-30T00:00:00Z'),
-      sleep: async () => {},
-      async sendBatch(_url, entries) {
-        sent.push(...entries);
-        return [];
-      },
-      async putPayload() {},
-    });
-    return deps({ send: (j, payload, options) => producer.send(j, payload, options) });
-  }
-
   it('answers 413 for a job too large for a message with no payload bucket', async () => {
     const body = JSON.stringify({ type: 'math.double', payload: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - 100) });
     const sent: BatchEntry[] = [];
@@ -551,7 +562,7 @@ describe('a job’s own retries over HTTP', () => {
     ]) {
       const sent: BatchEntry[] = [];
       const body = JSON.stringify({ type: 'math.double', payload: {}, ...fields });
-      const answer = await handleJobRequest(event(body), producingFor(sent));
+      const answer = await handleJobRequest(event(body), producing(sent));
       expect({ fields, status: answer.statusCode, sent }).toEqual({ fields, status: 400, sent: [] });
     }
   });
@@ -564,7 +575,7 @@ describe('a job’s own retries over HTTP', () => {
       attempts: 2,
       backoff: { base: 1, max: 30 },
     });
-    const answer = await handleJobRequest(event(body), producingFor(sent));
+    const answer = await handleJobRequest(event(body), producing(sent));
     expect(answer.statusCode).toBe(202);
     const headers = JSON.parse(sent[0]?.MessageBody ?? '{}').headers;
     expect(jobRetryOf(headers)).toEqual({ attempts: 2, backoff: { baseSeconds: 1, maxSeconds: 30 } });
@@ -573,7 +584,7 @@ describe('a job’s own retries over HTTP', () => {
   it('sends a payload integer beyond 2^53 with every digit the caller wrote, not the nearest double', async () => {
     const sent: BatchEntry[] = [];
     const body = '{"type":"math.double","payload":{"id":12345678901234567890,"n":[-9007199254740993,1.5,2]}}';
-    const answer = await handleJobRequest(event(body), producingFor(sent));
+    const answer = await handleJobRequest(event(body), producing(sent));
     expect(answer.statusCode).toBe(202);
     expect(JSON.parse(sent[0]?.MessageBody ?? '{}').body).toBe(
       '{"id":12345678901234567890,"n":[-9007199254740993,1.5,2]}',
@@ -583,7 +594,7 @@ describe('a job’s own retries over HTTP', () => {
   it('still refuses an option holding an integer beyond 2^53', async () => {
     const sent: BatchEntry[] = [];
     const body = '{"type":"math.double","payload":{},"attempts":12345678901234567890}';
-    const answer = await handleJobRequest(event(body), producingFor(sent));
+    const answer = await handleJobRequest(event(body), producing(sent));
     expect({ status: answer.statusCode, sent }).toEqual({ status: 400, sent: [] });
   });
 
@@ -594,44 +605,20 @@ describe('a job’s own retries over HTTP', () => {
     'refuses %s holding an integer beyond 2^53 with its own rule, as one of any size',
     async (field, reason) => {
       const reasons: unknown[] = [];
-      const log = {
-        info: (_m: string, a: object) => reasons.push((a as { reason?: unknown }).reason),
-        warn: () => undefined,
-        error: () => undefined,
-      };
+      const log = infoLog((_m, a) => reasons.push((a as { reason?: unknown }).reason));
       const sent: BatchEntry[] = [];
       const body = `{"type":"math.double","payload":{},"${field}":100000000000000000000}`;
-      const answer = await handleJobRequest(event(body), { ...producingFor(sent), log });
+      const answer = await handleJobRequest(event(body), { ...producing(sent), log });
       expect({ status: answer.statusCode, sent }).toEqual({ status: 400, sent: [] });
       expect(reasons).toEqual([expect.stringContaining(reason)]);
     },
   );
-
-  function producingFor(sent: BatchEntry[]) {
-    const producer = new Producer({
-      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
-      settings: {},
-      retry: { attempts: 1, baseDelayMs: 1 },
-      now: () => Date.parse('2026-11-30T00:00:00Z'),
-      sleep: async () => {},
-      async sendBatch(_url, entries) {
-        sent.push(...entries);
-        return [];
-      },
-      async putPayload() {},
-    });
-    return deps({ send: (j, payload, options) => producer.send(j, payload, options) });
-  }
 });
 
 describe("jobs endpoint outcome line's tenant", () => {
   it("names the tenant a job was queued under, in the ingest line's shape, and none for a schedule or a duplicate", async () => {
     const lines: object[] = [];
-    const log = {
-      info: (m: string, a: object) => lines.push(m === JOBS_ENDPOINT_OUTCOME_MESSAGE ? a : { [m]: a }),
-      warn: () => undefined,
-      error: () => undefined,
-    };
+    const log = infoLog((m, a) => lines.push(m === JOBS_ENDPOINT_OUTCOME_MESSAGE ? a : { [m]: a }));
     const seen = new Set<string>();
     const producer = new Producer({
       queues: {
@@ -750,10 +737,7 @@ describe('a debounced job over HTTP', () => {
       };
       const body = JSON.stringify({ type: 'math.double', payload: {}, ...fields });
       const producer = producerWithTable(sent);
-      const answer = await handleJobRequest(
-        event(body),
-        deps({ log, send: (j, payload, options) => producer.send(j, payload, options) }),
-      );
+      const answer = await handleJobRequest(event(body), endpointOver(producer, { log }));
       expect({ fields, status: answer.statusCode, sent }).toEqual({ fields, status: 400, sent: [] });
       // The producer's own message, as send throws it to a caller in TypeScript.
       const thrown = await producer
@@ -769,17 +753,8 @@ describe('a debounced job over HTTP', () => {
     const unreachable = async (): Promise<never> => {
       throw new Error('the table was reached');
     };
-    return new Producer({
-      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
+    return realProducer(sent, {
       settings: { dedupe: { tableName: 'dedupe', ttlSeconds: 3600 } },
-      retry: { attempts: 1, baseDelayMs: 1 },
-      now: () => Date.parse('2026-11-30T00:00:00Z'),
-      sleep: async () => {},
-      async sendBatch(_url, entries) {
-        sent.push(...entries);
-        return [];
-      },
-      async putPayload() {},
       dedupe: { claim: unreachable, complete: unreachable, release: unreachable },
       records: { read: unreachable, cancel: unreachable, debounced: unreachable },
     });
@@ -874,11 +849,7 @@ describe('why the jobs endpoint refused a request', () => {
 
   it('logs one job rejected line with the reason for every refusal, at INFO as the ingest does, and answers a generic body', async () => {
     const lines: [string, Record<string, unknown>][] = [];
-    const log = {
-      info: (m: string, a: object) => lines.push([m, a as Record<string, unknown>]),
-      warn: () => undefined,
-      error: () => undefined,
-    };
+    const log = infoLog((m, a) => lines.push([m, a as Record<string, unknown>]));
     const d = deps({ log });
     const bad = JSON.stringify({ type: 'math.double', payload: {}, delay: SECRET });
     const answers = [
@@ -929,11 +900,7 @@ describe('why the jobs endpoint refused a request', () => {
 
   it('logs the type of a request refused for its shape whenever the body names a valid one, and no other text', async () => {
     const lines: Record<string, unknown>[] = [];
-    const log = {
-      info: (_m: string, a: object) => lines.push(a as Record<string, unknown>),
-      warn: () => undefined,
-      error: () => undefined,
-    };
+    const log = infoLog((_m, a) => lines.push(a as Record<string, unknown>));
     const d = deps({ log });
     for (const body of [
       { type: 'math.double', payload: {}, user: 'x' },
@@ -956,21 +923,8 @@ describe('why the jobs endpoint refused a request', () => {
 
   it("logs why the producer refused an id, a group or a tenant without the caller's value", async () => {
     const lines: [string, Record<string, unknown>][] = [];
-    const log = {
-      info: (m: string, a: object) => lines.push([m, a as Record<string, unknown>]),
-      warn: () => undefined,
-      error: () => undefined,
-    };
-    const producer = new Producer({
-      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
-      settings: {},
-      retry: { attempts: 1, baseDelayMs: 1 },
-      now: () => Date.parse('2026-11-30T00:00:00Z'),
-      sleep: async () => {},
-      sendBatch: async () => [],
-      async putPayload() {},
-    });
-    const d = deps({ log, send: (j, payload, options) => producer.send(j, payload, options) });
+    const log = infoLog((m, a) => lines.push([m, a as Record<string, unknown>]));
+    const d = endpointOver(realProducer(), { log });
     const answer = await handleJobRequest(
       event(JSON.stringify({ type: 'math.double', payload: {}, tenant: `has space ${SECRET}` })),
       d,

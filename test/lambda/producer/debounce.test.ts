@@ -133,6 +133,65 @@ function loseFirstAnswer(
 const payloadOf = (entry: BatchEntry | undefined) =>
   JSON.parse(parseEnvelope(entry?.MessageBody ?? '').body ?? '');
 
+type Clock = ReturnType<typeof testClock>;
+const throughputExceeded = () => new Error('ProvisionedThroughputExceededException: slow down');
+
+/** The real job records but for `debounced`, which `replace` builds around the real one. */
+const debouncedBy =
+  (replace: (real: JobRecords) => JobRecords['debounced']) =>
+  (real: JobRecords): ProducerCollaborators['records'] => ({
+    read: (id) => real.read(id),
+    cancel: (id) => real.cancel(id),
+    debounced: replace(real),
+  });
+
+/**
+ * Job records whose next `debounced` call first runs `meanwhile.next` (once, then forgets it): what other sends or
+ * the consumer do between a send's read of the record and its write.
+ */
+function interruptedRecords() {
+  const meanwhile: { next?: () => Promise<unknown> } = {};
+  const wrap = debouncedBy((real) => async (id, send) => {
+    const next = meanwhile.next;
+    meanwhile.next = undefined;
+    await next?.();
+    return real.debounced(id, send);
+  });
+  return { meanwhile, wrap };
+}
+
+/** The real dedupe store, whose claim completion (the write of a cycle's first send's record) always fails. */
+const failingComplete = (real: DedupeStore): DedupeStore => ({
+  ...real,
+  complete: async () => {
+    throw throughputExceeded();
+  },
+});
+
+/**
+ * A producer (three attempts) whose first claim completion stalls past the claim's 30-second lease, during which
+ * `meanwhile` runs: another send of the id takes the claim over before this send's write goes on.
+ */
+function stalledPastLease(time: Clock, meanwhile: () => Promise<unknown>) {
+  let overtaken = false;
+  return producerAt(
+    time.now,
+    undefined,
+    (real) => ({
+      ...real,
+      async complete(key, token, fields, onlyIf) {
+        if (!overtaken) {
+          overtaken = true;
+          time.advance(31);
+          await meanwhile();
+        }
+        return real.complete(key, token, fields, onlyIf);
+      },
+    }),
+    3,
+  );
+}
+
 describe('a debounced job', () => {
   it('takes each send before it starts: the due time moves to its period after the last, whose message alone runs', async () => {
     const time = testClock();
@@ -187,18 +246,10 @@ describe('a debounced job', () => {
 
   it('starts a new cycle when the job starts between the claim and the write that would have taken the send', async () => {
     const time = testClock();
-    let race: (() => Promise<unknown>) | undefined;
-    const { producer, records, sent } = producerAt(time.now, (real) => ({
-      read: (id) => real.read(id),
-      cancel: (id) => real.cancel(id),
-      async debounced(id, send) {
-        await race?.();
-        race = undefined;
-        return real.debounced(id, send);
-      },
-    }));
+    const { meanwhile, wrap } = interruptedRecords();
+    const { producer, records, sent } = producerAt(time.now, wrap);
     await producer.send(job, { edit: 1 }, { id: 'doc-3', debounce: { seconds: 10 } });
-    race = () => startOf(records, sent[0]?.MessageBody ?? '');
+    meanwhile.next = () => startOf(records, sent[0]?.MessageBody ?? '');
     const raced = await producer.send(job, { edit: 2 }, { id: 'doc-3', debounce: { seconds: 10 } });
     expect(raced).toMatchObject({ state: 'scheduled', duplicate: false });
     // The message the refused write would have named, then the new cycle's.
@@ -210,13 +261,12 @@ describe('a debounced job', () => {
 
   it('fails a send whose record write failed, whose message is then skipped: the send before it runs', async () => {
     const time = testClock();
-    const { producer, records, sent } = producerAt(time.now, (real) => ({
-      read: (id) => real.read(id),
-      cancel: (id) => real.cancel(id),
-      debounced: async () => {
-        throw new Error('ProvisionedThroughputExceededException: slow down');
-      },
-    }));
+    const { producer, records, sent } = producerAt(
+      time.now,
+      debouncedBy(() => async () => {
+        throw throughputExceeded();
+      }),
+    );
     await producer.send(job, { edit: 1 }, { id: 'doc-4', debounce: { seconds: 10 } });
     const error = await producer
       .send(job, { edit: 2 }, { id: 'doc-4', debounce: { seconds: 10 } })
@@ -256,12 +306,7 @@ describe('a debounced job', () => {
 
   it("runs a cycle's first send whose record write failed after its message was sent", async () => {
     const time = testClock();
-    const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
-      ...real,
-      complete: async () => {
-        throw new Error('ProvisionedThroughputExceededException: slow down');
-      },
-    }));
+    const { producer, records, sent } = producerAt(time.now, undefined, failingComplete);
     // The message is durably queued, so the send reports it sent, as any job's.
     expect(
       await producer.send(job, { edit: 1 }, { id: 'doc-unwritten', debounce: { seconds: 5 } }),
@@ -277,7 +322,7 @@ describe('a debounced job', () => {
     const { producer, records, sent } = producerAt(time.now, undefined, (real) => ({
       ...real,
       async complete(key, token, fields, onlyIf) {
-        if (failWrite) throw new Error('ProvisionedThroughputExceededException: slow down');
+        if (failWrite) throw throughputExceeded();
         return real.complete(key, token, fields, onlyIf);
       },
     }));
@@ -312,7 +357,7 @@ describe('a debounced job', () => {
       (real) => ({
         ...real,
         async complete(key, token, fields, onlyIf) {
-          if (failWrite) throw new Error('ProvisionedThroughputExceededException: slow down');
+          if (failWrite) throw throughputExceeded();
           completes++;
           // The takeover's message is out: the first send's message comes due and its consumer starts it now.
           if (race) decided.push(await race());
@@ -347,29 +392,10 @@ describe('a debounced job', () => {
   it("answers a send whose claim another send took over, its lease run out, as sent and keeps its schedule while the taker's write has not landed", async () => {
     const time = testClock();
     // The send that takes the claim over: its message goes out, its record write fails (the record stays pending).
-    const taker = producerAt(time.now, undefined, (real) => ({
-      ...real,
-      complete: async () => {
-        throw new Error('ProvisionedThroughputExceededException: slow down');
-      },
-    }));
-    let overtaken = false;
-    const first = producerAt(
-      time.now,
-      undefined,
-      (real) => ({
-        ...real,
-        async complete(key, token, fields, onlyIf) {
-          if (!overtaken) {
-            overtaken = true;
-            // This send stalls past its lease: the next send of the id takes the claim over.
-            time.advance(31);
-            await taker.producer.send(job, { edit: 2 }, { id: 'doc-taken', debounce: { minutes: 20 } });
-          }
-          return real.complete(key, token, fields, onlyIf);
-        },
-      }),
-      3,
+    const taker = producerAt(time.now, undefined, failingComplete);
+    // This send stalls past its lease: the next send of the id takes the claim over.
+    const first = stalledPastLease(time, () =>
+      taker.producer.send(job, { edit: 2 }, { id: 'doc-taken', debounce: { minutes: 20 } }),
     );
     const answer = await first.producer.send(
       job,
@@ -388,31 +414,12 @@ describe('a debounced job', () => {
 
   it('answers a send whose claim another send took over as sent, without a new cycle, when its own message started before its refused write', async () => {
     const time = testClock();
-    const taker = producerAt(time.now, undefined, (real) => ({
-      ...real,
-      complete: async () => {
-        throw new Error('ProvisionedThroughputExceededException: slow down');
-      },
-    }));
-    let overtaken = false;
-    const first = producerAt(
-      time.now,
-      undefined,
-      (real) => ({
-        ...real,
-        async complete(key, token, fields, onlyIf) {
-          if (!overtaken) {
-            overtaken = true;
-            time.advance(31);
-            await taker.producer.send(job, { edit: 2 }, { id: 'doc-ran-first', debounce: { seconds: 5 } });
-            // This send's message came due first: its consumer starts it, the record naming no send yet.
-            expect(await startOf(first.records, first.sent[0]?.MessageBody ?? '')).toBe('run');
-          }
-          return real.complete(key, token, fields, onlyIf);
-        },
-      }),
-      3,
-    );
+    const taker = producerAt(time.now, undefined, failingComplete);
+    const first = stalledPastLease(time, async () => {
+      await taker.producer.send(job, { edit: 2 }, { id: 'doc-ran-first', debounce: { seconds: 5 } });
+      // This send's message came due first: its consumer starts it, the record naming no send yet.
+      expect(await startOf(first.records, first.sent[0]?.MessageBody ?? '')).toBe('run');
+    });
     const answer = await first.producer.send(
       job,
       { edit: 1 },
@@ -429,22 +436,8 @@ describe('a debounced job', () => {
   it("names a send whose claim another send took over after the taker, once the taker's write landed: the send's payload runs", async () => {
     const time = testClock();
     const taker = producerAt(time.now);
-    let overtaken = false;
-    const first = producerAt(
-      time.now,
-      undefined,
-      (real) => ({
-        ...real,
-        async complete(key, token, fields, onlyIf) {
-          if (!overtaken) {
-            overtaken = true;
-            time.advance(31);
-            await taker.producer.send(job, { edit: 2 }, { id: 'doc-after-taker', debounce: { minutes: 20 } });
-          }
-          return real.complete(key, token, fields, onlyIf);
-        },
-      }),
-      3,
+    const first = stalledPastLease(time, () =>
+      taker.producer.send(job, { edit: 2 }, { id: 'doc-after-taker', debounce: { minutes: 20 } }),
     );
     const answer = await first.producer.send(
       job,
@@ -468,15 +461,11 @@ describe('a debounced job', () => {
     let loseAnswer = true;
     const { producer, schedules, deleted } = producerAt(
       time.now,
-      (real) => ({
-        read: (id) => real.read(id),
-        cancel: (id) => real.cancel(id),
-        async debounced(id, send) {
-          const written = await real.debounced(id, send);
-          if (!loseAnswer) return written;
-          loseAnswer = false;
-          throw new Error('socket hang up');
-        },
+      debouncedBy((real) => async (id, send) => {
+        const written = await real.debounced(id, send);
+        if (!loseAnswer) return written;
+        loseAnswer = false;
+        throw new Error('socket hang up');
       }),
       undefined,
       2,
@@ -494,11 +483,7 @@ describe('a debounced job', () => {
     const time = testClock();
     const { producer, schedules, deleted } = producerAt(
       time.now,
-      (real) => ({
-        read: (id) => real.read(id),
-        cancel: (id) => real.cancel(id),
-        debounced: loseFirstAnswer(real),
-      }),
+      debouncedBy((real) => loseFirstAnswer(real)),
       undefined,
       3,
     );
@@ -555,11 +540,7 @@ describe('a debounced job', () => {
     let startBeforeAnswer: (() => Promise<unknown>) | undefined;
     const { producer, records, sent } = producerAt(
       time.now,
-      (real) => ({
-        read: (id) => real.read(id),
-        cancel: (id) => real.cancel(id),
-        debounced: loseFirstAnswer(real, () => startBeforeAnswer?.()),
-      }),
+      debouncedBy((real) => loseFirstAnswer(real, () => startBeforeAnswer?.())),
       undefined,
       3,
     );
@@ -578,11 +559,7 @@ describe('a debounced job', () => {
     let between: (() => Promise<unknown>) | undefined;
     const { producer, schedules, deleted } = producerAt(
       time.now,
-      (real) => ({
-        read: (id) => real.read(id),
-        cancel: (id) => real.cancel(id),
-        debounced: loseFirstAnswer(real, () => between?.()),
-      }),
+      debouncedBy((real) => loseFirstAnswer(real, () => between?.())),
       undefined,
       3,
     );
@@ -611,15 +588,11 @@ describe('a debounced job', () => {
     const other = producerAt(time.now);
     const { producer, schedules, deleted } = producerAt(
       time.now,
-      (real) => ({
-        read: (id) => real.read(id),
-        cancel: (id) => real.cancel(id),
-        async debounced(id, send) {
-          if (failed) return real.debounced(id, send);
-          failed = true;
-          await other.producer.send(job, { edit: 3 }, { id: 'doc-unlanded', debounce: { minutes: 20 } });
-          throw new Error('TimeoutError: socket hang up');
-        },
+      debouncedBy((real) => async (id, send) => {
+        if (failed) return real.debounced(id, send);
+        failed = true;
+        await other.producer.send(job, { edit: 3 }, { id: 'doc-unlanded', debounce: { minutes: 20 } });
+        throw new Error('TimeoutError: socket hang up');
       }),
       undefined,
       3,
@@ -669,20 +642,11 @@ describe('a debounced job', () => {
 
   it('gives way to the send the record names when more than one was taken between its read and its write', async () => {
     const time = testClock();
-    let between: (() => Promise<unknown>) | undefined;
-    const { producer, schedules, deleted } = producerAt(time.now, (real) => ({
-      read: (id) => real.read(id),
-      cancel: (id) => real.cancel(id),
-      async debounced(id, send) {
-        const others = between;
-        between = undefined;
-        await others?.();
-        return real.debounced(id, send);
-      },
-    }));
+    const { meanwhile, wrap } = interruptedRecords();
+    const { producer, schedules, deleted } = producerAt(time.now, wrap);
     const other = producerAt(time.now);
     await producer.send(job, { edit: 1 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
-    between = async () => {
+    meanwhile.next = async () => {
       await other.producer.send(job, { edit: 3 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
       await other.producer.send(job, { edit: 4 }, { id: 'doc-crowd', debounce: { minutes: 20 } });
     };
@@ -699,20 +663,11 @@ describe('a debounced job', () => {
 
   it('answers a send that gives way with when the job runs: the due time of the send the record names', async () => {
     const time = testClock();
-    let between: (() => Promise<unknown>) | undefined;
-    const { producer } = producerAt(time.now, (real) => ({
-      read: (id) => real.read(id),
-      cancel: (id) => real.cancel(id),
-      async debounced(id, send) {
-        const others = between;
-        between = undefined;
-        await others?.();
-        return real.debounced(id, send);
-      },
-    }));
+    const { meanwhile, wrap } = interruptedRecords();
+    const { producer } = producerAt(time.now, wrap);
     const other = producerAt(time.now);
     await producer.send(job, { edit: 1 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
-    between = async () => {
+    meanwhile.next = async () => {
       time.advance(5);
       await other.producer.send(job, { edit: 3 }, { id: 'doc-gave-way', debounce: { seconds: 30 } });
       time.advance(5);
@@ -733,20 +688,12 @@ describe('a debounced job', () => {
 
   it('names the send whose write comes last when another send is taken between its read and its write', async () => {
     const time = testClock();
-    let between: (() => Promise<unknown>) | undefined;
-    const { producer, schedules, deleted } = producerAt(time.now, (real) => ({
-      read: (id) => real.read(id),
-      cancel: (id) => real.cancel(id),
-      async debounced(id, send) {
-        const other = between;
-        between = undefined;
-        await other?.();
-        return real.debounced(id, send);
-      },
-    }));
+    const { meanwhile, wrap } = interruptedRecords();
+    const { producer, schedules, deleted } = producerAt(time.now, wrap);
     const other = producerAt(time.now);
     await producer.send(job, { edit: 1 }, { id: 'doc-between', debounce: { minutes: 20 } });
-    between = () => other.producer.send(job, { edit: 3 }, { id: 'doc-between', debounce: { minutes: 20 } });
+    meanwhile.next = () =>
+      other.producer.send(job, { edit: 3 }, { id: 'doc-between', debounce: { minutes: 20 } });
     await producer.send(job, { edit: 2 }, { id: 'doc-between', debounce: { minutes: 20 } });
     expect(await producer.status('doc-between')).toMatchObject({
       scheduleName: schedules[1]?.name,
@@ -1029,7 +976,7 @@ describe('a debounced job', () => {
     const time = testClock();
     const { producer, sent } = producerAt(time.now, (real) => ({
       read: async () => {
-        throw new Error('ProvisionedThroughputExceededException: slow down');
+        throw throughputExceeded();
       },
       cancel: (id) => real.cancel(id),
       debounced: (id, send) => real.debounced(id, send),

@@ -17,6 +17,30 @@ const QUEUE_URL = 'http://127.0.0.1:1/000000000000/OneTime-jobs';
 let dataDir: string;
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
+/** A new data directory, removed after the test. */
+const freshDataDir = () => mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+
+/** Starts the stand-in sending through `sqs`, with the test's queue local; `options` adds to or overrides that. */
+function startWith(sqs: SQSClient, options: Partial<Parameters<typeof startOneTimeScheduler>[0]> = {}) {
+  return startOneTimeScheduler({
+    sqs,
+    queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    region: 'us-east-1',
+    ...options,
+  });
+}
+
+/** A schedule as the stand-in saves it: job-1 of the default group, due at 2026-06-01T00:00:30, to the test's queue. */
+const savedSchedule = (fields: Partial<OneTimeScheduleRecord> = {}): OneTimeScheduleRecord => ({
+  name: 'job-1',
+  groupName: 'default',
+  expression: 'at(2026-06-01T00:00:30)',
+  dueAt: Date.parse('2026-06-01T00:00:30Z'),
+  targetArn: QUEUE_ARN,
+  input: 'job-1',
+  ...fields,
+});
+
 /** An SQS client whose sends wait until the test lets them go; it records what was sent. */
 function heldSqs() {
   const sent: string[] = [];
@@ -51,14 +75,11 @@ async function create(url: string, name: string, at: string): Promise<number> {
 
 describe('one-time job schedules saved in a data directory', () => {
   it('keeps a due schedule saved until its message is sent, so a crash meanwhile cannot lose it', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    dataDir = freshDataDir();
     let now = Date.parse('2026-06-01T00:00:00Z');
     const held = heldSqs();
-    const scheduler = await startOneTimeScheduler({
-      sqs: held.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    const scheduler = await startWith(held.sqs, {
       dataDir,
-      region: 'us-east-1',
       now: () => now,
       tickMs: 10,
     });
@@ -106,15 +127,10 @@ describe('one-time job schedules saved in a data directory', () => {
   ])(
     'refuses to start on a schedules file with %s, naming the file and the fix, and leaves it as it was',
     async (_, content, reason) => {
-      dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+      dataDir = freshDataDir();
       const file = join(dataDir, SCHEDULES_FILE);
       writeFileSync(file, content);
-      const started = startOneTimeScheduler({
-        sqs: heldSqs().sqs,
-        queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
-        dataDir,
-        region: 'us-east-1',
-      });
+      const started = startWith(heldSqs().sqs, { dataDir });
       const error = await started.then(
         async (scheduler) => {
           await scheduler.stop();
@@ -134,12 +150,8 @@ describe('one-time job schedules saved in a data directory', () => {
 
 describe('the one-time scheduler stand-in', () => {
   it('listens on 127.0.0.1 only: another loopback address is refused', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
-    const scheduler = await startOneTimeScheduler({
-      sqs: heldSqs().sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
-      region: 'us-east-1',
-    });
+    dataDir = freshDataDir();
+    const scheduler = await startWith(heldSqs().sqs);
     try {
       const other = scheduler.url.replace('127.0.0.1', '127.0.0.2');
       const error = await fetch(`${other}/schedules/x`).then(
@@ -154,14 +166,9 @@ describe('the one-time scheduler stand-in', () => {
   });
 
   it('refuses a schedule a web page posts, so no page the developer visits can send to a local queue', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    dataDir = freshDataDir();
     const held = heldSqs();
-    const scheduler = await startOneTimeScheduler({
-      sqs: held.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
-      region: 'us-east-1',
-      now: () => Date.parse('2026-06-01T00:00:00Z'),
-    });
+    const scheduler = await startWith(held.sqs, { now: () => Date.parse('2026-06-01T00:00:00Z') });
     try {
       // A cross-site "simple" request: text/plain needs no preflight, so only the Origin tells it apart.
       const response = await fetch(`${scheduler.url}/schedules/from-page`, {
@@ -183,7 +190,6 @@ describe('the one-time scheduler stand-in', () => {
 });
 
 describe('one-time schedules as the producer uses them', () => {
-  /** An SQS client that fails its first `failures` sends, then records each message. */
   /** An SQS client whose first `failures` sends throw, each with its `reasons` entry ('emulator busy' by default). */
   function flakySqs(failures: number, reasons: readonly string[] = []) {
     const sent: { body: string; groupId?: string; dedupeId?: string }[] = [];
@@ -209,13 +215,8 @@ describe('one-time schedules as the producer uses them', () => {
     fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
   it('refuses a second schedule of the same name in its group with ConflictException, keeping the first', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
-    const scheduler = await startOneTimeScheduler({
-      sqs: flakySqs(0).sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
-      region: 'us-east-1',
-      now: () => Date.parse('2026-06-01T00:00:00Z'),
-    });
+    dataDir = freshDataDir();
+    const scheduler = await startWith(flakySqs(0).sqs, { now: () => Date.parse('2026-06-01T00:00:00Z') });
     try {
       expect(await create(scheduler.url, 'job-1', '2026-06-02T00:00:00')).toBe(200);
       const again = await request(scheduler.url, 'POST', '/schedules/job-1', {
@@ -244,14 +245,11 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('never sends a schedule deleted before its time, and answers ResourceNotFoundException for one it does not hold', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    dataDir = freshDataDir();
     let now = Date.parse('2026-06-01T00:00:00Z');
     const sqs = flakySqs(0);
-    const scheduler = await startOneTimeScheduler({
-      sqs: sqs.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    const scheduler = await startWith(sqs.sqs, {
       dataDir,
-      region: 'us-east-1',
       now: () => now,
       tickMs: 10,
     });
@@ -322,13 +320,8 @@ describe('one-time schedules as the producer uses them', () => {
     ['no target', { ScheduleExpression: 'at(2026-06-02T00:00:00)' }],
     ['a body that is not JSON', '{'],
   ])('refuses a schedule with %s (ValidationException) and holds nothing', async (_, body) => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
-    const scheduler = await startOneTimeScheduler({
-      sqs: flakySqs(0).sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
-      region: 'us-east-1',
-      now: () => Date.parse('2026-06-01T00:00:00Z'),
-    });
+    dataDir = freshDataDir();
+    const scheduler = await startWith(flakySqs(0).sqs, { now: () => Date.parse('2026-06-01T00:00:00Z') });
     try {
       const response = await fetch(`${scheduler.url}/schedules/job-1`, {
         method: 'POST',
@@ -345,13 +338,8 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('answers a malformed schedule name with ValidationException and keeps serving', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
-    const scheduler = await startOneTimeScheduler({
-      sqs: flakySqs(0).sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
-      region: 'us-east-1',
-      now: () => Date.parse('2026-06-01T00:00:00Z'),
-    });
+    dataDir = freshDataDir();
+    const scheduler = await startWith(flakySqs(0).sqs, { now: () => Date.parse('2026-06-01T00:00:00Z') });
     try {
       for (const method of ['GET', 'DELETE', 'POST']) {
         const body =
@@ -373,15 +361,12 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('reports a schedules file it cannot write after a send, rather than ending local mode', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    dataDir = freshDataDir();
     let now = Date.parse('2026-06-01T00:00:00Z');
     const sqs = flakySqs(0);
     const failures: string[] = [];
-    const scheduler = await startOneTimeScheduler({
-      sqs: sqs.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    const scheduler = await startWith(sqs.sqs, {
       dataDir,
-      region: 'us-east-1',
       now: () => now,
       tickMs: 10,
       onError: (s, error) => failures.push(`${s.name}: ${(error as NodeJS.ErrnoException).code}`),
@@ -400,12 +385,9 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('answers 500 when the schedules file cannot be written, and keeps serving', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
-    const scheduler = await startOneTimeScheduler({
-      sqs: flakySqs(0).sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    dataDir = freshDataDir();
+    const scheduler = await startWith(flakySqs(0).sqs, {
       dataDir,
-      region: 'us-east-1',
       now: () => Date.parse('2026-06-01T00:00:00Z'),
     });
     try {
@@ -427,13 +409,10 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('keeps a schedule created again under the same name while the first one was being sent, and stop waits for that send', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    dataDir = freshDataDir();
     let now = Date.parse('2026-06-01T00:00:00Z');
     const held = heldSqs();
-    const scheduler = await startOneTimeScheduler({
-      sqs: held.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
-      region: 'us-east-1',
+    const scheduler = await startWith(held.sqs, {
       now: () => now,
       tickMs: 10,
     });
@@ -460,7 +439,7 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('tries a failed send again on the next tick, keeping the schedule until it is sent, and reports each new reason once', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    dataDir = freshDataDir();
     const sqs = flakySqs(5, [
       'emulator busy',
       'emulator busy',
@@ -469,11 +448,8 @@ describe('one-time schedules as the producer uses them', () => {
       'access denied',
     ]);
     const failures: string[] = [];
-    const scheduler = await startOneTimeScheduler({
-      sqs: sqs.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    const scheduler = await startWith(sqs.sqs, {
       dataDir,
-      region: 'us-east-1',
       now: () => Date.parse('2026-06-01T00:01:00Z'),
       tickMs: 10,
       onError: (s, error) => failures.push(`${s.name}: ${(error as Error).message}`),
@@ -491,26 +467,13 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('keeps and reports a saved schedule whose queue is no longer local, sending it nowhere', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    dataDir = freshDataDir();
     const gone = 'arn:aws:sqs:us-east-1:000000000000:OneTime-removed';
-    const saved: OneTimeScheduleRecord[] = [
-      {
-        name: 'job-1',
-        groupName: 'default',
-        expression: 'at(2026-06-01T00:00:30)',
-        dueAt: Date.parse('2026-06-01T00:00:30Z'),
-        targetArn: gone,
-        input: 'job-1',
-      },
-    ];
-    writeFileSync(join(dataDir, SCHEDULES_FILE), JSON.stringify(saved));
+    writeFileSync(join(dataDir, SCHEDULES_FILE), JSON.stringify([savedSchedule({ targetArn: gone })]));
     const sqs = flakySqs(0);
     const failures: string[] = [];
-    const scheduler = await startOneTimeScheduler({
-      sqs: sqs.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    const scheduler = await startWith(sqs.sqs, {
       dataDir,
-      region: 'us-east-1',
       now: () => Date.parse('2026-06-02T00:00:00Z'),
       tickMs: 3_600_000,
       onError: (s, error) => failures.push(`${s.name}: ${(error as Error).message}`),
@@ -526,25 +489,14 @@ describe('one-time schedules as the producer uses them', () => {
   });
 
   it('sends at start a saved schedule that came due while local mode was stopped, to its FIFO group', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
-    const saved: OneTimeScheduleRecord[] = [
-      {
-        name: 'job-1',
-        groupName: 'default',
-        expression: 'at(2026-06-01T00:00:30)',
-        dueAt: Date.parse('2026-06-01T00:00:30Z'),
-        targetArn: QUEUE_ARN,
-        input: 'job-1',
-        messageGroupId: 'tenant-a',
-      },
-    ];
-    writeFileSync(join(dataDir, SCHEDULES_FILE), JSON.stringify(saved));
+    dataDir = freshDataDir();
+    writeFileSync(
+      join(dataDir, SCHEDULES_FILE),
+      JSON.stringify([savedSchedule({ messageGroupId: 'tenant-a' })]),
+    );
     const sqs = flakySqs(0);
-    const scheduler = await startOneTimeScheduler({
-      sqs: sqs.sqs,
-      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+    const scheduler = await startWith(sqs.sqs, {
       dataDir,
-      region: 'us-east-1',
       now: () => Date.parse('2026-06-02T00:00:00Z'),
       // No tick during the test: only the start's own look sends it.
       tickMs: 3_600_000,

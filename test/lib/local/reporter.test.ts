@@ -437,6 +437,17 @@ describe('Reporter', () => {
       });
       return lines;
     };
+    /** Human lines on a TTY whose TERM is `term`, NO_COLOR unset, at 16:45:01: what stdout was written. */
+    const onTerminal = (term: string) => {
+      vi.stubEnv('HOOKLINE_LOG', '');
+      vi.stubEnv('NO_COLOR', '');
+      vi.stubEnv('TERM', term);
+      process.stdout.isTTY = true;
+      const lines = written();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-25T16:45:01Z'));
+      return lines;
+    };
 
     it('writes JSON lines to stdout with HOOKLINE_LOG=json, and never colours them', () => {
       vi.stubEnv('HOOKLINE_LOG', 'json');
@@ -450,13 +461,7 @@ describe('Reporter', () => {
     });
 
     it('writes human lines with the current time, coloured on a TTY unless NO_COLOR is set', () => {
-      vi.stubEnv('HOOKLINE_LOG', '');
-      vi.stubEnv('NO_COLOR', '');
-      vi.stubEnv('TERM', 'xterm-256color');
-      process.stdout.isTTY = true;
-      const lines = written();
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(new Date('2026-11-25T16:45:01Z'));
+      const lines = onTerminal('xterm-256color');
       new Reporter().event({ event: 'processed', id: 'a' });
       vi.stubEnv('NO_COLOR', '1');
       new Reporter().event({ event: 'processed', id: 'b' });
@@ -471,13 +476,7 @@ describe('Reporter', () => {
     });
 
     it('writes no colour codes on a TERM=dumb terminal (an editor buffer), as the CLI does not', () => {
-      vi.stubEnv('HOOKLINE_LOG', '');
-      vi.stubEnv('NO_COLOR', '');
-      vi.stubEnv('TERM', 'dumb');
-      process.stdout.isTTY = true;
-      const lines = written();
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(new Date('2026-11-25T16:45:01Z'));
+      const lines = onTerminal('dumb');
       new Reporter().event({ event: 'processed', id: 'a' });
       expect(lines).toEqual(['16:45:01 processed     id=a\n']);
       expect(colorsFor(true).red('x')).toBe('x');
@@ -722,12 +721,27 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     coldStart: false,
   };
 
+  /** The report of the events consumer's batch of `records` (the two above by default) that ended in `result`. */
+  const reportOf = (result: InvokeResult, records = [webhook, foreign]) => ({
+    consumer: 'events',
+    records: records.length,
+    disposition: disposeBatch(records, result),
+    result,
+  });
+  /** The report of a batch that timed out after the consumer logged `recordOutcomes`, in `outcomeLines` lines. */
+  const timedOutReport = (recordOutcomes: Record<string, string>, outcomeLines?: number) =>
+    reportOf({ ...timedOut, ...(outcomeLines === undefined ? {} : { outcomeLines }), recordOutcomes });
+  /** An invocation that answered, after `durationMs`, with `batchItemFailures` naming `failed`, and logged no outcome. */
+  const answeredFailing = (failed: string, durationMs: number): InvokeResult => ({
+    ok: true,
+    value: { batchItemFailures: [{ itemIdentifier: failed }] },
+    durationMs,
+    coldStart: false,
+    outcomeLines: 0,
+  });
+
   it('names a timed-out record by the event id it carries (what trace and failed show look up), not the SQS message id', () => {
-    const records = [webhook, foreign];
-    const events = batchEvents(
-      { consumer: 'events', records: 2, disposition: disposeBatch(records, timedOut), result: timedOut },
-      standardQueue,
-    );
+    const events = batchEvents(reportOf(timedOut), standardQueue);
     expect(events).toEqual([
       {
         event: 'retried',
@@ -752,14 +766,8 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it('after a timeout, reports only the records that had not finished, and says the finished ones come back', () => {
-    const records = [webhook, foreign];
     // The finished record's outcome line was written before the timeout, as a sandbox counts it.
-    const result: InvokeResult = {
-      ...timedOut,
-      outcomeLines: 1,
-      recordOutcomes: { 'sqs-message-2': 'processed' },
-    };
-    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    const report = timedOutReport({ 'sqs-message-2': 'processed' }, 1);
     const reasons = (queue: typeof roomyQueue) => batchEvents(report, queue).map((e) => [e.id, e.reason]);
     expect(reasons(roomyQueue)).toEqual([
       [
@@ -780,13 +788,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it('does not say a record finished on its last receive comes back: the consumer deleted it itself', () => {
-    const records = [webhook, foreign];
-    const result: InvokeResult = {
-      ...timedOut,
-      outcomeLines: 1,
-      recordOutcomes: { 'sqs-message-2': 'processed' },
-    };
-    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    const report = timedOutReport({ 'sqs-message-2': 'processed' }, 1);
     // `foreign` is on its 5th receive of 5.
     expect(batchEvents(report, standardQueue).map((e) => [e.id, e.reason])).toEqual([
       ['delivery-7', 'timeout: Task timed out after 5.00 seconds'],
@@ -794,24 +796,14 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it('a record the consumer retried or dead-lettered itself is not reported a second time', () => {
-    const records = [webhook, foreign];
-    const result: InvokeResult = {
-      ...timedOut,
-      recordOutcomes: { 'sqs-message-1': 'retried', 'sqs-message-2': 'dead-lettered' },
-    };
-    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    const report = timedOutReport({ 'sqs-message-1': 'retried', 'sqs-message-2': 'dead-lettered' });
     expect(batchEvents(report, standardQueue)).toEqual([]);
     // Neither was left to the batch response, so nothing finished comes back.
     expect(batchNotice(report, standardQueue)).toBeUndefined();
   });
 
   it('when every record had finished before the timeout, a notice says the whole batch comes back', () => {
-    const records = [webhook, foreign];
-    const result: InvokeResult = {
-      ...timedOut,
-      recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'duplicate' },
-    };
-    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    const report = timedOutReport({ 'sqs-message-1': 'processed', 'sqs-message-2': 'duplicate' });
     expect(batchEvents(report, roomyQueue)).toEqual([]);
     expect(batchNotice(report, roomyQueue)).toBe(
       'consumer events: the invocation timed out after every record had finished (Task timed out after 5.00 seconds); 2 records of the batch had finished and come back with it: idempotency skips them',
@@ -819,12 +811,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     expect(batchNotice(report, { ...roomyQueue, fifo: true })).toBeUndefined();
     // With a record still unfinished, its own event carries the explanation instead.
     const partial: InvokeResult = { ...timedOut, recordOutcomes: { 'sqs-message-2': 'processed' } };
-    expect(
-      batchNotice(
-        { consumer: 'events', records: 2, disposition: disposeBatch(records, partial), result: partial },
-        roomyQueue,
-      ),
-    ).toBeUndefined();
+    expect(batchNotice(reportOf(partial), roomyQueue)).toBeUndefined();
   });
 
   // As a sandbox reports them: the user's frames, then local mode's worker bootstrap and Node's internals.
@@ -859,11 +846,10 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   };
 
   it("prints the consumer's own frames once under a batch whose invocation threw outside any record or crashed", () => {
-    const records = [webhook, foreign];
     const lines: string[] = [];
     const reporter = new Reporter({ json: false, color: false, write: (l) => lines.push(l), now: fixed });
     for (const result of [threw, crashed]) {
-      const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+      const report = reportOf(result);
       for (const event of batchEvents(report, standardQueue)) reporter.event(event);
     }
     expect(lines).toEqual([
@@ -880,22 +866,14 @@ describe('batchEvents: what the event source mapping reports when the consumer c
       ...crashed,
       recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'processed' },
     };
-    expect(
-      batchNotice(
-        { consumer: 'events', records: 2, disposition: disposeBatch(records, finished), result: finished },
-        roomyQueue,
-      ),
-    ).toBe(
+    expect(batchNotice(reportOf(finished), roomyQueue)).toBe(
       'consumer events: the invocation failed (crash) after every record had finished (uncaught in a timer); 2 records of the batch had finished and come back with it: idempotency skips them\n    at Timeout._onTimeout (/app/lambda/consumers/events.ts:31:15)',
     );
   });
 
   it('prints no frames under a batch that timed out, whose sandbox exited, or that the runtime itself failed', () => {
     const frames = (result: InvokeResult) =>
-      batchEvents(
-        { consumer: 'events', records: 1, disposition: disposeBatch([webhook], result), result },
-        standardQueue,
-      ).map((e) => e.frames);
+      batchEvents(reportOf(result, [webhook]), standardQueue).map((e) => e.frames);
     // Nothing threw in a timeout: whatever stack came with it is not where the consumer was.
     expect(
       frames({ ...timedOut, error: { ...timedOut.error, stack: threw.ok ? '' : threw.error.stack } }),
@@ -923,41 +901,22 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it('counts a cancelled job among the finished records that come back with a failed batch', () => {
-    const records = [webhook, foreign];
-    const result: InvokeResult = {
-      ...timedOut,
-      outcomeLines: 1,
-      recordOutcomes: { 'sqs-message-2': 'cancelled' },
-    };
-    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    const report = timedOutReport({ 'sqs-message-2': 'cancelled' }, 1);
     expect(batchEvents(report, roomyQueue).map((e) => e.reason)).toEqual([
       'timeout: Task timed out after 5.00 seconds; 1 record of the batch had finished and comes back with it: idempotency skips it',
     ]);
   });
 
   it('says that two finished records run again when idempotency is off', () => {
-    const records = [webhook, foreign];
-    const result: InvokeResult = {
-      ...timedOut,
-      outcomeLines: 2,
-      recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'processed' },
-    };
-    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    const report = timedOutReport({ 'sqs-message-1': 'processed', 'sqs-message-2': 'processed' }, 2);
     expect(batchNotice(report, { ...roomyQueue, idempotent: false })).toBe(
       'consumer events: the invocation timed out after every record had finished (Task timed out after 5.00 seconds); 2 records of the batch had finished and come back with it: they run again (idempotency is off)',
     );
   });
 
   it('reports each record of a handler that logs no outcomes: processed, or retried or dead-lettered from its batchItemFailures', () => {
-    const records = [webhook, foreign];
-    const ok: InvokeResult = {
-      ok: true,
-      value: { batchItemFailures: [{ itemIdentifier: 'sqs-message-2' }] },
-      durationMs: 7,
-      coldStart: false,
-      outcomeLines: 0,
-    };
-    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, ok), result: ok };
+    const ok = answeredFailing('sqs-message-2', 7);
+    const report = reportOf(ok);
     expect(batchEvents(report, standardQueue)).toEqual([
       {
         event: 'processed',
@@ -985,19 +944,8 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it("counts a receive once when the consumer's own line for it comes after local mode reported it", () => {
-    const answered: InvokeResult = {
-      ok: true,
-      value: { batchItemFailures: [{ itemIdentifier: 'sqs-message-1' }] },
-      durationMs: 950,
-      coldStart: false,
-      outcomeLines: 0,
-    };
-    const report = {
-      consumer: 'events',
-      records: 1,
-      disposition: disposeBatch([webhook], answered),
-      result: answered,
-    };
+    const answered = answeredFailing('sqs-message-1', 950);
+    const report = reportOf(answered, [webhook]);
     const events: string[] = [];
     const lines: string[] = [];
     const reporter = new Reporter({ json: false, color: false, write: (l) => lines.push(l), now: fixed });
@@ -1038,20 +986,8 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it('names an invalid batch response as the reason every record comes back, not a failure the consumer reported', () => {
-    const records = [webhook, foreign];
-    const returned: InvokeResult = {
-      ok: true,
-      value: { batchItemFailures: [{ itemIdentifier: '' }] },
-      durationMs: 7,
-      coldStart: false,
-      outcomeLines: 0,
-    };
-    const report = {
-      consumer: 'events',
-      records: 2,
-      disposition: disposeBatch(records, returned),
-      result: returned,
-    };
+    const returned = answeredFailing('', 7);
+    const report = reportOf(returned);
     const reason =
       'invalid batch response: itemIdentifier "" is not the messageId of a record in the batch, so Lambda fails the whole batch';
     expect(batchEvents(report, standardQueue)).toEqual([
@@ -1066,10 +1002,10 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it('says of a record that used its last receive that SQS, not the consumer, moves it to the DLQ, and when', () => {
-    const events = batchEvents(
-      { consumer: 'events', records: 1, disposition: disposeBatch([foreign], timedOut), result: timedOut },
-      { ...standardQueue, visibilityTimeoutSeconds: 180 },
-    );
+    const events = batchEvents(reportOf(timedOut, [foreign]), {
+      ...standardQueue,
+      visibilityTimeoutSeconds: 180,
+    });
     expect(events.map((e) => [e.event, e.reason])).toEqual([
       [
         'dead-lettered',
@@ -1079,23 +1015,12 @@ describe('batchEvents: what the event source mapping reports when the consumer c
   });
 
   it('adds no notice to a failed batch whose consumer reported no record (each record has its own event)', () => {
-    const report = {
-      consumer: 'events',
-      records: 2,
-      disposition: disposeBatch([webhook, foreign], timedOut),
-      result: timedOut,
-    };
+    const report = reportOf(timedOut);
     expect(batchNotice(report, standardQueue)).toBeUndefined();
   });
 
   it('adds nothing when the consumer logged its own record outcomes', () => {
     const ok: InvokeResult = { ok: true, value: {}, durationMs: 3, coldStart: false, outcomeLines: 1 };
-    const records = [webhook];
-    expect(
-      batchEvents(
-        { consumer: 'events', records: 1, disposition: disposeBatch(records, ok), result: ok },
-        standardQueue,
-      ),
-    ).toEqual([]);
+    expect(batchEvents(reportOf(ok, [webhook]), standardQueue)).toEqual([]);
   });
 });

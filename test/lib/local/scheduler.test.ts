@@ -248,11 +248,44 @@ describe('cron semantics match EventBridge', () => {
   });
 });
 
+/** A schedule of the test's queue, with the type and payload these tests do not look at. */
+const scheduleOf = (name: string, expression: string, timezone = 'UTC', queue = 'events') => ({
+  name,
+  expression,
+  timezone,
+  queue,
+  type: 't',
+  payload: {},
+});
+const queueUrls = { events: 'http://127.0.0.1:1/000000000000/events' };
+
+/** An SQS client that records the id of each envelope it is sent. */
+function recordingSqs() {
+  const ids: string[] = [];
+  const sqs = {
+    send: async (command: SendMessageCommand) => {
+      ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
+      return {};
+    },
+  } as unknown as SQSClient;
+  return { ids, sqs };
+}
+
+/** Runs `test` against a client of freshly started emulators, stopping both after it. */
+async function withEmulatedSqs(test: (sqs: SQSClient) => Promise<void>) {
+  const emulators = await startEmulators();
+  const sqs = localSqsClient(emulators);
+  try {
+    await test(sqs);
+  } finally {
+    sqs.destroy();
+    await emulators.stop();
+  }
+}
+
 describe('scheduler', () => {
   it('fires the same envelope as the deployed Scheduler target: id = schedule name + scheduled second, written as Scheduler writes it', async () => {
-    const emulators = await startEmulators();
-    const sqs = localSqsClient(emulators);
-    try {
+    await withEmulatedSqs(async (sqs) => {
       const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'scheduled-same' }))).QueueUrl ?? '';
       const schedule = {
         name: 'n',
@@ -274,16 +307,11 @@ describe('scheduler', () => {
         body: '{"a":1}',
         bodyEncoding: 'utf8',
       });
-    } finally {
-      sqs.destroy();
-      await emulators.stop();
-    }
+    });
   });
 
   it('sends a parsable envelope to the target queue on each firing', async () => {
-    const emulators = await startEmulators();
-    const sqs = localSqsClient(emulators);
-    try {
+    await withEmulatedSqs(async (sqs) => {
       const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'scheduled' }))).QueueUrl ?? '';
       const schedule = {
         name: 'tick',
@@ -303,25 +331,13 @@ describe('scheduler', () => {
       expect(
         received.every((e) => e.source === 'schedule' && e.type === 'tick' && e.body === '{"n":1}'),
       ).toBe(true);
-    } finally {
-      sqs.destroy();
-      await emulators.stop();
-    }
+    });
   });
 
   it('refuses a schedule whose queue does not exist', () => {
     expect(() =>
       startScheduler({
-        schedules: [
-          {
-            name: 'x',
-            expression: 'rate(1 hour)',
-            timezone: 'UTC',
-            queue: 'missing',
-            type: 't',
-            payload: {},
-          },
-        ],
+        schedules: [scheduleOf('x', 'rate(1 hour)', 'UTC', 'missing')],
         queueUrls: {},
         sqs: {} as never,
       }),
@@ -336,18 +352,8 @@ describe('scheduler firing times (fake clock)', () => {
 
   /** Starts one schedule against an SQS client that records what it is sent; returns the sent envelopes' ids. */
   function runSchedule(expression: string, timezone = 'UTC') {
-    const ids: string[] = [];
-    const sqs = {
-      send: async (command: SendMessageCommand) => {
-        ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
-        return {};
-      },
-    } as unknown as SQSClient;
-    const stop = startScheduler({
-      schedules: [{ name: 'job', expression, timezone, queue: 'events', type: 't', payload: {} }],
-      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
-      sqs,
-    });
+    const { ids, sqs } = recordingSqs();
+    const stop = startScheduler({ schedules: [scheduleOf('job', expression, timezone)], queueUrls, sqs });
     return { ids, stop };
   }
 
@@ -389,23 +395,12 @@ describe('scheduler firing times (fake clock)', () => {
 
   it('fires nothing more once stopped, whatever the kind of schedule', async () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
-    const ids: string[] = [];
-    const sqs = {
-      send: async (command: SendMessageCommand) => {
-        ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
-        return {};
-      },
-    } as unknown as SQSClient;
+    const { ids, sqs } = recordingSqs();
     const stop = startScheduler({
-      schedules: ['rate(1 hour)', 'cron(0 * * * ? *)', 'at(2026-01-01T05:00:00)'].map((expression, i) => ({
-        name: `job${i}`,
-        expression,
-        timezone: 'UTC',
-        queue: 'events',
-        type: 't',
-        payload: {},
-      })),
-      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      schedules: ['rate(1 hour)', 'cron(0 * * * ? *)', 'at(2026-01-01T05:00:00)'].map((expression, i) =>
+        scheduleOf(`job${i}`, expression),
+      ),
+      queueUrls,
       sqs,
     });
     await vi.advanceTimersByTimeAsync(3_600_000);
@@ -431,10 +426,8 @@ describe('scheduler firing times (fake clock)', () => {
     const fired: string[] = [];
     const failed: string[] = [];
     const stop = startScheduler({
-      schedules: [
-        { name: 'job', expression: 'rate(1 hour)', timezone: 'UTC', queue: 'events', type: 't', payload: {} },
-      ],
-      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      schedules: [scheduleOf('job', 'rate(1 hour)')],
+      queueUrls,
       sqs,
       onFire: (schedule, envelope) => fired.push(`${schedule.name} ${envelope.id}`),
       onError: (_schedule, error, firing) =>
@@ -501,14 +494,7 @@ describe('scheduler firing times (fake clock)', () => {
   });
 
   it('says what happens to a firing it could not send: tried again, lost at stop, or given up after 24 hours', () => {
-    const schedule = {
-      name: 'tick',
-      expression: 'rate(1 hour)',
-      timezone: 'UTC',
-      queue: 'sink',
-      type: 't',
-      payload: {},
-    };
+    const schedule = scheduleOf('tick', 'rate(1 hour)', 'UTC', 'sink');
     const error = new Error('The specified queue does not exist.');
     const id = 'tick:2026-12-02T08:28:00Z';
     expect(scheduleSendNotice(schedule, error, { id })).toBe(
@@ -544,24 +530,13 @@ describe('scheduler firing times (fake clock)', () => {
   it('says at start that a one-time at() schedule whose time has passed will not fire, and never fires it', async () => {
     vi.useFakeTimers({ now: new Date('2030-02-01T00:00:00Z') });
     const passed: string[] = [];
-    const ids: string[] = [];
-    const sqs = {
-      send: async (command: SendMessageCommand) => {
-        ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
-        return {};
-      },
-    } as unknown as SQSClient;
-    const schedule = (name: string, expression: string) => ({
-      name,
-      expression,
-      timezone: 'Europe/Paris',
-      queue: 'events',
-      type: 't',
-      payload: {},
-    });
+    const { ids, sqs } = recordingSqs();
     const stop = startScheduler({
-      schedules: [schedule('past', 'at(2030-01-31T09:00:00)'), schedule('future', 'at(2030-02-01T09:00:00)')],
-      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      schedules: [
+        scheduleOf('past', 'at(2030-01-31T09:00:00)', 'Europe/Paris'),
+        scheduleOf('future', 'at(2030-02-01T09:00:00)', 'Europe/Paris'),
+      ],
+      queueUrls,
       sqs,
       onPassed: (s, dueAt) => passed.push(`${s.name} ${dueAt.toISOString()}`),
     });
@@ -574,22 +549,14 @@ describe('scheduler firing times (fake clock)', () => {
   it('says at start that a cron schedule matching no time from then on will never fire, and only of that one', () => {
     vi.useFakeTimers({ now: new Date('2030-02-01T00:00:00Z') });
     const never: string[] = [];
-    const schedule = (name: string, expression: string) => ({
-      name,
-      expression,
-      timezone: 'UTC',
-      queue: 'events',
-      type: 't',
-      payload: {},
-    });
     const stop = startScheduler({
       schedules: [
-        schedule('leap-day-of-past-years', 'cron(0 9 29 2 ? 2020-2030)'),
-        schedule('years-gone', 'cron(0 9 * * ? 2020-2029)'),
-        schedule('leap-day', 'cron(0 9 29 2 ? *)'),
-        schedule('last-year', 'cron(59 23 31 12 ? 2199)'),
+        scheduleOf('leap-day-of-past-years', 'cron(0 9 29 2 ? 2020-2030)'),
+        scheduleOf('years-gone', 'cron(0 9 * * ? 2020-2029)'),
+        scheduleOf('leap-day', 'cron(0 9 29 2 ? *)'),
+        scheduleOf('last-year', 'cron(59 23 31 12 ? 2199)'),
       ],
-      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      queueUrls,
       sqs: { send: async () => ({}) } as unknown as SQSClient,
       onNoFutureRun: (s) => never.push(s.name),
     });
@@ -610,17 +577,8 @@ describe('scheduler firing times (fake clock)', () => {
         ),
     } as unknown as SQSClient;
     const stop = startScheduler({
-      schedules: [
-        {
-          name: 'job',
-          expression: 'cron(* * * * ? *)',
-          timezone: 'UTC',
-          queue: 'events',
-          type: 't',
-          payload: {},
-        },
-      ],
-      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      schedules: [scheduleOf('job', 'cron(* * * * ? *)')],
+      queueUrls,
       sqs: slowSqs,
     });
     await vi.advanceTimersByTimeAsync(20);
