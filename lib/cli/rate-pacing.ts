@@ -6,13 +6,17 @@
  */
 import type { Clock } from './backend';
 
-/** Waits until `units` messages are due at `rate` a second from `startedAt` (at once when they already are). */
+/**
+ * Waits until `units` messages are due at `rate` a second from `startedAt` (at once when they already are), or until
+ * `signal` aborts: Ctrl-C at `--rate 0.1` must not wait out its 10 s before the run stops and says what it did.
+ */
 export async function untilRateAllows(
   clock: Clock,
   startedAt: number,
   units: number,
   rate: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const wait = startedAt + (units * 1000) / rate - clock.now();
-  if (wait > 0) await clock.sleep(wait);
+  if (wait > 0) await clock.sleep(wait, signal);
 }

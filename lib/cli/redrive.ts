@@ -1143,7 +1143,7 @@ class OneByOneRedrive {
   private async pace(count: number): Promise<void> {
     const { rate } = this.options;
     if (rate === undefined) return;
-    await untilRateAllows(this.backend.clock, this.startedAt, this.paced, rate);
+    await untilRateAllows(this.backend.clock, this.startedAt, this.paced, rate, this.options.signal);
     this.paced += count;
   }
 

@@ -674,7 +674,7 @@ async function sendPlanned(
       done += batch.length;
       progress.update(done);
       if (fault) break;
-      if (options.rate) await untilRateAllows(backend.clock, started, done, options.rate);
+      if (options.rate) await untilRateAllows(backend.clock, started, done, options.rate, options.signal);
     }
   } catch (error) {
     // A send's error is caught above: this is the sorted selection failing to be read back from disk, or a stored body

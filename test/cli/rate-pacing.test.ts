@@ -12,6 +12,19 @@ describe('--rate pacing', () => {
     expect(clock.now()).toBe(2500);
   });
 
+  it('ends the wait when the signal aborts, not when the messages are due', async () => {
+    const stop = new AbortController();
+    const clock = {
+      now: () => 0,
+      // Ends only when aborted: a wait that ignored the signal would never end.
+      sleep: (_ms: number, signal?: AbortSignal) =>
+        new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
+    };
+    const waiting = untilRateAllows(clock, 0, 1, 0.1, stop.signal);
+    stop.abort();
+    await expect(waiting).resolves.toBeUndefined();
+  });
+
   it('lets a run that fell behind catch up without waiting', async () => {
     const clock = fakeClock(10_000);
     // 20 messages at 5 a second are due 4 s after a start 10 s ago: long past.

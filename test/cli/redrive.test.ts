@@ -1243,10 +1243,12 @@ describe('redrive one by one', () => {
     const backend = testBackend({
       clock: {
         now: clock.now,
-        async sleep(ms) {
-          interrupt.abort();
-          await clock.sleep(ms);
-        },
+        // Ctrl-C while waiting: the wait ends only through the run's signal, as a wait at a slow rate must.
+        sleep: (_ms, signal) =>
+          new Promise<void>((resolve) => {
+            signal?.addEventListener('abort', () => resolve(), { once: true });
+            interrupt.abort();
+          }),
       },
     });
 
