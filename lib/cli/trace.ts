@@ -513,27 +513,34 @@ export function localRows(journalPath: string, id: string, chunkBytes = JOURNAL_
   }
   const newestFirst: OutcomeRow[][] = [];
   const sources = new Set<string>();
-  const written = JSON.stringify(id).slice(1, -1);
-  const keep = (line: string) => line.includes(written) || namesSourceNotIn(line, sources);
-  for (const entries of journalChunksBack(journalPath, chunkBytes, keep)) {
+  const written = Buffer.from(JSON.stringify(id).slice(1, -1));
+  const known: Buffer[] = [];
+  const mayMatter = (bytes: Buffer) => bytes.includes(written) || namesSourceNotIn(bytes, known);
+  const filter = { chunk: mayMatter, line: (line: string) => mayMatter(Buffer.from(line)) };
+  for (const entries of journalChunksBack(journalPath, chunkBytes, filter)) {
     const rows = entries.flatMap((entry) => journalRow(entry as unknown as Record<string, unknown>) ?? []);
-    for (const row of rows) if (row.source !== undefined) sources.add(row.source);
+    for (const row of rows) {
+      if (row.source === undefined || sources.has(row.source)) continue;
+      sources.add(row.source);
+      known.push(Buffer.from(`${row.source}"`));
+    }
     newestFirst.push(rows.filter((row) => row.id === id));
   }
   return { rows: newestFirst.reverse().flat(), sources: [...sources] };
 }
 
-const SOURCE_FIELD = '"source":"';
+const SOURCE_FIELD = Buffer.from('"source":"');
 
 /**
- * Whether a raw journal line has a `"source":"<name>"` whose name is not in `sources`: a source name has no character
- * JSON escapes, so the name runs to the next quote. A field of that name nested in another field counts too; the
- * parsed row decides.
+ * Whether raw journal text has a `"source":"<name>"` whose name is not one of `sources` (each as written, its closing
+ * quote included): a source name has no character JSON escapes, so the name runs to the next quote. A field of that
+ * name nested in another field counts too; the parsed row decides.
  */
-function namesSourceNotIn(line: string, sources: ReadonlySet<string>): boolean {
-  for (let at = line.indexOf(SOURCE_FIELD); at >= 0; at = line.indexOf(SOURCE_FIELD, at + 1)) {
+function namesSourceNotIn(bytes: Buffer, sources: readonly Buffer[]): boolean {
+  for (let at = bytes.indexOf(SOURCE_FIELD); at >= 0; at = bytes.indexOf(SOURCE_FIELD, at + 1)) {
     const from = at + SOURCE_FIELD.length;
-    if (!sources.has(line.slice(from, line.indexOf('"', from)))) return true;
+    if (!sources.some((name) => bytes.compare(name, 0, name.length, from, from + name.length) === 0))
+      return true;
   }
   return false;
 }

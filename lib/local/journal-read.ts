@@ -160,6 +160,17 @@ function openJournalFile(path: string): { readonly fd: number; readonly ino: big
 }
 
 /**
+ * Which raw journal text a reader parses: one that looks for a few lines skips the others without parsing them, and
+ * whole chunks without decoding them.
+ */
+export interface JournalFilter {
+  /** Whether a chunk of whole lines, as read, may hold a line to parse: false skips it undecoded. */
+  readonly chunk: (bytes: Buffer) => boolean;
+  /** Whether a raw line of a chunk kept is parsed. */
+  readonly line: (line: string) => boolean;
+}
+
+/**
  * The entries of local mode's journal read back from its end, a chunk at a time, the newest chunk first (each
  * chunk's entries in the order they were written): the live file's, then the rotated file's (`journal.1.jsonl`), so
  * a reader that wants only the newest lines stops without reading or parsing what comes before them. As
@@ -167,16 +178,17 @@ function openJournalFile(path: string): { readonly fd: number; readonly ino: big
  * left out), and a line longer than a chunk is read in several and given whole. Each byte is read once. The lines are
  * those the files hold when reading starts; lines appended meanwhile are not read.
  *
- * @param keep which raw lines are parsed (see {@link parseJournal}): a reader that looks for one event skips the rest.
+ * @param filter which raw text is parsed: a reader that looks for one event skips the rest.
+ * @default - every line is parsed
  */
 export function* journalChunksBack(
   path: string,
   chunkBytes = JOURNAL_CHUNK_BYTES,
-  keep?: (line: string) => boolean,
+  filter?: JournalFilter,
 ): Generator<JournalEntry[]> {
   const files = openNewestFirst(path);
   try {
-    for (const file of files) if (!(yield* entriesBack(file, chunkBytes, keep))) return;
+    for (const file of files) if (!(yield* entriesBack(file, chunkBytes, filter))) return;
   } finally {
     for (const file of files) closeSync(file);
   }
@@ -204,7 +216,7 @@ function openNewestFirst(path: string): number[] {
 function* entriesBack(
   file: number,
   chunkBytes: number,
-  keep?: (line: string) => boolean,
+  filter?: JournalFilter,
 ): Generator<JournalEntry[], boolean> {
   /** The end of a line whose start is in a chunk not read yet, its newline last. */
   const rest: Buffer[] = [];
@@ -228,7 +240,12 @@ function* entriesBack(
     }
     const whole = Buffer.concat([piece.subarray(first + 1), ...rest.splice(0)]);
     if (start > 0) rest.push(piece.subarray(0, first + 1));
-    if (whole.length > 0) yield parseJournal(whole.toString('utf8'), keep);
+    if (whole.length === 0) continue;
+    yield !filter
+      ? parseJournal(whole.toString('utf8'))
+      : filter.chunk(whole)
+        ? parseJournal(whole.toString('utf8'), filter.line)
+        : [];
   }
   return true;
 }

@@ -170,8 +170,8 @@ function endTornLine(path: string): void {
 /**
  * Parses journal text; torn or foreign lines are skipped.
  *
- * @param keep says which raw lines are parsed at all: a reader that wants a few lines skips JSON.parse for the rest.
- * @default - every line is parsed
+ * @param keep says which raw lines are parsed at all: a reader that wants a few lines skips JSON.parse for the rest
+ * (every line when not given).
  */
 export function parseJournal(text: string, keep?: (line: string) => boolean): JournalEntry[] {
   const entries: JournalEntry[] = [];
