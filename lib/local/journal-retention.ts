@@ -8,8 +8,8 @@
 export const JOURNAL_MAX_VARIABLE = 'HOOKLINE_JOURNAL_MAX';
 
 /**
- * 256 MB: about 800,000 events of three lines each, weeks of a busy laptop's work, which `trace --local` reads through
- * in well under a second; a data directory kept for months no longer fills the disk.
+ * 256 MB: about 450,000 webhooks of three lines each, weeks of a busy laptop's work, which `trace --local` reads
+ * through in about a second of CPU; a data directory kept for months no longer fills the disk.
  *
  * @default
  */
