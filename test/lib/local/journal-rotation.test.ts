@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localRows } from '../../../lib/cli/trace';
+import { journalFileLines, journalRecentLines } from '../../../lib/console/feed';
 import { Journal, parseJournal, rotatedJournalPath } from '../../../lib/local/journal';
 import { JournalFollower, journalChunksBack } from '../../../lib/local/journal-read';
 import { waitFor } from '../../helpers/wait-for';
@@ -116,6 +117,25 @@ describe('the journal kept within its cap', () => {
     } finally {
       parse.mockRestore();
     }
+  });
+});
+
+describe("the console's back-reads across a rotation", () => {
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hookline-journal-console-'));
+    path = join(dir, 'journal.jsonl');
+    writeFileSync(rotatedJournalPath(path), Array.from({ length: 100 }, (_, n) => line(n)).join(''));
+    writeFileSync(path, Array.from({ length: 100 }, (_, n) => line(100 + n)).join(''));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("gives a run's lines from before the rotation, and the window's earlier runs' lines, each once, in order", async () => {
+    expect(idsOf(journalFileLines(path, 256)('r1', 90) ?? [])).toEqual(range(90, 200));
+    expect(idsOf(await journalRecentLines(path, 256)(new Date(Date.UTC(2026, 11, 5) + 50), 2_000))).toEqual(
+      range(50, 200),
+    );
   });
 });
 
