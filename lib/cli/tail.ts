@@ -152,7 +152,7 @@ export interface TailRun {
 /**
  * Sends `emit` every step of the rows `select` selects, from the journal at `journalPath`, until the signal is
  * aborted. Rows `select` leaves out, or older than `since`, still inform their event's timeline: so with `since` the
- * journal is read forward from its start, a chunk at a time, rather than from the first line before `since` found
+ * journal is read forward from its start (the rotated file's first line, then the live file's), a chunk at a time, rather than from the first line before `since` found
  * back from its end (an event dead-lettered before `since` and redriven after it would lose its `redriven` step).
  */
 export async function tailJournal(
@@ -163,15 +163,19 @@ export async function tailJournal(
   const follower = new JournalFollower(journalPath, run.since ? 'start' : 'end');
   const timelines = new TailTimelines();
   const since = run.since?.toISOString();
-  while (!run.signal.aborted) {
-    for (const entry of follower.read()) {
-      const row = journalRow(entry as unknown as Record<string, unknown>);
-      if (!row) continue;
-      const lines = timelines.steps(row);
-      if ((since === undefined || row.at >= since) && select(row)) for (const line of lines) run.emit(line);
+  try {
+    while (!run.signal.aborted) {
+      for (const entry of follower.read()) {
+        const row = journalRow(entry as unknown as Record<string, unknown>);
+        if (!row) continue;
+        const lines = timelines.steps(row);
+        if ((since === undefined || row.at >= since) && select(row)) for (const line of lines) run.emit(line);
+      }
+      // A journal longer than a read (`--since` reads it from its start) is read on at once, a chunk at a time.
+      if (!follower.behind) await pause(run.pollIntervalMs ?? 250, run.signal);
     }
-    // A journal longer than a read (`--since` reads it from its start) is read on at once, a chunk at a time.
-    if (!follower.behind) await pause(run.pollIntervalMs ?? 250, run.signal);
+  } finally {
+    follower.close();
   }
 }
 

@@ -28,6 +28,7 @@ import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
+import { rotatedJournalPath } from '../local/journal';
 import { JOURNAL_CHUNK_BYTES, journalChunksBack } from '../local/journal-read';
 import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
@@ -495,26 +496,53 @@ export interface TraceRows {
 }
 
 /**
- * Local mode: the rows of event `id` in the journal next to the state file, oldest first. The journal is read a
- * chunk at a time (one kept across restarts may hold gigabytes, more than one string can), keeping only that
- * event's rows and the sources named, so memory is bounded by the event, not the journal.
+ * Local mode: the rows of event `id` in the journal next to the state file (its rotated file, then its live one),
+ * oldest first. The journal is read a chunk at a time (one kept across restarts may hold gigabytes, more than one
+ * string can), keeping only that event's rows and the sources named, so memory is bounded by the event, not the
+ * journal. Only the lines that could be one of them are parsed: those that mention the id as the journal writes it
+ * (the parsed row still decides, so a line that names it in another field is not taken), and those that name a source
+ * not yet known as a row's.
  *
  * @param chunkBytes the most one read of the file takes.
  */
 export function localRows(journalPath: string, id: string, chunkBytes = JOURNAL_CHUNK_BYTES): TraceRows {
-  if (!existsSync(journalPath)) {
+  if (!existsSync(journalPath) && !existsSync(rotatedJournalPath(journalPath))) {
     throw new CliError(
       `no local journal at ${journalPath}: start local mode with ${START_LOCAL_MODE} and send events first`,
     );
   }
   const newestFirst: OutcomeRow[][] = [];
   const sources = new Set<string>();
-  for (const entries of journalChunksBack(journalPath, chunkBytes)) {
+  const written = Buffer.from(JSON.stringify(id).slice(1, -1));
+  const known: Buffer[] = [];
+  const mayMatter = (bytes: Buffer) => bytes.includes(written) || namesSourceNotIn(bytes, known);
+  const filter = { chunk: mayMatter, line: (line: string) => mayMatter(Buffer.from(line)) };
+  for (const entries of journalChunksBack(journalPath, chunkBytes, filter)) {
     const rows = entries.flatMap((entry) => journalRow(entry as unknown as Record<string, unknown>) ?? []);
-    for (const row of rows) if (row.source !== undefined) sources.add(row.source);
+    for (const row of rows) {
+      if (row.source === undefined || sources.has(row.source)) continue;
+      sources.add(row.source);
+      known.push(Buffer.from(`${row.source}"`));
+    }
     newestFirst.push(rows.filter((row) => row.id === id));
   }
   return { rows: newestFirst.reverse().flat(), sources: [...sources] };
+}
+
+const SOURCE_FIELD = Buffer.from('"source":"');
+
+/**
+ * Whether raw journal text has a `"source":"<name>"` whose name is not one of `sources` (each as written, its closing
+ * quote included): a source name has no character JSON escapes, so the name runs to the next quote. A field of that
+ * name nested in another field counts too; the parsed row decides.
+ */
+function namesSourceNotIn(bytes: Buffer, sources: readonly Buffer[]): boolean {
+  for (let at = bytes.indexOf(SOURCE_FIELD); at >= 0; at = bytes.indexOf(SOURCE_FIELD, at + 1)) {
+    const from = at + SOURCE_FIELD.length;
+    if (!sources.some((name) => bytes.compare(name, 0, name.length, from, from + name.length) === 0))
+      return true;
+  }
+  return false;
 }
 
 const QUERY_FIELDS = [
@@ -818,7 +846,7 @@ export async function trace(
   if (result.steps.length === 0) {
     const searched =
       target.kind === 'local'
-        ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
+        ? `local mode's journal ${options.journalPath} and the file rotated before it (the events since local mode started, or since its data directory was created, as far back as HOOKLINE_JOURNAL_MAX keeps: 256MB unless set)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
       `no event with id ${id}${eventId !== id ? ` (stored as ${eventId})` : ''}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, ${nextCommand(backend.output, 'failed list <queue>')} or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,

@@ -329,12 +329,12 @@ function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): stri
 
 /**
  * What the console says of local mode's runs whose last lines it could not read (the restart emptied the journal
- * file before it looked), or null.
+ * file before it looked, or its rotation dropped them), or null.
  */
 export function unreadEndsNote(gaps: FollowerGaps): string | null {
   const runs = gaps.runsEndedUnread;
   if (runs === 0) return null;
-  return `${runs === 1 ? 'a run' : `${runs} runs`} of local mode ended before this console read ${runs === 1 ? 'its' : 'their'} last events, and the journal no longer holds them (a restart without HOOKLINE_DATA_DIR empties it): an unknown number of events is missing here and the rates may undercount`;
+  return `${runs === 1 ? 'a run' : `${runs} runs`} of local mode ended before this console read ${runs === 1 ? 'its' : 'their'} last events, and the journal no longer holds them (a restart without HOOKLINE_DATA_DIR empties it, and it keeps only the newest HOOKLINE_JOURNAL_MAX): an unknown number of events is missing here and the rates may undercount`;
 }
 
 /** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */

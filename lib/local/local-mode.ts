@@ -63,6 +63,7 @@ import {
   localJobsTokenProblem,
 } from './jobs-endpoint';
 import { Journal } from './journal';
+import { type JournalMax, journalMaxFromEnv } from './journal-retention';
 import { LAMBDA_TZ, ownTimeZoneNotices, runInLambdaTimeZone } from './lambda-time-zone';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readSavedPauses, writePausedConsumers } from './paused-consumers';
@@ -233,6 +234,8 @@ interface LocalSettings {
   readonly stateFile: string | undefined;
   /** Absolute path of the event journal (next to the state file), or undefined to keep none. */
   readonly journalFile: string | undefined;
+  /** What the journal keeps (`HOOKLINE_JOURNAL_MAX`), or why that setting cannot be used. */
+  readonly journalMax: JournalMax;
   /** The flags (`--local`, and `--config` when given) of the `hookline` commands its notices name. */
   readonly hints: CommandHints;
 }
@@ -275,7 +278,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 }
 
 /**
- * Everything local mode cannot use (`PORT`, signing secrets that could verify nothing, queue names that would share
+ * Everything local mode cannot use (`PORT`, `HOOKLINE_JOURNAL_MAX`, signing secrets that could verify nothing, queue names that would share
  * one emulated queue), listed at once before anything starts.
  */
 function refuseUnusableEnvironment(settings: LocalSettings): void {
@@ -284,6 +287,7 @@ function refuseUnusableEnvironment(settings: LocalSettings): void {
     secretsProblem(settings),
     ...localQueueNameClashes(settings.config.stackName, settings.config.queues),
     settings.config.jobsEndpoint ? localJobsTokenProblem(settings.env) : undefined,
+    'problem' in settings.journalMax ? settings.journalMax.problem : undefined,
   ].filter((p) => p !== undefined);
   if (problems.length > 0) throw new LocalStartProblem(problems.join('\n'));
 }
@@ -327,6 +331,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     compileCacheDir: cacheRoot && compileCacheDirOf(cacheRoot),
     stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
     journalFile: stateDir === false ? undefined : join(resolve(stateDir), JOURNAL_FILE_NAME),
+    journalMax: journalMaxFromEnv(env),
     hints: localModeHints(options.configFile),
   };
 }
@@ -1638,7 +1643,10 @@ async function letFollowersCatchUp(journal: EventJournal): Promise<void> {
  */
 function startJournal(settings: LocalSettings, cleanups: Cleanups): EventJournal {
   const file = settings.journalFile
-    ? new Journal(settings.journalFile, { truncate: settings.dataDir === undefined })
+    ? new Journal(settings.journalFile, {
+        truncate: settings.dataDir === undefined,
+        ...('maxBytes' in settings.journalMax ? { maxBytes: settings.journalMax.maxBytes } : {}),
+      })
     : undefined;
   const journal = new EventJournal(DEFAULT_JOURNAL_CAPACITY, () => new Date(), file);
   const unsubscribe = settings.reporter.subscribe((event) => journal.record(event));

@@ -129,6 +129,15 @@ describe('startLocalMode and PORT', () => {
     },
   );
 
+  it('refuses an unusable HOOKLINE_JOURNAL_MAX, listed with the other problems', async () => {
+    const { projectDir, dataDir } = project();
+    const started = start(projectDir, dataDir, { PORT: 'x', HOOKLINE_JOURNAL_MAX: '100' }, {});
+    await expect(started).rejects.toBeInstanceOf(LocalStartProblem);
+    await expect(started).rejects.toThrow(
+      /is not a port.*\nHOOKLINE_JOURNAL_MAX="100" is not a size: set it to a size with its unit from 16KB up/s,
+    );
+  });
+
   it('refuses an unusable HOOKLINE_JOBS_TOKEN when the jobs endpoint is on, listed with the other problems', async () => {
     const { projectDir, dataDir } = project();
     const started = startLocalMode({
