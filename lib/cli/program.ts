@@ -635,11 +635,15 @@ function registerJobsCancel(jobs: Command, ctx: CommandContext): void {
       .option(
         '--type <pattern>',
         "only jobs whose type matches this pattern, as routes match ('email.*')",
-        typePatternFlag,
+        (value: string, previous: unknown) => typePatternFlag(givenOnce(value, previous)),
       )
-      .option('--tenant <tenant>', 'only jobs sent with this tenant')
-      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
-      .option('--state <state>', `only jobs in this state: one of ${CANCELLABLE_JOB_STATES.join(', ')}`)
+      .option('--tenant <tenant>', 'only jobs sent with this tenant', givenOnce)
+      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)', givenOnce)
+      .option(
+        '--state <state>',
+        `only jobs in this state: one of ${CANCELLABLE_JOB_STATES.join(', ')}`,
+        givenOnce,
+      )
       .option('--yes', 'with filters: cancel the jobs that match (without it, only say which would be)'),
   ).action(async (id: string | undefined, o: JobsCancelFlags) => {
     const { cancelRequestOf } = await cores();

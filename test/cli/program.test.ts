@@ -890,6 +890,24 @@ describe('hookline program', () => {
     expect(sqs).not.toReceiveCommand(SendMessageBatchCommand);
   });
 
+  it('refuses a jobs cancel filter given twice instead of cancelling what the last one matches', async () => {
+    for (const [flag, placeholder, first, second] of [
+      ['--queue', '<name>', 'events', 'orders'],
+      ['--tenant', '<tenant>', 'acct_1', 'acct_2'],
+      ['--type', '<pattern>', 'email.*', 'sms.*'],
+      ['--state', '<state>', 'queued', 'scheduled'],
+    ] as const) {
+      const h = cliHarness();
+      expect(await runCli(['jobs', 'cancel', '--yes', flag, first, flag, second], h.deps)).toBe(
+        USAGE_EXIT_CODE,
+      );
+      expect(h.stderr()).toContain(
+        `option '${flag} ${placeholder}' argument '${second}' is invalid. it is given twice ("${first}", then "${second}"): give it once`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+  });
+
   it('a --since or --until that is not a time is a usage error (exit 2), told in one line before anything is read', async () => {
     for (const flags of [
       ['--since', 'yesterday'],
