@@ -48,6 +48,11 @@ export interface LocalState {
   readonly forwards?: Readonly<Record<string, LocalForwardState>>;
   /** The names of the sources local mode takes webhooks for (absent: written by a local mode that did not list them). */
   readonly sources?: readonly string[];
+  /**
+   * The names of the configured schedules local mode fires, so the CLI can tell an unknown `schedule:<name>` from
+   * one local mode keeps no dead-letter queue for (absent: written by a local mode that did not list them).
+   */
+  readonly schedules?: readonly string[];
 }
 
 /** A forwarding queue as local mode runs it. */
@@ -188,6 +193,7 @@ export function parseLocalState(value: unknown): LocalState {
         ? {}
         : record(state.consumers, 'consumers', (v, p) => ({ state: text(object(v, p).state, `${p}.state`) })),
     ...(state.sources === undefined ? {} : { sources: texts(state.sources, 'sources') }),
+    ...(state.schedules === undefined ? {} : { schedules: texts(state.schedules, 'schedules') }),
   };
   if (state.archive === undefined && state.jobs === undefined && state.forwards === undefined) return parsed;
   const archive = state.archive === undefined ? undefined : object(state.archive, 'archive');

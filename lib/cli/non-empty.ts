@@ -19,11 +19,22 @@ export const nonEmpty = (value: string): string => {
  * parser does, would act on one of two pipelines the operator named (`purge` on `--stack TeamA --stack TeamB`
  * from a wrapper that adds its own `--stack`), a guess the operator never sees.
  */
-export const nonEmptyOnce = (value: string, previous: string | undefined): string => {
+export const nonEmptyOnce = (value: string, previous: string | undefined): string =>
+  nonEmpty(givenOnce(value, previous));
+
+/**
+ * A flag that says what a command acts on or where it sends (`replay --to`, `--source`, its window) given twice is
+ * refused, as the target flags are: taking the last, as a parser does, would act on one of two the operator named
+ * (a wrapper's `--to` and the operator's), a guess the operator never sees. Its value is otherwise untouched, so
+ * the command still refuses an empty one in its own words.
+ */
+export const givenOnce = (value: string, previous: unknown): string => {
   if (previous !== undefined) {
-    throw new InvalidArgumentError(`it is given twice ("${previous}", then "${value}"): give it once`);
+    throw new InvalidArgumentError(
+      `it is given twice ("${String(previous)}", then "${value}"): give it once`,
+    );
   }
-  return nonEmpty(value);
+  return value;
 };
 
 /**

@@ -15,7 +15,7 @@ import { CliError, errorLine, USAGE_EXIT_CODE, UsageError } from './errors';
 import { examplesHelp } from './help-examples';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import type { JobCancelFilter, JobCancelFlags } from './jobs-cancel-matching';
-import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
+import { configOption, givenOnce, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
@@ -288,19 +288,30 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         're-send archived events of one source and time range through the current routes (jobs and scheduled events to the queue each was sent to), or to one queue; consumers run them again',
       )
-      .requiredOption('--source <source>', 'source name from hookline.config.ts (or "schedule", "job")')
+      .requiredOption(
+        '--source <source>',
+        'source name from hookline.config.ts (or "schedule", "job")',
+        givenOnce,
+      )
       .option(
         '--type <pattern>',
         'only events whose type matches, as in routes (e.g. "invoice.*")',
-        typePatternFlag,
+        (value: string, previous: unknown) => typePatternFlag(givenOnce(value, previous)),
       )
       .requiredOption(
         '--since <time>',
         'ISO time with a zone (2026-11-30T10:00:00Z), a UTC day (2026-11-30) or a duration ago (90s, 15m, 2h, 3d)',
+        givenOnce,
       )
-      .option('--until <time>', 'same forms as --since; the window ends just before it (default: now)')
-      .option('--to <queue>', 'send every event to this queue instead of through the routes')
-      .option('--rate <n>', 'events per second', positiveNumber)
+      .option(
+        '--until <time>',
+        'same forms as --since; the window ends just before it (default: now)',
+        givenOnce,
+      )
+      .option('--to <queue>', 'send every event to this queue instead of through the routes', givenOnce)
+      .option('--rate <n>', 'events per second', (value: string, previous: unknown) =>
+        positiveNumber(givenOnce(value, previous)),
+      )
       .option('--dry-run', 'count and show where events would go; send nothing'),
   ).action((o: ReplayFlags) => replayCommand(ctx, o));
 
@@ -624,11 +635,15 @@ function registerJobsCancel(jobs: Command, ctx: CommandContext): void {
       .option(
         '--type <pattern>',
         "only jobs whose type matches this pattern, as routes match ('email.*')",
-        typePatternFlag,
+        (value: string, previous: unknown) => typePatternFlag(givenOnce(value, previous)),
       )
-      .option('--tenant <tenant>', 'only jobs sent with this tenant')
-      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
-      .option('--state <state>', `only jobs in this state: one of ${CANCELLABLE_JOB_STATES.join(', ')}`)
+      .option('--tenant <tenant>', 'only jobs sent with this tenant', givenOnce)
+      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)', givenOnce)
+      .option(
+        '--state <state>',
+        `only jobs in this state: one of ${CANCELLABLE_JOB_STATES.join(', ')}`,
+        givenOnce,
+      )
       .option('--yes', 'with filters: cancel the jobs that match (without it, only say which would be)'),
   ).action(async (id: string | undefined, o: JobsCancelFlags) => {
     const { cancelRequestOf } = await cores();

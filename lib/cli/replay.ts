@@ -192,6 +192,20 @@ export function replaySources(config: ResolvedConfig): string[] {
   return [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE];
 }
 
+/**
+ * Checks `--to` before anything is read: an empty one (`--to "$QUEUE"` with the variable unset) is a command the
+ * CLI cannot take, not a queue the target lacks, and leaving it out would send through the routes instead.
+ */
+function checkDestination(target: Target, to: string): void {
+  if (to.trim() === '') {
+    const names = Object.keys(target.queues);
+    throw new UsageError(
+      `--to is empty: name the queue to send every event to (one of ${names.length > 0 ? names.join(', ') : 'none configured'}), or leave --to out to send each event through the current routes`,
+    );
+  }
+  queueOf(target, to);
+}
+
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
 function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date, now: Date): void {
   if (options.source.trim() === '') throw new UsageError('--source is empty: name one configured source');
@@ -739,7 +753,7 @@ export async function replay(
 ): Promise<ReplayResult> {
   const until = options.until ?? new Date(backend.clock.now());
   checkSelectors(config, options, until, new Date(backend.clock.now()));
-  if (options.to !== undefined) queueOf(target, options.to);
+  if (options.to !== undefined) checkDestination(target, options.to);
   await flushLocalArchive(backend, target);
   const sorter = new ExternalSorter<ArchiveRecord>({
     keyOf: receivedTimeOf,

@@ -133,6 +133,12 @@ export interface LocalTarget extends TargetBase {
   readonly consumers: Readonly<Record<string, { readonly state: string }>>;
   /** Each forwarding queue's destination and the file keeping its signing secret. */
   readonly forwards?: LocalState['forwards'];
+  /**
+   * The configured schedules local mode fires, from its state file.
+   * @default - not known (a state file written by a local mode that did not list them): any `schedule:<name>` is
+   * taken for a schedule
+   */
+  readonly schedules?: readonly string[];
 }
 
 /** A deployed stack. */
@@ -216,6 +222,7 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
     ...(parsed.archive ? { archiveBucket: parsed.archive.bucket } : {}),
     ...(parsed.jobs?.payloads ? { payloadBucket: parsed.jobs.payloads.bucket } : {}),
     ...(parsed.sources ? { sources: parsed.sources } : {}),
+    ...(parsed.schedules ? { schedules: parsed.schedules } : {}),
     queues: Object.fromEntries(Object.entries(parsed.queues).map(([name, q]) => [name, { name, ...q }])),
   };
 }
@@ -514,18 +521,21 @@ function noScheduleDeadLetterQueue(
   name: string,
   others: readonly DeadLetterQueueTarget[],
 ): CliError {
-  if (target.kind === 'local') {
+  const schedule = name.slice(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX.length);
+  if (target.kind === 'local' && (target.schedules === undefined || target.schedules.includes(schedule))) {
     return new CliError(
       `local mode has no ${name} dead-letter queue: it keeps none for schedules, and reports a delivery it could not make in its output`,
     );
   }
-  const schedule = name.slice(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX.length);
-  if (target.schedulesMissingOutputs?.includes(schedule)) {
+  if (target.kind === 'stack' && target.schedulesMissingOutputs?.includes(schedule)) {
     return new CliError(
       `schedule ${schedule} has no dead-letter queue outputs in ${target.description}: redeploy with npx cdk deploy so the stack publishes them`,
     );
   }
-  const names = others.map((d) => d.name).filter((n) => n.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX));
+  const names =
+    target.kind === 'local'
+      ? (target.schedules ?? []).map((n) => `${SCHEDULE_DEAD_LETTER_QUEUE_PREFIX}${n}`)
+      : others.map((d) => d.name).filter((n) => n.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX));
   const aside = didYouMeanAside(name, names, SCHEDULE_DEAD_LETTER_QUEUE_PREFIX);
   return new CliError(
     `unknown schedule "${schedule}" in ${target.description}${aside}: use one of ${names.length ? names.join(', ') : '(no schedule configured)'}`,

@@ -1001,6 +1001,7 @@ class LocalControl {
       jobs: this.jobSettings(),
       ...this.forwardState(),
       sources: this.settings.config.sources.map((s) => s.name),
+      schedules: this.settings.config.schedules.map((s) => s.name),
     };
   }
 

@@ -857,6 +857,57 @@ describe('hookline program', () => {
     },
   );
 
+  it('an empty replay --to is a usage error (exit 2) naming the queues, and nothing is sent', async () => {
+    const h = cliHarness();
+    expect(
+      await runCli(['replay', '--source', 'github', '--since', '2026-11-24', '--to', '', '--json'], h.deps),
+    ).toBe(USAGE_EXIT_CODE);
+    expect(h.stderr()).toMatch(/^error: --to is empty: name the queue to send every event to \(one of /);
+    expect(JSON.parse(h.stdout()).error).toMatch(/^--to is empty: /);
+    expect(sqs).not.toReceiveCommand(SendMessageBatchCommand);
+  });
+
+  it('refuses a replay flag given twice instead of acting on the last one named', async () => {
+    for (const [flag, placeholder, first, second] of [
+      ['--source', '<source>', 'github', 'stripe'],
+      ['--to', '<queue>', 'events', 'orders'],
+      ['--since', '<time>', '2h', '1h'],
+      ['--until', '<time>', '1h', '30m'],
+      ['--type', '<pattern>', 'push', 'issues'],
+      ['--rate', '<n>', '5', '50'],
+    ] as const) {
+      const required = [
+        ...(flag === '--source' ? [] : ['--source', 'github']),
+        ...(flag === '--since' ? [] : ['--since', '3h']),
+      ];
+      const h = cliHarness();
+      expect(await runCli(['replay', ...required, flag, first, flag, second], h.deps)).toBe(USAGE_EXIT_CODE);
+      expect(h.stderr()).toContain(
+        `option '${flag} ${placeholder}' argument '${second}' is invalid. it is given twice ("${first}", then "${second}"): give it once`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+    expect(sqs).not.toReceiveCommand(SendMessageBatchCommand);
+  });
+
+  it('refuses a jobs cancel filter given twice instead of cancelling what the last one matches', async () => {
+    for (const [flag, placeholder, first, second] of [
+      ['--queue', '<name>', 'events', 'orders'],
+      ['--tenant', '<tenant>', 'acct_1', 'acct_2'],
+      ['--type', '<pattern>', 'email.*', 'sms.*'],
+      ['--state', '<state>', 'queued', 'scheduled'],
+    ] as const) {
+      const h = cliHarness();
+      expect(await runCli(['jobs', 'cancel', '--yes', flag, first, flag, second], h.deps)).toBe(
+        USAGE_EXIT_CODE,
+      );
+      expect(h.stderr()).toContain(
+        `option '${flag} ${placeholder}' argument '${second}' is invalid. it is given twice ("${first}", then "${second}"): give it once`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+  });
+
   it('a --since or --until that is not a time is a usage error (exit 2), told in one line before anything is read', async () => {
     for (const flags of [
       ['--since', 'yesterday'],

@@ -995,6 +995,16 @@ describe('replay refuses before reading the archive', () => {
     ],
     ['an unknown --to queue', { to: 'nope' }, /unknown queue "nope"/],
     [
+      'an empty --to',
+      { to: '' },
+      /^--to is empty: name the queue to send every event to \(one of [a-z, ]+\), or leave --to out to send each event through the current routes$/,
+    ],
+    [
+      'a blank --to',
+      { to: '  ' },
+      /^--to is empty: name the queue to send every event to \(one of [a-z, ]+\), or leave --to out to send each event through the current routes$/,
+    ],
+    [
       'a window in the future',
       { since: new Date('2026-12-01T00:00:00.000Z'), until: new Date('2026-12-02T00:00:00.000Z') },
       '--since 2026-12-01T00:00:00.000Z is in the future (it is 2026-11-30T12:00:00.000Z): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',

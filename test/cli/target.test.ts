@@ -198,6 +198,19 @@ describe('local target', () => {
     );
   });
 
+  it('says a schedule the running local mode does not have is unknown, naming its schedules, not that it keeps no DLQ for it', () => {
+    writeFileSync(join(dir, 'local.json'), JSON.stringify({ ...state, schedules: ['heartbeat', 'nightly'] }));
+    const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+    expect(() => deadLetterQueueOf(target, 'schedule:heartbeet')).toThrow(
+      new CliError(
+        'unknown schedule "heartbeet" in local mode (did you mean schedule:heartbeat?): use one of schedule:heartbeat, schedule:nightly',
+      ),
+    );
+    expect(() => deadLetterQueueOf(target, 'schedule:heartbeat')).toThrow(
+      /^local mode has no schedule:heartbeat dead-letter queue: it keeps none for schedules/,
+    );
+  });
+
   it("says why a dead letter has no reason: SQS moved it from a queue's own DLQ, Scheduler's lacks its code", () => {
     expect(noReasonRecorded('events')).toBe(
       'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)',

@@ -22,6 +22,7 @@ const written: LocalState = {
   },
   consumers: { events: { state: 'Disabled' } },
   sources: ['stripe', 'crm'],
+  schedules: ['heartbeat'],
   archive: { bucket: 'hookline-archive', stream: 'Hookline-archive' },
   jobs: {
     dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 259200 },
