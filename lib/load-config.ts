@@ -132,15 +132,21 @@ export async function readConfig(
 ): Promise<ResolvedConfig> {
   const missing = missingConfiguration(file);
   if (missing !== undefined) throw new ConfigLoadError(missing);
-  let input: HooklineConfig | undefined;
+  let module: { default?: HooklineConfig };
   try {
-    input = (await importConfigModule(file)).default;
+    module = await importConfigModule(file);
   } catch (error) {
     const reason = loadFailureReason(error);
     throw new ConfigLoadError(`cannot load the configuration ${file}: ${reason}`);
   }
-  if (!input)
-    throw new ConfigLoadError(`${file} has no default export: export default defineConfig({ ... })`);
+  const input = module.default;
+  // `export default process.env.X ? a : null` exports a default, so "no default export" would send the reader to look for one.
+  if (input === undefined || input === null)
+    throw new ConfigLoadError(
+      'default' in module
+        ? `${file} exports ${input} as its default: export default defineConfig({ ... })`
+        : `${file} has no default export: export default defineConfig({ ... })`,
+    );
   return resolveConfig(input, {
     entryExists: (entry) => entryExistsInProject(entry, projectRoot),
     entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
