@@ -4,6 +4,7 @@
  * what it is.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,8 +76,12 @@ describe("a configuration file's default export", () => {
   const dir = mkdtempSync(join(ROOT, 'node_modules', '.tmp-config-wording-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const failure = async (text: string): Promise<string> => {
-    const file = join(dir, 'hookline.config.ts');
+  // Outside node_modules too: esbuild says nothing of a file in it, where a project's configuration never is.
+  const outside = mkdtempSync(join(tmpdir(), 'hookline-config-wording-'));
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+  const failure = async (text: string, where = dir): Promise<string> => {
+    const file = join(where, 'hookline.config.ts');
     writeFileSync(file, text);
     return readConfig(file, ROOT).then(
       () => 'accepted',
@@ -90,6 +95,34 @@ describe("a configuration file's default export", () => {
     );
     expect(await failure('export default undefined;\n')).toBe(
       '<file> exports undefined as its default: export default defineConfig({ ... })',
+    );
+  });
+
+  it('with a key written twice lists the repeat with the other problems, rather than dropping the first silently', async () => {
+    // GIVEN a file that names source github twice (JavaScript keeps the later) and has another problem
+    const said = await failure(
+      `export default {
+  sources: { github: { type: 'github' }, github: { type: 'stripe' } },
+  queues: { events: { maxReceiveCount: 0 } },
+};
+`,
+      outside,
+    );
+    // THEN both are listed at once, the repeat with the line and column of each
+    expect(said.split('\n')).toEqual([
+      'Invalid hookline configuration (2 problems):',
+      '  - hookline.config.ts:2:42: repeats the key "github" of line 2, column 14: JavaScript keeps only the later one, so the earlier is silently dropped (got "github"). Fix: give each entry a name of its own, or remove the one you do not mean',
+      '  - queues.events.maxReceiveCount: must be between 1 and 1000 (got 0). Fix: use 5 (AWS recommends at least 5 so throttling does not dead-letter good messages)',
+    ]);
+  });
+
+  it('with a key written twice is refused even when nothing else is wrong', async () => {
+    const said = await failure(
+      "export default { sources: { github: { type: 'github' } }, queues: { events: {}, events: { maxReceiveCount: 3 } } };\n",
+      outside,
+    );
+    expect(said).toMatch(
+      /^Invalid hookline configuration \(1 problem\):\n {2}- hookline\.config\.ts:1:81: repeats the key "events"/,
     );
   });
 
