@@ -74,11 +74,13 @@ describe("a configuration file's default export", () => {
   const ROOT = resolve(import.meta.dirname, '..', '..');
   // Inside the repository, so the configuration resolves aws-cdk-lib as a project's would.
   const dir = mkdtempSync(join(ROOT, 'node_modules', '.tmp-config-wording-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   // Outside node_modules too: esbuild says nothing of a file in it, where a project's configuration never is.
   const outside = mkdtempSync(join(tmpdir(), 'hookline-config-wording-'));
-  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
 
   const failure = async (text: string, where = dir): Promise<string> => {
     const file = join(where, 'hookline.config.ts');

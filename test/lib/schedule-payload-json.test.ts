@@ -43,7 +43,8 @@ describe("a schedule's payload", () => {
     ['undefined in a list', { ids: [1, undefined] }, 'payload.ids.1 is undefined, which JSON writes as null'],
   ])('holding %s is refused at the schedule, saying where and what JSON would do', (_, payload, said) => {
     // WHEN the configuration is resolved for a deploy and for local mode
-    const [deploy, local] = [true, false].map((forDeploy) => listing(withPayload(payload), forDeploy));
+    const deploy = listing(withPayload(payload), true);
+    const local = listing(withPayload(payload), false);
     // THEN both refuse it the same way, naming the part and what JSON would make of it
     expect(local).toEqual(deploy);
     expect(deploy).toHaveLength(1);
