@@ -7,11 +7,12 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Plugin } from 'esbuild';
+import type { Message, Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
 import { configPath, missingConfiguration } from './config-file';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
+import { type Violation, violation } from './violations';
 
 /** The configuration file cannot be read or imported, or has no default export. */
 export class ConfigLoadError extends Error {
@@ -56,9 +57,9 @@ const requireCdkRoot: Plugin = {
  * `aws-cdk-lib` and `hookline` are the app's own) into a temporary module next to the file, which resolves
  * imports exactly as the file would; the compiled CLI thus needs no TypeScript loader.
  */
-async function importConfigModule(file: string): Promise<{ default?: HooklineConfig }> {
+async function importConfigModule(file: string): Promise<ConfigModule> {
   if (!/\.[cm]?ts$/.test(file))
-    return (await import(pathToFileURL(file).href)) as { default?: HooklineConfig };
+    return { module: (await import(pathToFileURL(file).href)) as ConfigExports, repeatedKeys: [] };
   const { build } = await import('esbuild');
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.mjs`);
   const result = await build({
@@ -81,12 +82,43 @@ async function importConfigModule(file: string): Promise<{ default?: HooklineCon
     result.outputFiles.find((out) => out.path.endsWith(suffix))?.text ?? '';
   writeFileSync(temporary, output('.mjs'));
   try {
-    return (await import(pathToFileURL(temporary).href)) as { default?: HooklineConfig };
+    const module = (await import(pathToFileURL(temporary).href)) as ConfigExports;
+    return { module, repeatedKeys: result.warnings.flatMap(repeatedKey) };
   } catch (error) {
     throw new ConfigModuleError(error, file, temporary, output('.mjs.map'));
   } finally {
     rmSync(temporary, { force: true });
   }
+}
+
+/** What a configuration module exports. */
+type ConfigExports = { default?: HooklineConfig };
+
+/** A configuration module, and the keys its file writes twice in one object. */
+interface ConfigModule {
+  readonly module: ConfigExports;
+  readonly repeatedKeys: readonly Violation[];
+}
+
+/**
+ * A key an object of the configuration writes twice (`github` twice in `sources`), from esbuild's warning: JavaScript
+ * keeps the later one, so the earlier entry would vanish without a word. Its path is the file, line and column, as the
+ * object it is in has no path once one of the two is gone.
+ */
+function repeatedKey(warning: Message): Violation[] {
+  const [at, first] = [warning.location, warning.notes[0]?.location];
+  const key = /"(.*)"/.exec(warning.text)?.[1];
+  if (warning.id !== 'duplicate-object-key' || !at || key === undefined) return [];
+  // esbuild counts columns from 0, editors from 1.
+  const earlier = first ? ` of line ${first.line}, column ${first.column + 1}` : '';
+  return [
+    violation(
+      `${path.basename(at.file)}:${at.line}:${at.column + 1}`,
+      `repeats the key "${key}"${earlier}: JavaScript keeps only the later one, so the earlier is silently dropped`,
+      key,
+      'give each entry a name of its own, or remove the one you do not mean',
+    ),
+  ];
 }
 
 /** What a bundled configuration threw while it ran, with the line of the file it threw at when one is known. */
@@ -132,20 +164,37 @@ export async function readConfig(
 ): Promise<ResolvedConfig> {
   const missing = missingConfiguration(file);
   if (missing !== undefined) throw new ConfigLoadError(missing);
-  let input: HooklineConfig | undefined;
+  let loaded: ConfigModule;
   try {
-    input = (await importConfigModule(file)).default;
+    loaded = await importConfigModule(file);
   } catch (error) {
     const reason = loadFailureReason(error);
     throw new ConfigLoadError(`cannot load the configuration ${file}: ${reason}`);
   }
-  if (!input)
-    throw new ConfigLoadError(`${file} has no default export: export default defineConfig({ ... })`);
-  return resolveConfig(input, {
-    entryExists: (entry) => entryExistsInProject(entry, projectRoot),
-    entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
-    ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot), forDeploy: true } : {}),
-  });
+  const { module, repeatedKeys } = loaded;
+  const input = module.default;
+  // `export default process.env.X ? a : null` exports a default, so "no default export" would send the reader to look for one.
+  if (input === undefined || input === null)
+    throw new ConfigLoadError(
+      'default' in module
+        ? `${file} exports ${input} as its default: export default defineConfig({ ... })`
+        : `${file} has no default export: export default defineConfig({ ... })`,
+    );
+  let resolved: ResolvedConfig;
+  try {
+    resolved = resolveConfig(input, {
+      entryExists: (entry) => entryExistsInProject(entry, projectRoot),
+      entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
+      ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot), forDeploy: true } : {}),
+    });
+  } catch (error) {
+    // Listed with the other problems, first: one of them may come from the entry that was dropped.
+    if (error instanceof HooklineConfigError && repeatedKeys.length > 0)
+      throw new HooklineConfigError([...repeatedKeys, ...error.violations]);
+    throw error;
+  }
+  if (repeatedKeys.length > 0) throw new HooklineConfigError(repeatedKeys);
+  return resolved;
 }
 
 /**

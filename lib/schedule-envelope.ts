@@ -68,10 +68,54 @@ export function schedulePayloadProblem(
       fix: 'use plain objects, arrays, strings, numbers and booleans',
     };
   }
+  const lost = partJsonChanges(schedule.payload, 'payload');
+  if (lost) {
+    return {
+      message: `is delivered as JSON, and ${lost}, so every delivery would lack it`,
+      fix: 'use plain objects, arrays, strings, finite numbers, booleans and null (a Map as an object, a Set as a list)',
+    };
+  }
   const length = scheduleTargetInput(schedule).length;
   if (length <= SCHEDULER_INPUT_LIMIT) return undefined;
   return {
     message: `makes an envelope of ${length} characters; EventBridge Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
     fix: 'send a small payload that points at the data (an id or an S3 key)',
   };
+}
+
+/**
+ * The first part of `value` that JSON leaves out or writes as something else, said with its path (`payload.a.0 is a
+ * Map, which JSON writes as {}`); undefined when JSON keeps it all. A field left undefined is as good as absent, and an
+ * object with `toJSON` (a Date) says itself what it becomes.
+ */
+function partJsonChanges(value: unknown, path: string): string | undefined {
+  if (typeof value === 'function' || typeof value === 'symbol')
+    return `${path} is a ${typeof value}, which JSON leaves out`;
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return `${path} is ${value}, which JSON writes as null`;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  )
+    return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const lost =
+        item === undefined
+          ? `${path}.${i} is undefined, which JSON writes as null`
+          : partJsonChanges(item, `${path}.${i}`);
+      if (lost) return lost;
+    }
+    return undefined;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  // A Map, a Set, a RegExp or an Error keeps its content where JSON does not look: it writes them as {}.
+  if (prototype !== Object.prototype && prototype !== null && Object.keys(value).length === 0)
+    return `${path} is a ${value.constructor?.name ?? 'object'}, which JSON writes as {}`;
+  for (const [key, item] of Object.entries(value)) {
+    const lost = partJsonChanges(item, `${path}.${key}`);
+    if (lost) return lost;
+  }
+  return undefined;
 }

@@ -383,7 +383,12 @@ export const METRIC_TYPES_FIX = `use 'none' (the default), 'each', or list the t
  * consumer names a record's type), each once: a pattern or a bare type would match no record, so its metrics would
  * silently go under `other`.
  */
-export function metricTypesViolations(path: string, metricTypes: unknown): Violation[] {
+export function metricTypesViolations(
+  path: string,
+  metricTypes: unknown,
+  /** The path of one listed type: a construct prop's `metricTypes[0]`, the configuration's `metricTypes.0`. */
+  itemPath: (index: number) => string = (index) => `${path}[${index}]`,
+): Violation[] {
   if (metricTypes === 'each' || metricTypes === 'none') return [];
   if (!Array.isArray(metricTypes)) {
     return [
@@ -396,7 +401,7 @@ export function metricTypesViolations(path: string, metricTypes: unknown): Viola
     ];
   }
   return metricTypes.flatMap((type: unknown, i): Violation[] => {
-    const at = `${path}[${i}]`;
+    const at = itemPath(i);
     if (typeof type !== 'string' || !/^[^.*]+\.[^*]+$/.test(type)) {
       return [
         violation(

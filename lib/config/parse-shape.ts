@@ -191,7 +191,13 @@ const EXPECTED_NOUN: Readonly<Record<string, string>> = {
  */
 function missingField(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
   const key = issue.path.at(-1);
-  if (issue.code !== 'invalid_type' || value !== undefined || typeof key !== 'string') return undefined;
+  if (value !== undefined || typeof key !== 'string') return undefined;
+  if (issue.code === 'custom' && issue.params?.expects === 'Duration')
+    return {
+      message: 'is required (a Duration)',
+      fix: `add ${key}, e.g. ${key}: Duration.seconds(1) (import { Duration } from 'aws-cdk-lib')`,
+    };
+  if (issue.code !== 'invalid_type') return undefined;
   return {
     message: `is required (${EXPECTED_NOUN[issue.expected] ?? `a ${issue.expected}`})`,
     fix: `add ${key}; see the configuration reference in README.md`,
@@ -202,7 +208,7 @@ function missingField(issue: ZodIssue, value: unknown): { message: string; fix: 
 function kindOfValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Duration) return 'a Duration';
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : 'a number';
+  if (typeof value === 'number') return Number.isFinite(value) ? 'a number' : String(value);
   if (typeof value === 'string') return 'text';
   if (typeof value === 'boolean') return `${value}`;
   if (value === null) return 'null';
@@ -225,6 +231,9 @@ const EXPECTED_KIND: Readonly<Record<string, string>> = {
 function messageOf(issue: ZodIssue, value: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
+      // NaN and Infinity are numbers to JavaScript, so "must be a number" would not say what is wrong with them.
+      if (issue.expected === 'number' && typeof value === 'number')
+        return `must be a finite number, not ${kindOfValue(value)}`;
       return `must be ${EXPECTED_KIND[issue.expected] ?? `a ${issue.expected}`}, not ${kindOfValue(value)}`;
     case 'invalid_value':
       return withOptionMeant('is not one of its options', value, issue.values);
@@ -281,7 +290,8 @@ function kindFix(issue: ZodIssue, value: unknown): string | undefined {
     return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (spelt exactly so)`;
   if (issue.code === 'custom' && issue.params?.expects === 'Duration') return durationFix(value);
   if (issue.code !== 'invalid_type') return undefined;
-  if (typeof value === 'number' && !Number.isFinite(value)) return NAN_FIX;
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? NAN_FIX : INFINITY_FIX;
   if (issue.expected === 'number' && typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value))
     return `write it as a number, without quotes: ${Number(value)}`;
   if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean'))
@@ -315,6 +325,7 @@ function objectFix(path: readonly PropertyKey[], value: unknown): string {
 
 const NAN_FIX =
   'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)';
+const INFINITY_FIX = 'give a finite number (Infinity often comes from a division by zero)';
 
 /** How to write what was given where a Duration is expected. */
 function durationFix(value: unknown): string | undefined {

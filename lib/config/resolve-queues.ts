@@ -276,7 +276,10 @@ function resolveConsumer(
   const idempotency = resolveIdempotency(c);
   const circuitBreaker = resolveCircuitBreaker(problems, path, c);
   const metricTypes = c.metricTypes ?? DEFAULTS.metricTypes;
-  problems.addAll(path, metricTypesViolations('metricTypes', metricTypes));
+  problems.addAll(
+    path,
+    metricTypesViolations('metricTypes', metricTypes, (i) => `metricTypes.${i}`),
+  );
   if (c.rateLimit) {
     problems.addAll(
       path,
@@ -464,7 +467,7 @@ export function checkMetricTypeSources(problems: ViolationList, config: ParsedCo
       const source = type.slice(0, type.indexOf('.'));
       if (!type.includes('.') || sources.includes(source)) return;
       problems.add(
-        `queues.${name}.consumer.metricTypes[${i}]`,
+        `queues.${name}.consumer.metricTypes.${i}`,
         metricTypeSourceMessage(source, sources),
         type,
         `begin it with one of: ${sources.join(', ')}`,

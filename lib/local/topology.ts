@@ -3,6 +3,8 @@
  * declares, from the same resolved configuration. Every step is idempotent, so a restart with a data directory
  * reuses what exists (and updates changed queue settings).
  */
+
+import { createHash } from 'node:crypto';
 import {
   CreateTableCommand,
   type DynamoDBClient,
@@ -94,12 +96,35 @@ export function emulatorLocation(queues: readonly LocalQueue[]): AwsLocation {
   return location;
 }
 
-/** Physical queue names: `<stack>-<queue>` and `<stack>-<queue>-dlq`, plus `.fifo` on FIFO queues. */
+/** The longest queue name SQS takes, `.fifo` included. */
+const SQS_QUEUE_NAME_MAX = 80;
+/** The longest bucket name S3 takes. */
+const S3_BUCKET_NAME_MAX = 63;
+/** The longest delivery stream name Firehose takes. */
+const FIREHOSE_STREAM_NAME_MAX = 64;
+
+/**
+ * `name` when it is at most `max` characters; else its start and a hash of the whole, `max` characters in all. Deployed,
+ * CloudFormation names each resource itself within AWS's limits; local mode names them from the stack name (up to
+ * 128 characters), which would otherwise make names the emulators refuse. The hash keeps two long names that differ
+ * only past the cut apart.
+ */
+function withinLength(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+}
+
+/**
+ * Physical queue names: `<stack>-<queue>` and `<stack>-<queue>-dlq`, plus `.fifo` on FIFO queues; a name past what
+ * SQS takes is cut, the same for the queue and its DLQ ({@link withinLength}).
+ */
 export function localQueueNames(stackName: string, queue: Pick<ResolvedQueue, 'name' | 'fifo'>) {
   const suffix = queue.fifo ? '.fifo' : '';
+  const stem = withinLength(`${stackName}-${queue.name}`, SQS_QUEUE_NAME_MAX - '-dlq'.length - suffix.length);
   return {
-    queue: `${stackName}-${queue.name}${suffix}`,
-    deadLetter: `${stackName}-${queue.name}-dlq${suffix}`,
+    queue: `${stem}${suffix}`,
+    deadLetter: `${stem}-dlq${suffix}`,
   };
 }
 
@@ -130,18 +155,22 @@ export function localQueueNameClashes(
   });
 }
 
-/** Table and bucket names of the local topology. */
+/** Table, bucket and stream names of the local topology, each within what its service takes. */
 export function localResourceNames(stackName: string) {
-  const bucketStem = stackName
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-')
-    .replace(/^-+|-+$/g, '');
+  const bucketStem = withinLength(
+    stackName
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .replace(/^-+|-+$/g, '') || 'hookline',
+    S3_BUCKET_NAME_MAX - '-payloads'.length,
+  );
   return {
+    // DynamoDB takes 255 characters, more than a stack name (128) and these suffixes.
     dedupeTable: `${stackName}-dedupe`,
     idempotencyTable: `${stackName}-idempotency`,
-    payloadBucket: `${bucketStem || 'hookline'}-payloads`,
-    archiveBucket: `${bucketStem || 'hookline'}-archive`,
-    archiveStream: `${stackName}-archive`,
+    payloadBucket: `${bucketStem}-payloads`,
+    archiveBucket: `${bucketStem}-archive`,
+    archiveStream: `${withinLength(stackName, FIREHOSE_STREAM_NAME_MAX - '-archive'.length)}-archive`,
   };
 }
 

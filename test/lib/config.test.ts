@@ -1592,7 +1592,7 @@ describe('resolveConfig: every problem in one listing', () => {
           'use one of the sources: github, gh, signed',
         ],
         [
-          'queues.events.consumer.metricTypes[0]',
+          'queues.events.consumer.metricTypes.0',
           `names no configured source ("gthub"): did you mean github? A type is <source>.<type>, a job's job.<type>`,
           '"gthub.push"',
           'begin it with one of: github, gh, signed, job, schedule',
@@ -2070,15 +2070,15 @@ describe("resolveConfig: a consumer's metricTypes", () => {
       withMetricTypes(['github.*', 'push', 'gitub.push', 'github.push', 'github.push']),
     );
     expect(message).toMatch(
-      /queues\.events\.consumer\.metricTypes\[0\]: is an exact event type.*Fix: list each type/,
+      /queues\.events\.consumer\.metricTypes\.0: is an exact event type.*Fix: list each type/,
     );
     expect(message).toMatch(
-      /queues\.events\.consumer\.metricTypes\[1\]: .*\(got "push"\)\. Fix: write it as <source>\.<type>, e\.g\. "github\.push"/,
+      /queues\.events\.consumer\.metricTypes\.1: .*\(got "push"\)\. Fix: write it as <source>\.<type>, e\.g\. "github\.push"/,
     );
     expect(message).toMatch(
-      /queues\.events\.consumer\.metricTypes\[2\]: names no configured source \("gitub"\).*Fix: begin it with one of: github, shop, job, schedule/,
+      /queues\.events\.consumer\.metricTypes\.2: names no configured source \("gitub"\).*Fix: begin it with one of: github, shop, job, schedule/,
     );
-    expect(message).toMatch(/queues\.events\.consumer\.metricTypes\[4\]: repeats a type listed before it/);
+    expect(message).toMatch(/queues\.events\.consumer\.metricTypes\.4: repeats a type listed before it/);
     expect(issueOf(withMetricTypes('all')).message).toMatch(/queues\.events\.consumer\.metricTypes: /);
   });
 });

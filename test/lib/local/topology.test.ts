@@ -15,6 +15,7 @@ import {
   type LocalQueue,
   localQueueNameClashes,
   localQueueNames,
+  localResourceNames,
   nameInUrl,
   withCurrentPort,
 } from '../../../lib/local/topology';
@@ -119,6 +120,49 @@ describe('createTopology', () => {
       queue: 'Hookline-orders.fifo',
       deadLetter: 'Hookline-orders-dlq.fifo',
     });
+  });
+
+  it('keeps every local name within what AWS takes for the longest stack and queue names the configuration takes', () => {
+    // GIVEN the longest stack name (128) and queue name (40) the configuration takes
+    const stack = `S${'s'.repeat(127)}`;
+    const longest = 'q'.repeat(40);
+    // WHEN local mode names their resources
+    const fifo = localQueueNames(stack, { name: longest, fifo: true });
+    const standard = localQueueNames(stack, { name: longest, fifo: false });
+    const resources = localResourceNames(stack);
+    // THEN SQS takes the queue names (at most 80, .fifo included), S3 the buckets' (at most 63), Firehose the stream's
+    for (const name of [fifo.queue, fifo.deadLetter, standard.queue, standard.deadLetter]) {
+      expect(name).toMatch(/^[A-Za-z0-9_-]+(\.fifo)?$/);
+      expect(name.length).toBeLessThanOrEqual(80);
+    }
+    expect(fifo.deadLetter).toMatch(/-dlq\.fifo$/);
+    expect(standard.deadLetter).toBe(`${standard.queue}-dlq`);
+    for (const bucket of [resources.payloadBucket, resources.archiveBucket])
+      expect(bucket).toMatch(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
+    expect(resources.archiveStream.length).toBeLessThanOrEqual(64);
+    // AND two long names that differ only past the cut keep names of their own
+    expect(localQueueNames(`${stack.slice(0, -1)}x`, { name: longest, fifo: true }).queue).not.toBe(
+      fifo.queue,
+    );
+    expect(localResourceNames(`${stack.slice(0, -1)}x`).payloadBucket).not.toBe(resources.payloadBucket);
+  });
+
+  it('creates the queues and buckets of the longest stack and queue names on the emulators', async () => {
+    const emulators = await startEmulators();
+    const s3 = localS3Client(emulators);
+    try {
+      const longest = config(
+        { ['q'.repeat(40)]: { consumer: consumer(false) } },
+        false,
+        `S${'s'.repeat(127)}`,
+      );
+      const { resources } = await createTopology(longest, emulators);
+      await s3.send(new HeadBucketCommand({ Bucket: resources.payloadBucketName }));
+      expect(resources.queueNames?.['q'.repeat(40)]?.length).toBeLessThanOrEqual(80);
+    } finally {
+      s3.destroy();
+      await emulators.stop();
+    }
   });
 
   it('creates the tables only when needed, the bucket always, and secret ids for the sources that verify', async () => {
