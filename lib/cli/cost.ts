@@ -21,7 +21,7 @@ import {
   renderFixedTable,
 } from '../cost-model';
 import { lockFileMissing, projectRootOf } from '../project-root';
-import { configOption } from './non-empty';
+import { configOption, givenOnce } from './non-empty';
 import { type Output, table } from './output';
 
 /** The flags of `hookline cost`. */
@@ -134,13 +134,15 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
     .requiredOption(
       '--per-month <count>',
       'webhooks per month: 10M, 1.5M, 250k, 1e6 or a plain number',
-      count,
+      (value: string, previous: unknown) => count(givenOnce(value, previous)),
     )
-    .option('--body-kb <kb>', 'average body size in KB (default 4)', bodyKb)
+    .option('--body-kb <kb>', 'average body size in KB (default 4)', (value: string, previous: unknown) =>
+      bodyKb(givenOnce(value, previous)),
+    )
     .option(
       '--record-ms <ms>',
       "your handlers' own time per record in ms (default 0); a standard queue runs up to its parallelism at once",
-      recordMs,
+      (value: string, previous: unknown) => recordMs(givenOnce(value, previous)),
     )
     .addOption(configOption())
     .option('--markdown', 'print the table as Markdown (for a README or a pull request)')

@@ -577,14 +577,16 @@ function registerJobsList(jobs: Command, ctx: CommandContext): void {
     jobs
       .command('list')
       .description('jobs by state and queue, oldest first')
-      .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
-      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
+      .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, (value: string, previous: unknown) =>
+        jobStateFlag(givenOnce(value, previous)),
+      )
+      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)', givenOnce)
       .option(
         '--type <pattern>',
         "only jobs whose type matches this pattern, as routes match ('email.*'): as jobs cancel selects",
-        typePatternFlag,
+        (value: string, previous: unknown) => typePatternFlag(givenOnce(value, previous)),
       )
-      .option('--tenant <tenant>', 'only jobs sent with this tenant: as jobs cancel selects')
+      .option('--tenant <tenant>', 'only jobs sent with this tenant: as jobs cancel selects', givenOnce)
       .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
   ).action(async (o: JobsListFlags) => {
     const {

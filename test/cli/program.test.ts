@@ -908,6 +908,25 @@ describe('hookline program', () => {
     }
   });
 
+  it('refuses a jobs list filter or a cost figure given twice instead of using the last one', async () => {
+    for (const [command, flag, placeholder, first, second] of [
+      [['jobs', 'list'], '--queue', '<name>', 'events', 'orders'],
+      [['jobs', 'list'], '--tenant', '<tenant>', 'acct_1', 'acct_2'],
+      [['jobs', 'list'], '--type', '<pattern>', 'email.*', 'sms.*'],
+      [['jobs', 'list'], '--state', '<state>', 'queued', 'scheduled'],
+      [['cost'], '--per-month', '<count>', '250000', '10M'],
+      [['cost', '--per-month', '1M'], '--body-kb', '<kb>', '4', '8'],
+      [['cost', '--per-month', '1M'], '--record-ms', '<ms>', '5', '50'],
+    ] as const) {
+      const h = cliHarness();
+      expect(await runCli([...command, flag, first, flag, second], h.deps)).toBe(USAGE_EXIT_CODE);
+      expect(h.stderr()).toContain(
+        `option '${flag} ${placeholder}' argument '${second}' is invalid. it is given twice ("${first}", then "${second}"): give it once`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+  });
+
   it('a --since or --until that is not a time is a usage error (exit 2), told in one line before anything is read', async () => {
     for (const flags of [
       ['--since', 'yesterday'],
