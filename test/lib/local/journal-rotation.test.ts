@@ -1,7 +1,8 @@
 /**
  * Local mode's journal kept within its cap: the writer renames the live file to `journal.1.jsonl` once it holds half
  * the cap, and every reader reads the rotated file, then the live one, each line once, in the order written. `readSync`
- * is node's own, watched (not replaced) to count the bytes a read back takes.
+ * is node's own, watched (not replaced) to count the bytes a read back takes; `statSync` is node's own too, given once
+ * a step of local mode's to take at the moment a follower looks for a rotation.
  */
 import * as fs from 'node:fs';
 import {
@@ -25,7 +26,7 @@ import { waitFor } from '../../helpers/wait-for';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
-  return { ...actual, readSync: vi.fn(actual.readSync) };
+  return { ...actual, readSync: vi.fn(actual.readSync), statSync: vi.fn(actual.statSync) };
 });
 
 const bytesRead = () =>
@@ -177,6 +178,22 @@ describe('a follower across a rotation', () => {
     writeFileSync(path, line(1));
     expect(drain(follower)).toEqual(['evt-1']);
     follower.close();
+  });
+
+  it('takes the lines written to the live file just before local mode renamed it while the follower looked', () => {
+    writeFileSync(path, line(0));
+    const follower = new JournalFollower(path, 'start');
+    expect(idsOf(follower.read())).toEqual(['evt-0']);
+    // Local mode writes the line that fills the file and renames it between the follower's read and its look.
+    vi.mocked(fs.statSync).mockImplementationOnce(((...args: Parameters<typeof fs.statSync>) => {
+      appendFileSync(path, line(1));
+      renameSync(path, rotatedJournalPath(path));
+      writeFileSync(path, line(2));
+      return fs.statSync(...args);
+    }) as typeof fs.statSync);
+    const seen = [follower.read(), follower.read(), follower.read()].flat();
+    follower.close();
+    expect(idsOf(seen)).toEqual(['evt-1', 'evt-2']);
   });
 
   it('a whole file behind (the live file rotated twice since it read), reads the rotated file before the live one', () => {
