@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localRows } from '../../../lib/cli/trace';
 import { journalFileLines, journalRecentLines } from '../../../lib/console/feed';
-import { Journal, parseJournal, rotatedJournalPath } from '../../../lib/local/journal';
+import { appendToJournal, Journal, parseJournal, rotatedJournalPath } from '../../../lib/local/journal';
 import { JournalFollower, journalChunksBack } from '../../../lib/local/journal-read';
 import { waitFor } from '../../helpers/wait-for';
 
@@ -75,14 +75,22 @@ describe('the journal kept within its cap', () => {
 
   it('never rotates without a cap (the CLI appending its replayed lines), and empties both files for a fresh run', async () => {
     writeFileSync(rotatedJournalPath(path), line(0));
-    const cli = new Journal(path, { truncate: false });
-    for (let n = 1; n < 200; n++) cli.append({ event: 'replayed', id: `evt-${n}` });
-    await cli.close();
+    for (let n = 1; n < 200; n++) appendToJournal(path, { event: 'replayed', id: `evt-${n}` });
     expect(idsOf(parseJournal(readFileSync(rotatedJournalPath(path), 'utf8')))).toEqual(['evt-0']);
     const fresh = new Journal(path, { truncate: true, maxBytes: 16 * 1024 });
     await fresh.close();
     expect(existsSync(rotatedJournalPath(path))).toBe(false);
     expect(readFileSync(path, 'utf8')).toBe('');
+  });
+
+  it("appends the CLI's replayed lines to the file live when each is written, however often local mode rotated it since", async () => {
+    const local = new Journal(path, { truncate: true, maxBytes: 16 * 1024 });
+    appendToJournal(path, { event: 'replayed', id: 'evt-first' });
+    for (let n = 0; n < 500; n++)
+      local.append({ event: 'queued', id: `evt-${n}`, source: 'github', status: 202 });
+    await local.close();
+    appendToJournal(path, { event: 'replayed', id: 'evt-replayed' });
+    expect(idsOf(parseJournal(readFileSync(path, 'utf8'))).at(-1)).toBe('evt-replayed');
   });
 
   it('reads back the live file, then the rotated one, each line once, every byte read once', () => {
