@@ -2,7 +2,7 @@
  * Every command core and renderer, behind one module the program imports on first use: the cores load the AWS
  * SDK clients, so `hookline --help`, `--version` and `init` start without them.
  */
-export { Journal } from '../local/journal';
+export { appendToJournal } from '../local/journal';
 export { localJournalPath } from '../local/state-file';
 export { parseTime, timeOption } from './archive';
 export { connect, loadConfig, systemClock } from './backend';

@@ -939,29 +939,25 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
   const { replay, renderReplay } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const journal = await replayJournal(ctx, target, Boolean(o.dryRun));
-  try {
-    const { result, interruptedBy } = await runInterruptible(
-      ctx.deps.interrupts ?? processInterrupts,
-      () => output.note('stopping after this batch (Ctrl-C again to quit at once)'),
-      (signal) =>
-        replay(backend, target, config, {
-          source: o.source,
-          since,
-          until,
-          ...(o.type !== undefined ? { type: o.type } : {}),
-          ...(o.to !== undefined ? { to: o.to } : {}),
-          ...(o.rate !== undefined ? { rate: o.rate } : {}),
-          dryRun: Boolean(o.dryRun),
-          ...journal.record,
-          signal,
-        }),
-    );
-    present(output, result, renderReplay);
-    if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
-    else if (result.failed > 0 || result.sentUnknown.length > 0) ctx.setExitCode(1);
-  } finally {
-    await journal.close();
-  }
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => output.note('stopping after this batch (Ctrl-C again to quit at once)'),
+    (signal) =>
+      replay(backend, target, config, {
+        source: o.source,
+        since,
+        until,
+        ...(o.type !== undefined ? { type: o.type } : {}),
+        ...(o.to !== undefined ? { to: o.to } : {}),
+        ...(o.rate !== undefined ? { rate: o.rate } : {}),
+        dryRun: Boolean(o.dryRun),
+        ...journal,
+        signal,
+      }),
+  );
+  present(output, result, renderReplay);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+  else if (result.failed > 0 || result.sentUnknown.length > 0) ctx.setExitCode(1);
 }
 
 /**
@@ -969,14 +965,11 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
  * start, before any attempt of the copy) rather than guessing it from a later attempt.
  */
 async function replayJournal(ctx: CommandContext, target: Target, dryRun: boolean) {
-  if (target.kind !== 'local' || dryRun) return { record: {}, close: async () => {} };
-  const { Journal, localJournalPath } = await cores();
-  const journal = new Journal(localJournalPath(ctx.deps.env), { truncate: false });
+  if (target.kind !== 'local' || dryRun) return {};
+  const { appendToJournal, localJournalPath } = await cores();
+  const path = localJournalPath(ctx.deps.env);
   return {
-    record: {
-      onReplayed: (e: ReplayedEvent) => journal.append({ event: 'replayed', ...e }, new Date(e.at)),
-    },
-    close: () => journal.close(),
+    onReplayed: (e: ReplayedEvent) => appendToJournal(path, { event: 'replayed', ...e }, new Date(e.at)),
   };
 }
 
@@ -1152,20 +1145,16 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
       }),
     replay: async (selection, progress, at, signal) => {
       const journal = await replayJournal(ctx, at.target, selection.dryRun);
-      try {
-        return await replay({ ...at.backend, output: progress }, at.target, config, {
-          source: selection.source,
-          since: selection.since,
-          until: selection.until,
-          dryRun: selection.dryRun,
-          ...(selection.type !== undefined ? { type: selection.type } : {}),
-          ...(selection.queue !== undefined ? { to: selection.queue } : {}),
-          ...journal.record,
-          signal,
-        });
-      } finally {
-        await journal.close();
-      }
+      return replay({ ...at.backend, output: progress }, at.target, config, {
+        source: selection.source,
+        since: selection.since,
+        until: selection.until,
+        dryRun: selection.dryRun,
+        ...(selection.type !== undefined ? { type: selection.type } : {}),
+        ...(selection.queue !== undefined ? { to: selection.queue } : {}),
+        ...journal,
+        signal,
+      });
     },
   };
   const { server, operations } = await startConsole(

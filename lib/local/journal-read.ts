@@ -74,8 +74,12 @@ export class JournalFollower {
     this.file ??= openJournalFile(this.path);
     if (!this.file) return [];
     if (this.startedOver(this.file.fd)) this.startOver();
+    // Looked for before the file is read: local mode renames a file only once every line it wrote to it is there, so
+    // a file found renamed and then read to its end is whole. Read first, a line written and renamed away between the
+    // read and the look would be skipped.
+    const replaced = this.replaced(this.file);
     const text = this.takeWholeLines(this.file.fd);
-    if (text !== '' || this.behind || !this.replaced(this.file)) return parseJournal(text);
+    if (text !== '' || this.behind || !replaced) return parseJournal(text);
     // Every whole line of the file read is taken and another file has its name: rotated (or deleted and created again).
     this.file = this.successorOf(this.file);
     this.startOver();

@@ -47,8 +47,8 @@ export interface JournalOptions {
   readonly truncate: boolean;
   /**
    * The most the live file and the rotated one hold together: the live file is rotated once it holds half of it.
-   * Only local mode rotates (it holds the data directory's lock); the CLI, which appends its `replayed` lines to the
-   * same file, never does.
+   * Only local mode rotates (it holds the data directory's lock); the CLI appends its `replayed` lines with
+   * {@link appendToJournal}, never through a `Journal`.
    *
    * @default - never rotated
    */
@@ -79,7 +79,7 @@ export class Journal {
   }
 
   append(event: LocalEvent, at: Date = new Date(), position?: JournalPosition): void {
-    this.write(`${JSON.stringify({ ...event, ...position, at: at.toISOString() })}\n`);
+    this.write(journalLine(event, at, position));
   }
 
   private write(line: string): void {
@@ -133,6 +133,25 @@ export class Journal {
       if (rotation === this.rotation) break;
     }
     await new Promise<void>((resolve) => this.stream.end(() => resolve()));
+  }
+}
+
+/** One event as a journal line. */
+function journalLine(event: LocalEvent, at: Date, position?: JournalPosition): string {
+  return `${JSON.stringify({ ...event, ...position, at: at.toISOString() })}\n`;
+}
+
+/**
+ * Appends one event to the journal of a running local mode from another process (the CLI's `replayed` lines). The
+ * file is opened by its name for each line, so the line goes to the file live at that moment: a file held open would
+ * be the one local mode rotated away meanwhile, where a following `tail` no longer reads, and after a second rotation
+ * a deleted one. A line that cannot be written is left out, as local mode's own are: trace then shows less.
+ */
+export function appendToJournal(path: string, event: LocalEvent, at: Date = new Date()): void {
+  try {
+    appendFileSync(path, journalLine(event, at));
+  } catch {
+    // No journal folder (local mode gone meanwhile) or one that cannot be written.
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Local mode's journal kept within its cap: the writer renames the live file to `journal.1.jsonl` once it holds half
  * the cap, and every reader reads the rotated file, then the live one, each line once, in the order written. `readSync`
- * is node's own, watched (not replaced) to count the bytes a read back takes.
+ * is node's own, watched (not replaced) to count the bytes a read back takes; `statSync` is node's own too, given once
+ * a step of local mode's to take at the moment a follower looks for a rotation.
  */
 import * as fs from 'node:fs';
 import {
@@ -19,13 +20,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localRows } from '../../../lib/cli/trace';
 import { journalFileLines, journalRecentLines } from '../../../lib/console/feed';
-import { Journal, parseJournal, rotatedJournalPath } from '../../../lib/local/journal';
+import { appendToJournal, Journal, parseJournal, rotatedJournalPath } from '../../../lib/local/journal';
 import { JournalFollower, journalChunksBack } from '../../../lib/local/journal-read';
 import { waitFor } from '../../helpers/wait-for';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
-  return { ...actual, readSync: vi.fn(actual.readSync) };
+  return { ...actual, readSync: vi.fn(actual.readSync), statSync: vi.fn(actual.statSync) };
 });
 
 const bytesRead = () =>
@@ -74,14 +75,22 @@ describe('the journal kept within its cap', () => {
 
   it('never rotates without a cap (the CLI appending its replayed lines), and empties both files for a fresh run', async () => {
     writeFileSync(rotatedJournalPath(path), line(0));
-    const cli = new Journal(path, { truncate: false });
-    for (let n = 1; n < 200; n++) cli.append({ event: 'replayed', id: `evt-${n}` });
-    await cli.close();
+    for (let n = 1; n < 200; n++) appendToJournal(path, { event: 'replayed', id: `evt-${n}` });
     expect(idsOf(parseJournal(readFileSync(rotatedJournalPath(path), 'utf8')))).toEqual(['evt-0']);
     const fresh = new Journal(path, { truncate: true, maxBytes: 16 * 1024 });
     await fresh.close();
     expect(existsSync(rotatedJournalPath(path))).toBe(false);
     expect(readFileSync(path, 'utf8')).toBe('');
+  });
+
+  it("appends the CLI's replayed lines to the file live when each is written, however often local mode rotated it since", async () => {
+    const local = new Journal(path, { truncate: true, maxBytes: 16 * 1024 });
+    appendToJournal(path, { event: 'replayed', id: 'evt-first' });
+    for (let n = 0; n < 500; n++)
+      local.append({ event: 'queued', id: `evt-${n}`, source: 'github', status: 202 });
+    await local.close();
+    appendToJournal(path, { event: 'replayed', id: 'evt-replayed' });
+    expect(idsOf(parseJournal(readFileSync(path, 'utf8'))).at(-1)).toBe('evt-replayed');
   });
 
   it('reads back the live file, then the rotated one, each line once, every byte read once', () => {
@@ -177,6 +186,22 @@ describe('a follower across a rotation', () => {
     writeFileSync(path, line(1));
     expect(drain(follower)).toEqual(['evt-1']);
     follower.close();
+  });
+
+  it('takes the lines written to the live file just before local mode renamed it while the follower looked', () => {
+    writeFileSync(path, line(0));
+    const follower = new JournalFollower(path, 'start');
+    expect(idsOf(follower.read())).toEqual(['evt-0']);
+    // Local mode writes the line that fills the file and renames it between the follower's read and its look.
+    vi.mocked(fs.statSync).mockImplementationOnce(((...args: Parameters<typeof fs.statSync>) => {
+      appendFileSync(path, line(1));
+      renameSync(path, rotatedJournalPath(path));
+      writeFileSync(path, line(2));
+      return fs.statSync(...args);
+    }) as typeof fs.statSync);
+    const seen = [follower.read(), follower.read(), follower.read()].flat();
+    follower.close();
+    expect(idsOf(seen)).toEqual(['evt-1', 'evt-2']);
   });
 
   it('a whole file behind (the live file rotated twice since it read), reads the rotated file before the live one', () => {

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal, parseJournal } from '../../../lib/local/journal';
+import { appendToJournal, Journal, parseJournal } from '../../../lib/local/journal';
 import { waitFor } from '../../helpers/wait-for';
 
 const dirs: string[] = [];
@@ -28,9 +28,7 @@ describe('local mode journal file', () => {
     // Its stream writes in the background: the CLI appends once the line is in the file.
     await waitFor(() => readFileSync(path, 'utf8').includes('"queued"'), 5_000, 'the first line written');
     // The CLI's replay, in another process, appends while local mode keeps writing.
-    const cli = new Journal(path, { truncate: false });
-    cli.append({ event: 'replayed', id: 'e1', replayId: 'r-1' });
-    await cli.close();
+    appendToJournal(path, { event: 'replayed', id: 'e1', replayId: 'r-1' });
     local.append({ event: 'processed', id: 'e1' });
     local.append({ event: 'processed', id: 'e1', replayId: 'r-1' });
     await local.close();
