@@ -59,7 +59,7 @@ import {
 import { type BackoffSeconds, type JobRetry, jobRetryHeaders, retryRuleReasons } from '../shared/job-retry';
 import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import { mapLimited } from '../shared/map-limited';
-import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
+import { jobScheduleHashLength, type ProducerQueue, type ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 import type { ResolvedProducer } from './discover';
 import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
@@ -490,7 +490,7 @@ export function jobScheduleName(
   return `${prefix}${createHash('sha256')
     .update(debounceSend === undefined ? key : `${key}#${debounceSend}`)
     .digest('hex')
-    .slice(0, Math.max(8, 64 - prefix.length))}`;
+    .slice(0, jobScheduleHashLength(prefix))}`;
 }
 
 /** One enqueue of a job: its id, and its generation when the key was claimed. */

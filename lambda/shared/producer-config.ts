@@ -137,3 +137,18 @@ export function jobScheduleNamePrefix(stackName: string): string {
   const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
   return `${safe.slice(0, 15)}-${hash}-job-`;
 }
+
+/** How many hex characters of a hash follow the prefix in a job schedule's name: what 64 characters leave, at least 8. */
+export function jobScheduleHashLength(prefix: string): number {
+  return Math.max(8, 64 - prefix.length);
+}
+
+/**
+ * Whether `name` is one of the job schedules `prefix` names: the prefix, then the hash alone. A prefix alone is not
+ * enough: the stack `Orders-job-runner` names its schedules `Orders-job-runner-job-…`, which start with `Orders-job-`
+ * too.
+ */
+export function isJobScheduleName(prefix: string, name: string): boolean {
+  const hash = name.slice(prefix.length);
+  return name.startsWith(prefix) && hash.length === jobScheduleHashLength(prefix) && /^[0-9a-f]+$/.test(hash);
+}

@@ -36,7 +36,7 @@ export type ScheduledJobsCount =
   | { readonly failed: string };
 
 /**
- * Counts the stack's one-time job schedules (Scheduler's `default` group, names starting with the stack's prefix)
+ * Counts the stack's one-time job schedules (Scheduler's `default` group, each named by the stack's prefix and a hash)
  * that will still send their job: `ENABLED` ones. One whose time passed is deleted by Scheduler once it sent its job
  * (`ActionAfterCompletion: DELETE`), so it counts until then, while its delivery is retried too; a cancelled job's
  * schedule still sends it (its consumer skips it) and counts until its time, as local mode counts it. With
@@ -48,10 +48,9 @@ export async function countScheduledJobs(
   queueArn?: string,
 ): Promise<ScheduledJobsCount> {
   // Loaded here, not at the top: `status --local` renders with this module's numbers and loads neither.
-  const [{ ListSchedulesCommand }, { JOB_SCHEDULE_GROUP, jobScheduleNamePrefix }] = await Promise.all([
-    import('@aws-sdk/client-scheduler'),
-    import('../../lambda/shared/producer-config'),
-  ]);
+  const [{ ListSchedulesCommand }, { JOB_SCHEDULE_GROUP, jobScheduleNamePrefix, isJobScheduleName }] =
+    await Promise.all([import('@aws-sdk/client-scheduler'), import('../../lambda/shared/producer-config')]);
+  const prefix = jobScheduleNamePrefix(stackName);
   let count = 0;
   let nextToken: string | undefined;
   try {
@@ -61,18 +60,17 @@ export async function countScheduledJobs(
         scheduler.send(
           new ListSchedulesCommand({
             GroupName: JOB_SCHEDULE_GROUP,
-            NamePrefix: jobScheduleNamePrefix(stackName),
+            NamePrefix: prefix,
             State: 'ENABLED',
             MaxResults: SCHEDULES_PER_PAGE,
             ...(nextToken ? { NextToken: nextToken } : {}),
           }),
         ),
       );
-      const schedules = answer.Schedules ?? [];
-      count +=
-        queueArn === undefined
-          ? schedules.length
-          : schedules.filter((s) => s.Target?.Arn === queueArn).length;
+      count += (answer.Schedules ?? []).filter(
+        (s) =>
+          isJobScheduleName(prefix, s.Name ?? '') && (queueArn === undefined || s.Target?.Arn === queueArn),
+      ).length;
       nextToken = answer.NextToken;
       if (!nextToken) return { count, atLeast: false };
     }

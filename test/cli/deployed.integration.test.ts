@@ -7,6 +7,7 @@
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { breakerAlarmName, breakerStepScheduleName } from '../../lambda/shared/circuit-breaker';
+import { jobScheduleName } from '../../lambda/producer/producer';
 import { outputKey, STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { type DeployedStandIn, startDeployedStandIn } from '../helpers/deployed-stand-in';
 import { waitFor } from '../helpers/wait-for';
@@ -410,13 +411,18 @@ describe('the jobs waiting in the stack’s one-time schedules, counted through 
       ...orders,
       [STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl]: jobSchedules.QueueUrl ?? '',
     });
-    const job = (n: number, targetArn: string) => ({ name: `Delays-job-${n.toString(16)}`, targetArn });
+    const job = (n: number, targetArn: string) => ({
+      name: jobScheduleName('Delays-job-', `job-${n}`),
+      targetArn,
+    });
     standIn.schedules.push(
       ...Array.from({ length: 150 }, (_, n) => job(n, eventsQueue.arn)),
       job(1000, ordersQueue.arn),
       job(1001, ordersQueue.arn),
       { ...job(1002, eventsQueue.arn), state: 'DISABLED' },
       { name: 'Delays2-job-1', targetArn: eventsQueue.arn },
+      // The stack `Delays-job-runner`'s: its names start with `Delays-job-` too.
+      { name: jobScheduleName('Delays-job-runner-job-', 'job-1'), targetArn: eventsQueue.arn },
       { ...job(1003, eventsQueue.arn), group: 'Delays-probes' },
     );
     standIn.scheduleListings.length = 0;

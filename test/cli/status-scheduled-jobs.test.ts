@@ -14,6 +14,7 @@ import {
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { jobScheduleName } from '../../lambda/producer/producer';
 import { runCli } from '../../lib/cli/program';
 import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
 import { cliHarness, EVENTS, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
@@ -51,7 +52,7 @@ function queuesReadable(): void {
 /** `count` job schedules of the stack, each sending to `queueArn`. */
 const jobSchedules = (count: number, queueArn = EVENTS.arn) =>
   Array.from({ length: count }, (_, i) => ({
-    Name: `Hookline-job-${queueArn.split(':').at(-1)}-${i}`,
+    Name: jobScheduleName('Hookline-job-', `job-${queueArn.split(':').at(-1)}-${i}`),
     GroupName: 'default',
     State: 'ENABLED' as const,
     Target: { Arn: queueArn },
@@ -123,6 +124,21 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     expect(JSON.parse(none.stdout).scheduledJobs).toBe(0);
     const human = await status();
     expect(human.stdout).not.toMatch(/scheduled for later|EventBridge Scheduler/);
+  });
+
+  it('leaves out the schedules of a stack whose name extends this one’s, whose names start with its prefix too', async () => {
+    queuesReadable();
+    const otherStack = (i: number) => ({
+      Name: jobScheduleName('Hookline-job-runner-job-', `job-${i}`),
+      GroupName: 'default',
+      State: 'ENABLED' as const,
+      Target: { Arn: EVENTS.arn },
+    });
+    schedulesPages({ Schedules: [...jobSchedules(3), otherStack(1), otherStack(2)] });
+
+    const json = await status(['--json']);
+
+    expect(JSON.parse(json.stdout).scheduledJobs).toBe(3);
   });
 
   it('counts only the jobs of the queue asked for, by the queue each schedule sends to', async () => {
