@@ -159,10 +159,11 @@ function scheduledJobsLine(output: Output, result: StatusResult): string | undef
 function renderQueueNotes(output: Output, q: QueueStatus): void {
   const c = output.colors;
   if (q.quietTenants) {
-    const { visible, oldestMessageAgeSeconds } = q.quietTenants;
+    const { visible, oldestMessageAgeSeconds, note } = q.quietTenants;
     output.line(
       `${q.queue}: quiet tenants ${visible ?? '-'} visible, oldest ${humanAge(oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)`,
     );
+    if (note !== undefined) output.line(c.dim(`${q.queue}: quiet tenants: ${note}`));
   }
   if (q.deadLettered !== null && q.deadLettered > 0) {
     output.line(

@@ -65,13 +65,17 @@ export interface QueueStatus {
    */
   readonly circuitBreaker?: BreakerTrip;
   /**
-   * A deployed fair queue's quiet tenants (those without a backlog, which SQS serves first): their visible
-   * messages and the age of their oldest, from CloudWatch as the alarm and dashboard read them; null when
-   * unknown (idle, or CloudWatch unreadable: `oldestMessageAgeNote` says which).
+   * A fair queue's quiet tenants (those SQS has not detected as noisy, which it serves first): their visible
+   * messages and the age of their oldest. Deployed, from CloudWatch as the alarm and dashboard read them; null
+   * when unknown (idle, or CloudWatch unreadable: `oldestMessageAgeNote` says which). Local mode counts them from
+   * its emulator and tenant lanes (`visible` 0 and the age null when there are none), with `note` saying what of
+   * SQS's noisy-tenant detection it cannot know.
    */
   readonly quietTenants?: {
     readonly visible: number | null;
     readonly oldestMessageAgeSeconds: number | null;
+    /** Local mode: what of SQS's noisy-tenant detection its count leaves out. */
+    readonly note?: string;
   };
 }
 
@@ -232,10 +236,17 @@ export interface StatusSources {
   ): Promise<BreakerTrip | undefined>;
 }
 
+/** A fair queue's quiet tenants as read: what is unknown is absent; local mode's count says what it leaves out. */
+export interface QuietTenantsRead {
+  readonly visible?: number;
+  readonly oldestAgeSeconds?: number | undefined;
+  readonly note?: string;
+}
+
 export interface OldestAges {
   readonly ages: ReadonlyMap<string, number>;
-  /** Each fair queue's quiet tenants, by queue name (deployed stacks only: local mode has no CloudWatch). */
-  readonly quiet?: ReadonlyMap<string, { readonly visible?: number; readonly oldestAgeSeconds?: number }>;
+  /** Each fair queue's quiet tenants, by queue name: from CloudWatch, or local mode's count of them. */
+  readonly quiet?: ReadonlyMap<string, QuietTenantsRead>;
   /** Why a queue has no age. */
   readonly note?: string;
   /** Why a queue that holds messages has no age, when that differs from `note`. */
@@ -334,6 +345,7 @@ export async function queueStatuses(
               quietTenants: {
                 visible: quiet.visible ?? null,
                 oldestMessageAgeSeconds: quiet.oldestAgeSeconds ?? null,
+                ...(quiet.note !== undefined ? { note: quiet.note } : {}),
               },
             }
           : {}),

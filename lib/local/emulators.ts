@@ -32,7 +32,9 @@ import {
   persistQueueEntries,
   receivesInQueue,
 } from './fauxqs-fixes';
+import type { TenantBacklog } from './quiet-tenants';
 import { LocalStartProblem, unusableDirectory } from './start-problem';
+import { tenantOf } from './tenant-lanes';
 
 /** Where the emulators listen and how to stop them. */
 export interface Emulators {
@@ -109,8 +111,11 @@ interface FauxqsStore {
   region?: string;
 }
 interface FauxqsMessage {
+  messageId: string;
   sentTimestamp: number;
   approximateReceiveCount: number;
+  messageGroupId?: string;
+  messageAttributes?: Record<string, { DataType: string; StringValue?: string }>;
 }
 interface FauxqsSqsStore extends FauxqsStore {
   allQueues(): Iterable<{
@@ -195,6 +200,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
     stores: { sqsStore, snsStore, s3Store },
   });
   serveOldestMessage(server, sqsStore);
+  serveTenantBacklogs(server, sqsStore);
   if (persistence) {
     const opened = persistence;
     server.addHook('preClose', () => opened.close());
@@ -205,6 +211,9 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   const address = server.server.address() as AddressInfo;
   return { port: address.port, close: () => server.close() };
 }
+
+/** Path of the emulator's answer to "which tenants' messages does this queue hold". */
+const TENANT_BACKLOGS_PATH = '/_hookline/tenant-backlogs/';
 
 /** Path of the emulator's answer to "when was the oldest message of this queue sent". */
 const OLDEST_MESSAGE_PATH = '/_hookline/oldest-message/';
@@ -232,6 +241,56 @@ function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void
     }
     return { sentAt };
   });
+}
+
+/**
+ * Answers `GET /_hookline/tenant-backlogs/<queue name>` with `{ tenants }`: per tenant (as SQS fair queues key
+ * them, {@link tenantOf}), its messages waiting (`ready`) and in flight (`inflight`), and when the oldest of them
+ * entered the queue as the age of the oldest message counts it (`sentAt`, null when none counts). Delayed
+ * messages are not yet in the queue. Served by the emulator, as the oldest message is, without the bodies.
+ */
+function serveTenantBacklogs(server: FastifyLike, sqsStore: FauxqsSqsStore): void {
+  server.get(`${TENANT_BACKLOGS_PATH}:queueName`, async (request) => {
+    const queue = sqsStore.getQueueByName(request.params.queueName ?? '');
+    if (!queue) return { tenants: {} };
+    queue.processTimers();
+    const { ready, inflight } = queue.inspectMessages();
+    // A Map, not an object: a tenant is sender data, and may be `__proto__`.
+    const tenants = new Map<string, TenantBacklog>();
+    const count = (message: FauxqsMessage, part: 'ready' | 'inflight') => {
+      const tenant = tenantOf({
+        MessageId: message.messageId,
+        ...(message.messageGroupId ? { Attributes: { MessageGroupId: message.messageGroupId } } : {}),
+        ...(message.messageAttributes ? { MessageAttributes: message.messageAttributes } : {}),
+      });
+      const backlog = tenants.get(tenant) ?? { ready: 0, inflight: 0, sentAt: null };
+      tenants.set(tenant, backlog);
+      backlog[part] += 1;
+      const entered = enteredQueueAt(message);
+      const counted = queue.isFifo() || receivesInQueue(message) < 3;
+      if (counted && (backlog.sentAt === null || entered < backlog.sentAt)) backlog.sentAt = entered;
+    };
+    for (const message of ready) count(message, 'ready');
+    for (const entry of inflight) count(entry.message, 'inflight');
+    return { tenants: Object.fromEntries(tenants) };
+  });
+}
+
+/**
+ * Each tenant's messages in the queue `url` names, from the emulator at `sqsEndpoint` (see
+ * {@link serveTenantBacklogs}); `signal` bounds the read, as for {@link oldestMessageAges}.
+ */
+export async function tenantBacklogs(
+  sqsEndpoint: string,
+  url: string,
+  signal?: AbortSignal,
+): Promise<Record<string, TenantBacklog>> {
+  const emulatorName = url.slice(url.lastIndexOf('/') + 1);
+  const answer = await fetch(`${sqsEndpoint}${TENANT_BACKLOGS_PATH}${encodeURIComponent(emulatorName)}`, {
+    ...(signal ? { signal } : {}),
+  });
+  if (!answer.ok) throw new Error(`the SQS emulator answered ${answer.status} for ${emulatorName}'s tenants`);
+  return ((await answer.json()) as { tenants: Record<string, TenantBacklog> }).tenants;
 }
 
 /**

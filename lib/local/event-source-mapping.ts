@@ -269,6 +269,11 @@ export class EventSourceMapping {
     return this.lanes.size;
   }
 
+  /** Fair mode: the messages waiting in the tenant lanes, by tenant (SQS counts them visible, not in flight). */
+  waitingByTenant(): Map<string, number> {
+    return this.lanes.waitingByTenant();
+  }
+
   /** Starts the pollers (fair mode: one reader filling the tenant lanes, and one dispatcher per batch slot). */
   start(): void {
     const slots = Math.max(1, this.options.concurrency);

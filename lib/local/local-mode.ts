@@ -25,8 +25,8 @@ import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
 import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
-import { type LocalQueueStatus, queueStatuses } from '../cli/status';
-import { idempotencyOf, type QueueIdempotency } from '../cli/target';
+import { type LocalQueueStatus, type QuietTenantsRead, queueStatuses } from '../cli/status';
+import { idempotencyOf, type QueueIdempotency, type QueueTarget } from '../cli/target';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
 import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
@@ -42,7 +42,7 @@ import { localModeHints } from './command-hints';
 import { lockStateDir, releaseDataDirLock, stateDirInUse } from './data-dir-lock';
 import { LocalDeleteFailures } from './delete-failures';
 import { startEmulatorsInThread } from './emulator-thread';
-import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
+import { type Emulators, oldestMessageAges, startEmulators, tenantBacklogs } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
@@ -67,6 +67,7 @@ import { type JournalMax, journalMaxFromEnv } from './journal-retention';
 import { LAMBDA_TZ, ownTimeZoneNotices, runInLambdaTimeZone } from './lambda-time-zone';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readSavedPauses, writePausedConsumers } from './paused-consumers';
+import { LOCAL_QUIET_TENANTS_NOTE, quietTenants } from './quiet-tenants';
 import {
   type BatchQueue,
   batchNotice,
@@ -880,6 +881,7 @@ class LocalControl {
           // The emulator leaves out what SQS's age leaves out: a standard queue's messages received 3 times or more.
           note: 'no message waiting or in flight',
           noteWhenHolding: 'only messages received 3 times or more, which SQS leaves out of the age',
+          quiet: await this.quietTenantsOf(queues),
         }),
       },
       Object.values(this.topology.queues).map((queue) => ({
@@ -916,6 +918,29 @@ class LocalControl {
       };
       return { ...row, deadLetterExpiry };
     });
+  }
+
+  /**
+   * Each fair queue's quiet tenants, as SQS's quiet-tenant metrics count them (./quiet-tenants): the emulator
+   * counts each tenant's messages, the consumer's tenant lanes say which of those wait rather than run.
+   */
+  private async quietTenantsOf(queues: readonly QueueTarget[]): Promise<Map<string, QuietTenantsRead>> {
+    const fair = queues.filter(
+      (queue) => this.settings.config.queues.find((q) => q.name === queue.name)?.tenants,
+    );
+    const now = Date.now();
+    const read = await Promise.all(
+      fair.map(async (queue): Promise<[string, QuietTenantsRead]> => {
+        const backlogs = await tenantBacklogs(
+          this.emulators.endpoints.sqs,
+          queue.url,
+          AbortSignal.timeout(LOCAL_MODE_REQUEST_MS),
+        );
+        const held = this.consumers.get(queue.name)?.mapping.waitingByTenant() ?? new Map<string, number>();
+        return [queue.name, { ...quietTenants(backlogs, held, now), note: LOCAL_QUIET_TENANTS_NOTE }];
+      }),
+    );
+    return new Map(read);
   }
 
   /** A queue's oldest-message alarm threshold once deployed (its `oldestMessageAgeAlarm`). */

@@ -36,6 +36,11 @@ export class TenantLanes {
     return this.count;
   }
 
+  /** Messages waiting in each tenant's lane, by tenant. */
+  waitingByTenant(): Map<string, number> {
+    return new Map([...this.lanes].map(([tenant, lane]) => [tenant, lane.length]));
+  }
+
   /** Adds received messages, each to its tenant's lane; `visibleFromMs` is when SQS would show it again. */
   add(messages: readonly Message[], visibleFromMs: number): void {
     for (const message of messages) {

@@ -2,7 +2,8 @@
  * Pausing a fair consumer in local mode, on the real emulators: the backlog its reader has read ahead into the
  * tenant lanes stays held through a pause, so pausing and resuming more times than the queue's maxReceiveCount
  * dead-letters none of it. While paused, `hookline status --local` (the real CLI) counts every waiting message
- * once, as visible, and `hookline failed list` shows nothing; after resuming every event runs exactly once.
+ * once, as visible (its quiet tenants too), and `hookline failed list` shows nothing; after resuming every event
+ * runs exactly once.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -87,6 +88,8 @@ describe('local mode: pausing a fair consumer with a read-ahead backlog', () => 
       visible: EVENTS - completedWhilePaused,
       inFlight: 0,
       deadLettered: 0,
+      // Held in the lanes, nothing being processed: every tenant is quiet, its waiting messages visible.
+      quietTenants: { visible: EVENTS - completedWhilePaused },
     });
   });
 

@@ -76,7 +76,7 @@ export function OverviewPage({ data }: { data: Overview }) {
     ${data.queues.map(
       (q) =>
         q.quietTenants &&
-        html`<p data-quiet-tenants=${q.queue}>${q.queue}: quiet tenants ${q.quietTenants.visible ?? '-'} visible, oldest ${humanAge(q.quietTenants.oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)</p>`,
+        html`<p data-quiet-tenants=${q.queue}>${q.queue}: quiet tenants ${q.quietTenants.visible ?? '-'} visible, oldest ${humanAge(q.quietTenants.oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)${q.quietTenants.note && html` <span class="muted" data-quiet-tenants-note>(${q.quietTenants.note})</span>`}</p>`,
     )}
     <${SchedulerDeadLetterQueues} rows=${data.deadLetterQueues} missing=${data.schedulesMissingOutputs} />
     ${data.unconfiguredQueuesNote && html`<p class="error" data-unconfigured-queues>${data.unconfiguredQueuesNote}</p>`}

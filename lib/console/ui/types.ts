@@ -32,8 +32,11 @@ export interface QueueRow {
    * consumer; absent where the configuration is not known.
    */
   idempotency?: { expirySeconds: number } | null;
-  /** A deployed fair queue's quiet tenants (`hookline status`'s), null where CloudWatch has no value. */
-  quietTenants?: { visible: number | null; oldestMessageAgeSeconds: number | null };
+  /**
+   * A fair queue's quiet tenants (`hookline status`'s), null where CloudWatch has no value; local mode's count
+   * with `note`, what of SQS's noisy-tenant detection it leaves out.
+   */
+  quietTenants?: { visible: number | null; oldestMessageAgeSeconds: number | null; note?: string };
   /** Null where they are unknown (a deployed stack's CloudWatch gave none): shown as unknown, never as zero. */
   rates: Rates | null;
 }
