@@ -1,6 +1,6 @@
 /**
  * The one configuration loader, used by the CDK app (`cdk synth`/`deploy`), local mode (`npm start`) and the
- * `hookline` CLI: it finds the file, imports it and validates it, including that consumer entry files exist.
+ * `hookline` CLI: it finds the file, imports it and validates it, including that consumer entry files exist and export their handler.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Message, Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
 import { configPath, missingConfiguration } from './config-file';
+import { entryExportNames } from './entry-exports';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
 import { type Violation, violation } from './violations';
@@ -185,6 +186,7 @@ export async function readConfig(
     resolved = resolveConfig(input, {
       entryExists: (entry) => entryExistsInProject(entry, projectRoot),
       entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
+      entryExports: exportsReader(projectRoot),
       ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot), forDeploy: true } : {}),
     });
   } catch (error) {
@@ -195,6 +197,18 @@ export async function readConfig(
   }
   if (repeatedKeys.length > 0) throw new HooklineConfigError(repeatedKeys);
   return resolved;
+}
+
+/**
+ * An entry's export names ({@link entryExportNames}), read once per load however many consumers share the entry, and
+ * read again at the next load (local mode reloads after the files change).
+ */
+function exportsReader(projectRoot: string): (entry: string) => readonly string[] | undefined {
+  const read = new Map<string, readonly string[] | undefined>();
+  return (entry) => {
+    if (!read.has(entry)) read.set(entry, entryExportNames(path.resolve(projectRoot, entry)));
+    return read.get(entry);
+  };
 }
 
 /**

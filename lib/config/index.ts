@@ -78,6 +78,13 @@ export interface ResolveOptions {
    */
   readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
   /**
+   * The names an existing consumer entry file exports, or undefined where they cannot be known without running it
+   * (a CommonJS module); the configuration loader reads them with esbuild, so that a `handler` naming none of them
+   * fails here rather than on every message after a deploy.
+   * @default - handler names are not checked
+   */
+  readonly entryExports?: (entry: string) => readonly string[] | undefined;
+  /**
    * The folder the project's lockfile was looked for from when there is none, else undefined: `cdk synth` bundles
    * consumers with NodejsFunction, which needs one (local mode bundles without, so it does not pass this).
    * @default - not checked
@@ -130,6 +137,7 @@ function resolveSections(
       ...(options.entryExists ? { entryExists: options.entryExists } : {}),
       entryFolders,
       ...(options.entryOutsideBundleRoot ? { entryOutsideBundleRoot: options.entryOutsideBundleRoot } : {}),
+      ...(options.entryExports ? { entryExports: options.entryExports } : {}),
       ...(options.lockFileMissing ? { lockFileMissing: options.lockFileMissing } : {}),
       deployed: options.forDeploy ?? false,
       oldestMessageAge: config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,

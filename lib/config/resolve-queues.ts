@@ -1,7 +1,8 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
 import type { Duration } from 'aws-cdk-lib';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
-import { didYouMean, withDidYouMean } from '../closest-name';
+import { closestName, didYouMean, withDidYouMean } from '../closest-name';
+import { exportList } from '../local/handler-export';
 import { credentialHeadersOfSources } from '../senders';
 import {
   circuitBreakerViolations,
@@ -38,6 +39,7 @@ export interface QueueContext {
   readonly problems: ViolationList;
   readonly entryExists?: (entry: string) => boolean;
   readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
+  readonly entryExports?: (entry: string) => readonly string[] | undefined;
   readonly lockFileMissing?: () => string | undefined;
   /** Whether the configuration is for a deploy (a forwarding URL must then be public https). */
   readonly deployed: boolean;
@@ -203,6 +205,44 @@ function checkConsumerEntry(context: QueueContext, path: string, queue: string, 
   }
 }
 
+/**
+ * Rule: the consumer's handler is an export of its entry file. Lambda looks the name up only when the function first
+ * starts, so a wrong one would pass a deploy and send every message to the DLQ with `Runtime.HandlerNotFound`.
+ * Skipped for an entry that does not exist (reported above) or whose exports cannot be known without running it.
+ */
+function checkConsumerHandler(
+  context: QueueContext,
+  path: string,
+  entry: string,
+  given: string | undefined,
+): void {
+  if (!context.entryExports || !context.entryExists?.(entry)) return;
+  const exported = context.entryExports(entry);
+  const handler = given ?? DEFAULTS.handler;
+  if (exported === undefined || exported.includes(handler)) return;
+  const what = given === undefined ? `"${handler}" (the handler when none is set)` : `"${handler}"`;
+  const has = exported.length === 0 ? 'it exports nothing' : `it exports ${exportList(exported)}`;
+  const meant = handlerMeant(handler, exported);
+  context.problems.add(
+    `${path}.handler`,
+    `${entry} has no export named ${what}, the function Lambda calls (${has})${meant ? `: did you mean ${meant}?` : ''}`,
+    handler,
+    meant
+      ? `set handler: '${meant}', or export the function as "${handler}" from ${entry}`
+      : `export the function as "${handler}" from ${entry} (export const ${handler} = defineConsumer({ ... }))${exported.length > 0 ? ', or set handler to the name of the one it exports' : ''}`,
+  );
+}
+
+/**
+ * The export a wrong handler most likely meant: the name after the file in `index.handler` (the form Lambda's own
+ * settings take, where hookline's `handler` is the export alone), else the closest export name.
+ */
+function handlerMeant(handler: string, exported: readonly string[]): string | undefined {
+  const afterFile = handler.slice(handler.lastIndexOf('.') + 1);
+  if (handler.includes('.') && exported.includes(afterFile)) return afterFile;
+  return closestName(handler, exported);
+}
+
 /** Rule: a consumer runs exactly one of a handler file of yours (`entry`) and the built-in forwarding (`forward`). */
 function checkHandlerKind(context: QueueContext, path: string, queue: string, c: ParsedConsumer): void {
   if (c.entry !== undefined && c.forward !== undefined) {
@@ -248,6 +288,8 @@ function resolveConsumer(
   const path = `queues.${name}.consumer`;
   checkHandlerKind(context, path, name, c);
   if (c.entry !== undefined) checkConsumerEntry(context, path, name, c.entry);
+  if (c.entry !== undefined && c.forward === undefined)
+    checkConsumerHandler(context, path, c.entry, c.handler);
   const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
   const maxBatchingWindow = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
   const batchSize = c.batchSize ?? DEFAULTS.batchSize;

@@ -35,8 +35,8 @@ function kindOf(value: unknown): string {
   return type === 'object' ? 'an object' : `a ${type}`;
 }
 
-/** The first few export names, the rest counted. */
-function exportList(names: readonly string[]): string {
+/** The first few export names, the rest counted; the configuration's handler check lists them alike. */
+export function exportList(names: readonly string[]): string {
   const shown = names.slice(0, 5).map((name) => `"${name}"`);
   return names.length > 5 ? `${shown.join(', ')} and ${names.length - 5} more` : shown.join(', ');
 }

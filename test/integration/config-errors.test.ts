@@ -157,3 +157,31 @@ describe('a configuration with every field wrong fails cdk synth and npm start a
     }
   }, 180_000);
 });
+
+/** A consumer whose handler names no export of its entry file, which Lambda would find only at the first message. */
+const wrongHandlerConfig = join(dir, 'wrong-handler.config.ts');
+writeFileSync(
+  wrongHandlerConfig,
+  `export default {
+  sources: { github: { type: 'github' } },
+  queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', handler: 'handlr' } } },
+};
+`,
+);
+
+describe('a consumer handler that its entry does not export fails cdk synth and npm start alike', () => {
+  it('names the path, the value, what the entry exports and the fix, in the same words, and exits 1 from both', async () => {
+    const [synth, start] = await Promise.all([
+      run('npx', ['cdk', 'synth', '--quiet', '--output', join(dir, 'cdk-handler.out')], wrongHandlerConfig),
+      run(process.execPath, ['--import', 'tsx', 'bin/local.ts'], wrongHandlerConfig),
+    ]);
+    const expected =
+      'queues.events.consumer.handler: lambda/consumers/events.ts has no export named "handlr", the function Lambda calls (it exports "handler"): did you mean handler? (got "handlr"). Fix: set handler: \'handler\', or export the function as "handlr" from lambda/consumers/events.ts';
+    for (const { code, output } of [synth, start]) {
+      expect(code).toBe(1);
+      expect(output).toContain(expected);
+      expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    }
+    expect(problemLines(start.output)).toEqual(problemLines(synth.output));
+  }, 180_000);
+});

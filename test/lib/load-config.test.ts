@@ -224,6 +224,46 @@ describe('readConfig failures', () => {
     }
   });
 
+  it("refuses every consumer whose handler is no export of its entry, at once, with the entry's exports and the fix", async () => {
+    mkdirSync(join(dir, 'handlers'), { recursive: true });
+    writeFileSync(join(dir, 'handlers', 'shared.ts'), 'export const handler = async () => {};\n');
+    writeFileSync(join(dir, 'handlers', 'events.ts'), "export * from './shared';\nexport const other = 1;\n");
+    writeFileSync(join(dir, 'handlers', 'orders.ts'), 'export default async () => {};\n');
+    writeFileSync(
+      join(dir, 'handlers', 'jobs.ts'),
+      'const process = async () => {};\nexport { process as run };\n',
+    );
+    writeFileSync(join(dir, 'handlers', 'legacy.cjs'), 'module.exports = { handler: async () => {} };\n');
+    const consumers = {
+      events: "{ entry: 'handlers/events.ts', handler: 'handlr' }",
+      orders: "{ entry: 'handlers/orders.ts' }",
+      jobs: "{ entry: 'handlers/jobs.ts', handler: 'index.run' }",
+      legacy: "{ entry: 'handlers/legacy.cjs', handler: 'whatever' }",
+      reexported: "{ entry: 'handlers/events.ts' }",
+      named: "{ entry: 'handlers/jobs.ts', handler: 'run' }",
+      defaulted: "{ entry: 'handlers/orders.ts', handler: 'default' }",
+    };
+    const queues = Object.entries(consumers).map(([name, consumer]) => `${name}: { consumer: ${consumer} }`);
+    const file = write(
+      'wrong-handlers.config.ts',
+      `export default { sources: { github: { type: 'github' } }, queues: { ${queues.join(', ')} }, logRetentionDays: 31 };\n`,
+    );
+    const { error, message } = await failureOf(file);
+    expect(error).toBeInstanceOf(HooklineConfigError);
+    expect(message).toMatch(/\(4 problems\)/);
+    expect(message).toContain(
+      'queues.events.consumer.handler: handlers/events.ts has no export named "handlr", the function Lambda calls (it exports "handler", "other"): did you mean handler? (got "handlr"). Fix: set handler: \'handler\', or export the function as "handlr" from handlers/events.ts',
+    );
+    expect(message).toContain(
+      'queues.orders.consumer.handler: handlers/orders.ts has no export named "handler" (the handler when none is set), the function Lambda calls (it exports "default") (got "handler"). Fix: export the function as "handler" from handlers/orders.ts (export const handler = defineConsumer({ ... })), or set handler to the name of the one it exports',
+    );
+    expect(message).toContain(
+      'queues.jobs.consumer.handler: handlers/jobs.ts has no export named "index.run", the function Lambda calls (it exports "run"): did you mean run? (got "index.run"). Fix: set handler: \'run\'',
+    );
+    expect(message).toContain('logRetentionDays:');
+    expect(message).not.toMatch(/queues\.(legacy|reexported|named|defaulted)\./);
+  });
+
   it('gives no configuration message for an error that is a bug, so it keeps its stack trace', () => {
     expect(configFailureMessage(new TypeError('x is undefined'))).toBeUndefined();
   });
