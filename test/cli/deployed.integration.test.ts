@@ -6,8 +6,8 @@
  */
 import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { breakerAlarmName, breakerStepScheduleName } from '../../lambda/shared/circuit-breaker';
 import { jobScheduleName } from '../../lambda/producer/producer';
+import { breakerAlarmName, breakerStepScheduleName } from '../../lambda/shared/circuit-breaker';
 import { outputKey, STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { type DeployedStandIn, startDeployedStandIn } from '../helpers/deployed-stand-in';
 import { waitFor } from '../helpers/wait-for';

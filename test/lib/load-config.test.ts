@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig as cliLoadConfig } from '../../lib/cli/backend';
 import { HooklineConfigError } from '../../lib/config';
 import { ConfigLoadError, configFailureMessage, configPath, readConfig } from '../../lib/load-config';
 
@@ -262,6 +263,25 @@ describe('readConfig failures', () => {
     );
     expect(message).toContain('logRetentionDays:');
     expect(message).not.toMatch(/queues\.(legacy|reexported|named|defaulted)\./);
+  });
+
+  it("leaves consumers' handlers to synth and local start when the CLI loads the configuration", async () => {
+    mkdirSync(join(dir, 'handlers'), { recursive: true });
+    writeFileSync(join(dir, 'handlers', 'typo.ts'), 'export const handler = async () => {};\n');
+    const file = write(
+      'cli-handler.config.ts',
+      "export default { sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: 'handlers/typo.ts', handler: 'handlr' } } } };\n",
+    );
+    const { error } = await failureOf(file);
+    expect(error).toBeInstanceOf(HooklineConfigError);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const config = await cliLoadConfig(file, {});
+      expect(config.queues.map((q) => q.name)).toContain('events');
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('gives no configuration message for an error that is a bug, so it keeps its stack trace', () => {
