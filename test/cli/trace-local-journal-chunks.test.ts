@@ -3,12 +3,12 @@
  * past V8's longest string could not be read whole at all), and only the traced event's rows are kept. `readSync`
  * and `readFileSync` are node's own, watched (not replaced) to see how much of the file one read takes.
  */
-import * as fs from 'node:fs';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localRows } from '../../lib/cli/trace';
+import { forgetReads, readSizes } from '../helpers/file-reads';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
@@ -18,13 +18,6 @@ vi.mock('node:fs', async (importOriginal) => {
     readFileSync: vi.fn(actual.readFileSync),
   };
 });
-
-/** The bytes each read of a file took, `readSync`'s and `readFileSync`'s alike. */
-function readSizes(): number[] {
-  const pieces = vi.mocked(fs.readSync).mock.results.map((result) => Number(result.value));
-  const wholes = vi.mocked(fs.readFileSync).mock.results.map((result) => (result.value as string).length);
-  return [...pieces, ...wholes];
-}
 
 const CHUNK = 4096;
 const START = Date.UTC(2026, 11, 5, 10);
@@ -46,8 +39,7 @@ describe('trace --local on a long journal', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hookline-trace-chunks-'));
     path = join(dir, 'journal.jsonl');
-    vi.mocked(fs.readSync).mockClear();
-    vi.mocked(fs.readFileSync).mockClear();
+    forgetReads();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,12 +4,12 @@
  * run) costs what the console lacks, not the file's size. `readSync` and `readFileSync` are node's own, watched (not
  * replaced) to see how much of the file is read.
  */
-import * as fs from 'node:fs';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { journalFileLines } from '../../lib/console/feed';
+import { bytesRead, forgetReads } from '../helpers/file-reads';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
@@ -19,13 +19,6 @@ vi.mock('node:fs', async (importOriginal) => {
     readFileSync: vi.fn(actual.readFileSync),
   };
 });
-
-/** The bytes read from files, by `readSync` and `readFileSync` alike. */
-function bytesRead(): number {
-  const pieces = vi.mocked(fs.readSync).mock.results.map((result) => Number(result.value));
-  const wholes = vi.mocked(fs.readFileSync).mock.results.map((result) => (result.value as string).length);
-  return [...pieces, ...wholes].reduce((sum, n) => sum + n, 0);
-}
 
 const CHUNK = 4096;
 const START = Date.UTC(2026, 11, 5, 10);
@@ -46,8 +39,7 @@ describe("the journal file's lines of the run the console follows", () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hookline-run-lines-'));
     path = join(dir, 'journal.jsonl');
-    vi.mocked(fs.readSync).mockClear();
-    vi.mocked(fs.readFileSync).mockClear();
+    forgetReads();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
