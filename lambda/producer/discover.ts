@@ -140,15 +140,16 @@ function parseJsonVariable<T>(name: string, raw: string, parse: (value: unknown)
 function fromEnvironment(env: Readonly<Record<string, string | undefined>>): ResolvedProducer | undefined {
   const rawQueues = env[PRODUCER_QUEUES_ENV];
   if (!rawQueues) return undefined;
-  const queues = producerQueuesOf(
-    parseJsonVariable(PRODUCER_QUEUES_ENV, rawQueues, (v) => producerQueuesSchema.parse(v)),
-  );
+  const variable = parseJsonVariable(PRODUCER_QUEUES_ENV, rawQueues, (v) => producerQueuesSchema.parse(v));
+  const queues = producerQueuesOf(variable);
   if (Object.keys(queues).length === 0) return undefined;
   const raw = env[PRODUCER_CONFIG_ENV];
   const settings = raw
     ? parseJsonVariable(PRODUCER_CONFIG_ENV, raw, (v) => producerSettingsSchema.parse(v))
     : {};
-  return { source: 'environment', queues, settings };
+  // The queues, table, bucket and scheduler are all in the pipeline's region, which the grant wrote: a script
+  // given the stack's outputs may run with no region set, or with a profile's default region elsewhere.
+  return { source: 'environment', region: variable.region, queues, settings };
 }
 
 /**

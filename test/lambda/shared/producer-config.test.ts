@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { defaultClients } from '../../../lambda/producer/aws';
 import { discoverProducer } from '../../../lambda/producer/discover';
 import { jobScheduleName, ProducerConfigError } from '../../../lambda/producer/producer';
 import type { LocalState } from '../../../lambda/shared/local-state';
@@ -195,6 +196,23 @@ describe('where a producer finds its queues', () => {
     };
     const env = { ...deployed, [PRODUCER_CONFIG_ENV]: JSON.stringify(settings) };
     expect(discoverProducer({ env, local: false }).settings).toEqual(settings);
+  });
+
+  it("talks to the pipeline's region from its grant, whatever region (if any) the process itself has", async () => {
+    // A script given the stack's outputs, run under a profile whose default region is another one, or none.
+    for (const processRegion of ['us-west-2', undefined]) {
+      vi.stubEnv('AWS_REGION', processRegion);
+      vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+      try {
+        const clients = defaultClients(discoverProducer({ env: deployed, local: false }));
+        const regions = await Promise.all(
+          [clients.sqs, clients.s3, clients.dynamodb, clients.scheduler].map((c) => c.config.region()),
+        );
+        expect(regions).toEqual(['eu-west-1', 'eu-west-1', 'eu-west-1', 'eu-west-1']);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    }
   });
 
   it("says the granted settings' variable is invalid and to redeploy", () => {
