@@ -12,9 +12,11 @@
  *
  * Imports only `lambda/shared` and AWS SDK clients, so it bundles into any function or server.
  */
+
+import { shownDelay } from '../shared/duration';
 import { awsCollaborators, defaultClients, type ProducerClients } from './aws';
 import { type DiscoveryOptions, discoverProducer } from './discover';
-import { Producer } from './producer';
+import { Producer, ProducerConfigError } from './producer';
 
 export {
   defineJob,
@@ -75,6 +77,7 @@ export interface ProducerOptions extends DiscoveryOptions {
  * `grantSend(fn, queue)`, else the running local mode (`.hookline/local.json`, or `HOOKLINE_STATE_DIR`).
  */
 export function createProducer(options: ProducerOptions = {}): Producer {
+  checkRetryOptions(options);
   const resolved = discoverProducer(options);
   const clients = { ...defaultClients(resolved), ...options.clients };
   return new Producer(
@@ -83,4 +86,23 @@ export function createProducer(options: ProducerOptions = {}): Producer {
       baseDelayMs: options.baseDelayMs ?? 100,
     }),
   );
+}
+
+/**
+ * Refuses retry options that would send nothing: `attempts: 0` (or NaN, or a negative number) made every send
+ * fail at once as a `JobSendError`, which reads as an outage a retry of the job would get past.
+ */
+function checkRetryOptions({ attempts, baseDelayMs }: ProducerOptions): void {
+  const problems: string[] = [];
+  if (attempts !== undefined && !(Number.isSafeInteger(attempts) && attempts >= 1)) {
+    problems.push(
+      `attempts ${shownDelay(attempts)} is not a whole number of 1 or more (the tries of each SQS batch entry, and of each S3, DynamoDB or Scheduler call, before a job is reported failed; 1 tries once): leave it out for 5`,
+    );
+  }
+  if (baseDelayMs !== undefined && !(Number.isFinite(baseDelayMs) && baseDelayMs >= 0)) {
+    problems.push(
+      `baseDelayMs ${shownDelay(baseDelayMs)} is not a number of milliseconds of 0 or more (the first pause between tries, doubled each time): leave it out for 100`,
+    );
+  }
+  if (problems.length > 0) throw new ProducerConfigError(`createProducer: ${problems.join('; ')}`);
 }

@@ -18,9 +18,12 @@ export type Delay = Date | DurationLike;
 
 const DELAY_UNITS: readonly string[] = ['days', 'hours', 'minutes', 'seconds'];
 
-/** A value as an error quotes it: JSON (a string in quotes), cut to 80 characters. */
+/**
+ * A value as an error quotes it: JSON (a string in quotes), cut to 80 characters. A number is written as
+ * JavaScript does, since JSON writes NaN and Infinity as `null`, which is not what the caller passed.
+ */
 export function shownDelay(delay: unknown): string {
-  const text = typeof delay === 'string' ? JSON.stringify(delay) : (JSON.stringify(delay) ?? String(delay));
+  const text = typeof delay === 'number' ? String(delay) : (JSON.stringify(delay) ?? String(delay));
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 

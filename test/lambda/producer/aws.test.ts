@@ -5,9 +5,10 @@ import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createProducer } from '../../../lambda/producer';
 import { awsCollaborators, defaultClients } from '../../../lambda/producer/aws';
 import type { ResolvedProducer } from '../../../lambda/producer/discover';
-import type { OneTimeSchedule } from '../../../lambda/producer/producer';
+import { type OneTimeSchedule, Producer, ProducerConfigError } from '../../../lambda/producer/producer';
 import { INGEST_BUDGET } from '../../../lambda/shared/aws-clients';
 
 const resolved: ResolvedProducer = {
@@ -270,5 +271,27 @@ describe('producer default clients', () => {
     vi.unstubAllEnvs();
     for (const client of Object.values(clients)) expect(await endpointOf(client)).toBeUndefined();
     expect(clients.s3.config.forcePathStyle).not.toBe(true);
+  });
+});
+
+describe('createProducer', () => {
+  const queues = { jobs: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs' };
+
+  it('refuses retry options that would send nothing or never pause, naming each, before any send', () => {
+    // With attempts 0 every send failed at once as a JobSendError "not enqueued after 0 attempts: undefined".
+    for (const attempts of [0, -1, 1.5, Number.NaN]) {
+      const create = () => createProducer({ queues, attempts });
+      expect(create).toThrow(ProducerConfigError);
+      expect(create).toThrow(
+        `createProducer: attempts ${attempts} is not a whole number of 1 or more (the tries of each SQS batch entry, and of each S3, DynamoDB or Scheduler call, before a job is reported failed; 1 tries once): leave it out for 5`,
+      );
+    }
+    expect(() => createProducer({ queues, attempts: 0, baseDelayMs: -5 })).toThrow(
+      /attempts 0 is not a whole number .*; baseDelayMs -5 is not a number of milliseconds of 0 or more \(the first pause between tries, doubled each time\): leave it out for 100$/,
+    );
+  });
+
+  it('takes one try and no pause', () => {
+    expect(createProducer({ queues, attempts: 1, baseDelayMs: 0 })).toBeInstanceOf(Producer);
   });
 });

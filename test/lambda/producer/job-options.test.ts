@@ -112,14 +112,19 @@ describe("a job's own attempts and backoff", () => {
     expect(jobRetryOf(headersOf(sent[0]))).toEqual({ attempts: 50 });
   });
 
-  it.each([0, -1, 1.5, Number.NaN, '2'])(
-    'refuses attempts %s, which is not a whole number from 1',
-    async (attempts) => {
-      expect(await refusal({ attempts: attempts as number })).toMatch(
-        /^job report\.build: attempts .* is not a whole number from 1 \(one run, no retry\) up to the queue's maxReceiveCount \(5\)$/,
-      );
-    },
-  );
+  // Quoted as passed: JSON would write NaN and Infinity as null.
+  it.each([
+    [0, '0'],
+    [-1, '-1'],
+    [1.5, '1.5'],
+    [Number.NaN, 'NaN'],
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+    ['2', '"2"'],
+  ])('refuses attempts %s, which is not a whole number from 1, quoting it as %s', async (attempts, shown) => {
+    expect(await refusal({ attempts: attempts as number })).toBe(
+      `job report.build: attempts ${shown} is not a whole number from 1 (one run, no retry) up to the queue's maxReceiveCount (5)`,
+    );
+  });
 
   it('refuses a backoff consumer.retry could not be, with every reason at once', async () => {
     expect(await refusal({ backoff: { base: { minutes: 10 }, factor: 11, max: { hours: 13 } } })).toBe(
