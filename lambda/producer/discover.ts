@@ -94,9 +94,15 @@ export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProduc
     const fromEnv = fromEnvironment(env);
     if (fromEnv) return fromEnv;
   }
+  // Never local mode: whether its state file exists is beside the point, and saying it is missing may be untrue.
+  if (options.local === false) {
+    throw new ProducerConfigError(
+      `no queues found: ${PRODUCER_QUEUES_ENV} names none (pipeline.grantSend(fn, '<queue>') sets it), and local: false leaves local mode out: grant this function send, pass createProducer({ queues }), or drop local: false to use the running local mode`,
+    );
+  }
   const stateFile = typeof options.local === 'string' ? options.local : localStatePath(env);
-  if (options.local !== false && existsSync(stateFile)) return fromLocalState(stateFile);
-  if (options.local !== false) throwIfStarting(stateFile);
+  if (existsSync(stateFile)) return fromLocalState(stateFile);
+  throwIfStarting(stateFile);
   throw new ProducerConfigError(
     `no queues found: grant this function send with pipeline.grantSend(fn, '<queue>'), pass createProducer({ queues }), or start local mode (${START_LOCAL_MODE}; its state file ${stateFile} is missing)`,
   );

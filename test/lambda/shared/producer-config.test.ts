@@ -267,8 +267,9 @@ describe('where a producer finds its queues', () => {
     expect(
       () => discoverProducer({ env: { ...deployed, HOOKLINE_STATE_DIR: stateDir() }, local: false }).source,
     ).not.toThrow();
+    // local: false with local mode's state file there: not said to be missing, as it is not.
     expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: stateDir() }, local: false })).toThrow(
-      /no queues found/,
+      "no queues found: HOOKLINE_QUEUES names none (pipeline.grantSend(fn, '<queue>') sets it), and local: false leaves local mode out: grant this function send, pass createProducer({ queues }), or drop local: false to use the running local mode",
     );
     const broken = stateDir('{"pid":');
     expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: broken } })).toThrow(
