@@ -1555,8 +1555,23 @@ function backoff(baseMs: number, attempt: number): number {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
+/**
+ * A failed call as a job's failure says it; a process set up without AWS credentials or a region (a script run
+ * outside the role it was granted) is told what to set, as the SDK's own words do not say.
+ */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (!(error instanceof Error)) return String(error);
+  return `${error.name}: ${error.message}${setupFix(error)}`;
+}
+
+function setupFix(error: Error): string {
+  if (error.name === 'CredentialsProviderError') {
+    return ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';
+  }
+  if (/^Region is missing/.test(error.message)) {
+    return " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
+  }
+  return '';
 }
 
 /** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */

@@ -884,6 +884,30 @@ describe('producer job keys already claimed', () => {
     expect(sent).toEqual([]);
   });
 
+  it('says what to set when the process has no AWS credentials or region, as the SDK does not', async () => {
+    const { deps, sent } = granted();
+    const failing = (error: Error) =>
+      new Producer({
+        ...deps,
+        dedupe: {
+          ...(deps.dedupe as DedupeStore),
+          async claim() {
+            throw error;
+          },
+        },
+      });
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    await expect(failing(noCredentials).send(job, { n: 1 }, { id: 'k' })).rejects.toThrow(
+      'job report.build (id "k") was not enqueued: dedupe table unavailable: CredentialsProviderError: Could not load credentials from any providers (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)',
+    );
+    await expect(failing(new Error('Region is missing')).send(job, { n: 1 }, { id: 'k' })).rejects.toThrow(
+      "dedupe table unavailable: Error: Region is missing (this process has no AWS region: set AWS_REGION to the pipeline's region)",
+    );
+    expect(sent).toEqual([]);
+  });
+
   it('sends a batch’s FIFO jobs in the order given, whichever claim or upload finishes first', async () => {
     const { deps, sent } = granted();
     const delays = [30, 20, 10, 0];
