@@ -42,7 +42,12 @@ import {
 import { propShapeViolations } from './config/parse-shape';
 import { archiveFailedMetric, EventArchive } from './event-archive';
 import { grantSendMessage } from './grants';
-import { type GrantSendOptions, JobProducers, type ProducerVariables } from './job-producers';
+import {
+  type GrantSendOptions,
+  JobProducers,
+  type ProducerVariables,
+  refuseOtherEnvironment,
+} from './job-producers';
 import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
@@ -726,6 +731,7 @@ export class HooklinePipeline extends Construct {
         ),
       ]);
     }
+    refuseOtherEnvironment(grantee, this, queueName);
     this.jobProducers ??= new JobProducers(this, 'JobProducers', {
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
       payloadBucket: this.payloadBucket,

@@ -7,7 +7,7 @@
  * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, on the function
  * or the container that runs the producer, so the configuration and the permissions cannot disagree.
  */
-import { type Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -361,6 +361,32 @@ const takesVariables = (grantee: object): grantee is ProducerEnvironment =>
 
 /** The grants of each producer's variables (a function's, a container's): they hold one pipeline's. */
 const grantsOfProducer = new WeakMap<ProducerEnvironment, JobProducers>();
+
+/**
+ * Refuses a grantee whose stack is in another region or account than the pipeline's (both known at synth): a
+ * producer sends to the pipeline's queues, table and bucket by their generated names, which CDK cannot hand to a
+ * stack of another environment; left to CDK, the app fails later with a chain of resolution errors naming a queue,
+ * not the grant. An environment-agnostic stack, on either side, is deployed where the other is, and passes.
+ */
+export function refuseOtherEnvironment(
+  grantee: iam.IGrantable,
+  pipeline: Construct,
+  queueName: string,
+): void {
+  if (!Construct.isConstruct(grantee)) return;
+  const [theirs, ours] = [Stack.of(grantee), Stack.of(pipeline)];
+  const differs = (a: string, b: string) => !Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b;
+  if (!differs(theirs.region, ours.region) && !differs(theirs.account, ours.account)) return;
+  const where = (stack: Stack) => `${stack.stackName} (account ${stack.account}, region ${stack.region})`;
+  throwIfViolations(`grantSend ${grantee.node.path}`, [
+    violation(
+      grantee.node.path,
+      `is in stack ${where(theirs)}, and the pipeline in stack ${where(ours)}: a producer sends to the pipeline's queues, dedupe table and payload bucket, which a stack of another account or region cannot reference`,
+      queueName,
+      `define the producer in a stack with the pipeline's env ({ account: '${ours.account}', region: '${ours.region}' }), such as the pipeline's own`,
+    ),
+  ]);
+}
 
 /**
  * A producer granted by a second pipeline would keep both pipelines' permissions but read the second's queues,

@@ -489,6 +489,29 @@ describe('grantSend', () => {
     expect(() => prod.grantSend(producerFunction(prod, 'ProdProducer'), 'events')).not.toThrow();
   }, 120_000);
 
+  it("refuses a producer in a stack of another region or account, naming both stacks and the pipeline's env", () => {
+    // GIVEN a pipeline in us-east-1 and producers in stacks of their own
+    const app = testApp();
+    const env = { account: '111111111111', region: 'us-east-1' };
+    const pipeline = new WebhookPipelineStack(app, 'Hookline', { config: exampleResolved(), env });
+    const producerIn = (name: string, stackEnv?: { account: string; region: string }) =>
+      new lambda.Function(new Stack(app, name, stackEnv ? { env: stackEnv } : {}), 'Producer', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('export const handler = async () => {}'),
+      });
+    // WHEN one is in another region, another in another account: THEN the grant is refused, naming the fix
+    expect(() => pipeline.grantSend(producerIn('Signup', { ...env, region: 'eu-west-1' }), 'events')).toThrow(
+      `grantSend Signup/Producer:\n  - Signup/Producer: is in stack Signup (account 111111111111, region eu-west-1), and the pipeline in stack Hookline (account 111111111111, region us-east-1): a producer sends to the pipeline's queues, dedupe table and payload bucket, which a stack of another account or region cannot reference (got "events"). Fix: define the producer in a stack with the pipeline's env ({ account: '111111111111', region: 'us-east-1' }), such as the pipeline's own`,
+    );
+    expect(() =>
+      pipeline.grantSend(producerIn('Billing', { ...env, account: '222222222222' }), 'events'),
+    ).toThrow(/Billing\/Producer: is in stack Billing \(account 222222222222, region us-east-1\)/);
+    // A stack of the same env, or one deployed wherever it is told (no env), is granted as usual.
+    expect(() => pipeline.grantSend(producerIn('Orders', env), 'events')).not.toThrow();
+    expect(() => pipeline.grantSend(producerIn('Anywhere'), 'events')).not.toThrow();
+  });
+
   it('lets consumers read and update job records only, never put or delete one', () => {
     const { stack, template } = pipelineTemplate();
     const names = Object.keys(stack.consumers);
