@@ -395,8 +395,27 @@ function notAConfigurationObject(input: unknown): Violation | undefined {
       input,
       `give the object the function returns: ${DEFINE_CONFIG}`,
     );
+  if (isModuleOfConfiguration(input))
+    return {
+      path: '(root)',
+      message: 'is the module of a configuration file, whose default export is the configuration',
+      value: 'a module with only a default export',
+      fix: "give its default export: import config from './hookline.config' (not import * as config), or config.default where an ES module imports a CommonJS one",
+    };
   if (input !== null && typeof input === 'object' && !Array.isArray(input)) return undefined;
   return violation('(root)', 'the configuration is an object of settings', input, DEFINE_CONFIG);
+}
+
+/**
+ * `import * as config` of a configuration file, or an ES module's import of one compiled to CommonJS: an object
+ * whose one key is `default`. Read as the configuration, it would be told that `sources` and `queues` are missing
+ * and to remove the unknown setting `default`, which is where they are.
+ */
+function isModuleOfConfiguration(input: unknown): boolean {
+  if (input === null || typeof input !== 'object') return false;
+  const keys = Object.keys(input).filter((key) => key !== '__esModule');
+  const inner = (input as { default?: unknown }).default;
+  return keys.length === 1 && keys[0] === 'default' && inner !== null && typeof inner === 'object';
 }
 
 /** Left out of the copy by {@link withValueAt}. */

@@ -1424,6 +1424,21 @@ describe('resolveConfig: every problem in one listing', () => {
     ]);
   });
 
+  it('tells the module of a configuration file (import * as config, or CommonJS read from an ES module) to give its default export', () => {
+    const rootOf = (config: unknown) => problemsOf(config as HooklineConfig).issues;
+    const moduleProblem = {
+      path: '(root)',
+      message: 'is the module of a configuration file, whose default export is the configuration',
+      value: 'a module with only a default export',
+      fix: "give its default export: import config from './hookline.config' (not import * as config), or config.default where an ES module imports a CommonJS one",
+    };
+    // It was told sources and queues are missing, and to remove the unknown setting default, which holds them.
+    expect(rootOf({ default: minimal() })).toEqual([moduleProblem]);
+    expect(rootOf({ __esModule: true, default: minimal() })).toEqual([moduleProblem]);
+    const namespace = Object.freeze(Object.assign(Object.create(null), { default: minimal() }));
+    expect(rootOf(namespace)).toEqual([moduleProblem]);
+  });
+
   it('refuses a header name no request can carry (a space, a colon, nothing) wherever a header is named', () => {
     const error = problemsOf(
       minimal({
