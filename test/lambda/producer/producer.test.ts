@@ -1359,8 +1359,22 @@ describe('job payloads', () => {
       );
     expect(await refusal(cyclic)).toEqual([
       'JobPayloadError',
-      'payload of job report.build is invalid: (root): is not JSON-serializable: it has a cycle or a value JSON cannot hold',
+      'payload of job report.build is invalid: self: is not JSON-serializable: it is an object that contains itself (a cycle), which JSON cannot write',
     ]);
+    // The part JSON cannot write is named, where the message said "(root): ... a cycle or a value JSON cannot hold".
+    expect(await refusal({ n: 1, order: { lines: [{ sku: 'a' }, { sku: 'b', total: 10n }] } })).toEqual([
+      'JobPayloadError',
+      'payload of job report.build is invalid: order.lines.1.total: is not JSON-serializable: it is a BigInt, which JSON cannot write: send it as a string (String(n)) or a number',
+    ]);
+    expect((await refusal(10n))?.[1]).toMatch(/: \(root\): is not JSON-serializable: it is a BigInt/);
+    const throwing = {
+      toJSON: () => {
+        throw new TypeError('no');
+      },
+    };
+    expect((await refusal({ n: throwing }))?.[1]).toMatch(
+      /\(root\): is not JSON-serializable: it has a cycle or a value JSON cannot hold$/,
+    );
     expect((await refusal(deep))?.[1]).toMatch(/is not JSON-serializable: it is nested too deeply$/);
     expect((await refusal(undefined))?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
     expect((await refusal(() => 1))?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
