@@ -1,21 +1,35 @@
 /**
- * The names a consumer entry file exports, read at configuration load (`cdk synth`, `npm start`, the CLI) so that a
- * consumer's `handler` naming none of them is a configuration error there, not `Runtime.HandlerNotFound` on every
- * message after a deploy. esbuild bundles the entry as the consumer's function is bundled (ES module), with packages
- * left out, and its metafile lists the bundle's exports, `export *` of the project's own files included.
+ * The names a consumer entry file exports, read at `cdk synth` and `npm start` so that a consumer's `handler` naming
+ * none of them, or an entry written in CommonJS, is a configuration error there, not `Runtime.HandlerNotFound` on
+ * every message after a deploy. esbuild bundles the entry as the consumer's function is bundled (ES module), with
+ * packages left out, and its metafile lists the bundle's exports, `export *` of the project's own files included.
  */
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import type * as Esbuild from 'esbuild';
 
 /**
- * The entry's export names, or undefined where they cannot be known without running it: a CommonJS module (its
- * exports are whatever it assigns at run time, or `exports` used in an ES module), an `export *` from a package (its names are in node_modules, not
+ * What an entry exports: its export names; `'commonjs'` for a module that assigns its exports CommonJS-style
+ * (`module.exports`, `exports.handler`), whose bundle as an ES module exports only `default`; undefined where the
+ * names cannot be known without running it: an `export *` from a package (its names are in node_modules, not
  * bundled), or a file esbuild cannot build (the bundling at synth says why).
  */
-export function entryExportNames(file: string): readonly string[] | undefined {
-  let result: ReturnType<typeof buildSync>;
+export type EntryExports = readonly string[] | 'commonjs' | undefined;
+
+/**
+ * esbuild's JS API, loaded on the first check: the CLI loads the configuration without checking handlers, and a
+ * JavaScript configuration needs no esbuild at all. `require`, because the check is synchronous (esbuild is
+ * CommonJS, so this is the instance an `import` would give).
+ */
+function esbuild(): typeof Esbuild {
+  return createRequire(import.meta.url)('esbuild') as typeof Esbuild;
+}
+
+/** The exports of the entry `file` ({@link EntryExports}). */
+export function entryExportNames(file: string): EntryExports {
+  let result: Esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
-    result = buildSync({
+    result = esbuild().buildSync({
       entryPoints: [file],
       absWorkingDir: path.dirname(file),
       bundle: true,
@@ -32,12 +46,13 @@ export function entryExportNames(file: string): readonly string[] | undefined {
   } catch {
     return undefined;
   }
-  const [output] = Object.values(result.metafile?.outputs ?? {});
-  const text = result.outputFiles?.[0]?.text ?? '';
-  if (!output?.entryPoint || /^export \* from "/m.test(text)) return undefined;
-  if (result.metafile?.inputs[output.entryPoint]?.format === 'cjs') return undefined;
+  const [output] = Object.values(result.metafile.outputs);
+  const text = result.outputFiles[0]?.text ?? '';
+  if (!output?.entryPoint) return undefined;
+  if (result.metafile.inputs[output.entryPoint]?.format === 'cjs') return 'commonjs';
   // `exports.handler =` in a `.js` file its package.json (`"type": "module"`) makes an ES module: esbuild lists no
-  // exports, and the file meant CommonJS's.
-  if (output.exports.length === 0 && /\b(module\.exports|exports\s*[.[])/.test(text)) return undefined;
+  // exports, the file meant CommonJS's, and the bundle would throw that `exports` is not defined.
+  if (output.exports.length === 0 && /\b(module\.exports|exports\s*[.[])/.test(text)) return 'commonjs';
+  if (/^export \* from "/m.test(text)) return undefined;
   return output.exports;
 }

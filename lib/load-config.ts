@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Message, Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
 import { configPath, missingConfiguration } from './config-file';
-import { entryExportNames } from './entry-exports';
+import { type EntryExports, entryExportNames } from './entry-exports';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
 import { type Violation, violation } from './violations';
@@ -209,8 +209,8 @@ export async function readConfig(
  * An entry's export names ({@link entryExportNames}), read once per load however many consumers share the entry, and
  * read again at the next load (local mode reloads after the files change).
  */
-function exportsReader(projectRoot: string): (entry: string) => readonly string[] | undefined {
-  const read = new Map<string, readonly string[] | undefined>();
+function exportsReader(projectRoot: string): (entry: string) => EntryExports {
+  const read = new Map<string, EntryExports>();
   return (entry) => {
     if (!read.has(entry)) read.set(entry, entryExportNames(path.resolve(projectRoot, entry)));
     return read.get(entry);

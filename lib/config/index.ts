@@ -5,6 +5,7 @@
  * `resolveConfig` validates it and fills every default (`defaults.ts`), section by section (`resolve-*.ts`), and
  * both the CDK stack and local mode read only the resolved form (`resolved.ts`), so they cannot drift.
  */
+import type { EntryExports } from '../entry-exports';
 import { stackNameViolations } from '../validation';
 import { ViolationList } from '../violations';
 import { DEFAULTS } from './defaults';
@@ -78,12 +79,12 @@ export interface ResolveOptions {
    */
   readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
   /**
-   * The names an existing consumer entry file exports, or undefined where they cannot be known without running it
-   * (a CommonJS module); the configuration loader reads them with esbuild, so that a `handler` naming none of them
-   * fails here rather than on every message after a deploy.
+   * What an existing consumer entry file exports ({@link EntryExports}): its names, `'commonjs'`, or undefined where
+   * they cannot be known without running it; the configuration loader reads them with esbuild, so that a `handler`
+   * naming none of them, or an entry in CommonJS, fails here rather than on every message after a deploy.
    * @default - handler names are not checked
    */
-  readonly entryExports?: (entry: string) => readonly string[] | undefined;
+  readonly entryExports?: (entry: string) => EntryExports;
   /**
    * The folder the project's lockfile was looked for from when there is none, else undefined: `cdk synth` bundles
    * consumers with NodejsFunction, which needs one (local mode bundles without, so it does not pass this).

@@ -1,7 +1,9 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
+import { basename } from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { closestName, didYouMean, withDidYouMean } from '../closest-name';
+import type { EntryExports } from '../entry-exports';
 import { exportList } from '../local/handler-export';
 import { credentialHeadersOfSources } from '../senders';
 import {
@@ -39,7 +41,7 @@ export interface QueueContext {
   readonly problems: ViolationList;
   readonly entryExists?: (entry: string) => boolean;
   readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
-  readonly entryExports?: (entry: string) => readonly string[] | undefined;
+  readonly entryExports?: (entry: string) => EntryExports;
   readonly lockFileMissing?: () => string | undefined;
   /** Whether the configuration is for a deploy (a forwarding URL must then be public https). */
   readonly deployed: boolean;
@@ -219,6 +221,10 @@ function checkConsumerHandler(
   if (!context.entryExports || !context.entryExists?.(entry)) return;
   const exported = context.entryExports(entry);
   const handler = given ?? DEFAULTS.handler;
+  if (exported === 'commonjs') {
+    refuseCommonJsEntry(context, path, entry, handler);
+    return;
+  }
   if (exported === undefined || exported.includes(handler)) return;
   const what = given === undefined ? `"${handler}" (the handler when none is set)` : `"${handler}"`;
   const has = exported.length === 0 ? 'it exports nothing' : `it exports ${exportList(exported)}`;
@@ -230,6 +236,21 @@ function checkConsumerHandler(
     meant
       ? `set handler: '${meant}', or export the function as "${handler}" from ${entry}`
       : `export the function as "${handler}" from ${entry} (export const ${handler} = defineConsumer({ ... }))${exported.length > 0 ? ', or set handler to the name of the one it exports' : ''}`,
+  );
+}
+
+/**
+ * Rule: a consumer entry is an ES module. Consumers are bundled as ES modules (deployed and locally alike), and a
+ * CommonJS entry's bundle exports only `default`: its `handler` is a property of that object, which local mode does
+ * not look in and Lambda's runtimes do not all look in. Which names a CommonJS module exports is known only by
+ * running it, so an ES entry that re-exports the CommonJS module names the handler where esbuild can read it.
+ */
+function refuseCommonJsEntry(context: QueueContext, path: string, entry: string, handler: string): void {
+  context.problems.add(
+    `${path}.entry`,
+    `${entry} is a CommonJS module (module.exports, exports.${handler}), and consumers are bundled as ES modules: the bundle would export only "default", with no "${handler}" for Lambda or local mode to call`,
+    entry,
+    `write it as an ES module (export const ${handler} = defineConsumer({ ... }), or export async function ${handler}), or set entry to an ES module that re-exports it: import legacy from './${basename(entry)}'; export const ${handler} = legacy.${handler};`,
   );
 }
 

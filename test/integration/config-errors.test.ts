@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-config-'));
@@ -158,18 +158,29 @@ describe('a configuration with every field wrong fails cdk synth and npm start a
   }, 180_000);
 });
 
-/** A consumer whose handler names no export of its entry file, which Lambda would find only at the first message. */
+/**
+ * A consumer whose handler names no export of its entry file, which Lambda would find only at the first message, and
+ * one whose entry is CommonJS, whose bundle would export only `default`. The CommonJS file is under the project
+ * root, where consumers are bundled from.
+ */
+const commonJsDir = mkdtempSync(join(process.cwd(), 'node_modules', '.tmp-config-errors-'));
+afterAll(() => rmSync(commonJsDir, { recursive: true, force: true }));
+writeFileSync(join(commonJsDir, 'legacy.cjs'), 'exports.handler = async () => {};\n');
+const commonJsEntry = relative(process.cwd(), join(commonJsDir, 'legacy.cjs'));
 const wrongHandlerConfig = join(dir, 'wrong-handler.config.ts');
 writeFileSync(
   wrongHandlerConfig,
   `export default {
   sources: { github: { type: 'github' } },
-  queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', handler: 'handlr' } } },
+  queues: {
+    events: { consumer: { entry: 'lambda/consumers/events.ts', handler: 'handlr' } },
+    legacy: { consumer: { entry: ${JSON.stringify(commonJsEntry)} } },
+  },
 };
 `,
 );
 
-describe('a consumer handler that its entry does not export fails cdk synth and npm start alike', () => {
+describe('a consumer handler that its entry does not export, or a CommonJS entry, fails cdk synth and npm start alike', () => {
   it('names the path, the value, what the entry exports and the fix, in the same words, and exits 1 from both', async () => {
     const [synth, start] = await Promise.all([
       run('npx', ['cdk', 'synth', '--quiet', '--output', join(dir, 'cdk-handler.out')], wrongHandlerConfig),
@@ -177,9 +188,11 @@ describe('a consumer handler that its entry does not export fails cdk synth and 
     ]);
     const expected =
       'queues.events.consumer.handler: lambda/consumers/events.ts has no export named "handlr", the function Lambda calls (it exports "handler"): did you mean handler? (got "handlr"). Fix: set handler: \'handler\', or export the function as "handlr" from lambda/consumers/events.ts';
+    const commonJs = `queues.legacy.consumer.entry: ${commonJsEntry} is a CommonJS module (module.exports, exports.handler), and consumers are bundled as ES modules: the bundle would export only "default"`;
     for (const { code, output } of [synth, start]) {
       expect(code).toBe(1);
       expect(output).toContain(expected);
+      expect(output).toContain(commonJs);
       expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     }
     expect(problemLines(start.output)).toEqual(problemLines(synth.output));

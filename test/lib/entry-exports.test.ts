@@ -46,13 +46,26 @@ describe('entryExportNames', () => {
     expect(entryExportNames(entry({ 'empty.ts': 'const handler = () => 1;\nvoid handler;\n' }))).toEqual([]);
   });
 
-  it('does not claim to know the exports of a CommonJS module, static or built at run time', () => {
-    expect(entryExportNames(entry({ 'static.js': 'exports.handler = async () => 1;\n' }))).toBeUndefined();
-    expect(
-      entryExportNames(entry({ 'object.cjs': 'module.exports = { handler: async () => 1 };\n' })),
-    ).toBeUndefined();
+  it('tells a CommonJS module, static or built at run time, whose bundle as an ES module exports only default', () => {
+    expect(entryExportNames(entry({ 'static.js': 'exports.handler = async () => 1;\n' }))).toBe('commonjs');
+    expect(entryExportNames(entry({ 'object.cjs': 'module.exports = { handler: async () => 1 };\n' }))).toBe(
+      'commonjs',
+    );
     const dynamic = "for (const name of ['handler']) module.exports[name] = async () => 1;\n";
-    expect(entryExportNames(entry({ 'dynamic.js': dynamic }))).toBeUndefined();
+    expect(entryExportNames(entry({ 'dynamic.js': dynamic }))).toBe('commonjs');
+    const esModule = {
+      'assigned.js': 'exports.handler = async () => 1;\n',
+      'package.json': '{ "type": "module" }',
+    };
+    expect(entryExportNames(entry(esModule))).toBe('commonjs');
+  });
+
+  it('lists the exports of an ES module that re-exports a CommonJS one, which is how to keep CommonJS code', () => {
+    const file = entry({
+      'wrapper.ts': "import legacy from './legacy.cjs';\nexport const handler = legacy.handler;\n",
+      'legacy.cjs': 'exports.handler = async () => 1;\n',
+    });
+    expect(entryExportNames(file)).toEqual(['handler']);
   });
 
   it("does not claim to know the exports of a module that re-exports a package's, which are not bundled", () => {

@@ -251,7 +251,7 @@ describe('readConfig failures', () => {
     );
     const { error, message } = await failureOf(file);
     expect(error).toBeInstanceOf(HooklineConfigError);
-    expect(message).toMatch(/\(4 problems\)/);
+    expect(message).toMatch(/\(5 problems\)/);
     expect(message).toContain(
       'queues.events.consumer.handler: handlers/events.ts has no export named "handlr", the function Lambda calls (it exports "handler", "other"): did you mean handler? (got "handlr"). Fix: set handler: \'handler\', or export the function as "handlr" from handlers/events.ts',
     );
@@ -261,8 +261,11 @@ describe('readConfig failures', () => {
     expect(message).toContain(
       'queues.jobs.consumer.handler: handlers/jobs.ts has no export named "index.run", the function Lambda calls (it exports "run"): did you mean run? (got "index.run"). Fix: set handler: \'run\'',
     );
+    expect(message).toContain(
+      'queues.legacy.consumer.entry: handlers/legacy.cjs is a CommonJS module (module.exports, exports.whatever), and consumers are bundled as ES modules: the bundle would export only "default", with no "whatever" for Lambda or local mode to call (got "handlers/legacy.cjs"). Fix: write it as an ES module (export const whatever = defineConsumer({ ... }), or export async function whatever), or set entry to an ES module that re-exports it: import legacy from \'./legacy.cjs\'; export const whatever = legacy.whatever;',
+    );
     expect(message).toContain('logRetentionDays:');
-    expect(message).not.toMatch(/queues\.(legacy|reexported|named|defaulted)\./);
+    expect(message).not.toMatch(/queues\.(legacy\.consumer\.handler|reexported|named|defaulted)\./);
   });
 
   it("leaves consumers' handlers to synth and local start when the CLI loads the configuration", async () => {
