@@ -490,7 +490,7 @@ describe('jobs on local mode', () => {
       stderr: expect.stringContaining('job no-such-job not found'),
     });
     await expect(cli(dir, 'jobs', 'show', '', '--local')).rejects.toMatchObject({
-      stderr: expect.stringContaining('the job id is empty'),
+      stderr: expect.stringContaining("invalid for argument 'id'. it is empty: give a value"),
     });
 
     const cancelled = JSON.parse((await cli(dir, 'jobs', 'cancel', 'cli-later', '--local', '--json')).stdout);
