@@ -316,8 +316,9 @@ function withConsoleDenials(
 ): readonly UnreadablePart[] {
   return [
     ...parts,
-    ...(rates ? [{ queue: 'every queue', part: 'rates', ...rates }] : []),
-    ...(feed ? [{ queue: 'every queue', part: 'live events', ...feed }] : []),
+    // Of the whole stack: no queue, as `status` reports its scheduled jobs.
+    ...(rates ? [{ part: 'rates', ...rates }] : []),
+    ...(feed ? [{ part: 'live events', ...feed }] : []),
   ];
 }
 
