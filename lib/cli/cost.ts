@@ -147,7 +147,9 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
     .addOption(configOption())
     // Two output formats at once cannot both be printed: refused rather than one dropped without a word.
     .addOption(
-      new Option('--markdown', 'print the table as Markdown (for a README or a pull request)').conflicts('json'),
+      new Option('--markdown', 'print the table as Markdown (for a README or a pull request)').conflicts(
+        'json',
+      ),
     )
     .option('--json', 'print the estimate as JSON on stdout')
     .action(async (flags: CostFlags) => {

@@ -89,12 +89,15 @@ export function refuseEmptyArguments(command: Command): void {
     const parse = argument.parseArg;
     argument.argParser((value: string, previous: unknown) => {
       // A required argument cannot be left out, so its error does not offer it; an optional one says as nonEmpty.
-      if (argument.required && value.trim() === '') throw new InvalidArgumentError('it is empty: give a value');
+      if (argument.required && value.trim() === '')
+        throw new InvalidArgumentError('it is empty: give a value');
       nonEmpty(value);
       if (parse) return parse(value, previous);
       // As commander collects a variadic argument's values when the argument has no parser of its own.
       if (argument.variadic)
-        return previous === argument.defaultValue || !Array.isArray(previous) ? [value] : [...previous, value];
+        return previous === argument.defaultValue || !Array.isArray(previous)
+          ? [value]
+          : [...previous, value];
       return value;
     });
   }

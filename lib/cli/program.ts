@@ -15,7 +15,13 @@ import { CliError, errorLine, USAGE_EXIT_CODE, UsageError } from './errors';
 import { examplesHelp } from './help-examples';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import type { JobCancelFilter, JobCancelFlags } from './jobs-cancel-matching';
-import { configOption, givenOnce, nonEmptyOnce, refuseEmptyArguments, refuseFlagsAsValues } from './non-empty';
+import {
+  configOption,
+  givenOnce,
+  nonEmptyOnce,
+  refuseEmptyArguments,
+  refuseFlagsAsValues,
+} from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';

@@ -22,13 +22,7 @@ import {
   queueOf,
   type Target,
 } from './target';
-import {
-  deniedValue,
-  type Read,
-  STATUS_PARTS,
-  type UnreadablePart,
-  unlessDenied,
-} from './unreadable';
+import { deniedValue, type Read, STATUS_PARTS, type UnreadablePart, unlessDenied } from './unreadable';
 
 export interface QueueStatus {
   readonly queue: string;

@@ -137,7 +137,9 @@ describe('hookline cost', () => {
     expect(await runCli(['cost', '--per-month', '10M', '--markdown', '--json'], h.deps)).toBe(2);
     expect(h.stderr()).toContain("option '--markdown' cannot be used with option '--json'");
     // A script reading --json still gets a document to parse: the error, not an estimate.
-    expect(JSON.parse(h.stdout())).toEqual({ error: "option '--markdown' cannot be used with option '--json'" });
+    expect(JSON.parse(h.stdout())).toEqual({
+      error: "option '--markdown' cannot be used with option '--json'",
+    });
   });
 
   it.each([

@@ -326,7 +326,11 @@ describe('jobs list', () => {
       const h = cliHarness({
         connect: async (_options, output) => ({ target: stackTarget(), backend: testBackend({ output }) }),
       });
-      return { code: await runCli(['jobs', 'cancel', 'j1', ...flags], h.deps), out: h.stdout(), err: h.stderr() };
+      return {
+        code: await runCli(['jobs', 'cancel', 'j1', ...flags], h.deps),
+        out: h.stdout(),
+        err: h.stderr(),
+      };
     };
     try {
       expect(await cancel('cancelled')).toEqual({
@@ -336,7 +340,12 @@ describe('jobs list', () => {
       });
       const json = await cancel('cancelled', '--json');
       expect(json.code).toBe(0);
-      expect(JSON.parse(json.out)).toEqual({ id: 'j1', cancelled: true, was: 'cancelled', alreadyCancelled: true });
+      expect(JSON.parse(json.out)).toEqual({
+        id: 'j1',
+        cancelled: true,
+        was: 'cancelled',
+        alreadyCancelled: true,
+      });
       const ran = await cancel('completed');
       expect(ran.code).toBe(1);
       expect(ran.err).toContain(

@@ -323,18 +323,21 @@ describe('hookline program', () => {
     ['resume ARG', 'queue', true],
     ['jobs show ARG', 'id', true],
     ['jobs cancel ARG', 'id', false],
-  ])('%s with an empty %s (an unset variable) is a usage error before anything is read', async (line, name, required) => {
-    for (const value of ['', ' ']) {
-      const h = cliHarness();
-      const argv = line.split(' ').map((word) => (word === 'ARG' ? value : word));
-      expect(await runCli(argv, h.deps)).toBe(USAGE_EXIT_CODE);
-      expect(h.stderr()).toContain(
-        `invalid for argument '${name}'. it is empty: ${required ? 'give a value' : 'give a value, or leave it out'}`,
-      );
-      expect(h.connects).toEqual([]);
-      expect(h.stdout()).toBe('');
-    }
-  });
+  ])(
+    '%s with an empty %s (an unset variable) is a usage error before anything is read',
+    async (line, name, required) => {
+      for (const value of ['', ' ']) {
+        const h = cliHarness();
+        const argv = line.split(' ').map((word) => (word === 'ARG' ? value : word));
+        expect(await runCli(argv, h.deps)).toBe(USAGE_EXIT_CODE);
+        expect(h.stderr()).toContain(
+          `invalid for argument '${name}'. it is empty: ${required ? 'give a value' : 'give a value, or leave it out'}`,
+        );
+        expect(h.connects).toEqual([]);
+        expect(h.stdout()).toBe('');
+      }
+    },
+  );
 
   it("jobs cancel --queue '' is a usage error naming the queues before the jobs' records are read", async () => {
     const h = cliHarness();

@@ -505,7 +505,9 @@ describe('jobs on local mode', () => {
     expect(said).not.toContain('Scheduler deletes');
     // A second cancel is no failure: the job is cancelled, as asked, and the command says nothing changed.
     const again = await cli(dir, 'jobs', 'cancel', 'cli-later', '--local');
-    expect(again.stdout).toBe('job cli-later was already cancelled: nothing changed; the consumer skips it\n');
+    expect(again.stdout).toBe(
+      'job cli-later was already cancelled: nothing changed; the consumer skips it\n',
+    );
     const againJson = JSON.parse((await cli(dir, 'jobs', 'cancel', 'cli-later', '--local', '--json')).stdout);
     expect(againJson).toEqual({ id: 'cli-later', cancelled: true, was: 'cancelled', alreadyCancelled: true });
     expect((await producer.status('cli-later'))?.state).toBe('cancelled');
