@@ -519,7 +519,7 @@ describe('jobs on local mode', () => {
     await expect(cli(dir, 'jobs', 'cancel', 'no-such-job', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining('job no-such-job not found'),
     });
-  }, 120_000);
+  }, 180_000);
 
   it("cancels every waiting job of a closed account's type at once, after a dry run that changes nothing", async () => {
     const tenant = { tenant: 'closed_acct' };
