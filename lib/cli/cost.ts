@@ -4,7 +4,7 @@
  * custom metrics, dashboard, secrets), counted in the stack synthesized in memory. Needs no AWS access: the model
  * (`lib/cost-model.ts`) prices the configuration with its defaults.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../lambda/shared/request-limits';
 import type { ResolvedConfig } from '../config';
 import {
@@ -145,7 +145,12 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
       (value: string, previous: unknown) => recordMs(givenOnce(value, previous)),
     )
     .addOption(configOption())
-    .option('--markdown', 'print the table as Markdown (for a README or a pull request)')
+    // Two output formats at once cannot both be printed: refused rather than one dropped without a word.
+    .addOption(
+      new Option('--markdown', 'print the table as Markdown (for a README or a pull request)').conflicts(
+        'json',
+      ),
+    )
     .option('--json', 'print the estimate as JSON on stdout')
     .action(async (flags: CostFlags) => {
       const output = deps.makeOutput(Boolean(flags.json));

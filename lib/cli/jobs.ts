@@ -227,9 +227,15 @@ function waitingChildrenNote(job: JobStatus): string {
 /** What `jobs cancel` did: the job's state before, and the one-time schedule that still fires, if any. */
 export interface JobCancelResult {
   readonly id: string;
+  /** The job is cancelled: by this command, or before it ({@link alreadyCancelled}). */
   readonly cancelled: true;
-  /** `scheduled`, `waiting-children`, `child-failed` or `queued`: only a job that has not started can be cancelled. */
+  /**
+   * `scheduled`, `waiting-children`, `child-failed` or `queued`: only a job that has not started can be cancelled;
+   * `cancelled` when it already was.
+   */
   readonly was: JobState;
+  /** The job was cancelled before this command (a second cancel, or another operator's): nothing changed. */
+  readonly alreadyCancelled?: true;
   readonly dueAt?: string;
   /** The job's one-time schedule: it still sends the job at `dueAt`, and the consumer skips it. */
   readonly scheduleName?: string;
@@ -237,8 +243,8 @@ export interface JobCancelResult {
 
 /**
  * Cancels a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue): its record says `cancelled`, so the
- * consumer skips it when it is delivered. An unknown id, or a job that started or finished, is an error naming its
- * state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
+ * consumer skips it when it is delivered. A job already cancelled is answered as such, changing nothing; an unknown
+ * id, or a job that started or finished, is an error naming its state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
  * `cancel` does, so a job that starts meanwhile is never reported cancelled; what it was, and when it was due, are
  * those of the record the cancel changed, not of the one shown before it.
  */
@@ -258,6 +264,8 @@ export async function jobsCancel(
         `job ${id} not found: its record expired after the dedupe window before it could be cancelled`,
       );
     }
+    // Cancelling twice asks for what is already so, as in most job systems: no failure, and nothing changes.
+    if (now.state === 'cancelled') return { id, cancelled: true, was: 'cancelled', alreadyCancelled: true };
     throw new CliError(
       `job ${id} is ${now.state}: only a scheduled, waiting-children, child-failed or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
     );
@@ -271,6 +279,10 @@ export async function jobsCancel(
  * it has sent it.
  */
 export function renderJobCancel(output: Output, result: JobCancelResult, where: Target['kind']): void {
+  if (result.alreadyCancelled) {
+    output.line(`job ${result.id} was already cancelled: nothing changed; the consumer skips it`);
+    return;
+  }
   output.line(
     result.was === 'waiting-children' || result.was === 'child-failed'
       ? `cancelled job ${result.id} (it was ${result.was}): its children still run, and their completion no longer sends it`

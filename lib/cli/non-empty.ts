@@ -77,3 +77,29 @@ export function refuseFlagsAsValues(command: Command): void {
   }
   for (const subcommand of command.commands) refuseFlagsAsValues(subcommand);
 }
+
+/**
+ * Applies an empty-value check to every argument of `command` and of its subcommands, before the argument's own
+ * parser: `status "$QUEUE"`, `jobs cancel "$ID"` with the variable unset are usage errors (exit 2) with nothing read,
+ * where each command met the empty name later in its own way (an unknown queue, a job looked up in AWS). One rule for
+ * every argument, including those added later, as {@link refuseFlagsAsValues} is for options.
+ */
+export function refuseEmptyArguments(command: Command): void {
+  for (const argument of command.registeredArguments) {
+    const parse = argument.parseArg;
+    argument.argParser((value: string, previous: unknown) => {
+      // A required argument cannot be left out, so its error does not offer it; an optional one says as nonEmpty.
+      if (argument.required && value.trim() === '')
+        throw new InvalidArgumentError('it is empty: give a value');
+      nonEmpty(value);
+      if (parse) return parse(value, previous);
+      // As commander collects a variadic argument's values when the argument has no parser of its own.
+      if (argument.variadic)
+        return previous === argument.defaultValue || !Array.isArray(previous)
+          ? [value]
+          : [...previous, value];
+      return value;
+    });
+  }
+  for (const subcommand of command.commands) refuseEmptyArguments(subcommand);
+}

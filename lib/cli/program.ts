@@ -15,7 +15,13 @@ import { CliError, errorLine, USAGE_EXIT_CODE, UsageError } from './errors';
 import { examplesHelp } from './help-examples';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import type { JobCancelFilter, JobCancelFlags } from './jobs-cancel-matching';
-import { configOption, givenOnce, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
+import {
+  configOption,
+  givenOnce,
+  nonEmptyOnce,
+  refuseEmptyArguments,
+  refuseFlagsAsValues,
+} from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
@@ -457,6 +463,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   addProjectCommands(program, deps);
   addCostCommand(program, deps);
   refuseFlagsAsValues(program);
+  refuseEmptyArguments(program);
   for (const command of leafCommands(program))
     command.addHelpText('after', examplesHelp(commandPath(command, program)));
   namesItsCommandsForTheirOptions(program);
@@ -685,12 +692,14 @@ async function jobsCancelMatchingCommand(ctx: CommandContext, filter: JobCancelF
     withDeadLetteredJobs,
   } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
+  // An empty or unknown --queue is refused before the jobs' records are looked for.
+  const configured = withConfiguredQueue(target, filter);
   const store = await jobsStore(target, backend, ctx.deps.env);
   const { result, interruptedBy } = await runInterruptible(
     ctx.deps.interrupts ?? processInterrupts,
     () => output.note('stopping once the cancels under way end (Ctrl-C again to quit at once)'),
     (signal) =>
-      jobsCancelMatching(store, withConfiguredQueue(target, filter), {
+      jobsCancelMatching(store, configured, {
         yes: Boolean(o.yes),
         output,
         scanProgress: output.progress('dedupe table records scanned'),

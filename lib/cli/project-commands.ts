@@ -14,7 +14,7 @@ export function addProjectCommands(program: Command, deps: CliDependencies): voi
     .description(
       'create a working hookline project (configuration, consumer, test, CDK app) in dir (default: here)',
     )
-    .argument('[dir]', 'folder to create the project in', nonEmpty, '.')
+    .argument('[dir]', 'folder to create the project in', '.')
     .option(
       '--hookline <spec>',
       'the hookline dependency to write: a version range, or a tarball path from here',

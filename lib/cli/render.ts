@@ -29,7 +29,7 @@ import {
 } from './dead-letter-notes';
 import type { FailedLetter, FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { layoutJson } from './json-layout';
-import { hint, nextCommand as next, type Output, table } from './output';
+import { type CommandHints, hint, nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
@@ -130,29 +130,58 @@ export function renderStatus(output: Output, result: StatusResult): void {
 }
 
 /**
+ * The jobs delayed beyond SQS's 15 minutes, as `status` prints them: `count` a number counted, `unknown` where they
+ * could not be counted (denied, throttled, a nested stack), `hint` where they were not (where to look instead).
+ */
+export interface ScheduledJobsSentence {
+  readonly text: string;
+  readonly tone: 'count' | 'unknown' | 'hint';
+}
+
+/**
  * The jobs delayed beyond SQS's 15 minutes: they wait in one-time schedules, in no queue's DELAYED until sent. Local
  * mode counts them, and so does a deployed stack's `status` (from EventBridge Scheduler's list of its schedules), up
  * to a bound, past which it says "at least"; where they could not be counted, it says why, never 0. A status that did
- * not count them (a deployed stack whose producers may delay jobs) says where to look instead.
+ * not count them (a deployed stack whose producers may delay jobs) says where to look instead. The console's
+ * overview says the same sentence.
  */
-function scheduledJobsLine(output: Output, result: StatusResult): string | undefined {
-  const list = next(output, 'jobs list --state scheduled');
+export function scheduledJobsSentence(
+  hints: CommandHints,
+  result: StatusResult,
+): ScheduledJobsSentence | undefined {
+  const list = next(hints, 'jobs list --state scheduled');
   if (result.scheduledJobsNote !== undefined)
-    return output.colors.yellow(
-      `jobs scheduled for later, beyond SQS's 15-minute delay: ${result.scheduledJobsNote} (${list})`,
-    );
+    return {
+      text: `jobs scheduled for later, beyond SQS's 15-minute delay: ${result.scheduledJobsNote} (${list})`,
+      tone: 'unknown',
+    };
   if (result.scheduledJobs !== undefined) {
     const count = result.scheduledJobs;
     if (result.scheduledJobsAtLeast)
-      return `at least ${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet: counting stopped after the stack's first ${SCHEDULED_JOBS_COUNTED} schedules, and more wait; a cancelled one counts until its time (${list})`;
+      return {
+        text: `at least ${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet: counting stopped after the stack's first ${SCHEDULED_JOBS_COUNTED} schedules, and more wait; a cancelled one counts until its time (${list})`,
+        tone: 'count',
+      };
     return count > 0
-      ? `${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (${list})`
+      ? {
+          text: `${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (${list})`,
+          tone: 'count',
+        }
       : undefined;
   }
   if (!result.otherDeadLetterQueues?.some((d) => d.name === JOB_SCHEDULES)) return undefined;
-  return output.colors.dim(
-    `jobs delayed beyond 15 minutes wait in EventBridge Scheduler, not in DELAYED: ${list}`,
-  );
+  return {
+    text: `jobs delayed beyond 15 minutes wait in EventBridge Scheduler, not in DELAYED: ${list}`,
+    tone: 'hint',
+  };
+}
+
+/** {@link scheduledJobsSentence} coloured as `status` prints it. */
+function scheduledJobsLine(output: Output, result: StatusResult): string | undefined {
+  const sentence = scheduledJobsSentence(output, result);
+  if (!sentence) return undefined;
+  if (sentence.tone === 'unknown') return output.colors.yellow(sentence.text);
+  return sentence.tone === 'hint' ? output.colors.dim(sentence.text) : sentence.text;
 }
 
 /** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */

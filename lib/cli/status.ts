@@ -22,14 +22,7 @@ import {
   queueOf,
   type Target,
 } from './target';
-import {
-  ALL_QUEUES,
-  deniedValue,
-  type Read,
-  STATUS_PARTS,
-  type UnreadablePart,
-  unlessDenied,
-} from './unreadable';
+import { deniedValue, type Read, STATUS_PARTS, type UnreadablePart, unlessDenied } from './unreadable';
 
 export interface QueueStatus {
   readonly queue: string;
@@ -471,7 +464,8 @@ async function deployedScheduledJobs(
   if ('failed' in counted) return { fields: { scheduledJobsNote: `unknown: ${counted.failed}` } };
   return {
     fields: { scheduledJobsNote: deniedValue(counted.denied) },
-    denied: { queue: queue?.name ?? ALL_QUEUES, part: STATUS_PARTS.scheduledJobs, ...counted.denied },
+    // Of the whole stack, unless a queue was asked for: then no queue is named, rather than a made-up one.
+    denied: { ...(queue ? { queue: queue.name } : {}), part: STATUS_PARTS.scheduledJobs, ...counted.denied },
   };
 }
 

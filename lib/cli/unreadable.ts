@@ -10,10 +10,11 @@ import { ActionDeniedError, type Denial, denialOf, deniedBecause } from './error
 /** A part of a result that could not be read because the caller may not make the call that reads it. */
 export interface UnreadablePart extends Denial {
   /**
-   * The queue (or dead-letter queue, as `failed list` names it) the part belongs to; {@link ALL_QUEUES} for a part
-   * of every queue (the jobs scheduled for later, counted for the whole stack).
+   * The queue (or dead-letter queue, as `failed list` names it) the part belongs to; absent for a part of the whole
+   * stack (the jobs scheduled for later, counted for every queue; the console's rates and live events), which a
+   * queue's name would misname in `--json`.
    */
-  readonly queue: string;
+  readonly queue?: string;
   /** What of it is unknown: `messages`, `dead letters`, `oldest message age`, `consumer`, `circuit breaker`. */
   readonly part: string;
   /** The IAM action the caller needs to read it, as a policy names it (`lambda:GetEventSourceMapping`). */
@@ -45,7 +46,7 @@ export const STATUS_PARTS = {
   oldestAge: 'oldest message age',
   consumer: 'consumer',
   circuitBreaker: 'circuit breaker',
-  /** Of every queue (its queue `all queues`) or of the one asked for: said in place by the scheduled jobs line. */
+  /** Of the whole stack (no queue) or of the one asked for: said in place by the scheduled jobs line. */
   scheduledJobs: 'scheduled jobs',
 } as const;
 
@@ -55,8 +56,8 @@ export const STATUS_PARTS = {
  */
 export const deniedValue = (denial: Denial): string => `unknown: access denied (${deniedBecause(denial)})`;
 
-/** How a part of every queue, not of one queue, names its queue (the jobs scheduled for later, of the stack). */
-export const ALL_QUEUES = 'all queues';
+/** How the human text names what a part of the whole stack, which has no queue, belongs to. */
+const ALL_QUEUES = 'all queues';
 
 /** Parts a line of their own says in place (a row's note on its age, the scheduled jobs line), not in a list. */
 const SAID_IN_PLACE: ReadonlySet<string> = new Set([STATUS_PARTS.oldestAge, STATUS_PARTS.scheduledJobs]);
@@ -68,7 +69,7 @@ const SAID_IN_PLACE: ReadonlySet<string> = new Set([STATUS_PARTS.oldestAge, STAT
 export function unreadableLines(parts: readonly UnreadablePart[]): string[] {
   return parts
     .filter((p) => !SAID_IN_PLACE.has(p.part))
-    .map((p) => `${p.queue} ${p.part}: ${deniedValue(p)}`);
+    .map((p) => `${p.queue ?? ALL_QUEUES} ${p.part}: ${deniedValue(p)}`);
 }
 
 /** What a command's unknown parts leave out, and what the operator sees once the actions are allowed. */

@@ -28,7 +28,7 @@ import { LATE_LINE_WINDOW_MS } from '../cli/outcome-log-poll';
 import { type CommandHints, nextCommand, type Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
-import { renderPurge, renderRedrive } from '../cli/render';
+import { renderPurge, renderRedrive, scheduledJobsSentence } from '../cli/render';
 import { replaySources } from '../cli/replay';
 import { sendFailureHint, sendWebhook } from '../cli/send';
 import { type QueueStatus, type StatusResult, status } from '../cli/status';
@@ -316,8 +316,9 @@ function withConsoleDenials(
 ): readonly UnreadablePart[] {
   return [
     ...parts,
-    ...(rates ? [{ queue: 'every queue', part: 'rates', ...rates }] : []),
-    ...(feed ? [{ queue: 'every queue', part: 'live events', ...feed }] : []),
+    // Of the whole stack: no queue, as `status` reports its scheduled jobs.
+    ...(rates ? [{ part: 'rates', ...rates }] : []),
+    ...(feed ? [{ part: 'live events', ...feed }] : []),
   ];
 }
 
@@ -457,7 +458,8 @@ export class ConsoleOperations {
   async overview() {
     const { config } = this.context;
     const { target } = this.connection;
-    const result = await status(this.connection.backend, target);
+    // Counted as `hookline status` counts them: on a deployed stack, from EventBridge Scheduler's list of schedules.
+    const result = await status(this.connection.backend, target, { countScheduledJobs: true });
     const now = Date.now();
     const stack = target.kind === 'stack' ? await this.stackRates(now) : undefined;
     return {
@@ -473,6 +475,8 @@ export class ConsoleOperations {
       // Dead-letter queues that belong to no queue (Scheduler's), as `hookline status` lists them.
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
       schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
+      // The jobs delayed beyond 15 minutes, in `hookline status`'s words (its denial is said here, not in a list).
+      scheduledJobs: scheduledJobsSentence(this.hints, result) ?? null,
       unconfiguredQueuesNote: unconfiguredQueuesNote(result, this.hints),
       // Parts the console's AWS identity may not read: unknown in their rows, said as `hookline status` says them.
       unreadable: result.unreadable ?? [],

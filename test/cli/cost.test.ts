@@ -132,6 +132,16 @@ describe('hookline cost', () => {
     expect(expected).toMatch(/\| \*\*Total\*\* \| \*\*\$[\d.]+\*\* \| \*\*\$[\d.]+\*\* \| \|/);
   });
 
+  it('refuses --markdown with --json, naming both, and prints no estimate', async () => {
+    const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
+    expect(await runCli(['cost', '--per-month', '10M', '--markdown', '--json'], h.deps)).toBe(2);
+    expect(h.stderr()).toContain("option '--markdown' cannot be used with option '--json'");
+    // A script reading --json still gets a document to parse: the error, not an estimate.
+    expect(JSON.parse(h.stdout())).toEqual({
+      error: "option '--markdown' cannot be used with option '--json'",
+    });
+  });
+
   it.each([
     [
       '--body-kb',

@@ -316,6 +316,46 @@ describe('jobs list', () => {
     }
   });
 
+  it('hookline jobs cancel of a job already cancelled exits 0 saying nothing changed; of one that ran, exits 1', async () => {
+    const inState = (state: string) => ({ ...job('j1', '2026-11-30T10:00:01Z'), state: { S: state } });
+    // The conditional write is refused: the job is no longer waiting.
+    dynamodb.on(UpdateItemCommand).rejects(awsError('ConditionalCheckFailedException'));
+    const cloudformation = stackWithJobRecords();
+    const cancel = async (state: string, ...flags: string[]) => {
+      dynamodb.on(GetItemCommand).resolves({ Item: inState(state) });
+      const h = cliHarness({
+        connect: async (_options, output) => ({ target: stackTarget(), backend: testBackend({ output }) }),
+      });
+      return {
+        code: await runCli(['jobs', 'cancel', 'j1', ...flags], h.deps),
+        out: h.stdout(),
+        err: h.stderr(),
+      };
+    };
+    try {
+      expect(await cancel('cancelled')).toEqual({
+        code: 0,
+        out: 'job j1 was already cancelled: nothing changed; the consumer skips it\n',
+        err: '',
+      });
+      const json = await cancel('cancelled', '--json');
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.out)).toEqual({
+        id: 'j1',
+        cancelled: true,
+        was: 'cancelled',
+        alreadyCancelled: true,
+      });
+      const ran = await cancel('completed');
+      expect(ran.code).toBe(1);
+      expect(ran.err).toContain(
+        'job j1 is completed: only a scheduled, waiting-children, child-failed or queued job can be cancelled',
+      );
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
   it('says nothing was left out when every job is shown', async () => {
     dynamodb.on(ScanCommand).resolves({ Items: [job('a', '2026-11-30T10:00:01Z')], ScannedCount: 7 });
     const output = recordingOutput();

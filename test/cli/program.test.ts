@@ -302,11 +302,49 @@ describe('hookline program', () => {
     );
   });
 
-  it("status '' is an unknown queue (exit 1), not every queue", async () => {
+  // ARG stands where the empty argument goes.
+  it.each([
+    ['status ARG', 'queue', false],
+    ['failed list ARG', 'queue', true],
+    ['failed summary ARG', 'queue', true],
+    ['failed show ARG evt-1', 'queue', true],
+    ['failed show events ARG', 'id', true],
+    ['failed save ARG --out saved.jsonl', 'queue', true],
+    ['failed restore ARG saved.jsonl', 'queue', true],
+    ['failed restore events ARG', 'file', true],
+    ['failed delete ARG --id evt-1 --yes', 'queue', true],
+    ['redrive ARG', 'queue', true],
+    ['purge ARG --yes', 'queue', true],
+    ['trace ARG', 'id', true],
+    ['send ARG', 'source', true],
+    ['secrets set ARG', 'source', true],
+    ['forward secret ARG', 'queue', true],
+    ['pause ARG', 'queue', true],
+    ['resume ARG', 'queue', true],
+    ['jobs show ARG', 'id', true],
+    ['jobs cancel ARG', 'id', false],
+  ])(
+    '%s with an empty %s (an unset variable) is a usage error before anything is read',
+    async (line, name, required) => {
+      for (const value of ['', ' ']) {
+        const h = cliHarness();
+        const argv = line.split(' ').map((word) => (word === 'ARG' ? value : word));
+        expect(await runCli(argv, h.deps)).toBe(USAGE_EXIT_CODE);
+        expect(h.stderr()).toContain(
+          `invalid for argument '${name}'. it is empty: ${required ? 'give a value' : 'give a value, or leave it out'}`,
+        );
+        expect(h.connects).toEqual([]);
+        expect(h.stdout()).toBe('');
+      }
+    },
+  );
+
+  it("jobs cancel --queue '' is a usage error naming the queues before the jobs' records are read", async () => {
     const h = cliHarness();
-    expect(await runCli(['status', ''], h.deps)).toBe(1);
-    expect(h.stderr()).toMatch(/unknown queue "" in .*: use one of events, orders/);
-    expect(h.stdout()).toBe('');
+    expect(await runCli(['jobs', 'cancel', '--queue', '', '--yes'], h.deps)).toBe(USAGE_EXIT_CODE);
+    expect(h.stderr()).toContain(
+      'error: --queue must not be empty: give one of events, orders, or leave --queue out for every queue',
+    );
   });
 
   it('status prints a table without colours when not on a TTY', async () => {

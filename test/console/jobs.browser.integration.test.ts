@@ -339,7 +339,7 @@ describe('the Jobs page in a browser', () => {
       expect(JSON.parse((await cli('jobs', 'show', id, '--json')).stdout).state).toBe('scheduled');
   });
 
-  it('cancels a scheduled job after a confirmation reached by keyboard, then refuses a second cancel as the CLI does', async () => {
+  it('cancels a scheduled job after a confirmation reached by keyboard, then says a second cancel changed nothing, as the CLI does', async () => {
     await page.goto(`${new URL('/', consoleUrl)}#/job/later-1`);
     expect(await page.locator('[data-field="state"]').textContent()).toBe('scheduled');
     await page.locator('button', { hasText: 'Cancel...' }).focus();
@@ -352,9 +352,10 @@ describe('the Jobs page in a browser', () => {
     await page.locator('[data-field="state"]', { hasText: 'cancelled' }).waitFor();
     await page.click('button:has-text("Cancel...")');
     await page.click('button:has-text("Cancel the job")');
-    expect(await page.locator('[data-cancel] .error').textContent()).toBe(
-      'job later-1 is cancelled: only a scheduled, waiting-children, child-failed or queued job can be cancelled (hookline jobs show later-1 --local)',
-    );
+    const again = 'job later-1 was already cancelled: nothing changed; the consumer skips it';
+    await page.locator('[role="status"] [data-cancelled]', { hasText: again }).waitFor();
+    expect(await page.locator('[role="status"] [data-cancelled]').textContent()).toBe(again);
+    expect(await page.locator('[data-cancel] .error').count()).toBe(0);
   });
 
   it('marks a job page whose Refresh failed once local mode stopped as not current, keeping what it read', async () => {

@@ -6,19 +6,27 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
+  ListSchedulesCommand,
+  type ListSchedulesCommandOutput,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
+import { jobScheduleName } from '../../lambda/producer/producer';
+import { runCli } from '../../lib/cli/program';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import type { ConsoleServer } from '../../lib/console/server';
 import { installFakeQueue } from '../cli/fake-queue';
-import { mockCommandClients, testBackend } from '../cli/helpers';
+import { cliHarness, mockCommandClients, testBackend } from '../cli/helpers';
 import { type ConsoleInChromium, consoleServerInChromium } from '../helpers/console-browser';
 import {
   BREAKER_PROBE_DUE,
@@ -34,6 +42,9 @@ import {
 } from './scheduler-dead-letter-fixtures';
 
 const clients = mockCommandClients();
+const scheduler = mockClient(SchedulerClient);
+/** The stack's one-time job schedules: jobs delayed beyond 15 minutes, which status and the overview count. */
+const JOBS_SCHEDULED = 3;
 const HEARTBEAT_DLQ_URL = sqsUrl('Hookline-HeartbeatDlq');
 const EVENT_ID = HEARTBEAT_EVENT_ID;
 // With a circuit breaker's schedules too: its dead-letter queue is empty but in the last describe.
@@ -51,6 +62,14 @@ beforeEach(() => {
   clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
   clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   installFakeQueue(clients.sqs, HEARTBEAT_DLQ_URL, [undeliveredHeartbeat()]);
+  scheduler.reset();
+  scheduler.on(ListSchedulesCommand).resolves({
+    Schedules: Array.from({ length: JOBS_SCHEDULED }, (_, i) => ({
+      Name: jobScheduleName(`${target.stackName}-job-`, `later-${i}`),
+      GroupName: 'default',
+      State: 'ENABLED',
+    })),
+  } as ListSchedulesCommandOutput);
 });
 
 beforeAll(async () => {
@@ -78,6 +97,20 @@ describe("the console's pages on the dead-letter queues Scheduler fills", () => 
       'one-time jobs Scheduler could not deliver',
     );
     expect(await page.locator('header nav a[href="#/failures"] .count').textContent()).toBe('1');
+  });
+
+  it('says on the overview the jobs scheduled beyond 15 minutes in the words of hookline status', async () => {
+    const h = cliHarness({
+      connect: async (_options, output) => ({ target, backend: testBackend({ output }) }),
+    });
+    await runCli(['status'], h.deps);
+    const said = h
+      .stdout()
+      .split('\n')
+      .find((line) => line.includes('scheduled for later'));
+    expect(said).toMatch(/^3 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet;/);
+    await page.goto(server.url);
+    await expect.poll(() => page.locator('[data-scheduled-jobs]').textContent()).toBe(said);
   });
 
   it("shows a schedule's dead letters under its own tab, redrivable and without a purge", async () => {

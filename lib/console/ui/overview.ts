@@ -24,6 +24,9 @@ function RateCells({ rates }: { rates: Rates | null }) {
     <td><${Sparkline} values=${rates.failed} kind="failed" /></td>`;
 }
 
+/** As `hookline status` colours its scheduled jobs line: a count plain, an unknown one as a note, a hint muted. */
+const SCHEDULED_JOBS_CLASS = { count: '', unknown: 'note', hint: 'muted' } as const;
+
 /** A count, or `unknown` where it may not be read (a note under the table says why). */
 const count = (n: number | null) => (n === null ? 'unknown' : n);
 
@@ -72,6 +75,7 @@ export function OverviewPage({ data }: { data: Overview }) {
     </table>
     <p class="muted">${data.ratesNote ?? `Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.`}
       ${oldestAgeSentences(data.queues).map((sentence) => html` <span data-oldest-note>${sentence}</span>`)}</p>
+    ${data.scheduledJobs && html`<p class=${SCHEDULED_JOBS_CLASS[data.scheduledJobs.tone]} data-scheduled-jobs>${data.scheduledJobs.text}</p>`}
     ${idempotency && html`<p class="muted" data-idempotency>${idempotency}</p>`}
     ${data.queues.map(
       (q) =>

@@ -66,6 +66,12 @@ export interface Overview {
   deadLetterQueues: DeadLetterQueueRow[];
   /** Configured schedules whose dead-letter queue the stack does not publish yet (an older deployment). */
   schedulesMissingOutputs: string[];
+  /**
+   * `hookline status`'s line on the jobs delayed beyond 15 minutes, waiting in one-time schedules: a count (`at
+   * least` past the first 1,000 schedules of a deployed stack), why they are unknown (denied, throttled), or where
+   * to look; null when there is nothing to say (none wait, or no producer may delay jobs).
+   */
+  scheduledJobs: { text: string; tone: 'count' | 'unknown' | 'hint' } | null;
   /** `hookline status`'s line on queues the data directory holds that the configuration does not have. */
   unconfiguredQueuesNote: string | null;
   /** `hookline status`'s lines on the parts the console's AWS identity may not read, one each. */
