@@ -74,6 +74,8 @@ async function importConfigModule(file: string): Promise<ConfigModule> {
     sourcemap: 'external',
     write: false,
     outfile: temporary,
+    // The paths esbuild's warnings name are then relative to the configuration's folder, as its user reads them.
+    absWorkingDir: path.dirname(file),
     logLevel: 'silent',
     // A `require` that resolves as the file would, for {@link requireCdkRoot}.
     banner: { js: ESM_REQUIRE_BANNER },
@@ -104,7 +106,8 @@ interface ConfigModule {
 /**
  * A key an object of the configuration writes twice (`github` twice in `sources`), from esbuild's warning: JavaScript
  * keeps the later one, so the earlier entry would vanish without a word. Its path is the file, line and column, as the
- * object it is in has no path once one of the two is gone.
+ * object it is in has no path once one of the two is gone: the file relative to the configuration's folder
+ * (`hookline.config.ts`, `config/sources.ts` for a file it imports), which esbuild names it by.
  */
 function repeatedKey(warning: Message): Violation[] {
   const [at, first] = [warning.location, warning.notes[0]?.location];
@@ -114,7 +117,7 @@ function repeatedKey(warning: Message): Violation[] {
   const earlier = first ? ` of line ${first.line}, column ${first.column + 1}` : '';
   return [
     violation(
-      `${path.basename(at.file)}:${at.line}:${at.column + 1}`,
+      `${at.file}:${at.line}:${at.column + 1}`,
       `repeats the key "${key}"${earlier}: JavaScript keeps only the later one, so the earlier is silently dropped`,
       key,
       'give each entry a name of its own, or remove the one you do not mean',

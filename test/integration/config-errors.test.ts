@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -183,5 +183,35 @@ describe('a consumer handler that its entry does not export fails cdk synth and 
       expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     }
     expect(problemLines(start.output)).toEqual(problemLines(synth.output));
+  }, 180_000);
+});
+
+/** A configuration whose queues come from a file of its own folder that writes one queue twice. */
+const importedRepeatConfig = join(dir, 'imported-repeat.config.ts');
+mkdirSync(join(dir, 'parts'));
+writeFileSync(
+  join(dir, 'parts', 'queues.ts'),
+  'export const queues = {\n  events: {},\n  events: { maxReceiveCount: 3 },\n};\n',
+);
+writeFileSync(
+  importedRepeatConfig,
+  `import { queues } from './parts/queues';
+export default { sources: { github: { type: 'github' } }, queues };
+`,
+);
+
+describe('a key written twice in a file the configuration imports fails cdk synth and npm start alike', () => {
+  it("names that file's path from the configuration's folder, the line and the column, and exits 1 from both", async () => {
+    const [synth, start] = await Promise.all([
+      run('npx', ['cdk', 'synth', '--quiet', '--output', join(dir, 'cdk-repeat.out')], importedRepeatConfig),
+      run(process.execPath, ['--import', 'tsx', 'bin/local.ts'], importedRepeatConfig),
+    ]);
+    for (const { code, output } of [synth, start]) {
+      expect(code).toBe(1);
+      expect(problemLines(output)).toEqual([
+        '  - parts/queues.ts:3:3: repeats the key "events" of line 2, column 3: JavaScript keeps only the later one, so the earlier is silently dropped (got "events"). Fix: give each entry a name of its own, or remove the one you do not mean',
+      ]);
+      expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    }
   }, 180_000);
 });
