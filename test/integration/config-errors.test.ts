@@ -215,3 +215,31 @@ describe('a key written twice in a file the configuration imports fails cdk synt
     }
   }, 180_000);
 });
+
+/** A one-time schedule whose time has passed: it would never fire, deployed or locally. */
+const passedScheduleConfig = join(dir, 'passed-schedule.config.ts');
+writeFileSync(
+  passedScheduleConfig,
+  `export default {
+  sources: { github: { type: 'github' } },
+  queues: { events: {} },
+  schedules: [{ name: 'launch', expression: 'at(2020-01-31T09:00:00)', queue: 'events', type: 'launch.day' }],
+};
+`,
+);
+
+describe('a one-time schedule whose time has passed fails cdk synth and npm start alike', () => {
+  it('names the path, the value, why it would never fire and the fix, in the same words, and exits 1 from both', async () => {
+    const [synth, start] = await Promise.all([
+      run('npx', ['cdk', 'synth', '--quiet', '--output', join(dir, 'cdk-passed.out')], passedScheduleConfig),
+      run(process.execPath, ['--import', 'tsx', 'bin/local.ts'], passedScheduleConfig),
+    ]);
+    for (const { code, output } of [synth, start]) {
+      expect(code).toBe(1);
+      expect(problemLines(output)).toEqual([
+        '  - schedules.0.expression: its time has passed: EventBridge Scheduler runs a one-time schedule only at a time to come, so it would never fire, deployed or in local mode (one deployed before that time has fired already) (got "at(2020-01-31T09:00:00)"). Fix: set a time to come, or remove the schedule once it has fired',
+      ]);
+      expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    }
+  }, 180_000);
+});
