@@ -21,6 +21,7 @@ import {
 import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
 import { resolveSchedules } from './resolve-schedules';
 import {
+  checkKeptHeaders,
   resolveAlarms,
   resolveArchive,
   resolveDedupe,
@@ -154,6 +155,7 @@ function resolveSections(
   checkTenantSources(problems, config);
   checkMetricTypeSources(problems, config);
   checkGroupingHeaders(problems, config, sources);
+  checkKeptHeaders(problems, config, sources);
   const routes = resolveRoutes(problems, config);
   const defaultRoute = resolveDefaultRoute(problems, config);
   const ingest = resolveIngest(problems, config);

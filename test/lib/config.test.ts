@@ -189,6 +189,37 @@ describe('resolveConfig: pipeline-wide settings', () => {
     ]);
   });
 
+  it('refuses a credential header in keepHeaders, naming each and why it is never kept, rather than dropping it silently', () => {
+    // GIVEN a generic source whose signature is in x-signature, and keepHeaders naming it with the scheme's and generic ones
+    const config = minimal({
+      sources: {
+        github: { type: 'github' },
+        generic: { type: 'hmac', header: 'X-Signature', algorithm: 'sha256', encoding: 'hex' },
+      },
+      ingest: {
+        keepHeaders: ['x-request-id', 'Authorization', 'x-hub-signature-256', 'x-signature', 'Cookie'],
+      },
+    });
+    let violations: readonly Violation[] = [];
+    try {
+      resolveConfig(config);
+    } catch (error) {
+      violations = (error as HooklineConfigError).violations;
+    }
+    // THEN every credential header is listed at once, by its place in the list, and the ordinary one is not
+    expect(violations.map((v) => [v.path, v.value])).toEqual([
+      ['ingest.keepHeaders.1', '"Authorization"'],
+      ['ingest.keepHeaders.2', '"x-hub-signature-256"'],
+      ['ingest.keepHeaders.3', '"x-signature"'],
+      ['ingest.keepHeaders.4', '"Cookie"'],
+    ]);
+    expect(violations[0]).toMatchObject({
+      message:
+        'is a credential header (a signature, session, API key or token): hookline never keeps one, or the envelope, the archive, dead letters and every view of them would hold the secret',
+      fix: 'remove it: the ingest verifies the request with it before the event is queued',
+    });
+  });
+
   it("accepts an inline limit from 1024 bytes to the SQS limit less a dead letter's reason, and refuses a byte outside", () => {
     for (const inlineLimitBytes of [1024, 1_032_192]) {
       expect(resolveConfig(minimal({ payloads: { inlineLimitBytes } })).payloads.inlineLimitBytes).toBe(
