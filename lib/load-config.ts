@@ -74,6 +74,8 @@ async function importConfigModule(file: string): Promise<ConfigModule> {
     sourcemap: 'external',
     write: false,
     outfile: temporary,
+    // The paths esbuild's warnings name are then relative to the configuration's folder, as its user reads them.
+    absWorkingDir: path.dirname(file),
     logLevel: 'silent',
     // A `require` that resolves as the file would, for {@link requireCdkRoot}.
     banner: { js: ESM_REQUIRE_BANNER },
@@ -104,7 +106,8 @@ interface ConfigModule {
 /**
  * A key an object of the configuration writes twice (`github` twice in `sources`), from esbuild's warning: JavaScript
  * keeps the later one, so the earlier entry would vanish without a word. Its path is the file, line and column, as the
- * object it is in has no path once one of the two is gone.
+ * object it is in has no path once one of the two is gone: the file relative to the configuration's folder
+ * (`hookline.config.ts`, `config/sources.ts` for a file it imports), which esbuild names it by.
  */
 function repeatedKey(warning: Message): Violation[] {
   const [at, first] = [warning.location, warning.notes[0]?.location];
@@ -114,7 +117,7 @@ function repeatedKey(warning: Message): Violation[] {
   const earlier = first ? ` of line ${first.line}, column ${first.column + 1}` : '';
   return [
     violation(
-      `${path.basename(at.file)}:${at.line}:${at.column + 1}`,
+      `${at.file}:${at.line}:${at.column + 1}`,
       `repeats the key "${key}"${earlier}: JavaScript keeps only the later one, so the earlier is silently dropped`,
       key,
       'give each entry a name of its own, or remove the one you do not mean',
@@ -163,11 +166,12 @@ export async function readConfig(
   /** `cdk synth` bundles the consumers: their project must then have a lockfile. @default false (local mode, the CLI) */
   forSynth = false,
   /**
-   * Whether each consumer's `handler` must be an export of its entry, read by esbuild (about 30 ms an entry): synth
-   * and local start refuse a wrong one before it runs; the CLI, which runs no consumer, leaves it to them.
+   * Whether what only running the pipeline needs is checked: each consumer's `handler` is an export of its entry,
+   * read by esbuild (about 30 ms an entry), and each one-time schedule's time is still to come. Synth and local start
+   * refuse either before anything runs; the CLI, which runs no consumer and fires no schedule, leaves them to those.
    * @default true
    */
-  checkHandlers = true,
+  checksBeforeRun = true,
 ): Promise<ResolvedConfig> {
   const missing = missingConfiguration(file);
   if (missing !== undefined) throw new ConfigLoadError(missing);
@@ -192,7 +196,7 @@ export async function readConfig(
     resolved = resolveConfig(input, {
       entryExists: (entry) => entryExistsInProject(entry, projectRoot),
       entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
-      ...(checkHandlers ? { entryExports: exportsReader(projectRoot) } : {}),
+      ...(checksBeforeRun ? { entryExports: exportsReader(projectRoot), now: Date.now() } : {}),
       ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot), forDeploy: true } : {}),
     });
   } catch (error) {

@@ -112,9 +112,12 @@ function duplicateNameViolations(
   return [violation(field, 'schedule names must be unique', s.name, 'rename one of them')];
 }
 
-/** Rule: the expression and time zone are valid Scheduler syntax (parsed by `schedule-expression.ts`). */
+/**
+ * Rule: the expression and time zone are valid Scheduler syntax (parsed by `schedule-expression.ts`), and a one-time
+ * schedule's time is still to come at synth.
+ */
 function expressionViolations(field: string, s: ResolvedSchedule): Violation[] {
-  return scheduleProblems(s.expression, s.timezone).map((problem) =>
+  return scheduleProblems(s.expression, s.timezone, Date.now()).map((problem) =>
     violation(
       `${field}.${problem.field}`,
       problem.message,

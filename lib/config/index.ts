@@ -22,6 +22,7 @@ import {
 import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
 import { resolveSchedules } from './resolve-schedules';
 import {
+  checkKeptHeaders,
   resolveAlarms,
   resolveArchive,
   resolveDedupe,
@@ -97,6 +98,13 @@ export interface ResolveOptions {
    * @default false
    */
   readonly forDeploy?: boolean;
+  /**
+   * The time (epoch milliseconds) a one-time `at(...)` schedule must be still to come at: `cdk synth` and local
+   * start pass the clock, as a schedule whose time has passed never fires; the CLI, which fires none, leaves it out,
+   * so a schedule that fired long ago does not stop `hookline status`.
+   * @default - a one-time schedule's time is not checked
+   */
+  readonly now?: number;
 }
 
 /**
@@ -148,6 +156,7 @@ function resolveSections(
   checkTenantSources(problems, config);
   checkMetricTypeSources(problems, config);
   checkGroupingHeaders(problems, config, sources);
+  checkKeptHeaders(problems, config, sources);
   const routes = resolveRoutes(problems, config);
   const defaultRoute = resolveDefaultRoute(problems, config);
   const ingest = resolveIngest(problems, config);
@@ -156,7 +165,7 @@ function resolveSections(
   const archive = resolveArchive(problems, config);
   const logRetentionDays = resolveLogRetentionDays(problems, config);
   const alarms = resolveAlarms(problems, config);
-  const schedules = resolveSchedules(problems, config);
+  const schedules = resolveSchedules(problems, config, options.now);
   const jobsEndpoint = resolveJobsEndpoint(problems, config);
   return {
     stackName: config.stackName ?? DEFAULTS.stackName,

@@ -1,5 +1,6 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import { Duration } from 'aws-cdk-lib/core';
+import { credentialHeadersOfSources } from '../senders';
 import {
   archiveRetentionViolations,
   ingestViolations,
@@ -10,7 +11,13 @@ import {
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
 import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
-import type { ResolvedAlarms, ResolvedConfig, ResolvedIngest, ResolvedQueue } from './resolved';
+import type {
+  ResolvedAlarms,
+  ResolvedConfig,
+  ResolvedIngest,
+  ResolvedQueue,
+  ResolvedSource,
+} from './resolved';
 import { LOG_RETENTION_DAYS, type ParsedConfig } from './schema';
 
 /** The ingest function and API, checked, with every default filled. */
@@ -33,6 +40,28 @@ export function resolveIngest(problems: ViolationList, config: ParsedConfig): Re
     keepHeaders: ingest.keepHeaders?.map((h) => h.toLowerCase()) ?? DEFAULTS.keepHeaders,
     secretCache,
   };
+}
+
+/**
+ * Rule: `ingest.keepHeaders` names no credential header (a signature, a session, an API key, a source's own token
+ * header: the ingest's list, `credentialHeadersOf`). The ingest never copies one into an envelope, so one listed
+ * would be dropped while its writer expects it kept.
+ */
+export function checkKeptHeaders(
+  problems: ViolationList,
+  config: ParsedConfig,
+  sources: readonly ResolvedSource[],
+): void {
+  const credentials = credentialHeadersOfSources(sources);
+  config.ingest?.keepHeaders?.forEach((header, i) => {
+    if (!credentials.has(header.toLowerCase())) return;
+    problems.add(
+      `ingest.keepHeaders.${i}`,
+      'is a credential header (a signature, session, API key or token): hookline never keeps one, or the envelope, the archive, dead letters and every view of them would hold the secret',
+      header,
+      'remove it: the ingest verifies the request with it before the event is queued',
+    );
+  });
 }
 
 /** Deduplication, checked: a delivery id outlives the longest sender retry window. Undefined when disabled. */

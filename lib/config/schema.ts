@@ -404,9 +404,9 @@ export interface IngestConfig {
   readonly memorySize?: number;
   /**
    * Request headers kept in the envelope (case-insensitive). The header a `fifoGrouping` or `tenants` rule reads
-   * is kept as well, so `hookline replay` sends an event back to its group. A credential header is never kept,
-   * even listed: `authorization`, `cookie`, `proxy-authorization`, `x-api-key`, every signature header and every
-   * `hmac` or `token` source's own `header`.
+   * is kept as well, so `hookline replay` sends an event back to its group. A credential header is never kept, and
+   * listing one is a configuration error: `authorization`, `cookie`, `proxy-authorization`, `x-api-key`, every
+   * signature header and every `hmac` or `token` source's own `header`.
    * @default - content-type, user-agent and each sender's event headers
    */
   readonly keepHeaders?: readonly string[];

@@ -1446,8 +1446,9 @@ function noFutureRunNotice(config: ResolvedConfig, schedule: ResolvedSchedule): 
 }
 
 /**
- * What start says of a one-time schedule whose time has passed: it will not fire here. What a deployed one does
- * then is not documented by EventBridge Scheduler, so this claims nothing about it.
+ * What start says of a one-time schedule whose time has passed: it will not fire here. `npm start` refuses such a
+ * schedule with the configuration (`scheduleProblems`); this is for a configuration resolved without the clock and
+ * handed to local mode directly.
  */
 function passedScheduleNotice(config: ResolvedConfig, schedule: ResolvedSchedule, dueAt: Date): string {
   const index = config.schedules.indexOf(schedule);

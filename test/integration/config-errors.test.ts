@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -196,5 +196,63 @@ describe('a consumer handler that its entry does not export, or a CommonJS entry
       expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     }
     expect(problemLines(start.output)).toEqual(problemLines(synth.output));
+  }, 180_000);
+});
+
+/** A configuration whose queues come from a file of its own folder that writes one queue twice. */
+const importedRepeatConfig = join(dir, 'imported-repeat.config.ts');
+mkdirSync(join(dir, 'parts'));
+writeFileSync(
+  join(dir, 'parts', 'queues.ts'),
+  'export const queues = {\n  events: {},\n  events: { maxReceiveCount: 3 },\n};\n',
+);
+writeFileSync(
+  importedRepeatConfig,
+  `import { queues } from './parts/queues';
+export default { sources: { github: { type: 'github' } }, queues };
+`,
+);
+
+describe('a key written twice in a file the configuration imports fails cdk synth and npm start alike', () => {
+  it("names that file's path from the configuration's folder, the line and the column, and exits 1 from both", async () => {
+    const [synth, start] = await Promise.all([
+      run('npx', ['cdk', 'synth', '--quiet', '--output', join(dir, 'cdk-repeat.out')], importedRepeatConfig),
+      run(process.execPath, ['--import', 'tsx', 'bin/local.ts'], importedRepeatConfig),
+    ]);
+    for (const { code, output } of [synth, start]) {
+      expect(code).toBe(1);
+      expect(problemLines(output)).toEqual([
+        '  - parts/queues.ts:3:3: repeats the key "events" of line 2, column 3: JavaScript keeps only the later one, so the earlier is silently dropped (got "events"). Fix: give each entry a name of its own, or remove the one you do not mean',
+      ]);
+      expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    }
+  }, 180_000);
+});
+
+/** A one-time schedule whose time has passed: it would never fire, deployed or locally. */
+const passedScheduleConfig = join(dir, 'passed-schedule.config.ts');
+writeFileSync(
+  passedScheduleConfig,
+  `export default {
+  sources: { github: { type: 'github' } },
+  queues: { events: {} },
+  schedules: [{ name: 'launch', expression: 'at(2020-01-31T09:00:00)', queue: 'events', type: 'launch.day' }],
+};
+`,
+);
+
+describe('a one-time schedule whose time has passed fails cdk synth and npm start alike', () => {
+  it('names the path, the value, why it would never fire and the fix, in the same words, and exits 1 from both', async () => {
+    const [synth, start] = await Promise.all([
+      run('npx', ['cdk', 'synth', '--quiet', '--output', join(dir, 'cdk-passed.out')], passedScheduleConfig),
+      run(process.execPath, ['--import', 'tsx', 'bin/local.ts'], passedScheduleConfig),
+    ]);
+    for (const { code, output } of [synth, start]) {
+      expect(code).toBe(1);
+      expect(problemLines(output)).toEqual([
+        '  - schedules.0.expression: its time has passed: EventBridge Scheduler runs a one-time schedule only at a time to come, so it would never fire, deployed or in local mode (one deployed before that time has fired already) (got "at(2020-01-31T09:00:00)"). Fix: set a time to come, or remove the schedule once it has fired',
+      ]);
+      expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    }
   }, 180_000);
 });

@@ -3,7 +3,7 @@
  * names what to write for a required setting left out, paths in one notation, and a file's default export read as
  * what it is.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
@@ -126,6 +126,32 @@ describe("a configuration file's default export", () => {
     expect(said).toMatch(
       /^Invalid hookline configuration \(1 problem\):\n {2}- hookline\.config\.ts:1:81: repeats the key "events"/,
     );
+  });
+
+  it('with a key written twice in a file it imports names that file by its path, line and column', async () => {
+    // GIVEN a configuration whose sources come from a file in a folder of its own and whose queues from one beside
+    // its folder, both named sources.ts, each writing a key twice
+    const project = mkdtempSync(join(outside, 'project-'));
+    mkdirSync(join(project, 'config'));
+    mkdirSync(join(outside, 'shared'), { recursive: true });
+    writeFileSync(
+      join(project, 'config', 'sources.ts'),
+      "export const sources = {\n  github: { type: 'github' },\n  github: { type: 'stripe' },\n} as const;\n",
+    );
+    writeFileSync(
+      join(outside, 'shared', 'sources.ts'),
+      'export const queues = { events: {}, events: {} };\n',
+    );
+    const said = await failure(
+      "import { sources } from './config/sources';\nimport { queues } from '../shared/sources';\nexport default { sources, queues };\n",
+      project,
+    );
+    // THEN each repeat is located as one in the configuration file is, by the file's path from the configuration's folder
+    expect(said.split('\n')).toEqual([
+      'Invalid hookline configuration (2 problems):',
+      '  - config/sources.ts:3:3: repeats the key "github" of line 2, column 3: JavaScript keeps only the later one, so the earlier is silently dropped (got "github"). Fix: give each entry a name of its own, or remove the one you do not mean',
+      '  - ../shared/sources.ts:1:37: repeats the key "events" of line 1, column 25: JavaScript keeps only the later one, so the earlier is silently dropped (got "events"). Fix: give each entry a name of its own, or remove the one you do not mean',
+    ]);
   });
 
   it('that is missing is said to be missing', async () => {

@@ -12,6 +12,7 @@ import {
 } from '../../lib/config';
 import { HIDDEN_VALUE } from '../../lib/config/parse-shape';
 import { ingestRuntimeConfig } from '../../lib/runtime-wiring';
+import type { Violation } from '../../lib/violations';
 
 const minimal = (overrides: Partial<HooklineConfig> = {}): HooklineConfig => ({
   sources: { github: { type: 'github' } },
@@ -186,6 +187,37 @@ describe('resolveConfig: pipeline-wide settings', () => {
     expect(resolveConfig(minimal({ ingest: { keepHeaders: ['X-Request-Id'] } })).ingest.keepHeaders).toEqual([
       'x-request-id',
     ]);
+  });
+
+  it('refuses a credential header in keepHeaders, naming each and why it is never kept, rather than dropping it silently', () => {
+    // GIVEN a generic source whose signature is in x-signature, and keepHeaders naming it with the scheme's and generic ones
+    const config = minimal({
+      sources: {
+        github: { type: 'github' },
+        generic: { type: 'hmac', header: 'X-Signature', algorithm: 'sha256', encoding: 'hex' },
+      },
+      ingest: {
+        keepHeaders: ['x-request-id', 'Authorization', 'x-hub-signature-256', 'x-signature', 'Cookie'],
+      },
+    });
+    let violations: readonly Violation[] = [];
+    try {
+      resolveConfig(config);
+    } catch (error) {
+      violations = (error as HooklineConfigError).violations;
+    }
+    // THEN every credential header is listed at once, by its place in the list, and the ordinary one is not
+    expect(violations.map((v) => [v.path, v.value])).toEqual([
+      ['ingest.keepHeaders.1', '"Authorization"'],
+      ['ingest.keepHeaders.2', '"x-hub-signature-256"'],
+      ['ingest.keepHeaders.3', '"x-signature"'],
+      ['ingest.keepHeaders.4', '"Cookie"'],
+    ]);
+    expect(violations[0]).toMatchObject({
+      message:
+        'is a credential header (a signature, session, API key or token): hookline never keeps one, or the envelope, the archive, dead letters and every view of them would hold the secret',
+      fix: 'remove it: the ingest verifies the request with it before the event is queued',
+    });
   });
 
   it("accepts an inline limit from 1024 bytes to the SQS limit less a dead letter's reason, and refuses a byte outside", () => {
@@ -1267,6 +1299,51 @@ describe('resolveConfig: schedules', () => {
       'America/New_York',
     );
     expect(resolveConfig(schedule('cron(0 9 * * ? *)')).schedules[0]?.timezone).toBe('UTC');
+  });
+
+  describe('a one-time schedule whose time has passed', () => {
+    const now = Date.parse('2030-02-01T00:00:00Z');
+    const problemsAt = (config: HooklineConfig, at = now): readonly Violation[] => {
+      try {
+        resolveConfig(config, { now: at });
+        return [];
+      } catch (error) {
+        return (error as HooklineConfigError).violations;
+      }
+    };
+
+    it('is refused when the clock is given (synth, local start), naming the path, the value and the fix', () => {
+      expect(problemsAt(schedule('at(2030-01-31T09:00:00)'))).toEqual([
+        {
+          path: 'schedules.0.expression',
+          message:
+            'its time has passed: EventBridge Scheduler runs a one-time schedule only at a time to come, so it would never fire, deployed or in local mode (one deployed before that time has fired already)',
+          value: '"at(2030-01-31T09:00:00)"',
+          fix: 'set a time to come, or remove the schedule once it has fired',
+        },
+      ]);
+    });
+
+    it("is read in the schedule's time zone, and says when that was in UTC", () => {
+      // 00:30 in Paris on February 1 is 23:30 UTC on January 31: passed at midnight UTC, though its date is not.
+      const [passed] = problemsAt(schedule('at(2030-02-01T00:30:00)', 'Europe/Paris'));
+      expect(passed?.message).toMatch(/^its time in Europe\/Paris \(2030-01-31T23:30:00Z\) has passed: /);
+      expect(problemsAt(schedule('at(2030-02-01T00:30:00)', 'America/New_York'))).toEqual([]);
+    });
+
+    it('is taken when its time is still to come, or when no clock is given (the CLI, which fires none)', () => {
+      expect(problemsAt(schedule('at(2030-02-01T00:00:00)'))).toEqual([]);
+      expect(resolveConfig(schedule('at(2020-01-31T09:00:00)')).schedules[0]?.expression).toBe(
+        'at(2020-01-31T09:00:00)',
+      );
+    });
+
+    it('leaves a recurring schedule alone, and says nothing more of an expression already refused', () => {
+      expect(problemsAt(schedule('rate(1 hour)'))).toEqual([]);
+      expect(problemsAt(schedule('at(2020-02-30T09:00:00)')).map((v) => v.message)).toEqual([
+        'the date or time does not exist',
+      ]);
+    });
   });
 });
 

@@ -248,6 +248,20 @@ describe('validateSchedulesProps', () => {
     expect(problems[0]?.message).toMatch(message);
   });
 
+  it('rejects a one-time schedule whose time has passed at synth, as the configuration is, and takes one to come', () => {
+    const problems = problemsFor({ expression: 'at(2020-01-31T09:00:00)' });
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'schedules[0] (heartbeat).expression',
+        message: expect.stringMatching(
+          /^its time has passed: EventBridge Scheduler runs a one-time schedule only/,
+        ),
+        value: '"at(2020-01-31T09:00:00)"',
+      }),
+    ]);
+    expect(problemsFor({ expression: 'at(2199-01-31T09:00:00)' })).toEqual([]);
+  });
+
   it('rejects an unknown time zone, an unknown queue and a FIFO queue', () => {
     expect(problemsFor({ timezone: 'Mars/Olympus' })[0]?.fix).toMatch(/IANA|Europe/);
     expect(problemsFor({ queue: 'nope' })[0]?.fix).toBe('use one of: events, orders');
