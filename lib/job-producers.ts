@@ -280,7 +280,9 @@ export class JobProducers extends Construct {
         : {}),
       scheduler: {
         namePrefix: this.props.scheduleNamePrefix,
-        ...(this.#scheduleGroup ? { groupName: groupNameRef(this.#scheduleGroup) } : {}),
+        // The name itself, shorter than a reference in a function's 4 KB of variables; the function still deploys
+        // after the group, as after its role's policy, which names the group by reference.
+        ...(this.#scheduleGroup ? { groupName: this.#scheduleGroup.scheduleGroupName } : {}),
         ...(this.#schedulerDeadLetterQueue
           ? { deadLetterQueueArn: this.#schedulerDeadLetterQueue.queueArn }
           : {}),
@@ -398,9 +400,8 @@ export class JobProducers extends Construct {
 }
 
 /**
- * The group's name as a reference to it, not the literal CDK resolves a named group's name to: what names it (the
- * producers' grants and settings) is then deployed after it, so no producer creates a schedule in a group not there
- * yet.
+ * The group's name as a reference to it, not the literal CDK resolves a named group's name to: the producers' grants
+ * (and so their functions) are then deployed after it, so no producer creates a schedule in a group not there yet.
  */
 function groupNameRef(group: scheduler.ScheduleGroup): string {
   return (group.node.defaultChild as scheduler.CfnScheduleGroup).ref;

@@ -209,7 +209,7 @@ describe('grantSend', () => {
     // The producer is told the very group its grant names.
     const variables = template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
     const settings = JSON.parse(renderIntrinsics(stack.resolve(variables[PRODUCER_CONFIG_ENV])));
-    expect(settings.scheduler.groupName).toBe(`resolved-${groupId}`);
+    expect(settings.scheduler.groupName).toBe(group?.Properties.Name);
     const schedulerRole = stack.jobProducers?.schedulerRole('events');
     const pass = statements.find((s) => s.Action === 'iam:PassRole');
     expect(pass?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(schedulerRole as never), 'Arn'] });
