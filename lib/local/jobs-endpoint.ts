@@ -14,6 +14,7 @@ import {
 } from '../../lambda/shared/jobs-endpoint-config';
 import {
   type GrantedQueue,
+  jobScheduleGroupName,
   jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
@@ -119,6 +120,9 @@ export function localProducerQueues(
 function producerSettings(config: ResolvedConfig, topology: LocalTopology): ProducerSettings {
   return {
     ...producerClaimSettingsOf(config, topology.resources),
-    scheduler: { namePrefix: jobScheduleNamePrefix(config.stackName) },
+    scheduler: {
+      namePrefix: jobScheduleNamePrefix(config.stackName),
+      groupName: jobScheduleGroupName(config.stackName),
+    },
   };
 }

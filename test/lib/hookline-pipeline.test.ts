@@ -155,8 +155,12 @@ describe('HooklinePipeline', () => {
     const [staging = [], prod = []] = stacks.map(scheduleResources);
     expect(staging).toHaveLength(1);
     expect(prod).toHaveLength(1);
-    expect(staging[0]).toContain('schedule/default/Staging-job-*');
-    expect(prod[0]).toContain('schedule/default/Prod-job-*');
+    // Each creates in the schedule group of its own stack, named after it.
+    const groups = (stack: Stack) =>
+      Object.values(Template.fromStack(stack).findResources('AWS::Scheduler::ScheduleGroup')).map(
+        (g) => g.Properties.Name,
+      );
+    expect(stacks.map(groups)).toEqual([['Staging-jobs'], ['Prod-jobs']]);
     // Nor add up in each other's dashboards and alarms: each stack's functions write its own namespace.
     const namespaces = (stack: Stack) =>
       new Set(
@@ -179,19 +183,19 @@ describe('HooklinePipeline', () => {
       });
       pipeline.grantSend(producer, 'orders', { delays: true });
       const template = Template.fromStack(nested);
-      const [grant = ''] = Object.values(template.findResources('AWS::IAM::Policy'))
-        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
-        .filter((statement) => JSON.stringify(statement.Action).includes('scheduler:CreateSchedule'))
-        .map((statement) => renderIntrinsics(statement.Resource));
-      const prefix = grant.replace(/^.*:schedule\/default\//, '').replace(/\*$/, '');
+      const [group] = Object.values(template.findResources('AWS::Scheduler::ScheduleGroup')).map(
+        (g) => g.Properties.Name as string,
+      );
       const env = JSON.stringify(template.findResources('AWS::Lambda::Function'));
-      return { prefix, namedByProducer: env.includes(`namePrefix\\":\\"${prefix}\\"`) };
+      const prefix = /namePrefix\\":\\"([^\\"]+)\\"/.exec(env)?.[1];
+      return { group, prefix };
     };
     const teamA = nestedPipelineSchedules('PlatformTeamA');
     const teamB = nestedPipelineSchedules('PlatformTeamB');
+    expect(teamA.group).toMatch(/^PlatformTeamA-[0-9a-zA-Z_.-]+-jobs$/);
+    expect(teamB.group).toMatch(/^PlatformTeamB-[0-9a-zA-Z_.-]+-jobs$/);
     expect(teamA.prefix).toMatch(/^PlatformTeamA-[0-9a-zA-Z_.-]+-job-$/);
     expect(teamB.prefix).toMatch(/^PlatformTeamB-[0-9a-zA-Z_.-]+-job-$/);
-    expect([teamA.namedByProducer, teamB.namedByProducer]).toEqual([true, true]);
   }, 120_000);
 
   it.each([
