@@ -31,6 +31,7 @@ import type { Target } from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
 import type { LocalMode } from '../../lib/local/local-mode';
 import type { LocalEvent } from '../../lib/local/reporter';
+import { runHooklineWith } from '../helpers/local/cli';
 import { startExampleLocalMode } from '../helpers/local/example-local-mode';
 import { waitFor } from '../helpers/wait-for';
 import { type RecordingOutput, recordingOutput } from './helpers';
@@ -49,18 +50,7 @@ let events: LocalEvent[];
 const env = () => ({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' });
 
 /** Runs the real CLI; resolves with exit code, stdout and stderr. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'bin/hookline.ts', ...args], {
-      env: env(),
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = (...args: string[]) => runHooklineWith(env(), args);
 
 async function depth(url: string): Promise<{ visible: number; inFlight: number }> {
   const answer = await sqs.send(
@@ -816,14 +806,18 @@ describe('hookline CLI against local mode', () => {
     const preload = join(import.meta.dirname, 'record-loaded-packages.mjs');
     const loadedBy = async (...flags: string[]) => {
       const record = join(stateDir, `loaded-${randomUUID()}.txt`);
-      const { stdout } = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local', ...flags], {
-        env: {
-          ...env(),
-          RECORD_LOADED_PACKAGES: record,
-          NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+      const { stdout } = await run(
+        'node_modules/.bin/tsx',
+        ['bin/hookline.ts', 'status', '--local', ...flags],
+        {
+          env: {
+            ...env(),
+            RECORD_LOADED_PACKAGES: record,
+            NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+          },
+          timeout: 60_000,
         },
-        timeout: 60_000,
-      });
+      );
       return { stdout, loaded: [...new Set(readFileSync(record, 'utf8').split('\n'))].filter(Boolean) };
     };
     const asJson = await loadedBy('--json');
@@ -849,7 +843,7 @@ describe('hookline CLI against local mode', () => {
     expect(noForward.stderr.trim()).toBe(
       'error: queue events does not forward in the running local mode: its forwarding queues are none: set consumer.forward on a queue and restart local mode (npm start or npx hookline dev)',
     );
-    const stopped = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local'], {
+    const stopped = await run('node_modules/.bin/tsx', ['bin/hookline.ts', 'status', '--local'], {
       env: { ...process.env, HOOKLINE_STATE_DIR: join(stateDir, 'nowhere') },
     }).catch((e: { code: number; stderr: string }) => e);
     expect(stopped).toMatchObject({ code: 1 });

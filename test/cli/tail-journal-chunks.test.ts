@@ -13,10 +13,9 @@ import { journalRow } from '../../lib/cli/trace';
 import { parseJournal } from '../../lib/local/journal';
 import { JOURNAL_CHUNK_BYTES, JournalFollower } from '../../lib/local/journal-read';
 
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  return { ...actual, readSync: vi.fn(actual.readSync) };
-});
+vi.mock('node:fs', async (importOriginal) =>
+  (await import('../helpers/watched-fs')).watchedFs(await importOriginal(), 'readSync'),
+);
 
 const readSizes = () =>
   vi.mocked(fs.readSync).mock.calls.map((call) => {

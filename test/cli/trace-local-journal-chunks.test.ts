@@ -10,14 +10,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { localRows } from '../../lib/cli/trace';
 import { forgetReads, readSizes } from '../helpers/file-reads';
 
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  return {
-    ...actual,
-    readSync: vi.fn(actual.readSync),
-    readFileSync: vi.fn(actual.readFileSync),
-  };
-});
+vi.mock('node:fs', async (importOriginal) =>
+  (await import('../helpers/watched-fs')).watchedFs(await importOriginal(), 'readSync', 'readFileSync'),
+);
 
 const CHUNK = 4096;
 const START = Date.UTC(2026, 11, 5, 10);

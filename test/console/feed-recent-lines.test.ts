@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { journalRecentLines } from '../../lib/console/feed';
 
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  return { ...actual, readSync: vi.fn(actual.readSync) };
-});
+vi.mock('node:fs', async (importOriginal) =>
+  (await import('../helpers/watched-fs')).watchedFs(await importOriginal(), 'readSync'),
+);
 
 const bytesRead = () =>
   vi.mocked(fs.readSync).mock.calls.reduce((sum, call) => sum + ((call as unknown as number[])[3] ?? 0), 0);

@@ -11,14 +11,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { journalFileLines } from '../../lib/console/feed';
 import { bytesRead, forgetReads } from '../helpers/file-reads';
 
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  return {
-    ...actual,
-    readSync: vi.fn(actual.readSync),
-    readFileSync: vi.fn(actual.readFileSync),
-  };
-});
+vi.mock('node:fs', async (importOriginal) =>
+  (await import('../helpers/watched-fs')).watchedFs(await importOriginal(), 'readSync', 'readFileSync'),
+);
 
 const CHUNK = 4096;
 const START = Date.UTC(2026, 11, 5, 10);

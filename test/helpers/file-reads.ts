@@ -1,12 +1,11 @@
 /**
  * What a test that watches node's own file reads saw: the bytes each `readSync` and `readFileSync` took. The test
  * file watches them itself (vitest hoists `vi.mock` only from the test file), with both wrapped in `vi.fn` around
- * the real ones:
+ * the real ones by ./watched-fs.ts:
  *
- *     vi.mock('node:fs', async (importOriginal) => {
- *       const actual = await importOriginal<typeof import('node:fs')>();
- *       return { ...actual, readSync: vi.fn(actual.readSync), readFileSync: vi.fn(actual.readFileSync) };
- *     });
+ *     vi.mock('node:fs', async (importOriginal) =>
+ *       (await import('../helpers/watched-fs')).watchedFs(await importOriginal(), 'readSync', 'readFileSync'),
+ *     );
  */
 import * as fs from 'node:fs';
 import { vi } from 'vitest';

@@ -45,7 +45,7 @@ function jobsConfig() {
 
 /** The real CLI, finding local mode through the state directory `dir`. */
 function cli(dir: string, ...args: string[]) {
-  return run('npx', ['tsx', 'bin/hookline.ts', ...args], {
+  return run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
     env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
     timeout: 60_000,
   });

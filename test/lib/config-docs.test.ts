@@ -10,6 +10,13 @@ import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
 const root = join(__dirname, '..', '..');
 
 /**
+ * The parsed files every language service below shares: the standard library's and aws-cdk-lib's declarations are
+ * parsed once for the file, not once a service. An in-memory file's version is its text, so a service never gets a
+ * file parsed from another one's text under the same name.
+ */
+const documents = ts.createDocumentRegistry();
+
+/**
  * A language service over one in-memory file at the repository root, `fileName`, holding `source`, beside an
  * in-memory declaration file holding `ambient` (the types of a package a snippet imports that hookline does not
  * depend on).
@@ -23,7 +30,7 @@ function languageService(fileName: string, source: string, ambient = ''): ts.Lan
   ]);
   const host: ts.LanguageServiceHost = {
     getScriptFileNames: () => [fileName, ambientName],
-    getScriptVersion: () => '1',
+    getScriptVersion: (name) => files.get(name) ?? '1',
     getScriptSnapshot: (name) => {
       const text = files.get(name) ?? (ts.sys.fileExists(name) ? readFileSync(name, 'utf8') : undefined);
       return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
@@ -34,7 +41,7 @@ function languageService(fileName: string, source: string, ambient = ''): ts.Lan
     fileExists: (name) => files.has(name) || ts.sys.fileExists(name),
     readFile: (name) => files.get(name) ?? ts.sys.readFile(name),
   };
-  return ts.createLanguageService(host);
+  return ts.createLanguageService(host, documents);
 }
 
 /** What an editor shows on hover over each marked field of a `defineConfig({...})` call. */

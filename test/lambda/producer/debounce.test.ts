@@ -33,6 +33,8 @@ import { testClock, useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
 const job = defineJob('doc.reindex', z.object({ edit: z.number() }), { queue: 'jobs' });
+/** A Date where a duration belongs: a fixed one, so the names of the cases it is in stay the same from run to run. */
+const A_DATE = new Date(Date.UTC(2026, 0, 1));
 const fifoJob = defineJob('order.ship', z.object({ edit: z.number() }), { queue: 'orders' });
 const largeJob = defineJob('doc.render', z.object({ edit: z.number(), text: z.string() }), { queue: 'jobs' });
 
@@ -1052,7 +1054,7 @@ describe('a debounced job', () => {
       /debounce.maxWait "5m" is not a duration: pass \{ seconds: n \} \(a number of milliseconds m is \{ seconds: m \/ 1000 \}\) or \{ minutes, hours, days \}$/,
     ],
     [
-      { id: 'a', debounce: { period: { seconds: 30 }, maxWait: new Date() } },
+      { id: 'a', debounce: { period: { seconds: 30 }, maxWait: A_DATE } },
       job,
       /debounce.maxWait is a Date: pass a duration, such as \{ seconds: 30 \}, counted from the cycle's first send/,
     ],
@@ -1069,7 +1071,7 @@ describe('a debounced job', () => {
     ],
     [{ id: 'a', debounce: { seconds: 30 }, delay: { seconds: 5 } }, job, /debounce and delay both say when/],
     [{ id: 'a', debounce: { seconds: 30 } }, fifoJob, /queue "orders" is FIFO, where SQS cannot delay/],
-    [{ id: 'a', debounce: new Date() }, job, /debounce is a Date: pass a duration/],
+    [{ id: 'a', debounce: A_DATE }, job, /debounce is a Date: pass a duration/],
     [{ id: 'a', debounce: { seconds: 0.5 } }, job, /use at least 1 second/],
     [
       { id: 'a', debounce: { period: { seconds: -5 } } },

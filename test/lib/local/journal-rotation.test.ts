@@ -24,10 +24,9 @@ import { appendToJournal, Journal, parseJournal, rotatedJournalPath } from '../.
 import { JournalFollower, journalChunksBack } from '../../../lib/local/journal-read';
 import { waitFor } from '../../helpers/wait-for';
 
-vi.mock('node:fs', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs')>();
-  return { ...actual, readSync: vi.fn(actual.readSync), statSync: vi.fn(actual.statSync) };
-});
+vi.mock('node:fs', async (importOriginal) =>
+  (await import('../../helpers/watched-fs')).watchedFs(await importOriginal(), 'readSync', 'statSync'),
+);
 
 const bytesRead = () =>
   vi.mocked(fs.readSync).mock.results.reduce((sum, result) => sum + Number(result.value), 0);
