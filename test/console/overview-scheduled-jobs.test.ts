@@ -18,7 +18,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { jobScheduleName } from '../../lambda/producer/producer';
-import { jobScheduleGroupName } from '../../lambda/shared/producer-config';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
 import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
@@ -37,11 +36,8 @@ import {
 
 const { sqs, lambda, cloudwatch } = mockCommandClients();
 const scheduler = mockClient(SchedulerClient);
-/** The stack's own schedule group, where its producers create job schedules; the default group answers none here. */
-const STACK_GROUP = { GroupName: jobScheduleGroupName('Hookline') };
 beforeEach(() => {
   scheduler.reset();
-  scheduler.on(ListSchedulesCommand).resolves({ Schedules: [] } as unknown as ListSchedulesCommandOutput);
   sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
   lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
@@ -63,7 +59,7 @@ const page = (count: number, next?: string): ListSchedulesCommandOutput =>
   ({
     Schedules: Array.from({ length: count }, (_, i) => ({
       Name: jobScheduleName('Hookline-job-', `job-${next ?? 'last'}-${i}`),
-      GroupName: STACK_GROUP.GroupName,
+      GroupName: 'default',
       State: 'ENABLED' as const,
       Target: { Arn: EVENTS.arn },
     })),
@@ -93,8 +89,8 @@ async function statusLine(): Promise<string | undefined> {
 
 describe('the overview of a deployed stack says the jobs scheduled for later as hookline status does', () => {
   it('a count of every page of schedules, in the words of status', async () => {
-    scheduler.on(ListSchedulesCommand, { ...STACK_GROUP }).resolves(page(100, 'token-2'));
-    scheduler.on(ListSchedulesCommand, { ...STACK_GROUP, NextToken: 'token-2' }).resolves(page(37));
+    scheduler.on(ListSchedulesCommand, {}).resolves(page(100, 'token-2'));
+    scheduler.on(ListSchedulesCommand, { NextToken: 'token-2' }).resolves(page(37));
     const said = await statusLine();
     expect(said).toMatch(/^137 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet;/);
     expect((await overview()).scheduledJobs).toEqual({ text: said, tone: 'count' });
@@ -103,7 +99,7 @@ describe('the overview of a deployed stack says the jobs scheduled for later as 
   it('"at least" what it counted once it stopped after 10 pages', async () => {
     for (let i = 0; i < 11; i++) {
       scheduler
-        .on(ListSchedulesCommand, i === 0 ? { ...STACK_GROUP } : { ...STACK_GROUP, NextToken: `token-${i}` })
+        .on(ListSchedulesCommand, i === 0 ? {} : { NextToken: `token-${i}` })
         .resolves(page(100, `token-${i + 1}`));
     }
     const said = await statusLine();
