@@ -27,7 +27,7 @@ import {
   metricsNamespaceOf,
   PAYLOAD_KEY_PREFIX,
 } from '../lambda/shared/contracts';
-import { jobScheduleGroupName, jobScheduleNamePrefix } from '../lambda/shared/producer-config';
+import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
 import { DELETE_FAILED_PERIOD, deadLetterLifetime } from './alarm-conditions';
 import { ConsumerCircuitBreakers } from './circuit-breakers';
 import { withDidYouMean } from './closest-name';
@@ -422,12 +422,7 @@ export class HooklinePipeline extends Construct {
             {
               resource: producers.scheduleArns,
               reason:
-                "A delayed job's one-time schedule is named per job, so a job producer may create and delete only schedules in the stack's own job schedule group.",
-            },
-            {
-              resource: producers.legacyScheduleArns,
-              reason:
-                "Jobs scheduled before the stack had its own schedule group wait in the default group under the stack's job prefix: a job producer may only delete those (to cancel one), never create any there.",
+                "A delayed job's one-time schedule is named per job, so a job producer may create and delete only schedules under the stack's job prefix.",
             },
           ]
         : []),
@@ -742,8 +737,7 @@ export class HooklinePipeline extends Construct {
       payloadBucket: this.payloadBucket,
       inlineLimitBytes: this.config.payloads.inlineLimitBytes,
       payloadExpiry: this.config.payloads.expiry,
-      scheduleNamePrefix: jobScheduleNamePrefix(this.jobScheduleKey()),
-      scheduleGroupName: jobScheduleGroupName(this.jobScheduleKey()),
+      scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     const variables = this.jobProducers.grantSend(grantee, queueName, pair.queue, options);
     if (options.flows) this.grantFlows(queueName);
@@ -803,17 +797,17 @@ export class HooklinePipeline extends Construct {
   }
 
   /**
-   * Job schedules of this pipeline (their names' prefix and their group) are named under its stack's real name (unique in an account and region), not
+   * Job schedules of this pipeline are named under its stack's real name (unique in an account and region), not
    * the configuration's `stackName`: two stages of one app in one account must not reach each other's schedules.
    * A nested stack's name is only known once deployed (a token here, the same in two apps built alike): its
    * top-level stack's name and its path in it are as unique. The `/` never is in a stack name, so the prefix is a
    * hash no top-level stack's name gives.
    */
-  private jobScheduleKey(): string {
+  private jobSchedulePrefix(): string {
     const stack = Stack.of(this);
     let root = stack;
     while (root.nestedStackParent) root = root.nestedStackParent;
-    return root === stack ? stack.stackName : `${root.stackName}/${stack.node.path}`;
+    return jobScheduleNamePrefix(root === stack ? stack.stackName : `${root.stackName}/${stack.node.path}`);
   }
 
   private queuesByName(): Record<string, sqs.IQueue> {

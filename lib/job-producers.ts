@@ -2,25 +2,23 @@
  * Lets a grantee (a Lambda function, an ECS task's role, any IAM principal) send jobs to a pipeline queue
  * (`hookline/producer`): exactly `sqs:SendMessage` on that queue,
  * its own job records in the dedupe table (`job#*`), claim-checked payloads under `payloads/job/`, and, with
- * `delays`, one-time schedules in the stack's own schedule group sent by a role that may only send to that queue
- * and to the dead-letter queue where Scheduler keeps a job it could not deliver.
+ * `delays`, one-time schedules under the stack's name prefix sent by a role that may only send to that queue and
+ * to the dead-letter queue where Scheduler keeps a job it could not deliver.
  * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, on the function
  * or the container that runs the producer, so the configuration and the permissions cannot disagree.
  */
-import { type Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { type Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { JOB_SOURCE } from '../lambda/shared/job';
 import {
   type GrantedQueue,
-  jobScheduleGroupName,
-  LEGACY_JOB_SCHEDULE_GROUP,
+  JOB_SCHEDULE_GROUP,
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
   type ProducerQueuesVariable,
@@ -55,12 +53,6 @@ export interface JobProducersProps {
   readonly payloadExpiry?: Duration;
   /** Schedule names start with this (`jobScheduleNamePrefix(stackName)`); grants cover these names only. */
   readonly scheduleNamePrefix: string;
-  /**
-   * The name of the schedule group created for the one-time job schedules, once a grant allows delays. Deleting the
-   * stack deletes it, and every schedule still in it.
-   * @default - `jobScheduleGroupName` of the stack's name
-   */
-  readonly scheduleGroupName?: string;
 }
 
 /**
@@ -134,7 +126,6 @@ export class JobProducers extends Construct {
   /** Each producer granted, by where its variables are set (else by its grantee). */
   readonly #producers = new Map<object, GrantedProducer>();
   #schedulerDeadLetterQueue?: sqs.Queue;
-  #scheduleGroup?: scheduler.ScheduleGroup;
 
   constructor(
     scope: Construct,
@@ -160,11 +151,6 @@ export class JobProducers extends Construct {
    */
   get schedulerDeadLetterQueue(): sqs.IQueue | undefined {
     return this.#schedulerDeadLetterQueue;
-  }
-
-  /** The schedule group of the one-time job schedules, once a grant allowed delays. */
-  get scheduleGroup(): scheduler.IScheduleGroup | undefined {
-    return this.#scheduleGroup;
   }
 
   /**
@@ -280,9 +266,6 @@ export class JobProducers extends Construct {
         : {}),
       scheduler: {
         namePrefix: this.props.scheduleNamePrefix,
-        // The name itself, shorter than a reference in a function's 4 KB of variables; the function still deploys
-        // after the group, as after its role's policy, which names the group by reference.
-        ...(this.#scheduleGroup ? { groupName: this.#scheduleGroup.scheduleGroupName } : {}),
         ...(this.#schedulerDeadLetterQueue
           ? { deadLetterQueueArn: this.#schedulerDeadLetterQueue.queueArn }
           : {}),
@@ -290,29 +273,12 @@ export class JobProducers extends Construct {
     };
   }
 
-  /**
-   * The ARN pattern of the stack's one-time job schedules, every schedule of its group: what a producer granted
-   * delays may create and delete. Undefined until a grant allowed delays.
-   */
-  get scheduleArns(): string | undefined {
-    const group = this.#scheduleGroup;
-    if (!group) return undefined;
+  /** The ARN pattern of the stack's one-time job schedules: what a producer granted delays may create and delete. */
+  get scheduleArns(): string {
     return Stack.of(this).formatArn({
       service: 'scheduler',
       resource: 'schedule',
-      resourceName: `${groupNameRef(group)}/*`,
-    });
-  }
-
-  /**
-   * The ARN pattern of the job schedules the stack created in the `default` group before it had a group of its own
-   * (the name prefix, which also covers the stack `<name>-job-runner`'s): a producer may delete, never create, them.
-   */
-  get legacyScheduleArns(): string {
-    return Stack.of(this).formatArn({
-      service: 'scheduler',
-      resource: 'schedule',
-      resourceName: `${LEGACY_JOB_SCHEDULE_GROUP}/${this.props.scheduleNamePrefix}*`,
+      resourceName: `${JOB_SCHEDULE_GROUP}/${this.props.scheduleNamePrefix}*`,
     });
   }
 
@@ -322,25 +288,16 @@ export class JobProducers extends Construct {
   }
 
   /**
-   * Create (and, for a function that may cancel or debounce jobs, delete) the stack's job schedules in its group,
-   * delete those it created in the `default` group before, and hand Scheduler the queue's role, nothing else.
+   * Create (and, for a function that may cancel or debounce jobs, delete) the stack's job schedules, and hand
+   * Scheduler the queue's role, nothing else.
    */
   private grantScheduling(grantee: iam.IGrantable, role: iam.IRole, cancels: boolean): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['scheduler:CreateSchedule', ...(cancels ? ['scheduler:DeleteSchedule'] : [])],
-        resources: [this.scheduleArns as string],
+        resources: [this.scheduleArns],
       }),
     );
-    // Jobs scheduled before the upgrade are still cancelled and debounced; no longer used once the last is due.
-    if (cancels) {
-      grantee.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['scheduler:DeleteSchedule'],
-          resources: [this.legacyScheduleArns],
-        }),
-      );
-    }
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],
@@ -351,18 +308,17 @@ export class JobProducers extends Construct {
   }
 
   /**
-   * Trusted only by Scheduler for this account's schedules in the stack's job group and, for those scheduled before
-   * the stack had one, the default group; may only `sqs:SendMessage` to its queue and its schedules' DLQ.
+   * Trusted only by Scheduler for this account's schedules in the default group; may only `sqs:SendMessage` to its
+   * queue and its schedules' DLQ.
    */
   private schedulerRoleFor(queueName: string, queue: sqs.IQueue): iam.Role {
     const existing = this.#schedulerRoles.get(queueName);
     if (existing) return existing;
     // No path: the producer derives the role's ARN from its name and the stack's account and partition.
+    // The producer creates its schedules in the default group (it names none).
     const role = schedulerExecutionRole(this, `SchedulerRole-${queueName}`, {
       description: `hookline one-time job schedules: send to the ${queueName} queue`,
-      scheduleGroupArn: this.scheduleGroupOnce().scheduleGroupArn,
-      // Jobs scheduled in the default group before the upgrade still fire with this role until they are due.
-      previousScheduleGroupArn: defaultScheduleGroupArn(this),
+      scheduleGroupArn: defaultScheduleGroupArn(this),
     });
     const deadLetterQueue = this.schedulerDeadLetterQueueOnce();
     role.addToPolicy(
@@ -376,18 +332,6 @@ export class JobProducers extends Construct {
   }
 
   /**
-   * The stack's own group for the one-time job schedules: its grants name it alone, and deleting the stack deletes
-   * it with the schedules still pending (they would otherwise send to a queue deleted with the stack).
-   */
-  private scheduleGroupOnce(): scheduler.ScheduleGroup {
-    this.#scheduleGroup ??= new scheduler.ScheduleGroup(this, 'JobSchedules', {
-      scheduleGroupName: this.props.scheduleGroupName ?? jobScheduleGroupName(Stack.of(this).stackName),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    return this.#scheduleGroup;
-  }
-
-  /**
    * Scheduler drops a delivery it gave up on (185 retries or 24 hours) unless the schedule names a dead-letter
    * queue: this one keeps the job (in Scheduler's dead-letter event) for an operator.
    */
@@ -397,14 +341,6 @@ export class JobProducers extends Construct {
     });
     return this.#schedulerDeadLetterQueue;
   }
-}
-
-/**
- * The group's name as a reference to it, not the literal CDK resolves a named group's name to: the producers' grants
- * (and so their functions) are then deployed after it, so no producer creates a schedule in a group not there yet.
- */
-function groupNameRef(group: scheduler.ScheduleGroup): string {
-  return (group.node.defaultChild as scheduler.CfnScheduleGroup).ref;
 }
 
 /**

@@ -16,12 +16,6 @@ export interface SchedulerExecutionRoleProps {
   readonly description: string;
   /** The ARN of the schedule group whose schedules name this role (`defaultScheduleGroupArn` for `default`). */
   readonly scheduleGroupArn: string;
-  /**
-   * The ARN of a group the role's schedules were created in before (`defaultScheduleGroupArn` for `default`): those
-   * still pending there send with this role too, so it trusts Scheduler for that group's schedules as well.
-   * @default - no other group
-   */
-  readonly previousScheduleGroupArn?: string;
 }
 
 /** A role only Scheduler may assume, for this account's schedules in `scheduleGroupArn`; it has no permission yet. */
@@ -34,11 +28,7 @@ export function schedulerExecutionRole(
     assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
       conditions: {
         StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
-        ArnEquals: {
-          'aws:SourceArn': props.previousScheduleGroupArn
-            ? [props.scheduleGroupArn, props.previousScheduleGroupArn]
-            : props.scheduleGroupArn,
-        },
+        ArnEquals: { 'aws:SourceArn': props.scheduleGroupArn },
       },
     }),
     description: props.description,

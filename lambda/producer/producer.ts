@@ -59,12 +59,7 @@ import {
 import { type BackoffSeconds, type JobRetry, jobRetryHeaders, retryRuleReasons } from '../shared/job-retry';
 import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import { mapLimited } from '../shared/map-limited';
-import {
-  jobScheduleHashLength,
-  LEGACY_JOB_SCHEDULE_GROUP,
-  type ProducerQueue,
-  type ProducerSettings,
-} from '../shared/producer-config';
+import { jobScheduleHashLength, type ProducerQueue, type ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 import type { ResolvedProducer } from './discover';
 import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
@@ -627,7 +622,8 @@ export class Producer {
     const named = await this.nameDebouncedSend(p, debounced, send);
     if (!named) return STARTED_MEANWHILE;
     // Best effort: a schedule left in place delivers a send the consumer skips.
-    for (const name of named.deletes) await this.deleteSchedule(name);
+    for (const name of named.deletes)
+      await this.deps.scheduler?.delete(name, this.deps.settings.scheduler?.groupName).catch(() => false);
     return named.gaveWay ? gaveWayResult(sent, named.gaveWay) : resultOf(sent);
   }
 
@@ -890,23 +886,12 @@ export class Producer {
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
     // way: failing here would have a retry answer false, "already started".
-    if (cancelled.scheduleName) await this.deleteSchedule(cancelled.scheduleName);
+    if (cancelled.scheduleName && this.deps.scheduler) {
+      await this.deps.scheduler
+        .delete(cancelled.scheduleName, this.deps.settings.scheduler?.groupName)
+        .catch(() => false);
+    }
     return true;
-  }
-
-  /**
-   * Deletes a job's one-time schedule, best effort (one left in place delivers a send the consumer skips): in the
-   * stack's group, else, when it is not there, in the `default` group, where a stack deployed before it had a group
-   * of its own created the schedules still pending from then, under the same names.
-   */
-  private async deleteSchedule(name: string): Promise<void> {
-    const scheduler = this.deps.scheduler;
-    if (!scheduler) return;
-    const group = this.deps.settings.scheduler?.groupName;
-    // A call that failed (a throttle) says nothing of where the schedule is: it is not looked for elsewhere.
-    const found = await scheduler.delete(name, group).catch(() => true);
-    if (!found && group !== undefined && group !== LEGACY_JOB_SCHEDULE_GROUP)
-      await scheduler.delete(name, LEGACY_JOB_SCHEDULE_GROUP).catch(() => false);
   }
 
   /**

@@ -105,10 +105,6 @@ export const producerSettingsSchema = z.object({
       roleArn: z.optional(z.string()),
       /** Schedule names start with this, which the producer's grant is limited to. */
       namePrefix: z.string().check(z.minLength(1)),
-      /**
-       * The stack's job schedule group (`jobScheduleGroupName`), where schedules are created; without it, Scheduler's
-       * `default` group.
-       */
       groupName: z.optional(z.string()),
       /** Where Scheduler puts a one-time schedule's job it could not deliver, instead of dropping it. */
       deadLetterQueueArn: z.optional(z.string()),
@@ -122,31 +118,10 @@ export const producerSettingsSchema = z.object({
 export type ProducerSettings = z.infer<typeof producerSettingsSchema>;
 
 /**
- * Where stacks deployed before each had a schedule group of their own created their one-time job schedules:
- * Scheduler's `default` group (the producer named none). Those still pending fire from there with the stack's
- * scheduler roles, so the roles trust this group too, producers may delete (never create) the stack's schedules in
- * it, and `hookline status` counts them. Nothing of a stack is created here any more: once the last job scheduled
- * before the upgrade is due, the group holds none of the stack's schedules and those grants are no longer used.
+ * The schedule group a deployed stack's one-time job schedules are in: Scheduler's `default` group, as the producer
+ * names none. Its grants, the scheduler roles' trust and `hookline status`'s count of waiting jobs all name it.
  */
-export const LEGACY_JOB_SCHEDULE_GROUP = 'default';
-
-/** The longest schedule group name Scheduler takes (`[0-9a-zA-Z-_.]`, 1 to 64 characters). */
-const SCHEDULE_GROUP_NAME_LIMIT = 64;
-
-/**
- * The schedule group of a stack's one-time job schedules: the stack deletes it, and with it every schedule still in
- * it. Derived from the stack's name as the name prefix is, so the CLI finds it from the stack name alone: the name
- * and `-jobs`, or, when the name does not fit or has a character a group name cannot hold, its first 50 characters
- * (made safe) and a hash of the whole name, so two stacks never share a group.
- */
-export function jobScheduleGroupName(stackName: string): string {
-  const suffix = '-jobs';
-  const safe = stackName.replace(/[^0-9a-zA-Z_.-]/g, '-');
-  if (safe === stackName && safe.length + suffix.length <= SCHEDULE_GROUP_NAME_LIMIT)
-    return `${safe}${suffix}`;
-  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
-  return `${safe.slice(0, SCHEDULE_GROUP_NAME_LIMIT - hash.length - 1 - suffix.length)}-${hash}${suffix}`;
-}
+export const JOB_SCHEDULE_GROUP = 'default';
 
 /**
  * The prefix of a stack's one-time job schedule names: the producer names schedules with it, and its grant (and

@@ -36,10 +36,8 @@ export type ScheduledJobsCount =
   | { readonly failed: string };
 
 /**
- * Counts the stack's one-time job schedules that will still send their job (`ENABLED` ones), each named by the
- * stack's prefix and a hash: those in the stack's own group, then those it created in Scheduler's `default` group
- * before it had one, which still fire from there. A stack deployed before has no group yet: its count is the
- * default group's. One whose time passed is deleted by Scheduler once it sent its job
+ * Counts the stack's one-time job schedules (Scheduler's `default` group, each named by the stack's prefix and a hash)
+ * that will still send their job: `ENABLED` ones. One whose time passed is deleted by Scheduler once it sent its job
  * (`ActionAfterCompletion: DELETE`), so it counts until then, while its delivery is retried too; a cancelled job's
  * schedule still sends it (its consumer skips it) and counts until its time, as local mode counts it. With
  * `queueArn`, only the schedules sending to that queue.
@@ -50,56 +48,35 @@ export async function countScheduledJobs(
   queueArn?: string,
 ): Promise<ScheduledJobsCount> {
   // Loaded here, not at the top: `status --local` renders with this module's numbers and loads neither.
-  const [{ ListSchedulesCommand }, config] = await Promise.all([
-    import('@aws-sdk/client-scheduler'),
-    import('../../lambda/shared/producer-config'),
-  ]);
-  const prefix = config.jobScheduleNamePrefix(stackName);
-  const groups = [config.jobScheduleGroupName(stackName), config.LEGACY_JOB_SCHEDULE_GROUP];
+  const [{ ListSchedulesCommand }, { JOB_SCHEDULE_GROUP, jobScheduleNamePrefix, isJobScheduleName }] =
+    await Promise.all([import('@aws-sdk/client-scheduler'), import('../../lambda/shared/producer-config')]);
+  const prefix = jobScheduleNamePrefix(stackName);
   let count = 0;
-  let pages = 0;
+  let nextToken: string | undefined;
   try {
-    for (const group of groups) {
-      let nextToken: string | undefined;
-      do {
-        if (pages++ === SCHEDULED_JOB_PAGES) return { count, atLeast: true };
-        const answer = await listedOrNone(
-          needing(
-            LIST_SCHEDULES,
-            scheduler.send(
-              new ListSchedulesCommand({
-                GroupName: group,
-                NamePrefix: prefix,
-                State: 'ENABLED',
-                MaxResults: SCHEDULES_PER_PAGE,
-                ...(nextToken ? { NextToken: nextToken } : {}),
-              }),
-            ),
-          ),
-        );
-        count += (answer.Schedules ?? []).filter(
-          (s) =>
-            config.isJobScheduleName(prefix, s.Name ?? '') &&
-            (queueArn === undefined || s.Target?.Arn === queueArn),
-        ).length;
-        nextToken = answer.NextToken;
-      } while (nextToken);
+    for (let page = 0; page < SCHEDULED_JOB_PAGES; page++) {
+      const answer = await needing(
+        LIST_SCHEDULES,
+        scheduler.send(
+          new ListSchedulesCommand({
+            GroupName: JOB_SCHEDULE_GROUP,
+            NamePrefix: prefix,
+            State: 'ENABLED',
+            MaxResults: SCHEDULES_PER_PAGE,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        ),
+      );
+      count += (answer.Schedules ?? []).filter(
+        (s) =>
+          isJobScheduleName(prefix, s.Name ?? '') && (queueArn === undefined || s.Target?.Arn === queueArn),
+      ).length;
+      nextToken = answer.NextToken;
+      if (!nextToken) return { count, atLeast: false };
     }
-    return { count, atLeast: false };
+    return { count, atLeast: true };
   } catch (error) {
     return notCounted(error);
-  }
-}
-
-/** A listing of a group that does not exist (a stack deployed before it had its own) holds no schedule. */
-async function listedOrNone<T extends { Schedules?: unknown[]; NextToken?: string }>(
-  listing: Promise<T>,
-): Promise<Pick<T, 'Schedules' | 'NextToken'>> {
-  try {
-    return await listing;
-  } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException') return { Schedules: [] } as Pick<T, 'Schedules'>;
-    throw error;
   }
 }
 

@@ -14,7 +14,6 @@ import {
 } from '../../lambda/shared/jobs-endpoint-config';
 import {
   type GrantedQueue,
-  jobScheduleGroupName,
   jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
@@ -120,9 +119,6 @@ export function localProducerQueues(
 function producerSettings(config: ResolvedConfig, topology: LocalTopology): ProducerSettings {
   return {
     ...producerClaimSettingsOf(config, topology.resources),
-    scheduler: {
-      namePrefix: jobScheduleNamePrefix(config.stackName),
-      groupName: jobScheduleGroupName(config.stackName),
-    },
+    scheduler: { namePrefix: jobScheduleNamePrefix(config.stackName) },
   };
 }

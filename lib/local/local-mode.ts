@@ -18,11 +18,7 @@ import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { plural } from '../../lambda/shared/plural';
-import {
-  jobScheduleGroupName,
-  jobScheduleNamePrefix,
-  type ProducerSettings,
-} from '../../lambda/shared/producer-config';
+import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { deadLetterExpiryAlarmAge, deadLetterLifetime } from '../alarm-conditions';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
@@ -1063,7 +1059,6 @@ class LocalControl {
       scheduler: {
         roleArn: `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`,
         namePrefix: jobScheduleNamePrefix(config.stackName),
-        groupName: jobScheduleGroupName(config.stackName),
       },
     };
   }

@@ -8,7 +8,6 @@ import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { jobScheduleName } from '../../lambda/producer/producer';
 import { breakerAlarmName, breakerStepScheduleName } from '../../lambda/shared/circuit-breaker';
-import { jobScheduleGroupName } from '../../lambda/shared/producer-config';
 import { outputKey, STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { type DeployedStandIn, startDeployedStandIn } from '../helpers/deployed-stand-in';
 import { waitFor } from '../helpers/wait-for';
@@ -394,10 +393,9 @@ describe('the dead-letter queues EventBridge Scheduler fills, read through the r
 });
 
 describe('the jobs waiting in the stack’s one-time schedules, counted through the real CLI', () => {
-  it('lists the stack’s enabled job schedules of its own group and of the default group page by page, and counts them as local mode does', async () => {
-    // GIVEN a stack whose producers may delay jobs, 150 of its jobs waiting for events in its own group and 2 for
-    // orders in the default group (scheduled before the stack had a group), a schedule someone disabled, one of
-    // another stack and one in another group (`status <queue>`: status-scheduled-jobs.test)
+  it('lists the stack’s enabled job schedules of the default group page by page, and counts them as local mode does', async () => {
+    // GIVEN a stack whose producers may delay jobs, 150 of its jobs waiting for events and 2 for orders, a schedule
+    // someone disabled, one of another stack and one in another group (`status <queue>`: status-scheduled-jobs.test)
     const { outputs: events, queue: eventsQueue } = await standIn.queueWithDeadLetters('events', {
       stack: 'Delays',
     });
@@ -417,9 +415,8 @@ describe('the jobs waiting in the stack’s one-time schedules, counted through 
       name: jobScheduleName('Delays-job-', `job-${n}`),
       targetArn,
     });
-    const group = jobScheduleGroupName('Delays');
     standIn.schedules.push(
-      ...Array.from({ length: 150 }, (_, n) => ({ ...job(n, eventsQueue.arn), group })),
+      ...Array.from({ length: 150 }, (_, n) => job(n, eventsQueue.arn)),
       job(1000, ordersQueue.arn),
       job(1001, ordersQueue.arn),
       { ...job(1002, eventsQueue.arn), state: 'DISABLED' },
@@ -438,37 +435,12 @@ describe('the jobs waiting in the stack’s one-time schedules, counted through 
     expect(human.stdout).toContain(
       "152 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (hookline jobs list --state scheduled --stack Delays)\n",
     );
-    const asked = { NamePrefix: 'Delays-job-', State: 'ENABLED', MaxResults: '100' };
-    expect(standIn.scheduleListings).toEqual([
-      { ScheduleGroup: 'Delays-jobs', ...asked },
-      { ScheduleGroup: 'Delays-jobs', ...asked, NextToken: '100' },
-      { ScheduleGroup: 'default', ...asked },
-    ]);
-  });
-
-  it('counts the default group’s job schedules of a stack deployed before it had a group of its own', async () => {
-    // GIVEN a stack with no job schedule group yet (Scheduler answers ResourceNotFoundException for it) and 2 jobs
-    // waiting in the default group
-    const { outputs, queue } = await standIn.queueWithDeadLetters('events', { stack: 'Before' });
-    const jobSchedules = await standIn.sqs.send(
-      new CreateQueueCommand({ QueueName: 'Before-JobSchedulesDlq' }),
-    );
-    standIn.stacks.set('Before', {
-      ...outputs,
-      [STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl]: jobSchedules.QueueUrl ?? '',
-    });
-    standIn.schedules.push(
-      { name: jobScheduleName('Before-job-', 'job-1'), targetArn: queue.arn },
-      { name: jobScheduleName('Before-job-', 'job-2'), targetArn: queue.arn },
-    );
-    standIn.scheduleListings.length = 0;
-
-    // WHEN
-    const human = await standIn.run(['status', '--stack', 'Before']);
-
-    // THEN
-    expect(human.code).toBe(0);
-    expect(human.stdout).toContain("2 jobs scheduled for later, beyond SQS's 15-minute delay");
-    expect(standIn.scheduleListings.map((q) => q.ScheduleGroup)).toEqual(['Before-jobs', 'default']);
+    const asked = {
+      ScheduleGroup: 'default',
+      NamePrefix: 'Delays-job-',
+      State: 'ENABLED',
+      MaxResults: '100',
+    };
+    expect(standIn.scheduleListings).toEqual([asked, { ...asked, NextToken: '100' }]);
   });
 });

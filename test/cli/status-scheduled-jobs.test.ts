@@ -53,7 +53,7 @@ function queuesReadable(): void {
 const jobSchedules = (count: number, queueArn = EVENTS.arn) =>
   Array.from({ length: count }, (_, i) => ({
     Name: jobScheduleName('Hookline-job-', `job-${queueArn.split(':').at(-1)}-${i}`),
-    GroupName: 'Hookline-jobs',
+    GroupName: 'default',
     State: 'ENABLED' as const,
     Target: { Arn: queueArn },
   }));
@@ -63,37 +63,22 @@ function page(count: number, next?: string, queueArn = EVENTS.arn): Partial<List
   return { Schedules: jobSchedules(count, queueArn), ...(next ? { NextToken: next } : {}) };
 }
 
-/**
- * Scheduler answers the pages of the stack's group in turn, the first for a request without a token, each next for
- * the token before; the default group holds none of the stack's schedules.
- */
+/** Scheduler answers the pages in turn, the first for a request without a token, each next for the token before. */
 function schedulesPages(...pages: Partial<ListSchedulesCommandOutput>[]): void {
   const tokens = [undefined, ...pages.map((p) => p.NextToken)];
   pages.forEach((answer, i) => {
     scheduler
-      .on(ListSchedulesCommand, {
-        GroupName: STACK_JOBS.GroupName,
-        ...(tokens[i] === undefined ? {} : { NextToken: tokens[i] }),
-      })
+      .on(ListSchedulesCommand, tokens[i] === undefined ? {} : { NextToken: tokens[i] })
       .resolves(answer as ListSchedulesCommandOutput);
   });
-  scheduler.on(ListSchedulesCommand, { GroupName: 'default' }).resolves({ Schedules: [] } as never);
 }
 
 /** The requests Scheduler got, in order. */
 const requests = (): ListSchedulesCommandInput[] =>
   scheduler.commandCalls(ListSchedulesCommand).map((call) => call.args[0].input);
 
-/** What every request asks for: the stack's job schedules (its own group, its name prefix) still to fire. */
-const STACK_JOBS = {
-  GroupName: 'Hookline-jobs',
-  NamePrefix: 'Hookline-job-',
-  State: 'ENABLED',
-  MaxResults: 100,
-};
-
-/** Then the same in the default group, where the stack created its job schedules before it had a group. */
-const LEGACY_JOBS = { ...STACK_JOBS, GroupName: 'default' };
+/** What every request asks for: the stack's job schedules (default group, its name prefix) still to fire. */
+const STACK_JOBS = { GroupName: 'default', NamePrefix: 'Hookline-job-', State: 'ENABLED', MaxResults: 100 };
 
 async function status(args: readonly string[] = [], target: StackTarget = withJobProducers()) {
   const h = cliHarness({
@@ -119,7 +104,6 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
       STACK_JOBS,
       { ...STACK_JOBS, NextToken: 'token-2' },
       { ...STACK_JOBS, NextToken: 'token-3' },
-      LEGACY_JOBS,
     ]);
   });
 
@@ -170,7 +154,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     const json = await status(['orders', '--json']);
 
     expect(JSON.parse(json.stdout).scheduledJobs).toBe(6);
-    expect(requests()).toEqual([STACK_JOBS, { ...STACK_JOBS, NextToken: 'token-2' }, LEGACY_JOBS]);
+    expect(requests()).toEqual([STACK_JOBS, { ...STACK_JOBS, NextToken: 'token-2' }]);
   });
 
   it('stops after 10 pages and says "at least" what it counted, in text and --json, rather than paging on', async () => {
@@ -273,9 +257,9 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     const listing = new Promise<void>((resolve) => {
       listed = resolve;
     });
-    scheduler.on(ListSchedulesCommand).callsFake(async (input: ListSchedulesCommandInput) => {
+    scheduler.on(ListSchedulesCommand).callsFake(async () => {
       listed();
-      return page(input.GroupName === 'default' ? 0 : 2);
+      return page(2);
     });
     // The queues answer only once the listing started: read one after the other, status would never answer.
     sqs.on(GetQueueAttributesCommand).callsFake(async () => {

@@ -101,9 +101,6 @@ export function resolveAsDeployed(
     if (typeOf(id) === 'AWS::SQS::Queue')
       return `https://sqs.${at.region}.${at.urlSuffix}/${at.account}/${nameOf(id)}`;
     if (typeOf(id) === 'AWS::IAM::Role') return nameOf(id);
-    // A schedule group's Ref is its name, given in the template (CloudFormation generates none for it here).
-    const groupName = resources[id]?.Properties?.Name;
-    if (typeOf(id) === 'AWS::Scheduler::ScheduleGroup' && typeof groupName === 'string') return groupName;
     // A secret created without a name is named `<logical id>-<12 random>`, and its ARN adds `-<6 random>`.
     if (typeOf(id) === 'AWS::SecretsManager::Secret')
       return `arn:${at.partition}:secretsmanager:${at.region}:${at.account}:secret:${id}-RANDOMRANDOM-AbCdEf`;

@@ -371,8 +371,7 @@ function stackMember(name: string, outputs: Readonly<Record<string, string>>): s
 
 /**
  * EventBridge Scheduler's `ListSchedules` (REST JSON): the schedules of the group, name prefix and state asked for, at
- * most `MaxResults` a page, the next page's offset as its token; each request's query is recorded. A group is known
- * when it is `default` or holds a schedule: another (a stack's group not yet deployed) is ResourceNotFoundException.
+ * most `MaxResults` a page, the next page's offset as its token; each request's query is recorded.
  */
 function listSchedules(
   schedules: readonly StandInSchedule[],
@@ -382,14 +381,6 @@ function listSchedules(
 ) {
   const query = Object.fromEntries(new URL(url, 'http://stand-in').searchParams);
   listings.push(query);
-  const group = query.ScheduleGroup;
-  if (group !== undefined && group !== 'default' && !schedules.some((s) => s.group === group)) {
-    res.writeHead(404, {
-      'content-type': 'application/json',
-      'x-amzn-errortype': 'ResourceNotFoundException',
-    });
-    return res.end(JSON.stringify({ Message: `Schedule group ${group} does not exist.` }));
-  }
   const matching = schedules.filter(
     (s) =>
       (query.ScheduleGroup === undefined || (s.group ?? 'default') === query.ScheduleGroup) &&

@@ -155,12 +155,8 @@ describe('HooklinePipeline', () => {
     const [staging = [], prod = []] = stacks.map(scheduleResources);
     expect(staging).toHaveLength(1);
     expect(prod).toHaveLength(1);
-    // Each creates in the schedule group of its own stack, named after it.
-    const groups = (stack: Stack) =>
-      Object.values(Template.fromStack(stack).findResources('AWS::Scheduler::ScheduleGroup')).map(
-        (g) => g.Properties.Name,
-      );
-    expect(stacks.map(groups)).toEqual([['Staging-jobs'], ['Prod-jobs']]);
+    expect(staging[0]).toContain('schedule/default/Staging-job-*');
+    expect(prod[0]).toContain('schedule/default/Prod-job-*');
     // Nor add up in each other's dashboards and alarms: each stack's functions write its own namespace.
     const namespaces = (stack: Stack) =>
       new Set(
@@ -183,19 +179,19 @@ describe('HooklinePipeline', () => {
       });
       pipeline.grantSend(producer, 'orders', { delays: true });
       const template = Template.fromStack(nested);
-      const [group] = Object.values(template.findResources('AWS::Scheduler::ScheduleGroup')).map(
-        (g) => g.Properties.Name as string,
-      );
+      const [grant = ''] = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+        .filter((statement) => JSON.stringify(statement.Action).includes('scheduler:CreateSchedule'))
+        .map((statement) => renderIntrinsics(statement.Resource));
+      const prefix = grant.replace(/^.*:schedule\/default\//, '').replace(/\*$/, '');
       const env = JSON.stringify(template.findResources('AWS::Lambda::Function'));
-      const prefix = /namePrefix\\":\\"([^\\"]+)\\"/.exec(env)?.[1];
-      return { group, prefix };
+      return { prefix, namedByProducer: env.includes(`namePrefix\\":\\"${prefix}\\"`) };
     };
     const teamA = nestedPipelineSchedules('PlatformTeamA');
     const teamB = nestedPipelineSchedules('PlatformTeamB');
-    expect(teamA.group).toMatch(/^PlatformTeamA-[0-9a-zA-Z_.-]+-jobs$/);
-    expect(teamB.group).toMatch(/^PlatformTeamB-[0-9a-zA-Z_.-]+-jobs$/);
     expect(teamA.prefix).toMatch(/^PlatformTeamA-[0-9a-zA-Z_.-]+-job-$/);
     expect(teamB.prefix).toMatch(/^PlatformTeamB-[0-9a-zA-Z_.-]+-job-$/);
+    expect([teamA.namedByProducer, teamB.namedByProducer]).toEqual([true, true]);
   }, 120_000);
 
   it.each([

@@ -22,7 +22,6 @@ import { createProducer } from '../../lambda/producer';
 import { discoverProducer } from '../../lambda/producer/discover';
 import { defineJob } from '../../lambda/shared/job';
 import {
-  jobScheduleGroupName,
   jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
@@ -146,13 +145,7 @@ describe('grantSend', () => {
         ([, r]) =>
           r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.[PRODUCER_QUEUES_ENV],
       );
-      const legacy = `:schedule/default/${jobScheduleNamePrefix(stack.stackName)}*`;
-      const [groupId] = Object.keys(template.findResources('AWS::Scheduler::ScheduleGroup'));
-      const where = (resource: unknown) => {
-        const arn = renderIntrinsics(resource);
-        if (arn.endsWith(`:schedule/resolved-${groupId}/*`)) return 'group';
-        return arn.endsWith(legacy) ? 'default' : arn;
-      };
+      const schedules = `schedule/default/${jobScheduleNamePrefix(stack.stackName)}*`;
       return producers.map(([id, fn]) => {
         const role = fn.Properties.Role['Fn::GetAtt'][0] as string;
         // Past the inline policy's size, CDK moves statements into managed policies of the same role.
@@ -161,7 +154,9 @@ describe('grantSend', () => {
           .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))
           .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
         const onSchedules = (action: string) =>
-          statements.filter((s) => actionsOf([s]).includes(action)).map((s) => where(s.Resource));
+          statements
+            .filter((s) => actionsOf([s]).includes(action))
+            .map((s) => JSON.stringify(s.Resource).includes(schedules));
         return {
           id,
           creates: onSchedules('scheduler:CreateSchedule'),
@@ -175,12 +170,10 @@ describe('grantSend', () => {
     expect(kept.map((p) => p.id)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Producer/), expect.stringMatching(/JobsEndpoint/)]),
     );
-    // Each deletes in the stack's group and, for jobs scheduled before it had one, in the default group.
-    for (const producer of kept)
-      expect(producer).toMatchObject({ creates: ['group'], deletes: ['group', 'default'] });
+    for (const producer of kept) expect(producer).toMatchObject({ creates: [true], deletes: [true] });
     const none = deletesOf(false);
     expect(none).toHaveLength(2);
-    for (const producer of none) expect(producer).toMatchObject({ creates: ['group'], deletes: [] });
+    for (const producer of none) expect(producer).toMatchObject({ creates: [true], deletes: [] });
   });
 
   it('adds scheduler actions on the stack’s job schedules and passing the queue’s scheduler role with delays', () => {
@@ -189,27 +182,11 @@ describe('grantSend', () => {
     expect(actionsOf(statements)).toEqual(
       expect.arrayContaining(['iam:PassRole', 'scheduler:CreateSchedule', 'scheduler:DeleteSchedule']),
     );
-    expect(actionsOf(statements)).toHaveLength(9);
-    // The producer function's role policy names the stack's schedule group, a resource of the template, by its ARN.
-    const [groupId, group] = Object.entries(template.findResources('AWS::Scheduler::ScheduleGroup'))[0] ?? [];
-    expect(template.findResources('AWS::Scheduler::ScheduleGroup')).toHaveProperty(groupId as string);
-    expect(group?.Properties.Name).toBe(jobScheduleGroupName(stack.stackName));
-    expect(group?.DeletionPolicy).toBe('Delete');
-    const schedulerStatements = statements.filter((s) => JSON.stringify(s.Action).includes('scheduler:'));
-    expect(
-      schedulerStatements.map((s) => [
-        actionsOf([s]),
-        renderIntrinsics(s.Resource).replace(/^.*:schedule\//, ''),
-      ]),
-    ).toEqual([
-      [['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], `resolved-${groupId}/*`],
-      // Jobs scheduled in the default group before the upgrade: deleted (cancelled), never created there.
-      [['scheduler:DeleteSchedule'], `default/${jobScheduleNamePrefix(stack.stackName)}*`],
-    ]);
-    // The producer is told the very group its grant names.
-    const variables = template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
-    const settings = JSON.parse(renderIntrinsics(stack.resolve(variables[PRODUCER_CONFIG_ENV])));
-    expect(settings.scheduler.groupName).toBe(group?.Properties.Name);
+    expect(actionsOf(statements)).toHaveLength(8);
+    const schedule = statements.find((s) => JSON.stringify(s.Action).includes('scheduler:'));
+    expect(JSON.stringify(schedule?.Resource)).toContain(
+      `schedule/default/${jobScheduleNamePrefix(stack.stackName)}*`,
+    );
     const schedulerRole = stack.jobProducers?.schedulerRole('events');
     const pass = statements.find((s) => s.Action === 'iam:PassRole');
     expect(pass?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(schedulerRole as never), 'Arn'] });
@@ -267,16 +244,15 @@ describe('grantSend', () => {
       const grant = deployed(
         statements.find((s) => JSON.stringify(s.Action).includes('scheduler:CreateSchedule'))?.Resource,
       );
-      const granted = grant.replace(/^.*:schedule\//, '').replace(/\/\*$/, '');
-      return { granted, created: discoverProducer({ env, local: false }).settings.scheduler?.groupName };
+      const granted = grant.replace(/^.*:schedule\/default\//, '').replace(/\*$/, '');
+      return { granted, created: discoverProducer({ env, local: false }).settings.scheduler?.namePrefix };
     };
     const payments = scheduleNamesOf('platform-webhook-pipeline-payments');
     const shipping = scheduleNamesOf('platform-webhook-pipeline-shipping');
-    // Each creates its schedules in its own group, the one its grant names, and the two groups differ.
-    expect(payments.created).toBe(payments.granted);
-    expect(shipping.created).toBe(shipping.granted);
-    expect(payments.granted).not.toBe(shipping.granted);
-    expect(payments.granted).toBe(jobScheduleGroupName('platform-webhook-pipeline-payments'));
+    expect(payments.created?.startsWith(payments.granted)).toBe(true);
+    expect(shipping.created?.startsWith(shipping.granted)).toBe(true);
+    expect(shipping.created?.startsWith(payments.granted)).toBe(false);
+    expect(payments.created?.startsWith(shipping.granted)).toBe(false);
   });
 
   it('tells the producer the dedupe table and window, and the payload bucket and inline limit, its grants cover', () => {
@@ -371,17 +347,12 @@ describe('grantSend', () => {
         },
       }),
     ]);
-    // The stack's job group, where the producer creates schedules, and the default one, where those it created
-    // before the stack had a group still fire from.
-    const [groupId] = Object.keys(template.findResources('AWS::Scheduler::ScheduleGroup'));
+    // The producer names no group, so its schedules are in the default one.
     expect(
-      role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn'].map(
-        renderIntrinsics,
+      renderIntrinsics(
+        role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn'],
       ),
-    ).toEqual([
-      `resolved-${groupId}.Arn`,
-      'arn:aws:scheduler:resolved-AWS::Region:resolved-AWS::AccountId:schedule-group/default',
-    ]);
+    ).toBe('arn:aws:scheduler:resolved-AWS::Region:resolved-AWS::AccountId:schedule-group/default');
     const statements = statementsOf(template, roleId);
     expect(statements).toEqual([
       expect.objectContaining({

@@ -141,8 +141,7 @@ describe('jobs endpoint template', () => {
   }, () => {
     // A debounced send deletes the schedule of the send it replaced; without the table `debounce` is refused.
     const kept = walkJobsRoute(withEndpoint({ queues: ['events'] }));
-    // In the stack's group, and in the default group for jobs scheduled before the stack had one.
-    expect(kept.byAction('scheduler:DeleteSchedule')).toHaveLength(2);
+    expect(kept.byAction('scheduler:DeleteSchedule')).toHaveLength(1);
 
     const none = walkJobsRoute(
       exampleResolved({ jobs: { endpoint: { queues: ['events'] } }, dedupe: { enabled: false } }),

@@ -35,7 +35,7 @@ const getAttId = (value: unknown) =>
 
 /**
  * The ARN of the group a schedule's `GroupName` (or a function's group name) names: a group of the template, by its
- * name or its name's Ref (rendered, in a function's settings), or `default` when there is none.
+ * name or its name's Ref, or `default` when there is none.
  */
 function groupArnOf(resources: Resources, groupName: unknown): string {
   if (groupName === undefined) return DEFAULT_GROUP_ARN;
@@ -43,14 +43,14 @@ function groupArnOf(resources: Resources, groupName: unknown): string {
     Object.entries(resources).find(
       ([id, r]) =>
         r.Type === 'AWS::Scheduler::ScheduleGroup' &&
-        (refId(groupName) === id || groupName === `resolved-${id}` || r.Properties.Name === groupName),
+        (refId(groupName) === id || r.Properties.Name === groupName),
     ) ?? [];
   expect(id, `no schedule group ${JSON.stringify(groupName)} in the template`).toBeDefined();
   return `resolved-${id}.Arn`;
 }
 
-/** The one statement of a role's trust policy: Scheduler's, with the group ARNs it is trusted for rendered. */
-function trustOf(resources: Resources, roleId: string): { sourceArns: string[]; sourceAccount: unknown } {
+/** The one statement of a role's trust policy: Scheduler's, with the source ARN it is trusted for rendered. */
+function trustOf(resources: Resources, roleId: string): { sourceArn: string; sourceAccount: unknown } {
   const role = resources[roleId];
   expect(role?.Type, roleId).toBe('AWS::IAM::Role');
   const document = role?.Properties.AssumeRolePolicyDocument as { Statement: Statement[] } | undefined;
@@ -60,9 +60,8 @@ function trustOf(resources: Resources, roleId: string): { sourceArns: string[]; 
   ]);
   const condition = statements[0]?.Condition ?? {};
   expect(Object.keys(condition).sort(), roleId).toEqual(['ArnEquals', 'StringEquals']);
-  const sourceArn = condition.ArnEquals?.['aws:SourceArn'];
   return {
-    sourceArns: (Array.isArray(sourceArn) ? sourceArn : [sourceArn]).map(renderIntrinsics),
+    sourceArn: renderIntrinsics(condition.ArnEquals?.['aws:SourceArn']),
     sourceAccount: condition.StringEquals?.['aws:SourceAccount'],
   };
 }
@@ -93,7 +92,7 @@ describe("the roles EventBridge Scheduler assumes for hookline's schedules", () 
     return schedules.map(([id, schedule]) => {
       const roleId = getAttId((schedule.Properties.Target as { RoleArn: unknown }).RoleArn) ?? '';
       const trust = trustOf(resources, roleId);
-      expect(trust.sourceArns, id).toEqual([groupArnOf(resources, schedule.Properties.GroupName)]);
+      expect(trust.sourceArn, id).toBe(groupArnOf(resources, schedule.Properties.GroupName));
       expect(trust.sourceAccount, id).toEqual({ Ref: 'AWS::AccountId' });
       return roleId;
     });
@@ -106,8 +105,7 @@ describe("the roles EventBridge Scheduler assumes for hookline's schedules", () 
     return producers.flatMap(([fnId]) => {
       const env = environmentOf(resources, fnId);
       const settings = JSON.parse(renderIntrinsics(env[PRODUCER_CONFIG_ENV]));
-      // The group the producer's CreateSchedule names (none would be `default`), then `default`, where the jobs
-      // scheduled before the stack had its own group still fire from.
+      // No group in the settings: the producer's CreateSchedule names none, so Scheduler uses `default`.
       const group = groupArnOf(resources, settings.scheduler.groupName);
       const { queues } = JSON.parse(renderIntrinsics(env[PRODUCER_QUEUES_ENV])) as {
         queues: Record<string, { role?: string }>;
@@ -116,8 +114,7 @@ describe("the roles EventBridge Scheduler assumes for hookline's schedules", () 
         q.role ? [q.role.replace(/^resolved-/, '')] : [],
       );
       expect(roleIds).toHaveLength(1);
-      for (const roleId of roleIds)
-        expect(trustOf(resources, roleId).sourceArns, roleId).toEqual([group, DEFAULT_GROUP_ARN]);
+      for (const roleId of roleIds) expect(trustOf(resources, roleId).sourceArn, roleId).toBe(group);
       return roleIds;
     });
   }
@@ -131,9 +128,7 @@ describe("the roles EventBridge Scheduler assumes for hookline's schedules", () 
       const roleId = String(config.scheduler.roleArn)
         .replace(/^resolved-/, '')
         .replace(/\.Arn$/, '');
-      expect(trustOf(resources, roleId).sourceArns).toEqual([
-        groupArnOf(resources, config.scheduler.groupName),
-      ]);
+      expect(trustOf(resources, roleId).sourceArn).toBe(groupArnOf(resources, config.scheduler.groupName));
       return roleId;
     });
   }
@@ -142,15 +137,15 @@ describe("the roles EventBridge Scheduler assumes for hookline's schedules", () 
     walkSchedules();
   });
 
-  it("trust a job producer's scheduler role for the stack's job group its CreateSchedule calls name, and for the default group its earlier schedules fire from", () => {
-    expect(walkProducers().map((roleId) => trustOf(resources, roleId).sourceArns)).toEqual([
-      [expect.stringMatching(/^resolved-JobProducersJobSchedules.*\.Arn$/), DEFAULT_GROUP_ARN],
+  it("trust a job producer's scheduler role for the default group, where its CreateSchedule calls put schedules", () => {
+    expect(walkProducers().map((roleId) => trustOf(resources, roleId).sourceArn)).toEqual([
+      DEFAULT_GROUP_ARN,
     ]);
   });
 
   it("trust the circuit breaker's probe role for the probe group its CreateSchedule calls name", () => {
-    expect(walkBreaker().map((roleId) => trustOf(resources, roleId).sourceArns)).toEqual([
-      [expect.stringMatching(/^resolved-CircuitBreakersProbeSchedules.*\.Arn$/)],
+    expect(walkBreaker().map((roleId) => trustOf(resources, roleId).sourceArn)).toEqual([
+      expect.stringMatching(/^resolved-CircuitBreakersProbeSchedules.*\.Arn$/),
     ]);
   });
 
@@ -189,7 +184,7 @@ describe('PipelineSchedules in a schedule group of its own', () => {
       const roleId = getAttId((schedule.Properties.Target as { RoleArn: unknown }).RoleArn) ?? '';
       const expected = groupArnOf(resources, schedule.Properties.GroupName);
       expect(expected).not.toBe(DEFAULT_GROUP_ARN);
-      expect(trustOf(resources, roleId).sourceArns).toEqual([expected]);
+      expect(trustOf(resources, roleId).sourceArn).toBe(expected);
     }
   });
 });

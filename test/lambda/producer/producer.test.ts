@@ -1288,46 +1288,6 @@ describe('producer status and cancel', () => {
     expect(await producer.cancel('later')).toBe(true);
     expect(deleted).toEqual([['App-job-abc', 'app-jobs']]);
   });
-
-  it.each([
-    [
-      'not in the stack’s group (scheduled before the stack had one)',
-      false,
-      [
-        ['App-job-abc', 'app-jobs'],
-        ['App-job-abc', 'default'],
-      ],
-    ],
-    ['deleted from the stack’s group', true, [['App-job-abc', 'app-jobs']]],
-    ['in a call that failed', new Error('throttled'), [['App-job-abc', 'app-jobs']]],
-  ] as const)(
-    'looks for a cancelled job’s schedule in the default group only when it was %s',
-    async (_, found, expected) => {
-      const { deps } = granted();
-      const deleted: [string, string | undefined][] = [];
-      const producer = new Producer({
-        ...deps,
-        records: {
-          async read() {
-            return undefined;
-          },
-          async cancel() {
-            return { was: 'scheduled' as const, scheduleName: 'App-job-abc' };
-          },
-        },
-        scheduler: {
-          async create() {},
-          async delete(name, group) {
-            deleted.push([name, group]);
-            if (found instanceof Error) throw found;
-            return group === 'default' || found;
-          },
-        },
-      });
-      expect(await producer.cancel('later')).toBe(true);
-      expect(deleted).toEqual(expected);
-    },
-  );
 });
 
 describe('producer payloads of delayed jobs at the expiry boundary', () => {

@@ -12,7 +12,6 @@ import { discoverProducer } from '../../../lambda/producer/discover';
 import { jobScheduleName, ProducerConfigError } from '../../../lambda/producer/producer';
 import type { LocalState } from '../../../lambda/shared/local-state';
 import {
-  jobScheduleGroupName,
   jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
@@ -361,26 +360,5 @@ describe('one-time job schedule names', () => {
     expect(jobScheduleNamePrefix('my app/dev:1')).toMatch(/^my-app-dev-1-[0-9a-f]{8}-job-$/);
     expect(jobScheduleNamePrefix('my app/dev:1')).not.toBe(jobScheduleNamePrefix('my-app-dev-1'));
     expect(jobScheduleName(jobScheduleNamePrefix('my app/dev:1'), 'order-1')).toMatch(SCHEDULER_NAME);
-  });
-});
-
-describe('the schedule group of a stack’s one-time job schedules', () => {
-  // EventBridge Scheduler takes group names of 1 to 64 characters from [0-9a-zA-Z-_.].
-  const GROUP_NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
-
-  it('is the stack name and -jobs while that fits, else its start and a hash of the whole name', () => {
-    expect(jobScheduleGroupName('Hookline')).toBe('Hookline-jobs');
-    expect(jobScheduleGroupName('x'.repeat(59))).toBe(`${'x'.repeat(59)}-jobs`);
-    const longest = `Hookline${'x'.repeat(120)}`;
-    expect(jobScheduleGroupName(longest)).toMatch(new RegExp(`^${longest.slice(0, 50)}-[0-9a-f]{8}-jobs$`));
-    expect(jobScheduleGroupName(longest)).toMatch(GROUP_NAME);
-    expect(jobScheduleGroupName('x'.repeat(60))).toMatch(GROUP_NAME);
-  });
-
-  it('differs for two stack names that differ only past the part kept, and for one written with other characters', () => {
-    const stem = 'x'.repeat(60);
-    expect(jobScheduleGroupName(`${stem}-payments`)).not.toBe(jobScheduleGroupName(`${stem}-shipping`));
-    expect(jobScheduleGroupName('my app/dev:1')).toMatch(GROUP_NAME);
-    expect(jobScheduleGroupName('my app/dev:1')).not.toBe(jobScheduleGroupName('my-app-dev-1'));
   });
 });

@@ -3,7 +3,7 @@
  * very URLs and ARNs the emulator gave its queues, and local mode stops rather than send to another address.
  */
 import { describe, expect, it } from 'vitest';
-import { jobScheduleGroupName, producerQueuesOf } from '../../../lambda/shared/producer-config';
+import { producerQueuesOf } from '../../../lambda/shared/producer-config';
 import {
   localJobsEnvironment,
   localJobsTokenOrigin,
@@ -85,8 +85,7 @@ describe("local mode's jobs endpoint token", () => {
     });
     expect(variables.AWS_ENDPOINT_URL_SCHEDULER).toBe('http://127.0.0.1:4100');
     expect(JSON.parse(variables.HOOKLINE_PRODUCER ?? '')).toMatchObject({
-      // In the stack's job schedule group, as a deployed stack's producer creates them.
-      scheduler: { namePrefix: expect.any(String), groupName: jobScheduleGroupName(config.stackName) },
+      scheduler: { namePrefix: expect.any(String) },
     });
     expect(localJobsTokenOrigin({ HOOKLINE_JOBS_TOKEN: 'from-env' })).toBe('from HOOKLINE_JOBS_TOKEN');
   });
