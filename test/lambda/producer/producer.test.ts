@@ -681,7 +681,7 @@ describe('producer delivery paths', () => {
     expect(calls).toEqual([]);
   });
 
-  it('refuses a delay that is a number, a string or has a misspelt unit instead of running the job at once', async () => {
+  it('refuses a delay that is a number, a string, has a misspelt unit or no unit at all instead of running the job at once', async () => {
     const { deps, calls } = fakes();
     const producer = new Producer(deps);
     const refusals: [unknown, RegExp][] = [
@@ -695,6 +695,11 @@ describe('producer delivery paths', () => {
         { mins: 5 },
         /delay \{"mins":5\} has "mins", which is not a unit: use days, hours, minutes or seconds/,
       ],
+      [
+        {},
+        /^delay \{\} gives no unit: pass at least one of days, hours, minutes or seconds as a number, e\.g\. \{ minutes: 5 \}$/,
+      ],
+      [{ seconds: undefined }, /^delay \{\} gives no unit/],
     ];
     for (const [delay, reason] of refusals) {
       const error = await producer.send(job, { n: 1 }, { delay: delay as Delay }).catch((e: unknown) => e);
