@@ -41,6 +41,7 @@ export {
   type FailedJob,
   JobBatchError,
   JobNotFoundError,
+  JobRecordError,
   JobSendError,
   JobTooLargeError,
   JobWaitTimeoutError,

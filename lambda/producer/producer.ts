@@ -228,6 +228,26 @@ export class JobSendError extends Error {
   }
 }
 
+/**
+ * Thrown by `status`, `cancel` and `waitFor` when the job's record could not be read or changed: the dedupe table
+ * failed, or this process has no AWS credentials or region (the message then says what to set, as a failed send's
+ * does). `cause` is the SDK's error.
+ */
+export class JobRecordError extends Error {
+  override name = 'JobRecordError';
+  constructor(
+    /** The call that failed. */
+    readonly operation: 'status' | 'cancel' | 'waitFor',
+    readonly id: string,
+    cause: unknown,
+  ) {
+    super(
+      `${operation} of job ${JSON.stringify(id.slice(0, 80))} failed: dedupe table unavailable: ${describe(cause)}`,
+      { cause },
+    );
+  }
+}
+
 /** A misuse the caller must fix (unknown queue, delay on FIFO, no table for an id ...). */
 export class ProducerConfigError extends Error {
   override name = 'ProducerConfigError';
@@ -871,7 +891,8 @@ export class Producer {
 
   /** A job's state and result; undefined when unknown (never sent, or its record expired). */
   async status(id: string): Promise<JobStatus | undefined> {
-    return this.requireRecords('status').read(id);
+    const records = this.requireRecords('status');
+    return recordCall('status', id, () => records.read(id));
   }
 
   /**
@@ -881,7 +902,7 @@ export class Producer {
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
-    const cancelled = await records.cancel(id);
+    const cancelled = await recordCall('cancel', id, () => records.cancel(id));
     if (!cancelled) return false;
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
@@ -912,7 +933,7 @@ export class Producer {
     let pause = WAIT_FIRST_PAUSE_MS;
     for (;;) {
       signal?.throwIfAborted();
-      const status = await records.read(id);
+      const status = await recordCall('waitFor', id, () => records.read(id));
       if (!status) throw new JobNotFoundError(id);
       if (FINAL_STATES.includes(status.state)) return status;
       const left = deadline - this.deps.now();
@@ -1361,6 +1382,15 @@ export class Producer {
         await this.deps.sleep(backoff(baseDelayMs, attempt + 1));
       }
     }
+  }
+}
+
+/** A call on a job's record, its failure a {@link JobRecordError} naming the call and the job. */
+async function recordCall<T>(operation: JobRecordError['operation'], id: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new JobRecordError(operation, id, error);
   }
 }
 

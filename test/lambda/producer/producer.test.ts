@@ -9,6 +9,7 @@ import {
   type BatchEntry,
   type Delay,
   JobBatchError,
+  JobRecordError,
   JobSendError,
   JobTooLargeError,
   type OneTimeSchedule,
@@ -911,6 +912,38 @@ describe('producer job keys already claimed', () => {
       "dedupe table unavailable: Error: Region is missing (this process has no AWS region: set AWS_REGION to the pipeline's region)",
     );
     expect(sent).toEqual([]);
+  });
+
+  it('says what to set when status, cancel or waitFor cannot reach the job records for want of credentials or a region', async () => {
+    const { deps } = granted();
+    const failing = (error: Error) =>
+      new Producer({
+        ...deps,
+        records: {
+          read: async () => Promise.reject(error),
+          cancel: async () => Promise.reject(error),
+        },
+      });
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    const hint =
+      'dedupe table unavailable: CredentialsProviderError: Could not load credentials from any providers (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';
+    const producer = failing(noCredentials);
+    const calls: [string, Promise<unknown>][] = [
+      ['status', producer.status('k')],
+      ['cancel', producer.cancel('k')],
+      ['waitFor', producer.waitFor('k', { timeout: { minutes: 1 } })],
+    ];
+    for (const [operation, call] of calls) {
+      const error = await call.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobRecordError);
+      expect((error as Error).message).toBe(`${operation} of job "k" failed: ${hint}`);
+      expect((error as Error).cause).toBe(noCredentials);
+    }
+    await expect(failing(new Error('Region is missing')).status('k')).rejects.toThrow(
+      "status of job \"k\" failed: dedupe table unavailable: Error: Region is missing (this process has no AWS region: set AWS_REGION to the pipeline's region)",
+    );
   });
 
   it('sends a batch’s FIFO jobs in the order given, whichever claim or upload finishes first', async () => {
