@@ -1295,14 +1295,17 @@ export class Producer {
     let pending = [...batch];
     let lastError = new Map<string, string>();
     const { attempts, baseDelayMs } = this.deps.retry;
-    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await this.deps.sleep(backoff(baseDelayMs, attempt));
+    let made = 0;
+    for (let again = true; again && made < attempts && pending.length > 0; ) {
+      made += 1;
+      if (made > 1) await this.deps.sleep(backoff(baseDelayMs, made));
       const queueUrl = (pending[0] as Prepared).queue.url;
       try {
         const refused = await this.deps.sendBatch(queueUrl, pending.map(entryOf));
         lastError = new Map(refused.map((r) => [r.id, r.error]));
       } catch (error) {
         lastError = new Map(pending.map((p) => [String(p.index), describe(error)]));
+        again = retryable(error);
       }
       for (const p of pending)
         if (!lastError.has(String(p.index))) outcomes[p.index] = { ok: true, result: resultOf(p) };
@@ -1311,7 +1314,7 @@ export class Producer {
     for (const p of pending) {
       outcomes[p.index] = {
         ok: false,
-        error: `not enqueued after ${attempts} attempts: ${lastError.get(String(p.index))}`,
+        error: `not enqueued after ${made} attempt${made === 1 ? '' : 's'}: ${lastError.get(String(p.index))}`,
       };
     }
   }
@@ -1377,8 +1380,7 @@ export class Producer {
       try {
         return await work();
       } catch (error) {
-        // A refused condition is an answer, the same on every attempt: only faults are retried.
-        if (attempt >= attempts || isConditionFailure(error)) throw error;
+        if (attempt >= attempts || !retryable(error)) throw error;
         await this.deps.sleep(backoff(baseDelayMs, attempt + 1));
       }
     }
@@ -1594,6 +1596,16 @@ function describe(error: unknown): string {
   return `${error.name}: ${error.message}${setupFix(error)}`;
 }
 
+/**
+ * Whether another attempt may succeed. A refused condition is an answer, the same on every attempt; a process
+ * without AWS credentials or a region stays so for the whole send, and retrying only made it fail later (some 9
+ * seconds, the SDK's credential chain tried again each time). Other failures are faults a retry may get past.
+ */
+function retryable(error: unknown): boolean {
+  return !isConditionFailure(error) && !(error instanceof Error && setupFix(error) !== '');
+}
+
+/** What a process set up without AWS credentials or a region must set, in parentheses; empty for any other failure. */
 function setupFix(error: Error): string {
   if (error.name === 'CredentialsProviderError') {
     return ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';

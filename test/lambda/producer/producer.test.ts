@@ -946,6 +946,45 @@ describe('producer job keys already claimed', () => {
     );
   });
 
+  it('fails a send at its first failure for want of credentials or a region, which no retry fixes', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    for (const error of [noCredentials, new Error('Region is missing')]) {
+      const { deps } = granted();
+      const calls = { sendBatch: 0, putPayload: 0, sleeps: 0 };
+      const producer = new Producer({
+        ...deps,
+        dedupe: undefined,
+        settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+        retry: { attempts: 5, baseDelayMs: 1 },
+        sleep: async () => void calls.sleeps++,
+        async sendBatch() {
+          calls.sendBatch++;
+          throw error;
+        },
+      });
+      const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+      expect(sent).toBeInstanceOf(JobSendError);
+      expect((sent as JobSendError).reason).toMatch(/^not enqueued after 1 attempt: .*\(this process has no AWS/);
+      const uploading = new Producer({
+        ...deps,
+        dedupe: undefined,
+        settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+        retry: { attempts: 5, baseDelayMs: 1 },
+        sleep: async () => void calls.sleeps++,
+        async putPayload() {
+          calls.putPayload++;
+          throw error;
+        },
+      });
+      const large = { n: 1, pad: 'x'.repeat(2000) } as never;
+      const uploaded = await uploading.send(job, large).catch((e: unknown) => e);
+      expect((uploaded as JobSendError).reason).toMatch(/^payload upload failed: .*\(this process has no AWS/);
+      expect(calls).toEqual({ sendBatch: 1, putPayload: 1, sleeps: 0 });
+    }
+  });
+
   it('sends a batch’s FIFO jobs in the order given, whichever claim or upload finishes first', async () => {
     const { deps, sent } = granted();
     const delays = [30, 20, 10, 0];
