@@ -958,7 +958,8 @@ export class Producer {
   }
 
   private async prepare(item: BatchItem<JobDefinition>, index: number, place: FlowPlace): Promise<Prepared> {
-    const { job } = item;
+    const job: unknown = item?.job;
+    checkJobDefinition(job);
     const options = sendOptionsOf(job, item.options);
     const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
@@ -1655,6 +1656,30 @@ const INSTEAD_OF: Readonly<Record<string, string>> = {
     'a flow parent never runs before its children ended: a child sent with ignoreDependencyOnFailure lets it run without that one',
 };
 
+/**
+ * Refuses a job argument that is not what `defineJob` returns: from JavaScript, `send(undefined, ...)` (an import
+ * misspelt) or a job's type name failed with a TypeError about reading `type` or `~standard`, naming neither.
+ */
+function checkJobDefinition(job: unknown): asserts job is JobDefinition {
+  const definition = job as Partial<JobDefinition> | null | undefined;
+  const schema = definition?.schema as { readonly '~standard'?: { readonly validate?: unknown } } | undefined;
+  if (
+    typeof definition === 'object' &&
+    definition !== null &&
+    typeof definition.type === 'string' &&
+    typeof definition.queue === 'string' &&
+    typeof schema?.['~standard']?.validate === 'function'
+  )
+    return;
+  const given =
+    typeof job === 'string'
+      ? `the string ${JSON.stringify(job.slice(0, 80))}: pass the definition, not its type name`
+      : `${job === null ? 'null' : Array.isArray(job) ? 'an array' : typeof job === 'object' ? 'an object without a type, a schema and a queue' : typeof job}: pass the value defineJob returns`;
+  throw new ProducerConfigError(
+    `the job argument is not a job definition, it is ${given} (const welcomeEmail = defineJob('email.welcome', schema, { queue }); send(welcomeEmail, payload))`,
+  );
+}
+
 /** No options (undefined or null, as a JavaScript caller may pass) are none; anything but an object is refused. */
 function sendOptionsOf(job: JobDefinition, options: unknown): SendOptions {
   if (options === undefined || options === null) return {};
@@ -1683,7 +1708,7 @@ function refuseDebounce(items: readonly BatchItem<JobDefinition>[], label: strin
   const index = items.findIndex((item) => (item.options as SendOptions | undefined)?.debounce !== undefined);
   if (index < 0) return;
   throw new ProducerConfigError(
-    `${label} ${index} (job ${items[index]?.job.type}): debounce is for send only, which sends one job with its own record write: ${fix}`,
+    `${label} ${index} (job ${items[index]?.job?.type}): debounce is for send only, which sends one job with its own record write: ${fix}`,
   );
 }
 

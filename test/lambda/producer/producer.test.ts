@@ -1025,6 +1025,32 @@ describe('producer job keys already claimed', () => {
 });
 
 describe('producer batch refusals', () => {
+  it('refuses a job argument that is not a job definition, naming the argument, where JavaScript got a TypeError', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const send = producer.send.bind(producer) as (job: unknown, payload: unknown) => Promise<unknown>;
+    const refusals: [unknown, string][] = [
+      [undefined, 'undefined: pass the value defineJob returns'],
+      [null, 'null: pass the value defineJob returns'],
+      ['report.build', 'the string "report.build": pass the definition, not its type name'],
+      [{ type: 'report.build' }, 'an object without a type, a schema and a queue: pass the value defineJob returns'],
+    ];
+    for (const [given, shown] of refusals) {
+      const error = await send(given, { n: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as Error).message).toBe(
+        `the job argument is not a job definition, it is ${shown} (const welcomeEmail = defineJob('email.welcome', schema, { queue }); send(welcomeEmail, payload))`,
+      );
+    }
+    const batch = await producer
+      .sendBatch([{ job, payload: { n: 1 } }, { job: undefined as never, payload: { n: 2 } }])
+      .catch((e: unknown) => e);
+    expect((batch as Error).message).toMatch(
+      /^sendBatch item 1: the job argument is not a job definition, it is undefined: .*; nothing was sent$/,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('names the position and id of the first refused item of a batch, and how many others, and sends nothing', async () => {
     const { deps, calls } = fakes();
     const items = [0, 1, 2, 3, 4].map((n) => ({
