@@ -1389,7 +1389,11 @@ export class Producer {
 }
 
 /** A call on a job's record, its failure a {@link JobRecordError} naming the call and the job. */
-async function recordCall<T>(operation: JobRecordError['operation'], id: string, work: () => Promise<T>): Promise<T> {
+async function recordCall<T>(
+  operation: JobRecordError['operation'],
+  id: string,
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (error) {

@@ -299,13 +299,19 @@ describe('createProducer', () => {
 describe('explicit queues in a process that sets no region', () => {
   const events = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 
-  it("send in the region their URLs name, so a script given a queue URL alone needs no AWS_REGION", async () => {
-    const found = discoverProducer({ queues: { events, audit: { url: events.replace('events', 'audit') } }, env: {} });
+  it('send in the region their URLs name, so a script given a queue URL alone needs no AWS_REGION', async () => {
+    const found = discoverProducer({
+      queues: { events, audit: { url: events.replace('events', 'audit') } },
+      env: {},
+    });
     expect(found.region).toBe('eu-west-1');
     for (const client of Object.values(defaultClients(found))) {
       expect(await client.config.region()).toBe('eu-west-1');
     }
-    const dualStack = discoverProducer({ queues: { events: 'https://sqs.us-east-2.api.aws/1/events' }, env: {} });
+    const dualStack = discoverProducer({
+      queues: { events: 'https://sqs.us-east-2.api.aws/1/events' },
+      env: {},
+    });
     expect(dualStack.region).toBe('us-east-2');
   });
 

@@ -942,7 +942,7 @@ describe('producer job keys already claimed', () => {
       expect((error as Error).cause).toBe(noCredentials);
     }
     await expect(failing(new Error('Region is missing')).status('k')).rejects.toThrow(
-      "status of job \"k\" failed: dedupe table unavailable: Error: Region is missing (this process has no AWS region: set AWS_REGION to the pipeline's region)",
+      'status of job "k" failed: dedupe table unavailable: Error: Region is missing (this process has no AWS region: set AWS_REGION to the pipeline\'s region)',
     );
   });
 
@@ -966,7 +966,9 @@ describe('producer job keys already claimed', () => {
       });
       const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
       expect(sent).toBeInstanceOf(JobSendError);
-      expect((sent as JobSendError).reason).toMatch(/^not enqueued after 1 attempt: .*\(this process has no AWS/);
+      expect((sent as JobSendError).reason).toMatch(
+        /^not enqueued after 1 attempt: .*\(this process has no AWS/,
+      );
       const uploading = new Producer({
         ...deps,
         dedupe: undefined,
@@ -980,7 +982,9 @@ describe('producer job keys already claimed', () => {
       });
       const large = { n: 1, pad: 'x'.repeat(2000) } as never;
       const uploaded = await uploading.send(job, large).catch((e: unknown) => e);
-      expect((uploaded as JobSendError).reason).toMatch(/^payload upload failed: .*\(this process has no AWS/);
+      expect((uploaded as JobSendError).reason).toMatch(
+        /^payload upload failed: .*\(this process has no AWS/,
+      );
       expect(calls).toEqual({ sendBatch: 1, putPayload: 1, sleeps: 0 });
     }
   });
@@ -1033,7 +1037,10 @@ describe('producer batch refusals', () => {
       [undefined, 'undefined: pass the value defineJob returns'],
       [null, 'null: pass the value defineJob returns'],
       ['report.build', 'the string "report.build": pass the definition, not its type name'],
-      [{ type: 'report.build' }, 'an object without a type, a schema and a queue: pass the value defineJob returns'],
+      [
+        { type: 'report.build' },
+        'an object without a type, a schema and a queue: pass the value defineJob returns',
+      ],
     ];
     for (const [given, shown] of refusals) {
       const error = await send(given, { n: 1 }).catch((e: unknown) => e);
@@ -1043,7 +1050,10 @@ describe('producer batch refusals', () => {
       );
     }
     const batch = await producer
-      .sendBatch([{ job, payload: { n: 1 } }, { job: undefined as never, payload: { n: 2 } }])
+      .sendBatch([
+        { job, payload: { n: 1 } },
+        { job: undefined as never, payload: { n: 2 } },
+      ])
       .catch((e: unknown) => e);
     expect((batch as Error).message).toMatch(
       /^sendBatch item 1: the job argument is not a job definition, it is undefined: .*; nothing was sent$/,
