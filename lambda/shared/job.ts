@@ -6,6 +6,7 @@
  * handles it under the key `job.<type>` and the ingest's claim check, dead-letter reasons and idempotency apply.
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from './envelope';
+import { unwritablePart } from './json-unwritable';
 import { MAX_EVENT_TYPE_LENGTH } from './safe-ids';
 import { describeIssue, type StandardSchemaV1, standardValidate } from './standard-schema';
 
@@ -129,39 +130,15 @@ function payloadJson(type: string, payload: unknown): string {
     const part = unwritablePart(payload);
     throw new JobPayloadError(type, [
       part
-        ? { path: part.path, message: `is not JSON-serializable: it ${part.why}` }
+        ? {
+            path: part.path,
+            message: `is not JSON-serializable: it ${part.why}${part.fix ? `: ${part.fix}` : ''}`,
+          }
         : { message: 'is not JSON-serializable: it has a cycle or a value JSON cannot hold' },
     ]);
   }
   if (body === undefined) throw new JobPayloadError(type, [{ message: 'is not JSON-serializable' }]);
   return body;
-}
-
-/**
- * The first part of a payload `JSON.stringify` throws on, with its path: a BigInt, or an object inside itself. A
- * part with `toJSON` says itself how it is written, and is not looked into. Undefined when none is found (a
- * `toJSON` that throws), or the payload is too deep to walk.
- */
-function unwritablePart(
-  value: unknown,
-  path: readonly string[] = [],
-  ancestors: readonly object[] = [],
-): { readonly path: readonly string[]; readonly why: string } | undefined {
-  if (typeof value === 'bigint')
-    return { path, why: 'is a BigInt, which JSON cannot write: send it as a string (String(n)) or a number' };
-  if (value === null || typeof value !== 'object') return undefined;
-  if (ancestors.includes(value))
-    return { path, why: 'is an object that contains itself (a cycle), which JSON cannot write' };
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  try {
-    for (const [key, child] of Object.entries(value)) {
-      const found = unwritablePart(child, [...path, key], [...ancestors, value]);
-      if (found) return found;
-    }
-  } catch {
-    // Deeper than the stack allows: the caller says it in general terms.
-  }
-  return undefined;
 }
 
 /**
