@@ -323,7 +323,9 @@ describe('validateSchedulesProps', () => {
     ];
     for (const [payload, message] of named) {
       const problems = problemsFor({ payload: payload as never });
-      expect(problems.map((p) => [p.path, p.message])).toEqual([['schedules[0] (heartbeat).payload', message]]);
+      expect(problems.map((p) => [p.path, p.message])).toEqual([
+        ['schedules[0] (heartbeat).payload', message],
+      ]);
     }
     for (const payload of [() => 1, Symbol('x')]) {
       const problems = problemsFor({ payload: payload as never });
