@@ -100,6 +100,7 @@ export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProduc
   if (options.local === false) {
     throw new ProducerConfigError(
       `no queues found: ${PRODUCER_QUEUES_ENV} names none (pipeline.grantSend(fn, '<queue>') sets it), and local: false leaves local mode out: grant this function send, pass createProducer({ queues }), or drop local: false to use the running local mode`,
+      { code: 'NOT_GRANTED' },
     );
   }
   const stateFile = typeof options.local === 'string' ? options.local : localStatePath(env);
@@ -107,6 +108,7 @@ export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProduc
   throwIfStarting(stateFile);
   throw new ProducerConfigError(
     `no queues found: grant this function send with pipeline.grantSend(fn, '<queue>'), pass createProducer({ queues }), or start local mode (${START_LOCAL_MODE}; its state file ${stateFile} is missing)`,
+    { code: 'NOT_GRANTED' },
   );
 }
 

@@ -60,6 +60,7 @@ import { type BackoffSeconds, type JobRetry, jobRetryHeaders, retryRuleReasons }
 import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import { mapLimited } from '../shared/map-limited';
 import { jobScheduleHashLength, type ProducerQueue, type ProducerSettings } from '../shared/producer-config';
+import type { ProducerErrorCode } from '../shared/producer-error-codes';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 import type { ResolvedProducer } from './discover';
 import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
@@ -206,6 +207,8 @@ export class JobBatchError extends Error {
     );
     this.name = 'JobBatchError';
   }
+  /** Always `NOT_ENQUEUED`: each failed job's reason says why. */
+  readonly code: ProducerErrorCode = 'NOT_ENQUEUED';
 }
 
 /**
@@ -225,7 +228,10 @@ export class JobSendError extends Error {
     cause: JobBatchError,
   ) {
     super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
+    this.code = setupCodeOf(reason) ?? 'NOT_ENQUEUED';
   }
+  /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `NOT_ENQUEUED`. */
+  readonly code: ProducerErrorCode;
 }
 
 /**
@@ -245,7 +251,18 @@ export class JobRecordError extends Error {
       `${operation} of job ${JSON.stringify(id.slice(0, 80))} failed: dedupe table unavailable: ${describe(cause)}`,
       { cause },
     );
+    this.code = setupCodeOf(describe(cause)) ?? 'RECORDS_UNAVAILABLE';
   }
+  /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `RECORDS_UNAVAILABLE`. */
+  readonly code: ProducerErrorCode;
+}
+
+/** Options of a {@link ProducerConfigError}. */
+export interface ProducerConfigErrorOptions {
+  /** @default 'INVALID_OPTION' */
+  readonly code?: ProducerErrorCode;
+  /** @default - the message */
+  readonly withoutValues?: string;
 }
 
 /** A misuse the caller must fix (unknown queue, delay on FIFO, no table for an id ...). */
@@ -256,9 +273,15 @@ export class ProducerConfigError extends Error {
    * what a log may keep.
    */
   readonly withoutValues: string;
-  constructor(message: string, withoutValues = message) {
+  /** What to fix, as a stable code: `INVALID_OPTION`, `UNKNOWN_QUEUE` or `NOT_GRANTED` (`JOB_TOO_LARGE` for {@link JobTooLargeError}). */
+  readonly code: ProducerErrorCode;
+  constructor(
+    message: string,
+    { code = 'INVALID_OPTION', withoutValues = message }: ProducerConfigErrorOptions = {},
+  ) {
     super(message);
     this.withoutValues = withoutValues;
+    this.code = code;
   }
 }
 
@@ -268,6 +291,7 @@ export class ProducerConfigError extends Error {
  */
 export class JobTooLargeError extends ProducerConfigError {
   override name = 'JobTooLargeError';
+  override readonly code: ProducerErrorCode = 'JOB_TOO_LARGE';
 }
 
 /** Options of {@link Producer.waitFor}. */
@@ -291,11 +315,13 @@ export class JobWaitTimeoutError extends Error {
   ) {
     super(`job ${lastStatus.id} is still ${lastStatus.state} after waiting ${Math.round(waitedMs / 1000)} s`);
   }
+  readonly code: ProducerErrorCode = 'WAIT_TIMEOUT';
 }
 
 /** The job has no record to wait on or read: never sent, sent without the dedupe table, or its record expired. */
 export class JobNotFoundError extends Error {
   override name = 'JobNotFoundError';
+  readonly code: ProducerErrorCode = 'JOB_NOT_FOUND';
   constructor(readonly id: string) {
     super(
       `job ${id} has no record: it was never sent, was sent without the dedupe table (no job records), or its record expired after dedupe.ttl`,
@@ -766,6 +792,7 @@ export class Producer {
     if (this.deps.queues[job.queue]?.flows !== false) return;
     throw new ProducerConfigError(
       `job ${job.type}: queue "${job.queue}" was granted without flows, so its consumer may not send a flow's parent when its last child completes: grant it with pipeline.grantSend(fn, '${job.queue}', { flows: true })`,
+      { code: 'NOT_GRANTED' },
     );
   }
 
@@ -952,6 +979,7 @@ export class Producer {
     if (!this.deps.records) {
       throw new ProducerConfigError(
         `${what} needs the dedupe table: enable dedupe in the configuration and grantSend`,
+        { code: 'NOT_GRANTED' },
       );
     }
     return this.deps.records;
@@ -1050,6 +1078,7 @@ export class Producer {
           ? `the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job's queue), then restart local mode (${START_LOCAL_MODE})`
           : `grant it with pipeline.grantSend(fn, '${job.queue}')`
       }`,
+      { code: 'UNKNOWN_QUEUE' },
     );
   }
 
@@ -1102,11 +1131,13 @@ export class Producer {
     if (options.id !== undefined && !this.deps.dedupe) {
       throw new ProducerConfigError(
         `job ${job.type}: a job id needs the dedupe table (dedupe enabled, and grantSend)`,
+        { code: 'NOT_GRANTED' },
       );
     }
     if (delaySeconds > MAX_SQS_DELAY_SECONDS && !this.schedulerRoleOf(queue)) {
       throw new ProducerConfigError(
         `job ${job.type}: a delay over 15 minutes needs a one-time schedule: grant it with pipeline.grantSend(fn, '${queue.name}', { delays: true })`,
+        { code: 'NOT_GRANTED' },
       );
     }
   }
@@ -1612,13 +1643,22 @@ function retryable(error: unknown): boolean {
 
 /** What a process set up without AWS credentials or a region must set, in parentheses; empty for any other failure. */
 function setupFix(error: Error): string {
-  if (error.name === 'CredentialsProviderError') {
-    return ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';
-  }
-  if (/^Region is missing/.test(error.message)) {
-    return " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
-  }
+  if (error.name === 'CredentialsProviderError') return SETUP_FIXES.NO_CREDENTIALS;
+  if (/^Region is missing/.test(error.message)) return SETUP_FIXES.NO_REGION;
   return '';
+}
+
+const SETUP_FIXES = {
+  NO_CREDENTIALS:
+    ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)',
+  NO_REGION: " (this process has no AWS region: set AWS_REGION to the pipeline's region)",
+} as const;
+
+/** The code of a failure a reason describes (through {@link describe}) as a process's missing setup. */
+function setupCodeOf(reason: string): 'NO_CREDENTIALS' | 'NO_REGION' | undefined {
+  if (reason.includes(SETUP_FIXES.NO_CREDENTIALS)) return 'NO_CREDENTIALS';
+  if (reason.includes(SETUP_FIXES.NO_REGION)) return 'NO_REGION';
+  return undefined;
 }
 
 /** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */
@@ -1754,10 +1794,12 @@ function debounceOf(
 ): Debounce | undefined {
   const debounce = options.debounce;
   if (debounce === undefined) return undefined;
-  const refuse = (why: string) => new ProducerConfigError(`job ${job.type}: debounce ${why}`);
+  const refuse = (why: string, code?: ProducerErrorCode) =>
+    new ProducerConfigError(`job ${job.type}: debounce ${why}`, code ? { code } : {});
   if (!keepsRecords)
     throw refuse(
       "needs the dedupe table: the job's record names the send that runs, and without it every send would run: enable dedupe in the configuration and grantSend",
+      'NOT_GRANTED',
     );
   if (options.id === undefined)
     throw refuse(
@@ -1817,10 +1859,9 @@ function debounceMs(job: JobDefinition, value: unknown, name: string, from: stri
 
 /** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */
 function optionError(job: JobDefinition, name: string, value: unknown, rule: string): ProducerConfigError {
-  return new ProducerConfigError(
-    `job ${job.type}: ${name} ${shownOption(value)} ${rule}`,
-    `job ${job.type}: ${name} ${rule}`,
-  );
+  return new ProducerConfigError(`job ${job.type}: ${name} ${shownOption(value)} ${rule}`, {
+    withoutValues: `job ${job.type}: ${name} ${rule}`,
+  });
 }
 
 /** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */

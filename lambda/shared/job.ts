@@ -7,6 +7,7 @@
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from './envelope';
 import { unwritablePart } from './json-unwritable';
+import type { ProducerErrorCode } from './producer-error-codes';
 import { MAX_EVENT_TYPE_LENGTH } from './safe-ids';
 import { describeIssue, type StandardSchemaV1, standardValidate } from './standard-schema';
 
@@ -94,6 +95,8 @@ export class JobPayloadError extends Error {
   constructor(
     readonly jobType: string,
     readonly issues: readonly StandardSchemaV1.Issue[],
+    /** `PAYLOAD_NOT_JSON` when JSON cannot write the payload, else `PAYLOAD_INVALID` (see `ProducerErrorCode`). */
+    readonly code: Extract<ProducerErrorCode, 'PAYLOAD_INVALID' | 'PAYLOAD_NOT_JSON'> = 'PAYLOAD_INVALID',
   ) {
     super(`payload of job ${jobType} is invalid: ${issues.map(describeIssue).join('; ')}`);
     this.name = 'JobPayloadError';
@@ -126,18 +129,27 @@ function payloadJson(type: string, payload: unknown): string {
     body = JSON.stringify(payload);
   } catch (error) {
     if (error instanceof RangeError)
-      throw new JobPayloadError(type, [{ message: 'is not JSON-serializable: it is nested too deeply' }]);
+      throw new JobPayloadError(
+        type,
+        [{ message: 'is not JSON-serializable: it is nested too deeply' }],
+        'PAYLOAD_NOT_JSON',
+      );
     const part = unwritablePart(payload);
-    throw new JobPayloadError(type, [
-      part
-        ? {
-            path: part.path,
-            message: `is not JSON-serializable: it ${part.why}${part.fix ? `: ${part.fix}` : ''}`,
-          }
-        : { message: 'is not JSON-serializable: it has a cycle or a value JSON cannot hold' },
-    ]);
+    throw new JobPayloadError(
+      type,
+      [
+        part
+          ? {
+              path: part.path,
+              message: `is not JSON-serializable: it ${part.why}${part.fix ? `: ${part.fix}` : ''}`,
+            }
+          : { message: 'is not JSON-serializable: it has a cycle or a value JSON cannot hold' },
+      ],
+      'PAYLOAD_NOT_JSON',
+    );
   }
-  if (body === undefined) throw new JobPayloadError(type, [{ message: 'is not JSON-serializable' }]);
+  if (body === undefined)
+    throw new JobPayloadError(type, [{ message: 'is not JSON-serializable' }], 'PAYLOAD_NOT_JSON');
   return body;
 }
 

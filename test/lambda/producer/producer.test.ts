@@ -1028,6 +1028,53 @@ describe('producer job keys already claimed', () => {
   });
 });
 
+describe('producer error codes', () => {
+  const codeOf = async (work: Promise<unknown>) =>
+    ((await work.catch((e: unknown) => e)) as { code?: string }).code;
+
+  it('name each refusal and failure with a stable code a caller can switch on', async () => {
+    const { deps } = fakes();
+    const producer = new Producer(deps);
+    const elsewhere = defineJob('report.other', z.object({ n: z.number() }), { queue: 'nowhere' });
+    expect(await codeOf(producer.send(elsewhere, { n: 1 }))).toBe('UNKNOWN_QUEUE');
+    expect(await codeOf(producer.send(job, { n: 1 }, { id: 'k' }))).toBe('NOT_GRANTED');
+    expect(await codeOf(producer.status('k'))).toBe('NOT_GRANTED');
+    expect(await codeOf(producer.send(job, { n: 1 }, { delay: {} }))).toBe('INVALID_OPTION');
+    expect(await codeOf(producer.send(fifoJob, { n: 1 }, { delay: { seconds: 5 } }))).toBe('INVALID_OPTION');
+    expect(await codeOf(producer.send(job, { n: 'one' as unknown as number }))).toBe('PAYLOAD_INVALID');
+    expect(await codeOf(producer.send(job, { n: 1n as unknown as number }))).toBe('PAYLOAD_NOT_JSON');
+    const large = { n: 1, pad: 'x'.repeat(1_100_000) } as never;
+    expect(await codeOf(producer.send(job, large))).toBe('JOB_TOO_LARGE');
+  });
+
+  it('tell a process without credentials or a region from an outage', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    const failingWith = (error: Error) => {
+      const { deps } = granted();
+      return new Producer({
+        ...deps,
+        dedupe: undefined,
+        async sendBatch() {
+          throw error;
+        },
+        records: { read: async () => Promise.reject(error), cancel: async () => Promise.reject(error) },
+      });
+    };
+    expect(await codeOf(failingWith(noCredentials).send(job, { n: 1 }))).toBe('NO_CREDENTIALS');
+    expect(await codeOf(failingWith(new Error('Region is missing')).send(job, { n: 1 }))).toBe('NO_REGION');
+    expect(await codeOf(failingWith(new Error('socket hang up')).send(job, { n: 1 }))).toBe('NOT_ENQUEUED');
+    expect(
+      await codeOf(failingWith(new Error('socket hang up')).sendBatch([{ job, payload: { n: 1 } }])),
+    ).toBe('NOT_ENQUEUED');
+    expect(await codeOf(failingWith(noCredentials).status('k'))).toBe('NO_CREDENTIALS');
+    expect(await codeOf(failingWith(new Error('socket hang up')).cancel('k'))).toBe('RECORDS_UNAVAILABLE');
+    const { deps } = granted();
+    expect(await codeOf(new Producer(deps).waitFor('k', { timeout: { seconds: 1 } }))).toBe('JOB_NOT_FOUND');
+  });
+});
+
 describe('producer batch refusals', () => {
   it('refuses a job argument that is not a job definition, naming the argument, where JavaScript got a TypeError', async () => {
     const { deps, calls } = fakes();
