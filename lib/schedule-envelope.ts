@@ -4,6 +4,7 @@
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
 import { SCHEDULE_SOURCE, SCHEDULER_INPUT_LIMIT } from '../lambda/shared/job';
+import { unwritablePart } from '../lambda/shared/json-unwritable';
 import type { ResolvedSchedule } from './config/resolved';
 
 export { SCHEDULER_INPUT_LIMIT };
@@ -60,7 +61,13 @@ export function schedulePayloadProblem(
   try {
     body = JSON.stringify(schedule.payload ?? {});
   } catch {
-    body = undefined;
+    const part = unwritablePart(schedule.payload, ['payload']);
+    if (part) {
+      return {
+        message: `is not JSON-serializable: ${part.path.join('.')} ${part.why}, so a delivery would carry no body`,
+        fix: part.fix ?? 'use plain objects, arrays, strings, numbers and booleans',
+      };
+    }
   }
   if (typeof body !== 'string') {
     return {

@@ -3,6 +3,7 @@
  * `grantSend(fn, queue)` sets, then the running local mode's state file (`.hookline/local.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { regionOfQueueUrl } from '../shared/aws-location';
 import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import {
   isProcessAlive,
@@ -77,7 +78,8 @@ export interface DiscoveryOptions {
   readonly local?: boolean | string;
   /**
    * The variables read instead of `process.env`: `HOOKLINE_QUEUES` and `HOOKLINE_PRODUCER` (what `grantSend`
-   * sets) and `HOOKLINE_STATE_DIR` (where local mode's state file is).
+   * sets), `HOOKLINE_STATE_DIR` (where local mode's state file is) and, with explicit `queues`, `AWS_REGION` (when
+   * unset, the region the queues' URLs name is used).
    * @default process.env
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -89,7 +91,7 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'hookline-local', secretAccessKey: 'hoo
 /** Resolves the producer's targets; throws {@link ProducerConfigError} saying how to give them. */
 export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProducer {
   const env = options.env ?? process.env;
-  if (options.queues) return fromOptions(options.queues, options.settings ?? {});
+  if (options.queues) return fromOptions(options.queues, options.settings ?? {}, env);
   if (options.local === undefined || options.local === false) {
     const fromEnv = fromEnvironment(env);
     if (fromEnv) return fromEnv;
@@ -98,6 +100,7 @@ export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProduc
   if (options.local === false) {
     throw new ProducerConfigError(
       `no queues found: ${PRODUCER_QUEUES_ENV} names none (pipeline.grantSend(fn, '<queue>') sets it), and local: false leaves local mode out: grant this function send, pass createProducer({ queues }), or drop local: false to use the running local mode`,
+      { code: 'NOT_GRANTED' },
     );
   }
   const stateFile = typeof options.local === 'string' ? options.local : localStatePath(env);
@@ -105,16 +108,20 @@ export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProduc
   throwIfStarting(stateFile);
   throw new ProducerConfigError(
     `no queues found: grant this function send with pipeline.grantSend(fn, '<queue>'), pass createProducer({ queues }), or start local mode (${START_LOCAL_MODE}; its state file ${stateFile} is missing)`,
+    { code: 'NOT_GRANTED' },
   );
 }
 
 function fromOptions(
   queues: NonNullable<DiscoveryOptions['queues']>,
   settings: ProducerSettings,
+  env: Readonly<Record<string, string | undefined>>,
 ): ResolvedProducer {
+  const region = env.AWS_REGION ? undefined : regionOfQueues(queues);
   return {
     source: 'options',
     settings,
+    ...(region ? { region } : {}),
     queues: Object.fromEntries(
       Object.entries(queues).map(([name, q]) => {
         const queue = typeof q === 'string' ? { url: q } : q;
@@ -131,6 +138,26 @@ function fromOptions(
       }),
     ),
   };
+}
+
+/**
+ * The one region explicit queues' URLs name (`https://sqs.<region>.amazonaws.com/...`), for a process that sets no
+ * `AWS_REGION`: a script given only a queue URL failed every send for want of a region its URL already said.
+ * Refuses queues of two regions, since one producer's clients sign for one region.
+ */
+function regionOfQueues(queues: NonNullable<DiscoveryOptions['queues']>): string | undefined {
+  const byRegion = new Map<string, string[]>();
+  for (const [name, q] of Object.entries(queues)) {
+    const region = regionOfQueueUrl(typeof q === 'string' ? q : (q?.url ?? ''));
+    if (region) byRegion.set(region, [...(byRegion.get(region) ?? []), name]);
+  }
+  if (byRegion.size > 1) {
+    const named = [...byRegion].map(([region, names]) => `${names.join(', ')} in ${region}`).join('; ');
+    throw new ProducerConfigError(
+      `createProducer: the queues' URLs name more than one region (${named}) and AWS_REGION is not set: a producer sends in one region, so create one producer per region, or set AWS_REGION to the one to send in`,
+    );
+  }
+  return [...byRegion.keys()][0];
 }
 
 function parseJsonVariable<T>(name: string, raw: string, parse: (value: unknown) => T): T {

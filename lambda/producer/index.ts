@@ -28,6 +28,7 @@ export {
 } from '../shared/job';
 export type { FlowChildren, JobState, JobStatus } from '../shared/job-record';
 export type { ProducerSettings } from '../shared/producer-config';
+export { PRODUCER_ERROR_CODES, type ProducerErrorCode } from '../shared/producer-error-codes';
 export type { StandardSchemaV1 } from '../shared/standard-schema';
 export { atExpression, type ProducerClients } from './aws';
 export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
@@ -41,6 +42,7 @@ export {
   type FailedJob,
   JobBatchError,
   JobNotFoundError,
+  JobRecordError,
   JobSendError,
   JobTooLargeError,
   JobWaitTimeoutError,

@@ -60,6 +60,7 @@ import { type BackoffSeconds, type JobRetry, jobRetryHeaders, retryRuleReasons }
 import { START_LOCAL_MODE } from '../shared/local-mode-command';
 import { mapLimited } from '../shared/map-limited';
 import { jobScheduleHashLength, type ProducerQueue, type ProducerSettings } from '../shared/producer-config';
+import type { ProducerErrorCode } from '../shared/producer-error-codes';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 import type { ResolvedProducer } from './discover';
 import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
@@ -206,6 +207,8 @@ export class JobBatchError extends Error {
     );
     this.name = 'JobBatchError';
   }
+  /** Always `NOT_ENQUEUED`: each failed job's reason says why. */
+  readonly code: ProducerErrorCode = 'NOT_ENQUEUED';
 }
 
 /**
@@ -225,7 +228,41 @@ export class JobSendError extends Error {
     cause: JobBatchError,
   ) {
     super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
+    this.code = setupCodeOf(reason) ?? 'NOT_ENQUEUED';
   }
+  /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `NOT_ENQUEUED`. */
+  readonly code: ProducerErrorCode;
+}
+
+/**
+ * Thrown by `status`, `cancel` and `waitFor` when the job's record could not be read or changed: the dedupe table
+ * failed, or this process has no AWS credentials or region (the message then says what to set, as a failed send's
+ * does). `cause` is the SDK's error.
+ */
+export class JobRecordError extends Error {
+  override name = 'JobRecordError';
+  constructor(
+    /** The call that failed. */
+    readonly operation: 'status' | 'cancel' | 'waitFor',
+    readonly id: string,
+    cause: unknown,
+  ) {
+    super(
+      `${operation} of job ${JSON.stringify(id.slice(0, 80))} failed: dedupe table unavailable: ${describe(cause)}`,
+      { cause },
+    );
+    this.code = setupCodeOf(describe(cause)) ?? 'RECORDS_UNAVAILABLE';
+  }
+  /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `RECORDS_UNAVAILABLE`. */
+  readonly code: ProducerErrorCode;
+}
+
+/** Options of a {@link ProducerConfigError}. */
+export interface ProducerConfigErrorOptions {
+  /** @default 'INVALID_OPTION' */
+  readonly code?: ProducerErrorCode;
+  /** @default - the message */
+  readonly withoutValues?: string;
 }
 
 /** A misuse the caller must fix (unknown queue, delay on FIFO, no table for an id ...). */
@@ -236,9 +273,15 @@ export class ProducerConfigError extends Error {
    * what a log may keep.
    */
   readonly withoutValues: string;
-  constructor(message: string, withoutValues = message) {
+  /** What to fix, as a stable code: `INVALID_OPTION`, `UNKNOWN_QUEUE` or `NOT_GRANTED` (`JOB_TOO_LARGE` for {@link JobTooLargeError}). */
+  readonly code: ProducerErrorCode;
+  constructor(
+    message: string,
+    { code = 'INVALID_OPTION', withoutValues = message }: ProducerConfigErrorOptions = {},
+  ) {
     super(message);
     this.withoutValues = withoutValues;
+    this.code = code;
   }
 }
 
@@ -248,6 +291,7 @@ export class ProducerConfigError extends Error {
  */
 export class JobTooLargeError extends ProducerConfigError {
   override name = 'JobTooLargeError';
+  override readonly code: ProducerErrorCode = 'JOB_TOO_LARGE';
 }
 
 /** Options of {@link Producer.waitFor}. */
@@ -271,11 +315,13 @@ export class JobWaitTimeoutError extends Error {
   ) {
     super(`job ${lastStatus.id} is still ${lastStatus.state} after waiting ${Math.round(waitedMs / 1000)} s`);
   }
+  readonly code: ProducerErrorCode = 'WAIT_TIMEOUT';
 }
 
 /** The job has no record to wait on or read: never sent, sent without the dedupe table, or its record expired. */
 export class JobNotFoundError extends Error {
   override name = 'JobNotFoundError';
+  readonly code: ProducerErrorCode = 'JOB_NOT_FOUND';
   constructor(readonly id: string) {
     super(
       `job ${id} has no record: it was never sent, was sent without the dedupe table (no job records), or its record expired after dedupe.ttl`,
@@ -746,6 +792,7 @@ export class Producer {
     if (this.deps.queues[job.queue]?.flows !== false) return;
     throw new ProducerConfigError(
       `job ${job.type}: queue "${job.queue}" was granted without flows, so its consumer may not send a flow's parent when its last child completes: grant it with pipeline.grantSend(fn, '${job.queue}', { flows: true })`,
+      { code: 'NOT_GRANTED' },
     );
   }
 
@@ -871,7 +918,8 @@ export class Producer {
 
   /** A job's state and result; undefined when unknown (never sent, or its record expired). */
   async status(id: string): Promise<JobStatus | undefined> {
-    return this.requireRecords('status').read(id);
+    const records = this.requireRecords('status');
+    return recordCall('status', id, () => records.read(id));
   }
 
   /**
@@ -881,7 +929,7 @@ export class Producer {
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
-    const cancelled = await records.cancel(id);
+    const cancelled = await recordCall('cancel', id, () => records.cancel(id));
     if (!cancelled) return false;
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
@@ -912,7 +960,7 @@ export class Producer {
     let pause = WAIT_FIRST_PAUSE_MS;
     for (;;) {
       signal?.throwIfAborted();
-      const status = await records.read(id);
+      const status = await recordCall('waitFor', id, () => records.read(id));
       if (!status) throw new JobNotFoundError(id);
       if (FINAL_STATES.includes(status.state)) return status;
       const left = deadline - this.deps.now();
@@ -931,13 +979,15 @@ export class Producer {
     if (!this.deps.records) {
       throw new ProducerConfigError(
         `${what} needs the dedupe table: enable dedupe in the configuration and grantSend`,
+        { code: 'NOT_GRANTED' },
       );
     }
     return this.deps.records;
   }
 
   private async prepare(item: BatchItem<JobDefinition>, index: number, place: FlowPlace): Promise<Prepared> {
-    const { job } = item;
+    const job: unknown = item?.job;
+    checkJobDefinition(job);
     const options = sendOptionsOf(job, item.options);
     const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
@@ -1028,6 +1078,7 @@ export class Producer {
           ? `the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job's queue), then restart local mode (${START_LOCAL_MODE})`
           : `grant it with pipeline.grantSend(fn, '${job.queue}')`
       }`,
+      { code: 'UNKNOWN_QUEUE' },
     );
   }
 
@@ -1080,11 +1131,13 @@ export class Producer {
     if (options.id !== undefined && !this.deps.dedupe) {
       throw new ProducerConfigError(
         `job ${job.type}: a job id needs the dedupe table (dedupe enabled, and grantSend)`,
+        { code: 'NOT_GRANTED' },
       );
     }
     if (delaySeconds > MAX_SQS_DELAY_SECONDS && !this.schedulerRoleOf(queue)) {
       throw new ProducerConfigError(
         `job ${job.type}: a delay over 15 minutes needs a one-time schedule: grant it with pipeline.grantSend(fn, '${queue.name}', { delays: true })`,
+        { code: 'NOT_GRANTED' },
       );
     }
   }
@@ -1274,14 +1327,17 @@ export class Producer {
     let pending = [...batch];
     let lastError = new Map<string, string>();
     const { attempts, baseDelayMs } = this.deps.retry;
-    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await this.deps.sleep(backoff(baseDelayMs, attempt));
+    let made = 0;
+    for (let again = true; again && made < attempts && pending.length > 0; ) {
+      made += 1;
+      if (made > 1) await this.deps.sleep(backoff(baseDelayMs, made));
       const queueUrl = (pending[0] as Prepared).queue.url;
       try {
         const refused = await this.deps.sendBatch(queueUrl, pending.map(entryOf));
         lastError = new Map(refused.map((r) => [r.id, r.error]));
       } catch (error) {
         lastError = new Map(pending.map((p) => [String(p.index), describe(error)]));
+        again = retryable(error);
       }
       for (const p of pending)
         if (!lastError.has(String(p.index))) outcomes[p.index] = { ok: true, result: resultOf(p) };
@@ -1290,7 +1346,7 @@ export class Producer {
     for (const p of pending) {
       outcomes[p.index] = {
         ok: false,
-        error: `not enqueued after ${attempts} attempts: ${lastError.get(String(p.index))}`,
+        error: `not enqueued after ${made} attempt${made === 1 ? '' : 's'}: ${lastError.get(String(p.index))}`,
       };
     }
   }
@@ -1356,11 +1412,23 @@ export class Producer {
       try {
         return await work();
       } catch (error) {
-        // A refused condition is an answer, the same on every attempt: only faults are retried.
-        if (attempt >= attempts || isConditionFailure(error)) throw error;
+        if (attempt >= attempts || !retryable(error)) throw error;
         await this.deps.sleep(backoff(baseDelayMs, attempt + 1));
       }
     }
+  }
+}
+
+/** A call on a job's record, its failure a {@link JobRecordError} naming the call and the job. */
+async function recordCall<T>(
+  operation: JobRecordError['operation'],
+  id: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new JobRecordError(operation, id, error);
   }
 }
 
@@ -1564,14 +1632,33 @@ function describe(error: unknown): string {
   return `${error.name}: ${error.message}${setupFix(error)}`;
 }
 
+/**
+ * Whether another attempt may succeed. A refused condition is an answer, the same on every attempt; a process
+ * without AWS credentials or a region stays so for the whole send, and retrying only made it fail later (some 9
+ * seconds, the SDK's credential chain tried again each time). Other failures are faults a retry may get past.
+ */
+function retryable(error: unknown): boolean {
+  return !isConditionFailure(error) && !(error instanceof Error && setupFix(error) !== '');
+}
+
+/** What a process set up without AWS credentials or a region must set, in parentheses; empty for any other failure. */
 function setupFix(error: Error): string {
-  if (error.name === 'CredentialsProviderError') {
-    return ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';
-  }
-  if (/^Region is missing/.test(error.message)) {
-    return " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
-  }
+  if (error.name === 'CredentialsProviderError') return SETUP_FIXES.NO_CREDENTIALS;
+  if (/^Region is missing/.test(error.message)) return SETUP_FIXES.NO_REGION;
   return '';
+}
+
+const SETUP_FIXES = {
+  NO_CREDENTIALS:
+    ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)',
+  NO_REGION: " (this process has no AWS region: set AWS_REGION to the pipeline's region)",
+} as const;
+
+/** The code of a failure a reason describes (through {@link describe}) as a process's missing setup. */
+function setupCodeOf(reason: string): 'NO_CREDENTIALS' | 'NO_REGION' | undefined {
+  if (reason.includes(SETUP_FIXES.NO_CREDENTIALS)) return 'NO_CREDENTIALS';
+  if (reason.includes(SETUP_FIXES.NO_REGION)) return 'NO_REGION';
+  return undefined;
 }
 
 /** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */
@@ -1613,6 +1700,30 @@ const INSTEAD_OF: Readonly<Record<string, string>> = {
     'a flow parent never runs before its children ended: a child sent with ignoreDependencyOnFailure lets it run without that one',
 };
 
+/**
+ * Refuses a job argument that is not what `defineJob` returns: from JavaScript, `send(undefined, ...)` (an import
+ * misspelt) or a job's type name failed with a TypeError about reading `type` or `~standard`, naming neither.
+ */
+function checkJobDefinition(job: unknown): asserts job is JobDefinition {
+  const definition = job as Partial<JobDefinition> | null | undefined;
+  const schema = definition?.schema as { readonly '~standard'?: { readonly validate?: unknown } } | undefined;
+  if (
+    typeof definition === 'object' &&
+    definition !== null &&
+    typeof definition.type === 'string' &&
+    typeof definition.queue === 'string' &&
+    typeof schema?.['~standard']?.validate === 'function'
+  )
+    return;
+  const given =
+    typeof job === 'string'
+      ? `the string ${JSON.stringify(job.slice(0, 80))}: pass the definition, not its type name`
+      : `${job === null ? 'null' : Array.isArray(job) ? 'an array' : typeof job === 'object' ? 'an object without a type, a schema and a queue' : typeof job}: pass the value defineJob returns`;
+  throw new ProducerConfigError(
+    `the job argument is not a job definition, it is ${given} (const welcomeEmail = defineJob('email.welcome', schema, { queue }); send(welcomeEmail, payload))`,
+  );
+}
+
 /** No options (undefined or null, as a JavaScript caller may pass) are none; anything but an object is refused. */
 function sendOptionsOf(job: JobDefinition, options: unknown): SendOptions {
   if (options === undefined || options === null) return {};
@@ -1641,7 +1752,7 @@ function refuseDebounce(items: readonly BatchItem<JobDefinition>[], label: strin
   const index = items.findIndex((item) => (item.options as SendOptions | undefined)?.debounce !== undefined);
   if (index < 0) return;
   throw new ProducerConfigError(
-    `${label} ${index} (job ${items[index]?.job.type}): debounce is for send only, which sends one job with its own record write: ${fix}`,
+    `${label} ${index} (job ${items[index]?.job?.type}): debounce is for send only, which sends one job with its own record write: ${fix}`,
   );
 }
 
@@ -1683,10 +1794,12 @@ function debounceOf(
 ): Debounce | undefined {
   const debounce = options.debounce;
   if (debounce === undefined) return undefined;
-  const refuse = (why: string) => new ProducerConfigError(`job ${job.type}: debounce ${why}`);
+  const refuse = (why: string, code?: ProducerErrorCode) =>
+    new ProducerConfigError(`job ${job.type}: debounce ${why}`, code ? { code } : {});
   if (!keepsRecords)
     throw refuse(
       "needs the dedupe table: the job's record names the send that runs, and without it every send would run: enable dedupe in the configuration and grantSend",
+      'NOT_GRANTED',
     );
   if (options.id === undefined)
     throw refuse(
@@ -1746,10 +1859,9 @@ function debounceMs(job: JobDefinition, value: unknown, name: string, from: stri
 
 /** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */
 function optionError(job: JobDefinition, name: string, value: unknown, rule: string): ProducerConfigError {
-  return new ProducerConfigError(
-    `job ${job.type}: ${name} ${shownOption(value)} ${rule}`,
-    `job ${job.type}: ${name} ${rule}`,
-  );
+  return new ProducerConfigError(`job ${job.type}: ${name} ${shownOption(value)} ${rule}`, {
+    withoutValues: `job ${job.type}: ${name} ${rule}`,
+  });
 }
 
 /** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */

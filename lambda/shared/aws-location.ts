@@ -64,6 +64,23 @@ export function queueOfUrl(
 }
 
 /**
+ * The region a queue's URL names: its host is `sqs.<region>.amazonaws.com` (`.com.cn` in China), the dual-stack
+ * `sqs.<region>.api.aws`, their FIPS forms `sqs-fips.<region>...`, an interface endpoint's
+ * `vpce-<id>.sqs.<region>.vpce.amazonaws.com`, or the legacy `<region>.queue.amazonaws.com` (and
+ * `queue.amazonaws.com`, us-east-1's). Undefined for any other host, an emulator's among them.
+ */
+export function regionOfQueueUrl(url: string): string | undefined {
+  const host = /^https?:\/\/([^/:]+)/.exec(url)?.[1]?.toLowerCase();
+  if (!host) return undefined;
+  if (host === 'queue.amazonaws.com') return 'us-east-1';
+  const match =
+    /^(?:vpce-[a-z0-9-]+\.)?sqs(?:-fips)?\.([a-z0-9-]+)\.(?:vpce\.)?(?:amazonaws\.com(?:\.cn)?|api\.aws)$/.exec(
+      host,
+    ) ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com(?:\.cn)?$/.exec(host);
+  return match?.[1];
+}
+
+/**
  * A queue's ARN from its URL (the inverse of {@link queueUrlOf}): the account and name from the URL, the partition
  * and region from `where` the queue is, since the host names no partition (`amazonaws.com` is also the GovCloud
  * domain) and a legacy host no region. Undefined for a URL that is not a queue's.

@@ -61,6 +61,13 @@ export function delayMsOf(
       `${name} ${shownDelay(delay)} has ${unknownUnits.map((u) => JSON.stringify(u)).join(', ')}, which is not a unit: use days, hours, minutes or seconds`,
     );
   }
+  // An object without a unit (`{}`, or `{ seconds: undefined }` from an unset variable) says no length at all: read
+  // as no delay, a job would run at once where its caller meant it to wait.
+  if (DELAY_UNITS.every((unit) => (delay as Record<string, unknown>)[unit] === undefined)) {
+    throw refuse(
+      `${name} ${shownDelay(delay)} gives no unit: pass at least one of days, hours, minutes or seconds as a number, e.g. { minutes: 5 }`,
+    );
+  }
   // A unit's value read as a number by arithmetic would be wrong, not refused: `{ minutes: '1', seconds: '1' }`
   // concatenates to 601 seconds, and `{ seconds: null }` is no delay at all.
   const notNumbers = DELAY_UNITS.filter((unit) => {

@@ -6,6 +6,8 @@
  * handles it under the key `job.<type>` and the ingest's claim check, dead-letter reasons and idempotency apply.
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from './envelope';
+import { unwritablePart } from './json-unwritable';
+import type { ProducerErrorCode } from './producer-error-codes';
 import { MAX_EVENT_TYPE_LENGTH } from './safe-ids';
 import { describeIssue, type StandardSchemaV1, standardValidate } from './standard-schema';
 
@@ -93,6 +95,8 @@ export class JobPayloadError extends Error {
   constructor(
     readonly jobType: string,
     readonly issues: readonly StandardSchemaV1.Issue[],
+    /** `PAYLOAD_NOT_JSON` when JSON cannot write the payload, else `PAYLOAD_INVALID` (see `ProducerErrorCode`). */
+    readonly code: Extract<ProducerErrorCode, 'PAYLOAD_INVALID' | 'PAYLOAD_NOT_JSON'> = 'PAYLOAD_INVALID',
   ) {
     super(`payload of job ${jobType} is invalid: ${issues.map(describeIssue).join('; ')}`);
     this.name = 'JobPayloadError';
@@ -125,43 +129,28 @@ function payloadJson(type: string, payload: unknown): string {
     body = JSON.stringify(payload);
   } catch (error) {
     if (error instanceof RangeError)
-      throw new JobPayloadError(type, [{ message: 'is not JSON-serializable: it is nested too deeply' }]);
+      throw new JobPayloadError(
+        type,
+        [{ message: 'is not JSON-serializable: it is nested too deeply' }],
+        'PAYLOAD_NOT_JSON',
+      );
     const part = unwritablePart(payload);
-    throw new JobPayloadError(type, [
-      part
-        ? { path: part.path, message: `is not JSON-serializable: it ${part.why}` }
-        : { message: 'is not JSON-serializable: it has a cycle or a value JSON cannot hold' },
-    ]);
+    throw new JobPayloadError(
+      type,
+      [
+        part
+          ? {
+              path: part.path,
+              message: `is not JSON-serializable: it ${part.why}${part.fix ? `: ${part.fix}` : ''}`,
+            }
+          : { message: 'is not JSON-serializable: it has a cycle or a value JSON cannot hold' },
+      ],
+      'PAYLOAD_NOT_JSON',
+    );
   }
-  if (body === undefined) throw new JobPayloadError(type, [{ message: 'is not JSON-serializable' }]);
+  if (body === undefined)
+    throw new JobPayloadError(type, [{ message: 'is not JSON-serializable' }], 'PAYLOAD_NOT_JSON');
   return body;
-}
-
-/**
- * The first part of a payload `JSON.stringify` throws on, with its path: a BigInt, or an object inside itself. A
- * part with `toJSON` says itself how it is written, and is not looked into. Undefined when none is found (a
- * `toJSON` that throws), or the payload is too deep to walk.
- */
-function unwritablePart(
-  value: unknown,
-  path: readonly string[] = [],
-  ancestors: readonly object[] = [],
-): { readonly path: readonly string[]; readonly why: string } | undefined {
-  if (typeof value === 'bigint')
-    return { path, why: 'is a BigInt, which JSON cannot write: send it as a string (String(n)) or a number' };
-  if (value === null || typeof value !== 'object') return undefined;
-  if (ancestors.includes(value))
-    return { path, why: 'is an object that contains itself (a cycle), which JSON cannot write' };
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  try {
-    for (const [key, child] of Object.entries(value)) {
-      const found = unwritablePart(child, [...path, key], [...ancestors, value]);
-      if (found) return found;
-    }
-  } catch {
-    // Deeper than the stack allows: the caller says it in general terms.
-  }
-  return undefined;
 }
 
 /**

@@ -1049,7 +1049,7 @@ describe('resolveConfig validation', () => {
           { name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: 'x', payload: { count: 1n } },
         ],
       }),
-      /schedules\.0\.payload: is not JSON-serializable, so a delivery would carry no body \(got \{ count: 1n \}\)/,
+      /schedules\.0\.payload: is not JSON-serializable: payload\.count is a BigInt, which JSON cannot write, so a delivery would carry no body \(got \{ count: 1n \}\)\. Fix: send it as a string \(String\(n\)\) or a number/,
     ],
     [
       // `npm start` would send it; EventBridge Scheduler takes no target input over 8,192 characters.

@@ -323,7 +323,25 @@ describe('validateSchedulesProps', () => {
   });
 
   it('refuses a payload that cannot be sent as JSON, or that JSON writes as nothing, naming it', () => {
-    for (const payload of [{ count: 1n }, () => 1, Symbol('x')]) {
+    const cycle: Record<string, unknown> = { n: 1 };
+    cycle.self = cycle;
+    const named: [unknown, string][] = [
+      [
+        { order: { lines: [{ total: 1n }] } },
+        'is not JSON-serializable: payload.order.lines.0.total is a BigInt, which JSON cannot write, so a delivery would carry no body',
+      ],
+      [
+        cycle,
+        'is not JSON-serializable: payload.self is an object that contains itself (a cycle), which JSON cannot write, so a delivery would carry no body',
+      ],
+    ];
+    for (const [payload, message] of named) {
+      const problems = problemsFor({ payload: payload as never });
+      expect(problems.map((p) => [p.path, p.message])).toEqual([
+        ['schedules[0] (heartbeat).payload', message],
+      ]);
+    }
+    for (const payload of [() => 1, Symbol('x')]) {
       const problems = problemsFor({ payload: payload as never });
       expect(problems.map((p) => [p.path, p.message])).toEqual([
         ['schedules[0] (heartbeat).payload', 'is not JSON-serializable, so a delivery would carry no body'],

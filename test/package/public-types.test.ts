@@ -38,7 +38,9 @@ import {
   type AnyJobHandler, defineConsumer, defineJob, handleJob, type LogExtra, type StandardSchemaV1,
 } from 'hookline/consumer';
 import {
-  createProducer, type FlowChildren, type JobStatus, type ParentOnFailure, type ProducerSettings,
+  createProducer, type FlowChildren, JobBatchError, JobNotFoundError, JobPayloadError, JobRecordError, JobSendError,
+  type JobStatus, JobWaitTimeoutError, type ParentOnFailure, PRODUCER_ERROR_CODES, ProducerConfigError,
+  type ProducerErrorCode, type ProducerSettings,
 } from 'hookline/producer';
 import {
   type ConsumerRunner, type ConsumerRunnerOptions, consumerRunner, type DeadLetterReason, type HandlerContextOptions,
@@ -93,6 +95,28 @@ export const producer = createProducer({
   queues: { events: 'https://sqs.eu-west-1.amazonaws.com/1/events' }, settings,
 });
 export const childrenOf = (status: JobStatus): FlowChildren | undefined => status.children;
+// Every producer error carries a code from one closed set: a switch over it is exhaustive, and a code added or
+// removed fails to compile here.
+export function retryLater(error: unknown): boolean {
+  const errors = [
+    ProducerConfigError, JobPayloadError, JobSendError, JobBatchError, JobRecordError, JobWaitTimeoutError,
+    JobNotFoundError,
+  ];
+  if (!errors.some((kind) => error instanceof kind)) return false;
+  const code: ProducerErrorCode = (error as InstanceType<(typeof errors)[number]>).code;
+  switch (code) {
+    case 'NOT_ENQUEUED': case 'RECORDS_UNAVAILABLE': case 'WAIT_TIMEOUT':
+      return true;
+    case 'INVALID_OPTION': case 'UNKNOWN_QUEUE': case 'NOT_GRANTED': case 'PAYLOAD_INVALID': case 'PAYLOAD_NOT_JSON':
+    case 'JOB_TOO_LARGE': case 'NO_CREDENTIALS': case 'NO_REGION': case 'JOB_NOT_FOUND':
+      return false;
+    default: {
+      const unknown: never = code;
+      return unknown;
+    }
+  }
+}
+export const meaningOf = (code: ProducerErrorCode): string => PRODUCER_ERROR_CODES[code];
 export const onFailure = (status: JobStatus): ParentOnFailure | undefined => status.parentOnFailure;
 export type Table = dynamodb.ITable;
 

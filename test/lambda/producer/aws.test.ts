@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createProducer } from '../../../lambda/producer';
 import { awsCollaborators, defaultClients } from '../../../lambda/producer/aws';
-import type { ResolvedProducer } from '../../../lambda/producer/discover';
+import { discoverProducer, type ResolvedProducer } from '../../../lambda/producer/discover';
 import { type OneTimeSchedule, Producer, ProducerConfigError } from '../../../lambda/producer/producer';
 import { INGEST_BUDGET } from '../../../lambda/shared/aws-clients';
 
@@ -293,5 +293,41 @@ describe('createProducer', () => {
 
   it('takes one try and no pause', () => {
     expect(createProducer({ queues, attempts: 1, baseDelayMs: 0 })).toBeInstanceOf(Producer);
+  });
+});
+
+describe('explicit queues in a process that sets no region', () => {
+  const events = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
+
+  it('send in the region their URLs name, so a script given a queue URL alone needs no AWS_REGION', async () => {
+    const found = discoverProducer({
+      queues: { events, audit: { url: events.replace('events', 'audit') } },
+      env: {},
+    });
+    expect(found.region).toBe('eu-west-1');
+    for (const client of Object.values(defaultClients(found))) {
+      expect(await client.config.region()).toBe('eu-west-1');
+    }
+    const dualStack = discoverProducer({
+      queues: { events: 'https://sqs.us-east-2.api.aws/1/events' },
+      env: {},
+    });
+    expect(dualStack.region).toBe('us-east-2');
+  });
+
+  it('leave the region to the process when it sets AWS_REGION', () => {
+    expect(discoverProducer({ queues: { events }, env: { AWS_REGION: 'eu-west-1' } }).region).toBeUndefined();
+  });
+
+  it('are refused when their URLs name two regions, naming each queue and its region', () => {
+    const make = () =>
+      discoverProducer({
+        queues: { events, billing: 'https://sqs.us-east-1.amazonaws.com/123456789012/billing' },
+        env: {},
+      });
+    expect(make).toThrow(ProducerConfigError);
+    expect(make).toThrow(
+      "createProducer: the queues' URLs name more than one region (events in eu-west-1; billing in us-east-1) and AWS_REGION is not set: a producer sends in one region, so create one producer per region, or set AWS_REGION to the one to send in",
+    );
   });
 });

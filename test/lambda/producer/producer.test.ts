@@ -9,6 +9,7 @@ import {
   type BatchEntry,
   type Delay,
   JobBatchError,
+  JobRecordError,
   JobSendError,
   JobTooLargeError,
   type OneTimeSchedule,
@@ -681,7 +682,7 @@ describe('producer delivery paths', () => {
     expect(calls).toEqual([]);
   });
 
-  it('refuses a delay that is a number, a string or has a misspelt unit instead of running the job at once', async () => {
+  it('refuses a delay that is a number, a string, has a misspelt unit or no unit at all instead of running the job at once', async () => {
     const { deps, calls } = fakes();
     const producer = new Producer(deps);
     const refusals: [unknown, RegExp][] = [
@@ -695,6 +696,11 @@ describe('producer delivery paths', () => {
         { mins: 5 },
         /delay \{"mins":5\} has "mins", which is not a unit: use days, hours, minutes or seconds/,
       ],
+      [
+        {},
+        /^delay \{\} gives no unit: pass at least one of days, hours, minutes or seconds as a number, e\.g\. \{ minutes: 5 \}$/,
+      ],
+      [{ seconds: undefined }, /^delay \{\} gives no unit/],
     ];
     for (const [delay, reason] of refusals) {
       const error = await producer.send(job, { n: 1 }, { delay: delay as Delay }).catch((e: unknown) => e);
@@ -908,6 +914,81 @@ describe('producer job keys already claimed', () => {
     expect(sent).toEqual([]);
   });
 
+  it('says what to set when status, cancel or waitFor cannot reach the job records for want of credentials or a region', async () => {
+    const { deps } = granted();
+    const failing = (error: Error) =>
+      new Producer({
+        ...deps,
+        records: {
+          read: async () => Promise.reject(error),
+          cancel: async () => Promise.reject(error),
+        },
+      });
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    const hint =
+      'dedupe table unavailable: CredentialsProviderError: Could not load credentials from any providers (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';
+    const producer = failing(noCredentials);
+    const calls: [string, Promise<unknown>][] = [
+      ['status', producer.status('k')],
+      ['cancel', producer.cancel('k')],
+      ['waitFor', producer.waitFor('k', { timeout: { minutes: 1 } })],
+    ];
+    for (const [operation, call] of calls) {
+      const error = await call.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobRecordError);
+      expect((error as Error).message).toBe(`${operation} of job "k" failed: ${hint}`);
+      expect((error as Error).cause).toBe(noCredentials);
+    }
+    await expect(failing(new Error('Region is missing')).status('k')).rejects.toThrow(
+      'status of job "k" failed: dedupe table unavailable: Error: Region is missing (this process has no AWS region: set AWS_REGION to the pipeline\'s region)',
+    );
+  });
+
+  it('fails a send at its first failure for want of credentials or a region, which no retry fixes', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    for (const error of [noCredentials, new Error('Region is missing')]) {
+      const { deps } = granted();
+      const calls = { sendBatch: 0, putPayload: 0, sleeps: 0 };
+      const producer = new Producer({
+        ...deps,
+        dedupe: undefined,
+        settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+        retry: { attempts: 5, baseDelayMs: 1 },
+        sleep: async () => void calls.sleeps++,
+        async sendBatch() {
+          calls.sendBatch++;
+          throw error;
+        },
+      });
+      const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+      expect(sent).toBeInstanceOf(JobSendError);
+      expect((sent as JobSendError).reason).toMatch(
+        /^not enqueued after 1 attempt: .*\(this process has no AWS/,
+      );
+      const uploading = new Producer({
+        ...deps,
+        dedupe: undefined,
+        settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+        retry: { attempts: 5, baseDelayMs: 1 },
+        sleep: async () => void calls.sleeps++,
+        async putPayload() {
+          calls.putPayload++;
+          throw error;
+        },
+      });
+      const large = { n: 1, pad: 'x'.repeat(2000) } as never;
+      const uploaded = await uploading.send(job, large).catch((e: unknown) => e);
+      expect((uploaded as JobSendError).reason).toMatch(
+        /^payload upload failed: .*\(this process has no AWS/,
+      );
+      expect(calls).toEqual({ sendBatch: 1, putPayload: 1, sleeps: 0 });
+    }
+  });
+
   it('sends a batch’s FIFO jobs in the order given, whichever claim or upload finishes first', async () => {
     const { deps, sent } = granted();
     const delays = [30, 20, 10, 0];
@@ -947,7 +1028,86 @@ describe('producer job keys already claimed', () => {
   });
 });
 
+describe('producer error codes', () => {
+  const codeOf = async (work: Promise<unknown>) =>
+    ((await work.catch((e: unknown) => e)) as { code?: string }).code;
+
+  it('name each refusal and failure with a stable code a caller can switch on', async () => {
+    const { deps } = fakes();
+    const producer = new Producer(deps);
+    const elsewhere = defineJob('report.other', z.object({ n: z.number() }), { queue: 'nowhere' });
+    expect(await codeOf(producer.send(elsewhere, { n: 1 }))).toBe('UNKNOWN_QUEUE');
+    expect(await codeOf(producer.send(job, { n: 1 }, { id: 'k' }))).toBe('NOT_GRANTED');
+    expect(await codeOf(producer.status('k'))).toBe('NOT_GRANTED');
+    expect(await codeOf(producer.send(job, { n: 1 }, { delay: {} }))).toBe('INVALID_OPTION');
+    expect(await codeOf(producer.send(fifoJob, { n: 1 }, { delay: { seconds: 5 } }))).toBe('INVALID_OPTION');
+    expect(await codeOf(producer.send(job, { n: 'one' as unknown as number }))).toBe('PAYLOAD_INVALID');
+    expect(await codeOf(producer.send(job, { n: 1n as unknown as number }))).toBe('PAYLOAD_NOT_JSON');
+    const large = { n: 1, pad: 'x'.repeat(1_100_000) } as never;
+    expect(await codeOf(producer.send(job, large))).toBe('JOB_TOO_LARGE');
+  });
+
+  it('tell a process without credentials or a region from an outage', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    const failingWith = (error: Error) => {
+      const { deps } = granted();
+      return new Producer({
+        ...deps,
+        dedupe: undefined,
+        async sendBatch() {
+          throw error;
+        },
+        records: { read: async () => Promise.reject(error), cancel: async () => Promise.reject(error) },
+      });
+    };
+    expect(await codeOf(failingWith(noCredentials).send(job, { n: 1 }))).toBe('NO_CREDENTIALS');
+    expect(await codeOf(failingWith(new Error('Region is missing')).send(job, { n: 1 }))).toBe('NO_REGION');
+    expect(await codeOf(failingWith(new Error('socket hang up')).send(job, { n: 1 }))).toBe('NOT_ENQUEUED');
+    expect(
+      await codeOf(failingWith(new Error('socket hang up')).sendBatch([{ job, payload: { n: 1 } }])),
+    ).toBe('NOT_ENQUEUED');
+    expect(await codeOf(failingWith(noCredentials).status('k'))).toBe('NO_CREDENTIALS');
+    expect(await codeOf(failingWith(new Error('socket hang up')).cancel('k'))).toBe('RECORDS_UNAVAILABLE');
+    const { deps } = granted();
+    expect(await codeOf(new Producer(deps).waitFor('k', { timeout: { seconds: 1 } }))).toBe('JOB_NOT_FOUND');
+  });
+});
+
 describe('producer batch refusals', () => {
+  it('refuses a job argument that is not a job definition, naming the argument, where JavaScript got a TypeError', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const send = producer.send.bind(producer) as (job: unknown, payload: unknown) => Promise<unknown>;
+    const refusals: [unknown, string][] = [
+      [undefined, 'undefined: pass the value defineJob returns'],
+      [null, 'null: pass the value defineJob returns'],
+      ['report.build', 'the string "report.build": pass the definition, not its type name'],
+      [
+        { type: 'report.build' },
+        'an object without a type, a schema and a queue: pass the value defineJob returns',
+      ],
+    ];
+    for (const [given, shown] of refusals) {
+      const error = await send(given, { n: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as Error).message).toBe(
+        `the job argument is not a job definition, it is ${shown} (const welcomeEmail = defineJob('email.welcome', schema, { queue }); send(welcomeEmail, payload))`,
+      );
+    }
+    const batch = await producer
+      .sendBatch([
+        { job, payload: { n: 1 } },
+        { job: undefined as never, payload: { n: 2 } },
+      ])
+      .catch((e: unknown) => e);
+    expect((batch as Error).message).toMatch(
+      /^sendBatch item 1: the job argument is not a job definition, it is undefined: .*; nothing was sent$/,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('names the position and id of the first refused item of a batch, and how many others, and sends nothing', async () => {
     const { deps, calls } = fakes();
     const items = [0, 1, 2, 3, 4].map((n) => ({
