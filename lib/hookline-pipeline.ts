@@ -955,7 +955,6 @@ function resolvedConfigOf(config: HooklineConfig | ResolvedConfig, projectRoot: 
     entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
     lockFileMissing: () => lockFileMissing(projectRoot),
     forDeploy: true,
-    now: Date.now(),
   });
 }
 

@@ -166,12 +166,11 @@ export async function readConfig(
   /** `cdk synth` bundles the consumers: their project must then have a lockfile. @default false (local mode, the CLI) */
   forSynth = false,
   /**
-   * Whether what only running the pipeline needs is checked: each consumer's `handler` is an export of its entry,
-   * read by esbuild (about 30 ms an entry), and each one-time schedule's time is still to come. Synth and local start
-   * refuse either before anything runs; the CLI, which runs no consumer and fires no schedule, leaves them to those.
+   * Whether each consumer's `handler` must be an export of its entry, read by esbuild (about 30 ms an entry): synth
+   * and local start refuse a wrong one before it runs; the CLI, which runs no consumer, leaves it to them.
    * @default true
    */
-  checksBeforeRun = true,
+  checkHandlers = true,
 ): Promise<ResolvedConfig> {
   const missing = missingConfiguration(file);
   if (missing !== undefined) throw new ConfigLoadError(missing);
@@ -196,7 +195,7 @@ export async function readConfig(
     resolved = resolveConfig(input, {
       entryExists: (entry) => entryExistsInProject(entry, projectRoot),
       entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
-      ...(checksBeforeRun ? { entryExports: exportsReader(projectRoot), now: Date.now() } : {}),
+      ...(checkHandlers ? { entryExports: exportsReader(projectRoot) } : {}),
       ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot), forDeploy: true } : {}),
     });
   } catch (error) {

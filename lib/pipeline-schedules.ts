@@ -5,7 +5,7 @@
  * Each schedule has a retry policy, its own dead-letter queue (deliveries Scheduler gave up on) and a role that
  * may only `sqs:SendMessage` to its target queue and that dead-letter queue.
  */
-import { type Duration, type RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import { Annotations, type Duration, type RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -26,6 +26,7 @@ import {
   scheduleTargetInput,
 } from './schedule-envelope';
 import { scheduleProblems } from './schedule-expression';
+import { neverFires, neverFiresWarning } from './schedule-runs';
 import { schedulerDeadLetterQueue } from './scheduler-dead-letter-queue';
 import { defaultScheduleGroupArn, schedulerExecutionRole } from './scheduler-execution-role';
 import { retentionViolations } from './validation';
@@ -112,12 +113,9 @@ function duplicateNameViolations(
   return [violation(field, 'schedule names must be unique', s.name, 'rename one of them')];
 }
 
-/**
- * Rule: the expression and time zone are valid Scheduler syntax (parsed by `schedule-expression.ts`), and a one-time
- * schedule's time is still to come at synth.
- */
+/** Rule: the expression and time zone are valid Scheduler syntax (parsed by `schedule-expression.ts`). */
 function expressionViolations(field: string, s: ResolvedSchedule): Violation[] {
-  return scheduleProblems(s.expression, s.timezone, Date.now()).map((problem) =>
+  return scheduleProblems(s.expression, s.timezone).map((problem) =>
     violation(
       `${field}.${problem.field}`,
       problem.message,
@@ -228,6 +226,17 @@ export class PipelineSchedulesError extends ViolationsError {
   }
 }
 
+/**
+ * A schedule that will not fire again (a one-time time that has passed, a cron whose years have) is a synth warning on
+ * its schedule, not an error: one that has fired stays configured until removed, and must not stop later deploys.
+ * `cdk synth --strict` fails on it.
+ */
+function warnWhenItNeverFires(scope: Construct, s: ResolvedSchedule, index: number): void {
+  const why = neverFires(s.expression, s.timezone, Date.now());
+  if (why)
+    Annotations.of(scope).addWarningV2('hookline:scheduleNeverFires', neverFiresWarning(s, index, why));
+}
+
 /** The resources created for one schedule. */
 export interface PipelineSchedule {
   /** The EventBridge Scheduler schedule that sends the job's envelope to its queue. */
@@ -256,7 +265,7 @@ export class PipelineSchedules extends Construct {
     if (problems.length > 0) throw new PipelineSchedulesError(problems, this.node.path);
 
     const byName: Record<string, PipelineSchedule> = {};
-    for (const s of props.schedules) {
+    for (const [index, s] of props.schedules.entries()) {
       const queue = props.queues[s.queue];
       if (!queue) continue; // unreachable: validated above
       const scope = new Construct(this, s.name);
@@ -286,6 +295,7 @@ export class PipelineSchedules extends Construct {
           maxEventAge: props.maxEventAge ?? DEFAULTS.scheduleMaxEventAge,
         }),
       });
+      warnWhenItNeverFires(schedule, s, index);
       byName[s.name] = { schedule, deadLetterQueue, role };
     }
     this.schedules = byName;

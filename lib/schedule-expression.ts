@@ -4,7 +4,6 @@
  *
  * @see https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
  */
-import { Cron } from 'croner';
 
 /** A parsed schedule expression. */
 export type ScheduleExpression =
@@ -307,39 +306,8 @@ export function ianaTimeZoneSpelling(name: string): string | undefined {
   return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
 }
 
-/**
- * When a one-time `at(...)` expression comes due, in epoch milliseconds, its date and time read in `timezone` as
- * local mode's scheduler reads them (croner); undefined for any other expression.
- */
-export function atDueTime(expression: string, timezone: string): number | undefined {
-  const parsed = parseScheduleExpression(expression);
-  if (!parsed.ok || parsed.expression.kind !== 'at') return undefined;
-  // UTC needs no zone data: the first Intl time zone lookup costs about 0.1 s of a start.
-  if (timezone === 'UTC') return Date.parse(`${parsed.expression.dateTime}Z`);
-  return new Cron(parsed.expression.dateTime, { timezone }).getOnce()?.getTime();
-}
-
-/**
- * Why a one-time schedule can never fire at `now`: its time has passed. EventBridge Scheduler's documentation names
- * no run of a one-time schedule whose time has passed (creating one is reported refused), and local mode does not
- * fire it either; one deployed before its time has fired already, and is kept for nothing.
- */
-function passedProblem(expression: string, timezone: string, now: number): ScheduleProblem | undefined {
-  const due = atDueTime(expression, timezone);
-  if (due === undefined || due >= now) return undefined;
-  const zone = timezone === 'UTC' ? '' : ` in ${timezone} (${new Date(due).toISOString().slice(0, 19)}Z)`;
-  return {
-    field: 'expression',
-    message: `its time${zone} has passed: EventBridge Scheduler runs a one-time schedule only at a time to come, so it would never fire, deployed or in local mode (one deployed before that time has fired already)`,
-    fix: 'set a time to come, or remove the schedule once it has fired',
-  };
-}
-
-/**
- * Every problem of an expression and its time zone (empty when Scheduler accepts both); with `now` (epoch
- * milliseconds), also a one-time schedule whose time has passed by then.
- */
-export function scheduleProblems(expression: string, timezone: string, now?: number): ScheduleProblem[] {
+/** Every problem of an expression and its time zone (empty when Scheduler accepts both). */
+export function scheduleProblems(expression: string, timezone: string): ScheduleProblem[] {
   const parsed = parseScheduleExpression(expression);
   const problems = parsed.ok ? [] : [...parsed.problems];
   const spelling = ianaTimeZoneSpelling(timezone);
@@ -356,7 +324,5 @@ export function scheduleProblems(expression: string, timezone: string, now?: num
       fix: `write "${spelling}"`,
     });
   }
-  const passed =
-    now === undefined || problems.length > 0 ? undefined : passedProblem(expression, timezone, now);
-  return passed ? [...problems, passed] : problems;
+  return problems;
 }

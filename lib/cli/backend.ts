@@ -245,9 +245,8 @@ export async function loadConfig(
   // Loaded on first use: the configuration brings aws-cdk-lib (Duration), which local-mode commands never need.
   const { configFailureMessage, configPath, readConfig } = await import('../load-config');
   try {
-    // Consumers' handlers and one-time schedules' times are checked at synth and local start: the CLI runs none, and
-    // an operator's command on a deployed stack must not wait on (or be refused by) a consumer's code, nor by a
-    // schedule that fired long ago.
+    // Consumers' handlers are checked at synth and local start: the CLI runs none, and an operator's command on a
+    // deployed stack must not wait on (or be refused by) a consumer's code.
     return await readConfig(configPath(env, path), undefined, false, false);
   } catch (error) {
     const message = configFailureMessage(error);

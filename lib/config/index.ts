@@ -98,13 +98,6 @@ export interface ResolveOptions {
    * @default false
    */
   readonly forDeploy?: boolean;
-  /**
-   * The time (epoch milliseconds) a one-time `at(...)` schedule must be still to come at: `cdk synth` and local
-   * start pass the clock, as a schedule whose time has passed never fires; the CLI, which fires none, leaves it out,
-   * so a schedule that fired long ago does not stop `hookline status`.
-   * @default - a one-time schedule's time is not checked
-   */
-  readonly now?: number;
 }
 
 /**
@@ -165,7 +158,7 @@ function resolveSections(
   const archive = resolveArchive(problems, config);
   const logRetentionDays = resolveLogRetentionDays(problems, config);
   const alarms = resolveAlarms(problems, config);
-  const schedules = resolveSchedules(problems, config, options.now);
+  const schedules = resolveSchedules(problems, config);
   const jobsEndpoint = resolveJobsEndpoint(problems, config);
   return {
     stackName: config.stackName ?? DEFAULTS.stackName,

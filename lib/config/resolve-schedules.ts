@@ -41,12 +41,12 @@ function resolveSchedule(
   problems: ViolationList,
   index: number,
   s: ScheduleInput,
-  context: { readonly config: ParsedConfig; readonly names: Set<string>; readonly now?: number },
+  context: { readonly config: ParsedConfig; readonly names: Set<string> },
 ): ResolvedSchedule {
   const path = `schedules.${index}`;
   checkScheduleName(problems, path, s.name, context.names);
   const timezone = s.timezone ?? DEFAULTS.scheduleTimezone;
-  for (const problem of scheduleProblems(s.expression, timezone, context.now)) {
+  for (const problem of scheduleProblems(s.expression, timezone)) {
     const value = problem.field === 'expression' ? s.expression : timezone;
     problems.add(`${path}.${problem.field}`, problem.message, value, problem.fix);
   }
@@ -71,13 +71,9 @@ function resolveSchedule(
   return resolved;
 }
 
-/** Every configured schedule, checked; a one-time one's time against `now` when given. */
-export function resolveSchedules(
-  problems: ViolationList,
-  config: ParsedConfig,
-  now?: number,
-): ResolvedSchedule[] {
-  const context = { config, names: new Set<string>(), ...(now === undefined ? {} : { now }) };
+/** Every configured schedule, checked. */
+export function resolveSchedules(problems: ViolationList, config: ParsedConfig): ResolvedSchedule[] {
+  const context = { config, names: new Set<string>() };
   const schedules = config.schedules ?? [];
   // Each schedule's dead-letter queue is published under an output key made from its name.
   checkDistinctIds(

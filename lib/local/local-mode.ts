@@ -27,11 +27,12 @@ import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
 import { type LocalQueueStatus, type QuietTenantsRead, queueStatuses } from '../cli/status';
 import { idempotencyOf, type QueueIdempotency, type QueueTarget } from '../cli/target';
-import type { ResolvedConfig, ResolvedSchedule } from '../config';
+import type { ResolvedConfig } from '../config';
 import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
+import { neverFiresWarning } from '../schedule-runs';
 import { type AlarmChange, AlarmWatch, expiringAtStart, type WatchedQueue } from './alarm-watch';
 import { writeFileAtomically } from './atomic-write';
 import { LocalBreakerCircuits } from './breaker-circuits';
@@ -1434,26 +1435,12 @@ function startSchedules(
       });
     },
     onError: (schedule, error, firing) => reporter.problem(scheduleSendNotice(schedule, error, firing)),
-    onPassed: (schedule, dueAt) => reporter.problem(passedScheduleNotice(config, schedule, dueAt)),
-    onNoFutureRun: (schedule) => reporter.problem(noFutureRunNotice(config, schedule)),
+    // In the words cdk synth warns with: neither refuses a schedule that fired, which stays configured until removed.
+    onPassed: (schedule) =>
+      reporter.problem(neverFiresWarning(schedule, config.schedules.indexOf(schedule), 'passed')),
+    onNoFutureRun: (schedule) =>
+      reporter.problem(neverFiresWarning(schedule, config.schedules.indexOf(schedule), 'noTimeToCome')),
   });
-}
-
-/** What start says of a cron schedule that matches no time from now on: it never fires, deployed either. */
-function noFutureRunNotice(config: ResolvedConfig, schedule: ResolvedSchedule): string {
-  const index = config.schedules.indexOf(schedule);
-  return `schedule ${schedule.name}: ${schedule.expression} matches no time from now on (its years have passed, or none of those left has its day, such as February 29 of years that are not leap years), so it will never fire, here or deployed; fix schedules.${index}.expression, or remove the schedule`;
-}
-
-/**
- * What start says of a one-time schedule whose time has passed: it will not fire here. `npm start` refuses such a
- * schedule with the configuration (`scheduleProblems`); this is for a configuration resolved without the clock and
- * handed to local mode directly.
- */
-function passedScheduleNotice(config: ResolvedConfig, schedule: ResolvedSchedule, dueAt: Date): string {
-  const index = config.schedules.indexOf(schedule);
-  const zone = schedule.timezone === 'UTC' ? '' : ` ${schedule.timezone} (${dueAt.toISOString()})`;
-  return `schedule ${schedule.name}: its time ${schedule.expression}${zone} has passed, so local mode will not fire it; to run it, set a time in the future in schedules.${index}.expression, or remove the schedule`;
 }
 
 /**

@@ -16,69 +16,11 @@ import type { ResolvedSchedule } from '../config';
 import { DEFAULTS } from '../config/defaults';
 import { gateToLoopbackCallers } from '../loopback-gate';
 import { scheduleEnvelope } from '../schedule-envelope';
-import { parseScheduleExpression } from '../schedule-expression';
+import { cronJob, toLocalSchedule } from '../schedule-runs';
 import { writeFileAtomically } from './atomic-write';
 import { LocalStartProblem } from './start-problem';
 
-/** A schedule expression converted for local timers. */
-export type LocalSchedule =
-  | { readonly kind: 'rate'; readonly intervalMs: number }
-  | { readonly kind: 'cron'; readonly pattern: string }
-  | { readonly kind: 'at'; readonly dateTime: string };
-
-/**
- * Converts an EventBridge `rate(n unit)`, 6-field `cron(min hour day-of-month month day-of-week year)` or
- * `at(yyyy-mm-ddThh:mm:ss)` for local timers. A cron becomes a croner pattern: a seconds field of 0 is prepended,
- * `?` becomes `*`, `a/n` becomes `a-<max>/n`, and the year is kept (croner's 7-part mode); weekdays stay 1 = Sunday ... 7 = Saturday through
- * croner's `alternativeWeekdays` (Quartz numbering). The expression is validated by the shared parser.
- */
-export function toLocalSchedule(expression: string): LocalSchedule {
-  const parsed = parseScheduleExpression(expression);
-  if (!parsed.ok) {
-    const problem = parsed.problems[0];
-    throw new Error(`invalid schedule ${expression}: ${problem?.message}; ${problem?.fix}`);
-  }
-  const schedule = parsed.expression;
-  if (schedule.kind === 'rate') return { kind: 'rate', intervalMs: schedule.intervalMs };
-  if (schedule.kind === 'at') return { kind: 'at', dateTime: schedule.dateTime };
-  const { minutes, hours, dayOfMonth, month, dayOfWeek, year } = schedule.fields;
-  const fields = [minutes, hours, dayOfMonth, month, dayOfWeek, year].map((f, i) =>
-    f === '?' ? '*' : withClosedSteps(f, CRON_FIELD_MIN[i] as number, CRON_FIELD_MAX[i] as number),
-  );
-  // A lone L in day-of-week is the last day of the week, Saturday (7 in Scheduler's numbering); croner reads L
-  // there only after a weekday (`6L`, the month's last Friday).
-  fields[4] = (fields[4] as string)
-    .split(',')
-    .map((item) => (item.toUpperCase() === 'L' ? '7' : item))
-    .join(',');
-  return { kind: 'cron', pattern: ['0', ...fields].join(' ') };
-}
-
-/** The smallest and largest value of each Scheduler cron field, in order (minutes ... year). */
-const CRON_FIELD_MIN = [0, 0, 1, 1, 1, 1970];
-const CRON_FIELD_MAX = [59, 23, 31, 12, 7, 2199];
-
-/**
- * Scheduler reads `a/n` as "from a, every n" (`0/15` in minutes: 0, 15, 30, 45) and `*\/n` as "from the field's
- * first value, every n"; croner refuses a start without an end, and counts a year's `*\/n` from year 0, so
- * `a/n` becomes `a-<field max>/n` and `*\/n` becomes `<field min>-<field max>/n`, which croner reads as Scheduler
- * does.
- */
-function withClosedSteps(field: string, min: number, max: number): string {
-  return field
-    .split(',')
-    .map((item) => {
-      if (/^\*\/\d+$/.test(item)) return item.replace('*', `${min}-${max}`);
-      return /^[^*/-]+\/\d+$/.test(item) ? item.replace('/', `-${max}/`) : item;
-    })
-    .join(',');
-}
-
-/** A croner job for a converted cron pattern (exported so tests can ask it for the next runs). */
-export function cronJob(pattern: string, timezone: string, onTick?: () => void): Cron {
-  const options = { timezone, mode: '7-part' as const, alternativeWeekdays: true, paused: !onTick };
-  return onTick ? new Cron(pattern, options, onTick) : new Cron(pattern, options);
-}
+export { cronJob, type LocalSchedule, toLocalSchedule } from '../schedule-runs';
 
 /**
  * One firing: sends the same envelope the deployed Scheduler target sends (lib/pipeline-schedules.ts), with the

@@ -1,5 +1,5 @@
 import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -48,6 +48,36 @@ function synth(
 }
 
 describe('PipelineSchedules', () => {
+  it('synthesizes a schedule that will not fire again with a warning on it, naming it and what it means', () => {
+    // GIVEN a one-time schedule that fired years ago and a cron whose years have all passed
+    const launch = { ...heartbeat, name: 'launch', expression: 'at(2020-01-31T09:00:00)' };
+    const old = { ...heartbeat, name: 'old', expression: 'cron(0 9 * * ? 2020-2025)' };
+    const { template, stack } = synth({ schedules: [heartbeat, launch, old] });
+    // THEN both are synthesized, each with a warning (which `cdk synth --strict` fails on), and the rate has none
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
+    expect(warnings.map((w) => [w.id, String(w.entry.data)])).toEqual([
+      [
+        '/Test/Schedules/launch/Schedule',
+        expect.stringMatching(
+          /^schedule launch \(schedules\.1\.expression\): the time of the one-time schedule at\(2020-01-31T09:00:00\) has passed, so it will not fire again: .* Remove the schedule from the configuration \[ack: hookline:scheduleNeverFires\]$/,
+        ),
+      ],
+      [
+        '/Test/Schedules/old/Schedule',
+        expect.stringMatching(
+          /^schedule old \(schedules\.2\.expression\): cron\(0 9 \* \* \? 2020-2025\) matches no time from now on .* so it will never fire, deployed or in local mode\. /,
+        ),
+      ],
+    ]);
+  });
+
+  it('warns of no schedule that fires again: a rate, a cron, and a one-time schedule to come', () => {
+    const later = { ...heartbeat, name: 'later', expression: 'at(2199-01-31T09:00:00)' };
+    const { stack } = synth({ schedules: [heartbeat, report, later] });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
   it('creates one schedule per configured job with its expression, time zone and no flexible window', () => {
     const { template } = synth();
     template.resourceCountIs('AWS::Scheduler::Schedule', 2);
@@ -246,20 +276,6 @@ describe('validateSchedulesProps', () => {
     const problems = problemsFor({ expression });
     expect(problems).toHaveLength(1);
     expect(problems[0]?.message).toMatch(message);
-  });
-
-  it('rejects a one-time schedule whose time has passed at synth, as the configuration is, and takes one to come', () => {
-    const problems = problemsFor({ expression: 'at(2020-01-31T09:00:00)' });
-    expect(problems).toEqual([
-      expect.objectContaining({
-        path: 'schedules[0] (heartbeat).expression',
-        message: expect.stringMatching(
-          /^its time has passed: EventBridge Scheduler runs a one-time schedule only/,
-        ),
-        value: '"at(2020-01-31T09:00:00)"',
-      }),
-    ]);
-    expect(problemsFor({ expression: 'at(2199-01-31T09:00:00)' })).toEqual([]);
   });
 
   it('rejects an unknown time zone, an unknown queue and a FIFO queue', () => {
