@@ -64,7 +64,7 @@ describe('local mode journal retention', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (follower?.child.exitCode === null) follower.child.kill('SIGKILL');
+    await follower?.stop();
     await pipeline?.stop();
     for (const dir of [stateDir, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });

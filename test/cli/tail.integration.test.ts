@@ -67,7 +67,7 @@ describe('hookline tail --local', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const tail of [everything, failures]) if (tail?.child.exitCode === null) tail.child.kill('SIGKILL');
+    await Promise.all([everything, failures].map((tail) => tail?.stop()));
     await pipeline?.stop();
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
