@@ -36,11 +36,13 @@ import {
   awsError,
   deadLetterMessage,
   EVENTS,
+  JOB_SCHEDULES_DEAD_LETTER_QUEUE,
   localTestTarget,
   mockCommandClients,
   ORDERS,
   recordingOutput,
   stackTarget,
+  stackTargetWithJobSchedules,
   testBackend,
 } from './helpers';
 
@@ -208,16 +210,7 @@ describe('status', () => {
     sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).resolves(depth(7, 0, 0));
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    const target: StackTarget = {
-      ...stackTarget(),
-      jobSchedulesDeadLetterQueue: {
-        name: JOB_SCHEDULES,
-        deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
-        deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
-        holds: 'one-time jobs Scheduler could not deliver',
-      },
-      schedulesMissingOutputs: ['heartbeat'],
-    };
+    const target: StackTarget = { ...stackTargetWithJobSchedules(), schedulesMissingOutputs: ['heartbeat'] };
 
     const whole = await status(testBackend(), target);
     const one = await status(testBackend(), target, { queue: 'orders' });
@@ -1727,16 +1720,6 @@ describe("the circuit breakers' probe schedules' dead-letter queue", () => {
 });
 
 describe("the one-time job schedules' dead-letter queue", () => {
-  const jobSchedules = {
-    name: JOB_SCHEDULES,
-    deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
-    deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
-    holds: 'one-time jobs Scheduler could not deliver',
-  };
-  const withJobSchedules = (): StackTarget => ({
-    ...stackTarget(),
-    jobSchedulesDeadLetterQueue: jobSchedules,
-  });
   /** A job EventBridge Scheduler gave up on: its input as the body, Scheduler's reason as attributes. */
   const undelivered = (n: number) => {
     const message = deadLetterMessage(n, { error: false });
@@ -1752,16 +1735,25 @@ describe("the one-time job schedules' dead-letter queue", () => {
   };
 
   it("lists the jobs Scheduler could not deliver with Scheduler's reason, leaving them in place", async () => {
-    const dlq = installFakeQueue(sqs, jobSchedules.deadLetterUrl, [undelivered(1), undelivered(2)]);
-    const result = await failedList(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES });
-    expect(result).toMatchObject({ queue: JOB_SCHEDULES, deadLetterQueueUrl: jobSchedules.deadLetterUrl });
+    const dlq = installFakeQueue(sqs, JOB_SCHEDULES_DEAD_LETTER_QUEUE.deadLetterUrl, [
+      undelivered(1),
+      undelivered(2),
+    ]);
+    const result = await failedList(testBackend(), stackTargetWithJobSchedules(), { queue: JOB_SCHEDULES });
+    expect(result).toMatchObject({
+      queue: JOB_SCHEDULES,
+      deadLetterQueueUrl: JOB_SCHEDULES_DEAD_LETTER_QUEUE.deadLetterUrl,
+    });
     expect(result.messages.map((m) => [m.id, m.error])).toEqual([
       ['evt-1', 'AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.'],
       ['evt-2', 'AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.'],
     ]);
     expect(dlq.messages).toHaveLength(2);
     expect(dlq.hidden.size).toBe(0);
-    const shown = await failedShow(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES, id: 'evt-2' });
+    const shown = await failedShow(testBackend(), stackTargetWithJobSchedules(), {
+      queue: JOB_SCHEDULES,
+      id: 'evt-2',
+    });
     expect(shown.messageAttributes.TARGET_ARN).toBe(EVENTS.arn);
     const output = recordingOutput();
     renderFailedList(output, result);
@@ -1772,12 +1764,14 @@ describe("the one-time job schedules' dead-letter queue", () => {
 
   it('counts them in the status, with the command that inspects them', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
-    sqs.on(GetQueueAttributesCommand, { QueueUrl: jobSchedules.deadLetterUrl }).resolves(depth(2, 1, 0));
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: JOB_SCHEDULES_DEAD_LETTER_QUEUE.deadLetterUrl })
+      .resolves(depth(2, 1, 0));
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-    const result = await status(testBackend(), withJobSchedules());
+    const result = await status(testBackend(), stackTargetWithJobSchedules());
     expect(result.otherDeadLetterQueues).toEqual([
-      { name: JOB_SCHEDULES, holds: jobSchedules.holds, deadLettered: 3 },
+      { name: JOB_SCHEDULES, holds: JOB_SCHEDULES_DEAD_LETTER_QUEUE.holds, deadLettered: 3 },
     ]);
     const output = recordingOutput();
     renderStatus(output, result);
@@ -1790,28 +1784,32 @@ describe("the one-time job schedules' dead-letter queue", () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
     sqs.on(PurgeQueueCommand).resolves({});
     await expect(
-      purge(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES, yes: true }),
+      purge(testBackend(), stackTargetWithJobSchedules(), { queue: JOB_SCHEDULES, yes: true }),
     ).rejects.toThrow(
       new CliError(`${JOB_SCHEDULES} is a dead-letter queue and nothing else: purge it with --dlq`),
     );
     expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
-    const result = await purge(testBackend(), withJobSchedules(), {
+    const result = await purge(testBackend(), stackTargetWithJobSchedules(), {
       queue: JOB_SCHEDULES,
       deadLetter: true,
       yes: true,
     });
-    expect(sqs).toReceiveCommandWith(PurgeQueueCommand, { QueueUrl: jobSchedules.deadLetterUrl });
+    expect(sqs).toReceiveCommandWith(PurgeQueueCommand, {
+      QueueUrl: JOB_SCHEDULES_DEAD_LETTER_QUEUE.deadLetterUrl,
+    });
     expect(result).toEqual({
       queue: JOB_SCHEDULES,
       deadLetter: true,
-      url: jobSchedules.deadLetterUrl,
+      url: JOB_SCHEDULES_DEAD_LETTER_QUEUE.deadLetterUrl,
       purged: 2,
       finishesWithinSeconds: 60,
     });
   });
 
   it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
-    await expect(redrive(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES })).rejects.toThrow(
+    await expect(
+      redrive(testBackend(), stackTargetWithJobSchedules(), { queue: JOB_SCHEDULES }),
+    ).rejects.toThrow(
       /the job_schedules dead-letter queue cannot be redriven: .*each to its own queue.*hookline failed show job_schedules <id>.*send the job again from its producer under a new id/,
     );
     expect(sqs.calls()).toHaveLength(0);
@@ -1820,7 +1818,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
   it("names the failed show of a refused redrive with this run's target flags", async () => {
     const output = { ...recordingOutput(), command: (args: string) => hooklineCommandFor(STACK_FLAGS, args) };
     await expect(
-      redrive(testBackend({ output }), withJobSchedules(), { queue: JOB_SCHEDULES }),
+      redrive(testBackend({ output }), stackTargetWithJobSchedules(), { queue: JOB_SCHEDULES }),
     ).rejects.toThrow(
       'Read why with hookline failed show job_schedules <id> --stack Hookline --region us-east-1 (',
     );
@@ -1830,7 +1828,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
     await expect(failedList(testBackend(), stackTarget(), { queue: JOB_SCHEDULES })).rejects.toThrow(
       /has no job_schedules dead-letter queue in its outputs: it is made once a producer may delay jobs/,
     );
-    await expect(failedList(testBackend(), withJobSchedules(), { queue: 'nope' })).rejects.toThrow(
+    await expect(failedList(testBackend(), stackTargetWithJobSchedules(), { queue: 'nope' })).rejects.toThrow(
       /unknown queue "nope" in stack Hookline in us-east-1: use one of events, orders, job_schedules/,
     );
     expect(sqs.calls()).toHaveLength(0);

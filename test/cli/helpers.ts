@@ -15,7 +15,7 @@ import type { Backend, Clock, HttpFetch, TargetOptions } from '../../lib/cli/bac
 import type { InterruptSignal, Interrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, type Output } from '../../lib/cli/output';
 import type { CliDependencies } from '../../lib/cli/program';
-import type { LocalTarget, StackTarget } from '../../lib/cli/target';
+import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 
 export interface RecordingOutput extends Output {
@@ -160,6 +160,19 @@ export function stackTarget(): StackTarget {
     queuesMissingOutputs: [],
     webhookUrls: { github: 'https://abc.execute-api.us-east-1.amazonaws.com/webhooks/github' },
   };
+}
+
+/** The dead-letter queue of the one-time job schedules, as the stack `Hookline` publishes it. */
+export const JOB_SCHEDULES_DEAD_LETTER_QUEUE = {
+  name: JOB_SCHEDULES,
+  deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
+  deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+  holds: 'one-time jobs Scheduler could not deliver',
+} as const;
+
+/** {@link stackTarget} of a stack whose producers may delay jobs: it publishes their schedules' dead-letter queue. */
+export function stackTargetWithJobSchedules(): StackTarget {
+  return { ...stackTarget(), jobSchedulesDeadLetterQueue: JOB_SCHEDULES_DEAD_LETTER_QUEUE };
 }
 
 /** A dead-lettered envelope message as SQS returns it. */

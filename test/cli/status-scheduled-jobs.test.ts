@@ -16,25 +16,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jobScheduleName } from '../../lambda/producer/producer';
 import { runCli } from '../../lib/cli/program';
-import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
-import { cliHarness, EVENTS, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
+import type { StackTarget } from '../../lib/cli/target';
+import {
+  cliHarness,
+  EVENTS,
+  mockCommandClients,
+  ORDERS,
+  stackTarget,
+  stackTargetWithJobSchedules,
+  testBackend,
+} from './helpers';
 
 const { sqs, lambda, cloudwatch } = mockCommandClients();
 const scheduler = mockClient(SchedulerClient);
 beforeEach(() => scheduler.reset());
-
-/** The stack `Hookline`, whose producers may delay jobs: it publishes their schedules' dead-letter queue. */
-function withJobProducers(): StackTarget {
-  return {
-    ...stackTarget(),
-    jobSchedulesDeadLetterQueue: {
-      name: JOB_SCHEDULES,
-      deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
-      deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
-      holds: 'one-time jobs Scheduler could not deliver',
-    },
-  };
-}
 
 /** Every queue read answers: nothing waiting, consumers running. */
 function queuesReadable(): void {
@@ -80,7 +75,7 @@ const requests = (): ListSchedulesCommandInput[] =>
 /** What every request asks for: the stack's job schedules (default group, its name prefix) still to fire. */
 const STACK_JOBS = { GroupName: 'default', NamePrefix: 'Hookline-job-', State: 'ENABLED', MaxResults: 100 };
 
-async function status(args: readonly string[] = [], target: StackTarget = withJobProducers()) {
+async function status(args: readonly string[] = [], target: StackTarget = stackTargetWithJobSchedules()) {
   const h = cliHarness({
     connect: async (_options, output) => ({ target, backend: testBackend({ output }) }),
   });
@@ -276,7 +271,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     queuesReadable();
     schedulesPages(page(5));
 
-    const json = await status(['--json'], { ...withJobProducers(), nested: true });
+    const json = await status(['--json'], { ...stackTargetWithJobSchedules(), nested: true });
 
     expect(requests()).toEqual([]);
     const result = JSON.parse(json.stdout);

@@ -20,7 +20,7 @@ import exampleConfig from '../../hookline.config';
 import { jobScheduleName } from '../../lambda/producer/producer';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
-import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
+import type { LocalTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
@@ -30,7 +30,7 @@ import {
   localTestTarget,
   mockCommandClients,
   ORDERS,
-  stackTarget,
+  stackTargetWithJobSchedules,
   testBackend,
 } from '../cli/helpers';
 
@@ -43,16 +43,8 @@ beforeEach(() => {
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
 });
 
-/** The stack `Hookline`, whose producers may delay jobs: it publishes their schedules' dead-letter queue. */
-const target: StackTarget = {
-  ...stackTarget(),
-  jobSchedulesDeadLetterQueue: {
-    name: JOB_SCHEDULES,
-    deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
-    deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
-    holds: 'one-time jobs Scheduler could not deliver',
-  },
-};
+/** The stack `Hookline`, whose producers may delay jobs. */
+const target = stackTargetWithJobSchedules();
 
 /** A page of `count` job schedules of the stack, followed by the page `next` when given. */
 const page = (count: number, next?: string): ListSchedulesCommandOutput =>
