@@ -228,7 +228,7 @@ export class JobSendError extends Error {
     cause: JobBatchError,
   ) {
     super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
-    this.code = setupCodeOf(reason) ?? 'NOT_ENQUEUED';
+    this.code = setupCodeOfReason(reason) ?? 'NOT_ENQUEUED';
   }
   /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `NOT_ENQUEUED`. */
   readonly code: ProducerErrorCode;
@@ -251,7 +251,7 @@ export class JobRecordError extends Error {
       `${operation} of job ${JSON.stringify(id.slice(0, 80))} failed: dedupe table unavailable: ${describe(cause)}`,
       { cause },
     );
-    this.code = setupCodeOf(describe(cause)) ?? 'RECORDS_UNAVAILABLE';
+    this.code = setupCodeOf(cause) ?? 'RECORDS_UNAVAILABLE';
   }
   /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `RECORDS_UNAVAILABLE`. */
   readonly code: ProducerErrorCode;
@@ -1629,7 +1629,8 @@ function backoff(baseMs: number, attempt: number): number {
  */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  return `${error.name}: ${error.message}${setupFix(error)}`;
+  const setup = setupCodeOf(error);
+  return `${error.name}: ${error.message}${setup ? SETUP_FIXES[setup] : ''}`;
 }
 
 /**
@@ -1638,24 +1639,29 @@ function describe(error: unknown): string {
  * seconds, the SDK's credential chain tried again each time). Other failures are faults a retry may get past.
  */
 function retryable(error: unknown): boolean {
-  return !isConditionFailure(error) && !(error instanceof Error && setupFix(error) !== '');
+  return !isConditionFailure(error) && setupCodeOf(error) === undefined;
 }
 
-/** What a process set up without AWS credentials or a region must set, in parentheses; empty for any other failure. */
-function setupFix(error: Error): string {
-  if (error.name === 'CredentialsProviderError') return SETUP_FIXES.NO_CREDENTIALS;
-  if (/^Region is missing/.test(error.message)) return SETUP_FIXES.NO_REGION;
-  return '';
+/** The setup a failure shows this process lacks: AWS credentials or a region; undefined for any other failure. */
+function setupCodeOf(error: unknown): keyof typeof SETUP_FIXES | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === 'CredentialsProviderError') return 'NO_CREDENTIALS';
+  if (/^Region is missing/.test(error.message)) return 'NO_REGION';
+  return undefined;
 }
 
+/** What a process without AWS credentials or a region must set, in parentheses, after the SDK's words. */
 const SETUP_FIXES = {
   NO_CREDENTIALS:
     ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)',
   NO_REGION: " (this process has no AWS region: set AWS_REGION to the pipeline's region)",
 } as const;
 
-/** The code of a failure a reason describes (through {@link describe}) as a process's missing setup. */
-function setupCodeOf(reason: string): 'NO_CREDENTIALS' | 'NO_REGION' | undefined {
+/**
+ * {@link setupCodeOf} for a failure known only by the reason {@link describe} wrote, as a failed job of a batch
+ * carries it.
+ */
+function setupCodeOfReason(reason: string): keyof typeof SETUP_FIXES | undefined {
   if (reason.includes(SETUP_FIXES.NO_CREDENTIALS)) return 'NO_CREDENTIALS';
   if (reason.includes(SETUP_FIXES.NO_REGION)) return 'NO_REGION';
   return undefined;
