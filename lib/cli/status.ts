@@ -464,7 +464,7 @@ async function deployedScheduledJobs(
   if ('failed' in counted) return { fields: { scheduledJobsNote: `unknown: ${counted.failed}` } };
   return {
     fields: { scheduledJobsNote: deniedValue(counted.denied) },
-    // Of the whole stack, unless a queue was asked for: then no queue is named, rather than a made-up one.
+    // The queue asked for, if any; the whole stack's count names no queue, rather than a made-up one.
     denied: { ...(queue ? { queue: queue.name } : {}), part: STATUS_PARTS.scheduledJobs, ...counted.denied },
   };
 }

@@ -20,8 +20,6 @@ import { cronJob, toLocalSchedule } from '../schedule-runs';
 import { writeFileAtomically } from './atomic-write';
 import { LocalStartProblem } from './start-problem';
 
-export { cronJob, type LocalSchedule, toLocalSchedule } from '../schedule-runs';
-
 /**
  * One firing: sends the same envelope the deployed Scheduler target sends (lib/pipeline-schedules.ts), with the
  * firing's scheduled time written as Scheduler writes `<aws.scheduler.scheduled-time>` (to the second, no

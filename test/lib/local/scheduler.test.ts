@@ -9,14 +9,13 @@ import { checkEnvelope, parseEnvelope } from '../../../lambda/shared/envelope';
 import { localSqsClient } from '../../../lib/local/clients';
 import { startEmulators } from '../../../lib/local/emulators';
 import {
-  cronJob,
   schedulerRunsAt,
   scheduleSendNotice,
   sendScheduledEnvelope,
   startScheduler,
-  toLocalSchedule,
 } from '../../../lib/local/scheduler';
 import { parseScheduleExpression } from '../../../lib/schedule-expression';
+import { cronJob, toLocalSchedule } from '../../../lib/schedule-runs';
 
 const nextRuns = (expression: string, from: Date, count: number, timezone = 'UTC') => {
   const local = toLocalSchedule(expression);
