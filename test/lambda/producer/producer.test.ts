@@ -953,33 +953,26 @@ describe('producer job keys already claimed', () => {
     for (const error of [noCredentials, new Error('Region is missing')]) {
       const { deps } = granted();
       const calls = { sendBatch: 0, putPayload: 0, sleeps: 0 };
-      const producer = new Producer({
-        ...deps,
-        dedupe: undefined,
-        settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
-        retry: { attempts: 5, baseDelayMs: 1 },
-        sleep: async () => void calls.sleeps++,
-        async sendBatch() {
-          calls.sendBatch++;
-          throw error;
-        },
-      });
+      /** A producer allowed five tries, whose `failing` call fails with `error`. */
+      const failingAt = (failing: 'sendBatch' | 'putPayload') =>
+        new Producer({
+          ...deps,
+          dedupe: undefined,
+          settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+          retry: { attempts: 5, baseDelayMs: 1 },
+          sleep: async () => void calls.sleeps++,
+          [failing]: async () => {
+            calls[failing]++;
+            throw error;
+          },
+        });
+      const producer = failingAt('sendBatch');
       const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
       expect(sent).toBeInstanceOf(JobSendError);
       expect((sent as JobSendError).reason).toMatch(
         /^not enqueued after 1 attempt: .*\(this process has no AWS/,
       );
-      const uploading = new Producer({
-        ...deps,
-        dedupe: undefined,
-        settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
-        retry: { attempts: 5, baseDelayMs: 1 },
-        sleep: async () => void calls.sleeps++,
-        async putPayload() {
-          calls.putPayload++;
-          throw error;
-        },
-      });
+      const uploading = failingAt('putPayload');
       const large = { n: 1, pad: 'x'.repeat(2000) } as never;
       const uploaded = await uploading.send(job, large).catch((e: unknown) => e);
       expect((uploaded as JobSendError).reason).toMatch(
