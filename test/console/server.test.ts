@@ -831,7 +831,7 @@ describe('a console page on local mode reading a dead-letter queue longer than i
         .on(GetQueueAttributesCommand)
         .resolves({ Attributes: { ApproximateNumberOfMessages: `${letters}` } });
       clients.sqs.on(ReceiveMessageCommand).callsFake(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 60));
         return { Messages: received < letters ? [deadLetterMessage(received++)] : [] };
       });
       clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Failed: [] });
@@ -864,7 +864,8 @@ describe('a console page on local mode reading a dead-letter queue longer than i
         }),
         assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
         token,
-        pageAnswerMs: 100,
+        // A bound ten times a receive's time: a loaded machine's late timers must not end the read.
+        pageAnswerMs: 600,
       });
       try {
         const answer = await fetch(`http://127.0.0.1:${local.port}${path}`, {
