@@ -70,15 +70,23 @@ const COUNT_37 =
 const DENIED =
   "jobs scheduled for later, beyond SQS's 15-minute delay: unknown: access denied (needs scheduler:ListSchedules) (hookline jobs list --state scheduled)";
 
-describe('the overview lists the schedules once per interval for every refresh, and says how old the count is', () => {
+/** A console server of its own for a describe's tests, with its clock and its overview as the page asks it. */
+function freshConsole() {
   const api = consoleApiFor(target);
-  /** Moves the console's clock (its backend's fake one) `ms` on. */
-  const moveClock = (ms: number) => api.operations.context.backend.clock.sleep(ms);
-  const overview = async (path = '/api/overview') => {
-    const answer = await api.call('GET', path);
-    expect(answer.status).toBe(200);
-    return answer.body as unknown as OverviewAnswer;
+  return {
+    api,
+    /** Moves the console's clock (its backend's fake one) `ms` on. */
+    moveClock: (ms: number) => api.operations.context.backend.clock.sleep(ms),
+    async overview(): Promise<OverviewAnswer> {
+      const answer = await api.call('GET', '/api/overview');
+      expect(answer.status).toBe(200);
+      return answer.body as unknown as OverviewAnswer;
+    },
   };
+}
+
+describe('the overview lists the schedules once per interval for every refresh, and says how old the count is', () => {
+  const { moveClock, overview } = freshConsole();
 
   it('refreshes within the interval reuse one listing and say its age; after it, the schedules are listed again', async () => {
     scheduler.on(ListSchedulesCommand).resolves(page(37));
@@ -109,20 +117,26 @@ describe('the overview lists the schedules once per interval for every refresh, 
     );
     expect(listings()).toBe(2);
   });
+});
 
-  it('a denied listing keeps its unknown line and missing permission for the interval without being asked again, with the last count and its age', async () => {
+describe('a denied listing is not asked again at each refresh', () => {
+  const { moveClock, overview } = freshConsole();
+
+  it('keeps its unknown line and missing permission for the interval, with the last count and its age', async () => {
+    scheduler.on(ListSchedulesCommand).resolves(page(37));
+    await overview();
     await moveClock(SCHEDULED_JOBS_RECOUNT_MS);
     scheduler.on(ListSchedulesCommand).rejects(denied());
     const first = await overview();
     await moveClock(12_000);
     const later = await overview();
-    expect(listings()).toBe(1);
-    for (const [shown, age] of [
-      [first, 'just now'],
-      [later, '12s ago'],
+    expect(listings()).toBe(2);
+    for (const [shown, age, lastAge] of [
+      [first, 'just now', '30s ago'],
+      [later, '12s ago', '42s ago'],
     ] as const) {
       expect(shown.scheduledJobs).toEqual({
-        text: `${DENIED}; as of ${age}, tried again at most every 30s; the last count, ${age === 'just now' ? '30s ago' : '42s ago'}: 40 jobs`,
+        text: `${DENIED}; as of ${age}, tried again at most every 30s; the last count, ${lastAge}: 37 jobs`,
         tone: 'unknown',
       });
       expect(shown.missingPermissions).toBe(
@@ -135,12 +149,45 @@ describe('the overview lists the schedules once per interval for every refresh, 
     expect((await overview()).scheduledJobs?.text).toBe(
       `${COUNT_37}; as of just now, counted again at most every 30s`,
     );
+    expect(listings()).toBe(3);
+  });
+});
+
+describe('a failed listing is not asked again at each refresh', () => {
+  const { moveClock, overview } = freshConsole();
+
+  it('keeps saying why for the interval, with the last count and its age', async () => {
+    scheduler.on(ListSchedulesCommand).resolves(page(37));
+    await overview();
+    await moveClock(SCHEDULED_JOBS_RECOUNT_MS);
+    // A client error the SDK does not retry: the listing fails at once.
+    scheduler.on(ListSchedulesCommand).rejects(
+      Object.assign(new Error('bad request'), {
+        name: 'ValidationException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const failed =
+      "jobs scheduled for later, beyond SQS's 15-minute delay: unknown: EventBridge Scheduler did not answer scheduler:ListSchedules (ValidationException) (hookline jobs list --state scheduled)";
+    const first = await overview();
+    await moveClock(SCHEDULED_JOBS_RECOUNT_MS - 1);
+    const last = await overview();
     expect(listings()).toBe(2);
+    expect(first.scheduledJobs).toEqual({
+      text: `${failed}; as of just now, tried again at most every 30s; the last count, 30s ago: 37 jobs`,
+      tone: 'unknown',
+    });
+    expect(last.scheduledJobs).toEqual({
+      text: `${failed}; as of 29s ago, tried again at most every 30s; the last count, 59s ago: 37 jobs`,
+      tone: 'unknown',
+    });
+    expect(last.missingPermissions).toBeNull();
   });
 });
 
 describe('refreshes that come while the schedules are listed wait for that listing', () => {
-  const api = consoleApiFor(target);
+  const { api } = freshConsole();
 
   it('three tabs refreshing at once make one listing and show its count', async () => {
     // How many queue reads one overview makes, so the test knows when all three have started theirs.
