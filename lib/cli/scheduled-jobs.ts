@@ -35,6 +35,13 @@ export type ScheduledJobsCount =
   /** Scheduler throttled the listing, or failed otherwise: why, as a person reads it. */
   | { readonly failed: string };
 
+/** A way to count the stack's job schedules: {@link countScheduledJobs}, or one that reuses its recent answer. */
+export type ScheduledJobsCounter = (
+  scheduler: SchedulerClient,
+  stackName: string,
+  queueArn?: string,
+) => Promise<ScheduledJobsCount>;
+
 /**
  * Counts the stack's one-time job schedules (Scheduler's `default` group, each named by the stack's prefix and a hash)
  * that will still send their job: `ENABLED` ones. One whose time passed is deleted by Scheduler once it sent its job

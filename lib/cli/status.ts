@@ -12,6 +12,7 @@ import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
 import { ActionDeniedError, CliError, type Denial, denialOf, explainError, needing } from './errors';
 import { scheduledJobsOf } from './local-status';
+import type { ScheduledJobsCounter } from './scheduled-jobs';
 import {
   type DeadLetterQueueTarget,
   type LocalTarget,
@@ -455,8 +456,8 @@ async function deployedScheduledJobs(
     return { fields: {} };
   if (target.nested) return { fields: { scheduledJobsNote: NESTED_STACK_SCHEDULES } };
   const queue = options.queue === undefined ? undefined : queueOf(target, options.queue);
-  const { countScheduledJobs } = await import('./scheduled-jobs');
-  const counted = await countScheduledJobs(scheduler, target.stackName, queue?.arn);
+  const count = options.scheduledJobsCounter ?? (await import('./scheduled-jobs')).countScheduledJobs;
+  const counted = await count(scheduler, target.stackName, queue?.arn);
   if ('count' in counted)
     return {
       fields: { scheduledJobs: counted.count, ...(counted.atLeast ? { scheduledJobsAtLeast: true } : {}) },
@@ -515,6 +516,11 @@ export interface StatusOptions {
    * @default false
    */
   readonly countScheduledJobs?: boolean;
+  /**
+   * How `countScheduledJobs` counts them: the console's overview reuses a recent count across its refreshes.
+   * @default - `countScheduledJobs` of ./scheduled-jobs: the schedules are listed at each status
+   */
+  readonly scheduledJobsCounter?: ScheduledJobsCounter;
 }
 
 /** Collects the status of every queue (or of one) through the backend's clients. */

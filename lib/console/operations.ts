@@ -30,6 +30,7 @@ import { purge } from '../cli/purge';
 import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
 import { renderPurge, renderRedrive, scheduledJobsSentence } from '../cli/render';
 import { replaySources } from '../cli/replay';
+import { countScheduledJobs, type ScheduledJobsCounter } from '../cli/scheduled-jobs';
 import { sendFailureHint, sendWebhook } from '../cli/send';
 import { type QueueStatus, type StatusResult, status } from '../cli/status';
 import {
@@ -72,6 +73,7 @@ import {
 import { discardOutput, type Job, Jobs } from './jobs';
 import { type ConsoleLog, lastResort, stderrLog, UNEXPECTED_FAILURE } from './last-resort';
 import { type PageCursor, pageOf } from './paging';
+import { type CountAsOf, ScheduledJobsCounts, withCountAge } from './scheduled-jobs-count';
 import { saveDeadLettersArgs } from './ui/dead-letter-expiry';
 import { heldByOthers } from './ui/held-by-others';
 
@@ -366,9 +368,13 @@ export class ConsoleOperations {
   private cloudWatchRates:
     | { at: number; rates: Map<string, RateSeries>; note: string; denied?: Denial }
     | undefined;
+  /** A deployed stack's jobs scheduled for later, listed at most once per interval for every refresh of every tab. */
+  private readonly scheduledJobsCounts: ScheduledJobsCounts;
 
   constructor(readonly context: ConsoleContext) {
     this.connection = { backend: context.backend, target: context.target, feed: context.feed };
+    // The backend's clock: the one the CLI's cores wait and age by (a test's moves when the test says).
+    this.scheduledJobsCounts = new ScheduledJobsCounts({ now: () => this.connection.backend.clock.now() });
     // A job's failure is told as a request's is: it runs on after the request that started it has been answered.
     this.jobs = new Jobs(
       context.hints,
@@ -458,8 +464,13 @@ export class ConsoleOperations {
   async overview() {
     const { config } = this.context;
     const { target } = this.connection;
-    // Counted as `hookline status` counts them: on a deployed stack, from EventBridge Scheduler's list of schedules.
-    const result = await status(this.connection.backend, target, { countScheduledJobs: true });
+    // Counted as `hookline status` counts them: on a deployed stack, from EventBridge Scheduler's list of schedules,
+    // reused across refreshes; local mode's count comes with its queues' answer, read at each refresh anyway.
+    const scheduled = this.sharedScheduledJobsCounter();
+    const result = await status(this.connection.backend, target, {
+      countScheduledJobs: true,
+      scheduledJobsCounter: scheduled.counter,
+    });
     const now = Date.now();
     const stack = target.kind === 'stack' ? await this.stackRates(now) : undefined;
     return {
@@ -476,7 +487,7 @@ export class ConsoleOperations {
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
       schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
       // The jobs delayed beyond 15 minutes, in `hookline status`'s words (its denial is said here, not in a list).
-      scheduledJobs: scheduledJobsSentence(this.hints, result) ?? null,
+      scheduledJobs: this.agedScheduledJobsSentence(result, scheduled.asOf()),
       unconfiguredQueuesNote: unconfiguredQueuesNote(result, this.hints),
       // Parts the console's AWS identity may not read: unknown in their rows, said as `hookline status` says them.
       unreadable: result.unreadable ?? [],
@@ -495,6 +506,30 @@ export class ConsoleOperations {
       replay: this.replayUnavailable(),
       replaySources: replaySources(config),
     };
+  }
+
+  /**
+   * A counter for one overview that lists the schedules only when the shared count is older than its interval (or
+   * joins the listing running), and keeps what it answered, so the overview says how old that is.
+   */
+  private sharedScheduledJobsCounter(): { counter: ScheduledJobsCounter; asOf: () => CountAsOf | undefined } {
+    let answered: CountAsOf | undefined;
+    const counter: ScheduledJobsCounter = async (scheduler, stackName, queueArn) => {
+      answered = await this.scheduledJobsCounts.count(`${stackName}\n${queueArn ?? ''}`, () =>
+        countScheduledJobs(scheduler, stackName, queueArn),
+      );
+      return answered.counted;
+    };
+    return { counter, asOf: () => answered };
+  }
+
+  /** `hookline status`'s sentence on the jobs scheduled for later, saying how old a deployed stack's count is. */
+  private agedScheduledJobsSentence(result: StatusResult, asOf: CountAsOf | undefined) {
+    const sentence = scheduledJobsSentence(this.hints, result);
+    if (!sentence) return null;
+    if (!asOf) return sentence;
+    const now = this.connection.backend.clock.now();
+    return withCountAge(sentence, asOf, now, this.scheduledJobsCounts.recountMs);
   }
 
   /** Why the page cannot replay (its control is disabled with this reason), or null when it can. */

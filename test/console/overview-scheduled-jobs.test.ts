@@ -58,7 +58,7 @@ const page = (count: number, next?: string): ListSchedulesCommandOutput =>
     ...(next ? { NextToken: next } : {}),
   }) as ListSchedulesCommandOutput;
 
-/** What the console's overview answers for the stack. */
+/** What the console's overview answers for the stack, on its first refresh. */
 const overview = () =>
   new ConsoleOperations({
     backend: testBackend(),
@@ -66,6 +66,10 @@ const overview = () =>
     config: resolveConfig(exampleConfig),
     feed: unavailableFeed('no feed for a deployed stack'),
   }).overview();
+
+/** `status`'s line as the overview says it: with the age of its count, listed on this refresh. */
+const aged = (said: string | undefined, again = 'counted') =>
+  `${said}; as of just now, ${again} again at most every 30s`;
 
 /** `hookline status`'s line on the jobs scheduled for later, for the same stack and answers. */
 async function statusLine(): Promise<string | undefined> {
@@ -79,13 +83,13 @@ async function statusLine(): Promise<string | undefined> {
     .find((line) => line.includes('scheduled for later'));
 }
 
-describe('the overview of a deployed stack says the jobs scheduled for later as hookline status does', () => {
+describe('the overview of a deployed stack says the jobs scheduled for later as hookline status does, and how old its count is', () => {
   it('a count of every page of schedules, in the words of status', async () => {
     scheduler.on(ListSchedulesCommand, {}).resolves(page(100, 'token-2'));
     scheduler.on(ListSchedulesCommand, { NextToken: 'token-2' }).resolves(page(37));
     const said = await statusLine();
     expect(said).toMatch(/^137 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet;/);
-    expect((await overview()).scheduledJobs).toEqual({ text: said, tone: 'count' });
+    expect((await overview()).scheduledJobs).toEqual({ text: aged(said), tone: 'count' });
   });
 
   it('"at least" what it counted once it stopped after 10 pages', async () => {
@@ -96,7 +100,7 @@ describe('the overview of a deployed stack says the jobs scheduled for later as 
     }
     const said = await statusLine();
     expect(said).toMatch(/^at least 1000 jobs scheduled for later/);
-    expect((await overview()).scheduledJobs).toEqual({ text: said, tone: 'count' });
+    expect((await overview()).scheduledJobs).toEqual({ text: aged(said), tone: 'count' });
   });
 
   it('denied ListSchedules: unknown in its line, never 0, and the missing permission named, as status says them', async () => {
@@ -112,7 +116,7 @@ describe('the overview of a deployed stack says the jobs scheduled for later as 
       "jobs scheduled for later, beyond SQS's 15-minute delay: unknown: access denied (needs scheduler:ListSchedules) (hookline jobs list --state scheduled)",
     );
     const shown = await overview();
-    expect(shown.scheduledJobs).toEqual({ text: said, tone: 'unknown' });
+    expect(shown.scheduledJobs).toEqual({ text: aged(said, 'tried'), tone: 'unknown' });
     expect(shown.missingPermissions).toBe(
       'incomplete: your AWS identity may not call scheduler:ListSchedules: what it reads is shown as unknown; allow it to see the whole pipeline',
     );

@@ -50,6 +50,8 @@ const EVENT_ID = HEARTBEAT_EVENT_ID;
 // With a circuit breaker's schedules too: its dead-letter queue is empty but in the last describe.
 const target = { ...schedulerDeadLetterTarget(), breakerSchedulesDeadLetterQueue: BREAKER_SCHEDULES_DLQ };
 
+/** The console's backend, whose fake clock a test moves: the overview's count is reused for 30 s, and says its age. */
+const backend = testBackend();
 let server: ConsoleServer;
 let page: Page;
 let shown: ConsoleInChromium<{ server: ConsoleServer }> | undefined;
@@ -74,7 +76,7 @@ beforeEach(() => {
 
 beforeAll(async () => {
   const operations = new ConsoleOperations({
-    backend: testBackend(),
+    backend,
     target,
     config: resolveConfig(exampleConfig),
     feed: unavailableFeed('no feed for a deployed stack'),
@@ -99,7 +101,7 @@ describe("the console's pages on the dead-letter queues Scheduler fills", () => 
     expect(await page.locator('header nav a[href="#/failures"] .count').textContent()).toBe('1');
   });
 
-  it('says on the overview the jobs scheduled beyond 15 minutes in the words of hookline status', async () => {
+  it('says on the overview the jobs scheduled beyond 15 minutes in the words of hookline status, and how old the count is', async () => {
     const h = cliHarness({
       connect: async (_options, output) => ({ target, backend: testBackend({ output }) }),
     });
@@ -110,7 +112,16 @@ describe("the console's pages on the dead-letter queues Scheduler fills", () => 
       .find((line) => line.includes('scheduled for later'));
     expect(said).toMatch(/^3 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet;/);
     await page.goto(server.url);
-    await expect.poll(() => page.locator('[data-scheduled-jobs]').textContent()).toBe(said);
+    const line = page.locator('[data-scheduled-jobs]');
+    await expect.poll(() => line.textContent()).toMatch(/; as of (just now|\d+s ago), counted again at most/);
+    // Later refreshes reuse the count an earlier one listed, and say its age, without listing again.
+    const listed = scheduler.commandCalls(ListSchedulesCommand).length;
+    await backend.clock.sleep(12_000);
+    // The page refreshes every 2 s.
+    await expect
+      .poll(() => line.textContent(), { timeout: 15_000 })
+      .toBe(`${said}; as of 12s ago, counted again at most every 30s`);
+    expect(scheduler.commandCalls(ListSchedulesCommand)).toHaveLength(listed);
   });
 
   it("shows a schedule's dead letters under its own tab, redrivable and without a purge", async () => {
