@@ -630,6 +630,7 @@ export class Producer {
    * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
    */
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
+    checkBatchItems(items);
     refuseDebounce(items, 'sendBatch item', 'send them one by one with send');
     return this.sendPrepared(await this.prepareAll(items));
   }
@@ -1761,6 +1762,23 @@ function checkJobDefinition(job: unknown): asserts job is JobDefinition {
   );
 }
 
+/**
+ * Refuses a `sendBatch` argument that is not an array: from JavaScript, `sendBatch(undefined)` (a list not built yet)
+ * or one item given without its brackets failed with a TypeError about `findIndex`, naming neither.
+ */
+function checkBatchItems(items: unknown): asserts items is readonly unknown[] {
+  if (Array.isArray(items)) return;
+  const given =
+    items === undefined || items === null
+      ? String(items)
+      : typeof items === 'object'
+        ? 'an object: pass [{ job, payload }] for one job'
+        : `a ${typeof items}`;
+  throw new ProducerConfigError(
+    `the items argument of sendBatch is not an array, it is ${given} (sendBatch([{ job, payload, options }, ...]))`,
+  );
+}
+
 /** No options (undefined or null, as a JavaScript caller may pass) are none; anything but an object is refused. */
 function sendOptionsOf(job: JobDefinition, options: unknown): SendOptions {
   if (options === undefined || options === null) return {};
@@ -1786,7 +1804,8 @@ function checkOptionNames(job: JobDefinition, options: SendOptions): void {
  * parent's kept message, a child's place) do not make.
  */
 function refuseDebounce(items: readonly BatchItem<JobDefinition>[], label: string, fix: string): void {
-  const index = items.findIndex((item) => (item.options as SendOptions | undefined)?.debounce !== undefined);
+  // An item that is no object is refused by the job check that follows, naming its position.
+  const index = items.findIndex((item) => (item?.options as SendOptions | undefined)?.debounce !== undefined);
   if (index < 0) return;
   throw new ProducerConfigError(
     `${label} ${index} (job ${items[index]?.job?.type}): debounce is for send only, which sends one job with its own record write: ${fix}`,

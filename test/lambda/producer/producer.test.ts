@@ -1174,6 +1174,32 @@ describe('producer batch refusals', () => {
     expect(calls).toEqual([]);
   });
 
+  it('refuses a sendBatch argument that is not a list of items, naming it, where JavaScript got a TypeError', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const sendBatch = producer.sendBatch.bind(producer) as (items: unknown) => Promise<unknown>;
+    const refusals: [unknown, string][] = [
+      [undefined, 'undefined'],
+      [null, 'null'],
+      [{ job, payload: { n: 1 } }, 'an object: pass [{ job, payload }] for one job'],
+      ['report.build', 'a string'],
+    ];
+    for (const [given, shown] of refusals) {
+      const error = await sendBatch(given).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as ProducerConfigError).code).toBe('INVALID_OPTION');
+      expect((error as Error).message).toBe(
+        `the items argument of sendBatch is not an array, it is ${shown} (sendBatch([{ job, payload, options }, ...]))`,
+      );
+    }
+    const holed = await sendBatch([{ job, payload: { n: 1 } }, undefined]).catch((e: unknown) => e);
+    expect(holed).toBeInstanceOf(ProducerConfigError);
+    expect((holed as Error).message).toMatch(
+      /^sendBatch item 1: the job argument is not a job definition, it is undefined: .*; nothing was sent$/,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('names the position and id of the first refused item of a batch, and how many others, and sends nothing', async () => {
     const { deps, calls } = fakes();
     const items = [0, 1, 2, 3, 4].map((n) => ({
