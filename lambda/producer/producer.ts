@@ -932,16 +932,19 @@ export class Producer {
 
   /**
    * Cancels a job that has not started yet (a delayed one until it is due, one still waiting in its queue, or a
-   * flow parent waiting for its children or failed by one of them): true when cancelled, false when it already
-   * started, finished or is unknown.
+   * flow parent waiting for its children or failed by one of them). True when the job will not run: cancelled by
+   * this call, or already before it (a second cancel, another process's, `hookline jobs cancel`); false when it
+   * already started, finished or is unknown.
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
     const cancelled = await recordCall('cancel', id, () => records.cancel(id));
-    if (!cancelled) return false;
+    // Refused: read why, as `hookline jobs cancel` does, so a job cancelled before answers as cancelled, not as
+    // one that ran: asking for what is already so is no failure.
+    if (!cancelled) return (await recordCall('cancel', id, () => records.read(id)))?.state === 'cancelled';
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
-    // way: failing here would have a retry answer false, "already started".
+    // way, and failing here would tell the caller otherwise, though its retry finds the job cancelled.
     if (cancelled.scheduleName && this.deps.scheduler) {
       await this.deps.scheduler
         .delete(cancelled.scheduleName, this.deps.settings.scheduler?.groupName)
