@@ -1652,8 +1652,8 @@ function describe(error: unknown): string {
  *
  * A credential endpoint that failed for a moment (ECS's container endpoint, EC2's instance metadata) is not retried
  * either: the SDK's default chain ends every provider failure in the same "Could not load credentials from any
- * providers", so it cannot be told from a process given no credentials at all, and the container provider already
- * tried four times, a second apart, before giving up.
+ * providers", so it cannot be told from a process given no credentials at all, and the SDK's container providers
+ * already asked the endpoint five times (four a second apart, then once more) before giving up.
  */
 function retryable(error: unknown): boolean {
   return !isConditionFailure(error) && credentialFailureOfError(error) === undefined;

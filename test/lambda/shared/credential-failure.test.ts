@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -26,6 +28,35 @@ describe('credentialFailureOf', () => {
     const client = new SQSClient({ credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     const noRegion = await client.send(new ListQueuesCommand({})).catch((e: unknown) => e);
     expect(credentialFailureOfError(noRegion)).toBe('NO_REGION');
+  });
+
+  it("cannot tell a container credential endpoint failing for a moment from no credentials: the SDK's error is the same", async () => {
+    let asked = 0;
+    const endpoint = createServer((_request, response) => {
+      asked++;
+      response.statusCode = 500;
+      response.end('try again');
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    try {
+      stubNoAwsSetup();
+      const nothingConfigured = await defaultProvider({})().catch((e: unknown) => e);
+      const { port } = endpoint.address() as AddressInfo;
+      vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', `http://127.0.0.1:${port}/credentials`);
+      // A short timeout only shortens the provider's pauses between its own tries; the error is the same.
+      const endpointFailed = await defaultProvider({ timeout: 200 })().catch((e: unknown) => e);
+      const shape = (e: unknown) => ({
+        ...(e as object),
+        name: (e as Error).name,
+        message: (e as Error).message,
+      });
+      expect(shape(endpointFailed)).toEqual(shape(nothingConfigured));
+      expect(credentialFailureOfError(endpointFailed)).toBe('NO_CREDENTIALS');
+      // The SDK's container providers asked it again themselves before giving up (fromHttp four times).
+      expect(asked).toBeGreaterThanOrEqual(4);
+    } finally {
+      endpoint.close();
+    }
   });
 
   it.each([
