@@ -20,6 +20,7 @@ import {
   sqsBatches,
 } from '../shared/claim-check';
 import { isConditionFailure } from '../shared/condition-failure';
+import { type CredentialFailure, credentialFailureOfError } from '../shared/credential-failure';
 import type { ClaimCondition, ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
 import {
@@ -230,14 +231,17 @@ export class JobSendError extends Error {
     super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
     this.code = setupCodeOfReason(reason) ?? 'NOT_ENQUEUED';
   }
-  /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `NOT_ENQUEUED`. */
+  /**
+   * `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, `CREDENTIALS_EXPIRED` or `CREDENTIALS_REJECTED`
+   * when AWS refused its credentials, else `NOT_ENQUEUED`.
+   */
   readonly code: ProducerErrorCode;
 }
 
 /**
  * Thrown by `status`, `cancel` and `waitFor` when the job's record could not be read or changed: the dedupe table
- * failed, or this process has no AWS credentials or region (the message then says what to set, as a failed send's
- * does). `cause` is the SDK's error.
+ * failed, or this process has no AWS credentials or region, or AWS refused its credentials (the message then says
+ * what to do, as a failed send's does). `cause` is the SDK's error.
  */
 export class JobRecordError extends Error {
   override name = 'JobRecordError';
@@ -253,7 +257,10 @@ export class JobRecordError extends Error {
     );
     this.code = setupCodeOf(cause) ?? 'RECORDS_UNAVAILABLE';
   }
-  /** `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, else `RECORDS_UNAVAILABLE`. */
+  /**
+   * `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, `CREDENTIALS_EXPIRED` or `CREDENTIALS_REJECTED`
+   * when AWS refused its credentials, else `RECORDS_UNAVAILABLE`.
+   */
   readonly code: ProducerErrorCode;
 }
 
@@ -623,6 +630,7 @@ export class Producer {
    * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
    */
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
+    checkBatchItems(items);
     refuseDebounce(items, 'sendBatch item', 'send them one by one with send');
     return this.sendPrepared(await this.prepareAll(items));
   }
@@ -924,16 +932,19 @@ export class Producer {
 
   /**
    * Cancels a job that has not started yet (a delayed one until it is due, one still waiting in its queue, or a
-   * flow parent waiting for its children or failed by one of them): true when cancelled, false when it already
-   * started, finished or is unknown.
+   * flow parent waiting for its children or failed by one of them). True when the job will not run: cancelled by
+   * this call, or already before it (a second cancel, another process's, `hookline jobs cancel`); false when it
+   * already started, finished or is unknown.
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
     const cancelled = await recordCall('cancel', id, () => records.cancel(id));
-    if (!cancelled) return false;
+    // Refused: read why, as `hookline jobs cancel` does, so a job cancelled before answers as cancelled, not as
+    // one that ran: asking for what is already so is no failure.
+    if (!cancelled) return (await recordCall('cancel', id, () => records.read(id)))?.state === 'cancelled';
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
-    // way: failing here would have a retry answer false, "already started".
+    // way, and failing here would tell the caller otherwise, though its retry finds the job cancelled.
     if (cancelled.scheduleName && this.deps.scheduler) {
       await this.deps.scheduler
         .delete(cancelled.scheduleName, this.deps.settings.scheduler?.groupName)
@@ -1624,47 +1635,71 @@ function backoff(baseMs: number, attempt: number): number {
 }
 
 /**
- * A failed call as a job's failure says it; a process set up without AWS credentials or a region (a script run
- * outside the role it was granted) is told what to set, as the SDK's own words do not say.
+ * A failed call as a job's failure says it; a process whose AWS setup failed the call (no credentials or region, as
+ * a script run outside the role it was granted; a sign-in that expired; credentials AWS rejects) is told what to do,
+ * as the SDK's own words do not say.
  */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const setup = setupCodeOf(error);
-  return `${error.name}: ${error.message}${setup ? SETUP_FIXES[setup] : ''}`;
+  const failure = credentialFailureOfError(error);
+  return `${error.name}: ${error.message}${failure ? SETUP_FIXES[failure] : ''}`;
 }
 
 /**
  * Whether another attempt may succeed. A refused condition is an answer, the same on every attempt; a process
- * without AWS credentials or a region stays so for the whole send, and retrying only made it fail later (some 9
+ * without usable AWS credentials or a region stays so for the whole send, and retrying only made it fail later (some 9
  * seconds, the SDK's credential chain tried again each time). Other failures are faults a retry may get past.
+ *
+ * A credential endpoint that failed for a moment (ECS's container endpoint, EC2's instance metadata) is not retried
+ * either: the SDK's default chain ends every provider failure in the same "Could not load credentials from any
+ * providers", so it cannot be told from a process given no credentials at all, and the SDK's container providers
+ * already asked the endpoint five times (four a second apart, then once more) before giving up.
  */
 function retryable(error: unknown): boolean {
-  return !isConditionFailure(error) && setupCodeOf(error) === undefined;
+  return !isConditionFailure(error) && credentialFailureOfError(error) === undefined;
 }
 
-/** The setup a failure shows this process lacks: AWS credentials or a region; undefined for any other failure. */
-function setupCodeOf(error: unknown): keyof typeof SETUP_FIXES | undefined {
-  if (!(error instanceof Error)) return undefined;
-  if (error.name === 'CredentialsProviderError') return 'NO_CREDENTIALS';
-  if (/^Region is missing/.test(error.message)) return 'NO_REGION';
-  return undefined;
+/** The stable code of a failure the process's AWS setup caused; undefined for any other failure. */
+function setupCodeOf(error: unknown): SetupCode | undefined {
+  const failure = credentialFailureOfError(error);
+  return failure && SETUP_CODES[failure];
 }
 
-/** What a process without AWS credentials or a region must set, in parentheses, after the SDK's words. */
-const SETUP_FIXES = {
+/** The producer's codes of the setup failures: one for an expired sign-in, whichever way AWS said it. */
+type SetupCode = Extract<
+  ProducerErrorCode,
+  'NO_CREDENTIALS' | 'NO_REGION' | 'CREDENTIALS_EXPIRED' | 'CREDENTIALS_REJECTED'
+>;
+
+const SETUP_CODES: Readonly<Record<CredentialFailure, SetupCode>> = {
+  NO_CREDENTIALS: 'NO_CREDENTIALS',
+  NO_REGION: 'NO_REGION',
+  SSO_SESSION_EXPIRED: 'CREDENTIALS_EXPIRED',
+  CREDENTIALS_EXPIRED: 'CREDENTIALS_EXPIRED',
+  CREDENTIALS_REJECTED: 'CREDENTIALS_REJECTED',
+};
+
+/** What a process whose AWS setup failed the call must do, in parentheses, after the SDK's words. */
+const SETUP_FIXES: Readonly<Record<CredentialFailure, string>> = {
   NO_CREDENTIALS:
     ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)',
   NO_REGION: " (this process has no AWS region: set AWS_REGION to the pipeline's region)",
-} as const;
+  SSO_SESSION_EXPIRED:
+    ' (the SSO session this process signs in with expired: sign in again with aws sso login, with --profile as AWS_PROFILE names it, then send again)',
+  CREDENTIALS_EXPIRED:
+    " (this process's temporary AWS credentials expired: sign in again with aws sso login, or give it new ones, as credentials exported from an assumed role end with its session)",
+  CREDENTIALS_REJECTED:
+    " (AWS rejected this process's credentials: they are not AWS's, were deactivated or deleted, or their secret does not match: give it the credentials of the role or user the stack granted with grantSend)",
+};
 
 /**
  * {@link setupCodeOf} for a failure known only by the reason {@link describe} wrote, as a failed job of a batch
  * carries it.
  */
-function setupCodeOfReason(reason: string): keyof typeof SETUP_FIXES | undefined {
-  if (reason.includes(SETUP_FIXES.NO_CREDENTIALS)) return 'NO_CREDENTIALS';
-  if (reason.includes(SETUP_FIXES.NO_REGION)) return 'NO_REGION';
-  return undefined;
+function setupCodeOfReason(reason: string): SetupCode | undefined {
+  const failures = Object.keys(SETUP_FIXES) as CredentialFailure[];
+  const failure = failures.find((f) => reason.includes(SETUP_FIXES[f]));
+  return failure && SETUP_CODES[failure];
 }
 
 /** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */
@@ -1730,6 +1765,23 @@ function checkJobDefinition(job: unknown): asserts job is JobDefinition {
   );
 }
 
+/**
+ * Refuses a `sendBatch` argument that is not an array: from JavaScript, `sendBatch(undefined)` (a list not built yet)
+ * or one item given without its brackets failed with a TypeError about `findIndex`, naming neither.
+ */
+function checkBatchItems(items: unknown): asserts items is readonly unknown[] {
+  if (Array.isArray(items)) return;
+  const given =
+    items === undefined || items === null
+      ? String(items)
+      : typeof items === 'object'
+        ? 'an object: pass [{ job, payload }] for one job'
+        : `a ${typeof items}`;
+  throw new ProducerConfigError(
+    `the items argument of sendBatch is not an array, it is ${given} (sendBatch([{ job, payload, options }, ...]))`,
+  );
+}
+
 /** No options (undefined or null, as a JavaScript caller may pass) are none; anything but an object is refused. */
 function sendOptionsOf(job: JobDefinition, options: unknown): SendOptions {
   if (options === undefined || options === null) return {};
@@ -1755,7 +1807,8 @@ function checkOptionNames(job: JobDefinition, options: SendOptions): void {
  * parent's kept message, a child's place) do not make.
  */
 function refuseDebounce(items: readonly BatchItem<JobDefinition>[], label: string, fix: string): void {
-  const index = items.findIndex((item) => (item.options as SendOptions | undefined)?.debounce !== undefined);
+  // An item that is no object is refused by the job check that follows, naming its position.
+  const index = items.findIndex((item) => (item?.options as SendOptions | undefined)?.debounce !== undefined);
   if (index < 0) return;
   throw new ProducerConfigError(
     `${label} ${index} (job ${items[index]?.job?.type}): debounce is for send only, which sends one job with its own record write: ${fix}`,

@@ -19,6 +19,10 @@ export const PRODUCER_ERROR_CODES = {
   NO_CREDENTIALS: 'this process has no AWS credentials',
   /** This process has no AWS region: nothing was sent, or read. */
   NO_REGION: 'this process has no AWS region',
+  /** AWS refused this process's credentials as expired (an SSO session, an assumed role's): sign in again. */
+  CREDENTIALS_EXPIRED: "this process's AWS credentials expired",
+  /** AWS rejected this process's credentials (unknown, deactivated, or a secret that does not match them). */
+  CREDENTIALS_REJECTED: "AWS rejected this process's credentials",
   /** The job could not be enqueued after every retry (SQS, the dedupe table, the payload bucket or Scheduler failed). */
   NOT_ENQUEUED: 'the job could not be enqueued after every retry',
   /** `status`, `cancel` or `waitFor` could not read or change the job's record in the dedupe table. */

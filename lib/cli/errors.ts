@@ -4,6 +4,7 @@
  * Anything that is not recognised here is an unexpected bug and keeps its stack trace (see `bin/hookline.ts`).
  */
 
+import { credentialFailureOf } from '../../lambda/shared/credential-failure';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { didYouMeanAside } from '../closest-name';
 import { sharedAwsFiles, sharedProfileNames } from './aws-profile';
@@ -285,16 +286,6 @@ const KMS_ACCESS_DENIED = new Set([
   'KMS.AccessDeniedException',
   ...SECRET_KEY_REFUSED,
 ]);
-const BAD_CREDENTIALS = new Set([
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-]);
-/** AWS refusing temporary credentials past their end: an SSO sign-in's, an assumed role's. */
-const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException']);
-/** What the SDK's credential and token providers throw, an SSO session that expired among others. */
-const PROVIDER_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
 /**
  * What a service answers for a resource its id names and it does not have (an event source mapping, a log group,
  * a secret): the stack's outputs name something deleted since. `QueueDoesNotExist` has its own message.
@@ -448,12 +439,13 @@ export function expiredSignIn(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): CredentialsError | undefined {
   const login = `aws sso login${env.AWS_PROFILE ? ` --profile ${env.AWS_PROFILE}` : ''}`;
-  if (PROVIDER_ERRORS.has(name) && /\bsso\b/i.test(message) && /expired|invalid|sso login/i.test(message)) {
+  const failure = credentialFailureOf(name, message);
+  if (failure === 'SSO_SESSION_EXPIRED') {
     return new CredentialsError(
       `the AWS SSO session expired (${name}): sign in again with ${login}, then run it again`,
     );
   }
-  if (EXPIRED_CREDENTIALS.has(name)) {
+  if (failure === 'CREDENTIALS_EXPIRED') {
     return new CredentialsError(
       `AWS credentials expired (${name}): sign in again with ${login} (credentials you exported: get new ones), then run it again`,
     );
@@ -612,12 +604,8 @@ export function isAccessDenial(error: unknown): boolean {
 
 /** True when AWS or the SDK refused the credentials themselves: none found, expired, not AWS's, or mis-signed. */
 function isCredentialsRefusal(name: string, message: string): boolean {
-  return (
-    expiredSignIn(name, message) !== undefined ||
-    PROVIDER_ERRORS.has(name) ||
-    /could not load credentials/i.test(message) ||
-    BAD_CREDENTIALS.has(name)
-  );
+  const failure = credentialFailureOf(name, message);
+  return failure !== undefined && failure !== 'NO_REGION';
 }
 
 /** One step of a command, for the line a failure of it is told with. */
@@ -730,13 +718,11 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
-  // Before "no credentials": the SDK throws an expired SSO session as a credentials provider's error too.
   const expired = expiredSignIn(name, message);
   if (expired) return expired;
-  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return noCredentials();
-  }
-  if (BAD_CREDENTIALS.has(name)) {
+  const failure = credentialFailureOf(name, message);
+  if (failure === 'NO_CREDENTIALS') return noCredentials();
+  if (failure === 'CREDENTIALS_REJECTED') {
     return new CredentialsError(
       `AWS rejected the credentials (${name}): refresh them (aws sso login, or aws configure)`,
     );

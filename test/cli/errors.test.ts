@@ -74,6 +74,19 @@ describe('no AWS credentials, in one line', () => {
       'no AWS credentials: set AWS_PROFILE or run aws configure',
     );
   });
+
+  it("tells an SSO token provider's failure that is no expiry as no credentials, as the producer does", () => {
+    vi.stubEnv('AWS_PROFILE', 'staging');
+    const error = Object.assign(
+      new Error("Sso session 'dev' could not be found in shared credentials file."),
+      {
+        name: 'TokenProviderError',
+      },
+    );
+    expect((explainError(error, deployed) as Error).message).toBe(
+      'no AWS credentials from the profile AWS_PROFILE names, staging: give it keys with aws configure --profile staging, or sign in with aws sso login --profile staging',
+    );
+  });
 });
 
 /** An error as the SDK throws it once its retries are spent: the service's name for it and the answer's metadata. */

@@ -426,7 +426,7 @@ describe('jobs on local mode', () => {
     expect(shown).not.toContain('hookline redrive');
   }, 90_000);
 
-  it('turns a delay over 15 minutes into a one-time schedule that can be cancelled', async () => {
+  it('turns a delay over 15 minutes into a one-time schedule that can be cancelled, and answers a second cancel true', async () => {
     const sent = await producer.send(doubleJob, { n: 3 }, { id: 'later', delay: TWENTY_MINUTES });
     expect(sent.state).toBe('scheduled');
     const status = await producer.status('later');
@@ -450,7 +450,17 @@ describe('jobs on local mode', () => {
     ).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
-    expect(await producer.cancel('later')).toBe(false);
+    // Cancelled already, the job will not run: the answer `hookline jobs cancel` gives (alreadyCancelled).
+    expect(await producer.cancel('later')).toBe(true);
+    expect((await producer.status('later'))?.state).toBe('cancelled');
+  });
+
+  it('answers cancel false for a job that finished, and for an unknown id', async () => {
+    await producer.send(doubleJob, { n: 6 }, { id: 'finished-before-cancel' });
+    await waitForState(producer, 'finished-before-cancel', 'completed');
+    expect(await producer.cancel('finished-before-cancel')).toBe(false);
+    expect((await producer.status('finished-before-cancel'))?.state).toBe('completed');
+    expect(await producer.cancel('never-sent')).toBe(false);
   });
 
   it('skips a job cancelled while it waits in its queue', async () => {

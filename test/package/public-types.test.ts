@@ -109,6 +109,7 @@ export function retryLater(error: unknown): boolean {
       return true;
     case 'INVALID_OPTION': case 'UNKNOWN_QUEUE': case 'NOT_GRANTED': case 'PAYLOAD_INVALID': case 'PAYLOAD_NOT_JSON':
     case 'JOB_TOO_LARGE': case 'NO_CREDENTIALS': case 'NO_REGION': case 'JOB_NOT_FOUND':
+    case 'CREDENTIALS_EXPIRED': case 'CREDENTIALS_REJECTED':
       return false;
     default: {
       const unknown: never = code;

@@ -1068,6 +1068,79 @@ describe('producer error codes', () => {
   });
 });
 
+describe('producer sends that fail for the credentials themselves', () => {
+  const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+  const ssoExpired = named(
+    'CredentialsProviderError',
+    'The SSO session associated with this profile has expired or is otherwise invalid. To refresh this SSO session run aws sso login with the corresponding profile.',
+  );
+  const tokenExpired = named(
+    'ExpiredTokenException',
+    'The security token included in the request is expired',
+  );
+  const rejected = named(
+    'UnrecognizedClientException',
+    'The security token included in the request is invalid.',
+  );
+
+  /** A producer allowed five tries whose every SendMessageBatch fails with `error`, and how often it was called. */
+  const failingWith = (error: Error) => {
+    const { deps } = granted();
+    const calls = { sendBatch: 0, sleeps: 0 };
+    const producer = new Producer({
+      ...deps,
+      dedupe: undefined,
+      retry: { attempts: 5, baseDelayMs: 1 },
+      sleep: async () => void calls.sleeps++,
+      async sendBatch() {
+        calls.sendBatch++;
+        throw error;
+      },
+      records: { read: async () => Promise.reject(error), cancel: async () => Promise.reject(error) },
+    });
+    return { producer, calls };
+  };
+
+  it.each([
+    [
+      'an expired SSO session',
+      ssoExpired,
+      'CREDENTIALS_EXPIRED',
+      'the SSO session this process signs in with expired: sign in again with aws sso login',
+    ],
+    [
+      'temporary credentials past their end',
+      tokenExpired,
+      'CREDENTIALS_EXPIRED',
+      "this process's temporary AWS credentials expired: sign in again with aws sso login, or give it new ones",
+    ],
+    [
+      'credentials AWS does not know',
+      rejected,
+      'CREDENTIALS_REJECTED',
+      "AWS rejected this process's credentials",
+    ],
+  ])('fail a send at once on %s, with its own code and fix', async (_case, error, code, fix) => {
+    const { producer, calls } = failingWith(error);
+    const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+    expect(sent).toBeInstanceOf(JobSendError);
+    expect((sent as JobSendError).code).toBe(code);
+    expect((sent as JobSendError).reason).toContain(`not enqueued after 1 attempt: ${error.name}: `);
+    expect((sent as JobSendError).reason).toContain(`(${fix}`);
+    expect(calls).toEqual({ sendBatch: 1, sleeps: 0 });
+    const read = await producer.status('k').catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(JobRecordError);
+    expect((read as JobRecordError).code).toBe(code);
+    expect((read as Error).message).toContain(`(${fix}`);
+  });
+
+  it('says an expired SSO session is one, where it said the process had no credentials', async () => {
+    const { producer } = failingWith(ssoExpired);
+    const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+    expect((sent as Error).message).not.toContain('has no AWS credentials');
+  });
+});
+
 describe('producer batch refusals', () => {
   it('refuses a job argument that is not a job definition, naming the argument, where JavaScript got a TypeError', async () => {
     const { deps, calls } = fakes();
@@ -1096,6 +1169,32 @@ describe('producer batch refusals', () => {
       ])
       .catch((e: unknown) => e);
     expect((batch as Error).message).toMatch(
+      /^sendBatch item 1: the job argument is not a job definition, it is undefined: .*; nothing was sent$/,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a sendBatch argument that is not a list of items, naming it, where JavaScript got a TypeError', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const sendBatch = producer.sendBatch.bind(producer) as (items: unknown) => Promise<unknown>;
+    const refusals: [unknown, string][] = [
+      [undefined, 'undefined'],
+      [null, 'null'],
+      [{ job, payload: { n: 1 } }, 'an object: pass [{ job, payload }] for one job'],
+      ['report.build', 'a string'],
+    ];
+    for (const [given, shown] of refusals) {
+      const error = await sendBatch(given).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as ProducerConfigError).code).toBe('INVALID_OPTION');
+      expect((error as Error).message).toBe(
+        `the items argument of sendBatch is not an array, it is ${shown} (sendBatch([{ job, payload, options }, ...]))`,
+      );
+    }
+    const holed = await sendBatch([{ job, payload: { n: 1 } }, undefined]).catch((e: unknown) => e);
+    expect(holed).toBeInstanceOf(ProducerConfigError);
+    expect((holed as Error).message).toMatch(
       /^sendBatch item 1: the job argument is not a job definition, it is undefined: .*; nothing was sent$/,
     );
     expect(calls).toEqual([]);
