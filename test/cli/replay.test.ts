@@ -1444,6 +1444,14 @@ describe('replay in local mode', () => {
     expect(result).toMatchObject({ sent: 1 });
   });
 
+  it('says, when nothing matches, that local mode keeps its archive across restarts only with a data directory', async () => {
+    archiveHolds('job', []);
+    const http: HttpFetch = async () => Response.json({}, { status: 200 });
+    await expect(replay(s3Backend({ http }), local(), config, { source: 'job', ...window })).rejects.toThrow(
+      "no archived job event was received between 2026-11-30T10:00:00.000Z and 2026-11-30T11:00:00.000Z: nothing was replayed (local mode's archive holds what it received since it started, or, with HOOKLINE_DATA_DIR, since that directory was created)",
+    );
+  });
+
   it('says archiving is off when local mode has no archive', async () => {
     const http: HttpFetch = async () => new Response('', { status: 404 });
     await expect(replay(s3Backend({ http }), local(), config, { source: 'job', ...window })).rejects.toThrow(
