@@ -881,7 +881,7 @@ export async function trace(
     const searched =
       target.kind === 'local'
         ? `local mode's journal ${options.journalPath} and the file rotated before it (the events since local mode started, or since its data directory was created, as far back as HOOKLINE_JOURNAL_MAX keeps: 256MB unless set${defaultSpan(options) ? '' : `; its lines ${searchedSpan(backend, options)}`})`
-        : `the logs of ${target.description} (${searchedSpan(backend, options)}${defaultSpan(options) ? '; --since 30d searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set' : ''})`;
+        : `the logs of ${target.description} (${searchedSpan(backend, options)}${defaultSpan(options) ? `; ${nextCommand(backend.output, `trace ${id} --since 30d`)} searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set` : ''})`;
     throw new CliError(
       `no event with id ${id}${eventId !== id ? ` (stored as ${eventId})` : ''}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, ${nextCommand(backend.output, 'failed list <queue>')} or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
     );

@@ -272,7 +272,7 @@ describe('trace on a deployed stack', () => {
     logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
     const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
     await expect(trace(backend, target(), 'old-1', { journalPath: '/x' })).rejects.toThrow(
-      'in the logs of stack Hookline in us-east-1 (the last 7 days; --since 30d searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set)',
+      'in the logs of stack Hookline in us-east-1 (the last 7 days; hookline trace old-1 --since 30d searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set)',
     );
   });
 
