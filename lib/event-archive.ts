@@ -172,9 +172,19 @@ export class EventArchive extends Construct {
     );
   }
 
-  /** Lets a reader (the replay command's role) list and read archive objects, and nothing else. */
+  /**
+   * Lets a reader (the replay command's role) list and read archive objects, and read the bucket's lifecycle
+   * rules, which replay applies as the archive's retention; nothing else.
+   */
   public grantRead(grantee: iam.IGrantable): void {
     this.bucket.grantRead(grantee, `${ARCHIVE_KEY_PREFIX}*`);
+    // GetBucketLifecycleConfiguration's action, which grantRead's s3:GetBucket* does not match.
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetLifecycleConfiguration'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
   }
 
   private createBucket(retention: Duration, removalPolicy: RemovalPolicy): s3.Bucket {

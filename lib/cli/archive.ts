@@ -16,6 +16,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
+  ARCHIVE_ERROR_PREFIX,
+  ARCHIVE_KEY_PREFIX,
   type ArchiveRecord,
   archiveOriginOf,
   archivePrefixesBetween,
@@ -295,12 +297,37 @@ async function* listingPages(
 }
 
 async function readObject(s3: S3Client, bucket: string, key: string): Promise<ArchiveRecord[]> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: unknown) => {
+    // S3 answers 403 for an object a lifecycle transition moved to an archival class: no grant reads it.
+    if (errorName(error) !== 'InvalidObjectState') throw error;
+    throw unreadableObject(
+      bucket,
+      key,
+      'it is in an archival storage class (InvalidObjectState: S3 Glacier Flexible Retrieval, Deep Archive or an Intelligent-Tiering archive tier), which S3 reads only once it is restored',
+      `restore the window's objects (aws s3api restore-object), or remove the lifecycle rule that moves ${ARCHIVE_KEY_PREFIX} objects there`,
+    );
+  });
   const bytes = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
   // Firehose writes GZIP objects; a plain one (copied by hand) is read as is.
-  const text =
-    bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
-  return parseArchiveLines(text);
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return parseArchiveLines(bytes.toString('utf8'));
+  try {
+    return parseArchiveLines(gunzipSync(bytes).toString('utf8'));
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw unreadableObject(
+      bucket,
+      key,
+      `it is not the GZIP a delivery stream writes (${why})`,
+      `move it out of ${ARCHIVE_KEY_PREFIX} (aws s3 mv s3://${bucket}/${key} s3://${bucket}/${ARCHIVE_ERROR_PREFIX}unreadable/${key}, where the lifecycle expires it with the archive)`,
+    );
+  }
+}
+
+/** An archive object the replay cannot read: named, with why and the fix, before anything is sent. */
+function unreadableObject(bucket: string, key: string, why: string, fix: string): CliError {
+  return new CliError(
+    `the archive object s3://${bucket}/${key} cannot be read: ${why}: nothing was replayed; ${fix}, then run the replay again`,
+  );
 }
 
 /**

@@ -63,4 +63,4 @@ export { sendFailureHint, sendWebhook } from './send';
 export { status } from './status';
 export { checkSince, renderTailLine, tailJournal, tailSelection, tailSourceNote } from './tail';
 export { tailLogGroups } from './tail-logs';
-export { trace } from './trace';
+export { trace, traceWindow } from './trace';

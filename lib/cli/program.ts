@@ -332,8 +332,13 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         '--source <source>',
         'the source that sent it (needed when two sources used the same id)',
         sourceFlag,
+      )
+      .option(
+        '--since <time>',
+        "search the lines from this time on (ISO time, UTC day or a duration ago: 30d); default: a deployed stack's last 7 days, local mode's whole journal",
+        givenOnce,
       ),
-  ).action((id: string, o: CommonOptions & { source?: string }) => traceCommand(ctx, id, o));
+  ).action((id: string, o: CommonOptions & { source?: string; since?: string }) => traceCommand(ctx, id, o));
 
   withTarget(
     program
@@ -982,13 +987,21 @@ async function replayJournal(ctx: CommandContext, target: Target, dryRun: boolea
   };
 }
 
-async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions & { source?: string }) {
-  const { trace, renderTrace, localJournalPath, jobRecordReader } = await cores();
+async function traceCommand(
+  ctx: CommandContext,
+  id: string,
+  o: CommonOptions & { source?: string; since?: string },
+) {
+  const now = Date.now();
+  const since = o.since !== undefined ? await timeFlag('--since', o.since, now) : undefined;
+  const { trace, renderTrace, localJournalPath, jobRecordReader, traceWindow } = await cores();
+  const window = since ? traceWindow(since, now) : {};
   const { output, target, backend } = await open(ctx.deps, o);
   const result = await trace(backend, target, id, {
     journalPath: localJournalPath(ctx.deps.env),
     readJob: jobRecordReader(backend, target, output, ctx.deps.env),
     ...(o.source !== undefined ? { source: o.source } : {}),
+    ...window,
   });
   present(output, result, renderTrace);
 }

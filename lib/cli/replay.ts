@@ -601,13 +601,21 @@ async function selectEvents(
     );
   });
   reading.done();
-  if (tally.matched === 0 && !options.signal?.aborted) {
-    const type = options.type !== undefined ? ` of type "${options.type}"` : '';
-    throw new CliError(
-      `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
-    );
-  }
+  if (tally.matched === 0 && !options.signal?.aborted) throw nothingMatched(target, options, until);
   return { tally, hours, archiveRetention, ...(expiredBefore ? { expiredBefore } : {}) };
+}
+
+/** A selection that matches nothing: an error, never an empty run. */
+function nothingMatched(target: Target, options: ReplayOptions, until: Date): CliError {
+  const type = options.type !== undefined ? ` of type "${options.type}"` : '';
+  // A restart without a data directory starts local mode's archive empty: events sent before it are not there.
+  const kept =
+    target.kind === 'local'
+      ? " (local mode's archive holds what it received since it started, or, with HOOKLINE_DATA_DIR, since that directory was created)"
+      : '';
+  return new CliError(
+    `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed${kept}`,
+  );
 }
 
 /**

@@ -505,6 +505,13 @@ export interface TraceRows {
  *
  * @param chunkBytes the most one read of the file takes.
  */
+/** Local mode's rows from the time `--since` gave on (the journal is read whole otherwise). */
+function sinceCut(read: TraceRows, backend: Backend, options: DeployedTraceOptions): TraceRows {
+  if (defaultSpan(options)) return read;
+  const from = searchFrom(backend.clock.now(), options);
+  return { ...read, rows: read.rows.filter((row) => Date.parse(row.at) >= from) };
+}
+
 export function localRows(journalPath: string, id: string, chunkBytes = JOURNAL_CHUNK_BYTES): TraceRows {
   if (!existsSync(journalPath) && !existsSync(rotatedJournalPath(journalPath))) {
     throw new CliError(
@@ -677,6 +684,8 @@ export function logEventRow(timestamp: number, message: string): OutcomeRow | un
 export interface DeployedTraceOptions {
   /** How far back to search. @default 7 days */
   readonly sinceMs?: number;
+  /** The time to search from (`--since`), whatever the time the search starts; takes precedence over `sinceMs`. */
+  readonly since?: Date;
   /** Polling interval. @default 1000 */
   readonly pollIntervalMs?: number;
   /** Give up after this long. @default 120000 */
@@ -713,7 +722,7 @@ export async function deployedRows(
       (backend.logs as CloudWatchLogsClient).send(
         new StartQueryCommand({
           logGroupNames: groups,
-          startTime: Math.floor((now - (options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS)) / 1000),
+          startTime: Math.floor(searchFrom(now, options) / 1000),
           endTime: Math.ceil(now / 1000),
           queryString: traceQuery(id),
         }),
@@ -801,6 +810,31 @@ function withSources(rows: OutcomeRow[]): TraceRows {
 /** How far back a deployed trace searches the logs unless told otherwise. */
 const DEFAULT_TRACE_WINDOW_MS = 7 * 86_400_000;
 
+/** `trace --since`: the time to search from; one in the future is a usage error. */
+export function traceWindow(since: Date, now: number): { readonly since: Date } {
+  if (since.getTime() > now) {
+    throw new UsageError(
+      `--since ${since.toISOString()} is in the future (it is ${new Date(now).toISOString()}): nothing was logged after it; give a time in the past or a duration ago (30d), or leave it out to search the last 7 days`,
+    );
+  }
+  return { since };
+}
+
+/** The epoch milliseconds a search starts from: `--since`'s time, else `sinceMs` (7 days by default) before `now`. */
+function searchFrom(now: number, options: DeployedTraceOptions): number {
+  return options.since?.getTime() ?? now - (options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS);
+}
+
+/** Whether the search spans the default window rather than one given. */
+const defaultSpan = (options: DeployedTraceOptions) =>
+  options.since === undefined && options.sinceMs === undefined;
+
+/** The span a deployed trace searched, in words: the default's, or from the time it was given. */
+function searchedSpan(backend: Backend, options: DeployedTraceOptions): string {
+  if (defaultSpan(options)) return `the last ${DEFAULT_TRACE_WINDOW_MS / 86_400_000} days`;
+  return `since ${new Date(searchFrom(backend.clock.now(), options)).toISOString()}`;
+}
+
 /** The event's timeline; an id that no line mentions is an error. */
 export async function trace(
   backend: Backend,
@@ -825,7 +859,7 @@ export async function trace(
   const eventId = sanitizeId(id);
   const { rows, sources } =
     target.kind === 'local'
-      ? localRows(options.journalPath, eventId)
+      ? sinceCut(localRows(options.journalPath, eventId), backend, options)
       : withSources(await deployedRows(backend, target, eventId, options));
   if (options.source !== undefined)
     checkSourceKnown(backend, options.source, sources, configuredSources(target));
@@ -834,7 +868,7 @@ export async function trace(
     options.readJob && mayBeJob(ofEvent, options.source)
       ? await readRecord(options.readJob, eventId, target)
       : {};
-  const timeline = withBoundNote(buildTimeline(eventId, ofEvent), target, rows.length, options);
+  const timeline = withBoundNote(buildTimeline(eventId, ofEvent), backend, target, rows.length, options);
   const result = lookup
     ? withJobRecord(timeline, lookup, {
         // Local mode journals every line; a stack only once it publishes the endpoint's log group.
@@ -846,8 +880,8 @@ export async function trace(
   if (result.steps.length === 0) {
     const searched =
       target.kind === 'local'
-        ? `local mode's journal ${options.journalPath} and the file rotated before it (the events since local mode started, or since its data directory was created, as far back as HOOKLINE_JOURNAL_MAX keeps: 256MB unless set)`
-        : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
+        ? `local mode's journal ${options.journalPath} and the file rotated before it (the events since local mode started, or since its data directory was created, as far back as HOOKLINE_JOURNAL_MAX keeps: 256MB unless set${defaultSpan(options) ? '' : `; its lines ${searchedSpan(backend, options)}`})`
+        : `the logs of ${target.description} (${searchedSpan(backend, options)}${defaultSpan(options) ? `; ${nextCommand(backend.output, `trace ${id} --since 30d`)} searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set` : ''})`;
     throw new CliError(
       `no event with id ${id}${eventId !== id ? ` (stored as ${eventId})` : ''}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, ${nextCommand(backend.output, 'failed list <queue>')} or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
     );
@@ -861,13 +895,14 @@ export async function trace(
  */
 function withBoundNote(
   timeline: TraceResult,
+  backend: Backend,
   target: Target,
   lines: number,
   options: DeployedTraceOptions,
 ): TraceResult {
   if (target.kind === 'local' || lines < TRACE_QUERY_LIMIT) return timeline;
-  const days = Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000);
-  const note = `only the oldest ${TRACE_QUERY_LIMIT} log lines of this id in the last ${days} days are shown (a Logs Insights query returns at most ${TRACE_QUERY_LIMIT}): later steps may be missing; search the logs in CloudWatch Logs Insights for the rest`;
+  const span = `${defaultSpan(options) ? 'in ' : ''}${searchedSpan(backend, options)}`;
+  const note = `only the oldest ${TRACE_QUERY_LIMIT} log lines of this id ${span} are shown (a Logs Insights query returns at most ${TRACE_QUERY_LIMIT}): later steps may be missing; search the logs in CloudWatch Logs Insights for the rest`;
   return { ...timeline, notes: [...(timeline.notes ?? []), note] };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The retention `hookline replay` applies, read from a real S3 API (fauxqs) as the deployed path reads the archive
  * bucket: the lifecycle rules `EventArchive` synthesizes, put on the bucket as CloudFormation would, and the same
- * rules changed by hand afterwards.
+ * rules changed by hand afterwards; and an archive object that is not the GZIP a delivery stream writes.
  */
 import { gzipSync } from 'node:zlib';
 import {
@@ -143,6 +143,22 @@ describe("replay's retention from the archive bucket's lifecycle rules (fauxqs)"
     expect(result.archiveRetention).toEqual({ from: 'none', days: null });
     expect(notes[0]).toBe(
       'the archive bucket has no enabled lifecycle rule expiring every archive/source=github/ object: the whole window is read',
+    );
+  });
+});
+
+describe('replay of an archive object it cannot read (fauxqs)', () => {
+  it('stops at an archive object that is not GZIP, naming it, rather than failing with a zlib stack trace', async () => {
+    const key = `${archivePrefix('stripe', new Date(receivedAt))}part-1`;
+    // GZIP's magic bytes, then what no GZIP stream holds: an object cut short, or put there by hand.
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from([0x1f, 0x8b, 1, 2, 3]) }),
+    );
+    const backend = testBackend({ clock: fakeClock(now), s3 });
+    const target = { ...stackTarget(), archiveBucket: BUCKET };
+
+    await expect(replay(backend, target, config, { ...sinceNovember, source: 'stripe' })).rejects.toThrow(
+      `the archive object s3://${BUCKET}/${key} cannot be read: it is not the GZIP a delivery stream writes`,
     );
   });
 });

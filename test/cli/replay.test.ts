@@ -934,6 +934,39 @@ describe('replay of webhooks', () => {
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
+  it('stops at an archive object that is not the GZIP Firehose writes, naming it and the fix, with nothing sent', async () => {
+    const key = `${archivePrefix('shopify', new Date(receivedAt))}part-1`;
+    archiveHolds('shopify', []);
+    // GZIP's magic bytes, then bytes no GZIP stream holds: an object cut short or put by hand.
+    s3.on(GetObjectCommand, { Key: key }).resolves({
+      Body: { transformToByteArray: async () => new Uint8Array([0x1f, 0x8b, 1, 2, 3]) } as never,
+    });
+
+    const replaying = replay(s3Backend(), archived(), config, { source: 'shopify', ...window });
+
+    await expect(replaying).rejects.toThrow(CliError);
+    await expect(replaying).rejects.toThrow(
+      `the archive object s3://archive/${key} cannot be read: it is not the GZIP a delivery stream writes (unknown compression method): nothing was replayed; move it out of archive/ (aws s3 mv s3://archive/${key} s3://archive/archive-errors/unreadable/${key}, where the lifecycle expires it with the archive), then run the replay again`,
+    );
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it('says an archive object moved to an archival storage class must be restored, not that access is denied', async () => {
+    const key = `${archivePrefix('shopify', new Date(receivedAt))}part-1`;
+    archiveHolds('shopify', []);
+    s3.on(GetObjectCommand, { Key: key }).rejects(
+      s3Refusal('InvalidObjectState', 'The operation is not valid for the object storage class', 403),
+    );
+
+    const replaying = replay(s3Backend(), archived(), config, { source: 'shopify', ...window });
+
+    await expect(replaying).rejects.toThrow(CliError);
+    await expect(replaying).rejects.toThrow(
+      `the archive object s3://archive/${key} cannot be read: it is in an archival storage class (InvalidObjectState: S3 Glacier Flexible Retrieval, Deep Archive or an Intelligent-Tiering archive tier), which S3 reads only once it is restored: nothing was replayed; restore the window's objects (aws s3api restore-object), or remove the lifecycle rule that moves archive/ objects there, then run the replay again`,
+    );
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
   it('counts a webhook the current routes ignore, and sends it nowhere', async () => {
     archiveHolds('github', [
       webhook('github', 'gh-1', 'push', {}, ['events']),
@@ -1409,6 +1442,14 @@ describe('replay in local mode', () => {
     const result = await replay(s3Backend({ http }), local(), config, { source: 'job', ...window });
     expect(asked).toEqual(['POST http://127.0.0.1:3000/_hookline/archive/flush']);
     expect(result).toMatchObject({ sent: 1 });
+  });
+
+  it('says, when nothing matches, that local mode keeps its archive across restarts only with a data directory', async () => {
+    archiveHolds('job', []);
+    const http: HttpFetch = async () => Response.json({}, { status: 200 });
+    await expect(replay(s3Backend({ http }), local(), config, { source: 'job', ...window })).rejects.toThrow(
+      "no archived job event was received between 2026-11-30T10:00:00.000Z and 2026-11-30T11:00:00.000Z: nothing was replayed (local mode's archive holds what it received since it started, or, with HOOKLINE_DATA_DIR, since that directory was created)",
+    );
   });
 
   it('says archiving is off when local mode has no archive', async () => {

@@ -15,6 +15,7 @@ import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { UnknownSourceError } from '../../lib/cli/errors';
 import type { JobRecordLookup } from '../../lib/cli/jobs';
 import { hooklineCommandFor } from '../../lib/cli/output';
+import { runCli } from '../../lib/cli/program';
 import { renderTrace } from '../../lib/cli/render';
 import type { LocalTarget } from '../../lib/cli/target';
 import {
@@ -29,7 +30,7 @@ import {
   withJobRecord,
 } from '../../lib/cli/trace';
 import { parseOutcomeLine } from '../../lib/local/reporter';
-import { localTestTarget, recordingOutput, stackTarget, testBackend } from './helpers';
+import { cliHarness, localTestTarget, recordingOutput, stackTarget, testBackend } from './helpers';
 
 const logs = mockClient(CloudWatchLogsClient);
 beforeEach(() => logs.reset());
@@ -242,6 +243,39 @@ describe('trace on a deployed stack', () => {
     });
   });
 
+  it('searches back as far as --since says, for a dead letter older than the 7 days searched by default', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-since' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: LINES });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const h = cliHarness({ connect: async () => ({ target: target(), backend }) });
+
+    const before = Date.now();
+    expect(await runCli(['trace', 'e1', '--since', '14d', '--json'], h.deps)).toBe(0);
+    const after = Date.now();
+
+    // 14 days before the command was run, however long it then takes to load and connect.
+    const startTime = logs.commandCalls(StartQueryCommand)[0]?.args[0].input.startTime ?? 0;
+    expect(startTime).toBeGreaterThanOrEqual(Math.floor((before - 14 * 86_400_000) / 1000));
+    expect(startTime).toBeLessThanOrEqual(Math.floor((after - 14 * 86_400_000) / 1000));
+  });
+
+  it('refuses a --since in the future as a usage error, before any query', async () => {
+    const h = cliHarness();
+    expect(await runCli(['trace', 'e1', '--since', '2999-01-01'], h.deps)).toBe(2);
+    expect(h.stderr()).toContain('error: --since 2999-01-01T00:00:00.000Z is in the future (it is ');
+    expect(h.stderr()).toContain('or leave it out to search the last 7 days');
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(0);
+  });
+
+  it('says, when no line of the last 7 days names the id, that --since searches further back', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-none' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await expect(trace(backend, target(), 'old-1', { journalPath: '/x' })).rejects.toThrow(
+      'in the logs of stack Hookline in us-east-1 (the last 7 days; hookline trace old-1 --since 30d searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set)',
+    );
+  });
+
   it('gives up on a query that is still running after its timeout, and on one that failed, saying so with the trace to run again under its flags', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Running', results: [] });
@@ -412,6 +446,33 @@ describe('trace in local mode', () => {
       await expect(trace(testBackend({ output }), local, 'nope', { journalPath })).rejects.toThrow(
         "use the id from the webhook's answer, hookline failed list <queue> --local or the job's send",
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows only the journal lines from --since on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-since-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const lines = [
+      { event: 'processed', id: 'e1', queue: 'events', attempt: 1, at: '2026-11-24T10:00:00.000Z' },
+      {
+        event: 'processed',
+        id: 'e1',
+        queue: 'events',
+        attempt: 1,
+        replayId: 'r-1',
+        at: '2026-11-25T02:30:00.000Z',
+      },
+    ];
+    writeFileSync(journalPath, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    try {
+      const since = new Date('2026-11-25T02:00:00.000Z');
+      const result = await trace(testBackend(), localTestTarget(), 'e1', { journalPath, since });
+      expect(result.steps.map((s) => [s.step, s.at])).toEqual([
+        ['replayed', '2026-11-25T02:30:00.000Z'],
+        ['attempt', '2026-11-25T02:30:00.000Z'],
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

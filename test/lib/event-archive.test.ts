@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../../lambda/shared/archive';
@@ -315,6 +316,34 @@ describe('EventArchive in the pipeline stack', () => {
   it('hands the ingest function the stream name', () => {
     const fn = resources[stack.getLogicalId(stack.ingest.ingestFunction.node.defaultChild as never)];
     expect(JSON.stringify(fn?.Properties?.Environment)).toContain(streamId);
+  });
+});
+
+describe('EventArchive.grantRead (a role that runs hookline replay)', () => {
+  const stack = new Stack(new App(), 'Reader');
+  const archive = new EventArchive(stack, 'Archive');
+  const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  archive.grantRead(reader);
+  const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  const bucketId = stack.getLogicalId(archive.bucket.node.defaultChild as never);
+  const statements = statementsOfRole(resources, stack.getLogicalId(reader.node.defaultChild as never));
+  const actionsOn = (resource: (r: unknown) => boolean) =>
+    statements.filter((st) => list(st.Resource).some(resource)).flatMap((st) => list(st.Action));
+  const isBucket = (r: unknown) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': [bucketId, 'Arn'] });
+
+  it("lets it read the bucket's lifecycle rules, which replay applies as the archive's retention", () => {
+    // Without it, every replay notes that it could not read them and falls back to archive.retention.
+    expect(actionsOn(isBucket)).toContain('s3:GetLifecycleConfiguration');
+  });
+
+  it('lets it list the bucket and read only the objects under archive/, and write nothing', () => {
+    expect(actionsOn(isBucket)).toEqual(expect.arrayContaining(['s3:List*']));
+    const objects = statements.flatMap((st) => list(st.Resource)).filter((r) => !isBucket(r));
+    expect(objects.map((r) => JSON.stringify(r))).toEqual([
+      expect.stringContaining(`/${ARCHIVE_KEY_PREFIX}*`),
+    ]);
+    const actions = statements.flatMap((st) => list(st.Action) as string[]);
+    expect(actions.filter((a) => /Put|Delete|Abort|Restore/.test(a))).toEqual([]);
   });
 });
 
