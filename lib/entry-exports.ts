@@ -4,9 +4,9 @@
  * every message after a deploy. esbuild bundles the entry as the consumer's function is bundled (ES module), with
  * packages left out, and its metafile lists the bundle's exports, `export *` of the project's own files included.
  */
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type * as Esbuild from 'esbuild';
+import { esbuildApi } from './esbuild-api';
 
 /**
  * What an entry exports: its export names; `'commonjs'` for a module that assigns its exports CommonJS-style
@@ -16,20 +16,11 @@ import type * as Esbuild from 'esbuild';
  */
 export type EntryExports = readonly string[] | 'commonjs' | undefined;
 
-/**
- * esbuild's JS API, loaded on the first check: the CLI loads the configuration without checking handlers, and a
- * JavaScript configuration needs no esbuild at all. `require`, because the check is synchronous (esbuild is
- * CommonJS, so this is the instance an `import` would give).
- */
-function esbuild(): typeof Esbuild {
-  return createRequire(import.meta.url)('esbuild') as typeof Esbuild;
-}
-
 /** The exports of the entry `file` ({@link EntryExports}). */
 export function entryExportNames(file: string): EntryExports {
   let result: Esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
-    result = esbuild().buildSync({
+    result = esbuildApi().buildSync({
       entryPoints: [file],
       absWorkingDir: path.dirname(file),
       bundle: true,

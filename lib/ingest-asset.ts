@@ -9,7 +9,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { type BuildOptions, buildSync } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
+import { esbuildApi } from './esbuild-api';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 
 /** Path of the ingest function's entry, relative to hookline's own root (its repository or package). */
@@ -45,6 +46,9 @@ export function splitBundleOptions(entry: string, outdir: string, entryName = 'i
 export function buildIngestAsset(root: string, outdir: string): string {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  buildSync({ ...splitBundleOptions(path.join(root, INGEST_ENTRY), outdir), absWorkingDir: root });
+  esbuildApi().buildSync({
+    ...splitBundleOptions(path.join(root, INGEST_ENTRY), outdir),
+    absWorkingDir: root,
+  });
   return outdir;
 }

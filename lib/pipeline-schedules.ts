@@ -63,7 +63,8 @@ export interface PipelineSchedulesProps {
    */
   readonly deadLetterRetentionPeriod?: Duration;
   /**
-   * Whether the schedules run.
+   * Whether the schedules run. Off, a schedule that will not fire again is not warned of at synth
+   * (`hookline:scheduleNeverFires`): it is deliberately off.
    * @default true
    */
   readonly enabled?: boolean;
@@ -229,9 +230,11 @@ export class PipelineSchedulesError extends ViolationsError {
 /**
  * A schedule that will not fire again (a one-time time that has passed, a cron whose years have) is a synth warning on
  * its schedule, not an error: one that has fired stays configured until removed, and must not stop later deploys.
- * `cdk synth --strict` fails on it.
+ * `cdk synth --strict` fails on it. A schedule that is off (`enabled: false`) gets none: it is deliberately off, so
+ * that it will not fire is no news.
  */
-function warnWhenItNeverFires(scope: Construct, s: ResolvedSchedule, index: number): void {
+function warnWhenItNeverFires(scope: Construct, s: ResolvedSchedule, index: number, enabled: boolean): void {
+  if (!enabled) return;
   const why = neverFires(s.expression, s.timezone, Date.now());
   if (why)
     Annotations.of(scope).addWarningV2('hookline:scheduleNeverFires', neverFiresWarning(s, index, why));
@@ -295,7 +298,7 @@ export class PipelineSchedules extends Construct {
           maxEventAge: props.maxEventAge ?? DEFAULTS.scheduleMaxEventAge,
         }),
       });
-      warnWhenItNeverFires(schedule, s, index);
+      warnWhenItNeverFires(schedule, s, index, props.enabled ?? true);
       byName[s.name] = { schedule, deadLetterQueue, role };
     }
     this.schedules = byName;

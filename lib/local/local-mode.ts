@@ -147,7 +147,10 @@ export interface LocalModeOptions {
   readonly emulators?: Promise<Emulators>;
   /** How long the archive's Firehose stand-in buffers records before it writes an object. Default 1 s. */
   readonly archiveBufferMs?: number;
-  /** The clock one-time job schedules come due by (tests move it forward). Default: Date.now. */
+  /**
+   * The clock one-time job schedules come due by, and by which the start judges whether a configured schedule can
+   * fire again (tests move it forward). Default: Date.now.
+   */
   readonly clock?: () => number;
   /**
    * Files besides the consumers' sources whose change local mode reports as needing a restart (`npm start`
@@ -1436,10 +1439,9 @@ function startSchedules(
     },
     onError: (schedule, error, firing) => reporter.problem(scheduleSendNotice(schedule, error, firing)),
     // In the words cdk synth warns with: neither refuses a schedule that fired, which stays configured until removed.
-    onPassed: (schedule) =>
-      reporter.problem(neverFiresWarning(schedule, config.schedules.indexOf(schedule), 'passed')),
-    onNoFutureRun: (schedule) =>
-      reporter.problem(neverFiresWarning(schedule, config.schedules.indexOf(schedule), 'noTimeToCome')),
+    onNeverFires: (schedule, why) =>
+      reporter.problem(neverFiresWarning(schedule, config.schedules.indexOf(schedule), why)),
+    ...(settings.options.clock ? { now: settings.options.clock } : {}),
   });
 }
 

@@ -16,7 +16,7 @@ import type { ResolvedSchedule } from '../config';
 import { DEFAULTS } from '../config/defaults';
 import { gateToLoopbackCallers } from '../loopback-gate';
 import { scheduleEnvelope } from '../schedule-envelope';
-import { cronJob, toLocalSchedule } from '../schedule-runs';
+import { cronJob, type NeverFires, neverFires, toLocalSchedule } from '../schedule-runs';
 import { writeFileAtomically } from './atomic-write';
 import { LocalStartProblem } from './start-problem';
 
@@ -144,13 +144,15 @@ export interface SchedulerOptions {
     error: unknown,
     firing: { readonly id: string; readonly given?: 'up' | 'stopped' },
   ) => void;
-  /** A one-time `at()` schedule whose time (`dueAt`) had passed at start: it never fires. */
-  readonly onPassed?: (schedule: ResolvedSchedule, dueAt: Date) => void;
   /**
-   * A cron schedule that matches no time from start on (its years have passed, or none of those left has its day,
-   * such as February 29 of years that are not leap years): it never fires, here or deployed.
+   * A schedule that will not fire from start on, and why (`neverFires` in lib/schedule-runs.ts, the rule `cdk synth`
+   * warns by): a one-time `at()` whose time has passed, or a cron that matches no time to come (its years have
+   * passed, or none of those left has its day, such as February 29 of years that are not leap years). It is not
+   * started, so it never fires here, as the warning says.
    */
-  readonly onNoFutureRun?: (schedule: ResolvedSchedule) => void;
+  readonly onNeverFires?: (schedule: ResolvedSchedule, why: NeverFires) => void;
+  /** The clock the start judges by whether a schedule can fire again (tests set it). Default: Date.now. */
+  readonly now?: () => number;
 }
 
 /**
@@ -164,6 +166,11 @@ export function startScheduler(options: SchedulerOptions): () => Promise<void> {
   for (const schedule of options.schedules) {
     const queueUrl = options.queueUrls[schedule.queue];
     if (!queueUrl) throw new Error(`schedule ${schedule.name} targets unknown queue ${schedule.queue}`);
+    const whyNever = neverFires(schedule.expression, schedule.timezone, (options.now ?? Date.now)());
+    if (whyNever) {
+      options.onNeverFires?.(schedule, whyNever);
+      continue;
+    }
     const fire = (scheduledAt: Date) => {
       const send = deliverFiring(options, schedule, queueUrl, scheduledAt, resends);
       sending.add(send);
@@ -177,8 +184,6 @@ export function startScheduler(options: SchedulerOptions): () => Promise<void> {
       const job: Cron = new Cron(local.dateTime, { timezone: schedule.timezone }, () =>
         fire(job.getOnce() ?? new Date()),
       );
-      const dueAt = job.getOnce();
-      if (dueAt && job.nextRun() === null) options.onPassed?.(schedule, dueAt);
       stops.push(() => job.stop());
     } else {
       const job: Cron = cronJob(local.pattern, schedule.timezone, () => {
@@ -186,7 +191,6 @@ export function startScheduler(options: SchedulerOptions): () => Promise<void> {
         const slot = job.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date();
         if (schedulerRunsAt(job, slot, schedule.timezone)) fire(slot);
       });
-      if (job.nextRun() === null) options.onNoFutureRun?.(schedule);
       stops.push(() => job.stop());
     }
   }

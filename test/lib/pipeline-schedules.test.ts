@@ -72,6 +72,14 @@ describe('PipelineSchedules', () => {
     ]);
   });
 
+  it('warns of no schedule that is off (enabled: false): it is deliberately off, whether or not it could fire', () => {
+    const launch = { ...heartbeat, name: 'launch', expression: 'at(2020-01-31T09:00:00)' };
+    const old = { ...heartbeat, name: 'old', expression: 'cron(0 9 * * ? 2020-2025)' };
+    const { template, stack } = synth({ schedules: [heartbeat, launch, old], enabled: false });
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
   it('warns of no schedule that fires again: a rate, a cron, and a one-time schedule to come', () => {
     const later = { ...heartbeat, name: 'later', expression: 'at(2199-01-31T09:00:00)' };
     const { stack } = synth({ schedules: [heartbeat, report, later] });

@@ -528,7 +528,7 @@ describe('scheduler firing times (fake clock)', () => {
 
   it('says at start that a one-time at() schedule whose time has passed will not fire, and never fires it', async () => {
     vi.useFakeTimers({ now: new Date('2030-02-01T00:00:00Z') });
-    const passed: string[] = [];
+    const never: string[] = [];
     const { ids, sqs } = recordingSqs();
     const stop = startScheduler({
       schedules: [
@@ -537,30 +537,48 @@ describe('scheduler firing times (fake clock)', () => {
       ],
       queueUrls,
       sqs,
-      onPassed: (s, dueAt) => passed.push(`${s.name} ${dueAt.toISOString()}`),
+      onNeverFires: (s, why) => never.push(`${s.name} ${why}`),
     });
-    expect(passed).toEqual(['past 2030-01-31T08:00:00.000Z']);
+    expect(never).toEqual(['past passed']);
     await vi.advanceTimersByTimeAsync(DAY);
     expect(ids).toEqual(['future:2030-02-01T08:00:00Z']);
     await stop();
   });
 
-  it('says at start that a cron schedule matching no time from then on will never fire, and only of that one', () => {
-    vi.useFakeTimers({ now: new Date('2030-02-01T00:00:00Z') });
+  it('judges at start by the clock it is given, not by today: which schedules will never fire, and why', () => {
     const never: string[] = [];
     const stop = startScheduler({
       schedules: [
+        scheduleOf('past', 'at(2030-01-31T09:00:00)', 'Europe/Paris'),
+        scheduleOf('future', 'at(2030-02-01T09:00:00)', 'Europe/Paris'),
         scheduleOf('leap-day-of-past-years', 'cron(0 9 29 2 ? 2020-2030)'),
         scheduleOf('years-gone', 'cron(0 9 * * ? 2020-2029)'),
         scheduleOf('leap-day', 'cron(0 9 29 2 ? *)'),
         scheduleOf('last-year', 'cron(59 23 31 12 ? 2199)'),
+        scheduleOf('hourly', 'rate(1 hour)'),
       ],
       queueUrls,
       sqs: { send: async () => ({}) } as unknown as SQSClient,
-      onNoFutureRun: (s) => never.push(s.name),
+      now: () => Date.parse('2030-02-01T00:00:00Z'),
+      onNeverFires: (s, why) => never.push(`${s.name} ${why}`),
     });
-    expect(never).toEqual(['leap-day-of-past-years', 'years-gone']);
+    expect(never).toEqual(['past passed', 'leap-day-of-past-years noTimeToCome', 'years-gone noTimeToCome']);
     return stop();
+  });
+
+  it('does not start a schedule it said will never fire, so the warning and the firings agree', async () => {
+    // The timers run two hours before the schedule's time; the clock the start judges by is a day after it.
+    vi.useFakeTimers({ now: new Date('2030-01-31T07:00:00Z') });
+    const { ids, sqs } = recordingSqs();
+    const stop = startScheduler({
+      schedules: [scheduleOf('past', 'at(2030-01-31T09:00:00)', 'Europe/Paris')],
+      queueUrls,
+      sqs,
+      now: () => Date.parse('2030-02-01T00:00:00Z'),
+    });
+    await vi.advanceTimersByTimeAsync(2 * 3_600_000);
+    expect(ids).toEqual([]);
+    await stop();
   });
 
   it("stopping waits for a firing's send under way, so it reaches the queue before the emulators stop", async () => {

@@ -31,7 +31,8 @@ describe('what npm start loads', () => {
 
 /**
  * Records which of the project's own modules import esbuild (`import` resolves through this hook; tsx loads its own
- * esbuild with `require`, which does not), one importer's URL a line in the file given as `data.log`.
+ * esbuild with `require`, which does not), one importer's URL a line in the file given as `data.log`. A `require` of
+ * esbuild is recorded by {@link ESBUILD_REQUIRERS}.
  */
 const ESBUILD_IMPORTERS_HOOK = `
   import { appendFileSync } from 'node:fs';
@@ -45,6 +46,22 @@ const ESBUILD_IMPORTERS_HOOK = `
   }
 `;
 
+/**
+ * Records which of the project's own modules `require` esbuild (lib/esbuild-api.ts loads it so, on first use), as the
+ * hook does for `import`: tsx's own `require` of it comes from node_modules, which is left out.
+ */
+const ESBUILD_REQUIRERS = `
+  const Module = createRequire(import.meta.url)('node:module');
+  const load = Module._load;
+  Module._load = function (request, parent, ...rest) {
+    const from = parent?.filename ?? '';
+    if (/^esbuild(\\/|$)/.test(request) && from !== '' && !/[\\\\/]node_modules[\\\\/]/.test(from)) {
+      appendFileSync(LOG, pathToFileURL(from).href + '\\n');
+    }
+    return load.call(this, request, parent, ...rest);
+  };
+`;
+
 const scratch = mkdtempSync(join(ROOT, 'node_modules', '.tmp-start-modules-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -54,8 +71,12 @@ function esbuildImportersWhile(script: string): string[] {
   writeFileSync(log, '');
   const hook = `data:text/javascript,${encodeURIComponent(ESBUILD_IMPORTERS_HOOK)}`;
   const registered = `
-    import { register } from 'node:module';
-    register(${JSON.stringify(hook)}, { data: { log: ${JSON.stringify(log)} } });
+    import { appendFileSync } from 'node:fs';
+    import { createRequire, register } from 'node:module';
+    import { pathToFileURL } from 'node:url';
+    const LOG = ${JSON.stringify(log)};
+    register(${JSON.stringify(hook)}, { data: { log: LOG } });
+    ${ESBUILD_REQUIRERS}
     ${script}
   `;
   execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', registered], {
@@ -88,10 +109,40 @@ describe('what the hookline CLI loads', () => {
     expect(importers).toEqual([]);
   }, 60_000);
 
+  // `hookline cost` synthesizes the stack without bundling (no stack is marked for it), so the ingest's bundler,
+  // which synthesizing reaches, is no load for it either.
+  it('does not import esbuild to price a JavaScript configuration with hookline cost', () => {
+    const config = join(scratch, 'hookline.config.mjs');
+    writeFileSync(
+      config,
+      "export default { sources: { github: { type: 'github' } }, queues: { events: {} } };\n",
+    );
+    const backend = pathToFileURL(join(ROOT, 'lib', 'cli', 'backend.ts')).href;
+    const cost = pathToFileURL(join(ROOT, 'lib', 'cli', 'cost.ts')).href;
+    const importers = esbuildImportersWhile(`
+      const { loadConfig } = await import(${JSON.stringify(backend)});
+      const { costOf } = await import(${JSON.stringify(cost)});
+      const estimate = await costOf(await loadConfig(${JSON.stringify(config)}), { perMonth: 1_000_000 });
+      if (!estimate.fixed) throw new Error('the stack was not synthesized: ' + estimate.assumptions.at(-1));
+    `);
+    expect(importers).toEqual([]);
+  }, 120_000);
+
   it('sees an import of esbuild, as it would from a module the CLI loads', () => {
     const loader = pathToFileURL(join(ROOT, 'lib', 'local', 'function-runtime.ts')).href;
     expect(esbuildImportersWhile(`await import(${JSON.stringify(loader)});`)).toContain(
       'lib/local/function-runtime.ts',
     );
+  }, 60_000);
+
+  it('sees a require of esbuild on first use, as the modules that load it lazily make', () => {
+    const entry = join(scratch, 'entry.mjs');
+    writeFileSync(entry, 'export const handler = () => {};\n');
+    const exportsModule = pathToFileURL(join(ROOT, 'lib', 'entry-exports.ts')).href;
+    const importers = esbuildImportersWhile(`
+      const { entryExportNames } = await import(${JSON.stringify(exportsModule)});
+      if (entryExportNames(${JSON.stringify(entry)})?.[0] !== 'handler') throw new Error('no exports read');
+    `);
+    expect(importers).toEqual(['lib/esbuild-api.ts']);
   }, 60_000);
 });
