@@ -307,7 +307,6 @@ function checkDeleteSelection(selection: DeleteSelection, listing: { output: Com
     throw new CliError('an event id must not be blank: nothing was deleted');
 }
 
-/** What `hookline status` says of the data directory's queues the configuration does not have, or null. */
 /**
  * The parts the overview leaves unknown: `status`'s, the queue rates where CloudWatch denied them, and the live
  * events where CloudWatch Logs denied the feed.
@@ -325,6 +324,7 @@ function withConsoleDenials(
   ];
 }
 
+/** What `hookline status` says of the data directory's queues the configuration does not have, or null. */
 function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): string | null {
   const { unconfiguredQueues } = result;
   if (!unconfiguredQueues) return null;
