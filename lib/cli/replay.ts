@@ -21,6 +21,7 @@ import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { plural } from '../../lambda/shared/plural';
+import { didYouMeanAside } from '../closest-name';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
 import { queueTargetOf, readingSettingsOf, routingOf } from '../runtime-wiring';
@@ -45,6 +46,7 @@ import {
 } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { untilRateAllows } from './rate-pacing';
+import { validSourceName } from './source-flag';
 import { type QueueTarget, queueOf, type Target } from './target';
 import { validTypePattern } from './type-pattern-flag';
 
@@ -206,13 +208,30 @@ function checkDestination(target: Target, to: string): void {
   queueOf(target, to);
 }
 
-/** Checks the selectors before anything is read: an empty one is an error, never "everything". */
-function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date, now: Date): void {
+/**
+ * Checks the selectors before anything is read: an empty one is an error, never "everything". A source the
+ * configuration does not have is taken with `--to` only: one removed from it keeps its events in the archive, but
+ * its routes went with it, and the catch-all routes were not written for its events.
+ */
+function checkSelectors(
+  config: ResolvedConfig,
+  target: Target,
+  options: ReplayOptions,
+  until: Date,
+  now: Date,
+): void {
   if (options.source.trim() === '') throw new UsageError('--source is empty: name one configured source');
   const known = replaySources(config);
-  if (!known.includes(options.source)) {
-    throw new UnknownSourceError(options.source, known);
+  if (!known.includes(options.source) && options.to === undefined) {
+    const queues = Object.keys(target.queues);
+    throw new UnknownSourceError(
+      options.source,
+      known,
+      `a source removed from the configuration has no route: replay its archived events with --to <queue> (${queues.length > 0 ? `one of ${queues.join(', ')}` : 'none configured'})`,
+    );
   }
+  // Taken with --to: a name that could be no source's is refused before it is read as an archive prefix.
+  if (!known.includes(options.source)) validSourceName(options.source);
   if (options.type !== undefined) {
     if (options.type.trim() === '')
       throw new UsageError('--type is empty: give a type pattern such as "invoice.*"');
@@ -601,20 +620,40 @@ async function selectEvents(
     );
   });
   reading.done();
-  if (tally.matched === 0 && !options.signal?.aborted) throw nothingMatched(target, options, until);
+  if (tally.matched === 0 && !options.signal?.aborted) throw nothingMatched(config, target, options, until);
   return { tally, hours, archiveRetention, ...(expiredBefore ? { expiredBefore } : {}) };
 }
 
+/**
+ * The notice of a `--source` the configuration does not have, replayed with `--to` (a source removed from it);
+ * undefined for a configured one.
+ */
+function unconfiguredSourceNote(config: ResolvedConfig, options: ReplayOptions): string | undefined {
+  const known = replaySources(config);
+  if (known.includes(options.source)) return undefined;
+  return `source "${options.source}" is not in the configuration (${known.join(', ')})${didYouMeanAside(options.source, known)}: replaying its archived events anyway, to ${options.to}, as a source removed from it keeps its events in the archive`;
+}
+
 /** A selection that matches nothing: an error, never an empty run. */
-function nothingMatched(target: Target, options: ReplayOptions, until: Date): CliError {
+function nothingMatched(
+  config: ResolvedConfig,
+  target: Target,
+  options: ReplayOptions,
+  until: Date,
+): CliError {
   const type = options.type !== undefined ? ` of type "${options.type}"` : '';
   // A restart without a data directory starts local mode's archive empty: events sent before it are not there.
   const kept =
     target.kind === 'local'
       ? " (local mode's archive holds what it received since it started, or, with HOOKLINE_DATA_DIR, since that directory was created)"
       : '';
+  // A source taken with --to although not configured: a mistyped name is more likely than a removed source.
+  const known = replaySources(config);
+  const unconfigured = known.includes(options.source)
+    ? ''
+    : `; "${options.source}" is not a configured source either${didYouMeanAside(options.source, known)}`;
   return new CliError(
-    `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed${kept}`,
+    `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed${kept}${unconfigured}`,
   );
 }
 
@@ -760,8 +799,10 @@ export async function replay(
   options: ReplayOptions,
 ): Promise<ReplayResult> {
   const until = options.until ?? new Date(backend.clock.now());
-  checkSelectors(config, options, until, new Date(backend.clock.now()));
+  checkSelectors(config, target, options, until, new Date(backend.clock.now()));
   if (options.to !== undefined) checkDestination(target, options.to);
+  const unconfigured = unconfiguredSourceNote(config, options);
+  if (unconfigured) backend.output.note(unconfigured);
   await flushLocalArchive(backend, target);
   const sorter = new ExternalSorter<ArchiveRecord>({
     keyOf: receivedTimeOf,

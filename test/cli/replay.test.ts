@@ -1009,14 +1009,51 @@ describe('replay of webhooks', () => {
   });
 });
 
+describe('replay of a source removed from the configuration', () => {
+  it('sends its archived events to the queue --to names, saying that the source is not configured', async () => {
+    archiveHolds('gitlab', [webhook('gitlab', 'gl-1', 'push', { ref: 'main' }, ['events'])]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const output = recordingOutput();
+
+    const result = await replay({ ...s3Backend(), output }, archived(), config, {
+      source: 'gitlab',
+      to: 'events',
+      ...window,
+    });
+
+    expect(result).toMatchObject({ matched: 1, sent: 1, byQueue: { events: 1 } });
+    expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'gl-1' }]);
+    expect(output.notes[0]).toBe(
+      'source "gitlab" is not in the configuration (github, stripe, slack, shopify, standard, generic, schedule, job): replaying its archived events anyway, to events, as a source removed from it keeps its events in the archive',
+    );
+  });
+
+  it('refuses with --to a name the archive holds no event of, as a selection that matches nothing', async () => {
+    archiveHolds('gitlab', []);
+    await expect(
+      replay(s3Backend(), archived(), config, { source: 'githb', to: 'events', ...window }),
+    ).rejects.toThrow(
+      new CliError(
+        'no archived githb event was received between 2026-11-30T10:00:00.000Z and 2026-11-30T11:00:00.000Z: nothing was replayed; "githb" is not a configured source either (did you mean github?)',
+      ),
+    );
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+});
+
 describe('replay refuses before reading the archive', () => {
   it.each([
     ['an empty --source', { source: '' }, '--source is empty: name one configured source'],
     ['a blank --source', { source: '  ' }, '--source is empty: name one configured source'],
     [
-      'an unknown source',
+      'an unknown source without --to',
       { source: 'gitlab' },
-      'unknown source "gitlab": use one of github, stripe, slack, shopify, standard, generic, schedule, job',
+      'unknown source "gitlab": use one of github, stripe, slack, shopify, standard, generic, schedule, job; a source removed from the configuration has no route: replay its archived events with --to <queue> (one of events, orders)',
+    ],
+    [
+      'a --source with --to that no source could have',
+      { source: 'Git/Lab', to: 'events' },
+      /^--source "Git\/Lab" is not a source name: source names are /,
     ],
     ['an empty --type', { type: '' }, '--type is empty: give a type pattern such as "invoice.*"'],
     ['a blank --type', { type: ' ' }, '--type is empty: give a type pattern such as "invoice.*"'],
