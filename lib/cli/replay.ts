@@ -109,8 +109,11 @@ export interface ReplayResult {
   readonly matched: number;
   /** Messages sent (an event routed to two queues counts twice). */
   readonly sent: number;
-  /** Events the current routes ignore (none with `--to`). */
-  readonly ignored: number;
+  /**
+   * Events the current routes ignore; null when no event of the selection went through them (`--to`, or jobs and
+   * scheduled events, which go back to the queue each was sent to), so there is no such count.
+   */
+  readonly ignored: number | null;
   /** Messages not sent: refused, not reached, or whose body expired. */
   readonly failed: number;
   readonly byQueue: Readonly<Record<string, number>>;
@@ -301,6 +304,9 @@ const emptyTally = (): Tally => ({
   stored: new Map(),
 });
 const storedAt = (ref: PayloadRef) => `${ref.bucket}/${ref.key}`;
+
+/** The events the current routes ignore, or null when none went through them: the count does not apply. */
+const ignoredByRoutes = (tally: Tally): number | null => (tally.routed > 0 ? tally.ignored : null);
 
 /** Counts one event of the selection (in archive order) where it would go. */
 function tallyEvent(
@@ -833,7 +839,7 @@ export async function replay(
     if (options.signal?.aborted) {
       return {
         ...run,
-        ignored: 0,
+        ignored: ignoredByRoutes(tally),
         planned: 0,
         sent: 0,
         failed: 0,
@@ -874,7 +880,7 @@ async function replaySelection(
   backend.output.note(
     `${plural(tally.matched, `archived ${options.source} event`)} match${tally.matched === 1 ? 'es' : ''}; ${options.dryRun ? 'would send' : 'sending'} ${plural(sending, 'message')} ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${run.replayId}`,
   );
-  const base = { ...run, ignored: tally.ignored, planned: tally.planned };
+  const base = { ...run, ignored: ignoredByRoutes(tally), planned: tally.planned };
   if (options.dryRun) {
     const byQueue: Record<string, number> = {};
     for (const { queue, count } of queuesInOrder(tally)) byQueue[queue] = count;

@@ -123,7 +123,7 @@ describe('replay of jobs and scheduled events', () => {
       source: 'job',
       ...window,
     });
-    expect(result).toMatchObject({ matched: 2, sent: 2, ignored: 0, byQueue: { orders: 1, events: 1 } });
+    expect(result).toMatchObject({ matched: 2, sent: 2, ignored: null, byQueue: { orders: 1, events: 1 } });
     expect(sentTo()).toEqual(
       expect.arrayContaining([
         { queue: ORDERS.url, id: 'job-1' },
@@ -392,7 +392,7 @@ describe('replay of jobs and scheduled events', () => {
     expect(result.stoppedBy).toMatch(/^access denied in stack Hookline in us-east-1: .*sqs:sendmessage/);
     const output = recordingOutput();
     renderReplay(output, result);
-    expect(output.lines[1]).toBe('matched 12, sent 5 (events 5), ignored by routes 0, failed 5');
+    expect(output.lines[1]).toBe('matched 12, sent 5 (events 5), failed 5');
     expect(output.lines.at(-1)).toMatch(/^stopped early: access denied .*; 2 of 12 messages were not sent/);
   });
 
@@ -977,6 +977,31 @@ describe('replay of webhooks', () => {
     expect(result).toMatchObject({ matched: 2, planned: 1, sent: 1, ignored: 1, failed: 0 });
     expect(result.stoppedBy).toBeUndefined();
     expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'gh-1' }]);
+  });
+
+  it('reports no count of events ignored by the routes when --to sends every event, in the summary and in --json', async () => {
+    archiveHolds('github', [
+      webhook('github', 'gh-1', 'push', {}, ['events']),
+      webhook('github', 'gh-2', 'ping', {}, ['events']),
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const result = await replay(s3Backend(), archived(), config, {
+      source: 'github',
+      to: 'orders',
+      ...window,
+    });
+    // The routes would ignore gh-2 (ping); --to sends it with the rest.
+    expect(result).toMatchObject({ matched: 2, planned: 2, sent: 2, ignored: null, byQueue: { orders: 2 } });
+    const output = recordingOutput();
+    renderReplay(output, result);
+    expect(output.lines[1]).toBe('matched 2, sent 2 (orders 2), failed 0');
+    const routed = await replay(s3Backend(), archived(), config, {
+      source: 'github',
+      ...window,
+      dryRun: true,
+    });
+    renderReplay(output, routed);
+    expect(output.lines.at(-1)).toBe('matched 2, would send 1 (events 1), ignored by routes 1, failed 0');
   });
 
   it('ends a replay whose every event the routes ignore without sending, and not as stopped', async () => {
