@@ -99,7 +99,11 @@ export interface ReplayedEvent {
 }
 
 export interface ReplayResult {
-  readonly replayId: string;
+  /**
+   * The run id consumers see as `envelope.replay.id`; null when nothing was sent under it (a dry run, a run stopped
+   * while reading the archive): each run has an id of its own, so no later run sends under it.
+   */
+  readonly replayId: string | null;
   readonly source: string;
   readonly type?: string;
   readonly since: string;
@@ -839,6 +843,7 @@ export async function replay(
     if (options.signal?.aborted) {
       return {
         ...run,
+        replayId: null,
         ignored: ignoredByRoutes(tally),
         planned: 0,
         sent: 0,
@@ -878,7 +883,7 @@ async function replaySelection(
         ? 'to the queue each was sent to'
         : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
-    `${plural(tally.matched, `archived ${options.source} event`)} match${tally.matched === 1 ? 'es' : ''}; ${options.dryRun ? 'would send' : 'sending'} ${plural(sending, 'message')} ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${run.replayId}`,
+    `${plural(tally.matched, `archived ${options.source} event`)} match${tally.matched === 1 ? 'es' : ''}; ${options.dryRun ? 'would send' : 'sending'} ${plural(sending, 'message')} ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}${options.dryRun ? ' (a dry run: nothing is sent, so no replay id)' : `, replay ${run.replayId}`}`,
   );
   const base = { ...run, ignored: ignoredByRoutes(tally), planned: tally.planned };
   if (options.dryRun) {
@@ -886,7 +891,15 @@ async function replaySelection(
     for (const { queue, count } of queuesInOrder(tally)) byQueue[queue] = count;
     for (const { queue } of gone) byQueue[queue] = (byQueue[queue] ?? 0) - 1;
     for (const [queue, count] of Object.entries(byQueue)) if (count === 0) delete byQueue[queue];
-    return { ...base, sent: 0, failed: gone.length, byQueue, failures: gone, sentUnknown: [] };
+    return {
+      ...base,
+      replayId: null,
+      sent: 0,
+      failed: gone.length,
+      byQueue,
+      failures: gone,
+      sentUnknown: [],
+    };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, sending);
   // A batch of one queue's messages is within SQS's batch size when the whole batch is.
@@ -921,15 +934,7 @@ async function replaySelection(
 }
 
 /** What a run is, whatever it did: its id and selection. */
-type ReplayRunOf = Pick<
+type ReplayRunOf = { readonly replayId: string } & Pick<
   ReplayResult,
-  | 'replayId'
-  | 'source'
-  | 'type'
-  | 'since'
-  | 'until'
-  | 'dryRun'
-  | 'matched'
-  | 'archiveExpiredBefore'
-  | 'archiveRetention'
+  'source' | 'type' | 'since' | 'until' | 'dryRun' | 'matched' | 'archiveExpiredBefore' | 'archiveRetention'
 >;

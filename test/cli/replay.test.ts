@@ -250,6 +250,16 @@ describe('replay of jobs and scheduled events', () => {
     expect(count).not.toContain('routes');
   });
 
+  it('names no replay id for a dry run, in its count line or in --json: no later run sends under it', async () => {
+    archiveHolds('job', [job('job-1', 'orders')]);
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), config, { source: 'job', ...window, dryRun: true });
+    expect(result.replayId).toBeNull();
+    expect(backend.output.notes.find((note) => note.includes('archived job event matches'))).toBe(
+      '1 archived job event matches; would send 1 message to the queue each was sent to (a dry run: nothing is sent, so no replay id)',
+    );
+  });
+
   it('stops between batches once its signal is aborted (Ctrl-C), and says how many it did not send', async () => {
     archiveHolds(
       'job',
@@ -514,6 +524,8 @@ describe('replay of jobs and scheduled events', () => {
     });
     expect(result).toMatchObject({ sent: 0, planned: 0, failed: 0, failures: [], byQueue: {} });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
+    // Nothing was sent under a run id, so none is named.
+    expect(result.replayId).toBeNull();
     // What it matched is of the one hour it read, not of the selection: it says how much of the range that is.
     expect(result.archiveHoursRead?.read).toBe(1);
     expect(result.archiveHoursRead?.of).toBeGreaterThan(50);
