@@ -63,12 +63,14 @@ export class UnknownQueueError extends CliError {
  * for every command that takes a source (`send`, `secrets set`, `replay --source`, `trace --source`).
  */
 export class UnknownSourceError extends CliError {
+  /** @param orElse what else the command can do with a source it does not know, said after the known ones */
   constructor(
     readonly source: string,
     known: readonly string[],
+    orElse?: string,
   ) {
     super(
-      `unknown source "${source}"${didYouMeanAside(source, known)}: use one of ${known.length > 0 ? known.join(', ') : '(none configured)'}`,
+      `unknown source "${source}"${didYouMeanAside(source, known)}: use one of ${known.length > 0 ? known.join(', ') : '(none configured)'}${orElse ? `; ${orElse}` : ''}`,
     );
     this.name = 'UnknownSourceError';
   }

@@ -296,7 +296,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       )
       .requiredOption(
         '--source <source>',
-        'source name from hookline.config.ts (or "schedule", "job")',
+        'source name from hookline.config.ts (or "schedule", "job"; a removed source\'s with --to)',
         givenOnce,
       )
       .option(

@@ -604,7 +604,7 @@ export function renderReplay(output: Output, result: ReplayResult): void {
     ? `matched ${result.matched} in the ${read.read} of ${read.of} archive hours read`
     : `matched ${result.matched}`;
   output.line(
-    `${matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}${unknown > 0 ? `, sent, answer not known ${c.yellow(String(unknown))}` : ''}, ignored by routes ${result.ignored}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
+    `${matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}${unknown > 0 ? `, sent, answer not known ${c.yellow(String(unknown))}` : ''}${result.ignored === null ? '' : `, ignored by routes ${result.ignored}`}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
   );
   // Nothing was sent under a run that stopped while reading, as under a dry run.
   if (!result.dryRun && !read)

@@ -21,6 +21,7 @@ import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { plural } from '../../lambda/shared/plural';
+import { didYouMeanAside } from '../closest-name';
 import type { ResolvedConfig } from '../config';
 import { isTokenProp } from '../config/tokens';
 import { queueTargetOf, readingSettingsOf, routingOf } from '../runtime-wiring';
@@ -45,6 +46,7 @@ import {
 } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { untilRateAllows } from './rate-pacing';
+import { validSourceName } from './source-flag';
 import { type QueueTarget, queueOf, type Target } from './target';
 import { validTypePattern } from './type-pattern-flag';
 
@@ -97,7 +99,11 @@ export interface ReplayedEvent {
 }
 
 export interface ReplayResult {
-  readonly replayId: string;
+  /**
+   * The run id consumers see as `envelope.replay.id`; null when nothing was sent under it (a dry run, a run stopped
+   * while reading the archive): each run has an id of its own, so no later run sends under it.
+   */
+  readonly replayId: string | null;
   readonly source: string;
   readonly type?: string;
   readonly since: string;
@@ -107,8 +113,11 @@ export interface ReplayResult {
   readonly matched: number;
   /** Messages sent (an event routed to two queues counts twice). */
   readonly sent: number;
-  /** Events the current routes ignore (none with `--to`). */
-  readonly ignored: number;
+  /**
+   * Events the current routes ignore; null when no event of the selection went through them (`--to`, or jobs and
+   * scheduled events, which go back to the queue each was sent to), so there is no such count.
+   */
+  readonly ignored: number | null;
   /** Messages not sent: refused, not reached, or whose body expired. */
   readonly failed: number;
   readonly byQueue: Readonly<Record<string, number>>;
@@ -206,13 +215,30 @@ function checkDestination(target: Target, to: string): void {
   queueOf(target, to);
 }
 
-/** Checks the selectors before anything is read: an empty one is an error, never "everything". */
-function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date, now: Date): void {
+/**
+ * Checks the selectors before anything is read: an empty one is an error, never "everything". A source the
+ * configuration does not have is taken with `--to` only: one removed from it keeps its events in the archive, but
+ * its routes went with it, and the catch-all routes were not written for its events.
+ */
+function checkSelectors(
+  config: ResolvedConfig,
+  target: Target,
+  options: ReplayOptions,
+  until: Date,
+  now: Date,
+): void {
   if (options.source.trim() === '') throw new UsageError('--source is empty: name one configured source');
   const known = replaySources(config);
-  if (!known.includes(options.source)) {
-    throw new UnknownSourceError(options.source, known);
+  if (!known.includes(options.source) && options.to === undefined) {
+    const queues = Object.keys(target.queues);
+    throw new UnknownSourceError(
+      options.source,
+      known,
+      `a source removed from the configuration has no route: replay its archived events with --to <queue> (${queues.length > 0 ? `one of ${queues.join(', ')}` : 'none configured'})`,
+    );
   }
+  // Taken with --to: a name that could be no source's is refused before it is read as an archive prefix.
+  if (!known.includes(options.source)) validSourceName(options.source);
   if (options.type !== undefined) {
     if (options.type.trim() === '')
       throw new UsageError('--type is empty: give a type pattern such as "invoice.*"');
@@ -282,6 +308,9 @@ const emptyTally = (): Tally => ({
   stored: new Map(),
 });
 const storedAt = (ref: PayloadRef) => `${ref.bucket}/${ref.key}`;
+
+/** The events the current routes ignore, or null when none went through them: the count does not apply. */
+const ignoredByRoutes = (tally: Tally): number | null => (tally.routed > 0 ? tally.ignored : null);
 
 /** Counts one event of the selection (in archive order) where it would go. */
 function tallyEvent(
@@ -601,20 +630,40 @@ async function selectEvents(
     );
   });
   reading.done();
-  if (tally.matched === 0 && !options.signal?.aborted) throw nothingMatched(target, options, until);
+  if (tally.matched === 0 && !options.signal?.aborted) throw nothingMatched(config, target, options, until);
   return { tally, hours, archiveRetention, ...(expiredBefore ? { expiredBefore } : {}) };
 }
 
+/**
+ * The notice of a `--source` the configuration does not have, replayed with `--to` (a source removed from it);
+ * undefined for a configured one.
+ */
+function unconfiguredSourceNote(config: ResolvedConfig, options: ReplayOptions): string | undefined {
+  const known = replaySources(config);
+  if (known.includes(options.source)) return undefined;
+  return `source "${options.source}" is not in the configuration (${known.join(', ')})${didYouMeanAside(options.source, known)}: replaying its archived events anyway, to ${options.to}, as a source removed from it keeps its events in the archive`;
+}
+
 /** A selection that matches nothing: an error, never an empty run. */
-function nothingMatched(target: Target, options: ReplayOptions, until: Date): CliError {
+function nothingMatched(
+  config: ResolvedConfig,
+  target: Target,
+  options: ReplayOptions,
+  until: Date,
+): CliError {
   const type = options.type !== undefined ? ` of type "${options.type}"` : '';
   // A restart without a data directory starts local mode's archive empty: events sent before it are not there.
   const kept =
     target.kind === 'local'
       ? " (local mode's archive holds what it received since it started, or, with HOOKLINE_DATA_DIR, since that directory was created)"
       : '';
+  // A source taken with --to although not configured: a mistyped name is more likely than a removed source.
+  const known = replaySources(config);
+  const unconfigured = known.includes(options.source)
+    ? ''
+    : `; "${options.source}" is not a configured source either${didYouMeanAside(options.source, known)}`;
   return new CliError(
-    `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed${kept}`,
+    `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed${kept}${unconfigured}`,
   );
 }
 
@@ -760,8 +809,10 @@ export async function replay(
   options: ReplayOptions,
 ): Promise<ReplayResult> {
   const until = options.until ?? new Date(backend.clock.now());
-  checkSelectors(config, options, until, new Date(backend.clock.now()));
+  checkSelectors(config, target, options, until, new Date(backend.clock.now()));
   if (options.to !== undefined) checkDestination(target, options.to);
+  const unconfigured = unconfiguredSourceNote(config, options);
+  if (unconfigured) backend.output.note(unconfigured);
   await flushLocalArchive(backend, target);
   const sorter = new ExternalSorter<ArchiveRecord>({
     keyOf: receivedTimeOf,
@@ -792,7 +843,8 @@ export async function replay(
     if (options.signal?.aborted) {
       return {
         ...run,
-        ignored: 0,
+        replayId: null,
+        ignored: ignoredByRoutes(tally),
         planned: 0,
         sent: 0,
         failed: 0,
@@ -831,15 +883,23 @@ async function replaySelection(
         ? 'to the queue each was sent to'
         : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
-    `${plural(tally.matched, `archived ${options.source} event`)} match${tally.matched === 1 ? 'es' : ''}; ${options.dryRun ? 'would send' : 'sending'} ${plural(sending, 'message')} ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${run.replayId}`,
+    `${plural(tally.matched, `archived ${options.source} event`)} match${tally.matched === 1 ? 'es' : ''}; ${options.dryRun ? 'would send' : 'sending'} ${plural(sending, 'message')} ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}${options.dryRun ? ' (a dry run: nothing is sent, so no replay id)' : `, replay ${run.replayId}`}`,
   );
-  const base = { ...run, ignored: tally.ignored, planned: tally.planned };
+  const base = { ...run, ignored: ignoredByRoutes(tally), planned: tally.planned };
   if (options.dryRun) {
     const byQueue: Record<string, number> = {};
     for (const { queue, count } of queuesInOrder(tally)) byQueue[queue] = count;
     for (const { queue } of gone) byQueue[queue] = (byQueue[queue] ?? 0) - 1;
     for (const [queue, count] of Object.entries(byQueue)) if (count === 0) delete byQueue[queue];
-    return { ...base, sent: 0, failed: gone.length, byQueue, failures: gone, sentUnknown: [] };
+    return {
+      ...base,
+      replayId: null,
+      sent: 0,
+      failed: gone.length,
+      byQueue,
+      failures: gone,
+      sentUnknown: [],
+    };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, sending);
   // A batch of one queue's messages is within SQS's batch size when the whole batch is.
@@ -874,15 +934,7 @@ async function replaySelection(
 }
 
 /** What a run is, whatever it did: its id and selection. */
-type ReplayRunOf = Pick<
+type ReplayRunOf = { readonly replayId: string } & Pick<
   ReplayResult,
-  | 'replayId'
-  | 'source'
-  | 'type'
-  | 'since'
-  | 'until'
-  | 'dryRun'
-  | 'matched'
-  | 'archiveExpiredBefore'
-  | 'archiveRetention'
+  'source' | 'type' | 'since' | 'until' | 'dryRun' | 'matched' | 'archiveExpiredBefore' | 'archiveRetention'
 >;

@@ -87,13 +87,16 @@ export async function countScheduledJobs(
   }
 }
 
-/** Why the schedules could not be listed: the caller may not, Scheduler throttled it, or it failed otherwise. */
+/**
+ * Why the schedules could not be listed: the caller may not, Scheduler throttled it, or it failed otherwise. A
+ * throttled listing names no command to run again: the console lists again by itself, saying how often.
+ */
 function notCounted(error: unknown): ScheduledJobsCount {
   if (error instanceof ActionDeniedError) return { denied: denialOf(error) };
   const name = errorName(error) || 'error';
   return {
     failed: isThrottling(error)
-      ? `EventBridge Scheduler throttled ${LIST_SCHEDULES} (${name}) after retries: run status again in a moment`
+      ? `EventBridge Scheduler throttled ${LIST_SCHEDULES} (${name}) after retries: a later listing may count them`
       : `EventBridge Scheduler did not answer ${LIST_SCHEDULES} (${name})`,
   };
 }

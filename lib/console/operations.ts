@@ -74,6 +74,7 @@ import { discardOutput, type Job, Jobs } from './jobs';
 import { type ConsoleLog, lastResort, stderrLog, UNEXPECTED_FAILURE } from './last-resort';
 import { type PageCursor, pageOf } from './paging';
 import { type CountAsOf, ScheduledJobsCounts, withCountAge } from './scheduled-jobs-count';
+import { type ReadAnswer, SharedReads } from './shared-reads';
 import { saveDeadLettersArgs } from './ui/dead-letter-expiry';
 import { heldByOthers } from './ui/held-by-others';
 
@@ -306,7 +307,6 @@ function checkDeleteSelection(selection: DeleteSelection, listing: { output: Com
     throw new CliError('an event id must not be blank: nothing was deleted');
 }
 
-/** What `hookline status` says of the data directory's queues the configuration does not have, or null. */
 /**
  * The parts the overview leaves unknown: `status`'s, the queue rates where CloudWatch denied them, and the live
  * events where CloudWatch Logs denied the feed.
@@ -324,6 +324,7 @@ function withConsoleDenials(
   ];
 }
 
+/** What `hookline status` says of the data directory's queues the configuration does not have, or null. */
 function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): string | null {
   const { unconfiguredQueues } = result;
   if (!unconfiguredQueues) return null;
@@ -353,6 +354,13 @@ function isOwnFault(error: Error): boolean {
   return error.constructor !== Error && !(error instanceof CliError) && !isUnanswered(error);
 }
 
+/** A deployed stack's queue rates from CloudWatch, or why there are none (`rates` then empty). */
+interface StackRates extends ReadAnswer {
+  readonly rates: Map<string, RateSeries>;
+  readonly note: string;
+  readonly denied?: Denial;
+}
+
 /** The console's operations on one target. */
 export class ConsoleOperations {
   readonly activity = new Activity();
@@ -365,9 +373,7 @@ export class ConsoleOperations {
   private pumping = false;
   private connection: ConsoleConnection;
   /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
-  private cloudWatchRates:
-    | { at: number; rates: Map<string, RateSeries>; note: string; denied?: Denial }
-    | undefined;
+  private readonly cloudWatchRates = new SharedReads<StackRates>(() => Date.now(), 60_000);
   /** A deployed stack's jobs scheduled for later, listed at most once per interval for every refresh of every tab. */
   private readonly scheduledJobsCounts: ScheduledJobsCounts;
 
@@ -472,7 +478,7 @@ export class ConsoleOperations {
       scheduledJobsCounter: scheduled.counter,
     });
     const now = Date.now();
-    const stack = target.kind === 'stack' ? await this.stackRates(now) : undefined;
+    const stack = target.kind === 'stack' ? await this.stackRates() : undefined;
     return {
       target: target.description,
       local: target.kind === 'local',
@@ -556,28 +562,25 @@ export class ConsoleOperations {
     return stackRates.get(queue) ?? null;
   }
 
-  private async stackRates(now: number) {
-    if (this.cloudWatchRates && now - this.cloudWatchRates.at < 60_000) return this.cloudWatchRates;
+  /** A deployed stack's rates, or why there are none, read at most once a minute for every refresh of every tab. */
+  private stackRates(): Promise<StackRates> {
     const { backend, target } = this.connection;
-    try {
-      const rates = await queueRatesFromCloudWatch(backend.cloudwatch, Object.values(target.queues), now);
-      this.cloudWatchRates = {
-        at: now,
-        rates,
-        note: DEPLOYED_RATES_NOTE,
-      };
-    } catch (error) {
-      // A denial is said as `hookline status` says a part it may not read, its action in the missing-permissions line.
-      const denied = error instanceof ActionDeniedError ? denialOf(error) : undefined;
-      const name = error instanceof Error ? error.name : 'error';
-      this.cloudWatchRates = {
-        at: now,
-        rates: new Map(),
-        note: `queue rates: ${denied ? deniedValue(denied) : `CloudWatch unavailable (${name})`}`,
-        ...(denied ? { denied } : {}),
-      };
-    }
-    return this.cloudWatchRates;
+    return this.cloudWatchRates.read(addressOf(target), async (at) => {
+      try {
+        const rates = await queueRatesFromCloudWatch(backend.cloudwatch, Object.values(target.queues), at);
+        return { at, rates, note: DEPLOYED_RATES_NOTE };
+      } catch (error) {
+        // A denial is said as `hookline status` says a part it may not read, its action in the missing-permissions line.
+        const denied = error instanceof ActionDeniedError ? denialOf(error) : undefined;
+        const name = error instanceof Error ? error.name : 'error';
+        return {
+          at,
+          rates: new Map(),
+          note: `queue rates: ${denied ? deniedValue(denied) : `CloudWatch unavailable (${name})`}`,
+          ...(denied ? { denied } : {}),
+        };
+      }
+    });
   }
 
   private feedState() {

@@ -10,6 +10,7 @@
 import { plural } from '../../lambda/shared/plural';
 import type { Clock } from '../cli/backend';
 import type { ScheduledJobsCount } from '../cli/scheduled-jobs';
+import { SharedReads } from './shared-reads';
 import { humanAge } from './ui/human-age';
 
 /**
@@ -38,13 +39,16 @@ export interface CountAsOf {
 
 /** One console's counts, by what they count (a stack, and a queue or all). */
 export class ScheduledJobsCounts {
-  private readonly last = new Map<string, CountAsOf>();
-  private readonly listing = new Map<string, Promise<CountAsOf>>();
+  private readonly reads: SharedReads<CountAsOf>;
 
-  constructor(
-    private readonly clock: Pick<Clock, 'now'>,
-    readonly recountMs: number = SCHEDULED_JOBS_RECOUNT_MS,
-  ) {}
+  constructor(clock: Pick<Clock, 'now'>, recountMs: number = SCHEDULED_JOBS_RECOUNT_MS) {
+    this.reads = new SharedReads(() => clock.now(), recountMs);
+  }
+
+  /** How long a count, a denial or a failure is reused before the schedules are listed again. */
+  get recountMs(): number {
+    return this.reads.reuseMs;
+  }
 
   /**
    * The count of `key`: the last one while it is younger than {@link recountMs}, else the listing running for it,
@@ -52,20 +56,10 @@ export class ScheduledJobsCounts {
    * kept: the next refresh lists again.
    */
   count(key: string, list: () => Promise<ScheduledJobsCount>): Promise<CountAsOf> {
-    const last = this.last.get(key);
-    if (last && this.clock.now() - last.at < this.recountMs) return Promise.resolve(last);
-    const running = this.listing.get(key);
-    if (running) return running;
-    const at = this.clock.now();
-    const listed = list()
-      .then((counted) => {
-        const asOf = { counted, at, ...earlierOf(counted, last) };
-        this.last.set(key, asOf);
-        return asOf;
-      })
-      .finally(() => this.listing.delete(key));
-    this.listing.set(key, listed);
-    return listed;
+    return this.reads.read(key, async (at, last) => {
+      const counted = await list();
+      return { counted, at, ...earlierOf(counted, last) };
+    });
   }
 }
 

@@ -123,7 +123,7 @@ describe('replay of jobs and scheduled events', () => {
       source: 'job',
       ...window,
     });
-    expect(result).toMatchObject({ matched: 2, sent: 2, ignored: 0, byQueue: { orders: 1, events: 1 } });
+    expect(result).toMatchObject({ matched: 2, sent: 2, ignored: null, byQueue: { orders: 1, events: 1 } });
     expect(sentTo()).toEqual(
       expect.arrayContaining([
         { queue: ORDERS.url, id: 'job-1' },
@@ -248,6 +248,16 @@ describe('replay of jobs and scheduled events', () => {
     const count = backend.output.notes.find((note) => note.includes('archived job events match'));
     expect(count).toContain('would send 2 messages to the queue each was sent to');
     expect(count).not.toContain('routes');
+  });
+
+  it('names no replay id for a dry run, in its count line or in --json: no later run sends under it', async () => {
+    archiveHolds('job', [job('job-1', 'orders')]);
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), config, { source: 'job', ...window, dryRun: true });
+    expect(result.replayId).toBeNull();
+    expect(backend.output.notes.find((note) => note.includes('archived job event matches'))).toBe(
+      '1 archived job event matches; would send 1 message to the queue each was sent to (a dry run: nothing is sent, so no replay id)',
+    );
   });
 
   it('stops between batches once its signal is aborted (Ctrl-C), and says how many it did not send', async () => {
@@ -392,7 +402,7 @@ describe('replay of jobs and scheduled events', () => {
     expect(result.stoppedBy).toMatch(/^access denied in stack Hookline in us-east-1: .*sqs:sendmessage/);
     const output = recordingOutput();
     renderReplay(output, result);
-    expect(output.lines[1]).toBe('matched 12, sent 5 (events 5), ignored by routes 0, failed 5');
+    expect(output.lines[1]).toBe('matched 12, sent 5 (events 5), failed 5');
     expect(output.lines.at(-1)).toMatch(/^stopped early: access denied .*; 2 of 12 messages were not sent/);
   });
 
@@ -514,6 +524,8 @@ describe('replay of jobs and scheduled events', () => {
     });
     expect(result).toMatchObject({ sent: 0, planned: 0, failed: 0, failures: [], byQueue: {} });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
+    // Nothing was sent under a run id, so none is named.
+    expect(result.replayId).toBeNull();
     // What it matched is of the one hour it read, not of the selection: it says how much of the range that is.
     expect(result.archiveHoursRead?.read).toBe(1);
     expect(result.archiveHoursRead?.of).toBeGreaterThan(50);
@@ -979,6 +991,31 @@ describe('replay of webhooks', () => {
     expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'gh-1' }]);
   });
 
+  it('reports no count of events ignored by the routes when --to sends every event, in the summary and in --json', async () => {
+    archiveHolds('github', [
+      webhook('github', 'gh-1', 'push', {}, ['events']),
+      webhook('github', 'gh-2', 'ping', {}, ['events']),
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const result = await replay(s3Backend(), archived(), config, {
+      source: 'github',
+      to: 'orders',
+      ...window,
+    });
+    // The routes would ignore gh-2 (ping); --to sends it with the rest.
+    expect(result).toMatchObject({ matched: 2, planned: 2, sent: 2, ignored: null, byQueue: { orders: 2 } });
+    const output = recordingOutput();
+    renderReplay(output, result);
+    expect(output.lines[1]).toBe('matched 2, sent 2 (orders 2), failed 0');
+    const routed = await replay(s3Backend(), archived(), config, {
+      source: 'github',
+      ...window,
+      dryRun: true,
+    });
+    renderReplay(output, routed);
+    expect(output.lines.at(-1)).toBe('matched 2, would send 1 (events 1), ignored by routes 1, failed 0');
+  });
+
   it('ends a replay whose every event the routes ignore without sending, and not as stopped', async () => {
     archiveHolds('github', [webhook('github', 'gh-2', 'ping', {}, ['events'])]);
     const result = await replay(s3Backend(), archived(), config, { source: 'github', ...window });
@@ -1009,14 +1046,51 @@ describe('replay of webhooks', () => {
   });
 });
 
+describe('replay of a source removed from the configuration', () => {
+  it('sends its archived events to the queue --to names, saying that the source is not configured', async () => {
+    archiveHolds('gitlab', [webhook('gitlab', 'gl-1', 'push', { ref: 'main' }, ['events'])]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const output = recordingOutput();
+
+    const result = await replay({ ...s3Backend(), output }, archived(), config, {
+      source: 'gitlab',
+      to: 'events',
+      ...window,
+    });
+
+    expect(result).toMatchObject({ matched: 1, sent: 1, byQueue: { events: 1 } });
+    expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'gl-1' }]);
+    expect(output.notes[0]).toBe(
+      'source "gitlab" is not in the configuration (github, stripe, slack, shopify, standard, generic, schedule, job): replaying its archived events anyway, to events, as a source removed from it keeps its events in the archive',
+    );
+  });
+
+  it('refuses with --to a name the archive holds no event of, as a selection that matches nothing', async () => {
+    archiveHolds('gitlab', []);
+    await expect(
+      replay(s3Backend(), archived(), config, { source: 'githb', to: 'events', ...window }),
+    ).rejects.toThrow(
+      new CliError(
+        'no archived githb event was received between 2026-11-30T10:00:00.000Z and 2026-11-30T11:00:00.000Z: nothing was replayed; "githb" is not a configured source either (did you mean github?)',
+      ),
+    );
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+});
+
 describe('replay refuses before reading the archive', () => {
   it.each([
     ['an empty --source', { source: '' }, '--source is empty: name one configured source'],
     ['a blank --source', { source: '  ' }, '--source is empty: name one configured source'],
     [
-      'an unknown source',
+      'an unknown source without --to',
       { source: 'gitlab' },
-      'unknown source "gitlab": use one of github, stripe, slack, shopify, standard, generic, schedule, job',
+      'unknown source "gitlab": use one of github, stripe, slack, shopify, standard, generic, schedule, job; a source removed from the configuration has no route: replay its archived events with --to <queue> (one of events, orders)',
+    ],
+    [
+      'a --source with --to that no source could have',
+      { source: 'Git/Lab', to: 'events' },
+      /^--source "Git\/Lab" is not a source name: source names are /,
     ],
     ['an empty --type', { type: '' }, '--type is empty: give a type pattern such as "invoice.*"'],
     ['a blank --type', { type: ' ' }, '--type is empty: give a type pattern such as "invoice.*"'],

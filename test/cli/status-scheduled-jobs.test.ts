@@ -237,7 +237,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('orders (fifo)  0        0          0        0    -       Enabled\n');
     expect(human.stdout).toContain(
-      "jobs scheduled for later, beyond SQS's 15-minute delay: unknown: EventBridge Scheduler throttled scheduler:ListSchedules (ThrottlingException) after retries: run status again in a moment (hookline jobs list --state scheduled)\n",
+      "jobs scheduled for later, beyond SQS's 15-minute delay: unknown: EventBridge Scheduler throttled scheduler:ListSchedules (ThrottlingException) after retries: a later listing may count them (hookline jobs list --state scheduled)\n",
     );
     expect(human.stderr).toBe('');
     const result = JSON.parse(json.stdout);

@@ -65,4 +65,13 @@ describe("a dry-run replay job's line on the page", () => {
       '2 archived events match; would send 2 messages (events 2), ignored 0',
     );
   });
+
+  it('says no count of ignored events where the routes did not apply (a replay to one queue, or of jobs)', () => {
+    expect(jobSummaryLine(replay({ dryRun: true, matched: 2, byQueue: { orders: 2 }, ignored: null }))).toBe(
+      '2 archived events match; would send 2 messages (orders 2)',
+    );
+    expect(
+      jobSummaryLine(replay({ matched: 2, sent: 2, byQueue: { orders: 2 }, ignored: null, failed: 0 })),
+    ).toBe('2 matched, sent 2 (orders 2), failed 0');
+  });
 });

@@ -139,6 +139,38 @@ describe('console operations on a deployed stack', () => {
     expect(rateCalls()).toHaveLength(2);
   });
 
+  it('joins the CloudWatch read of the rates in flight: refreshes that come meanwhile make no call of their own', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
+    clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const asked: GetMetricDataCommandInput[] = [];
+    clients.cloudwatch.on(GetMetricDataCommand).callsFake(async (input: GetMetricDataCommandInput) => {
+      asked.push(input);
+      if (input.MetricDataQueries?.[0]?.Id?.startsWith('age')) return { MetricDataResults: [] };
+      await held;
+      return { MetricDataResults: [{ Id: 'q0_received', Timestamps: [new Date()], Values: [5] }] };
+    });
+    const isRateCall = (a: GetMetricDataCommandInput) => a.MetricDataQueries?.[0]?.Id === 'q0_received';
+    // How many reads of the ages one overview makes, so the test knows when three have gone past them to the rates.
+    const ages = () => asked.filter((a) => !isRateCall(a)).length;
+    const ops = operations();
+    const first = ops.overview();
+    await vi.waitFor(() => expect(asked.some(isRateCall)).toBe(true), { timeout: 20_000 });
+    const perOverview = ages();
+    // Three tabs refreshing while the first read runs.
+    const refreshes = [1, 2, 3].map(() => ops.overview());
+    await vi.waitFor(() => expect(ages()).toBe(4 * perOverview), { timeout: 20_000 });
+    release();
+    const overviews = await Promise.all([first, ...refreshes]);
+    expect(asked.filter(isRateCall)).toHaveLength(1);
+    for (const overview of overviews) {
+      expect(overview.queues.find((q) => q.queue === 'events')?.rates?.received.at(-1)).toBe(5);
+    }
+  });
+
   it('still shows the queues when CloudWatch denies its rates, naming the action and the fix as status does', async () => {
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
     clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });

@@ -186,6 +186,24 @@ describe('a failed listing is not asked again at each refresh', () => {
   });
 });
 
+describe('a throttled listing', () => {
+  const { overview } = freshConsole();
+
+  it('is said in words that fit beside how often the console tries again, with no command to run', async () => {
+    scheduler.on(ListSchedulesCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    expect((await overview()).scheduledJobs).toEqual({
+      text: "jobs scheduled for later, beyond SQS's 15-minute delay: unknown: EventBridge Scheduler throttled scheduler:ListSchedules (ThrottlingException) after retries: a later listing may count them (hookline jobs list --state scheduled); as of just now, tried again at most every 30s",
+      tone: 'unknown',
+    });
+  });
+});
+
 describe('refreshes that come while the schedules are listed wait for that listing', () => {
   const { api } = freshConsole();
 

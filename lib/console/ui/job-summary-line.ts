@@ -30,12 +30,14 @@ export function jobSummaryLine(job: Job): string {
       .join(', ');
     const where = queues ? ` (${queues})` : '';
     const matched = (r.matched as number | undefined) ?? 0;
+    // No count where no event went through the routes (a replay to one queue, of jobs or scheduled events).
+    const ignored = r.ignored === null ? '' : `, ignored ${r.ignored ?? 0}`;
     return r.dryRun
       ? `${plural(matched, 'archived event')} match${matched === 1 ? 'es' : ''}; would send ${plural(
           Object.values((r.byQueue ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0),
           'message',
-        )}${where}, ignored ${r.ignored ?? 0}`
-      : `${r.matched ?? 0} matched, sent ${r.sent ?? 0}${where}, ignored ${r.ignored ?? 0}, failed ${r.failed ?? 0}`;
+        )}${where}${ignored}`
+      : `${r.matched ?? 0} matched, sent ${r.sent ?? 0}${where}${ignored}, failed ${r.failed ?? 0}`;
   }
   return 'done';
 }

@@ -1,0 +1,47 @@
+/**
+ * A read the console makes of AWS on behalf of every refresh of every open page: the page refreshes every few
+ * seconds per tab, and each refresh asking AWS again would spend the account's quota (and seconds of calls) on
+ * figures that change more slowly than that. So an answer is reused for a while, and refreshes that come while a
+ * read runs wait for that read instead of starting their own (several tabs must not make several calls).
+ */
+
+/** What a read answered, and when it started. */
+export interface ReadAnswer {
+  /** When the read started (ms since the epoch, of the clock the reads are aged by): the answer is at least this old. */
+  readonly at: number;
+}
+
+/** One console's reads of one kind, by what they read (a stack's schedules of a queue, say). */
+export class SharedReads<T extends ReadAnswer> {
+  private readonly last = new Map<string, T>();
+  private readonly running = new Map<string, Promise<T>>();
+
+  /**
+   * @param now the clock answers are aged by
+   * @param reuseMs how long an answer is reused before `key` is read again
+   */
+  constructor(
+    private readonly now: () => number,
+    readonly reuseMs: number,
+  ) {}
+
+  /**
+   * The answer for `key`: the last one while it is younger than {@link reuseMs}, else the read running for it,
+   * else a new read by `read`, told when it starts and the last answer. A read that throws is not kept: the next
+   * refresh reads again.
+   */
+  read(key: string, read: (at: number, previous: T | undefined) => Promise<T>): Promise<T> {
+    const last = this.last.get(key);
+    if (last && this.now() - last.at < this.reuseMs) return Promise.resolve(last);
+    const running = this.running.get(key);
+    if (running) return running;
+    const started = read(this.now(), last)
+      .then((answer) => {
+        this.last.set(key, answer);
+        return answer;
+      })
+      .finally(() => this.running.delete(key));
+    this.running.set(key, started);
+    return started;
+  }
+}
