@@ -34,7 +34,7 @@ import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
 import { CliError, errorLine, explainError, UnknownSourceError, UsageError } from './errors';
 import type { JobRecordLookup } from './jobs';
-import { type CommandHints, nextCommand } from './output';
+import { type CommandHints, nextCommand, shellWord } from './output';
 import { sourceNotConfiguredNote, validSourceName } from './source-flag';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
@@ -495,6 +495,13 @@ export interface TraceRows {
   readonly sources: readonly string[];
 }
 
+/** Local mode's rows from the time `--since` gave on (the journal is read whole otherwise). */
+function sinceCut(read: TraceRows, backend: Backend, options: DeployedTraceOptions): TraceRows {
+  if (defaultSpan(options)) return read;
+  const from = searchFrom(backend.clock.now(), options);
+  return { ...read, rows: read.rows.filter((row) => Date.parse(row.at) >= from) };
+}
+
 /**
  * Local mode: the rows of event `id` in the journal next to the state file (its rotated file, then its live one),
  * oldest first. The journal is read a chunk at a time (one kept across restarts may hold gigabytes, more than one
@@ -505,13 +512,6 @@ export interface TraceRows {
  *
  * @param chunkBytes the most one read of the file takes.
  */
-/** Local mode's rows from the time `--since` gave on (the journal is read whole otherwise). */
-function sinceCut(read: TraceRows, backend: Backend, options: DeployedTraceOptions): TraceRows {
-  if (defaultSpan(options)) return read;
-  const from = searchFrom(backend.clock.now(), options);
-  return { ...read, rows: read.rows.filter((row) => Date.parse(row.at) >= from) };
-}
-
 export function localRows(journalPath: string, id: string, chunkBytes = JOURNAL_CHUNK_BYTES): TraceRows {
   if (!existsSync(journalPath) && !existsSync(rotatedJournalPath(journalPath))) {
     throw new CliError(
@@ -730,10 +730,7 @@ export async function deployedRows(
     target,
   );
   // What to run when the query gives out: this very trace, with the flags it was run with.
-  const again = nextCommand(
-    backend.output,
-    `trace ${id}${options.source === undefined ? '' : ` --source ${options.source}`}`,
-  );
+  const again = nextCommand(backend.output, traceArgs(id, options, options.since?.toISOString()));
   return pollQuery(backend, target, start.queryId ?? '', options, again);
 }
 
@@ -825,6 +822,17 @@ function searchFrom(now: number, options: DeployedTraceOptions): number {
   return options.since?.getTime() ?? now - (options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS);
 }
 
+/**
+ * A trace as a command line to run: the id quoted for the shell where it needs it (an id may hold spaces or `#`),
+ * with the `--source` it was run with and the `--since` given.
+ */
+function traceArgs(id: string, options: { readonly source?: string }, since: string | undefined): string {
+  const source = options.source === undefined ? [] : [`--source ${shellWord(options.source)}`];
+  return [`trace ${shellWord(id)}`, ...source, ...(since === undefined ? [] : [`--since ${since}`])].join(
+    ' ',
+  );
+}
+
 /** Whether the search spans the default window rather than one given. */
 const defaultSpan = (options: DeployedTraceOptions) =>
   options.since === undefined && options.sinceMs === undefined;
@@ -881,7 +889,7 @@ export async function trace(
     const searched =
       target.kind === 'local'
         ? `local mode's journal ${options.journalPath} and the file rotated before it (the events since local mode started, or since its data directory was created, as far back as HOOKLINE_JOURNAL_MAX keeps: 256MB unless set${defaultSpan(options) ? '' : `; its lines ${searchedSpan(backend, options)}`})`
-        : `the logs of ${target.description} (${searchedSpan(backend, options)}${defaultSpan(options) ? `; ${nextCommand(backend.output, `trace ${id} --since 30d`)} searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set` : ''})`;
+        : `the logs of ${target.description} (${searchedSpan(backend, options)}${defaultSpan(options) ? `; ${nextCommand(backend.output, traceArgs(id, options, '30d'))} searches further back, as far as the log groups keep lines: logRetentionDays, 30 days unless set` : ''})`;
     throw new CliError(
       `no event with id ${id}${eventId !== id ? ` (stored as ${eventId})` : ''}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, ${nextCommand(backend.output, 'failed list <queue>')} or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
     );
@@ -931,7 +939,7 @@ async function readRecord(
 /** What an id with no line says of a job with that id. */
 function noJobHint(output: CommandHints, id: string, lookup: JobRecordLookup | undefined): string {
   if (lookup === undefined) {
-    return `a job that has not run yet (delayed) has none until it runs, ${nextCommand(output, `jobs show ${id}`)} shows its state`;
+    return `a job that has not run yet (delayed) has none until it runs, ${nextCommand(output, `jobs show ${shellWord(id)}`)} shows its state`;
   }
   return lookup.kept
     ? 'no job record has this id either (a job record expires after the dedupe window)'

@@ -276,6 +276,29 @@ describe('trace on a deployed stack', () => {
     );
   });
 
+  it('names the commands to run next as commands that run: the id quoted for the shell, its --source kept', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-none' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const error = await trace(backend, target(), 'order #1', { journalPath: '/x', source: 'stripe' }).catch(
+      (e: unknown) => e,
+    );
+    expect(String(error)).toContain(
+      "(the last 7 days; hookline trace 'order #1' --source stripe --since 30d searches further back",
+    );
+    expect(String(error)).toContain("hookline jobs show 'order #1' shows its state");
+  });
+
+  it('names the trace to run again after a query that gave out with the --since it searched from', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-failed' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Failed' });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const since = new Date('2026-11-20T00:00:00.000Z');
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x', since })).rejects.toThrow(
+      'the Logs Insights query ended Failed: run hookline trace e1 --since 2026-11-20T00:00:00.000Z again',
+    );
+  });
+
   it('gives up on a query that is still running after its timeout, and on one that failed, saying so with the trace to run again under its flags', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Running', results: [] });
