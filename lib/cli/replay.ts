@@ -229,6 +229,9 @@ function checkSelectors(
 ): void {
   if (options.source.trim() === '') throw new UsageError('--source is empty: name one configured source');
   const known = replaySources(config);
+  // A name that could be no source's is refused first, with --to or without: it is no removed source that --to
+  // would take, and it must not be read as an archive prefix.
+  if (!known.includes(options.source)) validSourceName(options.source);
   if (!known.includes(options.source) && options.to === undefined) {
     const queues = Object.keys(target.queues);
     throw new UnknownSourceError(
@@ -237,8 +240,6 @@ function checkSelectors(
       `a source removed from the configuration has no route: replay its archived events with --to <queue> (${queues.length > 0 ? `one of ${queues.join(', ')}` : 'none configured'})`,
     );
   }
-  // Taken with --to: a name that could be no source's is refused before it is read as an archive prefix.
-  if (!known.includes(options.source)) validSourceName(options.source);
   if (options.type !== undefined) {
     if (options.type.trim() === '')
       throw new UsageError('--type is empty: give a type pattern such as "invoice.*"');

@@ -1092,6 +1092,11 @@ describe('replay refuses before reading the archive', () => {
       { source: 'Git/Lab', to: 'events' },
       /^--source "Git\/Lab" is not a source name: source names are /,
     ],
+    [
+      'a --source without --to that no source could have, rather than advise a --to that would refuse it',
+      { source: 'Git/Lab' },
+      /^--source "Git\/Lab" is not a source name: source names are /,
+    ],
     ['an empty --type', { type: '' }, '--type is empty: give a type pattern such as "invoice.*"'],
     ['a blank --type', { type: ' ' }, '--type is empty: give a type pattern such as "invoice.*"'],
     ['an invalid --type', { type: 'a.***' }, /^--type "a\.\*\*\*" is not a valid type pattern: /],
