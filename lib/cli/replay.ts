@@ -46,6 +46,7 @@ import {
 } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { untilRateAllows } from './rate-pacing';
+import { refuseFutureSince } from './since-flag';
 import { validSourceName } from './source-flag';
 import { type QueueTarget, queueOf, type Target } from './target';
 import { validTypePattern } from './type-pattern-flag';
@@ -247,11 +248,11 @@ function checkSelectors(
   }
   // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing. First,
   // so a --since in the future without --until is not told about an --until it never gave (now).
-  if (options.since.getTime() > now.getTime()) {
-    throw new UsageError(
-      `--since ${options.since.toISOString()} is in the future (it is ${now.toISOString()}): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)`,
-    );
-  }
+  refuseFutureSince(
+    options.since,
+    now.getTime(),
+    'nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',
+  );
   if (!(options.since.getTime() < until.getTime())) {
     throw new UsageError(
       `--since ${options.since.toISOString()} is not before --until ${until.toISOString()}: the window holds nothing, so nothing was replayed; give a --since earlier than --until (a duration counts back from now: --since 2h --until 1h)`,

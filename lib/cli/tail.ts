@@ -17,6 +17,7 @@ import { UsageError } from './errors';
 import type { Output } from './output';
 import { typeSelector } from './redrive';
 import { stepDetails } from './render';
+import { refuseFutureSince } from './since-flag';
 import { sourceNotConfiguredNote, validSourceName } from './source-flag';
 import { queueOf, type Target } from './target';
 import {
@@ -181,9 +182,9 @@ export async function tailJournal(
 
 /** Refuses a `--since` in the future: nothing has happened there yet. */
 export function checkSince(since: Date, now: number): void {
-  if (since.getTime() > now) {
-    throw new UsageError(
-      `--since ${since.toISOString()} is in the future (it is ${new Date(now).toISOString()}): give a time in the past or a duration ago (10m), or leave it out to start now`,
-    );
-  }
+  refuseFutureSince(
+    since,
+    now,
+    'give a time in the past or a duration ago (10m), or leave it out to start now',
+  );
 }

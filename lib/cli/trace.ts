@@ -35,6 +35,7 @@ import type { Backend } from './backend';
 import { CliError, errorLine, explainError, UnknownSourceError, UsageError } from './errors';
 import type { JobRecordLookup } from './jobs';
 import { type CommandHints, nextCommand, shellWord } from './output';
+import { refuseFutureSince } from './since-flag';
 import { sourceNotConfiguredNote, validSourceName } from './source-flag';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
@@ -809,11 +810,11 @@ const DEFAULT_TRACE_WINDOW_MS = 7 * 86_400_000;
 
 /** `trace --since`: the time to search from; one in the future is a usage error. */
 export function traceWindow(since: Date, now: number): { readonly since: Date } {
-  if (since.getTime() > now) {
-    throw new UsageError(
-      `--since ${since.toISOString()} is in the future (it is ${new Date(now).toISOString()}): nothing was logged after it; give a time in the past or a duration ago (30d), or leave it out to search the last 7 days`,
-    );
-  }
+  refuseFutureSince(
+    since,
+    now,
+    'nothing was logged after it; give a time in the past or a duration ago (30d), or leave it out to search the last 7 days',
+  );
   return { since };
 }
 
