@@ -5,6 +5,7 @@
  */
 
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { credentialFailureOfError } from '../../lambda/shared/credential-failure';
 import { ActionDeniedError, type Denial, denialOf, errorName, isThrottling, needing } from './errors';
 
 /** The IAM action the count needs. */
@@ -88,11 +89,14 @@ export async function countScheduledJobs(
 }
 
 /**
- * Why the schedules could not be listed: the caller may not, Scheduler throttled it, or it failed otherwise. A
+ * Why the schedules could not be listed: the caller may not, Scheduler throttled it, or it failed otherwise (a
+ * failure of the process's AWS setup is thrown, for the command to explain as any other call's). A
  * throttled listing names no command to run again: the console lists again by itself, saying how often.
  */
 function notCounted(error: unknown): ScheduledJobsCount {
   if (error instanceof ActionDeniedError) return { denied: denialOf(error) };
+  // Expired or missing credentials are no fact about the schedules: the command fails with the sign-in's fix.
+  if (credentialFailureOfError(error)) throw error;
   const name = errorName(error) || 'error';
   return {
     failed: isThrottling(error)

@@ -246,6 +246,23 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     expect(result).not.toHaveProperty('unreadable');
   });
 
+  it('fails with the sign-in fix, not a count said to be unknown, when the credentials expired before the listing', async () => {
+    queuesReadable();
+    scheduler.on(ListSchedulesCommand).rejects(
+      Object.assign(new Error('The security token included in the request is expired'), {
+        name: 'ExpiredTokenException',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+
+    const human = await status();
+
+    expect(human.code).toBe(1);
+    expect(human.stdout).not.toContain('did not answer');
+    expect(human.stderr).toMatch(/expired/i);
+    expect(human.stderr).toMatch(/aws sso login|aws configure/);
+  });
+
   it('lists the schedules while it reads the queues, not after them', async () => {
     queuesReadable();
     let listed: () => void = () => {};
