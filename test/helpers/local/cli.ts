@@ -30,3 +30,19 @@ export async function runHooklineWith(env: NodeJS.ProcessEnv, args: readonly str
     return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
 }
+
+/** Runs `hookline <args>` as `runHookline` does; rejects, with the exit code and stderr, unless it exits 0. */
+export function runHooklineOk(stateDir: string, args: readonly string[]): Promise<CliRun> {
+  return runHooklineOkWith({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' }, args);
+}
+
+/** Runs `hookline <args>` with exactly this environment; rejects, with the exit code and stderr, unless it exits 0. */
+export async function runHooklineOkWith(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliRun> {
+  const result = await runHooklineWith(env, args);
+  if (result.code !== 0) {
+    throw new Error(
+      `hookline ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
+  }
+  return result;
+}
