@@ -13,7 +13,12 @@ export interface CliRun {
 
 /** Runs `hookline <args>`, finding local mode through the state file in `stateDir`; never throws on a failed exit. */
 export function runHookline(stateDir: string, args: readonly string[]): Promise<CliRun> {
-  return runHooklineWith({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' }, args);
+  return runHooklineWith(localModeEnv(stateDir), args);
+}
+
+/** This process's environment, finding local mode through the state file in `stateDir`, without colours. */
+function localModeEnv(stateDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
 }
 
 /** Runs `hookline <args>` with exactly this environment; never throws on a failed exit. */
@@ -31,18 +36,20 @@ export async function runHooklineWith(env: NodeJS.ProcessEnv, args: readonly str
   }
 }
 
-/** Runs `hookline <args>` as `runHookline` does; rejects, with the exit code and stderr, unless it exits 0. */
+/**
+ * Runs `hookline <args>` as `runHookline` does; unless it exits 0, rejects with an error that carries its `code`,
+ * `stdout` and `stderr`, as `execFile`'s does.
+ */
 export function runHooklineOk(stateDir: string, args: readonly string[]): Promise<CliRun> {
-  return runHooklineOkWith({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' }, args);
+  return runHooklineOkWith(localModeEnv(stateDir), args);
 }
 
-/** Runs `hookline <args>` with exactly this environment; rejects, with the exit code and stderr, unless it exits 0. */
+/** Runs `hookline <args>` with exactly this environment; rejects as {@link runHooklineOk} does. */
 export async function runHooklineOkWith(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliRun> {
   const result = await runHooklineWith(env, args);
   if (result.code !== 0) {
-    throw new Error(
-      `hookline ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
-    );
+    const said = `hookline ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+    throw Object.assign(new Error(said), result);
   }
   return result;
 }
