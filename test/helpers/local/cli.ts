@@ -24,7 +24,9 @@ function localModeEnv(stateDir: string): NodeJS.ProcessEnv {
 /** Runs `hookline <args>` with exactly this environment; never throws on a failed exit. */
 export async function runHooklineWith(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
+    // Node itself with tsx's loader, as npm start runs local mode: tsx's own bin would start a second Node process
+    // to run it in, for every command.
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bin/hookline.ts', ...args], {
       env,
       timeout: 120_000,
       maxBuffer: 64 * 1024 * 1024,
