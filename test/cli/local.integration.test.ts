@@ -2,13 +2,12 @@
  * The CLI against the real local mode: emulators, ingest, consumers, control API and state file. Cores are
  * called in-process through `connect({ local: true })`, and the real `bin/hookline.ts` runs as a child process.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -31,12 +30,10 @@ import type { Target } from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
 import type { LocalMode } from '../../lib/local/local-mode';
 import type { LocalEvent } from '../../lib/local/reporter';
-import { runHooklineWith } from '../helpers/local/cli';
+import { runHooklineOkWith, runHooklineWith } from '../helpers/local/cli';
 import { startExampleLocalMode } from '../helpers/local/example-local-mode';
 import { waitFor } from '../helpers/wait-for';
 import { type RecordingOutput, recordingOutput } from './helpers';
-
-const run = promisify(execFile);
 
 let local: LocalMode;
 let config: ResolvedConfig;
@@ -806,17 +803,9 @@ describe('hookline CLI against local mode', () => {
     const preload = join(import.meta.dirname, 'record-loaded-packages.mjs');
     const loadedBy = async (...flags: string[]) => {
       const record = join(stateDir, `loaded-${randomUUID()}.txt`);
-      const { stdout } = await run(
-        'node_modules/.bin/tsx',
-        ['bin/hookline.ts', 'status', '--local', ...flags],
-        {
-          env: {
-            ...env(),
-            RECORD_LOADED_PACKAGES: record,
-            NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
-          },
-          timeout: 60_000,
-        },
+      const { stdout } = await runHooklineOkWith(
+        { ...env(), RECORD_LOADED_PACKAGES: record, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` },
+        ['status', '--local', ...flags],
       );
       return { stdout, loaded: [...new Set(readFileSync(record, 'utf8').split('\n'))].filter(Boolean) };
     };
@@ -843,11 +832,12 @@ describe('hookline CLI against local mode', () => {
     expect(noForward.stderr.trim()).toBe(
       'error: queue events does not forward in the running local mode: its forwarding queues are none: set consumer.forward on a queue and restart local mode (npm start or npx hookline dev)',
     );
-    const stopped = await run('node_modules/.bin/tsx', ['bin/hookline.ts', 'status', '--local'], {
-      env: { ...process.env, HOOKLINE_STATE_DIR: join(stateDir, 'nowhere') },
-    }).catch((e: { code: number; stderr: string }) => e);
+    const stopped = await runHooklineWith({ ...process.env, HOOKLINE_STATE_DIR: join(stateDir, 'nowhere') }, [
+      'status',
+      '--local',
+    ]);
     expect(stopped).toMatchObject({ code: 1 });
-    expect((stopped as { stderr: string }).stderr).toMatch(
+    expect(stopped.stderr).toMatch(
       /^error: local mode is not running: start it with npm start or npx hookline dev$/m,
     );
   }, 60_000);

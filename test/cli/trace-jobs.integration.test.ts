@@ -3,22 +3,20 @@
  * through the real `bin/hookline.ts`: how each job entered the pipeline, from the jobs endpoint's line or the
  * job's record, and a plain statement when neither exists.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer } from '../../lambda/producer';
 import { STATE_FILE_NAME } from '../../lambda/shared/local-state';
 import type { TraceResult } from '../../lib/cli/trace';
 import { DEFAULT_LOCAL_JOBS_TOKEN } from '../../lib/local/jobs-endpoint';
+import { runHookline } from '../helpers/local/cli';
 import { doubleJob } from '../helpers/local/jobs';
 import { startTestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
 
 function jobsConfig(dedupe: boolean) {
@@ -33,18 +31,7 @@ async function startJobsPipeline(dedupe: boolean) {
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-trace-jobs-'));
   const pipeline = await startTestPipeline(jobsConfig(dedupe), { stateDir });
   const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('npx', ['tsx', 'bin/hookline.ts', ...args, '--local'], {
-        env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  };
+  const cli = (...args: string[]) => runHookline(stateDir, [...args, '--local']);
   const traced = async (id: string): Promise<TraceResult> => {
     const answer = await cli('trace', id, '--json');
     expect(answer.stderr).toBe('');

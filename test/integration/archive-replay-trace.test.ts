@@ -4,20 +4,18 @@
  * bug processes some events wrongly, the bug is fixed, `replay` re-processes exactly the selected ones, and
  * `trace` shows a retried, dead-lettered and redriven event's whole timeline.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../lib/load-config';
 import { localS3Client, localSqsClient } from '../../lib/local/clients';
+import { type CliRun, runHooklineWith } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const BUGGY_CONSUMER = fileURLToPath(new URL('../helpers/local/buggy-consumer.ts', import.meta.url));
 const SOURCES = ['shop', 'billing', 'crm'] as const;
 const TYPES: Record<(typeof SOURCES)[number], readonly string[]> = {
@@ -70,17 +68,11 @@ let stateDir: string;
 let startedAt: string;
 const sent: { source: string; id: string; type: string }[] = [];
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'bin/hookline.ts', ...args], {
-      env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, HOOKLINE_CONFIG: configFile, NO_COLOR: '1' },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+function cli(...args: string[]): Promise<CliRun> {
+  return runHooklineWith(
+    { ...process.env, HOOKLINE_STATE_DIR: stateDir, HOOKLINE_CONFIG: configFile, NO_COLOR: '1' },
+    args,
+  );
 }
 
 /** `<id> <verdict> <replay>` lines the consumer recorded. */

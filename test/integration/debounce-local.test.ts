@@ -2,21 +2,19 @@
  * Debounced jobs end to end on local mode: the real producer finding local mode through its state file (as
  * `createProducer()` finds `npm start`), the real consumer runtime, fauxqs, dynalite and the real CLI.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localSqsClient } from '../../lib/local/clients';
+import { runHooklineOk } from '../helpers/local/cli';
 import { reindexJob } from '../helpers/local/debounce-consumer';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const CONSUMER = fileURLToPath(new URL('../helpers/local/debounce-consumer.ts', import.meta.url));
 /** Long enough for the CLI to start and read the record while the job still waits. */
 const PERIOD = { seconds: 20 };
@@ -57,14 +55,7 @@ describe('debounced jobs on local mode', () => {
       const sent = await producer.send(reindexJob, { edit }, { id: 'doc-42', debounce: PERIOD });
       expect(sent).toMatchObject({ id: 'doc-42', state: 'scheduled', duplicate: false });
     }
-    const shown = await run(
-      'npx',
-      ['tsx', 'bin/hookline.ts', 'jobs', 'show', 'doc-42', '--local', '--json'],
-      {
-        env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
-        timeout: 60_000,
-      },
-    );
+    const shown = await cli('jobs', 'show', 'doc-42', '--local', '--json');
     expect(JSON.parse(shown.stdout)).toMatchObject({
       id: 'doc-42',
       state: 'scheduled',
@@ -130,10 +121,7 @@ describe('debounced jobs on local mode', () => {
 
   /** The real CLI on this pipeline's local mode. */
   function cli(...args: string[]) {
-    return run('npx', ['tsx', 'bin/hookline.ts', ...args], {
-      env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
-      timeout: 60_000,
-    });
+    return runHooklineOk(dir, args);
   }
 });
 

@@ -2,26 +2,20 @@
  * Jobs on FIFO queues end to end on local mode: the real producer (finding local mode through its state file), the
  * real consumer runtime with a job consumer, fauxqs's FIFO queues and dynalite.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer, ProducerConfigError } from '../../lambda/producer';
+import { runHooklineOk } from '../helpers/local/cli';
 import { doubleJob, failingJob, partJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
-
 /** The real CLI, finding local mode through the state directory `dir`. */
 function cli(dir: string, ...args: string[]) {
-  return run('npx', ['tsx', 'bin/hookline.ts', ...args], {
-    env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
-    timeout: 60_000,
-  });
+  return runHooklineOk(dir, args);
 }
 
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));

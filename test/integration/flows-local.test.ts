@@ -4,19 +4,17 @@
  * parent waits for, one it ignores (`ignoreDependencyOnFailure`), one that fails it (`failParentOnFailure`).
  */
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
+import { runHooklineOk } from '../helpers/local/cli';
 import { doubleJob, failingJob, partJob, reportJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
 
 const consumer = {
@@ -28,10 +26,7 @@ const consumer = {
 
 /** The real CLI, finding local mode through the state directory `dir`. */
 function cli(dir: string, ...args: string[]) {
-  return run('npx', ['tsx', 'bin/hookline.ts', ...args], {
-    env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
-    timeout: 60_000,
-  });
+  return runHooklineOk(dir, args);
 }
 
 /** Polls `status` until `accept` holds (the producer reads the record), failing with what it saw last. */

@@ -3,12 +3,10 @@
  * consumer runtime with a job consumer, fauxqs, dynalite and the one-time schedule stand-in.
  */
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -22,10 +20,10 @@ import { JOB_SOURCE } from '../../lambda/shared/job';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { readArchive } from '../../lib/cli/archive';
 import { localS3Client } from '../../lib/local/clients';
+import { runHooklineOk } from '../helpers/local/cli';
 import { doubleJob, echoJob, failingJob, slowJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
 const TWENTY_MINUTES = { minutes: 20 };
 
@@ -45,10 +43,7 @@ function jobsConfig() {
 
 /** The real CLI, finding local mode through the state directory `dir`. */
 function cli(dir: string, ...args: string[]) {
-  return run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
-    env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
-    timeout: 60_000,
-  });
+  return runHooklineOk(dir, args);
 }
 
 /** Writes this pipeline's state file for a producer; `windowSeconds` shortens the dedupe window it reads. */
@@ -159,6 +154,21 @@ async function waitForState(
   }
 }
 
+/**
+ * Resolves once `status` no longer knows job `id` (its dedupe window has passed), polling; rejects when it still
+ * does `withinMs` after the call.
+ */
+async function untilForgotten(producer: Producer, id: string, withinMs: number): Promise<void> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const status = await producer.status(id);
+    if (status === undefined) return;
+    if (Date.now() > until)
+      throw new Error(`job ${id} is still ${status.state} ${withinMs} ms after it completed`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('jobs on local mode', () => {
   let pipeline: TestPipeline;
   let dir: string;
@@ -216,7 +226,7 @@ describe('jobs on local mode', () => {
     const first = await shortWindow.send(doubleJob, { n: 1 }, { id: 'reused-id' });
     expect(first).toMatchObject({ duplicate: false, state: 'queued' });
     expect((await waitForState(shortWindow, 'reused-id', 'completed')).result).toMatchObject({ doubled: 2 });
-    await new Promise((r) => setTimeout(r, 3000));
+    await untilForgotten(shortWindow, 'reused-id', 3_000);
     // Sent again with a window that outlasts the checks below: a record past its window is no longer the job's.
     const longWindow = producerFor(pipeline, dir, { windowSeconds: 300 });
     const second = await longWindow.send(doubleJob, { n: 2 }, { id: 'reused-id' });
@@ -263,8 +273,7 @@ describe('jobs on local mode', () => {
     const shortWindow = producerFor(pipeline, dir, { windowSeconds: 2 });
     await shortWindow.send(doubleJob, { n: 3 }, { id: 'outlived-id' });
     await waitForState(shortWindow, 'outlived-id', 'completed');
-    await new Promise((r) => setTimeout(r, 3500));
-    expect(await shortWindow.status('outlived-id')).toBeUndefined();
+    await untilForgotten(shortWindow, 'outlived-id', 3_500);
     await expect(shortWindow.waitFor('outlived-id', { timeout: { seconds: 5 } })).rejects.toThrow(
       JobNotFoundError,
     );

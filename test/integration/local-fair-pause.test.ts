@@ -5,29 +5,26 @@
  * once, as visible (its quiet tenants too), and `hookline failed list` shows nothing; after resuming every event
  * runs exactly once.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueStatus } from '../../lib/cli/status';
+import { runHooklineOkWith } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const EVENTS = 400;
 /** More pause/resume cycles than the queue's maxReceiveCount (3 in recordingQueue). */
 const CYCLES = 6;
-const execFileAsync = promisify(execFile);
 
 describe('local mode: pausing a fair consumer with a read-ahead backlog', () => {
   let pipeline: TestPipeline;
   const runId = randomUUID().slice(0, 8);
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-fair-pause-state-'));
   const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const hookline = async (...args: string[]) =>
-    (await execFileAsync('npx', ['tsx', 'bin/hookline.ts', ...args], { timeout: 60_000, env })).stdout;
+  const hookline = async (...args: string[]) => (await runHooklineOkWith(env, args)).stdout;
   const completed = () => pipeline.sideEffects().map((e) => e.id);
   /** Waits until `predicate` holds or `ms` pass; the assertions below say what was missing. */
   const settle = async (predicate: () => boolean, ms: number) => {

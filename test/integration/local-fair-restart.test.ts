@@ -4,24 +4,22 @@
  * dead-letters none of it. Afterwards `hookline status --local` and `hookline failed list` (the real CLI) show
  * no dead letters, and every event runs exactly once.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import type { QueueStatus } from '../../lib/cli/status';
 import { localSqsClient } from '../../lib/local/clients';
+import { runHooklineOkWith } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const EVENTS = 240;
 const BATCH_SIZE = 10;
 /** More restarts than the queue's maxReceiveCount (3 in recordingQueue). */
 const RESTARTS = 4;
-const execFileAsync = promisify(execFile);
 
 describe('local mode: restarting on a data directory while a fair consumer holds a read-ahead backlog', () => {
   const runId = randomUUID().slice(0, 8);
@@ -29,8 +27,7 @@ describe('local mode: restarting on a data directory while a fair consumer holds
   const recordDir = mkdtempSync(join(tmpdir(), 'hookline-fair-restart-records-'));
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-fair-restart-state-'));
   const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const hookline = async (...args: string[]) =>
-    (await execFileAsync('npx', ['tsx', 'bin/hookline.ts', ...args], { timeout: 60_000, env })).stdout;
+  const hookline = async (...args: string[]) => (await runHooklineOkWith(env, args)).stdout;
   const config = testConfig({
     fair: recordingQueue(
       { tenants: { generic: { path: 'tenant' } } },

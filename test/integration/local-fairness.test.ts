@@ -13,12 +13,10 @@
  * messages local mode has read ahead into its tenant lanes are waiting, as they would be on SQS, not in flight.
  * Then `hookline purge` deletes the rest, and the function runs none of what the lanes still held.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -32,6 +30,7 @@ import { type QueueStatus, status } from '../../lib/cli/status';
 import type { QueueConfig } from '../../lib/config';
 import { localSqsClient } from '../../lib/local/clients';
 import { FAIR_PARALLEL_RECEIVES } from '../../lib/local/event-source-mapping';
+import { runHooklineOkWith } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const NOISY = 2_000;
@@ -86,8 +85,6 @@ async function enqueueNoisyBacklog(pipeline: TestPipeline, queue: QueueName, run
   }
 }
 
-const execFileAsync = promisify(execFile);
-
 describe('local mode: tenant fairness on a standard queue', () => {
   let pipeline: TestPipeline;
   const runId = randomUUID().slice(0, 8);
@@ -133,10 +130,7 @@ describe('local mode: tenant fairness on a standard queue', () => {
     const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
     const { target, backend } = await connect({ local: true }, consoleOutput({ json: true }), env);
     consoleRow = (await status(backend, target)).queues.find((q) => q.queue === 'fair');
-    const { stdout } = await execFileAsync('npx', ['tsx', 'bin/hookline.ts', 'status', '--local', '--json'], {
-      timeout: 60_000,
-      env,
-    });
+    const { stdout } = await runHooklineOkWith(env, ['status', '--local', '--json']);
     cliRow = (JSON.parse(stdout) as { queues: QueueStatus[] }).queues.find((q) => q.queue === 'fair');
   }, 210_000);
   afterAll(async () => {
@@ -167,10 +161,7 @@ describe('local mode: tenant fairness on a standard queue', () => {
     const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
     const before = completed('fair').length;
     expect(before).toBeLessThan(NOISY);
-    await execFileAsync('npx', ['tsx', 'bin/hookline.ts', 'purge', 'fair', '--local', '--yes'], {
-      timeout: 60_000,
-      env,
-    });
+    await runHooklineOkWith(env, ['purge', 'fair', '--local', '--yes']);
     const atPurge = completed('fair').length;
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     // Only batches already running when the queue was purged may finish; the lanes' messages are gone.

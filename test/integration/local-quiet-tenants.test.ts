@@ -3,27 +3,24 @@
  * status does: the same line under the table and `quietTenants` in `--json`, counted from local mode's emulator and
  * tenant lanes, with a note saying what of SQS's noisy-tenant detection local mode cannot know.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueStatus } from '../../lib/cli/status';
+import { runHooklineOkWith } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const NOISY = 50;
 const QUIET = ['q1', 'q2', 'q3'];
-const execFileAsync = promisify(execFile);
 
 describe('local mode: status of a fair queue with a paused consumer', () => {
   let pipeline: TestPipeline;
   const runId = randomUUID().slice(0, 8);
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-quiet-tenants-state-'));
   const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const hookline = async (...args: string[]) =>
-    (await execFileAsync('npx', ['tsx', 'bin/hookline.ts', ...args], { timeout: 60_000, env })).stdout;
+  const hookline = async (...args: string[]) => (await runHooklineOkWith(env, args)).stdout;
   let text = '';
   let row: QueueStatus | undefined;
 
