@@ -1774,9 +1774,13 @@ function checkBatchItems(items: unknown): asserts items is readonly unknown[] {
   const given =
     items === undefined || items === null
       ? String(items)
-      : typeof items === 'object'
-        ? 'an object: pass [{ job, payload }] for one job'
-        : `a ${typeof items}`;
+      : typeof items !== 'object'
+        ? `a ${typeof items}`
+        : items instanceof Map
+          ? 'a Map: pass an array of its items ([...items.values()])'
+          : Symbol.iterator in items
+            ? `a ${items.constructor?.name || 'list'}: pass an array of its items ([...items])`
+            : 'an object: pass [{ job, payload }] for one job';
   throw new ProducerConfigError(
     `the items argument of sendBatch is not an array, it is ${given} (sendBatch([{ job, payload, options }, ...]))`,
   );
