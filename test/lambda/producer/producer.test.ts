@@ -1184,7 +1184,10 @@ describe('producer batch refusals', () => {
       [{ job, payload: { n: 1 } }, 'an object: pass [{ job, payload }] for one job'],
       ['report.build', 'a string'],
       [new Set([{ job, payload: { n: 1 } }]), 'a Set: pass an array of its items ([...items])'],
-      [new Map([['a', { job, payload: { n: 1 } }]]), 'a Map: pass an array of its items ([...items.values()])'],
+      [
+        new Map([['a', { job, payload: { n: 1 } }]]),
+        'a Map: pass an array of its items ([...items.values()])',
+      ],
     ];
     for (const [given, shown] of refusals) {
       const error = await sendBatch(given).catch((e: unknown) => e);
