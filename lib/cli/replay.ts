@@ -47,7 +47,7 @@ import {
 import { ExternalSorter, SpillError } from './external-sort';
 import { untilRateAllows } from './rate-pacing';
 import { refuseFutureSince } from './since-flag';
-import { validSourceName } from './source-flag';
+import { sourceNotConfiguredNote, validSourceName } from './source-flag';
 import { type QueueTarget, queueOf, type Target } from './target';
 import { validTypePattern } from './type-pattern-flag';
 
@@ -230,16 +230,18 @@ function checkSelectors(
 ): void {
   if (options.source.trim() === '') throw new UsageError('--source is empty: name one configured source');
   const known = replaySources(config);
-  // A name that could be no source's is refused first, with --to or without: it is no removed source that --to
-  // would take, and it must not be read as an archive prefix.
-  if (!known.includes(options.source)) validSourceName(options.source);
-  if (!known.includes(options.source) && options.to === undefined) {
-    const queues = Object.keys(target.queues);
-    throw new UnknownSourceError(
-      options.source,
-      known,
-      `a source removed from the configuration has no route: replay its archived events with --to <queue> (${queues.length > 0 ? `one of ${queues.join(', ')}` : 'none configured'})`,
-    );
+  if (!known.includes(options.source)) {
+    // A name that could be no source's is refused first, with --to or without: it is no removed source that --to
+    // would take, and it must not be read as an archive prefix.
+    validSourceName(options.source);
+    if (options.to === undefined) {
+      const queues = Object.keys(target.queues);
+      throw new UnknownSourceError(
+        options.source,
+        known,
+        `a source removed from the configuration has no route: replay its archived events with --to <queue> (${queues.length > 0 ? `one of ${queues.join(', ')}` : 'none configured'})`,
+      );
+    }
   }
   if (options.type !== undefined) {
     if (options.type.trim() === '')
@@ -636,16 +638,6 @@ async function selectEvents(
   return { tally, hours, archiveRetention, ...(expiredBefore ? { expiredBefore } : {}) };
 }
 
-/**
- * The notice of a `--source` the configuration does not have, replayed with `--to` (a source removed from it);
- * undefined for a configured one.
- */
-function unconfiguredSourceNote(config: ResolvedConfig, options: ReplayOptions): string | undefined {
-  const known = replaySources(config);
-  if (known.includes(options.source)) return undefined;
-  return `source "${options.source}" is not in the configuration (${known.join(', ')})${didYouMeanAside(options.source, known)}: replaying its archived events anyway, to ${options.to}, as a source removed from it keeps its events in the archive`;
-}
-
 /** A selection that matches nothing: an error, never an empty run. */
 function nothingMatched(
   config: ResolvedConfig,
@@ -813,7 +805,12 @@ export async function replay(
   const until = options.until ?? new Date(backend.clock.now());
   checkSelectors(config, target, options, until, new Date(backend.clock.now()));
   if (options.to !== undefined) checkDestination(target, options.to);
-  const unconfigured = unconfiguredSourceNote(config, options);
+  // Only with --to (checkSelectors): a source removed from the configuration, its events still archived.
+  const unconfigured = sourceNotConfiguredNote(
+    options.source,
+    replaySources(config),
+    `replaying its archived events anyway, to ${options.to}, as a source removed from it keeps its events in the archive`,
+  );
   if (unconfigured) backend.output.note(unconfigured);
   await flushLocalArchive(backend, target);
   const sorter = new ExternalSorter<ArchiveRecord>({

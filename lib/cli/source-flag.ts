@@ -28,13 +28,15 @@ export const sourceFlag = (value: string): string => (value.trim() === '' ? valu
 
 /**
  * The one-line notice of a `--source` that is none of the `configured` sources (`configuredSources` in `trace.ts`):
- * its lines are still shown. Undefined for a configured one, or when the target does not list its sources (a local
- * mode started by an earlier version).
+ * what the command does with it anyway (`trace` and `tail` show its lines; `replay --to` replays its archived
+ * events). Undefined for a configured one, or when the target does not list its sources (a local mode started by an
+ * earlier version).
  */
 export function sourceNotConfiguredNote(
   source: string,
   configured: readonly string[] | undefined,
+  anyway = 'showing its lines anyway, as a source removed from it may still have events in the pipeline',
 ): string | undefined {
   if (configured === undefined || configured.includes(source)) return undefined;
-  return `source "${source}" is not in the configuration (${configured.join(', ')})${didYouMeanAside(source, configured)}: showing its lines anyway, as a source removed from it may still have events in the pipeline`;
+  return `source "${source}" is not in the configuration (${configured.join(', ')})${didYouMeanAside(source, configured)}: ${anyway}`;
 }
