@@ -1,8 +1,9 @@
 /**
  * esbuild's JS API, loaded on its first use rather than with the module that uses it: the CLI reaches the modules
- * that bundle (the ingest's bundler, through the stack `hookline cost` synthesizes without bundling) and those that
- * read a consumer entry's exports, and a command that does neither should not load esbuild. `require`, because the
- * callers are synchronous (esbuild is CommonJS, so this is the instance an `import` would give).
+ * that bundle (the ingest's bundler, through the stack `hookline cost` synthesizes without bundling; the loader of a
+ * TypeScript configuration) and those that read a consumer entry's exports, and a command that does none of these
+ * should not load esbuild. `require`, because most callers are synchronous (esbuild is CommonJS, so this is the
+ * instance an `import` would give).
  */
 import { createRequire } from 'node:module';
 import type * as Esbuild from 'esbuild';

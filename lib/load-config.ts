@@ -11,6 +11,7 @@ import type { Message, Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
 import { configPath, missingConfiguration } from './config-file';
 import { type EntryExports, entryExportNames } from './entry-exports';
+import { esbuildApi } from './esbuild-api';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
 import { type Violation, violation } from './violations';
@@ -61,7 +62,7 @@ const requireCdkRoot: Plugin = {
 async function importConfigModule(file: string): Promise<ConfigModule> {
   if (!/\.[cm]?ts$/.test(file))
     return { module: (await import(pathToFileURL(file).href)) as ConfigExports, repeatedKeys: [] };
-  const { build } = await import('esbuild');
+  const { build } = esbuildApi();
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.mjs`);
   const result = await build({
     entryPoints: [file],
