@@ -230,11 +230,10 @@ export class PipelineSchedulesError extends ViolationsError {
 /**
  * A schedule that will not fire again (a one-time time that has passed, a cron whose years have) is a synth warning on
  * its schedule, not an error: one that has fired stays configured until removed, and must not stop later deploys.
- * `cdk synth --strict` fails on it. A schedule that is off (`enabled: false`) gets none: it is deliberately off, so
- * that it will not fire is no news.
+ * `cdk synth --strict` fails on it. Not called for schedules that are off (`enabled: false`): they are deliberately
+ * off, so that one will not fire is no news.
  */
-function warnWhenItNeverFires(scope: Construct, s: ResolvedSchedule, index: number, enabled: boolean): void {
-  if (!enabled) return;
+function warnWhenItNeverFires(scope: Construct, s: ResolvedSchedule, index: number): void {
   const why = neverFires(s.expression, s.timezone, Date.now());
   if (why)
     Annotations.of(scope).addWarningV2('hookline:scheduleNeverFires', neverFiresWarning(s, index, why));
@@ -298,7 +297,7 @@ export class PipelineSchedules extends Construct {
           maxEventAge: props.maxEventAge ?? DEFAULTS.scheduleMaxEventAge,
         }),
       });
-      warnWhenItNeverFires(schedule, s, index, props.enabled ?? true);
+      if (props.enabled ?? true) warnWhenItNeverFires(schedule, s, index);
       byName[s.name] = { schedule, deadLetterQueue, role };
     }
     this.schedules = byName;

@@ -1771,19 +1771,19 @@ function checkJobDefinition(job: unknown): asserts job is JobDefinition {
  */
 function checkBatchItems(items: unknown): asserts items is readonly unknown[] {
   if (Array.isArray(items)) return;
-  const given =
-    items === undefined || items === null
-      ? String(items)
-      : typeof items !== 'object'
-        ? `a ${typeof items}`
-        : items instanceof Map
-          ? 'a Map: pass an array of its items ([...items.values()])'
-          : Symbol.iterator in items
-            ? `a ${items.constructor?.name || 'list'}: pass an array of its items ([...items])`
-            : 'an object: pass [{ job, payload }] for one job';
   throw new ProducerConfigError(
-    `the items argument of sendBatch is not an array, it is ${given} (sendBatch([{ job, payload, options }, ...]))`,
+    `the items argument of sendBatch is not an array, it is ${notAnArray(items)} (sendBatch([{ job, payload, options }, ...]))`,
   );
+}
+
+/** What a `sendBatch` argument that is not an array is, and what to pass instead where it can be told. */
+function notAnArray(items: unknown): string {
+  if (items === undefined || items === null) return String(items);
+  if (typeof items !== 'object') return `a ${typeof items}`;
+  if (items instanceof Map) return 'a Map: pass an array of its items ([...items.values()])';
+  if (Symbol.iterator in items)
+    return `a ${items.constructor?.name || 'list'}: pass an array of its items ([...items])`;
+  return 'an object: pass [{ job, payload }] for one job';
 }
 
 /** No options (undefined or null, as a JavaScript caller may pass) are none; anything but an object is refused. */
