@@ -5,12 +5,13 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { type ListSchedulesCommandOutput, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Message, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import config from '../../hookline.config';
+import { jobScheduleName } from '../../lambda/producer/producer';
 import type { Backend, Clock, HttpFetch, TargetOptions } from '../../lib/cli/backend';
 import type { InterruptSignal, Interrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, type Output } from '../../lib/cli/output';
@@ -173,6 +174,31 @@ export const JOB_SCHEDULES_DEAD_LETTER_QUEUE = {
 /** {@link stackTarget} of a stack whose producers may delay jobs: it publishes their schedules' dead-letter queue. */
 export function stackTargetWithJobSchedules(): StackTarget {
   return { ...stackTarget(), jobSchedulesDeadLetterQueue: JOB_SCHEDULES_DEAD_LETTER_QUEUE };
+}
+
+/**
+ * `count` one-time job schedules of {@link stackTargetWithJobSchedules}'s stack as `ListSchedules` lists them, each
+ * sending to `queueArn`; `tag` keeps the names of two pages apart.
+ */
+export function jobSchedules(count: number, queueArn = EVENTS.arn, tag = 'last') {
+  return Array.from({ length: count }, (_, i) => ({
+    Name: jobScheduleName('Hookline-job-', `job-${queueArn.split(':').at(-1)}-${tag}-${i}`),
+    GroupName: 'default',
+    State: 'ENABLED' as const,
+    Target: { Arn: queueArn },
+  }));
+}
+
+/** A `ListSchedules` page of `count` {@link jobSchedules}, followed by the page `next` when given. */
+export function jobSchedulesPage(
+  count: number,
+  next?: string,
+  queueArn = EVENTS.arn,
+): ListSchedulesCommandOutput {
+  return {
+    Schedules: jobSchedules(count, queueArn, next),
+    ...(next ? { NextToken: next } : {}),
+  } as ListSchedulesCommandOutput;
 }
 
 /** A dead-lettered envelope message as SQS returns it. */

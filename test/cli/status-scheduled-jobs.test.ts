@@ -20,6 +20,8 @@ import type { StackTarget } from '../../lib/cli/target';
 import {
   cliHarness,
   EVENTS,
+  jobSchedules,
+  jobSchedulesPage,
   mockCommandClients,
   ORDERS,
   stackTarget,
@@ -42,20 +44,6 @@ function queuesReadable(): void {
   });
   lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-}
-
-/** `count` job schedules of the stack, each sending to `queueArn`. */
-const jobSchedules = (count: number, queueArn = EVENTS.arn) =>
-  Array.from({ length: count }, (_, i) => ({
-    Name: jobScheduleName('Hookline-job-', `job-${queueArn.split(':').at(-1)}-${i}`),
-    GroupName: 'default',
-    State: 'ENABLED' as const,
-    Target: { Arn: queueArn },
-  }));
-
-/** A page of `count` job schedules, each sending to `queueArn`, followed by the page `next` when given. */
-function page(count: number, next?: string, queueArn = EVENTS.arn): Partial<ListSchedulesCommandOutput> {
-  return { Schedules: jobSchedules(count, queueArn), ...(next ? { NextToken: next } : {}) };
 }
 
 /** Scheduler answers the pages in turn, the first for a request without a token, each next for the token before. */
@@ -86,7 +74,7 @@ async function status(args: readonly string[] = [], target: StackTarget = stackT
 describe('status of a deployed stack counts the jobs waiting in its one-time schedules', () => {
   it('counts every page of the stack’s job schedules, following each token, and says it as local mode does', async () => {
     queuesReadable();
-    schedulesPages(page(100, 'token-2'), page(100, 'token-3'), page(37));
+    schedulesPages(jobSchedulesPage(100, 'token-2'), jobSchedulesPage(100, 'token-3'), jobSchedulesPage(37));
 
     const human = await status();
 
@@ -104,7 +92,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
 
   it('gives the count as scheduledJobs in --json, 0 when none wait (and then no line)', async () => {
     queuesReadable();
-    schedulesPages(page(100, 'token-2'), page(37));
+    schedulesPages(jobSchedulesPage(100, 'token-2'), jobSchedulesPage(37));
     const json = await status(['--json']);
     expect(json.code).toBe(0);
     const result = JSON.parse(json.stdout);
@@ -114,7 +102,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     expect(result).not.toHaveProperty('unreadable');
 
     scheduler.reset();
-    schedulesPages(page(0));
+    schedulesPages(jobSchedulesPage(0));
     const none = await status(['--json']);
     expect(JSON.parse(none.stdout).scheduledJobs).toBe(0);
     const human = await status();
@@ -143,7 +131,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
         Schedules: [...jobSchedules(3), ...jobSchedules(2, ORDERS.arn)],
         NextToken: 'token-2',
       },
-      page(4, undefined, ORDERS.arn),
+      jobSchedulesPage(4, undefined, ORDERS.arn),
     );
 
     const json = await status(['orders', '--json']);
@@ -155,7 +143,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
   it('stops after 10 pages and says "at least" what it counted, in text and --json, rather than paging on', async () => {
     queuesReadable();
     // Every page says another follows.
-    scheduler.on(ListSchedulesCommand).resolves(page(100, 'more') as ListSchedulesCommandOutput);
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(100, 'more') as ListSchedulesCommandOutput);
 
     const human = await status();
     const calls = requests();
@@ -223,7 +211,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
   it('when Scheduler throttles, shows everything else and says the count is unknown and why, never 0', async () => {
     queuesReadable();
     // A count part-way through the pages is not the count either.
-    schedulesPages(page(100, 'token-2'));
+    schedulesPages(jobSchedulesPage(100, 'token-2'));
     scheduler.on(ListSchedulesCommand, { NextToken: 'token-2' }).rejects(
       Object.assign(new Error('Rate exceeded'), {
         name: 'ThrottlingException',
@@ -271,7 +259,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
     });
     scheduler.on(ListSchedulesCommand).callsFake(async () => {
       listed();
-      return page(2);
+      return jobSchedulesPage(2);
     });
     // The queues answer only once the listing started: read one after the other, status would never answer.
     sqs.on(GetQueueAttributesCommand).callsFake(async () => {
@@ -286,7 +274,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
 
   it('says a nested stack’s jobs are not counted, rather than 0 from its own name’s prefix', async () => {
     queuesReadable();
-    schedulesPages(page(5));
+    schedulesPages(jobSchedulesPage(5));
 
     const json = await status(['--json'], { ...stackTargetWithJobSchedules(), nested: true });
 
@@ -298,7 +286,7 @@ describe('status of a deployed stack counts the jobs waiting in its one-time sch
 
   it('makes no Scheduler call for a stack whose producers may not delay jobs, and says nothing of them', async () => {
     queuesReadable();
-    schedulesPages(page(5));
+    schedulesPages(jobSchedulesPage(5));
 
     const human = await status([], stackTarget());
     const json = await status(['--json'], stackTarget());

@@ -8,16 +8,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import {
-  ListSchedulesCommand,
-  type ListSchedulesCommandOutput,
-  SchedulerClient,
-} from '@aws-sdk/client-scheduler';
+import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import { jobScheduleName } from '../../lambda/producer/producer';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
 import type { LocalTarget } from '../../lib/cli/target';
@@ -27,6 +22,7 @@ import { ConsoleOperations } from '../../lib/console/operations';
 import {
   cliHarness,
   EVENTS,
+  jobSchedulesPage,
   localTestTarget,
   mockCommandClients,
   ORDERS,
@@ -45,18 +41,6 @@ beforeEach(() => {
 
 /** The stack `Hookline`, whose producers may delay jobs. */
 const target = stackTargetWithJobSchedules();
-
-/** A page of `count` job schedules of the stack, followed by the page `next` when given. */
-const page = (count: number, next?: string): ListSchedulesCommandOutput =>
-  ({
-    Schedules: Array.from({ length: count }, (_, i) => ({
-      Name: jobScheduleName('Hookline-job-', `job-${next ?? 'last'}-${i}`),
-      GroupName: 'default',
-      State: 'ENABLED' as const,
-      Target: { Arn: EVENTS.arn },
-    })),
-    ...(next ? { NextToken: next } : {}),
-  }) as ListSchedulesCommandOutput;
 
 /** What the console's overview answers for the stack, on its first refresh. */
 const overview = () =>
@@ -85,8 +69,8 @@ async function statusLine(): Promise<string | undefined> {
 
 describe('the overview of a deployed stack says the jobs scheduled for later as hookline status does, and how old its count is', () => {
   it('a count of every page of schedules, in the words of status', async () => {
-    scheduler.on(ListSchedulesCommand, {}).resolves(page(100, 'token-2'));
-    scheduler.on(ListSchedulesCommand, { NextToken: 'token-2' }).resolves(page(37));
+    scheduler.on(ListSchedulesCommand, {}).resolves(jobSchedulesPage(100, 'token-2'));
+    scheduler.on(ListSchedulesCommand, { NextToken: 'token-2' }).resolves(jobSchedulesPage(37));
     const said = await statusLine();
     expect(said).toMatch(/^137 jobs scheduled for later, beyond SQS's 15-minute delay, so in no queue yet;/);
     expect((await overview()).scheduledJobs).toEqual({ text: aged(said), tone: 'count' });
@@ -96,7 +80,7 @@ describe('the overview of a deployed stack says the jobs scheduled for later as 
     for (let i = 0; i < 11; i++) {
       scheduler
         .on(ListSchedulesCommand, i === 0 ? {} : { NextToken: `token-${i}` })
-        .resolves(page(100, `token-${i + 1}`));
+        .resolves(jobSchedulesPage(100, `token-${i + 1}`));
     }
     const said = await statusLine();
     expect(said).toMatch(/^at least 1000 jobs scheduled for later/);
@@ -125,7 +109,7 @@ describe('the overview of a deployed stack says the jobs scheduled for later as 
   });
 
   it('nothing to say when no job waits', async () => {
-    scheduler.on(ListSchedulesCommand).resolves(page(0));
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(0));
     expect(await statusLine()).toBeUndefined();
     expect((await overview()).scheduledJobs).toBeNull();
   });

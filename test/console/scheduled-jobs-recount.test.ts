@@ -8,21 +8,21 @@
  */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import {
-  ListSchedulesCommand,
-  type ListSchedulesCommandOutput,
-  SchedulerClient,
-} from '@aws-sdk/client-scheduler';
+import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import { jobScheduleName } from '../../lambda/producer/producer';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import { SCHEDULED_JOBS_RECOUNT_MS } from '../../lib/console/scheduled-jobs-count';
-import { EVENTS, mockCommandClients, stackTargetWithJobSchedules, testBackend } from '../cli/helpers';
+import {
+  jobSchedulesPage,
+  mockCommandClients,
+  stackTargetWithJobSchedules,
+  testBackend,
+} from '../cli/helpers';
 import { consoleApiFor } from './console-api';
 
 const { sqs, lambda, cloudwatch } = mockCommandClients();
@@ -36,17 +36,6 @@ beforeEach(() => {
 
 /** The stack `Hookline`, whose producers may delay jobs. */
 const target = stackTargetWithJobSchedules();
-
-/** One last page of `count` job schedules of the stack. */
-const page = (count: number): ListSchedulesCommandOutput =>
-  ({
-    Schedules: Array.from({ length: count }, (_, i) => ({
-      Name: jobScheduleName('Hookline-job-', `job-${count}-${i}`),
-      GroupName: 'default',
-      State: 'ENABLED' as const,
-      Target: { Arn: EVENTS.arn },
-    })),
-  }) as ListSchedulesCommandOutput;
 
 const denied = () =>
   Object.assign(new Error('not authorized to perform: scheduler:ListSchedules'), {
@@ -89,7 +78,7 @@ describe('the overview lists the schedules once per interval for every refresh, 
   const { moveClock, overview } = freshConsole();
 
   it('refreshes within the interval reuse one listing and say its age; after it, the schedules are listed again', async () => {
-    scheduler.on(ListSchedulesCommand).resolves(page(37));
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(37));
     const texts: string[] = [];
     for (let refresh = 0; refresh < 5; refresh++) {
       texts.push((await overview()).scheduledJobs?.text ?? '');
@@ -105,7 +94,7 @@ describe('the overview lists the schedules once per interval for every refresh, 
     ]);
 
     // The interval ends 30 s after the listing started: 29.999 s reuses it, 30 s lists again.
-    scheduler.on(ListSchedulesCommand).resolves(page(40));
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(40));
     await moveClock(SCHEDULED_JOBS_RECOUNT_MS - 10_000 - 1);
     expect((await overview()).scheduledJobs?.text).toBe(
       `${COUNT_37}; as of 29s ago, counted again at most every 30s`,
@@ -123,7 +112,7 @@ describe('a denied listing is not asked again at each refresh', () => {
   const { moveClock, overview } = freshConsole();
 
   it('keeps its unknown line and missing permission for the interval, with the last count and its age', async () => {
-    scheduler.on(ListSchedulesCommand).resolves(page(37));
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(37));
     await overview();
     await moveClock(SCHEDULED_JOBS_RECOUNT_MS);
     scheduler.on(ListSchedulesCommand).rejects(denied());
@@ -145,7 +134,7 @@ describe('a denied listing is not asked again at each refresh', () => {
     }
 
     await moveClock(SCHEDULED_JOBS_RECOUNT_MS);
-    scheduler.on(ListSchedulesCommand).resolves(page(37));
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(37));
     expect((await overview()).scheduledJobs?.text).toBe(
       `${COUNT_37}; as of just now, counted again at most every 30s`,
     );
@@ -157,7 +146,7 @@ describe('a failed listing is not asked again at each refresh', () => {
   const { moveClock, overview } = freshConsole();
 
   it('keeps saying why for the interval, with the last count and its age', async () => {
-    scheduler.on(ListSchedulesCommand).resolves(page(37));
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(37));
     await overview();
     await moveClock(SCHEDULED_JOBS_RECOUNT_MS);
     // A client error the SDK does not retry: the listing fails at once.
@@ -209,7 +198,7 @@ describe('refreshes that come while the schedules are listed wait for that listi
 
   it('three tabs refreshing at once make one listing and show its count', async () => {
     // How many queue reads one overview makes, so the test knows when all three have started theirs.
-    scheduler.on(ListSchedulesCommand).resolves(page(0));
+    scheduler.on(ListSchedulesCommand).resolves(jobSchedulesPage(0));
     await new ConsoleOperations({
       backend: testBackend(),
       target,
@@ -226,7 +215,7 @@ describe('refreshes that come while the schedules are listed wait for that listi
     });
     scheduler.on(ListSchedulesCommand).callsFake(async () => {
       await held;
-      return page(37);
+      return jobSchedulesPage(37);
     });
     // Three tabs' URLs differ, so the server does not join their reads: the count's own sharing is tested.
     const answers = [1, 2, 3].map((tab) => api.call('GET', `/api/overview?tab=${tab}`));
