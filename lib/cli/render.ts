@@ -144,10 +144,15 @@ export interface ScheduledJobsSentence {
  * to a bound, past which it says "at least"; where they could not be counted, it says why, never 0. A status that did
  * not count them (a deployed stack whose producers may delay jobs) says where to look instead. The console's
  * overview says the same sentence.
+ *
+ * A count of none says nothing unless `sayNone`: `status` counts when it is run, so no line there is "none, now"; the
+ * console's overview reuses a deployed stack's count for a while, and says "none" with its age instead, so that it is
+ * not taken for a count not made.
  */
 export function scheduledJobsSentence(
   hints: CommandHints,
   result: StatusResult,
+  { sayNone = false }: { readonly sayNone?: boolean } = {},
 ): ScheduledJobsSentence | undefined {
   const list = next(hints, 'jobs list --state scheduled');
   if (result.scheduledJobsNote !== undefined)
@@ -162,11 +167,13 @@ export function scheduledJobsSentence(
         text: `at least ${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet: counting stopped after the stack's first ${SCHEDULED_JOBS_COUNTED} schedules, and more wait; a cancelled one counts until its time (${list})`,
         tone: 'count',
       };
-    return count > 0
-      ? {
-          text: `${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (${list})`,
-          tone: 'count',
-        }
+    if (count > 0)
+      return {
+        text: `${plural(count, 'job')} scheduled for later, beyond SQS's 15-minute delay, so in no queue yet; a cancelled one counts until its time (${list})`,
+        tone: 'count',
+      };
+    return sayNone
+      ? { text: `no jobs scheduled for later, beyond SQS's 15-minute delay (${list})`, tone: 'count' }
       : undefined;
   }
   if (!result.otherDeadLetterQueues?.some((d) => d.name === JOB_SCHEDULES)) return undefined;

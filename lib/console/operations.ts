@@ -74,7 +74,7 @@ import { discardOutput, type Job, Jobs } from './jobs';
 import { type ConsoleLog, lastResort, stderrLog, UNEXPECTED_FAILURE } from './last-resort';
 import { type PageCursor, pageOf } from './paging';
 import { type CountAsOf, ScheduledJobsCounts, withCountAge } from './scheduled-jobs-count';
-import { type ReadAnswer, SharedReads } from './shared-reads';
+import { asOfWords, type ReadAnswer, SharedReads } from './shared-reads';
 import { saveDeadLettersArgs } from './ui/dead-letter-expiry';
 import { heldByOthers } from './ui/held-by-others';
 
@@ -357,6 +357,8 @@ function isOwnFault(error: Error): boolean {
 /** A deployed stack's queue rates from CloudWatch, or why there are none (`rates` then empty). */
 interface StackRates extends ReadAnswer {
   readonly rates: Map<string, RateSeries>;
+  /** CloudWatch answered the rates; false where `note` says why there are none (denied, unavailable). */
+  readonly read: boolean;
   readonly note: string;
   readonly denied?: Denial;
 }
@@ -373,14 +375,12 @@ export class ConsoleOperations {
   private pumping = false;
   private connection: ConsoleConnection;
   /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
-  private readonly cloudWatchRates = new SharedReads<StackRates>(() => Date.now(), 60_000);
+  private readonly cloudWatchRates = new SharedReads<StackRates>(() => this.now(), 60_000);
   /** A deployed stack's jobs scheduled for later, listed at most once per interval for every refresh of every tab. */
-  private readonly scheduledJobsCounts: ScheduledJobsCounts;
+  private readonly scheduledJobsCounts = new ScheduledJobsCounts({ now: () => this.now() });
 
   constructor(readonly context: ConsoleContext) {
     this.connection = { backend: context.backend, target: context.target, feed: context.feed };
-    // The backend's clock: the one the CLI's cores wait and age by (a test's moves when the test says).
-    this.scheduledJobsCounts = new ScheduledJobsCounts({ now: () => this.connection.backend.clock.now() });
     // A job's failure is told as a request's is: it runs on after the request that started it has been answered.
     this.jobs = new Jobs(
       context.hints,
@@ -395,9 +395,20 @@ export class ConsoleOperations {
     );
   }
 
-  /** The journal file's lines the console's activity can hold: within its rates' window, at most those it keeps. */
+  /**
+   * The journal file's lines the console's activity can hold: within its rates' window, at most those it keeps. The
+   * window is of the wall clock that stamped the lines, not of {@link now}: it selects events, it ages no figure.
+   */
   private windowOf(recent: JournalRecentLines | undefined) {
     return recent && (() => recent(new Date(Date.now() - this.activity.windowMs), this.activity.keep));
+  }
+
+  /**
+   * The clock the overview's reused figures are aged by, one for all of them: the backend's, the one the CLI's cores
+   * wait and age by (a test's moves when the test says).
+   */
+  private now(): number {
+    return this.connection.backend.clock.now();
   }
 
   private get hints(): CommandHints {
@@ -477,6 +488,7 @@ export class ConsoleOperations {
       countScheduledJobs: true,
       scheduledJobsCounter: scheduled.counter,
     });
+    // Local mode's rates are counted from its events by when they were written: by the wall clock that stamped them.
     const now = Date.now();
     const stack = target.kind === 'stack' ? await this.stackRates() : undefined;
     return {
@@ -501,7 +513,7 @@ export class ConsoleOperations {
       missingPermissions:
         missingPermissionsLine(withConsoleDenials(result.unreadable ?? [], stack?.denied, this.feedDenial)) ??
         null,
-      ratesNote: stack?.note ?? null,
+      ratesNote: stack ? this.agedRatesNote(stack) : null,
       sources: config.sources.map((s) => ({
         name: s.name,
         type: s.type,
@@ -529,13 +541,21 @@ export class ConsoleOperations {
     return { counter, asOf: () => answered };
   }
 
-  /** `hookline status`'s sentence on the jobs scheduled for later, saying how old a deployed stack's count is. */
+  /**
+   * `hookline status`'s sentence on the jobs scheduled for later, saying how old a deployed stack's count is; a
+   * count of none is said too, with its age (a reused "none" must not vanish as if nothing had been counted).
+   */
   private agedScheduledJobsSentence(result: StatusResult, asOf: CountAsOf | undefined) {
-    const sentence = scheduledJobsSentence(this.hints, result);
+    const sentence = scheduledJobsSentence(this.hints, result, { sayNone: asOf !== undefined });
     if (!sentence) return null;
     if (!asOf) return sentence;
-    const now = this.connection.backend.clock.now();
-    return withCountAge(sentence, asOf, now, this.scheduledJobsCounts.recountMs);
+    return withCountAge(sentence, asOf, this.now(), this.scheduledJobsCounts.recountMs);
+  }
+
+  /** What the rates of a deployed stack are (or why there are none), and how old that is: they are reused. */
+  private agedRatesNote(stack: StackRates): string {
+    const again = stack.read ? 'read' : 'tried';
+    return `${stack.note}; ${asOfWords(stack, this.now(), this.cloudWatchRates.reuseMs, again)}`;
   }
 
   /** Why the page cannot replay (its control is disabled with this reason), or null when it can. */
@@ -568,7 +588,7 @@ export class ConsoleOperations {
     return this.cloudWatchRates.read(addressOf(target), async (at) => {
       try {
         const rates = await queueRatesFromCloudWatch(backend.cloudwatch, Object.values(target.queues), at);
-        return { at, rates, note: DEPLOYED_RATES_NOTE };
+        return { at, rates, read: true, note: DEPLOYED_RATES_NOTE };
       } catch (error) {
         // A denial is said as `hookline status` says a part it may not read, its action in the missing-permissions line.
         const denied = error instanceof ActionDeniedError ? denialOf(error) : undefined;
@@ -576,6 +596,7 @@ export class ConsoleOperations {
         return {
           at,
           rates: new Map(),
+          read: false,
           note: `queue rates: ${denied ? deniedValue(denied) : `CloudWatch unavailable (${name})`}`,
           ...(denied ? { denied } : {}),
         };
@@ -962,6 +983,7 @@ export class ConsoleOperations {
     const replay = this.context.extensions?.replay;
     const unavailable = this.replayUnavailable();
     if (!replay || unavailable) throw new CliError(unavailable ?? REPLAY_UNAVAILABLE);
+    // A window such as "the last hour" is of the wall clock that stamped the archived events.
     const selection = replaySelectionOf(request, Date.now());
     if (selection.queue !== undefined) queueOf(this.connection.target, selection.queue);
     const label = [

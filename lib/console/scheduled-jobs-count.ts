@@ -10,8 +10,7 @@
 import { plural } from '../../lambda/shared/plural';
 import type { Clock } from '../cli/backend';
 import type { ScheduledJobsCount } from '../cli/scheduled-jobs';
-import { SharedReads } from './shared-reads';
-import { humanAge } from './ui/human-age';
+import { ago, asOfWords, SharedReads } from './shared-reads';
 
 /**
  * How long a count, a denial or a failure is reused before the schedules are listed again: at most 10 calls per 30 s
@@ -73,11 +72,6 @@ function earlierOf(counted: ScheduledJobsCount, previous: CountAsOf | undefined)
   return previous.earlier ? { earlier: previous.earlier } : {};
 }
 
-/** An age as the overview says it: `just now` under a second, else `12s ago`, `1m 35s ago`. */
-function ago(ms: number): string {
-  return ms < 1_000 ? 'just now' : `${humanAge(Math.floor(ms / 1_000))} ago`;
-}
-
 /**
  * The overview's sentence on the jobs scheduled for later, with how old what it says is and how often it is
  * listed again: a count reused from an earlier refresh must not read as current, nor a denial or failure as just
@@ -89,10 +83,10 @@ export function withCountAge<T extends { readonly text: string }>(
   now: number,
   recountMs: number,
 ): T {
-  const again = `${'count' in asOf.counted ? 'counted' : 'tried'} again at most every ${humanAge(recountMs / 1_000)}`;
+  const age = asOfWords(asOf, now, recountMs, 'count' in asOf.counted ? 'counted' : 'tried');
   const { earlier } = asOf;
   const last = earlier
     ? `; the last count, ${ago(now - earlier.at)}: ${earlier.atLeast ? 'at least ' : ''}${plural(earlier.count, 'job')}`
     : '';
-  return { ...sentence, text: `${sentence.text}; as of ${ago(Math.max(0, now - asOf.at))}, ${again}${last}` };
+  return { ...sentence, text: `${sentence.text}; ${age}${last}` };
 }

@@ -2,8 +2,11 @@
  * A read the console makes of AWS on behalf of every refresh of every open page: the page refreshes every few
  * seconds per tab, and each refresh asking AWS again would spend the account's quota (and seconds of calls) on
  * figures that change more slowly than that. So an answer is reused for a while, and refreshes that come while a
- * read runs wait for that read instead of starting their own (several tabs must not make several calls).
+ * read runs wait for that read instead of starting their own (several tabs must not make several calls). A reused
+ * answer must not read as current: the page says each one's age in the words of {@link asOfWords}.
  */
+
+import { humanAge } from './ui/human-age';
 
 /** What a read answered, and when it started. */
 export interface ReadAnswer {
@@ -44,4 +47,18 @@ export class SharedReads<T extends ReadAnswer> {
     this.running.set(key, started);
     return started;
   }
+}
+
+/** An age as the overview says it: `just now` under a second, else `12s ago`, `1m 35s ago`. */
+export function ago(ms: number): string {
+  return ms < 1_000 ? 'just now' : `${humanAge(Math.floor(ms / 1_000))} ago`;
+}
+
+/**
+ * How old a shared read's answer is and how often it is made again, as the overview says it beside what the answer
+ * says (`as of 12s ago, counted again at most every 30s`): `again` is what the next read will do, `tried` where this
+ * one could not say the figure (denied, failed).
+ */
+export function asOfWords(answer: ReadAnswer, now: number, reuseMs: number, again: string): string {
+  return `as of ${ago(Math.max(0, now - answer.at))}, ${again} again at most every ${humanAge(reuseMs / 1_000)}`;
 }

@@ -88,7 +88,10 @@ const waitForJob = async (ops: ConsoleOperations) => ops.jobs.idle(5);
 
 describe('console operations on a deployed stack', () => {
   it('shows queue rates from the SQS metrics in CloudWatch, and says that there is no live feed', async () => {
-    const now = Date.now();
+    const ops = operations();
+    // The console's clock: the rates' window ends at its minute, and their reuse ends by it.
+    const { clock } = ops.context.backend;
+    const now = clock.now();
     const minute = (ago: number) => new Date((Math.floor(now / 60_000) - ago) * 60_000);
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
     clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
@@ -103,7 +106,6 @@ describe('console operations on a deployed stack', () => {
         ],
       };
     });
-    const ops = operations();
     const overview = await ops.overview();
     const events = overview.queues.find((q) => q.queue === 'events');
     expect(events?.visible).toBe(4);
@@ -129,13 +131,8 @@ describe('console operations on a deployed stack', () => {
     await ops.overview();
     const rateCalls = () => asked.filter((a) => a.MetricDataQueries?.[0]?.Id === 'q0_received');
     expect(rateCalls()).toHaveLength(1);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
-      vi.setSystemTime(Date.now() + 60_000);
-      await ops.overview();
-    } finally {
-      vi.useRealTimers();
-    }
+    await clock.sleep(60_000);
+    await ops.overview();
     expect(rateCalls()).toHaveLength(2);
   });
 
@@ -146,17 +143,19 @@ describe('console operations on a deployed stack', () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
+    const ops = operations();
+    // Within the rates' window, which ends at the console clock's minute.
+    const current = new Date(ops.context.backend.clock.now());
     const asked: GetMetricDataCommandInput[] = [];
     clients.cloudwatch.on(GetMetricDataCommand).callsFake(async (input: GetMetricDataCommandInput) => {
       asked.push(input);
       if (input.MetricDataQueries?.[0]?.Id?.startsWith('age')) return { MetricDataResults: [] };
       await held;
-      return { MetricDataResults: [{ Id: 'q0_received', Timestamps: [new Date()], Values: [5] }] };
+      return { MetricDataResults: [{ Id: 'q0_received', Timestamps: [current], Values: [5] }] };
     });
     const isRateCall = (a: GetMetricDataCommandInput) => a.MetricDataQueries?.[0]?.Id === 'q0_received';
     // How many reads of the ages one overview makes, so the test knows when three have gone past them to the rates.
     const ages = () => asked.filter((a) => !isRateCall(a)).length;
-    const ops = operations();
     const first = ops.overview();
     await vi.waitFor(() => expect(asked.some(isRateCall)).toBe(true), { timeout: 20_000 });
     const perOverview = ages();
@@ -183,7 +182,9 @@ describe('console operations on a deployed stack', () => {
     expect(overview.queues.find((q) => q.queue === 'events')?.visible).toBe(4);
     // Unknown, not zero: the page shows `-` where the rates could not be read.
     expect(overview.queues.find((q) => q.queue === 'events')?.rates).toBeNull();
-    expect(overview.ratesNote).toBe('queue rates: unknown: access denied (needs cloudwatch:GetMetricData)');
+    expect(overview.ratesNote).toBe(
+      'queue rates: unknown: access denied (needs cloudwatch:GetMetricData); as of just now, tried again at most every 1m 0s',
+    );
     expect(overview.missingPermissions).toBe(
       'incomplete: your AWS identity may not call cloudwatch:GetMetricData: what it reads is shown as unknown; allow it to see the whole pipeline',
     );
@@ -194,7 +195,9 @@ describe('console operations on a deployed stack', () => {
     clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     clients.cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDeniedException'));
     const overview = await operations().overview();
-    expect(overview.ratesNote).toBe('queue rates: unknown: access denied (needs cloudwatch:GetMetricData)');
+    expect(overview.ratesNote).toBe(
+      'queue rates: unknown: access denied (needs cloudwatch:GetMetricData); as of just now, tried again at most every 1m 0s',
+    );
     expect(overview.missingPermissions).toMatch(
       /^incomplete: your AWS identity may not call cloudwatch:GetMetricData: /,
     );
@@ -205,7 +208,9 @@ describe('console operations on a deployed stack', () => {
     clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     clients.cloudwatch.on(GetMetricDataCommand).rejects(awsError('ThrottlingException'));
     const overview = await operations().overview();
-    expect(overview.ratesNote).toBe('queue rates: CloudWatch unavailable (ThrottlingException)');
+    expect(overview.ratesNote).toBe(
+      'queue rates: CloudWatch unavailable (ThrottlingException); as of just now, tried again at most every 1m 0s',
+    );
     expect(overview.missingPermissions).toBeNull();
   });
 

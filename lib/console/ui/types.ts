@@ -69,7 +69,8 @@ export interface Overview {
   /**
    * `hookline status`'s line on the jobs delayed beyond 15 minutes, waiting in one-time schedules: a count (`at
    * least` past the first 1,000 schedules of a deployed stack), why they are unknown (denied, throttled), or where
-   * to look; null when there is nothing to say (none wait, or no producer may delay jobs).
+   * to look; a deployed stack's with its age, and a count of none too (a reused "none" must not look like no count);
+   * null when there is nothing to say (none wait in local mode, or no producer may delay jobs).
    */
   scheduledJobs: { text: string; tone: 'count' | 'unknown' | 'hint' } | null;
   /** `hookline status`'s line on queues the data directory holds that the configuration does not have. */
@@ -81,7 +82,10 @@ export interface Overview {
   /** A source's rates; null for a deployed stack, whose feed cannot count them exactly (`ratesNote` says why). */
   sources: { name: string; type: string; rates: Rates | null }[];
   feed: FeedState;
-  /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */
+  /**
+   * Where the rates come from when it is not the live feed (a deployed stack: CloudWatch), or why there are none,
+   * with how old that is (reused for a minute).
+   */
   ratesNote: string | null;
   replay: string | null;
   /** The sources `replay` takes: the configured ones, scheduled events and jobs. */
