@@ -22,6 +22,7 @@ import { lastResort, UNEXPECTED_FAILURE } from './last-resort';
 import type { ConsoleOperations, DeleteSelection, RedriveSelection, ReplayRequest } from './operations';
 import { pageCursorOf } from './paging';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
+import { ReadsInFlight } from './shared-reads';
 
 /** A request's route parameters, query and JSON body. */
 interface RouteInput {
@@ -413,8 +414,11 @@ interface ReadInFlight {
   lastAnswerAt: number;
 }
 
-/** The reads still waiting for an answer, per console, by URL. */
-const readsInFlight = new WeakMap<ConsoleOperations, Map<string, ReadInFlight>>();
+/**
+ * The reads still waiting for an answer, per console, by URL: joined while they run, as `SharedReads` joins
+ * its reads, but never reused once answered (a page asks again for what changed since), so no answer is kept.
+ */
+const readsInFlight = new WeakMap<ConsoleOperations, ReadsInFlight<ReadInFlight>>();
 
 /**
  * A page's read: answered as 503 "not answering" when local mode has answered nothing of it for
@@ -430,10 +434,9 @@ function pageRead(
   read: (alive: () => void) => Promise<unknown> | unknown,
 ): Promise<unknown> {
   const { operations } = options;
-  const reads = readsInFlight.get(operations) ?? new Map<string, ReadInFlight>();
+  const reads = readsInFlight.get(operations) ?? new ReadsInFlight<ReadInFlight>();
   readsInFlight.set(operations, reads);
-  const key = `${url.pathname}${url.search}`;
-  const inFlight = reads.get(key) ?? startRead(reads, key, read);
+  const inFlight = reads.join(`${url.pathname}${url.search}`, () => startRead(read));
   if (operations.context.target.kind !== 'local') return inFlight.answer;
   const boundMs = options.pageAnswerMs ?? LOCAL_PAGE_ANSWER_SECONDS * 1_000;
   let timer: NodeJS.Timeout | undefined;
@@ -449,22 +452,14 @@ function pageRead(
   return Promise.race([inFlight.answer, late]).finally(() => clearTimeout(timer));
 }
 
-/** Starts a page's read, known by `key` until it ends, with its `alive` hook. */
-function startRead(
-  reads: Map<string, ReadInFlight>,
-  key: string,
-  read: (alive: () => void) => Promise<unknown> | unknown,
-): ReadInFlight {
+/** Starts a page's read, with its `alive` hook. */
+function startRead(read: (alive: () => void) => Promise<unknown> | unknown): ReadInFlight {
   const heard = { lastAnswerAt: Date.now() };
   const alive = () => {
     heard.lastAnswerAt = Date.now();
   };
-  const answer = Promise.resolve()
-    .then(() => read(alive))
-    .finally(() => reads.delete(key));
-  const started: ReadInFlight = Object.assign(heard, { answer });
-  reads.set(key, started);
-  return started;
+  const answer = Promise.resolve().then(() => read(alive));
+  return Object.assign(heard, { answer });
 }
 
 /**

@@ -14,10 +14,29 @@ export interface ReadAnswer {
   readonly at: number;
 }
 
+/**
+ * Reads running, by what they read: a read asked for again while it runs is joined, not started again. What a read
+ * carries beside its answer (how recently it was heard from, say) is its own.
+ */
+export class ReadsInFlight<R extends { readonly answer: Promise<unknown> }> {
+  private readonly running = new Map<string, R>();
+
+  /** The read running for `key`, else the one `start` starts, known by `key` until its answer comes or fails. */
+  join(key: string, start: () => R): R {
+    const running = this.running.get(key);
+    if (running) return running;
+    const started = start();
+    this.running.set(key, started);
+    const forget = () => this.running.delete(key);
+    started.answer.then(forget, forget);
+    return started;
+  }
+}
+
 /** One console's reads of one kind, by what they read (a stack's schedules of a queue, say). */
 export class SharedReads<T extends ReadAnswer> {
   private readonly last = new Map<string, T>();
-  private readonly running = new Map<string, Promise<T>>();
+  private readonly running = new ReadsInFlight<{ readonly answer: Promise<T> }>();
 
   /**
    * @param now the clock answers are aged by
@@ -36,16 +55,12 @@ export class SharedReads<T extends ReadAnswer> {
   read(key: string, read: (at: number, previous: T | undefined) => Promise<T>): Promise<T> {
     const last = this.last.get(key);
     if (last && this.now() - last.at < this.reuseMs) return Promise.resolve(last);
-    const running = this.running.get(key);
-    if (running) return running;
-    const started = read(this.now(), last)
-      .then((answer) => {
+    return this.running.join(key, () => ({
+      answer: read(this.now(), last).then((answer) => {
         this.last.set(key, answer);
         return answer;
-      })
-      .finally(() => this.running.delete(key));
-    this.running.set(key, started);
-    return started;
+      }),
+    })).answer;
   }
 }
 

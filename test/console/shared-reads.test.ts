@@ -3,7 +3,7 @@
  * meanwhile, and a read that throws not kept. The clock is the test's, moved by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { SharedReads } from '../../lib/console/shared-reads';
+import { ReadsInFlight, SharedReads } from '../../lib/console/shared-reads';
 
 interface Answer {
   readonly at: number;
@@ -66,5 +66,33 @@ describe('shared reads', () => {
       at: 1_000_000,
       value: 'answered',
     });
+  });
+});
+
+describe('reads in flight', () => {
+  it('joins a read while it runs and forgets it once it ends, answered or failed: the next is started afresh', async () => {
+    const reads = new ReadsInFlight<{ readonly answer: Promise<string>; readonly n: number }>();
+    let started = 0;
+    let settle: { resolve: (v: string) => void; reject: (e: Error) => void } = {
+      resolve: () => {},
+      reject: () => {},
+    };
+    const start = () => ({
+      n: ++started,
+      answer: new Promise<string>((resolve, reject) => {
+        settle = { resolve, reject };
+      }),
+    });
+    const first = reads.join('/api/overview', start);
+    expect(reads.join('/api/overview', start)).toBe(first);
+    expect(reads.join('/api/failures', start).n).toBe(2);
+    settle.resolve('failures');
+    const failures = reads.join('/api/failures', start);
+    expect(failures.n).toBe(2);
+    await failures.answer;
+    expect(reads.join('/api/failures', start).n).toBe(3);
+    settle.reject(new Error('no answer'));
+    await expect(reads.join('/api/failures', start).answer).rejects.toThrow('no answer');
+    expect(reads.join('/api/failures', start).n).toBe(4);
   });
 });
