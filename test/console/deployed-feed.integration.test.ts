@@ -99,6 +99,8 @@ describe('the console of a deployed stack', () => {
     expect(overview.ratesNote).toContain(
       'sources: no per-source metric; the live event feed does not count them exactly, as it never reads a line CloudWatch Logs takes in more than 60 s late',
     );
+    // Read at most once a minute for every refresh: the note says how old the rates shown are.
+    expect(overview.ratesNote).toMatch(/; as of (just now|\d+s ago), read again at most every 1m 0s$/);
   }, 90_000);
 
   it('says once, in the words of a part it may not read, that the identity may not call FilterLogEvents', async () => {
