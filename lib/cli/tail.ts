@@ -11,6 +11,8 @@
  * one (`--since`), and never carries the `replayed` lines `hookline replay --local` appends to the file.
  */
 import { EVENT_OUTCOMES, rateKindOf } from '../console/activity';
+import type { JournalEntry } from '../local/journal';
+import { SettlingOrder } from '../local/journal-order';
 import { JournalFollower } from '../local/journal-read';
 import { pause } from './backend';
 import { UsageError } from './errors';
@@ -49,7 +51,14 @@ export interface TailFilters {
 export const TAIL_OUTCOMES: readonly string[] = EVENT_OUTCOMES.filter((name) => name !== 'error');
 
 /** One line of `tail`: a trace step and the event it belongs to (its id, and its source and type where known). */
-export type TailLine = TraceStep & { readonly id: string };
+export type TailLine = TraceStep & {
+  readonly id: string;
+  /**
+   * Local mode's journal got the step's line more than its settle window after the step happened, after lines of
+   * later times were shown: it is shown when read, out of its place in time.
+   */
+  readonly late?: true;
+};
 
 /** Which rows the filters select; a filter naming nothing that exists is a one-line error naming what does. */
 export function tailSelection(target: Target, filters: TailFilters): (row: OutcomeRow) => boolean {
@@ -131,9 +140,10 @@ export class TailTimelines {
  * The step's own source and type are shown once, after the id, not again among its details.
  */
 export function renderTailLine(c: Output['colors'], line: TailLine): string {
-  const { id, source, type, ...step } = line;
+  const { id, source, type, late, ...step } = line;
   const event = [id, source, type].filter(Boolean).join(' ');
-  return `${line.at}  ${line.step.padEnd(13)} ${c.bold(event)} ${stepDetails(c, step as TraceStep).join(' ')}`.trimEnd();
+  const details = [...stepDetails(c, step as TraceStep), ...(late ? [c.yellow('(written late)')] : [])];
+  return `${line.at}  ${line.step.padEnd(13)} ${c.bold(event)} ${details.join(' ')}`.trimEnd();
 }
 
 /** Where `tail` sends each line, and when it stops. */
@@ -155,6 +165,9 @@ export interface TailRun {
  * aborted. Rows `select` leaves out, or older than `since`, still inform their event's timeline: so with `since` the
  * journal is read forward from its start (the rotated file's first line, then the live file's), a chunk at a time, rather than from the first line before `since` found
  * back from its end (an event dead-lettered before `since` and redriven after it would lose its `redriven` step).
+ * The journal's lines are taken in the order they happened, not the order they were written ({@link SettlingOrder}):
+ * each is held up to the settle window (`JOURNAL_SETTLE_MS`, 1 s) after its time, and one written later than that is
+ * shown when read, marked late.
  */
 export async function tailJournal(
   journalPath: string,
@@ -162,15 +175,19 @@ export async function tailJournal(
   run: TailRun,
 ): Promise<void> {
   const follower = new JournalFollower(journalPath, run.since ? 'start' : 'end');
+  const order = new SettlingOrder<JournalEntry>();
   const timelines = new TailTimelines();
   const since = run.since?.toISOString();
   try {
     while (!run.signal.aborted) {
-      for (const entry of follower.read()) {
+      const readAt = Date.now();
+      const read = follower.read();
+      for (const { line: entry, late } of order.next(read, readAt, !follower.behind)) {
         const row = journalRow(entry as unknown as Record<string, unknown>);
         if (!row) continue;
         const lines = timelines.steps(row);
-        if ((since === undefined || row.at >= since) && select(row)) for (const line of lines) run.emit(line);
+        if ((since !== undefined && row.at < since) || !select(row)) continue;
+        for (const line of lines) run.emit(late ? { ...line, late: true } : line);
       }
       // A journal longer than a read (`--since` reads it from its start) is read on at once, a chunk at a time.
       if (!follower.behind) await pause(run.pollIntervalMs ?? 250, run.signal);

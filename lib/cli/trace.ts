@@ -29,6 +29,7 @@ import { enqueuedState, type JobState, type JobStatus } from '../../lambda/share
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { rotatedJournalPath } from '../local/journal';
+import { inTimeOrder } from '../local/journal-order';
 import { JOURNAL_CHUNK_BYTES, journalChunksBack } from '../local/journal-read';
 import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
@@ -247,7 +248,7 @@ export function stepsOfRow(row: OutcomeRow, state: TimelineState): TraceStep[] {
 
 /** The timeline of one event from its outcome rows (any order). */
 export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceResult {
-  const sorted = [...rows].filter((r) => r.id === id).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const sorted = inTimeOrder(rows.filter((r) => r.id === id));
   const state = newTimelineState();
   const steps = sorted.flatMap((row) => stepsOfRow(row, state));
   const first = sorted.find((r) => r.source);

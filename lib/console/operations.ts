@@ -48,6 +48,7 @@ import {
   unreadableLines,
 } from '../cli/unreadable';
 import type { ResolvedConfig } from '../config';
+import { inTimeOrder } from '../local/journal-order';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
 import { Activity, EVENT_OUTCOMES, type EventFilter, type RateSeries } from './activity';
@@ -363,6 +364,15 @@ interface StackRates extends ReadAnswer {
   readonly denied?: Denial;
 }
 
+/**
+ * The Events page's lines, the newest first by the time each happened, lines of the same time the last read first:
+ * local mode reads functions' lines in whatever order their workers' output comes (a consumer's `processed` can be
+ * read before the ingest's `queued`), and each keeps the time it was written.
+ */
+function newestFirst(newestRead: readonly FeedEvent[]): FeedEvent[] {
+  return inTimeOrder([...newestRead].reverse()).reverse();
+}
+
 /** The console's operations on one target. */
 export class ConsoleOperations {
   readonly activity = new Activity();
@@ -620,7 +630,7 @@ export class ConsoleOperations {
    */
   events(filter: EventFilter) {
     return {
-      events: this.activity.list(filter),
+      events: newestFirst(this.activity.list(filter)),
       matching: this.activity.matching(filter),
       kept: this.activity.keep,
       outcomes: EVENT_OUTCOMES,
@@ -638,10 +648,7 @@ export class ConsoleOperations {
     // In the order it happened: local mode reads functions' lines in whatever order their workers' output comes
     // (a consumer's `processed` can be read before the ingest's `queued`); each keeps the time it was written.
     const newest = this.activity.list({ id }, MAX_TIMELINE_LINES + 1);
-    const seen = newest
-      .slice(0, MAX_TIMELINE_LINES)
-      .reverse()
-      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const seen = inTimeOrder(newest.slice(0, MAX_TIMELINE_LINES).reverse());
     const queues = this.queuesOf(seen);
     const read = await Promise.all(queues.map((q) => this.deadLetter(q, id, alive)));
     const deadLetters = read.filter((d): d is FailedShowResult => typeof d === 'object' && d !== null);

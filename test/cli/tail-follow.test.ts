@@ -73,6 +73,36 @@ describe("tail following local mode's journal", () => {
     expect(shown.map((s) => `${s.id} ${s.step}`)).toEqual(['e1 redriven', 'e1 attempt', 'before attempt']);
   });
 
+  it('shows a step whose line the journal got after a later step was shown where it was read, marked late', async () => {
+    writeFileSync(path, '');
+    const emitted: TailLine[] = [];
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 10_000);
+    const run = tailJournal(path, () => true, {
+      emit: (tailLine) => {
+        emitted.push(tailLine);
+        // The ingest's line of an earlier time, written once the consumer's was shown: far past the settle window.
+        if (emitted.length === 1) {
+          appendFileSync(path, line({ event: 'queued', id: 'e1', status: 202, queue: 'events' }));
+        }
+        if (emitted.length === 3) stop.abort();
+      },
+      signal: stop.signal,
+      pollIntervalMs: 5,
+    });
+    appendFileSync(
+      path,
+      line({ event: 'processed', id: 'e1', queue: 'events', attempt: 1, at: '2026-12-05T10:00:01.000Z' }),
+    );
+    await run;
+    clearTimeout(timer);
+    expect(emitted.map((s) => `${s.step}${s.late ? ' late' : ''}`)).toEqual([
+      'attempt',
+      'received late',
+      'queued late',
+    ]);
+  });
+
   it('reads the journal again only once its poll interval has passed', async () => {
     writeFileSync(path, '');
     const emitted: TailLine[] = [];
@@ -236,6 +266,13 @@ describe('tail lines and filters', () => {
     const [attempted] = new TailTimelines().steps({ ...attempt('e1'), source: undefined, type: undefined });
     expect(renderTailLine(c, attempted as TailLine)).toMatch(
       /^2026-12-05T10:00:01\.000Z {2}attempt {7}e1 queue=events attempt=1 processed$/,
+    );
+  });
+
+  it('say of a step shown out of its place in time that its line was written late', () => {
+    const late = { at: '2026-12-05T10:00:00.000Z', step: 'received', id: 'e1', late: true } as TailLine;
+    expect(renderTailLine(colorsFor(false), late)).toBe(
+      '2026-12-05T10:00:00.000Z  received      e1 (written late)',
     );
   });
 

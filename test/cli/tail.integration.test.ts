@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TailLine } from '../../lib/cli/tail';
+import { JOURNAL_FILE_NAME } from '../../lib/local/state-file';
 import { runHookline } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 import { type RunningCli, watchCli } from '../helpers/running-cli';
@@ -31,6 +32,24 @@ const stepsOf = (tail: Tail, id: string) =>
     .jsonLines<TailLine>()
     .filter((line) => line.id === id)
     .map((line) => (line.step === 'attempt' ? `attempt:${line.outcome}` : line.step));
+
+/**
+ * One event's two journal lines as two writers race to the file: the consumer's `processed` (15 ms after the
+ * ingest's line by their times) appended first, the ingest's `queued` after it, as local mode writes them when it
+ * reads the consumer's output before the ingest's.
+ */
+function appendRacedEvent(journal: string, id: string, queuedAt: Date): void {
+  const event = { id, source: 'generic', type: 'test.raced', queue: 'events' };
+  const processedAt = new Date(queuedAt.getTime() + 15).toISOString();
+  appendFileSync(
+    journal,
+    `${JSON.stringify({ event: 'processed', ...event, attempt: 1, at: processedAt })}\n`,
+  );
+  appendFileSync(
+    journal,
+    `${JSON.stringify({ event: 'queued', ...event, status: 202, at: queuedAt.toISOString() })}\n`,
+  );
+}
 
 describe('hookline tail --local', () => {
   let pipeline: TestPipeline;
@@ -123,6 +142,51 @@ describe('hookline tail --local', () => {
       expect(tail.stderr()).toBe('');
     }
   }, 90_000);
+
+  it("prints an event's steps in the order they happened when the journal got them in another order, following", async () => {
+    const journal = join(stateDir, JOURNAL_FILE_NAME);
+    const following = startTail(stateDir, []);
+    try {
+      // It starts at the journal's end: once a line appended after that shows on it, it is following.
+      await waitFor(
+        async () => {
+          const id = `ready-${randomUUID()}`;
+          const at = new Date(Date.now() - 5_000).toISOString();
+          appendFileSync(
+            journal,
+            `${JSON.stringify({ event: 'queued', id, status: 202, queue: 'events', at })}\n`,
+          );
+          return waitFor(() => stepsOf(following, id).length > 0, 2_000, 'ready line').catch(() => false);
+        },
+        60_000,
+        'the tail to follow the journal',
+      );
+      const followed = `raced-${randomUUID()}`;
+      appendRacedEvent(journal, followed, new Date());
+      await waitFor(() => stepsOf(following, followed).length === 3, 30_000, 'raced lines followed');
+      expect(stepsOf(following, followed)).toEqual(['received', 'queued', 'attempt:processed']);
+      // Its own lines only: a ready line, dated in the past, is late if the pipeline printed a line meanwhile.
+      const raced = following.jsonLines<TailLine>().filter((line) => line.id === followed);
+      expect(raced.some((line) => line.late)).toBe(false);
+    } finally {
+      await following.stop();
+    }
+  }, 120_000);
+
+  it("prints an event's steps in the order they happened from lines the journal already holds (--since)", async () => {
+    const journal = join(stateDir, JOURNAL_FILE_NAME);
+    const held = `raced-${randomUUID()}`;
+    const heldAt = new Date();
+    appendRacedEvent(journal, held, heldAt);
+    const since = startTail(stateDir, ['--since', new Date(heldAt.getTime() - 1_000).toISOString()]);
+    try {
+      await waitFor(() => stepsOf(since, held).length === 3, 30_000, 'raced lines read with --since');
+      expect(stepsOf(since, held)).toEqual(['received', 'queued', 'attempt:processed']);
+      expect(since.jsonLines<TailLine>().some((line) => line.id === held && line.late)).toBe(false);
+    } finally {
+      await since.stop();
+    }
+  }, 60_000);
 
   it('refuses a malformed source, and a queue, outcome or type pattern that names nothing, naming what does', async () => {
     // A source not configured is taken (a removed one may still have lines, see tail-deployed); a malformed name is

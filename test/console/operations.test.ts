@@ -491,6 +491,23 @@ describe('console operations on a deployed stack', () => {
     expect((await ops.event('late')).timeline.map((e) => e.event)).toEqual(['queued', 'processed']);
   });
 
+  it('lists the live events newest first by the time they happened, not the order local mode read them', () => {
+    const ops = operations();
+    ops.activity.add([
+      {
+        seq: 1,
+        at: '2026-11-30T10:00:00.080Z',
+        event: 'processed',
+        id: 'raced',
+        queue: 'events',
+        attempt: 1,
+      },
+      { seq: 2, at: '2026-11-30T10:00:00.020Z', event: 'queued', id: 'raced', queue: 'events' },
+      { seq: 3, at: '2026-11-30T10:00:00.020Z', event: 'received', id: 'raced', status: 202 },
+    ]);
+    expect(ops.events({}).events.map((e) => e.event)).toEqual(['processed', 'received', 'queued']);
+  });
+
   it("says on the event page when the timeline shows only the newest of an id's lines in the feed", async () => {
     dlqHolds();
     const ops = operations();
