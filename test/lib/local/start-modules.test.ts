@@ -79,9 +79,12 @@ function esbuildImportersWhile(script: string): string[] {
     ${ESBUILD_REQUIRERS}
     ${script}
   `;
+  // In the environment a person runs the CLI in: not the suite's, which turns the stack's template validation off.
+  const { CDK_VALIDATION: _, ...env } = process.env;
   execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', registered], {
     cwd: ROOT,
     encoding: 'utf8',
+    env,
   });
   return readFileSync(log, 'utf8')
     .split('\n')
