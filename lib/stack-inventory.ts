@@ -77,6 +77,9 @@ export function synthesizedInventory(config: ResolvedConfig): StackInventory {
     const app = new App({
       outdir,
       context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
+      // The template is counted, never deployed: `cdk synth` validates it. CloudFormation's validation engine takes
+      // seconds to start and prints its findings, which are no part of a price.
+      builtinCloudFormationValidation: false,
     });
     const stack = new WebhookPipelineStack(app, config.stackName, { config });
     const template = app.synth().getStackByName(stack.stackName).template as InventoryTemplate;

@@ -85,6 +85,12 @@ export const RECHECK_WHILE_HELD_MS = 10_000;
 /** How soon after a reported event the queues are read: events arrive in bursts, and one read serves a burst. */
 export const AFTER_EVENT_MS = 2_000;
 
+/**
+ * While a read is due, the longest the watch goes without looking at its clock: a clock moved forward (a test's)
+ * brings the read on within this, as the ages it reads have moved with it.
+ */
+export const CLOCK_LOOK_MS = 1_000;
+
 /** The states a read shows. Pure. */
 export function alarmStatesOf(rows: readonly WatchedQueue[]): AlarmStates {
   return new Map(
@@ -220,6 +226,8 @@ export interface AlarmWatchOptions {
   onError(error: unknown): void;
   /** The flags the commands a change names carry. Default: `--local` alone. */
   readonly hints?: CommandHints;
+  /** Epoch milliseconds, the clock the ages `read` answers are judged by: reads come due by it. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** Reads the queues when something may have changed, and reports each crossing once. */
@@ -253,14 +261,30 @@ export class AlarmWatch {
     await this.reading;
   }
 
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** Reads `ms` from now on the watch's clock, unless a read is due sooner. */
   private schedule(ms: number): void {
-    const at = Date.now() + ms;
+    const at = this.now() + ms;
     if (this.timer && this.dueAt <= at) return;
-    clearTimeout(this.timer);
     this.dueAt = at;
-    this.timer = setTimeout(() => this.readNow(), ms);
+    this.wakeBeforeDue();
+  }
+
+  /** Waits for the due read, looking at the clock at least every {@link CLOCK_LOOK_MS} on the way. */
+  private wakeBeforeDue(): void {
+    clearTimeout(this.timer);
+    const left = Math.max(0, this.dueAt - this.now());
+    this.timer = setTimeout(() => this.readIfDue(), Math.min(left, CLOCK_LOOK_MS));
     // A notice never keeps the process alive.
     this.timer.unref();
+  }
+
+  private readIfDue(): void {
+    if (this.now() >= this.dueAt) this.readNow();
+    else this.wakeBeforeDue();
   }
 
   private readNow(): void {

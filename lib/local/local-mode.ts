@@ -148,8 +148,10 @@ export interface LocalModeOptions {
   /** How long the archive's Firehose stand-in buffers records before it writes an object. Default 1 s. */
   readonly archiveBufferMs?: number;
   /**
-   * The clock one-time job schedules come due by, and by which the start judges whether a configured schedule can
-   * fire again (tests move it forward). Default: Date.now.
+   * The clock local mode judges every time by (tests move it forward): when one-time job schedules come due, whether
+   * a configured schedule can fire again, the age of each queue's oldest message and oldest dead letter (what
+   * `hookline status --local` shows and the alarms it announces weigh), the circuit breakers' windows and the
+   * periods of failed deletes. Default: Date.now.
    */
   readonly clock?: () => number;
   /**
@@ -243,6 +245,11 @@ interface LocalSettings {
   readonly journalMax: JournalMax;
   /** The flags (`--local`, and `--config` when given) of the `hookline` commands its notices name. */
   readonly hints: CommandHints;
+  /**
+   * Epoch milliseconds by which every age and every due time is judged (`options.clock`, else the system's): one
+   * clock, so no notice, alarm or status row weighs an age by another.
+   */
+  readonly clock: () => number;
 }
 
 /** What every local function is built from. */
@@ -338,6 +345,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     journalFile: stateDir === false ? undefined : join(resolve(stateDir), JOURNAL_FILE_NAME),
     journalMax: journalMaxFromEnv(env),
     hints: localModeHints(options.configFile),
+    clock: options.clock ?? Date.now,
   };
 }
 
@@ -792,7 +800,7 @@ function createConsumer(
         },
         running: () => mapping.state === 'Enabled',
         trip: (trip) => context.tripBreaker(queue.name, trip),
-        ...(settings.options.clock ? { now: settings.options.clock } : {}),
+        now: settings.clock,
       })
     : undefined;
   const local = topology.queues[queue.name];
@@ -853,7 +861,7 @@ class LocalControl {
           ...(halfOpenAfterMinutes ? { halfOpenAfterMinutes } : {}),
         };
       },
-      now: settings.options.clock ?? Date.now,
+      now: settings.clock,
       alarm: (change) => settings.reporter.alarm(change),
       changed: () => this.saveConsumers(),
     });
@@ -879,7 +887,7 @@ class LocalControl {
           ages: await oldestMessageAges(
             this.emulators.endpoints.sqs,
             queues,
-            Date.now(),
+            this.settings.clock(),
             AbortSignal.timeout(LOCAL_MODE_REQUEST_MS),
           ),
           // The emulator leaves out what SQS's age leaves out: a standard queue's messages received 3 times or more.
@@ -908,7 +916,7 @@ class LocalControl {
     const ages = await oldestMessageAges(
       this.emulators.endpoints.sqs,
       Object.values(this.topology.queues).map((queue) => ({ name: queue.name, url: queue.deadLetterUrl })),
-      Date.now(),
+      this.settings.clock(),
       AbortSignal.timeout(LOCAL_MODE_REQUEST_MS),
     );
     return rows.map((row) => {
@@ -932,7 +940,7 @@ class LocalControl {
     const fair = queues.filter(
       (queue) => this.settings.config.queues.find((q) => q.name === queue.name)?.tenants,
     );
-    const now = Date.now();
+    const now = this.settings.clock();
     const read = await Promise.all(
       fair.map(async (queue): Promise<[string, QuietTenantsRead]> => {
         const backlogs = await tenantBacklogs(
@@ -1409,7 +1417,7 @@ function startJobSchedules(
     region: emulators.region,
     queueUrlsByArn: Object.fromEntries(Object.values(topology.queues).map((q) => [q.arn, q.url])),
     ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
-    ...(settings.options.clock ? { now: settings.options.clock } : {}),
+    now: settings.clock,
     onFire: (schedule) => reporter.event(oneTimeScheduleFired(schedule, queueNamesByArn)),
     onError: (schedule, error) =>
       reporter.problem(`one-time schedule ${schedule.name}: ${(error as Error).message ?? error}`),
@@ -1441,7 +1449,7 @@ function startSchedules(
     // In the words cdk synth warns with: neither refuses a schedule that fired, which stays configured until removed.
     onNeverFires: (schedule, why) =>
       reporter.problem(neverFiresWarning(schedule, config.schedules.indexOf(schedule), why)),
-    ...(settings.options.clock ? { now: settings.options.clock } : {}),
+    now: settings.clock,
   });
 }
 
@@ -1511,6 +1519,7 @@ function watchAlarms(settings: LocalSettings, control: LocalControl, cleanups: C
     },
     onChange: (change) => reporter.alarm(change),
     hints: settings.hints,
+    now: settings.clock,
     onError: (error) =>
       reporter.problem(
         `could not read the queues' dead letters and oldest messages: ${(error as Error).message ?? error}`,
@@ -1529,7 +1538,7 @@ function watchAlarms(settings: LocalSettings, control: LocalControl, cleanups: C
 function watchDeleteFailures(settings: LocalSettings, cleanups: Cleanups): LocalDeleteFailures {
   const watch = new LocalDeleteFailures({
     onChange: (change) => settings.reporter.alarm(change),
-    ...(settings.options.clock ? { now: settings.options.clock } : {}),
+    now: settings.clock,
   });
   cleanups.push(() => watch.stop());
   return watch;

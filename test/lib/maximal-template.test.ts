@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -91,6 +91,20 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     const { app } = maximalApp({ email: 'ops@example.com' });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
+  });
+
+  // The suite turns aws-cdk-lib's built-in validation off (vitest.config.ts): here it is asked for.
+  it("has CloudFormation's template validation find nothing", () => {
+    const { app } = maximalApp({ email: 'ops@example.com' });
+    Validations.of(app).addPlugins(new CloudFormationValidatePlugin());
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string; description: string }[] }[];
+    };
+    const findings = report.pluginReports.flatMap((r) =>
+      r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.description}`),
+    );
+    expect(findings).toStrictEqual([]);
   });
 
   it.each(['eu-central-1', 'ap-southeast-2'])(

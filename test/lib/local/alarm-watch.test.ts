@@ -5,6 +5,7 @@ import {
   AlarmWatch,
   alarmChanges,
   alarmStatesOf,
+  CLOCK_LOOK_MS,
   nextReadMs,
   RECHECK_WHILE_HELD_MS,
   type WatchedQueue,
@@ -130,7 +131,7 @@ describe('when the queues are read again without an event', () => {
 describe('AlarmWatch', () => {
   afterEach(() => vi.useRealTimers());
 
-  function watching(reads: LocalQueueStatus[][]) {
+  function watching(reads: LocalQueueStatus[][], now?: () => number) {
     vi.useFakeTimers();
     const seen: string[] = [];
     let count = 0;
@@ -143,6 +144,7 @@ describe('AlarmWatch', () => {
       onFirst: (rows) => seen.push(`first ${rows[0]?.deadLettered}`),
       onChange: (change) => seen.push(`${change.alarm} ${change.state}`),
       onError: () => seen.push('error'),
+      ...(now ? { now } : {}),
     });
     return { watch, seen, reads: () => count };
   }
@@ -158,6 +160,21 @@ describe('AlarmWatch', () => {
     const settled = reads();
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(reads()).toBe(settled);
+    await watch.stop();
+  });
+
+  it('reads when its own clock, moved forward, says the next read is due, without waiting for the timer', async () => {
+    let movedMs = 0;
+    const { watch, reads } = watching([[row(1, null)]], () => Date.now() + movedMs);
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reads()).toBe(1);
+    // A dead letter is held: the next read is due in RECHECK_WHILE_HELD_MS on the watch's clock.
+    await vi.advanceTimersByTimeAsync(CLOCK_LOOK_MS);
+    expect(reads()).toBe(1);
+    movedMs = RECHECK_WHILE_HELD_MS;
+    await vi.advanceTimersByTimeAsync(CLOCK_LOOK_MS);
+    expect(reads()).toBe(2);
     await watch.stop();
   });
 

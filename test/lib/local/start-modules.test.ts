@@ -79,9 +79,12 @@ function esbuildImportersWhile(script: string): string[] {
     ${ESBUILD_REQUIRERS}
     ${script}
   `;
+  // In the environment a person runs the CLI in: not the suite's, which turns the stack's template validation off.
+  const { CDK_VALIDATION: _, ...env } = process.env;
   execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', registered], {
     cwd: ROOT,
     encoding: 'utf8',
+    env,
   });
   return readFileSync(log, 'utf8')
     .split('\n')
@@ -110,8 +113,9 @@ describe('what the hookline CLI loads', () => {
   }, 60_000);
 
   // `hookline cost` synthesizes the stack without bundling (no stack is marked for it), so the ingest's bundler,
-  // which synthesizing reaches, is no load for it either.
-  it('does not import esbuild to price a JavaScript configuration with hookline cost', () => {
+  // which synthesizing reaches, is no load for it either; nor is CloudFormation's template validation, whose engine
+  // takes seconds to start: the template is counted, not deployed.
+  it('neither imports esbuild nor starts template validation to price a JavaScript configuration with hookline cost', () => {
     const config = join(scratch, 'hookline.config.mjs');
     writeFileSync(
       config,
@@ -124,6 +128,10 @@ describe('what the hookline CLI loads', () => {
       const { costOf } = await import(${JSON.stringify(cost)});
       const estimate = await costOf(await loadConfig(${JSON.stringify(config)}), { perMonth: 1_000_000 });
       if (!estimate.fixed) throw new Error('the stack was not synthesized: ' + estimate.assumptions.at(-1));
+      const validating = Object.keys(createRequire(import.meta.url).cache).find((path) =>
+        /[\\\\/]@aws[\\\\/]cloudformation-validate[\\\\/]/.test(path),
+      );
+      if (validating) throw new Error('the stack was validated: ' + validating + ' was loaded');
     `);
     expect(importers).toEqual([]);
   }, 120_000);
