@@ -45,6 +45,7 @@ import {
 } from '../shared/job';
 import {
   type CancelledJob,
+  cancelOrSayWhy,
   DEBOUNCE_CYCLE_ENDED,
   type DebouncedSend,
   type DebouncedWrite,
@@ -938,10 +939,9 @@ export class Producer {
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
-    const cancelled = await recordCall('cancel', id, () => records.cancel(id));
-    // Refused: read why, as `hookline jobs cancel` does, so a job cancelled before answers as cancelled, not as
-    // one that ran: asking for what is already so is no failure.
-    if (!cancelled) return (await recordCall('cancel', id, () => records.read(id)))?.state === 'cancelled';
+    const answer = await recordCall('cancel', id, () => cancelOrSayWhy(records, id));
+    if (answer.outcome !== 'cancelled') return answer.outcome === 'already-cancelled';
+    const cancelled = answer.job;
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
     // way, and failing here would tell the caller otherwise, though its retry finds the job cancelled.
