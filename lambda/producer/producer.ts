@@ -20,7 +20,11 @@ import {
   sqsBatches,
 } from '../shared/claim-check';
 import { isConditionFailure } from '../shared/condition-failure';
-import { type CredentialFailure, credentialFailureOfError } from '../shared/credential-failure';
+import {
+  type CredentialFailure,
+  credentialFailureOfError,
+  signInAgainCommand,
+} from '../shared/credential-failure';
 import type { ClaimCondition, ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
 import {
@@ -1642,7 +1646,7 @@ function backoff(baseMs: number, attempt: number): number {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const failure = credentialFailureOfError(error);
-  return `${error.name}: ${error.message}${failure ? SETUP_FIXES[failure] : ''}`;
+  return `${error.name}: ${error.message}${failure ? setupFix(failure) : ''}`;
 }
 
 /**
@@ -1679,26 +1683,32 @@ const SETUP_CODES: Readonly<Record<CredentialFailure, SetupCode>> = {
   CREDENTIALS_REJECTED: 'CREDENTIALS_REJECTED',
 };
 
-/** What a process whose AWS setup failed the call must do, in parentheses, after the SDK's words. */
-const SETUP_FIXES: Readonly<Record<CredentialFailure, string>> = {
-  NO_CREDENTIALS:
-    ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)',
-  NO_REGION: " (this process has no AWS region: set AWS_REGION to the pipeline's region)",
-  SSO_SESSION_EXPIRED:
-    ' (the SSO session this process signs in with expired: sign in again with aws sso login, with --profile as AWS_PROFILE names it, then send again)',
-  CREDENTIALS_EXPIRED:
-    " (this process's temporary AWS credentials expired: sign in again with aws sso login, or give it new ones, as credentials exported from an assumed role end with its session)",
-  CREDENTIALS_REJECTED:
-    " (AWS rejected this process's credentials: they are not AWS's, were deactivated or deleted, or their secret does not match: give it the credentials of the role or user the stack granted with grantSend)",
-};
+/**
+ * What a process whose AWS setup failed the call must do, in parentheses, after the SDK's words: an expired sign-in
+ * names the exact command, with the profile the process runs with.
+ */
+function setupFix(failure: CredentialFailure): string {
+  switch (failure) {
+    case 'NO_CREDENTIALS':
+      return ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';
+    case 'NO_REGION':
+      return " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
+    case 'SSO_SESSION_EXPIRED':
+      return ` (the SSO session this process signs in with expired: sign in again with ${signInAgainCommand()}, then send again)`;
+    case 'CREDENTIALS_EXPIRED':
+      return ` (this process's temporary AWS credentials expired: sign in again with ${signInAgainCommand()}, or give it new ones, as credentials exported from an assumed role end with its session)`;
+    case 'CREDENTIALS_REJECTED':
+      return " (AWS rejected this process's credentials: they are not AWS's, were deactivated or deleted, or their secret does not match: give it the credentials of the role or user the stack granted with grantSend)";
+  }
+}
 
 /**
  * {@link setupCodeOf} for a failure known only by the reason {@link describe} wrote, as a failed job of a batch
  * carries it.
  */
 function setupCodeOfReason(reason: string): SetupCode | undefined {
-  const failures = Object.keys(SETUP_FIXES) as CredentialFailure[];
-  const failure = failures.find((f) => reason.includes(SETUP_FIXES[f]));
+  const failures = Object.keys(SETUP_CODES) as CredentialFailure[];
+  const failure = failures.find((f) => reason.includes(setupFix(f)));
   return failure && SETUP_CODES[failure];
 }
 

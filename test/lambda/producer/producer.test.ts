@@ -1134,6 +1134,29 @@ describe('producer sends that fail for the credentials themselves', () => {
     expect((read as Error).message).toContain(`(${fix}`);
   });
 
+  it('names the exact sign-in command, with the profile AWS_PROFILE selects, as the CLI does', async () => {
+    vi.stubEnv('AWS_PROFILE', 'prod');
+    try {
+      for (const error of [ssoExpired, tokenExpired]) {
+        const { producer } = failingWith(error);
+        const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+        expect((sent as JobSendError).reason).toContain('sign in again with aws sso login --profile prod,');
+        expect((sent as JobSendError).code).toBe('CREDENTIALS_EXPIRED');
+        const read = await producer.status('k').catch((e: unknown) => e);
+        expect((read as Error).message).toContain('sign in again with aws sso login --profile prod,');
+      }
+      vi.stubEnv('AWS_PROFILE', undefined);
+      const sent = await failingWith(ssoExpired)
+        .producer.send(job, { n: 1 })
+        .catch((e: unknown) => e);
+      expect((sent as JobSendError).reason).toContain(
+        '(the SSO session this process signs in with expired: sign in again with aws sso login, then send again)',
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('says an expired SSO session is one, where it said the process had no credentials', async () => {
     const { producer } = failingWith(ssoExpired);
     const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
