@@ -234,7 +234,7 @@ export class JobSendError extends Error {
     cause: JobBatchError,
   ) {
     super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
-    this.code = setupCodeOfReason(reason) ?? 'NOT_ENQUEUED';
+    this.code = setupCodeOfFailed(cause.failed.find((f) => f.id === id)) ?? 'NOT_ENQUEUED';
   }
   /**
    * `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, `CREDENTIALS_EXPIRED` or `CREDENTIALS_REJECTED`
@@ -481,9 +481,17 @@ interface FlowPlace {
   readonly children?: number;
 }
 
-type Outcome =
-  | { readonly ok: true; readonly result: SendResult }
-  | { readonly ok: false; readonly error: string };
+type Outcome = { readonly ok: true; readonly result: SendResult } | Failure;
+
+/**
+ * A job that could not be enqueued: why, in the words its {@link FailedJob} gives, and the code of the setup failure
+ * that caused it, carried beside the words so that rewording them never changes a code.
+ */
+interface Failure {
+  readonly ok: false;
+  readonly error: string;
+  readonly setupCode?: SetupCode;
+}
 
 /**
  * A debounced send its record names, or gave way in (a later send named instead, due at `gaveWay.dueAt`): the
@@ -669,7 +677,7 @@ export class Producer {
     const records = this.deps.records;
     const status = await records
       ?.read(p.id)
-      .catch((error: unknown) => notSent(p, `dedupe table unavailable: ${describe(error)}`));
+      .catch((error: unknown) => notSent(p, failedBy('dedupe table unavailable: ', error)));
     const debounced = records?.debounced?.bind(records);
     // Deleted since the claim found it (its lifetime ended): nothing holds the id now, so the next claim takes it.
     if (debounced && status === undefined) return STARTED_MEANWHILE;
@@ -711,7 +719,7 @@ export class Producer {
         if (attempt >= attempts)
           notSent(
             p,
-            `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
+            failedBy('its message was sent, but its record could not name it, so the send before it runs: ', error),
           );
         await this.deps.sleep(backoff(baseDelayMs, ++attempt));
         continue;
@@ -838,10 +846,7 @@ export class Producer {
         await this.withRetry(() => dedupe.complete(jobRecordKey(p.id), p.token as string, fields));
         outcomes[p.index] = { ok: true, result: { id: p.id, state: 'waiting-children', duplicate: false } };
       } catch (error) {
-        outcomes[p.index] = {
-          ok: false,
-          error: `could not record it waiting for its children: ${describe(error)}`,
-        };
+        outcomes[p.index] = failedBy('could not record it waiting for its children: ', error);
       }
     });
     await this.settleClaims(
@@ -1229,7 +1234,7 @@ export class Producer {
             error: 'the same job id is being enqueued right now: retry shortly',
           };
       } catch (error) {
-        outcomes[p.index] = { ok: false, error: `dedupe table unavailable: ${describe(error)}` };
+        outcomes[p.index] = failedBy('dedupe table unavailable: ', error);
       }
     });
     return claimed.sort((a, b) => a.index - b.index);
@@ -1270,7 +1275,7 @@ export class Producer {
         await this.withRetry(() => this.deps.putPayload(p.payload as PayloadObject));
         ready.push(p);
       } catch (error) {
-        outcomes[p.index] = { ok: false, error: `payload upload failed: ${describe(error)}` };
+        outcomes[p.index] = failedBy('payload upload failed: ', error);
       }
     });
     return ready.sort((a, b) => a.index - b.index);
@@ -1296,7 +1301,7 @@ export class Producer {
         );
         outcomes[p.index] = { ok: true, result: resultOf(p) };
       } catch (error) {
-        outcomes[p.index] = { ok: false, error: `schedule failed: ${describe(error)}` };
+        outcomes[p.index] = failedBy('schedule failed: ', error);
       }
     });
   }
@@ -1340,7 +1345,7 @@ export class Producer {
 
   private async enqueueBatch(batch: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
     let pending = [...batch];
-    let lastError = new Map<string, string>();
+    let lastError = new Map<string, Failure>();
     const { attempts, baseDelayMs } = this.deps.retry;
     let made = 0;
     for (let again = true; again && made < attempts && pending.length > 0; ) {
@@ -1349,9 +1354,10 @@ export class Producer {
       const queueUrl = (pending[0] as Prepared).queue.url;
       try {
         const refused = await this.deps.sendBatch(queueUrl, pending.map(entryOf));
-        lastError = new Map(refused.map((r) => [r.id, r.error]));
+        lastError = new Map(refused.map((r) => [r.id, { ok: false, error: r.error }]));
       } catch (error) {
-        lastError = new Map(pending.map((p) => [String(p.index), describe(error)]));
+        const failure = failedBy('', error);
+        lastError = new Map(pending.map((p) => [String(p.index), failure]));
         again = retryable(error);
       }
       for (const p of pending)
@@ -1359,9 +1365,10 @@ export class Producer {
       pending = pending.filter((p) => lastError.has(String(p.index)));
     }
     for (const p of pending) {
+      const last = lastError.get(String(p.index)) as Failure;
       outcomes[p.index] = {
-        ok: false,
-        error: `not enqueued after ${made} attempt${made === 1 ? '' : 's'}: ${lastError.get(String(p.index))}`,
+        ...last,
+        error: `not enqueued after ${made} attempt${made === 1 ? '' : 's'}: ${last.error}`,
       };
     }
   }
@@ -1578,8 +1585,26 @@ function gaveWayResult(p: Prepared, named: { readonly dueAt?: string }): SendRes
 }
 
 /** A job of one send that could not be enqueued: the {@link JobBatchError} `send` turns into a `JobSendError`. */
-function notSent(p: Prepared, error: string): never {
-  throw new JobBatchError([], [{ index: p.index, id: p.id, error }]);
+function notSent(p: Prepared, failure: string | Failure): never {
+  throw new JobBatchError([], [failedJob(p, typeof failure === 'string' ? { ok: false, error: failure } : failure)]);
+}
+
+/**
+ * The setup failure's code of each failed job that has one, beside the job rather than on it: {@link FailedJob} is
+ * what callers of `sendBatch` see, and `send` reads the code back for its {@link JobSendError}.
+ */
+const SETUP_CODES_OF_FAILED = new WeakMap<FailedJob, SetupCode>();
+
+/** Job `p` failed: as `JobBatchError` lists it, with its setup failure's code kept beside it. */
+function failedJob(p: Prepared, failure: Failure): FailedJob {
+  const failed: FailedJob = { index: p.index, id: p.id, error: failure.error };
+  if (failure.setupCode) SETUP_CODES_OF_FAILED.set(failed, failure.setupCode);
+  return failed;
+}
+
+/** The code of the setup failure that failed a job ({@link failedJob}); undefined for any other failure. */
+function setupCodeOfFailed(failed: FailedJob | undefined): SetupCode | undefined {
+  return failed && SETUP_CODES_OF_FAILED.get(failed);
 }
 
 function collectResults(prepared: readonly Prepared[], outcomes: readonly Outcome[]): SendResult[] {
@@ -1588,7 +1613,7 @@ function collectResults(prepared: readonly Prepared[], outcomes: readonly Outcom
   for (const p of prepared) {
     const outcome = outcomes[p.index] ?? { ok: false, error: 'not attempted' };
     if (outcome.ok) sent.push({ ...outcome.result, index: p.index });
-    else failed.push({ index: p.index, id: p.id, error: outcome.error });
+    else failed.push(failedJob(p, outcome));
   }
   if (failed.length > 0) throw new JobBatchError(sent, failed);
   return sent.map(({ index: _index, ...result }) => result);
@@ -1663,6 +1688,15 @@ function retryable(error: unknown): boolean {
   return !isConditionFailure(error) && credentialFailureOfError(error) === undefined;
 }
 
+/**
+ * The failure `context` names (it ends in its separator), caused by `error`: in {@link describe}'s words, with the code
+ * of the setup failure when the process's AWS setup caused it.
+ */
+function failedBy(context: string, error: unknown): Failure {
+  const setupCode = setupCodeOf(error);
+  return { ok: false, error: `${context}${describe(error)}`, ...(setupCode ? { setupCode } : {}) };
+}
+
 /** The stable code of a failure the process's AWS setup caused; undefined for any other failure. */
 function setupCodeOf(error: unknown): SetupCode | undefined {
   const failure = credentialFailureOfError(error);
@@ -1700,16 +1734,6 @@ function setupFix(failure: CredentialFailure): string {
     case 'CREDENTIALS_REJECTED':
       return " (AWS rejected this process's credentials: they are not AWS's, were deactivated or deleted, or their secret does not match: give it the credentials of the role or user the stack granted with grantSend)";
   }
-}
-
-/**
- * {@link setupCodeOf} for a failure known only by the reason {@link describe} wrote, as a failed job of a batch
- * carries it.
- */
-function setupCodeOfReason(reason: string): SetupCode | undefined {
-  const failures = Object.keys(SETUP_CODES) as CredentialFailure[];
-  const failure = failures.find((f) => reason.includes(setupFix(f)));
-  return failure && SETUP_CODES[failure];
 }
 
 /** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */

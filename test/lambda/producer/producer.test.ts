@@ -1157,6 +1157,28 @@ describe('producer sends that fail for the credentials themselves', () => {
     }
   });
 
+  it('takes a failed send\'s code from its failure, never from words in its reason that read like a fix', async () => {
+    const noRegionFix = " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
+    const { producer } = failingWith(new Error(`socket hang up${noRegionFix}`));
+    const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+    expect((sent as JobSendError).reason).toBe(`not enqueued after 5 attempts: Error: socket hang up${noRegionFix}`);
+    expect((sent as JobSendError).code).toBe('NOT_ENQUEUED');
+  });
+
+  it("keeps a setup failure's code from any step of the send, the payload upload's among them", async () => {
+    const { deps } = granted();
+    const producer = new Producer({
+      ...deps,
+      dedupe: undefined,
+      settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+      putPayload: async () => Promise.reject(tokenExpired),
+    });
+    const large = { n: 1, pad: 'x'.repeat(2000) } as never;
+    const sent = await producer.send(job, large).catch((e: unknown) => e);
+    expect((sent as JobSendError).reason).toMatch(/^payload upload failed: ExpiredTokenException: /);
+    expect((sent as JobSendError).code).toBe('CREDENTIALS_EXPIRED');
+  });
+
   it('says an expired SSO session is one, where it said the process had no credentials', async () => {
     const { producer } = failingWith(ssoExpired);
     const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
