@@ -719,7 +719,10 @@ export class Producer {
         if (attempt >= attempts)
           notSent(
             p,
-            failedBy('its message was sent, but its record could not name it, so the send before it runs: ', error),
+            failedBy(
+              'its message was sent, but its record could not name it, so the send before it runs: ',
+              error,
+            ),
           );
         await this.deps.sleep(backoff(baseDelayMs, ++attempt));
         continue;
@@ -1586,7 +1589,10 @@ function gaveWayResult(p: Prepared, named: { readonly dueAt?: string }): SendRes
 
 /** A job of one send that could not be enqueued: the {@link JobBatchError} `send` turns into a `JobSendError`. */
 function notSent(p: Prepared, failure: string | Failure): never {
-  throw new JobBatchError([], [failedJob(p, typeof failure === 'string' ? { ok: false, error: failure } : failure)]);
+  throw new JobBatchError(
+    [],
+    [failedJob(p, typeof failure === 'string' ? { ok: false, error: failure } : failure)],
+  );
 }
 
 /**

@@ -1157,11 +1157,13 @@ describe('producer sends that fail for the credentials themselves', () => {
     }
   });
 
-  it('takes a failed send\'s code from its failure, never from words in its reason that read like a fix', async () => {
+  it("takes a failed send's code from its failure, never from words in its reason that read like a fix", async () => {
     const noRegionFix = " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
     const { producer } = failingWith(new Error(`socket hang up${noRegionFix}`));
     const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
-    expect((sent as JobSendError).reason).toBe(`not enqueued after 5 attempts: Error: socket hang up${noRegionFix}`);
+    expect((sent as JobSendError).reason).toBe(
+      `not enqueued after 5 attempts: Error: socket hang up${noRegionFix}`,
+    );
     expect((sent as JobSendError).code).toBe('NOT_ENQUEUED');
   });
 
