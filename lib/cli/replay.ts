@@ -635,12 +635,7 @@ async function selectEvents(
     // A dry run only counts: its events are never sent, so they are neither kept nor written to disk.
     return options.dryRun ? undefined : sorter.add(record);
   }).catch((error: unknown) => {
-    if (!(error instanceof SpillError)) {
-      throw explainError(error, { ...contextOf(target), permissions: ['s3:ListBucket', 's3:GetObject'] });
-    }
-    throw new CliError(
-      `the selection does not fit in memory and cannot be sorted on disk in the temporary folder ${error.folder} (${error.reason}): nothing was replayed; free space there or set TMPDIR to a folder with room for about the size of the selection`,
-    );
+    throw readFailure(error, target);
   });
   reading.done();
   const skippedNote = skippedArchiveLinesNote(archiveLinesSkipped);
@@ -653,6 +648,19 @@ async function selectEvents(
     archiveLinesSkipped,
     ...(expiredBefore ? { expiredBefore } : {}),
   };
+}
+
+/**
+ * Why reading the selection failed, as the operator reads it: AWS's answer explained with the grants a read needs, or
+ * a selection too large for memory that could not be sorted on disk either.
+ */
+function readFailure(error: unknown, target: Target): unknown {
+  if (!(error instanceof SpillError)) {
+    return explainError(error, { ...contextOf(target), permissions: ['s3:ListBucket', 's3:GetObject'] });
+  }
+  return new CliError(
+    `the selection does not fit in memory and cannot be sorted on disk in the temporary folder ${error.folder} (${error.reason}): nothing was replayed; free space there or set TMPDIR to a folder with room for about the size of the selection`,
+  );
 }
 
 /** A selection that matches nothing: an error, never an empty run. */
