@@ -20,7 +20,11 @@ import {
   sqsBatches,
 } from '../shared/claim-check';
 import { isConditionFailure } from '../shared/condition-failure';
-import { type CredentialFailure, credentialFailureOfError } from '../shared/credential-failure';
+import {
+  type CredentialFailure,
+  credentialFailureOfError,
+  signInAgainCommand,
+} from '../shared/credential-failure';
 import type { ClaimCondition, ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { type Delay, type DurationLike, delayMsOf, shownDelay } from '../shared/duration';
 import {
@@ -45,6 +49,7 @@ import {
 } from '../shared/job';
 import {
   type CancelledJob,
+  cancelOrSayWhy,
   DEBOUNCE_CYCLE_ENDED,
   type DebouncedSend,
   type DebouncedWrite,
@@ -229,7 +234,7 @@ export class JobSendError extends Error {
     cause: JobBatchError,
   ) {
     super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
-    this.code = setupCodeOfReason(reason) ?? 'NOT_ENQUEUED';
+    this.code = setupCodeOfFailed(cause.failed.find((f) => f.id === id)) ?? 'NOT_ENQUEUED';
   }
   /**
    * `NO_CREDENTIALS` or `NO_REGION` when this process lacks them, `CREDENTIALS_EXPIRED` or `CREDENTIALS_REJECTED`
@@ -476,9 +481,17 @@ interface FlowPlace {
   readonly children?: number;
 }
 
-type Outcome =
-  | { readonly ok: true; readonly result: SendResult }
-  | { readonly ok: false; readonly error: string };
+type Outcome = { readonly ok: true; readonly result: SendResult } | Failure;
+
+/**
+ * A job that could not be enqueued: why, in the words its {@link FailedJob} gives, and the code of the setup failure
+ * that caused it, carried beside the words so that rewording them never changes a code.
+ */
+interface Failure {
+  readonly ok: false;
+  readonly error: string;
+  readonly setupCode?: SetupCode;
+}
 
 /**
  * A debounced send its record names, or gave way in (a later send named instead, due at `gaveWay.dueAt`): the
@@ -664,7 +677,7 @@ export class Producer {
     const records = this.deps.records;
     const status = await records
       ?.read(p.id)
-      .catch((error: unknown) => notSent(p, `dedupe table unavailable: ${describe(error)}`));
+      .catch((error: unknown) => notSent(p, failedBy('dedupe table unavailable: ', error)));
     const debounced = records?.debounced?.bind(records);
     // Deleted since the claim found it (its lifetime ended): nothing holds the id now, so the next claim takes it.
     if (debounced && status === undefined) return STARTED_MEANWHILE;
@@ -706,7 +719,10 @@ export class Producer {
         if (attempt >= attempts)
           notSent(
             p,
-            `its message was sent, but its record could not name it, so the send before it runs: ${describe(error)}`,
+            failedBy(
+              'its message was sent, but its record could not name it, so the send before it runs: ',
+              error,
+            ),
           );
         await this.deps.sleep(backoff(baseDelayMs, ++attempt));
         continue;
@@ -833,10 +849,7 @@ export class Producer {
         await this.withRetry(() => dedupe.complete(jobRecordKey(p.id), p.token as string, fields));
         outcomes[p.index] = { ok: true, result: { id: p.id, state: 'waiting-children', duplicate: false } };
       } catch (error) {
-        outcomes[p.index] = {
-          ok: false,
-          error: `could not record it waiting for its children: ${describe(error)}`,
-        };
+        outcomes[p.index] = failedBy('could not record it waiting for its children: ', error);
       }
     });
     await this.settleClaims(
@@ -938,10 +951,9 @@ export class Producer {
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
-    const cancelled = await recordCall('cancel', id, () => records.cancel(id));
-    // Refused: read why, as `hookline jobs cancel` does, so a job cancelled before answers as cancelled, not as
-    // one that ran: asking for what is already so is no failure.
-    if (!cancelled) return (await recordCall('cancel', id, () => records.read(id)))?.state === 'cancelled';
+    const answer = await recordCall('cancel', id, () => cancelOrSayWhy(records, id));
+    if (answer.outcome !== 'cancelled') return answer.outcome === 'already-cancelled';
+    const cancelled = answer.job;
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
     // way, and failing here would tell the caller otherwise, though its retry finds the job cancelled.
@@ -1225,7 +1237,7 @@ export class Producer {
             error: 'the same job id is being enqueued right now: retry shortly',
           };
       } catch (error) {
-        outcomes[p.index] = { ok: false, error: `dedupe table unavailable: ${describe(error)}` };
+        outcomes[p.index] = failedBy('dedupe table unavailable: ', error);
       }
     });
     return claimed.sort((a, b) => a.index - b.index);
@@ -1266,7 +1278,7 @@ export class Producer {
         await this.withRetry(() => this.deps.putPayload(p.payload as PayloadObject));
         ready.push(p);
       } catch (error) {
-        outcomes[p.index] = { ok: false, error: `payload upload failed: ${describe(error)}` };
+        outcomes[p.index] = failedBy('payload upload failed: ', error);
       }
     });
     return ready.sort((a, b) => a.index - b.index);
@@ -1292,7 +1304,7 @@ export class Producer {
         );
         outcomes[p.index] = { ok: true, result: resultOf(p) };
       } catch (error) {
-        outcomes[p.index] = { ok: false, error: `schedule failed: ${describe(error)}` };
+        outcomes[p.index] = failedBy('schedule failed: ', error);
       }
     });
   }
@@ -1336,7 +1348,7 @@ export class Producer {
 
   private async enqueueBatch(batch: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
     let pending = [...batch];
-    let lastError = new Map<string, string>();
+    let lastError = new Map<string, Failure>();
     const { attempts, baseDelayMs } = this.deps.retry;
     let made = 0;
     for (let again = true; again && made < attempts && pending.length > 0; ) {
@@ -1345,9 +1357,10 @@ export class Producer {
       const queueUrl = (pending[0] as Prepared).queue.url;
       try {
         const refused = await this.deps.sendBatch(queueUrl, pending.map(entryOf));
-        lastError = new Map(refused.map((r) => [r.id, r.error]));
+        lastError = new Map(refused.map((r) => [r.id, { ok: false, error: r.error }]));
       } catch (error) {
-        lastError = new Map(pending.map((p) => [String(p.index), describe(error)]));
+        const failure = failedBy('', error);
+        lastError = new Map(pending.map((p) => [String(p.index), failure]));
         again = retryable(error);
       }
       for (const p of pending)
@@ -1355,9 +1368,10 @@ export class Producer {
       pending = pending.filter((p) => lastError.has(String(p.index)));
     }
     for (const p of pending) {
+      const last = lastError.get(String(p.index)) as Failure;
       outcomes[p.index] = {
-        ok: false,
-        error: `not enqueued after ${made} attempt${made === 1 ? '' : 's'}: ${lastError.get(String(p.index))}`,
+        ...last,
+        error: `not enqueued after ${made} attempt${made === 1 ? '' : 's'}: ${last.error}`,
       };
     }
   }
@@ -1574,8 +1588,29 @@ function gaveWayResult(p: Prepared, named: { readonly dueAt?: string }): SendRes
 }
 
 /** A job of one send that could not be enqueued: the {@link JobBatchError} `send` turns into a `JobSendError`. */
-function notSent(p: Prepared, error: string): never {
-  throw new JobBatchError([], [{ index: p.index, id: p.id, error }]);
+function notSent(p: Prepared, failure: string | Failure): never {
+  throw new JobBatchError(
+    [],
+    [failedJob(p, typeof failure === 'string' ? { ok: false, error: failure } : failure)],
+  );
+}
+
+/**
+ * The setup failure's code of each failed job that has one, beside the job rather than on it: {@link FailedJob} is
+ * what callers of `sendBatch` see, and `send` reads the code back for its {@link JobSendError}.
+ */
+const SETUP_CODES_OF_FAILED = new WeakMap<FailedJob, SetupCode>();
+
+/** Job `p` failed: as `JobBatchError` lists it, with its setup failure's code kept beside it. */
+function failedJob(p: Prepared, failure: Failure): FailedJob {
+  const failed: FailedJob = { index: p.index, id: p.id, error: failure.error };
+  if (failure.setupCode) SETUP_CODES_OF_FAILED.set(failed, failure.setupCode);
+  return failed;
+}
+
+/** The code of the setup failure that failed a job ({@link failedJob}); undefined for any other failure. */
+function setupCodeOfFailed(failed: FailedJob | undefined): SetupCode | undefined {
+  return failed && SETUP_CODES_OF_FAILED.get(failed);
 }
 
 function collectResults(prepared: readonly Prepared[], outcomes: readonly Outcome[]): SendResult[] {
@@ -1584,7 +1619,7 @@ function collectResults(prepared: readonly Prepared[], outcomes: readonly Outcom
   for (const p of prepared) {
     const outcome = outcomes[p.index] ?? { ok: false, error: 'not attempted' };
     if (outcome.ok) sent.push({ ...outcome.result, index: p.index });
-    else failed.push({ index: p.index, id: p.id, error: outcome.error });
+    else failed.push(failedJob(p, outcome));
   }
   if (failed.length > 0) throw new JobBatchError(sent, failed);
   return sent.map(({ index: _index, ...result }) => result);
@@ -1642,7 +1677,7 @@ function backoff(baseMs: number, attempt: number): number {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const failure = credentialFailureOfError(error);
-  return `${error.name}: ${error.message}${failure ? SETUP_FIXES[failure] : ''}`;
+  return `${error.name}: ${error.message}${failure ? setupFix(failure) : ''}`;
 }
 
 /**
@@ -1657,6 +1692,15 @@ function describe(error: unknown): string {
  */
 function retryable(error: unknown): boolean {
   return !isConditionFailure(error) && credentialFailureOfError(error) === undefined;
+}
+
+/**
+ * The failure `context` names (it ends in its separator), caused by `error`: in {@link describe}'s words, with the code
+ * of the setup failure when the process's AWS setup caused it.
+ */
+function failedBy(context: string, error: unknown): Failure {
+  const setupCode = setupCodeOf(error);
+  return { ok: false, error: `${context}${describe(error)}`, ...(setupCode ? { setupCode } : {}) };
 }
 
 /** The stable code of a failure the process's AWS setup caused; undefined for any other failure. */
@@ -1679,27 +1723,23 @@ const SETUP_CODES: Readonly<Record<CredentialFailure, SetupCode>> = {
   CREDENTIALS_REJECTED: 'CREDENTIALS_REJECTED',
 };
 
-/** What a process whose AWS setup failed the call must do, in parentheses, after the SDK's words. */
-const SETUP_FIXES: Readonly<Record<CredentialFailure, string>> = {
-  NO_CREDENTIALS:
-    ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)',
-  NO_REGION: " (this process has no AWS region: set AWS_REGION to the pipeline's region)",
-  SSO_SESSION_EXPIRED:
-    ' (the SSO session this process signs in with expired: sign in again with aws sso login, with --profile as AWS_PROFILE names it, then send again)',
-  CREDENTIALS_EXPIRED:
-    " (this process's temporary AWS credentials expired: sign in again with aws sso login, or give it new ones, as credentials exported from an assumed role end with its session)",
-  CREDENTIALS_REJECTED:
-    " (AWS rejected this process's credentials: they are not AWS's, were deactivated or deleted, or their secret does not match: give it the credentials of the role or user the stack granted with grantSend)",
-};
-
 /**
- * {@link setupCodeOf} for a failure known only by the reason {@link describe} wrote, as a failed job of a batch
- * carries it.
+ * What a process whose AWS setup failed the call must do, in parentheses, after the SDK's words: an expired sign-in
+ * names the exact command, with the profile the process runs with.
  */
-function setupCodeOfReason(reason: string): SetupCode | undefined {
-  const failures = Object.keys(SETUP_FIXES) as CredentialFailure[];
-  const failure = failures.find((f) => reason.includes(SETUP_FIXES[f]));
-  return failure && SETUP_CODES[failure];
+function setupFix(failure: CredentialFailure): string {
+  switch (failure) {
+    case 'NO_CREDENTIALS':
+      return ' (this process has no AWS credentials: run it as the role or user the stack granted with grantSend, e.g. AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a script)';
+    case 'NO_REGION':
+      return " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
+    case 'SSO_SESSION_EXPIRED':
+      return ` (the SSO session this process signs in with expired: sign in again with ${signInAgainCommand()}, then send again)`;
+    case 'CREDENTIALS_EXPIRED':
+      return ` (this process's temporary AWS credentials expired: sign in again with ${signInAgainCommand()}, or give it new ones, as credentials exported from an assumed role end with its session)`;
+    case 'CREDENTIALS_REJECTED':
+      return " (AWS rejected this process's credentials: they are not AWS's, were deactivated or deleted, or their secret does not match: give it the credentials of the role or user the stack granted with grantSend)";
+  }
 }
 
 /** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */

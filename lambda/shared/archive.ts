@@ -135,19 +135,38 @@ export function archivableEnvelopeBytes(
   );
 }
 
-/** Parses the lines of one (decompressed) archive object; lines that are not archive records are skipped. */
-export function parseArchiveLines(text: string): ArchiveRecord[] {
+/**
+ * The archive records of one (decompressed) archive object, and how many of its lines were not archive records: a
+ * torn line (never written by Firehose), or a line another writer put there. Those are skipped rather than failing
+ * the whole range, and counted, so a reader can say that it skipped them.
+ */
+export interface ArchiveObjectLines {
+  readonly records: ArchiveRecord[];
+  /** Lines that are not blank and not archive records. */
+  readonly skipped: number;
+}
+
+/** Parses the lines of one (decompressed) archive object; see {@link ArchiveObjectLines}. */
+export function parseArchiveLines(text: string): ArchiveObjectLines {
   const records: ArchiveRecord[] = [];
+  let skipped = 0;
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    try {
-      const record = JSON.parse(line) as ArchiveRecord;
-      if (record && typeof record === 'object' && record.envelope && typeof record.source === 'string') {
-        records.push(record);
-      }
-    } catch {
-      // A torn line (never written by Firehose) is skipped rather than failing the whole range.
-    }
+    const record = archiveRecordOf(line);
+    if (record) records.push(record);
+    else skipped++;
   }
-  return records;
+  return { records, skipped };
+}
+
+/** The archive record a line holds; undefined for a line that is not JSON, or JSON that is no archive record. */
+function archiveRecordOf(line: string): ArchiveRecord | undefined {
+  try {
+    const record = JSON.parse(line) as ArchiveRecord;
+    return record && typeof record === 'object' && record.envelope && typeof record.source === 'string'
+      ? record
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

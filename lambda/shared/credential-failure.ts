@@ -1,7 +1,8 @@
 /**
  * The one test for "this AWS call failed because of the process's AWS setup, not the call": no credentials, no
  * region, a sign-in that expired, or credentials AWS rejected. The producer and the CLI each word the fix their own
- * way; what counts as which is decided here, so the two never tell the same failure apart differently.
+ * way; what counts as which is decided here, so the two never tell the same failure apart differently, and so is the
+ * command that signs in again, so the two never name it differently.
  */
 
 /**
@@ -52,4 +53,13 @@ export function credentialFailureOf(name: string, message: string): CredentialFa
 /** {@link credentialFailureOf} of a thrown value: an `Error`'s name and message; undefined for anything else. */
 export function credentialFailureOfError(error: unknown): CredentialFailure | undefined {
   return error instanceof Error ? credentialFailureOf(error.name, error.message) : undefined;
+}
+
+/**
+ * The command that signs a process in again once its SSO session or temporary credentials expired: `aws sso login`,
+ * with `--profile` naming the profile `AWS_PROFILE` selects when it is set, since without it the AWS CLI signs in the
+ * default profile, not the one the process runs with.
+ */
+export function signInAgainCommand(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return `aws sso login${env.AWS_PROFILE ? ` --profile ${env.AWS_PROFILE}` : ''}`;
 }

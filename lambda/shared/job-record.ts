@@ -223,6 +223,35 @@ export interface CancelledJob {
   readonly scheduleName?: string;
 }
 
+/**
+ * What a cancel of a job found: `cancelled` by this call (with what its record was just before), `already-cancelled`
+ * (a second cancel, or another's: nothing changed), `not-cancellable` (it started or finished: its state now), or
+ * `not-found` (never sent, or its record expired).
+ */
+export type CancelOutcome =
+  | { readonly outcome: 'cancelled'; readonly job: CancelledJob }
+  | { readonly outcome: 'already-cancelled' }
+  | { readonly outcome: 'not-cancellable'; readonly state: JobState }
+  | { readonly outcome: 'not-found' };
+
+/**
+ * Cancels job `id` ({@link JobRecords.cancel}) and, when the record refused, reads it again to say why: a job
+ * cancelled before is answered as such, since asking for what is already so is no failure, and a job that started,
+ * finished or expired since it was last seen by its state now. The producer's `cancel` and `hookline jobs cancel`
+ * both answer from this, each in its own words.
+ */
+export async function cancelOrSayWhy(
+  records: Pick<JobRecords, 'cancel' | 'read'>,
+  id: string,
+): Promise<CancelOutcome> {
+  const cancelled = await records.cancel(id);
+  if (cancelled) return { outcome: 'cancelled', job: cancelled };
+  const now = await records.read(id);
+  if (!now) return { outcome: 'not-found' };
+  if (now.state === 'cancelled') return { outcome: 'already-cancelled' };
+  return { outcome: 'not-cancellable', state: now.state };
+}
+
 /** The record's key in the dedupe table. */
 export function jobRecordKey(id: string): string {
   return `${JOB_RECORD_KEY_PREFIX}${id}`;

@@ -18,6 +18,7 @@ import {
 import {
   ARCHIVE_ERROR_PREFIX,
   ARCHIVE_KEY_PREFIX,
+  type ArchiveObjectLines,
   type ArchiveRecord,
   archiveOriginOf,
   archivePrefixesBetween,
@@ -296,7 +297,7 @@ async function* listingPages(
   } while (token);
 }
 
-async function readObject(s3: S3Client, bucket: string, key: string): Promise<ArchiveRecord[]> {
+async function readObject(s3: S3Client, bucket: string, key: string): Promise<ArchiveObjectLines> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: unknown) => {
     // S3 answers 403 for an object a lifecycle transition moved to an archival class: no grant reads it.
     if (errorName(error) !== 'InvalidObjectState') throw error;
@@ -340,22 +341,38 @@ function copyKeyOf(record: ArchiveRecord): string {
 }
 
 /**
+ * The lines of the archive objects a read went through that were not archive records (torn, or another writer's),
+ * which it skipped, and how many objects held them. They are of no event, so they change no count of events.
+ */
+export interface SkippedArchiveLines {
+  readonly lines: number;
+  readonly objects: number;
+}
+
+/**
  * Reads the archived events of the selection and hands each to `onRecord` in archive order (hour prefix, object
  * key, line), first copy of an event only; `onRecord` is awaited, so it can write what it keeps to disk. Only
- * the copy keys of the events seen are kept (to drop later copies), never the records.
+ * the copy keys of the events seen are kept (to drop later copies), never the records. Resolves with the lines it
+ * skipped for not being archive records.
  */
 export async function scanArchive(
   s3: S3Client,
   selection: ArchiveSelection,
   onRecord: (record: ArchiveRecord) => void | Promise<void>,
-): Promise<void> {
+): Promise<SkippedArchiveLines> {
   const { bucket, source, since, until } = selection;
   const seen = new Set<string>();
+  const skipped = { lines: 0, objects: 0 };
   const prefixes = await hourPrefixesOf(s3, selection, archiveHoursOf(selection));
   for (const [index, prefix] of prefixes.entries()) {
     if (selection.signal?.aborted) break;
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {
-      for (const record of await readObject(s3, bucket, key)) {
+      const lines = await readObject(s3, bucket, key);
+      if (lines.skipped > 0) {
+        skipped.lines += lines.skipped;
+        skipped.objects += 1;
+      }
+      for (const record of lines.records) {
         const received = receivedTimeOf(record);
         // From `since` up to, not including, `until`: back-to-back windows (10:00..11:00, 11:00..12:00) share
         // no event, even one received exactly at the boundary (a schedule's event is, to the second).
@@ -369,6 +386,18 @@ export async function scanArchive(
     }
     selection.onProgress?.(index + 1, prefixes.length);
   }
+  return skipped;
+}
+
+/**
+ * What a read says of the lines it skipped ({@link SkippedArchiveLines}); undefined when it skipped none. The events
+ * it counts are those of the archive records alone.
+ */
+export function skippedArchiveLinesNote(skipped: SkippedArchiveLines): string | undefined {
+  if (skipped.lines === 0) return undefined;
+  const were =
+    skipped.lines === 1 ? 'was not an archive record and was' : 'were not archive records and were';
+  return `${plural(skipped.lines, 'line')} in ${plural(skipped.objects, 'archive object')} ${were} skipped (a line cut short, or one another writer put there): they hold no event, so no count of events includes them`;
 }
 
 /** When an archived event was received, in epoch milliseconds: the order a replay sends in. */

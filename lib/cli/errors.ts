@@ -4,7 +4,7 @@
  * Anything that is not recognised here is an unexpected bug and keeps its stack trace (see `bin/hookline.ts`).
  */
 
-import { credentialFailureOf } from '../../lambda/shared/credential-failure';
+import { credentialFailureOf, signInAgainCommand } from '../../lambda/shared/credential-failure';
 import { START_LOCAL_MODE } from '../../lambda/shared/local-mode-command';
 import { didYouMeanAside } from '../closest-name';
 import { sharedAwsFiles, sharedProfileNames } from './aws-profile';
@@ -427,7 +427,7 @@ export function noCredentials(
     );
   }
   return new CredentialsError(
-    `no AWS credentials from the profile AWS_PROFILE names, ${profile}: give it keys with aws configure --profile ${profile}, or sign in with aws sso login --profile ${profile}`,
+    `no AWS credentials from the profile AWS_PROFILE names, ${profile}: give it keys with aws configure --profile ${profile}, or sign in with ${signInAgainCommand(env)}`,
   );
 }
 
@@ -440,7 +440,7 @@ export function expiredSignIn(
   message: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): CredentialsError | undefined {
-  const login = `aws sso login${env.AWS_PROFILE ? ` --profile ${env.AWS_PROFILE}` : ''}`;
+  const login = signInAgainCommand(env);
   const failure = credentialFailureOf(name, message);
   if (failure === 'SSO_SESSION_EXPIRED') {
     return new CredentialsError(

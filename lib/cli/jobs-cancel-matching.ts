@@ -6,7 +6,13 @@
  * `--yes` each one is cancelled by the conditional write of `jobs cancel <id>`, so a job that started meanwhile is
  * reported skipped, in the state it is in, never cancelled.
  */
-import { isJobState, JobRecords, type JobState, type JobStatus } from '../../lambda/shared/job-record';
+import {
+  cancelOrSayWhy,
+  isJobState,
+  JobRecords,
+  type JobState,
+  type JobStatus,
+} from '../../lambda/shared/job-record';
 import {
   CANCELLABLE_JOB_STATES,
   type CancellableJobState,
@@ -340,9 +346,10 @@ async function cancelEach(
 
 /** The single cancel's conditional write; refused, the job's state now (it started, finished or expired). */
 async function cancelOne(records: JobRecords, id: string): Promise<SkippedCancel | 'cancelled'> {
-  if (await records.cancel(id)) return 'cancelled';
-  const now = await records.read(id);
-  return { id, state: now?.state ?? 'expired' };
+  const answer = await cancelOrSayWhy(records, id);
+  if (answer.outcome === 'cancelled') return 'cancelled';
+  if (answer.outcome === 'not-cancellable') return { id, state: answer.state };
+  return { id, state: answer.outcome === 'already-cancelled' ? 'cancelled' : 'expired' };
 }
 
 /** How many ids a dry run names, and how many skipped jobs a cancel names one by one. */

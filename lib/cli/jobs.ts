@@ -9,6 +9,7 @@ import { GetQueueAttributesCommand, type ListMessageMoveTasksResultEntry } from 
 import { JOB_RECORD_KEY_PREFIX } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import {
+  cancelOrSayWhy,
   isJobState,
   JOB_STATES,
   JobRecords,
@@ -254,23 +255,22 @@ export async function jobsCancel(
   output: CommandHints,
 ): Promise<JobCancelResult> {
   await jobsShow(store, id, output);
-  const records = new JobRecords(store.client, store.tableName);
-  const cancelled = await records.cancel(id);
-  if (!cancelled) {
-    // Read again: the job may have started, finished or expired since it was shown.
-    const now = await records.read(id);
-    if (!now) {
+  // The job may have started, finished or expired since it was shown.
+  const answer = await cancelOrSayWhy(new JobRecords(store.client, store.tableName), id);
+  switch (answer.outcome) {
+    case 'cancelled':
+      return { id, cancelled: true, ...answer.job };
+    case 'already-cancelled':
+      return { id, cancelled: true, was: 'cancelled', alreadyCancelled: true };
+    case 'not-found':
       throw new NotFoundError(
         `job ${id} not found: its record expired after the dedupe window before it could be cancelled`,
       );
-    }
-    // Cancelling twice asks for what is already so, as in most job systems: no failure, and nothing changes.
-    if (now.state === 'cancelled') return { id, cancelled: true, was: 'cancelled', alreadyCancelled: true };
-    throw new CliError(
-      `job ${id} is ${now.state}: only a scheduled, waiting-children, child-failed or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
-    );
+    case 'not-cancellable':
+      throw new CliError(
+        `job ${id} is ${answer.state}: only a scheduled, waiting-children, child-failed or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
+      );
   }
-  return { id, cancelled: true, ...cancelled };
 }
 
 /**

@@ -32,7 +32,9 @@ import {
   readArchiveRetention,
   receivedTimeOf,
   retentionDays,
+  type SkippedArchiveLines,
   scanArchive,
+  skippedArchiveLinesNote,
 } from './archive';
 import { type Backend, contextOf } from './backend';
 import {
@@ -154,6 +156,12 @@ export interface ReplayResult {
    * read), or local mode (the local S3 expires nothing). `days` is null without a retention.
    */
   readonly archiveRetention: ReplayRetention;
+  /**
+   * Lines of the archive objects read that were not archive records (a line cut short, or one another writer put
+   * there), skipped, and how many objects held them: `{ lines: 0, objects: 0 }` when every line was a record. They
+   * hold no event, so `matched` and every other count of events leave them out.
+   */
+  readonly archiveLinesSkipped: SkippedArchiveLines;
 }
 
 /** Where a replay's retention came from, and how many days it keeps objects. */
@@ -576,6 +584,7 @@ async function selectEvents(
   hours: { read: number; of: number };
   expiredBefore?: Date;
   archiveRetention: ReplayRetention;
+  archiveLinesSkipped: SkippedArchiveLines;
 }> {
   if (!target.archiveBucket || !backend.s3) {
     throw new CliError(
@@ -621,21 +630,37 @@ async function selectEvents(
       `the event archive keeps events ${retentionDays(retention?.seconds)} (${retention?.from}): its objects before ${expiredBefore.toISOString()} have expired, so the window is read from then`,
     );
   }
-  await scanArchive(backend.s3, selection, (record) => {
+  const archiveLinesSkipped = await scanArchive(backend.s3, selection, (record) => {
     tallyEvent(tally, routing, options.to, record);
     // A dry run only counts: its events are never sent, so they are neither kept nor written to disk.
     return options.dryRun ? undefined : sorter.add(record);
   }).catch((error: unknown) => {
-    if (!(error instanceof SpillError)) {
-      throw explainError(error, { ...contextOf(target), permissions: ['s3:ListBucket', 's3:GetObject'] });
-    }
-    throw new CliError(
-      `the selection does not fit in memory and cannot be sorted on disk in the temporary folder ${error.folder} (${error.reason}): nothing was replayed; free space there or set TMPDIR to a folder with room for about the size of the selection`,
-    );
+    throw readFailure(error, target);
   });
   reading.done();
+  const skippedNote = skippedArchiveLinesNote(archiveLinesSkipped);
+  if (skippedNote) backend.output.note(skippedNote);
   if (tally.matched === 0 && !options.signal?.aborted) throw nothingMatched(config, target, options, until);
-  return { tally, hours, archiveRetention, ...(expiredBefore ? { expiredBefore } : {}) };
+  return {
+    tally,
+    hours,
+    archiveRetention,
+    archiveLinesSkipped,
+    ...(expiredBefore ? { expiredBefore } : {}),
+  };
+}
+
+/**
+ * Why reading the selection failed, as the operator reads it: AWS's answer explained with the grants a read needs, or
+ * a selection too large for memory that could not be sorted on disk either.
+ */
+function readFailure(error: unknown, target: Target): unknown {
+  if (!(error instanceof SpillError)) {
+    return explainError(error, { ...contextOf(target), permissions: ['s3:ListBucket', 's3:GetObject'] });
+  }
+  return new CliError(
+    `the selection does not fit in memory and cannot be sorted on disk in the temporary folder ${error.folder} (${error.reason}): nothing was replayed; free space there or set TMPDIR to a folder with room for about the size of the selection`,
+  );
 }
 
 /** A selection that matches nothing: an error, never an empty run. */
@@ -820,7 +845,7 @@ export async function replay(
     ...(options.sort?.onSpill ? { onSpill: options.sort.onSpill } : {}),
   });
   try {
-    const { tally, hours, expiredBefore, archiveRetention } = await selectEvents(
+    const { tally, hours, expiredBefore, archiveRetention, archiveLinesSkipped } = await selectEvents(
       backend,
       target,
       config,
@@ -838,6 +863,7 @@ export async function replay(
       matched: tally.matched,
       ...(expiredBefore ? { archiveExpiredBefore: expiredBefore.toISOString() } : {}),
       archiveRetention,
+      archiveLinesSkipped,
     };
     if (options.signal?.aborted) {
       return {
@@ -935,5 +961,13 @@ async function replaySelection(
 /** What a run is, whatever it did: its id and selection. */
 type ReplayRunOf = { readonly replayId: string } & Pick<
   ReplayResult,
-  'source' | 'type' | 'since' | 'until' | 'dryRun' | 'matched' | 'archiveExpiredBefore' | 'archiveRetention'
+  | 'source'
+  | 'type'
+  | 'since'
+  | 'until'
+  | 'dryRun'
+  | 'matched'
+  | 'archiveExpiredBefore'
+  | 'archiveRetention'
+  | 'archiveLinesSkipped'
 >;

@@ -2446,6 +2446,7 @@ describe('replay summary', () => {
     failures: [],
     sentUnknown: [],
     archiveRetention: { from: 'bucket-lifecycle' as const, days: 30 },
+    archiveLinesSkipped: { lines: 0, objects: 0 },
   });
 
   it('names the run id of a real run, and none for a dry run (nothing was sent under it)', () => {
@@ -2495,6 +2496,7 @@ describe('replay summary of a run stopped while reading the archive', () => {
       sentUnknown: [],
       archiveHoursRead: { read: 1332, of: 9603 },
       archiveRetention: { from: 'none', days: null },
+      archiveLinesSkipped: { lines: 0, objects: 0 },
       stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
     });
     expect(output.lines.slice(1)).toEqual([

@@ -23,7 +23,7 @@ import { resolveConfig } from '../../lib/config';
 import { EventArchive } from '../../lib/event-archive';
 import { localS3Client } from '../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
-import { fakeClock, stackTarget, testBackend } from './helpers';
+import { fakeClock, localTestTarget, stackTarget, testBackend } from './helpers';
 
 const BUCKET = 'replay-lifecycle-archive';
 const receivedAt = '2026-11-30T10:15:00.000Z';
@@ -160,5 +160,48 @@ describe('replay of an archive object it cannot read (fauxqs)', () => {
     await expect(replay(backend, target, config, { ...sinceNovember, source: 'stripe' })).rejects.toThrow(
       `the archive object s3://${BUCKET}/${key} cannot be read: it is not the GZIP a delivery stream writes`,
     );
+  });
+});
+
+describe('replay of archive lines that are not archive records (fauxqs)', () => {
+  it("counts them, locally as deployed, in a note and in --json, leaving the events' count alone", async () => {
+    const prefix = archivePrefix('shopify', new Date(receivedAt));
+    const line = (id: string) =>
+      archiveLine(
+        {
+          v: ENVELOPE_VERSION,
+          id,
+          type: 'orders/create',
+          receivedAt,
+          headers: {},
+          source: 'shopify',
+          body: '{}',
+          bodyEncoding: 'utf8',
+        },
+        'webhook',
+        ['events'],
+      )?.toString('utf8') ?? '';
+    const objects = [
+      `${line('sh-1')}${line('sh-2').slice(0, 30)}\n`,
+      `${line('sh-3')}not an archive record\n{"put":"by hand"}\n`,
+    ];
+    for (const [i, text] of objects.entries())
+      await s3.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}part-${i + 1}`, Body: gzipSync(text) }),
+      );
+    const flushed = async () => Response.json({ ok: true });
+    const targets = [
+      { ...stackTarget(), archiveBucket: BUCKET },
+      localTestTarget({ archiveBucket: BUCKET, queues: stackTarget().queues }),
+    ];
+    for (const target of targets) {
+      const backend = testBackend({ clock: fakeClock(now), s3, http: flushed });
+      const result = await replay(backend, target, config, { ...sinceNovember, source: 'shopify' });
+      expect(result.matched).toBe(2);
+      expect(result.archiveLinesSkipped).toEqual({ lines: 3, objects: 2 });
+      expect(backend.output.notes).toContain(
+        '3 lines in 2 archive objects were not archive records and were skipped (a line cut short, or one another writer put there): they hold no event, so no count of events includes them',
+      );
+    }
   });
 });

@@ -605,7 +605,7 @@ describe('replay of jobs and scheduled events', () => {
     // The orders queue groups webhooks by the body's `id`; this job was sent with its own group.
     const sent = job('job-1', 'orders').envelope;
     const { lines } = arrivalArchiveLines([record(sent, { groupId: 'customer-42' })], 'orders');
-    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')).records);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = archived();
     await replay(s3Backend(), target, config, {
@@ -625,7 +625,7 @@ describe('replay of jobs and scheduled events', () => {
       [MESSAGE_ATTRIBUTES.tenant]: { dataType: 'String', stringValue: 'acct_quiet' },
     };
     const { lines } = arrivalArchiveLines([record(sent, { extraAttributes: tenantAttribute })], 'events');
-    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')).records);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     await replay(s3Backend(), archived(), config, { source: 'job', ...window });
     const [entry] = sentEntries();
@@ -647,7 +647,7 @@ describe('replay of jobs and scheduled events', () => {
       },
     });
     const { lines } = arrivalArchiveLines([record(job('job-2', 'events').envelope)], 'events');
-    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')).records);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 
     await replay(s3Backend(), archived(), fair, { source: 'job', ...window });
@@ -1075,6 +1075,69 @@ describe('replay of a source removed from the configuration', () => {
       ),
     );
     expect(clients.sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('replay of archive objects holding lines that are not archive records', () => {
+  /** The archive holds these objects of `source` under one hour: each a list of its lines, as they were written. */
+  function archiveObjects(source: string, objects: readonly (readonly string[])[]) {
+    const prefix = archivePrefix(source, new Date(receivedAt));
+    archiveHolds(source, []);
+    const keys = objects.map((_, i) => `${prefix}part-${i + 1}`);
+    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: keys.map((Key) => ({ Key })) });
+    for (const [i, lines] of objects.entries()) {
+      const bytes = gzipSync(Buffer.from(`${lines.join('\n')}\n`));
+      s3.on(GetObjectCommand, { Key: keys[i] }).resolves({
+        Body: { transformToByteArray: async () => new Uint8Array(bytes) } as never,
+      });
+    }
+  }
+  const line = (record: ArchiveRecord) => JSON.stringify(record);
+
+  it('counts them and says so, in a note and in --json, changing no count of events', async () => {
+    const torn = line(job('job-torn', 'events')).slice(0, 50);
+    archiveObjects('job', [
+      [line(job('job-1', 'events')), torn, '{"written":"by another tool"}'],
+      [line(job('job-2', 'events'))],
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const output = recordingOutput();
+
+    const result = await replay({ ...s3Backend(), output }, archived(), config, { source: 'job', ...window });
+
+    expect(result).toMatchObject({ matched: 2, planned: 2, sent: 2, failed: 0 });
+    expect(result.archiveLinesSkipped).toEqual({ lines: 2, objects: 1 });
+    expect(output.notes).toContain(
+      '2 lines in 1 archive object were not archive records and were skipped (a line cut short, or one another writer put there): they hold no event, so no count of events includes them',
+    );
+  });
+
+  it('says the one line it skipped in the singular, before a selection that matched nothing', async () => {
+    archiveObjects('job', [['not json']]);
+    const output = recordingOutput();
+
+    await expect(
+      replay({ ...s3Backend(), output }, archived(), config, { source: 'job', ...window }),
+    ).rejects.toThrow(/^no archived job event was received between/);
+    expect(output.notes).toContain(
+      '1 line in 1 archive object was not an archive record and was skipped (a line cut short, or one another writer put there): they hold no event, so no count of events includes them',
+    );
+  });
+
+  it('reports none skipped, with no note, when every line is a record', async () => {
+    archiveObjects('job', [[line(job('job-1', 'events'))]]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const output = recordingOutput();
+
+    const result = await replay({ ...s3Backend(), output }, archived(), config, {
+      source: 'job',
+      dryRun: true,
+      ...window,
+    });
+
+    expect(result.matched).toBe(1);
+    expect(result.archiveLinesSkipped).toEqual({ lines: 0, objects: 0 });
+    expect(output.notes.join('\n')).not.toContain('skipped');
   });
 });
 

@@ -64,7 +64,7 @@ async function ingest(bytes: Buffer, contentType: string | undefined, id: string
   const response = await handleWebhook(event, deps);
   const message = h.sent[0];
   if (message) expect(parseEnvelope(message.body).id).toBe(id);
-  const archived = parseArchiveLines(Buffer.concat(lines).toString('utf8'))[0]?.envelope;
+  const archived = parseArchiveLines(Buffer.concat(lines).toString('utf8')).records[0]?.envelope;
   return { response, message, stored: h.payloads[0], archived };
 }
 

@@ -12,7 +12,7 @@ class RecordingSink implements ArchiveBatchSink {
   constructor(private readonly fail = false) {}
   async putLines(lines: readonly Buffer[]) {
     if (this.fail) throw new Error('ServiceUnavailableException');
-    this.calls.push(parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+    this.calls.push(parseArchiveLines(Buffer.concat(lines).toString('utf8')).records);
   }
 }
 

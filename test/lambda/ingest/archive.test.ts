@@ -23,7 +23,7 @@ function archiving(options: { fail?: boolean; hold?: Promise<void> } = {}) {
       },
     },
   };
-  const records = (): ArchiveRecord[] => parseArchiveLines(Buffer.concat(lines).toString('utf8'));
+  const records = (): ArchiveRecord[] => parseArchiveLines(Buffer.concat(lines).toString('utf8')).records;
   return { h, deps, records, startedBeforeSendFinished: () => sentWhenArchiveStarted === 0 };
 }
 

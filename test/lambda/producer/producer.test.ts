@@ -1134,6 +1134,53 @@ describe('producer sends that fail for the credentials themselves', () => {
     expect((read as Error).message).toContain(`(${fix}`);
   });
 
+  it('names the exact sign-in command, with the profile AWS_PROFILE selects, as the CLI does', async () => {
+    vi.stubEnv('AWS_PROFILE', 'prod');
+    try {
+      for (const error of [ssoExpired, tokenExpired]) {
+        const { producer } = failingWith(error);
+        const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+        expect((sent as JobSendError).reason).toContain('sign in again with aws sso login --profile prod,');
+        expect((sent as JobSendError).code).toBe('CREDENTIALS_EXPIRED');
+        const read = await producer.status('k').catch((e: unknown) => e);
+        expect((read as Error).message).toContain('sign in again with aws sso login --profile prod,');
+      }
+      vi.stubEnv('AWS_PROFILE', undefined);
+      const sent = await failingWith(ssoExpired)
+        .producer.send(job, { n: 1 })
+        .catch((e: unknown) => e);
+      expect((sent as JobSendError).reason).toContain(
+        '(the SSO session this process signs in with expired: sign in again with aws sso login, then send again)',
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("takes a failed send's code from its failure, never from words in its reason that read like a fix", async () => {
+    const noRegionFix = " (this process has no AWS region: set AWS_REGION to the pipeline's region)";
+    const { producer } = failingWith(new Error(`socket hang up${noRegionFix}`));
+    const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);
+    expect((sent as JobSendError).reason).toBe(
+      `not enqueued after 5 attempts: Error: socket hang up${noRegionFix}`,
+    );
+    expect((sent as JobSendError).code).toBe('NOT_ENQUEUED');
+  });
+
+  it("keeps a setup failure's code from any step of the send, the payload upload's among them", async () => {
+    const { deps } = granted();
+    const producer = new Producer({
+      ...deps,
+      dedupe: undefined,
+      settings: { payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+      putPayload: async () => Promise.reject(tokenExpired),
+    });
+    const large = { n: 1, pad: 'x'.repeat(2000) } as never;
+    const sent = await producer.send(job, large).catch((e: unknown) => e);
+    expect((sent as JobSendError).reason).toMatch(/^payload upload failed: ExpiredTokenException: /);
+    expect((sent as JobSendError).code).toBe('CREDENTIALS_EXPIRED');
+  });
+
   it('says an expired SSO session is one, where it said the process had no credentials', async () => {
     const { producer } = failingWith(ssoExpired);
     const sent = await producer.send(job, { n: 1 }).catch((e: unknown) => e);

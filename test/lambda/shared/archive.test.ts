@@ -57,6 +57,17 @@ describe('archive lines', () => {
       '{"envelope":{"id":"bad-source"},"source":7}',
       record.trimEnd(),
     ].join('\n');
-    expect(parseArchiveLines(text).map((r) => r.envelope.id)).toEqual(['kept']);
+    expect(parseArchiveLines(text).records.map((r) => r.envelope.id)).toEqual(['kept']);
+  });
+
+  it('counts the lines it skipped, torn ones too, and not the blank ones around the records', () => {
+    const line = (id: string) =>
+      archiveLine(envelope({ id }), 'schedule', ['events'])?.toString('utf8').trimEnd() ?? '';
+    const torn = line('torn').slice(0, 40);
+    const text = ['', line('a'), torn, '{"foreign":true}', '   ', line('b'), ''].join('\n');
+    const parsed = parseArchiveLines(text);
+    expect(parsed.records.map((r) => r.envelope.id)).toEqual(['a', 'b']);
+    expect(parsed.skipped).toBe(2);
+    expect(parseArchiveLines(`${line('c')}\n`).skipped).toBe(0);
   });
 });

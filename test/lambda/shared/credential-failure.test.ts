@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { credentialFailureOf, credentialFailureOfError } from '../../../lambda/shared/credential-failure';
+import {
+  credentialFailureOf,
+  credentialFailureOfError,
+  signInAgainCommand,
+} from '../../../lambda/shared/credential-failure';
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 
@@ -101,5 +105,16 @@ describe('credentialFailureOf', () => {
     expect(credentialFailureOf('Error', 'the Region is missing a queue')).toBeUndefined();
     expect(credentialFailureOfError('Could not load credentials from any providers')).toBeUndefined();
     expect(credentialFailureOfError({ name: 'CredentialsProviderError', message: 'x' })).toBeUndefined();
+  });
+});
+
+describe('signInAgainCommand', () => {
+  it('names the profile AWS_PROFILE selects, so the sign-in is the one the process runs with', () => {
+    expect(signInAgainCommand({ AWS_PROFILE: 'prod' })).toBe('aws sso login --profile prod');
+  });
+
+  it('is the bare command without AWS_PROFILE, which signs in the default profile', () => {
+    expect(signInAgainCommand({})).toBe('aws sso login');
+    expect(signInAgainCommand({ AWS_PROFILE: '' })).toBe('aws sso login');
   });
 });

@@ -89,7 +89,7 @@ describe('local Firehose stand-in', () => {
           new GetObjectCommand({ Bucket: 'archive-not-yet-created', Key: object.Key }),
         );
         const text = gunzipSync(Buffer.from((await got.Body?.transformToByteArray()) ?? [])).toString('utf8');
-        ids.push(...parseArchiveLines(text).map((r) => r.envelope.id));
+        ids.push(...parseArchiveLines(text).records.map((r) => r.envelope.id));
       }
       expect(ids).toEqual(['e-1', 'e-2']);
     } finally {
@@ -264,7 +264,10 @@ describe('local Firehose stand-in', () => {
       expect(firehose.accepted).toBe(6);
       await firehose.flush();
       const github = await archivedLines(s3, bucket, 'archive/source=github/');
-      expect(parseArchiveLines(github.join('\n')).map((r) => r.envelope.id)).toEqual(['single-1', 'batch-1']);
+      expect(parseArchiveLines(github.join('\n')).records.map((r) => r.envelope.id)).toEqual([
+        'single-1',
+        'batch-1',
+      ]);
       // A record without a readable source lands under `unknown`, as Firehose's error prefix would take it.
       expect(await archivedLines(s3, bucket, 'archive/source=unknown/')).toEqual([
         'not json',
