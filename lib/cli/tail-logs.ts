@@ -3,6 +3,7 @@
  * the poller the console's deployed feed shares reads them ({@link OutcomeLogPoller}, which says why it polls
  * `FilterLogEvents`), each turned into the steps it adds to its event's timeline.
  */
+import { LateLines } from '../local/journal-order';
 import { type Backend, pause } from './backend';
 import { explainError } from './errors';
 import {
@@ -21,7 +22,10 @@ import type { OutcomeRow } from './trace';
  * is aborted: from `run.since`, else from now, each line as soon as its page is read (a `--since` window is printed
  * as it is paged, not held whole first). A poll that fails once CloudWatch Logs has answered (throttled, AWS's
  * fault, no answer) is said on stderr and polled again, the next poll reading on from the last line sent; any other
- * failure, or one before any answer, ends the tail with its error.
+ * failure, or one before any answer, ends the tail with its error. A line CloudWatch Logs took in late, read by a
+ * later poll than lines of later times, is sent when read, marked late ({@link LateLines}, local mode's rule): not
+ * held to be put in its place, since each poll's window is already in time order and a line's delay in CloudWatch
+ * Logs has no bound short enough to wait out (a poll reads the last minute again for it).
  */
 export async function tailLogGroups(
   backend: Backend,
@@ -33,12 +37,14 @@ export async function tailLogGroups(
   const start = run.since?.getTime() ?? now;
   const poller = new OutcomeLogPoller(backend, target, start);
   const timelines = new TailTimelines();
+  const lateLines = new LateLines();
   let catchUp = CatchUpNotes.of(backend.output, start, now);
   let failing = false;
   const onRow = (row: OutcomeRow) => {
     catchUp?.read(row.at);
+    const late = lateLines.shown(Date.parse(row.at));
     const lines = timelines.steps(row);
-    if (select(row)) for (const line of lines) run.emit(line);
+    if (select(row)) for (const line of lines) run.emit(late ? { ...line, late: true } : line);
   };
   while (!run.signal.aborted) {
     try {

@@ -54,8 +54,9 @@ export const TAIL_OUTCOMES: readonly string[] = EVENT_OUTCOMES.filter((name) => 
 export type TailLine = TraceStep & {
   readonly id: string;
   /**
-   * Local mode's journal got the step's line more than its settle window after the step happened, after lines of
-   * later times were shown: it is shown when read, out of its place in time.
+   * The step's line was read after lines of later times were shown (`LateLines`): local mode's journal got it
+   * more than its settle window after the step happened, or CloudWatch Logs took it in after a poll had read past its
+   * time. It is shown when read, out of its place in time.
    */
   readonly late?: true;
 };

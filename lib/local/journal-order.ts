@@ -4,7 +4,8 @@
  * appends its `replayed` lines with the time its run started; each line keeps the time it happened (`at`), so the
  * file's order is not the order of events (a consumer's `processed` can be written before the ingest's `queued` of
  * the same event). Whoever shows lines in time order orders them here: {@link inTimeOrder} for lines read whole,
- * {@link SettlingOrder} for lines read as they are written (`tail`).
+ * {@link SettlingOrder} for lines read as they are written (`tail`), and {@link LateLines} says which line shown is
+ * out of its place (the deployed `tail`'s too, whose lines CloudWatch Logs may take in late).
  */
 
 /** A line that says when it happened (ISO 8601). */
@@ -33,6 +34,30 @@ export function inTimeOrder<T extends TimedLine>(lines: readonly T[]): T[] {
  */
 export const JOURNAL_SETTLE_MS = 1_000;
 
+/**
+ * Which lines shown come late: a line is late when a line of a later time was shown before it, so it is shown out of
+ * its place in time. The one rule of `tail`, locally and deployed, so both mark the same lines the same way.
+ */
+export class LateLines {
+  private newestShown = Number.NEGATIVE_INFINITY;
+
+  /** Whether a line of `time` (ms) shown now would be late. */
+  wouldBeLate(time: number): boolean {
+    return time < this.newestShown;
+  }
+
+  /**
+   * Counts a line of `time` (ms) as shown and says whether it is late. A time that cannot be read (NaN) says nothing
+   * of the order: it is not late and moves nothing.
+   */
+  shown(time: number): boolean {
+    if (Number.isNaN(time)) return false;
+    const late = this.wouldBeLate(time);
+    this.newestShown = Math.max(this.newestShown, time);
+    return late;
+  }
+}
+
 /** A line {@link SettlingOrder} lets go, and whether it came too late to be shown in its place. */
 export interface SettledLine<T> {
   readonly line: T;
@@ -60,7 +85,7 @@ export class SettlingOrder<T extends TimedLine> {
   }[] = [];
   private newestRead = Number.NEGATIVE_INFINITY;
   private caughtUpAt = Number.NEGATIVE_INFINITY;
-  private newestShown = Number.NEGATIVE_INFINITY;
+  private readonly lateLines = new LateLines();
   private linesRead = 0;
 
   /** @param settleMs how long after its time a line may still be written. @default JOURNAL_SETTLE_MS */
@@ -94,17 +119,14 @@ export class SettlingOrder<T extends TimedLine> {
     const settled = Math.max(this.newestRead, this.caughtUpAt) - this.settleMs;
     let until = Number.NEGATIVE_INFINITY;
     for (const held of this.held) {
-      const due = held.time <= settled || held.readAt <= now - this.settleMs || held.time < this.newestShown;
+      const due =
+        held.time <= settled || held.readAt <= now - this.settleMs || this.lateLines.wouldBeLate(held.time);
       if (due) until = Math.max(until, held.time);
     }
     const going = this.held.filter((held) => held.time <= until);
     if (going.length === 0) return [];
     this.held = this.held.filter((held) => held.time > until);
     going.sort((a, b) => a.time - b.time || a.index - b.index);
-    return going.map(({ line, time }) => {
-      const late = time < this.newestShown;
-      this.newestShown = Math.max(this.newestShown, time);
-      return { line, late };
-    });
+    return going.map(({ line, time }) => ({ line, late: this.lateLines.shown(time) }));
   }
 }

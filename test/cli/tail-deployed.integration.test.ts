@@ -93,6 +93,62 @@ describe('hookline tail on a deployed stack', () => {
     expect(tail.stderr()).toBe('');
   }, 90_000);
 
+  it('marks a line CloudWatch Logs took in after a later one was printed as late, in the human line and --json', async () => {
+    standIn.logGroups.set(INGEST_GROUP, []);
+    standIn.logGroups.set(CONSUMER_GROUP, []);
+    const lines = standIn.logGroups.get(CONSUMER_GROUP) ?? [];
+    const json = watchCli(standIn.spawn(['tail', '--json']));
+    const human = watchCli(standIn.spawn(['tail']));
+    // Both tails start at "now": once a line written after they started shows in both, both are polling. A line a
+    // second at most, as every poll reads the last minute again, two lines a page.
+    let pushedAt = 0;
+    await waitFor(
+      () => {
+        if (Date.now() - pushedAt >= 1_000) {
+          pushedAt = Date.now();
+          lines.push(attempt(pushedAt, `warmup-${lines.length}`, 1, 'processed'));
+        }
+        return json.jsonLines().length > 0 && human.stdout().includes('warmup-');
+      },
+      30_000,
+      'the tails to poll',
+    );
+    const now = Date.now();
+    lines.push(attempt(now, 'evt_on_time', 1, 'processed'));
+    await waitFor(
+      () => steps(json.jsonLines(), 'evt_on_time').length > 0 && human.stdout().includes('evt_on_time'),
+      10_000,
+      'evt_on_time shown',
+    );
+    // CloudWatch Logs makes this line searchable only now, after a poll has read past its time.
+    lines.push(attempt(now - 1_000, 'evt_taken_in_late', 1, 'processed'));
+    await waitFor(
+      () =>
+        steps(json.jsonLines(), 'evt_taken_in_late').length > 0 &&
+        human.stdout().includes('evt_taken_in_late'),
+      10_000,
+      'evt_taken_in_late shown',
+    );
+
+    expect(json.jsonLines<TailLine>().find((l) => l.id === 'evt_taken_in_late')).toMatchObject({
+      step: 'attempt',
+      late: true,
+    });
+    expect(json.jsonLines<TailLine>().find((l) => l.id === 'evt_on_time')).not.toHaveProperty('late');
+    const humanLine = (id: string) =>
+      human
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes(id)) ?? '';
+    expect(humanLine('evt_taken_in_late')).toMatch(/ \(written late\)$/);
+    expect(humanLine('evt_on_time')).not.toContain('late');
+    for (const tail of [json, human]) {
+      tail.child.kill('SIGINT');
+      expect(await tail.exited).toBe(0);
+      expect(tail.stderr()).toBe('');
+    }
+  }, 90_000);
+
   it('prints a long --since window as it pages it, in time order across the log groups, saying how far it has read', async () => {
     const now = Date.now();
     // Two hours of lines, 20 in each group, interleaved in time: 10 pages of each group.

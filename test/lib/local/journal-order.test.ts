@@ -5,7 +5,7 @@
  * read is given.
  */
 import { describe, expect, it } from 'vitest';
-import { inTimeOrder, SettlingOrder } from '../../../lib/local/journal-order';
+import { inTimeOrder, LateLines, SettlingOrder } from '../../../lib/local/journal-order';
 
 const T0 = Date.parse('2026-12-05T10:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
@@ -72,5 +72,13 @@ describe('journal lines read as they are written', () => {
     expect(order.next([line('ahead', 60_000)], T0, true)).toEqual([]);
     expect(ids(order.next([], T0 + 999, true))).toEqual([]);
     expect(ids(order.next([], T0 + 1_000, true))).toEqual(['ahead']);
+  });
+});
+
+describe('lines shown as they are read (the deployed tail, and the settling order above)', () => {
+  it('are late only when a line of a later time was shown before them; a time that cannot be read moves nothing', () => {
+    const lateLines = new LateLines();
+    const shown = [10, 20, 20, 15, Number.NaN, 18, 25].map((ms) => lateLines.shown(T0 + ms));
+    expect(shown).toEqual([false, false, false, true, false, true, false]);
   });
 });
