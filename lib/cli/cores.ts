@@ -20,12 +20,14 @@ export {
 } from './forward';
 export {
   debouncedSendReplacedReader,
+  deletedJobsRecorder,
   jobQueue,
   jobRecordReader,
   jobsCancel,
   jobsList,
   jobsShow,
   jobsStore,
+  redrivenJobsRecorder,
   renderJobCancel,
   renderJobList,
   renderJobShow,

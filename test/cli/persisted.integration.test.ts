@@ -12,14 +12,11 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
-import { connect, loadConfig } from '../../lib/cli/backend';
-import { consoleOutput } from '../../lib/cli/output';
-import { runCli } from '../../lib/cli/program';
 import { type ResolvedConfig, resolveConfig } from '../../lib/config';
 import { localSqsClient } from '../../lib/local/clients';
 import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../lib/local/reporter';
-import { runHookline } from '../helpers/local/cli';
+import { runHookline, runHooklineInProcess } from '../helpers/local/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const run = promisify(execFile);
@@ -62,22 +59,7 @@ async function start(): Promise<LocalMode> {
 const spawned = (...args: string[]) => runHookline(stateDir, args);
 
 /** The same program in this process, with its terminal captured: the real commands, target and output. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = { write: (text: string) => (stdout += text) };
-  const err = { write: (text: string) => (stderr += text) };
-  const env = { HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const code = await runCli(args, {
-    makeOutput: (json) => consoleOutput({ json, stdout: out, stderr: err, stdinIsTty: false, env }),
-    connect: (options, output) => connect(options, output, env),
-    loadConfig: (path) => loadConfig(path),
-    env,
-    writeErr: (text) => err.write(text),
-    writeOut: (text) => out.write(text),
-  });
-  return { code, stdout, stderr };
-}
+const cli = (...args: string[]) => runHooklineInProcess(stateDir, args);
 
 const queue = (name: string) => {
   const q = local?.topology.queues[name];

@@ -1,6 +1,7 @@
 /**
  * Debounced jobs end to end on local mode: the real producer finding local mode through its state file (as
- * `createProducer()` finds `npm start`), the real consumer runtime, fauxqs, dynalite and the real CLI.
+ * `createProducer()` finds `npm start`), the real consumer runtime, fauxqs, dynalite and the real CLI program (run in
+ * this process: a process of its own took most of a debounce period to start on a busy machine).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,12 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localSqsClient } from '../../lib/local/clients';
-import { runHooklineOk } from '../helpers/local/cli';
+import { runHooklineInProcess, runHooklineInProcessOk } from '../helpers/local/cli';
 import { reindexJob } from '../helpers/local/debounce-consumer';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const CONSUMER = fileURLToPath(new URL('../helpers/local/debounce-consumer.ts', import.meta.url));
-/** Long enough for the CLI to start and read the record while the job still waits. */
+/**
+ * Long enough for the CLI to read the record while the job still waits: its modules are loaded before the sends, so
+ * all it does in this period is one read of the record.
+ */
 const PERIOD = { seconds: 20 };
 
 describe('debounced jobs on local mode', () => {
@@ -51,6 +55,10 @@ describe('debounced jobs on local mode', () => {
 
   it('runs the handler once, with the last payload, after quick sends; jobs show tells the pending job; nothing is dead-lettered', async () => {
     const sends = 6;
+    // Before the sends, so the period below is not spent loading the command: no job has this id yet.
+    expect((await runHooklineInProcess(dir, ['jobs', 'show', 'doc-42', '--local'])).stderr).toContain(
+      'job doc-42 not found',
+    );
     for (let edit = 1; edit <= sends; edit++) {
       const sent = await producer.send(reindexJob, { edit }, { id: 'doc-42', debounce: PERIOD });
       expect(sent).toMatchObject({ id: 'doc-42', state: 'scheduled', duplicate: false });
@@ -119,9 +127,9 @@ describe('debounced jobs on local mode', () => {
     }
   }, 180_000);
 
-  /** The real CLI on this pipeline's local mode. */
+  /** The real CLI program on this pipeline's local mode. */
   function cli(...args: string[]) {
-    return runHooklineOk(dir, args);
+    return runHooklineInProcessOk(dir, args);
   }
 });
 

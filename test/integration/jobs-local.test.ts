@@ -20,7 +20,7 @@ import { JOB_SOURCE } from '../../lambda/shared/job';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { readArchive } from '../../lib/cli/archive';
 import { localS3Client } from '../../lib/local/clients';
-import { runHooklineOk } from '../helpers/local/cli';
+import { runHooklineInProcessOk } from '../helpers/local/cli';
 import { doubleJob, echoJob, failingJob, slowJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -41,9 +41,13 @@ function jobsConfig() {
   });
 }
 
-/** The real CLI, finding local mode through the state directory `dir`. */
+/**
+ * The real CLI program, finding local mode through the state directory `dir`, run in this process: a process of its
+ * own for each command took seconds to start on a busy machine, and several commands in one test outlasted its
+ * timeout there.
+ */
 function cli(dir: string, ...args: string[]) {
-  return runHooklineOk(dir, args);
+  return runHooklineInProcessOk(dir, args);
 }
 
 /** Writes this pipeline's state file for a producer; `windowSeconds` shortens the dedupe window it reads. */
@@ -408,7 +412,8 @@ describe('jobs on local mode', () => {
     }
     // It runs again, fails again, and its record says so rather than that it waits.
     expect((await waitForState(producer, 'redriven', 'dead-lettered')).lastError).toBeUndefined();
-  });
+    // It waits for the consumer to dead-letter the job twice, which takes most of this on a busy machine.
+  }, 90_000);
 
   it('says a job whose dead letter an operator deleted is deleted, not that it went missing', async () => {
     await producer.send(failingJob, { why: 'no fax' }, { id: 'thrown-away' });

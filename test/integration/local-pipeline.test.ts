@@ -37,7 +37,13 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
             { timeout: Duration.seconds(3), deadlineMargin: Duration.seconds(2) },
           ),
         },
-        { routes: [{ source: 'generic', type: 'test.stall', queues: ['stalls'] }] },
+        {
+          routes: [
+            { source: 'generic', type: 'test.stall', queues: ['stalls'] },
+            // Succeeds: warms the stalls consumer before a test of timeouts, see there.
+            { source: 'generic', type: 'test.warm', queues: ['stalls'] },
+          ],
+        },
       ),
     );
     sqs = localSqsClient(pipeline.local.emulators);
@@ -233,6 +239,19 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
   }, 30_000);
 
   it('a handler that never settles is dead-lettered by the consumer with the timeout as its reason, not by SQS without one', async () => {
+    // A sandbox's first record also pays for the consumer's first calls (its idempotency claim's client connecting),
+    // which on a busy machine took all of the second a record has before the margin: attempt 1 timed out before its
+    // handler ran, and only attempts 2 and 3 ran it. A record that succeeds warms the consumer's sandbox first, so
+    // each attempt below is the handler's own.
+    const warm = `warm-${randomUUID()}`;
+    expect((await pipeline.post('generic', { id: warm, type: 'test.warm' })).status).toBe(202);
+    await pipeline.waitFor(
+      () => pipeline.sideEffects().some((e) => e.id === warm),
+      30_000,
+      'the warm-up record',
+    );
+    // Deleted once its invocation answered: the warm sandbox is idle again, and takes the next record.
+    await pipeline.settled('stalls', 30_000);
     const id = `stall-${randomUUID()}`;
     expect((await pipeline.post('generic', { id, type: 'test.stall' })).status).toBe(202);
     await pipeline.waitFor(

@@ -1,4 +1,9 @@
-/** The real `bin/hookline.ts` as a child process: where the process itself matters (exit codes, a fresh import). */
+/**
+ * The real CLI on local mode, two ways: `bin/hookline.ts` as a child process, where the process itself matters (exit
+ * codes, a fresh import, the compile cache), and the same program in this process, where only its commands, target
+ * and output matter. A child process loads Node, tsx and the CLI's modules on every run (seconds each on a busy
+ * machine); the program in this process loads them once.
+ */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -48,10 +53,47 @@ export function runHooklineOk(stateDir: string, args: readonly string[]): Promis
 
 /** Runs `hookline <args>` with exactly this environment; rejects as {@link runHooklineOk} does. */
 export async function runHooklineOkWith(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliRun> {
-  const result = await runHooklineWith(env, args);
+  return okOrThrow(args, await runHooklineWith(env, args));
+}
+
+/** `result` when it exited 0; otherwise throws an error that carries its `code`, `stdout` and `stderr`. */
+function okOrThrow(args: readonly string[], result: CliRun): CliRun {
   if (result.code !== 0) {
     const said = `hookline ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
     throw Object.assign(new Error(said), result);
   }
   return result;
+}
+
+/**
+ * Runs `hookline <args>` in this process, finding local mode through the state file in `stateDir`, with its terminal
+ * captured and without colours: the real commands, target and output, as `bin/hookline.ts` runs them, without a
+ * process of its own. Never throws on a failed exit.
+ */
+export async function runHooklineInProcess(stateDir: string, args: readonly string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const out = { write: (text: string) => (stdout += text) };
+  const err = { write: (text: string) => (stderr += text) };
+  const env = { HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
+  // Loaded on first use: the tests that only spawn the CLI do not load it here as well.
+  const [{ connect, loadConfig }, { consoleOutput }, { runCli }] = await Promise.all([
+    import('../../../lib/cli/backend'),
+    import('../../../lib/cli/output'),
+    import('../../../lib/cli/program'),
+  ]);
+  const code = await runCli(args, {
+    makeOutput: (json) => consoleOutput({ json, stdout: out, stderr: err, stdinIsTty: false, env }),
+    connect: (options, output) => connect(options, output, env),
+    loadConfig: (path) => loadConfig(path),
+    env,
+    writeErr: (text) => err.write(text),
+    writeOut: (text) => out.write(text),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs `hookline <args>` in this process as {@link runHooklineInProcess} does; rejects as {@link runHooklineOk} does. */
+export async function runHooklineInProcessOk(stateDir: string, args: readonly string[]): Promise<CliRun> {
+  return okOrThrow(args, await runHooklineInProcess(stateDir, args));
 }
