@@ -235,6 +235,8 @@ export class AlarmWatch {
   private states: AlarmStates | undefined;
   private timer: NodeJS.Timeout | undefined;
   private dueAt = Number.POSITIVE_INFINITY;
+  /** Of the due read's wait, what timers have not yet waited. */
+  private waitLeftMs = Number.POSITIVE_INFINITY;
   private reading: Promise<void> | undefined;
   private pokedWhileReading = false;
   private failing = false;
@@ -270,20 +272,27 @@ export class AlarmWatch {
     const at = this.now() + ms;
     if (this.timer && this.dueAt <= at) return;
     this.dueAt = at;
+    this.waitLeftMs = ms;
     this.wakeBeforeDue();
   }
 
-  /** Waits for the due read, looking at the clock at least every {@link CLOCK_LOOK_MS} on the way. */
+  /**
+   * Waits for the due read, looking at the clock at least every {@link CLOCK_LOOK_MS} on the way. The read also
+   * comes once `ms` have passed in timers, whatever the clock says: a clock set back (the system's, by an hour)
+   * must not hold the alarms back until it has caught up.
+   */
   private wakeBeforeDue(): void {
     clearTimeout(this.timer);
-    const left = Math.max(0, this.dueAt - this.now());
-    this.timer = setTimeout(() => this.readIfDue(), Math.min(left, CLOCK_LOOK_MS));
+    const left = Math.max(0, Math.min(this.dueAt - this.now(), this.waitLeftMs));
+    const wait = Math.min(left, CLOCK_LOOK_MS);
+    this.timer = setTimeout(() => this.readIfDue(wait), wait);
     // A notice never keeps the process alive.
     this.timer.unref();
   }
 
-  private readIfDue(): void {
-    if (this.now() >= this.dueAt) this.readNow();
+  private readIfDue(waited: number): void {
+    this.waitLeftMs -= waited;
+    if (this.now() >= this.dueAt || this.waitLeftMs <= 0) this.readNow();
     else this.wakeBeforeDue();
   }
 

@@ -178,6 +178,19 @@ describe('AlarmWatch', () => {
     await watch.stop();
   });
 
+  it('reads when its wait has passed though its clock was set back meanwhile', async () => {
+    let movedMs = 0;
+    const { watch, reads } = watching([[row(1, null)]], () => Date.now() + movedMs);
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reads()).toBe(1);
+    // A dead letter is held: the next read is due in RECHECK_WHILE_HELD_MS; then the clock goes back an hour.
+    movedMs = -3_600_000;
+    await vi.advanceTimersByTimeAsync(RECHECK_WHILE_HELD_MS + CLOCK_LOOK_MS);
+    expect(reads()).toBe(2);
+    await watch.stop();
+  });
+
   it('reads once for a burst of events', async () => {
     const { watch, reads } = watching([[row(0, null)]]);
     watch.start();
