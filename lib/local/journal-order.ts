@@ -73,14 +73,14 @@ export interface SettledLine<T> {
  * held line of an earlier or equal time, in time order, once no line still to be read can be earlier than it. A
  * line is written within `settleMs` of its time, so a line not yet read is no earlier than the newest time read, nor
  * than the time of the last read that reached the end of the file, less `settleMs`. A line is never held longer than
- * `settleMs` after it was read (one dated ahead of the clock included). A line read after a later one was let go is
+ * `settleMs` after it was read (one dated ahead of the clock included, and a clock set back meanwhile). A line read after a later one was let go is
  * let go at once, marked late: never dropped.
  */
 export class SettlingOrder<T extends TimedLine> {
   private held: {
     readonly line: T;
     readonly time: number;
-    readonly readAt: number;
+    readAt: number;
     readonly index: number;
   }[] = [];
   private newestRead = Number.NEGATIVE_INFINITY;
@@ -98,6 +98,8 @@ export class SettlingOrder<T extends TimedLine> {
    * @param atEnd the read reached the end of the file: every line written before `readAt` has been read.
    */
   next(lines: readonly T[], readAt: number, atEnd: boolean): SettledLine<T>[] {
+    // A clock set back (the system's, by an hour) counts a held line's hold from now: not till the clock catches up.
+    for (const held of this.held) held.readAt = Math.min(held.readAt, readAt);
     for (const line of lines) {
       // A line whose time cannot be read is placed at the time it was read.
       const parsed = timeOf(line);

@@ -39,6 +39,15 @@ describe('journal lines read as they are written', () => {
     expect(order.holding).toBe(0);
   });
 
+  it('hold a line no longer than the window after a clock set back an hour while it is held', () => {
+    const order = new SettlingOrder<{ id: string; at: string }>(SETTLE);
+    expect(order.next([line('processed', 20)], T0 + 30, true)).toEqual([]);
+    const back = T0 + 30 - 3_600_000;
+    expect(ids(order.next([], back + 500, true))).toEqual([]);
+    expect(ids(order.next([], back + 1_500, true))).toEqual(['processed']);
+    expect(order.holding).toBe(0);
+  });
+
   it('let lines of the same time go in the order they were read', () => {
     const order = new SettlingOrder<{ id: string; at: string }>(SETTLE);
     order.next([line('first', 10), line('second', 10)], T0 + 20, true);
