@@ -48,13 +48,15 @@ export class SharedReads<T extends ReadAnswer> {
   ) {}
 
   /**
-   * The answer for `key`: the last one while it is younger than {@link reuseMs}, else the read running for it,
+   * The answer for `key`: the last one while it is younger than {@link reuseMs} (not from ahead of the clock), else the read running for it,
    * else a new read by `read`, told when it starts and the last answer. A read that throws is not kept: the next
    * refresh reads again.
    */
   read(key: string, read: (at: number, previous: T | undefined) => Promise<T>): Promise<T> {
     const last = this.last.get(key);
-    if (last && this.now() - last.at < this.reuseMs) return Promise.resolve(last);
+    // An answer from ahead of the clock (one set back since) has no age to reuse it by: it would read as just made.
+    const age = last ? this.now() - last.at : Number.NaN;
+    if (last && age >= 0 && age < this.reuseMs) return Promise.resolve(last);
     return this.running.join(key, () => ({
       answer: read(this.now(), last).then((answer) => {
         this.last.set(key, answer);

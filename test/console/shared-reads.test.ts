@@ -34,6 +34,16 @@ describe('shared reads', () => {
     expect(calls).toBe(2);
   });
 
+  it('reads again once the clock is set back, rather than reusing an answer from ahead of it as just made', async () => {
+    const { reads, move } = clockAndReads();
+    let calls = 0;
+    const read = async (at: number) => ({ at, value: `read ${++calls}` });
+    await reads.read('stack', read);
+    move(-3_600_000);
+    expect(await reads.read('stack', read)).toEqual({ at: 1_000_000 - 3_600_000, value: 'read 2' });
+    expect(calls).toBe(2);
+  });
+
   it('makes refreshes that come while a read runs wait for it, and keeps keys apart', async () => {
     const { reads } = clockAndReads();
     let calls = 0;
