@@ -23,7 +23,7 @@ import type { OutcomeRow } from './trace';
  * as it is paged, not held whole first). A poll that fails once CloudWatch Logs has answered (throttled, AWS's
  * fault, no answer) is said on stderr and polled again, the next poll reading on from the last line sent; any other
  * failure, or one before any answer, ends the tail with its error. A line CloudWatch Logs took in late, read by a
- * later poll than lines of later times, is sent when read, marked late ({@link LateLines}, local mode's rule): not
+ * later poll than printed lines of later times, is sent when read, marked late ({@link LateLines}, local mode's rule): not
  * held to be put in its place, since each poll's window is already in time order and a line's delay in CloudWatch
  * Logs has no bound short enough to wait out (a poll reads the last minute again for it).
  */
@@ -42,9 +42,11 @@ export async function tailLogGroups(
   let failing = false;
   const onRow = (row: OutcomeRow) => {
     catchUp?.read(row.at);
-    const late = lateLines.shown(Date.parse(row.at));
     const lines = timelines.steps(row);
-    if (select(row)) for (const line of lines) run.emit(late ? { ...line, late: true } : line);
+    if (!select(row) || lines.length === 0) return;
+    // Of the lines printed alone: a line the filters left out, of a later time, puts no printed line out of place.
+    const late = lateLines.shown(Date.parse(row.at));
+    for (const line of lines) run.emit(late ? { ...line, late: true } : line);
   };
   while (!run.signal.aborted) {
     try {

@@ -12,7 +12,7 @@
  */
 import { EVENT_OUTCOMES, rateKindOf } from '../console/activity';
 import type { JournalEntry } from '../local/journal';
-import { SettlingOrder } from '../local/journal-order';
+import { LateLines, SettlingOrder } from '../local/journal-order';
 import { JournalFollower } from '../local/journal-read';
 import { pause } from './backend';
 import { UsageError } from './errors';
@@ -168,7 +168,7 @@ export interface TailRun {
  * back from its end (an event dead-lettered before `since` and redriven after it would lose its `redriven` step).
  * The journal's lines are taken in the order they happened, not the order they were written ({@link SettlingOrder}):
  * each is held up to the settle window (`JOURNAL_SETTLE_MS`, 1 s) after its time, and one written later than that is
- * shown when read, marked late.
+ * shown when read, marked late if a line shown before it is of a later time (a line left out marks nothing).
  */
 export async function tailJournal(
   journalPath: string,
@@ -177,17 +177,20 @@ export async function tailJournal(
 ): Promise<void> {
   const follower = new JournalFollower(journalPath, run.since ? 'start' : 'end');
   const order = new SettlingOrder<JournalEntry>();
+  // Late among the lines shown: the order's own mark counts the lines the filters leave out too.
+  const shownLate = new LateLines();
   const timelines = new TailTimelines();
   const since = run.since?.toISOString();
   try {
     while (!run.signal.aborted) {
       const readAt = Date.now();
       const read = follower.read();
-      for (const { line: entry, late } of order.next(read, readAt, !follower.behind)) {
+      for (const { line: entry } of order.next(read, readAt, !follower.behind)) {
         const row = journalRow(entry as unknown as Record<string, unknown>);
         if (!row) continue;
         const lines = timelines.steps(row);
-        if ((since !== undefined && row.at < since) || !select(row)) continue;
+        if ((since !== undefined && row.at < since) || !select(row) || lines.length === 0) continue;
+        const late = shownLate.shown(Date.parse(row.at));
         for (const line of lines) run.emit(late ? { ...line, late: true } : line);
       }
       // A journal longer than a read (`--since` reads it from its start) is read on at once, a chunk at a time.

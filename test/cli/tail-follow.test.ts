@@ -103,6 +103,39 @@ describe("tail following local mode's journal", () => {
     ]);
   });
 
+  it('marks late only a step shown after a shown step of a later time, not after a line it left out', async () => {
+    writeFileSync(path, '');
+    const emitted: TailLine[] = [];
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 10_000);
+    const run = tailJournal(path, (row) => row.id !== 'left-out', {
+      emit: (tailLine) => {
+        emitted.push(tailLine);
+        // Written once the line left out, of a later time, was let go: late in the journal, in place among those shown.
+        if (emitted.length === 1) {
+          appendFileSync(path, line({ event: 'processed', id: 'e2', queue: 'events', attempt: 1 }));
+        }
+        if (emitted.length === 2) stop.abort();
+      },
+      signal: stop.signal,
+      pollIntervalMs: 5,
+    });
+    appendFileSync(
+      path,
+      line({ event: 'processed', id: 'e1', queue: 'events', attempt: 1, at: '2026-12-05T09:59:59.000Z' }) +
+        line({
+          event: 'processed',
+          id: 'left-out',
+          queue: 'events',
+          attempt: 1,
+          at: '2026-12-05T10:00:01.000Z',
+        }),
+    );
+    await run;
+    clearTimeout(timer);
+    expect(emitted.map((s) => `${s.id}${s.late ? ' late' : ''}`)).toEqual(['e1', 'e2']);
+  });
+
   it('reads the journal again only once its poll interval has passed', async () => {
     writeFileSync(path, '');
     const emitted: TailLine[] = [];

@@ -21,10 +21,12 @@ import {
   checkSince,
   renderTailLine,
   TAIL_OUTCOMES,
+  type TailLine,
   TailTimelines,
   tailSelection,
   tailSourceNote,
 } from '../../lib/cli/tail';
+import { tailLogGroups } from '../../lib/cli/tail-logs';
 import { logEventRow, OUTCOME_LINE_MESSAGES, type OutcomeRow } from '../../lib/cli/trace';
 import { JournalFollower } from '../../lib/local/journal-read';
 import { localTestTarget, stackTarget, testBackend } from './helpers';
@@ -327,6 +329,44 @@ describe('deployed tail: reading polled log events', () => {
     expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => [`i${i}`, `c${i}`]).flat());
     // Never more than a page of each group read and not yet sent.
     expect(mostHeld).toBeLessThanOrEqual(4);
+  });
+
+  it('marks late only a line printed after a printed line of a later time, not after a line its filters left out', async () => {
+    const backend = testBackend();
+    const now = backend.clock.now();
+    const line = (id: string, at: number) =>
+      event(id, at, JSON.stringify({ message: 'record outcome', outcome: 'processed', id, queue: 'events' }));
+    // The first poll reads a line the filters leave out; CloudWatch Logs takes in one of an earlier time after it.
+    const first = [line('shown-first', now - 3_000), line('left-out', now - 1_000)];
+    const later = [...first, line('taken-in-late', now - 2_000)];
+    let consumerPolls = 0;
+    const send = async (command: FilterLogEventsCommand) => {
+      if (command.input.logGroupName !== '/aws/lambda/Events') return { events: [] };
+      return { events: consumerPolls++ === 0 ? first : later };
+    };
+    const target = {
+      ...stackTarget(),
+      logGroups: { ingest: '/aws/lambda/Ingest', consumers: { events: '/aws/lambda/Events' } },
+    };
+    const emitted: TailLine[] = [];
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 10_000);
+    await tailLogGroups(
+      { ...backend, logs: { send } as unknown as CloudWatchLogsClient },
+      target,
+      (row) => row.id !== 'left-out',
+      {
+        emit: (tailLine) => {
+          emitted.push(tailLine);
+          if (tailLine.id === 'taken-in-late') stop.abort();
+        },
+        signal: stop.signal,
+        since: new Date(now - 60_000),
+        pollIntervalMs: 1,
+      },
+    );
+    clearTimeout(timer);
+    expect(emitted.map((l) => `${l.id}${l.late ? ' late' : ''}`)).toEqual(['shown-first', 'taken-in-late']);
   });
 
   /** A poller of three log groups whose every group has `pages` pages of two lines, answering after `latencyMs`. */
