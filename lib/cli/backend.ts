@@ -239,8 +239,8 @@ function lazyBackend(
  * else `HOOKLINE_CONFIG`, else `hookline.config.ts` in the working directory.
  */
 export async function loadConfig(
-  path?: string,
-  env: Record<string, string | undefined> = process.env,
+  path: string | undefined,
+  env: Record<string, string | undefined>,
 ): Promise<ResolvedConfig> {
   // Loaded on first use: the configuration brings aws-cdk-lib (Duration), which local-mode commands never need.
   const { configFailureMessage, configPath, readConfig } = await import('../load-config');
@@ -276,8 +276,8 @@ export function explainFailure(error: unknown, target: Target): unknown {
 export async function connect(
   options: TargetOptions,
   output: Output,
-  env: Record<string, string | undefined> = process.env,
-  loadConfiguration: () => Promise<ResolvedConfig> = () => loadConfig(options.config),
+  env: Record<string, string | undefined>,
+  loadConfiguration: () => Promise<ResolvedConfig> = () => loadConfig(options.config, env),
 ): Promise<{ target: Target; backend: Backend; config?: ResolvedConfig }> {
   if (options.local) return connectLocal(env, { clock: systemClock, output });
   const services = { http: ((url, init) => fetch(url, init)) as HttpFetch, clock: systemClock, output };

@@ -456,6 +456,20 @@ export function expiredSignIn(
 }
 
 /**
+ * AWS refused the credentials as unknown or badly signed: new ones come from signing in again or from new keys, both
+ * for the profile the CLI ran with when one was selected (without `--profile` the AWS CLI sets up the default one).
+ */
+export function rejectedCredentials(
+  name: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CredentialsError {
+  const profile = env.AWS_PROFILE ? ` --profile ${env.AWS_PROFILE}` : '';
+  return new CredentialsError(
+    `AWS rejected the credentials (${name}): refresh them (${signInAgainCommand(env)}, or aws configure${profile})`,
+  );
+}
+
+/**
  * Which of the SDK's own timeouts ended a call, from its message (`@smithy/node-http-handler`): no connection
  * within the connection timeout (`connect`), or no answer within the request timeout (`answer`). The request timeout
  * also counts the connecting, but the connection timeout is the shorter, so by then a connection was made.
@@ -724,11 +738,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   if (expired) return expired;
   const failure = credentialFailureOf(name, message);
   if (failure === 'NO_CREDENTIALS') return noCredentials();
-  if (failure === 'CREDENTIALS_REJECTED') {
-    return new CredentialsError(
-      `AWS rejected the credentials (${name}): refresh them (aws sso login, or aws configure)`,
-    );
-  }
+  if (failure === 'CREDENTIALS_REJECTED') return rejectedCredentials(name);
   if (name === 'ValidationError' && /does not exist/i.test(message) && context.stackName) {
     return new StackNotFoundError(context.stackName, context.region ?? '');
   }

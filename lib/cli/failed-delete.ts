@@ -36,6 +36,11 @@ export interface FailedDeleteOptions {
   /** Records the tracked jobs deleted. @default their job records on the target (`deletedJobsRecorder`) */
   readonly recordJobs?: RecordJobs;
   /**
+   * The environment the job records are found through when `recordJobs` is not given (local mode's state file):
+   * the command's own, never assumed to be the process's.
+   */
+  readonly env: Record<string, string | undefined>;
+  /**
    * Report a selection that matches nothing as a result (its ids under `notFound`) instead of refusing it: the
    * console's, whose ids come from a list read before, so one gone since was deleted or redriven meanwhile.
    * @default false
@@ -131,7 +136,7 @@ export async function failedDelete(
     );
     const result = await withJobsRecorder(
       options.recordJobs,
-      () => deletedJobsRecorder(backend, target),
+      () => deletedJobsRecorder(backend, target, options.env),
       (recordJobs) =>
         new DeadLetterDeletion(
           backend,

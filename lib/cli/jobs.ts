@@ -61,7 +61,7 @@ const NO_TABLE =
 export async function jobsStore(
   target: Target,
   backend: Backend,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): Promise<JobsStore> {
   const store = await keptJobsStore(target, backend, env);
   if (!store) throw new CliError(NO_TABLE);
@@ -332,7 +332,7 @@ export interface RedrivenJob {
 export function redrivenJobsRecorder(
   backend: Backend,
   target: Target,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): JobsRecorder {
   return jobsRecorder(backend, target, env, redrivenJobsOn);
 }
@@ -370,7 +370,7 @@ export function redrivenJobsOn(records: JobRecords): RecordJobs {
 export function deletedJobsRecorder(
   backend: Backend,
   target: Target,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): JobsRecorder {
   return jobsRecorder(backend, target, env, deletedJobsOn);
 }
@@ -481,7 +481,7 @@ export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; 
 export function debouncedSendReplacedReader(
   backend: Backend,
   target: Target,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): DebouncedSendReplaced {
   return async (id, generation, debounceSend) => {
     const store = await keptJobsStore(target, backend, env);
@@ -500,7 +500,7 @@ export function jobRecordReader(
   backend: Backend,
   target: Target,
   output: CommandHints,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): (id: string) => Promise<JobRecordLookup> {
   return async (id) => {
     const store = await keptJobsStore(target, backend, env);

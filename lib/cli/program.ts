@@ -51,8 +51,8 @@ const backendModule = () => import('./backend');
 
 export const defaultDependencies: CliDependencies = {
   makeOutput: (json) => consoleOutput({ json }),
-  connect: async (options, output) => (await backendModule()).connect(options, output),
-  loadConfig: async (path) => (await backendModule()).loadConfig(path),
+  connect: async (options, output) => (await backendModule()).connect(options, output, process.env),
+  loadConfig: async (path) => (await backendModule()).loadConfig(path, process.env),
   env: process.env,
   writeErr: (text) => process.stderr.write(text),
   writeOut: (text) => process.stdout.write(text),
@@ -900,6 +900,7 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
         ...(o.rate !== undefined ? { rate: o.rate } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         recordJobs,
+        env: ctx.deps.env,
         signal,
       }),
   ).finally(() => recordJobs.close());
@@ -932,6 +933,7 @@ async function failedDeleteCommand(ctx: CommandContext, queue: string, o: Failed
         ...(o.failure !== undefined ? { failure: o.failure } : {}),
         yes: Boolean(o.yes),
         recordJobs,
+        env: ctx.deps.env,
         signal,
       }),
   ).finally(() => recordJobs.close());

@@ -93,6 +93,11 @@ export interface RedriveOptions {
    * target (`redrivenJobsRecorder`)
    */
   readonly recordJobs?: RecordJobs;
+  /**
+   * The environment the job records are found through when `recordJobs` is not given (local mode's state file):
+   * the command's own, never assumed to be the process's.
+   */
+  readonly env: Record<string, string | undefined>;
 }
 
 export interface RedriveFailure {
@@ -278,7 +283,7 @@ export async function redrive(
     };
     const result = await withJobsRecorder(
       options.recordJobs,
-      () => redrivenJobsRecorder(backend, target),
+      () => redrivenJobsRecorder(backend, target, options.env),
       (recordJobs) =>
         moveDeadLetters(backend, queue, { ...options, recordJobs }, before.visible, selective, selection),
     );

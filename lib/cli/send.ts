@@ -203,7 +203,7 @@ export async function sendWebhook(
   target: Target | undefined,
   config: ResolvedConfig,
   options: SendOptions,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined>,
 ): Promise<SendResult> {
   const problem = emptyOptionProblem(options);
   if (problem) throw new UsageError(problem);

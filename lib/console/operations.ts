@@ -897,10 +897,15 @@ export class ConsoleOperations {
         'redrive',
         `redrive ${queue}: ${selectionLabel(selection) ?? 'all'}`,
         (output, signal) => {
-          const recordJobs = redrivenJobsRecorder(backend, target, this.context.env ?? process.env);
-          return redrive({ ...backend, output }, target, { queue, ...selection, recordJobs, signal }).finally(
-            () => recordJobs.close(),
-          );
+          const env = this.context.env ?? process.env;
+          const recordJobs = redrivenJobsRecorder(backend, target, env);
+          return redrive({ ...backend, output }, target, {
+            queue,
+            ...selection,
+            recordJobs,
+            env,
+            signal,
+          }).finally(() => recordJobs.close());
         },
         renderConsoleRedrive,
       ),
@@ -923,13 +928,15 @@ export class ConsoleOperations {
         `delete from the ${queue} dead-letter queue: ${selectionLabel(selection)}`,
         (output, signal) => {
           // The job's own client for the records, destroyed when it ends: a console runs for hours.
-          const recordJobs = deletedJobsRecorder(backend, target, this.context.env ?? process.env);
+          const env = this.context.env ?? process.env;
+          const recordJobs = deletedJobsRecorder(backend, target, env);
           return failedDelete({ ...backend, output }, target, {
             queue,
             ...selection,
             yes: true,
             reportNoMatch: selection.ids !== undefined,
             recordJobs,
+            env,
             signal,
           }).finally(() => recordJobs.close());
         },

@@ -1711,7 +1711,7 @@ describe("the circuit breakers' probe schedules' dead-letter queue", () => {
 
   it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
     await expect(
-      redrive(testBackend(), withBreakerSchedules(), { queue: BREAKER_SCHEDULES }),
+      redrive(testBackend(), withBreakerSchedules(), { env: {}, queue: BREAKER_SCHEDULES }),
     ).rejects.toThrow(
       /the breaker_schedules dead-letter queue cannot be redriven: .*not messages of a queue.*hookline failed show breaker_schedules <id>.*hookline resume <queue>/,
     );
@@ -1808,7 +1808,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
 
   it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
     await expect(
-      redrive(testBackend(), stackTargetWithJobSchedules(), { queue: JOB_SCHEDULES }),
+      redrive(testBackend(), stackTargetWithJobSchedules(), { env: {}, queue: JOB_SCHEDULES }),
     ).rejects.toThrow(
       /the job_schedules dead-letter queue cannot be redriven: .*each to its own queue.*hookline failed show job_schedules <id>.*send the job again from its producer under a new id/,
     );
@@ -1818,7 +1818,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
   it("names the failed show of a refused redrive with this run's target flags", async () => {
     const output = { ...recordingOutput(), command: (args: string) => hooklineCommandFor(STACK_FLAGS, args) };
     await expect(
-      redrive(testBackend({ output }), stackTargetWithJobSchedules(), { queue: JOB_SCHEDULES }),
+      redrive(testBackend({ output }), stackTargetWithJobSchedules(), { env: {}, queue: JOB_SCHEDULES }),
     ).rejects.toThrow(
       'Read why with hookline failed show job_schedules <id> --stack Hookline --region us-east-1 (',
     );
@@ -2030,7 +2030,7 @@ describe("a configured schedule's dead-letter queue", () => {
         Successful: input.Entries.map((e, i) => ({ Id: e.Id, MessageId: `new-${i}` })),
         Failed: [],
       }));
-    const result = await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    const result = await redrive(testBackend(), withSchedule(), { env: {}, queue: HEARTBEAT });
     expect(result).toMatchObject({ queue: HEARTBEAT, method: 'one-by-one', moved: 2, failed: 0 });
     expect(result.fallbackReason).toMatch(/EventBridge Scheduler fills/);
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
@@ -2049,18 +2049,20 @@ describe("a configured schedule's dead-letter queue", () => {
         Failed: [],
       }));
     const backend = testBackend();
-    const result = await redrive(backend, withSchedule(), { queue: HEARTBEAT, rate: 0.5 });
+    const result = await redrive(backend, withSchedule(), { env: {}, queue: HEARTBEAT, rate: 0.5 });
     expect(result).toMatchObject({ method: 'one-by-one', moved: 2, failed: 0 });
     // One message every two seconds: the second waits its turn.
     expect(backend.clock.sleeps).toEqual([2000]);
     installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(3)]);
-    expect(await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT, rate: 1000 })).toMatchObject({
+    expect(
+      await redrive(testBackend(), withSchedule(), { env: {}, queue: HEARTBEAT, rate: 1000 }),
+    ).toMatchObject({
       moved: 1,
     });
     // A queue's own DLQ, redriven whole by a move task, still gets SQS's limit.
-    await expect(redrive(testBackend(), withSchedule(), { queue: 'events', rate: 1000 })).rejects.toThrow(
-      /--rate for a full redrive is a whole number from 1 to 500/,
-    );
+    await expect(
+      redrive(testBackend(), withSchedule(), { env: {}, queue: 'events', rate: 1000 }),
+    ).rejects.toThrow(/--rate for a full redrive is a whole number from 1 to 500/);
   });
 
   it('leaves a delivery Scheduler meant for another queue in the DLQ, naming that queue or saying it is gone', async () => {
@@ -2077,7 +2079,7 @@ describe("a configured schedule's dead-letter queue", () => {
         Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}` })),
         Failed: [],
       }));
-    const result = await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    const result = await redrive(testBackend(), withSchedule(), { env: {}, queue: HEARTBEAT });
     expect(result).toMatchObject({ moved: 1, failed: 2 });
     expect(result.failures).toEqual([
       {
@@ -2098,7 +2100,7 @@ describe("a configured schedule's dead-letter queue", () => {
     const retired = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
     installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1, retired)]);
     const output = { ...recordingOutput(), command: (args: string) => hooklineCommandFor(STACK_FLAGS, args) };
-    const result = await redrive(testBackend({ output }), withSchedule(), { queue: HEARTBEAT });
+    const result = await redrive(testBackend({ output }), withSchedule(), { env: {}, queue: HEARTBEAT });
     expect(result.failures[0]?.reason).toMatch(
       new RegExp(
         `or empty the queue with hookline purge ${HEARTBEAT} --dlq --stack Hookline --region us-east-1$`,

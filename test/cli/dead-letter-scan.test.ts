@@ -128,6 +128,7 @@ describe('a pass longer than its hold', () => {
     });
 
     const result = await redrive(testBackend({ clock }), stackTarget(), {
+      env: {},
       queue: 'events',
       type: 'charge.failed',
       rate: 0.05,

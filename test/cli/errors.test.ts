@@ -75,6 +75,20 @@ describe('no AWS credentials, in one line', () => {
     );
   });
 
+  it('names the profile AWS_PROFILE selects in the fix for credentials AWS rejected, and none without it', () => {
+    const rejected = Object.assign(new Error('The security token included in the request is invalid.'), {
+      name: 'UnrecognizedClientException',
+    });
+    vi.stubEnv('AWS_PROFILE', 'prod');
+    expect((explainError(rejected, deployed) as Error).message).toBe(
+      'AWS rejected the credentials (UnrecognizedClientException): refresh them (aws sso login --profile prod, or aws configure --profile prod)',
+    );
+    vi.stubEnv('AWS_PROFILE', '');
+    expect((explainError(rejected, deployed) as Error).message).toBe(
+      'AWS rejected the credentials (UnrecognizedClientException): refresh them (aws sso login, or aws configure)',
+    );
+  });
+
   it("tells an SSO token provider's failure that is no expiry as no credentials, as the producer does", () => {
     vi.stubEnv('AWS_PROFILE', 'staging');
     const error = Object.assign(

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -18,6 +21,7 @@ import {
   deadLetterMessage,
   EVENTS,
   jobDeadLetter,
+  localTestTarget,
   recordingOutput,
   stackTarget,
   stackWithJobRecords,
@@ -39,12 +43,14 @@ describe('failed delete', () => {
       command: (args: string) => hooklineCommandFor({ stack: 'Hookline', region: 'us-east-1' }, args),
     };
     const backend = testBackend({ output });
-    await expect(failedDelete(backend, stackTarget(), { queue: 'events', yes: true })).rejects.toThrow(
+    await expect(
+      failedDelete(backend, stackTarget(), { env: {}, queue: 'events', yes: true }),
+    ).rejects.toThrow(
       'failed delete needs --id <id...>, --type <pattern> or --failure <key> (hookline failed list events --stack Hookline --region us-east-1 shows ids and types, hookline failed summary events --stack Hookline --region us-east-1 failure keys); to delete every dead letter, hookline purge events --dlq --stack Hookline --region us-east-1',
     );
     for (const run of [
-      () => failedDelete(backend, stackTarget(), { queue: 'events', ids: [' '], yes: true }),
-      () => redrive(backend, stackTarget(), { queue: 'events', ids: [' '] }),
+      () => failedDelete(backend, stackTarget(), { env: {}, queue: 'events', ids: [' '], yes: true }),
+      () => redrive(backend, stackTarget(), { env: {}, queue: 'events', ids: [' '] }),
     ]) {
       await expect(run()).rejects.toThrow(
         'from hookline failed list events --stack Hookline --region us-east-1, ',
@@ -57,7 +63,12 @@ describe('failed delete', () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(0), deadLetterMessage(1)]);
     const backend = testBackend({ output: recordingOutput({ interactive: true, answer: false }) });
     await expect(
-      failedDelete(backend, stackTarget(), { queue: 'events', ids: ['evt-1'], recordJobs: noRecords }),
+      failedDelete(backend, stackTarget(), {
+        env: {},
+        queue: 'events',
+        ids: ['evt-1'],
+        recordJobs: noRecords,
+      }),
     ).rejects.toThrow('delete cancelled: nothing was deleted');
     expect(backend.output.questions).toEqual([
       'Delete every dead letter of the events dead-letter queue in stack Hookline in us-east-1 matching --id evt-1 (every copy of an id)? This cannot be undone.',
@@ -69,7 +80,12 @@ describe('failed delete', () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
     const backend = testBackend({ output: recordingOutput({ interactive: true, answer: true }) });
     await expect(
-      failedDelete(backend, stackTarget(), { queue: 'events', ids: ['evt-1'], recordJobs: noRecords }),
+      failedDelete(backend, stackTarget(), {
+        env: {},
+        queue: 'events',
+        ids: ['evt-1'],
+        recordJobs: noRecords,
+      }),
     ).rejects.toThrow(
       'no message in the events dead-letter queue matches --id evt-1: nothing was deleted; list them with hookline failed list events',
     );
@@ -85,6 +101,7 @@ describe('failed delete', () => {
     const recorded: unknown[] = [];
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       yes: true,
@@ -118,8 +135,13 @@ describe('failed delete', () => {
         Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
         Failed: [],
       }));
-      await failedDelete(testBackend(), stackTarget(), { queue: 'events', ids: ['job-1'], yes: true });
-      await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['job-2'] });
+      await failedDelete(testBackend(), stackTarget(), {
+        env: {},
+        queue: 'events',
+        ids: ['job-1'],
+        yes: true,
+      });
+      await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['job-2'] });
       const writers = new Set(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.thisValue));
       expect(writers.size).toBe(2);
       expect(new Set(destroyed.mock.contexts)).toEqual(writers);
@@ -128,6 +150,7 @@ describe('failed delete', () => {
       const given = Object.assign(async () => {}, { close: vi.fn() });
       installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(3)]);
       await failedDelete(testBackend(), stackTarget(), {
+        env: {},
         queue: 'events',
         ids: ['job-3'],
         yes: true,
@@ -156,6 +179,7 @@ describe('failed delete', () => {
         Array.from({ length: 12 }, (_, n) => jobDeadLetter(n)),
       );
       const result = await failedDelete(testBackend(), stackTarget(), {
+        env: {},
         queue: 'events',
         type: '**',
         yes: true,
@@ -173,6 +197,47 @@ describe('failed delete', () => {
     }
   });
 
+  it("finds a local mode's job records through the environment it is given, not the process's", async () => {
+    // The process's own environment names no state directory: only the given one leads to the records.
+    const stateDir = mkdtempSync(join(tmpdir(), 'hookline-delete-env-'));
+    writeFileSync(
+      join(stateDir, 'local.json'),
+      JSON.stringify({
+        pid: process.pid,
+        region: 'us-east-1',
+        controlUrl: 'http://127.0.0.1:3000/_hookline',
+        webhookBaseUrl: 'http://127.0.0.1:3000',
+        endpoints: { sqs: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' },
+        consumers: {},
+        queues: {},
+        jobs: { dedupe: { tableName: 'given-env-dedupe', ttlSeconds: 60 } },
+      }),
+    );
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(UpdateItemCommand).resolves({});
+    const target = localTestTarget({
+      queues: { events: EVENTS },
+      endpoints: { sqs: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' },
+    });
+    try {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1)]);
+      const output = recordingOutput();
+      const result = await failedDelete(testBackend({ output }), target, {
+        env: { HOOKLINE_STATE_DIR: stateDir },
+        queue: 'events',
+        type: '**',
+        yes: true,
+      });
+      expect(result.deletedEvents).toBe(1);
+      const tables = dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input.TableName);
+      expect(tables).toEqual(['given-env-dedupe']);
+      expect(output.notes).toEqual([]);
+    } finally {
+      dynamodb.restore();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('reports what it deleted or redrove, with a note, when the job records cannot be found, rather than ending in that error', async () => {
     const cloudformation = mockClient(CloudFormationClient);
     cloudformation
@@ -186,6 +251,7 @@ describe('failed delete', () => {
       }));
       const deleting = testBackend();
       const deleted = await failedDelete(deleting, stackTarget(), {
+        env: {},
         queue: 'events',
         ids: ['job-1'],
         yes: true,
@@ -197,7 +263,7 @@ describe('failed delete', () => {
         ),
       ]);
       const redriving = testBackend();
-      const redriven = await redrive(redriving, stackTarget(), { queue: 'events', ids: ['job-2'] });
+      const redriven = await redrive(redriving, stackTarget(), { env: {}, queue: 'events', ids: ['job-2'] });
       expect(redriven).toMatchObject({ moved: 1, failed: 0 });
       expect(redriving.output.notes.join('\n')).toContain('not allowed to cloudformation:DescribeStacks');
     } finally {
@@ -210,6 +276,7 @@ describe('failed delete', () => {
     sqs.on(ReceiveMessageCommand).rejects(awsError('AccessDenied', 'not allowed to sqs:ReceiveMessage'));
     await expect(
       failedDelete(testBackend(), stackTarget(), {
+        env: {},
         queue: 'events',
         ids: ['evt-1'],
         yes: true,
@@ -245,6 +312,7 @@ describe('failed delete', () => {
       },
     });
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['evt-0', 'evt-11'],
       yes: true,
@@ -276,6 +344,7 @@ describe('failed delete', () => {
       failedWith(3, 'order 3 poisoned'),
     ]);
     const result = await failedDelete(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       failure: failureKey('PermanentError: order <n> poisoned'),
       yes: true,
@@ -286,7 +355,7 @@ describe('failed delete', () => {
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
     expect(dlq.hidden.size).toBe(0);
     await expect(
-      failedDelete(testBackend(), stackTarget(), { queue: 'events', failure: 'nope', yes: true }),
+      failedDelete(testBackend(), stackTarget(), { env: {}, queue: 'events', failure: 'nope', yes: true }),
     ).rejects.toThrow(/--failure "nope" is not a failure key: .*, or select with --id$/);
   });
 
@@ -316,6 +385,7 @@ describe('failed delete', () => {
       });
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: 'invoice.*',
       yes: true,
@@ -358,6 +428,7 @@ describe('failed delete', () => {
     ]);
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       yes: true,
@@ -387,6 +458,7 @@ describe('failed delete', () => {
     ]);
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       yes: true,
@@ -409,6 +481,7 @@ describe('failed delete', () => {
       .resolvesOnce({ Messages: [deadLetterMessage(1)] })
       .rejects(awsError('ThrottlingException'));
     const result = await failedDelete(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       yes: true,
@@ -427,6 +500,7 @@ describe('failed delete', () => {
       deadLetterMessage(1, { headers: { 'x-hookline-parent': 'not-a-job' } }),
     ]);
     const result = await failedDelete(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['evt-1'],
       yes: true,
@@ -445,6 +519,7 @@ describe('failed delete', () => {
     );
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       yes: true,
@@ -465,6 +540,7 @@ describe('failed delete', () => {
     );
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       yes: true,
@@ -480,7 +556,7 @@ describe('failed delete', () => {
 
   it('refuses a selection that matches nothing, unless asked to report it: then every id gone is not found', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
-    const options = { queue: 'events', ids: ['evt-7', 'evt-8'], yes: true, recordJobs: noRecords };
+    const options = { env: {}, queue: 'events', ids: ['evt-7', 'evt-8'], yes: true, recordJobs: noRecords };
     await expect(failedDelete(testBackend(), stackTarget(), options)).rejects.toThrow(
       'no message in the events dead-letter queue matches --id evt-7 evt-8: nothing was deleted; list them with hookline failed list events',
     );

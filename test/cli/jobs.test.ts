@@ -399,10 +399,10 @@ describe('jobs show and list refuse what they cannot read', () => {
       ],
     });
     try {
-      await expect(jobsStore(stackTarget(), testBackend())).rejects.toThrow(
+      await expect(jobsStore(stackTarget(), testBackend(), {})).rejects.toThrow(
         /keeps no job records: enable dedupe/,
       );
-      expect(await jobRecordReader(testBackend(), stackTarget(), {})('job-1')).toEqual({ kept: false });
+      expect(await jobRecordReader(testBackend(), stackTarget(), {}, {})('job-1')).toEqual({ kept: false });
       expect(dynamodb.calls()).toHaveLength(0);
     } finally {
       cloudformation.restore();
@@ -663,7 +663,7 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
     dynamodb.on(GetItemCommand).resolves({ Item: job('job-1', '2026-11-30T10:00:00Z') });
     const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
     try {
-      const read = jobRecordReader(testBackend(), withJobSchedules, {});
+      const read = jobRecordReader(testBackend(), withJobSchedules, {}, {});
       expect(await read('job-1')).toMatchObject({ kept: true, job: { id: 'job-1', state: 'completed' } });
       await read('job-1');
       const readers = new Set(dynamodb.commandCalls(GetItemCommand).map((call) => call.thisValue));

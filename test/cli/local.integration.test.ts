@@ -317,7 +317,7 @@ describe('hookline CLI against local mode', () => {
     expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 1000, inFlight: 0 });
 
     const output = recordingOutput();
-    const result = await redrive({ ...backend, output }, target, { queue: 'events' });
+    const result = await redrive({ ...backend, output }, target, { env: env(), queue: 'events' });
 
     expect(result).toMatchObject({
       method: 'one-by-one',
@@ -386,7 +386,7 @@ describe('hookline CLI against local mode', () => {
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     const ids = Array.from({ length: 5 }, () => `pick-${randomUUID()}`);
     await seedDeadLetters(events_.deadLetterUrl, ids);
-    const result = await redrive(backend, target, { queue: 'events', ids: [ids[2] ?? ''] });
+    const result = await redrive(backend, target, { env: env(), queue: 'events', ids: [ids[2] ?? ''] });
     expect(result).toMatchObject({ moved: 1, skipped: 4, movedIds: [ids[2]] });
     expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 4, inFlight: 0 });
     expect((await drain(events_.url)).map((m) => parseEnvelope(m.Body ?? '').id)).toEqual([ids[2]]);

@@ -99,6 +99,7 @@ describe('redrive with a real StartMessageMoveTask', () => {
     const output = recordingOutput();
 
     const result = await redrive(testBackend({ sqs, clock: systemClock, output }), target, {
+      env: {},
       queue: 'events',
       rate: 100,
       pollIntervalMs: 100,
@@ -145,6 +146,7 @@ describe('redrive with a real StartMessageMoveTask', () => {
     );
     const target = stackTargetOf('orders', source, dlq, true);
     const result = await redrive(testBackend({ sqs, clock: systemClock }), target, {
+      env: {},
       queue: 'orders',
       pollIntervalMs: 100,
     });

@@ -79,6 +79,7 @@ describe('a redrive from a machine whose clock is not AWS’s', () => {
     acceptSends();
     const slow = fakeClock(Date.now() - 10 * 60_000);
     const result = await redrive(testBackend({ clock: slow }), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['slow-job'],
       recordJobs: redrivenJobsOn(records),
@@ -100,6 +101,7 @@ describe('a redrive from a machine whose clock is not AWS’s', () => {
       return records.start('fast-job', 1, 'g');
     });
     const result = await redrive(testBackend({ clock: fakeClock(Date.now() + 10 * 60_000) }), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['fast-job'],
       recordJobs: redrivenJobsOn(records),
@@ -189,6 +191,7 @@ describe("a redrive of debounced jobs' dead letters", () => {
       },
     );
     const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       recordJobs,
@@ -220,6 +223,7 @@ describe("failed delete of debounced jobs' dead letters", () => {
     );
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [replaced, current]);
     const result = await failedDelete(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['sqs-1', 'sqs-2'],
       yes: true,
@@ -261,6 +265,7 @@ describe("failed delete of debounced jobs' dead letters", () => {
       },
     } as unknown as DynamoDBClient;
     const result = await failedDelete(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['sqs-1'],
       yes: true,

@@ -127,7 +127,7 @@ describe('redrive with the SQS move task', () => {
       });
     const backend = testBackend();
 
-    const result = await redrive(backend, stackTarget(), { queue: 'events', rate: 50 });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events', rate: 50 });
 
     expect(sqs).toReceiveCommandWith(StartMessageMoveTaskCommand, {
       SourceArn: EVENTS.deadLetterArn,
@@ -164,7 +164,7 @@ describe('redrive with the SQS move task', () => {
       });
     const backend = testBackend();
 
-    const result = await redrive(backend, stackTarget(), { queue: 'events' });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events' });
 
     expect(sqs).not.toReceiveCommand(StartMessageMoveTaskCommand);
     expect(result.task?.handle).toBe('running');
@@ -193,7 +193,7 @@ describe('redrive with the SQS move task', () => {
         });
       const backend = testBackend();
 
-      const result = await redrive(backend, stackTarget(), { queue: 'events' });
+      const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events' });
 
       expect(result).toMatchObject({
         method: 'move-task',
@@ -217,7 +217,7 @@ describe('redrive with the SQS move task', () => {
       );
     sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [{ Status: 'COMPLETED' }] });
 
-    const attempt = redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const attempt = redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
 
     await expect(attempt).rejects.toBeInstanceOf(CliError);
     await expect(attempt).rejects.toThrow(/another one was running .*run hookline redrive events again/);
@@ -237,7 +237,7 @@ describe('redrive with the SQS move task', () => {
       ],
     });
     const backend = testBackend();
-    const result = await redrive(backend, stackTarget(), { queue: 'events' });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events' });
     expect(result).toMatchObject({
       moved: 4,
       failed: 8,
@@ -344,7 +344,7 @@ describe('redrive with the SQS move task', () => {
     acceptAllSends();
     const backend = testBackend();
 
-    const result = await redrive(backend, stackTarget(), { queue: 'events' });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events' });
 
     expect(result).toMatchObject({ method: 'one-by-one', moved: 2, failed: 0, skipped: 0 });
     expect(result.fallbackReason).toMatch(/StartMessageMoveTask is not available/);
@@ -381,7 +381,7 @@ describe('redrive with the SQS move task', () => {
       };
     });
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
 
     expect(result).toMatchObject({
       moved: 1,
@@ -412,7 +412,7 @@ describe('redrive with the SQS move task', () => {
       Failed: input.Entries.slice(0, 1).map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
     }));
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
 
     expect(result).toMatchObject({ moved: 1, failed: 1, deadLetterDepthAfter: 1 });
     expect(result.deadLetteredAfterTheRun).toBeUndefined();
@@ -422,7 +422,7 @@ describe('redrive with the SQS move task', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
     sqs.on(StartMessageMoveTaskCommand).rejects(awsError('RequestThrottled', 'Rate exceeded'));
-    await expect(redrive(testBackend(), stackTarget(), { queue: 'events' })).rejects.toThrow(
+    await expect(redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' })).rejects.toThrow(
       new BackendError(
         'AWS throttled the request (RequestThrottled) after retries: wait a minute and run it again, or lower --rate',
       ),
@@ -436,7 +436,7 @@ describe('redrive with the SQS move task', () => {
         { Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3 },
       ],
     });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     expect(result).toEqual({
       queue: 'events',
       method: 'move-task',
@@ -464,13 +464,13 @@ describe('redrive with the SQS move task', () => {
   it('takes a rate of exactly 500, the most a move task accepts', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(1));
     moveTaskListedAfterStart({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1 }] });
-    await redrive(testBackend(), stackTarget(), { queue: 'events', rate: 500 });
+    await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', rate: 500 });
     expect(sqs).toReceiveCommandWith(StartMessageMoveTaskCommand, { MaxNumberOfMessagesPerSecond: 500 });
   });
 
   it('does nothing on an empty dead-letter queue and says so, starting no move task', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     expect(result).toEqual({
       queue: 'events',
       method: 'none',
@@ -497,7 +497,7 @@ describe('redrive with the SQS move task', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
     sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     expect(result).toMatchObject({ method: 'move-task', moved: 0, failed: 3, task: { status: 'UNKNOWN' } });
   });
 
@@ -521,7 +521,7 @@ describe('redrive with the SQS move task', () => {
           },
         ],
       });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     expect(result).toMatchObject({ moved: 3, failed: 7, task: { status: 'CANCELLED' } });
   });
 
@@ -544,7 +544,11 @@ describe('redrive with the SQS move task', () => {
       },
     });
 
-    const result = await redrive(backend, stackTarget(), { queue: 'events', signal: interrupt.signal });
+    const result = await redrive(backend, stackTarget(), {
+      env: {},
+      queue: 'events',
+      signal: interrupt.signal,
+    });
 
     expect(result).toMatchObject({
       moved: 2,
@@ -557,9 +561,9 @@ describe('redrive with the SQS move task', () => {
 
   it('refuses a move-task rate SQS does not accept', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
-    await expect(redrive(testBackend(), stackTarget(), { queue: 'events', rate: 501 })).rejects.toThrow(
-      /1 to 500/,
-    );
+    await expect(
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', rate: 501 }),
+    ).rejects.toThrow(/1 to 500/);
   });
 });
 
@@ -628,7 +632,11 @@ describe('redrive one by one', () => {
       };
     });
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: 'invoice.*',
+    });
 
     expect(result).toMatchObject({ method: 'one-by-one', moved: 3, failed: 0 });
     expect(result.stoppedBy).toBeUndefined();
@@ -642,6 +650,7 @@ describe('redrive one by one', () => {
     acceptAllSends();
 
     const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['evt-3', 'sqs-17', 'evt-missing'],
     });
@@ -676,7 +685,11 @@ describe('redrive one by one', () => {
     attributes['hookline.error.name'] = { DataType: 'String', StringValue: 'PayloadGoneError' };
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), gone]);
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: 'invoice.*',
+    });
     expect(result).toMatchObject({ moved: 1, skipped: 0, failed: 0, returned: 0, bodyGone: ['evt-2'] });
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
     const output = recordingOutput();
@@ -687,7 +700,7 @@ describe('redrive one by one', () => {
     expect(output.lines.join('\n')).not.toContain('fix the consumer');
 
     // Selected alone, it is reported left, not as a selection that matched nothing.
-    const alone = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
+    const alone = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['evt-2'] });
     expect(alone).toMatchObject({ moved: 0, failed: 0, bodyGone: ['evt-2'], notFound: [] });
   });
 
@@ -699,6 +712,7 @@ describe('redrive one by one', () => {
     ]);
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: [given, 'evt-missing'],
     });
@@ -715,13 +729,21 @@ describe('redrive one by one', () => {
       deadLetterMessage(5, { type: 'invoice.payment.failed' }),
     ]);
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: 'invoice.*',
+    });
     expect(result).toMatchObject({ moved: 2, skipped: 3, failed: 0 });
     expect(result.movedIds).toEqual(['evt-1', 'evt-3']);
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-4', 'sqs-5']);
     expect(dlq.hidden.size).toBe(0);
 
-    const deeper = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.**' });
+    const deeper = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: 'invoice.**',
+    });
     expect(deeper.movedIds).toEqual(['evt-5']);
   });
 
@@ -741,6 +763,7 @@ describe('redrive one by one', () => {
     acceptAllSends();
 
     const both = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       failure: missingCustomer,
       type: 'invoice.*',
@@ -748,6 +771,7 @@ describe('redrive one by one', () => {
     expect(both.movedIds).toEqual(['evt-1', 'evt-4']);
     // Upper case, as a key copied from elsewhere may be: the same failure.
     const rest = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       failure: missingCustomer.toUpperCase(),
     });
@@ -757,7 +781,11 @@ describe('redrive one by one', () => {
     const noReason = failureKey(
       'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)',
     );
-    const moved = await redrive(testBackend(), stackTarget(), { queue: 'events', failure: noReason });
+    const moved = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      failure: noReason,
+    });
     expect(moved.movedIds).toEqual(['evt-5']);
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
     expect(dlq.hidden.size).toBe(0);
@@ -772,14 +800,14 @@ describe('redrive one by one', () => {
     };
     for (const failure of ['', 'PermanentError', '0a78ca1', '0a78ca1cz']) {
       await expect(
-        redrive(testBackend({ output }), stackTarget(), { queue: 'events', failure }),
+        redrive(testBackend({ output }), stackTarget(), { env: {}, queue: 'events', failure }),
       ).rejects.toThrow(
         `--failure ${JSON.stringify(failure)} is not a failure key: give the KEY column of hookline failed summary events --local (8 hex digits, such as 0a78ca1c), or leave --failure out`,
       );
     }
     // A key that matches nothing is of a failure no longer there: the summary, not the list, shows the keys.
     await expect(
-      redrive(testBackend({ output }), stackTarget(), { queue: 'events', failure: 'ffffffff' }),
+      redrive(testBackend({ output }), stackTarget(), { env: {}, queue: 'events', failure: 'ffffffff' }),
     ).rejects.toThrow(
       'no message in the events dead-letter queue matches --failure ffffffff: nothing was moved; list them with hookline failed summary events --local',
     );
@@ -795,7 +823,11 @@ describe('redrive one by one', () => {
       deadLetterMessage(3),
     ]);
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: 'invoice.*',
+    });
     expect(result).toMatchObject({ moved: 3, failed: 0 });
     const groups = Object.fromEntries(
       sentEntries().map((e) => [JSON.parse(e.MessageBody).id, e.MessageGroupId ?? 'none']),
@@ -811,7 +843,7 @@ describe('redrive one by one', () => {
       deadLetterMessage(3, { type: 'invoice.payment.failed' }),
     ]);
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '*' });
     expect(result).toMatchObject({ moved: 3, skipped: 0, failed: 0 });
     expect(dlq.messages).toHaveLength(0);
   });
@@ -824,9 +856,9 @@ describe('redrive one by one', () => {
   ])('refuses %s before touching the queue (it never means everything)', async (_, selection, message) => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     acceptAllSends();
-    await expect(redrive(testBackend(), stackTarget(), { queue: 'events', ...selection })).rejects.toThrow(
-      message,
-    );
+    await expect(
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ...selection }),
+    ).rejects.toThrow(message);
     expect(sentEntries()).toEqual([]);
     expect(dlq.messages).toHaveLength(1);
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
@@ -838,15 +870,17 @@ describe('redrive one by one', () => {
       deadLetterMessage(2, { type: 'customer.created' }),
     ]);
     acceptAllSends();
-    const error = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' }).catch(
-      (e: unknown) => e,
-    );
+    const error = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: 'invoice.*',
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CliError);
     expect((error as Error).message).toBe(
       'no message in the events dead-letter queue matches --type "invoice.*": nothing was moved; list them with hookline failed list events',
     );
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-unknown'] }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['evt-unknown'] }),
     ).rejects.toThrow(/matches --id evt-unknown/);
     expect(sentEntries()).toEqual([]);
     expect(dlq.messages).toHaveLength(2);
@@ -860,14 +894,14 @@ describe('redrive one by one', () => {
       command: (args: string) => hooklineCommandFor({ local: true }, args),
     };
     await expect(
-      redrive(testBackend({ output }), stackTarget(), { queue: 'events', type: 'invoice.*' }),
+      redrive(testBackend({ output }), stackTarget(), { env: {}, queue: 'events', type: 'invoice.*' }),
     ).rejects.toThrow(/; list them with hookline failed list events --local$/);
   });
 
   it('is an error to select from an empty dead-letter queue', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: 'invoice.*' }),
     ).rejects.toThrow(/no message in the events dead-letter queue matches --type "invoice.\*"/);
   });
 
@@ -875,7 +909,7 @@ describe('redrive one by one', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     acceptAllSends();
     const backend = testBackend();
-    await redrive(backend, stackTarget(), { queue: 'events', ids: ['evt-1'] });
+    await redrive(backend, stackTarget(), { env: {}, queue: 'events', ids: ['evt-1'] });
     expect(backend.output.progressSummaries).toEqual([]);
   });
 
@@ -896,7 +930,7 @@ describe('redrive one by one', () => {
         Failed: bad ? [{ Id: bad.Id, Code: 'InternalError', SenderFault: false, Message: 'try again' }] : [],
       };
     });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(result).toMatchObject({ moved: 2, failed: 1 });
     expect(result.failures).toEqual([
@@ -912,7 +946,7 @@ describe('redrive one by one', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
     sqs.on(SendMessageBatchCommand).rejects(awsError('ThrottlingException'));
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-1', 'evt-2'] }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['evt-1', 'evt-2'] }),
     ).rejects.toThrow(/AWS throttled the request/);
     expect(sqs).not.toReceiveCommand(DeleteMessageBatchCommand);
     expect(dlq.messages).toHaveLength(2);
@@ -927,7 +961,7 @@ describe('redrive one by one', () => {
         Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })),
       }))
       .rejects(awsError('ServiceUnavailable', 'try later'));
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(result).toMatchObject({ moved: 10, failed: 5, stoppedBy: 'ServiceUnavailable: try later' });
     expect(dlq.messages).toHaveLength(5);
     expect(dlq.hidden.size).toBe(0);
@@ -942,7 +976,7 @@ describe('redrive one by one', () => {
       sqs.on(GetQueueAttributesCommand).rejects(gone);
       return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
     });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(result).toMatchObject({
       moved: 10,
       deadLetterDepthAfter: null,
@@ -969,7 +1003,11 @@ describe('redrive one by one', () => {
       { fifo: true },
     );
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: 'orders/create' });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'orders',
+      type: 'orders/create',
+    });
 
     expect(result.movedIds).toEqual(['evt-1', 'evt-4']);
     expect(result).toMatchObject({ skipped: 1, failed: 1 });
@@ -1001,7 +1039,7 @@ describe('redrive one by one', () => {
       };
     });
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'orders', type: '**' });
 
     expect(result).toMatchObject({ moved: 1, failed: 2, movedIds: ['evt-3'] });
     expect(result.failures).toEqual([
@@ -1024,7 +1062,7 @@ describe('redrive one by one', () => {
   it('FIFO: each send carries one message of each group, in group order', async () => {
     const dlq = ordersFifoDlq('AABBA');
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'orders', type: '**' });
     expect(result).toMatchObject({ moved: 5, failed: 0 });
     const sends = sqs
       .commandCalls(SendMessageBatchCommand)
@@ -1042,7 +1080,7 @@ describe('redrive one by one', () => {
       }))
       .rejects(awsError('ServiceUnavailable', 'try later'));
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'orders', type: '**' });
 
     expect(result).toMatchObject({ moved: 1, failed: 2, stoppedBy: 'ServiceUnavailable: try later' });
     expect(result.failures.map((f) => [f.id, f.reason])).toEqual([
@@ -1059,12 +1097,17 @@ describe('redrive one by one', () => {
       deadLetterMessage(2, { body: 'not an envelope' }),
     ]);
     consumerDeadLettersEverySend(dlq);
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**', limit: 1000 });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: '**',
+      limit: 1000,
+    });
     expect(result).toMatchObject({ moved: 1, returned: 1, skipped: 1 });
     // A second run, started after the first ended, moves again what the first redrove.
     const later = testBackend();
     await later.clock.sleep(60_000);
-    const all = await redrive(later, stackTarget(), { queue: 'events', limit: 1000 });
+    const all = await redrive(later, stackTarget(), { env: {}, queue: 'events', limit: 1000 });
     expect(all.moved).toBe(2);
     expect(all.returned).toBe(2);
     expect(dlq.hidden.size).toBe(0);
@@ -1079,7 +1122,7 @@ describe('redrive one by one', () => {
       const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, eventOneCopiesInLaterBatches());
       acceptAllSends();
 
-      const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ...selection });
+      const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ...selection });
 
       expect(result).toMatchObject({ moved, skipped, returned: 0, failed: 0, notFound: [] });
       expect(sentEntries().filter((e) => JSON.parse(e.MessageBody).id === 'evt-1')).toHaveLength(3);
@@ -1092,7 +1135,7 @@ describe('redrive one by one', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, eventOneCopiesInLaterBatches());
     consumerDeadLettersEverySend(dlq);
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(result).toMatchObject({ moved: 14, returned: 14, failed: 0 });
     expect(dlq.messages.every((m) => m.MessageId?.startsWith('again-'))).toBe(true);
@@ -1127,7 +1170,7 @@ describe('redrive one by one', () => {
       };
     });
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(Object.keys(sentEntries()[0]?.MessageAttributes ?? {})).toHaveLength(10);
     expect(sentEntries()[0]?.MessageAttributes).not.toHaveProperty('hookline.redrive');
@@ -1143,7 +1186,7 @@ describe('redrive one by one', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [earlier]);
     acceptAllSends();
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(result).toMatchObject({ moved: 1, returned: 0 });
     const mark = sentEntries()[0]?.MessageAttributes['hookline.redrive']?.StringValue;
@@ -1162,7 +1205,7 @@ describe('redrive one by one', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [bounced]);
     acceptAllSends();
 
-    const result = await redrive(backend, stackTarget(), { queue: 'events', ids: ['evt-1'] });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events', ids: ['evt-1'] });
 
     expect(result).toMatchObject({
       moved: 0,
@@ -1189,7 +1232,7 @@ describe('redrive one by one', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [earlier]);
     acceptAllSends();
 
-    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(result).toMatchObject({ moved: 1, movedByAnotherRedrive: 0 });
   });
@@ -1198,8 +1241,8 @@ describe('redrive one by one', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     consumerDeadLettersEverySend(dlq);
     // Both runs start at the same instant (their clocks agree); the first reads, moves and ends before the second reads.
-    const first = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
-    const second = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const first = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
+    const second = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(first).toMatchObject({ moved: 3, returned: 3 });
     expect(second).toMatchObject({ moved: 0, movedByAnotherRedrive: 3, returned: 0, failed: 0 });
@@ -1215,6 +1258,7 @@ describe('redrive one by one', () => {
       return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
     });
     const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       type: 'invoice.*',
       signal: interrupt.signal,
@@ -1227,7 +1271,11 @@ describe('redrive one by one', () => {
   it('FIFO: a selected message behind one that stays is not moved, and says why', async () => {
     const dlq = ordersFifoDlq('AAB');
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-2', 'evt-3'] });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'orders',
+      ids: ['evt-2', 'evt-3'],
+    });
     expect(result).toMatchObject({ moved: 1, failed: 1, skipped: 1, movedIds: ['evt-3'], notFound: [] });
     expect(result.failures[0]?.reason).toBe(
       'behind an earlier message of FIFO group A that stays in the DLQ (group order is kept): select that one too',
@@ -1253,6 +1301,7 @@ describe('redrive one by one', () => {
     });
 
     const result = await redrive(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       rate: 5,
@@ -1268,7 +1317,7 @@ describe('redrive one by one', () => {
     const dlq = ordersFifoDlq('AA', { headsOnly: true });
     acceptAllSends();
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-2'] });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'orders', ids: ['evt-2'] });
 
     expect(result).toMatchObject({ moved: 0, failed: 1, notFound: [] });
     expect(result.failures).toEqual([
@@ -1282,7 +1331,11 @@ describe('redrive one by one', () => {
     expect(dlq.messages).toHaveLength(2);
     expect(dlq.hidden.size).toBe(0);
 
-    const both = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-1', 'evt-2'] });
+    const both = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'orders',
+      ids: ['evt-1', 'evt-2'],
+    });
     expect(both).toMatchObject({ moved: 2, failed: 0, movedIds: ['evt-1', 'evt-2'] });
   });
 
@@ -1290,7 +1343,7 @@ describe('redrive one by one', () => {
     ordersFifoDlq('AB', { headsOnly: true });
     acceptAllSends();
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-unknown'] }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'orders', ids: ['evt-unknown'] }),
     ).rejects.toThrow(/no message in the orders dead-letter queue matches --id evt-unknown/);
   });
 
@@ -1298,7 +1351,7 @@ describe('redrive one by one', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(20));
     acceptAllSends();
     const backend = testBackend();
-    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**', rate: 5 });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events', type: '**', rate: 5 });
     expect(result.moved).toBe(20);
     // 20 messages at 5/s in batches of 5: the first batch goes at once, then one batch per second.
     expect(backend.clock.sleeps).toEqual([1000, 1000, 1000]);
@@ -1310,7 +1363,7 @@ describe('redrive one by one', () => {
   it('stops at --limit', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(30));
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 12 });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', limit: 12 });
     expect(result.moved).toBe(12);
     expect(dlq.messages).toHaveLength(18);
   });
@@ -1325,9 +1378,9 @@ describe('redrive one by one', () => {
       [{ ids: ['evt-1', ' '] }, /^--id must not be empty/],
     ] as const;
     for (const [options, message] of refused) {
-      await expect(redrive(testBackend(), stackTarget(), { queue: 'events', ...options })).rejects.toThrow(
-        message,
-      );
+      await expect(
+        redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ...options }),
+      ).rejects.toThrow(message);
     }
     expect(sqs.calls()).toHaveLength(0);
   });
@@ -1336,7 +1389,7 @@ describe('redrive one by one', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     dlq.hidden.add('rh-2');
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['evt-0'] });
     expect(result).toMatchObject({ moved: 1, deadLetterDepthBefore: 3, deadLetterDepthAfter: 2 });
     // The --id it asked for was read: the held one is no part of what it selected, and nothing to report.
     expect(result).not.toHaveProperty('heldByOthers');
@@ -1349,7 +1402,7 @@ describe('redrive one by one', () => {
       Successful: [],
       Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
     }));
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 5 });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', limit: 5 });
     expect(result).toMatchObject({ moved: 2, notDeleted: 2 });
   });
 
@@ -1370,7 +1423,7 @@ describe('redrive one by one', () => {
       })
       .rejects(awsError('ServiceUnavailable', 'try later'));
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(result).toMatchObject({
       moved: 20,
@@ -1403,7 +1456,7 @@ describe('redrive one by one', () => {
       })
       .rejects(refused);
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(result).toMatchObject({
       moved: 20,
@@ -1421,7 +1474,7 @@ describe('redrive one by one', () => {
   });
 
   it('names the valid queues for an unknown one', async () => {
-    await expect(redrive(testBackend(), stackTarget(), { queue: 'nope' })).rejects.toThrow(
+    await expect(redrive(testBackend(), stackTarget(), { env: {}, queue: 'nope' })).rejects.toThrow(
       'unknown queue "nope" in stack Hookline in us-east-1: use one of events, orders',
     );
   });
@@ -1432,7 +1485,7 @@ describe('redrive one by one: what the operator is told', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
     dlq.hidden.add('rh-1');
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(result).toMatchObject({ method: 'one-by-one', moved: 1, deadLetterDepthBefore: 2 });
   });
 
@@ -1443,7 +1496,7 @@ describe('redrive one by one: what the operator is told', () => {
       .on(ListMessageMoveTasksCommand)
       .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     expect(result).toMatchObject({
       method: 'one-by-one',
       moved: 2,
@@ -1463,7 +1516,7 @@ describe('redrive one by one: what the operator is told', () => {
       Successful: [],
       Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
     }));
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     // SQS keeps what it would not delete hidden under this run's receive: still there, and this run's, not another's.
     expect(result).toMatchObject({
       method: 'one-by-one',
@@ -1477,7 +1530,7 @@ describe('redrive one by one: what the operator is told', () => {
   it('ends a run that moved everything without a stop reason, sending and deleting no empty batch', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-3'] });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['evt-3'] });
     expect(result).toMatchObject({ moved: 1, skipped: 24, failed: 0 });
     expect(result.stoppedBy).toBeUndefined();
   });
@@ -1488,7 +1541,7 @@ describe('redrive one by one: what the operator is told', () => {
       Successful: [],
       Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'KmsAccessDenied', SenderFault: true })),
     }));
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(result).toMatchObject({ moved: 0, failed: 2 });
     expect(result.stoppedBy).toBeUndefined();
     expect(sqs).not.toReceiveCommand(DeleteMessageBatchCommand);
@@ -1498,14 +1551,14 @@ describe('redrive one by one: what the operator is told', () => {
   it('holds scanned messages for 300 s, so none reappears while the scan goes on', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
     acceptAllSends();
-    await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, { VisibilityTimeout: 300 });
   });
 
   it('keeps scanning after a receive that comes back empty while messages are still visible', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3), { emptyReceives: 1 });
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(result.moved).toBe(3);
     expect(dlq.messages).toHaveLength(0);
   });
@@ -1527,7 +1580,7 @@ describe('redrive one by one: what the operator is told', () => {
     }));
     acceptAllSends();
 
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
 
     expect(result).toMatchObject({ moved: 2, movedIds: ['evt-0', 'evt-1'] });
     expect(sentEntries().map((e) => JSON.parse(e.MessageBody).id)).toEqual(['evt-0', 'evt-1']);
@@ -1542,7 +1595,7 @@ describe('redrive one by one: what the operator is told', () => {
     delete bare.MessageAttributes;
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [bare]);
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(result).toMatchObject({ moved: 1, failed: 0 });
     expect(dlq.messages).toHaveLength(0);
   });
@@ -1551,20 +1604,20 @@ describe('redrive one by one: what the operator is told', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(12));
     acceptAllSends();
     const selecting = testBackend();
-    await redrive(selecting, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    await redrive(selecting, stackTarget(), { env: {}, queue: 'events', ids: ['evt-0'] });
     expect(selecting.output.progressUpdates).toEqual([
       ['scanned in the events DLQ', 10, 12],
       ['scanned in the events DLQ', 12, 12],
     ]);
     const limited = testBackend();
-    await redrive(limited, stackTarget(), { queue: 'events', limit: 3 });
+    await redrive(limited, stackTarget(), { env: {}, queue: 'events', limit: 3 });
     expect(limited.output.progressUpdates).toEqual([['moved to events', 3, 11]]);
     const typed = testBackend();
-    await redrive(typed, stackTarget(), { queue: 'events', type: 'invoice.paid', limit: 1 });
+    await redrive(typed, stackTarget(), { env: {}, queue: 'events', type: 'invoice.paid', limit: 1 });
     expect(typed.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 8]]);
     const failing = testBackend();
     const failure = failureKey('PermanentError: customer <id> not found');
-    await redrive(failing, stackTarget(), { queue: 'events', failure, limit: 1 });
+    await redrive(failing, stackTarget(), { env: {}, queue: 'events', failure, limit: 1 });
     expect(failing.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 7]]);
   });
 
@@ -1573,7 +1626,7 @@ describe('redrive one by one: what the operator is told', () => {
     depthCounted(24, { url: EVENTS.deadLetterUrl });
     acceptAllSends();
     const backend = testBackend();
-    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**' });
+    const result = await redrive(backend, stackTarget(), { env: {}, queue: 'events', type: '**' });
     expect(result).toMatchObject({ moved: 12, failed: 0 });
     expect(backend.output.progressUpdates).toEqual([
       ['scanned in the events DLQ', 10, 24],
@@ -1586,7 +1639,7 @@ describe('redrive one by one: what the operator is told', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     acceptAllSends();
     const selecting = testBackend();
-    await redrive(selecting, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    await redrive(selecting, stackTarget(), { env: {}, queue: 'events', ids: ['evt-0'] });
     expect(selecting.output.progressEnded).toEqual(['scanned in the events DLQ']);
 
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
@@ -1594,7 +1647,7 @@ describe('redrive one by one: what the operator is told', () => {
       .on(ListMessageMoveTasksCommand)
       .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
     const following = testBackend();
-    await redrive(following, stackTarget(), { queue: 'events' });
+    await redrive(following, stackTarget(), { env: {}, queue: 'events' });
     expect(following.output.progressEnded).toEqual(['moved to events']);
   });
 
@@ -1602,11 +1655,11 @@ describe('redrive one by one: what the operator is told', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
     acceptAllSends();
     expect(
-      await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**', rate: 1000 }),
+      await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: '**', rate: 1000 }),
     ).toMatchObject({ method: 'one-by-one', moved: 2 });
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(1));
     expect(
-      await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 1, rate: 2.5 }),
+      await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', limit: 1, rate: 2.5 }),
     ).toMatchObject({
       method: 'one-by-one',
       moved: 1,
@@ -1620,7 +1673,7 @@ describe('redrive one by one: what the operator is told', () => {
       .on(ListMessageMoveTasksCommand)
       .resolvesOnce({})
       .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     expect(result).toMatchObject({
       method: 'move-task',
       moved: 2,
@@ -1634,7 +1687,11 @@ describe('redrive one by one: what the operator is told', () => {
     ordersFifoDlq('A');
     depthCounted(2, { url: ORDERS.deadLetterUrl });
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-1', 'evt-x'] });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'orders',
+      ids: ['evt-1', 'evt-x'],
+    });
     expect(result).toMatchObject({ moved: 1, failed: 0, notFound: ['evt-x'] });
   });
 
@@ -1645,14 +1702,18 @@ describe('redrive one by one: what the operator is told', () => {
     ]);
     depthCounted(3, { url: EVENTS.deadLetterUrl });
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2', 'evt-x'] });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      ids: ['evt-2', 'evt-x'],
+    });
     expect(result).toMatchObject({ moved: 1, skipped: 1, failed: 0, notFound: ['evt-x'] });
   });
 
   it('FIFO: names every held group an --id the scan never reached may be behind', async () => {
     ordersFifoDlq('AABB', { headsOnly: true });
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-4'] });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'orders', ids: ['evt-4'] });
     expect(result).toMatchObject({ moved: 0, failed: 1, notFound: [] });
     expect(result.failures).toEqual([
       {
@@ -1676,21 +1737,25 @@ describe('redrive one by one: what the operator is told', () => {
       { fifo: true },
     );
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: 'orders/create' });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'orders',
+      type: 'orders/create',
+    });
     expect(result).toMatchObject({ moved: 1, skipped: 2, failed: 0, failures: [] });
   });
 
   it('counts delayed messages when it decides whether the DLQ is empty', async () => {
     depthCounted(1, { delayed: 1 });
     moveTaskListedAfterStart({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events' });
     expect(result).toMatchObject({ method: 'move-task', moved: 2 });
   });
 
   it('stops scanning once every --id given as an SQS message id was found', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['sqs-2'] });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['sqs-2'] });
     expect(result).toMatchObject({ moved: 1, skipped: 9, notFound: [] });
     expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
   });
@@ -1703,6 +1768,7 @@ describe('redrive one by one: what the operator is told', () => {
       return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
     });
     const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['evt-0', 'evt-12'],
       signal: interrupt.signal,
@@ -1722,7 +1788,7 @@ describe('redrive one by one: what the operator is told', () => {
       }))
       .rejects(awsError('ServiceUnavailable', 'try later'));
     const ids = Array.from({ length: 25 }, (_, i) => `evt-${i}`);
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids });
     expect(result).toMatchObject({ moved: 10, failed: 15, stoppedBy: 'ServiceUnavailable: try later' });
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
     expect(result.failures[0]).toEqual({
@@ -1743,6 +1809,7 @@ describe('redrive one by one: what the operator is told', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(20));
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['evt-0', 'evt-15'],
       limit: 1,
@@ -1760,6 +1827,7 @@ describe('redrive one by one: what the operator is told', () => {
     ]);
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['evt-2', 'evt-missing'],
     });
@@ -1770,7 +1838,7 @@ describe('redrive one by one: what the operator is told', () => {
   it('FIFO: leaves a message without a group in the DLQ, saying why', async () => {
     const dlq = installFakeQueue(sqs, ORDERS.deadLetterUrl, [deadLetterMessage(1)], { fifo: true });
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+    const result = await redrive(testBackend(), stackTarget(), { env: {}, queue: 'orders', type: '**' });
     expect(result).toMatchObject({ moved: 0, failed: 1 });
     expect(result.failures).toEqual([
       { messageId: 'sqs-1', id: 'evt-1', reason: 'FIFO message without MessageGroupId' },
@@ -1786,7 +1854,7 @@ describe('redrive one by one: what the operator is told', () => {
       .rejects(awsError('ServiceUnavailable'));
     acceptAllSends();
     const backend = testBackend();
-    await redrive(backend, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    await redrive(backend, stackTarget(), { env: {}, queue: 'events', ids: ['evt-0'] });
     expect(backend.output.notes).toEqual([
       '2 messages could not be made visible again: they return to the DLQ within 300 s',
     ]);
@@ -1795,7 +1863,7 @@ describe('redrive one by one: what the operator is told', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     acceptAllSends();
     const released = testBackend();
-    await redrive(released, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    await redrive(released, stackTarget(), { env: {}, queue: 'events', ids: ['evt-0'] });
     expect(released.output.notes).toEqual([]);
   });
 
@@ -1810,7 +1878,7 @@ describe('redrive one by one: what the operator is told', () => {
     dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
     acceptAllSends();
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: 'invoice.paid' }),
     ).rejects.toThrow(
       new CliError(
         'no message this run could read in the events dead-letter queue matches --type "invoice.paid": nothing was moved; about 2 messages are held by another reader (a redrive, the console, another failed list) and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped); where that reader is a redrive still running, it moves those it selects itself, and the run again finds them gone, or list them with hookline failed list events',
@@ -1830,7 +1898,11 @@ describe('redrive one by one: what the operator is told', () => {
     dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
     dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      type: 'invoice.paid',
+    });
     expect(result).toMatchObject({ moved: 1, heldByOthers: 2 });
     const output = recordingOutput();
     renderRedrive(output, result);
@@ -1841,7 +1913,7 @@ describe('redrive one by one: what the operator is told', () => {
     dlq.messages.splice(0, 2);
     dlq.hidden.clear();
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', type: 'invoice.paid' }),
     ).rejects.toThrow(
       /^no message in the events dead-letter queue matches --type "invoice.paid": nothing was moved/,
     );
@@ -1851,7 +1923,11 @@ describe('redrive one by one: what the operator is told', () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
     acceptAllSends();
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0', 'evt-2'] });
+    const result = await redrive(testBackend(), stackTarget(), {
+      env: {},
+      queue: 'events',
+      ids: ['evt-0', 'evt-2'],
+    });
     expect(result).toMatchObject({ moved: 1, failed: 1, notFound: [] });
     expect(result.failures).toEqual([
       {
@@ -1867,14 +1943,14 @@ describe('redrive one by one: what the operator is told', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
     acceptAllSends();
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-x', 'evt-y'] }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['evt-x', 'evt-y'] }),
     ).rejects.toThrow(
       new CliError(
         'no message in the events dead-letter queue matches --id evt-x evt-y: nothing was moved; list them with hookline failed list events',
       ),
     );
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-x'], type: 'a.b' }),
+      redrive(testBackend(), stackTarget(), { env: {}, queue: 'events', ids: ['evt-x'], type: 'a.b' }),
     ).rejects.toThrow(/matches --id evt-x --type "a.b": nothing was moved/);
   });
 });
@@ -1886,7 +1962,7 @@ describe("redrive of a schedule's dead letters", () => {
       { ...undeliveredHeartbeat(), MessageAttributes: reasons },
     ]);
     acceptAllSends();
-    const result = await redrive(testBackend(), schedulerDeadLetterTarget(), { queue: HEARTBEAT });
+    const result = await redrive(testBackend(), schedulerDeadLetterTarget(), { env: {}, queue: HEARTBEAT });
     expect(result).toMatchObject({ method: 'one-by-one', moved: 1, failed: 0 });
     expect(sqs).toReceiveCommandWith(SendMessageBatchCommand, { QueueUrl: EVENTS.url });
     expect(Object.keys(sentEntries()[0]?.MessageAttributes ?? {})).toEqual(['hookline.redrive']);

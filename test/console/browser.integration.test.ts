@@ -83,12 +83,15 @@ async function shot(name: string) {
 async function sendBrokenPush(): Promise<string> {
   const file = join(stateDir, 'broken-push.json');
   writeFileSync(file, JSON.stringify({ commits: [] }));
-  const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
-  const sent = await sendWebhook(connected.backend, connected.target, config, {
-    source: 'github',
-    file,
-    type: 'push',
-  });
+  const env = { HOOKLINE_STATE_DIR: stateDir };
+  const connected = await connect({ local: true }, recordingOutput(), env);
+  const sent = await sendWebhook(
+    connected.backend,
+    connected.target,
+    config,
+    { source: 'github', file, type: 'push' },
+    env,
+  );
   expect(sent.status).toBe(202);
   return sent.id ?? '';
 }

@@ -63,8 +63,9 @@ interface EventsAnswer {
 
 /** Sends a signed sample GitHub push through the running local mode; its id. */
 async function sendPush(): Promise<string> {
-  const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
-  const sent = await sendWebhook(connected.backend, connected.target, config, { source: 'github' });
+  const env = { HOOKLINE_STATE_DIR: stateDir };
+  const connected = await connect({ local: true }, recordingOutput(), env);
+  const sent = await sendWebhook(connected.backend, connected.target, config, { source: 'github' }, env);
   expect(sent.status).toBe(202);
   return sent.id ?? '';
 }

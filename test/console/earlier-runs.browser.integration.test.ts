@@ -46,8 +46,9 @@ async function startLocal(): Promise<LocalMode> {
 
 /** Sends a signed sample GitHub push through the running local mode and waits for it to be processed; its id. */
 async function processedPush(): Promise<string> {
-  const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
-  const sent = await sendWebhook(connected.backend, connected.target, config, { source: 'github' });
+  const env = { HOOKLINE_STATE_DIR: stateDir };
+  const connected = await connect({ local: true }, recordingOutput(), env);
+  const sent = await sendWebhook(connected.backend, connected.target, config, { source: 'github' }, env);
   expect(sent.status).toBe(202);
   const id = sent.id ?? '';
   await waitFor(

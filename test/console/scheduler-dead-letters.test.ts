@@ -113,7 +113,7 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
   });
 
   it("refuses to redrive the job schedules' one with the CLI's reason, before touching it", async () => {
-    const cli = await redrive(testBackend(), target, { queue: 'job_schedules' }).catch(
+    const cli = await redrive(testBackend(), target, { env: {}, queue: 'job_schedules' }).catch(
       (e: Error) => e.message,
     );
     expect(cli).toMatch(/cannot be redriven/);

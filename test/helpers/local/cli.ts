@@ -85,7 +85,7 @@ export async function runHooklineInProcess(stateDir: string, args: readonly stri
   const code = await runCli(args, {
     makeOutput: (json) => consoleOutput({ json, stdout: out, stderr: err, stdinIsTty: false, env }),
     connect: (options, output) => connect(options, output, env),
-    loadConfig: (path) => loadConfig(path),
+    loadConfig: (path) => loadConfig(path, env),
     env,
     writeErr: (text) => err.write(text),
     writeOut: (text) => out.write(text),

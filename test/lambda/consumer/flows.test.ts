@@ -257,6 +257,7 @@ describe('a flow child that ran and could not tell its parent, deleted from its 
     installFakeQueue(sqs, EVENTS.deadLetterUrl, world.deadLetters());
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       type: '**',
       yes: true,
@@ -315,6 +316,7 @@ describe('a flow child that ran and could not tell its parent, deleted from its 
     installFakeQueue(sqs, EVENTS.deadLetterUrl, letters);
     const backend = testBackend();
     const result = await failedDelete(backend, stackTarget(), {
+      env: {},
       queue: 'events',
       ids: ['twice-c3'],
       yes: true,
