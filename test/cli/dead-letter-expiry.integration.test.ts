@@ -1,6 +1,6 @@
 /**
  * `failed summary` and `failed list` say when SQS deletes the dead letters, read from the DLQ's retention as local
- * mode emulates it (`deadLetterRetentionPeriod`), through the real `bin/hookline.ts`.
+ * mode emulates it (`deadLetterRetentionPeriod`), through the real CLI program.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSqsClient } from '../../lib/local/clients';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { sendDeadLetter } from '../helpers/local/dead-letters';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -50,7 +50,13 @@ describe('failed summary and failed list against a DLQ that keeps letters an hou
     await deadLetter('exp-2', 'order 2 gone');
     const after = Date.now();
 
-    const summary = await runHookline(stateDir, ['failed', 'summary', 'events', '--local', '--json']);
+    const summary = await runHooklineInProcess(stateDir, [
+      'failed',
+      'summary',
+      'events',
+      '--local',
+      '--json',
+    ]);
     expect(summary.code).toBe(0);
     const result = JSON.parse(summary.stdout);
     expect(result.deadLetterRetentionSeconds).toBe(3600);
@@ -60,7 +66,7 @@ describe('failed summary and failed list against a DLQ that keeps letters an hou
     expect(oldest).toBeLessThanOrEqual(after + HOUR_MS);
 
     const listed = JSON.parse(
-      (await runHookline(stateDir, ['failed', 'list', 'events', '--local', '--json'])).stdout,
+      (await runHooklineInProcess(stateDir, ['failed', 'list', 'events', '--local', '--json'])).stdout,
     );
     const byId = new Map(
       listed.messages.map((m: { id: string; sentAt: string; deletedBySqsAt: string }) => [m.id, m]),
@@ -76,7 +82,7 @@ describe('failed summary and failed list against a DLQ that keeps letters an hou
       ),
     );
 
-    const text = await runHookline(stateDir, ['failed', 'summary', 'events', '--local']);
+    const text = await runHooklineInProcess(stateDir, ['failed', 'summary', 'events', '--local']);
     expect(text.code).toBe(0);
     const [header, row] = text.stdout.split('\n').slice(1);
     expect(header).toMatch(/ OLDEST DELETED BY SQS +EXAMPLE$/);

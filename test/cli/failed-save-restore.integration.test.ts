@@ -1,5 +1,5 @@
 /**
- * `failed save` and `failed restore` through the real `bin/hookline.ts` against local mode on the emulators: what is
+ * `failed save` and `failed restore` through the real CLI program against local mode on the emulators: what is
  * saved puts back every dead letter as SQS held it (a claim-checked body's reference, attributes, FIFO groups in
  * order), so `failed show` reads the same letter and `redrive` delivers it to the consumer; a claim-checked body the
  * payload bucket deleted since is uploaded again from the file; a restore that SQS partly refused sends (and
@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localS3Client, localSqsClient } from '../../lib/local/clients';
-import { runHookline, runHooklineWith } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 let pipeline: TestPipeline;
@@ -30,7 +30,7 @@ let s3: S3Client;
 let stateDir: string;
 let dir: string;
 
-const cli = (...args: string[]) => runHookline(stateDir, [...args, '--local']);
+const cli = (...args: string[]) => runHooklineInProcess(stateDir, [...args, '--local']);
 const urls = (queue: string) => {
   const q = pipeline.local.topology.queues[queue];
   if (!q) throw new Error(`no queue ${queue}`);
@@ -428,8 +428,7 @@ describe('failed save, then failed restore, puts the dead letters back as SQS he
     const state = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8'));
     state.jobs.payloads.bucket = 'no-such-bucket';
     writeFileSync(join(otherState, 'local.json'), JSON.stringify(state));
-    const env = { ...process.env, HOOKLINE_STATE_DIR: otherState, NO_COLOR: '1' };
-    const refused = await runHooklineWith(env, ['failed', 'restore', 'events', file, '--local']);
+    const refused = await runHooklineInProcess(otherState, ['failed', 'restore', 'events', file, '--local']);
     rmSync(otherState, { recursive: true, force: true });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(

@@ -1,8 +1,8 @@
 /**
  * Local mode's journal kept within a tiny `HOOKLINE_JOURNAL_MAX` on the real local mode (emulators, ingest,
- * recording consumer, journal, state file), read through the real `bin/hookline.ts`: the journal rotates as events
- * arrive, `trace --local` and `tail --since` still find an event written before the rotation, and a `tail` that was
- * following while the file rotated printed every step once.
+ * recording consumer, journal, state file), read through the real CLI (`trace` in this process, `tail` as a process
+ * of its own): the journal rotates as events arrive, `trace --local` and `tail --since` still find an event written
+ * before the rotation, and a `tail` that was following while the file rotated printed every step once.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TailLine } from '../../lib/cli/tail';
 import { rotatedJournalPath } from '../../lib/local/journal';
 import { JOURNAL_FILE_NAME } from '../../lib/local/state-file';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 import { type RunningCli, watchCli } from '../helpers/running-cli';
 import { waitFor } from '../helpers/wait-for';
@@ -86,7 +86,7 @@ describe('local mode journal retention', () => {
     expect(readFileSync(rotatedJournalPath(journal), 'utf8')).toContain(`"id":"${early}"`);
     expect(readFileSync(journal, 'utf8')).not.toContain(`"id":"${early}"`);
 
-    const traced = await runHookline(stateDir, ['trace', early, '--local', '--json']);
+    const traced = await runHooklineInProcess(stateDir, ['trace', early, '--local', '--json']);
     expect(traced.stderr).toBe('');
     expect(traced.code).toBe(0);
     const steps = (JSON.parse(traced.stdout) as { steps: TailLine[] }).steps.map((s) =>

@@ -1,6 +1,7 @@
 /**
  * The CLI against the real local mode: emulators, ingest, consumers, control API and state file. Cores are
- * called in-process through `connect({ local: true })`, and the real `bin/hookline.ts` runs as a child process.
+ * called in-process through `connect({ local: true })`, commands run through the real CLI program in this process,
+ * and the real `bin/hookline.ts` runs as a child process where the process itself is what a test proves.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -30,7 +31,7 @@ import type { Target } from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
 import type { LocalMode } from '../../lib/local/local-mode';
 import type { LocalEvent } from '../../lib/local/reporter';
-import { runHooklineOkWith, runHooklineWith } from '../helpers/local/cli';
+import { runHooklineInProcess, runHooklineOkWith, runHooklineWith } from '../helpers/local/cli';
 import { startExampleLocalMode } from '../helpers/local/example-local-mode';
 import { waitFor } from '../helpers/wait-for';
 import { type RecordingOutput, recordingOutput } from './helpers';
@@ -46,8 +47,10 @@ let events: LocalEvent[];
 
 const env = () => ({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' });
 
-/** Runs the real CLI; resolves with exit code, stdout and stderr. */
-const cli = (...args: string[]) => runHooklineWith(env(), args);
+/** Runs the real CLI program in this process; resolves with exit code, stdout and stderr. */
+const cli = (...args: string[]) => runHooklineInProcess(stateDir, args);
+/** Runs the real `bin/hookline.ts` as a process of its own; resolves with exit code, stdout and stderr. */
+const binary = (...args: string[]) => runHooklineWith(env(), args);
 
 async function depth(url: string): Promise<{ visible: number; inFlight: number }> {
   const answer = await sqs.send(
@@ -303,7 +306,7 @@ describe('hookline CLI against local mode', () => {
     expect(human.stdout).toMatch(
       /PermanentError: body type invoice.voided does not match envelope type invoice.paid/,
     );
-    // Two spawned CLI runs after a wait of up to 30 s for the dead-letter: more than the default 30 s.
+    // A wait of up to 30 s for the dead-letter: more than the default 30 s.
   }, 120_000);
 
   it('redrive: 1,000 dead-lettered messages go back with progress, none lost (move-task fallback)', async () => {
@@ -362,7 +365,7 @@ describe('hookline CLI against local mode', () => {
     const ids = Array.from({ length: 30 }, (_, i) => `order-${String(i).padStart(2, '0')}-${randomUUID()}`);
     await seedDeadLetters(orders.deadLetterUrl, ids, { fifo: true, groups: 3 });
 
-    const child = await cli('redrive', 'orders', '--local', '--json');
+    const child = await binary('redrive', 'orders', '--local', '--json');
     expect(child.code).toBe(0);
     const result = JSON.parse(child.stdout);
     expect(result).toMatchObject({ method: 'one-by-one', moved: 30, failed: 0 });
@@ -393,7 +396,7 @@ describe('hookline CLI against local mode', () => {
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 60_000);
 
-  it('redrive --limit (real binary): says how many it moved and how many are left in the DLQ, held ones included', async () => {
+  it('redrive --limit: says how many it moved and how many are left in the DLQ, held ones included', async () => {
     const events_ = queueUrl('events');
     await setConsumerEnabled(backend, target, false, { queue: 'events' });
     await local.pauseConsumer('events');
@@ -426,7 +429,7 @@ describe('hookline CLI against local mode', () => {
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 120_000);
 
-  it('redrive of the whole DLQ (real binary): says how many dead letters another reader held, which it could not move', async () => {
+  it('redrive of the whole DLQ: says how many dead letters another reader held, which it could not move', async () => {
     const events_ = queueUrl('events');
     await local.pauseConsumer('events');
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
@@ -516,7 +519,7 @@ describe('hookline CLI against local mode', () => {
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 120_000);
 
-  it('failed delete (real binary): deletes every copy of the chosen ids, counts each event once, hands the rest back', async () => {
+  it('failed delete: deletes every copy of the chosen ids, counts each event once, hands the rest back', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     const [dup, one, keep1, keep2] = ['dup', 'one', 'keep-1', 'keep-2'].map(
@@ -579,7 +582,7 @@ describe('hookline CLI against local mode', () => {
     expect(await depth(dlq)).toEqual({ visible: 0, inFlight: 0 });
   }, 120_000);
 
-  it('failed summary (real binary): groups the whole DLQ by failure, each message once, leaving every one there; --failure deletes or redrives one failure', async () => {
+  it('failed summary: groups the whole DLQ by failure, each message once, leaving every one there; --failure deletes or redrives one failure', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     const failures = [
@@ -686,7 +689,7 @@ describe('hookline CLI against local mode', () => {
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
   }, 60_000);
 
-  it('failed list and summary (real binary): name an event the DLQ holds twice, count events apart from messages, leaving both in place', async () => {
+  it('failed list and summary: name an event the DLQ holds twice, count events apart from messages, leaving both in place', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     const [twice, once] = ['twice', 'once'].map((n) => `copies-${n}-${randomUUID()}`);
@@ -750,7 +753,7 @@ describe('hookline CLI against local mode', () => {
   }, 60_000);
 
   it('the real binary: status, send and pause/resume with --json', async () => {
-    const statusRun = await cli('status', '--local', '--json');
+    const statusRun = await binary('status', '--local', '--json');
     expect(statusRun.code).toBe(0);
     expect(JSON.parse(statusRun.stdout).queues.map((q: { queue: string }) => q.queue)).toEqual([
       'events',
@@ -762,18 +765,18 @@ describe('hookline CLI against local mode', () => {
       { expirySeconds: 259_200 },
     ]);
 
-    const sendRun = await cli('send', 'stripe', '--local', '--json', '--type', 'invoice.payment_failed');
+    const sendRun = await binary('send', 'stripe', '--local', '--json', '--type', 'invoice.payment_failed');
     expect(sendRun.code).toBe(0);
     const sent = JSON.parse(sendRun.stdout);
     expect(sent).toMatchObject({ status: 202, type: 'invoice.payment_failed' });
     await waitFor(() => events.some((e) => e.event === 'processed' && e.id === sent.id), 20_000, 'processed');
 
-    const pauseRun = await cli('pause', 'orders', '--local', '--json');
+    const pauseRun = await binary('pause', 'orders', '--local', '--json');
     expect(JSON.parse(pauseRun.stdout)).toEqual({ queue: 'orders', state: 'Disabled' });
-    const resumeRun = await cli('resume', 'orders', '--local');
+    const resumeRun = await binary('resume', 'orders', '--local');
     expect(resumeRun.stdout.trim()).toBe('orders consumer: Enabled');
 
-    const humanStatus = await cli('status', '--local');
+    const humanStatus = await binary('status', '--local');
     expect(humanStatus.stdout).toMatch(/QUEUE\s+VISIBLE\s+IN FLIGHT\s+DELAYED\s+DLQ\s+OLDEST\s+CONSUMER/);
     expect(humanStatus.stdout).toContain(
       'idempotency: on for events, orders (a copy of an event completed in the last 3d 0h, redelivered or redriven, is skipped)\n',
@@ -785,7 +788,7 @@ describe('hookline CLI against local mode', () => {
     const form = join(stateDir, `slash-${randomUUID()}.txt`);
     writeFileSync(form, 'command=%2Fdeploy&text=staging&team_id=T1');
     const flags = ['--local', '--file', form, '--content-type', 'application/x-www-form-urlencoded'];
-    const sendRun = await cli('send', 'slack', ...flags, '--json');
+    const sendRun = await binary('send', 'slack', ...flags, '--json');
     expect(sendRun.code).toBe(0);
     const sent = JSON.parse(sendRun.stdout);
     expect(sent).toMatchObject({ status: 200, ok: true, type: 'slash_command' });
@@ -793,7 +796,7 @@ describe('hookline CLI against local mode', () => {
     expect(sent).not.toHaveProperty('response');
     await waitFor(() => events.some((e) => e.event === 'queued' && e.id === sent.id), 20_000, 'queued');
 
-    const human = await cli('send', 'slack', ...flags);
+    const human = await binary('send', 'slack', ...flags);
     expect(human.stdout).toMatch(
       /^200 slack slash_command -> http:\/\/127\.0\.0\.1:\d+\/webhooks\/slack id \S+\n$/,
     );
@@ -822,12 +825,12 @@ describe('hookline CLI against local mode', () => {
   }, 120_000);
 
   it('the real binary: expected errors are one line with the fix and exit code 1', async () => {
-    const unknown = await cli('failed', 'list', 'nope', '--local');
+    const unknown = await binary('failed', 'list', 'nope', '--local');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error: unknown queue "nope" in local mode: use one of events, orders$/m);
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
     // The example pipeline forwards nowhere: the error says how to have a forwarding queue, not "are none".
-    const noForward = await cli('forward', 'secret', 'events', '--local');
+    const noForward = await binary('forward', 'secret', 'events', '--local');
     expect(noForward.code).toBe(1);
     expect(noForward.stderr.trim()).toBe(
       'error: queue events does not forward in the running local mode: its forwarding queues are none: set consumer.forward on a queue and restart local mode (npm start or npx hookline dev)',

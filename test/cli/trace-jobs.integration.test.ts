@@ -1,6 +1,6 @@
 /**
  * `hookline trace` of jobs on the real local mode (emulators, jobs endpoint, job consumer, journal, state file)
- * through the real `bin/hookline.ts`: how each job entered the pipeline, from the jobs endpoint's line or the
+ * through the real CLI program: how each job entered the pipeline, from the jobs endpoint's line or the
  * job's record, and a plain statement when neither exists.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { createProducer } from '../../lambda/producer';
 import { STATE_FILE_NAME } from '../../lambda/shared/local-state';
 import type { TraceResult } from '../../lib/cli/trace';
 import { DEFAULT_LOCAL_JOBS_TOKEN } from '../../lib/local/jobs-endpoint';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { doubleJob } from '../helpers/local/jobs';
 import { startTestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -31,7 +31,7 @@ async function startJobsPipeline(dedupe: boolean) {
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-trace-jobs-'));
   const pipeline = await startTestPipeline(jobsConfig(dedupe), { stateDir });
   const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
-  const cli = (...args: string[]) => runHookline(stateDir, [...args, '--local']);
+  const cli = (...args: string[]) => runHooklineInProcess(stateDir, [...args, '--local']);
   const traced = async (id: string): Promise<TraceResult> => {
     const answer = await cli('trace', id, '--json');
     expect(answer.stderr).toBe('');

@@ -18,7 +18,7 @@ import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../lib/local/reporter';
 import { recordingOutput } from '../cli/helpers';
 import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-restart-'));
@@ -141,7 +141,7 @@ describe('hookline console across a restart of local mode', () => {
     );
     sqs.destroy();
     const hookline = async (...args: string[]) => {
-      const run = await runHookline(stateDir, [...args, '--local']);
+      const run = await runHooklineInProcess(stateDir, [...args, '--local']);
       expect(run.code, run.stderr).toBe(0);
       return run.stdout;
     };

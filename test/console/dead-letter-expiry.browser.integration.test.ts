@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSqsClient } from '../../lib/local/clients';
 import { type ConsoleInChromium, consoleProcessInChromium } from '../helpers/console-browser';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { sendDeadLetter } from '../helpers/local/dead-letters';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -57,7 +57,7 @@ describe.each<Mode>([
 
   const start = () => startTestPipeline(config, { stateDir, ...(dataDir ? { dataDir } : {}) });
   const cli = async (...args: string[]) => {
-    const run = await runHookline(stateDir, [...args, '--local']);
+    const run = await runHooklineInProcess(stateDir, [...args, '--local']);
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
     return run.stdout;

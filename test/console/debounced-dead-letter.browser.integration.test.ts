@@ -14,7 +14,7 @@ import { createProducer, type Producer } from '../../lambda/producer';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localSqsClient } from '../../lib/local/clients';
 import { type ConsoleInChromium, consoleProcessInChromium } from '../helpers/console-browser';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { reindexJob } from '../helpers/local/debounce-consumer';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -43,7 +43,7 @@ describe("the console's event page of a debounced job's dead letter", () => {
   let page: Page;
 
   const cli = async (...args: string[]) => {
-    const run = await runHookline(stateDir, [...args, '--local']);
+    const run = await runHooklineInProcess(stateDir, [...args, '--local']);
     expect(run.code).toBe(0);
     return run.stdout;
   };

@@ -1,6 +1,6 @@
 /**
  * Archive, replay and trace end to end in local mode, through real HTTP, the real handlers, the local Firehose
- * stand-in writing GZIP objects to the local S3, and the real `bin/hookline.ts` as a child process: a consumer
+ * stand-in writing GZIP objects to the local S3, and the real CLI program: a consumer
  * bug processes some events wrongly, the bug is fixed, `replay` re-processes exactly the selected ones, and
  * `trace` shows a retried, dead-lettered and redriven event's whole timeline.
  */
@@ -13,7 +13,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../lib/load-config';
 import { localS3Client, localSqsClient } from '../../lib/local/clients';
-import { type CliRun, runHooklineWith } from '../helpers/local/cli';
+import { type CliRun, runHooklineInProcess } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline } from '../helpers/local/pipeline';
 
 const BUGGY_CONSUMER = fileURLToPath(new URL('../helpers/local/buggy-consumer.ts', import.meta.url));
@@ -27,7 +27,7 @@ const FRAGILE_ID = 'crm-fragile-1';
 
 /**
  * The pipeline's configuration as a module in the project (so its imports resolve), read by the test and by
- * the CLI child processes (`--config`) alike.
+ * the CLI (`HOOKLINE_CONFIG`) alike.
  */
 function writeConfigModule(dir: string): string {
   const hmac = `{ type: 'hmac', header: 'x-signature', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=', idPath: 'id', typePath: 'type' }`;
@@ -69,10 +69,7 @@ let startedAt: string;
 const sent: { source: string; id: string; type: string }[] = [];
 
 function cli(...args: string[]): Promise<CliRun> {
-  return runHooklineWith(
-    { ...process.env, HOOKLINE_STATE_DIR: stateDir, HOOKLINE_CONFIG: configFile, NO_COLOR: '1' },
-    args,
-  );
+  return runHooklineInProcess(stateDir, args, { HOOKLINE_CONFIG: configFile });
 }
 
 /** `<id> <verdict> <replay>` lines the consumer recorded. */

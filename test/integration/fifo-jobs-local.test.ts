@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer, ProducerConfigError } from '../../lambda/producer';
-import { runHooklineOk } from '../helpers/local/cli';
+import { runHooklineInProcessOk } from '../helpers/local/cli';
 import { doubleJob, failingJob, partJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 /** The real CLI, finding local mode through the state directory `dir`. */
 function cli(dir: string, ...args: string[]) {
-  return runHooklineOk(dir, args);
+  return runHooklineInProcessOk(dir, args);
 }
 
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
-import { runHooklineOk } from '../helpers/local/cli';
+import { runHooklineInProcessOk } from '../helpers/local/cli';
 import { doubleJob, failingJob, partJob, reportJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -26,7 +26,7 @@ const consumer = {
 
 /** The real CLI, finding local mode through the state directory `dir`. */
 function cli(dir: string, ...args: string[]) {
-  return runHooklineOk(dir, args);
+  return runHooklineInProcessOk(dir, args);
 }
 
 /** Polls `status` until `accept` holds (the producer reads the record), failing with what it saw last. */

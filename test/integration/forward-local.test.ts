@@ -17,7 +17,7 @@ import { verifyRequest } from '../../lambda/ingest/verify';
 import { createProducer } from '../../lambda/producer';
 import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
 import { defineJob } from '../../lambda/shared/job';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 interface Received {
@@ -114,7 +114,13 @@ describe('local mode: forwarding each event to an HTTP endpoint', () => {
         ),
       ),
     );
-    const printed = await runHookline(stateDir, ['forward', 'secret', 'events', '--local', '--json']);
+    const printed = await runHooklineInProcess(stateDir, [
+      'forward',
+      'secret',
+      'events',
+      '--local',
+      '--json',
+    ]);
     expect(printed.code, printed.stderr).toBe(0);
     expect(JSON.parse(printed.stdout)).toMatchObject({
       queue: 'events',
@@ -145,7 +151,7 @@ describe('local mode: forwarding each event to an HTTP endpoint', () => {
     });
     expect(request?.headers).not.toHaveProperty('x-hub-signature-256');
     const { secret } = JSON.parse(
-      (await runHookline(stateDir, ['forward', 'secret', 'events', '--local', '--json'])).stdout,
+      (await runHooklineInProcess(stateDir, ['forward', 'secret', 'events', '--local', '--json'])).stdout,
     );
     const verdict = verifyRequest(
       STANDARD_WEBHOOKS,
@@ -186,7 +192,7 @@ describe('local mode: forwarding each event to an HTTP endpoint', () => {
       'the dead letter',
     );
 
-    const listed = await runHookline(stateDir, ['failed', 'list', 'events', '--local', '--json']);
+    const listed = await runHooklineInProcess(stateDir, ['failed', 'list', 'events', '--local', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     const letter = JSON.parse(listed.stdout).messages.find((m: { id?: string }) => m.id === id);
     expect(JSON.stringify(letter)).toContain(`PermanentError: HTTP 404 Not Found from 127.0.0.1:`);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CIRCUIT_TICK_MS } from '../../lib/local/breaker-circuits';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const BUGGY_CONSUMER = fileURLToPath(new URL('../helpers/local/buggy-consumer.ts', import.meta.url));
@@ -62,8 +62,8 @@ describe('local mode: a circuit breaker that recovers on its own (halfOpenAfter)
     return pipeline;
   };
 
-  /** The real `bin/hookline.ts`, finding local mode through its state file. */
-  const hookline = (...args: string[]) => runHookline(stateDir, args);
+  /** The real CLI program, in this process, finding local mode through its state file. */
+  const hookline = (...args: string[]) => runHooklineInProcess(stateDir, args);
   const statusRow = async () => JSON.parse((await hookline('status', '--local', '--json')).stdout).queues[0];
   const breakerLines = (p: TestPipeline) =>
     p.output

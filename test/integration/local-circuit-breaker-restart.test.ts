@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../lib/config';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const BUGGY_CONSUMER = fileURLToPath(new URL('../helpers/local/buggy-consumer.ts', import.meta.url));
@@ -55,7 +55,7 @@ describe('local mode: a saved circuit across restarts and configuration changes'
     pipeline = undefined;
   };
   const statusRow = async () => {
-    const { stdout } = await runHookline(stateDir, ['status', '--local', '--json']);
+    const { stdout } = await runHooklineInProcess(stateDir, ['status', '--local', '--json']);
     return JSON.parse(stdout).queues[0];
   };
   const infoLines = (p: TestPipeline) =>

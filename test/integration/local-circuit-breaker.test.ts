@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localSqsClient } from '../../lib/local/clients';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 import { waitFor } from '../helpers/wait-for';
 
@@ -44,8 +44,8 @@ describe('local mode: a circuit breaker on a consumer whose every record fails',
     return pipeline;
   };
 
-  /** The real `bin/hookline.ts`, finding local mode through its state file. */
-  const hookline = (...args: string[]) => runHookline(stateDir, args);
+  /** The real CLI program, in this process, finding local mode through its state file. */
+  const hookline = (...args: string[]) => runHooklineInProcess(stateDir, args);
 
   const depthOf = async (p: TestPipeline, url: (q: { url: string; deadLetterUrl: string }) => string) => {
     const queue = p.local.topology.queues.events;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueStatus } from '../../lib/cli/status';
-import { runHooklineOkWith } from '../helpers/local/cli';
+import { runHooklineInProcessOk } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const EVENTS = 400;
@@ -23,8 +23,7 @@ describe('local mode: pausing a fair consumer with a read-ahead backlog', () => 
   let pipeline: TestPipeline;
   const runId = randomUUID().slice(0, 8);
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-fair-pause-state-'));
-  const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const hookline = async (...args: string[]) => (await runHooklineOkWith(env, args)).stdout;
+  const hookline = async (...args: string[]) => (await runHooklineInProcessOk(stateDir, args)).stdout;
   const completed = () => pipeline.sideEffects().map((e) => e.id);
   /** Waits until `predicate` holds or `ms` pass; the assertions below say what was missing. */
   const settle = async (predicate: () => boolean, ms: number) => {

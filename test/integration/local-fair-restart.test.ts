@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import type { QueueStatus } from '../../lib/cli/status';
 import { localSqsClient } from '../../lib/local/clients';
-import { runHooklineOkWith } from '../helpers/local/cli';
+import { runHooklineInProcessOk } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const EVENTS = 240;
@@ -26,8 +26,7 @@ describe('local mode: restarting on a data directory while a fair consumer holds
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-fair-restart-data-'));
   const recordDir = mkdtempSync(join(tmpdir(), 'hookline-fair-restart-records-'));
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-fair-restart-state-'));
-  const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const hookline = async (...args: string[]) => (await runHooklineOkWith(env, args)).stdout;
+  const hookline = async (...args: string[]) => (await runHooklineInProcessOk(stateDir, args)).stdout;
   const config = testConfig({
     fair: recordingQueue(
       { tenants: { generic: { path: 'tenant' } } },

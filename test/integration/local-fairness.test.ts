@@ -30,7 +30,7 @@ import { type QueueStatus, status } from '../../lib/cli/status';
 import type { QueueConfig } from '../../lib/config';
 import { localSqsClient } from '../../lib/local/clients';
 import { FAIR_PARALLEL_RECEIVES } from '../../lib/local/event-source-mapping';
-import { runHooklineOkWith } from '../helpers/local/cli';
+import { runHooklineInProcessOk } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const NOISY = 2_000;
@@ -130,7 +130,7 @@ describe('local mode: tenant fairness on a standard queue', () => {
     const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
     const { target, backend } = await connect({ local: true }, consoleOutput({ json: true }), env);
     consoleRow = (await status(backend, target)).queues.find((q) => q.queue === 'fair');
-    const { stdout } = await runHooklineOkWith(env, ['status', '--local', '--json']);
+    const { stdout } = await runHooklineInProcessOk(stateDir, ['status', '--local', '--json']);
     cliRow = (JSON.parse(stdout) as { queues: QueueStatus[] }).queues.find((q) => q.queue === 'fair');
   }, 210_000);
   afterAll(async () => {
@@ -158,10 +158,9 @@ describe('local mode: tenant fairness on a standard queue', () => {
   });
 
   it('runs none of the read-ahead backlog after hookline purge deletes it', async () => {
-    const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
     const before = completed('fair').length;
     expect(before).toBeLessThan(NOISY);
-    await runHooklineOkWith(env, ['purge', 'fair', '--local', '--yes']);
+    await runHooklineInProcessOk(stateDir, ['purge', 'fair', '--local', '--yes']);
     const atPurge = completed('fair').length;
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     // Only batches already running when the queue was purged may finish; the lanes' messages are gone.

@@ -1,7 +1,7 @@
 /**
  * `hookline replay` and `hookline redrive` of large events in local mode, through real HTTP, the real handlers,
  * the local Firehose stand-in and S3, the real emulator (fauxqs, which refuses a `SendMessageBatch` above 1 MiB as
- * SQS does) and the real `bin/hookline.ts` as a child process: three events that fit SQS one by one but not in
+ * SQS does) and the real CLI program: three events that fit SQS one by one but not in
  * one batch are all replayed, and all redriven.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,12 +10,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../lib/load-config';
-import { type CliRun, runHooklineWith } from '../helpers/local/cli';
+import { type CliRun, runHooklineInProcess } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline } from '../helpers/local/pipeline';
 
 const CONSUMER = fileURLToPath(new URL('../helpers/local/recording-consumer.ts', import.meta.url));
 
-/** The configuration as a module in the project, read by the test and by the CLI child process alike. */
+/** The configuration as a module in the project, read by the test and by the CLI alike. */
 function writeConfigModule(dir: string): string {
   const file = join(dir, 'hookline.config.ts');
   writeFileSync(
@@ -46,10 +46,7 @@ let stateDir: string;
 
 /** The real CLI against this test's local mode and configuration; never throws on a failed exit. */
 const cli = (...args: string[]): Promise<CliRun> =>
-  runHooklineWith(
-    { ...process.env, HOOKLINE_STATE_DIR: stateDir, HOOKLINE_CONFIG: configFile, NO_COLOR: '1' },
-    args,
-  );
+  runHooklineInProcess(stateDir, args, { HOOKLINE_CONFIG: configFile });
 
 describe('replay and redrive of large events in local mode', () => {
   beforeAll(async () => {

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { localSqsClient } from '../../lib/local/clients';
 import { parseJournal } from '../../lib/local/journal';
 import { JOURNAL_FILE_NAME, parseLocalState, STATE_FILE_NAME } from '../../lib/local/state-file';
-import { type CliRun, runHookline } from '../helpers/local/cli';
+import { type CliRun, runHooklineInProcess } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
@@ -172,8 +172,8 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
       try {
         // Long after the start line scrolled away, status still says where the accepted webhook is.
         [text, json] = await Promise.all([
-          runHookline(stateDir, ['status', '--local']),
-          runHookline(stateDir, ['status', '--local', '--json']),
+          runHooklineInProcess(stateDir, ['status', '--local']),
+          runHooklineInProcess(stateDir, ['status', '--local', '--json']),
         ]);
       } finally {
         await second.stop();

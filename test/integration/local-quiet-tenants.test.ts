@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueStatus } from '../../lib/cli/status';
-import { runHooklineOkWith } from '../helpers/local/cli';
+import { runHooklineInProcessOk } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const NOISY = 50;
@@ -19,8 +19,7 @@ describe('local mode: status of a fair queue with a paused consumer', () => {
   let pipeline: TestPipeline;
   const runId = randomUUID().slice(0, 8);
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-quiet-tenants-state-'));
-  const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
-  const hookline = async (...args: string[]) => (await runHooklineOkWith(env, args)).stdout;
+  const hookline = async (...args: string[]) => (await runHooklineInProcessOk(stateDir, args)).stdout;
   let text = '';
   let row: QueueStatus | undefined;
 

@@ -23,7 +23,7 @@ import { startEmulators } from '../../lib/local/emulators';
 import { defaultDevSecret, secretEnvName } from '../../lib/local/secrets';
 import { createTopology } from '../../lib/local/topology';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
-import { runHookline } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-start-'));
@@ -393,7 +393,7 @@ describe('npm start (bin/local.ts)', () => {
       await taken;
       run.child.kill('SIGSTOP');
       expect(existsSync(join(stateDir, 'local.json'))).toBe(false);
-      const early = await runHookline(stateDir, ['status', '--local']);
+      const early = await runHooklineInProcess(stateDir, ['status', '--local']);
       expect([early.code, early.stderr.trim().split('\n').at(-1)]).toEqual([
         1,
         expect.stringMatching(
@@ -410,7 +410,7 @@ describe('npm start (bin/local.ts)', () => {
       );
       run.child.kill('SIGCONT');
       await waitFor(() => run.lines.some((l) => l.includes('is running')), 60_000, 'the start');
-      expect((await runHookline(stateDir, ['status', '--local'])).code).toBe(0);
+      expect((await runHooklineInProcess(stateDir, ['status', '--local'])).code).toBe(0);
       expect(producer().source).toBe('local');
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);

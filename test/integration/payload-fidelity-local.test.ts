@@ -18,7 +18,7 @@ import { signWebhook } from '../../lambda/shared/webhook-signing';
 import { readConfig } from '../../lib/load-config';
 import { localSecrets } from '../../lib/local/secrets';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
-import { runHooklineWith } from '../helpers/local/cli';
+import { runHooklineInProcess } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline } from '../helpers/local/pipeline';
 import { PAYLOAD_CORPUS, type PayloadCase } from '../helpers/payload-corpus';
 
@@ -39,7 +39,7 @@ const CASES: readonly PayloadCase[] = [
 
 /**
  * The pipeline's configuration as a module in the project (its imports resolve there), read by the test and by the
- * CLI child processes (`HOOKLINE_CONFIG`) alike: an HMAC source reading id and type from headers, so any bytes are an
+ * CLI (`HOOKLINE_CONFIG`) alike: an HMAC source reading id and type from headers, so any bytes are an
  * event, sent to a queue the bytes consumer reads and to one that forwards to `destination`.
  */
 function writeConfigModule(destination: string): string {
@@ -97,11 +97,7 @@ describe('local mode: every body reaches each reader byte for byte, or is refuse
   const startedAt = new Date().toISOString();
   let configFile: string;
   /** `hookline <args>` against this local mode and its configuration. */
-  const cli = (...args: string[]) =>
-    runHooklineWith(
-      { ...process.env, HOOKLINE_STATE_DIR: stateDir, HOOKLINE_CONFIG: configFile, NO_COLOR: '1' },
-      args,
-    );
+  const cli = (...args: string[]) => runHooklineInProcess(stateDir, args, { HOOKLINE_CONFIG: configFile });
   const accepted = new Map<string, PayloadCase>();
 
   beforeAll(async () => {

@@ -68,14 +68,19 @@ function okOrThrow(args: readonly string[], result: CliRun): CliRun {
 /**
  * Runs `hookline <args>` in this process, finding local mode through the state file in `stateDir`, with its terminal
  * captured and without colours: the real commands, target and output, as `bin/hookline.ts` runs them, without a
- * process of its own. Never throws on a failed exit.
+ * process of its own. Its environment is `more` (e.g. `HOOKLINE_CONFIG`) and those two, never this process's. Never
+ * throws on a failed exit.
  */
-export async function runHooklineInProcess(stateDir: string, args: readonly string[]): Promise<CliRun> {
+export async function runHooklineInProcess(
+  stateDir: string,
+  args: readonly string[],
+  more: Readonly<Record<string, string>> = {},
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const out = { write: (text: string) => (stdout += text) };
   const err = { write: (text: string) => (stderr += text) };
-  const env = { HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
+  const env = { ...more, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
   // Loaded on first use: the tests that only spawn the CLI do not load it here as well.
   const [{ connect, loadConfig }, { consoleOutput }, { runCli }] = await Promise.all([
     import('../../../lib/cli/backend'),
@@ -94,6 +99,10 @@ export async function runHooklineInProcess(stateDir: string, args: readonly stri
 }
 
 /** Runs `hookline <args>` in this process as {@link runHooklineInProcess} does; rejects as {@link runHooklineOk} does. */
-export async function runHooklineInProcessOk(stateDir: string, args: readonly string[]): Promise<CliRun> {
-  return okOrThrow(args, await runHooklineInProcess(stateDir, args));
+export async function runHooklineInProcessOk(
+  stateDir: string,
+  args: readonly string[],
+  more: Readonly<Record<string, string>> = {},
+): Promise<CliRun> {
+  return okOrThrow(args, await runHooklineInProcess(stateDir, args, more));
 }
