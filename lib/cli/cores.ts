@@ -20,14 +20,12 @@ export {
 } from './forward';
 export {
   debouncedSendReplacedReader,
-  deletedJobsRecorder,
   jobQueue,
   jobRecordReader,
   jobsCancel,
   jobsList,
   jobsShow,
   jobsStore,
-  redrivenJobsRecorder,
   renderJobCancel,
   renderJobList,
   renderJobShow,

@@ -884,10 +884,8 @@ function redriveStopNote(o: RedriveFlags): string {
  * (exit code 130); a second Ctrl-C quits at once (held messages then reappear when their hold ends).
  */
 async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlags) {
-  const { redrive, renderRedrive, redrivenJobsRecorder } = await cores();
+  const { redrive, renderRedrive } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  // The job records are found through this CLI's environment (local mode's state file), as every command finds them.
-  const recordJobs = redrivenJobsRecorder(backend, target, ctx.deps.env);
   const { result, interruptedBy } = await runInterruptible(
     ctx.deps.interrupts ?? processInterrupts,
     () => output.note(redriveStopNote(o)),
@@ -899,11 +897,11 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
         ...(o.failure !== undefined ? { failure: o.failure } : {}),
         ...(o.rate !== undefined ? { rate: o.rate } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
-        recordJobs,
+        // The job records are found through this CLI's environment (local mode's state file), not the process's.
         env: ctx.deps.env,
         signal,
       }),
-  ).finally(() => recordJobs.close());
+  );
   present(output, result, renderRedrive);
   if (result.notFound.length > 0) {
     ctx.deps.writeErr(
@@ -918,10 +916,8 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
 
 /** Ctrl-C stops the scan between batches: what it held is made visible again and the summary still prints. */
 async function failedDeleteCommand(ctx: CommandContext, queue: string, o: FailedDeleteFlags) {
-  const { failedDelete, renderFailedDelete, deletedJobsRecorder } = await cores();
+  const { failedDelete, renderFailedDelete } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  // The job records are found through this CLI's environment (local mode's state file), as every command finds them.
-  const recordJobs = deletedJobsRecorder(backend, target, ctx.deps.env);
   const { result, interruptedBy } = await runInterruptible(
     ctx.deps.interrupts ?? processInterrupts,
     () => output.note('stopping after this batch and making held messages visible again'),
@@ -932,11 +928,11 @@ async function failedDeleteCommand(ctx: CommandContext, queue: string, o: Failed
         ...(o.type !== undefined ? { type: o.type } : {}),
         ...(o.failure !== undefined ? { failure: o.failure } : {}),
         yes: Boolean(o.yes),
-        recordJobs,
+        // The job records are found through this CLI's environment (local mode's state file), not the process's.
         env: ctx.deps.env,
         signal,
       }),
-  ).finally(() => recordJobs.close());
+  );
   present(output, result, renderFailedDelete);
   if (result.notFound.length > 0) {
     ctx.deps.writeErr(
